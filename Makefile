@@ -1,0 +1,71 @@
+# ConcatSeq: the two Quick start commands (`make demo`, `make test`) and what they need.
+# Everything real happens in CMake and ctest; this file only bootstraps packages and calls them.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= 2
+DEMO_DIR   ?= demo-out
+INPUT      ?=
+
+# Debian packages: build, run and test. Nothing is downloaded from anywhere else.
+PACKAGES = gcc g++ make cmake pkg-config \
+  libfftw3-dev libsndfile1-dev libsamplerate0-dev libcjson-dev \
+  supercollider-server supercollider-language supercollider-dev sc3-plugins jackd2 \
+  python3 python3-numpy python3-sklearn python3-torch \
+  clang libclang-rt-14-dev \
+  hydrogen-drumkits lincity-ng-data
+
+.PHONY: demo test deps build build-asan unit-asan clean
+
+# Install the missing packages as root (or with sudo); elsewhere print exactly what is missing.
+deps:
+	@missing=""; \
+	if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "deps: this is not a Debian/Ubuntu system; install the equivalents of: $(PACKAGES)"; exit 1; fi; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages are installed"; exit 0; fi; \
+	echo "deps: missing Debian packages:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	else echo "deps: run as root or with sudo:  apt-get install$$missing"; exit 1; fi; \
+	$$SUDO apt-get update -q && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing || \
+	  { echo "deps: apt-get install failed for:$$missing"; exit 1; }
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The C unit tests again with AddressSanitizer and UndefinedBehaviorSanitizer.
+build-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCONCATSEQ_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+unit-asan: build-asan
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j$(JOBS) -L unit
+
+# Quick start 1: the main job.
+# Until the model and the UGens exist, the main job analyses SuperCollider's bundled a11wlk01.wav (or INPUT=path)
+# into a corpus bundle and prints its summary.
+demo: build
+	@input="$(INPUT)"; \
+	if [ -z "$$input" ]; then \
+	  for f in /usr/share/SuperCollider/sounds/a11wlk01.wav /usr/local/share/SuperCollider/sounds/a11wlk01.wav \
+	           $$(dpkg -L supercollider-common 2>/dev/null | grep '/a11wlk01.wav$$'); do \
+	    [ -f "$$f" ] && { input="$$f"; break; }; done; fi; \
+	[ -n "$$input" ] || { echo "demo: SuperCollider's sounds/a11wlk01.wav not found; install supercollider-common or give INPUT=path"; exit 1; }; \
+	mkdir -p $(DEMO_DIR) && \
+	$(BUILD)/corpus-tools/concatseq analyze "$$input" -o $(DEMO_DIR)/corpus --force --segment onset --clusters 8 && \
+	$(BUILD)/corpus-tools/concatseq info $(DEMO_DIR)/corpus && \
+	echo "demo: the corpus bundle is in $(DEMO_DIR)/corpus (unit table: concatseq info $(DEMO_DIR)/corpus --units)"
+
+# Quick start 2: every test.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	$(MAKE) --no-print-directory unit-asan
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(DEMO_DIR)

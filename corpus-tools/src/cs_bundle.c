@@ -1,0 +1,349 @@
+/* cs_bundle.c - atomic bundle writing, WAV and JSON helpers, bundle reading. See cs_bundle.h. */
+#include "cs_bundle.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cs_error.h"
+
+/* --- interruption: the handler may only use async-signal-safe calls (unlink, rmdir, _exit) --- */
+static char sig_tmpdir[4096];
+static char sig_files[4][4200];
+static volatile sig_atomic_t sig_armed;
+
+static void on_signal(int sig)
+{
+    if (sig_armed) {
+        for (int i = 0; i < 4; ++i) unlink(sig_files[i]);
+        rmdir(sig_tmpdir);
+    }
+    _exit(128 + sig);
+}
+
+static void arm(const char *tmpdir)
+{
+    snprintf(sig_tmpdir, sizeof sig_tmpdir, "%s", tmpdir);
+    const char *names[4] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS, "partial.tmp"};
+    for (int i = 0; i < 4; ++i) snprintf(sig_files[i], sizeof sig_files[i], "%s/%s", tmpdir, names[i]);
+    sig_armed = 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static void disarm(void) { sig_armed = 0; }
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+/* Split "a/b/name/" into parent "a/b" and base "name". */
+static void split_path(const char *dir, char *parent, size_t np, char *base, size_t nb)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    size_t len = strlen(tmp);
+    while (len > 1 && tmp[len - 1] == '/') tmp[--len] = '\0';
+    char t1[4096], t2[4096];
+    snprintf(t1, sizeof t1, "%s", tmp);
+    snprintf(t2, sizeof t2, "%s", tmp);
+    snprintf(parent, np, "%s", dirname(t1));
+    snprintf(base, nb, "%s", basename(t2));
+}
+
+int cs_bundle_begin(const char *dir, int force, char **tmpdir, char *err, size_t errlen)
+{
+    *tmpdir = NULL;
+    if (!dir || !*dir) {
+        snprintf(err, errlen, "no output bundle given (-o BUNDLE)");
+        return CS_E_ARG;
+    }
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!force) {
+            snprintf(err, errlen, "%s: already exists (use --force to overwrite)", dir);
+            return CS_E_EXISTS;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s: exists and is not a bundle directory", dir);
+            return CS_E_EXISTS;
+        }
+        char man[4200];
+        int len = snprintf(man, sizeof man, "%s/%s", dir, CS_BUNDLE_MANIFEST);
+        if (len < 0 || (size_t)len >= sizeof man || access(man, F_OK) != 0) {
+            snprintf(err, errlen, "%s: exists and is not a ConcatSeq bundle; refusing to replace it", dir);
+            return CS_E_EXISTS;
+        }
+    }
+    char parent[4096], base[1024];
+    split_path(dir, parent, sizeof parent, base, sizeof base);
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: output folder does not exist", parent);
+        return CS_E_IO;
+    }
+    if (access(parent, W_OK) != 0) {
+        snprintf(err, errlen, "%s: output folder is not writable", parent);
+        return CS_E_IO;
+    }
+    size_t n = strlen(parent) + strlen(base) + 32;
+    char *t = malloc(n);
+    if (!t) return CS_E_NOMEM;
+    snprintf(t, n, "%s/.%s.partial-XXXXXX", parent, base);
+    if (!mkdtemp(t)) {
+        snprintf(err, errlen, "%s: cannot create a temporary folder (%s)", parent, strerror(errno));
+        free(t);
+        return CS_E_IO;
+    }
+    arm(t);
+    *tmpdir = t;
+    return 0;
+}
+
+void cs_bundle_abort(const char *tmpdir)
+{
+    if (!tmpdir) return;
+    const char *names[4] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS, "partial.tmp"};
+    char p[4200];
+    for (int i = 0; i < 4; ++i) {
+        snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
+        unlink(p);
+    }
+    rmdir(tmpdir);
+    disarm();
+}
+
+static void remove_bundle_dir(const char *d)
+{
+    const char *names[3] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS};
+    char p[4300];
+    for (int i = 0; i < 3; ++i) {
+        snprintf(p, sizeof p, "%s/%s", d, names[i]);
+        unlink(p);
+    }
+    rmdir(d); /* fails (and keeps the folder) if the user put other files in it */
+}
+
+int cs_bundle_commit(const char *tmpdir, const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        /* --force: move the old bundle aside first, so a failure never leaves neither */
+        char old[4200];
+        snprintf(old, sizeof old, "%s.old-%ld", tmpdir, (long)getpid());
+        if (rename(dir, old) != 0) {
+            snprintf(err, errlen, "%s: cannot replace the existing bundle (%s)", dir, strerror(errno));
+            cs_bundle_abort(tmpdir);
+            return CS_E_IO;
+        }
+        if (rename(tmpdir, dir) != 0) {
+            snprintf(err, errlen, "%s: cannot move the new bundle into place (%s)", dir, strerror(errno));
+            rename(old, dir);
+            cs_bundle_abort(tmpdir);
+            return CS_E_IO;
+        }
+        remove_bundle_dir(old);
+    } else if (rename(tmpdir, dir) != 0) {
+        snprintf(err, errlen, "%s: cannot move the new bundle into place (%s)", dir, strerror(errno));
+        cs_bundle_abort(tmpdir);
+        return CS_E_IO;
+    }
+    disarm();
+    return 0;
+}
+
+int cs_write_float_wav(const char *path, const float *data, size_t frames, int channels, int rate, char *err,
+                       size_t errlen)
+{
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    info.samplerate = rate;
+    info.channels = channels;
+    const double bytes = (double)frames * channels * 4.0;
+    info.format = (bytes > 4.0e9 ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | SF_FORMAT_FLOAT;
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    if (!sf) {
+        snprintf(err, errlen, "%s: cannot write (%s)", path, sf_strerror(NULL));
+        return CS_E_IO;
+    }
+    /* no peak chunk: keeps the file a plain float WAV and the bytes independent of anything but the data */
+    sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
+    size_t done = 0;
+    const size_t chunk = 1u << 16;
+    while (done < frames) {
+        size_t k = frames - done < chunk ? frames - done : chunk;
+        sf_count_t w = sf_writef_float(sf, data + done * (size_t)channels, (sf_count_t)k);
+        if (w != (sf_count_t)k) {
+            snprintf(err, errlen, "%s: write failed (%s; is the disk full?)", path, sf_strerror(sf));
+            sf_close(sf);
+            unlink(path);
+            return CS_E_IO;
+        }
+        done += k;
+    }
+    int e = sf_error(sf);
+    if (sf_close(sf) != 0 || e) {
+        snprintf(err, errlen, "%s: write failed (is the disk full?)", path);
+        unlink(path);
+        return CS_E_IO;
+    }
+    return 0;
+}
+
+int cs_read_float_wav(const char *path, float **data, size_t *frames, int *channels, int *rate)
+{
+    *data = NULL;
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf) return access(path, R_OK) == 0 ? CS_E_FORMAT : CS_E_IO;
+    if (info.frames <= 0 || info.channels <= 0) {
+        sf_close(sf);
+        return CS_E_EMPTY;
+    }
+    float *d = malloc((size_t)info.frames * (size_t)info.channels * sizeof *d);
+    if (!d) {
+        sf_close(sf);
+        return CS_E_NOMEM;
+    }
+    sf_count_t got = sf_readf_float(sf, d, info.frames);
+    sf_close(sf);
+    if (got != info.frames) {
+        free(d);
+        return CS_E_IO;
+    }
+    *data = d;
+    *frames = (size_t)info.frames;
+    *channels = info.channels;
+    *rate = info.samplerate;
+    return 0;
+}
+
+int cs_write_json(const char *path, const cJSON *doc, char *err, size_t errlen)
+{
+    char *text = cJSON_Print(doc);
+    if (!text) return CS_E_NOMEM;
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot write (%s)", path, strerror(errno));
+        free(text);
+        return CS_E_IO;
+    }
+    size_t len = strlen(text);
+    int ok = fwrite(text, 1, len, f) == len && fputc('\n', f) != EOF;
+    ok = (fclose(f) == 0) && ok;
+    free(text);
+    if (!ok) {
+        snprintf(err, errlen, "%s: write failed (is the disk full?)", path);
+        unlink(path);
+        return CS_E_IO;
+    }
+    return 0;
+}
+
+cJSON *cs_read_json(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (len + 1 == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    buf[len] = '\0';
+    cJSON *doc = cJSON_Parse(buf);
+    free(buf);
+    if (!doc) snprintf(err, errlen, "%s: not valid JSON", path);
+    return doc;
+}
+
+int cs_bundle_read(const char *dir, cs_bundle *b, char *err, size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    char path[4200];
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: no such bundle directory", dir);
+        return CS_E_IO;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, CS_BUNDLE_MANIFEST);
+    b->manifest = cs_read_json(path, err, errlen);
+    if (!b->manifest) return CS_E_FORMAT;
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(b->manifest, "format");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(b->manifest, "version");
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, CS_BUNDLE_FORMAT) != 0) {
+        snprintf(err, errlen, "%s: not a ConcatSeq corpus manifest", path);
+        cs_bundle_free(b);
+        return CS_E_FORMAT;
+    }
+    if (!cJSON_IsNumber(ver) || ver->valueint != CS_BUNDLE_VERSION) {
+        snprintf(err, errlen, "%s: unsupported bundle version", path);
+        cs_bundle_free(b);
+        return CS_E_FORMAT;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, CS_BUNDLE_UNITS);
+    size_t frames;
+    int ch, rate;
+    int rc = cs_read_float_wav(path, &b->table, &frames, &ch, &rate);
+    if (rc || ch != 1) {
+        snprintf(err, errlen, "%s: cannot read the unit table (%s)", path, rc ? cs_strerror(rc) : "not mono");
+        cs_bundle_free(b);
+        return rc ? rc : CS_E_FORMAT;
+    }
+    b->table_n = frames;
+    int ut = cs_ut_parse(b->table, b->table_n, 1, &b->view);
+    if (ut != CS_UT_OK) {
+        snprintf(err, errlen, "%s: %s", path, cs_ut_strerror(ut));
+        cs_bundle_free(b);
+        return CS_E_FORMAT;
+    }
+    const cJSON *units = cJSON_GetObjectItemCaseSensitive(b->manifest, "units");
+    if (!cJSON_IsNumber(units) || (uint32_t)units->valuedouble != b->view.num_units) {
+        snprintf(err, errlen, "%s: manifest and unit table disagree on the number of units", dir);
+        cs_bundle_free(b);
+        return CS_E_FORMAT;
+    }
+    b->dir = dup_str(dir);
+    return 0;
+}
+
+void cs_bundle_free(cs_bundle *b)
+{
+    if (!b) return;
+    cJSON_Delete(b->manifest);
+    free(b->table);
+    free(b->dir);
+    memset(b, 0, sizeof *b);
+}

@@ -1,0 +1,81 @@
+/*
+ * cs_frames.h - frame analysis of a mono signal at the corpus rate: the descriptor frames that unit
+ * descriptors, onset detection and novelty segmentation are computed from.
+ *
+ * Frame i is centred on sample i*hop and covers [i*hop - fft_size/2, i*hop + fft_size/2), zero-padded
+ * outside the signal; n_frames = n_samples / hop + 1. Offline code: allocates, not real-time safe.
+ * Every feature is defined, with formula, constants and references, in corpus-tools/DESCRIPTORS.md
+ * (STFT with a periodic Hann window; Slaney mel filterbank + orthonormal DCT-II; YIN after de Cheveigne &
+ * Kawahara 2002; log spectral flux after Bello et al. 2005 / Boeck et al. 2012).
+ */
+#ifndef CS_FRAMES_H
+#define CS_FRAMES_H
+
+#include <stddef.h>
+
+/** Columns of one descriptor frame (row of cs_frames.data). */
+enum cs_frame_feature {
+    CS_FF_RMS = 0,      /* RMS amplitude of the Hann-windowed frame, linear (>= 0) */
+    CS_FF_PEAK,         /* max |x| over the hop centred on the frame, linear */
+    CS_FF_CENTROID,     /* spectral centroid, Hz (0 for a silent frame) */
+    CS_FF_SPREAD,       /* spectral spread (std around the centroid), Hz */
+    CS_FF_FLATNESS,     /* spectral flatness (geometric / arithmetic mean of power), 0..1 */
+    CS_FF_ROLLOFF,      /* frequency below which `rolloff` of the energy lies, Hz */
+    CS_FF_FLUX,         /* half-wave rectified spectral flux of log-magnitudes vs the previous frame, >= 0 */
+    CS_FF_ZCR,          /* zero-crossing rate, crossings per second (Hz) */
+    CS_FF_F0,           /* YIN fundamental frequency, Hz (0 when unvoiced) */
+    CS_FF_F0_CONF,      /* YIN confidence 1 - d'(tau), 0..1 */
+    CS_FF_MFCC0,        /* MFCC c0..c12 follow */
+    CS_FF_COUNT = CS_FF_MFCC0 + 13
+};
+
+/** Analysis settings; cs_frame_params_default() fills the documented defaults. */
+typedef struct cs_frame_params {
+    int sample_rate;      /* Hz, > 0 */
+    int fft_size;         /* samples, power of two 256..16384; default 2048 */
+    int hop;              /* samples, 1..fft_size; default 512 */
+    int n_mels;           /* mel bands; default 40 */
+    double mel_fmin;      /* Hz; default 20 */
+    double mel_fmax;      /* Hz; default min(16000, sample_rate / 2) */
+    double rolloff;       /* energy fraction for CS_FF_ROLLOFF; default 0.85 */
+    double yin_threshold; /* YIN absolute threshold; default 0.15 */
+    double f0_min;        /* Hz; default 50 */
+    double f0_max;        /* Hz; default min(2000, sample_rate / 4) */
+} cs_frame_params;
+
+/** Descriptor frames: data is (n_frames, CS_FF_COUNT) row-major, owned, freed by cs_frames_free. */
+typedef struct cs_frames {
+    size_t n_frames;
+    int hop;
+    int sample_rate;
+    float *data;
+} cs_frames;
+
+/** Fill `p` with the defaults for `sample_rate` (Hz). */
+void cs_frame_params_default(cs_frame_params *p, int sample_rate);
+
+/**
+ * Analyse `n` mono samples `x` (linear, full scale +-1) with `n_threads` threads (>= 1; more threads than
+ * frames, or than 64, are not used); the result is bitwise identical for any n_threads. `out->data` gets
+ * n / hop + 1 rows of CS_FF_COUNT floats, owned by the caller (cs_frames_free).
+ * Returns 0, CS_E_ARG (NULL pointer, n_threads < 1 or params out of the documented ranges: fft_size a power
+ * of two 256..16384, 1 <= hop <= fft_size, 13 <= n_mels <= 512, 0 <= mel_fmin < mel_fmax <= sr/2,
+ * 0 < rolloff <= 1, 0 < yin_threshold < 1, 0 < f0_min < f0_max <= sr/2, sr/f0_min <= 16384),
+ * CS_E_EMPTY (n == 0), CS_E_NONFINITE (a NaN or infinite sample), CS_E_NOMEM, or CS_E_INTERNAL (an FFTW
+ * plan failed). On error `out` is left empty. Not real-time safe (allocates, creates threads, plans FFTW).
+ * Cost: per frame one r2c FFT of fft_size and two r2c + one c2r FFT of the YIN size (2 * yin window).
+ */
+int cs_frames_analyze(const float *x, size_t n, const cs_frame_params *p, int n_threads, cs_frames *out);
+
+/** Free the frames' memory; safe on a zeroed or already freed struct. */
+void cs_frames_free(cs_frames *f);
+
+/**
+ * The process-wide lock around FFTW's planner (fftwf_plan_* and fftwf_destroy_plan are not thread-safe).
+ * Any code of the tools that plans or destroys an FFTW plan takes it; executing a plan does not need it.
+ * Not real-time safe (blocks).
+ */
+void cs_fftw_lock(void);
+void cs_fftw_unlock(void);
+
+#endif

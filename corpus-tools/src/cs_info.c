@@ -1,0 +1,117 @@
+/* cs_info.c - `concatseq info`. See cs_info.h. */
+#include "cs_info.h"
+
+#include <math.h>
+#include <string.h>
+
+static double num(const cJSON *o, const char *key, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+static const char *str(const cJSON *o, const char *key, const char *dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static const char *base(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+void cs_info_print(const cs_bundle *b, FILE *out)
+{
+    const cJSON *m = b->manifest;
+    const cs_ut_view *v = &b->view;
+    const double sr = num(m, "sample_rate", v->sample_rate);
+    fprintf(out, "bundle       %s\n", b->dir);
+    fprintf(out, "format       %s v%d (%s)\n", str(m, "format", "?"), (int)num(m, "version", 0),
+            str(m, "generator", "?"));
+    fprintf(out, "audio        %.0f Hz, %d channel%s, %.3f s (%.0f frames)\n", sr, (int)num(m, "channels", 1),
+            num(m, "channels", 1) == 1 ? "" : "s", num(m, "duration_s", 0), num(m, "frames", 0));
+
+    const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(m, "sources");
+    fprintf(out, "sources      %d\n", cJSON_GetArraySize(srcs));
+    const cJSON *s;
+    int i = 0;
+    cJSON_ArrayForEach(s, srcs)
+    {
+        fprintf(out, "  %3d  %-40s %6.0f Hz %d ch -> %9.3f s  %6.0f units\n", i++, base(str(s, "path", "?")),
+                num(s, "original_rate", 0), (int)num(s, "original_channels", 0), num(s, "frames", 0) / sr,
+                num(s, "units", 0));
+    }
+
+    const cJSON *seg = cJSON_GetObjectItemCaseSensitive(m, "segmentation");
+    const char *method = str(seg, "method", "?");
+    fprintf(out, "units        %u, segmentation %s", v->num_units, method);
+    if (!strcmp(method, "grain"))
+        fprintf(out, " (unit %g ms, hop %g ms)", num(seg, "unit_ms", 0), num(seg, "hop_ms", 0));
+    else if (!strcmp(method, "onset"))
+        fprintf(out, " (threshold %g, min %g ms, max %g ms, pre %g ms)", num(seg, "threshold", 0),
+                num(seg, "min_ms", 0), num(seg, "max_ms", 0), num(seg, "pre_ms", 0));
+    else
+        fprintf(out, " (kernel %g s, threshold %g, min %g s)", num(seg, "kernel_s", 0), num(seg, "threshold", 0),
+                num(seg, "min_s", 0));
+    fputc('\n', out);
+
+    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "clustering");
+    const char *cm = str(cl, "method", "?");
+    fprintf(out, "labels       %u, clustering %s", v->num_labels, cm);
+    if (!strcmp(cm, "kmeans"))
+        fprintf(out, " (k %g, restarts %g, inertia %.6g, seed %g)", num(cl, "k", 0), num(cl, "restarts", 0),
+                num(cl, "inertia", 0), num(cl, "seed", 0));
+    else if (!strcmp(cm, "dbscan"))
+        fprintf(out, " (eps %g, min samples %g, noise label %g with %g units)", num(cl, "eps", 0),
+                num(cl, "min_samples", 0), num(cl, "noise_label", -1), num(cl, "noise_units", 0));
+    else
+        fprintf(out, " (damping %g)", num(cl, "damping", 0));
+    fputc('\n', out);
+    fprintf(out, "  label  units  mean duration (s)\n");
+    for (uint32_t l = 0; l < v->num_labels; ++l) {
+        uint32_t first = 0, count = cs_ut_label_count(v, (int32_t)l, &first);
+        double dur = 0.0;
+        for (uint32_t k = 0; k < count; ++k) dur += (double)cs_ut_unit_length(v, (uint32_t)v->members[first + k]);
+        fprintf(out, "  %5u  %5u  %.4f%s\n", l, count, count ? dur / count / sr : 0.0,
+                (int32_t)l == v->noise_label ? "  (noise)" : "");
+    }
+
+    fprintf(out, "descriptors  %u (normalisation %s)\n", v->num_descriptors,
+            str(cJSON_GetObjectItemCaseSensitive(m, "normalisation"), "method", "?"));
+    fprintf(out, "  %-16s %-4s %12s %12s %12s\n", "name", "unit", "min", "max", "weight");
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(m, "descriptors"))
+    {
+        fprintf(out, "  %-16s %-4s %12.4g %12.4g %12g\n", str(d, "name", "?"), str(d, "unit", ""),
+                num(d, "min", NAN), num(d, "max", NAN), num(d, "weight", 1));
+    }
+}
+
+void cs_info_print_units(const cs_bundle *b, FILE *out)
+{
+    const cs_ut_view *v = &b->view;
+    const cJSON *descs = cJSON_GetObjectItemCaseSensitive(b->manifest, "descriptors");
+    const int nd = cJSON_GetArraySize(descs);
+    fprintf(out, "unit\tsource\tstart_frame\tlength_frames\tstart_s\tduration_s\tlabel\tsuccessor");
+    for (int j = 0; j < nd; ++j) {
+        const cJSON *d = cJSON_GetArrayItem(descs, j);
+        const char *u = str(d, "unit", "");
+        if (*u) fprintf(out, "\t%s_%s", str(d, "name", "?"), u);
+        else fprintf(out, "\t%s", str(d, "name", "?"));
+    }
+    fputc('\n', out);
+    for (uint32_t u = 0; u < v->num_units; ++u) {
+        uint64_t s = cs_ut_unit_start(v, u), len = cs_ut_unit_length(v, u);
+        fprintf(out, "%u\t%d\t%llu\t%llu\t%.6f\t%.6f\t%d\t%d", u, (int)v->rows[(size_t)u * v->stride + CS_UT_R_SOURCE],
+                (unsigned long long)s, (unsigned long long)len, (double)s / v->sample_rate,
+                (double)len / v->sample_rate, cs_ut_unit_label(v, u), cs_ut_unit_successor(v, u));
+        const float *x = cs_ut_unit_descriptors(v, u);
+        for (int j = 0; j < nd && (uint32_t)j < v->num_descriptors; ++j) {
+            const cJSON *d = cJSON_GetArrayItem(descs, j);
+            fprintf(out, "\t%.6g", (double)x[j] * num(d, "scale", 1.0) + num(d, "center", 0.0));
+        }
+        fputc('\n', out);
+    }
+}

@@ -1,0 +1,375 @@
+/*
+ * main.c - the `concatseq` command-line program: one subcommand per job, a one-line error on stderr and a
+ * non-zero exit for every failure.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_analyze.h"
+#include "cs_bundle.h"
+#include "cs_error.h"
+#include "cs_info.h"
+#include "cs_progress.h"
+
+static const char *prog = "concatseq";
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: concatseq COMMAND [options]\n"
+            "\n"
+            "commands:\n"
+            "  analyze SOURCE... -o BUNDLE [options]   cut, describe and cluster audio into a corpus bundle\n"
+            "  info BUNDLE [--units]                    summary of a bundle, or its unit table as TSV\n"
+            "  help [COMMAND]                           this text, or the options of COMMAND\n"
+            "  version                                  print the version\n");
+}
+
+static void usage_analyze(FILE *f)
+{
+    fprintf(f,
+            "usage: concatseq analyze SOURCE... -o BUNDLE [options]\n"
+            "SOURCE: audio files or folders (recursive, sorted); any format libsndfile reads.\n"
+            "input:\n"
+            "  --rate HZ              corpus sample rate (default 48000)\n"
+            "  --channels N           1 mixes to mono (default); N keeps N channels (mono files are copied)\n"
+            "  --resample-quality Q   libsamplerate converter 0 best .. 4 linear (default 1, sinc medium)\n"
+            "  --strict               a non-audio file inside a folder is an error (default: skipped, warned)\n"
+            "segmentation:\n"
+            "  --segment grain|onset|novelty   (default grain)\n"
+            "  grain:   --unit-ms MS (100) --hop-ms MS (100)\n"
+            "  onset:   --threshold T (0.5; lower finds more) --delta D (0.1, x mean flux) --median-ms MS (100)\n"
+            "           --min-ms MS (50) --max-ms MS (2000, >= 2 x min) --pre-ms MS (5) --refine-ms MS (30)\n"
+            "  novelty: --kernel-s S (4) --block-s S (0.1) --novelty-threshold T (0.3, 0..1) --min-s S (1)\n"
+            "           --max-s S (60, >= 2 x min)\n"
+            "analysis:\n"
+            "  --fft-size N           frame size, power of two (default 2048 at 48 kHz)\n"
+            "  --frame-hop N          frame hop in samples (default fft-size / 4)\n"
+            "  --normalize zscore|robust   (default zscore)\n"
+            "clustering:\n"
+            "  --cluster kmeans|dbscan|ap  (default kmeans)\n"
+            "  kmeans:  --clusters K (16) --restarts N (4) --max-iter N (300)\n"
+            "  dbscan:  --eps E (3.0) --min-samples N (5); noise units get a label of their own (the last)\n"
+            "  ap:      --damping D (0.5) --preference P (median similarity) --max-iter N (200)\n"
+            "           --convergence-iter N (15)\n"
+            "  --descriptors a,b,...  cluster on these descriptors only (names as in `info`; 'mfcc' = all 13)\n"
+            "  --weights a=w,...      per-descriptor clustering weights (default 1)\n"
+            "  --seed N               (default 1)\n"
+            "run:\n"
+            "  -o, --output BUNDLE    output bundle directory (required)\n"
+            "  --force                replace an existing bundle\n"
+            "  --threads N            worker threads (default: online CPUs)\n"
+            "  --progress bar|lines|none   (default: a bar when stderr is a terminal)\n"
+            "  --quiet                print nothing but errors\n");
+}
+
+#include <stdarg.h>
+
+__attribute__((format(printf, 2, 3))) static int fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s %s: error: ", prog, cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+/* Strict number parsing: the whole string must be a finite number. */
+static int parse_double(const char *s, double *out)
+{
+    if (!s || !*s) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_int(const char *s, int *out)
+{
+    double v;
+    if (parse_double(s, &v) || v != floor(v) || v < -2147483647.0 || v > 2147483647.0) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno) return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int descriptor_index(const char *name)
+{
+    for (int d = 0; d < CS_D_COUNT; ++d)
+        if (!strcmp(cs_descriptor_name(d), name)) return d;
+    return -1;
+}
+
+/* --descriptors a,b,c: every other descriptor gets weight 0. */
+static int parse_selection(const char *list, float *w, char *bad, size_t nbad)
+{
+    float sel[CS_D_COUNT] = {0};
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    int any = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "mfcc")) {
+            for (int k = 0; k < 13; ++k) sel[CS_D_MFCC0 + k] = 1.0f;
+            any = 1;
+            continue;
+        }
+        int d = descriptor_index(t);
+        if (d < 0) {
+            snprintf(bad, nbad, "%s", t);
+            return -1;
+        }
+        sel[d] = 1.0f;
+        any = 1;
+    }
+    if (!any) {
+        snprintf(bad, nbad, "%s", list);
+        return -1;
+    }
+    for (int d = 0; d < CS_D_COUNT; ++d) w[d] = sel[d] > 0.0f ? w[d] : 0.0f;
+    return 0;
+}
+
+/* --weights a=1.5,b=0 */
+static int parse_weights(const char *list, float *w, char *bad, size_t nbad)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        double v;
+        if (!eq) {
+            snprintf(bad, nbad, "%s", t);
+            return -1;
+        }
+        *eq = '\0';
+        if (parse_double(eq + 1, &v) || v < 0.0) {
+            snprintf(bad, nbad, "%s=%s", t, eq + 1);
+            return -1;
+        }
+        if (!strcmp(t, "mfcc")) {
+            for (int k = 0; k < 13; ++k) w[CS_D_MFCC0 + k] = (float)v;
+            continue;
+        }
+        int d = descriptor_index(t);
+        if (d < 0) {
+            snprintf(bad, nbad, "%s", t);
+            return -1;
+        }
+        w[d] = (float)v;
+    }
+    return 0;
+}
+
+static void warn_skip(void *user, const char *path, const char *reason)
+{
+    cs_progress_finish(user);
+    fprintf(stderr, "%s analyze: warning: %s: %s\n", prog, path, reason);
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+    cs_analyze_opts o;
+    cs_analyze_opts_default(&o);
+    const char *out = NULL, *selection = NULL, *weights = NULL;
+    int quiet = 0, pmode = CS_PROGRESS_AUTO;
+    char **sources = calloc((size_t)argc + 1, sizeof *sources);
+    size_t ns = 0;
+    if (!sources) return fail("analyze", "%s", "out of memory");
+    int rc = 0;
+    for (int i = 1; i < argc && rc == 0; ++i) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !strcmp(a, "-")) {
+            sources[ns++] = argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage_analyze(stdout);
+            free(sources);
+            return 0;
+        }
+        if (!strcmp(a, "--force")) { o.force = 1; continue; }
+        if (!strcmp(a, "--strict")) { o.strict = 1; continue; }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { quiet = 1; continue; }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) {
+            rc = fail("analyze", "%s: missing value", a);
+            break;
+        }
+        ++i;
+        double d;
+        int n;
+        int bad = 0;
+#define OPT(name) (!strcmp(a, name))
+        if (OPT("-o") || OPT("--output")) out = v;
+        else if (OPT("--rate")) bad = parse_int(v, &o.rate);
+        else if (OPT("--channels")) bad = parse_int(v, &o.channels);
+        else if (OPT("--resample-quality")) bad = parse_int(v, &o.src_quality);
+        else if (OPT("--segment")) {
+            if (!strcmp(v, "grain")) o.segment = CS_SEG_GRAIN;
+            else if (!strcmp(v, "onset")) o.segment = CS_SEG_ONSET;
+            else if (!strcmp(v, "novelty")) o.segment = CS_SEG_NOVELTY;
+            else bad = 1;
+        } else if (OPT("--unit-ms")) bad = parse_double(v, &o.unit_ms);
+        else if (OPT("--hop-ms")) bad = parse_double(v, &o.hop_ms);
+        else if (OPT("--threshold")) bad = parse_double(v, &o.onset.threshold);
+        else if (OPT("--median-ms")) { bad = parse_double(v, &d); o.onset.median_s = d * 1e-3; }
+        else if (OPT("--min-ms")) { bad = parse_double(v, &d); o.onset.min_len_s = d * 1e-3; }
+        else if (OPT("--max-ms")) { bad = parse_double(v, &d); o.onset.max_len_s = d * 1e-3; }
+        else if (OPT("--pre-ms")) { bad = parse_double(v, &d); o.onset.pre_s = d * 1e-3; }
+        else if (OPT("--delta")) bad = parse_double(v, &o.onset.delta);
+        else if (OPT("--refine-ms")) { bad = parse_double(v, &d); o.onset.refine_s = d * 1e-3; }
+        else if (OPT("--kernel-s")) bad = parse_double(v, &o.novelty.kernel_s);
+        else if (OPT("--block-s")) bad = parse_double(v, &o.novelty.block_s);
+        else if (OPT("--novelty-threshold")) bad = parse_double(v, &o.novelty.threshold);
+        else if (OPT("--min-s")) bad = parse_double(v, &o.novelty.min_len_s);
+        else if (OPT("--max-s")) bad = parse_double(v, &o.novelty.max_len_s);
+        else if (OPT("--fft-size")) bad = parse_int(v, &o.fft_size);
+        else if (OPT("--frame-hop")) { bad = parse_int(v, &n); o.frame_hop = n; if (!bad && n < 1) bad = 1; }
+        else if (OPT("--normalize")) {
+            if (!strcmp(v, "zscore")) o.normalize = 0;
+            else if (!strcmp(v, "robust")) o.normalize = 1;
+            else bad = 1;
+        } else if (OPT("--cluster")) {
+            if (!strcmp(v, "kmeans")) o.cluster = CS_CLUSTER_KMEANS;
+            else if (!strcmp(v, "dbscan")) o.cluster = CS_CLUSTER_DBSCAN;
+            else if (!strcmp(v, "ap")) o.cluster = CS_CLUSTER_AP;
+            else bad = 1;
+        } else if (OPT("--clusters") || OPT("-k")) bad = parse_int(v, &o.clusters);
+        else if (OPT("--restarts")) bad = parse_int(v, &o.restarts);
+        else if (OPT("--max-iter")) { bad = parse_int(v, &o.max_iter); if (!bad && o.max_iter < 1) bad = 1; }
+        else if (OPT("--eps")) bad = parse_double(v, &o.eps);
+        else if (OPT("--min-samples")) bad = parse_int(v, &o.min_samples);
+        else if (OPT("--damping")) bad = parse_double(v, &o.damping);
+        else if (OPT("--preference")) bad = parse_double(v, &o.preference);
+        else if (OPT("--convergence-iter")) bad = parse_int(v, &o.ap_convergence);
+        else if (OPT("--descriptors")) selection = v;
+        else if (OPT("--weights")) weights = v;
+        else if (OPT("--seed")) bad = parse_u64(v, &o.seed);
+        else if (OPT("--threads")) bad = parse_int(v, &o.threads);
+        else if (OPT("--progress")) {
+            if (!strcmp(v, "bar")) pmode = CS_PROGRESS_BAR;
+            else if (!strcmp(v, "lines")) pmode = CS_PROGRESS_LINES;
+            else if (!strcmp(v, "none")) pmode = CS_PROGRESS_NONE;
+            else bad = 1;
+        } else {
+            rc = fail("analyze", "unknown option %s (see `concatseq help analyze`)", a);
+            break;
+        }
+#undef OPT
+        if (bad) {
+            fprintf(stderr, "%s analyze: error: %s %s: not a valid value\n", prog, a, v);
+            rc = 1;
+        }
+    }
+    if (rc) {
+        free(sources);
+        return rc;
+    }
+    char badname[256];
+    if (weights && parse_weights(weights, o.weights, badname, sizeof badname)) {
+        free(sources);
+        return fail("analyze", "--weights: bad entry '%s' (use name=weight with names from `concatseq info`)", badname);
+    }
+    if (selection && parse_selection(selection, o.weights, badname, sizeof badname)) {
+        free(sources);
+        return fail("analyze", "--descriptors: unknown descriptor '%s'", badname);
+    }
+    if (ns == 0) {
+        free(sources);
+        return fail("analyze", "%s", "no SOURCE given (usage: concatseq analyze SOURCE... -o BUNDLE)");
+    }
+    if (!out) {
+        free(sources);
+        return fail("analyze", "%s", "no output bundle given (-o BUNDLE)");
+    }
+    cs_progress prog_state;
+    cs_progress_init(&prog_state, pmode, quiet);
+    o.progress = cs_progress_report;
+    o.progress_user = &prog_state;
+    o.warn = quiet ? NULL : warn_skip;
+
+    cs_analyze_report rep;
+    char err[1024] = "";
+    rc = cs_analyze(sources, ns, out, &o, &rep, err, sizeof err);
+    cs_progress_finish(&prog_state);
+    free(sources);
+    if (rc) return fail("analyze", "%s", err);
+    if (!quiet) {
+        printf("wrote %s: %zu source%s, %.3f s, %zu units, %zu labels", out, rep.sources, rep.sources == 1 ? "" : "s",
+               rep.seconds_audio, rep.units, rep.labels);
+        if (rep.noise_units) printf(" (%zu noise units)", rep.noise_units);
+        printf("\ntime: decode %.3f s, analysis %.3f s (%.0fx real time), clustering %.3f s, write %.3f s\n",
+               rep.seconds_decode, rep.seconds_analyze,
+               rep.seconds_analyze > 0 ? rep.seconds_audio / rep.seconds_analyze : 0.0, rep.seconds_cluster,
+               rep.seconds_write);
+    }
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int units = 0;
+    for (int i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--units")) units = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: concatseq info BUNDLE [--units]\n");
+            return 0;
+        } else if (argv[i][0] == '-') return fail("info", "unknown option %s", argv[i]);
+        else if (!dir) dir = argv[i];
+        else return fail("info", "unexpected argument %s", argv[i]);
+    }
+    if (!dir) return fail("info", "%s", "no BUNDLE given (usage: concatseq info BUNDLE [--units])");
+    cs_bundle b;
+    char err[1024] = "";
+    if (cs_bundle_read(dir, &b, err, sizeof err)) return fail("info", "%s", err);
+    if (units) cs_info_print_units(&b, stdout);
+    else cs_info_print(&b, stdout);
+    cs_bundle_free(&b);
+    if (fflush(stdout) != 0) return fail("info", "%s", "cannot write to standard output");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "analyze")) return cmd_analyze(argc - 1, argv + 1);
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("concatseq %s\n", CONCATSEQ_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        if (argc > 2 && !strcmp(argv[2], "analyze")) usage_analyze(stdout);
+        else usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

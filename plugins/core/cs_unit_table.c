@@ -1,0 +1,206 @@
+/* cs_unit_table.c - encode, parse and read the server-ready unit table. See cs_unit_table.h and BUNDLE.md. */
+#include "cs_unit_table.h"
+
+#include <math.h>
+
+#define SPLIT 65536u
+
+size_t cs_ut_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels)
+{
+    return (size_t)CS_UT_HEADER + (size_t)num_units * (CS_UT_ROW_FIXED + (size_t)num_descriptors) +
+           2u * (size_t)num_labels + (size_t)num_units;
+}
+
+uint64_t cs_ut_join(float hi, float lo) { return (uint64_t)hi * SPLIT + (uint64_t)lo; }
+
+/* A float that holds a non-negative integer < limit, exactly. */
+static int is_count(float v, double limit)
+{
+    return isfinite(v) && v >= 0.0f && (double)v < limit && floorf(v) == v;
+}
+
+int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
+{
+    if (!data || !view) return CS_UT_E_NULL;
+    if (n < CS_UT_HEADER) return CS_UT_E_SHORT;
+    if (data[CS_UT_H_MAGIC] != (float)CS_UT_MAGIC) return CS_UT_E_MAGIC;
+    if (data[CS_UT_H_VERSION] != (float)CS_UT_VERSION) return CS_UT_E_VERSION;
+    for (int i = CS_UT_H_NUM_UNITS; i <= CS_UT_H_MEMBERS_OFFSET; ++i) {
+        if (i == CS_UT_H_NOISE_LABEL) continue;
+        if (!is_count(data[i], 16777216.0)) return CS_UT_E_DIMS;
+    }
+    const float nl = data[CS_UT_H_NOISE_LABEL];
+    if (!isfinite(nl) || floorf(nl) != nl || nl < -1.0f) return CS_UT_E_DIMS;
+    uint32_t units = (uint32_t)data[CS_UT_H_NUM_UNITS], nd = (uint32_t)data[CS_UT_H_NUM_DESCRIPTORS];
+    uint32_t stride = (uint32_t)data[CS_UT_H_STRIDE], labels = (uint32_t)data[CS_UT_H_NUM_LABELS];
+    if (units == 0 || labels == 0 || labels > units + 1 || nd > 4096 || stride != CS_UT_ROW_FIXED + nd ||
+        (uint32_t)data[CS_UT_H_HEADER_SIZE] != CS_UT_HEADER)
+        return CS_UT_E_DIMS;
+    if (data[CS_UT_H_SAMPLE_RATE] < 1.0f || data[CS_UT_H_CHANNELS] < 1.0f || data[CS_UT_H_NUM_SOURCES] < 1.0f)
+        return CS_UT_E_DIMS;
+    if (nl >= 0.0f && (uint32_t)nl >= labels) return CS_UT_E_DIMS;
+    size_t rows_end = (size_t)CS_UT_HEADER + (size_t)units * stride;
+    size_t loff = (size_t)data[CS_UT_H_LABELS_OFFSET], moff = (size_t)data[CS_UT_H_MEMBERS_OFFSET];
+    if (loff != rows_end || moff != loff + 2u * (size_t)labels) return CS_UT_E_DIMS;
+    if (n < cs_ut_size(units, nd, labels)) return CS_UT_E_SHORT;
+
+    view->data = data;
+    view->num_units = units;
+    view->num_descriptors = nd;
+    view->stride = stride;
+    view->num_labels = labels;
+    view->num_sources = (uint32_t)data[CS_UT_H_NUM_SOURCES];
+    view->channels = (uint32_t)data[CS_UT_H_CHANNELS];
+    view->noise_label = (int32_t)nl;
+    view->sample_rate = (double)data[CS_UT_H_SAMPLE_RATE];
+    view->audio_frames = cs_ut_join(data[CS_UT_H_FRAMES_HI], data[CS_UT_H_FRAMES_LO]);
+    view->rows = data + CS_UT_HEADER;
+    view->labels = data + loff;
+    view->members = data + moff;
+    if (view->audio_frames == 0) return CS_UT_E_DIMS;
+    if (!check_rows) return CS_UT_OK;
+
+    for (uint32_t u = 0; u < units; ++u) {
+        const float *r = view->rows + (size_t)u * stride;
+        for (uint32_t j = 0; j < stride; ++j)
+            if (!isfinite(r[j])) return CS_UT_E_VALUES;
+        if (!is_count(r[CS_UT_R_START_HI], 16777216.0) || !is_count(r[CS_UT_R_START_LO], 65536.0) ||
+            !is_count(r[CS_UT_R_LENGTH_HI], 16777216.0) || !is_count(r[CS_UT_R_LENGTH_LO], 65536.0))
+            return CS_UT_E_VALUES;
+        uint64_t s = cs_ut_unit_start(view, u), len = cs_ut_unit_length(view, u);
+        if (len == 0 || s + len > view->audio_frames) return CS_UT_E_VALUES;
+        if (!is_count(r[CS_UT_R_LABEL], (double)labels) || !is_count(r[CS_UT_R_SOURCE], (double)view->num_sources))
+            return CS_UT_E_VALUES;
+        float succ = r[CS_UT_R_SUCCESSOR];
+        if (succ != -1.0f && !is_count(succ, (double)units)) return CS_UT_E_VALUES;
+    }
+    size_t total = 0;
+    for (uint32_t l = 0; l < labels; ++l) {
+        float first = view->labels[2 * l], count = view->labels[2 * l + 1];
+        if (!is_count(first, (double)units + 1.0) || !is_count(count, (double)units + 1.0) ||
+            (size_t)first + (size_t)count > units)
+            return CS_UT_E_VALUES;
+        for (uint32_t i = 0; i < (uint32_t)count; ++i) {
+            float m = view->members[(size_t)first + i];
+            if (!is_count(m, (double)units) || cs_ut_unit_label(view, (uint32_t)m) != (int32_t)l)
+                return CS_UT_E_VALUES;
+        }
+        total += (size_t)count;
+    }
+    if (total != units) return CS_UT_E_VALUES;
+    return CS_UT_OK;
+}
+
+const char *cs_ut_strerror(int err)
+{
+    switch (err) {
+    case CS_UT_OK: return "ok";
+    case CS_UT_E_NULL: return "no unit table data";
+    case CS_UT_E_SHORT: return "unit table is truncated";
+    case CS_UT_E_MAGIC: return "not a ConcatSeq unit table (bad magic number)";
+    case CS_UT_E_VERSION: return "unsupported unit table version";
+    case CS_UT_E_DIMS: return "unit table header is inconsistent";
+    case CS_UT_E_VALUES: return "unit table holds an invalid row";
+    default: return "unknown unit table error";
+    }
+}
+
+uint64_t cs_ut_unit_start(const cs_ut_view *v, uint32_t u)
+{
+    const float *r = v->rows + (size_t)u * v->stride;
+    return cs_ut_join(r[CS_UT_R_START_HI], r[CS_UT_R_START_LO]);
+}
+
+uint64_t cs_ut_unit_length(const cs_ut_view *v, uint32_t u)
+{
+    const float *r = v->rows + (size_t)u * v->stride;
+    return cs_ut_join(r[CS_UT_R_LENGTH_HI], r[CS_UT_R_LENGTH_LO]);
+}
+
+int32_t cs_ut_unit_label(const cs_ut_view *v, uint32_t u)
+{
+    return (int32_t)v->rows[(size_t)u * v->stride + CS_UT_R_LABEL];
+}
+
+int32_t cs_ut_unit_successor(const cs_ut_view *v, uint32_t u)
+{
+    return (int32_t)v->rows[(size_t)u * v->stride + CS_UT_R_SUCCESSOR];
+}
+
+const float *cs_ut_unit_descriptors(const cs_ut_view *v, uint32_t u)
+{
+    return v->rows + (size_t)u * v->stride + CS_UT_R_DESCRIPTORS;
+}
+
+uint32_t cs_ut_label_count(const cs_ut_view *v, int32_t label, uint32_t *first)
+{
+    if (label < 0 || (uint32_t)label >= v->num_labels) return 0;
+    if (first) *first = (uint32_t)v->labels[2 * (size_t)label];
+    return (uint32_t)v->labels[2 * (size_t)label + 1];
+}
+
+static void put_split(float *dst, uint64_t v)
+{
+    dst[0] = (float)(v / SPLIT);
+    dst[1] = (float)(v % SPLIT);
+}
+
+int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
+                 uint32_t num_sources, int32_t noise_label, double sample_rate, uint32_t channels,
+                 uint64_t audio_frames, const uint64_t *start, const uint64_t *length, const int32_t *label,
+                 const int32_t *source, const int32_t *successor, const float *descriptors)
+{
+    if (num_units == 0 || num_units > CS_UT_MAX_UNITS || num_labels == 0 || num_labels > num_units + 1 ||
+        num_descriptors > 4096 || audio_frames / SPLIT >= 16777216u)
+        return CS_UT_E_DIMS;
+    const uint32_t stride = CS_UT_ROW_FIXED + num_descriptors;
+    const size_t loff = (size_t)CS_UT_HEADER + (size_t)num_units * stride;
+    const size_t moff = loff + 2u * (size_t)num_labels;
+    for (int i = 0; i < CS_UT_HEADER; ++i) out[i] = 0.0f;
+    out[CS_UT_H_MAGIC] = (float)CS_UT_MAGIC;
+    out[CS_UT_H_VERSION] = (float)CS_UT_VERSION;
+    out[CS_UT_H_NUM_UNITS] = (float)num_units;
+    out[CS_UT_H_NUM_DESCRIPTORS] = (float)num_descriptors;
+    out[CS_UT_H_STRIDE] = (float)stride;
+    out[CS_UT_H_HEADER_SIZE] = (float)CS_UT_HEADER;
+    out[CS_UT_H_SAMPLE_RATE] = (float)sample_rate;
+    out[CS_UT_H_CHANNELS] = (float)channels;
+    put_split(out + CS_UT_H_FRAMES_HI, audio_frames);
+    out[CS_UT_H_NUM_LABELS] = (float)num_labels;
+    out[CS_UT_H_NUM_SOURCES] = (float)num_sources;
+    out[CS_UT_H_NOISE_LABEL] = (float)noise_label;
+    out[CS_UT_H_LABELS_OFFSET] = (float)loff;
+    out[CS_UT_H_MEMBERS_OFFSET] = (float)moff;
+
+    float *labels = out + loff, *members = out + moff;
+    for (uint32_t l = 0; l < num_labels; ++l) labels[2 * l] = labels[2 * l + 1] = 0.0f;
+    for (uint32_t u = 0; u < num_units; ++u) {
+        if (label[u] < 0 || (uint32_t)label[u] >= num_labels || start[u] + length[u] > audio_frames ||
+            length[u] == 0 || successor[u] < -1 || successor[u] >= (int32_t)num_units)
+            return CS_UT_E_DIMS;
+        float *r = out + CS_UT_HEADER + (size_t)u * stride;
+        put_split(r + CS_UT_R_START_HI, start[u]);
+        put_split(r + CS_UT_R_LENGTH_HI, length[u]);
+        r[CS_UT_R_LABEL] = (float)label[u];
+        r[CS_UT_R_SOURCE] = (float)source[u];
+        r[CS_UT_R_SUCCESSOR] = (float)successor[u];
+        r[CS_UT_R_RESERVED] = 0.0f;
+        for (uint32_t j = 0; j < num_descriptors; ++j)
+            r[CS_UT_R_DESCRIPTORS + j] = descriptors[(size_t)u * num_descriptors + j];
+        labels[2 * (size_t)label[u] + 1] += 1.0f;
+    }
+    /* counting sort of units by label: first = prefix sum, then fill in unit order */
+    uint32_t acc = 0;
+    for (uint32_t l = 0; l < num_labels; ++l) {
+        labels[2 * l] = (float)acc;
+        acc += (uint32_t)labels[2 * l + 1];
+    }
+    for (uint32_t l = 0; l < num_labels; ++l) labels[2 * l + 1] = 0.0f;
+    for (uint32_t u = 0; u < num_units; ++u) {
+        size_t l = (size_t)label[u];
+        uint32_t pos = (uint32_t)labels[2 * l] + (uint32_t)labels[2 * l + 1];
+        members[pos] = (float)u;
+        labels[2 * l + 1] += 1.0f;
+    }
+    return CS_UT_OK;
+}

@@ -1,0 +1,107 @@
+/* test_unit_table.c - the unit table encoding (exact split integers, label sections), its validating parser,
+ * and descriptor normalisation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_normalize.h"
+#include "cs_test.h"
+#include "cs_unit_table.h"
+
+int main(void)
+{
+    /* 5 units in 2 sources, 3 labels, 2 descriptors; positions beyond 2^24 frames must stay exact */
+    const uint64_t big = (1ull << 34) + 12345; /* ~4 days at 48 kHz */
+    uint64_t start[5] = {0, 1000, 16777217, big, big + 70000};
+    uint64_t length[5] = {1000, 500, 65537, 70000, 3};
+    int32_t label[5] = {2, 0, 2, 1, 0};
+    int32_t source[5] = {0, 0, 0, 1, 1};
+    int32_t succ[5] = {1, 2, -1, 4, -1};
+    float desc[10] = {0.5f, -1.f, 2.f, 3.f, -0.25f, 0.f, 1e3f, -1e3f, 7.f, 8.f};
+    const uint64_t frames = big + 70003;
+    size_t n = cs_ut_size(5, 2, 3);
+    CS_CHECK(n == 16 + 5 * 10 + 6 + 5, "size %zu", n);
+    float *t = calloc(n, sizeof *t);
+    CS_CHECK(cs_ut_encode(t, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, label, source, succ, desc) ==
+                 CS_UT_OK, "encode");
+    cs_ut_view v;
+    CS_CHECK(cs_ut_parse(t, n, 1, &v) == CS_UT_OK, "parse");
+    CS_CHECK(v.num_units == 5 && v.num_descriptors == 2 && v.num_labels == 3 && v.channels == 2, "counts");
+    CS_CHECK(v.audio_frames == frames, "audio frames exact: %llu", (unsigned long long)v.audio_frames);
+    for (uint32_t u = 0; u < 5; ++u) {
+        CS_CHECK(cs_ut_unit_start(&v, u) == start[u], "start %u exact", u);
+        CS_CHECK(cs_ut_unit_length(&v, u) == length[u], "length %u exact", u);
+        CS_CHECK(cs_ut_unit_label(&v, u) == label[u], "label %u", u);
+        CS_CHECK(cs_ut_unit_successor(&v, u) == succ[u], "successor %u", u);
+        CS_CHECK(memcmp(cs_ut_unit_descriptors(&v, u), desc + 2 * u, 2 * sizeof(float)) == 0, "descriptors %u", u);
+    }
+    uint32_t first = 99;
+    CS_CHECK(cs_ut_label_count(&v, 0, &first) == 2 && v.members[first] == 1.0f && v.members[first + 1] == 4.0f,
+             "label 0 members");
+    CS_CHECK(cs_ut_label_count(&v, 1, &first) == 1 && v.members[first] == 3.0f, "label 1 members");
+    CS_CHECK(cs_ut_label_count(&v, 2, &first) == 2 && v.members[first] == 0.0f && v.members[first + 1] == 2.0f,
+             "label 2 members");
+    CS_CHECK(cs_ut_label_count(&v, 3, NULL) == 0 && cs_ut_label_count(&v, -1, NULL) == 0, "bad label -> 0");
+
+    /* the parser rejects every kind of damage, never reading past n */
+    cs_ut_view w;
+    CS_CHECK(cs_ut_parse(NULL, n, 1, &w) == CS_UT_E_NULL, "null");
+    CS_CHECK(cs_ut_parse(t, 10, 1, &w) == CS_UT_E_SHORT, "shorter than header");
+    CS_CHECK(cs_ut_parse(t, n - 1, 1, &w) == CS_UT_E_SHORT, "truncated");
+    float *c = malloc(n * sizeof *c);
+    struct { int idx; float val; int err; } cases[] = {
+        {CS_UT_H_MAGIC, 1.0f, CS_UT_E_MAGIC},
+        {CS_UT_H_VERSION, 2.0f, CS_UT_E_VERSION},
+        {CS_UT_H_NUM_UNITS, 6.0f, CS_UT_E_DIMS},
+        {CS_UT_H_NUM_UNITS, NAN, CS_UT_E_DIMS},
+        {CS_UT_H_NUM_UNITS, 1e30f, CS_UT_E_DIMS},
+        {CS_UT_H_STRIDE, 11.0f, CS_UT_E_DIMS},
+        {CS_UT_H_NUM_LABELS, 0.0f, CS_UT_E_DIMS},
+        {CS_UT_H_NOISE_LABEL, 3.0f, CS_UT_E_DIMS},
+        {CS_UT_H_NOISE_LABEL, -2.5f, CS_UT_E_DIMS},
+        {CS_UT_H_LABELS_OFFSET, 7.0f, CS_UT_E_DIMS},
+        {CS_UT_H_SAMPLE_RATE, -1.0f, CS_UT_E_DIMS},
+        {CS_UT_HEADER + CS_UT_R_LABEL, 3.0f, CS_UT_E_VALUES},
+        {CS_UT_HEADER + CS_UT_R_LABEL, 0.5f, CS_UT_E_VALUES},
+        {CS_UT_HEADER + CS_UT_R_SUCCESSOR, 5.0f, CS_UT_E_VALUES},
+        {CS_UT_HEADER + CS_UT_R_LENGTH_LO, 0.0f, CS_UT_E_VALUES},
+        {CS_UT_HEADER + CS_UT_R_START_HI, 1e7f, CS_UT_E_VALUES},
+        {CS_UT_HEADER + CS_UT_R_DESCRIPTORS, INFINITY, CS_UT_E_VALUES},
+        {CS_UT_HEADER + CS_UT_R_SOURCE, 2.0f, CS_UT_E_VALUES},
+        {16 + 50 + 1, 3.0f, CS_UT_E_VALUES}, /* label 0 count */
+        {16 + 50 + 6, 2.0f, CS_UT_E_VALUES}, /* a member moved to another label */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
+        memcpy(c, t, n * sizeof *c);
+        c[cases[k].idx] = cases[k].val;
+        int e = cs_ut_parse(c, n, 1, &w);
+        CS_CHECK(e == cases[k].err, "case %zu (field %d = %g): got %d, expected %d", k, cases[k].idx,
+                 (double)cases[k].val, e, cases[k].err);
+    }
+    /* row checks are skipped when not asked for, header checks are not */
+    memcpy(c, t, n * sizeof *c);
+    c[CS_UT_HEADER + CS_UT_R_LABEL] = 3.0f;
+    CS_CHECK(cs_ut_parse(c, n, 0, &w) == CS_UT_OK, "header-only parse");
+    CS_CHECK(strlen(cs_ut_strerror(CS_UT_E_VALUES)) > 0, "message");
+    /* encoder refuses impossible tables */
+    int32_t badlabel[5] = {2, 0, 3, 1, 0};
+    CS_CHECK(cs_ut_encode(c, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, badlabel, source, succ, desc) ==
+                 CS_UT_E_DIMS, "label out of range refused");
+    CS_CHECK(cs_ut_encode(c, 5, 2, 3, 2, -1, 48000.0, 2, big, start, length, label, source, succ, desc) ==
+                 CS_UT_E_DIMS, "unit past the audio refused");
+    free(c);
+    free(t);
+
+    /* normalisation: z-score and robust, constant column -> 0 */
+    float X[12] = {1, 5, 0, 2, 5, 0, 3, 5, 0, 10, 5, 0};
+    double center[3], scale[3];
+    CS_CHECK(cs_normalize(X, 4, 3, CS_NORM_ZSCORE, center, scale) == 0, "zscore");
+    CS_CHECK_NEAR(center[0], 4.0, 1e-12, "mean");
+    CS_CHECK_NEAR(scale[0], sqrt(12.5), 1e-12, "population std");
+    CS_CHECK(scale[1] == 1.0 && X[1] == 0.0f && X[4] == 0.0f, "constant column normalises to 0");
+    float Y[4] = {1, 2, 3, 10};
+    CS_CHECK(cs_normalize(Y, 4, 1, CS_NORM_ROBUST, center, scale) == 0, "robust");
+    CS_CHECK_NEAR(center[0], 2.5, 1e-12, "median");
+    CS_CHECK_NEAR(scale[0], (4.75 - 1.75) / 1.349, 1e-12, "IQR / 1.349");
+    CS_CHECK(cs_normalize(Y, 0, 1, CS_NORM_ZSCORE, center, scale) != 0, "empty refused");
+    CS_TEST_END();
+}

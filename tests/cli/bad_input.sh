@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Every kind of bad input to `concatseq analyze` gives one clear error line naming the file or option, a
+# non-zero exit, and no partial bundle.
+. "$(dirname "$0")/common.bash"
+
+"$PY" "$SRC/tests/scripts/make_audio.py" "$W/in" || { not_ok "make_audio"; exit 1; }
+A="$W/in/tones.wav"
+B="$W/out.corpus"
+mkdir -p "$W/emptydir" "$W/mixed" && cp "$A" "$W/mixed/a.wav" && cp "$W/in/notes.txt" "$W/mixed/readme.txt"
+
+expect_error "missing file" "nope.wav: no such file" "$B" -- "$CS" analyze "$W/nope.wav" -o "$B"
+expect_error "empty folder" "emptydir: folder holds no audio" "$B" -- "$CS" analyze "$W/emptydir" -o "$B"
+expect_error "zero-length file" "empty.wav: zero-length" "$B" -- "$CS" analyze "$W/in/empty.wav" -o "$B"
+expect_error "no frames" "noframes.wav: zero-length" "$B" -- "$CS" analyze "$W/in/noframes.wav" -o "$B"
+expect_error "non-audio file named" "notes.txt: not an audio file" "$B" -- "$CS" analyze "$W/in/notes.txt" -o "$B"
+expect_error "shorter than one unit" "tiny.wav: shorter than one unit" "$B" -- "$CS" analyze "$W/in/tiny.wav" -o "$B"
+expect_error "digital silence" "silence.wav: digital silence" "$B" -- "$CS" analyze "$W/in/silence.wav" -o "$B"
+expect_error "NaN samples" "nan.wav: contains NaN" "$B" -- "$CS" analyze "$W/in/nan.wav" -o "$B"
+expect_error "channels not servable" "three.wav: has 3 channels" "$B" -- "$CS" analyze "$W/in/three.wav" --channels 2 -o "$B"
+expect_error "K > units" "--clusters 500: more clusters than units" "$B" -- "$CS" analyze "$A" --clusters 500 -o "$B"
+expect_error "negative unit length" "--unit-ms -5" "$B" -- "$CS" analyze "$A" --unit-ms -5 -o "$B"
+expect_error "negative hop" "--hop-ms -1" "$B" -- "$CS" analyze "$A" --hop-ms -1 -o "$B"
+expect_error "bad number" "--clusters abc: not a valid value" "$B" -- "$CS" analyze "$A" --clusters abc -o "$B"
+expect_error "NaN option" "--eps nan: not a valid value" "$B" -- "$CS" analyze "$A" --cluster dbscan --eps nan -o "$B"
+expect_error "bad rate" "--rate 100" "$B" -- "$CS" analyze "$A" --rate 100 -o "$B"
+expect_error "bad segment" "--segment blocks" "$B" -- "$CS" analyze "$A" --segment blocks -o "$B"
+expect_error "bad cluster" "--cluster tree" "$B" -- "$CS" analyze "$A" --cluster tree -o "$B"
+expect_error "bad damping" "--damping 1.5" "$B" -- "$CS" analyze "$A" --cluster ap --damping 1.5 -o "$B"
+expect_error "max < 2 min" "--max-ms 80" "$B" -- "$CS" analyze "$A" --segment onset --min-ms 50 --max-ms 80 -o "$B"
+expect_error "unknown descriptor" "unknown descriptor 'colour'" "$B" -- "$CS" analyze "$A" --descriptors colour -o "$B"
+expect_error "bad weight" "--weights: bad entry 'centroid=-1'" "$B" -- "$CS" analyze "$A" --weights centroid=-1 -o "$B"
+expect_error "unknown option" "unknown option --frobnicate" "$B" -- "$CS" analyze "$A" --frobnicate -o "$B"
+expect_error "no output" "no output bundle" "" -- "$CS" analyze "$A"
+expect_error "no source" "no SOURCE" "$B" -- "$CS" analyze -o "$B"
+expect_error "output folder missing" "does not exist" "$W/no/such/dir/x.corpus" -- "$CS" analyze "$A" -o "$W/no/such/dir/x.corpus"
+expect_error "strict folder" "readme.txt: not an audio file" "$B" -- "$CS" analyze "$W/mixed" --strict -o "$B"
+
+# a non-audio file inside a folder is skipped with a warning, and the bundle is built
+err=$("$CS" analyze "$W/mixed" -o "$B" --clusters 4 2>&1 >/dev/null)
+check "skip non-audio with a warning" [ $? -eq 0 ]
+check "warning names the file" grep -q "readme.txt: not an audio file" <<<"$err"
+check "bundle from the mixed folder" "$PY" "$SRC/tests/scripts/check_bundle.py" "$B" --sources 1
+
+# an existing bundle is not overwritten without --force, and is kept intact
+before=$(md5sum "$B/units.wav")
+expect_error "exists" "already exists" "" -- "$CS" analyze "$A" -o "$B"
+check "existing bundle untouched" [ "$(md5sum "$B/units.wav")" = "$before" ]
+check "--force replaces" "$CS" analyze "$A" -o "$B" --force --clusters 3 --quiet
+check "forced bundle is new" "$PY" "$SRC/tests/scripts/check_bundle.py" "$B" --labels 3
+check "no temporary folder left" bash -c "! ls -a '$W' | grep -q partial"
+
+# a failing run with --force keeps the old bundle
+before=$(md5sum "$B/units.wav")
+"$CS" analyze "$W/in/nan.wav" -o "$B" --force 2>/dev/null
+check "failed --force keeps the old bundle" [ "$(md5sum "$B/units.wav")" = "$before" ]
+
+# a full disk: a file-size limit makes the writes fail (EFBIG); SIGXFSZ is ignored so the program sees it
+"$PY" -c "
+import sys; sys.path.insert(0, '$SRC/tests/scripts')
+import numpy as np; from wavio import write_wav
+write_wav('$W/long.wav', 0.3*np.sin(np.arange(48000*20)*0.05)*np.sin(np.arange(48000*20)*0.0003), 48000, 1, 'float')"
+expect_error "full disk" "write failed" "$W/full.corpus" -- bash -c "trap '' XFSZ; ulimit -f 2000; exec '$CS' analyze '$W/long.wav' -o '$W/full.corpus'"
+
+# an unwritable output folder (as an unprivileged user when we are root, since root writes anywhere)
+mkdir -p "$W/ro" && chmod 555 "$W/ro"
+if [ "$(id -u)" = 0 ]; then
+    chmod 755 "$W" "$W/in"; chmod 644 "$A"
+    if command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+        expect_error "unwritable folder" "not writable" "$W/ro/x.corpus" -- \
+            setpriv --reuid=65534 --regid=65534 --clear-groups "$CS" analyze "$A" -o "$W/ro/x.corpus"
+        cp "$A" "$W/secret.wav" && chmod 600 "$W/secret.wav"
+        expect_error "unreadable file" "secret.wav: no such file or folder, or not readable" "$W/ro/y.corpus" -- \
+            setpriv --reuid=65534 --regid=65534 --clear-groups "$CS" analyze "$W/secret.wav" -o "$W/ro/y.corpus"
+    else
+        echo "skipped: unwritable/unreadable checks need setpriv to drop root"
+    fi
+else
+    expect_error "unwritable folder" "not writable" "$W/ro/x.corpus" -- "$CS" analyze "$A" -o "$W/ro/x.corpus"
+    cp "$A" "$W/secret.wav" && chmod 000 "$W/secret.wav"
+    expect_error "unreadable file" "secret.wav" "$W/y.corpus" -- "$CS" analyze "$W/secret.wav" -o "$W/y.corpus"
+fi
+
+# an interrupted run leaves nothing behind
+"$PY" -c "
+import sys; sys.path.insert(0, '$SRC/tests/scripts')
+import numpy as np; from wavio import write_wav
+write_wav('$W/huge.wav', 0.3*np.sin(np.arange(44100*120)*0.05), 44100, 1, 'float')"
+timeout -s INT 1.5 "$CS" analyze "$W/huge.wav" -o "$W/int.corpus" --resample-quality 0 --quiet
+rc=$?
+check "interrupted run exits non-zero" [ $rc -ne 0 ]
+check "interrupted run leaves no bundle" [ ! -e "$W/int.corpus" ]
+check "interrupted run leaves no temporary folder" bash -c "! ls -a '$W' | grep -q partial"
