@@ -1,0 +1,1568 @@
+/*
+ * cs_train.c - training of the sequence model: layout, initialisation, forward with caches and hand-written
+ * backward (GRU, pre-LN ALiBi transformer), sharded deterministic batches, Adam, schedule, early stopping,
+ * step-by-step evaluation. See cs_train.h for the documented semantics.
+ *
+ * Matrix convention: a weight W (out, in) is stored row-major as in PyTorch. Every optimiser step a
+ * transposed copy WT (in, out) is made once, so that forward products y[m][:] += x[m][k] * WT[k][:] are
+ * contiguous "axpy" loops (the same form serves dX = dY W and dW = dY^T X). The axpy kernel is unrolled by 8
+ * so that GCC's -O2 SLP vectoriser (and clang's loop vectoriser) emits SIMD code without -ffast-math.
+ */
+#include "cs_train.h"
+
+#include "cs_error.h"
+#include "cs_rng.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAXL 4
+#define MAXT 64
+#define LN_EPS 1e-5f
+#define LN2 0.69314718055994530942
+#define PI_D 3.14159265358979323846
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Layout                                                                                                  */
+/* ------------------------------------------------------------------------------------------------------ */
+
+enum { INIT_NORMAL, INIT_UNIFORM, INIT_ZERO, INIT_ONE };
+
+typedef struct tlist {
+    cs_train_tensor_info t[MAXT];
+    int init[MAXT];
+    float bound[MAXT];
+    unsigned char decay[MAXT];    /* weight decay applies */
+    unsigned char transpose[MAXT]; /* 2-D matrix used in products (transposed copy kept) */
+    int n;
+    size_t off;
+} tlist;
+
+typedef struct layout {
+    size_t n;
+    size_t emb;
+    size_t wih[MAXL], whh[MAXL], bih[MAXL], bhh[MAXL];
+    size_t ln1w[MAXL], ln1b[MAXL], inw[MAXL], inb[MAXL], outw[MAXL], outb[MAXL];
+    size_t ln2w[MAXL], ln2b[MAXL], ff1w[MAXL], ff1b[MAXL], ff2w[MAXL], ff2b[MAXL];
+    size_t lnfw, lnfb, headw, headb;
+} layout;
+
+int cs_train_model_check(const cs_train_model *m)
+{
+    if (!m || m->vocab < 1 || m->vocab > 1000000 || m->width < 1 || m->width > 4096) return CS_E_ARG;
+    if (m->arch == CS_TRAIN_GRU) {
+        if (m->layers < 1 || m->layers > 2) return CS_E_ARG;
+    } else if (m->arch == CS_TRAIN_TRANSFORMER) {
+        if (m->layers < 1 || m->layers > MAXL) return CS_E_ARG;
+        if (m->heads < 1 || m->width % m->heads != 0) return CS_E_ARG;
+        if (m->context < 1 || m->context > 128) return CS_E_ARG;
+    } else {
+        return CS_E_ARG;
+    }
+    return CS_OK;
+}
+
+static size_t add_tensor(tlist *tl, const char *name, int rows, int cols, int dims, int init, float bound,
+                         int decay, int transpose)
+{
+    cs_train_tensor_info *t = &tl->t[tl->n];
+    size_t len = strlen(name);
+    if (len >= sizeof t->name) len = sizeof t->name - 1;
+    memcpy(t->name, name, len);
+    t->name[len] = '\0';
+    t->offset = tl->off;
+    t->rows = rows;
+    t->cols = cols;
+    t->dims = dims;
+    tl->init[tl->n] = init;
+    tl->bound[tl->n] = bound;
+    tl->decay[tl->n] = (unsigned char)decay;
+    tl->transpose[tl->n] = (unsigned char)transpose;
+    tl->n++;
+    tl->off += (size_t)rows * (size_t)cols;
+    return t->offset;
+}
+
+static void name_l(char *buf, size_t n, const char *fmt, int l)
+{
+    /* fmt contains one %d; small helper to avoid -Wformat-nonliteral noise spreading */
+    char tmp[64];
+    size_t k = 0, j = 0;
+    for (; fmt[j] && k + 4 < sizeof tmp; j++) {
+        if (fmt[j] == '%' && fmt[j + 1] == 'd') {
+            tmp[k++] = (char)('0' + l);
+            j++;
+        } else {
+            tmp[k++] = fmt[j];
+        }
+    }
+    tmp[k] = '\0';
+    strncpy(buf, tmp, n - 1);
+    buf[n - 1] = '\0';
+}
+
+static int build_layout(const cs_train_model *m, tlist *tl, layout *ly)
+{
+    if (cs_train_model_check(m) != CS_OK) return CS_E_ARG;
+    memset(tl, 0, sizeof *tl);
+    memset(ly, 0, sizeof *ly);
+    const int V = m->vocab, H = m->width;
+    char nm[64];
+    ly->emb = add_tensor(tl, "embedding.weight", V + 1, H, 2, INIT_NORMAL, 1.0f, 1, 0);
+    if (m->arch == CS_TRAIN_GRU) {
+        const float k = 1.0f / sqrtf((float)H);
+        for (int l = 0; l < m->layers; l++) {
+            name_l(nm, sizeof nm, "rnn.weight_ih_l%d", l);
+            ly->wih[l] = add_tensor(tl, nm, 3 * H, H, 2, INIT_UNIFORM, k, 1, 1);
+            name_l(nm, sizeof nm, "rnn.weight_hh_l%d", l);
+            ly->whh[l] = add_tensor(tl, nm, 3 * H, H, 2, INIT_UNIFORM, k, 1, 1);
+            name_l(nm, sizeof nm, "rnn.bias_ih_l%d", l);
+            ly->bih[l] = add_tensor(tl, nm, 3 * H, 1, 1, INIT_UNIFORM, k, 0, 0);
+            name_l(nm, sizeof nm, "rnn.bias_hh_l%d", l);
+            ly->bhh[l] = add_tensor(tl, nm, 3 * H, 1, 1, INIT_UNIFORM, k, 0, 0);
+        }
+    } else {
+        const int D = H, F = 4 * H;
+        const float kd = 1.0f / sqrtf((float)D), kf = 1.0f / sqrtf((float)F);
+        const float xav = sqrtf(6.0f / (float)(4 * D));
+        for (int l = 0; l < m->layers; l++) {
+            name_l(nm, sizeof nm, "blocks.%d.ln1.weight", l);
+            ly->ln1w[l] = add_tensor(tl, nm, D, 1, 1, INIT_ONE, 0, 0, 0);
+            name_l(nm, sizeof nm, "blocks.%d.ln1.bias", l);
+            ly->ln1b[l] = add_tensor(tl, nm, D, 1, 1, INIT_ZERO, 0, 0, 0);
+            name_l(nm, sizeof nm, "blocks.%d.attn.in_proj_weight", l);
+            ly->inw[l] = add_tensor(tl, nm, 3 * D, D, 2, INIT_UNIFORM, xav, 1, 1);
+            name_l(nm, sizeof nm, "blocks.%d.attn.in_proj_bias", l);
+            ly->inb[l] = add_tensor(tl, nm, 3 * D, 1, 1, INIT_ZERO, 0, 0, 0);
+            name_l(nm, sizeof nm, "blocks.%d.attn.out_proj.weight", l);
+            ly->outw[l] = add_tensor(tl, nm, D, D, 2, INIT_UNIFORM, kd, 1, 1);
+            name_l(nm, sizeof nm, "blocks.%d.attn.out_proj.bias", l);
+            ly->outb[l] = add_tensor(tl, nm, D, 1, 1, INIT_ZERO, 0, 0, 0);
+            name_l(nm, sizeof nm, "blocks.%d.ln2.weight", l);
+            ly->ln2w[l] = add_tensor(tl, nm, D, 1, 1, INIT_ONE, 0, 0, 0);
+            name_l(nm, sizeof nm, "blocks.%d.ln2.bias", l);
+            ly->ln2b[l] = add_tensor(tl, nm, D, 1, 1, INIT_ZERO, 0, 0, 0);
+            name_l(nm, sizeof nm, "blocks.%d.ff1.weight", l);
+            ly->ff1w[l] = add_tensor(tl, nm, F, D, 2, INIT_UNIFORM, kd, 1, 1);
+            name_l(nm, sizeof nm, "blocks.%d.ff1.bias", l);
+            ly->ff1b[l] = add_tensor(tl, nm, F, 1, 1, INIT_UNIFORM, kd, 0, 0);
+            name_l(nm, sizeof nm, "blocks.%d.ff2.weight", l);
+            ly->ff2w[l] = add_tensor(tl, nm, D, F, 2, INIT_UNIFORM, kf, 1, 1);
+            name_l(nm, sizeof nm, "blocks.%d.ff2.bias", l);
+            ly->ff2b[l] = add_tensor(tl, nm, D, 1, 1, INIT_UNIFORM, kf, 0, 0);
+        }
+        ly->lnfw = add_tensor(tl, "ln_f.weight", D, 1, 1, INIT_ONE, 0, 0, 0);
+        ly->lnfb = add_tensor(tl, "ln_f.bias", D, 1, 1, INIT_ZERO, 0, 0, 0);
+    }
+    const float kh = 1.0f / sqrtf((float)H);
+    ly->headw = add_tensor(tl, "head.weight", V, H, 2, INIT_UNIFORM, kh, 1, 1);
+    ly->headb = add_tensor(tl, "head.bias", V, 1, 1, INIT_UNIFORM, kh, 0, 0);
+    ly->n = tl->off;
+    return CS_OK;
+}
+
+size_t cs_train_param_count(const cs_train_model *m)
+{
+    tlist tl;
+    layout ly;
+    if (build_layout(m, &tl, &ly) != CS_OK) return 0;
+    return ly.n;
+}
+
+int cs_train_tensor_count(const cs_train_model *m)
+{
+    tlist tl;
+    layout ly;
+    if (build_layout(m, &tl, &ly) != CS_OK) return 0;
+    return tl.n;
+}
+
+int cs_train_tensor(const cs_train_model *m, int index, cs_train_tensor_info *info)
+{
+    tlist tl;
+    layout ly;
+    if (!info || build_layout(m, &tl, &ly) != CS_OK || index < 0 || index >= tl.n) return CS_E_ARG;
+    *info = tl.t[index];
+    return CS_OK;
+}
+
+int cs_train_init_weights(const cs_train_model *m, uint64_t seed, float *w)
+{
+    tlist tl;
+    layout ly;
+    if (!w || build_layout(m, &tl, &ly) != CS_OK) return CS_E_ARG;
+    cs_rng rng;
+    cs_rng_seed(&rng, seed ^ 0x1217A1A1D5EEDull);
+    for (int i = 0; i < tl.n; i++) {
+        float *p = w + tl.t[i].offset;
+        size_t cnt = (size_t)tl.t[i].rows * (size_t)tl.t[i].cols;
+        for (size_t j = 0; j < cnt; j++) {
+            switch (tl.init[i]) {
+            case INIT_NORMAL: p[j] = (float)cs_rng_normal(&rng) * tl.bound[i]; break;
+            case INIT_UNIFORM: p[j] = (2.0f * cs_rng_uniform(&rng) - 1.0f) * tl.bound[i]; break;
+            case INIT_ONE: p[j] = 1.0f; break;
+            default: p[j] = 0.0f; break;
+            }
+        }
+    }
+    return CS_OK;
+}
+
+/* Transposed copy of every product matrix (same offsets); vectors and the embedding copied as they are. */
+static void make_transposed(const tlist *tl, const float *w, float *wt)
+{
+    for (int i = 0; i < tl->n; i++) {
+        const cs_train_tensor_info *t = &tl->t[i];
+        const float *src = w + t->offset;
+        float *dst = wt + t->offset;
+        if (tl->transpose[i]) {
+            const int R = t->rows, Cc = t->cols;
+            for (int r = 0; r < R; r++)
+                for (int c = 0; c < Cc; c++) dst[(size_t)c * R + r] = src[(size_t)r * Cc + c];
+        } else {
+            memcpy(dst, src, (size_t)t->rows * (size_t)t->cols * sizeof *dst);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Kernels                                                                                                 */
+/* ------------------------------------------------------------------------------------------------------ */
+
+/* y[0..n) += a * x[0..n). Unrolled by 8 so that the -O2 SLP vectoriser packs it. */
+static inline void axpy(int n, float a, const float *restrict x, float *restrict y)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        y[i] += a * x[i];
+        y[i + 1] += a * x[i + 1];
+        y[i + 2] += a * x[i + 2];
+        y[i + 3] += a * x[i + 3];
+        y[i + 4] += a * x[i + 4];
+        y[i + 5] += a * x[i + 5];
+        y[i + 6] += a * x[i + 6];
+        y[i + 7] += a * x[i + 7];
+    }
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+/* Four rows at once sharing the loads of x: y_r += a_r * x. */
+static inline void axpy4(int n, float a0, float a1, float a2, float a3, const float *restrict x,
+                         float *restrict y0, float *restrict y1, float *restrict y2, float *restrict y3)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const float x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+        y0[i] += a0 * x0;
+        y0[i + 1] += a0 * x1;
+        y0[i + 2] += a0 * x2;
+        y0[i + 3] += a0 * x3;
+        y1[i] += a1 * x0;
+        y1[i + 1] += a1 * x1;
+        y1[i + 2] += a1 * x2;
+        y1[i + 3] += a1 * x3;
+        y2[i] += a2 * x0;
+        y2[i + 1] += a2 * x1;
+        y2[i + 2] += a2 * x2;
+        y2[i + 3] += a2 * x3;
+        y3[i] += a3 * x0;
+        y3[i + 1] += a3 * x1;
+        y3[i + 2] += a3 * x2;
+        y3[i + 3] += a3 * x3;
+    }
+    for (; i < n; i++) {
+        y0[i] += a0 * x[i];
+        y1[i] += a1 * x[i];
+        y2[i] += a2 * x[i];
+        y3[i] += a3 * x[i];
+    }
+}
+
+/* C (M,N) += A (M,K) B (K,N), all row-major contiguous. Rows of C in blocks of 4 share the rows of B.
+ * The summation order over k is the same for every row (0..K-1), whatever the block. */
+static void mm_acc(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+        const float *a0 = A + (size_t)m * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+        float *c0 = C + (size_t)m * N, *c1 = c0 + N, *c2 = c1 + N, *c3 = c2 + N;
+        for (int k = 0; k < K; k++) axpy4(N, a0[k], a1[k], a2[k], a3[k], B + (size_t)k * N, c0, c1, c2, c3);
+    }
+    for (; m < M; m++) {
+        const float *a = A + (size_t)m * K;
+        float *c = C + (size_t)m * N;
+        for (int k = 0; k < K; k++) axpy(N, a[k], B + (size_t)k * N, c);
+    }
+}
+
+/* Y (M,N) = bias + X (M,K) WT (K,N). */
+static void linear_fwd(int M, int N, int K, const float *X, const float *WT, const float *bias, float *Y)
+{
+    for (int m = 0; m < M; m++) {
+        if (bias)
+            memcpy(Y + (size_t)m * N, bias, (size_t)N * sizeof *Y);
+        else
+            memset(Y + (size_t)m * N, 0, (size_t)N * sizeof *Y);
+    }
+    mm_acc(M, N, K, X, WT, Y);
+}
+
+/* dW (N,K) += dY^T (N,M) X (M,K); db (N) += column sums of dY (optional). Blocked over m so a block of X stays
+ * in L1 while the rows of dW stream. */
+static void linear_bwd_w(int M, int N, int K, const float *dY, const float *X, float *dW, float *db)
+{
+    enum { MB = 16 };
+    for (int m0 = 0; m0 < M; m0 += MB) {
+        const int m1 = m0 + MB < M ? m0 + MB : M;
+        for (int n = 0; n < N; n++) {
+            float *dw = dW + (size_t)n * K;
+            int m = m0;
+            for (; m + 4 <= m1; m += 4) {
+                /* four rows of X into one row of dW: y += a0 x0 + a1 x1 + a2 x2 + a3 x3 (fixed order) */
+                const float a0 = dY[(size_t)m * N + n], a1 = dY[(size_t)(m + 1) * N + n];
+                const float a2 = dY[(size_t)(m + 2) * N + n], a3 = dY[(size_t)(m + 3) * N + n];
+                const float *x0 = X + (size_t)m * K, *x1 = x0 + K, *x2 = x1 + K, *x3 = x2 + K;
+                int k = 0;
+                for (; k + 4 <= K; k += 4) {
+                    dw[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
+                    dw[k + 1] += a0 * x0[k + 1] + a1 * x1[k + 1] + a2 * x2[k + 1] + a3 * x3[k + 1];
+                    dw[k + 2] += a0 * x0[k + 2] + a1 * x1[k + 2] + a2 * x2[k + 2] + a3 * x3[k + 2];
+                    dw[k + 3] += a0 * x0[k + 3] + a1 * x1[k + 3] + a2 * x2[k + 3] + a3 * x3[k + 3];
+                }
+                for (; k < K; k++) dw[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
+            }
+            for (; m < m1; m++) axpy(K, dY[(size_t)m * N + n], X + (size_t)m * K, dw);
+        }
+    }
+    if (db)
+        for (int m = 0; m < M; m++) {
+            const float *d = dY + (size_t)m * N;
+            for (int n = 0; n < N; n++) db[n] += d[n];
+        }
+}
+
+static inline float sigmoidf_(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* Softmax cross-entropy over the rows of logits (M,V): rows with tgt < 0 are ignored (gradient 0). Turns
+ * logits into d loss / d logits scaled by `scale` (= 1 / total counted targets); returns the sum of nats. */
+static double softmax_xent(int M, int V, float *logits, const int *tgt, float scale, float *logits_copy)
+{
+    double sum = 0.0;
+    for (int m = 0; m < M; m++) {
+        float *z = logits + (size_t)m * V;
+        if (logits_copy) memcpy(logits_copy + (size_t)m * V, z, (size_t)V * sizeof *z);
+        if (tgt[m] < 0) {
+            memset(z, 0, (size_t)V * sizeof *z);
+            continue;
+        }
+        float mx = z[0];
+        for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        double s = 0.0;
+        for (int v = 0; v < V; v++) s += exp((double)(z[v] - mx));
+        const double lse = (double)mx + log(s);
+        sum += lse - (double)z[tgt[m]];
+        for (int v = 0; v < V; v++) z[v] = (float)exp((double)z[v] - lse) * scale;
+        z[tgt[m]] -= scale;
+    }
+    return sum;
+}
+
+/* Inverted-dropout mask (values 0 or 1/(1-p)). */
+static void dropout_mask(cs_rng *rng, float p, float *mask, size_t n)
+{
+    const float keep = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) mask[i] = cs_rng_uniform(rng) < p ? 0.0f : keep;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Batch engine: shards of CS_TRAIN_SHARD windows                                                          */
+/* ------------------------------------------------------------------------------------------------------ */
+
+typedef struct gru_ws {
+    float *X[2], *G[2], *GH[2], *HO[2], *MK[3];
+    float *Y, *P, *dGI, *dGH, *dA, *dB, *dhn;
+    int *in, *tg;
+} gru_ws;
+
+typedef struct tf_ws {
+    float *S[MAXL + 1], *XH1[MAXL], *A1[MAXL], *RS1[MAXL], *QKV[MAXL], *PR[MAXL], *O[MAXL], *X2[MAXL];
+    float *XH2[MAXL], *A2[MAXL], *RS2[MAXL], *F[MAXL], *MK1[MAXL], *MK2[MAXL], *MK0;
+    float *XHF, *AF, *RSF, *P, *tmp, *dS, *dX2, *dA, *dQKV, *dO, *dF, *dP;
+    int *in, *tg;
+} tf_ws;
+
+typedef struct engine {
+    cs_train_model m;
+    tlist tl;
+    layout ly;
+    size_t P;
+    int T, max_win, n_shards_max;
+    void **ws;
+    float **wsmem;
+    float *grads; /* n_shards_max * P */
+    float *wt;    /* transposed weights */
+    double *loss; /* per shard */
+    /* per call */
+    const float *w;
+    const int *tgt;
+    int n_win;
+    float dropout, scale;
+    const uint64_t *drop_seed;
+    float *logits_out;
+    int want_grad;
+} engine;
+
+static float *carve(float **p, size_t n)
+{
+    float *r = *p;
+    *p += (n + 15) & ~(size_t)15;
+    return r;
+}
+
+static size_t rup(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static size_t gru_ws_floats(const cs_train_model *m, int Bs, int T)
+{
+    const size_t H = (size_t)m->width, V = (size_t)m->vocab, R = (size_t)Bs * (size_t)T;
+    size_t n = 0;
+    n += 2 * (rup(R * H) + 2 * rup(R * 3 * H) + rup(R * H)); /* X, G, GH, HO */
+    n += 3 * rup(R * H);                                    /* masks */
+    n += rup(R * H) + rup(R * V) + 2 * rup(R * 3 * H) + 2 * rup(R * H) + rup((size_t)Bs * H);
+    n += 2 * rup(R); /* in, tg as ints (same size as float) */
+    return n;
+}
+
+static void gru_ws_carve(const cs_train_model *m, int Bs, int T, float *mem, gru_ws *g)
+{
+    const size_t H = (size_t)m->width, V = (size_t)m->vocab, R = (size_t)Bs * (size_t)T;
+    float *p = mem;
+    for (int l = 0; l < 2; l++) {
+        g->X[l] = carve(&p, R * H);
+        g->G[l] = carve(&p, R * 3 * H);
+        g->GH[l] = carve(&p, R * 3 * H);
+        g->HO[l] = carve(&p, R * H);
+    }
+    for (int i = 0; i < 3; i++) g->MK[i] = carve(&p, R * H);
+    g->Y = carve(&p, R * H);
+    g->P = carve(&p, R * V);
+    g->dGI = carve(&p, R * 3 * H);
+    g->dGH = carve(&p, R * 3 * H);
+    g->dA = carve(&p, R * H);
+    g->dB = carve(&p, R * H);
+    g->dhn = carve(&p, (size_t)Bs * H);
+    g->in = (int *)(void *)carve(&p, R);
+    g->tg = (int *)(void *)carve(&p, R);
+}
+
+static size_t tf_ws_floats(const cs_train_model *m, int T)
+{
+    const size_t D = (size_t)m->width, V = (size_t)m->vocab, F = 4 * D, L = (size_t)m->layers;
+    const size_t t = (size_t)T, NH = (size_t)m->heads;
+    size_t per = rup(t * D) * 8 + rup(t) * 2 + rup(t * 3 * D) + rup(NH * t * t) + rup(t * F);
+    size_t n = (L + 1) * rup(t * D) + L * per + rup(t * D);
+    n += rup(t * D) * 2 + rup(t) + rup(t * V) + rup(t * F) * 2 + rup(t * D) * 4 + rup(t * 3 * D) + rup(t);
+    n += 2 * rup(t);
+    return n;
+}
+
+static void tf_ws_carve(const cs_train_model *m, int T, float *mem, tf_ws *g)
+{
+    const size_t D = (size_t)m->width, V = (size_t)m->vocab, F = 4 * D, t = (size_t)T, NH = (size_t)m->heads;
+    float *p = mem;
+    for (int l = 0; l <= m->layers; l++) g->S[l] = carve(&p, t * D);
+    for (int l = 0; l < m->layers; l++) {
+        g->XH1[l] = carve(&p, t * D);
+        g->A1[l] = carve(&p, t * D);
+        g->RS1[l] = carve(&p, t);
+        g->QKV[l] = carve(&p, t * 3 * D);
+        g->PR[l] = carve(&p, NH * t * t);
+        g->O[l] = carve(&p, t * D);
+        g->X2[l] = carve(&p, t * D);
+        g->XH2[l] = carve(&p, t * D);
+        g->A2[l] = carve(&p, t * D);
+        g->RS2[l] = carve(&p, t);
+        g->F[l] = carve(&p, t * F);
+        g->MK1[l] = carve(&p, t * D);
+        g->MK2[l] = carve(&p, t * D);
+    }
+    g->MK0 = carve(&p, t * D);
+    g->XHF = carve(&p, t * D);
+    g->AF = carve(&p, t * D);
+    g->RSF = carve(&p, t);
+    g->P = carve(&p, t * V);
+    g->tmp = carve(&p, t * F);
+    g->dF = carve(&p, t * F);
+    g->dS = carve(&p, t * D);
+    g->dX2 = carve(&p, t * D);
+    g->dA = carve(&p, t * D);
+    g->dO = carve(&p, t * D);
+    g->dQKV = carve(&p, t * 3 * D);
+    g->dP = carve(&p, t);
+    g->in = (int *)(void *)carve(&p, t);
+    g->tg = (int *)(void *)carve(&p, t);
+}
+
+/* ---------------------------------------------- GRU ------------------------------------------------------ */
+
+/* Forward + backward of windows [w0, w0 + Bs) of the batch. Rows are time-major: row = t * Bs + b. */
+static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
+{
+    const cs_train_model *m = &e->m;
+    const layout *ly = &e->ly;
+    const int H = m->width, V = m->vocab, L = m->layers, T = e->T, R = Bs * T, H3 = 3 * H;
+    const float *w = e->w, *wt = e->wt;
+    const size_t sH = (size_t)H, sH3 = (size_t)H3;
+
+    for (int b = 0; b < Bs; b++) {
+        const int *tg = e->tgt + (size_t)(w0 + b) * T;
+        for (int t = 0; t < T; t++) {
+            g->tg[t * Bs + b] = tg[t];
+            const int prev = t == 0 ? V : tg[t - 1];
+            g->in[t * Bs + b] = prev < 0 ? 0 : prev; /* padded positions feed label 0 (their loss is ignored) */
+        }
+    }
+    const int drop = e->dropout > 0.0f && e->drop_seed;
+    if (drop) {
+        for (int b = 0; b < Bs; b++) {
+            cs_rng rng;
+            cs_rng_seed(&rng, e->drop_seed[w0 + b]);
+            for (int s = 0; s <= L; s++)
+                for (int t = 0; t < T; t++) dropout_mask(&rng, e->dropout, g->MK[s] + ((size_t)t * Bs + b) * sH, sH);
+        }
+    }
+    /* embedding */
+    for (int r = 0; r < R; r++) memcpy(g->X[0] + (size_t)r * sH, w + ly->emb + (size_t)g->in[r] * sH, sH * sizeof(float));
+    if (drop)
+        for (size_t i = 0; i < (size_t)R * sH; i++) g->X[0][i] *= g->MK[0][i];
+
+    for (int l = 0; l < L; l++) {
+        float *G = g->G[l], *GH = g->GH[l], *HO = g->HO[l];
+        linear_fwd(R, H3, H, g->X[l], wt + ly->wih[l], w + ly->bih[l], G);
+        for (int t = 0; t < T; t++) {
+            float *gh = GH + (size_t)t * Bs * sH3;
+            const float *hprev = t ? HO + (size_t)(t - 1) * Bs * sH : NULL;
+            if (hprev)
+                linear_fwd(Bs, H3, H, hprev, wt + ly->whh[l], w + ly->bhh[l], gh);
+            else
+                for (int b = 0; b < Bs; b++) memcpy(gh + (size_t)b * sH3, w + ly->bhh[l], sH3 * sizeof(float));
+            for (int b = 0; b < Bs; b++) {
+                float *gi = G + ((size_t)t * Bs + b) * sH3;
+                const float *ghb = gh + (size_t)b * sH3;
+                const float *hp = hprev ? hprev + (size_t)b * sH : NULL;
+                float *ho = HO + ((size_t)t * Bs + b) * sH;
+                for (int j = 0; j < H; j++) {
+                    const float r = sigmoidf_(gi[j] + ghb[j]);
+                    const float z = sigmoidf_(gi[H + j] + ghb[H + j]);
+                    const float n = tanhf(gi[2 * H + j] + r * ghb[2 * H + j]);
+                    const float h0 = hp ? hp[j] : 0.0f;
+                    gi[j] = r;
+                    gi[H + j] = z;
+                    gi[2 * H + j] = n;
+                    ho[j] = (1.0f - z) * n + z * h0;
+                }
+            }
+        }
+        float *next = l + 1 < L ? g->X[l + 1] : g->Y;
+        if (drop)
+            for (size_t i = 0; i < (size_t)R * sH; i++) next[i] = HO[i] * g->MK[l + 1][i];
+        else
+            memcpy(next, HO, (size_t)R * sH * sizeof(float));
+    }
+    linear_fwd(R, V, H, g->Y, wt + ly->headw, w + ly->headb, g->P);
+    if (e->logits_out) {
+        for (int b = 0; b < Bs; b++)
+            for (int t = 0; t < T; t++)
+                memcpy(e->logits_out + ((size_t)(w0 + b) * T + t) * V, g->P + ((size_t)t * Bs + b) * V,
+                       (size_t)V * sizeof(float));
+    }
+    const double loss = softmax_xent(R, V, g->P, g->tg, e->scale, NULL);
+    if (!e->want_grad) return loss;
+
+    /* backward */
+    linear_bwd_w(R, V, H, g->P, g->Y, grad + ly->headw, grad + ly->headb);
+    float *dH = g->dA, *dX = g->dB;
+    memset(dH, 0, (size_t)R * sH * sizeof(float));
+    mm_acc(R, H, V, g->P, w + ly->headw, dH);
+    if (drop)
+        for (size_t i = 0; i < (size_t)R * sH; i++) dH[i] *= g->MK[L][i];
+    for (int l = L - 1; l >= 0; l--) {
+        const float *G = g->G[l], *GH = g->GH[l], *HO = g->HO[l];
+        memset(g->dhn, 0, (size_t)Bs * sH * sizeof(float));
+        for (int t = T - 1; t >= 0; t--) {
+            for (int b = 0; b < Bs; b++) {
+                const size_t row = (size_t)t * Bs + b;
+                const float *gt = G + row * sH3, *ght = GH + row * sH3;
+                const float *hp = t ? HO + ((size_t)(t - 1) * Bs + b) * sH : NULL;
+                const float *dh_out = dH + row * sH;
+                float *dhn = g->dhn + (size_t)b * sH;
+                float *dgi = g->dGI + row * sH3, *dgh = g->dGH + row * sH3;
+                for (int j = 0; j < H; j++) {
+                    const float r = gt[j], z = gt[H + j], n = gt[2 * H + j];
+                    const float h0 = hp ? hp[j] : 0.0f;
+                    const float dh = dh_out[j] + dhn[j];
+                    const float dn = dh * (1.0f - z);
+                    const float dz = dh * (h0 - n);
+                    const float dan = dn * (1.0f - n * n);
+                    const float dar = dan * ght[2 * H + j] * r * (1.0f - r);
+                    const float daz = dz * z * (1.0f - z);
+                    dgi[j] = dar;
+                    dgi[H + j] = daz;
+                    dgi[2 * H + j] = dan;
+                    dgh[j] = dar;
+                    dgh[H + j] = daz;
+                    dgh[2 * H + j] = dan * r;
+                    dhn[j] = dh * z;
+                }
+            }
+            if (t > 0) mm_acc(Bs, H, H3, g->dGH + (size_t)t * Bs * sH3, w + ly->whh[l], g->dhn);
+        }
+        linear_bwd_w(R, H3, H, g->dGI, g->X[l], grad + ly->wih[l], grad + ly->bih[l]);
+        if (T > 1) linear_bwd_w((T - 1) * Bs, H3, H, g->dGH + (size_t)Bs * sH3, HO, grad + ly->whh[l], NULL);
+        {
+            float *db = grad + ly->bhh[l];
+            for (int r = 0; r < R; r++) {
+                const float *d = g->dGH + (size_t)r * sH3;
+                for (int n = 0; n < H3; n++) db[n] += d[n];
+            }
+        }
+        memset(dX, 0, (size_t)R * sH * sizeof(float));
+        mm_acc(R, H, H3, g->dGI, w + ly->wih[l], dX);
+        if (drop)
+            for (size_t i = 0; i < (size_t)R * sH; i++) dX[i] *= g->MK[l][i];
+        float *tmp = dH;
+        dH = dX;
+        dX = tmp;
+    }
+    for (int r = 0; r < R; r++) axpy(H, 1.0f, dH + (size_t)r * sH, grad + ly->emb + (size_t)g->in[r] * sH);
+    return loss;
+}
+
+/* ------------------------------------------- Transformer ------------------------------------------------- */
+
+static void ln_fwd(int T, int D, const float *x, const float *gam, const float *bet, float *xh, float *y, float *rs)
+{
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * D;
+        double mu = 0.0, var = 0.0;
+        for (int k = 0; k < D; k++) mu += (double)xr[k];
+        mu /= D;
+        for (int k = 0; k < D; k++) var += ((double)xr[k] - mu) * ((double)xr[k] - mu);
+        var /= D;
+        const float r = (float)(1.0 / sqrt(var + (double)LN_EPS));
+        rs[t] = r;
+        float *xhr = xh + (size_t)t * D, *yr = y + (size_t)t * D;
+        for (int k = 0; k < D; k++) {
+            xhr[k] = (float)((double)xr[k] - mu) * r;
+            yr[k] = xhr[k] * gam[k] + bet[k];
+        }
+    }
+}
+
+/* dx += LN backward of dy; dgam, dbet accumulate. */
+static void ln_bwd(int T, int D, const float *dy, const float *xh, const float *rs, const float *gam, float *dx,
+                   float *dgam, float *dbet)
+{
+    for (int t = 0; t < T; t++) {
+        const float *d = dy + (size_t)t * D, *xr = xh + (size_t)t * D;
+        float *o = dx + (size_t)t * D;
+        double m1 = 0.0, m2 = 0.0;
+        for (int k = 0; k < D; k++) {
+            const float dxh = d[k] * gam[k];
+            m1 += (double)dxh;
+            m2 += (double)dxh * (double)xr[k];
+            dgam[k] += d[k] * xr[k];
+            dbet[k] += d[k];
+        }
+        const float a = (float)(m1 / D), c = (float)(m2 / D);
+        for (int k = 0; k < D; k++) o[k] += rs[t] * (d[k] * gam[k] - a - xr[k] * c);
+    }
+}
+
+static float alibi_slope(int h, int NH) { return exp2f(-8.0f * (float)(h + 1) / (float)NH); }
+
+static double tf_window(engine *e, tf_ws *g, int win, float *grad)
+{
+    const cs_train_model *m = &e->m;
+    const layout *ly = &e->ly;
+    const int D = m->width, V = m->vocab, L = m->layers, T = e->T, F = 4 * D, NH = m->heads, hd = D / NH;
+    const int C = m->context;
+    const float *w = e->w, *wt = e->wt;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const size_t sD = (size_t)D, sT = (size_t)T;
+    const int *tg = e->tgt + (size_t)win * T;
+    for (int t = 0; t < T; t++) {
+        g->tg[t] = tg[t];
+        const int prev = t == 0 ? V : tg[t - 1];
+        g->in[t] = prev < 0 ? 0 : prev;
+    }
+    const int drop = e->dropout > 0.0f && e->drop_seed;
+    if (drop) {
+        cs_rng rng;
+        cs_rng_seed(&rng, e->drop_seed[win]);
+        dropout_mask(&rng, e->dropout, g->MK0, sT * sD);
+        for (int l = 0; l < L; l++) {
+            dropout_mask(&rng, e->dropout, g->MK1[l], sT * sD);
+            dropout_mask(&rng, e->dropout, g->MK2[l], sT * sD);
+        }
+    }
+    for (int t = 0; t < T; t++) memcpy(g->S[0] + (size_t)t * sD, w + ly->emb + (size_t)g->in[t] * sD, sD * sizeof(float));
+    if (drop)
+        for (size_t i = 0; i < sT * sD; i++) g->S[0][i] *= g->MK0[i];
+
+    for (int l = 0; l < L; l++) {
+        ln_fwd(T, D, g->S[l], w + ly->ln1w[l], w + ly->ln1b[l], g->XH1[l], g->A1[l], g->RS1[l]);
+        linear_fwd(T, 3 * D, D, g->A1[l], wt + ly->inw[l], w + ly->inb[l], g->QKV[l]);
+        const float *qkv = g->QKV[l];
+        float *O = g->O[l];
+        memset(O, 0, sT * sD * sizeof(float));
+        for (int h = 0; h < NH; h++) {
+            const float slope = alibi_slope(h, NH);
+            float *PR = g->PR[l] + (size_t)h * sT * sT;
+            for (int i = 0; i < T; i++) {
+                const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
+                const float *q = qkv + (size_t)i * 3 * sD + (size_t)h * hd;
+                float *pr = PR + (size_t)i * sT;
+                float mx = -INFINITY;
+                for (int j = lo; j <= i; j++) {
+                    const float *k = qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd;
+                    float s = 0.0f;
+                    for (int c = 0; c < hd; c++) s += q[c] * k[c];
+                    s = s * scale - slope * (float)(i - j);
+                    pr[j] = s;
+                    mx = s > mx ? s : mx;
+                }
+                float sum = 0.0f;
+                for (int j = lo; j <= i; j++) {
+                    pr[j] = expf(pr[j] - mx);
+                    sum += pr[j];
+                }
+                const float inv = 1.0f / sum;
+                float *o = O + (size_t)i * sD + (size_t)h * hd;
+                for (int j = lo; j <= i; j++) {
+                    pr[j] *= inv;
+                    axpy(hd, pr[j], qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd, o);
+                }
+            }
+        }
+        linear_fwd(T, D, D, O, wt + ly->outw[l], w + ly->outb[l], g->tmp);
+        for (size_t i = 0; i < sT * sD; i++) g->X2[l][i] = g->S[l][i] + (drop ? g->tmp[i] * g->MK1[l][i] : g->tmp[i]);
+        ln_fwd(T, D, g->X2[l], w + ly->ln2w[l], w + ly->ln2b[l], g->XH2[l], g->A2[l], g->RS2[l]);
+        linear_fwd(T, F, D, g->A2[l], wt + ly->ff1w[l], w + ly->ff1b[l], g->F[l]);
+        for (size_t i = 0; i < sT * (size_t)F; i++) g->F[l][i] = g->F[l][i] > 0.0f ? g->F[l][i] : 0.0f;
+        linear_fwd(T, D, F, g->F[l], wt + ly->ff2w[l], w + ly->ff2b[l], g->tmp);
+        for (size_t i = 0; i < sT * sD; i++)
+            g->S[l + 1][i] = g->X2[l][i] + (drop ? g->tmp[i] * g->MK2[l][i] : g->tmp[i]);
+    }
+    ln_fwd(T, D, g->S[L], w + ly->lnfw, w + ly->lnfb, g->XHF, g->AF, g->RSF);
+    linear_fwd(T, V, D, g->AF, wt + ly->headw, w + ly->headb, g->P);
+    const double loss =
+        softmax_xent(T, V, g->P, g->tg, e->scale, e->logits_out ? e->logits_out + (size_t)win * sT * V : NULL);
+    if (!e->want_grad) return loss;
+
+    /* backward */
+    linear_bwd_w(T, V, D, g->P, g->AF, grad + ly->headw, grad + ly->headb);
+    memset(g->dA, 0, sT * sD * sizeof(float));
+    mm_acc(T, D, V, g->P, w + ly->headw, g->dA);
+    memset(g->dS, 0, sT * sD * sizeof(float));
+    ln_bwd(T, D, g->dA, g->XHF, g->RSF, w + ly->lnfw, g->dS, grad + ly->lnfw, grad + ly->lnfb);
+    for (int l = L - 1; l >= 0; l--) {
+        /* S[l+1] = X2 + drop(FF2(relu(FF1(LN2(X2))))) */
+        float *dff = g->tmp;
+        for (size_t i = 0; i < sT * sD; i++) dff[i] = drop ? g->dS[i] * g->MK2[l][i] : g->dS[i];
+        linear_bwd_w(T, D, F, dff, g->F[l], grad + ly->ff2w[l], grad + ly->ff2b[l]);
+        memset(g->dF, 0, sT * (size_t)F * sizeof(float));
+        mm_acc(T, F, D, dff, w + ly->ff2w[l], g->dF);
+        for (size_t i = 0; i < sT * (size_t)F; i++)
+            if (g->F[l][i] <= 0.0f) g->dF[i] = 0.0f;
+        linear_bwd_w(T, F, D, g->dF, g->A2[l], grad + ly->ff1w[l], grad + ly->ff1b[l]);
+        memset(g->dA, 0, sT * sD * sizeof(float));
+        mm_acc(T, D, F, g->dF, w + ly->ff1w[l], g->dA);
+        memcpy(g->dX2, g->dS, sT * sD * sizeof(float));
+        ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l], grad + ly->ln2b[l]);
+        /* X2 = S[l] + drop(outproj(attn(LN1(S[l])))) */
+        float *datt = g->tmp;
+        for (size_t i = 0; i < sT * sD; i++) datt[i] = drop ? g->dX2[i] * g->MK1[l][i] : g->dX2[i];
+        linear_bwd_w(T, D, D, datt, g->O[l], grad + ly->outw[l], grad + ly->outb[l]);
+        memset(g->dO, 0, sT * sD * sizeof(float));
+        mm_acc(T, D, D, datt, w + ly->outw[l], g->dO);
+        memset(g->dQKV, 0, sT * 3 * sD * sizeof(float));
+        const float *qkv = g->QKV[l];
+        for (int h = 0; h < NH; h++) {
+            const float *PR = g->PR[l] + (size_t)h * sT * sT;
+            for (int i = 0; i < T; i++) {
+                const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
+                const float *pr = PR + (size_t)i * sT;
+                const float *dob = g->dO + (size_t)i * sD + (size_t)h * hd;
+                float dot = 0.0f;
+                for (int j = lo; j <= i; j++) {
+                    const float *v = qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd;
+                    float s = 0.0f;
+                    for (int c = 0; c < hd; c++) s += dob[c] * v[c];
+                    g->dP[j] = s;
+                    dot += pr[j] * s;
+                    axpy(hd, pr[j], dob, g->dQKV + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd);
+                }
+                const float *q = qkv + (size_t)i * 3 * sD + (size_t)h * hd;
+                float *dq = g->dQKV + (size_t)i * 3 * sD + (size_t)h * hd;
+                for (int j = lo; j <= i; j++) {
+                    const float ds = pr[j] * (g->dP[j] - dot) * scale;
+                    axpy(hd, ds, qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd, dq);
+                    axpy(hd, ds, q, g->dQKV + (size_t)j * 3 * sD + sD + (size_t)h * hd);
+                }
+            }
+        }
+        linear_bwd_w(T, 3 * D, D, g->dQKV, g->A1[l], grad + ly->inw[l], grad + ly->inb[l]);
+        memset(g->dA, 0, sT * sD * sizeof(float));
+        mm_acc(T, D, 3 * D, g->dQKV, w + ly->inw[l], g->dA);
+        memcpy(g->dS, g->dX2, sT * sD * sizeof(float));
+        ln_bwd(T, D, g->dA, g->XH1[l], g->RS1[l], w + ly->ln1w[l], g->dS, grad + ly->ln1w[l], grad + ly->ln1b[l]);
+    }
+    for (int t = 0; t < T; t++) {
+        const float *d = g->dS + (size_t)t * sD;
+        float *ge = grad + ly->emb + (size_t)g->in[t] * sD;
+        if (drop) {
+            const float *mk = g->MK0 + (size_t)t * sD;
+            for (int k = 0; k < D; k++) ge[k] += d[k] * mk[k];
+        } else {
+            axpy(D, 1.0f, d, ge);
+        }
+    }
+    return loss;
+}
+
+/* ---------------------------------------------- engine --------------------------------------------------- */
+
+static void engine_free(engine *e)
+{
+    if (e->wsmem)
+        for (int s = 0; s < e->n_shards_max; s++) free(e->wsmem[s]);
+    if (e->ws)
+        for (int s = 0; s < e->n_shards_max; s++) free(e->ws[s]);
+    free(e->wsmem);
+    free(e->ws);
+    free(e->grads);
+    free(e->wt);
+    free(e->loss);
+    memset(e, 0, sizeof *e);
+}
+
+static int engine_init(engine *e, const cs_train_model *m, int T, int max_win)
+{
+    memset(e, 0, sizeof *e);
+    if (build_layout(m, &e->tl, &e->ly) != CS_OK || T < 1 || max_win < 1) return CS_E_ARG;
+    e->m = *m;
+    e->P = e->ly.n;
+    e->T = T;
+    e->max_win = max_win;
+    e->n_shards_max = (max_win + CS_TRAIN_SHARD - 1) / CS_TRAIN_SHARD;
+    const int NS = e->n_shards_max;
+    e->ws = calloc((size_t)NS, sizeof *e->ws);
+    e->wsmem = calloc((size_t)NS, sizeof *e->wsmem);
+    e->grads = malloc((size_t)NS * e->P * sizeof(float));
+    e->wt = malloc(e->P * sizeof(float));
+    e->loss = calloc((size_t)NS, sizeof(double));
+    if (!e->ws || !e->wsmem || !e->grads || !e->wt || !e->loss) {
+        engine_free(e);
+        return CS_E_NOMEM;
+    }
+    for (int s = 0; s < NS; s++) {
+        const int Bs = max_win - s * CS_TRAIN_SHARD < CS_TRAIN_SHARD ? max_win - s * CS_TRAIN_SHARD : CS_TRAIN_SHARD;
+        size_t nf;
+        if (m->arch == CS_TRAIN_GRU) {
+            nf = gru_ws_floats(m, Bs, T);
+            e->ws[s] = calloc(1, sizeof(gru_ws));
+        } else {
+            nf = tf_ws_floats(m, T);
+            e->ws[s] = calloc(1, sizeof(tf_ws));
+        }
+        e->wsmem[s] = malloc(nf * sizeof(float));
+        if (!e->ws[s] || !e->wsmem[s]) {
+            engine_free(e);
+            return CS_E_NOMEM;
+        }
+        if (m->arch == CS_TRAIN_GRU)
+            gru_ws_carve(m, Bs, T, e->wsmem[s], (gru_ws *)e->ws[s]);
+        else
+            tf_ws_carve(m, T, e->wsmem[s], (tf_ws *)e->ws[s]);
+    }
+    return CS_OK;
+}
+
+static void engine_shard(engine *e, int s)
+{
+    const int w0 = s * CS_TRAIN_SHARD;
+    const int Bs = e->n_win - w0 < CS_TRAIN_SHARD ? e->n_win - w0 : CS_TRAIN_SHARD;
+    float *grad = e->grads + (size_t)s * e->P;
+    if (e->want_grad) memset(grad, 0, e->P * sizeof(float));
+    double loss = 0.0;
+    if (e->m.arch == CS_TRAIN_GRU) {
+        loss = gru_shard(e, (gru_ws *)e->ws[s], w0, Bs, grad);
+    } else {
+        for (int b = 0; b < Bs; b++) loss += tf_window(e, (tf_ws *)e->ws[s], w0 + b, grad);
+    }
+    e->loss[s] = loss;
+}
+
+typedef struct par_job {
+    void (*fn)(void *ctx, int task);
+    void *ctx;
+    int n_tasks, stride, first;
+} par_job;
+
+static void *par_worker(void *arg)
+{
+    par_job *j = arg;
+    for (int t = j->first; t < j->n_tasks; t += j->stride) j->fn(j->ctx, t);
+    return NULL;
+}
+
+/* Run fn(ctx, 0..n_tasks-1), task t on thread t % n_threads (the calling thread is thread 0). Results must
+ * not depend on which thread runs a task (each task writes its own outputs). If a thread cannot be created,
+ * its tasks run on the calling thread. */
+static void parallel_for(int n_tasks, int n_threads, void (*fn)(void *, int), void *ctx)
+{
+    enum { MAXTH = 64 };
+    if (n_threads > MAXTH) n_threads = MAXTH;
+    if (n_threads > n_tasks) n_threads = n_tasks;
+    if (n_threads <= 1) {
+        for (int t = 0; t < n_tasks; t++) fn(ctx, t);
+        return;
+    }
+    pthread_t th[MAXTH];
+    par_job jobs[MAXTH];
+    int ok[MAXTH];
+    for (int i = 0; i < n_threads; i++) {
+        jobs[i].fn = fn;
+        jobs[i].ctx = ctx;
+        jobs[i].n_tasks = n_tasks;
+        jobs[i].stride = n_threads;
+        jobs[i].first = i;
+        ok[i] = 0;
+    }
+    for (int i = 1; i < n_threads; i++) ok[i] = pthread_create(&th[i], NULL, par_worker, &jobs[i]) == 0;
+    par_worker(&jobs[0]);
+    for (int i = 1; i < n_threads; i++) {
+        if (ok[i])
+            pthread_join(th[i], NULL);
+        else
+            par_worker(&jobs[i]);
+    }
+}
+
+static void engine_task(void *ctx, int s) { engine_shard((engine *)ctx, s); }
+
+/* One batch: loss (sum of nats) and gradient of the mean loss into out_grad (if want_grad). */
+static double engine_run(engine *e, const float *w, const int *tgt, int n_win, int n_threads, float dropout,
+                         const uint64_t *seeds, float *out_grad, float *logits, long *count_out, int transpose)
+{
+    long count = 0;
+    for (size_t i = 0; i < (size_t)n_win * (size_t)e->T; i++) count += tgt[i] >= 0;
+    if (count_out) *count_out = count;
+    e->w = w;
+    e->tgt = tgt;
+    e->n_win = n_win;
+    e->dropout = dropout;
+    e->drop_seed = seeds;
+    e->scale = count ? 1.0f / (float)count : 0.0f;
+    e->logits_out = logits;
+    e->want_grad = out_grad != NULL;
+    if (transpose) make_transposed(&e->tl, w, e->wt);
+    const int NS = (n_win + CS_TRAIN_SHARD - 1) / CS_TRAIN_SHARD;
+    parallel_for(NS, n_threads, engine_task, e);
+    double loss = 0.0;
+    for (int s = 0; s < NS; s++) loss += e->loss[s];
+    if (out_grad) {
+        memcpy(out_grad, e->grads, e->P * sizeof(float));
+        for (int s = 1; s < NS; s++) {
+            const float *g = e->grads + (size_t)s * e->P;
+            for (size_t i = 0; i < e->P; i++) out_grad[i] += g[i];
+        }
+    }
+    return loss;
+}
+
+int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targets, int n_win, int T,
+                       int n_threads, double *loss, float *grad, float *logits)
+{
+    if (!m || !w || !targets || n_win < 1 || T < 1 || cs_train_model_check(m) != CS_OK) return CS_E_ARG;
+    for (size_t i = 0; i < (size_t)n_win * (size_t)T; i++)
+        if (targets[i] < -1 || targets[i] >= m->vocab) return CS_E_ARG;
+    engine e;
+    int err = engine_init(&e, m, T, n_win);
+    if (err) return err;
+    long count = 0;
+    const double l = engine_run(&e, w, targets, n_win, n_threads < 1 ? 1 : n_threads, 0.0f, NULL, grad, logits,
+                                &count, 1);
+    if (loss) *loss = count ? l / (double)count : 0.0;
+    engine_free(&e);
+    return CS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Stepper (inference semantics)                                                                           */
+/* ------------------------------------------------------------------------------------------------------ */
+
+struct cs_train_stepper {
+    cs_train_model m;
+    tlist tl;
+    layout ly;
+    const float *w;
+    float *wt;
+    float *h;      /* GRU: L * H state */
+    float *kc, *vc;/* transformer: L * C * D caches */
+    float *x, *a, *qkv, *o, *f, *tmp, *sc, *gi, *gh;
+    float *logits;
+    long pos;      /* tokens fed since reset (BOS included) */
+};
+
+static void vec_linear(int N, int K, const float *x, const float *WT, const float *b, float *y)
+{
+    memcpy(y, b, (size_t)N * sizeof *y);
+    for (int k = 0; k < K; k++) axpy(N, x[k], WT + (size_t)k * N, y);
+}
+
+static void vec_ln(int D, const float *x, const float *gam, const float *bet, float *y)
+{
+    double mu = 0.0, var = 0.0;
+    for (int k = 0; k < D; k++) mu += (double)x[k];
+    mu /= D;
+    for (int k = 0; k < D; k++) var += ((double)x[k] - mu) * ((double)x[k] - mu);
+    var /= D;
+    const float r = (float)(1.0 / sqrt(var + (double)LN_EPS));
+    for (int k = 0; k < D; k++) y[k] = (float)((double)x[k] - mu) * r * gam[k] + bet[k];
+}
+
+static void stepper_feed(cs_train_stepper *s, int tok)
+{
+    const cs_train_model *m = &s->m;
+    const layout *ly = &s->ly;
+    const float *w = s->w, *wt = s->wt;
+    const int V = m->vocab, L = m->layers;
+    if (tok < 0) tok = 0;
+    if (tok > V) tok = V;
+    if (m->arch == CS_TRAIN_GRU) {
+        const int H = m->width;
+        memcpy(s->x, w + ly->emb + (size_t)tok * H, (size_t)H * sizeof(float));
+        for (int l = 0; l < L; l++) {
+            float *h = s->h + (size_t)l * H;
+            vec_linear(3 * H, H, s->x, wt + ly->wih[l], w + ly->bih[l], s->gi);
+            vec_linear(3 * H, H, h, wt + ly->whh[l], w + ly->bhh[l], s->gh);
+            for (int j = 0; j < H; j++) {
+                const float r = sigmoidf_(s->gi[j] + s->gh[j]);
+                const float z = sigmoidf_(s->gi[H + j] + s->gh[H + j]);
+                const float n = tanhf(s->gi[2 * H + j] + r * s->gh[2 * H + j]);
+                h[j] = (1.0f - z) * n + z * h[j];
+            }
+            memcpy(s->x, h, (size_t)H * sizeof(float));
+        }
+        vec_linear(V, H, s->x, wt + ly->headw, w + ly->headb, s->logits);
+    } else {
+        const int D = m->width, C = m->context, NH = m->heads, hd = D / NH, F = 4 * D;
+        const float scale = 1.0f / sqrtf((float)hd);
+        const long p = s->pos;
+        const int slot = (int)(p % C);
+        const long lo = p - C + 1 > 0 ? p - C + 1 : 0;
+        memcpy(s->x, w + ly->emb + (size_t)tok * D, (size_t)D * sizeof(float));
+        for (int l = 0; l < L; l++) {
+            float *kc = s->kc + (size_t)l * C * D, *vc = s->vc + (size_t)l * C * D;
+            vec_ln(D, s->x, w + ly->ln1w[l], w + ly->ln1b[l], s->a);
+            vec_linear(3 * D, D, s->a, wt + ly->inw[l], w + ly->inb[l], s->qkv);
+            memcpy(kc + (size_t)slot * D, s->qkv + D, (size_t)D * sizeof(float));
+            memcpy(vc + (size_t)slot * D, s->qkv + 2 * D, (size_t)D * sizeof(float));
+            memset(s->o, 0, (size_t)D * sizeof(float));
+            for (int h = 0; h < NH; h++) {
+                const float slope = alibi_slope(h, NH);
+                const float *q = s->qkv + (size_t)h * hd;
+                float mx = -INFINITY;
+                for (long j = lo; j <= p; j++) {
+                    const float *k = kc + (size_t)(j % C) * D + (size_t)h * hd;
+                    float sc = 0.0f;
+                    for (int c = 0; c < hd; c++) sc += q[c] * k[c];
+                    sc = sc * scale - slope * (float)(p - j);
+                    s->sc[j - lo] = sc;
+                    mx = sc > mx ? sc : mx;
+                }
+                float sum = 0.0f;
+                for (long j = lo; j <= p; j++) {
+                    s->sc[j - lo] = expf(s->sc[j - lo] - mx);
+                    sum += s->sc[j - lo];
+                }
+                for (long j = lo; j <= p; j++)
+                    axpy(hd, s->sc[j - lo] / sum, vc + (size_t)(j % C) * D + (size_t)h * hd, s->o + (size_t)h * hd);
+            }
+            vec_linear(D, D, s->o, wt + ly->outw[l], w + ly->outb[l], s->tmp);
+            for (int k = 0; k < D; k++) s->x[k] += s->tmp[k];
+            vec_ln(D, s->x, w + ly->ln2w[l], w + ly->ln2b[l], s->a);
+            vec_linear(F, D, s->a, wt + ly->ff1w[l], w + ly->ff1b[l], s->f);
+            for (int k = 0; k < F; k++) s->f[k] = s->f[k] > 0.0f ? s->f[k] : 0.0f;
+            vec_linear(D, F, s->f, wt + ly->ff2w[l], w + ly->ff2b[l], s->tmp);
+            for (int k = 0; k < D; k++) s->x[k] += s->tmp[k];
+        }
+        vec_ln(D, s->x, w + ly->lnfw, w + ly->lnfb, s->a);
+        vec_linear(V, D, s->a, wt + ly->headw, w + ly->headb, s->logits);
+    }
+    s->pos++;
+}
+
+cs_train_stepper *cs_train_stepper_new(const cs_train_model *m, const float *w)
+{
+    if (!m || !w) return NULL;
+    cs_train_stepper *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    if (build_layout(m, &s->tl, &s->ly) != CS_OK) {
+        free(s);
+        return NULL;
+    }
+    s->m = *m;
+    s->w = w;
+    const size_t W = (size_t)m->width, L = (size_t)m->layers, C = (size_t)m->context;
+    s->wt = malloc(s->ly.n * sizeof(float));
+    s->h = calloc(L * W, sizeof(float));
+    s->kc = calloc(L * (C ? C : 1) * W, sizeof(float));
+    s->vc = calloc(L * (C ? C : 1) * W, sizeof(float));
+    s->x = calloc(W, sizeof(float));
+    s->a = calloc(W, sizeof(float));
+    s->qkv = calloc(3 * W, sizeof(float));
+    s->o = calloc(W, sizeof(float));
+    s->f = calloc(4 * W, sizeof(float));
+    s->tmp = calloc(4 * W, sizeof(float));
+    s->sc = calloc(C + 1, sizeof(float));
+    s->gi = calloc(3 * W, sizeof(float));
+    s->gh = calloc(3 * W, sizeof(float));
+    s->logits = calloc((size_t)m->vocab, sizeof(float));
+    if (!s->wt || !s->h || !s->kc || !s->vc || !s->x || !s->a || !s->qkv || !s->o || !s->f || !s->tmp || !s->sc ||
+        !s->gi || !s->gh || !s->logits) {
+        cs_train_stepper_free(s);
+        return NULL;
+    }
+    make_transposed(&s->tl, w, s->wt);
+    cs_train_stepper_reset(s);
+    return s;
+}
+
+void cs_train_stepper_reset(cs_train_stepper *s)
+{
+    if (!s) return;
+    const size_t W = (size_t)s->m.width, L = (size_t)s->m.layers, C = (size_t)s->m.context;
+    memset(s->h, 0, L * W * sizeof(float));
+    memset(s->kc, 0, L * (C ? C : 1) * W * sizeof(float));
+    memset(s->vc, 0, L * (C ? C : 1) * W * sizeof(float));
+    s->pos = 0;
+    stepper_feed(s, s->m.vocab);
+}
+
+void cs_train_stepper_step(cs_train_stepper *s, int label)
+{
+    if (!s) return;
+    if (label < 0) label = 0;
+    if (label >= s->m.vocab) label = s->m.vocab - 1;
+    stepper_feed(s, label);
+}
+
+const float *cs_train_stepper_logits(const cs_train_stepper *s) { return s ? s->logits : NULL; }
+
+void cs_train_stepper_free(cs_train_stepper *s)
+{
+    if (!s) return;
+    free(s->wt);
+    free(s->h);
+    free(s->kc);
+    free(s->vc);
+    free(s->x);
+    free(s->a);
+    free(s->qkv);
+    free(s->o);
+    free(s->f);
+    free(s->tmp);
+    free(s->sc);
+    free(s->gi);
+    free(s->gh);
+    free(s->logits);
+    free(s);
+}
+
+/* -log2 softmax(z)[y] in double. */
+static double nll_bits(const float *z, int V, int y)
+{
+    float mx = z[0];
+    for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+    double s = 0.0;
+    for (int v = 0; v < V; v++) s += exp((double)(z[v] - mx));
+    return ((double)mx + log(s) - (double)z[y]) / LN2;
+}
+
+static int eval_seq_with(cs_train_stepper *st, const int *seq, size_t n, size_t n_prime, double *bits_sum)
+{
+    const int V = st->m.vocab;
+    cs_train_stepper_reset(st);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (seq[i] < 0 || seq[i] >= V) return CS_E_ARG;
+        if (i >= n_prime) sum += nll_bits(st->logits, V, seq[i]);
+        if (i + 1 < n) stepper_feed(st, seq[i]);
+    }
+    *bits_sum = sum;
+    return CS_OK;
+}
+
+int cs_train_eval_seq(const cs_train_model *m, const float *w, const int *seq, size_t n, size_t n_prime,
+                      double *bits_sum)
+{
+    if (!m || !w || (!seq && n) || n_prime > n || !bits_sum) return CS_E_ARG;
+    cs_train_stepper *st = cs_train_stepper_new(m, w);
+    if (!st) return cs_train_model_check(m) ? CS_E_ARG : CS_E_NOMEM;
+    const int err = eval_seq_with(st, seq, n, n_prime, bits_sum);
+    cs_train_stepper_free(st);
+    return err;
+}
+
+size_t cs_train_split(size_t len, double val_fraction)
+{
+    if (!(val_fraction > 0.0)) return len;
+    if (val_fraction > 1.0) val_fraction = 1.0;
+    const size_t n_val = (size_t)floor(val_fraction * (double)len);
+    return len - (n_val < len ? n_val : len);
+}
+
+static int auto_prime(const cs_train_model *m, int window, int prime)
+{
+    if (prime >= 0) return prime;
+    return m->arch == CS_TRAIN_GRU ? window : m->context - 1;
+}
+
+typedef struct eval_job {
+    const cs_train_model *m;
+    const float *w;
+    const int *const *seqs;
+    const size_t *lens;
+    double val_fraction;
+    int prime, n_threads;
+    double *sums;
+    int *errs;
+    cs_train_stepper **st;
+} eval_job;
+
+static void eval_task(void *ctx, int i)
+{
+    eval_job *j = ctx;
+    const size_t len = j->lens[i];
+    const size_t ntr = cs_train_split(len, j->val_fraction);
+    j->sums[i] = 0.0;
+    j->errs[i] = CS_OK;
+    if (ntr >= len) return;
+    cs_train_stepper *st = cs_train_stepper_new(j->m, j->w);
+    if (!st) {
+        j->errs[i] = CS_E_NOMEM;
+        return;
+    }
+    const size_t p = (size_t)j->prime < ntr ? (size_t)j->prime : ntr;
+    j->errs[i] = eval_seq_with(st, j->seqs[i] + (ntr - p), len - (ntr - p), p, &j->sums[i]);
+    cs_train_stepper_free(st);
+}
+
+int cs_train_eval_split(const cs_train_model *m, const float *w, const int *const *seqs, const size_t *lens,
+                        int n_seqs, double val_fraction, int prime, int n_threads, double *bits,
+                        size_t *n_scored)
+{
+    if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_train_model_check(m) != CS_OK) return CS_E_ARG;
+    if (!(val_fraction >= 0.0 && val_fraction <= 0.5)) return CS_E_ARG;
+    prime = auto_prime(m, 64, prime);
+    double *sums = calloc((size_t)n_seqs, sizeof *sums);
+    int *errs = calloc((size_t)n_seqs, sizeof *errs);
+    if (!sums || !errs) {
+        free(sums);
+        free(errs);
+        return CS_E_NOMEM;
+    }
+    eval_job j = {m, w, seqs, lens, val_fraction, prime, n_threads, sums, errs, NULL};
+    parallel_for(n_seqs, n_threads < 1 ? 1 : n_threads, eval_task, &j);
+    double total = 0.0;
+    size_t count = 0;
+    int err = CS_OK;
+    for (int i = 0; i < n_seqs; i++) {
+        if (errs[i] && !err) err = errs[i];
+        total += sums[i];
+        count += lens[i] - cs_train_split(lens[i], val_fraction);
+    }
+    free(sums);
+    free(errs);
+    if (err) return err;
+    *bits = count ? total / (double)count : (double)NAN;
+    if (n_scored) *n_scored = count;
+    return CS_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Training loop                                                                                           */
+/* ------------------------------------------------------------------------------------------------------ */
+
+void cs_train_config_default(cs_train_config *cfg, cs_train_arch arch, int vocab)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->model.arch = arch;
+    cfg->model.vocab = vocab;
+    cfg->model.width = 64;
+    cfg->model.layers = 2;
+    cfg->model.heads = arch == CS_TRAIN_TRANSFORMER ? 8 : 0;
+    cfg->model.context = arch == CS_TRAIN_TRANSFORMER ? 64 : 0;
+    cfg->epochs = 30;
+    cfg->window = arch == CS_TRAIN_TRANSFORMER ? 2 * cfg->model.context : 64;
+    cfg->batch = 32;
+    cfg->lr = arch == CS_TRAIN_GRU ? 3e-3f : 1e-3f;
+    cfg->beta1 = 0.9f;
+    cfg->beta2 = 0.999f;
+    cfg->adam_eps = 1e-8f;
+    cfg->weight_decay = 0.0f;
+    cfg->clip_norm = 1.0f;
+    cfg->dropout = 0.0f;
+    cfg->warmup_steps = 20;
+    cfg->cosine = 1;
+    cfg->min_lr_ratio = 0.1f;
+    cfg->patience = 5;
+    cfg->val_fraction = 0.1;
+    cfg->prime = -1;
+    cfg->shuffle = 1;
+    cfg->seed = 1;
+    cfg->init_weights = NULL;
+    cfg->n_threads = 1;
+    cfg->progress = NULL;
+    cfg->user = NULL;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t mix64(uint64_t a, uint64_t b)
+{
+    uint64_t z = a ^ (b + 0x9E3779B97F4A7C15ull + (a << 6) + (a >> 2));
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+typedef struct window_ref {
+    int src;
+    size_t start;
+    int len;
+} window_ref;
+
+static int check_config(const cs_train_config *c)
+{
+    if (!c || cs_train_model_check(&c->model) != CS_OK) return CS_E_ARG;
+    if (c->epochs < 1 || c->window < 1 || c->window > 100000 || c->batch < 1 || c->batch > 100000) return CS_E_ARG;
+    if (!(c->lr > 0.0f) || !(c->beta1 >= 0.0f && c->beta1 < 1.0f) || !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
+        return CS_E_ARG;
+    if (!(c->adam_eps > 0.0f) || !(c->weight_decay >= 0.0f) || !(c->dropout >= 0.0f && c->dropout <= 0.9f))
+        return CS_E_ARG;
+    if (c->warmup_steps < 0 || !(c->min_lr_ratio >= 0.0f && c->min_lr_ratio <= 1.0f) || c->patience < 0)
+        return CS_E_ARG;
+    if (!(c->val_fraction >= 0.0 && c->val_fraction <= 0.5) || c->n_threads < 1) return CS_E_ARG;
+    if (isnan(c->clip_norm)) return CS_E_ARG;
+    return CS_OK;
+}
+
+int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_t *lens, int n_seqs,
+                 float **weights_out, cs_train_report *report)
+{
+    if (!weights_out || !seqs || !lens || n_seqs < 1 || check_config(cfg) != CS_OK) return CS_E_ARG;
+    *weights_out = NULL;
+    const cs_train_model *m = &cfg->model;
+    const int V = m->vocab, T = cfg->window, B = cfg->batch;
+    size_t n_train = 0, n_val = 0, max_windows = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        if (lens[s] && !seqs[s]) return CS_E_ARG;
+        for (size_t i = 0; i < lens[s]; i++)
+            if (seqs[s][i] < 0 || seqs[s][i] >= V) return CS_E_ARG;
+        const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
+        n_train += ntr;
+        n_val += lens[s] - ntr;
+        if (ntr) max_windows += ntr / (size_t)T + 2;
+    }
+    if (n_train == 0) return CS_E_EMPTY;
+    if (max_windows > (size_t)0x7fffffff) return CS_E_TOO_LARGE;
+
+    const double t_start = now_seconds();
+    engine e;
+    int err = engine_init(&e, m, T, B);
+    if (err) return err;
+    const size_t P = e.P;
+    float *w = malloc(P * sizeof *w), *best = malloc(P * sizeof *best), *g = malloc(P * sizeof *g);
+    float *am = calloc(P, sizeof *am), *av = calloc(P, sizeof *av);
+    unsigned char *decay = calloc(P, 1);
+    window_ref *wins = malloc(max_windows * sizeof *wins);
+    int *tgt = malloc((size_t)B * (size_t)T * sizeof *tgt);
+    uint64_t *seeds = malloc((size_t)B * sizeof *seeds);
+    if (!w || !best || !g || !am || !av || !decay || !wins || !tgt || !seeds) {
+        err = CS_E_NOMEM;
+        goto done;
+    }
+    if (cfg->init_weights)
+        memcpy(w, cfg->init_weights, P * sizeof *w);
+    else
+        cs_train_init_weights(m, cfg->seed, w);
+    memcpy(best, w, P * sizeof *w);
+    for (int i = 0; i < e.tl.n; i++)
+        if (e.tl.decay[i])
+            memset(decay + e.tl.t[i].offset, 1, (size_t)e.tl.t[i].rows * (size_t)e.tl.t[i].cols);
+
+    size_t nwin0 = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
+        nwin0 += (ntr + (size_t)T - 1) / (size_t)T;
+    }
+    const double total_steps = (double)cfg->epochs * (double)((nwin0 + (size_t)B - 1) / (size_t)B);
+    const int prime = auto_prime(m, T, cfg->prime);
+
+    cs_rng rng;
+    cs_rng_seed(&rng, mix64(cfg->seed, 0xDA7AULL));
+    long step = 0;
+    double best_val = INFINITY, best_train = NAN, last_train = NAN;
+    int best_epoch = 0, epochs_run = 0, since_best = 0, stopped_early = 0, stopped = 0;
+    double lr_now = (double)cfg->lr;
+    for (int epoch = 1; epoch <= cfg->epochs; epoch++) {
+        const double t_ep = now_seconds();
+        /* windows of this epoch */
+        size_t nw = 0;
+        for (int s = 0; s < n_seqs; s++) {
+            const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
+            if (!ntr) continue;
+            size_t off = cfg->shuffle ? cs_rng_below(&rng, (uint32_t)T) : 0;
+            if (off > ntr) off = ntr;
+            if (off) wins[nw++] = (window_ref){s, 0, (int)off};
+            for (size_t st = off; st < ntr; st += (size_t)T) {
+                const size_t len = ntr - st < (size_t)T ? ntr - st : (size_t)T;
+                wins[nw++] = (window_ref){s, st, (int)len};
+            }
+        }
+        if (cfg->shuffle)
+            for (size_t i = nw; i > 1; i--) {
+                const size_t j = cs_rng_below(&rng, (uint32_t)i);
+                const window_ref tmp = wins[i - 1];
+                wins[i - 1] = wins[j];
+                wins[j] = tmp;
+            }
+        double ep_loss = 0.0;
+        long ep_count = 0;
+        for (size_t b0 = 0; b0 < nw; b0 += (size_t)B) {
+            const int nb = nw - b0 < (size_t)B ? (int)(nw - b0) : B;
+            for (int b = 0; b < nb; b++) {
+                const window_ref *wr = &wins[b0 + (size_t)b];
+                int *row = tgt + (size_t)b * T;
+                for (int t = 0; t < T; t++) row[t] = t < wr->len ? seqs[wr->src][wr->start + (size_t)t] : -1;
+                seeds[b] = mix64(mix64(cfg->seed, (uint64_t)step), (uint64_t)b + 0x5EEDull);
+            }
+            long count = 0;
+            const double lsum = engine_run(&e, w, tgt, nb, cfg->n_threads, cfg->dropout, seeds, g, NULL, &count, 1);
+            if (!isfinite(lsum)) {
+                err = CS_E_NONFINITE;
+                goto done;
+            }
+            ep_loss += lsum;
+            ep_count += count;
+            /* clip */
+            if (cfg->clip_norm > 0.0f) {
+                double nrm = 0.0;
+                for (size_t i = 0; i < P; i++) nrm += (double)g[i] * (double)g[i];
+                nrm = sqrt(nrm);
+                if (nrm > (double)cfg->clip_norm) {
+                    const float f = (float)((double)cfg->clip_norm / (nrm + 1e-6));
+                    for (size_t i = 0; i < P; i++) g[i] *= f;
+                }
+            }
+            /* schedule */
+            double lr = (double)cfg->lr;
+            if (cfg->warmup_steps > 0 && step < cfg->warmup_steps) lr *= (double)(step + 1) / cfg->warmup_steps;
+            if (cfg->cosine && total_steps > 0) {
+                double pr = (double)step / total_steps;
+                if (pr > 1.0) pr = 1.0;
+                lr *= (double)cfg->min_lr_ratio + (1.0 - (double)cfg->min_lr_ratio) * 0.5 * (1.0 + cos(PI_D * pr));
+            }
+            lr_now = lr;
+            step++;
+            /* Adam (PyTorch's formulation), decoupled weight decay */
+            const double bc1 = 1.0 - pow((double)cfg->beta1, (double)step);
+            const double bc2 = 1.0 - pow((double)cfg->beta2, (double)step);
+            const float stepsize = (float)(lr / bc1), sbc2 = (float)sqrt(bc2);
+            const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->adam_eps;
+            const float wd = (float)(lr * (double)cfg->weight_decay);
+            for (size_t i = 0; i < P; i++) {
+                if (wd > 0.0f && decay[i]) w[i] -= wd * w[i];
+                am[i] = b1 * am[i] + (1.0f - b1) * g[i];
+                av[i] = b2 * av[i] + (1.0f - b2) * g[i] * g[i];
+                w[i] -= stepsize * am[i] / (sqrtf(av[i]) / sbc2 + eps);
+            }
+        }
+        epochs_run = epoch;
+        last_train = ep_count ? ep_loss / (double)ep_count / LN2 : (double)NAN;
+        double val = NAN;
+        if (n_val) {
+            err = cs_train_eval_split(m, w, seqs, lens, n_seqs, cfg->val_fraction, prime, cfg->n_threads, &val,
+                                      NULL);
+            if (err) goto done;
+        }
+        int is_best = 0;
+        if (n_val ? (val < best_val) : 1) {
+            is_best = 1;
+            best_val = n_val ? val : (double)NAN;
+            best_train = last_train;
+            best_epoch = epoch;
+            memcpy(best, w, P * sizeof *w);
+            since_best = 0;
+        } else {
+            since_best++;
+        }
+        const double t_now = now_seconds();
+        if (cfg->progress) {
+            cs_train_epoch_info info = {epoch, cfg->epochs, last_train, val, t_now - t_ep, t_now - t_start,
+                                        lr_now, is_best};
+            if (cfg->progress(cfg->user, &info)) {
+                stopped = 1;
+                break;
+            }
+        }
+        if (n_val && cfg->patience > 0 && since_best >= cfg->patience) {
+            stopped_early = epoch < cfg->epochs;
+            break;
+        }
+        if (n_val && !isfinite(val)) {
+            err = CS_E_NONFINITE;
+            goto done;
+        }
+    }
+    *weights_out = best;
+    best = NULL;
+    if (report) {
+        memset(report, 0, sizeof *report);
+        report->epochs_run = epochs_run;
+        report->best_epoch = best_epoch;
+        report->best_val_bits = n_val ? best_val : (double)NAN;
+        report->train_bits = best_train;
+        report->last_train_bits = last_train;
+        report->stopped_early = stopped_early;
+        report->stopped = stopped;
+        report->n_params = P;
+        report->n_train = n_train;
+        report->n_val = n_val;
+        report->steps = step;
+        report->seconds = now_seconds() - t_start;
+    }
+done:
+    engine_free(&e);
+    free(w);
+    free(best);
+    free(g);
+    free(am);
+    free(av);
+    free(decay);
+    free(wins);
+    free(tgt);
+    free(seeds);
+    return err;
+}

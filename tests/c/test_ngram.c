@@ -1,0 +1,260 @@
+/*
+ * test_ngram.c - n-gram baselines: every distribution sums to 1 with all probabilities > 0; KN of order 3
+ * equals an independent dense re-implementation of the Chen & Goodman formulas; ML unigram / bigram on the
+ * training data equal the empirical (conditional) entropies; KN on a second-order Markov source approaches
+ * the source's entropy; k selection and the report are consistent.
+ */
+#include "cs_ngram.h"
+#include "cs_rng.h"
+#include "cs_test.h"
+#include "cs_train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void markov2(int V, int *seq, size_t n, uint64_t seed, double p[6][6][6])
+{
+    cs_rng rng;
+    cs_rng_seed(&rng, seed);
+    for (int a = 0; a < V; a++)
+        for (int b = 0; b < V; b++) {
+            double s = 0.0;
+            for (int c = 0; c < V; c++) s += p[a][b][c] = exp(4.0 * cs_rng_uniform_double(&rng));
+            for (int c = 0; c < V; c++) p[a][b][c] /= s;
+        }
+    seq[0] = 0;
+    seq[1] = 1;
+    for (size_t i = 2; i < n; i++) {
+        const double u = cs_rng_uniform_double(&rng);
+        double c = 0.0;
+        int k = V - 1;
+        for (int v = 0; v < V; v++) {
+            c += p[seq[i - 2]][seq[i - 1]][v];
+            if (u < c) {
+                k = v;
+                break;
+            }
+        }
+        seq[i] = k;
+    }
+}
+
+static void test_sums(void)
+{
+    enum { V = 7 };
+    static int a[600], b[35], c[3];
+    cs_rng rng;
+    cs_rng_seed(&rng, 3);
+    for (int i = 0; i < 600; i++) a[i] = (int)cs_rng_below(&rng, 5); /* labels 5, 6 never occur */
+    for (int i = 0; i < 35; i++) b[i] = (int)cs_rng_below(&rng, V);
+    c[0] = 6;
+    c[1] = 0;
+    c[2] = 1;
+    const int *seqs[3] = {a, b, c};
+    const size_t lens[3] = {600, 35, 3};
+    struct {
+        cs_ngram_kind kind;
+        int order;
+        double param;
+    } cases[] = {{CS_NGRAM_ADDK, 1, 0.1}, {CS_NGRAM_ADDK, 2, 0.01}, {CS_NGRAM_KN, 2, 0.0}, {CS_NGRAM_KN, 3, 0.0},
+                 {CS_NGRAM_KN, 4, 0.0},   {CS_NGRAM_KN, 5, 0.0},     {CS_NGRAM_KN, 3, 0.75}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        int err = -1;
+        cs_ngram *m = cs_ngram_train(seqs, lens, 3, V, 0.1, cases[ci].kind, cases[ci].order, cases[ci].param, &err);
+        CS_CHECK(m && err == 0, "train case %zu", ci);
+        if (!m) continue;
+        double worst = 0.0, pmin = 1.0;
+        int hist[8];
+        for (int trial = 0; trial < 300; trial++) {
+            /* histories: seen ones (from a), random ones (mostly unseen), short ones (BOS padding) */
+            size_t hl = trial % 5;
+            if (trial < 100) {
+                const size_t pos = 10 + cs_rng_below(&rng, 580);
+                for (size_t j = 0; j < hl; j++) hist[j] = a[pos - hl + j];
+            } else {
+                for (size_t j = 0; j < hl; j++) hist[j] = (int)cs_rng_below(&rng, V);
+            }
+            double s = 0.0;
+            for (int w = 0; w < V; w++) {
+                const double p = cs_ngram_prob(m, hist, hl, w);
+                pmin = fmin(pmin, p);
+                s += p;
+            }
+            worst = fmax(worst, fabs(s - 1.0));
+        }
+        printf("case %zu (kind %d order %d): max |sum - 1| %.3g, min p %.3g\n", ci, (int)cases[ci].kind,
+               cases[ci].order, worst, pmin);
+        CS_CHECK(worst < 1e-12, "case %zu: distribution sums off by %.3g", ci, worst);
+        CS_CHECK(pmin > 0.0, "case %zu: a probability is %.3g", ci, pmin);
+        CS_CHECK(cs_ngram_prob(m, hist, 1, V) < 0.0 && cs_ngram_prob(m, hist, 1, -1) < 0.0, "bad label rejected");
+        cs_ngram_free(m);
+    }
+}
+
+/* Dense, independent interpolated-KN of order 3 (Chen & Goodman 1998), BOS = V. */
+static void test_kn_reference(void)
+{
+    enum { V = 3, N = 250 };
+    static int s1[N], s2[40];
+    cs_rng rng;
+    cs_rng_seed(&rng, 9);
+    for (int i = 0; i < N; i++) s1[i] = (int)(cs_rng_below(&rng, 7) % V);
+    for (int i = 0; i < 40; i++) s2[i] = (int)cs_rng_below(&rng, V);
+    const int *seqs[2] = {s1, s2};
+    const size_t lens[2] = {N, 40};
+    const double vf = 0.1;
+    double c3[V + 1][V + 1][V] = {{{0}}}, c2[V + 1][V] = {{0}}, c1[V] = {0};
+    for (int s = 0; s < 2; s++) {
+        const size_t ntr = cs_train_split(lens[s], vf);
+        for (size_t i = 0; i < ntr; i++) {
+            const int x = i >= 2 ? seqs[s][i - 2] : V, y = i >= 1 ? seqs[s][i - 1] : V;
+            c3[x][y][seqs[s][i]] += 1.0;
+        }
+    }
+    for (int y = 0; y <= V; y++)
+        for (int w = 0; w < V; w++)
+            for (int x = 0; x <= V; x++) c2[y][w] += c3[x][y][w] > 0.0;
+    for (int w = 0; w < V; w++)
+        for (int y = 0; y <= V; y++) c1[w] += c2[y][w] > 0.0;
+    double n1[4] = {0}, n2[4] = {0}, D[4];
+    for (int x = 0; x <= V; x++)
+        for (int y = 0; y <= V; y++)
+            for (int w = 0; w < V; w++) {
+                n1[3] += c3[x][y][w] == 1.0;
+                n2[3] += c3[x][y][w] == 2.0;
+                if (x == 0) {
+                    n1[2] += c2[y][w] == 1.0;
+                    n2[2] += c2[y][w] == 2.0;
+                    if (y == 0) {
+                        n1[1] += c1[w] == 1.0;
+                        n2[1] += c1[w] == 2.0;
+                    }
+                }
+            }
+    for (int k = 1; k <= 3; k++) {
+        D[k] = n1[k] > 0 && n2[k] > 0 ? n1[k] / (n1[k] + 2 * n2[k]) : 0.75;
+        D[k] = fmin(0.95, fmax(0.05, D[k]));
+    }
+    int err;
+    cs_ngram *m = cs_ngram_train(seqs, lens, 2, V, vf, CS_NGRAM_KN, 3, 0.0, &err);
+    CS_CHECK(m != NULL, "train");
+    if (!m) return;
+    for (int k = 1; k <= 3; k++)
+        CS_CHECK_NEAR(cs_ngram_discount(m, k), D[k], 1e-15, "discount");
+    double worst = 0.0;
+    for (int x = 0; x <= V; x++)
+        for (int y = 0; y <= V; y++) {
+            if (x < V && y == V) continue; /* BOS only pads the start */
+            double t1 = 0, t2 = 0, t3 = 0, u1 = 0, u2 = 0, u3 = 0;
+            for (int w = 0; w < V; w++) {
+                t1 += c1[w];
+                u1 += c1[w] > 0;
+                t2 += c2[y][w];
+                u2 += c2[y][w] > 0;
+                t3 += c3[x][y][w];
+                u3 += c3[x][y][w] > 0;
+            }
+            for (int w = 0; w < V; w++) {
+                double p = fmax(c1[w] - D[1], 0) / t1 + D[1] * u1 / t1 / V;
+                if (t2 > 0) p = fmax(c2[y][w] - D[2], 0) / t2 + D[2] * u2 / t2 * p;
+                if (t3 > 0) p = fmax(c3[x][y][w] - D[3], 0) / t3 + D[3] * u3 / t3 * p;
+                int hist[2] = {x, y};
+                const size_t hl = x == V ? (y == V ? 0 : 1) : 2;
+                const double q = cs_ngram_prob(m, hl == 1 ? hist + 1 : hist, hl, w);
+                worst = fmax(worst, fabs(p - q));
+            }
+        }
+    printf("KN order 3 vs dense reference: max |diff| %.3g\n", worst);
+    CS_CHECK(worst < 1e-14, "KN differs from the dense reference by %.3g", worst);
+    cs_ngram_free(m);
+}
+
+static void test_ml_entropies(void)
+{
+    enum { V = 5, N = 3000 };
+    static int s[N], t[500];
+    double p[6][6][6];
+    markov2(V, s, N, 21, p);
+    markov2(V, t, 500, 22, p);
+    const int *seqs[2] = {s, t};
+    const size_t lens[2] = {N, 500};
+    /* empirical entropies of the training parts, computed directly */
+    double cu[V] = {0}, cb[V + 1][V] = {{0}}, tot = 0;
+    for (int q = 0; q < 2; q++) {
+        const size_t ntr = cs_train_split(lens[q], 0.1);
+        for (size_t i = 0; i < ntr; i++) {
+            cu[seqs[q][i]] += 1;
+            cb[i ? seqs[q][i - 1] : V][seqs[q][i]] += 1;
+            tot += 1;
+        }
+    }
+    double hu = 0, hb = 0;
+    for (int w = 0; w < V; w++)
+        if (cu[w] > 0) hu -= cu[w] / tot * log2(cu[w] / tot);
+    for (int v = 0; v <= V; v++) {
+        double r = 0;
+        for (int w = 0; w < V; w++) r += cb[v][w];
+        for (int w = 0; w < V; w++)
+            if (cb[v][w] > 0) hb -= cb[v][w] / tot * log2(cb[v][w] / r);
+    }
+    int err;
+    double bits;
+    cs_ngram *m = cs_ngram_train(seqs, lens, 2, V, 0.1, CS_NGRAM_ADDK, 1, 0.0, &err);
+    CS_CHECK(m && cs_ngram_eval(m, seqs, lens, 2, 0.1, CS_NGRAM_TRAIN, &bits, NULL) == 0, "unigram");
+    printf("ML unigram on training data %.9f, empirical entropy %.9f\n", bits, hu);
+    CS_CHECK_NEAR(bits, hu, 1e-12, "unigram = empirical entropy");
+    cs_ngram_free(m);
+    m = cs_ngram_train(seqs, lens, 2, V, 0.1, CS_NGRAM_ADDK, 2, 0.0, &err);
+    CS_CHECK(m && cs_ngram_eval(m, seqs, lens, 2, 0.1, CS_NGRAM_TRAIN, &bits, NULL) == 0, "bigram");
+    printf("ML bigram on training data %.9f, empirical conditional entropy %.9f\n", bits, hb);
+    CS_CHECK_NEAR(bits, hb, 1e-12, "bigram = empirical conditional entropy");
+    cs_ngram_free(m);
+}
+
+static void test_kn_markov(void)
+{
+    enum { V = 4, N = 60000 };
+    static int s[N];
+    double p[6][6][6];
+    markov2(V, s, N, 31, p);
+    const int *seqs[1] = {s};
+    const size_t lens[1] = {N};
+    const size_t ntr = cs_train_split(N, 0.1);
+    double oracle = 0;
+    for (size_t i = ntr; i < N; i++) oracle -= log2(p[s[i - 2]][s[i - 1]][s[i]]);
+    oracle /= (double)(N - ntr);
+    cs_ngram_report rep;
+    CS_CHECK(cs_ngram_baselines(seqs, lens, 1, V, 0.1, &rep) == 0, "baselines");
+    printf("markov2 V=4: oracle %.4f; unigram %.4f (k %g), bigram %.4f (k %g), KN2..5 %.4f %.4f %.4f %.4f, best "
+           "order %d\n",
+           oracle, rep.unigram_bits, rep.unigram_k, rep.bigram_bits, rep.bigram_k, rep.kn_bits[2], rep.kn_bits[3],
+           rep.kn_bits[4], rep.kn_bits[5], rep.best_order);
+    CS_CHECK(fabs(rep.kn_bits[3] - oracle) < 0.02, "KN order 3 %.4f vs oracle %.4f", rep.kn_bits[3], oracle);
+    CS_CHECK(rep.best_order >= 3 && rep.best_kn_bits < oracle + 0.02, "best KN order %d: %.4f", rep.best_order,
+             rep.best_kn_bits);
+    CS_CHECK(rep.kn_bits[2] > oracle + 0.05 && rep.unigram_bits > rep.bigram_bits, "lower orders are worse");
+    CS_CHECK(rep.n_train == ntr && rep.n_val == N - ntr, "split");
+    /* choose_k agrees with a direct evaluation at the chosen k */
+    double k, bits, b2;
+    CS_CHECK(cs_ngram_choose_k(seqs, lens, 1, V, 0.1, 2, &k, &bits) == 0, "choose_k");
+    int err;
+    cs_ngram *m = cs_ngram_train(seqs, lens, 1, V, 0.1, CS_NGRAM_ADDK, 2, k, &err);
+    cs_ngram_eval(m, seqs, lens, 1, 0.1, CS_NGRAM_VAL, &b2, NULL);
+    CS_CHECK(bits == b2 && bits == rep.bigram_bits, "choose_k bits %.9g vs %.9g", bits, b2);
+    cs_ngram_free(m);
+    /* errors */
+    int bad[3] = {0, 4, 1};
+    const int *bs[1] = {bad};
+    const size_t bl[1] = {3};
+    CS_CHECK(cs_ngram_train(bs, bl, 1, 4, 0.1, CS_NGRAM_KN, 3, 0.0, &err) == NULL && err != 0, "label range");
+    CS_CHECK(cs_ngram_train(seqs, lens, 1, V, 0.1, CS_NGRAM_KN, 6, 0.0, &err) == NULL, "order 6 rejected");
+}
+
+int main(void)
+{
+    test_sums();
+    test_kn_reference();
+    test_ml_entropies();
+    test_kn_markov();
+    CS_TEST_END();
+}

@@ -1,0 +1,472 @@
+/*
+ * test_train.c - training: gradients by central finite differences, learning synthetic sequences of known
+ * entropy, determinism (same seed twice, 1 vs 2 threads), early stopping, the split, the layout sizes, and
+ * consistency with the real-time inference core (plugins/core/cs_model.h): the same tensor names/offsets,
+ * and cs_model_step's logits equal our evaluator's over a long run (past the transformer's context).
+ *
+ * Finite differences: the code is float32, so the check perturbs one float weight by +-h (h = 2e-3 times
+ * max(1, |w|)), evaluates the loss (accumulated in double) and divides by the actual float difference of the
+ * two weights. Tolerance: |fd - analytic| <= 2e-3 * max|analytic grad| over the whole model + 2e-2 * |fd|
+ * (float rounding of the logits ~1e-7 divided by 2h gives ~5e-5 * max|g|; truncation error O(h^2)). Where a
+ * ReLU kink lies inside [w - h, w + h] the difference is meaningless, so a failing weight is retried with h / 4
+ * and h / 16 (it passes if any step size agrees). The exact check is the float64 PyTorch parity test.
+ */
+#include "cs_model.h"
+#include "cs_model_io.h"
+#include "cs_rng.h"
+#include "cs_test.h"
+#include "cs_train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------------------------------------ */
+
+static void fd_check(const cs_train_model *m, int B, int T, uint64_t seed, const char *what)
+{
+    const size_t P = cs_train_param_count(m);
+    float *w = malloc(P * sizeof *w), *g = malloc(P * sizeof *g);
+    int *tg = malloc((size_t)B * T * sizeof *tg);
+    cs_train_init_weights(m, seed, w);
+    cs_rng rng;
+    cs_rng_seed(&rng, seed + 1);
+    /* make LayerNorm gains / zero biases non-trivial so every gradient path is exercised */
+    for (int i = 0; i < cs_train_tensor_count(m); i++) {
+        cs_train_tensor_info ti;
+        cs_train_tensor(m, i, &ti);
+        if (ti.dims == 1)
+            for (int k = 0; k < ti.rows; k++) w[ti.offset + k] += 0.2f * (cs_rng_uniform(&rng) - 0.5f);
+    }
+    for (int i = 0; i < B * T; i++) tg[i] = (int)cs_rng_below(&rng, (uint32_t)m->vocab);
+    tg[B * T - 1] = -1; /* one padded target */
+    double loss = 0.0;
+    CS_CHECK(cs_train_loss_grad(m, w, tg, B, T, 1, &loss, g, NULL) == 0, "%s loss_grad", what);
+    double gmax = 0.0;
+    for (size_t i = 0; i < P; i++) gmax = fmax(gmax, fabs((double)g[i]));
+    int bad = 0;
+    double worst = 0.0;
+    for (size_t i = 0; i < P; i++) {
+        const float w0 = w[i];
+        /* a ReLU kink inside [w - h, w + h] spoils the difference: retry with h / 4 and h / 16 */
+        double err = INFINITY, fd = 0.0;
+        for (int tr = 0; tr < 3 && err > 2e-3 * gmax + 2e-2 * fabs(fd); tr++) {
+            const float h = (tr == 0 ? 2e-3f : tr == 1 ? 5e-4f : 1.25e-4f) * fmaxf(1.0f, fabsf(w0));
+            double lp, lm;
+            w[i] = w0 + h;
+            const float wp = w[i];
+            cs_train_loss_grad(m, w, tg, B, T, 1, &lp, NULL, NULL);
+            w[i] = w0 - h;
+            const float wm = w[i];
+            cs_train_loss_grad(m, w, tg, B, T, 1, &lm, NULL, NULL);
+            w[i] = w0;
+            fd = (lp - lm) / ((double)wp - (double)wm);
+            err = fabs(fd - (double)g[i]);
+        }
+        worst = fmax(worst, err / gmax);
+        if (err > 2e-3 * gmax + 2e-2 * fabs(fd)) {
+            if (bad < 5) fprintf(stderr, "%s: param %zu fd %.6g analytic %.6g\n", what, i, fd, (double)g[i]);
+            bad++;
+        }
+    }
+    printf("%s: %zu params, max|g| %.3g, worst |fd - g| / max|g| = %.3g\n", what, P, gmax, worst);
+    CS_CHECK(bad == 0, "%s: %d parameters fail the finite-difference check", what, bad);
+    free(w);
+    free(g);
+    free(tg);
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+
+static int quiet(void *user, const cs_train_epoch_info *info)
+{
+    double *vals = user;
+    if (vals && info->epoch <= 200) vals[info->epoch - 1] = info->val_bits;
+    return 0;
+}
+
+static float *train(const cs_train_config *cfg, const int *seq, size_t n, cs_train_report *rep)
+{
+    const int *seqs[1] = {seq};
+    const size_t lens[1] = {n};
+    float *w = NULL;
+    const int err = cs_train_run(cfg, seqs, lens, 1, &w, rep);
+    CS_CHECK(err == 0 && w != NULL, "train failed: %d", err);
+    return w;
+}
+
+/* Second-order Markov chain over V labels with fixed random conditionals. */
+typedef struct markov2 {
+    int V;
+    double p[8][8][8];
+} markov2;
+
+static void markov2_make(markov2 *mk, int V, uint64_t seed)
+{
+    cs_rng rng;
+    cs_rng_seed(&rng, seed);
+    mk->V = V;
+    for (int a = 0; a < V; a++)
+        for (int b = 0; b < V; b++) {
+            double s = 0.0;
+            for (int c = 0; c < V; c++) s += mk->p[a][b][c] = exp(4.0 * cs_rng_uniform_double(&rng));
+            for (int c = 0; c < V; c++) mk->p[a][b][c] /= s;
+        }
+}
+
+static void markov2_sample(const markov2 *mk, int *seq, size_t n, uint64_t seed)
+{
+    cs_rng rng;
+    cs_rng_seed(&rng, seed);
+    seq[0] = 0;
+    seq[1] = 1;
+    for (size_t i = 2; i < n; i++) {
+        const double u = cs_rng_uniform_double(&rng);
+        double c = 0.0;
+        int k = mk->V - 1;
+        for (int v = 0; v < mk->V; v++) {
+            c += mk->p[seq[i - 2]][seq[i - 1]][v];
+            if (u < c) {
+                k = v;
+                break;
+            }
+        }
+        seq[i] = k;
+    }
+}
+
+/* Stationary conditional entropy (bits) by power iteration on the pair chain. */
+static double markov2_entropy(const markov2 *mk)
+{
+    const int V = mk->V;
+    double pi[8][8], nx[8][8];
+    for (int a = 0; a < V; a++)
+        for (int b = 0; b < V; b++) pi[a][b] = 1.0 / (V * V);
+    for (int it = 0; it < 2000; it++) {
+        memset(nx, 0, sizeof nx);
+        for (int a = 0; a < V; a++)
+            for (int b = 0; b < V; b++)
+                for (int c = 0; c < V; c++) nx[b][c] += pi[a][b] * mk->p[a][b][c];
+        memcpy(pi, nx, sizeof pi);
+    }
+    double h = 0.0;
+    for (int a = 0; a < V; a++)
+        for (int b = 0; b < V; b++)
+            for (int c = 0; c < V; c++) h -= pi[a][b] * mk->p[a][b][c] * log2(mk->p[a][b][c]);
+    return h;
+}
+
+/* The oracle's bits/label on the validation part (same labels the model is scored on). */
+static double markov2_oracle_val(const markov2 *mk, const int *seq, size_t n, double vf)
+{
+    const size_t ntr = cs_train_split(n, vf);
+    double s = 0.0;
+    for (size_t i = ntr; i < n; i++) s -= log2(mk->p[seq[i - 2]][seq[i - 1]][seq[i]]);
+    return s / (double)(n - ntr);
+}
+
+static void test_periodic(cs_train_arch arch)
+{
+    const int pat[7] = {0, 1, 2, 3, 1, 2, 0};
+    enum { N = 1500 };
+    static int seq[N];
+    for (int i = 0; i < N; i++) seq[i] = pat[i % 7];
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, arch, 4);
+    cfg.model.width = 16;
+    cfg.model.layers = 1;
+    if (arch == CS_TRAIN_TRANSFORMER) {
+        cfg.model.heads = 2;
+        cfg.model.context = 16;
+    }
+    cfg.window = arch == CS_TRAIN_GRU ? 16 : 32;
+    cfg.batch = 8;
+    cfg.epochs = arch == CS_TRAIN_GRU ? 12 : 40;
+    cfg.lr = 1e-2f;
+    cfg.warmup_steps = 10;
+    cfg.n_threads = 2;
+    cs_train_report rep;
+    float *w = train(&cfg, seq, N, &rep);
+    printf("periodic %s: val %.4f bits/label after %d epochs (best %d), train %.4f, %.2f s\n",
+           arch == CS_TRAIN_GRU ? "GRU" : "transformer", rep.best_val_bits, rep.epochs_run, rep.best_epoch,
+           rep.train_bits, rep.seconds);
+    CS_CHECK(rep.best_val_bits < 0.1, "periodic sequence: %.4f bits/label", rep.best_val_bits);
+    free(w);
+}
+
+static void test_markov(cs_train_arch arch)
+{
+    enum { N = 12000 };
+    static int seq[N];
+    markov2 mk;
+    markov2_make(&mk, 4, 77);
+    markov2_sample(&mk, seq, N, 78);
+    const double h = markov2_entropy(&mk);
+    const double oracle = markov2_oracle_val(&mk, seq, N, 0.1);
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, arch, 4);
+    cfg.model.width = 24;
+    cfg.model.layers = 1;
+    cfg.window = 32;
+    cfg.epochs = 8;
+    cfg.lr = 1e-2f;
+    if (arch == CS_TRAIN_TRANSFORMER) {
+        /* ALiBi is the only position signal: telling the previous label from the one before needs steep
+         * slopes, i.e. several heads (NH = 8: slopes 1/2 .. 1/256), and two layers */
+        cfg.model.width = 32;
+        cfg.model.layers = 2;
+        cfg.model.heads = 8;
+        cfg.model.context = 8;
+        cfg.window = 16; /* > C: trained with the same sliding window the evaluation (inference) uses */
+        cfg.epochs = 12;
+        cfg.lr = 5e-3f;
+    }
+    cfg.batch = 16;
+    cfg.n_threads = 2;
+    cs_train_report rep;
+    float *w = train(&cfg, seq, N, &rep);
+    printf("markov2 %s: entropy %.4f, oracle on val %.4f, model val %.4f bits/label (epoch %d/%d, %.2f s)\n",
+           arch == CS_TRAIN_GRU ? "GRU" : "transformer", h, oracle, rep.best_val_bits, rep.best_epoch,
+           rep.epochs_run, rep.seconds);
+    CS_CHECK(rep.best_val_bits < oracle + 0.1, "markov2: model %.4f vs oracle %.4f", rep.best_val_bits, oracle);
+    CS_CHECK(rep.best_val_bits > oracle - 0.1, "markov2: model %.4f better than the oracle %.4f?", rep.best_val_bits,
+             oracle);
+    /* eval_split reproduces the reported validation loss */
+    const int *seqs[1] = {seq};
+    const size_t lens[1] = {N};
+    double bits = 0.0;
+    size_t ns = 0;
+    CS_CHECK(cs_train_eval_split(&cfg.model, w, seqs, lens, 1, 0.1, arch == CS_TRAIN_GRU ? cfg.window : -1, 1, &bits,
+                                 &ns) == 0,
+             "eval_split");
+    CS_CHECK(bits == rep.best_val_bits && ns == N / 10, "eval_split %.9g vs report %.9g", bits, rep.best_val_bits);
+    free(w);
+}
+
+static void test_determinism(cs_train_arch arch)
+{
+    enum { N = 900 };
+    static int a[N], b[500];
+    markov2 mk;
+    markov2_make(&mk, 5, 5);
+    markov2_sample(&mk, a, N, 6);
+    markov2_sample(&mk, b, 500, 7);
+    const int *seqs[2] = {a, b};
+    const size_t lens[2] = {N, 500};
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, arch, 5);
+    cfg.model.width = 16;
+    cfg.model.layers = 2;
+    if (arch == CS_TRAIN_TRANSFORMER) {
+        cfg.model.heads = 2;
+        cfg.model.context = 8;
+    }
+    cfg.window = arch == CS_TRAIN_GRU ? 24 : 12;
+    cfg.batch = 20; /* 3 shards, the last one partial */
+    cfg.epochs = 3;
+    cfg.dropout = 0.1f;
+    cfg.weight_decay = 0.01f;
+    const size_t P = cs_train_param_count(&cfg.model);
+    float *w[4] = {NULL, NULL, NULL, NULL};
+    cs_train_report rep;
+    cfg.n_threads = 1;
+    cs_train_run(&cfg, seqs, lens, 2, &w[0], &rep);
+    cs_train_run(&cfg, seqs, lens, 2, &w[1], NULL);
+    cfg.n_threads = 2;
+    cs_train_run(&cfg, seqs, lens, 2, &w[2], NULL);
+    cfg.n_threads = 1;
+    cfg.seed = 2;
+    cs_train_run(&cfg, seqs, lens, 2, &w[3], NULL);
+    const char *nm = arch == CS_TRAIN_GRU ? "GRU" : "transformer";
+    CS_CHECK(w[0] && w[1] && w[2] && w[3], "%s determinism runs", nm);
+    if (w[0] && w[1] && w[2] && w[3]) {
+        CS_CHECK(memcmp(w[0], w[1], P * sizeof(float)) == 0, "%s: same seed twice differs", nm);
+        CS_CHECK(memcmp(w[0], w[2], P * sizeof(float)) == 0, "%s: 1 vs 2 threads differ", nm);
+        CS_CHECK(memcmp(w[0], w[3], P * sizeof(float)) != 0, "%s: another seed gives the same weights", nm);
+    }
+    CS_CHECK(rep.n_train == 810 + 450 && rep.n_val == 90 + 50, "%s split %zu/%zu", nm, rep.n_train, rep.n_val);
+    for (int i = 0; i < 4; i++) free(w[i]);
+}
+
+static void test_early_stopping(void)
+{
+    /* i.i.d. uniform labels: nothing to learn, so a large model over-fits and the validation loss rises */
+    enum { N = 400 };
+    static int seq[N];
+    cs_rng rng;
+    cs_rng_seed(&rng, 11);
+    for (int i = 0; i < N; i++) seq[i] = (int)cs_rng_below(&rng, 8);
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, CS_TRAIN_GRU, 8);
+    cfg.model.width = 48;
+    cfg.model.layers = 1;
+    cfg.window = 16;
+    cfg.batch = 4;
+    cfg.epochs = 60;
+    cfg.lr = 1e-2f;
+    cfg.cosine = 0;
+    cfg.clip_norm = 0.0f;
+    cfg.patience = 3;
+    static double vals[200];
+    cfg.progress = quiet;
+    cfg.user = vals;
+    cs_train_report rep;
+    float *w = train(&cfg, seq, N, &rep);
+    printf("early stopping: best epoch %d of %d run, val %.4f, stopped early %d\n", rep.best_epoch, rep.epochs_run,
+           rep.best_val_bits, rep.stopped_early);
+    CS_CHECK(rep.stopped_early == 1 && rep.epochs_run < cfg.epochs, "did not stop early");
+    CS_CHECK(rep.epochs_run == rep.best_epoch + cfg.patience, "stopped at %d, best %d", rep.epochs_run,
+             rep.best_epoch);
+    double mn = INFINITY;
+    int arg = 0;
+    for (int e = 0; e < rep.epochs_run; e++)
+        if (vals[e] < mn) {
+            mn = vals[e];
+            arg = e + 1;
+        }
+    CS_CHECK(arg == rep.best_epoch && mn == rep.best_val_bits, "best epoch %d (%.6f) vs argmin %d (%.6f)",
+             rep.best_epoch, rep.best_val_bits, arg, mn);
+    CS_CHECK(vals[rep.epochs_run - 1] > mn, "last epoch is not worse");
+    /* the returned weights are the best epoch's: evaluating them gives exactly its validation loss */
+    const int *seqs[1] = {seq};
+    const size_t lens[1] = {N};
+    double bits = 0.0;
+    cs_train_eval_split(&cfg.model, w, seqs, lens, 1, 0.1, cfg.window, 1, &bits, NULL);
+    CS_CHECK(bits == rep.best_val_bits, "returned weights give %.9g, best epoch %.9g", bits, rep.best_val_bits);
+    free(w);
+}
+
+static void test_misc(void)
+{
+    CS_CHECK(cs_train_split(9, 0.1) == 9, "tiny source: no validation");
+    CS_CHECK(cs_train_split(10, 0.1) == 9, "10 labels: 1 validation");
+    CS_CHECK(cs_train_split(1005, 0.1) == 905, "1005 labels");
+    CS_CHECK(cs_train_split(100, 0.0) == 100, "no validation fraction");
+    cs_train_model g = {CS_TRAIN_GRU, 10, 64, 2, 0, 0};
+    const size_t H = 64, V = 10;
+    CS_CHECK(cs_train_param_count(&g) == (V + 1) * H + 2 * (2 * 3 * H * H + 2 * 3 * H) + V * H + V, "GRU size");
+    CS_CHECK(cs_train_tensor_count(&g) == 11, "GRU tensors");
+    cs_train_model t = {CS_TRAIN_TRANSFORMER, 10, 32, 3, 4, 64};
+    const size_t D = 32, F = 128;
+    const size_t blk = 2 * D + 3 * D * D + 3 * D + D * D + D + 2 * D + F * D + F + D * F + D;
+    CS_CHECK(cs_train_param_count(&t) == (V + 1) * D + 3 * blk + 2 * D + V * D + V, "transformer size");
+    cs_train_tensor_info ti;
+    CS_CHECK(cs_train_tensor(&t, 3, &ti) == 0 && strcmp(ti.name, "blocks.0.attn.in_proj_weight") == 0, "name");
+    cs_train_model bad = {CS_TRAIN_TRANSFORMER, 10, 30, 1, 4, 64};
+    CS_CHECK(cs_train_param_count(&bad) == 0, "heads must divide D");
+    cs_train_model bad2 = {CS_TRAIN_GRU, 10, 30, 3, 0, 0};
+    CS_CHECK(cs_train_model_check(&bad2) != 0, "GRU layers 1..2");
+    /* errors */
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, CS_TRAIN_GRU, 3);
+    int s[5] = {0, 1, 2, 3, 0};
+    const int *seqs[1] = {s};
+    size_t lens[1] = {5};
+    float *w = NULL;
+    CS_CHECK(cs_train_run(&cfg, seqs, lens, 1, &w, NULL) != 0 && w == NULL, "label out of range rejected");
+    lens[0] = 0;
+    CS_CHECK(cs_train_run(&cfg, seqs, lens, 1, &w, NULL) != 0, "no data rejected");
+    /* a source too short for validation: no val, last epoch kept, val NaN */
+    s[3] = 1;
+    lens[0] = 5;
+    cfg.model.width = 8;
+    cfg.model.layers = 1;
+    cfg.epochs = 2;
+    cs_train_report rep;
+    CS_CHECK(cs_train_run(&cfg, seqs, lens, 1, &w, &rep) == 0 && w, "tiny source trains");
+    CS_CHECK(isnan(rep.best_val_bits) && rep.best_epoch == 2 && rep.n_val == 0, "tiny source: no validation");
+    free(w);
+}
+
+/* Train briefly, wrap the blob in the model format, run the inference core and our stepper side by side. */
+static void test_core_consistency(cs_train_arch arch)
+{
+    enum { N = 3000, RUN = 300 };
+    static int seq[N];
+    markov2 mk;
+    markov2_make(&mk, 6, 91);
+    markov2_sample(&mk, seq, N, 92);
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, arch, 6);
+    cfg.model.width = arch == CS_TRAIN_GRU ? 16 : 32;
+    cfg.model.layers = 2;
+    if (arch == CS_TRAIN_TRANSFORMER) {
+        cfg.model.heads = 4;
+        cfg.model.context = 8;
+    }
+    cfg.window = 16;
+    cfg.epochs = 2;
+    cfg.n_threads = 2;
+    cs_train_report rep;
+    float *w = train(&cfg, seq, N, &rep);
+    if (!w) return;
+    const char *nm = arch == CS_TRAIN_GRU ? "GRU" : "transformer";
+    cs_model_config mc = {(int)arch, cfg.model.vocab, cfg.model.width, cfg.model.layers,
+                          arch == CS_TRAIN_GRU ? 0 : cfg.model.heads, arch == CS_TRAIN_GRU ? 0 : cfg.model.context,
+                          arch == CS_TRAIN_GRU ? 0 : 4 * cfg.model.width};
+    const size_t P = cs_train_param_count(&cfg.model);
+    CS_CHECK(cs_model_param_count(&mc) == P, "%s: core says %zu weights, trainer %zu", nm, cs_model_param_count(&mc), P);
+    CS_CHECK(cs_model_tensor_count(&mc) == cs_train_tensor_count(&cfg.model), "%s tensor count", nm);
+    for (int i = 0; i < cs_train_tensor_count(&cfg.model); i++) {
+        cs_train_tensor_info a;
+        cs_model_tensor b;
+        cs_train_tensor(&cfg.model, i, &a);
+        cs_model_tensor_info(&mc, i, &b);
+        CS_CHECK(strcmp(a.name, b.name) == 0 && a.offset == b.offset && (size_t)a.rows == b.shape[0] &&
+                     (size_t)a.cols == b.shape[1],
+                 "%s tensor %d: %s vs %s", nm, i, a.name, b.name);
+    }
+    float *buf = malloc((CS_MODEL_HEADER_FLOATS + P) * sizeof *buf);
+    CS_CHECK(cs_model_header_build(&mc, NULL, w, P, buf) == 0, "%s header", nm);
+    memcpy(buf + CS_MODEL_HEADER_FLOATS, w, P * sizeof *w);
+    cs_model_view view;
+    const int perr = cs_model_parse(buf, CS_MODEL_HEADER_FLOATS + P, &view);
+    CS_CHECK(perr == 0, "%s parse: %d", nm, perr);
+    if (perr == 0) {
+        const size_t bytes = cs_model_state_size(&view);
+        void *mem = malloc(bytes);
+        cs_model_state *st = NULL;
+        cs_train_stepper *ours = cs_train_stepper_new(&cfg.model, w);
+        CS_CHECK(cs_model_state_init(&view, mem, bytes, &st) == 0 && ours, "%s state", nm);
+        for (int simd = 0; simd < 2 && st && ours; simd++) {
+            cs_model_state_set_simd(st, simd);
+            cs_model_reset(st);
+            cs_train_stepper_reset(ours);
+            double err = 0.0, scale = 0.0;
+            for (int t = 0; t <= RUN; t++) {
+                const float *a = cs_train_stepper_logits(ours), *b = cs_model_logits(st);
+                for (int v = 0; v < 6; v++) {
+                    err = fmax(err, fabs((double)a[v] - (double)b[v]));
+                    scale = fmax(scale, fabs((double)a[v]));
+                }
+                cs_train_stepper_step(ours, seq[t]);
+                cs_model_step(st, seq[t], NULL);
+            }
+            printf("core consistency %s (simd %d): max |logit diff| %.3g over %d steps (scale %.3g)\n", nm, simd, err,
+                   RUN, scale);
+            CS_CHECK(err <= 1e-4 * fmax(1.0, scale), "%s: trainer and inference core differ by %.3g", nm, err);
+        }
+        cs_train_stepper_free(ours);
+        free(mem);
+    }
+    free(buf);
+    free(w);
+}
+
+int main(void)
+{
+    cs_train_model g = {CS_TRAIN_GRU, 4, 5, 2, 0, 0};
+    fd_check(&g, 3, 6, 42, "GRU V4 H5 L2");
+    cs_train_model t = {CS_TRAIN_TRANSFORMER, 4, 8, 2, 2, 3};
+    fd_check(&t, 2, 5, 43, "transformer V4 D8 L2 NH2 C3");
+    test_misc();
+    test_periodic(CS_TRAIN_GRU);
+    test_periodic(CS_TRAIN_TRANSFORMER);
+    test_markov(CS_TRAIN_GRU);
+    test_markov(CS_TRAIN_TRANSFORMER);
+    test_determinism(CS_TRAIN_GRU);
+    test_determinism(CS_TRAIN_TRANSFORMER);
+    test_early_stopping();
+    test_core_consistency(CS_TRAIN_GRU);
+    test_core_consistency(CS_TRAIN_TRANSFORMER);
+    CS_TEST_END();
+}

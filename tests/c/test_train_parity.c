@@ -1,0 +1,156 @@
+/*
+ * test_train_parity.c - our training forward/backward against PyTorch (tests/scripts/train_reference.py,
+ * fixtures tests/fixtures/train_{gru,tf}_*; the reference runs in float64 from the same float32 weights).
+ *
+ * Tolerances (stated):
+ *   loss:    |ours - ref| <= 1e-5 * |ref|
+ *   logits:  |ours - ref| <= 1e-5 * max |ref logit| of the fixture (relative to the logit scale)
+ *   grads:   |ours - ref| <= 1e-4 * max |ref grad| of that tensor (per tensor, layout order)
+ * Also: tensor names/shapes equal torch's, the gradient is identical with 1 and 2 threads, and the step-by-step
+ * evaluator (inference semantics) reproduces the reference logits window by window.
+ */
+#include "cs_test.h"
+#include "cs_train.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void *read_all(const char *name, size_t *size)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", CS_FIXTURE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) ((char *)buf)[n] = '\0';
+    *size = (size_t)n;
+    return buf;
+}
+
+static void run_case(const char *tag)
+{
+    char name[256];
+    size_t sz;
+    snprintf(name, sizeof name, "train_%s_meta.txt", tag);
+    char *meta = read_all(name, &sz);
+    CS_CHECK(meta != NULL, "missing fixture %s", name);
+    if (!meta) return;
+    cs_train_model m;
+    memset(&m, 0, sizeof m);
+    int B = 0, T = 0, pos = 0;
+    char kind[8] = {0};
+    if (sscanf(meta, "%7s%n", kind, &pos) != 1) return;
+    if (strcmp(kind, "gru") == 0) {
+        m.arch = CS_TRAIN_GRU;
+        CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d", &m.vocab, &m.width, &m.layers, &B, &T) == 5, "meta");
+    } else {
+        m.arch = CS_TRAIN_TRANSFORMER;
+        CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d %d %d", &m.vocab, &m.width, &m.layers, &m.heads, &m.context,
+                        &B, &T) == 7,
+                 "meta");
+    }
+    const int V = m.vocab;
+    int *tg = malloc((size_t)B * T * sizeof *tg);
+    char *p = strchr(meta, '\n');
+    for (int i = 0; i < B * T; i++) tg[i] = (int)strtol(p, &p, 10);
+
+    const size_t P = cs_train_param_count(&m);
+    snprintf(name, sizeof name, "train_%s_weights.f32", tag);
+    float *w = read_all(name, &sz);
+    CS_CHECK(w && sz == P * sizeof(float), "%s: %zu bytes, expected %zu floats", tag, sz, P);
+    snprintf(name, sizeof name, "train_%s_ref.f64", tag);
+    double *ref = read_all(name, &sz);
+    const size_t NL = (size_t)B * T * V;
+    CS_CHECK(ref && sz == (1 + NL + P) * sizeof(double), "%s ref size %zu", tag, sz);
+    if (!w || !ref || sz != (1 + NL + P) * sizeof(double)) return;
+
+    /* names and shapes */
+    snprintf(name, sizeof name, "train_%s_names.txt", tag);
+    char *names = read_all(name, &sz);
+    CS_CHECK(names != NULL, "names");
+    int nt = cs_train_tensor_count(&m);
+    {
+        char *q = names;
+        for (int i = 0; i < nt && q; i++) {
+            char nm[128];
+            int r = 0, c = 0, used = 0;
+            if (sscanf(q, "%127s %d %d%n", nm, &r, &c, &used) != 3) break;
+            q += used;
+            cs_train_tensor_info ti;
+            cs_train_tensor(&m, i, &ti);
+            CS_CHECK(strcmp(nm, ti.name) == 0 && r == ti.rows && c == ti.cols, "%s tensor %d: %s %dx%d vs %s %dx%d",
+                     tag, i, ti.name, ti.rows, ti.cols, nm, r, c);
+        }
+    }
+
+    double loss = 0.0, loss2 = 0.0;
+    float *grad = malloc(P * sizeof *grad), *grad2 = malloc(P * sizeof *grad2);
+    float *logits = malloc(NL * sizeof *logits);
+    CS_CHECK(cs_train_loss_grad(&m, w, tg, B, T, 1, &loss, grad, logits) == 0, "loss_grad");
+    CS_CHECK(cs_train_loss_grad(&m, w, tg, B, T, 2, &loss2, grad2, NULL) == 0, "loss_grad 2 threads");
+    CS_CHECK(memcmp(grad, grad2, P * sizeof *grad) == 0 && loss == loss2, "%s: 1 vs 2 threads differ", tag);
+    printf("%s: loss ours %.9f ref %.9f\n", tag, loss, ref[0]);
+    CS_CHECK(fabs(loss - ref[0]) <= 1e-5 * fabs(ref[0]), "%s loss %.9g vs %.9g", tag, loss, ref[0]);
+
+    double lmax = 0.0, lerr = 0.0;
+    for (size_t i = 0; i < NL; i++) lmax = fmax(lmax, fabs(ref[1 + i]));
+    for (size_t i = 0; i < NL; i++) lerr = fmax(lerr, fabs((double)logits[i] - ref[1 + i]));
+    printf("%s: max logit error %.3g (scale %.3g)\n", tag, lerr, lmax);
+    CS_CHECK(lerr <= 1e-5 * lmax, "%s logits error %.3g > 1e-5 * %.3g", tag, lerr, lmax);
+
+    double worst = 0.0;
+    for (int i = 0; i < nt; i++) {
+        cs_train_tensor_info ti;
+        cs_train_tensor(&m, i, &ti);
+        const size_t n = (size_t)ti.rows * ti.cols;
+        const double *rg = ref + 1 + NL + ti.offset;
+        double gmax = 0.0, err = 0.0;
+        for (size_t k = 0; k < n; k++) gmax = fmax(gmax, fabs(rg[k]));
+        for (size_t k = 0; k < n; k++) err = fmax(err, fabs((double)grad[ti.offset + k] - rg[k]));
+        const double rel = gmax > 0 ? err / gmax : err;
+        worst = fmax(worst, rel);
+        CS_CHECK(gmax > 0.0, "%s %s: reference gradient is all zero (fixture would test nothing)", tag, ti.name);
+        CS_CHECK(rel <= 1e-4, "%s %s: grad error %.3g relative to max %.3g", tag, ti.name, rel, gmax);
+    }
+    printf("%s: worst per-tensor relative gradient error %.3g\n", tag, worst);
+
+    /* the step-by-step evaluator reproduces the logits */
+    cs_train_stepper *st = cs_train_stepper_new(&m, w);
+    CS_CHECK(st != NULL, "stepper");
+    double serr = 0.0;
+    for (int b = 0; st && b < B; b++) {
+        cs_train_stepper_reset(st);
+        for (int t = 0; t < T; t++) {
+            if (t > 0) cs_train_stepper_step(st, tg[b * T + t - 1] < 0 ? 0 : tg[b * T + t - 1]);
+            const float *z = cs_train_stepper_logits(st);
+            for (int v = 0; v < V; v++) serr = fmax(serr, fabs((double)z[v] - ref[1 + ((size_t)b * T + t) * V + v]));
+        }
+    }
+    printf("%s: stepper max logit error %.3g\n", tag, serr);
+    CS_CHECK(serr <= 1e-5 * lmax, "%s stepper logits error %.3g", tag, serr);
+    cs_train_stepper_free(st);
+
+    free(meta);
+    free(names);
+    free(tg);
+    free(w);
+    free(ref);
+    free(grad);
+    free(grad2);
+    free(logits);
+}
+
+int main(void)
+{
+    run_case("gru");
+    run_case("tf");
+    CS_TEST_END();
+}
