@@ -1,0 +1,76 @@
+/*
+ * cs_model_io.h - model files for the offline tools: build the header, write / read the float32 mono WAV
+ * that a SuperCollider Buffer loads, and convert to / from a JSON form with PyTorch tensor names.
+ *
+ * The layout itself (header offsets, tensor order, checksum) is defined once, in the core
+ * (plugins/core/cs_model.h; cs_model_param_count, cs_model_tensor_count / cs_model_tensor_info enumerate
+ * the tensors with name, shape and offset) and documented in models/FORMAT.md; this module only adds I/O.
+ * None of these functions is real-time safe (they allocate and touch files). They return 0 or a negative
+ * cs_err (cs_error.h) and never print.
+ */
+#ifndef CS_MODEL_IO_H
+#define CS_MODEL_IO_H
+
+#include "cs_model.h"
+
+#include <stddef.h>
+
+/**
+ * Fill `header` (CS_MODEL_HEADER_FLOATS floats) for `cfg`, `meta` (NULL = all zero, losses -1) and the flat
+ * weight blob `weights` (n floats, layout of model-layout.md): magic, version, dimensions, weight count and
+ * the FNV-1a checksum of the weights; reserved floats 0. Non-finite losses in meta are written as -1
+ * (unknown). Errors: CS_E_ARG (NULL, invalid config, or n != cs_model_param_count(cfg)), CS_E_NONFINITE
+ * (a weight is NaN, infinite or |w| > 2^20: the loader would reject it). O(n).
+ */
+int cs_model_header_build(const cs_model_config *cfg, const cs_model_meta *meta, const float *weights, size_t n,
+                          float header[CS_MODEL_HEADER_FLOATS]);
+
+/**
+ * Write a model file: header + weights as a float32 mono WAV (libsndfile; sample rate 48000, meaningless).
+ * Written to a temporary file in the same directory, synced, then renamed over `path` (atomic: readers see
+ * the old file or the new one, never half of one; an existing file is replaced). The trainer supplies only
+ * the flat blob; the header is built here. Errors: those of cs_model_header_build, CS_E_IO.
+ */
+int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
+                        const float *weights, size_t n);
+
+/**
+ * Read every float of a mono float32 (or float64) sound file into a new array *buf (n floats; free() it),
+ * without interpreting it: feed it to cs_model_parse. Errors: CS_E_ARG, CS_E_IO (cannot open: missing,
+ * unreadable, not a sound file), CS_E_CHANNELS (not mono), CS_E_FORMAT (integer samples, which libsndfile
+ * would rescale), CS_E_EMPTY (no frames), CS_E_TOO_LARGE (> 2^26 floats), CS_E_NOMEM. On error *buf = NULL.
+ */
+int cs_model_file_read(const char *path, float **buf, size_t *n);
+
+/**
+ * Read and fully validate (cs_model_parse) a model file. On success *buf owns the floats (free() it) and
+ * *view points into it. `model_err` (may be NULL) receives the cs_model_err detail when the file was read
+ * but is not a valid model (then the return value is CS_E_FORMAT, or CS_E_NONFINITE for bad weights).
+ */
+int cs_model_file_load(const char *path, float **buf, size_t *n, cs_model_view *view, int *model_err);
+
+/** Map a cs_model_err to the nearest cs_err (NONFINITE -> CS_E_NONFINITE, ARG -> CS_E_ARG, MEMORY ->
+ *  CS_E_NOMEM, everything else -> CS_E_FORMAT). */
+int cs_model_error_to_cs(int model_err);
+
+/**
+ * Export a model file to JSON (cJSON): {"format": "concatseq-model", "format_version": 1,
+ * "config": {arch ("gru"|"transformer"), vocab, width, layers, heads, context, d_ff},
+ * "meta": {corpus_checksum ("0x" hex string), seed ("0x" hex string), epochs, train_tokens,
+ * train_loss_bits, val_loss_bits}, "weights_fnv1a": "0x..." (informative),
+ * "tensors": {PyTorch name: {"shape": [...], "data": nested rows (2-D) or flat list (1-D)}}} in file order.
+ * Floats are printed with 9 significant digits, so import gives back the same bits. Written atomically.
+ * Errors: those of cs_model_file_load, CS_E_NOMEM, CS_E_IO.
+ */
+int cs_model_export_json(const char *path_in, const char *path_out);
+
+/**
+ * Import such a JSON (e.g. exported, then edited or produced from a PyTorch state_dict) and write a model
+ * file. "config" and "tensors" are required; every tensor of the configuration must be present with the
+ * right shape and element count ("data" nested or flat); unknown tensor names are rejected; "meta" is
+ * optional; "weights_fnv1a" is ignored (the checksum is recomputed). Errors: CS_E_IO, CS_E_FORMAT (not
+ * JSON, missing or mis-shaped tensor, unknown name, bad config), CS_E_NONFINITE, CS_E_NOMEM.
+ */
+int cs_model_import_json(const char *path_in, const char *path_out);
+
+#endif

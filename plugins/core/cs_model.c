@@ -1,0 +1,823 @@
+/* cs_model.c - model file parser and GRU / transformer inference step. See cs_model.h and models/FORMAT.md.
+ * No allocation, no I/O anywhere in this file. */
+#include "cs_model.h"
+
+#include "cs_fastmath.h"
+
+#include <math.h>
+#include <string.h>
+
+#define CS_MODEL_HAVE_AVX2 CS_FASTMATH_HAVE_AVX2
+
+#define LOGIT_CLAMP 1e30f
+#define LN_EPS 1e-5
+
+const char *cs_model_strerror(int err)
+{
+    switch (err) {
+    case CS_MODEL_OK: return "no error";
+    case CS_MODEL_E_ARG: return "invalid argument";
+    case CS_MODEL_E_TRUNCATED: return "model data truncated (buffer shorter than header + weights)";
+    case CS_MODEL_E_MAGIC: return "not a ConcatSeq model (bad magic number)";
+    case CS_MODEL_E_VERSION: return "unsupported model format version";
+    case CS_MODEL_E_HEADER: return "malformed model header field";
+    case CS_MODEL_E_ARCH: return "unknown model architecture";
+    case CS_MODEL_E_DIMS: return "model dimensions out of range or inconsistent";
+    case CS_MODEL_E_SIZE: return "model weight count does not match its dimensions";
+    case CS_MODEL_E_NONFINITE: return "model weight is NaN, infinite or out of range";
+    case CS_MODEL_E_CHECKSUM: return "model weights do not match the checksum";
+    case CS_MODEL_E_MEMORY: return "model state memory missing or too small";
+    case CS_MODEL_E_TOKEN: return "token outside the label range";
+    case CS_MODEL_E_MISMATCH: return "model configuration differs from the state's";
+    default: return "unknown model error";
+    }
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Configuration, sizes, tensor list                                                                       */
+
+int cs_model_config_check(const cs_model_config *c)
+{
+    if (!c) return CS_MODEL_E_ARG;
+    if (c->arch != CS_MODEL_GRU && c->arch != CS_MODEL_TRANSFORMER) return CS_MODEL_E_ARCH;
+    if (c->vocab < 1 || c->vocab > CS_MODEL_MAX_VOCAB) return CS_MODEL_E_DIMS;
+    if (c->arch == CS_MODEL_GRU) {
+        if (c->width < CS_MODEL_GRU_MIN_H || c->width > CS_MODEL_GRU_MAX_H) return CS_MODEL_E_DIMS;
+        if (c->layers < 1 || c->layers > CS_MODEL_GRU_MAX_LAYERS) return CS_MODEL_E_DIMS;
+        if (c->heads != 0 || c->context != 0 || c->d_ff != 0) return CS_MODEL_E_DIMS;
+    } else {
+        if (c->width < CS_MODEL_TF_MIN_D || c->width > CS_MODEL_TF_MAX_D) return CS_MODEL_E_DIMS;
+        if (c->layers < 1 || c->layers > CS_MODEL_TF_MAX_LAYERS) return CS_MODEL_E_DIMS;
+        if (c->heads < 1 || c->heads > c->width || c->width % c->heads != 0) return CS_MODEL_E_DIMS;
+        if (c->context < 1 || c->context > CS_MODEL_TF_MAX_CONTEXT) return CS_MODEL_E_DIMS;
+        if (c->d_ff != 4 * c->width) return CS_MODEL_E_DIMS;
+    }
+    return CS_MODEL_OK;
+}
+
+/* Floats in one layer's group of tensors. */
+static size_t layer_floats(const cs_model_config *c)
+{
+    size_t w = (size_t)c->width, f = (size_t)c->d_ff;
+    if (c->arch == CS_MODEL_GRU) return 2 * (3 * w * w) + 2 * (3 * w);
+    return 2 * w + (3 * w * w + 3 * w) + (w * w + w) + 2 * w + (f * w + f) + (w * f + w);
+}
+
+size_t cs_model_param_count(const cs_model_config *c)
+{
+    if (cs_model_config_check(c) != CS_MODEL_OK) return 0;
+    size_t v = (size_t)c->vocab, w = (size_t)c->width;
+    size_t n = (v + 1) * w + (size_t)c->layers * layer_floats(c) + v * w + v;
+    if (c->arch == CS_MODEL_TRANSFORMER) n += 2 * w;
+    return n;
+}
+
+int cs_model_tensor_count(const cs_model_config *c)
+{
+    if (cs_model_config_check(c) != CS_MODEL_OK) return 0;
+    return c->arch == CS_MODEL_GRU ? 3 + 4 * c->layers : 5 + 12 * c->layers;
+}
+
+static void name_set(char *dst, const char *a, int layer, const char *b)
+{
+    /* dst has 48 bytes; every name here is < 40 characters and layer is a single digit. */
+    size_t n = 0;
+    for (const char *p = a; *p && n < 40; p++) dst[n++] = *p;
+    if (layer >= 0) dst[n++] = (char)('0' + layer);
+    for (const char *p = b; p && *p && n < 47; p++) dst[n++] = *p;
+    dst[n] = '\0';
+}
+
+static void tensor_set(cs_model_tensor *t, size_t rows, size_t cols, int ndim, size_t offset)
+{
+    t->ndim = ndim;
+    t->shape[0] = rows;
+    t->shape[1] = cols;
+    t->offset = offset;
+    t->count = rows * cols;
+}
+
+int cs_model_tensor_info(const cs_model_config *c, int index, cs_model_tensor *out)
+{
+    int count = cs_model_tensor_count(c);
+    if (!out || count == 0 || index < 0 || index >= count) return CS_MODEL_E_ARG;
+    memset(out, 0, sizeof *out);
+    size_t v = (size_t)c->vocab, w = (size_t)c->width, f = (size_t)c->d_ff;
+    size_t emb = (v + 1) * w, per = layer_floats(c);
+    size_t after_layers = emb + (size_t)c->layers * per;
+    if (index == 0) {
+        name_set(out->name, "embedding.weight", -1, NULL);
+        tensor_set(out, v + 1, w, 2, 0);
+        return CS_MODEL_OK;
+    }
+    if (c->arch == CS_MODEL_GRU) {
+        int k = index - 1;
+        if (k < 4 * c->layers) {
+            int l = k / 4, j = k % 4;
+            size_t base = emb + (size_t)l * per;
+            static const char *names[4] = {"rnn.weight_ih_l", "rnn.weight_hh_l", "rnn.bias_ih_l", "rnn.bias_hh_l"};
+            name_set(out->name, names[j], l, NULL);
+            if (j == 0) tensor_set(out, 3 * w, w, 2, base);
+            else if (j == 1) tensor_set(out, 3 * w, w, 2, base + 3 * w * w);
+            else if (j == 2) tensor_set(out, 3 * w, 1, 1, base + 6 * w * w);
+            else tensor_set(out, 3 * w, 1, 1, base + 6 * w * w + 3 * w);
+            return CS_MODEL_OK;
+        }
+        k -= 4 * c->layers;
+        if (k == 0) {
+            name_set(out->name, "head.weight", -1, NULL);
+            tensor_set(out, v, w, 2, after_layers);
+        } else {
+            name_set(out->name, "head.bias", -1, NULL);
+            tensor_set(out, v, 1, 1, after_layers + v * w);
+        }
+        return CS_MODEL_OK;
+    }
+    int k = index - 1;
+    if (k < 12 * c->layers) {
+        int l = k / 12, j = k % 12;
+        /* (suffix, rows, cols, ndim) in file order */
+        static const char *suf[12] = {".ln1.weight", ".ln1.bias", ".attn.in_proj_weight", ".attn.in_proj_bias",
+                                      ".attn.out_proj.weight", ".attn.out_proj.bias", ".ln2.weight", ".ln2.bias",
+                                      ".ff1.weight", ".ff1.bias", ".ff2.weight", ".ff2.bias"};
+        size_t rows[12] = {w, w, 3 * w, 3 * w, w, w, w, w, f, f, w, w};
+        size_t cols[12] = {1, 1, w, 1, w, 1, 1, 1, w, 1, f, 1};
+        size_t off = emb + (size_t)l * per;
+        for (int i = 0; i < j; i++) off += rows[i] * cols[i];
+        name_set(out->name, "blocks.", l, suf[j]);
+        tensor_set(out, rows[j], cols[j], cols[j] == 1 ? 1 : 2, off);
+        return CS_MODEL_OK;
+    }
+    k -= 12 * c->layers;
+    switch (k) {
+    case 0: name_set(out->name, "ln_f.weight", -1, NULL); tensor_set(out, w, 1, 1, after_layers); break;
+    case 1: name_set(out->name, "ln_f.bias", -1, NULL); tensor_set(out, w, 1, 1, after_layers + w); break;
+    case 2: name_set(out->name, "head.weight", -1, NULL); tensor_set(out, v, w, 2, after_layers + 2 * w); break;
+    default: name_set(out->name, "head.bias", -1, NULL); tensor_set(out, v, 1, 1, after_layers + 2 * w + v * w); break;
+    }
+    return CS_MODEL_OK;
+}
+
+uint32_t cs_model_fnv1a(uint32_t h, const float *data, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = cs_fast_float_to_bits(data[i]);
+        h = (h ^ (u & 0xffu)) * 16777619u;
+        h = (h ^ ((u >> 8) & 0xffu)) * 16777619u;
+        h = (h ^ ((u >> 16) & 0xffu)) * 16777619u;
+        h = (h ^ (u >> 24)) * 16777619u;
+    }
+    return h;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Parsing                                                                                                  */
+
+/* An exact integer in [lo, hi] (finite, no fraction). */
+static int get_int(float f, long lo, long hi, long *out)
+{
+    if (!(f >= (float)lo && f <= (float)hi)) return 0; /* also NaN */
+    long i = (long)f;
+    if ((float)i != f) return 0;
+    *out = i;
+    return 1;
+}
+
+/* count u16 pieces, least significant first. */
+static int get_u16s(const float *p, int count, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int i = count - 1; i >= 0; i--) {
+        long piece;
+        if (!get_int(p[i], 0, 65535, &piece)) return 0;
+        v = (v << 16) | (uint64_t)piece;
+    }
+    *out = v;
+    return 1;
+}
+
+static int parse_fail(cs_model_view *out, int err)
+{
+    memset(out, 0, sizeof *out);
+    return err;
+}
+
+int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
+{
+    if (!out) return CS_MODEL_E_ARG;
+    if (!buf) return parse_fail(out, n == 0 ? CS_MODEL_E_TRUNCATED : CS_MODEL_E_ARG);
+    if (n == 0) return parse_fail(out, CS_MODEL_E_TRUNCATED);
+    if (buf[CS_MH_MAGIC] != (float)CS_MODEL_MAGIC) return parse_fail(out, CS_MODEL_E_MAGIC);
+    if (n < CS_MODEL_HEADER_FLOATS) return parse_fail(out, CS_MODEL_E_TRUNCATED);
+    long x;
+    if (!get_int(buf[CS_MH_VERSION], CS_MODEL_VERSION, CS_MODEL_VERSION, &x)) return parse_fail(out, CS_MODEL_E_VERSION);
+    if (!get_int(buf[CS_MH_HEADER_FLOATS], CS_MODEL_HEADER_FLOATS, CS_MODEL_HEADER_FLOATS, &x))
+        return parse_fail(out, CS_MODEL_E_HEADER);
+    if (!get_int(buf[CS_MH_ARCH], 0, 1, &x)) return parse_fail(out, CS_MODEL_E_ARCH);
+    cs_model_config c;
+    c.arch = (int)x;
+    long d[6];
+    for (int i = 0; i < 6; i++) { /* not an integer: malformed header; an integer out of range: bad dims */
+        float f = buf[CS_MH_VOCAB + i];
+        if (!(f - f == 0.0f)) return parse_fail(out, CS_MODEL_E_HEADER); /* NaN or infinite */
+        if (fabsf(f) < 8388608.0f && (float)(long)f != f) return parse_fail(out, CS_MODEL_E_HEADER);
+        if (!(f >= 0.0f && f <= 65536.0f)) return parse_fail(out, CS_MODEL_E_DIMS);
+        d[i] = (long)f;
+    }
+    c.vocab = (int)d[0];
+    c.width = (int)d[1];
+    c.layers = (int)d[2];
+    c.heads = (int)d[3];
+    c.context = (int)d[4];
+    c.d_ff = (int)d[5];
+    int e = cs_model_config_check(&c);
+    if (e != CS_MODEL_OK) return parse_fail(out, e);
+    uint64_t nw, sum, corpus, seed, epochs, tokens;
+    if (!get_u16s(buf + CS_MH_NWEIGHTS, 2, &nw) || !get_u16s(buf + CS_MH_CHECKSUM, 2, &sum) ||
+        !get_u16s(buf + CS_MH_CORPUS_SUM, 4, &corpus) || !get_u16s(buf + CS_MH_SEED, 4, &seed) ||
+        !get_u16s(buf + CS_MH_EPOCHS, 2, &epochs) || !get_u16s(buf + CS_MH_TRAIN_TOKENS, 2, &tokens))
+        return parse_fail(out, CS_MODEL_E_HEADER);
+    float tl = buf[CS_MH_TRAIN_LOSS], vl = buf[CS_MH_VAL_LOSS];
+    if (!(tl - tl == 0.0f) || !(vl - vl == 0.0f)) return parse_fail(out, CS_MODEL_E_HEADER); /* not finite */
+    size_t need = cs_model_param_count(&c);
+    if ((uint64_t)need != nw) return parse_fail(out, CS_MODEL_E_SIZE);
+    if (n - CS_MODEL_HEADER_FLOATS < need) return parse_fail(out, CS_MODEL_E_TRUNCATED);
+
+    memset(out, 0, sizeof *out);
+    out->cfg = c;
+    out->meta.corpus_checksum = corpus;
+    out->meta.seed = seed;
+    out->meta.epochs = (uint32_t)epochs;
+    out->meta.train_tokens = (uint32_t)tokens;
+    out->meta.train_loss_bits = tl;
+    out->meta.val_loss_bits = vl;
+    out->checksum = (uint32_t)sum;
+    out->n_weights = need;
+    out->total_floats = CS_MODEL_HEADER_FLOATS + need;
+    out->weights = buf + CS_MODEL_HEADER_FLOATS;
+
+    /* Map every tensor through the one tensor list (the same code export-json uses). */
+    int nt = cs_model_tensor_count(&c);
+    for (int t = 0; t < nt; t++) {
+        cs_model_tensor ti;
+        cs_model_tensor_info(&c, t, &ti);
+        const float *p = out->weights + ti.offset;
+        if (t == 0) {
+            out->embedding = p;
+        } else if (t >= nt - 2) {
+            if (t == nt - 2) out->head_w = p;
+            else out->head_b = p;
+        } else if (c.arch == CS_MODEL_GRU) {
+            int l = (t - 1) / 4;
+            const float **slot[4] = {&out->w_ih[l], &out->w_hh[l], &out->b_ih[l], &out->b_hh[l]};
+            *slot[(t - 1) % 4] = p;
+        } else if (t - 1 < 12 * c.layers) {
+            int l = (t - 1) / 12;
+            const float **slot[12] = {&out->ln1_w[l], &out->ln1_b[l], &out->in_w[l],  &out->in_b[l],
+                                      &out->out_w[l], &out->out_b[l], &out->ln2_w[l], &out->ln2_b[l],
+                                      &out->ff1_w[l], &out->ff1_b[l], &out->ff2_w[l], &out->ff2_b[l]};
+            *slot[(t - 1) % 12] = p;
+        } else if (t == nt - 4) {
+            out->lnf_w = p;
+        } else {
+            out->lnf_b = p;
+        }
+    }
+    return CS_MODEL_OK;
+}
+
+void cs_model_verify_begin(cs_model_verify *v)
+{
+    if (!v) return;
+    v->pos = 0;
+    v->hash = 2166136261u;
+}
+
+int cs_model_verify_step(const cs_model_view *view, cs_model_verify *v, size_t max_floats)
+{
+    if (!view || !v || !view->weights) return CS_MODEL_E_ARG;
+    if (v->pos > view->n_weights) return CS_MODEL_E_ARG;
+    size_t todo = view->n_weights - v->pos;
+    if (todo > max_floats) todo = max_floats;
+    const float *p = view->weights + v->pos;
+    for (size_t i = 0; i < todo; i++)
+        if (!(fabsf(p[i]) <= CS_MODEL_WEIGHT_LIMIT)) return CS_MODEL_E_NONFINITE; /* NaN fails too */
+    v->hash = cs_model_fnv1a(v->hash, p, todo);
+    v->pos += todo;
+    if (v->pos < view->n_weights) return 0;
+    return v->hash == view->checksum ? 1 : CS_MODEL_E_CHECKSUM;
+}
+
+int cs_model_parse(const float *buf, size_t n, cs_model_view *out)
+{
+    int e = cs_model_parse_header(buf, n, out);
+    if (e != CS_MODEL_OK) return e;
+    cs_model_verify v;
+    cs_model_verify_begin(&v);
+    e = cs_model_verify_step(out, &v, out->n_weights);
+    if (e != 1) return parse_fail(out, e == 0 ? CS_MODEL_E_ARG : e);
+    return CS_MODEL_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Kernels                                                                                                  */
+
+/* Kernels come in two sets with the same contracts: portable C (4-lane GCC/Clang vector types: SSE on
+ * x86-64, NEON on arm64) and AVX2 + FMA (chosen at state init when the CPU has it). The sets sum in
+ * different orders, so their results differ by float rounding (~1e-7 relative); each is deterministic.
+ *   matvec:  y (rows) = W x + b, W rows at stride ld floats (ld >= cols), b may be NULL
+ *   gru:     the GRU gate nonlinearity and state update for H units (gi, gh: (3H) pre-activations)
+ *   softmax: x (n) <- exp(x - max x) in place, returns the sum (>= 1)
+ *   wsum:    o (m) = sum_s p[s] V[s ld .. s ld + m) */
+typedef float cs_v4 __attribute__((vector_size(16)));
+
+static inline cs_v4 load4(const float *p)
+{
+    cs_v4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store4(float *p, cs_v4 v) { memcpy(p, &v, sizeof v); }
+
+static inline float hsum4(cs_v4 v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+
+static void matvec_generic(float *restrict y, const float *restrict W, int ld, const float *restrict b,
+                           const float *restrict x, int rows, int cols)
+{
+    int r = 0, c4 = cols & ~3;
+    for (; r + 4 <= rows; r += 4) {
+        const float *w0 = W + (size_t)r * ld, *w1 = w0 + ld, *w2 = w1 + ld, *w3 = w2 + ld;
+        cs_v4 a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
+        for (int c = 0; c < c4; c += 4) {
+            cs_v4 xv = load4(x + c);
+            a0 += load4(w0 + c) * xv;
+            a1 += load4(w1 + c) * xv;
+            a2 += load4(w2 + c) * xv;
+            a3 += load4(w3 + c) * xv;
+        }
+        float s0 = hsum4(a0), s1 = hsum4(a1), s2 = hsum4(a2), s3 = hsum4(a3);
+        for (int c = c4; c < cols; c++) {
+            s0 += w0[c] * x[c];
+            s1 += w1[c] * x[c];
+            s2 += w2[c] * x[c];
+            s3 += w3[c] * x[c];
+        }
+        y[r] = b ? s0 + b[r] : s0;
+        y[r + 1] = b ? s1 + b[r + 1] : s1;
+        y[r + 2] = b ? s2 + b[r + 2] : s2;
+        y[r + 3] = b ? s3 + b[r + 3] : s3;
+    }
+    for (; r < rows; r++) {
+        const float *w0 = W + (size_t)r * ld;
+        cs_v4 a0 = {0, 0, 0, 0};
+        for (int c = 0; c < c4; c += 4) a0 += load4(w0 + c) * load4(x + c);
+        float s0 = hsum4(a0);
+        for (int c = c4; c < cols; c++) s0 += w0[c] * x[c];
+        y[r] = b ? s0 + b[r] : s0;
+    }
+}
+
+static void gru_generic(float *restrict h, const float *restrict gi, const float *restrict gh, int H)
+{
+    for (int i = 0; i < H; i++) {
+        float r = cs_fast_sigmoid(gi[i] + gh[i]);
+        float z = cs_fast_sigmoid(gi[H + i] + gh[H + i]);
+        float n = cs_fast_tanh(gi[2 * H + i] + r * gh[2 * H + i]);
+        h[i] = (1.0f - z) * n + z * h[i]; /* convex combination: stays in [-1, 1] */
+    }
+}
+
+static float softmax_generic(float *x, int n)
+{
+    float mx = x[0], sum = 0.0f;
+    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    for (int i = 0; i < n; i++) {
+        x[i] = cs_fast_exp(x[i] - mx);
+        sum += x[i];
+    }
+    return sum;
+}
+
+static void wsum_generic(float *restrict o, const float *restrict V, int ld, const float *restrict p, int n, int m)
+{
+    int m4 = m & ~3;
+    for (int i = 0; i < m; i++) o[i] = 0.0f;
+    for (int s = 0; s < n; s++) {
+        const float *v = V + (size_t)s * ld;
+        cs_v4 ps = {p[s], p[s], p[s], p[s]};
+        for (int i = 0; i < m4; i += 4) store4(o + i, load4(o + i) + ps * load4(v + i));
+        for (int i = m4; i < m; i++) o[i] += p[s] * v[i];
+    }
+}
+
+#if CS_MODEL_HAVE_AVX2
+__attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+/* four rows at a time, two 8-lane accumulators per row: eight independent FMA chains hide the latency */
+__attribute__((target("avx2,fma"))) static void matvec_avx2(float *restrict y, const float *restrict W, int ld,
+                                                            const float *restrict b, const float *restrict x,
+                                                            int rows, int cols)
+{
+    int r = 0, c16 = cols & ~15, c8 = cols & ~7;
+    for (; r + 4 <= rows; r += 4) {
+        const float *w0 = W + (size_t)r * ld, *w1 = w0 + ld, *w2 = w1 + ld, *w3 = w2 + ld;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int c = 0;
+        for (; c < c16; c += 16) {
+            __m256 xa = _mm256_loadu_ps(x + c), xb = _mm256_loadu_ps(x + c + 8);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), xa, a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c), xa, a1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c), xa, a2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c), xa, a3);
+            b0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c + 8), xb, b0);
+            b1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c + 8), xb, b1);
+            b2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c + 8), xb, b2);
+            b3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c + 8), xb, b3);
+        }
+        for (; c < c8; c += 8) {
+            __m256 xa = _mm256_loadu_ps(x + c);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), xa, a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c), xa, a1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c), xa, a2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c), xa, a3);
+        }
+        float s0 = hsum8(_mm256_add_ps(a0, b0)), s1 = hsum8(_mm256_add_ps(a1, b1));
+        float s2 = hsum8(_mm256_add_ps(a2, b2)), s3 = hsum8(_mm256_add_ps(a3, b3));
+        for (; c < cols; c++) {
+            s0 += w0[c] * x[c];
+            s1 += w1[c] * x[c];
+            s2 += w2[c] * x[c];
+            s3 += w3[c] * x[c];
+        }
+        y[r] = b ? s0 + b[r] : s0;
+        y[r + 1] = b ? s1 + b[r + 1] : s1;
+        y[r + 2] = b ? s2 + b[r + 2] : s2;
+        y[r + 3] = b ? s3 + b[r + 3] : s3;
+    }
+    for (; r < rows; r++) {
+        const float *w0 = W + (size_t)r * ld;
+        __m256 a0 = _mm256_setzero_ps();
+        int c = 0;
+        for (; c < c8; c += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), _mm256_loadu_ps(x + c), a0);
+        float s0 = hsum8(a0);
+        for (; c < cols; c++) s0 += w0[c] * x[c];
+        y[r] = b ? s0 + b[r] : s0;
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void gru_avx2(float *restrict h, const float *restrict gi,
+                                                         const float *restrict gh, int H)
+{
+    int i = 0;
+    for (; i + 8 <= H; i += 8) {
+        __m256 r = cs_fast_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(gi + i), _mm256_loadu_ps(gh + i)));
+        __m256 z = cs_fast_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(gi + H + i), _mm256_loadu_ps(gh + H + i)));
+        __m256 n = cs_fast_tanh8(_mm256_fmadd_ps(r, _mm256_loadu_ps(gh + 2 * H + i), _mm256_loadu_ps(gi + 2 * H + i)));
+        __m256 hv = _mm256_loadu_ps(h + i);
+        _mm256_storeu_ps(h + i, _mm256_fmadd_ps(z, _mm256_sub_ps(hv, n), n)); /* (1-z) n + z h */
+    }
+    if (i < H) { /* H not a multiple of 8: the last units with the scalar code (gi, gh keep stride H) */
+        for (; i < H; i++) {
+            float r = cs_fast_sigmoid(gi[i] + gh[i]);
+            float z = cs_fast_sigmoid(gi[H + i] + gh[H + i]);
+            float n = cs_fast_tanh(gi[2 * H + i] + r * gh[2 * H + i]);
+            h[i] = (1.0f - z) * n + z * h[i];
+        }
+    }
+}
+
+__attribute__((target("avx2,fma"))) static float softmax_avx2(float *x, int n)
+{
+    float mx = x[0];
+    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    __m256 m = _mm256_set1_ps(mx), acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = cs_fast_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+        _mm256_storeu_ps(x + i, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    float sum = hsum8(acc);
+    for (; i < n; i++) {
+        x[i] = cs_fast_exp(x[i] - mx);
+        sum += x[i];
+    }
+    return sum;
+}
+
+__attribute__((target("avx2,fma"))) static void wsum_avx2(float *restrict o, const float *restrict V, int ld,
+                                                          const float *restrict p, int n, int m)
+{
+    int m8 = m & ~7;
+    for (int i0 = 0; i0 < m8; i0 += 8) {
+        __m256 a = _mm256_setzero_ps(), c = a;
+        int s = 0;
+        for (; s + 2 <= n; s += 2) {
+            a = _mm256_fmadd_ps(_mm256_set1_ps(p[s]), _mm256_loadu_ps(V + (size_t)s * ld + i0), a);
+            c = _mm256_fmadd_ps(_mm256_set1_ps(p[s + 1]), _mm256_loadu_ps(V + (size_t)(s + 1) * ld + i0), c);
+        }
+        if (s < n) a = _mm256_fmadd_ps(_mm256_set1_ps(p[s]), _mm256_loadu_ps(V + (size_t)s * ld + i0), a);
+        _mm256_storeu_ps(o + i0, _mm256_add_ps(a, c));
+    }
+    if (m8 < m) wsum_generic(o + m8, V + m8, ld, p, n, m - m8);
+}
+
+static int cpu_has_avx2_fma(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+typedef struct kernels {
+    void (*matvec)(float *restrict, const float *restrict, int, const float *restrict, const float *restrict, int,
+                   int);
+    void (*gru)(float *restrict, const float *restrict, const float *restrict, int);
+    float (*softmax)(float *, int);
+    void (*wsum)(float *restrict, const float *restrict, int, const float *restrict, int, int);
+} kernels;
+
+static const kernels kernels_generic = {matvec_generic, gru_generic, softmax_generic, wsum_generic};
+#if CS_MODEL_HAVE_AVX2
+static const kernels kernels_avx2 = {matvec_avx2, gru_avx2, softmax_avx2, wsum_avx2};
+#endif
+
+/* LayerNorm over n (PyTorch semantics, biased variance, eps 1e-5), accumulated in double so that even
+ * activations of 1e24 (the bound for weights <= 2^20) cannot overflow the variance. */
+static void layernorm(float *restrict y, const float *restrict x, const float *restrict g, const float *restrict b,
+                      int n)
+{
+    double mean = 0.0, var = 0.0;
+    for (int i = 0; i < n; i++) mean += (double)x[i];
+    mean /= n;
+    for (int i = 0; i < n; i++) {
+        double d = (double)x[i] - mean;
+        var += d * d;
+    }
+    var /= n;
+    double inv = 1.0 / sqrt(var + LN_EPS); /* sqrt: one instruction, argument > 0 */
+    for (int i = 0; i < n; i++) y[i] = (float)(((double)x[i] - mean) * inv) * g[i] + b[i];
+}
+
+static float clamp_finite(float v)
+{
+    if (v != v) return 0.0f;
+    if (v > LOGIT_CLAMP) return LOGIT_CLAMP;
+    if (v < -LOGIT_CLAMP) return -LOGIT_CLAMP;
+    return v;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* State                                                                                                    */
+
+struct cs_model_state {
+    cs_model_view v;
+    const kernels *k; /* kernel set */
+    int simd;       /* 1 when k is the AVX2/FMA set */
+    int stale;      /* logits not computed for the last token (after prime) */
+    long pos;       /* tokens fed since reset, BOS included */
+    int ring;       /* transformer: next KV slot to write */
+    int filled;     /* transformer: valid KV entries (<= C) */
+    float scale;    /* 1 / sqrt(D / NH) */
+    float *h;       /* GRU: (L, H) hidden state */
+    float *gi, *gh; /* GRU: (3H) gate pre-activations, input and hidden parts */
+    float *x;       /* transformer: (D) residual stream */
+    float *xn;      /* transformer: (D) normalised input of a sub-block */
+    float *qkv;     /* transformer: (3D) */
+    float *att;     /* transformer: (D) concatenated head outputs */
+    float *tmp;     /* transformer: (D) sub-block output */
+    float *ff;      /* transformer: (F) hidden of the feed-forward */
+    float *scores;  /* transformer: (C) one head's attention weights */
+    float *slopes;  /* transformer: (NH) ALiBi slopes */
+    float *kc, *vc; /* transformer: (L, C, D) key / value ring buffers */
+    float *head_in; /* (W) the vector the head reads: h[L-1] or LN_f(x) */
+    float *logits;  /* (V) */
+};
+
+static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+/* Walk the layout; with base == NULL only count bytes. */
+static size_t state_layout(const cs_model_config *c, cs_model_state *st, unsigned char *base)
+{
+    size_t off = round64(sizeof(cs_model_state));
+    size_t V = (size_t)c->vocab, W = (size_t)c->width, L = (size_t)c->layers;
+#define TAKE(field, count)                                                                                   \
+    do {                                                                                                     \
+        if (base) st->field = (float *)(void *)(base + off);                                                 \
+        off += round64((count) * sizeof(float));                                                            \
+    } while (0)
+    if (c->arch == CS_MODEL_GRU) {
+        TAKE(h, L * W);
+        TAKE(gi, 3 * W);
+        TAKE(gh, 3 * W);
+    } else {
+        size_t C = (size_t)c->context;
+        TAKE(x, W);
+        TAKE(xn, W);
+        TAKE(qkv, 3 * W);
+        TAKE(att, W);
+        TAKE(tmp, W);
+        TAKE(ff, (size_t)c->d_ff);
+        TAKE(scores, C);
+        TAKE(slopes, (size_t)c->heads);
+        TAKE(kc, L * C * W);
+        TAKE(vc, L * C * W);
+        TAKE(head_in, W);
+    }
+    TAKE(logits, V);
+#undef TAKE
+    return off;
+}
+
+size_t cs_model_state_size(const cs_model_view *view)
+{
+    if (!view || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return 0;
+    return state_layout(&view->cfg, NULL, NULL) + 64;
+}
+
+int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_model_state **out)
+{
+    if (out) *out = NULL;
+    if (!view || !out || !view->weights || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return CS_MODEL_E_ARG;
+    if (!mem || bytes < cs_model_state_size(view)) return CS_MODEL_E_MEMORY;
+    uintptr_t p = ((uintptr_t)mem + 63) & ~(uintptr_t)63;
+    unsigned char *base = (unsigned char *)mem + (p - (uintptr_t)mem);
+    cs_model_state *st = (cs_model_state *)(void *)base;
+    memset(st, 0, sizeof *st);
+    st->v = *view;
+    state_layout(&view->cfg, st, base);
+    st->k = &kernels_generic;
+#if CS_MODEL_HAVE_AVX2
+    if (cpu_has_avx2_fma()) {
+        st->k = &kernels_avx2;
+        st->simd = 1;
+    }
+#endif
+    if (view->cfg.arch == CS_MODEL_TRANSFORMER) {
+        const cs_model_config *c = &view->cfg;
+        st->scale = (float)(1.0 / sqrt((double)(c->width / c->heads)));
+        for (int h = 1; h <= c->heads; h++) st->slopes[h - 1] = (float)exp2(-8.0 * h / c->heads);
+    } else {
+        st->head_in = st->h + (size_t)(view->cfg.layers - 1) * (size_t)view->cfg.width;
+    }
+    cs_model_reset(st);
+    *out = st;
+    return CS_MODEL_OK;
+}
+
+int cs_model_state_set_simd(cs_model_state *st, int enable)
+{
+    if (!st) return 0;
+    st->k = &kernels_generic;
+    st->simd = 0;
+#if CS_MODEL_HAVE_AVX2
+    if (enable && cpu_has_avx2_fma()) {
+        st->k = &kernels_avx2;
+        st->simd = 1;
+    }
+#else
+    (void)enable;
+#endif
+    return st->simd;
+}
+
+int cs_model_rebind(cs_model_state *st, const cs_model_view *view)
+{
+    if (!st || !view || !view->weights) return CS_MODEL_E_ARG;
+    if (memcmp(&st->v.cfg, &view->cfg, sizeof view->cfg) != 0) return CS_MODEL_E_MISMATCH;
+    st->v = *view;
+    return CS_MODEL_OK;
+}
+
+const cs_model_config *cs_model_state_config(const cs_model_state *st) { return st ? &st->v.cfg : NULL; }
+
+long cs_model_position(const cs_model_state *st) { return st ? st->pos : 0; }
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Forward step                                                                                             */
+
+static void gru_feed(cs_model_state *st, int token)
+{
+    const cs_model_view *v = &st->v;
+    const int H = v->cfg.width;
+    const float *in = v->embedding + (size_t)token * H;
+    for (int l = 0; l < v->cfg.layers; l++) {
+        float *h = st->h + (size_t)l * H;
+        st->k->matvec(st->gi, v->w_ih[l], H, v->b_ih[l], in, 3 * H, H);
+        st->k->matvec(st->gh, v->w_hh[l], H, v->b_hh[l], h, 3 * H, H);
+        st->k->gru(h, st->gi, st->gh, H);
+        in = h;
+    }
+}
+
+static void tf_feed(cs_model_state *st, int token)
+{
+    const cs_model_view *v = &st->v;
+    const int D = v->cfg.width, NH = v->cfg.heads, C = v->cfg.context, F = v->cfg.d_ff, HD = D / NH;
+    const int slot = st->ring;
+    const int n = st->filled < C ? st->filled + 1 : C; /* keys in the window, this token included */
+    memcpy(st->x, v->embedding + (size_t)token * D, (size_t)D * sizeof(float));
+    for (int l = 0; l < v->cfg.layers; l++) {
+        float *kc = st->kc + (size_t)l * C * D, *vc = st->vc + (size_t)l * C * D;
+        /* attention sub-block */
+        layernorm(st->xn, st->x, v->ln1_w[l], v->ln1_b[l], D);
+        st->k->matvec(st->qkv, v->in_w[l], D, v->in_b[l], st->xn, 3 * D, D);
+        memcpy(kc + (size_t)slot * D, st->qkv + D, (size_t)D * sizeof(float));
+        memcpy(vc + (size_t)slot * D, st->qkv + 2 * D, (size_t)D * sizeof(float));
+        /* the valid keys are slots 0..n-1 (the ring fills from 0); distance of slot s = (slot - s) mod C */
+        for (int h = 0; h < NH; h++) {
+            const float m = st->slopes[h];
+            st->k->matvec(st->scores, kc + h * HD, D, NULL, st->qkv + h * HD, n, HD); /* q.k_s */
+            for (int s = 0; s < n; s++) {
+                int d = slot - s;
+                if (d < 0) d += C;
+                float sc = st->scores[s] * st->scale - m * (float)d;
+                st->scores[s] = sc == sc ? sc : -3.0e38f; /* NaN impossible with parsed weights */
+            }
+            float sum = st->k->softmax(st->scores, n); /* >= 1: the maximum contributes e^0 */
+            float inv = 1.0f / sum;
+            for (int s = 0; s < n; s++) st->scores[s] *= inv;
+            st->k->wsum(st->att + h * HD, vc + h * HD, D, st->scores, n, HD);
+        }
+        st->k->matvec(st->tmp, v->out_w[l], D, v->out_b[l], st->att, D, D);
+        for (int i = 0; i < D; i++) st->x[i] += st->tmp[i];
+        /* feed-forward sub-block */
+        layernorm(st->xn, st->x, v->ln2_w[l], v->ln2_b[l], D);
+        st->k->matvec(st->ff, v->ff1_w[l], D, v->ff1_b[l], st->xn, F, D);
+        for (int i = 0; i < F; i++) st->ff[i] = st->ff[i] > 0.0f ? st->ff[i] : 0.0f; /* ReLU (NaN -> 0) */
+        st->k->matvec(st->tmp, v->ff2_w[l], F, v->ff2_b[l], st->ff, D, F);
+        for (int i = 0; i < D; i++) st->x[i] += st->tmp[i];
+    }
+    st->ring = slot + 1 == C ? 0 : slot + 1;
+    if (st->filled < C) st->filled++;
+    layernorm(st->head_in, st->x, v->lnf_w, v->lnf_b, D);
+}
+
+static void compute_logits(cs_model_state *st)
+{
+    const cs_model_view *v = &st->v;
+    st->k->matvec(st->logits, v->head_w, v->cfg.width, v->head_b, st->head_in, v->cfg.vocab, v->cfg.width);
+    for (int i = 0; i < v->cfg.vocab; i++) st->logits[i] = clamp_finite(st->logits[i]);
+    st->stale = 0;
+}
+
+static void feed(cs_model_state *st, int token)
+{
+    if (st->v.cfg.arch == CS_MODEL_GRU) gru_feed(st, token);
+    else tf_feed(st, token);
+    if (st->pos < 2147483647L) st->pos++;
+}
+
+void cs_model_reset(cs_model_state *st)
+{
+    if (!st) return;
+    const cs_model_config *c = &st->v.cfg;
+    size_t L = (size_t)c->layers, W = (size_t)c->width;
+    if (c->arch == CS_MODEL_GRU) {
+        memset(st->h, 0, L * W * sizeof(float));
+    } else {
+        size_t kv = L * (size_t)c->context * W * sizeof(float);
+        memset(st->kc, 0, kv);
+        memset(st->vc, 0, kv);
+        st->ring = 0;
+        st->filled = 0;
+    }
+    st->pos = 0;
+    feed(st, c->vocab); /* BOS */
+    compute_logits(st);
+}
+
+int cs_model_step(cs_model_state *st, int token, const float **logits)
+{
+    if (!st) return CS_MODEL_E_ARG;
+    if (token < 0 || token >= st->v.cfg.vocab) {
+        if (logits) *logits = cs_model_logits(st);
+        return CS_MODEL_E_TOKEN;
+    }
+    feed(st, token);
+    compute_logits(st);
+    if (logits) *logits = st->logits;
+    return CS_MODEL_OK;
+}
+
+int cs_model_prime(cs_model_state *st, int token)
+{
+    if (!st) return CS_MODEL_E_ARG;
+    if (token < 0 || token >= st->v.cfg.vocab) return CS_MODEL_E_TOKEN;
+    feed(st, token);
+    st->stale = 1;
+    return CS_MODEL_OK;
+}
+
+const float *cs_model_logits(cs_model_state *st)
+{
+    if (!st) return NULL;
+    if (st->stale) compute_logits(st);
+    return st->logits;
+}

@@ -1,0 +1,274 @@
+/*
+ * cs_model.h - the sequence model's file layout, parser and inference step (GRU or causal transformer).
+ *
+ * The model lives in ONE flat float32 array (a SuperCollider Buffer loaded from a mono float WAV, or the
+ * CLI's copy of the same file): a 64-float header, then the weights, tensors concatenated in the order of
+ * /work/notes/model-layout.md (PyTorch names and row-major PyTorch layouts). models/FORMAT.md documents
+ * every offset. Parsing never copies a weight: the view holds pointers into the caller's array, which
+ * must stay valid (and unchanged) while a state uses it.
+ *
+ * Style after llama2.c run.c (Config / Weights / RunState, one flat blob mapped by offsets, a forward pass
+ * that never allocates) and kissfft's "ask the size, then place the state in caller memory".
+ *
+ * Architectures (V labels 0..V-1, BOS = V):
+ *  - GRU (Cho et al. 2014) exactly as torch.nn.GRU: r, z, n gates,
+ *    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) n + z h; embedding (V+1, H) -> L layers ->
+ *    Linear(H, V).
+ *  - Pre-LN causal transformer (Vaswani et al. 2017; pre-LN as Xiong et al. 2020) with ALiBi (Press, Smith &
+ *    Lewis 2022): score(i,j) = q_i.k_j / sqrt(D/NH) - m_h (i - j), m_h = 2^(-8h/NH), h = 1..NH; a sliding
+ *    window of C tokens (the query itself and the previous C-1); KV cache = ring buffer of C entries per
+ *    layer, so every step costs the same once the window is full.
+ *
+ * Real-time safety: nothing in this file allocates, performs I/O or locks. cs_model_parse_header,
+ * cs_model_state_*, cs_model_reset, cs_model_step, cs_model_prime and cs_model_verify_step are bounded;
+ * cs_model_parse (the full check) is O(number of weights): see its comment for when to use which.
+ */
+#ifndef CS_MODEL_H
+#define CS_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- file layout constants (models/FORMAT.md) ---- */
+#define CS_MODEL_MAGIC 4412237          /* 0x43534D, "CSM"; < 2^24 so exact in a float */
+#define CS_MODEL_VERSION 1              /* format version this code reads and writes */
+#define CS_MODEL_HEADER_FLOATS 64       /* header size in floats; weights start here */
+#define CS_MODEL_WEIGHT_LIMIT 1048576.0f /* |w| <= 2^20 for every weight (keeps every activation finite) */
+
+/* Header offsets (float index into the buffer). "u16 pair" = (low 16 bits, high 16 bits) as two floats. */
+enum cs_model_header_index {
+    CS_MH_MAGIC = 0,          /* CS_MODEL_MAGIC */
+    CS_MH_VERSION = 1,        /* CS_MODEL_VERSION */
+    CS_MH_HEADER_FLOATS = 2,  /* CS_MODEL_HEADER_FLOATS */
+    CS_MH_ARCH = 3,           /* 0 GRU, 1 transformer */
+    CS_MH_VOCAB = 4,          /* V, 1..4096 */
+    CS_MH_WIDTH = 5,          /* H (GRU, 16..256) or D (transformer, 32..128) */
+    CS_MH_LAYERS = 6,         /* 1..2 GRU, 1..4 transformer */
+    CS_MH_HEADS = 7,          /* transformer: 1..D, divides D; GRU: 0 */
+    CS_MH_CONTEXT = 8,        /* transformer: 1..128; GRU: 0 */
+    CS_MH_DFF = 9,            /* transformer: 4 D; GRU: 0 */
+    CS_MH_NWEIGHTS = 10,      /* u16 pair (10, 11): number of weight floats */
+    CS_MH_CHECKSUM = 12,      /* u16 pair (12, 13): FNV-1a 32 of the weights' bytes */
+    CS_MH_CORPUS_SUM = 14,    /* four u16 (14..17), least significant first: 64-bit corpus checksum */
+    CS_MH_SEED = 18,          /* four u16 (18..21): 64-bit training seed */
+    CS_MH_EPOCHS = 22,        /* u16 pair (22, 23) */
+    CS_MH_TRAIN_TOKENS = 24,  /* u16 pair (24, 25): labels in the training split */
+    CS_MH_TRAIN_LOSS = 26,    /* float: final training loss, bits per label (-1 = unknown) */
+    CS_MH_VAL_LOSS = 27,      /* float: validation loss, bits per label (-1 = unknown) */
+    CS_MH_RESERVED = 28       /* 28..63: written 0, ignored by version-1 readers */
+};
+
+typedef enum cs_model_arch { CS_MODEL_GRU = 0, CS_MODEL_TRANSFORMER = 1 } cs_model_arch;
+
+/* Limits enforced by the parser and cs_model_config_check. */
+#define CS_MODEL_MAX_VOCAB 4096
+#define CS_MODEL_GRU_MIN_H 16
+#define CS_MODEL_GRU_MAX_H 256
+#define CS_MODEL_GRU_MAX_LAYERS 2
+#define CS_MODEL_TF_MIN_D 32
+#define CS_MODEL_TF_MAX_D 128
+#define CS_MODEL_TF_MAX_LAYERS 4
+#define CS_MODEL_TF_MAX_CONTEXT 128
+#define CS_MODEL_MAX_LAYERS 4
+
+/** Errors of this module (the core cannot depend on corpus-tools' cs_err). 0 = success. */
+typedef enum cs_model_err {
+    CS_MODEL_OK = 0,
+    CS_MODEL_E_ARG = -1,       /* NULL pointer or invalid argument */
+    CS_MODEL_E_TRUNCATED = -2, /* buffer shorter than the header, or than header + weights */
+    CS_MODEL_E_MAGIC = -3,     /* first float is not CS_MODEL_MAGIC: not a model */
+    CS_MODEL_E_VERSION = -4,   /* format version not supported */
+    CS_MODEL_E_HEADER = -5,    /* a header field is not an exact integer in range, or meta not finite */
+    CS_MODEL_E_ARCH = -6,      /* unknown architecture */
+    CS_MODEL_E_DIMS = -7,      /* dimensions out of range or inconsistent */
+    CS_MODEL_E_SIZE = -8,      /* weight count in the header does not match the dimensions */
+    CS_MODEL_E_NONFINITE = -9, /* a weight is NaN, infinite or larger than CS_MODEL_WEIGHT_LIMIT */
+    CS_MODEL_E_CHECKSUM = -10, /* weights do not match the stored checksum */
+    CS_MODEL_E_MEMORY = -11,   /* state memory NULL or smaller than cs_model_state_size() */
+    CS_MODEL_E_TOKEN = -12,    /* token outside 0..V-1 */
+    CS_MODEL_E_MISMATCH = -13  /* rebind: the new view has a different configuration */
+} cs_model_err;
+
+/** Static one-line English message for a cs_model_err (never NULL). Thread-safe, RT-safe. */
+const char *cs_model_strerror(int err);
+
+/** Architecture and dimensions. d_ff is 4*width for the transformer, 0 for the GRU; heads and context are 0
+ *  for the GRU. */
+typedef struct cs_model_config {
+    int arch;    /* cs_model_arch */
+    int vocab;   /* V, 1..4096 (tokens 0..V-1, BOS = V) */
+    int width;   /* H (GRU) or D (transformer) */
+    int layers;  /* L */
+    int heads;   /* NH */
+    int context; /* C */
+    int d_ff;    /* F */
+} cs_model_config;
+
+/** Training metadata carried in the header (not used by inference). */
+typedef struct cs_model_meta {
+    uint64_t corpus_checksum; /* checksum of the corpus the model was trained on (corpus-tools' choice) */
+    uint64_t seed;            /* training seed */
+    uint32_t epochs;          /* epochs trained */
+    uint32_t train_tokens;    /* labels in the training split */
+    float train_loss_bits;    /* final training cross-entropy, bits per label; -1 = unknown */
+    float val_loss_bits;      /* validation cross-entropy, bits per label; -1 = unknown */
+} cs_model_meta;
+
+/** Check a configuration against the limits above. Returns 0, CS_MODEL_E_ARCH or CS_MODEL_E_DIMS. RT-safe. */
+int cs_model_config_check(const cs_model_config *cfg);
+
+/** Number of weight floats for a valid configuration (layout of model-layout.md), 0 if invalid. RT-safe. */
+size_t cs_model_param_count(const cs_model_config *cfg);
+
+/** One tensor of the flat weight blob, in file order. */
+typedef struct cs_model_tensor {
+    char name[48];   /* PyTorch-style name, e.g. "rnn.weight_ih_l0", "blocks.1.attn.in_proj_weight" */
+    int ndim;        /* 1 or 2 */
+    size_t shape[2]; /* (rows, cols) for 2-D, (n, 1) for 1-D; row-major */
+    size_t offset;   /* offset in floats from the start of the weights (header excluded) */
+    size_t count;    /* shape[0] * shape[1] */
+} cs_model_tensor;
+
+/** Number of tensors of a valid configuration (GRU: 3 + 4L, transformer: 5 + 12L), 0 if invalid. RT-safe. */
+int cs_model_tensor_count(const cs_model_config *cfg);
+
+/** Fill `out` with tensor `index` (0 .. count-1) of `cfg`. Returns 0 or CS_MODEL_E_ARG. RT-safe. */
+int cs_model_tensor_info(const cs_model_config *cfg, int index, cs_model_tensor *out);
+
+/** FNV-1a 32-bit (Fowler, Noll, Vo) over the bytes of `n` floats, each float taken as its IEEE-754 bit pattern
+ *  in little-endian byte order (so the value does not depend on the host's endianness). Start with
+ *  h = 2166136261 (the FNV offset basis) and chain calls to hash in pieces. O(n), no allocation. */
+uint32_t cs_model_fnv1a(uint32_t h, const float *data, size_t n);
+
+/** The parsed model: configuration, metadata and pointers INTO the caller's buffer (no copy). Shapes are in
+ *  PyTorch row-major layout; see model-layout.md. Unused pointers are NULL. */
+typedef struct cs_model_view {
+    cs_model_config cfg;
+    cs_model_meta meta;
+    uint32_t checksum;    /* FNV-1a 32 stored in the header */
+    size_t n_weights;     /* weight floats */
+    size_t total_floats;  /* CS_MODEL_HEADER_FLOATS + n_weights (the buffer may be longer) */
+    const float *weights; /* start of the blob = buf + CS_MODEL_HEADER_FLOATS */
+    const float *embedding; /* (V+1, W) */
+    /* GRU, per layer l: */
+    const float *w_ih[CS_MODEL_MAX_LAYERS]; /* (3H, H) rows r, z, n */
+    const float *w_hh[CS_MODEL_MAX_LAYERS]; /* (3H, H) */
+    const float *b_ih[CS_MODEL_MAX_LAYERS]; /* (3H) */
+    const float *b_hh[CS_MODEL_MAX_LAYERS]; /* (3H) */
+    /* transformer, per layer l: */
+    const float *ln1_w[CS_MODEL_MAX_LAYERS], *ln1_b[CS_MODEL_MAX_LAYERS]; /* (D) */
+    const float *in_w[CS_MODEL_MAX_LAYERS];  /* (3D, D) rows q, k, v */
+    const float *in_b[CS_MODEL_MAX_LAYERS];  /* (3D) */
+    const float *out_w[CS_MODEL_MAX_LAYERS]; /* (D, D) */
+    const float *out_b[CS_MODEL_MAX_LAYERS]; /* (D) */
+    const float *ln2_w[CS_MODEL_MAX_LAYERS], *ln2_b[CS_MODEL_MAX_LAYERS]; /* (D) */
+    const float *ff1_w[CS_MODEL_MAX_LAYERS]; /* (F, D) */
+    const float *ff1_b[CS_MODEL_MAX_LAYERS]; /* (F) */
+    const float *ff2_w[CS_MODEL_MAX_LAYERS]; /* (D, F) */
+    const float *ff2_b[CS_MODEL_MAX_LAYERS]; /* (D) */
+    const float *lnf_w, *lnf_b;              /* (D) */
+    /* both: */
+    const float *head_w; /* (V, W) */
+    const float *head_b; /* (V) */
+} cs_model_view;
+
+/**
+ * Cheap parse: validate the header (magic, version, header size, exact integer fields, architecture,
+ * dimension limits, weight count = the count implied by the dimensions, n >= header + weights) and map the
+ * tensor pointers into `buf`. Does NOT look at the weights: O(number of tensors) <= 53 steps, RT-safe.
+ * `n` is the number of floats available (a Buffer's frames * channels); floats past total_floats are ignored.
+ * Returns 0 or a negative cs_model_err; on error *out is zeroed.
+ */
+int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out);
+
+/** Incremental weight verification (finite, |w| <= 2^20, FNV-1a checksum), to spread the O(weights) scan
+ *  over several audio blocks. Plain data: place it anywhere. */
+typedef struct cs_model_verify {
+    size_t pos;    /* weights checked so far */
+    uint32_t hash; /* running FNV-1a */
+} cs_model_verify;
+
+/** Start a verification of `view` (after cs_model_parse_header succeeded). RT-safe. */
+void cs_model_verify_begin(cs_model_verify *v);
+
+/**
+ * Check up to `max_floats` more weights (max_floats >= 1; cost ~5 ns per float on a 2.1 GHz EPYC core: the
+ * byte-wise FNV-1a is a chain of 4 dependent multiplies per float). Returns 1 when every weight has been
+ * checked and the checksum matches, 0 when more remains, CS_MODEL_E_NONFINITE or CS_MODEL_E_CHECKSUM on
+ * failure. Bounded by max_floats: RT-safe. A UGen can call it with e.g. 8192 floats per block (~40 us)
+ * until it returns 1, and only then use the model.
+ */
+int cs_model_verify_step(const cs_model_view *view, cs_model_verify *v, size_t max_floats);
+
+/**
+ * Full parse = cs_model_parse_header + a complete weight scan (finite, |w| <= 2^20, checksum). O(number of
+ * weights): ~5 ns per weight measured (2.1 GHz EPYC): 33 k weights (GRU 64/64) 0.16 ms, 264 k (GRU
+ * 128/256) 1.3 ms, the largest legal model (2.9 M weights) 14 ms. The CLI and tests use this; so can a
+ * plugin command's non-real-time stage. On the audio thread use it only for small models (< ~20 k weights,
+ * < 0.1 ms); otherwise cs_model_parse_header + cs_model_verify_step spread over blocks.
+ * Returns 0 or a negative cs_model_err; on error *out is zeroed.
+ */
+int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
+
+/* ---- inference state ---- */
+typedef struct cs_model_state cs_model_state;
+
+/** Bytes of caller memory needed for a state of `view` (includes 64 bytes of alignment slack), 0 if view is
+ *  NULL. RT-safe. Largest legal model: about 150 KB (transformer D 128, 4 layers, context 128, V 4096). */
+size_t cs_model_state_size(const cs_model_view *view);
+
+/**
+ * Place a state for `view` in `mem` (`bytes` >= cs_model_state_size(view); any alignment: the state is aligned
+ * to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). The state keeps pointers to the
+ * weights (not to `view`), so the buffer must stay valid while the state is used (see cs_model_rebind).
+ * Returns 0 (and *out) or CS_MODEL_E_ARG / CS_MODEL_E_MEMORY. Bounded (one reset): RT-safe.
+ */
+int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_model_state **out);
+
+/** Point an existing state at a new view of the SAME configuration (e.g. the Buffer's data pointer moved, or
+ *  an updated model of the same shape was loaded) without resetting the hidden state. Returns 0 or
+ *  CS_MODEL_E_MISMATCH (state untouched). O(1), RT-safe. */
+int cs_model_rebind(cs_model_state *st, const cs_model_view *view);
+
+/** Zero the hidden state (GRU h, transformer KV cache and position), then feed BOS; afterwards
+ *  cs_model_logits() is the distribution of the first label. Cost = one step. RT-safe. */
+void cs_model_reset(cs_model_state *st);
+
+/**
+ * Feed `token` (a label 0..V-1) and set *logits (if not NULL) to V floats: unnormalised log-probabilities of
+ * the next label, valid until the next call on this state. Cost: GRU O(L H^2 + V H); transformer
+ * O(L (D^2 + C D) + V D), the same for every step (the window is a ring). No allocation, no libm call.
+ * Logits are always finite (clamped to +-1e30, a NaN would become 0; with weights that passed
+ * cs_model_parse they are finite anyway). A token outside 0..V-1 returns CS_MODEL_E_TOKEN and leaves the
+ * state unchanged (*logits = the previous logits). Returns 0 on success. RT-safe.
+ */
+int cs_model_step(cs_model_state *st, int token, const float **logits);
+
+/** Teacher forcing: feed `token` like cs_model_step but skip the output head (saves V*W multiply-adds). The
+ *  logits are then computed lazily by cs_model_logits(). Returns 0 or CS_MODEL_E_TOKEN. RT-safe. */
+int cs_model_prime(cs_model_state *st, int token);
+
+/** The logits for the next label after the last reset/step/prime (V floats, computed now if a prime left them
+ *  stale: O(V W)). Valid until the next call on the state. RT-safe. */
+const float *cs_model_logits(cs_model_state *st);
+
+/** Tokens fed since the last reset, BOS included (saturates at 2^31-1). RT-safe. */
+long cs_model_position(const cs_model_state *st);
+
+/** Choose the matrix-vector kernel: enable = 1 selects AVX2+FMA when the CPU has it (the default chosen by
+ *  cs_model_state_init), 0 the portable 4-lane kernel. Returns 1 if the AVX2 kernel is now in use. The two
+ *  kernels sum in different orders (logits differ by ~1e-7 relative); each is deterministic. RT-safe. */
+int cs_model_state_set_simd(cs_model_state *st, int enable);
+
+/** The configuration the state was built for. RT-safe. */
+const cs_model_config *cs_model_state_config(const cs_model_state *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,246 @@
+/* cs_sample.c - sampling from logits. See cs_sample.h for the order of operations and the references. */
+#include "cs_sample.h"
+
+#include "cs_fastmath.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define LOGIT_CLAMP 1e30f
+#define LN2 0.69314718055994531
+
+void cs_sample_params_default(cs_sample_params *p)
+{
+    if (!p) return;
+    p->temperature = 1.0f;
+    p->top_k = 0;
+    p->top_p = 1.0f;
+    p->repetition_penalty = 1.0f;
+}
+
+const char *cs_sample_strerror(int err)
+{
+    switch (err) {
+    case CS_SAMPLE_E_ARG: return "invalid sampling argument";
+    case CS_SAMPLE_E_MEMORY: return "sampling scratch memory missing or too small";
+    default: return err >= 0 ? "no error" : "unknown sampling error";
+    }
+}
+
+size_t cs_sample_scratch_size(int vocab)
+{
+    if (vocab < 1 || vocab > CS_SAMPLE_MAX_VOCAB) return 0;
+    return (size_t)vocab * (4 * sizeof(float) + 1) + 64;
+}
+
+/* a ranks before b: larger weight first, then lower index. */
+static int before(const float *e, int a, int b) { return e[a] > e[b] || (e[a] == e[b] && a < b); }
+
+static void sift_down(int *heap, int n, int i, const float *e)
+{
+    for (;;) {
+        int l = 2 * i + 1, best = i;
+        if (l < n && before(e, heap[l], heap[best])) best = l;
+        if (l + 1 < n && before(e, heap[l + 1], heap[best])) best = l + 1;
+        if (best == i) return;
+        int t = heap[i];
+        heap[i] = heap[best];
+        heap[best] = t;
+        i = best;
+    }
+}
+
+static int heap_pop(int *heap, int *n, const float *e)
+{
+    int top = heap[0];
+    heap[0] = heap[--*n];
+    sift_down(heap, *n, 0, e);
+    return top;
+}
+
+static void fail(cs_sample_result *out)
+{
+    if (!out) return;
+    memset(out, 0, sizeof *out);
+    out->label = -1;
+}
+
+int cs_sample(const float *logits, int vocab, const cs_sample_params *params, const int *history, int n_history,
+              const unsigned char *mask, cs_rng *rng, void *scratch, size_t scratch_bytes, cs_sample_result *out)
+{
+    if (!logits || !params || !rng || !out || vocab < 1 || vocab > CS_SAMPLE_MAX_VOCAB) {
+        fail(out);
+        return CS_SAMPLE_E_ARG;
+    }
+    if (!scratch || scratch_bytes < cs_sample_scratch_size(vocab)) {
+        fail(out);
+        return CS_SAMPLE_E_MEMORY;
+    }
+    const int V = vocab;
+    unsigned char *base = (unsigned char *)scratch + ((64 - ((uintptr_t)scratch & 63)) & 63);
+    float *val = (float *)(void *)base;      /* (V) penalised logits, later z = (l - max) / T */
+    float *e = val + V;                      /* (V) unnormalised weights exp(z) */
+    int *heap = (int *)(void *)(e + V);      /* (V) */
+    int *order = heap + V;                   /* (V) labels kept, most probable first */
+    unsigned char *ok = (unsigned char *)(order + V); /* (V) candidate flags */
+
+    memset(out, 0, sizeof *out);
+    const double u = cs_rng_uniform_double(rng); /* always exactly one draw */
+
+    /* 1. candidates */
+    int n_ok = 0;
+    for (int i = 0; i < V; i++) {
+        float l = logits[i];
+        ok[i] = (unsigned char)((!mask || mask[i]) && l == l && l > -3.4e38f);
+        n_ok += ok[i];
+    }
+    if (n_ok == 0 && mask) {
+        out->flags |= CS_SAMPLE_MASK_IGNORED;
+        for (int i = 0; i < V; i++) {
+            float l = logits[i];
+            ok[i] = (unsigned char)(l == l && l > -3.4e38f);
+            n_ok += ok[i];
+        }
+    }
+    int uniform = 0;
+    if (n_ok == 0) { /* no usable logit: uniform over the mask's labels, or over all */
+        out->flags = (out->flags & ~CS_SAMPLE_MASK_IGNORED) | CS_SAMPLE_NO_LOGITS;
+        uniform = 1;
+        for (int i = 0; i < V; i++) {
+            ok[i] = (unsigned char)(!mask || mask[i]);
+            n_ok += ok[i];
+        }
+        if (n_ok == 0) {
+            out->flags |= CS_SAMPLE_MASK_IGNORED;
+            memset(ok, 1, (size_t)V);
+            n_ok = V;
+        }
+    }
+    for (int i = 0; i < V; i++) {
+        float l = uniform ? 0.0f : logits[i];
+        if (l > LOGIT_CLAMP) l = LOGIT_CLAMP;
+        if (l < -LOGIT_CLAMP) l = -LOGIT_CLAMP;
+        val[i] = ok[i] ? l : 0.0f;
+    }
+
+    /* 2. repetition penalty, once per distinct label (heap[] is free until step 4: use it as a flag array) */
+    float pen = params->repetition_penalty;
+    if (history && n_history > 0 && pen > 0.0f && pen != 1.0f && pen < 3.4e38f) {
+        memset(heap, 0, (size_t)V * sizeof(int));
+        for (int j = 0; j < n_history; j++) {
+            int h = history[j];
+            if (h < 0 || h >= V || heap[h] || !ok[h]) continue;
+            heap[h] = 1;
+            val[h] = val[h] > 0.0f ? val[h] / pen : val[h] * pen;
+            if (val[h] < -LOGIT_CLAMP) val[h] = -LOGIT_CLAMP;
+        }
+    }
+
+    float mx = -3.4e38f;
+    int amax = -1;
+    for (int i = 0; i < V; i++)
+        if (ok[i] && val[i] > mx) {
+            mx = val[i];
+            amax = i; /* strict >: the lowest index wins ties */
+        }
+
+    /* 3. temperature; T <= 0 = argmax */
+    float T = params->temperature;
+    if (!(T > 0.0f)) {
+        out->label = amax;
+        out->prob = 1.0f;
+        out->entropy_bits = 0.0f;
+        out->candidates = 1;
+        return amax;
+    }
+    double total = 0.0;
+    for (int i = 0; i < V; i++) {
+        if (ok[i]) {
+            float z = (val[i] - mx) / T; /* <= 0; may be -inf for tiny T: then e = 0 */
+            val[i] = z;
+            e[i] = cs_fast_exp(z);
+            total += (double)e[i];
+        } else {
+            val[i] = 0.0f;
+            e[i] = 0.0f;
+        }
+    }
+
+    /* 4-5. truncation by a max-heap: pop the most probable labels in order */
+    int k = params->top_k;
+    float p = params->top_p;
+    int k_on = k > 0 && k < n_ok;
+    int p_on = p < 1.0f; /* NaN compares false: off */
+    int kept = 0;
+    double mass = total;
+    if (k_on || p_on) {
+        int hn = 0;
+        for (int i = 0; i < V; i++)
+            if (ok[i]) heap[hn++] = i;
+        for (int i = hn / 2 - 1; i >= 0; i--) sift_down(heap, hn, i, e);
+        int limit = k_on ? k : n_ok;
+        double cum = 0.0;
+        if (k_on) {
+            for (kept = 0; kept < limit; kept++) {
+                order[kept] = heap_pop(heap, &hn, e);
+                cum += (double)e[order[kept]];
+            }
+            mass = cum;
+            if (p_on) { /* nucleus inside the top k */
+                double target = (double)p * mass, c2 = 0.0;
+                int m = 0;
+                while (m < kept) {
+                    c2 += (double)e[order[m++]];
+                    if (c2 >= target) break;
+                }
+                kept = m;
+                mass = c2;
+            }
+        } else {
+            double target = (double)p * total;
+            while (kept < limit) {
+                order[kept] = heap_pop(heap, &hn, e);
+                cum += (double)e[order[kept++]];
+                if (cum >= target) break;
+            }
+            mass = cum;
+        }
+        if (kept < 1) { /* p <= 0: keep the top label */
+            kept = 1;
+            mass = (double)e[order[0]];
+        }
+    }
+
+    /* 6. draw (inverse CDF) and report */
+    double target = u * mass, acc = 0.0, ez = 0.0;
+    int label = -1, count = 0;
+    if (kept) {
+        for (int j = 0; j < kept; j++) {
+            int i = order[j];
+            if (e[i] > 0.0f) {
+                ez += (double)e[i] * (double)val[i];
+                count++;
+            }
+            acc += (double)e[i];
+            if (label < 0 && target < acc) label = i;
+        }
+        if (label < 0) label = order[0];
+    } else {
+        for (int i = 0; i < V; i++) {
+            if (!ok[i]) continue;
+            if (e[i] > 0.0f) {
+                ez += (double)e[i] * (double)val[i];
+                count++;
+            }
+            acc += (double)e[i];
+            if (label < 0 && target < acc) label = i;
+        }
+        if (label < 0) label = amax; /* rounding at the very top of the CDF */
+    }
+    float H = cs_fast_log2((float)mass) - (float)(ez / (mass * LN2));
+    out->label = label;
+    out->prob = (float)((double)e[label] / mass);
+    out->entropy_bits = H > 0.0f ? H : 0.0f;
+    out->candidates = count;
+    return label;
+}

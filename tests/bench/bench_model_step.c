@@ -1,0 +1,167 @@
+/*
+ * bench_model_step.c - nanoseconds per cs_model_step (median and p99) for three models with random weights,
+ * warm (state and weights in cache, the steady state of a UGen stepping often) and cold (a 64 MB buffer is
+ * written between steps, evicting every cache level: the worst case of a UGen triggered rarely), plus the
+ * cost of cs_sample on the same logits. One core, one thread.
+ *
+ *   gru_h64_v64     GRU, H 64, 1 layer, V 64
+ *   gru_h128_v256   GRU, H 128, 2 layers, V 256
+ *   tf_d64_l2_c64   transformer, D 64, 2 layers, 4 heads, context 64 (window full), V 64
+ *
+ * Output: one line per measurement, "c <model> <what> median_ns <x> p99_ns <y>", parsed by run_model_step.sh.
+ * Usage: bench_model_step [--quick]
+ */
+#include "cs_model.h"
+#include "cs_model_io.h"
+#include "cs_sample.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const char *model, const char *what, double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    double med = t[n / 2], p99 = t[(int)((double)n * 0.99)];
+    printf("c %-14s %-14s median_ns %9.1f p99_ns %9.1f\n", model, what, med, p99);
+}
+
+static float *random_model(const cs_model_config *cfg, size_t *n, uint32_t seed)
+{
+    size_t nw = cs_model_param_count(cfg);
+    float *buf = malloc((CS_MODEL_HEADER_FLOATS + nw) * sizeof(float));
+    float scale = 1.0f / sqrtf((float)cfg->width);
+    for (size_t i = 0; i < nw; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        buf[CS_MODEL_HEADER_FLOATS + i] = scale * ((float)(seed >> 8) / 8388608.0f - 1.0f);
+    }
+    if (cs_model_header_build(cfg, NULL, buf + CS_MODEL_HEADER_FLOATS, nw, buf) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *n = CS_MODEL_HEADER_FLOATS + nw;
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    const int warm_n = quick ? 5000 : 50000, cold_n = quick ? 100 : 1000;
+    const size_t flush_bytes = (size_t)64 << 20;
+    unsigned char *flush = malloc(flush_bytes);
+    double *t = malloc(sizeof(double) * (size_t)warm_n);
+    const char *names[3] = {"gru_h64_v64", "gru_h128_v256", "tf_d64_l2_c64"};
+    cs_model_config cfgs[3] = {{CS_MODEL_GRU, 64, 64, 1, 0, 0, 0},
+                               {CS_MODEL_GRU, 256, 128, 2, 0, 0, 0},
+                               {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 64, 256}};
+    size_t scratch_bytes = cs_sample_scratch_size(4096);
+    void *scratch = malloc(scratch_bytes);
+    volatile float sink = 0.0f;
+
+    /* timer overhead */
+    for (int i = 0; i < warm_n; i++) {
+        double a = now_ns();
+        t[i] = now_ns() - a;
+    }
+    report("timer", "overhead", t, warm_n);
+
+    for (int m = 0; m < 3; m++) {
+        size_t n = 0;
+        float *buf = random_model(&cfgs[m], &n, 7u + (uint32_t)m);
+        cs_model_view v;
+        if (!buf || cs_model_parse(buf, n, &v) != 0) {
+            fprintf(stderr, "model %s failed\n", names[m]);
+            return 1;
+        }
+        size_t bytes = cs_model_state_size(&v);
+        void *mem = malloc(bytes);
+        cs_model_state *st = NULL;
+        cs_model_state_init(&v, mem, bytes, &st);
+        fprintf(stderr, "%s: %zu weights (%.0f KB), state %zu bytes, kernel %s\n", names[m], v.n_weights,
+                (double)v.n_weights * 4.0 / 1024.0, bytes, cs_model_state_set_simd(st, 1) ? "avx2+fma" : "portable");
+        cs_rng rng;
+        cs_rng_seed(&rng, 1);
+        const float *lg = cs_model_logits(st);
+        for (int i = 0; i < 2000; i++) cs_model_step(st, (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab), &lg);
+        for (int i = 0; i < warm_n; i++) {
+            int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
+            double a = now_ns();
+            cs_model_step(st, tok, &lg);
+            t[i] = now_ns() - a;
+            sink += lg[0];
+        }
+        report(names[m], "step_warm", t, warm_n);
+        for (int i = 0; i < cold_n; i++) {
+            int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
+            memset(flush, i & 0xff, flush_bytes);
+            sink += flush[(size_t)i * 4099 % flush_bytes];
+            double a = now_ns();
+            cs_model_step(st, tok, &lg);
+            t[i] = now_ns() - a;
+            sink += lg[0];
+        }
+        report(names[m], "step_cold", t, cold_n);
+
+        /* sampling on the model's logits: plain (T 1), and everything on */
+        cs_sample_params p;
+        cs_sample_params_default(&p);
+        int hist[16] = {0};
+        for (int variant = 0; variant < 2; variant++) {
+            if (variant) {
+                p.temperature = 0.9f;
+                p.top_k = 16;
+                p.top_p = 0.9f;
+                p.repetition_penalty = 1.2f;
+            }
+            for (int i = 0; i < warm_n; i++) {
+                cs_sample_result r;
+                double a = now_ns();
+                int lab = cs_sample(lg, v.cfg.vocab, &p, hist, 16, NULL, &rng, scratch, scratch_bytes, &r);
+                t[i] = now_ns() - a;
+                hist[i & 15] = lab;
+            }
+            report(names[m], variant ? "sample_k16p.9" : "sample_plain", t, warm_n);
+        }
+        free(mem);
+        free(buf);
+    }
+    /* worst case of the sampler: V = 4096, top-p 0.999 on a flat distribution (pops ~all of the heap) */
+    {
+        float *lg = malloc(4096 * sizeof(float));
+        cs_rng rng;
+        cs_rng_seed(&rng, 3);
+        for (int i = 0; i < 4096; i++) lg[i] = 0.01f * cs_rng_uniform(&rng);
+        cs_sample_params p;
+        cs_sample_params_default(&p);
+        p.top_p = 0.999f;
+        int nn = quick ? 200 : 2000;
+        for (int i = 0; i < nn; i++) {
+            cs_sample_result r;
+            double a = now_ns();
+            cs_sample(lg, 4096, &p, NULL, 0, NULL, &rng, scratch, scratch_bytes, &r);
+            t[i] = now_ns() - a;
+        }
+        report("v4096", "sample_worst", t, nn);
+        free(lg);
+    }
+    fprintf(stderr, "(sink %g)\n", (double)sink);
+    free(scratch);
+    free(t);
+    free(flush);
+    return 0;
+}

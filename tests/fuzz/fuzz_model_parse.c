@@ -1,0 +1,68 @@
+/*
+ * fuzz_model_parse.c - libFuzzer entry point for the model parser and the inference step.
+ *
+ * The input bytes are taken as little-endian float32 values (a trailing partial float is dropped) and
+ * copied into a heap block of exactly that size, so AddressSanitizer sees any over-read. Then:
+ *   - cs_model_parse (full check) and cs_model_parse_header (header only) must not crash; a full parse
+ *     that succeeds must imply a header parse that succeeds with the same configuration;
+ *   - when the header parses (weights NOT verified: NaN, inf and huge weights reach the step on purpose),
+ *     a state is placed in an exact-size heap block and up to 16 steps are run with tokens taken from the
+ *     input, each followed by a cs_sample; every logit must be finite and every label in range (else abort).
+ * Built and run by tests/fuzz/run_fuzz.sh (clang -fsanitize=fuzzer,address,undefined); not part of CMake.
+ */
+#include "cs_model.h"
+#include "cs_sample.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t n = size / 4;
+    float *buf = malloc(n ? n * sizeof(float) : 1);
+    if (!buf) return 0;
+    if (n) memcpy(buf, data, n * sizeof(float));
+
+    cs_model_view full, head;
+    int ef = cs_model_parse(n ? buf : NULL, n, &full);
+    int eh = cs_model_parse_header(n ? buf : NULL, n, &head);
+    if (ef == 0 && (eh != 0 || memcmp(&full.cfg, &head.cfg, sizeof full.cfg) != 0)) abort();
+    if (eh != 0 || head.cfg.vocab > 64 || head.n_weights > 200000) { /* keep each run fast */
+        free(buf);
+        return 0;
+    }
+    size_t bytes = cs_model_state_size(&head);
+    void *mem = malloc(bytes);
+    cs_model_state *st = NULL;
+    if (!mem || cs_model_state_init(&head, mem, bytes, &st) != 0) abort();
+    size_t scratch_bytes = cs_sample_scratch_size(head.cfg.vocab);
+    void *scratch = malloc(scratch_bytes);
+    cs_rng rng;
+    cs_rng_seed(&rng, size);
+    cs_sample_params p;
+    cs_sample_params_default(&p);
+    p.top_k = 3;
+    p.top_p = 0.9f;
+    p.repetition_penalty = 1.5f;
+    int hist[4] = {0, 1, 2, 3};
+    const float *lg = cs_model_logits(st);
+    for (int t = 0; t < 16; t++) {
+        for (int i = 0; i < head.cfg.vocab; i++)
+            if (!isfinite(lg[i])) abort();
+        cs_sample_result r;
+        int lab = cs_sample(lg, head.cfg.vocab, &p, hist, 4, NULL, &rng, scratch, scratch_bytes, &r);
+        if (lab < 0 || lab >= head.cfg.vocab || !isfinite(r.prob) || !isfinite(r.entropy_bits)) abort();
+        hist[t & 3] = lab;
+        int tok = size > (size_t)t ? (int)data[size - 1 - (size_t)t] - 8 : lab; /* includes invalid tokens */
+        int e = cs_model_step(st, tok, &lg);
+        if ((tok >= 0 && tok < head.cfg.vocab) != (e == 0)) abort();
+    }
+    free(scratch);
+    free(mem);
+    free(buf);
+    return 0;
+}
