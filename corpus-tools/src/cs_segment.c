@@ -339,7 +339,7 @@ void cs_novelty_params_default(cs_novelty_params *p)
     if (!p) return;
     p->kernel_s = 4.0;
     p->block_s = 0.1;
-    p->threshold = 0.3;
+    p->threshold = 0.2;
     p->min_len_s = 1.0;
     p->max_len_s = 60.0;
 }

@@ -92,7 +92,8 @@ typedef struct cs_novelty_params {
     double kernel_s;  /* checkerboard kernel width (past + future), s, > 0; default 4.0 */
     double block_s;   /* descriptor frames are averaged into blocks of this length (rounded to whole frames,
                          at least one), s, > 0; default 0.1 */
-    double threshold; /* peak threshold on the normalised novelty curve, 0..1; default 0.3 */
+    double threshold; /* peak threshold on the normalised novelty curve, 0..1; default 0.2 (0.3 missed
+                         most section changes of real music: lincity-ng's first track gave one boundary) */
     double min_len_s; /* minimum section length, s, > 0; default 1.0 */
     double max_len_s; /* maximum section length, s, >= 2*min_len_s (longer are split; 1e6 = no limit);
                          default 60 */

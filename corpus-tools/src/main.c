@@ -12,6 +12,8 @@
 #include "cs_bundle.h"
 #include "cs_error.h"
 #include "cs_info.h"
+#include "cs_model_cli.h"
+#include "cs_plot.h"
 #include "cs_progress.h"
 
 static const char *prog = "concatseq";
@@ -26,6 +28,11 @@ static void usage(FILE *f)
             "commands:\n"
             "  analyze SOURCE... -o BUNDLE [options]   cut, describe and cluster audio into a corpus bundle\n"
             "  info BUNDLE [--units]                    summary of a bundle, or its unit table as TSV\n"
+            "  train BUNDLE [-o MODEL] [options]        fit a GRU or causal transformer to the label sequence\n"
+            "  eval BUNDLE [MODEL] [--json]             held-out bits per label: model vs n-gram baselines\n"
+            "  export-json MODEL [-o JSON]              model file -> JSON with PyTorch tensor names\n"
+            "  plot BUNDLE [-o SVG] [--timeline WAV -t SVG]  corpus map (PCA by label), render timeline\n"
+            "  import-json JSON -o MODEL                JSON -> model file\n"
             "  help [COMMAND]                           this text, or the options of COMMAND\n"
             "  version                                  print the version\n");
 }
@@ -45,7 +52,7 @@ static void usage_analyze(FILE *f)
             "  grain:   --unit-ms MS (100) --hop-ms MS (100)\n"
             "  onset:   --threshold T (0.5; lower finds more) --delta D (0.1, x mean flux) --median-ms MS (100)\n"
             "           --min-ms MS (50) --max-ms MS (2000, >= 2 x min) --pre-ms MS (5) --refine-ms MS (30)\n"
-            "  novelty: --kernel-s S (4) --block-s S (0.1) --novelty-threshold T (0.3, 0..1) --min-s S (1)\n"
+            "  novelty: --kernel-s S (4) --block-s S (0.1) --novelty-threshold T (0.2, 0..1) --min-s S (1)\n"
             "           --max-s S (60, >= 2 x min)\n"
             "analysis:\n"
             "  --fft-size N           frame size, power of two (default 2048 at 48 kHz)\n"
@@ -351,6 +358,85 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+static int cmd_plot(int argc, char **argv)
+{
+    const char *dir = NULL, *out = NULL, *tl = NULL, *tl_out = NULL;
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: concatseq plot BUNDLE [-o CORPUS.svg] [--timeline RENDER.wav [-t TIMELINE.svg]]\n"
+                   "  -o SVG            corpus map: units at their first two principal components, coloured by\n"
+                   "                    label (default BUNDLE/corpus.svg)\n"
+                   "  --timeline WAV    a render's label and unit channels (channel 0 label, 1 unit; -1 = silence)\n"
+                   "  -t SVG            where the label timeline goes (default: WAV with .svg)\n");
+            return 0;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (!v) return fail("plot", "-o: missing value"); out = v; ++i; }
+        else if (!strcmp(a, "--timeline")) { if (!v) return fail("plot", "--timeline: missing value"); tl = v; ++i; }
+        else if (!strcmp(a, "-t") || !strcmp(a, "--timeline-output")) { if (!v) return fail("plot", "-t: missing value"); tl_out = v; ++i; }
+        else if (a[0] == '-') return fail("plot", "unknown option %s", a);
+        else if (!dir) dir = a;
+        else return fail("plot", "unexpected argument %s", a);
+    }
+    if (!dir) return fail("plot", "no BUNDLE given (usage: concatseq plot BUNDLE [-o SVG])");
+    cs_bundle b;
+    char err[1024] = "";
+    if (cs_bundle_read(dir, &b, err, sizeof err)) return fail("plot", "%s", err);
+    char def[4200], tdef[4200];
+    if (!out) {
+        snprintf(def, sizeof def, "%s/corpus.svg", dir);
+        out = def;
+    }
+    int rc = cs_plot_corpus(&b, out, err, sizeof err);
+    if (rc) {
+        cs_bundle_free(&b);
+        return fail("plot", "%s", err[0] ? err : cs_strerror(rc));
+    }
+    printf("wrote %s\n", out);
+    if (tl) {
+        float *data = NULL;
+        size_t frames = 0;
+        int ch = 0, rate = 0;
+        rc = cs_read_float_wav(tl, &data, &frames, &ch, &rate);
+        if (rc || ch < 2) {
+            free(data);
+            cs_bundle_free(&b);
+            return fail("plot", "%s: %s", tl, rc ? cs_strerror(rc) : "needs 2 channels (label, unit)");
+        }
+        float *lab = malloc(frames * sizeof *lab), *uni = malloc(frames * sizeof *uni);
+        if (!lab || !uni) {
+            free(lab);
+            free(uni);
+            free(data);
+            cs_bundle_free(&b);
+            return fail("plot", "out of memory");
+        }
+        for (size_t i = 0; i < frames; ++i) {
+            lab[i] = data[i * (size_t)ch];
+            uni[i] = data[i * (size_t)ch + 1];
+        }
+        if (!tl_out) {
+            snprintf(tdef, sizeof tdef, "%s", tl);
+            char *dot = strrchr(tdef, '.'), *slash = strrchr(tdef, '/');
+            if (dot && (!slash || dot > slash)) *dot = '\0';
+            strncat(tdef, ".svg", sizeof tdef - strlen(tdef) - 1);
+            tl_out = tdef;
+        }
+        rc = cs_plot_timeline(lab, uni, frames, rate, (int)b.view.num_labels, tl_out, err, sizeof err);
+        free(lab);
+        free(uni);
+        free(data);
+        if (rc) {
+            cs_bundle_free(&b);
+            return fail("plot", "%s", err);
+        }
+        printf("wrote %s\n", tl_out);
+    }
+    cs_bundle_free(&b);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -360,13 +446,25 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "analyze")) return cmd_analyze(argc - 1, argv + 1);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 1, argv + 1);
+    if (!strcmp(cmd, "train")) return cs_cmd_train(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
+    if (!strcmp(cmd, "eval")) return cs_cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export-json")) return cs_cmd_export_json(argc - 1, argv + 1);
+    if (!strcmp(cmd, "import-json")) return cs_cmd_import_json(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("concatseq %s\n", CONCATSEQ_VERSION);
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         if (argc > 2 && !strcmp(argv[2], "analyze")) usage_analyze(stdout);
-        else usage(stdout);
+        else if (argc > 2 && strcmp(argv[2], "info") != 0) {
+            char *h[2] = {argv[2], "--help"};
+            if (!strcmp(argv[2], "train")) return cs_cmd_train(2, h);
+            if (!strcmp(argv[2], "eval")) return cs_cmd_eval(2, h);
+            if (!strcmp(argv[2], "export-json")) return cs_cmd_export_json(2, h);
+            if (!strcmp(argv[2], "import-json")) return cs_cmd_import_json(2, h);
+            usage(stdout);
+        } else usage(stdout);
         return 0;
     }
     fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);

@@ -34,7 +34,7 @@ finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
-trap 'finish' EXIT
+trap 'finish; exit $?' EXIT
 
 a11wlk01() {
     local f

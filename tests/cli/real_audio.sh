@@ -6,11 +6,11 @@ CHECK="$PY $SRC/tests/scripts/check_bundle.py"
 
 A=$(a11wlk01) || { not_ok "a11wlk01.wav not found (supercollider-common)"; exit 1; }
 check "a11wlk01 grain" "$CS" analyze "$A" -o "$W/a11-grain" --segment grain --unit-ms 100 --hop-ms 50 --clusters 16 --quiet
-check "a11wlk01 grain bundle" $CHECK "$W/a11-grain" --segment grain --rate 48000 --channels 1 --labels 16 --min-units 300
+check "a11wlk01 grain bundle" $CHECK "$W/a11-grain" --segment grain --rate 48000 --channels 1 --labels 16 --min-units 80
 check "a11wlk01 onset" "$CS" analyze "$A" -o "$W/a11-onset" --segment onset --clusters 8 --quiet
-check "a11wlk01 onset bundle" $CHECK "$W/a11-onset" --segment onset --labels 8 --min-units 20
-check "a11wlk01 novelty" "$CS" analyze "$A" -o "$W/a11-novelty" --segment novelty --kernel-s 2 --min-s 0.5 --clusters 2 --quiet
-check "a11wlk01 novelty bundle" $CHECK "$W/a11-novelty" --segment novelty --min-units 2
+check "a11wlk01 onset bundle" $CHECK "$W/a11-onset" --segment onset --labels 8 --min-units 8
+check "a11wlk01 novelty (4.3 s: one section)" "$CS" analyze "$A" -o "$W/a11-novelty" --segment novelty --clusters 1 --quiet
+check "a11wlk01 novelty bundle" $CHECK "$W/a11-novelty" --segment novelty --min-units 1
 check "a11wlk01 dbscan" "$CS" analyze "$A" -o "$W/a11-dbscan" --cluster dbscan --eps 4 --min-samples 4 --quiet
 check "a11wlk01 dbscan bundle" $CHECK "$W/a11-dbscan"
 check "a11wlk01 ap" "$CS" analyze "$A" -o "$W/a11-ap" --cluster ap --unit-ms 200 --hop-ms 200 --damping 0.7 --quiet
@@ -31,8 +31,7 @@ check "info --units header" grep -q "^unit	source	start_frame	length_frames" <<<
 expect_error "info on a non-bundle" "no such bundle" "" -- "$CS" info "$W/nothing"
 
 # hydrogen drum kit: a folder of FLAC files
-KIT=/usr/share/hydrogen/data/drumkits/GMRockKit
-[ -d "$KIT" ] || KIT=$(find /usr/share/hydrogen/data/drumkits -mindepth 1 -maxdepth 1 -type d | sort | head -n 1)
+KIT=/usr/share/hydrogen/data/drumkits/ColomboAcousticDrumkit
 if [ -d "$KIT" ]; then
     nflac=$(find "$KIT" -iname '*.flac' | wc -l)
     out=$("$CS" analyze "$KIT" -o "$W/kit" --segment onset --clusters 8 --progress none 2>"$W/kit.err")
@@ -52,6 +51,8 @@ if [ -n "$OGG" ]; then
     check "lincity mono bundle" $CHECK "$W/ogg1" --channels 1 --labels 32
     rate=$("$PY" -c "import json;print(json.load(open('$W/ogg2/corpus.json'))['sources'][0]['original_rate'])")
     check "lincity original rate recorded" [ "$rate" = 44100 ]
+    check "lincity sections" "$CS" analyze "$OGG" -o "$W/ognov" --segment novelty --clusters 3 --quiet
+    check "lincity sections bundle" $CHECK "$W/ognov" --segment novelty --min-units 4 --labels 3
 else
     not_ok "lincity-ng-data not installed"
 fi
