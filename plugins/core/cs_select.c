@@ -1,0 +1,271 @@
+/* cs_select.c - unit selection policies over a unit table view. See cs_select.h. */
+#include "cs_select.h"
+
+#include <math.h>
+
+#define NIL 0xFFFFFFFFu
+/* At most this many target dimensions are compared (v1 tables have 26); they live on the stack. */
+#define MAX_DIMS 64
+
+/* LRU lists: per unit prev/next links and a last-use stamp, per label head/tail. */
+struct cs_select_lru {
+    uint32_t num_units, num_labels;
+    uint64_t clock;    /* incremented on every touch; stamps are 0 for never-used units */
+    uint64_t *stamp;   /* num_units */
+    uint32_t *prev;    /* num_units */
+    uint32_t *next;    /* num_units */
+    uint32_t *head;    /* num_labels: least recently used member */
+    uint32_t *tail;    /* num_labels: most recently used member */
+};
+
+static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+
+size_t cs_select_lru_size(uint32_t num_units, uint32_t num_labels)
+{
+    if (num_units == 0 || num_labels == 0 || num_units > CS_UT_MAX_UNITS || num_labels > num_units + 1) return 0;
+    return align8(sizeof(cs_select_lru)) + (size_t)num_units * sizeof(uint64_t) +
+           align8((size_t)num_units * 2u * sizeof(uint32_t)) + (size_t)num_labels * 2u * sizeof(uint32_t);
+}
+
+cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view)
+{
+    if (!mem || !view) return NULL;
+    const uint32_t n = view->num_units, k = view->num_labels;
+    const size_t need = cs_select_lru_size(n, k);
+    if (need == 0 || size < need) return NULL;
+    unsigned char *p = (unsigned char *)mem;
+    cs_select_lru *l = (cs_select_lru *)(void *)p;
+    p += align8(sizeof(cs_select_lru));
+    l->stamp = (uint64_t *)(void *)p;
+    p += (size_t)n * sizeof(uint64_t);
+    l->prev = (uint32_t *)(void *)p;
+    l->next = l->prev + n;
+    p += align8((size_t)n * 2u * sizeof(uint32_t));
+    l->head = (uint32_t *)(void *)p;
+    l->tail = l->head + k;
+    l->num_units = n;
+    l->num_labels = k;
+    l->clock = 0;
+    for (uint32_t u = 0; u < n; ++u) l->stamp[u] = 0;
+    for (uint32_t lab = 0; lab < k; ++lab) {
+        uint32_t first = 0;
+        const uint32_t count = cs_ut_label_count(view, (int32_t)lab, &first);
+        l->head[lab] = l->tail[lab] = NIL;
+        uint32_t last = NIL;
+        for (uint32_t i = 0; i < count; ++i) {
+            const uint32_t u = (uint32_t)view->members[(size_t)first + i];
+            if (u >= n) continue; /* a table that was not row-checked: stay in range */
+            l->prev[u] = last;
+            l->next[u] = NIL;
+            if (last == NIL) l->head[lab] = u;
+            else l->next[last] = u;
+            last = u;
+        }
+        l->tail[lab] = last;
+    }
+    return l;
+}
+
+void cs_select_lru_touch(cs_select_lru *lru, const cs_ut_view *view, uint32_t u)
+{
+    if (!lru || !view || u >= lru->num_units) return;
+    const int32_t lab = cs_ut_unit_label(view, u);
+    if (lab < 0 || (uint32_t)lab >= lru->num_labels) return;
+    lru->stamp[u] = ++lru->clock;
+    if (lru->tail[lab] == u) return;
+    /* unlink */
+    const uint32_t p = lru->prev[u], q = lru->next[u];
+    if (p != NIL) lru->next[p] = q;
+    else lru->head[lab] = q;
+    if (q != NIL) lru->prev[q] = p;
+    /* append */
+    const uint32_t t = lru->tail[lab];
+    lru->prev[u] = t;
+    lru->next[u] = NIL;
+    if (t != NIL) lru->next[t] = u;
+    else lru->head[lab] = u;
+    lru->tail[lab] = u;
+}
+
+void cs_select_init(cs_select_state *s, uint64_t seed)
+{
+    cs_rng_seed(&s->rng, seed);
+    s->last_unit = -1;
+}
+
+/* Dense list of the target's dimensions inside the table. Returns the number of dims. */
+static uint32_t gather_target(const cs_ut_view *v, const cs_select_target *t, uint32_t *dims, float *vals)
+{
+    uint32_t m = 0;
+    if (t->full) {
+        const uint32_t len = t->full_len < v->num_descriptors ? t->full_len : v->num_descriptors;
+        for (uint32_t j = 0; j < len && m < MAX_DIMS; ++j) {
+            if (!isfinite(t->full[j])) continue;
+            dims[m] = j;
+            vals[m++] = t->full[j];
+        }
+    } else {
+        const uint32_t nd = t->num_dims < CS_SELECT_MAX_TARGET_DIMS ? t->num_dims : CS_SELECT_MAX_TARGET_DIMS;
+        for (uint32_t j = 0; j < nd; ++j) {
+            if (t->dim[j] >= v->num_descriptors || !isfinite(t->value[j])) continue;
+            dims[m] = t->dim[j];
+            vals[m++] = t->value[j];
+        }
+    }
+    return m;
+}
+
+/* Squared distance of row `d` to the target, abandoning (returning >= best) once the partial sum reaches best. */
+static inline float partial_distance(const float *d, const uint32_t *dims, const float *vals, uint32_t m, float best)
+{
+    float acc = 0.0f;
+    uint32_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+        const float a = d[dims[j]] - vals[j], b = d[dims[j + 1]] - vals[j + 1];
+        const float c = d[dims[j + 2]] - vals[j + 2], e = d[dims[j + 3]] - vals[j + 3];
+        acc += (a * a + b * b) + (c * c + e * e);
+        if (acc >= best) return acc;
+    }
+    for (; j < m; ++j) {
+        const float a = d[dims[j]] - vals[j];
+        acc += a * a;
+    }
+    return acc;
+}
+
+int32_t cs_select_nearest(const cs_ut_view *v, int32_t label, const cs_select_target *t)
+{
+    if (!v || !t) return -1;
+    uint32_t dims[MAX_DIMS];
+    float vals[MAX_DIMS];
+    cs_select_target tt = *t;
+    if (tt.full && tt.full_len > MAX_DIMS) tt.full_len = MAX_DIMS;
+    const uint32_t m = gather_target(v, &tt, dims, vals);
+    uint32_t first = 0, count;
+    if (label < 0) {
+        first = 0;
+        count = v->num_units;
+    } else {
+        count = cs_ut_label_count(v, label, &first);
+        if (count == 0) return -1;
+    }
+    int32_t best_u = -1;
+    float best = INFINITY;
+    const float *rows = v->rows + CS_UT_R_DESCRIPTORS;
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint32_t u = label < 0 ? i : (uint32_t)v->members[(size_t)first + i];
+        const float d = partial_distance(rows + (size_t)u * v->stride, dims, vals, m, best);
+        if (d < best || best_u < 0) {
+            best = d;
+            best_u = (int32_t)u;
+        }
+    }
+    return best_u;
+}
+
+int32_t cs_select_nearest_brute(const cs_ut_view *v, int32_t label, const cs_select_target *t)
+{
+    if (!v || !t) return -1;
+    uint32_t dims[MAX_DIMS];
+    float vals[MAX_DIMS];
+    cs_select_target tt = *t;
+    if (tt.full && tt.full_len > MAX_DIMS) tt.full_len = MAX_DIMS;
+    const uint32_t m = gather_target(v, &tt, dims, vals);
+    int32_t best_u = -1;
+    double best = INFINITY;
+    for (uint32_t u = 0; u < v->num_units; ++u) {
+        if (label >= 0 && cs_ut_unit_label(v, u) != label) continue;
+        const float *d = cs_ut_unit_descriptors(v, u);
+        double acc = 0.0;
+        for (uint32_t j = 0; j < m; ++j) {
+            const double a = (double)d[dims[j]] - (double)vals[j];
+            acc += a * a;
+        }
+        if (acc < best || best_u < 0) {
+            best = acc;
+            best_u = (int32_t)u;
+        }
+    }
+    return best_u;
+}
+
+static uint32_t random_member(cs_select_state *s, const cs_ut_view *v, int32_t label, uint32_t first,
+                              uint32_t count)
+{
+    if (label < 0) return cs_rng_below(&s->rng, v->num_units);
+    return (uint32_t)v->members[(size_t)first + cs_rng_below(&s->rng, count)];
+}
+
+int cs_select_pick(cs_select_state *s, const cs_ut_view *v, cs_select_lru *lru, int32_t label, int policy,
+                   const cs_select_target *target, uint32_t *unit)
+{
+    if (!v || !v->data || v->num_units == 0) return CS_SELECT_E_NO_TABLE;
+    uint32_t first = 0, count = v->num_units;
+    if (label >= 0) {
+        if ((uint32_t)label >= v->num_labels) return CS_SELECT_E_LABEL_RANGE;
+        count = cs_ut_label_count(v, label, &first);
+        if (count == 0) return CS_SELECT_E_LABEL_EMPTY;
+    }
+    if (lru && (lru->num_units != v->num_units || lru->num_labels != v->num_labels)) lru = NULL;
+    uint32_t u;
+    switch (policy) {
+    case CS_SELECT_SUCCESSOR: {
+        int32_t succ = -1;
+        if (s->last_unit >= 0 && (uint32_t)s->last_unit < v->num_units)
+            succ = cs_ut_unit_successor(v, (uint32_t)s->last_unit);
+        if (succ >= 0 && (uint32_t)succ < v->num_units && (label < 0 || cs_ut_unit_label(v, (uint32_t)succ) == label))
+            u = (uint32_t)succ;
+        else
+            u = random_member(s, v, label, first, count);
+        break;
+    }
+    case CS_SELECT_LRU:
+        if (!lru) {
+            u = random_member(s, v, label, first, count);
+        } else if (label >= 0) {
+            u = lru->head[label];
+            if (u == NIL) u = (uint32_t)v->members[first];
+        } else {
+            uint64_t oldest = UINT64_MAX;
+            u = 0;
+            for (uint32_t k = 0; k < lru->num_labels; ++k) {
+                const uint32_t h = lru->head[k];
+                if (h != NIL && lru->stamp[h] < oldest) {
+                    oldest = lru->stamp[h];
+                    u = h;
+                }
+            }
+        }
+        break;
+    case CS_SELECT_NEAREST: {
+        const int32_t n = target ? cs_select_nearest(v, label, target) : -1;
+        u = n >= 0 ? (uint32_t)n : random_member(s, v, label, first, count);
+        break;
+    }
+    default:
+        u = random_member(s, v, label, first, count);
+        break;
+    }
+    cs_select_played(s, v, lru, u);
+    *unit = u;
+    return CS_SELECT_OK;
+}
+
+void cs_select_played(cs_select_state *s, const cs_ut_view *v, cs_select_lru *lru, uint32_t u)
+{
+    if (!v || u >= v->num_units) return;
+    s->last_unit = (int32_t)u;
+    if (lru && lru->num_units == v->num_units && lru->num_labels == v->num_labels) cs_select_lru_touch(lru, v, u);
+}
+
+const char *cs_select_strerror(int status)
+{
+    switch (status) {
+    case CS_SELECT_OK: return "ok";
+    case CS_SELECT_E_LABEL_RANGE: return "label out of range";
+    case CS_SELECT_E_LABEL_EMPTY: return "label has no units";
+    case CS_SELECT_E_UNIT_RANGE: return "unit index out of range";
+    case CS_SELECT_E_NO_TABLE: return "no valid unit table";
+    default: return "unknown selection error";
+    }
+}

@@ -1,0 +1,134 @@
+/*
+ * cs_select.h - choosing the unit to play from a corpus unit table (see cs_unit_table.h, BUNDLE.md).
+ *
+ * Policies (enum cs_select_policy), each restricted to the units of one label (label < 0 = any unit):
+ *   RANDOM     uniform over the label's members, O(1): members[first + rand(count)] (cs_rng.h).
+ *   SUCCESSOR  the original successor of the last unit played when it has the label, else RANDOM. O(1).
+ *              Over a gapless chain this replays the corpus's own order wherever the label sequence allows.
+ *   LRU        the least recently used unit of the label, O(1): every label keeps a doubly linked list of its
+ *              members ordered by last use (never-used units first, in unit order); playing a unit, by any
+ *              policy or by explicit index, moves it to the tail. For label < 0 the oldest of the label heads
+ *              is taken (O(num_labels)). The lists live in caller memory sized by cs_select_lru_size()
+ *              (8 bytes per unit + 8 per label + a header), laid out from the table by cs_select_lru_init().
+ *   NEAREST    the unit whose normalised descriptors are nearest (squared Euclidean distance over the given
+ *              dimensions) to a target, scanning only the label's members; ties go to the lower member index.
+ *              Cost O(count_label * dims) with partial-distance early exit (Bei & Gray 1985): the scan stops
+ *              summing a candidate as soon as its partial sum reaches the best so far. Measured figures are in
+ *              tests/bench/bench_select.c. For label < 0 it scans every unit.
+ *
+ * Every function here is real-time safe: no allocation, no I/O, no locks; the costs are stated per function.
+ * Random choices use cs_rng (seeded: same seed, same choices).
+ */
+#ifndef CS_SELECT_H
+#define CS_SELECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs_rng.h"
+#include "cs_unit_table.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Selection policies, the values of ConcatPlay's `select` input. */
+enum cs_select_policy {
+    CS_SELECT_RANDOM = 0,
+    CS_SELECT_SUCCESSOR = 1,
+    CS_SELECT_LRU = 2,
+    CS_SELECT_NEAREST = 3,
+    CS_SELECT_NUM_POLICIES
+};
+
+/** Why no unit was chosen (negative), or CS_SELECT_OK. */
+enum cs_select_status {
+    CS_SELECT_OK = 0,
+    CS_SELECT_E_LABEL_RANGE = -1, /* label >= num_labels, or not a finite number */
+    CS_SELECT_E_LABEL_EMPTY = -2, /* the label has no units */
+    CS_SELECT_E_UNIT_RANGE = -3,  /* an explicit unit index >= num_units or not finite */
+    CS_SELECT_E_NO_TABLE = -4     /* no valid unit table */
+};
+
+/** Maximum number of (dimension, value) pairs in a descriptor target given as inputs. */
+#define CS_SELECT_MAX_TARGET_DIMS 32
+
+/**
+ * A descriptor target for NEAREST: either `num_dims` explicit (dimension index, normalised value) pairs, or,
+ * when `full` is non-NULL, a full vector of `full_len` normalised values (compared over
+ * min(full_len, num_descriptors) dimensions; a NaN entry skips that dimension). Dimensions outside the table
+ * are ignored; at most 64 dimensions are compared. Values are z-scores, as in the unit table (raw = value * scale + center, see corpus.json).
+ */
+typedef struct cs_select_target {
+    uint32_t num_dims;
+    uint32_t dim[CS_SELECT_MAX_TARGET_DIMS];
+    float value[CS_SELECT_MAX_TARGET_DIMS];
+    const float *full;
+    uint32_t full_len;
+} cs_select_target;
+
+/** Opaque LRU lists; placed in caller memory by cs_select_lru_init. */
+typedef struct cs_select_lru cs_select_lru;
+
+/** Bytes cs_select_lru_init needs for a table of these counts (0 if the counts are 0 or absurd). */
+size_t cs_select_lru_size(uint32_t num_units, uint32_t num_labels);
+
+/**
+ * Lay out LRU lists for `view` in `mem` (size bytes, at least cs_select_lru_size(view->num_units,
+ * view->num_labels), aligned for uint32_t). Every label's list starts in member (= unit) order.
+ * O(num_units + num_labels), no allocation: real-time safe but linear, so call it when a table changes,
+ * not per trigger. Returns the lists, or NULL if mem is too small or the view is NULL.
+ */
+cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view);
+
+/** Mark unit u as just played (moves it to the tail of its label's list). O(1). u must be < num_units. */
+void cs_select_lru_touch(cs_select_lru *lru, const cs_ut_view *view, uint32_t u);
+
+/** Selection state: the generator and the last unit played (for SUCCESSOR). Plain data, no pointers owned. */
+typedef struct cs_select_state {
+    cs_rng rng;
+    int32_t last_unit; /* -1: none yet */
+} cs_select_state;
+
+/** Seed the state and forget the last unit. RT-safe, O(1). */
+void cs_select_init(cs_select_state *s, uint64_t seed);
+
+/**
+ * Choose a unit of `label` (label < 0: any unit; label must be integral - the caller rounds) by `policy`
+ * (out-of-range policies act as RANDOM). `lru` may be NULL (LRU then acts as RANDOM); `target` may be NULL
+ * (NEAREST then acts as RANDOM). On success stores the unit in *unit, records it as the last unit and touches
+ * the LRU lists, and returns CS_SELECT_OK; else returns a cs_select_status and leaves the state unchanged.
+ * The chosen unit always has the requested label. RT-safe: O(1) except NEAREST (O(count_label * dims)) and
+ * LRU with label < 0 (O(num_labels)).
+ */
+int cs_select_pick(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lru, int32_t label, int policy,
+                   const cs_select_target *target, uint32_t *unit);
+
+/**
+ * Record an explicitly chosen unit u (< num_units) as played: sets last_unit and touches the LRU lists.
+ * RT-safe, O(1).
+ */
+void cs_select_played(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lru, uint32_t u);
+
+/**
+ * NEAREST alone: the member of `label` (or any unit if label < 0) nearest to `target`, by exhaustive scan with
+ * partial-distance early exit. Returns the unit index, or -1 if the label is empty or out of range.
+ * RT-safe, O(count_label * dims).
+ */
+int32_t cs_select_nearest(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+
+/**
+ * Reference brute force over ALL units (no label restriction, no early exit), for tests and benchmarks:
+ * the unit nearest to target among the units whose label is `label` (any if label < 0). Returns -1 if none.
+ * O(num_units * dims).
+ */
+int32_t cs_select_nearest_brute(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+
+/** Static one-line message for a cs_select_status. */
+const char *cs_select_strerror(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
