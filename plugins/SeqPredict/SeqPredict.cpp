@@ -1,0 +1,237 @@
+// SeqPredict - samples the next label of a sequence model (GRU or causal transformer) at each trigger.
+// See sc-classes/SeqPredict.sc and HelpSource/Classes/SeqPredict.schelp for the user's side.
+//
+// A thin shim in SuperCollider's C-style plugin API. The logic (model binding and verification, edges,
+// clamping, teacher forcing, history, step cap) is plugins/SeqPredict/cs_seqpredict.h, shared with the C tests;
+// the model and sampling are the C core (plugins/core/cs_model.h, cs_sample.h). This file only fetches the
+// Buffers, hands RTAlloc/RTFree to the logic and posts messages.
+//
+// Real-time rules (shared/DESIGN.md): the model and mask Buffers are re-fetched every block (never cached); the
+// model is re-parsed whenever the Buffer's data pointer, size, channels or header change, its weights are
+// verified 8192 per block before use, and its state is RTAlloc'd (checked) when verified; a bad or missing
+// model gives label -1 (probability 0, entropy 0) and ONE message per failing state, gated on verbosity. No
+// assumption on block size or sample rate: the logic runs per sample on whatever the server hands over.
+//
+// Outputs: [0] label (held between triggers; -1 before the first trigger and without a usable model),
+//          [1] its probability (0..1), [2] the entropy of the distribution it came from, in bits.
+
+#include "SC_PlugIn.h"
+
+#include <string.h>
+
+extern "C" {
+#include "cs_seqpredict.h"
+}
+
+static InterfaceTable* ft;
+
+// Inputs, in the order of SeqPredict.sc.
+enum SeqPredictInput {
+    kModel = 0,
+    kTrig,        // the logic's inputs follow, in enum cs_seqp_input order
+    kTemperature,
+    kTopK,
+    kTopP,
+    kPrime,
+    kReset,
+    kSeed,
+    kPenalty,
+    kHistoryLen,
+    kMask,
+    kNumInputs
+};
+
+struct SeqPredict : public Unit {
+    cs_seqp sp;
+    int reportedStatus; // the failing binding status last posted (0 = none)
+    int reportedErr;
+    int reportedMask;   // 1 after posting "no mask buffer", 2 after "mask allows nothing"
+    bool reportedPrime, reportedDropped;
+    float modelNum;     // model buffer number of the last block (for messages)
+    bool inCtor;        // true during the constructor's one-sample call
+};
+
+extern "C" {
+void SeqPredict_Ctor(SeqPredict* unit);
+void SeqPredict_Dtor(SeqPredict* unit);
+void SeqPredict_next(SeqPredict* unit, int inNumSamples);
+void SeqPredict_next_off(SeqPredict* unit, int inNumSamples);
+}
+
+static bool sp_verbose(SeqPredict* unit) { return unit->mWorld->mVerbosity >= 0; }
+
+static void* sp_alloc(void* user, size_t bytes) { return RTAlloc((World*)user, bytes); }
+static void sp_free(void* user, void* ptr) { RTFree((World*)user, ptr); }
+
+// The Buffer with this number (global, or local to the synth), or NULL. NaN, negative and huge numbers: NULL.
+static SndBuf* sp_buffer(SeqPredict* unit, float fbufnum)
+{
+    if (!(fbufnum >= 0.f) || fbufnum > 1.0e9f)
+        return NULL;
+    uint32 bufnum = (uint32)fbufnum;
+    World* world = unit->mWorld;
+    if (bufnum < world->mNumSndBufs)
+        return world->mSndBufs + bufnum;
+    int local = (int)(bufnum - world->mNumSndBufs);
+    Graph* parent = unit->mParent;
+    if (local < parent->localBufNum)
+        return parent->mLocalSndBufs + local;
+    return NULL;
+}
+
+// One message per failing binding state (the state is the status plus the model error, if any).
+static void sp_report_binding(SeqPredict* unit, int status)
+{
+    cs_seqp* p = &unit->sp;
+    if (status >= 0) { // ready or verifying: a later failure will be posted again
+        unit->reportedStatus = 0;
+        unit->reportedErr = 0;
+        return;
+    }
+    if (status == unit->reportedStatus && p->err == unit->reportedErr)
+        return;
+    unit->reportedStatus = status;
+    unit->reportedErr = p->err;
+    if (!sp_verbose(unit))
+        return;
+    float b = unit->modelNum;
+    switch (status) {
+    case CS_SEQP_NO_BUFFER:
+        Print("SeqPredict: no model in buffer %g (no such buffer, or it holds no data); label is -1\n", b);
+        break;
+    case CS_SEQP_NOT_MONO:
+        Print("SeqPredict: buffer %g has %d channels, a model file has one; label is -1\n", b, p->channels);
+        break;
+    case CS_SEQP_BAD_HEADER:
+    case CS_SEQP_BAD_WEIGHTS:
+        Print("SeqPredict: buffer %g is not a usable model (%s); label is -1\n", b, cs_model_strerror(p->err));
+        break;
+    case CS_SEQP_NO_MEMORY:
+        Print("SeqPredict: not enough real-time memory for the model state (%lu bytes; increase "
+              "ServerOptions.memSize); label is -1\n",
+              (unsigned long)p->need);
+        break;
+    default:
+        Print("SeqPredict: buffer %g: unknown state %d; label is -1\n", b, status);
+    }
+}
+
+void SeqPredict_next(SeqPredict* unit, int inNumSamples)
+{
+    cs_seqp* p = &unit->sp;
+    World* world = unit->mWorld;
+
+    // the model Buffer, every block
+    unit->modelNum = IN0(kModel);
+    SndBuf* mbuf = sp_buffer(unit, unit->modelNum);
+    const float* mdata = mbuf ? mbuf->data : NULL;
+    size_t mfloats = mdata ? (size_t)(uint32)mbuf->samples : 0;
+    int mchannels = mdata ? mbuf->channels : 0;
+    int status = cs_seqp_bind(p, mdata, mfloats, mchannels, IN0(kSeed), sp_alloc, sp_free, world);
+    sp_report_binding(unit, status);
+
+    cs_seqp_io io;
+    bool anyAudio = false;
+    for (int i = 0; i < CS_SEQP_NUM_INPUTS; ++i) {
+        io.in[i] = IN(kTrig + i);
+        io.step[i] = INRATE(kTrig + i) == calc_FullRate ? 1u : 0u;
+        anyAudio = anyAudio || io.step[i];
+    }
+    // An audio-rate unit processes its block. A control-rate unit with an audio-rate input (a trigger from
+    // Impulse.ar, say) scans that input's whole block and outputs the value after its last sample; the
+    // constructor's call looks at sample 0 only.
+    uint32 n = (uint32)inNumSamples;
+    io.out_step = unit->mCalcRate == calc_FullRate ? 1u : 0u;
+    if (!io.out_step && anyAudio && !unit->inCtor)
+        n = (uint32)BUFLENGTH;
+
+    // the mask Buffer, every block (-1 or no Buffer: every label allowed)
+    io.mask = NULL;
+    io.mask_len = 0;
+    float fmask = IN0(kMask);
+    if (fmask >= 0.f) {
+        SndBuf* kbuf = sp_buffer(unit, fmask);
+        if (kbuf && kbuf->data && kbuf->samples > 0) {
+            io.mask = kbuf->data;
+            io.mask_len = (size_t)(uint32)kbuf->samples;
+            if (unit->reportedMask == 1)
+                unit->reportedMask = 0;
+        } else if (unit->reportedMask != 1) {
+            unit->reportedMask = 1;
+            if (sp_verbose(unit))
+                Print("SeqPredict: no mask in buffer %g; every label is allowed\n", fmask);
+        }
+    }
+
+    io.out_label = OUT(0);
+    io.out_prob = unit->mNumOutputs > 1 ? OUT(1) : NULL;
+    io.out_entropy = unit->mNumOutputs > 2 ? OUT(2) : NULL;
+
+    cs_seqp_process(p, &io, n);
+
+    // messages about this block's steps, one per failing state
+    if (p->prime_bad && !unit->reportedPrime) {
+        unit->reportedPrime = true;
+        if (sp_verbose(unit))
+            Print("SeqPredict: prime %g is out of range (the model has %d labels: 0..%d, or -1 to sample); "
+                  "sampling instead\n",
+                  p->prime_value, p->vocab, p->vocab - 1);
+    } else if (!p->prime_bad) {
+        unit->reportedPrime = false;
+    }
+    if (p->mask_empty && unit->reportedMask != 2) {
+        unit->reportedMask = 2;
+        if (sp_verbose(unit))
+            Print("SeqPredict: the mask in buffer %g allows no label; it is ignored\n", fmask);
+    } else if (!p->mask_empty && unit->reportedMask == 2) {
+        unit->reportedMask = 0;
+    }
+    if (p->dropped && !unit->reportedDropped) {
+        unit->reportedDropped = true;
+        if (sp_verbose(unit))
+            Print("SeqPredict: more than %d triggers in one block; the extra ones are dropped\n", CS_SEQP_MAX_STEPS);
+    }
+}
+
+void SeqPredict_Ctor(SeqPredict* unit)
+{
+    // 1. state: everything zero / NULL, so that the destructor is safe whatever happens below
+    unit->reportedStatus = unit->reportedErr = unit->reportedMask = 0;
+    unit->reportedPrime = unit->reportedDropped = false;
+    unit->modelNum = -1.f;
+    unit->inCtor = true;
+    // seed < 0: the generator is seeded from the synth's RGen (the server's, unless RandSeed/RandID set it)
+    uint64_t fallback = ((uint64_t)unit->mParent->mRGen->trand() << 32) ^ (uint64_t)unit->mParent->mRGen->trand();
+    cs_seqp_init(&unit->sp, fallback);
+
+    if (unit->mNumInputs < kNumInputs || unit->mNumOutputs < 1) {
+        if (sp_verbose(unit))
+            Print("SeqPredict: needs %d inputs and 1..3 outputs (use SeqPredict.sc); label is -1\n", (int)kNumInputs);
+        SETCALC(SeqPredict_next_off);
+        SeqPredict_next_off(unit, 1);
+        return;
+    }
+    // 2. calculation function; 3. one sample (binds the model: a small one is ready at once)
+    SETCALC(SeqPredict_next);
+    SeqPredict_next(unit, 1);
+    unit->inCtor = false;
+}
+
+// A unit built with the wrong number of inputs: label -1, probability and entropy 0, forever.
+void SeqPredict_next_off(SeqPredict* unit, int inNumSamples)
+{
+    for (uint32 c = 0; c < unit->mNumOutputs; ++c) {
+        float* out = OUT(c);
+        float v = c == 0 ? -1.f : 0.f;
+        for (int i = 0; i < inNumSamples; ++i)
+            out[i] = v;
+    }
+}
+
+void SeqPredict_Dtor(SeqPredict* unit) { cs_seqp_release(&unit->sp, sp_free, unit->mWorld); }
+
+PluginLoad(SeqPredict)
+{
+    ft = inTable;
+    DefineDtorUnit(SeqPredict);
+}

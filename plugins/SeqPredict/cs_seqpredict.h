@@ -1,0 +1,426 @@
+/*
+ * cs_seqpredict.h - the host-independent logic of the SeqPredict UGen: binding a model Buffer (header parse,
+ * incremental weight verification, state placement in caller-supplied memory), trigger and reset edges,
+ * input clamping, teacher forcing, the repetition-penalty history and the per-block step cap.
+ *
+ * Header-only (static inline) C that also compiles as C++11, so that plugins/SeqPredict/SeqPredict.cpp (the
+ * SuperCollider shim: Buffers, RTAlloc, Print) and the C tests (tests/c/test_seqpredict_*.c) run the very same
+ * code. Nothing here allocates, locks or performs I/O: memory comes from the allocator callbacks given to
+ * cs_seqp_bind (RTAlloc/RTFree in the UGen), messages are left to the caller (status fields). Every function
+ * is real-time safe and bounded (cost figures on each).
+ *
+ * The algorithms are the core's: plugins/core/cs_model.h (GRU / ALiBi transformer step), cs_sample.h
+ * (temperature, top-k, top-p, CTRL repetition penalty, mask), cs_rng.h (xoshiro128**). This file only
+ * sequences them:
+ *
+ *   per block   cs_seqp_bind(data, floats, channels): when the Buffer changed (data pointer, size, channels, or
+ *               any of its 64 header floats) drop the state, parse the header (O(1)), then verify the weights
+ *               CS_SEQP_VERIFY_FLOATS per block (cs_model_verify_step, ~5 ns a float); when verified, size and
+ *               place the state (one allocator call, reusing the previous block of memory when it is large
+ *               enough), reset the model and re-seed the generator (seed >= 0). Until then the label is -1 and
+ *               triggers are ignored.
+ *   per sample  reset edge (previous <= 0, now > 0): cs_model_reset, history cleared, generator re-seeded
+ *               when seed >= 0 (so a reset replays the same sequence for the same inputs); the label output
+ *               holds. Then trigger edge: one step (below). At most CS_SEQP_MAX_STEPS steps per process call;
+ *               further triggers in that call are dropped (counted in `dropped`).
+ *   per step    prime >= 0 and < V: teacher forcing - the label is fed to the model (cs_model_prime) and output;
+ *               its probability and the entropy are those of the model's own distribution (temperature 1, no
+ *               truncation, no mask) before feeding it. Otherwise (prime < 0, or out of range: flagged): the
+ *               next label is drawn by cs_sample from the model's logits with the clamped sampling inputs, the
+ *               last min(historyLen, CS_SEQP_MAX_HISTORY) labels (primed ones included) as the repetition
+ *               history, and the mask; probability and entropy are those of the final sampling distribution.
+ *               The label is then fed (cs_model_prime; the next logits are computed lazily at the next step).
+ *               Cost: one model step + one head + one cs_sample (see cs_model.h / cs_sample.h).
+ */
+#ifndef CS_SEQPREDICT_H
+#define CS_SEQPREDICT_H
+
+#include "cs_fastmath.h"
+#include "cs_model.h"
+#include "cs_rng.h"
+#include "cs_sample.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CS_SEQP_MAX_STEPS 64     /* model steps per process call (one SC block); further triggers are dropped */
+#define CS_SEQP_MAX_HISTORY 64   /* longest repetition-penalty history (historyLen is clamped to 0..64) */
+#define CS_SEQP_VERIFY_FLOATS 8192 /* weights verified per block (~40 us): a model of W weights is usable after
+                                      ceil(W / 8192) blocks (the constructor's call counts as one) */
+#define CS_SEQP_MAX_TEMPERATURE 1000.0f
+#define CS_SEQP_MAX_PENALTY 100.0f
+#define CS_SEQP_MAX_SEED 9007199254740992.0 /* 2^53: larger seeds are clamped */
+
+/** Inputs read per sample (audio rate) or per block, in the order of SeqPredict.sc after `model`.
+ *  `mask` (a Buffer) is handled by the caller and passed in cs_seqp_io. */
+enum cs_seqp_input {
+    CS_SEQP_IN_TRIG = 0,    /* step on > 0 after <= 0 */
+    CS_SEQP_IN_TEMPERATURE, /* 0..1000 (0 = argmax); NaN -> 1; read at each step */
+    CS_SEQP_IN_TOPK,        /* 0 (off) ..V; NaN -> 0; read at each step */
+    CS_SEQP_IN_TOPP,        /* 0..1 (1 = off); NaN -> 1; read at each step */
+    CS_SEQP_IN_PRIME,       /* >= 0: teacher forcing with floor(prime); read at each step */
+    CS_SEQP_IN_RESET,       /* clear the state on > 0 after <= 0 */
+    CS_SEQP_IN_SEED,        /* >= 0: deterministic seed, read at binding and at each reset */
+    CS_SEQP_IN_PENALTY,     /* repetition penalty 0..100 (1 = off, > 1 discourages); NaN -> 1 */
+    CS_SEQP_IN_HISTORY,     /* 0..64 past labels the penalty applies to; NaN -> 0 */
+    CS_SEQP_NUM_INPUTS
+};
+
+/** Binding states (what cs_seqp_bind found); the caller posts one message per failing state. */
+enum cs_seqp_status {
+    CS_SEQP_READY = 0,       /* model verified, state placed: triggers step it */
+    CS_SEQP_VERIFYING = 1,   /* header fine, weights being verified (not a failure: no message) */
+    CS_SEQP_NO_BUFFER = -1,  /* no Buffer, or a Buffer without data (freed / never allocated) */
+    CS_SEQP_NOT_MONO = -2,   /* the Buffer has more than one channel (a model file is mono) */
+    CS_SEQP_BAD_HEADER = -3, /* cs_model_parse_header failed: `err` holds the cs_model_err */
+    CS_SEQP_BAD_WEIGHTS = -4,/* cs_model_verify_step failed: `err` holds CS_MODEL_E_NONFINITE/CHECKSUM */
+    CS_SEQP_NO_MEMORY = -5   /* the allocator returned NULL for `need` bytes (stays until the Buffer changes) */
+};
+
+typedef void *(*cs_seqp_alloc_fn)(void *user, size_t bytes);
+typedef void (*cs_seqp_free_fn)(void *user, void *ptr);
+
+/** The SeqPredict state. Plain data: lives inside the UGen struct; initialise with cs_seqp_init. */
+typedef struct cs_seqp {
+    /* binding */
+    const float *data;       /* the Buffer's data last seen (compared, never dereferenced after a change) */
+    size_t floats;           /* its frames * channels */
+    int channels;
+    float header[CS_MODEL_HEADER_FLOATS]; /* copy of its first floats, to notice a same-size reload */
+    int status;              /* enum cs_seqp_status */
+    int err;                 /* cs_model_err of BAD_HEADER / BAD_WEIGHTS */
+    size_t need;             /* bytes asked for (NO_MEMORY) */
+    cs_model_view view;
+    cs_model_verify verify;
+    void *mem;               /* from the allocator, NULL if none */
+    size_t mem_bytes;
+    /* model and sampling state (model == NULL: not ready) */
+    cs_model_state *model;
+    int vocab;
+    void *scratch;           /* cs_sample scratch */
+    size_t scratch_bytes;
+    unsigned char *mask;     /* vocab bytes */
+    cs_rng rng;
+    uint64_t fallback_seed;  /* the seed used at init when the seed input was < 0 */
+    int hist[2 * CS_SEQP_MAX_HISTORY]; /* mirrored ring: the last k labels are hist[head + 64 - k .. head + 63] */
+    int hist_head, hist_count;
+    /* edges and outputs */
+    float prev_trig, prev_reset;
+    float label, prob, entropy;
+    /* counters and flags for the caller's messages */
+    uint64_t steps, dropped, resets;
+    int prime_bad;           /* 1 while the last prime seen at a trigger was out of range */
+    float prime_value;       /* that prime value */
+    int mask_empty;          /* 1 while the mask allowed no label at the last step (it was ignored) */
+} cs_seqp;
+
+/** Inputs and outputs of one process call. in[i] holds n values when step[i] == 1, else one. Outputs hold n
+ *  values when out_step == 1; with out_step == 0 only element 0 is written (the value after the last sample:
+ *  a control-rate unit scanning an audio-rate trigger). Output pointers may be NULL. mask: mask_len floats,
+ *  label i allowed iff i >= mask_len or mask[i] > 0; NULL = every label allowed. */
+typedef struct cs_seqp_io {
+    const float *in[CS_SEQP_NUM_INPUTS];
+    uint32_t step[CS_SEQP_NUM_INPUTS];
+    const float *mask;
+    size_t mask_len;
+    float *out_label, *out_prob, *out_entropy;
+    uint32_t out_step;
+} cs_seqp_io;
+
+/* ---------------------------------------------------------------------------------------------- helpers */
+
+static inline size_t cs_seqp_align64(size_t n) { return (n + 63u) & ~(size_t)63u; }
+
+/** A seed input as a 64-bit seed: finite >= 0 -> floor (at most 2^53); anything else -> -1 (no seed). O(1). */
+static inline int64_t cs_seqp_seed_value(float s)
+{
+    if (!(s >= 0.0f) || s != s) return -1;
+    double d = (double)s;
+    if (d > CS_SEQP_MAX_SEED) d = CS_SEQP_MAX_SEED;
+    return (int64_t)d;
+}
+
+/** Sampling parameters from raw inputs, clamped (ranges in enum cs_seqp_input). *n_hist gets the clamped
+ *  historyLen (0..64). O(1). */
+static inline void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist,
+                                  int vocab, cs_sample_params *out, int *n_hist)
+{
+    float t = temperature == temperature ? temperature : 1.0f;
+    out->temperature = t < 0.0f ? 0.0f : (t > CS_SEQP_MAX_TEMPERATURE ? CS_SEQP_MAX_TEMPERATURE : t);
+    float k = top_k == top_k ? top_k : 0.0f;
+    out->top_k = k < 1.0f ? 0 : (k >= (float)vocab ? vocab : (int)k);
+    float p = top_p == top_p ? top_p : 1.0f;
+    out->top_p = p < 0.0f ? 0.0f : (p > 1.0f ? 1.0f : p);
+    float r = penalty == penalty ? penalty : 1.0f;
+    out->repetition_penalty = r < 0.0f ? 0.0f : (r > CS_SEQP_MAX_PENALTY ? CS_SEQP_MAX_PENALTY : r);
+    float h = hist == hist ? hist : 0.0f;
+    *n_hist = h < 1.0f ? 0 : (h >= (float)CS_SEQP_MAX_HISTORY ? CS_SEQP_MAX_HISTORY : (int)h);
+}
+
+/** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch and V mask bytes,
+ *  each 64-byte aligned (plus 64 bytes of slack for the block's own alignment). O(1). */
+static inline size_t cs_seqp_mem_size(const cs_model_view *view)
+{
+    size_t st = cs_model_state_size(view);
+    size_t sc = cs_sample_scratch_size(view->cfg.vocab);
+    if (!st || !sc) return 0;
+    return 64u + cs_seqp_align64(st) + cs_seqp_align64(sc) + cs_seqp_align64((size_t)view->cfg.vocab);
+}
+
+/** Initialise `p` (no model bound; outputs -1, 0, 0). fallback_seed seeds the generator and is used whenever
+ *  the seed input is < 0 at binding (the UGen takes it from the synth's RGen). O(1). */
+static inline void cs_seqp_init(cs_seqp *p, uint64_t fallback_seed)
+{
+    memset(p, 0, sizeof *p);
+    p->status = CS_SEQP_NO_BUFFER;
+    p->label = -1.0f;
+    p->fallback_seed = fallback_seed;
+    cs_rng_seed(&p->rng, fallback_seed);
+}
+
+static inline void cs_seqp_history_clear(cs_seqp *p)
+{
+    p->hist_head = 0;
+    p->hist_count = 0;
+}
+
+static inline void cs_seqp_history_push(cs_seqp *p, int label)
+{
+    p->hist[p->hist_head] = label;
+    p->hist[p->hist_head + CS_SEQP_MAX_HISTORY] = label;
+    p->hist_head = (p->hist_head + 1) % CS_SEQP_MAX_HISTORY;
+    if (p->hist_count < CS_SEQP_MAX_HISTORY) p->hist_count++;
+}
+
+/** Reset the model (zero state, BOS fed), clear the history, re-seed with `seed` when >= 0. Outputs hold.
+ *  Cost: one model step. */
+static inline void cs_seqp_reset(cs_seqp *p, int64_t seed)
+{
+    if (p->model) cs_model_reset(p->model);
+    cs_seqp_history_clear(p);
+    if (seed >= 0) cs_rng_seed(&p->rng, (uint64_t)seed);
+    p->resets++;
+}
+
+/** Forget the model (the Buffer changed or failed): not ready, label -1. Keeps the memory for reuse. O(1). */
+static inline void cs_seqp_unbind(cs_seqp *p)
+{
+    p->model = NULL;
+    p->vocab = 0;
+    p->label = -1.0f;
+    p->prob = 0.0f;
+    p->entropy = 0.0f;
+    cs_seqp_history_clear(p);
+}
+
+/** Give the memory back (the UGen's destructor). */
+static inline void cs_seqp_release(cs_seqp *p, cs_seqp_free_fn free_fn, void *user)
+{
+    cs_seqp_unbind(p);
+    if (p->mem && free_fn) free_fn(user, p->mem);
+    p->mem = NULL;
+    p->mem_bytes = 0;
+}
+
+/* Place state, scratch and mask in p->mem (>= cs_seqp_mem_size bytes). */
+static inline int cs_seqp_place(cs_seqp *p, int64_t seed)
+{
+    unsigned char *base = (unsigned char *)p->mem;
+    base += (64u - ((uintptr_t)base & 63u)) & 63u;
+    size_t st = cs_seqp_align64(cs_model_state_size(&p->view));
+    size_t sc = cs_seqp_align64(cs_sample_scratch_size(p->view.cfg.vocab));
+    int e = cs_model_state_init(&p->view, base, st, &p->model);
+    if (e) {
+        p->model = NULL;
+        return e;
+    }
+    p->scratch = base + st;
+    p->scratch_bytes = sc;
+    p->mask = base + st + sc;
+    p->vocab = p->view.cfg.vocab;
+    p->label = -1.0f;
+    p->prob = 0.0f;
+    p->entropy = 0.0f;
+    cs_seqp_history_clear(p);
+    if (seed >= 0) cs_rng_seed(&p->rng, (uint64_t)seed);
+    else cs_rng_seed(&p->rng, p->fallback_seed);
+    return 0;
+}
+
+/**
+ * Follow the model Buffer; call once per block before cs_seqp_process, with the Buffer's CURRENT data (NULL
+ * when there is none), its frames * channels and channels. `seed` is the seed input's value (used when the
+ * model becomes ready). Returns the status (enum cs_seqp_status); p->err and p->need carry the detail. Cost:
+ * O(64) to notice a change; O(53) to parse a header; CS_SEQP_VERIFY_FLOATS weights while verifying; at most
+ * one alloc_fn (and one free_fn) call, when a verified model needs more memory than the block held. RT-safe
+ * with RT-safe callbacks.
+ */
+static inline int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, float seed,
+                               cs_seqp_alloc_fn alloc_fn, cs_seqp_free_fn free_fn, void *user)
+{
+    if (!data || floats == 0) {
+        if (p->data || p->model) cs_seqp_unbind(p);
+        p->data = NULL;
+        p->floats = 0;
+        p->status = CS_SEQP_NO_BUFFER;
+        return p->status;
+    }
+    size_t hn = floats < CS_MODEL_HEADER_FLOATS ? floats : CS_MODEL_HEADER_FLOATS;
+    int changed = data != p->data || floats != p->floats || channels != p->channels ||
+                  memcmp(p->header, data, hn * sizeof(float)) != 0;
+    if (changed) {
+        cs_seqp_unbind(p);
+        p->data = data;
+        p->floats = floats;
+        p->channels = channels;
+        memset(p->header, 0, sizeof p->header);
+        memcpy(p->header, data, hn * sizeof(float));
+        p->err = 0;
+        if (channels != 1) {
+            p->status = CS_SEQP_NOT_MONO;
+        } else {
+            p->err = cs_model_parse_header(data, floats, &p->view);
+            if (p->err) {
+                p->status = CS_SEQP_BAD_HEADER;
+            } else {
+                cs_model_verify_begin(&p->verify);
+                p->status = CS_SEQP_VERIFYING;
+            }
+        }
+    }
+    if (p->status == CS_SEQP_VERIFYING) {
+        int r = cs_model_verify_step(&p->view, &p->verify, CS_SEQP_VERIFY_FLOATS);
+        if (r < 0) {
+            p->err = r;
+            p->status = CS_SEQP_BAD_WEIGHTS;
+        } else if (r == 1) {
+            size_t need = cs_seqp_mem_size(&p->view);
+            p->need = need;
+            if (need > p->mem_bytes) {
+                if (p->mem && free_fn) free_fn(user, p->mem);
+                p->mem = alloc_fn ? alloc_fn(user, need) : NULL;
+                p->mem_bytes = p->mem ? need : 0;
+            }
+            if (!p->mem || need == 0) {
+                p->status = CS_SEQP_NO_MEMORY;
+            } else {
+                int e = cs_seqp_place(p, cs_seqp_seed_value(seed));
+                if (e) {
+                    p->err = e;
+                    p->status = CS_SEQP_NO_MEMORY;
+                } else {
+                    p->status = CS_SEQP_READY;
+                }
+            }
+        }
+    }
+    return p->status;
+}
+
+/* Softmax of raw logits at temperature 1: probability of `token` and entropy in bits (teacher forcing). */
+static inline void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, float *entropy)
+{
+    float m = logits[0];
+    for (int i = 1; i < vocab; i++)
+        if (logits[i] > m) m = logits[i];
+    double z = 0.0, s = 0.0;
+    for (int i = 0; i < vocab; i++) {
+        float d = logits[i] - m;
+        double e = (double)cs_fast_exp(d);
+        z += e;
+        s += e * (double)d;
+    }
+    /* H = log2 Z - (sum e_i d_i) / (Z ln 2), with d_i = l_i - max */
+    double h = (double)cs_fast_log2((float)z) - s / (z * 0.69314718055994530942);
+    *prob = (float)((double)cs_fast_exp(logits[token] - m) / z);
+    *entropy = h > 0.0 ? (float)h : 0.0f;
+}
+
+/**
+ * One step (a trigger): teacher forcing when 0 <= prime < V, else a draw (see the top of this file). The model
+ * must be ready (p->model != NULL). Sets p->label, p->prob, p->entropy; flags prime_bad / mask_empty.
+ * RT-safe: O(model step + V W + cs_sample).
+ */
+static inline void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist,
+                                const float *mask, size_t mask_len)
+{
+    const int V = p->vocab;
+    const float *logits = cs_model_logits(p->model);
+    int label = -1;
+    if (prime >= 0.0f) {
+        if (prime < (float)V) {
+            label = (int)prime;
+            cs_seqp_model_prob(logits, V, label, &p->prob, &p->entropy);
+            p->prime_bad = 0;
+        } else {
+            p->prime_bad = 1;
+            p->prime_value = prime;
+        }
+    } else {
+        p->prime_bad = 0;
+    }
+    if (label < 0) {
+        const unsigned char *mk = NULL;
+        if (mask) {
+            for (int i = 0; i < V; i++) p->mask[i] = ((size_t)i >= mask_len || mask[i] > 0.0f) ? 1 : 0;
+            mk = p->mask;
+        }
+        int k = n_hist < p->hist_count ? n_hist : p->hist_count;
+        const int *hist = p->hist + p->hist_head + CS_SEQP_MAX_HISTORY - k;
+        cs_sample_result res;
+        int r = cs_sample(logits, V, sp, k ? hist : NULL, k, mk, &p->rng, p->scratch, p->scratch_bytes, &res);
+        if (r < 0) return; /* cannot happen with a placed state; keep the previous outputs */
+        label = res.label;
+        p->prob = res.prob;
+        p->entropy = res.entropy_bits;
+        p->mask_empty = (res.flags & CS_SAMPLE_MASK_IGNORED) ? 1 : 0;
+    }
+    cs_model_prime(p->model, label);
+    cs_seqp_history_push(p, label);
+    p->label = (float)label;
+    p->steps++;
+}
+
+/**
+ * Process n samples (n >= 1): edges of reset and trig, steps, outputs (see the top of this file). Without a
+ * ready model the edges are tracked, triggers are ignored, and the outputs are -1, 0, 0. Returns the number of
+ * steps taken. RT-safe; bounded by n and CS_SEQP_MAX_STEPS steps.
+ */
+static inline int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
+{
+    int steps = 0;
+    const float *const *in = io->in;
+    const uint32_t *st = io->step;
+    for (uint32_t i = 0; i < n; i++) {
+        float r = in[CS_SEQP_IN_RESET][i * st[CS_SEQP_IN_RESET]];
+        r = r > 0.0f ? r : 0.0f; /* NaN -> 0 */
+        if (r > 0.0f && p->prev_reset <= 0.0f)
+            cs_seqp_reset(p, cs_seqp_seed_value(in[CS_SEQP_IN_SEED][i * st[CS_SEQP_IN_SEED]]));
+        p->prev_reset = r;
+        float t = in[CS_SEQP_IN_TRIG][i * st[CS_SEQP_IN_TRIG]];
+        t = t > 0.0f ? t : 0.0f;
+        if (t > 0.0f && p->prev_trig <= 0.0f && p->model) {
+            if (steps < CS_SEQP_MAX_STEPS) {
+                cs_sample_params sp;
+                int n_hist;
+                cs_seqp_params(in[CS_SEQP_IN_TEMPERATURE][i * st[CS_SEQP_IN_TEMPERATURE]],
+                               in[CS_SEQP_IN_TOPK][i * st[CS_SEQP_IN_TOPK]], in[CS_SEQP_IN_TOPP][i * st[CS_SEQP_IN_TOPP]],
+                               in[CS_SEQP_IN_PENALTY][i * st[CS_SEQP_IN_PENALTY]],
+                               in[CS_SEQP_IN_HISTORY][i * st[CS_SEQP_IN_HISTORY]], p->vocab, &sp, &n_hist);
+                cs_seqp_step(p, in[CS_SEQP_IN_PRIME][i * st[CS_SEQP_IN_PRIME]], &sp, n_hist, io->mask, io->mask_len);
+                steps++;
+            } else {
+                p->dropped++;
+            }
+        }
+        p->prev_trig = t;
+        uint32_t o = i * io->out_step;
+        if (io->out_label) io->out_label[o] = p->label;
+        if (io->out_prob) io->out_prob[o] = p->prob;
+        if (io->out_entropy) io->out_entropy[o] = p->entropy;
+    }
+    return steps;
+}
+
+#endif

@@ -1,0 +1,211 @@
+// SeqModel: a ConcatSeq sequence model (models/FORMAT.md: a mono float32 WAV holding a 64-float header and
+// the weights) in sclang and on the server. *train runs `concatseq train` asynchronously; *load loads the file
+// into a Buffer for SeqPredict and reads the header on the language side for `info`; *open reads only the
+// header (for NRT Scores, see scoreLoadCommands). A SeqModel can be given to SeqPredict wherever a buffer
+// number is expected (asUGenInput / asControlInput answer the buffer number).
+
+SeqModel {
+	// Model file format constants (models/FORMAT.md).
+	classvar <magic = 4412237, <formatVersion = 1, <headerFloats = 64;
+
+	var <path, <server, <buffer, <info, <header;
+
+	/*
+	Train a model on a corpus bundle, asynchronously: runs `concatseq train BUNDLE --progress lines ...`
+	(the program is found as ConcatCorpus.findProgram finds it) and posts its progress as it comes.
+	corpus: a ConcatCorpus or the path of a bundle directory.
+	options: nil, an Array of command-line words (["--arch", "transformer", "--epochs", 20]) or an Event /
+	Dictionary (arch: \gru, hidden: 64, layers: 2, epochs: 30, seed: 1, force: true, output: "/path/model.wav");
+	see `concatseq train --help`. Without `output` the model is written to <bundle>/model.wav.
+	action: called with the SeqModel when the program ends - loaded on the corpus's server when `corpus` is a
+	loaded ConcatCorpus (its Buffer is usable in action), else opened only (info, no Buffer) - or with nil on
+	failure (the program's error is posted). Returns the pid, or nil when the program is missing.
+	*/
+	*train { arg corpus, options, action;
+		var prog = ConcatCorpus.findProgram, dir, loadOn, words, out, log, cmd, poll, seen = 0, pid, finished = false;
+		if(prog.isNil) { action.value(nil); ^nil };
+		if(corpus.isKindOf(ConcatCorpus)) {
+			dir = corpus.dir;
+			loadOn = corpus.server;
+		} {
+			if(corpus.isString.not and: { corpus.isKindOf(Symbol).not }) {
+				Error("SeqModel.train: argument 'corpus' must be a ConcatCorpus or a bundle path, not %".format(corpus)).throw
+			};
+			dir = corpus.asString.standardizePath;
+		};
+		words = ConcatCorpus.optionWords(options);
+		out = this.prOutputOf(words) ?? { dir +/+ "model.wav" };
+		log = Platform.defaultTempDir +/+ "seqmodel_%_%.log".format(Main.elapsedTime.asInteger, 1000000.rand);
+		cmd = ([prog, "train", dir, "--progress", "lines"] ++ words).collect { |w| w.asString.shellQuote }.join(" ")
+			+ ">" + log.shellQuote + "2>&1";
+		poll = { |final = false|
+			var text = File.exists(log).if { File.readAllString(log) } { "" };
+			var lines;
+			if(text.size > seen) {
+				lines = text.copyRange(seen, text.size - 1);
+				if(final.not) { lines = lines.copyRange(0, (lines.findBackwards("\n") ? -1)) };
+				seen = seen + lines.size;
+				lines.split($\n).do { |l|
+					if(l.size > 0) {
+						if(l.beginsWith("progress ")) { ("SeqModel.train: " ++ l.copyToEnd(9)).postln } { l.postln }
+					}
+				}
+			}
+		};
+		pid = cmd.unixCmd({ |code|
+			finished = true;
+			poll.(true);
+			File.delete(log);
+			if(code != 0) {
+				"SeqModel.train: concatseq failed (exit code %)".format(code).error;
+				action.value(nil);
+			} {
+				if(loadOn.notNil) { this.load(loadOn, out, action) } { action.value(this.open(out)) }
+			}
+		}, false);
+		Routine { while { finished.not } { poll.(false); 0.25.wait } }.play(AppClock);
+		^pid
+	}
+
+	// The value of -o / --output in command-line words, or nil.
+	*prOutputOf { arg words;
+		words.do { |w, i|
+			if((w == "-o" or: { w == "--output" }) and: { i + 1 < words.size }) { ^words[i + 1].standardizePath }
+		};
+		^nil
+	}
+
+	/*
+	Load the model file at `path` into a Buffer on `server` (default Server.default) and read its header on the
+	language side. After the server has the Buffer (sync) calls action with the SeqModel. Runs in a Routine
+	(forks if needed). Returns the SeqModel (its Buffer is usable once action is called), or nil with an error
+	when the file is not a model file.
+	*/
+	*load { arg server, path, action;
+		var m = this.open(path);
+		if(m.isNil) { action.value(nil); ^nil };
+		m.prLoad(server ? Server.default, action);
+		^m
+	}
+
+	/*
+	Read only the header of the model file at `path` (no server): for info, and for NRT Scores (see
+	scoreLoadCommands). Returns nil and posts an error when the file is missing or not a model file.
+	*/
+	*open { arg path;
+		^super.new.prOpen(path.asString.standardizePath)
+	}
+
+	prOpen { arg argPath;
+		var sf, h;
+		path = argPath;
+		if(File.exists(path).not) { "SeqModel: no file %".format(path).error; ^nil };
+		sf = SoundFile.openRead(path);
+		if(sf.isNil) { "SeqModel: % is not a sound file (a model file is a mono float WAV)".format(path).error; ^nil };
+		if(sf.numChannels != 1 or: { sf.numFrames < headerFloats }) {
+			sf.close;
+			"SeqModel: % is not a model file (% channels, % frames)".format(path, sf.numChannels, sf.numFrames).error;
+			^nil
+		};
+		h = FloatArray.newClear(headerFloats);
+		sf.readData(h);
+		sf.close;
+		if(h[0] != magic) { "SeqModel: % is not a ConcatSeq model (bad magic number)".format(path).error; ^nil };
+		if(h[1] != formatVersion) {
+			"SeqModel: % has format version %; this SeqModel reads version %".format(path, h[1], formatVersion).error; ^nil
+		};
+		header = h;
+		info = this.prInfo(h, sf.numFrames);
+	}
+
+	// The header as an Event: arch (\gru or \transformer), numLabels, width, layers, heads, context, dFF,
+	// numWeights, epochs, trainTokens, trainLoss and valLoss (bits per label; nil when unknown), seed,
+	// numFrames (floats in the file).
+	prInfo { arg h, frames;
+		var u32 = { |i| h[i] + (h[i + 1] * 65536) };
+		var u64 = { |i| h[i] + (h[i + 1] * 65536) + (h[i + 2] * 65536 * 65536) + (h[i + 3] * 65536 * 65536 * 65536) };
+		var loss = { |x| if(x < 0) { nil } { x } };
+		^(
+			arch: if(h[3] == 0) { \gru } { if(h[3] == 1) { \transformer } { h[3] } },
+			numLabels: h[4].asInteger, width: h[5].asInteger, layers: h[6].asInteger, heads: h[7].asInteger,
+			context: h[8].asInteger, dFF: h[9].asInteger, numWeights: u32.(10).asInteger,
+			epochs: u32.(22).asInteger, trainTokens: u32.(24).asInteger,
+			trainLoss: loss.(h[26]), valLoss: loss.(h[27]), seed: u64.(18), numFrames: frames
+		)
+	}
+
+	prLoad { arg argServer, action;
+		server = argServer;
+		{
+			buffer = Buffer.read(server, path);
+			server.sync;
+			action.value(this);
+		}.forkIfNeeded;
+	}
+
+	/*
+	For an NRT Score: a buffer number from `server` (default Server.default) or `bufnum`, and the Score entry
+	that loads the model at `time`: [[time, [\b_allocRead, bufnum, path, 0, -1]]]. After this,
+	SeqPredict.kr(model, ...) uses that buffer number.
+	*/
+	scoreLoadCommands { arg server, time = 0.0, bufnum;
+		server = server ? Server.default;
+		buffer = Buffer.new(server, info[\numFrames], 1, bufnum);
+		^[[time, [\b_allocRead, buffer.bufnum, path, 0, -1]]]
+	}
+
+	// Number of labels (V): SeqPredict outputs 0 .. numLabels - 1.
+	numLabels { ^info !? { info[\numLabels] } }
+
+	// Architecture: \gru or \transformer.
+	arch { ^info !? { info[\arch] } }
+
+	// Validation loss in bits per label (nil when unknown).
+	valLoss { ^info !? { info[\valLoss] } }
+
+	// The buffer number (for SeqPredict), or -1 when not loaded (SeqPredict then outputs -1).
+	bufnum { ^buffer !? { buffer.bufnum } ?? { -1 } }
+
+	// The buffer number, for SeqPredict's `model` and Synth arguments; an error when not loaded.
+	asUGenInput {
+		if(buffer.isNil) {
+			Error("SeqModel: % is not loaded on a server (use SeqModel.load, or scoreLoadCommands for NRT)".format(path)).throw
+		};
+		^buffer.bufnum
+	}
+	asControlInput { ^this.asUGenInput }
+
+	/*
+	Replace the model with the file at `newPath` in the SAME Buffer (a playing SeqPredict notices the new data,
+	verifies it and resets). action is called with this SeqModel after the server has it.
+	*/
+	reload { arg newPath, action;
+		var m = SeqModel.open(newPath ? path);
+		if(m.isNil) { action.value(nil); ^nil };
+		if(buffer.isNil) { "SeqModel: not loaded on a server".error; action.value(nil); ^nil };
+		path = m.path;
+		header = m.header;
+		info = m.info;
+		{
+			buffer.allocRead(path);
+			server.sync;
+			action.value(this);
+		}.forkIfNeeded;
+	}
+
+	// Free the Buffer (a playing SeqPredict then outputs -1 and posts one message).
+	free {
+		buffer !? { buffer.free };
+		buffer = nil;
+	}
+
+	printOn { arg stream;
+		stream << "SeqModel(" << (path ? "").basename;
+		info !? {
+			stream << ": " << info[\arch] << " " << info[\layers] << " x " << info[\width] << ", "
+			<< info[\numLabels] << " labels";
+			info[\valLoss] !? { stream << ", validation " << info[\valLoss].round(0.001) << " bits/label" };
+		};
+		stream << ")";
+	}
+}

@@ -1,0 +1,110 @@
+// SeqPredict: samples the next label of a ConcatSeq sequence model (a SeqModel, or a Buffer holding a model
+// file) at each trigger. The server side is plugins/SeqPredict/SeqPredict.cpp over the C core.
+//
+// The UGen always has three outputs: label, probability, entropy (bits). So that the common case reads
+// naturally, *kr and *ar return the label alone:
+//     var label = SeqPredict.kr(model, trig);
+// and *krInfo / *arInfo return all three, label first:
+//     # label, prob, entropy = SeqPredict.krInfo(model, trig);
+
+SeqPredict : MultiOutUGen {
+	// Input names in server order (for checkInputs messages).
+	classvar <inputNames;
+	// Steps per block, history length and per-block verification budget of the server side (cs_seqpredict.h).
+	classvar <maxStepsPerBlock = 64, <maxHistory = 64, <verifyFloatsPerBlock = 8192;
+
+	*initClass {
+		inputNames = #[\model, \trig, \temperature, \topK, \topP, \prime, \reset, \seed, \repetitionPenalty,
+			\historyLen, \mask];
+	}
+
+	/*
+	The next label at each trigger, control rate. Returns the label (an OutputProxy; an Array of them under
+	multichannel expansion). Arguments: see *krInfo.
+	*/
+	*kr { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
+		repetitionPenalty = 1, historyLen = 8, mask = -1;
+		^this.labelOf(this.multiNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
+			repetitionPenalty, historyLen, mask))
+	}
+
+	/*
+	The next label at each trigger, audio rate (sample-accurate: a trigger steps the model at its own sample and
+	the label changes there). Returns the label. Arguments: see *krInfo.
+	*/
+	*ar { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
+		repetitionPenalty = 1, historyLen = 8, mask = -1;
+		^this.labelOf(this.multiNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
+			repetitionPenalty, historyLen, mask))
+	}
+
+	/*
+	All three outputs, control rate: [label, probability, entropy].
+	model: a SeqModel, a Buffer or a buffer number holding a model file; re-read every block.
+	trig: a step on every positive-going edge (previous <= 0, this > 0). At audio rate every edge in the block
+	      counts (up to maxStepsPerBlock per block; extra ones are dropped).
+	temperature: 0 (always the most probable label) .. 1000; 1 = the model's own distribution. Read at each step.
+	topK: keep only the k most probable labels; 0 = off. Read at each step.
+	topP: nucleus sampling, keep the smallest set of labels holding this probability mass, 0..1; 1 = off.
+	prime: >= 0 at a step: teacher forcing - this label (floored) is fed to the model and output instead of a
+	       sampled one; -1 = sample. Out of range: sampled instead (one message).
+	reset: positive-going edge clears the model's state and the history (and re-seeds, see seed).
+	seed: >= 0 makes the sequence deterministic (the generator is seeded when the model becomes ready and at
+	      every reset); < 0 takes a seed from the synth's random generator (see RandSeed).
+	repetitionPenalty: CTRL-style penalty on labels in the history, 0..100; 1 = off, > 1 avoids repeats.
+	historyLen: how many past labels (0..64) the penalty looks at. Read at each step.
+	mask: a Buffer (or number) of at least numLabels values, label i allowed when value i > 0; -1 = none.
+	*/
+	*krInfo { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
+		repetitionPenalty = 1, historyLen = 8, mask = -1;
+		^this.multiNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
+			repetitionPenalty, historyLen, mask)
+	}
+
+	/*
+	All three outputs, audio rate: [label, probability, entropy]. Arguments: see *krInfo.
+	*/
+	*arInfo { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
+		repetitionPenalty = 1, historyLen = 8, mask = -1;
+		^this.multiNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
+			repetitionPenalty, historyLen, mask)
+	}
+
+	// The label output(s) of what multiNew returned (recursing through multichannel expansion).
+	*labelOf { arg out;
+		if(out.isKindOf(OutputProxy)) { ^out };
+		if(out.notEmpty and: { out[0].isKindOf(OutputProxy) }) { ^out[0] };
+		^out.collect { |o| this.labelOf(o) }
+	}
+
+	init { arg ... theInputs;
+		inputs = theInputs;
+		^this.initOutputs(3, rate)
+	}
+
+	// Names the bad argument; then the usual input checks.
+	checkInputs {
+		var check = { |index, test, what|
+			var in = inputs[index];
+			if(in.isNumber and: { test.(in).not }) {
+				^"argument '%' must be %, not %".format(inputNames[index], what, in)
+			}
+		};
+		if(inputs.size != inputNames.size) {
+			^"needs % inputs (%), got %".format(inputNames.size, inputNames.join(", "), inputs.size)
+		};
+		[0, 10].do { |i|
+			if(inputs[i].rate == \audio) {
+				^"argument '%' must not be audio rate (it is a buffer number, read once per block)".format(inputNames[i])
+			}
+		};
+		check.(0, { |x| x >= 0 and: { x.frac == 0 } }, "a SeqModel, a Buffer or a buffer number >= 0");
+		check.(2, { |x| x >= 0 and: { x <= 1000 } }, "0..1000");
+		check.(3, { |x| x >= 0 }, ">= 0 (0 = off)");
+		check.(4, { |x| x >= 0 and: { x <= 1 } }, "0..1");
+		check.(8, { |x| x >= 0 and: { x <= 100 } }, "0..100 (1 = off)");
+		check.(9, { |x| x >= 0 and: { x <= maxHistory } }, "0..%".format(maxHistory));
+		check.(10, { |x| x == -1 or: { x >= 0 and: { x.frac == 0 } } }, "a Buffer, a buffer number or -1");
+		^this.checkValidInputs
+	}
+}

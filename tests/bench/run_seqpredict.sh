@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# run_seqpredict.sh - SeqPredict's cost per step inside scsynth (NRT), beside the C benchmark's figure for the
+# same model shape (bench_model_step: gru_h64_v64 = GRU, H 64, 1 layer, V 64; random weights).
+#
+# Two NRT renders of the same length, each repeated REPS times (the fastest run counts):
+#   with:     Impulse.ar(SampleRate.ir / 4) -> SeqPredict.ar(model, trig, temperature 1, seed 1) -> Out
+#   baseline: Impulse.ar(SampleRate.ir / 4) -> Out (the same graph without SeqPredict)
+# per step = (with - baseline) / steps, where steps = triggers (one every 4 samples, 16 per 64-sample block,
+# under the per-block cap of 64). C figure = median cs_model_step (warm) + median cs_sample (plain) from
+# bench_model_step, the two calls a SeqPredict step makes (measured there on fixed logits and one repeated
+# token, so it is a lower bound). Also the UGen's own per-block code outside scsynth on the same model file
+# (tests/c/test_seqpredict_logic --bench: cs_seqp_bind + cs_seqp_process, 64-sample blocks, sampled tokens).
+# Prints all three and the ratios.
+# Usage: tests/bench/run_seqpredict.sh [BUILD_DIR] [STEPS] [REPS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+src="$(cd "$here/../.." && pwd)"
+build="$(cd "${1:-build}" && pwd)"
+steps="${2:-200000}"
+reps="${3:-3}"
+cs="$build/corpus-tools/concatseq"
+bench="$build/tests/bench/bench_model_step"
+logic="$build/tests/test_seqpredict_logic"
+plugins="/usr/lib/SuperCollider/plugins:$build/extension/ConcatSeq"
+for f in "$cs" "$bench" "$logic" "$build/extension/ConcatSeq/SeqPredict.so"; do
+    [ -e "$f" ] || { echo "missing $f (build the project first)" >&2; exit 1; }
+done
+w="$(mktemp -d)"
+trap 'rm -rf "$w"' EXIT
+export QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$w/xdg"
+mkdir -p "$w/xdg" && chmod 700 "$w/xdg"
+[ "$(id -u)" = 0 ] && export QTWEBENGINE_DISABLE_SANDBOX=1
+printf 'includePaths:\n  - %s/sc-classes\nexcludePaths:\n  []\npostInlineWarnings: false\n' "$src" > "$w/conf.yaml"
+
+# the model: GRU H 64, 1 layer, V 64, uniform(-1/8, 1/8) weights, through concatseq import-json
+/usr/bin/python3 - "$w/model.json" <<'PYEOF'
+import json, random, sys
+V, H = 64, 64
+r = random.Random(7)
+def t(rows, cols=None):
+    n = rows * (cols or 1)
+    return {"shape": [rows, cols] if cols else [rows], "data": [r.uniform(-0.125, 0.125) for _ in range(n)]}
+tensors = {"embedding.weight": t(V + 1, H), "rnn.weight_ih_l0": t(3 * H, H), "rnn.weight_hh_l0": t(3 * H, H),
+           "rnn.bias_ih_l0": t(3 * H), "rnn.bias_hh_l0": t(3 * H), "head.weight": t(V, H), "head.bias": t(V)}
+json.dump({"format": "concatseq-model", "format_version": 1,
+           "config": {"arch": "gru", "vocab": V, "width": H, "layers": 1, "heads": 0, "context": 0, "d_ff": 0},
+           "tensors": tensors}, open(sys.argv[1], "w"))
+PYEOF
+"$cs" import-json "$w/model.json" -o "$w/model.wav" > /dev/null
+
+rate=48000
+secs=$(awk -v s="$steps" -v r="$rate" 'BEGIN { printf "%.6f", (s * 4) / r }')
+cat > "$w/score.scd" <<SCD_EOF
+(
+var server = Server(\\bench, NetAddr("127.0.0.1", 57197), ServerOptions.new.numOutputBusChannels_(1));
+AppClock.sched(60, { 3.exit });
+[\\with, \\baseline].do { |kind|
+	var def = SynthDef(\\bench, { |model = 0|
+		var trig = Impulse.ar(SampleRate.ir / 4);
+		Out.ar(0, if(kind == \\with) { SeqPredict.ar(model, trig, 1, seed: 1) } { trig });
+	});
+	Score([
+		[0.0, [\\b_allocRead, 0, "$w/model.wav", 0, -1]],
+		[0.0, [\\d_recv, def.asBytes]],
+		[0.0, Synth.basicNew(\\bench, server, 1000).newMsg(nil, [\\model, 0])],
+		[$secs, [\\c_set, 0, 0]]
+	]).writeOSCFile("$w/" ++ kind ++ ".osc");
+};
+"SCORES WRITTEN".postln;
+0.exit;
+)
+SCD_EOF
+timeout 90 sclang -l "$w/conf.yaml" "$w/score.scd" > "$w/sclang.log" 2>&1 < /dev/null || true
+grep -q "SCORES WRITTEN" "$w/sclang.log" || { cat "$w/sclang.log" >&2; exit 1; }
+
+time_render() { # best wall time in ns of REPS renders of $1.osc
+    local best="" t0 t1 dt
+    for _ in $(seq "$reps"); do
+        t0=$(date +%s%N)
+        scsynth -N "$w/$1.osc" _ "$w/$1.wav" $rate WAV float -o 1 -i 0 -U "$plugins" > "$w/$1.log" 2>&1
+        t1=$(date +%s%N)
+        dt=$(( t1 - t0 ))
+        if [ -z "$best" ] || [ "$dt" -lt "$best" ]; then best=$dt; fi
+    done
+    echo "$best"
+}
+with_ns=$(time_render with)
+base_ns=$(time_render baseline)
+if grep -q "SeqPredict:" "$w/with.log"; then cat "$w/with.log" >&2; exit 1; fi
+labels=$(/usr/bin/python3 -c "
+import sys; sys.path.insert(0, '$src/tests/scripts'); import wavio, numpy as np
+x, _, _, _ = wavio.read_wav('$w/with.wav'); l = x[:, 0]
+print(int(np.sum(np.diff(l) != 0)), len(set(l.tolist())))")
+"$bench" --quick > "$w/c.txt"
+c_step=$(awk '$2 == "gru_h64_v64" && $3 == "step_warm" { print $5 }' "$w/c.txt")
+c_sample=$(awk '$2 == "gru_h64_v64" && $3 == "sample_plain" { print $5 }' "$w/c.txt")
+logic_ns=""
+for _ in $(seq "$reps"); do
+    x=$("$logic" --bench "$w/model.wav" "$steps" | awk '{ print $2 }')
+    if [ -z "$logic_ns" ] || awk -v a="$x" -v b="$logic_ns" 'BEGIN { exit !(a < b) }'; then logic_ns=$x; fi
+done
+echo "== SeqPredict in scsynth NRT ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+echo "model GRU H 64, 1 layer, V 64; $steps steps (a trigger every 4 samples at $rate Hz, ${secs} s), best of $reps"
+echo "label changes in the render / distinct labels: $labels"
+awk -v w="$with_ns" -v b="$base_ns" -v s="$steps" -v cs="$c_step" -v cp="$c_sample" -v lg="$logic_ns" 'BEGIN {
+    per = (w - b) / s
+    c = cs + cp
+    printf "render with SeqPredict %.3f s, baseline %.3f s\n", w / 1e9, b / 1e9
+    printf "SeqPredict per step in scsynth: %8.0f ns\n", per
+    printf "C core per step (bench_model_step gru_h64_v64: step_warm %.0f + sample_plain %.0f): %8.0f ns\n", cs, cp, c
+    printf "SeqPredict logic outside scsynth (same model, same code, best of runs):  %8.0f ns\n", lg
+    printf "ratio scsynth / C core benchmark: %.2f\n", per / c
+    printf "ratio scsynth / same logic outside scsynth: %.2f\n", per / lg
+}'

@@ -1,0 +1,734 @@
+/*
+ * test_seqpredict_logic.c - SeqPredict's host-independent logic (plugins/SeqPredict/cs_seqpredict.h, the code
+ * the UGen runs) against an independent reference written here directly on the core (cs_model_step +
+ * cs_sample with its own edge detection and history), and the NRT parity harness of tests/sc.
+ *
+ * Without arguments (ctest): the unit tests
+ *   - parity with the reference for a GRU and a transformer, for block sizes 1, 37, 64 and 256, with every input
+ *     at audio rate (modulated temperature/top-k/top-p/penalty/history, primes in and out of range, resets with
+ *     seeds, a mask Buffer);
+ *   - the per-block step cap (CS_SEQP_MAX_STEPS), dropped triggers;
+ *   - binding: no buffer, wrong channels, bad magic, bad weights (verification), too little memory, a reload at
+ *     the same address (header changes), a freed buffer; label -1 in each, ready again afterwards;
+ *   - NaN / inf / negative / huge on every input: finite outputs, labels in range;
+ *   - a counting allocator (as test_model_noalloc.c) around bind + process with every option: no heap call.
+ * With arguments, the parity harness used by tests/sc/seqpredict_nrt.sh:
+ *   test_seqpredict_logic --render CONTROL.wav MODEL.wav BUNDLE OUT.wav SEED TEMP TOPK TOPP PENALTY HISTORY PLAYSEED
+ *   reads the trigger (channel 0), prime (1) and reset (2) signals from CONTROL.wav (the NRT render itself),
+ *   runs the reference (not cs_seqpredict.h) and ConcatPlay's core (cs_player, 1 channel, the arguments
+ *   ConcatPlay.ar gets in the test) and writes OUT.wav: label, probability, entropy, audio (float32).
+ * And the C side of tests/bench/run_seqpredict.sh: test_seqpredict_logic --bench MODEL.wav STEPS.
+ */
+#include "cs_grain.h"
+#include "cs_model.h"
+#include "cs_model_io.h"
+#include "cs_rng.h"
+#include "cs_sample.h"
+#include "cs_test.h"
+#include "cs_unit_table.h"
+
+#include "../../plugins/SeqPredict/cs_seqpredict.h"
+
+#include <math.h>
+#include <sndfile.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ counting allocator (glibc, not ASan) */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define CS_UNDER_SANITIZER 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CS_UNDER_SANITIZER 1
+#endif
+
+static volatile int counting;
+static volatile long heap_calls;
+
+#if defined(__GLIBC__) && !defined(CS_UNDER_SANITIZER)
+#define CS_COUNT_HEAP 1
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+static void count_call(void)
+{
+    if (counting) heap_calls++;
+}
+void *malloc(size_t n)
+{
+    count_call();
+    return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b)
+{
+    count_call();
+    return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n)
+{
+    count_call();
+    return __libc_realloc(p, n);
+}
+void free(void *p)
+{
+    if (p) count_call();
+    __libc_free(p);
+}
+void *aligned_alloc(size_t align, size_t n)
+{
+    count_call();
+    return __libc_memalign(align, n);
+}
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    count_call();
+    *out = __libc_memalign(align, n);
+    return *out ? 0 : 12;
+}
+void *memalign(size_t align, size_t n);
+void *memalign(size_t align, size_t n)
+{
+    count_call();
+    return __libc_memalign(align, n);
+}
+#else
+#define CS_COUNT_HEAP 0
+#endif
+
+/* ------------------------------------------------------------------ an arena standing in for RTAlloc */
+typedef struct arena {
+    unsigned char mem[1 << 20];
+    size_t used, limit;
+    int allocs, frees, attempts;
+} arena;
+
+static void *arena_alloc(void *user, size_t bytes)
+{
+    arena *a = (arena *)user;
+    a->attempts++;
+    if (a->used + bytes > a->limit) return NULL;
+    void *p = a->mem + a->used;
+    a->used += (bytes + 15u) & ~(size_t)15u;
+    a->allocs++;
+    return p;
+}
+
+static void arena_free(void *user, void *ptr)
+{
+    arena *a = (arena *)user;
+    (void)ptr;
+    a->frees++;
+}
+
+static arena g_arena;
+
+/* ------------------------------------------------------------------ models */
+static float *random_model(const cs_model_config *cfg, size_t *n, uint32_t seed, float scale)
+{
+    size_t nw = cs_model_param_count(cfg);
+    float *buf = malloc((CS_MODEL_HEADER_FLOATS + nw) * sizeof(float));
+    for (size_t i = 0; i < nw; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        buf[CS_MODEL_HEADER_FLOATS + i] = scale * ((float)(seed >> 8) / 8388608.0f - 1.0f);
+    }
+    if (cs_model_header_build(cfg, NULL, buf + CS_MODEL_HEADER_FLOATS, nw, buf) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *n = CS_MODEL_HEADER_FLOATS + nw;
+    return buf;
+}
+
+/* ------------------------------------------------------------------ the independent reference */
+/* Per-sample input arrays (all of length n); mask: NULL or mask_len floats. Outputs n samples each.
+ * The model is ready from sample 0 (the caller binds the logic first). Written from the documented
+ * behaviour, on the core directly: edges, reset (re-seed when seed >= 0), teacher forcing with the model's
+ * softmax in double (libm), otherwise cs_sample with the last min(history, 64) labels; cs_model_step feeds. */
+typedef struct ref_inputs {
+    const float *trig, *temp, *topk, *topp, *prime, *reset, *seed, *penalty, *hist;
+    const float *mask;
+    size_t mask_len;
+} ref_inputs;
+
+static int ref_run(const float *model, size_t floats, const ref_inputs *in, size_t n, uint64_t fallback_seed,
+                   int cap_block, float *label, float *prob, float *entropy)
+{
+    cs_model_view v;
+    if (cs_model_parse(model, floats, &v)) return -1;
+    size_t sb = cs_model_state_size(&v);
+    void *mem = malloc(sb);
+    cs_model_state *st;
+    if (cs_model_state_init(&v, mem, sb, &st)) return -1;
+    const int V = v.cfg.vocab;
+    size_t scb = cs_sample_scratch_size(V);
+    void *scratch = malloc(scb);
+    unsigned char *mk = malloc((size_t)V);
+    int *all = malloc((n + 1) * sizeof(int));
+    size_t nall = 0;
+    cs_rng rng;
+    float s0 = in->seed[0];
+    cs_rng_seed(&rng, (s0 >= 0.0f && isfinite(s0)) ? (uint64_t)fmin((double)s0, 9007199254740992.0) : fallback_seed);
+    const float *logits = NULL;
+    cs_model_reset(st);
+    {
+        /* logits after reset: feed nothing more; cs_model_logits gives them */
+        logits = cs_model_logits(st);
+    }
+    float pt = 0, pr = 0, lab = -1, pb = 0, en = 0;
+    int in_block = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cap_block > 0 && i % (size_t)cap_block == 0) in_block = 0;
+        float r = in->reset[i] > 0 ? in->reset[i] : 0;
+        if (r > 0 && !(pr > 0)) {
+            cs_model_reset(st);
+            logits = cs_model_logits(st);
+            nall = 0;
+            float s = in->seed[i];
+            if (s >= 0.0f && isfinite(s)) cs_rng_seed(&rng, (uint64_t)fmin((double)s, 9007199254740992.0));
+        }
+        pr = r;
+        float t = in->trig[i] > 0 ? in->trig[i] : 0;
+        if (t > 0 && !(pt > 0)) {
+            if (cap_block > 0 && in_block >= CS_SEQP_MAX_STEPS) {
+                pt = t;
+                label[i] = lab, prob[i] = pb, entropy[i] = en;
+                continue;
+            }
+            in_block++;
+            float pv = in->prime[i];
+            int tok = -1;
+            if (pv >= 0 && pv < (float)V) {
+                tok = (int)floorf(pv);
+                double m = -INFINITY, z = 0, s = 0;
+                for (int k = 0; k < V; k++) m = fmax(m, (double)logits[k]);
+                for (int k = 0; k < V; k++) z += exp((double)logits[k] - m);
+                for (int k = 0; k < V; k++) {
+                    double q = exp((double)logits[k] - m) / z;
+                    if (q > 0) s -= q * log2(q);
+                }
+                pb = (float)(exp((double)logits[tok] - m) / z);
+                en = (float)s;
+            } else {
+                cs_sample_params sp;
+                float tv = in->temp[i], kv = in->topk[i], pv2 = in->topp[i], rv = in->penalty[i], hv = in->hist[i];
+                sp.temperature = isnan(tv) ? 1.0f : fminf(fmaxf(tv, 0.0f), 1000.0f);
+                sp.top_k = isnan(kv) || kv < 1 ? 0 : (kv >= (float)V ? V : (int)kv);
+                sp.top_p = isnan(pv2) ? 1.0f : fminf(fmaxf(pv2, 0.0f), 1.0f);
+                sp.repetition_penalty = isnan(rv) ? 1.0f : fminf(fmaxf(rv, 0.0f), 100.0f);
+                int h = isnan(hv) || hv < 1 ? 0 : (hv >= 64 ? 64 : (int)hv);
+                if ((size_t)h > nall) h = (int)nall;
+                const unsigned char *mp = NULL;
+                if (in->mask) {
+                    for (int k = 0; k < V; k++) mk[k] = ((size_t)k >= in->mask_len || in->mask[k] > 0) ? 1 : 0;
+                    mp = mk;
+                }
+                cs_sample_result res;
+                cs_sample(logits, V, &sp, h ? all + nall - h : NULL, h, mp, &rng, scratch, scb, &res);
+                tok = res.label;
+                pb = res.prob;
+                en = res.entropy_bits;
+            }
+            cs_model_step(st, tok, &logits);
+            all[nall++] = tok;
+            lab = (float)tok;
+        }
+        pt = t;
+        label[i] = lab, prob[i] = pb, entropy[i] = en;
+    }
+    free(mem);
+    free(scratch);
+    free(mk);
+    free(all);
+    return 0;
+}
+
+/* Run the logic on the same inputs in blocks of `block` samples (all inputs audio rate). */
+static int logic_run(const float *model, size_t floats, const ref_inputs *in, size_t n, uint64_t fallback_seed,
+                     uint32_t block, float *label, float *prob, float *entropy, cs_seqp *p)
+{
+    cs_seqp_init(p, fallback_seed);
+    g_arena.used = 0;
+    g_arena.limit = sizeof g_arena.mem;
+    int guard = 0;
+    while (cs_seqp_bind(p, model, floats, 1, in->seed[0], arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING &&
+           guard++ < 100000) {
+    }
+    if (p->status != CS_SEQP_READY) return p->status;
+    for (size_t off = 0; off < n; off += block) {
+        uint32_t m = (uint32_t)((n - off) < block ? (n - off) : block);
+        cs_seqp_bind(p, model, floats, 1, in->seed[off], arena_alloc, arena_free, &g_arena);
+        cs_seqp_io io;
+        const float *srcs[CS_SEQP_NUM_INPUTS] = {in->trig, in->temp, in->topk, in->topp, in->prime,
+                                                 in->reset, in->seed, in->penalty, in->hist};
+        for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++) {
+            io.in[k] = srcs[k] + off;
+            io.step[k] = 1;
+        }
+        io.mask = in->mask;
+        io.mask_len = in->mask_len;
+        io.out_label = label + off;
+        io.out_prob = prob + off;
+        io.out_entropy = entropy + off;
+        io.out_step = 1;
+        cs_seqp_process(p, &io, m);
+    }
+    return 0;
+}
+
+/* A schedule: irregular triggers (some in the same block), modulated parameters, primes, resets. */
+typedef struct schedule {
+    size_t n;
+    float *trig, *temp, *topk, *topp, *prime, *reset, *seed, *penalty, *hist;
+} schedule;
+
+static void schedule_make(schedule *s, size_t n, int vocab, uint32_t seed, int dense)
+{
+    s->n = n;
+    float **arrs[] = {&s->trig, &s->temp, &s->topk, &s->topp, &s->prime, &s->reset, &s->seed, &s->penalty, &s->hist};
+    for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++) *arrs[k] = calloc(n, sizeof(float));
+    cs_rng r;
+    cs_rng_seed(&r, seed);
+    size_t pos = 5;
+    while (pos < n) {
+        s->trig[pos] = 1.0f;
+        if (!dense && pos + 1 < n && cs_rng_below(&r, 3) == 0) s->trig[pos + 1] = 0.5f; /* a held trigger: no edge */
+        pos += dense ? 2 : 2 + cs_rng_below(&r, 90);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double ph = (double)i / (double)n;
+        s->temp[i] = (float)(0.2 + 1.3 * ph);
+        s->topk[i] = (i / 700) % 3 == 1 ? 3.0f : 0.0f;
+        s->topp[i] = (i / 900) % 2 == 1 ? 0.8f : 1.0f;
+        s->penalty[i] = (i / 1100) % 2 == 1 ? 1.5f : 1.0f;
+        s->hist[i] = (float)((i / 500) % 9);
+        s->seed[i] = 77.0f;
+        s->prime[i] = -1.0f;
+    }
+    for (size_t i = 0; i < n; i += 150) { /* primes held for 150 samples */
+        int c = (int)cs_rng_below(&r, 10);
+        float v = c < 3 ? (float)cs_rng_below(&r, (uint32_t)vocab) + 0.25f
+                        : (c == 3 ? (float)vocab + 3.0f /* out of range: sampled instead */ : -1.0f);
+        for (size_t j = i; j < i + 150 && j < n; j++) s->prime[j] = v;
+    }
+    for (size_t i = n / 3; i < n; i += n / 3) {
+        s->reset[i] = 1.0f;
+        s->seed[i] = i < n / 2 ? 5.0f : -1.0f; /* re-seed, then continue the stream */
+        if (i + 1 < n) s->seed[i + 1] = 77.0f;
+    }
+}
+
+static void schedule_free(schedule *s)
+{
+    float *arrs[] = {s->trig, s->temp, s->topk, s->topp, s->prime, s->reset, s->seed, s->penalty, s->hist};
+    for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++) free(arrs[k]);
+}
+
+static ref_inputs schedule_inputs(const schedule *s, const float *mask, size_t mask_len)
+{
+    ref_inputs in = {s->trig, s->temp, s->topk, s->topp, s->prime, s->reset, s->seed, s->penalty, s->hist, mask, mask_len};
+    return in;
+}
+
+static void test_parity(const char *name, const cs_model_config *cfg, float scale)
+{
+    size_t floats;
+    float *model = random_model(cfg, &floats, 1234u, scale);
+    CS_CHECK(model != NULL, "%s: model", name);
+    if (!model) return;
+    const size_t n = 6000;
+    schedule s;
+    schedule_make(&s, n, cfg->vocab, 99u, 0);
+    float mask[5] = {1, 0, 1, 1, 0}; /* labels 1 and 4 excluded, labels >= 5 allowed */
+    float *rl = malloc(n * sizeof(float)), *rp = malloc(n * sizeof(float)), *re = malloc(n * sizeof(float));
+    float *ll = malloc(n * sizeof(float)), *lp = malloc(n * sizeof(float)), *le = malloc(n * sizeof(float));
+    for (int masked = 0; masked < 2; masked++) {
+        ref_inputs in = schedule_inputs(&s, masked ? mask : NULL, masked ? 5 : 0);
+        CS_CHECK(ref_run(model, floats, &in, n, 42u, 0, rl, rp, re) == 0, "%s: reference", name);
+        int steps_ref = 0, primed = 0;
+        for (size_t i = 0; i < n; i++)
+            if (s.trig[i] > 0 && (i == 0 || !(s.trig[i - 1] > 0))) {
+                steps_ref++;
+                if (s.prime[i] >= 0 && s.prime[i] < (float)cfg->vocab) primed++;
+            }
+        const uint32_t blocks[] = {1, 37, 64, 256};
+        for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+            cs_seqp p;
+            CS_CHECK(logic_run(model, floats, &in, n, 42u, blocks[b], ll, lp, le, &p) == 0, "%s: logic", name);
+            size_t bad_label = 0, bad_prob = 0, masked_out = 0;
+            double worst = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (ll[i] != rl[i]) bad_label++;
+                double d = fmax(fabs((double)lp[i] - (double)rp[i]), fabs((double)le[i] - (double)re[i]));
+                if (d > worst) worst = d;
+                if (d > 2e-5) bad_prob++;
+                if (masked && (ll[i] == 1.0f || ll[i] == 4.0f) && !(s.prime[i] >= 0 && s.prime[i] < (float)cfg->vocab))
+                    masked_out++;
+            }
+            CS_CHECK(bad_label == 0, "%s block %u mask %d: %zu labels differ from the reference", name, blocks[b],
+                     masked, bad_label);
+            CS_CHECK(bad_prob == 0, "%s block %u: probability/entropy differ by up to %g", name, blocks[b], worst);
+            CS_CHECK(p.steps == (uint64_t)steps_ref, "%s block %u: %llu steps vs %d edges", name, blocks[b],
+                     (unsigned long long)p.steps, steps_ref);
+            CS_CHECK(p.dropped == 0, "%s: dropped %llu", name, (unsigned long long)p.dropped);
+            (void)masked_out;
+        }
+        CS_CHECK(primed > 10 && steps_ref > 100, "%s: schedule has %d steps, %d primed", name, steps_ref, primed);
+        /* every non-primed label after the first trigger is allowed by the mask */
+        if (masked) {
+            size_t viol = 0;
+            float prev = -1;
+            for (size_t i = 0; i < n; i++) {
+                if (rl[i] != prev && (rl[i] == 1.0f || rl[i] == 4.0f) &&
+                    !(s.prime[i] >= 0 && s.prime[i] < (float)cfg->vocab))
+                    viol++;
+                prev = rl[i];
+            }
+            CS_CHECK(viol == 0, "%s: %zu sampled labels violate the mask", name, viol);
+        }
+    }
+    /* determinism: a second run gives the same bytes; another fallback seed with seed input -1 differs */
+    {
+        ref_inputs in = schedule_inputs(&s, NULL, 0);
+        cs_seqp p;
+        float *l2 = malloc(n * sizeof(float));
+        logic_run(model, floats, &in, n, 42u, 64, ll, lp, le, &p);
+        logic_run(model, floats, &in, n, 42u, 64, l2, lp, le, &p);
+        CS_CHECK(memcmp(ll, l2, n * sizeof(float)) == 0, "%s: not deterministic", name);
+        for (size_t i = 0; i < n; i++) s.seed[i] = -1.0f;
+        logic_run(model, floats, &in, n, 43u, 64, l2, lp, le, &p);
+        float *l3 = malloc(n * sizeof(float));
+        logic_run(model, floats, &in, n, 44u, 64, l3, lp, le, &p);
+        CS_CHECK(memcmp(l3, l2, n * sizeof(float)) != 0, "%s: seed -1 with other fallback seeds gives the same labels",
+                 name);
+        free(l2);
+        free(l3);
+    }
+    free(rl), free(rp), free(re), free(ll), free(lp), free(le);
+    schedule_free(&s);
+    free(model);
+}
+
+static void test_cap_and_clamp(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 7, 16, 1, 0, 0, 0};
+    size_t floats;
+    float *model = random_model(&cfg, &floats, 7u, 0.5f);
+    const size_t n = 512;
+    schedule s;
+    schedule_make(&s, n, 7, 3u, 1); /* a trigger every 2 samples: 128 edges in a 256-sample block */
+    for (size_t i = 0; i < n; i++) s.reset[i] = 0, s.prime[i] = -1, s.seed[i] = 1;
+    ref_inputs in = schedule_inputs(&s, NULL, 0);
+    float *rl = malloc(n * sizeof(float)), *rp = malloc(n * sizeof(float)), *re = malloc(n * sizeof(float));
+    float *ll = malloc(n * sizeof(float)), *lp = malloc(n * sizeof(float)), *le = malloc(n * sizeof(float));
+    cs_seqp p;
+    logic_run(model, floats, &in, n, 1u, 256, ll, lp, le, &p);
+    ref_run(model, floats, &in, n, 1u, 256, rl, rp, re);
+    CS_CHECK(p.steps == 2 * CS_SEQP_MAX_STEPS, "cap: %llu steps in two blocks", (unsigned long long)p.steps);
+    CS_CHECK(p.dropped == 256 - 2 * CS_SEQP_MAX_STEPS - 2, "cap: %llu dropped", (unsigned long long)p.dropped);
+    CS_CHECK(memcmp(ll, rl, n * sizeof(float)) == 0, "cap: labels differ from the capped reference");
+
+    /* every input NaN, +-inf, negative, huge: finite outputs, labels in range, no crash */
+    const float bad[] = {NAN, INFINITY, -INFINITY, -1.0f, -1e30f, 1e30f, 3.0e9f, 0.0f};
+    const size_t nb = sizeof bad / sizeof bad[0];
+    float **arrs[] = {&s.temp, &s.topk, &s.topp, &s.prime, &s.reset, &s.seed, &s.penalty, &s.hist};
+    size_t nonfinite = 0, out_of_range = 0, steps = 0;
+    for (size_t a = 0; a < sizeof arrs / sizeof arrs[0]; a++) {
+        for (size_t b = 0; b < nb; b++) {
+            for (size_t i = 0; i < n; i++) {
+                s.temp[i] = 1, s.topk[i] = 0, s.topp[i] = 1, s.prime[i] = -1, s.reset[i] = 0, s.seed[i] = 1;
+                s.penalty[i] = 1, s.hist[i] = 4;
+                (*arrs[a])[i] = bad[(b + i) % nb];
+                s.trig[i] = (i % 5 == 0) ? bad[(b + i / 5) % nb] : 0.0f;
+            }
+            logic_run(model, floats, &in, n, 1u, 64, ll, lp, le, &p);
+            steps += p.steps;
+            for (size_t i = 0; i < n; i++) {
+                if (!isfinite(ll[i]) || !isfinite(lp[i]) || !isfinite(le[i])) nonfinite++;
+                if (ll[i] < -1 || ll[i] >= 7 || ll[i] != floorf(ll[i]) || lp[i] < 0 || lp[i] > 1.0001f || le[i] < 0 ||
+                    le[i] > 2.81f)
+                    out_of_range++;
+            }
+        }
+    }
+    CS_CHECK(nonfinite == 0, "abuse: %zu non-finite outputs", nonfinite);
+    CS_CHECK(out_of_range == 0, "abuse: %zu outputs out of range", out_of_range);
+    CS_CHECK(steps > 500, "abuse: only %zu steps taken", steps);
+    free(rl), free(rp), free(re), free(ll), free(lp), free(le);
+    schedule_free(&s);
+    free(model);
+}
+
+static void test_binding(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 5, 32, 2, 0, 0, 0};
+    size_t floats;
+    float *model = random_model(&cfg, &floats, 11u, 0.3f);
+    cs_seqp p;
+    cs_seqp_init(&p, 9u);
+    g_arena.used = 0;
+    g_arena.limit = sizeof g_arena.mem;
+    g_arena.allocs = g_arena.frees = g_arena.attempts = 0;
+    CS_CHECK(cs_seqp_bind(&p, NULL, 0, 1, 0, arena_alloc, arena_free, &g_arena) == CS_SEQP_NO_BUFFER, "no buffer");
+    CS_CHECK(cs_seqp_bind(&p, model, floats, 2, 0, arena_alloc, arena_free, &g_arena) == CS_SEQP_NOT_MONO, "stereo");
+    int blocks = 0, st;
+    while ((st = cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING)
+        blocks++;
+    size_t nw = floats - CS_MODEL_HEADER_FLOATS;
+    CS_CHECK(st == CS_SEQP_READY, "ready: %d", st);
+    CS_CHECK(blocks + 1 == (int)((nw + CS_SEQP_VERIFY_FLOATS - 1) / CS_SEQP_VERIFY_FLOATS),
+             "verification took %d blocks for %zu weights", blocks + 1, nw);
+    CS_CHECK(g_arena.allocs == 1, "one allocation (%d)", g_arena.allocs);
+    CS_CHECK(p.label == -1.0f, "label -1 before the first trigger");
+    /* a step, then a reload of another model at the same address (header changes) */
+    cs_sample_params sp;
+    cs_sample_params_default(&sp);
+    cs_seqp_step(&p, -1, &sp, 0, NULL, 0);
+    CS_CHECK(p.label >= 0 && p.label < 5, "stepped: %g", (double)p.label);
+    float *copy = malloc(floats * sizeof(float));
+    memcpy(copy, model, floats * sizeof(float));
+    size_t f2;
+    float *other = random_model(&cfg, &f2, 12u, 0.3f);
+    memcpy(model, other, floats * sizeof(float));
+    st = cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena);
+    CS_CHECK(st == CS_SEQP_VERIFYING && p.label == -1.0f && p.model == NULL, "reload noticed: %d", st);
+    while ((st = cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {
+    }
+    CS_CHECK(st == CS_SEQP_READY && g_arena.allocs == 1, "ready again, memory reused (%d allocs)", g_arena.allocs);
+    /* corrupted weight: checksum failure; NaN weight: non-finite */
+    model[CS_MODEL_HEADER_FLOATS + nw - 1] += 1.0f;
+    memcpy(copy, model, floats * sizeof(float));
+    while ((st = cs_seqp_bind(&p, copy, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {
+    }
+    CS_CHECK(st == CS_SEQP_BAD_WEIGHTS && p.err == CS_MODEL_E_CHECKSUM, "checksum: %d %d", st, p.err);
+    copy[CS_MODEL_HEADER_FLOATS + 3] = NAN;
+    copy[0] = 1.0f; /* and bad magic (header change is noticed at the same address) */
+    st = cs_seqp_bind(&p, copy, floats, 1, 0, arena_alloc, arena_free, &g_arena);
+    CS_CHECK(st == CS_SEQP_BAD_HEADER && p.err == CS_MODEL_E_MAGIC, "magic: %d %d", st, p.err);
+    copy[0] = (float)CS_MODEL_MAGIC;
+    while ((st = cs_seqp_bind(&p, copy, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {
+    }
+    CS_CHECK(st == CS_SEQP_BAD_WEIGHTS && p.err == CS_MODEL_E_NONFINITE, "nan weight: %d %d", st, p.err);
+    st = cs_seqp_bind(&p, copy, 10, 1, 0, arena_alloc, arena_free, &g_arena);
+    CS_CHECK(st == CS_SEQP_BAD_HEADER && p.err == CS_MODEL_E_TRUNCATED, "truncated: %d %d", st, p.err);
+    /* too little memory: a bigger model than the arena allows */
+    cs_model_config big = {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 128, 256};
+    size_t fb;
+    float *bigm = random_model(&big, &fb, 5u, 0.1f);
+    g_arena.limit = g_arena.used + 1000;
+    while ((st = cs_seqp_bind(&p, bigm, fb, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {
+    }
+    CS_CHECK(st == CS_SEQP_NO_MEMORY && p.need > 1000 && p.label == -1.0f, "no memory: %d need %zu", st, p.need);
+    st = cs_seqp_bind(&p, bigm, fb, 1, 0, arena_alloc, arena_free, &g_arena);
+    CS_CHECK(st == CS_SEQP_NO_MEMORY && g_arena.attempts == 2, "no retry while unchanged: %d attempts", g_arena.attempts);
+    g_arena.limit = sizeof g_arena.mem;
+    /* freed buffer */
+    CS_CHECK(cs_seqp_bind(&p, NULL, 0, 0, 0, arena_alloc, arena_free, &g_arena) == CS_SEQP_NO_BUFFER, "freed");
+    cs_seqp_release(&p, arena_free, &g_arena);
+    CS_CHECK(p.mem == NULL, "released");
+    free(copy), free(other), free(bigm), free(model);
+}
+
+static void test_noalloc(void)
+{
+#if CS_COUNT_HEAP
+    cs_model_config cfgs[2] = {{CS_MODEL_GRU, 12, 32, 2, 0, 0, 0}, {CS_MODEL_TRANSFORMER, 9, 32, 2, 4, 8, 128}};
+    for (int c = 0; c < 2; c++) {
+        size_t floats;
+        float *model = random_model(&cfgs[c], &floats, 3u, 0.4f);
+        const size_t n = 4096;
+        schedule s;
+        schedule_make(&s, n, cfgs[c].vocab, 5u, 0);
+        float mask[3] = {1, 0, 1};
+        float *l = malloc(n * sizeof(float)), *pr = malloc(n * sizeof(float)), *e = malloc(n * sizeof(float));
+        cs_seqp p;
+        counting = 1;
+        heap_calls = 0;
+        void *volatile probe = malloc(8);
+        long self = heap_calls;
+        free(probe);
+        heap_calls = 0;
+        cs_seqp_init(&p, 1u);
+        g_arena.used = 0;
+        g_arena.limit = sizeof g_arena.mem;
+        for (size_t off = 0; off < n; off += 64) {
+            cs_seqp_bind(&p, model, floats, 1, 3, arena_alloc, arena_free, &g_arena);
+            cs_seqp_io io;
+            const float *srcs[CS_SEQP_NUM_INPUTS] = {s.trig, s.temp, s.topk, s.topp, s.prime, s.reset, s.seed, s.penalty, s.hist};
+            for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++) io.in[k] = srcs[k] + off, io.step[k] = 1;
+            io.mask = mask;
+            io.mask_len = 3;
+            io.out_label = l + off, io.out_prob = pr + off, io.out_entropy = e + off, io.out_step = 1;
+            cs_seqp_process(&p, &io, 64);
+        }
+        cs_seqp_release(&p, arena_free, &g_arena);
+        long calls = heap_calls;
+        counting = 0;
+        CS_CHECK(self == 1, "the counting allocator sees malloc (%ld)", self);
+        CS_CHECK(calls == 0, "config %d: %ld heap calls in bind/process (%llu steps)", c, calls,
+                 (unsigned long long)p.steps);
+        CS_CHECK(p.steps > 50, "config %d: %llu steps", c, (unsigned long long)p.steps);
+        free(l), free(pr), free(e);
+        schedule_free(&s);
+        free(model);
+    }
+#else
+    printf("heap counting skipped (sanitizer or not glibc)\n");
+#endif
+}
+
+/* ------------------------------------------------------------------ the NRT parity harness */
+static float *read_wav(const char *path, SF_INFO *info)
+{
+    memset(info, 0, sizeof *info);
+    SNDFILE *f = sf_open(path, SFM_READ, info);
+    if (!f) return NULL;
+    float *d = malloc((size_t)info->frames * (size_t)info->channels * sizeof(float) + 1);
+    sf_count_t got = sf_readf_float(f, d, info->frames);
+    sf_close(f);
+    if (got != info->frames) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static int render(int argc, char **argv)
+{
+    if (argc != 13) {
+        fprintf(stderr, "usage: %s --render CONTROL.wav MODEL.wav BUNDLE OUT.wav SEED TEMP TOPK TOPP PENALTY HISTORY "
+                        "PLAYSEED\n", argv[0]);
+        return 2;
+    }
+    SF_INFO ci, mi, ai, ui;
+    float *ctl = read_wav(argv[2], &ci);
+    float *model = read_wav(argv[3], &mi);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/audio.wav", argv[4]);
+    float *audio = read_wav(path, &ai);
+    snprintf(path, sizeof path, "%s/units.wav", argv[4]);
+    float *units = read_wav(path, &ui);
+    if (!ctl || !model || !audio || !units || ci.channels < 3) {
+        fprintf(stderr, "harness: cannot read the inputs\n");
+        return 1;
+    }
+    const size_t n = (size_t)ci.frames;
+    float *cols[9];
+    for (int k = 0; k < 9; k++) cols[k] = malloc(n * sizeof(float));
+    float seed = strtof(argv[6], NULL), temp = strtof(argv[7], NULL), topk = strtof(argv[8], NULL);
+    float topp = strtof(argv[9], NULL), pen = strtof(argv[10], NULL), hist = strtof(argv[11], NULL);
+    for (size_t i = 0; i < n; i++) {
+        cols[0][i] = ctl[i * (size_t)ci.channels + 0];
+        cols[4][i] = ctl[i * (size_t)ci.channels + 1];
+        cols[5][i] = ctl[i * (size_t)ci.channels + 2];
+        cols[1][i] = temp, cols[2][i] = topk, cols[3][i] = topp, cols[6][i] = seed, cols[7][i] = pen, cols[8][i] = hist;
+    }
+    ref_inputs in = {cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], NULL, 0};
+    float *lab = malloc(n * sizeof(float)), *pb = malloc(n * sizeof(float)), *en = malloc(n * sizeof(float));
+    if (ref_run(model, (size_t)mi.frames * (size_t)mi.channels, &in, n, 0u, 0, lab, pb, en)) {
+        fprintf(stderr, "harness: bad model\n");
+        return 1;
+    }
+    /* ConcatPlay.ar(1, corpus, trig, label, unit: -1, rate: 1, amp: 1, attack: 0.005, release: 0.005,
+     * select: 0, pan: 0, dur: 0, gapless: 0, lead: 0.03, seed: PLAYSEED, maxVoices: 64) */
+    cs_ut_view view;
+    if (cs_ut_parse(units, (size_t)ui.frames * (size_t)ui.channels, 1, &view)) {
+        fprintf(stderr, "harness: bad unit table\n");
+        return 1;
+    }
+    size_t psize = cs_player_size(64, 1);
+    void *pmem = malloc(psize);
+    cs_player *pl = cs_player_init(pmem, psize, 64, 1, (double)ci.samplerate, (uint64_t)strtoull(argv[12], NULL, 10));
+    float *out = calloc(n, sizeof(float)), *uo = calloc(n, sizeof(float)), *no = calloc(n, sizeof(float));
+    const float c_unit = -1, c_rate = 1, c_amp = 1, c_att = 0.005f, c_rel = 0.005f, c_sel = 0, c_pan = 0, c_dur = 0,
+                c_gap = 0, c_lead = 0.03f;
+    for (size_t off = 0; off < n; off += 64) {
+        uint32_t m = (uint32_t)((n - off) < 64 ? (n - off) : 64);
+        cs_player_io io;
+        memset(&io, 0, sizeof io);
+        const float *ins[CS_PLAYER_NUM_INPUTS] = {cols[0] + off, lab + off, &c_unit, &c_rate, &c_amp, &c_att,
+                                                  &c_rel, &c_sel, &c_pan, &c_dur, &c_gap, &c_lead};
+        for (int k = 0; k < CS_PLAYER_NUM_INPUTS; k++) io.in[k] = ins[k], io.step[k] = k < 2 ? 1u : 0u;
+        float *chans[1] = {out + off};
+        io.out = chans;
+        io.unit_out = uo + off;
+        io.next_out = no + off;
+        io.audio = audio;
+        io.audio_frames = (uint64_t)ai.frames;
+        io.audio_channels = (uint32_t)ai.channels;
+        io.table = &view;
+        cs_player_process(pl, &io, m);
+    }
+    SF_INFO oi;
+    memset(&oi, 0, sizeof oi);
+    oi.samplerate = ci.samplerate;
+    oi.channels = 4;
+    oi.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE *of = sf_open(argv[5], SFM_WRITE, &oi);
+    if (!of) {
+        fprintf(stderr, "harness: cannot write %s\n", argv[5]);
+        return 1;
+    }
+    float *il = malloc(n * 4 * sizeof(float));
+    for (size_t i = 0; i < n; i++) il[4 * i] = lab[i], il[4 * i + 1] = pb[i], il[4 * i + 2] = en[i], il[4 * i + 3] = out[i];
+    sf_writef_float(of, il, (sf_count_t)n);
+    sf_close(of);
+    printf("harness: %zu samples, %llu units started\n", n, (unsigned long long)pl->starts);
+    return 0;
+}
+
+/* --bench MODEL.wav STEPS: the UGen's per-block path (cs_seqp_bind + cs_seqp_process, 64-sample blocks, a
+ * trigger every 4 samples, temperature 1, seed 1) outside scsynth; prints "logic_ns_per_step X". */
+static int bench(int argc, char **argv)
+{
+    if (argc != 4) return 2;
+    SF_INFO mi;
+    float *model = read_wav(argv[2], &mi);
+    long steps = strtol(argv[3], NULL, 10);
+    if (!model || steps < 1) return 1;
+    cs_seqp p;
+    cs_seqp_init(&p, 1u);
+    g_arena.used = 0;
+    g_arena.limit = sizeof g_arena.mem;
+    size_t n = (size_t)mi.frames;
+    while (cs_seqp_bind(&p, model, n, 1, 1.0f, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {
+    }
+    if (p.status != CS_SEQP_READY) return 1;
+    float trig[64], out[64];
+    const float one = 1, zero = 0, neg = -1, hist = 8, seed = 1;
+    for (int i = 0; i < 64; i++) trig[i] = (i % 4 == 0) ? 1.0f : 0.0f;
+    cs_seqp_io io;
+    memset(&io, 0, sizeof io);
+    const float *ins[CS_SEQP_NUM_INPUTS] = {trig, &one, &zero, &one, &neg, &zero, &seed, &one, &hist};
+    for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++) io.in[k] = ins[k], io.step[k] = k == 0 ? 1u : 0u;
+    io.out_label = out;
+    io.out_step = 1;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    while (p.steps < (uint64_t)steps) {
+        cs_seqp_bind(&p, model, n, 1, 1.0f, arena_alloc, arena_free, &g_arena);
+        cs_seqp_process(&p, &io, 64);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+    printf("logic_ns_per_step %.1f\n", ns / (double)p.steps);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--render")) return render(argc, argv);
+    if (argc > 1 && !strcmp(argv[1], "--bench")) return bench(argc, argv);
+    cs_model_config gru = {CS_MODEL_GRU, 12, 32, 2, 0, 0, 0};
+    cs_model_config tf = {CS_MODEL_TRANSFORMER, 9, 32, 2, 4, 8, 128};
+    test_parity("gru", &gru, 0.6f);
+    test_parity("transformer", &tf, 0.4f);
+    test_cap_and_clamp();
+    test_binding();
+    test_noalloc();
+    CS_TEST_END();
+}

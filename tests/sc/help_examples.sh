@@ -1,0 +1,45 @@
+#!/bin/bash
+# Help examples: the examples of SeqPredict.schelp, SeqModel.schelp and Guides/ConcatSeq_Guide.schelp run on a
+# real scsynth (booted by sclang on a private dummy JACK server, the extension installed in a private user
+# Extensions folder) with the bundled a11wlk01.wav, chunk by chunk as a user runs them (tests/sc/help_examples.scd):
+# no error, no warning, no server failure, the NRT example renders. (ConcatPlay's and ConcatCorpus's classes are
+# exercised through these; their own examples are theirs to run.)
+source "$(dirname "$0")/seqpredict_env.bash"
+
+# an installed-style extension, where sclang and scsynth look by default (XDG_DATA_HOME of the private home)
+ext="$HOME_FOR_SCLANG/.local/share/SuperCollider/Extensions/ConcatSeq"
+rm -rf "$ext" && mkdir -p "$ext"
+cp -r "$SRC/sc-classes" "$ext/Classes"
+cp -r "$SRC/HelpSource" "$ext/HelpSource"
+cp "$PLUGIN_DIR"/*.so "$ext/"
+printf 'includePaths:\n  []\nexcludePaths:\n  []\npostInlineWarnings: false\n' > "$CONF"
+
+command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
+export JACK_DEFAULT_SERVER="cs_help_$$"
+jackd_pid=""
+cleanup() {
+    local spid
+    spid=$(sed -n 's/^SERVER PID \([0-9][0-9]*\).*/\1/p' "$W/examples.log" 2> /dev/null | head -1)
+    [ -n "$spid" ] && kill -0 "$spid" 2> /dev/null && kill "$spid"
+    [ -n "$jackd_pid" ] && kill "$jackd_pid" 2> /dev/null && wait "$jackd_pid" 2> /dev/null
+    finish
+}
+trap cleanup EXIT
+jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
+jackd_pid=$!
+sleep 1.5
+kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+port=$(free_port)
+run_sclang 420 "$SRC/tests/sc/help_examples.scd" "$port" "$SRC/HelpSource/Classes/SeqModel.schelp" \
+    "$SRC/HelpSource/Classes/SeqPredict.schelp" "$SRC/HelpSource/Guides/ConcatSeq_Guide.schelp"
+rc=$?
+cp "$W/sclang.log" "$W/examples.log"
+check "examples: sclang finished (status $rc)" test $rc -eq 0
+check "examples: all ran" grep -q "EXAMPLES DONE" "$W/examples.log"
+check "examples: $(grep -c '^EXAMPLE ' "$W/examples.log") chunks, no error" \
+    test "$(grep -cE '^ERROR|ERROR:|FAILURE IN SERVER|exception' "$W/examples.log")" = 0
+check "examples: the corpus and the model were built" grep -q "ready: ConcatCorpus(" "$W/examples.log"
+check "examples: the NRT example rendered" grep -q "^rendered" "$W/examples.log"
+check "examples: no warning" test "$(grep -c 'WARNING' "$W/examples.log")" = 0
+check "examples: no SeqPredict message (every model was usable)" test "$(grep -c 'SeqPredict:' "$W/examples.log")" = 0
+grep -E "ERROR|FAILURE|WARNING|SeqPredict:|ConcatPlay:" "$W/examples.log" | sed 's/^/  /' | head -20

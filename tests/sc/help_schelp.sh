@@ -1,0 +1,32 @@
+#!/bin/bash
+# Help files: every .schelp in HelpSource (Classes and Guides) is indexed, parsed and rendered to HTML by SCDoc
+# from an installed-style private extension folder (ConcatSeq/{Classes, HelpSource, *.so}); any SCDoc warning or
+# parse error fails, and so does a public method of SeqPredict / SeqModel without documentation. The examples
+# run in tests/sc/help_examples.sh.
+source "$(dirname "$0")/seqpredict_env.bash"
+
+# an installed-style extension, where sclang and scsynth look by default (XDG_DATA_HOME of the private home)
+ext="$HOME_FOR_SCLANG/.local/share/SuperCollider/Extensions/ConcatSeq"
+rm -rf "$ext" && mkdir -p "$ext"
+cp -r "$SRC/sc-classes" "$ext/Classes"
+cp -r "$SRC/HelpSource" "$ext/HelpSource"
+cp "$PLUGIN_DIR"/*.so "$ext/"
+printf 'includePaths:\n  []\nexcludePaths:\n  []\npostInlineWarnings: false\n' > "$CONF"
+
+# ---- (1) SCDoc
+run_sclang 170 "$SRC/tests/sc/help_schelp.scd" "$ext" "$W/help"
+rc=$?
+cp "$W/sclang.log" "$W/docs.log"
+ndocs=$(find "$SRC/HelpSource" -name '*.schelp' | wc -l)
+check "SCDoc: sclang finished (status $rc)" test $rc -eq 0
+check "SCDoc: all $ndocs help files rendered" grep -q "DOCS DONE $ndocs" "$W/docs.log"
+# warnings and errors after indexing (the index step itself reports on other packages' files)
+sed -n '/^INDEXED/,$p' "$W/docs.log" > "$W/docs.ours.log"
+check "SCDoc: no warning or error in our help files" test "$(grep -ciE 'WARNING|ERROR' "$W/docs.ours.log")" = 0
+check "SCDoc: no warning about our files while indexing" \
+    test "$(grep -iE 'WARNING|ERROR' "$W/docs.log" | grep -c 'ConcatSeq')" = 0
+for c in SeqPredict SeqModel; do
+    check "SCDoc: every public method of $c documented" bash -c "! grep -q 'UNDOCUMENTED $c ' '$W/docs.ours.log'"
+done
+grep -iE "WARNING|ERROR|UNDOCUMENTED" "$W/docs.ours.log" | sed 's/^/  /' | head -20
+

@@ -1,0 +1,75 @@
+# Sourced by tests/sc/seqpredict_*.sh and tests/sc/help_*.sh: the environment for headless sclang and scsynth.
+# Provides (besides tests/cli/common.bash: $CS, $SRC, $W, $PY, ok / not_ok / check, the summary at exit):
+#   $PLUGINS       scsynth -U path: SuperCollider's own plugins, then ours ($CS_PLUGIN_DIR)
+#   $HARNESS       the C parity harness (build/tests/test_seqpredict_logic)
+#   $CONF          a private sclang configuration (includePaths: our sc-classes; nothing from the user's setup)
+#   run_sclang TIMEOUT SCRIPT [ARGS]   sclang headless under `timeout`, output in $W/sclang.log; the script
+#                  must end with `0.exit` (run_sclang returns sclang's status; a watchdog exits with 3)
+#   free_port      a free UDP port
+#   make_bundle DIR    analyze a11wlk01.wav into DIR (grain units) and train a small GRU (DIR/model.wav)
+# Every process a test starts is stopped by its own PID (never by name).
+source "${CS_SOURCE_DIR:?}/tests/cli/common.bash"
+PLUGIN_DIR=${CS_PLUGIN_DIR:?CS_PLUGIN_DIR must name the folder with the built .so files}
+SYS_PLUGINS=/usr/lib/SuperCollider/plugins
+PLUGINS="$SYS_PLUGINS:$PLUGIN_DIR"
+HARNESS=$(cd "$PLUGIN_DIR/../.." && pwd)/tests/test_seqpredict_logic
+export QT_QPA_PLATFORM=offscreen
+[ "$(id -u)" = 0 ] && export QTWEBENGINE_DISABLE_SANDBOX=1
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$W/xdg-runtime}
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+# a private home for sclang's user folders (no user extension, no startup file)
+export HOME_FOR_SCLANG="$W/home"
+mkdir -p "$HOME_FOR_SCLANG/.local/share/SuperCollider/Extensions" "$HOME_FOR_SCLANG/.config/SuperCollider"
+CONF="$W/sclang_conf.yaml"
+cat > "$CONF" <<EOF
+includePaths:
+  - $SRC/sc-classes
+excludePaths:
+  []
+postInlineWarnings: false
+EOF
+
+if [ ! -d "$PLUGIN_DIR" ] || [ ! -f "$PLUGIN_DIR/SeqPredict.so" ]; then
+    echo "no SeqPredict.so in $PLUGIN_DIR" >&2
+    not_ok "plugin built"
+    exit 1
+fi
+
+run_sclang() { # run_sclang TIMEOUT SCRIPT [ARGS...]
+    local t=$1 script=$2; shift 2
+    HOME="$HOME_FOR_SCLANG" XDG_DATA_HOME="$HOME_FOR_SCLANG/.local/share" \
+        XDG_CONFIG_HOME="$HOME_FOR_SCLANG/.config" \
+        timeout -k 5 "$t" sclang -l "$CONF" "$script" "$@" > "$W/sclang.log" 2>&1 < /dev/null
+}
+
+free_port() {
+    "$PY" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+make_bundle() { # make_bundle DIR [CLUSTERS]
+    local dir=$1 k=${2:-8} src
+    src=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; return 1; }
+    "$CS" analyze "$src" -o "$dir" --segment grain --unit-ms 60 --hop-ms 60 --clusters "$k" --progress none \
+        --quiet > "$W/analyze.log" 2>&1 || { cat "$W/analyze.log" >&2; not_ok "analyze"; return 1; }
+    "$CS" train "$dir" --epochs 20 --hidden 32 --progress none --quiet > "$W/train.log" 2>&1 \
+        || { cat "$W/train.log" >&2; not_ok "train"; return 1; }
+}
+
+# same_samples A.wav B.wav: the data chunks are byte-identical (libsndfile's PEAK chunk carries a timestamp, so
+# whole files of two identical float renders may differ in those 4 header bytes).
+same_samples() {
+    "$PY" - "$1" "$2" <<'PYEOF'
+import struct, sys
+def data(path):
+    blob = open(path, "rb").read()
+    pos = 12
+    while pos + 8 <= len(blob):
+        cid, size = blob[pos:pos + 4], struct.unpack("<I", blob[pos + 4:pos + 8])[0]
+        if cid == b"data":
+            return blob[pos + 8:pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    sys.exit(2)
+a, b = data(sys.argv[1]), data(sys.argv[2])
+sys.exit(0 if a == b and len(a) > 0 else 1)
+PYEOF
+}
