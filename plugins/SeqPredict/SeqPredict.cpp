@@ -2,7 +2,7 @@
 // See sc-classes/SeqPredict.sc and HelpSource/Classes/SeqPredict.schelp for the user's side.
 //
 // A thin shim in SuperCollider's C-style plugin API. The logic (model binding and verification, edges,
-// clamping, teacher forcing, history, step cap) is plugins/SeqPredict/cs_seqpredict.h, shared with the C tests;
+// clamping, teacher forcing, history, step cap) is plugins/core/cs_seqpredict.h, shared with the C tests;
 // the model and sampling are the C core (plugins/core/cs_model.h, cs_sample.h). This file only fetches the
 // Buffers, hands RTAlloc/RTFree to the logic and posts messages.
 //

@@ -1,5 +1,5 @@
 /*
- * test_seqpredict_logic.c - SeqPredict's host-independent logic (plugins/SeqPredict/cs_seqpredict.h, the code
+ * test_seqpredict_logic.c - SeqPredict's host-independent logic (plugins/core/cs_seqpredict.h, the code
  * the UGen runs) against an independent reference written here directly on the core (cs_model_step +
  * cs_sample with its own edge detection and history), and the NRT parity harness of tests/sc.
  *
@@ -27,7 +27,7 @@
 #include "cs_test.h"
 #include "cs_unit_table.h"
 
-#include "../../plugins/SeqPredict/cs_seqpredict.h"
+#include "cs_seqpredict.h"
 
 #include <math.h>
 #include <sndfile.h>

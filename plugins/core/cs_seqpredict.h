@@ -3,7 +3,7 @@
  * incremental weight verification, state placement in caller-supplied memory), trigger and reset edges,
  * input clamping, teacher forcing, the repetition-penalty history and the per-block step cap.
  *
- * Header-only (static inline) C that also compiles as C++11, so that plugins/SeqPredict/SeqPredict.cpp (the
+ * C11 core code (plugins/core/cs_seqpredict.c) behind a C API, so that plugins/SeqPredict/SeqPredict.cpp (the
  * SuperCollider shim: Buffers, RTAlloc, Print) and the C tests (tests/c/test_seqpredict_*.c) run the very same
  * code. Nothing here allocates, locks or performs I/O: memory comes from the allocator callbacks given to
  * cs_seqp_bind (RTAlloc/RTFree in the UGen), messages are left to the caller (status fields). Every function
@@ -42,7 +42,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define CS_SEQP_MAX_STEPS 64     /* model steps per process call (one SC block); further triggers are dropped */
 #define CS_SEQP_MAX_HISTORY 64   /* longest repetition-penalty history (historyLen is clamped to 0..64) */
@@ -128,125 +131,41 @@ typedef struct cs_seqp_io {
     uint32_t out_step;
 } cs_seqp_io;
 
-/* ---------------------------------------------------------------------------------------------- helpers */
+/* ------------------------------------------------------------------------------------------------- API */
 
-static inline size_t cs_seqp_align64(size_t n) { return (n + 63u) & ~(size_t)63u; }
+size_t cs_seqp_align64(size_t n);
 
 /** A seed input as a 64-bit seed: finite >= 0 -> floor (at most 2^53); anything else -> -1 (no seed). O(1). */
-static inline int64_t cs_seqp_seed_value(float s)
-{
-    if (!(s >= 0.0f) || s != s) return -1;
-    double d = (double)s;
-    if (d > CS_SEQP_MAX_SEED) d = CS_SEQP_MAX_SEED;
-    return (int64_t)d;
-}
+int64_t cs_seqp_seed_value(float s);
 
 /** Sampling parameters from raw inputs, clamped (ranges in enum cs_seqp_input). *n_hist gets the clamped
  *  historyLen (0..64). O(1). */
-static inline void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist,
-                                  int vocab, cs_sample_params *out, int *n_hist)
-{
-    float t = temperature == temperature ? temperature : 1.0f;
-    out->temperature = t < 0.0f ? 0.0f : (t > CS_SEQP_MAX_TEMPERATURE ? CS_SEQP_MAX_TEMPERATURE : t);
-    float k = top_k == top_k ? top_k : 0.0f;
-    out->top_k = k < 1.0f ? 0 : (k >= (float)vocab ? vocab : (int)k);
-    float p = top_p == top_p ? top_p : 1.0f;
-    out->top_p = p < 0.0f ? 0.0f : (p > 1.0f ? 1.0f : p);
-    float r = penalty == penalty ? penalty : 1.0f;
-    out->repetition_penalty = r < 0.0f ? 0.0f : (r > CS_SEQP_MAX_PENALTY ? CS_SEQP_MAX_PENALTY : r);
-    float h = hist == hist ? hist : 0.0f;
-    *n_hist = h < 1.0f ? 0 : (h >= (float)CS_SEQP_MAX_HISTORY ? CS_SEQP_MAX_HISTORY : (int)h);
-}
+void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist,
+                                  int vocab, cs_sample_params *out, int *n_hist);
 
 /** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch and V mask bytes,
  *  each 64-byte aligned (plus 64 bytes of slack for the block's own alignment). O(1). */
-static inline size_t cs_seqp_mem_size(const cs_model_view *view)
-{
-    size_t st = cs_model_state_size(view);
-    size_t sc = cs_sample_scratch_size(view->cfg.vocab);
-    if (!st || !sc) return 0;
-    return 64u + cs_seqp_align64(st) + cs_seqp_align64(sc) + cs_seqp_align64((size_t)view->cfg.vocab);
-}
+size_t cs_seqp_mem_size(const cs_model_view *view);
 
 /** Initialise `p` (no model bound; outputs -1, 0, 0). fallback_seed seeds the generator and is used whenever
  *  the seed input is < 0 at binding (the UGen takes it from the synth's RGen). O(1). */
-static inline void cs_seqp_init(cs_seqp *p, uint64_t fallback_seed)
-{
-    memset(p, 0, sizeof *p);
-    p->status = CS_SEQP_NO_BUFFER;
-    p->label = -1.0f;
-    p->fallback_seed = fallback_seed;
-    cs_rng_seed(&p->rng, fallback_seed);
-}
+void cs_seqp_init(cs_seqp *p, uint64_t fallback_seed);
 
-static inline void cs_seqp_history_clear(cs_seqp *p)
-{
-    p->hist_head = 0;
-    p->hist_count = 0;
-}
+void cs_seqp_history_clear(cs_seqp *p);
 
-static inline void cs_seqp_history_push(cs_seqp *p, int label)
-{
-    p->hist[p->hist_head] = label;
-    p->hist[p->hist_head + CS_SEQP_MAX_HISTORY] = label;
-    p->hist_head = (p->hist_head + 1) % CS_SEQP_MAX_HISTORY;
-    if (p->hist_count < CS_SEQP_MAX_HISTORY) p->hist_count++;
-}
+void cs_seqp_history_push(cs_seqp *p, int label);
 
 /** Reset the model (zero state, BOS fed), clear the history, re-seed with `seed` when >= 0. Outputs hold.
  *  Cost: one model step. */
-static inline void cs_seqp_reset(cs_seqp *p, int64_t seed)
-{
-    if (p->model) cs_model_reset(p->model);
-    cs_seqp_history_clear(p);
-    if (seed >= 0) cs_rng_seed(&p->rng, (uint64_t)seed);
-    p->resets++;
-}
+void cs_seqp_reset(cs_seqp *p, int64_t seed);
 
 /** Forget the model (the Buffer changed or failed): not ready, label -1. Keeps the memory for reuse. O(1). */
-static inline void cs_seqp_unbind(cs_seqp *p)
-{
-    p->model = NULL;
-    p->vocab = 0;
-    p->label = -1.0f;
-    p->prob = 0.0f;
-    p->entropy = 0.0f;
-    cs_seqp_history_clear(p);
-}
+void cs_seqp_unbind(cs_seqp *p);
 
 /** Give the memory back (the UGen's destructor). */
-static inline void cs_seqp_release(cs_seqp *p, cs_seqp_free_fn free_fn, void *user)
-{
-    cs_seqp_unbind(p);
-    if (p->mem && free_fn) free_fn(user, p->mem);
-    p->mem = NULL;
-    p->mem_bytes = 0;
-}
+void cs_seqp_release(cs_seqp *p, cs_seqp_free_fn free_fn, void *user);
 
-/* Place state, scratch and mask in p->mem (>= cs_seqp_mem_size bytes). */
-static inline int cs_seqp_place(cs_seqp *p, int64_t seed)
-{
-    unsigned char *base = (unsigned char *)p->mem;
-    base += (64u - ((uintptr_t)base & 63u)) & 63u;
-    size_t st = cs_seqp_align64(cs_model_state_size(&p->view));
-    size_t sc = cs_seqp_align64(cs_sample_scratch_size(p->view.cfg.vocab));
-    int e = cs_model_state_init(&p->view, base, st, &p->model);
-    if (e) {
-        p->model = NULL;
-        return e;
-    }
-    p->scratch = base + st;
-    p->scratch_bytes = sc;
-    p->mask = base + st + sc;
-    p->vocab = p->view.cfg.vocab;
-    p->label = -1.0f;
-    p->prob = 0.0f;
-    p->entropy = 0.0f;
-    cs_seqp_history_clear(p);
-    if (seed >= 0) cs_rng_seed(&p->rng, (uint64_t)seed);
-    else cs_rng_seed(&p->rng, p->fallback_seed);
-    return 0;
-}
+int cs_seqp_place(cs_seqp *p, int64_t seed);
 
 /**
  * Follow the model Buffer; call once per block before cs_seqp_process, with the Buffer's CURRENT data (NULL
@@ -256,171 +175,28 @@ static inline int cs_seqp_place(cs_seqp *p, int64_t seed)
  * one alloc_fn (and one free_fn) call, when a verified model needs more memory than the block held. RT-safe
  * with RT-safe callbacks.
  */
-static inline int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, float seed,
-                               cs_seqp_alloc_fn alloc_fn, cs_seqp_free_fn free_fn, void *user)
-{
-    if (!data || floats == 0) {
-        if (p->data || p->model) cs_seqp_unbind(p);
-        p->data = NULL;
-        p->floats = 0;
-        p->status = CS_SEQP_NO_BUFFER;
-        return p->status;
-    }
-    size_t hn = floats < CS_MODEL_HEADER_FLOATS ? floats : CS_MODEL_HEADER_FLOATS;
-    int changed = data != p->data || floats != p->floats || channels != p->channels ||
-                  memcmp(p->header, data, hn * sizeof(float)) != 0;
-    if (changed) {
-        cs_seqp_unbind(p);
-        p->data = data;
-        p->floats = floats;
-        p->channels = channels;
-        memset(p->header, 0, sizeof p->header);
-        memcpy(p->header, data, hn * sizeof(float));
-        p->err = 0;
-        if (channels != 1) {
-            p->status = CS_SEQP_NOT_MONO;
-        } else {
-            p->err = cs_model_parse_header(data, floats, &p->view);
-            if (p->err) {
-                p->status = CS_SEQP_BAD_HEADER;
-            } else {
-                cs_model_verify_begin(&p->verify);
-                p->status = CS_SEQP_VERIFYING;
-            }
-        }
-    }
-    if (p->status == CS_SEQP_VERIFYING) {
-        int r = cs_model_verify_step(&p->view, &p->verify, CS_SEQP_VERIFY_FLOATS);
-        if (r < 0) {
-            p->err = r;
-            p->status = CS_SEQP_BAD_WEIGHTS;
-        } else if (r == 1) {
-            size_t need = cs_seqp_mem_size(&p->view);
-            p->need = need;
-            if (need > p->mem_bytes) {
-                if (p->mem && free_fn) free_fn(user, p->mem);
-                p->mem = alloc_fn ? alloc_fn(user, need) : NULL;
-                p->mem_bytes = p->mem ? need : 0;
-            }
-            if (!p->mem || need == 0) {
-                p->status = CS_SEQP_NO_MEMORY;
-            } else {
-                int e = cs_seqp_place(p, cs_seqp_seed_value(seed));
-                if (e) {
-                    p->err = e;
-                    p->status = CS_SEQP_NO_MEMORY;
-                } else {
-                    p->status = CS_SEQP_READY;
-                }
-            }
-        }
-    }
-    return p->status;
-}
+int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, float seed,
+                               cs_seqp_alloc_fn alloc_fn, cs_seqp_free_fn free_fn, void *user);
 
-/* Softmax of raw logits at temperature 1: probability of `token` and entropy in bits (teacher forcing). */
-static inline void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, float *entropy)
-{
-    float m = logits[0];
-    for (int i = 1; i < vocab; i++)
-        if (logits[i] > m) m = logits[i];
-    double z = 0.0, s = 0.0;
-    for (int i = 0; i < vocab; i++) {
-        float d = logits[i] - m;
-        double e = (double)cs_fast_exp(d);
-        z += e;
-        s += e * (double)d;
-    }
-    /* H = log2 Z - (sum e_i d_i) / (Z ln 2), with d_i = l_i - max */
-    double h = (double)cs_fast_log2((float)z) - s / (z * 0.69314718055994530942);
-    *prob = (float)((double)cs_fast_exp(logits[token] - m) / z);
-    *entropy = h > 0.0 ? (float)h : 0.0f;
-}
+void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, float *entropy);
 
 /**
  * One step (a trigger): teacher forcing when 0 <= prime < V, else a draw (see the top of this file). The model
  * must be ready (p->model != NULL). Sets p->label, p->prob, p->entropy; flags prime_bad / mask_empty.
  * RT-safe: O(model step + V W + cs_sample).
  */
-static inline void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist,
-                                const float *mask, size_t mask_len)
-{
-    const int V = p->vocab;
-    const float *logits = cs_model_logits(p->model);
-    int label = -1;
-    if (prime >= 0.0f) {
-        if (prime < (float)V) {
-            label = (int)prime;
-            cs_seqp_model_prob(logits, V, label, &p->prob, &p->entropy);
-            p->prime_bad = 0;
-        } else {
-            p->prime_bad = 1;
-            p->prime_value = prime;
-        }
-    } else {
-        p->prime_bad = 0;
-    }
-    if (label < 0) {
-        const unsigned char *mk = NULL;
-        if (mask) {
-            for (int i = 0; i < V; i++) p->mask[i] = ((size_t)i >= mask_len || mask[i] > 0.0f) ? 1 : 0;
-            mk = p->mask;
-        }
-        int k = n_hist < p->hist_count ? n_hist : p->hist_count;
-        const int *hist = p->hist + p->hist_head + CS_SEQP_MAX_HISTORY - k;
-        cs_sample_result res;
-        int r = cs_sample(logits, V, sp, k ? hist : NULL, k, mk, &p->rng, p->scratch, p->scratch_bytes, &res);
-        if (r < 0) return; /* cannot happen with a placed state; keep the previous outputs */
-        label = res.label;
-        p->prob = res.prob;
-        p->entropy = res.entropy_bits;
-        p->mask_empty = (res.flags & CS_SAMPLE_MASK_IGNORED) ? 1 : 0;
-    }
-    cs_model_prime(p->model, label);
-    cs_seqp_history_push(p, label);
-    p->label = (float)label;
-    p->steps++;
-}
+void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist,
+                                const float *mask, size_t mask_len);
 
 /**
  * Process n samples (n >= 1): edges of reset and trig, steps, outputs (see the top of this file). Without a
  * ready model the edges are tracked, triggers are ignored, and the outputs are -1, 0, 0. Returns the number of
  * steps taken. RT-safe; bounded by n and CS_SEQP_MAX_STEPS steps.
  */
-static inline int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
-{
-    int steps = 0;
-    const float *const *in = io->in;
-    const uint32_t *st = io->step;
-    for (uint32_t i = 0; i < n; i++) {
-        float r = in[CS_SEQP_IN_RESET][i * st[CS_SEQP_IN_RESET]];
-        r = r > 0.0f ? r : 0.0f; /* NaN -> 0 */
-        if (r > 0.0f && p->prev_reset <= 0.0f)
-            cs_seqp_reset(p, cs_seqp_seed_value(in[CS_SEQP_IN_SEED][i * st[CS_SEQP_IN_SEED]]));
-        p->prev_reset = r;
-        float t = in[CS_SEQP_IN_TRIG][i * st[CS_SEQP_IN_TRIG]];
-        t = t > 0.0f ? t : 0.0f;
-        if (t > 0.0f && p->prev_trig <= 0.0f && p->model) {
-            if (steps < CS_SEQP_MAX_STEPS) {
-                cs_sample_params sp;
-                int n_hist;
-                cs_seqp_params(in[CS_SEQP_IN_TEMPERATURE][i * st[CS_SEQP_IN_TEMPERATURE]],
-                               in[CS_SEQP_IN_TOPK][i * st[CS_SEQP_IN_TOPK]], in[CS_SEQP_IN_TOPP][i * st[CS_SEQP_IN_TOPP]],
-                               in[CS_SEQP_IN_PENALTY][i * st[CS_SEQP_IN_PENALTY]],
-                               in[CS_SEQP_IN_HISTORY][i * st[CS_SEQP_IN_HISTORY]], p->vocab, &sp, &n_hist);
-                cs_seqp_step(p, in[CS_SEQP_IN_PRIME][i * st[CS_SEQP_IN_PRIME]], &sp, n_hist, io->mask, io->mask_len);
-                steps++;
-            } else {
-                p->dropped++;
-            }
-        }
-        p->prev_trig = t;
-        uint32_t o = i * io->out_step;
-        if (io->out_label) io->out_label[o] = p->label;
-        if (io->out_prob) io->out_prob[o] = p->prob;
-        if (io->out_entropy) io->out_entropy[o] = p->entropy;
-    }
-    return steps;
+int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n);
+
+#ifdef __cplusplus
 }
+#endif
 
 #endif
