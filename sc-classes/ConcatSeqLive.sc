@@ -1,0 +1,92 @@
+// Live coding with ConcatSeq: a model-driven corpus player in one line, for Ndef / NodeProxy / JITLib.
+//
+//   n = ~corpus.play(~model, temperature: 0.8, density: 12);   // an Ndef, playing
+//   n.set(\temperature, 0.2, \gapless, 1);                    // named controls
+//   n.xset(*ConcatSeqLive.bufferArgs(~otherCorpus, ~otherModel)); // swap corpus and model: crossfade
+//
+// The synth is SeqPredict (stepped by a trigger) feeding ConcatPlay. Corpus and model are controls holding buffer
+// numbers (audioBuf, unitBuf, model), so a swap is a control change:
+//  - click-free: NodeProxy:xset starts a second synth with the new buffers and crossfades the two over the
+//    proxy's fadeTime (both play meanwhile: CPU x 2 for fadeTime), the old one is freed after. The new synth's
+//    model starts from its reset state (the old state cannot move between synths).
+//  - state hand-over: NodeProxy:set changes the buffers of the running synth. SeqPredict sees a new model buffer,
+//    verifies it (8192 floats per block) and resets; ConcatPlay fades its voices out over 2 ms and continues with
+//    the new corpus. One synth, no CPU doubling, but a 2 ms fade (audible on sustained material) and, for a big
+//    model, -1 labels (silence) during verification.
+//  - replacing the source (Ndef(\x, ConcatSeqLive.func(...))) crossfades like xset.
+
+ConcatSeqLive {
+	/*
+	The synth function (for Ndef, NodeProxy, {}.play or SynthDef): numChannels of audio. Controls:
+	  temperature (0..1000, 1), topK (0 = off), topP (1 = off), repetitionPenalty (1 = off) - SeqPredict's;
+	  rate (playback speed, 1), density (units per second when not gapless, 8), gapless (> 0: units chained at the
+	  corpus's own rhythm, SeqPredict stepped once per unit by ConcatPlay's next gate), amp (0.5), select
+	  (ConcatPlay policy: 0 random, 1 successor, 2 least recently used; 1), pan (0), spread (0..1: random pan
+	  per unit around pan, 0), attack, release (s), lead (s: how early the next gate rises, 0.03), seed
+	  (-1 = random), prime (-1; >= 0 forces that label), audioBuf, unitBuf, model (buffer numbers).
+	*/
+	*func { arg corpus, model, numChannels = 2;
+		var bufs = this.bufferArgs(corpus, model);
+		^{
+			var temperature = \temperature.kr(1), topK = \topK.kr(0), topP = \topP.kr(1),
+				penalty = \repetitionPenalty.kr(1), rate = \rate.kr(1), density = \density.kr(8),
+				gapless = \gapless.kr(0), amp = \amp.kr(0.5), select = \select.kr(1), pan = \pan.kr(0),
+				spread = \spread.kr(0), attack = \attack.kr(0.005), release = \release.kr(0.02),
+				lead = \lead.kr(0.03), seed = \seed.ir(-1), prime = \prime.kr(-1),
+				audioBuf = \audioBuf.kr(bufs[1]), unitBuf = \unitBuf.kr(bufs[3]), modelBuf = \model.kr(bufs[5]);
+			var free, next, trig, label, sig, panv;
+			free = Impulse.ar(density.max(0.01)) * (gapless <= 0);
+			next = LocalIn.ar(1);
+			// one step per unit: the free trigger, or in a chain ConcatPlay's next gate (one block late: lead covers it)
+			trig = Select.ar(gapless > 0, [free, next]);
+			label = SeqPredict.ar(modelBuf, trig, temperature, topK, topP, prime, 0, seed, penalty);
+			panv = (pan + (spread * TRand.ar(-1, 1, trig))).clip(-1, 1);
+			sig = ConcatPlay.ar(numChannels, [audioBuf, unitBuf], free, label, rate: rate, amp: amp,
+				attack: attack, release: release, select: select, pan: panv, gapless: gapless, lead: lead, seed: seed);
+			LocalOut.ar(ConcatPlay.nextOf(sig));
+			sig
+		}
+	}
+
+	/*
+	[\audioBuf, n, \unitBuf, n, \model, n] for a ConcatCorpus (or [audioBufnum, unitBufnum]) and a SeqModel
+	(or a Buffer or buffer number): the arguments of set / xset that swap them.
+	*/
+	*bufferArgs { arg corpus, model;
+		var cb = ConcatPlay.corpusBuffers(corpus).collect { |b| b.asUGenInput };
+		var mb = if(model.isNil) { -1 } { model.asUGenInput };
+		^[\audioBuf, cb[0], \unitBuf, cb[1], \model, mb]
+	}
+
+	/*
+	An Ndef named `key` playing `corpus` with `model` (see *func), fadeTime seconds of crossfade for source
+	changes and xset; `args`: initial control values (pairs). Returns the Ndef, playing on `out`.
+	*/
+	*ndef { arg key, corpus, model, numChannels = 2, fadeTime = 0.5, out = 0, args;
+		var nd = Ndef(key);
+		nd.fadeTime = fadeTime;
+		nd.source = this.func(corpus, model, numChannels);
+		if(args.notNil and: { args.notEmpty }) { nd.set(*args) };
+		nd.play(out, numChannels);
+		^nd
+	}
+
+	// A SynthDef of *func (for Synth, Score, NRT).
+	*synthDef { arg name, corpus, model, numChannels = 2;
+		^this.func(corpus, model, numChannels).asSynthDef(name: name ? \concatseq_live, fadeTime: 0)
+	}
+}
+
++ ConcatCorpus {
+	/*
+	Play this corpus, driven by a SeqModel, in one line: an Ndef (default key \concatseq) with the named controls
+	of ConcatSeqLive.func (temperature, topK, topP, rate, density, gapless, amp, select, ...). Give control values
+	as keyword arguments; fadeTime is the crossfade for later changes of source or xset.
+	*/
+	play { arg model, key = \concatseq, temperature = 1, topK = 0, rate = 1, density = 8, gapless = 0,
+		amp = 0.5, select = 1, numChannels = 2, fadeTime = 0.5, out = 0;
+		^ConcatSeqLive.ndef(key, this, model, numChannels, fadeTime, out,
+			[\temperature, temperature, \topK, topK, \rate, rate, \density, density, \gapless, gapless, \amp, amp,
+				\select, select])
+	}
+}

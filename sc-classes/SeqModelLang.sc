@@ -1,0 +1,692 @@
+// SeqModelLang: the ConcatSeq sequence model run in the language (no server), for patterns and NRT scores.
+//
+// It reads the same model file as SeqPredict and `concatseq` (models/FORMAT.md: a mono float WAV holding a
+// 64-float header and one flat blob of float32 weights in PyTorch layout), validates it like the C parser
+// (plugins/core/cs_model.c: magic, version, header, dimensions, weight count, finite weights |w| <= 2^20,
+// FNV-1a checksum) and runs the same forward pass:
+//  - GRU exactly as torch.nn.GRU (gate order r, z, n; n = tanh(W_in x + b_in + r (W_hn h + b_hn));
+//    h' = (1 - z) n + z h), embedding (V+1, H), 1..2 layers, Linear(H, V);
+//  - pre-LN causal transformer with ALiBi (Press, Smith & Lewis 2022; slopes 2^(-8h/NH)), a sliding window of
+//    C tokens held in a ring of keys and values per layer, LayerNorm eps 1e-5 accumulated in double.
+// Reset = zero state, then feed BOS (= V); the logits after a reset are the distribution of the first label.
+//
+// Sampling (sample / next) is a line-by-line port of plugins/core/cs_sample.c (candidates and mask,
+// CTRL repetition penalty, temperature, top-k, top-p, inverse-CDF draw with ONE uniform double per call, argmax
+// included) driven by ConcatSeqRng, an exact port of the core's xoshiro128** seeded by splitmix64. With the
+// same model, seed, priming and parameters it therefore draws the same labels as the C core, except when a
+// uniform falls within float rounding (~1e-7) of a boundary of the cumulative distribution.
+//
+// Arithmetic: matrices are held as columns (Signal, float32) and a matrix-vector product is a sum of scaled
+// columns (Signal primitives), so the float32 roundings differ from the C kernels' (which differ among
+// themselves, generic vs AVX2) by about 1e-7 relative. Argmax (temperature 0) gives the C core's labels unless
+// two logits tie within that rounding. Cost per step: see HelpSource/Classes/SeqModelLang.schelp.
+//
+// One SeqModelLang is weights + one state. -fork makes another state sharing the weights (what a pattern
+// stream does), so many streams can run one model without copying it.
+
+SeqModelLang {
+	classvar <errorStrings;
+
+	var <path, <arch, <vocab, <width, <numLayers, <heads, <context, <dFF, <numWeights, <checksum, <meta;
+	var w;         // Event of weights shared by forks (read-only after load)
+	// state
+	var hid;       // GRU: Array of numLayers Signals (H)
+	var kc, vc;    // transformer: [layer][slot] Signal (D) keys / values
+	var ring = 0, filled = 0;
+	var headIn;    // Signal (W): the vector the head reads
+	var <position = 0;
+	var logitsCache, stale = true;
+	// sampling
+	var <rng, <history, <>historyLen = 8;
+	var <lastProb = 1.0, <lastEntropy = 0.0, <lastCandidates = 0, <lastFlags = 0;
+
+	*initClass {
+		errorStrings = (
+			arg: "invalid argument",
+			truncated: "model data truncated (buffer shorter than header + weights)",
+			magic: "not a ConcatSeq model (bad magic number)",
+			version: "unsupported model format version",
+			header: "malformed model header field",
+			arch: "unknown model architecture",
+			dims: "model dimensions out of range or inconsistent",
+			size: "model weight count does not match its dimensions",
+			nonfinite: "model weight is NaN, infinite or out of range",
+			checksum: "model weights do not match the checksum",
+			token: "token outside the label range",
+			channels: "a model file has one channel"
+		);
+	}
+
+	/*
+	Read a model file (models/FORMAT.md). verify: also check every weight (finite, |w| <= 2^20) and the FNV-1a
+	checksum (O(weights) in the language: ~0.1 s per 100k weights). Throws an Error naming the file and the
+	reason (the same reasons, in the same order, as the C parser) if the file is not a valid model.
+	*/
+	*read { arg path, verify = true;
+		var sf, data, p = path.asString.standardizePath;
+		if(File.exists(p).not) { Error("SeqModelLang: no such file: %".format(p)).throw };
+		sf = SoundFile.openRead(p);
+		if(sf.isNil) { Error("SeqModelLang: %: not a sound file libsndfile can read".format(p)).throw };
+		if(sf.numChannels != 1) {
+			sf.close;
+			Error("SeqModelLang: %: % (it has %)".format(p, errorStrings[\channels], sf.numChannels)).throw
+		};
+		data = FloatArray.newClear(sf.numFrames);
+		sf.readData(data);
+		sf.close;
+		^this.fromData(data, verify, p)
+	}
+
+	/*
+	A model from its flat float array (e.g. Buffer.loadToFloatArray of a model Buffer). Throws like *read.
+	*/
+	*fromData { arg data, verify = true, name;
+		^super.new.prInit(data, verify, name)
+	}
+
+	/*
+	A model from a path, a SeqModelLang (returned as it is) or any object answering `path` with a model file
+	(such as a SeqModel); nil passes through.
+	*/
+	*from { arg thing;
+		if(thing.isNil or: { thing.isKindOf(SeqModelLang) }) { ^thing };
+		if(thing.isString or: { thing.isKindOf(Symbol) } or: { thing.isKindOf(PathName) }) {
+			^this.read(thing.asString)
+		};
+		if(thing.respondsTo(\path) and: { thing.path.notNil }) { ^this.read(thing.path) };
+		Error("SeqModelLang: cannot make a model from %".format(thing)).throw
+	}
+
+	/*
+	Validate the header of a flat float array like cs_model_parse_header (and, with verify, the weights like
+	cs_model_parse). Returns nil when valid, else [errorSymbol, detail].
+	*/
+	*check { arg data, verify = true;
+		var n, f, d, u16, nw, need, cfg, ok;
+		n = data.size;
+		if(n == 0) { ^[\truncated, "empty"] };
+		if(data[0] != 4412237) { ^[\magic, "float 0 is %, not 4412237".format(data[0])] };
+		if(n < 64) { ^[\truncated, "% floats, the header alone has 64".format(n)] };
+		if(data[1] != 1) { ^[\version, "version %, this reader knows 1".format(data[1])] };
+		if(data[2] != 64) { ^[\header, "header_floats %, not 64".format(data[2])] };
+		if(data[3] != 0 and: { data[3] != 1 }) { ^[\arch, "arch % (0 = GRU, 1 = transformer)".format(data[3])] };
+		d = Array.newClear(6);
+		6.do { |i|
+			f = data[4 + i];
+			if(f.isNaN or: { f.abs == inf }) { ^[\header, "dimension field % is not finite".format(4 + i)] };
+			if(f.abs < 8388608 and: { f.frac != 0 }) { ^[\header, "dimension field % (%) is not an integer".format(4 + i, f)] };
+			if(f < 0 or: { f > 65536 }) { ^[\dims, "dimension field % is %".format(4 + i, f)] };
+			d[i] = f.asInteger;
+		};
+		cfg = this.configError(data[3].asInteger, *d);
+		if(cfg.notNil) { ^[\dims, cfg] };
+		u16 = { |off, count|
+			var v = 0.0;
+			(count - 1, count - 2 .. 0).do { |i|
+				var x = data[off + i];
+				if(x.isNaN or: { x < 0 } or: { x > 65535 } or: { x.frac != 0 }) { ^[\header, "u16 field % is %".format(off + i, x)] };
+				v = v * 65536 + x;
+			};
+			v
+		};
+		nw = u16.(10, 2); u16.(12, 2); u16.(14, 4); u16.(18, 4); u16.(22, 2); u16.(24, 2);
+		[26, 27].do { |i| if(data[i].isNaN or: { data[i].abs == inf }) { ^[\header, "loss field % is not finite".format(i)] } };
+		need = this.paramCount(data[3].asInteger, *d);
+		if(need != nw) { ^[\size, "header says % weights, the dimensions imply %".format(nw.asInteger, need)] };
+		if(n - 64 < need) { ^[\truncated, "% weight floats, % needed".format(n - 64, need)] };
+		if(verify) {
+			ok = this.prVerifyWeights(data, need);
+			if(ok.notNil) { ^ok };
+		};
+		^nil
+	}
+
+	// nil if the configuration is legal (cs_model_config_check), else a description.
+	*configError { arg arch, vocab, width, layers, heads, context, dff;
+		if(vocab < 1 or: { vocab > 4096 }) { ^"vocab % outside 1..4096".format(vocab) };
+		if(arch == 0) {
+			if(width < 16 or: { width > 256 }) { ^"GRU width % outside 16..256".format(width) };
+			if(layers < 1 or: { layers > 2 }) { ^"GRU layers % outside 1..2".format(layers) };
+			if(heads != 0 or: { context != 0 } or: { dff != 0 }) { ^"a GRU has heads, context and d_ff 0" };
+		} {
+			if(width < 32 or: { width > 128 }) { ^"transformer width % outside 32..128".format(width) };
+			if(layers < 1 or: { layers > 4 }) { ^"transformer layers % outside 1..4".format(layers) };
+			if(heads < 1 or: { heads > width } or: { width % heads != 0 }) { ^"heads % do not divide width %".format(heads, width) };
+			if(context < 1 or: { context > 128 }) { ^"context % outside 1..128".format(context) };
+			if(dff != (4 * width)) { ^"d_ff % is not 4 * width".format(dff) };
+		};
+		^nil
+	}
+
+	// Number of weight floats implied by a configuration (models/FORMAT.md).
+	*paramCount { arg arch, vocab, width, layers, heads, context, dff;
+		var v = vocab, d = width, f = dff, per;
+		per = if(arch == 0) { (6 * d * d) + (6 * d) } {
+			(2 * d) + (3 * d * d + (3 * d)) + (d * d + d) + (2 * d) + (f * d + f) + (d * f + d)
+		};
+		^((v + 1) * d) + (layers * per) + (v * d) + v + if(arch == 1) { 2 * d } { 0 }
+	}
+
+	// FNV-1a 32 over the weights' little-endian bytes and the finiteness check (cs_model_verify_step).
+	*prVerifyWeights { arg data, need;
+		var h = -2128831035; // 2166136261 as a signed 32-bit Integer (sclang Integers wrap like uint32)
+		var stored, x, u;
+		need.do { |i|
+			x = data[64 + i];
+			if(x.isNaN or: { x.abs > 1048576.0 }) { ^[\nonfinite, "weight % is %".format(i, x)] };
+			u = x.as32Bits;
+			h = h.bitXor(u.bitAnd(255)) * 16777619;
+			h = h.bitXor((u >> 8).bitAnd(255)) * 16777619;
+			h = h.bitXor((u >> 16).bitAnd(255)) * 16777619;
+			h = h.bitXor((u >> 24).bitAnd(255)) * 16777619;
+		};
+		stored = data[12].asInteger.bitOr(data[13].asInteger << 16);
+		if(stored != h) { ^[\checksum, "stored 0x%, computed 0x%".format(stored.asHexString(8), h.asHexString(8))] };
+		^nil
+	}
+
+	prInit { arg data, verify, name;
+		var err, off, take, cols, v, d, f, lw;
+		path = name;
+		err = this.class.check(data, verify);
+		if(err.notNil) {
+			Error("SeqModelLang: %: % (%)".format(name ? "data", errorStrings[err[0]], err[1])).throw
+		};
+		arch = if(data[3] == 0) { \gru } { \transformer };
+		vocab = data[4].asInteger; width = data[5].asInteger; numLayers = data[6].asInteger;
+		heads = data[7].asInteger; context = data[8].asInteger; dFF = data[9].asInteger;
+		numWeights = this.class.paramCount(data[3].asInteger, vocab, width, numLayers, heads, context, dFF);
+		checksum = data[12].asInteger.bitOr(data[13].asInteger << 16);
+		meta = (
+			corpusChecksum: [17, 16, 15, 14].collect { |i| data[i].asInteger.asHexString(4) }.join,
+			seed: [21, 20, 19, 18].collect { |i| data[i].asInteger.asHexString(4) }.join,
+			epochs: data[22] + (data[23] * 65536),
+			trainTokens: data[24] + (data[25] * 65536),
+			trainLossBits: data[26],
+			valLossBits: data[27]
+		);
+		v = vocab; d = width; f = dFF;
+		off = 64;
+		// take n floats as a Signal
+		take = { |n| var s = Signal.newFrom(data.copyRange(off, off + n - 1)); off = off + n; s };
+		// a (rows, cols) row-major matrix as cols column Signals of rows values
+		cols = { |rows, ncols|
+			var flat = Array.newFrom(data.copyRange(off, off + (rows * ncols) - 1));
+			off = off + (rows * ncols);
+			if(ncols == 1) { [Signal.newFrom(flat)] } { flat.unlace(ncols).collect { |c| Signal.newFrom(c) } }
+		};
+		w = ();
+		w[\emb] = (v + 1).collect { take.(d) };
+		if(arch == \gru) {
+			w[\layers] = numLayers.collect {
+				lw = ();
+				lw[\wih] = cols.(3 * d, d); lw[\whh] = cols.(3 * d, d);
+				lw[\bih] = take.(3 * d); lw[\bhh] = take.(3 * d);
+				lw
+			};
+			// layer 0's input projection depends only on the token: precompute it for every token, BOS included
+			w[\gi0] = w[\emb].collect { |e| this.prMatvec(w[\layers][0][\wih], w[\layers][0][\bih], e) };
+		} {
+			w[\layers] = numLayers.collect {
+				lw = ();
+				lw[\ln1w] = take.(d); lw[\ln1b] = take.(d);
+				lw[\inw] = cols.(3 * d, d); lw[\inb] = take.(3 * d);
+				lw[\outw] = cols.(d, d); lw[\outb] = take.(d);
+				lw[\ln2w] = take.(d); lw[\ln2b] = take.(d);
+				lw[\ff1w] = cols.(f, d); lw[\ff1b] = take.(f);
+				lw[\ff2w] = cols.(d, f); lw[\ff2b] = take.(d);
+				lw
+			};
+			w[\lnfw] = take.(d); w[\lnfb] = take.(d);
+			w[\slopes] = (1..heads).collect { |h| 2 ** (-8.0 * h / heads) };
+			w[\scale] = 1.0 / (d div: heads).sqrt;
+		};
+		w[\headw] = cols.(v, d);
+		w[\headb] = take.(v);
+		rng = ConcatSeqRng(0);
+		history = List.new;
+		this.reset;
+	}
+
+	// Another state over the same weights (reset; its own generator seeded with `seed`, default 0).
+	fork { arg seed = 0;
+		^this.shallowCopy.prForkState(seed)
+	}
+
+	prForkState { arg seed;
+		rng = ConcatSeqRng(seed);
+		history = List.new;
+		hid = kc = vc = nil;
+		this.reset;
+	}
+
+	isGRU { ^arch == \gru }
+	isTransformer { ^arch == \transformer }
+
+	// Seed this state's generator (ConcatSeqRng: any Integer or integral Float 0..2^53).
+	seed { arg seed; rng.seed(seed) }
+
+	/*
+	Zero the state, feed BOS and compute the logits of the first label; also clears the repetition history.
+	*/
+	reset {
+		if(arch == \gru) {
+			hid = numLayers.collect { Signal.newClear(width) };
+		} {
+			kc = numLayers.collect { Array.newClear(context) };
+			vc = numLayers.collect { Array.newClear(context) };
+			ring = 0; filled = 0;
+		};
+		position = 0;
+		history = List.new;
+		this.prFeed(vocab);
+		this.prComputeLogits;
+	}
+
+	/*
+	Feed label (0..vocab-1) and compute the logits of the next one; returns them (a Signal of vocab floats).
+	Throws if the label is outside the range.
+	*/
+	step { arg label;
+		this.prime(label);
+		^this.logits
+	}
+
+	/*
+	Feed label without computing the logits (they are computed when next asked for): faster for priming a
+	long context.
+	*/
+	prime { arg label;
+		var t = label.asInteger;
+		if(label.isNil or: { label.isNumber.not } or: { t < 0 } or: { t >= vocab } or: { label != t }) {
+			Error("SeqModelLang: % (%; labels are 0..%)".format(errorStrings[\token], label, vocab - 1)).throw
+		};
+		this.prFeed(t);
+		stale = true;
+		this.prAddHistory(t);
+	}
+
+	// Current logits (a Signal of vocab floats; clamped to +-1e30, never NaN).
+	logits {
+		if(stale) { this.prComputeLogits };
+		^logitsCache
+	}
+
+	// The label that temperature 0 would choose now (the lowest index among equal maxima).
+	argmax { ^this.sample(0) }
+
+	/*
+	Draw a label from the current logits, as SeqPredict does at a trigger without prime: the inputs are clamped
+	like SeqPredict's (temperature 0..1000, topK 0..vocab, topP 0..1, repetitionPenalty 0..100, historyLen 0..64)
+	and passed to a port of cs_sample. temperature 0: argmax. topK 0: off. topP 1: off. repetitionPenalty 1: off;
+	it applies to the distinct labels among the last historyLen labels fed (sampled or primed; default
+	this.historyLen, 8 like SeqPredict). mask: nil, or an Array of values, label i allowed when value i > 0 (or
+	true; labels beyond the Array are allowed). Consumes exactly two outputs of the generator. Sets lastProb,
+	lastEntropy (bits), lastCandidates, lastFlags. Returns the label.
+	*/
+	sample { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, historyLen;
+		var t, k, p, r, hl, hist;
+		t = (temperature ? 1.0); if(t.isNaN) { t = 1.0 }; t = t.clip(0, 1000);
+		k = (topK ? 0); if(k.isNaN) { k = 0 }; k = if(k < 1) { 0 } { if(k >= vocab) { vocab } { k.asInteger } };
+		p = (topP ? 1.0); if(p.isNaN) { p = 1.0 }; p = p.clip(0, 1);
+		r = (repetitionPenalty ? 1.0); if(r.isNaN) { r = 1.0 }; r = r.clip(0, 100);
+		hl = (historyLen ? this.historyLen); if(hl.isNaN) { hl = 0 }; hl = if(hl < 1) { 0 } { hl.min(64).asInteger };
+		hist = if(hl > 0) { history.copyRange(max(0, history.size - hl), history.size - 1) };
+		r = this.class.sampleLogits(this.logits, rng, t, k, p, r, hist, mask);
+		#lastProb, lastEntropy, lastCandidates, lastFlags = r[1..4];
+		^r[0]
+	}
+
+	/*
+	Probability of `label` and entropy (bits) of the model's own distribution (softmax of the logits,
+	temperature 1): what SeqPredict reports for a primed label. Returns [prob, entropyBits].
+	*/
+	modelProb { arg label;
+		var lg = this.logits, mx = lg.maxItem, e, sum, ent = 0.0;
+		e = lg.collect { |x| (x - mx).exp }; sum = e.sum;
+		e.do { |x| var q = x / sum; if(q > 0) { ent = ent - (q * q.log2) } };
+		^[e[label] / sum, ent]
+	}
+
+	/*
+	One step, exactly as SeqPredict's trigger (plugins/core/cs_seqpredict.h): with 0 <= prime < vocab,
+	teacher forcing - floor(prime) is fed and returned, no random draw, lastProb / lastEntropy from the model's own
+	distribution; else (prime nil, < 0 or out of range) a draw by -sample. The label is then fed and added to
+	the history. Returns the label.
+	*/
+	next { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, prime = -1, historyLen;
+		var label, pe;
+		if(prime.notNil and: { prime >= 0 } and: { prime < vocab }) {
+			label = prime.floor.asInteger;
+			pe = this.modelProb(label);
+			lastProb = pe[0]; lastEntropy = pe[1]; lastCandidates = vocab; lastFlags = 0;
+		} {
+			label = this.sample(temperature, topK, topP, repetitionPenalty, mask, historyLen);
+		};
+		this.prime(label);
+		^label
+	}
+
+	// n labels by -next with fixed parameters (an Array).
+	generate { arg n, temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, historyLen;
+		^n.collect { this.next(temperature, topK, topP, repetitionPenalty, mask, -1, historyLen) }
+	}
+
+	/*
+	Sampling on its own (a port of plugins/core/cs_sample.c, same order of operations and the same single
+	uniform double per call). logits: vocab numbers; history: labels for the repetition penalty; mask: nil or
+	vocab flags. Returns [label, probability, entropyBits, candidates, flags]
+	(flags: 1 = the mask was ignored, 2 = no usable logit).
+	*/
+	*sampleLogits { arg logits, rng, temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0,
+		history, mask;
+		var n = logits.size, u, ok, nOk = 0, flags = 0, uniform = false, val, pen, mx, amax, t, e, total;
+		var k, p, kOn, pOn, kept = 0, mass, order, cum, target, acc, ez, label, count, hh, seen, ent, allowed;
+		u = rng.uniformDouble; // always exactly one draw
+		// float32 parameters as in cs_sample_params
+		t = this.prF32(temperature ? 1.0);
+		p = this.prF32(topP ? 1.0);
+		pen = this.prF32(repetitionPenalty ? 1.0);
+		k = (topK ? 0).asInteger;
+		allowed = { |i| mask.isNil or: { i >= mask.size } or: { var m = mask[i]; m == true or: { m.isNumber and: { m > 0 } } } };
+		// 1. candidates
+		ok = Array.fill(n, { |i| var l = logits[i]; allowed.(i) and: { l.isNaN.not } and: { l > -3.4e38 } });
+		nOk = ok.count(_ == true);
+		if(nOk == 0 and: { mask.notNil }) {
+			flags = 1;
+			ok = Array.fill(n, { |i| var l = logits[i]; l.isNaN.not and: { l > -3.4e38 } });
+			nOk = ok.count(_ == true);
+		};
+		if(nOk == 0) {
+			flags = 2;
+			uniform = true;
+			ok = Array.fill(n, { |i| allowed.(i) });
+			nOk = ok.count(_ == true);
+			if(nOk == 0) { flags = 3; ok = Array.fill(n, true); nOk = n };
+		};
+		val = Array.fill(n, { |i| var l = if(uniform) { 0.0 } { logits[i] }; if(ok[i]) { l.clip(-1e30, 1e30) } { 0.0 } });
+		// 2. repetition penalty, once per distinct label
+		if(history.notNil and: { history.size > 0 } and: { pen > 0 } and: { pen != 1 } and: { pen < 3.4e38 }) {
+			seen = Array.fill(n, false);
+			history.do { |h|
+				hh = h.asInteger;
+				if(hh >= 0 and: { hh < n } and: { seen[hh].not } and: { ok[hh] }) {
+					seen[hh] = true;
+					val[hh] = if(val[hh] > 0) { this.prF32(val[hh] / pen) } { this.prF32(val[hh] * pen) };
+					if(val[hh] < -1e30) { val[hh] = -1e30 };
+				}
+			}
+		};
+		mx = -3.4e38; amax = -1;
+		n.do { |i| if(ok[i] and: { val[i] > mx }) { mx = val[i]; amax = i } };
+		// 3. temperature; T <= 0 (or NaN) = argmax
+		if((t > 0).not) { ^[amax, 1.0, 0.0, 1, flags] };
+		e = Array.fill(n, 0.0);
+		total = 0.0;
+		n.do { |i|
+			if(ok[i]) {
+				val[i] = (val[i] - mx) / t;
+				e[i] = if(val[i] >= -87.3) { val[i].exp } { 0.0 }; // cs_fast_exp flushes below -87.3
+				total = total + e[i];
+			} { val[i] = 0.0 }
+		};
+		// 4-5. truncation: labels by decreasing weight, lower index first among equals (the heap's pop order)
+		kOn = k > 0 and: { k < nOk };
+		pOn = p < 1.0;
+		mass = total;
+		if(kOn or: { pOn }) {
+			order = (0..n - 1).select { |i| ok[i] }.sort { |a, b| (e[a] > e[b]) or: { e[a] == e[b] and: { a < b } } };
+			cum = 0.0;
+			if(kOn) {
+				kept = k;
+				kept.do { |j| cum = cum + e[order[j]] };
+				mass = cum;
+				if(pOn) {
+					target = p * mass; acc = 0.0;
+					block { |break|
+						kept.do { |j| acc = acc + e[order[j]]; if(acc >= target) { kept = j + 1; break.value } };
+					};
+					mass = acc;
+				}
+			} {
+				target = p * total;
+				block { |break|
+					order.do { |i, j| cum = cum + e[i]; kept = j + 1; if(cum >= target) { break.value } };
+				};
+				mass = cum;
+			};
+			if(kept < 1) { kept = 1; mass = e[order[0]] };
+		};
+		// 6. draw (inverse CDF)
+		target = u * mass; acc = 0.0; ez = 0.0; label = -1; count = 0;
+		if(kept > 0) {
+			kept.do { |j|
+				var i = order[j];
+				if(e[i] > 0) { ez = ez + (e[i] * val[i]); count = count + 1 };
+				acc = acc + e[i];
+				if(label < 0 and: { target < acc }) { label = i };
+			};
+			if(label < 0) { label = order[0] };
+		} {
+			n.do { |i|
+				if(ok[i]) {
+					if(e[i] > 0) { ez = ez + (e[i] * val[i]); count = count + 1 };
+					acc = acc + e[i];
+					if(label < 0 and: { target < acc }) { label = i };
+				}
+			};
+			if(label < 0) { label = amax };
+		};
+		ent = mass.log2 - (ez / (mass * 2.log));
+		^[label, e[label] / mass, max(ent, 0.0), count, flags]
+	}
+
+	// x rounded to float32 (as the C core's float parameters).
+	*prF32 { arg x; ^FloatArray[x.asFloat][0] }
+
+	info {
+		^(arch: arch, vocab: vocab, width: width, layers: numLayers, heads: heads, context: context, dFF: dFF,
+			numWeights: numWeights, checksum: "0x" ++ checksum.asHexString(8)) ++ meta
+	}
+
+	printOn { arg stream;
+		stream << "SeqModelLang(" << arch << " V " << vocab << " W " << width << " L " << numLayers;
+		if(arch == \transformer) { stream << " heads " << heads << " context " << context };
+		stream << ")";
+	}
+
+	// ---- forward pass ----
+
+	// y (Signal, rows) = sum_j x[j] * cols[j] + bias  (matrix as columns; zero inputs skipped: exact)
+	prMatvec { arg cols, bias, x;
+		var y = bias.copy, xj;
+		cols.do { |c, j| xj = x[j]; if(xj != 0) { y.overDub(c * xj, 0) } };
+		^y
+	}
+
+	prAddHistory { arg label;
+		history.add(label);
+		while { history.size > 64 } { history.removeAt(0) };
+	}
+
+	prFeed { arg token;
+		if(arch == \gru) { this.prGruFeed(token) } { this.prTfFeed(token) };
+		position = position + 1;
+	}
+
+	prGruFeed { arg token;
+		var gi, gh, h, r, z, nn, lw, hN = width, in;
+		numLayers.do { |l|
+			lw = w[\layers][l];
+			h = hid[l];
+			gi = if(l == 0) { w[\gi0][token] } { this.prMatvec(lw[\wih], lw[\bih], in) };
+			gh = this.prMatvec(lw[\whh], lw[\bhh], h);
+			r = this.prSigmoid(gi.copyRange(0, hN - 1) + gh.copyRange(0, hN - 1));
+			z = this.prSigmoid(gi.copyRange(hN, 2 * hN - 1) + gh.copyRange(hN, 2 * hN - 1));
+			nn = (gi.copyRange(2 * hN, 3 * hN - 1) + (r * gh.copyRange(2 * hN, 3 * hN - 1))).tanh;
+			h = nn + (z * (h - nn)); // (1 - z) n + z h
+			hid[l] = h;
+			in = h;
+		};
+		headIn = hid[numLayers - 1];
+	}
+
+	// logistic sigmoid with Signal primitives: 1 / (1 + e^-x) = (tanh(x / 2) + 1) / 2
+	prSigmoid { arg x; ^((x * 0.5).tanh * 0.5) + 0.5 }
+
+	// LayerNorm (biased variance, eps 1e-5) accumulated in double like the C core.
+	prLayerNorm { arg x, g, b;
+		var n = x.size, mean = 0.0, vr = 0.0, inv, y = Signal.newClear(n), dd;
+		x.do { |v| mean = mean + v };
+		mean = mean / n;
+		x.do { |v| dd = v - mean; vr = vr + (dd * dd) };
+		vr = vr / n;
+		inv = 1.0 / (vr + 1e-5).sqrt;
+		n.do { |i| y[i] = (x[i] - mean) * inv };
+		^(y * g) + b
+	}
+
+	prTfFeed { arg token;
+		var d = width, nh = heads, hd = width div: heads, c = context, slot = ring, n, x, xn, qkv, q, att;
+		var lw, scores, mx, sum, dist, keys, vals, qs, kk, acc, sl;
+		n = if(filled < c) { filled + 1 } { c };
+		x = w[\emb][token].copy;
+		numLayers.do { |l|
+			lw = w[\layers][l];
+			xn = this.prLayerNorm(x, lw[\ln1w], lw[\ln1b]);
+			qkv = this.prMatvec(lw[\inw], lw[\inb], xn);
+			q = qkv.copyRange(0, d - 1);
+			// the cache keeps each key and value split by head
+			kc[l][slot] = nh.collect { |h| qkv.copyRange(d + (h * hd), d + ((h + 1) * hd) - 1) };
+			vc[l][slot] = nh.collect { |h| qkv.copyRange((2 * d) + (h * hd), (2 * d) + ((h + 1) * hd) - 1) };
+			att = Signal.newClear(d);
+			nh.do { |h|
+				sl = w[\slopes][h];
+				qs = q.copyRange(h * hd, ((h + 1) * hd) - 1);
+				scores = Array.fill(n, { |s|
+					kk = qs * kc[l][s][h];
+					acc = 0.0; kk.do { |v| acc = acc + v };
+					dist = slot - s; if(dist < 0) { dist = dist + c };
+					(acc * w[\scale]) - (sl * dist)
+				});
+				mx = scores.maxItem;
+				scores = scores.collect { |v| (v - mx).exp };
+				sum = scores.sum;
+				n.do { |s| att.overDub(vc[l][s][h] * (scores[s] / sum), h * hd) };
+			};
+			x = x + this.prMatvec(lw[\outw], lw[\outb], att);
+			xn = this.prLayerNorm(x, lw[\ln2w], lw[\ln2b]);
+			xn = this.prMatvec(lw[\ff1w], lw[\ff1b], xn).max(0.0); // ReLU
+			x = x + this.prMatvec(lw[\ff2w], lw[\ff2b], xn);
+		};
+		ring = if(slot + 1 == c) { 0 } { slot + 1 };
+		if(filled < c) { filled = filled + 1 };
+		headIn = this.prLayerNorm(x, w[\lnfw], w[\lnfb]);
+	}
+
+	prComputeLogits {
+		logitsCache = this.prMatvec(w[\headw], w[\headb], headIn);
+		logitsCache.do { |v, i|
+			if(v.isNaN) { logitsCache[i] = 0.0 } {
+				if(v.abs > 1e30) { logitsCache[i] = v.clip(-1e30, 1e30) }
+			}
+		};
+		stale = false;
+	}
+}
+
+/*
+ConcatSeqRng: the C core's generator (plugins/core/cs_rng.c) in sclang integer arithmetic: xoshiro128** 1.1
+(Blackman & Vigna 2021) seeded by splitmix64, so that the language draws the same numbers as the server and
+the CLI for the same seed. sclang Integers are 32-bit two's complement and wrap on overflow like uint32, so
+xoshiro's 32-bit operations map directly (logical right shift = arithmetic shift then mask). splitmix64's
+64-bit arithmetic is done on four 16-bit limbs, products in Floats (exact: each partial sum < 2^53).
+*/
+ConcatSeqRng {
+	var s0, s1, s2, s3;
+
+	// seed: an Integer >= 0 or an integral Float 0..2^53 (the low 64 bits of the C seed). nil = 0.
+	*new { arg seed = 0; ^super.new.seed(seed) }
+
+	seed { arg seed = 0;
+		var x, a, b, sm;
+		x = this.class.prLimbs(seed ? 0);
+		sm = {
+			var z;
+			x = this.class.prAdd(x, [0x7C15, 0x7F4A, 0x79B9, 0x9E37]); // 0x9E3779B97F4A7C15
+			z = x;
+			z = this.class.prMul(this.class.prXor(z, this.class.prShr(z, 30)), [0xE5B9, 0x1CE4, 0x476D, 0xBF58]);
+			z = this.class.prMul(this.class.prXor(z, this.class.prShr(z, 27)), [0x11EB, 0x1331, 0x49BB, 0x94D0]);
+			this.class.prXor(z, this.class.prShr(z, 31))
+		};
+		a = sm.value; b = sm.value;
+		s0 = a[0].bitOr(a[1] << 16); s1 = a[2].bitOr(a[3] << 16);
+		s2 = b[0].bitOr(b[1] << 16); s3 = b[2].bitOr(b[3] << 16);
+	}
+
+	// The state as four signed 32-bit Integers (the C state's bit patterns).
+	state { ^[s0, s1, s2, s3] }
+
+	// Next 32 random bits as a signed Integer (the bit pattern of cs_rng_next).
+	nextBits {
+		var result = this.class.prRotl(s1 * 5, 7) * 9, t = s1 << 9;
+		s2 = s2.bitXor(s0);
+		s3 = s3.bitXor(s1);
+		s1 = s1.bitXor(s2);
+		s0 = s0.bitXor(s3);
+		s2 = s2.bitXor(t);
+		s3 = this.class.prRotl(s3, 11);
+		^result
+	}
+
+	// Next 32 random bits as an unsigned value 0 .. 2^32-1 (a Float when above 2^31-1).
+	next { var b = this.nextBits; ^if(b < 0) { b + 4294967296.0 } { b } }
+
+	// Uniform in [0, 1) with 24 bits (cs_rng_uniform).
+	uniform { ^this.class.prLsr(this.nextBits, 8) / 16777216.0 }
+
+	// Uniform in [0, 1) with 53 bits from two outputs (cs_rng_uniform_double).
+	uniformDouble {
+		var hi = this.class.prLsr(this.nextBits, 5), lo = this.class.prLsr(this.nextBits, 6);
+		^((hi * 67108864.0) + lo) / 9007199254740992.0
+	}
+
+	// Integer in [0, n) by Lemire's multiply-shift (cs_rng_below); 0 when n <= 0.
+	below { arg n;
+		var x, hi, lo;
+		if(n.isNil or: { n < 1 }) { ^0 };
+		x = this.next; hi = (x / 65536).floor; lo = x - (hi * 65536);
+		^(((hi * n) + ((lo * n) / 65536).floor) / 65536).floor.asInteger
+	}
+
+	// x >>> k for a 32-bit pattern, 1 <= k <= 31
+	*prLsr { arg x, k; ^(x >> k).bitAnd((1 << (32 - k)) - 1) }
+	*prRotl { arg x, k; ^(x << k).bitOr(this.prLsr(x, 32 - k)) }
+
+	// 64-bit values as four 16-bit limbs, least significant first
+	*prLimbs { arg v;
+		var f = v.asFloat, limbs;
+		if(f < 0 or: { f.frac != 0 } or: { f > 9007199254740992.0 }) {
+			Error("ConcatSeqRng: a seed is an integer 0..2^53, not %".format(v)).throw
+		};
+		limbs = 4.collect { var q = (f / 65536).floor, r = f - (q * 65536); f = q; r.asInteger };
+		^limbs
+	}
+	*prAdd { arg a, b;
+		var carry = 0;
+		^4.collect { |i| var s = a[i] + b[i] + carry; carry = s >> 16; s.bitAnd(0xFFFF) }
+	}
+	*prXor { arg a, b; ^4.collect { |i| a[i].bitXor(b[i]) } }
+	*prShr { arg a, k;
+		var q = k div: 16, r = k % 16;
+		^4.collect { |i|
+			var lo = if(i + q < 4) { a[i + q] } { 0 }, hi = if(i + q + 1 < 4) { a[i + q + 1] } { 0 };
+			if(r == 0) { lo } { (lo >> r).bitOr((hi << (16 - r)).bitAnd(0xFFFF)) }
+		}
+	}
+	*prMul { arg a, b;
+		var cols = Array.fill(4, 0.0), carry = 0.0;
+		4.do { |i| 4.do { |j| if(i + j < 4) { cols[i + j] = cols[i + j] + (a[i].asFloat * b[j]) } } };
+		^4.collect { |i| var s = cols[i] + carry, q = (s / 65536).floor; carry = q; (s - (q * 65536)).asInteger }
+	}
+}

@@ -1,0 +1,66 @@
+#!/bin/bash
+# patterns_help.sh - the help of the pattern, live and Tidal classes: every .schelp of them parses and renders with
+# SCDoc without a warning and documents every public method; and the examples of the two guides
+# (ConcatSeq_Patterns, ConcatSeq_Tidal) and of the class pages run on a real scsynth (booted by headless sclang on
+# a private dummy JACK server), chunk by chunk as a user runs them, with no error: the corpus and model are
+# built, the NRT example renders. Reuses the runner of tests/sc/help_examples.sh (help_examples.scd) and the
+# environment of seqpredict_env.bash (read, not changed).
+source "$(dirname "$0")/seqpredict_env.bash"
+
+ours="SeqModelLang ConcatSeqRng Pseqpredict Pconcatunit ConcatSeqSelector ConcatSeqPatternCache ConcatSeqUnit ConcatSeqLive ConcatSeq ConcatSeqDirtVoice"
+ext="$HOME_FOR_SCLANG/.local/share/SuperCollider/Extensions/ConcatSeq"
+rm -rf "$ext" && mkdir -p "$ext"
+cp -r "$SRC/sc-classes" "$ext/Classes"
+cp -r "$SRC/HelpSource" "$ext/HelpSource"
+cp "$PLUGIN_DIR"/*.so "$ext/"
+printf 'includePaths:\n  []\nexcludePaths:\n  []\npostInlineWarnings: false\n' > "$CONF"
+export CONCATSEQ="${CONCATSEQ:-$CS}"
+
+# ---- (1) SCDoc: parse and render (help_schelp.scd), then look at our files only
+run_sclang 170 "$SRC/tests/sc/help_schelp.scd" "$ext" "$W/help"
+cp "$W/sclang.log" "$W/docs.log"
+check "SCDoc: finished" grep -q "DOCS DONE" "$W/docs.log"
+for c in $ours; do
+    check "SCDoc: $c.schelp exists" test -f "$SRC/HelpSource/Classes/$c.schelp"
+    check "SCDoc: $c rendered" grep -q "^DOC Classes/$c\$" "$W/docs.log"
+    check "SCDoc: every public method of $c documented" bash -c "! grep -q '^UNDOCUMENTED $c ' '$W/docs.log'"
+done
+for g in ConcatSeq_Patterns ConcatSeq_Tidal; do
+    check "SCDoc: guide $g rendered" grep -q "^DOC Guides/$g\$" "$W/docs.log"
+done
+# warnings and errors that name our files (SCDoc names the file it warns about)
+pat_files="SeqModelLang|ConcatSeqRng|Pseqpredict|Pconcatunit|ConcatSeqSelector|ConcatSeqPatternCache|ConcatSeqUnit|ConcatSeqLive|ConcatSeqDirtVoice|ConcatSeq\.schelp|ConcatSeq_Patterns|ConcatSeq_Tidal|ConcatCorpus\.ext"
+check "SCDoc: no warning or error about our help files" \
+    test "$(grep -iE 'WARNING|ERROR' "$W/docs.log" | grep -cE "$pat_files")" = 0
+grep -iE "WARNING|ERROR|UNDOCUMENTED" "$W/docs.log" | grep -E "$pat_files" | sed 's/^/  /' | head -20
+
+# ---- (2) the examples on a real server
+command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
+export JACK_DEFAULT_SERVER="cs_pathelp_$$"
+jackd_pid=""
+cleanup() {
+    local spid
+    spid=$(sed -n 's/^SERVER PID \([0-9][0-9]*\).*/\1/p' "$W/examples.log" 2> /dev/null | head -1)
+    [ -n "$spid" ] && kill -0 "$spid" 2> /dev/null && kill "$spid"
+    [ -n "$jackd_pid" ] && kill "$jackd_pid" 2> /dev/null && wait "$jackd_pid" 2> /dev/null
+    finish
+}
+trap cleanup EXIT
+jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
+jackd_pid=$!
+sleep 1.5
+kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+port=$(free_port)
+files=("$SRC/HelpSource/Guides/ConcatSeq_Patterns.schelp" "$SRC/HelpSource/Guides/ConcatSeq_Tidal.schelp")
+for c in $ours; do files+=("$SRC/HelpSource/Classes/$c.schelp"); done
+run_sclang 420 "$SRC/tests/sc/help_examples.scd" "$port" "${files[@]}"
+rc=$?
+cp "$W/sclang.log" "$W/examples.log"
+check "examples: sclang finished (status $rc)" test $rc -eq 0
+check "examples: all ran" grep -q "EXAMPLES DONE" "$W/examples.log"
+check "examples: $(grep -c '^EXAMPLE ' "$W/examples.log") chunks, no error" \
+    test "$(grep -cE '^ERROR|ERROR:|FAILURE IN SERVER|exception' "$W/examples.log")" = 0
+check "examples: the guide's corpus and model were built" grep -q "^ready: ConcatCorpus(" "$W/examples.log"
+check "examples: the guide's NRT example rendered" grep -q "^rendered" "$W/examples.log"
+check "examples: no warning" test "$(grep -c 'WARNING' "$W/examples.log")" = 0
+grep -E "ERROR|FAILURE|WARNING" "$W/examples.log" | sed 's/^/  /' | head -20
