@@ -48,19 +48,10 @@ unit-asan: build-asan
 	  ctest --output-on-failure -j$(JOBS) -L unit
 
 # Quick start 1: the main job.
-# Until the model and the UGens exist, the main job analyses SuperCollider's bundled a11wlk01.wav (or INPUT=path)
-# into a corpus bundle and prints its summary.
+# Quick start 1, the main job: analyse SuperCollider's a11wlk01.wav (or INPUT=path), train, evaluate, render
+# 30 s in NRT through the sclang classes, draw the corpus and the timeline (corpus-tools/demo/demo.sh).
 demo: build
-	@input="$(INPUT)"; \
-	if [ -z "$$input" ]; then \
-	  for f in /usr/share/SuperCollider/sounds/a11wlk01.wav /usr/local/share/SuperCollider/sounds/a11wlk01.wav \
-	           $$(dpkg -L supercollider-common 2>/dev/null | grep '/a11wlk01.wav$$'); do \
-	    [ -f "$$f" ] && { input="$$f"; break; }; done; fi; \
-	[ -n "$$input" ] || { echo "demo: SuperCollider's sounds/a11wlk01.wav not found; install supercollider-common or give INPUT=path"; exit 1; }; \
-	mkdir -p $(DEMO_DIR) && \
-	$(BUILD)/corpus-tools/concatseq analyze "$$input" -o $(DEMO_DIR)/corpus --force --segment onset --clusters 8 && \
-	$(BUILD)/corpus-tools/concatseq info $(DEMO_DIR)/corpus && \
-	echo "demo: the corpus bundle is in $(DEMO_DIR)/corpus (unit table: concatseq info $(DEMO_DIR)/corpus --units)"
+	@bash corpus-tools/demo/demo.sh "$(BUILD)" "$(DEMO_DIR)" "$(INPUT)"
 
 # Quick start 2: every test.
 test: build

@@ -153,7 +153,7 @@ static void usage_train(FILE *f)
             "  --layers N             1..2 (GRU), 1..4 (transformer) (default 2)\n"
             "  --heads N              transformer heads, dividing the width (default 8)\n"
             "  --context N            transformer context 1..128 labels (default 64)\n"
-            "  --epochs N (30)  --window T (GRU 64, transformer 2 x context)\n"
+            "  --epochs N (30)  --window T (GRU: training labels / 8 within 16..64; transformer 2 x context)\n"
             "  --batch N              windows per step (default: training windows / 16, clamped to 4..32)\n"
             "  --lr X (GRU 3e-3, transformer 1e-3)  --clip X (1.0, 0 = off)  --dropout P (0)\n"
             "  --weight-decay X (0)  --warmup N (20)  --constant-lr (no cosine decay)\n"
@@ -273,6 +273,13 @@ int cs_cmd_train(int argc, char **argv)
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
         fail("train", "out of memory");
         goto done;
+    }
+    if (window <= 0 && arch == CS_TRAIN_GRU) {
+        /* A small corpus gets shorter windows (more of them per epoch): total training labels / 8, 16..64. */
+        size_t total = 0;
+        for (int s = 0; s < nseq; ++s) total += cs_train_split(lens[s], cfg.val_fraction);
+        size_t win = total / 8;
+        cfg.window = win < 16 ? 16 : win > 64 ? 64 : (int)win;
     }
     if (batch <= 0) {
         /* Small corpora have few windows: keep at least ~16 optimiser steps per epoch, up to 32 windows a batch. */

@@ -361,6 +361,7 @@ static int cmd_info(int argc, char **argv)
 static int cmd_plot(int argc, char **argv)
 {
     const char *dir = NULL, *out = NULL, *tl = NULL, *tl_out = NULL;
+    double tl_rate = 0.0;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -368,13 +369,21 @@ static int cmd_plot(int argc, char **argv)
                    "  -o SVG            corpus map: units at their first two principal components, coloured by\n"
                    "                    label (default BUNDLE/corpus.svg)\n"
                    "  --timeline WAV    a render's label and unit channels (channel 0 label, 1 unit; -1 = silence)\n"
-                   "  -t SVG            where the label timeline goes (default: WAV with .svg)\n");
+                   "  -t SVG            where the label timeline goes (default: WAV with .svg)\n"
+                   "  --timeline-rate HZ  frames per second of the timeline (default: the file's sample rate;\n"
+                   "                    a RecordBuf.kr recording runs at the control rate, e.g. 48000 / 64 = 750)\n");
             return 0;
         }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (!v) return fail("plot", "-o: missing value"); out = v; ++i; }
         else if (!strcmp(a, "--timeline")) { if (!v) return fail("plot", "--timeline: missing value"); tl = v; ++i; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--timeline-output")) { if (!v) return fail("plot", "-t: missing value"); tl_out = v; ++i; }
+        else if (!strcmp(a, "--timeline-rate")) {
+            char *end = NULL;
+            tl_rate = v ? strtod(v, &end) : 0.0;
+            if (!v || *end || !(tl_rate > 0.0) || !isfinite(tl_rate)) return fail("plot", "--timeline-rate: must be > 0 Hz");
+            ++i;
+        }
         else if (a[0] == '-') return fail("plot", "unknown option %s", a);
         else if (!dir) dir = a;
         else return fail("plot", "unexpected argument %s", a);
@@ -423,7 +432,8 @@ static int cmd_plot(int argc, char **argv)
             strncat(tdef, ".svg", sizeof tdef - strlen(tdef) - 1);
             tl_out = tdef;
         }
-        rc = cs_plot_timeline(lab, uni, frames, rate, (int)b.view.num_labels, tl_out, err, sizeof err);
+        rc = cs_plot_timeline(lab, uni, frames, tl_rate > 0.0 ? tl_rate : rate, (int)b.view.num_labels, tl_out, err,
+                              sizeof err);
         free(lab);
         free(uni);
         free(data);
