@@ -45,7 +45,7 @@ step 1 "analyse $INPUT"
     || die "analysing $INPUT" "the error above names the file or option"
 
 step 2 "train a GRU on the label sequence, then evaluate it against n-gram baselines"
-"$CS" train "$OUT/corpus" --force --seed 1 --epochs 80 --patience 20 --progress none \
+"$CS" train "$OUT/corpus" --force --seed 1 --epochs 60 --patience 0 --progress none \
     | grep -E '^(training|wrote)' || die "training" "the error above says why"
 "$CS" eval "$OUT/corpus" || die "evaluating" "the error above says why"
 

@@ -15,6 +15,8 @@
 #include "cs_model_io.h"
 #include "cs_ngram.h"
 #include "cs_progress.h"
+#include "cs_select.h"
+#include "cs_seqpredict.h"
 #include "cs_train.h"
 
 __attribute__((format(printf, 2, 3))) static int fail(const char *cmd, const char *fmt, ...)
@@ -553,4 +555,172 @@ int cs_cmd_import_json(int argc, char **argv)
     if (rc) return fail("import-json", "%s: %s", in, rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)" : cs_strerror(rc));
     printf("wrote %s\n", out);
     return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------- sample */
+
+static void *heap_alloc(void *user, size_t bytes)
+{
+    (void)user;
+    return malloc(bytes);
+}
+
+static void heap_free(void *user, void *ptr)
+{
+    (void)user;
+    free(ptr);
+}
+
+/* "3,1,4" -> labels; returns the count, or -1 on a bad entry. */
+static int parse_labels(const char *list, int *out, int cap)
+{
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 0 || v > 1000000 || n >= cap) return -1;
+        out[n++] = (int)v;
+        if (*end == ',') end++;
+        else if (*end) return -1;
+        p = end;
+    }
+    return n;
+}
+
+int cs_cmd_sample(int argc, char **argv)
+{
+    const char *bundle = NULL, *model = NULL, *prime = NULL, *policy_name = "random";
+    int n = -1, top_k = 0, history = 8, tsv = 0;
+    double temperature = 1.0, top_p = 1.0, penalty = 1.0;
+    uint64_t seed = 1;
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: concatseq sample BUNDLE [MODEL] -n N [options]\n"
+                   "Samples N labels from the model (default BUNDLE/model.wav) with the code SeqPredict runs on the\n"
+                   "server (same seed, same labels), and per step the unit ConcatPlay's selection policy picks.\n"
+                   "  -n N                   labels to sample (1..1000000)\n"
+                   "  --temperature T        0 = most probable label .. 1000 (default 1)\n"
+                   "  --top-k K              keep the K most probable labels, 0 = off (default)\n"
+                   "  --top-p P              nucleus mass 0..1, 1 = off (default)\n"
+                   "  --repetition-penalty R CTRL-style penalty on recent labels, 1 = off (default)\n"
+                   "  --history H            labels the penalty looks back on, 0..64 (default 8)\n"
+                   "  --prime l1,l2,...      labels fed first (teacher forcing), printed as primed\n"
+                   "  --select random|successor|lru   unit selection policy (default random, as ConcatPlay)\n"
+                   "  --seed S               (default 1): seeds the sampler and the unit selection\n"
+                   "  --tsv                  one tab-separated line per step instead of the label list\n");
+            return 0;
+        }
+        if (!strcmp(a, "--tsv")) { tsv = 1; continue; }
+        if (a[0] != '-') {
+            if (!bundle) bundle = a;
+            else if (!model) model = a;
+            else return fail("sample", "unexpected argument %s", a);
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[++i] : NULL;
+        if (!v) return fail("sample", "%s: missing value", a);
+        int bad = 0;
+        if (!strcmp(a, "-n")) bad = parse_int(v, &n) || n < 1 || n > 1000000;
+        else if (!strcmp(a, "--temperature")) bad = parse_double(v, &temperature) || temperature < 0 || temperature > 1000;
+        else if (!strcmp(a, "--top-k")) bad = parse_int(v, &top_k) || top_k < 0;
+        else if (!strcmp(a, "--top-p")) bad = parse_double(v, &top_p) || top_p < 0 || top_p > 1;
+        else if (!strcmp(a, "--repetition-penalty")) bad = parse_double(v, &penalty) || penalty <= 0 || penalty > 100;
+        else if (!strcmp(a, "--history")) bad = parse_int(v, &history) || history < 0 || history > CS_SEQP_MAX_HISTORY;
+        else if (!strcmp(a, "--prime")) prime = v;
+        else if (!strcmp(a, "--seed")) bad = parse_u64(v, &seed) || (double)seed > CS_SEQP_MAX_SEED;
+        else if (!strcmp(a, "--select")) {
+            policy_name = v;
+            bad = strcmp(v, "random") && strcmp(v, "successor") && strcmp(v, "lru");
+        } else return fail("sample", "unknown option %s (see `concatseq sample --help`)", a);
+        if (bad) return fail("sample", "%s %s: not a valid value", a, v);
+    }
+    if (!bundle) return fail("sample", "no BUNDLE given (usage: concatseq sample BUNDLE [MODEL] -n N)");
+    if (n < 1) return fail("sample", "-n N: the number of labels to sample is required");
+    cs_bundle b;
+    char err[1024] = "";
+    if (cs_bundle_read(bundle, &b, err, sizeof err)) return fail("sample", "%s", err);
+    char *defpath = model ? NULL : cs_default_model_path(bundle);
+    const char *path = model ? model : defpath;
+    int rc = 1, nprime = 0, *primes = NULL;
+    float *buf = NULL;
+    size_t nbuf = 0;
+    void *lru_mem = NULL;
+    cs_model_view view;
+    cs_seqp sp;
+    cs_seqp_init(&sp, seed);
+    if (load_model_for("sample", path, &b, &buf, &nbuf, &view)) goto done;
+    const int V = view.cfg.vocab;
+    if (prime) {
+        primes = malloc(strlen(prime) * sizeof *primes + sizeof *primes);
+        nprime = primes ? parse_labels(prime, primes, (int)strlen(prime) + 1) : -1;
+        if (nprime < 0) {
+            fail("sample", "--prime %s: a comma-separated list of labels is expected", prime);
+            goto done;
+        }
+        for (int i = 0; i < nprime; ++i)
+            if (primes[i] >= V) {
+                fail("sample", "--prime: label %d is out of range (the model has %d labels)", primes[i], V);
+                goto done;
+            }
+    }
+    /* bind exactly as the UGen does, block after block, until the weights are verified */
+    int st;
+    while ((st = cs_seqp_bind(&sp, buf, nbuf, 1, (float)seed, heap_alloc, heap_free, NULL)) == CS_SEQP_VERIFYING) {
+    }
+    if (st != CS_SEQP_READY) {
+        fail("sample", "%s: the model cannot be used (%s)", path,
+             st == CS_SEQP_NO_MEMORY ? "out of memory" : cs_model_strerror(sp.err));
+        goto done;
+    }
+    cs_sample_params sparams;
+    int n_hist = 0;
+    cs_seqp_params((float)temperature, (float)top_k, (float)top_p, (float)penalty, (float)history, V, &sparams,
+                   &n_hist);
+    int policy = !strcmp(policy_name, "successor") ? CS_SELECT_SUCCESSOR
+                 : !strcmp(policy_name, "lru")     ? CS_SELECT_LRU
+                                                   : CS_SELECT_RANDOM;
+    cs_select_state sel;
+    cs_select_init(&sel, seed);
+    cs_select_lru *lru = NULL;
+    if (policy == CS_SELECT_LRU) {
+        size_t bytes = cs_select_lru_size(b.view.num_units, b.view.num_labels);
+        lru_mem = malloc(bytes ? bytes : 1);
+        lru = lru_mem ? cs_select_lru_init(lru_mem, bytes, &b.view) : NULL;
+        if (!lru) {
+            fail("sample", "out of memory");
+            goto done;
+        }
+    }
+    if (tsv) printf("step\tlabel\tprobability\tentropy_bits\tprimed\tunit\tstart_s\tduration_s\n");
+    const double sr = b.view.sample_rate;
+    for (int i = 0; i < nprime + n; ++i) {
+        int primed = i < nprime;
+        cs_seqp_step(&sp, primed ? (float)primes[i] : -1.0f, &sparams, n_hist, NULL, 0);
+        int label = (int)sp.label;
+        uint32_t unit = 0;
+        int srst = cs_select_pick(&sel, &b.view, lru, label, policy, NULL, &unit);
+        if (tsv) {
+            printf("%d\t%d\t%.6f\t%.6f\t%d\t", i - nprime, label, (double)sp.prob, (double)sp.entropy, primed);
+            if (srst == CS_SELECT_OK)
+                printf("%u\t%.6f\t%.6f\n", unit, (double)cs_ut_unit_start(&b.view, unit) / sr,
+                       (double)cs_ut_unit_length(&b.view, unit) / sr);
+            else
+                printf("-1\t\t\n");
+        } else {
+            printf("%s%d", i ? " " : "", label);
+        }
+    }
+    if (!tsv) putchar('\n');
+    rc = fflush(stdout) != 0;
+done:
+    cs_seqp_release(&sp, heap_free, NULL);
+    free(lru_mem);
+    free(primes);
+    free(buf);
+    free(defpath);
+    cs_bundle_free(&b);
+    return rc;
 }

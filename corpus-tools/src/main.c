@@ -30,6 +30,7 @@ static void usage(FILE *f)
             "  info BUNDLE [--units]                    summary of a bundle, or its unit table as TSV\n"
             "  train BUNDLE [-o MODEL] [options]        fit a GRU or causal transformer to the label sequence\n"
             "  eval BUNDLE [MODEL] [--json]             held-out bits per label: model vs n-gram baselines\n"
+            "  sample BUNDLE [MODEL] -n N [options]     sample labels (and units) as SeqPredict does\n"
             "  export-json MODEL [-o JSON]              model file -> JSON with PyTorch tensor names\n"
             "  plot BUNDLE [-o SVG] [--timeline WAV -t SVG]  corpus map (PCA by label), render timeline\n"
             "  import-json JSON -o MODEL                JSON -> model file\n"
@@ -459,6 +460,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "train")) return cs_cmd_train(argc - 1, argv + 1);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 1, argv + 1);
     if (!strcmp(cmd, "eval")) return cs_cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sample")) return cs_cmd_sample(argc - 1, argv + 1);
     if (!strcmp(cmd, "export-json")) return cs_cmd_export_json(argc - 1, argv + 1);
     if (!strcmp(cmd, "import-json")) return cs_cmd_import_json(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
@@ -471,6 +473,7 @@ int main(int argc, char **argv)
             char *h[2] = {argv[2], "--help"};
             if (!strcmp(argv[2], "train")) return cs_cmd_train(2, h);
             if (!strcmp(argv[2], "eval")) return cs_cmd_eval(2, h);
+            if (!strcmp(argv[2], "sample")) return cs_cmd_sample(2, h);
             if (!strcmp(argv[2], "export-json")) return cs_cmd_export_json(2, h);
             if (!strcmp(argv[2], "import-json")) return cs_cmd_import_json(2, h);
             usage(stdout);

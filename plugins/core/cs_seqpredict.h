@@ -133,6 +133,7 @@ typedef struct cs_seqp_io {
 
 /* ------------------------------------------------------------------------------------------------- API */
 
+/** n rounded up to a multiple of 64 bytes (the alignment of every block placed in the memory). O(1). */
 size_t cs_seqp_align64(size_t n);
 
 /** A seed input as a 64-bit seed: finite >= 0 -> floor (at most 2^53); anything else -> -1 (no seed). O(1). */
@@ -140,8 +141,8 @@ int64_t cs_seqp_seed_value(float s);
 
 /** Sampling parameters from raw inputs, clamped (ranges in enum cs_seqp_input). *n_hist gets the clamped
  *  historyLen (0..64). O(1). */
-void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist,
-                                  int vocab, cs_sample_params *out, int *n_hist);
+void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist, int vocab,
+                    cs_sample_params *out, int *n_hist);
 
 /** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch and V mask bytes,
  *  each 64-byte aligned (plus 64 bytes of slack for the block's own alignment). O(1). */
@@ -151,8 +152,10 @@ size_t cs_seqp_mem_size(const cs_model_view *view);
  *  the seed input is < 0 at binding (the UGen takes it from the synth's RGen). O(1). */
 void cs_seqp_init(cs_seqp *p, uint64_t fallback_seed);
 
+/** Forget the repetition-penalty history. O(1). */
 void cs_seqp_history_clear(cs_seqp *p);
 
+/** Append `label` to the history ring (the last CS_SEQP_MAX_HISTORY labels are kept). O(1). */
 void cs_seqp_history_push(cs_seqp *p, int label);
 
 /** Reset the model (zero state, BOS fed), clear the history, re-seed with `seed` when >= 0. Outputs hold.
@@ -165,6 +168,9 @@ void cs_seqp_unbind(cs_seqp *p);
 /** Give the memory back (the UGen's destructor). */
 void cs_seqp_release(cs_seqp *p, cs_seqp_free_fn free_fn, void *user);
 
+/** Place the model state, sampling scratch and mask in p->mem (which must hold cs_seqp_mem_size bytes for
+ *  the verified p->view), reset the model and seed the generator (`seed` >= 0, else the fallback seed).
+ *  Returns 0, or CS_SEQP_NO_MEMORY when the state does not fit. Cost: one model step. */
 int cs_seqp_place(cs_seqp *p, int64_t seed);
 
 /**
@@ -175,9 +181,11 @@ int cs_seqp_place(cs_seqp *p, int64_t seed);
  * one alloc_fn (and one free_fn) call, when a verified model needs more memory than the block held. RT-safe
  * with RT-safe callbacks.
  */
-int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, float seed,
-                               cs_seqp_alloc_fn alloc_fn, cs_seqp_free_fn free_fn, void *user);
+int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, float seed, cs_seqp_alloc_fn alloc_fn,
+                 cs_seqp_free_fn free_fn, void *user);
 
+/** The probability of `token` and the entropy (bits) of softmax(logits) at temperature 1, untruncated: what
+ *  a primed (teacher-forced) step reports. O(V). */
 void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, float *entropy);
 
 /**
@@ -185,8 +193,8 @@ void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, 
  * must be ready (p->model != NULL). Sets p->label, p->prob, p->entropy; flags prime_bad / mask_empty.
  * RT-safe: O(model step + V W + cs_sample).
  */
-void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist,
-                                const float *mask, size_t mask_len);
+void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask,
+                  size_t mask_len);
 
 /**
  * Process n samples (n >= 1): edges of reset and trig, steps, outputs (see the top of this file). Without a

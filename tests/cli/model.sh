@@ -48,3 +48,34 @@ expect_error "audio file as a model" "not a valid model" "" -- "$CS" eval "$W/b"
 expect_error "model of another corpus" "trained on another corpus" "" -- "$CS" eval "$W/small" "$W/m1.wav"
 echo '{"config": {"arch": "gru"}}' > "$W/bad.json"
 expect_error "bad JSON model" "bad.json" "$W/bad.wav" -- "$CS" import-json "$W/bad.json" -o "$W/bad.wav"
+
+# sample: the code SeqPredict runs (cs_seqpredict), same seed same labels, primes are fed, units match labels
+s1=$("$CS" sample "$W/b" "$W/m1.wav" -n 200 --seed 5)
+s2=$("$CS" sample "$W/b" "$W/m1.wav" -n 200 --seed 5)
+check "sample: same seed, same labels" [ "$s1" = "$s2" ]
+check "sample: 200 labels in range" "$PY" -c "
+import sys; v=[int(x) for x in sys.argv[1].split()]; sys.exit(0 if len(v)==200 and all(0<=x<16 for x in v) else 1)" "$s1"
+s3=$("$CS" sample "$W/b" "$W/m1.wav" -n 200 --seed 6)
+check "sample: another seed, another sequence" [ "$s1" != "$s3" ]
+a0=$("$CS" sample "$W/b" "$W/m1.wav" -n 50 --temperature 0 --seed 1)
+a1=$("$CS" sample "$W/b" "$W/m1.wav" -n 50 --temperature 0 --seed 2)
+check "sample: temperature 0 does not depend on the seed" [ "$a0" = "$a1" ]
+tsv=$("$CS" sample "$W/b" "$W/m1.wav" -n 40 --prime 3,1,4 --tsv --select successor --top-k 3)
+check "sample --tsv: header and 43 rows" [ "$(wc -l <<<"$tsv")" -eq 44 ]
+check "sample --tsv: primes are fed first" bash -c "awk -F'\t' 'NR==2 && \$2==3 && \$5==1 {ok=1} END {exit !ok}' <<<'$tsv'"
+"$CS" info "$W/b" --units > "$W/units.tsv"
+check "sample --tsv: every unit has the sampled label" "$PY" -c "
+import sys
+lab={}
+for line in open(sys.argv[1]).read().splitlines()[1:]:
+    f=line.split('\t'); lab[int(f[0])]=int(f[6])
+rows=[l.split('\t') for l in sys.argv[2].splitlines()[1:]]
+sys.exit(0 if all(lab[int(r[5])]==int(r[1]) for r in rows) else 1)" "$W/units.tsv" "$tsv"
+check "sample --tsv: probabilities in (0,1], entropy <= log2 3 with top-k 3" "$PY" -c "
+import sys, math
+rows=[l.split('\t') for l in sys.argv[1].splitlines()[1:]]
+ok=all(0<float(r[2])<=1 for r in rows) and all(float(r[3])<=math.log2(3)+1e-6 for r in rows if r[4]=='0')
+sys.exit(0 if ok else 1)" "$tsv"
+expect_error "sample: prime out of range" "label 99 is out of range" "" -- "$CS" sample "$W/b" "$W/m1.wav" -n 5 --prime 99
+expect_error "sample: no -n" "-n N" "" -- "$CS" sample "$W/b" "$W/m1.wav"
+expect_error "sample: bad temperature" "--temperature -1" "" -- "$CS" sample "$W/b" "$W/m1.wav" -n 5 --temperature -1
