@@ -15,7 +15,7 @@ PACKAGES = gcc g++ make cmake pkg-config \
   clang libclang-rt-14-dev \
   hydrogen-drumkits lincity-ng-data
 
-.PHONY: demo test deps build build-asan unit-asan clean
+.PHONY: demo test deps build build-asan unit-asan fuzz clean
 
 # Install the missing packages as root (or with sudo); elsewhere print exactly what is missing.
 deps:
@@ -53,10 +53,16 @@ unit-asan: build-asan
 demo: build
 	@bash corpus-tools/demo/demo.sh "$(BUILD)" "$(DEMO_DIR)" "$(INPUT)"
 
+# The model-file parser under libFuzzer (clang, ASan, UBSan) for a bounded time.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	rm -rf $(BUILD)/fuzz && bash tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS) $(BUILD)/fuzz
+
 # Quick start 2: every test.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) --no-print-directory unit-asan
+	$(MAKE) --no-print-directory fuzz
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(DEMO_DIR)

@@ -29,7 +29,7 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "..", "fixtures")
+FIX = os.environ.get("CS_FIXTURE_OUT", os.path.join(HERE, "..", "fixtures"))
 
 
 def write_data(name, X):

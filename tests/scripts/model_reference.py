@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.join(HERE, "..", "fixtures")
+FIXTURES = os.environ.get("CS_FIXTURE_OUT", os.path.join(HERE, "..", "fixtures"))
 
 MAGIC = 4412237
 VERSION = 1

@@ -28,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "..", "fixtures")
+FIX = os.environ.get("CS_FIXTURE_OUT", os.path.join(HERE, "..", "fixtures"))
 
 
 class GRUModel(nn.Module):

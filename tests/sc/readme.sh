@@ -1,0 +1,86 @@
+#!/bin/bash
+# The README's commands and examples, run as a reader would: the install line into a private home's
+# ~/.local/share/SuperCollider/Extensions, every `concatseq` line of its sh blocks (with that home's ~), and
+# every supercollider block on a real scsynth (booted by sclang on a private dummy JACK server) through the
+# chunk runner of tests/sc/help_examples.scd: no error, no warning. The `make` and build lines are what CI runs
+# (make test) and what tests/sc/demo_short.sh runs (the demo script); any other new kind of line fails here
+# until this test knows how to run it.
+source "$(dirname "$0")/seqpredict_env.bash"
+BUILD=$(cd "$PLUGIN_DIR/../.." && pwd)
+export HOME="$HOME_FOR_SCLANG"
+EXTDIR="$HOME/.local/share/SuperCollider/Extensions"
+rm -rf "$EXTDIR/ConcatSeq"
+printf 'includePaths:\n  []\nexcludePaths:\n  []\npostInlineWarnings: false\n' > "$CONF"
+
+# the sh blocks, line by line
+"$PY" - "$SRC/README.md" > "$W/sh_lines.txt" <<'PYEOF'
+import re, sys
+text = open(sys.argv[1]).read()
+for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+    for line in block.splitlines():
+        line = line.split("  #")[0].rstrip()
+        if line:
+            print(line)
+PYEOF
+check "README has sh lines" [ -s "$W/sh_lines.txt" ]
+mkdir -p "$W/run"
+n_cs=0
+while IFS= read -r line; do
+    case "$line" in
+        "make demo"*|"make test"*) echo "covered elsewhere (CI runs make test; demo_short.sh runs the demo): $line" ;;
+        "cmake -S . -B build"*|"cmake --build"*|"ctest --test-dir build"*|"cmake -S . -B build-asan"*)
+            echo "covered elsewhere (make test builds both trees and runs ctest): $line" ;;
+        "cmake --install build "*)
+            cmd=${line/cmake --install build /cmake --install $BUILD }
+            check "README: $line" bash -c "cd '$W/run' && $cmd > '$W/install.log' 2>&1"
+            check "README install: the CLI is in ConcatSeq/bin" test -x "$EXTDIR/ConcatSeq/bin/concatseq"
+            check "README install: UGens and classes" test -f "$EXTDIR/ConcatSeq/SeqPredict.so" -a -f "$EXTDIR/ConcatSeq/Classes/ConcatCorpus.sc" -a -f "$EXTDIR/ConcatSeq/Classes/tidal/ConcatSeqParams.hs"
+            check "README install: help" test -f "$EXTDIR/ConcatSeq/HelpSource/Guides/ConcatSeq_Guide.schelp" ;;
+        "concatseq "*)
+            n_cs=$((n_cs + 1))
+            check "README: $line" bash -c "cd '$W/run' && PATH='$EXTDIR/ConcatSeq/bin':\$PATH; $line > '$W/cs_$n_cs.log' 2>&1" ;;
+        *) not_ok "README: no test knows how to run: $line" ;;
+    esac
+done < "$W/sh_lines.txt"
+check "README: $n_cs concatseq lines ran" [ "$n_cs" -ge 15 ]
+check "README: a11.corpus and its model exist for the sclang examples" test -s "$HOME/a11.corpus/model.wav"
+
+# the supercollider blocks, as a guide for the chunk runner
+mkdir -p "$W/Guides"
+"$PY" - "$SRC/README.md" "$W/Guides/README.schelp" <<'PYEOF'
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r"```supercollider\n(.*?)```", text, re.S)
+with open(sys.argv[2], "w") as f:
+    f.write("title:: README\nsummary:: the README's examples\n\nsection:: examples\n")
+    for b in blocks:
+        f.write("code::\n" + b + "::\n")
+print(len(blocks), "blocks")
+PYEOF
+command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
+export JACK_DEFAULT_SERVER="cs_readme_$$"
+jackd_pid=""
+cleanup() {
+    local spid
+    spid=$(sed -n 's/^SERVER PID \([0-9][0-9]*\).*/\1/p' "$W/readme.log" 2> /dev/null | head -1)
+    [ -n "$spid" ] && kill -0 "$spid" 2> /dev/null && kill "$spid"
+    [ -n "$jackd_pid" ] && kill "$jackd_pid" 2> /dev/null && wait "$jackd_pid" 2> /dev/null
+    finish
+}
+trap cleanup EXIT
+jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
+jackd_pid=$!
+sleep 1.5
+kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+port=$(free_port)
+run_sclang 240 "$SRC/tests/sc/help_examples.scd" "$port" "$W/Guides/README.schelp"
+rc=$?
+cp "$W/sclang.log" "$W/readme.log"
+check "README sclang examples: sclang finished (status $rc)" test $rc -eq 0
+check "README sclang examples: all ran" grep -q "EXAMPLES DONE" "$W/readme.log"
+check "README sclang examples: $(grep -c '^EXAMPLE ' "$W/readme.log") chunks, no error" \
+    test "$(grep -cE '^ERROR|ERROR:|FAILURE IN SERVER|exception' "$W/readme.log")" = 0
+check "README sclang examples: corpus and model loaded" grep -q "^SeqModel(" "$W/readme.log"
+check "README sclang examples: no warning, no UGen message" \
+    test "$(grep -cE 'WARNING|SeqPredict:|ConcatPlay:' "$W/readme.log")" = 0
+grep -E "ERROR|FAILURE|WARNING|SeqPredict:|ConcatPlay:" "$W/readme.log" | sed 's/^/  /' | head -20
