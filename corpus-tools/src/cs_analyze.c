@@ -15,6 +15,7 @@
 #include "cs_cluster.h"
 #include "cs_error.h"
 #include "cs_normalize.h"
+#include "cs_index.h"
 #include "cs_unit_table.h"
 
 void cs_analyze_opts_default(cs_analyze_opts *o)
@@ -474,7 +475,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     rep->seconds_cluster = t3 - t2;
 
     /* unit table */
-    const size_t tn = cs_ut_size((uint32_t)N, (uint32_t)D, (uint32_t)num_labels);
+    size_t tn = cs_ut_size((uint32_t)N, (uint32_t)D, (uint32_t)num_labels);
     table = malloc(tn * sizeof *table);
     if (!table) {
         rc = CS_E_NOMEM;
@@ -485,6 +486,24 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
         snprintf(err, errlen, "internal error: unit table encoding failed");
         rc = CS_E_INTERNAL;
         goto fail;
+    }
+    {
+        /* the nearest-neighbour index (per-label k-d trees, BUNDLE.md "Index"), appended to the table */
+        cs_ut_view tv;
+        size_t xn = 0;
+        float *indexed = NULL;
+        if (cs_ut_parse(table, tn, 1, &tv) == CS_UT_OK) xn = cs_index_table_size(&tv, CS_INDEX_DEFAULT_LEAF);
+        if (xn) indexed = malloc(xn * sizeof *indexed);
+        if (!xn || !indexed || cs_index_build(&tv, CS_INDEX_DEFAULT_LEAF, indexed, xn) != 0 ||
+            cs_ut_parse(indexed, xn, 1, &tv) != CS_UT_OK) {
+            free(indexed);
+            snprintf(err, errlen, "internal error: unit table index failed");
+            rc = xn && !indexed ? CS_E_NOMEM : CS_E_INTERNAL;
+            goto fail;
+        }
+        free(table);
+        table = indexed;
+        tn = xn;
     }
 
     /* packed audio */

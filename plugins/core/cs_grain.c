@@ -137,43 +137,79 @@ CS_INLINE float sample_at(const float *a, int64_t frames, uint32_t ch, int64_t i
     return (i >= 0 && i < frames) ? a[(size_t)i * ch + c] : 0.0f;
 }
 
-CS_INLINE void advance(int64_t *ip, double *frac, double inc)
+/* Position update: pos += inc in 64.64 fixed point. The fraction adds with carry, so the recursion is two
+ * integer additions (no float rounding accumulates, no float-to-int conversion on the loop-carried chain). */
+CS_INLINE void advance(int64_t *ip, uint64_t *frac, int64_t inc_int, uint64_t inc_frac)
 {
-    double f = *frac + inc;
-    if (f >= 1.0 || f < 0.0) {
-        int64_t d = (int64_t)f;
-        if ((double)d > f) --d;
-        *ip += d;
-        f -= (double)d;
-    }
+    const uint64_t f = *frac + inc_frac;
+    *ip += inc_int + (int64_t)(f < *frac);
     *frac = f;
 }
 
-/* Mono corpus, one or two outputs: the hot loop. */
-CS_INLINE void run_mono(cs_grain_voice *v, const float *a, int64_t frames, float *oa, float *ob, uint32_t len,
-                        const int two)
+/* The fraction as the cubic's x: the top 53 bits, exactly as a double, rounded once to float. */
+CS_INLINE float frac_x(uint64_t frac) { return (float)((double)(int64_t)(frac >> 11) * 0x1p-53); }
+
+/* How many of the next `len` samples (starting at integer frame ip) read a 4-point window [ip-1, ip+2] that
+ * lies entirely inside the audio, for steps of inc_int or inc_int + 1 frames (the carry). Those samples need
+ * no bounds check. 0 when the current window already leaves the audio. */
+CS_INLINE uint32_t interior_run(int64_t ip, int64_t inc_int, uint64_t inc_frac, int64_t frames, uint32_t len)
 {
-    double frac = v->frac, y1 = v->y1, y2 = v->y2;
-    const double inc = v->inc, b1 = v->b1, ea = v->ea, eb = v->eb;
+    if (ip < 1 || ip + 2 >= frames) return 0;
+    int64_t k;
+    if (inc_int >= 0) {
+        const int64_t step = inc_int + (inc_frac != 0); /* largest step */
+        if (step == 0) return len;
+        k = 1 + (frames - 3 - ip) / step;
+    } else {
+        k = 1 + (ip - 1) / -inc_int; /* steps are inc_int or inc_int + 1 <= 0: ip never rises */
+    }
+    return k < (int64_t)len ? (uint32_t)k : len;
+}
+
+/* Mono corpus, one or two outputs: the hot loop. The voice's state lives in locals; the run is cut into
+ * stretches whose read window stays inside the audio (no bounds test per sample) and single checked samples
+ * at the edges of the audio. Every sample computes exactly the same arithmetic in both paths. */
+CS_INLINE void run_mono(cs_grain_voice *v, const float *restrict a, int64_t frames, float *restrict oa,
+                        float *restrict ob, uint32_t len, const int two)
+{
+    uint64_t frac = v->frac;
+    double y1 = v->y1, y2 = v->y2;
+    const double b1 = v->b1, ea = v->ea, eb = v->eb;
+    const int64_t inc_int = v->inc_int;
+    const uint64_t inc_frac = v->inc_frac;
     const float ga = v->ga, gb = v->gb;
     int64_t ip = v->ipos;
-    for (uint32_t k = 0; k < len; ++k) {
-        float s;
-        const float x = (float)frac;
-        if (ip >= 1 && ip + 2 < frames) {
-            const float *q = a + ip - 1;
-            s = cs_grain_cubic(x, q[0], q[1], q[2], q[3]);
-        } else {
-            s = cs_grain_cubic(x, sample_at(a, frames, 1, ip - 1, 0), sample_at(a, frames, 1, ip, 0),
-                               sample_at(a, frames, 1, ip + 1, 0), sample_at(a, frames, 1, ip + 2, 0));
+    uint32_t k = 0;
+    while (k < len) {
+        const uint32_t m = interior_run(ip, inc_int, inc_frac, frames, len - k);
+        if (m == 0) {
+            /* a window at the edge of the audio: neighbours outside it read 0 */
+            float s = cs_grain_cubic(frac_x(frac), sample_at(a, frames, 1, ip - 1, 0), sample_at(a, frames, 1, ip, 0),
+                                     sample_at(a, frames, 1, ip + 1, 0), sample_at(a, frames, 1, ip + 2, 0));
+            s *= (float)(ea + eb * y1);
+            const double y0 = b1 * y1 - y2;
+            y2 = y1;
+            y1 = y0;
+            oa[k] += s * ga;
+            if (two) ob[k] += s * gb;
+            advance(&ip, &frac, inc_int, inc_frac);
+            ++k;
+            continue;
         }
-        s *= (float)(ea + eb * y1);
-        const double y0 = b1 * y1 - y2;
-        y2 = y1;
-        y1 = y0;
-        oa[k] += s * ga;
-        if (two) ob[k] += s * gb;
-        advance(&ip, &frac, inc);
+        const uint32_t end = k + m;
+        for (; k < end; ++k) {
+            const float *q = a + ip - 1;
+            float s = cs_grain_cubic(frac_x(frac), q[0], q[1], q[2], q[3]);
+            s *= (float)(ea + eb * y1);
+            const double y0 = b1 * y1 - y2;
+            y2 = y1;
+            y1 = y0;
+            oa[k] += s * ga;
+            if (two) ob[k] += s * gb;
+            const uint64_t f = frac + inc_frac;
+            ip += inc_int + (int64_t)(f < frac);
+            frac = f;
+        }
     }
     v->frac = frac;
     v->ipos = ip;
@@ -185,8 +221,11 @@ CS_INLINE void run_mono(cs_grain_voice *v, const float *a, int64_t frames, float
 static void run_multi(cs_grain_voice *v, const float *a, int64_t frames, uint32_t ch, float *const *out,
                       uint32_t num_out, uint32_t off, uint32_t len)
 {
-    double frac = v->frac, y1 = v->y1, y2 = v->y2;
-    const double inc = v->inc, b1 = v->b1, ea = v->ea, eb = v->eb;
+    uint64_t frac = v->frac;
+    double y1 = v->y1, y2 = v->y2;
+    const double b1 = v->b1, ea = v->ea, eb = v->eb;
+    const int64_t inc_int = v->inc_int;
+    const uint64_t inc_frac = v->inc_frac;
     int64_t ip = v->ipos;
     const int matched = ch == num_out;
     const float inv = 1.0f / (float)ch;
@@ -197,11 +236,12 @@ static void run_multi(cs_grain_voice *v, const float *a, int64_t frames, uint32_
         const double y0 = b1 * y1 - y2;
         y2 = y1;
         y1 = y0;
-        const float x = (float)frac;
+        const float x = frac_x(frac);
+        const int inside = ip >= 1 && ip + 2 < frames;
         float mono = 0.0f;
         for (uint32_t c = 0; c < ch; ++c) {
             float s;
-            if (ip >= 1 && ip + 2 < frames) {
+            if (inside) {
                 const float *q = a + (size_t)(ip - 1) * ch + c;
                 s = cs_grain_cubic(x, q[0], q[ch], q[2 * ch], q[3 * ch]);
             } else {
@@ -216,7 +256,7 @@ static void run_multi(cs_grain_voice *v, const float *a, int64_t frames, uint32_
             oa[k] += mono * v->ga;
             if (two) ob[k] += mono * v->gb;
         }
-        advance(&ip, &frac, inc);
+        advance(&ip, &frac, inc_int, inc_frac);
     }
     v->frac = frac;
     v->ipos = ip;
@@ -397,10 +437,17 @@ static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapl
     cs_grain_voice *v = grab_voice(p);
     memset(v, 0, sizeof *v);
     v->offset = s; /* it plays from sample s of this call */
-    v->inc = sign * inc;
+    {
+        /* 64.64 fixed-point increment: inc = inc_int + inc_frac / 2^64 (inc_frac in [0, 2^64)) */
+        const double si = sign * inc;
+        double fl = floor(si), fr = si - fl; /* exact: an integer subtracted from a double below 2^53 */
+        if (fr >= 1.0) fr = 0.0, fl += 1.0;  /* cannot happen for |inc| >= 1e-9; keeps the cast below 2^64 */
+        v->inc_int = (int64_t)fl;
+        v->inc_frac = (uint64_t)ldexp(fr, 64);
+    }
     if (sign > 0.0) v->ipos = (int64_t)start;
     else v->ipos = (int64_t)(start + len - 1);
-    v->frac = 0.0;
+    v->frac = 0;
     v->remaining = n;
     v->release = r;
     v->shape = (uint8_t)(gapless ? CS_ENV_EQUAL_POWER : CS_ENV_RAISED_COSINE);

@@ -7,10 +7,11 @@
  * voices that are fading out after being stolen.
  *
  * A voice plays one unit of an interleaved float audio array (the corpus audio Buffer):
- *   - Position: an exact 64-bit integer frame plus a double fraction in [0, 1), so corpora far beyond 2^24
- *     (and 2^53) frames play at full precision. Forward (rate > 0) the first output sample is the unit's first
- *     frame; backwards (rate < 0) it is the unit's LAST frame, and the read position moves down. The increment
- *     is |rate| * corpus rate / output rate frames per output sample.
+ *   - Position: an exact 64-bit integer frame plus a 64-bit fraction (64.64 fixed point, as is usual in
+ *     samplers), so corpora far beyond 2^24 (and 2^53) frames play at full precision and the position update is
+ *     two integer additions. The increment |rate| * corpus rate / output rate is rounded once to 2^-64 frames.
+ *     Forward (rate > 0) the first output sample is the unit's first frame; backwards (rate < 0) it is the
+ *     unit's LAST frame, and the read position moves down.
  *   - Interpolation: 4-point, 3rd-order Hermite in Niemitalo's "x-form" (Catmull-Rom; the same formula as
  *     SuperCollider's cubicinterp; O. Niemitalo, "Polynomial Interpolators for High-Quality Resampling of
  *     Oversampled Audio", 2001). Neighbour frames outside the unit are read from the corpus (the audio around
@@ -119,8 +120,9 @@ typedef struct cs_grain_params {
 /** One voice. Plain data; lives in the pool. */
 typedef struct cs_grain_voice {
     int64_t ipos;             /* integer read frame (may leave the unit; reads outside the audio give 0) */
-    double frac;              /* fraction in [0, 1) */
-    double inc;               /* frames per output sample */
+    uint64_t frac;            /* fraction of a frame, in units of 2^-64 */
+    int64_t inc_int;          /* frames per output sample = inc_int + inc_frac / 2^64 (64.64 fixed point) */
+    uint64_t inc_frac;
     int64_t remaining;        /* output samples left */
     int64_t stage_left;       /* samples left in the envelope stage */
     int64_t release;          /* release samples */

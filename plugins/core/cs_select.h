@@ -11,10 +11,15 @@
  *              is taken (O(num_labels)). The lists live in caller memory sized by cs_select_lru_size()
  *              (8 bytes per unit + 8 per label + a header), laid out from the table by cs_select_lru_init().
  *   NEAREST    the unit whose normalised descriptors are nearest (squared Euclidean distance over the given
- *              dimensions) to a target, scanning only the label's members; ties go to the lower member index.
- *              Cost O(count_label * dims) with partial-distance early exit (Bei & Gray 1985): the scan stops
- *              summing a candidate as soon as its partial sum reaches the best so far. Measured figures are in
- *              tests/bench/bench_select.c. For label < 0 it scans every unit.
+ *              dimensions, in float, summed in one fixed order shared by every path) to a target; ties go to
+ *              the lower unit index. With a label >= 0 and a table that carries the index (units.wav header
+ *              field 15, built offline by `concatseq analyze`; see cs_unit_table.h and BUNDLE.md) it searches
+ *              the label's k-d tree of bounding boxes: exact (the same unit as the exhaustive scan, bit for bit,
+ *              for any subset of dimensions, since box bounds are computed in the kernel's own order), and
+ *              sub-linear in practice. Without an index, or for label < 0, it scans the members with
+ *              partial-distance early exit (Bei & Gray 1985). Worst case, both are O(count_label * dims)
+ *              (+ O(nodes * dims) for the tree); the stack is fixed, nothing is allocated. Figures:
+ *              tests/bench/bench_select.c.
  *
  * Every function here is real-time safe: no allocation, no I/O, no locks; the costs are stated per function.
  * Random choices use cs_rng (seeded: same seed, same choices).
@@ -111,15 +116,23 @@ int cs_select_pick(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lr
 void cs_select_played(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lru, uint32_t u);
 
 /**
- * NEAREST alone: the member of `label` (or any unit if label < 0) nearest to `target`, by exhaustive scan with
+ * NEAREST alone: the member of `label` (or any unit if label < 0) nearest to `target` (ties: lower unit
+ * index), through the table's index when it has one and label >= 0, else by a scan of the label's members with
  * partial-distance early exit. Returns the unit index, or -1 if the label is empty or out of range.
- * RT-safe, O(count_label * dims).
+ * RT-safe: no allocation, a fixed stack; worst case O(count_label * dims + label nodes * dims).
  */
 int32_t cs_select_nearest(const cs_ut_view *view, int32_t label, const cs_select_target *target);
 
 /**
- * Reference brute force over ALL units (no label restriction, no early exit), for tests and benchmarks:
- * the unit nearest to target among the units whose label is `label` (any if label < 0). Returns -1 if none.
+ * cs_select_nearest without the index (the scan of the label's members with early exit), for tests and
+ * benchmarks. Same answer, bit for bit. RT-safe, O(count_label * dims).
+ */
+int32_t cs_select_nearest_scan(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+
+/**
+ * Reference brute force over ALL units (the label tested per unit, every distance computed in full with the same
+ * float kernel, no early exit, no index), for tests and benchmarks: the unit nearest to target among the units
+ * whose label is `label` (any if label < 0), ties to the lower unit index. Returns -1 if none.
  * O(num_units * dims).
  */
 int32_t cs_select_nearest_brute(const cs_ut_view *view, int32_t label, const cs_select_target *target);

@@ -11,12 +11,117 @@ size_t cs_ut_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_lab
            2u * (size_t)num_labels + (size_t)num_units;
 }
 
+size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes)
+{
+    return (size_t)CS_UT_INDEX_HEADER + 2u * (size_t)num_labels + (size_t)num_units +
+           (size_t)num_nodes * (CS_UT_NODE_FIXED + 2u * (size_t)num_descriptors);
+}
+
 uint64_t cs_ut_join(float hi, float lo) { return (uint64_t)hi * SPLIT + (uint64_t)lo; }
 
 /* A float that holds a non-negative integer < limit, exactly. */
 static int is_count(float v, double limit)
 {
     return isfinite(v) && v >= 0.0f && (double)v < limit && floorf(v) == v;
+}
+
+/* O(1): the index header and section sizes (header field 15). */
+static int parse_index(cs_ut_view *v, size_t n)
+{
+    const float xo = v->data[CS_UT_H_INDEX_OFFSET];
+    if (xo == 0.0f) return CS_UT_OK;
+    const size_t base = cs_ut_size(v->num_units, v->num_descriptors, v->num_labels);
+    if (!isfinite(xo) || (double)xo != (double)base) return CS_UT_E_DIMS;
+    if (n < base + CS_UT_INDEX_HEADER) return CS_UT_E_SHORT;
+    const float *x = v->data + base;
+    if (x[0] != (float)CS_UT_INDEX_MAGIC || x[1] != (float)CS_UT_INDEX_VERSION) return CS_UT_E_DIMS;
+    for (int i = 2; i < 7; ++i)
+        if (!is_count(x[i], 16777216.0 * 16.0)) return CS_UT_E_DIMS;
+    const uint32_t nodes = (uint32_t)x[2], stride = (uint32_t)x[3], leaf = (uint32_t)x[4];
+    const size_t oo = (size_t)x[5], po = (size_t)x[6];
+    if (stride != CS_UT_NODE_FIXED + 2u * v->num_descriptors || leaf < 1 || nodes < 1 ||
+        nodes > 2u * v->num_units + v->num_labels || oo != base + CS_UT_INDEX_HEADER + 2u * (size_t)v->num_labels ||
+        po != oo + v->num_units)
+        return CS_UT_E_DIMS;
+    if (n < base + cs_ut_index_size(v->num_units, v->num_descriptors, v->num_labels, nodes)) return CS_UT_E_SHORT;
+    v->index_roots = x + CS_UT_INDEX_HEADER;
+    v->index_order = v->data + oo;
+    v->index_nodes = v->data + po;
+    v->index_num_nodes = nodes;
+    v->index_stride = stride;
+    v->index_leaf = leaf;
+    return CS_UT_OK;
+}
+
+/* O(units * D + nodes * D): every label's tree is well formed and its boxes hold their units (see the header). */
+static int check_index(const cs_ut_view *v)
+{
+    const uint32_t D = v->num_descriptors, S = v->index_stride, N = v->index_num_nodes;
+    uint64_t next_node = 0; /* label trees are stored one after the other, in label order */
+    for (uint32_t l = 0; l < v->num_labels; ++l) {
+        uint32_t first = 0;
+        const uint32_t count = cs_ut_label_count(v, (int32_t)l, &first);
+        const float fr = v->index_roots[2 * l], fc = v->index_roots[2 * l + 1];
+        if (count == 0) {
+            if (fr != -1.0f || fc != 0.0f) return CS_UT_E_VALUES;
+            continue;
+        }
+        if (!is_count(fr, (double)N) || !is_count(fc, (double)N + 1.0) || (uint64_t)fr != next_node ||
+            (uint64_t)fr + (uint64_t)fc > N)
+            return CS_UT_E_VALUES;
+        const uint32_t root = (uint32_t)fr, nc = (uint32_t)fc;
+        next_node += nc;
+        /* the order section of the label: exactly its units (same count, sums of indices and of squares) */
+        uint64_t s1 = 0, s2 = 0, t1 = 0, t2 = 0;
+        for (uint32_t i = 0; i < count; ++i) {
+            const float o = v->index_order[(size_t)first + i];
+            if (!is_count(o, (double)v->num_units) || cs_ut_unit_label(v, (uint32_t)o) != (int32_t)l)
+                return CS_UT_E_VALUES;
+            const uint64_t a = (uint64_t)o, b = (uint64_t)v->members[(size_t)first + i];
+            s1 += a, s2 += a * a, t1 += b, t2 += b * b;
+        }
+        if (s1 != t1 || s2 != t2) return CS_UT_E_VALUES;
+        /* nodes root .. root + nc - 1 in preorder */
+        for (uint32_t i = 0; i < nc; ++i) {
+            const float *nd = v->index_nodes + (size_t)(root + i) * S;
+            if (!is_count(nd[CS_UT_N_BEGIN], (double)v->num_units) || !is_count(nd[CS_UT_N_COUNT], (double)count + 1.0) ||
+                !is_count(nd[CS_UT_N_SIZE], (double)nc - i + 1.0) || nd[CS_UT_N_SIZE] < 1.0f || nd[CS_UT_N_COUNT] < 1.0f)
+                return CS_UT_E_VALUES;
+            const uint32_t b = (uint32_t)nd[CS_UT_N_BEGIN], c = (uint32_t)nd[CS_UT_N_COUNT], sz = (uint32_t)nd[CS_UT_N_SIZE];
+            if (b < first || (uint64_t)b + c > (uint64_t)first + count) return CS_UT_E_VALUES;
+            if (i == 0 && (b != first || c != count || sz != nc)) return CS_UT_E_VALUES;
+            for (uint32_t j = 0; j < D; ++j)
+                if (!isfinite(nd[CS_UT_N_BOX + j]) || !isfinite(nd[CS_UT_N_BOX + D + j]) ||
+                    nd[CS_UT_N_BOX + j] > nd[CS_UT_N_BOX + D + j])
+                    return CS_UT_E_VALUES;
+            if (sz == 1) { /* leaf: its units lie in its box */
+                for (uint32_t k = 0; k < c; ++k) {
+                    const float *d = cs_ut_unit_descriptors(v, (uint32_t)v->index_order[(size_t)b + k]);
+                    for (uint32_t j = 0; j < D; ++j)
+                        if (d[j] < nd[CS_UT_N_BOX + j] || d[j] > nd[CS_UT_N_BOX + D + j]) return CS_UT_E_VALUES;
+                }
+                continue;
+            }
+            /* internal: left = i + 1, right = i + 1 + size(left); sizes add up; ranges split; boxes nest */
+            if (i + 1 >= nc) return CS_UT_E_VALUES;
+            const float *lc = nd + S;
+            const uint32_t lsz = (uint32_t)lc[CS_UT_N_SIZE];
+            if ((uint64_t)i + 1 + lsz >= nc || lsz + 1 >= sz) return CS_UT_E_VALUES;
+            const float *rc = v->index_nodes + (size_t)(root + i + 1 + lsz) * S;
+            if (!is_count(rc[CS_UT_N_SIZE], (double)nc) || 1u + lsz + (uint32_t)rc[CS_UT_N_SIZE] != sz ||
+                lc[CS_UT_N_BEGIN] != (float)b || !is_count(lc[CS_UT_N_COUNT], (double)c + 1.0) ||
+                rc[CS_UT_N_BEGIN] != (float)(b + (uint32_t)lc[CS_UT_N_COUNT]) ||
+                (uint64_t)(uint32_t)lc[CS_UT_N_COUNT] + (uint32_t)rc[CS_UT_N_COUNT] != c)
+                return CS_UT_E_VALUES;
+            for (int side = 0; side < 2; ++side) {
+                const float *ch = side ? rc : lc;
+                for (uint32_t j = 0; j < D; ++j)
+                    if (ch[CS_UT_N_BOX + j] < nd[CS_UT_N_BOX + j] || ch[CS_UT_N_BOX + D + j] > nd[CS_UT_N_BOX + D + j])
+                        return CS_UT_E_VALUES;
+            }
+        }
+    }
+    return next_node == N ? CS_UT_OK : CS_UT_E_VALUES;
 }
 
 int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
@@ -58,6 +163,10 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
     view->labels = data + loff;
     view->members = data + moff;
     if (view->audio_frames == 0) return CS_UT_E_DIMS;
+    view->index_roots = view->index_order = view->index_nodes = NULL;
+    view->index_num_nodes = view->index_stride = view->index_leaf = 0;
+    const int ie = parse_index(view, n);
+    if (ie) return ie;
     if (!check_rows) return CS_UT_OK;
 
     for (uint32_t u = 0; u < units; ++u) {
@@ -88,7 +197,7 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
         total += (size_t)count;
     }
     if (total != units) return CS_UT_E_VALUES;
-    return CS_UT_OK;
+    return view->index_nodes ? check_index(view) : CS_UT_OK;
 }
 
 const char *cs_ut_strerror(int err)

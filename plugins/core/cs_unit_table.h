@@ -10,6 +10,10 @@
  *                                  then num_descriptors normalised descriptors)
  *   labels   2 * num_labels       (per label: first index into `members`, member count)
  *   members  num_units            (unit indices sorted by label, then by unit index)
+ *   index    optional, announced by header field 15 (CS_UT_H_INDEX_OFFSET, 0 = none): per label, a k-d tree
+ *            with bounding boxes over the normalised descriptors, flat (preorder, no pointers), built offline
+ *            by `concatseq analyze` (corpus-tools/src/cs_index.c) for exact nearest-to-target selection
+ *            (cs_select.h). Readers that ignore it see the same table as before.
  *
  * Parsing is O(1) plus an optional bounded O(units) check; it never allocates and is real-time safe, so the
  * UGens and the CLI share it.
@@ -48,8 +52,27 @@ enum cs_ut_header_field {
     CS_UT_H_NOISE_LABEL,     /* label given to DBSCAN noise, or -1 */
     CS_UT_H_LABELS_OFFSET,   /* float offset of the labels section */
     CS_UT_H_MEMBERS_OFFSET,  /* float offset of the members section */
-    CS_UT_H_RESERVED
+    CS_UT_H_INDEX_OFFSET     /* float offset of the optional index section (= members offset + num_units), or 0 */
 };
+
+/*
+ * The index section at X = T[CS_UT_H_INDEX_OFFSET] (see BUNDLE.md, "Index"):
+ *   X + 0 .. 7   magic CS_UT_INDEX_MAGIC, version 1, total nodes, node stride (CS_UT_NODE_FIXED + D), leaf
+ *                size, order offset O, nodes offset P, reserved 0
+ *   X + 8 ..     per label k: root node, node count (root -1 and count 0 for an empty label)
+ *   O ..         num_units: per label k, at O + first_k, the label's units in tree order (leaves contiguous)
+ *   P ..         nodes * stride: per node (preorder within each label: the left child is node + 1, the right
+ *                child node + 1 + subtree size of the left child): begin (absolute index into the order
+ *                section), count, subtree size in nodes (1 = leaf), reserved, lo[D], hi[D] (bounding box of
+ *                the node's units).
+ */
+#define CS_UT_INDEX_MAGIC 4412233 /* 0x435349, "CSI" */
+#define CS_UT_INDEX_VERSION 1
+#define CS_UT_INDEX_HEADER 8
+#define CS_UT_NODE_FIXED 4
+
+/** Node field offsets in the index. */
+enum cs_ut_node_field { CS_UT_N_BEGIN = 0, CS_UT_N_COUNT, CS_UT_N_SIZE, CS_UT_N_RESERVED, CS_UT_N_BOX };
 
 /** Row field offsets. */
 enum cs_ut_row_field {
@@ -85,15 +108,28 @@ typedef struct cs_ut_view {
     const float *rows;    /* num_units * stride */
     const float *labels;  /* 2 * num_labels: first, count */
     const float *members; /* num_units */
+    /* optional nearest-neighbour index (NULL / 0 when the table has none) */
+    const float *index_roots; /* 2 * num_labels: root node, node count */
+    const float *index_order; /* num_units */
+    const float *index_nodes; /* index_num_nodes * index_stride */
+    uint32_t index_num_nodes, index_stride, index_leaf;
 } cs_ut_view;
 
 /** Number of floats a table with these counts occupies. */
 size_t cs_ut_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels);
 
+/** Floats of an index section for these counts and `num_nodes` tree nodes in all. */
+size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes);
+
 /**
  * Parse and validate the header and section sizes of `n` floats at `data` into `view`.
  * If `check_rows` is non-zero, also checks every row and the label sections (O(units + labels), bounded by
- * n): frames inside the audio, labels < num_labels, successors in range, finite descriptors.
+ * n): frames inside the audio, labels < num_labels, successors in range, finite descriptors; and, when the
+ * table has an index, the whole index in O(units * D + nodes * D): every label's tree is a preorder binary tree
+ * whose children split their parent's range of the order section, the order section holds exactly the label's
+ * units (same count, same sum and sum of squares of unit indices), every box holds its children's boxes and
+ * every leaf box its units' descriptors. Only a fully checked index guarantees exact answers; an unchecked one
+ * is still read safely (cs_select range-checks every access).
  * Returns CS_UT_OK or a negative cs_ut_error. No allocation, no I/O: real-time safe (bounded by n).
  */
 int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view);

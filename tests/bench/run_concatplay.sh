@@ -3,7 +3,8 @@
 # density that keeps V grains of 0.1 s overlapping, V = 32 and 128), same duration, cubic interpolation, a
 # Hann-like window (ConcatPlay: raised-cosine attack and release of 0.05 s each; GrainBuf: its built-in Hann),
 # stereo pan, on the a11wlk01 corpus at 48 kHz. Prints the NRT wall time of each and the ratio
-# ConcatPlay / GrainBuf (target <= 1.2). Each render is repeated 3 times, the minimum is kept.
+# ConcatPlay / GrainBuf (target <= 1.2). The two renders alternate, CS_BENCH_REPEATS times (default 5); the
+# median of each is kept (the machine may be shared and noisy), and the median of the per-pair ratios is shown.
 # usage: run_concatplay.sh [BUILD_DIR]   (default: build); needs the built plugin and concatseq program
 set -eu
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,20 +41,24 @@ try {
 SCD
 timeout 120 sclang -l "$W/conf.yaml" "$W/bench.scd" </dev/null > "$W/sclang.log" 2>&1 || true
 grep -q SCRIPT_OK "$W/sclang.log" || { sed -n '/Welcome/,$p' "$W/sclang.log"; exit 1; }
-render() { # render OSC: wall seconds (minimum of 3)
-    local best=999999 t0 t1 dt
-    for _ in 1 2 3; do
-        t0=$(date +%s.%N)
-        scsynth -N "$1" _ "$W/out.wav" 48000 WAV float -o 2 -U "/usr/lib/SuperCollider/plugins:$W/ext/ConcatSeq" >/dev/null 2>&1
-        t1=$(date +%s.%N)
-        dt=$(echo "$t1 - $t0" | bc -l)
-        best=$(echo "if ($dt < $best) $dt else $best" | bc -l)
-    done
-    echo "$best"
+render() { # render OSC: wall seconds
+    local t0 t1
+    t0=$(date +%s.%N)
+    scsynth -N "$1" _ "$W/out.wav" 48000 WAV float -o 2 -U "/usr/lib/SuperCollider/plugins:$W/ext/ConcatSeq" >/dev/null 2>&1
+    t1=$(date +%s.%N)
+    echo "$t1 - $t0" | bc -l
 }
-echo "ConcatPlay vs GrainBuf, NRT, $SECS s at 48 kHz, 0.1 s grains, cubic interpolation, stereo pan"
+median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+REPEATS=${CS_BENCH_REPEATS:-5}
+echo "ConcatPlay vs GrainBuf, NRT, $SECS s at 48 kHz, 0.1 s grains, cubic interpolation, stereo pan, $REPEATS runs each"
 for v in 32 128; do
-    gb=$(render "$W/gb_$v.osc"); cp=$(render "$W/cp_$v.osc")
-    printf '  %3d voices: GrainBuf %.3f s, ConcatPlay %.3f s, ratio %.2f (target <= 1.2)\n' "$v" "$gb" "$cp" \
-        "$(echo "$cp / $gb" | bc -l)"
+    gbs=() cps=() ratios=()
+    for _ in $(seq "$REPEATS"); do
+        g=$(render "$W/gb_$v.osc"); c=$(render "$W/cp_$v.osc")
+        gbs+=("$g") cps+=("$c") ratios+=("$(echo "$c / $g" | bc -l)")
+    done
+    gb=$(printf '%s\n' "${gbs[@]}" | median); cp=$(printf '%s\n' "${cps[@]}" | median)
+    r=$(printf '%s\n' "${ratios[@]}" | median)
+    printf '  %3d voices: GrainBuf %.3f s, ConcatPlay %.3f s (medians), ratio %.2f (median of %d pairs; target <= 1.2)\n' \
+        "$v" "$gb" "$cp" "$r" "$REPEATS"
 done

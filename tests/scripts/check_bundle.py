@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wavio import read_wav  # noqa: E402
 
 MAGIC, VERSION, HEADER, FIXED, SPLIT = 4412245, 1, 16, 8, 65536
+INDEX_MAGIC, INDEX_VERSION, INDEX_HEADER, NODE_FIXED = 4412233, 1, 8, 4
 
 
 def fail(msg):
@@ -26,6 +27,49 @@ def fail(msg):
 def check(cond, msg):
     if not cond:
         fail(msg)
+
+
+def check_index(t, x, n, d, k, lab, members, desc, label):
+    """The nearest-neighbour index (BUNDLE.md, "Index"): per label a preorder k-d tree whose nodes split their
+    range of the order section in two, whose boxes hold their units, and whose order section holds exactly the
+    label's units. These are the properties that make the tree search return the brute-force answer."""
+    check(t[x] == INDEX_MAGIC and t[x + 1] == INDEX_VERSION, "index magic/version")
+    nodes, nstride, leaf, oo, po = (int(v) for v in t[x + 2:x + 7])
+    check(nstride == NODE_FIXED + 2 * d and leaf >= 1, "index node stride / leaf size")
+    check(oo == x + INDEX_HEADER + 2 * k and po == oo + n and len(t) == po + nodes * nstride, "index sections")
+    roots = t[x + INDEX_HEADER:oo].reshape(k, 2).astype(np.int64)
+    order = t[oo:po].astype(np.int64)
+    nd = t[po:].reshape(nodes, nstride)
+    begin, count, size = nd[:, 0].astype(np.int64), nd[:, 1].astype(np.int64), nd[:, 2].astype(np.int64)
+    lo, hi = nd[:, NODE_FIXED:NODE_FIXED + d], nd[:, NODE_FIXED + d:]
+    check(np.all(lo <= hi), "index: a box has lo > hi")
+    expect_root = 0
+    for l in range(k):
+        first, cnt = lab[l]
+        root, nc = roots[l]
+        if cnt == 0:
+            check(root == -1 and nc == 0, f"index: empty label {l} has a tree")
+            continue
+        check(root == expect_root and nc >= 1, f"index: label {l} root")
+        expect_root += nc
+        o = order[first:first + cnt]
+        check(np.array_equal(np.sort(o), members[first:first + cnt]), f"index: label {l} order is not its units")
+        check(begin[root] == first and count[root] == cnt and size[root] == nc, f"index: label {l} root range")
+        for i in range(root, root + nc):
+            b, c, s = begin[i], count[i], size[i]
+            check(first <= b and b + c <= first + cnt and c >= 1 and 1 <= s <= root + nc - i, f"index: node {i}")
+            if s == 1:
+                u = order[b:b + c]
+                check(np.all(desc[u] >= lo[i]) and np.all(desc[u] <= hi[i]), f"index: leaf {i} box misses a unit")
+                continue
+            left = i + 1
+            right = left + size[left]
+            check(right < root + nc and 1 + size[left] + size[right] == s, f"index: node {i} subtree sizes")
+            check(begin[left] == b and begin[right] == b + count[left] and count[left] + count[right] == c,
+                  f"index: node {i} children do not split its range")
+            for ch in (left, right):
+                check(np.all(lo[ch] >= lo[i]) and np.all(hi[ch] <= hi[i]), f"index: node {ch} box leaves its parent")
+    check(expect_root == nodes, "index: node count")
 
 
 def main():
@@ -76,7 +120,9 @@ def main():
     check(nsrc == len(m["sources"]), "number of sources")
     if a.sources:
         check(nsrc == a.sources, f"{nsrc} sources, expected {a.sources}")
-    check(loff == HEADER + n * stride and moff == loff + 2 * k and len(t) == moff + n, "section offsets/size")
+    xoff = int(t[15])
+    check(loff == HEADER + n * stride and moff == loff + 2 * k, "section offsets")
+    check(len(t) == moff + n if xoff == 0 else xoff == moff + n, "section sizes / index offset")
     rows = t[HEADER:loff].reshape(n, stride)
     check(np.all(np.isfinite(rows)), "non-finite value in a row")
     start = rows[:, 0].astype(np.int64) * SPLIT + rows[:, 1].astype(np.int64)
@@ -108,6 +154,8 @@ def main():
         check(np.all(label[mem] == l) and np.all(np.diff(mem) > 0), f"label {l}: members")
         if l != noise:
             check(lab[l, 1] > 0, f"label {l} has no unit")
+    if xoff:
+        check_index(t, xoff, n, d, k, lab, members, rows[:, FIXED:], label)
     # descriptors: names, units, statistics, and the normalised values undo to the recorded range
     descs = m["descriptors"]
     check(len(descs) == d, "descriptor count")

@@ -1,0 +1,139 @@
+/* cs_index.c - offline construction of the unit table's k-d tree index. See cs_index.h and BUNDLE.md. */
+#include "cs_index.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_error.h"
+
+uint32_t cs_index_nodes(uint32_t count, uint32_t leaf)
+{
+    if (count == 0 || leaf == 0) return 0;
+    if (count <= leaf) return 1;
+    return 1 + cs_index_nodes(count / 2, leaf) + cs_index_nodes(count - count / 2, leaf);
+}
+
+static uint32_t total_nodes(const cs_ut_view *v, uint32_t leaf)
+{
+    uint64_t total = 0;
+    for (uint32_t l = 0; l < v->num_labels; ++l) total += cs_index_nodes(cs_ut_label_count(v, (int32_t)l, NULL), leaf);
+    return total > 16777215u ? 0 : (uint32_t)total;
+}
+
+size_t cs_index_table_size(const cs_ut_view *v, uint32_t leaf)
+{
+    if (!v || leaf < 1 || leaf > 4096) return 0;
+    const uint32_t nodes = total_nodes(v, leaf);
+    if (nodes == 0) return 0;
+    return cs_ut_size(v->num_units, v->num_descriptors, v->num_labels) +
+           cs_ut_index_size(v->num_units, v->num_descriptors, v->num_labels, nodes);
+}
+
+typedef struct key {
+    float value;
+    uint32_t unit;
+} key;
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const key *a = pa, *b = pb;
+    if (a->value != b->value) return a->value < b->value ? -1 : 1;
+    return a->unit < b->unit ? -1 : (a->unit > b->unit);
+}
+
+typedef struct builder {
+    const cs_ut_view *v;
+    uint32_t leaf, D, S;
+    float *order;   /* the order section (absolute unit indices) */
+    float *nodes;   /* the nodes section */
+    uint32_t next;  /* next free node */
+    key *keys;      /* scratch, num_units */
+} builder;
+
+/* Build the subtree of order[b .. b + c) as node `next`; returns its size in nodes. */
+static uint32_t build(builder *B, uint32_t b, uint32_t c)
+{
+    const uint32_t me = B->next++, D = B->D;
+    float *nd = B->nodes + (size_t)me * B->S;
+    float *lo = nd + CS_UT_N_BOX, *hi = lo + D;
+    for (uint32_t j = 0; j < D; ++j) {
+        lo[j] = INFINITY;
+        hi[j] = -INFINITY;
+    }
+    for (uint32_t i = 0; i < c; ++i) {
+        const float *d = cs_ut_unit_descriptors(B->v, (uint32_t)B->order[(size_t)b + i]);
+        for (uint32_t j = 0; j < D; ++j) {
+            if (d[j] < lo[j]) lo[j] = d[j];
+            if (d[j] > hi[j]) hi[j] = d[j];
+        }
+    }
+    nd[CS_UT_N_BEGIN] = (float)b;
+    nd[CS_UT_N_COUNT] = (float)c;
+    nd[CS_UT_N_RESERVED] = 0.0f;
+    if (c <= B->leaf) {
+        nd[CS_UT_N_SIZE] = 1.0f;
+        return 1;
+    }
+    /* split at the median of the widest dimension */
+    uint32_t sd = 0;
+    double widest = -1.0;
+    for (uint32_t j = 0; j < D; ++j) {
+        const double w = (double)hi[j] - (double)lo[j];
+        if (w > widest) widest = w, sd = j;
+    }
+    for (uint32_t i = 0; i < c; ++i) {
+        const uint32_t u = (uint32_t)B->order[(size_t)b + i];
+        B->keys[i].value = cs_ut_unit_descriptors(B->v, u)[sd];
+        B->keys[i].unit = u;
+    }
+    qsort(B->keys, c, sizeof *B->keys, key_cmp);
+    for (uint32_t i = 0; i < c; ++i) B->order[(size_t)b + i] = (float)B->keys[i].unit;
+    const uint32_t half = c / 2;
+    const uint32_t ls = build(B, b, half);
+    const uint32_t rs = build(B, b + half, c - half);
+    nd = B->nodes + (size_t)me * B->S; /* (same address: nodes never move) */
+    nd[CS_UT_N_SIZE] = (float)(1 + ls + rs);
+    return 1 + ls + rs;
+}
+
+int cs_index_build(const cs_ut_view *v, uint32_t leaf, float *out, size_t out_n)
+{
+    if (!v || !out || leaf < 1 || leaf > 4096) return CS_E_ARG;
+    const size_t need = cs_index_table_size(v, leaf);
+    if (need == 0 || out_n < need) return CS_E_ARG;
+    const uint32_t N = v->num_units, D = v->num_descriptors, K = v->num_labels;
+    const size_t base = cs_ut_size(N, D, K);
+    const uint32_t nodes = total_nodes(v, leaf);
+    key *keys = malloc((size_t)N * sizeof *keys);
+    if (!keys) return CS_E_NOMEM;
+    memcpy(out, v->data, base * sizeof *out);
+    float *x = out + base;
+    const size_t oo = base + CS_UT_INDEX_HEADER + 2u * (size_t)K, po = oo + N;
+    out[CS_UT_H_INDEX_OFFSET] = (float)base;
+    x[0] = (float)CS_UT_INDEX_MAGIC;
+    x[1] = (float)CS_UT_INDEX_VERSION;
+    x[2] = (float)nodes;
+    x[3] = (float)(CS_UT_NODE_FIXED + 2u * D);
+    x[4] = (float)leaf;
+    x[5] = (float)oo;
+    x[6] = (float)po;
+    x[7] = 0.0f;
+    builder B = {v, leaf, D, CS_UT_NODE_FIXED + 2u * D, out + oo, out + po, 0, keys};
+    /* the order section starts as the members section: label by label, at the same offsets */
+    memcpy(B.order, v->members, (size_t)N * sizeof *out);
+    for (uint32_t l = 0; l < K; ++l) {
+        uint32_t first = 0;
+        const uint32_t count = cs_ut_label_count(v, (int32_t)l, &first);
+        if (count == 0) {
+            x[CS_UT_INDEX_HEADER + 2 * l] = -1.0f;
+            x[CS_UT_INDEX_HEADER + 2 * l + 1] = 0.0f;
+            continue;
+        }
+        const uint32_t root = B.next, size = build(&B, first, count);
+        x[CS_UT_INDEX_HEADER + 2 * l] = (float)root;
+        x[CS_UT_INDEX_HEADER + 2 * l + 1] = (float)size;
+    }
+    free(keys);
+    return B.next == nodes ? 0 : CS_E_INTERNAL;
+}

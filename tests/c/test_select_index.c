@@ -1,0 +1,247 @@
+/*
+ * test_select_index.c - the unit table's k-d tree index (corpus-tools/src/cs_index.h, read by cs_select_nearest)
+ * returns exactly the brute-force answer: for several random corpora (clustered and uniform descriptors, many
+ * exact duplicates for ties, labels of 0, 1 and many units, leaf sizes 1, 3, 32), thousands of random queries
+ * with full targets, targets with NaN dimensions, (dimension, value) pair targets, far-away targets and targets
+ * equal to a unit, the indexed answer equals cs_select_nearest_brute (every unit of the label, the distance in
+ * full, ties to the lower unit index) and the plain label scan; it is also checked against an independent
+ * double-precision nearest neighbour (any difference must be a float near-tie). The full parse check rejects a
+ * corrupted index (a box that misses a unit, a broken tree), and an unchecked corrupted index is read safely.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cs_index.h"
+#include "cs_rng.h"
+#include "cs_select.h"
+#include "cs_test.h"
+#include "cs_unit_table.h"
+
+typedef struct corpus {
+    float *base, *table;
+    size_t base_n, table_n;
+    cs_ut_view v;
+    uint32_t n, d, k;
+} corpus;
+
+/* Random corpus: clustered (per label centre) or uniform descriptors, some labels empty or single, duplicates. */
+static int make_corpus(corpus *c, uint32_t n, uint32_t d, uint32_t k, uint32_t leaf, uint64_t seed, int clustered)
+{
+    cs_rng g;
+    cs_rng_seed(&g, seed);
+    uint64_t *st = malloc(n * sizeof *st), *ln = malloc(n * sizeof *ln);
+    int32_t *lab = malloc(n * sizeof *lab), *src = calloc(n, sizeof *src), *succ = malloc(n * sizeof *succ);
+    float *desc = malloc((size_t)n * d * sizeof *desc), *centre = malloc((size_t)k * d * sizeof *centre);
+    for (size_t i = 0; i < (size_t)k * d; ++i) centre[i] = 3.0f * (float)cs_rng_normal(&g);
+    for (uint32_t u = 0; u < n; ++u) {
+        st[u] = (uint64_t)u * 100;
+        ln[u] = 100;
+        succ[u] = -1;
+        /* label 1 is empty, label 2 has exactly one unit, label 0 is big; the rest random */
+        uint32_t l = cs_rng_uniform(&g) < 0.4f ? 0 : 3 + cs_rng_below(&g, k - 3);
+        if (u == n / 2) l = 2;
+        lab[u] = (int32_t)l;
+        for (uint32_t j = 0; j < d; ++j)
+            desc[(size_t)u * d + j] = clustered ? centre[(size_t)l * d + j] + (float)cs_rng_normal(&g) * (j < 3 ? 1.0f : 0.3f)
+                                                : cs_rng_uniform(&g) * 4.0f - 2.0f;
+        /* exact duplicates of an earlier unit (ties), and coarse values (ties in single dimensions) */
+        if (u > 0 && cs_rng_uniform(&g) < 0.1f) {
+            const uint32_t w = cs_rng_below(&g, u);
+            memcpy(desc + (size_t)u * d, desc + (size_t)w * d, d * sizeof *desc);
+            lab[u] = lab[w];
+        } else if (cs_rng_uniform(&g) < 0.2f) {
+            for (uint32_t j = 0; j < d; ++j) desc[(size_t)u * d + j] = roundf(desc[(size_t)u * d + j]);
+        }
+        if (u == n / 2) lab[u] = 2;
+        else if (lab[u] == 2) lab[u] = 0;
+    }
+    c->n = n, c->d = d, c->k = k;
+    c->base_n = cs_ut_size(n, d, k);
+    c->base = malloc(c->base_n * sizeof *c->base);
+    int ok = cs_ut_encode(c->base, n, d, k, 1, -1, 48000, 1, (uint64_t)n * 100, st, ln, lab, src, succ, desc) == 0;
+    cs_ut_view v0;
+    ok = ok && cs_ut_parse(c->base, c->base_n, 1, &v0) == 0 && v0.index_nodes == NULL;
+    c->table_n = ok ? cs_index_table_size(&v0, leaf) : 0;
+    c->table = c->table_n ? malloc(c->table_n * sizeof *c->table) : NULL;
+    ok = ok && c->table && cs_index_build(&v0, leaf, c->table, c->table_n) == 0 &&
+         cs_ut_parse(c->table, c->table_n, 1, &c->v) == 0 && c->v.index_nodes != NULL;
+    free(st), free(ln), free(lab), free(src), free(succ), free(desc), free(centre);
+    return ok ? 0 : -1;
+}
+
+/* Independent reference in double: the squared distance over the target's dims (NaN target dims skipped). */
+static double ref_distance(const cs_ut_view *v, uint32_t u, const cs_select_target *t)
+{
+    const float *x = cs_ut_unit_descriptors(v, u);
+    double acc = 0;
+    if (t->full) {
+        for (uint32_t j = 0; j < t->full_len && j < v->num_descriptors; ++j) {
+            if (!isfinite(t->full[j])) continue;
+            const double e = (double)x[j] - (double)t->full[j];
+            acc += e * e;
+        }
+    } else {
+        for (uint32_t i = 0; i < t->num_dims; ++i) {
+            const double e = (double)x[t->dim[i]] - (double)t->value[i];
+            acc += e * e;
+        }
+    }
+    return acc;
+}
+
+/* The nearest unit of the label by ref_distance (first on ties); its distance in *best_out. */
+static int32_t ref_nearest(const cs_ut_view *v, int32_t label, const cs_select_target *t, double *best_out)
+{
+    int32_t bu = -1;
+    double best = INFINITY;
+    for (uint32_t u = 0; u < v->num_units; ++u) {
+        if (cs_ut_unit_label(v, u) != label) continue;
+        const double acc = ref_distance(v, u, t);
+        if (acc < best) best = acc, bu = (int32_t)u;
+    }
+    *best_out = best;
+    return bu;
+}
+
+static void test_exact(void)
+{
+    const struct { uint32_t n, d, k, leaf; int clustered; } cases[] = {
+        {3000, 26, 12, 32, 1}, {3000, 26, 12, 1, 0}, {1500, 5, 6, 3, 1}, {800, 40, 5, 32, 0}, {4000, 24, 64, 8, 1},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+        corpus c;
+        CS_CHECK(make_corpus(&c, cases[ci].n, cases[ci].d, cases[ci].k, cases[ci].leaf, 100 + ci, cases[ci].clustered) == 0,
+                 "corpus %zu built, indexed and fully checked", ci);
+        if (!c.table) continue;
+        cs_rng g;
+        cs_rng_seed(&g, 7 + ci);
+        int mismatch = 0, scan_mismatch = 0, ref_far = 0, ties = 0, queries = 0;
+        float full[64];
+        for (int q = 0; q < 1500; ++q) {
+            cs_select_target t;
+            memset(&t, 0, sizeof t);
+            const int kind = q % 5;
+            if (kind <= 2) { /* full target: near the data, NaN dims, or far away */
+                for (uint32_t j = 0; j < c.d; ++j) full[j] = (float)cs_rng_normal(&g) * (kind == 2 ? 30.0f : 2.0f);
+                if (kind == 1)
+                    for (uint32_t j = 0; j < c.d; ++j)
+                        if (cs_rng_uniform(&g) < 0.4f) full[j] = NAN;
+                t.full = full;
+                t.full_len = c.d;
+            } else if (kind == 3) { /* pairs */
+                t.num_dims = 1 + cs_rng_below(&g, 5);
+                for (uint32_t i = 0; i < t.num_dims; ++i) {
+                    t.dim[i] = cs_rng_below(&g, c.d);
+                    t.value[i] = (float)cs_rng_normal(&g) * 2.0f;
+                }
+            } else { /* exactly a unit's descriptors (a distance-0 tie with its duplicates) */
+                memcpy(full, cs_ut_unit_descriptors(&c.v, cs_rng_below(&g, c.n)), c.d * sizeof(float));
+                t.full = full;
+                t.full_len = c.d;
+            }
+            for (uint32_t l = 0; l < c.k; ++l) {
+                const int32_t a = cs_select_nearest(&c.v, (int32_t)l, &t);
+                const int32_t b = cs_select_nearest_brute(&c.v, (int32_t)l, &t);
+                const int32_t s = cs_select_nearest_scan(&c.v, (int32_t)l, &t);
+                mismatch += a != b;
+                scan_mismatch += s != b;
+                queries++;
+                double best;
+                const int32_t r = ref_nearest(&c.v, (int32_t)l, &t, &best);
+                if ((r < 0) != (a < 0)) ref_far++;
+                else if (r >= 0 && r != a) {
+                    ties++;
+                    /* float near-tie only: the double distances agree to float precision */
+                    if (fabs(ref_distance(&c.v, (uint32_t)a, &t) - best) > 1e-5 * (1.0 + best)) ref_far++;
+                }
+            }
+        }
+        CS_CHECK(mismatch == 0, "corpus %zu: index = brute force on %d/%d queries", ci, queries - mismatch, queries);
+        CS_CHECK(scan_mismatch == 0, "corpus %zu: label scan = brute force (%d mismatches)", ci, scan_mismatch);
+        CS_CHECK(ref_far == 0, "corpus %zu: index = double reference up to float near-ties (%d far, %d near-ties)", ci,
+                 ref_far, ties);
+        /* empty label, single-unit label, out-of-range labels */
+        cs_select_target t;
+        memset(&t, 0, sizeof t);
+        t.full = full;
+        t.full_len = c.d;
+        for (uint32_t j = 0; j < c.d; ++j) full[j] = 0.5f;
+        CS_CHECK(cs_ut_label_count(&c.v, 1, NULL) == 0 && cs_select_nearest(&c.v, 1, &t) == -1, "empty label: -1");
+        CS_CHECK(cs_ut_label_count(&c.v, 2, NULL) == 1 && cs_select_nearest(&c.v, 2, &t) == (int32_t)(c.n / 2),
+                 "single-unit label gives its unit");
+        CS_CHECK(cs_select_nearest(&c.v, (int32_t)c.k, &t) == -1, "label out of range: -1");
+        for (uint32_t j = 0; j < c.d; ++j) full[j] = NAN;
+        CS_CHECK(cs_select_nearest(&c.v, 0, &t) == cs_select_nearest_brute(&c.v, 0, &t), "all-NaN target: lowest unit");
+        free(c.base);
+        free(c.table);
+    }
+}
+
+static void test_corrupt(void)
+{
+    corpus c;
+    CS_CHECK(make_corpus(&c, 2000, 8, 6, 4, 99, 1) == 0, "corpus");
+    if (!c.table) return;
+    float *t = malloc(c.table_n * sizeof *t);
+    cs_ut_view v;
+    const size_t po = (size_t)c.v.index_nodes - (size_t)c.v.data;
+    const size_t P = po / sizeof(float), S = c.v.index_stride;
+    /* 1. a leaf box that misses its units: shrink hi of every leaf of label 0 */
+    memcpy(t, c.table, c.table_n * sizeof *t);
+    for (uint32_t i = 0; i < c.v.index_num_nodes; ++i)
+        if (t[P + i * S + CS_UT_N_SIZE] == 1.0f) t[P + i * S + CS_UT_N_BOX + 8 + 0] = t[P + i * S + CS_UT_N_BOX + 0];
+    CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a box that misses a unit is rejected");
+    /* 2. a broken tree: subtree sizes and child ranges scrambled */
+    memcpy(t, c.table, c.table_n * sizeof *t);
+    t[P + 0 * S + CS_UT_N_SIZE] = 2.0f;
+    t[P + 1 * S + CS_UT_N_BEGIN] = 5.0f;
+    CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a broken tree is rejected");
+    /* unchecked, the same corruption is read safely: a unit of the label comes back */
+    CS_CHECK(cs_ut_parse(t, c.table_n, 0, &v) == CS_UT_OK, "header-only parse accepts it");
+    float full[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    cs_select_target tg;
+    memset(&tg, 0, sizeof tg);
+    tg.full = full;
+    tg.full_len = 8;
+    int ok = 1;
+    for (uint32_t l = 0; l < 6; ++l) {
+        const int32_t a = cs_select_nearest(&v, (int32_t)l, &tg);
+        if (cs_ut_label_count(&v, (int32_t)l, NULL) > 0 && (a < 0 || cs_ut_unit_label(&v, (uint32_t)a) != (int32_t)l)) ok = 0;
+    }
+    CS_CHECK(ok, "a corrupted, unchecked index still returns a unit of the label");
+    /* 3. garbage everywhere in the node section (unchecked): no crash, answers in the label or -1 */
+    memcpy(t, c.table, c.table_n * sizeof *t);
+    cs_rng g;
+    cs_rng_seed(&g, 5);
+    for (size_t i = P; i < c.table_n; ++i) t[i] = (float)cs_rng_normal(&g) * 1e4f;
+    CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) != CS_UT_OK, "garbage nodes are rejected by the full check");
+    CS_CHECK(cs_ut_parse(t, c.table_n, 0, &v) == CS_UT_OK, "and pass the header-only parse");
+    ok = 1;
+    for (uint32_t l = 0; l < 6; ++l) {
+        const int32_t a = cs_select_nearest(&v, (int32_t)l, &tg);
+        if (a >= 0 && cs_ut_unit_label(&v, (uint32_t)a) != (int32_t)l) ok = 0;
+    }
+    CS_CHECK(ok, "garbage index: no crash, never a unit of another label");
+    /* 4. a table without the index (field 15 = 0) still parses and selects by scan, same answers */
+    cs_ut_view v0;
+    CS_CHECK(cs_ut_parse(c.base, c.base_n, 1, &v0) == CS_UT_OK && v0.index_nodes == NULL, "table without index");
+    CS_CHECK(cs_select_nearest(&v0, 0, &tg) == cs_select_nearest(&c.v, 0, &tg), "same answer without the index");
+    /* 5. truncated index section */
+    CS_CHECK(cs_ut_parse(c.table, c.table_n - 1, 0, &v) == CS_UT_E_SHORT, "truncated index: short");
+    free(t);
+    free(c.base);
+    free(c.table);
+}
+
+int main(void)
+{
+    CS_CHECK(cs_index_nodes(0, 8) == 0 && cs_index_nodes(8, 8) == 1 && cs_index_nodes(9, 8) == 3 &&
+                 cs_index_nodes(100, 8) == 31,
+             "node counts of median splits");
+    test_exact();
+    test_corrupt();
+    CS_TEST_END();
+}
