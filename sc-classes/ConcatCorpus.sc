@@ -45,7 +45,7 @@ ConcatCorpus {
 		log = Platform.defaultTempDir +/+ "concatcorpus_%_%.log".format(Main.elapsedTime.asInteger, 1000000.rand);
 		cmd = ([prog, "analyze"] ++ sources.collect(_.standardizePath) ++ ["-o", dir.standardizePath,
 			"--progress", "lines"] ++ words).collect { |w| w.asString.shellQuote }.join(" ")
-			+ "2>" + log.shellQuote;
+			+ ">" + log.shellQuote + "2>&1";
 		poll = { |final = false|
 			var text = File.exists(log).if { File.readAllString(log) } { "" };
 			var lines;

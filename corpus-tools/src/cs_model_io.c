@@ -10,6 +10,7 @@
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,12 +60,24 @@ int cs_model_header_build(const cs_model_config *cfg, const cs_model_meta *meta,
     return CS_OK;
 }
 
-/* Temporary name in the same directory as `path`; returns an open fd or -1. */
+/* Temporary name in the same directory as `path`; returns an open fd or -1. mkstemp creates the file 0600;
+ * it gets the permissions of an ordinary new file (0666 less the umask), so a server running as another user
+ * can read the model. */
 static int make_temp(const char *path, char *tmp, size_t cap)
 {
     int len = snprintf(tmp, cap, "%s.tmp.XXXXXX", path);
     if (len < 0 || (size_t)len >= cap) return -1;
-    return mkstemp(tmp);
+    int fd = mkstemp(tmp);
+    if (fd >= 0) {
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, (mode_t)(0666 & ~mask)) != 0) {
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+    }
+    return fd;
 }
 
 int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
