@@ -1,9 +1,9 @@
 #!/bin/bash
-# Help examples: the examples of SeqPredict.schelp, SeqModel.schelp and Guides/ConcatSeq_Guide.schelp run on a
+# Help examples: the examples of SeqPredict, SeqModel, ConcatCorpus, ConcatPlay and Guides/ConcatSeq_Guide run on a
 # real scsynth (booted by sclang on a private dummy JACK server, the extension installed in a private user
 # Extensions folder) with the bundled a11wlk01.wav, chunk by chunk as a user runs them (tests/sc/help_examples.scd):
-# no error, no warning, no server failure, the NRT example renders. (ConcatPlay's and ConcatCorpus's classes are
-# exercised through these; their own examples are theirs to run.)
+# no error, no warning, no server failure, the NRT example renders. (The patterns' and Tidal pages run in
+# tests/sc/patterns_help.sh.)
 source "$(dirname "$0")/seqpredict_env.bash"
 
 # an installed-style extension, where sclang and scsynth look by default (XDG_DATA_HOME of the private home)
@@ -31,7 +31,8 @@ sleep 1.5
 kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
 port=$(free_port)
 run_sclang 420 "$SRC/tests/sc/help_examples.scd" "$port" "$SRC/HelpSource/Classes/SeqModel.schelp" \
-    "$SRC/HelpSource/Classes/SeqPredict.schelp" "$SRC/HelpSource/Guides/ConcatSeq_Guide.schelp"
+    "$SRC/HelpSource/Classes/SeqPredict.schelp" "$SRC/HelpSource/Guides/ConcatSeq_Guide.schelp" \
+    "$SRC/HelpSource/Classes/ConcatCorpus.schelp" "$SRC/HelpSource/Classes/ConcatPlay.schelp"
 rc=$?
 cp "$W/sclang.log" "$W/examples.log"
 check "examples: sclang finished (status $rc)" test $rc -eq 0
