@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cs_cli.h"
 #include "cs_error.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
@@ -19,46 +20,6 @@
 #include "cs_seqpredict.h"
 #include "cs_train.h"
 
-__attribute__((format(printf, 2, 3))) static int fail(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "concatseq %s: error: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || errno || !isfinite(v)) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_int(const char *s, int *out)
-{
-    double v;
-    if (parse_double(s, &v) || v != floor(v) || fabs(v) > 2147483647.0) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-') return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno) return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
 
 char *cs_default_model_path(const char *bundle)
 {
@@ -177,7 +138,7 @@ int cs_cmd_train(int argc, char **argv)
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (a[0] != '-') {
-            if (bundle) return fail("train", "unexpected argument %s", a);
+            if (bundle) return cs_cli_fail("train", "unexpected argument %s", a);
             bundle = a;
             continue;
         }
@@ -189,7 +150,7 @@ int cs_cmd_train(int argc, char **argv)
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { quiet = 1; continue; }
         if (!strcmp(a, "--constant-lr")) { constant = 1; continue; }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
-        if (!v) return fail("train", "%s: missing value", a);
+        if (!v) return cs_cli_fail("train", "%s: missing value", a);
         int bad = 0;
 #define OPT(n) (!strcmp(a, n))
         if (OPT("-o") || OPT("--output")) out = v;
@@ -197,35 +158,35 @@ int cs_cmd_train(int argc, char **argv)
             if (!strcmp(v, "gru")) arch = CS_TRAIN_GRU;
             else if (!strcmp(v, "transformer")) arch = CS_TRAIN_TRANSFORMER;
             else bad = 1;
-        } else if (OPT("--hidden") || OPT("--width")) bad = parse_int(v, &hidden);
-        else if (OPT("--layers")) bad = parse_int(v, &layers);
-        else if (OPT("--heads")) bad = parse_int(v, &heads);
-        else if (OPT("--context")) bad = parse_int(v, &context);
-        else if (OPT("--epochs")) bad = parse_int(v, &epochs) || epochs < 1;
-        else if (OPT("--window")) bad = parse_int(v, &window) || window < 1;
-        else if (OPT("--batch")) bad = parse_int(v, &batch) || batch < 1;
-        else if (OPT("--warmup")) bad = parse_int(v, &warmup) || warmup < 0;
-        else if (OPT("--patience")) bad = parse_int(v, &patience) || patience < 0;
-        else if (OPT("--lr")) bad = parse_double(v, &lr) || !(lr > 0.0);
-        else if (OPT("--clip")) bad = parse_double(v, &clip) || clip < 0.0;
-        else if (OPT("--dropout")) bad = parse_double(v, &dropout) || dropout < 0.0 || dropout > 0.9;
-        else if (OPT("--weight-decay")) bad = parse_double(v, &wd) || wd < 0.0;
-        else if (OPT("--val-fraction")) bad = parse_double(v, &valf) || valf < 0.0 || valf > 0.5;
-        else if (OPT("--seed")) bad = parse_u64(v, &seed);
-        else if (OPT("--threads")) bad = parse_int(v, &threads) || threads < 1 || threads > 256;
+        } else if (OPT("--hidden") || OPT("--width")) bad = cs_cli_parse_int(v, &hidden);
+        else if (OPT("--layers")) bad = cs_cli_parse_int(v, &layers);
+        else if (OPT("--heads")) bad = cs_cli_parse_int(v, &heads);
+        else if (OPT("--context")) bad = cs_cli_parse_int(v, &context);
+        else if (OPT("--epochs")) bad = cs_cli_parse_int(v, &epochs) || epochs < 1;
+        else if (OPT("--window")) bad = cs_cli_parse_int(v, &window) || window < 1;
+        else if (OPT("--batch")) bad = cs_cli_parse_int(v, &batch) || batch < 1;
+        else if (OPT("--warmup")) bad = cs_cli_parse_int(v, &warmup) || warmup < 0;
+        else if (OPT("--patience")) bad = cs_cli_parse_int(v, &patience) || patience < 0;
+        else if (OPT("--lr")) bad = cs_cli_parse_double(v, &lr) || !(lr > 0.0);
+        else if (OPT("--clip")) bad = cs_cli_parse_double(v, &clip) || clip < 0.0;
+        else if (OPT("--dropout")) bad = cs_cli_parse_double(v, &dropout) || dropout < 0.0 || dropout > 0.9;
+        else if (OPT("--weight-decay")) bad = cs_cli_parse_double(v, &wd) || wd < 0.0;
+        else if (OPT("--val-fraction")) bad = cs_cli_parse_double(v, &valf) || valf < 0.0 || valf > 0.5;
+        else if (OPT("--seed")) bad = cs_cli_parse_u64(v, &seed);
+        else if (OPT("--threads")) bad = cs_cli_parse_int(v, &threads) || threads < 1 || threads > 256;
         else if (OPT("--progress")) {
             if (!strcmp(v, "bar")) pmode = CS_PROGRESS_BAR;
             else if (!strcmp(v, "lines")) pmode = CS_PROGRESS_LINES;
             else if (!strcmp(v, "none")) pmode = CS_PROGRESS_NONE;
             else bad = 1;
-        } else return fail("train", "unknown option %s (see `concatseq train --help`)", a);
+        } else return cs_cli_fail("train", "unknown option %s (see `concatseq train --help`)", a);
 #undef OPT
-        if (bad) return fail("train", "%s %s: not a valid value", a, v);
+        if (bad) return cs_cli_fail("train", "%s %s: not a valid value", a, v);
     }
-    if (!bundle) return fail("train", "no BUNDLE given (usage: concatseq train BUNDLE [-o MODEL])");
+    if (!bundle) return cs_cli_fail("train", "no BUNDLE given (usage: concatseq train BUNDLE [-o MODEL])");
     cs_bundle b;
     char err[1024] = "";
-    if (cs_bundle_read(bundle, &b, err, sizeof err)) return fail("train", "%s", err);
+    if (cs_bundle_read(bundle, &b, err, sizeof err)) return cs_cli_fail("train", "%s", err);
     char *defpath = out ? NULL : cs_default_model_path(bundle);
     const char *path = out ? out : defpath;
     int rc = 1;
@@ -234,7 +195,7 @@ int cs_cmd_train(int argc, char **argv)
     int nseq = 0;
     float *w = NULL;
     if (!force && access(path, F_OK) == 0) {
-        fail("train", "%s: already exists (use --force to overwrite)", path);
+        cs_cli_fail("train", "%s: already exists (use --force to overwrite)", path);
         goto done;
     }
     const int V = (int)b.view.num_labels;
@@ -266,14 +227,14 @@ int cs_cmd_train(int argc, char **argv)
                           arch == CS_TRAIN_TRANSFORMER ? 4 * cfg.model.width : 0};
     int ce = cs_model_config_check(&mc);
     if (ce != 0) {
-        fail("train", "--arch %s --hidden %d --layers %d%s: %s (GRU: hidden 16..256, 1..2 layers; transformer: "
+        cs_cli_fail("train", "--arch %s --hidden %d --layers %d%s: %s (GRU: hidden 16..256, 1..2 layers; transformer: "
                       "width 32..128, 1..4 layers, heads dividing the width, context 1..128; at most 4096 labels)",
              arch_name(mc.arch), mc.width, mc.layers, arch == CS_TRAIN_TRANSFORMER ? " (with --heads/--context)" : "",
              cs_model_strerror(ce));
         goto done;
     }
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
-        fail("train", "out of memory");
+        cs_cli_fail("train", "out of memory");
         goto done;
     }
     if (window <= 0 && arch == CS_TRAIN_GRU) {
@@ -306,7 +267,7 @@ int cs_cmd_train(int argc, char **argv)
     int tr = cs_train_run(&cfg, (const int *const *)seqs, lens, nseq, &w, &rep);
     cs_progress_finish(&ui.prog);
     if (tr) {
-        fail("train", "%s: training failed (%s)", bundle, tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
+        cs_cli_fail("train", "%s: training failed (%s)", bundle, tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
         goto done;
     }
     cs_model_meta meta;
@@ -319,7 +280,7 @@ int cs_cmd_train(int argc, char **argv)
     meta.val_loss_bits = isfinite(rep.best_val_bits) ? (float)rep.best_val_bits : -1.0f;
     int we = cs_model_file_write(path, &mc, &meta, w, rep.n_params);
     if (we) {
-        fail("train", "%s: cannot write the model (%s)", path, cs_strerror(we));
+        cs_cli_fail("train", "%s: cannot write the model (%s)", path, cs_strerror(we));
         goto done;
     }
     if (!quiet)
@@ -344,11 +305,11 @@ static int load_model_for(const char *cmd, const char *path, const cs_bundle *b,
     int merr = 0;
     int rc = cs_model_file_load(path, buf, n, view, &merr);
     if (rc) {
-        if (rc == CS_E_IO) return fail(cmd, "%s: cannot open the model file", path);
-        return fail(cmd, "%s: not a valid model file (%s)", path, merr ? cs_model_strerror(merr) : cs_strerror(rc));
+        if (rc == CS_E_IO) return cs_cli_fail(cmd, "%s: cannot open the model file", path);
+        return cs_cli_fail(cmd, "%s: not a valid model file (%s)", path, merr ? cs_model_strerror(merr) : cs_strerror(rc));
     }
     if ((uint32_t)view->cfg.vocab != b->view.num_labels) {
-        fail(cmd, "%s: the model has %d labels but the bundle %u: it was trained on another corpus", path,
+        cs_cli_fail(cmd, "%s: the model has %d labels but the bundle %u: it was trained on another corpus", path,
              view->cfg.vocab, b->view.num_labels);
         free(*buf);
         *buf = NULL;
@@ -388,24 +349,24 @@ int cs_cmd_eval(int argc, char **argv)
         }
         if (!strcmp(a, "--json")) { json = 1; continue; }
         if (!strcmp(a, "--val-fraction")) {
-            if (i + 1 >= argc || parse_double(argv[++i], &valf) || valf <= 0.0 || valf > 0.5)
-                return fail("eval", "--val-fraction: must be in (0, 0.5]");
+            if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &valf) || valf <= 0.0 || valf > 0.5)
+                return cs_cli_fail("eval", "--val-fraction: must be in (0, 0.5]");
             continue;
         }
         if (!strcmp(a, "--threads")) {
-            if (i + 1 >= argc || parse_int(argv[++i], &threads) || threads < 1)
-                return fail("eval", "--threads: must be >= 1");
+            if (i + 1 >= argc || cs_cli_parse_int(argv[++i], &threads) || threads < 1)
+                return cs_cli_fail("eval", "--threads: must be >= 1");
             continue;
         }
-        if (a[0] == '-') return fail("eval", "unknown option %s", a);
+        if (a[0] == '-') return cs_cli_fail("eval", "unknown option %s", a);
         if (!bundle) bundle = a;
         else if (!model) model = a;
-        else return fail("eval", "unexpected argument %s", a);
+        else return cs_cli_fail("eval", "unexpected argument %s", a);
     }
-    if (!bundle) return fail("eval", "no BUNDLE given (usage: concatseq eval BUNDLE [MODEL])");
+    if (!bundle) return cs_cli_fail("eval", "no BUNDLE given (usage: concatseq eval BUNDLE [MODEL])");
     cs_bundle b;
     char err[1024] = "";
-    if (cs_bundle_read(bundle, &b, err, sizeof err)) return fail("eval", "%s", err);
+    if (cs_bundle_read(bundle, &b, err, sizeof err)) return cs_cli_fail("eval", "%s", err);
     char *defpath = model ? NULL : cs_default_model_path(bundle);
     const char *path = model ? model : (access(defpath, F_OK) == 0 ? defpath : NULL);
     int rc = 1, **seqs = NULL, nseq = 0;
@@ -417,18 +378,18 @@ int cs_cmd_eval(int argc, char **argv)
     size_t scored = 0;
     if (path && load_model_for("eval", path, &b, &buf, &nbuf, &view)) goto done;
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
-        fail("eval", "out of memory");
+        cs_cli_fail("eval", "out of memory");
         goto done;
     }
     const int V = (int)b.view.num_labels;
     cs_ngram_report ng;
     int e = cs_ngram_baselines((const int *const *)seqs, lens, nseq, V, valf, &ng);
     if (e) {
-        fail("eval", "%s: baselines failed (%s)", bundle, cs_strerror(e));
+        cs_cli_fail("eval", "%s: baselines failed (%s)", bundle, cs_strerror(e));
         goto done;
     }
     if (ng.n_val == 0) {
-        fail("eval", "%s: no held-out labels (every source is shorter than %.0f units)", bundle, 1.0 / valf);
+        cs_cli_fail("eval", "%s: no held-out labels (every source is shorter than %.0f units)", bundle, 1.0 / valf);
         goto done;
     }
     if (path) {
@@ -436,7 +397,7 @@ int cs_cmd_eval(int argc, char **argv)
         e = cs_train_eval_split(&tm, view.weights, (const int *const *)seqs, lens, nseq, valf, -1, threads,
                                 &model_bits, &scored);
         if (e) {
-            fail("eval", "%s: evaluation failed (%s)", path, cs_strerror(e));
+            cs_cli_fail("eval", "%s: evaluation failed (%s)", path, cs_strerror(e));
             goto done;
         }
     }
@@ -509,16 +470,16 @@ int cs_cmd_export_json(int argc, char **argv)
     const char *in = NULL, *out = NULL;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
-            if (i + 1 >= argc) return fail("export-json", "-o: missing value");
+            if (i + 1 >= argc) return cs_cli_fail("export-json", "-o: missing value");
             out = argv[++i];
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: concatseq export-json MODEL [-o JSON]   (default: MODEL with .json)\n");
             return 0;
-        } else if (argv[i][0] == '-') return fail("export-json", "unknown option %s", argv[i]);
+        } else if (argv[i][0] == '-') return cs_cli_fail("export-json", "unknown option %s", argv[i]);
         else if (!in) in = argv[i];
-        else return fail("export-json", "unexpected argument %s", argv[i]);
+        else return cs_cli_fail("export-json", "unexpected argument %s", argv[i]);
     }
-    if (!in) return fail("export-json", "no MODEL given (usage: concatseq export-json MODEL [-o JSON])");
+    if (!in) return cs_cli_fail("export-json", "no MODEL given (usage: concatseq export-json MODEL [-o JSON])");
     char def[4200];
     if (!out) {
         snprintf(def, sizeof def, "%s", in);
@@ -528,7 +489,7 @@ int cs_cmd_export_json(int argc, char **argv)
         out = def;
     }
     int rc = cs_model_export_json(in, out);
-    if (rc) return fail("export-json", "%s: %s", in, rc == CS_E_IO ? "cannot read the model or write the JSON" : cs_strerror(rc));
+    if (rc) return cs_cli_fail("export-json", "%s: %s", in, rc == CS_E_IO ? "cannot read the model or write the JSON" : cs_strerror(rc));
     printf("wrote %s\n", out);
     return 0;
 }
@@ -539,20 +500,20 @@ int cs_cmd_import_json(int argc, char **argv)
     int force = 0;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
-            if (i + 1 >= argc) return fail("import-json", "-o: missing value");
+            if (i + 1 >= argc) return cs_cli_fail("import-json", "-o: missing value");
             out = argv[++i];
         } else if (!strcmp(argv[i], "--force")) force = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: concatseq import-json JSON -o MODEL [--force]\n");
             return 0;
-        } else if (argv[i][0] == '-') return fail("import-json", "unknown option %s", argv[i]);
+        } else if (argv[i][0] == '-') return cs_cli_fail("import-json", "unknown option %s", argv[i]);
         else if (!in) in = argv[i];
-        else return fail("import-json", "unexpected argument %s", argv[i]);
+        else return cs_cli_fail("import-json", "unexpected argument %s", argv[i]);
     }
-    if (!in || !out) return fail("import-json", "usage: concatseq import-json JSON -o MODEL");
-    if (!force && access(out, F_OK) == 0) return fail("import-json", "%s: already exists (use --force to overwrite)", out);
+    if (!in || !out) return cs_cli_fail("import-json", "usage: concatseq import-json JSON -o MODEL");
+    if (!force && access(out, F_OK) == 0) return cs_cli_fail("import-json", "%s: already exists (use --force to overwrite)", out);
     int rc = cs_model_import_json(in, out);
-    if (rc) return fail("import-json", "%s: %s", in, rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)" : cs_strerror(rc));
+    if (rc) return cs_cli_fail("import-json", "%s: %s", in, rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)" : cs_strerror(rc));
     printf("wrote %s\n", out);
     return 0;
 }
@@ -617,31 +578,31 @@ int cs_cmd_sample(int argc, char **argv)
         if (a[0] != '-') {
             if (!bundle) bundle = a;
             else if (!model) model = a;
-            else return fail("sample", "unexpected argument %s", a);
+            else return cs_cli_fail("sample", "unexpected argument %s", a);
             continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
-        if (!v) return fail("sample", "%s: missing value", a);
+        if (!v) return cs_cli_fail("sample", "%s: missing value", a);
         int bad = 0;
-        if (!strcmp(a, "-n")) bad = parse_int(v, &n) || n < 1 || n > 1000000;
-        else if (!strcmp(a, "--temperature")) bad = parse_double(v, &temperature) || temperature < 0 || temperature > 1000;
-        else if (!strcmp(a, "--top-k")) bad = parse_int(v, &top_k) || top_k < 0;
-        else if (!strcmp(a, "--top-p")) bad = parse_double(v, &top_p) || top_p < 0 || top_p > 1;
-        else if (!strcmp(a, "--repetition-penalty")) bad = parse_double(v, &penalty) || penalty <= 0 || penalty > 100;
-        else if (!strcmp(a, "--history")) bad = parse_int(v, &history) || history < 0 || history > CS_SEQP_MAX_HISTORY;
+        if (!strcmp(a, "-n")) bad = cs_cli_parse_int(v, &n) || n < 1 || n > 1000000;
+        else if (!strcmp(a, "--temperature")) bad = cs_cli_parse_double(v, &temperature) || temperature < 0 || temperature > 1000;
+        else if (!strcmp(a, "--top-k")) bad = cs_cli_parse_int(v, &top_k) || top_k < 0;
+        else if (!strcmp(a, "--top-p")) bad = cs_cli_parse_double(v, &top_p) || top_p < 0 || top_p > 1;
+        else if (!strcmp(a, "--repetition-penalty")) bad = cs_cli_parse_double(v, &penalty) || penalty <= 0 || penalty > 100;
+        else if (!strcmp(a, "--history")) bad = cs_cli_parse_int(v, &history) || history < 0 || history > CS_SEQP_MAX_HISTORY;
         else if (!strcmp(a, "--prime")) prime = v;
-        else if (!strcmp(a, "--seed")) bad = parse_u64(v, &seed) || (double)seed > CS_SEQP_MAX_SEED;
+        else if (!strcmp(a, "--seed")) bad = cs_cli_parse_u64(v, &seed) || (double)seed > CS_SEQP_MAX_SEED;
         else if (!strcmp(a, "--select")) {
             policy_name = v;
             bad = strcmp(v, "random") && strcmp(v, "successor") && strcmp(v, "lru");
-        } else return fail("sample", "unknown option %s (see `concatseq sample --help`)", a);
-        if (bad) return fail("sample", "%s %s: not a valid value", a, v);
+        } else return cs_cli_fail("sample", "unknown option %s (see `concatseq sample --help`)", a);
+        if (bad) return cs_cli_fail("sample", "%s %s: not a valid value", a, v);
     }
-    if (!bundle) return fail("sample", "no BUNDLE given (usage: concatseq sample BUNDLE [MODEL] -n N)");
-    if (n < 1) return fail("sample", "-n N: the number of labels to sample is required");
+    if (!bundle) return cs_cli_fail("sample", "no BUNDLE given (usage: concatseq sample BUNDLE [MODEL] -n N)");
+    if (n < 1) return cs_cli_fail("sample", "-n N: the number of labels to sample is required");
     cs_bundle b;
     char err[1024] = "";
-    if (cs_bundle_read(bundle, &b, err, sizeof err)) return fail("sample", "%s", err);
+    if (cs_bundle_read(bundle, &b, err, sizeof err)) return cs_cli_fail("sample", "%s", err);
     char *defpath = model ? NULL : cs_default_model_path(bundle);
     const char *path = model ? model : defpath;
     int rc = 1, nprime = 0, *primes = NULL;
@@ -657,12 +618,12 @@ int cs_cmd_sample(int argc, char **argv)
         primes = malloc(strlen(prime) * sizeof *primes + sizeof *primes);
         nprime = primes ? parse_labels(prime, primes, (int)strlen(prime) + 1) : -1;
         if (nprime < 0) {
-            fail("sample", "--prime %s: a comma-separated list of labels is expected", prime);
+            cs_cli_fail("sample", "--prime %s: a comma-separated list of labels is expected", prime);
             goto done;
         }
         for (int i = 0; i < nprime; ++i)
             if (primes[i] >= V) {
-                fail("sample", "--prime: label %d is out of range (the model has %d labels)", primes[i], V);
+                cs_cli_fail("sample", "--prime: label %d is out of range (the model has %d labels)", primes[i], V);
                 goto done;
             }
     }
@@ -671,7 +632,7 @@ int cs_cmd_sample(int argc, char **argv)
     while ((st = cs_seqp_bind(&sp, buf, nbuf, 1, (float)seed, heap_alloc, heap_free, NULL)) == CS_SEQP_VERIFYING) {
     }
     if (st != CS_SEQP_READY) {
-        fail("sample", "%s: the model cannot be used (%s)", path,
+        cs_cli_fail("sample", "%s: the model cannot be used (%s)", path,
              st == CS_SEQP_NO_MEMORY ? "out of memory" : cs_model_strerror(sp.err));
         goto done;
     }
@@ -690,7 +651,7 @@ int cs_cmd_sample(int argc, char **argv)
         lru_mem = malloc(bytes ? bytes : 1);
         lru = lru_mem ? cs_select_lru_init(lru_mem, bytes, &b.view) : NULL;
         if (!lru) {
-            fail("sample", "out of memory");
+            cs_cli_fail("sample", "out of memory");
             goto done;
         }
     }

@@ -10,6 +10,7 @@
 
 #include "cs_analyze.h"
 #include "cs_bundle.h"
+#include "cs_cli.h"
 #include "cs_error.h"
 #include "cs_info.h"
 #include "cs_model_cli.h"
@@ -76,49 +77,6 @@ static void usage_analyze(FILE *f)
             "  --quiet                print nothing but errors\n");
 }
 
-#include <stdarg.h>
-
-__attribute__((format(printf, 2, 3))) static int fail(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "%s %s: error: ", prog, cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return 1;
-}
-
-/* Strict number parsing: the whole string must be a finite number. */
-static int parse_double(const char *s, double *out)
-{
-    if (!s || !*s) return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (*end || errno || !isfinite(v)) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_int(const char *s, int *out)
-{
-    double v;
-    if (parse_double(s, &v) || v != floor(v) || v < -2147483647.0 || v > 2147483647.0) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-') return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno) return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
 
 static int descriptor_index(const char *name)
 {
@@ -171,7 +129,7 @@ static int parse_weights(const char *list, float *w, char *bad, size_t nbad)
             return -1;
         }
         *eq = '\0';
-        if (parse_double(eq + 1, &v) || v < 0.0) {
+        if (cs_cli_parse_double(eq + 1, &v) || v < 0.0) {
             snprintf(bad, nbad, "%s=%s", t, eq + 1);
             return -1;
         }
@@ -203,7 +161,7 @@ static int cmd_analyze(int argc, char **argv)
     int quiet = 0, pmode = CS_PROGRESS_AUTO;
     char **sources = calloc((size_t)argc + 1, sizeof *sources);
     size_t ns = 0;
-    if (!sources) return fail("analyze", "%s", "out of memory");
+    if (!sources) return cs_cli_fail("analyze", "%s", "out of memory");
     int rc = 0;
     for (int i = 1; i < argc && rc == 0; ++i) {
         const char *a = argv[i];
@@ -221,7 +179,7 @@ static int cmd_analyze(int argc, char **argv)
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { quiet = 1; continue; }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
-            rc = fail("analyze", "%s: missing value", a);
+            rc = cs_cli_fail("analyze", "%s: missing value", a);
             break;
         }
         ++i;
@@ -230,30 +188,30 @@ static int cmd_analyze(int argc, char **argv)
         int bad = 0;
 #define OPT(name) (!strcmp(a, name))
         if (OPT("-o") || OPT("--output")) out = v;
-        else if (OPT("--rate")) bad = parse_int(v, &o.rate);
-        else if (OPT("--channels")) bad = parse_int(v, &o.channels);
-        else if (OPT("--resample-quality")) bad = parse_int(v, &o.src_quality);
+        else if (OPT("--rate")) bad = cs_cli_parse_int(v, &o.rate);
+        else if (OPT("--channels")) bad = cs_cli_parse_int(v, &o.channels);
+        else if (OPT("--resample-quality")) bad = cs_cli_parse_int(v, &o.src_quality);
         else if (OPT("--segment")) {
             if (!strcmp(v, "grain")) o.segment = CS_SEG_GRAIN;
             else if (!strcmp(v, "onset")) o.segment = CS_SEG_ONSET;
             else if (!strcmp(v, "novelty")) o.segment = CS_SEG_NOVELTY;
             else bad = 1;
-        } else if (OPT("--unit-ms")) bad = parse_double(v, &o.unit_ms);
-        else if (OPT("--hop-ms")) bad = parse_double(v, &o.hop_ms);
-        else if (OPT("--threshold")) bad = parse_double(v, &o.onset.threshold);
-        else if (OPT("--median-ms")) { bad = parse_double(v, &d); o.onset.median_s = d * 1e-3; }
-        else if (OPT("--min-ms")) { bad = parse_double(v, &d); o.onset.min_len_s = d * 1e-3; }
-        else if (OPT("--max-ms")) { bad = parse_double(v, &d); o.onset.max_len_s = d * 1e-3; }
-        else if (OPT("--pre-ms")) { bad = parse_double(v, &d); o.onset.pre_s = d * 1e-3; }
-        else if (OPT("--delta")) bad = parse_double(v, &o.onset.delta);
-        else if (OPT("--refine-ms")) { bad = parse_double(v, &d); o.onset.refine_s = d * 1e-3; }
-        else if (OPT("--kernel-s")) bad = parse_double(v, &o.novelty.kernel_s);
-        else if (OPT("--block-s")) bad = parse_double(v, &o.novelty.block_s);
-        else if (OPT("--novelty-threshold")) bad = parse_double(v, &o.novelty.threshold);
-        else if (OPT("--min-s")) bad = parse_double(v, &o.novelty.min_len_s);
-        else if (OPT("--max-s")) bad = parse_double(v, &o.novelty.max_len_s);
-        else if (OPT("--fft-size")) bad = parse_int(v, &o.fft_size);
-        else if (OPT("--frame-hop")) { bad = parse_int(v, &n); o.frame_hop = n; if (!bad && n < 1) bad = 1; }
+        } else if (OPT("--unit-ms")) bad = cs_cli_parse_double(v, &o.unit_ms);
+        else if (OPT("--hop-ms")) bad = cs_cli_parse_double(v, &o.hop_ms);
+        else if (OPT("--threshold")) bad = cs_cli_parse_double(v, &o.onset.threshold);
+        else if (OPT("--median-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.median_s = d * 1e-3; }
+        else if (OPT("--min-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.min_len_s = d * 1e-3; }
+        else if (OPT("--max-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.max_len_s = d * 1e-3; }
+        else if (OPT("--pre-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.pre_s = d * 1e-3; }
+        else if (OPT("--delta")) bad = cs_cli_parse_double(v, &o.onset.delta);
+        else if (OPT("--refine-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.refine_s = d * 1e-3; }
+        else if (OPT("--kernel-s")) bad = cs_cli_parse_double(v, &o.novelty.kernel_s);
+        else if (OPT("--block-s")) bad = cs_cli_parse_double(v, &o.novelty.block_s);
+        else if (OPT("--novelty-threshold")) bad = cs_cli_parse_double(v, &o.novelty.threshold);
+        else if (OPT("--min-s")) bad = cs_cli_parse_double(v, &o.novelty.min_len_s);
+        else if (OPT("--max-s")) bad = cs_cli_parse_double(v, &o.novelty.max_len_s);
+        else if (OPT("--fft-size")) bad = cs_cli_parse_int(v, &o.fft_size);
+        else if (OPT("--frame-hop")) { bad = cs_cli_parse_int(v, &n); o.frame_hop = n; if (!bad && n < 1) bad = 1; }
         else if (OPT("--normalize")) {
             if (!strcmp(v, "zscore")) o.normalize = 0;
             else if (!strcmp(v, "robust")) o.normalize = 1;
@@ -263,25 +221,25 @@ static int cmd_analyze(int argc, char **argv)
             else if (!strcmp(v, "dbscan")) o.cluster = CS_CLUSTER_DBSCAN;
             else if (!strcmp(v, "ap")) o.cluster = CS_CLUSTER_AP;
             else bad = 1;
-        } else if (OPT("--clusters") || OPT("-k")) bad = parse_int(v, &o.clusters);
-        else if (OPT("--restarts")) bad = parse_int(v, &o.restarts);
-        else if (OPT("--max-iter")) { bad = parse_int(v, &o.max_iter); if (!bad && o.max_iter < 1) bad = 1; }
-        else if (OPT("--eps")) bad = parse_double(v, &o.eps);
-        else if (OPT("--min-samples")) bad = parse_int(v, &o.min_samples);
-        else if (OPT("--damping")) bad = parse_double(v, &o.damping);
-        else if (OPT("--preference")) bad = parse_double(v, &o.preference);
-        else if (OPT("--convergence-iter")) bad = parse_int(v, &o.ap_convergence);
+        } else if (OPT("--clusters") || OPT("-k")) bad = cs_cli_parse_int(v, &o.clusters);
+        else if (OPT("--restarts")) bad = cs_cli_parse_int(v, &o.restarts);
+        else if (OPT("--max-iter")) { bad = cs_cli_parse_int(v, &o.max_iter); if (!bad && o.max_iter < 1) bad = 1; }
+        else if (OPT("--eps")) bad = cs_cli_parse_double(v, &o.eps);
+        else if (OPT("--min-samples")) bad = cs_cli_parse_int(v, &o.min_samples);
+        else if (OPT("--damping")) bad = cs_cli_parse_double(v, &o.damping);
+        else if (OPT("--preference")) bad = cs_cli_parse_double(v, &o.preference);
+        else if (OPT("--convergence-iter")) bad = cs_cli_parse_int(v, &o.ap_convergence);
         else if (OPT("--descriptors")) selection = v;
         else if (OPT("--weights")) weights = v;
-        else if (OPT("--seed")) bad = parse_u64(v, &o.seed);
-        else if (OPT("--threads")) bad = parse_int(v, &o.threads);
+        else if (OPT("--seed")) bad = cs_cli_parse_u64(v, &o.seed);
+        else if (OPT("--threads")) bad = cs_cli_parse_int(v, &o.threads);
         else if (OPT("--progress")) {
             if (!strcmp(v, "bar")) pmode = CS_PROGRESS_BAR;
             else if (!strcmp(v, "lines")) pmode = CS_PROGRESS_LINES;
             else if (!strcmp(v, "none")) pmode = CS_PROGRESS_NONE;
             else bad = 1;
         } else {
-            rc = fail("analyze", "unknown option %s (see `concatseq help analyze`)", a);
+            rc = cs_cli_fail("analyze", "unknown option %s (see `concatseq help analyze`)", a);
             break;
         }
 #undef OPT
@@ -297,19 +255,19 @@ static int cmd_analyze(int argc, char **argv)
     char badname[256];
     if (weights && parse_weights(weights, o.weights, badname, sizeof badname)) {
         free(sources);
-        return fail("analyze", "--weights: bad entry '%s' (use name=weight with names from `concatseq info`)", badname);
+        return cs_cli_fail("analyze", "--weights: bad entry '%s' (use name=weight with names from `concatseq info`)", badname);
     }
     if (selection && parse_selection(selection, o.weights, badname, sizeof badname)) {
         free(sources);
-        return fail("analyze", "--descriptors: unknown descriptor '%s'", badname);
+        return cs_cli_fail("analyze", "--descriptors: unknown descriptor '%s'", badname);
     }
     if (ns == 0) {
         free(sources);
-        return fail("analyze", "%s", "no SOURCE given (usage: concatseq analyze SOURCE... -o BUNDLE)");
+        return cs_cli_fail("analyze", "%s", "no SOURCE given (usage: concatseq analyze SOURCE... -o BUNDLE)");
     }
     if (!out) {
         free(sources);
-        return fail("analyze", "%s", "no output bundle given (-o BUNDLE)");
+        return cs_cli_fail("analyze", "%s", "no output bundle given (-o BUNDLE)");
     }
     cs_progress prog_state;
     cs_progress_init(&prog_state, pmode, quiet);
@@ -322,7 +280,7 @@ static int cmd_analyze(int argc, char **argv)
     rc = cs_analyze(sources, ns, out, &o, &rep, err, sizeof err);
     cs_progress_finish(&prog_state);
     free(sources);
-    if (rc) return fail("analyze", "%s", err);
+    if (rc) return cs_cli_fail("analyze", "%s", err);
     if (!quiet) {
         printf("wrote %s: %zu source%s, %.3f s, %zu units, %zu labels", out, rep.sources, rep.sources == 1 ? "" : "s",
                rep.seconds_audio, rep.units, rep.labels);
@@ -344,18 +302,18 @@ static int cmd_info(int argc, char **argv)
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: concatseq info BUNDLE [--units]\n");
             return 0;
-        } else if (argv[i][0] == '-') return fail("info", "unknown option %s", argv[i]);
+        } else if (argv[i][0] == '-') return cs_cli_fail("info", "unknown option %s", argv[i]);
         else if (!dir) dir = argv[i];
-        else return fail("info", "unexpected argument %s", argv[i]);
+        else return cs_cli_fail("info", "unexpected argument %s", argv[i]);
     }
-    if (!dir) return fail("info", "%s", "no BUNDLE given (usage: concatseq info BUNDLE [--units])");
+    if (!dir) return cs_cli_fail("info", "%s", "no BUNDLE given (usage: concatseq info BUNDLE [--units])");
     cs_bundle b;
     char err[1024] = "";
-    if (cs_bundle_read(dir, &b, err, sizeof err)) return fail("info", "%s", err);
+    if (cs_bundle_read(dir, &b, err, sizeof err)) return cs_cli_fail("info", "%s", err);
     if (units) cs_info_print_units(&b, stdout);
     else cs_info_print(&b, stdout);
     cs_bundle_free(&b);
-    if (fflush(stdout) != 0) return fail("info", "%s", "cannot write to standard output");
+    if (fflush(stdout) != 0) return cs_cli_fail("info", "%s", "cannot write to standard output");
     return 0;
 }
 
@@ -376,23 +334,23 @@ static int cmd_plot(int argc, char **argv)
             return 0;
         }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (!v) return fail("plot", "-o: missing value"); out = v; ++i; }
-        else if (!strcmp(a, "--timeline")) { if (!v) return fail("plot", "--timeline: missing value"); tl = v; ++i; }
-        else if (!strcmp(a, "-t") || !strcmp(a, "--timeline-output")) { if (!v) return fail("plot", "-t: missing value"); tl_out = v; ++i; }
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (!v) return cs_cli_fail("plot", "-o: missing value"); out = v; ++i; }
+        else if (!strcmp(a, "--timeline")) { if (!v) return cs_cli_fail("plot", "--timeline: missing value"); tl = v; ++i; }
+        else if (!strcmp(a, "-t") || !strcmp(a, "--timeline-output")) { if (!v) return cs_cli_fail("plot", "-t: missing value"); tl_out = v; ++i; }
         else if (!strcmp(a, "--timeline-rate")) {
             char *end = NULL;
             tl_rate = v ? strtod(v, &end) : 0.0;
-            if (!v || *end || !(tl_rate > 0.0) || !isfinite(tl_rate)) return fail("plot", "--timeline-rate: must be > 0 Hz");
+            if (!v || *end || !(tl_rate > 0.0) || !isfinite(tl_rate)) return cs_cli_fail("plot", "--timeline-rate: must be > 0 Hz");
             ++i;
         }
-        else if (a[0] == '-') return fail("plot", "unknown option %s", a);
+        else if (a[0] == '-') return cs_cli_fail("plot", "unknown option %s", a);
         else if (!dir) dir = a;
-        else return fail("plot", "unexpected argument %s", a);
+        else return cs_cli_fail("plot", "unexpected argument %s", a);
     }
-    if (!dir) return fail("plot", "no BUNDLE given (usage: concatseq plot BUNDLE [-o SVG])");
+    if (!dir) return cs_cli_fail("plot", "no BUNDLE given (usage: concatseq plot BUNDLE [-o SVG])");
     cs_bundle b;
     char err[1024] = "";
-    if (cs_bundle_read(dir, &b, err, sizeof err)) return fail("plot", "%s", err);
+    if (cs_bundle_read(dir, &b, err, sizeof err)) return cs_cli_fail("plot", "%s", err);
     char def[4200], tdef[4200];
     if (!out) {
         snprintf(def, sizeof def, "%s/corpus.svg", dir);
@@ -401,7 +359,7 @@ static int cmd_plot(int argc, char **argv)
     int rc = cs_plot_corpus(&b, out, err, sizeof err);
     if (rc) {
         cs_bundle_free(&b);
-        return fail("plot", "%s", err[0] ? err : cs_strerror(rc));
+        return cs_cli_fail("plot", "%s", err[0] ? err : cs_strerror(rc));
     }
     printf("wrote %s\n", out);
     if (tl) {
@@ -412,7 +370,7 @@ static int cmd_plot(int argc, char **argv)
         if (rc || ch < 2) {
             free(data);
             cs_bundle_free(&b);
-            return fail("plot", "%s: %s", tl, rc ? cs_strerror(rc) : "needs 2 channels (label, unit)");
+            return cs_cli_fail("plot", "%s: %s", tl, rc ? cs_strerror(rc) : "needs 2 channels (label, unit)");
         }
         float *lab = malloc(frames * sizeof *lab), *uni = malloc(frames * sizeof *uni);
         if (!lab || !uni) {
@@ -420,7 +378,7 @@ static int cmd_plot(int argc, char **argv)
             free(uni);
             free(data);
             cs_bundle_free(&b);
-            return fail("plot", "out of memory");
+            return cs_cli_fail("plot", "out of memory");
         }
         for (size_t i = 0; i < frames; ++i) {
             lab[i] = data[i * (size_t)ch];
@@ -440,7 +398,7 @@ static int cmd_plot(int argc, char **argv)
         free(data);
         if (rc) {
             cs_bundle_free(&b);
-            return fail("plot", "%s", err);
+            return cs_cli_fail("plot", "%s", err);
         }
         printf("wrote %s\n", tl_out);
     }
