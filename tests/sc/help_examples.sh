@@ -14,21 +14,8 @@ cp -r "$SRC/HelpSource" "$ext/HelpSource"
 cp "$PLUGIN_DIR"/*.so "$ext/"
 printf 'includePaths:\n  []\nexcludePaths:\n  []\npostInlineWarnings: false\n' > "$CONF"
 
-command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
-export JACK_DEFAULT_SERVER="cs_help_$$"
-jackd_pid=""
-cleanup() {
-    local spid
-    spid=$(sed -n 's/^SERVER PID \([0-9][0-9]*\).*/\1/p' "$W/examples.log" 2> /dev/null | head -1)
-    [ -n "$spid" ] && kill -0 "$spid" 2> /dev/null && kill "$spid"
-    [ -n "$jackd_pid" ] && kill "$jackd_pid" 2> /dev/null && wait "$jackd_pid" 2> /dev/null
-    finish
-}
-trap cleanup EXIT
-jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
-jackd_pid=$!
-sleep 1.5
-kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+start_jack help
+STOP_PID_LOGS=("$W/sclang.log" "$W/examples.log")
 port=$(free_port)
 run_sclang 420 "$SRC/tests/sc/help_examples.scd" "$port" "$SRC/HelpSource/Classes/SeqModel.schelp" \
     "$SRC/HelpSource/Classes/SeqPredict.schelp" "$SRC/HelpSource/Guides/ConcatSeq_Guide.schelp" \

@@ -35,21 +35,8 @@ check "SCDoc: no warning or error about our help files" \
 grep -iE "WARNING|ERROR|UNDOCUMENTED" "$W/docs.log" | grep -E "$pat_files" | sed 's/^/  /' | head -20
 
 # ---- (2) the examples on a real server
-command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
-export JACK_DEFAULT_SERVER="cs_pathelp_$$"
-jackd_pid=""
-cleanup() {
-    local spid
-    spid=$(sed -n 's/^SERVER PID \([0-9][0-9]*\).*/\1/p' "$W/examples.log" 2> /dev/null | head -1)
-    [ -n "$spid" ] && kill -0 "$spid" 2> /dev/null && kill "$spid"
-    [ -n "$jackd_pid" ] && kill "$jackd_pid" 2> /dev/null && wait "$jackd_pid" 2> /dev/null
-    finish
-}
-trap cleanup EXIT
-jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
-jackd_pid=$!
-sleep 1.5
-kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+start_jack pathelp
+STOP_PID_LOGS=("$W/sclang.log" "$W/examples.log")
 port=$(free_port)
 files=("$SRC/HelpSource/Guides/ConcatSeq_Patterns.schelp" "$SRC/HelpSource/Guides/ConcatSeq_Tidal.schelp")
 for c in $ours; do files+=("$SRC/HelpSource/Classes/$c.schelp"); done

@@ -57,21 +57,8 @@ with open(sys.argv[2], "w") as f:
         f.write("code::\n" + b + "::\n")
 print(len(blocks), "blocks")
 PYEOF
-command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
-export JACK_DEFAULT_SERVER="cs_readme_$$"
-jackd_pid=""
-cleanup() {
-    local spid
-    spid=$(sed -n 's/^SERVER PID \([0-9][0-9]*\).*/\1/p' "$W/readme.log" 2> /dev/null | head -1)
-    [ -n "$spid" ] && kill -0 "$spid" 2> /dev/null && kill "$spid"
-    [ -n "$jackd_pid" ] && kill "$jackd_pid" 2> /dev/null && wait "$jackd_pid" 2> /dev/null
-    finish
-}
-trap cleanup EXIT
-jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
-jackd_pid=$!
-sleep 1.5
-kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+start_jack readme
+STOP_PID_LOGS=("$W/sclang.log" "$W/readme.log")
 port=$(free_port)
 run_sclang 240 "$SRC/tests/sc/help_examples.scd" "$port" "$W/Guides/README.schelp"
 rc=$?

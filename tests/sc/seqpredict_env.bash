@@ -73,3 +73,30 @@ a, b = data(sys.argv[1]), data(sys.argv[2])
 sys.exit(0 if a == b and len(a) > 0 else 1)
 PYEOF
 }
+
+# start_jack NAME: a private dummy JACK server (JACK_DEFAULT_SERVER=cs_NAME_<pid>) for a real-time scsynth.
+# At exit it is stopped by its PID, as is every PID in STOP_PIDS and the scsynth named by a "SERVER PID n" line
+# in any log of STOP_PID_LOGS (a server sclang booted); then the summary is printed and the test exits with its
+# verdict.
+STOP_PIDS=()
+STOP_PID_LOGS=()
+jackd_pid=""
+stop_started() {
+    local p log
+    for log in "${STOP_PID_LOGS[@]}"; do
+        p=$(sed -n 's/^SERVER PID \([0-9][0-9]*\).*/\1/p' "$log" 2> /dev/null | head -1)
+        [ -n "$p" ] && kill -0 "$p" 2> /dev/null && kill "$p"
+    done
+    for p in "${STOP_PIDS[@]}"; do kill "$p" 2> /dev/null && wait "$p" 2> /dev/null; done
+    [ -n "$jackd_pid" ] && kill "$jackd_pid" 2> /dev/null && wait "$jackd_pid" 2> /dev/null
+    finish
+}
+start_jack() {
+    command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
+    export JACK_DEFAULT_SERVER="cs_$1_$$"
+    trap 'stop_started; exit $?' EXIT
+    jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
+    jackd_pid=$!
+    sleep 1.5
+    kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+}

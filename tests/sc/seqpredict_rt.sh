@@ -10,22 +10,11 @@ command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
 make_bundle "$W/c1" 5 || exit 1
 make_bundle "$W/c2" 9 || exit 1
 
-export JACK_DEFAULT_SERVER="cs_seqpredict_rt_$$"
-jackd_pid=""; scsynth_pid=""
-cleanup() {
-    [ -n "$scsynth_pid" ] && kill "$scsynth_pid" 2> /dev/null && wait "$scsynth_pid" 2> /dev/null
-    [ -n "$jackd_pid" ] && kill "$jackd_pid" 2> /dev/null && wait "$jackd_pid" 2> /dev/null
-    finish
-}
-trap cleanup EXIT
-
-jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
-jackd_pid=$!
-sleep 1.5
-kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+start_jack seqpredict_rt
 port=$(free_port)
 scsynth -u "$port" -U "$PLUGINS" -i 0 -o 2 -R 0 -l 2 > "$W/scsynth.log" 2>&1 &
 scsynth_pid=$!
+STOP_PIDS+=("$scsynth_pid")
 for _ in $(seq 50); do grep -q "server ready" "$W/scsynth.log" && break; sleep 0.2; done
 check "scsynth ready on port $port" grep -q "server ready" "$W/scsynth.log"
 
