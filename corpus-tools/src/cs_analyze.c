@@ -197,7 +197,9 @@ static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_
                           char *err, size_t errlen)
 {
     memset(su, 0, sizeof *su);
-    float *mono = cs_audio_mono(a);
+    /* a mono corpus is analysed in place; only a multichannel one needs its mono mix */
+    float *mix = a->channels == 1 ? NULL : cs_audio_mono(a);
+    const float *mono = a->channels == 1 ? a->data : mix;
     if (!mono) return CS_E_NOMEM;
     cs_frame_params fp;
     cs_frame_params_default(&fp, o->rate);
@@ -213,7 +215,7 @@ static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_
     int rc = cs_frames_analyze(mono, a->frames, &fp, o->threads, &fr);
     if (rc) {
         snprintf(err, errlen, "%s: frame analysis failed (%s)", path, cs_strerror(rc));
-        free(mono);
+        free(mix);
         return rc;
     }
     const double sr = (double)o->rate;
@@ -234,7 +236,7 @@ static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_
         else
             snprintf(err, errlen, "%s: segmentation failed (%s)", path, cs_strerror(rc));
         cs_frames_free(&fr);
-        free(mono);
+        free(mix);
         cs_segments_free(&su->seg);
         return rc;
     }
@@ -248,7 +250,7 @@ static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_
         if (rc) snprintf(err, errlen, "%s: describing unit %zu failed (%s)", path, u, cs_strerror(rc));
     }
     cs_frames_free(&fr);
-    free(mono);
+    free(mix);
     if (rc) {
         cs_segments_free(&su->seg);
         free(su->desc);
