@@ -38,13 +38,26 @@ ConcatCorpus {
 	action with nil. Returns the pid, or nil if the program is missing.
 	*/
 	*build { arg server, sources, dir, options, action;
-		var prog = this.findProgram, log, cmd, words, poll, seen = 0, pid, finished = false;
-		if(prog.isNil) { action.value(nil); ^nil };
 		sources = if(sources.isString) { [sources] } { sources.asArray };
-		words = this.optionWords(options);
-		log = Platform.defaultTempDir +/+ "concatcorpus_%_%.log".format(Main.elapsedTime.asInteger, 1000000.rand);
-		cmd = ([prog, "analyze"] ++ sources.collect(_.standardizePath) ++ ["-o", dir.standardizePath,
-			"--progress", "lines"] ++ words).collect { |w| w.asString.shellQuote }.join(" ")
+		^this.runProgram(["analyze"] ++ sources.collect(_.standardizePath) ++ ["-o", dir.standardizePath]
+			++ this.optionWords(options), "ConcatCorpus.build", { |ok|
+				if(ok.not) { action.value(nil) } {
+					if(server.notNil) { this.load(server, dir, action) } { action.value(dir) }
+				}
+			})
+	}
+
+	/*
+	Run `concatseq WORDS... --progress lines` asynchronously (the program found by *findProgram), posting its
+	progress lines as "NAME: stage done total detail" and its other output as it comes (polled every 0.25 s).
+	onExit is called on the AppClock with true when the program exits with status 0, else false (the exit status
+	is posted as an error). Returns the pid, or nil (and onExit.(false)) when the program is missing.
+	*/
+	*runProgram { arg words, name, onExit;
+		var prog = this.findProgram, log, cmd, poll, seen = 0, pid, finished = false;
+		if(prog.isNil) { onExit.value(false); ^nil };
+		log = Platform.defaultTempDir +/+ "concatseq_%_%.log".format(Main.elapsedTime.asInteger, 1000000.rand);
+		cmd = ([prog] ++ words ++ ["--progress", "lines"]).collect { |w| w.asString.shellQuote }.join(" ")
 			+ ">" + log.shellQuote + "2>&1";
 		poll = { |final = false|
 			var text = File.exists(log).if { File.readAllString(log) } { "" };
@@ -56,29 +69,22 @@ ConcatCorpus {
 				seen = seen + lines.size;
 				lines.split($\n).do { |l|
 					if(l.size > 0) {
-						if(l.beginsWith("progress ")) { ("ConcatCorpus.build: " ++ l.copyToEnd(9)).postln } { l.postln }
+						if(l.beginsWith("progress ")) { (name ++ ": " ++ l.copyToEnd(9)).postln } { l.postln }
 					}
 				};
 			};
-			text
 		};
 		pid = cmd.unixCmd({ |code|
-			var text;
 			finished = true;
-			text = poll.(true);
+			poll.(true);
 			File.delete(log);
-			if(code != 0) {
-				"ConcatCorpus.build: concatseq failed (exit code %)".format(code).error;
-				action.value(nil);
-			} {
-				if(server.notNil) { this.load(server, dir, action) } { action.value(dir) }
-			}
+			if(code != 0) { "%: concatseq failed (exit code %)".format(name, code).error };
+			onExit.value(code == 0);
 		}, false);
 		Routine { while { finished.not } { poll.(false); 0.25.wait } }.play(AppClock);
 		^pid
 	}
 
-	// Command-line words from an Array or a Dictionary of options.
 	*optionWords { arg options;
 		var words = List.new;
 		if(options.isNil) { ^[] };

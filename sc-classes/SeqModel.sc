@@ -22,8 +22,7 @@ SeqModel {
 	failure (the program's error is posted). Returns the pid, or nil when the program is missing.
 	*/
 	*train { arg corpus, options, action;
-		var prog = ConcatCorpus.findProgram, dir, loadOn, words, out, log, cmd, poll, seen = 0, pid, finished = false;
-		if(prog.isNil) { action.value(nil); ^nil };
+		var dir, loadOn, words, out;
 		if(corpus.isKindOf(ConcatCorpus)) {
 			dir = corpus.dir;
 			loadOn = corpus.server;
@@ -35,36 +34,11 @@ SeqModel {
 		};
 		words = ConcatCorpus.optionWords(options);
 		out = this.prOutputOf(words) ?? { dir +/+ "model.wav" };
-		log = Platform.defaultTempDir +/+ "seqmodel_%_%.log".format(Main.elapsedTime.asInteger, 1000000.rand);
-		cmd = ([prog, "train", dir, "--progress", "lines"] ++ words).collect { |w| w.asString.shellQuote }.join(" ")
-			+ ">" + log.shellQuote + "2>&1";
-		poll = { |final = false|
-			var text = File.exists(log).if { File.readAllString(log) } { "" };
-			var lines;
-			if(text.size > seen) {
-				lines = text.copyRange(seen, text.size - 1);
-				if(final.not) { lines = lines.copyRange(0, (lines.findBackwards("\n") ? -1)) };
-				seen = seen + lines.size;
-				lines.split($\n).do { |l|
-					if(l.size > 0) {
-						if(l.beginsWith("progress ")) { ("SeqModel.train: " ++ l.copyToEnd(9)).postln } { l.postln }
-					}
-				}
-			}
-		};
-		pid = cmd.unixCmd({ |code|
-			finished = true;
-			poll.(true);
-			File.delete(log);
-			if(code != 0) {
-				"SeqModel.train: concatseq failed (exit code %)".format(code).error;
-				action.value(nil);
-			} {
+		^ConcatCorpus.runProgram(["train", dir] ++ words, "SeqModel.train", { |ok|
+			if(ok.not) { action.value(nil) } {
 				if(loadOn.notNil) { this.load(loadOn, out, action) } { action.value(this.open(out)) }
 			}
-		}, false);
-		Routine { while { finished.not } { poll.(false); 0.25.wait } }.play(AppClock);
-		^pid
+		})
 	}
 
 	// The value of -o / --output in command-line words, or nil.
