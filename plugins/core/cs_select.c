@@ -269,7 +269,10 @@ int32_t cs_select_nearest(const cs_ut_view *v, int32_t label, const cs_select_ta
     uint32_t first = 0;
     const uint32_t count = cs_ut_label_count(v, label, &first);
     if (count == 0 || (size_t)first + count > v->num_units) return -1;
-    if (v->index_nodes && (uint32_t)label < v->num_labels) {
+    /* The k-d tree prunes well on few target dimensions or large labels; for a many-dimensional target on a
+     * label of a few thousand units the early-exit scan is faster (tests/bench/bench_select.c). Both give the
+     * same answer. */
+    if (v->index_nodes && (uint32_t)label < v->num_labels && (m <= CS_SELECT_INDEX_MAX_DIMS || count > CS_SELECT_SCAN_MAX_UNITS)) {
         const float fr = v->index_roots[2 * (size_t)label], fn = v->index_roots[2 * (size_t)label + 1];
         if (fr >= 0.0f && fn >= 1.0f && fr + fn <= (float)v->index_num_nodes)
             return nearest_indexed(v, first, count, (uint32_t)fr, (uint32_t)fn, dims, vals, m);

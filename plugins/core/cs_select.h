@@ -55,6 +55,12 @@ enum cs_select_status {
     CS_SELECT_E_NO_TABLE = -4     /* no valid unit table */
 };
 
+/** NEAREST uses a label's k-d tree (when the table has one) for targets of at most this many dimensions, or
+ *  for labels of more than CS_SELECT_SCAN_MAX_UNITS units; otherwise the early-exit scan, which measured
+ *  faster for full 24-dimensional targets on labels of ~1-2k units. Either way the answer is the same. */
+#define CS_SELECT_INDEX_MAX_DIMS 12
+#define CS_SELECT_SCAN_MAX_UNITS 4096
+
 /** Maximum number of (dimension, value) pairs in a descriptor target given as inputs. */
 #define CS_SELECT_MAX_TARGET_DIMS 32
 
