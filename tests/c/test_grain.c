@@ -20,50 +20,7 @@
 /* ------------------------------------------------------------ counting allocator (glibc interposition) */
 /* Counts calls to malloc/calloc/realloc/free made while `counting` is set. Not under sanitizers (they own
  * malloc). */
-#if defined(__SANITIZE_ADDRESS__)
-#define CS_COUNT_ALLOC 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CS_COUNT_ALLOC 0
-#endif
-#endif
-#ifndef CS_COUNT_ALLOC
-#define CS_COUNT_ALLOC 1
-#endif
-
-static volatile int counting;
-static volatile long heap_calls;
-
-#if CS_COUNT_ALLOC
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-void *malloc(size_t n);
-void *calloc(size_t a, size_t b);
-void *realloc(void *p, size_t n);
-void free(void *p);
-void *malloc(size_t n)
-{
-    if (counting) heap_calls++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-    if (counting) heap_calls++;
-    return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-    if (counting) heap_calls++;
-    return __libc_realloc(p, n);
-}
-void free(void *p)
-{
-    if (counting && p) heap_calls++;
-    __libc_free(p);
-}
-#endif
+#include "cs_heap_count.h"
 
 /* ------------------------------------------------------------------------------------------ helpers */
 
@@ -590,7 +547,7 @@ static void test_blocks_abuse_alloc(void)
     int fin;
     const uint64_t h64 = hash_render(64, 0, &heap, &fin);
     CS_CHECK(fin, "finite, non-silent render");
-#if CS_COUNT_ALLOC
+#if CS_COUNT_HEAP
     CS_CHECK(heap == 0, "no heap call in cs_player_process (%ld calls)", heap);
     {   /* the counter works: a malloc while counting is seen */
         counting = 1;
@@ -609,7 +566,7 @@ static void test_blocks_abuse_alloc(void)
     const uint64_t a = hash_render(64, 1, &heap, &fin);
     CS_CHECK(fin, "abused inputs: finite output, still sound");
     CS_CHECK(hash_render(256, 1, &heap, &fin) == a, "abused inputs: deterministic across block sizes");
-#if CS_COUNT_ALLOC
+#if CS_COUNT_HEAP
     CS_CHECK(heap == 0, "no heap call with abused inputs (%ld)", heap);
 #endif
 }

@@ -19,91 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define CS_UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define CS_UNDER_SANITIZER 1
-#endif
+#include "cs_heap_count.h"
 
-#if defined(__GLIBC__) && !defined(CS_UNDER_SANITIZER)
-#define CS_COUNT_HEAP 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
+static void start(void) { cs_heap_begin(); }
 
-static volatile int counting;
-static volatile long heap_calls;
-
-static void count_call(void)
-{
-    if (counting) heap_calls++;
-}
-
-void *malloc(size_t n)
-{
-    count_call();
-    return __libc_malloc(n);
-}
-
-void *calloc(size_t a, size_t b)
-{
-    count_call();
-    return __libc_calloc(a, b);
-}
-
-void *realloc(void *p, size_t n)
-{
-    count_call();
-    return __libc_realloc(p, n);
-}
-
-void free(void *p)
-{
-    if (p) count_call();
-    __libc_free(p);
-}
-
-void *aligned_alloc(size_t align, size_t n)
-{
-    count_call();
-    return __libc_memalign(align, n);
-}
-
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    count_call();
-    *out = __libc_memalign(align, n);
-    return *out ? 0 : 12; /* ENOMEM */
-}
-
-void *memalign(size_t align, size_t n);
-void *memalign(size_t align, size_t n)
-{
-    count_call();
-    return __libc_memalign(align, n);
-}
-#else
-#define CS_COUNT_HEAP 0
-static volatile int counting;
-static volatile long heap_calls;
-#endif
-
-static void start(void)
-{
-    heap_calls = 0;
-    counting = 1;
-}
-
-static long stop(void)
-{
-    counting = 0;
-    return heap_calls;
-}
+static long stop(void) { return cs_heap_end(); }
 
 /* a model with random weights (uniform +-scale), built with the tools (outside the counted window) */
 static float *random_model(const cs_model_config *cfg, size_t *n, uint32_t seed)

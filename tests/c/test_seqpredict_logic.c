@@ -36,69 +36,7 @@
 #include <time.h>
 
 /* ------------------------------------------------------------------ counting allocator (glibc, not ASan) */
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define CS_UNDER_SANITIZER 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define CS_UNDER_SANITIZER 1
-#endif
-
-static volatile int counting;
-static volatile long heap_calls;
-
-#if defined(__GLIBC__) && !defined(CS_UNDER_SANITIZER)
-#define CS_COUNT_HEAP 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-static void count_call(void)
-{
-    if (counting) heap_calls++;
-}
-void *malloc(size_t n)
-{
-    count_call();
-    return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-    count_call();
-    return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-    count_call();
-    return __libc_realloc(p, n);
-}
-void free(void *p)
-{
-    if (p) count_call();
-    __libc_free(p);
-}
-void *aligned_alloc(size_t align, size_t n)
-{
-    count_call();
-    return __libc_memalign(align, n);
-}
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    count_call();
-    *out = __libc_memalign(align, n);
-    return *out ? 0 : 12;
-}
-void *memalign(size_t align, size_t n);
-void *memalign(size_t align, size_t n)
-{
-    count_call();
-    return __libc_memalign(align, n);
-}
-#else
-#define CS_COUNT_HEAP 0
-#endif
+#include "cs_heap_count.h"
 
 /* ------------------------------------------------------------------ an arena standing in for RTAlloc */
 typedef struct arena {
