@@ -37,17 +37,8 @@ grep -iE "WARNING|ERROR|UNDOCUMENTED" "$W/docs.log" | grep -E "$pat_files" | sed
 # ---- (2) the examples on a real server
 start_jack pathelp
 STOP_PID_LOGS=("$W/sclang.log" "$W/examples.log")
-port=$(free_port)
 files=("$SRC/HelpSource/Guides/ConcatSeq_Patterns.schelp" "$SRC/HelpSource/Guides/ConcatSeq_Tidal.schelp")
 for c in $ours; do files+=("$SRC/HelpSource/Classes/$c.schelp"); done
-run_sclang 420 "$SRC/tests/sc/help_examples.scd" "$port" "${files[@]}"
-rc=$?
-cp "$W/sclang.log" "$W/examples.log"
-check "examples: sclang finished (status $rc)" test $rc -eq 0
-check "examples: all ran" grep -q "EXAMPLES DONE" "$W/examples.log"
-check "examples: $(grep -c '^EXAMPLE ' "$W/examples.log") chunks, no error" \
-    test "$(grep -cE '^ERROR|ERROR:|FAILURE IN SERVER|exception' "$W/examples.log")" = 0
+run_examples "$W/examples.log" 420 "${files[@]}"
 check "examples: the guide's corpus and model were built" grep -q "^ready: ConcatCorpus(" "$W/examples.log"
 check "examples: the guide's NRT example rendered" grep -q "^rendered" "$W/examples.log"
-check "examples: no warning" test "$(grep -c 'WARNING' "$W/examples.log")" = 0
-grep -E "ERROR|FAILURE|WARNING" "$W/examples.log" | sed 's/^/  /' | head -20

@@ -100,3 +100,20 @@ start_jack() {
     sleep 1.5
     kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
 }
+
+# run_examples LOG SECONDS FILE.schelp...: the chunk runner (tests/sc/help_examples.scd) on a fresh free port of
+# the jackd from start_jack; its output is copied to LOG. Checks that sclang finished, every chunk ran, no chunk
+# raised an error and nothing warned; the caller adds its own checks on LOG.
+run_examples() {
+    local log=$1 secs=$2 rc
+    shift 2
+    run_sclang "$secs" "$SRC/tests/sc/help_examples.scd" "$(free_port)" "$@"
+    rc=$?
+    cp "$W/sclang.log" "$log"
+    check "examples: sclang finished (status $rc)" test $rc -eq 0
+    check "examples: all ran" grep -q "EXAMPLES DONE" "$log"
+    check "examples: $(grep -c '^EXAMPLE ' "$log") chunks, no error" \
+        test "$(grep -cE '^ERROR|ERROR:|FAILURE IN SERVER|exception' "$log")" = 0
+    check "examples: no warning" test "$(grep -c 'WARNING' "$log")" = 0
+    grep -E "ERROR|FAILURE|WARNING|SeqPredict:|ConcatPlay:" "$log" | sed 's/^/  /' | head -20
+}
