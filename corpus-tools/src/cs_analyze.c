@@ -1,6 +1,14 @@
 /* cs_analyze.c - the `concatseq analyze` pipeline. See cs_analyze.h and corpus-tools/BUNDLE.md. */
 #include "cs_analyze.h"
 
+#include "cs_audio.h"
+#include "cs_bundle.h"
+#include "cs_cluster.h"
+#include "cs_error.h"
+#include "cs_index.h"
+#include "cs_normalize.h"
+#include "cs_unit_table.h"
+
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <pthread.h>
@@ -9,14 +17,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include "cs_audio.h"
-#include "cs_bundle.h"
-#include "cs_cluster.h"
-#include "cs_error.h"
-#include "cs_normalize.h"
-#include "cs_index.h"
-#include "cs_unit_table.h"
 
 void cs_analyze_opts_default(cs_analyze_opts *o)
 {
@@ -38,7 +38,8 @@ void cs_analyze_opts_default(cs_analyze_opts *o)
     o->damping = 0.5;
     o->preference = NAN;
     o->ap_convergence = 15;
-    for (int d = 0; d < CS_D_COUNT; ++d) o->weights[d] = 1.0f;
+    for (int d = 0; d < CS_D_COUNT; ++d)
+        o->weights[d] = 1.0f;
     o->seed = 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (int)cpus : 1;
@@ -59,14 +60,15 @@ static void progress(const cs_analyze_opts *o, const char *stage, size_t done, s
 /* --- option checks: every impossible option is a one-line error naming it --- */
 static int check_opts(const cs_analyze_opts *o, char *err, size_t errlen)
 {
-#define BAD(...)                                                                                             \
-    do {                                                                                                     \
-        snprintf(err, errlen, __VA_ARGS__);                                                                  \
-        return CS_E_ARG;                                                                                     \
+#define BAD(...)                                                                                                       \
+    do {                                                                                                               \
+        snprintf(err, errlen, __VA_ARGS__);                                                                            \
+        return CS_E_ARG;                                                                                               \
     } while (0)
     if (o->rate < 8000 || o->rate > 384000) BAD("--rate %d: must be 8000..384000 Hz", o->rate);
     if (o->channels < 1 || o->channels > 32) BAD("--channels %d: must be 1..32", o->channels);
-    if (o->src_quality < 0 || o->src_quality > 4) BAD("--resample-quality %d: must be 0 (best) .. 4 (linear)", o->src_quality);
+    if (o->src_quality < 0 || o->src_quality > 4)
+        BAD("--resample-quality %d: must be 0 (best) .. 4 (linear)", o->src_quality);
     if (o->segment == CS_SEG_GRAIN) {
         if (!(o->unit_ms > 0.0) || o->unit_ms > 600000.0) BAD("--unit-ms %g: must be > 0 ms", o->unit_ms);
         if (!(o->hop_ms > 0.0) || o->hop_ms > 600000.0) BAD("--hop-ms %g: must be > 0 ms", o->hop_ms);
@@ -82,7 +84,8 @@ static int check_opts(const cs_analyze_opts *o, char *err, size_t errlen)
     } else if (o->segment == CS_SEG_NOVELTY) {
         const cs_novelty_params *p = &o->novelty;
         if (!(p->kernel_s > 0.0)) BAD("--kernel-s %g: must be > 0 s", p->kernel_s);
-        if (!(p->block_s > 0.0) || p->block_s > p->kernel_s) BAD("--block-s %g: must be > 0 and <= --kernel-s", p->block_s);
+        if (!(p->block_s > 0.0) || p->block_s > p->kernel_s)
+            BAD("--block-s %g: must be > 0 and <= --kernel-s", p->block_s);
         if (!(p->threshold >= 0.0 && p->threshold <= 1.0)) BAD("--novelty-threshold %g: must be 0..1", p->threshold);
         if (!(p->min_len_s > 0.0)) BAD("--min-s %g: must be > 0 s", p->min_len_s);
         if (!(p->max_len_s >= 2.0 * p->min_len_s)) BAD("--max-s %g: must be >= 2 x --min-s", p->max_len_s);
@@ -139,8 +142,8 @@ static void *decode_worker(void *arg)
         size_t i = j->next++;
         pthread_mutex_unlock(&j->lock);
         if (i >= j->files->n) break;
-        j->rc[i] = cs_audio_load(j->files->v[i], j->o->rate, j->o->channels, j->o->src_quality, &j->audio[i],
-                                 &j->detail[i]);
+        j->rc[i] =
+            cs_audio_load(j->files->v[i], j->o->rate, j->o->channels, j->o->src_quality, &j->audio[i], &j->detail[i]);
         pthread_mutex_lock(&j->lock);
         j->done++;
         progress(j->o, "decode", j->done, j->files->n, j->files->v[i]);
@@ -165,14 +168,17 @@ static int decode_all(const cs_pathlist *files, const cs_analyze_opts *o, cs_aud
     for (int t = 1; t < nt; ++t)
         if (pthread_create(&th[started], NULL, decode_worker, &j) == 0) started++;
     decode_worker(&j);
-    for (int t = 0; t < started; ++t) pthread_join(th[t], NULL);
+    for (int t = 0; t < started; ++t)
+        pthread_join(th[t], NULL);
     int result = 0;
     for (size_t i = 0; i < files->n; ++i) {
         if (rc[i] == 0) continue;
         const char *why = cs_strerror(rc[i]);
         if (rc[i] == CS_E_CHANNELS)
-            snprintf(err, errlen, "%s: has %d channels, which --channels %d cannot serve (use 1 to mix down, or the file's own count)",
-                     files->v[i], audio[i].original_channels, o->channels);
+            snprintf(
+                err, errlen,
+                "%s: has %d channels, which --channels %d cannot serve (use 1 to mix down, or the file's own count)",
+                files->v[i], audio[i].original_channels, o->channels);
         else if (rc[i] == CS_E_INTERNAL)
             snprintf(err, errlen, "%s: resampling failed (%s)", files->v[i], detail[i]);
         else if (rc[i] == CS_E_EMPTY)
@@ -193,8 +199,8 @@ typedef struct source_units {
     float *desc; /* seg.n * CS_D_COUNT */
 } source_units;
 
-static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_opts *o, source_units *su,
-                          char *err, size_t errlen)
+static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_opts *o, source_units *su, char *err,
+                          size_t errlen)
 {
     memset(su, 0, sizeof *su);
     /* a mono corpus is analysed in place; only a multichannel one needs its mono mix */
@@ -203,10 +209,12 @@ static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_
     if (!mono) return CS_E_NOMEM;
     cs_frame_params fp;
     cs_frame_params_default(&fp, o->rate);
-    if (o->fft_size) fp.fft_size = o->fft_size;
+    if (o->fft_size)
+        fp.fft_size = o->fft_size;
     else {
         int target = (int)lround(2048.0 * o->rate / 48000.0), p2 = 256;
-        while (p2 < target && p2 < 16384) p2 *= 2;
+        while (p2 < target && p2 < 16384)
+            p2 *= 2;
         fp.fft_size = p2;
     }
     fp.hop = o->frame_hop ? o->frame_hop : fp.fft_size / 4;
@@ -243,8 +251,7 @@ static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_
     su->desc = malloc(su->seg.n * CS_D_COUNT * sizeof *su->desc);
     if (!su->desc) rc = CS_E_NOMEM;
     for (size_t u = 0; u < su->seg.n && rc == 0; ++u) {
-        rc = cs_describe_unit(&fr, mono, a->frames, su->seg.v[u].start, su->seg.v[u].length,
-                              su->desc + u * CS_D_COUNT);
+        rc = cs_describe_unit(&fr, mono, a->frames, su->seg.v[u].start, su->seg.v[u].length, su->desc + u * CS_D_COUNT);
         for (int d = 0; d < CS_D_COUNT && rc == 0; ++d)
             if (!isfinite(su->desc[u * CS_D_COUNT + (size_t)d])) rc = CS_E_NONFINITE;
         if (rc) snprintf(err, errlen, "%s: describing unit %zu failed (%s)", path, u, cs_strerror(rc));
@@ -272,11 +279,15 @@ static const char *cluster_name(int c)
 static cJSON *number_array(const double *v, size_t n)
 {
     cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < n; ++i) cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+    for (size_t i = 0; a && i < n; ++i)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
     return a;
 }
 
-static void hex64(char *buf, size_t n, uint64_t h) { snprintf(buf, n, "fnv1a64:%016llx", (unsigned long long)h); }
+static void hex64(char *buf, size_t n, uint64_t h)
+{
+    snprintf(buf, n, "fnv1a64:%016llx", (unsigned long long)h);
+}
 
 /* --- the pipeline --- */
 int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const cs_analyze_opts *o,
@@ -299,11 +310,16 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     const char *bad = NULL;
     rc = cs_collect_sources(sources, nsources, o->strict, o->warn, o->progress_user, &files, &bad);
     if (rc) {
-        if (rc == CS_E_IO) snprintf(err, errlen, "%s: no such file or folder, or not readable", bad);
-        else if (rc == CS_E_FORMAT) snprintf(err, errlen, "%s: not an audio file libsndfile can read", bad);
-        else if (rc == CS_E_EMPTY) snprintf(err, errlen, "%s: folder holds no audio file", bad);
-        else if (rc == CS_E_ARG) snprintf(err, errlen, "no SOURCE given");
-        else snprintf(err, errlen, "collecting sources: %s", cs_strerror(rc));
+        if (rc == CS_E_IO)
+            snprintf(err, errlen, "%s: no such file or folder, or not readable", bad);
+        else if (rc == CS_E_FORMAT)
+            snprintf(err, errlen, "%s: not an audio file libsndfile can read", bad);
+        else if (rc == CS_E_EMPTY)
+            snprintf(err, errlen, "%s: folder holds no audio file", bad);
+        else if (rc == CS_E_ARG)
+            snprintf(err, errlen, "no SOURCE given");
+        else
+            snprintf(err, errlen, "collecting sources: %s", cs_strerror(rc));
         return rc;
     }
 
@@ -387,7 +403,8 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
             for (size_t a = first; a < u; ++a) {
                 uint64_t end = ustart[a] + ulen[a];
                 if (nxt <= a) nxt = a + 1;
-                while (nxt < u && ustart[nxt] < end) nxt++;
+                while (nxt < u && ustart[nxt] < end)
+                    nxt++;
                 usucc[a] = nxt < u ? (int32_t)nxt : -1;
             }
             offset += audio[i].frames;
@@ -419,8 +436,8 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
             rc = CS_E_NOMEM;
             goto fail;
         }
-        rc = cs_kmeans(Xn, N, D, o->weights, o->clusters, o->restarts, o->max_iter ? o->max_iter : 300, 1e-4,
-                       o->seed, o->threads, labels, cent, &inertia);
+        rc = cs_kmeans(Xn, N, D, o->weights, o->clusters, o->restarts, o->max_iter ? o->max_iter : 300, 1e-4, o->seed,
+                       o->threads, labels, cent, &inertia);
         free(cent);
         num_labels = o->clusters;
     } else if (o->cluster == CS_CLUSTER_DBSCAN) {
@@ -448,9 +465,10 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
                                      &converged);
         free(exemplars);
         if (rc == 0 && !converged) {
-            snprintf(err, errlen,
-                     "--cluster ap: affinity propagation did not converge in %d iterations; raise --max-iter or --damping",
-                     o->max_iter ? o->max_iter : 200);
+            snprintf(
+                err, errlen,
+                "--cluster ap: affinity propagation did not converge in %d iterations; raise --max-iter or --damping",
+                o->max_iter ? o->max_iter : 200);
             rc = CS_E_ARG;
             goto fail;
         }
@@ -471,7 +489,8 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
         rc = CS_E_TOO_FEW;
         goto fail;
     }
-    for (size_t u = 0; u < N; ++u) ulabel[u] = labels[u];
+    for (size_t u = 0; u < N; ++u)
+        ulabel[u] = labels[u];
     progress(o, "cluster", 1, 1, cluster_name(o->cluster));
     double t3 = now_s();
     rep->seconds_cluster = t3 - t2;
@@ -594,7 +613,8 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
         if (!fft) {
             int target = (int)lround(2048.0 * o->rate / 48000.0);
             fft = 256;
-            while (fft < target && fft < 16384) fft *= 2;
+            while (fft < target && fft < 16384)
+                fft *= 2;
         }
         cJSON *an = cJSON_AddObjectToObject(man, "analysis");
         cJSON_AddStringToObject(an, "window", "hann");
@@ -608,10 +628,12 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
         cJSON_AddNumberToObject(an, "yin_threshold", fp.yin_threshold);
         cJSON_AddNumberToObject(an, "f0_min_hz", fp.f0_min);
         cJSON_AddNumberToObject(an, "f0_max_hz", fp.f0_max);
-        cJSON_AddStringToObject(an, "resampler", o->src_quality == 0 ? "SRC_SINC_BEST_QUALITY" :
-                                                 o->src_quality == 1 ? "SRC_SINC_MEDIUM_QUALITY" :
-                                                 o->src_quality == 2 ? "SRC_SINC_FASTEST" :
-                                                 o->src_quality == 3 ? "SRC_ZERO_ORDER_HOLD" : "SRC_LINEAR");
+        cJSON_AddStringToObject(an, "resampler",
+                                o->src_quality == 0   ? "SRC_SINC_BEST_QUALITY"
+                                : o->src_quality == 1 ? "SRC_SINC_MEDIUM_QUALITY"
+                                : o->src_quality == 2 ? "SRC_SINC_FASTEST"
+                                : o->src_quality == 3 ? "SRC_ZERO_ORDER_HOLD"
+                                                      : "SRC_LINEAR");
         cJSON_AddStringToObject(an, "spec", "corpus-tools/DESCRIPTORS.md");
 
         cJSON *norm = cJSON_AddObjectToObject(man, "normalisation");
@@ -652,8 +674,10 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
             cJSON_AddNumberToObject(cl, "noise_units", (double)noise_units);
         } else {
             cJSON_AddNumberToObject(cl, "damping", o->damping);
-            if (isnan(preference_used)) cJSON_AddStringToObject(cl, "preference", "median");
-            else cJSON_AddNumberToObject(cl, "preference", preference_used);
+            if (isnan(preference_used))
+                cJSON_AddStringToObject(cl, "preference", "median");
+            else
+                cJSON_AddNumberToObject(cl, "preference", preference_used);
             cJSON_AddNumberToObject(cl, "max_iter", o->max_iter ? o->max_iter : 200);
             cJSON_AddNumberToObject(cl, "convergence_iter", o->ap_convergence);
         }
@@ -672,9 +696,11 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
                 if (ulabel[u] != l) continue;
                 count++;
                 dur += (double)ulen[u] / o->rate;
-                for (size_t d = 0; d < D; ++d) cent[d] += (double)Xn[u * D + d];
+                for (size_t d = 0; d < D; ++d)
+                    cent[d] += (double)Xn[u * D + d];
             }
-            for (size_t d = 0; d < D && count; ++d) cent[d] /= (double)count;
+            for (size_t d = 0; d < D && count; ++d)
+                cent[d] /= (double)count;
             cJSON *e = cJSON_CreateObject();
             cJSON_AddNumberToObject(e, "label", l);
             cJSON_AddNumberToObject(e, "units", (double)count);
@@ -722,7 +748,8 @@ fail:
         free(tmpdir);
     }
     cJSON_Delete(man);
-    for (size_t i = 0; audio && i < nf; ++i) cs_audio_free(&audio[i]);
+    for (size_t i = 0; audio && i < nf; ++i)
+        cs_audio_free(&audio[i]);
     for (size_t i = 0; su && i < nf; ++i) {
         cs_segments_free(&su[i].seg);
         free(su[i].desc);

@@ -6,12 +6,12 @@
 #ifndef CS_ANALYZE_H
 #define CS_ANALYZE_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "cs_describe.h"
 #include "cs_frames.h"
 #include "cs_segment.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 enum cs_segment_method { CS_SEG_GRAIN = 0, CS_SEG_ONSET, CS_SEG_NOVELTY };
 enum cs_cluster_method { CS_CLUSTER_KMEANS = 0, CS_CLUSTER_DBSCAN, CS_CLUSTER_AP };
@@ -21,31 +21,31 @@ typedef void (*cs_progress_fn)(void *user, const char *stage, size_t done, size_
 
 /** Every option of `concatseq analyze`; cs_analyze_opts_default() gives the documented defaults. */
 typedef struct cs_analyze_opts {
-    int rate;             /* corpus sample rate, Hz (8000..384000); default 48000 */
-    int channels;         /* 1 = mix to mono (default); N keeps N channels */
-    int src_quality;      /* libsamplerate converter (0 best .. 4 linear); default 1 (SRC_SINC_MEDIUM_QUALITY) */
-    int segment;          /* enum cs_segment_method; default grain */
-    double unit_ms;       /* grain length, ms; default 100 */
-    double hop_ms;        /* grain hop, ms; default 100 (abutting grains) */
+    int rate;        /* corpus sample rate, Hz (8000..384000); default 48000 */
+    int channels;    /* 1 = mix to mono (default); N keeps N channels */
+    int src_quality; /* libsamplerate converter (0 best .. 4 linear); default 1 (SRC_SINC_MEDIUM_QUALITY) */
+    int segment;     /* enum cs_segment_method; default grain */
+    double unit_ms;  /* grain length, ms; default 100 */
+    double hop_ms;   /* grain hop, ms; default 100 (abutting grains) */
     cs_onset_params onset;
     cs_novelty_params novelty;
-    int fft_size;         /* analysis frame size, samples; 0 = default (2048 at 48 kHz, scaled with the rate) */
-    int frame_hop;        /* analysis hop, samples; 0 = fft_size / 4 */
-    int normalize;        /* enum cs_norm_method; default z-score */
-    int cluster;          /* enum cs_cluster_method; default k-means */
-    int clusters;         /* k-means K; default 16 */
-    int restarts;         /* k-means restarts (n_init); default 4 */
-    int max_iter;         /* k-means / AP iterations; default 300 (k-means), 200 (AP) when 0 */
-    double eps;           /* DBSCAN radius in normalised, weighted descriptor space; default 3.0 */
-    int min_samples;      /* DBSCAN; default 5 */
-    double damping;       /* AP damping 0.5..1; default 0.5 */
-    double preference;    /* AP preference; NAN = median similarity (default) */
-    int ap_convergence;   /* AP convergence_iter; default 15 */
-    float weights[CS_D_COUNT];  /* per-descriptor clustering weight, default 1; 0 leaves a descriptor out */
-    uint64_t seed;        /* default 1 */
-    int threads;          /* default: online CPUs (at least 1) */
-    int strict;           /* non-audio files in folders are errors */
-    int force;            /* overwrite an existing bundle */
+    int fft_size;              /* analysis frame size, samples; 0 = default (2048 at 48 kHz, scaled with the rate) */
+    int frame_hop;             /* analysis hop, samples; 0 = fft_size / 4 */
+    int normalize;             /* enum cs_norm_method; default z-score */
+    int cluster;               /* enum cs_cluster_method; default k-means */
+    int clusters;              /* k-means K; default 16 */
+    int restarts;              /* k-means restarts (n_init); default 4 */
+    int max_iter;              /* k-means / AP iterations; default 300 (k-means), 200 (AP) when 0 */
+    double eps;                /* DBSCAN radius in normalised, weighted descriptor space; default 3.0 */
+    int min_samples;           /* DBSCAN; default 5 */
+    double damping;            /* AP damping 0.5..1; default 0.5 */
+    double preference;         /* AP preference; NAN = median similarity (default) */
+    int ap_convergence;        /* AP convergence_iter; default 15 */
+    float weights[CS_D_COUNT]; /* per-descriptor clustering weight, default 1; 0 leaves a descriptor out */
+    uint64_t seed;             /* default 1 */
+    int threads;               /* default: online CPUs (at least 1) */
+    int strict;                /* non-audio files in folders are errors */
+    int force;                 /* overwrite an existing bundle */
     cs_progress_fn progress;
     void *progress_user;
     void (*warn)(void *user, const char *path, const char *reason);

@@ -1,6 +1,8 @@
 /* cs_audio.c - finding, decoding, resampling and checking sources. See cs_audio.h. */
 #include "cs_audio.h"
 
+#include "cs_error.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -11,12 +13,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cs_error.h"
-
 void cs_pathlist_free(cs_pathlist *l)
 {
     if (!l) return;
-    for (size_t i = 0; i < l->n; ++i) free(l->v[i]);
+    for (size_t i = 0; i < l->n; ++i)
+        free(l->v[i]);
     free(l->v);
     l->v = NULL;
     l->n = l->cap = 0;
@@ -39,7 +40,10 @@ static int pathlist_push(cs_pathlist *l, const char *p)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int is_audio(const char *path)
 {
@@ -102,8 +106,8 @@ static int walk(const char *dir, cs_pathlist *files, const char **bad_path)
     return rc;
 }
 
-int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn warn, void *user,
-                       cs_pathlist *out, const char **bad_path)
+int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn warn, void *user, cs_pathlist *out,
+                       const char **bad_path)
 {
     static const char *none = "";
     *bad_path = none;
@@ -177,8 +181,7 @@ int cs_audio_load(const char *path, int rate, int channels, int src_quality, cs_
     static const char *none = "";
     *detail = none;
     memset(out, 0, sizeof *out);
-    if (rate <= 0 || channels <= 0 || src_quality < SRC_SINC_BEST_QUALITY || src_quality > SRC_LINEAR)
-        return CS_E_ARG;
+    if (rate <= 0 || channels <= 0 || src_quality < SRC_SINC_BEST_QUALITY || src_quality > SRC_LINEAR) return CS_E_ARG;
     struct stat st;
     if (stat(path, &st) != 0) return CS_E_IO;
     if (st.st_size == 0) return CS_E_EMPTY;
@@ -248,7 +251,8 @@ int cs_audio_load(const char *path, int rate, int channels, int src_quality, cs_
         }
         for (size_t i = 0; i < frames_in; ++i) {
             double s = 0.0;
-            for (int c = 0; c < ch_in; ++c) s += (double)raw[i * (size_t)ch_in + (size_t)c];
+            for (int c = 0; c < ch_in; ++c)
+                s += (double)raw[i * (size_t)ch_in + (size_t)c];
             mapped[i] = (float)(s / ch_in);
         }
         free(raw);
@@ -259,7 +263,8 @@ int cs_audio_load(const char *path, int rate, int channels, int src_quality, cs_
             return CS_E_NOMEM;
         }
         for (size_t i = 0; i < frames_in; ++i)
-            for (int c = 0; c < ch; ++c) mapped[i * (size_t)ch + (size_t)c] = raw[i];
+            for (int c = 0; c < ch; ++c)
+                mapped[i * (size_t)ch + (size_t)c] = raw[i];
         free(raw);
     }
 
@@ -314,7 +319,8 @@ float *cs_audio_mono(const cs_audio *a)
     }
     for (size_t i = 0; i < a->frames; ++i) {
         double s = 0.0;
-        for (int c = 0; c < a->channels; ++c) s += (double)a->data[i * (size_t)a->channels + (size_t)c];
+        for (int c = 0; c < a->channels; ++c)
+            s += (double)a->data[i * (size_t)a->channels + (size_t)c];
         m[i] = (float)(s / a->channels);
     }
     return m;
@@ -337,7 +343,8 @@ int cs_file_fnv1a64(const char *path, uint64_t *hash)
     unsigned char buf[1 << 16];
     uint64_t h = CS_FNV_OFFSET;
     size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) h = cs_fnv1a64(buf, got, h);
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        h = cs_fnv1a64(buf, got, h);
     int err = ferror(f);
     fclose(f);
     if (err) return CS_E_IO;

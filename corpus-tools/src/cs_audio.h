@@ -10,7 +10,7 @@
 
 /** A decoded source at the corpus rate: `frames` x `channels` interleaved floats, owned. */
 typedef struct cs_audio {
-    float *data;          /* interleaved, frames * channels */
+    float *data; /* interleaved, frames * channels */
     size_t frames;
     int channels;
     int sample_rate;
@@ -18,7 +18,7 @@ typedef struct cs_audio {
     int original_rate;
     int original_channels;
     int64_t original_frames;
-    char format[64];      /* libsndfile's major format name, e.g. "WAV (Microsoft)" */
+    char format[64]; /* libsndfile's major format name, e.g. "WAV (Microsoft)" */
 } cs_audio;
 
 /** A sorted list of file paths (owned strings). */
@@ -40,8 +40,8 @@ typedef void (*cs_warn_fn)(void *user, const char *path, const char *reason);
  * next call), CS_E_FORMAT for a non-audio file named directly (or inside a folder when strict), CS_E_EMPTY when
  * a folder holds no audio file; CS_E_NOMEM.
  */
-int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn warn, void *user,
-                       cs_pathlist *out, const char **bad_path);
+int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn warn, void *user, cs_pathlist *out,
+                       const char **bad_path);
 
 /**
  * Decode `path`, resample to `rate` Hz with libsamplerate converter `src_quality` (SRC_SINC_BEST_QUALITY = 0

@@ -1,6 +1,8 @@
 /* cs_bundle.c - atomic bundle writing, WAV and JSON helpers, bundle reading. See cs_bundle.h. */
 #include "cs_bundle.h"
 
+#include "cs_error.h"
+
 #include <errno.h>
 #include <libgen.h>
 #include <signal.h>
@@ -11,8 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cs_error.h"
-
 /* --- interruption: the handler may only use async-signal-safe calls (unlink, rmdir, _exit) --- */
 static char sig_tmpdir[4096];
 static char sig_files[4][4200];
@@ -21,7 +21,8 @@ static volatile sig_atomic_t sig_armed;
 static void on_signal(int sig)
 {
     if (sig_armed) {
-        for (int i = 0; i < 4; ++i) unlink(sig_files[i]);
+        for (int i = 0; i < 4; ++i)
+            unlink(sig_files[i]);
         rmdir(sig_tmpdir);
     }
     _exit(128 + sig);
@@ -31,7 +32,8 @@ static void arm(const char *tmpdir)
 {
     snprintf(sig_tmpdir, sizeof sig_tmpdir, "%s", tmpdir);
     const char *names[4] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS, "partial.tmp"};
-    for (int i = 0; i < 4; ++i) snprintf(sig_files[i], sizeof sig_files[i], "%s/%s", tmpdir, names[i]);
+    for (int i = 0; i < 4; ++i)
+        snprintf(sig_files[i], sizeof sig_files[i], "%s/%s", tmpdir, names[i]);
     sig_armed = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -41,7 +43,10 @@ static void arm(const char *tmpdir)
     sigaction(SIGHUP, &sa, NULL);
 }
 
-static void disarm(void) { sig_armed = 0; }
+static void disarm(void)
+{
+    sig_armed = 0;
+}
 
 static char *dup_str(const char *s)
 {
@@ -57,7 +62,8 @@ static void split_path(const char *dir, char *parent, size_t np, char *base, siz
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", dir);
     size_t len = strlen(tmp);
-    while (len > 1 && tmp[len - 1] == '/') tmp[--len] = '\0';
+    while (len > 1 && tmp[len - 1] == '/')
+        tmp[--len] = '\0';
     char t1[4096], t2[4096];
     snprintf(t1, sizeof t1, "%s", tmp);
     snprintf(t2, sizeof t2, "%s", tmp);

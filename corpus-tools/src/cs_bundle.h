@@ -7,16 +7,16 @@
 #ifndef CS_BUNDLE_H
 #define CS_BUNDLE_H
 
+#include "cs_unit_table.h"
+
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#include "cs_unit_table.h"
-
 #define CS_BUNDLE_MANIFEST "corpus.json"
-#define CS_BUNDLE_AUDIO "audio.wav"
-#define CS_BUNDLE_UNITS "units.wav"
-#define CS_BUNDLE_FORMAT "concatseq-corpus"
-#define CS_BUNDLE_VERSION 1
+#define CS_BUNDLE_AUDIO    "audio.wav"
+#define CS_BUNDLE_UNITS    "units.wav"
+#define CS_BUNDLE_FORMAT   "concatseq-corpus"
+#define CS_BUNDLE_VERSION  1
 
 /** A bundle read back: the manifest, the unit table floats and a validated view of them. */
 typedef struct cs_bundle {

@@ -11,6 +11,9 @@
  */
 #include "cs_cluster.h"
 
+#include "cs_error.h"
+#include "cs_rng.h"
+
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -18,9 +21,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "cs_error.h"
-#include "cs_rng.h"
 
 /* ------------------------------------------------------------------------------------------------------ */
 /* Fixed-size SIMD vectors (GCC/Clang vector extension): 16 floats. The compiler splits them into whatever
@@ -32,20 +32,20 @@ typedef int32_t cs_vi __attribute__((vector_size(64)));
 
 /* The two distance kernels are also compiled for AVX2 and AVX-512 and picked at load time (GCC function
  * multi-versioning). Contraction stays off, so every clone computes the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&                           \
     !defined(__SANITIZE_THREAD__) && !defined(CS_CLUSTER_NO_CLONES) /* ifunc resolvers run before TSan starts */
 #define CS_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define CS_KERNEL
 #endif
 
-#define VLOAD(dst, ptr) memcpy(&(dst), (ptr), sizeof(cs_vf))
+#define VLOAD(dst, ptr)  memcpy(&(dst), (ptr), sizeof(cs_vf))
 #define VSTORE(ptr, src) memcpy((ptr), &(src), sizeof(cs_vf))
 /* elementwise minimum: a where a < b, else b */
-#define VMIN(dst, a, b)                                                                                    \
-    do {                                                                                                   \
-        cs_vi m_ = (a) < (b);                                                                              \
-        (dst) = (cs_vf)(((cs_vi)(a) & m_) | ((cs_vi)(b) & ~m_));                                           \
+#define VMIN(dst, a, b)                                                                                                \
+    do {                                                                                                               \
+        cs_vi m_ = (a) < (b);                                                                                          \
+        (dst) = (cs_vf)(((cs_vi)(a)&m_) | ((cs_vi)(b) & ~m_));                                                         \
     } while (0)
 
 /* ------------------------------------------------------------------------------------------------------ */
@@ -93,7 +93,8 @@ static void *pool_main(void *varg)
     unsigned seen = 0; /* the generation at creation: a run posted before this thread starts is not missed */
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->gen == seen) pthread_cond_wait(&p->cv_start, &p->mu);
+        while (!p->quit && p->gen == seen)
+            pthread_cond_wait(&p->cv_start, &p->mu);
         if (p->quit) break;
         seen = p->gen;
         pool_drain(p, t->id);
@@ -130,7 +131,8 @@ static int pool_init(cs_pool *p, int n_threads)
 static void pool_run(cs_pool *p, cs_job_fn fn, void *ctx, size_t n_blocks)
 {
     if (p->n_workers == 0 || n_blocks <= 1) {
-        for (size_t b = 0; b < n_blocks; b++) fn(ctx, b, 0);
+        for (size_t b = 0; b < n_blocks; b++)
+            fn(ctx, b, 0);
         return;
     }
     pthread_mutex_lock(&p->mu);
@@ -142,7 +144,8 @@ static void pool_run(cs_pool *p, cs_job_fn fn, void *ctx, size_t n_blocks)
     p->gen++;
     pthread_cond_broadcast(&p->cv_start);
     pool_drain(p, 0);
-    while (p->busy > 0) pthread_cond_wait(&p->cv_done, &p->mu);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->cv_done, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -152,7 +155,8 @@ static void pool_free(cs_pool *p)
     p->quit = 1;
     pthread_cond_broadcast(&p->cv_start);
     pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->n_workers; i++) pthread_join(p->th[i], NULL);
+    for (int i = 0; i < p->n_workers; i++)
+        pthread_join(p->th[i], NULL);
     pthread_cond_destroy(&p->cv_done);
     pthread_cond_destroy(&p->cv_start);
     pthread_mutex_destroy(&p->mu);
@@ -193,9 +197,11 @@ static int weighted_copy(const float *X, size_t n, size_t d, const float *w, flo
             free(xw);
             return CS_E_NOMEM;
         }
-        for (size_t j = 0; j < d; j++) s[j] = sqrtf(w[j]);
+        for (size_t j = 0; j < d; j++)
+            s[j] = sqrtf(w[j]);
         for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < d; j++) xw[i * d + j] = X[i * d + j] * s[j];
+            for (size_t j = 0; j < d; j++)
+                xw[i * d + j] = X[i * d + j] * s[j];
         free(s);
     }
     *out = xw;
@@ -229,8 +235,8 @@ typedef struct km_ctx {
     int64_t *blk_cnt; /* (nblk, k) */
     size_t *blk_changed;
     double *blk_inertia;
-    float *scratch;   /* (n_threads, kp) distances of one point to all centres */
-    double rel;       /* relative error bound of a float squared distance */
+    float *scratch;     /* (n_threads, kp) distances of one point to all centres */
+    double rel;         /* relative error bound of a float squared distance */
     double pmax, pmax2; /* largest and second largest centre move since the last assignment */
     int pmax_idx;
     const double *cen;   /* (k, d) double centres (inertia) */
@@ -264,7 +270,8 @@ CS_KERNEL static void km_pp_job(void *vctx, size_t b, int thread)
             psum += m;
         }
         double s = 0.0;
-        for (int l = 0; l < VW; l++) s += (double)psum[l];
+        for (int l = 0; l < VW; l++)
+            s += (double)psum[l];
         c->blk_pot[b * (size_t)c->ntrial + (size_t)t] = s;
     }
 }
@@ -279,8 +286,10 @@ static void km_plusplus(km_ctx *c, cs_pool *pool, cs_rng *rng, double *cen, doub
 {
     const size_t n = c->n, d = c->d, np = c->npad;
     size_t first = cs_rng_below(rng, (uint32_t)n);
-    for (size_t i = 0; i < np; i++) c->closest[i] = i < n ? FLT_MAX : 0.0f;
-    for (size_t j = 0; j < d; j++) cen[j] = (double)c->xw[first * d + j];
+    for (size_t i = 0; i < np; i++)
+        c->closest[i] = i < n ? FLT_MAX : 0.0f;
+    for (size_t j = 0; j < d; j++)
+        cen[j] = (double)c->xw[first * d + j];
 
     /* distances to the first centre: one "candidate" */
     int ntrial = c->ntrial;
@@ -317,14 +326,16 @@ static void km_plusplus(km_ctx *c, cs_pool *pool, cs_rng *rng, double *cen, doub
         int best = 0;
         for (int t = 0; t < ntrial; t++) {
             double p = 0.0;
-            for (size_t b = 0; b < c->nblk; b++) p += c->blk_pot[b * (size_t)ntrial + (size_t)t];
+            for (size_t b = 0; b < c->nblk; b++)
+                p += c->blk_pot[b * (size_t)ntrial + (size_t)t];
             pots[t] = p;
             if (p < pots[best]) best = t;
         }
         const float *bd = c->cand_d2 + (size_t)best * np;
         for (size_t i = 0; i < n; i++)
             if (bd[i] < c->closest[i]) c->closest[i] = bd[i];
-        for (size_t j = 0; j < d; j++) cen[cc * d + j] = (double)c->xw[ids[best] * d + j];
+        for (size_t j = 0; j < d; j++)
+            cen[cc * d + j] = (double)c->xw[ids[best] * d + j];
     }
 }
 
@@ -399,10 +410,12 @@ static void km_assign_job(void *vctx, size_t b, int thread)
         if ((int)best != a) {
             changed++;
             if (a >= 0) {
-                for (size_t j = 0; j < d; j++) bs[(size_t)a * d + j] -= (double)x[j];
+                for (size_t j = 0; j < d; j++)
+                    bs[(size_t)a * d + j] -= (double)x[j];
                 bc[a]--;
             }
-            for (size_t j = 0; j < d; j++) bs[best * d + j] += (double)x[j];
+            for (size_t j = 0; j < d; j++)
+                bs[best * d + j] += (double)x[j];
             bc[best]++;
             c->lab[i] = (int)best;
         }
@@ -449,10 +462,13 @@ static void km_set_centres(km_ctx *c, const double *cen)
 {
     const size_t d = c->d, k = c->k, kp = c->kp;
     for (size_t j = 0; j < d; j++) {
-        for (size_t q = 0; q < k; q++) c->ct[j * kp + q] = (float)cen[q * d + j];
-        for (size_t q = k; q < kp; q++) c->ct[j * kp + q] = 1e18f;
+        for (size_t q = 0; q < k; q++)
+            c->ct[j * kp + q] = (float)cen[q * d + j];
+        for (size_t q = k; q < kp; q++)
+            c->ct[j * kp + q] = 1e18f;
     }
-    for (size_t q = 0; q < k; q++) c->half_sep[q] = INFINITY;
+    for (size_t q = 0; q < k; q++)
+        c->half_sep[q] = INFINITY;
     for (size_t q = 0; q < k; q++) {
         for (size_t r = q + 1; r < k; r++) {
             double s = 0.0;
@@ -494,21 +510,25 @@ static double km_lloyd(km_ctx *c, cs_pool *pool, km_work *w, int max_iter, doubl
     for (int it = 0; it < max_iter; it++) {
         pool_run(pool, km_assign_job, c, c->nblk);
         size_t changed = 0;
-        for (size_t b = 0; b < c->nblk; b++) changed += c->blk_changed[b];
+        for (size_t b = 0; b < c->nblk; b++)
+            changed += c->blk_changed[b];
 
         /* update: reduce the block sums in block order */
         memset(w->tot, 0, k * d * sizeof(double));
         memset(w->cnt, 0, k * sizeof(int64_t));
         for (size_t b = 0; b < c->nblk; b++) {
             const double *bs = c->blk_sum + b * k * d;
-            for (size_t q = 0; q < k * d; q++) w->tot[q] += bs[q];
-            for (size_t q = 0; q < k; q++) w->cnt[q] += c->blk_cnt[b * k + q];
+            for (size_t q = 0; q < k * d; q++)
+                w->tot[q] += bs[q];
+            for (size_t q = 0; q < k; q++)
+                w->cnt[q] += c->blk_cnt[b * k + q];
         }
         /* empty clusters (scikit-learn's _relocate_empty_clusters): each takes, in cluster order, the point
          * farthest from its own centre (ties: lowest index), which leaves its old cluster's sum. Labels are
          * not changed here; the next assignment settles them. */
         size_t n_empty = 0;
-        for (size_t q = 0; q < k; q++) n_empty += w->cnt[q] == 0;
+        for (size_t q = 0; q < k; q++)
+            n_empty += w->cnt[q] == 0;
         if (n_empty > 0) {
             for (size_t i = 0; i < n; i++) {
                 const float *x = c->xw + i * d;
@@ -540,7 +560,8 @@ static double km_lloyd(km_ctx *c, cs_pool *pool, km_work *w, int max_iter, doubl
         for (size_t q = 0; q < k; q++) {
             if (w->cnt[q] > 0) {
                 double inv = 1.0 / (double)w->cnt[q];
-                for (size_t j = 0; j < d; j++) w->cen_new[q * d + j] = w->tot[q * d + j] * inv;
+                for (size_t j = 0; j < d; j++)
+                    w->cen_new[q * d + j] = w->tot[q * d + j] * inv;
             } else { /* emptied by a relocation: keep its centre */
                 memcpy(w->cen_new + q * d, w->cen + q * d, d * sizeof(double));
             }
@@ -582,7 +603,8 @@ static double km_lloyd(km_ctx *c, cs_pool *pool, km_work *w, int max_iter, doubl
     c->cen = w->cen;
     pool_run(pool, km_inertia_job, c, c->nblk);
     double inertia = 0.0;
-    for (size_t b = 0; b < c->nblk; b++) inertia += c->blk_inertia[b];
+    for (size_t b = 0; b < c->nblk; b++)
+        inertia += c->blk_inertia[b];
     return inertia;
 }
 
@@ -639,15 +661,16 @@ int cs_kmeans(const float *X, size_t n, size_t d, const float *w, int k, int n_i
     wk.cnt = malloc(k_ * sizeof(int64_t));
     wk.taken = malloc(n);
     if (!c.xt || !c.cand || !c.closest || !c.cand_d2 || !c.blk_pot || !c.ct || !c.half_sep || !c.lab || !c.ub ||
-        !c.lb || !c.blk_sum || !c.blk_cnt || !c.blk_changed || !c.blk_inertia || !c.scratch || !cen_a ||
-        !cen_b || !best_cen || !best_lab || !wk.tot || !wk.shift || !wk.cum || !wk.far_d || !wk.cnt ||
-        !wk.taken) {
+        !c.lb || !c.blk_sum || !c.blk_cnt || !c.blk_changed || !c.blk_inertia || !c.scratch || !cen_a || !cen_b ||
+        !best_cen || !best_lab || !wk.tot || !wk.shift || !wk.cum || !wk.far_d || !wk.cnt || !wk.taken) {
         err = CS_E_NOMEM;
         goto done;
     }
     for (size_t j = 0; j < d; j++) {
-        for (size_t i = 0; i < n; i++) c.xt[j * c.npad + i] = xw[i * d + j];
-        for (size_t i = n; i < c.npad; i++) c.xt[j * c.npad + i] = 0.0f;
+        for (size_t i = 0; i < n; i++)
+            c.xt[j * c.npad + i] = xw[i * d + j];
+        for (size_t i = n; i < c.npad; i++)
+            c.xt[j * c.npad + i] = 0.0f;
     }
 
     /* scikit-learn's tolerance: tol times the mean variance of the (weighted) columns; zero-weight columns
@@ -659,7 +682,8 @@ int cs_kmeans(const float *X, size_t n, size_t d, const float *w, int k, int n_i
         for (size_t j = 0; j < d; j++) {
             if (w && w[j] == 0.0f) continue;
             double m = 0.0, v = 0.0;
-            for (size_t i = 0; i < n; i++) m += (double)xw[i * d + j];
+            for (size_t i = 0; i < n; i++)
+                m += (double)xw[i * d + j];
             m /= (double)n;
             for (size_t i = 0; i < n; i++) {
                 double e = (double)xw[i * d + j] - m;
@@ -697,9 +721,11 @@ int cs_kmeans(const float *X, size_t n, size_t d, const float *w, int k, int n_i
         for (size_t j = 0; j < d; j++) {
             if (!w || w[j] > 0.0f) {
                 double s = w ? (double)sqrtf(w[j]) : 1.0;
-                for (size_t q = 0; q < k_; q++) centroids[q * d + j] = (float)(best_cen[q * d + j] / s);
+                for (size_t q = 0; q < k_; q++)
+                    centroids[q * d + j] = (float)(best_cen[q * d + j] / s);
             } else {
-                for (size_t q = 0; q < k_; q++) wk.tot[q] = 0.0, wk.cnt[q] = 0;
+                for (size_t q = 0; q < k_; q++)
+                    wk.tot[q] = 0.0, wk.cnt[q] = 0;
                 for (size_t i = 0; i < n; i++) {
                     wk.tot[best_lab[i]] += (double)X[i * d + j];
                     wk.cnt[best_lab[i]]++;
@@ -744,8 +770,8 @@ done:
 /* DBSCAN                                                                                                  */
 /* ====================================================================================================== */
 
-#define DB_BLOCK 256                    /* sorted positions per parallel block */
-#define DB_MAX_PAIRS ((size_t)1 << 26)  /* neighbour-list budget (int entries, 256 MB); above it: recompute */
+#define DB_BLOCK     256               /* sorted positions per parallel block */
+#define DB_MAX_PAIRS ((size_t)1 << 26) /* neighbour-list budget (int entries, 256 MB); above it: recompute */
 
 typedef struct db_ctx {
     size_t n, d;
@@ -756,8 +782,8 @@ typedef struct db_ctx {
     size_t *pos;         /* n: sorted position of each point */
     int *count;          /* n: neighbours within eps, itself included */
     const unsigned char *core;
-    const size_t *off;   /* n + 1: CSR offsets (core points only have entries) */
-    int *nb;             /* CSR neighbour indices (self excluded) */
+    const size_t *off; /* n + 1: CSR offsets (core points only have entries) */
+    int *nb;           /* CSR neighbour indices (self excluded) */
 } db_ctx;
 
 static int db_near(const db_ctx *c, size_t i, size_t q)
@@ -795,7 +821,8 @@ static void db_count_job(void *vctx, size_t b, int thread)
     (void)thread;
     db_ctx *c = vctx;
     size_t i1 = (b + 1) * DB_BLOCK < c->n ? (b + 1) * DB_BLOCK : c->n;
-    for (size_t i = b * DB_BLOCK; i < i1; i++) c->count[i] = (int)(db_scan(c, i, NULL) + 1);
+    for (size_t i = b * DB_BLOCK; i < i1; i++)
+        c->count[i] = (int)(db_scan(c, i, NULL) + 1);
 }
 
 static void db_fill_job(void *vctx, size_t b, int thread)
@@ -823,8 +850,7 @@ static int db_cmp(const void *a, const void *b)
 int cs_dbscan(const float *X, size_t n, size_t d, const float *w, double eps, int min_samples, int n_threads,
               int *labels, int *n_clusters)
 {
-    if (!X || !labels || !n_clusters || d == 0 || !(eps > 0.0) || !isfinite(eps) || min_samples < 1)
-        return CS_E_ARG;
+    if (!X || !labels || !n_clusters || d == 0 || !(eps > 0.0) || !isfinite(eps) || min_samples < 1) return CS_E_ARG;
     *n_clusters = 0;
     if (n == 0) return CS_E_EMPTY;
     float *xw = NULL;
@@ -860,9 +886,11 @@ int cs_dbscan(const float *X, size_t n, size_t d, const float *w, double eps, in
     double best_var = -1.0;
     for (size_t j = 0; j < d; j++) {
         double m = 0.0, v = 0.0;
-        for (size_t i = 0; i < n; i++) m += (double)xw[i * d + j];
+        for (size_t i = 0; i < n; i++)
+            m += (double)xw[i * d + j];
         m /= (double)n;
-        for (size_t i = 0; i < n; i++) v += ((double)xw[i * d + j] - m) * ((double)xw[i * d + j] - m);
+        for (size_t i = 0; i < n; i++)
+            v += ((double)xw[i * d + j] - m) * ((double)xw[i * d + j] - m);
         if (v > best_var) best_var = v, axis = j;
     }
     for (size_t i = 0; i < n; i++) {
@@ -906,7 +934,8 @@ int cs_dbscan(const float *X, size_t n, size_t d, const float *w, double eps, in
 
     /* expansion (scikit-learn's _dbscan_inner): from each unlabelled core point in index order, label all
      * that is density-reachable; a border point keeps the first cluster that reaches it */
-    for (size_t i = 0; i < n; i++) labels[i] = -1;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = -1;
     int nc = 0;
     for (size_t i = 0; i < n; i++) {
         if (!core[i] || labels[i] != -1) continue;
@@ -999,7 +1028,8 @@ static void ap_noise_job(void *vctx, size_t b, int thread)
         cs_rng rng;
         cs_rng_seed(&rng, c->seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1)));
         double *row = c->S + i * n;
-        for (size_t k = 0; k < n; k++) row[k] += (DBL_EPSILON * row[k] + DBL_MIN * 100.0) * cs_rng_normal(&rng);
+        for (size_t k = 0; k < n; k++)
+            row[k] += (DBL_EPSILON * row[k] + DBL_MIN * 100.0) * cs_rng_normal(&rng);
     }
 }
 
@@ -1042,7 +1072,8 @@ static void ap_avail_job(void *vctx, size_t b, int thread)
     const double dm = c->damping, dm1 = 1.0 - c->damping;
     size_t k0 = b * AP_COLS, k1 = k0 + AP_COLS < n ? k0 + AP_COLS : n;
     double cs[AP_COLS];
-    for (size_t k = k0; k < k1; k++) cs[k - k0] = 0.0;
+    for (size_t k = k0; k < k1; k++)
+        cs[k - k0] = 0.0;
     for (size_t i = 0; i < n; i++) {
         const double *r = c->R + i * n;
         for (size_t k = k0; k < k1; k++) {
@@ -1076,8 +1107,10 @@ static double select_kth(double *v, size_t m, size_t kth)
         double piv = (a < b) ? ((b < cc) ? b : (a < cc ? cc : a)) : ((a < cc) ? a : (b < cc ? cc : b));
         ptrdiff_t i = lo, j = hi;
         while (i <= j) { /* Hoare partition: [lo, j] <= piv, [i, hi] >= piv, (j, i) == piv */
-            while (v[i] < piv) i++;
-            while (v[j] > piv) j--;
+            while (v[i] < piv)
+                i++;
+            while (v[j] > piv)
+                j--;
             if (i <= j) {
                 double t = v[i];
                 v[i] = v[j];
@@ -1100,8 +1133,8 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
                             int convergence_iter, double preference, uint64_t seed, int n_threads, int *labels,
                             int *exemplars, int *n_clusters, int *converged)
 {
-    if (!X || !labels || !exemplars || !n_clusters || !converged || d == 0 || !(damping >= 0.5) ||
-        !(damping < 1.0) || max_iter < 1 || convergence_iter < 1 || isinf(preference))
+    if (!X || !labels || !exemplars || !n_clusters || !converged || d == 0 || !(damping >= 0.5) || !(damping < 1.0) ||
+        max_iter < 1 || convergence_iter < 1 || isinf(preference))
         return CS_E_ARG;
     *n_clusters = 0;
     *converged = 0;
@@ -1178,7 +1211,8 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
         goto done;
     }
 
-    for (size_t i = 0; i < n; i++) c.S[i * n + i] = preference;
+    for (size_t i = 0; i < n; i++)
+        c.S[i * n + i] = preference;
     pool_run(&pool, ap_noise_job, &c, rblk);
     memset(c.R, 0, nn * sizeof(double));
     memset(c.A, 0, nn * sizeof(double));
@@ -1227,17 +1261,20 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
                 if (s[ex[q]] > s[ex[bk]]) bk = q;
             cl[i] = (int)bk;
         }
-        for (size_t q = 0; q < K; q++) cl[ex[q]] = (int)q;
+        for (size_t q = 0; q < K; q++)
+            cl[ex[q]] = (int)q;
         if (pass == 1) break;
         /* refine: each cluster's exemplar becomes the member with the largest summed similarity from the rest */
         for (size_t q = 0; q < K; q++) {
             size_t m = 0;
             for (size_t i = 0; i < n; i++)
                 if (cl[i] == (int)q) members[m++] = i;
-            for (size_t t = 0; t < m; t++) colsum[t] = 0.0;
+            for (size_t t = 0; t < m; t++)
+                colsum[t] = 0.0;
             for (size_t u = 0; u < m; u++) {
                 const double *s = c.S + members[u] * n;
-                for (size_t t = 0; t < m; t++) colsum[t] += s[members[t]];
+                for (size_t t = 0; t < m; t++)
+                    colsum[t] += s[members[t]];
             }
             size_t bt = 0;
             for (size_t t = 1; t < m; t++)
@@ -1247,14 +1284,17 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     }
     /* number the clusters in order of exemplar index */
     memset(isex, 0, n);
-    for (size_t q = 0; q < K; q++) isex[ex[q]] = 1;
+    for (size_t q = 0; q < K; q++)
+        isex[ex[q]] = 1;
     size_t nk = 0;
     for (size_t i = 0; i < n; i++) {
         members[i] = nk; /* rank of exemplar i */
         if (isex[i]) exemplars[nk++] = (int)i;
     }
-    for (size_t i = nk; i < n; i++) exemplars[i] = -1;
-    for (size_t i = 0; i < n; i++) labels[i] = (int)members[ex[cl[i]]];
+    for (size_t i = nk; i < n; i++)
+        exemplars[i] = -1;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = (int)members[ex[cl[i]]];
     *n_clusters = (int)nk;
     *converged = conv;
     err = 0;

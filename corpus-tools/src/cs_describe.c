@@ -4,19 +4,26 @@
  */
 #include "cs_describe.h"
 
+#include "cs_error.h"
+
 #include <math.h>
 #include <string.h>
 
-#include "cs_error.h"
-
-#define CS_DB_FLOOR (-120.0)
-#define CS_AMP_FLOOR 1e-6       /* 10^(-120/20) */
-#define CS_VOICED_CONF 0.5      /* frames with YIN confidence >= this (and f0 > 0) enter the f0 mean */
+#define CS_DB_FLOOR    (-120.0)
+#define CS_AMP_FLOOR   1e-6 /* 10^(-120/20) */
+#define CS_VOICED_CONF 0.5  /* frames with YIN confidence >= this (and f0 > 0) enter the f0 mean */
 
 static const char *const cs_desc_names[CS_D_COUNT] = {
-    "loudness", "loudness_std", "peak", "centroid", "centroid_std", "spread", "flatness", "rolloff", "flux",
-    "zcr", "mfcc0", "mfcc1", "mfcc2", "mfcc3", "mfcc4", "mfcc5", "mfcc6", "mfcc7", "mfcc8", "mfcc9",
-    "mfcc10", "mfcc11", "mfcc12", "f0", "f0_conf", "duration"};
+#define CS_DESC_NAME_(id, name, unit) name,
+    CS_DESCRIPTOR_TABLE(CS_DESC_NAME_)
+#undef CS_DESC_NAME_
+};
+
+static const char *const cs_desc_units[CS_D_COUNT] = {
+#define CS_DESC_UNIT_(id, name, unit) unit,
+    CS_DESCRIPTOR_TABLE(CS_DESC_UNIT_)
+#undef CS_DESC_UNIT_
+};
 
 const char *cs_descriptor_name(int d)
 {
@@ -27,19 +34,7 @@ const char *cs_descriptor_name(int d)
 const char *cs_descriptor_unit(int d)
 {
     if (d < 0 || d >= CS_D_COUNT) return NULL;
-    switch (d) {
-    case CS_D_LOUDNESS:
-    case CS_D_LOUDNESS_STD:
-    case CS_D_PEAK: return "dB";
-    case CS_D_CENTROID:
-    case CS_D_CENTROID_STD:
-    case CS_D_SPREAD:
-    case CS_D_ROLLOFF:
-    case CS_D_ZCR:
-    case CS_D_F0: return "Hz";
-    case CS_D_DURATION: return "s";
-    default: return "";
-    }
+    return cs_desc_units[d];
 }
 
 /* 20 log10(max(a, 1e-6)): dBFS with the -120 dB floor. */
@@ -93,7 +88,8 @@ int cs_describe_unit(const cs_frames *f, const float *x, size_t n, size_t start,
     double ldb_sum = 0.0, ldb_sq = 0.0, c_sq = 0.0, f0_sum = 0.0, f0_n = 0.0;
     for (size_t i = i0; i <= i1; i++) {
         const float *r = f->data + i * (size_t)CS_FF_COUNT;
-        for (int c = 0; c < CS_FF_COUNT; c++) sum[c] += (double)r[c];
+        for (int c = 0; c < CS_FF_COUNT; c++)
+            sum[c] += (double)r[c];
         double ldb = amp_db((double)r[CS_FF_RMS]);
         ldb_sum += ldb;
         ldb_sq += ldb * ldb;
@@ -104,7 +100,8 @@ int cs_describe_unit(const cs_frames *f, const float *x, size_t n, size_t start,
         }
     }
     double mean[CS_FF_COUNT];
-    for (int c = 0; c < CS_FF_COUNT; c++) mean[c] = sum[c] / cnt;
+    for (int c = 0; c < CS_FF_COUNT; c++)
+        mean[c] = sum[c] / cnt;
     const double ldb_mean = ldb_sum / cnt;
     double ldb_var = ldb_sq / cnt - ldb_mean * ldb_mean;
     double c_var = c_sq / cnt - mean[CS_FF_CENTROID] * mean[CS_FF_CENTROID];
@@ -120,7 +117,8 @@ int cs_describe_unit(const cs_frames *f, const float *x, size_t n, size_t start,
     d[CS_D_ROLLOFF] = mean[CS_FF_ROLLOFF];
     d[CS_D_FLUX] = mean[CS_FF_FLUX];
     d[CS_D_ZCR] = mean[CS_FF_ZCR];
-    for (int q = 0; q < 13; q++) d[CS_D_MFCC0 + q] = mean[CS_FF_MFCC0 + q];
+    for (int q = 0; q < 13; q++)
+        d[CS_D_MFCC0 + q] = mean[CS_FF_MFCC0 + q];
     d[CS_D_F0] = f0_n > 0.0 ? f0_sum / f0_n : 0.0;
     d[CS_D_F0_CONF] = mean[CS_FF_F0_CONF];
     d[CS_D_DURATION] = (double)length / (double)f->sample_rate;

@@ -4,33 +4,17 @@
 #ifndef CS_DESCRIBE_H
 #define CS_DESCRIBE_H
 
-#include <stddef.h>
-
+#include "cs_descriptor_table.h"
 #include "cs_frames.h"
 
-/** Unit descriptor columns, in the order they are stored in the unit table. */
-enum cs_unit_descriptor {
-    CS_D_LOUDNESS = 0,  /* dBFS RMS of the unit's samples, floor -120 */
-    CS_D_LOUDNESS_STD,  /* std over the unit's frames of frame loudness, dB */
-    CS_D_PEAK,          /* dBFS of max |x|, floor -120 */
-    CS_D_CENTROID,      /* mean spectral centroid, Hz */
-    CS_D_CENTROID_STD,  /* std of the centroid, Hz */
-    CS_D_SPREAD,        /* mean spectral spread, Hz */
-    CS_D_FLATNESS,      /* mean spectral flatness, 0..1 */
-    CS_D_ROLLOFF,       /* mean rolloff, Hz */
-    CS_D_FLUX,          /* mean spectral flux */
-    CS_D_ZCR,           /* mean zero-crossing rate, Hz */
-    CS_D_MFCC0,         /* mean MFCC c0..c12 */
-    CS_D_F0 = CS_D_MFCC0 + 13, /* mean f0 over voiced frames (confidence >= 0.5), Hz; 0 if none */
-    CS_D_F0_CONF,       /* mean YIN confidence, 0..1 */
-    CS_D_DURATION,      /* unit length, s */
-    CS_D_COUNT
-};
+#include <stddef.h>
+
+/* The descriptor columns (enum cs_unit_descriptor, CS_D_*) and their names are in the core's table. */
 
 /**
- * Name (snake_case, as in the manifest: "loudness", ..., "mfcc0".."mfcc12", "f0", "f0_conf", "duration") and
- * unit ("dB", "Hz", "s", "" for dimensionless) of descriptor `d`; static strings, NULL when d is not in
- * 0..CS_D_COUNT-1. Thread-safe and real-time safe.
+ * Name (snake_case, as in the manifest: "loudness", ..., "mfcc0".."mfcc12", "f0", "f0_confidence", "duration") and
+ * unit ("dB", "Hz", "s", "" for dimensionless) of descriptor `d` (CS_DESCRIPTOR_TABLE); static strings, NULL when d is
+ * not in 0..CS_D_COUNT-1. Thread-safe and real-time safe.
  */
 const char *cs_descriptor_name(int d);
 const char *cs_descriptor_unit(int d);
@@ -43,7 +27,7 @@ const char *cs_descriptor_unit(int d);
  *    than a hop), the single frame whose centre is nearest the unit's middle;
  *  - loudness_std: population std of the frames' 20 log10(max(rms, 1e-6)); centroid_std: population std
  *    of their centroids (0 for one frame);
- *  - f0: mean f0 over the frames with YIN confidence >= 0.5 and f0 > 0, else 0; f0_conf: mean confidence;
+ *  - f0: mean f0 over the frames with YIN confidence >= 0.5 and f0 > 0, else 0; f0_confidence: mean confidence;
  *  - duration: length / sample_rate.
  * Silence gives loudness = peak = -120, centroid = spread = rolloff = 0, flatness = 1 (see DESCRIPTORS.md),
  * f0 = 0. Writes CS_D_COUNT finite values to `out` (caller's array).

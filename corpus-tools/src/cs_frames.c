@@ -16,6 +16,8 @@
  */
 #include "cs_frames.h"
 
+#include "cs_error.h"
+
 #include <fftw3.h>
 #include <math.h>
 #include <pthread.h>
@@ -23,16 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cs_error.h"
-
-#define CS_FR_N_MFCC 13
-#define CS_FR_FLUX_LAMBDA 1000.0   /* flux compression: ln(1 + lambda * amplitude) */
-#define CS_FR_POWER_FLOOR 1e-10    /* floor of |X_k|^2 in the flatness, raw FFT units */
-#define CS_FR_MEL_FLOOR 1e-10      /* floor of the mel energies before the log, raw FFT units */
-#define CS_FR_SILENT_RMS 1e-7      /* windowed RMS below this (-140 dBFS): centroid, spread, rolloff = 0 */
-#define CS_FR_YIN_SILENT_RMS 1e-7  /* YIN segment RMS below this: unvoiced, confidence 0 */
-#define CS_FR_MAX_SAMPLE 1e12f     /* larger |x| is rejected (keeps |X_k|^2 inside float range) */
-#define CS_FR_MAX_LAG 16384        /* largest YIN lag (sample_rate / f0_min), bounds the YIN buffers */
+#define CS_FR_N_MFCC         13
+#define CS_FR_FLUX_LAMBDA    1000.0 /* flux compression: ln(1 + lambda * amplitude) */
+#define CS_FR_POWER_FLOOR    1e-10  /* floor of |X_k|^2 in the flatness, raw FFT units */
+#define CS_FR_MEL_FLOOR      1e-10  /* floor of the mel energies before the log, raw FFT units */
+#define CS_FR_SILENT_RMS     1e-7   /* windowed RMS below this (-140 dBFS): centroid, spread, rolloff = 0 */
+#define CS_FR_YIN_SILENT_RMS 1e-7   /* YIN segment RMS below this: unvoiced, confidence 0 */
+#define CS_FR_MAX_SAMPLE     1e12f  /* larger |x| is rejected (keeps |X_k|^2 inside float range) */
+#define CS_FR_MAX_LAG        16384  /* largest YIN lag (sample_rate / f0_min), bounds the YIN buffers */
 
 /* ------------------------------------------------------------------ FFTW planner lock */
 
@@ -109,30 +109,30 @@ static double mel_to_hz(double m)
 /* ------------------------------------------------------------------ shared state */
 
 typedef struct fr_shared {
-    const float *x;       /* input, n samples */
+    const float *x; /* input, n samples */
     size_t n;
     size_t n_frames;
     cs_frame_params p;
-    int N, K, hop;        /* fft size, bins (N/2+1), hop */
-    float *window;        /* (N) periodic Hann */
-    double win_sum;       /* sum of the window */
-    double win_sq_sum;    /* sum of the squared window */
-    float flux_gain;      /* lambda * 2 / win_sum: |X_k| -> lambda * amplitude */
+    int N, K, hop;     /* fft size, bins (N/2+1), hop */
+    float *window;     /* (N) periodic Hann */
+    double win_sum;    /* sum of the window */
+    double win_sq_sum; /* sum of the squared window */
+    float flux_gain;   /* lambda * 2 / win_sum: |X_k| -> lambda * amplitude */
     /* sparse mel filterbank: band m covers bins [mel_first[m], mel_first[m] + mel_count[m]) with weights
      * mel_w[mel_off[m] ...] */
     int n_mels;
     int *mel_first, *mel_count, *mel_off;
     double *mel_w;
-    double *dct;          /* (13, n_mels) orthonormal DCT-II rows */
+    double *dct; /* (13, n_mels) orthonormal DCT-II rows */
     /* YIN */
-    int yin_W;            /* integration window, samples (power of two > tau_max) */
-    int yin_M;            /* FFT size 2 * yin_W */
-    int yin_q;            /* W / hop when hop divides W and W / hop <= 8 (half spectra are cached), else 0 */
-    int yin_R;            /* slots of the half-spectrum cache: q + 1, or 2 without caching */
-    int yin_stride;       /* complex values per cache slot (M/2+1 rounded up to 4: keeps FFTW's alignment) */
+    int yin_W;      /* integration window, samples (power of two > tau_max) */
+    int yin_M;      /* FFT size 2 * yin_W */
+    int yin_q;      /* W / hop when hop divides W and W / hop <= 8 (half spectra are cached), else 0 */
+    int yin_R;      /* slots of the half-spectrum cache: q + 1, or 2 without caching */
+    int yin_stride; /* complex values per cache slot (M/2+1 rounded up to 4: keeps FFTW's alignment) */
     int tau_min, tau_max;
     fftwf_plan plan_spec, plan_yin_fwd, plan_yin_inv;
-    float *out;           /* (n_frames, CS_FF_COUNT) */
+    float *out; /* (n_frames, CS_FF_COUNT) */
 } fr_shared;
 
 typedef struct fr_work {
@@ -211,7 +211,8 @@ static int work_alloc(fr_work *w, const fr_shared *s)
     /* the zero padding of the YIN buffers is written once and never touched again */
     memset(w->ya, 0, M * sizeof(float));
     memset(w->yb, 0, M * sizeof(float));
-    for (size_t r = 0; r < R; r++) w->yring_tag[r] = PTRDIFF_MIN;
+    for (size_t r = 0; r < R; r++)
+        w->yring_tag[r] = PTRDIFF_MIN;
     w->zc_a = 0;
     w->zc_b = -1;
     return 0;
@@ -252,7 +253,8 @@ static int build_mel(fr_shared *s)
         return CS_E_NOMEM;
     }
     const double m_lo = hz_to_mel(s->p.mel_fmin), m_hi = hz_to_mel(s->p.mel_fmax);
-    for (int i = 0; i < M + 2; i++) fp[i] = mel_to_hz(m_lo + (m_hi - m_lo) * (double)i / (double)(M + 1));
+    for (int i = 0; i < M + 2; i++)
+        fp[i] = mel_to_hz(m_lo + (m_hi - m_lo) * (double)i / (double)(M + 1));
     /* first pass: the non-zero bin range of each triangle */
     int total = 0;
     for (int m = 0; m < M; m++) {
@@ -323,7 +325,8 @@ static int build_shared(fr_shared *s, const float *x, size_t n, const cs_frame_p
     for (int q = 0; q < CS_FR_N_MFCC; q++) {
         double scale = sqrt((q == 0 ? 1.0 : 2.0) / (double)s->n_mels);
         for (int m = 0; m < s->n_mels; m++)
-            s->dct[q * s->n_mels + m] = scale * cos(pi * (double)q * (2.0 * (double)m + 1.0) / (2.0 * (double)s->n_mels));
+            s->dct[q * s->n_mels + m] =
+                scale * cos(pi * (double)q * (2.0 * (double)m + 1.0) / (2.0 * (double)s->n_mels));
     }
     int err = build_mel(s);
     if (err) return err;
@@ -335,7 +338,8 @@ static int build_shared(fr_shared *s, const float *x, size_t n, const cs_frame_p
     s->tau_max = (int)ceil(sr / p->f0_min);
     if (s->tau_max < s->tau_min + 2) s->tau_max = s->tau_min + 2;
     s->yin_W = 64;
-    while (s->yin_W < s->tau_max + 1) s->yin_W *= 2;
+    while (s->yin_W < s->tau_max + 1)
+        s->yin_W *= 2;
     s->yin_M = 2 * s->yin_W;
     s->yin_q = 0;
     if (s->yin_W % s->hop == 0 && s->yin_W / s->hop <= 8) s->yin_q = s->yin_W / s->hop;
@@ -370,13 +374,17 @@ static void load_segment(const float *restrict x, size_t n, ptrdiff_t start, int
     if (lo > len) lo = len;
     if (hi > len) hi = len;
     if (hi < lo) hi = lo;
-    for (ptrdiff_t j = 0; j < lo; j++) dst[j] = 0.0f;
+    for (ptrdiff_t j = 0; j < lo; j++)
+        dst[j] = 0.0f;
     if (win) {
-        for (ptrdiff_t j = lo; j < hi; j++) dst[j] = x[start + j] * win[j];
+        for (ptrdiff_t j = lo; j < hi; j++)
+            dst[j] = x[start + j] * win[j];
     } else {
-        for (ptrdiff_t j = lo; j < hi; j++) dst[j] = x[start + j];
+        for (ptrdiff_t j = lo; j < hi; j++)
+            dst[j] = x[start + j];
     }
-    for (ptrdiff_t j = hi; j < len; j++) dst[j] = 0.0f;
+    for (ptrdiff_t j = hi; j < len; j++)
+        dst[j] = 0.0f;
 }
 
 /* Spectrum of frame i into w->spec, |X_k|^2 into w->power, |X_k| into w->mag, ln(1 + lambda A_k) into lm. */
@@ -389,19 +397,22 @@ static void frame_spectrum(const fr_shared *s, fr_work *w, size_t i, float *lm)
     const float g = s->flux_gain;
     fftwf_complex *X = w->spec;
     float *P = w->power;
-    for (int k = 0; k < K; k++) P[k] = X[k][0] * X[k][0] + X[k][1] * X[k][1];
+    for (int k = 0; k < K; k++)
+        P[k] = X[k][0] * X[k][0] + X[k][1] * X[k][1];
     float *A = w->mag;
-    for (int k = 0; k < K; k++) A[k] = sqrtf(P[k]);
-    for (int k = 0; k < K; k++) lm[k] = logf(1.0f + g * A[k]);
+    for (int k = 0; k < K; k++)
+        A[k] = sqrtf(P[k]);
+    for (int k = 0; k < K; k++)
+        lm[k] = logf(1.0f + g * A[k]);
 }
 
 /* YIN d(tau), tau = 1 .. t, computed lazily: w->yd[tau] and w->ycum[tau] for tau <= *done are valid. */
 typedef struct yin_state {
-    const float *a;   /* segment */
-    const float *r;   /* r(tau) * M */
-    double inv_m;     /* 1 / M */
-    double e0;        /* sum_{j<W} a_j^2 */
-    double lo, hi;    /* sum_{j<tau} a_j^2, sum_{j=W}^{W+tau-1} a_j^2 */
+    const float *a; /* segment */
+    const float *r; /* r(tau) * M */
+    double inv_m;   /* 1 / M */
+    double e0;      /* sum_{j<W} a_j^2 */
+    double lo, hi;  /* sum_{j<tau} a_j^2, sum_{j=W}^{W+tau-1} a_j^2 */
     double cum;
     int W, done;
 } yin_state;
@@ -567,7 +578,8 @@ static long zc_pairs(const float *x, ptrdiff_t from, ptrdiff_t to)
         c0 += (x[j] < 0.0f) != (x[j + 1] < 0.0f);
         c1 += (x[j + 1] < 0.0f) != (x[j + 2] < 0.0f);
     }
-    for (; j < to; j++) c0 += (x[j] < 0.0f) != (x[j + 1] < 0.0f);
+    for (; j < to; j++)
+        c0 += (x[j] < 0.0f) != (x[j + 1] < 0.0f);
     return c0 + c1;
 }
 
@@ -598,7 +610,8 @@ static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
     /* One pass over the bins, in double with 4 independent accumulators (a fixed order: deterministic):
      * power, magnitude, first and second frequency moments, flux, 8-bin power blocks for the rolloff, and
      * for the flatness the sum of max(P, floor) and the product of max(P, floor) in 4 chains, each rescaled
-     * to [0.5, 1) by its exact power of two every 8 factors (factors lie in [1e-10, 7e31]) (the sum of logs without a log per bin). */
+     * to [0.5, 1) by its exact power of two every 8 factors (factors lie in [1e-10, 7e31]) (the sum of logs without a
+     * log per bin). */
     double sp0 = 0, sp1 = 0, sp2 = 0, sp3 = 0, sm0 = 0, sm1 = 0, sm2 = 0, sm3 = 0;
     double sfm0 = 0, sfm1 = 0, sfm2 = 0, sfm3 = 0, sf2m0 = 0, sf2m1 = 0, sf2m2 = 0, sf2m3 = 0;
     double fx0 = 0, fx1 = 0, fx2 = 0, fx3 = 0, fs0 = 0, fs1 = 0, fs2 = 0, fs3 = 0;
@@ -609,20 +622,20 @@ static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
     int k = 0, nb = 0;
     /* one bin into accumulator set u (scalars: GCC keeps them in registers); max(d, 0) as (d + |d|) / 2,
      * exact and branch-free (the sign of the log-magnitude difference is unpredictable) */
-#define CS_FR_BIN(kk, SP, SM, SFM, SF2M, FX, FS, PR)                                                  \
-    do {                                                                                             \
-        const double pk_ = (double)P[kk];                                                            \
-        const double mk_ = (double)Amag[kk];                                                         \
-        const double fk_ = (double)(kk);                                                             \
-        const float dl_ = lc[kk] - lp[kk];                                                           \
-        const double pf_ = pk_ > CS_FR_POWER_FLOOR ? pk_ : CS_FR_POWER_FLOOR;                        \
-        SP += pk_;                                                                                   \
-        SM += mk_;                                                                                   \
-        SFM += fk_ * mk_;                                                                            \
-        SF2M += fk_ * fk_ * mk_;                                                                     \
-        FX += (double)(0.5f * (dl_ + fabsf(dl_)));                                                   \
-        FS += pf_;                                                                                   \
-        PR *= pf_;                                                                                   \
+#define CS_FR_BIN(kk, SP, SM, SFM, SF2M, FX, FS, PR)                                                                   \
+    do {                                                                                                               \
+        const double pk_ = (double)P[kk];                                                                              \
+        const double mk_ = (double)Amag[kk];                                                                           \
+        const double fk_ = (double)(kk);                                                                               \
+        const float dl_ = lc[kk] - lp[kk];                                                                             \
+        const double pf_ = pk_ > CS_FR_POWER_FLOOR ? pk_ : CS_FR_POWER_FLOOR;                                          \
+        SP += pk_;                                                                                                     \
+        SM += mk_;                                                                                                     \
+        SFM += fk_ * mk_;                                                                                              \
+        SF2M += fk_ * fk_ * mk_;                                                                                       \
+        FX += (double)(0.5f * (dl_ + fabsf(dl_)));                                                                     \
+        FS += pf_;                                                                                                     \
+        PR *= pf_;                                                                                                     \
     } while (0)
     for (; k + 8 <= K; k += 8) {
         CS_FR_BIN(k, sp0, sm0, sfm0, sf2m0, fx0, fs0, pr0);
@@ -685,11 +698,13 @@ static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
         spread = (var > 0.0 ? sqrt(var) : 0.0) * df;
         /* rolloff: first bin whose cumulative power reaches rolloff * total (block scan, then bins) */
         double total = 0.0;
-        for (int b = 0; b <= nb; b++) total += blk[b];
+        for (int b = 0; b <= nb; b++)
+            total += blk[b];
         const double target = s->p.rolloff * total;
         double cum = 0.0;
         int b = 0;
-        while (b < nb && cum + blk[b] < target) cum += blk[b++];
+        while (b < nb && cum + blk[b] < target)
+            cum += blk[b++];
         int kr = K - 1;
         for (int j = 8 * b; j < K; j++) {
             cum += (double)P[j];
@@ -759,7 +774,8 @@ static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
     for (int q = 0; q < CS_FR_N_MFCC; q++) {
         const double *dr = s->dct + q * s->n_mels;
         double acc = 0.0;
-        for (int m = 0; m < s->n_mels; m++) acc += dr[m] * L[m];
+        for (int m = 0; m < s->n_mels; m++)
+            acc += dr[m] * L[m];
         mfcc[q] = acc;
     }
 
@@ -776,7 +792,8 @@ static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
     row[CS_FF_ZCR] = (float)zcr;
     row[CS_FF_F0] = (float)f0;
     row[CS_FF_F0_CONF] = (float)conf;
-    for (int q = 0; q < CS_FR_N_MFCC; q++) row[CS_FF_MFCC0 + q] = (float)mfcc[q];
+    for (int q = 0; q < CS_FR_N_MFCC; q++)
+        row[CS_FF_MFCC0 + q] = (float)mfcc[q];
 }
 
 /* ------------------------------------------------------------------ threads */
@@ -854,8 +871,10 @@ int cs_frames_analyze(const float *x, size_t n, const cs_frame_params *p, int n_
     }
     run_range(&jobs[0]);
     /* threads that could not be started: run their ranges here (same code, same result) */
-    for (int t = started + 1; t < n_threads; t++) run_range(&jobs[t]);
-    for (int t = 1; t <= started; t++) pthread_join(tids[t], NULL);
+    for (int t = started + 1; t < n_threads; t++)
+        run_range(&jobs[t]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(tids[t], NULL);
 
     out->n_frames = nf;
     out->hop = p->hop;
@@ -866,7 +885,8 @@ int cs_frames_analyze(const float *x, size_t n, const cs_frame_params *p, int n_
 
 done:
     if (jobs)
-        for (int t = 0; t < n_threads; t++) work_free(&jobs[t].w);
+        for (int t = 0; t < n_threads; t++)
+            work_free(&jobs[t].w);
     free(jobs);
     free(tids);
     free(s.out);

@@ -1,11 +1,11 @@
 /* cs_index.c - offline construction of the unit table's k-d tree index. See cs_index.h and BUNDLE.md. */
 #include "cs_index.h"
 
+#include "cs_error.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "cs_error.h"
 
 uint32_t cs_index_nodes(uint32_t count, uint32_t leaf)
 {
@@ -17,7 +17,8 @@ uint32_t cs_index_nodes(uint32_t count, uint32_t leaf)
 static uint32_t total_nodes(const cs_ut_view *v, uint32_t leaf)
 {
     uint64_t total = 0;
-    for (uint32_t l = 0; l < v->num_labels; ++l) total += cs_index_nodes(cs_ut_label_count(v, (int32_t)l, NULL), leaf);
+    for (uint32_t l = 0; l < v->num_labels; ++l)
+        total += cs_index_nodes(cs_ut_label_count(v, (int32_t)l, NULL), leaf);
     return total > 16777215u ? 0 : (uint32_t)total;
 }
 
@@ -45,10 +46,10 @@ static int key_cmp(const void *pa, const void *pb)
 typedef struct builder {
     const cs_ut_view *v;
     uint32_t leaf, D, S;
-    float *order;   /* the order section (absolute unit indices) */
-    float *nodes;   /* the nodes section */
-    uint32_t next;  /* next free node */
-    key *keys;      /* scratch, num_units */
+    float *order;  /* the order section (absolute unit indices) */
+    float *nodes;  /* the nodes section */
+    uint32_t next; /* next free node */
+    key *keys;     /* scratch, num_units */
 } builder;
 
 /* Build the subtree of order[b .. b + c) as node `next`; returns its size in nodes. */
@@ -88,7 +89,8 @@ static uint32_t build(builder *B, uint32_t b, uint32_t c)
         B->keys[i].unit = u;
     }
     qsort(B->keys, c, sizeof *B->keys, key_cmp);
-    for (uint32_t i = 0; i < c; ++i) B->order[(size_t)b + i] = (float)B->keys[i].unit;
+    for (uint32_t i = 0; i < c; ++i)
+        B->order[(size_t)b + i] = (float)B->keys[i].unit;
     const uint32_t half = c / 2;
     const uint32_t ls = build(B, b, half);
     const uint32_t rs = build(B, b + half, c - half);

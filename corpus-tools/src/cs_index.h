@@ -16,10 +16,10 @@
 #ifndef CS_INDEX_H
 #define CS_INDEX_H
 
+#include "cs_unit_table.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#include "cs_unit_table.h"
 
 #define CS_INDEX_DEFAULT_LEAF 32 /* measured best of 4, 8, 32 in tests/bench/bench_select.c */
 

@@ -73,7 +73,8 @@ void cs_info_print(const cs_bundle *b, FILE *out)
     for (uint32_t l = 0; l < v->num_labels; ++l) {
         uint32_t first = 0, count = cs_ut_label_count(v, (int32_t)l, &first);
         double dur = 0.0;
-        for (uint32_t k = 0; k < count; ++k) dur += (double)cs_ut_unit_length(v, (uint32_t)v->members[first + k]);
+        for (uint32_t k = 0; k < count; ++k)
+            dur += (double)cs_ut_unit_length(v, (uint32_t)v->members[first + k]);
         fprintf(out, "  %5u  %5u  %.4f%s\n", l, count, count ? dur / count / sr : 0.0,
                 (int32_t)l == v->noise_label ? "  (noise)" : "");
     }
@@ -84,8 +85,8 @@ void cs_info_print(const cs_bundle *b, FILE *out)
     const cJSON *d;
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(m, "descriptors"))
     {
-        fprintf(out, "  %-16s %-4s %12.4g %12.4g %12g\n", str(d, "name", "?"), str(d, "unit", ""),
-                num(d, "min", NAN), num(d, "max", NAN), num(d, "weight", 1));
+        fprintf(out, "  %-16s %-4s %12.4g %12.4g %12g\n", str(d, "name", "?"), str(d, "unit", ""), num(d, "min", NAN),
+                num(d, "max", NAN), num(d, "weight", 1));
     }
 }
 
@@ -98,8 +99,10 @@ void cs_info_print_units(const cs_bundle *b, FILE *out)
     for (int j = 0; j < nd; ++j) {
         const cJSON *d = cJSON_GetArrayItem(descs, j);
         const char *u = str(d, "unit", "");
-        if (*u) fprintf(out, "\t%s_%s", str(d, "name", "?"), u);
-        else fprintf(out, "\t%s", str(d, "name", "?"));
+        if (*u)
+            fprintf(out, "\t%s_%s", str(d, "name", "?"), u);
+        else
+            fprintf(out, "\t%s", str(d, "name", "?"));
     }
     fputc('\n', out);
     for (uint32_t u = 0; u < v->num_units; ++u) {

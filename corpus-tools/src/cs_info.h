@@ -4,9 +4,9 @@
 #ifndef CS_INFO_H
 #define CS_INFO_H
 
-#include <stdio.h>
-
 #include "cs_bundle.h"
+
+#include <stdio.h>
 
 /** Print the summary of bundle `b` (sources, duration, units, labels with counts and mean duration,
  *  descriptor ranges with units) to `out`. */

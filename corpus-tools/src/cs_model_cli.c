@@ -1,15 +1,6 @@
 /* cs_model_cli.c - `concatseq train | eval | sample | export-json | import-json`. See cs_model_cli.h. */
 #include "cs_model_cli.h"
 
-#include <cjson/cJSON.h>
-#include <errno.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "cs_cli.h"
 #include "cs_error.h"
 #include "cs_model.h"
@@ -20,6 +11,14 @@
 #include "cs_seqpredict.h"
 #include "cs_train.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 char *cs_default_model_path(const char *bundle)
 {
@@ -40,7 +39,8 @@ int cs_label_sequences(const cs_bundle *b, int ***seqs_out, size_t **lens_out, i
         free(lens);
         return CS_E_NOMEM;
     }
-    for (uint32_t u = 0; u < v->num_units; ++u) lens[(size_t)v->rows[(size_t)u * v->stride + CS_UT_R_SOURCE]]++;
+    for (uint32_t u = 0; u < v->num_units; ++u)
+        lens[(size_t)v->rows[(size_t)u * v->stride + CS_UT_R_SOURCE]]++;
     for (int s = 0; s < n; ++s) {
         seqs[s] = malloc((lens[s] ? lens[s] : 1) * sizeof **seqs);
         if (!seqs[s]) {
@@ -62,7 +62,8 @@ int cs_label_sequences(const cs_bundle *b, int ***seqs_out, size_t **lens_out, i
 
 void cs_label_sequences_free(int **seqs, size_t *lens, int n_seqs)
 {
-    for (int s = 0; seqs && s < n_seqs; ++s) free(seqs[s]);
+    for (int s = 0; seqs && s < n_seqs; ++s)
+        free(seqs[s]);
     free(seqs);
     free(lens);
 }
@@ -75,7 +76,10 @@ unsigned long long cs_bundle_checksum(const cs_bundle *b)
     return hex ? strtoull(hex + 1, NULL, 16) : 0;
 }
 
-static const char *arch_name(int arch) { return arch == CS_MODEL_TRANSFORMER ? "transformer" : "gru"; }
+static const char *arch_name(int arch)
+{
+    return arch == CS_MODEL_TRANSFORMER ? "transformer" : "gru";
+}
 
 /* ------------------------------------------------------------------------------------------------ train */
 
@@ -88,16 +92,16 @@ static int on_epoch(void *user, const cs_train_epoch_info *e)
 {
     train_ui *ui = user;
     char detail[160];
-    snprintf(detail, sizeof detail, "train %.4f val %.4f bits/label %.2f s%s", e->train_bits, e->val_bits,
-             e->seconds, e->is_best ? " *" : "");
+    snprintf(detail, sizeof detail, "train %.4f val %.4f bits/label %.2f s%s", e->train_bits, e->val_bits, e->seconds,
+             e->is_best ? " *" : "");
     if (ui->prog.mode == CS_PROGRESS_LINES) {
         cs_progress_report(&ui->prog, "train", (size_t)e->epoch, (size_t)e->epochs, detail);
         return 0;
     }
     if (!ui->quiet) {
         cs_progress_finish(&ui->prog);
-        printf("epoch %3d/%d  train %.4f  val %.4f bits/label  lr %.2e  %.2f s%s\n", e->epoch, e->epochs,
-               e->train_bits, e->val_bits, (double)e->lr, e->seconds, e->is_best ? "  (best)" : "");
+        printf("epoch %3d/%d  train %.4f  val %.4f bits/label  lr %.2e  %.2f s%s\n", e->epoch, e->epochs, e->train_bits,
+               e->val_bits, (double)e->lr, e->seconds, e->is_best ? "  (best)" : "");
         fflush(stdout);
         cs_progress_report(&ui->prog, "train", (size_t)e->epoch, (size_t)e->epochs, "");
     }
@@ -106,23 +110,22 @@ static int on_epoch(void *user, const cs_train_epoch_info *e)
 
 static void usage_train(FILE *f)
 {
-    fprintf(f,
-            "usage: concatseq train BUNDLE [-o MODEL] [options]\n"
-            "Fits a GRU or causal transformer to the bundle's label sequence (one sequence per source, units in\n"
-            "time order); the last --val-fraction of each source is held out for validation and early stopping.\n"
-            "  -o, --output MODEL     model file (default BUNDLE/model.wav); --force replaces an existing one\n"
-            "  --arch gru|transformer (default gru)\n"
-            "  --hidden N             GRU hidden size 16..256 / transformer width 32..128 (default 64)\n"
-            "  --layers N             1..2 (GRU), 1..4 (transformer) (default 2)\n"
-            "  --heads N              transformer heads, dividing the width (default 8)\n"
-            "  --context N            transformer context 1..128 labels (default 64)\n"
-            "  --epochs N (30)  --window T (GRU: training labels / 8 within 16..64; transformer 2 x context)\n"
-            "  --batch N              windows per step (default: training windows / 16, clamped to 4..32)\n"
-            "  --lr X (GRU 3e-3, transformer 1e-3)  --clip X (1.0, 0 = off)  --dropout P (0)\n"
-            "  --weight-decay X (0)  --warmup N (20)  --constant-lr (no cosine decay)\n"
-            "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)\n"
-            "  --seed N (1)  --threads N (online CPUs)\n"
-            "  --progress bar|lines|none  --quiet\n");
+    fprintf(f, "usage: concatseq train BUNDLE [-o MODEL] [options]\n"
+               "Fits a GRU or causal transformer to the bundle's label sequence (one sequence per source, units in\n"
+               "time order); the last --val-fraction of each source is held out for validation and early stopping.\n"
+               "  -o, --output MODEL     model file (default BUNDLE/model.wav); --force replaces an existing one\n"
+               "  --arch gru|transformer (default gru)\n"
+               "  --hidden N             GRU hidden size 16..256 / transformer width 32..128 (default 64)\n"
+               "  --layers N             1..2 (GRU), 1..4 (transformer) (default 2)\n"
+               "  --heads N              transformer heads, dividing the width (default 8)\n"
+               "  --context N            transformer context 1..128 labels (default 64)\n"
+               "  --epochs N (30)  --window T (GRU: training labels / 8 within 16..64; transformer 2 x context)\n"
+               "  --batch N              windows per step (default: training windows / 16, clamped to 4..32)\n"
+               "  --lr X (GRU 3e-3, transformer 1e-3)  --clip X (1.0, 0 = off)  --dropout P (0)\n"
+               "  --weight-decay X (0)  --warmup N (20)  --constant-lr (no cosine decay)\n"
+               "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)\n"
+               "  --seed N (1)  --threads N (online CPUs)\n"
+               "  --progress bar|lines|none  --quiet\n");
 }
 
 int cs_cmd_train(int argc, char **argv)
@@ -146,40 +149,74 @@ int cs_cmd_train(int argc, char **argv)
             usage_train(stdout);
             return 0;
         }
-        if (!strcmp(a, "--force")) { force = 1; continue; }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { quiet = 1; continue; }
-        if (!strcmp(a, "--constant-lr")) { constant = 1; continue; }
+        if (!strcmp(a, "--force")) {
+            force = 1;
+            continue;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--constant-lr")) {
+            constant = 1;
+            continue;
+        }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
         if (!v) return cs_cli_fail("train", "%s: missing value", a);
         int bad = 0;
 #define OPT(n) (!strcmp(a, n))
-        if (OPT("-o") || OPT("--output")) out = v;
+        if (OPT("-o") || OPT("--output"))
+            out = v;
         else if (OPT("--arch")) {
-            if (!strcmp(v, "gru")) arch = CS_TRAIN_GRU;
-            else if (!strcmp(v, "transformer")) arch = CS_TRAIN_TRANSFORMER;
-            else bad = 1;
-        } else if (OPT("--hidden") || OPT("--width")) bad = cs_cli_parse_int(v, &hidden);
-        else if (OPT("--layers")) bad = cs_cli_parse_int(v, &layers);
-        else if (OPT("--heads")) bad = cs_cli_parse_int(v, &heads);
-        else if (OPT("--context")) bad = cs_cli_parse_int(v, &context);
-        else if (OPT("--epochs")) bad = cs_cli_parse_int(v, &epochs) || epochs < 1;
-        else if (OPT("--window")) bad = cs_cli_parse_int(v, &window) || window < 1;
-        else if (OPT("--batch")) bad = cs_cli_parse_int(v, &batch) || batch < 1;
-        else if (OPT("--warmup")) bad = cs_cli_parse_int(v, &warmup) || warmup < 0;
-        else if (OPT("--patience")) bad = cs_cli_parse_int(v, &patience) || patience < 0;
-        else if (OPT("--lr")) bad = cs_cli_parse_double(v, &lr) || !(lr > 0.0);
-        else if (OPT("--clip")) bad = cs_cli_parse_double(v, &clip) || clip < 0.0;
-        else if (OPT("--dropout")) bad = cs_cli_parse_double(v, &dropout) || dropout < 0.0 || dropout > 0.9;
-        else if (OPT("--weight-decay")) bad = cs_cli_parse_double(v, &wd) || wd < 0.0;
-        else if (OPT("--val-fraction")) bad = cs_cli_parse_double(v, &valf) || valf < 0.0 || valf > 0.5;
-        else if (OPT("--seed")) bad = cs_cli_parse_u64(v, &seed);
-        else if (OPT("--threads")) bad = cs_cli_parse_int(v, &threads) || threads < 1 || threads > 256;
+            if (!strcmp(v, "gru"))
+                arch = CS_TRAIN_GRU;
+            else if (!strcmp(v, "transformer"))
+                arch = CS_TRAIN_TRANSFORMER;
+            else
+                bad = 1;
+        } else if (OPT("--hidden") || OPT("--width"))
+            bad = cs_cli_parse_int(v, &hidden);
+        else if (OPT("--layers"))
+            bad = cs_cli_parse_int(v, &layers);
+        else if (OPT("--heads"))
+            bad = cs_cli_parse_int(v, &heads);
+        else if (OPT("--context"))
+            bad = cs_cli_parse_int(v, &context);
+        else if (OPT("--epochs"))
+            bad = cs_cli_parse_int(v, &epochs) || epochs < 1;
+        else if (OPT("--window"))
+            bad = cs_cli_parse_int(v, &window) || window < 1;
+        else if (OPT("--batch"))
+            bad = cs_cli_parse_int(v, &batch) || batch < 1;
+        else if (OPT("--warmup"))
+            bad = cs_cli_parse_int(v, &warmup) || warmup < 0;
+        else if (OPT("--patience"))
+            bad = cs_cli_parse_int(v, &patience) || patience < 0;
+        else if (OPT("--lr"))
+            bad = cs_cli_parse_double(v, &lr) || !(lr > 0.0);
+        else if (OPT("--clip"))
+            bad = cs_cli_parse_double(v, &clip) || clip < 0.0;
+        else if (OPT("--dropout"))
+            bad = cs_cli_parse_double(v, &dropout) || dropout < 0.0 || dropout > 0.9;
+        else if (OPT("--weight-decay"))
+            bad = cs_cli_parse_double(v, &wd) || wd < 0.0;
+        else if (OPT("--val-fraction"))
+            bad = cs_cli_parse_double(v, &valf) || valf < 0.0 || valf > 0.5;
+        else if (OPT("--seed"))
+            bad = cs_cli_parse_u64(v, &seed);
+        else if (OPT("--threads"))
+            bad = cs_cli_parse_int(v, &threads) || threads < 1 || threads > 256;
         else if (OPT("--progress")) {
-            if (!strcmp(v, "bar")) pmode = CS_PROGRESS_BAR;
-            else if (!strcmp(v, "lines")) pmode = CS_PROGRESS_LINES;
-            else if (!strcmp(v, "none")) pmode = CS_PROGRESS_NONE;
-            else bad = 1;
-        } else return cs_cli_fail("train", "unknown option %s (see `concatseq train --help`)", a);
+            if (!strcmp(v, "bar"))
+                pmode = CS_PROGRESS_BAR;
+            else if (!strcmp(v, "lines"))
+                pmode = CS_PROGRESS_LINES;
+            else if (!strcmp(v, "none"))
+                pmode = CS_PROGRESS_NONE;
+            else
+                bad = 1;
+        } else
+            return cs_cli_fail("train", "unknown option %s (see `concatseq train --help`)", a);
 #undef OPT
         if (bad) return cs_cli_fail("train", "%s %s: not a valid value", a, v);
     }
@@ -221,16 +258,20 @@ int cs_cmd_train(int argc, char **argv)
     if (constant) cfg.cosine = 0;
     cfg.seed = seed;
     cfg.n_threads = threads;
-    cs_model_config mc = {arch == CS_TRAIN_TRANSFORMER ? CS_MODEL_TRANSFORMER : CS_MODEL_GRU, V, cfg.model.width,
-                          cfg.model.layers, arch == CS_TRAIN_TRANSFORMER ? cfg.model.heads : 0,
+    cs_model_config mc = {arch == CS_TRAIN_TRANSFORMER ? CS_MODEL_TRANSFORMER : CS_MODEL_GRU,
+                          V,
+                          cfg.model.width,
+                          cfg.model.layers,
+                          arch == CS_TRAIN_TRANSFORMER ? cfg.model.heads : 0,
                           arch == CS_TRAIN_TRANSFORMER ? cfg.model.context : 0,
                           arch == CS_TRAIN_TRANSFORMER ? 4 * cfg.model.width : 0};
     int ce = cs_model_config_check(&mc);
     if (ce != 0) {
-        cs_cli_fail("train", "--arch %s --hidden %d --layers %d%s: %s (GRU: hidden 16..256, 1..2 layers; transformer: "
-                      "width 32..128, 1..4 layers, heads dividing the width, context 1..128; at most 4096 labels)",
-             arch_name(mc.arch), mc.width, mc.layers, arch == CS_TRAIN_TRANSFORMER ? " (with --heads/--context)" : "",
-             cs_model_strerror(ce));
+        cs_cli_fail("train",
+                    "--arch %s --hidden %d --layers %d%s: %s (GRU: hidden 16..256, 1..2 layers; transformer: "
+                    "width 32..128, 1..4 layers, heads dividing the width, context 1..128; at most 4096 labels)",
+                    arch_name(mc.arch), mc.width, mc.layers,
+                    arch == CS_TRAIN_TRANSFORMER ? " (with --heads/--context)" : "", cs_model_strerror(ce));
         goto done;
     }
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
@@ -240,7 +281,8 @@ int cs_cmd_train(int argc, char **argv)
     if (window <= 0 && arch == CS_TRAIN_GRU) {
         /* A small corpus gets shorter windows (more of them per epoch): total training labels / 8, 16..64. */
         size_t total = 0;
-        for (int s = 0; s < nseq; ++s) total += cs_train_split(lens[s], cfg.val_fraction);
+        for (int s = 0; s < nseq; ++s)
+            total += cs_train_split(lens[s], cfg.val_fraction);
         size_t win = total / 8;
         cfg.window = win < 16 ? 16 : win > 64 ? 64 : (int)win;
     }
@@ -267,7 +309,8 @@ int cs_cmd_train(int argc, char **argv)
     int tr = cs_train_run(&cfg, (const int *const *)seqs, lens, nseq, &w, &rep);
     cs_progress_finish(&ui.prog);
     if (tr) {
-        cs_cli_fail("train", "%s: training failed (%s)", bundle, tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
+        cs_cli_fail("train", "%s: training failed (%s)", bundle,
+                    tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
         goto done;
     }
     cs_model_meta meta;
@@ -306,11 +349,12 @@ static int load_model_for(const char *cmd, const char *path, const cs_bundle *b,
     int rc = cs_model_file_load(path, buf, n, view, &merr);
     if (rc) {
         if (rc == CS_E_IO) return cs_cli_fail(cmd, "%s: cannot open the model file", path);
-        return cs_cli_fail(cmd, "%s: not a valid model file (%s)", path, merr ? cs_model_strerror(merr) : cs_strerror(rc));
+        return cs_cli_fail(cmd, "%s: not a valid model file (%s)", path,
+                           merr ? cs_model_strerror(merr) : cs_strerror(rc));
     }
     if ((uint32_t)view->cfg.vocab != b->view.num_labels) {
         cs_cli_fail(cmd, "%s: the model has %d labels but the bundle %u: it was trained on another corpus", path,
-             view->cfg.vocab, b->view.num_labels);
+                    view->cfg.vocab, b->view.num_labels);
         free(*buf);
         *buf = NULL;
         return 1;
@@ -347,7 +391,10 @@ int cs_cmd_eval(int argc, char **argv)
                    "same split as training: the last F (0.1) of each source.\n");
             return 0;
         }
-        if (!strcmp(a, "--json")) { json = 1; continue; }
+        if (!strcmp(a, "--json")) {
+            json = 1;
+            continue;
+        }
         if (!strcmp(a, "--val-fraction")) {
             if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &valf) || valf <= 0.0 || valf > 0.5)
                 return cs_cli_fail("eval", "--val-fraction: must be in (0, 0.5]");
@@ -359,9 +406,12 @@ int cs_cmd_eval(int argc, char **argv)
             continue;
         }
         if (a[0] == '-') return cs_cli_fail("eval", "unknown option %s", a);
-        if (!bundle) bundle = a;
-        else if (!model) model = a;
-        else return cs_cli_fail("eval", "unexpected argument %s", a);
+        if (!bundle)
+            bundle = a;
+        else if (!model)
+            model = a;
+        else
+            return cs_cli_fail("eval", "unexpected argument %s", a);
     }
     if (!bundle) return cs_cli_fail("eval", "no BUNDLE given (usage: concatseq eval BUNDLE [MODEL])");
     cs_bundle b;
@@ -394,8 +444,8 @@ int cs_cmd_eval(int argc, char **argv)
     }
     if (path) {
         cs_train_model tm = train_model_of(&view.cfg);
-        e = cs_train_eval_split(&tm, view.weights, (const int *const *)seqs, lens, nseq, valf, -1, threads,
-                                &model_bits, &scored);
+        e = cs_train_eval_split(&tm, view.weights, (const int *const *)seqs, lens, nseq, valf, -1, threads, &model_bits,
+                                &scored);
         if (e) {
             cs_cli_fail("eval", "%s: evaluation failed (%s)", path, cs_strerror(e));
             goto done;
@@ -435,8 +485,8 @@ int cs_cmd_eval(int argc, char **argv)
                bundle, valf * 100.0, ng.n_val, ng.n_train, V);
         printf("  %-34s %8s\n", "model", "bits/label");
         if (path)
-            printf("  %-34s %8.4f\n", view.cfg.arch == CS_MODEL_TRANSFORMER ? "transformer (this model)" : "GRU (this model)",
-                   model_bits);
+            printf("  %-34s %8.4f\n",
+                   view.cfg.arch == CS_MODEL_TRANSFORMER ? "transformer (this model)" : "GRU (this model)", model_bits);
         char name[64];
         printf("  %-34s %8.4f\n", "uniform", log2((double)V));
         snprintf(name, sizeof name, "unigram (add-k, k=%g)", ng.unigram_k);
@@ -475,9 +525,12 @@ int cs_cmd_export_json(int argc, char **argv)
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: concatseq export-json MODEL [-o JSON]   (default: MODEL with .json)\n");
             return 0;
-        } else if (argv[i][0] == '-') return cs_cli_fail("export-json", "unknown option %s", argv[i]);
-        else if (!in) in = argv[i];
-        else return cs_cli_fail("export-json", "unexpected argument %s", argv[i]);
+        } else if (argv[i][0] == '-')
+            return cs_cli_fail("export-json", "unknown option %s", argv[i]);
+        else if (!in)
+            in = argv[i];
+        else
+            return cs_cli_fail("export-json", "unexpected argument %s", argv[i]);
     }
     if (!in) return cs_cli_fail("export-json", "no MODEL given (usage: concatseq export-json MODEL [-o JSON])");
     char def[4200];
@@ -489,7 +542,9 @@ int cs_cmd_export_json(int argc, char **argv)
         out = def;
     }
     int rc = cs_model_export_json(in, out);
-    if (rc) return cs_cli_fail("export-json", "%s: %s", in, rc == CS_E_IO ? "cannot read the model or write the JSON" : cs_strerror(rc));
+    if (rc)
+        return cs_cli_fail("export-json", "%s: %s", in,
+                           rc == CS_E_IO ? "cannot read the model or write the JSON" : cs_strerror(rc));
     printf("wrote %s\n", out);
     return 0;
 }
@@ -502,18 +557,26 @@ int cs_cmd_import_json(int argc, char **argv)
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
             if (i + 1 >= argc) return cs_cli_fail("import-json", "-o: missing value");
             out = argv[++i];
-        } else if (!strcmp(argv[i], "--force")) force = 1;
+        } else if (!strcmp(argv[i], "--force"))
+            force = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: concatseq import-json JSON -o MODEL [--force]\n");
             return 0;
-        } else if (argv[i][0] == '-') return cs_cli_fail("import-json", "unknown option %s", argv[i]);
-        else if (!in) in = argv[i];
-        else return cs_cli_fail("import-json", "unexpected argument %s", argv[i]);
+        } else if (argv[i][0] == '-')
+            return cs_cli_fail("import-json", "unknown option %s", argv[i]);
+        else if (!in)
+            in = argv[i];
+        else
+            return cs_cli_fail("import-json", "unexpected argument %s", argv[i]);
     }
     if (!in || !out) return cs_cli_fail("import-json", "usage: concatseq import-json JSON -o MODEL");
-    if (!force && access(out, F_OK) == 0) return cs_cli_fail("import-json", "%s: already exists (use --force to overwrite)", out);
+    if (!force && access(out, F_OK) == 0)
+        return cs_cli_fail("import-json", "%s: already exists (use --force to overwrite)", out);
     int rc = cs_model_import_json(in, out);
-    if (rc) return cs_cli_fail("import-json", "%s: %s", in, rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)" : cs_strerror(rc));
+    if (rc)
+        return cs_cli_fail("import-json", "%s: %s", in,
+                           rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)"
+                                             : cs_strerror(rc));
     printf("wrote %s\n", out);
     return 0;
 }
@@ -543,8 +606,10 @@ static int parse_labels(const char *list, int *out, int cap)
         long v = strtol(p, &end, 10);
         if (end == p || errno || v < 0 || v > 1000000 || n >= cap) return -1;
         out[n++] = (int)v;
-        if (*end == ',') end++;
-        else if (*end) return -1;
+        if (*end == ',')
+            end++;
+        else if (*end)
+            return -1;
         p = end;
     }
     return n;
@@ -574,28 +639,43 @@ int cs_cmd_sample(int argc, char **argv)
                    "  --tsv                  one tab-separated line per step instead of the label list\n");
             return 0;
         }
-        if (!strcmp(a, "--tsv")) { tsv = 1; continue; }
+        if (!strcmp(a, "--tsv")) {
+            tsv = 1;
+            continue;
+        }
         if (a[0] != '-') {
-            if (!bundle) bundle = a;
-            else if (!model) model = a;
-            else return cs_cli_fail("sample", "unexpected argument %s", a);
+            if (!bundle)
+                bundle = a;
+            else if (!model)
+                model = a;
+            else
+                return cs_cli_fail("sample", "unexpected argument %s", a);
             continue;
         }
         const char *v = i + 1 < argc ? argv[++i] : NULL;
         if (!v) return cs_cli_fail("sample", "%s: missing value", a);
         int bad = 0;
-        if (!strcmp(a, "-n")) bad = cs_cli_parse_int(v, &n) || n < 1 || n > 1000000;
-        else if (!strcmp(a, "--temperature")) bad = cs_cli_parse_double(v, &temperature) || temperature < 0 || temperature > 1000;
-        else if (!strcmp(a, "--top-k")) bad = cs_cli_parse_int(v, &top_k) || top_k < 0;
-        else if (!strcmp(a, "--top-p")) bad = cs_cli_parse_double(v, &top_p) || top_p < 0 || top_p > 1;
-        else if (!strcmp(a, "--repetition-penalty")) bad = cs_cli_parse_double(v, &penalty) || penalty <= 0 || penalty > 100;
-        else if (!strcmp(a, "--history")) bad = cs_cli_parse_int(v, &history) || history < 0 || history > CS_SEQP_MAX_HISTORY;
-        else if (!strcmp(a, "--prime")) prime = v;
-        else if (!strcmp(a, "--seed")) bad = cs_cli_parse_u64(v, &seed) || (double)seed > CS_SEQP_MAX_SEED;
+        if (!strcmp(a, "-n"))
+            bad = cs_cli_parse_int(v, &n) || n < 1 || n > 1000000;
+        else if (!strcmp(a, "--temperature"))
+            bad = cs_cli_parse_double(v, &temperature) || temperature < 0 || temperature > 1000;
+        else if (!strcmp(a, "--top-k"))
+            bad = cs_cli_parse_int(v, &top_k) || top_k < 0;
+        else if (!strcmp(a, "--top-p"))
+            bad = cs_cli_parse_double(v, &top_p) || top_p < 0 || top_p > 1;
+        else if (!strcmp(a, "--repetition-penalty"))
+            bad = cs_cli_parse_double(v, &penalty) || penalty <= 0 || penalty > 100;
+        else if (!strcmp(a, "--history"))
+            bad = cs_cli_parse_int(v, &history) || history < 0 || history > CS_SEQP_MAX_HISTORY;
+        else if (!strcmp(a, "--prime"))
+            prime = v;
+        else if (!strcmp(a, "--seed"))
+            bad = cs_cli_parse_u64(v, &seed) || (double)seed > CS_SEQP_MAX_SEED;
         else if (!strcmp(a, "--select")) {
             policy_name = v;
             bad = strcmp(v, "random") && strcmp(v, "successor") && strcmp(v, "lru");
-        } else return cs_cli_fail("sample", "unknown option %s (see `concatseq sample --help`)", a);
+        } else
+            return cs_cli_fail("sample", "unknown option %s (see `concatseq sample --help`)", a);
         if (bad) return cs_cli_fail("sample", "%s %s: not a valid value", a, v);
     }
     if (!bundle) return cs_cli_fail("sample", "no BUNDLE given (usage: concatseq sample BUNDLE [MODEL] -n N)");
@@ -629,11 +709,10 @@ int cs_cmd_sample(int argc, char **argv)
     }
     /* bind exactly as the UGen does, block after block, until the weights are verified */
     int st;
-    while ((st = cs_seqp_bind(&sp, buf, nbuf, 1, (float)seed, heap_alloc, heap_free, NULL)) == CS_SEQP_VERIFYING) {
-    }
+    while ((st = cs_seqp_bind(&sp, buf, nbuf, 1, (float)seed, heap_alloc, heap_free, NULL)) == CS_SEQP_VERIFYING) {}
     if (st != CS_SEQP_READY) {
         cs_cli_fail("sample", "%s: the model cannot be used (%s)", path,
-             st == CS_SEQP_NO_MEMORY ? "out of memory" : cs_model_strerror(sp.err));
+                    st == CS_SEQP_NO_MEMORY ? "out of memory" : cs_model_strerror(sp.err));
         goto done;
     }
     cs_sample_params sparams;

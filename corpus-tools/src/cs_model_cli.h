@@ -6,9 +6,9 @@
 #ifndef CS_MODEL_CLI_H
 #define CS_MODEL_CLI_H
 
-#include <stddef.h>
-
 #include "cs_bundle.h"
+
+#include <stddef.h>
 
 int cs_cmd_train(int argc, char **argv);
 int cs_cmd_eval(int argc, char **argv);

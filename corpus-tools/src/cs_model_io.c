@@ -10,15 +10,16 @@
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_FILE_FLOATS ((size_t)1 << 26)
 
 static void put_u16s(float *h, uint64_t v, int count)
 {
-    for (int i = 0; i < count; i++) h[i] = (float)((v >> (16 * i)) & 0xffffu);
+    for (int i = 0; i < count; i++)
+        h[i] = (float)((v >> (16 * i)) & 0xffffu);
 }
 
 int cs_model_header_build(const cs_model_config *cfg, const cs_model_meta *meta, const float *weights, size_t n,
@@ -80,8 +81,8 @@ static int make_temp(const char *path, char *tmp, size_t cap)
     return fd;
 }
 
-int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
-                        const float *weights, size_t n)
+int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta, const float *weights,
+                        size_t n)
 {
     if (!path) return CS_E_ARG;
     float header[CS_MODEL_HEADER_FLOATS];
@@ -123,10 +124,14 @@ int cs_model_file_read(const char *path, float **buf, size_t *n)
     SNDFILE *sf = sf_open(path, SFM_READ, &info);
     if (!sf) return CS_E_IO;
     int sub = info.format & SF_FORMAT_SUBMASK, err = CS_OK;
-    if (info.channels != 1) err = CS_E_CHANNELS;
-    else if (sub != SF_FORMAT_FLOAT && sub != SF_FORMAT_DOUBLE) err = CS_E_FORMAT;
-    else if (info.frames <= 0) err = CS_E_EMPTY;
-    else if ((uint64_t)info.frames > (uint64_t)MAX_FILE_FLOATS) err = CS_E_TOO_LARGE;
+    if (info.channels != 1)
+        err = CS_E_CHANNELS;
+    else if (sub != SF_FORMAT_FLOAT && sub != SF_FORMAT_DOUBLE)
+        err = CS_E_FORMAT;
+    else if (info.frames <= 0)
+        err = CS_E_EMPTY;
+    else if ((uint64_t)info.frames > (uint64_t)MAX_FILE_FLOATS)
+        err = CS_E_TOO_LARGE;
     if (err) {
         sf_close(sf);
         return err;
@@ -152,11 +157,16 @@ int cs_model_file_read(const char *path, float **buf, size_t *n)
 int cs_model_error_to_cs(int model_err)
 {
     switch (model_err) {
-    case CS_MODEL_OK: return CS_OK;
-    case CS_MODEL_E_ARG: return CS_E_ARG;
-    case CS_MODEL_E_NONFINITE: return CS_E_NONFINITE;
-    case CS_MODEL_E_MEMORY: return CS_E_NOMEM;
-    default: return CS_E_FORMAT;
+    case CS_MODEL_OK:
+        return CS_OK;
+    case CS_MODEL_E_ARG:
+        return CS_E_ARG;
+    case CS_MODEL_E_NONFINITE:
+        return CS_E_NONFINITE;
+    case CS_MODEL_E_MEMORY:
+        return CS_E_NOMEM;
+    default:
+        return CS_E_FORMAT;
     }
 }
 
@@ -193,7 +203,8 @@ static void sb_put(strbuf *s, const char *text)
     if (s->oom) return;
     if (s->len + k + 1 > s->cap) {
         size_t cap = s->cap ? s->cap : 4096;
-        while (s->len + k + 1 > cap) cap *= 2;
+        while (s->len + k + 1 > cap)
+            cap *= 2;
         char *q = realloc(s->p, cap);
         if (!q) {
             s->oom = 1;
@@ -432,9 +443,12 @@ int cs_model_import_json(const char *path_in, const char *path_out)
     cs_model_config c;
     memset(&c, 0, sizeof c);
     const cJSON *arch = cJSON_GetObjectItemCaseSensitive(cfgj, "arch");
-    if (cJSON_IsString(arch) && strcmp(arch->valuestring, "gru") == 0) c.arch = CS_MODEL_GRU;
-    else if (cJSON_IsString(arch) && strcmp(arch->valuestring, "transformer") == 0) c.arch = CS_MODEL_TRANSFORMER;
-    else goto done;
+    if (cJSON_IsString(arch) && strcmp(arch->valuestring, "gru") == 0)
+        c.arch = CS_MODEL_GRU;
+    else if (cJSON_IsString(arch) && strcmp(arch->valuestring, "transformer") == 0)
+        c.arch = CS_MODEL_TRANSFORMER;
+    else
+        goto done;
     if (!json_int(cfgj, "vocab", 0, &c.vocab) || !json_int(cfgj, "width", 0, &c.width) ||
         !json_int(cfgj, "layers", 0, &c.layers) || !json_int(cfgj, "heads", 0, &c.heads) ||
         !json_int(cfgj, "context", 0, &c.context) ||

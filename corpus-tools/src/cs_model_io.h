@@ -31,8 +31,8 @@ int cs_model_header_build(const cs_model_config *cfg, const cs_model_meta *meta,
  * the old file or the new one, never half of one; an existing file is replaced). The trainer supplies only
  * the flat blob; the header is built here. Errors: those of cs_model_header_build, CS_E_IO.
  */
-int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
-                        const float *weights, size_t n);
+int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta, const float *weights,
+                        size_t n);
 
 /**
  * Read every float of a mono float32 (or float64) sound file into a new array *buf (n floats; free() it),

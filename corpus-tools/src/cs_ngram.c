@@ -76,7 +76,8 @@ static ng_entry *tab_add(ng_table *t, const uint32_t *key)
         for (size_t i = 0; i < t->cap; i++) {
             if (!t->e[i].used) continue;
             size_t j = (size_t)ng_hash(t->e[i].key, t->klen) & (nt.cap - 1);
-            while (nt.e[j].used) j = (j + 1) & (nt.cap - 1);
+            while (nt.e[j].used)
+                j = (j + 1) & (nt.cap - 1);
             nt.e[j] = t->e[i];
         }
         nt.n = t->n;
@@ -105,7 +106,10 @@ void cs_ngram_free(cs_ngram *m)
     free(m);
 }
 
-int cs_ngram_order(const cs_ngram *m) { return m ? m->order : 0; }
+int cs_ngram_order(const cs_ngram *m)
+{
+    return m ? m->order : 0;
+}
 
 double cs_ngram_discount(const cs_ngram *m, int k)
 {
@@ -245,8 +249,7 @@ double cs_ngram_prob(const cs_ngram *m, const int *hist, size_t hist_len, int la
 int cs_ngram_eval(const cs_ngram *m, const int *const *seqs, const size_t *lens, int n_seqs, double val_fraction,
                   cs_ngram_part part, double *bits, size_t *n_scored)
 {
-    if (!m || !seqs || !lens || n_seqs < 1 || !bits || !(val_fraction >= 0.0 && val_fraction <= 0.5))
-        return CS_E_ARG;
+    if (!m || !seqs || !lens || n_seqs < 1 || !bits || !(val_fraction >= 0.0 && val_fraction <= 0.5)) return CS_E_ARG;
     double sum = 0.0;
     size_t cnt = 0;
     for (int s = 0; s < n_seqs; s++) {

@@ -81,10 +81,10 @@ int cs_ngram_choose_k(const int *const *seqs, const size_t *lens, int n_seqs, in
 
 /** All baselines on one split. */
 typedef struct cs_ngram_report {
-    double unigram_bits, unigram_k;  /* add-k unigram, k chosen on validation */
-    double bigram_bits, bigram_k;    /* add-k bigram, k chosen on validation */
-    double kn_bits[6];               /* interpolated KN, index = order 2..5 (0, 1 unused: NaN) */
-    int best_order;                  /* KN order with the lowest validation bits (lowest order on ties) */
+    double unigram_bits, unigram_k; /* add-k unigram, k chosen on validation */
+    double bigram_bits, bigram_k;   /* add-k bigram, k chosen on validation */
+    double kn_bits[6];              /* interpolated KN, index = order 2..5 (0, 1 unused: NaN) */
+    int best_order;                 /* KN order with the lowest validation bits (lowest order on ties) */
     double best_kn_bits;
     size_t n_train, n_val;
 } cs_ngram_report;

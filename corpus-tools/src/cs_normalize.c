@@ -1,10 +1,10 @@
 /* cs_normalize.c - z-score and robust normalisation of descriptor columns. See cs_normalize.h. */
 #include "cs_normalize.h"
 
+#include "cs_error.h"
+
 #include <math.h>
 #include <stdlib.h>
-
-#include "cs_error.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -28,14 +28,17 @@ int cs_normalize(float *X, size_t n, size_t d, int method, double *center, doubl
     double *col = malloc(n * sizeof *col);
     if (!col) return CS_E_NOMEM;
     for (size_t j = 0; j < d; ++j) {
-        for (size_t i = 0; i < n; ++i) col[i] = (double)X[i * d + j];
+        for (size_t i = 0; i < n; ++i)
+            col[i] = (double)X[i * d + j];
         double c, s;
         if (method == CS_NORM_ZSCORE) {
             double m = 0.0;
-            for (size_t i = 0; i < n; ++i) m += col[i];
+            for (size_t i = 0; i < n; ++i)
+                m += col[i];
             m /= (double)n;
             double v = 0.0;
-            for (size_t i = 0; i < n; ++i) v += (col[i] - m) * (col[i] - m);
+            for (size_t i = 0; i < n; ++i)
+                v += (col[i] - m) * (col[i] - m);
             c = m;
             s = sqrt(v / (double)n);
         } else {
@@ -46,7 +49,8 @@ int cs_normalize(float *X, size_t n, size_t d, int method, double *center, doubl
         if (!(s > 1e-12) || !isfinite(s)) s = 1.0;
         center[j] = c;
         scale[j] = s;
-        for (size_t i = 0; i < n; ++i) X[i * d + j] = (float)(((double)X[i * d + j] - c) / s);
+        for (size_t i = 0; i < n; ++i)
+            X[i * d + j] = (float)(((double)X[i * d + j] - c) / s);
     }
     free(col);
     return 0;

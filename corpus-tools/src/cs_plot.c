@@ -1,14 +1,14 @@
 /* cs_plot.c - PCA corpus map and label timeline as SVG. See cs_plot.h. */
 #include "cs_plot.h"
 
+#include "cs_error.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "cs_error.h"
 
 int cs_pca2(const float *X, size_t n, size_t d, double *out, double var_explained[2])
 {
@@ -21,21 +21,27 @@ int cs_pca2(const float *X, size_t n, size_t d, double *out, double var_explaine
         return CS_E_NOMEM;
     }
     for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < d; ++j) mean[j] += (double)X[i * d + j];
-    for (size_t j = 0; j < d; ++j) mean[j] /= (double)n;
+        for (size_t j = 0; j < d; ++j)
+            mean[j] += (double)X[i * d + j];
+    for (size_t j = 0; j < d; ++j)
+        mean[j] /= (double)n;
     for (size_t i = 0; i < n; ++i)
         for (size_t a = 0; a < d; ++a) {
             double xa = (double)X[i * d + a] - mean[a];
-            for (size_t b = a; b < d; ++b) C[a * d + b] += xa * ((double)X[i * d + b] - mean[b]);
+            for (size_t b = a; b < d; ++b)
+                C[a * d + b] += xa * ((double)X[i * d + b] - mean[b]);
         }
     for (size_t a = 0; a < d; ++a)
-        for (size_t b = a; b < d; ++b) C[b * d + a] = C[a * d + b] /= (double)n;
-    for (size_t a = 0; a < d; ++a) V[a * d + a] = 1.0;
+        for (size_t b = a; b < d; ++b)
+            C[b * d + a] = C[a * d + b] /= (double)n;
+    for (size_t a = 0; a < d; ++a)
+        V[a * d + a] = 1.0;
     /* cyclic Jacobi: bounded sweeps, each zeroing every off-diagonal pair once */
     for (int sweep = 0; sweep < 100; ++sweep) {
         double off = 0.0;
         for (size_t a = 0; a < d; ++a)
-            for (size_t b = a + 1; b < d; ++b) off += C[a * d + b] * C[a * d + b];
+            for (size_t b = a + 1; b < d; ++b)
+                off += C[a * d + b] * C[a * d + b];
         if (off < 1e-22) break;
         for (size_t p = 0; p < d; ++p)
             for (size_t q = p + 1; q < d; ++q) {
@@ -63,7 +69,8 @@ int cs_pca2(const float *X, size_t n, size_t d, double *out, double var_explaine
     }
     size_t e1 = 0, e2 = d > 1 ? 1 : 0;
     double total = 0.0;
-    for (size_t a = 0; a < d; ++a) total += C[a * d + a];
+    for (size_t a = 0; a < d; ++a)
+        total += C[a * d + a];
     for (size_t a = 0; a < d; ++a)
         if (C[a * d + a] > C[e1 * d + e1]) e1 = a;
     e2 = e1 == 0 && d > 1 ? 1 : 0;
@@ -82,7 +89,8 @@ int cs_pca2(const float *X, size_t n, size_t d, double *out, double var_explaine
         for (int c = 0; c < 2; ++c) {
             double s = 0.0;
             if (d > 1 || c == 0)
-                for (size_t k = 0; k < d; ++k) s += ((double)X[i * d + k] - mean[k]) * V[k * d + comp[c]];
+                for (size_t k = 0; k < d; ++k)
+                    s += ((double)X[i * d + k] - mean[k]) * V[k * d + comp[c]];
             out[2 * i + (size_t)c] = sign[c] * s;
         }
     free(mean);
@@ -98,12 +106,25 @@ void cs_label_colour(int l, int k, char buf[8])
     double light = (l % 2) ? 0.40 : 0.55, sat = 0.75;
     double c = (1.0 - fabs(2.0 * light - 1.0)) * sat, x = c * (1.0 - fabs(fmod(h / 60.0, 2.0) - 1.0));
     double m = light - c / 2.0, r = 0, g = 0, b = 0;
-    if (h < 60) { r = c; g = x; }
-    else if (h < 120) { r = x; g = c; }
-    else if (h < 180) { g = c; b = x; }
-    else if (h < 240) { g = x; b = c; }
-    else if (h < 300) { r = x; b = c; }
-    else { r = c; b = x; }
+    if (h < 60) {
+        r = c;
+        g = x;
+    } else if (h < 120) {
+        r = x;
+        g = c;
+    } else if (h < 180) {
+        g = c;
+        b = x;
+    } else if (h < 240) {
+        g = x;
+        b = c;
+    } else if (h < 300) {
+        r = x;
+        b = c;
+    } else {
+        r = c;
+        b = x;
+    }
     snprintf(buf, 8, "#%02x%02x%02x", (unsigned)lround((r + m) * 255), (unsigned)lround((g + m) * 255),
              (unsigned)lround((b + m) * 255));
 }
@@ -140,7 +161,8 @@ int cs_plot_corpus(const cs_bundle *b, const char *path, char *err, size_t errle
         free(P);
         return CS_E_NOMEM;
     }
-    for (uint32_t u = 0; u < n; ++u) memcpy(X + (size_t)u * d, cs_ut_unit_descriptors(v, u), d * sizeof *X);
+    for (uint32_t u = 0; u < n; ++u)
+        memcpy(X + (size_t)u * d, cs_ut_unit_descriptors(v, u), d * sizeof *X);
     double ve[2];
     int rc = cs_pca2(X, n, d, P, ve);
     free(X);
@@ -167,17 +189,21 @@ int cs_plot_corpus(const cs_bundle *b, const char *path, char *err, size_t errle
         return CS_E_IO;
     }
     const int K = (int)v->num_labels;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-               "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             W, H, W, H);
-    fprintf(f, "<text x=\"%d\" y=\"28\" font-size=\"16\">Corpus map: %zu units, %d labels (PCA of %zu normalised "
-               "descriptors)</text>\n", L, n, K, d);
-    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>\n", L, T,
-            W - L - R, H - T - B);
+    fprintf(f,
+            "<text x=\"%d\" y=\"28\" font-size=\"16\">Corpus map: %zu units, %d labels (PCA of %zu normalised "
+            "descriptors)</text>\n",
+            L, n, K, d);
+    fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>\n", L, T, W - L - R,
+            H - T - B);
     fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">PC1 (%.1f%% of variance)</text>\n", L + (W - L - R) / 2,
             H - 20, 100.0 * ve[0]);
-    fprintf(f, "<text transform=\"translate(20,%d) rotate(-90)\" text-anchor=\"middle\">PC2 (%.1f%% of variance)</text>\n",
+    fprintf(f,
+            "<text transform=\"translate(20,%d) rotate(-90)\" text-anchor=\"middle\">PC2 (%.1f%% of variance)</text>\n",
             T + (H - T - B) / 2, 100.0 * ve[1]);
     const double r = n > 5000 ? 1.2 : n > 1000 ? 2.0 : 3.5;
     char col[8];
@@ -186,26 +212,30 @@ int cs_plot_corpus(const cs_bundle *b, const char *path, char *err, size_t errle
         double y = H - B - (P[2 * i + 1] - lo[1]) / (hi[1] - lo[1]) * (H - T - B);
         int l = cs_ut_unit_label(v, (uint32_t)i);
         cs_label_colour(l, K, col);
-        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.75\"><title>unit %zu, "
-                   "label %d</title></circle>\n", x, y, r, col, i, l);
+        fprintf(f,
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.75\"><title>unit %zu, "
+                "label %d</title></circle>\n",
+                x, y, r, col, i, l);
     }
     int shown = K < 32 ? K : 32;
     for (int l = 0; l < shown; ++l) {
         cs_label_colour(l, K, col);
         int y = T + 8 + l * 17;
-        fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                   "<text x=\"%d\" y=\"%d\">label %d (%u)%s</text>\n",
+        fprintf(f,
+                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                "<text x=\"%d\" y=\"%d\">label %d (%u)%s</text>\n",
                 W - R + 14, y, col, W - R + 32, y + 11, l, cs_ut_label_count(v, l, NULL),
                 l == v->noise_label ? " noise" : "");
     }
-    if (K > shown) fprintf(f, "<text x=\"%d\" y=\"%d\">... %d more</text>\n", W - R + 14, T + 8 + shown * 17 + 11, K - shown);
+    if (K > shown)
+        fprintf(f, "<text x=\"%d\" y=\"%d\">... %d more</text>\n", W - R + 14, T + 8 + shown * 17 + 11, K - shown);
     fprintf(f, "</svg>\n");
     free(P);
     return svg_close(f, tmp, path, err, errlen);
 }
 
-int cs_plot_timeline(const float *labels, const float *units, size_t n, double rate, int num_labels,
-                     const char *path, char *err, size_t errlen)
+int cs_plot_timeline(const float *labels, const float *units, size_t n, double rate, int num_labels, const char *path,
+                     char *err, size_t errlen)
 {
     if (n == 0 || !(rate > 0) || num_labels < 1) {
         snprintf(err, errlen, "%s: empty timeline", path);
@@ -218,17 +248,20 @@ int cs_plot_timeline(const float *labels, const float *units, size_t n, double r
     char tmp[4300];
     FILE *f = svg_open(path, tmp, sizeof tmp, err, errlen);
     if (!f) return CS_E_IO;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-               "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             W, H, W, H);
     fprintf(f, "<text x=\"%d\" y=\"28\" font-size=\"16\">Label timeline of the render (%.1f s)</text>\n", L, dur);
     fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>\n", L, T, W - L - R,
             rowh * num_labels);
     for (int s = 0; s <= (int)dur; s += dur > 60 ? 10 : dur > 10 ? 5 : 1) {
         double x = L + (double)s / dur * (W - L - R);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/><text x=\"%.1f\" y=\"%d\" "
-                   "text-anchor=\"middle\">%d s</text>\n", x, T, x, T + rowh * num_labels, x, H - 25, s);
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/><text x=\"%.1f\" y=\"%d\" "
+                "text-anchor=\"middle\">%d s</text>\n",
+                x, T, x, T + rowh * num_labels, x, H - 25, s);
     }
     fprintf(f, "<text transform=\"translate(20,%d) rotate(-90)\" text-anchor=\"middle\">label</text>\n",
             T + rowh * num_labels / 2);
@@ -238,19 +271,22 @@ int cs_plot_timeline(const float *labels, const float *units, size_t n, double r
     while (i < n) {
         float lab = labels[i], unit = units[i];
         size_t j = i + 1;
-        while (j < n && units[j] == unit && labels[j] == lab) j++;
+        while (j < n && units[j] == unit && labels[j] == lab)
+            j++;
         if (isfinite(lab) && lab >= 0 && lab < (float)num_labels) {
             int l = (int)lab;
             double x0 = L + (double)i / (double)n * (W - L - R), x1 = L + (double)j / (double)n * (W - L - R);
             cs_label_colour(l, num_labels, col);
-            fprintf(f, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\"><title>%.3f s: label %d, "
-                       "unit %.0f</title></rect>\n", x0, T + (num_labels - 1 - l) * rowh, x1 - x0 > 0.5 ? x1 - x0 : 0.5,
-                    rowh - 1, col, (double)i / rate, l, (double)unit);
+            fprintf(f,
+                    "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\"><title>%.3f s: label %d, "
+                    "unit %.0f</title></rect>\n",
+                    x0, T + (num_labels - 1 - l) * rowh, x1 - x0 > 0.5 ? x1 - x0 : 0.5, rowh - 1, col, (double)i / rate,
+                    l, (double)unit);
             blocks++;
         }
         i = j;
     }
-    for (int l = 0; l < num_labels; l += num_labels > 16 ? 4 : 1)
+    for (int l = 0; l<num_labels; l += num_labels> 16 ? 4 : 1)
         fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%d</text>\n", L - 6,
                 T + (num_labels - 1 - l) * rowh + rowh - 2, l);
     fprintf(f, "<!-- %zu blocks -->\n</svg>\n", blocks);

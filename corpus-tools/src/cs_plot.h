@@ -8,9 +8,9 @@
 #ifndef CS_PLOT_H
 #define CS_PLOT_H
 
-#include <stddef.h>
-
 #include "cs_bundle.h"
+
+#include <stddef.h>
 
 /**
  * The first two principal components of X (n x d, row-major): the data are centred, the covariance (d x d,
@@ -33,7 +33,7 @@ int cs_plot_corpus(const cs_bundle *b, const char *path, char *err, size_t errle
  * label and unit channels; -1 = nothing playing); a new block starts whenever the unit changes. Returns 0 or a
  * cs_err.
  */
-int cs_plot_timeline(const float *labels, const float *units, size_t n, double rate, int num_labels,
-                     const char *path, char *err, size_t errlen);
+int cs_plot_timeline(const float *labels, const float *units, size_t n, double rate, int num_labels, const char *path,
+                     char *err, size_t errlen);
 
 #endif

@@ -27,7 +27,8 @@ void cs_progress_report(void *user, const char *stage, size_t done, size_t total
         if (f > 1.0) f = 1.0;
         int fill = (int)(f * width + 0.5);
         char bar[64];
-        for (int i = 0; i < width; ++i) bar[i] = i < fill ? '#' : '.';
+        for (int i = 0; i < width; ++i)
+            bar[i] = i < fill ? '#' : '.';
         bar[width] = '\0';
         const char *d = detail ? detail : "";
         const char *slash = strrchr(d, '/');

@@ -10,8 +10,8 @@
 enum cs_progress_mode { CS_PROGRESS_AUTO = 0, CS_PROGRESS_BAR, CS_PROGRESS_LINES, CS_PROGRESS_NONE };
 
 typedef struct cs_progress {
-    int mode;      /* resolved mode: BAR only when stderr is a terminal */
-    int bar_open;  /* a bar line is on screen and needs a newline before other output */
+    int mode;     /* resolved mode: BAR only when stderr is a terminal */
+    int bar_open; /* a bar line is on screen and needs a newline before other output */
 } cs_progress;
 
 /** Resolve `mode` (AUTO: a bar if stderr is a TTY, else none; quiet forces none). */

@@ -4,12 +4,12 @@
  */
 #include "cs_segment.h"
 
+#include "cs_error.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "cs_error.h"
 
 /* ---------------------------------------------------------------- segment lists */
 
@@ -114,8 +114,10 @@ static float select_kth(float *a, size_t m, size_t k)
         float x = a[kk];
         long i = l, j = r;
         do {
-            while (a[i] < x) i++;
-            while (x < a[j]) j--;
+            while (a[i] < x)
+                i++;
+            while (x < a[j])
+                j--;
             if (i <= j) {
                 float t = a[i];
                 a[i] = a[j];
@@ -179,9 +181,15 @@ static size_t accept_spaced(cand *c, size_t nc, size_t gap, size_t *acc)
         size_t r = order[o].rank, pos = c[r].pos;
         int ok = 1;
         for (size_t q = r; q-- > 0 && pos - c[q].pos < gap;)
-            if (taken[q]) { ok = 0; break; }
+            if (taken[q]) {
+                ok = 0;
+                break;
+            }
         for (size_t q = r + 1; ok && q < nc && c[q].pos - pos < gap; q++)
-            if (taken[q]) { ok = 0; break; }
+            if (taken[q]) {
+                ok = 0;
+                break;
+            }
         if (ok) taken[r] = 1;
     }
     size_t na = 0;
@@ -220,8 +228,7 @@ int cs_segment_onset(const cs_frames *f, size_t n, const cs_onset_params *p, cs_
     if (!out) return CS_E_ARG;
     out->n = 0;
     if (!p || !frames_ok(f, n)) return CS_E_ARG;
-    if (!isfinite(p->threshold) || p->threshold < 0.0 || !isfinite(p->delta) || p->delta < 0.0)
-        return CS_E_ARG;
+    if (!isfinite(p->threshold) || p->threshold < 0.0 || !isfinite(p->delta) || p->delta < 0.0) return CS_E_ARG;
     const int rate = f->sample_rate;
     const size_t hop = (size_t)f->hop;
     long long min_len = secs_to_samples(p->min_len_s, rate);
@@ -242,7 +249,7 @@ int cs_segment_onset(const cs_frames *f, size_t n, const cs_onset_params *p, cs_
     int err = CS_E_NOMEM;
     float *d = malloc(nf * sizeof *d);
     float *win = malloc((2 * half + 1) * sizeof *win);
-    size_t *cf = malloc(nf * sizeof *cf);    /* candidate frames */
+    size_t *cf = malloc(nf * sizeof *cf); /* candidate frames */
     cand *c = malloc(nf * sizeof *c);
     size_t *acc = malloc((nf + 1) * sizeof *acc);
     if (!d || !win || !cf || !c || !acc) goto done;
@@ -349,15 +356,14 @@ void cs_novelty_params_default(cs_novelty_params *p)
 static int novelty_check(const cs_frames *f, size_t n, const cs_novelty_params *p)
 {
     if (!p || !frames_ok(f, n)) return CS_E_ARG;
-    if (!isfinite(p->kernel_s) || p->kernel_s <= 0.0 || !isfinite(p->block_s) || p->block_s <= 0.0)
-        return CS_E_ARG;
+    if (!isfinite(p->kernel_s) || p->kernel_s <= 0.0 || !isfinite(p->block_s) || p->block_s <= 0.0) return CS_E_ARG;
     if (!isfinite(p->threshold) || p->threshold < 0.0 || p->threshold > 1.0) return CS_E_ARG;
     if (p->kernel_s / p->block_s > 1.0e6 || p->kernel_s * (double)f->sample_rate > 1.0e12) return CS_E_ARG;
     return 0;
 }
 
-int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_params *p, float **curve,
-                             size_t *n_blocks, size_t *block_frames)
+int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_params *p, float **curve, size_t *n_blocks,
+                             size_t *block_frames)
 {
     if (!curve || !n_blocks || !block_frames) return CS_E_ARG;
     *curve = NULL;
@@ -377,7 +383,7 @@ int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_para
     size_t L = lf < 1.0 ? 1 : (size_t)lf;
 
     double *w = calloc(nb * NOV_DIM, sizeof *w); /* block features, then unit vectors: (nb, NOV_DIM) */
-    double *h = malloc(2 * L * sizeof *h);      /* kernel taper h(u), u = -L .. L-1 at h[u + L] */
+    double *h = malloc(2 * L * sizeof *h);       /* kernel taper h(u), u = -L .. L-1 at h[u + L] */
     float *nov = malloc(nb * sizeof *nov);
     if (!w || !h || !nov) {
         err = CS_E_NOMEM;
@@ -391,7 +397,8 @@ int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_para
         for (size_t i = i0; i < i1; i++) {
             const float *fr = f->data + i * stride;
             double v[NOV_DIM];
-            for (int k = 0; k < 12; k++) v[k] = (double)fr[CS_FF_MFCC0 + 1 + k];
+            for (int k = 0; k < 12; k++)
+                v[k] = (double)fr[CS_FF_MFCC0 + 1 + k];
             v[12] = (double)fr[CS_FF_CENTROID];
             v[13] = (double)fr[CS_FF_FLATNESS];
             v[14] = 20.0 * log10(fabs((double)fr[CS_FF_RMS]) + 1e-6);
@@ -403,12 +410,14 @@ int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_para
                 wb[k] += v[k];
             }
         }
-        for (int k = 0; k < NOV_DIM; k++) wb[k] /= (double)(i1 - i0);
+        for (int k = 0; k < NOV_DIM; k++)
+            wb[k] /= (double)(i1 - i0);
     }
     /* z-score per feature over the blocks (two-pass), then unit length per block. */
     for (int k = 0; k < NOV_DIM; k++) {
         double mean = 0.0, var = 0.0;
-        for (size_t b = 0; b < nb; b++) mean += w[b * NOV_DIM + k];
+        for (size_t b = 0; b < nb; b++)
+            mean += w[b * NOV_DIM + k];
         mean /= (double)nb;
         for (size_t b = 0; b < nb; b++) {
             double t = w[b * NOV_DIM + k] - mean;
@@ -421,10 +430,12 @@ int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_para
     }
     for (size_t b = 0; b < nb; b++) {
         double *wb = w + b * NOV_DIM, s = 0.0;
-        for (int k = 0; k < NOV_DIM; k++) s += wb[k] * wb[k];
+        for (int k = 0; k < NOV_DIM; k++)
+            s += wb[k] * wb[k];
         if (s > 0.0) {
             s = 1.0 / sqrt(s);
-            for (int k = 0; k < NOV_DIM; k++) wb[k] *= s;
+            for (int k = 0; k < NOV_DIM; k++)
+                wb[k] *= s;
         }
     }
 
@@ -442,15 +453,17 @@ int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_para
     nov[0] = 0.0f;
     for (size_t b = 1; b < nb; b++) {
         double acc[NOV_DIM] = {0};
-        size_t u0 = b >= L ? 0 : L - b;                       /* first t with block b + t - L >= 0 */
+        size_t u0 = b >= L ? 0 : L - b;                      /* first t with block b + t - L >= 0 */
         size_t u1 = nb - b + L < 2 * L ? nb - b + L : 2 * L; /* one past the last t with block < nb */
         for (size_t t = u0; t < u1; t++) {
             const double *wb = w + (b + t - L) * NOV_DIM;
             double ht = h[t];
-            for (int k = 0; k < NOV_DIM; k++) acc[k] += ht * wb[k];
+            for (int k = 0; k < NOV_DIM; k++)
+                acc[k] += ht * wb[k];
         }
         double s = 0.0;
-        for (int k = 0; k < NOV_DIM; k++) s += acc[k] * acc[k];
+        for (int k = 0; k < NOV_DIM; k++)
+            s += acc[k] * acc[k];
         s *= norm;
         nov[b] = (float)(s > 1.0 ? 1.0 : s);
     }

@@ -10,9 +10,9 @@
 #ifndef CS_SEGMENT_H
 #define CS_SEGMENT_H
 
-#include <stddef.h>
-
 #include "cs_frames.h"
+
+#include <stddef.h>
 
 typedef struct cs_segment {
     size_t start;  /* first sample */
@@ -127,8 +127,8 @@ void cs_novelty_params_default(cs_novelty_params *p);
  * curve[b] belongs to the boundary at sample b*B*hop - hop/2 (b >= 1; curve[0] is 0).
  * Returns 0, CS_E_ARG, CS_E_NONFINITE (a used feature is NaN or infinite), CS_E_SHORT (n == 0), CS_E_NOMEM.
  */
-int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_params *p, float **curve,
-                             size_t *n_blocks, size_t *block_frames);
+int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_params *p, float **curve, size_t *n_blocks,
+                             size_t *block_frames);
 
 /**
  * Sections from the novelty curve (cs_segment_novelty_curve, Foote 2000). Boundaries are the local maxima

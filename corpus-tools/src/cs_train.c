@@ -19,11 +19,11 @@
 #include <string.h>
 #include <time.h>
 
-#define MAXL 4
-#define MAXT 64
+#define MAXL   4
+#define MAXT   64
 #define LN_EPS 1e-5f
-#define LN2 0.69314718055994530942
-#define PI_D 3.14159265358979323846
+#define LN2    0.69314718055994530942
+#define PI_D   3.14159265358979323846
 
 /* ------------------------------------------------------------------------------------------------------ */
 /* Layout                                                                                                  */
@@ -35,7 +35,7 @@ typedef struct tlist {
     cs_train_tensor_info t[MAXT];
     int init[MAXT];
     float bound[MAXT];
-    unsigned char decay[MAXT];    /* weight decay applies */
+    unsigned char decay[MAXT];     /* weight decay applies */
     unsigned char transpose[MAXT]; /* 2-D matrix used in products (transposed copy kept) */
     int n;
     size_t off;
@@ -65,8 +65,8 @@ int cs_train_model_check(const cs_train_model *m)
     return CS_OK;
 }
 
-static size_t add_tensor(tlist *tl, const char *name, int rows, int cols, int dims, int init, float bound,
-                         int decay, int transpose)
+static size_t add_tensor(tlist *tl, const char *name, int rows, int cols, int dims, int init, float bound, int decay,
+                         int transpose)
 {
     cs_train_tensor_info *t = &tl->t[tl->n];
     size_t len = strlen(name);
@@ -201,10 +201,18 @@ int cs_train_init_weights(const cs_train_model *m, uint64_t seed, float *w)
         size_t cnt = (size_t)tl.t[i].rows * (size_t)tl.t[i].cols;
         for (size_t j = 0; j < cnt; j++) {
             switch (tl.init[i]) {
-            case INIT_NORMAL: p[j] = (float)cs_rng_normal(&rng) * tl.bound[i]; break;
-            case INIT_UNIFORM: p[j] = (2.0f * cs_rng_uniform(&rng) - 1.0f) * tl.bound[i]; break;
-            case INIT_ONE: p[j] = 1.0f; break;
-            default: p[j] = 0.0f; break;
+            case INIT_NORMAL:
+                p[j] = (float)cs_rng_normal(&rng) * tl.bound[i];
+                break;
+            case INIT_UNIFORM:
+                p[j] = (2.0f * cs_rng_uniform(&rng) - 1.0f) * tl.bound[i];
+                break;
+            case INIT_ONE:
+                p[j] = 1.0f;
+                break;
+            default:
+                p[j] = 0.0f;
+                break;
             }
         }
     }
@@ -221,7 +229,8 @@ static void make_transposed(const tlist *tl, const float *w, float *wt)
         if (tl->transpose[i]) {
             const int R = t->rows, Cc = t->cols;
             for (int r = 0; r < R; r++)
-                for (int c = 0; c < Cc; c++) dst[(size_t)c * R + r] = src[(size_t)r * Cc + c];
+                for (int c = 0; c < Cc; c++)
+                    dst[(size_t)c * R + r] = src[(size_t)r * Cc + c];
         } else {
             memcpy(dst, src, (size_t)t->rows * (size_t)t->cols * sizeof *dst);
         }
@@ -246,12 +255,13 @@ static inline void axpy(int n, float a, const float *restrict x, float *restrict
         y[i + 6] += a * x[i + 6];
         y[i + 7] += a * x[i + 7];
     }
-    for (; i < n; i++) y[i] += a * x[i];
+    for (; i < n; i++)
+        y[i] += a * x[i];
 }
 
 /* Four rows at once sharing the loads of x: y_r += a_r * x. */
-static inline void axpy4(int n, float a0, float a1, float a2, float a3, const float *restrict x,
-                         float *restrict y0, float *restrict y1, float *restrict y2, float *restrict y3)
+static inline void axpy4(int n, float a0, float a1, float a2, float a3, const float *restrict x, float *restrict y0,
+                         float *restrict y1, float *restrict y2, float *restrict y3)
 {
     int i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -289,12 +299,14 @@ static void mm_acc(int M, int N, int K, const float *A, const float *B, float *C
     for (; m + 4 <= M; m += 4) {
         const float *a0 = A + (size_t)m * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
         float *c0 = C + (size_t)m * N, *c1 = c0 + N, *c2 = c1 + N, *c3 = c2 + N;
-        for (int k = 0; k < K; k++) axpy4(N, a0[k], a1[k], a2[k], a3[k], B + (size_t)k * N, c0, c1, c2, c3);
+        for (int k = 0; k < K; k++)
+            axpy4(N, a0[k], a1[k], a2[k], a3[k], B + (size_t)k * N, c0, c1, c2, c3);
     }
     for (; m < M; m++) {
         const float *a = A + (size_t)m * K;
         float *c = C + (size_t)m * N;
-        for (int k = 0; k < K; k++) axpy(N, a[k], B + (size_t)k * N, c);
+        for (int k = 0; k < K; k++)
+            axpy(N, a[k], B + (size_t)k * N, c);
     }
 }
 
@@ -332,19 +344,25 @@ static void linear_bwd_w(int M, int N, int K, const float *dY, const float *X, f
                     dw[k + 2] += a0 * x0[k + 2] + a1 * x1[k + 2] + a2 * x2[k + 2] + a3 * x3[k + 2];
                     dw[k + 3] += a0 * x0[k + 3] + a1 * x1[k + 3] + a2 * x2[k + 3] + a3 * x3[k + 3];
                 }
-                for (; k < K; k++) dw[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
+                for (; k < K; k++)
+                    dw[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
             }
-            for (; m < m1; m++) axpy(K, dY[(size_t)m * N + n], X + (size_t)m * K, dw);
+            for (; m < m1; m++)
+                axpy(K, dY[(size_t)m * N + n], X + (size_t)m * K, dw);
         }
     }
     if (db)
         for (int m = 0; m < M; m++) {
             const float *d = dY + (size_t)m * N;
-            for (int n = 0; n < N; n++) db[n] += d[n];
+            for (int n = 0; n < N; n++)
+                db[n] += d[n];
         }
 }
 
-static inline float sigmoidf_(float x) { return 1.0f / (1.0f + expf(-x)); }
+static inline float sigmoidf_(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
 
 /* Softmax cross-entropy over the rows of logits (M,V): rows with tgt < 0 are ignored (gradient 0). Turns
  * logits into d loss / d logits scaled by `scale` (= 1 / total counted targets); returns the sum of nats. */
@@ -359,12 +377,15 @@ static double softmax_xent(int M, int V, float *logits, const int *tgt, float sc
             continue;
         }
         float mx = z[0];
-        for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        for (int v = 1; v < V; v++)
+            mx = z[v] > mx ? z[v] : mx;
         double s = 0.0;
-        for (int v = 0; v < V; v++) s += exp((double)(z[v] - mx));
+        for (int v = 0; v < V; v++)
+            s += exp((double)(z[v] - mx));
         const double lse = (double)mx + log(s);
         sum += lse - (double)z[tgt[m]];
-        for (int v = 0; v < V; v++) z[v] = (float)exp((double)z[v] - lse) * scale;
+        for (int v = 0; v < V; v++)
+            z[v] = (float)exp((double)z[v] - lse) * scale;
         z[tgt[m]] -= scale;
     }
     return sum;
@@ -374,7 +395,8 @@ static double softmax_xent(int M, int V, float *logits, const int *tgt, float sc
 static void dropout_mask(cs_rng *rng, float p, float *mask, size_t n)
 {
     const float keep = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) mask[i] = cs_rng_uniform(rng) < p ? 0.0f : keep;
+    for (size_t i = 0; i < n; i++)
+        mask[i] = cs_rng_uniform(rng) < p ? 0.0f : keep;
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
@@ -422,14 +444,17 @@ static float *carve(float **p, size_t n)
     return r;
 }
 
-static size_t rup(size_t n) { return (n + 15) & ~(size_t)15; }
+static size_t rup(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
 
 static size_t gru_ws_floats(const cs_train_model *m, int Bs, int T)
 {
     const size_t H = (size_t)m->width, V = (size_t)m->vocab, R = (size_t)Bs * (size_t)T;
     size_t n = 0;
     n += 2 * (rup(R * H) + 2 * rup(R * 3 * H) + rup(R * H)); /* X, G, GH, HO */
-    n += 3 * rup(R * H);                                    /* masks */
+    n += 3 * rup(R * H);                                     /* masks */
     n += rup(R * H) + rup(R * V) + 2 * rup(R * 3 * H) + 2 * rup(R * H) + rup((size_t)Bs * H);
     n += 2 * rup(R); /* in, tg as ints (same size as float) */
     return n;
@@ -445,7 +470,8 @@ static void gru_ws_carve(const cs_train_model *m, int Bs, int T, float *mem, gru
         g->GH[l] = carve(&p, R * 3 * H);
         g->HO[l] = carve(&p, R * H);
     }
-    for (int i = 0; i < 3; i++) g->MK[i] = carve(&p, R * H);
+    for (int i = 0; i < 3; i++)
+        g->MK[i] = carve(&p, R * H);
     g->Y = carve(&p, R * H);
     g->P = carve(&p, R * V);
     g->dGI = carve(&p, R * 3 * H);
@@ -472,7 +498,8 @@ static void tf_ws_carve(const cs_train_model *m, int T, float *mem, tf_ws *g)
 {
     const size_t D = (size_t)m->width, V = (size_t)m->vocab, F = 4 * D, t = (size_t)T, NH = (size_t)m->heads;
     float *p = mem;
-    for (int l = 0; l <= m->layers; l++) g->S[l] = carve(&p, t * D);
+    for (int l = 0; l <= m->layers; l++)
+        g->S[l] = carve(&p, t * D);
     for (int l = 0; l < m->layers; l++) {
         g->XH1[l] = carve(&p, t * D);
         g->A1[l] = carve(&p, t * D);
@@ -530,13 +557,16 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
             cs_rng rng;
             cs_rng_seed(&rng, e->drop_seed[w0 + b]);
             for (int s = 0; s <= L; s++)
-                for (int t = 0; t < T; t++) dropout_mask(&rng, e->dropout, g->MK[s] + ((size_t)t * Bs + b) * sH, sH);
+                for (int t = 0; t < T; t++)
+                    dropout_mask(&rng, e->dropout, g->MK[s] + ((size_t)t * Bs + b) * sH, sH);
         }
     }
     /* embedding */
-    for (int r = 0; r < R; r++) memcpy(g->X[0] + (size_t)r * sH, w + ly->emb + (size_t)g->in[r] * sH, sH * sizeof(float));
+    for (int r = 0; r < R; r++)
+        memcpy(g->X[0] + (size_t)r * sH, w + ly->emb + (size_t)g->in[r] * sH, sH * sizeof(float));
     if (drop)
-        for (size_t i = 0; i < (size_t)R * sH; i++) g->X[0][i] *= g->MK[0][i];
+        for (size_t i = 0; i < (size_t)R * sH; i++)
+            g->X[0][i] *= g->MK[0][i];
 
     for (int l = 0; l < L; l++) {
         float *G = g->G[l], *GH = g->GH[l], *HO = g->HO[l];
@@ -547,7 +577,8 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
             if (hprev)
                 linear_fwd(Bs, H3, H, hprev, wt + ly->whh[l], w + ly->bhh[l], gh);
             else
-                for (int b = 0; b < Bs; b++) memcpy(gh + (size_t)b * sH3, w + ly->bhh[l], sH3 * sizeof(float));
+                for (int b = 0; b < Bs; b++)
+                    memcpy(gh + (size_t)b * sH3, w + ly->bhh[l], sH3 * sizeof(float));
             for (int b = 0; b < Bs; b++) {
                 float *gi = G + ((size_t)t * Bs + b) * sH3;
                 const float *ghb = gh + (size_t)b * sH3;
@@ -567,7 +598,8 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
         }
         float *next = l + 1 < L ? g->X[l + 1] : g->Y;
         if (drop)
-            for (size_t i = 0; i < (size_t)R * sH; i++) next[i] = HO[i] * g->MK[l + 1][i];
+            for (size_t i = 0; i < (size_t)R * sH; i++)
+                next[i] = HO[i] * g->MK[l + 1][i];
         else
             memcpy(next, HO, (size_t)R * sH * sizeof(float));
     }
@@ -587,7 +619,8 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
     memset(dH, 0, (size_t)R * sH * sizeof(float));
     mm_acc(R, H, V, g->P, w + ly->headw, dH);
     if (drop)
-        for (size_t i = 0; i < (size_t)R * sH; i++) dH[i] *= g->MK[L][i];
+        for (size_t i = 0; i < (size_t)R * sH; i++)
+            dH[i] *= g->MK[L][i];
     for (int l = L - 1; l >= 0; l--) {
         const float *G = g->G[l], *GH = g->GH[l], *HO = g->HO[l];
         memset(g->dhn, 0, (size_t)Bs * sH * sizeof(float));
@@ -625,18 +658,21 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
             float *db = grad + ly->bhh[l];
             for (int r = 0; r < R; r++) {
                 const float *d = g->dGH + (size_t)r * sH3;
-                for (int n = 0; n < H3; n++) db[n] += d[n];
+                for (int n = 0; n < H3; n++)
+                    db[n] += d[n];
             }
         }
         memset(dX, 0, (size_t)R * sH * sizeof(float));
         mm_acc(R, H, H3, g->dGI, w + ly->wih[l], dX);
         if (drop)
-            for (size_t i = 0; i < (size_t)R * sH; i++) dX[i] *= g->MK[l][i];
+            for (size_t i = 0; i < (size_t)R * sH; i++)
+                dX[i] *= g->MK[l][i];
         float *tmp = dH;
         dH = dX;
         dX = tmp;
     }
-    for (int r = 0; r < R; r++) axpy(H, 1.0f, dH + (size_t)r * sH, grad + ly->emb + (size_t)g->in[r] * sH);
+    for (int r = 0; r < R; r++)
+        axpy(H, 1.0f, dH + (size_t)r * sH, grad + ly->emb + (size_t)g->in[r] * sH);
     return loss;
 }
 
@@ -647,9 +683,11 @@ static void ln_fwd(int T, int D, const float *x, const float *gam, const float *
     for (int t = 0; t < T; t++) {
         const float *xr = x + (size_t)t * D;
         double mu = 0.0, var = 0.0;
-        for (int k = 0; k < D; k++) mu += (double)xr[k];
+        for (int k = 0; k < D; k++)
+            mu += (double)xr[k];
         mu /= D;
-        for (int k = 0; k < D; k++) var += ((double)xr[k] - mu) * ((double)xr[k] - mu);
+        for (int k = 0; k < D; k++)
+            var += ((double)xr[k] - mu) * ((double)xr[k] - mu);
         var /= D;
         const float r = (float)(1.0 / sqrt(var + (double)LN_EPS));
         rs[t] = r;
@@ -677,11 +715,15 @@ static void ln_bwd(int T, int D, const float *dy, const float *xh, const float *
             dbet[k] += d[k];
         }
         const float a = (float)(m1 / D), c = (float)(m2 / D);
-        for (int k = 0; k < D; k++) o[k] += rs[t] * (d[k] * gam[k] - a - xr[k] * c);
+        for (int k = 0; k < D; k++)
+            o[k] += rs[t] * (d[k] * gam[k] - a - xr[k] * c);
     }
 }
 
-static float alibi_slope(int h, int NH) { return exp2f(-8.0f * (float)(h + 1) / (float)NH); }
+static float alibi_slope(int h, int NH)
+{
+    return exp2f(-8.0f * (float)(h + 1) / (float)NH);
+}
 
 static double tf_window(engine *e, tf_ws *g, int win, float *grad)
 {
@@ -708,9 +750,11 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
             dropout_mask(&rng, e->dropout, g->MK2[l], sT * sD);
         }
     }
-    for (int t = 0; t < T; t++) memcpy(g->S[0] + (size_t)t * sD, w + ly->emb + (size_t)g->in[t] * sD, sD * sizeof(float));
+    for (int t = 0; t < T; t++)
+        memcpy(g->S[0] + (size_t)t * sD, w + ly->emb + (size_t)g->in[t] * sD, sD * sizeof(float));
     if (drop)
-        for (size_t i = 0; i < sT * sD; i++) g->S[0][i] *= g->MK0[i];
+        for (size_t i = 0; i < sT * sD; i++)
+            g->S[0][i] *= g->MK0[i];
 
     for (int l = 0; l < L; l++) {
         ln_fwd(T, D, g->S[l], w + ly->ln1w[l], w + ly->ln1b[l], g->XH1[l], g->A1[l], g->RS1[l]);
@@ -729,7 +773,8 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
                 for (int j = lo; j <= i; j++) {
                     const float *k = qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd;
                     float s = 0.0f;
-                    for (int c = 0; c < hd; c++) s += q[c] * k[c];
+                    for (int c = 0; c < hd; c++)
+                        s += q[c] * k[c];
                     s = s * scale - slope * (float)(i - j);
                     pr[j] = s;
                     mx = s > mx ? s : mx;
@@ -748,10 +793,12 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
             }
         }
         linear_fwd(T, D, D, O, wt + ly->outw[l], w + ly->outb[l], g->tmp);
-        for (size_t i = 0; i < sT * sD; i++) g->X2[l][i] = g->S[l][i] + (drop ? g->tmp[i] * g->MK1[l][i] : g->tmp[i]);
+        for (size_t i = 0; i < sT * sD; i++)
+            g->X2[l][i] = g->S[l][i] + (drop ? g->tmp[i] * g->MK1[l][i] : g->tmp[i]);
         ln_fwd(T, D, g->X2[l], w + ly->ln2w[l], w + ly->ln2b[l], g->XH2[l], g->A2[l], g->RS2[l]);
         linear_fwd(T, F, D, g->A2[l], wt + ly->ff1w[l], w + ly->ff1b[l], g->F[l]);
-        for (size_t i = 0; i < sT * (size_t)F; i++) g->F[l][i] = g->F[l][i] > 0.0f ? g->F[l][i] : 0.0f;
+        for (size_t i = 0; i < sT * (size_t)F; i++)
+            g->F[l][i] = g->F[l][i] > 0.0f ? g->F[l][i] : 0.0f;
         linear_fwd(T, D, F, g->F[l], wt + ly->ff2w[l], w + ly->ff2b[l], g->tmp);
         for (size_t i = 0; i < sT * sD; i++)
             g->S[l + 1][i] = g->X2[l][i] + (drop ? g->tmp[i] * g->MK2[l][i] : g->tmp[i]);
@@ -771,7 +818,8 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
     for (int l = L - 1; l >= 0; l--) {
         /* S[l+1] = X2 + drop(FF2(relu(FF1(LN2(X2))))) */
         float *dff = g->tmp;
-        for (size_t i = 0; i < sT * sD; i++) dff[i] = drop ? g->dS[i] * g->MK2[l][i] : g->dS[i];
+        for (size_t i = 0; i < sT * sD; i++)
+            dff[i] = drop ? g->dS[i] * g->MK2[l][i] : g->dS[i];
         linear_bwd_w(T, D, F, dff, g->F[l], grad + ly->ff2w[l], grad + ly->ff2b[l]);
         memset(g->dF, 0, sT * (size_t)F * sizeof(float));
         mm_acc(T, F, D, dff, w + ly->ff2w[l], g->dF);
@@ -784,7 +832,8 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
         ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l], grad + ly->ln2b[l]);
         /* X2 = S[l] + drop(outproj(attn(LN1(S[l])))) */
         float *datt = g->tmp;
-        for (size_t i = 0; i < sT * sD; i++) datt[i] = drop ? g->dX2[i] * g->MK1[l][i] : g->dX2[i];
+        for (size_t i = 0; i < sT * sD; i++)
+            datt[i] = drop ? g->dX2[i] * g->MK1[l][i] : g->dX2[i];
         linear_bwd_w(T, D, D, datt, g->O[l], grad + ly->outw[l], grad + ly->outb[l]);
         memset(g->dO, 0, sT * sD * sizeof(float));
         mm_acc(T, D, D, datt, w + ly->outw[l], g->dO);
@@ -800,7 +849,8 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
                 for (int j = lo; j <= i; j++) {
                     const float *v = qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd;
                     float s = 0.0f;
-                    for (int c = 0; c < hd; c++) s += dob[c] * v[c];
+                    for (int c = 0; c < hd; c++)
+                        s += dob[c] * v[c];
                     g->dP[j] = s;
                     dot += pr[j] * s;
                     axpy(hd, pr[j], dob, g->dQKV + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd);
@@ -825,7 +875,8 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
         float *ge = grad + ly->emb + (size_t)g->in[t] * sD;
         if (drop) {
             const float *mk = g->MK0 + (size_t)t * sD;
-            for (int k = 0; k < D; k++) ge[k] += d[k] * mk[k];
+            for (int k = 0; k < D; k++)
+                ge[k] += d[k] * mk[k];
         } else {
             axpy(D, 1.0f, d, ge);
         }
@@ -838,9 +889,11 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
 static void engine_free(engine *e)
 {
     if (e->wsmem)
-        for (int s = 0; s < e->n_shards_max; s++) free(e->wsmem[s]);
+        for (int s = 0; s < e->n_shards_max; s++)
+            free(e->wsmem[s]);
     if (e->ws)
-        for (int s = 0; s < e->n_shards_max; s++) free(e->ws[s]);
+        for (int s = 0; s < e->n_shards_max; s++)
+            free(e->ws[s]);
     free(e->wsmem);
     free(e->ws);
     free(e->grads);
@@ -901,7 +954,8 @@ static void engine_shard(engine *e, int s)
     if (e->m.arch == CS_TRAIN_GRU) {
         loss = gru_shard(e, (gru_ws *)e->ws[s], w0, Bs, grad);
     } else {
-        for (int b = 0; b < Bs; b++) loss += tf_window(e, (tf_ws *)e->ws[s], w0 + b, grad);
+        for (int b = 0; b < Bs; b++)
+            loss += tf_window(e, (tf_ws *)e->ws[s], w0 + b, grad);
     }
     e->loss[s] = loss;
 }
@@ -915,7 +969,8 @@ typedef struct par_job {
 static void *par_worker(void *arg)
 {
     par_job *j = arg;
-    for (int t = j->first; t < j->n_tasks; t += j->stride) j->fn(j->ctx, t);
+    for (int t = j->first; t < j->n_tasks; t += j->stride)
+        j->fn(j->ctx, t);
     return NULL;
 }
 
@@ -928,7 +983,8 @@ static void parallel_for(int n_tasks, int n_threads, void (*fn)(void *, int), vo
     if (n_threads > MAXTH) n_threads = MAXTH;
     if (n_threads > n_tasks) n_threads = n_tasks;
     if (n_threads <= 1) {
-        for (int t = 0; t < n_tasks; t++) fn(ctx, t);
+        for (int t = 0; t < n_tasks; t++)
+            fn(ctx, t);
         return;
     }
     pthread_t th[MAXTH];
@@ -942,7 +998,8 @@ static void parallel_for(int n_tasks, int n_threads, void (*fn)(void *, int), vo
         jobs[i].first = i;
         ok[i] = 0;
     }
-    for (int i = 1; i < n_threads; i++) ok[i] = pthread_create(&th[i], NULL, par_worker, &jobs[i]) == 0;
+    for (int i = 1; i < n_threads; i++)
+        ok[i] = pthread_create(&th[i], NULL, par_worker, &jobs[i]) == 0;
     par_worker(&jobs[0]);
     for (int i = 1; i < n_threads; i++) {
         if (ok[i])
@@ -952,14 +1009,18 @@ static void parallel_for(int n_tasks, int n_threads, void (*fn)(void *, int), vo
     }
 }
 
-static void engine_task(void *ctx, int s) { engine_shard((engine *)ctx, s); }
+static void engine_task(void *ctx, int s)
+{
+    engine_shard((engine *)ctx, s);
+}
 
 /* One batch: loss (sum of nats) and gradient of the mean loss into out_grad (if want_grad). */
 static double engine_run(engine *e, const float *w, const int *tgt, int n_win, int n_threads, float dropout,
                          const uint64_t *seeds, float *out_grad, float *logits, long *count_out, int transpose)
 {
     long count = 0;
-    for (size_t i = 0; i < (size_t)n_win * (size_t)e->T; i++) count += tgt[i] >= 0;
+    for (size_t i = 0; i < (size_t)n_win * (size_t)e->T; i++)
+        count += tgt[i] >= 0;
     if (count_out) *count_out = count;
     e->w = w;
     e->tgt = tgt;
@@ -973,19 +1034,21 @@ static double engine_run(engine *e, const float *w, const int *tgt, int n_win, i
     const int NS = (n_win + CS_TRAIN_SHARD - 1) / CS_TRAIN_SHARD;
     parallel_for(NS, n_threads, engine_task, e);
     double loss = 0.0;
-    for (int s = 0; s < NS; s++) loss += e->loss[s];
+    for (int s = 0; s < NS; s++)
+        loss += e->loss[s];
     if (out_grad) {
         memcpy(out_grad, e->grads, e->P * sizeof(float));
         for (int s = 1; s < NS; s++) {
             const float *g = e->grads + (size_t)s * e->P;
-            for (size_t i = 0; i < e->P; i++) out_grad[i] += g[i];
+            for (size_t i = 0; i < e->P; i++)
+                out_grad[i] += g[i];
         }
     }
     return loss;
 }
 
-int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targets, int n_win, int T,
-                       int n_threads, double *loss, float *grad, float *logits)
+int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targets, int n_win, int T, int n_threads,
+                       double *loss, float *grad, float *logits)
 {
     if (!m || !w || !targets || n_win < 1 || T < 1 || cs_train_model_check(m) != CS_OK) return CS_E_ARG;
     for (size_t i = 0; i < (size_t)n_win * (size_t)T; i++)
@@ -994,8 +1057,8 @@ int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targe
     int err = engine_init(&e, m, T, n_win);
     if (err) return err;
     long count = 0;
-    const double l = engine_run(&e, w, targets, n_win, n_threads < 1 ? 1 : n_threads, 0.0f, NULL, grad, logits,
-                                &count, 1);
+    const double l =
+        engine_run(&e, w, targets, n_win, n_threads < 1 ? 1 : n_threads, 0.0f, NULL, grad, logits, &count, 1);
     if (loss) *loss = count ? l / (double)count : 0.0;
     engine_free(&e);
     return CS_OK;
@@ -1011,28 +1074,32 @@ struct cs_train_stepper {
     layout ly;
     const float *w;
     float *wt;
-    float *h;      /* GRU: L * H state */
-    float *kc, *vc;/* transformer: L * C * D caches */
+    float *h;       /* GRU: L * H state */
+    float *kc, *vc; /* transformer: L * C * D caches */
     float *x, *a, *qkv, *o, *f, *tmp, *sc, *gi, *gh;
     float *logits;
-    long pos;      /* tokens fed since reset (BOS included) */
+    long pos; /* tokens fed since reset (BOS included) */
 };
 
 static void vec_linear(int N, int K, const float *x, const float *WT, const float *b, float *y)
 {
     memcpy(y, b, (size_t)N * sizeof *y);
-    for (int k = 0; k < K; k++) axpy(N, x[k], WT + (size_t)k * N, y);
+    for (int k = 0; k < K; k++)
+        axpy(N, x[k], WT + (size_t)k * N, y);
 }
 
 static void vec_ln(int D, const float *x, const float *gam, const float *bet, float *y)
 {
     double mu = 0.0, var = 0.0;
-    for (int k = 0; k < D; k++) mu += (double)x[k];
+    for (int k = 0; k < D; k++)
+        mu += (double)x[k];
     mu /= D;
-    for (int k = 0; k < D; k++) var += ((double)x[k] - mu) * ((double)x[k] - mu);
+    for (int k = 0; k < D; k++)
+        var += ((double)x[k] - mu) * ((double)x[k] - mu);
     var /= D;
     const float r = (float)(1.0 / sqrt(var + (double)LN_EPS));
-    for (int k = 0; k < D; k++) y[k] = (float)((double)x[k] - mu) * r * gam[k] + bet[k];
+    for (int k = 0; k < D; k++)
+        y[k] = (float)((double)x[k] - mu) * r * gam[k] + bet[k];
 }
 
 static void stepper_feed(cs_train_stepper *s, int tok)
@@ -1080,7 +1147,8 @@ static void stepper_feed(cs_train_stepper *s, int tok)
                 for (long j = lo; j <= p; j++) {
                     const float *k = kc + (size_t)(j % C) * D + (size_t)h * hd;
                     float sc = 0.0f;
-                    for (int c = 0; c < hd; c++) sc += q[c] * k[c];
+                    for (int c = 0; c < hd; c++)
+                        sc += q[c] * k[c];
                     sc = sc * scale - slope * (float)(p - j);
                     s->sc[j - lo] = sc;
                     mx = sc > mx ? sc : mx;
@@ -1094,12 +1162,15 @@ static void stepper_feed(cs_train_stepper *s, int tok)
                     axpy(hd, s->sc[j - lo] / sum, vc + (size_t)(j % C) * D + (size_t)h * hd, s->o + (size_t)h * hd);
             }
             vec_linear(D, D, s->o, wt + ly->outw[l], w + ly->outb[l], s->tmp);
-            for (int k = 0; k < D; k++) s->x[k] += s->tmp[k];
+            for (int k = 0; k < D; k++)
+                s->x[k] += s->tmp[k];
             vec_ln(D, s->x, w + ly->ln2w[l], w + ly->ln2b[l], s->a);
             vec_linear(F, D, s->a, wt + ly->ff1w[l], w + ly->ff1b[l], s->f);
-            for (int k = 0; k < F; k++) s->f[k] = s->f[k] > 0.0f ? s->f[k] : 0.0f;
+            for (int k = 0; k < F; k++)
+                s->f[k] = s->f[k] > 0.0f ? s->f[k] : 0.0f;
             vec_linear(D, F, s->f, wt + ly->ff2w[l], w + ly->ff2b[l], s->tmp);
-            for (int k = 0; k < D; k++) s->x[k] += s->tmp[k];
+            for (int k = 0; k < D; k++)
+                s->x[k] += s->tmp[k];
         }
         vec_ln(D, s->x, w + ly->lnfw, w + ly->lnfb, s->a);
         vec_linear(V, D, s->a, wt + ly->headw, w + ly->headb, s->logits);
@@ -1162,7 +1233,10 @@ void cs_train_stepper_step(cs_train_stepper *s, int label)
     stepper_feed(s, label);
 }
 
-const float *cs_train_stepper_logits(const cs_train_stepper *s) { return s ? s->logits : NULL; }
+const float *cs_train_stepper_logits(const cs_train_stepper *s)
+{
+    return s ? s->logits : NULL;
+}
 
 void cs_train_stepper_free(cs_train_stepper *s)
 {
@@ -1188,9 +1262,11 @@ void cs_train_stepper_free(cs_train_stepper *s)
 static double nll_bits(const float *z, int V, int y)
 {
     float mx = z[0];
-    for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+    for (int v = 1; v < V; v++)
+        mx = z[v] > mx ? z[v] : mx;
     double s = 0.0;
-    for (int v = 0; v < V; v++) s += exp((double)(z[v] - mx));
+    for (int v = 0; v < V; v++)
+        s += exp((double)(z[v] - mx));
     return ((double)mx + log(s) - (double)z[y]) / LN2;
 }
 
@@ -1263,9 +1339,8 @@ static void eval_task(void *ctx, int i)
     cs_train_stepper_free(st);
 }
 
-int cs_train_eval_split(const cs_train_model *m, const float *w, const int *const *seqs, const size_t *lens,
-                        int n_seqs, double val_fraction, int prime, int n_threads, double *bits,
-                        size_t *n_scored)
+int cs_train_eval_split(const cs_train_model *m, const float *w, const int *const *seqs, const size_t *lens, int n_seqs,
+                        double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored)
 {
     if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_train_model_check(m) != CS_OK) return CS_E_ARG;
     if (!(val_fraction >= 0.0 && val_fraction <= 0.5)) return CS_E_ARG;
@@ -1409,8 +1484,7 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         cs_train_init_weights(m, cfg->seed, w);
     memcpy(best, w, P * sizeof *w);
     for (int i = 0; i < e.tl.n; i++)
-        if (e.tl.decay[i])
-            memset(decay + e.tl.t[i].offset, 1, (size_t)e.tl.t[i].rows * (size_t)e.tl.t[i].cols);
+        if (e.tl.decay[i]) memset(decay + e.tl.t[i].offset, 1, (size_t)e.tl.t[i].rows * (size_t)e.tl.t[i].cols);
 
     size_t nwin0 = 0;
     for (int s = 0; s < n_seqs; s++) {
@@ -1455,7 +1529,8 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
             for (int b = 0; b < nb; b++) {
                 const window_ref *wr = &wins[b0 + (size_t)b];
                 int *row = tgt + (size_t)b * T;
-                for (int t = 0; t < T; t++) row[t] = t < wr->len ? seqs[wr->src][wr->start + (size_t)t] : -1;
+                for (int t = 0; t < T; t++)
+                    row[t] = t < wr->len ? seqs[wr->src][wr->start + (size_t)t] : -1;
                 seeds[b] = mix64(mix64(cfg->seed, (uint64_t)step), (uint64_t)b + 0x5EEDull);
             }
             long count = 0;
@@ -1469,11 +1544,13 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
             /* clip */
             if (cfg->clip_norm > 0.0f) {
                 double nrm = 0.0;
-                for (size_t i = 0; i < P; i++) nrm += (double)g[i] * (double)g[i];
+                for (size_t i = 0; i < P; i++)
+                    nrm += (double)g[i] * (double)g[i];
                 nrm = sqrt(nrm);
                 if (nrm > (double)cfg->clip_norm) {
                     const float f = (float)((double)cfg->clip_norm / (nrm + 1e-6));
-                    for (size_t i = 0; i < P; i++) g[i] *= f;
+                    for (size_t i = 0; i < P; i++)
+                        g[i] *= f;
                 }
             }
             /* schedule */
@@ -1503,8 +1580,7 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         last_train = ep_count ? ep_loss / (double)ep_count / LN2 : (double)NAN;
         double val = NAN;
         if (n_val) {
-            err = cs_train_eval_split(m, w, seqs, lens, n_seqs, cfg->val_fraction, prime, cfg->n_threads, &val,
-                                      NULL);
+            err = cs_train_eval_split(m, w, seqs, lens, n_seqs, cfg->val_fraction, prime, cfg->n_threads, &val, NULL);
             if (err) goto done;
         }
         int is_best = 0;
@@ -1520,8 +1596,8 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         }
         const double t_now = now_seconds();
         if (cfg->progress) {
-            cs_train_epoch_info info = {epoch, cfg->epochs, last_train, val, t_now - t_ep, t_now - t_start,
-                                        lr_now, is_best};
+            cs_train_epoch_info info = {epoch,        cfg->epochs,     last_train, val,
+                                        t_now - t_ep, t_now - t_start, lr_now,     is_best};
             if (cfg->progress(cfg->user, &info)) {
                 stopped = 1;
                 break;

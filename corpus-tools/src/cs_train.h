@@ -100,14 +100,14 @@ typedef struct cs_train_tensor_info {
 
 /** Per-epoch progress sent to the callback. Bits are per label (log base 2). */
 typedef struct cs_train_epoch_info {
-    int epoch;          /* 1-based */
-    int epochs;         /* configured maximum */
-    double train_bits;  /* mean training cross-entropy over this epoch's batches (with dropout, if on) */
-    double val_bits;    /* validation cross-entropy after the epoch (NaN without validation data) */
-    double seconds;     /* wall time of this epoch (training + evaluation) */
-    double elapsed;     /* wall time since the start of training */
-    double lr;          /* learning rate of the last step of the epoch */
-    int is_best;        /* 1 when this epoch is the best so far (its weights are kept) */
+    int epoch;         /* 1-based */
+    int epochs;        /* configured maximum */
+    double train_bits; /* mean training cross-entropy over this epoch's batches (with dropout, if on) */
+    double val_bits;   /* validation cross-entropy after the epoch (NaN without validation data) */
+    double seconds;    /* wall time of this epoch (training + evaluation) */
+    double elapsed;    /* wall time since the start of training */
+    double lr;         /* learning rate of the last step of the epoch */
+    int is_best;       /* 1 when this epoch is the best so far (its weights are kept) */
 } cs_train_epoch_info;
 
 /** Progress callback, called once per epoch from the calling thread; return non-zero to stop training
@@ -117,46 +117,46 @@ typedef int (*cs_train_progress_fn)(void *user, const cs_train_epoch_info *info)
 /** Training configuration. Fill with cs_train_config_default() and change fields. */
 typedef struct cs_train_config {
     cs_train_model model;
-    int epochs;           /* maximum epochs >= 1 (default 30) */
-    int window;           /* T: labels per window >= 1 (default GRU 64; transformer 2C: windows longer than the
-                             context train the model in the sliding-window regime inference runs in, where BOS
-                             has dropped out of view; with T <= C it would never see that regime) */
-    int batch;            /* windows per optimiser step >= 1 (default 32) */
-    float lr;             /* peak learning rate > 0 (default 3e-3 GRU, 1e-3 transformer) */
-    float beta1, beta2;   /* Adam betas in [0, 1) (default 0.9, 0.999) */
-    float adam_eps;       /* Adam epsilon > 0 (default 1e-8) */
-    float weight_decay;   /* decoupled weight decay >= 0 (default 0) */
-    float clip_norm;      /* global gradient-norm clip; <= 0 = off (default 1.0) */
-    float dropout;        /* dropout probability in [0, 0.9] (default 0 = off) */
-    int warmup_steps;     /* linear warm-up steps >= 0 (0 = none; default 20) */
-    int cosine;           /* 1 = cosine decay to min_lr_ratio * lr over all steps (default 1), 0 = constant */
-    float min_lr_ratio;   /* floor of the cosine decay in [0, 1] (default 0.1) */
-    int patience;         /* early stopping after this many epochs without improvement; 0 = off (default 5) */
-    double val_fraction;  /* validation fraction of each source in [0, 0.5] (default 0.1) */
-    int prime;            /* labels of priming before each validation part; < 0 = auto (GRU: window,
-                             transformer: C - 1; cs_train_eval_split has no window: GRU auto = 64) */
-    int shuffle;          /* 1 = shuffle windows each epoch and random grid offsets (default 1); 0 = windows
-                             in original order, offset 0 */
-    uint64_t seed;        /* seeds initialisation, window order, offsets and dropout */
-    const float *init_weights; /* NULL = seeded initialisation; else a blob to continue from (copied) */
-    int n_threads;        /* >= 1 worker threads (results do not depend on it) */
+    int epochs;                    /* maximum epochs >= 1 (default 30) */
+    int window;                    /* T: labels per window >= 1 (default GRU 64; transformer 2C: windows longer than the
+                                      context train the model in the sliding-window regime inference runs in, where BOS
+                                      has dropped out of view; with T <= C it would never see that regime) */
+    int batch;                     /* windows per optimiser step >= 1 (default 32) */
+    float lr;                      /* peak learning rate > 0 (default 3e-3 GRU, 1e-3 transformer) */
+    float beta1, beta2;            /* Adam betas in [0, 1) (default 0.9, 0.999) */
+    float adam_eps;                /* Adam epsilon > 0 (default 1e-8) */
+    float weight_decay;            /* decoupled weight decay >= 0 (default 0) */
+    float clip_norm;               /* global gradient-norm clip; <= 0 = off (default 1.0) */
+    float dropout;                 /* dropout probability in [0, 0.9] (default 0 = off) */
+    int warmup_steps;              /* linear warm-up steps >= 0 (0 = none; default 20) */
+    int cosine;                    /* 1 = cosine decay to min_lr_ratio * lr over all steps (default 1), 0 = constant */
+    float min_lr_ratio;            /* floor of the cosine decay in [0, 1] (default 0.1) */
+    int patience;                  /* early stopping after this many epochs without improvement; 0 = off (default 5) */
+    double val_fraction;           /* validation fraction of each source in [0, 0.5] (default 0.1) */
+    int prime;                     /* labels of priming before each validation part; < 0 = auto (GRU: window,
+                                      transformer: C - 1; cs_train_eval_split has no window: GRU auto = 64) */
+    int shuffle;                   /* 1 = shuffle windows each epoch and random grid offsets (default 1); 0 = windows
+                                      in original order, offset 0 */
+    uint64_t seed;                 /* seeds initialisation, window order, offsets and dropout */
+    const float *init_weights;     /* NULL = seeded initialisation; else a blob to continue from (copied) */
+    int n_threads;                 /* >= 1 worker threads (results do not depend on it) */
     cs_train_progress_fn progress; /* NULL = silent */
     void *user;                    /* passed to progress */
 } cs_train_config;
 
 /** Result of a training run. */
 typedef struct cs_train_report {
-    int epochs_run;        /* epochs completed */
-    int best_epoch;        /* 1-based epoch whose weights are returned */
-    double best_val_bits;  /* validation bits/label of the returned weights (NaN without validation) */
-    double train_bits;     /* training bits/label of the best epoch (as in cs_train_epoch_info) */
-    double last_train_bits;/* training bits/label of the last epoch run */
-    int stopped_early;     /* 1 when patience ran out */
-    int stopped;           /* 1 when the progress callback asked to stop */
-    size_t n_params;       /* floats in the weight blob */
-    size_t n_train, n_val; /* training / validation labels over all sources */
-    long steps;            /* optimiser steps taken */
-    double seconds;        /* total wall time */
+    int epochs_run;         /* epochs completed */
+    int best_epoch;         /* 1-based epoch whose weights are returned */
+    double best_val_bits;   /* validation bits/label of the returned weights (NaN without validation) */
+    double train_bits;      /* training bits/label of the best epoch (as in cs_train_epoch_info) */
+    double last_train_bits; /* training bits/label of the last epoch run */
+    int stopped_early;      /* 1 when patience ran out */
+    int stopped;            /* 1 when the progress callback asked to stop */
+    size_t n_params;        /* floats in the weight blob */
+    size_t n_train, n_val;  /* training / validation labels over all sources */
+    long steps;             /* optimiser steps taken */
+    double seconds;         /* total wall time */
 } cs_train_report;
 
 /** Check a model shape; 0 or CS_E_ARG. RT-safe (pure). */
@@ -198,8 +198,8 @@ size_t cs_train_split(size_t len, double val_fraction);
  * n_win * T * V floats): the logits at every position. No dropout. Deterministic for any n_threads >= 1.
  * Errors: CS_E_ARG (bad shape, label out of range), CS_E_NOMEM.
  */
-int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targets, int n_win, int T,
-                       int n_threads, double *loss, float *grad, float *logits);
+int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targets, int n_win, int T, int n_threads,
+                       double *loss, float *grad, float *logits);
 
 /** Step-by-step evaluator with the inference semantics (reset = zero state + BOS). Offline helper used by
  *  evaluation and tests; opaque. */
@@ -231,9 +231,8 @@ int cs_train_eval_seq(const cs_train_model *m, const float *w, const int *seq, s
  * source has a validation part), n_scored out (optional). Sources are evaluated on up to n_threads threads;
  * the sum is taken in source order (deterministic). Errors: CS_E_ARG, CS_E_NOMEM.
  */
-int cs_train_eval_split(const cs_train_model *m, const float *w, const int *const *seqs, const size_t *lens,
-                        int n_seqs, double val_fraction, int prime, int n_threads, double *bits,
-                        size_t *n_scored);
+int cs_train_eval_split(const cs_train_model *m, const float *w, const int *const *seqs, const size_t *lens, int n_seqs,
+                        double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored);
 
 /**
  * Train a model on n_seqs label sequences (one per source; labels 0..V-1) as described at the top of this

@@ -2,12 +2,6 @@
  * main.c - the `concatseq` command-line program: one subcommand per job, a one-line error on stderr and a
  * non-zero exit for every failure.
  */
-#include <errno.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "cs_analyze.h"
 #include "cs_bundle.h"
 #include "cs_cli.h"
@@ -17,66 +11,69 @@
 #include "cs_plot.h"
 #include "cs_progress.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 static const char *prog = "concatseq";
 
 #define EXIT_USAGE 2
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: concatseq COMMAND [options]\n"
-            "\n"
-            "commands:\n"
-            "  analyze SOURCE... -o BUNDLE [options]   cut, describe and cluster audio into a corpus bundle\n"
-            "  info BUNDLE [--units]                    summary of a bundle, or its unit table as TSV\n"
-            "  train BUNDLE [-o MODEL] [options]        fit a GRU or causal transformer to the label sequence\n"
-            "  eval BUNDLE [MODEL] [--json]             held-out bits per label: model vs n-gram baselines\n"
-            "  sample BUNDLE [MODEL] -n N [options]     sample labels (and units) as SeqPredict does\n"
-            "  export-json MODEL [-o JSON]              model file -> JSON with PyTorch tensor names\n"
-            "  plot BUNDLE [-o SVG] [--timeline WAV -t SVG]  corpus map (PCA by label), render timeline\n"
-            "  import-json JSON -o MODEL                JSON -> model file\n"
-            "  help [COMMAND]                           this text, or the options of COMMAND\n"
-            "  version                                  print the version\n");
+    fprintf(f, "usage: concatseq COMMAND [options]\n"
+               "\n"
+               "commands:\n"
+               "  analyze SOURCE... -o BUNDLE [options]   cut, describe and cluster audio into a corpus bundle\n"
+               "  info BUNDLE [--units]                    summary of a bundle, or its unit table as TSV\n"
+               "  train BUNDLE [-o MODEL] [options]        fit a GRU or causal transformer to the label sequence\n"
+               "  eval BUNDLE [MODEL] [--json]             held-out bits per label: model vs n-gram baselines\n"
+               "  sample BUNDLE [MODEL] -n N [options]     sample labels (and units) as SeqPredict does\n"
+               "  export-json MODEL [-o JSON]              model file -> JSON with PyTorch tensor names\n"
+               "  plot BUNDLE [-o SVG] [--timeline WAV -t SVG]  corpus map (PCA by label), render timeline\n"
+               "  import-json JSON -o MODEL                JSON -> model file\n"
+               "  help [COMMAND]                           this text, or the options of COMMAND\n"
+               "  version                                  print the version\n");
 }
 
 static void usage_analyze(FILE *f)
 {
-    fprintf(f,
-            "usage: concatseq analyze SOURCE... -o BUNDLE [options]\n"
-            "SOURCE: audio files or folders (recursive, sorted); any format libsndfile reads.\n"
-            "input:\n"
-            "  --rate HZ              corpus sample rate (default 48000)\n"
-            "  --channels N           1 mixes to mono (default); N keeps N channels (mono files are copied)\n"
-            "  --resample-quality Q   libsamplerate converter 0 best .. 4 linear (default 1, sinc medium)\n"
-            "  --strict               a non-audio file inside a folder is an error (default: skipped, warned)\n"
-            "segmentation:\n"
-            "  --segment grain|onset|novelty   (default grain)\n"
-            "  grain:   --unit-ms MS (100) --hop-ms MS (100)\n"
-            "  onset:   --threshold T (0.5; lower finds more) --delta D (0.1, x mean flux) --median-ms MS (100)\n"
-            "           --min-ms MS (50) --max-ms MS (2000, >= 2 x min) --pre-ms MS (5) --refine-ms MS (30)\n"
-            "  novelty: --kernel-s S (4) --block-s S (0.1) --novelty-threshold T (0.2, 0..1) --min-s S (1)\n"
-            "           --max-s S (60, >= 2 x min)\n"
-            "analysis:\n"
-            "  --fft-size N           frame size, power of two (default 2048 at 48 kHz)\n"
-            "  --frame-hop N          frame hop in samples (default fft-size / 4)\n"
-            "  --normalize zscore|robust   (default zscore)\n"
-            "clustering:\n"
-            "  --cluster kmeans|dbscan|ap  (default kmeans)\n"
-            "  kmeans:  --clusters K (16) --restarts N (4) --max-iter N (300)\n"
-            "  dbscan:  --eps E (3.0) --min-samples N (5); noise units get a label of their own (the last)\n"
-            "  ap:      --damping D (0.5) --preference P (median similarity) --max-iter N (200)\n"
-            "           --convergence-iter N (15)\n"
-            "  --descriptors a,b,...  cluster on these descriptors only (names as in `info`; 'mfcc' = all 13)\n"
-            "  --weights a=w,...      per-descriptor clustering weights (default 1)\n"
-            "  --seed N               (default 1)\n"
-            "run:\n"
-            "  -o, --output BUNDLE    output bundle directory (required)\n"
-            "  --force                replace an existing bundle\n"
-            "  --threads N            worker threads (default: online CPUs)\n"
-            "  --progress bar|lines|none   (default: a bar when stderr is a terminal)\n"
-            "  --quiet                print nothing but errors\n");
+    fprintf(f, "usage: concatseq analyze SOURCE... -o BUNDLE [options]\n"
+               "SOURCE: audio files or folders (recursive, sorted); any format libsndfile reads.\n"
+               "input:\n"
+               "  --rate HZ              corpus sample rate (default 48000)\n"
+               "  --channels N           1 mixes to mono (default); N keeps N channels (mono files are copied)\n"
+               "  --resample-quality Q   libsamplerate converter 0 best .. 4 linear (default 1, sinc medium)\n"
+               "  --strict               a non-audio file inside a folder is an error (default: skipped, warned)\n"
+               "segmentation:\n"
+               "  --segment grain|onset|novelty   (default grain)\n"
+               "  grain:   --unit-ms MS (100) --hop-ms MS (100)\n"
+               "  onset:   --threshold T (0.5; lower finds more) --delta D (0.1, x mean flux) --median-ms MS (100)\n"
+               "           --min-ms MS (50) --max-ms MS (2000, >= 2 x min) --pre-ms MS (5) --refine-ms MS (30)\n"
+               "  novelty: --kernel-s S (4) --block-s S (0.1) --novelty-threshold T (0.2, 0..1) --min-s S (1)\n"
+               "           --max-s S (60, >= 2 x min)\n"
+               "analysis:\n"
+               "  --fft-size N           frame size, power of two (default 2048 at 48 kHz)\n"
+               "  --frame-hop N          frame hop in samples (default fft-size / 4)\n"
+               "  --normalize zscore|robust   (default zscore)\n"
+               "clustering:\n"
+               "  --cluster kmeans|dbscan|ap  (default kmeans)\n"
+               "  kmeans:  --clusters K (16) --restarts N (4) --max-iter N (300)\n"
+               "  dbscan:  --eps E (3.0) --min-samples N (5); noise units get a label of their own (the last)\n"
+               "  ap:      --damping D (0.5) --preference P (median similarity) --max-iter N (200)\n"
+               "           --convergence-iter N (15)\n"
+               "  --descriptors a,b,...  cluster on these descriptors only (names as in `info`; 'mfcc' = all 13)\n"
+               "  --weights a=w,...      per-descriptor clustering weights (default 1)\n"
+               "  --seed N               (default 1)\n"
+               "run:\n"
+               "  -o, --output BUNDLE    output bundle directory (required)\n"
+               "  --force                replace an existing bundle\n"
+               "  --threads N            worker threads (default: online CPUs)\n"
+               "  --progress bar|lines|none   (default: a bar when stderr is a terminal)\n"
+               "  --quiet                print nothing but errors\n");
 }
-
 
 static int descriptor_index(const char *name)
 {
@@ -95,7 +92,8 @@ static int parse_selection(const char *list, float *w, char *bad, size_t nbad)
     int any = 0;
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (!strcmp(t, "mfcc")) {
-            for (int k = 0; k < 13; ++k) sel[CS_D_MFCC0 + k] = 1.0f;
+            for (int k = 0; k < 13; ++k)
+                sel[CS_D_MFCC0 + k] = 1.0f;
             any = 1;
             continue;
         }
@@ -111,7 +109,8 @@ static int parse_selection(const char *list, float *w, char *bad, size_t nbad)
         snprintf(bad, nbad, "%s", list);
         return -1;
     }
-    for (int d = 0; d < CS_D_COUNT; ++d) w[d] = sel[d] > 0.0f ? w[d] : 0.0f;
+    for (int d = 0; d < CS_D_COUNT; ++d)
+        w[d] = sel[d] > 0.0f ? w[d] : 0.0f;
     return 0;
 }
 
@@ -134,7 +133,8 @@ static int parse_weights(const char *list, float *w, char *bad, size_t nbad)
             return -1;
         }
         if (!strcmp(t, "mfcc")) {
-            for (int k = 0; k < 13; ++k) w[CS_D_MFCC0 + k] = (float)v;
+            for (int k = 0; k < 13; ++k)
+                w[CS_D_MFCC0 + k] = (float)v;
             continue;
         }
         int d = descriptor_index(t);
@@ -174,9 +174,18 @@ static int cmd_analyze(int argc, char **argv)
             free(sources);
             return 0;
         }
-        if (!strcmp(a, "--force")) { o.force = 1; continue; }
-        if (!strcmp(a, "--strict")) { o.strict = 1; continue; }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { quiet = 1; continue; }
+        if (!strcmp(a, "--force")) {
+            o.force = 1;
+            continue;
+        }
+        if (!strcmp(a, "--strict")) {
+            o.strict = 1;
+            continue;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            quiet = 1;
+            continue;
+        }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             rc = cs_cli_fail("analyze", "%s: missing value", a);
@@ -187,57 +196,112 @@ static int cmd_analyze(int argc, char **argv)
         int n;
         int bad = 0;
 #define OPT(name) (!strcmp(a, name))
-        if (OPT("-o") || OPT("--output")) out = v;
-        else if (OPT("--rate")) bad = cs_cli_parse_int(v, &o.rate);
-        else if (OPT("--channels")) bad = cs_cli_parse_int(v, &o.channels);
-        else if (OPT("--resample-quality")) bad = cs_cli_parse_int(v, &o.src_quality);
+        if (OPT("-o") || OPT("--output"))
+            out = v;
+        else if (OPT("--rate"))
+            bad = cs_cli_parse_int(v, &o.rate);
+        else if (OPT("--channels"))
+            bad = cs_cli_parse_int(v, &o.channels);
+        else if (OPT("--resample-quality"))
+            bad = cs_cli_parse_int(v, &o.src_quality);
         else if (OPT("--segment")) {
-            if (!strcmp(v, "grain")) o.segment = CS_SEG_GRAIN;
-            else if (!strcmp(v, "onset")) o.segment = CS_SEG_ONSET;
-            else if (!strcmp(v, "novelty")) o.segment = CS_SEG_NOVELTY;
-            else bad = 1;
-        } else if (OPT("--unit-ms")) bad = cs_cli_parse_double(v, &o.unit_ms);
-        else if (OPT("--hop-ms")) bad = cs_cli_parse_double(v, &o.hop_ms);
-        else if (OPT("--threshold")) bad = cs_cli_parse_double(v, &o.onset.threshold);
-        else if (OPT("--median-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.median_s = d * 1e-3; }
-        else if (OPT("--min-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.min_len_s = d * 1e-3; }
-        else if (OPT("--max-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.max_len_s = d * 1e-3; }
-        else if (OPT("--pre-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.pre_s = d * 1e-3; }
-        else if (OPT("--delta")) bad = cs_cli_parse_double(v, &o.onset.delta);
-        else if (OPT("--refine-ms")) { bad = cs_cli_parse_double(v, &d); o.onset.refine_s = d * 1e-3; }
-        else if (OPT("--kernel-s")) bad = cs_cli_parse_double(v, &o.novelty.kernel_s);
-        else if (OPT("--block-s")) bad = cs_cli_parse_double(v, &o.novelty.block_s);
-        else if (OPT("--novelty-threshold")) bad = cs_cli_parse_double(v, &o.novelty.threshold);
-        else if (OPT("--min-s")) bad = cs_cli_parse_double(v, &o.novelty.min_len_s);
-        else if (OPT("--max-s")) bad = cs_cli_parse_double(v, &o.novelty.max_len_s);
-        else if (OPT("--fft-size")) bad = cs_cli_parse_int(v, &o.fft_size);
-        else if (OPT("--frame-hop")) { bad = cs_cli_parse_int(v, &n); o.frame_hop = n; if (!bad && n < 1) bad = 1; }
-        else if (OPT("--normalize")) {
-            if (!strcmp(v, "zscore")) o.normalize = 0;
-            else if (!strcmp(v, "robust")) o.normalize = 1;
-            else bad = 1;
+            if (!strcmp(v, "grain"))
+                o.segment = CS_SEG_GRAIN;
+            else if (!strcmp(v, "onset"))
+                o.segment = CS_SEG_ONSET;
+            else if (!strcmp(v, "novelty"))
+                o.segment = CS_SEG_NOVELTY;
+            else
+                bad = 1;
+        } else if (OPT("--unit-ms"))
+            bad = cs_cli_parse_double(v, &o.unit_ms);
+        else if (OPT("--hop-ms"))
+            bad = cs_cli_parse_double(v, &o.hop_ms);
+        else if (OPT("--threshold"))
+            bad = cs_cli_parse_double(v, &o.onset.threshold);
+        else if (OPT("--median-ms")) {
+            bad = cs_cli_parse_double(v, &d);
+            o.onset.median_s = d * 1e-3;
+        } else if (OPT("--min-ms")) {
+            bad = cs_cli_parse_double(v, &d);
+            o.onset.min_len_s = d * 1e-3;
+        } else if (OPT("--max-ms")) {
+            bad = cs_cli_parse_double(v, &d);
+            o.onset.max_len_s = d * 1e-3;
+        } else if (OPT("--pre-ms")) {
+            bad = cs_cli_parse_double(v, &d);
+            o.onset.pre_s = d * 1e-3;
+        } else if (OPT("--delta"))
+            bad = cs_cli_parse_double(v, &o.onset.delta);
+        else if (OPT("--refine-ms")) {
+            bad = cs_cli_parse_double(v, &d);
+            o.onset.refine_s = d * 1e-3;
+        } else if (OPT("--kernel-s"))
+            bad = cs_cli_parse_double(v, &o.novelty.kernel_s);
+        else if (OPT("--block-s"))
+            bad = cs_cli_parse_double(v, &o.novelty.block_s);
+        else if (OPT("--novelty-threshold"))
+            bad = cs_cli_parse_double(v, &o.novelty.threshold);
+        else if (OPT("--min-s"))
+            bad = cs_cli_parse_double(v, &o.novelty.min_len_s);
+        else if (OPT("--max-s"))
+            bad = cs_cli_parse_double(v, &o.novelty.max_len_s);
+        else if (OPT("--fft-size"))
+            bad = cs_cli_parse_int(v, &o.fft_size);
+        else if (OPT("--frame-hop")) {
+            bad = cs_cli_parse_int(v, &n);
+            o.frame_hop = n;
+            if (!bad && n < 1) bad = 1;
+        } else if (OPT("--normalize")) {
+            if (!strcmp(v, "zscore"))
+                o.normalize = 0;
+            else if (!strcmp(v, "robust"))
+                o.normalize = 1;
+            else
+                bad = 1;
         } else if (OPT("--cluster")) {
-            if (!strcmp(v, "kmeans")) o.cluster = CS_CLUSTER_KMEANS;
-            else if (!strcmp(v, "dbscan")) o.cluster = CS_CLUSTER_DBSCAN;
-            else if (!strcmp(v, "ap")) o.cluster = CS_CLUSTER_AP;
-            else bad = 1;
-        } else if (OPT("--clusters") || OPT("-k")) bad = cs_cli_parse_int(v, &o.clusters);
-        else if (OPT("--restarts")) bad = cs_cli_parse_int(v, &o.restarts);
-        else if (OPT("--max-iter")) { bad = cs_cli_parse_int(v, &o.max_iter); if (!bad && o.max_iter < 1) bad = 1; }
-        else if (OPT("--eps")) bad = cs_cli_parse_double(v, &o.eps);
-        else if (OPT("--min-samples")) bad = cs_cli_parse_int(v, &o.min_samples);
-        else if (OPT("--damping")) bad = cs_cli_parse_double(v, &o.damping);
-        else if (OPT("--preference")) bad = cs_cli_parse_double(v, &o.preference);
-        else if (OPT("--convergence-iter")) bad = cs_cli_parse_int(v, &o.ap_convergence);
-        else if (OPT("--descriptors")) selection = v;
-        else if (OPT("--weights")) weights = v;
-        else if (OPT("--seed")) bad = cs_cli_parse_u64(v, &o.seed);
-        else if (OPT("--threads")) bad = cs_cli_parse_int(v, &o.threads);
+            if (!strcmp(v, "kmeans"))
+                o.cluster = CS_CLUSTER_KMEANS;
+            else if (!strcmp(v, "dbscan"))
+                o.cluster = CS_CLUSTER_DBSCAN;
+            else if (!strcmp(v, "ap"))
+                o.cluster = CS_CLUSTER_AP;
+            else
+                bad = 1;
+        } else if (OPT("--clusters") || OPT("-k"))
+            bad = cs_cli_parse_int(v, &o.clusters);
+        else if (OPT("--restarts"))
+            bad = cs_cli_parse_int(v, &o.restarts);
+        else if (OPT("--max-iter")) {
+            bad = cs_cli_parse_int(v, &o.max_iter);
+            if (!bad && o.max_iter < 1) bad = 1;
+        } else if (OPT("--eps"))
+            bad = cs_cli_parse_double(v, &o.eps);
+        else if (OPT("--min-samples"))
+            bad = cs_cli_parse_int(v, &o.min_samples);
+        else if (OPT("--damping"))
+            bad = cs_cli_parse_double(v, &o.damping);
+        else if (OPT("--preference"))
+            bad = cs_cli_parse_double(v, &o.preference);
+        else if (OPT("--convergence-iter"))
+            bad = cs_cli_parse_int(v, &o.ap_convergence);
+        else if (OPT("--descriptors"))
+            selection = v;
+        else if (OPT("--weights"))
+            weights = v;
+        else if (OPT("--seed"))
+            bad = cs_cli_parse_u64(v, &o.seed);
+        else if (OPT("--threads"))
+            bad = cs_cli_parse_int(v, &o.threads);
         else if (OPT("--progress")) {
-            if (!strcmp(v, "bar")) pmode = CS_PROGRESS_BAR;
-            else if (!strcmp(v, "lines")) pmode = CS_PROGRESS_LINES;
-            else if (!strcmp(v, "none")) pmode = CS_PROGRESS_NONE;
-            else bad = 1;
+            if (!strcmp(v, "bar"))
+                pmode = CS_PROGRESS_BAR;
+            else if (!strcmp(v, "lines"))
+                pmode = CS_PROGRESS_LINES;
+            else if (!strcmp(v, "none"))
+                pmode = CS_PROGRESS_NONE;
+            else
+                bad = 1;
         } else {
             rc = cs_cli_fail("analyze", "unknown option %s (see `concatseq help analyze`)", a);
             break;
@@ -255,7 +319,8 @@ static int cmd_analyze(int argc, char **argv)
     char badname[256];
     if (weights && parse_weights(weights, o.weights, badname, sizeof badname)) {
         free(sources);
-        return cs_cli_fail("analyze", "--weights: bad entry '%s' (use name=weight with names from `concatseq info`)", badname);
+        return cs_cli_fail("analyze", "--weights: bad entry '%s' (use name=weight with names from `concatseq info`)",
+                           badname);
     }
     if (selection && parse_selection(selection, o.weights, badname, sizeof badname)) {
         free(sources);
@@ -298,20 +363,26 @@ static int cmd_info(int argc, char **argv)
     const char *dir = NULL;
     int units = 0;
     for (int i = 1; i < argc; ++i) {
-        if (!strcmp(argv[i], "--units")) units = 1;
+        if (!strcmp(argv[i], "--units"))
+            units = 1;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: concatseq info BUNDLE [--units]\n");
             return 0;
-        } else if (argv[i][0] == '-') return cs_cli_fail("info", "unknown option %s", argv[i]);
-        else if (!dir) dir = argv[i];
-        else return cs_cli_fail("info", "unexpected argument %s", argv[i]);
+        } else if (argv[i][0] == '-')
+            return cs_cli_fail("info", "unknown option %s", argv[i]);
+        else if (!dir)
+            dir = argv[i];
+        else
+            return cs_cli_fail("info", "unexpected argument %s", argv[i]);
     }
     if (!dir) return cs_cli_fail("info", "%s", "no BUNDLE given (usage: concatseq info BUNDLE [--units])");
     cs_bundle b;
     char err[1024] = "";
     if (cs_bundle_read(dir, &b, err, sizeof err)) return cs_cli_fail("info", "%s", err);
-    if (units) cs_info_print_units(&b, stdout);
-    else cs_info_print(&b, stdout);
+    if (units)
+        cs_info_print_units(&b, stdout);
+    else
+        cs_info_print(&b, stdout);
     cs_bundle_free(&b);
     if (fflush(stdout) != 0) return cs_cli_fail("info", "%s", "cannot write to standard output");
     return 0;
@@ -334,18 +405,30 @@ static int cmd_plot(int argc, char **argv)
             return 0;
         }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-o") || !strcmp(a, "--output")) { if (!v) return cs_cli_fail("plot", "-o: missing value"); out = v; ++i; }
-        else if (!strcmp(a, "--timeline")) { if (!v) return cs_cli_fail("plot", "--timeline: missing value"); tl = v; ++i; }
-        else if (!strcmp(a, "-t") || !strcmp(a, "--timeline-output")) { if (!v) return cs_cli_fail("plot", "-t: missing value"); tl_out = v; ++i; }
-        else if (!strcmp(a, "--timeline-rate")) {
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (!v) return cs_cli_fail("plot", "-o: missing value");
+            out = v;
+            ++i;
+        } else if (!strcmp(a, "--timeline")) {
+            if (!v) return cs_cli_fail("plot", "--timeline: missing value");
+            tl = v;
+            ++i;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--timeline-output")) {
+            if (!v) return cs_cli_fail("plot", "-t: missing value");
+            tl_out = v;
+            ++i;
+        } else if (!strcmp(a, "--timeline-rate")) {
             char *end = NULL;
             tl_rate = v ? strtod(v, &end) : 0.0;
-            if (!v || *end || !(tl_rate > 0.0) || !isfinite(tl_rate)) return cs_cli_fail("plot", "--timeline-rate: must be > 0 Hz");
+            if (!v || *end || !(tl_rate > 0.0) || !isfinite(tl_rate))
+                return cs_cli_fail("plot", "--timeline-rate: must be > 0 Hz");
             ++i;
-        }
-        else if (a[0] == '-') return cs_cli_fail("plot", "unknown option %s", a);
-        else if (!dir) dir = a;
-        else return cs_cli_fail("plot", "unexpected argument %s", a);
+        } else if (a[0] == '-')
+            return cs_cli_fail("plot", "unknown option %s", a);
+        else if (!dir)
+            dir = a;
+        else
+            return cs_cli_fail("plot", "unexpected argument %s", a);
     }
     if (!dir) return cs_cli_fail("plot", "no BUNDLE given (usage: concatseq plot BUNDLE [-o SVG])");
     cs_bundle b;
@@ -426,7 +509,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-        if (argc > 2 && !strcmp(argv[2], "analyze")) usage_analyze(stdout);
+        if (argc > 2 && !strcmp(argv[2], "analyze"))
+            usage_analyze(stdout);
         else if (argc > 2 && strcmp(argv[2], "info") != 0) {
             char *h[2] = {argv[2], "--help"};
             if (!strcmp(argv[2], "train")) return cs_cmd_train(2, h);
@@ -435,7 +519,8 @@ int main(int argc, char **argv)
             if (!strcmp(argv[2], "export-json")) return cs_cmd_export_json(2, h);
             if (!strcmp(argv[2], "import-json")) return cs_cmd_import_json(2, h);
             usage(stdout);
-        } else usage(stdout);
+        } else
+            usage(stdout);
         return 0;
     }
     fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);

@@ -23,7 +23,7 @@ extern "C" {
 #include "cs_unit_table.h"
 }
 
-static InterfaceTable* ft;
+static InterfaceTable *ft;
 
 // Inputs, in the order of ConcatPlay.sc (the corpus expands to its two Buffers).
 enum ConcatPlayInput {
@@ -58,46 +58,46 @@ enum ConcatPlayState {
 };
 
 struct ConcatPlay : public Unit {
-    cs_player* player; // RTAlloc'd, NULL on failure
+    cs_player *player; // RTAlloc'd, NULL on failure
     uint32 numChannels;
     // unit table validation cache: re-parse only when any of these change
-    const float* tableData;
+    const float *tableData;
     uint32 tableSamples, tableChannels;
     int tableErr;
     cs_ut_view view;
-    void* lruMem; // RTAlloc'd LRU lists, sized from the table
+    void *lruMem; // RTAlloc'd LRU lists, sized from the table
     size_t lruSize;
     int state, reportedState, reportedSelect;
     bool lruReported;
 };
 
 extern "C" {
-void ConcatPlay_Ctor(ConcatPlay* unit);
-void ConcatPlay_Dtor(ConcatPlay* unit);
-void ConcatPlay_next(ConcatPlay* unit, int inNumSamples);
-void ConcatPlay_next_off(ConcatPlay* unit, int inNumSamples);
+void ConcatPlay_Ctor(ConcatPlay *unit);
+void ConcatPlay_Dtor(ConcatPlay *unit);
+void ConcatPlay_next(ConcatPlay *unit, int inNumSamples);
+void ConcatPlay_next_off(ConcatPlay *unit, int inNumSamples);
 }
 
-static bool cp_verbose(ConcatPlay* unit) { return unit->mWorld->mVerbosity >= 0; }
+static bool cp_verbose(ConcatPlay *unit)
+{
+    return unit->mWorld->mVerbosity >= 0;
+}
 
 // The Buffer with this number (global or local to the synth), or NULL if there is none.
-static SndBuf* cp_buffer(ConcatPlay* unit, float fbufnum)
+static SndBuf *cp_buffer(ConcatPlay *unit, float fbufnum)
 {
-    if (!(fbufnum >= 0.f) || fbufnum > 1.0e9f)
-        return NULL;
+    if (!(fbufnum >= 0.f) || fbufnum > 1.0e9f) return NULL;
     uint32 bufnum = (uint32)fbufnum;
-    World* world = unit->mWorld;
-    if (bufnum < world->mNumSndBufs)
-        return world->mSndBufs + bufnum;
+    World *world = unit->mWorld;
+    if (bufnum < world->mNumSndBufs) return world->mSndBufs + bufnum;
     int local = (int)(bufnum - world->mNumSndBufs);
-    Graph* parent = unit->mParent;
-    if (local < parent->localBufNum)
-        return parent->mLocalSndBufs + local;
+    Graph *parent = unit->mParent;
+    if (local < parent->localBufNum) return parent->mLocalSndBufs + local;
     return NULL;
 }
 
 // Output silence on every channel, -1 on the unit output, 0 on the gate.
-static void cp_silence(ConcatPlay* unit, int n)
+static void cp_silence(ConcatPlay *unit, int n)
 {
     if (unit->mNumOutputs < 3) {
         ClearUnitOutputs(unit, n);
@@ -105,8 +105,8 @@ static void cp_silence(ConcatPlay* unit, int n)
     }
     for (uint32 c = 0; c < unit->numChannels; ++c)
         memset(OUT(c), 0, (size_t)n * sizeof(float));
-    float* uo = OUT(unit->numChannels);
-    float* no = OUT(unit->numChannels + 1);
+    float *uo = OUT(unit->numChannels);
+    float *no = OUT(unit->numChannels + 1);
     float uv = unit->player ? unit->player->unit_value : -1.f;
     for (int i = 0; i < n; ++i) {
         uo[i] = uv;
@@ -114,14 +114,12 @@ static void cp_silence(ConcatPlay* unit, int n)
     }
 }
 
-static void cp_report(ConcatPlay* unit, int state, const char* what, float bufnum, int err)
+static void cp_report(ConcatPlay *unit, int state, const char *what, float bufnum, int err)
 {
     unit->state = state;
-    if (state == unit->reportedState)
-        return;
+    if (state == unit->reportedState) return;
     unit->reportedState = state;
-    if (state == kStateOK || !cp_verbose(unit))
-        return;
+    if (state == kStateOK || !cp_verbose(unit)) return;
     if (err)
         Print("ConcatPlay: %s %g: %s; output is silent\n", what, bufnum, cs_ut_strerror(err));
     else
@@ -129,9 +127,9 @@ static void cp_report(ConcatPlay* unit, int state, const char* what, float bufnu
 }
 
 // Re-validate the unit table if its Buffer changed; returns the view or NULL.
-static const cs_ut_view* cp_table(ConcatPlay* unit, SndBuf* buf)
+static const cs_ut_view *cp_table(ConcatPlay *unit, SndBuf *buf)
 {
-    const float* data = buf->data;
+    const float *data = buf->data;
     uint32 samples = (uint32)buf->samples, channels = (uint32)buf->channels;
     if (data != unit->tableData || samples != unit->tableSamples || channels != unit->tableChannels) {
         unit->tableData = data;
@@ -157,7 +155,7 @@ static const cs_ut_view* cp_table(ConcatPlay* unit, SndBuf* buf)
         if (unit->tableErr == CS_UT_OK && unit->player) {
             size_t need = cs_select_lru_size(unit->view.num_units, unit->view.num_labels);
             unit->lruMem = need ? RTAlloc(unit->mWorld, need) : NULL;
-            cs_select_lru* lru = unit->lruMem ? cs_select_lru_init(unit->lruMem, need, &unit->view) : NULL;
+            cs_select_lru *lru = unit->lruMem ? cs_select_lru_init(unit->lruMem, need, &unit->view) : NULL;
             if (lru) {
                 unit->lruSize = need;
                 cs_player_set_lru(unit->player, lru);
@@ -172,22 +170,21 @@ static const cs_ut_view* cp_table(ConcatPlay* unit, SndBuf* buf)
     return unit->tableErr == CS_UT_OK ? &unit->view : NULL;
 }
 
-void ConcatPlay_next(ConcatPlay* unit, int inNumSamples)
+void ConcatPlay_next(ConcatPlay *unit, int inNumSamples)
 {
-    cs_player* p = unit->player;
+    cs_player *p = unit->player;
     const float fa = IN0(kAudioBuf), ft_ = IN0(kUnitBuf);
 
     // both Buffers, every block
-    SndBuf* tbuf = cp_buffer(unit, ft_);
-    const cs_ut_view* view = NULL;
+    SndBuf *tbuf = cp_buffer(unit, ft_);
+    const cs_ut_view *view = NULL;
     if (!tbuf || !tbuf->data) {
         cp_report(unit, kStateNoTable, "no unit table in buffer", ft_, 0);
     } else {
         view = cp_table(unit, tbuf);
-        if (!view)
-            cp_report(unit, kStateBadTable, "buffer", ft_, unit->tableErr);
+        if (!view) cp_report(unit, kStateBadTable, "buffer", ft_, unit->tableErr);
     }
-    SndBuf* abuf = view ? cp_buffer(unit, fa) : NULL;
+    SndBuf *abuf = view ? cp_buffer(unit, fa) : NULL;
     if (view) {
         if (!abuf || !abuf->data) {
             view = NULL;
@@ -205,7 +202,7 @@ void ConcatPlay_next(ConcatPlay* unit, int inNumSamples)
     target.num_dims = 0;
     target.full = NULL;
     target.full_len = 0;
-    SndBuf* gbuf = cp_buffer(unit, IN0(kTargetBuf));
+    SndBuf *gbuf = cp_buffer(unit, IN0(kTargetBuf));
     if (gbuf && gbuf->data && gbuf->samples > 0) {
         target.full = gbuf->data;
         target.full_len = (uint32)gbuf->samples;
@@ -213,8 +210,7 @@ void ConcatPlay_next(ConcatPlay* unit, int inNumSamples)
     float np = IN0(kNumTargetPairs);
     uint32 maxPairs = (unit->mNumInputs - kTargetPairs) / 2;
     uint32 npairs = (np >= 1.f) ? (uint32)sc_min(np, (float)maxPairs) : 0;
-    if (npairs > CS_SELECT_MAX_TARGET_DIMS)
-        npairs = CS_SELECT_MAX_TARGET_DIMS;
+    if (npairs > CS_SELECT_MAX_TARGET_DIMS) npairs = CS_SELECT_MAX_TARGET_DIMS;
     for (uint32 i = 0; i < npairs; ++i) {
         float d = IN0(kTargetPairs + 2 * i);
         target.dim[target.num_dims] = (d >= 0.f && d < 4096.f) ? (uint32)d : 4096u; // 4096: ignored
@@ -225,8 +221,8 @@ void ConcatPlay_next(ConcatPlay* unit, int inNumSamples)
         target.full = NULL;
 
     cs_player_io io;
-    static const int map[CS_PLAYER_NUM_INPUTS] = { kTrig, kLabel, kUnit,   kRate,    kAmp,    kAttack,
-                                                   kRelease, kSelect, kPan, kDur, kGapless, kLead };
+    static const int map[CS_PLAYER_NUM_INPUTS] = {kTrig,    kLabel,  kUnit, kRate, kAmp,     kAttack,
+                                                  kRelease, kSelect, kPan,  kDur,  kGapless, kLead};
     for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i) {
         io.in[i] = IN(map[i]);
         io.step[i] = INRATE(map[i]) == calc_FullRate ? 1u : 0u;
@@ -263,9 +259,12 @@ void ConcatPlay_next(ConcatPlay* unit, int inNumSamples)
 }
 
 // After a failed allocation: silence, forever.
-void ConcatPlay_next_off(ConcatPlay* unit, int inNumSamples) { cp_silence(unit, inNumSamples); }
+void ConcatPlay_next_off(ConcatPlay *unit, int inNumSamples)
+{
+    cp_silence(unit, inNumSamples);
+}
 
-void ConcatPlay_Ctor(ConcatPlay* unit)
+void ConcatPlay_Ctor(ConcatPlay *unit)
 {
     // pointers start NULL so that the Dtor is safe whatever happens below
     unit->player = NULL;
@@ -292,8 +291,7 @@ void ConcatPlay_Ctor(ConcatPlay* unit)
 
     float mv = IN0(kMaxVoices);
     uint32 maxVoices = CS_GRAIN_DEFAULT_VOICES;
-    if (mv == mv)
-        maxVoices = (uint32)sc_clip(mv, 1.f, (float)CS_GRAIN_MAX_VOICES);
+    if (mv == mv) maxVoices = (uint32)sc_clip(mv, 1.f, (float)CS_GRAIN_MAX_VOICES);
     float fseed = IN0(kSeed);
     uint64_t seed;
     if (fseed >= 0.f && fseed < 1.0e15f)
@@ -302,7 +300,7 @@ void ConcatPlay_Ctor(ConcatPlay* unit)
         seed = (uint64_t)unit->mParent->mRGen->trand(); // seed < 0: from the synth's generator
 
     size_t size = cs_player_size(maxVoices, unit->numChannels);
-    void* mem = RTAlloc(unit->mWorld, size);
+    void *mem = RTAlloc(unit->mWorld, size);
     if (!mem) {
         if (cp_verbose(unit))
             Print("ConcatPlay: not enough real-time memory for %u voices (%u bytes; increase ServerOptions.memSize); "
@@ -314,8 +312,7 @@ void ConcatPlay_Ctor(ConcatPlay* unit)
     unit->player = cs_player_init(mem, size, maxVoices, unit->numChannels, SAMPLERATE, seed);
     if (!unit->player) {
         RTFree(unit->mWorld, mem);
-        if (cp_verbose(unit))
-            Print("ConcatPlay: bad sample rate %g; output is silent\n", SAMPLERATE);
+        if (cp_verbose(unit)) Print("ConcatPlay: bad sample rate %g; output is silent\n", SAMPLERATE);
         cp_silence(unit, 1);
         return;
     }
@@ -323,12 +320,10 @@ void ConcatPlay_Ctor(ConcatPlay* unit)
     cp_silence(unit, 1);
 }
 
-void ConcatPlay_Dtor(ConcatPlay* unit)
+void ConcatPlay_Dtor(ConcatPlay *unit)
 {
-    if (unit->lruMem)
-        RTFree(unit->mWorld, unit->lruMem);
-    if (unit->player)
-        RTFree(unit->mWorld, unit->player);
+    if (unit->lruMem) RTFree(unit->mWorld, unit->lruMem);
+    if (unit->player) RTFree(unit->mWorld, unit->player);
 }
 
 PluginLoad(ConcatPlay)

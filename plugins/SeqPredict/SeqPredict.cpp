@@ -23,12 +23,12 @@ extern "C" {
 #include "cs_seqpredict.h"
 }
 
-static InterfaceTable* ft;
+static InterfaceTable *ft;
 
 // Inputs, in the order of SeqPredict.sc.
 enum SeqPredictInput {
     kModel = 0,
-    kTrig,        // the logic's inputs follow, in enum cs_seqp_input order
+    kTrig, // the logic's inputs follow, in enum cs_seqp_input order
     kTemperature,
     kTopK,
     kTopP,
@@ -45,55 +45,59 @@ struct SeqPredict : public Unit {
     cs_seqp sp;
     int reportedStatus; // the failing binding status last posted (0 = none)
     int reportedErr;
-    int reportedMask;   // 1 after posting "no mask buffer", 2 after "mask allows nothing"
+    int reportedMask; // 1 after posting "no mask buffer", 2 after "mask allows nothing"
     bool reportedPrime, reportedDropped;
-    float modelNum;     // model buffer number of the last block (for messages)
-    bool inCtor;        // true during the constructor's one-sample call
+    float modelNum; // model buffer number of the last block (for messages)
+    bool inCtor;    // true during the constructor's one-sample call
 };
 
 extern "C" {
-void SeqPredict_Ctor(SeqPredict* unit);
-void SeqPredict_Dtor(SeqPredict* unit);
-void SeqPredict_next(SeqPredict* unit, int inNumSamples);
-void SeqPredict_next_off(SeqPredict* unit, int inNumSamples);
+void SeqPredict_Ctor(SeqPredict *unit);
+void SeqPredict_Dtor(SeqPredict *unit);
+void SeqPredict_next(SeqPredict *unit, int inNumSamples);
+void SeqPredict_next_off(SeqPredict *unit, int inNumSamples);
 }
 
-static bool sp_verbose(SeqPredict* unit) { return unit->mWorld->mVerbosity >= 0; }
+static bool sp_verbose(SeqPredict *unit)
+{
+    return unit->mWorld->mVerbosity >= 0;
+}
 
-static void* sp_alloc(void* user, size_t bytes) { return RTAlloc((World*)user, bytes); }
-static void sp_free(void* user, void* ptr) { RTFree((World*)user, ptr); }
+static void *sp_alloc(void *user, size_t bytes)
+{
+    return RTAlloc((World *)user, bytes);
+}
+static void sp_free(void *user, void *ptr)
+{
+    RTFree((World *)user, ptr);
+}
 
 // The Buffer with this number (global, or local to the synth), or NULL. NaN, negative and huge numbers: NULL.
-static SndBuf* sp_buffer(SeqPredict* unit, float fbufnum)
+static SndBuf *sp_buffer(SeqPredict *unit, float fbufnum)
 {
-    if (!(fbufnum >= 0.f) || fbufnum > 1.0e9f)
-        return NULL;
+    if (!(fbufnum >= 0.f) || fbufnum > 1.0e9f) return NULL;
     uint32 bufnum = (uint32)fbufnum;
-    World* world = unit->mWorld;
-    if (bufnum < world->mNumSndBufs)
-        return world->mSndBufs + bufnum;
+    World *world = unit->mWorld;
+    if (bufnum < world->mNumSndBufs) return world->mSndBufs + bufnum;
     int local = (int)(bufnum - world->mNumSndBufs);
-    Graph* parent = unit->mParent;
-    if (local < parent->localBufNum)
-        return parent->mLocalSndBufs + local;
+    Graph *parent = unit->mParent;
+    if (local < parent->localBufNum) return parent->mLocalSndBufs + local;
     return NULL;
 }
 
 // One message per failing binding state (the state is the status plus the model error, if any).
-static void sp_report_binding(SeqPredict* unit, int status)
+static void sp_report_binding(SeqPredict *unit, int status)
 {
-    cs_seqp* p = &unit->sp;
+    cs_seqp *p = &unit->sp;
     if (status >= 0) { // ready or verifying: a later failure will be posted again
         unit->reportedStatus = 0;
         unit->reportedErr = 0;
         return;
     }
-    if (status == unit->reportedStatus && p->err == unit->reportedErr)
-        return;
+    if (status == unit->reportedStatus && p->err == unit->reportedErr) return;
     unit->reportedStatus = status;
     unit->reportedErr = p->err;
-    if (!sp_verbose(unit))
-        return;
+    if (!sp_verbose(unit)) return;
     float b = unit->modelNum;
     switch (status) {
     case CS_SEQP_NO_BUFFER:
@@ -116,15 +120,15 @@ static void sp_report_binding(SeqPredict* unit, int status)
     }
 }
 
-void SeqPredict_next(SeqPredict* unit, int inNumSamples)
+void SeqPredict_next(SeqPredict *unit, int inNumSamples)
 {
-    cs_seqp* p = &unit->sp;
-    World* world = unit->mWorld;
+    cs_seqp *p = &unit->sp;
+    World *world = unit->mWorld;
 
     // the model Buffer, every block
     unit->modelNum = IN0(kModel);
-    SndBuf* mbuf = sp_buffer(unit, unit->modelNum);
-    const float* mdata = mbuf ? mbuf->data : NULL;
+    SndBuf *mbuf = sp_buffer(unit, unit->modelNum);
+    const float *mdata = mbuf ? mbuf->data : NULL;
     size_t mfloats = mdata ? (size_t)(uint32)mbuf->samples : 0;
     int mchannels = mdata ? mbuf->channels : 0;
     int status = cs_seqp_bind(p, mdata, mfloats, mchannels, IN0(kSeed), sp_alloc, sp_free, world);
@@ -142,24 +146,21 @@ void SeqPredict_next(SeqPredict* unit, int inNumSamples)
     // constructor's call looks at sample 0 only.
     uint32 n = (uint32)inNumSamples;
     io.out_step = unit->mCalcRate == calc_FullRate ? 1u : 0u;
-    if (!io.out_step && anyAudio && !unit->inCtor)
-        n = (uint32)BUFLENGTH;
+    if (!io.out_step && anyAudio && !unit->inCtor) n = (uint32)BUFLENGTH;
 
     // the mask Buffer, every block (-1 or no Buffer: every label allowed)
     io.mask = NULL;
     io.mask_len = 0;
     float fmask = IN0(kMask);
     if (fmask >= 0.f) {
-        SndBuf* kbuf = sp_buffer(unit, fmask);
+        SndBuf *kbuf = sp_buffer(unit, fmask);
         if (kbuf && kbuf->data && kbuf->samples > 0) {
             io.mask = kbuf->data;
             io.mask_len = (size_t)(uint32)kbuf->samples;
-            if (unit->reportedMask == 1)
-                unit->reportedMask = 0;
+            if (unit->reportedMask == 1) unit->reportedMask = 0;
         } else if (unit->reportedMask != 1) {
             unit->reportedMask = 1;
-            if (sp_verbose(unit))
-                Print("SeqPredict: no mask in buffer %g; every label is allowed\n", fmask);
+            if (sp_verbose(unit)) Print("SeqPredict: no mask in buffer %g; every label is allowed\n", fmask);
         }
     }
 
@@ -181,8 +182,7 @@ void SeqPredict_next(SeqPredict* unit, int inNumSamples)
     }
     if (p->mask_empty && unit->reportedMask != 2) {
         unit->reportedMask = 2;
-        if (sp_verbose(unit))
-            Print("SeqPredict: the mask in buffer %g allows no label; it is ignored\n", fmask);
+        if (sp_verbose(unit)) Print("SeqPredict: the mask in buffer %g allows no label; it is ignored\n", fmask);
     } else if (!p->mask_empty && unit->reportedMask == 2) {
         unit->reportedMask = 0;
     }
@@ -193,7 +193,7 @@ void SeqPredict_next(SeqPredict* unit, int inNumSamples)
     }
 }
 
-void SeqPredict_Ctor(SeqPredict* unit)
+void SeqPredict_Ctor(SeqPredict *unit)
 {
     // 1. state: everything zero / NULL, so that the destructor is safe whatever happens below
     unit->reportedStatus = unit->reportedErr = unit->reportedMask = 0;
@@ -218,17 +218,20 @@ void SeqPredict_Ctor(SeqPredict* unit)
 }
 
 // A unit built with the wrong number of inputs: label -1, probability and entropy 0, forever.
-void SeqPredict_next_off(SeqPredict* unit, int inNumSamples)
+void SeqPredict_next_off(SeqPredict *unit, int inNumSamples)
 {
     for (uint32 c = 0; c < unit->mNumOutputs; ++c) {
-        float* out = OUT(c);
+        float *out = OUT(c);
         float v = c == 0 ? -1.f : 0.f;
         for (int i = 0; i < inNumSamples; ++i)
             out[i] = v;
     }
 }
 
-void SeqPredict_Dtor(SeqPredict* unit) { cs_seqp_release(&unit->sp, sp_free, unit->mWorld); }
+void SeqPredict_Dtor(SeqPredict *unit)
+{
+    cs_seqp_release(&unit->sp, sp_free, unit->mWorld);
+}
 
 PluginLoad(SeqPredict)
 {

@@ -67,7 +67,9 @@ static inline float cs_fast_exp(float x)
     r = r - (float)n * -2.12194440e-4f;
     float z = r * r;
     float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
-               1.6666665459e-1f) * r + 5.0000001201e-1f;
+               1.6666665459e-1f) *
+                  r +
+              5.0000001201e-1f;
     y = y * z + r + 1.0f;
     return y * cs_fast_bits_to_float((uint32_t)(n + 127) << 23);
 }
@@ -81,7 +83,9 @@ static inline float cs_fast_tanh(float x)
     if (a < 0.625f) {
         float z = x * x;
         y = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
-             3.33332819422e-1f) * z * x + x;
+             3.33332819422e-1f) *
+                z * x +
+            x;
         return y;
     }
     if (a > 9.0f) {
@@ -118,8 +122,16 @@ static inline float cs_fast_log2(float x)
     float f = m - 1.0f;
     float z = f * f;
     float y = ((((((((7.0376836292e-2f * f - 1.1514610310e-1f) * f + 1.1676998740e-1f) * f - 1.2420140846e-1f) * f +
-                   1.4249322787e-1f) * f - 1.6668057665e-1f) * f + 2.0000714765e-1f) * f - 2.4999993993e-1f) * f +
-               3.3333331174e-1f) * f * z;
+                   1.4249322787e-1f) *
+                      f -
+                  1.6668057665e-1f) *
+                     f +
+                 2.0000714765e-1f) *
+                    f -
+                2.4999993993e-1f) *
+                   f +
+               3.3333331174e-1f) *
+              f * z;
     y += -0.5f * z;
     float ln = f + y;
     return ln * 1.44269504088896341f + (float)e;
@@ -132,7 +144,7 @@ static inline float cs_fast_log2(float x)
 __attribute__((target("avx2,fma"))) static inline __m256 cs_fast_exp8(__m256 x)
 {
     const __m256 lo = _mm256_set1_ps(CS_FAST_EXP_LO);
-    __m256 keep = _mm256_cmp_ps(x, lo, _CMP_GE_OQ); /* false for NaN and x < lo: result 0 */
+    __m256 keep = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);                          /* false for NaN and x < lo: result 0 */
     x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(CS_FAST_EXP_HI)); /* max(NaN, lo) = lo */
     __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);

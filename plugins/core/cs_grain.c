@@ -147,7 +147,10 @@ CS_INLINE void advance(int64_t *ip, uint64_t *frac, int64_t inc_int, uint64_t in
 }
 
 /* The fraction as the cubic's x: the top 53 bits, exactly as a double, rounded once to float. */
-CS_INLINE float frac_x(uint64_t frac) { return (float)((double)(int64_t)(frac >> 11) * 0x1p-53); }
+CS_INLINE float frac_x(uint64_t frac)
+{
+    return (float)((double)(int64_t)(frac >> 11) * 0x1p-53);
+}
 
 /* How many of the next `len` samples (starting at integer frame ip) read a 4-point window [ip-1, ip+2] that
  * lies entirely inside the audio, for steps of inc_int or inc_int + 1 frames (the carry). Those samples need
@@ -248,8 +251,10 @@ static void run_multi(cs_grain_voice *v, const float *a, int64_t frames, uint32_
                 s = cs_grain_cubic(x, sample_at(a, frames, ch, ip - 1, c), sample_at(a, frames, ch, ip, c),
                                    sample_at(a, frames, ch, ip + 1, c), sample_at(a, frames, ch, ip + 2, c));
             }
-            if (matched) out[c][off + k] += s * e * v->ga;
-            else mono += s;
+            if (matched)
+                out[c][off + k] += s * e * v->ga;
+            else
+                mono += s;
         }
         if (!matched) {
             mono *= inv * e;
@@ -274,8 +279,7 @@ static int render_voice(cs_grain_voice *v, const cs_player_io *io, uint32_t num_
             if (num_out == 1)
                 run_mono(v, io->audio, (int64_t)io->audio_frames, io->out[v->ca] + off, NULL, r, 0);
             else
-                run_mono(v, io->audio, (int64_t)io->audio_frames, io->out[v->ca] + off, io->out[v->cb] + off, r,
-                         1);
+                run_mono(v, io->audio, (int64_t)io->audio_frames, io->out[v->ca] + off, io->out[v->cb] + off, r, 1);
         } else {
             run_multi(v, io->audio, (int64_t)io->audio_frames, io->audio_channels, io->out, num_out, off, r);
         }
@@ -290,12 +294,14 @@ static int render_voice(cs_grain_voice *v, const cs_player_io *io, uint32_t num_
 
 /* ------------------------------------------------------------------------------------------- player */
 
-static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
+static size_t align16(size_t n)
+{
+    return (n + 15u) & ~(size_t)15u;
+}
 
 size_t cs_player_size(uint32_t max_voices, uint32_t num_out)
 {
-    if (max_voices < 1 || max_voices > CS_GRAIN_MAX_VOICES || num_out < 1 || num_out > CS_GRAIN_MAX_OUTPUTS)
-        return 0;
+    if (max_voices < 1 || max_voices > CS_GRAIN_MAX_VOICES || num_out < 1 || num_out > CS_GRAIN_MAX_OUTPUTS) return 0;
     return align16(sizeof(cs_player)) + (size_t)(max_voices + CS_GRAIN_STEAL_SLOTS) * sizeof(cs_grain_voice);
 }
 
@@ -333,7 +339,10 @@ void cs_player_release_all(cs_player *p)
 }
 
 /* Input i at sample s. */
-CS_INLINE float in_at(const cs_player_io *io, int i, uint32_t s) { return io->in[i][io->step[i] ? s : 0]; }
+CS_INLINE float in_at(const cs_player_io *io, int i, uint32_t s)
+{
+    return io->in[i][io->step[i] ? s : 0];
+}
 
 static double clampd(double x, double lo, double hi, double if_nan)
 {
@@ -411,13 +420,17 @@ static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapl
     double amp = (double)in_at(io, CS_PIN_AMP, s);
     amp = isfinite(amp) ? clampd(amp, -CS_GRAIN_MAX_AMP, CS_GRAIN_MAX_AMP, 0.0) : 0.0;
     const double att_s = isfinite(in_at(io, CS_PIN_ATTACK, s))
-                             ? clampd((double)in_at(io, CS_PIN_ATTACK, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0) : 0.0;
+                             ? clampd((double)in_at(io, CS_PIN_ATTACK, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0)
+                             : 0.0;
     const double rel_s = isfinite(in_at(io, CS_PIN_RELEASE, s))
-                             ? clampd((double)in_at(io, CS_PIN_RELEASE, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0) : 0.0;
+                             ? clampd((double)in_at(io, CS_PIN_RELEASE, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0)
+                             : 0.0;
     const double dur_s = isfinite(in_at(io, CS_PIN_DUR, s))
-                             ? clampd((double)in_at(io, CS_PIN_DUR, s), 0.0, CS_GRAIN_MAX_DUR_S, 0.0) : 0.0;
+                             ? clampd((double)in_at(io, CS_PIN_DUR, s), 0.0, CS_GRAIN_MAX_DUR_S, 0.0)
+                             : 0.0;
     const double lead_s = isfinite(in_at(io, CS_PIN_LEAD, s))
-                              ? clampd((double)in_at(io, CS_PIN_LEAD, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0) : 0.0;
+                              ? clampd((double)in_at(io, CS_PIN_LEAD, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0)
+                              : 0.0;
     const double pan = (double)in_at(io, CS_PIN_PAN, s);
 
     const uint64_t len = cs_ut_unit_length(t, u), start = cs_ut_unit_start(t, u);
@@ -445,8 +458,10 @@ static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapl
         v->inc_int = (int64_t)fl;
         v->inc_frac = (uint64_t)ldexp(fr, 64);
     }
-    if (sign > 0.0) v->ipos = (int64_t)start;
-    else v->ipos = (int64_t)(start + len - 1);
+    if (sign > 0.0)
+        v->ipos = (int64_t)start;
+    else
+        v->ipos = (int64_t)(start + len - 1);
     v->frac = 0;
     v->remaining = n;
     v->release = r;
@@ -457,7 +472,8 @@ static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapl
     cs_grain_pan(p->num_out, pan, &v->ca, &v->cb, &v->ga, &v->gb);
     v->ga *= (float)amp;
     v->gb *= (float)amp;
-    if (a > 0) enter_stage(v, ST_ATTACK, a, a);
+    if (a > 0)
+        enter_stage(v, ST_ATTACK, a, a);
     else {
         v->stage = ST_ATTACK;
         v->stage_left = 0;
@@ -508,7 +524,8 @@ static void render_all(cs_player *p, const cs_player_io *io, uint32_t off, uint3
 static void fill_info(cs_player *p, const cs_player_io *io, uint32_t off, uint32_t len)
 {
     if (io->unit_out)
-        for (uint32_t k = 0; k < len; ++k) io->unit_out[off + k] = p->unit_value;
+        for (uint32_t k = 0; k < len; ++k)
+            io->unit_out[off + k] = p->unit_value;
     if (io->next_out) {
         for (uint32_t k = 0; k < len; ++k) {
             const uint64_t t = p->now + off + k;
@@ -519,7 +536,8 @@ static void fill_info(cs_player *p, const cs_player_io *io, uint32_t off, uint32
 
 int cs_player_process(cs_player *p, const cs_player_io *io, uint32_t n)
 {
-    for (uint32_t c = 0; c < p->num_out; ++c) memset(io->out[c], 0, (size_t)n * sizeof(float));
+    for (uint32_t c = 0; c < p->num_out; ++c)
+        memset(io->out[c], 0, (size_t)n * sizeof(float));
     int failed = 0;
     if (!io->audio || !io->table || io->audio_frames == 0 || io->audio_channels == 0) {
         /* no corpus: silence, forget every voice, keep tracking the trigger edges */
@@ -528,7 +546,8 @@ int cs_player_process(cs_player *p, const cs_player_io *io, uint32_t n)
         p->prev_trig = in_at(io, CS_PIN_TRIG, n - 1);
         p->prev_gapless = in_at(io, CS_PIN_GAPLESS, n - 1);
         if (io->unit_out)
-            for (uint32_t k = 0; k < n; ++k) io->unit_out[k] = p->unit_value;
+            for (uint32_t k = 0; k < n; ++k)
+                io->unit_out[k] = p->unit_value;
         if (io->next_out) memset(io->next_out, 0, (size_t)n * sizeof(float));
         p->now += n;
         return 0;

@@ -57,28 +57,28 @@
 #ifndef CS_GRAIN_H
 #define CS_GRAIN_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "cs_select.h"
 #include "cs_unit_table.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define CS_GRAIN_DEFAULT_VOICES 64
-#define CS_GRAIN_MAX_VOICES 1024
-#define CS_GRAIN_STEAL_SLOTS 16
-#define CS_GRAIN_STEAL_FADE_S 0.002 /* fade of a stolen voice, seconds */
-#define CS_GRAIN_MAX_OUTPUTS 64     /* output channels */
-#define CS_GRAIN_MIN_SAMPLES 4      /* shortest grain, output samples */
-#define CS_GRAIN_MIN_RATE (1.0 / 64.0)
-#define CS_GRAIN_MAX_RATE 64.0
-#define CS_GRAIN_MAX_AMP 64.0
-#define CS_GRAIN_MAX_DUR_S 600.0    /* longest duration override, seconds */
-#define CS_GRAIN_MAX_FADE_S 10.0    /* longest attack/release/lead, seconds */
-#define CS_PLAYER_MAX_STARTS 256    /* unit starts per process call */
+#define CS_GRAIN_MAX_VOICES     1024
+#define CS_GRAIN_STEAL_SLOTS    16
+#define CS_GRAIN_STEAL_FADE_S   0.002 /* fade of a stolen voice, seconds */
+#define CS_GRAIN_MAX_OUTPUTS    64    /* output channels */
+#define CS_GRAIN_MIN_SAMPLES    4     /* shortest grain, output samples */
+#define CS_GRAIN_MIN_RATE       (1.0 / 64.0)
+#define CS_GRAIN_MAX_RATE       64.0
+#define CS_GRAIN_MAX_AMP        64.0
+#define CS_GRAIN_MAX_DUR_S      600.0 /* longest duration override, seconds */
+#define CS_GRAIN_MAX_FADE_S     10.0  /* longest attack/release/lead, seconds */
+#define CS_PLAYER_MAX_STARTS    256   /* unit starts per process call */
 
 /** Envelope shapes (see the top of this file). */
 enum cs_env_shape { CS_ENV_RAISED_COSINE = 0, CS_ENV_EQUAL_POWER = 1 };
@@ -105,37 +105,37 @@ void cs_grain_pan(uint32_t num_out, double pan, uint32_t *ca, uint32_t *cb, floa
 
 /** Parameters of one grain, already chosen (the player clamps its inputs into these). */
 typedef struct cs_grain_params {
-    uint64_t start;    /* first frame of the unit in the audio array */
-    uint64_t length;   /* frames of the unit, >= 1 */
-    double inc;        /* frames per output sample, signed (negative = backwards), |inc| in (0, 4096] */
-    float amp;         /* linear gain */
-    double pan;        /* see cs_grain_pan */
-    int64_t samples;   /* output length in samples (>= CS_GRAIN_MIN_SAMPLES) */
-    int64_t attack;    /* attack samples (fitted by the player: attack + release <= samples) */
-    int64_t release;   /* release samples */
-    int shape;         /* enum cs_env_shape */
-    int32_t unit;      /* unit index, for reporting */
+    uint64_t start;  /* first frame of the unit in the audio array */
+    uint64_t length; /* frames of the unit, >= 1 */
+    double inc;      /* frames per output sample, signed (negative = backwards), |inc| in (0, 4096] */
+    float amp;       /* linear gain */
+    double pan;      /* see cs_grain_pan */
+    int64_t samples; /* output length in samples (>= CS_GRAIN_MIN_SAMPLES) */
+    int64_t attack;  /* attack samples (fitted by the player: attack + release <= samples) */
+    int64_t release; /* release samples */
+    int shape;       /* enum cs_env_shape */
+    int32_t unit;    /* unit index, for reporting */
 } cs_grain_params;
 
 /** One voice. Plain data; lives in the pool. */
 typedef struct cs_grain_voice {
-    int64_t ipos;             /* integer read frame (may leave the unit; reads outside the audio give 0) */
-    uint64_t frac;            /* fraction of a frame, in units of 2^-64 */
-    int64_t inc_int;          /* frames per output sample = inc_int + inc_frac / 2^64 (64.64 fixed point) */
+    int64_t ipos;    /* integer read frame (may leave the unit; reads outside the audio give 0) */
+    uint64_t frac;   /* fraction of a frame, in units of 2^-64 */
+    int64_t inc_int; /* frames per output sample = inc_int + inc_frac / 2^64 (64.64 fixed point) */
     uint64_t inc_frac;
-    int64_t remaining;        /* output samples left */
-    int64_t stage_left;       /* samples left in the envelope stage */
-    int64_t release;          /* release samples */
-    double ea, eb, b1, y1, y2;/* envelope = ea + eb * y1; y <- b1 * y1 - y2 */
-    double rel_cos;           /* cos of the release recursion step */
-    uint64_t serial;          /* start order: smaller = older */
-    float ga, gb;             /* pan gains times amp */
-    uint32_t ca, cb;          /* output channels */
+    int64_t remaining;         /* output samples left */
+    int64_t stage_left;        /* samples left in the envelope stage */
+    int64_t release;           /* release samples */
+    double ea, eb, b1, y1, y2; /* envelope = ea + eb * y1; y <- b1 * y1 - y2 */
+    double rel_cos;            /* cos of the release recursion step */
+    uint64_t serial;           /* start order: smaller = older */
+    float ga, gb;              /* pan gains times amp */
+    uint32_t ca, cb;           /* output channels */
     int32_t unit;
-    uint8_t stage;            /* 0 attack, 1 sustain, 2 release, 3 steal fade */
+    uint8_t stage; /* 0 attack, 1 sustain, 2 release, 3 steal fade */
     uint8_t shape;
     uint8_t stolen;
-    uint32_t offset;          /* first sample of the pending render segment this voice plays (it started there) */
+    uint32_t offset; /* first sample of the pending render segment this voice plays (it started there) */
 } cs_grain_voice;
 
 /** Player inputs in ConcatPlay's order after the two buffers (the shim maps its inputs onto these). */
@@ -159,35 +159,35 @@ enum cs_player_input {
 typedef struct cs_player_io {
     const float *in[CS_PLAYER_NUM_INPUTS];
     uint32_t step[CS_PLAYER_NUM_INPUTS];
-    float *const *out;      /* num_out channel arrays of n samples; overwritten */
-    float *unit_out;        /* n samples: index of the last unit started, -1 before any (may be NULL) */
-    float *next_out;        /* n samples: the next gate, 0 or 1 (may be NULL) */
-    const float *audio;     /* interleaved corpus audio, audio_frames x audio_channels; NULL = no corpus */
+    float *const *out;  /* num_out channel arrays of n samples; overwritten */
+    float *unit_out;    /* n samples: index of the last unit started, -1 before any (may be NULL) */
+    float *next_out;    /* n samples: the next gate, 0 or 1 (may be NULL) */
+    const float *audio; /* interleaved corpus audio, audio_frames x audio_channels; NULL = no corpus */
     uint64_t audio_frames;
     uint32_t audio_channels;
-    const cs_ut_view *table;/* validated unit table, NULL = none */
+    const cs_ut_view *table;        /* validated unit table, NULL = none */
     const cs_select_target *target; /* NEAREST target, may be NULL */
 } cs_player_io;
 
 /** The player. Allocated by cs_player_init in caller memory; fields are read-only for callers. */
 typedef struct cs_player {
     uint32_t max_voices, capacity, num_out, active, playing;
-    double sample_rate;       /* output rate, Hz */
-    int64_t steal_fade;       /* samples */
-    cs_grain_voice *voices;   /* capacity slots; [0, active) in use */
-    uint64_t now;             /* samples processed so far */
+    double sample_rate;     /* output rate, Hz */
+    int64_t steal_fade;     /* samples */
+    cs_grain_voice *voices; /* capacity slots; [0, active) in use */
+    uint64_t now;           /* samples processed so far */
     uint64_t serial;
     cs_select_state select;
-    cs_select_lru *lru;       /* may be NULL */
+    cs_select_lru *lru; /* may be NULL */
     float prev_trig, prev_gapless, unit_value;
-    int chain;                /* gapless chain running */
-    uint64_t next_start;      /* absolute sample of the next chained start */
-    uint64_t raise_at;        /* absolute sample where the next gate rises */
-    int64_t xfade;            /* attack of the next chained unit (= release of the current one) */
-    int last_status;          /* cs_select_status of the last start attempt (0 after a successful one) */
-    float last_value;         /* the label or unit value that failed */
-    uint64_t dropped;         /* starts dropped by CS_PLAYER_MAX_STARTS */
-    uint64_t starts;          /* units started */
+    int chain;           /* gapless chain running */
+    uint64_t next_start; /* absolute sample of the next chained start */
+    uint64_t raise_at;   /* absolute sample where the next gate rises */
+    int64_t xfade;       /* attack of the next chained unit (= release of the current one) */
+    int last_status;     /* cs_select_status of the last start attempt (0 after a successful one) */
+    float last_value;    /* the label or unit value that failed */
+    uint64_t dropped;    /* starts dropped by CS_PLAYER_MAX_STARTS */
+    uint64_t starts;     /* units started */
 } cs_player;
 
 /**

@@ -10,26 +10,41 @@
 #define CS_MODEL_HAVE_AVX2 CS_FASTMATH_HAVE_AVX2
 
 #define LOGIT_CLAMP 1e30f
-#define LN_EPS 1e-5
+#define LN_EPS      1e-5
 
 const char *cs_model_strerror(int err)
 {
     switch (err) {
-    case CS_MODEL_OK: return "no error";
-    case CS_MODEL_E_ARG: return "invalid argument";
-    case CS_MODEL_E_TRUNCATED: return "model data truncated (buffer shorter than header + weights)";
-    case CS_MODEL_E_MAGIC: return "not a ConcatSeq model (bad magic number)";
-    case CS_MODEL_E_VERSION: return "unsupported model format version";
-    case CS_MODEL_E_HEADER: return "malformed model header field";
-    case CS_MODEL_E_ARCH: return "unknown model architecture";
-    case CS_MODEL_E_DIMS: return "model dimensions out of range or inconsistent";
-    case CS_MODEL_E_SIZE: return "model weight count does not match its dimensions";
-    case CS_MODEL_E_NONFINITE: return "model weight is NaN, infinite or out of range";
-    case CS_MODEL_E_CHECKSUM: return "model weights do not match the checksum";
-    case CS_MODEL_E_MEMORY: return "model state memory missing or too small";
-    case CS_MODEL_E_TOKEN: return "token outside the label range";
-    case CS_MODEL_E_MISMATCH: return "model configuration differs from the state's";
-    default: return "unknown model error";
+    case CS_MODEL_OK:
+        return "no error";
+    case CS_MODEL_E_ARG:
+        return "invalid argument";
+    case CS_MODEL_E_TRUNCATED:
+        return "model data truncated (buffer shorter than header + weights)";
+    case CS_MODEL_E_MAGIC:
+        return "not a ConcatSeq model (bad magic number)";
+    case CS_MODEL_E_VERSION:
+        return "unsupported model format version";
+    case CS_MODEL_E_HEADER:
+        return "malformed model header field";
+    case CS_MODEL_E_ARCH:
+        return "unknown model architecture";
+    case CS_MODEL_E_DIMS:
+        return "model dimensions out of range or inconsistent";
+    case CS_MODEL_E_SIZE:
+        return "model weight count does not match its dimensions";
+    case CS_MODEL_E_NONFINITE:
+        return "model weight is NaN, infinite or out of range";
+    case CS_MODEL_E_CHECKSUM:
+        return "model weights do not match the checksum";
+    case CS_MODEL_E_MEMORY:
+        return "model state memory missing or too small";
+    case CS_MODEL_E_TOKEN:
+        return "token outside the label range";
+    case CS_MODEL_E_MISMATCH:
+        return "model configuration differs from the state's";
+    default:
+        return "unknown model error";
     }
 }
 
@@ -82,9 +97,11 @@ static void name_set(char *dst, const char *a, int layer, const char *b)
 {
     /* dst has 48 bytes; every name here is < 40 characters and layer is a single digit. */
     size_t n = 0;
-    for (const char *p = a; *p && n < 40; p++) dst[n++] = *p;
+    for (const char *p = a; *p && n < 40; p++)
+        dst[n++] = *p;
     if (layer >= 0) dst[n++] = (char)('0' + layer);
-    for (const char *p = b; p && *p && n < 47; p++) dst[n++] = *p;
+    for (const char *p = b; p && *p && n < 47; p++)
+        dst[n++] = *p;
     dst[n] = '\0';
 }
 
@@ -117,10 +134,14 @@ int cs_model_tensor_info(const cs_model_config *c, int index, cs_model_tensor *o
             size_t base = emb + (size_t)l * per;
             static const char *names[4] = {"rnn.weight_ih_l", "rnn.weight_hh_l", "rnn.bias_ih_l", "rnn.bias_hh_l"};
             name_set(out->name, names[j], l, NULL);
-            if (j == 0) tensor_set(out, 3 * w, w, 2, base);
-            else if (j == 1) tensor_set(out, 3 * w, w, 2, base + 3 * w * w);
-            else if (j == 2) tensor_set(out, 3 * w, 1, 1, base + 6 * w * w);
-            else tensor_set(out, 3 * w, 1, 1, base + 6 * w * w + 3 * w);
+            if (j == 0)
+                tensor_set(out, 3 * w, w, 2, base);
+            else if (j == 1)
+                tensor_set(out, 3 * w, w, 2, base + 3 * w * w);
+            else if (j == 2)
+                tensor_set(out, 3 * w, 1, 1, base + 6 * w * w);
+            else
+                tensor_set(out, 3 * w, 1, 1, base + 6 * w * w + 3 * w);
             return CS_MODEL_OK;
         }
         k -= 4 * c->layers;
@@ -137,23 +158,37 @@ int cs_model_tensor_info(const cs_model_config *c, int index, cs_model_tensor *o
     if (k < 12 * c->layers) {
         int l = k / 12, j = k % 12;
         /* (suffix, rows, cols, ndim) in file order */
-        static const char *suf[12] = {".ln1.weight", ".ln1.bias", ".attn.in_proj_weight", ".attn.in_proj_bias",
-                                      ".attn.out_proj.weight", ".attn.out_proj.bias", ".ln2.weight", ".ln2.bias",
-                                      ".ff1.weight", ".ff1.bias", ".ff2.weight", ".ff2.bias"};
+        static const char *suf[12] = {
+            ".ln1.weight",           ".ln1.bias",           ".attn.in_proj_weight", ".attn.in_proj_bias",
+            ".attn.out_proj.weight", ".attn.out_proj.bias", ".ln2.weight",          ".ln2.bias",
+            ".ff1.weight",           ".ff1.bias",           ".ff2.weight",          ".ff2.bias"};
         size_t rows[12] = {w, w, 3 * w, 3 * w, w, w, w, w, f, f, w, w};
         size_t cols[12] = {1, 1, w, 1, w, 1, 1, 1, w, 1, f, 1};
         size_t off = emb + (size_t)l * per;
-        for (int i = 0; i < j; i++) off += rows[i] * cols[i];
+        for (int i = 0; i < j; i++)
+            off += rows[i] * cols[i];
         name_set(out->name, "blocks.", l, suf[j]);
         tensor_set(out, rows[j], cols[j], cols[j] == 1 ? 1 : 2, off);
         return CS_MODEL_OK;
     }
     k -= 12 * c->layers;
     switch (k) {
-    case 0: name_set(out->name, "ln_f.weight", -1, NULL); tensor_set(out, w, 1, 1, after_layers); break;
-    case 1: name_set(out->name, "ln_f.bias", -1, NULL); tensor_set(out, w, 1, 1, after_layers + w); break;
-    case 2: name_set(out->name, "head.weight", -1, NULL); tensor_set(out, v, w, 2, after_layers + 2 * w); break;
-    default: name_set(out->name, "head.bias", -1, NULL); tensor_set(out, v, 1, 1, after_layers + 2 * w + v * w); break;
+    case 0:
+        name_set(out->name, "ln_f.weight", -1, NULL);
+        tensor_set(out, w, 1, 1, after_layers);
+        break;
+    case 1:
+        name_set(out->name, "ln_f.bias", -1, NULL);
+        tensor_set(out, w, 1, 1, after_layers + w);
+        break;
+    case 2:
+        name_set(out->name, "head.weight", -1, NULL);
+        tensor_set(out, v, w, 2, after_layers + 2 * w);
+        break;
+    default:
+        name_set(out->name, "head.bias", -1, NULL);
+        tensor_set(out, v, 1, 1, after_layers + 2 * w + v * w);
+        break;
     }
     return CS_MODEL_OK;
 }
@@ -210,7 +245,8 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     if (buf[CS_MH_MAGIC] != (float)CS_MODEL_MAGIC) return parse_fail(out, CS_MODEL_E_MAGIC);
     if (n < CS_MODEL_HEADER_FLOATS) return parse_fail(out, CS_MODEL_E_TRUNCATED);
     long x;
-    if (!get_int(buf[CS_MH_VERSION], CS_MODEL_VERSION, CS_MODEL_VERSION, &x)) return parse_fail(out, CS_MODEL_E_VERSION);
+    if (!get_int(buf[CS_MH_VERSION], CS_MODEL_VERSION, CS_MODEL_VERSION, &x))
+        return parse_fail(out, CS_MODEL_E_VERSION);
     if (!get_int(buf[CS_MH_HEADER_FLOATS], CS_MODEL_HEADER_FLOATS, CS_MODEL_HEADER_FLOATS, &x))
         return parse_fail(out, CS_MODEL_E_HEADER);
     if (!get_int(buf[CS_MH_ARCH], 0, 1, &x)) return parse_fail(out, CS_MODEL_E_ARCH);
@@ -265,8 +301,10 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
         if (t == 0) {
             out->embedding = p;
         } else if (t >= nt - 2) {
-            if (t == nt - 2) out->head_w = p;
-            else out->head_b = p;
+            if (t == nt - 2)
+                out->head_w = p;
+            else
+                out->head_b = p;
         } else if (c.arch == CS_MODEL_GRU) {
             int l = (t - 1) / 4;
             const float **slot[4] = {&out->w_ih[l], &out->w_hh[l], &out->b_ih[l], &out->b_hh[l]};
@@ -338,9 +376,15 @@ static inline cs_v4 load4(const float *p)
     return v;
 }
 
-static inline void store4(float *p, cs_v4 v) { memcpy(p, &v, sizeof v); }
+static inline void store4(float *p, cs_v4 v)
+{
+    memcpy(p, &v, sizeof v);
+}
 
-static inline float hsum4(cs_v4 v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+static inline float hsum4(cs_v4 v)
+{
+    return (v[0] + v[2]) + (v[1] + v[3]);
+}
 
 static void matvec_generic(float *restrict y, const float *restrict W, int ld, const float *restrict b,
                            const float *restrict x, int rows, int cols)
@@ -371,9 +415,11 @@ static void matvec_generic(float *restrict y, const float *restrict W, int ld, c
     for (; r < rows; r++) {
         const float *w0 = W + (size_t)r * ld;
         cs_v4 a0 = {0, 0, 0, 0};
-        for (int c = 0; c < c4; c += 4) a0 += load4(w0 + c) * load4(x + c);
+        for (int c = 0; c < c4; c += 4)
+            a0 += load4(w0 + c) * load4(x + c);
         float s0 = hsum4(a0);
-        for (int c = c4; c < cols; c++) s0 += w0[c] * x[c];
+        for (int c = c4; c < cols; c++)
+            s0 += w0[c] * x[c];
         y[r] = b ? s0 + b[r] : s0;
     }
 }
@@ -391,7 +437,8 @@ static void gru_generic(float *restrict h, const float *restrict gi, const float
 static float softmax_generic(float *x, int n)
 {
     float mx = x[0], sum = 0.0f;
-    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    for (int i = 1; i < n; i++)
+        mx = x[i] > mx ? x[i] : mx;
     for (int i = 0; i < n; i++) {
         x[i] = cs_fast_exp(x[i] - mx);
         sum += x[i];
@@ -402,12 +449,15 @@ static float softmax_generic(float *x, int n)
 static void wsum_generic(float *restrict o, const float *restrict V, int ld, const float *restrict p, int n, int m)
 {
     int m4 = m & ~3;
-    for (int i = 0; i < m; i++) o[i] = 0.0f;
+    for (int i = 0; i < m; i++)
+        o[i] = 0.0f;
     for (int s = 0; s < n; s++) {
         const float *v = V + (size_t)s * ld;
         cs_v4 ps = {p[s], p[s], p[s], p[s]};
-        for (int i = 0; i < m4; i += 4) store4(o + i, load4(o + i) + ps * load4(v + i));
-        for (int i = m4; i < m; i++) o[i] += p[s] * v[i];
+        for (int i = 0; i < m4; i += 4)
+            store4(o + i, load4(o + i) + ps * load4(v + i));
+        for (int i = m4; i < m; i++)
+            o[i] += p[s] * v[i];
     }
 }
 
@@ -422,8 +472,8 @@ __attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v)
 
 /* four rows at a time, two 8-lane accumulators per row: eight independent FMA chains hide the latency */
 __attribute__((target("avx2,fma"))) static void matvec_avx2(float *restrict y, const float *restrict W, int ld,
-                                                            const float *restrict b, const float *restrict x,
-                                                            int rows, int cols)
+                                                            const float *restrict b, const float *restrict x, int rows,
+                                                            int cols)
 {
     int r = 0, c16 = cols & ~15, c8 = cols & ~7;
     for (; r + 4 <= rows; r += 4) {
@@ -465,9 +515,11 @@ __attribute__((target("avx2,fma"))) static void matvec_avx2(float *restrict y, c
         const float *w0 = W + (size_t)r * ld;
         __m256 a0 = _mm256_setzero_ps();
         int c = 0;
-        for (; c < c8; c += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), _mm256_loadu_ps(x + c), a0);
+        for (; c < c8; c += 8)
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + c), _mm256_loadu_ps(x + c), a0);
         float s0 = hsum8(a0);
-        for (; c < cols; c++) s0 += w0[c] * x[c];
+        for (; c < cols; c++)
+            s0 += w0[c] * x[c];
         y[r] = b ? s0 + b[r] : s0;
     }
 }
@@ -496,7 +548,8 @@ __attribute__((target("avx2,fma"))) static void gru_avx2(float *restrict h, cons
 __attribute__((target("avx2,fma"))) static float softmax_avx2(float *x, int n)
 {
     float mx = x[0];
-    for (int i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+    for (int i = 1; i < n; i++)
+        mx = x[i] > mx ? x[i] : mx;
     __m256 m = _mm256_set1_ps(mx), acc = _mm256_setzero_ps();
     int i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -536,8 +589,7 @@ static int cpu_has_avx2_fma(void)
 #endif
 
 typedef struct kernels {
-    void (*matvec)(float *restrict, const float *restrict, int, const float *restrict, const float *restrict, int,
-                   int);
+    void (*matvec)(float *restrict, const float *restrict, int, const float *restrict, const float *restrict, int, int);
     void (*gru)(float *restrict, const float *restrict, const float *restrict, int);
     float (*softmax)(float *, int);
     void (*wsum)(float *restrict, const float *restrict, int, const float *restrict, int, int);
@@ -554,7 +606,8 @@ static void layernorm(float *restrict y, const float *restrict x, const float *r
                       int n)
 {
     double mean = 0.0, var = 0.0;
-    for (int i = 0; i < n; i++) mean += (double)x[i];
+    for (int i = 0; i < n; i++)
+        mean += (double)x[i];
     mean /= n;
     for (int i = 0; i < n; i++) {
         double d = (double)x[i] - mean;
@@ -562,7 +615,8 @@ static void layernorm(float *restrict y, const float *restrict x, const float *r
     }
     var /= n;
     double inv = 1.0 / sqrt(var + LN_EPS); /* sqrt: one instruction, argument > 0 */
-    for (int i = 0; i < n; i++) y[i] = (float)(((double)x[i] - mean) * inv) * g[i] + b[i];
+    for (int i = 0; i < n; i++)
+        y[i] = (float)(((double)x[i] - mean) * inv) * g[i] + b[i];
 }
 
 static float clamp_finite(float v)
@@ -579,38 +633,41 @@ static float clamp_finite(float v)
 struct cs_model_state {
     cs_model_view v;
     const kernels *k; /* kernel set */
-    int simd;       /* 1 when k is the AVX2/FMA set */
-    int stale;      /* logits not computed for the last token (after prime) */
-    long pos;       /* tokens fed since reset, BOS included */
-    int ring;       /* transformer: next KV slot to write */
-    int filled;     /* transformer: valid KV entries (<= C) */
-    float scale;    /* 1 / sqrt(D / NH) */
-    float *h;       /* GRU: (L, H) hidden state */
-    float *gi, *gh; /* GRU: (3H) gate pre-activations, input and hidden parts */
-    float *x;       /* transformer: (D) residual stream */
-    float *xn;      /* transformer: (D) normalised input of a sub-block */
-    float *qkv;     /* transformer: (3D) */
-    float *att;     /* transformer: (D) concatenated head outputs */
-    float *tmp;     /* transformer: (D) sub-block output */
-    float *ff;      /* transformer: (F) hidden of the feed-forward */
-    float *scores;  /* transformer: (C) one head's attention weights */
-    float *slopes;  /* transformer: (NH) ALiBi slopes */
-    float *kc, *vc; /* transformer: (L, C, D) key / value ring buffers */
-    float *head_in; /* (W) the vector the head reads: h[L-1] or LN_f(x) */
-    float *logits;  /* (V) */
+    int simd;         /* 1 when k is the AVX2/FMA set */
+    int stale;        /* logits not computed for the last token (after prime) */
+    long pos;         /* tokens fed since reset, BOS included */
+    int ring;         /* transformer: next KV slot to write */
+    int filled;       /* transformer: valid KV entries (<= C) */
+    float scale;      /* 1 / sqrt(D / NH) */
+    float *h;         /* GRU: (L, H) hidden state */
+    float *gi, *gh;   /* GRU: (3H) gate pre-activations, input and hidden parts */
+    float *x;         /* transformer: (D) residual stream */
+    float *xn;        /* transformer: (D) normalised input of a sub-block */
+    float *qkv;       /* transformer: (3D) */
+    float *att;       /* transformer: (D) concatenated head outputs */
+    float *tmp;       /* transformer: (D) sub-block output */
+    float *ff;        /* transformer: (F) hidden of the feed-forward */
+    float *scores;    /* transformer: (C) one head's attention weights */
+    float *slopes;    /* transformer: (NH) ALiBi slopes */
+    float *kc, *vc;   /* transformer: (L, C, D) key / value ring buffers */
+    float *head_in;   /* (W) the vector the head reads: h[L-1] or LN_f(x) */
+    float *logits;    /* (V) */
 };
 
-static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
+static size_t round64(size_t b)
+{
+    return (b + 63) & ~(size_t)63;
+}
 
 /* Walk the layout; with base == NULL only count bytes. */
 static size_t state_layout(const cs_model_config *c, cs_model_state *st, unsigned char *base)
 {
     size_t off = round64(sizeof(cs_model_state));
     size_t V = (size_t)c->vocab, W = (size_t)c->width, L = (size_t)c->layers;
-#define TAKE(field, count)                                                                                   \
-    do {                                                                                                     \
-        if (base) st->field = (float *)(void *)(base + off);                                                 \
-        off += round64((count) * sizeof(float));                                                            \
+#define TAKE(field, count)                                                                                             \
+    do {                                                                                                               \
+        if (base) st->field = (float *)(void *)(base + off);                                                           \
+        off += round64((count) * sizeof(float));                                                                       \
     } while (0)
     if (c->arch == CS_MODEL_GRU) {
         TAKE(h, L * W);
@@ -662,7 +719,8 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
     if (view->cfg.arch == CS_MODEL_TRANSFORMER) {
         const cs_model_config *c = &view->cfg;
         st->scale = (float)(1.0 / sqrt((double)(c->width / c->heads)));
-        for (int h = 1; h <= c->heads; h++) st->slopes[h - 1] = (float)exp2(-8.0 * h / c->heads);
+        for (int h = 1; h <= c->heads; h++)
+            st->slopes[h - 1] = (float)exp2(-8.0 * h / c->heads);
     } else {
         st->head_in = st->h + (size_t)(view->cfg.layers - 1) * (size_t)view->cfg.width;
     }
@@ -695,9 +753,15 @@ int cs_model_rebind(cs_model_state *st, const cs_model_view *view)
     return CS_MODEL_OK;
 }
 
-const cs_model_config *cs_model_state_config(const cs_model_state *st) { return st ? &st->v.cfg : NULL; }
+const cs_model_config *cs_model_state_config(const cs_model_state *st)
+{
+    return st ? &st->v.cfg : NULL;
+}
 
-long cs_model_position(const cs_model_state *st) { return st ? st->pos : 0; }
+long cs_model_position(const cs_model_state *st)
+{
+    return st ? st->pos : 0;
+}
 
 /* ------------------------------------------------------------------------------------------------------ */
 /* Forward step                                                                                             */
@@ -742,17 +806,21 @@ static void tf_feed(cs_model_state *st, int token)
             }
             float sum = st->k->softmax(st->scores, n); /* >= 1: the maximum contributes e^0 */
             float inv = 1.0f / sum;
-            for (int s = 0; s < n; s++) st->scores[s] *= inv;
+            for (int s = 0; s < n; s++)
+                st->scores[s] *= inv;
             st->k->wsum(st->att + h * HD, vc + h * HD, D, st->scores, n, HD);
         }
         st->k->matvec(st->tmp, v->out_w[l], D, v->out_b[l], st->att, D, D);
-        for (int i = 0; i < D; i++) st->x[i] += st->tmp[i];
+        for (int i = 0; i < D; i++)
+            st->x[i] += st->tmp[i];
         /* feed-forward sub-block */
         layernorm(st->xn, st->x, v->ln2_w[l], v->ln2_b[l], D);
         st->k->matvec(st->ff, v->ff1_w[l], D, v->ff1_b[l], st->xn, F, D);
-        for (int i = 0; i < F; i++) st->ff[i] = st->ff[i] > 0.0f ? st->ff[i] : 0.0f; /* ReLU (NaN -> 0) */
+        for (int i = 0; i < F; i++)
+            st->ff[i] = st->ff[i] > 0.0f ? st->ff[i] : 0.0f; /* ReLU (NaN -> 0) */
         st->k->matvec(st->tmp, v->ff2_w[l], F, v->ff2_b[l], st->ff, D, F);
-        for (int i = 0; i < D; i++) st->x[i] += st->tmp[i];
+        for (int i = 0; i < D; i++)
+            st->x[i] += st->tmp[i];
     }
     st->ring = slot + 1 == C ? 0 : slot + 1;
     if (st->filled < C) st->filled++;
@@ -763,14 +831,17 @@ static void compute_logits(cs_model_state *st)
 {
     const cs_model_view *v = &st->v;
     st->k->matvec(st->logits, v->head_w, v->cfg.width, v->head_b, st->head_in, v->cfg.vocab, v->cfg.width);
-    for (int i = 0; i < v->cfg.vocab; i++) st->logits[i] = clamp_finite(st->logits[i]);
+    for (int i = 0; i < v->cfg.vocab; i++)
+        st->logits[i] = clamp_finite(st->logits[i]);
     st->stale = 0;
 }
 
 static void feed(cs_model_state *st, int token)
 {
-    if (st->v.cfg.arch == CS_MODEL_GRU) gru_feed(st, token);
-    else tf_feed(st, token);
+    if (st->v.cfg.arch == CS_MODEL_GRU)
+        gru_feed(st, token);
+    else
+        tf_feed(st, token);
     if (st->pos < 2147483647L) st->pos++;
 }
 

@@ -34,46 +34,46 @@ extern "C" {
 #endif
 
 /* ---- file layout constants (models/FORMAT.md) ---- */
-#define CS_MODEL_MAGIC 4412237          /* 0x43534D, "CSM"; < 2^24 so exact in a float */
-#define CS_MODEL_VERSION 1              /* format version this code reads and writes */
-#define CS_MODEL_HEADER_FLOATS 64       /* header size in floats; weights start here */
-#define CS_MODEL_WEIGHT_LIMIT 1048576.0f /* |w| <= 2^20 for every weight (keeps every activation finite) */
+#define CS_MODEL_MAGIC         4412237    /* 0x43534D, "CSM"; < 2^24 so exact in a float */
+#define CS_MODEL_VERSION       1          /* format version this code reads and writes */
+#define CS_MODEL_HEADER_FLOATS 64         /* header size in floats; weights start here */
+#define CS_MODEL_WEIGHT_LIMIT  1048576.0f /* |w| <= 2^20 for every weight (keeps every activation finite) */
 
 /* Header offsets (float index into the buffer). "u16 pair" = (low 16 bits, high 16 bits) as two floats. */
 enum cs_model_header_index {
-    CS_MH_MAGIC = 0,          /* CS_MODEL_MAGIC */
-    CS_MH_VERSION = 1,        /* CS_MODEL_VERSION */
-    CS_MH_HEADER_FLOATS = 2,  /* CS_MODEL_HEADER_FLOATS */
-    CS_MH_ARCH = 3,           /* 0 GRU, 1 transformer */
-    CS_MH_VOCAB = 4,          /* V, 1..4096 */
-    CS_MH_WIDTH = 5,          /* H (GRU, 16..256) or D (transformer, 32..128) */
-    CS_MH_LAYERS = 6,         /* 1..2 GRU, 1..4 transformer */
-    CS_MH_HEADS = 7,          /* transformer: 1..D, divides D; GRU: 0 */
-    CS_MH_CONTEXT = 8,        /* transformer: 1..128; GRU: 0 */
-    CS_MH_DFF = 9,            /* transformer: 4 D; GRU: 0 */
-    CS_MH_NWEIGHTS = 10,      /* u16 pair (10, 11): number of weight floats */
-    CS_MH_CHECKSUM = 12,      /* u16 pair (12, 13): FNV-1a 32 of the weights' bytes */
-    CS_MH_CORPUS_SUM = 14,    /* four u16 (14..17), least significant first: 64-bit corpus checksum */
-    CS_MH_SEED = 18,          /* four u16 (18..21): 64-bit training seed */
-    CS_MH_EPOCHS = 22,        /* u16 pair (22, 23) */
-    CS_MH_TRAIN_TOKENS = 24,  /* u16 pair (24, 25): labels in the training split */
-    CS_MH_TRAIN_LOSS = 26,    /* float: final training loss, bits per label (-1 = unknown) */
-    CS_MH_VAL_LOSS = 27,      /* float: validation loss, bits per label (-1 = unknown) */
-    CS_MH_RESERVED = 28       /* 28..63: written 0, ignored by version-1 readers */
+    CS_MH_MAGIC = 0,         /* CS_MODEL_MAGIC */
+    CS_MH_VERSION = 1,       /* CS_MODEL_VERSION */
+    CS_MH_HEADER_FLOATS = 2, /* CS_MODEL_HEADER_FLOATS */
+    CS_MH_ARCH = 3,          /* 0 GRU, 1 transformer */
+    CS_MH_VOCAB = 4,         /* V, 1..4096 */
+    CS_MH_WIDTH = 5,         /* H (GRU, 16..256) or D (transformer, 32..128) */
+    CS_MH_LAYERS = 6,        /* 1..2 GRU, 1..4 transformer */
+    CS_MH_HEADS = 7,         /* transformer: 1..D, divides D; GRU: 0 */
+    CS_MH_CONTEXT = 8,       /* transformer: 1..128; GRU: 0 */
+    CS_MH_DFF = 9,           /* transformer: 4 D; GRU: 0 */
+    CS_MH_NWEIGHTS = 10,     /* u16 pair (10, 11): number of weight floats */
+    CS_MH_CHECKSUM = 12,     /* u16 pair (12, 13): FNV-1a 32 of the weights' bytes */
+    CS_MH_CORPUS_SUM = 14,   /* four u16 (14..17), least significant first: 64-bit corpus checksum */
+    CS_MH_SEED = 18,         /* four u16 (18..21): 64-bit training seed */
+    CS_MH_EPOCHS = 22,       /* u16 pair (22, 23) */
+    CS_MH_TRAIN_TOKENS = 24, /* u16 pair (24, 25): labels in the training split */
+    CS_MH_TRAIN_LOSS = 26,   /* float: final training loss, bits per label (-1 = unknown) */
+    CS_MH_VAL_LOSS = 27,     /* float: validation loss, bits per label (-1 = unknown) */
+    CS_MH_RESERVED = 28      /* 28..63: written 0, ignored by version-1 readers */
 };
 
 typedef enum cs_model_arch { CS_MODEL_GRU = 0, CS_MODEL_TRANSFORMER = 1 } cs_model_arch;
 
 /* Limits enforced by the parser and cs_model_config_check. */
-#define CS_MODEL_MAX_VOCAB 4096
-#define CS_MODEL_GRU_MIN_H 16
-#define CS_MODEL_GRU_MAX_H 256
+#define CS_MODEL_MAX_VOCAB      4096
+#define CS_MODEL_GRU_MIN_H      16
+#define CS_MODEL_GRU_MAX_H      256
 #define CS_MODEL_GRU_MAX_LAYERS 2
-#define CS_MODEL_TF_MIN_D 32
-#define CS_MODEL_TF_MAX_D 128
-#define CS_MODEL_TF_MAX_LAYERS 4
+#define CS_MODEL_TF_MIN_D       32
+#define CS_MODEL_TF_MAX_D       128
+#define CS_MODEL_TF_MAX_LAYERS  4
 #define CS_MODEL_TF_MAX_CONTEXT 128
-#define CS_MODEL_MAX_LAYERS 4
+#define CS_MODEL_MAX_LAYERS     4
 
 /** Errors of this module (the core cannot depend on corpus-tools' cs_err). 0 = success. */
 typedef enum cs_model_err {
@@ -149,10 +149,10 @@ uint32_t cs_model_fnv1a(uint32_t h, const float *data, size_t n);
 typedef struct cs_model_view {
     cs_model_config cfg;
     cs_model_meta meta;
-    uint32_t checksum;    /* FNV-1a 32 stored in the header */
-    size_t n_weights;     /* weight floats */
-    size_t total_floats;  /* CS_MODEL_HEADER_FLOATS + n_weights (the buffer may be longer) */
-    const float *weights; /* start of the blob = buf + CS_MODEL_HEADER_FLOATS */
+    uint32_t checksum;      /* FNV-1a 32 stored in the header */
+    size_t n_weights;       /* weight floats */
+    size_t total_floats;    /* CS_MODEL_HEADER_FLOATS + n_weights (the buffer may be longer) */
+    const float *weights;   /* start of the blob = buf + CS_MODEL_HEADER_FLOATS */
     const float *embedding; /* (V+1, W) */
     /* GRU, per layer l: */
     const float *w_ih[CS_MODEL_MAX_LAYERS]; /* (3H, H) rows r, z, n */
@@ -161,16 +161,16 @@ typedef struct cs_model_view {
     const float *b_hh[CS_MODEL_MAX_LAYERS]; /* (3H) */
     /* transformer, per layer l: */
     const float *ln1_w[CS_MODEL_MAX_LAYERS], *ln1_b[CS_MODEL_MAX_LAYERS]; /* (D) */
-    const float *in_w[CS_MODEL_MAX_LAYERS];  /* (3D, D) rows q, k, v */
-    const float *in_b[CS_MODEL_MAX_LAYERS];  /* (3D) */
-    const float *out_w[CS_MODEL_MAX_LAYERS]; /* (D, D) */
-    const float *out_b[CS_MODEL_MAX_LAYERS]; /* (D) */
+    const float *in_w[CS_MODEL_MAX_LAYERS];                               /* (3D, D) rows q, k, v */
+    const float *in_b[CS_MODEL_MAX_LAYERS];                               /* (3D) */
+    const float *out_w[CS_MODEL_MAX_LAYERS];                              /* (D, D) */
+    const float *out_b[CS_MODEL_MAX_LAYERS];                              /* (D) */
     const float *ln2_w[CS_MODEL_MAX_LAYERS], *ln2_b[CS_MODEL_MAX_LAYERS]; /* (D) */
-    const float *ff1_w[CS_MODEL_MAX_LAYERS]; /* (F, D) */
-    const float *ff1_b[CS_MODEL_MAX_LAYERS]; /* (F) */
-    const float *ff2_w[CS_MODEL_MAX_LAYERS]; /* (D, F) */
-    const float *ff2_b[CS_MODEL_MAX_LAYERS]; /* (D) */
-    const float *lnf_w, *lnf_b;              /* (D) */
+    const float *ff1_w[CS_MODEL_MAX_LAYERS];                              /* (F, D) */
+    const float *ff1_b[CS_MODEL_MAX_LAYERS];                              /* (F) */
+    const float *ff2_w[CS_MODEL_MAX_LAYERS];                              /* (D, F) */
+    const float *ff2_b[CS_MODEL_MAX_LAYERS];                              /* (D) */
+    const float *lnf_w, *lnf_b;                                           /* (D) */
     /* both: */
     const float *head_w; /* (V, W) */
     const float *head_b; /* (V) */

@@ -11,7 +11,10 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+static uint32_t rotl(uint32_t x, int k)
+{
+    return (x << k) | (x >> (32 - k));
+}
 
 void cs_rng_seed(cs_rng *rng, uint64_t seed)
 {
@@ -37,7 +40,10 @@ uint32_t cs_rng_next(cs_rng *rng)
     return result;
 }
 
-float cs_rng_uniform(cs_rng *rng) { return (float)(cs_rng_next(rng) >> 8) * (1.0f / 16777216.0f); }
+float cs_rng_uniform(cs_rng *rng)
+{
+    return (float)(cs_rng_next(rng) >> 8) * (1.0f / 16777216.0f);
+}
 
 double cs_rng_uniform_double(cs_rng *rng)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define LOGIT_CLAMP 1e30f
-#define LN2 0.69314718055994531
+#define LN2         0.69314718055994531
 
 void cs_sample_params_default(cs_sample_params *p)
 {
@@ -21,9 +21,12 @@ void cs_sample_params_default(cs_sample_params *p)
 const char *cs_sample_strerror(int err)
 {
     switch (err) {
-    case CS_SAMPLE_E_ARG: return "invalid sampling argument";
-    case CS_SAMPLE_E_MEMORY: return "sampling scratch memory missing or too small";
-    default: return err >= 0 ? "no error" : "unknown sampling error";
+    case CS_SAMPLE_E_ARG:
+        return "invalid sampling argument";
+    case CS_SAMPLE_E_MEMORY:
+        return "sampling scratch memory missing or too small";
+    default:
+        return err >= 0 ? "no error" : "unknown sampling error";
     }
 }
 
@@ -34,7 +37,10 @@ size_t cs_sample_scratch_size(int vocab)
 }
 
 /* a ranks before b: larger weight first, then lower index. */
-static int before(const float *e, int a, int b) { return e[a] > e[b] || (e[a] == e[b] && a < b); }
+static int before(const float *e, int a, int b)
+{
+    return e[a] > e[b] || (e[a] == e[b] && a < b);
+}
 
 static void sift_down(int *heap, int n, int i, const float *e)
 {
@@ -78,10 +84,10 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     }
     const int V = vocab;
     unsigned char *base = (unsigned char *)scratch + ((64 - ((uintptr_t)scratch & 63)) & 63);
-    float *val = (float *)(void *)base;      /* (V) penalised logits, later z = (l - max) / T */
-    float *e = val + V;                      /* (V) unnormalised weights exp(z) */
-    int *heap = (int *)(void *)(e + V);      /* (V) */
-    int *order = heap + V;                   /* (V) labels kept, most probable first */
+    float *val = (float *)(void *)base;               /* (V) penalised logits, later z = (l - max) / T */
+    float *e = val + V;                               /* (V) unnormalised weights exp(z) */
+    int *heap = (int *)(void *)(e + V);               /* (V) */
+    int *order = heap + V;                            /* (V) labels kept, most probable first */
     unsigned char *ok = (unsigned char *)(order + V); /* (V) candidate flags */
 
     memset(out, 0, sizeof *out);
@@ -177,7 +183,8 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
         int hn = 0;
         for (int i = 0; i < V; i++)
             if (ok[i]) heap[hn++] = i;
-        for (int i = hn / 2 - 1; i >= 0; i--) sift_down(heap, hn, i, e);
+        for (int i = hn / 2 - 1; i >= 0; i--)
+            sift_down(heap, hn, i, e);
         int limit = k_on ? k : n_ok;
         double cum = 0.0;
         if (k_on) {

@@ -48,7 +48,7 @@ enum cs_sample_err {
 
 /* Result flags */
 #define CS_SAMPLE_MASK_IGNORED 1 /* the mask left no candidate and was ignored */
-#define CS_SAMPLE_NO_LOGITS 2    /* no finite logit: uniform draw */
+#define CS_SAMPLE_NO_LOGITS    2 /* no finite logit: uniform draw */
 
 typedef struct cs_sample_params {
     float temperature;        /* > 0; <= 0 or NaN = argmax. 1 = the model's distribution */

@@ -10,15 +10,18 @@
 /* LRU lists: per unit prev/next links and a last-use stamp, per label head/tail. */
 struct cs_select_lru {
     uint32_t num_units, num_labels;
-    uint64_t clock;    /* incremented on every touch; stamps are 0 for never-used units */
-    uint64_t *stamp;   /* num_units */
-    uint32_t *prev;    /* num_units */
-    uint32_t *next;    /* num_units */
-    uint32_t *head;    /* num_labels: least recently used member */
-    uint32_t *tail;    /* num_labels: most recently used member */
+    uint64_t clock;  /* incremented on every touch; stamps are 0 for never-used units */
+    uint64_t *stamp; /* num_units */
+    uint32_t *prev;  /* num_units */
+    uint32_t *next;  /* num_units */
+    uint32_t *head;  /* num_labels: least recently used member */
+    uint32_t *tail;  /* num_labels: most recently used member */
 };
 
-static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+static size_t align8(size_t n)
+{
+    return (n + 7u) & ~(size_t)7u;
+}
 
 size_t cs_select_lru_size(uint32_t num_units, uint32_t num_labels)
 {
@@ -46,7 +49,8 @@ cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view
     l->num_units = n;
     l->num_labels = k;
     l->clock = 0;
-    for (uint32_t u = 0; u < n; ++u) l->stamp[u] = 0;
+    for (uint32_t u = 0; u < n; ++u)
+        l->stamp[u] = 0;
     for (uint32_t lab = 0; lab < k; ++lab) {
         uint32_t first = 0;
         const uint32_t count = cs_ut_label_count(view, (int32_t)lab, &first);
@@ -57,8 +61,10 @@ cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view
             if (u >= n) continue; /* a table that was not row-checked: stay in range */
             l->prev[u] = last;
             l->next[u] = NIL;
-            if (last == NIL) l->head[lab] = u;
-            else l->next[last] = u;
+            if (last == NIL)
+                l->head[lab] = u;
+            else
+                l->next[last] = u;
             last = u;
         }
         l->tail[lab] = last;
@@ -75,15 +81,19 @@ void cs_select_lru_touch(cs_select_lru *lru, const cs_ut_view *view, uint32_t u)
     if (lru->tail[lab] == u) return;
     /* unlink */
     const uint32_t p = lru->prev[u], q = lru->next[u];
-    if (p != NIL) lru->next[p] = q;
-    else lru->head[lab] = q;
+    if (p != NIL)
+        lru->next[p] = q;
+    else
+        lru->head[lab] = q;
     if (q != NIL) lru->prev[q] = p;
     /* append */
     const uint32_t t = lru->tail[lab];
     lru->prev[u] = t;
     lru->next[u] = NIL;
-    if (t != NIL) lru->next[t] = u;
-    else lru->head[lab] = u;
+    if (t != NIL)
+        lru->next[t] = u;
+    else
+        lru->head[lab] = u;
     lru->tail[lab] = u;
 }
 
@@ -151,8 +161,7 @@ static inline float box_gap(float lo, float hi, float v)
  * and rounded sums of smaller terms in the same order are no larger, so the bound never exceeds the kernel's
  * distance of a point in the box, bit for bit: pruning with it is exact.
  */
-static inline float box_distance(const float *lo, const float *hi, const uint32_t *dims, const float *vals,
-                                 uint32_t m)
+static inline float box_distance(const float *lo, const float *hi, const uint32_t *dims, const float *vals, uint32_t m)
 {
     float acc = 0.0f;
     uint32_t j = 0;
@@ -263,7 +272,8 @@ int32_t cs_select_nearest(const cs_ut_view *v, int32_t label, const cs_select_ta
     float best = INFINITY;
     int32_t best_u = -1;
     if (label < 0) {
-        for (uint32_t u = 0; u < v->num_units; ++u) consider(v, u, dims, vals, m, &best, &best_u);
+        for (uint32_t u = 0; u < v->num_units; ++u)
+            consider(v, u, dims, vals, m, &best, &best_u);
         return best_u;
     }
     uint32_t first = 0;
@@ -272,7 +282,8 @@ int32_t cs_select_nearest(const cs_ut_view *v, int32_t label, const cs_select_ta
     /* The k-d tree prunes well on few target dimensions or large labels; for a many-dimensional target on a
      * label of a few thousand units the early-exit scan is faster (tests/bench/bench_select.c). Both give the
      * same answer. */
-    if (v->index_nodes && (uint32_t)label < v->num_labels && (m <= CS_SELECT_INDEX_MAX_DIMS || count > CS_SELECT_SCAN_MAX_UNITS)) {
+    if (v->index_nodes && (uint32_t)label < v->num_labels &&
+        (m <= CS_SELECT_INDEX_MAX_DIMS || count > CS_SELECT_SCAN_MAX_UNITS)) {
         const float fr = v->index_roots[2 * (size_t)label], fn = v->index_roots[2 * (size_t)label + 1];
         if (fr >= 0.0f && fn >= 1.0f && fr + fn <= (float)v->index_num_nodes)
             return nearest_indexed(v, first, count, (uint32_t)fr, (uint32_t)fn, dims, vals, m);
@@ -311,8 +322,7 @@ int32_t cs_select_nearest_brute(const cs_ut_view *v, int32_t label, const cs_sel
     return best_u;
 }
 
-static uint32_t random_member(cs_select_state *s, const cs_ut_view *v, int32_t label, uint32_t first,
-                              uint32_t count)
+static uint32_t random_member(cs_select_state *s, const cs_ut_view *v, int32_t label, uint32_t first, uint32_t count)
 {
     if (label < 0) return cs_rng_below(&s->rng, v->num_units);
     return (uint32_t)v->members[(size_t)first + cs_rng_below(&s->rng, count)];
@@ -383,11 +393,17 @@ void cs_select_played(cs_select_state *s, const cs_ut_view *v, cs_select_lru *lr
 const char *cs_select_strerror(int status)
 {
     switch (status) {
-    case CS_SELECT_OK: return "ok";
-    case CS_SELECT_E_LABEL_RANGE: return "label out of range";
-    case CS_SELECT_E_LABEL_EMPTY: return "label has no units";
-    case CS_SELECT_E_UNIT_RANGE: return "unit index out of range";
-    case CS_SELECT_E_NO_TABLE: return "no valid unit table";
-    default: return "unknown selection error";
+    case CS_SELECT_OK:
+        return "ok";
+    case CS_SELECT_E_LABEL_RANGE:
+        return "label out of range";
+    case CS_SELECT_E_LABEL_EMPTY:
+        return "label has no units";
+    case CS_SELECT_E_UNIT_RANGE:
+        return "unit index out of range";
+    case CS_SELECT_E_NO_TABLE:
+        return "no valid unit table";
+    default:
+        return "unknown selection error";
     }
 }

@@ -27,11 +27,11 @@
 #ifndef CS_SELECT_H
 #define CS_SELECT_H
 
-#include <stddef.h>
-#include <stdint.h>
-
 #include "cs_rng.h"
 #include "cs_unit_table.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,7 +68,8 @@ enum cs_select_status {
  * A descriptor target for NEAREST: either `num_dims` explicit (dimension index, normalised value) pairs, or,
  * when `full` is non-NULL, a full vector of `full_len` normalised values (compared over
  * min(full_len, num_descriptors) dimensions; a NaN entry skips that dimension). Dimensions outside the table
- * are ignored; at most 64 dimensions are compared. Values are z-scores, as in the unit table (raw = value * scale + center, see corpus.json).
+ * are ignored; at most 64 dimensions are compared. Values are z-scores, as in the unit table (raw = value * scale +
+ * center, see corpus.json).
  */
 typedef struct cs_select_target {
     uint32_t num_dims;

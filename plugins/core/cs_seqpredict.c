@@ -6,7 +6,10 @@
 
 /* ---------------------------------------------------------------------------------------------- helpers */
 
-size_t cs_seqp_align64(size_t n) { return (n + 63u) & ~(size_t)63u; }
+size_t cs_seqp_align64(size_t n)
+{
+    return (n + 63u) & ~(size_t)63u;
+}
 
 int64_t cs_seqp_seed_value(float s)
 {
@@ -16,8 +19,8 @@ int64_t cs_seqp_seed_value(float s)
     return (int64_t)d;
 }
 
-void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist,
-                                  int vocab, cs_sample_params *out, int *n_hist)
+void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist, int vocab,
+                    cs_sample_params *out, int *n_hist)
 {
     float t = temperature == temperature ? temperature : 1.0f;
     out->temperature = t < 0.0f ? 0.0f : (t > CS_SEQP_MAX_TEMPERATURE ? CS_SEQP_MAX_TEMPERATURE : t);
@@ -109,13 +112,15 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
     p->prob = 0.0f;
     p->entropy = 0.0f;
     cs_seqp_history_clear(p);
-    if (seed >= 0) cs_rng_seed(&p->rng, (uint64_t)seed);
-    else cs_rng_seed(&p->rng, p->fallback_seed);
+    if (seed >= 0)
+        cs_rng_seed(&p->rng, (uint64_t)seed);
+    else
+        cs_rng_seed(&p->rng, p->fallback_seed);
     return 0;
 }
 
-int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, float seed,
-                               cs_seqp_alloc_fn alloc_fn, cs_seqp_free_fn free_fn, void *user)
+int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, float seed, cs_seqp_alloc_fn alloc_fn,
+                 cs_seqp_free_fn free_fn, void *user)
 {
     if (!data || floats == 0) {
         if (p->data || p->model) cs_seqp_unbind(p);
@@ -196,8 +201,7 @@ void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, 
     *entropy = h > 0.0 ? (float)h : 0.0f;
 }
 
-void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist,
-                                const float *mask, size_t mask_len)
+void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len)
 {
     const int V = p->vocab;
     const float *logits = cs_model_logits(p->model);
@@ -217,7 +221,8 @@ void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_his
     if (label < 0) {
         const unsigned char *mk = NULL;
         if (mask) {
-            for (int i = 0; i < V; i++) p->mask[i] = ((size_t)i >= mask_len || mask[i] > 0.0f) ? 1 : 0;
+            for (int i = 0; i < V; i++)
+                p->mask[i] = ((size_t)i >= mask_len || mask[i] > 0.0f) ? 1 : 0;
             mk = p->mask;
         }
         int k = n_hist < p->hist_count ? n_hist : p->hist_count;
@@ -254,7 +259,8 @@ int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
                 cs_sample_params sp;
                 int n_hist;
                 cs_seqp_params(in[CS_SEQP_IN_TEMPERATURE][i * st[CS_SEQP_IN_TEMPERATURE]],
-                               in[CS_SEQP_IN_TOPK][i * st[CS_SEQP_IN_TOPK]], in[CS_SEQP_IN_TOPP][i * st[CS_SEQP_IN_TOPP]],
+                               in[CS_SEQP_IN_TOPK][i * st[CS_SEQP_IN_TOPK]],
+                               in[CS_SEQP_IN_TOPP][i * st[CS_SEQP_IN_TOPP]],
                                in[CS_SEQP_IN_PENALTY][i * st[CS_SEQP_IN_PENALTY]],
                                in[CS_SEQP_IN_HISTORY][i * st[CS_SEQP_IN_HISTORY]], p->vocab, &sp, &n_hist);
                 cs_seqp_step(p, in[CS_SEQP_IN_PRIME][i * st[CS_SEQP_IN_PRIME]], &sp, n_hist, io->mask, io->mask_len);

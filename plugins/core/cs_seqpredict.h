@@ -47,13 +47,14 @@
 extern "C" {
 #endif
 
-#define CS_SEQP_MAX_STEPS 64     /* model steps per process call (one SC block); further triggers are dropped */
-#define CS_SEQP_MAX_HISTORY 64   /* longest repetition-penalty history (historyLen is clamped to 0..64) */
-#define CS_SEQP_VERIFY_FLOATS 8192 /* weights verified per block (~40 us): a model of W weights is usable after
-                                      ceil(W / 8192) blocks (the constructor's call counts as one) */
+#define CS_SEQP_MAX_STEPS   64 /* model steps per process call (one SC block); further triggers are dropped */
+#define CS_SEQP_MAX_HISTORY 64 /* longest repetition-penalty history (historyLen is clamped to 0..64) */
+#define CS_SEQP_VERIFY_FLOATS                                                                                          \
+    8192 /* weights verified per block (~40 us): a model of W weights is usable after                                  \
+            ceil(W / 8192) blocks (the constructor's call counts as one) */
 #define CS_SEQP_MAX_TEMPERATURE 1000.0f
-#define CS_SEQP_MAX_PENALTY 100.0f
-#define CS_SEQP_MAX_SEED 9007199254740992.0 /* 2^53: larger seeds are clamped */
+#define CS_SEQP_MAX_PENALTY     100.0f
+#define CS_SEQP_MAX_SEED        9007199254740992.0 /* 2^53: larger seeds are clamped */
 
 /** Inputs read per sample (audio rate) or per block, in the order of SeqPredict.sc after `model`.
  *  `mask` (a Buffer) is handled by the caller and passed in cs_seqp_io. */
@@ -72,13 +73,13 @@ enum cs_seqp_input {
 
 /** Binding states (what cs_seqp_bind found); the caller posts one message per failing state. */
 enum cs_seqp_status {
-    CS_SEQP_READY = 0,       /* model verified, state placed: triggers step it */
-    CS_SEQP_VERIFYING = 1,   /* header fine, weights being verified (not a failure: no message) */
-    CS_SEQP_NO_BUFFER = -1,  /* no Buffer, or a Buffer without data (freed / never allocated) */
-    CS_SEQP_NOT_MONO = -2,   /* the Buffer has more than one channel (a model file is mono) */
-    CS_SEQP_BAD_HEADER = -3, /* cs_model_parse_header failed: `err` holds the cs_model_err */
-    CS_SEQP_BAD_WEIGHTS = -4,/* cs_model_verify_step failed: `err` holds CS_MODEL_E_NONFINITE/CHECKSUM */
-    CS_SEQP_NO_MEMORY = -5   /* the allocator returned NULL for `need` bytes (stays until the Buffer changes) */
+    CS_SEQP_READY = 0,        /* model verified, state placed: triggers step it */
+    CS_SEQP_VERIFYING = 1,    /* header fine, weights being verified (not a failure: no message) */
+    CS_SEQP_NO_BUFFER = -1,   /* no Buffer, or a Buffer without data (freed / never allocated) */
+    CS_SEQP_NOT_MONO = -2,    /* the Buffer has more than one channel (a model file is mono) */
+    CS_SEQP_BAD_HEADER = -3,  /* cs_model_parse_header failed: `err` holds the cs_model_err */
+    CS_SEQP_BAD_WEIGHTS = -4, /* cs_model_verify_step failed: `err` holds CS_MODEL_E_NONFINITE/CHECKSUM */
+    CS_SEQP_NO_MEMORY = -5    /* the allocator returned NULL for `need` bytes (stays until the Buffer changes) */
 };
 
 typedef void *(*cs_seqp_alloc_fn)(void *user, size_t bytes);
@@ -87,25 +88,25 @@ typedef void (*cs_seqp_free_fn)(void *user, void *ptr);
 /** The SeqPredict state. Plain data: lives inside the UGen struct; initialise with cs_seqp_init. */
 typedef struct cs_seqp {
     /* binding */
-    const float *data;       /* the Buffer's data last seen (compared, never dereferenced after a change) */
-    size_t floats;           /* its frames * channels */
+    const float *data; /* the Buffer's data last seen (compared, never dereferenced after a change) */
+    size_t floats;     /* its frames * channels */
     int channels;
     float header[CS_MODEL_HEADER_FLOATS]; /* copy of its first floats, to notice a same-size reload */
-    int status;              /* enum cs_seqp_status */
-    int err;                 /* cs_model_err of BAD_HEADER / BAD_WEIGHTS */
-    size_t need;             /* bytes asked for (NO_MEMORY) */
+    int status;                           /* enum cs_seqp_status */
+    int err;                              /* cs_model_err of BAD_HEADER / BAD_WEIGHTS */
+    size_t need;                          /* bytes asked for (NO_MEMORY) */
     cs_model_view view;
     cs_model_verify verify;
-    void *mem;               /* from the allocator, NULL if none */
+    void *mem; /* from the allocator, NULL if none */
     size_t mem_bytes;
     /* model and sampling state (model == NULL: not ready) */
     cs_model_state *model;
     int vocab;
-    void *scratch;           /* cs_sample scratch */
+    void *scratch; /* cs_sample scratch */
     size_t scratch_bytes;
-    unsigned char *mask;     /* vocab bytes */
+    unsigned char *mask; /* vocab bytes */
     cs_rng rng;
-    uint64_t fallback_seed;  /* the seed used at init when the seed input was < 0 */
+    uint64_t fallback_seed;            /* the seed used at init when the seed input was < 0 */
     int hist[2 * CS_SEQP_MAX_HISTORY]; /* mirrored ring: the last k labels are hist[head + 64 - k .. head + 63] */
     int hist_head, hist_count;
     /* edges and outputs */
@@ -113,9 +114,9 @@ typedef struct cs_seqp {
     float label, prob, entropy;
     /* counters and flags for the caller's messages */
     uint64_t steps, dropped, resets;
-    int prime_bad;           /* 1 while the last prime seen at a trigger was out of range */
-    float prime_value;       /* that prime value */
-    int mask_empty;          /* 1 while the mask allowed no label at the last step (it was ignored) */
+    int prime_bad;     /* 1 while the last prime seen at a trigger was out of range */
+    float prime_value; /* that prime value */
+    int mask_empty;    /* 1 while the mask allowed no label at the last step (it was ignored) */
 } cs_seqp;
 
 /** Inputs and outputs of one process call. in[i] holds n values when step[i] == 1, else one. Outputs hold n
@@ -193,8 +194,7 @@ void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, 
  * must be ready (p->model != NULL). Sets p->label, p->prob, p->entropy; flags prime_bad / mask_empty.
  * RT-safe: O(model step + V W + cs_sample).
  */
-void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask,
-                  size_t mask_len);
+void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len);
 
 /**
  * Process n samples (n >= 1): edges of reset and trig, steps, outputs (see the top of this file). Without a

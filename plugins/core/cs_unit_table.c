@@ -17,7 +17,10 @@ size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t n
            (size_t)num_nodes * (CS_UT_NODE_FIXED + 2u * (size_t)num_descriptors);
 }
 
-uint64_t cs_ut_join(float hi, float lo) { return (uint64_t)hi * SPLIT + (uint64_t)lo; }
+uint64_t cs_ut_join(float hi, float lo)
+{
+    return (uint64_t)hi * SPLIT + (uint64_t)lo;
+}
 
 /* A float that holds a non-negative integer < limit, exactly. */
 static int is_count(float v, double limit)
@@ -84,10 +87,13 @@ static int check_index(const cs_ut_view *v)
         /* nodes root .. root + nc - 1 in preorder */
         for (uint32_t i = 0; i < nc; ++i) {
             const float *nd = v->index_nodes + (size_t)(root + i) * S;
-            if (!is_count(nd[CS_UT_N_BEGIN], (double)v->num_units) || !is_count(nd[CS_UT_N_COUNT], (double)count + 1.0) ||
-                !is_count(nd[CS_UT_N_SIZE], (double)nc - i + 1.0) || nd[CS_UT_N_SIZE] < 1.0f || nd[CS_UT_N_COUNT] < 1.0f)
+            if (!is_count(nd[CS_UT_N_BEGIN], (double)v->num_units) ||
+                !is_count(nd[CS_UT_N_COUNT], (double)count + 1.0) ||
+                !is_count(nd[CS_UT_N_SIZE], (double)nc - i + 1.0) || nd[CS_UT_N_SIZE] < 1.0f ||
+                nd[CS_UT_N_COUNT] < 1.0f)
                 return CS_UT_E_VALUES;
-            const uint32_t b = (uint32_t)nd[CS_UT_N_BEGIN], c = (uint32_t)nd[CS_UT_N_COUNT], sz = (uint32_t)nd[CS_UT_N_SIZE];
+            const uint32_t b = (uint32_t)nd[CS_UT_N_BEGIN], c = (uint32_t)nd[CS_UT_N_COUNT],
+                           sz = (uint32_t)nd[CS_UT_N_SIZE];
             if (b < first || (uint64_t)b + c > (uint64_t)first + count) return CS_UT_E_VALUES;
             if (i == 0 && (b != first || c != count || sz != nc)) return CS_UT_E_VALUES;
             for (uint32_t j = 0; j < D; ++j)
@@ -191,8 +197,7 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
             return CS_UT_E_VALUES;
         for (uint32_t i = 0; i < (uint32_t)count; ++i) {
             float m = view->members[(size_t)first + i];
-            if (!is_count(m, (double)units) || cs_ut_unit_label(view, (uint32_t)m) != (int32_t)l)
-                return CS_UT_E_VALUES;
+            if (!is_count(m, (double)units) || cs_ut_unit_label(view, (uint32_t)m) != (int32_t)l) return CS_UT_E_VALUES;
         }
         total += (size_t)count;
     }
@@ -203,14 +208,22 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
 const char *cs_ut_strerror(int err)
 {
     switch (err) {
-    case CS_UT_OK: return "ok";
-    case CS_UT_E_NULL: return "no unit table data";
-    case CS_UT_E_SHORT: return "unit table is truncated";
-    case CS_UT_E_MAGIC: return "not a ConcatSeq unit table (bad magic number)";
-    case CS_UT_E_VERSION: return "unsupported unit table version";
-    case CS_UT_E_DIMS: return "unit table header is inconsistent";
-    case CS_UT_E_VALUES: return "unit table holds an invalid row";
-    default: return "unknown unit table error";
+    case CS_UT_OK:
+        return "ok";
+    case CS_UT_E_NULL:
+        return "no unit table data";
+    case CS_UT_E_SHORT:
+        return "unit table is truncated";
+    case CS_UT_E_MAGIC:
+        return "not a ConcatSeq unit table (bad magic number)";
+    case CS_UT_E_VERSION:
+        return "unsupported unit table version";
+    case CS_UT_E_DIMS:
+        return "unit table header is inconsistent";
+    case CS_UT_E_VALUES:
+        return "unit table holds an invalid row";
+    default:
+        return "unknown unit table error";
     }
 }
 
@@ -254,10 +267,10 @@ static void put_split(float *dst, uint64_t v)
     dst[1] = (float)(v % SPLIT);
 }
 
-int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
-                 uint32_t num_sources, int32_t noise_label, double sample_rate, uint32_t channels,
-                 uint64_t audio_frames, const uint64_t *start, const uint64_t *length, const int32_t *label,
-                 const int32_t *source, const int32_t *successor, const float *descriptors)
+int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_sources,
+                 int32_t noise_label, double sample_rate, uint32_t channels, uint64_t audio_frames,
+                 const uint64_t *start, const uint64_t *length, const int32_t *label, const int32_t *source,
+                 const int32_t *successor, const float *descriptors)
 {
     if (num_units == 0 || num_units > CS_UT_MAX_UNITS || num_labels == 0 || num_labels > num_units + 1 ||
         num_descriptors > 4096 || audio_frames / SPLIT >= 16777216u)
@@ -265,7 +278,8 @@ int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint3
     const uint32_t stride = CS_UT_ROW_FIXED + num_descriptors;
     const size_t loff = (size_t)CS_UT_HEADER + (size_t)num_units * stride;
     const size_t moff = loff + 2u * (size_t)num_labels;
-    for (int i = 0; i < CS_UT_HEADER; ++i) out[i] = 0.0f;
+    for (int i = 0; i < CS_UT_HEADER; ++i)
+        out[i] = 0.0f;
     out[CS_UT_H_MAGIC] = (float)CS_UT_MAGIC;
     out[CS_UT_H_VERSION] = (float)CS_UT_VERSION;
     out[CS_UT_H_NUM_UNITS] = (float)num_units;
@@ -282,10 +296,11 @@ int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint3
     out[CS_UT_H_MEMBERS_OFFSET] = (float)moff;
 
     float *labels = out + loff, *members = out + moff;
-    for (uint32_t l = 0; l < num_labels; ++l) labels[2 * l] = labels[2 * l + 1] = 0.0f;
+    for (uint32_t l = 0; l < num_labels; ++l)
+        labels[2 * l] = labels[2 * l + 1] = 0.0f;
     for (uint32_t u = 0; u < num_units; ++u) {
-        if (label[u] < 0 || (uint32_t)label[u] >= num_labels || start[u] + length[u] > audio_frames ||
-            length[u] == 0 || successor[u] < -1 || successor[u] >= (int32_t)num_units)
+        if (label[u] < 0 || (uint32_t)label[u] >= num_labels || start[u] + length[u] > audio_frames || length[u] == 0 ||
+            successor[u] < -1 || successor[u] >= (int32_t)num_units)
             return CS_UT_E_DIMS;
         float *r = out + CS_UT_HEADER + (size_t)u * stride;
         put_split(r + CS_UT_R_START_HI, start[u]);
@@ -304,7 +319,8 @@ int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint3
         labels[2 * l] = (float)acc;
         acc += (uint32_t)labels[2 * l + 1];
     }
-    for (uint32_t l = 0; l < num_labels; ++l) labels[2 * l + 1] = 0.0f;
+    for (uint32_t l = 0; l < num_labels; ++l)
+        labels[2 * l + 1] = 0.0f;
     for (uint32_t u = 0; u < num_units; ++u) {
         size_t l = (size_t)label[u];
         uint32_t pos = (uint32_t)labels[2 * l] + (uint32_t)labels[2 * l + 1];

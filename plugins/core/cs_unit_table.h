@@ -28,11 +28,11 @@
 extern "C" {
 #endif
 
-#define CS_UT_MAGIC 4412245     /* 0x435355, "CSU": exact in float32 */
-#define CS_UT_VERSION 1
-#define CS_UT_HEADER 16         /* floats in the header */
-#define CS_UT_ROW_FIXED 8       /* fixed floats per row before the descriptors */
-#define CS_UT_SPLIT 65536.0     /* hi/lo split base */
+#define CS_UT_MAGIC     4412245 /* 0x435355, "CSU": exact in float32 */
+#define CS_UT_VERSION   1
+#define CS_UT_HEADER    16       /* floats in the header */
+#define CS_UT_ROW_FIXED 8        /* fixed floats per row before the descriptors */
+#define CS_UT_SPLIT     65536.0  /* hi/lo split base */
 #define CS_UT_MAX_UNITS 16777215 /* unit indices must stay exact in float32 */
 
 /** Header field offsets. */
@@ -41,18 +41,18 @@ enum cs_ut_header_field {
     CS_UT_H_VERSION,
     CS_UT_H_NUM_UNITS,
     CS_UT_H_NUM_DESCRIPTORS,
-    CS_UT_H_STRIDE,          /* CS_UT_ROW_FIXED + num_descriptors */
-    CS_UT_H_HEADER_SIZE,     /* CS_UT_HEADER */
-    CS_UT_H_SAMPLE_RATE,     /* Hz of the packed audio */
-    CS_UT_H_CHANNELS,        /* channels of the packed audio */
-    CS_UT_H_FRAMES_HI,       /* packed audio length in frames, split */
+    CS_UT_H_STRIDE,      /* CS_UT_ROW_FIXED + num_descriptors */
+    CS_UT_H_HEADER_SIZE, /* CS_UT_HEADER */
+    CS_UT_H_SAMPLE_RATE, /* Hz of the packed audio */
+    CS_UT_H_CHANNELS,    /* channels of the packed audio */
+    CS_UT_H_FRAMES_HI,   /* packed audio length in frames, split */
     CS_UT_H_FRAMES_LO,
     CS_UT_H_NUM_LABELS,
     CS_UT_H_NUM_SOURCES,
-    CS_UT_H_NOISE_LABEL,     /* label given to DBSCAN noise, or -1 */
-    CS_UT_H_LABELS_OFFSET,   /* float offset of the labels section */
-    CS_UT_H_MEMBERS_OFFSET,  /* float offset of the members section */
-    CS_UT_H_INDEX_OFFSET     /* float offset of the optional index section (= members offset + num_units), or 0 */
+    CS_UT_H_NOISE_LABEL,    /* label given to DBSCAN noise, or -1 */
+    CS_UT_H_LABELS_OFFSET,  /* float offset of the labels section */
+    CS_UT_H_MEMBERS_OFFSET, /* float offset of the members section */
+    CS_UT_H_INDEX_OFFSET    /* float offset of the optional index section (= members offset + num_units), or 0 */
 };
 
 /*
@@ -66,10 +66,10 @@ enum cs_ut_header_field {
  *                section), count, subtree size in nodes (1 = leaf), reserved, lo[D], hi[D] (bounding box of
  *                the node's units).
  */
-#define CS_UT_INDEX_MAGIC 4412233 /* 0x435349, "CSI" */
+#define CS_UT_INDEX_MAGIC   4412233 /* 0x435349, "CSI" */
 #define CS_UT_INDEX_VERSION 1
-#define CS_UT_INDEX_HEADER 8
-#define CS_UT_NODE_FIXED 4
+#define CS_UT_INDEX_HEADER  8
+#define CS_UT_NODE_FIXED    4
 
 /** Node field offsets in the index. */
 enum cs_ut_node_field { CS_UT_N_BEGIN = 0, CS_UT_N_COUNT, CS_UT_N_SIZE, CS_UT_N_RESERVED, CS_UT_N_BOX };
@@ -82,20 +82,20 @@ enum cs_ut_row_field {
     CS_UT_R_LENGTH_LO,
     CS_UT_R_LABEL,
     CS_UT_R_SOURCE,
-    CS_UT_R_SUCCESSOR,       /* index of the unit that followed this one in its source, or -1 */
+    CS_UT_R_SUCCESSOR, /* index of the unit that followed this one in its source, or -1 */
     CS_UT_R_RESERVED,
-    CS_UT_R_DESCRIPTORS      /* first normalised descriptor */
+    CS_UT_R_DESCRIPTORS /* first normalised descriptor */
 };
 
 /** Error codes of cs_ut_parse (negative). */
 enum cs_ut_error {
     CS_UT_OK = 0,
-    CS_UT_E_NULL = -1,       /* no data */
-    CS_UT_E_SHORT = -2,      /* fewer floats than the header or the declared sections need */
-    CS_UT_E_MAGIC = -3,      /* not a unit table */
-    CS_UT_E_VERSION = -4,    /* unsupported version */
-    CS_UT_E_DIMS = -5,       /* inconsistent or insane counts */
-    CS_UT_E_VALUES = -6      /* a row holds an out-of-range or non-finite value */
+    CS_UT_E_NULL = -1,    /* no data */
+    CS_UT_E_SHORT = -2,   /* fewer floats than the header or the declared sections need */
+    CS_UT_E_MAGIC = -3,   /* not a unit table */
+    CS_UT_E_VERSION = -4, /* unsupported version */
+    CS_UT_E_DIMS = -5,    /* inconsistent or insane counts */
+    CS_UT_E_VALUES = -6   /* a row holds an out-of-range or non-finite value */
 };
 
 /** A validated view into a unit table buffer. Borrowed pointers: valid while the buffer is. */
@@ -158,10 +158,10 @@ uint32_t cs_ut_label_count(const cs_ut_view *v, int32_t label, uint32_t *first);
  * start/length (frames), label (0..num_labels-1), source, successor (-1 or a unit index), descriptors
  * (num_units * num_descriptors, row-major). Fills the label sections. Returns CS_UT_OK or CS_UT_E_DIMS.
  */
-int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
-                 uint32_t num_sources, int32_t noise_label, double sample_rate, uint32_t channels,
-                 uint64_t audio_frames, const uint64_t *start, const uint64_t *length, const int32_t *label,
-                 const int32_t *source, const int32_t *successor, const float *descriptors);
+int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_sources,
+                 int32_t noise_label, double sample_rate, uint32_t channels, uint64_t audio_frames,
+                 const uint64_t *start, const uint64_t *length, const int32_t *label, const int32_t *source,
+                 const int32_t *successor, const float *descriptors);
 
 #ifdef __cplusplus
 }

@@ -5,15 +5,15 @@
  * and the process CPU time per frame (wall time suffers when other jobs share the cores; CPU time less so).
  * Usage: bench_frames [seconds] [sample_rate]
  */
+#include "cs_error.h"
+#include "cs_frames.h"
+#include "cs_rng.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "cs_error.h"
-#include "cs_frames.h"
-#include "cs_rng.h"
 
 static double clock_s(clockid_t id)
 {
@@ -69,8 +69,8 @@ int main(int argc, char **argv)
         double fps = (double)(n / (size_t)p.hop + 1) / best;
         double rt = seconds / best;
         if (threads == 1) rt1 = rt;
-        printf("threads %d: %.3f s, %.0f frames/s, %.1f us/frame/thread (cpu %.1f us/frame), %.0f x real time",
-               threads, best, fps, 1e6 * (double)threads / fps, 1e6 * best_cpu / (double)(n / (size_t)p.hop + 1), rt);
+        printf("threads %d: %.3f s, %.0f frames/s, %.1f us/frame/thread (cpu %.1f us/frame), %.0f x real time", threads,
+               best, fps, 1e6 * (double)threads / fps, 1e6 * best_cpu / (double)(n / (size_t)p.hop + 1), rt);
         if (threads > 1) printf(" (%.2f x the 1-thread speed)", rt / rt1);
         printf("\n");
     }

@@ -8,15 +8,15 @@
  * Prints one line: "cs_kmeans n=.. d=.. k=.. n_init=.. threads=.. seconds=<best of repeats> inertia=..".
  * Run by tests/bench/run_kmeans.sh beside scikit-learn on the same file.
  */
+#include "cs_cluster.h"
+#include "cs_error.h"
+#include "cs_rng.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "cs_cluster.h"
-#include "cs_error.h"
-#include "cs_rng.h"
 
 static double now(void)
 {
@@ -32,11 +32,14 @@ static void generate(float *X, size_t n, size_t d)
     cs_rng_seed(&rng, 12345);
     double *centres = malloc(m * d * sizeof(double)), *scale = malloc(m * sizeof(double));
     if (!centres || !scale) exit(2);
-    for (size_t i = 0; i < m * d; i++) centres[i] = -4.0 + 8.0 * cs_rng_uniform_double(&rng);
-    for (size_t i = 0; i < m; i++) scale[i] = 0.3 + 1.2 * cs_rng_uniform_double(&rng);
+    for (size_t i = 0; i < m * d; i++)
+        centres[i] = -4.0 + 8.0 * cs_rng_uniform_double(&rng);
+    for (size_t i = 0; i < m; i++)
+        scale[i] = 0.3 + 1.2 * cs_rng_uniform_double(&rng);
     for (size_t i = 0; i < n; i++) {
         size_t c = cs_rng_below(&rng, (uint32_t)m);
-        for (size_t j = 0; j < d; j++) X[i * d + j] = (float)(centres[c * d + j] + scale[c] * cs_rng_normal(&rng));
+        for (size_t j = 0; j < d; j++)
+            X[i * d + j] = (float)(centres[c * d + j] + scale[c] * cs_rng_normal(&rng));
     }
     free(centres);
     free(scale);
@@ -51,16 +54,26 @@ int main(int argc, char **argv)
     uint64_t seed = 0;
     for (int a = 1; a + 1 < argc; a += 2) {
         const char *o = argv[a], *v = argv[a + 1];
-        if (!strcmp(o, "--file")) file = v;
-        else if (!strcmp(o, "--n")) n = strtoul(v, NULL, 10);
-        else if (!strcmp(o, "--d")) d = strtoul(v, NULL, 10);
-        else if (!strcmp(o, "--k")) k = atoi(v);
-        else if (!strcmp(o, "--n-init")) n_init = atoi(v);
-        else if (!strcmp(o, "--max-iter")) max_iter = atoi(v);
-        else if (!strcmp(o, "--tol")) tol = strtod(v, NULL);
-        else if (!strcmp(o, "--threads")) threads = atoi(v);
-        else if (!strcmp(o, "--seed")) seed = strtoull(v, NULL, 10);
-        else if (!strcmp(o, "--repeat")) repeat = atoi(v);
+        if (!strcmp(o, "--file"))
+            file = v;
+        else if (!strcmp(o, "--n"))
+            n = strtoul(v, NULL, 10);
+        else if (!strcmp(o, "--d"))
+            d = strtoul(v, NULL, 10);
+        else if (!strcmp(o, "--k"))
+            k = atoi(v);
+        else if (!strcmp(o, "--n-init"))
+            n_init = atoi(v);
+        else if (!strcmp(o, "--max-iter"))
+            max_iter = atoi(v);
+        else if (!strcmp(o, "--tol"))
+            tol = strtod(v, NULL);
+        else if (!strcmp(o, "--threads"))
+            threads = atoi(v);
+        else if (!strcmp(o, "--seed"))
+            seed = strtoull(v, NULL, 10);
+        else if (!strcmp(o, "--repeat"))
+            repeat = atoi(v);
         else {
             fprintf(stderr, "bench_kmeans: unknown option %s\n", o);
             return 2;

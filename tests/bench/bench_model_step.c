@@ -97,7 +97,8 @@ int main(int argc, char **argv)
         cs_rng rng;
         cs_rng_seed(&rng, 1);
         const float *lg = cs_model_logits(st);
-        for (int i = 0; i < 2000; i++) cs_model_step(st, (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab), &lg);
+        for (int i = 0; i < 2000; i++)
+            cs_model_step(st, (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab), &lg);
         for (int i = 0; i < warm_n; i++) {
             int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
             double a = now_ns();
@@ -145,7 +146,8 @@ int main(int argc, char **argv)
         float *lg = malloc(4096 * sizeof(float));
         cs_rng rng;
         cs_rng_seed(&rng, 3);
-        for (int i = 0; i < 4096; i++) lg[i] = 0.01f * cs_rng_uniform(&rng);
+        for (int i = 0; i < 4096; i++)
+            lg[i] = 0.01f * cs_rng_uniform(&rng);
         cs_sample_params p;
         cs_sample_params_default(&p);
         p.top_p = 0.999f;

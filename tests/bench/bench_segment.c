@@ -9,20 +9,20 @@
  * clicks every 0.37 s. Prints times, ratios and the largest curve difference. The unit count is not a
  * detection score: a one-sample click lies ~15 dB below the frame energy of the two noise timbres.
  */
+#include "cs_error.h"
+#include "cs_frames.h"
+#include "cs_rng.h"
+#include "cs_segment.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cs_error.h"
-#include "cs_frames.h"
-#include "cs_rng.h"
-#include "cs_segment.h"
-
 #define RATE 48000
-#define PI 3.14159265358979323846
-#define D 15
+#define PI   3.14159265358979323846
+#define D    15
 
 static double now_s(void)
 {
@@ -47,20 +47,25 @@ static float *novelty_band_direct(const cs_frames *f, size_t B, size_t L, size_t
         size_t i0 = b * B, i1 = i0 + B < nf ? i0 + B : nf;
         for (size_t i = i0; i < i1; i++) {
             const float *fr = f->data + i * CS_FF_COUNT;
-            for (int c = 0; c < 12; c++) w[b * D + c] += (double)fr[CS_FF_MFCC0 + 1 + c];
+            for (int c = 0; c < 12; c++)
+                w[b * D + c] += (double)fr[CS_FF_MFCC0 + 1 + c];
             w[b * D + 12] += (double)fr[CS_FF_CENTROID];
             w[b * D + 13] += (double)fr[CS_FF_FLATNESS];
             w[b * D + 14] += 20.0 * log10((double)fr[CS_FF_RMS] + 1e-6);
         }
-        for (int c = 0; c < D; c++) w[b * D + c] /= (double)(i1 - i0);
+        for (int c = 0; c < D; c++)
+            w[b * D + c] /= (double)(i1 - i0);
     }
     for (int c = 0; c < D; c++) {
         double m = 0, v = 0;
-        for (size_t b = 0; b < nb; b++) m += w[b * D + c];
+        for (size_t b = 0; b < nb; b++)
+            m += w[b * D + c];
         m /= (double)nb;
-        for (size_t b = 0; b < nb; b++) v += (w[b * D + c] - m) * (w[b * D + c] - m);
+        for (size_t b = 0; b < nb; b++)
+            v += (w[b * D + c] - m) * (w[b * D + c] - m);
         double sd = sqrt(v / (double)nb);
-        for (size_t b = 0; b < nb; b++) w[b * D + c] = sd > 1e-9 * (1 + fabs(m)) ? (w[b * D + c] - m) / sd : 0;
+        for (size_t b = 0; b < nb; b++)
+            w[b * D + c] = sd > 1e-9 * (1 + fabs(m)) ? (w[b * D + c] - m) / sd : 0;
     }
     for (size_t a = 0; a < nb; a++) {
         for (size_t d = 0; d < W; d++) {
@@ -121,12 +126,19 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / RATE, v = 0;
         switch ((i / sec) % 4) {
-        case 0: v = 0.3 * sin(2 * PI * 440 * t); break;
-        case 1: v = 0.1 * cs_rng_normal(&r); break;
-        case 2:
-            for (int k = 1; k <= 10; k++) v += 0.15 / k * sin(2 * PI * 220 * k * t);
+        case 0:
+            v = 0.3 * sin(2 * PI * 440 * t);
             break;
-        default: lp += 0.05 * (cs_rng_normal(&r) - lp), v = lp; break;
+        case 1:
+            v = 0.1 * cs_rng_normal(&r);
+            break;
+        case 2:
+            for (int k = 1; k <= 10; k++)
+                v += 0.15 / k * sin(2 * PI * 220 * k * t);
+            break;
+        default:
+            lp += 0.05 * (cs_rng_normal(&r) - lp), v = lp;
+            break;
         }
         if (i % click == 0) v += 0.8;
         x[i] = (float)v;
@@ -178,13 +190,12 @@ int main(int argc, char **argv)
         if (dd > maxdiff) maxdiff = dd;
     }
 
-    printf("source: %.1f min at %d Hz, %zu frames (hop %d), %zu novelty blocks of %zu frames, L = %zu\n",
-           minutes, RATE, f.n_frames, f.hop, nb, B, L);
+    printf("source: %.1f min at %d Hz, %zu frames (hop %d), %zu novelty blocks of %zu frames, L = %zu\n", minutes, RATE,
+           f.n_frames, f.hop, nb, B, L);
     printf("cs_frames_analyze (1 thread)   %8.3f s\n", t_frames);
     printf("cs_segment_onset               %8.3f s  (%.4f x analysis)  %zu units\n", t_onset, t_onset / t_frames,
            n_onset);
-    printf("cs_segment_novelty             %8.3f s  (%.4f x analysis)  %zu sections\n", t_nov, t_nov / t_frames,
-           n_nov);
+    printf("cs_segment_novelty             %8.3f s  (%.4f x analysis)  %zu sections\n", t_nov, t_nov / t_frames, n_nov);
     printf("novelty curve, rank-one        %8.3f s  memory %zu kB (block features)\n", t_curve,
            nb * D * sizeof(double) / 1024);
     printf("novelty curve, direct band SSM %8.3f s  memory %zu kB (band)  -> rank-one is %.1f x faster\n", t_direct,

@@ -14,6 +14,12 @@
  * Every indexed answer is checked against brute force (the same float kernel: bit-exact agreement expected).
  * usage: bench_select [units] [queries] [leaf]
  */
+#include "cs_cluster.h"
+#include "cs_index.h"
+#include "cs_rng.h"
+#include "cs_select.h"
+#include "cs_unit_table.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,20 +27,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "cs_cluster.h"
-#include "cs_index.h"
-#include "cs_rng.h"
-#include "cs_select.h"
-#include "cs_unit_table.h"
-
-#define D 24
+#define D          24
 #define COMPONENTS 48
-#define K 64
+#define K          64
 
 /* principal standard deviations measured on the real corpus described above (first 24 of 25) */
-static const double spectrum[D] = {1.0,   0.756, 0.636, 0.555, 0.518, 0.46,  0.439, 0.416,
-                                   0.361, 0.313, 0.303, 0.281, 0.268, 0.246, 0.23,  0.216,
-                                   0.202, 0.198, 0.172, 0.171, 0.121, 0.086, 0.07,  0.044};
+static const double spectrum[D] = {1.0,   0.756, 0.636, 0.555, 0.518, 0.46,  0.439, 0.416, 0.361, 0.313, 0.303, 0.281,
+                                   0.268, 0.246, 0.23,  0.216, 0.202, 0.198, 0.172, 0.171, 0.121, 0.086, 0.07,  0.044};
 
 static double now_s(void)
 {
@@ -52,17 +51,22 @@ static int cmp_double(const void *a, const void *b)
 /* Random rotation: Gram-Schmidt of a Gaussian matrix (rows orthonormal). */
 static void rotation(cs_rng *g, double *R)
 {
-    for (int i = 0; i < D * D; ++i) R[i] = cs_rng_normal(g);
+    for (int i = 0; i < D * D; ++i)
+        R[i] = cs_rng_normal(g);
     for (int i = 0; i < D; ++i) {
         for (int k = 0; k < i; ++k) {
             double dot = 0;
-            for (int j = 0; j < D; ++j) dot += R[i * D + j] * R[k * D + j];
-            for (int j = 0; j < D; ++j) R[i * D + j] -= dot * R[k * D + j];
+            for (int j = 0; j < D; ++j)
+                dot += R[i * D + j] * R[k * D + j];
+            for (int j = 0; j < D; ++j)
+                R[i * D + j] -= dot * R[k * D + j];
         }
         double nn = 0;
-        for (int j = 0; j < D; ++j) nn += R[i * D + j] * R[i * D + j];
+        for (int j = 0; j < D; ++j)
+            nn += R[i * D + j] * R[i * D + j];
         nn = sqrt(nn);
-        for (int j = 0; j < D; ++j) R[i * D + j] /= nn;
+        for (int j = 0; j < D; ++j)
+            R[i * D + j] /= nn;
     }
 }
 
@@ -71,10 +75,12 @@ static void draw(cs_rng *g, const double *R, const double *mu, double *x)
 {
     const int c = (int)cs_rng_below(g, COMPONENTS);
     double y[D];
-    for (int i = 0; i < D; ++i) y[i] = spectrum[i] * (mu[c * D + i] + 0.6 * cs_rng_normal(g));
+    for (int i = 0; i < D; ++i)
+        y[i] = spectrum[i] * (mu[c * D + i] + 0.6 * cs_rng_normal(g));
     for (int j = 0; j < D; ++j) {
         double a = 0;
-        for (int i = 0; i < D; ++i) a += R[i * D + j] * y[i];
+        for (int i = 0; i < D; ++i)
+            a += R[i * D + j] * y[i];
         x[j] = a;
     }
 }
@@ -116,7 +122,8 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
     const stats sb = time_queries(cs_select_nearest_brute, v, tg, qlab, Q, a_brute, scratch);
     const stats sa = time_queries(cs_select_nearest_brute, v, tg, any, Q, a_all, scratch);
     int agree = 0;
-    for (int q = 0; q < Q; ++q) agree += a_idx[q] == a_brute[q] && a_scan[q] == a_brute[q];
+    for (int q = 0; q < Q; ++q)
+        agree += a_idx[q] == a_brute[q] && a_scan[q] == a_brute[q];
     printf("  %s\n", name);
     printf("    index (k-d tree, label)          median %8.2f us  p99 %8.2f us\n", si.med, si.p99);
     printf("    label scan, early exit (before)  median %8.2f us  p99 %8.2f us\n", ss.med, ss.p99);
@@ -142,21 +149,25 @@ int main(int argc, char **argv)
     cs_rng_seed(&g, 42);
     double R[D * D], mu[COMPONENTS * D], x[D];
     rotation(&g, R);
-    for (int i = 0; i < COMPONENTS * D; ++i) mu[i] = cs_rng_normal(&g);
+    for (int i = 0; i < COMPONENTS * D; ++i)
+        mu[i] = cs_rng_normal(&g);
     float *desc = malloc((size_t)N * D * sizeof *desc), *tq = malloc((size_t)Q * D * sizeof *tq);
     double mean[D] = {0}, sd[D] = {0};
     for (uint32_t u = 0; u < N; ++u) {
         draw(&g, R, mu, x);
-        for (int j = 0; j < D; ++j) desc[(size_t)u * D + j] = (float)x[j], mean[j] += x[j], sd[j] += x[j] * x[j];
+        for (int j = 0; j < D; ++j)
+            desc[(size_t)u * D + j] = (float)x[j], mean[j] += x[j], sd[j] += x[j] * x[j];
     }
     for (int j = 0; j < D; ++j) {
         mean[j] /= N;
         sd[j] = sqrt(sd[j] / N - mean[j] * mean[j]);
     }
-    for (size_t i = 0; i < (size_t)N * D; ++i) desc[i] = (float)(((double)desc[i] - mean[i % D]) / sd[i % D]);
+    for (size_t i = 0; i < (size_t)N * D; ++i)
+        desc[i] = (float)(((double)desc[i] - mean[i % D]) / sd[i % D]);
     for (int q = 0; q < Q; ++q) {
         draw(&g, R, mu, x);
-        for (int j = 0; j < D; ++j) tq[(size_t)q * D + j] = (float)((x[j] - mean[j]) / sd[j]);
+        for (int j = 0; j < D; ++j)
+            tq[(size_t)q * D + j] = (float)((x[j] - mean[j]) / sd[j]);
     }
     int *km = malloc(N * sizeof *km);
     const double tk = now_s();
@@ -224,7 +235,8 @@ int main(int argc, char **argv)
             memset(&few[q], 0, sizeof few[q]);
             few[q].num_dims = 3;
             few[q].dim[0] = 0, few[q].dim[1] = 5, few[q].dim[2] = 11;
-            for (int i = 0; i < 3; ++i) few[q].value[i] = tq[(size_t)q * D + few[q].dim[i]];
+            for (int i = 0; i < 3; ++i)
+                few[q].value[i] = tq[(size_t)q * D + few[q].dim[i]];
         }
         snprintf(title, sizeof title, "(%c') the same labels, 3-descriptor target given as pairs", 'a' + c);
         bad |= run_case(title, &v, few, c == 0 ? qa : qb, Q);

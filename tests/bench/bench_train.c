@@ -44,7 +44,8 @@ int main(int argc, char **argv)
     cs_rng_seed(&rng, 2024);
     for (int a = 0; a < V; a++)
         for (int b = 0; b < V; b++)
-            for (int k = 0; k < 3; k++) succ[a][b][k] = (int)cs_rng_below(&rng, V);
+            for (int k = 0; k < 3; k++)
+                succ[a][b][k] = (int)cs_rng_below(&rng, V);
     seq[0] = 0;
     seq[1] = 1;
     for (int i = 2; i < N; i++) {
@@ -58,7 +59,8 @@ int main(int argc, char **argv)
         return 1;
     }
     fprintf(f, "%d %d\n", V, N);
-    for (int i = 0; i < N; i++) fprintf(f, "%d%c", seq[i], i % 32 == 31 ? '\n' : ' ');
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%d%c", seq[i], i % 32 == 31 ? '\n' : ' ');
     fclose(f);
 
     cs_train_config cfg;

@@ -10,27 +10,27 @@
 
 static int cs_test_passed, cs_test_failed;
 
-#define CS_CHECK(cond, ...)                                                                        \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            cs_test_passed++;                                                                      \
-        } else {                                                                                   \
-            cs_test_failed++;                                                                      \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-        }                                                                                          \
+#define CS_CHECK(cond, ...)                                                                                            \
+    do {                                                                                                               \
+        if (cond) {                                                                                                    \
+            cs_test_passed++;                                                                                          \
+        } else {                                                                                                       \
+            cs_test_failed++;                                                                                          \
+            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond);                                          \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
 /* |a - b| <= tol */
-#define CS_CHECK_NEAR(a, b, tol, what)                                                             \
-    CS_CHECK(fabs((double)(a) - (double)(b)) <= (double)(tol), "%s: %.9g vs %.9g (tol %.3g)", what, \
-             (double)(a), (double)(b), (double)(tol))
+#define CS_CHECK_NEAR(a, b, tol, what)                                                                                 \
+    CS_CHECK(fabs((double)(a) - (double)(b)) <= (double)(tol), "%s: %.9g vs %.9g (tol %.3g)", what, (double)(a),       \
+             (double)(b), (double)(tol))
 
-#define CS_TEST_END()                                                                              \
-    do {                                                                                           \
-        printf("%d passed, %d failed\n", cs_test_passed, cs_test_failed);                         \
-        return cs_test_failed ? 1 : 0;                                                             \
+#define CS_TEST_END()                                                                                                  \
+    do {                                                                                                               \
+        printf("%d passed, %d failed\n", cs_test_passed, cs_test_failed);                                              \
+        return cs_test_failed ? 1 : 0;                                                                                 \
     } while (0)
 
 #endif

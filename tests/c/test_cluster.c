@@ -3,16 +3,16 @@
  * (tests/scripts/cluster_reference.py writes tests/fixtures/cluster_*), plus determinism, thread-count
  * independence, zero-weight columns, degenerate input and error cases.
  */
+#include "cs_cluster.h"
+#include "cs_error.h"
+#include "cs_rng.h"
+#include "cs_test.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "cs_cluster.h"
-#include "cs_error.h"
-#include "cs_rng.h"
-#include "cs_test.h"
 
 /* ---- fixture reading: whitespace-separated tokens, lines starting with '#' skipped ---- */
 
@@ -45,7 +45,8 @@ static int tokens_load(tokens *t, const char *name)
     int line_start = 1;
     while (*p) {
         if (line_start && *p == '#') {
-            while (*p && *p != '\n') p++;
+            while (*p && *p != '\n')
+                p++;
             continue;
         }
         if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
@@ -59,14 +60,24 @@ static int tokens_load(tokens *t, const char *name)
             t->tok = realloc(t->tok, cap * sizeof(char *));
         }
         t->tok[t->n++] = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') p++;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            p++;
     }
     return 0;
 }
 
-static const char *tok_str(tokens *t) { return t->pos < t->n ? t->tok[t->pos++] : ""; }
-static double tok_num(tokens *t) { return strtod(tok_str(t), NULL); }
-static int tok_int(tokens *t) { return (int)strtol(tok_str(t), NULL, 10); }
+static const char *tok_str(tokens *t)
+{
+    return t->pos < t->n ? t->tok[t->pos++] : "";
+}
+static double tok_num(tokens *t)
+{
+    return strtod(tok_str(t), NULL);
+}
+static int tok_int(tokens *t)
+{
+    return (int)strtol(tok_str(t), NULL, 10);
+}
 static void tokens_free(tokens *t)
 {
     free(t->buf);
@@ -84,7 +95,8 @@ static float *load_data(const char *name, size_t *n, size_t *d)
     *n = (size_t)tok_int(&t);
     *d = (size_t)tok_int(&t);
     float *X = malloc(*n * *d * sizeof(float));
-    for (size_t i = 0; i < *n * *d; i++) X[i] = strtof(tok_str(&t), NULL);
+    for (size_t i = 0; i < *n * *d; i++)
+        X[i] = strtof(tok_str(&t), NULL);
     tokens_free(&t);
     return X;
 }
@@ -154,8 +166,10 @@ static void test_kmeans_reference(void)
         int ok = 1;
         int *count = calloc((size_t)k, sizeof(int));
         for (size_t i = 0; i < n; i++) {
-            if (lab[i] < 0 || lab[i] >= k) ok = 0;
-            else count[lab[i]]++;
+            if (lab[i] < 0 || lab[i] >= k)
+                ok = 0;
+            else
+                count[lab[i]]++;
         }
         CS_CHECK(ok, "labels in 0..k-1");
         /* centroids are the members' means (plain space) and give back the reported inertia */
@@ -212,7 +226,8 @@ static void test_kmeans_determinism(void)
     cs_rng_seed(&rng, 7);
     for (size_t i = 0; i < N; i++) {
         double off = (double)cs_rng_below(&rng, 6) * 2.0;
-        for (size_t j = 0; j < D; j++) Y[i * D + j] = (float)(off + cs_rng_normal(&rng));
+        for (size_t j = 0; j < D; j++)
+            Y[i * D + j] = (float)(off + cs_rng_normal(&rng));
     }
     int *la = malloc(N * sizeof(int)), *lb = malloc(N * sizeof(int));
     float *cen = malloc(20 * D * sizeof(float));
@@ -238,8 +253,7 @@ static void test_kmeans_weights_and_edges(void)
     double ia, ib;
     CS_CHECK(cs_kmeans(X, n, d, w, 5, 4, 300, 1e-4, 9, 2, a, ca, &ia) == 0, "weighted");
     CS_CHECK(cs_kmeans(Y, n, d - 1, w5, 5, 4, 300, 1e-4, 9, 2, b, cb, &ib) == 0, "column dropped");
-    CS_CHECK(!memcmp(a, b, n * sizeof(int)) && ia == ib, "zero-weight column ignored (inertia %.9g vs %.9g)", ia,
-             ib);
+    CS_CHECK(!memcmp(a, b, n * sizeof(int)) && ia == ib, "zero-weight column ignored (inertia %.9g vs %.9g)", ia, ib);
     /* its centroid column is the members' plain mean */
     double m = 0.0;
     size_t cnt = 0;
@@ -249,7 +263,8 @@ static void test_kmeans_weights_and_edges(void)
 
     /* scaling all weights by 4 scales the inertia by 4 and keeps the labels */
     float w4[6];
-    for (int j = 0; j < 6; j++) w4[j] = 4.0f * w[j];
+    for (int j = 0; j < 6; j++)
+        w4[j] = 4.0f * w[j];
     CS_CHECK(cs_kmeans(X, n, d, w4, 5, 4, 300, 1e-4, 9, 2, b, cb, &ib) == 0, "weights x4");
     CS_CHECK(!memcmp(a, b, n * sizeof(int)), "weights x4: same labels");
     CS_CHECK_NEAR(ib / ia, 4.0, 1e-5, "weights x4: inertia x4");
@@ -259,7 +274,8 @@ static void test_kmeans_weights_and_edges(void)
     float c1[6];
     CS_CHECK(cs_kmeans(X, n, d, NULL, 1, 2, 50, 1e-4, 0, 2, a, c1, &ia) == 0, "k = 1");
     double mean0 = 0.0;
-    for (size_t i = 0; i < n; i++) mean0 += (double)X[i * d];
+    for (size_t i = 0; i < n; i++)
+        mean0 += (double)X[i * d];
     CS_CHECK_NEAR(c1[0], mean0 / (double)n, 1e-4, "k = 1 centroid is the mean");
 
     /* fewer distinct points than clusters: empty clusters are relocated, the result is still exact */
@@ -272,7 +288,8 @@ static void test_kmeans_weights_and_edges(void)
     float dc[5 * 2];
     CS_CHECK(cs_kmeans(dup, 12, 2, NULL, 5, 3, 50, 1e-4, 0, 2, dl, dc, &ia) == 0 && ia == 0.0,
              "3 distinct points, k = 5: inertia %g", ia);
-    for (int i = 0; i < 12; i++) CS_CHECK(dl[i] >= 0 && dl[i] < 5 && dl[i] == dl[i % 3], "duplicates share a label");
+    for (int i = 0; i < 12; i++)
+        CS_CHECK(dl[i] >= 0 && dl[i] < 5 && dl[i] == dl[i % 3], "duplicates share a label");
 
     /* errors */
     CS_CHECK(cs_kmeans(X, 4, d, NULL, 5, 1, 10, 1e-4, 0, 1, a, ca, &ia) == CS_E_TOO_FEW, "k > n");
@@ -313,14 +330,16 @@ static void test_dbscan_reference(void)
         CS_CHECK(X != NULL && (size_t)n_ref == n, "%s", data);
         if (!X) break;
         int *ref = malloc(n * sizeof(int)), *lab = malloc(n * sizeof(int)), *lab1 = malloc(n * sizeof(int));
-        for (size_t i = 0; i < n; i++) ref[i] = tok_int(&t);
+        for (size_t i = 0; i < n; i++)
+            ref[i] = tok_int(&t);
         float w[64];
         const float *wp = parse_weights(ws, w, d) ? w : NULL;
         int nc = -1, nc1 = -1;
         CS_CHECK(cs_dbscan(X, n, d, wp, eps, ms, 2, lab, &nc) == 0, "cs_dbscan");
         CS_CHECK(nc == nc_ref, "eps %g min_samples %d: %d clusters vs scikit-learn %d", eps, ms, nc, nc_ref);
         size_t diff = 0;
-        for (size_t i = 0; i < n; i++) diff += lab[i] != ref[i];
+        for (size_t i = 0; i < n; i++)
+            diff += lab[i] != ref[i];
         printf("DBSCAN eps=%g min_samples=%d w=%s: %d clusters (%d core, %d border, %d noise), %zu labels differ\n",
                eps, ms, ws, nc, n_core, n_border, n_noise, diff);
         CS_CHECK(diff == 0, "eps %g min_samples %d: %zu labels differ from scikit-learn", eps, ms, diff);
@@ -329,7 +348,8 @@ static void test_dbscan_reference(void)
                  "1 vs 2 threads identical");
         if (wp) { /* the zero-weight column is ignored */
             size_t z = 0;
-            while (z < d && w[z] != 0.0f) z++;
+            while (z < d && w[z] != 0.0f)
+                z++;
             float *Y = drop_column(X, n, d, z), wr[64];
             for (size_t j = 0, o = 0; j < d; j++)
                 if (j != z) wr[o++] = w[j];
@@ -355,16 +375,19 @@ static void test_dbscan_large(void)
     const size_t g = 6000, n = 2 * g + 3;
     float *X = malloc(n * sizeof(float));
     int *lab = malloc(n * sizeof(int));
-    X[0] = 100.0f;                                                   /* noise */
-    for (size_t i = 0; i < g; i++) X[1 + i] = 10.0f + (float)i / (float)g;    /* group B: [10, 11) */
-    X[1 + g] = 8.01f; /* border of group B: 61 points within eps, itself included */
-    for (size_t i = 0; i < g; i++) X[2 + g + i] = (float)i / (float)g;        /* group A: [0, 1) */
-    X[n - 1] = -50.0f;                                                        /* noise */
+    X[0] = 100.0f; /* noise */
+    for (size_t i = 0; i < g; i++)
+        X[1 + i] = 10.0f + (float)i / (float)g; /* group B: [10, 11) */
+    X[1 + g] = 8.01f;                           /* border of group B: 61 points within eps, itself included */
+    for (size_t i = 0; i < g; i++)
+        X[2 + g + i] = (float)i / (float)g; /* group A: [0, 1) */
+    X[n - 1] = -50.0f;                      /* noise */
     int nc = -1;
     CS_CHECK(cs_dbscan(X, n, 1, NULL, 2.0, 100, 2, lab, &nc) == 0, "large DBSCAN");
     CS_CHECK(nc == 2, "2 clusters, got %d", nc);
     int ok = lab[0] == -1 && lab[n - 1] == -1 && lab[1 + g] == 0;
-    for (size_t i = 0; i < g; i++) ok &= lab[1 + i] == 0 && lab[2 + g + i] == 1;
+    for (size_t i = 0; i < g; i++)
+        ok &= lab[1 + i] == 0 && lab[2 + g + i] == 1;
     CS_CHECK(ok, "groups, border point and noise labelled as constructed");
     free(X);
     free(lab);
@@ -403,8 +426,10 @@ static void test_ap_reference(void)
         CS_CHECK(X != NULL && (size_t)n_ref == n, "%s", data);
         if (!X) break;
         int *ex_ref = malloc((size_t)nc_ref * sizeof(int)), *ref = malloc(n * sizeof(int));
-        for (int q = 0; q < nc_ref; q++) ex_ref[q] = tok_int(&t);
-        for (size_t i = 0; i < n; i++) ref[i] = tok_int(&t);
+        for (int q = 0; q < nc_ref; q++)
+            ex_ref[q] = tok_int(&t);
+        for (size_t i = 0; i < n; i++)
+            ref[i] = tok_int(&t);
         float w[64];
         const float *wp = parse_weights(ws, w, d) ? w : NULL;
         int *lab = malloc(n * sizeof(int)), *ex = malloc(n * sizeof(int));
@@ -418,12 +443,14 @@ static void test_ap_reference(void)
         int sym = 0;
         for (int q = 0; q < nc; q++) {
             int found = 0;
-            for (int r = 0; r < nc_ref; r++) found |= ex[q] == ex_ref[r];
+            for (int r = 0; r < nc_ref; r++)
+                found |= ex[q] == ex_ref[r];
             sym += !found;
         }
         for (int r = 0; r < nc_ref; r++) {
             int found = 0;
-            for (int q = 0; q < nc; q++) found |= ex[q] == ex_ref[r];
+            for (int q = 0; q < nc; q++)
+                found |= ex[q] == ex_ref[r];
             sym += !found;
         }
         printf("AP %s w=%s damping=%g max_iter=%d preference=%g: %d exemplars (scikit-learn %d), converged %d (%d), "
@@ -445,12 +472,13 @@ static void test_ap_reference(void)
                  "1 vs 2 threads identical");
         if (wp) {
             size_t z = 0;
-            while (z < d && w[z] != 0.0f) z++;
+            while (z < d && w[z] != 0.0f)
+                z++;
             float *Y = drop_column(X, n, d, z), wr[64];
             for (size_t j = 0, o = 0; j < d; j++)
                 if (j != z) wr[o++] = w[j];
-            CS_CHECK(cs_affinity_propagation(Y, n, d - 1, wr, damping, max_iter, conv_iter, pref, 0, 2, lab1, ex1,
-                                             &nc1, &conv1) == 0 &&
+            CS_CHECK(cs_affinity_propagation(Y, n, d - 1, wr, damping, max_iter, conv_iter, pref, 0, 2, lab1, ex1, &nc1,
+                                             &conv1) == 0 &&
                          nc1 == nc && !memcmp(lab, lab1, n * sizeof(int)),
                      "zero-weight column ignored");
             free(Y);
@@ -488,8 +516,7 @@ static void test_ap_errors(void)
     size_t big = (size_t)CS_AP_MAX_N + 1;
     float *Y = calloc(big, sizeof(float));
     int *bl = malloc(big * sizeof(int)), *be = malloc(big * sizeof(int));
-    CS_CHECK(cs_affinity_propagation(Y, big, 1, NULL, 0.5, 200, 15, NAN, 0, 1, bl, be, &nc, &conv) ==
-                 CS_E_TOO_LARGE,
+    CS_CHECK(cs_affinity_propagation(Y, big, 1, NULL, 0.5, 200, 15, NAN, 0, 1, bl, be, &nc, &conv) == CS_E_TOO_LARGE,
              "n > CS_AP_MAX_N");
     free(Y);
     free(bl);

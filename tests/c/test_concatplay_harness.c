@@ -13,16 +13,16 @@
  * Without arguments (as a ctest test) it checks itself: a bundle made with cs_ut_encode and a generated
  * schedule rendered with block sizes 64 and 1 must give the same bytes, finite and non-silent.
  */
+#include "cs_bundle.h"
+#include "cs_grain.h"
+#include "cs_select.h"
+#include "cs_test.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "cs_bundle.h"
-#include "cs_grain.h"
-#include "cs_select.h"
-#include "cs_test.h"
 
 typedef struct opts {
     uint32_t channels, voices, block;
@@ -45,12 +45,14 @@ static int render(const opts *o, const cs_ut_view *v, const float *audio, uint64
     const uint32_t B = o->block;
     float *tr = malloc(B * sizeof(float) * 4), *ob = malloc(B * sizeof(float) * (o->channels + 2));
     float *chans[CS_GRAIN_MAX_OUTPUTS];
-    for (uint32_t c = 0; c < o->channels; ++c) chans[c] = ob + (size_t)c * B;
+    for (uint32_t c = 0; c < o->channels; ++c)
+        chans[c] = ob + (size_t)c * B;
     const float unit_c = -1.0f;
     for (size_t t = 0; t < frames; t += B) {
         const uint32_t n = (uint32_t)(frames - t < B ? frames - t : B);
         for (uint32_t k = 0; k < n; ++k)
-            for (int c = 0; c < 4; ++c) tr[(size_t)c * B + k] = sched[(t + k) * 4 + (size_t)c];
+            for (int c = 0; c < 4; ++c)
+                tr[(size_t)c * B + k] = sched[(t + k) * 4 + (size_t)c];
         cs_player_io io;
         const float *konst[CS_PLAYER_NUM_INPUTS] = {0};
         konst[CS_PIN_UNIT] = &unit_c;
@@ -123,10 +125,12 @@ static int self_test(void)
         lab[u] = u % L;
         src[u] = 0;
         succ[u] = u + 1 < U ? u + 1 : -1;
-        for (int j = 0; j < 4; ++j) desc[u * 4 + j] = cs_rng_uniform(&g);
+        for (int j = 0; j < 4; ++j)
+            desc[u * 4 + j] = cs_rng_uniform(&g);
     }
     float *audio = malloc(pos * sizeof(float));
-    for (uint64_t i = 0; i < pos; ++i) audio[i] = 0.5f * (float)sin(0.01 * (double)i) + 0.1f * (cs_rng_uniform(&g) - 0.5f);
+    for (uint64_t i = 0; i < pos; ++i)
+        audio[i] = 0.5f * (float)sin(0.01 * (double)i) + 0.1f * (cs_rng_uniform(&g) - 0.5f);
     size_t tn = cs_ut_size(U, 4, L);
     float *table = malloc(tn * sizeof(float));
     cs_ut_view v;
@@ -175,18 +179,30 @@ int main(int argc, char **argv)
     for (int i = 4; i + 1 < argc; i += 2) {
         const char *k = argv[i];
         const double x = atof(argv[i + 1]);
-        if (!strcmp(k, "--channels")) o.channels = (uint32_t)x;
-        else if (!strcmp(k, "--seed")) o.seed = (uint64_t)x;
-        else if (!strcmp(k, "--amp")) o.amp = (float)x;
-        else if (!strcmp(k, "--attack")) o.attack = (float)x;
-        else if (!strcmp(k, "--release")) o.release = (float)x;
-        else if (!strcmp(k, "--select")) o.select = (float)x;
-        else if (!strcmp(k, "--gapless")) o.gapless = (float)x;
-        else if (!strcmp(k, "--lead")) o.lead = (float)x;
-        else if (!strcmp(k, "--dur")) o.dur = (float)x;
-        else if (!strcmp(k, "--voices")) o.voices = (uint32_t)x;
-        else if (!strcmp(k, "--rate")) o.rate = x;
-        else if (!strcmp(k, "--block")) o.block = (uint32_t)x;
+        if (!strcmp(k, "--channels"))
+            o.channels = (uint32_t)x;
+        else if (!strcmp(k, "--seed"))
+            o.seed = (uint64_t)x;
+        else if (!strcmp(k, "--amp"))
+            o.amp = (float)x;
+        else if (!strcmp(k, "--attack"))
+            o.attack = (float)x;
+        else if (!strcmp(k, "--release"))
+            o.release = (float)x;
+        else if (!strcmp(k, "--select"))
+            o.select = (float)x;
+        else if (!strcmp(k, "--gapless"))
+            o.gapless = (float)x;
+        else if (!strcmp(k, "--lead"))
+            o.lead = (float)x;
+        else if (!strcmp(k, "--dur"))
+            o.dur = (float)x;
+        else if (!strcmp(k, "--voices"))
+            o.voices = (uint32_t)x;
+        else if (!strcmp(k, "--rate"))
+            o.rate = x;
+        else if (!strcmp(k, "--block"))
+            o.block = (uint32_t)x;
         else {
             fprintf(stderr, "harness: unknown option %s\n", k);
             return 2;

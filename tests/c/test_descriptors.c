@@ -5,24 +5,25 @@
  * spectrum), silence (finite values, -120 dB, f0 0), a click (flux peak), thread-count independence
  * (bitwise), argument errors, and cs_describe_unit on short units and unit aggregation.
  */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "cs_describe.h"
 #include "cs_error.h"
 #include "cs_frames.h"
 #include "cs_rng.h"
 #include "cs_test.h"
 
-#define SR 48000
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SR     48000
 #define TWO_PI 6.283185307179586476925286766559
 
 static float *make_sine(size_t n, double f, double amp, int sr)
 {
     float *x = malloc(n * sizeof *x);
-    for (size_t i = 0; i < n; i++) x[i] = (float)(amp * sin(TWO_PI * f * (double)i / (double)sr + 0.1));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(amp * sin(TWO_PI * f * (double)i / (double)sr + 0.1));
     return x;
 }
 
@@ -76,9 +77,8 @@ static void test_sine(double freq, int sr)
     printf("sine %.0f Hz @ %d: centroid %.2f, f0 %.3f (conf %.4f), zcr %.2f, rolloff %.1f, flatness %.3g, "
            "spread %.1f\n",
            freq, sr, csum / cnt, (double)frame(&f, (i0 + i1) / 2)[CS_FF_F0],
-           (double)frame(&f, (i0 + i1) / 2)[CS_FF_F0_CONF], zsum / cnt,
-           (double)frame(&f, (i0 + i1) / 2)[CS_FF_ROLLOFF], (double)frame(&f, (i0 + i1) / 2)[CS_FF_FLATNESS],
-           (double)frame(&f, (i0 + i1) / 2)[CS_FF_SPREAD]);
+           (double)frame(&f, (i0 + i1) / 2)[CS_FF_F0_CONF], zsum / cnt, (double)frame(&f, (i0 + i1) / 2)[CS_FF_ROLLOFF],
+           (double)frame(&f, (i0 + i1) / 2)[CS_FF_FLATNESS], (double)frame(&f, (i0 + i1) / 2)[CS_FF_SPREAD]);
     CS_CHECK(bad_c == 0, "sine %g: %d frames with centroid off by > 1 %%", freq, bad_c);
     CS_CHECK(bad_f0 == 0, "sine %g: %d frames with f0 off by > 1 %% or low confidence", freq, bad_f0);
     CS_CHECK(bad_z == 0, "sine %g: %d frames with zcr off by more than a crossing", freq, bad_z);
@@ -113,7 +113,8 @@ static void test_harmonic(void)
     float *x = malloc(n * sizeof *x);
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / SR, v = 0.0;
-        for (int h = 1; h <= 6; h++) v += sin(TWO_PI * f0 * h * t + 0.7 * h) / (double)h;
+        for (int h = 1; h <= 6; h++)
+            v += sin(TWO_PI * f0 * h * t + 0.7 * h) / (double)h;
         x[i] = (float)(0.3 * v);
     }
     cs_frame_params p;
@@ -141,7 +142,8 @@ static void test_noise(void)
     float *x = malloc(n * sizeof *x);
     cs_rng rng;
     cs_rng_seed(&rng, 42);
-    for (size_t i = 0; i < n; i++) x[i] = (float)(0.3 * cs_rng_normal(&rng));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(0.3 * cs_rng_normal(&rng));
     cs_frame_params p;
     cs_frame_params_default(&p, SR);
     cs_frames f;
@@ -184,11 +186,12 @@ static void test_silence(void)
     CS_CHECK(err == 0, "analyze silence");
     if (!err) {
         int finite = 1;
-        for (size_t i = 0; i < f.n_frames * CS_FF_COUNT; i++) finite &= isfinite(f.data[i]) != 0;
+        for (size_t i = 0; i < f.n_frames * CS_FF_COUNT; i++)
+            finite &= isfinite(f.data[i]) != 0;
         CS_CHECK(finite, "silence: all frame values finite");
         const float *r = frame(&f, 10);
-        CS_CHECK(r[CS_FF_RMS] == 0.0f && r[CS_FF_CENTROID] == 0.0f && r[CS_FF_F0] == 0.0f &&
-                     r[CS_FF_F0_CONF] == 0.0f && r[CS_FF_ZCR] == 0.0f && r[CS_FF_FLUX] == 0.0f,
+        CS_CHECK(r[CS_FF_RMS] == 0.0f && r[CS_FF_CENTROID] == 0.0f && r[CS_FF_F0] == 0.0f && r[CS_FF_F0_CONF] == 0.0f &&
+                     r[CS_FF_ZCR] == 0.0f && r[CS_FF_FLUX] == 0.0f,
                  "silent frame values");
         CS_CHECK(r[CS_FF_FLATNESS] == 1.0f, "silent flatness is 1 (documented), got %g", (double)r[CS_FF_FLATNESS]);
         CS_CHECK_NEAR(r[CS_FF_MFCC0], sqrt(40.0) * log(1e-10), 1e-3, "silent c0 = sqrt(40) ln(1e-10)");
@@ -197,7 +200,8 @@ static void test_silence(void)
         err = cs_describe_unit(&f, x, n, 1000, 10000, d);
         CS_CHECK(err == 0, "describe silence");
         int dfin = 1;
-        for (int q = 0; q < CS_D_COUNT; q++) dfin &= isfinite(d[q]) != 0;
+        for (int q = 0; q < CS_D_COUNT; q++)
+            dfin &= isfinite(d[q]) != 0;
         CS_CHECK(dfin, "silence: descriptors finite");
         CS_CHECK(d[CS_D_LOUDNESS] == -120.0f && d[CS_D_PEAK] == -120.0f, "silence: -120 dB (%g, %g)",
                  (double)d[CS_D_LOUDNESS], (double)d[CS_D_PEAK]);
@@ -319,7 +323,8 @@ static void test_flux_click(void)
         /* median flux of the interior frames */
         size_t m = i1 - i0;
         float *v = malloc(m * sizeof *v);
-        for (size_t i = 0; i < m; i++) v[i] = frame(&f, i0 + i)[CS_FF_FLUX];
+        for (size_t i = 0; i < m; i++)
+            v[i] = frame(&f, i0 + i)[CS_FF_FLUX];
         for (size_t a = 0; a < m; a++) /* insertion sort, m ~ 90 */
             for (size_t b = a; b > 0 && v[b - 1] > v[b]; b--) {
                 float t = v[b];
@@ -342,7 +347,8 @@ static void test_describe_short(void)
     cs_rng rng;
     cs_rng_seed(&rng, 99);
     float *x = malloc(n * sizeof *x);
-    for (size_t i = 0; i < n; i++) x[i] = (float)(0.1 * (cs_rng_uniform_double(&rng) - 0.5) * (1.0 + (double)i / (double)n));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(0.1 * (cs_rng_uniform_double(&rng) - 0.5) * (1.0 + (double)i / (double)n));
     cs_frame_params p;
     cs_frame_params_default(&p, SR);
     cs_frames f;
@@ -373,7 +379,8 @@ static void test_describe_short(void)
     CS_CHECK(cs_describe_unit(&f, x, n, 1300, 100, d) == 0 && d[CS_D_CENTROID] == frame(&f, 3)[CS_FF_CENTROID],
              "short unit nearer the next frame");
     /* a 1-sample unit at the very end, and one at the very start */
-    CS_CHECK(cs_describe_unit(&f, x, n, n - 1, 1, d) == 0 && d[CS_D_CENTROID] == frame(&f, f.n_frames - 1)[CS_FF_CENTROID],
+    CS_CHECK(cs_describe_unit(&f, x, n, n - 1, 1, d) == 0 &&
+                 d[CS_D_CENTROID] == frame(&f, f.n_frames - 1)[CS_FF_CENTROID],
              "last sample -> last frame");
     CS_CHECK(cs_describe_unit(&f, x, n, 0, 1, d) == 0 && d[CS_D_CENTROID] == frame(&f, 0)[CS_FF_CENTROID],
              "first sample -> frame 0");
@@ -399,7 +406,8 @@ static void test_describe_short(void)
 static void test_args(void)
 {
     float x[4096];
-    for (int i = 0; i < 4096; i++) x[i] = (float)sin(0.05 * i);
+    for (int i = 0; i < 4096; i++)
+        x[i] = (float)sin(0.05 * i);
     cs_frame_params p;
     cs_frames f;
     cs_frame_params_default(&p, SR);
@@ -424,7 +432,8 @@ static void test_args(void)
     /* tiny input: one sample, more threads than frames */
     CS_CHECK(cs_frames_analyze(x, 1, &p, 8, &f) == 0 && f.n_frames == 1, "one sample");
     int fin = 1;
-    for (int c = 0; c < CS_FF_COUNT; c++) fin &= isfinite(f.data[c]) != 0;
+    for (int c = 0; c < CS_FF_COUNT; c++)
+        fin &= isfinite(f.data[c]) != 0;
     CS_CHECK(fin, "one sample: finite");
     cs_frames_free(&f);
     cs_frames_free(&f); /* safe twice */
@@ -438,7 +447,8 @@ static void test_args(void)
         int err = cs_frames_analyze(y, 8000, &p, 2, &f);
         CS_CHECK(err == 0, "fft 256, 128 mels: %s", cs_strerror(err));
         int ok = err == 0;
-        for (size_t i = 0; ok && i < f.n_frames * CS_FF_COUNT; i++) ok &= isfinite(f.data[i]) != 0;
+        for (size_t i = 0; ok && i < f.n_frames * CS_FF_COUNT; i++)
+            ok &= isfinite(f.data[i]) != 0;
         CS_CHECK(ok, "fft 256, 128 mels: finite");
         cs_frames_free(&f);
         free(y);
@@ -468,7 +478,8 @@ static void test_names(void)
     int ok = 1;
     for (int d = 0; d < CS_D_COUNT; d++) {
         ok &= cs_descriptor_name(d) != NULL && cs_descriptor_unit(d) != NULL;
-        for (int e = 0; e < d; e++) ok &= strcmp(cs_descriptor_name(d), cs_descriptor_name(e)) != 0;
+        for (int e = 0; e < d; e++)
+            ok &= strcmp(cs_descriptor_name(d), cs_descriptor_name(e)) != 0;
     }
     CS_CHECK(ok, "every descriptor has a unique name and a unit");
     CS_CHECK(strcmp(cs_descriptor_name(CS_D_MFCC0), "mfcc0") == 0 && strcmp(cs_descriptor_name(CS_D_F0), "f0") == 0 &&
@@ -476,7 +487,8 @@ static void test_names(void)
                  strcmp(cs_descriptor_name(CS_D_MFCC0 + 12), "mfcc12") == 0,
              "names");
     CS_CHECK(strcmp(cs_descriptor_unit(CS_D_LOUDNESS), "dB") == 0 && strcmp(cs_descriptor_unit(CS_D_ZCR), "Hz") == 0 &&
-                 strcmp(cs_descriptor_unit(CS_D_DURATION), "s") == 0 && strcmp(cs_descriptor_unit(CS_D_FLATNESS), "") == 0,
+                 strcmp(cs_descriptor_unit(CS_D_DURATION), "s") == 0 &&
+                 strcmp(cs_descriptor_unit(CS_D_FLATNESS), "") == 0,
              "units");
     CS_CHECK(cs_descriptor_name(-1) == NULL && cs_descriptor_name(CS_D_COUNT) == NULL &&
                  cs_descriptor_unit(CS_D_COUNT) == NULL,

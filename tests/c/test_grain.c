@@ -5,15 +5,15 @@
  * stealing without clicks, block-size independence, abuse of every input, policies never leaving the label,
  * NEAREST equal to brute force, and a counting allocator showing no heap call in process/pick.
  */
-#include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "cs_grain.h"
 #include "cs_select.h"
 #include "cs_test.h"
 #include "cs_unit_table.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define PI_D 3.14159265358979323846
 
@@ -32,12 +32,12 @@ typedef struct table {
 
 /* A table of units given by start/length/label (successor = next unit if it abuts, source 0). */
 static int make_table(table *tb, uint32_t units, const uint64_t *start, const uint64_t *len, const int32_t *label,
-                      uint32_t labels, uint32_t nd, const float *desc, uint64_t frames, uint32_t channels,
-                      double rate)
+                      uint32_t labels, uint32_t nd, const float *desc, uint64_t frames, uint32_t channels, double rate)
 {
     int32_t *src = calloc(units, sizeof *src), *succ = calloc(units, sizeof *succ);
     float *d = desc ? NULL : calloc((size_t)units * (nd ? nd : 1), sizeof *d);
-    for (uint32_t u = 0; u < units; ++u) succ[u] = (u + 1 < units && start[u + 1] >= start[u] + len[u]) ? (int32_t)u + 1 : -1;
+    for (uint32_t u = 0; u < units; ++u)
+        succ[u] = (u + 1 < units && start[u + 1] >= start[u] + len[u]) ? (int32_t)u + 1 : -1;
     tb->n = cs_ut_size(units, nd, labels);
     tb->t = calloc(tb->n, sizeof(float));
     int e = cs_ut_encode(tb->t, units, nd, labels, 1, -1, rate, channels, frames, start, len, label, src, succ,
@@ -70,7 +70,8 @@ static void rig_init(rig *r, uint32_t voices, uint32_t nout, double sr, uint64_t
     }
     const float defaults[CS_PLAYER_NUM_INPUTS] = {0, -1, -1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
     memcpy(r->in_const, defaults, sizeof defaults);
-    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i) r->in_arr[i] = NULL;
+    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i)
+        r->in_arr[i] = NULL;
 }
 
 static void rig_free(rig *r)
@@ -92,7 +93,8 @@ static void render(rig *r, const float *audio, uint64_t frames, uint32_t ch, con
             io.in[i] = r->in_arr[i] ? r->in_arr[i] + t : &r->in_const[i];
             io.step[i] = r->in_arr[i] ? 1u : 0u;
         }
-        for (uint32_t c = 0; c < r->p->num_out; ++c) o[c] = out[c] + t;
+        for (uint32_t c = 0; c < r->p->num_out; ++c)
+            o[c] = out[c] + t;
         io.out = o;
         io.unit_out = unit_out ? unit_out + t : NULL;
         io.next_out = next_out ? next_out + t : NULL;
@@ -108,7 +110,8 @@ static void render(rig *r, const float *audio, uint64_t frames, uint32_t ch, con
 static float *trig_at(uint32_t total, const uint32_t *times, int count)
 {
     float *t = calloc(total, sizeof *t);
-    for (int i = 0; i < count; ++i) t[times[i]] = 1.0f;
+    for (int i = 0; i < count; ++i)
+        t[times[i]] = 1.0f;
     return t;
 }
 
@@ -119,7 +122,8 @@ static void test_envelopes(void)
     /* DC corpus: the output is the envelope times amp. */
     const uint64_t frames = 20000;
     float *audio = malloc(frames * sizeof *audio);
-    for (uint64_t i = 0; i < frames; ++i) audio[i] = 1.0f;
+    for (uint64_t i = 0; i < frames; ++i)
+        audio[i] = 1.0f;
     uint64_t st[1] = {1000}, ln[1] = {5000};
     int32_t lab[1] = {0};
     table tb;
@@ -140,9 +144,12 @@ static void test_envelopes(void)
         double want = 0;
         if (t >= 100 && t < 100 + 5000) {
             uint32_t k = t - 100;
-            if (k < A) want = 0.5 - 0.5 * cos(PI_D * k / A);
-            else if (k >= 5000 - R) want = 0.5 + 0.5 * cos(PI_D * (k - (5000 - R)) / R);
-            else want = 1.0;
+            if (k < A)
+                want = 0.5 - 0.5 * cos(PI_D * k / A);
+            else if (k >= 5000 - R)
+                want = 0.5 + 0.5 * cos(PI_D * (k - (5000 - R)) / R);
+            else
+                want = 1.0;
         }
         double err = fabs((double)out[t] - 0.5 * want);
         if (err > maxerr) maxerr = err;
@@ -162,7 +169,8 @@ static void test_ramp_and_backwards(void)
     /* audio[i] = i / 4096: a ramp, exact in float. Cubic Hermite reproduces it exactly (up to rounding). */
     const uint64_t frames = 40000;
     float *audio = malloc(frames * sizeof *audio);
-    for (uint64_t i = 0; i < frames; ++i) audio[i] = (float)i / 4096.0f;
+    for (uint64_t i = 0; i < frames; ++i)
+        audio[i] = (float)i / 4096.0f;
     uint64_t st[2] = {10000, 20000}, ln[2] = {4000, 3000};
     int32_t lab[2] = {0, 1};
     table tb;
@@ -232,7 +240,8 @@ static void test_big_positions(void)
         CS_CHECK(0, "could not allocate the big corpus");
         return;
     }
-    for (uint64_t i = base - 8; i < base + 1000; ++i) audio[i] = (float)((i - base) % 97) - 48.0f;
+    for (uint64_t i = base - 8; i < base + 1000; ++i)
+        audio[i] = (float)((i - base) % 97) - 48.0f;
     uint64_t st[1] = {base}, ln[1] = {800};
     int32_t lab[1] = {0};
     table tb;
@@ -251,8 +260,10 @@ static void test_big_positions(void)
         int bad = 0;
         for (uint32_t k = 0; k < 700; ++k) {
             double want;
-            if (!half) want = audio[base + k];
-            else if (k % 2 == 0) want = audio[base + k / 2];
+            if (!half)
+                want = audio[base + k];
+            else if (k % 2 == 0)
+                want = audio[base + k / 2];
             else {
                 const uint64_t i = base + k / 2;
                 want = cs_grain_cubic(0.5f, audio[i - 1], audio[i], audio[i + 1], audio[i + 2]);
@@ -274,7 +285,8 @@ static void test_gapless(void)
      * step so the outgoing unit is in one channel and the incoming one in the other: L^2 + R^2 = 1 throughout. */
     const uint64_t frames = 6000;
     float *audio = malloc(frames * sizeof *audio);
-    for (uint64_t i = 0; i < frames; ++i) audio[i] = 1.0f;
+    for (uint64_t i = 0; i < frames; ++i)
+        audio[i] = 1.0f;
     uint64_t st[6], ln[6];
     int32_t lab[6];
     for (int u = 0; u < 6; ++u) {
@@ -294,9 +306,9 @@ static void test_gapless(void)
     }
     r.in_arr[CS_PIN_GAPLESS] = gap;
     r.in_arr[CS_PIN_PAN] = pan;
-    r.in_const[CS_PIN_RELEASE] = 0.01f;  /* 100 samples */
-    r.in_const[CS_PIN_ATTACK] = 0.002f;  /* first unit only */
-    r.in_const[CS_PIN_LEAD] = 0.005f;    /* 50 samples */
+    r.in_const[CS_PIN_RELEASE] = 0.01f; /* 100 samples */
+    r.in_const[CS_PIN_ATTACK] = 0.002f; /* first unit only */
+    r.in_const[CS_PIN_LEAD] = 0.005f;   /* 50 samples */
     r.in_const[CS_PIN_SELECT] = CS_SELECT_SUCCESSOR;
     float *L = calloc(total, sizeof *L), *Rr = calloc(total, sizeof *Rr), *uo = calloc(total, sizeof *uo),
           *nx = calloc(total, sizeof *nx);
@@ -326,7 +338,12 @@ static void test_gapless(void)
     for (uint32_t t = 920; t < 4500; t += 900)
         if (uo[t] != uo[t - 900] + 1 && uo[t - 900] != 5) order = 0;
     CS_CHECK(order, "successor policy replays the corpus order in a chain");
-    free(gap); free(pan); free(L); free(Rr); free(uo); free(nx);
+    free(gap);
+    free(pan);
+    free(L);
+    free(Rr);
+    free(uo);
+    free(nx);
     rig_free(&r);
     free(tb.t);
     free(audio);
@@ -336,7 +353,8 @@ static void test_stealing(void)
 {
     const uint64_t frames = 100000;
     float *audio = malloc(frames * sizeof *audio);
-    for (uint64_t i = 0; i < frames; ++i) audio[i] = 1.0f;
+    for (uint64_t i = 0; i < frames; ++i)
+        audio[i] = 1.0f;
     uint64_t st[1] = {0}, ln[1] = {50000};
     int32_t lab[1] = {0};
     table tb;
@@ -382,12 +400,17 @@ static void random_table(table *tb, uint32_t units, uint32_t labels, uint32_t nd
         ln[u] = 100 + cs_rng_below(&g, 400);
         pos += ln[u];
         lab[u] = (int32_t)cs_rng_below(&g, leave_empty ? labels - 1 : labels);
-        for (uint32_t j = 0; j < nd; ++j) d[(size_t)u * nd + j] = (float)cs_rng_normal(&g);
+        for (uint32_t j = 0; j < nd; ++j)
+            d[(size_t)u * nd + j] = (float)cs_rng_normal(&g);
     }
     if (!leave_empty)
-        for (uint32_t l = 0; l < labels && l < units; ++l) lab[l] = (int32_t)l;
+        for (uint32_t l = 0; l < labels && l < units; ++l)
+            lab[l] = (int32_t)l;
     CS_CHECK(make_table(tb, units, st, ln, lab, labels, nd, d, pos, 1, 48000) == 0, "random table");
-    free(st); free(ln); free(lab); free(d);
+    free(st);
+    free(ln);
+    free(lab);
+    free(d);
 }
 
 static void test_policies(void)
@@ -403,17 +426,22 @@ static void test_policies(void)
     cs_select_target target;
     memset(&target, 0, sizeof target);
     target.num_dims = 3;
-    target.dim[0] = 0; target.value[0] = 0.5f;
-    target.dim[1] = 3; target.value[1] = -1.0f;
-    target.dim[2] = 25; target.value[2] = 0.2f;
+    target.dim[0] = 0;
+    target.value[0] = 0.5f;
+    target.dim[1] = 3;
+    target.value[1] = -1.0f;
+    target.dim[2] = 25;
+    target.value[2] = 0.2f;
     int outside = 0, fails = 0;
     for (int policy = 0; policy < 4; ++policy)
         for (int32_t label = 0; label < 7; ++label)
             for (int i = 0; i < 500; ++i) {
                 uint32_t u = 99999;
                 int st = cs_select_pick(&s, &tb.v, lru, label, policy, &target, &u);
-                if (st) fails++;
-                else if (u >= 1000 || cs_ut_unit_label(&tb.v, u) != label) outside++;
+                if (st)
+                    fails++;
+                else if (u >= 1000 || cs_ut_unit_label(&tb.v, u) != label)
+                    outside++;
             }
     CS_CHECK(outside == 0 && fails == 0, "policies stay inside the label (%d outside, %d failed)", outside, fails);
     /* LRU: a label's members all come once before any repeats */
@@ -441,7 +469,8 @@ static void test_policies(void)
     CS_CHECK(succ_ok, "successor policy follows the original order");
     /* NEAREST = brute force, for every label and any, with a pair target and a full-vector target */
     float full[26];
-    for (int j = 0; j < 26; ++j) full[j] = (float)(j % 5) * 0.3f - 0.6f;
+    for (int j = 0; j < 26; ++j)
+        full[j] = (float)(j % 5) * 0.3f - 0.6f;
     full[4] = NAN; /* skipped dimension */
     cs_select_target ft;
     memset(&ft, 0, sizeof ft);
@@ -475,7 +504,8 @@ static uint64_t hash_render(uint32_t block, int abuse, long *heap, int *finite)
     float *audio = malloc(frames * sizeof *audio);
     cs_rng g;
     cs_rng_seed(&g, 99);
-    for (uint64_t i = 0; i < frames; ++i) audio[i] = cs_rng_uniform(&g) * 2.0f - 1.0f;
+    for (uint64_t i = 0; i < frames; ++i)
+        audio[i] = cs_rng_uniform(&g) * 2.0f - 1.0f;
     rig r;
     rig_init(&r, 16, 2, 44100, 7, &tb.v);
     const uint32_t total = 30000;
@@ -486,18 +516,42 @@ static uint64_t hash_render(uint32_t block, int abuse, long *heap, int *finite)
         for (uint32_t t = 0; t < total; ++t) {
             float v;
             switch (i) {
-            case CS_PIN_TRIG: v = (t % 457 == 0 || t % 1301 == 0) ? 1.0f : 0.0f; break;
-            case CS_PIN_LABEL: v = (float)((t / 2000) % 6) - 1.0f; break;
-            case CS_PIN_UNIT: v = (t / 5000) % 3 == 1 ? (float)(t % 300) : -1.0f; break;
-            case CS_PIN_RATE: v = (t / 3000) % 2 ? -1.25f : 0.8f; break;
-            case CS_PIN_AMP: v = 0.3f; break;
-            case CS_PIN_ATTACK: v = 0.003f; break;
-            case CS_PIN_RELEASE: v = 0.004f; break;
-            case CS_PIN_SELECT: v = (float)((t / 1700) % 4); break;
-            case CS_PIN_PAN: v = (float)(t % 200) / 100.0f - 1.0f; break;
-            case CS_PIN_DUR: v = (t / 4000) % 3 == 2 ? 0.05f : 0.0f; break;
-            case CS_PIN_GAPLESS: v = (t / 10000) % 3 == 1 ? 1.0f : 0.0f; break;
-            default: v = 0.01f; break;
+            case CS_PIN_TRIG:
+                v = (t % 457 == 0 || t % 1301 == 0) ? 1.0f : 0.0f;
+                break;
+            case CS_PIN_LABEL:
+                v = (float)((t / 2000) % 6) - 1.0f;
+                break;
+            case CS_PIN_UNIT:
+                v = (t / 5000) % 3 == 1 ? (float)(t % 300) : -1.0f;
+                break;
+            case CS_PIN_RATE:
+                v = (t / 3000) % 2 ? -1.25f : 0.8f;
+                break;
+            case CS_PIN_AMP:
+                v = 0.3f;
+                break;
+            case CS_PIN_ATTACK:
+                v = 0.003f;
+                break;
+            case CS_PIN_RELEASE:
+                v = 0.004f;
+                break;
+            case CS_PIN_SELECT:
+                v = (float)((t / 1700) % 4);
+                break;
+            case CS_PIN_PAN:
+                v = (float)(t % 200) / 100.0f - 1.0f;
+                break;
+            case CS_PIN_DUR:
+                v = (t / 4000) % 3 == 2 ? 0.05f : 0.0f;
+                break;
+            case CS_PIN_GAPLESS:
+                v = (t / 10000) % 3 == 1 ? 1.0f : 0.0f;
+                break;
+            default:
+                v = 0.01f;
+                break;
             }
             if (abuse && (t / 97) % 5 == 0) v = bad[(t / 97 + (uint32_t)i) % 6];
             in[i][t] = v;
@@ -531,10 +585,15 @@ static uint64_t hash_render(uint32_t block, int abuse, long *heap, int *finite)
         }
     }
     double energy = 0;
-    for (uint32_t t = 0; t < total; ++t) energy += (double)L[t] * (double)L[t];
+    for (uint32_t t = 0; t < total; ++t)
+        energy += (double)L[t] * (double)L[t];
     if (!(energy > 0)) *finite = 0;
-    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i) free(in[i]);
-    free(L); free(R); free(uo); free(nx);
+    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i)
+        free(in[i]);
+    free(L);
+    free(R);
+    free(uo);
+    free(nx);
     rig_free(&r);
     free(tb.t);
     free(audio);
@@ -549,7 +608,7 @@ static void test_blocks_abuse_alloc(void)
     CS_CHECK(fin, "finite, non-silent render");
 #if CS_COUNT_HEAP
     CS_CHECK(heap == 0, "no heap call in cs_player_process (%ld calls)", heap);
-    {   /* the counter works: a malloc while counting is seen */
+    { /* the counter works: a malloc while counting is seen */
         counting = 1;
         heap_calls = 0;
         void *volatile x = malloc(16);
@@ -583,8 +642,8 @@ static void test_no_corpus(void)
     for (int i = 0; i < 64; ++i)
         if (L[i] != 0 || R[i] != 0 || uo[i] != -1 || nx[i] != 0) zero = 0;
     CS_CHECK(zero, "no corpus: silence, unit -1");
-    CS_CHECK(cs_player_size(0, 2) == 0 && cs_player_size(CS_GRAIN_MAX_VOICES + 1, 2) == 0 &&
-             cs_player_size(4, 0) == 0, "size query rejects bad counts");
+    CS_CHECK(cs_player_size(0, 2) == 0 && cs_player_size(CS_GRAIN_MAX_VOICES + 1, 2) == 0 && cs_player_size(4, 0) == 0,
+             "size query rejects bad counts");
     char small[64];
     CS_CHECK(cs_player_init(small, sizeof small, 4, 2, 48000, 1) == NULL, "init rejects small memory");
     rig_free(&r);

@@ -19,16 +19,16 @@
  * function directly, the C code uses FFTs): the same voicing decision in every frame, f0 within 1e-4
  * relative and the confidence within 1e-4.
  */
+#include "cs_error.h"
+#include "cs_frames.h"
+#include "cs_test.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cs_error.h"
-#include "cs_frames.h"
-#include "cs_test.h"
-
-#define HDR 16
+#define HDR   16
 #define MAGIC 1296452419.0
 
 static void *read_file(const char *path, size_t *size)
@@ -124,14 +124,10 @@ int main(void)
             int rel;
             const char *name;
         } chk[] = {
-            {CS_FF_RMS, r[0], 1e-4, 1, "rms"},
-            {CS_FF_PEAK, r[1], 0.0, 0, "peak"},
-            {CS_FF_CENTROID, r[2], 1e-4, 1, "centroid"},
-            {CS_FF_SPREAD, r[3], 1e-4, 1, "spread"},
-            {CS_FF_FLATNESS, r[4], 1e-4, 0, "flatness"},
-            {CS_FF_ROLLOFF, r[5], df * 1.0001, 0, "rolloff"},
-            {CS_FF_FLUX, r[6], 1e-4, 0, "flux"},
-            {CS_FF_ZCR, r[7], 1e-3, 0, "zcr"},
+            {CS_FF_RMS, r[0], 1e-4, 1, "rms"},           {CS_FF_PEAK, r[1], 0.0, 0, "peak"},
+            {CS_FF_CENTROID, r[2], 1e-4, 1, "centroid"}, {CS_FF_SPREAD, r[3], 1e-4, 1, "spread"},
+            {CS_FF_FLATNESS, r[4], 1e-4, 0, "flatness"}, {CS_FF_ROLLOFF, r[5], df * 1.0001, 0, "rolloff"},
+            {CS_FF_FLUX, r[6], 1e-4, 0, "flux"},         {CS_FF_ZCR, r[7], 1e-3, 0, "zcr"},
         };
         for (size_t k = 0; k < sizeof chk / sizeof chk[0]; k++) {
             double a = (double)c[chk[k].col], b = chk[k].ref;
@@ -168,7 +164,8 @@ int main(void)
     for (size_t i = 0; i < nf; i++) {
         const double *r = e + HDR + i * ncol;
         double sL = 0.0;
-        for (int m = 0; m < n_mels; m++) sL += r[8 + m];
+        for (int m = 0; m < n_mels; m++)
+            sL += r[8 + m];
         double d = fabs(sL / sqrt((double)n_mels) - r[8 + n_mels]);
         if (d > c0_from_L_worst) c0_from_L_worst = d;
     }

@@ -7,8 +7,8 @@
  * state memory errors, rebind, and finite logits with the largest legal weights (|w| = 2^20) in the largest
  * legal shapes, and with weights nobody verified (header-only parse) that are NaN.
  */
-#include "cs_model.h"
 #include "cs_error.h"
+#include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_test.h"
 
@@ -47,11 +47,11 @@ static int parse_with(const float *good, size_t n, size_t idx, float value)
     return e;
 }
 
-#define EXPECT(good, n, idx, value, err)                                                                     \
-    do {                                                                                                     \
-        int e_ = parse_with(good, n, idx, value);                                                            \
-        CS_CHECK(e_ == (err), "buf[%d] = %g: got %d (%s), want %d (%s)", (int)(idx), (double)(value), e_,   \
-                 cs_model_strerror(e_), err, cs_model_strerror(err));                                        \
+#define EXPECT(good, n, idx, value, err)                                                                               \
+    do {                                                                                                               \
+        int e_ = parse_with(good, n, idx, value);                                                                      \
+        CS_CHECK(e_ == (err), "buf[%d] = %g: got %d (%s), want %d (%s)", (int)(idx), (double)(value), e_,              \
+                 cs_model_strerror(e_), err, cs_model_strerror(err));                                                  \
     } while (0)
 
 /* step a parsed model and check every logit is finite */
@@ -200,8 +200,7 @@ static void test_common(const char *name)
         EXPECT(good, n, where[k], -INFINITY, CS_MODEL_E_NONFINITE);
         EXPECT(good, n, where[k], 2e6f, CS_MODEL_E_NONFINITE);
         EXPECT(good, n, where[k], good[where[k]] + 0.5f, CS_MODEL_E_CHECKSUM);
-        EXPECT(good, n, where[k], -good[where[k]] == good[where[k]] ? 1.0f : -good[where[k]],
-               CS_MODEL_E_CHECKSUM);
+        EXPECT(good, n, where[k], -good[where[k]] == good[where[k]] ? 1.0f : -good[where[k]], CS_MODEL_E_CHECKSUM);
     }
     {
         /* one flipped mantissa bit, the smallest change there is */
@@ -215,8 +214,10 @@ static void test_common(const char *name)
         /* the header-only parse accepts it (it does not read weights) */
         CS_CHECK(cs_model_parse_header(b, n, &v) == 0, "header-only parse skips the weights");
         /* NaN weights that nobody verified: logits must still be finite */
-        for (size_t i = W0; i < n; i += 7) b[i] = NAN;
-        for (size_t i = W0 + 3; i < n; i += 11) b[i] = INFINITY;
+        for (size_t i = W0; i < n; i += 7)
+            b[i] = NAN;
+        for (size_t i = W0 + 3; i < n; i += 11)
+            b[i] = INFINITY;
         CS_CHECK(cs_model_parse_header(b, n, &v) == 0, "header-only parse of NaN weights");
         CS_CHECK(steps_finite(&v, 30, 1), "%s: unverified NaN/inf weights still give finite logits", name);
         free(b);
@@ -230,7 +231,8 @@ static void test_common(const char *name)
             cs_model_verify vs;
             cs_model_verify_begin(&vs);
             int r, calls = 0;
-            while ((r = cs_model_verify_step(&v, &vs, chunks[c])) == 0) calls++;
+            while ((r = cs_model_verify_step(&v, &vs, chunks[c])) == 0)
+                calls++;
             CS_CHECK(r == 1, "incremental verify chunk %zu: %d", chunks[c], r);
             CS_CHECK((size_t)calls + 1 == (v.n_weights + chunks[c] - 1) / chunks[c], "calls %d", calls);
         }
@@ -242,8 +244,7 @@ static void test_common(const char *name)
         cs_model_verify vs;
         cs_model_verify_begin(&vs);
         int r;
-        while ((r = cs_model_verify_step(&vb, &vs, 100)) == 0) {
-        }
+        while ((r = cs_model_verify_step(&vb, &vs, 100)) == 0) {}
         CS_CHECK(r == CS_MODEL_E_CHECKSUM, "incremental verify finds the bad checksum");
         free(b);
     }
@@ -284,8 +285,8 @@ static void test_common(const char *name)
 static void test_random_corruption(void)
 {
     const char *names[2] = {"gru", "transformer"};
-    static const float vals[] = {0.0f, 1.0f, 2.0f, 4.0f, 8.0f, 16.0f, 32.0f, 64.0f, 128.0f, 256.0f, 4096.0f, -1.0f,
-                                 0.5f, NAN, INFINITY, 65535.0f, 65536.0f, 1e30f, 3.0f, 7.0f, 9.0f, 12.0f};
+    static const float vals[] = {0.0f,  1.0f, 2.0f, 4.0f,     8.0f,     16.0f,    32.0f, 64.0f, 128.0f, 256.0f, 4096.0f,
+                                 -1.0f, 0.5f, NAN,  INFINITY, 65535.0f, 65536.0f, 1e30f, 3.0f,  7.0f,   9.0f,   12.0f};
     uint32_t s = 12345;
     int accepted = 0, crashed_logits = 0;
     for (int m = 0; m < 2; m++) {

@@ -11,6 +11,7 @@
  * double, on dense grids, with the bounds stated in cs_fastmath.h.
  */
 #include "cs_fastmath.h"
+#include "cs_heap_count.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_sample.h"
@@ -19,11 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cs_heap_count.h"
+static void start(void)
+{
+    cs_heap_begin();
+}
 
-static void start(void) { cs_heap_begin(); }
-
-static long stop(void) { return cs_heap_end(); }
+static long stop(void)
+{
+    return cs_heap_end();
+}
 
 /* a model with random weights (uniform +-scale), built with the tools (outside the counted window) */
 static float *random_model(const cs_model_config *cfg, size_t *n, uint32_t seed)
@@ -66,7 +71,8 @@ static void test_noalloc(void)
         if (!buf) continue;
         int V = cfgs[c].vocab;
         unsigned char *mask = malloc((size_t)V);
-        for (int i = 0; i < V; i++) mask[i] = (unsigned char)(i % 3 != 0);
+        for (int i = 0; i < V; i++)
+            mask[i] = (unsigned char)(i % 3 != 0);
         int finite = 1, errors = 0;
 
         start();
@@ -75,8 +81,7 @@ static void test_noalloc(void)
         cs_model_verify vs;
         cs_model_verify_begin(&vs);
         int r;
-        while ((r = cs_model_verify_step(&v, &vs, 4096)) == 0) {
-        }
+        while ((r = cs_model_verify_step(&v, &vs, 4096)) == 0) {}
         errors += r != 1;
         errors += cs_model_parse(buf, n, &v) != 0;
         cs_model_state *st = NULL;
@@ -96,7 +101,8 @@ static void test_noalloc(void)
             } else {
                 errors += cs_model_step(st, label, &lg) != 0;
             }
-            for (int i = 0; i < V; i++) finite &= isfinite(lg[i]) != 0;
+            for (int i = 0; i < V; i++)
+                finite &= isfinite(lg[i]) != 0;
             sp.temperature = (t % 4 == 0) ? 0.0f : 0.9f;
             sp.top_k = (t % 3 == 0) ? 8 : 0;
             sp.top_p = (t % 5 == 0) ? 0.9f : 1.0f;
@@ -161,8 +167,8 @@ static void test_fastmath(void)
         e = fabs((double)cs_fast_log2(y) - log2((double)y));
         if (e > e_log_all) e_log_all = e;
     }
-    printf("fast exp rel %.3g | tanh abs %.3g rel %.3g | sigmoid abs %.3g rel %.3g | log2 abs %.3g (all %.3g)\n",
-           e_exp, e_tanh, r_tanh, e_sig, r_sig, e_log, e_log_all);
+    printf("fast exp rel %.3g | tanh abs %.3g rel %.3g | sigmoid abs %.3g rel %.3g | log2 abs %.3g (all %.3g)\n", e_exp,
+           e_tanh, r_tanh, e_sig, r_sig, e_log, e_log_all);
     CS_CHECK(e_exp <= 1.5e-7, "exp relative error %.3g <= 1.5e-7", e_exp);
     CS_CHECK(e_tanh <= 1.5e-7, "tanh absolute error %.3g <= 1.5e-7", e_tanh);
     CS_CHECK(r_tanh <= 2.5e-7, "tanh relative error %.3g <= 2.5e-7", r_tanh);
@@ -204,21 +210,24 @@ static void test_fastmath_avx2(void)
     const long N = 1L << 21;
     float x[8], y[8];
     for (long i = 0; i <= N; i += 8) {
-        for (int j = 0; j < 8; j++) x[j] = -87.0f + 175.0f * (float)(i + j) / (float)N;
+        for (int j = 0; j < 8; j++)
+            x[j] = -87.0f + 175.0f * (float)(i + j) / (float)N;
         eval8(0, x, y);
         for (int j = 0; j < 8; j++) {
             if (x[j] > 88.0f) continue;
             double ref = exp((double)x[j]), e = fabs((double)y[j] - ref) / ref;
             if (e > e_exp) e_exp = e;
         }
-        for (int j = 0; j < 8; j++) x[j] = -20.0f + 40.0f * (float)(i + j) / (float)N;
+        for (int j = 0; j < 8; j++)
+            x[j] = -20.0f + 40.0f * (float)(i + j) / (float)N;
         eval8(1, x, y);
         for (int j = 0; j < 8; j++) {
             double ref = tanh((double)x[j]), e = fabs((double)y[j] - ref);
             if (e > e_tanh) e_tanh = e;
             if (fabs((double)x[j]) >= 1e-3 && e / fabs(ref) > r_tanh) r_tanh = e / fabs(ref);
         }
-        for (int j = 0; j < 8; j++) x[j] = -100.0f + 120.0f * (float)(i + j) / (float)N;
+        for (int j = 0; j < 8; j++)
+            x[j] = -100.0f + 120.0f * (float)(i + j) / (float)N;
         eval8(2, x, y);
         for (int j = 0; j < 8; j++) {
             double ref = 1.0 / (1.0 + exp(-(double)x[j])), e = fabs((double)y[j] - ref);

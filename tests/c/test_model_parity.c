@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #define MAX_STEPS 64
-#define TOL 1e-5
+#define TOL       1e-5
 
 typedef struct fixture {
     float *buf;
@@ -131,17 +131,18 @@ static void check_model(const char *name, const float *buf, size_t n, const fixt
             double worst = run_sequence(st, f, mode);
             printf("%-12s %-10s kernel %-8s %-6s max rel err %.3g\n", name, via, active ? "avx2" : "portable",
                    mode ? "prime" : "step", worst);
-            CS_CHECK(worst <= TOL, "%s (%s) kernel %d mode %d: error %.3g > %.1g", name, via, active, mode, worst,
-                     TOL);
+            CS_CHECK(worst <= TOL, "%s (%s) kernel %d mode %d: error %.3g > %.1g", name, via, active, mode, worst, TOL);
         }
         /* a second pass after a reset must give the same numbers, bit for bit */
         float first[16], again[16];
         const float *lg;
         cs_model_reset(st);
-        for (int t = 0; t < f->ntok; t++) cs_model_step(st, f->tokens[t], &lg);
+        for (int t = 0; t < f->ntok; t++)
+            cs_model_step(st, f->tokens[t], &lg);
         memcpy(first, lg, sizeof(float) * (size_t)f->vocab);
         cs_model_reset(st);
-        for (int t = 0; t < f->ntok; t++) cs_model_step(st, f->tokens[t], &lg);
+        for (int t = 0; t < f->ntok; t++)
+            cs_model_step(st, f->tokens[t], &lg);
         memcpy(again, lg, sizeof(float) * (size_t)f->vocab);
         CS_CHECK(memcmp(first, again, sizeof(float) * (size_t)f->vocab) == 0, "%s reset reproduces", name);
         CS_CHECK(cs_model_position(st) == f->ntok + 1, "%s position %ld", name, cs_model_position(st));

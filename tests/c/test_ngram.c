@@ -19,8 +19,10 @@ static void markov2(int V, int *seq, size_t n, uint64_t seed, double p[6][6][6])
     for (int a = 0; a < V; a++)
         for (int b = 0; b < V; b++) {
             double s = 0.0;
-            for (int c = 0; c < V; c++) s += p[a][b][c] = exp(4.0 * cs_rng_uniform_double(&rng));
-            for (int c = 0; c < V; c++) p[a][b][c] /= s;
+            for (int c = 0; c < V; c++)
+                s += p[a][b][c] = exp(4.0 * cs_rng_uniform_double(&rng));
+            for (int c = 0; c < V; c++)
+                p[a][b][c] /= s;
         }
     seq[0] = 0;
     seq[1] = 1;
@@ -45,8 +47,10 @@ static void test_sums(void)
     static int a[600], b[35], c[3];
     cs_rng rng;
     cs_rng_seed(&rng, 3);
-    for (int i = 0; i < 600; i++) a[i] = (int)cs_rng_below(&rng, 5); /* labels 5, 6 never occur */
-    for (int i = 0; i < 35; i++) b[i] = (int)cs_rng_below(&rng, V);
+    for (int i = 0; i < 600; i++)
+        a[i] = (int)cs_rng_below(&rng, 5); /* labels 5, 6 never occur */
+    for (int i = 0; i < 35; i++)
+        b[i] = (int)cs_rng_below(&rng, V);
     c[0] = 6;
     c[1] = 0;
     c[2] = 1;
@@ -57,7 +61,7 @@ static void test_sums(void)
         int order;
         double param;
     } cases[] = {{CS_NGRAM_ADDK, 1, 0.1}, {CS_NGRAM_ADDK, 2, 0.01}, {CS_NGRAM_KN, 2, 0.0}, {CS_NGRAM_KN, 3, 0.0},
-                 {CS_NGRAM_KN, 4, 0.0},   {CS_NGRAM_KN, 5, 0.0},     {CS_NGRAM_KN, 3, 0.75}};
+                 {CS_NGRAM_KN, 4, 0.0},   {CS_NGRAM_KN, 5, 0.0},    {CS_NGRAM_KN, 3, 0.75}};
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         int err = -1;
         cs_ngram *m = cs_ngram_train(seqs, lens, 3, V, 0.1, cases[ci].kind, cases[ci].order, cases[ci].param, &err);
@@ -70,9 +74,11 @@ static void test_sums(void)
             size_t hl = trial % 5;
             if (trial < 100) {
                 const size_t pos = 10 + cs_rng_below(&rng, 580);
-                for (size_t j = 0; j < hl; j++) hist[j] = a[pos - hl + j];
+                for (size_t j = 0; j < hl; j++)
+                    hist[j] = a[pos - hl + j];
             } else {
-                for (size_t j = 0; j < hl; j++) hist[j] = (int)cs_rng_below(&rng, V);
+                for (size_t j = 0; j < hl; j++)
+                    hist[j] = (int)cs_rng_below(&rng, V);
             }
             double s = 0.0;
             for (int w = 0; w < V; w++) {
@@ -98,8 +104,10 @@ static void test_kn_reference(void)
     static int s1[N], s2[40];
     cs_rng rng;
     cs_rng_seed(&rng, 9);
-    for (int i = 0; i < N; i++) s1[i] = (int)(cs_rng_below(&rng, 7) % V);
-    for (int i = 0; i < 40; i++) s2[i] = (int)cs_rng_below(&rng, V);
+    for (int i = 0; i < N; i++)
+        s1[i] = (int)(cs_rng_below(&rng, 7) % V);
+    for (int i = 0; i < 40; i++)
+        s2[i] = (int)cs_rng_below(&rng, V);
     const int *seqs[2] = {s1, s2};
     const size_t lens[2] = {N, 40};
     const double vf = 0.1;
@@ -113,9 +121,11 @@ static void test_kn_reference(void)
     }
     for (int y = 0; y <= V; y++)
         for (int w = 0; w < V; w++)
-            for (int x = 0; x <= V; x++) c2[y][w] += c3[x][y][w] > 0.0;
+            for (int x = 0; x <= V; x++)
+                c2[y][w] += c3[x][y][w] > 0.0;
     for (int w = 0; w < V; w++)
-        for (int y = 0; y <= V; y++) c1[w] += c2[y][w] > 0.0;
+        for (int y = 0; y <= V; y++)
+            c1[w] += c2[y][w] > 0.0;
     double n1[4] = {0}, n2[4] = {0}, D[4];
     for (int x = 0; x <= V; x++)
         for (int y = 0; y <= V; y++)
@@ -193,7 +203,8 @@ static void test_ml_entropies(void)
         if (cu[w] > 0) hu -= cu[w] / tot * log2(cu[w] / tot);
     for (int v = 0; v <= V; v++) {
         double r = 0;
-        for (int w = 0; w < V; w++) r += cb[v][w];
+        for (int w = 0; w < V; w++)
+            r += cb[v][w];
         for (int w = 0; w < V; w++)
             if (cb[v][w] > 0) hb -= cb[v][w] / tot * log2(cb[v][w] / r);
     }
@@ -221,7 +232,8 @@ static void test_kn_markov(void)
     const size_t lens[1] = {N};
     const size_t ntr = cs_train_split(N, 0.1);
     double oracle = 0;
-    for (size_t i = ntr; i < N; i++) oracle -= log2(p[s[i - 2]][s[i - 1]][s[i]]);
+    for (size_t i = ntr; i < N; i++)
+        oracle -= log2(p[s[i - 2]][s[i - 1]][s[i]]);
     oracle /= (double)(N - ntr);
     cs_ngram_report rep;
     CS_CHECK(cs_ngram_baselines(seqs, lens, 1, V, 0.1, &rep) == 0, "baselines");

@@ -28,12 +28,11 @@
  * the same teacher-forced tokens (model_*_steps.txt); at temperature 1 the first-label frequencies over many
  * seeds match softmax(logits) (chi-square).
  */
-#include "cs_test.h"
-
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
+#include "cs_test.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -132,15 +131,15 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
     cs_rng rng;
     cs_rng_seed(&rng, o->seed);
     cs_model_reset(m->st);
-#define PUSH(x)                                                                                              \
-    do {                                                                                                     \
-        if (H > 0) {                                                                                         \
-            if (nh == H) {                                                                                   \
-                memmove(hist, hist + 1, (size_t)(H - 1) * sizeof(int));                                      \
-                nh--;                                                                                        \
-            }                                                                                                \
-            hist[nh++] = (x);                                                                                \
-        }                                                                                                    \
+#define PUSH(x)                                                                                                        \
+    do {                                                                                                               \
+        if (H > 0) {                                                                                                   \
+            if (nh == H) {                                                                                             \
+                memmove(hist, hist + 1, (size_t)(H - 1) * sizeof(int));                                                \
+                nh--;                                                                                                  \
+            }                                                                                                          \
+            hist[nh++] = (x);                                                                                          \
+        }                                                                                                              \
     } while (0)
     for (int i = 0; i < o->n_prime; i++) {
         if (cs_model_prime(m->st, o->prime[i]) != CS_MODEL_OK) return -1;
@@ -177,13 +176,20 @@ static int cmd_gen(int argc, char **argv)
     int n = atoi(argv[3]), repeat = 1;
     for (int i = 4; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
-        if (!strcmp(k, "--temp")) o.params.temperature = strtof(v, NULL);
-        else if (!strcmp(k, "--topk")) o.params.top_k = atoi(v);
-        else if (!strcmp(k, "--topp")) o.params.top_p = strtof(v, NULL);
-        else if (!strcmp(k, "--penalty")) o.params.repetition_penalty = strtof(v, NULL);
-        else if (!strcmp(k, "--history")) o.history = atoi(v);
-        else if (!strcmp(k, "--seed")) o.seed = strtoull(v, NULL, 10);
-        else if (!strcmp(k, "--repeat")) repeat = atoi(v);
+        if (!strcmp(k, "--temp"))
+            o.params.temperature = strtof(v, NULL);
+        else if (!strcmp(k, "--topk"))
+            o.params.top_k = atoi(v);
+        else if (!strcmp(k, "--topp"))
+            o.params.top_p = strtof(v, NULL);
+        else if (!strcmp(k, "--penalty"))
+            o.params.repetition_penalty = strtof(v, NULL);
+        else if (!strcmp(k, "--history"))
+            o.history = atoi(v);
+        else if (!strcmp(k, "--seed"))
+            o.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--repeat"))
+            repeat = atoi(v);
         else if (!strcmp(k, "--prime")) {
             o.n_prime = parse_list(v, o.prime, 4096);
             if (o.n_prime < 0) return 2;
@@ -192,7 +198,8 @@ static int cmd_gen(int argc, char **argv)
             int c = parse_list(v, tmp, CS_SAMPLE_MAX_VOCAB);
             if (c < 0) return 2;
             memset(o.mask, 1, sizeof o.mask); /* as SeqPredict: labels beyond the given values are allowed */
-            for (int j = 0; j < c; j++) o.mask[j] = (unsigned char)(tmp[j] > 0);
+            for (int j = 0; j < c; j++)
+                o.mask[j] = (unsigned char)(tmp[j] > 0);
             o.has_mask = 1;
         } else {
             fprintf(stderr, "unknown option %s\n", k);
@@ -214,7 +221,8 @@ static int cmd_gen(int argc, char **argv)
             free_model(&m);
             return 2;
         }
-        for (int i = 0; i < n; i++) printf(i ? " %d" : "%d", labels[i]);
+        for (int i = 0; i < n; i++)
+            printf(i ? " %d" : "%d", labels[i]);
         printf("\n");
         o.seed++;
     }
@@ -240,7 +248,8 @@ static int cmd_logits(int argc, char **argv)
             return 2;
         }
         const float *lg = cs_model_logits(m.st);
-        for (int i = 0; i < V; i++) printf(i ? " %.9g" : "%.9g", (double)lg[i]);
+        for (int i = 0; i < V; i++)
+            printf(i ? " %.9g" : "%.9g", (double)lg[i]);
         printf("\n");
     }
     free_model(&m);
@@ -283,7 +292,8 @@ static int load_steps(const char *name, steps_fixture *f)
     if (!fp) return -1;
     memset(f, 0, sizeof *f);
     while (fgets(line, sizeof line, fp)) {
-        if (!strncmp(line, "vocab ", 6)) f->vocab = atoi(line + 6);
+        if (!strncmp(line, "vocab ", 6))
+            f->vocab = atoi(line + 6);
         else if (!strncmp(line, "tokens ", 7)) {
             int tmp[257];
             int c = parse_list(line + 7, tmp, 257);
@@ -381,9 +391,12 @@ static void self_test(const char *name)
     cs_model_reset(m.st);
     const float *lg0 = cs_model_logits(m.st);
     double p[64], mx = (double)lg0[0], sum = 0.0;
-    for (int i = 1; i < V; i++) mx = (double)lg0[i] > mx ? (double)lg0[i] : mx;
-    for (int i = 0; i < V; i++) sum += p[i] = exp((double)lg0[i] - mx);
-    for (int i = 0; i < V; i++) p[i] /= sum;
+    for (int i = 1; i < V; i++)
+        mx = (double)lg0[i] > mx ? (double)lg0[i] : mx;
+    for (int i = 0; i < V; i++)
+        sum += p[i] = exp((double)lg0[i] - mx);
+    for (int i = 0; i < V; i++)
+        p[i] /= sum;
     enum { DRAWS = 20000 };
     int count[64] = {0};
     o.params.temperature = 1.0f;
@@ -414,9 +427,12 @@ int main(int argc, char **argv)
 {
     if (argc > 1) {
         int r = 2;
-        if (!strcmp(argv[1], "gen")) r = cmd_gen(argc, argv);
-        else if (!strcmp(argv[1], "logits")) r = cmd_logits(argc, argv);
-        else if (!strcmp(argv[1], "rng")) r = cmd_rng(argc, argv);
+        if (!strcmp(argv[1], "gen"))
+            r = cmd_gen(argc, argv);
+        else if (!strcmp(argv[1], "logits"))
+            r = cmd_logits(argc, argv);
+        else if (!strcmp(argv[1], "rng"))
+            r = cmd_rng(argc, argv);
         if (r == 2) fprintf(stderr, "usage: see the comment at the top of tests/c/test_patterns_reference.c\n");
         return r;
     }

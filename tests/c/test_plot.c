@@ -1,10 +1,10 @@
 /* test_plot.c - PCA of the corpus map against known principal axes; label colours; SVG files. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "cs_plot.h"
 #include "cs_rng.h"
 #include "cs_test.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 int main(void)
 {

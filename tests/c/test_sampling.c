@@ -19,8 +19,8 @@
 static unsigned char scratch[4096 * 17 + 64 + 7];
 
 /* 0.999 quantiles of chi-square, df = 1..15 */
-static const double chi2_999[16] = {0, 10.828, 13.816, 16.266, 18.467, 20.515, 22.458, 24.322, 26.124,
-                                    27.877, 29.588, 31.264, 32.909, 34.528, 36.123, 37.697};
+static const double chi2_999[16] = {0,      10.828, 13.816, 16.266, 18.467, 20.515, 22.458, 24.322,
+                                    26.124, 27.877, 29.588, 31.264, 32.909, 34.528, 36.123, 37.697};
 
 static int draw(const float *logits, int V, const cs_sample_params *p, const int *hist, int nh,
                 const unsigned char *mask, cs_rng *rng, cs_sample_result *r)
@@ -39,7 +39,8 @@ static void softmax_ref(const double *l, int V, double T, const int *keep, doubl
         q[i] = (!keep || keep[i]) ? exp((l[i] - mx) / T) : 0.0;
         s += q[i];
     }
-    for (int i = 0; i < V; i++) q[i] /= s;
+    for (int i = 0; i < V; i++)
+        q[i] /= s;
 }
 
 static double chi_square(const long *count, const double *q, int V, int *df)
@@ -107,10 +108,12 @@ static void test_known_distribution(void)
     /* temperature 2 on the same logits: q ~ sqrt(q) */
     p.temperature = 2.0f;
     double l2[4], q2[4];
-    for (int i = 0; i < 4; i++) l2[i] = log(q[i]);
+    for (int i = 0; i < 4; i++)
+        l2[i] = log(q[i]);
     softmax_ref(l2, 4, 2.0, NULL, q2);
     double H = 0.0;
-    for (int i = 0; i < 4; i++) H -= q2[i] * log2(q2[i]);
+    for (int i = 0; i < 4; i++)
+        H -= q2[i] * log2(q2[i]);
     int lab = draw(l, 4, &p, NULL, 0, NULL, &rng, &r);
     CS_CHECK_NEAR(r.prob, q2[lab], 1e-6, "probability at T = 2");
     CS_CHECK_NEAR(r.entropy_bits, H, 2e-6, "entropy at T = 2");
@@ -161,7 +164,8 @@ static void test_truncation(void)
     const double q[4] = {0.05, 0.5, 0.15, 0.3};
     float l[4];
     double ld[4];
-    for (int i = 0; i < 4; i++) ld[i] = log(q[i]), l[i] = (float)ld[i];
+    for (int i = 0; i < 4; i++)
+        ld[i] = log(q[i]), l[i] = (float)ld[i];
     cs_sample_params p;
     cs_sample_params_default(&p);
     cs_rng rng;
@@ -170,7 +174,8 @@ static void test_truncation(void)
 
     p.top_k = 2;
     long count[4] = {0};
-    for (int t = 0; t < NDRAW; t++) count[draw(l, 4, &p, NULL, 0, NULL, &rng, &r)]++;
+    for (int t = 0; t < NDRAW; t++)
+        count[draw(l, 4, &p, NULL, 0, NULL, &rng, &r)]++;
     CS_CHECK(count[0] == 0 && count[2] == 0, "top-k 2 emits only labels 1 and 3");
     int keep[4] = {0, 1, 0, 1};
     double qk[4];
@@ -187,7 +192,8 @@ static void test_truncation(void)
     p.top_k = 0;
     p.top_p = 0.7f;
     memset(count, 0, sizeof count);
-    for (int t = 0; t < NDRAW; t++) count[draw(l, 4, &p, NULL, 0, NULL, &rng, &r)]++;
+    for (int t = 0; t < NDRAW; t++)
+        count[draw(l, 4, &p, NULL, 0, NULL, &rng, &r)]++;
     CS_CHECK(count[0] == 0 && count[2] == 0 && r.candidates == 2, "top-p 0.7 keeps {1, 3}");
     chi = chi_square(count, qk, 4, &df);
     CS_CHECK(chi < chi2_999[df], "top-p frequencies: chi2 %.2f", chi);
@@ -209,7 +215,8 @@ static void test_truncation(void)
     cs_sample_params_default(&p);
     unsigned char mask[4] = {1, 0, 1, 1};
     memset(count, 0, sizeof count);
-    for (int t = 0; t < NDRAW; t++) count[draw(l, 4, &p, NULL, 0, mask, &rng, &r)]++;
+    for (int t = 0; t < NDRAW; t++)
+        count[draw(l, 4, &p, NULL, 0, mask, &rng, &r)]++;
     CS_CHECK(count[1] == 0, "a masked label is never drawn");
     int keepm[4] = {1, 0, 1, 1};
     double qm[4];
@@ -238,8 +245,10 @@ static void test_truncation(void)
         pp.top_p = cs_rng_below(&g, 2) ? 1.0f : (float)cs_rng_uniform_double(&g);
         pp.repetition_penalty = 1.0f;
         int lab = draw(lg, V, &pp, NULL, 0, mk, &rng, &r);
-        if (lab < 0 || lab >= V) bad = 1;
-        else if (any && !mk[lab]) bad = 2;
+        if (lab < 0 || lab >= V)
+            bad = 1;
+        else if (any && !mk[lab])
+            bad = 2;
         else if (pp.top_k > 0) {
             /* fewer than k allowed labels may rank strictly before lab (ties broken by index) */
             int better = 0;
@@ -322,13 +331,16 @@ static void test_repetition_penalty(void)
         cs_rng_seed(&rng, 12);
         for (int t = 0; t < 20000; t++) {
             int lab = draw(flat, 6, &p, ring, 3, NULL, &rng, &r);
-            for (int j = 0; j < 3; j++) repeats += ring[j] == lab;
+            for (int j = 0; j < 3; j++)
+                repeats += ring[j] == lab;
             ring[head] = lab;
             head = (head + 1) % 3;
         }
         static long base;
-        if (!use) base = repeats;
-        else CS_CHECK(repeats < base / 2, "penalty 3 lowers repeats within 3 steps: %ld vs %ld", repeats, base);
+        if (!use)
+            base = repeats;
+        else
+            CS_CHECK(repeats < base / 2, "penalty 3 lowers repeats within 3 steps: %ld vs %ld", repeats, base);
     }
     /* out-of-range history entries are ignored */
     p.repetition_penalty = 2.0f;
@@ -391,13 +403,15 @@ static void test_fallbacks_and_errors(void)
     static float big[4096];
     cs_rng g;
     cs_rng_seed(&g, 5);
-    for (int i = 0; i < 4096; i++) big[i] = (float)(4.0 * cs_rng_uniform_double(&g));
+    for (int i = 0; i < 4096; i++)
+        big[i] = (float)(4.0 * cs_rng_uniform_double(&g));
     p.temperature = 0.8f;
     p.top_k = 100;
     p.top_p = 0.9f;
     p.repetition_penalty = 1.3f;
     int hist[64];
-    for (int i = 0; i < 64; i++) hist[i] = i * 7;
+    for (int i = 0; i < 64; i++)
+        hist[i] = i * 7;
     lab = cs_sample(big, 4096, &p, hist, 64, NULL, &rng, scratch, sizeof scratch, &r);
     CS_CHECK(lab >= 0 && lab < 4096 && r.candidates <= 100, "V 4096: %d candidates", r.candidates);
 }

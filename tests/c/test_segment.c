@@ -3,6 +3,12 @@
  * with known event times and section boundaries, analysed by the real descriptor frames
  * (cs_frames_analyze, FFT 2048, hop 512).
  */
+#include "cs_error.h"
+#include "cs_frames.h"
+#include "cs_rng.h"
+#include "cs_segment.h"
+#include "cs_test.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,14 +16,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "cs_error.h"
-#include "cs_frames.h"
-#include "cs_rng.h"
-#include "cs_segment.h"
-#include "cs_test.h"
-
 #define RATE 48000
-#define PI 3.14159265358979323846
+#define PI   3.14159265358979323846
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -74,7 +74,8 @@ static float *noise_signal(size_t n, double amp, uint64_t seed)
     if (!x) return NULL;
     cs_rng r;
     cs_rng_seed(&r, seed);
-    for (size_t i = 0; i < n; i++) x[i] = (float)(amp * cs_rng_normal(&r));
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)(amp * cs_rng_normal(&r));
     return x;
 }
 
@@ -116,7 +117,8 @@ static void test_grain(void)
     CS_CHECK(cs_segment_grain(1000, 100, 50, &s) == 0, "grain basic");
     CS_CHECK(s.n == 19, "count %zu, expected (1000-100)/50+1 = 19", s.n);
     int ok = 1;
-    for (size_t i = 0; i < s.n; i++) ok &= s.v[i].start == i * 50 && s.v[i].length == 100;
+    for (size_t i = 0; i < s.n; i++)
+        ok &= s.v[i].start == i * 50 && s.v[i].length == 100;
     CS_CHECK(ok, "grain positions k*hop, length unit_len");
     CS_CHECK(s.v[s.n - 1].start + s.v[s.n - 1].length == 1000, "last grain ends at n");
     CS_CHECK(segs_valid(&s, 1000, 1), "grain validity");
@@ -200,8 +202,8 @@ static void test_onset_clicks(void)
 
     /* deterministic and reusable output */
     cs_segments s2 = {0};
-    CS_CHECK(cs_segment_onset(&f, n, &p, &s2) == 0 && s2.n == s.n &&
-                 memcmp(s2.v, s.v, s.n * sizeof *s.v) == 0, "same input, same units");
+    CS_CHECK(cs_segment_onset(&f, n, &p, &s2) == 0 && s2.n == s.n && memcmp(s2.v, s.v, s.n * sizeof *s.v) == 0,
+             "same input, same units");
     CS_CHECK(cs_segment_onset(&f, n, &p, &s2) == 0 && s2.n == s.n, "out reused");
 
     /* errors */
@@ -246,11 +248,11 @@ static void test_onset_min_max(void)
     float *x = noise_signal(n, 1e-3, 21);
     CS_CHECK(x != NULL, "alloc");
     if (!x) return;
-    const size_t t_head = (size_t)(0.02 * RATE);  /* within min_len of the start */
-    const size_t t_a = 1 * RATE;                  /* strong */
-    const size_t t_b = (size_t)(1.03 * RATE);     /* weaker, 30 ms after t_a */
+    const size_t t_head = (size_t)(0.02 * RATE); /* within min_len of the start */
+    const size_t t_a = 1 * RATE;                 /* strong */
+    const size_t t_b = (size_t)(1.03 * RATE);    /* weaker, 30 ms after t_a */
     const size_t t_c = (size_t)(1.5 * RATE);
-    const size_t t_d = (size_t)(6.5 * RATE);      /* 5 s after t_c: split by max_len 2 s */
+    const size_t t_d = (size_t)(6.5 * RATE);         /* 5 s after t_c: split by max_len 2 s */
     const size_t t_tail = n - (size_t)(0.02 * RATE); /* within min_len of the end */
     add_click(x, n, t_head, 0.8f);
     add_click(x, n, t_a, 0.9f);
@@ -356,10 +358,15 @@ static float *sections_signal(size_t n, int rate, double sec, uint64_t seed)
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / rate, v = 0.0;
         switch ((i / len) % 4) {
-        case 0: v = 0.3 * sin(2.0 * PI * 440.0 * t); break;
-        case 1: v = 0.1 * cs_rng_normal(&r); break;
+        case 0:
+            v = 0.3 * sin(2.0 * PI * 440.0 * t);
+            break;
+        case 1:
+            v = 0.1 * cs_rng_normal(&r);
+            break;
         case 2:
-            for (int k = 1; k <= 10; k++) v += 0.15 / k * sin(2.0 * PI * 220.0 * k * t);
+            for (int k = 1; k <= 10; k++)
+                v += 0.15 / k * sin(2.0 * PI * 220.0 * k * t);
             break;
         default:
             lp += 0.05 * (cs_rng_normal(&r) - lp);
@@ -383,20 +390,25 @@ static double foote_direct(const cs_frames *f, size_t B, size_t L, size_t b, dou
             size_t i0 = k * B, i1 = i0 + B < f->n_frames ? i0 + B : f->n_frames;
             for (size_t i = i0; i < i1; i++) {
                 const float *fr = f->data + i * CS_FF_COUNT;
-                for (int c = 0; c < 12; c++) w[k * D + c] += (double)fr[CS_FF_MFCC0 + 1 + c];
+                for (int c = 0; c < 12; c++)
+                    w[k * D + c] += (double)fr[CS_FF_MFCC0 + 1 + c];
                 w[k * D + 12] += (double)fr[CS_FF_CENTROID];
                 w[k * D + 13] += (double)fr[CS_FF_FLATNESS];
                 w[k * D + 14] += 20.0 * log10((double)fr[CS_FF_RMS] + 1e-6);
             }
-            for (int c = 0; c < D; c++) w[k * D + c] /= (double)(i1 - i0);
+            for (int c = 0; c < D; c++)
+                w[k * D + c] /= (double)(i1 - i0);
         }
         for (int c = 0; c < D; c++) {
             double m = 0, v = 0;
-            for (size_t k = 0; k < nb; k++) m += w[k * D + c];
+            for (size_t k = 0; k < nb; k++)
+                m += w[k * D + c];
             m /= (double)nb;
-            for (size_t k = 0; k < nb; k++) v += (w[k * D + c] - m) * (w[k * D + c] - m);
+            for (size_t k = 0; k < nb; k++)
+                v += (w[k * D + c] - m) * (w[k * D + c] - m);
             double sd = sqrt(v / (double)nb);
-            for (size_t k = 0; k < nb; k++) w[k * D + c] = sd > 1e-9 * (1 + fabs(m)) ? (w[k * D + c] - m) / sd : 0;
+            for (size_t k = 0; k < nb; k++)
+                w[k * D + c] = sd > 1e-9 * (1 + fabs(m)) ? (w[k * D + c] - m) / sd : 0;
         }
         *feat_io = w;
     }
@@ -404,7 +416,8 @@ static double foote_direct(const cs_frames *f, size_t B, size_t L, size_t b, dou
     double sigma = 0.5 * (double)L, num = 0.0, den = 0.0;
     for (long u = -(long)L; u < (long)L; u++) {
         for (long v = -(long)L; v < (long)L; v++) {
-            double gu = exp(-0.5 * pow(((double)u + 0.5) / sigma, 2)), gv = exp(-0.5 * pow(((double)v + 0.5) / sigma, 2));
+            double gu = exp(-0.5 * pow(((double)u + 0.5) / sigma, 2)),
+                   gv = exp(-0.5 * pow(((double)v + 0.5) / sigma, 2));
             double c = (u < 0 ? -1 : 1) * (v < 0 ? -1 : 1) * gu * gv; /* checkerboard x Gaussian */
             den += fabs(c);
             long a = (long)b + u, bb = (long)b + v;
@@ -467,8 +480,8 @@ static void test_novelty_sections(void)
         CS_CHECK(maxdiff < 1e-4, "rank-one novelty vs direct Foote sum: max diff %g", maxdiff);
         CS_CHECK(lo >= 0.0 && hi <= 1.0, "curve in 0..1: [%g, %g]", lo, hi);
         CS_CHECK(inside < 0.1, "novelty inside steady sections %g", inside);
-        printf("novelty: peak %.3f, inside-section max %.3f, %zu blocks of %zu frames, L = %zu\n", hi, inside, nb,
-               B, L);
+        printf("novelty: peak %.3f, inside-section max %.3f, %zu blocks of %zu frames, L = %zu\n", hi, inside, nb, B,
+               L);
         free(feat);
     }
     free(nov);

@@ -8,17 +8,17 @@
  * double-precision nearest neighbour (any difference must be a float near-tie). The full parse check rejects a
  * corrupted index (a box that misses a unit, a broken tree), and an unchecked corrupted index is read safely.
  */
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "cs_index.h"
 #include "cs_rng.h"
 #include "cs_select.h"
 #include "cs_test.h"
 #include "cs_unit_table.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 typedef struct corpus {
     float *base, *table;
@@ -35,7 +35,8 @@ static int make_corpus(corpus *c, uint32_t n, uint32_t d, uint32_t k, uint32_t l
     uint64_t *st = malloc(n * sizeof *st), *ln = malloc(n * sizeof *ln);
     int32_t *lab = malloc(n * sizeof *lab), *src = calloc(n, sizeof *src), *succ = malloc(n * sizeof *succ);
     float *desc = malloc((size_t)n * d * sizeof *desc), *centre = malloc((size_t)k * d * sizeof *centre);
-    for (size_t i = 0; i < (size_t)k * d; ++i) centre[i] = 3.0f * (float)cs_rng_normal(&g);
+    for (size_t i = 0; i < (size_t)k * d; ++i)
+        centre[i] = 3.0f * (float)cs_rng_normal(&g);
     for (uint32_t u = 0; u < n; ++u) {
         st[u] = (uint64_t)u * 100;
         ln[u] = 100;
@@ -45,18 +46,22 @@ static int make_corpus(corpus *c, uint32_t n, uint32_t d, uint32_t k, uint32_t l
         if (u == n / 2) l = 2;
         lab[u] = (int32_t)l;
         for (uint32_t j = 0; j < d; ++j)
-            desc[(size_t)u * d + j] = clustered ? centre[(size_t)l * d + j] + (float)cs_rng_normal(&g) * (j < 3 ? 1.0f : 0.3f)
-                                                : cs_rng_uniform(&g) * 4.0f - 2.0f;
+            desc[(size_t)u * d + j] = clustered
+                                          ? centre[(size_t)l * d + j] + (float)cs_rng_normal(&g) * (j < 3 ? 1.0f : 0.3f)
+                                          : cs_rng_uniform(&g) * 4.0f - 2.0f;
         /* exact duplicates of an earlier unit (ties), and coarse values (ties in single dimensions) */
         if (u > 0 && cs_rng_uniform(&g) < 0.1f) {
             const uint32_t w = cs_rng_below(&g, u);
             memcpy(desc + (size_t)u * d, desc + (size_t)w * d, d * sizeof *desc);
             lab[u] = lab[w];
         } else if (cs_rng_uniform(&g) < 0.2f) {
-            for (uint32_t j = 0; j < d; ++j) desc[(size_t)u * d + j] = roundf(desc[(size_t)u * d + j]);
+            for (uint32_t j = 0; j < d; ++j)
+                desc[(size_t)u * d + j] = roundf(desc[(size_t)u * d + j]);
         }
-        if (u == n / 2) lab[u] = 2;
-        else if (lab[u] == 2) lab[u] = 0;
+        if (u == n / 2)
+            lab[u] = 2;
+        else if (lab[u] == 2)
+            lab[u] = 0;
     }
     c->n = n, c->d = d, c->k = k;
     c->base_n = cs_ut_size(n, d, k);
@@ -108,13 +113,17 @@ static int32_t ref_nearest(const cs_ut_view *v, int32_t label, const cs_select_t
 
 static void test_exact(void)
 {
-    const struct { uint32_t n, d, k, leaf; int clustered; } cases[] = {
+    const struct {
+        uint32_t n, d, k, leaf;
+        int clustered;
+    } cases[] = {
         {3000, 26, 12, 32, 1}, {3000, 26, 12, 1, 0}, {1500, 5, 6, 3, 1}, {800, 40, 5, 32, 0}, {4000, 24, 64, 8, 1},
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
         corpus c;
-        CS_CHECK(make_corpus(&c, cases[ci].n, cases[ci].d, cases[ci].k, cases[ci].leaf, 100 + ci, cases[ci].clustered) == 0,
-                 "corpus %zu built, indexed and fully checked", ci);
+        CS_CHECK(
+            make_corpus(&c, cases[ci].n, cases[ci].d, cases[ci].k, cases[ci].leaf, 100 + ci, cases[ci].clustered) == 0,
+            "corpus %zu built, indexed and fully checked", ci);
         if (!c.table) continue;
         cs_rng g;
         cs_rng_seed(&g, 7 + ci);
@@ -125,7 +134,8 @@ static void test_exact(void)
             memset(&t, 0, sizeof t);
             const int kind = q % 5;
             if (kind <= 2) { /* full target: near the data, NaN dims, or far away */
-                for (uint32_t j = 0; j < c.d; ++j) full[j] = (float)cs_rng_normal(&g) * (kind == 2 ? 30.0f : 2.0f);
+                for (uint32_t j = 0; j < c.d; ++j)
+                    full[j] = (float)cs_rng_normal(&g) * (kind == 2 ? 30.0f : 2.0f);
                 if (kind == 1)
                     for (uint32_t j = 0; j < c.d; ++j)
                         if (cs_rng_uniform(&g) < 0.4f) full[j] = NAN;
@@ -151,7 +161,8 @@ static void test_exact(void)
                 queries++;
                 double best;
                 const int32_t r = ref_nearest(&c.v, (int32_t)l, &t, &best);
-                if ((r < 0) != (a < 0)) ref_far++;
+                if ((r < 0) != (a < 0))
+                    ref_far++;
                 else if (r >= 0 && r != a) {
                     ties++;
                     /* float near-tie only: the double distances agree to float precision */
@@ -168,12 +179,14 @@ static void test_exact(void)
         memset(&t, 0, sizeof t);
         t.full = full;
         t.full_len = c.d;
-        for (uint32_t j = 0; j < c.d; ++j) full[j] = 0.5f;
+        for (uint32_t j = 0; j < c.d; ++j)
+            full[j] = 0.5f;
         CS_CHECK(cs_ut_label_count(&c.v, 1, NULL) == 0 && cs_select_nearest(&c.v, 1, &t) == -1, "empty label: -1");
         CS_CHECK(cs_ut_label_count(&c.v, 2, NULL) == 1 && cs_select_nearest(&c.v, 2, &t) == (int32_t)(c.n / 2),
                  "single-unit label gives its unit");
         CS_CHECK(cs_select_nearest(&c.v, (int32_t)c.k, &t) == -1, "label out of range: -1");
-        for (uint32_t j = 0; j < c.d; ++j) full[j] = NAN;
+        for (uint32_t j = 0; j < c.d; ++j)
+            full[j] = NAN;
         CS_CHECK(cs_select_nearest(&c.v, 0, &t) == cs_select_nearest_brute(&c.v, 0, &t), "all-NaN target: lowest unit");
         free(c.base);
         free(c.table);
@@ -209,14 +222,16 @@ static void test_corrupt(void)
     int ok = 1;
     for (uint32_t l = 0; l < 6; ++l) {
         const int32_t a = cs_select_nearest(&v, (int32_t)l, &tg);
-        if (cs_ut_label_count(&v, (int32_t)l, NULL) > 0 && (a < 0 || cs_ut_unit_label(&v, (uint32_t)a) != (int32_t)l)) ok = 0;
+        if (cs_ut_label_count(&v, (int32_t)l, NULL) > 0 && (a < 0 || cs_ut_unit_label(&v, (uint32_t)a) != (int32_t)l))
+            ok = 0;
     }
     CS_CHECK(ok, "a corrupted, unchecked index still returns a unit of the label");
     /* 3. garbage everywhere in the node section (unchecked): no crash, answers in the label or -1 */
     memcpy(t, c.table, c.table_n * sizeof *t);
     cs_rng g;
     cs_rng_seed(&g, 5);
-    for (size_t i = P; i < c.table_n; ++i) t[i] = (float)cs_rng_normal(&g) * 1e4f;
+    for (size_t i = P; i < c.table_n; ++i)
+        t[i] = (float)cs_rng_normal(&g) * 1e4f;
     CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) != CS_UT_OK, "garbage nodes are rejected by the full check");
     CS_CHECK(cs_ut_parse(t, c.table_n, 0, &v) == CS_UT_OK, "and pass the header-only parse");
     ok = 1;

@@ -24,10 +24,9 @@
 #include "cs_model_io.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
+#include "cs_seqpredict.h"
 #include "cs_test.h"
 #include "cs_unit_table.h"
-
-#include "cs_seqpredict.h"
 
 #include <math.h>
 #include <sndfile.h>
@@ -143,8 +142,10 @@ static int ref_run(const float *model, size_t floats, const ref_inputs *in, size
             if (pv >= 0 && pv < (float)V) {
                 tok = (int)floorf(pv);
                 double m = -INFINITY, z = 0, s = 0;
-                for (int k = 0; k < V; k++) m = fmax(m, (double)logits[k]);
-                for (int k = 0; k < V; k++) z += exp((double)logits[k] - m);
+                for (int k = 0; k < V; k++)
+                    m = fmax(m, (double)logits[k]);
+                for (int k = 0; k < V; k++)
+                    z += exp((double)logits[k] - m);
                 for (int k = 0; k < V; k++) {
                     double q = exp((double)logits[k] - m) / z;
                     if (q > 0) s -= q * log2(q);
@@ -162,7 +163,8 @@ static int ref_run(const float *model, size_t floats, const ref_inputs *in, size
                 if ((size_t)h > nall) h = (int)nall;
                 const unsigned char *mp = NULL;
                 if (in->mask) {
-                    for (int k = 0; k < V; k++) mk[k] = ((size_t)k >= in->mask_len || in->mask[k] > 0) ? 1 : 0;
+                    for (int k = 0; k < V; k++)
+                        mk[k] = ((size_t)k >= in->mask_len || in->mask[k] > 0) ? 1 : 0;
                     mp = mk;
                 }
                 cs_sample_result res;
@@ -194,14 +196,13 @@ static int logic_run(const float *model, size_t floats, const ref_inputs *in, si
     g_arena.limit = sizeof g_arena.mem;
     int guard = 0;
     while (cs_seqp_bind(p, model, floats, 1, in->seed[0], arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING &&
-           guard++ < 100000) {
-    }
+           guard++ < 100000) {}
     if (p->status != CS_SEQP_READY) return p->status;
     for (size_t off = 0; off < n; off += block) {
         uint32_t m = (uint32_t)((n - off) < block ? (n - off) : block);
         cs_seqp_bind(p, model, floats, 1, in->seed[off], arena_alloc, arena_free, &g_arena);
         cs_seqp_io io;
-        const float *srcs[CS_SEQP_NUM_INPUTS] = {in->trig, in->temp, in->topk, in->topp, in->prime,
+        const float *srcs[CS_SEQP_NUM_INPUTS] = {in->trig,  in->temp, in->topk,    in->topp, in->prime,
                                                  in->reset, in->seed, in->penalty, in->hist};
         for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++) {
             io.in[k] = srcs[k] + off;
@@ -228,7 +229,8 @@ static void schedule_make(schedule *s, size_t n, int vocab, uint32_t seed, int d
 {
     s->n = n;
     float **arrs[] = {&s->trig, &s->temp, &s->topk, &s->topp, &s->prime, &s->reset, &s->seed, &s->penalty, &s->hist};
-    for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++) *arrs[k] = calloc(n, sizeof(float));
+    for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
+        *arrs[k] = calloc(n, sizeof(float));
     cs_rng r;
     cs_rng_seed(&r, seed);
     size_t pos = 5;
@@ -251,7 +253,8 @@ static void schedule_make(schedule *s, size_t n, int vocab, uint32_t seed, int d
         int c = (int)cs_rng_below(&r, 10);
         float v = c < 3 ? (float)cs_rng_below(&r, (uint32_t)vocab) + 0.25f
                         : (c == 3 ? (float)vocab + 3.0f /* out of range: sampled instead */ : -1.0f);
-        for (size_t j = i; j < i + 150 && j < n; j++) s->prime[j] = v;
+        for (size_t j = i; j < i + 150 && j < n; j++)
+            s->prime[j] = v;
     }
     for (size_t i = n / 3; i < n; i += n / 3) {
         s->reset[i] = 1.0f;
@@ -263,12 +266,14 @@ static void schedule_make(schedule *s, size_t n, int vocab, uint32_t seed, int d
 static void schedule_free(schedule *s)
 {
     float *arrs[] = {s->trig, s->temp, s->topk, s->topp, s->prime, s->reset, s->seed, s->penalty, s->hist};
-    for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++) free(arrs[k]);
+    for (size_t k = 0; k < sizeof arrs / sizeof arrs[0]; k++)
+        free(arrs[k]);
 }
 
 static ref_inputs schedule_inputs(const schedule *s, const float *mask, size_t mask_len)
 {
-    ref_inputs in = {s->trig, s->temp, s->topk, s->topp, s->prime, s->reset, s->seed, s->penalty, s->hist, mask, mask_len};
+    ref_inputs in = {s->trig, s->temp,    s->topk, s->topp, s->prime, s->reset,
+                     s->seed, s->penalty, s->hist, mask,    mask_len};
     return in;
 }
 
@@ -337,7 +342,8 @@ static void test_parity(const char *name, const cs_model_config *cfg, float scal
         logic_run(model, floats, &in, n, 42u, 64, ll, lp, le, &p);
         logic_run(model, floats, &in, n, 42u, 64, l2, lp, le, &p);
         CS_CHECK(memcmp(ll, l2, n * sizeof(float)) == 0, "%s: not deterministic", name);
-        for (size_t i = 0; i < n; i++) s.seed[i] = -1.0f;
+        for (size_t i = 0; i < n; i++)
+            s.seed[i] = -1.0f;
         logic_run(model, floats, &in, n, 43u, 64, l2, lp, le, &p);
         float *l3 = malloc(n * sizeof(float));
         logic_run(model, floats, &in, n, 44u, 64, l3, lp, le, &p);
@@ -359,7 +365,8 @@ static void test_cap_and_clamp(void)
     const size_t n = 512;
     schedule s;
     schedule_make(&s, n, 7, 3u, 1); /* a trigger every 2 samples: 128 edges in a 256-sample block */
-    for (size_t i = 0; i < n; i++) s.reset[i] = 0, s.prime[i] = -1, s.seed[i] = 1;
+    for (size_t i = 0; i < n; i++)
+        s.reset[i] = 0, s.prime[i] = -1, s.seed[i] = 1;
     ref_inputs in = schedule_inputs(&s, NULL, 0);
     float *rl = malloc(n * sizeof(float)), *rp = malloc(n * sizeof(float)), *re = malloc(n * sizeof(float));
     float *ll = malloc(n * sizeof(float)), *lp = malloc(n * sizeof(float)), *le = malloc(n * sizeof(float));
@@ -434,22 +441,19 @@ static void test_binding(void)
     memcpy(model, other, floats * sizeof(float));
     st = cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena);
     CS_CHECK(st == CS_SEQP_VERIFYING && p.label == -1.0f && p.model == NULL, "reload noticed: %d", st);
-    while ((st = cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {
-    }
+    while ((st = cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {}
     CS_CHECK(st == CS_SEQP_READY && g_arena.allocs == 1, "ready again, memory reused (%d allocs)", g_arena.allocs);
     /* corrupted weight: checksum failure; NaN weight: non-finite */
     model[CS_MODEL_HEADER_FLOATS + nw - 1] += 1.0f;
     memcpy(copy, model, floats * sizeof(float));
-    while ((st = cs_seqp_bind(&p, copy, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {
-    }
+    while ((st = cs_seqp_bind(&p, copy, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {}
     CS_CHECK(st == CS_SEQP_BAD_WEIGHTS && p.err == CS_MODEL_E_CHECKSUM, "checksum: %d %d", st, p.err);
     copy[CS_MODEL_HEADER_FLOATS + 3] = NAN;
     copy[0] = 1.0f; /* and bad magic (header change is noticed at the same address) */
     st = cs_seqp_bind(&p, copy, floats, 1, 0, arena_alloc, arena_free, &g_arena);
     CS_CHECK(st == CS_SEQP_BAD_HEADER && p.err == CS_MODEL_E_MAGIC, "magic: %d %d", st, p.err);
     copy[0] = (float)CS_MODEL_MAGIC;
-    while ((st = cs_seqp_bind(&p, copy, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {
-    }
+    while ((st = cs_seqp_bind(&p, copy, floats, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {}
     CS_CHECK(st == CS_SEQP_BAD_WEIGHTS && p.err == CS_MODEL_E_NONFINITE, "nan weight: %d %d", st, p.err);
     st = cs_seqp_bind(&p, copy, 10, 1, 0, arena_alloc, arena_free, &g_arena);
     CS_CHECK(st == CS_SEQP_BAD_HEADER && p.err == CS_MODEL_E_TRUNCATED, "truncated: %d %d", st, p.err);
@@ -458,11 +462,11 @@ static void test_binding(void)
     size_t fb;
     float *bigm = random_model(&big, &fb, 5u, 0.1f);
     g_arena.limit = g_arena.used + 1000;
-    while ((st = cs_seqp_bind(&p, bigm, fb, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {
-    }
+    while ((st = cs_seqp_bind(&p, bigm, fb, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {}
     CS_CHECK(st == CS_SEQP_NO_MEMORY && p.need > 1000 && p.label == -1.0f, "no memory: %d need %zu", st, p.need);
     st = cs_seqp_bind(&p, bigm, fb, 1, 0, arena_alloc, arena_free, &g_arena);
-    CS_CHECK(st == CS_SEQP_NO_MEMORY && g_arena.attempts == 2, "no retry while unchanged: %d attempts", g_arena.attempts);
+    CS_CHECK(st == CS_SEQP_NO_MEMORY && g_arena.attempts == 2, "no retry while unchanged: %d attempts",
+             g_arena.attempts);
     g_arena.limit = sizeof g_arena.mem;
     /* freed buffer */
     CS_CHECK(cs_seqp_bind(&p, NULL, 0, 0, 0, arena_alloc, arena_free, &g_arena) == CS_SEQP_NO_BUFFER, "freed");
@@ -496,8 +500,10 @@ static void test_noalloc(void)
         for (size_t off = 0; off < n; off += 64) {
             cs_seqp_bind(&p, model, floats, 1, 3, arena_alloc, arena_free, &g_arena);
             cs_seqp_io io;
-            const float *srcs[CS_SEQP_NUM_INPUTS] = {s.trig, s.temp, s.topk, s.topp, s.prime, s.reset, s.seed, s.penalty, s.hist};
-            for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++) io.in[k] = srcs[k] + off, io.step[k] = 1;
+            const float *srcs[CS_SEQP_NUM_INPUTS] = {s.trig,  s.temp, s.topk,    s.topp, s.prime,
+                                                     s.reset, s.seed, s.penalty, s.hist};
+            for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+                io.in[k] = srcs[k] + off, io.step[k] = 1;
             io.mask = mask;
             io.mask_len = 3;
             io.out_label = l + off, io.out_prob = pr + off, io.out_entropy = e + off, io.out_step = 1;
@@ -538,8 +544,10 @@ static float *read_wav(const char *path, SF_INFO *info)
 static int render(int argc, char **argv)
 {
     if (argc != 13) {
-        fprintf(stderr, "usage: %s --render CONTROL.wav MODEL.wav BUNDLE OUT.wav SEED TEMP TOPK TOPP PENALTY HISTORY "
-                        "PLAYSEED\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s --render CONTROL.wav MODEL.wav BUNDLE OUT.wav SEED TEMP TOPK TOPP PENALTY HISTORY "
+                "PLAYSEED\n",
+                argv[0]);
         return 2;
     }
     SF_INFO ci, mi, ai, ui;
@@ -556,7 +564,8 @@ static int render(int argc, char **argv)
     }
     const size_t n = (size_t)ci.frames;
     float *cols[9];
-    for (int k = 0; k < 9; k++) cols[k] = malloc(n * sizeof(float));
+    for (int k = 0; k < 9; k++)
+        cols[k] = malloc(n * sizeof(float));
     float seed = strtof(argv[6], NULL), temp = strtof(argv[7], NULL), topk = strtof(argv[8], NULL);
     float topp = strtof(argv[9], NULL), pen = strtof(argv[10], NULL), hist = strtof(argv[11], NULL);
     for (size_t i = 0; i < n; i++) {
@@ -589,8 +598,9 @@ static int render(int argc, char **argv)
         cs_player_io io;
         memset(&io, 0, sizeof io);
         const float *ins[CS_PLAYER_NUM_INPUTS] = {cols[0] + off, lab + off, &c_unit, &c_rate, &c_amp, &c_att,
-                                                  &c_rel, &c_sel, &c_pan, &c_dur, &c_gap, &c_lead};
-        for (int k = 0; k < CS_PLAYER_NUM_INPUTS; k++) io.in[k] = ins[k], io.step[k] = k < 2 ? 1u : 0u;
+                                                  &c_rel,        &c_sel,    &c_pan,  &c_dur,  &c_gap, &c_lead};
+        for (int k = 0; k < CS_PLAYER_NUM_INPUTS; k++)
+            io.in[k] = ins[k], io.step[k] = k < 2 ? 1u : 0u;
         float *chans[1] = {out + off};
         io.out = chans;
         io.unit_out = uo + off;
@@ -612,7 +622,8 @@ static int render(int argc, char **argv)
         return 1;
     }
     float *il = malloc(n * 4 * sizeof(float));
-    for (size_t i = 0; i < n; i++) il[4 * i] = lab[i], il[4 * i + 1] = pb[i], il[4 * i + 2] = en[i], il[4 * i + 3] = out[i];
+    for (size_t i = 0; i < n; i++)
+        il[4 * i] = lab[i], il[4 * i + 1] = pb[i], il[4 * i + 2] = en[i], il[4 * i + 3] = out[i];
     sf_writef_float(of, il, (sf_count_t)n);
     sf_close(of);
     printf("harness: %zu samples, %llu units started\n", n, (unsigned long long)pl->starts);
@@ -633,16 +644,17 @@ static int bench(int argc, char **argv)
     g_arena.used = 0;
     g_arena.limit = sizeof g_arena.mem;
     size_t n = (size_t)mi.frames;
-    while (cs_seqp_bind(&p, model, n, 1, 1.0f, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {
-    }
+    while (cs_seqp_bind(&p, model, n, 1, 1.0f, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
     if (p.status != CS_SEQP_READY) return 1;
     float trig[64], out[64];
     const float one = 1, zero = 0, neg = -1, hist = 8, seed = 1;
-    for (int i = 0; i < 64; i++) trig[i] = (i % 4 == 0) ? 1.0f : 0.0f;
+    for (int i = 0; i < 64; i++)
+        trig[i] = (i % 4 == 0) ? 1.0f : 0.0f;
     cs_seqp_io io;
     memset(&io, 0, sizeof io);
     const float *ins[CS_SEQP_NUM_INPUTS] = {trig, &one, &zero, &one, &neg, &zero, &seed, &one, &hist};
-    for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++) io.in[k] = ins[k], io.step[k] = k == 0 ? 1u : 0u;
+    for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+        io.in[k] = ins[k], io.step[k] = k == 0 ? 1u : 0u;
     io.out_label = out;
     io.out_step = 1;
     struct timespec a, b;

@@ -35,14 +35,17 @@ static void fd_check(const cs_train_model *m, int B, int T, uint64_t seed, const
         cs_train_tensor_info ti;
         cs_train_tensor(m, i, &ti);
         if (ti.dims == 1)
-            for (int k = 0; k < ti.rows; k++) w[ti.offset + k] += 0.2f * (cs_rng_uniform(&rng) - 0.5f);
+            for (int k = 0; k < ti.rows; k++)
+                w[ti.offset + k] += 0.2f * (cs_rng_uniform(&rng) - 0.5f);
     }
-    for (int i = 0; i < B * T; i++) tg[i] = (int)cs_rng_below(&rng, (uint32_t)m->vocab);
+    for (int i = 0; i < B * T; i++)
+        tg[i] = (int)cs_rng_below(&rng, (uint32_t)m->vocab);
     tg[B * T - 1] = -1; /* one padded target */
     double loss = 0.0;
     CS_CHECK(cs_train_loss_grad(m, w, tg, B, T, 1, &loss, g, NULL) == 0, "%s loss_grad", what);
     double gmax = 0.0;
-    for (size_t i = 0; i < P; i++) gmax = fmax(gmax, fabs((double)g[i]));
+    for (size_t i = 0; i < P; i++)
+        gmax = fmax(gmax, fabs((double)g[i]));
     int bad = 0;
     double worst = 0.0;
     for (size_t i = 0; i < P; i++) {
@@ -108,8 +111,10 @@ static void markov2_make(markov2 *mk, int V, uint64_t seed)
     for (int a = 0; a < V; a++)
         for (int b = 0; b < V; b++) {
             double s = 0.0;
-            for (int c = 0; c < V; c++) s += mk->p[a][b][c] = exp(4.0 * cs_rng_uniform_double(&rng));
-            for (int c = 0; c < V; c++) mk->p[a][b][c] /= s;
+            for (int c = 0; c < V; c++)
+                s += mk->p[a][b][c] = exp(4.0 * cs_rng_uniform_double(&rng));
+            for (int c = 0; c < V; c++)
+                mk->p[a][b][c] /= s;
         }
 }
 
@@ -140,18 +145,21 @@ static double markov2_entropy(const markov2 *mk)
     const int V = mk->V;
     double pi[8][8], nx[8][8];
     for (int a = 0; a < V; a++)
-        for (int b = 0; b < V; b++) pi[a][b] = 1.0 / (V * V);
+        for (int b = 0; b < V; b++)
+            pi[a][b] = 1.0 / (V * V);
     for (int it = 0; it < 2000; it++) {
         memset(nx, 0, sizeof nx);
         for (int a = 0; a < V; a++)
             for (int b = 0; b < V; b++)
-                for (int c = 0; c < V; c++) nx[b][c] += pi[a][b] * mk->p[a][b][c];
+                for (int c = 0; c < V; c++)
+                    nx[b][c] += pi[a][b] * mk->p[a][b][c];
         memcpy(pi, nx, sizeof pi);
     }
     double h = 0.0;
     for (int a = 0; a < V; a++)
         for (int b = 0; b < V; b++)
-            for (int c = 0; c < V; c++) h -= pi[a][b] * mk->p[a][b][c] * log2(mk->p[a][b][c]);
+            for (int c = 0; c < V; c++)
+                h -= pi[a][b] * mk->p[a][b][c] * log2(mk->p[a][b][c]);
     return h;
 }
 
@@ -160,7 +168,8 @@ static double markov2_oracle_val(const markov2 *mk, const int *seq, size_t n, do
 {
     const size_t ntr = cs_train_split(n, vf);
     double s = 0.0;
-    for (size_t i = ntr; i < n; i++) s -= log2(mk->p[seq[i - 2]][seq[i - 1]][seq[i]]);
+    for (size_t i = ntr; i < n; i++)
+        s -= log2(mk->p[seq[i - 2]][seq[i - 1]][seq[i]]);
     return s / (double)(n - ntr);
 }
 
@@ -169,7 +178,8 @@ static void test_periodic(cs_train_arch arch)
     const int pat[7] = {0, 1, 2, 3, 1, 2, 0};
     enum { N = 1500 };
     static int seq[N];
-    for (int i = 0; i < N; i++) seq[i] = pat[i % 7];
+    for (int i = 0; i < N; i++)
+        seq[i] = pat[i % 7];
     cs_train_config cfg;
     cs_train_config_default(&cfg, arch, 4);
     cfg.model.width = 16;
@@ -225,8 +235,8 @@ static void test_markov(cs_train_arch arch)
     cs_train_report rep;
     float *w = train(&cfg, seq, N, &rep);
     printf("markov2 %s: entropy %.4f, oracle on val %.4f, model val %.4f bits/label (epoch %d/%d, %.2f s)\n",
-           arch == CS_TRAIN_GRU ? "GRU" : "transformer", h, oracle, rep.best_val_bits, rep.best_epoch,
-           rep.epochs_run, rep.seconds);
+           arch == CS_TRAIN_GRU ? "GRU" : "transformer", h, oracle, rep.best_val_bits, rep.best_epoch, rep.epochs_run,
+           rep.seconds);
     CS_CHECK(rep.best_val_bits < oracle + 0.1, "markov2: model %.4f vs oracle %.4f", rep.best_val_bits, oracle);
     CS_CHECK(rep.best_val_bits > oracle - 0.1, "markov2: model %.4f better than the oracle %.4f?", rep.best_val_bits,
              oracle);
@@ -284,7 +294,8 @@ static void test_determinism(cs_train_arch arch)
         CS_CHECK(memcmp(w[0], w[3], P * sizeof(float)) != 0, "%s: another seed gives the same weights", nm);
     }
     CS_CHECK(rep.n_train == 810 + 450 && rep.n_val == 90 + 50, "%s split %zu/%zu", nm, rep.n_train, rep.n_val);
-    for (int i = 0; i < 4; i++) free(w[i]);
+    for (int i = 0; i < 4; i++)
+        free(w[i]);
 }
 
 static void test_early_stopping(void)
@@ -294,7 +305,8 @@ static void test_early_stopping(void)
     static int seq[N];
     cs_rng rng;
     cs_rng_seed(&rng, 11);
-    for (int i = 0; i < N; i++) seq[i] = (int)cs_rng_below(&rng, 8);
+    for (int i = 0; i < N; i++)
+        seq[i] = (int)cs_rng_below(&rng, 8);
     cs_train_config cfg;
     cs_train_config_default(&cfg, CS_TRAIN_GRU, 8);
     cfg.model.width = 48;
@@ -314,8 +326,7 @@ static void test_early_stopping(void)
     printf("early stopping: best epoch %d of %d run, val %.4f, stopped early %d\n", rep.best_epoch, rep.epochs_run,
            rep.best_val_bits, rep.stopped_early);
     CS_CHECK(rep.stopped_early == 1 && rep.epochs_run < cfg.epochs, "did not stop early");
-    CS_CHECK(rep.epochs_run == rep.best_epoch + cfg.patience, "stopped at %d, best %d", rep.epochs_run,
-             rep.best_epoch);
+    CS_CHECK(rep.epochs_run == rep.best_epoch + cfg.patience, "stopped at %d, best %d", rep.epochs_run, rep.best_epoch);
     double mn = INFINITY;
     int arg = 0;
     for (int e = 0; e < rep.epochs_run; e++)
@@ -400,11 +411,16 @@ static void test_core_consistency(cs_train_arch arch)
     float *w = train(&cfg, seq, N, &rep);
     if (!w) return;
     const char *nm = arch == CS_TRAIN_GRU ? "GRU" : "transformer";
-    cs_model_config mc = {(int)arch, cfg.model.vocab, cfg.model.width, cfg.model.layers,
-                          arch == CS_TRAIN_GRU ? 0 : cfg.model.heads, arch == CS_TRAIN_GRU ? 0 : cfg.model.context,
+    cs_model_config mc = {(int)arch,
+                          cfg.model.vocab,
+                          cfg.model.width,
+                          cfg.model.layers,
+                          arch == CS_TRAIN_GRU ? 0 : cfg.model.heads,
+                          arch == CS_TRAIN_GRU ? 0 : cfg.model.context,
                           arch == CS_TRAIN_GRU ? 0 : 4 * cfg.model.width};
     const size_t P = cs_train_param_count(&cfg.model);
-    CS_CHECK(cs_model_param_count(&mc) == P, "%s: core says %zu weights, trainer %zu", nm, cs_model_param_count(&mc), P);
+    CS_CHECK(cs_model_param_count(&mc) == P, "%s: core says %zu weights, trainer %zu", nm, cs_model_param_count(&mc),
+             P);
     CS_CHECK(cs_model_tensor_count(&mc) == cs_train_tensor_count(&cfg.model), "%s tensor count", nm);
     for (int i = 0; i < cs_train_tensor_count(&cfg.model); i++) {
         cs_train_tensor_info a;

@@ -53,14 +53,15 @@ static void run_case(const char *tag)
         CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d", &m.vocab, &m.width, &m.layers, &B, &T) == 5, "meta");
     } else {
         m.arch = CS_TRAIN_TRANSFORMER;
-        CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d %d %d", &m.vocab, &m.width, &m.layers, &m.heads, &m.context,
-                        &B, &T) == 7,
+        CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d %d %d", &m.vocab, &m.width, &m.layers, &m.heads, &m.context, &B,
+                        &T) == 7,
                  "meta");
     }
     const int V = m.vocab;
     int *tg = malloc((size_t)B * T * sizeof *tg);
     char *p = strchr(meta, '\n');
-    for (int i = 0; i < B * T; i++) tg[i] = (int)strtol(p, &p, 10);
+    for (int i = 0; i < B * T; i++)
+        tg[i] = (int)strtol(p, &p, 10);
 
     const size_t P = cs_train_param_count(&m);
     snprintf(name, sizeof name, "train_%s_weights.f32", tag);
@@ -101,8 +102,10 @@ static void run_case(const char *tag)
     CS_CHECK(fabs(loss - ref[0]) <= 1e-5 * fabs(ref[0]), "%s loss %.9g vs %.9g", tag, loss, ref[0]);
 
     double lmax = 0.0, lerr = 0.0;
-    for (size_t i = 0; i < NL; i++) lmax = fmax(lmax, fabs(ref[1 + i]));
-    for (size_t i = 0; i < NL; i++) lerr = fmax(lerr, fabs((double)logits[i] - ref[1 + i]));
+    for (size_t i = 0; i < NL; i++)
+        lmax = fmax(lmax, fabs(ref[1 + i]));
+    for (size_t i = 0; i < NL; i++)
+        lerr = fmax(lerr, fabs((double)logits[i] - ref[1 + i]));
     printf("%s: max logit error %.3g (scale %.3g)\n", tag, lerr, lmax);
     CS_CHECK(lerr <= 1e-5 * lmax, "%s logits error %.3g > 1e-5 * %.3g", tag, lerr, lmax);
 
@@ -113,8 +116,10 @@ static void run_case(const char *tag)
         const size_t n = (size_t)ti.rows * ti.cols;
         const double *rg = ref + 1 + NL + ti.offset;
         double gmax = 0.0, err = 0.0;
-        for (size_t k = 0; k < n; k++) gmax = fmax(gmax, fabs(rg[k]));
-        for (size_t k = 0; k < n; k++) err = fmax(err, fabs((double)grad[ti.offset + k] - rg[k]));
+        for (size_t k = 0; k < n; k++)
+            gmax = fmax(gmax, fabs(rg[k]));
+        for (size_t k = 0; k < n; k++)
+            err = fmax(err, fabs((double)grad[ti.offset + k] - rg[k]));
         const double rel = gmax > 0 ? err / gmax : err;
         worst = fmax(worst, rel);
         CS_CHECK(gmax > 0.0, "%s %s: reference gradient is all zero (fixture would test nothing)", tag, ti.name);
@@ -131,7 +136,8 @@ static void run_case(const char *tag)
         for (int t = 0; t < T; t++) {
             if (t > 0) cs_train_stepper_step(st, tg[b * T + t - 1] < 0 ? 0 : tg[b * T + t - 1]);
             const float *z = cs_train_stepper_logits(st);
-            for (int v = 0; v < V; v++) serr = fmax(serr, fabs((double)z[v] - ref[1 + ((size_t)b * T + t) * V + v]));
+            for (int v = 0; v < V; v++)
+                serr = fmax(serr, fabs((double)z[v] - ref[1 + ((size_t)b * T + t) * V + v]));
         }
     }
     printf("%s: stepper max logit error %.3g\n", tag, serr);

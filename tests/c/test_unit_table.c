@@ -1,11 +1,11 @@
 /* test_unit_table.c - the unit table encoding (exact split integers, label sections), its validating parser,
  * and descriptor normalisation. */
-#include <stdlib.h>
-#include <string.h>
-
 #include "cs_normalize.h"
 #include "cs_test.h"
 #include "cs_unit_table.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 int main(void)
 {
@@ -21,8 +21,8 @@ int main(void)
     size_t n = cs_ut_size(5, 2, 3);
     CS_CHECK(n == 16 + 5 * 10 + 6 + 5, "size %zu", n);
     float *t = calloc(n, sizeof *t);
-    CS_CHECK(cs_ut_encode(t, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, label, source, succ, desc) ==
-                 CS_UT_OK, "encode");
+    CS_CHECK(cs_ut_encode(t, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, label, source, succ, desc) == CS_UT_OK,
+             "encode");
     cs_ut_view v;
     CS_CHECK(cs_ut_parse(t, n, 1, &v) == CS_UT_OK, "parse");
     CS_CHECK(v.num_units == 5 && v.num_descriptors == 2 && v.num_labels == 3 && v.channels == 2, "counts");
@@ -48,7 +48,11 @@ int main(void)
     CS_CHECK(cs_ut_parse(t, 10, 1, &w) == CS_UT_E_SHORT, "shorter than header");
     CS_CHECK(cs_ut_parse(t, n - 1, 1, &w) == CS_UT_E_SHORT, "truncated");
     float *c = malloc(n * sizeof *c);
-    struct { int idx; float val; int err; } cases[] = {
+    struct {
+        int idx;
+        float val;
+        int err;
+    } cases[] = {
         {CS_UT_H_MAGIC, 1.0f, CS_UT_E_MAGIC},
         {CS_UT_H_VERSION, 2.0f, CS_UT_E_VERSION},
         {CS_UT_H_NUM_UNITS, 6.0f, CS_UT_E_DIMS},
@@ -85,9 +89,10 @@ int main(void)
     /* encoder refuses impossible tables */
     int32_t badlabel[5] = {2, 0, 3, 1, 0};
     CS_CHECK(cs_ut_encode(c, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, badlabel, source, succ, desc) ==
-                 CS_UT_E_DIMS, "label out of range refused");
-    CS_CHECK(cs_ut_encode(c, 5, 2, 3, 2, -1, 48000.0, 2, big, start, length, label, source, succ, desc) ==
-                 CS_UT_E_DIMS, "unit past the audio refused");
+                 CS_UT_E_DIMS,
+             "label out of range refused");
+    CS_CHECK(cs_ut_encode(c, 5, 2, 3, 2, -1, 48000.0, 2, big, start, length, label, source, succ, desc) == CS_UT_E_DIMS,
+             "unit past the audio refused");
     free(c);
     free(t);
 
