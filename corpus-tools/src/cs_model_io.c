@@ -2,6 +2,7 @@
 #include "cs_model_io.h"
 
 #include "cs_error.h"
+#include "cs_split.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -15,12 +16,6 @@
 #include <unistd.h>
 
 #define MAX_FILE_FLOATS ((size_t)1 << 26)
-
-static void put_u16s(float *h, uint64_t v, int count)
-{
-    for (int i = 0; i < count; i++)
-        h[i] = (float)((v >> (16 * i)) & 0xffffu);
-}
 
 int cs_model_header_build(const cs_model_config *cfg, const cs_model_meta *meta, const float *weights, size_t n,
                           float header[CS_MODEL_HEADER_FLOATS])
@@ -50,12 +45,12 @@ int cs_model_header_build(const cs_model_config *cfg, const cs_model_meta *meta,
     header[CS_MH_HEADS] = (float)cfg->heads;
     header[CS_MH_CONTEXT] = (float)cfg->context;
     header[CS_MH_DFF] = (float)cfg->d_ff;
-    put_u16s(header + CS_MH_NWEIGHTS, (uint64_t)n, 2);
-    put_u16s(header + CS_MH_CHECKSUM, cs_model_fnv1a(2166136261u, weights, n), 2);
-    put_u16s(header + CS_MH_CORPUS_SUM, m.corpus_checksum, 4);
-    put_u16s(header + CS_MH_SEED, m.seed, 4);
-    put_u16s(header + CS_MH_EPOCHS, m.epochs, 2);
-    put_u16s(header + CS_MH_TRAIN_TOKENS, m.train_tokens, 2);
+    cs_split_put(header + CS_MH_NWEIGHTS, 2, (uint64_t)n);
+    cs_split_put(header + CS_MH_CHECKSUM, 2, cs_model_fnv1a(2166136261u, weights, n));
+    cs_split_put(header + CS_MH_CORPUS_SUM, 4, m.corpus_checksum);
+    cs_split_put(header + CS_MH_SEED, 4, m.seed);
+    cs_split_put(header + CS_MH_EPOCHS, 2, m.epochs);
+    cs_split_put(header + CS_MH_TRAIN_TOKENS, 2, m.train_tokens);
     header[CS_MH_TRAIN_LOSS] = m.train_loss_bits;
     header[CS_MH_VAL_LOSS] = m.val_loss_bits;
     return CS_OK;
@@ -274,7 +269,7 @@ int cs_model_export_json(const char *path_in, const char *path_out)
     cfg = cJSON_AddObjectToObject(root, "config");
     meta = cJSON_AddObjectToObject(root, "meta");
     if (!cfg || !meta) goto done;
-    cJSON_AddStringToObject(cfg, "arch", v.cfg.arch == CS_MODEL_GRU ? "gru" : "transformer");
+    cJSON_AddStringToObject(cfg, "arch", cs_model_arch_name(v.cfg.arch));
     cJSON_AddNumberToObject(cfg, "vocab", v.cfg.vocab);
     cJSON_AddNumberToObject(cfg, "width", v.cfg.width);
     cJSON_AddNumberToObject(cfg, "layers", v.cfg.layers);
@@ -443,16 +438,14 @@ int cs_model_import_json(const char *path_in, const char *path_out)
     cs_model_config c;
     memset(&c, 0, sizeof c);
     const cJSON *arch = cJSON_GetObjectItemCaseSensitive(cfgj, "arch");
-    if (cJSON_IsString(arch) && strcmp(arch->valuestring, "gru") == 0)
-        c.arch = CS_MODEL_GRU;
-    else if (cJSON_IsString(arch) && strcmp(arch->valuestring, "transformer") == 0)
-        c.arch = CS_MODEL_TRANSFORMER;
+    if (cJSON_IsString(arch) && cs_model_arch_from_name(arch->valuestring) >= 0)
+        c.arch = cs_model_arch_from_name(arch->valuestring);
     else
         goto done;
     if (!json_int(cfgj, "vocab", 0, &c.vocab) || !json_int(cfgj, "width", 0, &c.width) ||
         !json_int(cfgj, "layers", 0, &c.layers) || !json_int(cfgj, "heads", 0, &c.heads) ||
         !json_int(cfgj, "context", 0, &c.context) ||
-        !json_int(cfgj, "d_ff", c.arch == CS_MODEL_TRANSFORMER ? 4 * c.width : 0, &c.d_ff))
+        !json_int(cfgj, "d_ff", c.arch == CS_MODEL_TRANSFORMER ? CS_MODEL_TF_FF_MULT * c.width : 0, &c.d_ff))
         goto done;
     if (cs_model_config_check(&c) != CS_MODEL_OK) goto done;
     cs_model_meta m;

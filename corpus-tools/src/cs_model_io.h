@@ -17,7 +17,7 @@
 
 /**
  * Fill `header` (CS_MODEL_HEADER_FLOATS floats) for `cfg`, `meta` (NULL = all zero, losses -1) and the flat
- * weight blob `weights` (n floats, layout of model-layout.md): magic, version, dimensions, weight count and
+ * weight blob `weights` (n floats, tensors of cs_model_tensor_info): magic, version, dimensions, weight count and
  * the FNV-1a checksum of the weights; reserved floats 0. Non-finite losses in meta are written as -1
  * (unknown). Errors: CS_E_ARG (NULL, invalid config, or n != cs_model_param_count(cfg)), CS_E_NONFINITE
  * (a weight is NaN, infinite or |w| > 2^20: the loader would reject it). O(n).

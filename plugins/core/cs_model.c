@@ -3,6 +3,7 @@
 #include "cs_model.h"
 
 #include "cs_fastmath.h"
+#include "cs_split.h"
 
 #include <math.h>
 #include <string.h>
@@ -51,10 +52,24 @@ const char *cs_model_strerror(int err)
 /* ------------------------------------------------------------------------------------------------------ */
 /* Configuration, sizes, tensor list                                                                       */
 
+static const char *const arch_names[CS_MODEL_ARCH_COUNT] = {"gru", "transformer"};
+
+const char *cs_model_arch_name(int arch)
+{
+    return arch >= 0 && arch < CS_MODEL_ARCH_COUNT ? arch_names[arch] : NULL;
+}
+
+int cs_model_arch_from_name(const char *name)
+{
+    for (int a = 0; name && a < CS_MODEL_ARCH_COUNT; a++)
+        if (strcmp(name, arch_names[a]) == 0) return a;
+    return -1;
+}
+
 int cs_model_config_check(const cs_model_config *c)
 {
     if (!c) return CS_MODEL_E_ARG;
-    if (c->arch != CS_MODEL_GRU && c->arch != CS_MODEL_TRANSFORMER) return CS_MODEL_E_ARCH;
+    if (c->arch < 0 || c->arch >= CS_MODEL_ARCH_COUNT) return CS_MODEL_E_ARCH;
     if (c->vocab < 1 || c->vocab > CS_MODEL_MAX_VOCAB) return CS_MODEL_E_DIMS;
     if (c->arch == CS_MODEL_GRU) {
         if (c->width < CS_MODEL_GRU_MIN_H || c->width > CS_MODEL_GRU_MAX_H) return CS_MODEL_E_DIMS;
@@ -65,26 +80,20 @@ int cs_model_config_check(const cs_model_config *c)
         if (c->layers < 1 || c->layers > CS_MODEL_TF_MAX_LAYERS) return CS_MODEL_E_DIMS;
         if (c->heads < 1 || c->heads > c->width || c->width % c->heads != 0) return CS_MODEL_E_DIMS;
         if (c->context < 1 || c->context > CS_MODEL_TF_MAX_CONTEXT) return CS_MODEL_E_DIMS;
-        if (c->d_ff != 4 * c->width) return CS_MODEL_E_DIMS;
+        if (c->d_ff != CS_MODEL_TF_FF_MULT * c->width) return CS_MODEL_E_DIMS;
     }
     return CS_MODEL_OK;
 }
 
-/* Floats in one layer's group of tensors. */
-static size_t layer_floats(const cs_model_config *c)
-{
-    size_t w = (size_t)c->width, f = (size_t)c->d_ff;
-    if (c->arch == CS_MODEL_GRU) return 2 * (3 * w * w) + 2 * (3 * w);
-    return 2 * w + (3 * w * w + 3 * w) + (w * w + w) + 2 * w + (f * w + f) + (w * f + w);
-}
+typedef struct layer_tensor layer_tensor;
+static int layer_tensors(const cs_model_config *c, layer_tensor *t);
+static size_t layer_floats(const cs_model_config *c);
 
 size_t cs_model_param_count(const cs_model_config *c)
 {
-    if (cs_model_config_check(c) != CS_MODEL_OK) return 0;
-    size_t v = (size_t)c->vocab, w = (size_t)c->width;
-    size_t n = (v + 1) * w + (size_t)c->layers * layer_floats(c) + v * w + v;
-    if (c->arch == CS_MODEL_TRANSFORMER) n += 2 * w;
-    return n;
+    cs_model_tensor last;
+    if (cs_model_tensor_info(c, cs_model_tensor_count(c) - 1, &last) != CS_MODEL_OK) return 0;
+    return last.offset + last.count; /* the head bias is the last tensor */
 }
 
 int cs_model_tensor_count(const cs_model_config *c)
@@ -114,81 +123,113 @@ static void tensor_set(cs_model_tensor *t, size_t rows, size_t cols, int ndim, s
     t->count = rows * cols;
 }
 
+/* PyTorch's default initialisation and the trainer's treatment of a tensor: init kind, fan-in of the uniform
+ * bound, weight decay, used in products (see cs_model_tensor). */
+static void tensor_role(cs_model_tensor *t, int init, size_t fan_in, int decay, int product)
+{
+    t->init = init;
+    t->fan_in = init == CS_MODEL_INIT_UNIFORM ? (int)fan_in : 0;
+    t->decay = decay;
+    t->product = product;
+}
+
+/* One tensor of a per-layer group: name suffix, shape, PyTorch initialisation and trainer treatment. */
+struct layer_tensor {
+    const char *suffix;
+    size_t rows, cols;
+    int init;
+    size_t fan_in;
+    int decay, product;
+};
+
+/* The per-layer tensors of layer l in file order (GRU 4, transformer 12); returns the count. */
+static int layer_tensors(const cs_model_config *c, layer_tensor *t)
+{
+    const size_t w = (size_t)c->width, f = (size_t)c->d_ff;
+    const int U = CS_MODEL_INIT_UNIFORM, Z = CS_MODEL_INIT_ZERO, O = CS_MODEL_INIT_ONE;
+    if (c->arch == CS_MODEL_GRU) {
+        const layer_tensor g[4] = {{"rnn.weight_ih_l", 3 * w, w, U, w, 1, 1},
+                                   {"rnn.weight_hh_l", 3 * w, w, U, w, 1, 1},
+                                   {"rnn.bias_ih_l", 3 * w, 1, U, w, 0, 0},
+                                   {"rnn.bias_hh_l", 3 * w, 1, U, w, 0, 0}};
+        memcpy(t, g, sizeof g);
+        return 4;
+    }
+    const layer_tensor x[12] = {{".ln1.weight", w, 1, O, 0, 0, 0},
+                                {".ln1.bias", w, 1, Z, 0, 0, 0},
+                                {".attn.in_proj_weight", 3 * w, w, CS_MODEL_INIT_XAVIER, 0, 1, 1},
+                                {".attn.in_proj_bias", 3 * w, 1, Z, 0, 0, 0},
+                                {".attn.out_proj.weight", w, w, U, w, 1, 1},
+                                {".attn.out_proj.bias", w, 1, Z, 0, 0, 0},
+                                {".ln2.weight", w, 1, O, 0, 0, 0},
+                                {".ln2.bias", w, 1, Z, 0, 0, 0},
+                                {".ff1.weight", f, w, U, w, 1, 1},
+                                {".ff1.bias", f, 1, U, w, 0, 0},
+                                {".ff2.weight", w, f, U, f, 1, 1},
+                                {".ff2.bias", w, 1, U, f, 0, 0}};
+    memcpy(t, x, sizeof x);
+    return 12;
+}
+
+/* Floats in one layer's group of tensors. */
+static size_t layer_floats(const cs_model_config *c)
+{
+    layer_tensor t[12];
+    size_t n = 0;
+    for (int i = 0, k = layer_tensors(c, t); i < k; i++)
+        n += t[i].rows * t[i].cols;
+    return n;
+}
+
 int cs_model_tensor_info(const cs_model_config *c, int index, cs_model_tensor *out)
 {
     int count = cs_model_tensor_count(c);
     if (!out || count == 0 || index < 0 || index >= count) return CS_MODEL_E_ARG;
     memset(out, 0, sizeof *out);
-    size_t v = (size_t)c->vocab, w = (size_t)c->width, f = (size_t)c->d_ff;
-    size_t emb = (v + 1) * w, per = layer_floats(c);
-    size_t after_layers = emb + (size_t)c->layers * per;
+    const size_t v = (size_t)c->vocab, w = (size_t)c->width;
+    const size_t emb = (v + 1) * w, per = layer_floats(c);
+    const size_t after_layers = emb + (size_t)c->layers * per;
+    layer_tensor lt[12];
+    const int n_per = layer_tensors(c, lt);
     if (index == 0) {
         name_set(out->name, "embedding.weight", -1, NULL);
         tensor_set(out, v + 1, w, 2, 0);
-        return CS_MODEL_OK;
-    }
-    if (c->arch == CS_MODEL_GRU) {
-        int k = index - 1;
-        if (k < 4 * c->layers) {
-            int l = k / 4, j = k % 4;
-            size_t base = emb + (size_t)l * per;
-            static const char *names[4] = {"rnn.weight_ih_l", "rnn.weight_hh_l", "rnn.bias_ih_l", "rnn.bias_hh_l"};
-            name_set(out->name, names[j], l, NULL);
-            if (j == 0)
-                tensor_set(out, 3 * w, w, 2, base);
-            else if (j == 1)
-                tensor_set(out, 3 * w, w, 2, base + 3 * w * w);
-            else if (j == 2)
-                tensor_set(out, 3 * w, 1, 1, base + 6 * w * w);
-            else
-                tensor_set(out, 3 * w, 1, 1, base + 6 * w * w + 3 * w);
-            return CS_MODEL_OK;
-        }
-        k -= 4 * c->layers;
-        if (k == 0) {
-            name_set(out->name, "head.weight", -1, NULL);
-            tensor_set(out, v, w, 2, after_layers);
-        } else {
-            name_set(out->name, "head.bias", -1, NULL);
-            tensor_set(out, v, 1, 1, after_layers + v * w);
-        }
+        tensor_role(out, CS_MODEL_INIT_NORMAL, 0, 1, 0);
         return CS_MODEL_OK;
     }
     int k = index - 1;
-    if (k < 12 * c->layers) {
-        int l = k / 12, j = k % 12;
-        /* (suffix, rows, cols, ndim) in file order */
-        static const char *suf[12] = {
-            ".ln1.weight",           ".ln1.bias",           ".attn.in_proj_weight", ".attn.in_proj_bias",
-            ".attn.out_proj.weight", ".attn.out_proj.bias", ".ln2.weight",          ".ln2.bias",
-            ".ff1.weight",           ".ff1.bias",           ".ff2.weight",          ".ff2.bias"};
-        size_t rows[12] = {w, w, 3 * w, 3 * w, w, w, w, w, f, f, w, w};
-        size_t cols[12] = {1, 1, w, 1, w, 1, 1, 1, w, 1, f, 1};
+    if (k < n_per * c->layers) {
+        const int l = k / n_per, j = k % n_per;
         size_t off = emb + (size_t)l * per;
         for (int i = 0; i < j; i++)
-            off += rows[i] * cols[i];
-        name_set(out->name, "blocks.", l, suf[j]);
-        tensor_set(out, rows[j], cols[j], cols[j] == 1 ? 1 : 2, off);
+            off += lt[i].rows * lt[i].cols;
+        if (c->arch == CS_MODEL_GRU)
+            name_set(out->name, lt[j].suffix, l, NULL);
+        else
+            name_set(out->name, "blocks.", l, lt[j].suffix);
+        tensor_set(out, lt[j].rows, lt[j].cols, lt[j].cols == 1 ? 1 : 2, off);
+        tensor_role(out, lt[j].init, lt[j].fan_in, lt[j].decay, lt[j].product);
         return CS_MODEL_OK;
     }
-    k -= 12 * c->layers;
-    switch (k) {
-    case 0:
-        name_set(out->name, "ln_f.weight", -1, NULL);
-        tensor_set(out, w, 1, 1, after_layers);
-        break;
-    case 1:
-        name_set(out->name, "ln_f.bias", -1, NULL);
-        tensor_set(out, w, 1, 1, after_layers + w);
-        break;
-    case 2:
+    k -= n_per * c->layers;
+    if (c->arch == CS_MODEL_TRANSFORMER) { /* ln_f.weight, ln_f.bias before the head */
+        if (k < 2) {
+            name_set(out->name, k == 0 ? "ln_f.weight" : "ln_f.bias", -1, NULL);
+            tensor_set(out, w, 1, 1, after_layers + (size_t)k * w);
+            tensor_role(out, k == 0 ? CS_MODEL_INIT_ONE : CS_MODEL_INIT_ZERO, 0, 0, 0);
+            return CS_MODEL_OK;
+        }
+        k -= 2;
+    }
+    const size_t head = after_layers + (c->arch == CS_MODEL_TRANSFORMER ? 2 * w : 0);
+    if (k == 0) {
         name_set(out->name, "head.weight", -1, NULL);
-        tensor_set(out, v, w, 2, after_layers + 2 * w);
-        break;
-    default:
+        tensor_set(out, v, w, 2, head);
+        tensor_role(out, CS_MODEL_INIT_UNIFORM, w, 1, 1);
+    } else {
         name_set(out->name, "head.bias", -1, NULL);
-        tensor_set(out, v, 1, 1, after_layers + 2 * w + v * w);
-        break;
+        tensor_set(out, v, 1, 1, head + v * w);
+        tensor_role(out, CS_MODEL_INIT_UNIFORM, w, 0, 0);
     }
     return CS_MODEL_OK;
 }
@@ -218,23 +259,91 @@ static int get_int(float f, long lo, long hi, long *out)
     return 1;
 }
 
-/* count u16 pieces, least significant first. */
-static int get_u16s(const float *p, int count, uint64_t *out)
+/* A split integer of `count` u16 pieces at p (cs_split.h): version 2 stores them most significant first,
+ * version 1 least significant first (reversed here, then read by the one helper). */
+static int get_split(const float *p, int count, int version, uint64_t *out)
 {
-    uint64_t v = 0;
-    for (int i = count - 1; i >= 0; i--) {
-        long piece;
-        if (!get_int(p[i], 0, 65535, &piece)) return 0;
-        v = (v << 16) | (uint64_t)piece;
-    }
-    *out = v;
-    return 1;
+    if (version >= 2) return cs_split_get(p, count, out);
+    float rev[4];
+    for (int i = 0; i < count; i++)
+        rev[i] = p[count - 1 - i];
+    return cs_split_get(rev, count, out);
 }
 
 static int parse_fail(cs_model_view *out, int err)
 {
     memset(out, 0, sizeof *out);
     return err;
+}
+
+/* Point every tensor slot of `out` (cfg set) at weights + its offset, through the one tensor list. */
+static void map_tensors(cs_model_view *out, const float *weights)
+{
+    const cs_model_config c = out->cfg;
+    const int nt = cs_model_tensor_count(&c), per = c.arch == CS_MODEL_GRU ? 4 : 12;
+    out->weights = weights;
+    for (int t = 0; t < nt; t++) {
+        cs_model_tensor ti;
+        cs_model_tensor_info(&c, t, &ti);
+        const float *p = weights + ti.offset;
+        const int l = (t - 1) / per, j = (t - 1) % per;
+        if (t == 0) {
+            out->embedding = p;
+        } else if (t == nt - 2) {
+            out->head_w = p;
+        } else if (t == nt - 1) {
+            out->head_b = p;
+        } else if (c.arch == CS_MODEL_GRU) {
+            const float **slot[4] = {&out->w_ih[l], &out->w_hh[l], &out->b_ih[l], &out->b_hh[l]};
+            *slot[j] = p;
+        } else if (t - 1 < per * c.layers) {
+            const float **slot[12] = {&out->ln1_w[l], &out->ln1_b[l], &out->in_w[l],  &out->in_b[l],
+                                      &out->out_w[l], &out->out_b[l], &out->ln2_w[l], &out->ln2_b[l],
+                                      &out->ff1_w[l], &out->ff1_b[l], &out->ff2_w[l], &out->ff2_b[l]};
+            *slot[j] = p;
+        } else if (t == nt - 4) {
+            out->lnf_w = p;
+        } else {
+            out->lnf_b = p;
+        }
+    }
+}
+
+int cs_model_view_map(const cs_model_config *cfg, const float *weights, cs_model_view *out)
+{
+    if (!out) return CS_MODEL_E_ARG;
+    if (!cfg || !weights) return parse_fail(out, CS_MODEL_E_ARG);
+    int e = cs_model_config_check(cfg);
+    if (e != CS_MODEL_OK) return parse_fail(out, e);
+    memset(out, 0, sizeof *out);
+    out->cfg = *cfg;
+    out->meta.train_loss_bits = -1.0f;
+    out->meta.val_loss_bits = -1.0f;
+    out->n_weights = cs_model_param_count(cfg);
+    out->total_floats = out->n_weights;
+    map_tensors(out, weights);
+    return CS_MODEL_OK;
+}
+
+/* The six dimension fields (vocab .. d_ff) into c: not an integer = malformed header, an integer out of range
+ * = bad dimensions; then the configuration check. */
+static int parse_dims(const float *buf, cs_model_config *c)
+{
+    long d[6];
+    for (int i = 0; i < 6; i++) {
+        float f = buf[CS_MH_VOCAB + i];
+        if (!(f - f == 0.0f)) return CS_MODEL_E_HEADER; /* NaN or infinite */
+        if (fabsf(f) < 8388608.0f && (float)(long)f != f) return CS_MODEL_E_HEADER;
+        if (!(f >= 0.0f && f <= 65536.0f)) return CS_MODEL_E_DIMS;
+        d[i] = (long)f;
+    }
+    c->vocab = (int)d[0];
+    c->width = (int)d[1];
+    c->layers = (int)d[2];
+    c->heads = (int)d[3];
+    c->context = (int)d[4];
+    c->d_ff = (int)d[5];
+    return cs_model_config_check(c);
 }
 
 int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
@@ -244,34 +353,21 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     if (n == 0) return parse_fail(out, CS_MODEL_E_TRUNCATED);
     if (buf[CS_MH_MAGIC] != (float)CS_MODEL_MAGIC) return parse_fail(out, CS_MODEL_E_MAGIC);
     if (n < CS_MODEL_HEADER_FLOATS) return parse_fail(out, CS_MODEL_E_TRUNCATED);
-    long x;
-    if (!get_int(buf[CS_MH_VERSION], CS_MODEL_VERSION, CS_MODEL_VERSION, &x))
+    long version, x;
+    if (!get_int(buf[CS_MH_VERSION], CS_MODEL_VERSION_MIN, CS_MODEL_VERSION, &version))
         return parse_fail(out, CS_MODEL_E_VERSION);
     if (!get_int(buf[CS_MH_HEADER_FLOATS], CS_MODEL_HEADER_FLOATS, CS_MODEL_HEADER_FLOATS, &x))
         return parse_fail(out, CS_MODEL_E_HEADER);
-    if (!get_int(buf[CS_MH_ARCH], 0, 1, &x)) return parse_fail(out, CS_MODEL_E_ARCH);
+    if (!get_int(buf[CS_MH_ARCH], 0, CS_MODEL_ARCH_COUNT - 1, &x)) return parse_fail(out, CS_MODEL_E_ARCH);
     cs_model_config c;
     c.arch = (int)x;
-    long d[6];
-    for (int i = 0; i < 6; i++) { /* not an integer: malformed header; an integer out of range: bad dims */
-        float f = buf[CS_MH_VOCAB + i];
-        if (!(f - f == 0.0f)) return parse_fail(out, CS_MODEL_E_HEADER); /* NaN or infinite */
-        if (fabsf(f) < 8388608.0f && (float)(long)f != f) return parse_fail(out, CS_MODEL_E_HEADER);
-        if (!(f >= 0.0f && f <= 65536.0f)) return parse_fail(out, CS_MODEL_E_DIMS);
-        d[i] = (long)f;
-    }
-    c.vocab = (int)d[0];
-    c.width = (int)d[1];
-    c.layers = (int)d[2];
-    c.heads = (int)d[3];
-    c.context = (int)d[4];
-    c.d_ff = (int)d[5];
-    int e = cs_model_config_check(&c);
+    int e = parse_dims(buf, &c);
     if (e != CS_MODEL_OK) return parse_fail(out, e);
+    const int ver = (int)version;
     uint64_t nw, sum, corpus, seed, epochs, tokens;
-    if (!get_u16s(buf + CS_MH_NWEIGHTS, 2, &nw) || !get_u16s(buf + CS_MH_CHECKSUM, 2, &sum) ||
-        !get_u16s(buf + CS_MH_CORPUS_SUM, 4, &corpus) || !get_u16s(buf + CS_MH_SEED, 4, &seed) ||
-        !get_u16s(buf + CS_MH_EPOCHS, 2, &epochs) || !get_u16s(buf + CS_MH_TRAIN_TOKENS, 2, &tokens))
+    if (!get_split(buf + CS_MH_NWEIGHTS, 2, ver, &nw) || !get_split(buf + CS_MH_CHECKSUM, 2, ver, &sum) ||
+        !get_split(buf + CS_MH_CORPUS_SUM, 4, ver, &corpus) || !get_split(buf + CS_MH_SEED, 4, ver, &seed) ||
+        !get_split(buf + CS_MH_EPOCHS, 2, ver, &epochs) || !get_split(buf + CS_MH_TRAIN_TOKENS, 2, ver, &tokens))
         return parse_fail(out, CS_MODEL_E_HEADER);
     float tl = buf[CS_MH_TRAIN_LOSS], vl = buf[CS_MH_VAL_LOSS];
     if (!(tl - tl == 0.0f) || !(vl - vl == 0.0f)) return parse_fail(out, CS_MODEL_E_HEADER); /* not finite */
@@ -281,6 +377,7 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
 
     memset(out, 0, sizeof *out);
     out->cfg = c;
+    out->version = ver;
     out->meta.corpus_checksum = corpus;
     out->meta.seed = seed;
     out->meta.epochs = (uint32_t)epochs;
@@ -290,37 +387,7 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     out->checksum = (uint32_t)sum;
     out->n_weights = need;
     out->total_floats = CS_MODEL_HEADER_FLOATS + need;
-    out->weights = buf + CS_MODEL_HEADER_FLOATS;
-
-    /* Map every tensor through the one tensor list (the same code export-json uses). */
-    int nt = cs_model_tensor_count(&c);
-    for (int t = 0; t < nt; t++) {
-        cs_model_tensor ti;
-        cs_model_tensor_info(&c, t, &ti);
-        const float *p = out->weights + ti.offset;
-        if (t == 0) {
-            out->embedding = p;
-        } else if (t >= nt - 2) {
-            if (t == nt - 2)
-                out->head_w = p;
-            else
-                out->head_b = p;
-        } else if (c.arch == CS_MODEL_GRU) {
-            int l = (t - 1) / 4;
-            const float **slot[4] = {&out->w_ih[l], &out->w_hh[l], &out->b_ih[l], &out->b_hh[l]};
-            *slot[(t - 1) % 4] = p;
-        } else if (t - 1 < 12 * c.layers) {
-            int l = (t - 1) / 12;
-            const float **slot[12] = {&out->ln1_w[l], &out->ln1_b[l], &out->in_w[l],  &out->in_b[l],
-                                      &out->out_w[l], &out->out_b[l], &out->ln2_w[l], &out->ln2_b[l],
-                                      &out->ff1_w[l], &out->ff1_b[l], &out->ff2_w[l], &out->ff2_b[l]};
-            *slot[(t - 1) % 12] = p;
-        } else if (t == nt - 4) {
-            out->lnf_w = p;
-        } else {
-            out->lnf_b = p;
-        }
-    }
+    map_tensors(out, buf + CS_MODEL_HEADER_FLOATS);
     return CS_MODEL_OK;
 }
 

@@ -1,11 +1,18 @@
 /*
- * cs_model.h - the sequence model's file layout, parser and inference step (GRU or causal transformer).
+ * cs_model.h - the sequence model, defined once: architectures, configuration and limits, file layout and
+ * tensor list, parser and validator, and the inference step (GRU or causal transformer).
+ *
+ * Everything that knows what a model is lives here: the trainer (corpus-tools/src/cs_train.c) builds its
+ * tensors, initialisation and offsets from cs_model_tensor_info and checks shapes with cs_model_config_check;
+ * evaluation (`concatseq eval`, the trainer's validation), the CLI's sampling and SeqPredict all run
+ * cs_model_step. Adding an architecture means: the enum, the limits and the name table below, its tensors in
+ * cs_model_tensor_info and its view slots, its forward step (cs_model.c), and its backward pass in the trainer.
  *
  * The model lives in ONE flat float32 array (a SuperCollider Buffer loaded from a mono float WAV, or the
  * CLI's copy of the same file): a 64-float header, then the weights, tensors concatenated in the order of
- * /work/notes/model-layout.md (PyTorch names and row-major PyTorch layouts). models/FORMAT.md documents
- * every offset. Parsing never copies a weight: the view holds pointers into the caller's array, which
- * must stay valid (and unchanged) while a state uses it.
+ * cs_model_tensor_info (PyTorch names and row-major PyTorch layouts). models/FORMAT.md documents every
+ * offset. Parsing never copies a weight: the view holds pointers into the caller's array, which must stay
+ * valid (and unchanged) while a state uses it.
  *
  * Style after llama2.c run.c (Config / Weights / RunState, one flat blob mapped by offsets, a forward pass
  * that never allocates) and kissfft's "ask the size, then place the state in caller memory".
@@ -20,8 +27,8 @@
  *    layer, so every step costs the same once the window is full.
  *
  * Real-time safety: nothing in this file allocates, performs I/O or locks. cs_model_parse_header,
- * cs_model_state_*, cs_model_reset, cs_model_step, cs_model_prime and cs_model_verify_step are bounded;
- * cs_model_parse (the full check) is O(number of weights): see its comment for when to use which.
+ * cs_model_view_map, cs_model_state_*, cs_model_reset, cs_model_step, cs_model_prime and cs_model_verify_step
+ * are bounded; cs_model_parse (the full check) is O(number of weights): see its comment for when to use which.
  */
 #ifndef CS_MODEL_H
 #define CS_MODEL_H
@@ -35,11 +42,14 @@ extern "C" {
 
 /* ---- file layout constants (models/FORMAT.md) ---- */
 #define CS_MODEL_MAGIC         4412237    /* 0x43534D, "CSM"; < 2^24 so exact in a float */
-#define CS_MODEL_VERSION       1          /* format version this code reads and writes */
+#define CS_MODEL_VERSION       2          /* format version this code writes (split integers (hi, lo)) */
+#define CS_MODEL_VERSION_MIN   1          /* oldest version this code reads (split integers (lo, hi)) */
 #define CS_MODEL_HEADER_FLOATS 64         /* header size in floats; weights start here */
 #define CS_MODEL_WEIGHT_LIMIT  1048576.0f /* |w| <= 2^20 for every weight (keeps every activation finite) */
 
-/* Header offsets (float index into the buffer). "u16 pair" = (low 16 bits, high 16 bits) as two floats. */
+/* Header offsets (float index into the buffer). Integers that can exceed 2^24 are split integers
+ * (cs_split.h): a "u16 pair" is (hi, lo), value = hi * 65536 + lo, a "u16 quad" four pieces, most significant
+ * first. Version-1 files stored the same pieces in the opposite order (least significant first). */
 enum cs_model_header_index {
     CS_MH_MAGIC = 0,         /* CS_MODEL_MAGIC */
     CS_MH_VERSION = 1,       /* CS_MODEL_VERSION */
@@ -53,18 +63,27 @@ enum cs_model_header_index {
     CS_MH_DFF = 9,           /* transformer: 4 D; GRU: 0 */
     CS_MH_NWEIGHTS = 10,     /* u16 pair (10, 11): number of weight floats */
     CS_MH_CHECKSUM = 12,     /* u16 pair (12, 13): FNV-1a 32 of the weights' bytes */
-    CS_MH_CORPUS_SUM = 14,   /* four u16 (14..17), least significant first: 64-bit corpus checksum */
-    CS_MH_SEED = 18,         /* four u16 (18..21): 64-bit training seed */
+    CS_MH_CORPUS_SUM = 14,   /* u16 quad (14..17): 64-bit corpus checksum */
+    CS_MH_SEED = 18,         /* u16 quad (18..21): 64-bit training seed */
     CS_MH_EPOCHS = 22,       /* u16 pair (22, 23) */
     CS_MH_TRAIN_TOKENS = 24, /* u16 pair (24, 25): labels in the training split */
     CS_MH_TRAIN_LOSS = 26,   /* float: final training loss, bits per label (-1 = unknown) */
     CS_MH_VAL_LOSS = 27,     /* float: validation loss, bits per label (-1 = unknown) */
-    CS_MH_RESERVED = 28      /* 28..63: written 0, ignored by version-1 readers */
+    CS_MH_RESERVED = 28      /* 28..63: written 0, ignored by readers */
 };
 
-typedef enum cs_model_arch { CS_MODEL_GRU = 0, CS_MODEL_TRANSFORMER = 1 } cs_model_arch;
+/** Architectures (the header's arch field). CS_MODEL_ARCH_COUNT is the number of them. */
+typedef enum cs_model_arch { CS_MODEL_GRU = 0, CS_MODEL_TRANSFORMER = 1, CS_MODEL_ARCH_COUNT = 2 } cs_model_arch;
 
-/* Limits enforced by the parser and cs_model_config_check. */
+/** The architecture's name as the CLI, the JSON form and the sclang classes spell it ("gru", "transformer"),
+ *  or NULL for an unknown arch. Static string, RT-safe. */
+const char *cs_model_arch_name(int arch);
+
+/** The architecture named `name` (as cs_model_arch_name spells it), or -1. RT-safe. */
+int cs_model_arch_from_name(const char *name);
+
+/* Limits enforced by the parser and cs_model_config_check, for every reader and for the trainer: the one
+ * place they are defined (models/FORMAT.md and the generated sc-classes/ConcatSeqFormat.sc repeat them). */
 #define CS_MODEL_MAX_VOCAB      4096
 #define CS_MODEL_GRU_MIN_H      16
 #define CS_MODEL_GRU_MAX_H      256
@@ -74,6 +93,7 @@ typedef enum cs_model_arch { CS_MODEL_GRU = 0, CS_MODEL_TRANSFORMER = 1 } cs_mod
 #define CS_MODEL_TF_MAX_LAYERS  4
 #define CS_MODEL_TF_MAX_CONTEXT 128
 #define CS_MODEL_MAX_LAYERS     4
+#define CS_MODEL_TF_FF_MULT     4 /* d_ff = CS_MODEL_TF_FF_MULT * D */
 
 /** Errors of this module (the core cannot depend on corpus-tools' cs_err). 0 = success. */
 typedef enum cs_model_err {
@@ -121,8 +141,18 @@ typedef struct cs_model_meta {
 /** Check a configuration against the limits above. Returns 0, CS_MODEL_E_ARCH or CS_MODEL_E_DIMS. RT-safe. */
 int cs_model_config_check(const cs_model_config *cfg);
 
-/** Number of weight floats for a valid configuration (layout of model-layout.md), 0 if invalid. RT-safe. */
+/** Number of weight floats for a valid configuration (the tensors of cs_model_tensor_info), 0 if invalid.
+ *  RT-safe. */
 size_t cs_model_param_count(const cs_model_config *cfg);
+
+/** How PyTorch's module initialises a tensor by default (the trainer's seeded initialisation follows it). */
+typedef enum cs_model_init {
+    CS_MODEL_INIT_NORMAL = 0,  /* N(0, 1) (nn.Embedding) */
+    CS_MODEL_INIT_UNIFORM = 1, /* U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (nn.Linear, nn.GRU weights and biases) */
+    CS_MODEL_INIT_XAVIER = 2,  /* U(-sqrt(6/(rows+cols)), +) (nn.MultiheadAttention in_proj_weight) */
+    CS_MODEL_INIT_ZERO = 3,    /* 0 (LayerNorm bias, attention biases) */
+    CS_MODEL_INIT_ONE = 4      /* 1 (LayerNorm weight) */
+} cs_model_init;
 
 /** One tensor of the flat weight blob, in file order. */
 typedef struct cs_model_tensor {
@@ -131,6 +161,10 @@ typedef struct cs_model_tensor {
     size_t shape[2]; /* (rows, cols) for 2-D, (n, 1) for 1-D; row-major */
     size_t offset;   /* offset in floats from the start of the weights (header excluded) */
     size_t count;    /* shape[0] * shape[1] */
+    int init;        /* cs_model_init: PyTorch's default initialisation of this tensor */
+    int fan_in;      /* fan-in of CS_MODEL_INIT_UNIFORM (> 0), else 0 */
+    int decay;       /* 1 for weight matrices and the embedding (decoupled weight decay applies), 0 otherwise */
+    int product;     /* 1 for a matrix used in matrix products (GRU and Linear weights, head), 0 otherwise */
 } cs_model_tensor;
 
 /** Number of tensors of a valid configuration (GRU: 3 + 4L, transformer: 5 + 12L), 0 if invalid. RT-safe. */
@@ -145,10 +179,11 @@ int cs_model_tensor_info(const cs_model_config *cfg, int index, cs_model_tensor 
 uint32_t cs_model_fnv1a(uint32_t h, const float *data, size_t n);
 
 /** The parsed model: configuration, metadata and pointers INTO the caller's buffer (no copy). Shapes are in
- *  PyTorch row-major layout; see model-layout.md. Unused pointers are NULL. */
+ *  PyTorch row-major layout (cs_model_tensor_info, models/FORMAT.md). Unused pointers are NULL. */
 typedef struct cs_model_view {
     cs_model_config cfg;
     cs_model_meta meta;
+    int version;            /* format version of the file (CS_MODEL_VERSION_MIN..CS_MODEL_VERSION); 0 if mapped */
     uint32_t checksum;      /* FNV-1a 32 stored in the header */
     size_t n_weights;       /* weight floats */
     size_t total_floats;    /* CS_MODEL_HEADER_FLOATS + n_weights (the buffer may be longer) */
@@ -177,7 +212,15 @@ typedef struct cs_model_view {
 } cs_model_view;
 
 /**
- * Cheap parse: validate the header (magic, version, header size, exact integer fields, architecture,
+ * Map the tensors of a weight blob with no header (`weights`: cs_model_param_count(cfg) floats, borrowed) into
+ * *out: cfg, n_weights, total_floats (= n_weights), weights and every tensor pointer; meta zero, losses -1,
+ * checksum 0. What the trainer and the tests use to run cs_model_step on weights they hold. O(number of
+ * tensors), RT-safe. Returns 0, or CS_MODEL_E_ARG / CS_MODEL_E_ARCH / CS_MODEL_E_DIMS (then *out is zeroed).
+ */
+int cs_model_view_map(const cs_model_config *cfg, const float *weights, cs_model_view *out);
+
+/**
+ * Cheap parse: validate the header (magic, version 1 or 2, header size, exact integer fields, architecture,
  * dimension limits, weight count = the count implied by the dimensions, n >= header + weights) and map the
  * tensor pointers into `buf`. Does NOT look at the weights: O(number of tensors) <= 53 steps, RT-safe.
  * `n` is the number of floats available (a Buffer's frames * channels); floats past total_floats are ignored.

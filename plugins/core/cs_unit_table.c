@@ -1,6 +1,8 @@
 /* cs_unit_table.c - encode, parse and read the server-ready unit table. See cs_unit_table.h and BUNDLE.md. */
 #include "cs_unit_table.h"
 
+#include "cs_split.h"
+
 #include <math.h>
 
 #define SPLIT 65536u
@@ -19,7 +21,7 @@ size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t n
 
 uint64_t cs_ut_join(float hi, float lo)
 {
-    return (uint64_t)hi * SPLIT + (uint64_t)lo;
+    return cs_split_join(hi, lo);
 }
 
 /* A float that holds a non-negative integer < limit, exactly. */
