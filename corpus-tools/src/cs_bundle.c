@@ -353,3 +353,61 @@ void cs_bundle_free(cs_bundle *b)
     free(b->dir);
     memset(b, 0, sizeof *b);
 }
+
+/* ---- model-facing helpers of a bundle (label sequences, corpus checksum, default model path) ---- */
+
+char *cs_default_model_path(const char *bundle)
+{
+    size_t n = strlen(bundle) + 16;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/model.wav", bundle);
+    return p;
+}
+
+int cs_label_sequences(const cs_bundle *b, int ***seqs_out, size_t **lens_out, int *n_out)
+{
+    const cs_ut_view *v = &b->view;
+    int n = (int)v->num_sources;
+    int **seqs = calloc((size_t)n, sizeof *seqs);
+    size_t *lens = calloc((size_t)n, sizeof *lens);
+    if (!seqs || !lens) {
+        free(seqs);
+        free(lens);
+        return CS_E_NOMEM;
+    }
+    for (uint32_t u = 0; u < v->num_units; ++u)
+        lens[(size_t)v->rows[(size_t)u * v->stride + CS_UT_R_SOURCE]]++;
+    for (int s = 0; s < n; ++s) {
+        seqs[s] = malloc((lens[s] ? lens[s] : 1) * sizeof **seqs);
+        if (!seqs[s]) {
+            cs_label_sequences_free(seqs, lens, n);
+            return CS_E_NOMEM;
+        }
+        lens[s] = 0;
+    }
+    /* units are numbered source by source in time order (BUNDLE.md), so this keeps the original order */
+    for (uint32_t u = 0; u < v->num_units; ++u) {
+        size_t s = (size_t)v->rows[(size_t)u * v->stride + CS_UT_R_SOURCE];
+        seqs[s][lens[s]++] = cs_ut_unit_label(v, u);
+    }
+    *seqs_out = seqs;
+    *lens_out = lens;
+    *n_out = n;
+    return 0;
+}
+
+void cs_label_sequences_free(int **seqs, size_t *lens, int n_seqs)
+{
+    for (int s = 0; seqs && s < n_seqs; ++s)
+        free(seqs[s]);
+    free(seqs);
+    free(lens);
+}
+
+unsigned long long cs_bundle_checksum(const cs_bundle *b)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(b->manifest, "unit_table_checksum");
+    if (!cJSON_IsString(c)) return 0;
+    const char *hex = strchr(c->valuestring, ':');
+    return hex ? strtoull(hex + 1, NULL, 16) : 0;
+}

@@ -63,4 +63,23 @@ int cs_write_json(const char *path, const cJSON *doc, char *err, size_t errlen);
 /** Read and parse a JSON file; NULL on error with a message in err. */
 cJSON *cs_read_json(const char *path, char *err, size_t errlen);
 
+/* ---- model-facing helpers of a bundle (label sequences, corpus checksum, default model path) ---- */
+
+/** Default model path of a bundle: BUNDLE/model.wav (owned string, free()); NULL when out of memory. */
+char *cs_default_model_path(const char *bundle);
+
+/**
+ * The label sequences of a bundle, one per source, units in time order (the order the model learns).
+ * *seqs (n_sources arrays) and *lens are allocated; free with cs_label_sequences_free. Returns 0 or CS_E_NOMEM.
+ */
+int cs_label_sequences(const cs_bundle *b, int ***seqs, size_t **lens, int *n_seqs);
+
+/** Free what cs_label_sequences allocated (NULL is fine). */
+void cs_label_sequences_free(int **seqs, size_t *lens, int n_seqs);
+
+/** The 64-bit corpus checksum of a bundle: the manifest's `unit_table_checksum` ("fnv1a64:" followed by 16 hex
+ *  digits, the FNV-1a 64 of the unit table), or 0 when the manifest has none. Every model stores the checksum
+ *  of the corpus it was trained on. */
+unsigned long long cs_bundle_checksum(const cs_bundle *b);
+
 #endif

@@ -20,65 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-char *cs_default_model_path(const char *bundle)
-{
-    size_t n = strlen(bundle) + 16;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/model.wav", bundle);
-    return p;
-}
-
-int cs_label_sequences(const cs_bundle *b, int ***seqs_out, size_t **lens_out, int *n_out)
-{
-    const cs_ut_view *v = &b->view;
-    int n = (int)v->num_sources;
-    int **seqs = calloc((size_t)n, sizeof *seqs);
-    size_t *lens = calloc((size_t)n, sizeof *lens);
-    if (!seqs || !lens) {
-        free(seqs);
-        free(lens);
-        return CS_E_NOMEM;
-    }
-    for (uint32_t u = 0; u < v->num_units; ++u)
-        lens[(size_t)v->rows[(size_t)u * v->stride + CS_UT_R_SOURCE]]++;
-    for (int s = 0; s < n; ++s) {
-        seqs[s] = malloc((lens[s] ? lens[s] : 1) * sizeof **seqs);
-        if (!seqs[s]) {
-            cs_label_sequences_free(seqs, lens, n);
-            return CS_E_NOMEM;
-        }
-        lens[s] = 0;
-    }
-    /* units are numbered source by source in time order (BUNDLE.md), so this keeps the original order */
-    for (uint32_t u = 0; u < v->num_units; ++u) {
-        size_t s = (size_t)v->rows[(size_t)u * v->stride + CS_UT_R_SOURCE];
-        seqs[s][lens[s]++] = cs_ut_unit_label(v, u);
-    }
-    *seqs_out = seqs;
-    *lens_out = lens;
-    *n_out = n;
-    return 0;
-}
-
-void cs_label_sequences_free(int **seqs, size_t *lens, int n_seqs)
-{
-    for (int s = 0; seqs && s < n_seqs; ++s)
-        free(seqs[s]);
-    free(seqs);
-    free(lens);
-}
-
-unsigned long long cs_bundle_checksum(const cs_bundle *b)
-{
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(b->manifest, "unit_table_checksum");
-    if (!cJSON_IsString(c)) return 0;
-    const char *hex = strchr(c->valuestring, ':');
-    return hex ? strtoull(hex + 1, NULL, 16) : 0;
-}
-
 static const char *arch_name(int arch)
 {
-    return arch == CS_MODEL_TRANSFORMER ? "transformer" : "gru";
+    const char *n = cs_model_arch_name(arch);
+    return n ? n : "unknown";
 }
 
 /* ------------------------------------------------------------------------------------------------ train */
@@ -88,20 +33,30 @@ typedef struct train_ui {
     int quiet;
 } train_ui;
 
+/* "val 2.9134" or, for a corpus too small to hold out labels, "no validation" (never "val nan"). */
+static void val_text(char *buf, size_t n, double val_bits)
+{
+    if (isfinite(val_bits))
+        snprintf(buf, n, "val %.4f", val_bits);
+    else
+        snprintf(buf, n, "no validation");
+}
+
 static int on_epoch(void *user, const cs_train_epoch_info *e)
 {
     train_ui *ui = user;
-    char detail[160];
-    snprintf(detail, sizeof detail, "train %.4f val %.4f bits/label %.2f s%s", e->train_bits, e->val_bits, e->seconds,
-             e->is_best ? " *" : "");
+    char detail[160], val[32];
+    val_text(val, sizeof val, e->val_bits);
+    snprintf(detail, sizeof detail, "train %.4f %s bits/label %.2f s%s", e->train_bits, val, e->seconds,
+             e->is_best && isfinite(e->val_bits) ? " *" : "");
     if (ui->prog.mode == CS_PROGRESS_LINES) {
         cs_progress_report(&ui->prog, "train", (size_t)e->epoch, (size_t)e->epochs, detail);
         return 0;
     }
     if (!ui->quiet) {
         cs_progress_finish(&ui->prog);
-        printf("epoch %3d/%d  train %.4f  val %.4f bits/label  lr %.2e  %.2f s%s\n", e->epoch, e->epochs, e->train_bits,
-               e->val_bits, (double)e->lr, e->seconds, e->is_best ? "  (best)" : "");
+        printf("epoch %3d/%d  train %.4f  %s bits/label  lr %.2e  %.2f s%s\n", e->epoch, e->epochs, e->train_bits, val,
+               (double)e->lr, e->seconds, e->is_best && isfinite(e->val_bits) ? "  (best)" : "");
         fflush(stdout);
         cs_progress_report(&ui->prog, "train", (size_t)e->epoch, (size_t)e->epochs, "");
     }
@@ -110,230 +65,238 @@ static int on_epoch(void *user, const cs_train_epoch_info *e)
 
 static void usage_train(FILE *f)
 {
-    fprintf(f, "usage: concatseq train BUNDLE [-o MODEL] [options]\n"
-               "Fits a GRU or causal transformer to the bundle's label sequence (one sequence per source, units in\n"
-               "time order); the last --val-fraction of each source is held out for validation and early stopping.\n"
-               "  -o, --output MODEL     model file (default BUNDLE/model.wav); --force replaces an existing one\n"
-               "  --arch gru|transformer (default gru)\n"
-               "  --hidden N             GRU hidden size 16..256 / transformer width 32..128 (default 64)\n"
-               "  --layers N             1..2 (GRU), 1..4 (transformer) (default 2)\n"
-               "  --heads N              transformer heads, dividing the width (default 8)\n"
-               "  --context N            transformer context 1..128 labels (default 64)\n"
-               "  --epochs N (30)  --window T (GRU: training labels / 8 within 16..64; transformer 2 x context)\n"
-               "  --batch N              windows per step (default: training windows / 16, clamped to 4..32)\n"
-               "  --lr X (GRU 3e-3, transformer 1e-3)  --clip X (1.0, 0 = off)  --dropout P (0)\n"
-               "  --weight-decay X (0)  --warmup N (20)  --constant-lr (no cosine decay)\n"
-               "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)\n"
-               "  --seed N (1)  --threads N (online CPUs)\n"
-               "  --progress bar|lines|none  --quiet\n");
+    fprintf(f,
+            "usage: concatseq train BUNDLE [-o MODEL] [options]\n"
+            "Fits a GRU or causal transformer to the bundle's label sequence (one sequence per source, units in\n"
+            "time order); the last --val-fraction of each source is held out for validation and early stopping.\n"
+            "Defaults are the trainer's (cs_train_config_default); an option given here overrides one of them.\n"
+            "  -o, --output MODEL     model file (default BUNDLE/model.wav); --force replaces an existing one\n"
+            "  --arch gru|transformer (default gru)\n"
+            "  --hidden N             GRU hidden size %d..%d / transformer width %d..%d (default 64)\n"
+            "  --layers N             1..%d (GRU), 1..%d (transformer) (default 2)\n"
+            "  --heads N              transformer heads, dividing the width (default 8)\n"
+            "  --context N            transformer context 1..%d labels (default 64)\n"
+            "  --epochs N (30)  --window T (GRU: training labels / 8 within 16..64; transformer 2 x context)\n"
+            "  --batch N              windows per step (default: training windows / 16, clamped to 4..32)\n"
+            "  --lr X (GRU 3e-3, transformer 1e-3)  --clip X (1.0, 0 = off)  --dropout P (0)\n"
+            "  --weight-decay X (0)  --warmup N (20)  --constant-lr (no cosine decay)\n"
+            "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)\n"
+            "  --seed N (1)  --threads N (online CPUs; the model does not depend on it)\n"
+            "  --progress bar|lines|none  --quiet\n"
+            "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
+            "without validation (said so, no early stopping, the last epoch is kept).\n",
+            CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D, CS_MODEL_GRU_MAX_LAYERS,
+            CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT);
 }
 
-int cs_cmd_train(int argc, char **argv)
+/* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
+typedef struct train_opts {
+    const char *bundle, *out;
+    int arch, force, quiet, pmode, constant, threads;
+    int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
+    double lr, clip, dropout, wd, valf;
+    uint64_t seed;
+} train_opts;
+
+/* One option with a value into *o; returns 0, or 1 when the value is bad, or 2 for an unknown option. */
+static int train_option(const char *a, const char *v, train_opts *o)
 {
-    const char *bundle = NULL, *out = NULL;
-    int arch = CS_TRAIN_GRU, force = 0, quiet = 0, pmode = CS_PROGRESS_AUTO;
-    int hidden = -1, layers = -1, heads = -1, context = -1, epochs = -1, window = -1, batch = -1, warmup = -1;
-    int patience = -1, constant = 0;
-    double lr = -1, clip = -2, dropout = -1, wd = -1, valf = -1;
-    uint64_t seed = 1;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = cpus > 0 ? (int)cpus : 1;
+#define OPT(n) (!strcmp(a, n))
+    if (OPT("-o") || OPT("--output")) {
+        o->out = v;
+        return 0;
+    }
+    if (OPT("--arch")) return (o->arch = cs_model_arch_from_name(v)) < 0;
+    if (OPT("--hidden") || OPT("--width")) return cs_cli_parse_int(v, &o->hidden);
+    if (OPT("--layers")) return cs_cli_parse_int(v, &o->layers);
+    if (OPT("--heads")) return cs_cli_parse_int(v, &o->heads);
+    if (OPT("--context")) return cs_cli_parse_int(v, &o->context);
+    if (OPT("--epochs")) return cs_cli_parse_int(v, &o->epochs) || o->epochs < 1;
+    if (OPT("--window")) return cs_cli_parse_int(v, &o->window) || o->window < 1;
+    if (OPT("--batch")) return cs_cli_parse_int(v, &o->batch) || o->batch < 1;
+    if (OPT("--warmup")) return cs_cli_parse_int(v, &o->warmup) || o->warmup < 0;
+    if (OPT("--patience")) return cs_cli_parse_int(v, &o->patience) || o->patience < 0;
+    if (OPT("--lr")) return cs_cli_parse_double(v, &o->lr) || !(o->lr > 0.0);
+    if (OPT("--clip")) return cs_cli_parse_double(v, &o->clip) || o->clip < 0.0;
+    if (OPT("--dropout")) return cs_cli_parse_double(v, &o->dropout) || o->dropout < 0.0 || o->dropout > 0.9;
+    if (OPT("--weight-decay")) return cs_cli_parse_double(v, &o->wd) || o->wd < 0.0;
+    if (OPT("--val-fraction")) return cs_cli_parse_double(v, &o->valf) || o->valf < 0.0 || o->valf > 0.5;
+    if (OPT("--seed")) return (o->seed_given = 1, cs_cli_parse_u64(v, &o->seed));
+    if (OPT("--threads")) return cs_cli_parse_int(v, &o->threads) || o->threads < 1 || o->threads > 256;
+    if (OPT("--progress")) {
+        o->pmode = !strcmp(v, "bar")     ? CS_PROGRESS_BAR
+                   : !strcmp(v, "lines") ? CS_PROGRESS_LINES
+                   : !strcmp(v, "none")  ? CS_PROGRESS_NONE
+                                         : -1;
+        return o->pmode < 0;
+    }
+#undef OPT
+    return 2;
+}
+
+/* Parse argv into *o. Returns 0 (go on), 1 (error printed) or 2 (--help printed). */
+static int train_parse(int argc, char **argv, train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->arch = CS_MODEL_GRU;
+    o->pmode = CS_PROGRESS_AUTO;
+    o->hidden = o->layers = o->heads = o->context = o->epochs = o->window = o->batch = o->warmup = -1;
+    o->patience = -1;
+    o->lr = o->clip = o->dropout = o->wd = o->valf = -1.0;
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = cpus > 0 ? (int)cpus : 1;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (a[0] != '-') {
-            if (bundle) return cs_cli_fail("train", "unexpected argument %s", a);
-            bundle = a;
-            continue;
-        }
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            if (o->bundle) return cs_cli_fail("train", "unexpected argument %s", a);
+            o->bundle = a;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage_train(stdout);
-            return 0;
+            return 2;
+        } else if (!strcmp(a, "--force")) {
+            o->force = 1;
+        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            o->quiet = 1;
+        } else if (!strcmp(a, "--constant-lr")) {
+            o->constant = 1;
+        } else {
+            const char *v = i + 1 < argc ? argv[++i] : NULL;
+            if (!v) return cs_cli_fail("train", "%s: missing value", a);
+            const int bad = train_option(a, v, o);
+            if (bad == 2) return cs_cli_fail("train", "unknown option %s (see `concatseq train --help`)", a);
+            if (bad) return cs_cli_fail("train", "%s %s: not a valid value", a, v);
         }
-        if (!strcmp(a, "--force")) {
-            force = 1;
-            continue;
-        }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            quiet = 1;
-            continue;
-        }
-        if (!strcmp(a, "--constant-lr")) {
-            constant = 1;
-            continue;
-        }
-        const char *v = i + 1 < argc ? argv[++i] : NULL;
-        if (!v) return cs_cli_fail("train", "%s: missing value", a);
-        int bad = 0;
-#define OPT(n) (!strcmp(a, n))
-        if (OPT("-o") || OPT("--output"))
-            out = v;
-        else if (OPT("--arch")) {
-            if (!strcmp(v, "gru"))
-                arch = CS_TRAIN_GRU;
-            else if (!strcmp(v, "transformer"))
-                arch = CS_TRAIN_TRANSFORMER;
-            else
-                bad = 1;
-        } else if (OPT("--hidden") || OPT("--width"))
-            bad = cs_cli_parse_int(v, &hidden);
-        else if (OPT("--layers"))
-            bad = cs_cli_parse_int(v, &layers);
-        else if (OPT("--heads"))
-            bad = cs_cli_parse_int(v, &heads);
-        else if (OPT("--context"))
-            bad = cs_cli_parse_int(v, &context);
-        else if (OPT("--epochs"))
-            bad = cs_cli_parse_int(v, &epochs) || epochs < 1;
-        else if (OPT("--window"))
-            bad = cs_cli_parse_int(v, &window) || window < 1;
-        else if (OPT("--batch"))
-            bad = cs_cli_parse_int(v, &batch) || batch < 1;
-        else if (OPT("--warmup"))
-            bad = cs_cli_parse_int(v, &warmup) || warmup < 0;
-        else if (OPT("--patience"))
-            bad = cs_cli_parse_int(v, &patience) || patience < 0;
-        else if (OPT("--lr"))
-            bad = cs_cli_parse_double(v, &lr) || !(lr > 0.0);
-        else if (OPT("--clip"))
-            bad = cs_cli_parse_double(v, &clip) || clip < 0.0;
-        else if (OPT("--dropout"))
-            bad = cs_cli_parse_double(v, &dropout) || dropout < 0.0 || dropout > 0.9;
-        else if (OPT("--weight-decay"))
-            bad = cs_cli_parse_double(v, &wd) || wd < 0.0;
-        else if (OPT("--val-fraction"))
-            bad = cs_cli_parse_double(v, &valf) || valf < 0.0 || valf > 0.5;
-        else if (OPT("--seed"))
-            bad = cs_cli_parse_u64(v, &seed);
-        else if (OPT("--threads"))
-            bad = cs_cli_parse_int(v, &threads) || threads < 1 || threads > 256;
-        else if (OPT("--progress")) {
-            if (!strcmp(v, "bar"))
-                pmode = CS_PROGRESS_BAR;
-            else if (!strcmp(v, "lines"))
-                pmode = CS_PROGRESS_LINES;
-            else if (!strcmp(v, "none"))
-                pmode = CS_PROGRESS_NONE;
-            else
-                bad = 1;
-        } else
-            return cs_cli_fail("train", "unknown option %s (see `concatseq train --help`)", a);
-#undef OPT
-        if (bad) return cs_cli_fail("train", "%s %s: not a valid value", a, v);
     }
-    if (!bundle) return cs_cli_fail("train", "no BUNDLE given (usage: concatseq train BUNDLE [-o MODEL])");
-    cs_bundle b;
-    char err[1024] = "";
-    if (cs_bundle_read(bundle, &b, err, sizeof err)) return cs_cli_fail("train", "%s", err);
-    char *defpath = out ? NULL : cs_default_model_path(bundle);
-    const char *path = out ? out : defpath;
-    int rc = 1;
-    int **seqs = NULL;
-    size_t *lens = NULL;
-    int nseq = 0;
-    float *w = NULL;
-    if (!force && access(path, F_OK) == 0) {
-        cs_cli_fail("train", "%s: already exists (use --force to overwrite)", path);
-        goto done;
+    if (!o->bundle) return cs_cli_fail("train", "no BUNDLE given (usage: concatseq train BUNDLE [-o MODEL])");
+    return 0;
+}
+
+/* The trainer's defaults for V labels, overridden only where the user typed an option. */
+static void train_config(const train_opts *o, int V, cs_train_config *cfg)
+{
+    cs_train_config_default(cfg, o->arch, V);
+    cs_model_config *m = &cfg->model;
+    if (o->hidden > 0) m->width = o->hidden;
+    if (o->layers > 0) m->layers = o->layers;
+    if (o->arch == CS_MODEL_TRANSFORMER) {
+        if (o->heads > 0) m->heads = o->heads;
+        if (o->context > 0) m->context = o->context;
+        m->d_ff = CS_MODEL_TF_FF_MULT * m->width;
     }
-    const int V = (int)b.view.num_labels;
-    cs_train_config cfg;
-    cs_train_config_default(&cfg, (cs_train_arch)arch, V);
-    if (hidden > 0) cfg.model.width = hidden;
-    if (layers > 0) cfg.model.layers = layers;
-    if (arch == CS_TRAIN_TRANSFORMER) {
-        if (heads > 0) cfg.model.heads = heads;
-        if (context > 0) cfg.model.context = context;
-        if (window < 0) cfg.window = 2 * cfg.model.context;
-    }
-    if (epochs > 0) cfg.epochs = epochs;
-    if (window > 0) cfg.window = window;
-    if (batch > 0) cfg.batch = batch;
-    if (warmup >= 0) cfg.warmup_steps = warmup;
-    if (patience >= 0) cfg.patience = patience;
-    if (lr > 0) cfg.lr = (float)lr;
-    if (clip >= 0) cfg.clip_norm = (float)clip;
-    if (dropout >= 0) cfg.dropout = (float)dropout;
-    if (wd >= 0) cfg.weight_decay = (float)wd;
-    if (valf >= 0) cfg.val_fraction = valf;
-    if (constant) cfg.cosine = 0;
-    cfg.seed = seed;
-    cfg.n_threads = threads;
-    cs_model_config mc = {arch == CS_TRAIN_TRANSFORMER ? CS_MODEL_TRANSFORMER : CS_MODEL_GRU,
-                          V,
-                          cfg.model.width,
-                          cfg.model.layers,
-                          arch == CS_TRAIN_TRANSFORMER ? cfg.model.heads : 0,
-                          arch == CS_TRAIN_TRANSFORMER ? cfg.model.context : 0,
-                          arch == CS_TRAIN_TRANSFORMER ? 4 * cfg.model.width : 0};
-    int ce = cs_model_config_check(&mc);
-    if (ce != 0) {
-        cs_cli_fail("train",
-                    "--arch %s --hidden %d --layers %d%s: %s (GRU: hidden 16..256, 1..2 layers; transformer: "
-                    "width 32..128, 1..4 layers, heads dividing the width, context 1..128; at most 4096 labels)",
-                    arch_name(mc.arch), mc.width, mc.layers,
-                    arch == CS_TRAIN_TRANSFORMER ? " (with --heads/--context)" : "", cs_model_strerror(ce));
-        goto done;
-    }
-    if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
-        cs_cli_fail("train", "out of memory");
-        goto done;
-    }
-    if (window <= 0 && arch == CS_TRAIN_GRU) {
-        /* A small corpus gets shorter windows (more of them per epoch): total training labels / 8, 16..64. */
-        size_t total = 0;
-        for (int s = 0; s < nseq; ++s)
-            total += cs_train_split(lens[s], cfg.val_fraction);
-        size_t win = total / 8;
-        cfg.window = win < 16 ? 16 : win > 64 ? 64 : (int)win;
-    }
-    if (batch <= 0) {
-        /* Small corpora have few windows: keep at least ~16 optimiser steps per epoch, up to 32 windows a batch. */
-        size_t windows = 0;
-        for (int s = 0; s < nseq; ++s) {
-            size_t train_len = cs_train_split(lens[s], cfg.val_fraction);
-            windows += (train_len + (size_t)cfg.window - 1) / (size_t)cfg.window;
-        }
-        size_t bsz = windows / 16;
-        cfg.batch = bsz < 4 ? 4 : bsz > 32 ? 32 : (int)bsz;
-    }
-    train_ui ui;
-    cs_progress_init(&ui.prog, pmode, quiet);
-    ui.quiet = quiet;
-    cfg.progress = on_epoch;
-    cfg.user = &ui;
-    if (!quiet && ui.prog.mode != CS_PROGRESS_LINES)
+    if (o->epochs > 0) cfg->epochs = o->epochs;
+    if (o->window > 0) cfg->window = o->window;
+    if (o->batch > 0) cfg->batch = o->batch;
+    if (o->warmup >= 0) cfg->warmup_steps = o->warmup;
+    if (o->patience >= 0) cfg->patience = o->patience;
+    if (o->lr > 0) cfg->lr = (float)o->lr;
+    if (o->clip >= 0) cfg->clip_norm = (float)o->clip;
+    if (o->dropout >= 0) cfg->dropout = (float)o->dropout;
+    if (o->wd >= 0) cfg->weight_decay = (float)o->wd;
+    if (o->valf >= 0) cfg->val_fraction = o->valf;
+    if (o->constant) cfg->cosine = 0;
+    if (o->seed_given) cfg->seed = o->seed;
+    cfg->n_threads = o->threads;
+}
+
+/* One line saying what will be trained, and plainly when there is no validation part. */
+static void train_announce(const train_opts *o, const cs_train_config *cfg, const cs_bundle *b, const size_t *lens,
+                           int nseq, int lines)
+{
+    const cs_model_config *m = &cfg->model;
+    const int T = cs_train_auto_window(cfg, lens, nseq), B = cs_train_auto_batch(cfg, T, lens, nseq);
+    size_t n_val = 0;
+    for (int s = 0; s < nseq; ++s)
+        n_val += lens[s] - cs_train_split(lens[s], cfg->val_fraction);
+    if (!o->quiet && n_val == 0)
+        printf("training without validation: every source of %s is shorter than %.0f labels (--val-fraction %g), so "
+               "no labels are held out; early stopping is off and the last epoch's weights are kept\n",
+               o->bundle, cfg->val_fraction > 0 ? ceil(1.0 / cfg->val_fraction) : 0.0, cfg->val_fraction);
+    if (!o->quiet && !lines)
         printf("training %s (%d layers x %d) on %s: %d labels, %u units in %d source%s, window %d, batch %d\n",
-               arch_name(mc.arch), mc.layers, mc.width, bundle, V, b.view.num_units, nseq, nseq == 1 ? "" : "s",
-               cfg.window, cfg.batch);
+               arch_name(m->arch), m->layers, m->width, o->bundle, m->vocab, b->view.num_units, nseq,
+               nseq == 1 ? "" : "s", T, B);
+}
+
+/* Train on the bundle's sequences and write the model; 0 or 1 (error printed). */
+static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_bundle *b, const char *path)
+{
+    int **seqs = NULL, nseq = 0, rc = 1;
+    size_t *lens = NULL;
+    float *w = NULL;
+    if (cs_label_sequences(b, &seqs, &lens, &nseq)) return cs_cli_fail("train", "out of memory");
+    train_ui ui;
+    cs_progress_init(&ui.prog, o->pmode, o->quiet);
+    ui.quiet = o->quiet;
+    train_announce(o, cfg, b, lens, nseq, ui.prog.mode == CS_PROGRESS_LINES);
+    cfg->progress = on_epoch;
+    cfg->user = &ui;
     cs_train_report rep;
-    int tr = cs_train_run(&cfg, (const int *const *)seqs, lens, nseq, &w, &rep);
+    const int tr = cs_train_run(cfg, (const int *const *)seqs, lens, nseq, &w, &rep);
     cs_progress_finish(&ui.prog);
     if (tr) {
-        cs_cli_fail("train", "%s: training failed (%s)", bundle,
+        cs_cli_fail("train", "%s: training failed (%s)", o->bundle,
                     tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
         goto done;
     }
     cs_model_meta meta;
     memset(&meta, 0, sizeof meta);
-    meta.corpus_checksum = cs_bundle_checksum(&b);
-    meta.seed = seed;
+    meta.corpus_checksum = cs_bundle_checksum(b);
+    meta.seed = cfg->seed;
     meta.epochs = (uint32_t)rep.best_epoch;
     meta.train_tokens = (uint32_t)rep.n_train;
     meta.train_loss_bits = (float)rep.train_bits;
-    meta.val_loss_bits = isfinite(rep.best_val_bits) ? (float)rep.best_val_bits : -1.0f;
-    int we = cs_model_file_write(path, &mc, &meta, w, rep.n_params);
+    meta.val_loss_bits = rep.has_val ? (float)rep.best_val_bits : -1.0f;
+    const int we = cs_model_file_write(path, &cfg->model, &meta, w, rep.n_params);
     if (we) {
         cs_cli_fail("train", "%s: cannot write the model (%s)", path, cs_strerror(we));
         goto done;
     }
-    if (!quiet)
-        printf("wrote %s: %s, %zu weights, best epoch %d of %d%s, train %.4f, validation %.4f bits/label, %.2f s\n",
-               path, arch_name(mc.arch), rep.n_params, rep.best_epoch, rep.epochs_run,
-               rep.stopped_early ? " (early stop)" : "", rep.train_bits, rep.best_val_bits, rep.seconds);
+    char val[64];
+    if (rep.has_val)
+        snprintf(val, sizeof val, "validation %.4f bits/label", rep.best_val_bits);
+    else
+        snprintf(val, sizeof val, "no validation (corpus too small to hold out labels)");
+    if (!o->quiet)
+        printf("wrote %s: %s, %zu weights, %s epoch %d of %d%s, train %.4f bits/label, %s, %.2f s\n", path,
+               arch_name(cfg->model.arch), rep.n_params, rep.has_val ? "best" : "last", rep.best_epoch, rep.epochs_run,
+               rep.stopped_early ? " (early stop)" : "", rep.train_bits, val, rep.seconds);
     rc = 0;
 done:
     free(w);
     cs_label_sequences_free(seqs, lens, nseq);
+    return rc;
+}
+
+int cs_cmd_train(int argc, char **argv)
+{
+    train_opts o;
+    const int pr = train_parse(argc, argv, &o);
+    if (pr) return pr == 2 ? 0 : 1;
+    cs_bundle b;
+    char err[1024] = "";
+    if (cs_bundle_read(o.bundle, &b, err, sizeof err)) return cs_cli_fail("train", "%s", err);
+    char *defpath = o.out ? NULL : cs_default_model_path(o.bundle);
+    const char *path = o.out ? o.out : defpath;
+    int rc = 1;
+    cs_train_config cfg;
+    train_config(&o, (int)b.view.num_labels, &cfg);
+    const cs_model_config *mc = &cfg.model;
+    const int ce = cs_model_config_check(mc);
+    if (!path) {
+        cs_cli_fail("train", "out of memory");
+    } else if (!o.force && access(path, F_OK) == 0) {
+        cs_cli_fail("train", "%s: already exists (use --force to overwrite)", path);
+    } else if (ce != 0) {
+        cs_cli_fail("train",
+                    "--arch %s --hidden %d --layers %d%s: %s (GRU: hidden %d..%d, 1..%d layers; transformer: "
+                    "width %d..%d, 1..%d layers, heads dividing the width, context 1..%d; at most %d labels)",
+                    arch_name(mc->arch), mc->width, mc->layers,
+                    mc->arch == CS_MODEL_TRANSFORMER ? " (with --heads/--context)" : "", cs_model_strerror(ce),
+                    CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_GRU_MAX_LAYERS, CS_MODEL_TF_MIN_D,
+                    CS_MODEL_TF_MAX_D, CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT, CS_MODEL_MAX_VOCAB);
+    } else {
+        rc = train_and_write(&o, &cfg, &b, path);
+    }
     free(defpath);
     cs_bundle_free(&b);
     return rc;
@@ -341,9 +304,23 @@ done:
 
 /* ------------------------------------------------------------------------------------------------ eval */
 
-/* Load a model file and check it against a bundle (label count); returns 0 or prints and returns 1. */
-static int load_model_for(const char *cmd, const char *path, const cs_bundle *b, float **buf, size_t *n,
-                          cs_model_view *view)
+/* The corpus check (a model belongs to its corpus): 0 when the model's stored corpus checksum equals the
+ * bundle's, or any_corpus is set; else prints one line naming both checksums and the override, returns 1. */
+static int check_corpus(const char *cmd, const char *path, const cs_model_view *view, const cs_bundle *b,
+                        int any_corpus)
+{
+    const unsigned long long want = cs_bundle_checksum(b), have = (unsigned long long)view->meta.corpus_checksum;
+    if (any_corpus || have == want) return 0;
+    return cs_cli_fail(cmd,
+                       "%s: the model was trained on corpus %016llx but %s is corpus %016llx (use --any-corpus to "
+                       "use it anyway)",
+                       path, have, b->dir ? b->dir : "the bundle", want);
+}
+
+/* Load a model file and check it against a bundle (label count, then corpus checksum unless any_corpus);
+ * returns 0 or prints and returns 1. */
+static int load_model_for(const char *cmd, const char *path, const cs_bundle *b, int any_corpus, float **buf,
+                          size_t *n, cs_model_view *view)
 {
     int merr = 0;
     int rc = cs_model_file_load(path, buf, n, view, &merr);
@@ -355,78 +332,147 @@ static int load_model_for(const char *cmd, const char *path, const cs_bundle *b,
     if ((uint32_t)view->cfg.vocab != b->view.num_labels) {
         cs_cli_fail(cmd, "%s: the model has %d labels but the bundle %u: it was trained on another corpus", path,
                     view->cfg.vocab, b->view.num_labels);
-        free(*buf);
-        *buf = NULL;
-        return 1;
+    } else if (!check_corpus(cmd, path, view, b, any_corpus)) {
+        return 0;
     }
+    free(*buf);
+    *buf = NULL;
+    return 1;
+}
+
+typedef struct eval_opts {
+    const char *bundle, *model;
+    int json, threads, any_corpus;
+    double valf;
+} eval_opts;
+
+/* Parse argv into *o. Returns 0 (go on), 1 (error printed) or 2 (--help printed). */
+static int eval_parse(int argc, char **argv, eval_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->valf = 0.1;
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = cpus > 0 ? (int)cpus : 1;
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("usage: concatseq eval BUNDLE [MODEL] [--json] [--val-fraction F] [--threads N] [--any-corpus]\n"
+                   "Held-out cross-entropy (bits per label) of the model (default BUNDLE/model.wav; none if it\n"
+                   "does not exist) and of unigram, bigram (add-k) and interpolated Kneser-Ney baselines, on the\n"
+                   "same split as training: the last F (0.1) of each source. The model is run by the inference\n"
+                   "core's forward step (the code SeqPredict runs). A model trained on another corpus (its stored\n"
+                   "corpus checksum differs from the bundle's) is refused unless --any-corpus is given.\n");
+            return 2;
+        }
+        if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else if (!strcmp(a, "--any-corpus")) {
+            o->any_corpus = 1;
+        } else if (!strcmp(a, "--val-fraction")) {
+            if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &o->valf) || o->valf <= 0.0 || o->valf > 0.5)
+                return cs_cli_fail("eval", "--val-fraction: must be in (0, 0.5]");
+        } else if (!strcmp(a, "--threads")) {
+            if (i + 1 >= argc || cs_cli_parse_int(argv[++i], &o->threads) || o->threads < 1)
+                return cs_cli_fail("eval", "--threads: must be >= 1");
+        } else if (a[0] == '-') {
+            return cs_cli_fail("eval", "unknown option %s", a);
+        } else if (!o->bundle) {
+            o->bundle = a;
+        } else if (!o->model) {
+            o->model = a;
+        } else {
+            return cs_cli_fail("eval", "unexpected argument %s", a);
+        }
+    }
+    if (!o->bundle) return cs_cli_fail("eval", "no BUNDLE given (usage: concatseq eval BUNDLE [MODEL])");
     return 0;
 }
 
-static cs_train_model train_model_of(const cs_model_config *c)
+/* The result of eval as JSON on stdout. path NULL = no model. */
+static void eval_print_json(const char *bundle, const char *path, const cs_model_view *view, double model_bits,
+                            int V, double valf, const cs_ngram_report *ngr)
 {
-    cs_train_model m;
-    memset(&m, 0, sizeof m);
-    m.arch = c->arch == CS_MODEL_TRANSFORMER ? CS_TRAIN_TRANSFORMER : CS_TRAIN_GRU;
-    m.vocab = c->vocab;
-    m.width = c->width;
-    m.layers = c->layers;
-    m.heads = c->heads;
-    m.context = c->context;
-    return m;
+    const cs_ngram_report ng = *ngr;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "bundle", bundle);
+    cJSON_AddNumberToObject(o, "labels", V);
+    cJSON_AddNumberToObject(o, "train_labels", (double)ng.n_train);
+    cJSON_AddNumberToObject(o, "heldout_labels", (double)ng.n_val);
+    cJSON_AddNumberToObject(o, "val_fraction", valf);
+    cJSON *r = cJSON_AddObjectToObject(o, "bits_per_label");
+    if (path) {
+        cJSON_AddNumberToObject(r, "model", model_bits);
+        cJSON_AddStringToObject(o, "model", path);
+        cJSON_AddStringToObject(o, "arch", arch_name(view->cfg.arch));
+    }
+    cJSON_AddNumberToObject(r, "uniform", log2((double)V));
+    cJSON_AddNumberToObject(r, "unigram", ng.unigram_bits);
+    cJSON_AddNumberToObject(r, "bigram", ng.bigram_bits);
+    char key[32];
+    for (int k = 2; k <= 5; ++k) {
+        snprintf(key, sizeof key, "kneser_ney_%d", k);
+        cJSON_AddNumberToObject(r, key, ng.kn_bits[k]);
+    }
+    cJSON_AddNumberToObject(r, "kneser_ney_best", ng.best_kn_bits);
+    cJSON_AddNumberToObject(o, "kneser_ney_best_order", ng.best_order);
+    cJSON_AddNumberToObject(o, "unigram_k", ng.unigram_k);
+    cJSON_AddNumberToObject(o, "bigram_k", ng.bigram_k);
+    char *s = cJSON_Print(o);
+    if (s) puts(s);
+    free(s);
+    cJSON_Delete(o);
+}
+
+/* The result of eval as a table on stdout. path NULL = no model. */
+static void eval_print_table(const char *bundle, const char *path, const cs_model_view *view, double model_bits,
+                             int V, double valf, const cs_ngram_report *ngr)
+{
+    const cs_ngram_report ng = *ngr;
+    printf("held-out cross-entropy on %s: last %.0f%% of each source, %zu labels (%zu for training), %d labels\n",
+           bundle, valf * 100.0, ng.n_val, ng.n_train, V);
+    printf("  %-34s %8s\n", "model", "bits/label");
+    if (path)
+        printf("  %-34s %8.4f\n",
+               view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer (this model)" : "GRU (this model)", model_bits);
+    char name[64];
+    printf("  %-34s %8.4f\n", "uniform", log2((double)V));
+    snprintf(name, sizeof name, "unigram (add-k, k=%g)", ng.unigram_k);
+    printf("  %-34s %8.4f\n", name, ng.unigram_bits);
+    snprintf(name, sizeof name, "bigram (add-k, k=%g)", ng.bigram_k);
+    printf("  %-34s %8.4f\n", name, ng.bigram_bits);
+    for (int k = 2; k <= 5; ++k) {
+        snprintf(name, sizeof name, "Kneser-Ney, order %d%s", k, k == ng.best_order ? " (best)" : "");
+        printf("  %-34s %8.4f\n", name, ng.kn_bits[k]);
+    }
+    if (path) {
+        double best = ng.best_kn_bits < ng.bigram_bits ? ng.best_kn_bits : ng.bigram_bits;
+        if (ng.unigram_bits < best) best = ng.unigram_bits;
+        printf("model vs best baseline: %+.4f bits/label (%s)\n", model_bits - best,
+               model_bits < best ? "the model predicts better" : "the model does not beat the n-grams");
+    }
 }
 
 int cs_cmd_eval(int argc, char **argv)
 {
-    const char *bundle = NULL, *model = NULL;
-    int json = 0;
-    double valf = 0.1;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = cpus > 0 ? (int)cpus : 1;
-    for (int i = 1; i < argc; ++i) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: concatseq eval BUNDLE [MODEL] [--json] [--val-fraction F] [--threads N]\n"
-                   "Held-out cross-entropy (bits per label) of the model (default BUNDLE/model.wav; none if it\n"
-                   "does not exist) and of unigram, bigram (add-k) and interpolated Kneser-Ney baselines, on the\n"
-                   "same split as training: the last F (0.1) of each source.\n");
-            return 0;
-        }
-        if (!strcmp(a, "--json")) {
-            json = 1;
-            continue;
-        }
-        if (!strcmp(a, "--val-fraction")) {
-            if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &valf) || valf <= 0.0 || valf > 0.5)
-                return cs_cli_fail("eval", "--val-fraction: must be in (0, 0.5]");
-            continue;
-        }
-        if (!strcmp(a, "--threads")) {
-            if (i + 1 >= argc || cs_cli_parse_int(argv[++i], &threads) || threads < 1)
-                return cs_cli_fail("eval", "--threads: must be >= 1");
-            continue;
-        }
-        if (a[0] == '-') return cs_cli_fail("eval", "unknown option %s", a);
-        if (!bundle)
-            bundle = a;
-        else if (!model)
-            model = a;
-        else
-            return cs_cli_fail("eval", "unexpected argument %s", a);
-    }
-    if (!bundle) return cs_cli_fail("eval", "no BUNDLE given (usage: concatseq eval BUNDLE [MODEL])");
+    eval_opts o;
+    const int pr = eval_parse(argc, argv, &o);
+    if (pr) return pr == 2 ? 0 : 1;
+    const char *bundle = o.bundle;
+    const double valf = o.valf;
     cs_bundle b;
     char err[1024] = "";
     if (cs_bundle_read(bundle, &b, err, sizeof err)) return cs_cli_fail("eval", "%s", err);
-    char *defpath = model ? NULL : cs_default_model_path(bundle);
-    const char *path = model ? model : (access(defpath, F_OK) == 0 ? defpath : NULL);
+    char *defpath = o.model ? NULL : cs_default_model_path(bundle);
+    const char *path = o.model ? o.model : (defpath && access(defpath, F_OK) == 0 ? defpath : NULL);
     int rc = 1, **seqs = NULL, nseq = 0;
     size_t *lens = NULL;
     float *buf = NULL;
     size_t nbuf = 0;
     cs_model_view view;
+    memset(&view, 0, sizeof view);
     double model_bits = NAN;
     size_t scored = 0;
-    if (path && load_model_for("eval", path, &b, &buf, &nbuf, &view)) goto done;
+    if (path && load_model_for("eval", path, &b, o.any_corpus, &buf, &nbuf, &view)) goto done;
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
         cs_cli_fail("eval", "out of memory");
         goto done;
@@ -443,67 +489,17 @@ int cs_cmd_eval(int argc, char **argv)
         goto done;
     }
     if (path) {
-        cs_train_model tm = train_model_of(&view.cfg);
-        e = cs_train_eval_split(&tm, view.weights, (const int *const *)seqs, lens, nseq, valf, -1, threads, &model_bits,
-                                &scored);
+        e = cs_train_eval_split(&view.cfg, view.weights, (const int *const *)seqs, lens, nseq, valf, -1, o.threads,
+                                &model_bits, &scored);
         if (e) {
             cs_cli_fail("eval", "%s: evaluation failed (%s)", path, cs_strerror(e));
             goto done;
         }
     }
-    if (json) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "bundle", bundle);
-        cJSON_AddNumberToObject(o, "labels", V);
-        cJSON_AddNumberToObject(o, "train_labels", (double)ng.n_train);
-        cJSON_AddNumberToObject(o, "heldout_labels", (double)ng.n_val);
-        cJSON_AddNumberToObject(o, "val_fraction", valf);
-        cJSON *r = cJSON_AddObjectToObject(o, "bits_per_label");
-        if (path) {
-            cJSON_AddNumberToObject(r, "model", model_bits);
-            cJSON_AddStringToObject(o, "model", path);
-            cJSON_AddStringToObject(o, "arch", arch_name(view.cfg.arch));
-        }
-        cJSON_AddNumberToObject(r, "uniform", log2((double)V));
-        cJSON_AddNumberToObject(r, "unigram", ng.unigram_bits);
-        cJSON_AddNumberToObject(r, "bigram", ng.bigram_bits);
-        char key[32];
-        for (int k = 2; k <= 5; ++k) {
-            snprintf(key, sizeof key, "kneser_ney_%d", k);
-            cJSON_AddNumberToObject(r, key, ng.kn_bits[k]);
-        }
-        cJSON_AddNumberToObject(r, "kneser_ney_best", ng.best_kn_bits);
-        cJSON_AddNumberToObject(o, "kneser_ney_best_order", ng.best_order);
-        cJSON_AddNumberToObject(o, "unigram_k", ng.unigram_k);
-        cJSON_AddNumberToObject(o, "bigram_k", ng.bigram_k);
-        char *s = cJSON_Print(o);
-        if (s) puts(s);
-        free(s);
-        cJSON_Delete(o);
-    } else {
-        printf("held-out cross-entropy on %s: last %.0f%% of each source, %zu labels (%zu for training), %d labels\n",
-               bundle, valf * 100.0, ng.n_val, ng.n_train, V);
-        printf("  %-34s %8s\n", "model", "bits/label");
-        if (path)
-            printf("  %-34s %8.4f\n",
-                   view.cfg.arch == CS_MODEL_TRANSFORMER ? "transformer (this model)" : "GRU (this model)", model_bits);
-        char name[64];
-        printf("  %-34s %8.4f\n", "uniform", log2((double)V));
-        snprintf(name, sizeof name, "unigram (add-k, k=%g)", ng.unigram_k);
-        printf("  %-34s %8.4f\n", name, ng.unigram_bits);
-        snprintf(name, sizeof name, "bigram (add-k, k=%g)", ng.bigram_k);
-        printf("  %-34s %8.4f\n", name, ng.bigram_bits);
-        for (int k = 2; k <= 5; ++k) {
-            snprintf(name, sizeof name, "Kneser-Ney, order %d%s", k, k == ng.best_order ? " (best)" : "");
-            printf("  %-34s %8.4f\n", name, ng.kn_bits[k]);
-        }
-        if (path) {
-            double best = ng.best_kn_bits < ng.bigram_bits ? ng.best_kn_bits : ng.bigram_bits;
-            if (ng.unigram_bits < best) best = ng.unigram_bits;
-            printf("model vs best baseline: %+.4f bits/label (%s)\n", model_bits - best,
-                   model_bits < best ? "the model predicts better" : "the model does not beat the n-grams");
-        }
-    }
+    if (o.json)
+        eval_print_json(bundle, path, &view, model_bits, V, valf, &ng);
+    else
+        eval_print_table(bundle, path, &view, model_bits, V, valf, &ng);
     rc = 0;
 done:
     free(buf);
@@ -618,7 +614,7 @@ static int parse_labels(const char *list, int *out, int cap)
 int cs_cmd_sample(int argc, char **argv)
 {
     const char *bundle = NULL, *model = NULL, *prime = NULL, *policy_name = "random";
-    int n = -1, top_k = 0, history = 8, tsv = 0;
+    int n = -1, top_k = 0, history = 8, tsv = 0, any_corpus = 0;
     double temperature = 1.0, top_p = 1.0, penalty = 1.0;
     uint64_t seed = 1;
     for (int i = 1; i < argc; ++i) {
@@ -636,11 +632,16 @@ int cs_cmd_sample(int argc, char **argv)
                    "  --prime l1,l2,...      labels fed first (teacher forcing), printed as primed\n"
                    "  --select random|successor|lru   unit selection policy (default random, as ConcatPlay)\n"
                    "  --seed S               (default 1): seeds the sampler and the unit selection\n"
-                   "  --tsv                  one tab-separated line per step instead of the label list\n");
+                   "  --tsv                  one tab-separated line per step instead of the label list\n"
+                   "  --any-corpus           use a model trained on another corpus (refused by default)\n");
             return 0;
         }
         if (!strcmp(a, "--tsv")) {
             tsv = 1;
+            continue;
+        }
+        if (!strcmp(a, "--any-corpus")) {
+            any_corpus = 1;
             continue;
         }
         if (a[0] != '-') {
@@ -692,7 +693,7 @@ int cs_cmd_sample(int argc, char **argv)
     cs_model_view view;
     cs_seqp sp;
     cs_seqp_init(&sp, seed);
-    if (load_model_for("sample", path, &b, &buf, &nbuf, &view)) goto done;
+    if (load_model_for("sample", path, &b, any_corpus, &buf, &nbuf, &view)) goto done;
     const int V = view.cfg.vocab;
     if (prime) {
         primes = malloc(strlen(prime) * sizeof *primes + sizeof *primes);

@@ -1,7 +1,8 @@
 /*
- * cs_train.c - training of the sequence model: layout, initialisation, forward with caches and hand-written
- * backward (GRU, pre-LN ALiBi transformer), sharded deterministic batches, Adam, schedule, early stopping,
- * step-by-step evaluation. See cs_train.h for the documented semantics.
+ * cs_train.c - training of the sequence model: initialisation, a batched forward with caches and the
+ * hand-written backward (GRU, pre-LN ALiBi transformer), sharded deterministic batches, Adam, schedule, early
+ * stopping; evaluation through the core's forward step. The configuration, tensor list and offsets come from
+ * the core (cs_model.h). See cs_train.h for the documented semantics.
  *
  * Matrix convention: a weight W (out, in) is stored row-major as in PyTorch. Every optimiser step a
  * transposed copy WT (in, out) is made once, so that forward products y[m][:] += x[m][k] * WT[k][:] are
@@ -19,28 +20,22 @@
 #include <string.h>
 #include <time.h>
 
-#define MAXL   4
-#define MAXT   64
+#define MAXL   CS_MODEL_MAX_LAYERS
+#define MAXT   64 /* >= the largest tensor count (5 + 12 * CS_MODEL_MAX_LAYERS = 53) */
 #define LN_EPS 1e-5f
 #define LN2    0.69314718055994530942
 #define PI_D   3.14159265358979323846
 
 /* ------------------------------------------------------------------------------------------------------ */
-/* Layout                                                                                                  */
+/* Layout: the core's tensor list and tensor offsets                                                        */
 /* ------------------------------------------------------------------------------------------------------ */
 
-enum { INIT_NORMAL, INIT_UNIFORM, INIT_ZERO, INIT_ONE };
-
 typedef struct tlist {
-    cs_train_tensor_info t[MAXT];
-    int init[MAXT];
-    float bound[MAXT];
-    unsigned char decay[MAXT];     /* weight decay applies */
-    unsigned char transpose[MAXT]; /* 2-D matrix used in products (transposed copy kept) */
+    cs_model_tensor t[MAXT];
     int n;
-    size_t off;
 } tlist;
 
+/* Offsets (in floats from the start of the blob) of every tensor the forward and backward passes address. */
 typedef struct layout {
     size_t n;
     size_t emb;
@@ -50,164 +45,79 @@ typedef struct layout {
     size_t lnfw, lnfb, headw, headb;
 } layout;
 
-int cs_train_model_check(const cs_train_model *m)
+static int build_tlist(const cs_model_config *m, tlist *tl)
 {
-    if (!m || m->vocab < 1 || m->vocab > 1000000 || m->width < 1 || m->width > 4096) return CS_E_ARG;
-    if (m->arch == CS_TRAIN_GRU) {
-        if (m->layers < 1 || m->layers > 2) return CS_E_ARG;
-    } else if (m->arch == CS_TRAIN_TRANSFORMER) {
-        if (m->layers < 1 || m->layers > MAXL) return CS_E_ARG;
-        if (m->heads < 1 || m->width % m->heads != 0) return CS_E_ARG;
-        if (m->context < 1 || m->context > 128) return CS_E_ARG;
-    } else {
-        return CS_E_ARG;
-    }
-    return CS_OK;
-}
-
-static size_t add_tensor(tlist *tl, const char *name, int rows, int cols, int dims, int init, float bound, int decay,
-                         int transpose)
-{
-    cs_train_tensor_info *t = &tl->t[tl->n];
-    size_t len = strlen(name);
-    if (len >= sizeof t->name) len = sizeof t->name - 1;
-    memcpy(t->name, name, len);
-    t->name[len] = '\0';
-    t->offset = tl->off;
-    t->rows = rows;
-    t->cols = cols;
-    t->dims = dims;
-    tl->init[tl->n] = init;
-    tl->bound[tl->n] = bound;
-    tl->decay[tl->n] = (unsigned char)decay;
-    tl->transpose[tl->n] = (unsigned char)transpose;
-    tl->n++;
-    tl->off += (size_t)rows * (size_t)cols;
-    return t->offset;
-}
-
-static void name_l(char *buf, size_t n, const char *fmt, int l)
-{
-    /* fmt contains one %d; small helper to avoid -Wformat-nonliteral noise spreading */
-    char tmp[64];
-    size_t k = 0, j = 0;
-    for (; fmt[j] && k + 4 < sizeof tmp; j++) {
-        if (fmt[j] == '%' && fmt[j + 1] == 'd') {
-            tmp[k++] = (char)('0' + l);
-            j++;
-        } else {
-            tmp[k++] = fmt[j];
-        }
-    }
-    tmp[k] = '\0';
-    strncpy(buf, tmp, n - 1);
-    buf[n - 1] = '\0';
-}
-
-static int build_layout(const cs_train_model *m, tlist *tl, layout *ly)
-{
-    if (cs_train_model_check(m) != CS_OK) return CS_E_ARG;
     memset(tl, 0, sizeof *tl);
+    if (cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
+    tl->n = cs_model_tensor_count(m);
+    for (int i = 0; i < tl->n; i++)
+        cs_model_tensor_info(m, i, &tl->t[i]);
+    return CS_OK;
+}
+
+/* Offsets of the tensors, from the core's view mapped over `base` (any array of cs_model_param_count floats):
+ * the slots of cs_model_view are the one mapping of tensor order to meaning. */
+static void build_layout(const cs_model_config *m, const float *base, layout *ly)
+{
+    cs_model_view v;
     memset(ly, 0, sizeof *ly);
-    const int V = m->vocab, H = m->width;
-    char nm[64];
-    ly->emb = add_tensor(tl, "embedding.weight", V + 1, H, 2, INIT_NORMAL, 1.0f, 1, 0);
-    if (m->arch == CS_TRAIN_GRU) {
-        const float k = 1.0f / sqrtf((float)H);
-        for (int l = 0; l < m->layers; l++) {
-            name_l(nm, sizeof nm, "rnn.weight_ih_l%d", l);
-            ly->wih[l] = add_tensor(tl, nm, 3 * H, H, 2, INIT_UNIFORM, k, 1, 1);
-            name_l(nm, sizeof nm, "rnn.weight_hh_l%d", l);
-            ly->whh[l] = add_tensor(tl, nm, 3 * H, H, 2, INIT_UNIFORM, k, 1, 1);
-            name_l(nm, sizeof nm, "rnn.bias_ih_l%d", l);
-            ly->bih[l] = add_tensor(tl, nm, 3 * H, 1, 1, INIT_UNIFORM, k, 0, 0);
-            name_l(nm, sizeof nm, "rnn.bias_hh_l%d", l);
-            ly->bhh[l] = add_tensor(tl, nm, 3 * H, 1, 1, INIT_UNIFORM, k, 0, 0);
+    if (cs_model_view_map(m, base, &v) != CS_MODEL_OK) return;
+#define OFF(p) ((size_t)((p) - base))
+    ly->n = v.n_weights;
+    ly->emb = OFF(v.embedding);
+    ly->headw = OFF(v.head_w);
+    ly->headb = OFF(v.head_b);
+    for (int l = 0; l < m->layers; l++) {
+        if (m->arch == CS_MODEL_GRU) {
+            ly->wih[l] = OFF(v.w_ih[l]);
+            ly->whh[l] = OFF(v.w_hh[l]);
+            ly->bih[l] = OFF(v.b_ih[l]);
+            ly->bhh[l] = OFF(v.b_hh[l]);
+            continue;
         }
-    } else {
-        const int D = H, F = 4 * H;
-        const float kd = 1.0f / sqrtf((float)D), kf = 1.0f / sqrtf((float)F);
-        const float xav = sqrtf(6.0f / (float)(4 * D));
-        for (int l = 0; l < m->layers; l++) {
-            name_l(nm, sizeof nm, "blocks.%d.ln1.weight", l);
-            ly->ln1w[l] = add_tensor(tl, nm, D, 1, 1, INIT_ONE, 0, 0, 0);
-            name_l(nm, sizeof nm, "blocks.%d.ln1.bias", l);
-            ly->ln1b[l] = add_tensor(tl, nm, D, 1, 1, INIT_ZERO, 0, 0, 0);
-            name_l(nm, sizeof nm, "blocks.%d.attn.in_proj_weight", l);
-            ly->inw[l] = add_tensor(tl, nm, 3 * D, D, 2, INIT_UNIFORM, xav, 1, 1);
-            name_l(nm, sizeof nm, "blocks.%d.attn.in_proj_bias", l);
-            ly->inb[l] = add_tensor(tl, nm, 3 * D, 1, 1, INIT_ZERO, 0, 0, 0);
-            name_l(nm, sizeof nm, "blocks.%d.attn.out_proj.weight", l);
-            ly->outw[l] = add_tensor(tl, nm, D, D, 2, INIT_UNIFORM, kd, 1, 1);
-            name_l(nm, sizeof nm, "blocks.%d.attn.out_proj.bias", l);
-            ly->outb[l] = add_tensor(tl, nm, D, 1, 1, INIT_ZERO, 0, 0, 0);
-            name_l(nm, sizeof nm, "blocks.%d.ln2.weight", l);
-            ly->ln2w[l] = add_tensor(tl, nm, D, 1, 1, INIT_ONE, 0, 0, 0);
-            name_l(nm, sizeof nm, "blocks.%d.ln2.bias", l);
-            ly->ln2b[l] = add_tensor(tl, nm, D, 1, 1, INIT_ZERO, 0, 0, 0);
-            name_l(nm, sizeof nm, "blocks.%d.ff1.weight", l);
-            ly->ff1w[l] = add_tensor(tl, nm, F, D, 2, INIT_UNIFORM, kd, 1, 1);
-            name_l(nm, sizeof nm, "blocks.%d.ff1.bias", l);
-            ly->ff1b[l] = add_tensor(tl, nm, F, 1, 1, INIT_UNIFORM, kd, 0, 0);
-            name_l(nm, sizeof nm, "blocks.%d.ff2.weight", l);
-            ly->ff2w[l] = add_tensor(tl, nm, D, F, 2, INIT_UNIFORM, kf, 1, 1);
-            name_l(nm, sizeof nm, "blocks.%d.ff2.bias", l);
-            ly->ff2b[l] = add_tensor(tl, nm, D, 1, 1, INIT_UNIFORM, kf, 0, 0);
-        }
-        ly->lnfw = add_tensor(tl, "ln_f.weight", D, 1, 1, INIT_ONE, 0, 0, 0);
-        ly->lnfb = add_tensor(tl, "ln_f.bias", D, 1, 1, INIT_ZERO, 0, 0, 0);
+        ly->ln1w[l] = OFF(v.ln1_w[l]);
+        ly->ln1b[l] = OFF(v.ln1_b[l]);
+        ly->inw[l] = OFF(v.in_w[l]);
+        ly->inb[l] = OFF(v.in_b[l]);
+        ly->outw[l] = OFF(v.out_w[l]);
+        ly->outb[l] = OFF(v.out_b[l]);
+        ly->ln2w[l] = OFF(v.ln2_w[l]);
+        ly->ln2b[l] = OFF(v.ln2_b[l]);
+        ly->ff1w[l] = OFF(v.ff1_w[l]);
+        ly->ff1b[l] = OFF(v.ff1_b[l]);
+        ly->ff2w[l] = OFF(v.ff2_w[l]);
+        ly->ff2b[l] = OFF(v.ff2_b[l]);
     }
-    const float kh = 1.0f / sqrtf((float)H);
-    ly->headw = add_tensor(tl, "head.weight", V, H, 2, INIT_UNIFORM, kh, 1, 1);
-    ly->headb = add_tensor(tl, "head.bias", V, 1, 1, INIT_UNIFORM, kh, 0, 0);
-    ly->n = tl->off;
-    return CS_OK;
+    if (m->arch == CS_MODEL_TRANSFORMER) {
+        ly->lnfw = OFF(v.lnf_w);
+        ly->lnfb = OFF(v.lnf_b);
+    }
+#undef OFF
 }
 
-size_t cs_train_param_count(const cs_train_model *m)
+int cs_train_init_weights(const cs_model_config *m, uint64_t seed, float *w)
 {
     tlist tl;
-    layout ly;
-    if (build_layout(m, &tl, &ly) != CS_OK) return 0;
-    return ly.n;
-}
-
-int cs_train_tensor_count(const cs_train_model *m)
-{
-    tlist tl;
-    layout ly;
-    if (build_layout(m, &tl, &ly) != CS_OK) return 0;
-    return tl.n;
-}
-
-int cs_train_tensor(const cs_train_model *m, int index, cs_train_tensor_info *info)
-{
-    tlist tl;
-    layout ly;
-    if (!info || build_layout(m, &tl, &ly) != CS_OK || index < 0 || index >= tl.n) return CS_E_ARG;
-    *info = tl.t[index];
-    return CS_OK;
-}
-
-int cs_train_init_weights(const cs_train_model *m, uint64_t seed, float *w)
-{
-    tlist tl;
-    layout ly;
-    if (!w || build_layout(m, &tl, &ly) != CS_OK) return CS_E_ARG;
+    if (!w || build_tlist(m, &tl) != CS_OK) return CS_E_ARG;
     cs_rng rng;
     cs_rng_seed(&rng, seed ^ 0x1217A1A1D5EEDull);
     for (int i = 0; i < tl.n; i++) {
-        float *p = w + tl.t[i].offset;
-        size_t cnt = (size_t)tl.t[i].rows * (size_t)tl.t[i].cols;
-        for (size_t j = 0; j < cnt; j++) {
-            switch (tl.init[i]) {
-            case INIT_NORMAL:
-                p[j] = (float)cs_rng_normal(&rng) * tl.bound[i];
+        const cs_model_tensor *t = &tl.t[i];
+        float *p = w + t->offset;
+        /* PyTorch's defaults (cs_model_init), drawn in layout order, row-major */
+        float bound = 1.0f;
+        if (t->init == CS_MODEL_INIT_UNIFORM) bound = 1.0f / sqrtf((float)t->fan_in);
+        if (t->init == CS_MODEL_INIT_XAVIER) bound = sqrtf(6.0f / (float)(t->shape[0] + t->shape[1]));
+        for (size_t j = 0; j < t->count; j++) {
+            switch (t->init) {
+            case CS_MODEL_INIT_NORMAL:
+                p[j] = (float)cs_rng_normal(&rng) * bound;
                 break;
-            case INIT_UNIFORM:
-                p[j] = (2.0f * cs_rng_uniform(&rng) - 1.0f) * tl.bound[i];
+            case CS_MODEL_INIT_UNIFORM:
+            case CS_MODEL_INIT_XAVIER:
+                p[j] = (2.0f * cs_rng_uniform(&rng) - 1.0f) * bound;
                 break;
-            case INIT_ONE:
+            case CS_MODEL_INIT_ONE:
                 p[j] = 1.0f;
                 break;
             default:
@@ -223,16 +133,16 @@ int cs_train_init_weights(const cs_train_model *m, uint64_t seed, float *w)
 static void make_transposed(const tlist *tl, const float *w, float *wt)
 {
     for (int i = 0; i < tl->n; i++) {
-        const cs_train_tensor_info *t = &tl->t[i];
+        const cs_model_tensor *t = &tl->t[i];
         const float *src = w + t->offset;
         float *dst = wt + t->offset;
-        if (tl->transpose[i]) {
-            const int R = t->rows, Cc = t->cols;
-            for (int r = 0; r < R; r++)
-                for (int c = 0; c < Cc; c++)
-                    dst[(size_t)c * R + r] = src[(size_t)r * Cc + c];
+        if (t->product) {
+            const size_t R = t->shape[0], Cc = t->shape[1];
+            for (size_t r = 0; r < R; r++)
+                for (size_t c = 0; c < Cc; c++)
+                    dst[c * R + r] = src[r * Cc + c];
         } else {
-            memcpy(dst, src, (size_t)t->rows * (size_t)t->cols * sizeof *dst);
+            memcpy(dst, src, t->count * sizeof *dst);
         }
     }
 }
@@ -417,7 +327,7 @@ typedef struct tf_ws {
 } tf_ws;
 
 typedef struct engine {
-    cs_train_model m;
+    cs_model_config m;
     tlist tl;
     layout ly;
     size_t P;
@@ -449,7 +359,7 @@ static size_t rup(size_t n)
     return (n + 15) & ~(size_t)15;
 }
 
-static size_t gru_ws_floats(const cs_train_model *m, int Bs, int T)
+static size_t gru_ws_floats(const cs_model_config *m, int Bs, int T)
 {
     const size_t H = (size_t)m->width, V = (size_t)m->vocab, R = (size_t)Bs * (size_t)T;
     size_t n = 0;
@@ -460,7 +370,7 @@ static size_t gru_ws_floats(const cs_train_model *m, int Bs, int T)
     return n;
 }
 
-static void gru_ws_carve(const cs_train_model *m, int Bs, int T, float *mem, gru_ws *g)
+static void gru_ws_carve(const cs_model_config *m, int Bs, int T, float *mem, gru_ws *g)
 {
     const size_t H = (size_t)m->width, V = (size_t)m->vocab, R = (size_t)Bs * (size_t)T;
     float *p = mem;
@@ -483,9 +393,9 @@ static void gru_ws_carve(const cs_train_model *m, int Bs, int T, float *mem, gru
     g->tg = (int *)(void *)carve(&p, R);
 }
 
-static size_t tf_ws_floats(const cs_train_model *m, int T)
+static size_t tf_ws_floats(const cs_model_config *m, int T)
 {
-    const size_t D = (size_t)m->width, V = (size_t)m->vocab, F = 4 * D, L = (size_t)m->layers;
+    const size_t D = (size_t)m->width, V = (size_t)m->vocab, F = (size_t)m->d_ff, L = (size_t)m->layers;
     const size_t t = (size_t)T, NH = (size_t)m->heads;
     size_t per = rup(t * D) * 8 + rup(t) * 2 + rup(t * 3 * D) + rup(NH * t * t) + rup(t * F);
     size_t n = (L + 1) * rup(t * D) + L * per + rup(t * D);
@@ -494,9 +404,9 @@ static size_t tf_ws_floats(const cs_train_model *m, int T)
     return n;
 }
 
-static void tf_ws_carve(const cs_train_model *m, int T, float *mem, tf_ws *g)
+static void tf_ws_carve(const cs_model_config *m, int T, float *mem, tf_ws *g)
 {
-    const size_t D = (size_t)m->width, V = (size_t)m->vocab, F = 4 * D, t = (size_t)T, NH = (size_t)m->heads;
+    const size_t D = (size_t)m->width, V = (size_t)m->vocab, F = (size_t)m->d_ff, t = (size_t)T, NH = (size_t)m->heads;
     float *p = mem;
     for (int l = 0; l <= m->layers; l++)
         g->S[l] = carve(&p, t * D);
@@ -537,7 +447,7 @@ static void tf_ws_carve(const cs_train_model *m, int T, float *mem, tf_ws *g)
 /* Forward + backward of windows [w0, w0 + Bs) of the batch. Rows are time-major: row = t * Bs + b. */
 static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
 {
-    const cs_train_model *m = &e->m;
+    const cs_model_config *m = &e->m;
     const layout *ly = &e->ly;
     const int H = m->width, V = m->vocab, L = m->layers, T = e->T, R = Bs * T, H3 = 3 * H;
     const float *w = e->w, *wt = e->wt;
@@ -727,9 +637,9 @@ static float alibi_slope(int h, int NH)
 
 static double tf_window(engine *e, tf_ws *g, int win, float *grad)
 {
-    const cs_train_model *m = &e->m;
+    const cs_model_config *m = &e->m;
     const layout *ly = &e->ly;
-    const int D = m->width, V = m->vocab, L = m->layers, T = e->T, F = 4 * D, NH = m->heads, hd = D / NH;
+    const int D = m->width, V = m->vocab, L = m->layers, T = e->T, F = m->d_ff, NH = m->heads, hd = D / NH;
     const int C = m->context;
     const float *w = e->w, *wt = e->wt;
     const float scale = 1.0f / sqrtf((float)hd);
@@ -902,12 +812,12 @@ static void engine_free(engine *e)
     memset(e, 0, sizeof *e);
 }
 
-static int engine_init(engine *e, const cs_train_model *m, int T, int max_win)
+static int engine_init(engine *e, const cs_model_config *m, int T, int max_win)
 {
     memset(e, 0, sizeof *e);
-    if (build_layout(m, &e->tl, &e->ly) != CS_OK || T < 1 || max_win < 1) return CS_E_ARG;
+    if (build_tlist(m, &e->tl) != CS_OK || T < 1 || max_win < 1) return CS_E_ARG;
     e->m = *m;
-    e->P = e->ly.n;
+    e->P = cs_model_param_count(m);
     e->T = T;
     e->max_win = max_win;
     e->n_shards_max = (max_win + CS_TRAIN_SHARD - 1) / CS_TRAIN_SHARD;
@@ -921,10 +831,11 @@ static int engine_init(engine *e, const cs_train_model *m, int T, int max_win)
         engine_free(e);
         return CS_E_NOMEM;
     }
+    build_layout(m, e->wt, &e->ly);
     for (int s = 0; s < NS; s++) {
         const int Bs = max_win - s * CS_TRAIN_SHARD < CS_TRAIN_SHARD ? max_win - s * CS_TRAIN_SHARD : CS_TRAIN_SHARD;
         size_t nf;
-        if (m->arch == CS_TRAIN_GRU) {
+        if (m->arch == CS_MODEL_GRU) {
             nf = gru_ws_floats(m, Bs, T);
             e->ws[s] = calloc(1, sizeof(gru_ws));
         } else {
@@ -936,7 +847,7 @@ static int engine_init(engine *e, const cs_train_model *m, int T, int max_win)
             engine_free(e);
             return CS_E_NOMEM;
         }
-        if (m->arch == CS_TRAIN_GRU)
+        if (m->arch == CS_MODEL_GRU)
             gru_ws_carve(m, Bs, T, e->wsmem[s], (gru_ws *)e->ws[s]);
         else
             tf_ws_carve(m, T, e->wsmem[s], (tf_ws *)e->ws[s]);
@@ -951,7 +862,7 @@ static void engine_shard(engine *e, int s)
     float *grad = e->grads + (size_t)s * e->P;
     if (e->want_grad) memset(grad, 0, e->P * sizeof(float));
     double loss = 0.0;
-    if (e->m.arch == CS_TRAIN_GRU) {
+    if (e->m.arch == CS_MODEL_GRU) {
         loss = gru_shard(e, (gru_ws *)e->ws[s], w0, Bs, grad);
     } else {
         for (int b = 0; b < Bs; b++)
@@ -1047,10 +958,10 @@ static double engine_run(engine *e, const float *w, const int *tgt, int n_win, i
     return loss;
 }
 
-int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targets, int n_win, int T, int n_threads,
+int cs_train_loss_grad(const cs_model_config *m, const float *w, const int *targets, int n_win, int T, int n_threads,
                        double *loss, float *grad, float *logits)
 {
-    if (!m || !w || !targets || n_win < 1 || T < 1 || cs_train_model_check(m) != CS_OK) return CS_E_ARG;
+    if (!m || !w || !targets || n_win < 1 || T < 1 || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
     for (size_t i = 0; i < (size_t)n_win * (size_t)T; i++)
         if (targets[i] < -1 || targets[i] >= m->vocab) return CS_E_ARG;
     engine e;
@@ -1065,198 +976,8 @@ int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targe
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
-/* Stepper (inference semantics)                                                                           */
+/* Evaluation: the core's forward step                                                                     */
 /* ------------------------------------------------------------------------------------------------------ */
-
-struct cs_train_stepper {
-    cs_train_model m;
-    tlist tl;
-    layout ly;
-    const float *w;
-    float *wt;
-    float *h;       /* GRU: L * H state */
-    float *kc, *vc; /* transformer: L * C * D caches */
-    float *x, *a, *qkv, *o, *f, *tmp, *sc, *gi, *gh;
-    float *logits;
-    long pos; /* tokens fed since reset (BOS included) */
-};
-
-static void vec_linear(int N, int K, const float *x, const float *WT, const float *b, float *y)
-{
-    memcpy(y, b, (size_t)N * sizeof *y);
-    for (int k = 0; k < K; k++)
-        axpy(N, x[k], WT + (size_t)k * N, y);
-}
-
-static void vec_ln(int D, const float *x, const float *gam, const float *bet, float *y)
-{
-    double mu = 0.0, var = 0.0;
-    for (int k = 0; k < D; k++)
-        mu += (double)x[k];
-    mu /= D;
-    for (int k = 0; k < D; k++)
-        var += ((double)x[k] - mu) * ((double)x[k] - mu);
-    var /= D;
-    const float r = (float)(1.0 / sqrt(var + (double)LN_EPS));
-    for (int k = 0; k < D; k++)
-        y[k] = (float)((double)x[k] - mu) * r * gam[k] + bet[k];
-}
-
-static void stepper_feed(cs_train_stepper *s, int tok)
-{
-    const cs_train_model *m = &s->m;
-    const layout *ly = &s->ly;
-    const float *w = s->w, *wt = s->wt;
-    const int V = m->vocab, L = m->layers;
-    if (tok < 0) tok = 0;
-    if (tok > V) tok = V;
-    if (m->arch == CS_TRAIN_GRU) {
-        const int H = m->width;
-        memcpy(s->x, w + ly->emb + (size_t)tok * H, (size_t)H * sizeof(float));
-        for (int l = 0; l < L; l++) {
-            float *h = s->h + (size_t)l * H;
-            vec_linear(3 * H, H, s->x, wt + ly->wih[l], w + ly->bih[l], s->gi);
-            vec_linear(3 * H, H, h, wt + ly->whh[l], w + ly->bhh[l], s->gh);
-            for (int j = 0; j < H; j++) {
-                const float r = sigmoidf_(s->gi[j] + s->gh[j]);
-                const float z = sigmoidf_(s->gi[H + j] + s->gh[H + j]);
-                const float n = tanhf(s->gi[2 * H + j] + r * s->gh[2 * H + j]);
-                h[j] = (1.0f - z) * n + z * h[j];
-            }
-            memcpy(s->x, h, (size_t)H * sizeof(float));
-        }
-        vec_linear(V, H, s->x, wt + ly->headw, w + ly->headb, s->logits);
-    } else {
-        const int D = m->width, C = m->context, NH = m->heads, hd = D / NH, F = 4 * D;
-        const float scale = 1.0f / sqrtf((float)hd);
-        const long p = s->pos;
-        const int slot = (int)(p % C);
-        const long lo = p - C + 1 > 0 ? p - C + 1 : 0;
-        memcpy(s->x, w + ly->emb + (size_t)tok * D, (size_t)D * sizeof(float));
-        for (int l = 0; l < L; l++) {
-            float *kc = s->kc + (size_t)l * C * D, *vc = s->vc + (size_t)l * C * D;
-            vec_ln(D, s->x, w + ly->ln1w[l], w + ly->ln1b[l], s->a);
-            vec_linear(3 * D, D, s->a, wt + ly->inw[l], w + ly->inb[l], s->qkv);
-            memcpy(kc + (size_t)slot * D, s->qkv + D, (size_t)D * sizeof(float));
-            memcpy(vc + (size_t)slot * D, s->qkv + 2 * D, (size_t)D * sizeof(float));
-            memset(s->o, 0, (size_t)D * sizeof(float));
-            for (int h = 0; h < NH; h++) {
-                const float slope = alibi_slope(h, NH);
-                const float *q = s->qkv + (size_t)h * hd;
-                float mx = -INFINITY;
-                for (long j = lo; j <= p; j++) {
-                    const float *k = kc + (size_t)(j % C) * D + (size_t)h * hd;
-                    float sc = 0.0f;
-                    for (int c = 0; c < hd; c++)
-                        sc += q[c] * k[c];
-                    sc = sc * scale - slope * (float)(p - j);
-                    s->sc[j - lo] = sc;
-                    mx = sc > mx ? sc : mx;
-                }
-                float sum = 0.0f;
-                for (long j = lo; j <= p; j++) {
-                    s->sc[j - lo] = expf(s->sc[j - lo] - mx);
-                    sum += s->sc[j - lo];
-                }
-                for (long j = lo; j <= p; j++)
-                    axpy(hd, s->sc[j - lo] / sum, vc + (size_t)(j % C) * D + (size_t)h * hd, s->o + (size_t)h * hd);
-            }
-            vec_linear(D, D, s->o, wt + ly->outw[l], w + ly->outb[l], s->tmp);
-            for (int k = 0; k < D; k++)
-                s->x[k] += s->tmp[k];
-            vec_ln(D, s->x, w + ly->ln2w[l], w + ly->ln2b[l], s->a);
-            vec_linear(F, D, s->a, wt + ly->ff1w[l], w + ly->ff1b[l], s->f);
-            for (int k = 0; k < F; k++)
-                s->f[k] = s->f[k] > 0.0f ? s->f[k] : 0.0f;
-            vec_linear(D, F, s->f, wt + ly->ff2w[l], w + ly->ff2b[l], s->tmp);
-            for (int k = 0; k < D; k++)
-                s->x[k] += s->tmp[k];
-        }
-        vec_ln(D, s->x, w + ly->lnfw, w + ly->lnfb, s->a);
-        vec_linear(V, D, s->a, wt + ly->headw, w + ly->headb, s->logits);
-    }
-    s->pos++;
-}
-
-cs_train_stepper *cs_train_stepper_new(const cs_train_model *m, const float *w)
-{
-    if (!m || !w) return NULL;
-    cs_train_stepper *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    if (build_layout(m, &s->tl, &s->ly) != CS_OK) {
-        free(s);
-        return NULL;
-    }
-    s->m = *m;
-    s->w = w;
-    const size_t W = (size_t)m->width, L = (size_t)m->layers, C = (size_t)m->context;
-    s->wt = malloc(s->ly.n * sizeof(float));
-    s->h = calloc(L * W, sizeof(float));
-    s->kc = calloc(L * (C ? C : 1) * W, sizeof(float));
-    s->vc = calloc(L * (C ? C : 1) * W, sizeof(float));
-    s->x = calloc(W, sizeof(float));
-    s->a = calloc(W, sizeof(float));
-    s->qkv = calloc(3 * W, sizeof(float));
-    s->o = calloc(W, sizeof(float));
-    s->f = calloc(4 * W, sizeof(float));
-    s->tmp = calloc(4 * W, sizeof(float));
-    s->sc = calloc(C + 1, sizeof(float));
-    s->gi = calloc(3 * W, sizeof(float));
-    s->gh = calloc(3 * W, sizeof(float));
-    s->logits = calloc((size_t)m->vocab, sizeof(float));
-    if (!s->wt || !s->h || !s->kc || !s->vc || !s->x || !s->a || !s->qkv || !s->o || !s->f || !s->tmp || !s->sc ||
-        !s->gi || !s->gh || !s->logits) {
-        cs_train_stepper_free(s);
-        return NULL;
-    }
-    make_transposed(&s->tl, w, s->wt);
-    cs_train_stepper_reset(s);
-    return s;
-}
-
-void cs_train_stepper_reset(cs_train_stepper *s)
-{
-    if (!s) return;
-    const size_t W = (size_t)s->m.width, L = (size_t)s->m.layers, C = (size_t)s->m.context;
-    memset(s->h, 0, L * W * sizeof(float));
-    memset(s->kc, 0, L * (C ? C : 1) * W * sizeof(float));
-    memset(s->vc, 0, L * (C ? C : 1) * W * sizeof(float));
-    s->pos = 0;
-    stepper_feed(s, s->m.vocab);
-}
-
-void cs_train_stepper_step(cs_train_stepper *s, int label)
-{
-    if (!s) return;
-    if (label < 0) label = 0;
-    if (label >= s->m.vocab) label = s->m.vocab - 1;
-    stepper_feed(s, label);
-}
-
-const float *cs_train_stepper_logits(const cs_train_stepper *s)
-{
-    return s ? s->logits : NULL;
-}
-
-void cs_train_stepper_free(cs_train_stepper *s)
-{
-    if (!s) return;
-    free(s->wt);
-    free(s->h);
-    free(s->kc);
-    free(s->vc);
-    free(s->x);
-    free(s->a);
-    free(s->qkv);
-    free(s->o);
-    free(s->f);
-    free(s->tmp);
-    free(s->sc);
-    free(s->gi);
-    free(s->gh);
-    free(s->logits);
-    free(s);
-}
 
 /* -log2 softmax(z)[y] in double. */
 static double nll_bits(const float *z, int V, int y)
@@ -1270,28 +991,54 @@ static double nll_bits(const float *z, int V, int y)
     return ((double)mx + log(s) - (double)z[y]) / LN2;
 }
 
-static int eval_seq_with(cs_train_stepper *st, const int *seq, size_t n, size_t n_prime, double *bits_sum)
+/* A core inference state over the weight blob `w` in malloc'ed memory (*mem, free() it), with the portable
+ * kernel (the AVX2 kernel sums in another order: the validation loss, and so the best epoch and the model's
+ * bytes, would depend on the CPU). NULL on bad config (*err CS_E_ARG) or no memory (CS_E_NOMEM). */
+static cs_model_state *eval_state_new(const cs_model_config *m, const float *w, void **mem, int *err)
 {
-    const int V = st->m.vocab;
-    cs_train_stepper_reset(st);
+    cs_model_view view;
+    *mem = NULL;
+    *err = CS_E_ARG;
+    if (cs_model_view_map(m, w, &view) != CS_MODEL_OK) return NULL;
+    const size_t bytes = cs_model_state_size(&view);
+    *err = CS_E_NOMEM;
+    *mem = malloc(bytes);
+    cs_model_state *st = NULL;
+    if (!*mem || cs_model_state_init(&view, *mem, bytes, &st) != CS_MODEL_OK) {
+        free(*mem);
+        *mem = NULL;
+        return NULL;
+    }
+    cs_model_state_set_simd(st, 0);
+    cs_model_reset(st);
+    *err = CS_OK;
+    return st;
+}
+
+static int eval_seq_with(cs_model_state *st, const int *seq, size_t n, size_t n_prime, double *bits_sum)
+{
+    const int V = cs_model_state_config(st)->vocab;
+    cs_model_reset(st);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         if (seq[i] < 0 || seq[i] >= V) return CS_E_ARG;
-        if (i >= n_prime) sum += nll_bits(st->logits, V, seq[i]);
-        if (i + 1 < n) stepper_feed(st, seq[i]);
+        if (i >= n_prime) sum += nll_bits(cs_model_logits(st), V, seq[i]);
+        if (i + 1 < n) cs_model_prime(st, seq[i]);
     }
     *bits_sum = sum;
     return CS_OK;
 }
 
-int cs_train_eval_seq(const cs_train_model *m, const float *w, const int *seq, size_t n, size_t n_prime,
+int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, size_t n, size_t n_prime,
                       double *bits_sum)
 {
     if (!m || !w || (!seq && n) || n_prime > n || !bits_sum) return CS_E_ARG;
-    cs_train_stepper *st = cs_train_stepper_new(m, w);
-    if (!st) return cs_train_model_check(m) ? CS_E_ARG : CS_E_NOMEM;
-    const int err = eval_seq_with(st, seq, n, n_prime, bits_sum);
-    cs_train_stepper_free(st);
+    void *mem;
+    int err;
+    cs_model_state *st = eval_state_new(m, w, &mem, &err);
+    if (!st) return err;
+    err = eval_seq_with(st, seq, n, n_prime, bits_sum);
+    free(mem);
     return err;
 }
 
@@ -1303,14 +1050,14 @@ size_t cs_train_split(size_t len, double val_fraction)
     return len - (n_val < len ? n_val : len);
 }
 
-static int auto_prime(const cs_train_model *m, int window, int prime)
+static int auto_prime(const cs_model_config *m, int window, int prime)
 {
     if (prime >= 0) return prime;
-    return m->arch == CS_TRAIN_GRU ? window : m->context - 1;
+    return m->arch == CS_MODEL_GRU ? window : m->context - 1;
 }
 
 typedef struct eval_job {
-    const cs_train_model *m;
+    const cs_model_config *m;
     const float *w;
     const int *const *seqs;
     const size_t *lens;
@@ -1318,7 +1065,6 @@ typedef struct eval_job {
     int prime, n_threads;
     double *sums;
     int *errs;
-    cs_train_stepper **st;
 } eval_job;
 
 static void eval_task(void *ctx, int i)
@@ -1329,20 +1075,18 @@ static void eval_task(void *ctx, int i)
     j->sums[i] = 0.0;
     j->errs[i] = CS_OK;
     if (ntr >= len) return;
-    cs_train_stepper *st = cs_train_stepper_new(j->m, j->w);
-    if (!st) {
-        j->errs[i] = CS_E_NOMEM;
-        return;
-    }
+    void *mem;
+    cs_model_state *st = eval_state_new(j->m, j->w, &mem, &j->errs[i]);
+    if (!st) return;
     const size_t p = (size_t)j->prime < ntr ? (size_t)j->prime : ntr;
     j->errs[i] = eval_seq_with(st, j->seqs[i] + (ntr - p), len - (ntr - p), p, &j->sums[i]);
-    cs_train_stepper_free(st);
+    free(mem);
 }
 
-int cs_train_eval_split(const cs_train_model *m, const float *w, const int *const *seqs, const size_t *lens, int n_seqs,
+int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens, int n_seqs,
                         double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored)
 {
-    if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_train_model_check(m) != CS_OK) return CS_E_ARG;
+    if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
     if (!(val_fraction >= 0.0 && val_fraction <= 0.5)) return CS_E_ARG;
     prime = auto_prime(m, 64, prime);
     double *sums = calloc((size_t)n_seqs, sizeof *sums);
@@ -1352,7 +1096,7 @@ int cs_train_eval_split(const cs_train_model *m, const float *w, const int *cons
         free(errs);
         return CS_E_NOMEM;
     }
-    eval_job j = {m, w, seqs, lens, val_fraction, prime, n_threads, sums, errs, NULL};
+    eval_job j = {m, w, seqs, lens, val_fraction, prime, n_threads, sums, errs};
     parallel_for(n_seqs, n_threads < 1 ? 1 : n_threads, eval_task, &j);
     double total = 0.0;
     size_t count = 0;
@@ -1374,19 +1118,21 @@ int cs_train_eval_split(const cs_train_model *m, const float *w, const int *cons
 /* Training loop                                                                                           */
 /* ------------------------------------------------------------------------------------------------------ */
 
-void cs_train_config_default(cs_train_config *cfg, cs_train_arch arch, int vocab)
+void cs_train_config_default(cs_train_config *cfg, int arch, int vocab)
 {
     memset(cfg, 0, sizeof *cfg);
+    const int tf = arch == CS_MODEL_TRANSFORMER;
     cfg->model.arch = arch;
     cfg->model.vocab = vocab;
     cfg->model.width = 64;
     cfg->model.layers = 2;
-    cfg->model.heads = arch == CS_TRAIN_TRANSFORMER ? 8 : 0;
-    cfg->model.context = arch == CS_TRAIN_TRANSFORMER ? 64 : 0;
+    cfg->model.heads = tf ? 8 : 0;
+    cfg->model.context = tf ? 64 : 0;
+    cfg->model.d_ff = tf ? CS_MODEL_TF_FF_MULT * cfg->model.width : 0;
     cfg->epochs = 30;
-    cfg->window = arch == CS_TRAIN_TRANSFORMER ? 2 * cfg->model.context : 64;
-    cfg->batch = 32;
-    cfg->lr = arch == CS_TRAIN_GRU ? 3e-3f : 1e-3f;
+    cfg->window = 0; /* auto: cs_train_auto_window */
+    cfg->batch = 0;  /* auto: cs_train_auto_batch */
+    cfg->lr = tf ? 1e-3f : 3e-3f;
     cfg->beta1 = 0.9f;
     cfg->beta2 = 0.999f;
     cfg->adam_eps = 1e-8f;
@@ -1405,6 +1151,29 @@ void cs_train_config_default(cs_train_config *cfg, cs_train_arch arch, int vocab
     cfg->n_threads = 1;
     cfg->progress = NULL;
     cfg->user = NULL;
+}
+
+int cs_train_auto_window(const cs_train_config *cfg, const size_t *lens, int n_seqs)
+{
+    if (!cfg || (!lens && n_seqs > 0)) return 0;
+    if (cfg->window > 0) return cfg->window;
+    if (cfg->model.arch == CS_MODEL_TRANSFORMER) return 2 * cfg->model.context;
+    size_t total = 0;
+    for (int s = 0; s < n_seqs; s++)
+        total += cs_train_split(lens[s], cfg->val_fraction);
+    const size_t win = total / 8;
+    return win < 16 ? 16 : win > 64 ? 64 : (int)win;
+}
+
+int cs_train_auto_batch(const cs_train_config *cfg, int window, const size_t *lens, int n_seqs)
+{
+    if (!cfg || (!lens && n_seqs > 0) || window < 1) return 0;
+    if (cfg->batch > 0) return cfg->batch;
+    size_t windows = 0;
+    for (int s = 0; s < n_seqs; s++)
+        windows += (cs_train_split(lens[s], cfg->val_fraction) + (size_t)window - 1) / (size_t)window;
+    const size_t b = windows / 16;
+    return b < 4 ? 4 : b > 32 ? 32 : (int)b;
 }
 
 static double now_seconds(void)
@@ -1430,8 +1199,8 @@ typedef struct window_ref {
 
 static int check_config(const cs_train_config *c)
 {
-    if (!c || cs_train_model_check(&c->model) != CS_OK) return CS_E_ARG;
-    if (c->epochs < 1 || c->window < 1 || c->window > 100000 || c->batch < 1 || c->batch > 100000) return CS_E_ARG;
+    if (!c || cs_model_config_check(&c->model) != CS_OK) return CS_E_ARG;
+    if (c->epochs < 1 || c->window < 0 || c->window > 100000 || c->batch < 0 || c->batch > 100000) return CS_E_ARG;
     if (!(c->lr > 0.0f) || !(c->beta1 >= 0.0f && c->beta1 < 1.0f) || !(c->beta2 >= 0.0f && c->beta2 < 1.0f))
         return CS_E_ARG;
     if (!(c->adam_eps > 0.0f) || !(c->weight_decay >= 0.0f) || !(c->dropout >= 0.0f && c->dropout <= 0.9f))
@@ -1448,8 +1217,9 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
 {
     if (!weights_out || !seqs || !lens || n_seqs < 1 || check_config(cfg) != CS_OK) return CS_E_ARG;
     *weights_out = NULL;
-    const cs_train_model *m = &cfg->model;
-    const int V = m->vocab, T = cfg->window, B = cfg->batch;
+    const cs_model_config *m = &cfg->model;
+    const int V = m->vocab, T = cs_train_auto_window(cfg, lens, n_seqs);
+    const int B = cs_train_auto_batch(cfg, T, lens, n_seqs);
     size_t n_train = 0, n_val = 0, max_windows = 0;
     for (int s = 0; s < n_seqs; s++) {
         if (lens[s] && !seqs[s]) return CS_E_ARG;
@@ -1484,7 +1254,7 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         cs_train_init_weights(m, cfg->seed, w);
     memcpy(best, w, P * sizeof *w);
     for (int i = 0; i < e.tl.n; i++)
-        if (e.tl.decay[i]) memset(decay + e.tl.t[i].offset, 1, (size_t)e.tl.t[i].rows * (size_t)e.tl.t[i].cols);
+        if (e.tl.t[i].decay) memset(decay + e.tl.t[i].offset, 1, e.tl.t[i].count);
 
     size_t nwin0 = 0;
     for (int s = 0; s < n_seqs; s++) {
@@ -1616,6 +1386,9 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
     best = NULL;
     if (report) {
         memset(report, 0, sizeof *report);
+        report->window = T;
+        report->batch = B;
+        report->has_val = n_val > 0;
         report->epochs_run = epochs_run;
         report->best_epoch = best_epoch;
         report->best_val_bits = n_val ? best_val : (double)NAN;

@@ -1,20 +1,24 @@
 /*
  * cs_train.h - offline training of the sequence model (GRU or causal transformer) on label sequences.
  *
- * The trained model is ONE flat float32 blob in the agreed layout (notes/model-layout.md, models/): tensors
- * concatenated in PyTorch order, row-major, PyTorch names (see cs_train_tensor()). The inference core
- * (plugins/core/cs_model.h) reproduces the forward pass written here: reset = zero state, then BOS (= V) is
- * fed; step(label) returns logits over the next label.
+ * The model is defined once, in the core (plugins/core/cs_model.h): the configuration (cs_model_config),
+ * its limits and check (cs_model_config_check), the tensor list with names, shapes, offsets and PyTorch's
+ * default initialisation (cs_model_tensor_info), and the forward step (cs_model_step). This module adds only
+ * what training needs: the seeded initialisation, a batched training forward that keeps the activations, its
+ * backward pass (hand-written), and the optimiser. Evaluation (cs_train_eval_seq / cs_train_eval_split, the
+ * validation of every epoch and `concatseq eval`) runs the core's cs_model_step, the code SeqPredict runs.
  *
- * Architectures (exact equations):
- *   GRU (Cho et al. 2014, as torch.nn.GRU; gate order r, z, n):
- *     r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + b_hz),
- *     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h;
- *     embedding (V+1, H) -> L GRU layers -> head Linear(H, V).
- *   Transformer (pre-LN, Xiong et al. 2020; attention Vaswani et al. 2017; ALiBi, Press et al. 2022):
- *     x = emb[tok]; per block x += Attn(LN1(x)); x += FF2(ReLU(FF1(LN2(x)))); logits = head(LN_f(x)).
- *     LayerNorm eps 1e-5 (biased variance). Scores q.k / sqrt(D/NH) - m_h (i - j), m_h = 2^(-8h/NH),
- *     h = 1..NH; query i attends to keys j with i - C < j <= i (windowed causal mask, C = context).
+ * Why a second (training) forward: backpropagation needs every intermediate activation of a whole window,
+ * and training is fast only when the T steps of a window are computed as matrix-matrix products over all
+ * positions (time-major, exact libm functions as in PyTorch); the core's forward is one step at a time with
+ * a ring buffer and bounded-error approximations (cs_fastmath.h) for the audio thread. The two are checked
+ * against each other in tests/c/test_train.c (test_core_consistency: the logits of cs_train_loss_grad and of
+ * cs_model_step agree within 1e-4 of the logit scale over runs past the transformer's context) and against
+ * PyTorch in tests/c/test_train_parity.c.
+ *
+ * The trained model is one flat float32 blob in the core's layout; cs_model_file_write adds the header.
+ * Architectures (exact equations): see cs_model.h; the transformer's training mask is the windowed causal
+ * mask: query i attends to keys j with i - C < j <= i, exactly the inference ring buffer's view.
  *
  * Training (cs_train_run):
  *   - Split: each source (sequence) is cut in time: its last floor(val_fraction * len) labels are validation,
@@ -66,6 +70,8 @@
 #ifndef CS_TRAIN_H
 #define CS_TRAIN_H
 
+#include "cs_model.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,28 +81,6 @@ extern "C" {
 
 /** Number of windows per gradient shard (the unit of parallel work; fixed so results ignore n_threads). */
 #define CS_TRAIN_SHARD 8
-
-/** Model architecture. */
-typedef enum cs_train_arch { CS_TRAIN_GRU = 0, CS_TRAIN_TRANSFORMER = 1 } cs_train_arch;
-
-/** Model shape. GRU: vocab V >= 1, width = hidden H >= 1, layers 1..2 (heads, context unused).
- *  Transformer: width = D >= 1, layers 1..4, heads NH >= 1 dividing D, context C 1..128, d_ff = 4D. */
-typedef struct cs_train_model {
-    cs_train_arch arch;
-    int vocab;   /* V: labels 0..V-1; BOS = V */
-    int width;   /* H (GRU) or D (transformer) */
-    int layers;  /* L */
-    int heads;   /* NH (transformer only) */
-    int context; /* C (transformer only) */
-} cs_train_model;
-
-/** One tensor of the flat blob: PyTorch-style name, offset in floats, shape (rows, cols; cols = 1 for
- *  vectors, dims = 1 or 2). */
-typedef struct cs_train_tensor_info {
-    char name[64];
-    size_t offset;
-    int rows, cols, dims;
-} cs_train_tensor_info;
 
 /** Per-epoch progress sent to the callback. Bits are per label (log base 2). */
 typedef struct cs_train_epoch_info {
@@ -116,12 +100,15 @@ typedef int (*cs_train_progress_fn)(void *user, const cs_train_epoch_info *info)
 
 /** Training configuration. Fill with cs_train_config_default() and change fields. */
 typedef struct cs_train_config {
-    cs_train_model model;
+    cs_model_config model;         /* architecture and shape: the core's configuration, checked by
+                                      cs_model_config_check (vocab is the corpus's label count) */
     int epochs;                    /* maximum epochs >= 1 (default 30) */
-    int window;                    /* T: labels per window >= 1 (default GRU 64; transformer 2C: windows longer than the
-                                      context train the model in the sliding-window regime inference runs in, where BOS
-                                      has dropped out of view; with T <= C it would never see that regime) */
-    int batch;                     /* windows per optimiser step >= 1 (default 32) */
+    int window;                    /* T: labels per window >= 1, or 0 = auto (the default): GRU: training labels / 8
+                                      within 16..64 (a small corpus gets shorter windows, more of them per epoch);
+                                      transformer 2C (windows longer than the context train the model in the
+                                      sliding-window regime inference runs in, where BOS has dropped out of view) */
+    int batch;                     /* windows per optimiser step >= 1, or 0 = auto (the default): training windows /
+                                      16 within 4..32 (at least ~16 optimiser steps per epoch on a small corpus) */
     float lr;                      /* peak learning rate > 0 (default 3e-3 GRU, 1e-3 transformer) */
     float beta1, beta2;            /* Adam betas in [0, 1) (default 0.9, 0.999) */
     float adam_eps;                /* Adam epsilon > 0 (default 1e-8) */
@@ -146,9 +133,12 @@ typedef struct cs_train_config {
 
 /** Result of a training run. */
 typedef struct cs_train_report {
+    int window, batch;      /* the window and batch used (auto values resolved) */
     int epochs_run;         /* epochs completed */
     int best_epoch;         /* 1-based epoch whose weights are returned */
-    double best_val_bits;   /* validation bits/label of the returned weights (NaN without validation) */
+    double best_val_bits;   /* validation bits/label of the returned weights (NaN without validation: then
+                                has_val = 0 and the weights are the last epoch's) */
+    int has_val;            /* 1 when some source has a validation part (n_val > 0) */
     double train_bits;      /* training bits/label of the best epoch (as in cs_train_epoch_info) */
     double last_train_bits; /* training bits/label of the last epoch run */
     int stopped_early;      /* 1 when patience ran out */
@@ -159,28 +149,26 @@ typedef struct cs_train_report {
     double seconds;         /* total wall time */
 } cs_train_report;
 
-/** Check a model shape; 0 or CS_E_ARG. RT-safe (pure). */
-int cs_train_model_check(const cs_train_model *m);
-
-/** Number of floats in the weight blob of `m` (layout order of notes/model-layout.md); 0 if invalid. */
-size_t cs_train_param_count(const cs_train_model *m);
-
-/** Number of tensors in the layout of `m` (0 if invalid). */
-int cs_train_tensor_count(const cs_train_model *m);
-
-/** Describe tensor `index` (0 .. count-1, layout order) into *info. Errors: CS_E_ARG. */
-int cs_train_tensor(const cs_train_model *m, int index, cs_train_tensor_info *info);
-
-/** Fill `w` (cs_train_param_count floats) with the seeded PyTorch-like initialisation described above.
- *  Errors: CS_E_ARG. */
-int cs_train_init_weights(const cs_train_model *m, uint64_t seed, float *w);
+/** Fill `w` (cs_model_param_count(m) floats) with the seeded PyTorch-like initialisation described above
+ *  (per tensor as cs_model_tensor_info's init and fan_in say). Errors: CS_E_ARG. */
+int cs_train_init_weights(const cs_model_config *m, uint64_t seed, float *w);
 
 /**
- * Defaults for architecture `arch` and vocabulary V (model: GRU H = 64, L = 2; transformer D = 64, L = 2,
- * NH = 8 (ALiBi is the only position signal; more heads give steeper slopes), C = 64; hyper-parameters as
- * documented in cs_train_config). n_threads = 1, seed = 1.
+ * The training defaults, defined here only (`concatseq train` starts from them and overrides what the user
+ * typed): architecture `arch` (cs_model_arch) and vocabulary V; model: GRU H = 64, L = 2; transformer
+ * D = 64, L = 2, NH = 8 (ALiBi is the only position signal; more heads give steeper slopes), C = 64,
+ * d_ff = 4D; window and batch 0 = auto; other hyper-parameters as documented in cs_train_config;
+ * n_threads = 1 (results do not depend on it), seed = 1.
  */
-void cs_train_config_default(cs_train_config *cfg, cs_train_arch arch, int vocab);
+void cs_train_config_default(cs_train_config *cfg, int arch, int vocab);
+
+/** The window that cs_train_run uses for `cfg` on these sources (cfg->window, or the auto value when it is 0;
+ *  see cs_train_config). Returns 0 on a NULL argument. */
+int cs_train_auto_window(const cs_train_config *cfg, const size_t *lens, int n_seqs);
+
+/** The batch that cs_train_run uses for `cfg` with window `window` (cfg->batch, or the auto value when it is
+ *  0). Returns 0 on a NULL argument. */
+int cs_train_auto_batch(const cs_train_config *cfg, int window, const size_t *lens, int n_seqs);
 
 /**
  * Temporal split of one source of `len` labels: returns the number of TRAINING labels (the first ones);
@@ -198,31 +186,17 @@ size_t cs_train_split(size_t len, double val_fraction);
  * n_win * T * V floats): the logits at every position. No dropout. Deterministic for any n_threads >= 1.
  * Errors: CS_E_ARG (bad shape, label out of range), CS_E_NOMEM.
  */
-int cs_train_loss_grad(const cs_train_model *m, const float *w, const int *targets, int n_win, int T, int n_threads,
+int cs_train_loss_grad(const cs_model_config *m, const float *w, const int *targets, int n_win, int T, int n_threads,
                        double *loss, float *grad, float *logits);
 
-/** Step-by-step evaluator with the inference semantics (reset = zero state + BOS). Offline helper used by
- *  evaluation and tests; opaque. */
-typedef struct cs_train_stepper cs_train_stepper;
-
-/** Create a stepper over weights `w` (borrowed: must outlive the stepper). It starts reset (BOS already fed).
- *  NULL on bad shape or no memory. */
-cs_train_stepper *cs_train_stepper_new(const cs_train_model *m, const float *w);
-/** Reset: zero state, BOS fed; logits of the first label are then available from cs_train_stepper_logits. */
-void cs_train_stepper_reset(cs_train_stepper *s);
-/** Feed one label (0..V-1; anything else is clamped); logits (V) over the next label become current. */
-void cs_train_stepper_step(cs_train_stepper *s, int label);
-/** Current logits (V floats, owned by the stepper, valid until the next step/reset/free). */
-const float *cs_train_stepper_logits(const cs_train_stepper *s);
-/** Free (NULL is fine). */
-void cs_train_stepper_free(cs_train_stepper *s);
-
 /**
- * Cross-entropy of one sequence: reset, feed the first n_prime labels unscored, then score labels
- * n_prime .. n-1 (each from the logits before it). bits_sum out: total -log2 p over scored labels (so the
- * mean is bits_sum / (n - n_prime)). Errors: CS_E_ARG (labels out of range, n_prime > n), CS_E_NOMEM.
+ * Cross-entropy of one sequence with the core's forward step (cs_model_reset / cs_model_prime /
+ * cs_model_logits on a state over `w`, the portable kernel so that the value is the same on every CPU):
+ * reset, feed the first n_prime labels unscored, then score labels n_prime .. n-1 (each from the logits
+ * before it). bits_sum out: total -log2 p over scored labels (so the mean is bits_sum / (n - n_prime)).
+ * Errors: CS_E_ARG (invalid config, labels out of range, n_prime > n), CS_E_NOMEM.
  */
-int cs_train_eval_seq(const cs_train_model *m, const float *w, const int *seq, size_t n, size_t n_prime,
+int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, size_t n, size_t n_prime,
                       double *bits_sum);
 
 /**
@@ -231,7 +205,7 @@ int cs_train_eval_seq(const cs_train_model *m, const float *w, const int *seq, s
  * source has a validation part), n_scored out (optional). Sources are evaluated on up to n_threads threads;
  * the sum is taken in source order (deterministic). Errors: CS_E_ARG, CS_E_NOMEM.
  */
-int cs_train_eval_split(const cs_train_model *m, const float *w, const int *const *seqs, const size_t *lens, int n_seqs,
+int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens, int n_seqs,
                         double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored);
 
 /**

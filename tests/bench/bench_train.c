@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     fclose(f);
 
     cs_train_config cfg;
-    cs_train_config_default(&cfg, CS_TRAIN_GRU, V);
+    cs_train_config_default(&cfg, CS_MODEL_GRU, V);
     cfg.model.width = 64;
     cfg.model.layers = 2;
     cfg.epochs = epochs;

@@ -11,6 +11,7 @@
  * ReLU kink lies inside [w - h, w + h] the difference is meaningless, so a failing weight is retried with h / 4
  * and h / 16 (it passes if any step size agrees). The exact check is the float64 PyTorch parity test.
  */
+#include "cs_error.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_rng.h"
@@ -22,20 +23,32 @@
 
 /* ------------------------------------------------------------------------------------------------------ */
 
-static void fd_check(const cs_train_model *m, int B, int T, uint64_t seed, const char *what)
+/* Set a shape (the core's cs_model_config: d_ff follows the width for the transformer). */
+static void set_shape(cs_model_config *m, int width, int layers, int heads, int context)
 {
-    const size_t P = cs_train_param_count(m);
+    m->width = width;
+    m->layers = layers;
+    if (m->arch == CS_MODEL_TRANSFORMER) {
+        m->heads = heads;
+        m->context = context;
+        m->d_ff = CS_MODEL_TF_FF_MULT * width;
+    }
+}
+
+static void fd_check(const cs_model_config *m, int B, int T, uint64_t seed, const char *what)
+{
+    const size_t P = cs_model_param_count(m);
     float *w = malloc(P * sizeof *w), *g = malloc(P * sizeof *g);
     int *tg = malloc((size_t)B * T * sizeof *tg);
     cs_train_init_weights(m, seed, w);
     cs_rng rng;
     cs_rng_seed(&rng, seed + 1);
     /* make LayerNorm gains / zero biases non-trivial so every gradient path is exercised */
-    for (int i = 0; i < cs_train_tensor_count(m); i++) {
-        cs_train_tensor_info ti;
-        cs_train_tensor(m, i, &ti);
-        if (ti.dims == 1)
-            for (int k = 0; k < ti.rows; k++)
+    for (int i = 0; i < cs_model_tensor_count(m); i++) {
+        cs_model_tensor ti;
+        cs_model_tensor_info(m, i, &ti);
+        if (ti.ndim == 1)
+            for (size_t k = 0; k < ti.count; k++)
                 w[ti.offset + k] += 0.2f * (cs_rng_uniform(&rng) - 0.5f);
     }
     for (int i = 0; i < B * T; i++)
@@ -173,7 +186,7 @@ static double markov2_oracle_val(const markov2 *mk, const int *seq, size_t n, do
     return s / (double)(n - ntr);
 }
 
-static void test_periodic(cs_train_arch arch)
+static void test_periodic(int arch)
 {
     const int pat[7] = {0, 1, 2, 3, 1, 2, 0};
     enum { N = 1500 };
@@ -182,28 +195,23 @@ static void test_periodic(cs_train_arch arch)
         seq[i] = pat[i % 7];
     cs_train_config cfg;
     cs_train_config_default(&cfg, arch, 4);
-    cfg.model.width = 16;
-    cfg.model.layers = 1;
-    if (arch == CS_TRAIN_TRANSFORMER) {
-        cfg.model.heads = 2;
-        cfg.model.context = 16;
-    }
-    cfg.window = arch == CS_TRAIN_GRU ? 16 : 32;
+    set_shape(&cfg.model, arch == CS_MODEL_GRU ? 16 : 32, 1, 2, 16);
+    cfg.window = arch == CS_MODEL_GRU ? 16 : 32;
     cfg.batch = 8;
-    cfg.epochs = arch == CS_TRAIN_GRU ? 12 : 40;
+    cfg.epochs = arch == CS_MODEL_GRU ? 12 : 40;
     cfg.lr = 1e-2f;
     cfg.warmup_steps = 10;
     cfg.n_threads = 2;
     cs_train_report rep;
     float *w = train(&cfg, seq, N, &rep);
     printf("periodic %s: val %.4f bits/label after %d epochs (best %d), train %.4f, %.2f s\n",
-           arch == CS_TRAIN_GRU ? "GRU" : "transformer", rep.best_val_bits, rep.epochs_run, rep.best_epoch,
+           arch == CS_MODEL_GRU ? "GRU" : "transformer", rep.best_val_bits, rep.epochs_run, rep.best_epoch,
            rep.train_bits, rep.seconds);
     CS_CHECK(rep.best_val_bits < 0.1, "periodic sequence: %.4f bits/label", rep.best_val_bits);
     free(w);
 }
 
-static void test_markov(cs_train_arch arch)
+static void test_markov(int arch)
 {
     enum { N = 12000 };
     static int seq[N];
@@ -214,18 +222,14 @@ static void test_markov(cs_train_arch arch)
     const double oracle = markov2_oracle_val(&mk, seq, N, 0.1);
     cs_train_config cfg;
     cs_train_config_default(&cfg, arch, 4);
-    cfg.model.width = 24;
-    cfg.model.layers = 1;
+    set_shape(&cfg.model, 24, 1, 0, 0);
     cfg.window = 32;
     cfg.epochs = 8;
     cfg.lr = 1e-2f;
-    if (arch == CS_TRAIN_TRANSFORMER) {
+    if (arch == CS_MODEL_TRANSFORMER) {
         /* ALiBi is the only position signal: telling the previous label from the one before needs steep
          * slopes, i.e. several heads (NH = 8: slopes 1/2 .. 1/256), and two layers */
-        cfg.model.width = 32;
-        cfg.model.layers = 2;
-        cfg.model.heads = 8;
-        cfg.model.context = 8;
+        set_shape(&cfg.model, 32, 2, 8, 8);
         cfg.window = 16; /* > C: trained with the same sliding window the evaluation (inference) uses */
         cfg.epochs = 12;
         cfg.lr = 5e-3f;
@@ -235,7 +239,7 @@ static void test_markov(cs_train_arch arch)
     cs_train_report rep;
     float *w = train(&cfg, seq, N, &rep);
     printf("markov2 %s: entropy %.4f, oracle on val %.4f, model val %.4f bits/label (epoch %d/%d, %.2f s)\n",
-           arch == CS_TRAIN_GRU ? "GRU" : "transformer", h, oracle, rep.best_val_bits, rep.best_epoch, rep.epochs_run,
+           arch == CS_MODEL_GRU ? "GRU" : "transformer", h, oracle, rep.best_val_bits, rep.best_epoch, rep.epochs_run,
            rep.seconds);
     CS_CHECK(rep.best_val_bits < oracle + 0.1, "markov2: model %.4f vs oracle %.4f", rep.best_val_bits, oracle);
     CS_CHECK(rep.best_val_bits > oracle - 0.1, "markov2: model %.4f better than the oracle %.4f?", rep.best_val_bits,
@@ -245,14 +249,14 @@ static void test_markov(cs_train_arch arch)
     const size_t lens[1] = {N};
     double bits = 0.0;
     size_t ns = 0;
-    CS_CHECK(cs_train_eval_split(&cfg.model, w, seqs, lens, 1, 0.1, arch == CS_TRAIN_GRU ? cfg.window : -1, 1, &bits,
+    CS_CHECK(cs_train_eval_split(&cfg.model, w, seqs, lens, 1, 0.1, arch == CS_MODEL_GRU ? cfg.window : -1, 1, &bits,
                                  &ns) == 0,
              "eval_split");
     CS_CHECK(bits == rep.best_val_bits && ns == N / 10, "eval_split %.9g vs report %.9g", bits, rep.best_val_bits);
     free(w);
 }
 
-static void test_determinism(cs_train_arch arch)
+static void test_determinism(int arch)
 {
     enum { N = 900 };
     static int a[N], b[500];
@@ -264,18 +268,13 @@ static void test_determinism(cs_train_arch arch)
     const size_t lens[2] = {N, 500};
     cs_train_config cfg;
     cs_train_config_default(&cfg, arch, 5);
-    cfg.model.width = 16;
-    cfg.model.layers = 2;
-    if (arch == CS_TRAIN_TRANSFORMER) {
-        cfg.model.heads = 2;
-        cfg.model.context = 8;
-    }
-    cfg.window = arch == CS_TRAIN_GRU ? 24 : 12;
+    set_shape(&cfg.model, arch == CS_MODEL_GRU ? 16 : 32, 2, 2, 8);
+    cfg.window = arch == CS_MODEL_GRU ? 24 : 12;
     cfg.batch = 20; /* 3 shards, the last one partial */
     cfg.epochs = 3;
     cfg.dropout = 0.1f;
     cfg.weight_decay = 0.01f;
-    const size_t P = cs_train_param_count(&cfg.model);
+    const size_t P = cs_model_param_count(&cfg.model);
     float *w[4] = {NULL, NULL, NULL, NULL};
     cs_train_report rep;
     cfg.n_threads = 1;
@@ -286,7 +285,7 @@ static void test_determinism(cs_train_arch arch)
     cfg.n_threads = 1;
     cfg.seed = 2;
     cs_train_run(&cfg, seqs, lens, 2, &w[3], NULL);
-    const char *nm = arch == CS_TRAIN_GRU ? "GRU" : "transformer";
+    const char *nm = arch == CS_MODEL_GRU ? "GRU" : "transformer";
     CS_CHECK(w[0] && w[1] && w[2] && w[3], "%s determinism runs", nm);
     if (w[0] && w[1] && w[2] && w[3]) {
         CS_CHECK(memcmp(w[0], w[1], P * sizeof(float)) == 0, "%s: same seed twice differs", nm);
@@ -308,9 +307,8 @@ static void test_early_stopping(void)
     for (int i = 0; i < N; i++)
         seq[i] = (int)cs_rng_below(&rng, 8);
     cs_train_config cfg;
-    cs_train_config_default(&cfg, CS_TRAIN_GRU, 8);
-    cfg.model.width = 48;
-    cfg.model.layers = 1;
+    cs_train_config_default(&cfg, CS_MODEL_GRU, 8);
+    set_shape(&cfg.model, 48, 1, 0, 0);
     cfg.window = 16;
     cfg.batch = 4;
     cfg.epochs = 60;
@@ -352,23 +350,31 @@ static void test_misc(void)
     CS_CHECK(cs_train_split(10, 0.1) == 9, "10 labels: 1 validation");
     CS_CHECK(cs_train_split(1005, 0.1) == 905, "1005 labels");
     CS_CHECK(cs_train_split(100, 0.0) == 100, "no validation fraction");
-    cs_train_model g = {CS_TRAIN_GRU, 10, 64, 2, 0, 0};
+    cs_model_config g = {CS_MODEL_GRU, 10, 64, 2, 0, 0, 0};
     const size_t H = 64, V = 10;
-    CS_CHECK(cs_train_param_count(&g) == (V + 1) * H + 2 * (2 * 3 * H * H + 2 * 3 * H) + V * H + V, "GRU size");
-    CS_CHECK(cs_train_tensor_count(&g) == 11, "GRU tensors");
-    cs_train_model t = {CS_TRAIN_TRANSFORMER, 10, 32, 3, 4, 64};
+    CS_CHECK(cs_model_param_count(&g) == (V + 1) * H + 2 * (2 * 3 * H * H + 2 * 3 * H) + V * H + V, "GRU size");
+    CS_CHECK(cs_model_tensor_count(&g) == 11, "GRU tensors");
+    cs_model_config t = {CS_MODEL_TRANSFORMER, 10, 32, 3, 4, 64, 128};
     const size_t D = 32, F = 128;
     const size_t blk = 2 * D + 3 * D * D + 3 * D + D * D + D + 2 * D + F * D + F + D * F + D;
-    CS_CHECK(cs_train_param_count(&t) == (V + 1) * D + 3 * blk + 2 * D + V * D + V, "transformer size");
-    cs_train_tensor_info ti;
-    CS_CHECK(cs_train_tensor(&t, 3, &ti) == 0 && strcmp(ti.name, "blocks.0.attn.in_proj_weight") == 0, "name");
-    cs_train_model bad = {CS_TRAIN_TRANSFORMER, 10, 30, 1, 4, 64};
-    CS_CHECK(cs_train_param_count(&bad) == 0, "heads must divide D");
-    cs_train_model bad2 = {CS_TRAIN_GRU, 10, 30, 3, 0, 0};
-    CS_CHECK(cs_train_model_check(&bad2) != 0, "GRU layers 1..2");
+    CS_CHECK(cs_model_param_count(&t) == (V + 1) * D + 3 * blk + 2 * D + V * D + V, "transformer size");
+    cs_model_tensor ti;
+    CS_CHECK(cs_model_tensor_info(&t, 3, &ti) == 0 && strcmp(ti.name, "blocks.0.attn.in_proj_weight") == 0, "name");
+    cs_model_config bad = {CS_MODEL_TRANSFORMER, 10, 36, 1, 5, 64, 144};
+    CS_CHECK(cs_model_param_count(&bad) == 0, "heads must divide D");
+    cs_model_config bad2 = {CS_MODEL_GRU, 10, 30, 3, 0, 0, 0};
+    CS_CHECK(cs_model_config_check(&bad2) != 0, "GRU layers 1..2");
+    cs_train_config small;
+    cs_train_config_default(&small, CS_MODEL_GRU, 10);
+    small.model.width = 8; /* below the core's CS_MODEL_GRU_MIN_H: the trainer refuses what no reader would load */
+    const int one[1] = {0};
+    const int *one_seq[1] = {one};
+    const size_t one_len[1] = {1};
+    float *none = NULL;
+    CS_CHECK(cs_train_run(&small, one_seq, one_len, 1, &none, NULL) == CS_E_ARG && !none, "width 8 refused");
     /* errors */
     cs_train_config cfg;
-    cs_train_config_default(&cfg, CS_TRAIN_GRU, 3);
+    cs_train_config_default(&cfg, CS_MODEL_GRU, 3);
     int s[5] = {0, 1, 2, 3, 0};
     const int *seqs[1] = {s};
     size_t lens[1] = {5};
@@ -379,8 +385,7 @@ static void test_misc(void)
     /* a source too short for validation: no val, last epoch kept, val NaN */
     s[3] = 1;
     lens[0] = 5;
-    cfg.model.width = 8;
-    cfg.model.layers = 1;
+    set_shape(&cfg.model, 16, 1, 0, 0);
     cfg.epochs = 2;
     cs_train_report rep;
     CS_CHECK(cs_train_run(&cfg, seqs, lens, 1, &w, &rep) == 0 && w, "tiny source trains");
@@ -388,8 +393,13 @@ static void test_misc(void)
     free(w);
 }
 
-/* Train briefly, wrap the blob in the model format, run the inference core and our stepper side by side. */
-static void test_core_consistency(cs_train_arch arch)
+/* The trainer keeps its own batched training forward (for the backward pass). Train briefly, then check that
+ * forward against the inference core's cs_model_step (what evaluation, the CLI and SeqPredict run): one window
+ * of RUN labels through cs_train_loss_grad's logits vs the core stepped from reset over the same labels (past
+ * the transformer's context, so the sliding window is compared too), both kernels of the core. Tolerance 1e-4
+ * of the logit scale: the core uses bounded-error exp/tanh/sigmoid (cs_fastmath.h, <= 3e-7 relative) and
+ * other summation orders. The model is also wrapped in the file format and parsed, as a user would load it. */
+static void test_core_consistency(int arch)
 {
     enum { N = 3000, RUN = 300 };
     static int seq[N];
@@ -398,41 +408,21 @@ static void test_core_consistency(cs_train_arch arch)
     markov2_sample(&mk, seq, N, 92);
     cs_train_config cfg;
     cs_train_config_default(&cfg, arch, 6);
-    cfg.model.width = arch == CS_TRAIN_GRU ? 16 : 32;
-    cfg.model.layers = 2;
-    if (arch == CS_TRAIN_TRANSFORMER) {
-        cfg.model.heads = 4;
-        cfg.model.context = 8;
-    }
+    set_shape(&cfg.model, arch == CS_MODEL_GRU ? 16 : 32, 2, 4, 8);
     cfg.window = 16;
     cfg.epochs = 2;
     cfg.n_threads = 2;
     cs_train_report rep;
     float *w = train(&cfg, seq, N, &rep);
     if (!w) return;
-    const char *nm = arch == CS_TRAIN_GRU ? "GRU" : "transformer";
-    cs_model_config mc = {(int)arch,
-                          cfg.model.vocab,
-                          cfg.model.width,
-                          cfg.model.layers,
-                          arch == CS_TRAIN_GRU ? 0 : cfg.model.heads,
-                          arch == CS_TRAIN_GRU ? 0 : cfg.model.context,
-                          arch == CS_TRAIN_GRU ? 0 : 4 * cfg.model.width};
-    const size_t P = cs_train_param_count(&cfg.model);
-    CS_CHECK(cs_model_param_count(&mc) == P, "%s: core says %zu weights, trainer %zu", nm, cs_model_param_count(&mc),
-             P);
-    CS_CHECK(cs_model_tensor_count(&mc) == cs_train_tensor_count(&cfg.model), "%s tensor count", nm);
-    for (int i = 0; i < cs_train_tensor_count(&cfg.model); i++) {
-        cs_train_tensor_info a;
-        cs_model_tensor b;
-        cs_train_tensor(&cfg.model, i, &a);
-        cs_model_tensor_info(&mc, i, &b);
-        CS_CHECK(strcmp(a.name, b.name) == 0 && a.offset == b.offset && (size_t)a.rows == b.shape[0] &&
-                     (size_t)a.cols == b.shape[1],
-                 "%s tensor %d: %s vs %s", nm, i, a.name, b.name);
-    }
+    const char *nm = arch == CS_MODEL_GRU ? "GRU" : "transformer";
+    const cs_model_config *mc = &cfg.model;
+    const size_t P = cs_model_param_count(mc);
+    float *train_logits = malloc((size_t)RUN * 6 * sizeof *train_logits);
+    double loss = 0.0;
+    CS_CHECK(cs_train_loss_grad(mc, w, seq, 1, RUN, 1, &loss, NULL, train_logits) == 0, "%s training forward", nm);
     float *buf = malloc((CS_MODEL_HEADER_FLOATS + P) * sizeof *buf);
-    CS_CHECK(cs_model_header_build(&mc, NULL, w, P, buf) == 0, "%s header", nm);
+    CS_CHECK(cs_model_header_build(mc, NULL, w, P, buf) == 0, "%s header", nm);
     memcpy(buf + CS_MODEL_HEADER_FLOATS, w, P * sizeof *w);
     cs_model_view view;
     const int perr = cs_model_parse(buf, CS_MODEL_HEADER_FLOATS + P, &view);
@@ -441,48 +431,49 @@ static void test_core_consistency(cs_train_arch arch)
         const size_t bytes = cs_model_state_size(&view);
         void *mem = malloc(bytes);
         cs_model_state *st = NULL;
-        cs_train_stepper *ours = cs_train_stepper_new(&cfg.model, w);
-        CS_CHECK(cs_model_state_init(&view, mem, bytes, &st) == 0 && ours, "%s state", nm);
-        for (int simd = 0; simd < 2 && st && ours; simd++) {
+        CS_CHECK(cs_model_state_init(&view, mem, bytes, &st) == 0, "%s state", nm);
+        for (int simd = 0; simd < 2 && st; simd++) {
             cs_model_state_set_simd(st, simd);
             cs_model_reset(st);
-            cs_train_stepper_reset(ours);
             double err = 0.0, scale = 0.0;
-            for (int t = 0; t <= RUN; t++) {
-                const float *a = cs_train_stepper_logits(ours), *b = cs_model_logits(st);
+            for (int t = 0; t < RUN; t++) {
+                const float *a = train_logits + (size_t)t * 6, *b = cs_model_logits(st);
                 for (int v = 0; v < 6; v++) {
                     err = fmax(err, fabs((double)a[v] - (double)b[v]));
                     scale = fmax(scale, fabs((double)a[v]));
                 }
-                cs_train_stepper_step(ours, seq[t]);
                 cs_model_step(st, seq[t], NULL);
             }
             printf("core consistency %s (simd %d): max |logit diff| %.3g over %d steps (scale %.3g)\n", nm, simd, err,
                    RUN, scale);
-            CS_CHECK(err <= 1e-4 * fmax(1.0, scale), "%s: trainer and inference core differ by %.3g", nm, err);
+            CS_CHECK(err <= 1e-4 * fmax(1.0, scale), "%s: training forward and inference core differ by %.3g", nm,
+                     err);
         }
-        cs_train_stepper_free(ours);
         free(mem);
     }
     free(buf);
+    free(train_logits);
     free(w);
 }
 
 int main(void)
 {
-    cs_train_model g = {CS_TRAIN_GRU, 4, 5, 2, 0, 0};
-    fd_check(&g, 3, 6, 42, "GRU V4 H5 L2");
-    cs_train_model t = {CS_TRAIN_TRANSFORMER, 4, 8, 2, 2, 3};
-    fd_check(&t, 2, 5, 43, "transformer V4 D8 L2 NH2 C3");
+    cs_model_config g = {CS_MODEL_GRU, 4, 16, 2, 0, 0, 0};
+    fd_check(&g, 3, 6, 42, "GRU V4 H16 L2");
+    cs_model_config t = {CS_MODEL_TRANSFORMER, 4, 32, 2, 2, 3, 128};
+    /* The smallest shapes the core accepts (H >= 16, D >= 32). One window of 4: with F = 128 ReLUs per position
+     * some seeds (43) put a pre-activation within the smallest step (1.25e-4) of a perturbed weight, where a
+     * finite difference measures the kink, not the gradient; seed 44 has none. */
+    fd_check(&t, 1, 4, 44, "transformer V4 D32 L2 NH2 C3");
     test_misc();
-    test_periodic(CS_TRAIN_GRU);
-    test_periodic(CS_TRAIN_TRANSFORMER);
-    test_markov(CS_TRAIN_GRU);
-    test_markov(CS_TRAIN_TRANSFORMER);
-    test_determinism(CS_TRAIN_GRU);
-    test_determinism(CS_TRAIN_TRANSFORMER);
+    test_periodic(CS_MODEL_GRU);
+    test_periodic(CS_MODEL_TRANSFORMER);
+    test_markov(CS_MODEL_GRU);
+    test_markov(CS_MODEL_TRANSFORMER);
+    test_determinism(CS_MODEL_GRU);
+    test_determinism(CS_MODEL_TRANSFORMER);
     test_early_stopping();
-    test_core_consistency(CS_TRAIN_GRU);
-    test_core_consistency(CS_TRAIN_TRANSFORMER);
+    test_core_consistency(CS_MODEL_GRU);
+    test_core_consistency(CS_MODEL_TRANSFORMER);
     CS_TEST_END();
 }

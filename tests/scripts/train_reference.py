@@ -149,14 +149,16 @@ def run(model, V, targets, tag, header):
 def main():
     torch.manual_seed(1234)
     gen = torch.Generator().manual_seed(99)
-    # GRU V=5 H=8 L=2, 3 windows of 7 targets, the last one padded after 4 labels
-    V, H, L = 5, 8, 2
+    # GRU V=5 H=16 L=2 (the smallest width the model format allows), 3 windows of 7 targets, the last one
+    # padded after 4 labels
+    V, H, L = 5, 16, 2
     gru = GRUModel(V, H, L)
     perturb(gru, gen)
     targets = [[0, 1, 2, 3, 4, 0, 1], [4, 4, 3, 2, 1, 0, 2], [2, 0, 3, 1, -1, -1, -1]]
     run(gru, V, targets, "gru", f"gru {V} {H} {L} {len(targets)} {len(targets[0])}")
-    # Transformer V=6 D=16 L=2 NH=2 C=6; windows of 9 > C so the sliding-window mask is exercised
-    V, D, L, NH, C = 6, 16, 2, 2, 6
+    # Transformer V=6 D=32 (the smallest width the model format allows) L=2 NH=2 C=6; windows of 9 > C so the
+    # sliding-window mask is exercised
+    V, D, L, NH, C = 6, 32, 2, 2, 6
     tf = TFModel(V, D, L, NH, C)
     perturb(tf, gen)
     targets = [[0, 1, 2, 3, 4, 5, 0, 1, 2], [5, 5, 4, 1, 0, 3, 2, 2, 1], [3, 1, 4, 1, 5, 2, -1, -1, -1]]
