@@ -10,7 +10,9 @@
 #include "cs_error.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
+#include "cs_split.h"
 #include "cs_test.h"
+#include "cs_unit_table.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +118,7 @@ static void test_common(const char *name)
     EXPECT(good, n, CS_MH_MAGIC, 4412236.0f, CS_MODEL_E_MAGIC);
     EXPECT(good, n, CS_MH_MAGIC, NAN, CS_MODEL_E_MAGIC);
     EXPECT(good, n, CS_MH_MAGIC, 0.0f, CS_MODEL_E_MAGIC);
-    EXPECT(good, n, CS_MH_VERSION, 2.0f, CS_MODEL_E_VERSION);
+    EXPECT(good, n, CS_MH_VERSION, 3.0f, CS_MODEL_E_VERSION); /* 1 and 2 are read */
     EXPECT(good, n, CS_MH_VERSION, 0.0f, CS_MODEL_E_VERSION);
     EXPECT(good, n, CS_MH_VERSION, 1.5f, CS_MODEL_E_VERSION);
     EXPECT(good, n, CS_MH_VERSION, NAN, CS_MODEL_E_VERSION);
@@ -179,7 +181,7 @@ static void test_common(const char *name)
     EXPECT(good, n, CS_MH_NWEIGHTS + 1, 1.0f, CS_MODEL_E_SIZE);
     EXPECT(good, n, CS_MH_NWEIGHTS, 65536.0f, CS_MODEL_E_HEADER);
     EXPECT(good, n, CS_MH_NWEIGHTS, 0.5f, CS_MODEL_E_HEADER);
-    EXPECT(good, n, CS_MH_NWEIGHTS + 1, 60000.0f, CS_MODEL_E_SIZE); /* claims 3.9e9 weights */
+    EXPECT(good, n, CS_MH_NWEIGHTS, 60000.0f, CS_MODEL_E_SIZE); /* hi piece: claims 3.9e9 weights */
 
     /* checksum and metadata */
     EXPECT(good, n, CS_MH_CHECKSUM, good[CS_MH_CHECKSUM] == 0.0f ? 1.0f : 0.0f, CS_MODEL_E_CHECKSUM);
@@ -189,7 +191,7 @@ static void test_common(const char *name)
     EXPECT(good, n, CS_MH_EPOCHS, 1.5f, CS_MODEL_E_HEADER);
     EXPECT(good, n, CS_MH_TRAIN_LOSS, NAN, CS_MODEL_E_HEADER);
     EXPECT(good, n, CS_MH_VAL_LOSS, INFINITY, CS_MODEL_E_HEADER);
-    EXPECT(good, n, CS_MH_RESERVED + 5, 123.0f, 0); /* reserved floats are ignored by version 1 */
+    EXPECT(good, n, CS_MH_RESERVED + 5, 123.0f, 0); /* reserved floats are ignored */
 
     /* weights: non-finite or out of range anywhere, a flipped value, all caught */
     const size_t W0 = CS_MODEL_HEADER_FLOATS, last = n - 1, mid = W0 + (n - W0) / 2;
@@ -347,8 +349,84 @@ static void test_extreme_weights(void)
     }
 }
 
+/* The one split-integer helper (cs_split.h), shared by the model header and the unit table. */
+static void test_split(void)
+{
+    float p[4];
+    uint64_t v = 0;
+    cs_split_put(p, 2, 0x12345678u);
+    CS_CHECK(p[0] == 0x1234 && p[1] == 0x5678, "(hi, lo) order");
+    CS_CHECK(cs_split_get(p, 2, &v) && v == 0x12345678u, "u16 pair round trip");
+    CS_CHECK(cs_split_join(p[0], p[1]) == 0x12345678u && cs_ut_join(p[0], p[1]) == 0x12345678u,
+             "the unit table joins with the same helper");
+    cs_split_put(p, 4, 0x0123456789abcdefull);
+    CS_CHECK(p[0] == 0x0123 && p[1] == 0x4567 && p[2] == 0x89ab && p[3] == 0xcdef, "quad: most significant first");
+    CS_CHECK(cs_split_get(p, 4, &v) && v == 0x0123456789abcdefull, "u16 quad round trip");
+    const float bad[5] = {-1.0f, 65536.0f, 0.5f, NAN, INFINITY};
+    for (int i = 0; i < 5; i++) {
+        p[0] = bad[i];
+        v = 7;
+        CS_CHECK(!cs_split_get(p, 2, &v) && v == 7, "piece %g refused, value untouched", (double)bad[i]);
+    }
+    CS_CHECK(!cs_split_get(p, 0, &v) && !cs_split_get(p, 5, &v), "count outside 1..4 refused");
+}
+
+/* Swap the pieces of every split integer of a header in place (version 2 (hi, lo) <-> version 1 (lo, hi)). */
+static void swap_split_order(float *h)
+{
+    static const int fields[6][2] = {{CS_MH_NWEIGHTS, 2}, {CS_MH_CHECKSUM, 2}, {CS_MH_CORPUS_SUM, 4},
+                                     {CS_MH_SEED, 4},     {CS_MH_EPOCHS, 2},   {CS_MH_TRAIN_TOKENS, 2}};
+    for (int f = 0; f < 6; f++) {
+        float *p = h + fields[f][0];
+        for (int i = 0, j = fields[f][1] - 1; i < j; i++, j--) {
+            const float t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+    }
+}
+
+/* Version 2 is written (split integers (hi, lo), most significant first); version 1 (least significant first)
+ * is still read, to the same view. The fixtures are version 2 (written by tests/scripts/model_reference.py). */
+static void test_versions(const char *name)
+{
+    size_t n = 0;
+    float *good = load_bin(name, &n);
+    if (!good) return;
+    cs_model_view v2, v1;
+    CS_CHECK(good[CS_MH_VERSION] == 2.0f && cs_model_parse(good, n, &v2) == 0 && v2.version == 2,
+             "%s: fixture is version 2", name);
+    /* the header the C writer builds is version 2 and equal to the fixture's */
+    float h[CS_MODEL_HEADER_FLOATS];
+    CS_CHECK(cs_model_header_build(&v2.cfg, &v2.meta, v2.weights, v2.n_weights, h) == 0 &&
+                 memcmp(h, good, sizeof h) == 0,
+             "%s: C header == fixture header (version %g)", name, (double)h[CS_MH_VERSION]);
+    /* (hi, lo): n_weights = hi * 65536 + lo */
+    CS_CHECK((size_t)good[CS_MH_NWEIGHTS] * 65536 + (size_t)good[CS_MH_NWEIGHTS + 1] == v2.n_weights,
+             "%s: n_weights stored (hi, lo)", name);
+    float *old = malloc(n * sizeof *old);
+    memcpy(old, good, n * sizeof *old);
+    old[CS_MH_VERSION] = 1.0f;
+    swap_split_order(old);
+    CS_CHECK(cs_model_parse(old, n, &v1) == 0 && v1.version == 1, "%s: version 1 parses", name);
+    CS_CHECK(v1.n_weights == v2.n_weights && v1.checksum == v2.checksum &&
+                 v1.meta.corpus_checksum == v2.meta.corpus_checksum && v1.meta.seed == v2.meta.seed &&
+                 v1.meta.epochs == v2.meta.epochs && v1.meta.train_tokens == v2.meta.train_tokens,
+             "%s: version 1 gives the same header values", name);
+    /* a version-2 header labelled version 1 reads its pieces in the wrong order: refused, not misread */
+    memcpy(old, good, n * sizeof *old);
+    old[CS_MH_VERSION] = 1.0f;
+    const int e = cs_model_parse(old, n, &v1);
+    CS_CHECK(e == CS_MODEL_E_SIZE, "%s: version-2 pieces read as version 1: %d (%s)", name, e, cs_model_strerror(e));
+    free(old);
+    free(good);
+}
+
 int main(void)
 {
+    test_split();
+    test_versions("gru");
+    test_versions("transformer");
     test_common("gru");
     test_common("transformer");
     test_random_corruption();

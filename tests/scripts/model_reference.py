@@ -3,7 +3,7 @@
 
 Run with Debian's interpreter (torch 1.13):  /usr/bin/python3 tests/scripts/model_reference.py
 
-For each of two tiny models it builds torch modules in the agreed layout (/work/notes/model-layout.md),
+For each of two tiny models it builds torch modules in the layout of models/FORMAT.md,
 fills them with seeded random weights, feeds BOS then a fixed label sequence and records the logits after
 every token. The reference forward pass runs in float64 on the float32 weights, so the fixture holds the
 exact answer and the C test measures only its own float error.
@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.environ.get("CS_FIXTURE_OUT", os.path.join(HERE, "..", "fixtures"))
 
 MAGIC = 4412237
-VERSION = 1
+VERSION = 2
 HEADER_FLOATS = 64
 
 
@@ -48,7 +48,8 @@ def fnv1a32(weights_f32):
 
 
 def u16s(value, count):
-    return [float((value >> (16 * i)) & 0xFFFF) for i in range(count)]
+    """A split integer (models/FORMAT.md, version 2): count 16-bit pieces, most significant first."""
+    return [float((value >> (16 * i)) & 0xFFFF) for i in reversed(range(count))]
 
 
 def header(arch, V, W, L, NH, C, F, weights, meta):
