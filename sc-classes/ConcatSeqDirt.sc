@@ -136,7 +136,7 @@ ConcatSeqDirtVoice {
 		if(model.notNil and: { temp.notNil }) {
 			if(seed.notNil and: { seed >= 0 } and: { seed != lastSeed }) { model.seed(seed); selector.seed(seed); lastSeed = seed };
 			if((ev[\csreset] ? 0) > 0) { model.reset; if(lastSeed.notNil) { model.seed(lastSeed) } };
-			label = model.next(temp, ev[\cstopk] ? 0, ev[\cstopp] ? 1, ev[\cspenalty] ? 1, nil,
+			label = model.nextLabel(temp, ev[\cstopk] ? 0, ev[\cstopp] ? 1, ev[\cspenalty] ? 1, nil,
 				if(n >= 0 and: { n < model.vocab }) { n.floor } { -1 });
 		} {
 			if(n < 0) { ^nil };

@@ -9,6 +9,8 @@ ConcatSeqFormat {
 	*splitBase { ^65536 }
 	// join a split integer (hi, lo) into one exact number (a Float beyond 2^31)
 	*join { arg hi, lo; ^(hi * 65536) + lo }
+	// join pieces given most significant first (any count) into one number (exact below 2^53)
+	*joinPieces { arg pieces; ^pieces.inject(0, { |v, x| (v * 65536) + x }) }
 
 	// ---- unit table (units.wav) ----
 	// float 0 of a unit table
@@ -73,8 +75,10 @@ ConcatSeqFormat {
 	// ---- model file (model.wav) ----
 	// float 0 of a model file
 	*modelMagic { ^4412237 }
-	// the model-format version these classes read
-	*modelVersion { ^1 }
+	// the model-format version written (split integers (hi, lo))
+	*modelVersion { ^2 }
+	// the oldest model-format version read (version 1: split integers (lo, hi))
+	*modelVersionMin { ^1 }
 	// floats in the model header; weights start here
 	*modelHeader { ^64 }
 	// model header field (float index)
@@ -117,6 +121,36 @@ ConcatSeqFormat {
 	*archGRU { ^0 }
 	// model header arch value of a transformer
 	*archTransformer { ^1 }
+	// architecture names by header arch value (as the CLI and the JSON form spell them)
+	*archNames { ^#[\gru, \transformer] }
+	// largest label count of a model
+	*modelMaxVocab { ^4096 }
+	// smallest GRU hidden size
+	*gruMinWidth { ^16 }
+	// largest GRU hidden size
+	*gruMaxWidth { ^256 }
+	// most GRU layers
+	*gruMaxLayers { ^2 }
+	// smallest transformer width
+	*tfMinWidth { ^32 }
+	// largest transformer width
+	*tfMaxWidth { ^128 }
+	// most transformer layers
+	*tfMaxLayers { ^4 }
+	// longest transformer context (labels)
+	*tfMaxContext { ^128 }
+	// transformer d_ff = tfFFMult * width
+	*tfFFMult { ^4 }
+	// largest |weight| a valid model holds
+	*modelWeightLimit { ^1048576 }
+	// the `count` split-integer pieces at float `index` of model header (or data) `h`, most significant
+	// first whatever the file's version (version 1 stored them least significant first)
+	*modelPieces { arg h, index, count;
+		var p = (index .. index + count - 1).collect { |i| h[i] };
+		^if(h[1] < 2) { p.reverse } { p }
+	}
+	// the split integer at float `index` (count pieces) of model header `h`, as one number
+	*modelSplit { arg h, index, count; ^this.joinPieces(this.modelPieces(h, index, count)) }
 
 	// ---- descriptors, in unit-table column order (corpus-tools/DESCRIPTORS.md) ----
 	// every descriptor name `concatseq analyze --descriptors` accepts, in column order

@@ -54,7 +54,7 @@ Pseqpredict : Pattern {
 			if(seedVal.isNil or: { seedVal < 0 }) { seedVal = fallback };
 			if(vals[9] > 0) { state.reset; lastSeed = nil };
 			if(seedVal != lastSeed) { state.seed(seedVal.floor.min(9007199254740992.0)); lastSeed = seedVal };
-			label = state.next(vals[1], vals[2], vals[3], vals[6], vals[8], vals[4], vals[7]);
+			label = state.nextLabel(vals[1], vals[2], vals[3], vals[6], vals[8], vals[4], vals[7]);
 			inval = label.yield;
 			count = count + 1;
 		};

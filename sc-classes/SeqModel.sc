@@ -1,14 +1,19 @@
 // SeqModel: a ConcatSeq sequence model (models/FORMAT.md: a mono float32 WAV holding a 64-float header and
-// the weights) in sclang and on the server. *train runs `concatseq train` asynchronously; *load loads the file
+// the weights; format versions 1 and 2 are read) in sclang and on the server. Every layout constant (magic,
+// versions, header fields, split integers) comes from ConcatSeqFormat, generated from the C core. *train runs `concatseq train` asynchronously; *load loads the file
 // into a Buffer for SeqPredict and reads the header on the language side for `info`; *open reads only the
 // header (for NRT Scores, see scoreLoadCommands). A SeqModel can be given to SeqPredict wherever a buffer
 // number is expected (asUGenInput / asControlInput answer the buffer number).
 
 SeqModel {
-	// Model file format constants (models/FORMAT.md).
-	classvar <magic = 4412237, <formatVersion = 1, <headerFloats = 64;
-
 	var <path, <server, <buffer, <info, <header;
+
+	// The model-file magic number (ConcatSeqFormat.modelMagic).
+	*magic { ^ConcatSeqFormat.modelMagic }
+	// The newest model-format version read (ConcatSeqFormat.modelVersion; versions modelVersionMin.. are read).
+	*formatVersion { ^ConcatSeqFormat.modelVersion }
+	// Floats in the model header (ConcatSeqFormat.modelHeader).
+	*headerFloats { ^ConcatSeqFormat.modelHeader }
 
 	/*
 	Train a model on a corpus bundle, asynchronously: runs `concatseq train BUNDLE --progress lines ...`
@@ -71,22 +76,24 @@ SeqModel {
 	}
 
 	prOpen { arg argPath;
-		var sf, h;
+		var sf, h, f = ConcatSeqFormat, version;
 		path = argPath;
 		if(File.exists(path).not) { "SeqModel: no file %".format(path).error; ^nil };
 		sf = SoundFile.openRead(path);
 		if(sf.isNil) { "SeqModel: % is not a sound file (a model file is a mono float WAV)".format(path).error; ^nil };
-		if(sf.numChannels != 1 or: { sf.numFrames < headerFloats }) {
+		if(sf.numChannels != 1 or: { sf.numFrames < f.modelHeader }) {
 			sf.close;
 			"SeqModel: % is not a model file (% channels, % frames)".format(path, sf.numChannels, sf.numFrames).error;
 			^nil
 		};
-		h = FloatArray.newClear(headerFloats);
+		h = FloatArray.newClear(f.modelHeader);
 		sf.readData(h);
 		sf.close;
-		if(h[0] != magic) { "SeqModel: % is not a ConcatSeq model (bad magic number)".format(path).error; ^nil };
-		if(h[1] != formatVersion) {
-			"SeqModel: % has format version %; this SeqModel reads version %".format(path, h[1], formatVersion).error; ^nil
+		if(h[f.mhMagic] != f.modelMagic) { "SeqModel: % is not a ConcatSeq model (bad magic number)".format(path).error; ^nil };
+		version = h[f.mhVersion];
+		if(version < f.modelVersionMin or: { version > f.modelVersion } or: { version.frac != 0 }) {
+			"SeqModel: % has format version %; this SeqModel reads versions %..%".format(path, version,
+				f.modelVersionMin, f.modelVersion).error; ^nil
 		};
 		header = h;
 		info = this.prInfo(h, sf.numFrames);
@@ -94,18 +101,46 @@ SeqModel {
 
 	// The header as an Event: arch (\gru or \transformer), numLabels, width, layers, heads, context, dFF,
 	// numWeights, epochs, trainTokens, trainLoss and valLoss (bits per label; nil when unknown), seed,
-	// numFrames (floats in the file).
+	// corpusChecksum (16 lowercase hex digits), formatVersion, numFrames (floats in the file).
 	prInfo { arg h, frames;
-		var u32 = { |i| h[i] + (h[i + 1] * 65536) };
-		var u64 = { |i| h[i] + (h[i + 1] * 65536) + (h[i + 2] * 65536 * 65536) + (h[i + 3] * 65536 * 65536 * 65536) };
+		var f = ConcatSeqFormat, split = { |i, n| f.modelSplit(h, i, n) };
 		var loss = { |x| if(x < 0) { nil } { x } };
 		^(
-			arch: if(h[3] == 0) { \gru } { if(h[3] == 1) { \transformer } { h[3] } },
-			numLabels: h[4].asInteger, width: h[5].asInteger, layers: h[6].asInteger, heads: h[7].asInteger,
-			context: h[8].asInteger, dFF: h[9].asInteger, numWeights: u32.(10).asInteger,
-			epochs: u32.(22).asInteger, trainTokens: u32.(24).asInteger,
-			trainLoss: loss.(h[26]), valLoss: loss.(h[27]), seed: u64.(18), numFrames: frames
+			arch: f.archNames[h[f.mhArch].asInteger] ? h[f.mhArch],
+			numLabels: h[f.mhVocab].asInteger, width: h[f.mhWidth].asInteger, layers: h[f.mhLayers].asInteger,
+			heads: h[f.mhHeads].asInteger, context: h[f.mhContext].asInteger, dFF: h[f.mhDFF].asInteger,
+			numWeights: split.(f.mhNumWeights, 2).asInteger,
+			epochs: split.(f.mhEpochs, 2).asInteger, trainTokens: split.(f.mhTrainTokens, 2).asInteger,
+			trainLoss: loss.(h[f.mhTrainLoss]), valLoss: loss.(h[f.mhValLoss]), seed: split.(f.mhSeed, 4),
+			corpusChecksum: this.class.hexOf(f.modelPieces(h, f.mhCorpusSum, 4)),
+			formatVersion: h[f.mhVersion].asInteger, numFrames: frames
 		)
+	}
+
+	// 16-bit pieces (most significant first) as lowercase hex digits, 4 per piece.
+	*hexOf { arg pieces; ^pieces.collect { |x| x.asInteger.asHexString(4) }.join.toLower }
+
+	/*
+	A model belongs to its corpus: true when this model's stored corpus checksum (info[\corpusChecksum]) equals
+	corpus.checksum (a ConcatCorpus's: 16 lowercase hex digits, the manifest's unit_table_checksum; a String of
+	them is accepted too). Otherwise posts ONE error line, prefixed by who (default "SeqModel"), naming the model,
+	the corpus and the override (anyCorpus: true, for deliberate cross-corpus use, which callers accept) and
+	returns false.
+	*/
+	checkCorpus { arg corpus, who;
+		^this.class.prCheckCorpus(info !? { info[\corpusChecksum] }, path, corpus, who ? "SeqModel")
+	}
+
+	// The shared check of SeqModel:checkCorpus and SeqModelLang:checkCorpus.
+	*prCheckCorpus { arg have, modelName, corpus, who;
+		var want, name;
+		want = if(corpus.isString) { corpus } { corpus !? { corpus.checksum } };
+		want = want !? { want.asString.toLower };
+		if(have.notNil and: { want.notNil } and: { have == want }) { ^true };
+		name = if(corpus.isString) { "checksum" } { corpus.tryPerform(\dir) ? corpus };
+		"%: model % was trained on corpus % but % is corpus % (pass anyCorpus: true to use it anyway)".format(
+			who, modelName ? "(data)", have ? "(none)", name, want ? "(no checksum)").error;
+		^false
 	}
 
 	prLoad { arg argServer, action;

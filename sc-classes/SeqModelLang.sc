@@ -1,16 +1,17 @@
 // SeqModelLang: the ConcatSeq sequence model run in the language (no server), for patterns and NRT scores.
 //
 // It reads the same model file as SeqPredict and `concatseq` (models/FORMAT.md: a mono float WAV holding a
-// 64-float header and one flat blob of float32 weights in PyTorch layout), validates it like the C parser
-// (plugins/core/cs_model.c: magic, version, header, dimensions, weight count, finite weights |w| <= 2^20,
-// FNV-1a checksum) and runs the same forward pass:
+// 64-float header and one flat blob of float32 weights in PyTorch layout; format versions 1 and 2), validates
+// it like the C parser (plugins/core/cs_model.c: magic, version, header, dimensions, weight count, finite
+// weights, FNV-1a checksum) with every layout constant and limit taken from ConcatSeqFormat (generated from the
+// C core), and runs the same forward pass:
 //  - GRU exactly as torch.nn.GRU (gate order r, z, n; n = tanh(W_in x + b_in + r (W_hn h + b_hn));
 //    h' = (1 - z) n + z h), embedding (V+1, H), 1..2 layers, Linear(H, V);
 //  - pre-LN causal transformer with ALiBi (Press, Smith & Lewis 2022; slopes 2^(-8h/NH)), a sliding window of
 //    C tokens held in a ring of keys and values per layer, LayerNorm eps 1e-5 accumulated in double.
 // Reset = zero state, then feed BOS (= V); the logits after a reset are the distribution of the first label.
 //
-// Sampling (sample / next) is a line-by-line port of plugins/core/cs_sample.c (candidates and mask,
+// Sampling (sample / nextLabel) is a line-by-line port of plugins/core/cs_sample.c (candidates and mask,
 // CTRL repetition penalty, temperature, top-k, top-p, inverse-CDF draw with ONE uniform double per call, argmax
 // included) driven by ConcatSeqRng, an exact port of the core's xoshiro128** seeded by splitmix64. With the
 // same model, seed, priming and parameters it therefore draws the same labels as the C core, except when a
@@ -102,38 +103,40 @@ SeqModelLang {
 	cs_model_parse). Returns nil when valid, else [errorSymbol, detail].
 	*/
 	*check { arg data, verify = true;
-		var n, f, d, u16, nw, need, cfg, ok;
+		var n, f, d, nw, need, cfg, ok, err, fmt = ConcatSeqFormat, hf = ConcatSeqFormat.modelHeader, version;
 		n = data.size;
 		if(n == 0) { ^[\truncated, "empty"] };
-		if(data[0] != 4412237) { ^[\magic, "float 0 is %, not 4412237".format(data[0])] };
-		if(n < 64) { ^[\truncated, "% floats, the header alone has 64".format(n)] };
-		if(data[1] != 1) { ^[\version, "version %, this reader knows 1".format(data[1])] };
-		if(data[2] != 64) { ^[\header, "header_floats %, not 64".format(data[2])] };
-		if(data[3] != 0 and: { data[3] != 1 }) { ^[\arch, "arch % (0 = GRU, 1 = transformer)".format(data[3])] };
+		if(data[fmt.mhMagic] != fmt.modelMagic) { ^[\magic, "float 0 is %, not %".format(data[0], fmt.modelMagic)] };
+		if(n < hf) { ^[\truncated, "% floats, the header alone has %".format(n, hf)] };
+		version = data[fmt.mhVersion];
+		if(version.isNaN or: { version < fmt.modelVersionMin } or: { version > fmt.modelVersion } or: { version.frac != 0 }) {
+			^[\version, "version %, this reader knows %..%".format(version, fmt.modelVersionMin, fmt.modelVersion)]
+		};
+		if(data[fmt.mhHeaderFloats] != hf) { ^[\header, "header_floats %, not %".format(data[fmt.mhHeaderFloats], hf)] };
+		f = data[fmt.mhArch];
+		if(f.isNaN or: { f < 0 } or: { f >= fmt.archNames.size } or: { f.frac != 0 }) {
+			^[\arch, "arch % (0 = GRU, 1 = transformer)".format(data[fmt.mhArch])]
+		};
 		d = Array.newClear(6);
 		6.do { |i|
-			f = data[4 + i];
-			if(f.isNaN or: { f.abs == inf }) { ^[\header, "dimension field % is not finite".format(4 + i)] };
-			if(f.abs < 8388608 and: { f.frac != 0 }) { ^[\header, "dimension field % (%) is not an integer".format(4 + i, f)] };
-			if(f < 0 or: { f > 65536 }) { ^[\dims, "dimension field % is %".format(4 + i, f)] };
+			f = data[fmt.mhVocab + i];
+			if(f.isNaN or: { f.abs == inf }) { ^[\header, "dimension field % is not finite".format(fmt.mhVocab + i)] };
+			if(f.abs < 8388608 and: { f.frac != 0 }) { ^[\header, "dimension field % (%) is not an integer".format(fmt.mhVocab + i, f)] };
+			if(f < 0 or: { f > 65536 }) { ^[\dims, "dimension field % is %".format(fmt.mhVocab + i, f)] };
 			d[i] = f.asInteger;
 		};
-		cfg = this.configError(data[3].asInteger, *d);
+		cfg = this.configError(data[fmt.mhArch].asInteger, *d);
 		if(cfg.notNil) { ^[\dims, cfg] };
-		u16 = { |off, count|
-			var v = 0.0;
-			(count - 1, count - 2 .. 0).do { |i|
-				var x = data[off + i];
-				if(x.isNaN or: { x < 0 } or: { x > 65535 } or: { x.frac != 0 }) { ^[\header, "u16 field % is %".format(off + i, x)] };
-				v = v * 65536 + x;
-			};
-			v
+		[[fmt.mhNumWeights, 2], [fmt.mhChecksum, 2], [fmt.mhCorpusSum, 4], [fmt.mhSeed, 4], [fmt.mhEpochs, 2],
+			[fmt.mhTrainTokens, 2]].do { |field|
+			err = this.prPiecesError(data, *field);
+			if(err.notNil) { ^err };
 		};
-		nw = u16.(10, 2); u16.(12, 2); u16.(14, 4); u16.(18, 4); u16.(22, 2); u16.(24, 2);
-		[26, 27].do { |i| if(data[i].isNaN or: { data[i].abs == inf }) { ^[\header, "loss field % is not finite".format(i)] } };
-		need = this.paramCount(data[3].asInteger, *d);
+		nw = fmt.modelSplit(data, fmt.mhNumWeights, 2);
+		[fmt.mhTrainLoss, fmt.mhValLoss].do { |i| if(data[i].isNaN or: { data[i].abs == inf }) { ^[\header, "loss field % is not finite".format(i)] } };
+		need = this.paramCount(data[fmt.mhArch].asInteger, *d);
 		if(need != nw) { ^[\size, "header says % weights, the dimensions imply %".format(nw.asInteger, need)] };
-		if(n - 64 < need) { ^[\truncated, "% weight floats, % needed".format(n - 64, need)] };
+		if(n - hf < need) { ^[\truncated, "% weight floats, % needed".format(n - hf, need)] };
 		if(verify) {
 			ok = this.prVerifyWeights(data, need);
 			if(ok.notNil) { ^ok };
@@ -141,19 +144,29 @@ SeqModelLang {
 		^nil
 	}
 
-	// nil if the configuration is legal (cs_model_config_check), else a description.
+	// nil when the `count` split-integer pieces at `index` are exact integers 0..65535, else [\header, detail].
+	*prPiecesError { arg data, index, count;
+		count.do { |i|
+			var x = data[index + i];
+			if(x.isNaN or: { x < 0 } or: { x > 65535 } or: { x.frac != 0 }) { ^[\header, "u16 field % is %".format(index + i, x)] };
+		};
+		^nil
+	}
+
+	// nil if the configuration is legal (cs_model_config_check, limits from ConcatSeqFormat), else a description.
 	*configError { arg arch, vocab, width, layers, heads, context, dff;
-		if(vocab < 1 or: { vocab > 4096 }) { ^"vocab % outside 1..4096".format(vocab) };
-		if(arch == 0) {
-			if(width < 16 or: { width > 256 }) { ^"GRU width % outside 16..256".format(width) };
-			if(layers < 1 or: { layers > 2 }) { ^"GRU layers % outside 1..2".format(layers) };
+		var f = ConcatSeqFormat;
+		if(vocab < 1 or: { vocab > f.modelMaxVocab }) { ^"vocab % outside 1..%".format(vocab, f.modelMaxVocab) };
+		if(arch == f.archGRU) {
+			if(width < f.gruMinWidth or: { width > f.gruMaxWidth }) { ^"GRU width % outside %..%".format(width, f.gruMinWidth, f.gruMaxWidth) };
+			if(layers < 1 or: { layers > f.gruMaxLayers }) { ^"GRU layers % outside 1..%".format(layers, f.gruMaxLayers) };
 			if(heads != 0 or: { context != 0 } or: { dff != 0 }) { ^"a GRU has heads, context and d_ff 0" };
 		} {
-			if(width < 32 or: { width > 128 }) { ^"transformer width % outside 32..128".format(width) };
-			if(layers < 1 or: { layers > 4 }) { ^"transformer layers % outside 1..4".format(layers) };
+			if(width < f.tfMinWidth or: { width > f.tfMaxWidth }) { ^"transformer width % outside %..%".format(width, f.tfMinWidth, f.tfMaxWidth) };
+			if(layers < 1 or: { layers > f.tfMaxLayers }) { ^"transformer layers % outside 1..%".format(layers, f.tfMaxLayers) };
 			if(heads < 1 or: { heads > width } or: { width % heads != 0 }) { ^"heads % do not divide width %".format(heads, width) };
-			if(context < 1 or: { context > 128 }) { ^"context % outside 1..128".format(context) };
-			if(dff != (4 * width)) { ^"d_ff % is not 4 * width".format(dff) };
+			if(context < 1 or: { context > f.tfMaxContext }) { ^"context % outside 1..%".format(context, f.tfMaxContext) };
+			if(dff != (f.tfFFMult * width)) { ^"d_ff % is not % * width".format(dff, f.tfFFMult) };
 		};
 		^nil
 	}
@@ -161,52 +174,60 @@ SeqModelLang {
 	// Number of weight floats implied by a configuration (models/FORMAT.md).
 	*paramCount { arg arch, vocab, width, layers, heads, context, dff;
 		var v = vocab, d = width, f = dff, per;
-		per = if(arch == 0) { (6 * d * d) + (6 * d) } {
+		per = if(arch == ConcatSeqFormat.archGRU) { (6 * d * d) + (6 * d) } {
 			(2 * d) + (3 * d * d + (3 * d)) + (d * d + d) + (2 * d) + (f * d + f) + (d * f + d)
 		};
-		^((v + 1) * d) + (layers * per) + (v * d) + v + if(arch == 1) { 2 * d } { 0 }
+		^((v + 1) * d) + (layers * per) + (v * d) + v + if(arch == ConcatSeqFormat.archTransformer) { 2 * d } { 0 }
 	}
 
 	// FNV-1a 32 over the weights' little-endian bytes and the finiteness check (cs_model_verify_step).
 	*prVerifyWeights { arg data, need;
 		var h = -2128831035; // 2166136261 as a signed 32-bit Integer (sclang Integers wrap like uint32)
-		var stored, x, u;
+		var stored, x, u, hf = ConcatSeqFormat.modelHeader, limit = ConcatSeqFormat.modelWeightLimit;
 		need.do { |i|
-			x = data[64 + i];
-			if(x.isNaN or: { x.abs > 1048576.0 }) { ^[\nonfinite, "weight % is %".format(i, x)] };
+			x = data[hf + i];
+			if(x.isNaN or: { x.abs > limit }) { ^[\nonfinite, "weight % is %".format(i, x)] };
 			u = x.as32Bits;
 			h = h.bitXor(u.bitAnd(255)) * 16777619;
 			h = h.bitXor((u >> 8).bitAnd(255)) * 16777619;
 			h = h.bitXor((u >> 16).bitAnd(255)) * 16777619;
 			h = h.bitXor((u >> 24).bitAnd(255)) * 16777619;
 		};
-		stored = data[12].asInteger.bitOr(data[13].asInteger << 16);
+		stored = this.prChecksumOf(data);
 		if(stored != h) { ^[\checksum, "stored 0x%, computed 0x%".format(stored.asHexString(8), h.asHexString(8))] };
 		^nil
 	}
 
+	// The stored FNV-1a 32 of the weights as a signed 32-bit Integer (its bit pattern).
+	*prChecksumOf { arg data;
+		var p = ConcatSeqFormat.modelPieces(data, ConcatSeqFormat.mhChecksum, 2);
+		^p[1].asInteger.bitOr(p[0].asInteger << 16)
+	}
+
 	prInit { arg data, verify, name;
-		var err, off, take, cols, v, d, f, lw;
+		var err, off, take, cols, v, d, f, lw, fmt = ConcatSeqFormat;
 		path = name;
 		err = this.class.check(data, verify);
 		if(err.notNil) {
 			Error("SeqModelLang: %: % (%)".format(name ? "data", errorStrings[err[0]], err[1])).throw
 		};
-		arch = if(data[3] == 0) { \gru } { \transformer };
-		vocab = data[4].asInteger; width = data[5].asInteger; numLayers = data[6].asInteger;
-		heads = data[7].asInteger; context = data[8].asInteger; dFF = data[9].asInteger;
-		numWeights = this.class.paramCount(data[3].asInteger, vocab, width, numLayers, heads, context, dFF);
-		checksum = data[12].asInteger.bitOr(data[13].asInteger << 16);
+		arch = fmt.archNames[data[fmt.mhArch].asInteger];
+		vocab = data[fmt.mhVocab].asInteger; width = data[fmt.mhWidth].asInteger;
+		numLayers = data[fmt.mhLayers].asInteger; heads = data[fmt.mhHeads].asInteger;
+		context = data[fmt.mhContext].asInteger; dFF = data[fmt.mhDFF].asInteger;
+		numWeights = this.class.paramCount(data[fmt.mhArch].asInteger, vocab, width, numLayers, heads, context, dFF);
+		checksum = this.class.prChecksumOf(data);
 		meta = (
-			corpusChecksum: [17, 16, 15, 14].collect { |i| data[i].asInteger.asHexString(4) }.join,
-			seed: [21, 20, 19, 18].collect { |i| data[i].asInteger.asHexString(4) }.join,
-			epochs: data[22] + (data[23] * 65536),
-			trainTokens: data[24] + (data[25] * 65536),
-			trainLossBits: data[26],
-			valLossBits: data[27]
+			corpusChecksum: SeqModel.hexOf(fmt.modelPieces(data, fmt.mhCorpusSum, 4)),
+			seed: SeqModel.hexOf(fmt.modelPieces(data, fmt.mhSeed, 4)),
+			epochs: fmt.modelSplit(data, fmt.mhEpochs, 2),
+			trainTokens: fmt.modelSplit(data, fmt.mhTrainTokens, 2),
+			trainLossBits: data[fmt.mhTrainLoss],
+			valLossBits: data[fmt.mhValLoss],
+			formatVersion: data[fmt.mhVersion].asInteger
 		);
 		v = vocab; d = width; f = dFF;
-		off = 64;
+		off = fmt.modelHeader;
 		// take n floats as a Signal
 		take = { |n| var s = Signal.newFrom(data.copyRange(off, off + n - 1)); off = off + n; s };
 		// a (rows, cols) row-major matrix as cols column Signals of rows values
@@ -352,9 +373,10 @@ SeqModelLang {
 	One step, exactly as SeqPredict's trigger (plugins/core/cs_seqpredict.h): with 0 <= prime < vocab,
 	teacher forcing - floor(prime) is fed and returned, no random draw, lastProb / lastEntropy from the model's own
 	distribution; else (prime nil, < 0 or out of range) a draw by -sample. The label is then fed and added to
-	the history. Returns the label.
+	the history. Returns the label. (Not called `next`: an object that answers `next` is taken for a stream by
+	patterns, so Pdefn(\m, aSeqModelLang) would hand out labels instead of the model.)
 	*/
-	next { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, prime = -1, historyLen;
+	nextLabel { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, prime = -1, historyLen;
 		var label, pe;
 		if(prime.notNil and: { prime >= 0 } and: { prime < vocab }) {
 			label = prime.floor.asInteger;
@@ -367,9 +389,19 @@ SeqModelLang {
 		^label
 	}
 
-	// n labels by -next with fixed parameters (an Array).
+	// n labels by -nextLabel with fixed parameters (an Array).
 	generate { arg n, temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, historyLen;
-		^n.collect { this.next(temperature, topK, topP, repetitionPenalty, mask, -1, historyLen) }
+		^n.collect { this.nextLabel(temperature, topK, topP, repetitionPenalty, mask, -1, historyLen) }
+	}
+
+	/*
+	A model belongs to its corpus: true when this model's stored corpus checksum (info[\corpusChecksum]) equals
+	corpus.checksum (a ConcatCorpus's, or a String of 16 hex digits); else posts ONE error line, prefixed by who
+	(default "SeqModelLang"), naming the model, the corpus and the override (anyCorpus: true) and returns false.
+	The same check as SeqModel:checkCorpus.
+	*/
+	checkCorpus { arg corpus, who;
+		^SeqModel.prCheckCorpus(meta[\corpusChecksum], path, corpus, who ? "SeqModelLang")
 	}
 
 	/*

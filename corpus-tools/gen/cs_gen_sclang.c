@@ -11,6 +11,7 @@
  */
 #include "cs_descriptor_table.h"
 #include "cs_model.h"
+#include "cs_split.h"
 #include "cs_unit_table.h"
 
 #include <stdio.h>
@@ -29,10 +30,13 @@ int main(void)
            "ConcatSeqFormat {\n");
 
     printf("\n\t// ---- split integers: value = hi * splitBase + lo ----\n");
-    constant("splitBase", (long)CS_UT_SPLIT, "base of every split integer in both formats");
+    constant("splitBase", (long)CS_SPLIT_BASE, "base of every split integer in both formats");
     printf("\t// join a split integer (hi, lo) into one exact number (a Float beyond 2^31)\n"
            "\t*join { arg hi, lo; ^(hi * %ld) + lo }\n",
-           (long)CS_UT_SPLIT);
+           (long)CS_SPLIT_BASE);
+    printf("\t// join pieces given most significant first (any count) into one number (exact below 2^53)\n"
+           "\t*joinPieces { arg pieces; ^pieces.inject(0, { |v, x| (v * %ld) + x }) }\n",
+           (long)CS_SPLIT_BASE);
 
     printf("\n\t// ---- unit table (units.wav) ----\n");
     constant("unitTableMagic", CS_UT_MAGIC, "float 0 of a unit table");
@@ -73,7 +77,9 @@ int main(void)
 
     printf("\n\t// ---- model file (model.wav) ----\n");
     constant("modelMagic", CS_MODEL_MAGIC, "float 0 of a model file");
-    constant("modelVersion", CS_MODEL_VERSION, "the model-format version these classes read");
+    constant("modelVersion", CS_MODEL_VERSION, "the model-format version written (split integers (hi, lo))");
+    constant("modelVersionMin", CS_MODEL_VERSION_MIN,
+             "the oldest model-format version read (version 1: split integers (lo, hi))");
     constant("modelHeader", CS_MODEL_HEADER_FLOATS, "floats in the model header; weights start here");
     static const struct {
         const char *name;
@@ -100,6 +106,36 @@ int main(void)
         constant(mh[i].name, mh[i].value, "model header field (float index)");
     constant("archGRU", CS_MODEL_GRU, "model header arch value of a GRU");
     constant("archTransformer", CS_MODEL_TRANSFORMER, "model header arch value of a transformer");
+    printf("\t// architecture names by header arch value (as the CLI and the JSON form spell them)\n"
+           "\t*archNames { ^#[");
+    for (int a = 0; a < CS_MODEL_ARCH_COUNT; a++)
+        printf("%s\\%s", a ? ", " : "", cs_model_arch_name(a));
+    printf("] }\n");
+    static const struct {
+        const char *name;
+        long value;
+        const char *doc;
+    } lim[] = {{"modelMaxVocab", CS_MODEL_MAX_VOCAB, "largest label count of a model"},
+               {"gruMinWidth", CS_MODEL_GRU_MIN_H, "smallest GRU hidden size"},
+               {"gruMaxWidth", CS_MODEL_GRU_MAX_H, "largest GRU hidden size"},
+               {"gruMaxLayers", CS_MODEL_GRU_MAX_LAYERS, "most GRU layers"},
+               {"tfMinWidth", CS_MODEL_TF_MIN_D, "smallest transformer width"},
+               {"tfMaxWidth", CS_MODEL_TF_MAX_D, "largest transformer width"},
+               {"tfMaxLayers", CS_MODEL_TF_MAX_LAYERS, "most transformer layers"},
+               {"tfMaxContext", CS_MODEL_TF_MAX_CONTEXT, "longest transformer context (labels)"},
+               {"tfFFMult", CS_MODEL_TF_FF_MULT, "transformer d_ff = tfFFMult * width"},
+               {"modelWeightLimit", (long)CS_MODEL_WEIGHT_LIMIT, "largest |weight| a valid model holds"}};
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++)
+        constant(lim[i].name, lim[i].value, lim[i].doc);
+    printf("\t// the `count` split-integer pieces at float `index` of model header (or data) `h`, most significant\n"
+           "\t// first whatever the file's version (version %d stored them least significant first)\n"
+           "\t*modelPieces { arg h, index, count;\n"
+           "\t\tvar p = (index .. index + count - 1).collect { |i| h[i] };\n"
+           "\t\t^if(h[%d] < %d) { p.reverse } { p }\n"
+           "\t}\n",
+           CS_MODEL_VERSION_MIN, CS_MH_VERSION, CS_MODEL_VERSION);
+    printf("\t// the split integer at float `index` (count pieces) of model header `h`, as one number\n"
+           "\t*modelSplit { arg h, index, count; ^this.joinPieces(this.modelPieces(h, index, count)) }\n");
 
     printf("\n\t// ---- descriptors, in unit-table column order (corpus-tools/DESCRIPTORS.md) ----\n");
     printf("\t// every descriptor name `concatseq analyze --descriptors` accepts, in column order\n"
