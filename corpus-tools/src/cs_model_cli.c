@@ -33,30 +33,32 @@ typedef struct train_ui {
     int quiet;
 } train_ui;
 
-/* "val 2.9134" or, for a corpus too small to hold out labels, "no validation" (never "val nan"). */
-static void val_text(char *buf, size_t n, double val_bits)
+/* "train 2.9 val 3.1 bits/label" or, for a corpus too small to hold out labels, "train 2.9 bits/label no
+ * validation" (never "val nan"); sep separates the parts. */
+static void loss_text(char *buf, size_t n, double train_bits, double val_bits, const char *sep)
 {
     if (isfinite(val_bits))
-        snprintf(buf, n, "val %.4f", val_bits);
+        snprintf(buf, n, "train %.4f%sval %.4f bits/label", train_bits, sep, val_bits);
     else
-        snprintf(buf, n, "no validation");
+        snprintf(buf, n, "train %.4f bits/label%sno validation", train_bits, sep);
 }
 
 static int on_epoch(void *user, const cs_train_epoch_info *e)
 {
     train_ui *ui = user;
-    char detail[160], val[32];
-    val_text(val, sizeof val, e->val_bits);
-    snprintf(detail, sizeof detail, "train %.4f %s bits/label %.2f s%s", e->train_bits, val, e->seconds,
-             e->is_best && isfinite(e->val_bits) ? " *" : "");
+    char detail[192], loss[96];
+    const int best = e->is_best && isfinite(e->val_bits);
     if (ui->prog.mode == CS_PROGRESS_LINES) {
+        loss_text(loss, sizeof loss, e->train_bits, e->val_bits, " ");
+        snprintf(detail, sizeof detail, "%s %.2f s%s", loss, e->seconds, best ? " *" : "");
         cs_progress_report(&ui->prog, "train", (size_t)e->epoch, (size_t)e->epochs, detail);
         return 0;
     }
     if (!ui->quiet) {
+        loss_text(loss, sizeof loss, e->train_bits, e->val_bits, "  ");
         cs_progress_finish(&ui->prog);
-        printf("epoch %3d/%d  train %.4f  %s bits/label  lr %.2e  %.2f s%s\n", e->epoch, e->epochs, e->train_bits, val,
-               (double)e->lr, e->seconds, e->is_best && isfinite(e->val_bits) ? "  (best)" : "");
+        printf("epoch %3d/%d  %s  lr %.2e  %.2f s%s\n", e->epoch, e->epochs, loss, (double)e->lr, e->seconds,
+               best ? "  (best)" : "");
         fflush(stdout);
         cs_progress_report(&ui->prog, "train", (size_t)e->epoch, (size_t)e->epochs, "");
     }

@@ -46,6 +46,40 @@ expect_error "truncated model" "trunc.wav" "" -- "$CS" eval "$W/b" "$W/trunc.wav
 expect_error "audio file as a model" "not a valid model" "" -- "$CS" eval "$W/b" "$W/b/audio.wav"
 "$CS" analyze "$A" -o "$W/small" --clusters 4 --quiet
 expect_error "model of another corpus" "trained on another corpus" "" -- "$CS" eval "$W/small" "$W/m1.wav"
+# a model belongs to its corpus: another corpus with as many labels (16) is refused by eval and sample, in one
+# line naming both checksums and the override; --any-corpus lets it through
+"$CS" analyze "$OGG" -o "$W/b2" --unit-ms 80 --hop-ms 80 --clusters 16 --quiet || not_ok "analyze a second corpus"
+expect_error "eval: model of another corpus with as many labels" "trained on corpus [0-9a-f]\{16\} but .*b2 is corpus [0-9a-f]\{16\} (use --any-corpus" "" -- "$CS" eval "$W/b2" "$W/m1.wav"
+expect_error "sample: model of another corpus with as many labels" "--any-corpus" "" -- "$CS" sample "$W/b2" "$W/m1.wav" -n 5
+check "eval --any-corpus: deliberate cross-corpus use" "$CS" eval "$W/b2" "$W/m1.wav" --any-corpus --json
+check "sample --any-corpus" "$CS" sample "$W/b2" "$W/m1.wav" -n 5 --any-corpus
+check "eval of the model's own corpus is not refused" "$CS" eval "$W/b" "$W/m1.wav" --json
+check "the model stores the corpus checksum of its bundle" "$PY" -c "
+import json,sys
+m=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))
+sys.exit(0 if m['meta']['corpus_checksum'] == '0x' + b['unit_table_checksum'].split(':')[1] else 1)" "$W/m1.json" "$W/b/corpus.json"
+check "the model file is format version 2" "$PY" -c "
+import struct,sys
+d=open(sys.argv[1],'rb').read(); i=d.find(b'data'); v=struct.unpack('<2f', d[i+8:i+16]); sys.exit(0 if v[1] == 2.0 else 1)" "$W/m1.wav"
+
+# a corpus too small to validate (7 units, every source < 10 labels): trained without validation, said so, never NaN
+"$PY" -c "
+import wave, struct, math, sys
+w = wave.open(sys.argv[1], 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setframerate(48000)
+fr = [int(8000 * math.sin(2 * math.pi * [220, 440, 330, 660, 550, 880, 990][(i // 4800) % 7] * i / 48000)) for i in range(33600)]
+w.writeframes(struct.pack('<%dh' % len(fr), *fr)); w.close()" "$W/short.wav"
+"$CS" analyze "$W/short.wav" -o "$W/s7" --unit-ms 100 --hop-ms 100 --clusters 3 --quiet || not_ok "analyze 7 units"
+out7=$("$CS" train "$W/s7" -o "$W/s7.wav" --epochs 3 2>&1); rc7=$?
+echo "$out7"
+check "7 units: trains (exit 0) and writes a model" [ "$rc7" -eq 0 -a -s "$W/s7.wav" ]
+check "7 units: says plainly that there is no validation" grep -q "training without validation" <<<"$out7"
+no_nan() { ! grep -qi 'nan' <<<"$1"; }
+check "7 units: no NaN anywhere in the output" no_nan "$out7"
+lines7=$("$CS" train "$W/s7" -o "$W/s7b.wav" --epochs 2 --progress lines 2>&1)
+check "7 units: no NaN in progress lines" no_nan "$lines7"
+"$CS" export-json "$W/s7.wav" -o "$W/s7.json" >/dev/null
+check "7 units: the model's validation loss is 'unknown' (-1), not NaN" grep -qE '"val_loss_bits":[[:space:]]*-1$' "$W/s7.json"
+
 echo '{"config": {"arch": "gru"}}' > "$W/bad.json"
 expect_error "bad JSON model" "bad.json" "$W/bad.wav" -- "$CS" import-json "$W/bad.json" -o "$W/bad.wav"
 
