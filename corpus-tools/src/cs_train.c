@@ -1212,154 +1212,231 @@ static int check_config(const cs_train_config *c)
     return CS_OK;
 }
 
+/* The windows of one epoch into wins (returns their count): each source's training part cut at a seeded grid
+ * offset in [0, T) (0 without shuffle), the first and last windows possibly shorter, then shuffled. The draws
+ * from rng are in this order: one offset per source with training labels, then the Fisher-Yates swaps. */
+static size_t epoch_windows(const cs_train_config *cfg, const size_t *lens, int n_seqs, int T, cs_rng *rng,
+                            window_ref *wins)
+{
+    size_t nw = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
+        if (!ntr) continue;
+        size_t off = cfg->shuffle ? cs_rng_below(rng, (uint32_t)T) : 0;
+        if (off > ntr) off = ntr;
+        if (off) wins[nw++] = (window_ref){s, 0, (int)off};
+        for (size_t st = off; st < ntr; st += (size_t)T) {
+            const size_t len = ntr - st < (size_t)T ? ntr - st : (size_t)T;
+            wins[nw++] = (window_ref){s, st, (int)len};
+        }
+    }
+    if (cfg->shuffle)
+        for (size_t i = nw; i > 1; i--) {
+            const size_t j = cs_rng_below(rng, (uint32_t)i);
+            const window_ref tmp = wins[i - 1];
+            wins[i - 1] = wins[j];
+            wins[j] = tmp;
+        }
+    return nw;
+}
+
+/* Scale g (P floats) so that its global L2 norm (computed in double) is at most clip; clip <= 0 = off. */
+static void clip_gradient(float *g, size_t P, float clip)
+{
+    if (!(clip > 0.0f)) return;
+    double nrm = 0.0;
+    for (size_t i = 0; i < P; i++)
+        nrm += (double)g[i] * (double)g[i];
+    nrm = sqrt(nrm);
+    if (nrm > (double)clip) {
+        const float f = (float)((double)clip / (nrm + 1e-6));
+        for (size_t i = 0; i < P; i++)
+            g[i] *= f;
+    }
+}
+
+/* The learning rate of 0-based optimiser step `step` of total_steps (warm-up, then cosine; cs_train.h). */
+static double lr_at(const cs_train_config *cfg, long step, double total_steps)
+{
+    double lr = (double)cfg->lr;
+    if (cfg->warmup_steps > 0 && step < cfg->warmup_steps) lr *= (double)(step + 1) / cfg->warmup_steps;
+    if (cfg->cosine && total_steps > 0) {
+        double pr = (double)step / total_steps;
+        if (pr > 1.0) pr = 1.0;
+        lr *= (double)cfg->min_lr_ratio + (1.0 - (double)cfg->min_lr_ratio) * 0.5 * (1.0 + cos(PI_D * pr));
+    }
+    return lr;
+}
+
+/* The state of one training run: weights, Adam moments, buffers of a batch. */
+typedef struct trainer {
+    const cs_train_config *cfg;
+    const int *const *seqs;
+    const size_t *lens;
+    int n_seqs, T, B;
+    size_t P, n_val;
+    engine e;
+    float *w, *best, *g, *am, *av;
+    unsigned char *decay;
+    window_ref *wins;
+    int *tgt;
+    uint64_t *seeds;
+    long step;
+    double total_steps, lr_now;
+} trainer;
+
+/* One Adam step (PyTorch's formulation) with decoupled weight decay on the decaying tensors; step is 1-based. */
+static void adam_update(trainer *tr, double lr)
+{
+    const cs_train_config *cfg = tr->cfg;
+    const double bc1 = 1.0 - pow((double)cfg->beta1, (double)tr->step);
+    const double bc2 = 1.0 - pow((double)cfg->beta2, (double)tr->step);
+    const float stepsize = (float)(lr / bc1), sbc2 = (float)sqrt(bc2);
+    const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->adam_eps;
+    const float wd = (float)(lr * (double)cfg->weight_decay);
+    float *w = tr->w, *am = tr->am, *av = tr->av;
+    const float *g = tr->g;
+    for (size_t i = 0; i < tr->P; i++) {
+        if (wd > 0.0f && tr->decay[i]) w[i] -= wd * w[i];
+        am[i] = b1 * am[i] + (1.0f - b1) * g[i];
+        av[i] = b2 * av[i] + (1.0f - b2) * g[i] * g[i];
+        w[i] -= stepsize * am[i] / (sqrtf(av[i]) / sbc2 + eps);
+    }
+}
+
+/* One epoch of optimiser steps over the shuffled windows; *bits = mean training loss in bits per label (NaN
+ * without targets). Returns 0 or CS_E_NONFINITE (a non-finite loss). */
+static int train_epoch(trainer *tr, cs_rng *rng, double *bits)
+{
+    const cs_train_config *cfg = tr->cfg;
+    const int T = tr->T, B = tr->B;
+    const size_t nw = epoch_windows(cfg, tr->lens, tr->n_seqs, T, rng, tr->wins);
+    double ep_loss = 0.0;
+    long ep_count = 0;
+    for (size_t b0 = 0; b0 < nw; b0 += (size_t)B) {
+        const int nb = nw - b0 < (size_t)B ? (int)(nw - b0) : B;
+        for (int b = 0; b < nb; b++) {
+            const window_ref *wr = &tr->wins[b0 + (size_t)b];
+            int *row = tr->tgt + (size_t)b * T;
+            for (int t = 0; t < T; t++)
+                row[t] = t < wr->len ? tr->seqs[wr->src][wr->start + (size_t)t] : -1;
+            tr->seeds[b] = mix64(mix64(cfg->seed, (uint64_t)tr->step), (uint64_t)b + 0x5EEDull);
+        }
+        long count = 0;
+        const double lsum =
+            engine_run(&tr->e, tr->w, tr->tgt, nb, cfg->n_threads, cfg->dropout, tr->seeds, tr->g, NULL, &count, 1);
+        if (!isfinite(lsum)) return CS_E_NONFINITE;
+        ep_loss += lsum;
+        ep_count += count;
+        clip_gradient(tr->g, tr->P, cfg->clip_norm);
+        const double lr = lr_at(cfg, tr->step, tr->total_steps);
+        tr->lr_now = lr;
+        tr->step++;
+        adam_update(tr, lr);
+    }
+    *bits = ep_count ? ep_loss / (double)ep_count / LN2 : (double)NAN;
+    return CS_OK;
+}
+
+static void trainer_free(trainer *tr)
+{
+    engine_free(&tr->e);
+    free(tr->w);
+    free(tr->best);
+    free(tr->g);
+    free(tr->am);
+    free(tr->av);
+    free(tr->decay);
+    free(tr->wins);
+    free(tr->tgt);
+    free(tr->seeds);
+}
+
+/* Check the labels, resolve window and batch, allocate and initialise (weights, decay mask, schedule length).
+ * *n_train, *n_val out. Returns 0 or a cs_err (then everything allocated is freed). */
+static int trainer_init(trainer *tr, const cs_train_config *cfg, const int *const *seqs, const size_t *lens,
+                        int n_seqs, size_t *n_train, size_t *n_val)
+{
+    memset(tr, 0, sizeof *tr);
+    const cs_model_config *m = &cfg->model;
+    const int T = cs_train_auto_window(cfg, lens, n_seqs), B = cs_train_auto_batch(cfg, T, lens, n_seqs);
+    size_t max_windows = 0, nwin0 = 0;
+    *n_train = *n_val = 0;
+    for (int s = 0; s < n_seqs; s++) {
+        if (lens[s] && !seqs[s]) return CS_E_ARG;
+        for (size_t i = 0; i < lens[s]; i++)
+            if (seqs[s][i] < 0 || seqs[s][i] >= m->vocab) return CS_E_ARG;
+        const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
+        *n_train += ntr;
+        *n_val += lens[s] - ntr;
+        if (ntr) max_windows += ntr / (size_t)T + 2;
+        nwin0 += (ntr + (size_t)T - 1) / (size_t)T;
+    }
+    if (*n_train == 0) return CS_E_EMPTY;
+    if (max_windows > (size_t)0x7fffffff) return CS_E_TOO_LARGE;
+    *tr = (trainer){.cfg = cfg, .seqs = seqs, .lens = lens, .n_seqs = n_seqs, .T = T, .B = B, .n_val = *n_val};
+    int err = engine_init(&tr->e, m, T, B);
+    if (err) return err;
+    const size_t P = tr->P = tr->e.P;
+    tr->w = malloc(P * sizeof *tr->w);
+    tr->best = malloc(P * sizeof *tr->best);
+    tr->g = malloc(P * sizeof *tr->g);
+    tr->am = calloc(P, sizeof *tr->am);
+    tr->av = calloc(P, sizeof *tr->av);
+    tr->decay = calloc(P, 1);
+    tr->wins = malloc(max_windows * sizeof *tr->wins);
+    tr->tgt = malloc((size_t)B * (size_t)T * sizeof *tr->tgt);
+    tr->seeds = malloc((size_t)B * sizeof *tr->seeds);
+    if (!tr->w || !tr->best || !tr->g || !tr->am || !tr->av || !tr->decay || !tr->wins || !tr->tgt || !tr->seeds) {
+        trainer_free(tr);
+        return CS_E_NOMEM;
+    }
+    if (cfg->init_weights)
+        memcpy(tr->w, cfg->init_weights, P * sizeof *tr->w);
+    else
+        cs_train_init_weights(m, cfg->seed, tr->w);
+    memcpy(tr->best, tr->w, P * sizeof *tr->w);
+    for (int i = 0; i < tr->e.tl.n; i++)
+        if (tr->e.tl.t[i].decay) memset(tr->decay + tr->e.tl.t[i].offset, 1, tr->e.tl.t[i].count);
+    tr->total_steps = (double)cfg->epochs * (double)((nwin0 + (size_t)B - 1) / (size_t)B);
+    tr->lr_now = (double)cfg->lr;
+    return CS_OK;
+}
+
 int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_t *lens, int n_seqs,
                  float **weights_out, cs_train_report *report)
 {
     if (!weights_out || !seqs || !lens || n_seqs < 1 || check_config(cfg) != CS_OK) return CS_E_ARG;
     *weights_out = NULL;
     const cs_model_config *m = &cfg->model;
-    const int V = m->vocab, T = cs_train_auto_window(cfg, lens, n_seqs);
-    const int B = cs_train_auto_batch(cfg, T, lens, n_seqs);
-    size_t n_train = 0, n_val = 0, max_windows = 0;
-    for (int s = 0; s < n_seqs; s++) {
-        if (lens[s] && !seqs[s]) return CS_E_ARG;
-        for (size_t i = 0; i < lens[s]; i++)
-            if (seqs[s][i] < 0 || seqs[s][i] >= V) return CS_E_ARG;
-        const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
-        n_train += ntr;
-        n_val += lens[s] - ntr;
-        if (ntr) max_windows += ntr / (size_t)T + 2;
-    }
-    if (n_train == 0) return CS_E_EMPTY;
-    if (max_windows > (size_t)0x7fffffff) return CS_E_TOO_LARGE;
-
     const double t_start = now_seconds();
-    engine e;
-    int err = engine_init(&e, m, T, B);
+    trainer tr;
+    size_t n_train, n_val;
+    int err = trainer_init(&tr, cfg, seqs, lens, n_seqs, &n_train, &n_val);
     if (err) return err;
-    const size_t P = e.P;
-    float *w = malloc(P * sizeof *w), *best = malloc(P * sizeof *best), *g = malloc(P * sizeof *g);
-    float *am = calloc(P, sizeof *am), *av = calloc(P, sizeof *av);
-    unsigned char *decay = calloc(P, 1);
-    window_ref *wins = malloc(max_windows * sizeof *wins);
-    int *tgt = malloc((size_t)B * (size_t)T * sizeof *tgt);
-    uint64_t *seeds = malloc((size_t)B * sizeof *seeds);
-    if (!w || !best || !g || !am || !av || !decay || !wins || !tgt || !seeds) {
-        err = CS_E_NOMEM;
-        goto done;
-    }
-    if (cfg->init_weights)
-        memcpy(w, cfg->init_weights, P * sizeof *w);
-    else
-        cs_train_init_weights(m, cfg->seed, w);
-    memcpy(best, w, P * sizeof *w);
-    for (int i = 0; i < e.tl.n; i++)
-        if (e.tl.t[i].decay) memset(decay + e.tl.t[i].offset, 1, e.tl.t[i].count);
-
-    size_t nwin0 = 0;
-    for (int s = 0; s < n_seqs; s++) {
-        const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
-        nwin0 += (ntr + (size_t)T - 1) / (size_t)T;
-    }
-    const double total_steps = (double)cfg->epochs * (double)((nwin0 + (size_t)B - 1) / (size_t)B);
-    const int prime = auto_prime(m, T, cfg->prime);
-
+    const int prime = auto_prime(m, tr.T, cfg->prime);
     cs_rng rng;
     cs_rng_seed(&rng, mix64(cfg->seed, 0xDA7AULL));
-    long step = 0;
     double best_val = INFINITY, best_train = NAN, last_train = NAN;
     int best_epoch = 0, epochs_run = 0, since_best = 0, stopped_early = 0, stopped = 0;
-    double lr_now = (double)cfg->lr;
     for (int epoch = 1; epoch <= cfg->epochs; epoch++) {
         const double t_ep = now_seconds();
-        /* windows of this epoch */
-        size_t nw = 0;
-        for (int s = 0; s < n_seqs; s++) {
-            const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
-            if (!ntr) continue;
-            size_t off = cfg->shuffle ? cs_rng_below(&rng, (uint32_t)T) : 0;
-            if (off > ntr) off = ntr;
-            if (off) wins[nw++] = (window_ref){s, 0, (int)off};
-            for (size_t st = off; st < ntr; st += (size_t)T) {
-                const size_t len = ntr - st < (size_t)T ? ntr - st : (size_t)T;
-                wins[nw++] = (window_ref){s, st, (int)len};
-            }
-        }
-        if (cfg->shuffle)
-            for (size_t i = nw; i > 1; i--) {
-                const size_t j = cs_rng_below(&rng, (uint32_t)i);
-                const window_ref tmp = wins[i - 1];
-                wins[i - 1] = wins[j];
-                wins[j] = tmp;
-            }
-        double ep_loss = 0.0;
-        long ep_count = 0;
-        for (size_t b0 = 0; b0 < nw; b0 += (size_t)B) {
-            const int nb = nw - b0 < (size_t)B ? (int)(nw - b0) : B;
-            for (int b = 0; b < nb; b++) {
-                const window_ref *wr = &wins[b0 + (size_t)b];
-                int *row = tgt + (size_t)b * T;
-                for (int t = 0; t < T; t++)
-                    row[t] = t < wr->len ? seqs[wr->src][wr->start + (size_t)t] : -1;
-                seeds[b] = mix64(mix64(cfg->seed, (uint64_t)step), (uint64_t)b + 0x5EEDull);
-            }
-            long count = 0;
-            const double lsum = engine_run(&e, w, tgt, nb, cfg->n_threads, cfg->dropout, seeds, g, NULL, &count, 1);
-            if (!isfinite(lsum)) {
-                err = CS_E_NONFINITE;
-                goto done;
-            }
-            ep_loss += lsum;
-            ep_count += count;
-            /* clip */
-            if (cfg->clip_norm > 0.0f) {
-                double nrm = 0.0;
-                for (size_t i = 0; i < P; i++)
-                    nrm += (double)g[i] * (double)g[i];
-                nrm = sqrt(nrm);
-                if (nrm > (double)cfg->clip_norm) {
-                    const float f = (float)((double)cfg->clip_norm / (nrm + 1e-6));
-                    for (size_t i = 0; i < P; i++)
-                        g[i] *= f;
-                }
-            }
-            /* schedule */
-            double lr = (double)cfg->lr;
-            if (cfg->warmup_steps > 0 && step < cfg->warmup_steps) lr *= (double)(step + 1) / cfg->warmup_steps;
-            if (cfg->cosine && total_steps > 0) {
-                double pr = (double)step / total_steps;
-                if (pr > 1.0) pr = 1.0;
-                lr *= (double)cfg->min_lr_ratio + (1.0 - (double)cfg->min_lr_ratio) * 0.5 * (1.0 + cos(PI_D * pr));
-            }
-            lr_now = lr;
-            step++;
-            /* Adam (PyTorch's formulation), decoupled weight decay */
-            const double bc1 = 1.0 - pow((double)cfg->beta1, (double)step);
-            const double bc2 = 1.0 - pow((double)cfg->beta2, (double)step);
-            const float stepsize = (float)(lr / bc1), sbc2 = (float)sqrt(bc2);
-            const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->adam_eps;
-            const float wd = (float)(lr * (double)cfg->weight_decay);
-            for (size_t i = 0; i < P; i++) {
-                if (wd > 0.0f && decay[i]) w[i] -= wd * w[i];
-                am[i] = b1 * am[i] + (1.0f - b1) * g[i];
-                av[i] = b2 * av[i] + (1.0f - b2) * g[i] * g[i];
-                w[i] -= stepsize * am[i] / (sqrtf(av[i]) / sbc2 + eps);
-            }
-        }
+        err = train_epoch(&tr, &rng, &last_train);
+        if (err) goto done;
         epochs_run = epoch;
-        last_train = ep_count ? ep_loss / (double)ep_count / LN2 : (double)NAN;
         double val = NAN;
         if (n_val) {
-            err = cs_train_eval_split(m, w, seqs, lens, n_seqs, cfg->val_fraction, prime, cfg->n_threads, &val, NULL);
+            err = cs_train_eval_split(m, tr.w, seqs, lens, n_seqs, cfg->val_fraction, prime, cfg->n_threads, &val,
+                                      NULL);
             if (err) goto done;
         }
-        int is_best = 0;
-        if (n_val ? (val < best_val) : 1) {
-            is_best = 1;
+        /* without validation every epoch is "best": the last epoch's weights are returned */
+        const int is_best = n_val ? val < best_val : 1;
+        if (is_best) {
             best_val = n_val ? val : (double)NAN;
             best_train = last_train;
             best_epoch = epoch;
-            memcpy(best, w, P * sizeof *w);
+            memcpy(tr.best, tr.w, tr.P * sizeof *tr.w);
             since_best = 0;
         } else {
             since_best++;
@@ -1367,7 +1444,7 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         const double t_now = now_seconds();
         if (cfg->progress) {
             cs_train_epoch_info info = {epoch,        cfg->epochs,     last_train, val,
-                                        t_now - t_ep, t_now - t_start, lr_now,     is_best};
+                                        t_now - t_ep, t_now - t_start, tr.lr_now,  is_best};
             if (cfg->progress(cfg->user, &info)) {
                 stopped = 1;
                 break;
@@ -1382,36 +1459,26 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
             goto done;
         }
     }
-    *weights_out = best;
-    best = NULL;
+    *weights_out = tr.best;
+    tr.best = NULL;
     if (report) {
-        memset(report, 0, sizeof *report);
-        report->window = T;
-        report->batch = B;
-        report->has_val = n_val > 0;
-        report->epochs_run = epochs_run;
-        report->best_epoch = best_epoch;
-        report->best_val_bits = n_val ? best_val : (double)NAN;
-        report->train_bits = best_train;
-        report->last_train_bits = last_train;
-        report->stopped_early = stopped_early;
-        report->stopped = stopped;
-        report->n_params = P;
-        report->n_train = n_train;
-        report->n_val = n_val;
-        report->steps = step;
-        report->seconds = now_seconds() - t_start;
+        *report = (cs_train_report){.window = tr.T,
+                                    .batch = tr.B,
+                                    .epochs_run = epochs_run,
+                                    .best_epoch = best_epoch,
+                                    .best_val_bits = n_val ? best_val : (double)NAN,
+                                    .has_val = n_val > 0,
+                                    .train_bits = best_train,
+                                    .last_train_bits = last_train,
+                                    .stopped_early = stopped_early,
+                                    .stopped = stopped,
+                                    .n_params = tr.P,
+                                    .n_train = n_train,
+                                    .n_val = n_val,
+                                    .steps = tr.step,
+                                    .seconds = now_seconds() - t_start};
     }
 done:
-    engine_free(&e);
-    free(w);
-    free(best);
-    free(g);
-    free(am);
-    free(av);
-    free(decay);
-    free(wins);
-    free(tgt);
-    free(seeds);
+    trainer_free(&tr);
     return err;
 }
