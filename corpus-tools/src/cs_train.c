@@ -445,6 +445,8 @@ static void tf_ws_carve(const cs_model_config *m, int T, float *mem, tf_ws *g)
 /* ---------------------------------------------- GRU ------------------------------------------------------ */
 
 /* Forward + backward of windows [w0, w0 + Bs) of the batch. Rows are time-major: row = t * Bs + b. */
+static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop);
+
 static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
 {
     const cs_model_config *m = &e->m;
@@ -522,8 +524,19 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
     }
     const double loss = softmax_xent(R, V, g->P, g->tg, e->scale, NULL);
     if (!e->want_grad) return loss;
+    gru_backward(e, g, Bs, grad, drop);
+    return loss;
+}
 
-    /* backward */
+/* Backward of gru_shard's forward (activations in g; g->P holds d loss / d logits): backpropagation through time,
+ * layer by layer from the top; gradients accumulate into grad. */
+static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop)
+{
+    const cs_model_config *m = &e->m;
+    const layout *ly = &e->ly;
+    const int H = m->width, V = m->vocab, L = m->layers, T = e->T, R = Bs * T, H3 = 3 * H;
+    const float *w = e->w;
+    const size_t sH = (size_t)H, sH3 = (size_t)H3;
     linear_bwd_w(R, V, H, g->P, g->Y, grad + ly->headw, grad + ly->headb);
     float *dH = g->dA, *dX = g->dB;
     memset(dH, 0, (size_t)R * sH * sizeof(float));
@@ -583,7 +596,6 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
     }
     for (int r = 0; r < R; r++)
         axpy(H, 1.0f, dH + (size_t)r * sH, grad + ly->emb + (size_t)g->in[r] * sH);
-    return loss;
 }
 
 /* ------------------------------------------- Transformer ------------------------------------------------- */
@@ -634,6 +646,8 @@ static float alibi_slope(int h, int NH)
 {
     return exp2f(-8.0f * (float)(h + 1) / (float)NH);
 }
+
+static void tf_backward(engine *e, tf_ws *g, float *grad, int drop);
 
 static double tf_window(engine *e, tf_ws *g, int win, float *grad)
 {
@@ -718,8 +732,21 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
     const double loss =
         softmax_xent(T, V, g->P, g->tg, e->scale, e->logits_out ? e->logits_out + (size_t)win * sT * V : NULL);
     if (!e->want_grad) return loss;
+    tf_backward(e, g, grad, drop);
+    return loss;
+}
 
-    /* backward */
+/* Backward of tf_window's forward (activations in g; g->P holds d loss / d logits), block by block from the
+ * top; gradients accumulate into grad. */
+static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
+{
+    const cs_model_config *m = &e->m;
+    const layout *ly = &e->ly;
+    const int D = m->width, L = m->layers, T = e->T, F = m->d_ff, NH = m->heads, hd = D / NH;
+    const int C = m->context, V = m->vocab;
+    const float *w = e->w;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const size_t sD = (size_t)D, sT = (size_t)T;
     linear_bwd_w(T, V, D, g->P, g->AF, grad + ly->headw, grad + ly->headb);
     memset(g->dA, 0, sT * sD * sizeof(float));
     mm_acc(T, D, V, g->P, w + ly->headw, g->dA);
@@ -791,7 +818,6 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
             axpy(D, 1.0f, d, ge);
         }
     }
-    return loss;
 }
 
 /* ---------------------------------------------- engine --------------------------------------------------- */
