@@ -613,12 +613,22 @@ static int parse_labels(const char *list, int *out, int cap)
     return n;
 }
 
-int cs_cmd_sample(int argc, char **argv)
+typedef struct sample_opts {
+    const char *bundle, *model, *prime, *policy_name;
+    int n, top_k, history, tsv, any_corpus;
+    double temperature, top_p, penalty;
+    uint64_t seed;
+} sample_opts;
+
+/* Parse argv into *o. Returns 0 (go on), 1 (error printed) or 2 (--help printed). */
+static int sample_parse(int argc, char **argv, sample_opts *o)
 {
-    const char *bundle = NULL, *model = NULL, *prime = NULL, *policy_name = "random";
-    int n = -1, top_k = 0, history = 8, tsv = 0, any_corpus = 0;
-    double temperature = 1.0, top_p = 1.0, penalty = 1.0;
-    uint64_t seed = 1;
+    memset(o, 0, sizeof *o);
+    o->policy_name = "random";
+    o->n = -1;
+    o->history = 8;
+    o->temperature = o->top_p = o->penalty = 1.0;
+    o->seed = 1;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -636,21 +646,21 @@ int cs_cmd_sample(int argc, char **argv)
                    "  --seed S               (default 1): seeds the sampler and the unit selection\n"
                    "  --tsv                  one tab-separated line per step instead of the label list\n"
                    "  --any-corpus           use a model trained on another corpus (refused by default)\n");
-            return 0;
+            return 2;
         }
         if (!strcmp(a, "--tsv")) {
-            tsv = 1;
+            o->tsv = 1;
             continue;
         }
         if (!strcmp(a, "--any-corpus")) {
-            any_corpus = 1;
+            o->any_corpus = 1;
             continue;
         }
         if (a[0] != '-') {
-            if (!bundle)
-                bundle = a;
-            else if (!model)
-                model = a;
+            if (!o->bundle)
+                o->bundle = a;
+            else if (!o->model)
+                o->model = a;
             else
                 return cs_cli_fail("sample", "unexpected argument %s", a);
             continue;
@@ -659,30 +669,42 @@ int cs_cmd_sample(int argc, char **argv)
         if (!v) return cs_cli_fail("sample", "%s: missing value", a);
         int bad = 0;
         if (!strcmp(a, "-n"))
-            bad = cs_cli_parse_int(v, &n) || n < 1 || n > 1000000;
+            bad = cs_cli_parse_int(v, &o->n) || o->n < 1 || o->n > 1000000;
         else if (!strcmp(a, "--temperature"))
-            bad = cs_cli_parse_double(v, &temperature) || temperature < 0 || temperature > 1000;
+            bad = cs_cli_parse_double(v, &o->temperature) || o->temperature < 0 || o->temperature > 1000;
         else if (!strcmp(a, "--top-k"))
-            bad = cs_cli_parse_int(v, &top_k) || top_k < 0;
+            bad = cs_cli_parse_int(v, &o->top_k) || o->top_k < 0;
         else if (!strcmp(a, "--top-p"))
-            bad = cs_cli_parse_double(v, &top_p) || top_p < 0 || top_p > 1;
+            bad = cs_cli_parse_double(v, &o->top_p) || o->top_p < 0 || o->top_p > 1;
         else if (!strcmp(a, "--repetition-penalty"))
-            bad = cs_cli_parse_double(v, &penalty) || penalty <= 0 || penalty > 100;
+            bad = cs_cli_parse_double(v, &o->penalty) || o->penalty <= 0 || o->penalty > 100;
         else if (!strcmp(a, "--history"))
-            bad = cs_cli_parse_int(v, &history) || history < 0 || history > CS_SEQP_MAX_HISTORY;
+            bad = cs_cli_parse_int(v, &o->history) || o->history < 0 || o->history > CS_SEQP_MAX_HISTORY;
         else if (!strcmp(a, "--prime"))
-            prime = v;
+            o->prime = v;
         else if (!strcmp(a, "--seed"))
-            bad = cs_cli_parse_u64(v, &seed) || (double)seed > CS_SEQP_MAX_SEED;
+            bad = cs_cli_parse_u64(v, &o->seed) || (double)o->seed > CS_SEQP_MAX_SEED;
         else if (!strcmp(a, "--select")) {
-            policy_name = v;
+            o->policy_name = v;
             bad = strcmp(v, "random") && strcmp(v, "successor") && strcmp(v, "lru");
         } else
             return cs_cli_fail("sample", "unknown option %s (see `concatseq sample --help`)", a);
         if (bad) return cs_cli_fail("sample", "%s %s: not a valid value", a, v);
     }
-    if (!bundle) return cs_cli_fail("sample", "no BUNDLE given (usage: concatseq sample BUNDLE [MODEL] -n N)");
-    if (n < 1) return cs_cli_fail("sample", "-n N: the number of labels to sample is required");
+    if (!o->bundle) return cs_cli_fail("sample", "no BUNDLE given (usage: concatseq sample BUNDLE [MODEL] -n N)");
+    if (o->n < 1) return cs_cli_fail("sample", "-n N: the number of labels to sample is required");
+    return 0;
+}
+
+int cs_cmd_sample(int argc, char **argv)
+{
+    sample_opts o;
+    const int pr = sample_parse(argc, argv, &o);
+    if (pr) return pr == 2 ? 0 : 1;
+    const char *bundle = o.bundle, *model = o.model, *prime = o.prime, *policy_name = o.policy_name;
+    const int n = o.n, top_k = o.top_k, history = o.history, tsv = o.tsv, any_corpus = o.any_corpus;
+    const double temperature = o.temperature, top_p = o.top_p, penalty = o.penalty;
+    const uint64_t seed = o.seed;
     cs_bundle b;
     char err[1024] = "";
     if (cs_bundle_read(bundle, &b, err, sizeof err)) return cs_cli_fail("sample", "%s", err);

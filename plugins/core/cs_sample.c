@@ -71,29 +71,12 @@ static void fail(cs_sample_result *out)
     out->label = -1;
 }
 
-int cs_sample(const float *logits, int vocab, const cs_sample_params *params, const int *history, int n_history,
-              const unsigned char *mask, cs_rng *rng, void *scratch, size_t scratch_bytes, cs_sample_result *out)
+/* 1. Candidates: ok[i] = label i may be drawn (allowed by the mask, logit a number above -3.4e38); if the mask
+ * leaves none it is ignored, if no logit is usable the draw is uniform over the mask's labels (or all). Writes
+ * val[i] = the clamped logit (0 when uniform or not a candidate) and the flags; returns the candidate count. */
+static int sample_candidates(const float *logits, int V, const unsigned char *mask, unsigned char *ok, float *val,
+                             cs_sample_result *out)
 {
-    if (!logits || !params || !rng || !out || vocab < 1 || vocab > CS_SAMPLE_MAX_VOCAB) {
-        fail(out);
-        return CS_SAMPLE_E_ARG;
-    }
-    if (!scratch || scratch_bytes < cs_sample_scratch_size(vocab)) {
-        fail(out);
-        return CS_SAMPLE_E_MEMORY;
-    }
-    const int V = vocab;
-    unsigned char *base = (unsigned char *)scratch + ((64 - ((uintptr_t)scratch & 63)) & 63);
-    float *val = (float *)(void *)base;               /* (V) penalised logits, later z = (l - max) / T */
-    float *e = val + V;                               /* (V) unnormalised weights exp(z) */
-    int *heap = (int *)(void *)(e + V);               /* (V) */
-    int *order = heap + V;                            /* (V) labels kept, most probable first */
-    unsigned char *ok = (unsigned char *)(order + V); /* (V) candidate flags */
-
-    memset(out, 0, sizeof *out);
-    const double u = cs_rng_uniform_double(rng); /* always exactly one draw */
-
-    /* 1. candidates */
     int n_ok = 0;
     for (int i = 0; i < V; i++) {
         float l = logits[i];
@@ -128,97 +111,79 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
         if (l < -LOGIT_CLAMP) l = -LOGIT_CLAMP;
         val[i] = ok[i] ? l : 0.0f;
     }
+    return n_ok;
+}
 
-    /* 2. repetition penalty, once per distinct label (heap[] is free until step 4: use it as a flag array) */
-    float pen = params->repetition_penalty;
-    if (history && n_history > 0 && pen > 0.0f && pen != 1.0f && pen < 3.4e38f) {
-        memset(heap, 0, (size_t)V * sizeof(int));
-        for (int j = 0; j < n_history; j++) {
-            int h = history[j];
-            if (h < 0 || h >= V || heap[h] || !ok[h]) continue;
-            heap[h] = 1;
-            val[h] = val[h] > 0.0f ? val[h] / pen : val[h] * pen;
-            if (val[h] < -LOGIT_CLAMP) val[h] = -LOGIT_CLAMP;
-        }
+/* 2. Repetition penalty (CTRL), once per distinct candidate label of the history; seen: V ints of scratch. */
+static void sample_penalty(float *val, int V, const unsigned char *ok, const int *history, int n_history, float pen,
+                           int *seen)
+{
+    if (!(history && n_history > 0 && pen > 0.0f && pen != 1.0f && pen < 3.4e38f)) return;
+    memset(seen, 0, (size_t)V * sizeof(int));
+    for (int j = 0; j < n_history; j++) {
+        int h = history[j];
+        if (h < 0 || h >= V || seen[h] || !ok[h]) continue;
+        seen[h] = 1;
+        val[h] = val[h] > 0.0f ? val[h] / pen : val[h] * pen;
+        if (val[h] < -LOGIT_CLAMP) val[h] = -LOGIT_CLAMP;
     }
+}
 
-    float mx = -3.4e38f;
-    int amax = -1;
-    for (int i = 0; i < V; i++)
-        if (ok[i] && val[i] > mx) {
-            mx = val[i];
-            amax = i; /* strict >: the lowest index wins ties */
-        }
-
-    /* 3. temperature; T <= 0 = argmax */
-    float T = params->temperature;
-    if (!(T > 0.0f)) {
-        out->label = amax;
-        out->prob = 1.0f;
-        out->entropy_bits = 0.0f;
-        out->candidates = 1;
-        return amax;
-    }
-    double total = 0.0;
-    for (int i = 0; i < V; i++) {
-        if (ok[i]) {
-            float z = (val[i] - mx) / T; /* <= 0; may be -inf for tiny T: then e = 0 */
-            val[i] = z;
-            e[i] = cs_fast_exp(z);
-            total += (double)e[i];
-        } else {
-            val[i] = 0.0f;
-            e[i] = 0.0f;
-        }
-    }
-
-    /* 4-5. truncation by a max-heap: pop the most probable labels in order */
-    int k = params->top_k;
-    float p = params->top_p;
+/* 4-5. Truncation by a max-heap over the candidates' weights e: pops the most probable labels in order into
+ * order[] (top-k, then the nucleus of mass top_p inside it, or the nucleus alone). Returns the labels kept (0 =
+ * no truncation: every candidate stays) and sets *mass to their total weight (total when none is applied). */
+static int sample_truncate(const float *e, int V, const unsigned char *ok, int n_ok, int k, float p, double total,
+                           int *heap, int *order, double *mass)
+{
     int k_on = k > 0 && k < n_ok;
     int p_on = p < 1.0f; /* NaN compares false: off */
     int kept = 0;
-    double mass = total;
-    if (k_on || p_on) {
-        int hn = 0;
-        for (int i = 0; i < V; i++)
-            if (ok[i]) heap[hn++] = i;
-        for (int i = hn / 2 - 1; i >= 0; i--)
-            sift_down(heap, hn, i, e);
-        int limit = k_on ? k : n_ok;
-        double cum = 0.0;
-        if (k_on) {
-            for (kept = 0; kept < limit; kept++) {
-                order[kept] = heap_pop(heap, &hn, e);
-                cum += (double)e[order[kept]];
-            }
-            mass = cum;
-            if (p_on) { /* nucleus inside the top k */
-                double target = (double)p * mass, c2 = 0.0;
-                int m = 0;
-                while (m < kept) {
-                    c2 += (double)e[order[m++]];
-                    if (c2 >= target) break;
-                }
-                kept = m;
-                mass = c2;
-            }
-        } else {
-            double target = (double)p * total;
-            while (kept < limit) {
-                order[kept] = heap_pop(heap, &hn, e);
-                cum += (double)e[order[kept++]];
-                if (cum >= target) break;
-            }
-            mass = cum;
+    *mass = total;
+    if (!k_on && !p_on) return 0;
+    int hn = 0;
+    for (int i = 0; i < V; i++)
+        if (ok[i]) heap[hn++] = i;
+    for (int i = hn / 2 - 1; i >= 0; i--)
+        sift_down(heap, hn, i, e);
+    int limit = k_on ? k : n_ok;
+    double cum = 0.0;
+    if (k_on) {
+        for (kept = 0; kept < limit; kept++) {
+            order[kept] = heap_pop(heap, &hn, e);
+            cum += (double)e[order[kept]];
         }
-        if (kept < 1) { /* p <= 0: keep the top label */
-            kept = 1;
-            mass = (double)e[order[0]];
+        *mass = cum;
+        if (p_on) { /* nucleus inside the top k */
+            double target = (double)p * *mass, c2 = 0.0;
+            int m = 0;
+            while (m < kept) {
+                c2 += (double)e[order[m++]];
+                if (c2 >= target) break;
+            }
+            kept = m;
+            *mass = c2;
         }
+    } else {
+        double target = (double)p * total;
+        while (kept < limit) {
+            order[kept] = heap_pop(heap, &hn, e);
+            cum += (double)e[order[kept++]];
+            if (cum >= target) break;
+        }
+        *mass = cum;
     }
+    if (kept < 1) { /* p <= 0: keep the top label */
+        kept = 1;
+        *mass = (double)e[order[0]];
+    }
+    return kept;
+}
 
-    /* 6. draw (inverse CDF) and report */
+/* 6. Draw by the inverse CDF with uniform u over the kept labels (order[0..kept), or every candidate when kept
+ * is 0) and report probability, entropy (bits) and the count of labels with weight > 0. */
+static int sample_draw(const float *e, const float *val, int V, const unsigned char *ok, const int *order, int kept,
+                       double mass, double u, int amax, cs_sample_result *out)
+{
     double target = u * mass, acc = 0.0, ez = 0.0;
     int label = -1, count = 0;
     if (kept) {
@@ -250,4 +215,64 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     out->entropy_bits = H > 0.0f ? H : 0.0f;
     out->candidates = count;
     return label;
+}
+
+int cs_sample(const float *logits, int vocab, const cs_sample_params *params, const int *history, int n_history,
+              const unsigned char *mask, cs_rng *rng, void *scratch, size_t scratch_bytes, cs_sample_result *out)
+{
+    if (!logits || !params || !rng || !out || vocab < 1 || vocab > CS_SAMPLE_MAX_VOCAB) {
+        fail(out);
+        return CS_SAMPLE_E_ARG;
+    }
+    if (!scratch || scratch_bytes < cs_sample_scratch_size(vocab)) {
+        fail(out);
+        return CS_SAMPLE_E_MEMORY;
+    }
+    const int V = vocab;
+    unsigned char *base = (unsigned char *)scratch + ((64 - ((uintptr_t)scratch & 63)) & 63);
+    float *val = (float *)(void *)base;               /* (V) penalised logits, later z = (l - max) / T */
+    float *e = val + V;                               /* (V) unnormalised weights exp(z) */
+    int *heap = (int *)(void *)(e + V);               /* (V) */
+    int *order = heap + V;                            /* (V) labels kept, most probable first */
+    unsigned char *ok = (unsigned char *)(order + V); /* (V) candidate flags */
+
+    memset(out, 0, sizeof *out);
+    const double u = cs_rng_uniform_double(rng); /* always exactly one draw */
+
+    const int n_ok = sample_candidates(logits, V, mask, ok, val, out);
+    /* heap[] is free until the truncation: the penalty uses it as a flag array */
+    sample_penalty(val, V, ok, history, n_history, params->repetition_penalty, heap);
+
+    float mx = -3.4e38f;
+    int amax = -1;
+    for (int i = 0; i < V; i++)
+        if (ok[i] && val[i] > mx) {
+            mx = val[i];
+            amax = i; /* strict >: the lowest index wins ties */
+        }
+
+    /* 3. temperature; T <= 0 = argmax */
+    float T = params->temperature;
+    if (!(T > 0.0f)) {
+        out->label = amax;
+        out->prob = 1.0f;
+        out->entropy_bits = 0.0f;
+        out->candidates = 1;
+        return amax;
+    }
+    double total = 0.0;
+    for (int i = 0; i < V; i++) {
+        if (ok[i]) {
+            float z = (val[i] - mx) / T; /* <= 0; may be -inf for tiny T: then e = 0 */
+            val[i] = z;
+            e[i] = cs_fast_exp(z);
+            total += (double)e[i];
+        } else {
+            val[i] = 0.0f;
+            e[i] = 0.0f;
+        }
+    }
+    double mass;
+    const int kept = sample_truncate(e, V, ok, n_ok, params->top_k, params->top_p, total, heap, order, &mass);
+    return sample_draw(e, val, V, ok, order, kept, mass, u, amax, out);
 }
