@@ -74,6 +74,8 @@ static int steps_finite(const cs_model_view *v, int nsteps, unsigned seed)
     return ok;
 }
 
+/* Every rejection of the parser on one fixture. Long (about 200 lines) on purpose: it is a flat list of cases,
+ * one line per corrupted field in header order, sharing one fixture; split up it would only scatter that list. */
 static void test_common(const char *name)
 {
     size_t n = 0;

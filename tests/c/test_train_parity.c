@@ -38,6 +38,8 @@ static void *read_all(const char *name, size_t *size)
     return buf;
 }
 
+/* One fixture: read it, then compare names, loss, logits, gradients, thread independence and the inference
+ * core, in that order (about 125 lines: one straight sequence of checks over the same buffers). */
 static void run_case(const char *tag)
 {
     char name[256];
