@@ -321,8 +321,8 @@ static int check_corpus(const char *cmd, const char *path, const cs_model_view *
 
 /* Load a model file and check it against a bundle (label count, then corpus checksum unless any_corpus);
  * returns 0 or prints and returns 1. */
-static int load_model_for(const char *cmd, const char *path, const cs_bundle *b, int any_corpus, float **buf,
-                          size_t *n, cs_model_view *view)
+static int load_model_for(const char *cmd, const char *path, const cs_bundle *b, int any_corpus, float **buf, size_t *n,
+                          cs_model_view *view)
 {
     int merr = 0;
     int rc = cs_model_file_load(path, buf, n, view, &merr);
@@ -391,8 +391,8 @@ static int eval_parse(int argc, char **argv, eval_opts *o)
 }
 
 /* The result of eval as JSON on stdout. path NULL = no model. */
-static void eval_print_json(const char *bundle, const char *path, const cs_model_view *view, double model_bits,
-                            int V, double valf, const cs_ngram_report *ngr)
+static void eval_print_json(const char *bundle, const char *path, const cs_model_view *view, double model_bits, int V,
+                            double valf, const cs_ngram_report *ngr)
 {
     const cs_ngram_report ng = *ngr;
     cJSON *o = cJSON_CreateObject();
@@ -426,8 +426,8 @@ static void eval_print_json(const char *bundle, const char *path, const cs_model
 }
 
 /* The result of eval as a table on stdout. path NULL = no model. */
-static void eval_print_table(const char *bundle, const char *path, const cs_model_view *view, double model_bits,
-                             int V, double valf, const cs_ngram_report *ngr)
+static void eval_print_table(const char *bundle, const char *path, const cs_model_view *view, double model_bits, int V,
+                             double valf, const cs_ngram_report *ngr)
 {
     const cs_ngram_report ng = *ngr;
     printf("held-out cross-entropy on %s: last %.0f%% of each source, %zu labels (%zu for training), %d labels\n",

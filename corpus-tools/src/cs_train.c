@@ -62,7 +62,7 @@ static void build_layout(const cs_model_config *m, const float *base, layout *ly
     cs_model_view v;
     memset(ly, 0, sizeof *ly);
     if (cs_model_view_map(m, base, &v) != CS_MODEL_OK) return;
-#define OFF(p) ((size_t)((p) - base))
+#define OFF(p) ((size_t)((p)-base))
     ly->n = v.n_weights;
     ly->emb = OFF(v.embedding);
     ly->headw = OFF(v.head_w);
@@ -1109,8 +1109,8 @@ static void eval_task(void *ctx, int i)
     free(mem);
 }
 
-int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens, int n_seqs,
-                        double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored)
+int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens,
+                        int n_seqs, double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored)
 {
     if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
     if (!(val_fraction >= 0.0 && val_fraction <= 0.5)) return CS_E_ARG;
@@ -1380,8 +1380,8 @@ static void trainer_free(trainer *tr)
 
 /* Check the labels, resolve window and batch, allocate and initialise (weights, decay mask, schedule length).
  * *n_train, *n_val out. Returns 0 or a cs_err (then everything allocated is freed). */
-static int trainer_init(trainer *tr, const cs_train_config *cfg, const int *const *seqs, const size_t *lens,
-                        int n_seqs, size_t *n_train, size_t *n_val)
+static int trainer_init(trainer *tr, const cs_train_config *cfg, const int *const *seqs, const size_t *lens, int n_seqs,
+                        size_t *n_train, size_t *n_val)
 {
     memset(tr, 0, sizeof *tr);
     const cs_model_config *m = &cfg->model;
@@ -1452,8 +1452,8 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         epochs_run = epoch;
         double val = NAN;
         if (n_val) {
-            err = cs_train_eval_split(m, tr.w, seqs, lens, n_seqs, cfg->val_fraction, prime, cfg->n_threads, &val,
-                                      NULL);
+            err =
+                cs_train_eval_split(m, tr.w, seqs, lens, n_seqs, cfg->val_fraction, prime, cfg->n_threads, &val, NULL);
             if (err) goto done;
         }
         /* without validation every epoch is "best": the last epoch's weights are returned */

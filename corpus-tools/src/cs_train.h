@@ -205,8 +205,8 @@ int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, 
  * source has a validation part), n_scored out (optional). Sources are evaluated on up to n_threads threads;
  * the sum is taken in source order (deterministic). Errors: CS_E_ARG, CS_E_NOMEM.
  */
-int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens, int n_seqs,
-                        double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored);
+int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens,
+                        int n_seqs, double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored);
 
 /**
  * Train a model on n_seqs label sequences (one per source; labels 0..V-1) as described at the top of this

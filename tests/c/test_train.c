@@ -446,8 +446,7 @@ static void test_core_consistency(int arch)
             }
             printf("core consistency %s (simd %d): max |logit diff| %.3g over %d steps (scale %.3g)\n", nm, simd, err,
                    RUN, scale);
-            CS_CHECK(err <= 1e-4 * fmax(1.0, scale), "%s: training forward and inference core differ by %.3g", nm,
-                     err);
+            CS_CHECK(err <= 1e-4 * fmax(1.0, scale), "%s: training forward and inference core differ by %.3g", nm, err);
         }
         free(mem);
     }
