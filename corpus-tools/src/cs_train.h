@@ -61,9 +61,9 @@
  * Evaluation protocol (cs_train_eval_split, used by training and by `concatseq eval`): for each source with a
  * validation part, the model is reset (zero state + BOS), primed with the last `prime` labels of the source's
  * training part (not scored; fewer if the training part is shorter), then each validation label is scored
- * from the logits before it, running the model step by step exactly as the inference core does (GRU state
- * carried over the whole validation part; transformer with the sliding window of C). The result is the mean
- * over all validation labels of -log2 p(label), in bits per label.
+ * from the logits before it, by the inference core itself (cs_model_reset / cs_model_prime / cs_model_logits,
+ * portable kernel: GRU state carried over the whole validation part; transformer with the sliding window of C).
+ * The result is the mean over all validation labels of -log2 p(label), in bits per label.
  *
  * Everything here is offline code (allocates, may create threads): NOT real-time safe.
  */
