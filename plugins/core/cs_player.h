@@ -1,5 +1,5 @@
 /*
- * cs_grain.h - grain playback of corpus units and the ConcatPlay player (triggers, gapless chain).
+ * cs_player.h - grain playback of corpus units and the ConcatPlay player (triggers, gapless chain).
  *
  * The player owns a FIXED VOICE POOL placed in caller memory (kissfft style: ask cs_player_size(), hand over
  * that many bytes to cs_player_init(); nothing is allocated afterwards). Up to `max_voices` voices play at once
@@ -54,8 +54,8 @@
  * Every cs_player_* and cs_grain_* function is real-time safe: no allocation, no I/O, no locks; process is
  * O(n * voices * channels + starts * selection cost).
  */
-#ifndef CS_GRAIN_H
-#define CS_GRAIN_H
+#ifndef CS_PLAYER_H
+#define CS_PLAYER_H
 
 #include "cs_select.h"
 #include "cs_unit_table.h"
@@ -183,7 +183,9 @@ typedef struct cs_player {
     int chain;           /* gapless chain running */
     uint64_t next_start; /* absolute sample of the next chained start */
     uint64_t raise_at;   /* absolute sample where the next gate rises */
-    int64_t xfade;       /* attack of the next chained unit (= release of the current one) */
+    int64_t xfade;       /* attack of the next chained unit (= release of the current one), samples */
+    int64_t xfade_pre;   /* the part of it before the next unit's first frame (its pre-roll), samples */
+    uint64_t last_onset; /* absolute sample at which the last unit started's first frame sounds */
     int last_status;     /* cs_select_status of the last start attempt (0 after a successful one) */
     float last_value;    /* the label or unit value that failed */
     uint64_t dropped;    /* starts dropped by CS_PLAYER_MAX_STARTS */
