@@ -30,8 +30,8 @@ ConcatPlay : MultiOutUGen {
 	amp: linear gain, read at each start.
 	attack, release: seconds (0..10), read at each start; release is also the crossfade of a gapless chain,
 	        centred on the boundary between two units.
-	select: a policy by number or name (ConcatSeqFormat.selectPolicies: 0 \random, 1 \successor, 2 \lru,
-	        3 \nearest); read at each start.
+	select: a selection policy by number or by name, read at each start; the names, in number order, are
+	        ConcatSeqFormat.selectPolicies (generated from the core's policy table, cs_select.h).
 	pan: equal-power pan (Pan2 law for 2 channels, PanAz for more), read at each start.
 	dur: seconds; > 0 overrides the unit's length; read at each start.
 	gapless: > 0 chains units without gaps: each unit's first frame sounds exactly one unit length after the
