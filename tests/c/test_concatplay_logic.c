@@ -10,6 +10,7 @@
 #include "cs_concatplay.h"
 #include "cs_index.h"
 #include "cs_test.h"
+#include "cs_test_units.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -37,45 +38,51 @@ static void heap_free(void *user, void *ptr)
     free(ptr);
 }
 
-/* A random corpus: `units` units of 50..400 frames, `labels` labels (label labels-1 left empty if asked),
- * `nd` descriptors, with a k-d tree index (leaf 4). Returns the table (malloc'd, *n floats) and its audio. */
-static float *make_corpus(uint32_t units, uint32_t labels, uint32_t nd, uint64_t seed, int leave_empty, size_t *n,
-                          float **audio, uint64_t *frames)
+/* A random corpus with a k-d tree index (leaf 4): `units` units of 50..399 frames (cs_test_units.h), `labels`
+ * labels (the last one left empty if asked), `nd` descriptors, successors in unit order, and a sine as audio.
+ * Returns 0 on success. */
+typedef struct corpus {
+    float *table; /* tn floats */
+    size_t tn;
+    float *audio; /* frames, mono */
+    uint64_t frames;
+} corpus;
+
+static int corpus_make(corpus *c, uint32_t units, uint32_t labels, uint32_t nd, uint64_t seed, int leave_empty)
 {
-    cs_rng g;
-    cs_rng_seed(&g, seed);
     uint64_t *st = malloc(units * sizeof *st), *ln = malloc(units * sizeof *ln);
     int32_t *lab = malloc(units * sizeof *lab), *src = calloc(units, sizeof *src), *succ = malloc(units * sizeof *succ);
     float *d = malloc((size_t)units * nd * sizeof *d);
-    uint64_t pos = 0;
-    for (uint32_t u = 0; u < units; ++u) {
-        st[u] = pos;
-        ln[u] = 50 + cs_rng_below(&g, 350);
-        pos += ln[u];
-        lab[u] = (int32_t)cs_rng_below(&g, leave_empty ? labels - 1 : labels);
+    const uint64_t pos =
+        cs_test_random_units(seed, units, leave_empty ? labels - 1 : labels, nd, 50, 350, st, ln, lab, d);
+    for (uint32_t u = 0; u < units; ++u)
         succ[u] = u + 1 < units ? (int32_t)u + 1 : -1;
-        for (uint32_t j = 0; j < nd; ++j)
-            d[(size_t)u * nd + j] = (float)cs_rng_normal(&g);
-    }
     const size_t bn = cs_ut_size(units, nd, labels);
     float *base = calloc(bn, sizeof(float));
     cs_ut_view v0;
-    float *table = NULL;
+    c->table = NULL;
     if (cs_ut_encode(base, units, nd, labels, 1, -1, 48000, 1, pos, st, ln, lab, src, succ, d) == 0 &&
         cs_ut_parse(base, bn, 1, &v0) == 0) {
-        *n = cs_index_table_size(&v0, 4);
-        table = calloc(*n, sizeof(float));
-        if (cs_index_build(&v0, 4, table, *n) != 0) {
-            free(table);
-            table = NULL;
+        c->tn = cs_index_table_size(&v0, 4);
+        c->table = calloc(c->tn, sizeof(float));
+        if (cs_index_build(&v0, 4, c->table, c->tn) != 0) {
+            free(c->table);
+            c->table = NULL;
         }
     }
-    *frames = pos;
-    *audio = malloc(pos * sizeof(float));
+    c->frames = pos;
+    c->audio = malloc(pos * sizeof(float));
     for (uint64_t i = 0; i < pos; ++i)
-        (*audio)[i] = (float)sin(0.05 * (double)i) * 0.5f;
+        c->audio[i] = (float)sin(0.05 * (double)i) * 0.5f;
     free(base), free(st), free(ln), free(lab), free(src), free(succ), free(d);
-    return table;
+    CS_CHECK(c->table != NULL, "random corpus of %u units built with its index", units);
+    return c->table ? 0 : -1;
+}
+
+static void corpus_free(corpus *c)
+{
+    free(c->table);
+    free(c->audio);
 }
 
 /* The player's inputs as constants, in one place. */
@@ -132,12 +139,11 @@ static void test_open_and_bind(void)
              "no memory: need %zu", cp.need);
     cs_cp_close(&cp, heap_free, &tiny);
 
-    size_t tn;
-    float *audio;
-    uint64_t frames;
-    float *table = make_corpus(60, 4, 5, 3, 0, &tn, &audio, &frames);
-    CS_CHECK(table != NULL, "corpus");
-    if (!table) return;
+    corpus c;
+    if (corpus_make(&c, 60, 4, 5, 3, 0)) return;
+    const float *table = c.table, *audio = c.audio;
+    const size_t tn = c.tn;
+    const uint64_t frames = c.frames;
     CS_CHECK(cs_cp_open(&cp, 8, 1, 7, 1, 48000, heap_alloc, &h) == CS_CP_OPEN_OK, "open");
     cs_player_io io;
     CS_CHECK(cs_cp_bind(&cp, NULL, 0, 0, audio, (uint32_t)frames, 1, heap_alloc, heap_free, &h, &io) ==
@@ -185,17 +191,14 @@ static void test_open_and_bind(void)
     CS_CHECK(cs_cp_target(&t, buf, 3, 0, pairs, 3) == 1 && t.full == buf && t.full_len == 3, "the Buffer alone");
     CS_CHECK(cs_cp_target(&t, NULL, 0, NAN, pairs, 3) == 0, "no target");
     free(copy);
-    free(table);
-    free(audio);
+    corpus_free(&c);
 }
 
 /* Contract: label -1 ("no label", what SeqPredict outputs without a model) rests; -2 plays any unit. */
 static void test_label_contract(void)
 {
-    size_t tn;
-    float *audio;
-    uint64_t frames;
-    float *table = make_corpus(40, 3, 2, 9, 0, &tn, &audio, &frames);
+    corpus c;
+    if (corpus_make(&c, 40, 3, 2, 9, 0)) return;
     heap h = {1u << 30, 0, 0};
     const float labels[4] = {(float)CS_LABEL_NONE, -0.5f, (float)CS_LABEL_ANY, -7.0f};
     const int sounds[4] = {0, 0, 1, 1};
@@ -213,7 +216,7 @@ static void test_label_contract(void)
             for (int b = 0; b < 40; ++b) {
                 for (int i = 0; i < 256; ++i)
                     trig[i] = (i == 10) ? 1.0f : 0.0f;
-                block(&cp, &h, table, tn, audio, frames, &in, trig, NULL, 256, out, uo, NULL);
+                block(&cp, &h, c.table, c.tn, c.audio, c.frames, &in, trig, NULL, 256, out, uo, NULL);
                 for (int i = 0; i < 256; ++i) {
                     e += (double)out[i] * (double)out[i];
                     if (uo[i] > maxu) maxu = uo[i];
@@ -226,8 +229,7 @@ static void test_label_contract(void)
             cs_cp_close(&cp, heap_free, &h);
         }
     }
-    free(table);
-    free(audio);
+    corpus_free(&c);
 }
 
 /*
@@ -240,12 +242,12 @@ static void test_label_contract(void)
  */
 static void test_written_table(void)
 {
-    size_t tn;
-    float *audio;
-    uint64_t frames;
-    float *orig = make_corpus(300, 6, 8, 21, 1, &tn, &audio, &frames);
-    CS_CHECK(orig != NULL, "corpus");
-    if (!orig) return;
+    corpus c;
+    if (corpus_make(&c, 300, 6, 8, 21, 1)) return;
+    const float *orig = c.table;
+    float *audio = c.audio;
+    const size_t tn = c.tn;
+    const uint64_t frames = c.frames;
     float *table = malloc(tn * sizeof(float)), *aorig = malloc(frames * sizeof(float));
     memcpy(table, orig, tn * sizeof(float));
     memcpy(aorig, audio, frames * sizeof(float));
@@ -306,7 +308,8 @@ static void test_written_table(void)
     CS_CHECK(cp.player->last_status == CS_SELECT_E_LABEL_EMPTY, "count 4e9: the label reads as empty (%d)",
              cp.player->last_status);
     cs_cp_close(&cp, heap_free, &h);
-    free(table), free(orig), free(audio), free(aorig);
+    free(table), free(aorig);
+    corpus_free(&c);
 }
 
 int main(void)

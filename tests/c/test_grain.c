@@ -8,6 +8,7 @@
 #include "cs_player.h"
 #include "cs_select.h"
 #include "cs_test.h"
+#include "cs_test_units.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
@@ -454,20 +455,11 @@ static void test_stealing(void)
 /* A random corpus: units, labels, descriptors. */
 static void random_table(table *tb, uint32_t units, uint32_t labels, uint32_t nd, uint64_t seed, int leave_empty)
 {
-    cs_rng g;
-    cs_rng_seed(&g, seed);
     uint64_t *st = malloc(units * sizeof *st), *ln = malloc(units * sizeof *ln);
     int32_t *lab = malloc(units * sizeof *lab);
     float *d = malloc((size_t)units * nd * sizeof *d);
-    uint64_t pos = 0;
-    for (uint32_t u = 0; u < units; ++u) {
-        st[u] = pos;
-        ln[u] = 100 + cs_rng_below(&g, 400);
-        pos += ln[u];
-        lab[u] = (int32_t)cs_rng_below(&g, leave_empty ? labels - 1 : labels);
-        for (uint32_t j = 0; j < nd; ++j)
-            d[(size_t)u * nd + j] = (float)cs_rng_normal(&g);
-    }
+    const uint64_t pos =
+        cs_test_random_units(seed, units, leave_empty ? labels - 1 : labels, nd, 100, 400, st, ln, lab, d);
     if (!leave_empty)
         for (uint32_t l = 0; l < labels && l < units; ++l)
             lab[l] = (int32_t)l;
