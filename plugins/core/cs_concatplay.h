@@ -6,9 +6,9 @@
  *
  * C11 core code (plugins/core/cs_concatplay.c) behind a C API, as cs_seqpredict.h is for SeqPredict: the shim
  * plugins/ConcatPlay/ConcatPlay.cpp only looks the Buffers up, marshals inputs and outputs, hands RTAlloc/RTFree
- * over and posts the messages; the C tests (tests/c/test_grain.c) run this very code. Nothing here allocates
- * except through the callbacks, locks or performs I/O; every function is real-time safe with RT-safe callbacks
- * (costs on each). The player itself (voices, triggers, gapless chain) is cs_player.h, selection cs_select.h.
+ * over and posts the messages; the C tests (tests/c/test_concatplay_logic.c) run this very code. Nothing here
+ * allocates except through the callbacks, locks or performs I/O; every function is real-time safe with RT-safe
+ * callbacks (costs on each). The player itself (voices, triggers, gapless chain) is cs_player.h, selection cs_select.h.
  *
  * Per block the host calls cs_cp_bind with the CURRENT data of both Buffers (never cached across blocks), then
  * cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. The table is parsed (O(1) header +
