@@ -1,46 +1,50 @@
 // ConcatPlay: plays the units of a ConcatSeq corpus as grains, chosen by label and selection policy.
-// The server side is plugins/ConcatPlay/ConcatPlay.cpp over the C core plugins/core/cs_grain.h.
+// The server side is plugins/ConcatPlay/ConcatPlay.cpp over the C core plugins/core/cs_concatplay.h and
+// cs_player.h.
 //
 // Outputs: numChannels audio channels, then the index of the last unit started (held, -1 before any) and the
 // "next" gate of a gapless chain. *ar returns the audio channels only (a single OutputProxy when
 // numChannels == 1, like PlayBuf); reach the other two with ConcatPlay.unitOf(sig) and ConcatPlay.nextOf(sig).
 
 ConcatPlay : MultiOutUGen {
-	// Names of the 26 descriptors of a version-1 unit table, in table order (for `target` pairs).
-	classvar <descriptorNames;
 	// Number of audio channels of this instance.
 	var <numAudio;
 
-	*initClass {
-		descriptorNames = [
-			\loudness, \loudness_std, \peak, \centroid, \centroid_std, \spread, \flatness, \rolloff, \flux, \zcr,
-			\mfcc0, \mfcc1, \mfcc2, \mfcc3, \mfcc4, \mfcc5, \mfcc6, \mfcc7, \mfcc8, \mfcc9, \mfcc10, \mfcc11,
-			\mfcc12, \f0, \f0_confidence, \duration
-		];
-	}
+	/*
+	The descriptor names a `target` pair may use when no corpus tells them: every descriptor a unit table can
+	hold, in column order (ConcatSeqFormat.descriptorNames, generated from the C core). With a ConcatCorpus the
+	names are the corpus's own (ConcatCorpus:descriptorNames, the bundle's selection, in its column order).
+	*/
+	*descriptorNames { ^ConcatSeqFormat.descriptorNames }
 
 	/*
 	Play corpus units. Returns the numChannels audio outputs.
 	numChannels: Integer 1..64 (fixed at SynthDef build time).
 	corpus: a ConcatCorpus, or [audioBufnum, unitTableBufnum] (Buffers or numbers).
 	trig: a unit starts on every positive-going edge; sample-accurate at audio rate.
-	label: label to choose from (-1: any); read at each start.
+	label: label to choose from, read at each start: 0 .. numLabels-1; \any or ConcatSeqFormat.labelAny (-2, the
+	       default; anything below -1 too) for any unit; \none, \rest or ConcatSeqFormat.labelNone (-1, what
+	       SeqPredict outputs without a usable model) rests: nothing starts, no message.
 	unit: >= 0 plays this unit (overrides label and select); read at each start.
 	rate: playback speed and transposition; negative plays backwards from the unit's end; |rate| 1/64..64.
 	amp: linear gain, read at each start.
-	attack, release: seconds (0..10), read at each start; release is also the crossfade of a gapless chain.
-	select: 0 random, 1 original successor, 2 least recently used, 3 nearest to target; read at each start.
+	attack, release: seconds (0..10), read at each start; release is also the crossfade of a gapless chain,
+	        centred on the boundary between two units.
+	select: a selection policy by number or by name, read at each start; the names, in number order, are
+	        ConcatSeqFormat.selectPolicies (generated from the core's policy table, cs_select.h).
 	pan: equal-power pan (Pan2 law for 2 channels, PanAz for more), read at each start.
 	dur: seconds; > 0 overrides the unit's length; read at each start.
-	gapless: > 0 chains units without gaps (the next starts where this one ends less the crossfade).
+	gapless: > 0 chains units without gaps: each unit's first frame sounds exactly one unit length after the
+	        previous one's (the corpus's own tempo), the crossfade centred on the boundary.
 	lead: seconds before a chained start at which the next gate rises (at most half the unit's step).
 	seed: >= 0 seeds the random choices (same seed, same choices); -1 takes a seed from the synth's generator.
 	maxVoices: 1..1024 simultaneous voices (fixed at synth start); the oldest is stolen with a 2 ms fade.
 	target: for select 3: nil, a Buffer (or bufnum) of normalised descriptor values, or an Array of
-	        pairs [descriptor, value, ...] where descriptor is an index or a name from ConcatPlay.descriptorNames
-	        and value a normalised value (see ConcatCorpus:normalise). Read once per block.
+	        pairs [descriptor, value, ...] where descriptor is an index or a name (the corpus's
+	        descriptorNames when corpus is a ConcatCorpus, else ConcatPlay.descriptorNames) and value a
+	        normalised value (see ConcatCorpus:normalise). Read once per block.
 	*/
-	*ar { arg numChannels = 1, corpus, trig = 0, label = -1, unit = -1, rate = 1, amp = 1,
+	*ar { arg numChannels = 1, corpus, trig = 0, label, unit = -1, rate = 1, amp = 1,
 		attack = 0.005, release = 0.005, select = 0, pan = 0, dur = 0, gapless = 0, lead = 0.03,
 		seed = -1, maxVoices = 64, target;
 		var bufs, tgt, out;
@@ -48,10 +52,34 @@ ConcatPlay : MultiOutUGen {
 			Error("ConcatPlay: argument 'numChannels' must be an Integer from 1 to 64, not %".format(numChannels)).throw
 		};
 		bufs = this.corpusBuffers(corpus);
-		tgt = this.targetInputs(target);
-		out = this.multiNewList(['audio', numChannels, bufs[0], bufs[1], trig, label, unit, rate, amp, attack,
-			release, select, pan, dur, gapless, lead, seed, maxVoices] ++ tgt);
+		tgt = this.targetInputs(target, corpus);
+		out = this.multiNewList(['audio', numChannels, bufs[0], bufs[1], trig, this.labelInput(label), unit, rate,
+			amp, attack, release, this.selectInput(select), pan, dur, gapless, lead, seed, maxVoices] ++ tgt);
 		^this.audioOf(out)
+	}
+
+	// The `label` input: nil or \any -> ConcatSeqFormat.labelAny; \none or \rest -> labelNone; else as given.
+	*labelInput { arg label;
+		if(label.isNil or: { label == \any }) { ^ConcatSeqFormat.labelAny };
+		if(label == \none or: { label == \rest }) { ^ConcatSeqFormat.labelNone };
+		if(label.isKindOf(Symbol) or: { label.isString }) {
+			Error("ConcatPlay: argument 'label' must be a number, a UGen, \\any or \\none, not %".format(label)).throw
+		};
+		^label
+	}
+
+	// The `select` input: a policy name from ConcatSeqFormat.selectPolicies -> its number; else as given.
+	*selectInput { arg select;
+		var i;
+		if(select.isKindOf(Symbol) or: { select.isString }) {
+			i = ConcatSeqFormat.selectPolicies.indexOf(select.asSymbol);
+			if(i.isNil) {
+				Error("ConcatPlay: argument 'select' names an unknown policy %; one of %".format(select,
+					ConcatSeqFormat.selectPolicies)).throw
+			};
+			^i
+		};
+		^select
 	}
 
 	// [audio buffer, unit table buffer] from a ConcatCorpus or a pair; throws naming 'corpus' otherwise.
@@ -66,18 +94,22 @@ ConcatPlay : MultiOutUGen {
 		Error("ConcatPlay: argument 'corpus' must be a ConcatCorpus or [audioBufnum, unitTableBufnum], not %".format(corpus)).throw;
 	}
 
-	// The target inputs: [targetBuf, numPairs, pairs...].
-	*targetInputs { arg target;
-		var pairs;
+	// The target inputs: [targetBuf, numPairs, pairs...]. Names are looked up in the corpus's descriptorNames
+	// when it has them (a ConcatCorpus), else in ConcatPlay.descriptorNames.
+	*targetInputs { arg target, corpus;
+		var pairs, names;
 		if(target.isNil) { ^[-1, 0] };
 		if(target.isKindOf(Buffer) or: { target.isNumber } or: { target.isKindOf(UGen) }) { ^[target, 0] };
 		if(target.isSequenceableCollection and: { target.size.even }) {
+			names = if(corpus.respondsTo(\descriptorNames) and: { corpus.descriptorNames.notNil }) {
+				corpus.descriptorNames
+			} { this.descriptorNames };
 			pairs = target.clump(2).collect { |p|
 				var d = p[0];
 				if(d.isKindOf(Symbol) or: { d.isString }) {
-					d = descriptorNames.indexOf(d.asSymbol);
+					d = names.indexOf(d.asSymbol);
 					if(d.isNil) {
-						Error("ConcatPlay: argument 'target' names an unknown descriptor %; see ConcatPlay.descriptorNames".format(p[0])).throw
+						Error("ConcatPlay: argument 'target' names descriptor %, which the corpus does not have; it has %".format(p[0], names)).throw
 					};
 				};
 				[d, p[1]]

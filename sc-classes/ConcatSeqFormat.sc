@@ -157,4 +157,16 @@ ConcatSeqFormat {
 	*descriptorNames { ^#[\loudness, \loudness_std, \peak, \centroid, \centroid_std, \spread, \flatness, \rolloff, \flux, \zcr, \mfcc0, \mfcc1, \mfcc2, \mfcc3, \mfcc4, \mfcc5, \mfcc6, \mfcc7, \mfcc8, \mfcc9, \mfcc10, \mfcc11, \mfcc12, \f0, \f0_confidence, \duration] }
 	// the unit of each descriptor ("dB", "Hz", "s", or "" for dimensionless)
 	*descriptorUnits { ^#["dB", "dB", "dB", "Hz", "Hz", "Hz", "", "Hz", "", "Hz", "", "", "", "", "", "", "", "", "", "", "", "", "", "Hz", "", "s"] }
+
+	// ---- ConcatPlay: selection policies and label values (cs_select.h, cs_label.h) ----
+	// the selection policies by number (ConcatPlay's `select`):
+	//   0 random: uniform over the label's members
+	//   1 successor: the original successor of the last unit played when it has the label, else random
+	//   2 lru: the least recently used unit of the label (never-used units first, in unit order)
+	//   3 nearest: the unit of the label nearest to the descriptor target, else random
+	*selectPolicies { ^#[\random, \successor, \lru, \nearest] }
+	// label "none": SeqPredict's output without a usable model; ConcatPlay rests (silence)
+	*labelNone { ^-1 }
+	// label "any": ConcatPlay plays any unit (SeqPredict's before its first step)
+	*labelAny { ^-2 }
 }

@@ -39,7 +39,9 @@ SeqPredict : MultiOutUGen {
 	}
 
 	/*
-	All three outputs, control rate: [label, probability, entropy].
+	All three outputs, control rate: [label, probability, entropy]. The label is held between steps; it is
+	ConcatSeqFormat.labelNone (-1: ConcatPlay rests) while there is no usable model, and ConcatSeqFormat.labelAny
+	(-2: ConcatPlay plays any unit) once the model is ready and before the first step.
 	model: a SeqModel, a Buffer or a buffer number holding a model file; re-read every block.
 	trig: a step on every positive-going edge (previous <= 0, this > 0). At audio rate every edge in the block
 	      counts (up to maxStepsPerBlock per block; extra ones are dropped).

@@ -1,8 +1,9 @@
 /*
  * cs_gen_sclang.c - writes sc-classes/ConcatSeqFormat.sc, the sclang face of the C core's file layouts.
  *
- * The unit-table and model layouts, the split-integer base and the descriptor names are defined once, in the
- * core's headers (cs_unit_table.h, cs_model.h, cs_descriptor_table.h). The classes must not write them again,
+ * The unit-table and model layouts, the split-integer base, the descriptor names, the selection policies and the
+ * special label values are defined once, in the core's headers (cs_unit_table.h, cs_model.h,
+ * cs_descriptor_table.h, cs_select.h, cs_label.h). The classes must not write them again,
  * so this program prints them as an sclang class from those headers. The committed file is checked against
  * this program's output by the ctest `format_sclang` (tests/CMakeLists.txt); regenerate it with
  * `cmake --build build --target sclang-format`.
@@ -10,7 +11,9 @@
  * Usage: cs_gen_sclang > sc-classes/ConcatSeqFormat.sc. Prints to stdout; exit 0, or 1 if stdout fails.
  */
 #include "cs_descriptor_table.h"
+#include "cs_label.h"
 #include "cs_model.h"
+#include "cs_select.h"
 #include "cs_split.h"
 #include "cs_unit_table.h"
 
@@ -154,6 +157,21 @@ int main(void)
 #define CS_GEN_UNIT_(id, name, unit) printf("%s\"%s\"", CS_D_##id == 0 ? "" : ", ", unit);
     CS_DESCRIPTOR_TABLE(CS_GEN_UNIT_)
 #undef CS_GEN_UNIT_
-    printf("] }\n}\n");
+    printf("] }\n");
+
+    printf("\n\t// ---- ConcatPlay: selection policies and label values (cs_select.h, cs_label.h) ----\n");
+    printf("\t// the selection policies by number (ConcatPlay's `select`):");
+#define CS_GEN_POLICY_DOC_(id, name, summary) printf("\n\t//   %d %s: %s", CS_SELECT_##id, #name, summary);
+    CS_SELECT_POLICY_TABLE(CS_GEN_POLICY_DOC_)
+#undef CS_GEN_POLICY_DOC_
+    printf("\n\t*selectPolicies { ^#[");
+#define CS_GEN_POLICY_(id, name, summary) printf("%s\\%s", CS_SELECT_##id == 0 ? "" : ", ", #name);
+    CS_SELECT_POLICY_TABLE(CS_GEN_POLICY_)
+#undef CS_GEN_POLICY_
+    printf("] }\n");
+    constant("labelNone", CS_LABEL_NONE,
+             "label \"none\": SeqPredict's output without a usable model; ConcatPlay rests (silence)");
+    constant("labelAny", CS_LABEL_ANY, "label \"any\": ConcatPlay plays any unit (SeqPredict's before its first step)");
+    printf("}\n");
     return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }

@@ -3,8 +3,9 @@
 //
 // A thin shim in SuperCollider's C-style plugin API. The logic (model binding and verification, edges,
 // clamping, teacher forcing, history, step cap) is plugins/core/cs_seqpredict.h, shared with the C tests;
-// the model and sampling are the C core (plugins/core/cs_model.h, cs_sample.h). This file only fetches the
-// Buffers, hands RTAlloc/RTFree to the logic and posts messages.
+// the model and sampling are the C core (plugins/core/cs_model.h, cs_sample.h). This file only looks the
+// Buffers up (plugins/common/cs_sc_buffer.h, shared with ConcatPlay), hands RTAlloc/RTFree to the logic and
+// posts messages.
 //
 // Real-time rules (shared/DESIGN.md): the model and mask Buffers are re-fetched every block (never cached); the
 // model is re-parsed whenever the Buffer's data pointer, size, channels or header change, its weights are
@@ -24,6 +25,8 @@ extern "C" {
 }
 
 static InterfaceTable *ft;
+
+#include "cs_sc_buffer.h"
 
 // Inputs, in the order of SeqPredict.sc.
 enum SeqPredictInput {
@@ -47,8 +50,9 @@ struct SeqPredict : public Unit {
     int reportedErr;
     int reportedMask; // 1 after posting "no mask buffer", 2 after "mask allows nothing"
     bool reportedPrime, reportedDropped;
-    float modelNum; // model buffer number of the last block (for messages)
-    bool inCtor;    // true during the constructor's one-sample call
+    uint64_t reportedNonfinite; // the count of non-finite steps last posted
+    float modelNum;             // model buffer number of the last block (for messages)
+    bool inCtor;                // true during the constructor's one-sample call
 };
 
 extern "C" {
@@ -61,28 +65,6 @@ void SeqPredict_next_off(SeqPredict *unit, int inNumSamples);
 static bool sp_verbose(SeqPredict *unit)
 {
     return unit->mWorld->mVerbosity >= 0;
-}
-
-static void *sp_alloc(void *user, size_t bytes)
-{
-    return RTAlloc((World *)user, bytes);
-}
-static void sp_free(void *user, void *ptr)
-{
-    RTFree((World *)user, ptr);
-}
-
-// The Buffer with this number (global, or local to the synth), or NULL. NaN, negative and huge numbers: NULL.
-static SndBuf *sp_buffer(SeqPredict *unit, float fbufnum)
-{
-    if (!(fbufnum >= 0.f) || fbufnum > 1.0e9f) return NULL;
-    uint32 bufnum = (uint32)fbufnum;
-    World *world = unit->mWorld;
-    if (bufnum < world->mNumSndBufs) return world->mSndBufs + bufnum;
-    int local = (int)(bufnum - world->mNumSndBufs);
-    Graph *parent = unit->mParent;
-    if (local < parent->localBufNum) return parent->mLocalSndBufs + local;
-    return NULL;
 }
 
 // One message per failing binding state (the state is the status plus the model error, if any).
@@ -127,11 +109,11 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
 
     // the model Buffer, every block
     unit->modelNum = IN0(kModel);
-    SndBuf *mbuf = sp_buffer(unit, unit->modelNum);
+    SndBuf *mbuf = cs_sc_buffer(unit, unit->modelNum);
     const float *mdata = mbuf ? mbuf->data : NULL;
     size_t mfloats = mdata ? (size_t)(uint32)mbuf->samples : 0;
     int mchannels = mdata ? mbuf->channels : 0;
-    int status = cs_seqp_bind(p, mdata, mfloats, mchannels, IN0(kSeed), sp_alloc, sp_free, world);
+    int status = cs_seqp_bind(p, mdata, mfloats, mchannels, IN0(kSeed), cs_sc_alloc, cs_sc_free, world);
     sp_report_binding(unit, status);
 
     cs_seqp_io io;
@@ -153,7 +135,7 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
     io.mask_len = 0;
     float fmask = IN0(kMask);
     if (fmask >= 0.f) {
-        SndBuf *kbuf = sp_buffer(unit, fmask);
+        SndBuf *kbuf = cs_sc_buffer(unit, fmask);
         if (kbuf && kbuf->data && kbuf->samples > 0) {
             io.mask = kbuf->data;
             io.mask_len = (size_t)(uint32)kbuf->samples;
@@ -186,6 +168,14 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
     } else if (!p->mask_empty && unit->reportedMask == 2) {
         unit->reportedMask = 0;
     }
+    if (p->nonfinite != unit->reportedNonfinite) {
+        // one message per failure; the re-verification that follows reports a bad model by itself
+        unit->reportedNonfinite = p->nonfinite;
+        if (sp_verbose(unit))
+            Print("SeqPredict: the model in buffer %g gave a non-finite value (was the Buffer written while "
+                  "playing?); label is -1 while its weights are verified again\n",
+                  unit->modelNum);
+    }
     if (p->dropped && !unit->reportedDropped) {
         unit->reportedDropped = true;
         if (sp_verbose(unit))
@@ -198,6 +188,7 @@ void SeqPredict_Ctor(SeqPredict *unit)
     // 1. state: everything zero / NULL, so that the destructor is safe whatever happens below
     unit->reportedStatus = unit->reportedErr = unit->reportedMask = 0;
     unit->reportedPrime = unit->reportedDropped = false;
+    unit->reportedNonfinite = 0;
     unit->modelNum = -1.f;
     unit->inCtor = true;
     // seed < 0: the generator is seeded from the synth's RGen (the server's, unless RandSeed/RandID set it)
@@ -230,7 +221,7 @@ void SeqPredict_next_off(SeqPredict *unit, int inNumSamples)
 
 void SeqPredict_Dtor(SeqPredict *unit)
 {
-    cs_seqp_release(&unit->sp, sp_free, unit->mWorld);
+    cs_seqp_release(&unit->sp, cs_sc_free, unit->mWorld);
 }
 
 PluginLoad(SeqPredict)

@@ -57,8 +57,9 @@ cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view
         l->head[lab] = l->tail[lab] = NIL;
         uint32_t last = NIL;
         for (uint32_t i = 0; i < count; ++i) {
-            const uint32_t u = (uint32_t)view->members[(size_t)first + i];
-            if (u >= n) continue; /* a table that was not row-checked: stay in range */
+            const int32_t m = cs_ut_member(view, first + i);
+            if (m < 0) continue; /* a table that was not row-checked: stay in range */
+            const uint32_t u = (uint32_t)m;
             l->prev[u] = last;
             l->next[u] = NIL;
             if (last == NIL)
@@ -231,7 +232,8 @@ static int32_t nearest_indexed(const cs_ut_view *v, uint32_t first, uint32_t cou
         const float fb = nd[CS_UT_N_BEGIN], fc = nd[CS_UT_N_COUNT], fs = nd[CS_UT_N_SIZE];
         if (!(fb >= (float)first && fc >= 0.0f && fb + fc <= (float)first + (float)count)) continue;
         const uint32_t b = (uint32_t)fb, c = (uint32_t)fc;
-        const uint32_t lsz = i + 1 < nc ? (uint32_t)nodes[(size_t)(root + i + 1) * S + CS_UT_N_SIZE] : 0;
+        const int32_t lsz_v = i + 1 < nc ? cs_ut_index_value(nodes[(size_t)(root + i + 1) * S + CS_UT_N_SIZE], nc) : 0;
+        const uint32_t lsz = lsz_v > 0 ? (uint32_t)lsz_v : 0;
         if (!(fs > 1.0f) || top + 2 > INDEX_STACK || lsz == 0 || (uint64_t)i + 1 + lsz >= nc) {
             /* a leaf, or a subtree too deep for the stack / malformed: scan its units */
             scan_units(v, v->index_order, b, c, dims, vals, m, &best, &best_u);
@@ -322,64 +324,98 @@ int32_t cs_select_nearest_brute(const cs_ut_view *v, int32_t label, const cs_sel
     return best_u;
 }
 
-static uint32_t random_member(cs_select_state *s, const cs_ut_view *v, int32_t label, uint32_t first, uint32_t count)
+/* A uniformly random member of the label (any unit for label < 0); -1 if the members entry is not a unit. */
+static int32_t random_member(cs_select_state *s, const cs_ut_view *v, int32_t label, uint32_t first, uint32_t count)
 {
-    if (label < 0) return cs_rng_below(&s->rng, v->num_units);
-    return (uint32_t)v->members[(size_t)first + cs_rng_below(&s->rng, count)];
+    if (label < 0) return (int32_t)cs_rng_below(&s->rng, v->num_units);
+    return cs_ut_member(v, first + cs_rng_below(&s->rng, count));
+}
+
+/* What a policy sees: the request (label, its members first .. first + count - 1 in the members section, or
+ * every unit for label < 0) and the optional LRU lists and target. */
+typedef struct pick_ctx {
+    cs_select_state *s;
+    const cs_ut_view *v;
+    cs_select_lru *lru; /* NULL, or lists matching v */
+    const cs_select_target *target;
+    int32_t label;
+    uint32_t first, count;
+} pick_ctx;
+
+/* One policy: a unit index (< num_units), or -1 when the table's data hold no valid unit. */
+typedef int32_t (*pick_fn)(const pick_ctx *c);
+
+static int32_t pick_random(const pick_ctx *c)
+{
+    return random_member(c->s, c->v, c->label, c->first, c->count);
+}
+
+static int32_t pick_successor(const pick_ctx *c)
+{
+    const int32_t last = c->s->last_unit;
+    const int32_t succ =
+        (last >= 0 && (uint32_t)last < c->v->num_units) ? cs_ut_unit_successor(c->v, (uint32_t)last) : -1;
+    if (succ >= 0 && (c->label < 0 || cs_ut_unit_label(c->v, (uint32_t)succ) == c->label)) return succ;
+    return pick_random(c);
+}
+
+static int32_t pick_lru(const pick_ctx *c)
+{
+    const cs_select_lru *lru = c->lru;
+    if (!lru) return pick_random(c);
+    if (c->label >= 0) {
+        const uint32_t u = lru->head[c->label];
+        return u != NIL ? (int32_t)u : cs_ut_member(c->v, c->first);
+    }
+    uint64_t oldest = UINT64_MAX;
+    uint32_t u = 0;
+    for (uint32_t k = 0; k < lru->num_labels; ++k) {
+        const uint32_t h = lru->head[k];
+        if (h != NIL && lru->stamp[h] < oldest) {
+            oldest = lru->stamp[h];
+            u = h;
+        }
+    }
+    return (int32_t)u;
+}
+
+static int32_t pick_nearest(const pick_ctx *c)
+{
+    const int32_t n = c->target ? cs_select_nearest(c->v, c->label, c->target) : -1;
+    return n >= 0 ? n : pick_random(c);
+}
+
+/* The pick function of each row of CS_SELECT_POLICY_TABLE, in the table's order (checked below). */
+static const pick_fn pick_policy[] = {pick_random, pick_successor, pick_lru, pick_nearest};
+typedef char
+    pick_table_matches_policy_table[(sizeof pick_policy / sizeof pick_policy[0] == CS_SELECT_NUM_POLICIES) ? 1 : -1];
+
+const char *cs_select_policy_name(int p)
+{
+    static const char *const names[] = {
+#define CS_SELECT_NAME_(id, name, summary) #name,
+        CS_SELECT_POLICY_TABLE(CS_SELECT_NAME_)
+#undef CS_SELECT_NAME_
+    };
+    return (p >= 0 && p < CS_SELECT_NUM_POLICIES) ? names[p] : NULL;
 }
 
 int cs_select_pick(cs_select_state *s, const cs_ut_view *v, cs_select_lru *lru, int32_t label, int policy,
                    const cs_select_target *target, uint32_t *unit)
 {
     if (!v || !v->data || v->num_units == 0) return CS_SELECT_E_NO_TABLE;
-    uint32_t first = 0, count = v->num_units;
+    pick_ctx c = {s, v, lru, target, label, 0, v->num_units};
     if (label >= 0) {
         if ((uint32_t)label >= v->num_labels) return CS_SELECT_E_LABEL_RANGE;
-        count = cs_ut_label_count(v, label, &first);
-        if (count == 0) return CS_SELECT_E_LABEL_EMPTY;
+        c.count = cs_ut_label_count(v, label, &c.first);
+        if (c.count == 0) return CS_SELECT_E_LABEL_EMPTY;
     }
-    if (lru && (lru->num_units != v->num_units || lru->num_labels != v->num_labels)) lru = NULL;
-    uint32_t u;
-    switch (policy) {
-    case CS_SELECT_SUCCESSOR: {
-        int32_t succ = -1;
-        if (s->last_unit >= 0 && (uint32_t)s->last_unit < v->num_units)
-            succ = cs_ut_unit_successor(v, (uint32_t)s->last_unit);
-        if (succ >= 0 && (uint32_t)succ < v->num_units && (label < 0 || cs_ut_unit_label(v, (uint32_t)succ) == label))
-            u = (uint32_t)succ;
-        else
-            u = random_member(s, v, label, first, count);
-        break;
-    }
-    case CS_SELECT_LRU:
-        if (!lru) {
-            u = random_member(s, v, label, first, count);
-        } else if (label >= 0) {
-            u = lru->head[label];
-            if (u == NIL) u = (uint32_t)v->members[first];
-        } else {
-            uint64_t oldest = UINT64_MAX;
-            u = 0;
-            for (uint32_t k = 0; k < lru->num_labels; ++k) {
-                const uint32_t h = lru->head[k];
-                if (h != NIL && lru->stamp[h] < oldest) {
-                    oldest = lru->stamp[h];
-                    u = h;
-                }
-            }
-        }
-        break;
-    case CS_SELECT_NEAREST: {
-        const int32_t n = target ? cs_select_nearest(v, label, target) : -1;
-        u = n >= 0 ? (uint32_t)n : random_member(s, v, label, first, count);
-        break;
-    }
-    default:
-        u = random_member(s, v, label, first, count);
-        break;
-    }
-    cs_select_played(s, v, lru, u);
-    *unit = u;
+    if (lru && (lru->num_units != v->num_units || lru->num_labels != v->num_labels)) c.lru = NULL;
+    const pick_fn f = (policy >= 0 && policy < CS_SELECT_NUM_POLICIES) ? pick_policy[policy] : pick_random;
+    const int32_t u = f(&c);
+    if (u < 0 || (uint32_t)u >= v->num_units) return CS_SELECT_E_TABLE_DATA;
+    cs_select_played(s, v, c.lru, (uint32_t)u);
+    *unit = (uint32_t)u;
     return CS_SELECT_OK;
 }
 
@@ -403,6 +439,10 @@ const char *cs_select_strerror(int status)
         return "unit index out of range";
     case CS_SELECT_E_NO_TABLE:
         return "no valid unit table";
+    case CS_SELECT_E_TABLE_DATA:
+        return "the unit table's data changed since it was validated (written while playing?)";
+    case CS_SELECT_REST:
+        return "rest (label -1): nothing plays";
     default:
         return "unknown selection error";
     }

@@ -27,6 +27,7 @@
 #ifndef CS_SELECT_H
 #define CS_SELECT_H
 
+#include "cs_label.h"
 #include "cs_rng.h"
 #include "cs_unit_table.h"
 
@@ -37,22 +38,36 @@
 extern "C" {
 #endif
 
-/** Selection policies, the values of ConcatPlay's `select` input. */
+/*
+ * The policies, defined once: X(ID, name, summary). The row's position is the policy's number (the value of
+ * ConcatPlay's `select` input); `name` is its sclang Symbol (ConcatSeqFormat.selectPolicies, generated from this
+ * table by corpus-tools/gen/cs_gen_sclang.c). Adding a policy = one row here and its pick function in
+ * cs_select.c's table (in the same order); the player clamps `select` to the table and the classes read the
+ * names from ConcatSeqFormat.
+ */
+#define CS_SELECT_POLICY_TABLE(X)                                                                                      \
+    X(RANDOM, random, "uniform over the label's members")                                                              \
+    X(SUCCESSOR, successor, "the original successor of the last unit played when it has the label, else random")       \
+    X(LRU, lru, "the least recently used unit of the label (never-used units first, in unit order)")                   \
+    X(NEAREST, nearest, "the unit of the label nearest to the descriptor target, else random")
+
+/** Selection policies, the values of ConcatPlay's `select` input (CS_SELECT_RANDOM = 0, ...). */
 enum cs_select_policy {
-    CS_SELECT_RANDOM = 0,
-    CS_SELECT_SUCCESSOR = 1,
-    CS_SELECT_LRU = 2,
-    CS_SELECT_NEAREST = 3,
-    CS_SELECT_NUM_POLICIES
+#define CS_SELECT_ENUM_(id, name, summary) CS_SELECT_##id,
+    CS_SELECT_POLICY_TABLE(CS_SELECT_ENUM_)
+#undef CS_SELECT_ENUM_
+        CS_SELECT_NUM_POLICIES
 };
 
-/** Why no unit was chosen (negative), or CS_SELECT_OK. */
+/** Why no unit was chosen (negative), or CS_SELECT_OK (CS_SELECT_REST: nothing asked for; not an error). */
 enum cs_select_status {
     CS_SELECT_OK = 0,
+    CS_SELECT_REST = 1,           /* label CS_LABEL_NONE: nothing plays, by request */
     CS_SELECT_E_LABEL_RANGE = -1, /* label >= num_labels, or not a finite number */
     CS_SELECT_E_LABEL_EMPTY = -2, /* the label has no units */
     CS_SELECT_E_UNIT_RANGE = -3,  /* an explicit unit index >= num_units or not finite */
-    CS_SELECT_E_NO_TABLE = -4     /* no valid unit table */
+    CS_SELECT_E_NO_TABLE = -4,    /* no valid unit table */
+    CS_SELECT_E_TABLE_DATA = -5   /* the table's data no longer hold a valid unit (written since validation) */
 };
 
 /** NEAREST uses a label's k-d tree (when the table has one) for targets of at most this many dimensions, or
@@ -107,10 +122,12 @@ void cs_select_init(cs_select_state *s, uint64_t seed);
 
 /**
  * Choose a unit of `label` (label < 0: any unit; label must be integral - the caller rounds) by `policy`
- * (out-of-range policies act as RANDOM). `lru` may be NULL (LRU then acts as RANDOM); `target` may be NULL
- * (NEAREST then acts as RANDOM). On success stores the unit in *unit, records it as the last unit and touches
- * the LRU lists, and returns CS_SELECT_OK; else returns a cs_select_status and leaves the state unchanged.
- * The chosen unit always has the requested label. RT-safe: O(1) except NEAREST (O(count_label * dims)) and
+ * (out-of-range policies act as RANDOM; the policies: CS_SELECT_POLICY_TABLE). `lru` may be NULL (LRU then acts as
+ * RANDOM); `target` may be NULL (NEAREST then acts as RANDOM). On success stores the unit in *unit, records it as the
+ * last unit and touches the LRU lists, and returns CS_SELECT_OK; else returns a cs_select_status and leaves the state
+ * unchanged. The chosen unit always has the requested label in a validated table; if the Buffer was written since,
+ * every value read is range-checked here, so the unit is a valid index (< num_units) or the call returns
+ * CS_SELECT_E_TABLE_DATA. RT-safe: O(1) except NEAREST (O(count_label * dims)) and
  * LRU with label < 0 (O(num_labels)).
  */
 int cs_select_pick(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lru, int32_t label, int policy,
@@ -146,6 +163,9 @@ int32_t cs_select_nearest_brute(const cs_ut_view *view, int32_t label, const cs_
 
 /** Static one-line message for a cs_select_status. */
 const char *cs_select_strerror(int status);
+
+/** The name of policy p ("random", ...), or NULL outside 0 .. CS_SELECT_NUM_POLICIES-1. */
+const char *cs_select_policy_name(int p);
 
 #ifdef __cplusplus
 }

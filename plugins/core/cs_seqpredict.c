@@ -46,7 +46,7 @@ void cs_seqp_init(cs_seqp *p, uint64_t fallback_seed)
 {
     memset(p, 0, sizeof *p);
     p->status = CS_SEQP_NO_BUFFER;
-    p->label = -1.0f;
+    p->label = (float)CS_LABEL_NONE;
     p->fallback_seed = fallback_seed;
     cs_rng_seed(&p->rng, fallback_seed);
 }
@@ -77,7 +77,7 @@ void cs_seqp_unbind(cs_seqp *p)
 {
     p->model = NULL;
     p->vocab = 0;
-    p->label = -1.0f;
+    p->label = (float)CS_LABEL_NONE;
     p->prob = 0.0f;
     p->entropy = 0.0f;
     cs_seqp_history_clear(p);
@@ -108,7 +108,7 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
     p->scratch_bytes = sc;
     p->mask = base + st + sc;
     p->vocab = p->view.cfg.vocab;
-    p->label = -1.0f;
+    p->label = (float)CS_LABEL_ANY; /* ready, not stepped yet: "any unit" (a gapless chain can start) */
     p->prob = 0.0f;
     p->entropy = 0.0f;
     cs_seqp_history_clear(p);
@@ -201,10 +201,32 @@ void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, 
     *entropy = h > 0.0 ? (float)h : 0.0f;
 }
 
-void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len)
+/* The model gave a non-finite value (its Buffer was written since it was verified): forget the model, output
+ * CS_LABEL_NONE and verify the weights again from the start (cs_seqp_bind continues it at the next block). */
+static void fail_nonfinite(cs_seqp *p)
+{
+    cs_seqp_unbind(p);
+    cs_model_verify_begin(&p->verify);
+    p->status = CS_SEQP_VERIFYING;
+    p->nonfinite++;
+}
+
+static int all_finite(const float *x, int n)
+{
+    int ok = 1;
+    for (int i = 0; i < n; i++)
+        ok &= isfinite(x[i]) ? 1 : 0;
+    return ok;
+}
+
+int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len)
 {
     const int V = p->vocab;
     const float *logits = cs_model_logits(p->model);
+    if (!all_finite(logits, V)) {
+        fail_nonfinite(p);
+        return -1;
+    }
     int label = -1;
     if (prime >= 0.0f) {
         if (prime < (float)V) {
@@ -229,7 +251,11 @@ void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_his
         const int *hist = p->hist + p->hist_head + CS_SEQP_MAX_HISTORY - k;
         cs_sample_result res;
         int r = cs_sample(logits, V, sp, k ? hist : NULL, k, mk, &p->rng, p->scratch, p->scratch_bytes, &res);
-        if (r < 0) return; /* cannot happen with a placed state; keep the previous outputs */
+        if (r < 0) return 0; /* cannot happen with a placed state; keep the previous outputs */
+        if (!isfinite(res.prob) || !isfinite(res.entropy_bits) || res.label < 0 || res.label >= V) {
+            fail_nonfinite(p);
+            return -1;
+        }
         label = res.label;
         p->prob = res.prob;
         p->entropy = res.entropy_bits;
@@ -239,6 +265,7 @@ void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_his
     cs_seqp_history_push(p, label);
     p->label = (float)label;
     p->steps++;
+    return 0;
 }
 
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)

@@ -17,8 +17,12 @@
  *               any of its 64 header floats) drop the state, parse the header (O(1)), then verify the weights
  *               CS_SEQP_VERIFY_FLOATS per block (cs_model_verify_step, ~5 ns a float); when verified, size and
  *               place the state (one allocator call, reusing the previous block of memory when it is large
- *               enough), reset the model and re-seed the generator (seed >= 0). Until then the label is -1 and
- *               triggers are ignored.
+ *               enough), reset the model and re-seed the generator (seed >= 0). Until then the label is -1
+ *               (CS_LABEL_NONE: ConcatPlay rests) and triggers are ignored; once ready and before the first step
+ *               it is CS_LABEL_ANY (-2: ConcatPlay plays any unit, so a chain stepped by its next gate starts).
+ *               A step that meets a non-finite logit or probability (weights written into the Buffer since
+ *               they were verified) drops the model and verifies the weights again (label -1 meanwhile).
+ *               The header floats are compared every block, so a write into the header re-parses it.
  *   per sample  reset edge (previous <= 0, now > 0): cs_model_reset, history cleared, generator re-seeded
  *               when seed >= 0 (so a reset replays the same sequence for the same inputs); the label output
  *               holds. Then trigger edge: one step (below). At most CS_SEQP_MAX_STEPS steps per process call;
@@ -36,6 +40,7 @@
 #define CS_SEQPREDICT_H
 
 #include "cs_fastmath.h"
+#include "cs_label.h"
 #include "cs_model.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
@@ -114,9 +119,10 @@ typedef struct cs_seqp {
     float label, prob, entropy;
     /* counters and flags for the caller's messages */
     uint64_t steps, dropped, resets;
-    int prime_bad;     /* 1 while the last prime seen at a trigger was out of range */
-    float prime_value; /* that prime value */
-    int mask_empty;    /* 1 while the mask allowed no label at the last step (it was ignored) */
+    int prime_bad;      /* 1 while the last prime seen at a trigger was out of range */
+    float prime_value;  /* that prime value */
+    int mask_empty;     /* 1 while the mask allowed no label at the last step (it was ignored) */
+    uint64_t nonfinite; /* steps that met a non-finite logit or probability (the model is then re-verified) */
 } cs_seqp;
 
 /** Inputs and outputs of one process call. in[i] holds n values when step[i] == 1, else one. Outputs hold n
@@ -191,10 +197,12 @@ void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, 
 
 /**
  * One step (a trigger): teacher forcing when 0 <= prime < V, else a draw (see the top of this file). The model
- * must be ready (p->model != NULL). Sets p->label, p->prob, p->entropy; flags prime_bad / mask_empty.
- * RT-safe: O(model step + V W + cs_sample).
+ * must be ready (p->model != NULL). Sets p->label, p->prob, p->entropy; flags prime_bad / mask_empty. Returns 0;
+ * or -1 when the logits, the probability or the entropy are not finite (weights written into the Buffer since
+ * they were verified): then the model is dropped (label CS_LABEL_NONE, p->nonfinite counted) and the weights are
+ * verified again from the start by the following cs_seqp_bind calls. RT-safe: O(model step + V W + cs_sample).
  */
-void cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len);
+int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len);
 
 /**
  * Process n samples (n >= 1): edges of reset and trig, steps, outputs (see the top of this file). Without a

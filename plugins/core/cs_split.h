@@ -21,12 +21,14 @@ extern "C" {
 
 #define CS_SPLIT_BASE 65536 /* base of every split integer: value = hi * CS_SPLIT_BASE + lo */
 
-/** The split integer (hi, lo) = hi * 65536 + lo, WITHOUT checking the pieces (a caller that has range-checked
- *  them, or that accepts garbage for garbage: negative or fractional pieces are truncated toward zero by the
- *  conversion, NaN gives an unspecified value). */
+/** The split integer (hi, lo) = hi * 65536 + lo, never undefined: a Buffer may be written while a UGen reads
+ *  it, so NaN and negative pieces count as 0, hi is clamped to 0..2^24-1 and lo to 0..65535 (fractions are
+ *  truncated). Exact for valid pieces; garbage in gives a bounded value out. */
 static inline uint64_t cs_split_join(float hi, float lo)
 {
-    return (uint64_t)hi * (uint64_t)CS_SPLIT_BASE + (uint64_t)lo;
+    const uint64_t h = hi >= 0.0f ? (hi < 16777216.0f ? (uint64_t)hi : 16777215u) : 0u;
+    const uint64_t l = lo >= 0.0f ? (lo < 65536.0f ? (uint64_t)lo : 65535u) : 0u;
+    return h * (uint64_t)CS_SPLIT_BASE + l;
 }
 
 /** Read `count` (1..4) pieces p[0..count-1], most significant first, into *out. Returns 1 when every piece is

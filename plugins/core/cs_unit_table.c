@@ -5,7 +5,7 @@
 
 #include <math.h>
 
-#define SPLIT 65536u
+#define SPLIT ((uint64_t)CS_SPLIT_BASE)
 
 size_t cs_ut_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels)
 {
@@ -22,6 +22,11 @@ size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t n
 uint64_t cs_ut_join(float hi, float lo)
 {
     return cs_split_join(hi, lo);
+}
+
+int32_t cs_ut_index_value(float f, uint32_t limit)
+{
+    return (f >= 0.0f && f < (float)limit && (uint32_t)f < limit) ? (int32_t)f : -1;
 }
 
 /* A float that holds a non-negative integer < limit, exactly. */
@@ -243,12 +248,17 @@ uint64_t cs_ut_unit_length(const cs_ut_view *v, uint32_t u)
 
 int32_t cs_ut_unit_label(const cs_ut_view *v, uint32_t u)
 {
-    return (int32_t)v->rows[(size_t)u * v->stride + CS_UT_R_LABEL];
+    return cs_ut_index_value(v->rows[(size_t)u * v->stride + CS_UT_R_LABEL], v->num_labels);
 }
 
 int32_t cs_ut_unit_successor(const cs_ut_view *v, uint32_t u)
 {
-    return (int32_t)v->rows[(size_t)u * v->stride + CS_UT_R_SUCCESSOR];
+    return cs_ut_index_value(v->rows[(size_t)u * v->stride + CS_UT_R_SUCCESSOR], v->num_units);
+}
+
+int32_t cs_ut_member(const cs_ut_view *v, uint32_t i)
+{
+    return i < v->num_units ? cs_ut_index_value(v->members[i], v->num_units) : -1;
 }
 
 const float *cs_ut_unit_descriptors(const cs_ut_view *v, uint32_t u)
@@ -259,8 +269,11 @@ const float *cs_ut_unit_descriptors(const cs_ut_view *v, uint32_t u)
 uint32_t cs_ut_label_count(const cs_ut_view *v, int32_t label, uint32_t *first)
 {
     if (label < 0 || (uint32_t)label >= v->num_labels) return 0;
-    if (first) *first = (uint32_t)v->labels[2 * (size_t)label];
-    return (uint32_t)v->labels[2 * (size_t)label + 1];
+    /* read at the point of use: a range that leaves the members section (a write into the Buffer) is empty */
+    const float f = v->labels[2 * (size_t)label], c = v->labels[2 * (size_t)label + 1];
+    if (!(f >= 0.0f && c >= 0.0f && (double)f + (double)c <= (double)v->num_units)) return 0;
+    if (first) *first = (uint32_t)f;
+    return (uint32_t)c;
 }
 
 static void put_split(float *dst, uint64_t v)

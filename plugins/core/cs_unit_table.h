@@ -137,20 +137,36 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view);
 /** Static one-line message for a cs_ut_error. */
 const char *cs_ut_strerror(int err);
 
-/** Exact split integer: hi * 65536 + lo. */
+/*
+ * Readers. A UGen validates the table when its Buffer changes, but a /b_set into the same Buffer changes neither
+ * its pointer nor its size, so every value that is used as an index or a count is checked again here, at the
+ * point of use, against the counts of the validated view (which match the Buffer's size): a value written since
+ * the validation can make a reader return -1, 0 or a clamped frame, never make it read out of range. The view's
+ * own fields (counts, section pointers) are never re-read from the Buffer. All O(1), RT-safe.
+ */
+
+/** Exact split integer: hi * 65536 + lo, for hi in [0, 2^24) and lo in [0, 65536); a NaN or negative half
+ *  counts as 0, a larger one as its maximum (never an undefined float-to-integer conversion). */
 uint64_t cs_ut_join(float hi, float lo);
 
-/** Start frame of unit u (u < num_units; not checked). RT-safe. */
+/** A float that is used as an index: floor(f) if 0 <= f < limit, else -1 (NaN included). */
+int32_t cs_ut_index_value(float f, uint32_t limit);
+
+/** Start frame of unit u (u < num_units; not checked; may lie outside the audio if the Buffer was written
+ *  after validation: callers check start + length against the audio). */
 uint64_t cs_ut_unit_start(const cs_ut_view *v, uint32_t u);
-/** Length in frames of unit u. RT-safe. */
+/** Length in frames of unit u (u < num_units; not checked). */
 uint64_t cs_ut_unit_length(const cs_ut_view *v, uint32_t u);
-/** Label of unit u. RT-safe. */
+/** Label of unit u (u < num_units; not checked): 0 .. num_labels-1, or -1 if the row holds no valid label. */
 int32_t cs_ut_unit_label(const cs_ut_view *v, uint32_t u);
-/** Original successor of unit u, or -1. RT-safe. */
+/** Original successor of unit u (u < num_units; not checked): a unit index, or -1 (none, or not valid). */
 int32_t cs_ut_unit_successor(const cs_ut_view *v, uint32_t u);
-/** Normalised descriptors of unit u (num_descriptors floats). RT-safe. */
+/** Entry i of the members section: a unit index, or -1 if i >= num_units or the entry is not a valid unit. */
+int32_t cs_ut_member(const cs_ut_view *v, uint32_t i);
+/** Normalised descriptors of unit u (num_descriptors floats; u < num_units, not checked). */
 const float *cs_ut_unit_descriptors(const cs_ut_view *v, uint32_t u);
-/** Number of units with `label`, and (if first != NULL) where they start in members. 0 for a bad label. */
+/** Number of units with `label`, and (if first != NULL) where they start in members: first + count <=
+ *  num_units always holds. 0 for a bad label, or for a range that no longer fits the members section. */
 uint32_t cs_ut_label_count(const cs_ut_view *v, int32_t label, uint32_t *first);
 
 /**

@@ -14,7 +14,7 @@
  * schedule rendered with block sizes 64 and 1 must give the same bytes, finite and non-silent.
  */
 #include "cs_bundle.h"
-#include "cs_grain.h"
+#include "cs_player.h"
 #include "cs_select.h"
 #include "cs_test.h"
 

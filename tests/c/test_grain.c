@@ -1,13 +1,14 @@
 /*
- * test_grain.c - the grain player and selection core (plugins/core/cs_grain.h, cs_select.h), against closed
+ * test_grain.c - the grain player and selection core (plugins/core/cs_player.h, cs_select.h), against closed
  * forms: envelopes, cubic interpolation on a ramp (exact for degree 1), backwards playback, pan laws, exact
  * 64-bit positions beyond 2^24 frames, gapless continuity (equal-power crossfade, step, next gate), voice
  * stealing without clicks, block-size independence, abuse of every input, policies never leaving the label,
  * NEAREST equal to brute force, and a counting allocator showing no heap call in process/pick.
  */
-#include "cs_grain.h"
+#include "cs_player.h"
 #include "cs_select.h"
 #include "cs_test.h"
+#include "cs_test_units.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
@@ -68,7 +69,7 @@ static void rig_init(rig *r, uint32_t voices, uint32_t nout, double sr, uint64_t
         r->lrumem = malloc(ls);
         cs_player_set_lru(r->p, cs_select_lru_init(r->lrumem, ls, v));
     }
-    const float defaults[CS_PLAYER_NUM_INPUTS] = {0, -1, -1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+    const float defaults[CS_PLAYER_NUM_INPUTS] = {0, CS_LABEL_ANY, -1, 1, 1, 0, 0, 0, 0, 0, 0, 0};
     memcpy(r->in_const, defaults, sizeof defaults);
     for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i)
         r->in_arr[i] = NULL;
@@ -281,16 +282,20 @@ static void test_big_positions(void)
 
 static void test_gapless(void)
 {
-    /* 6 units of 1000 frames of DC, labels 0/1; release 100 samples -> steps of 900. Pan alternates -1/+1 per
-     * step so the outgoing unit is in one channel and the incoming one in the other: L^2 + R^2 = 1 throughout. */
-    const uint64_t frames = 6000;
+    /* 6 units of 1000 frames of DC (frames 500 .. 6500 of 7000, so every pre- and post-roll reads DC), labels
+     * 0/1; release 100 samples, centred on each boundary: 50 before, 50 after. The first unit starts at 10
+     * (attack 20), each next one's pre-roll 50 samples before the previous one's end, so the voices start at 10,
+     * 960, 1960, ... and the units' first frames sound at 10, 1010, 2010, ...: one unit length apart. Pan
+     * alternates -1/+1 per voice so the outgoing unit is in one channel and the incoming one in the other:
+     * L^2 + R^2 = 1 throughout. */
+    const uint64_t frames = 7000;
     float *audio = malloc(frames * sizeof *audio);
     for (uint64_t i = 0; i < frames; ++i)
         audio[i] = 1.0f;
     uint64_t st[6], ln[6];
     int32_t lab[6];
     for (int u = 0; u < 6; ++u) {
-        st[u] = 1000u * (uint64_t)u;
+        st[u] = 500u + 1000u * (uint64_t)u;
         ln[u] = 1000;
         lab[u] = u % 2;
     }
@@ -302,7 +307,8 @@ static void test_gapless(void)
     float *gap = calloc(total, sizeof *gap), *pan = calloc(total, sizeof *pan);
     for (uint32_t t = 0; t < total; ++t) {
         gap[t] = t >= 10 ? 1.0f : 0.0f;
-        pan[t] = ((t >= 10 ? t - 10 : 0) / 900) % 2 ? 1.0f : -1.0f;
+        const uint32_t voice = t < 960 ? 0 : 1 + (t - 960) / 1000;
+        pan[t] = voice % 2 ? 1.0f : -1.0f;
     }
     r.in_arr[CS_PIN_GAPLESS] = gap;
     r.in_arr[CS_PIN_PAN] = pan;
@@ -315,28 +321,29 @@ static void test_gapless(void)
     float *outs[2] = {L, Rr};
     render(&r, audio, frames, 1, &tb.v, NULL, total, 37, outs, uo, nx);
     double maxdev = 0;
-    for (uint32_t t = 10 + 20; t < 4500; ++t) {
+    for (uint32_t t = 10 + 20; t < 4900; ++t) {
         double pw = (double)L[t] * (double)L[t] + (double)Rr[t] * (double)Rr[t];
         if (fabs(pw - 1.0) > maxdev) maxdev = fabs(pw - 1.0);
     }
     CS_CHECK(maxdev < 1e-5, "gapless: equal-power crossfades keep L^2+R^2 = 1 (max deviation %g)", maxdev);
-    /* starts at 10, 910, 1810, ...: unit output changes exactly there; the next gate rises 50 before */
+    /* voices start at 10, 960, 1960, ...: the unit output changes exactly there; the next gate rises 50 before */
     int ok_starts = 1, ok_gate = 1, rises = 0;
-    for (uint32_t t = 11; t < 4500; ++t) {
-        int is_start = (t - 10) % 900 == 0;
-        if ((uo[t] != uo[t - 1]) != is_start && uo[t] != uo[t - 1]) ok_starts = 0;
-        int want_gate = ((t - 10) % 900) >= 850;
+    for (uint32_t t = 11; t < 4990; ++t) {
+        const int is_start = t >= 960 && (t - 960) % 1000 == 0;
+        if (uo[t] != uo[t - 1] && !is_start) ok_starts = 0;
+        const uint32_t next = t < 960 ? 960 : 960 + 1000 * (1 + (t - 960) / 1000);
+        const int want_gate = t + 50 >= next;
         if ((nx[t] > 0.5f) != want_gate) ok_gate = 0;
         if (nx[t] > 0.5f && nx[t - 1] <= 0.5f) rises++;
     }
-    CS_CHECK(ok_starts, "gapless starts every 900 samples");
+    CS_CHECK(ok_starts, "gapless voices start at 10, then every 1000 samples from 960");
     CS_CHECK(ok_gate, "next gate rises 50 samples (lead) before each start and falls at it");
     CS_CHECK(rises == 5, "one rising edge per unit (%d)", rises);
-    /* SUCCESSOR with alternating labels... labels are read each start; the successor of u is u+1 with label
-     * (u+1)%2; label input is -1 (any), so the chain replays units in order 0..5 after its first random pick */
+    /* SUCCESSOR: the successor of u is u+1 with label (u+1)%2; the label input is any, so the chain replays
+     * units in order 0..5 after its first random pick */
     int order = 1;
-    for (uint32_t t = 920; t < 4500; t += 900)
-        if (uo[t] != uo[t - 900] + 1 && uo[t - 900] != 5) order = 0;
+    for (uint32_t t = 1970; t < 4900; t += 1000)
+        if (uo[t] != uo[t - 1000] + 1 && uo[t - 1000] != 5) order = 0;
     CS_CHECK(order, "successor policy replays the corpus order in a chain");
     free(gap);
     free(pan);
@@ -345,6 +352,65 @@ static void test_gapless(void)
     free(uo);
     free(nx);
     rig_free(&r);
+    free(tb.t);
+    free(audio);
+}
+
+/* Contract: a gapless chain keeps the corpus's tempo. A corpus of silence with a click at the first frame of
+ * every unit (units of irregular lengths, played in corpus order by SUCCESSOR at rate 1): the clicks of the
+ * output are exactly one unit length apart, to the sample, whatever the crossfade (0, 5 ms, 10 ms, 40 ms) and
+ * the block size. Before the fix each step was the unit length minus the crossfade. */
+static void test_gapless_tempo(void)
+{
+    enum { U = 12 };
+    uint64_t st[U], ln[U], pos = 3000;
+    int32_t lab[U];
+    cs_rng g;
+    cs_rng_seed(&g, 5);
+    for (int u = 0; u < U; ++u) {
+        st[u] = pos;
+        ln[u] = 2400 + cs_rng_below(&g, 9000);
+        pos += ln[u];
+        lab[u] = u % 3;
+    }
+    const uint64_t frames = pos + 3000;
+    float *audio = calloc(frames, sizeof *audio);
+    for (int u = 0; u < U; ++u)
+        audio[st[u]] = 1.0f;
+    table tb;
+    CS_CHECK(make_table(&tb, U, st, ln, lab, 3, 0, NULL, frames, 1, 48000) == 0, "table");
+    const float xf[4] = {0.0f, 0.005f, 0.01f, 0.04f};
+    const uint32_t blocks[2] = {64, 1};
+    for (int x = 0; x < 4; ++x) {
+        for (int b = 0; b < 2; ++b) {
+            rig r;
+            rig_init(&r, 8, 1, 48000, 1, &tb.v);
+            const uint32_t total = (uint32_t)(pos - st[0]); /* up to the 13th unit's first frame */
+            r.in_const[CS_PIN_GAPLESS] = 1.0f;
+            r.in_const[CS_PIN_RELEASE] = xf[x];
+            r.in_const[CS_PIN_SELECT] = CS_SELECT_SUCCESSOR;
+            r.in_const[CS_PIN_UNIT] = -1.0f;
+            float *trig = calloc(total, sizeof *trig);
+            float *unit = calloc(total, sizeof *unit);
+            for (uint32_t t = 0; t < total; ++t)
+                unit[t] = t == 0 ? 0.0f : -1.0f; /* the chain starts at unit 0, then follows the successors */
+            r.in_arr[CS_PIN_UNIT] = unit;
+            float *out = calloc(total, sizeof *out);
+            render(&r, audio, frames, 1, &tb.v, NULL, total, blocks[b], &out, NULL, NULL);
+            uint32_t clicks[U + 4], nc = 0;
+            for (uint32_t t = 0; t < total && nc < U + 4; ++t)
+                if (fabsf(out[t]) > 0.3f) clicks[nc++] = t;
+            int ok = nc == U;
+            for (uint32_t k = 1; ok && k < nc; ++k)
+                if (clicks[k] - clicks[k - 1] != ln[k - 1]) ok = 0;
+            CS_CHECK(ok, "crossfade %g s, block %u: %u clicks, IOIs equal the unit lengths to the sample",
+                     (double)xf[x], blocks[b], nc);
+            free(trig);
+            free(unit);
+            free(out);
+            rig_free(&r);
+        }
+    }
     free(tb.t);
     free(audio);
 }
@@ -389,20 +455,11 @@ static void test_stealing(void)
 /* A random corpus: units, labels, descriptors. */
 static void random_table(table *tb, uint32_t units, uint32_t labels, uint32_t nd, uint64_t seed, int leave_empty)
 {
-    cs_rng g;
-    cs_rng_seed(&g, seed);
     uint64_t *st = malloc(units * sizeof *st), *ln = malloc(units * sizeof *ln);
     int32_t *lab = malloc(units * sizeof *lab);
     float *d = malloc((size_t)units * nd * sizeof *d);
-    uint64_t pos = 0;
-    for (uint32_t u = 0; u < units; ++u) {
-        st[u] = pos;
-        ln[u] = 100 + cs_rng_below(&g, 400);
-        pos += ln[u];
-        lab[u] = (int32_t)cs_rng_below(&g, leave_empty ? labels - 1 : labels);
-        for (uint32_t j = 0; j < nd; ++j)
-            d[(size_t)u * nd + j] = (float)cs_rng_normal(&g);
-    }
+    const uint64_t pos =
+        cs_test_random_units(seed, units, leave_empty ? labels - 1 : labels, nd, 100, 400, st, ln, lab, d);
     if (!leave_empty)
         for (uint32_t l = 0; l < labels && l < units; ++l)
             lab[l] = (int32_t)l;
@@ -656,6 +713,7 @@ int main(void)
     test_pan();
     test_big_positions();
     test_gapless();
+    test_gapless_tempo();
     test_stealing();
     test_policies();
     test_blocks_abuse_alloc();

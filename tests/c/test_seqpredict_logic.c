@@ -19,9 +19,9 @@
  *   ConcatPlay.ar gets in the test) and writes OUT.wav: label, probability, entropy, audio (float32).
  * And the C side of tests/bench/run_seqpredict.sh: test_seqpredict_logic --bench MODEL.wav STEPS.
  */
-#include "cs_grain.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
+#include "cs_player.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
 #include "cs_seqpredict.h"
@@ -116,7 +116,7 @@ static int ref_run(const float *model, size_t floats, const ref_inputs *in, size
         /* logits after reset: feed nothing more; cs_model_logits gives them */
         logits = cs_model_logits(st);
     }
-    float pt = 0, pr = 0, lab = -1, pb = 0, en = 0;
+    float pt = 0, pr = 0, lab = (float)CS_LABEL_ANY, pb = 0, en = 0; /* ready from the start: "any" */
     int in_block = 0;
     for (size_t i = 0; i < n; i++) {
         if (cap_block > 0 && i % (size_t)cap_block == 0) in_block = 0;
@@ -394,8 +394,8 @@ static void test_cap_and_clamp(void)
             steps += p.steps;
             for (size_t i = 0; i < n; i++) {
                 if (!isfinite(ll[i]) || !isfinite(lp[i]) || !isfinite(le[i])) nonfinite++;
-                if (ll[i] < -1 || ll[i] >= 7 || ll[i] != floorf(ll[i]) || lp[i] < 0 || lp[i] > 1.0001f || le[i] < 0 ||
-                    le[i] > 2.81f)
+                if (ll[i] < CS_LABEL_ANY || ll[i] >= 7 || ll[i] != floorf(ll[i]) || lp[i] < 0 || lp[i] > 1.0001f ||
+                    le[i] < 0 || le[i] > 2.81f)
                     out_of_range++;
             }
         }
@@ -405,6 +405,66 @@ static void test_cap_and_clamp(void)
     CS_CHECK(steps > 500, "abuse: only %zu steps taken", steps);
     free(rl), free(rp), free(re), free(ll), free(lp), free(le);
     schedule_free(&s);
+    free(model);
+}
+
+/* Writes into a model Buffer while it plays (the /b_set abuse): every value of the weights and of the header,
+ * extreme and non-finite, at the same address. Outputs stay finite and in range (-1, -2 or a label); a header
+ * write is noticed at the next block; a non-finite value in a step drops the model and verifies it again. */
+static void test_written_model(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 6, 16, 1, 0, 0, 0};
+    size_t floats;
+    float *model = random_model(&cfg, &floats, 21u, 0.3f);
+    float *orig = malloc(floats * sizeof(float));
+    memcpy(orig, model, floats * sizeof(float));
+    cs_seqp p;
+    cs_seqp_init(&p, 3u);
+    g_arena.used = 0;
+    g_arena.limit = sizeof g_arena.mem;
+    g_arena.allocs = g_arena.frees = g_arena.attempts = 0;
+    const float vals[] = {NAN, INFINITY, -INFINITY, 1e30f, -1e30f, 4e9f, 0.0f, -1.0f};
+    cs_rng g;
+    cs_rng_seed(&g, 77);
+    size_t bad = 0, steps = 0, readies = 0;
+    float temps[3] = {1.0f, 1e-9f, 1000.0f};
+    for (int round = 0; round < 3000; round++) {
+        /* a random write, then restore now and then (so the model becomes valid again) */
+        if (round % 7 == 6) {
+            memcpy(model, orig, floats * sizeof(float));
+        } else {
+            const size_t at =
+                round % 3 == 0 ? cs_rng_below(&g, CS_MODEL_HEADER_FLOATS) : cs_rng_below(&g, (uint32_t)floats);
+            const size_t len = 1 + cs_rng_below(&g, 40);
+            const float v = vals[cs_rng_below(&g, 8)];
+            for (size_t k = at; k < at + len && k < floats; k++)
+                model[k] = v;
+        }
+        const int st = cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena);
+        if (st == CS_SEQP_READY) readies++;
+        if (p.model) {
+            cs_sample_params sp;
+            int nh;
+            cs_seqp_params(temps[round % 3], 0, 1, 1.5f, 8, p.vocab, &sp, &nh);
+            cs_seqp_step(&p, -1, &sp, nh, NULL, 0);
+            steps++;
+        }
+        const int lab = (int)p.label;
+        if (!isfinite(p.label) || !isfinite(p.prob) || !isfinite(p.entropy) || (float)lab != p.label ||
+            lab < CS_LABEL_ANY || lab >= cfg.vocab)
+            bad++;
+    }
+    CS_CHECK(bad == 0, "written model: %zu bad outputs", bad);
+    CS_CHECK(steps > 100 && readies > 100, "written model: %zu steps, %zu ready blocks", steps, readies);
+    /* a header write is noticed at the next bind, at the same address */
+    memcpy(model, orig, floats * sizeof(float));
+    while (cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
+    model[CS_MH_VOCAB] = 4e9f;
+    CS_CHECK(cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena) == CS_SEQP_BAD_HEADER &&
+                 p.label == (float)CS_LABEL_NONE && p.model == NULL,
+             "header write noticed: label -1");
+    cs_seqp_release(&p, arena_free, &g_arena);
+    free(orig);
     free(model);
 }
 
@@ -428,7 +488,7 @@ static void test_binding(void)
     CS_CHECK(blocks + 1 == (int)((nw + CS_SEQP_VERIFY_FLOATS - 1) / CS_SEQP_VERIFY_FLOATS),
              "verification took %d blocks for %zu weights", blocks + 1, nw);
     CS_CHECK(g_arena.allocs == 1, "one allocation (%d)", g_arena.allocs);
-    CS_CHECK(p.label == -1.0f, "label -1 before the first trigger");
+    CS_CHECK(p.label == (float)CS_LABEL_ANY, "ready, before the first trigger: label -2 (any unit)");
     /* a step, then a reload of another model at the same address (header changes) */
     cs_sample_params sp;
     cs_sample_params_default(&sp);
@@ -679,6 +739,7 @@ int main(int argc, char **argv)
     test_parity("transformer", &tf, 0.4f);
     test_cap_and_clamp();
     test_binding();
+    test_written_model();
     test_noalloc();
     CS_TEST_END();
 }

@@ -4,6 +4,7 @@
 #include "cs_test.h"
 #include "cs_unit_table.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,7 @@ int main(void)
         CS_CHECK(cs_ut_unit_successor(&v, u) == succ[u], "successor %u", u);
         CS_CHECK(memcmp(cs_ut_unit_descriptors(&v, u), desc + 2 * u, 2 * sizeof(float)) == 0, "descriptors %u", u);
     }
-    uint32_t first = 99;
+    uint32_t first = 0;
     CS_CHECK(cs_ut_label_count(&v, 0, &first) == 2 && v.members[first] == 1.0f && v.members[first + 1] == 4.0f,
              "label 0 members");
     CS_CHECK(cs_ut_label_count(&v, 1, &first) == 1 && v.members[first] == 3.0f, "label 1 members");
@@ -94,6 +95,29 @@ int main(void)
     CS_CHECK(cs_ut_encode(c, 5, 2, 3, 2, -1, 48000.0, 2, big, start, length, label, source, succ, desc) == CS_UT_E_DIMS,
              "unit past the audio refused");
     free(c);
+
+    /* readers after a write into the validated table (a /b_set while playing): never out of range */
+    CS_CHECK(cs_ut_parse(t, n, 1, &v) == CS_UT_OK, "parse again");
+    CS_CHECK(cs_ut_join(NAN, 5) == 5 && cs_ut_join(-3, 7) == 7 && cs_ut_join(4e9f, 1e9f) == 16777215ull * 65536 + 65535,
+             "split halves clamped: NaN and negative 0, huge the maximum");
+    CS_CHECK(cs_ut_index_value(NAN, 5) == -1 && cs_ut_index_value(5, 5) == -1 && cs_ut_index_value(-0.5f, 5) == -1 &&
+                 cs_ut_index_value(4.9f, 5) == 4 && cs_ut_index_value(INFINITY, 5) == -1,
+             "index values checked against their limit");
+    float *row = t + CS_UT_HEADER;
+    row[CS_UT_R_LABEL] = 7.0f;     /* unit 0: label beyond num_labels */
+    row[CS_UT_R_SUCCESSOR] = 4e9f; /* and a successor beyond num_units */
+    CS_CHECK(cs_ut_unit_label(&v, 0) == -1 && cs_ut_unit_successor(&v, 0) == -1, "bad label and successor read as -1");
+    const size_t lo = (size_t)t[CS_UT_H_LABELS_OFFSET], mo = (size_t)t[CS_UT_H_MEMBERS_OFFSET];
+    t[lo + 1] = 4e9f; /* label 0's member count: the crash */
+    first = 99;
+    CS_CHECK(cs_ut_label_count(&v, 0, &first) == 0 && first == 99, "a count past the members section reads as empty");
+    t[lo + 1] = 2.0f;
+    t[lo] = NAN;
+    CS_CHECK(cs_ut_label_count(&v, 0, &first) == 0, "a NaN first member reads as empty");
+    t[mo] = -1.0f;
+    t[mo + 1] = 1e30f;
+    CS_CHECK(cs_ut_member(&v, 0) == -1 && cs_ut_member(&v, 1) == -1 && cs_ut_member(&v, 5) == -1,
+             "members out of range (or past the section) read as -1");
     free(t);
 
     /* normalisation: z-score and robust, constant column -> 0 */

@@ -4,7 +4,7 @@
 usage: seqpredict_compare.py RENDER.wav EXPECTED.wav NUM_LABELS
 RENDER: channels trig, prime, reset, label, probability, entropy, audio (what scsynth wrote).
 EXPECTED: channels label, probability, entropy, audio (test_seqpredict_logic --render on RENDER's controls).
-Checks (one line each, "ok ..." or "FAIL ..."): finite, labels in -1..V-1, label sequences identical,
+Checks (one line each, "ok ..." or "FAIL ..."): finite, labels in -2..V-1, label sequences identical,
 probability/entropy within 2e-5, audio non-silent, audio difference <= -90 dB relative to the render's RMS,
 several distinct labels and steps. Exit status 1 on any failure.
 """
@@ -36,7 +36,8 @@ def main():
     r, e = render[:n], expected[:n]
     check(bool(np.all(np.isfinite(r))), "render is finite")
     lab = r[:, 3]
-    check(bool(np.all((lab == np.floor(lab)) & (lab >= -1) & (lab < vocab))), "labels are integers in -1..V-1")
+    # -1: no usable model (label "none"), -2: ready, before the first step (label "any"); see cs_label.h
+    check(bool(np.all((lab == np.floor(lab)) & (lab >= -2) & (lab < vocab))), "labels are integers in -2..V-1")
     diff = np.nonzero(lab != e[:, 0])[0]
     check(len(diff) == 0, f"label sequence equals the C core's ({len(diff)} samples differ"
           + (f", first at {diff[0]}: {lab[diff[0]]} vs {e[diff[0], 0]})" if len(diff) else ")"))

@@ -1,5 +1,6 @@
 /*
- * cs_grain.h - grain playback of corpus units and the ConcatPlay player (triggers, gapless chain).
+ * cs_player.h - ConcatPlay's player: grain voices that play corpus units, the voice pool, the triggers and the
+ * gapless chain. (The UGen's Buffer handling around it is cs_concatplay.h.)
  *
  * The player owns a FIXED VOICE POOL placed in caller memory (kissfft style: ask cs_player_size(), hand over
  * that many bytes to cs_player_init(); nothing is allocated afterwards). Up to `max_voices` voices play at once
@@ -24,8 +25,12 @@
  *       CS_ENV_EQUAL_POWER    attack sin(pi/2 k / A),          release cos(pi/2 j / R)
  *     Triggered grains use raised cosine; units of a gapless chain use equal power, and where two units abut the
  *     outgoing release and the incoming attack have the same length and are sample-aligned, so
- *     attack^2 + release^2 = 1 through the crossfade. The segments are computed with a second-order sinusoid
- *     recursion in double precision (as SuperCollider's GrainBuf does), not a table.
+ *     attack^2 + release^2 = 1 through the crossfade. In a chain the crossfade is centred on the boundary: a
+ *     unit's release R (at most half its length) runs from R/2 samples before its end to R - R/2 after it
+ *     (reading the corpus after the unit), and the next unit's voice starts R/2 samples before its first frame
+ *     (a pre-roll reading the corpus before it; 0 outside the audio), so that first frame sounds exactly one
+ *     unit length (at the rate, or dur) after the previous unit's: the corpus's own tempo. The segments are computed
+ * with a second-order sinusoid recursion in double precision (as SuperCollider's GrainBuf does), not a table.
  *   - Pan, equal power: 1 output: no pan. 2 outputs: as Pan2 (pan -1 = left .. +1 = right,
  *     left = cos((pan+1) pi/4), right = sin((pan+1) pi/4)). N >= 3 outputs: as PanAz with width 2 and
  *     orientation 0 (pan 0 = channel 0, each 2/N further = the next channel, wrapping at 2; adjacent channels
@@ -39,11 +44,18 @@
  * The player adds the trigger logic and the gapless scheduler (see cs_player_process):
  *   - A unit starts at every positive-going trigger (previous sample <= 0, this one > 0), sample-accurately
  *     when the trigger input has one value per sample.
- *   - Gapless chain: while `gapless` > 0, the next unit starts (with the label read at that very sample)
- *     where the current one ends less the crossfade (= the current unit's release, at most half its length),
- *     so the chain plays at the corpus's own rhythm. A trigger restarts the chain from the unit it starts.
- *     The chain begins at the sample where gapless becomes > 0; if a unit cannot start (bad or empty label,
- *     bad unit) it retries at every following sample (an O(1) check) and resumes the moment the label is valid.
+ *   - Gapless chain: while `gapless` > 0, the next unit's voice starts (with the label read at that very
+ *     sample) where the current one's release begins, half a crossfade before the current unit's end, so its
+ *     first frame sounds at the end (see the envelope above): onsets are unit lengths apart, the corpus's own
+ *     rhythm. A trigger restarts the chain from the unit it starts (no pre-roll, its own attack). The chain
+ *     begins at the sample where gapless becomes > 0; if a unit cannot start (bad or empty label, label -1 =
+ *     rest, bad unit) it retries at every following sample (an O(1) check) and resumes the moment the label is
+ *     valid, again without pre-roll.
+ *   - Labels (cs_label.h): 0 .. num_labels-1; CS_LABEL_NONE (-1, i.e. [-1, 0)) rests: nothing starts, status
+ *     CS_SELECT_REST, not an error; CS_LABEL_ANY (-2, and anything below) chooses among all units.
+ *   - A unit table or audio Buffer written after validation (/b_set while playing): every index read from the
+ *     table is range-checked where it is used (cs_unit_table.h, cs_select.h), a chosen unit whose frames leave
+ *     the audio fails with CS_SELECT_E_TABLE_DATA, and non-finite output samples become 0.
  *   - "next" gate: in a chain, the next output goes to 1 at max(next start - lead, start + (next start - start)/2)
  *     and back to 0 at the next start. Its rising edge comes exactly once per unit, `lead` seconds (or half the
  *     unit's step, if shorter) before the next unit reads its label: enough for SeqPredict to step through a
@@ -54,8 +66,8 @@
  * Every cs_player_* and cs_grain_* function is real-time safe: no allocation, no I/O, no locks; process is
  * O(n * voices * channels + starts * selection cost).
  */
-#ifndef CS_GRAIN_H
-#define CS_GRAIN_H
+#ifndef CS_PLAYER_H
+#define CS_PLAYER_H
 
 #include "cs_select.h"
 #include "cs_unit_table.h"
@@ -141,7 +153,7 @@ typedef struct cs_grain_voice {
 /** Player inputs in ConcatPlay's order after the two buffers (the shim maps its inputs onto these). */
 enum cs_player_input {
     CS_PIN_TRIG = 0, /* > 0 after <= 0: start a unit */
-    CS_PIN_LABEL,    /* label to choose from; < 0 any; read at each start */
+    CS_PIN_LABEL,    /* label to choose from; [-1, 0) rest; < -1 any (cs_label.h); read at each start */
     CS_PIN_UNIT,     /* >= 0: play this unit (overrides label); read at each start */
     CS_PIN_RATE,     /* playback rate; negative = backwards */
     CS_PIN_AMP,      /* linear gain */
@@ -183,8 +195,10 @@ typedef struct cs_player {
     int chain;           /* gapless chain running */
     uint64_t next_start; /* absolute sample of the next chained start */
     uint64_t raise_at;   /* absolute sample where the next gate rises */
-    int64_t xfade;       /* attack of the next chained unit (= release of the current one) */
-    int last_status;     /* cs_select_status of the last start attempt (0 after a successful one) */
+    int64_t xfade;       /* attack of the next chained unit (= release of the current one), samples */
+    int64_t xfade_pre;   /* the part of it before the next unit's first frame (its pre-roll), samples */
+    uint64_t last_onset; /* absolute sample at which the last unit started's first frame sounds */
+    int last_status;     /* cs_select_status of the last start attempt (0 after a successful one, REST for -1) */
     float last_value;    /* the label or unit value that failed */
     uint64_t dropped;    /* starts dropped by CS_PLAYER_MAX_STARTS */
     uint64_t starts;     /* units started */
@@ -214,8 +228,9 @@ void cs_player_release_all(cs_player *p);
  * With io->audio or io->table NULL: outputs silence, drops all voices and stops the chain (triggers are still
  * tracked). Inputs are clamped: non-finite rate -> 1, |rate| to [CS_GRAIN_MIN_RATE, CS_GRAIN_MAX_RATE],
  * non-finite amp -> 0, |amp| <= CS_GRAIN_MAX_AMP, attack/release/lead to [0, CS_GRAIN_MAX_FADE_S] (non-finite
- * -> 0), dur to [0, CS_GRAIN_MAX_DUR_S], select to [0, 3]; label/unit values are floored; a non-finite or
- * too-large label or unit makes that start fail (p->last_status, p->last_value), it never indexes out of range.
+ * -> 0), dur to [0, CS_GRAIN_MAX_DUR_S], select to [0, CS_SELECT_NUM_POLICIES - 1]; label/unit values are
+ * floored; a non-finite or too-large label or unit makes that start fail (p->last_status, p->last_value), it never
+ * indexes out of range; label -1 rests (p->last_status = CS_SELECT_REST). Non-finite output samples are 0.
  * Returns the number of starts that failed in this call. RT-safe; bounded by n, voices and
  * CS_PLAYER_MAX_STARTS.
  */

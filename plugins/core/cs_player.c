@@ -1,5 +1,5 @@
-/* cs_grain.c - grain voices, the voice pool and the ConcatPlay player. See cs_grain.h. */
-#include "cs_grain.h"
+/* cs_player.c - grain voices, the voice pool and the ConcatPlay player. See cs_player.h. */
+#include "cs_player.h"
 
 #include <math.h>
 #include <string.h>
@@ -375,39 +375,120 @@ static cs_grain_voice *grab_voice(cs_player *p)
     return best ? best : &p->voices[0];
 }
 
-/* Choose and start a unit at sample s. chained: a scheduled gapless start (attack = p->xfade).
- * Returns 1 on success. */
-static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapless, int chained)
+/* Which unit starts at sample s: the explicit unit, else one of the label chosen by the select policy. Returns
+ * CS_SELECT_OK (and *u), CS_SELECT_REST for label -1, or a failing cs_select_status (p->last_value = the value).
+ * Every index is checked against the validated view, and the unit's frames against the audio, because the
+ * Buffers may have been written since they were validated. O(1) + the policy's cost. */
+static int choose_unit(cs_player *p, const cs_player_io *io, uint32_t s, uint32_t *u)
 {
     const cs_ut_view *t = io->table;
-    const double sr = p->sample_rate;
-    /* which unit */
     const float uin = in_at(io, CS_PIN_UNIT, s), lin = in_at(io, CS_PIN_LABEL, s);
-    uint32_t u = 0;
     int st;
     if (isfinite(uin) && uin >= 0.0f) {
         if (uin >= (float)t->num_units) {
             st = CS_SELECT_E_UNIT_RANGE;
         } else {
-            u = (uint32_t)uin;
-            cs_select_played(&p->select, t, p->lru, u);
+            *u = (uint32_t)uin;
+            cs_select_played(&p->select, t, p->lru, *u);
             st = CS_SELECT_OK;
         }
-        if (st) p->last_value = uin;
+        p->last_value = uin;
     } else {
-        int32_t label;
+        p->last_value = lin;
         if (!isfinite(lin) || lin >= (float)t->num_labels) {
-            label = 0;
             st = CS_SELECT_E_LABEL_RANGE;
+        } else if (lin < (float)(CS_LABEL_NONE + 1) && lin >= (float)CS_LABEL_NONE) {
+            st = CS_SELECT_REST; /* -1 .. -0.0...1: "no label" (SeqPredict without a model): nothing plays */
         } else {
-            label = lin < 0.0f ? -1 : (int32_t)lin;
-            const double sel = clampd((double)in_at(io, CS_PIN_SELECT, s), 0.0, 3.0, 0.0);
-            st = cs_select_pick(&p->select, t, p->lru, label, (int)sel, io->target, &u);
+            const int32_t label = lin < 0.0f ? -1 : (int32_t)lin; /* below -1: any unit */
+            const double sel =
+                clampd((double)in_at(io, CS_PIN_SELECT, s), 0.0, (double)(CS_SELECT_NUM_POLICIES - 1), 0.0);
+            st = cs_select_pick(&p->select, t, p->lru, label, (int)sel, io->target, u);
         }
-        if (st) p->last_value = lin;
     }
+    if (st == CS_SELECT_OK) {
+        const uint64_t start = cs_ut_unit_start(t, *u), len = cs_ut_unit_length(t, *u);
+        if (len == 0 || start >= io->audio_frames || len > io->audio_frames - start) st = CS_SELECT_E_TABLE_DATA;
+    }
+    return st;
+}
+
+/* An input in seconds, clamped to [0, hi] (non-finite: 0), as samples at rate sr. */
+static int64_t seconds_in(const cs_player_io *io, int pin, uint32_t s, double hi, double sr)
+{
+    const float x = in_at(io, pin, s);
+    const double v = isfinite(x) ? clampd((double)x, 0.0, hi, 0.0) : 0.0;
+    return (int64_t)(v * sr + 0.5);
+}
+
+/* a * b as a 128-bit product (hi, lo) of two 64-bit numbers (schoolbook on 32-bit halves; portable C11). */
+static void mul_64x64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+{
+    const uint64_t a0 = a & 0xFFFFFFFFu, a1 = a >> 32, b0 = b & 0xFFFFFFFFu, b1 = b >> 32;
+    const uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    const uint64_t mid = (p00 >> 32) + (p01 & 0xFFFFFFFFu) + (p10 & 0xFFFFFFFFu);
+    *lo = (mid << 32) | (p00 & 0xFFFFFFFFu);
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+/* Set the voice's read position so that after `pre` output samples it reads frame `first` exactly (the
+ * pre-roll of a centred crossfade reads the corpus before the unit, in the playing direction). In 64.64 fixed
+ * point: position = first - pre * inc, computed exactly (the same additions advance() then undoes). */
+static void set_position(cs_grain_voice *v, int64_t first, int64_t pre)
+{
+    uint64_t hi, lo;
+    mul_64x64((uint64_t)pre, v->inc_frac, &hi, &lo); /* pre * inc_frac / 2^64 = hi + lo / 2^64 */
+    v->ipos = first - pre * v->inc_int - (int64_t)hi - (lo != 0);
+    v->frac = lo ? (uint64_t)0 - lo : 0;
+}
+
+/*
+ * The envelope of a unit that starts at sample `s` (see cs_player.h). n = output samples of the unit itself.
+ * Triggered: length n, attack a, release r fitted in proportion into n. Gapless: the release r (at most n/2) is
+ * centred on the unit's end (r - r/2 samples past it, read from the corpus after the unit), and a chained unit's
+ * attack is the previous unit's release, centred on its start (pre-roll p->xfade_pre samples before it), so the
+ * units' first frames sound exactly n samples apart: the corpus's own tempo. Writes *pre, *total, *a, *r.
+ */
+static void fit_envelope(const cs_player *p, int gapless, int chained, int64_t n, int64_t att, int64_t rel,
+                         int64_t *pre, int64_t *total, int64_t *a, int64_t *r)
+{
+    if (!gapless) {
+        *pre = 0;
+        *total = n;
+        *a = att;
+        *r = rel;
+        if (att + rel > n) { /* fit in proportion */
+            *a = (int64_t)((double)att * ((double)n / (double)(att + rel)));
+            *r = n - *a < rel ? n - *a : rel;
+        }
+        return;
+    }
+    if (rel > n / 2) rel = n / 2;
+    const int64_t in_pre = chained ? p->xfade_pre : 0;       /* incoming: before the unit's first frame */
+    const int64_t in_post = chained ? p->xfade - in_pre : 0; /* incoming: after it */
+    int64_t a_len = chained ? p->xfade : att;
+    int64_t out_pre = rel / 2;             /* outgoing: before the unit's end */
+    if (!chained && a_len + out_pre > n) { /* the chain's first unit: fit its own attack in proportion */
+        a_len = (int64_t)((double)a_len * ((double)n / (double)(a_len + out_pre)));
+        if (a_len + out_pre > n) out_pre = n - a_len;
+    }
+    if (in_post + out_pre > n) out_pre = n - in_post > 0 ? n - in_post : 0; /* a unit shorter than the fades */
+    const int64_t out_post = out_pre == rel / 2 ? rel - out_pre : out_pre;
+    *pre = in_pre;
+    *total = in_pre + n + out_post;
+    *r = out_pre + out_post;
+    *a = a_len + *r > *total ? *total - *r : a_len; /* only when the incoming fade outlasts this unit */
+}
+
+/* Choose and start a unit at sample s. chained: a scheduled gapless start. Returns 1 on success. */
+static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapless, int chained)
+{
+    const cs_ut_view *t = io->table;
+    const double sr = p->sample_rate;
+    uint32_t u = 0;
+    const int st = choose_unit(p, io, s, &u);
     p->last_status = st;
-    if (st) return 0;
+    if (st != CS_SELECT_OK) return 0;
 
     /* parameters, clamped */
     double rate = (double)in_at(io, CS_PIN_RATE, s);
@@ -419,33 +500,15 @@ static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapl
     if (inc > 4096.0) inc = 4096.0;
     double amp = (double)in_at(io, CS_PIN_AMP, s);
     amp = isfinite(amp) ? clampd(amp, -CS_GRAIN_MAX_AMP, CS_GRAIN_MAX_AMP, 0.0) : 0.0;
-    const double att_s = isfinite(in_at(io, CS_PIN_ATTACK, s))
-                             ? clampd((double)in_at(io, CS_PIN_ATTACK, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0)
-                             : 0.0;
-    const double rel_s = isfinite(in_at(io, CS_PIN_RELEASE, s))
-                             ? clampd((double)in_at(io, CS_PIN_RELEASE, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0)
-                             : 0.0;
-    const double dur_s = isfinite(in_at(io, CS_PIN_DUR, s))
-                             ? clampd((double)in_at(io, CS_PIN_DUR, s), 0.0, CS_GRAIN_MAX_DUR_S, 0.0)
-                             : 0.0;
-    const double lead_s = isfinite(in_at(io, CS_PIN_LEAD, s))
-                              ? clampd((double)in_at(io, CS_PIN_LEAD, s), 0.0, CS_GRAIN_MAX_FADE_S, 0.0)
-                              : 0.0;
+    const int64_t dur = seconds_in(io, CS_PIN_DUR, s, CS_GRAIN_MAX_DUR_S, sr);
     const double pan = (double)in_at(io, CS_PIN_PAN, s);
 
     const uint64_t len = cs_ut_unit_length(t, u), start = cs_ut_unit_start(t, u);
-    int64_t n = dur_s > 0.0 ? (int64_t)(dur_s * sr + 0.5) : (int64_t)((double)len / inc + 0.5);
+    int64_t n = dur > 0 ? dur : (int64_t)((double)len / inc + 0.5);
     if (n < CS_GRAIN_MIN_SAMPLES) n = CS_GRAIN_MIN_SAMPLES;
-    int64_t a = chained ? p->xfade : (int64_t)(att_s * sr + 0.5);
-    int64_t r = (int64_t)(rel_s * sr + 0.5);
-    if (gapless && r > n / 2) r = n / 2; /* the chain steps at least half a unit */
-    if (a + r > n) {
-        /* fit in proportion */
-        const double scale = (double)n / (double)(a + r);
-        a = (int64_t)((double)a * scale);
-        r = n - a < r ? n - a : r;
-        if (a + r > n) r = n - a;
-    }
+    int64_t pre, total, a, r;
+    fit_envelope(p, gapless, chained, n, seconds_in(io, CS_PIN_ATTACK, s, CS_GRAIN_MAX_FADE_S, sr),
+                 seconds_in(io, CS_PIN_RELEASE, s, CS_GRAIN_MAX_FADE_S, sr), &pre, &total, &a, &r);
 
     cs_grain_voice *v = grab_voice(p);
     memset(v, 0, sizeof *v);
@@ -458,12 +521,8 @@ static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapl
         v->inc_int = (int64_t)fl;
         v->inc_frac = (uint64_t)ldexp(fr, 64);
     }
-    if (sign > 0.0)
-        v->ipos = (int64_t)start;
-    else
-        v->ipos = (int64_t)(start + len - 1);
-    v->frac = 0;
-    v->remaining = n;
+    set_position(v, sign > 0.0 ? (int64_t)start : (int64_t)(start + len - 1), pre);
+    v->remaining = total;
     v->release = r;
     v->shape = (uint8_t)(gapless ? CS_ENV_EQUAL_POWER : CS_ENV_RAISED_COSINE);
     v->rel_cos = r > 0 ? cos((gapless ? PI_D / 2.0 : PI_D) / (double)r) : 1.0;
@@ -482,14 +541,17 @@ static int start_unit(cs_player *p, const cs_player_io *io, uint32_t s, int gapl
     p->playing++;
     p->starts++;
     p->unit_value = (float)u;
+    p->last_onset = p->now + s + (uint64_t)pre;
 
     if (gapless) {
+        /* the next unit's pre-roll begins where this one's release does: its first frame sounds at onset + n */
         const uint64_t now = p->now + s;
-        const int64_t step = n - r; /* >= n/2 >= 2 */
+        const int64_t step = total - r; /* = pre + n - (r / 2) >= n / 2 >= 2 */
         p->chain = 1;
         p->next_start = now + (uint64_t)step;
         p->xfade = r;
-        int64_t lead = (int64_t)(lead_s * sr + 0.5);
+        p->xfade_pre = r - (total - pre - n); /* the part of the release before the unit's end */
+        int64_t lead = seconds_in(io, CS_PIN_LEAD, s, CS_GRAIN_MAX_FADE_S, sr);
         if (lead > step / 2) lead = step / 2;
         p->raise_at = p->next_start - (uint64_t)lead;
     } else {
@@ -518,6 +580,22 @@ static void render_all(cs_player *p, const cs_player_io *io, uint32_t off, uint3
         }
     }
     p->active = w;
+}
+
+/* Audio written into the corpus Buffer while it plays may hold NaN or infinities (or values whose sum
+ * overflows): such output samples become 0. One pass over the output, branch-free (the exponent bits). */
+static void flush_non_finite(float *const *out, uint32_t num_out, uint32_t n)
+{
+    for (uint32_t c = 0; c < num_out; ++c) {
+        float *o = out[c];
+        for (uint32_t k = 0; k < n; ++k) {
+            uint32_t b;
+            memcpy(&b, &o[k], sizeof b);
+            const uint32_t keep = (b & 0x7F800000u) == 0x7F800000u ? 0u : 0xFFFFFFFFu;
+            b &= keep;
+            memcpy(&o[k], &b, sizeof b);
+        }
+    }
 }
 
 /* Fill the unit and next outputs over [off, off + len). */
@@ -598,6 +676,7 @@ int cs_player_process(cs_player *p, const cs_player_io *io, uint32_t n)
         scan = e + 1; /* the event sample belongs to the next segment; don't detect it again */
     }
     render_all(p, io, r, n - r);
+    flush_non_finite(io->out, p->num_out, n);
     p->prev_trig = prev_trig;
     p->prev_gapless = prev_gap;
     p->now += n;

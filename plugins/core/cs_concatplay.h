@@ -1,0 +1,107 @@
+/*
+ * cs_concatplay.h - the host-independent logic of the ConcatPlay UGen: creating the player (voice count and seed
+ * from the inputs, memory from the host's allocator), following the unit-table and audio Buffers block by block
+ * (validation when the table Buffer changes, LRU lists sized from it, the audio checked against it), building
+ * the descriptor target from a Buffer or from (index, value) pairs, and the failing states the host reports.
+ *
+ * C11 core code (plugins/core/cs_concatplay.c) behind a C API, as cs_seqpredict.h is for SeqPredict: the shim
+ * plugins/ConcatPlay/ConcatPlay.cpp only looks the Buffers up, marshals inputs and outputs, hands RTAlloc/RTFree
+ * over and posts the messages; the C tests (tests/c/test_concatplay_logic.c) run this very code. Nothing here
+ * allocates except through the callbacks, locks or performs I/O; every function is real-time safe with RT-safe
+ * callbacks (costs on each). The player itself (voices, triggers, gapless chain) is cs_player.h, selection cs_select.h.
+ *
+ * Per block the host calls cs_cp_bind with the CURRENT data of both Buffers (never cached across blocks), then
+ * cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. The table is parsed (O(1) header +
+ * an O(units) row check) only when its data pointer, size or channel count changes; writes into the same Buffer
+ * are caught where the values are used (cs_unit_table.h, cs_select.h, cs_player.c), not here.
+ */
+#ifndef CS_CONCATPLAY_H
+#define CS_CONCATPLAY_H
+
+#include "cs_player.h"
+#include "cs_select.h"
+#include "cs_unit_table.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The host's allocator (RTAlloc / RTFree in the UGen), with its user pointer (the World). */
+typedef void *(*cs_cp_alloc_fn)(void *user, size_t bytes);
+typedef void (*cs_cp_free_fn)(void *user, void *ptr);
+
+/** Buffer states found by cs_cp_bind; the host posts one message when a failing state begins. */
+enum cs_cp_state {
+    CS_CP_OK = 0,
+    CS_CP_NO_TABLE,  /* no unit-table Buffer, or one without data */
+    CS_CP_BAD_TABLE, /* the table Buffer is not a valid unit table: `table_err` holds the cs_ut_error */
+    CS_CP_NO_AUDIO,  /* no audio Buffer, or one without data */
+    CS_CP_MISMATCH   /* the audio's channels or frames differ from the unit table's */
+};
+
+/** Results of cs_cp_open. */
+enum cs_cp_open_status {
+    CS_CP_OPEN_OK = 0,
+    CS_CP_OPEN_ARGS = -1,      /* channel count out of 1 .. CS_GRAIN_MAX_OUTPUTS */
+    CS_CP_OPEN_NO_MEMORY = -2, /* the allocator returned NULL for `need` bytes */
+    CS_CP_OPEN_RATE = -3       /* the sample rate is not a positive finite number */
+};
+
+/** The UGen's state. Plain data: lives inside the UGen struct; set up with cs_cp_open. */
+typedef struct cs_concatplay {
+    cs_player *player; /* from the allocator, NULL until opened (or when opening failed) */
+    size_t need;       /* bytes the player asked for (CS_CP_OPEN_NO_MEMORY) */
+    uint32_t max_voices;
+    /* unit-table validation cache: re-parse only when any of these change */
+    const float *table_data; /* compared, never dereferenced after a change */
+    uint32_t table_samples, table_channels;
+    int table_err; /* cs_ut_error of the last parse */
+    cs_ut_view view;
+    void *lru_mem; /* from the allocator, sized from the table; NULL if none */
+    size_t lru_size;
+    int lru_failed; /* 1 when the LRU lists of the current table got no memory (select 2 acts as random) */
+    int state;      /* enum cs_cp_state of the last block */
+} cs_concatplay;
+
+/**
+ * Create the player: max_voices from the input (NaN -> CS_GRAIN_DEFAULT_VOICES, else clamped to 1 ..
+ * CS_GRAIN_MAX_VOICES), the seed from the input (finite and in [0, 1e15): floor; else `fallback_seed`, the
+ * host's generator), num_out output channels at sample_rate Hz. One allocator call. Returns enum
+ * cs_cp_open_status; on failure cp->player is NULL (and cp->need says how much was asked for). O(1).
+ */
+int cs_cp_open(cs_concatplay *cp, float max_voices, float seed, uint64_t fallback_seed, uint32_t num_out,
+               double sample_rate, cs_cp_alloc_fn alloc_fn, void *user);
+
+/** Give every block of memory back (the UGen's destructor). Safe on a state that never opened. */
+void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user);
+
+/**
+ * Follow both Buffers for this block and fill io->table, io->audio, io->audio_frames, io->audio_channels
+ * (all NULL / 0 unless the state is CS_CP_OK). table / audio: the Buffers' current data (NULL when there is no
+ * such Buffer), their samples (frames * channels), frames and channels. When the table's data pointer, size or
+ * channels changed: parse it with the row check (O(units + labels + index)), fade the old corpus's voices, and
+ * replace the LRU lists (one free_fn and one alloc_fn call; without memory cp->lru_failed is set). Returns the
+ * state (enum cs_cp_state). O(1) when nothing changed.
+ */
+int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, uint32_t table_channels,
+               const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,
+               cs_cp_free_fn free_fn, void *user, cs_player_io *io);
+
+/**
+ * The descriptor target of select 3 (nearest). pairs: `max_pairs` (index, value) pairs as the UGen's inputs
+ * hold them, of which the first floor(num_pairs) (clamped to 0 .. min(max_pairs, CS_SELECT_MAX_TARGET_DIMS))
+ * are used; an index that is negative, NaN or >= 4096 is kept as 4096 (ignored by the selection). buf:
+ * buf_len normalised descriptor values, or NULL; used only when no pair is given. Returns 1 when `t` holds a
+ * target, 0 when there is none (the player then gets NULL). O(pairs).
+ */
+int cs_cp_target(cs_select_target *t, const float *buf, uint32_t buf_len, float num_pairs, const float *pairs,
+                 uint32_t max_pairs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

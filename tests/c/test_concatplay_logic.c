@@ -1,0 +1,321 @@
+/*
+ * test_concatplay_logic.c - the host-independent logic of the ConcatPlay UGen (plugins/core/cs_concatplay.h):
+ * opening (voice count and seed from raw inputs, allocator failure), following the Buffers (no table, a bad
+ * table, no audio, mismatched audio, a new table at the same size, LRU memory refused), the descriptor target
+ * (pairs win over a Buffer, bad indices ignored); the label contract (-1 rests, -2 plays any unit); and the
+ * /b_set abuse: random writes into every section of a playing unit table (header, rows, labels, members, k-d
+ * tree index) and into the audio, through the same calls as the UGen, with every policy: no read out of range
+ * (run it under ASan: the unit-asan target), finite output, unit output always -1 or a unit index.
+ */
+#include "cs_concatplay.h"
+#include "cs_index.h"
+#include "cs_test.h"
+#include "cs_test_units.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A malloc-backed allocator that can refuse (limit) and counts its calls. */
+typedef struct heap {
+    size_t limit;
+    int allocs, frees;
+} heap;
+
+static void *heap_alloc(void *user, size_t bytes)
+{
+    heap *h = (heap *)user;
+    if (bytes > h->limit) return NULL;
+    h->allocs++;
+    return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+}
+
+static void heap_free(void *user, void *ptr)
+{
+    heap *h = (heap *)user;
+    h->frees++;
+    free(ptr);
+}
+
+/* A random corpus with a k-d tree index (leaf 4): `units` units of 50..399 frames (cs_test_units.h), `labels`
+ * labels (the last one left empty if asked), `nd` descriptors, successors in unit order, and a sine as audio.
+ * Returns 0 on success. */
+typedef struct corpus {
+    float *table; /* tn floats */
+    size_t tn;
+    float *audio; /* frames, mono */
+    uint64_t frames;
+} corpus;
+
+static int corpus_make(corpus *c, uint32_t units, uint32_t labels, uint32_t nd, uint64_t seed, int leave_empty)
+{
+    uint64_t *st = malloc(units * sizeof *st), *ln = malloc(units * sizeof *ln);
+    int32_t *lab = malloc(units * sizeof *lab), *src = calloc(units, sizeof *src), *succ = malloc(units * sizeof *succ);
+    float *d = malloc((size_t)units * nd * sizeof *d);
+    const uint64_t pos =
+        cs_test_random_units(seed, units, leave_empty ? labels - 1 : labels, nd, 50, 350, st, ln, lab, d);
+    for (uint32_t u = 0; u < units; ++u)
+        succ[u] = u + 1 < units ? (int32_t)u + 1 : -1;
+    const size_t bn = cs_ut_size(units, nd, labels);
+    float *base = calloc(bn, sizeof(float));
+    cs_ut_view v0;
+    c->table = NULL;
+    if (cs_ut_encode(base, units, nd, labels, 1, -1, 48000, 1, pos, st, ln, lab, src, succ, d) == 0 &&
+        cs_ut_parse(base, bn, 1, &v0) == 0) {
+        c->tn = cs_index_table_size(&v0, 4);
+        c->table = calloc(c->tn, sizeof(float));
+        if (cs_index_build(&v0, 4, c->table, c->tn) != 0) {
+            free(c->table);
+            c->table = NULL;
+        }
+    }
+    c->frames = pos;
+    c->audio = malloc(pos * sizeof(float));
+    for (uint64_t i = 0; i < pos; ++i)
+        c->audio[i] = (float)sin(0.05 * (double)i) * 0.5f;
+    free(base), free(st), free(ln), free(lab), free(src), free(succ), free(d);
+    CS_CHECK(c->table != NULL, "random corpus of %u units built with its index", units);
+    return c->table ? 0 : -1;
+}
+
+static void corpus_free(corpus *c)
+{
+    free(c->table);
+    free(c->audio);
+}
+
+/* The player's inputs as constants, in one place. */
+typedef struct inputs {
+    float v[CS_PLAYER_NUM_INPUTS];
+} inputs;
+
+static void inputs_default(inputs *in)
+{
+    const float d[CS_PLAYER_NUM_INPUTS] = {0, CS_LABEL_ANY, -1, 1, 1, 0.001f, 0.002f, 0, 0, 0, 0, 0.01f};
+    memcpy(in->v, d, sizeof d);
+}
+
+/* One block through the UGen's calls: bind, target, process. trig: n samples (or NULL = 0). */
+static int block(cs_concatplay *cp, heap *h, const float *table, size_t tn, const float *audio, uint64_t frames,
+                 const inputs *in, const float *trig, const cs_select_target *target, uint32_t n, float *out,
+                 float *unit_out, float *next_out)
+{
+    cs_player_io io;
+    const int state = cs_cp_bind(cp, table, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, heap_alloc, heap_free, h, &io);
+    static const float zero = 0.0f;
+    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i) {
+        io.in[i] = &in->v[i];
+        io.step[i] = 0;
+    }
+    io.in[CS_PIN_TRIG] = trig ? trig : &zero;
+    io.step[CS_PIN_TRIG] = trig ? 1u : 0u;
+    float *outs[1] = {out};
+    io.out = outs;
+    io.unit_out = unit_out;
+    io.next_out = next_out;
+    io.target = target;
+    cs_player_process(cp->player, &io, n);
+    return state;
+}
+
+static void test_open_and_bind(void)
+{
+    heap h = {1u << 30, 0, 0};
+    cs_concatplay cp;
+    CS_CHECK(cs_cp_open(&cp, NAN, -1.0f, 7, 1, 48000, heap_alloc, &h) == CS_CP_OPEN_OK &&
+                 cp.max_voices == CS_GRAIN_DEFAULT_VOICES && cp.player != NULL,
+             "NaN voices: the default");
+    cs_cp_close(&cp, heap_free, &h);
+    CS_CHECK(cs_cp_open(&cp, 1e9f, 3.0f, 7, 2, 44100, heap_alloc, &h) == CS_CP_OPEN_OK &&
+                 cp.max_voices == CS_GRAIN_MAX_VOICES,
+             "voices clamped to the maximum");
+    cs_cp_close(&cp, heap_free, &h);
+    CS_CHECK(cs_cp_open(&cp, 4, 0, 7, 0, 48000, heap_alloc, &h) == CS_CP_OPEN_ARGS && !cp.player, "0 channels");
+    CS_CHECK(cs_cp_open(&cp, 4, 0, 7, 1, NAN, heap_alloc, &h) == CS_CP_OPEN_RATE && !cp.player, "NaN rate");
+    heap tiny = {100, 0, 0};
+    CS_CHECK(cs_cp_open(&cp, 64, 0, 7, 1, 48000, heap_alloc, &tiny) == CS_CP_OPEN_NO_MEMORY && !cp.player &&
+                 cp.need > 100,
+             "no memory: need %zu", cp.need);
+    cs_cp_close(&cp, heap_free, &tiny);
+
+    corpus c;
+    if (corpus_make(&c, 60, 4, 5, 3, 0)) return;
+    const float *table = c.table, *audio = c.audio;
+    const size_t tn = c.tn;
+    const uint64_t frames = c.frames;
+    CS_CHECK(cs_cp_open(&cp, 8, 1, 7, 1, 48000, heap_alloc, &h) == CS_CP_OPEN_OK, "open");
+    cs_player_io io;
+    CS_CHECK(cs_cp_bind(&cp, NULL, 0, 0, audio, (uint32_t)frames, 1, heap_alloc, heap_free, &h, &io) ==
+                     CS_CP_NO_TABLE &&
+                 !io.table && !io.audio,
+             "no table");
+    CS_CHECK(cs_cp_bind(&cp, audio, (uint32_t)frames, 1, audio, (uint32_t)frames, 1, heap_alloc, heap_free, &h, &io) ==
+                     CS_CP_BAD_TABLE &&
+                 cp.table_err == CS_UT_E_MAGIC,
+             "the audio as a table: bad magic");
+    CS_CHECK(cs_cp_bind(&cp, table, (uint32_t)tn, 2, audio, (uint32_t)frames, 1, heap_alloc, heap_free, &h, &io) ==
+                 CS_CP_BAD_TABLE,
+             "a two-channel table");
+    CS_CHECK(cs_cp_bind(&cp, table, (uint32_t)tn, 1, NULL, 0, 0, heap_alloc, heap_free, &h, &io) == CS_CP_NO_AUDIO,
+             "no audio");
+    CS_CHECK(cs_cp_bind(&cp, table, (uint32_t)tn, 1, audio, (uint32_t)frames - 1, 1, heap_alloc, heap_free, &h, &io) ==
+                 CS_CP_MISMATCH,
+             "audio one frame short");
+    const int allocs = h.allocs;
+    CS_CHECK(cs_cp_bind(&cp, table, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, heap_alloc, heap_free, &h, &io) ==
+                     CS_CP_OK &&
+                 io.table == &cp.view && io.audio == audio && io.audio_frames == frames && cp.lru_mem != NULL,
+             "a good corpus");
+    CS_CHECK(h.allocs == allocs, "no new LRU memory while the table Buffer is the same (%d)", h.allocs - allocs);
+    /* a new table Buffer: parsed again, new LRU lists; refused memory: flagged, select 2 still plays */
+    float *copy = malloc(tn * sizeof(float));
+    memcpy(copy, table, tn * sizeof(float));
+    h.limit = 10;
+    CS_CHECK(cs_cp_bind(&cp, copy, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, heap_alloc, heap_free, &h, &io) ==
+                     CS_CP_OK &&
+                 cp.lru_failed && !cp.lru_mem,
+             "LRU memory refused: flagged");
+    h.limit = 1u << 30;
+    cs_cp_close(&cp, heap_free, &h);
+    CS_CHECK(h.allocs == h.frees, "every block given back (%d allocs, %d frees)", h.allocs, h.frees);
+
+    /* targets: pairs win; bad indices kept as 4096 (ignored); the Buffer alone; nothing */
+    cs_select_target t;
+    const float pairs[6] = {2, 0.5f, NAN, 1.0f, -3, 2.0f};
+    const float buf[3] = {0.1f, 0.2f, 0.3f};
+    CS_CHECK(cs_cp_target(&t, buf, 3, 3, pairs, 3) == 1 && t.num_dims == 3 && t.full == NULL && t.dim[0] == 2 &&
+                 t.dim[1] == 4096 && t.dim[2] == 4096,
+             "pairs win, bad indices ignored");
+    CS_CHECK(cs_cp_target(&t, buf, 3, 1e30f, pairs, 2) == 1 && t.num_dims == 2, "pair count clamped to the inputs");
+    CS_CHECK(cs_cp_target(&t, buf, 3, 0, pairs, 3) == 1 && t.full == buf && t.full_len == 3, "the Buffer alone");
+    CS_CHECK(cs_cp_target(&t, NULL, 0, NAN, pairs, 3) == 0, "no target");
+    free(copy);
+    corpus_free(&c);
+}
+
+/* Contract: label -1 ("no label", what SeqPredict outputs without a model) rests; -2 plays any unit. */
+static void test_label_contract(void)
+{
+    corpus c;
+    if (corpus_make(&c, 40, 3, 2, 9, 0)) return;
+    heap h = {1u << 30, 0, 0};
+    const float labels[4] = {(float)CS_LABEL_NONE, -0.5f, (float)CS_LABEL_ANY, -7.0f};
+    const int sounds[4] = {0, 0, 1, 1};
+    for (int k = 0; k < 4; ++k) {
+        for (int gapless = 0; gapless < 2; ++gapless) {
+            cs_concatplay cp;
+            cs_cp_open(&cp, 8, 1, 7, 1, 48000, heap_alloc, &h);
+            inputs in;
+            inputs_default(&in);
+            in.v[CS_PIN_LABEL] = labels[k];
+            in.v[CS_PIN_GAPLESS] = (float)gapless;
+            float trig[256], out[256], uo[256];
+            double e = 0;
+            float maxu = -1;
+            for (int b = 0; b < 40; ++b) {
+                for (int i = 0; i < 256; ++i)
+                    trig[i] = (i == 10) ? 1.0f : 0.0f;
+                block(&cp, &h, c.table, c.tn, c.audio, c.frames, &in, trig, NULL, 256, out, uo, NULL);
+                for (int i = 0; i < 256; ++i) {
+                    e += (double)out[i] * (double)out[i];
+                    if (uo[i] > maxu) maxu = uo[i];
+                }
+            }
+            const int st = cp.player->last_status;
+            CS_CHECK(sounds[k] ? (e > 1.0 && maxu >= 0) : (e == 0.0 && maxu == -1.0f && st == CS_SELECT_REST),
+                     "label %g, gapless %d: %s (energy %g, status %d)", (double)labels[k], gapless,
+                     sounds[k] ? "plays any unit" : "rests, silent, no error", e, st);
+            cs_cp_close(&cp, heap_free, &h);
+        }
+    }
+    corpus_free(&c);
+}
+
+/*
+ * The /b_set abuse (issue A1: label 0's member count := 4e9 crashed scsynth): while a corpus plays through the
+ * UGen's calls, every block writes a random value (NaN, infinities, huge, negative, fractional, or a plausible
+ * index) over a random stretch of the table - header, rows, labels, members, index - and now and then of the
+ * audio, cycling the policies, labels and targets. Every read must stay inside the Buffers (ASan), the output
+ * finite, the unit output -1 or a unit index. The table is restored every 16 blocks so selection is also
+ * exercised on a valid table.
+ */
+static void test_written_table(void)
+{
+    corpus c;
+    if (corpus_make(&c, 300, 6, 8, 21, 1)) return;
+    const float *orig = c.table;
+    float *audio = c.audio;
+    const size_t tn = c.tn;
+    const uint64_t frames = c.frames;
+    float *table = malloc(tn * sizeof(float)), *aorig = malloc(frames * sizeof(float));
+    memcpy(table, orig, tn * sizeof(float));
+    memcpy(aorig, audio, frames * sizeof(float));
+    heap h = {1u << 30, 0, 0};
+    cs_concatplay cp;
+    cs_cp_open(&cp, 16, 5, 7, 1, 48000, heap_alloc, &h);
+    cs_rng g;
+    cs_rng_seed(&g, 4);
+    const float vals[] = {NAN, INFINITY, -INFINITY, 4e9f, -4e9f, 1e30f, -1.0f, 0.5f, 16777215.0f, 299.0f, 5.0f, 0.0f};
+    const uint32_t nv = sizeof vals / sizeof vals[0];
+    cs_select_target target;
+    memset(&target, 0, sizeof target);
+    target.num_dims = 3;
+    target.dim[0] = 0, target.dim[1] = 3, target.dim[2] = 7;
+    target.value[0] = 0.2f, target.value[1] = -1.0f, target.value[2] = 0.7f;
+    size_t bad_out = 0, bad_unit = 0, sounding = 0;
+    const uint32_t B = 64;
+    float trig[64], out[64], uo[64], nx[64];
+    for (int b = 0; b < 20000; ++b) {
+        if (b % 16 == 15 || b == 0) { /* block 0: the UGen validates the table it first sees */
+            memcpy(table, orig, tn * sizeof(float));
+            memcpy(audio, aorig, frames * sizeof(float));
+        } else {
+            const uint32_t at = cs_rng_below(&g, (uint32_t)tn), len = 1 + cs_rng_below(&g, 8);
+            const float v = vals[cs_rng_below(&g, nv)];
+            for (uint32_t k = at; k < at + len && k < tn; ++k)
+                table[k] = v;
+            if (b % 5 == 0) audio[cs_rng_below(&g, (uint32_t)frames)] = vals[cs_rng_below(&g, 6)];
+        }
+        inputs in;
+        inputs_default(&in);
+        in.v[CS_PIN_SELECT] = (float)(b % CS_SELECT_NUM_POLICIES);
+        in.v[CS_PIN_LABEL] = (b / 4) % 8 == 7 ? (float)CS_LABEL_ANY : (float)((b / 4) % 8);
+        in.v[CS_PIN_GAPLESS] = (b / 500) % 2 ? 1.0f : 0.0f;
+        in.v[CS_PIN_UNIT] = (b / 300) % 5 == 4 ? (float)((b * 7) % 300) : -1.0f;
+        for (uint32_t i = 0; i < B; ++i)
+            trig[i] = (i % 16 == 3) ? 1.0f : 0.0f;
+        block(&cp, &h, table, tn, audio, frames, &in, trig, (b % 3) ? &target : NULL, B, out, uo, nx);
+        for (uint32_t i = 0; i < B; ++i) {
+            if (!isfinite(out[i]) || !isfinite(nx[i])) bad_out++;
+            if (out[i] != 0.0f) sounding++;
+            if (!(uo[i] == -1.0f || (uo[i] >= 0.0f && uo[i] < 300.0f && uo[i] == floorf(uo[i])))) bad_unit++;
+        }
+    }
+    CS_CHECK(bad_out == 0, "written table: %zu non-finite output samples", bad_out);
+    CS_CHECK(bad_unit == 0, "written table: %zu unit outputs out of range", bad_unit);
+    CS_CHECK(sounding > 100000, "written table: it still plays (%zu sounding samples)", sounding);
+    /* the issue's exact write: label 0's member count := 4e9, then a trigger with label 0 */
+    memcpy(table, orig, tn * sizeof(float));
+    memcpy(audio, aorig, frames * sizeof(float));
+    table[(size_t)table[CS_UT_H_LABELS_OFFSET] + 1] = 4e9f;
+    inputs in;
+    inputs_default(&in);
+    in.v[CS_PIN_LABEL] = 0.0f;
+    for (uint32_t i = 0; i < B; ++i)
+        trig[i] = (i == 5) ? 1.0f : 0.0f;
+    block(&cp, &h, table, tn, audio, frames, &in, trig, NULL, B, out, uo, nx);
+    CS_CHECK(cp.player->last_status == CS_SELECT_E_LABEL_EMPTY, "count 4e9: the label reads as empty (%d)",
+             cp.player->last_status);
+    cs_cp_close(&cp, heap_free, &h);
+    free(table), free(aorig);
+    corpus_free(&c);
+}
+
+int main(void)
+{
+    test_open_and_bind();
+    test_label_contract();
+    test_written_table();
+    CS_TEST_END();
+}
