@@ -719,7 +719,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
 
     /* write atomically */
     progress(o, "write", 0, 3, out_dir);
-    rc = cs_bundle_begin(out_dir, o->force, &tmpdir, err, errlen);
+    rc = cs_bundle_begin(out_dir, o->force, o->warn, o->progress_user, &tmpdir, err, errlen);
     if (rc) goto fail;
     {
         char path[4200];
@@ -734,7 +734,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
         snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_MANIFEST);
         rc = cs_write_json(path, man, err, errlen);
         if (rc) goto fail;
-        rc = cs_bundle_commit(tmpdir, out_dir, err, errlen);
+        rc = cs_bundle_commit(tmpdir, out_dir, o->force, o->warn, o->progress_user, err, errlen);
         free(tmpdir);
         tmpdir = NULL;
         if (rc) goto fail;

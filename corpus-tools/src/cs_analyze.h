@@ -7,6 +7,7 @@
 #define CS_ANALYZE_H
 
 #include "cs_describe.h"
+#include "cs_error.h"
 #include "cs_frames.h"
 #include "cs_segment.h"
 
@@ -48,7 +49,7 @@ typedef struct cs_analyze_opts {
     int force;                 /* overwrite an existing bundle */
     cs_progress_fn progress;
     void *progress_user;
-    void (*warn)(void *user, const char *path, const char *reason);
+    cs_warn_fn warn; /* skipped files, removed leftovers; NULL = silent; called with progress_user */
 } cs_analyze_opts;
 
 void cs_analyze_opts_default(cs_analyze_opts *o);

@@ -5,6 +5,8 @@
 #ifndef CS_AUDIO_H
 #define CS_AUDIO_H
 
+#include "cs_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,9 +30,6 @@ typedef struct cs_pathlist {
 } cs_pathlist;
 
 void cs_pathlist_free(cs_pathlist *l);
-
-/** Callback for warnings about skipped files: (user, path, reason). */
-typedef void (*cs_warn_fn)(void *user, const char *path, const char *reason);
 
 /**
  * Expand SOURCE arguments into audio files: a file is taken as given; a folder is walked recursively and its
