@@ -19,19 +19,25 @@ void cs_pathlist_free(cs_pathlist *l)
     for (size_t i = 0; i < l->n; ++i)
         free(l->v[i]);
     free(l->v);
+    free(l->walked);
     l->v = NULL;
+    l->walked = NULL;
     l->n = l->cap = 0;
 }
 
-static int pathlist_push(cs_pathlist *l, const char *p)
+static int pathlist_push(cs_pathlist *l, const char *p, int walked)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         char **v = realloc(l->v, cap * sizeof *v);
         if (!v) return CS_E_NOMEM;
         l->v = v;
+        unsigned char *w = realloc(l->walked, cap * sizeof *w);
+        if (!w) return CS_E_NOMEM;
+        l->walked = w;
         l->cap = cap;
     }
+    l->walked[l->n] = (unsigned char)walked;
     size_t len = strlen(p);
     char *s = malloc(len + 1);
     if (!s) return CS_E_NOMEM;
@@ -76,7 +82,7 @@ static int walk(const char *dir, cs_pathlist *files, const char **bad_path)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
-        if ((rc = pathlist_push(&names, e->d_name)) != 0) break;
+        if ((rc = pathlist_push(&names, e->d_name, 1)) != 0) break;
     }
     closedir(d);
     if (rc) {
@@ -98,7 +104,7 @@ static int walk(const char *dir, cs_pathlist *files, const char **bad_path)
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk(full, files, bad_path);
         } else if (S_ISREG(st.st_mode)) {
-            rc = pathlist_push(files, full);
+            rc = pathlist_push(files, full, 1);
         }
         free(full);
     }
@@ -127,7 +133,7 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
             size_t kept = 0;
             for (size_t i = 0; i < found.n && rc == 0; ++i) {
                 if (is_audio(found.v[i])) {
-                    rc = pathlist_push(out, found.v[i]);
+                    rc = pathlist_push(out, found.v[i], 1);
                     kept++;
                 } else if (strict) {
                     *bad_path = remember(found.v[i]);
@@ -158,7 +164,7 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
                 cs_pathlist_free(out);
                 return CS_E_FORMAT;
             }
-            int rc = pathlist_push(out, arg);
+            int rc = pathlist_push(out, arg, 0);
             if (rc) {
                 cs_pathlist_free(out);
                 return rc;

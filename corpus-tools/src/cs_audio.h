@@ -26,6 +26,7 @@ typedef struct cs_audio {
 /** A sorted list of file paths (owned strings). */
 typedef struct cs_pathlist {
     char **v;
+    unsigned char *walked; /* per path: 1 = found inside a folder, 0 = named as a SOURCE */
     size_t n, cap;
 } cs_pathlist;
 
