@@ -72,8 +72,7 @@ int main(int argc, char **argv)
         }
         cmd = find_command(argv[2]);
         if (!cmd) {
-            fprintf(stderr, "concatseq help: error: unknown command '%s'\n", argv[2]);
-            usage(stderr);
+            fprintf(stderr, "concatseq help: error: unknown command '%s' (`concatseq help` lists them)\n", argv[2]);
             return EXIT_USAGE;
         }
         char *h[3] = {argv[2], "--help", NULL};
