@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CS_FR_N_MFCC         13
+#define CS_FR_N_MFCC         CS_FRAME_NUM_MFCC
 #define CS_FR_FLUX_LAMBDA    1000.0 /* flux compression: ln(1 + lambda * amplitude) */
 #define CS_FR_POWER_FLOOR    1e-10  /* floor of |X_k|^2 in the flatness, raw FFT units */
 #define CS_FR_MEL_FLOOR      1e-10  /* floor of the mel energies before the log, raw FFT units */
@@ -123,7 +123,7 @@ typedef struct fr_shared {
     int n_mels;
     int *mel_first, *mel_count, *mel_off;
     double *mel_w;
-    double *dct; /* (13, n_mels) orthonormal DCT-II rows */
+    double *dct; /* (CS_FR_N_MFCC, n_mels) orthonormal DCT-II rows */
     /* YIN */
     int yin_W;      /* integration window, samples (power of two > tau_max) */
     int yin_M;      /* FFT size 2 * yin_W */
