@@ -75,8 +75,12 @@ typedef struct cs_analyze_report {
 
 /**
  * Run the whole pipeline on `nsources` SOURCE arguments (files or folders) into bundle directory `out_dir`.
- * Returns 0, or a cs_err with a one-line message naming the file or option in `err`. On any error nothing is
- * left at `out_dir` (an existing bundle is untouched) and no temporary folder remains.
+ * A digitally silent file found inside a folder is left out with a warning (o->warn), unless o->strict or no
+ * other file is left; k-means without a K (o->cl.kmeans.k == 0) takes cs_kmeans_auto_k(units) and says so in
+ * rep->k_chosen. Returns 0, or a cs_err with a one-line message naming the file or option in `err`. On any
+ * error nothing is left at `out_dir` (an existing bundle is untouched) and no temporary folder remains; the
+ * bundle is written as cs_bundle_begin/cs_bundle_commit describe. Not thread-safe (one run per process: the
+ * writer's signal handling is process-wide); uses o->threads worker threads.
  */
 int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const cs_analyze_opts *o,
                cs_analyze_report *rep, char *err, size_t errlen);
