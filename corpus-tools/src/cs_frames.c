@@ -681,7 +681,10 @@ static void frame_mfcc(const fr_shared *s, fr_work *w, const float *P, double *m
     }
 }
 
-/* All CS_FF_COUNT features of frame i into row; w->lm_prev holds frame i-1's log-magnitudes (zeros for i=0). */
+/* All CS_FF_COUNT features of frame i into row; w->lm_prev holds frame i-1's log-magnitudes (zeros for i=0).
+ * About 130 lines, on purpose: the single pass over the bins keeps seven sums in four register chains at once
+ * (its macro and unrolled loop are most of the length); split into passes it would read the spectrum once per
+ * feature (tests/bench/bench_frames measures this loop). The other features are functions of their own. */
 static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
 {
     const int K = s->K, N = s->N;
