@@ -766,8 +766,8 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     a.rep = rep;
     a.err = err;
     a.errlen = errlen;
-    double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0;
     rc = stage_collect(&a, sources, nsources);
+    double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0; /* stage times as the summary prints them */
     if (rc == 0) rc = stage_decode(&a);
     if (rc == 0) t1 = now_s(), rc = stage_describe(&a);
     if (rc == 0) t2 = now_s(), rc = stage_gather(&a);
