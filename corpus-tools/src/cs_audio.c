@@ -89,7 +89,7 @@ static int walk(const char *dir, cs_pathlist *files, const char **bad_path)
         cs_pathlist_free(&names);
         return rc;
     }
-    qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    if (names.n > 1) qsort(names.v, names.n, sizeof *names.v, cmp_str); /* qsort wants a non-NULL array */
     for (size_t i = 0; i < names.n && rc == 0; ++i) {
         size_t len = strlen(dir) + strlen(names.v[i]) + 2;
         char *full = malloc(len);
