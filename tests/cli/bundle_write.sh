@@ -75,6 +75,19 @@ for fallback in "" 1; do
     check "a folder made meanwhile is untouched$tag" [ "$(ls -A "$W/b4")" = mine.txt ]
     check "a folder made meanwhile: no hidden copy$tag" no_partials
 
+    # ... and with --force, a folder made meanwhile that is not a bundle is refused, not replaced
+    rm -rf "$W/b8"
+    strace -f -qq -o /dev/null -e trace=mkdir -e inject=mkdir:delay_exit=1500000 \
+        "$CS" analyze "$A" --clusters 3 --quiet --force -o "$W/b8" 2>"$W/b8.err" &
+    spid=$!
+    for _ in $(seq 100); do [ "$(partials b8)" -gt 0 ] && break; sleep 0.05; done
+    mkdir "$W/b8" && echo mine >"$W/b8/mine.txt"
+    wait $spid
+    check "--force, a folder made meanwhile: the run fails$tag" [ $? -ne 0 ]
+    check "--force, a folder made meanwhile: refused$tag" grep -q "b8: exists and is not a ConcatSeq bundle" "$W/b8.err"
+    check "--force, a folder made meanwhile is untouched$tag" [ "$(ls -A "$W/b8")" = mine.txt ]
+    check "--force, a folder made meanwhile: no hidden copy$tag" no_partials
+
     # --- A5: two runs to one output, neither with --force: exactly one wins, the other gets one line
     rm -rf "$W/b5"
     strace -f -qq -o /dev/null -e trace=mkdir -e inject=mkdir:delay_exit=1500000 \
