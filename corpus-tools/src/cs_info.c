@@ -24,6 +24,27 @@ static const char *base(const char *p)
     return s ? s + 1 : p;
 }
 
+/* " (name value, ...)\n": a method's parameters and results as the manifest records them (the methods write
+ * them; every field but "method" and the "labels" list), so a new method needs nothing here. */
+static void print_parameters(const cJSON *obj, FILE *out)
+{
+    const cJSON *item;
+    int lead = 1;
+    cJSON_ArrayForEach(item, obj)
+    {
+        if (!item->string || !strcmp(item->string, "method") || !strcmp(item->string, "labels")) continue;
+        fprintf(out, "%s%s ", lead ? " (" : ", ", item->string);
+        if (cJSON_IsNumber(item))
+            fprintf(out, "%.6g", item->valuedouble);
+        else if (cJSON_IsString(item))
+            fprintf(out, "%s", item->valuestring);
+        else
+            fprintf(out, "%s", cJSON_IsTrue(item) ? "yes" : "no");
+        lead = 0;
+    }
+    fprintf(out, "%s\n", lead ? "" : ")");
+}
+
 void cs_info_print(const cs_bundle *b, FILE *out)
 {
     const cJSON *m = b->manifest;
@@ -47,36 +68,11 @@ void cs_info_print(const cs_bundle *b, FILE *out)
     }
 
     const cJSON *seg = cJSON_GetObjectItemCaseSensitive(m, "segmentation");
-    const char *method = str(seg, "method", "?");
-    fprintf(out, "units        %u, segmentation %s", v->num_units, method);
-    if (!strcmp(method, "grain"))
-        fprintf(out, " (unit %g ms, hop %g ms)", num(seg, "unit_ms", 0), num(seg, "hop_ms", 0));
-    else if (!strcmp(method, "onset"))
-        fprintf(out, " (threshold %g, min %g ms, max %g ms, pre %g ms)", num(seg, "threshold", 0),
-                num(seg, "min_ms", 0), num(seg, "max_ms", 0), num(seg, "pre_ms", 0));
-    else
-        fprintf(out, " (kernel %g s, threshold %g, min %g s)", num(seg, "kernel_s", 0), num(seg, "threshold", 0),
-                num(seg, "min_s", 0));
-    fputc('\n', out);
-
+    fprintf(out, "units        %u, segmentation %s", v->num_units, str(seg, "method", "?"));
+    print_parameters(seg, out);
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "clustering");
-    /* the method's parameters and results as the manifest has them (cs_cluster_methods writes them) */
-    fprintf(out, "labels       %u, clustering %s (", v->num_labels, str(cl, "method", "?"));
-    const cJSON *item;
-    int lead = 1;
-    cJSON_ArrayForEach(item, cl)
-    {
-        if (!item->string || !strcmp(item->string, "method") || !strcmp(item->string, "labels")) continue;
-        fprintf(out, "%s%s ", lead ? "" : ", ", item->string);
-        if (cJSON_IsNumber(item))
-            fprintf(out, "%.6g", item->valuedouble);
-        else if (cJSON_IsString(item))
-            fprintf(out, "%s", item->valuestring);
-        else
-            fprintf(out, "%s", cJSON_IsTrue(item) ? "yes" : "no");
-        lead = 0;
-    }
-    fprintf(out, ")\n");
+    fprintf(out, "labels       %u, clustering %s", v->num_labels, str(cl, "method", "?"));
+    print_parameters(cl, out);
     fprintf(out, "  label  units  mean duration (s)\n");
     for (uint32_t l = 0; l < v->num_labels; ++l) {
         uint32_t first = 0, count = cs_ut_label_count(v, (int32_t)l, &first);
