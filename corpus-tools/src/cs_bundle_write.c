@@ -135,26 +135,25 @@ static int unsupported(int e)
     return e == EINVAL || e == ENOSYS || e == ENOTSUP;
 }
 
-/* The entries of `dir` that analyze did not write, as a count; the first is named in `first`. With
- * `dirs_only`, only sub-folders count (they cannot be carried over by a hard link). */
-static int foreign_entries(const char *dir, int dirs_only, char *first, size_t nfirst)
+/* Does `dir` hold a sub-folder (which a hard link cannot carry over)? 1 with its name in `name`, else 0. */
+static int has_subfolder(const char *dir, char *name, size_t nname)
 {
     DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
+    if (!d) return 0;
+    int found = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || is_own_name(e->d_name)) continue;
-        if (dirs_only) {
-            char p[PBUF];
-            struct stat st;
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char p[PBUF];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            snprintf(name, nname, "%s", e->d_name);
+            found = 1;
         }
-        if (n++ == 0) snprintf(first, nfirst, "%s", e->d_name);
     }
     closedir(d);
-    return n;
+    return found;
 }
 
 /*
@@ -230,7 +229,7 @@ static int check_replaceable(const char *dir, char *err, size_t errlen)
         snprintf(err, errlen, "%s: exists and is not a ConcatSeq bundle; refusing to replace it", dir);
         return CS_E_EXISTS;
     }
-    if (foreign_entries(dir, 1, sub, sizeof sub) > 0) {
+    if (has_subfolder(dir, sub, sizeof sub)) {
         snprintf(err, errlen, "%s: holds the folder '%s', which analyze did not write; move it away first", dir, sub);
         return CS_E_EXISTS;
     }
