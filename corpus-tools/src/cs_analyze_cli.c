@@ -315,7 +315,7 @@ static void print_summary(const char *out, const cs_analyze_report *rep, int clu
     if (rep->noise_units) printf(" (%zu noise units)", rep->noise_units);
     if (rep->skipped) printf(", %zu silent file%s skipped", rep->skipped, rep->skipped == 1 ? "" : "s");
     printf("\n");
-    if (rep->k_chosen && rep->labels != CS_KMEANS_DEFAULT_K)
+    if (rep->k_chosen)
         printf("clusters: %zu, chosen from %zu units (--cluster %s without --clusters: %d, or half the units when "
                "there are fewer than %d)\n",
                rep->labels, rep->units, cs_cluster_methods[cluster].name, CS_KMEANS_DEFAULT_K, 2 * CS_KMEANS_DEFAULT_K);
