@@ -1,9 +1,15 @@
-/* cs_analyze.c - the `concatseq analyze` pipeline. See cs_analyze.h and corpus-tools/BUNDLE.md. */
+/*
+ * cs_analyze.c - the `concatseq analyze` pipeline, one function per stage:
+ *   collect -> decode (and resample, in cs_audio_load) -> describe (frames -> segment -> unit descriptors, per
+ *   source) -> gather (all units in order, original successors) -> normalise -> cluster (cs_cluster_methods)
+ *   -> table (unit table and its index) -> pack (the audio) -> manifest -> write (atomic, cs_bundle_write.c).
+ * Each stage reads what the earlier ones left in `analysis` and fills its own part. See cs_analyze.h and
+ * corpus-tools/BUNDLE.md.
+ */
 #include "cs_analyze.h"
 
 #include "cs_audio.h"
 #include "cs_bundle.h"
-#include "cs_cluster.h"
 #include "cs_error.h"
 #include "cs_index.h"
 #include "cs_normalize.h"
@@ -18,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+const char *const cs_segment_names[CS_SEG_COUNT] = {"grain", "onset", "novelty"};
+const char *const cs_normalize_names[2] = {"zscore", "robust"};
+
 void cs_analyze_opts_default(cs_analyze_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -29,20 +38,31 @@ void cs_analyze_opts_default(cs_analyze_opts *o)
     o->hop_ms = 100.0;
     cs_onset_params_default(&o->onset);
     cs_novelty_params_default(&o->novelty);
-    o->normalize = 0;
-    o->cluster = CS_CLUSTER_KMEANS;
-    o->clusters = 16;
-    o->restarts = 4;
-    o->eps = 3.0;
-    o->min_samples = 5;
-    o->damping = 0.5;
-    o->preference = NAN;
-    o->ap_convergence = 15;
+    o->fft_size = 0;
+    o->frame_hop = 0;
+    o->normalize = CS_NORM_ZSCORE;
+    o->cluster = 0;
+    cs_cluster_params_default(&o->cl);
     for (int d = 0; d < CS_D_COUNT; ++d)
         o->weights[d] = 1.0f;
     o->seed = 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (int)cpus : 1;
+}
+
+void cs_analyze_frame_params(const cs_analyze_opts *o, cs_frame_params *fp)
+{
+    cs_frame_params_default(fp, o->rate);
+    if (o->fft_size)
+        fp->fft_size = o->fft_size;
+    else {
+        /* the default's 2048 at 48 kHz, scaled with the rate so a frame spans about the same time */
+        int target = (int)lround((double)fp->fft_size * o->rate / 48000.0), p2 = 256;
+        while (p2 < target && p2 < 16384)
+            p2 *= 2;
+        fp->fft_size = p2;
+    }
+    fp->hop = o->frame_hop ? o->frame_hop : fp->fft_size / 4;
 }
 
 static double now_s(void)
@@ -57,18 +77,14 @@ static void progress(const cs_analyze_opts *o, const char *stage, size_t done, s
     if (o->progress) o->progress(o->progress_user, stage, done, total, detail);
 }
 
-/* --- option checks: every impossible option is a one-line error naming it --- */
-static int check_opts(const cs_analyze_opts *o, char *err, size_t errlen)
-{
 #define BAD(...)                                                                                                       \
     do {                                                                                                               \
         snprintf(err, errlen, __VA_ARGS__);                                                                            \
         return CS_E_ARG;                                                                                               \
     } while (0)
-    if (o->rate < 8000 || o->rate > 384000) BAD("--rate %d: must be 8000..384000 Hz", o->rate);
-    if (o->channels < 1 || o->channels > 32) BAD("--channels %d: must be 1..32", o->channels);
-    if (o->src_quality < 0 || o->src_quality > 4)
-        BAD("--resample-quality %d: must be 0 (best) .. 4 (linear)", o->src_quality);
+
+static int check_segment_opts(const cs_analyze_opts *o, char *err, size_t errlen)
+{
     if (o->segment == CS_SEG_GRAIN) {
         if (!(o->unit_ms > 0.0) || o->unit_ms > 600000.0) BAD("--unit-ms %g: must be > 0 ms", o->unit_ms);
         if (!(o->hop_ms > 0.0) || o->hop_ms > 600000.0) BAD("--hop-ms %g: must be > 0 ms", o->hop_ms);
@@ -92,25 +108,27 @@ static int check_opts(const cs_analyze_opts *o, char *err, size_t errlen)
     } else {
         BAD("--segment: unknown method");
     }
+    return 0;
+}
+
+int cs_analyze_check_opts(const cs_analyze_opts *o, char *err, size_t errlen)
+{
+    if (o->rate < 8000 || o->rate > 384000) BAD("--rate %d: must be 8000..384000 Hz", o->rate);
+    if (o->channels < 1 || o->channels > 32) BAD("--channels %d: must be 1..32", o->channels);
+    if (o->src_quality < 0 || o->src_quality > 4)
+        BAD("--resample-quality %d: must be 0 (best) .. 4 (linear)", o->src_quality);
+    int rc = check_segment_opts(o, err, errlen);
+    if (rc) return rc;
     if (o->fft_size != 0 && (o->fft_size < 256 || o->fft_size > 16384 || (o->fft_size & (o->fft_size - 1))))
         BAD("--fft-size %d: must be a power of two 256..16384", o->fft_size);
-    if (o->frame_hop < 0 || (o->frame_hop > 0 && o->frame_hop > (o->fft_size ? o->fft_size : 16384)))
-        BAD("--frame-hop %d: must be 1..fft-size samples", o->frame_hop);
+    cs_frame_params fp;
+    cs_analyze_frame_params(o, &fp);
+    if (o->frame_hop < 0 || fp.hop < 1 || fp.hop > fp.fft_size)
+        BAD("--frame-hop %d: must be 1..fft-size (%d) samples", o->frame_hop, fp.fft_size);
     if (o->normalize != CS_NORM_ZSCORE && o->normalize != CS_NORM_ROBUST) BAD("--normalize: unknown method");
-    if (o->cluster == CS_CLUSTER_KMEANS) {
-        if (o->clusters < 1 || o->clusters > 4096) BAD("--clusters %d: must be 1..4096", o->clusters);
-        if (o->restarts < 1 || o->restarts > 1000) BAD("--restarts %d: must be 1..1000", o->restarts);
-    } else if (o->cluster == CS_CLUSTER_DBSCAN) {
-        if (!(o->eps > 0.0)) BAD("--eps %g: must be > 0", o->eps);
-        if (o->min_samples < 1) BAD("--min-samples %d: must be >= 1", o->min_samples);
-    } else if (o->cluster == CS_CLUSTER_AP) {
-        if (!(o->damping >= 0.5 && o->damping < 1.0)) BAD("--damping %g: must be in [0.5, 1)", o->damping);
-        if (o->ap_convergence < 1) BAD("--convergence-iter %d: must be >= 1", o->ap_convergence);
-        if (!isnan(o->preference) && !isfinite(o->preference)) BAD("--preference: must be finite");
-    } else {
-        BAD("--cluster: unknown method");
-    }
-    if (o->max_iter < 0) BAD("--max-iter %d: must be >= 1", o->max_iter);
+    if (o->cluster < 0 || o->cluster >= cs_num_cluster_methods) BAD("--cluster: unknown method");
+    rc = cs_cluster_methods[o->cluster].check(&o->cl, err, errlen);
+    if (rc) return rc;
     int any = 0;
     for (int d = 0; d < CS_D_COUNT; ++d) {
         if (!(o->weights[d] >= 0.0f) || !isfinite(o->weights[d]))
@@ -120,10 +138,82 @@ static int check_opts(const cs_analyze_opts *o, char *err, size_t errlen)
     if (!any) BAD("--descriptors/--weights: no descriptor left to cluster on");
     if (o->threads < 1 || o->threads > 256) BAD("--threads %d: must be 1..256", o->threads);
     return 0;
+}
 #undef BAD
+
+/* The units and descriptors of one source. */
+typedef struct source_units {
+    cs_segments seg;
+    float *desc; /* seg.n * CS_D_COUNT */
+} source_units;
+
+/* The pipeline's state: each stage fills its part, the later stages read it; analysis_free releases it all. */
+typedef struct analysis {
+    const cs_analyze_opts *o;
+    cs_analyze_report *rep;
+    char *err;
+    size_t errlen;
+    cs_pathlist files;   /* collect: the audio files, sorted within each folder */
+    size_t nf;           /* decode: the sources kept (silent files in folders are left out) */
+    cs_audio *audio;     /* decode: nf sources at the corpus rate */
+    uint64_t *checksums; /* decode: nf FNV-1a 64 of the files' bytes */
+    source_units *su;    /* describe: nf */
+    size_t n, frames;    /* gather: units and packed audio frames in all */
+    float *X;            /* gather: (n, CS_D_COUNT) descriptors */
+    uint64_t *ustart, *ulen;
+    int32_t *usource, *usucc, *ulabel;
+    float *Xn; /* normalise: (n, CS_D_COUNT) */
+    double center[CS_D_COUNT], scale[CS_D_COUNT];
+    cs_clustering cl; /* cluster */
+    float *table;     /* table: unit table with its index, tn floats */
+    size_t tn;
+    float *packed; /* pack: frames x channels */
+    cJSON *man;    /* manifest */
+} analysis;
+
+static void analysis_free(analysis *a)
+{
+    cJSON_Delete(a->man);
+    for (size_t i = 0; a->audio && i < a->files.n; ++i)
+        cs_audio_free(&a->audio[i]);
+    for (size_t i = 0; a->su && i < a->files.n; ++i) {
+        cs_segments_free(&a->su[i].seg);
+        free(a->su[i].desc);
+    }
+    free(a->audio);
+    free(a->su);
+    free(a->checksums);
+    free(a->X);
+    free(a->Xn);
+    free(a->table);
+    free(a->packed);
+    free(a->ustart);
+    free(a->ulen);
+    free(a->ulabel);
+    free(a->usource);
+    free(a->usucc);
+    cs_pathlist_free(&a->files);
 }
 
-/* --- decoding, threaded over files (results in file order, so independent of the thread count) --- */
+/* --- collect: SOURCE arguments -> audio files --- */
+static int stage_collect(analysis *a, char *const *sources, size_t nsources)
+{
+    const char *bad = NULL;
+    int rc = cs_collect_sources(sources, nsources, a->o->strict, a->o->warn, a->o->progress_user, &a->files, &bad);
+    if (rc == CS_E_IO)
+        snprintf(a->err, a->errlen, "%s: no such file or folder, or not readable", bad);
+    else if (rc == CS_E_FORMAT)
+        snprintf(a->err, a->errlen, "%s: not an audio file libsndfile can read", bad);
+    else if (rc == CS_E_EMPTY)
+        snprintf(a->err, a->errlen, "%s: folder holds no audio file", bad);
+    else if (rc == CS_E_ARG)
+        snprintf(a->err, a->errlen, "no SOURCE given");
+    else if (rc)
+        snprintf(a->err, a->errlen, "collecting sources: %s", cs_strerror(rc));
+    return rc;
+}
+
+/* --- decode: threaded over files; results land in file order, so they do not depend on the thread count --- */
 typedef struct decode_job {
     const cs_pathlist *files;
     const cs_analyze_opts *o;
@@ -152,110 +242,150 @@ static void *decode_worker(void *arg)
     return NULL;
 }
 
-static int decode_all(const cs_pathlist *files, const cs_analyze_opts *o, cs_audio *audio, char *err, size_t errlen)
+/* The one-line message for decoding failure `rc` of file `i`. */
+static void decode_error(analysis *a, size_t i, int rc, const char *detail)
 {
-    int *rc = calloc(files->n, sizeof *rc);
-    const char **detail = calloc(files->n, sizeof *detail);
-    if (!rc || !detail) {
+    const char *path = a->files.v[i];
+    if (rc == CS_E_CHANNELS)
+        snprintf(a->err, a->errlen,
+                 "%s: has %d channels, which --channels %d cannot serve (use 1 to mix down, or the file's own count)",
+                 path, a->audio[i].original_channels, a->o->channels);
+    else if (rc == CS_E_INTERNAL)
+        snprintf(a->err, a->errlen, "%s: resampling failed (%s)", path, detail);
+    else if (rc == CS_E_EMPTY)
+        snprintf(a->err, a->errlen, "%s: zero-length audio file", path);
+    else
+        snprintf(a->err, a->errlen, "%s: %s", path, cs_strerror(rc));
+}
+
+/*
+ * Decide which decoded files stay: any error is fatal, except digital silence in a file found inside a folder
+ * (without --strict), which is skipped with a warning, unless no file would be left. Compacts files and audio.
+ */
+static int keep_decoded(analysis *a, const int *rc, const char **detail)
+{
+    const size_t n = a->files.n;
+    size_t kept = 0, first_silent = n;
+    for (size_t i = 0; i < n; ++i) {
+        int skippable = rc[i] == CS_E_SILENT && a->files.walked[i] && !a->o->strict;
+        if (rc[i] && !skippable) {
+            decode_error(a, i, rc[i], detail[i]);
+            return rc[i];
+        }
+        if (skippable && first_silent == n) first_silent = i;
+        if (!rc[i]) kept++;
+    }
+    if (kept == 0) {
+        decode_error(a, first_silent, CS_E_SILENT, "");
+        return CS_E_SILENT;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (rc[i]) {
+            if (a->o->warn) a->o->warn(a->o->progress_user, a->files.v[i], "digital silence, skipped");
+            free(a->files.v[i]);
+            a->rep->skipped++;
+            continue;
+        }
+        a->files.v[k] = a->files.v[i];
+        a->files.walked[k] = a->files.walked[i];
+        a->audio[k++] = a->audio[i];
+    }
+    a->files.n = k;
+    a->nf = k;
+    return 0;
+}
+
+static int stage_decode(analysis *a)
+{
+    const size_t n = a->files.n;
+    a->audio = calloc(n, sizeof *a->audio);
+    a->checksums = calloc(n, sizeof *a->checksums);
+    a->su = calloc(n, sizeof *a->su);
+    int *rc = calloc(n, sizeof *rc);
+    const char **detail = calloc(n, sizeof *detail);
+    if (!a->audio || !a->checksums || !a->su || !rc || !detail) {
         free(rc);
         free(detail);
         return CS_E_NOMEM;
     }
-    decode_job j = {files, o, audio, rc, detail, 0, 0, PTHREAD_MUTEX_INITIALIZER};
-    int nt = o->threads < (int)files->n ? o->threads : (int)files->n;
+    decode_job j = {&a->files, a->o, a->audio, rc, detail, 0, 0, PTHREAD_MUTEX_INITIALIZER};
+    int nt = a->o->threads < (int)n ? a->o->threads : (int)n, started = 0;
     pthread_t th[256];
-    int started = 0;
     for (int t = 1; t < nt; ++t)
         if (pthread_create(&th[started], NULL, decode_worker, &j) == 0) started++;
     decode_worker(&j);
     for (int t = 0; t < started; ++t)
         pthread_join(th[t], NULL);
-    int result = 0;
-    for (size_t i = 0; i < files->n; ++i) {
-        if (rc[i] == 0) continue;
-        const char *why = cs_strerror(rc[i]);
-        if (rc[i] == CS_E_CHANNELS)
-            snprintf(
-                err, errlen,
-                "%s: has %d channels, which --channels %d cannot serve (use 1 to mix down, or the file's own count)",
-                files->v[i], audio[i].original_channels, o->channels);
-        else if (rc[i] == CS_E_INTERNAL)
-            snprintf(err, errlen, "%s: resampling failed (%s)", files->v[i], detail[i]);
-        else if (rc[i] == CS_E_EMPTY)
-            snprintf(err, errlen, "%s: zero-length audio file", files->v[i]);
-        else
-            snprintf(err, errlen, "%s: %s", files->v[i], why);
-        result = rc[i];
-        break;
-    }
+    int result = keep_decoded(a, rc, detail);
     free(rc);
     free(detail);
+    for (size_t i = 0; result == 0 && i < a->nf; ++i) {
+        if (cs_file_fnv1a64(a->files.v[i], &a->checksums[i]) != 0) {
+            snprintf(a->err, a->errlen, "%s: cannot read for its checksum", a->files.v[i]);
+            result = CS_E_IO;
+        }
+    }
     return result;
 }
 
-/* --- analysis of one source: frames -> units -> descriptors --- */
-typedef struct source_units {
-    cs_segments seg;
-    float *desc; /* seg.n * CS_D_COUNT */
-} source_units;
-
-static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_opts *o, source_units *su, char *err,
-                          size_t errlen)
+/* --- describe, per source: frames -> units -> unit descriptors --- */
+static int source_segment(const analysis *a, const cs_audio *au, const cs_frames *fr, const char *path,
+                          cs_segments *seg)
 {
-    memset(su, 0, sizeof *su);
-    /* a mono corpus is analysed in place; only a multichannel one needs its mono mix */
-    float *mix = a->channels == 1 ? NULL : cs_audio_mono(a);
-    const float *mono = a->channels == 1 ? a->data : mix;
-    if (!mono) return CS_E_NOMEM;
-    cs_frame_params fp;
-    cs_frame_params_default(&fp, o->rate);
-    if (o->fft_size)
-        fp.fft_size = o->fft_size;
-    else {
-        int target = (int)lround(2048.0 * o->rate / 48000.0), p2 = 256;
-        while (p2 < target && p2 < 16384)
-            p2 *= 2;
-        fp.fft_size = p2;
-    }
-    fp.hop = o->frame_hop ? o->frame_hop : fp.fft_size / 4;
-    cs_frames fr;
-    memset(&fr, 0, sizeof fr);
-    int rc = cs_frames_analyze(mono, a->frames, &fp, o->threads, &fr);
-    if (rc) {
-        snprintf(err, errlen, "%s: frame analysis failed (%s)", path, cs_strerror(rc));
-        free(mix);
-        return rc;
-    }
+    const cs_analyze_opts *o = a->o;
     const double sr = (double)o->rate;
+    int rc;
     if (o->segment == CS_SEG_GRAIN) {
         size_t len = (size_t)llround(o->unit_ms * 1e-3 * sr), hop = (size_t)llround(o->hop_ms * 1e-3 * sr);
-        if (len < 1) len = 1;
-        if (hop < 1) hop = 1;
-        rc = cs_segment_grain(a->frames, len, hop, &su->seg);
+        rc = cs_segment_grain(au->frames, len < 1 ? 1 : len, hop < 1 ? 1 : hop, seg);
     } else if (o->segment == CS_SEG_ONSET) {
-        rc = cs_segment_onset(&fr, a->frames, &o->onset, &su->seg);
+        rc = cs_segment_onset(fr, au->frames, &o->onset, seg);
     } else {
-        rc = cs_segment_novelty(&fr, a->frames, &o->novelty, &su->seg);
+        rc = cs_segment_novelty(fr, au->frames, &o->novelty, seg);
     }
-    if (rc == 0 && su->seg.n == 0) rc = CS_E_SHORT;
-    if (rc) {
-        if (rc == CS_E_SHORT)
-            snprintf(err, errlen, "%s: shorter than one unit (%.3f s of audio)", path, (double)a->frames / sr);
-        else
-            snprintf(err, errlen, "%s: segmentation failed (%s)", path, cs_strerror(rc));
-        cs_frames_free(&fr);
-        free(mix);
-        cs_segments_free(&su->seg);
-        return rc;
-    }
+    if (rc == 0 && seg->n == 0) rc = CS_E_SHORT;
+    if (rc == CS_E_SHORT)
+        snprintf(a->err, a->errlen, "%s: shorter than one unit (%.3f s of audio)", path, (double)au->frames / sr);
+    else if (rc)
+        snprintf(a->err, a->errlen, "%s: segmentation failed (%s)", path, cs_strerror(rc));
+    return rc;
+}
+
+static int source_describe(const analysis *a, const cs_frames *fr, const float *mono, size_t frames, const char *path,
+                           source_units *su)
+{
     su->desc = malloc(su->seg.n * CS_D_COUNT * sizeof *su->desc);
-    if (!su->desc) rc = CS_E_NOMEM;
+    if (!su->desc) return CS_E_NOMEM;
+    int rc = 0;
     for (size_t u = 0; u < su->seg.n && rc == 0; ++u) {
-        rc = cs_describe_unit(&fr, mono, a->frames, su->seg.v[u].start, su->seg.v[u].length, su->desc + u * CS_D_COUNT);
+        float *out = su->desc + u * CS_D_COUNT;
+        rc = cs_describe_unit(fr, mono, frames, su->seg.v[u].start, su->seg.v[u].length, out);
         for (int d = 0; d < CS_D_COUNT && rc == 0; ++d)
-            if (!isfinite(su->desc[u * CS_D_COUNT + (size_t)d])) rc = CS_E_NONFINITE;
-        if (rc) snprintf(err, errlen, "%s: describing unit %zu failed (%s)", path, u, cs_strerror(rc));
+            if (!isfinite(out[d])) rc = CS_E_NONFINITE;
+        if (rc) snprintf(a->err, a->errlen, "%s: describing unit %zu failed (%s)", path, u, cs_strerror(rc));
     }
+    return rc;
+}
+
+static int describe_source(const analysis *a, size_t i, source_units *su)
+{
+    const cs_audio *au = &a->audio[i];
+    const char *path = a->files.v[i];
+    /* a mono corpus is analysed in place; only a multichannel one needs its mono mix */
+    float *mix = au->channels == 1 ? NULL : cs_audio_mono(au);
+    const float *mono = au->channels == 1 ? au->data : mix;
+    if (!mono) return CS_E_NOMEM;
+    cs_frame_params fp;
+    cs_analyze_frame_params(a->o, &fp);
+    cs_frames fr;
+    memset(&fr, 0, sizeof fr);
+    int rc = cs_frames_analyze(mono, au->frames, &fp, a->o->threads, &fr);
+    if (rc)
+        snprintf(a->err, a->errlen, "%s: frame analysis failed (%s)", path, cs_strerror(rc));
+    else
+        rc = source_segment(a, au, &fr, path, &su->seg);
+    if (rc == 0) rc = source_describe(a, &fr, mono, au->frames, path, su);
     cs_frames_free(&fr);
     free(mix);
     if (rc) {
@@ -266,27 +396,351 @@ static int analyze_source(const cs_audio *a, const char *path, const cs_analyze_
     return rc;
 }
 
-static const char *segment_name(int s)
+static int stage_describe(analysis *a)
 {
-    return s == CS_SEG_GRAIN ? "grain" : s == CS_SEG_ONSET ? "onset" : "novelty";
+    size_t units = 0;
+    for (size_t i = 0; i < a->nf; ++i) {
+        progress(a->o, "analyze", i, a->nf, a->files.v[i]);
+        int rc = describe_source(a, i, &a->su[i]);
+        if (rc) return rc;
+        units += a->su[i].seg.n;
+        a->frames += a->audio[i].frames;
+    }
+    progress(a->o, "analyze", a->nf, a->nf, "");
+    if (units > CS_UT_MAX_UNITS) {
+        snprintf(a->err, a->errlen, "%zu units: more than the unit table holds (%d); use longer units", units,
+                 CS_UT_MAX_UNITS);
+        return CS_E_TOO_LARGE;
+    }
+    if ((double)a->frames / CS_UT_SPLIT >= 16777216.0) {
+        snprintf(a->err, a->errlen, "corpus too long for the unit table's frame encoding");
+        return CS_E_TOO_LARGE;
+    }
+    a->n = units;
+    return 0;
 }
 
-static const char *cluster_name(int c)
+/* --- gather: every unit of every source in order, with its original successor --- */
+static int stage_gather(analysis *a)
 {
-    return c == CS_CLUSTER_KMEANS ? "kmeans" : c == CS_CLUSTER_DBSCAN ? "dbscan" : "ap";
+    const size_t N = a->n, D = CS_D_COUNT;
+    a->X = malloc(N * D * sizeof *a->X);
+    a->ustart = malloc(N * sizeof *a->ustart);
+    a->ulen = malloc(N * sizeof *a->ulen);
+    a->ulabel = malloc(N * sizeof *a->ulabel);
+    a->usource = malloc(N * sizeof *a->usource);
+    a->usucc = malloc(N * sizeof *a->usucc);
+    if (!a->X || !a->ustart || !a->ulen || !a->ulabel || !a->usource || !a->usucc) return CS_E_NOMEM;
+    size_t u = 0, offset = 0;
+    for (size_t i = 0; i < a->nf; ++i) {
+        const source_units *su = &a->su[i];
+        size_t first = u;
+        for (size_t k = 0; k < su->seg.n; ++k, ++u) {
+            memcpy(a->X + u * D, su->desc + k * D, D * sizeof *a->X);
+            a->ustart[u] = offset + su->seg.v[k].start;
+            a->ulen[u] = su->seg.v[k].length;
+            a->usource[u] = (int32_t)i;
+        }
+        /* original successor: the first later unit of the source starting at or after this one's end */
+        size_t nxt = first;
+        for (size_t k = first; k < u; ++k) {
+            uint64_t end = a->ustart[k] + a->ulen[k];
+            if (nxt <= k) nxt = k + 1;
+            while (nxt < u && a->ustart[nxt] < end)
+                nxt++;
+            a->usucc[k] = nxt < u ? (int32_t)nxt : -1;
+        }
+        offset += a->audio[i].frames;
+    }
+    return 0;
+}
+
+/* --- normalise: per-descriptor statistics, descriptors in normalised units --- */
+static int stage_normalise(analysis *a)
+{
+    const size_t N = a->n, D = CS_D_COUNT;
+    a->Xn = malloc(N * D * sizeof *a->Xn);
+    if (!a->Xn) return CS_E_NOMEM;
+    memcpy(a->Xn, a->X, N * D * sizeof *a->Xn);
+    return cs_normalize(a->Xn, N, D, a->o->normalize, a->center, a->scale);
+}
+
+/* --- cluster: the chosen method of cs_cluster_methods, on the weighted normalised descriptors --- */
+static int stage_cluster(analysis *a)
+{
+    const cs_cluster_method *m = &cs_cluster_methods[a->o->cluster];
+    progress(a->o, "cluster", 0, 1, m->name);
+    int *labels = malloc((a->n ? a->n : 1) * sizeof *labels);
+    if (!labels) return CS_E_NOMEM;
+    memset(&a->cl, 0, sizeof a->cl);
+    a->cl.noise_label = -1;
+    a->cl.inertia = NAN;
+    int rc = m->run(a->Xn, a->n, CS_D_COUNT, a->o->weights, &a->o->cl, a->o->seed, a->o->threads, labels, &a->cl,
+                    a->err, a->errlen);
+    if (rc && !a->err[0]) snprintf(a->err, a->errlen, "--cluster %s: %s", m->name, cs_strerror(rc));
+    if (rc == 0 && a->cl.num_labels < 1) {
+        snprintf(a->err, a->errlen, "--cluster %s: no cluster found", m->name);
+        rc = CS_E_TOO_FEW;
+    }
+    for (size_t u = 0; rc == 0 && u < a->n; ++u)
+        a->ulabel[u] = labels[u];
+    free(labels);
+    if (rc == 0) progress(a->o, "cluster", 1, 1, m->name);
+    return rc;
+}
+
+/* --- table: the unit table (BUNDLE.md "Unit table") with its nearest-neighbour index appended --- */
+static int stage_table(analysis *a)
+{
+    const cs_analyze_opts *o = a->o;
+    const uint32_t N = (uint32_t)a->n, D = CS_D_COUNT, K = (uint32_t)a->cl.num_labels;
+    size_t tn = cs_ut_size(N, D, K);
+    float *plain = malloc(tn * sizeof *plain);
+    if (!plain) return CS_E_NOMEM;
+    if (cs_ut_encode(plain, N, D, K, (uint32_t)a->nf, a->cl.noise_label, o->rate, (uint32_t)o->channels, a->frames,
+                     a->ustart, a->ulen, a->ulabel, a->usource, a->usucc, a->Xn) != CS_UT_OK) {
+        free(plain);
+        snprintf(a->err, a->errlen, "internal error: unit table encoding failed");
+        return CS_E_INTERNAL;
+    }
+    cs_ut_view tv;
+    size_t xn = 0;
+    if (cs_ut_parse(plain, tn, 1, &tv) == CS_UT_OK) xn = cs_index_table_size(&tv, CS_INDEX_DEFAULT_LEAF);
+    a->table = xn ? malloc(xn * sizeof *a->table) : NULL;
+    int rc = 0;
+    if (!xn || !a->table || cs_index_build(&tv, CS_INDEX_DEFAULT_LEAF, a->table, xn) != 0 ||
+        cs_ut_parse(a->table, xn, 1, &tv) != CS_UT_OK) {
+        snprintf(a->err, a->errlen, "internal error: unit table index failed");
+        rc = xn && !a->table ? CS_E_NOMEM : CS_E_INTERNAL;
+    }
+    a->tn = xn;
+    free(plain);
+    return rc;
+}
+
+/* --- pack: all sources' audio, one after the other --- */
+static int stage_pack(analysis *a)
+{
+    const size_t ch = (size_t)a->o->channels;
+    a->packed = malloc((a->frames ? a->frames : 1) * ch * sizeof *a->packed);
+    if (!a->packed) return CS_E_NOMEM;
+    size_t off = 0;
+    for (size_t i = 0; i < a->nf; ++i) {
+        memcpy(a->packed + off * ch, a->audio[i].data, a->audio[i].frames * ch * sizeof *a->packed);
+        off += a->audio[i].frames;
+    }
+    return 0;
+}
+
+/* --- manifest (BUNDLE.md "Manifest"), one function per section --- */
+static void hex64(char *buf, size_t n, uint64_t h)
+{
+    snprintf(buf, n, "fnv1a64:%016llx", (unsigned long long)h);
 }
 
 static cJSON *number_array(const double *v, size_t n)
 {
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < n; ++i)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
-    return a;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < n; ++i)
+        cJSON_AddItemToArray(arr, cJSON_CreateNumber(v[i]));
+    return arr;
 }
 
-static void hex64(char *buf, size_t n, uint64_t h)
+static void manifest_sources(const analysis *a, cJSON *man)
 {
-    snprintf(buf, n, "fnv1a64:%016llx", (unsigned long long)h);
+    char hbuf[64];
+    cJSON *srcs = cJSON_AddArrayToObject(man, "sources");
+    size_t off = 0, ufirst = 0;
+    for (size_t i = 0; i < a->nf; ++i) {
+        const cs_audio *au = &a->audio[i];
+        cJSON *s = cJSON_CreateObject();
+        char *abs = realpath(a->files.v[i], NULL);
+        cJSON_AddStringToObject(s, "path", abs ? abs : a->files.v[i]);
+        free(abs);
+        cJSON_AddStringToObject(s, "file_format", au->format);
+        cJSON_AddNumberToObject(s, "original_rate", au->original_rate);
+        cJSON_AddNumberToObject(s, "original_channels", au->original_channels);
+        cJSON_AddNumberToObject(s, "original_frames", (double)au->original_frames);
+        cJSON_AddNumberToObject(s, "frames", (double)au->frames);
+        cJSON_AddNumberToObject(s, "offset", (double)off);
+        cJSON_AddNumberToObject(s, "first_unit", (double)ufirst);
+        cJSON_AddNumberToObject(s, "units", (double)a->su[i].seg.n);
+        hex64(hbuf, sizeof hbuf, a->checksums[i]);
+        cJSON_AddStringToObject(s, "checksum", hbuf);
+        cJSON_AddItemToArray(srcs, s);
+        off += au->frames;
+        ufirst += a->su[i].seg.n;
+    }
+}
+
+static void manifest_segmentation(const cs_analyze_opts *o, cJSON *man)
+{
+    cJSON *seg = cJSON_AddObjectToObject(man, "segmentation");
+    cJSON_AddStringToObject(seg, "method", cs_segment_names[o->segment]);
+    if (o->segment == CS_SEG_GRAIN) {
+        cJSON_AddNumberToObject(seg, "unit_ms", o->unit_ms);
+        cJSON_AddNumberToObject(seg, "hop_ms", o->hop_ms);
+    } else if (o->segment == CS_SEG_ONSET) {
+        cJSON_AddNumberToObject(seg, "threshold", o->onset.threshold);
+        cJSON_AddNumberToObject(seg, "median_ms", o->onset.median_s * 1e3);
+        cJSON_AddNumberToObject(seg, "min_ms", o->onset.min_len_s * 1e3);
+        cJSON_AddNumberToObject(seg, "max_ms", o->onset.max_len_s * 1e3);
+        cJSON_AddNumberToObject(seg, "pre_ms", o->onset.pre_s * 1e3);
+        cJSON_AddNumberToObject(seg, "delta", o->onset.delta);
+        cJSON_AddNumberToObject(seg, "refine_ms", o->onset.refine_s * 1e3);
+    } else {
+        cJSON_AddNumberToObject(seg, "kernel_s", o->novelty.kernel_s);
+        cJSON_AddNumberToObject(seg, "block_s", o->novelty.block_s);
+        cJSON_AddNumberToObject(seg, "threshold", o->novelty.threshold);
+        cJSON_AddNumberToObject(seg, "min_s", o->novelty.min_len_s);
+        cJSON_AddNumberToObject(seg, "max_s", o->novelty.max_len_s);
+    }
+}
+
+static void manifest_analysis(const cs_analyze_opts *o, cJSON *man)
+{
+    static const char *const resamplers[] = {"SRC_SINC_BEST_QUALITY", "SRC_SINC_MEDIUM_QUALITY", "SRC_SINC_FASTEST",
+                                             "SRC_ZERO_ORDER_HOLD", "SRC_LINEAR"};
+    cs_frame_params fp;
+    cs_analyze_frame_params(o, &fp);
+    cJSON *an = cJSON_AddObjectToObject(man, "analysis");
+    cJSON_AddStringToObject(an, "window", "hann");
+    cJSON_AddNumberToObject(an, "fft_size", fp.fft_size);
+    cJSON_AddNumberToObject(an, "hop", fp.hop);
+    cJSON_AddNumberToObject(an, "mel_bands", fp.n_mels);
+    cJSON_AddNumberToObject(an, "mel_fmin_hz", fp.mel_fmin);
+    cJSON_AddNumberToObject(an, "mel_fmax_hz", fp.mel_fmax);
+    cJSON_AddNumberToObject(an, "mfcc", CS_D_NUM_MFCC);
+    cJSON_AddNumberToObject(an, "rolloff_fraction", fp.rolloff);
+    cJSON_AddNumberToObject(an, "yin_threshold", fp.yin_threshold);
+    cJSON_AddNumberToObject(an, "f0_min_hz", fp.f0_min);
+    cJSON_AddNumberToObject(an, "f0_max_hz", fp.f0_max);
+    cJSON_AddStringToObject(an, "resampler", resamplers[o->src_quality]);
+    cJSON_AddStringToObject(an, "spec", "corpus-tools/DESCRIPTORS.md");
+    cJSON *norm = cJSON_AddObjectToObject(man, "normalisation");
+    cJSON_AddStringToObject(norm, "method", cs_normalize_names[o->normalize]);
+}
+
+/* per descriptor: name, unit, normalisation statistics, range of the raw values, weight */
+static void manifest_descriptors(const analysis *a, cJSON *man)
+{
+    const size_t N = a->n, D = CS_D_COUNT;
+    cJSON *descs = cJSON_AddArrayToObject(man, "descriptors");
+    for (size_t d = 0; d < D; ++d) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t u = 0; u < N; ++u) {
+            double v = (double)a->X[u * D + d];
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", cs_descriptor_name((int)d));
+        cJSON_AddStringToObject(e, "unit", cs_descriptor_unit((int)d));
+        cJSON_AddNumberToObject(e, "center", a->center[d]);
+        cJSON_AddNumberToObject(e, "scale", a->scale[d]);
+        cJSON_AddNumberToObject(e, "min", lo);
+        cJSON_AddNumberToObject(e, "max", hi);
+        cJSON_AddNumberToObject(e, "weight", (double)a->o->weights[d]);
+        cJSON_AddItemToArray(descs, e);
+    }
+}
+
+/* method, seed, the method's parameters and results; per label: count, mean duration, centroid (mean
+ * normalised descriptors of its units) */
+static int manifest_clustering(const analysis *a, cJSON *man)
+{
+    const cs_cluster_method *m = &cs_cluster_methods[a->o->cluster];
+    const size_t N = a->n, D = CS_D_COUNT;
+    cJSON *cl = cJSON_AddObjectToObject(man, "clustering");
+    cJSON_AddStringToObject(cl, "method", m->name);
+    cJSON_AddNumberToObject(cl, "seed", (double)a->o->seed);
+    m->manifest(cl, &a->o->cl, &a->cl);
+    cJSON *lab = cJSON_AddArrayToObject(cl, "labels");
+    double *cent = calloc(D, sizeof *cent);
+    if (!cent) return CS_E_NOMEM;
+    for (int l = 0; l < a->cl.num_labels; ++l) {
+        size_t count = 0;
+        double dur = 0.0;
+        memset(cent, 0, D * sizeof *cent);
+        for (size_t u = 0; u < N; ++u) {
+            if (a->ulabel[u] != l) continue;
+            count++;
+            dur += (double)a->ulen[u] / a->o->rate;
+            for (size_t d = 0; d < D; ++d)
+                cent[d] += (double)a->Xn[u * D + d];
+        }
+        for (size_t d = 0; d < D && count; ++d)
+            cent[d] /= (double)count;
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "label", l);
+        cJSON_AddNumberToObject(e, "units", (double)count);
+        cJSON_AddNumberToObject(e, "mean_duration_s", count ? dur / (double)count : 0.0);
+        cJSON_AddBoolToObject(e, "noise", l == a->cl.noise_label);
+        cJSON_AddItemToObject(e, "centroid", number_array(cent, D));
+        cJSON_AddItemToArray(lab, e);
+    }
+    free(cent);
+    return 0;
+}
+
+static int stage_manifest(analysis *a)
+{
+    const cs_analyze_opts *o = a->o;
+    char hbuf[64];
+    cJSON *man = a->man = cJSON_CreateObject();
+    if (!man) return CS_E_NOMEM;
+    cJSON_AddStringToObject(man, "format", CS_BUNDLE_FORMAT);
+    cJSON_AddNumberToObject(man, "version", CS_BUNDLE_VERSION);
+    cJSON_AddStringToObject(man, "generator", "concatseq " CONCATSEQ_VERSION);
+    cJSON_AddNumberToObject(man, "sample_rate", o->rate);
+    cJSON_AddNumberToObject(man, "channels", o->channels);
+    cJSON_AddNumberToObject(man, "frames", (double)a->frames);
+    cJSON_AddNumberToObject(man, "duration_s", (double)a->frames / o->rate);
+    cJSON_AddNumberToObject(man, "units", (double)a->n);
+    cJSON_AddNumberToObject(man, "labels", a->cl.num_labels);
+    cJSON_AddStringToObject(man, "audio_file", CS_BUNDLE_AUDIO);
+    cJSON_AddStringToObject(man, "unit_table_file", CS_BUNDLE_UNITS);
+    hex64(hbuf, sizeof hbuf, cs_fnv1a64(a->table, a->tn * sizeof *a->table, CS_FNV_OFFSET));
+    cJSON_AddStringToObject(man, "unit_table_checksum", hbuf);
+    manifest_sources(a, man);
+    manifest_segmentation(o, man);
+    manifest_analysis(o, man);
+    manifest_descriptors(a, man);
+    return manifest_clustering(a, man);
+}
+
+/* --- write: the three files into a locked temporary folder, then one atomic commit (cs_bundle_write.c) --- */
+static int write_files(const analysis *a, const char *tmpdir)
+{
+    const cs_analyze_opts *o = a->o;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_AUDIO);
+    int rc = cs_write_float_wav(path, a->packed, a->frames, o->channels, o->rate, a->err, a->errlen);
+    if (rc) return rc;
+    progress(o, "write", 1, 3, CS_BUNDLE_AUDIO);
+    snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_UNITS);
+    rc = cs_write_float_wav(path, a->table, a->tn, 1, o->rate, a->err, a->errlen);
+    if (rc) return rc;
+    progress(o, "write", 2, 3, CS_BUNDLE_UNITS);
+    snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_MANIFEST);
+    return cs_write_json(path, a->man, a->err, a->errlen);
+}
+
+static int stage_write(analysis *a, const char *out_dir)
+{
+    const cs_analyze_opts *o = a->o;
+    char *tmpdir = NULL;
+    progress(o, "write", 0, 3, out_dir);
+    int rc = cs_bundle_begin(out_dir, o->force, o->warn, o->progress_user, &tmpdir, a->err, a->errlen);
+    if (rc) return rc;
+    rc = write_files(a, tmpdir);
+    if (rc)
+        cs_bundle_abort(tmpdir);
+    else
+        rc = cs_bundle_commit(tmpdir, out_dir, o->force, o->warn, o->progress_user, a->err, a->errlen);
+    free(tmpdir);
+    if (rc == 0) progress(o, "write", 3, 3, out_dir);
+    return rc;
 }
 
 /* --- the pipeline --- */
@@ -294,480 +748,48 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
                cs_analyze_report *rep, char *err, size_t errlen)
 {
     memset(rep, 0, sizeof *rep);
-    int rc = check_opts(o, err, errlen);
+    err[0] = '\0';
+    int rc = cs_analyze_check_opts(o, err, errlen);
     if (rc) return rc;
     if (!out_dir || !*out_dir) {
         snprintf(err, errlen, "no output bundle given (-o BUNDLE)");
         return CS_E_ARG;
     }
-    /* refuse an existing bundle before doing any work */
+    /* refuse an existing bundle before doing any work (the commit checks again, atomically) */
     if (!o->force && access(out_dir, F_OK) == 0) {
         snprintf(err, errlen, "%s: already exists (use --force to overwrite)", out_dir);
         return CS_E_EXISTS;
     }
-
-    cs_pathlist files;
-    const char *bad = NULL;
-    rc = cs_collect_sources(sources, nsources, o->strict, o->warn, o->progress_user, &files, &bad);
-    if (rc) {
-        if (rc == CS_E_IO)
-            snprintf(err, errlen, "%s: no such file or folder, or not readable", bad);
-        else if (rc == CS_E_FORMAT)
-            snprintf(err, errlen, "%s: not an audio file libsndfile can read", bad);
-        else if (rc == CS_E_EMPTY)
-            snprintf(err, errlen, "%s: folder holds no audio file", bad);
-        else if (rc == CS_E_ARG)
-            snprintf(err, errlen, "no SOURCE given");
-        else
-            snprintf(err, errlen, "collecting sources: %s", cs_strerror(rc));
-        return rc;
+    analysis a;
+    memset(&a, 0, sizeof a);
+    a.o = o;
+    a.rep = rep;
+    a.err = err;
+    a.errlen = errlen;
+    rc = stage_collect(&a, sources, nsources);
+    double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0; /* stage times as the summary prints them */
+    if (rc == 0) rc = stage_decode(&a);
+    if (rc == 0) t1 = now_s(), rc = stage_describe(&a);
+    if (rc == 0) t2 = now_s(), rc = stage_gather(&a);
+    if (rc == 0) rc = stage_normalise(&a);
+    if (rc == 0) rc = stage_cluster(&a);
+    if (rc == 0) t3 = now_s(), rc = stage_table(&a);
+    if (rc == 0) rc = stage_pack(&a);
+    if (rc == 0) rc = stage_manifest(&a);
+    if (rc == 0) rc = stage_write(&a, out_dir);
+    if (rc == 0) {
+        rep->sources = a.nf;
+        rep->units = a.n;
+        rep->labels = (size_t)a.cl.num_labels;
+        rep->noise_units = a.cl.noise_units;
+        rep->k_chosen = a.cl.k_chosen;
+        rep->seconds_audio = (double)a.frames / o->rate;
+        rep->seconds_decode = t1 - t0;
+        rep->seconds_analyze = t2 - t1;
+        rep->seconds_cluster = t3 - t2;
+        rep->seconds_write = now_s() - t3;
     }
-
-    const size_t nf = files.n;
-    cs_audio *audio = calloc(nf, sizeof *audio);
-    source_units *su = calloc(nf, sizeof *su);
-    uint64_t *checksums = calloc(nf, sizeof *checksums);
-    float *X = NULL, *Xn = NULL, *table = NULL, *packed = NULL;
-    int *labels = NULL;
-    uint64_t *ustart = NULL, *ulen = NULL;
-    int32_t *ulabel = NULL, *usource = NULL, *usucc = NULL;
-    char *tmpdir = NULL;
-    cJSON *man = NULL;
-    double center[CS_D_COUNT], scale[CS_D_COUNT];
-    if (!audio || !su || !checksums) {
-        rc = CS_E_NOMEM;
-        goto fail;
-    }
-
-    double t0 = now_s();
-    rc = decode_all(&files, o, audio, err, errlen);
-    if (rc) goto fail;
-    for (size_t i = 0; i < nf; ++i) {
-        if (cs_file_fnv1a64(files.v[i], &checksums[i]) != 0) {
-            snprintf(err, errlen, "%s: cannot read for its checksum", files.v[i]);
-            rc = CS_E_IO;
-            goto fail;
-        }
-    }
-    double t1 = now_s();
-    rep->seconds_decode = t1 - t0;
-
-    size_t total_units = 0, total_frames = 0;
-    for (size_t i = 0; i < nf; ++i) {
-        progress(o, "analyze", i, nf, files.v[i]);
-        rc = analyze_source(&audio[i], files.v[i], o, &su[i], err, errlen);
-        if (rc) goto fail;
-        total_units += su[i].seg.n;
-        total_frames += audio[i].frames;
-    }
-    progress(o, "analyze", nf, nf, "");
-    double t2 = now_s();
-    rep->seconds_analyze = t2 - t1;
-    if (total_units > CS_UT_MAX_UNITS) {
-        snprintf(err, errlen, "%zu units: more than the unit table holds (%d); use longer units", total_units,
-                 CS_UT_MAX_UNITS);
-        rc = CS_E_TOO_LARGE;
-        goto fail;
-    }
-    if ((double)total_frames / 65536.0 >= 16777216.0) {
-        snprintf(err, errlen, "corpus too long for the unit table's frame encoding");
-        rc = CS_E_TOO_LARGE;
-        goto fail;
-    }
-
-    /* descriptor matrix, all sources in order */
-    const size_t N = total_units, D = CS_D_COUNT;
-    X = malloc(N * D * sizeof *X);
-    ustart = malloc(N * sizeof *ustart);
-    ulen = malloc(N * sizeof *ulen);
-    ulabel = malloc(N * sizeof *ulabel);
-    usource = malloc(N * sizeof *usource);
-    usucc = malloc(N * sizeof *usucc);
-    labels = malloc(N * sizeof *labels);
-    if (!X || !ustart || !ulen || !ulabel || !usource || !usucc || !labels) {
-        rc = CS_E_NOMEM;
-        goto fail;
-    }
-    {
-        size_t u = 0, offset = 0;
-        for (size_t i = 0; i < nf; ++i) {
-            size_t first = u;
-            for (size_t k = 0; k < su[i].seg.n; ++k, ++u) {
-                memcpy(X + u * D, su[i].desc + k * D, D * sizeof *X);
-                ustart[u] = offset + su[i].seg.v[k].start;
-                ulen[u] = su[i].seg.v[k].length;
-                usource[u] = (int32_t)i;
-            }
-            /* original successor: the first later unit of the source starting at or after this one's end */
-            size_t nxt = first;
-            for (size_t a = first; a < u; ++a) {
-                uint64_t end = ustart[a] + ulen[a];
-                if (nxt <= a) nxt = a + 1;
-                while (nxt < u && ustart[nxt] < end)
-                    nxt++;
-                usucc[a] = nxt < u ? (int32_t)nxt : -1;
-            }
-            offset += audio[i].frames;
-        }
-    }
-
-    /* normalisation and clustering on the weighted descriptors */
-    Xn = malloc(N * D * sizeof *Xn);
-    if (!Xn) {
-        rc = CS_E_NOMEM;
-        goto fail;
-    }
-    memcpy(Xn, X, N * D * sizeof *Xn);
-    rc = cs_normalize(Xn, N, D, o->normalize, center, scale);
-    if (rc) goto fail;
-
-    progress(o, "cluster", 0, 1, cluster_name(o->cluster));
-    int num_labels = 0, noise_label = -1, converged = 1;
-    double inertia = NAN, preference_used = o->preference;
-    size_t noise_units = 0;
-    if (o->cluster == CS_CLUSTER_KMEANS) {
-        if ((size_t)o->clusters > N) {
-            snprintf(err, errlen, "--clusters %d: more clusters than units (%zu)", o->clusters, N);
-            rc = CS_E_TOO_FEW;
-            goto fail;
-        }
-        float *cent = malloc((size_t)o->clusters * D * sizeof *cent);
-        if (!cent) {
-            rc = CS_E_NOMEM;
-            goto fail;
-        }
-        rc = cs_kmeans(Xn, N, D, o->weights, o->clusters, o->restarts, o->max_iter ? o->max_iter : 300, 1e-4, o->seed,
-                       o->threads, labels, cent, &inertia);
-        free(cent);
-        num_labels = o->clusters;
-    } else if (o->cluster == CS_CLUSTER_DBSCAN) {
-        int nc = 0;
-        rc = cs_dbscan(Xn, N, D, o->weights, o->eps, o->min_samples, o->threads, labels, &nc);
-        if (rc == 0) {
-            for (size_t u = 0; u < N; ++u)
-                if (labels[u] < 0) noise_units++;
-            if (noise_units) {
-                noise_label = nc;
-                for (size_t u = 0; u < N; ++u)
-                    if (labels[u] < 0) labels[u] = noise_label;
-            }
-            num_labels = nc + (noise_units ? 1 : 0);
-        }
-    } else {
-        int *exemplars = malloc(N * sizeof *exemplars);
-        int nc = 0;
-        if (!exemplars) {
-            rc = CS_E_NOMEM;
-            goto fail;
-        }
-        rc = cs_affinity_propagation(Xn, N, D, o->weights, o->damping, o->max_iter ? o->max_iter : 200,
-                                     o->ap_convergence, o->preference, o->seed, o->threads, labels, exemplars, &nc,
-                                     &converged);
-        free(exemplars);
-        if (rc == 0 && !converged) {
-            snprintf(
-                err, errlen,
-                "--cluster ap: affinity propagation did not converge in %d iterations; raise --max-iter or --damping",
-                o->max_iter ? o->max_iter : 200);
-            rc = CS_E_ARG;
-            goto fail;
-        }
-        num_labels = nc;
-    }
-    if (rc) {
-        if (rc == CS_E_TOO_LARGE)
-            snprintf(err, errlen, "--cluster %s: %zu units are too many for this method (try kmeans)",
-                     cluster_name(o->cluster), N);
-        else if (rc == CS_E_TOO_FEW)
-            snprintf(err, errlen, "--clusters %d: more clusters than units (%zu)", o->clusters, N);
-        else
-            snprintf(err, errlen, "--cluster %s: %s", cluster_name(o->cluster), cs_strerror(rc));
-        goto fail;
-    }
-    if (num_labels < 1) {
-        snprintf(err, errlen, "--cluster %s: no cluster found", cluster_name(o->cluster));
-        rc = CS_E_TOO_FEW;
-        goto fail;
-    }
-    for (size_t u = 0; u < N; ++u)
-        ulabel[u] = labels[u];
-    progress(o, "cluster", 1, 1, cluster_name(o->cluster));
-    double t3 = now_s();
-    rep->seconds_cluster = t3 - t2;
-
-    /* unit table */
-    size_t tn = cs_ut_size((uint32_t)N, (uint32_t)D, (uint32_t)num_labels);
-    table = malloc(tn * sizeof *table);
-    if (!table) {
-        rc = CS_E_NOMEM;
-        goto fail;
-    }
-    if (cs_ut_encode(table, (uint32_t)N, (uint32_t)D, (uint32_t)num_labels, (uint32_t)nf, noise_label, o->rate,
-                     (uint32_t)o->channels, total_frames, ustart, ulen, ulabel, usource, usucc, Xn) != CS_UT_OK) {
-        snprintf(err, errlen, "internal error: unit table encoding failed");
-        rc = CS_E_INTERNAL;
-        goto fail;
-    }
-    {
-        /* the nearest-neighbour index (per-label k-d trees, BUNDLE.md "Index"), appended to the table */
-        cs_ut_view tv;
-        size_t xn = 0;
-        float *indexed = NULL;
-        if (cs_ut_parse(table, tn, 1, &tv) == CS_UT_OK) xn = cs_index_table_size(&tv, CS_INDEX_DEFAULT_LEAF);
-        if (xn) indexed = malloc(xn * sizeof *indexed);
-        if (!xn || !indexed || cs_index_build(&tv, CS_INDEX_DEFAULT_LEAF, indexed, xn) != 0 ||
-            cs_ut_parse(indexed, xn, 1, &tv) != CS_UT_OK) {
-            free(indexed);
-            snprintf(err, errlen, "internal error: unit table index failed");
-            rc = xn && !indexed ? CS_E_NOMEM : CS_E_INTERNAL;
-            goto fail;
-        }
-        free(table);
-        table = indexed;
-        tn = xn;
-    }
-
-    /* packed audio */
-    packed = malloc(total_frames * (size_t)o->channels * sizeof *packed);
-    if (!packed) {
-        rc = CS_E_NOMEM;
-        goto fail;
-    }
-    {
-        size_t off = 0;
-        for (size_t i = 0; i < nf; ++i) {
-            memcpy(packed + off * (size_t)o->channels, audio[i].data,
-                   audio[i].frames * (size_t)o->channels * sizeof *packed);
-            off += audio[i].frames;
-        }
-    }
-
-    /* manifest */
-    man = cJSON_CreateObject();
-    if (!man) {
-        rc = CS_E_NOMEM;
-        goto fail;
-    }
-    {
-        char hbuf[64];
-        cJSON_AddStringToObject(man, "format", CS_BUNDLE_FORMAT);
-        cJSON_AddNumberToObject(man, "version", CS_BUNDLE_VERSION);
-        cJSON_AddStringToObject(man, "generator", "concatseq " CONCATSEQ_VERSION);
-        cJSON_AddNumberToObject(man, "sample_rate", o->rate);
-        cJSON_AddNumberToObject(man, "channels", o->channels);
-        cJSON_AddNumberToObject(man, "frames", (double)total_frames);
-        cJSON_AddNumberToObject(man, "duration_s", (double)total_frames / o->rate);
-        cJSON_AddNumberToObject(man, "units", (double)N);
-        cJSON_AddNumberToObject(man, "labels", num_labels);
-        cJSON_AddStringToObject(man, "audio_file", CS_BUNDLE_AUDIO);
-        cJSON_AddStringToObject(man, "unit_table_file", CS_BUNDLE_UNITS);
-        hex64(hbuf, sizeof hbuf, cs_fnv1a64(table, tn * sizeof *table, CS_FNV_OFFSET));
-        cJSON_AddStringToObject(man, "unit_table_checksum", hbuf);
-
-        cJSON *srcs = cJSON_AddArrayToObject(man, "sources");
-        size_t off = 0, ufirst = 0;
-        for (size_t i = 0; i < nf; ++i) {
-            cJSON *s = cJSON_CreateObject();
-            char *abs = realpath(files.v[i], NULL);
-            cJSON_AddStringToObject(s, "path", abs ? abs : files.v[i]);
-            free(abs);
-            cJSON_AddStringToObject(s, "file_format", audio[i].format);
-            cJSON_AddNumberToObject(s, "original_rate", audio[i].original_rate);
-            cJSON_AddNumberToObject(s, "original_channels", audio[i].original_channels);
-            cJSON_AddNumberToObject(s, "original_frames", (double)audio[i].original_frames);
-            cJSON_AddNumberToObject(s, "frames", (double)audio[i].frames);
-            cJSON_AddNumberToObject(s, "offset", (double)off);
-            cJSON_AddNumberToObject(s, "first_unit", (double)ufirst);
-            cJSON_AddNumberToObject(s, "units", (double)su[i].seg.n);
-            hex64(hbuf, sizeof hbuf, checksums[i]);
-            cJSON_AddStringToObject(s, "checksum", hbuf);
-            cJSON_AddItemToArray(srcs, s);
-            off += audio[i].frames;
-            ufirst += su[i].seg.n;
-        }
-
-        cJSON *seg = cJSON_AddObjectToObject(man, "segmentation");
-        cJSON_AddStringToObject(seg, "method", segment_name(o->segment));
-        if (o->segment == CS_SEG_GRAIN) {
-            cJSON_AddNumberToObject(seg, "unit_ms", o->unit_ms);
-            cJSON_AddNumberToObject(seg, "hop_ms", o->hop_ms);
-        } else if (o->segment == CS_SEG_ONSET) {
-            cJSON_AddNumberToObject(seg, "threshold", o->onset.threshold);
-            cJSON_AddNumberToObject(seg, "median_ms", o->onset.median_s * 1e3);
-            cJSON_AddNumberToObject(seg, "min_ms", o->onset.min_len_s * 1e3);
-            cJSON_AddNumberToObject(seg, "max_ms", o->onset.max_len_s * 1e3);
-            cJSON_AddNumberToObject(seg, "pre_ms", o->onset.pre_s * 1e3);
-            cJSON_AddNumberToObject(seg, "delta", o->onset.delta);
-            cJSON_AddNumberToObject(seg, "refine_ms", o->onset.refine_s * 1e3);
-        } else {
-            cJSON_AddNumberToObject(seg, "kernel_s", o->novelty.kernel_s);
-            cJSON_AddNumberToObject(seg, "block_s", o->novelty.block_s);
-            cJSON_AddNumberToObject(seg, "threshold", o->novelty.threshold);
-            cJSON_AddNumberToObject(seg, "min_s", o->novelty.min_len_s);
-            cJSON_AddNumberToObject(seg, "max_s", o->novelty.max_len_s);
-        }
-
-        cs_frame_params fp;
-        cs_frame_params_default(&fp, o->rate);
-        int fft = o->fft_size;
-        if (!fft) {
-            int target = (int)lround(2048.0 * o->rate / 48000.0);
-            fft = 256;
-            while (fft < target && fft < 16384)
-                fft *= 2;
-        }
-        cJSON *an = cJSON_AddObjectToObject(man, "analysis");
-        cJSON_AddStringToObject(an, "window", "hann");
-        cJSON_AddNumberToObject(an, "fft_size", fft);
-        cJSON_AddNumberToObject(an, "hop", o->frame_hop ? o->frame_hop : fft / 4);
-        cJSON_AddNumberToObject(an, "mel_bands", fp.n_mels);
-        cJSON_AddNumberToObject(an, "mel_fmin_hz", fp.mel_fmin);
-        cJSON_AddNumberToObject(an, "mel_fmax_hz", fp.mel_fmax);
-        cJSON_AddNumberToObject(an, "mfcc", 13);
-        cJSON_AddNumberToObject(an, "rolloff_fraction", fp.rolloff);
-        cJSON_AddNumberToObject(an, "yin_threshold", fp.yin_threshold);
-        cJSON_AddNumberToObject(an, "f0_min_hz", fp.f0_min);
-        cJSON_AddNumberToObject(an, "f0_max_hz", fp.f0_max);
-        cJSON_AddStringToObject(an, "resampler",
-                                o->src_quality == 0   ? "SRC_SINC_BEST_QUALITY"
-                                : o->src_quality == 1 ? "SRC_SINC_MEDIUM_QUALITY"
-                                : o->src_quality == 2 ? "SRC_SINC_FASTEST"
-                                : o->src_quality == 3 ? "SRC_ZERO_ORDER_HOLD"
-                                                      : "SRC_LINEAR");
-        cJSON_AddStringToObject(an, "spec", "corpus-tools/DESCRIPTORS.md");
-
-        cJSON *norm = cJSON_AddObjectToObject(man, "normalisation");
-        cJSON_AddStringToObject(norm, "method", o->normalize == CS_NORM_ZSCORE ? "zscore" : "robust");
-
-        /* per-descriptor: name, unit, statistics, range, weight */
-        cJSON *descs = cJSON_AddArrayToObject(man, "descriptors");
-        for (size_t d = 0; d < D; ++d) {
-            double lo = INFINITY, hi = -INFINITY;
-            for (size_t u = 0; u < N; ++u) {
-                double v = (double)X[u * D + d];
-                if (v < lo) lo = v;
-                if (v > hi) hi = v;
-            }
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "name", cs_descriptor_name((int)d));
-            cJSON_AddStringToObject(e, "unit", cs_descriptor_unit((int)d));
-            cJSON_AddNumberToObject(e, "center", center[d]);
-            cJSON_AddNumberToObject(e, "scale", scale[d]);
-            cJSON_AddNumberToObject(e, "min", lo);
-            cJSON_AddNumberToObject(e, "max", hi);
-            cJSON_AddNumberToObject(e, "weight", (double)o->weights[d]);
-            cJSON_AddItemToArray(descs, e);
-        }
-
-        cJSON *cl = cJSON_AddObjectToObject(man, "clustering");
-        cJSON_AddStringToObject(cl, "method", cluster_name(o->cluster));
-        cJSON_AddNumberToObject(cl, "seed", (double)o->seed);
-        if (o->cluster == CS_CLUSTER_KMEANS) {
-            cJSON_AddNumberToObject(cl, "k", o->clusters);
-            cJSON_AddNumberToObject(cl, "restarts", o->restarts);
-            cJSON_AddNumberToObject(cl, "max_iter", o->max_iter ? o->max_iter : 300);
-            cJSON_AddNumberToObject(cl, "inertia", inertia);
-        } else if (o->cluster == CS_CLUSTER_DBSCAN) {
-            cJSON_AddNumberToObject(cl, "eps", o->eps);
-            cJSON_AddNumberToObject(cl, "min_samples", o->min_samples);
-            cJSON_AddNumberToObject(cl, "noise_label", noise_label);
-            cJSON_AddNumberToObject(cl, "noise_units", (double)noise_units);
-        } else {
-            cJSON_AddNumberToObject(cl, "damping", o->damping);
-            if (isnan(preference_used))
-                cJSON_AddStringToObject(cl, "preference", "median");
-            else
-                cJSON_AddNumberToObject(cl, "preference", preference_used);
-            cJSON_AddNumberToObject(cl, "max_iter", o->max_iter ? o->max_iter : 200);
-            cJSON_AddNumberToObject(cl, "convergence_iter", o->ap_convergence);
-        }
-        /* per label: count, mean duration, centroid (mean normalised descriptors of its units) */
-        cJSON *lab = cJSON_AddArrayToObject(cl, "labels");
-        double *cent = calloc(D, sizeof *cent);
-        if (!cent) {
-            rc = CS_E_NOMEM;
-            goto fail;
-        }
-        for (int l = 0; l < num_labels; ++l) {
-            size_t count = 0;
-            double dur = 0.0;
-            memset(cent, 0, D * sizeof *cent);
-            for (size_t u = 0; u < N; ++u) {
-                if (ulabel[u] != l) continue;
-                count++;
-                dur += (double)ulen[u] / o->rate;
-                for (size_t d = 0; d < D; ++d)
-                    cent[d] += (double)Xn[u * D + d];
-            }
-            for (size_t d = 0; d < D && count; ++d)
-                cent[d] /= (double)count;
-            cJSON *e = cJSON_CreateObject();
-            cJSON_AddNumberToObject(e, "label", l);
-            cJSON_AddNumberToObject(e, "units", (double)count);
-            cJSON_AddNumberToObject(e, "mean_duration_s", count ? dur / (double)count : 0.0);
-            cJSON_AddBoolToObject(e, "noise", l == noise_label);
-            cJSON_AddItemToObject(e, "centroid", number_array(cent, D));
-            cJSON_AddItemToArray(lab, e);
-        }
-        free(cent);
-    }
-    rep->sources = nf;
-    rep->units = N;
-    rep->labels = (size_t)num_labels;
-    rep->noise_units = noise_units;
-    rep->seconds_audio = (double)total_frames / o->rate;
-
-    /* write atomically */
-    progress(o, "write", 0, 3, out_dir);
-    rc = cs_bundle_begin(out_dir, o->force, &tmpdir, err, errlen);
-    if (rc) goto fail;
-    {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_AUDIO);
-        rc = cs_write_float_wav(path, packed, total_frames, o->channels, o->rate, err, errlen);
-        if (rc) goto fail;
-        progress(o, "write", 1, 3, CS_BUNDLE_AUDIO);
-        snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_UNITS);
-        rc = cs_write_float_wav(path, table, tn, 1, o->rate, err, errlen);
-        if (rc) goto fail;
-        progress(o, "write", 2, 3, CS_BUNDLE_UNITS);
-        snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_MANIFEST);
-        rc = cs_write_json(path, man, err, errlen);
-        if (rc) goto fail;
-        rc = cs_bundle_commit(tmpdir, out_dir, err, errlen);
-        free(tmpdir);
-        tmpdir = NULL;
-        if (rc) goto fail;
-        progress(o, "write", 3, 3, out_dir);
-    }
-    rep->seconds_write = now_s() - t3;
-
-fail:
-    if (tmpdir) {
-        cs_bundle_abort(tmpdir);
-        free(tmpdir);
-    }
-    cJSON_Delete(man);
-    for (size_t i = 0; audio && i < nf; ++i)
-        cs_audio_free(&audio[i]);
-    for (size_t i = 0; su && i < nf; ++i) {
-        cs_segments_free(&su[i].seg);
-        free(su[i].desc);
-    }
-    free(audio);
-    free(su);
-    free(checksums);
-    free(X);
-    free(Xn);
-    free(table);
-    free(packed);
-    free(labels);
-    free(ustart);
-    free(ulen);
-    free(ulabel);
-    free(usource);
-    free(usucc);
-    cs_pathlist_free(&files);
+    analysis_free(&a);
     if (rc && err[0] == '\0') snprintf(err, errlen, "%s", cs_strerror(rc));
     return rc;
 }

@@ -6,20 +6,30 @@
 #ifndef CS_ANALYZE_H
 #define CS_ANALYZE_H
 
+#include "cs_cluster_method.h"
 #include "cs_describe.h"
+#include "cs_error.h"
 #include "cs_frames.h"
 #include "cs_segment.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-enum cs_segment_method { CS_SEG_GRAIN = 0, CS_SEG_ONSET, CS_SEG_NOVELTY };
-enum cs_cluster_method { CS_CLUSTER_KMEANS = 0, CS_CLUSTER_DBSCAN, CS_CLUSTER_AP };
+enum cs_segment_method { CS_SEG_GRAIN = 0, CS_SEG_ONSET, CS_SEG_NOVELTY, CS_SEG_COUNT };
+
+/** Names of the segmentation methods (--segment, manifest segmentation.method), indexed by cs_segment_method. */
+extern const char *const cs_segment_names[CS_SEG_COUNT];
+/** Names of the normalisations (--normalize, manifest normalisation.method), indexed by cs_norm_method. */
+extern const char *const cs_normalize_names[2];
 
 /** Progress callback: stage name ("decode", "analyze", "cluster", "write"), steps done and total, detail. */
 typedef void (*cs_progress_fn)(void *user, const char *stage, size_t done, size_t total, const char *detail);
 
-/** Every option of `concatseq analyze`; cs_analyze_opts_default() gives the documented defaults. */
+/**
+ * Every option of `concatseq analyze`. cs_analyze_opts_default() gives the defaults; they are written only
+ * there (and in the parameter defaults of cs_segment.h, cs_frames.h and cs_cluster_method.h it calls), and
+ * the CLI's usage text prints them from a default-filled struct.
+ */
 typedef struct cs_analyze_opts {
     int rate;        /* corpus sample rate, Hz (8000..384000); default 48000 */
     int channels;    /* 1 = mix to mono (default); N keeps N channels */
@@ -29,41 +39,48 @@ typedef struct cs_analyze_opts {
     double hop_ms;   /* grain hop, ms; default 100 (abutting grains) */
     cs_onset_params onset;
     cs_novelty_params novelty;
-    int fft_size;              /* analysis frame size, samples; 0 = default (2048 at 48 kHz, scaled with the rate) */
-    int frame_hop;             /* analysis hop, samples; 0 = fft_size / 4 */
+    int fft_size;              /* analysis frame size, samples; 0 = cs_analyze_fft_size (the default) */
+    int frame_hop;             /* analysis hop, samples; 0 = fft size / 4 (the default) */
     int normalize;             /* enum cs_norm_method; default z-score */
-    int cluster;               /* enum cs_cluster_method; default k-means */
-    int clusters;              /* k-means K; default 16 */
-    int restarts;              /* k-means restarts (n_init); default 4 */
-    int max_iter;              /* k-means / AP iterations; default 300 (k-means), 200 (AP) when 0 */
-    double eps;                /* DBSCAN radius in normalised, weighted descriptor space; default 3.0 */
-    int min_samples;           /* DBSCAN; default 5 */
-    double damping;            /* AP damping 0.5..1; default 0.5 */
-    double preference;         /* AP preference; NAN = median similarity (default) */
-    int ap_convergence;        /* AP convergence_iter; default 15 */
+    int cluster;               /* index into cs_cluster_methods; default 0 (k-means) */
+    cs_cluster_params cl;      /* every clustering method's parameters */
     float weights[CS_D_COUNT]; /* per-descriptor clustering weight, default 1; 0 leaves a descriptor out */
     uint64_t seed;             /* default 1 */
     int threads;               /* default: online CPUs (at least 1) */
-    int strict;                /* non-audio files in folders are errors */
-    int force;                 /* overwrite an existing bundle */
+    int strict;                /* non-audio or silent files in folders are errors (default: skipped, warned) */
+    int force;                 /* replace an existing bundle */
     cs_progress_fn progress;
     void *progress_user;
-    void (*warn)(void *user, const char *path, const char *reason);
+    cs_warn_fn warn; /* skipped files, removed leftovers; NULL = silent; called with progress_user */
 } cs_analyze_opts;
 
+/** Fill `o` with the defaults (the values listed in cs_analyze_opts). */
 void cs_analyze_opts_default(cs_analyze_opts *o);
+
+/** The frame analysis settings `o` asks for: fft_size (default 2048 at 48 kHz, scaled with the rate to the
+ * nearest power of two at or above, 256..16384) and hop (default fft_size / 4), the rest cs_frame_params_default. */
+void cs_analyze_frame_params(const cs_analyze_opts *o, cs_frame_params *fp);
+
+/** Check every option; 0, or CS_E_ARG with a one-line message naming the option. */
+int cs_analyze_check_opts(const cs_analyze_opts *o, char *err, size_t errlen);
 
 /** What was built, for the CLI's closing summary. */
 typedef struct cs_analyze_report {
     size_t sources, units, labels, noise_units;
+    size_t skipped; /* silent files inside folders left out (each also reported through warn) */
+    int k_chosen;   /* k-means K was chosen from the number of units (no --clusters) */
     double seconds_audio;
     double seconds_decode, seconds_analyze, seconds_cluster, seconds_write; /* wall time per stage */
 } cs_analyze_report;
 
 /**
  * Run the whole pipeline on `nsources` SOURCE arguments (files or folders) into bundle directory `out_dir`.
- * Returns 0, or a cs_err with a one-line message naming the file or option in `err`. On any error nothing is
- * left at `out_dir` (an existing bundle is untouched) and no temporary folder remains.
+ * A digitally silent file found inside a folder is left out with a warning (o->warn), unless o->strict or no
+ * other file is left; k-means without a K (o->cl.kmeans.k == 0) takes cs_kmeans_auto_k(units) and says so in
+ * rep->k_chosen. Returns 0, or a cs_err with a one-line message naming the file or option in `err`. On any
+ * error nothing is left at `out_dir` (an existing bundle is untouched) and no temporary folder remains; the
+ * bundle is written as cs_bundle_begin/cs_bundle_commit describe. Not thread-safe (one run per process: the
+ * writer's signal handling is process-wide); uses o->threads worker threads.
  */
 int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const cs_analyze_opts *o,
                cs_analyze_report *rep, char *err, size_t errlen);

@@ -19,19 +19,25 @@ void cs_pathlist_free(cs_pathlist *l)
     for (size_t i = 0; i < l->n; ++i)
         free(l->v[i]);
     free(l->v);
+    free(l->walked);
     l->v = NULL;
+    l->walked = NULL;
     l->n = l->cap = 0;
 }
 
-static int pathlist_push(cs_pathlist *l, const char *p)
+static int pathlist_push(cs_pathlist *l, const char *p, int walked)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         char **v = realloc(l->v, cap * sizeof *v);
         if (!v) return CS_E_NOMEM;
         l->v = v;
+        unsigned char *w = realloc(l->walked, cap * sizeof *w);
+        if (!w) return CS_E_NOMEM;
+        l->walked = w;
         l->cap = cap;
     }
+    l->walked[l->n] = (unsigned char)walked;
     size_t len = strlen(p);
     char *s = malloc(len + 1);
     if (!s) return CS_E_NOMEM;
@@ -76,14 +82,14 @@ static int walk(const char *dir, cs_pathlist *files, const char **bad_path)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
-        if ((rc = pathlist_push(&names, e->d_name)) != 0) break;
+        if ((rc = pathlist_push(&names, e->d_name, 1)) != 0) break;
     }
     closedir(d);
     if (rc) {
         cs_pathlist_free(&names);
         return rc;
     }
-    qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    if (names.n > 1) qsort(names.v, names.n, sizeof *names.v, cmp_str); /* qsort wants a non-NULL array */
     for (size_t i = 0; i < names.n && rc == 0; ++i) {
         size_t len = strlen(dir) + strlen(names.v[i]) + 2;
         char *full = malloc(len);
@@ -98,7 +104,7 @@ static int walk(const char *dir, cs_pathlist *files, const char **bad_path)
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk(full, files, bad_path);
         } else if (S_ISREG(st.st_mode)) {
-            rc = pathlist_push(files, full);
+            rc = pathlist_push(files, full, 1);
         }
         free(full);
     }
@@ -127,7 +133,7 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
             size_t kept = 0;
             for (size_t i = 0; i < found.n && rc == 0; ++i) {
                 if (is_audio(found.v[i])) {
-                    rc = pathlist_push(out, found.v[i]);
+                    rc = pathlist_push(out, found.v[i], 1);
                     kept++;
                 } else if (strict) {
                     *bad_path = remember(found.v[i]);
@@ -158,7 +164,7 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
                 cs_pathlist_free(out);
                 return CS_E_FORMAT;
             }
-            int rc = pathlist_push(out, arg);
+            int rc = pathlist_push(out, arg, 0);
             if (rc) {
                 cs_pathlist_free(out);
                 return rc;
@@ -176,19 +182,16 @@ void cs_audio_free(cs_audio *a)
     a->frames = 0;
 }
 
-int cs_audio_load(const char *path, int rate, int channels, int src_quality, cs_audio *out, const char **detail)
+/* Open and read all of `path` as float (no normalisation of float files, so NaN stays visible), recording what
+ * the file was in `out`; checks for non-finite samples and digital silence. *raw: frames x original channels. */
+static int read_source(const char *path, int channels, cs_audio *out, float **raw, size_t *frames_in)
 {
-    static const char *none = "";
-    *detail = none;
-    memset(out, 0, sizeof *out);
-    if (rate <= 0 || channels <= 0 || src_quality < SRC_SINC_BEST_QUALITY || src_quality > SRC_LINEAR) return CS_E_ARG;
     struct stat st;
     if (stat(path, &st) != 0) return CS_E_IO;
     if (st.st_size == 0) return CS_E_EMPTY;
     FILE *probe = fopen(path, "rb");
     if (!probe) return CS_E_IO;
     fclose(probe);
-
     SF_INFO info;
     memset(&info, 0, sizeof info);
     SNDFILE *sf = sf_open(path, SFM_READ, &info);
@@ -205,106 +208,126 @@ int cs_audio_load(const char *path, int rate, int channels, int src_quality, cs_
         sf_close(sf);
         return CS_E_EMPTY;
     }
-    const int ch_in = info.channels;
-    if (channels > 1 && ch_in != channels && ch_in != 1) {
+    if (channels > 1 && info.channels != channels && info.channels != 1) {
         sf_close(sf);
         return CS_E_CHANNELS;
     }
-    /* Read everything as float, without libsndfile's normalisation of float files (keeps NaN visible). */
-    size_t frames_in = (size_t)info.frames;
-    float *raw = malloc(frames_in * (size_t)ch_in * sizeof *raw);
-    if (!raw) {
+    float *r = malloc((size_t)info.frames * (size_t)info.channels * sizeof *r);
+    if (!r) {
         sf_close(sf);
         return CS_E_NOMEM;
     }
-    sf_count_t got = sf_readf_float(sf, raw, info.frames);
+    sf_count_t got = sf_readf_float(sf, r, info.frames);
     sf_close(sf);
     if (got <= 0) {
-        free(raw);
+        free(r);
         return CS_E_EMPTY;
     }
-    frames_in = (size_t)got;
-
-    /* checks on the decoded samples */
     int nonzero = 0;
-    for (size_t i = 0; i < frames_in * (size_t)ch_in; ++i) {
-        float v = raw[i];
-        if (!isfinite(v)) {
-            free(raw);
+    for (size_t i = 0; i < (size_t)got * (size_t)info.channels; ++i) {
+        if (!isfinite(r[i])) {
+            free(r);
             return CS_E_NONFINITE;
         }
-        if (v != 0.0f) nonzero = 1;
+        if (r[i] != 0.0f) nonzero = 1;
     }
     if (!nonzero) {
-        free(raw);
+        free(r);
         return CS_E_SILENT;
     }
+    *raw = r;
+    *frames_in = (size_t)got;
+    return 0;
+}
 
-    /* channel mapping at the original rate (cheaper before resampling when mixing down) */
-    const int ch = channels;
-    float *mapped = raw;
+/* Map `raw` (frames x ch_in, consumed) to ch channels at the original rate (cheaper before resampling when
+ * mixing down): ch == 1 mixes (mean), a mono file is copied to every channel, else kept. */
+static int map_channels(float *raw, size_t frames, int ch_in, int ch, float **mapped)
+{
+    *mapped = raw;
     if (ch == 1 && ch_in > 1) {
-        mapped = malloc(frames_in * sizeof *mapped);
-        if (!mapped) {
+        float *m = malloc(frames * sizeof *m);
+        if (!m) {
             free(raw);
             return CS_E_NOMEM;
         }
-        for (size_t i = 0; i < frames_in; ++i) {
+        for (size_t i = 0; i < frames; ++i) {
             double s = 0.0;
             for (int c = 0; c < ch_in; ++c)
                 s += (double)raw[i * (size_t)ch_in + (size_t)c];
-            mapped[i] = (float)(s / ch_in);
+            m[i] = (float)(s / ch_in);
         }
         free(raw);
+        *mapped = m;
     } else if (ch > 1 && ch_in == 1) {
-        mapped = malloc(frames_in * (size_t)ch * sizeof *mapped);
-        if (!mapped) {
+        float *m = malloc(frames * (size_t)ch * sizeof *m);
+        if (!m) {
             free(raw);
             return CS_E_NOMEM;
         }
-        for (size_t i = 0; i < frames_in; ++i)
+        for (size_t i = 0; i < frames; ++i)
             for (int c = 0; c < ch; ++c)
-                mapped[i * (size_t)ch + (size_t)c] = raw[i];
+                m[i * (size_t)ch + (size_t)c] = raw[i];
         free(raw);
+        *mapped = m;
     }
+    return 0;
+}
 
-    if (info.samplerate == rate) {
-        out->data = mapped;
-        out->frames = frames_in;
-    } else {
-        double ratio = (double)rate / (double)info.samplerate;
-        size_t cap = (size_t)ceil((double)frames_in * ratio) + 64;
-        float *res = malloc(cap * (size_t)ch * sizeof *res);
-        if (!res) {
-            free(mapped);
-            return CS_E_NOMEM;
-        }
-        SRC_DATA sd;
-        memset(&sd, 0, sizeof sd);
-        sd.data_in = mapped;
-        sd.input_frames = (long)frames_in;
-        sd.data_out = res;
-        sd.output_frames = (long)cap;
-        sd.src_ratio = ratio;
-        sd.end_of_input = 1;
-        int e = src_simple(&sd, src_quality, ch);
-        free(mapped);
-        if (e) {
-            free(res);
-            *detail = src_strerror(e);
-            return CS_E_INTERNAL;
-        }
-        out->data = res;
-        out->frames = (size_t)sd.output_frames_gen;
-        if (out->frames == 0) {
-            free(res);
-            out->data = NULL;
-            return CS_E_EMPTY;
-        }
-        for (size_t i = 0; i < out->frames * (size_t)ch; ++i)
-            if (!isfinite(out->data[i])) out->data[i] = 0.0f; /* cannot happen from finite input; belt and braces */
+/* Resample `in` (frames x ch, consumed) by `ratio` with libsamplerate's src_simple into out->data. */
+static int resample(float *in, size_t frames, int ch, double ratio, int src_quality, cs_audio *out, const char **detail)
+{
+    size_t cap = (size_t)ceil((double)frames * ratio) + 64;
+    float *res = malloc(cap * (size_t)ch * sizeof *res);
+    if (!res) {
+        free(in);
+        return CS_E_NOMEM;
     }
-    out->channels = ch;
+    SRC_DATA sd;
+    memset(&sd, 0, sizeof sd);
+    sd.data_in = in;
+    sd.input_frames = (long)frames;
+    sd.data_out = res;
+    sd.output_frames = (long)cap;
+    sd.src_ratio = ratio;
+    sd.end_of_input = 1;
+    int e = src_simple(&sd, src_quality, ch);
+    free(in);
+    if (e) {
+        free(res);
+        *detail = src_strerror(e);
+        return CS_E_INTERNAL;
+    }
+    if (sd.output_frames_gen <= 0) {
+        free(res);
+        return CS_E_EMPTY;
+    }
+    out->data = res;
+    out->frames = (size_t)sd.output_frames_gen;
+    for (size_t i = 0; i < out->frames * (size_t)ch; ++i)
+        if (!isfinite(out->data[i])) out->data[i] = 0.0f; /* cannot happen from finite input; belt and braces */
+    return 0;
+}
+
+int cs_audio_load(const char *path, int rate, int channels, int src_quality, cs_audio *out, const char **detail)
+{
+    static const char *none = "";
+    *detail = none;
+    memset(out, 0, sizeof *out);
+    if (rate <= 0 || channels <= 0 || src_quality < SRC_SINC_BEST_QUALITY || src_quality > SRC_LINEAR) return CS_E_ARG;
+    float *raw = NULL, *mapped = NULL;
+    size_t frames = 0;
+    int rc = read_source(path, channels, out, &raw, &frames);
+    if (rc == 0) rc = map_channels(raw, frames, out->original_channels, channels, &mapped);
+    if (rc) return rc;
+    if (out->original_rate == rate) {
+        out->data = mapped;
+        out->frames = frames;
+    } else {
+        rc = resample(mapped, frames, channels, (double)rate / (double)out->original_rate, src_quality, out, detail);
+        if (rc) return rc;
+    }
+    out->channels = channels;
     out->sample_rate = rate;
     return 0;
 }

@@ -5,6 +5,8 @@
 #ifndef CS_AUDIO_H
 #define CS_AUDIO_H
 
+#include "cs_error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,21 +26,20 @@ typedef struct cs_audio {
 /** A sorted list of file paths (owned strings). */
 typedef struct cs_pathlist {
     char **v;
+    unsigned char *walked; /* per path: 1 = found inside a folder, 0 = named as a SOURCE */
     size_t n, cap;
 } cs_pathlist;
 
 void cs_pathlist_free(cs_pathlist *l);
 
-/** Callback for warnings about skipped files: (user, path, reason). */
-typedef void (*cs_warn_fn)(void *user, const char *path, const char *reason);
-
 /**
  * Expand SOURCE arguments into audio files: a file is taken as given; a folder is walked recursively and its
  * files are sorted bytewise by path (deterministic order); hidden entries (".name") are skipped. A file inside
  * a folder that libsndfile cannot open is skipped with `warn` (or, if `strict`, is an error reported through
- * *bad_path). Returns 0; CS_E_IO for a missing or unreadable path (its name in *bad_path, static until the
- * next call), CS_E_FORMAT for a non-audio file named directly (or inside a folder when strict), CS_E_EMPTY when
- * a folder holds no audio file; CS_E_NOMEM.
+ * *bad_path). out->walked[i] tells a file found inside a folder (1) from one named as a SOURCE (0): the
+ * analysis skips a silent file of the first kind only. Returns 0; CS_E_IO for a missing or unreadable path (its name in
+ * *bad_path, static until the next call), CS_E_FORMAT for a non-audio file named directly (or inside a folder when
+ * strict), CS_E_EMPTY when a folder holds no audio file; CS_E_NOMEM.
  */
 int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn warn, void *user, cs_pathlist *out,
                        const char **bad_path);

@@ -1,11 +1,9 @@
-/* cs_bundle.c - atomic bundle writing, WAV and JSON helpers, bundle reading. See cs_bundle.h. */
+/* cs_bundle.c - WAV and JSON helpers, bundle reading. See cs_bundle.h; the atomic writer is cs_bundle_write.c. */
 #include "cs_bundle.h"
 
 #include "cs_error.h"
 
 #include <errno.h>
-#include <libgen.h>
-#include <signal.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,162 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* --- interruption: the handler may only use async-signal-safe calls (unlink, rmdir, _exit) --- */
-static char sig_tmpdir[4096];
-static char sig_files[4][4200];
-static volatile sig_atomic_t sig_armed;
-
-static void on_signal(int sig)
-{
-    if (sig_armed) {
-        for (int i = 0; i < 4; ++i)
-            unlink(sig_files[i]);
-        rmdir(sig_tmpdir);
-    }
-    _exit(128 + sig);
-}
-
-static void arm(const char *tmpdir)
-{
-    snprintf(sig_tmpdir, sizeof sig_tmpdir, "%s", tmpdir);
-    const char *names[4] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS, "partial.tmp"};
-    for (int i = 0; i < 4; ++i)
-        snprintf(sig_files[i], sizeof sig_files[i], "%s/%s", tmpdir, names[i]);
-    sig_armed = 1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
-
-static void disarm(void)
-{
-    sig_armed = 0;
-}
-
 static char *dup_str(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
     if (d) memcpy(d, s, n);
     return d;
-}
-
-/* Split "a/b/name/" into parent "a/b" and base "name". */
-static void split_path(const char *dir, char *parent, size_t np, char *base, size_t nb)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    size_t len = strlen(tmp);
-    while (len > 1 && tmp[len - 1] == '/')
-        tmp[--len] = '\0';
-    char t1[4096], t2[4096];
-    snprintf(t1, sizeof t1, "%s", tmp);
-    snprintf(t2, sizeof t2, "%s", tmp);
-    snprintf(parent, np, "%s", dirname(t1));
-    snprintf(base, nb, "%s", basename(t2));
-}
-
-int cs_bundle_begin(const char *dir, int force, char **tmpdir, char *err, size_t errlen)
-{
-    *tmpdir = NULL;
-    if (!dir || !*dir) {
-        snprintf(err, errlen, "no output bundle given (-o BUNDLE)");
-        return CS_E_ARG;
-    }
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (!force) {
-            snprintf(err, errlen, "%s: already exists (use --force to overwrite)", dir);
-            return CS_E_EXISTS;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "%s: exists and is not a bundle directory", dir);
-            return CS_E_EXISTS;
-        }
-        char man[4200];
-        int len = snprintf(man, sizeof man, "%s/%s", dir, CS_BUNDLE_MANIFEST);
-        if (len < 0 || (size_t)len >= sizeof man || access(man, F_OK) != 0) {
-            snprintf(err, errlen, "%s: exists and is not a ConcatSeq bundle; refusing to replace it", dir);
-            return CS_E_EXISTS;
-        }
-    }
-    char parent[4096], base[1024];
-    split_path(dir, parent, sizeof parent, base, sizeof base);
-    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: output folder does not exist", parent);
-        return CS_E_IO;
-    }
-    if (access(parent, W_OK) != 0) {
-        snprintf(err, errlen, "%s: output folder is not writable", parent);
-        return CS_E_IO;
-    }
-    size_t n = strlen(parent) + strlen(base) + 32;
-    char *t = malloc(n);
-    if (!t) return CS_E_NOMEM;
-    snprintf(t, n, "%s/.%s.partial-XXXXXX", parent, base);
-    if (!mkdtemp(t)) {
-        snprintf(err, errlen, "%s: cannot create a temporary folder (%s)", parent, strerror(errno));
-        free(t);
-        return CS_E_IO;
-    }
-    arm(t);
-    *tmpdir = t;
-    return 0;
-}
-
-void cs_bundle_abort(const char *tmpdir)
-{
-    if (!tmpdir) return;
-    const char *names[4] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS, "partial.tmp"};
-    char p[4200];
-    for (int i = 0; i < 4; ++i) {
-        snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
-        unlink(p);
-    }
-    rmdir(tmpdir);
-    disarm();
-}
-
-static void remove_bundle_dir(const char *d)
-{
-    const char *names[3] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS};
-    char p[4300];
-    for (int i = 0; i < 3; ++i) {
-        snprintf(p, sizeof p, "%s/%s", d, names[i]);
-        unlink(p);
-    }
-    rmdir(d); /* fails (and keeps the folder) if the user put other files in it */
-}
-
-int cs_bundle_commit(const char *tmpdir, const char *dir, char *err, size_t errlen)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        /* --force: move the old bundle aside first, so a failure never leaves neither */
-        char old[4200];
-        snprintf(old, sizeof old, "%s.old-%ld", tmpdir, (long)getpid());
-        if (rename(dir, old) != 0) {
-            snprintf(err, errlen, "%s: cannot replace the existing bundle (%s)", dir, strerror(errno));
-            cs_bundle_abort(tmpdir);
-            return CS_E_IO;
-        }
-        if (rename(tmpdir, dir) != 0) {
-            snprintf(err, errlen, "%s: cannot move the new bundle into place (%s)", dir, strerror(errno));
-            rename(old, dir);
-            cs_bundle_abort(tmpdir);
-            return CS_E_IO;
-        }
-        remove_bundle_dir(old);
-    } else if (rename(tmpdir, dir) != 0) {
-        snprintf(err, errlen, "%s: cannot move the new bundle into place (%s)", dir, strerror(errno));
-        cs_bundle_abort(tmpdir);
-        return CS_E_IO;
-    }
-    disarm();
-    return 0;
 }
 
 int cs_write_float_wav(const char *path, const float *data, size_t frames, int channels, int rate, char *err,
@@ -209,6 +57,29 @@ int cs_write_float_wav(const char *path, const float *data, size_t frames, int c
     return 0;
 }
 
+/* Bytes per sample of an uncompressed sound file format, or 0 when the size is not fixed (FLAC, Ogg, ...). */
+static int bytes_per_sample(int format)
+{
+    switch (format & SF_FORMAT_SUBMASK) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8:
+    case SF_FORMAT_ULAW:
+    case SF_FORMAT_ALAW:
+        return 1;
+    case SF_FORMAT_PCM_16:
+        return 2;
+    case SF_FORMAT_PCM_24:
+        return 3;
+    case SF_FORMAT_PCM_32:
+    case SF_FORMAT_FLOAT:
+        return 4;
+    case SF_FORMAT_DOUBLE:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
 int cs_read_float_wav(const char *path, float **data, size_t *frames, int *channels, int *rate)
 {
     *data = NULL;
@@ -220,7 +91,17 @@ int cs_read_float_wav(const char *path, float **data, size_t *frames, int *chann
         sf_close(sf);
         return CS_E_EMPTY;
     }
-    float *d = malloc((size_t)info.frames * (size_t)info.channels * sizeof *d);
+    /* the header's counts must fit in the file before anything is allocated from them */
+    size_t samples = 0, bytes = 0;
+    const int bps = bytes_per_sample(info.format);
+    struct stat st;
+    if (__builtin_mul_overflow((size_t)info.frames, (size_t)info.channels, &samples) ||
+        __builtin_mul_overflow(samples, sizeof(float), &bytes) ||
+        (bps > 0 && (stat(path, &st) != 0 || (uint64_t)samples > (uint64_t)st.st_size / (uint64_t)bps))) {
+        sf_close(sf);
+        return CS_E_TRUNCATED;
+    }
+    float *d = malloc(bytes);
     if (!d) {
         sf_close(sf);
         return CS_E_NOMEM;
@@ -338,6 +219,16 @@ int cs_bundle_read(const char *dir, cs_bundle *b, char *err, size_t errlen)
     const cJSON *units = cJSON_GetObjectItemCaseSensitive(b->manifest, "units");
     if (!cJSON_IsNumber(units) || (uint32_t)units->valuedouble != b->view.num_units) {
         snprintf(err, errlen, "%s: manifest and unit table disagree on the number of units", dir);
+        cs_bundle_free(b);
+        return CS_E_FORMAT;
+    }
+    /* every source holds at least one unit, so a count above the units is a damaged header (and callers
+     * allocate per source) */
+    const cJSON *srcs = cJSON_GetObjectItemCaseSensitive(b->manifest, "sources");
+    if (b->view.num_sources < 1 || b->view.num_sources > b->view.num_units || !cJSON_IsArray(srcs) ||
+        (uint32_t)cJSON_GetArraySize(srcs) != b->view.num_sources) {
+        snprintf(err, errlen, "%s: the unit table's %u sources do not match its %u units and the manifest's sources",
+                 path, b->view.num_sources, b->view.num_units);
         cs_bundle_free(b);
         return CS_E_FORMAT;
     }

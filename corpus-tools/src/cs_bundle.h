@@ -1,12 +1,13 @@
 /*
  * cs_bundle.h - the corpus bundle on disk (see corpus-tools/BUNDLE.md): a directory holding corpus.json
- * (manifest), audio.wav (packed audio) and units.wav (unit table). Writing is atomic: everything goes into a
- * hidden temporary directory beside the target, which is renamed into place only when complete; an error or
- * SIGINT/SIGTERM removes it. Offline code.
+ * (manifest), audio.wav (packed audio) and units.wav (unit table). Writing is atomic (cs_bundle_write.c):
+ * everything goes into a hidden temporary directory beside the target, which is renamed into place in one step
+ * only when complete; an error or SIGINT/SIGTERM removes it. Offline code.
  */
 #ifndef CS_BUNDLE_H
 #define CS_BUNDLE_H
 
+#include "cs_error.h"
 #include "cs_unit_table.h"
 
 #include <cjson/cJSON.h>
@@ -35,16 +36,27 @@ int cs_bundle_read(const char *dir, cs_bundle *b, char *err, size_t errlen);
 void cs_bundle_free(cs_bundle *b);
 
 /**
- * Start an atomic write of bundle `dir`: fails with CS_E_EXISTS if dir exists and !force, CS_E_IO if the
- * parent is not writable. Creates the temporary directory (path in *tmpdir, owned, free()) and installs
- * SIGINT/SIGTERM handlers that remove it.
+ * Start an atomic write of bundle `dir` (corpus-tools/BUNDLE.md "Writing"). Fails with CS_E_EXISTS if dir exists
+ * and !force, or (with force) if it is not a bundle (no manifest) or holds a sub-folder analyze did not write;
+ * CS_E_IO if the parent is missing or not writable. First removes the partial folders ".NAME.partial-*" of
+ * dead runs (their flock is free), reporting each through `warn` (may be NULL). Creates the temporary folder
+ * (path in *tmpdir, owned, free()) with the umask's permissions, locks it for the life of the process and
+ * installs SIGINT/SIGTERM/SIGHUP handlers that remove it. One write per process at a time.
  */
-int cs_bundle_begin(const char *dir, int force, char **tmpdir, char *err, size_t errlen);
+int cs_bundle_begin(const char *dir, int force, cs_warn_fn warn, void *user, char **tmpdir, char *err, size_t errlen);
 
-/** Move the finished temporary directory into place (replacing an old bundle when forced). */
-int cs_bundle_commit(const char *tmpdir, const char *dir, char *err, size_t errlen);
+/**
+ * Move the finished temporary folder into place in one step. Without force: fails with CS_E_EXISTS if anything
+ * is at `dir` by now (another run, a folder made meanwhile), which is left untouched. With force: an existing
+ * bundle is swapped out atomically (renameat2 RENAME_EXCHANGE) and removed; its files that analyze did not write
+ * (model.wav, corpus.svg, ...) are kept in the new bundle, each reported through `warn`. Without renameat2 in
+ * the filesystem, falls back to a mkdir lock / two renames with signals blocked. On error the temporary folder
+ * is removed. Returns 0 or a cs_err; message in err.
+ */
+int cs_bundle_commit(const char *tmpdir, const char *dir, int force, cs_warn_fn warn, void *user, char *err,
+                     size_t errlen);
 
-/** Remove the temporary directory and everything in it (after an error). */
+/** Remove the temporary folder and everything analyze wrote in it (after an error), and release its lock. */
 void cs_bundle_abort(const char *tmpdir);
 
 /**
@@ -54,7 +66,12 @@ void cs_bundle_abort(const char *tmpdir);
 int cs_write_float_wav(const char *path, const float *data, size_t frames, int channels, int rate, char *err,
                        size_t errlen);
 
-/** Read a whole sound file as interleaved float (owned, free()). Returns 0 or a cs_err. */
+/**
+ * Read a whole sound file as interleaved float (owned, free()). The header's frame and channel counts are
+ * checked (overflow-checked products, and for uncompressed formats against the file's size) before the buffer
+ * is allocated. Returns 0 or a cs_err: CS_E_IO (cannot open), CS_E_FORMAT (not a sound file), CS_E_EMPTY,
+ * CS_E_TRUNCATED (the header counts more samples than the file holds), CS_E_NOMEM.
+ */
 int cs_read_float_wav(const char *path, float **data, size_t *frames, int *channels, int *rate);
 
 /** Write a cJSON document to path (pretty-printed, with a trailing newline). */

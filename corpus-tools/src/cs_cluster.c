@@ -608,6 +608,51 @@ static double km_lloyd(km_ctx *c, cs_pool *pool, km_work *w, int max_iter, doubl
     return inertia;
 }
 
+/* scikit-learn's tolerance: tol times the mean variance of the (weighted) columns xw (n, d); zero-weight
+ * columns are left out of the mean, so that such a column changes nothing at all. */
+static double km_tolerance(const float *xw, size_t n, size_t d, const float *w, double tol)
+{
+    size_t used = 0;
+    double vs = 0.0;
+    for (size_t j = 0; j < d; j++) {
+        if (w && w[j] == 0.0f) continue;
+        double m = 0.0, v = 0.0;
+        for (size_t i = 0; i < n; i++)
+            m += (double)xw[i * d + j];
+        m /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double e = (double)xw[i * d + j] - m;
+            v += e * e;
+        }
+        vs += v / (double)n;
+        used++;
+    }
+    return tol * vs / (double)used;
+}
+
+/* The k centres cen (k, d; weighted space) back in plain descriptor space: divided by sqrt(w); a zero-weight
+ * column gets its members' mean of X (0 for an empty cluster). tot (k) and cnt (k) are scratch. */
+static void km_plain_centroids(const float *X, size_t n, size_t d, const float *w, size_t k, const double *cen,
+                               const int *lab, double *tot, int64_t *cnt, float *centroids)
+{
+    for (size_t j = 0; j < d; j++) {
+        if (!w || w[j] > 0.0f) {
+            double s = w ? (double)sqrtf(w[j]) : 1.0;
+            for (size_t q = 0; q < k; q++)
+                centroids[q * d + j] = (float)(cen[q * d + j] / s);
+        } else {
+            for (size_t q = 0; q < k; q++)
+                tot[q] = 0.0, cnt[q] = 0;
+            for (size_t i = 0; i < n; i++) {
+                tot[lab[i]] += (double)X[i * d + j];
+                cnt[lab[i]]++;
+            }
+            for (size_t q = 0; q < k; q++)
+                centroids[q * d + j] = cnt[q] ? (float)(tot[q] / (double)cnt[q]) : 0.0f;
+        }
+    }
+}
+
 int cs_kmeans(const float *X, size_t n, size_t d, const float *w, int k, int n_init, int max_iter, double tol,
               uint64_t seed, int n_threads, int *labels, float *centroids, double *inertia)
 {
@@ -673,27 +718,7 @@ int cs_kmeans(const float *X, size_t n, size_t d, const float *w, int k, int n_i
             c.xt[j * c.npad + i] = 0.0f;
     }
 
-    /* scikit-learn's tolerance: tol times the mean variance of the (weighted) columns; zero-weight columns
-     * are left out of the mean, so that such a column changes nothing at all */
-    double tol_abs = 0.0;
-    {
-        size_t used = 0;
-        double vs = 0.0;
-        for (size_t j = 0; j < d; j++) {
-            if (w && w[j] == 0.0f) continue;
-            double m = 0.0, v = 0.0;
-            for (size_t i = 0; i < n; i++)
-                m += (double)xw[i * d + j];
-            m /= (double)n;
-            for (size_t i = 0; i < n; i++) {
-                double e = (double)xw[i * d + j] - m;
-                v += e * e;
-            }
-            vs += v / (double)n;
-            used++;
-        }
-        tol_abs = tol * vs / (double)used;
-    }
+    const double tol_abs = km_tolerance(xw, n, d, w, tol);
 
     cs_pool pool;
     err = pool_init(&pool, n_threads);
@@ -716,25 +741,7 @@ int cs_kmeans(const float *X, size_t n, size_t d, const float *w, int k, int n_i
 
     memcpy(labels, best_lab, n * sizeof(int));
     if (inertia) *inertia = best;
-    if (centroids) {
-        /* back to plain descriptor space: divide by sqrt(w); a zero-weight column gets its members' mean */
-        for (size_t j = 0; j < d; j++) {
-            if (!w || w[j] > 0.0f) {
-                double s = w ? (double)sqrtf(w[j]) : 1.0;
-                for (size_t q = 0; q < k_; q++)
-                    centroids[q * d + j] = (float)(best_cen[q * d + j] / s);
-            } else {
-                for (size_t q = 0; q < k_; q++)
-                    wk.tot[q] = 0.0, wk.cnt[q] = 0;
-                for (size_t i = 0; i < n; i++) {
-                    wk.tot[best_lab[i]] += (double)X[i * d + j];
-                    wk.cnt[best_lab[i]]++;
-                }
-                for (size_t q = 0; q < k_; q++)
-                    centroids[q * d + j] = wk.cnt[q] ? (float)(wk.tot[q] / (double)wk.cnt[q]) : 0.0f;
-            }
-        }
-    }
+    if (centroids) km_plain_centroids(X, n, d, w, k_, best_cen, best_lab, wk.tot, wk.cnt, centroids);
     err = 0;
 done:
     free(c.xt);
@@ -847,6 +854,72 @@ static int db_cmp(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+/* Sort the points along the column of largest (weighted) spread: only points within eps on it are examined.
+ * Fills order (rank -> point), proj (rank -> value on that column) and c->pos (point -> rank); key is scratch. */
+static void db_sort_axis(db_ctx *c, db_key *key, size_t *order, double *proj)
+{
+    const size_t n = c->n, d = c->d;
+    const float *xw = c->xw;
+    size_t axis = 0;
+    double best_var = -1.0;
+    for (size_t j = 0; j < d; j++) {
+        double m = 0.0, v = 0.0;
+        for (size_t i = 0; i < n; i++)
+            m += (double)xw[i * d + j];
+        m /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            v += ((double)xw[i * d + j] - m) * ((double)xw[i * d + j] - m);
+        if (v > best_var) best_var = v, axis = j;
+    }
+    for (size_t i = 0; i < n; i++) {
+        key[i].key = (double)xw[i * d + axis];
+        key[i].idx = i;
+    }
+    qsort(key, n, sizeof(db_key), db_cmp);
+    for (size_t r = 0; r < n; r++) {
+        order[r] = key[r].idx;
+        proj[r] = key[r].key;
+        c->pos[order[r]] = r;
+    }
+}
+
+/* Expansion (scikit-learn's _dbscan_inner): from each unlabelled core point in index order, label all that is
+ * density-reachable; a border point keeps the first cluster that reaches it. Neighbour lists come from c->nb,
+ * or are recomputed into buf (n ints) when c->nb is NULL. stack: n. Returns the number of clusters. */
+static int db_expand(const db_ctx *c, size_t *stack, int *buf, int *labels)
+{
+    const size_t n = c->n;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = -1;
+    int nc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!c->core[i] || labels[i] != -1) continue;
+        size_t sp = 0;
+        labels[i] = nc;
+        stack[sp++] = i;
+        while (sp > 0) {
+            size_t p = stack[--sp];
+            const int *list;
+            size_t m;
+            if (c->nb) {
+                list = c->nb + c->off[p];
+                m = c->off[p + 1] - c->off[p];
+            } else {
+                m = db_scan(c, p, buf);
+                list = buf;
+            }
+            for (size_t t = 0; t < m; t++) {
+                size_t q = (size_t)list[t];
+                if (labels[q] != -1) continue;
+                labels[q] = nc;
+                if (c->core[q]) stack[sp++] = q;
+            }
+        }
+        nc++;
+    }
+    return nc;
+}
+
 int cs_dbscan(const float *X, size_t n, size_t d, const float *w, double eps, int min_samples, int n_threads,
               int *labels, int *n_clusters)
 {
@@ -881,28 +954,7 @@ int cs_dbscan(const float *X, size_t n, size_t d, const float *w, double eps, in
         err = CS_E_NOMEM;
         goto done;
     }
-    /* sort along the column of largest (weighted) spread: only points within eps on it are examined */
-    size_t axis = 0;
-    double best_var = -1.0;
-    for (size_t j = 0; j < d; j++) {
-        double m = 0.0, v = 0.0;
-        for (size_t i = 0; i < n; i++)
-            m += (double)xw[i * d + j];
-        m /= (double)n;
-        for (size_t i = 0; i < n; i++)
-            v += ((double)xw[i * d + j] - m) * ((double)xw[i * d + j] - m);
-        if (v > best_var) best_var = v, axis = j;
-    }
-    for (size_t i = 0; i < n; i++) {
-        key[i].key = (double)xw[i * d + axis];
-        key[i].idx = i;
-    }
-    qsort(key, n, sizeof(db_key), db_cmp);
-    for (size_t r = 0; r < n; r++) {
-        order[r] = key[r].idx;
-        proj[r] = key[r].key;
-        c.pos[order[r]] = r;
-    }
+    db_sort_axis(&c, key, order, proj);
     c.order = order;
     c.proj = proj;
 
@@ -932,36 +984,7 @@ int cs_dbscan(const float *X, size_t n, size_t d, const float *w, double eps, in
         }
     }
 
-    /* expansion (scikit-learn's _dbscan_inner): from each unlabelled core point in index order, label all
-     * that is density-reachable; a border point keeps the first cluster that reaches it */
-    for (size_t i = 0; i < n; i++)
-        labels[i] = -1;
-    int nc = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!core[i] || labels[i] != -1) continue;
-        size_t sp = 0;
-        labels[i] = nc;
-        stack[sp++] = i;
-        while (sp > 0) {
-            size_t p = stack[--sp];
-            const int *list;
-            size_t m;
-            if (c.nb) {
-                list = c.nb + off[p];
-                m = off[p + 1] - off[p];
-            } else {
-                m = db_scan(&c, p, buf);
-                list = buf;
-            }
-            for (size_t t = 0; t < m; t++) {
-                size_t q = (size_t)list[t];
-                if (labels[q] != -1) continue;
-                labels[q] = nc;
-                if (core[q]) stack[sp++] = q;
-            }
-        }
-        nc++;
-    }
+    const int nc = db_expand(&c, stack, buf, labels);
     *n_clusters = nc;
     err = 0;
 done:
@@ -1129,6 +1152,116 @@ static double select_kth(double *v, size_t m, size_t kth)
     return v[k];
 }
 
+/* np.median(S) over all n^2 entries, the zero diagonal included (R is scratch). */
+static double ap_median_similarity(ap_ctx *c)
+{
+    const size_t nn = c->n * c->n;
+    memcpy(c->R, c->S, nn * sizeof(double));
+    double hi = select_kth(c->R, nn, nn / 2);
+    if (nn % 2) return hi;
+    double lo = c->R[0];
+    for (size_t q = 1; q < nn / 2; q++)
+        if (c->R[q] > lo) lo = c->R[q];
+    return (lo + hi) / 2.0;
+}
+
+/* Degenerate input (scikit-learn): one point, or all similarities equal: every point its own exemplar when
+ * the preference is at least that similarity, else one cluster around point 0. Returns 1 when it applied. */
+static int ap_degenerate(const ap_ctx *c, double preference, int *labels, int *exemplars, int *n_clusters)
+{
+    const size_t n = c->n;
+    if (n > 1) {
+        double s0 = c->S[1];
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < n; k++)
+                if (k != i && c->S[i * n + k] != s0) return 0;
+    }
+    int each = preference >= c->S[n - 1];
+    for (size_t i = 0; i < n; i++) {
+        labels[i] = each ? (int)i : 0;
+        exemplars[i] = each ? (int)i : -1;
+    }
+    exemplars[0] = 0;
+    *n_clusters = each ? (int)n : 1;
+    return 1;
+}
+
+/* The message-passing iterations; isex gets the last iteration's exemplars. Converged (returns 1) when the
+ * exemplar set has been the same for convergence_iter iterations and is not empty. hist (n x ci) and se (n)
+ * are zeroed scratch. */
+static int ap_iterate(ap_ctx *c, cs_pool *pool, int max_iter, int convergence_iter, unsigned char *hist, int *se,
+                      unsigned char *isex)
+{
+    const size_t n = c->n, ci = (size_t)convergence_iter;
+    const size_t rblk = (n + AP_ROWS - 1) / AP_ROWS, cblk = (n + AP_COLS - 1) / AP_COLS;
+    for (int it = 0; it < max_iter; it++) {
+        pool_run(pool, ap_resp_job, c, rblk);
+        pool_run(pool, ap_avail_job, c, cblk);
+        size_t K = 0, stable = 0, slot = (size_t)it % ci;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char e = (c->A[i * n + i] + c->R[i * n + i]) > 0.0;
+            se[i] += (int)e - (int)hist[i * ci + slot];
+            hist[i * ci + slot] = e;
+            isex[i] = e;
+            K += e;
+            stable += (se[i] == convergence_iter || se[i] == 0);
+        }
+        if (it >= convergence_iter && stable == n && K > 0) return 1;
+    }
+    return 0;
+}
+
+/* scikit-learn's post-processing of the K > 0 exemplars ex, on the noisy S with the preference diagonal:
+ * assign, refine each exemplar to the member with the largest summed similarity from the rest, assign again,
+ * number the clusters in order of exemplar index. cl, members, colsum, isex (n each) are scratch. Returns the
+ * number of clusters. */
+static size_t ap_assign(const ap_ctx *c, size_t *ex, size_t K, int *cl, size_t *members, double *colsum,
+                        unsigned char *isex, int *labels, int *exemplars)
+{
+    const size_t n = c->n;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const double *s = c->S + i * n;
+            size_t bk = 0;
+            for (size_t q = 1; q < K; q++)
+                if (s[ex[q]] > s[ex[bk]]) bk = q;
+            cl[i] = (int)bk;
+        }
+        for (size_t q = 0; q < K; q++)
+            cl[ex[q]] = (int)q;
+        if (pass == 1) break;
+        for (size_t q = 0; q < K; q++) {
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (cl[i] == (int)q) members[m++] = i;
+            for (size_t t = 0; t < m; t++)
+                colsum[t] = 0.0;
+            for (size_t u = 0; u < m; u++) {
+                const double *s = c->S + members[u] * n;
+                for (size_t t = 0; t < m; t++)
+                    colsum[t] += s[members[t]];
+            }
+            size_t bt = 0;
+            for (size_t t = 1; t < m; t++)
+                if (colsum[t] > colsum[bt]) bt = t;
+            ex[q] = members[bt];
+        }
+    }
+    memset(isex, 0, n);
+    for (size_t q = 0; q < K; q++)
+        isex[ex[q]] = 1;
+    size_t nk = 0;
+    for (size_t i = 0; i < n; i++) {
+        members[i] = nk; /* rank of exemplar i */
+        if (isex[i]) exemplars[nk++] = (int)i;
+    }
+    for (size_t i = nk; i < n; i++)
+        exemplars[i] = -1;
+    for (size_t i = 0; i < n; i++)
+        labels[i] = (int)members[ex[cl[i]]];
+    return nk;
+}
+
 int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, double damping, int max_iter,
                             int convergence_iter, double preference, uint64_t seed, int n_threads, int *labels,
                             int *exemplars, int *n_clusters, int *converged)
@@ -1170,42 +1303,12 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     err = pool_init(&pool, n_threads);
     if (err) goto done;
     pool_ok = 1;
-    const size_t rblk = (n + AP_ROWS - 1) / AP_ROWS, cblk = (n + AP_COLS - 1) / AP_COLS;
+    const size_t rblk = (n + AP_ROWS - 1) / AP_ROWS;
     pool_run(&pool, ap_sim_job, &c, rblk);
 
-    if (isnan(preference)) { /* np.median(S) over all n^2 entries, the zero diagonal included */
-        memcpy(c.R, c.S, nn * sizeof(double));
-        double hi = select_kth(c.R, nn, nn / 2);
-        if (nn % 2 == 0) {
-            double lo = c.R[0];
-            for (size_t q = 1; q < nn / 2; q++)
-                if (c.R[q] > lo) lo = c.R[q];
-            preference = (lo + hi) / 2.0;
-        } else {
-            preference = hi;
-        }
-    }
+    if (isnan(preference)) preference = ap_median_similarity(&c);
 
-    /* degenerate input (scikit-learn): one point, or all similarities equal: every point its own exemplar
-     * when the preference is at least that similarity, else one cluster around point 0 */
-    int all_equal = 1;
-    if (n > 1) {
-        double s0 = c.S[1];
-        for (size_t i = 0; i < n && all_equal; i++)
-            for (size_t k = 0; k < n; k++)
-                if (k != i && c.S[i * n + k] != s0) {
-                    all_equal = 0;
-                    break;
-                }
-    }
-    if (all_equal) {
-        int each = preference >= c.S[n - 1];
-        for (size_t i = 0; i < n; i++) {
-            labels[i] = each ? (int)i : 0;
-            exemplars[i] = each ? (int)i : -1;
-        }
-        exemplars[0] = 0;
-        *n_clusters = each ? (int)n : 1;
+    if (ap_degenerate(&c, preference, labels, exemplars, n_clusters)) {
         *converged = 1;
         err = 0;
         goto done;
@@ -1219,25 +1322,7 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     memset(hist, 0, n * (size_t)convergence_iter);
     memset(se, 0, n * sizeof(int));
 
-    const size_t ci = (size_t)convergence_iter;
-    int conv = 0;
-    for (int it = 0; it < max_iter; it++) {
-        pool_run(&pool, ap_resp_job, &c, rblk);
-        pool_run(&pool, ap_avail_job, &c, cblk);
-        size_t K = 0, stable = 0, slot = (size_t)it % ci;
-        for (size_t i = 0; i < n; i++) {
-            unsigned char e = (c.A[i * n + i] + c.R[i * n + i]) > 0.0;
-            se[i] += (int)e - (int)hist[i * ci + slot];
-            hist[i * ci + slot] = e;
-            isex[i] = e;
-            K += e;
-            stable += (se[i] == convergence_iter || se[i] == 0);
-        }
-        if (it >= convergence_iter && stable == n && K > 0) {
-            conv = 1;
-            break;
-        }
-    }
+    const int conv = ap_iterate(&c, &pool, max_iter, convergence_iter, hist, se, isex);
 
     /* exemplars and labels (scikit-learn's post-processing, on the noisy S with the preference diagonal) */
     size_t K = 0;
@@ -1253,48 +1338,7 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
         err = 0;
         goto done;
     }
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < n; i++) {
-            const double *s = c.S + i * n;
-            size_t bk = 0;
-            for (size_t q = 1; q < K; q++)
-                if (s[ex[q]] > s[ex[bk]]) bk = q;
-            cl[i] = (int)bk;
-        }
-        for (size_t q = 0; q < K; q++)
-            cl[ex[q]] = (int)q;
-        if (pass == 1) break;
-        /* refine: each cluster's exemplar becomes the member with the largest summed similarity from the rest */
-        for (size_t q = 0; q < K; q++) {
-            size_t m = 0;
-            for (size_t i = 0; i < n; i++)
-                if (cl[i] == (int)q) members[m++] = i;
-            for (size_t t = 0; t < m; t++)
-                colsum[t] = 0.0;
-            for (size_t u = 0; u < m; u++) {
-                const double *s = c.S + members[u] * n;
-                for (size_t t = 0; t < m; t++)
-                    colsum[t] += s[members[t]];
-            }
-            size_t bt = 0;
-            for (size_t t = 1; t < m; t++)
-                if (colsum[t] > colsum[bt]) bt = t;
-            ex[q] = members[bt];
-        }
-    }
-    /* number the clusters in order of exemplar index */
-    memset(isex, 0, n);
-    for (size_t q = 0; q < K; q++)
-        isex[ex[q]] = 1;
-    size_t nk = 0;
-    for (size_t i = 0; i < n; i++) {
-        members[i] = nk; /* rank of exemplar i */
-        if (isex[i]) exemplars[nk++] = (int)i;
-    }
-    for (size_t i = nk; i < n; i++)
-        exemplars[i] = -1;
-    for (size_t i = 0; i < n; i++)
-        labels[i] = (int)members[ex[cl[i]]];
+    const size_t nk = ap_assign(&c, ex, K, cl, members, colsum, isex, labels, exemplars);
     *n_clusters = (int)nk;
     *converged = conv;
     err = 0;

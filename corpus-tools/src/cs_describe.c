@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 
+_Static_assert(CS_D_NUM_MFCC == CS_FRAME_NUM_MFCC, "one MFCC descriptor per frame coefficient");
+
 #define CS_DB_FLOOR    (-120.0)
 #define CS_AMP_FLOOR   1e-6 /* 10^(-120/20) */
 #define CS_VOICED_CONF 0.5  /* frames with YIN confidence >= this (and f0 > 0) enter the f0 mean */
@@ -117,7 +119,7 @@ int cs_describe_unit(const cs_frames *f, const float *x, size_t n, size_t start,
     d[CS_D_ROLLOFF] = mean[CS_FF_ROLLOFF];
     d[CS_D_FLUX] = mean[CS_FF_FLUX];
     d[CS_D_ZCR] = mean[CS_FF_ZCR];
-    for (int q = 0; q < 13; q++)
+    for (int q = 0; q < CS_D_NUM_MFCC; q++)
         d[CS_D_MFCC0 + q] = mean[CS_FF_MFCC0 + q];
     d[CS_D_F0] = f0_n > 0.0 ? f0_sum / f0_n : 0.0;
     d[CS_D_F0_CONF] = mean[CS_FF_F0_CONF];

@@ -30,6 +30,8 @@ const char *cs_strerror(int err)
         return "already exists (use --force to overwrite)";
     case CS_E_TOO_LARGE:
         return "too large for this method";
+    case CS_E_TRUNCATED:
+        return "the header counts more data than the file holds";
     case CS_E_INTERNAL:
         return "internal library error";
     default:

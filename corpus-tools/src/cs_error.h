@@ -19,8 +19,13 @@ typedef enum cs_err {
     CS_E_TOO_FEW = -10,   /* fewer units than clusters requested, or similar */
     CS_E_EXISTS = -11,    /* output exists and --force was not given */
     CS_E_TOO_LARGE = -12, /* problem too large for the chosen method */
-    CS_E_INTERNAL = -13   /* a library call failed unexpectedly */
+    CS_E_INTERNAL = -13,  /* a library call failed unexpectedly */
+    CS_E_TRUNCATED = -14  /* a file's header counts more data than the file holds */
 } cs_err;
+
+/** Callback for warnings that do not stop a run (a skipped file, a removed leftover): (user, path, reason);
+ * the CLI prints "concatseq analyze: warning: PATH: REASON". */
+typedef void (*cs_warn_fn)(void *user, const char *path, const char *reason);
 
 /** Static, one-line English description of `err` (never NULL). Thread-safe. */
 const char *cs_strerror(int err);

@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CS_FR_N_MFCC         13
+#define CS_FR_N_MFCC         CS_FRAME_NUM_MFCC
 #define CS_FR_FLUX_LAMBDA    1000.0 /* flux compression: ln(1 + lambda * amplitude) */
 #define CS_FR_POWER_FLOOR    1e-10  /* floor of |X_k|^2 in the flatness, raw FFT units */
 #define CS_FR_MEL_FLOOR      1e-10  /* floor of the mel energies before the log, raw FFT units */
@@ -123,7 +123,7 @@ typedef struct fr_shared {
     int n_mels;
     int *mel_first, *mel_count, *mel_off;
     double *mel_w;
-    double *dct; /* (13, n_mels) orthonormal DCT-II rows */
+    double *dct; /* (CS_FR_N_MFCC, n_mels) orthonormal DCT-II rows */
     /* YIN */
     int yin_W;      /* integration window, samples (power of two > tau_max) */
     int yin_M;      /* FFT size 2 * yin_W */
@@ -598,7 +598,93 @@ static long frame_zc(const fr_shared *s, fr_work *w, ptrdiff_t a, ptrdiff_t b)
     return w->zc_count;
 }
 
-/* All CS_FF_COUNT features of frame i into row; w->lm_prev holds frame i-1's log-magnitudes (zeros for i=0). */
+/* Rolloff: the first bin whose cumulative power reaches rolloff * total, by a scan of the nb 8-bin power blocks
+ * blk (blk[nb] = the tail) and then of the bins. */
+static int frame_rolloff_bin(const fr_shared *s, const float *P, const double *blk, int nb)
+{
+    const int K = s->K;
+    double total = 0.0;
+    for (int b = 0; b <= nb; b++)
+        total += blk[b];
+    const double target = s->p.rolloff * total;
+    double cum = 0.0;
+    int b = 0;
+    while (b < nb && cum + blk[b] < target)
+        cum += blk[b++];
+    for (int j = 8 * b; j < K; j++) {
+        cum += (double)P[j];
+        if (cum >= target) return j;
+    }
+    return K - 1;
+}
+
+/* Peak: max |x| over the hop centred on frame i. */
+static float frame_peak(const fr_shared *s, size_t i)
+{
+    const ptrdiff_t c = (ptrdiff_t)(i * (size_t)s->hop);
+    ptrdiff_t a = c - s->hop / 2, b = a + s->hop;
+    if (a < 0) a = 0;
+    if (b > (ptrdiff_t)s->n) b = (ptrdiff_t)s->n;
+    float pk0 = 0.0f, pk1 = 0.0f, pk2 = 0.0f, pk3 = 0.0f; /* max is exact in any order */
+    ptrdiff_t jp = a;
+    for (; jp + 4 <= b; jp += 4) {
+        float v0 = fabsf(s->x[jp]), v1 = fabsf(s->x[jp + 1]), v2 = fabsf(s->x[jp + 2]), v3 = fabsf(s->x[jp + 3]);
+        pk0 = v0 > pk0 ? v0 : pk0;
+        pk1 = v1 > pk1 ? v1 : pk1;
+        pk2 = v2 > pk2 ? v2 : pk2;
+        pk3 = v3 > pk3 ? v3 : pk3;
+    }
+    for (; jp < b; jp++) {
+        float v = fabsf(s->x[jp]);
+        pk0 = v > pk0 ? v : pk0;
+    }
+    pk0 = pk1 > pk0 ? pk1 : pk0;
+    pk2 = pk3 > pk2 ? pk3 : pk2;
+    return pk2 > pk0 ? pk2 : pk0;
+}
+
+/* Zero-crossing rate (Hz) over frame i's samples inside the signal. */
+static double frame_zcr(const fr_shared *s, fr_work *w, size_t i)
+{
+    const ptrdiff_t c = (ptrdiff_t)(i * (size_t)s->hop);
+    ptrdiff_t a = c - s->N / 2, b = c + s->N / 2;
+    if (a < 0) a = 0;
+    if (b > (ptrdiff_t)s->n) b = (ptrdiff_t)s->n;
+    long cross = frame_zc(s, w, a, b);
+    return b - a >= 2 ? (double)cross * (double)s->p.sample_rate / (double)(b - a - 1) : 0.0;
+}
+
+/* MFCCs of power spectrum P: mel energies (sparse triangles), log with floor, DCT-II. */
+static void frame_mfcc(const fr_shared *s, fr_work *w, const float *P, double *mfcc)
+{
+    double *L = w->mel_e;
+    for (int m = 0; m < s->n_mels; m++) {
+        const double *wt = s->mel_w + s->mel_off[m];
+        const float *Pm = P + s->mel_first[m];
+        const int cnt = s->mel_count[m];
+        double e0 = 0.0, e1 = 0.0;
+        int j = 0;
+        for (; j + 2 <= cnt; j += 2) {
+            e0 += wt[j] * (double)Pm[j];
+            e1 += wt[j + 1] * (double)Pm[j + 1];
+        }
+        if (j < cnt) e0 += wt[j] * (double)Pm[j];
+        double e = e0 + e1;
+        L[m] = log(e > CS_FR_MEL_FLOOR ? e : CS_FR_MEL_FLOOR);
+    }
+    for (int q = 0; q < CS_FR_N_MFCC; q++) {
+        const double *dr = s->dct + q * s->n_mels;
+        double acc = 0.0;
+        for (int m = 0; m < s->n_mels; m++)
+            acc += dr[m] * L[m];
+        mfcc[q] = acc;
+    }
+}
+
+/* All CS_FF_COUNT features of frame i into row; w->lm_prev holds frame i-1's log-magnitudes (zeros for i=0).
+ * About 130 lines, on purpose: the single pass over the bins keeps seven sums in four register chains at once
+ * (its macro and unrolled loop are most of the length); split into passes it would read the spectrum once per
+ * feature (tests/bench/bench_frames measures this loop). The other features are functions of their own. */
 static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
 {
     const int K = s->K, N = s->N;
@@ -696,24 +782,7 @@ static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
         const double var = Sf2m / Sm - mu * mu;
         centroid = mu * df;
         spread = (var > 0.0 ? sqrt(var) : 0.0) * df;
-        /* rolloff: first bin whose cumulative power reaches rolloff * total (block scan, then bins) */
-        double total = 0.0;
-        for (int b = 0; b <= nb; b++)
-            total += blk[b];
-        const double target = s->p.rolloff * total;
-        double cum = 0.0;
-        int b = 0;
-        while (b < nb && cum + blk[b] < target)
-            cum += blk[b++];
-        int kr = K - 1;
-        for (int j = 8 * b; j < K; j++) {
-            cum += (double)P[j];
-            if (cum >= target) {
-                kr = j;
-                break;
-            }
-        }
-        rolloff = (double)kr * df;
+        rolloff = (double)frame_rolloff_bin(s, P, blk, nb) * df;
     }
 
     /* flatness: exp(mean ln max(P, floor)) / mean max(P, floor) */
@@ -723,61 +792,12 @@ static void frame_features(const fr_shared *s, fr_work *w, size_t i, float *row)
     if (flatness > 1.0) flatness = 1.0;
     if (flatness < 0.0) flatness = 0.0;
 
-    /* peak: max |x| over the hop centred on the frame */
-    const ptrdiff_t c = (ptrdiff_t)(i * (size_t)s->hop);
-    ptrdiff_t a = c - s->hop / 2, b = a + s->hop;
-    if (a < 0) a = 0;
-    if (b > (ptrdiff_t)s->n) b = (ptrdiff_t)s->n;
-    float pk0 = 0.0f, pk1 = 0.0f, pk2 = 0.0f, pk3 = 0.0f; /* max is exact in any order */
-    ptrdiff_t jp = a;
-    for (; jp + 4 <= b; jp += 4) {
-        float v0 = fabsf(s->x[jp]), v1 = fabsf(s->x[jp + 1]), v2 = fabsf(s->x[jp + 2]), v3 = fabsf(s->x[jp + 3]);
-        pk0 = v0 > pk0 ? v0 : pk0;
-        pk1 = v1 > pk1 ? v1 : pk1;
-        pk2 = v2 > pk2 ? v2 : pk2;
-        pk3 = v3 > pk3 ? v3 : pk3;
-    }
-    for (; jp < b; jp++) {
-        float v = fabsf(s->x[jp]);
-        pk0 = v > pk0 ? v : pk0;
-    }
-    pk0 = pk1 > pk0 ? pk1 : pk0;
-    pk2 = pk3 > pk2 ? pk3 : pk2;
-    const float peak = pk2 > pk0 ? pk2 : pk0;
+    const float peak = frame_peak(s, i);
 
-    /* zero-crossing rate over the frame's samples inside the signal */
-    a = c - N / 2;
-    b = c + N / 2;
-    if (a < 0) a = 0;
-    if (b > (ptrdiff_t)s->n) b = (ptrdiff_t)s->n;
-    double zcr = 0.0;
-    long cross = frame_zc(s, w, a, b);
-    if (b - a >= 2) zcr = (double)cross * sr / (double)(b - a - 1);
+    const double zcr = frame_zcr(s, w, i);
 
-    /* mel energies (sparse triangles), log with floor, DCT-II */
-    double *L = w->mel_e;
-    for (int m = 0; m < s->n_mels; m++) {
-        const double *wt = s->mel_w + s->mel_off[m];
-        const float *Pm = P + s->mel_first[m];
-        const int cnt = s->mel_count[m];
-        double e0 = 0.0, e1 = 0.0;
-        int j = 0;
-        for (; j + 2 <= cnt; j += 2) {
-            e0 += wt[j] * (double)Pm[j];
-            e1 += wt[j + 1] * (double)Pm[j + 1];
-        }
-        if (j < cnt) e0 += wt[j] * (double)Pm[j];
-        double e = e0 + e1;
-        L[m] = log(e > CS_FR_MEL_FLOOR ? e : CS_FR_MEL_FLOOR);
-    }
     double mfcc[CS_FR_N_MFCC];
-    for (int q = 0; q < CS_FR_N_MFCC; q++) {
-        const double *dr = s->dct + q * s->n_mels;
-        double acc = 0.0;
-        for (int m = 0; m < s->n_mels; m++)
-            acc += dr[m] * L[m];
-        mfcc[q] = acc;
-    }
+    frame_mfcc(s, w, P, mfcc);
 
     double f0, conf;
     frame_yin(s, w, i, &f0, &conf);

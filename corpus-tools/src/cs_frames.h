@@ -13,6 +13,10 @@
 
 #include <stddef.h>
 
+/** MFCC coefficients per frame (c0..c12); the unit descriptors mfcc0.. take them one each
+ * (cs_describe.c checks that CS_D_NUM_MFCC of plugins/core/cs_descriptor_table.h agrees). */
+#define CS_FRAME_NUM_MFCC 13
+
 /** Columns of one descriptor frame (row of cs_frames.data). */
 enum cs_frame_feature {
     CS_FF_RMS = 0,  /* RMS amplitude of the Hann-windowed frame, linear (>= 0; a sine of amplitude a: a/sqrt2) */
@@ -27,7 +31,7 @@ enum cs_frame_feature {
     CS_FF_F0,       /* YIN fundamental frequency, Hz (0 when unvoiced) */
     CS_FF_F0_CONF,  /* YIN confidence 1 - d'(tau), 0..1 (also set for unvoiced frames: 1 - min d') */
     CS_FF_MFCC0,    /* MFCC c0..c12 follow: orthonormal DCT-II of ln(max(Slaney mel energy, 1e-10)) */
-    CS_FF_COUNT = CS_FF_MFCC0 + 13
+    CS_FF_COUNT = CS_FF_MFCC0 + CS_FRAME_NUM_MFCC
 };
 
 /** Analysis settings; cs_frame_params_default() fills the documented defaults. */

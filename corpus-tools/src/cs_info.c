@@ -1,6 +1,8 @@
 /* cs_info.c - `concatseq info`. See cs_info.h. */
 #include "cs_info.h"
 
+#include "cs_cli.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -20,6 +22,27 @@ static const char *base(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
+}
+
+/* " (name value, ...)\n": a method's parameters and results as the manifest records them (the methods write
+ * them; every field but "method" and the "labels" list), so a new method needs nothing here. */
+static void print_parameters(const cJSON *obj, FILE *out)
+{
+    const cJSON *item;
+    int lead = 1;
+    cJSON_ArrayForEach(item, obj)
+    {
+        if (!item->string || !strcmp(item->string, "method") || !strcmp(item->string, "labels")) continue;
+        fprintf(out, "%s%s ", lead ? " (" : ", ", item->string);
+        if (cJSON_IsNumber(item))
+            fprintf(out, "%.6g", item->valuedouble);
+        else if (cJSON_IsString(item))
+            fprintf(out, "%s", item->valuestring);
+        else
+            fprintf(out, "%s", cJSON_IsTrue(item) ? "yes" : "no");
+        lead = 0;
+    }
+    fprintf(out, "%s\n", lead ? "" : ")");
 }
 
 void cs_info_print(const cs_bundle *b, FILE *out)
@@ -45,30 +68,11 @@ void cs_info_print(const cs_bundle *b, FILE *out)
     }
 
     const cJSON *seg = cJSON_GetObjectItemCaseSensitive(m, "segmentation");
-    const char *method = str(seg, "method", "?");
-    fprintf(out, "units        %u, segmentation %s", v->num_units, method);
-    if (!strcmp(method, "grain"))
-        fprintf(out, " (unit %g ms, hop %g ms)", num(seg, "unit_ms", 0), num(seg, "hop_ms", 0));
-    else if (!strcmp(method, "onset"))
-        fprintf(out, " (threshold %g, min %g ms, max %g ms, pre %g ms)", num(seg, "threshold", 0),
-                num(seg, "min_ms", 0), num(seg, "max_ms", 0), num(seg, "pre_ms", 0));
-    else
-        fprintf(out, " (kernel %g s, threshold %g, min %g s)", num(seg, "kernel_s", 0), num(seg, "threshold", 0),
-                num(seg, "min_s", 0));
-    fputc('\n', out);
-
+    fprintf(out, "units        %u, segmentation %s", v->num_units, str(seg, "method", "?"));
+    print_parameters(seg, out);
     const cJSON *cl = cJSON_GetObjectItemCaseSensitive(m, "clustering");
-    const char *cm = str(cl, "method", "?");
-    fprintf(out, "labels       %u, clustering %s", v->num_labels, cm);
-    if (!strcmp(cm, "kmeans"))
-        fprintf(out, " (k %g, restarts %g, inertia %.6g, seed %g)", num(cl, "k", 0), num(cl, "restarts", 0),
-                num(cl, "inertia", 0), num(cl, "seed", 0));
-    else if (!strcmp(cm, "dbscan"))
-        fprintf(out, " (eps %g, min samples %g, noise label %g with %g units)", num(cl, "eps", 0),
-                num(cl, "min_samples", 0), num(cl, "noise_label", -1), num(cl, "noise_units", 0));
-    else
-        fprintf(out, " (damping %g)", num(cl, "damping", 0));
-    fputc('\n', out);
+    fprintf(out, "labels       %u, clustering %s", v->num_labels, str(cl, "method", "?"));
+    print_parameters(cl, out);
     fprintf(out, "  label  units  mean duration (s)\n");
     for (uint32_t l = 0; l < v->num_labels; ++l) {
         uint32_t first = 0, count = cs_ut_label_count(v, (int32_t)l, &first);
@@ -95,7 +99,7 @@ void cs_info_print_units(const cs_bundle *b, FILE *out)
     const cs_ut_view *v = &b->view;
     const cJSON *descs = cJSON_GetObjectItemCaseSensitive(b->manifest, "descriptors");
     const int nd = cJSON_GetArraySize(descs);
-    fprintf(out, "unit\tsource\tstart_frame\tlength_frames\tstart_s\tduration_s\tlabel\tsuccessor");
+    fprintf(out, "unit\tsource\tstart_frame\tlength_frames\tstart_s\tlength_s\tlabel\tsuccessor");
     for (int j = 0; j < nd; ++j) {
         const cJSON *d = cJSON_GetArrayItem(descs, j);
         const char *u = str(d, "unit", "");
@@ -117,4 +121,43 @@ void cs_info_print_units(const cs_bundle *b, FILE *out)
         }
         fputc('\n', out);
     }
+}
+
+void cs_usage_info(FILE *f)
+{
+    fprintf(f, "usage: concatseq info BUNDLE [--units]\n"
+               "  without --units: the bundle's format, audio, sources, segmentation, labels and descriptor ranges\n"
+               "  --units           the unit table as TSV on stdout, one line per unit: unit, source, start_frame,\n"
+               "                    length_frames, start_s, length_s, label, successor, then every descriptor\n"
+               "                    in its own units (columns named NAME_UNIT, e.g. centroid_Hz, duration_s)\n");
+}
+
+int cs_cmd_info(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int units = 0;
+    for (int i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--units"))
+            units = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            cs_usage_info(stdout);
+            return 0;
+        } else if (argv[i][0] == '-')
+            return cs_cli_fail("info", "unknown option %s", argv[i]);
+        else if (!dir)
+            dir = argv[i];
+        else
+            return cs_cli_fail("info", "unexpected argument %s", argv[i]);
+    }
+    if (!dir) return cs_cli_fail("info", "%s", "no BUNDLE given (usage: concatseq info BUNDLE [--units])");
+    cs_bundle b;
+    char err[1024] = "";
+    if (cs_bundle_read(dir, &b, err, sizeof err)) return cs_cli_fail("info", "%s", err);
+    if (units)
+        cs_info_print_units(&b, stdout);
+    else
+        cs_info_print(&b, stdout);
+    cs_bundle_free(&b);
+    if (fflush(stdout) != 0) return cs_cli_fail("info", "%s", "cannot write to standard output");
+    return 0;
 }

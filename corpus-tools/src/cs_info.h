@@ -16,4 +16,10 @@ void cs_info_print(const cs_bundle *b, FILE *out);
  *  label, successor, then every descriptor in its own unit (normalisation undone). */
 void cs_info_print_units(const cs_bundle *b, FILE *out);
 
+/** Print the usage of `concatseq info` to f. */
+void cs_usage_info(FILE *f);
+
+/** Run `concatseq info` with argv[0] = "info"; returns the exit status (one error line on failure). */
+int cs_cmd_info(int argc, char **argv);
+
 #endif

@@ -1,6 +1,7 @@
 /* cs_plot.c - PCA corpus map and label timeline as SVG. See cs_plot.h. */
 #include "cs_plot.h"
 
+#include "cs_cli.h"
 #include "cs_error.h"
 
 #include <errno.h>
@@ -291,4 +292,147 @@ int cs_plot_timeline(const float *labels, const float *units, size_t n, double r
                 T + (num_labels - 1 - l) * rowh + rowh - 2, l);
     fprintf(f, "<!-- %zu blocks -->\n</svg>\n", blocks);
     return svg_close(f, tmp, path, err, errlen);
+}
+
+int cs_plot_check_timeline(const float *data, size_t frames, int channels, uint32_t num_labels, uint32_t num_units,
+                           char *err, size_t errlen)
+{
+    if (channels != 2) {
+        snprintf(err, errlen, "has %d channels; a timeline has 2 (label, unit)", channels);
+        return CS_E_FORMAT;
+    }
+    const double limit[2] = {(double)num_labels, (double)num_units};
+    const char *what[2] = {"label", "unit"};
+    for (size_t i = 0; i < frames; ++i)
+        for (int c = 0; c < 2; ++c) {
+            double v = (double)data[i * 2 + (size_t)c];
+            if (!(v == floor(v) && v >= -1.0 && v < limit[c])) {
+                snprintf(err, errlen, "frame %zu: channel %d holds %g, not a %s (-1 or 0..%.0f); not a label timeline",
+                         i, c, v, what[c], limit[c] - 1.0);
+                return CS_E_FORMAT;
+            }
+        }
+    return 0;
+}
+
+void cs_usage_plot(FILE *f)
+{
+    fprintf(f, "usage: concatseq plot BUNDLE [-o CORPUS.svg] [--timeline RENDER.wav [-t TIMELINE.svg]]\n"
+               "  -o SVG            corpus map: units at their first two principal components, coloured by\n"
+               "                    label (default BUNDLE/corpus.svg)\n"
+               "  --timeline WAV    a render's label and unit channels (exactly 2: channel 0 label, 1 unit;\n"
+               "                    integers, -1 = silence); anything else is refused\n"
+               "  -t SVG            where the label timeline goes (default: WAV with .svg)\n"
+               "  --timeline-rate HZ  frames per second of the timeline (default: the file's sample rate;\n"
+               "                    a RecordBuf.kr recording runs at the control rate, e.g. 48000 / 64 = 750)\n");
+}
+
+typedef struct plot_args {
+    const char *dir, *out, *tl, *tl_out;
+    double tl_rate;
+    int help;
+} plot_args;
+
+static int plot_parse(int argc, char **argv, plot_args *p)
+{
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            p->help = 1;
+            return 0;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char **dst = NULL;
+        if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+            dst = &p->out;
+        else if (!strcmp(a, "--timeline"))
+            dst = &p->tl;
+        else if (!strcmp(a, "-t") || !strcmp(a, "--timeline-output"))
+            dst = &p->tl_out;
+        if (dst) {
+            if (!v) return cs_cli_fail("plot", "%s: missing value", a);
+            *dst = v;
+            ++i;
+        } else if (!strcmp(a, "--timeline-rate")) {
+            if (!v || cs_cli_parse_double(v, &p->tl_rate) || !(p->tl_rate > 0.0))
+                return cs_cli_fail("plot", "--timeline-rate: must be > 0 Hz");
+            ++i;
+        } else if (a[0] == '-')
+            return cs_cli_fail("plot", "unknown option %s", a);
+        else if (!p->dir)
+            p->dir = a;
+        else
+            return cs_cli_fail("plot", "unexpected argument %s", a);
+    }
+    if (!p->dir) return cs_cli_fail("plot", "no BUNDLE given (usage: concatseq plot BUNDLE [-o SVG])");
+    return 0;
+}
+
+/* Read, check and draw the timeline file p->tl of a render of bundle b. */
+static int plot_timeline_file(const cs_bundle *b, const plot_args *p)
+{
+    float *data = NULL;
+    size_t frames = 0;
+    int ch = 0, rate = 0;
+    char err[1024] = "", tdef[4200];
+    int rc = cs_read_float_wav(p->tl, &data, &frames, &ch, &rate);
+    if (rc) return cs_cli_fail("plot", "%s: %s", p->tl, cs_strerror(rc));
+    if (cs_plot_check_timeline(data, frames, ch, b->view.num_labels, b->view.num_units, err, sizeof err)) {
+        free(data);
+        return cs_cli_fail("plot", "%s: %s", p->tl, err);
+    }
+    float *lab = malloc(frames * sizeof *lab), *uni = malloc(frames * sizeof *uni);
+    if (!lab || !uni) {
+        free(lab);
+        free(uni);
+        free(data);
+        return cs_cli_fail("plot", "out of memory");
+    }
+    for (size_t i = 0; i < frames; ++i) {
+        lab[i] = data[i * 2];
+        uni[i] = data[i * 2 + 1];
+    }
+    free(data);
+    const char *tl_out = p->tl_out;
+    if (!tl_out) {
+        snprintf(tdef, sizeof tdef, "%s", p->tl);
+        char *dot = strrchr(tdef, '.'), *slash = strrchr(tdef, '/');
+        if (dot && (!slash || dot > slash)) *dot = '\0';
+        strncat(tdef, ".svg", sizeof tdef - strlen(tdef) - 1);
+        tl_out = tdef;
+    }
+    rc = cs_plot_timeline(lab, uni, frames, p->tl_rate > 0.0 ? p->tl_rate : rate, (int)b->view.num_labels, tl_out, err,
+                          sizeof err);
+    free(lab);
+    free(uni);
+    if (rc) return cs_cli_fail("plot", "%s", err);
+    printf("wrote %s\n", tl_out);
+    return 0;
+}
+
+int cs_cmd_plot(int argc, char **argv)
+{
+    plot_args p;
+    memset(&p, 0, sizeof p);
+    int rc = plot_parse(argc, argv, &p);
+    if (rc || p.help) {
+        if (p.help) cs_usage_plot(stdout);
+        return rc;
+    }
+    cs_bundle b;
+    char err[1024] = "", def[4200];
+    if (cs_bundle_read(p.dir, &b, err, sizeof err)) return cs_cli_fail("plot", "%s", err);
+    if (!p.out) {
+        snprintf(def, sizeof def, "%s/corpus.svg", p.dir);
+        p.out = def;
+    }
+    rc = cs_plot_corpus(&b, p.out, err, sizeof err);
+    if (rc)
+        rc = cs_cli_fail("plot", "%s", err[0] ? err : cs_strerror(rc));
+    else {
+        printf("wrote %s\n", p.out);
+        if (p.tl) rc = plot_timeline_file(&b, &p);
+    }
+    cs_bundle_free(&b);
+    return rc;
 }

@@ -11,6 +11,8 @@
 #include "cs_bundle.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 /**
  * The first two principal components of X (n x d, row-major): the data are centred, the covariance (d x d,
@@ -35,5 +37,20 @@ int cs_plot_corpus(const cs_bundle *b, const char *path, char *err, size_t errle
  */
 int cs_plot_timeline(const float *labels, const float *units, size_t n, double rate, int num_labels, const char *path,
                      char *err, size_t errlen);
+
+/**
+ * Check that `frames` x `channels` interleaved floats are a render's label timeline for a corpus of
+ * num_labels labels and num_units units: exactly 2 channels (label, unit), and every value an integer, -1
+ * (nothing playing) or a label 0..num_labels-1 / a unit 0..num_units-1. Returns 0, or CS_E_FORMAT with a
+ * one-line message naming the first bad frame (an audio recording, say, is refused before any SVG is written).
+ */
+int cs_plot_check_timeline(const float *data, size_t frames, int channels, uint32_t num_labels, uint32_t num_units,
+                           char *err, size_t errlen);
+
+/** Print the usage of `concatseq plot` to f. */
+void cs_usage_plot(FILE *f);
+
+/** Run `concatseq plot` with argv[0] = "plot"; returns the exit status (one error line on failure). */
+int cs_cmd_plot(int argc, char **argv);
 
 #endif

@@ -7,7 +7,9 @@
  *
  * X(ID, "name", "unit"): ID gives the enum constant CS_D_<ID> (column index), "name" is snake_case, "unit" is
  * "dB", "Hz", "s" or "" (dimensionless). Adding a descriptor: one line here, its computation in
- * corpus-tools/src/cs_describe.c and its row in corpus-tools/DESCRIPTORS.md.
+ * corpus-tools/src/cs_describe.c and its row in corpus-tools/DESCRIPTORS.md, then regenerate the sclang
+ * constants (`cmake --build build --target sclang-format`). Names that extend another by digits only form a
+ * group that `--descriptors` and `--weights` accept by the shared name ("mfcc" = mfcc0 .. mfcc12).
  */
 #ifndef CS_DESCRIPTOR_TABLE_H
 #define CS_DESCRIPTOR_TABLE_H

@@ -1,9 +1,11 @@
 /*
  * test_cluster.c - cs_kmeans, cs_dbscan and cs_affinity_propagation against scikit-learn 1.2 fixtures
  * (tests/scripts/cluster_reference.py writes tests/fixtures/cluster_*), plus determinism, thread-count
- * independence, zero-weight columns, degenerate input and error cases.
+ * independence, zero-weight columns, degenerate input and error cases; and the method table of `analyze`
+ * (cs_cluster_method.h): names, the K chosen from the number of units, option parsing, checks and runs.
  */
 #include "cs_cluster.h"
+#include "cs_cluster_method.h"
 #include "cs_error.h"
 #include "cs_rng.h"
 #include "cs_test.h"
@@ -532,6 +534,60 @@ static void test_ap_errors(void)
              "three pairs: %d clusters", nc);
 }
 
+/* ---- the method table ---- */
+static void test_method_table(void)
+{
+    static const struct {
+        size_t n;
+        int k;
+    } auto_k[] = {{0, 1}, {1, 1}, {2, 1}, {10, 5}, {31, 15}, {32, 16}, {33, 16}, {100000, 16}};
+    for (size_t i = 0; i < sizeof auto_k / sizeof auto_k[0]; ++i)
+        CS_CHECK(cs_kmeans_auto_k(auto_k[i].n) == auto_k[i].k, "auto K of %zu units: %d", auto_k[i].n,
+                 cs_kmeans_auto_k(auto_k[i].n));
+    CS_CHECK(cs_cluster_method_find("kmeans") == 0, "k-means is the default, first");
+    CS_CHECK(cs_cluster_method_find("nope") < 0, "unknown method");
+    for (int m = 0; m < cs_num_cluster_methods; ++m) {
+        const cs_cluster_method *cm = &cs_cluster_methods[m];
+        CS_CHECK(cm->name && cm->usage && cm->parse && cm->check && cm->run && cm->manifest, "method %d complete", m);
+        CS_CHECK(cs_cluster_method_find(cm->name) == m, "%s found", cm->name);
+    }
+    cs_cluster_params p;
+    cs_cluster_params_default(&p);
+    char err[256] = "";
+    for (int m = 0; m < cs_num_cluster_methods; ++m)
+        CS_CHECK(cs_cluster_methods[m].check(&p, err, sizeof err) == 0, "defaults pass %s's check: %s",
+                 cs_cluster_methods[m].name, err);
+    /* --max-iter belongs to k-means and AP both; --eps only to DBSCAN; a bad value is reported, not stored */
+    int bad = 0, taken = 0;
+    for (int m = 0; m < cs_num_cluster_methods; ++m)
+        taken += cs_cluster_methods[m].parse(&p, "--max-iter", "50", &bad);
+    CS_CHECK(taken == 2 && !bad && p.kmeans.max_iter == 50 && p.ap.max_iter == 50, "--max-iter: %d methods", taken);
+    taken = 0;
+    for (int m = 0; m < cs_num_cluster_methods; ++m)
+        taken += cs_cluster_methods[m].parse(&p, "--eps", "x", &bad);
+    CS_CHECK(taken == 1 && bad && p.dbscan.eps == 3.0, "--eps x: rejected, default kept");
+    bad = 0;
+    CS_CHECK(cs_cluster_methods[0].parse(&p, "--clusters", "0", &bad) && bad, "--clusters 0 is not a K");
+    p.ap.damping = 1.0;
+    CS_CHECK(cs_cluster_methods[2].check(&p, err, sizeof err) == CS_E_ARG && strstr(err, "--damping 1"),
+             "damping 1 refused: %s", err);
+    /* runs: automatic K on 10 points gives 5 labels; an explicit K above the points names the option */
+    float X[20];
+    for (int i = 0; i < 20; ++i)
+        X[i] = (float)((i * 7919) % 13) * 0.25f;
+    int labels[10];
+    cs_cluster_params_default(&p);
+    cs_clustering r = {0, -1, 0, 0, NAN};
+    CS_CHECK(cs_cluster_methods[0].run(X, 10, 2, NULL, &p, 1, 1, labels, &r, err, sizeof err) == 0 &&
+                 r.num_labels == 5 && r.k_chosen,
+             "auto K run: %d labels (%s)", r.num_labels, err);
+    p.kmeans.k = 16;
+    memset(&r, 0, sizeof r);
+    CS_CHECK(cs_cluster_methods[0].run(X, 10, 2, NULL, &p, 1, 1, labels, &r, err, sizeof err) == CS_E_TOO_FEW &&
+                 !strcmp(err, "--clusters 16: more clusters than units (10)"),
+             "explicit K 16 of 10: %s", err);
+}
+
 int main(void)
 {
     test_kmeans_reference();
@@ -542,5 +598,6 @@ int main(void)
     test_dbscan_errors();
     test_ap_reference();
     test_ap_errors();
+    test_method_table();
     CS_TEST_END();
 }

@@ -6,8 +6,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* cs_plot_check_timeline: only a 2-channel file of integer labels and units in range is a timeline. */
+static void test_timeline_check(void)
+{
+    char err[256] = "";
+    const float ok[8] = {0, 3, 1, 7, -1, -1, 15, 80};
+    CS_CHECK(cs_plot_check_timeline(ok, 4, 2, 16, 81, err, sizeof err) == 0, "a timeline: %s", err);
+    CS_CHECK(cs_plot_check_timeline(ok, 2, 4, 16, 81, err, sizeof err) != 0 && strstr(err, "has 4 channels"),
+             "4 channels: %s", err);
+    const float audio[4] = {0.25f, -0.5f, 0.0f, 0.0f};
+    CS_CHECK(cs_plot_check_timeline(audio, 2, 2, 16, 81, err, sizeof err) != 0 && strstr(err, "frame 0: channel 0"),
+             "audio: %s", err);
+    const float big[4] = {0, 0, 16, 0};
+    CS_CHECK(cs_plot_check_timeline(big, 2, 2, 16, 81, err, sizeof err) != 0 && strstr(err, "frame 1: channel 0"),
+             "label 16 of 16: %s", err);
+    const float unit[4] = {0, 81, 0, 0};
+    CS_CHECK(cs_plot_check_timeline(unit, 2, 2, 16, 81, err, sizeof err) != 0 && strstr(err, "channel 1"),
+             "unit 81 of 81: %s", err);
+    const float nan2[2] = {NAN, 0};
+    CS_CHECK(cs_plot_check_timeline(nan2, 1, 2, 16, 81, err, sizeof err) != 0, "NaN refused");
+}
+
 int main(void)
 {
+    test_timeline_check();
     /* points spread 10x along (1,1,0)/sqrt2, 3x along (0,0,1), 0.1x along (1,-1,0)/sqrt2 */
     enum { N = 4000, D = 3 };
     float *X = malloc(N * D * sizeof *X);

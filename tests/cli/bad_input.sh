@@ -41,6 +41,19 @@ check "skip non-audio with a warning" [ $? -eq 0 ]
 check "warning names the file" grep -q "readme.txt: not an audio file" <<<"$err"
 check "bundle from the mixed folder" "$PY" "$SRC/tests/scripts/check_bundle.py" "$B" --sources 1
 
+# a digitally silent file inside a folder is skipped with a warning; an error with --strict, or when it is the
+# only source (named directly it is always an error, above)
+mkdir -p "$W/withsilence" "$W/onlysilence" && cp "$A" "$W/withsilence/a.wav" &&
+    cp "$W/in/silence.wav" "$W/withsilence/b.wav" && cp "$W/in/silence.wav" "$W/onlysilence/"
+err=$("$CS" analyze "$W/withsilence" -o "$W/ws.corpus" --clusters 4 2>&1 >/dev/null)
+check "silent file in a folder: bundle built" [ $? -eq 0 ]
+check "silent file in a folder: warned" grep -q "withsilence/b.wav: digital silence, skipped" <<<"$err"
+check "silent file in a folder: one source" "$PY" "$SRC/tests/scripts/check_bundle.py" "$W/ws.corpus" --sources 1
+expect_error "silent file in a folder with --strict" "b.wav: digital silence" "$W/ws2.corpus" -- \
+    "$CS" analyze "$W/withsilence" --strict -o "$W/ws2.corpus"
+expect_error "only a silent file in a folder" "onlysilence/silence.wav: digital silence" "$W/ws3.corpus" -- \
+    "$CS" analyze "$W/onlysilence" -o "$W/ws3.corpus"
+
 # an existing bundle is not overwritten without --force, and is kept intact
 before=$(md5sum "$B/units.wav")
 expect_error "exists" "already exists" "" -- "$CS" analyze "$A" -o "$B"

@@ -19,6 +19,19 @@ check "a11wlk01 robust, 44.1 kHz, selected descriptors" "$CS" analyze "$A" -o "$
     --normalize robust --descriptors loudness,centroid,flatness,mfcc --weights centroid=2 --clusters 6 --quiet
 check "a11wlk01 selected bundle" $CHECK "$W/a11-sel" --rate 44100 --labels 6
 
+# contract 5: with no --clusters, K is chosen from the units (16, or half of them below 32) and the run says so;
+# an explicit impossible K stays an error
+out=$("$CS" analyze "$A" -o "$W/a11-auto" --segment onset 2>&1)
+check "onset with nothing else succeeds" [ $? -eq 0 ]
+nunits=$("$PY" -c "import json;print(json.load(open('$W/a11-auto/corpus.json'))['units'])")
+check "K chosen as half the units" $CHECK "$W/a11-auto" --segment onset --labels $((nunits / 2))
+check "the run says how K was chosen" grep -q "^clusters: $((nunits / 2)), chosen from $nunits units" <<<"$out"
+check "the manifest says K was chosen" "$PY" -c "
+import json,sys; sys.exit(0 if json.load(open('$W/a11-auto/corpus.json'))['clustering']['k_chosen'] else 1)"
+check "grains: 16 labels from 32 units up" $CHECK "$W/a11-grain" --labels 16
+expect_error "explicit K above the units" "--clusters 16: more clusters than units ($nunits)" "$W/a11-k16" -- \
+    "$CS" analyze "$A" -o "$W/a11-k16" --segment onset --clusters 16
+
 # info: summary and TSV
 info=$("$CS" info "$W/a11-grain")
 check "info names the source" grep -q "a11wlk01.wav" <<<"$info"
@@ -27,7 +40,26 @@ check "info lists descriptor ranges" grep -q "centroid" <<<"$info"
 tsv=$("$CS" info "$W/a11-grain" --units)
 units=$("$PY" -c "import json;print(json.load(open('$W/a11-grain/corpus.json'))['units'])")
 check "info --units has one line per unit" [ "$(wc -l <<<"$tsv")" -eq $((units + 1)) ]
-check "info --units header" grep -q "^unit	source	start_frame	length_frames" <<<"$tsv"
+check "info --units header" grep -q "^unit	source	start_frame	length_frames	start_s	length_s	label" <<<"$tsv"
+check "info --units: every column name once" bash -c "[ -z \"\$(head -n 1 <<<'$tsv' | tr '\t' '\n' | sort | uniq -d)\" ]"
+check "info shows the clustering parameters" grep -q "clustering kmeans (seed 1, k 16, k_chosen no, restarts 4" <<<"$info"
+
+# plot: the corpus map, and a timeline that is checked before anything is drawn
+check "plot the corpus map" "$CS" plot "$W/a11-grain" -o "$W/map.svg"
+"$PY" -c "
+import sys; sys.path.insert(0, '$SRC/tests/scripts')
+import numpy as np; from wavio import write_wav
+rng = np.random.default_rng(3)
+write_wav('$W/quad.wav', 0.3 * rng.standard_normal((48000 * 4, 4)), 48000, 4, 'float')
+write_wav('$W/noise2.wav', 0.3 * rng.standard_normal((48000, 2)), 48000, 2, 'float')
+t = np.repeat(np.array([[0, 3], [1, 7], [-1, -1], [15, 80]], float), 750, axis=0)
+write_wav('$W/tl.wav', t, 750, 2, 'float')"
+expect_error "plot --timeline of a 4-channel recording" "quad.wav: has 4 channels; a timeline has 2" "$W/quad.svg" -- \
+    "$CS" plot "$W/a11-grain" -o "$W/map2.svg" --timeline "$W/quad.wav"
+expect_error "plot --timeline of stereo audio" "noise2.wav: frame 0: channel 0 holds" "$W/noise2.svg" -- \
+    "$CS" plot "$W/a11-grain" -o "$W/map3.svg" --timeline "$W/noise2.wav"
+check "plot --timeline of a label timeline" "$CS" plot "$W/a11-grain" -o "$W/map4.svg" --timeline "$W/tl.wav"
+check "the timeline SVG has its 3 blocks (silence is none)" grep -q "<!-- 3 blocks -->" "$W/tl.svg"
 expect_error "info on a non-bundle" "no such bundle" "" -- "$CS" info "$W/nothing"
 
 # hydrogen drum kit: a folder of FLAC files

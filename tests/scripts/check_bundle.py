@@ -1,7 +1,7 @@
 """Structural checks of a corpus bundle, written from corpus-tools/BUNDLE.md (independent of the C reader).
 
 usage: /usr/bin/python3 check_bundle.py BUNDLE [--sources N] [--segment grain|onset|novelty] [--channels N]
-                                          [--rate HZ] [--min-units N] [--labels K]
+                                          [--rate HZ] [--min-units N] [--labels K] [--allow NAME,...]
 Exits non-zero with a message on the first violated property; prints a one-line summary otherwise.
 """
 import argparse
@@ -81,11 +81,12 @@ def main():
     ap.add_argument("--rate", type=int)
     ap.add_argument("--min-units", type=int, default=1)
     ap.add_argument("--labels", type=int)
+    ap.add_argument("--allow", default="", help="comma-separated names of other files the bundle may hold")
     a = ap.parse_args()
     b = a.bundle
     for name in ("corpus.json", "audio.wav", "units.wav"):
         check(os.path.isfile(os.path.join(b, name)), f"{name} missing")
-    extra = set(os.listdir(b)) - {"corpus.json", "audio.wav", "units.wav"}
+    extra = set(os.listdir(b)) - {"corpus.json", "audio.wav", "units.wav"} - set(filter(None, a.allow.split(",")))
     check(not extra, f"unexpected files in bundle: {sorted(extra)}")
     m = json.load(open(os.path.join(b, "corpus.json")))
     check(m["format"] == "concatseq-corpus" and m["version"] == 1, "format/version")

@@ -1,0 +1,356 @@
+/*
+ * cs_analyze_cli.c - `concatseq analyze`: its options as one table (name, kind, field of cs_analyze_opts),
+ * the clustering methods' options from cs_cluster_methods, and a usage text that prints the defaults from
+ * cs_analyze_opts_default(). See cs_analyze_cli.h.
+ */
+#include "cs_analyze_cli.h"
+
+#include "cs_analyze.h"
+#include "cs_cli.h"
+#include "cs_progress.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cs_usage_analyze(FILE *f)
+{
+    cs_analyze_opts d;
+    cs_analyze_opts_default(&d);
+    cs_frame_params fp;
+    cs_analyze_frame_params(&d, &fp);
+    const cs_onset_params *on = &d.onset;
+    const cs_novelty_params *nv = &d.novelty;
+    fprintf(f,
+            "usage: concatseq analyze SOURCE... -o BUNDLE [options]\n"
+            "SOURCE: audio files or folders (recursive, sorted); any format libsndfile reads.\n"
+            "input:\n"
+            "  --rate HZ              corpus sample rate (default %d)\n"
+            "  --channels N           1 mixes to mono (default); N keeps N channels (mono files are copied)\n"
+            "  --resample-quality Q   libsamplerate converter 0 best .. 4 linear (default %d, sinc medium)\n"
+            "  --strict               a non-audio or digitally silent file inside a folder is an error\n"
+            "                         (default: skipped with a warning; a silent file named as SOURCE, or the\n"
+            "                         only one, is always an error)\n",
+            d.rate, d.src_quality);
+    fprintf(f,
+            "segmentation:\n"
+            "  --segment grain|onset|novelty   (default %s)\n"
+            "  grain:   --unit-ms MS (%g) --hop-ms MS (%g)\n"
+            "  onset:   --threshold T (%g; lower finds more) --delta D (%g, x mean flux) --median-ms MS (%g)\n"
+            "           --min-ms MS (%g) --max-ms MS (%g, >= 2 x min) --pre-ms MS (%g) --refine-ms MS (%g)\n"
+            "  novelty: --kernel-s S (%g) --block-s S (%g) --novelty-threshold T (%g, 0..1) --min-s S (%g)\n"
+            "           --max-s S (%g, >= 2 x min)\n",
+            cs_segment_names[d.segment], d.unit_ms, d.hop_ms, on->threshold, on->delta, on->median_s * 1e3,
+            on->min_len_s * 1e3, on->max_len_s * 1e3, on->pre_s * 1e3, on->refine_s * 1e3, nv->kernel_s, nv->block_s,
+            nv->threshold, nv->min_len_s, nv->max_len_s);
+    fprintf(f,
+            "analysis:\n"
+            "  --fft-size N           frame size, power of two (default %d at 48 kHz, scaled with the rate)\n"
+            "  --frame-hop N          frame hop in samples (default fft-size / 4)\n"
+            "  --normalize zscore|robust   (default %s)\n"
+            "clustering:\n"
+            "  --cluster ",
+            fp.fft_size, cs_normalize_names[d.normalize]);
+    for (int m = 0; m < cs_num_cluster_methods; ++m)
+        fprintf(f, "%s%s", m ? "|" : "", cs_cluster_methods[m].name);
+    fprintf(f, "  (default %s)\n", cs_cluster_methods[d.cluster].name);
+    for (int m = 0; m < cs_num_cluster_methods; ++m)
+        cs_cluster_methods[m].usage(f, &d.cl);
+    fprintf(f,
+            "  --descriptors a,b,...  cluster on these descriptors only (names as in `info`; a group name such as\n"
+            "                         'mfcc' selects every descriptor named by it and a number: mfcc0..mfcc%d)\n"
+            "  --weights a=w,...      per-descriptor clustering weights, groups as above (default 1)\n"
+            "  --seed N               (default %llu)\n"
+            "run:\n"
+            "  -o, --output BUNDLE    output bundle directory (required)\n"
+            "  --force                replace an existing bundle; files in it that analyze did not write (a\n"
+            "                         model, a plot) are kept in the new bundle, and a warning names each\n"
+            "  --threads N            worker threads (default: online CPUs)\n"
+            "  --progress bar|lines|none   (default: a bar when stderr is a terminal)\n"
+            "  --quiet                print nothing but errors\n",
+            CS_D_NUM_MFCC - 1, (unsigned long long)d.seed);
+}
+
+/* --- the option table --- */
+enum opt_kind { OPT_INT, OPT_POS_INT, OPT_DOUBLE, OPT_MS, OPT_U64, OPT_FLAG, OPT_CHOICE };
+
+typedef struct analyze_option {
+    const char *name;
+    int kind;
+    size_t offset;              /* of the field in cs_analyze_opts */
+    const char *const *choices; /* OPT_CHOICE: the names, index = value */
+    int nchoices;
+} analyze_option;
+
+#define F(field) offsetof(cs_analyze_opts, field)
+static const analyze_option options[] = {
+    {"--rate", OPT_INT, F(rate), NULL, 0},
+    {"--channels", OPT_INT, F(channels), NULL, 0},
+    {"--resample-quality", OPT_INT, F(src_quality), NULL, 0},
+    {"--strict", OPT_FLAG, F(strict), NULL, 0},
+    {"--segment", OPT_CHOICE, F(segment), cs_segment_names, CS_SEG_COUNT},
+    {"--unit-ms", OPT_DOUBLE, F(unit_ms), NULL, 0},
+    {"--hop-ms", OPT_DOUBLE, F(hop_ms), NULL, 0},
+    {"--threshold", OPT_DOUBLE, F(onset.threshold), NULL, 0},
+    {"--delta", OPT_DOUBLE, F(onset.delta), NULL, 0},
+    {"--median-ms", OPT_MS, F(onset.median_s), NULL, 0},
+    {"--min-ms", OPT_MS, F(onset.min_len_s), NULL, 0},
+    {"--max-ms", OPT_MS, F(onset.max_len_s), NULL, 0},
+    {"--pre-ms", OPT_MS, F(onset.pre_s), NULL, 0},
+    {"--refine-ms", OPT_MS, F(onset.refine_s), NULL, 0},
+    {"--kernel-s", OPT_DOUBLE, F(novelty.kernel_s), NULL, 0},
+    {"--block-s", OPT_DOUBLE, F(novelty.block_s), NULL, 0},
+    {"--novelty-threshold", OPT_DOUBLE, F(novelty.threshold), NULL, 0},
+    {"--min-s", OPT_DOUBLE, F(novelty.min_len_s), NULL, 0},
+    {"--max-s", OPT_DOUBLE, F(novelty.max_len_s), NULL, 0},
+    {"--fft-size", OPT_INT, F(fft_size), NULL, 0},
+    {"--frame-hop", OPT_POS_INT, F(frame_hop), NULL, 0},
+    {"--normalize", OPT_CHOICE, F(normalize), cs_normalize_names, 2},
+    {"--seed", OPT_U64, F(seed), NULL, 0},
+    {"--threads", OPT_INT, F(threads), NULL, 0},
+    {"--force", OPT_FLAG, F(force), NULL, 0},
+};
+#undef F
+
+static const analyze_option *find_option(const char *name)
+{
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; ++i)
+        if (!strcmp(options[i].name, name)) return &options[i];
+    return NULL;
+}
+
+/* Store `val` into the field of `o` that `opt` names; 0, or -1 if the value does not parse. */
+static int set_option(cs_analyze_opts *o, const analyze_option *opt, const char *val)
+{
+    char *field = (char *)o + opt->offset;
+    double d;
+    int n;
+    switch (opt->kind) {
+    case OPT_INT:
+        return cs_cli_parse_int(val, (int *)(void *)field);
+    case OPT_POS_INT:
+        if (cs_cli_parse_int(val, &n) || n < 1) return -1;
+        *(int *)(void *)field = n;
+        return 0;
+    case OPT_DOUBLE:
+        return cs_cli_parse_double(val, (double *)(void *)field);
+    case OPT_MS:
+        if (cs_cli_parse_double(val, &d)) return -1;
+        *(double *)(void *)field = d * 1e-3;
+        return 0;
+    case OPT_U64:
+        return cs_cli_parse_u64(val, (uint64_t *)(void *)field);
+    case OPT_CHOICE:
+        for (int c = 0; c < opt->nchoices; ++c)
+            if (!strcmp(val, opt->choices[c])) {
+                *(int *)(void *)field = c;
+                return 0;
+            }
+        return -1;
+    default:
+        return -1;
+    }
+}
+
+/* --- descriptor names and groups, from the descriptor table --- */
+
+/* Does descriptor `d` answer to `name`: its own name, or a group name that its name extends by digits only
+ * ("mfcc" -> mfcc0 .. mfcc12)? */
+static int descriptor_matches(int d, const char *name)
+{
+    const char *dn = cs_descriptor_name(d);
+    size_t len = strlen(name);
+    if (!strcmp(dn, name)) return 1;
+    if (len == 0 || strncmp(dn, name, len) != 0 || !dn[len]) return 0;
+    for (const char *p = dn + len; *p; ++p)
+        if (!isdigit((unsigned char)*p)) return 0;
+    return 1;
+}
+
+/* Set sel[d] = value for every descriptor `name` matches; returns how many. */
+static int set_descriptors(const char *name, float *sel, float value)
+{
+    int n = 0;
+    for (int d = 0; d < CS_D_COUNT; ++d)
+        if (descriptor_matches(d, name)) {
+            sel[d] = value;
+            n++;
+        }
+    return n;
+}
+
+/* --descriptors a,b,c: every other descriptor gets weight 0. */
+static int parse_selection(const char *list, float *w, char *bad, size_t nbad)
+{
+    float sel[CS_D_COUNT] = {0};
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    int any = 0;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!set_descriptors(t, sel, 1.0f)) {
+            snprintf(bad, nbad, "%s", t);
+            return -1;
+        }
+        any = 1;
+    }
+    if (!any) {
+        snprintf(bad, nbad, "%s", list);
+        return -1;
+    }
+    for (int d = 0; d < CS_D_COUNT; ++d)
+        w[d] = sel[d] > 0.0f ? w[d] : 0.0f;
+    return 0;
+}
+
+/* --weights a=1.5,b=0 */
+static int parse_weights(const char *list, float *w, char *bad, size_t nbad)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        double v;
+        if (!eq) {
+            snprintf(bad, nbad, "%s", t);
+            return -1;
+        }
+        *eq = '\0';
+        if (cs_cli_parse_double(eq + 1, &v) || v < 0.0) {
+            snprintf(bad, nbad, "%s=%s", t, eq + 1);
+            return -1;
+        }
+        if (!set_descriptors(t, w, (float)v)) {
+            snprintf(bad, nbad, "%s", t);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void warn_cli(void *user, const char *path, const char *reason)
+{
+    cs_progress_finish(user);
+    fprintf(stderr, "concatseq analyze: warning: %s: %s\n", path, reason);
+}
+
+/* What the command line asks for beside cs_analyze_opts. */
+typedef struct analyze_cli {
+    const char *out, *selection, *weights;
+    int quiet, progress, help;
+    char **sources;
+    size_t nsources;
+} analyze_cli;
+
+/* Take option argv[*i] (and its value); 0, or 1 after printing the one-line error. */
+static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_cli *c)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) return c->help = 1, 0;
+    if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) return c->quiet = 1, 0;
+    const analyze_option *opt = find_option(a);
+    if (opt && opt->kind == OPT_FLAG) return *(int *)(void *)((char *)o + opt->offset) = 1, 0;
+    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    if (!v) return cs_cli_fail("analyze", "%s: missing value", a);
+    ++*i;
+    int bad = 0, known = 1;
+    if (opt)
+        bad = set_option(o, opt, v) != 0;
+    else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+        c->out = v;
+    else if (!strcmp(a, "--descriptors"))
+        c->selection = v;
+    else if (!strcmp(a, "--weights"))
+        c->weights = v;
+    else if (!strcmp(a, "--cluster"))
+        bad = (o->cluster = cs_cluster_method_find(v)) < 0;
+    else if (!strcmp(a, "--progress")) {
+        static const char *const modes[] = {"bar", "lines", "none"};
+        static const int values[] = {CS_PROGRESS_BAR, CS_PROGRESS_LINES, CS_PROGRESS_NONE};
+        bad = 1;
+        for (int m = 0; m < 3; ++m)
+            if (!strcmp(v, modes[m])) c->progress = values[m], bad = 0;
+    } else {
+        known = 0;
+        for (int m = 0; m < cs_num_cluster_methods; ++m) {
+            int b = 0;
+            if (cs_cluster_methods[m].parse(&o->cl, a, v, &b)) known = 1, bad |= b;
+        }
+    }
+    if (!known) return cs_cli_fail("analyze", "unknown option %s (see `concatseq help analyze`)", a);
+    if (bad) return cs_cli_fail("analyze", "%s %s: not a valid value", a, v);
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, cs_analyze_opts *o, analyze_cli *c)
+{
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !strcmp(a, "-")) {
+            c->sources[c->nsources++] = argv[i];
+            continue;
+        }
+        if (parse_one(argc, argv, &i, o, c)) return 1;
+        if (c->help) return 0;
+    }
+    char badname[256];
+    if (c->weights && parse_weights(c->weights, o->weights, badname, sizeof badname))
+        return cs_cli_fail("analyze", "--weights: bad entry '%s' (use name=weight with names from `concatseq info`)",
+                           badname);
+    if (c->selection && parse_selection(c->selection, o->weights, badname, sizeof badname))
+        return cs_cli_fail("analyze", "--descriptors: unknown descriptor '%s'", badname);
+    if (c->nsources == 0)
+        return cs_cli_fail("analyze", "%s", "no SOURCE given (usage: concatseq analyze SOURCE... -o BUNDLE)");
+    if (!c->out) return cs_cli_fail("analyze", "%s", "no output bundle given (-o BUNDLE)");
+    return 0;
+}
+
+static void print_summary(const char *out, const cs_analyze_report *rep, int cluster)
+{
+    printf("wrote %s: %zu source%s, %.3f s, %zu units, %zu labels", out, rep->sources, rep->sources == 1 ? "" : "s",
+           rep->seconds_audio, rep->units, rep->labels);
+    if (rep->noise_units) printf(" (%zu noise units)", rep->noise_units);
+    if (rep->skipped) printf(", %zu silent file%s skipped", rep->skipped, rep->skipped == 1 ? "" : "s");
+    printf("\n");
+    if (rep->k_chosen)
+        printf("clusters: %zu, chosen from %zu units (--cluster %s without --clusters: %d, or half the units when "
+               "there are fewer than %d)\n",
+               rep->labels, rep->units, cs_cluster_methods[cluster].name, CS_KMEANS_DEFAULT_K, 2 * CS_KMEANS_DEFAULT_K);
+    printf("time: decode %.3f s, analysis %.3f s (%.0fx real time), clustering %.3f s, write %.3f s\n",
+           rep->seconds_decode, rep->seconds_analyze,
+           rep->seconds_analyze > 0 ? rep->seconds_audio / rep->seconds_analyze : 0.0, rep->seconds_cluster,
+           rep->seconds_write);
+}
+
+int cs_cmd_analyze(int argc, char **argv)
+{
+    cs_analyze_opts o;
+    cs_analyze_opts_default(&o);
+    analyze_cli c;
+    memset(&c, 0, sizeof c);
+    c.progress = CS_PROGRESS_AUTO;
+    c.sources = calloc((size_t)argc + 1, sizeof *c.sources);
+    if (!c.sources) return cs_cli_fail("analyze", "%s", "out of memory");
+    int rc = parse_args(argc, argv, &o, &c);
+    if (rc || c.help) {
+        if (c.help) cs_usage_analyze(stdout);
+        free(c.sources);
+        return rc;
+    }
+    cs_progress prog_state;
+    cs_progress_init(&prog_state, c.progress, c.quiet);
+    o.progress = cs_progress_report;
+    o.progress_user = &prog_state;
+    o.warn = c.quiet ? NULL : warn_cli;
+    cs_analyze_report rep;
+    char err[1024] = "";
+    rc = cs_analyze(c.sources, c.nsources, c.out, &o, &rep, err, sizeof err);
+    cs_progress_finish(&prog_state);
+    free(c.sources);
+    if (rc) return cs_cli_fail("analyze", "%s", err);
+    if (!c.quiet) print_summary(c.out, &rep, o.cluster);
+    return 0;
+}
