@@ -10,25 +10,16 @@ from a zero state with BOS first, padded targets ignored), same batch, same epoc
 `threads` intra-op threads. Prints one line per epoch and "RESULT torch seconds=... val_bits=...".
 """
 import math
+import os
 import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-class GRUModel(nn.Module):
-    def __init__(self, V, H, L):
-        super().__init__()
-        self.embedding = nn.Embedding(V + 1, H)
-        self.rnn = nn.GRU(H, H, L, batch_first=True)
-        self.head = nn.Linear(H, V)
-
-    def forward(self, x):
-        h, _ = self.rnn(self.embedding(x))
-        return self.head(h)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from torch_models import GRUModel  # noqa: E402
 
 
 def main():

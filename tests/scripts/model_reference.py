@@ -23,12 +23,14 @@ Files (all little-endian):
                           (%.9e, float64 reference), line i = logits after BOS (i = 0) and after t_i.
 """
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_models import GRUModel, gru_names, transformer_names  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.environ.get("CS_FIXTURE_OUT", os.path.join(HERE, "..", "fixtures"))
@@ -64,18 +66,6 @@ def header(arch, V, W, L, NH, C, F, weights, meta):
     h[26] = meta["train_loss"]
     h[27] = meta["val_loss"]
     return np.array(h, dtype=np.float32)
-
-
-class GRUModel(nn.Module):
-    def __init__(self, V, H, L):
-        super().__init__()
-        self.embedding = nn.Embedding(V + 1, H)
-        self.rnn = nn.GRU(H, H, L, batch_first=True)
-        self.head = nn.Linear(H, V)
-
-    def forward(self, tokens):
-        y, _ = self.rnn(self.embedding(tokens))
-        return self.head(y)
 
 
 class Block(nn.Module):
@@ -118,23 +108,6 @@ class TransformerModel(nn.Module):
         for b in self.blocks:
             x = b(x, m)
         return self.head(self.ln_f(x))
-
-
-def gru_names(L):
-    names = ["embedding.weight"]
-    for l in range(L):
-        names += [f"rnn.weight_ih_l{l}", f"rnn.weight_hh_l{l}", f"rnn.bias_ih_l{l}", f"rnn.bias_hh_l{l}"]
-    return names + ["head.weight", "head.bias"]
-
-
-def transformer_names(L):
-    names = ["embedding.weight"]
-    for l in range(L):
-        p = f"blocks.{l}."
-        names += [p + s for s in ["ln1.weight", "ln1.bias", "attn.in_proj_weight", "attn.in_proj_bias",
-                                  "attn.out_proj.weight", "attn.out_proj.bias", "ln2.weight", "ln2.bias",
-                                  "ff1.weight", "ff1.bias", "ff2.weight", "ff2.bias"]]
-    return names + ["ln_f.weight", "ln_f.bias", "head.weight", "head.bias"]
 
 
 def flatten(model, names):

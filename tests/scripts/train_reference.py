@@ -20,33 +20,18 @@ Transformer: written out explicitly (pre-LN, ALiBi slopes 2^(-8h/NH), windowed c
 """
 import math
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_models import GRUModel, gru_names, transformer_names  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.environ.get("CS_FIXTURE_OUT", os.path.join(HERE, "..", "fixtures"))
-
-
-class GRUModel(nn.Module):
-    def __init__(self, V, H, L):
-        super().__init__()
-        self.embedding = nn.Embedding(V + 1, H)
-        self.rnn = nn.GRU(H, H, L, batch_first=True)
-        self.head = nn.Linear(H, V)
-
-    def forward(self, x):
-        h, _ = self.rnn(self.embedding(x))
-        return self.head(h)
-
-    def flat_names(self):
-        names = ["embedding.weight"]
-        for l in range(self.rnn.num_layers):
-            names += [f"rnn.weight_ih_l{l}", f"rnn.weight_hh_l{l}", f"rnn.bias_ih_l{l}", f"rnn.bias_hh_l{l}"]
-        return names + ["head.weight", "head.bias"]
 
 
 class Block(nn.Module):
@@ -94,14 +79,6 @@ class TFModel(nn.Module):
             h = h + blk.ff2(torch.relu(blk.ff1(blk.ln2(h))))
         return self.head(self.ln_f(h))
 
-    def flat_names(self):
-        names = ["embedding.weight"]
-        for l in range(self.L):
-            p = f"blocks.{l}."
-            names += [p + "ln1.weight", p + "ln1.bias", p + "attn.in_proj_weight", p + "attn.in_proj_bias",
-                      p + "attn.out_proj.weight", p + "attn.out_proj.bias", p + "ln2.weight", p + "ln2.bias",
-                      p + "ff1.weight", p + "ff1.bias", p + "ff2.weight", p + "ff2.bias"]
-        return names + ["ln_f.weight", "ln_f.bias", "head.weight", "head.bias"]
 
 
 def perturb(model, gen):
@@ -116,7 +93,7 @@ def perturb(model, gen):
 
 def run(model, V, targets, tag, header):
     params = dict(model.named_parameters())
-    names = model.flat_names()
+    names = gru_names(model.rnn.num_layers) if isinstance(model, GRUModel) else transformer_names(model.L)
     assert sorted(names) == sorted(params.keys()), (names, list(params.keys()))
     flat32 = torch.cat([params[n].detach().float().reshape(-1) for n in names])
     model.double()
