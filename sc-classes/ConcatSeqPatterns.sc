@@ -213,8 +213,7 @@ ConcatSeqSelector {
 		^target.clump(2).collect { |p|
 			var d = p[0];
 			if(d.isNumber.not) {
-				d = corpus.descriptorNames.indexOf(d.asSymbol);
-				if(d.isNil) { Error("Pconcatunit: unknown descriptor % (see ConcatCorpus:descriptorNames)".format(p[0])).throw };
+				d = corpus.descriptorIndex(d, "Pconcatunit");
 			};
 			[d.asInteger, p[1]]
 		}
@@ -241,7 +240,13 @@ ConcatSeqUnit {
 		Class.initClassTree(Event);
 		Event.addEventType(\concatseq, { |server|
 			var corpus = ~corpus, u = ~unit, lab, len, rate, dur, units, flav;
-			if(corpus.isNil) { "a \\concatseq event needs a corpus (a ConcatCorpus)".warn };
+			// no corpus, not a corpus, or a freed one: one line (once per corpus), then rests, never an error
+			if(corpus.isKindOf(ConcatCorpus).not) {
+				if(corpus.isNil) { "a \\concatseq event needs a corpus (a ConcatCorpus)".warn } {
+					"a \\concatseq event needs a ConcatCorpus as corpus, not %".format(corpus).warn
+				};
+				corpus = nil
+			} { if(corpus.isLoaded("a \\concatseq event").not) { corpus = nil } };
 			if(corpus.notNil and: { u.isNil or: { u.isRest } }) {
 				lab = ~label;
 				if(lab.notNil and: { lab.isRest.not } and: { lab >= 0 }) {
@@ -266,7 +271,7 @@ ConcatSeqUnit {
 					ConcatSeqUnit.def(corpus.numChannels, ~numChannels ? 2, flav).add
 				};
 				~buf = corpus.audioBuffer.bufnum;
-				~unitBuf = corpus.unitBuffer !? { corpus.unitBuffer.bufnum } ? -1;
+				~unitBuf = corpus.unitBuffer.bufnum;
 				~start = corpus.startOf(u);
 				~frames = len;
 				~grainDur = dur;
