@@ -23,3 +23,7 @@ check "SCDoc: no warning about our files while indexing" \
 check "SCDoc: every public method of every class documented" bash -c "! grep -q '^UNDOCUMENTED' '$W/docs.ours.log'"
 grep -iE "WARNING|ERROR|UNDOCUMENTED" "$W/docs.ours.log" | sed 's/^/  /' | head -20
 
+pages=$(find "$SRC/HelpSource" -name '*.schelp' ! -name '*.ext.schelp')
+check "every help page is under Libraries>ConcatSeq" test -z "$(grep -iL '^categories:: *Libraries>ConcatSeq' $pages)"
+check "no help example writes a fixed name into the temporary folder or forces an overwrite" \
+    test -z "$(grep -lE 'defaultTempDir \+/\+|force: true\), *\{' $pages)"
