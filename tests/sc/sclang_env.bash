@@ -4,6 +4,7 @@
 #   $PLUGIN_DIR    the built plugins ($CS_PLUGIN_DIR);  $SYS_PLUGINS / $SC_PLUGINS  SuperCollider's own plugins
 #   $PLUGINS       scsynth -U path: SuperCollider's plugins, then ours
 #   $EXT           a private extension folder: $EXT/ConcatSeq/{*.so -> $PLUGIN_DIR, Classes -> sc-classes}
+#                  (CS_TEST_CLASSES=DIR links DIR instead: to see a test fail on the classes of an older commit)
 #   $HOME_FOR_SCLANG  a private home for sclang and scsynth (user Extensions, config, synthdefs): nothing of
 #                  the user's is read or written
 #   $CONF          sclang's configuration: includePaths $EXT (a test may rewrite it, e.g. to an installed copy)
@@ -33,7 +34,7 @@ mkdir -p "$HOME_FOR_SCLANG/.local/share/SuperCollider/Extensions" "$HOME_FOR_SCL
 EXT=$W/ext
 mkdir -p "$EXT/ConcatSeq"
 for so in "$PLUGIN_DIR"/*.so; do [ -e "$so" ] && ln -sf "$so" "$EXT/ConcatSeq/"; done
-ln -sfn "$SRC/sc-classes" "$EXT/ConcatSeq/Classes"
+ln -sfn "${CS_TEST_CLASSES:-$SRC/sc-classes}" "$EXT/ConcatSeq/Classes"
 CONF="$W/sclang_conf.yaml"
 printf 'includePaths:\n  - %s\nexcludePaths:\n  []\npostInlineWarnings: false\n' "$EXT" > "$CONF"
 
