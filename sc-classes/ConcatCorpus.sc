@@ -105,7 +105,7 @@ ConcatCorpus {
 	/*
 	Read the bundle `dir` (corpus.json and units.wav) and load audio.wav and units.wav into two Buffers on
 	`server` (default Server.default). The load commands are sent before load returns when the server is
-	running; when it is booting they are sent once it has booted (ConcatSeqLoad.bootTimeout); when it is neither,
+	running or watched (Server.remote); when it is booting they are sent once it runs (ConcatSeqLoad.bootTimeout); else
 	one error line is posted. action is called exactly once, on the AppClock and always after load has
 	returned (also inside a Routine): with the ConcatCorpus once the server has both Buffers, or with nil when
 	the bundle cannot be read or the server is not running (the reason is posted). Returns the ConcatCorpus

@@ -1,9 +1,11 @@
 // ConcatSeqLoad: the one way ConcatCorpus.load and SeqModel.load meet a server, so both behave alike:
 //  - server running: the load commands are sent at once (before load returns, so a caller's own s.sync covers
 //    them), then a Routine on the AppClock syncs and calls done.(true);
-//  - server booting: a Routine waits for the boot (at most bootTimeout seconds), then does the same; on a
-//    timeout it posts one error line and calls done.(false);
-//  - server neither running nor booting: one error line at once, done.(false) on the AppClock.
+//  - a server this sclang watches without having booted it (Server.remote: its alive thread runs, the first
+//    status reply may not have come): the commands are sent at once, and done.(true) follows once it runs;
+//  - server booting: a Routine waits until it runs (at most bootTimeout seconds), then sends and syncs;
+//    on a timeout (either case) it posts one error line and calls done.(false);
+//  - server neither running nor booting nor watched: one error line at once, done.(false) on the AppClock.
 // In every case done is called exactly once, on the AppClock, after the method that called onServer returned
 // (never inside it, whether or not that method runs inside a Routine). And a unique temporary path for help
 // examples and scripts (*tempPath).
@@ -25,25 +27,33 @@ ConcatSeqLoad {
 			this.later(done, false);
 			^false
 		};
-		if(server.serverRunning) {
+		// a server this sclang watches without having booted it (Server.remote) may not have sent its first
+		// status reply yet: it takes the commands now, like a running one
+		if(server.serverRunning or: { server.serverBooting.not and: { server.statusWatcher.aliveThread.notNil } }) {
 			send.value;
-			Routine { server.sync; done.value(true) }.play(AppClock);
+			this.prWhenRunning(server, who, { server.sync; done.value(true) }, { done.value(false) });
 			^true
 		};
 		if(server.serverBooting) {
-			Routine {
-				var waited = 0;
-				while { server.serverRunning.not and: { waited < bootTimeout } } { 0.1.wait; waited = waited + 0.1 };
-				if(server.serverRunning) { send.value; server.sync; done.value(true) } {
-					"%: server '%' did not finish booting within % s".format(who, server.name, bootTimeout).error;
-					done.value(false)
-				}
-			}.play(AppClock);
+			this.prWhenRunning(server, who, { send.value; server.sync; done.value(true) }, { done.value(false) });
 			^true
 		};
 		"%: server '%' is not running; boot it first (s.waitForBoot { ... })".format(who, server.name).error;
 		this.later(done, false);
 		^false
+	}
+
+	// In a Routine on the AppClock: wait until server runs (at most bootTimeout s), then onRunning, else one error
+	// line and onTimeout.
+	*prWhenRunning { arg server, who, onRunning, onTimeout;
+		Routine {
+			var waited = 0;
+			while { server.serverRunning.not and: { waited < bootTimeout } } { 0.1.wait; waited = waited + 0.1 };
+			if(server.serverRunning) { onRunning.value } {
+				"%: server '%' did not answer within % s (not booted?)".format(who, server.name, bootTimeout).error;
+				onTimeout.value
+			}
+		}.play(AppClock)
 	}
 
 	// Call func with value on the AppClock, after the current call has returned (nil func: nothing).
