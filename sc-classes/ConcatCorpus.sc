@@ -135,42 +135,21 @@ ConcatCorpus {
 	}
 
 	/*
-	The manifest at `path` parsed (a Dictionary), or an error String. sclang's JSON parser recurses once per
-	nesting level and crashes the interpreter on deep input (20 000 nested arrays), so the text is checked
-	first: at most maxManifestBytes bytes and at most maxManifestDepth levels of arrays and objects (a real
-	manifest has 4); the text parsed is the text checked.
+	The manifest at `path` parsed (a Dictionary), or an error String. Not sclang's parseJSONFile: that
+	primitive crashes the interpreter on deep input (20 000 nested arrays) and now and then corrupts memory
+	under garbage-collector pressure; ConcatSeqJSON reads the text in sclang. At most maxManifestBytes bytes
+	and maxManifestDepth levels of arrays and objects (a real manifest has 4).
 	*/
 	*readManifest { arg path;
-		var size = File.fileSize(path), text, depth;
+		var size = File.fileSize(path), text, json;
 		if(size.isNil or: { size < 0 }) { ^"cannot read %".format(path) };
 		if(size > maxManifestBytes) { ^"% is % bytes; a manifest has at most %".format(path, size, maxManifestBytes) };
 		text = File.readAllString(path);
 		if(text.isNil) { ^"cannot read %".format(path) };
-		depth = this.prJsonDepth(text, maxManifestDepth);
-		if(depth > maxManifestDepth) {
-			^"% nests arrays or objects more than % deep: not a concatseq manifest".format(path, maxManifestDepth)
-		};
-		text = text.parseJSON;
-		if(text.isKindOf(Dictionary).not) { ^"% is not a JSON object".format(path) };
-		^text
-	}
-
-	// The deepest nesting of [ and { in JSON text (outside strings), stopping as soon as it exceeds limit.
-	*prJsonDepth { arg text, limit;
-		var depth = 0, deepest = 0, inString = false, escaped = false;
-		text.do { |ch|
-			if(inString) {
-				if(escaped) { escaped = false } { if(ch == $\\) { escaped = true } { if(ch == $") { inString = false } } }
-			} {
-				if(ch == $") { inString = true } {
-					if(ch == $[ or: { ch == ${ }) {
-						depth = depth + 1;
-						if(depth > deepest) { deepest = depth; if(deepest > limit) { ^deepest } }
-					} { if(ch == $] or: { ch == $} }) { depth = depth - 1 } }
-				}
-			}
-		};
-		^deepest
+		json = try { ConcatSeqJSON.parse(text, maxManifestDepth) } { |e| e };
+		if(json.isKindOf(Exception)) { ^"% is not a concatseq manifest (%)".format(path, json.what) };
+		if(json.isKindOf(Dictionary).not) { ^"% is not a JSON object".format(path) };
+		^json
 	}
 
 	prOpen { arg argDir;
