@@ -56,14 +56,19 @@ SeqModel {
 
 	/*
 	Load the model file at `path` into a Buffer on `server` (default Server.default) and read its header on the
-	language side. After the server has the Buffer (sync) calls action with the SeqModel. Runs in a Routine
-	(forks if needed). Returns the SeqModel (its Buffer is usable once action is called), or nil with an error
-	when the file is not a model file.
+	language side. As ConcatCorpus.load (both go through ConcatSeqLoad.onServer): the load command is sent before
+	load returns when the server is running or watched (Server.remote); when it is booting it is sent once it
+	runs (ConcatSeqLoad.bootTimeout); else one error line is posted. action is called exactly once, on the
+	AppClock and always after load has returned (also inside a Routine): with the SeqModel once the server has
+	the Buffer, or with nil when the file is not a model file or the server is not running (the reason is
+	posted). Returns the SeqModel (its Buffer is usable once action is called), or nil in those two failures.
 	*/
 	*load { arg server, path, action;
 		var m = this.open(path);
-		if(m.isNil) { action.value(nil); ^nil };
-		m.prLoad(server ? Server.default, action);
+		server = server ? Server.default;
+		if(m.isNil) { ConcatSeqLoad.later(action, nil); ^nil };
+		if(ConcatSeqLoad.onServer(server, "SeqModel.load", { m.prSendLoad(server) },
+			{ |ok| action.value(if(ok) { m } { nil }) }).not) { ^nil };
 		^m
 	}
 
@@ -143,13 +148,10 @@ SeqModel {
 		^false
 	}
 
-	prLoad { arg argServer, action;
+	// Allocate the Buffer and send its read command (ConcatSeqLoad.onServer calls this once the server runs).
+	prSendLoad { arg argServer;
 		server = argServer;
-		{
-			buffer = Buffer.read(server, path);
-			server.sync;
-			action.value(this);
-		}.forkIfNeeded;
+		buffer = Buffer.read(server, path);
 	}
 
 	/*
