@@ -38,7 +38,8 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD) -j$(JOBS)
 
-# The C unit tests again with AddressSanitizer and UndefinedBehaviorSanitizer.
+# The C unit tests again with AddressSanitizer and UndefinedBehaviorSanitizer, and the random Buffer writes into
+# playing UGens (sc_concatplay_bset) with the ASan-built plugins in scsynth.
 build-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DCONCATSEQ_SANITIZE=ON
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
@@ -46,6 +47,7 @@ build-asan: deps
 unit-asan: build-asan
 	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j$(JOBS) -L unit
+	cd $(BUILD_ASAN) && ctest --output-on-failure -R '^sc_concatplay_bset$$'
 
 # Quick start 1: the main job.
 # Quick start 1, the main job: analyse SuperCollider's a11wlk01.wav (or INPUT=path), train, evaluate, render

@@ -3,6 +3,7 @@
 
 #include "cs_cli.h"
 #include "cs_error.h"
+#include "cs_label.h"
 
 #include <errno.h>
 #include <math.h>
@@ -302,13 +303,15 @@ int cs_plot_check_timeline(const float *data, size_t frames, int channels, uint3
         return CS_E_FORMAT;
     }
     const double limit[2] = {(double)num_labels, (double)num_units};
+    /* labels follow the label contract (cs_label.h): -1 none, -2 any (SeqPredict before its first step) */
+    const double lowest[2] = {(double)CS_LABEL_ANY, -1.0};
     const char *what[2] = {"label", "unit"};
     for (size_t i = 0; i < frames; ++i)
         for (int c = 0; c < 2; ++c) {
             double v = (double)data[i * 2 + (size_t)c];
-            if (!(v == floor(v) && v >= -1.0 && v < limit[c])) {
-                snprintf(err, errlen, "frame %zu: channel %d holds %g, not a %s (-1 or 0..%.0f); not a label timeline",
-                         i, c, v, what[c], limit[c] - 1.0);
+            if (!(v == floor(v) && v >= lowest[c] && v < limit[c])) {
+                snprintf(err, errlen, "frame %zu: channel %d holds %g, not a %s (%.0f..%.0f); not a label timeline", i,
+                         c, v, what[c], lowest[c], limit[c] - 1.0);
                 return CS_E_FORMAT;
             }
         }

@@ -40,8 +40,9 @@ int cs_plot_timeline(const float *labels, const float *units, size_t n, double r
 
 /**
  * Check that `frames` x `channels` interleaved floats are a render's label timeline for a corpus of
- * num_labels labels and num_units units: exactly 2 channels (label, unit), and every value an integer, -1
- * (nothing playing) or a label 0..num_labels-1 / a unit 0..num_units-1. Returns 0, or CS_E_FORMAT with a
+ * num_labels labels and num_units units: exactly 2 channels (label, unit), and every value an integer: a label
+ * -2 ("any", SeqPredict before its first step), -1 (none) or 0..num_labels-1 (cs_label.h), a unit -1 (nothing
+ * playing) or 0..num_units-1. Returns 0, or CS_E_FORMAT with a
  * one-line message naming the first bad frame (an audio recording, say, is refused before any SVG is written).
  */
 int cs_plot_check_timeline(const float *data, size_t frames, int channels, uint32_t num_labels, uint32_t num_units,

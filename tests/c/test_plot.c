@@ -23,6 +23,12 @@ static void test_timeline_check(void)
     const float unit[4] = {0, 81, 0, 0};
     CS_CHECK(cs_plot_check_timeline(unit, 2, 2, 16, 81, err, sizeof err) != 0 && strstr(err, "channel 1"),
              "unit 81 of 81: %s", err);
+    const float any[4] = {-2, -1, 3, 7}; /* SeqPredict's "any" (-2) before its first step, as the demo records it */
+    CS_CHECK(cs_plot_check_timeline(any, 2, 2, 16, 81, err, sizeof err) == 0, "label -2 (any): %s", err);
+    const float below[2] = {-3, -1};
+    CS_CHECK(cs_plot_check_timeline(below, 1, 2, 16, 81, err, sizeof err) != 0, "label -3 refused");
+    const float unit2[2] = {0, -2};
+    CS_CHECK(cs_plot_check_timeline(unit2, 1, 2, 16, 81, err, sizeof err) != 0, "unit -2 refused");
     const float nan2[2] = {NAN, 0};
     CS_CHECK(cs_plot_check_timeline(nan2, 1, 2, 16, 81, err, sizeof err) != 0, "NaN refused");
 }
