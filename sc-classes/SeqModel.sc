@@ -37,9 +37,11 @@ SeqModel {
 			};
 			dir = corpus.asString.standardizePath;
 		};
-		words = ConcatCorpus.optionWords(options);
+		words = ConcatCorpus.optionWords(options, "SeqModel.train");
+		if(words.isNil) { ConcatSeqLoad.later(action, nil); ^nil };
 		out = this.prOutputOf(words) ?? { dir +/+ "model.wav" };
-		^ConcatCorpus.runProgram(["train", dir] ++ words, "SeqModel.train", { |ok|
+		// the bundle after `--`: a path even when it starts with -
+		^ConcatCorpus.runProgram(["train"] ++ words ++ ["--", dir], "SeqModel.train", { |ok|
 			if(ok.not) { action.value(nil) } {
 				if(loadOn.notNil) { this.load(loadOn, out, action) } { action.value(this.open(out)) }
 			}
