@@ -24,10 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t mlen = nul ? (size_t)(nul - data) : size;
     snprintf(path, sizeof path, "%s/corpus.json", d);
     fuzz_write(path, data, mlen);
-    size_t n = nul ? (size - mlen - 1) / 4 : 0;
-    float *table = malloc(n ? n * sizeof(float) : 1);
+    size_t n;
+    float *table = fuzz_floats(nul ? nul + 1 : data, nul ? size - mlen - 1 : 0, &n);
     if (!table) return 0;
-    if (n) memcpy(table, nul + 1, n * sizeof(float));
     snprintf(path, sizeof path, "%s/units.wav", d);
     unlink(path);
     if (n && cs_write_float_wav(path, table, n, 1, 48000, err, sizeof err) != 0) abort();

@@ -13,6 +13,7 @@
  * Built and run by tests/fuzz/run_fuzz.sh (clang -fsanitize=fuzzer,address,undefined); not part of CMake.
  */
 #include "cs_unit_table.h"
+#include "fuzz_files.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,10 +47,9 @@ static void read_all(const cs_ut_view *v, int checked)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t n = size / 4;
-    float *buf = malloc(n ? n * sizeof(float) : 1);
+    size_t n;
+    float *buf = fuzz_floats(data, size, &n);
     if (!buf) return 0;
-    if (n) memcpy(buf, data, n * sizeof(float));
     cs_ut_view full, head;
     int ef = cs_ut_parse(n ? buf : NULL, n, 1, &full);
     int eh = cs_ut_parse(n ? buf : NULL, n, 0, &head);

@@ -3,7 +3,8 @@
 # fix (see corpus_messages.scd): ConcatCorpus.open(nil), a manifest that is a JSON array, out-of-range unit
 # queries, Pconcatunit targets with NaN / unknown descriptors, ConcatCorpus.build with an unknown option, bad
 # sources, "--" among the options. Sources go after `--`: a source "--force" never forces (the existing bundle
-# is byte-identical afterwards), a source "-x.wav" is analysed, and option Events' unit_ms: reaches --unit-ms.
+# is byte-identical afterwards), sources "-x.wav" and "--quiet" are analysed as files, and option Events'
+# unit_ms: reaches --unit-ms.
 # No server is needed.
 source "$(dirname "$0")/sclang_env.bash"
 SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
@@ -11,7 +12,7 @@ SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
     || { not_ok "bundle a"; exit 1; }
 mkdir -p "$W/array.corpus" "$W/dash" && cp "$W/a.corpus/audio.wav" "$W/a.corpus/units.wav" "$W/array.corpus/"
 echo '[{"format": "concatseq-corpus"}]' > "$W/array.corpus/corpus.json"
-cp "$SND" "$W/dash/-x.wav"
+cp "$SND" "$W/dash/-x.wav" && cp "$SND" "$W/dash/--quiet"
 before=$(md5sum < "$W/a.corpus/units.wav")
 export CONCATSEQ=$CS
 (cd "$W/dash" && run_sclang 200 "$SRC/tests/sc/corpus_messages.scd" "$W")
@@ -39,6 +40,7 @@ check "a source --force: 'no such file', one line" \
 check "the existing bundle was not forced" test "$(md5sum < "$W/a.corpus/units.wav")" = "$before"
 check "no f.corpus" test ! -e "$W/f.corpus"
 check "six bad build arguments: six lines" test "$(lines 'BUILD BAD ARGS' 'BUILD GOOD' 'ConcatCorpus.build: ')" = 6
-check "a good build: no error" test "$(section 'BUILD GOOD' 'DONE' | grep -c ERROR)" = 0
+check "the good builds: no error" test "$(section 'BUILD GOOD' 'DONE' | grep -c ERROR)" = 0
+check "  the build of --quiet posted its progress (not quiet)" test "$(section 'BUILD GOOD' 'DONE' | grep -c '^ConcatCorpus.build: ')" -gt 0
 check "no 'not understood', no failed primitive, no stack trace" \
     test "$(grep -cE 'not understood|Primitive .* failed|CALL STACK' "$L")" = 0
