@@ -16,7 +16,7 @@ SeqModel {
 	*headerFloats { ^ConcatSeqFormat.modelHeader }
 
 	/*
-	Train a model on a corpus bundle, asynchronously: runs `concatseq train BUNDLE --progress lines ...`
+	Train a model on a corpus bundle, asynchronously: runs `concatseq train --progress lines OPTIONS... -- BUNDLE`
 	(the program is found as ConcatCorpus.findProgram finds it) and posts its progress as it comes.
 	corpus: a ConcatCorpus or the path of a bundle directory.
 	options: nil, an Array of command-line words (["--arch", "transformer", "--epochs", 20]) or an Event /
