@@ -55,7 +55,8 @@ unit-asan: build-asan
 demo: build
 	@bash corpus-tools/demo/demo.sh "$(BUILD)" "$(DEMO_DIR)" "$(INPUT)"
 
-# The model-file parser under libFuzzer (clang, ASan, UBSan) for a bounded time.
+# The fuzzers of tests/fuzz (model parser, unit table, manifest, model JSON) under libFuzzer (clang, ASan,
+# UBSan), FUZZ_SECONDS in all, split evenly between them.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	rm -rf $(BUILD)/fuzz && bash tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS) $(BUILD)/fuzz

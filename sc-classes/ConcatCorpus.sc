@@ -34,15 +34,32 @@ ConcatCorpus {
 	/*
 	Analyse `sources` (a path or an Array of paths: audio files or folders) into the bundle directory `dir`,
 	asynchronously. `options`: nil, an Array of command-line words (["--segment", "onset", "--clusters", 8]) or
-	an Event/Dictionary (segment: \onset, clusters: 8, force: true). Progress lines are posted as they come.
-	When the program ends: with server non-nil the bundle is loaded (*load) and action is called with the
-	ConcatCorpus; with server nil action gets the directory. On failure posts the program's error and calls
-	action with nil. Returns the pid, or nil if the program is missing.
+	an Event/Dictionary (segment: \onset, clusters: 8, force: true, unit_ms: 80 - see *optionWords). The sources
+	are passed after `--`, so each is a path even when it starts with - (a source "--force" is a file of that
+	name, never the option). Progress lines are posted as they come. When the program ends: with server non-nil
+	the bundle is loaded (*load) and action is called with the ConcatCorpus; with server nil action gets the
+	directory. On failure posts the program's error (one line) and calls action with nil. Returns the pid, or nil
+	(one error line, action called with nil) when the program is missing or an argument is not usable.
 	*/
 	*build { arg server, sources, dir, options, action;
-		sources = if(sources.isString) { [sources] } { sources.asArray };
-		^this.runProgram(["analyze"] ++ sources.collect(_.standardizePath) ++ ["-o", dir.standardizePath]
-			++ this.optionWords(options), "ConcatCorpus.build", { |ok|
+		var words, who = "ConcatCorpus.build";
+		sources = if(sources.isString or: { sources.isKindOf(Symbol) }) { [sources] } { sources.asArray };
+		if(sources.isEmpty or: { sources.any { |p| p.isString.not and: { p.isKindOf(Symbol).not } } }) {
+			"%: argument 'sources' must be a path or an Array of paths, not %".format(who, sources).error;
+			ConcatSeqLoad.later(action, nil); ^nil
+		};
+		if(dir.isString.not and: { dir.isKindOf(Symbol).not }) {
+			"%: argument 'dir' must be the path of the bundle to write, not %".format(who, dir).error;
+			ConcatSeqLoad.later(action, nil); ^nil
+		};
+		words = this.optionWords(options, who);
+		if(words.isNil) { ConcatSeqLoad.later(action, nil); ^nil };
+		if(words.any { |w| w == "-o" or: { w == "--output" } }) {
+			"%: the options name an output; give the bundle as argument 'dir'".format(who).error;
+			ConcatSeqLoad.later(action, nil); ^nil
+		};
+		^this.runProgram(["analyze", "-o", dir.asString.standardizePath] ++ words ++ ["--"]
+			++ sources.collect { |p| p.asString.standardizePath }, who, { |ok|
 				if(ok.not) { action.value(nil) } {
 					if(server.notNil) { this.load(server, dir, action) } { action.value(dir) }
 				}
@@ -50,16 +67,20 @@ ConcatCorpus {
 	}
 
 	/*
-	Run `concatseq WORDS... --progress lines` asynchronously (the program found by *findProgram), posting its
-	progress lines as "NAME: stage done total detail" and its other output as it comes (polled every 0.25 s).
-	onExit is called on the AppClock with true when the program exits with status 0, else false (the exit status
-	is posted as an error). Returns the pid, or nil (and onExit.(false)) when the program is missing.
+	Run `concatseq COMMAND --progress lines ARGS...` asynchronously (words = [COMMAND] ++ ARGS; the program
+	found by *findProgram; --progress goes right after the command, so it stays an option when ARGS end with
+	`--` and paths), posting its progress lines as "NAME: stage done total detail" and its other output as it
+	comes (polled every 0.25 s). The program's error line ("concatseq COMMAND: error: ...") is not posted as it
+	comes: when the program fails, one error line is posted, "NAME: " and that line (or the exit status when the
+	program printed none). onExit is called on the AppClock with true when the program exits with status 0, else
+	false. Returns the pid, or nil (and onExit.(false)) when the program is missing.
 	*/
 	*runProgram { arg words, name, onExit;
-		var prog = this.findProgram, log, cmd, poll, seen = 0, pid, finished = false;
+		var prog = this.findProgram, log, cmd, poll, seen = 0, pid, finished = false, errorLine;
 		if(prog.isNil) { onExit.value(false); ^nil };
+		words = words.asArray;
 		log = Platform.defaultTempDir +/+ "concatseq_%_%.log".format(Main.elapsedTime.asInteger, 1000000.rand);
-		cmd = ([prog] ++ words ++ ["--progress", "lines"]).collect { |w| w.asString.shellQuote }.join(" ")
+		cmd = ([prog, words.first, "--progress", "lines"] ++ words.drop(1)).collect { |w| w.asString.shellQuote }.join(" ")
 			+ ">" + log.shellQuote + "2>&1";
 		poll = { |final = false|
 			var text = File.exists(log).if { File.readAllString(log) } { "" };
@@ -70,9 +91,11 @@ ConcatCorpus {
 				if(final.not) { lines = lines.copyRange(0, (lines.findBackwards("\n") ? -1)) };
 				seen = seen + lines.size;
 				lines.split($\n).do { |l|
-					if(l.size > 0) {
-						if(l.beginsWith("progress ")) { (name ++ ": " ++ l.copyToEnd(9)).postln } { l.postln }
-					}
+					case
+					{ l.size == 0 } { }
+					{ l.beginsWith("progress ") } { (name ++ ": " ++ l.copyToEnd(9)).postln }
+					{ l.beginsWith("concatseq ") and: { l.find(": error: ").notNil } } { errorLine = l }
+					{ l.postln }
 				};
 			};
 		};
@@ -80,26 +103,53 @@ ConcatCorpus {
 			finished = true;
 			poll.(true);
 			File.delete(log);
-			if(code != 0) { "%: concatseq failed (exit code %)".format(name, code).error };
+			if(code != 0) {
+				if(errorLine.notNil) { "%: %".format(name, errorLine).error } {
+					"%: concatseq failed (exit code %)".format(name, code).error
+				}
+			};
 			onExit.value(code == 0);
 		}, false);
 		Routine { while { finished.not } { poll.(false); 0.25.wait } }.play(AppClock);
 		^pid
 	}
 
-	*optionWords { arg options;
+	/*
+	The command-line words of `options`: nil gives []; an Event or Dictionary gives, per key in sorted order,
+	"--" ++ the key with every _ as - (unit_ms: 80 -> "--unit-ms" "80", the option's name in the program's
+	usage), then the value: true is a flag alone, false and nil leave the option out, an Array is joined by
+	commas (descriptors: [\loudness, \centroid] -> "loudness,centroid"); an Array is taken as the words
+	themselves. Sources and the bundle are not options: a word "--" (which would make the words after it
+	paths) is refused. who: the name in the error. Returns an Array of Strings, or nil after one error line.
+	*/
+	*optionWords { arg options, who = "ConcatCorpus";
 		var words = List.new;
 		if(options.isNil) { ^[] };
 		if(options.isKindOf(Dictionary)) {
 			options.keys.asArray.sort.do { |k|
 				var v = options[k];
-				if(v == true) { words.add("--" ++ k) } {
-					if(v != false and: { v.notNil }) { words.add("--" ++ k); words.add(v.asString) }
+				if(v == true) { words.add("--" ++ k.asString.tr($_, $-)) } {
+					if(v != false and: { v.notNil }) {
+						words.add("--" ++ k.asString.tr($_, $-));
+						words.add(if(v.isString.not and: { v.isKindOf(SequenceableCollection) }) {
+							v.collect(_.asString).join(",") } { v.asString })
+					}
 				}
 			};
-			^words.asArray
+			words = words.asArray
+		} {
+			if(options.isKindOf(SequenceableCollection).not or: { options.isString }) {
+				"%: argument 'options' must be nil, an Event of options (clusters: 8) or an Array of words, not %".format(
+					who, options.cs).error;
+				^nil
+			};
+			words = options.asArray.collect(_.asString)
 		};
-		^options.asArray.collect(_.asString)
+		if(words.includesEqual("--")) {
+			"%: the options contain \"--\"; give paths in the sources (or corpus) argument, not among the options".format(who).error;
+			^nil
+		};
+		^words
 	}
 
 	/*
@@ -129,7 +179,7 @@ ConcatCorpus {
 	*/
 	*open { arg dir;
 		if(dir.isString.not and: { dir.isKindOf(Symbol).not }) {
-			"ConcatCorpus: the bundle must be a directory path, not %".format(dir).error; ^nil
+			"ConcatCorpus.open: argument 'dir' must be the path of a bundle directory (a String), not %".format(dir.cs).error; ^nil
 		};
 		^super.new.prOpen(dir.asString.standardizePath)
 	}
@@ -148,7 +198,10 @@ ConcatCorpus {
 		if(text.isNil) { ^"cannot read %".format(path) };
 		json = try { ConcatSeqJSON.parse(text, maxManifestDepth) } { |e| e };
 		if(json.isKindOf(Exception)) { ^"% is not a concatseq manifest (%)".format(path, json.what) };
-		if(json.isKindOf(Dictionary).not) { ^"% is not a JSON object".format(path) };
+		if(json.isKindOf(Dictionary).not) {
+			^"% holds a JSON %, not the object of a concatseq manifest (rebuild the bundle with concatseq analyze)".format(
+				path, if(json.isString) { "string" } { if(json.isKindOf(SequenceableCollection)) { "array" } { "value" } })
+		};
 		^json
 	}
 
@@ -260,7 +313,7 @@ ConcatCorpus {
 
 	// Label of unit u (an Integer 0..numLabels-1), or nil for a bad unit.
 	labelOf { arg u;
-		if(u.isNil or: { u < 0 } or: { u >= numUnits }) { ^nil };
+		if(u.isNumber.not or: { u < 0 } or: { u >= numUnits }) { ^nil };
 		^table[this.prRow(u) + ConcatSeqFormat.rowLabel].asInteger
 	}
 
@@ -273,27 +326,54 @@ ConcatCorpus {
 		^table.copyRange(membersOffset + first, membersOffset + first + count - 1).asArray.collect(_.asInteger)
 	}
 
-	// Index in `table` of the first float of unit u's row.
+	// Index in `table` of the first float of unit u's row (u must be a valid unit: see prUnit).
 	prRow { arg u; ^ConcatSeqFormat.unitTableHeader + (u.asInteger * stride) }
 
-	// Start frame of unit u in the packed audio.
-	startOf { arg u; var r = this.prRow(u); ^ConcatSeqFormat.join(table[r + ConcatSeqFormat.rowStartHi], table[r + ConcatSeqFormat.rowStartLo]) }
+	// u as an Integer when it is a unit of this corpus (an integral number 0..numUnits-1); else one error line
+	// naming `who`, the argument and the valid range, and nil.
+	prUnit { arg u, who;
+		if(u.isNumber and: { u == u.floor } and: { u >= 0 } and: { u < numUnits }) { ^u.asInteger };
+		"ConcatCorpus:%: no unit % in % (argument 'u' must be an Integer 0..%)".format(who, u, this, numUnits - 1).error;
+		^nil
+	}
 
-	// Length of unit u in frames.
-	lengthOf { arg u; var r = this.prRow(u); ^ConcatSeqFormat.join(table[r + ConcatSeqFormat.rowLengthHi], table[r + ConcatSeqFormat.rowLengthLo]) }
+	// Start frame of unit u in the packed audio; nil (one error line) when u is not a unit.
+	startOf { arg u;
+		var r;
+		u = this.prUnit(u, "startOf") ?? { ^nil };
+		r = this.prRow(u);
+		^ConcatSeqFormat.join(table[r + ConcatSeqFormat.rowStartHi], table[r + ConcatSeqFormat.rowStartLo])
+	}
 
-	// Original successor of unit u (-1 at the end of a source).
-	successorOf { arg u; ^table[this.prRow(u) + ConcatSeqFormat.rowSuccessor].asInteger }
+	// Length of unit u in frames; nil (one error line) when u is not a unit.
+	lengthOf { arg u;
+		var r;
+		u = this.prUnit(u, "lengthOf") ?? { ^nil };
+		r = this.prRow(u);
+		^ConcatSeqFormat.join(table[r + ConcatSeqFormat.rowLengthHi], table[r + ConcatSeqFormat.rowLengthLo])
+	}
 
-	// Normalised descriptors of unit u (as stored in the table; z-scores).
+	// Original successor of unit u (-1 at the end of a source); nil (one error line) when u is not a unit.
+	successorOf { arg u;
+		u = this.prUnit(u, "successorOf") ?? { ^nil };
+		^table[this.prRow(u) + ConcatSeqFormat.rowSuccessor].asInteger
+	}
+
+	// Normalised descriptors of unit u (as stored in the table; z-scores), an Array of numDescriptors Floats;
+	// nil (one error line) when u is not a unit.
 	normalisedDescriptorsOf { arg u;
-		var r = this.prRow(u) + ConcatSeqFormat.rowDescriptors;
+		var r;
+		u = this.prUnit(u, "normalisedDescriptorsOf") ?? { ^nil };
+		r = this.prRow(u) + ConcatSeqFormat.rowDescriptors;
 		^table.copyRange(r, r + numDescriptors - 1).asArray
 	}
 
-	// Descriptors of unit u in their own units (raw = normalised * scale + center), an Event keyed by name.
+	// Descriptors of unit u in their own units (raw = normalised * scale + center), an Event keyed by name; nil
+	// (one error line) when u is not a unit.
 	descriptorsOf { arg u;
-		var n = this.normalisedDescriptorsOf(u), ev = ();
+		var n, ev = ();
+		u = this.prUnit(u, "descriptorsOf") ?? { ^nil };
+		n = this.normalisedDescriptorsOf(u);
 		descriptorNames.do { |name, i| ev[name] = n[i] * scales[i] + centers[i] };
 		^ev
 	}

@@ -92,7 +92,8 @@ label < 0 means any unit. Every argument may be a pattern. A label the corpus do
 empty) yields the rest value \rest (so the event is a rest) and posts one warning per stream.
 Where model and corpus meet - `label` is a Pseqpredict whose model is one value (not a pattern) - the model
 must have been trained on the corpus (its checkCorpus), unless anyCorpus is true: else the stream ends at once,
-after checkCorpus's one error line.
+after checkCorpus's one error line. A target that is not such pairs (a NaN value, an unknown descriptor, an odd
+length) ends the stream after one error line naming it (ConcatSeqSelector:targetPairs).
 */
 Pconcatunit : Pattern {
 	classvar <policies;
@@ -125,7 +126,7 @@ Pconcatunit : Pattern {
 
 	embedInStream { arg inval;
 		var cs = corpus.asStream, ls = label.asStream, ps = policy.asStream, ss = seed.asStream, ts = target.asStream;
-		var c, sel, l, p, s, t, u, warned = false;
+		var c, sel, l, p, s, t, u, why, warned = false;
 		var lastSeed, fallback = 2147483647.rand;
 		loop {
 			c = cs.next(inval); l = ls.next(inval); p = ps.next(inval); s = ss.next(inval); t = ts.next(inval);
@@ -136,6 +137,8 @@ Pconcatunit : Pattern {
 			};
 			if(s.isNil or: { s < 0 }) { s = fallback };
 			if(s != lastSeed) { sel.seed(s); lastSeed = s };
+			// a target the selector cannot use: one line, and the stream ends
+			if(t.notNil) { why = sel.targetPairs(t); if(why.isString) { why.error; ^inval } };
 			if(l.isRest) { inval = l.yield } {
 				u = sel.pick(l, this.class.policyIndex(p), t);
 				if(u.isNil) {
@@ -225,16 +228,44 @@ ConcatSeqSelector {
 		^members[rng.below(members.size)]
 	}
 
-	// target pairs as [[index, value], ...], or nil
+	// target pairs as [[index, value], ...], or nil; throws an Error (one line) for a target targetPairs refuses
 	prTarget { arg target;
-		if(target.isNil or: { target.isEmpty }) { ^nil };
-		^target.clump(2).collect { |p|
-			var d = p[0];
-			if(d.isNumber.not) {
-				d = corpus.descriptorIndex(d, "Pconcatunit");
+		var pairs = this.targetPairs(target);
+		if(pairs.isString) { Error(pairs).throw };
+		^pairs
+	}
+
+	/*
+	The `target` of policy \nearest as [[index, value], ...] (nil for nil or an empty Array), or a String (one
+	line: "Pconcatunit: target ...") saying what is wrong and how to fix it: the target must be a flat Array of
+	[descriptor, value] pairs (an even number of elements), each descriptor a name this corpus was analysed
+	with or an index 0..numDescriptors-1, each value a finite number (a normalised value: see
+	ConcatCorpus:normalise).
+	*/
+	targetPairs { arg target;
+		var pairs, why;
+		if(target.isNil) { ^nil };
+		if(target.isString or: { target.isKindOf(SequenceableCollection).not } or: { target.size.odd }) {
+			^"Pconcatunit: target % is not an Array of [descriptor, value] pairs, e.g. [\\loudness, 0.5, \\centroid, -1]".format(target.cs)
+		};
+		if(target.isEmpty) { ^nil };
+		pairs = target.clump(2).collect { |p|
+			var d = p[0], v = p[1];
+			if(why.isNil) {
+				if(d.isNumber) {
+					if(d != d.floor or: { d < 0 } or: { d >= corpus.numDescriptors }) {
+						why = "Pconcatunit: target descriptor index % is not one of %'s (0..%)".format(d, corpus, corpus.numDescriptors - 1)
+					}
+				} {
+					d = try { corpus.descriptorIndex(d, "Pconcatunit") } { |e| why = e.errorString.replace("ERROR: ", ""); 0 }
+				};
+				if(why.isNil and: { v.isNumber.not or: { (v - v) != 0 } }) {
+					why = "Pconcatunit: target value % for % is not a finite number; give a normalised value (ConcatCorpus:normalise converts a raw one)".format(v, p[0])
+				};
 			};
-			[d.asInteger, p[1]]
-		}
+			[d.asInteger, v]
+		};
+		^why ? pairs
 	}
 }
 

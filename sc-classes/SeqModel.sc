@@ -16,7 +16,7 @@ SeqModel {
 	*headerFloats { ^ConcatSeqFormat.modelHeader }
 
 	/*
-	Train a model on a corpus bundle, asynchronously: runs `concatseq train BUNDLE --progress lines ...`
+	Train a model on a corpus bundle, asynchronously: runs `concatseq train --progress lines OPTIONS... -- BUNDLE`
 	(the program is found as ConcatCorpus.findProgram finds it) and posts its progress as it comes.
 	corpus: a ConcatCorpus or the path of a bundle directory.
 	options: nil, an Array of command-line words (["--arch", "transformer", "--epochs", 20]) or an Event /
@@ -37,9 +37,11 @@ SeqModel {
 			};
 			dir = corpus.asString.standardizePath;
 		};
-		words = ConcatCorpus.optionWords(options);
+		words = ConcatCorpus.optionWords(options, "SeqModel.train");
+		if(words.isNil) { ConcatSeqLoad.later(action, nil); ^nil };
 		out = this.prOutputOf(words) ?? { dir +/+ "model.wav" };
-		^ConcatCorpus.runProgram(["train", dir] ++ words, "SeqModel.train", { |ok|
+		// the bundle after `--`: a path even when it starts with -
+		^ConcatCorpus.runProgram(["train"] ++ words ++ ["--", dir], "SeqModel.train", { |ok|
 			if(ok.not) { action.value(nil) } {
 				if(loadOn.notNil) { this.load(loadOn, out, action) } { action.value(this.open(out)) }
 			}

@@ -25,7 +25,8 @@ void cs_usage_analyze(FILE *f)
     const cs_novelty_params *nv = &d.novelty;
     fprintf(f,
             "usage: concatseq analyze SOURCE... -o BUNDLE [options]\n"
-            "SOURCE: audio files or folders (recursive, sorted); any format libsndfile reads.\n"
+            "SOURCE: audio files or folders (recursive, sorted); any format libsndfile reads. After `--` every\n"
+            "        argument is a SOURCE, even one starting with - (concatseq analyze -o B -- -take1.wav).\n"
             "input:\n"
             "  --rate HZ              corpus sample rate (default %d)\n"
             "  --channels N           1 mixes to mono (default); N keeps N channels (mono files are copied)\n"
@@ -280,7 +281,11 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
             if (cs_cluster_methods[m].parse(&o->cl, a, v, &b)) known = 1, bad |= b;
         }
     }
-    if (!known) return cs_cli_fail("analyze", "unknown option %s (see `concatseq help analyze`)", a);
+    if (!known)
+        return cs_cli_fail("analyze",
+                           "unknown option %s (see `concatseq help analyze`; a SOURCE whose name starts "
+                           "with - goes after --)",
+                           a);
     if (bad) return cs_cli_fail("analyze", "%s %s: not a valid value", a, v);
     return 0;
 }

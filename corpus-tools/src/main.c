@@ -9,6 +9,7 @@
 #include "cs_plot.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EXIT_USAGE 2
@@ -43,6 +44,47 @@ static void usage(FILE *f)
     }
     fprintf(f, "  %-42s %s\n", "help [COMMAND]", "this text, or the usage of COMMAND");
     fprintf(f, "  %-42s %s\n", "version", "print the version");
+    fprintf(f, "\nevery command: `--` ends the options; later arguments are paths, even ones starting with -\n");
+}
+
+/*
+ * `--` ends the options of every subcommand (POSIX): each later argument is an operand, a path, even when it
+ * starts with '-' (a file named "-x.wav", or "--force"). The subcommands' parsers take any word starting with
+ * '-' for an option, so here the first "--" is removed and every later word that starts with '-' gets a "./"
+ * prefix: such a path is always relative, so "./" names the same file, and no parser takes it for an option.
+ * argv[0] (the subcommand name) is kept. Returns the new argument count; *out is argv itself when there is no
+ * "--", else one malloc'd block (the array, then the prefixed strings; the caller frees it) or NULL when out
+ * of memory.
+ */
+static int end_of_options(int argc, char **argv, char ***out)
+{
+    int dd = 1;
+    while (dd < argc && strcmp(argv[dd], "--") != 0)
+        ++dd;
+    *out = argv;
+    if (dd == argc) return argc;
+    size_t bytes = (size_t)argc * sizeof(char *);
+    for (int i = dd + 1; i < argc; ++i)
+        if (argv[i][0] == '-') bytes += strlen(argv[i]) + 3;
+    char **v = malloc(bytes);
+    if (!v) return *out = NULL, 0;
+    char *text = (char *)(v + argc);
+    int n = 0;
+    for (int i = 0; i < argc; ++i) {
+        if (i == dd) continue;
+        if (i < dd || argv[i][0] != '-') {
+            v[n++] = argv[i];
+            continue;
+        }
+        size_t len = strlen(argv[i]);
+        memcpy(text, "./", 2);
+        memcpy(text + 2, argv[i], len + 1);
+        v[n++] = text;
+        text += len + 3;
+    }
+    v[n] = NULL; /* argc slots: n = argc - 1 words and the terminator */
+    *out = v;
+    return n;
 }
 
 static const subcommand *find_command(const char *name)
@@ -60,7 +102,17 @@ int main(int argc, char **argv)
     }
     const char *name = argv[1];
     const subcommand *cmd = find_command(name);
-    if (cmd) return cmd->run(argc - 1, argv + 1);
+    if (cmd) {
+        char **args;
+        int n = end_of_options(argc - 1, argv + 1, &args);
+        if (!args) {
+            fprintf(stderr, "concatseq %s: error: out of memory\n", name);
+            return 1;
+        }
+        int rc = cmd->run(n, args);
+        if (args != argv + 1) free(args);
+        return rc;
+    }
     if (!strcmp(name, "version") || !strcmp(name, "--version")) {
         printf("concatseq %s\n", CONCATSEQ_VERSION);
         return 0;

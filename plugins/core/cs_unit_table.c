@@ -156,7 +156,7 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
         return CS_UT_E_DIMS;
     if (data[CS_UT_H_SAMPLE_RATE] < 1.0f || data[CS_UT_H_CHANNELS] < 1.0f || data[CS_UT_H_NUM_SOURCES] < 1.0f)
         return CS_UT_E_DIMS;
-    if (nl >= 0.0f && (uint32_t)nl >= labels) return CS_UT_E_DIMS;
+    if (nl >= (float)labels) return CS_UT_E_DIMS; /* compared as floats: nl may be far beyond uint32 (2^36) */
     size_t rows_end = (size_t)CS_UT_HEADER + (size_t)units * stride;
     size_t loff = (size_t)data[CS_UT_H_LABELS_OFFSET], moff = (size_t)data[CS_UT_H_MEMBERS_OFFSET];
     if (loff != rows_end || moff != loff + 2u * (size_t)labels) return CS_UT_E_DIMS;

@@ -63,6 +63,7 @@ int main(void)
         {CS_UT_H_NUM_LABELS, 0.0f, CS_UT_E_DIMS},
         {CS_UT_H_NOISE_LABEL, 3.0f, CS_UT_E_DIMS},
         {CS_UT_H_NOISE_LABEL, -2.5f, CS_UT_E_DIMS},
+        {CS_UT_H_NOISE_LABEL, 68719476736.0f, CS_UT_E_DIMS}, /* 2^36: found by fuzz_unit_table (a uint32 cast) */
         {CS_UT_H_LABELS_OFFSET, 7.0f, CS_UT_E_DIMS},
         {CS_UT_H_SAMPLE_RATE, -1.0f, CS_UT_E_DIMS},
         {CS_UT_HEADER + CS_UT_R_LABEL, 3.0f, CS_UT_E_VALUES},

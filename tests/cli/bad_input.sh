@@ -103,3 +103,34 @@ rc=$?
 check "interrupted run exits non-zero" [ $rc -ne 0 ]
 check "interrupted run leaves no bundle" [ ! -e "$W/int.corpus" ]
 check "interrupted run leaves no temporary folder" bash -c "! ls -a '$W' | grep -q partial"
+
+# `--` ends the options of every command: a file whose name starts with - is a path after it, never an option
+# (so "--force" as a source is a file of that name, and an existing bundle is not replaced)
+mkdir -p "$W/dash" && cp "$A" "$W/dash/-x.wav"
+(
+    cd "$W/dash" || exit 1
+    expect_error "a source named -x.wav without --" "unknown option -x.wav .*goes after --" "" -- \
+        "$CS" analyze -x.wav -o "$W/dash/never.corpus"
+    check "analyze -o B -- -x.wav" "$CS" analyze -o "$W/dash/-d.corpus" --clusters 3 --quiet -- -x.wav
+    check "  the bundle's source is -x.wav" "$PY" -c \
+        "import json,sys; s=json.load(open(sys.argv[1]))['sources']; sys.exit(not (len(s)==1 and s[0]['path'].endswith('/dash/-x.wav')))" \
+        "$W/dash/-d.corpus/corpus.json"
+    before=$(md5sum "$W/dash/-d.corpus/units.wav")
+    expect_error "a source named --force after --" "\./--force: no such file" "$W/dash/new.corpus" -- \
+        "$CS" analyze -o "$W/dash/new.corpus" -- --force -x.wav
+    expect_error "  onto an existing bundle" "-d.corpus: already exists" "" -- \
+        "$CS" analyze -o "$W/dash/-d.corpus" -- --force -x.wav
+    check "  the bundle was not forced" [ "$(md5sum "$W/dash/-d.corpus/units.wav")" = "$before" ]
+    check "info -- -d.corpus" bash -c "'$CS' info -- -d.corpus | grep -q '^bundle .*-d.corpus'"
+    check "train -- -d.corpus" "$CS" train --epochs 2 --hidden 16 --quiet -- -d.corpus
+    check "eval -- -d.corpus" bash -c "'$CS' eval -- -d.corpus > /dev/null"
+    check "sample -- -d.corpus" bash -c "'$CS' sample -n 4 -- -d.corpus > /dev/null"
+    check "plot -- -d.corpus" "$CS" plot -o "$W/dash/p.svg" -- -d.corpus
+    cp -- -d.corpus/model.wav -m.wav
+    check "export-json -- -m.wav" "$CS" export-json -o "$W/dash/-m.json" -- -m.wav
+    check "import-json -- -m.json" "$CS" import-json -o "$W/dash/m2.wav" -- -m.json
+    check "  the same model back" cmp -s -- -m.wav m2.wav
+    expect_error "info: a word after -- is a path" "\./--units" "" -- "$CS" info -- --units
+    echo "$passed $failed" > "$W/dash/counts"
+)
+read -r p f < "$W/dash/counts" && passed=$p && failed=$f

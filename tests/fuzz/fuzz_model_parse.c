@@ -12,6 +12,7 @@
  */
 #include "cs_model.h"
 #include "cs_sample.h"
+#include "fuzz_files.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -22,10 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    size_t n = size / 4;
-    float *buf = malloc(n ? n * sizeof(float) : 1);
+    size_t n;
+    float *buf = fuzz_floats(data, size, &n);
     if (!buf) return 0;
-    if (n) memcpy(buf, data, n * sizeof(float));
 
     cs_model_view full, head;
     int ef = cs_model_parse(n ? buf : NULL, n, &full);

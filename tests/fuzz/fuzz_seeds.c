@@ -1,0 +1,119 @@
+/*
+ * fuzz_seeds.c - writes the seed corpora of the fuzzers at run time (nothing binary is committed):
+ *   OUT/unit_table/  valid unit tables (cs_ut_encode) of a few sizes, and each one truncated;
+ *   OUT/manifest/    a matching manifest, a NUL byte, the same table (the input format of fuzz_manifest.c);
+ *   OUT/model_json/  the JSON export of each MODEL given: raw float32 model blobs (tests/fixtures/model_*.bin),
+ *                    written as the model files they are (float WAV), then cs_model_export_json.
+ * Usage: fuzz_seeds OUT [MODEL.bin...]. Exit status 0, or 1 with a message. Built by tests/fuzz/run_fuzz.sh.
+ */
+#include "cs_model_io.h"
+#include "cs_unit_table.h"
+
+#include <sndfile.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int write_file(const char *path, const void *a, size_t na, const void *b, size_t nb)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(a, 1, na, f) == na && (!nb || fwrite(b, 1, nb, f) == nb);
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) fprintf(stderr, "fuzz_seeds: cannot write %s\n", path);
+    return ok ? 0 : 1;
+}
+
+/* A table of nu units (nd descriptors, nl labels, ns sources) into OUT/unit_table and OUT/manifest. */
+static int table_seed(const char *out, uint32_t nu, uint32_t nd, uint32_t nl, uint32_t ns)
+{
+    uint64_t start[64], length[64];
+    int32_t label[64], source[64], succ[64];
+    float desc[64 * 8];
+    for (uint32_t u = 0; u < nu; ++u) {
+        start[u] = 100u * u;
+        length[u] = 100;
+        label[u] = (int32_t)(u % nl);
+        source[u] = (int32_t)(u * ns / nu);
+        succ[u] = u + 1 < nu && source[u + 1] == source[u] ? (int32_t)u + 1 : -1;
+        for (uint32_t k = 0; k < nd; ++k)
+            desc[u * nd + k] = (float)((int)(u * 7 + k * 3) % 11 - 5) * 0.25f;
+    }
+    size_t n = cs_ut_size(nu, nd, nl);
+    float *t = malloc(n * sizeof *t);
+    if (!t || cs_ut_encode(t, nu, nd, nl, ns, -1, 48000.0, 1, 100u * nu, start, length, label, source, succ, desc) !=
+                  CS_UT_OK) {
+        fprintf(stderr, "fuzz_seeds: cannot encode a %u-unit table\n", nu);
+        free(t);
+        return 1;
+    }
+    char path[512], man[2048];
+    int len = snprintf(man, sizeof man,
+                       "{\"format\": \"concatseq-corpus\", \"version\": 1, \"units\": %u, \"labels\": %u, "
+                       "\"unit_table_checksum\": \"fnv1a64:0123456789abcdef\", \"sources\": [",
+                       nu, nl);
+    for (uint32_t s = 0; s < ns; ++s)
+        len += snprintf(man + len, sizeof man - (size_t)len, "%s{\"path\": \"/a%u.wav\", \"frames\": 100}",
+                        s ? ", " : "", s);
+    len += snprintf(man + len, sizeof man - (size_t)len, "]}");
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u", out, nu, nd, nl);
+    rc |= write_file(path, t, n * sizeof *t, NULL, 0);
+    snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u_trunc", out, nu, nd, nl);
+    rc |= write_file(path, t, (n / 2) * sizeof *t, NULL, 0);
+    snprintf(path, sizeof path, "%s/manifest/m%u_%u_%u", out, nu, nd, nl);
+    rc |= write_file(path, man, (size_t)len + 1, t, n * sizeof *t); /* the text's NUL separates the two */
+    free(t);
+    return rc;
+}
+
+/* The raw float32 blob at `bin` as a model file (mono float WAV) at `wav`, then its JSON export at `json`. */
+static int model_seed(const char *bin, const char *wav, const char *json)
+{
+    FILE *f = fopen(bin, "rb");
+    float *w = NULL;
+    long bytes = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0) bytes = ftell(f);
+    if (bytes > 0 && fseek(f, 0, SEEK_SET) == 0 && (w = malloc((size_t)bytes)) &&
+        fread(w, 1, (size_t)bytes, f) != (size_t)bytes) {
+        free(w);
+        w = NULL;
+    }
+    if (f) fclose(f);
+    SF_INFO info = {.samplerate = 48000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+    SNDFILE *sf = w ? sf_open(wav, SFM_WRITE, &info) : NULL;
+    int ok = sf && sf_write_float(sf, w, bytes / 4) == bytes / 4;
+    if (sf) sf_close(sf);
+    free(w);
+    if (!ok || cs_model_export_json(wav, json) != 0) {
+        fprintf(stderr, "fuzz_seeds: cannot make a JSON seed of %s\n", bin);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: fuzz_seeds OUT [MODEL.bin...]\n");
+        return 1;
+    }
+    const char *out = argv[1];
+    const char *sub[] = {"unit_table", "manifest", "model_json"};
+    char path[512];
+    for (int i = 0; i < 3; ++i) {
+        snprintf(path, sizeof path, "%s/%s", out, sub[i]);
+        mkdir(path, 0755);
+    }
+    int rc = table_seed(out, 1, 0, 1, 1) | table_seed(out, 6, 3, 2, 2) | table_seed(out, 40, 8, 5, 3);
+    for (int m = 2; m < argc; ++m) {
+        const char *base = strrchr(argv[m], '/');
+        char wav[512];
+        snprintf(path, sizeof path, "%s/model_json/%s.json", out, base ? base + 1 : argv[m]);
+        snprintf(wav, sizeof wav, "%s/%s.wav", out, base ? base + 1 : argv[m]);
+        rc |= model_seed(argv[m], wav, path);
+        remove(wav);
+    }
+    return rc;
+}

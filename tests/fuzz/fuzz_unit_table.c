@@ -1,0 +1,64 @@
+/*
+ * fuzz_unit_table.c - libFuzzer entry point for the unit-table parser and its readers.
+ *
+ * The input bytes are taken as little-endian float32 values (a trailing partial float is dropped) and copied
+ * into a heap block of exactly that size, so AddressSanitizer sees any over-read. Then:
+ *   - cs_ut_parse with and without the row check must not crash; a table that passes the full check must
+ *     pass the header-only one with the same counts;
+ *   - when the header parses (rows NOT checked: the readers must stay in range on any content, as they do on
+ *     a Buffer written after validation), every reader is called on every unit and label (bounded: at most
+ *     4096 units and labels per input) and every answer must be in range (else abort): labels -1 or
+ *     < num_labels, successors and members -1 or < num_units, label ranges inside the members section;
+ *   - after the full check every row's label is valid and every unit's frames lie inside the audio.
+ * Built and run by tests/fuzz/run_fuzz.sh (clang -fsanitize=fuzzer,address,undefined); not part of CMake.
+ */
+#include "cs_unit_table.h"
+#include "fuzz_files.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Every reader on every unit and label of a parsed view; aborts on an answer out of range. */
+static void read_all(const cs_ut_view *v, int checked)
+{
+    uint32_t nu = v->num_units < 4096 ? v->num_units : 4096;
+    uint32_t nl = v->num_labels < 4096 ? v->num_labels : 4096;
+    for (uint32_t u = 0; u < nu; ++u) {
+        int32_t lab = cs_ut_unit_label(v, u), succ = cs_ut_unit_successor(v, u), m = cs_ut_member(v, u);
+        if (lab < -1 || lab >= (int32_t)v->num_labels) abort();
+        if (succ < -1 || succ >= (int32_t)v->num_units || m < -1 || m >= (int32_t)v->num_units) abort();
+        uint64_t start = cs_ut_unit_start(v, u), len = cs_ut_unit_length(v, u);
+        if (checked && (lab < 0 || start + len > v->audio_frames)) abort();
+        const float *d = cs_ut_unit_descriptors(v, u);
+        volatile float sink = 0.0f;
+        for (uint32_t k = 0; k < v->num_descriptors; ++k)
+            sink += d[k];
+        (void)sink;
+    }
+    if (cs_ut_member(v, v->num_units) != -1) abort();
+    for (uint32_t k = 0; k < nl + 2; ++k) {
+        uint32_t first = 0, count = cs_ut_label_count(v, (int32_t)k - 1, &first);
+        if (count && (uint64_t)first + count > v->num_units) abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    size_t n;
+    float *buf = fuzz_floats(data, size, &n);
+    if (!buf) return 0;
+    cs_ut_view full, head;
+    int ef = cs_ut_parse(n ? buf : NULL, n, 1, &full);
+    int eh = cs_ut_parse(n ? buf : NULL, n, 0, &head);
+    if (ef == CS_UT_OK && (eh != CS_UT_OK || full.num_units != head.num_units || full.num_labels != head.num_labels ||
+                           full.stride != head.stride))
+        abort();
+    if (!cs_ut_strerror(ef) || !cs_ut_strerror(eh)) abort();
+    if (eh == CS_UT_OK) read_all(&head, 0);
+    if (ef == CS_UT_OK) read_all(&full, 1);
+    free(buf);
+    return 0;
+}

@@ -1,0 +1,46 @@
+#!/bin/bash
+# Bad arguments to the sclang classes give one line each, naming the file, the argument or the option and the
+# fix (see corpus_messages.scd): ConcatCorpus.open(nil), a manifest that is a JSON array, out-of-range unit
+# queries, Pconcatunit targets with NaN / unknown descriptors, ConcatCorpus.build with an unknown option, bad
+# sources, "--" among the options. Sources go after `--`: a source "--force" never forces (the existing bundle
+# is byte-identical afterwards), sources "-x.wav" and "--quiet" are analysed as files, and option Events'
+# unit_ms: reaches --unit-ms.
+# No server is needed.
+source "$(dirname "$0")/sclang_env.bash"
+SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
+"$CS" analyze "$SND" -o "$W/a.corpus" --segment grain --unit-ms 60 --hop-ms 60 --clusters 8 --quiet > /dev/null 2>&1 \
+    || { not_ok "bundle a"; exit 1; }
+mkdir -p "$W/array.corpus" "$W/dash" && cp "$W/a.corpus/audio.wav" "$W/a.corpus/units.wav" "$W/array.corpus/"
+echo '[{"format": "concatseq-corpus"}]' > "$W/array.corpus/corpus.json"
+cp "$SND" "$W/dash/-x.wav" && cp "$SND" "$W/dash/--quiet"
+before=$(md5sum < "$W/a.corpus/units.wav")
+export CONCATSEQ=$CS
+(cd "$W/dash" && run_sclang 200 "$SRC/tests/sc/corpus_messages.scd" "$W")
+rc=$?
+L=$W/corpus_messages.scd.log
+grep -E 'FAILED|MESSAGES-RESULT|WATCHDOG|ERROR' "$L" | sed 's/^/  /' | head -40
+check "sclang finished (status $rc)" test $rc -eq 0
+check "its own checks passed" grep -q '^MESSAGES-RESULT [1-9][0-9]* passed, 0 failed' "$L"
+section() { sed -n "/^$1\$/,/^$2\$/p" "$L"; }
+lines() { section "$1" "$2" | grep -c "^ERROR: $3"; }
+check "open(nil): one line naming the argument" test "$(lines 'OPEN NIL' 'OPEN ARRAY' "ConcatCorpus.open: argument 'dir' must be the path")" = 1
+check "a JSON array manifest: one line naming the file" \
+    test "$(lines 'OPEN ARRAY' 'UNITS' "ConcatCorpus: .*array.corpus/corpus.json holds a JSON array")" = 1
+check "six bad unit queries: six lines naming the method and the range" \
+    test "$(lines 'UNITS' 'TARGETS' "ConcatCorpus:[a-zA-Z]*Of: no unit .*must be an Integer 0\.\.")" = 6
+check "six bad targets: six lines" test "$(lines 'TARGETS' 'BUILD UNKNOWN OPTION' 'Pconcatunit: ')" = 6
+check "  NaN named, with the fix" grep -q '^ERROR: Pconcatunit: target value -\?nan for loudness is not a finite number; give a normalised value' "$L"
+check "an unknown option: one line naming it" \
+    test "$(lines 'BUILD UNKNOWN OPTION' 'BUILD DASH FORCE' 'ConcatCorpus.build: concatseq analyze: error: unknown option --frobnicate')" = 1
+check "  and nothing else" test "$(section 'BUILD UNKNOWN OPTION' 'BUILD DASH FORCE' | grep -c ERROR)" = 1
+check "a source --force onto a bundle: 'already exists', one line" \
+    test "$(lines 'BUILD DASH FORCE' 'BUILD BAD ARGS' 'ConcatCorpus.build: concatseq analyze: error: .*a.corpus: already exists')" = 1
+check "a source --force: 'no such file', one line" \
+    test "$(lines 'BUILD DASH FORCE' 'BUILD BAD ARGS' 'ConcatCorpus.build: concatseq analyze: error: \./--force: no such file')" = 1
+check "the existing bundle was not forced" test "$(md5sum < "$W/a.corpus/units.wav")" = "$before"
+check "no f.corpus" test ! -e "$W/f.corpus"
+check "six bad build arguments: six lines" test "$(lines 'BUILD BAD ARGS' 'BUILD GOOD' 'ConcatCorpus.build: ')" = 6
+check "the good builds: no error" test "$(section 'BUILD GOOD' 'DONE' | grep -c ERROR)" = 0
+check "  the build of --quiet posted its progress (not quiet)" test "$(section 'BUILD GOOD' 'DONE' | grep -c '^ConcatCorpus.build: ')" -gt 0
+check "no 'not understood', no failed primitive, no stack trace" \
+    test "$(grep -cE 'not understood|Primitive .* failed|CALL STACK' "$L")" = 0
