@@ -7,10 +7,12 @@
 ConcatCorpus {
 	// Path of the concatseq program, overriding the search (see *findProgram).
 	classvar <>program;
+	// Largest corpus.json (bytes) and deepest nesting of arrays and objects handed to sclang's JSON parser.
+	classvar <>maxManifestBytes = 67108864, <>maxManifestDepth = 32;
 
 	var <dir, <manifest, <table, <server, <audioBuffer, <unitBuffer;
 	var <numUnits, <numDescriptors, <stride, <numLabels, <numSources, <sampleRate, <numChannels, <numFrames;
-	var labelsOffset, membersOffset, <descriptorNames, centers, scales;
+	var labelsOffset, membersOffset, <descriptorNames, centers, scales, <checksum, warnedUnloaded = false;
 
 	/*
 	The concatseq program: ConcatCorpus.program if set, else the environment variable CONCATSEQ, else
@@ -102,70 +104,139 @@ ConcatCorpus {
 
 	/*
 	Read the bundle `dir` (corpus.json and units.wav) and load audio.wav and units.wav into two Buffers on
-	`server`; after the server has them (sync), calls action with the ConcatCorpus. Runs in a Routine (forks if
-	needed). Returns the ConcatCorpus (its Buffers are usable once action is called); nil and an error if the
-	bundle cannot be read.
+	`server` (default Server.default). The load commands are sent before load returns when the server is
+	running or watched (Server.remote); when it is booting they are sent once it runs (ConcatSeqLoad.bootTimeout); else
+	one error line is posted. action is called exactly once, on the AppClock and always after load has
+	returned (also inside a Routine): with the ConcatCorpus once the server has both Buffers, or with nil when
+	the bundle cannot be read or the server is not running (the reason is posted). Returns the ConcatCorpus
+	(its Buffers are usable once action is called), or nil in those two failures.
 	*/
 	*load { arg server, dir, action;
 		var c = this.open(dir);
-		if(c.isNil) { action.value(nil); ^nil };
 		server = server ? Server.default;
-		c.prLoad(server, action);
+		if(c.isNil) { ConcatSeqLoad.later(action, nil); ^nil };
+		if(ConcatSeqLoad.onServer(server, "ConcatCorpus.load", { c.prSendLoad(server) },
+			{ |ok| action.value(if(ok) { c } { nil }) }).not) { ^nil };
 		^c
 	}
 
 	/*
 	Read only the metadata of the bundle `dir` (manifest and unit table), without a server: for NRT Scores
-	(see scoreLoadCommands) and for inspection. Returns nil and posts an error if the bundle is not readable.
+	(see scoreLoadCommands) and for inspection. Returns nil and posts one error line if the bundle is not
+	readable: no corpus.json, a manifest too big (maxManifestBytes) or nested too deep (maxManifestDepth) to be
+	handed to sclang's JSON parser, a manifest that is not a concatseq-corpus one, descriptor names that are not
+	ConcatSeqFormat.descriptorNames, or a unit table that is missing, of another version, or inconsistent.
 	*/
 	*open { arg dir;
-		^super.new.prOpen(dir.standardizePath)
+		if(dir.isString.not and: { dir.isKindOf(Symbol).not }) {
+			"ConcatCorpus: the bundle must be a directory path, not %".format(dir).error; ^nil
+		};
+		^super.new.prOpen(dir.asString.standardizePath)
+	}
+
+	/*
+	The manifest at `path` parsed (a Dictionary), or an error String. Not sclang's parseJSONFile: that
+	primitive crashes the interpreter on deep input (20 000 nested arrays) and now and then corrupts memory
+	under garbage-collector pressure; ConcatSeqJSON reads the text in sclang. At most maxManifestBytes bytes
+	and maxManifestDepth levels of arrays and objects (a real manifest has 4).
+	*/
+	*readManifest { arg path;
+		var size = File.fileSize(path), text, json;
+		if(size.isNil or: { size < 0 }) { ^"cannot read %".format(path) };
+		if(size > maxManifestBytes) { ^"% is % bytes; a manifest has at most %".format(path, size, maxManifestBytes) };
+		text = File.readAllString(path);
+		if(text.isNil) { ^"cannot read %".format(path) };
+		json = try { ConcatSeqJSON.parse(text, maxManifestDepth) } { |e| e };
+		if(json.isKindOf(Exception)) { ^"% is not a concatseq manifest (%)".format(path, json.what) };
+		if(json.isKindOf(Dictionary).not) { ^"% is not a JSON object".format(path) };
+		^json
 	}
 
 	prOpen { arg argDir;
-		var json, sf, data, descs;
+		var json, why;
 		dir = argDir;
 		if(File.exists(dir +/+ "corpus.json").not) {
 			"ConcatCorpus: % is not a corpus bundle (no corpus.json)".format(dir).error; ^nil
 		};
-		json = (dir +/+ "corpus.json").parseJSONFile;
-		if(json.isNil or: { json["format"] != "concatseq-corpus" }) {
+		json = this.class.readManifest(dir +/+ "corpus.json");
+		if(json.isString) { ("ConcatCorpus: " ++ json).error; ^nil };
+		if(json["format"] != "concatseq-corpus") {
 			"ConcatCorpus: % has no concatseq-corpus manifest".format(dir).error; ^nil
 		};
 		manifest = json;
-		sf = SoundFile.openRead(dir +/+ "units.wav");
-		if(sf.isNil) { "ConcatCorpus: cannot read %".format(dir +/+ "units.wav").error; ^nil };
+		why = this.prReadTable(dir +/+ "units.wav") ?? { this.prReadDescriptors } ?? { this.prReadChecksum };
+		if(why.notNil) { ("ConcatCorpus: " ++ why).error; ^nil };
+	}
+
+	// Read the unit table (layout: ConcatSeqFormat); nil, or what is wrong with it.
+	prReadTable { arg path;
+		var f = ConcatSeqFormat, sf, data, h = f.unitTableHeader, need;
+		sf = SoundFile.openRead(path);
+		if(sf.isNil) { ^"cannot read %".format(path) };
 		data = FloatArray.newClear(sf.numFrames * sf.numChannels);
 		sf.readData(data);
 		sf.close;
-		if(data.size < 16 or: { data[0] != 4412245 } or: { data[1] != 1 }) {
-			"ConcatCorpus: % is not a version 1 unit table".format(dir +/+ "units.wav").error; ^nil
+		if(data.size < h or: { data[f.utMagic] != f.unitTableMagic } or: { data[f.utVersion] != f.unitTableVersion }) {
+			^"% is not a version % unit table".format(path, f.unitTableVersion)
+		};
+		numUnits = data[f.utNumUnits].asInteger;
+		numDescriptors = data[f.utNumDescriptors].asInteger;
+		stride = data[f.utStride].asInteger;
+		sampleRate = data[f.utSampleRate];
+		numChannels = data[f.utChannels].asInteger;
+		numFrames = f.join(data[f.utFramesHi], data[f.utFramesLo]);
+		numLabels = data[f.utNumLabels].asInteger;
+		numSources = data[f.utNumSources].asInteger;
+		labelsOffset = data[f.utLabelsOffset].asInteger;
+		membersOffset = data[f.utMembersOffset].asInteger;
+		need = h + (numUnits * stride);
+		if(numUnits < 1 or: { numDescriptors < 0 } or: { stride < (f.unitRowFixed + numDescriptors) }
+			or: { numLabels < 1 } or: { labelsOffset < need } or: { membersOffset < (labelsOffset + (2 * numLabels)) }
+			or: { data.size < (membersOffset + numUnits) }) {
+			^"% is inconsistent (% units, stride %, % labels in % floats)".format(path, numUnits, stride, numLabels, data.size)
 		};
 		table = data;
-		numUnits = data[2].asInteger;
-		numDescriptors = data[3].asInteger;
-		stride = data[4].asInteger;
-		sampleRate = data[6];
-		numChannels = data[7].asInteger;
-		numFrames = data[8] * 65536 + data[9];
-		numLabels = data[10].asInteger;
-		numSources = data[11].asInteger;
-		labelsOffset = data[13].asInteger;
-		membersOffset = data[14].asInteger;
-		descs = manifest["descriptors"] ? [];
-		descriptorNames = descs.collect { |d| d["name"].asSymbol };
-		centers = descs.collect { |d| d["center"].asFloat };
-		scales = descs.collect { |d| d["scale"].asFloat };
+		^nil
 	}
 
-	prLoad { arg argServer, action;
+	// The descriptor selection of the manifest (names, centers, scales); nil, or what is wrong with it.
+	prReadDescriptors {
+		var descs = manifest["descriptors"], known = ConcatSeqFormat.descriptorNames, bad;
+		if(descs.isKindOf(SequenceableCollection).not or: { descs.size != numDescriptors }) {
+			^"% lists % descriptors; its unit table has %".format(dir +/+ "corpus.json", descs.size, numDescriptors)
+		};
+		descriptorNames = descs.collect { |d| if(d.isKindOf(Dictionary)) { d["name"].asString.asSymbol } { '' } };
+		bad = descriptorNames.reject { |n| known.includes(n) };
+		if(bad.notEmpty or: { descriptorNames.asSet.size != descriptorNames.size }) {
+			^"% has unknown or repeated descriptor names % (known: %)".format(dir +/+ "corpus.json",
+				bad, known.join(", "))
+		};
+		centers = descs.collect { |d| d["center"].asFloat };
+		scales = descs.collect { |d| d["scale"].asFloat };
+		^nil
+	}
+
+	// The unit-table checksum of the manifest ("fnv1a64:" + 16 lowercase hex digits); nil, or what is wrong.
+	prReadChecksum {
+		var s = manifest["unit_table_checksum"], hex;
+		if(s.isNil) { checksum = nil; ^nil };
+		s = s.asString;
+		hex = s.copyToEnd(8);
+		if(s.beginsWith("fnv1a64:").not or: { hex.size != 16 }
+			or: { hex.any { |ch| "0123456789abcdef".includes(ch).not } }) {
+			^"% has a malformed unit_table_checksum \"%\" (expected fnv1a64: and 16 lowercase hex digits)".format(
+				dir +/+ "corpus.json", s)
+		};
+		checksum = hex;
+		^nil
+	}
+
+	// Send the two Buffer reads to server (ConcatSeqLoad.onServer calls this when the server can take them).
+	prSendLoad { arg argServer;
 		server = argServer;
-		{
-			audioBuffer = Buffer.read(server, dir +/+ "audio.wav");
-			unitBuffer = Buffer.read(server, dir +/+ "units.wav");
-			server.sync;
-			action.value(this);
-		}.forkIfNeeded;
+		warnedUnloaded = false;
+		audioBuffer = Buffer.read(server, dir +/+ "audio.wav");
+		unitBuffer = Buffer.read(server, dir +/+ "units.wav");
 	}
 
 	/*
@@ -190,7 +261,7 @@ ConcatCorpus {
 	// Label of unit u (an Integer 0..numLabels-1), or nil for a bad unit.
 	labelOf { arg u;
 		if(u.isNil or: { u < 0 } or: { u >= numUnits }) { ^nil };
-		^table[16 + (u.asInteger * stride) + 4].asInteger
+		^table[this.prRow(u) + ConcatSeqFormat.rowLabel].asInteger
 	}
 
 	// Units of label k, in unit order (an Array of Integers; empty for a bad label).
@@ -202,18 +273,21 @@ ConcatCorpus {
 		^table.copyRange(membersOffset + first, membersOffset + first + count - 1).asArray.collect(_.asInteger)
 	}
 
+	// Index in `table` of the first float of unit u's row.
+	prRow { arg u; ^ConcatSeqFormat.unitTableHeader + (u.asInteger * stride) }
+
 	// Start frame of unit u in the packed audio.
-	startOf { arg u; var r = 16 + (u.asInteger * stride); ^table[r] * 65536 + table[r + 1] }
+	startOf { arg u; var r = this.prRow(u); ^ConcatSeqFormat.join(table[r + ConcatSeqFormat.rowStartHi], table[r + ConcatSeqFormat.rowStartLo]) }
 
 	// Length of unit u in frames.
-	lengthOf { arg u; var r = 16 + (u.asInteger * stride); ^table[r + 2] * 65536 + table[r + 3] }
+	lengthOf { arg u; var r = this.prRow(u); ^ConcatSeqFormat.join(table[r + ConcatSeqFormat.rowLengthHi], table[r + ConcatSeqFormat.rowLengthLo]) }
 
 	// Original successor of unit u (-1 at the end of a source).
-	successorOf { arg u; ^table[16 + (u.asInteger * stride) + 6].asInteger }
+	successorOf { arg u; ^table[this.prRow(u) + ConcatSeqFormat.rowSuccessor].asInteger }
 
 	// Normalised descriptors of unit u (as stored in the table; z-scores).
 	normalisedDescriptorsOf { arg u;
-		var r = 16 + (u.asInteger * stride) + 8;
+		var r = this.prRow(u) + ConcatSeqFormat.rowDescriptors;
 		^table.copyRange(r, r + numDescriptors - 1).asArray
 	}
 
@@ -224,17 +298,45 @@ ConcatCorpus {
 		^ev
 	}
 
-	// The normalised value of a raw descriptor value (for ConcatPlay's `target`).
+	/*
+	The column of descriptor `name` (a Symbol or String of ConcatSeqFormat.descriptorNames) in this corpus's
+	rows, or nil; who: the name in the error. Throws an Error naming the valid names when `name` is not a
+	descriptor at all, or not one this corpus was analysed with.
+	*/
+	descriptorIndex { arg name, who = "ConcatCorpus";
+		var sym = name.asString.asSymbol, i = descriptorNames.indexOf(sym);
+		if(i.notNil) { ^i };
+		if(ConcatSeqFormat.descriptorNames.includes(sym).not) {
+			Error("%: no descriptor named % (the names: %)".format(who, name, ConcatSeqFormat.descriptorNames.join(", "))).throw
+		};
+		Error("%: % was analysed without the descriptor % (it has: %)".format(who, dir.basename, name,
+			descriptorNames.join(", "))).throw
+	}
+
+	// The normalised value of a raw descriptor value (for ConcatPlay's `target`); name as for descriptorIndex.
 	normalise { arg name, raw;
-		var i = descriptorNames.indexOf(name.asSymbol);
-		if(i.isNil) { Error("ConcatCorpus: no descriptor named %".format(name)).throw };
+		var i = this.descriptorIndex(name, "ConcatCorpus:normalise");
 		^(raw - centers[i]) / scales[i]
+	}
+
+	/*
+	True when the corpus has its Buffers on a server (loaded and not freed). Else, unless quiet, posts one
+	line naming `who` - once until the corpus is loaded again, however often it is asked (so a pattern or
+	Tidal event stream over a freed corpus gives one message, not one per event) - and returns false.
+	*/
+	isLoaded { arg who = "ConcatCorpus", quiet = false;
+		if(audioBuffer.notNil and: { unitBuffer.notNil }) { ^true };
+		if(quiet.not and: { warnedUnloaded.not }) {
+			warnedUnloaded = true;
+			"%: % is not loaded on a server (freed, or only opened): its events are silent".format(who, this).error;
+		};
+		^false
 	}
 
 	// Audition unit u once (2 channels, centre). Returns the Synth.
 	playUnit { arg u, out = 0, amp = 1, pan = 0;
 		var dur;
-		if(server.isNil) { "ConcatCorpus: not loaded on a server".error; ^nil };
+		if(this.isLoaded("ConcatCorpus:playUnit").not) { ^nil };
 		if(u.isNil or: { u < 0 } or: { u >= numUnits }) { "ConcatCorpus: no unit %".format(u).error; ^nil };
 		dur = this.lengthOf(u) / sampleRate + 0.05;
 		^{

@@ -1,13 +1,14 @@
 // ConcatSeq and SuperDirt / TidalCycles: a corpus becomes a SuperDirt sound.
 //
 //   ConcatSeq.addToDirt(~dirt, \walk, corpus, model);   // after SuperDirt has started
-//   d1 $ s "walk*8" # n "<0 3 5>"                       -- units of label 0, 3, 5
-//   d1 $ s "walk*8" # cstemp 0.9                        -- the model chooses each label (per orbit state)
-//   d1 $ s "walk*8" # cstemp 0.9 # n "<2 -1 -1 -1>"     -- n >= 0 primes (teacher forcing), -1 lets it draw
+//   d1 $ s "walk*8"                                     -- the model chooses each label (temperature 1)
+//   d1 $ s "walk*8" # cstemp 0.5                        -- at temperature 0.5 (per orbit model state)
+//   d1 $ s "walk*8" # n "2 -1 -1 -1 2 -1 -1 -1"         -- n >= 0 primes (teacher forcing) every fourth event
 //
-// Tidal parameters (sc-classes/tidal/ConcatSeqParams.hs): cstemp (temperature; its presence turns the model
-// on), cstopk, cstopp, cspenalty, csseed (re-seeds the orbit's model when it changes), csreset (> 0 resets the
-// orbit's model), cssel (selection policy 0 random, 1 successor, 2 least recently used). All start with "cs":
+// Without a model, n is the label (n absent or < 0: any unit). Tidal parameters
+// (sc-classes/tidal/ConcatSeqParams.hs): cstemp (temperature, default 1), cstopk, cstopp, cspenalty, csseed
+// (re-seeds the orbit's model when it changes), csreset (> 0 resets the orbit's model), cssel (selection policy
+// 0 random, 1 successor, 2 least recently used). All start with "cs":
 // no SuperDirt effect or Tidal parameter does. SuperDirt's own parameters keep their meaning: begin/end (a
 // part of the unit), speed (negative plays backwards), pan, gain, orbit, cut, legato/sustain, effects.
 //
@@ -25,25 +26,67 @@ ConcatSeq {
 
 	/*
 	Make `corpus` (a loaded ConcatCorpus) the SuperDirt sound `name` of `dirt` (a SuperDirt). model: nil, a
-	SeqModel, a SeqModelLang or a model file path; with a model, events that carry cstemp step it once each.
-	numChannels: the orbits' channel count (default dirt.numChannels). Adds the SynthDef (sent to the running
-	servers). Returns the event registered.
+	SeqModel, a SeqModelLang or a model file path; with a model every event steps it once (cstemp, default 1).
+	numChannels: the orbits' channel count (default dirt.numChannels). anyCorpus: true plays a model trained on
+	another corpus (else the model's corpus checksum must equal the corpus's: checkCorpus). Adds the SynthDef
+	(sent to the running servers). Returns the event registered, or nil after one error line naming the bad
+	argument (nothing is registered then).
 	*/
-	*addToDirt { arg dirt, name, corpus, model, numChannels;
-		var event;
+	*addToDirt { arg dirt, name, corpus, model, numChannels, anyCorpus = false;
+		var event, lib = if(dirt.isKindOf(Dictionary)) { dirt[\soundLibrary] } { dirt.tryPerform(\soundLibrary) };
+		if(lib.isNil) {
+			"ConcatSeq.addToDirt: argument 'dirt' must be a running SuperDirt (~dirt after SuperDirt.start), not %".format(dirt).error;
+			^nil
+		};
 		numChannels = numChannels ?? { dirt.numChannels };
-		event = this.dirtEvent(name, corpus, model, numChannels);
+		event = this.dirtEvent(name, corpus, model, numChannels, anyCorpus);
+		if(event.isNil) { ^nil };
 		this.dirtSynthDef(corpus.numChannels, numChannels).add;
-		dirt.soundLibrary.addSynth(name.asSymbol, event);
+		lib.addSynth(name.asSymbol, event);
 		^event
 	}
 
 	/*
-	The sound event SuperDirt stores for `name` (see the file comment). Usable without SuperDirt by anything
-	that calls ~unitDuration and ~playInside the way DirtEvent does.
+	Check the arguments of addToDirt / dirtEvent: nil when they are usable, else the one-line reason. A model
+	given as a path is read here (the result is the SeqModelLang: the second value).
 	*/
-	*dirtEvent { arg name, corpus, model, numChannels = 2;
-		var lm = model !? { SeqModelLang.from(model) };
+	*prCheckDirtArgs { arg name, corpus, model, numChannels, anyCorpus;
+		var lm;
+		if((name.isString or: { name.isKindOf(Symbol) }).not or: { name.asString.isEmpty }) {
+			^["argument 'name' must be a Symbol or String (the SuperDirt sound name), not %".format(name)]
+		};
+		if(corpus.isKindOf(ConcatCorpus).not) {
+			^["argument 'corpus' must be a ConcatCorpus (ConcatCorpus.load(s, path, action)), not %".format(corpus.asCompileString)]
+		};
+		if(corpus.isLoaded("ConcatSeq.addToDirt", true).not) {
+			^["% is not loaded on a server (load it with ConcatCorpus.load, or it was freed)".format(corpus)]
+		};
+		if(numChannels.isKindOf(Integer).not or: { numChannels < 1 }) {
+			^["argument 'numChannels' must be a positive Integer, not %".format(numChannels)]
+		};
+		if(model.notNil and: { [SeqModel, SeqModelLang, String, Symbol].any { |k| model.isKindOf(k) }.not }) {
+			^["argument 'model' must be nil, a SeqModel, a SeqModelLang or a model file path, not %".format(model)]
+		};
+		lm = model !? { try { SeqModelLang.from(model) } { |e| e } };
+		if(lm.isKindOf(Exception)) { ^[lm.errorString.replace("ERROR: ", "")] };
+		if(lm.notNil and: { anyCorpus != true } and: { lm.checkCorpus(corpus, "ConcatSeq.addToDirt").not }) {
+			^[nil] // checkCorpus posted its line
+		};
+		^[nil, lm]
+	}
+
+	/*
+	The sound event SuperDirt stores for `name` (see the file comment), after the argument checks of addToDirt
+	(nil and one error line when one fails). Usable without SuperDirt by anything that calls ~unitDuration and
+	~playInside the way DirtEvent does.
+	*/
+	*dirtEvent { arg name, corpus, model, numChannels = 2, anyCorpus = false;
+		var checked = this.prCheckDirtArgs(name, corpus, model, numChannels, anyCorpus), lm;
+		if(checked.size < 2) {
+			checked[0] !? { ("ConcatSeq.addToDirt: " ++ checked[0]).error };
+			^nil
+		};
+		lm = checked[1];
 		name = name.asSymbol;
 		voices = voices ?? { IdentityDictionary.new };
 		voices[name] = IdentityDictionary.new; // a new registration starts every orbit afresh
@@ -58,7 +101,8 @@ ConcatSeq {
 			},
 			playInside: { |dirtEvent|
 				var u = ~concatseqUnit ?? { ConcatSeq.prChoose(currentEnvironment) }, frames, begin;
-				if(u.notNil) {
+				// a freed corpus: one line (ConcatCorpus:isLoaded), then silence, no error per event
+				if(u.notNil and: { corpus.isLoaded("ConcatSeq (SuperDirt sound %)".format(name)) }) {
 					frames = corpus.lengthOf(u);
 					begin = (~begin ? 0).clip(0, 1);
 					dirtEvent.sendSynth(ConcatSeq.dirtDefName(corpus.numChannels, ~numChannels ? numChannels), [
@@ -130,17 +174,23 @@ ConcatSeqDirtVoice {
 
 	init { selector = ConcatSeqSelector(corpus, 0); }
 
+	/*
+	The unit of the event `ev` (an Event with SuperDirt's values), or nil when its label has no units. With a
+	model: one step per event at temperature cstemp (default 1), top-k cstopk, top-p cstopp, penalty cspenalty;
+	n >= 0 (< the model's labels) primes it. Without one: n is the label (n absent or < 0: any unit). The unit
+	is picked by cssel (0 random, 1 successor, 2 least recently used; default 0).
+	*/
 	choose { arg ev;
-		var n = ev[\n], temp = ev[\cstemp], label, seed = ev[\csseed], sel = (ev[\cssel] ? 0).asInteger.clip(0, 2);
+		var n = ev[\n], temp = ev[\cstemp] ? 1, label, seed = ev[\csseed], sel = (ev[\cssel] ? 0).asInteger.clip(0, 2);
 		n = if(n.isNumber) { n } { -1 };
-		if(model.notNil and: { temp.notNil }) {
+		if(model.notNil) {
 			if(seed.notNil and: { seed >= 0 } and: { seed != lastSeed }) { model.seed(seed); selector.seed(seed); lastSeed = seed };
 			if((ev[\csreset] ? 0) > 0) { model.reset; if(lastSeed.notNil) { model.seed(lastSeed) } };
 			label = model.nextLabel(temp, ev[\cstopk] ? 0, ev[\cstopp] ? 1, ev[\cspenalty] ? 1, nil,
 				if(n >= 0 and: { n < model.vocab }) { n.floor } { -1 });
 		} {
-			if(n < 0) { ^nil };
-			label = n.floor.asInteger % corpus.numLabels; // as SuperDirt wraps n over a bank
+			// as SuperDirt wraps n over a bank; no n: any unit
+			label = if(n < 0) { -1 } { n.floor.asInteger % corpus.numLabels };
 		};
 		lastLabel = label;
 		^selector.pick(label, sel)

@@ -24,9 +24,11 @@ ConcatSeqLive {
 	  (ConcatPlay policy: 0 random, 1 successor, 2 least recently used; 1), pan (0), spread (0..1: random pan
 	  per unit around pan, 0), attack, release (s), lead (s: how early the next gate rises, 0.03), seed
 	  (-1 = random), prime (-1; >= 0 forces that label), audioBuf, unitBuf, model (buffer numbers).
+	anyCorpus: as for bufferArgs. Returns nil (one error line posted) when the model was trained on another corpus.
 	*/
-	*func { arg corpus, model, numChannels = 2;
-		var bufs = this.bufferArgs(corpus, model);
+	*func { arg corpus, model, numChannels = 2, anyCorpus = false;
+		var bufs = this.bufferArgs(corpus, model, anyCorpus);
+		if(bufs.isNil) { ^nil };
 		^{
 			var temperature = \temperature.kr(1), topK = \topK.kr(0), topP = \topP.kr(1),
 				penalty = \repetitionPenalty.kr(1), rate = \rate.kr(1), density = \density.kr(8),
@@ -50,30 +52,47 @@ ConcatSeqLive {
 
 	/*
 	[\audioBuf, n, \unitBuf, n, \model, n] for a ConcatCorpus (or [audioBufnum, unitBufnum]) and a SeqModel
-	(or a Buffer or buffer number): the arguments of set / xset that swap them.
+	(or a Buffer or buffer number): the arguments of set / xset that swap them. When both are ConcatSeq objects
+	(a ConcatCorpus and a SeqModel or SeqModelLang) and anyCorpus is not true, the model must have been trained
+	on this corpus (model.checkCorpus): else nil, after checkCorpus's one error line.
 	*/
-	*bufferArgs { arg corpus, model;
-		var cb = ConcatPlay.corpusBuffers(corpus).collect { |b| b.asUGenInput };
-		var mb = if(model.isNil) { -1 } { model.asUGenInput };
+	*bufferArgs { arg corpus, model, anyCorpus = false;
+		var cb, mb;
+		if(this.corpusMatches(corpus, model, "ConcatSeqLive", anyCorpus).not) { ^nil };
+		cb = ConcatPlay.corpusBuffers(corpus).collect { |b| b.asUGenInput };
+		mb = if(model.isNil) { -1 } { model.asUGenInput };
 		^[\audioBuf, cb[0], \unitBuf, cb[1], \model, mb]
 	}
 
 	/*
-	An Ndef named `key` playing `corpus` with `model` (see *func), fadeTime seconds of crossfade for source
-	changes and xset; `args`: initial control values (pairs). Returns the Ndef, playing on `out`.
+	True when `model` may play `corpus`: anyCorpus is true, or one of them is not a ConcatSeq object (a Buffer,
+	a buffer number), or model.checkCorpus(corpus, who) holds (else it posted one error line: false).
 	*/
-	*ndef { arg key, corpus, model, numChannels = 2, fadeTime = 0.5, out = 0, args;
-		var nd = Ndef(key);
+	*corpusMatches { arg corpus, model, who, anyCorpus = false;
+		if(anyCorpus == true or: { corpus.isKindOf(ConcatCorpus).not } or: { model.respondsTo(\checkCorpus).not }) { ^true };
+		^model.checkCorpus(corpus, who)
+	}
+
+	/*
+	An Ndef named `key` playing `corpus` with `model` (see *func), fadeTime seconds of crossfade for source
+	changes and xset; `args`: initial control values (pairs); anyCorpus: as for bufferArgs. Returns the Ndef,
+	playing on `out`, or nil (nothing is changed, one error line posted) when the model does not match.
+	*/
+	*ndef { arg key, corpus, model, numChannels = 2, fadeTime = 0.5, out = 0, args, anyCorpus = false;
+		var nd, func = this.func(corpus, model, numChannels, anyCorpus);
+		if(func.isNil) { ^nil };
+		nd = Ndef(key);
 		nd.fadeTime = fadeTime;
-		nd.source = this.func(corpus, model, numChannels);
+		nd.source = func;
 		if(args.notNil and: { args.notEmpty }) { nd.set(*args) };
 		nd.play(out, numChannels);
 		^nd
 	}
 
-	// A SynthDef of *func (for Synth, Score, NRT).
-	*synthDef { arg name, corpus, model, numChannels = 2;
-		^this.func(corpus, model, numChannels).asSynthDef(name: name ? \concatseq_live, fadeTime: 0)
+	// A SynthDef of *func (for Synth, Score, NRT); nil when the model does not match (see bufferArgs).
+	*synthDef { arg name, corpus, model, numChannels = 2, anyCorpus = false;
+		var func = this.func(corpus, model, numChannels, anyCorpus);
+		^func !? { func.asSynthDef(name: name ? \concatseq_live, fadeTime: 0) }
 	}
 }
 
@@ -81,12 +100,14 @@ ConcatSeqLive {
 	/*
 	Play this corpus, driven by a SeqModel, in one line: an Ndef (default key \concatseq) with the named controls
 	of ConcatSeqLive.func (temperature, topK, topP, rate, density, gapless, amp, select, ...). Give control values
-	as keyword arguments; fadeTime is the crossfade for later changes of source or xset.
+	as keyword arguments; fadeTime is the crossfade for later changes of source or xset. anyCorpus: true plays
+	a model trained on another corpus; else (default) a model whose corpus checksum differs from this corpus's
+	is refused: nil, one error line, nothing plays.
 	*/
 	play { arg model, key = \concatseq, temperature = 1, topK = 0, rate = 1, density = 8, gapless = 0,
-		amp = 0.5, select = 1, numChannels = 2, fadeTime = 0.5, out = 0;
+		amp = 0.5, select = 1, numChannels = 2, fadeTime = 0.5, out = 0, anyCorpus = false;
 		^ConcatSeqLive.ndef(key, this, model, numChannels, fadeTime, out,
 			[\temperature, temperature, \topK, topK, \rate, rate, \density, density, \gapless, gapless, \amp, amp,
-				\select, select])
+				\select, select], anyCorpus)
 	}
 }

@@ -79,7 +79,7 @@ ConcatSeqPatternCache {
 }
 
 /*
-Pconcatunit(corpus, label, policy, seed, target)
+Pconcatunit(corpus, label, policy, seed, target, anyCorpus)
 Unit indices of a ConcatCorpus for a stream of labels, by a selection policy (the policies of ConcatPlay's
 `select` input and the C core's cs_select, with the same generator: for the same seed and labels the random
 choices are the ones ConcatPlay's core makes):
@@ -90,18 +90,33 @@ choices are the ones ConcatPlay's core makes):
                   [descriptor, value] pairs, descriptor a name or an index), else random.
 label < 0 means any unit. Every argument may be a pattern. A label the corpus does not have (out of range, or
 empty) yields the rest value \rest (so the event is a rest) and posts one warning per stream.
+Where model and corpus meet - `label` is a Pseqpredict whose model is one value (not a pattern) - the model
+must have been trained on the corpus (its checkCorpus), unless anyCorpus is true: else the stream ends at once,
+after checkCorpus's one error line.
 */
 Pconcatunit : Pattern {
 	classvar <policies;
-	var <>corpus, <>label, <>policy, <>seed, <>target;
+	var <>corpus, <>label, <>policy, <>seed, <>target, <>anyCorpus;
 
 	*initClass { policies = (random: 0, successor: 1, lru: 2, nearest: 3) }
 
-	*new { arg corpus, label = -1, policy = \random, seed, target;
-		^super.newCopyArgs(corpus, label, policy, seed, target)
+	*new { arg corpus, label = -1, policy = \random, seed, target, anyCorpus = false;
+		^super.newCopyArgs(corpus, label, policy, seed, target, anyCorpus)
 	}
 
-	storeArgs { ^[corpus, label, policy, seed, target] }
+	storeArgs { ^[corpus, label, policy, seed, target, anyCorpus] }
+
+	/*
+	False (after model.checkCorpus's one error line) when `label` is a Pseqpredict over one model that was not
+	trained on corpus `c` and anyCorpus is not true; else true.
+	*/
+	modelMatches { arg c;
+		var m;
+		if(anyCorpus == true or: { label.isKindOf(Pseqpredict).not } or: { c.isKindOf(ConcatCorpus).not }) { ^true };
+		m = label.model;
+		if(m.isKindOf(Pattern) or: { m.isKindOf(Stream) } or: { m.isNil }) { ^true };
+		^ConcatSeqPatternCache.model(m).checkCorpus(c, "Pconcatunit")
+	}
 
 	*policyIndex { arg p;
 		if(p.isNumber) { ^p.asInteger.clip(0, 3) };
@@ -115,7 +130,10 @@ Pconcatunit : Pattern {
 		loop {
 			c = cs.next(inval); l = ls.next(inval); p = ps.next(inval); s = ss.next(inval); t = ts.next(inval);
 			if(c.isNil or: { l.isNil } or: { p.isNil }) { ^inval };
-			if(sel.isNil or: { sel.corpus !== c }) { sel = ConcatSeqSelector(c); lastSeed = nil };
+			if(sel.isNil or: { sel.corpus !== c }) {
+				if(this.modelMatches(c).not) { ^inval };
+				sel = ConcatSeqSelector(c); lastSeed = nil
+			};
 			if(s.isNil or: { s < 0 }) { s = fallback };
 			if(s != lastSeed) { sel.seed(s); lastSeed = s };
 			if(l.isRest) { inval = l.yield } {
@@ -213,8 +231,7 @@ ConcatSeqSelector {
 		^target.clump(2).collect { |p|
 			var d = p[0];
 			if(d.isNumber.not) {
-				d = corpus.descriptorNames.indexOf(d.asSymbol);
-				if(d.isNil) { Error("Pconcatunit: unknown descriptor % (see ConcatCorpus:descriptorNames)".format(p[0])).throw };
+				d = corpus.descriptorIndex(d, "Pconcatunit");
 			};
 			[d.asInteger, p[1]]
 		}
@@ -241,7 +258,13 @@ ConcatSeqUnit {
 		Class.initClassTree(Event);
 		Event.addEventType(\concatseq, { |server|
 			var corpus = ~corpus, u = ~unit, lab, len, rate, dur, units, flav;
-			if(corpus.isNil) { "a \\concatseq event needs a corpus (a ConcatCorpus)".warn };
+			// no corpus, not a corpus, or a freed one: one line (once per corpus), then rests, never an error
+			if(corpus.isKindOf(ConcatCorpus).not) {
+				if(corpus.isNil) { "a \\concatseq event needs a corpus (a ConcatCorpus)".warn } {
+					"a \\concatseq event needs a ConcatCorpus as corpus, not %".format(corpus).warn
+				};
+				corpus = nil
+			} { if(corpus.isLoaded("a \\concatseq event").not) { corpus = nil } };
 			if(corpus.notNil and: { u.isNil or: { u.isRest } }) {
 				lab = ~label;
 				if(lab.notNil and: { lab.isRest.not } and: { lab >= 0 }) {
@@ -266,7 +289,7 @@ ConcatSeqUnit {
 					ConcatSeqUnit.def(corpus.numChannels, ~numChannels ? 2, flav).add
 				};
 				~buf = corpus.audioBuffer.bufnum;
-				~unitBuf = corpus.unitBuffer !? { corpus.unitBuffer.bufnum } ? -1;
+				~unitBuf = corpus.unitBuffer.bufnum;
 				~start = corpus.startOf(u);
 				~frames = len;
 				~grainDur = dur;

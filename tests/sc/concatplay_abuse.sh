@@ -32,7 +32,7 @@ def bundle(d, units, labels):  # units: list of (start, length, label); 2 descri
 bundle(sys.argv[1] + "/one", [(50, 4800, 0)], 1)
 bundle(sys.argv[1] + "/empty", [(0, 3000, 0), (3000, 3000, 1), (6000, 2000, 0)], 3)
 PY
-CS_WORK=$W run_sclang "$SRC/tests/sc/concatplay_abuse.scd" 90 || { not_ok "sclang score"; exit 1; }
+CS_WORK=$W run_sclang 90 "$SRC/tests/sc/concatplay_abuse.scd" || { not_ok "sclang score"; exit 1; }
 LOG=$W/concatplay_abuse.scd.log
 for what in MAXVOICES CORPUS NUMCHANNELS; do
     check "checkInputs names $what" grep -q "CHECK_${what}_OK" "$LOG"

@@ -34,7 +34,7 @@ PY
 for mode in trig gap; do
     if [ $mode = trig ]; then sel=1 gap=0; else sel=0 gap=1; fi
     CS_BUNDLE=$B CS_SCHED=$W/$mode.wav CS_OSC=$W/$mode.osc CS_DUR=3.0 CS_SELECT=$sel CS_GAPLESS=$gap \
-        run_sclang "$SRC/tests/sc/concatplay_nrt.scd" 90 || { not_ok "$mode: sclang score"; continue; }
+        run_sclang 90 "$SRC/tests/sc/concatplay_nrt.scd" || { not_ok "$mode: sclang score"; continue; }
     check "$mode: NRT render 1" run_nrt "$W/$mode.osc" "$W/$mode.1.wav" 4
     check "$mode: NRT render 2" run_nrt "$W/$mode.osc" "$W/$mode.2.wav" 4
     check "$mode: renders identical" "$PY" "$SRC/tests/scripts/compare_wav.py" "$W/$mode.1.wav" "$W/$mode.2.wav" --identical

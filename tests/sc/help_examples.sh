@@ -4,15 +4,10 @@
 # Extensions folder) with the bundled a11wlk01.wav, chunk by chunk as a user runs them (tests/sc/help_examples.scd):
 # no error, no warning, no server failure, the NRT example renders. (The patterns' and Tidal pages run in
 # tests/sc/patterns_help.sh.)
-source "$(dirname "$0")/seqpredict_env.bash"
+source "$(dirname "$0")/sclang_env.bash"
 
-# an installed-style extension, where sclang and scsynth look by default (XDG_DATA_HOME of the private home)
-ext="$HOME_FOR_SCLANG/.local/share/SuperCollider/Extensions/ConcatSeq"
-rm -rf "$ext" && mkdir -p "$ext"
-cp -r "$SRC/sc-classes" "$ext/Classes"
-cp -r "$SRC/HelpSource" "$ext/HelpSource"
-cp "$PLUGIN_DIR"/*.so "$ext/"
-printf 'includePaths:\n  []\nexcludePaths:\n  []\npostInlineWarnings: false\n' > "$CONF"
+# an installed-style extension in the private home, where sclang and scsynth look by default
+ext=$(install_private_extension)
 
 start_jack help
 STOP_PID_LOGS=("$W/sclang.log" "$W/examples.log")

@@ -3,15 +3,10 @@
 # from an installed-style private extension folder (ConcatSeq/{Classes, HelpSource, *.so}); any SCDoc warning or
 # parse error fails, and so does a public method of any of our classes without documentation (pr... methods are
 # private). The examples run in tests/sc/help_examples.sh and tests/sc/patterns_help.sh.
-source "$(dirname "$0")/seqpredict_env.bash"
+source "$(dirname "$0")/sclang_env.bash"
 
-# an installed-style extension, where sclang and scsynth look by default (XDG_DATA_HOME of the private home)
-ext="$HOME_FOR_SCLANG/.local/share/SuperCollider/Extensions/ConcatSeq"
-rm -rf "$ext" && mkdir -p "$ext"
-cp -r "$SRC/sc-classes" "$ext/Classes"
-cp -r "$SRC/HelpSource" "$ext/HelpSource"
-cp "$PLUGIN_DIR"/*.so "$ext/"
-printf 'includePaths:\n  []\nexcludePaths:\n  []\npostInlineWarnings: false\n' > "$CONF"
+# an installed-style extension in the private home, where sclang and scsynth look by default
+ext=$(install_private_extension)
 
 # ---- (1) SCDoc
 run_sclang 170 "$SRC/tests/sc/help_schelp.scd" "$ext" "$W/help"
@@ -28,3 +23,7 @@ check "SCDoc: no warning about our files while indexing" \
 check "SCDoc: every public method of every class documented" bash -c "! grep -q '^UNDOCUMENTED' '$W/docs.ours.log'"
 grep -iE "WARNING|ERROR|UNDOCUMENTED" "$W/docs.ours.log" | sed 's/^/  /' | head -20
 
+pages=$(find "$SRC/HelpSource" -name '*.schelp' ! -name '*.ext.schelp')
+check "every help page is under Libraries>ConcatSeq" test -z "$(grep -iL '^categories:: *Libraries>ConcatSeq' $pages)"
+check "no help example writes a fixed name into the temporary folder or forces an overwrite" \
+    test -z "$(grep -lE 'defaultTempDir \+/\+|force: true\), *\{' $pages)"

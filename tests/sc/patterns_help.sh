@@ -5,15 +5,11 @@
 # a private dummy JACK server), chunk by chunk as a user runs them, with no error: the corpus and model are
 # built, the NRT example renders. Reuses the runner of tests/sc/help_examples.sh (help_examples.scd) and the
 # environment of seqpredict_env.bash (read, not changed).
-source "$(dirname "$0")/seqpredict_env.bash"
+source "$(dirname "$0")/sclang_env.bash"
 
 ours="SeqModelLang ConcatSeqRng Pseqpredict Pconcatunit ConcatSeqSelector ConcatSeqPatternCache ConcatSeqUnit ConcatSeqLive ConcatSeq ConcatSeqDirtVoice"
-ext="$HOME_FOR_SCLANG/.local/share/SuperCollider/Extensions/ConcatSeq"
-rm -rf "$ext" && mkdir -p "$ext"
-cp -r "$SRC/sc-classes" "$ext/Classes"
-cp -r "$SRC/HelpSource" "$ext/HelpSource"
-cp "$PLUGIN_DIR"/*.so "$ext/"
-printf 'includePaths:\n  []\nexcludePaths:\n  []\npostInlineWarnings: false\n' > "$CONF"
+# an installed-style extension in the private home, where sclang and scsynth look by default
+ext=$(install_private_extension)
 export CONCATSEQ="${CONCATSEQ:-$CS}"
 
 # ---- (1) SCDoc: parse and render (help_schelp.scd), then look at our files only
