@@ -298,7 +298,7 @@ static void test_written_table(void)
     /* the exact write: label 0's member count := 4e9, then a trigger with label 0 */
     memcpy(table, orig, tn * sizeof(float));
     memcpy(audio, aorig, frames * sizeof(float));
-    table[(size_t)table[CS_UT_H_LABELS_OFFSET] + 1] = 4e9f;
+    table[(size_t)cs_ut_join(table[CS_UT_H_LABELS_OFFSET_HI], table[CS_UT_H_LABELS_OFFSET_LO]) + 1] = 4e9f;
     inputs in;
     inputs_default(&in);
     in.v[CS_PIN_LABEL] = 0.0f;

@@ -20,7 +20,7 @@ int main(void)
     float desc[10] = {0.5f, -1.f, 2.f, 3.f, -0.25f, 0.f, 1e3f, -1e3f, 7.f, 8.f};
     const uint64_t frames = big + 70003;
     size_t n = cs_ut_size(5, 2, 3);
-    CS_CHECK(n == 16 + 5 * 10 + 6 + 5, "size %zu", n);
+    CS_CHECK(n == CS_UT_HEADER + 5 * 10 + 6 + 5, "size %zu", n);
     float *t = calloc(n, sizeof *t);
     CS_CHECK(cs_ut_encode(t, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, label, source, succ, desc) == CS_UT_OK,
              "encode");
@@ -55,7 +55,8 @@ int main(void)
         int err;
     } cases[] = {
         {CS_UT_H_MAGIC, 1.0f, CS_UT_E_MAGIC},
-        {CS_UT_H_VERSION, 2.0f, CS_UT_E_VERSION},
+        {CS_UT_H_VERSION, 1.0f, CS_UT_E_VERSION}, /* version 1: refused, the message names analyze --force */
+        {CS_UT_H_VERSION, 3.0f, CS_UT_E_VERSION},
         {CS_UT_H_NUM_UNITS, 6.0f, CS_UT_E_DIMS},
         {CS_UT_H_NUM_UNITS, NAN, CS_UT_E_DIMS},
         {CS_UT_H_NUM_UNITS, 1e30f, CS_UT_E_DIMS},
@@ -63,7 +64,11 @@ int main(void)
         {CS_UT_H_NUM_LABELS, 0.0f, CS_UT_E_DIMS},
         {CS_UT_H_NOISE_LABEL, 3.0f, CS_UT_E_DIMS},
         {CS_UT_H_NOISE_LABEL, -2.5f, CS_UT_E_DIMS},
-        {CS_UT_H_LABELS_OFFSET, 7.0f, CS_UT_E_DIMS},
+        {CS_UT_H_LABELS_OFFSET_LO, 7.0f, CS_UT_E_DIMS},
+        {CS_UT_H_LABELS_OFFSET_HI, 1.0f, CS_UT_E_DIMS},
+        {CS_UT_H_MEMBERS_OFFSET_LO, 0.5f, CS_UT_E_DIMS},
+        {CS_UT_H_INDEX_OFFSET_LO, 3.0f, CS_UT_E_DIMS}, /* an index where there is none */
+        {CS_UT_H_RESERVED, 1.0f, CS_UT_E_DIMS},
         {CS_UT_H_SAMPLE_RATE, -1.0f, CS_UT_E_DIMS},
         {CS_UT_HEADER + CS_UT_R_LABEL, 3.0f, CS_UT_E_VALUES},
         {CS_UT_HEADER + CS_UT_R_LABEL, 0.5f, CS_UT_E_VALUES},
@@ -72,8 +77,8 @@ int main(void)
         {CS_UT_HEADER + CS_UT_R_START_HI, 1e7f, CS_UT_E_VALUES},
         {CS_UT_HEADER + CS_UT_R_DESCRIPTORS, INFINITY, CS_UT_E_VALUES},
         {CS_UT_HEADER + CS_UT_R_SOURCE, 2.0f, CS_UT_E_VALUES},
-        {16 + 50 + 1, 3.0f, CS_UT_E_VALUES}, /* label 0 count */
-        {16 + 50 + 6, 2.0f, CS_UT_E_VALUES}, /* a member moved to another label */
+        {CS_UT_HEADER + 50 + 1, 3.0f, CS_UT_E_VALUES}, /* label 0 count */
+        {CS_UT_HEADER + 50 + 6, 2.0f, CS_UT_E_VALUES}, /* a member moved to another label */
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
         memcpy(c, t, n * sizeof *c);
@@ -87,6 +92,8 @@ int main(void)
     c[CS_UT_HEADER + CS_UT_R_LABEL] = 3.0f;
     CS_CHECK(cs_ut_parse(c, n, 0, &w) == CS_UT_OK, "header-only parse");
     CS_CHECK(strlen(cs_ut_strerror(CS_UT_E_VALUES)) > 0, "message");
+    CS_CHECK(strstr(cs_ut_strerror(CS_UT_E_VERSION), "concatseq analyze --force") != NULL,
+             "a version 1 table's message names the fix");
     /* encoder refuses impossible tables */
     int32_t badlabel[5] = {2, 0, 3, 1, 0};
     CS_CHECK(cs_ut_encode(c, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, badlabel, source, succ, desc) ==
@@ -107,7 +114,8 @@ int main(void)
     row[CS_UT_R_LABEL] = 7.0f;     /* unit 0: label beyond num_labels */
     row[CS_UT_R_SUCCESSOR] = 4e9f; /* and a successor beyond num_units */
     CS_CHECK(cs_ut_unit_label(&v, 0) == -1 && cs_ut_unit_successor(&v, 0) == -1, "bad label and successor read as -1");
-    const size_t lo = (size_t)t[CS_UT_H_LABELS_OFFSET], mo = (size_t)t[CS_UT_H_MEMBERS_OFFSET];
+    const size_t lo = (size_t)cs_ut_join(t[CS_UT_H_LABELS_OFFSET_HI], t[CS_UT_H_LABELS_OFFSET_LO]),
+                 mo = (size_t)cs_ut_join(t[CS_UT_H_MEMBERS_OFFSET_HI], t[CS_UT_H_MEMBERS_OFFSET_LO]);
     t[lo + 1] = 4e9f; /* label 0's member count: the crash */
     first = 99;
     CS_CHECK(cs_ut_label_count(&v, 0, &first) == 0 && first == 99, "a count past the members section reads as empty");
