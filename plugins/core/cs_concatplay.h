@@ -11,9 +11,14 @@
  * callbacks (costs on each). The player itself (voices, triggers, gapless chain) is cs_player.h, selection cs_select.h.
  *
  * Per block the host calls cs_cp_bind with the CURRENT data of both Buffers (never cached across blocks), then
- * cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. The table is parsed (O(1) header +
- * an O(units) row check) only when its data pointer, size or channel count changes; writes into the same Buffer
- * are caught where the values are used (cs_unit_table.h, cs_select.h, cs_player.c), not here.
+ * cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. When the table's data pointer, size
+ * or channel count changes, its header is parsed at once (O(1)); the O(units) row check (cs_ut_check_step) and
+ * the filling of the LRU lists (cs_select_lru_fill) then run CS_CP_CHECK_BUDGET floats of work per block, so no
+ * block does more than that whatever the table's size. Meanwhile the state is CS_CP_CHECKING and the UGen is
+ * silent (no voice starts; the old corpus's voices were released; triggers are ignored, not queued), exactly as
+ * with a bad table but without a message; on a 1-million-unit table that lasts a few seconds (figures:
+ * tests/bench/bench_concatplay_bind.c). Writes into the same Buffer are caught where the values are used
+ * (cs_unit_table.h, cs_select.h, cs_player.c), not here.
  */
 #ifndef CS_CONCATPLAY_H
 #define CS_CONCATPLAY_H
@@ -39,7 +44,20 @@ enum cs_cp_state {
     CS_CP_NO_TABLE,  /* no unit-table Buffer, or one without data */
     CS_CP_BAD_TABLE, /* the table Buffer is not a valid unit table: `table_err` holds the cs_ut_error */
     CS_CP_NO_AUDIO,  /* no audio Buffer, or one without data */
-    CS_CP_MISMATCH   /* the audio's channels or frames differ from the unit table's */
+    CS_CP_MISMATCH,  /* the audio's channels or frames differ from the unit table's */
+    CS_CP_CHECKING   /* a new table's header is valid, its rows are being checked block by block: silent */
+};
+
+/** Floats of table checking (and LRU entries) per block and instance; measured in
+ *  tests/bench/bench_concatplay_bind.c against the issue's target (16 instances, 1M units, <= 10 % of a
+ *  64-sample block at 48 kHz). */
+#define CS_CP_CHECK_BUDGET 16384
+
+/** Where a bound table stands (cs_concatplay.phase). */
+enum cs_cp_phase {
+    CS_CP_PHASE_READY = 0, /* checked and LRU lists in place (or the table is bad: table_err) */
+    CS_CP_PHASE_CHECK,     /* the row check is running */
+    CS_CP_PHASE_LRU        /* the check passed; the LRU lists are being filled */
 };
 
 /** Results of cs_cp_open. */
@@ -58,9 +76,12 @@ typedef struct cs_concatplay {
     /* unit-table validation cache: re-parse only when any of these change */
     const float *table_data; /* compared, never dereferenced after a change */
     uint32_t table_samples, table_channels;
-    int table_err; /* cs_ut_error of the last parse */
+    int table_err; /* cs_ut_error of the last parse or row check */
     cs_ut_view view;
-    void *lru_mem; /* from the allocator, sized from the table; NULL if none */
+    int phase;          /* enum cs_cp_phase */
+    cs_ut_check check;  /* the row check's cursor (phase CHECK) */
+    cs_select_lru *lru; /* in lru_mem: handed to the player once filled */
+    void *lru_mem;      /* from the allocator, sized from the table; NULL if none */
     size_t lru_size;
     int lru_failed; /* 1 when the LRU lists of the current table got no memory (select 2 acts as random) */
     int state;      /* enum cs_cp_state of the last block */
@@ -82,9 +103,12 @@ void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user);
  * Follow both Buffers for this block and fill io->table, io->audio, io->audio_frames, io->audio_channels
  * (all NULL / 0 unless the state is CS_CP_OK). table / audio: the Buffers' current data (NULL when there is no
  * such Buffer), their samples (frames * channels), frames and channels. When the table's data pointer, size or
- * channels changed: parse it with the row check (O(units + labels + index)), fade the old corpus's voices, and
- * replace the LRU lists (one free_fn and one alloc_fn call; without memory cp->lru_failed is set). Returns the
- * state (enum cs_cp_state). O(1) when nothing changed.
+ * channels changed: parse its header (O(1)), fade the old corpus's voices, free the old LRU lists (one free_fn
+ * call) and start the row check; while it runs (state CS_CP_CHECKING) each call does CS_CP_CHECK_BUDGET floats
+ * of it, then asks for the new LRU lists (one alloc_fn call; without memory cp->lru_failed is set) and fills
+ * them with the same budget per call (in the call where the check ends too). Returns the state (enum
+ * cs_cp_state). At worst O(2 * CS_CP_CHECK_BUDGET + one row + one index node) per call, O(1) when nothing
+ * changed.
  */
 int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, uint32_t table_channels,
                const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,
