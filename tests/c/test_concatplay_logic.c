@@ -312,9 +312,63 @@ static void test_written_table(void)
     corpus_free(&c);
 }
 
+/*
+ * Issue 14 item 1: a new table is checked CS_CP_CHECK_BUDGET floats per block, not in one block. A table of
+ * 20 000 units (about 20 budgets of rows, members and index) is CS_CP_CHECKING, silent and without a unit for
+ * many blocks although triggered every block, then plays; the number of blocks is what the budget implies. A
+ * bad row at the very end is found only when the check gets there, and the table is then refused.
+ */
+static void test_bounded_check(void)
+{
+    corpus c;
+    if (corpus_make(&c, 20000, 6, 6, 21, 0)) return;
+    heap h = {1u << 30, 0, 0};
+    inputs in;
+    inputs_default(&in);
+    float trig[64], out[64], uo[64];
+    for (int i = 0; i < 64; ++i)
+        trig[i] = (i == 3) ? 1.0f : 0.0f;
+    for (int bad = 0; bad < 2; ++bad) {
+        float *t = malloc(c.tn * sizeof *t);
+        memcpy(t, c.table, c.tn * sizeof *t);
+        if (bad) t[CS_UT_HEADER + (size_t)19999 * (CS_UT_ROW_FIXED + 6) + CS_UT_R_LABEL] = 99.0f;
+        cs_concatplay cp;
+        cs_cp_open(&cp, 8, 1, 7, 1, 48000, heap_alloc, &h);
+        int state = CS_CP_CHECKING, blocks = 0, loud_while_checking = 0;
+        while (state == CS_CP_CHECKING && blocks < 100000) {
+            state = block(&cp, &h, t, c.tn, c.audio, c.frames, &in, trig, NULL, 64, out, uo, NULL);
+            blocks++;
+            for (int i = 0; state == CS_CP_CHECKING && i < 64; ++i)
+                if (out[i] != 0.0f || uo[i] != -1.0f) loud_while_checking++;
+        }
+        /* rows alone are 20000 * 14 floats: at least that many budgets of blocks (with the index about 5 times) */
+        const int min_blocks = (int)((size_t)20000 * (CS_UT_ROW_FIXED + 6) / CS_CP_CHECK_BUDGET);
+        CS_CHECK(blocks > min_blocks && blocks < 10 * min_blocks, "%s table: checked over %d blocks (>= %d)",
+                 bad ? "bad" : "good", blocks, min_blocks);
+        CS_CHECK(loud_while_checking == 0, "silent, unit -1 while checking (%d samples not)", loud_while_checking);
+        CS_CHECK(state == (bad ? CS_CP_BAD_TABLE : CS_CP_OK) && cp.table_err == (bad ? CS_UT_E_VALUES : CS_UT_OK),
+                 "%s table: then state %d (error %d)", bad ? "bad" : "good", state, cp.table_err);
+        if (!bad) {
+            double e = 0;
+            for (int b = 0; b < 20; ++b) {
+                block(&cp, &h, t, c.tn, c.audio, c.frames, &in, trig, NULL, 64, out, uo, NULL);
+                for (int i = 0; i < 64; ++i)
+                    e += (double)out[i] * (double)out[i];
+            }
+            CS_CHECK(e > 0.0 && cp.lru_mem != NULL && !cp.lru_failed, "then it plays (energy %g), LRU lists in place",
+                     e);
+        }
+        cs_cp_close(&cp, heap_free, &h);
+        free(t);
+    }
+    CS_CHECK(h.allocs == h.frees, "every block given back");
+    corpus_free(&c);
+}
+
 int main(void)
 {
     test_open_and_bind();
+    test_bounded_check();
     test_label_contract();
     test_written_table();
     CS_TEST_END();

@@ -86,6 +86,18 @@ int main(void)
         int e = cs_ut_parse(c, n, 1, &w);
         CS_CHECK(e == cases[k].err, "case %zu (field %d = %g): got %d, expected %d", k, cases[k].idx,
                  (double)cases[k].val, e, cases[k].err);
+        /* the resumable check (ConcatPlay's, a few floats per block) gives the same answer for any budget */
+        if (cs_ut_parse(c, n, 0, &w) != CS_UT_OK) continue;
+        for (size_t budget = 1; budget <= 64; budget *= 4) {
+            cs_ut_check chk;
+            cs_ut_check_begin(&chk);
+            int r = CS_UT_CHECK_MORE, steps = 0;
+            while (r == CS_UT_CHECK_MORE && steps < 100000)
+                r = cs_ut_check_step(&w, &chk, budget), steps++;
+            CS_CHECK(r == cases[k].err && cs_ut_check_step(&w, &chk, budget) == r,
+                     "case %zu, budget %zu: resumable check %d after %d steps, expected %d", k, budget, r, steps,
+                     cases[k].err);
+        }
     }
     /* row checks are skipped when not asked for, header checks are not */
     memcpy(c, t, n * sizeof *c);
