@@ -48,10 +48,10 @@ enum cs_cp_state {
     CS_CP_CHECKING   /* a new table's header is valid, its rows are being checked block by block: silent */
 };
 
-/** Floats of table checking (and LRU entries) per block and instance; measured in
- *  tests/bench/bench_concatplay_bind.c against the issue's target (16 instances, 1M units, <= 10 % of a
- *  64-sample block at 48 kHz). */
-#define CS_CP_CHECK_BUDGET 16384
+/** Work units (cs_unit_table.h: about floats read) of table checking and LRU filling per block and instance; measured
+ * in tests/bench/bench_concatplay_bind.c against the issue's target (16 instances, 1M units, <= 10 % of a 64-sample
+ * block at 48 kHz). */
+#define CS_CP_CHECK_BUDGET 4096
 
 /** Where a bound table stands (cs_concatplay.phase). */
 enum cs_cp_phase {

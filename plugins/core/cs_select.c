@@ -94,8 +94,8 @@ int cs_select_lru_fill(cs_select_lru *l, const cs_ut_view *view, size_t budget)
             continue;
         }
         const int32_t m = cs_ut_member(view, first + l->fill_i++);
-        spent++;
-        if (m < 0) continue; /* a table that was not row-checked: stay in range */
+        spent += 1u + 2u * CS_UT_CHECK_RANDOM_COST; /* prev[u], next[last]: two writes far apart (cache misses) */
+        if (m < 0) continue;                        /* a table that was not row-checked: stay in range */
         const uint32_t u = (uint32_t)m, last = l->fill_last;
         l->prev[u] = last;
         l->next[u] = NIL;

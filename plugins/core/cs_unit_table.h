@@ -181,17 +181,24 @@ typedef struct cs_ut_check {
 } cs_ut_check;
 
 #define CS_UT_CHECK_MORE 1 /* cs_ut_check_step: not finished, call again */
+/* Work units of cs_ut_check_step (and cs_select_lru_fill): one float read in sequence is 1 (about 0.9 ns on the
+ * benchmark machine); a read at a random place of the table (the row of an order entry, a leaf unit's
+ * descriptors: a cache miss) costs CS_UT_CHECK_RANDOM_COST more, one at a place after the previous one (the row
+ * of a member: members are in unit order) CS_UT_CHECK_ORDERED_COST more. Calibrated with
+ * tests/bench/bench_concatplay_bind.c so that a budget costs about the same time in every phase of the check. */
+#define CS_UT_CHECK_RANDOM_COST  24
+#define CS_UT_CHECK_ORDERED_COST 8
 
 /** Start a row check (O(1)). */
 void cs_ut_check_begin(cs_ut_check *c);
 
 /**
- * Run the row check for about `budget` floats of reading (at least one item: a row is `stride` floats, a
- * member or an order entry 1, an index node about 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D), then stop
- * at an item boundary. Returns CS_UT_CHECK_MORE while work remains, then CS_UT_OK or a negative cs_ut_error
- * (also stored in c->result, and returned again by further calls). Work per call is O(budget + stride +
- * node size): bounded, no allocation, no I/O, real-time safe. Same answer as cs_ut_parse(..., 1, ...) for any
- * budget sequence on an unchanging table.
+ * Run the row check for about `budget` work units (at least one item: a row costs `stride`, a member
+ * 1 + CS_UT_CHECK_ORDERED_COST, an order entry 2 + CS_UT_CHECK_RANDOM_COST, an index node
+ * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST), then stop at an item boundary.
+ * Returns CS_UT_CHECK_MORE while work remains, then CS_UT_OK or a negative cs_ut_error (also stored in c->result, and
+ * returned again by further calls). Work per call is O(budget + stride + node size): bounded, no allocation, no I/O,
+ * real-time safe. Same answer as cs_ut_parse(..., 1, ...) for any budget sequence on an unchanging table.
  */
 int cs_ut_check_step(const cs_ut_view *v, cs_ut_check *c, size_t budget);
 
