@@ -6,10 +6,11 @@
 //
 // Real-time rules (shared design): every allocation is RTAlloc, checked; both Buffers are re-fetched every
 // block (never cached across blocks); the unit table is re-validated when its data pointer, size or channel
-// count changes, CS_CP_CHECK_BUDGET floats per block (the output is silent until the check and the LRU lists
-// are done: a few seconds for a million units), and every value read from it is range-checked where it is used
-// (a /b_set into a playing Buffer changes neither); a bad or missing Buffer gives silence and ONE message per
-// failing state; inputs are clamped by the core; block size and sample rate are read from the server.
+// count changes, its header at once and its rows CS_CP_CHECK_BUDGET work units per block while it already plays
+// (cs_concatplay.h: select 2 acts as random until the LRU lists are filled; a table that fails the check is then
+// refused), and every value read from it is range-checked where it is used (a /b_set into a playing Buffer
+// changes neither); a bad or missing Buffer gives silence and ONE message per failing state; inputs are clamped by the
+// core; block size and sample rate are read from the server.
 //
 // Outputs: numChannels audio channels, then
 //   [numChannels]     the index of the last unit started (held; -1 before the first);
@@ -93,7 +94,7 @@ static void cp_report_state(ConcatPlay *unit, int state, float fa, float ft_)
 {
     if (state == unit->reportedState) return;
     unit->reportedState = state;
-    if (state == CS_CP_OK || state == CS_CP_CHECKING || !cp_verbose(unit)) return; // checking: silent, no message
+    if (state == CS_CP_OK || !cp_verbose(unit)) return;
     switch (state) {
     case CS_CP_NO_TABLE:
         Print("ConcatPlay: no unit table in buffer %g; output is silent\n", ft_);

@@ -38,10 +38,10 @@ void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user)
     cp->player = NULL;
 }
 
-/* A new table Buffer (pointer, size or channels changed): parse its header (O(1)), fade the old corpus, drop
- * its LRU lists and start the bounded row check; advance_table finishes the work over the next blocks. */
+/* A new table Buffer (pointer, size or channels changed): parse its header (O(1)), fade the old corpus, replace
+ * its LRU lists (memory asked for at once, O(1); filled by advance_table) and start the bounded row check. */
 static void rebind_table(cs_concatplay *cp, const float *table, uint32_t samples, uint32_t channels,
-                         cs_cp_free_fn free_fn, void *user)
+                         cs_cp_alloc_fn alloc_fn, cs_cp_free_fn free_fn, void *user)
 {
     cp->table_data = table;
     cp->table_samples = samples;
@@ -62,41 +62,40 @@ static void rebind_table(cs_concatplay *cp, const float *table, uint32_t samples
     cp->lru_size = 0;
     cp->lru_failed = 0;
     cp->phase = CS_CP_PHASE_READY;
-    if (cp->table_err != CS_UT_OK) return;
+    if (cp->table_err != CS_UT_OK || !cp->player) return;
+    const size_t need = cs_select_lru_size(cp->view.num_units, cp->view.num_labels);
+    cp->lru_mem = (need && alloc_fn) ? alloc_fn(user, need) : NULL;
+    cp->lru = cp->lru_mem ? cs_select_lru_begin(cp->lru_mem, need, &cp->view) : NULL;
+    if (cp->lru)
+        cp->lru_size = need;
+    else
+        cp->lru_failed = 1;
     cs_ut_check_begin(&cp->check);
-    cp->phase = CS_CP_PHASE_CHECK;
+    cp->phase = cp->lru ? CS_CP_PHASE_LRU : CS_CP_PHASE_CHECK;
 }
 
-/* The bounded part of a rebind, once per block: CS_CP_CHECK_BUDGET floats of the row check, then (memory asked
- * for once, when the check passed) CS_CP_CHECK_BUDGET entries of the LRU lists: at most twice the budget in the
- * block where the check ends, so that a small table plays in the block it appears in. */
-static void advance_table(cs_concatplay *cp, cs_cp_alloc_fn alloc_fn, void *user)
+/* The bounded part of a rebind, once per block: CS_CP_CHECK_BUDGET work units of filling the LRU lists, then of
+ * the row check (at most twice the budget in the block where the lists are done). A failed check refuses the
+ * table from then on (its voices fade, the state becomes CS_CP_BAD_TABLE). */
+static void advance_table(cs_concatplay *cp)
 {
     const size_t budget = CS_CP_CHECK_BUDGET;
-    if (cp->phase == CS_CP_PHASE_CHECK) {
-        const int r = cs_ut_check_step(&cp->view, &cp->check, budget);
-        if (r == CS_UT_CHECK_MORE) return;
-        if (r != CS_UT_OK) {
-            cp->table_err = r;
-            cp->phase = CS_CP_PHASE_READY;
-            return;
-        }
-        cp->phase = CS_CP_PHASE_LRU;
-        const size_t need = cp->player ? cs_select_lru_size(cp->view.num_units, cp->view.num_labels) : 0;
-        cp->lru_mem = (need && alloc_fn) ? alloc_fn(user, need) : NULL;
-        cp->lru = cp->lru_mem ? cs_select_lru_begin(cp->lru_mem, need, &cp->view) : NULL;
-        if (cp->lru) {
-            cp->lru_size = need;
-        } else {
-            cp->lru_failed = cp->player != NULL;
-            cp->phase = CS_CP_PHASE_READY;
-            return;
-        }
-    }
     if (cp->phase == CS_CP_PHASE_LRU) {
         if (!cs_select_lru_fill(cp->lru, &cp->view, budget)) return;
         cs_player_set_lru(cp->player, cp->lru);
+        cp->phase = CS_CP_PHASE_CHECK;
+    }
+    if (cp->phase == CS_CP_PHASE_CHECK) {
+        const int r = cs_ut_check_step(&cp->view, &cp->check, budget);
+        if (r == CS_UT_CHECK_MORE) return;
         cp->phase = CS_CP_PHASE_READY;
+        if (r != CS_UT_OK) {
+            cp->table_err = r;
+            if (cp->player) {
+                cs_player_release_all(cp->player);
+                cs_player_set_lru(cp->player, NULL);
+            }
+        }
     }
 }
 
@@ -113,12 +112,10 @@ int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, ui
         return cp->state;
     }
     if (table != cp->table_data || table_samples != cp->table_samples || table_channels != cp->table_channels)
-        rebind_table(cp, table, table_samples, table_channels, free_fn, user);
-    if (cp->table_err == CS_UT_OK && cp->phase != CS_CP_PHASE_READY) advance_table(cp, alloc_fn, user);
+        rebind_table(cp, table, table_samples, table_channels, alloc_fn, free_fn, user);
+    if (cp->table_err == CS_UT_OK && cp->phase != CS_CP_PHASE_READY) advance_table(cp);
     if (cp->table_err != CS_UT_OK)
         cp->state = CS_CP_BAD_TABLE;
-    else if (cp->phase != CS_CP_PHASE_READY)
-        cp->state = CS_CP_CHECKING;
     else if (!audio)
         cp->state = CS_CP_NO_AUDIO;
     else if (audio_channels != cp->view.channels || (uint64_t)audio_frames != cp->view.audio_frames)

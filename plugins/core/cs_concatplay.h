@@ -12,13 +12,16 @@
  *
  * Per block the host calls cs_cp_bind with the CURRENT data of both Buffers (never cached across blocks), then
  * cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. When the table's data pointer, size
- * or channel count changes, its header is parsed at once (O(1)); the O(units) row check (cs_ut_check_step) and
- * the filling of the LRU lists (cs_select_lru_fill) then run CS_CP_CHECK_BUDGET floats of work per block, so no
- * block does more than that whatever the table's size. Meanwhile the state is CS_CP_CHECKING and the UGen is
- * silent (no voice starts; the old corpus's voices were released; triggers are ignored, not queued), exactly as
- * with a bad table but without a message; on a 1-million-unit table that lasts a few seconds (figures:
- * tests/bench/bench_concatplay_bind.c). Writes into the same Buffer are caught where the values are used
- * (cs_unit_table.h, cs_select.h, cs_player.c), not here.
+ * or channel count changes, its header and section sizes are checked at once (O(1)) and the UGen plays from that
+ * block on: every value read from the table is range-checked where it is used (cs_unit_table.h, cs_select.h,
+ * cs_player.c), so an unchecked table is read safely. The O(units) work then runs CS_CP_CHECK_BUDGET work units
+ * per block, whatever the table's size: first the LRU lists are filled (cs_select_lru_fill; until then select 2
+ * acts as random, as without LRU memory), then the rows, labels and index are checked (cs_ut_check_step; until
+ * then nearest-to-target answers are exact only if the table is sound, which the check then proves). A table
+ * that fails the check is refused from that block on (CS_CP_BAD_TABLE: its voices fade, then silence and one
+ * message), as one with a bad header is at once. Figures (tests/bench/bench_concatplay_bind.c): the worst block
+ * while 16 instances take up a 1-million-unit table, and how long the work lasts. Writes into the same Buffer
+ * are caught where the values are used, not here.
  */
 #ifndef CS_CONCATPLAY_H
 #define CS_CONCATPLAY_H
@@ -44,8 +47,7 @@ enum cs_cp_state {
     CS_CP_NO_TABLE,  /* no unit-table Buffer, or one without data */
     CS_CP_BAD_TABLE, /* the table Buffer is not a valid unit table: `table_err` holds the cs_ut_error */
     CS_CP_NO_AUDIO,  /* no audio Buffer, or one without data */
-    CS_CP_MISMATCH,  /* the audio's channels or frames differ from the unit table's */
-    CS_CP_CHECKING   /* a new table's header is valid, its rows are being checked block by block: silent */
+    CS_CP_MISMATCH   /* the audio's channels or frames differ from the unit table's */
 };
 
 /** Work units (cs_unit_table.h: about floats read) of table checking and LRU filling per block and instance; measured
@@ -55,9 +57,9 @@ enum cs_cp_state {
 
 /** Where a bound table stands (cs_concatplay.phase). */
 enum cs_cp_phase {
-    CS_CP_PHASE_READY = 0, /* checked and LRU lists in place (or the table is bad: table_err) */
-    CS_CP_PHASE_CHECK,     /* the row check is running */
-    CS_CP_PHASE_LRU        /* the check passed; the LRU lists are being filled */
+    CS_CP_PHASE_READY = 0, /* LRU lists in place and the table checked (or the table is bad: table_err) */
+    CS_CP_PHASE_LRU,       /* the LRU lists are being filled (select 2 acts as random meanwhile) */
+    CS_CP_PHASE_CHECK      /* the row check is running */
 };
 
 /** Results of cs_cp_open. */
@@ -103,12 +105,12 @@ void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user);
  * Follow both Buffers for this block and fill io->table, io->audio, io->audio_frames, io->audio_channels
  * (all NULL / 0 unless the state is CS_CP_OK). table / audio: the Buffers' current data (NULL when there is no
  * such Buffer), their samples (frames * channels), frames and channels. When the table's data pointer, size or
- * channels changed: parse its header (O(1)), fade the old corpus's voices, free the old LRU lists (one free_fn
- * call) and start the row check; while it runs (state CS_CP_CHECKING) each call does CS_CP_CHECK_BUDGET floats
- * of it, then asks for the new LRU lists (one alloc_fn call; without memory cp->lru_failed is set) and fills
- * them with the same budget per call (in the call where the check ends too). Returns the state (enum
- * cs_cp_state). At worst O(2 * CS_CP_CHECK_BUDGET + one row + one index node) per call, O(1) when nothing
- * changed.
+ * channels changed: parse its header (O(1)), fade the old corpus's voices, replace the LRU lists (one free_fn
+ * and one alloc_fn call; without memory cp->lru_failed is set) and start the work that each call then advances
+ * by CS_CP_CHECK_BUDGET work units (LRU lists, then the row check; cp->phase says where it stands). The state
+ * is CS_CP_OK from the first call for a table whose header is sound, CS_CP_BAD_TABLE from the call in which the
+ * check fails. Returns the state (enum cs_cp_state). At worst O(2 * CS_CP_CHECK_BUDGET + one row + one index
+ * node) per call, O(1) when nothing changed or the work is done.
  */
 int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, uint32_t table_channels,
                const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,

@@ -3,7 +3,8 @@
  * item 1): a 1-million-unit table (26 descriptors, as the default bundles have; 64 labels; the k-d tree index of
  * `concatseq analyze`, leaf CS_INDEX_DEFAULT_LEAF), bound by 16 instances in the same block, each running the
  * UGen's per-block calls (cs_cp_bind, cs_cp_target, cs_player_process; 64 samples at 48 kHz, a trigger every
- * block) until every instance plays, then 200 blocks more. Each block is timed over all 16 instances together,
+ * block; they play from the first block) until every instance has filled its LRU lists and checked the table,
+ * then 200 blocks more. Each block is timed over all 16 instances together,
  * as the server's block is, in thread CPU time (the machine may be shared). Printed: the worst block and the 99.9th
  * percentile in microseconds and as a ratio to a 64-sample block at 48 kHz (1333 us; target <= 0.10), the number of
  * blocks (and seconds of audio) until every instance plays, and, in the same run, what the one-block validation before
@@ -152,8 +153,7 @@ int main(int argc, char **argv)
         int ok = 0;
         for (int i = 0; i < ins; ++i) {
             cs_player_io io;
-            ok += cs_cp_bind(&cp[i], table, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, bench_alloc, bench_free, &rt,
-                             &io) == CS_CP_OK;
+            cs_cp_bind(&cp[i], table, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, bench_alloc, bench_free, &rt, &io);
             cs_select_target t;
             const int has = cs_cp_target(&t, NULL, 0, 0.0f, NULL, 0);
             for (int k = 0; k < CS_PLAYER_NUM_INPUTS; ++k) {
@@ -173,6 +173,7 @@ int main(int argc, char **argv)
             io.next_out = nx;
             io.target = has ? &t : NULL;
             cs_player_process(cp[i].player, &io, BLOCK);
+            ok += cp[i].phase == CS_CP_PHASE_READY;
         }
         bt[nb] = now_us() - b0;
         if (ok == ins && ready_at == 0) ready_at = nb + 1;
@@ -197,7 +198,7 @@ int main(int argc, char **argv)
            "per block and instance\n",
            n, D, K, tn, ins, CS_CP_CHECK_BUDGET);
     printf("after:  worst block %.1f us = %.4f of a %d-sample block (%.0f us; target <= 0.10), 99.9th pct %.1f us "
-           "= %.4f; every instance plays after %zu blocks (%.2f s of audio)\n",
+           "= %.4f; every instance done after %zu blocks (%.2f s of audio)\n",
            worst, worst / block_us, BLOCK, block_us, p999, p999 / block_us, ready_at, (double)ready_at * BLOCK / RATE);
     printf("before: one-block validation %.1f us per instance = %.1f blocks; x %d instances = %.1f us = %.1f blocks\n",
            before, before / block_us, ins, before * ins, before * ins / block_us);
