@@ -1,5 +1,6 @@
 /* test_unit_table.c - the unit table encoding (exact split integers, label sections), its validating parser,
  * and descriptor normalisation. */
+#include "cs_analyze.h"
 #include "cs_normalize.h"
 #include "cs_test.h"
 #include "cs_unit_table.h"
@@ -8,8 +9,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Issue 14 item 2: analyze checks the table's limits from the sources' lengths before decoding. 10 hours at
+ * 48 kHz in 1 ms grains are 36 million units: refused up front, naming --hop-ms; the same with 10 ms hops
+ * (3.6 million) passes; 16 777 215 grains exactly pass, one more is refused; onset segmentation is left to the
+ * check after segmentation; audio beyond 2^40 frames is refused; unknown lengths are left out. */
+static void test_limits(void)
+{
+    cs_analyze_opts o;
+    cs_analyze_opts_default(&o);
+    char err[256] = "";
+    uint64_t ten_hours[2] = {10ull * 3600 * 48000, UINT64_MAX};
+    o.unit_ms = o.hop_ms = 1.0;
+    CS_CHECK(cs_analyze_check_limits(&o, ten_hours, 2, err, sizeof err) == CS_E_TOO_LARGE &&
+                 strstr(err, "--hop-ms") != NULL,
+             "10 h of 1 ms grains refused before decoding: %s", err);
+    o.hop_ms = 10.0;
+    CS_CHECK(cs_analyze_check_limits(&o, ten_hours, 2, err, sizeof err) == 0, "10 ms hops pass");
+    o.unit_ms = o.hop_ms = 1.0; /* 48 frames each */
+    uint64_t exact[1] = {(uint64_t)(CS_UT_MAX_UNITS - 1) * 48 + 48};
+    CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == 0, "exactly CS_UT_MAX_UNITS grains pass");
+    exact[0] += 48;
+    CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == CS_E_TOO_LARGE, "one more is refused");
+    o.segment = CS_SEG_ONSET;
+    CS_CHECK(cs_analyze_check_limits(&o, ten_hours, 2, err, sizeof err) == 0, "onsets: checked after segmentation");
+    uint64_t huge[1] = {(uint64_t)1 << 40};
+    CS_CHECK(cs_analyze_check_limits(&o, huge, 1, err, sizeof err) == CS_E_TOO_LARGE && strstr(err, "--rate"),
+             "2^40 frames refused: %s", err);
+}
+
 int main(void)
 {
+    test_limits();
     /* 5 units in 2 sources, 3 labels, 2 descriptors; positions beyond 2^24 frames must stay exact */
     const uint64_t big = (1ull << 34) + 12345; /* ~4 days at 48 kHz */
     uint64_t start[5] = {0, 1000, 16777217, big, big + 70000};
