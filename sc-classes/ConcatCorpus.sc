@@ -229,8 +229,10 @@ ConcatCorpus {
 		data = FloatArray.newClear(sf.numFrames * sf.numChannels);
 		sf.readData(data);
 		sf.close;
-		if(data.size < h or: { data[f.utMagic] != f.unitTableMagic } or: { data[f.utVersion] != f.unitTableVersion }) {
-			^"% is not a version % unit table".format(path, f.unitTableVersion)
+		if(data.size < h or: { data[f.utMagic] != f.unitTableMagic }) { ^"% is not a unit table".format(path) };
+		if(data[f.utVersion] != f.unitTableVersion) {
+			^"% is a version % unit table, these classes read version % (rebuild the bundle with `concatseq analyze --force`)"
+			.format(path, data[f.utVersion].asInteger, f.unitTableVersion)
 		};
 		numUnits = data[f.utNumUnits].asInteger;
 		numDescriptors = data[f.utNumDescriptors].asInteger;
@@ -240,8 +242,8 @@ ConcatCorpus {
 		numFrames = f.join(data[f.utFramesHi], data[f.utFramesLo]);
 		numLabels = data[f.utNumLabels].asInteger;
 		numSources = data[f.utNumSources].asInteger;
-		labelsOffset = data[f.utLabelsOffset].asInteger;
-		membersOffset = data[f.utMembersOffset].asInteger;
+		labelsOffset = f.join(data[f.utLabelsOffsetHi], data[f.utLabelsOffsetLo]).asInteger;
+		membersOffset = f.join(data[f.utMembersOffsetHi], data[f.utMembersOffsetLo]).asInteger;
 		need = h + (numUnits * stride);
 		if(numUnits < 1 or: { numDescriptors < 0 } or: { stride < (f.unitRowFixed + numDescriptors) }
 			or: { numLabels < 1 } or: { labelsOffset < need } or: { membersOffset < (labelsOffset + (2 * numLabels)) }

@@ -16,9 +16,9 @@ ConcatSeqFormat {
 	// float 0 of a unit table
 	*unitTableMagic { ^4412245 }
 	// the unit-table version these classes read
-	*unitTableVersion { ^1 }
+	*unitTableVersion { ^2 }
 	// floats in the unit-table header
-	*unitTableHeader { ^16 }
+	*unitTableHeader { ^20 }
 	// fixed floats per unit row before the descriptors
 	*unitRowFixed { ^8 }
 	// largest unit count a table can hold
@@ -50,11 +50,17 @@ ConcatSeqFormat {
 	// unit-table header field (float index)
 	*utNoiseLabel { ^12 }
 	// unit-table header field (float index)
-	*utLabelsOffset { ^13 }
+	*utLabelsOffsetHi { ^13 }
 	// unit-table header field (float index)
-	*utMembersOffset { ^14 }
+	*utLabelsOffsetLo { ^14 }
 	// unit-table header field (float index)
-	*utIndexOffset { ^15 }
+	*utMembersOffsetHi { ^15 }
+	// unit-table header field (float index)
+	*utMembersOffsetLo { ^16 }
+	// unit-table header field (float index)
+	*utIndexOffsetHi { ^17 }
+	// unit-table header field (float index)
+	*utIndexOffsetLo { ^18 }
 	// unit-row field (offset in a row)
 	*rowStartHi { ^0 }
 	// unit-row field (offset in a row)

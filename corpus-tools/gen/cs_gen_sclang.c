@@ -129,9 +129,12 @@ int main(void)
                {"utNumLabels", CS_UT_H_NUM_LABELS},
                {"utNumSources", CS_UT_H_NUM_SOURCES},
                {"utNoiseLabel", CS_UT_H_NOISE_LABEL},
-               {"utLabelsOffset", CS_UT_H_LABELS_OFFSET},
-               {"utMembersOffset", CS_UT_H_MEMBERS_OFFSET},
-               {"utIndexOffset", CS_UT_H_INDEX_OFFSET}};
+               {"utLabelsOffsetHi", CS_UT_H_LABELS_OFFSET_HI},
+               {"utLabelsOffsetLo", CS_UT_H_LABELS_OFFSET_LO},
+               {"utMembersOffsetHi", CS_UT_H_MEMBERS_OFFSET_HI},
+               {"utMembersOffsetLo", CS_UT_H_MEMBERS_OFFSET_LO},
+               {"utIndexOffsetHi", CS_UT_H_INDEX_OFFSET_HI},
+               {"utIndexOffsetLo", CS_UT_H_INDEX_OFFSET_LO}};
     for (size_t i = 0; i < sizeof uth / sizeof uth[0]; i++)
         constant(uth[i].name, uth[i].value, "unit-table header field (float index)");
     static const struct {

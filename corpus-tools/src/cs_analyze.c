@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <pthread.h>
+#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,61 @@ static int stage_collect(analysis *a, char *const *sources, size_t nsources)
         snprintf(a->err, a->errlen, "no SOURCE given");
     else if (rc)
         snprintf(a->err, a->errlen, "collecting sources: %s", cs_strerror(rc));
+    return rc;
+}
+
+/* --- limits: the unit table's limits from the files' headers, before any decoding --- */
+int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, size_t n, char *err, size_t errlen)
+{
+    const double sr = (double)o->rate;
+    const uint64_t len = (uint64_t)llround(o->unit_ms * 1e-3 * sr), hop = (uint64_t)llround(o->hop_ms * 1e-3 * sr);
+    const uint64_t L = len < 1 ? 1 : len, H = hop < 1 ? 1 : hop;
+    uint64_t total = 0, units = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (frames[i] == UINT64_MAX) continue;
+        total += frames[i];
+        if (total >= ((uint64_t)1 << 40)) {
+            snprintf(err, errlen,
+                     "%.0f hours of audio at %d Hz: more than the unit table's frame encoding holds "
+                     "(2^40 frames); use a lower --rate or fewer sources",
+                     (double)total / sr / 3600.0, o->rate);
+            return CS_E_TOO_LARGE;
+        }
+        if (o->segment == CS_SEG_GRAIN && frames[i] >= L) units += (frames[i] - L) / H + 1;
+    }
+    if (o->segment != CS_SEG_GRAIN) return 0;
+    const uint64_t nodes = 4u * units / CS_INDEX_DEFAULT_LEAF + units; /* bound on the index's nodes */
+    const uint64_t floats = (uint64_t)CS_UT_HEADER + units * (CS_UT_ROW_FIXED + (uint64_t)CS_D_COUNT + 1u) +
+                            /* rows and members, labels; index: header, roots, order, nodes */
+                            2u * (units + 1) + CS_UT_INDEX_HEADER + 2u * (units + 1) + units +
+                            nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT);
+    if (units > CS_UT_MAX_UNITS || floats > CS_UT_MAX_FLOATS) {
+        snprintf(err, errlen,
+                 "%llu units of --unit-ms %g / --hop-ms %g: more than the unit table holds (%d units); use a "
+                 "longer --hop-ms or fewer sources",
+                 (unsigned long long)units, o->unit_ms, o->hop_ms, CS_UT_MAX_UNITS);
+        return CS_E_TOO_LARGE;
+    }
+    return 0;
+}
+
+/* The files' lengths at the corpus rate from their headers (libsndfile reads no audio for this). */
+static int stage_limits(analysis *a)
+{
+    const size_t n = a->files.n;
+    uint64_t *frames = malloc((n ? n : 1) * sizeof *frames);
+    if (!frames) return CS_E_NOMEM;
+    for (size_t i = 0; i < n; ++i) {
+        SF_INFO info;
+        memset(&info, 0, sizeof info);
+        SNDFILE *f = sf_open(a->files.v[i], SFM_READ, &info);
+        frames[i] = UINT64_MAX; /* unreadable, or a length the header does not know: decode decides */
+        if (f && info.frames > 0 && info.frames < ((sf_count_t)1 << 50) && info.samplerate > 0)
+            frames[i] = (uint64_t)ceil((double)info.frames * (double)a->o->rate / (double)info.samplerate);
+        if (f) sf_close(f);
+    }
+    const int rc = cs_analyze_check_limits(a->o, frames, n, a->err, a->errlen);
+    free(frames);
     return rc;
 }
 
@@ -767,6 +823,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     a.err = err;
     a.errlen = errlen;
     rc = stage_collect(&a, sources, nsources);
+    if (rc == 0) rc = stage_limits(&a);
     double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0; /* stage times as the summary prints them */
     if (rc == 0) rc = stage_decode(&a);
     if (rc == 0) t1 = now_s(), rc = stage_describe(&a);

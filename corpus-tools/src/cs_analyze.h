@@ -64,6 +64,18 @@ void cs_analyze_frame_params(const cs_analyze_opts *o, cs_frame_params *fp);
 /** Check every option; 0, or CS_E_ARG with a one-line message naming the option. */
 int cs_analyze_check_opts(const cs_analyze_opts *o, char *err, size_t errlen);
 
+/**
+ * The unit table's limits, checked from the sources' lengths before any decoding (issue 14: a corpus too big
+ * for the table used to fail only after decoding, analysing and clustering). frames[i]: the length of source i
+ * in frames at the corpus rate (o->rate) as the file's header gives it, UINT64_MAX when unknown (left out).
+ * Checked: the packed audio below 2^40 frames (its split length); with grain segmentation the exact unit count
+ * ((F - unit) / hop + 1 per source) <= CS_UT_MAX_UNITS and its table with index <= CS_UT_MAX_FLOATS floats.
+ * With onset or novelty segmentation the count is known only after segmentation (at most F / min_len_s per
+ * source); it is checked then, before clustering. Returns 0, or CS_E_TOO_LARGE with a one-line message naming
+ * the option to change in err. O(n), no I/O.
+ */
+int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, size_t n, char *err, size_t errlen);
+
 /** What was built, for the CLI's closing summary. */
 typedef struct cs_analyze_report {
     size_t sources, units, labels, noise_units;

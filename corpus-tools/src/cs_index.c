@@ -2,6 +2,7 @@
 #include "cs_index.h"
 
 #include "cs_error.h"
+#include "cs_split.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static uint32_t total_nodes(const cs_ut_view *v, uint32_t leaf)
     uint64_t total = 0;
     for (uint32_t l = 0; l < v->num_labels; ++l)
         total += cs_index_nodes(cs_ut_label_count(v, (int32_t)l, NULL), leaf);
-    return total > 16777215u ? 0 : (uint32_t)total;
+    return total > CS_UT_MAX_NODES ? 0 : (uint32_t)total;
 }
 
 size_t cs_index_table_size(const cs_ut_view *v, uint32_t leaf)
@@ -27,8 +28,9 @@ size_t cs_index_table_size(const cs_ut_view *v, uint32_t leaf)
     if (!v || leaf < 1 || leaf > 4096) return 0;
     const uint32_t nodes = total_nodes(v, leaf);
     if (nodes == 0) return 0;
-    return cs_ut_size(v->num_units, v->num_descriptors, v->num_labels) +
-           cs_ut_index_size(v->num_units, v->num_descriptors, v->num_labels, nodes);
+    const size_t total = cs_ut_size(v->num_units, v->num_descriptors, v->num_labels) +
+                         cs_ut_index_size(v->num_units, v->num_descriptors, v->num_labels, nodes);
+    return total > CS_UT_MAX_FLOATS ? 0 : total;
 }
 
 typedef struct key {
@@ -112,15 +114,15 @@ int cs_index_build(const cs_ut_view *v, uint32_t leaf, float *out, size_t out_n)
     memcpy(out, v->data, base * sizeof *out);
     float *x = out + base;
     const size_t oo = base + CS_UT_INDEX_HEADER + 2u * (size_t)K, po = oo + N;
-    out[CS_UT_H_INDEX_OFFSET] = (float)base;
-    x[0] = (float)CS_UT_INDEX_MAGIC;
-    x[1] = (float)CS_UT_INDEX_VERSION;
-    x[2] = (float)nodes;
-    x[3] = (float)(CS_UT_NODE_FIXED + 2u * D);
-    x[4] = (float)leaf;
-    x[5] = (float)oo;
-    x[6] = (float)po;
-    x[7] = 0.0f;
+    cs_split_put(out + CS_UT_H_INDEX_OFFSET_HI, 2, base);
+    x[CS_UT_X_MAGIC] = (float)CS_UT_INDEX_MAGIC;
+    x[CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION;
+    x[CS_UT_X_NUM_NODES] = (float)nodes;
+    x[CS_UT_X_STRIDE] = (float)(CS_UT_NODE_FIXED + 2u * D);
+    x[CS_UT_X_LEAF] = (float)leaf;
+    cs_split_put(x + CS_UT_X_ORDER_OFFSET_HI, 2, oo);
+    cs_split_put(x + CS_UT_X_NODES_OFFSET_HI, 2, po);
+    x[CS_UT_X_RESERVED] = 0.0f;
     builder B = {v, leaf, D, CS_UT_NODE_FIXED + 2u * D, out + oo, out + po, 0, keys};
     /* the order section starts as the members section: label by label, at the same offsets */
     memcpy(B.order, v->members, (size_t)N * sizeof *out);

@@ -6,9 +6,11 @@
 //
 // Real-time rules (shared design): every allocation is RTAlloc, checked; both Buffers are re-fetched every
 // block (never cached across blocks); the unit table is re-validated when its data pointer, size or channel
-// count changes, and every value read from it is range-checked where it is used (a /b_set into a playing
-// Buffer changes neither); a bad or missing Buffer gives silence and ONE message per failing state; inputs are
-// clamped by the core; block size and sample rate are read from the server.
+// count changes, its header at once and its rows CS_CP_CHECK_BUDGET work units per block while it already plays
+// (cs_concatplay.h: select 2 acts as random until the LRU lists are filled; a table that fails the check is then
+// refused), and every value read from it is range-checked where it is used (a /b_set into a playing Buffer
+// changes neither); a bad or missing Buffer gives silence and ONE message per failing state; inputs are clamped by the
+// core; block size and sample rate are read from the server.
 //
 // Outputs: numChannels audio channels, then
 //   [numChannels]     the index of the last unit started (held; -1 before the first);

@@ -33,11 +33,13 @@ void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user)
         if (cp->player) free_fn(user, cp->player);
     }
     cp->lru_mem = NULL;
+    cp->lru = NULL;
     cp->lru_size = 0;
     cp->player = NULL;
 }
 
-/* A new table Buffer (pointer, size or channels changed): parse it, fade the old corpus, new LRU lists. */
+/* A new table Buffer (pointer, size or channels changed): parse its header (O(1)), fade the old corpus, replace
+ * its LRU lists (memory asked for at once, O(1); filled by advance_table) and start the bounded row check. */
 static void rebind_table(cs_concatplay *cp, const float *table, uint32_t samples, uint32_t channels,
                          cs_cp_alloc_fn alloc_fn, cs_cp_free_fn free_fn, void *user)
 {
@@ -49,24 +51,51 @@ static void rebind_table(cs_concatplay *cp, const float *table, uint32_t samples
     else if (channels != 1)
         cp->table_err = CS_UT_E_DIMS;
     else
-        cp->table_err = cs_ut_parse(table, samples, 1, &cp->view); /* O(units), only when the Buffer changes */
+        cp->table_err = cs_ut_parse(table, samples, 0, &cp->view); /* header and sizes only: O(1) */
     if (cp->player) {
         cs_player_release_all(cp->player); /* fade the voices of the old corpus, forget the last unit */
         cs_player_set_lru(cp->player, NULL);
     }
     if (cp->lru_mem && free_fn) free_fn(user, cp->lru_mem);
     cp->lru_mem = NULL;
+    cp->lru = NULL;
     cp->lru_size = 0;
     cp->lru_failed = 0;
+    cp->phase = CS_CP_PHASE_READY;
     if (cp->table_err != CS_UT_OK || !cp->player) return;
     const size_t need = cs_select_lru_size(cp->view.num_units, cp->view.num_labels);
     cp->lru_mem = (need && alloc_fn) ? alloc_fn(user, need) : NULL;
-    cs_select_lru *lru = cp->lru_mem ? cs_select_lru_init(cp->lru_mem, need, &cp->view) : NULL;
-    if (lru) {
+    cp->lru = cp->lru_mem ? cs_select_lru_begin(cp->lru_mem, need, &cp->view) : NULL;
+    if (cp->lru)
         cp->lru_size = need;
-        cs_player_set_lru(cp->player, lru);
-    } else {
+    else
         cp->lru_failed = 1;
+    cs_ut_check_begin(&cp->check);
+    cp->phase = cp->lru ? CS_CP_PHASE_LRU : CS_CP_PHASE_CHECK;
+}
+
+/* The bounded part of a rebind, once per block: CS_CP_CHECK_BUDGET work units of filling the LRU lists, then of
+ * the row check (at most twice the budget in the block where the lists are done). A failed check refuses the
+ * table from then on (its voices fade, the state becomes CS_CP_BAD_TABLE). */
+static void advance_table(cs_concatplay *cp)
+{
+    const size_t budget = CS_CP_CHECK_BUDGET;
+    if (cp->phase == CS_CP_PHASE_LRU) {
+        if (!cs_select_lru_fill(cp->lru, &cp->view, budget)) return;
+        cs_player_set_lru(cp->player, cp->lru);
+        cp->phase = CS_CP_PHASE_CHECK;
+    }
+    if (cp->phase == CS_CP_PHASE_CHECK) {
+        const int r = cs_ut_check_step(&cp->view, &cp->check, budget);
+        if (r == CS_UT_CHECK_MORE) return;
+        cp->phase = CS_CP_PHASE_READY;
+        if (r != CS_UT_OK) {
+            cp->table_err = r;
+            if (cp->player) {
+                cs_player_release_all(cp->player);
+                cs_player_set_lru(cp->player, NULL);
+            }
+        }
     }
 }
 
@@ -84,6 +113,7 @@ int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, ui
     }
     if (table != cp->table_data || table_samples != cp->table_samples || table_channels != cp->table_channels)
         rebind_table(cp, table, table_samples, table_channels, alloc_fn, free_fn, user);
+    if (cp->table_err == CS_UT_OK && cp->phase != CS_CP_PHASE_READY) advance_table(cp);
     if (cp->table_err != CS_UT_OK)
         cp->state = CS_CP_BAD_TABLE;
     else if (!audio)

@@ -11,9 +11,17 @@
  * callbacks (costs on each). The player itself (voices, triggers, gapless chain) is cs_player.h, selection cs_select.h.
  *
  * Per block the host calls cs_cp_bind with the CURRENT data of both Buffers (never cached across blocks), then
- * cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. The table is parsed (O(1) header +
- * an O(units) row check) only when its data pointer, size or channel count changes; writes into the same Buffer
- * are caught where the values are used (cs_unit_table.h, cs_select.h, cs_player.c), not here.
+ * cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. When the table's data pointer, size
+ * or channel count changes, its header and section sizes are checked at once (O(1)) and the UGen plays from that
+ * block on: every value read from the table is range-checked where it is used (cs_unit_table.h, cs_select.h,
+ * cs_player.c), so an unchecked table is read safely. The O(units) work then runs CS_CP_CHECK_BUDGET work units
+ * per block, whatever the table's size: first the LRU lists are filled (cs_select_lru_fill; until then select 2
+ * acts as random, as without LRU memory), then the rows, labels and index are checked (cs_ut_check_step; until
+ * then nearest-to-target answers are exact only if the table is sound, which the check then proves). A table
+ * that fails the check is refused from that block on (CS_CP_BAD_TABLE: its voices fade, then silence and one
+ * message), as one with a bad header is at once. Figures (tests/bench/bench_concatplay_bind.c): the worst block
+ * while 16 instances take up a 1-million-unit table, and how long the work lasts. Writes into the same Buffer
+ * are caught where the values are used, not here.
  */
 #ifndef CS_CONCATPLAY_H
 #define CS_CONCATPLAY_H
@@ -42,6 +50,18 @@ enum cs_cp_state {
     CS_CP_MISMATCH   /* the audio's channels or frames differ from the unit table's */
 };
 
+/** Work units (cs_unit_table.h: about floats read) of table checking and LRU filling per block and instance; measured
+ * in tests/bench/bench_concatplay_bind.c against the issue's target (16 instances, 1M units, <= 10 % of a 64-sample
+ * block at 48 kHz). */
+#define CS_CP_CHECK_BUDGET 4096
+
+/** Where a bound table stands (cs_concatplay.phase). */
+enum cs_cp_phase {
+    CS_CP_PHASE_READY = 0, /* LRU lists in place and the table checked (or the table is bad: table_err) */
+    CS_CP_PHASE_LRU,       /* the LRU lists are being filled (select 2 acts as random meanwhile) */
+    CS_CP_PHASE_CHECK      /* the row check is running */
+};
+
 /** Results of cs_cp_open. */
 enum cs_cp_open_status {
     CS_CP_OPEN_OK = 0,
@@ -58,9 +78,12 @@ typedef struct cs_concatplay {
     /* unit-table validation cache: re-parse only when any of these change */
     const float *table_data; /* compared, never dereferenced after a change */
     uint32_t table_samples, table_channels;
-    int table_err; /* cs_ut_error of the last parse */
+    int table_err; /* cs_ut_error of the last parse or row check */
     cs_ut_view view;
-    void *lru_mem; /* from the allocator, sized from the table; NULL if none */
+    int phase;          /* enum cs_cp_phase */
+    cs_ut_check check;  /* the row check's cursor (phase CHECK) */
+    cs_select_lru *lru; /* in lru_mem: handed to the player once filled */
+    void *lru_mem;      /* from the allocator, sized from the table; NULL if none */
     size_t lru_size;
     int lru_failed; /* 1 when the LRU lists of the current table got no memory (select 2 acts as random) */
     int state;      /* enum cs_cp_state of the last block */
@@ -82,9 +105,12 @@ void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user);
  * Follow both Buffers for this block and fill io->table, io->audio, io->audio_frames, io->audio_channels
  * (all NULL / 0 unless the state is CS_CP_OK). table / audio: the Buffers' current data (NULL when there is no
  * such Buffer), their samples (frames * channels), frames and channels. When the table's data pointer, size or
- * channels changed: parse it with the row check (O(units + labels + index)), fade the old corpus's voices, and
- * replace the LRU lists (one free_fn and one alloc_fn call; without memory cp->lru_failed is set). Returns the
- * state (enum cs_cp_state). O(1) when nothing changed.
+ * channels changed: parse its header (O(1)), fade the old corpus's voices, replace the LRU lists (one free_fn
+ * and one alloc_fn call; without memory cp->lru_failed is set) and start the work that each call then advances
+ * by CS_CP_CHECK_BUDGET work units (LRU lists, then the row check; cp->phase says where it stands). The state
+ * is CS_CP_OK from the first call for a table whose header is sound, CS_CP_BAD_TABLE from the call in which the
+ * check fails. Returns the state (enum cs_cp_state). At worst O(2 * CS_CP_CHECK_BUDGET + one row + one index
+ * node) per call, O(1) when nothing changed or the work is done.
  */
 int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, uint32_t table_channels,
                const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,

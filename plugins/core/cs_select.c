@@ -16,6 +16,9 @@ struct cs_select_lru {
     uint32_t *next;  /* num_units */
     uint32_t *head;  /* num_labels: least recently used member */
     uint32_t *tail;  /* num_labels: most recently used member */
+    /* cs_select_lru_fill's cursor: phase 0 stamps, 1 lists, 2 done; label, item, last unit linked */
+    int fill_phase;
+    uint32_t fill_label, fill_i, fill_last;
 };
 
 static size_t align8(size_t n)
@@ -30,7 +33,7 @@ size_t cs_select_lru_size(uint32_t num_units, uint32_t num_labels)
            align8((size_t)num_units * 2u * sizeof(uint32_t)) + (size_t)num_labels * 2u * sizeof(uint32_t);
 }
 
-cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view)
+cs_select_lru *cs_select_lru_begin(void *mem, size_t size, const cs_ut_view *view)
 {
     if (!mem || !view) return NULL;
     const uint32_t n = view->num_units, k = view->num_labels;
@@ -49,27 +52,66 @@ cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view
     l->num_units = n;
     l->num_labels = k;
     l->clock = 0;
-    for (uint32_t u = 0; u < n; ++u)
-        l->stamp[u] = 0;
-    for (uint32_t lab = 0; lab < k; ++lab) {
+    l->fill_phase = 0;
+    l->fill_label = l->fill_i = 0;
+    l->fill_last = NIL;
+    return l;
+}
+
+int cs_select_lru_fill(cs_select_lru *l, const cs_ut_view *view, size_t budget)
+{
+    if (!l || !view) return 1;
+    size_t spent = 0;
+    while (l->fill_phase < 2) {
+        if (spent > 0 && spent >= budget) return 0;
+        if (l->fill_phase == 0) { /* stamps: never used */
+            if (l->fill_i == l->num_units) {
+                l->fill_phase = 1;
+                l->fill_i = 0;
+                continue;
+            }
+            l->stamp[l->fill_i++] = 0;
+            spent++;
+            continue;
+        }
+        /* lists, label by label, in member order */
+        if (l->fill_label == l->num_labels) {
+            l->fill_phase = 2;
+            break;
+        }
+        const uint32_t lab = l->fill_label;
         uint32_t first = 0;
         const uint32_t count = cs_ut_label_count(view, (int32_t)lab, &first);
-        l->head[lab] = l->tail[lab] = NIL;
-        uint32_t last = NIL;
-        for (uint32_t i = 0; i < count; ++i) {
-            const int32_t m = cs_ut_member(view, first + i);
-            if (m < 0) continue; /* a table that was not row-checked: stay in range */
-            const uint32_t u = (uint32_t)m;
-            l->prev[u] = last;
-            l->next[u] = NIL;
-            if (last == NIL)
-                l->head[lab] = u;
-            else
-                l->next[last] = u;
-            last = u;
+        if (l->fill_i == 0) {
+            l->head[lab] = l->tail[lab] = NIL;
+            l->fill_last = NIL;
         }
-        l->tail[lab] = last;
+        if (l->fill_i >= count) {
+            l->tail[lab] = l->fill_last;
+            l->fill_label++;
+            l->fill_i = 0;
+            spent++;
+            continue;
+        }
+        const int32_t m = cs_ut_member(view, first + l->fill_i++);
+        spent += 1u + 2u * CS_UT_CHECK_RANDOM_COST; /* prev[u], next[last]: two writes far apart (cache misses) */
+        if (m < 0) continue;                        /* a table that was not row-checked: stay in range */
+        const uint32_t u = (uint32_t)m, last = l->fill_last;
+        l->prev[u] = last;
+        l->next[u] = NIL;
+        if (last == NIL)
+            l->head[lab] = u;
+        else
+            l->next[last] = u;
+        l->fill_last = u;
     }
+    return 1;
+}
+
+cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view)
+{
+    cs_select_lru *l = cs_select_lru_begin(mem, size, view);
+    if (l) cs_select_lru_fill(l, view, (size_t)-1);
     return l;
 }
 

@@ -108,6 +108,16 @@ size_t cs_select_lru_size(uint32_t num_units, uint32_t num_labels);
  */
 cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view);
 
+/**
+ * cs_select_lru_init in bounded steps, for the audio thread: cs_select_lru_begin lays the lists out in `mem`
+ * (same contract as cs_select_lru_init, O(1), nothing filled yet: the lists must not be used until
+ * cs_select_lru_fill returned 1), then cs_select_lru_fill does about `budget` floats of work (at least one entry; a
+ * unit's stamp, or one member linked) per call and returns 1 when the lists are complete (then exactly what
+ * cs_select_lru_init gives), 0 while work remains. O(budget) per call, no allocation: real-time safe.
+ */
+cs_select_lru *cs_select_lru_begin(void *mem, size_t size, const cs_ut_view *view);
+int cs_select_lru_fill(cs_select_lru *lru, const cs_ut_view *view, size_t budget);
+
 /** Mark unit u as just played (moves it to the tail of its label's list). O(1). u must be < num_units. */
 void cs_select_lru_touch(cs_select_lru *lru, const cs_ut_view *view, uint32_t u);
 

@@ -2,15 +2,17 @@
  * cs_unit_table.h - the server-ready unit table of a corpus bundle (units.wav), and a zero-copy view of it.
  *
  * The table is a flat array of float32 (a mono float WAV that the server loads as an ordinary Buffer).
- * Every integer in it is exact: values that can exceed 2^24 (frame positions and lengths) are split into
- * hi = v / 65536 and lo = v % 65536. The layout is specified in corpus-tools/BUNDLE.md:
+ * Every integer in it is exact: values that can exceed 2^24 (frame positions and lengths, section offsets) are
+ * split into hi = v / 65536 and lo = v % 65536 (cs_split.h). Counts and indices of units, labels and nodes stay
+ * below 2^24 (CS_UT_MAX_UNITS, CS_UT_MAX_NODES) and are plain floats. The layout is specified in
+ * corpus-tools/BUNDLE.md:
  *
- *   header   CS_UT_HEADER floats  (magic, version, counts, offsets; see enum cs_ut_header_field)
+ *   header   CS_UT_HEADER floats  (magic, version, counts, split offsets; see enum cs_ut_header_field)
  *   rows     num_units * stride   (per unit: start hi/lo, length hi/lo, label, source, successor, reserved,
  *                                  then num_descriptors normalised descriptors)
  *   labels   2 * num_labels       (per label: first index into `members`, member count)
  *   members  num_units            (unit indices sorted by label, then by unit index)
- *   index    optional, announced by header field 15 (CS_UT_H_INDEX_OFFSET, 0 = none): per label, a k-d tree
+ *   index    optional, announced by header fields 17-18 (CS_UT_H_INDEX_OFFSET_*, 0 = none): per label, a k-d tree
  *            with bounding boxes over the normalised descriptors, flat (preorder, no pointers), built offline
  *            by `concatseq analyze` (corpus-tools/src/cs_index.c) for exact nearest-to-target selection
  *            (cs_select.h). Readers that ignore it see the same table as before.
@@ -29,11 +31,14 @@ extern "C" {
 #endif
 
 #define CS_UT_MAGIC     4412245 /* 0x435355, "CSU": exact in float32 */
-#define CS_UT_VERSION   1
-#define CS_UT_HEADER    16       /* floats in the header */
+#define CS_UT_VERSION   2
+#define CS_UT_HEADER    20       /* floats in the header */
 #define CS_UT_ROW_FIXED 8        /* fixed floats per row before the descriptors */
 #define CS_UT_SPLIT     65536.0  /* hi/lo split base */
 #define CS_UT_MAX_UNITS 16777215 /* unit indices must stay exact in float32 */
+#define CS_UT_MAX_FLOATS                                                                                               \
+    2147483647u /* a whole table, index included: the largest Buffer scsynth holds (int32 samples); the split          \
+                   offsets alone would allow 2^32 */
 
 /** Header field offsets. */
 enum cs_ut_header_field {
@@ -49,17 +54,26 @@ enum cs_ut_header_field {
     CS_UT_H_FRAMES_LO,
     CS_UT_H_NUM_LABELS,
     CS_UT_H_NUM_SOURCES,
-    CS_UT_H_NOISE_LABEL,    /* label given to DBSCAN noise, or -1 */
-    CS_UT_H_LABELS_OFFSET,  /* float offset of the labels section */
-    CS_UT_H_MEMBERS_OFFSET, /* float offset of the members section */
-    CS_UT_H_INDEX_OFFSET    /* float offset of the optional index section (= members offset + num_units), or 0 */
+    CS_UT_H_NOISE_LABEL,      /* label given to DBSCAN noise, or -1 */
+    CS_UT_H_LABELS_OFFSET_HI, /* float offset of the labels section, split */
+    CS_UT_H_LABELS_OFFSET_LO,
+    CS_UT_H_MEMBERS_OFFSET_HI, /* float offset of the members section, split */
+    CS_UT_H_MEMBERS_OFFSET_LO,
+    CS_UT_H_INDEX_OFFSET_HI, /* float offset of the optional index section (= members offset + num_units), or 0 */
+    CS_UT_H_INDEX_OFFSET_LO, /* (both halves 0), split */
+    CS_UT_H_RESERVED         /* 0 */
 };
 
+/* Version 1 (16 header floats) held the three offsets as plain floats in fields 13, 14 and 15, exact only below
+ * 2^24, so a table of more than about 479 000 units could not be written; it is refused with CS_UT_E_VERSION
+ * (rebuild the bundle with `concatseq analyze --force`). */
+#define CS_UT_VERSION_1 1
+
 /*
- * The index section at X = T[CS_UT_H_INDEX_OFFSET] (see BUNDLE.md, "Index"):
- *   X + 0 .. 7   magic CS_UT_INDEX_MAGIC, version 1, total nodes, node stride (CS_UT_NODE_FIXED + D), leaf
- *                size, order offset O, nodes offset P, reserved 0
- *   X + 8 ..     per label k: root node, node count (root -1 and count 0 for an empty label)
+ * The index section at X = the split index offset (see BUNDLE.md, "Index"):
+ *   X + 0 .. 9   magic CS_UT_INDEX_MAGIC, version 2, total nodes, node stride (CS_UT_NODE_FIXED + 2D), leaf
+ *                size, order offset O (split hi, lo), nodes offset P (split hi, lo), reserved 0
+ *   X + 10 ..    per label k: root node, node count (root -1 and count 0 for an empty label)
  *   O ..         num_units: per label k, at O + first_k, the label's units in tree order (leaves contiguous)
  *   P ..         nodes * stride: per node (preorder within each label: the left child is node + 1, the right
  *                child node + 1 + subtree size of the left child): begin (absolute index into the order
@@ -67,9 +81,24 @@ enum cs_ut_header_field {
  *                the node's units).
  */
 #define CS_UT_INDEX_MAGIC   4412233 /* 0x435349, "CSI" */
-#define CS_UT_INDEX_VERSION 1
-#define CS_UT_INDEX_HEADER  8
+#define CS_UT_INDEX_VERSION 2
+#define CS_UT_INDEX_HEADER  10
 #define CS_UT_NODE_FIXED    4
+#define CS_UT_MAX_NODES     16777215 /* node counts and node indices must stay exact in float32 */
+
+/** Index header field offsets (from X). */
+enum cs_ut_index_field {
+    CS_UT_X_MAGIC = 0,
+    CS_UT_X_VERSION,
+    CS_UT_X_NUM_NODES,
+    CS_UT_X_STRIDE,
+    CS_UT_X_LEAF,
+    CS_UT_X_ORDER_OFFSET_HI, /* absolute float offset of the order section, split */
+    CS_UT_X_ORDER_OFFSET_LO,
+    CS_UT_X_NODES_OFFSET_HI, /* absolute float offset of the nodes section, split */
+    CS_UT_X_NODES_OFFSET_LO,
+    CS_UT_X_RESERVED
+};
 
 /** Node field offsets in the index. */
 enum cs_ut_node_field { CS_UT_N_BEGIN = 0, CS_UT_N_COUNT, CS_UT_N_SIZE, CS_UT_N_RESERVED, CS_UT_N_BOX };
@@ -123,16 +152,55 @@ size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t n
 
 /**
  * Parse and validate the header and section sizes of `n` floats at `data` into `view`.
- * If `check_rows` is non-zero, also checks every row and the label sections (O(units + labels), bounded by
- * n): frames inside the audio, labels < num_labels, successors in range, finite descriptors; and, when the
- * table has an index, the whole index in O(units * D + nodes * D): every label's tree is a preorder binary tree
- * whose children split their parent's range of the order section, the order section holds exactly the label's
- * units (same count, same sum and sum of squares of unit indices), every box holds its children's boxes and
- * every leaf box its units' descriptors. Only a fully checked index guarantees exact answers; an unchecked one
- * is still read safely (cs_select range-checks every access).
- * Returns CS_UT_OK or a negative cs_ut_error. No allocation, no I/O: real-time safe (bounded by n).
+ * If `check_rows` is non-zero, also runs the whole row check of cs_ut_check_step at once (O(units + labels +
+ * index), bounded by n): frames inside the audio, labels < num_labels, successors in range, finite descriptors;
+ * and, when the table has an index, the whole index in O(units * D + nodes * D): every label's tree is a
+ * preorder binary tree whose children split their parent's range of the order section, the order section holds
+ * exactly the label's units (same count, same sum and sum of squares of unit indices), every box holds its
+ * children's boxes and every leaf box its units' descriptors. Only a fully checked index guarantees exact
+ * answers; an unchecked one is still read safely (cs_select range-checks every access).
+ * Returns CS_UT_OK or a negative cs_ut_error (CS_UT_E_VERSION for a version 1 table). No allocation, no I/O:
+ * real-time safe, but with check_rows linear in the table: the UGen uses cs_ut_check_step instead.
  */
 int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view);
+
+/**
+ * The row check of cs_ut_parse, resumable: a cursor over rows, label sections and index, so that a real-time
+ * caller can spread it over blocks. Plain data; start it with cs_ut_check_begin after cs_ut_parse(..., 0, view)
+ * succeeded, then call cs_ut_check_step with the same view until it returns something other than
+ * CS_UT_CHECK_MORE. Values written into the table between steps are not re-checked (the readers check every
+ * value at its point of use anyway, see below), so the check proves what the writer wrote, not what a later
+ * /b_set writes.
+ */
+typedef struct cs_ut_check {
+    int phase;                               /* internal: rows, labels, index, done */
+    int result;                              /* CS_UT_OK or the cs_ut_error, once done */
+    uint32_t label, item, sub, first, count; /* cursors: current label, item within it, sub-step */
+    uint32_t root, nodes, leaf_node, leaf_k; /* index phase: current tree and leaf */
+    uint64_t total, next_node, s1, s2, t1, t2;
+} cs_ut_check;
+
+#define CS_UT_CHECK_MORE 1 /* cs_ut_check_step: not finished, call again */
+/* Work units of cs_ut_check_step (and cs_select_lru_fill): one float read in sequence is 1 (about 0.9 ns on the
+ * benchmark machine); a read at a random place of the table (the row of an order entry, a leaf unit's
+ * descriptors: a cache miss) costs CS_UT_CHECK_RANDOM_COST more, one at a place after the previous one (the row
+ * of a member: members are in unit order) CS_UT_CHECK_ORDERED_COST more. Calibrated with
+ * tests/bench/bench_concatplay_bind.c so that a budget costs about the same time in every phase of the check. */
+#define CS_UT_CHECK_RANDOM_COST  24
+#define CS_UT_CHECK_ORDERED_COST 8
+
+/** Start a row check (O(1)). */
+void cs_ut_check_begin(cs_ut_check *c);
+
+/**
+ * Run the row check for about `budget` work units (at least one item: a row costs `stride`, a member
+ * 1 + CS_UT_CHECK_ORDERED_COST, an order entry 2 + CS_UT_CHECK_RANDOM_COST, an index node
+ * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST), then stop at an item boundary.
+ * Returns CS_UT_CHECK_MORE while work remains, then CS_UT_OK or a negative cs_ut_error (also stored in c->result, and
+ * returned again by further calls). Work per call is O(budget + stride + node size): bounded, no allocation, no I/O,
+ * real-time safe. Same answer as cs_ut_parse(..., 1, ...) for any budget sequence on an unchanging table.
+ */
+int cs_ut_check_step(const cs_ut_view *v, cs_ut_check *c, size_t budget);
 
 /** Static one-line message for a cs_ut_error. */
 const char *cs_ut_strerror(int err);

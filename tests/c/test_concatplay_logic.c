@@ -119,6 +119,18 @@ static int block(cs_concatplay *cp, heap *h, const float *table, size_t tn, cons
     return state;
 }
 
+/* cs_cp_bind until the table's LRU lists and check (CS_CP_CHECK_BUDGET per call) are done; the state then. */
+static int bind_ready(cs_concatplay *cp, heap *h, const float *table, size_t tn, const float *audio, uint64_t frames,
+                      cs_player_io *io)
+{
+    int st =
+        cs_cp_bind(cp, table, (uint32_t)tn, 1, audio, (uint32_t)frames, audio ? 1 : 0, heap_alloc, heap_free, h, io);
+    for (int i = 0; i < 1000000 && cp->phase != CS_CP_PHASE_READY; ++i)
+        st = cs_cp_bind(cp, table, (uint32_t)tn, 1, audio, (uint32_t)frames, audio ? 1 : 0, heap_alloc, heap_free, h,
+                        io);
+    return st;
+}
+
 static void test_open_and_bind(void)
 {
     heap h = {1u << 30, 0, 0};
@@ -157,8 +169,7 @@ static void test_open_and_bind(void)
     CS_CHECK(cs_cp_bind(&cp, table, (uint32_t)tn, 2, audio, (uint32_t)frames, 1, heap_alloc, heap_free, &h, &io) ==
                  CS_CP_BAD_TABLE,
              "a two-channel table");
-    CS_CHECK(cs_cp_bind(&cp, table, (uint32_t)tn, 1, NULL, 0, 0, heap_alloc, heap_free, &h, &io) == CS_CP_NO_AUDIO,
-             "no audio");
+    CS_CHECK(bind_ready(&cp, &h, table, tn, NULL, 0, &io) == CS_CP_NO_AUDIO, "no audio");
     CS_CHECK(cs_cp_bind(&cp, table, (uint32_t)tn, 1, audio, (uint32_t)frames - 1, 1, heap_alloc, heap_free, &h, &io) ==
                  CS_CP_MISMATCH,
              "audio one frame short");
@@ -172,9 +183,7 @@ static void test_open_and_bind(void)
     float *copy = malloc(tn * sizeof(float));
     memcpy(copy, table, tn * sizeof(float));
     h.limit = 10;
-    CS_CHECK(cs_cp_bind(&cp, copy, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, heap_alloc, heap_free, &h, &io) ==
-                     CS_CP_OK &&
-                 cp.lru_failed && !cp.lru_mem,
+    CS_CHECK(bind_ready(&cp, &h, copy, tn, audio, frames, &io) == CS_CP_OK && cp.lru_failed && !cp.lru_mem,
              "LRU memory refused: flagged");
     h.limit = 1u << 30;
     cs_cp_close(&cp, heap_free, &h);
@@ -266,8 +275,10 @@ static void test_written_table(void)
     size_t bad_out = 0, bad_unit = 0, sounding = 0;
     const uint32_t B = 64;
     float trig[64], out[64], uo[64], nx[64];
+    cs_player_io io0;
+    CS_CHECK(bind_ready(&cp, &h, table, tn, audio, frames, &io0) == CS_CP_OK, "the table validates before the writes");
     for (int b = 0; b < 20000; ++b) {
-        if (b % 16 == 15 || b == 0) { /* block 0: the UGen validates the table it first sees */
+        if (b % 16 == 15 || b == 0) {
             memcpy(table, orig, tn * sizeof(float));
             memcpy(audio, aorig, frames * sizeof(float));
         } else {
@@ -298,7 +309,7 @@ static void test_written_table(void)
     /* the issue's exact write: label 0's member count := 4e9, then a trigger with label 0 */
     memcpy(table, orig, tn * sizeof(float));
     memcpy(audio, aorig, frames * sizeof(float));
-    table[(size_t)table[CS_UT_H_LABELS_OFFSET] + 1] = 4e9f;
+    table[(size_t)cs_ut_join(table[CS_UT_H_LABELS_OFFSET_HI], table[CS_UT_H_LABELS_OFFSET_LO]) + 1] = 4e9f;
     inputs in;
     inputs_default(&in);
     in.v[CS_PIN_LABEL] = 0.0f;
@@ -312,9 +323,63 @@ static void test_written_table(void)
     corpus_free(&c);
 }
 
+/*
+ * Issue 14 item 1: a new table's rows are checked CS_CP_CHECK_BUDGET work units per block, not in one block. A
+ * table of 20 000 units (rows alone about 70 budgets) plays from the first block while its LRU lists are filled
+ * and its rows checked over many blocks; the number of blocks is what the budget implies. A bad row at the very
+ * end is found only when the check gets there: the table plays (safely) until then and is refused from then on.
+ */
+static void test_bounded_check(void)
+{
+    corpus c;
+    if (corpus_make(&c, 20000, 6, 6, 21, 0)) return;
+    heap h = {1u << 30, 0, 0};
+    inputs in;
+    inputs_default(&in);
+    float trig[64], out[64], uo[64];
+    for (int i = 0; i < 64; ++i)
+        trig[i] = (i == 3) ? 1.0f : 0.0f;
+    for (int bad = 0; bad < 2; ++bad) {
+        float *t = malloc(c.tn * sizeof *t);
+        memcpy(t, c.table, c.tn * sizeof *t);
+        if (bad) t[CS_UT_HEADER + (size_t)19999 * (CS_UT_ROW_FIXED + 6) + CS_UT_R_LABEL] = 99.0f;
+        cs_concatplay cp;
+        cs_cp_open(&cp, 8, 1, 7, 1, 48000, heap_alloc, &h);
+        int state = CS_CP_OK, blocks = 0, not_ok = 0;
+        double e_checking = 0, e_after = 0;
+        while (cp.phase != CS_CP_PHASE_READY || blocks == 0) {
+            state = block(&cp, &h, t, c.tn, c.audio, c.frames, &in, trig, NULL, 64, out, uo, NULL);
+            not_ok += cp.phase != CS_CP_PHASE_READY && state != CS_CP_OK;
+            for (int i = 0; cp.phase != CS_CP_PHASE_READY && i < 64; ++i)
+                e_checking += (double)out[i] * (double)out[i];
+            if (++blocks > 100000) break;
+        }
+        /* rows alone are 20000 * 14 work units: at least that many budgets of blocks */
+        const int min_blocks = (int)((size_t)20000 * (CS_UT_ROW_FIXED + 6) / CS_CP_CHECK_BUDGET);
+        CS_CHECK(blocks > min_blocks && blocks < 40 * min_blocks, "%s table: checked over %d blocks (>= %d)",
+                 bad ? "bad" : "good", blocks, min_blocks);
+        CS_CHECK(not_ok == 0 && e_checking > 0.0, "%s table: plays while it is checked (energy %g, %d blocks not ok)",
+                 bad ? "bad" : "good", e_checking, not_ok);
+        CS_CHECK(state == (bad ? CS_CP_BAD_TABLE : CS_CP_OK) && cp.table_err == (bad ? CS_UT_E_VALUES : CS_UT_OK),
+                 "%s table: then state %d (error %d)", bad ? "bad" : "good", state, cp.table_err);
+        for (int b = 0; b < 400; ++b) { /* after the release: a good table plays on, a refused one is silent */
+            block(&cp, &h, t, c.tn, c.audio, c.frames, &in, trig, NULL, 64, out, uo, NULL);
+            for (int i = 0; b >= 200 && i < 64; ++i)
+                e_after += (double)out[i] * (double)out[i];
+        }
+        CS_CHECK(bad ? e_after == 0.0 : (e_after > 0.0 && cp.lru_mem != NULL && !cp.lru_failed),
+                 "%s table: afterwards energy %g", bad ? "refused" : "good", e_after);
+        cs_cp_close(&cp, heap_free, &h);
+        free(t);
+    }
+    CS_CHECK(h.allocs == h.frees, "every block given back");
+    corpus_free(&c);
+}
+
 int main(void)
 {
     test_open_and_bind();
+    test_bounded_check();
     test_label_contract();
     test_written_table();
     CS_TEST_END();

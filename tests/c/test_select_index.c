@@ -7,6 +7,7 @@
  * full, ties to the lower unit index) and the plain label scan; it is also checked against an independent
  * double-precision nearest neighbour (any difference must be a float near-tie). The full parse check rejects a
  * corrupted index (a box that misses a unit, a broken tree), and an unchecked corrupted index is read safely.
+ * A 600 001-unit table (offsets beyond 2^24: unit table version 2) parses and selects exactly.
  */
 #include "cs_index.h"
 #include "cs_rng.h"
@@ -193,6 +194,61 @@ static void test_exact(void)
     }
 }
 
+/*
+ * Issue 14 item 2: a table of more than 479 000 units (600 001 x 27 descriptors: the rows alone are 21 million
+ * floats, so the labels, members and index offsets are beyond 2^24, where a plain float no longer holds them) is
+ * encoded, indexed, fully checked (at once and resumably, as ConcatPlay does) and selects exactly: nearest =
+ * brute force, labels and members read back at indices near the end. With the version 1 header the encoded
+ * offsets were rounded and the table did not parse.
+ */
+static void test_large(void)
+{
+    corpus c;
+    CS_CHECK(make_corpus(&c, 600001, 27, 16, CS_INDEX_DEFAULT_LEAF, 479, 1) == 0,
+             "600 001-unit table built, indexed and fully checked");
+    if (!c.table) return;
+    const size_t loff = (size_t)(c.v.labels - c.table), ooff = (size_t)(c.v.index_order - c.table);
+    CS_CHECK(loff > 16777216u && ooff > 16777216u && (size_t)(c.v.index_nodes - c.table) > 16777216u,
+             "section offsets beyond 2^24 (labels %zu, order %zu)", loff, ooff);
+    cs_ut_check chk;
+    cs_ut_check_begin(&chk);
+    int r = CS_UT_CHECK_MORE, steps = 0;
+    while (r == CS_UT_CHECK_MORE)
+        r = cs_ut_check_step(&c.v, &chk, 1u << 20), steps++;
+    CS_CHECK(r == CS_UT_OK && steps > 10, "resumable check: %d after %d steps", r, steps);
+    uint64_t total = 0;
+    int bad_members = 0;
+    for (uint32_t l = 0; l < c.k; ++l) {
+        uint32_t first = 0;
+        const uint32_t count = cs_ut_label_count(&c.v, (int32_t)l, &first);
+        total += count;
+        for (uint32_t i = 0; i < count; ++i)
+            bad_members += cs_ut_unit_label(&c.v, (uint32_t)cs_ut_member(&c.v, first + i)) != (int32_t)l;
+    }
+    CS_CHECK(total == c.n && bad_members == 0, "every unit in its label's members (%d wrong)", bad_members);
+    CS_CHECK(cs_ut_unit_start(&c.v, c.n - 1) == (uint64_t)(c.n - 1) * 100 && cs_ut_unit_length(&c.v, c.n - 1) == 100 &&
+                 cs_ut_unit_label(&c.v, c.n / 2) == 2,
+             "the last rows read back");
+    cs_rng g;
+    cs_rng_seed(&g, 5);
+    int mismatch = 0, queries = 0;
+    float full[27];
+    for (int q = 0; q < 12; ++q) {
+        cs_select_target t;
+        memset(&t, 0, sizeof t);
+        for (uint32_t j = 0; j < c.d; ++j)
+            full[j] = (float)cs_rng_normal(&g) * 2.0f;
+        t.full = full;
+        t.full_len = c.d;
+        const int32_t labels[4] = {0, 2, (int32_t)(3 + cs_rng_below(&g, c.k - 3)), (int32_t)c.k - 1};
+        for (int i = 0; i < 4; ++i, ++queries)
+            mismatch += cs_select_nearest(&c.v, labels[i], &t) != cs_select_nearest_brute(&c.v, labels[i], &t);
+    }
+    CS_CHECK(mismatch == 0, "600 001 units: index = brute force on %d/%d queries", queries - mismatch, queries);
+    free(c.base);
+    free(c.table);
+}
+
 static void test_corrupt(void)
 {
     corpus c;
@@ -257,6 +313,7 @@ int main(void)
                  cs_index_nodes(100, 8) == 31,
              "node counts of median splits");
     test_exact();
+    test_large();
     test_corrupt();
     CS_TEST_END();
 }

@@ -1,5 +1,6 @@
 /* test_unit_table.c - the unit table encoding (exact split integers, label sections), its validating parser,
  * and descriptor normalisation. */
+#include "cs_analyze.h"
 #include "cs_normalize.h"
 #include "cs_test.h"
 #include "cs_unit_table.h"
@@ -8,8 +9,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Issue 14 item 2: analyze checks the table's limits from the sources' lengths before decoding. 10 hours at
+ * 48 kHz in 1 ms grains are 36 million units: refused up front, naming --hop-ms; the same with 10 ms hops
+ * (3.6 million) passes; 16 777 215 grains exactly pass, one more is refused; onset segmentation is left to the
+ * check after segmentation; audio beyond 2^40 frames is refused; unknown lengths are left out. */
+static void test_limits(void)
+{
+    cs_analyze_opts o;
+    cs_analyze_opts_default(&o);
+    char err[256] = "";
+    uint64_t ten_hours[2] = {10ull * 3600 * 48000, UINT64_MAX};
+    o.unit_ms = o.hop_ms = 1.0;
+    CS_CHECK(cs_analyze_check_limits(&o, ten_hours, 2, err, sizeof err) == CS_E_TOO_LARGE &&
+                 strstr(err, "--hop-ms") != NULL,
+             "10 h of 1 ms grains refused before decoding: %s", err);
+    o.hop_ms = 10.0;
+    CS_CHECK(cs_analyze_check_limits(&o, ten_hours, 2, err, sizeof err) == 0, "10 ms hops pass");
+    o.unit_ms = o.hop_ms = 1.0; /* 48 frames each */
+    uint64_t exact[1] = {(uint64_t)(CS_UT_MAX_UNITS - 1) * 48 + 48};
+    CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == 0, "exactly CS_UT_MAX_UNITS grains pass");
+    exact[0] += 48;
+    CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == CS_E_TOO_LARGE, "one more is refused");
+    o.segment = CS_SEG_ONSET;
+    CS_CHECK(cs_analyze_check_limits(&o, ten_hours, 2, err, sizeof err) == 0, "onsets: checked after segmentation");
+    uint64_t huge[1] = {(uint64_t)1 << 40};
+    CS_CHECK(cs_analyze_check_limits(&o, huge, 1, err, sizeof err) == CS_E_TOO_LARGE && strstr(err, "--rate"),
+             "2^40 frames refused: %s", err);
+}
+
 int main(void)
 {
+    test_limits();
     /* 5 units in 2 sources, 3 labels, 2 descriptors; positions beyond 2^24 frames must stay exact */
     const uint64_t big = (1ull << 34) + 12345; /* ~4 days at 48 kHz */
     uint64_t start[5] = {0, 1000, 16777217, big, big + 70000};
@@ -20,7 +50,7 @@ int main(void)
     float desc[10] = {0.5f, -1.f, 2.f, 3.f, -0.25f, 0.f, 1e3f, -1e3f, 7.f, 8.f};
     const uint64_t frames = big + 70003;
     size_t n = cs_ut_size(5, 2, 3);
-    CS_CHECK(n == 16 + 5 * 10 + 6 + 5, "size %zu", n);
+    CS_CHECK(n == CS_UT_HEADER + 5 * 10 + 6 + 5, "size %zu", n);
     float *t = calloc(n, sizeof *t);
     CS_CHECK(cs_ut_encode(t, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, label, source, succ, desc) == CS_UT_OK,
              "encode");
@@ -55,7 +85,8 @@ int main(void)
         int err;
     } cases[] = {
         {CS_UT_H_MAGIC, 1.0f, CS_UT_E_MAGIC},
-        {CS_UT_H_VERSION, 2.0f, CS_UT_E_VERSION},
+        {CS_UT_H_VERSION, 1.0f, CS_UT_E_VERSION}, /* version 1: refused, the message names analyze --force */
+        {CS_UT_H_VERSION, 3.0f, CS_UT_E_VERSION},
         {CS_UT_H_NUM_UNITS, 6.0f, CS_UT_E_DIMS},
         {CS_UT_H_NUM_UNITS, NAN, CS_UT_E_DIMS},
         {CS_UT_H_NUM_UNITS, 1e30f, CS_UT_E_DIMS},
@@ -64,7 +95,11 @@ int main(void)
         {CS_UT_H_NOISE_LABEL, 3.0f, CS_UT_E_DIMS},
         {CS_UT_H_NOISE_LABEL, -2.5f, CS_UT_E_DIMS},
         {CS_UT_H_NOISE_LABEL, 68719476736.0f, CS_UT_E_DIMS}, /* 2^36: found by fuzz_unit_table (a uint32 cast) */
-        {CS_UT_H_LABELS_OFFSET, 7.0f, CS_UT_E_DIMS},
+        {CS_UT_H_LABELS_OFFSET_LO, 7.0f, CS_UT_E_DIMS},
+        {CS_UT_H_LABELS_OFFSET_HI, 1.0f, CS_UT_E_DIMS},
+        {CS_UT_H_MEMBERS_OFFSET_LO, 0.5f, CS_UT_E_DIMS},
+        {CS_UT_H_INDEX_OFFSET_LO, 3.0f, CS_UT_E_DIMS}, /* an index where there is none */
+        {CS_UT_H_RESERVED, 1.0f, CS_UT_E_DIMS},
         {CS_UT_H_SAMPLE_RATE, -1.0f, CS_UT_E_DIMS},
         {CS_UT_HEADER + CS_UT_R_LABEL, 3.0f, CS_UT_E_VALUES},
         {CS_UT_HEADER + CS_UT_R_LABEL, 0.5f, CS_UT_E_VALUES},
@@ -73,8 +108,8 @@ int main(void)
         {CS_UT_HEADER + CS_UT_R_START_HI, 1e7f, CS_UT_E_VALUES},
         {CS_UT_HEADER + CS_UT_R_DESCRIPTORS, INFINITY, CS_UT_E_VALUES},
         {CS_UT_HEADER + CS_UT_R_SOURCE, 2.0f, CS_UT_E_VALUES},
-        {16 + 50 + 1, 3.0f, CS_UT_E_VALUES}, /* label 0 count */
-        {16 + 50 + 6, 2.0f, CS_UT_E_VALUES}, /* a member moved to another label */
+        {CS_UT_HEADER + 50 + 1, 3.0f, CS_UT_E_VALUES}, /* label 0 count */
+        {CS_UT_HEADER + 50 + 6, 2.0f, CS_UT_E_VALUES}, /* a member moved to another label */
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
         memcpy(c, t, n * sizeof *c);
@@ -82,12 +117,26 @@ int main(void)
         int e = cs_ut_parse(c, n, 1, &w);
         CS_CHECK(e == cases[k].err, "case %zu (field %d = %g): got %d, expected %d", k, cases[k].idx,
                  (double)cases[k].val, e, cases[k].err);
+        /* the resumable check (ConcatPlay's, a few floats per block) gives the same answer for any budget */
+        if (cs_ut_parse(c, n, 0, &w) != CS_UT_OK) continue;
+        for (size_t budget = 1; budget <= 64; budget *= 4) {
+            cs_ut_check chk;
+            cs_ut_check_begin(&chk);
+            int r = CS_UT_CHECK_MORE, steps = 0;
+            while (r == CS_UT_CHECK_MORE && steps < 100000)
+                r = cs_ut_check_step(&w, &chk, budget), steps++;
+            CS_CHECK(r == cases[k].err && cs_ut_check_step(&w, &chk, budget) == r,
+                     "case %zu, budget %zu: resumable check %d after %d steps, expected %d", k, budget, r, steps,
+                     cases[k].err);
+        }
     }
     /* row checks are skipped when not asked for, header checks are not */
     memcpy(c, t, n * sizeof *c);
     c[CS_UT_HEADER + CS_UT_R_LABEL] = 3.0f;
     CS_CHECK(cs_ut_parse(c, n, 0, &w) == CS_UT_OK, "header-only parse");
     CS_CHECK(strlen(cs_ut_strerror(CS_UT_E_VALUES)) > 0, "message");
+    CS_CHECK(strstr(cs_ut_strerror(CS_UT_E_VERSION), "concatseq analyze --force") != NULL,
+             "a version 1 table's message names the fix");
     /* encoder refuses impossible tables */
     int32_t badlabel[5] = {2, 0, 3, 1, 0};
     CS_CHECK(cs_ut_encode(c, 5, 2, 3, 2, -1, 48000.0, 2, frames, start, length, badlabel, source, succ, desc) ==
@@ -108,7 +157,8 @@ int main(void)
     row[CS_UT_R_LABEL] = 7.0f;     /* unit 0: label beyond num_labels */
     row[CS_UT_R_SUCCESSOR] = 4e9f; /* and a successor beyond num_units */
     CS_CHECK(cs_ut_unit_label(&v, 0) == -1 && cs_ut_unit_successor(&v, 0) == -1, "bad label and successor read as -1");
-    const size_t lo = (size_t)t[CS_UT_H_LABELS_OFFSET], mo = (size_t)t[CS_UT_H_MEMBERS_OFFSET];
+    const size_t lo = (size_t)cs_ut_join(t[CS_UT_H_LABELS_OFFSET_HI], t[CS_UT_H_LABELS_OFFSET_LO]),
+                 mo = (size_t)cs_ut_join(t[CS_UT_H_MEMBERS_OFFSET_HI], t[CS_UT_H_MEMBERS_OFFSET_LO]);
     t[lo + 1] = 4e9f; /* label 0's member count: the issue's crash */
     first = 99;
     CS_CHECK(cs_ut_label_count(&v, 0, &first) == 0 && first == 99, "a count past the members section reads as empty");

@@ -15,8 +15,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wavio import read_wav  # noqa: E402
 
-MAGIC, VERSION, HEADER, FIXED, SPLIT = 4412245, 1, 16, 8, 65536
-INDEX_MAGIC, INDEX_VERSION, INDEX_HEADER, NODE_FIXED = 4412233, 1, 8, 4
+MAGIC, VERSION, HEADER, FIXED, SPLIT = 4412245, 2, 20, 8, 65536
+INDEX_MAGIC, INDEX_VERSION, INDEX_HEADER, NODE_FIXED = 4412233, 2, 10, 4
 
 
 def fail(msg):
@@ -34,7 +34,9 @@ def check_index(t, x, n, d, k, lab, members, desc, label):
     range of the order section in two, whose boxes hold their units, and whose order section holds exactly the
     label's units. These are the properties that make the tree search return the brute-force answer."""
     check(t[x] == INDEX_MAGIC and t[x + 1] == INDEX_VERSION, "index magic/version")
-    nodes, nstride, leaf, oo, po = (int(v) for v in t[x + 2:x + 7])
+    nodes, nstride, leaf = (int(v) for v in t[x + 2:x + 5])
+    oo, po = int(t[x + 5]) * SPLIT + int(t[x + 6]), int(t[x + 7]) * SPLIT + int(t[x + 8])
+    check(t[x + 9] == 0, "index reserved field")
     check(nstride == NODE_FIXED + 2 * d and leaf >= 1, "index node stride / leaf size")
     check(oo == x + INDEX_HEADER + 2 * k and po == oo + n and len(t) == po + nodes * nstride, "index sections")
     roots = t[x + INDEX_HEADER:oo].reshape(k, 2).astype(np.int64)
@@ -113,7 +115,8 @@ def main():
     check(t[6] == m["sample_rate"] and t[7] == m["channels"], "table rate/channels")
     check(int(t[8]) * SPLIT + int(t[9]) == m["frames"], "table audio frames")
     k, nsrc, noise = int(t[10]), int(t[11]), int(t[12])
-    loff, moff = int(t[13]), int(t[14])
+    loff, moff = int(t[13]) * SPLIT + int(t[14]), int(t[15]) * SPLIT + int(t[16])
+    check(t[19] == 0, "header reserved field")
     check(n == m["units"] and k == m["labels"], "units/labels != manifest")
     check(n >= a.min_units, f"only {n} units")
     if a.labels:
@@ -121,7 +124,7 @@ def main():
     check(nsrc == len(m["sources"]), "number of sources")
     if a.sources:
         check(nsrc == a.sources, f"{nsrc} sources, expected {a.sources}")
-    xoff = int(t[15])
+    xoff = int(t[17]) * SPLIT + int(t[18])
     check(loff == HEADER + n * stride and moff == loff + 2 * k, "section offsets")
     check(len(t) == moff + n if xoff == 0 else xoff == moff + n, "section sizes / index offset")
     rows = t[HEADER:loff].reshape(n, stride)
