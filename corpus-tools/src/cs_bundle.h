@@ -60,6 +60,31 @@ int cs_bundle_commit(const char *tmpdir, const char *dir, int force, cs_warn_fn 
 void cs_bundle_abort(const char *tmpdir);
 
 /**
+ * A float WAV written as its frames come (cs_wav_stream_*), for audio too long to hold: the data goes
+ * straight to the file after room for the header, and cs_wav_stream_close writes the header that
+ * cs_write_float_wav would have written for the same frames (libsndfile makes it, on a sink that keeps only
+ * the header), moving the data if the header grew (RF64 above 4 GiB): the file's bytes are
+ * cs_write_float_wav's. Memory: fixed. Every call returns 0 or a cs_err with the message in err (CS_E_IO for
+ * a failed write, "is the disk full?"); after an error the file is removed by cs_wav_stream_close.
+ */
+typedef struct cs_wav_stream {
+    int fd;
+    int channels, rate;
+    size_t frames; /* written so far */
+    size_t header; /* bytes before the data */
+    char path[4200];
+} cs_wav_stream;
+int cs_wav_stream_open(cs_wav_stream *w, const char *path, int channels, int rate, char *err, size_t errlen);
+/** Append `frames` x channels floats. */
+int cs_wav_stream_write(cs_wav_stream *w, const float *data, size_t frames, char *err, size_t errlen);
+/** Drop the frames from `frames` on (e.g. a source that turned out silent); frames <= w->frames. */
+int cs_wav_stream_truncate(cs_wav_stream *w, size_t frames, char *err, size_t errlen);
+/** Read back frames [first, first + count) into data (count x channels floats). */
+int cs_wav_stream_read(const cs_wav_stream *w, size_t first, size_t count, float *data, char *err, size_t errlen);
+/** Write the header and close; `keep` 0 removes the file instead (after an error elsewhere). */
+int cs_wav_stream_close(cs_wav_stream *w, int keep, char *err, size_t errlen);
+
+/**
  * Write frames x channels interleaved float32 as a float WAV (RF64 when larger than 4 GiB), checking every
  * write (a full disk is CS_E_IO). Returns 0 or a cs_err; message in err.
  */

@@ -111,7 +111,7 @@ static double mel_to_hz(double m)
 typedef struct fr_shared {
     const float *buf; /* the samples held: signal samples [x0, x0 + held) (all of them for a whole-signal call) */
     ptrdiff_t x0;
-    size_t n; /* signal length; while streaming (length unknown), PTRDIFF_MAX: only frames whose context is held
+    size_t n; /* signal length; while streaming (length unknown), PTRDIFF_MAX / 4: only frames whose context is held
                * are computed then, and those never reach the end */
     size_t n_frames;
     cs_frame_params p;
@@ -299,7 +299,7 @@ static int build_mel(fr_shared *s)
 static int build_shared(fr_shared *s, const cs_frame_params *p)
 {
     memset(s, 0, sizeof *s);
-    s->n = (size_t)PTRDIFF_MAX;
+    s->n = (size_t)(PTRDIFF_MAX / 4); /* "unknown": far beyond any sample held, and no overflow in n - start */
     s->p = *p;
     s->N = p->fft_size;
     s->K = p->fft_size / 2 + 1;
