@@ -294,10 +294,10 @@ static int decode_source(analysis *a, size_t i, cs_frames_stream *fs, float *mix
     }
     if (*silent) return 0;
     if (au->frames == 0) {
-        snprintf(
-            a->err, a->errlen,
-            "%s: %lld frames at %d Hz make no frame at --rate %d; the file is too short (or choose a higher --rate)",
-            a->files.v[i], (long long)decoded, au->original_rate, o->rate);
+        snprintf(a->err, a->errlen,
+                 "%s: %lld frame(s) at %d Hz resample to no frame at --rate %d; the file is too short (or choose a "
+                 "higher --rate)",
+                 a->files.v[i], (long long)decoded, au->original_rate, o->rate);
         return CS_E_EMPTY;
     }
     if (frc == 0) frc = cs_frames_stream_finish(fs, &a->fr[i]);
@@ -328,7 +328,8 @@ static int stage_decode(analysis *a)
     cs_frame_params fp;
     cs_analyze_frame_params(o, &fp);
     size_t k = 0;
-    char *silent_name = NULL; /* the first silent file skipped, for the message when no file is left */
+    char **skipped = calloc(n, sizeof *skipped); /* silent files skipped, in order */
+    if (!skipped) rc = CS_E_NOMEM;
     for (size_t i = 0; rc == 0 && i < n; ++i) {
         cs_frames_stream *fs = NULL;
         rc = cs_frames_stream_new(&fp, o->threads, &fs);
@@ -350,12 +351,7 @@ static int stage_decode(analysis *a)
             }
             /* digital silence in a folder is skipped; it is not in the audio either */
             rc = cs_wav_stream_truncate(&a->wav, before, a->err, a->errlen);
-            if (o->warn) o->warn(o->progress_user, a->files.v[i], "digital silence, skipped");
-            a->rep->skipped++;
-            if (!silent_name)
-                silent_name = a->files.v[i];
-            else
-                free(a->files.v[i]);
+            skipped[a->rep->skipped++] = a->files.v[i]; /* warned about once every file is through */
             a->files.v[i] = NULL;
             continue;
         }
@@ -372,10 +368,14 @@ static int stage_decode(analysis *a)
     }
     free(mix);
     if (rc == 0 && k == 0) {
-        snprintf(a->err, a->errlen, "%s: %s", silent_name, cs_strerror(CS_E_SILENT));
+        snprintf(a->err, a->errlen, "%s: %s", skipped[0], cs_strerror(CS_E_SILENT));
         rc = CS_E_SILENT;
     }
-    free(silent_name);
+    for (size_t i = 0; skipped && i < a->rep->skipped; ++i) {
+        if (rc == 0 && o->warn) o->warn(o->progress_user, skipped[i], "digital silence, skipped");
+        free(skipped[i]);
+    }
+    free(skipped);
     if (rc == 0) {
         a->files.n = k;
         a->nf = k;

@@ -210,6 +210,10 @@ static int open_source(const char *path, int rate, int channels, cs_audio_reader
     info->original_channels = sfi.channels;
     info->original_frames = sfi.frames;
     if (sfi.frames <= 0 || sfi.channels <= 0) return CS_E_EMPTY;
+    if (sfi.channels > 1024) { /* libsndfile's own limit; keeps block x channels far from overflow */
+        snprintf(r->msg, sizeof r->msg, "the header gives %d channels; the file is damaged", sfi.channels);
+        return CS_E_FORMAT;
+    }
     if (channels > 1 && sfi.channels != channels && sfi.channels != 1) return CS_E_CHANNELS;
     if (sfi.samplerate <= 0) {
         snprintf(r->msg, sizeof r->msg, "the header gives a sample rate of %d Hz; the file is damaged", sfi.samplerate);

@@ -33,7 +33,8 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 1;
     }
-    unsigned char h[44] = "RIFF....WAVEfmt ....\x01\x00\x01\x00........\x02\x00\x10\x00" "data....";
+    unsigned char h[44] = "RIFF....WAVEfmt ....\x01\x00\x01\x00........\x02\x00\x10\x00"
+                          "data....";
     put32(h + 4, (uint32_t)(36 + n * 2));
     put32(h + 16, 16);
     put32(h + 24, (uint32_t)rate);
