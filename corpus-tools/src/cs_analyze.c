@@ -1,8 +1,12 @@
 /*
  * cs_analyze.c - the `concatseq analyze` pipeline, one function per stage:
- *   collect -> decode (and resample, in cs_audio_load) -> describe (frames -> segment -> unit descriptors, per
- *   source) -> gather (all units in order, original successors) -> normalise -> cluster (cs_cluster_methods)
- *   -> table (unit table and its index) -> pack (the audio) -> manifest -> write (atomic, cs_bundle_write.c).
+ *   collect -> begin (the temporary bundle folder) -> decode (one source after the other, block by block:
+ *   cs_audio_next decodes and resamples, the blocks go to audio.wav and their mono mix through the frame
+ *   analysis, cs_frames_stream) -> describe (segment from the frames, unit levels from audio.wav read back,
+ *   unit descriptors, per source) -> gather (all units in order, original successors) -> normalise -> cluster
+ *   (cs_cluster_methods) -> table (unit table and its index) -> manifest -> write (audio.wav's header, the
+ *   table, the manifest; atomic commit, cs_bundle_write.c). Memory: fixed buffers plus frame-rate data and
+ *   unit rows; nothing of the audio's length.
  * Each stage reads what the earlier ones left in `analysis` and fills its own part. See cs_analyze.h and
  * corpus-tools/BUNDLE.md.
  */
