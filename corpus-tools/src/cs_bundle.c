@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sndfile.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,21 @@ static char *dup_str(const char *s)
     return d;
 }
 
+/* The bundle's float WAV: RF64 when the data exceed 4e9 bytes (a RIFF size is 32 bits), plain WAV below. */
+static void float_wav_info(SF_INFO *info, size_t frames, int channels, int rate)
+{
+    memset(info, 0, sizeof *info);
+    info->samplerate = rate;
+    info->channels = channels;
+    const double bytes = (double)frames * channels * 4.0;
+    info->format = (bytes > 4.0e9 ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | SF_FORMAT_FLOAT;
+}
+
 int cs_write_float_wav(const char *path, const float *data, size_t frames, int channels, int rate, char *err,
                        size_t errlen)
 {
     SF_INFO info;
-    memset(&info, 0, sizeof info);
-    info.samplerate = rate;
-    info.channels = channels;
-    const double bytes = (double)frames * channels * 4.0;
-    info.format = (bytes > 4.0e9 ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | SF_FORMAT_FLOAT;
+    float_wav_info(&info, frames, channels, rate);
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
     if (!sf) {
         snprintf(err, errlen, "%s: cannot write (%s)", path, sf_strerror(NULL));
@@ -110,11 +117,7 @@ static int make_header(size_t frames, int channels, int rate, header_sink *h, si
     memset(h, 0, sizeof *h);
     SF_VIRTUAL_IO vio = {hs_len, hs_seek, hs_read, hs_write, hs_tell};
     SF_INFO info;
-    memset(&info, 0, sizeof info);
-    info.samplerate = rate;
-    info.channels = channels;
-    const double bytes = (double)frames * channels * 4.0;
-    info.format = (bytes > 4.0e9 ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | SF_FORMAT_FLOAT;
+    float_wav_info(&info, frames, channels, rate);
     SNDFILE *sf = sf_open_virtual(&vio, SFM_WRITE, &info, h);
     if (!sf) return CS_E_INTERNAL;
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
@@ -134,13 +137,16 @@ static int make_header(size_t frames, int channels, int rate, header_sink *h, si
     return 0;
 }
 
-static int full_pwrite(int fd, const void *buf, size_t n, off_t off)
+/* All n bytes of a pwrite (write != 0) or pread at `off`, retried when interrupted; -1 with errno (EIO for a
+ * short file) on failure. */
+static int full_io(int fd, void *buf, size_t n, off_t off, int write)
 {
-    const unsigned char *p = buf;
+    unsigned char *p = buf;
     while (n > 0) {
-        ssize_t k = pwrite(fd, p, n, off);
+        ssize_t k = write ? pwrite(fd, p, n, off) : pread(fd, p, n, off);
         if (k <= 0) {
             if (k < 0 && errno == EINTR) continue;
+            if (k == 0) errno = EIO;
             return -1;
         }
         p += k;
@@ -150,20 +156,14 @@ static int full_pwrite(int fd, const void *buf, size_t n, off_t off)
     return 0;
 }
 
+static int full_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    return full_io(fd, (void *)(uintptr_t)buf, n, off, 1); /* not written through: pwrite only reads it */
+}
+
 static int full_pread(int fd, void *buf, size_t n, off_t off)
 {
-    unsigned char *p = buf;
-    while (n > 0) {
-        ssize_t k = pread(fd, p, n, off);
-        if (k <= 0) {
-            if (k < 0 && errno == EINTR) continue;
-            return -1;
-        }
-        p += k;
-        n -= (size_t)k;
-        off += k;
-    }
-    return 0;
+    return full_io(fd, buf, n, off, 0);
 }
 
 int cs_wav_stream_open(cs_wav_stream *w, const char *path, int channels, int rate, char *err, size_t errlen)
