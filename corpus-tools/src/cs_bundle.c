@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sndfile.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,9 +111,12 @@ static sf_count_t hs_tell(void *u)
     return ((header_sink *)u)->pos;
 }
 
-/* The header cs_write_float_wav writes for `frames` frames, made by libsndfile itself (it is given `frames`
- * frames of zeros): its bytes into h->head, its length into *hlen. */
-static int make_header(size_t frames, int channels, int rate, header_sink *h, size_t *hlen)
+/* The header cs_write_float_wav writes for `frames` frames, made by libsndfile itself: it is given frames of
+ * zeros except, for each channel c, peak[c] at frame peak_at[c] (so the peaks it tracks for an RF64 PEAK
+ * chunk are the data's; peak NULL: all zeros). Its bytes into h->head (a PEAK chunk's clock timestamp set to
+ * 0), its length into *hlen. */
+static int make_header(size_t frames, int channels, int rate, const float *peak, const size_t *peak_at, header_sink *h,
+                       size_t *hlen)
 {
     memset(h, 0, sizeof *h);
     SF_VIRTUAL_IO vio = {hs_len, hs_seek, hs_read, hs_write, hs_tell};
@@ -121,12 +125,19 @@ static int make_header(size_t frames, int channels, int rate, header_sink *h, si
     SNDFILE *sf = sf_open_virtual(&vio, SFM_WRITE, &info, h);
     if (!sf) return CS_E_INTERNAL;
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
-    static const float zeros[4096];
+    float zeros[4096];
+    memset(zeros, 0, sizeof zeros);
     const size_t per = sizeof zeros / sizeof zeros[0] / (size_t)channels;
     size_t done = 0; /* the zeros cost a memcpy each; the sink keeps none of them */
     while (done < frames) {
         size_t k = frames - done < per ? frames - done : per;
+        for (int c = 0; peak && c < channels; ++c)
+            if (peak_at[c] >= done && peak_at[c] < done + k)
+                zeros[(peak_at[c] - done) * (size_t)channels + (size_t)c] = peak[c];
         if (sf_writef_float(sf, zeros, (sf_count_t)k) != (sf_count_t)k) break;
+        for (int c = 0; peak && c < channels; ++c)
+            if (peak_at[c] >= done && peak_at[c] < done + k)
+                zeros[(peak_at[c] - done) * (size_t)channels + (size_t)c] = 0.0f;
         done += k;
     }
     int e = sf_error(sf);
@@ -134,6 +145,8 @@ static int make_header(size_t frames, int channels, int rate, header_sink *h, si
     const sf_count_t data_bytes = (sf_count_t)(frames * (size_t)channels * 4);
     if (h->len < data_bytes || h->len - data_bytes > (sf_count_t)sizeof h->head) return CS_E_INTERNAL;
     *hlen = (size_t)(h->len - data_bytes);
+    for (size_t i = 12; i + 16 <= *hlen; ++i) /* PEAK: id, size, version, timestamp, then the peaks */
+        if (memcmp(h->head + i, "PEAK", 4) == 0) memset(h->head + i + 12, 0, 4);
     return 0;
 }
 
@@ -173,8 +186,12 @@ int cs_wav_stream_open(cs_wav_stream *w, const char *path, int channels, int rat
     w->channels = channels;
     w->rate = rate;
     snprintf(w->path, sizeof w->path, "%s", path);
+    if (channels < 1 || channels > CS_WAV_STREAM_MAX_CHANNELS) {
+        snprintf(err, errlen, "%s: %d channels: must be 1..%d", path, channels, CS_WAV_STREAM_MAX_CHANNELS);
+        return CS_E_ARG;
+    }
     header_sink h;
-    if (make_header(0, channels, rate, &h, &w->header) != 0) {
+    if (make_header(0, channels, rate, NULL, NULL, &h, &w->header) != 0) {
         snprintf(err, errlen, "%s: cannot write (libsndfile refused the format)", path);
         return CS_E_INTERNAL;
     }
@@ -188,6 +205,23 @@ int cs_wav_stream_open(cs_wav_stream *w, const char *path, int channels, int rat
     return 0;
 }
 
+/* Track the first largest |sample| per channel over `frames` frames that start at frame `first` (as
+ * libsndfile does: a later sample counts only when strictly larger). */
+static void peak_update(cs_wav_stream *w, const float *data, size_t frames, size_t first)
+{
+    const size_t ch = (size_t)w->channels;
+    for (size_t c = 0; c < ch; ++c) {
+        float pk = w->peak[c];
+        size_t at = w->peak_at[c];
+        for (size_t i = 0; i < frames; ++i) {
+            float a = fabsf(data[i * ch + c]);
+            if (a > pk) pk = a, at = first + i;
+        }
+        w->peak[c] = pk;
+        w->peak_at[c] = at;
+    }
+}
+
 int cs_wav_stream_write(cs_wav_stream *w, const float *data, size_t frames, char *err, size_t errlen)
 {
     const size_t bytes = frames * (size_t)w->channels * sizeof *data;
@@ -196,6 +230,7 @@ int cs_wav_stream_write(cs_wav_stream *w, const float *data, size_t frames, char
         snprintf(err, errlen, "%s: write failed (%s; is the disk full?)", w->path, strerror(errno));
         return CS_E_IO;
     }
+    peak_update(w, data, frames, w->frames);
     w->frames += frames;
     return 0;
 }
@@ -208,7 +243,24 @@ int cs_wav_stream_truncate(cs_wav_stream *w, size_t frames, char *err, size_t er
         return CS_E_IO;
     }
     w->frames = frames;
-    return 0;
+    int stale = 0;
+    for (int c = 0; c < w->channels; ++c)
+        if (w->peak_at[c] >= frames && w->peak[c] > 0.0f) stale = 1;
+    if (!stale) return 0;
+    /* a peak was cut off: find the peaks of what is left again */
+    memset(w->peak, 0, sizeof w->peak);
+    memset(w->peak_at, 0, sizeof w->peak_at);
+    const size_t B = 16384;
+    float *buf = malloc(B * (size_t)w->channels * sizeof *buf);
+    if (!buf) return CS_E_NOMEM;
+    int rc = 0;
+    for (size_t at = 0; at < frames && rc == 0; at += B) {
+        size_t k = frames - at < B ? frames - at : B;
+        rc = cs_wav_stream_read(w, at, k, buf, err, errlen);
+        if (rc == 0) peak_update(w, buf, k, at);
+    }
+    free(buf);
+    return rc;
 }
 
 int cs_wav_stream_read(const cs_wav_stream *w, size_t first, size_t count, float *data, char *err, size_t errlen)
@@ -249,7 +301,7 @@ int cs_wav_stream_close(cs_wav_stream *w, int keep, char *err, size_t errlen)
     if (keep) {
         header_sink h;
         size_t hlen = 0;
-        if (make_header(w->frames, w->channels, w->rate, &h, &hlen) != 0 || hlen < w->header) {
+        if (make_header(w->frames, w->channels, w->rate, w->peak, w->peak_at, &h, &hlen) != 0 || hlen < w->header) {
             snprintf(err, errlen, "%s: internal error: WAV header", w->path);
             rc = CS_E_INTERNAL;
         } else if ((hlen > w->header && shift_data(w, hlen - w->header) != 0) ||

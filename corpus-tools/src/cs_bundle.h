@@ -63,15 +63,21 @@ void cs_bundle_abort(const char *tmpdir);
  * A float WAV written as its frames come (cs_wav_stream_*), for audio too long to hold: the data goes
  * straight to the file after room for the header, and cs_wav_stream_close writes the header that
  * cs_write_float_wav would have written for the same frames (libsndfile makes it, on a sink that keeps only
- * the header), moving the data if the header grew (RF64 above 4 GiB): the file's bytes are
- * cs_write_float_wav's. Memory: fixed. Every call returns 0 or a cs_err with the message in err (CS_E_IO for
- * a failed write, "is the disk full?"); after an error the file is removed by cs_wav_stream_close.
+ * the header; it is given zeros and, per channel, the data's peak at its frame, so its RF64 PEAK chunk is
+ * the data's), moving the data if the header grew (RF64 above 4e9 bytes): the file's bytes are
+ * cs_write_float_wav's, except that the RF64 PEAK chunk's timestamp, which libsndfile takes from the clock,
+ * is 0 (so the same audio gives the same bytes). Memory: fixed. Every call returns 0 or a cs_err with the message in
+ * err (CS_E_IO for a failed write, "is the disk full?"); after an error the file is removed by cs_wav_stream_close.
  */
+#define CS_WAV_STREAM_MAX_CHANNELS 64
 typedef struct cs_wav_stream {
     int fd;
-    int channels, rate;
-    size_t frames; /* written so far */
-    size_t header; /* bytes before the data */
+    int channels, rate; /* channels 1..CS_WAV_STREAM_MAX_CHANNELS */
+    size_t frames;      /* written so far */
+    size_t header;      /* bytes before the data */
+    /* per channel: the first largest |sample| and its frame (what libsndfile's RF64 PEAK chunk records) */
+    float peak[CS_WAV_STREAM_MAX_CHANNELS];
+    size_t peak_at[CS_WAV_STREAM_MAX_CHANNELS];
     char path[4200];
 } cs_wav_stream;
 int cs_wav_stream_open(cs_wav_stream *w, const char *path, int channels, int rate, char *err, size_t errlen);
