@@ -52,8 +52,8 @@ void cs_level_add(cs_level *lv, const float *x, size_t from, size_t to, size_t l
 
 /**
  * cs_describe_unit for a unit whose samples are not held: its level from `lv` (all `length` samples added
- * with cs_level_add), the rest from the frames. Same results and errors (CS_E_ARG for bad frames or
- * length 0, CS_E_NONFINITE); `start` + `length` need not lie inside the frames' signal check beyond that.
+ * with cs_level_add), the rest from the frames (start, length in samples, as for cs_describe_unit). Same
+ * results and errors: CS_E_ARG for bad frames, a NULL pointer or length 0; CS_E_NONFINITE. No allocation.
  */
 int cs_describe_unit_level(const cs_frames *f, size_t start, size_t length, const cs_level *lv, float *out);
 
