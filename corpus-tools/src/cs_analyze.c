@@ -1,8 +1,12 @@
 /*
  * cs_analyze.c - the `concatseq analyze` pipeline, one function per stage:
- *   collect -> decode (and resample, in cs_audio_load) -> describe (frames -> segment -> unit descriptors, per
- *   source) -> gather (all units in order, original successors) -> normalise -> cluster (cs_cluster_methods)
- *   -> table (unit table and its index) -> pack (the audio) -> manifest -> write (atomic, cs_bundle_write.c).
+ *   collect -> begin (the temporary bundle folder) -> decode (one source after the other, block by block:
+ *   cs_audio_next decodes and resamples, the blocks go to audio.wav and their mono mix through the frame
+ *   analysis, cs_frames_stream) -> describe (segment from the frames, unit levels from audio.wav read back,
+ *   unit descriptors, per source) -> gather (all units in order, original successors) -> normalise -> cluster
+ *   (cs_cluster_methods) -> table (unit table and its index) -> manifest -> write (audio.wav's header, the
+ *   table, the manifest; atomic commit, cs_bundle_write.c). Memory: fixed buffers plus frame-rate data and
+ *   unit rows; nothing of the audio's length.
  * Each stage reads what the earlier ones left in `analysis` and fills its own part. See cs_analyze.h and
  * corpus-tools/BUNDLE.md.
  */
@@ -156,7 +160,10 @@ typedef struct analysis {
     size_t errlen;
     cs_pathlist files;   /* collect: the audio files, sorted within each folder */
     size_t nf;           /* decode: the sources kept (silent files in folders are left out) */
-    cs_audio *audio;     /* decode: nf sources at the corpus rate */
+    cs_audio *audio;     /* decode: what the nf sources were and their length at the corpus rate */
+    cs_frames *fr;       /* decode: nf sources' descriptor frames (frame-rate data is all that is kept whole) */
+    char *tmpdir;        /* begin: the bundle's temporary folder (cs_bundle_write.c) */
+    cs_wav_stream wav;   /* decode: the packed audio, written to tmpdir/audio.wav as it is decoded */
     uint64_t *checksums; /* decode: nf FNV-1a 64 of the files' bytes */
     source_units *su;    /* describe: nf */
     size_t n, frames;    /* gather: units and packed audio frames in all */
@@ -168,15 +175,19 @@ typedef struct analysis {
     cs_clustering cl; /* cluster */
     float *table;     /* table: unit table with its index, tn floats */
     size_t tn;
-    float *packed; /* pack: frames x channels */
-    cJSON *man;    /* manifest */
+    cJSON *man; /* manifest */
 } analysis;
 
 static void analysis_free(analysis *a)
 {
     cJSON_Delete(a->man);
-    for (size_t i = 0; a->audio && i < a->files.n; ++i)
-        cs_audio_free(&a->audio[i]);
+    for (size_t i = 0; a->fr && i < a->files.n; ++i)
+        cs_frames_free(&a->fr[i]);
+    free(a->fr);
+    char ignored[8];
+    cs_wav_stream_close(&a->wav, 0, ignored, sizeof ignored); /* after an error: removed */
+    if (a->tmpdir) cs_bundle_abort(a->tmpdir);
+    free(a->tmpdir);
     for (size_t i = 0; a->su && i < a->files.n; ++i) {
         cs_segments_free(&a->su[i].seg);
         free(a->su[i].desc);
@@ -187,7 +198,6 @@ static void analysis_free(analysis *a)
     free(a->X);
     free(a->Xn);
     free(a->table);
-    free(a->packed);
     free(a->ustart);
     free(a->ulen);
     free(a->ulabel);
@@ -269,120 +279,174 @@ static int stage_limits(analysis *a)
     return rc;
 }
 
-/* --- decode: threaded over files; results land in file order, so they do not depend on the thread count --- */
-typedef struct decode_job {
-    const cs_pathlist *files;
-    const cs_analyze_opts *o;
-    cs_audio *audio;
-    int *rc;
-    const char **detail;
-    size_t next, done;
-    pthread_mutex_t lock;
-} decode_job;
-
-static void *decode_worker(void *arg)
-{
-    decode_job *j = arg;
-    for (;;) {
-        pthread_mutex_lock(&j->lock);
-        size_t i = j->next++;
-        pthread_mutex_unlock(&j->lock);
-        if (i >= j->files->n) break;
-        j->rc[i] =
-            cs_audio_load(j->files->v[i], j->o->rate, j->o->channels, j->o->src_quality, &j->audio[i], &j->detail[i]);
-        pthread_mutex_lock(&j->lock);
-        j->done++;
-        progress(j->o, "decode", j->done, j->files->n, j->files->v[i]);
-        pthread_mutex_unlock(&j->lock);
-    }
-    return NULL;
-}
+/* --- decode, one source after the other, block by block: the audio goes to audio.wav, its mono mix through
+ * the frame analysis; nothing of the length of the audio is held --- */
 
 /* The one-line message for decoding failure `rc` of file `i`. */
 static void decode_error(analysis *a, size_t i, int rc, const char *detail)
 {
     const char *path = a->files.v[i];
-    if (rc == CS_E_CHANNELS)
+    if (detail && detail[0])
+        snprintf(a->err, a->errlen, "%s: %s", path, detail);
+    else if (rc == CS_E_CHANNELS)
         snprintf(a->err, a->errlen,
                  "%s: has %d channels, which --channels %d cannot serve (use 1 to mix down, or the file's own count)",
                  path, a->audio[i].original_channels, a->o->channels);
-    else if (rc == CS_E_INTERNAL)
-        snprintf(a->err, a->errlen, "%s: resampling failed (%s)", path, detail);
     else if (rc == CS_E_EMPTY)
         snprintf(a->err, a->errlen, "%s: zero-length audio file", path);
     else
         snprintf(a->err, a->errlen, "%s: %s", path, cs_strerror(rc));
 }
 
-/*
- * Decide which decoded files stay: any error is fatal, except digital silence in a file found inside a folder
- * (without --strict), which is skipped with a warning, unless no file would be left. Compacts files and audio.
- */
-static int keep_decoded(analysis *a, const int *rc, const char **detail)
+/* Mono mix (mean over channels, in double) of n frames x ch into m; as the frames were mixed before. */
+static void mono_mix(const float *x, size_t n, int ch, float *m)
 {
-    const size_t n = a->files.n;
-    size_t kept = 0, first_silent = n;
     for (size_t i = 0; i < n; ++i) {
-        int skippable = rc[i] == CS_E_SILENT && a->files.walked[i] && !a->o->strict;
-        if (rc[i] && !skippable) {
-            decode_error(a, i, rc[i], detail[i]);
-            return rc[i];
+        double s = 0.0;
+        for (int c = 0; c < ch; ++c)
+            s += (double)x[i * (size_t)ch + (size_t)c];
+        m[i] = (float)(s / ch);
+    }
+}
+
+#define CS_MIX_CAP (1u << 17)
+
+/* Stream source i into the audio file and the frame analysis. *silent: every sample was exactly 0. */
+static int decode_source(analysis *a, size_t i, cs_frames_stream *fs, float *mix, int *silent)
+{
+    const cs_analyze_opts *o = a->o;
+    cs_audio_reader r;
+    cs_audio *au = &a->audio[i];
+    int rc = cs_audio_open(a->files.v[i], o->rate, o->channels, o->src_quality, &r, au);
+    if (rc) {
+        decode_error(a, i, rc, r.msg);
+        return rc;
+    }
+    const float *blk;
+    size_t n;
+    int frc = 0;
+    while ((rc = cs_audio_next(&r, &blk, &n)) == 0 && n > 0) {
+        rc = cs_wav_stream_write(&a->wav, blk, n, a->err, a->errlen);
+        if (rc) break;
+        if (n > CS_MIX_CAP) {
+            rc = CS_E_INTERNAL;
+            break;
         }
-        if (skippable && first_silent == n) first_silent = i;
-        if (!rc[i]) kept++;
+        if (o->channels > 1) mono_mix(blk, n, o->channels, mix);
+        if (frc == 0) frc = cs_frames_stream_push(fs, o->channels > 1 ? mix : blk, n);
+        au->frames += n;
     }
-    if (kept == 0) {
-        decode_error(a, first_silent, CS_E_SILENT, "");
-        return CS_E_SILENT;
+    if (rc && !a->err[0]) decode_error(a, i, rc, r.msg);
+    int64_t decoded = r.decoded;
+    *silent = !r.nonzero;
+    cs_audio_close(&r);
+    if (rc) return rc;
+    if (decoded == 0) {
+        decode_error(a, i, CS_E_EMPTY, "");
+        return CS_E_EMPTY;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n; ++i) {
-        if (rc[i]) {
-            if (a->o->warn) a->o->warn(a->o->progress_user, a->files.v[i], "digital silence, skipped");
-            free(a->files.v[i]);
-            a->rep->skipped++;
-            continue;
-        }
-        a->files.v[k] = a->files.v[i];
-        a->files.walked[k] = a->files.walked[i];
-        a->audio[k++] = a->audio[i];
+    if (decoded < au->original_frames) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the header counts %lld frames but only %lld decode (%.3f s): truncated? using those",
+                 (long long)au->original_frames, (long long)decoded, (double)decoded / au->original_rate);
+        if (o->warn) o->warn(o->progress_user, a->files.v[i], msg);
+        au->original_frames = decoded;
     }
-    a->files.n = k;
-    a->nf = k;
-    return 0;
+    if (*silent) return 0;
+    if (au->frames == 0) {
+        snprintf(a->err, a->errlen,
+                 "%s: %lld frame(s) at %d Hz resample to no frame at --rate %d; the file is too short (or choose a "
+                 "higher --rate)",
+                 a->files.v[i], (long long)decoded, au->original_rate, o->rate);
+        return CS_E_EMPTY;
+    }
+    if (frc == 0) frc = cs_frames_stream_finish(fs, &a->fr[i]);
+    if (frc == CS_E_ARG)
+        snprintf(a->err, a->errlen, "%s: a sample exceeds the analysable range (|x| <= 1e12); rescale the file",
+                 a->files.v[i]);
+    else if (frc)
+        snprintf(a->err, a->errlen, "%s: frame analysis failed (%s)", a->files.v[i], cs_strerror(frc));
+    return frc;
 }
 
 static int stage_decode(analysis *a)
 {
+    const cs_analyze_opts *o = a->o;
     const size_t n = a->files.n;
     a->audio = calloc(n, sizeof *a->audio);
+    a->fr = calloc(n, sizeof *a->fr);
     a->checksums = calloc(n, sizeof *a->checksums);
     a->su = calloc(n, sizeof *a->su);
-    int *rc = calloc(n, sizeof *rc);
-    const char **detail = calloc(n, sizeof *detail);
-    if (!a->audio || !a->checksums || !a->su || !rc || !detail) {
-        free(rc);
-        free(detail);
+    float *mix = malloc(CS_MIX_CAP * sizeof *mix); /* cs_audio_next's blocks are at most 65 536 + 257 frames */
+    if (!a->audio || !a->fr || !a->checksums || !a->su || !mix) {
+        free(mix);
         return CS_E_NOMEM;
     }
-    decode_job j = {&a->files, a->o, a->audio, rc, detail, 0, 0, PTHREAD_MUTEX_INITIALIZER};
-    int nt = a->o->threads < (int)n ? a->o->threads : (int)n, started = 0;
-    pthread_t th[256];
-    for (int t = 1; t < nt; ++t)
-        if (pthread_create(&th[started], NULL, decode_worker, &j) == 0) started++;
-    decode_worker(&j);
-    for (int t = 0; t < started; ++t)
-        pthread_join(th[t], NULL);
-    int result = keep_decoded(a, rc, detail);
-    free(rc);
-    free(detail);
-    for (size_t i = 0; result == 0 && i < a->nf; ++i) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", a->tmpdir, CS_BUNDLE_AUDIO);
+    int rc = cs_wav_stream_open(&a->wav, path, o->channels, o->rate, a->err, a->errlen);
+    cs_frame_params fp;
+    cs_analyze_frame_params(o, &fp);
+    size_t k = 0;
+    char **skipped = calloc(n, sizeof *skipped); /* silent files skipped, in order */
+    if (!skipped) rc = CS_E_NOMEM;
+    for (size_t i = 0; rc == 0 && i < n; ++i) {
+        cs_frames_stream *fs = NULL;
+        rc = cs_frames_stream_new(&fp, o->threads, &fs);
+        if (rc) {
+            snprintf(a->err, a->errlen, "%s: frame analysis failed (%s)", a->files.v[i], cs_strerror(rc));
+            break;
+        }
+        size_t before = a->wav.frames;
+        int silent = 0;
+        rc = decode_source(a, i, fs, mix, &silent);
+        cs_frames_stream_free(fs);
+        progress(o, "decode", i + 1, n, a->files.v[i]);
+        if (rc) break;
+        if (silent) {
+            if (!a->files.walked[i] || o->strict) {
+                decode_error(a, i, CS_E_SILENT, "");
+                rc = CS_E_SILENT;
+                break;
+            }
+            /* digital silence in a folder is skipped; it is not in the audio either */
+            rc = cs_wav_stream_truncate(&a->wav, before, a->err, a->errlen);
+            skipped[a->rep->skipped++] = a->files.v[i]; /* warned about once every file is through */
+            a->files.v[i] = NULL;
+            continue;
+        }
+        /* compact the kept sources to the front, in order */
+        a->files.v[k] = a->files.v[i];
+        a->files.walked[k] = a->files.walked[i];
+        a->audio[k] = a->audio[i];
+        a->fr[k] = a->fr[i];
+        if (k != i) {
+            a->files.v[i] = NULL;
+            memset(&a->fr[i], 0, sizeof a->fr[i]);
+        }
+        k++;
+    }
+    free(mix);
+    if (rc == 0 && k == 0) {
+        snprintf(a->err, a->errlen, "%s: %s", skipped[0], cs_strerror(CS_E_SILENT));
+        rc = CS_E_SILENT;
+    }
+    for (size_t i = 0; skipped && i < a->rep->skipped; ++i) {
+        if (rc == 0 && o->warn) o->warn(o->progress_user, skipped[i], "digital silence, skipped");
+        free(skipped[i]);
+    }
+    free(skipped);
+    if (rc == 0) {
+        a->files.n = k;
+        a->nf = k;
+    }
+    for (size_t i = 0; rc == 0 && i < a->nf; ++i) {
         if (cs_file_fnv1a64(a->files.v[i], &a->checksums[i]) != 0) {
             snprintf(a->err, a->errlen, "%s: cannot read for its checksum", a->files.v[i]);
-            result = CS_E_IO;
+            rc = CS_E_IO;
         }
     }
-    return result;
+    return rc;
 }
 
 /* --- describe, per source: frames -> units -> unit descriptors --- */
@@ -408,42 +472,68 @@ static int source_segment(const analysis *a, const cs_audio *au, const cs_frames
     return rc;
 }
 
-static int source_describe(const analysis *a, const cs_frames *fr, const float *mono, size_t frames, const char *path,
-                           source_units *su)
+/* The level sums of every unit of a source, from its audio read back from audio.wav in blocks (frames
+ * [offset, offset + au->frames) there; the mono mix as the frame analysis saw it). Units are sorted by start;
+ * grains may overlap, and all have one length, so their ends are sorted too. */
+static int source_levels(analysis *a, const cs_audio *au, size_t offset, const cs_segments *seg, cs_level *lv)
 {
-    su->desc = malloc(su->seg.n * CS_D_COUNT * sizeof *su->desc);
-    if (!su->desc) return CS_E_NOMEM;
+    const int ch = a->o->channels;
+    const size_t B = 65536;
+    float *buf = malloc(B * (size_t)ch * sizeof *buf), *mix = ch > 1 ? malloc(B * sizeof *mix) : NULL;
+    if (!buf || (ch > 1 && !mix)) {
+        free(buf);
+        free(mix);
+        return CS_E_NOMEM;
+    }
+    memset(lv, 0, seg->n * sizeof *lv);
     int rc = 0;
+    size_t first = 0; /* units before it have ended */
+    for (size_t c0 = 0; c0 < au->frames && rc == 0; c0 += B) {
+        const size_t c1 = au->frames - c0 < B ? au->frames : c0 + B;
+        rc = cs_wav_stream_read(&a->wav, offset + c0, c1 - c0, buf, a->err, a->errlen);
+        if (rc) break;
+        const float *mono = buf;
+        if (ch > 1) mono_mix(buf, c1 - c0, ch, mix), mono = mix;
+        for (size_t u = first; u < seg->n && seg->v[u].start < c1; ++u) {
+            const size_t st = seg->v[u].start, end = st + seg->v[u].length;
+            if (end <= c0) continue;
+            const size_t from = st > c0 ? st : c0, to = end < c1 ? end : c1;
+            cs_level_add(&lv[u], mono + (from - c0), from - st, to - st, seg->v[u].length);
+        }
+        while (first < seg->n && seg->v[first].start + seg->v[first].length <= c1)
+            first++;
+    }
+    free(buf);
+    free(mix);
+    return rc;
+}
+
+static int source_describe(analysis *a, size_t i, size_t offset, source_units *su)
+{
+    const char *path = a->files.v[i];
+    su->desc = malloc(su->seg.n * CS_D_COUNT * sizeof *su->desc);
+    cs_level *lv = malloc((su->seg.n ? su->seg.n : 1) * sizeof *lv);
+    if (!su->desc || !lv) {
+        free(lv);
+        return CS_E_NOMEM;
+    }
+    int rc = source_levels(a, &a->audio[i], offset, &su->seg, lv);
     for (size_t u = 0; u < su->seg.n && rc == 0; ++u) {
         float *out = su->desc + u * CS_D_COUNT;
-        rc = cs_describe_unit(fr, mono, frames, su->seg.v[u].start, su->seg.v[u].length, out);
+        rc = cs_describe_unit_level(&a->fr[i], su->seg.v[u].start, su->seg.v[u].length, &lv[u], out);
         for (int d = 0; d < CS_D_COUNT && rc == 0; ++d)
             if (!isfinite(out[d])) rc = CS_E_NONFINITE;
         if (rc) snprintf(a->err, a->errlen, "%s: describing unit %zu failed (%s)", path, u, cs_strerror(rc));
     }
+    free(lv);
     return rc;
 }
 
-static int describe_source(const analysis *a, size_t i, source_units *su)
+static int describe_source(analysis *a, size_t i, size_t offset, source_units *su)
 {
-    const cs_audio *au = &a->audio[i];
-    const char *path = a->files.v[i];
-    /* a mono corpus is analysed in place; only a multichannel one needs its mono mix */
-    float *mix = au->channels == 1 ? NULL : cs_audio_mono(au);
-    const float *mono = au->channels == 1 ? au->data : mix;
-    if (!mono) return CS_E_NOMEM;
-    cs_frame_params fp;
-    cs_analyze_frame_params(a->o, &fp);
-    cs_frames fr;
-    memset(&fr, 0, sizeof fr);
-    int rc = cs_frames_analyze(mono, au->frames, &fp, a->o->threads, &fr);
-    if (rc)
-        snprintf(a->err, a->errlen, "%s: frame analysis failed (%s)", path, cs_strerror(rc));
-    else
-        rc = source_segment(a, au, &fr, path, &su->seg);
-    if (rc == 0) rc = source_describe(a, &fr, mono, au->frames, path, su);
-    cs_frames_free(&fr);
-    free(mix);
+    int rc = source_segment(a, &a->audio[i], &a->fr[i], a->files.v[i], &su->seg);
+    if (rc == 0) rc = source_describe(a, i, offset, su);
+    cs_frames_free(&a->fr[i]); /* done with: the next source's frames need the room */
     if (rc) {
         cs_segments_free(&su->seg);
         free(su->desc);
@@ -457,7 +547,7 @@ static int stage_describe(analysis *a)
     size_t units = 0;
     for (size_t i = 0; i < a->nf; ++i) {
         progress(a->o, "analyze", i, a->nf, a->files.v[i]);
-        int rc = describe_source(a, i, &a->su[i]);
+        int rc = describe_source(a, i, a->frames, &a->su[i]);
         if (rc) return rc;
         units += a->su[i].seg.n;
         a->frames += a->audio[i].frames;
@@ -572,20 +662,6 @@ static int stage_table(analysis *a)
     a->tn = xn;
     free(plain);
     return rc;
-}
-
-/* --- pack: all sources' audio, one after the other --- */
-static int stage_pack(analysis *a)
-{
-    const size_t ch = (size_t)a->o->channels;
-    a->packed = malloc((a->frames ? a->frames : 1) * ch * sizeof *a->packed);
-    if (!a->packed) return CS_E_NOMEM;
-    size_t off = 0;
-    for (size_t i = 0; i < a->nf; ++i) {
-        memcpy(a->packed + off * ch, a->audio[i].data, a->audio[i].frames * ch * sizeof *a->packed);
-        off += a->audio[i].frames;
-    }
-    return 0;
 }
 
 /* --- manifest (BUNDLE.md "Manifest"), one function per section --- */
@@ -766,12 +842,11 @@ static int stage_manifest(analysis *a)
 }
 
 /* --- write: the three files into a locked temporary folder, then one atomic commit (cs_bundle_write.c) --- */
-static int write_files(const analysis *a, const char *tmpdir)
+static int write_files(analysis *a, const char *tmpdir)
 {
     const cs_analyze_opts *o = a->o;
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_AUDIO);
-    int rc = cs_write_float_wav(path, a->packed, a->frames, o->channels, o->rate, a->err, a->errlen);
+    int rc = cs_wav_stream_close(&a->wav, 1, a->err, a->errlen); /* its data were written as they were decoded */
     if (rc) return rc;
     progress(o, "write", 1, 3, CS_BUNDLE_AUDIO);
     snprintf(path, sizeof path, "%s/%s", tmpdir, CS_BUNDLE_UNITS);
@@ -782,19 +857,21 @@ static int write_files(const analysis *a, const char *tmpdir)
     return cs_write_json(path, a->man, a->err, a->errlen);
 }
 
+/* --- begin: the temporary folder the audio is written into while it is decoded --- */
+static int stage_begin(analysis *a, const char *out_dir)
+{
+    progress(a->o, "write", 0, 3, out_dir);
+    return cs_bundle_begin(out_dir, a->o->force, a->o->warn, a->o->progress_user, &a->tmpdir, a->err, a->errlen);
+}
+
 static int stage_write(analysis *a, const char *out_dir)
 {
     const cs_analyze_opts *o = a->o;
-    char *tmpdir = NULL;
-    progress(o, "write", 0, 3, out_dir);
-    int rc = cs_bundle_begin(out_dir, o->force, o->warn, o->progress_user, &tmpdir, a->err, a->errlen);
-    if (rc) return rc;
-    rc = write_files(a, tmpdir);
-    if (rc)
-        cs_bundle_abort(tmpdir);
-    else
-        rc = cs_bundle_commit(tmpdir, out_dir, o->force, o->warn, o->progress_user, a->err, a->errlen);
-    free(tmpdir);
+    int rc = write_files(a, a->tmpdir);
+    if (rc) return rc; /* analysis_free removes the temporary folder */
+    rc = cs_bundle_commit(a->tmpdir, out_dir, o->force, o->warn, o->progress_user, a->err, a->errlen);
+    free(a->tmpdir); /* committed, or removed by cs_bundle_commit */
+    a->tmpdir = NULL;
     if (rc == 0) progress(o, "write", 3, 3, out_dir);
     return rc;
 }
@@ -822,16 +899,17 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     a.rep = rep;
     a.err = err;
     a.errlen = errlen;
+    a.wav.fd = -1;
     rc = stage_collect(&a, sources, nsources);
     if (rc == 0) rc = stage_limits(&a);
     double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0; /* stage times as the summary prints them */
+    if (rc == 0) rc = stage_begin(&a, out_dir);
     if (rc == 0) rc = stage_decode(&a);
     if (rc == 0) t1 = now_s(), rc = stage_describe(&a);
     if (rc == 0) t2 = now_s(), rc = stage_gather(&a);
     if (rc == 0) rc = stage_normalise(&a);
     if (rc == 0) rc = stage_cluster(&a);
     if (rc == 0) t3 = now_s(), rc = stage_table(&a);
-    if (rc == 0) rc = stage_pack(&a);
     if (rc == 0) rc = stage_manifest(&a);
     if (rc == 0) rc = stage_write(&a, out_dir);
     if (rc == 0) {

@@ -82,7 +82,9 @@ typedef struct cs_analyze_report {
     size_t skipped; /* silent files inside folders left out (each also reported through warn) */
     int k_chosen;   /* k-means K was chosen from the number of units (no --clusters) */
     double seconds_audio;
-    double seconds_decode, seconds_analyze, seconds_cluster, seconds_write; /* wall time per stage */
+    /* wall time per stage: decode includes resampling and the frame analysis, which run on the decoded blocks as
+     * they come; analyze is segmentation and unit descriptors (with a read-back pass over audio.wav) */
+    double seconds_decode, seconds_analyze, seconds_cluster, seconds_write;
 } cs_analyze_report;
 
 /**

@@ -174,17 +174,22 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
     return 0;
 }
 
-void cs_audio_free(cs_audio *a)
+#define CS_AUDIO_BLOCK   65536 /* source frames decoded per block (fewer when upsampling by a large ratio) */
+#define CS_AUDIO_MAX_ABS 1e12f /* larger |sample| is refused: the frame analysis' spectra would overflow float */
+
+void cs_audio_close(cs_audio_reader *r)
 {
-    if (!a) return;
-    free(a->data);
-    a->data = NULL;
-    a->frames = 0;
+    if (!r) return;
+    if (r->sf) sf_close(r->sf);
+    if (r->src) src_delete(r->src);
+    free(r->raw);
+    if (r->mapped != r->raw) free(r->mapped);
+    free(r->res);
+    memset(r, 0, sizeof *r);
 }
 
-/* Open and read all of `path` as float (no normalisation of float files, so NaN stays visible), recording what
- * the file was in `out`; checks for non-finite samples and digital silence. *raw: frames x original channels. */
-static int read_source(const char *path, int channels, cs_audio *out, float **raw, size_t *frames_in)
+/* Open the file and record what it was in `info` (checks that need only the header). */
+static int open_source(const char *path, int rate, int channels, cs_audio_reader *r, cs_audio *info)
 {
     struct stat st;
     if (stat(path, &st) != 0) return CS_E_IO;
@@ -192,161 +197,164 @@ static int read_source(const char *path, int channels, cs_audio *out, float **ra
     FILE *probe = fopen(path, "rb");
     if (!probe) return CS_E_IO;
     fclose(probe);
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf) return CS_E_FORMAT;
+    SF_INFO sfi;
+    memset(&sfi, 0, sizeof sfi);
+    r->sf = sf_open(path, SFM_READ, &sfi);
+    if (!r->sf) return CS_E_FORMAT;
     SF_FORMAT_INFO fi;
     memset(&fi, 0, sizeof fi);
-    fi.format = info.format & SF_FORMAT_TYPEMASK;
+    fi.format = sfi.format & SF_FORMAT_TYPEMASK;
     if (sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.name)
-        snprintf(out->format, sizeof out->format, "%s", fi.name);
-    out->original_rate = info.samplerate;
-    out->original_channels = info.channels;
-    out->original_frames = info.frames;
-    if (info.frames <= 0 || info.channels <= 0) {
-        sf_close(sf);
-        return CS_E_EMPTY;
+        snprintf(info->format, sizeof info->format, "%s", fi.name);
+    info->original_rate = sfi.samplerate;
+    info->original_channels = sfi.channels;
+    info->original_frames = sfi.frames;
+    if (sfi.frames <= 0 || sfi.channels <= 0) return CS_E_EMPTY;
+    if (sfi.channels > 1024) { /* libsndfile's own limit; keeps block x channels far from overflow */
+        snprintf(r->msg, sizeof r->msg, "the header gives %d channels; the file is damaged", sfi.channels);
+        return CS_E_FORMAT;
     }
-    if (channels > 1 && info.channels != channels && info.channels != 1) {
-        sf_close(sf);
-        return CS_E_CHANNELS;
+    if (channels > 1 && sfi.channels != channels && sfi.channels != 1) return CS_E_CHANNELS;
+    if (sfi.samplerate <= 0) {
+        snprintf(r->msg, sizeof r->msg, "the header gives a sample rate of %d Hz; the file is damaged", sfi.samplerate);
+        return CS_E_FORMAT;
     }
-    float *r = malloc((size_t)info.frames * (size_t)info.channels * sizeof *r);
-    if (!r) {
-        sf_close(sf);
-        return CS_E_NOMEM;
-    }
-    sf_count_t got = sf_readf_float(sf, r, info.frames);
-    sf_close(sf);
-    if (got <= 0) {
-        free(r);
-        return CS_E_EMPTY;
-    }
-    int nonzero = 0;
-    for (size_t i = 0; i < (size_t)got * (size_t)info.channels; ++i) {
-        if (!isfinite(r[i])) {
-            free(r);
-            return CS_E_NONFINITE;
-        }
-        if (r[i] != 0.0f) nonzero = 1;
-    }
-    if (!nonzero) {
-        free(r);
-        return CS_E_SILENT;
-    }
-    *raw = r;
-    *frames_in = (size_t)got;
-    return 0;
-}
-
-/* Map `raw` (frames x ch_in, consumed) to ch channels at the original rate (cheaper before resampling when
- * mixing down): ch == 1 mixes (mean), a mono file is copied to every channel, else kept. */
-static int map_channels(float *raw, size_t frames, int ch_in, int ch, float **mapped)
-{
-    *mapped = raw;
-    if (ch == 1 && ch_in > 1) {
-        float *m = malloc(frames * sizeof *m);
-        if (!m) {
-            free(raw);
-            return CS_E_NOMEM;
-        }
-        for (size_t i = 0; i < frames; ++i) {
-            double s = 0.0;
-            for (int c = 0; c < ch_in; ++c)
-                s += (double)raw[i * (size_t)ch_in + (size_t)c];
-            m[i] = (float)(s / ch_in);
-        }
-        free(raw);
-        *mapped = m;
-    } else if (ch > 1 && ch_in == 1) {
-        float *m = malloc(frames * (size_t)ch * sizeof *m);
-        if (!m) {
-            free(raw);
-            return CS_E_NOMEM;
-        }
-        for (size_t i = 0; i < frames; ++i)
-            for (int c = 0; c < ch; ++c)
-                m[i * (size_t)ch + (size_t)c] = raw[i];
-        free(raw);
-        *mapped = m;
+    r->ratio = (double)rate / (double)sfi.samplerate;
+    if (sfi.samplerate != rate && !src_is_valid_ratio(r->ratio)) {
+        snprintf(
+            r->msg, sizeof r->msg,
+            "its sample rate %d Hz cannot be resampled to --rate %d (libsamplerate converts by factors 1/256..256); "
+            "resample the file first",
+            sfi.samplerate, rate);
+        return CS_E_ARG;
     }
     return 0;
 }
 
-/* Resample `in` (frames x ch, consumed) by `ratio` with libsamplerate's src_simple into out->data. */
-static int resample(float *in, size_t frames, int ch, double ratio, int src_quality, cs_audio *out, const char **detail)
+int cs_audio_open(const char *path, int rate, int channels, int src_quality, cs_audio_reader *r, cs_audio *info)
 {
-    size_t cap = (size_t)ceil((double)frames * ratio) + 64;
-    float *res = malloc(cap * (size_t)ch * sizeof *res);
-    if (!res) {
-        free(in);
-        return CS_E_NOMEM;
-    }
-    SRC_DATA sd;
-    memset(&sd, 0, sizeof sd);
-    sd.data_in = in;
-    sd.input_frames = (long)frames;
-    sd.data_out = res;
-    sd.output_frames = (long)cap;
-    sd.src_ratio = ratio;
-    sd.end_of_input = 1;
-    int e = src_simple(&sd, src_quality, ch);
-    free(in);
-    if (e) {
-        free(res);
-        *detail = src_strerror(e);
-        return CS_E_INTERNAL;
-    }
-    if (sd.output_frames_gen <= 0) {
-        free(res);
-        return CS_E_EMPTY;
-    }
-    out->data = res;
-    out->frames = (size_t)sd.output_frames_gen;
-    for (size_t i = 0; i < out->frames * (size_t)ch; ++i)
-        if (!isfinite(out->data[i])) out->data[i] = 0.0f; /* cannot happen from finite input; belt and braces */
-    return 0;
-}
-
-int cs_audio_load(const char *path, int rate, int channels, int src_quality, cs_audio *out, const char **detail)
-{
-    static const char *none = "";
-    *detail = none;
-    memset(out, 0, sizeof *out);
+    memset(r, 0, sizeof *r);
+    memset(info, 0, sizeof *info);
     if (rate <= 0 || channels <= 0 || src_quality < SRC_SINC_BEST_QUALITY || src_quality > SRC_LINEAR) return CS_E_ARG;
-    float *raw = NULL, *mapped = NULL;
-    size_t frames = 0;
-    int rc = read_source(path, channels, out, &raw, &frames);
-    if (rc == 0) rc = map_channels(raw, frames, out->original_channels, channels, &mapped);
-    if (rc) return rc;
-    if (out->original_rate == rate) {
-        out->data = mapped;
-        out->frames = frames;
-    } else {
-        rc = resample(mapped, frames, channels, (double)rate / (double)out->original_rate, src_quality, out, detail);
-        if (rc) return rc;
+    int rc = open_source(path, rate, channels, r, info);
+    if (rc) {
+        char keep[sizeof r->msg];
+        memcpy(keep, r->msg, sizeof keep);
+        cs_audio_close(r);
+        memcpy(r->msg, keep, sizeof keep);
+        return rc;
     }
-    out->channels = channels;
-    out->sample_rate = rate;
+    r->ch_in = info->original_channels;
+    r->src_rate = info->original_rate;
+    r->ch = channels;
+    info->channels = channels;
+    info->sample_rate = rate;
+    r->resample = info->original_rate != rate;
+    size_t up = r->resample && r->ratio > 1.0 ? (size_t)ceil(r->ratio) : 1;
+    r->block = CS_AUDIO_BLOCK / up < 256 ? 256 : CS_AUDIO_BLOCK / up;
+    r->raw = malloc(r->block * (size_t)r->ch_in * sizeof *r->raw);
+    int mix = channels != r->ch_in;
+    r->mapped = mix ? malloc(r->block * (size_t)channels * sizeof *r->mapped) : r->raw;
+    if (r->resample) {
+        r->res_cap = (size_t)ceil((double)r->block * r->ratio) + 256;
+        r->res = malloc(r->res_cap * (size_t)channels * sizeof *r->res);
+        int e = 0;
+        r->src = src_new(src_quality, channels, &e);
+        if (!r->src) {
+            snprintf(r->msg, sizeof r->msg, "resampling failed (%s)", src_strerror(e));
+            cs_audio_close(r);
+            return CS_E_INTERNAL;
+        }
+    }
+    if (!r->raw || !r->mapped || (r->resample && !r->res)) {
+        cs_audio_close(r);
+        return CS_E_NOMEM;
+    }
     return 0;
 }
 
-float *cs_audio_mono(const cs_audio *a)
+/* Decode the next block into r->mapped (r->in_len frames at the source rate, channels mapped): ch == 1 mixes
+ * (mean), a mono file is copied to every channel. Checks every raw sample; r->in_len == 0 at the end. */
+static int decode_block(cs_audio_reader *r)
 {
-    float *m = malloc((a->frames ? a->frames : 1) * sizeof *m);
-    if (!m) return NULL;
-    if (a->channels == 1) {
-        memcpy(m, a->data, a->frames * sizeof *m);
-        return m;
+    r->in_pos = r->in_len = 0;
+    if (r->eof) return 0;
+    sf_count_t got = sf_readf_float(r->sf, r->raw, (sf_count_t)r->block);
+    if (got <= 0) {
+        r->eof = 1;
+        return 0;
     }
-    for (size_t i = 0; i < a->frames; ++i) {
-        double s = 0.0;
-        for (int c = 0; c < a->channels; ++c)
-            s += (double)a->data[i * (size_t)a->channels + (size_t)c];
-        m[i] = (float)(s / a->channels);
+    const size_t n = (size_t)got, ci = (size_t)r->ch_in, co = (size_t)r->ch;
+    for (size_t i = 0; i < n * ci; ++i) {
+        float v = r->raw[i];
+        if (!isfinite(v)) return CS_E_NONFINITE;
+        if (fabsf(v) > CS_AUDIO_MAX_ABS) {
+            snprintf(r->msg, sizeof r->msg,
+                     "sample value %g at %.3f s is out of range (|x| <= %g; full scale is 1); rescale the file",
+                     (double)v, (double)(r->decoded + (int64_t)(i / ci)) / (double)r->src_rate,
+                     (double)CS_AUDIO_MAX_ABS);
+            return CS_E_ARG;
+        }
+        if (v != 0.0f) r->nonzero = 1;
     }
-    return m;
+    if (co == 1 && ci > 1) {
+        for (size_t i = 0; i < n; ++i) {
+            double s = 0.0;
+            for (size_t c = 0; c < ci; ++c)
+                s += (double)r->raw[i * ci + c];
+            r->mapped[i] = (float)(s / (double)ci);
+        }
+    } else if (co > 1 && ci == 1) {
+        for (size_t i = 0; i < n; ++i)
+            for (size_t c = 0; c < co; ++c)
+                r->mapped[i * co + c] = r->raw[i];
+    }
+    r->decoded += (int64_t)n;
+    r->in_len = n;
+    return 0;
+}
+
+int cs_audio_next(cs_audio_reader *r, const float **out, size_t *frames)
+{
+    *out = NULL;
+    *frames = 0;
+    if (!r->resample) {
+        int rc = decode_block(r);
+        if (rc) return rc;
+        *out = r->mapped;
+        *frames = r->in_len;
+        return 0;
+    }
+    size_t len = 0;
+    const size_t ch = (size_t)r->ch;
+    while (!r->finished) {
+        if (r->in_pos == r->in_len && !r->eof) {
+            int rc = decode_block(r);
+            if (rc) return rc;
+        }
+        SRC_DATA sd;
+        memset(&sd, 0, sizeof sd);
+        sd.data_in = r->mapped + r->in_pos * ch;
+        sd.input_frames = (long)(r->in_len - r->in_pos);
+        sd.data_out = r->res + len * ch;
+        sd.output_frames = (long)(r->res_cap - len);
+        sd.src_ratio = r->ratio;
+        sd.end_of_input = r->eof;
+        int e = src_process(r->src, &sd);
+        if (e) {
+            snprintf(r->msg, sizeof r->msg, "resampling failed (%s)", src_strerror(e));
+            return CS_E_INTERNAL;
+        }
+        r->in_pos += (size_t)sd.input_frames_used;
+        len += (size_t)sd.output_frames_gen;
+        if (r->eof && sd.output_frames_gen == 0 && r->in_pos == r->in_len) r->finished = 1;
+        if (len == r->res_cap || (len > 0 && r->in_pos == r->in_len)) break;
+    }
+    for (size_t i = 0; i < len * ch; ++i)
+        if (!isfinite(r->res[i])) r->res[i] = 0.0f; /* cannot happen from finite input; belt and braces */
+    *out = r->res;
+    *frames = len;
+    return 0;
 }
 
 uint64_t cs_fnv1a64(const void *data, size_t n, uint64_t h)

@@ -10,18 +10,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** A decoded source at the corpus rate: `frames` x `channels` interleaved floats, owned. */
+/** What a source was and what it became: the corpus-rate frame count and the file's own properties. */
 typedef struct cs_audio {
-    float *data; /* interleaved, frames * channels */
-    size_t frames;
+    size_t frames; /* at the corpus rate, after decoding to the end */
     int channels;
     int sample_rate;
     /* what the file was */
     int original_rate;
     int original_channels;
-    int64_t original_frames;
-    char format[64]; /* libsndfile's major format name, e.g. "WAV (Microsoft)" */
+    int64_t original_frames; /* the header's count until the end is reached, then the frames that decoded */
+    char format[64];         /* libsndfile's major format name, e.g. "WAV (Microsoft)" */
 } cs_audio;
+
+/**
+ * A source being decoded block by block (cs_audio_open / cs_audio_next / cs_audio_close), so that no file is
+ * ever held whole: libsndfile reads CS_AUDIO_BLOCK frames at a time (fewer when upsampling by a large factor),
+ * channels are mapped, and libsamplerate's src_process resamples them with its state kept between blocks
+ * (the same samples as one src_simple call over the whole file). Memory: a few blocks, fixed. The fields
+ * are the reader's own; after the end, `decoded` is the frames that decoded and `nonzero` tells whether any
+ * sample was not exactly 0.
+ */
+typedef struct cs_audio_reader {
+    void *sf;  /* SNDFILE */
+    void *src; /* SRC_STATE, when resampling */
+    double ratio;
+    int ch_in, ch, src_rate, resample, eof, finished, nonzero;
+    size_t block, in_pos, in_len, res_cap;
+    float *raw, *mapped, *res;
+    int64_t decoded;
+    char msg[256]; /* after an error: what is wrong and the fix, without the path ("" when cs_strerror says it) */
+} cs_audio_reader;
 
 /** A sorted list of file paths (owned strings). */
 typedef struct cs_pathlist {
@@ -45,19 +63,28 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
                        const char **bad_path);
 
 /**
- * Decode `path`, resample to `rate` Hz with libsamplerate converter `src_quality` (SRC_SINC_BEST_QUALITY = 0
- * .. SRC_LINEAR = 4) and map channels: `channels` == 1 mixes all channels down (mean); otherwise a file with
- * exactly `channels` channels is kept and a mono file is copied to every channel; any other count is
- * CS_E_CHANNELS. Errors: CS_E_IO (cannot open), CS_E_FORMAT (not audio), CS_E_EMPTY (zero frames),
- * CS_E_NONFINITE (a NaN or infinite sample), CS_E_SILENT (every sample is exactly 0), CS_E_NOMEM,
- * CS_E_INTERNAL (libsamplerate; its message in *detail). On success `out` owns its data (cs_audio_free).
+ * Open `path` for decoding to `rate` Hz with libsamplerate converter `src_quality` (SRC_SINC_BEST_QUALITY = 0
+ * .. SRC_LINEAR = 4) and `channels` channels: 1 mixes all channels down (mean); otherwise a file with exactly
+ * `channels` channels is kept and a mono file is copied to every channel. Fills `info` from the header.
+ * Errors (r->msg explains when it is set): CS_E_IO (cannot open), CS_E_FORMAT (not audio, or a damaged
+ * header), CS_E_EMPTY (zero frames), CS_E_CHANNELS (any other channel count), CS_E_ARG (a sample rate
+ * libsamplerate cannot convert from: outside rate/256 .. rate*256), CS_E_NOMEM, CS_E_INTERNAL
+ * (libsamplerate). On success `r` owns its buffers and the file (cs_audio_close, also after an error of
+ * cs_audio_next); on error it holds nothing but msg.
  */
-int cs_audio_load(const char *path, int rate, int channels, int src_quality, cs_audio *out, const char **detail);
+int cs_audio_open(const char *path, int rate, int channels, int src_quality, cs_audio_reader *r, cs_audio *info);
 
-void cs_audio_free(cs_audio *a);
+/**
+ * The next block of the source at the corpus rate: *frames x channels interleaved floats at *out, owned by
+ * `r` and valid until the next call; *frames == 0 at the end (the file decodes no further: a truncated file
+ * ends where its data does). Errors: CS_E_NONFINITE (a NaN or infinite sample), CS_E_ARG (|sample| > 1e12,
+ * r->msg says where), CS_E_INTERNAL (libsamplerate, r->msg). Digital silence is not an error here: see
+ * r->nonzero after the end.
+ */
+int cs_audio_next(cs_audio_reader *r, const float **out, size_t *frames);
 
-/** Mono mix (mean over channels) of `a` into a new buffer of a->frames floats (caller frees), or NULL. */
-float *cs_audio_mono(const cs_audio *a);
+/** Close the file and free the reader's buffers; safe on a zeroed or closed reader. */
+void cs_audio_close(cs_audio_reader *r);
 
 /** FNV-1a 64-bit hash of a file's bytes (Fowler/Noll/Vo). Returns 0 and sets *hash, or CS_E_IO. */
 int cs_file_fnv1a64(const char *path, uint64_t *hash);

@@ -4,7 +4,10 @@
 #include "cs_error.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <sndfile.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +22,21 @@ static char *dup_str(const char *s)
     return d;
 }
 
+/* The bundle's float WAV: RF64 when the data exceed 4e9 bytes (a RIFF size is 32 bits), plain WAV below. */
+static void float_wav_info(SF_INFO *info, size_t frames, int channels, int rate)
+{
+    memset(info, 0, sizeof *info);
+    info->samplerate = rate;
+    info->channels = channels;
+    const double bytes = (double)frames * channels * 4.0;
+    info->format = (bytes > 4.0e9 ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | SF_FORMAT_FLOAT;
+}
+
 int cs_write_float_wav(const char *path, const float *data, size_t frames, int channels, int rate, char *err,
                        size_t errlen)
 {
     SF_INFO info;
-    memset(&info, 0, sizeof info);
-    info.samplerate = rate;
-    info.channels = channels;
-    const double bytes = (double)frames * channels * 4.0;
-    info.format = (bytes > 4.0e9 ? SF_FORMAT_RF64 : SF_FORMAT_WAV) | SF_FORMAT_FLOAT;
+    float_wav_info(&info, frames, channels, rate);
     SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
     if (!sf) {
         snprintf(err, errlen, "%s: cannot write (%s)", path, sf_strerror(NULL));
@@ -55,6 +64,259 @@ int cs_write_float_wav(const char *path, const float *data, size_t frames, int c
         return CS_E_IO;
     }
     return 0;
+}
+
+/* A libsndfile virtual file that keeps its first bytes (the header) and only counts the rest. */
+typedef struct header_sink {
+    unsigned char head[512];
+    sf_count_t pos, len;
+} header_sink;
+
+static sf_count_t hs_len(void *u)
+{
+    return ((header_sink *)u)->len;
+}
+
+static sf_count_t hs_seek(sf_count_t off, int whence, void *u)
+{
+    header_sink *h = u;
+    sf_count_t p = whence == SEEK_SET ? off : whence == SEEK_CUR ? h->pos + off : h->len + off;
+    if (p < 0) return -1;
+    h->pos = p;
+    return p;
+}
+
+static sf_count_t hs_read(void *ptr, sf_count_t n, void *u)
+{
+    header_sink *h = u;
+    sf_count_t k = 0;
+    for (; k < n && h->pos + k < h->len; ++k)
+        ((unsigned char *)ptr)[k] = h->pos + k < (sf_count_t)sizeof h->head ? h->head[h->pos + k] : 0;
+    h->pos += k;
+    return k;
+}
+
+static sf_count_t hs_write(const void *ptr, sf_count_t n, void *u)
+{
+    header_sink *h = u;
+    for (sf_count_t k = 0; k < n && h->pos + k < (sf_count_t)sizeof h->head; ++k)
+        h->head[h->pos + k] = ((const unsigned char *)ptr)[k];
+    h->pos += n;
+    if (h->pos > h->len) h->len = h->pos;
+    return n;
+}
+
+static sf_count_t hs_tell(void *u)
+{
+    return ((header_sink *)u)->pos;
+}
+
+/* The header cs_write_float_wav writes for `frames` frames, made by libsndfile itself: it is given frames of
+ * zeros except, for each channel c, peak[c] at frame peak_at[c] (so the peaks it tracks for an RF64 PEAK
+ * chunk are the data's; peak NULL: all zeros). Its bytes into h->head (a PEAK chunk's clock timestamp set to
+ * 0), its length into *hlen. */
+static int make_header(size_t frames, int channels, int rate, const float *peak, const size_t *peak_at, header_sink *h,
+                       size_t *hlen)
+{
+    memset(h, 0, sizeof *h);
+    SF_VIRTUAL_IO vio = {hs_len, hs_seek, hs_read, hs_write, hs_tell};
+    SF_INFO info;
+    float_wav_info(&info, frames, channels, rate);
+    SNDFILE *sf = sf_open_virtual(&vio, SFM_WRITE, &info, h);
+    if (!sf) return CS_E_INTERNAL;
+    sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
+    float zeros[4096];
+    memset(zeros, 0, sizeof zeros);
+    const size_t per = sizeof zeros / sizeof zeros[0] / (size_t)channels;
+    size_t done = 0; /* the zeros cost a memcpy each; the sink keeps none of them */
+    while (done < frames) {
+        size_t k = frames - done < per ? frames - done : per;
+        for (int c = 0; peak && c < channels; ++c)
+            if (peak_at[c] >= done && peak_at[c] < done + k)
+                zeros[(peak_at[c] - done) * (size_t)channels + (size_t)c] = peak[c];
+        if (sf_writef_float(sf, zeros, (sf_count_t)k) != (sf_count_t)k) break;
+        for (int c = 0; peak && c < channels; ++c)
+            if (peak_at[c] >= done && peak_at[c] < done + k)
+                zeros[(peak_at[c] - done) * (size_t)channels + (size_t)c] = 0.0f;
+        done += k;
+    }
+    int e = sf_error(sf);
+    if (sf_close(sf) != 0 || e || done < frames) return CS_E_INTERNAL;
+    const sf_count_t data_bytes = (sf_count_t)(frames * (size_t)channels * 4);
+    if (h->len < data_bytes || h->len - data_bytes > (sf_count_t)sizeof h->head) return CS_E_INTERNAL;
+    *hlen = (size_t)(h->len - data_bytes);
+    for (size_t i = 12; i + 16 <= *hlen; ++i) /* PEAK: id, size, version, timestamp, then the peaks */
+        if (memcmp(h->head + i, "PEAK", 4) == 0) memset(h->head + i + 12, 0, 4);
+    return 0;
+}
+
+/* All n bytes of a pwrite (write != 0) or pread at `off`, retried when interrupted; -1 with errno (EIO for a
+ * short file) on failure. */
+static int full_io(int fd, void *buf, size_t n, off_t off, int write)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t k = write ? pwrite(fd, p, n, off) : pread(fd, p, n, off);
+        if (k <= 0) {
+            if (k < 0 && errno == EINTR) continue;
+            if (k == 0) errno = EIO;
+            return -1;
+        }
+        p += k;
+        n -= (size_t)k;
+        off += k;
+    }
+    return 0;
+}
+
+static int full_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+    return full_io(fd, (void *)(uintptr_t)buf, n, off, 1); /* not written through: pwrite only reads it */
+}
+
+static int full_pread(int fd, void *buf, size_t n, off_t off)
+{
+    return full_io(fd, buf, n, off, 0);
+}
+
+int cs_wav_stream_open(cs_wav_stream *w, const char *path, int channels, int rate, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->fd = -1;
+    w->channels = channels;
+    w->rate = rate;
+    snprintf(w->path, sizeof w->path, "%s", path);
+    if (channels < 1 || channels > CS_WAV_STREAM_MAX_CHANNELS) {
+        snprintf(err, errlen, "%s: %d channels: must be 1..%d", path, channels, CS_WAV_STREAM_MAX_CHANNELS);
+        return CS_E_ARG;
+    }
+    header_sink h;
+    if (make_header(0, channels, rate, NULL, NULL, &h, &w->header) != 0) {
+        snprintf(err, errlen, "%s: cannot write (libsndfile refused the format)", path);
+        return CS_E_INTERNAL;
+    }
+    w->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (w->fd < 0 || full_pwrite(w->fd, h.head, w->header, 0) != 0) {
+        snprintf(err, errlen, "%s: cannot write (%s)", path, strerror(errno));
+        if (w->fd >= 0) close(w->fd), unlink(path);
+        w->fd = -1;
+        return CS_E_IO;
+    }
+    return 0;
+}
+
+/* Track the first largest |sample| per channel over `frames` frames that start at frame `first` (as
+ * libsndfile does: a later sample counts only when strictly larger). */
+static void peak_update(cs_wav_stream *w, const float *data, size_t frames, size_t first)
+{
+    const size_t ch = (size_t)w->channels;
+    for (size_t c = 0; c < ch; ++c) {
+        float pk = w->peak[c];
+        size_t at = w->peak_at[c];
+        for (size_t i = 0; i < frames; ++i) {
+            float a = fabsf(data[i * ch + c]);
+            if (a > pk) pk = a, at = first + i;
+        }
+        w->peak[c] = pk;
+        w->peak_at[c] = at;
+    }
+}
+
+int cs_wav_stream_write(cs_wav_stream *w, const float *data, size_t frames, char *err, size_t errlen)
+{
+    const size_t bytes = frames * (size_t)w->channels * sizeof *data;
+    const off_t off = (off_t)(w->header + w->frames * (size_t)w->channels * sizeof *data);
+    if (full_pwrite(w->fd, data, bytes, off) != 0) {
+        snprintf(err, errlen, "%s: write failed (%s; is the disk full?)", w->path, strerror(errno));
+        return CS_E_IO;
+    }
+    peak_update(w, data, frames, w->frames);
+    w->frames += frames;
+    return 0;
+}
+
+int cs_wav_stream_truncate(cs_wav_stream *w, size_t frames, char *err, size_t errlen)
+{
+    if (frames > w->frames) return CS_E_ARG;
+    if (ftruncate(w->fd, (off_t)(w->header + frames * (size_t)w->channels * sizeof(float))) != 0) {
+        snprintf(err, errlen, "%s: cannot truncate (%s)", w->path, strerror(errno));
+        return CS_E_IO;
+    }
+    w->frames = frames;
+    int stale = 0;
+    for (int c = 0; c < w->channels; ++c)
+        if (w->peak_at[c] >= frames && w->peak[c] > 0.0f) stale = 1;
+    if (!stale) return 0;
+    /* a peak was cut off: find the peaks of what is left again */
+    memset(w->peak, 0, sizeof w->peak);
+    memset(w->peak_at, 0, sizeof w->peak_at);
+    const size_t B = 16384;
+    float *buf = malloc(B * (size_t)w->channels * sizeof *buf);
+    if (!buf) return CS_E_NOMEM;
+    int rc = 0;
+    for (size_t at = 0; at < frames && rc == 0; at += B) {
+        size_t k = frames - at < B ? frames - at : B;
+        rc = cs_wav_stream_read(w, at, k, buf, err, errlen);
+        if (rc == 0) peak_update(w, buf, k, at);
+    }
+    free(buf);
+    return rc;
+}
+
+int cs_wav_stream_read(const cs_wav_stream *w, size_t first, size_t count, float *data, char *err, size_t errlen)
+{
+    const size_t fb = (size_t)w->channels * sizeof *data;
+    if (first > w->frames || count > w->frames - first) return CS_E_ARG;
+    if (full_pread(w->fd, data, count * fb, (off_t)(w->header + first * fb)) != 0) {
+        snprintf(err, errlen, "%s: cannot read back (%s)", w->path, strerror(errno));
+        return CS_E_IO;
+    }
+    return 0;
+}
+
+/* Move the data `by` bytes later (the final header is longer than the room left for it), from the end. */
+static int shift_data(cs_wav_stream *w, size_t by)
+{
+    const size_t total = w->frames * (size_t)w->channels * sizeof(float);
+    unsigned char *buf = malloc(1 << 20);
+    if (!buf) return -1;
+    size_t left = total;
+    while (left > 0) {
+        size_t k = left < (1u << 20) ? left : (1u << 20);
+        left -= k;
+        if (full_pread(w->fd, buf, k, (off_t)(w->header + left)) != 0 ||
+            full_pwrite(w->fd, buf, k, (off_t)(w->header + left + by)) != 0) {
+            free(buf);
+            return -1;
+        }
+    }
+    free(buf);
+    return 0;
+}
+
+int cs_wav_stream_close(cs_wav_stream *w, int keep, char *err, size_t errlen)
+{
+    if (w->fd < 0) return 0;
+    int rc = 0;
+    if (keep) {
+        header_sink h;
+        size_t hlen = 0;
+        if (make_header(w->frames, w->channels, w->rate, w->peak, w->peak_at, &h, &hlen) != 0 || hlen < w->header) {
+            snprintf(err, errlen, "%s: internal error: WAV header", w->path);
+            rc = CS_E_INTERNAL;
+        } else if ((hlen > w->header && shift_data(w, hlen - w->header) != 0) ||
+                   full_pwrite(w->fd, h.head, hlen, 0) != 0) {
+            snprintf(err, errlen, "%s: write failed (%s; is the disk full?)", w->path, strerror(errno));
+            rc = CS_E_IO;
+        }
+    }
+    if (close(w->fd) != 0 && rc == 0 && keep) {
+        snprintf(err, errlen, "%s: write failed (%s; is the disk full?)", w->path, strerror(errno));
+        rc = CS_E_IO;
+    }
+    w->fd = -1;
+    if (rc || !keep) unlink(w->path);
+    return rc;
 }
 
 /* Bytes per sample of an uncompressed sound file format, or 0 when the size is not fixed (FLAC, Ogg, ...). */

@@ -60,6 +60,37 @@ int cs_bundle_commit(const char *tmpdir, const char *dir, int force, cs_warn_fn 
 void cs_bundle_abort(const char *tmpdir);
 
 /**
+ * A float WAV written as its frames come (cs_wav_stream_*), for audio too long to hold: the data goes
+ * straight to the file after room for the header, and cs_wav_stream_close writes the header that
+ * cs_write_float_wav would have written for the same frames (libsndfile makes it, on a sink that keeps only
+ * the header; it is given zeros and, per channel, the data's peak at its frame, so its RF64 PEAK chunk is
+ * the data's), moving the data if the header grew (RF64 above 4e9 bytes): the file's bytes are
+ * cs_write_float_wav's, except that the RF64 PEAK chunk's timestamp, which libsndfile takes from the clock,
+ * is 0 (so the same audio gives the same bytes). Memory: fixed. Every call returns 0 or a cs_err with the message in
+ * err (CS_E_IO for a failed write, "is the disk full?"); after an error the file is removed by cs_wav_stream_close.
+ */
+#define CS_WAV_STREAM_MAX_CHANNELS 64
+typedef struct cs_wav_stream {
+    int fd;
+    int channels, rate; /* channels 1..CS_WAV_STREAM_MAX_CHANNELS */
+    size_t frames;      /* written so far */
+    size_t header;      /* bytes before the data */
+    /* per channel: the first largest |sample| and its frame (what libsndfile's RF64 PEAK chunk records) */
+    float peak[CS_WAV_STREAM_MAX_CHANNELS];
+    size_t peak_at[CS_WAV_STREAM_MAX_CHANNELS];
+    char path[4200];
+} cs_wav_stream;
+int cs_wav_stream_open(cs_wav_stream *w, const char *path, int channels, int rate, char *err, size_t errlen);
+/** Append `frames` x channels floats. */
+int cs_wav_stream_write(cs_wav_stream *w, const float *data, size_t frames, char *err, size_t errlen);
+/** Drop the frames from `frames` on (e.g. a source that turned out silent); frames <= w->frames. */
+int cs_wav_stream_truncate(cs_wav_stream *w, size_t frames, char *err, size_t errlen);
+/** Read back frames [first, first + count) into data (count x channels floats). */
+int cs_wav_stream_read(const cs_wav_stream *w, size_t first, size_t count, float *data, char *err, size_t errlen);
+/** Write the header and close; `keep` 0 removes the file instead (after an error elsewhere). */
+int cs_wav_stream_close(cs_wav_stream *w, int keep, char *err, size_t errlen);
+
+/**
  * Write frames x channels interleaved float32 as a float WAV (RF64 when larger than 4 GiB), checking every
  * write (a full disk is CS_E_IO). Returns 0 or a cs_err; message in err.
  */

@@ -45,31 +45,41 @@ static double amp_db(double a)
     return 20.0 * log10(a > CS_AMP_FLOOR ? a : CS_AMP_FLOOR);
 }
 
-int cs_describe_unit(const cs_frames *f, const float *x, size_t n, size_t start, size_t length, float *out)
+void cs_level_add(cs_level *lv, const float *x, size_t from, size_t to, size_t length)
 {
-    if (!f || !f->data || f->n_frames == 0 || f->hop <= 0 || f->sample_rate <= 0 || !x || !out) return CS_E_ARG;
-    if (length == 0 || start >= n || length > n - start) return CS_E_ARG;
-
-    /* level from the unit's own samples */
-    double ss[4] = {0, 0, 0, 0};
-    float pk = 0.0f;
-    size_t j = 0;
-    const float *u = x + start;
-    for (; j + 4 <= length; j += 4) {
-        for (int q = 0; q < 4; q++) {
-            float v = u[j + q];
-            ss[q] += (double)v * (double)v;
-            float a = fabsf(v);
-            pk = a > pk ? a : pk;
-        }
-    }
-    for (; j < length; j++) {
-        float v = u[j];
-        ss[0] += (double)v * (double)v;
+    const size_t blocks = length / 4 * 4; /* samples [0, blocks) go to ss[j % 4], the tail to ss[0] */
+    float pk = lv->pk;
+    size_t j = from;
+    for (; j < to && j < blocks; j++) {
+        float v = x[j - from];
+        lv->ss[j & 3] += (double)v * (double)v;
         float a = fabsf(v);
         pk = a > pk ? a : pk;
     }
-    const double sumsq = (ss[0] + ss[1]) + (ss[2] + ss[3]);
+    for (; j < to; j++) {
+        float v = x[j - from];
+        lv->ss[0] += (double)v * (double)v;
+        float a = fabsf(v);
+        pk = a > pk ? a : pk;
+    }
+    lv->pk = pk;
+}
+
+int cs_describe_unit(const cs_frames *f, const float *x, size_t n, size_t start, size_t length, float *out)
+{
+    if (!x || length == 0 || start >= n || length > n - start) return CS_E_ARG;
+    cs_level lv;
+    memset(&lv, 0, sizeof lv);
+    cs_level_add(&lv, x + start, 0, length, length);
+    return cs_describe_unit_level(f, start, length, &lv, out);
+}
+
+int cs_describe_unit_level(const cs_frames *f, size_t start, size_t length, const cs_level *lv, float *out)
+{
+    if (!f || !f->data || f->n_frames == 0 || f->hop <= 0 || f->sample_rate <= 0 || !lv || !out) return CS_E_ARG;
+    if (length == 0) return CS_E_ARG;
+    const double sumsq = (lv->ss[0] + lv->ss[1]) + (lv->ss[2] + lv->ss[3]);
+    const float pk = lv->pk;
     if (!isfinite(sumsq) || !isfinite(pk)) return CS_E_NONFINITE;
 
     /* frames whose centre i*hop lies in [start, start+length); else the frame nearest the unit's middle */

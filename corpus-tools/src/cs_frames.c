@@ -109,8 +109,10 @@ static double mel_to_hz(double m)
 /* ------------------------------------------------------------------ shared state */
 
 typedef struct fr_shared {
-    const float *x; /* input, n samples */
-    size_t n;
+    const float *buf; /* the samples held: signal samples [x0, x0 + held) (all of them for a whole-signal call) */
+    ptrdiff_t x0;
+    size_t n; /* signal length; while streaming (length unknown), PTRDIFF_MAX / 4: only frames whose context is held
+               * are computed then, and those never reach the end */
     size_t n_frames;
     cs_frame_params p;
     int N, K, hop;     /* fft size, bins (N/2+1), hop */
@@ -294,17 +296,15 @@ static int build_mel(fr_shared *s)
     return 0;
 }
 
-static int build_shared(fr_shared *s, const float *x, size_t n, const cs_frame_params *p)
+static int build_shared(fr_shared *s, const cs_frame_params *p)
 {
     memset(s, 0, sizeof *s);
-    s->x = x;
-    s->n = n;
+    s->n = (size_t)(PTRDIFF_MAX / 4); /* "unknown": far beyond any sample held, and no overflow in n - start */
     s->p = *p;
     s->N = p->fft_size;
     s->K = p->fft_size / 2 + 1;
     s->hop = p->hop;
     s->n_mels = p->n_mels;
-    s->n_frames = n / (size_t)p->hop + 1;
 
     s->window = malloc((size_t)s->N * sizeof(float));
     s->dct = malloc((size_t)CS_FR_N_MFCC * (size_t)s->n_mels * sizeof(double));
@@ -365,23 +365,32 @@ static int make_plans(fr_shared *s, fr_work *w)
 
 /* ------------------------------------------------------------------ per-frame kernels */
 
-/* Copy x[start .. start+len) into dst, zero outside [0, n); optionally multiplied by win. */
-static void load_segment(const float *restrict x, size_t n, ptrdiff_t start, int len, const float *restrict win,
-                         float *restrict dst)
+/* Signal sample j's address in the held samples (j must be held: x0 <= j < x0 + held). */
+static inline const float *xp(const fr_shared *s, ptrdiff_t j)
 {
-    ptrdiff_t lo = start < 0 ? -start : 0; /* first j with start + j inside the signal */
-    ptrdiff_t hi = (ptrdiff_t)n - start;   /* first j past its end */
+    return s->buf + (j - s->x0);
+}
+
+/* Copy signal samples [start, start+len) into dst, zero outside [0, n); optionally multiplied by win. The
+ * samples inside the signal must be held. */
+static void load_segment(const fr_shared *s, ptrdiff_t start, int len, const float *restrict win, float *restrict dst)
+{
+    ptrdiff_t lo = start < 0 ? -start : 0;  /* first j with start + j inside the signal */
+    ptrdiff_t hi = (ptrdiff_t)s->n - start; /* first j past its end */
     if (lo > len) lo = len;
     if (hi > len) hi = len;
     if (hi < lo) hi = lo;
     for (ptrdiff_t j = 0; j < lo; j++)
         dst[j] = 0.0f;
-    if (win) {
-        for (ptrdiff_t j = lo; j < hi; j++)
-            dst[j] = x[start + j] * win[j];
-    } else {
-        for (ptrdiff_t j = lo; j < hi; j++)
-            dst[j] = x[start + j];
+    if (hi > lo) {
+        const float *restrict x = xp(s, start + lo); /* x[j - lo] = sample start + j, for lo <= j < hi */
+        if (win) {
+            for (ptrdiff_t j = lo; j < hi; j++)
+                dst[j] = x[j - lo] * win[j];
+        } else {
+            for (ptrdiff_t j = lo; j < hi; j++)
+                dst[j] = x[j - lo];
+        }
     }
     for (ptrdiff_t j = hi; j < len; j++)
         dst[j] = 0.0f;
@@ -391,7 +400,7 @@ static void load_segment(const float *restrict x, size_t n, ptrdiff_t start, int
 static void frame_spectrum(const fr_shared *s, fr_work *w, size_t i, float *lm)
 {
     const ptrdiff_t c = (ptrdiff_t)(i * (size_t)s->hop);
-    load_segment(s->x, s->n, c - s->N / 2, s->N, s->window, w->frame);
+    load_segment(s, c - s->N / 2, s->N, s->window, w->frame);
     fftwf_execute_dft_r2c(s->plan_spec, w->frame, w->spec);
     const int K = s->K;
     const float g = s->flux_gain;
@@ -456,7 +465,7 @@ static int yin_half(const fr_shared *s, fr_work *w, ptrdiff_t start, int slot)
 {
     if (w->yring_tag[slot] == start) return slot;
     const int W = s->yin_W;
-    load_segment(s->x, s->n, start, W, NULL, w->yb); /* yb[W..M) stays 0 */
+    load_segment(s, start, W, NULL, w->yb); /* yb[W..M) stays 0 */
     fftwf_complex *dst = w->yring + (size_t)slot * (size_t)s->yin_stride;
     fftwf_execute_dft_r2c(s->plan_yin_fwd, w->yb, dst);
     const float *b = w->yb;
@@ -521,9 +530,9 @@ static void frame_yin(const fr_shared *s, fr_work *w, size_t i, double *f0, doub
     fftwf_execute_dft_c2r(s->plan_yin_inv, w->YC, w->yr);
     const float *a;
     if (c - W >= 0 && c + W <= (ptrdiff_t)s->n) {
-        a = s->x + (c - W); /* inside the signal: read in place */
+        a = xp(s, c - W); /* inside the signal: read in place */
     } else {
-        load_segment(s->x, s->n, c - W, M, NULL, w->ya);
+        load_segment(s, c - W, M, NULL, w->ya);
         a = w->ya;
     }
 
@@ -589,9 +598,9 @@ static long frame_zc(const fr_shared *s, fr_work *w, ptrdiff_t a, ptrdiff_t b)
 {
     ptrdiff_t pe = b - 1 > a ? b - 1 : a; /* pairs [a, pe) */
     if (w->zc_b >= 0 && a >= w->zc_a && pe >= w->zc_b && a <= w->zc_b) {
-        w->zc_count += zc_pairs(s->x, w->zc_b, pe) - zc_pairs(s->x, w->zc_a, a);
+        w->zc_count += zc_pairs(xp(s, w->zc_b), 0, pe - w->zc_b) - zc_pairs(xp(s, w->zc_a), 0, a - w->zc_a);
     } else {
-        w->zc_count = zc_pairs(s->x, a, pe);
+        w->zc_count = zc_pairs(xp(s, a), 0, pe - a);
     }
     w->zc_a = a;
     w->zc_b = pe;
@@ -626,16 +635,19 @@ static float frame_peak(const fr_shared *s, size_t i)
     if (a < 0) a = 0;
     if (b > (ptrdiff_t)s->n) b = (ptrdiff_t)s->n;
     float pk0 = 0.0f, pk1 = 0.0f, pk2 = 0.0f, pk3 = 0.0f; /* max is exact in any order */
-    ptrdiff_t jp = a;
+    if (b <= a) return 0.0f;
+    const float *x = xp(s, a); /* x[j] = sample a + j, for 0 <= j < b - a */
+    b -= a;
+    ptrdiff_t jp = 0;
     for (; jp + 4 <= b; jp += 4) {
-        float v0 = fabsf(s->x[jp]), v1 = fabsf(s->x[jp + 1]), v2 = fabsf(s->x[jp + 2]), v3 = fabsf(s->x[jp + 3]);
+        float v0 = fabsf(x[jp]), v1 = fabsf(x[jp + 1]), v2 = fabsf(x[jp + 2]), v3 = fabsf(x[jp + 3]);
         pk0 = v0 > pk0 ? v0 : pk0;
         pk1 = v1 > pk1 ? v1 : pk1;
         pk2 = v2 > pk2 ? v2 : pk2;
         pk3 = v3 > pk3 ? v3 : pk3;
     }
     for (; jp < b; jp++) {
-        float v = fabsf(s->x[jp]);
+        float v = fabsf(x[jp]);
         pk0 = v > pk0 ? v : pk0;
     }
     pk0 = pk1 > pk0 ? pk1 : pk0;
@@ -828,6 +840,11 @@ static void run_range(fr_job *job)
 {
     const fr_shared *s = job->s;
     fr_work *w = &job->w;
+    /* the caches are exact (the same numbers as computing afresh), so a range starts with them empty */
+    for (int r = 0; r < s->yin_R; r++)
+        w->yring_tag[r] = PTRDIFF_MIN;
+    w->zc_a = 0;
+    w->zc_b = -1;
     if (job->r0 > 0) {
         frame_spectrum(s, w, job->r0 - 1, w->lm_prev); /* the flux's previous frame, recomputed */
     } else {
@@ -847,70 +864,176 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+#define CS_FR_STREAM_CHUNK (1u << 20) /* samples taken in per batch of frames (plus the context kept) */
+
+struct cs_frames_stream {
+    fr_shared s; /* s.buf = buf, s.x0 = its first signal sample, s.out = the frames so far */
+    float *buf;  /* cap samples; len held */
+    size_t cap, len;
+    size_t total;    /* samples pushed */
+    size_t done;     /* frames computed */
+    size_t out_rows; /* rows allocated in s.out */
+    size_t ctx;      /* samples a frame reads on each side of its centre: max(fft_size / 2, YIN window) */
+    int n_threads, err;
+    fr_job *jobs;
+    pthread_t *tids;
+};
+
+int cs_frames_stream_new(const cs_frame_params *p, int n_threads, cs_frames_stream **out)
+{
+    if (!out) return CS_E_ARG;
+    *out = NULL;
+    if (!p || n_threads < 1 || !params_ok(p)) return CS_E_ARG;
+    if (n_threads > 64) n_threads = 64;
+    cs_frames_stream *st = calloc(1, sizeof *st);
+    if (!st) return CS_E_NOMEM;
+    st->n_threads = n_threads;
+    int err = build_shared(&st->s, p);
+    if (err == 0) {
+        st->ctx = (size_t)(st->s.N / 2 > st->s.yin_W ? st->s.N / 2 : st->s.yin_W);
+        st->cap = CS_FR_STREAM_CHUNK + 4 * (st->ctx + (size_t)st->s.hop);
+        st->buf = malloc(st->cap * sizeof *st->buf);
+        st->jobs = calloc((size_t)n_threads, sizeof *st->jobs);
+        st->tids = calloc((size_t)n_threads, sizeof *st->tids);
+        if (!st->buf || !st->jobs || !st->tids) err = CS_E_NOMEM;
+    }
+    for (int t = 0; err == 0 && t < n_threads; t++) {
+        st->jobs[t].s = &st->s;
+        err = work_alloc(&st->jobs[t].w, &st->s);
+    }
+    if (err == 0) err = make_plans(&st->s, &st->jobs[0].w);
+    if (err) {
+        cs_frames_stream_free(st);
+        return err;
+    }
+    st->s.buf = st->buf;
+    *out = st;
+    return 0;
+}
+
+/* Compute frames [st->done, end) from the held samples, split over the threads (each range recomputes its
+ * previous frame's spectrum: the numbers do not depend on the split). */
+static int stream_frames(cs_frames_stream *st, size_t end)
+{
+    if (end <= st->done) return 0;
+    if (end > st->out_rows) {
+        size_t rows = st->out_rows ? st->out_rows : 4096;
+        while (rows < end)
+            rows = rows / 2 * 3;
+        if (rows > SIZE_MAX / CS_FF_COUNT / sizeof(float)) return CS_E_NOMEM;
+        float *o = realloc(st->s.out, rows * CS_FF_COUNT * sizeof *o);
+        if (!o) return CS_E_NOMEM;
+        st->s.out = o;
+        st->out_rows = rows;
+    }
+    const size_t cnt = end - st->done;
+    size_t nt = (size_t)st->n_threads;
+    if (nt > cnt / 16) nt = cnt / 16 ? cnt / 16 : 1; /* at least 16 frames a thread: the recomputed one is cheap */
+    for (size_t t = 0; t < nt; t++) {
+        st->jobs[t].r0 = st->done + cnt * t / nt;
+        st->jobs[t].r1 = st->done + cnt * (t + 1) / nt;
+    }
+    size_t started = 0;
+    for (size_t t = 1; t < nt; t++) {
+        if (pthread_create(&st->tids[t], NULL, thread_main, &st->jobs[t]) != 0) break;
+        started = t;
+    }
+    run_range(&st->jobs[0]);
+    /* threads that could not be started: run their ranges here (same code, same result) */
+    for (size_t t = started + 1; t < nt; t++)
+        run_range(&st->jobs[t]);
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(st->tids[t], NULL);
+    st->done = end;
+    return 0;
+}
+
+/* The frames whose context is held, then drop the samples no later frame reads (a frame's context and the
+ * previous frame's spectrum: ctx + hop samples before the next centre). */
+static int stream_batch(cs_frames_stream *st)
+{
+    const size_t hop = (size_t)st->s.hop, held_end = (size_t)st->s.x0 + st->len;
+    size_t end = held_end >= st->ctx ? (held_end - st->ctx) / hop + 1 : 0;
+    int err = stream_frames(st, end);
+    if (err) return err;
+    size_t keep_from = st->done * hop > st->ctx + hop ? st->done * hop - st->ctx - hop : 0;
+    if (keep_from > (size_t)st->s.x0) {
+        size_t drop = keep_from - (size_t)st->s.x0;
+        memmove(st->buf, st->buf + drop, (st->len - drop) * sizeof *st->buf);
+        st->len -= drop;
+        st->s.x0 = (ptrdiff_t)keep_from;
+    }
+    return 0;
+}
+
+int cs_frames_stream_push(cs_frames_stream *st, const float *x, size_t n)
+{
+    if (!st || (!x && n)) return CS_E_ARG;
+    if (st->err) return st->err;
+    for (size_t j = 0; j < n; j++) {
+        if (!isfinite(x[j])) return st->err = CS_E_NONFINITE;
+        if (fabsf(x[j]) > CS_FR_MAX_SAMPLE) return st->err = CS_E_ARG;
+    }
+    while (n > 0) {
+        size_t k = st->cap - st->len < n ? st->cap - st->len : n;
+        memcpy(st->buf + st->len, x, k * sizeof *x);
+        st->len += k;
+        st->total += k;
+        x += k;
+        n -= k;
+        if (st->len == st->cap) {
+            int err = stream_batch(st);
+            if (err) return st->err = err;
+        }
+    }
+    return 0;
+}
+
+int cs_frames_stream_finish(cs_frames_stream *st, cs_frames *out)
+{
+    if (!st || !out) return CS_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (st->err) return st->err;
+    if (st->total == 0) return st->err = CS_E_EMPTY;
+    st->s.n = st->total;
+    const size_t nf = st->total / (size_t)st->s.hop + 1;
+    int err = stream_frames(st, nf);
+    if (err) return st->err = err;
+    out->n_frames = nf;
+    out->hop = st->s.hop;
+    out->sample_rate = st->s.p.sample_rate;
+    out->data = st->s.out;
+    st->s.out = NULL;
+    st->out_rows = 0;
+    st->err = CS_E_ARG; /* finished: no more samples */
+    return 0;
+}
+
+void cs_frames_stream_free(cs_frames_stream *st)
+{
+    if (!st) return;
+    if (st->jobs)
+        for (int t = 0; t < st->n_threads; t++)
+            work_free(&st->jobs[t].w);
+    free(st->jobs);
+    free(st->tids);
+    free(st->buf);
+    free(st->s.out);
+    shared_free(&st->s);
+    free(st);
+}
+
 int cs_frames_analyze(const float *x, size_t n, const cs_frame_params *p, int n_threads, cs_frames *out)
 {
     if (!out) return CS_E_ARG;
     memset(out, 0, sizeof *out);
     if (!x || !p || n_threads < 1 || !params_ok(p)) return CS_E_ARG;
     if (n == 0) return CS_E_EMPTY;
-    for (size_t j = 0; j < n; j++) {
-        if (!isfinite(x[j])) return CS_E_NONFINITE;
-        if (fabsf(x[j]) > CS_FR_MAX_SAMPLE) return CS_E_ARG;
-    }
-    const size_t nf = n / (size_t)p->hop + 1;
-    if (nf > SIZE_MAX / CS_FF_COUNT / sizeof(float)) return CS_E_NOMEM;
-    if ((size_t)n_threads > nf) n_threads = (int)nf;
-    if (n_threads > 64) n_threads = 64;
-
-    fr_shared s;
-    fr_job *jobs = NULL;
-    pthread_t *tids = NULL;
-    int err = build_shared(&s, x, n, p);
-    if (err) goto done;
-    s.out = malloc(nf * CS_FF_COUNT * sizeof(float));
-    jobs = calloc((size_t)n_threads, sizeof *jobs);
-    tids = calloc((size_t)n_threads, sizeof *tids);
-    if (!s.out || !jobs || !tids) {
-        err = CS_E_NOMEM;
-        goto done;
-    }
-    for (int t = 0; t < n_threads; t++) {
-        jobs[t].s = &s;
-        jobs[t].r0 = nf * (size_t)t / (size_t)n_threads;
-        jobs[t].r1 = nf * (size_t)(t + 1) / (size_t)n_threads;
-        err = work_alloc(&jobs[t].w, &s);
-        if (err) goto done;
-    }
-    err = make_plans(&s, &jobs[0].w);
-    if (err) goto done;
-
-    int started = 0;
-    for (int t = 1; t < n_threads; t++) {
-        if (pthread_create(&tids[t], NULL, thread_main, &jobs[t]) != 0) break;
-        started = t;
-    }
-    run_range(&jobs[0]);
-    /* threads that could not be started: run their ranges here (same code, same result) */
-    for (int t = started + 1; t < n_threads; t++)
-        run_range(&jobs[t]);
-    for (int t = 1; t <= started; t++)
-        pthread_join(tids[t], NULL);
-
-    out->n_frames = nf;
-    out->hop = p->hop;
-    out->sample_rate = p->sample_rate;
-    out->data = s.out;
-    s.out = NULL;
-    err = 0;
-
-done:
-    if (jobs)
-        for (int t = 0; t < n_threads; t++)
-            work_free(&jobs[t].w);
-    free(jobs);
-    free(tids);
-    free(s.out);
-    shared_free(&s);
+    cs_frames_stream *st = NULL;
+    int err = cs_frames_stream_new(p, n_threads, &st);
+    if (err == 0) err = cs_frames_stream_push(st, x, n);
+    if (err == 0) err = cs_frames_stream_finish(st, out);
+    cs_frames_stream_free(st);
     return err;
 }
 

@@ -74,6 +74,27 @@ void cs_frame_params_default(cs_frame_params *p, int sample_rate);
  */
 int cs_frames_analyze(const float *x, size_t n, const cs_frame_params *p, int n_threads, cs_frames *out);
 
+/**
+ * Frame analysis of a signal given in pieces, so the signal never has to be held whole: the frames come out
+ * bitwise identical to cs_frames_analyze of the concatenated pieces (for any piece sizes and thread counts).
+ * Memory: a fixed buffer of about 1 M samples plus twice the frame context (fft_size / 2 or the YIN window,
+ * whichever is larger), the per-thread work buffers, and the frames (CS_FF_COUNT floats per hop).
+ * cs_frames_stream_new takes the parameters and n_threads as cs_frames_analyze does (CS_E_ARG, CS_E_NOMEM,
+ * CS_E_INTERNAL when an FFTW plan fails); on success *out is owned by the caller (cs_frames_stream_free).
+ * cs_frames_stream_push appends n samples x (copied; x may be NULL when n == 0) and analyses every frame whose
+ * samples are all held; it returns CS_E_NONFINITE for a NaN or infinite sample, CS_E_ARG for |x| > 1e12
+ * (both sticky: later calls return them too), CS_E_NOMEM. cs_frames_stream_finish ends the signal (its
+ * length is then known), analyses the last frames and moves the n / hop + 1 frames into `out` (owned by the
+ * caller, cs_frames_free); CS_E_EMPTY when no sample was pushed; after it the stream takes no more samples.
+ * Not real-time safe (allocates, creates threads, plans FFTW).
+ */
+typedef struct cs_frames_stream cs_frames_stream;
+int cs_frames_stream_new(const cs_frame_params *p, int n_threads, cs_frames_stream **out);
+int cs_frames_stream_push(cs_frames_stream *st, const float *x, size_t n);
+int cs_frames_stream_finish(cs_frames_stream *st, cs_frames *out);
+/** Free a stream (and any frames it still holds); safe on NULL. */
+void cs_frames_stream_free(cs_frames_stream *st);
+
 /** Free the frames' memory; safe on a zeroed or already freed struct. */
 void cs_frames_free(cs_frames *f);
 

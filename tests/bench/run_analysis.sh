@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Analysis throughput of `concatseq analyze` in x real time (audio seconds per wall second) on 2 threads, for
 # grain and onset segmentation, with decoding+resampling and clustering timed separately (the CLI reports each
-# stage). Input: every lincity-ng-data music track (Ogg/Vorbis, 44.1 kHz stereo -> 48 kHz mono), the long
-# real recording of the tests. Not a timed test: it prints figures.
+# stage; the decode stage includes the frame analysis, which runs on the decoded blocks as they come). Input:
+# every lincity-ng-data music track (Ogg/Vorbis, 44.1 kHz stereo -> 48 kHz mono), the long real recording of
+# the tests. Not a timed test: it prints figures.
 # usage: tests/bench/run_analysis.sh [BUILD_DIR]
 set -euo pipefail
 BUILD=${1:-build}
@@ -20,6 +21,6 @@ for seg in grain onset; do
     ana=$(sed -n 's/.*analysis \([0-9.]*\) s.*/\1/p' <<<"$line")
     clu=$(sed -n 's/.*clustering \([0-9.]*\) s.*/\1/p' <<<"$line")
     awk -v s=$seg -v a=$audio -v d=$dec -v n=$ana -v c=$clu 'BEGIN {
-        printf "%-6s audio %.1f s | decode+resample %.2f s (%.0fx real time) | analysis %.3f s (%.0fx real time) | k-means K=32 %.3f s\n",
+        printf "%-6s audio %.1f s | decode+resample+frames %.2f s (%.0fx real time) | segment+describe %.3f s (%.0fx real time) | k-means K=32 %.3f s\n",
                s, a, d, a / d, n, a / n, c }'
 done

@@ -3,7 +3,9 @@
  * whose answer is known analytically: sines (centroid, f0, ZCR = 2f, rolloff, RMS, low flatness), a harmonic
  * tone (f0 of the fundamental), white noise (flatness ~ exp(-gamma), rolloff and centroid of a flat
  * spectrum), silence (finite values, -120 dB, f0 0), a click (flux peak), thread-count independence
- * (bitwise), argument errors, and cs_describe_unit on short units and unit aggregation.
+ * (bitwise), argument errors, and cs_describe_unit on short units and unit aggregation; streaming: frames of a
+ * signal pushed in pieces (cs_frames_stream) equal, frame for frame, those of windows analysed whole, and unit
+ * levels summed in pieces (cs_level_add) equal cs_describe_unit's.
  */
 #include "cs_describe.h"
 #include "cs_error.h"
@@ -495,6 +497,82 @@ static void test_names(void)
              "out of range -> NULL");
 }
 
+/* A 3M-sample signal (several of the stream's 1M-sample batches) pushed in pseudo-random pieces with 3 threads;
+ * reference: windows of it analysed whole in one call (one batch, the whole window held). A window starting at
+ * a multiple of the hop has the same frames as the signal, shifted, wherever a frame's samples (and its previous
+ * frame's, for the flux) lie inside the window; the windows cover every batch boundary. */
+static void test_stream_pieces(void)
+{
+    const size_t n = 3000000;
+    float *x = malloc(n * sizeof *x);
+    cs_rng r;
+    cs_rng_seed(&r, 7);
+    for (size_t i = 0; i < n; i++) {
+        double t = (double)i / SR;
+        x[i] = (float)(0.3 * sin(TWO_PI * (200.0 + 30.0 * t) * t) * (0.6 + 0.4 * sin(t * 3.0)) +
+                       0.05 * (cs_rng_uniform_double(&r) * 2.0 - 1.0));
+    }
+    cs_frame_params p;
+    cs_frame_params_default(&p, SR);
+    p.fft_size = 4096;
+    p.hop = 300; /* does not divide the YIN window: the uncached YIN path */
+    p.f0_min = 40.0;
+    cs_frames_stream *st = NULL;
+    int err = cs_frames_stream_new(&p, 3, &st);
+    CS_CHECK(err == 0, "stream new: %s", cs_strerror(err));
+    size_t at = 0;
+    while (err == 0 && at < n) {
+        size_t k = 1 + (size_t)(cs_rng_uniform_double(&r) * 250000.0);
+        if (k > n - at) k = n - at;
+        err = cs_frames_stream_push(st, x + at, k);
+        at += k;
+    }
+    cs_frames full;
+    memset(&full, 0, sizeof full);
+    if (err == 0) err = cs_frames_stream_finish(st, &full);
+    CS_CHECK(err == 0 && full.n_frames == n / 300 + 1, "stream: %s, %zu frames", cs_strerror(err), full.n_frames);
+    CS_CHECK(cs_frames_stream_push(st, x, 1) != 0, "no samples after finish");
+    cs_frames_stream_free(st);
+    const size_t L = 600000, ctx = 4096, hop = 300;
+    size_t compared = 0, differ = 0;
+    for (size_t s0 = 0; err == 0 && s0 + L <= n; s0 += 300 * 1500) {
+        cs_frames w;
+        int e = cs_frames_analyze(x + s0, L, &p, 1, &w);
+        CS_CHECK(e == 0, "window at %zu: %s", s0, cs_strerror(e));
+        if (e) break;
+        for (size_t j = 1; j < w.n_frames; j++) {
+            if (s0 > 0 && (j - 1) * hop < ctx) continue; /* its previous frame reaches before the window */
+            if (j * hop + ctx > L) break;                /* reaches past the window */
+            compared++;
+            if (memcmp(frame(&w, j), frame(&full, s0 / hop + j), CS_FF_COUNT * sizeof(float)) != 0) differ++;
+        }
+        cs_frames_free(&w);
+    }
+    CS_CHECK(compared > 8000 && differ == 0, "stream vs windows: %zu of %zu frames differ", differ, compared);
+    /* and the whole signal in one call (one push) equals the pieces */
+    cs_frames one;
+    err = cs_frames_analyze(x, n, &p, 2, &one);
+    CS_CHECK(err == 0 && one.n_frames == full.n_frames &&
+                 memcmp(one.data, full.data, full.n_frames * CS_FF_COUNT * sizeof(float)) == 0,
+             "one push equals the pieces");
+    /* unit levels summed in pieces equal cs_describe_unit's */
+    const size_t us = 123457, ul = 48003;
+    float da[CS_D_COUNT], db[CS_D_COUNT];
+    cs_level lv;
+    memset(&lv, 0, sizeof lv);
+    for (size_t a = 0; a < ul;) {
+        size_t b = a + 1 + (a * 7919) % 5003;
+        if (b > ul) b = ul;
+        cs_level_add(&lv, x + us + a, a, b, ul);
+        a = b;
+    }
+    int e1 = cs_describe_unit(&full, x, n, us, ul, da), e2 = cs_describe_unit_level(&full, us, ul, &lv, db);
+    CS_CHECK(e1 == 0 && e2 == 0 && memcmp(da, db, sizeof da) == 0, "levels in pieces equal one pass");
+    cs_frames_free(&one);
+    cs_frames_free(&full);
+    free(x);
+}
+
 int main(void)
 {
     test_sine(440.0, SR);
@@ -509,5 +587,6 @@ int main(void)
     test_describe_short();
     test_args();
     test_names();
+    test_stream_pieces();
     CS_TEST_END();
 }

@@ -35,6 +35,44 @@ expect_error "no source" "no SOURCE" "$B" -- "$CS" analyze -o "$B"
 expect_error "output folder missing" "does not exist" "$W/no/such/dir/x.corpus" -- "$CS" analyze "$A" -o "$W/no/such/dir/x.corpus"
 expect_error "strict folder" "readme.txt: not an audio file" "$B" -- "$CS" analyze "$W/mixed" --strict -o "$B"
 
+# sizes and values from files (issue 14, items 5 and 8): a sample of 1e30, a file resampling to no frame, a
+# sample rate libsamplerate cannot convert from; each one line naming the file and the fix
+"$PY" - "$W/in" <<'PYEOF'
+import struct, sys, math
+d = sys.argv[1]
+def wav(path, rate, samples, fmt):  # fmt 1 = PCM 16, 3 = float 32; mono
+    if fmt == 3:
+        data = b"".join(struct.pack("<f", v) for v in samples); bits = 32
+    else:
+        data = b"".join(struct.pack("<h", int(v * 32767)) for v in samples); bits = 16
+    ba = bits // 8
+    hdr = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, fmt, 1, rate, rate * ba, ba, bits)
+    open(path, "wb").write(hdr + b"data" + struct.pack("<I", len(data)) + data)
+x = [0.3 * math.sin(2 * math.pi * 440 * i / 48000) for i in range(48000)]
+x[24000] = 1e30
+wav(d + "/huge.wav", 48000, x, 3)
+wav(d + "/onesample.wav", 44100, [0.5], 1)
+wav(d + "/onehz.wav", 1, [0.5, -0.5] * 5, 1)
+PYEOF
+expect_error "sample of 1e30" "huge.wav: sample value 1e+30 at 0.500 s is out of range.*rescale the file" "$B" -- \
+    "$CS" analyze "$W/in/huge.wav" -o "$B"
+expect_error "1 sample at --rate 8000" "onesample.wav: 1 frame(s) at 44100 Hz resample to no frame at --rate 8000" \
+    "$B" -- "$CS" analyze "$W/in/onesample.wav" --rate 8000 -o "$B"
+expect_error "1 Hz file" "onehz.wav: its sample rate 1 Hz cannot be resampled to --rate 48000.*resample the file first" \
+    "$B" -- "$CS" analyze "$W/in/onehz.wav" -o "$B"
+
+# a truncated Ogg (libsndfile reports 2^63 - 1 frames) decodes what it holds, with a warning naming it
+OGG=$(ls /usr/share/games/lincity-ng/music/default/*.ogg 2>/dev/null | head -n 1)
+if [ -n "$OGG" ]; then
+    head -c 12000 "$OGG" >"$W/in/cut.ogg"
+    err=$("$CS" analyze "$W/in/cut.ogg" -o "$B" --clusters 2 2>&1 >/dev/null)
+    check "truncated Ogg analysed" [ $? -eq 0 ] && [ -f "$B/audio.wav" ]
+    check "truncated Ogg: one warning naming it" grep -q "cut.ogg: .*only [0-9]* decode.*truncated" <<<"$err"
+    check "truncated Ogg: the manifest counts the frames that decoded" \
+        "$PY" -c 'import json, sys; s = json.load(open(sys.argv[1]))["sources"][0]; sys.exit(not (0 < s["original_frames"] < 2**40))' "$B/corpus.json"
+    rm -rf "$B"
+fi
+
 # a non-audio file inside a folder is skipped with a warning, and the bundle is built
 err=$("$CS" analyze "$W/mixed" -o "$B" --clusters 4 2>&1 >/dev/null)
 check "skip non-audio with a warning" [ $? -eq 0 ]
