@@ -2,8 +2,8 @@
 // See sc-classes/SeqPredict.sc and HelpSource/Classes/SeqPredict.schelp for the user's side.
 //
 // A thin shim in SuperCollider's C-style plugin API. The logic (model binding and verification, edges,
-// clamping, teacher forcing, history, step cap) is plugins/core/cs_seqpredict.h, shared with the C tests;
-// the model and sampling are the C core (plugins/core/cs_model.h, cs_sample.h). This file only looks the
+// clamping, teacher forcing, history, per-block budget and trigger queue) is plugins/core/cs_seqpredict.h, shared with
+// the C tests; the model and sampling are the C core (plugins/core/cs_model.h, cs_sample.h). This file only looks the
 // Buffers up (plugins/common/cs_sc_buffer.h, shared with ConcatPlay), hands RTAlloc/RTFree to the logic and
 // posts messages.
 //
@@ -49,7 +49,7 @@ struct SeqPredict : public Unit {
     int reportedStatus; // the failing binding status last posted (0 = none)
     int reportedErr;
     int reportedMask; // 1 after posting "no mask buffer", 2 after "mask allows nothing"
-    bool reportedPrime, reportedDropped;
+    bool reportedPrime, reportedDeferred, reportedDropped;
     uint64_t reportedNonfinite; // the count of non-finite steps last posted
     float modelNum;             // model buffer number of the last block (for messages)
     bool inCtor;                // true during the constructor's one-sample call
@@ -176,10 +176,20 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
                   "playing?); label is -1 while its weights are verified again\n",
                   unit->modelNum);
     }
+    // once each: triggers that waited for a later block (the per-block budget), triggers lost (queue full)
+    if (p->deferred && !unit->reportedDeferred) {
+        unit->reportedDeferred = true;
+        if (sp_verbose(unit))
+            Print("SeqPredict: triggers come faster than the per-block budget allows for this model (%llu "
+                  "multiply-adds a step, %u per sample); the extra ones are stepped in the next blocks, in order\n",
+                  (unsigned long long)p->step_madds, (unsigned)CS_SEQP_MADDS_PER_SAMPLE);
+    }
     if (p->dropped && !unit->reportedDropped) {
         unit->reportedDropped = true;
         if (sp_verbose(unit))
-            Print("SeqPredict: more than %d triggers in one block; the extra ones are dropped\n", CS_SEQP_MAX_STEPS);
+            Print("SeqPredict: %llu trigger(s) dropped: more than %d were waiting for the per-block budget (or the "
+                  "model went away with triggers waiting); use a smaller model or fewer triggers\n",
+                  (unsigned long long)p->dropped, CS_SEQP_QUEUE);
     }
 }
 
@@ -187,7 +197,7 @@ void SeqPredict_Ctor(SeqPredict *unit)
 {
     // 1. state: everything zero / NULL, so that the destructor is safe whatever happens below
     unit->reportedStatus = unit->reportedErr = unit->reportedMask = 0;
-    unit->reportedPrime = unit->reportedDropped = false;
+    unit->reportedPrime = unit->reportedDeferred = unit->reportedDropped = false;
     unit->reportedNonfinite = 0;
     unit->modelNum = -1.f;
     unit->inCtor = true;
