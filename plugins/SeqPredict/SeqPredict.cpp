@@ -128,7 +128,9 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
     // constructor's call looks at sample 0 only.
     uint32 n = (uint32)inNumSamples;
     io.out_step = unit->mCalcRate == calc_FullRate ? 1u : 0u;
-    if (!io.out_step && anyAudio && !unit->inCtor) n = (uint32)BUFLENGTH;
+    // (BUFLENGTH is 1 for a control-rate unit: the audio block is FULLBUFLENGTH)
+    if (!io.out_step && anyAudio && !unit->inCtor) n = (uint32)FULLBUFLENGTH;
+    io.budget_samples = (uint32)FULLBUFLENGTH; // the work budget is the block's, whatever the rate
 
     // the mask Buffer, every block (-1 or no Buffer: every label allowed)
     io.mask = NULL;

@@ -348,7 +348,7 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
 {
     int events = 0;
-    uint64_t spent = 0, budget = (uint64_t)CS_SEQP_MADDS_PER_SAMPLE * n;
+    uint64_t spent = 0, budget = (uint64_t)CS_SEQP_MADDS_PER_SAMPLE * (io->budget_samples ? io->budget_samples : n);
     const float *const *in = io->in;
     const uint32_t *st = io->step;
     for (uint32_t i = 0; i < n; i++) {

@@ -29,15 +29,14 @@
  *               first-in first-out queue (CS_SEQP_QUEUE events, placed with the model state) that is worked
  *               off under a per-call budget of multiply-adds (below); without a model a reset is done at once
  *               and a trigger is ignored.
- *   budget      each process call of n samples may spend CS_SEQP_MADDS_PER_SAMPLE * n multiply-adds (2 000 000
- *               for a 64-sample block: ~100-130 us, about 10 % of a 64-sample block at 48 kHz, on the 2.1 GHz
- *               EPYC of tests/bench). An event costs cs_seqp_event_cost: the model's cs_model_step_madds plus
- *               the sampler's V * CS_SEQP_SAMPLE_MADDS_PLAIN (or V * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k or
- *               top-p on). At each sample the queue is worked off in order while the budget lasts, stopping
- *               after the first trigger (so each step's label is on the output for at least one sample): a
- *               call always takes at least one event, so the queue always moves, and the worst call costs
- *               max(budget, one event). Events left in the queue are DEFERRED: taken at the start of the next
- *               calls, in order, and counted once each in `deferred`. A trigger that finds the queue full is
+ *   budget      each process call may spend CS_SEQP_MADDS_PER_SAMPLE * n multiply-adds, n the block length
+ *               (io->budget_samples, else the call's samples; 2 000 000 for a 64-sample block: ~100-130 us, about 10 %
+ * of a 64-sample block at 48 kHz, on the 2.1 GHz EPYC of tests/bench). An event costs cs_seqp_event_cost: the model's
+ * cs_model_step_madds plus the sampler's V * CS_SEQP_SAMPLE_MADDS_PLAIN (or V * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k
+ * or top-p on). At each sample the queue is worked off in order while the budget lasts, stopping after the first
+ * trigger (so each step's label is on the output for at least one sample): a call always takes at least one event, so
+ * the queue always moves, and the worst call costs max(budget, one event). Events left in the queue are DEFERRED: taken
+ * at the start of the next calls, in order, and counted once each in `deferred`. A trigger that finds the queue full is
  *               DROPPED (counted in `dropped`); a reset that finds it full discards the queued triggers
  *               (counted in `dropped`: the reset would clear what they fed) and is queued alone. When the
  *               model goes (Buffer changed, non-finite value) the queued triggers are counted in `dropped`.
@@ -173,6 +172,8 @@ typedef struct cs_seqp_io {
     size_t mask_len;
     float *out_label, *out_prob, *out_entropy;
     uint32_t out_step;
+    uint32_t budget_samples; /* the call's budget is CS_SEQP_MADDS_PER_SAMPLE * this (the server's block length:
+                                a control-rate unit processes one sample per block); 0 = the call's n */
 } cs_seqp_io;
 
 /* ------------------------------------------------------------------------------------------------- API */

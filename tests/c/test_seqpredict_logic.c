@@ -207,6 +207,7 @@ static int logic_run(const float *model, size_t floats, const ref_inputs *in, si
         io.out_prob = prob + off;
         io.out_entropy = entropy + off;
         io.out_step = 1;
+        io.budget_samples = 0;
         cs_seqp_process(p, &io, m);
     }
     return 0;
@@ -500,6 +501,34 @@ static void test_budget_queue(void)
              (unsigned long long)(p.dropped - d0), CS_SEQP_QUEUE);
     free(trig), free(prime), free(reset), free(label);
     free(model);
+
+    /* a control-rate unit processes one sample per block but has the block's budget (budget_samples): a reset
+     * and a trigger with top-k on in the same sample (12 544 + 12 544 + 8 * 1600 multiply-adds for this GRU, more
+     * than one sample's 31 250) are both done at once, every block */
+    cs_model_config kr = {CS_MODEL_GRU, 8, 32, 2, 0, 0, 0};
+    model = random_model(&kr, &floats, 5u, 0.5f);
+    cs_seqp_init(&p, 1u);
+    g_arena.used = 0;
+    while (cs_seqp_bind(&p, model, floats, 1, 1.0f, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
+    const float one = 1, three = 3, seed = 1, hist = 4, neg = -1;
+    float out = 0;
+    int late = 0;
+    for (int b = 0; b < 40; b++) {
+        const float edge = (b % 2) ? 1.0f : 0.0f;
+        cs_seqp_io io;
+        memset(&io, 0, sizeof io);
+        const float *ins[CS_SEQP_NUM_INPUTS] = {&edge, &one, &three, &one, &neg, &edge, &seed, &one, &hist};
+        for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+            io.in[k] = ins[k];
+        io.out_label = &out;
+        io.budget_samples = 64;
+        cs_seqp_bind(&p, model, floats, 1, seed, arena_alloc, arena_free, &g_arena);
+        cs_seqp_process(&p, &io, 1);
+        if (cs_seqp_queued(&p) != 0) late++;
+    }
+    CS_CHECK(p.steps == 20 && p.deferred == 0 && late == 0, "kr: %llu steps, %llu deferred, %d late blocks",
+             (unsigned long long)p.steps, (unsigned long long)p.deferred, late);
+    free(model);
 }
 
 /* Writes into a model Buffer while it plays (the /b_set abuse): every value of the weights and of the header,
@@ -661,6 +690,7 @@ static void test_noalloc(void)
             io.mask = mask;
             io.mask_len = 3;
             io.out_label = l + off, io.out_prob = pr + off, io.out_entropy = e + off, io.out_step = 1;
+            io.budget_samples = 0;
             cs_seqp_process(&p, &io, 64);
         }
         cs_seqp_release(&p, arena_free, &g_arena);
