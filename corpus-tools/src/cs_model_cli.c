@@ -212,10 +212,10 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
     if (!o->quiet && n_val == 0)
         printf("training without validation: every source of %s is shorter than %.0f labels (--val-fraction %g), so "
                "no labels are held out; early stopping is off and the last epoch's weights are kept\n",
-               o->bundle, cfg->val_fraction > 0 ? ceil(1.0 / cfg->val_fraction) : 0.0, cfg->val_fraction);
+               cs_cli_safe(o->bundle), cfg->val_fraction > 0 ? ceil(1.0 / cfg->val_fraction) : 0.0, cfg->val_fraction);
     if (!o->quiet && !lines)
         printf("training %s (%d layers x %d) on %s: %d labels, %u units in %d source%s, window %d, batch %d\n",
-               arch_name(m->arch), m->layers, m->width, o->bundle, m->vocab, b->view.num_units, nseq,
+               arch_name(m->arch), m->layers, m->width, cs_cli_safe(o->bundle), m->vocab, b->view.num_units, nseq,
                nseq == 1 ? "" : "s", T, B);
 }
 
@@ -259,7 +259,7 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     else
         snprintf(val, sizeof val, "no validation (corpus too small to hold out labels)");
     if (!o->quiet)
-        printf("wrote %s: %s, %zu weights, %s epoch %d of %d%s, train %.4f bits/label, %s, %.2f s\n", path,
+        printf("wrote %s: %s, %zu weights, %s epoch %d of %d%s, train %.4f bits/label, %s, %.2f s\n", cs_cli_safe(path),
                arch_name(cfg->model.arch), rep.n_params, rep.has_val ? "best" : "last", rep.best_epoch, rep.epochs_run,
                rep.stopped_early ? " (early stop)" : "", rep.train_bits, val, rep.seconds);
     rc = 0;
@@ -431,7 +431,7 @@ static void eval_print_table(const char *bundle, const char *path, const cs_mode
 {
     const cs_ngram_report ng = *ngr;
     printf("held-out cross-entropy on %s: last %.0f%% of each source, %zu labels (%zu for training), %d labels\n",
-           bundle, valf * 100.0, ng.n_val, ng.n_train, V);
+           cs_cli_safe(bundle), valf * 100.0, ng.n_val, ng.n_train, V);
     printf("  %-34s %8s\n", "model", "bits/label");
     if (path)
         printf("  %-34s %8.4f\n",
@@ -543,7 +543,7 @@ int cs_cmd_export_json(int argc, char **argv)
     if (rc)
         return cs_cli_fail("export-json", "%s: %s", in,
                            rc == CS_E_IO ? "cannot read the model or write the JSON" : cs_strerror(rc));
-    printf("wrote %s\n", out);
+    printf("wrote %s\n", cs_cli_safe(out));
     return 0;
 }
 
@@ -575,7 +575,7 @@ int cs_cmd_import_json(int argc, char **argv)
         return cs_cli_fail("import-json", "%s: %s", in,
                            rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)"
                                              : cs_strerror(rc));
-    printf("wrote %s\n", out);
+    printf("wrote %s\n", cs_cli_safe(out));
     return 0;
 }
 
