@@ -250,7 +250,7 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     meta.val_loss_bits = rep.has_val ? (float)rep.best_val_bits : -1.0f;
     const int we = cs_model_file_write(path, &cfg->model, &meta, w, rep.n_params);
     if (we) {
-        cs_cli_fail("train", "%s: cannot write the model (%s)", path, cs_strerror(we));
+        cs_cli_fail("train", "%s: %s", path, we == CS_E_IO ? cs_model_write_reason(errno) : cs_strerror(we));
         goto done;
     }
     char val[64];
@@ -284,6 +284,7 @@ int cs_cmd_train(int argc, char **argv)
     train_config(&o, (int)b.view.num_labels, &cfg);
     const cs_model_config *mc = &cfg.model;
     const int ce = cs_model_config_check(mc);
+    cs_model_io_error pio = {0, 0};
     if (!path) {
         cs_cli_fail("train", "out of memory");
     } else if (!o.force && access(path, F_OK) == 0) {
@@ -296,6 +297,10 @@ int cs_cmd_train(int argc, char **argv)
                     mc->arch == CS_MODEL_TRANSFORMER ? " (with --heads/--context)" : "", cs_model_strerror(ce),
                     CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_GRU_MAX_LAYERS, CS_MODEL_TF_MIN_D,
                     CS_MODEL_TF_MAX_D, CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT, CS_MODEL_MAX_VOCAB);
+    } else if (cs_model_file_probe(path, cs_model_file_bytes(CS_MODEL_HEADER_FLOATS + cs_model_param_count(mc)),
+                                   &pio) != 0) {
+        /* before training, not after it: the folder must take the model file */
+        cs_cli_fail("train", "%s: %s (checked before training)", path, cs_model_write_reason(pio.sys_errno));
     } else {
         rc = train_and_write(&o, &cfg, &b, path);
     }
@@ -539,10 +544,12 @@ int cs_cmd_export_json(int argc, char **argv)
         strncat(def, ".json", sizeof def - strlen(def) - 1);
         out = def;
     }
-    int rc = cs_model_export_json(in, out);
-    if (rc)
-        return cs_cli_fail("export-json", "%s: %s", in,
-                           rc == CS_E_IO ? "cannot read the model or write the JSON" : cs_strerror(rc));
+    cs_model_io_error io = {0, 0};
+    int rc = cs_model_export_json(in, out, &io);
+    if (rc == CS_E_IO && io.output)
+        return cs_cli_fail("export-json", "%s: %s", out, cs_model_write_reason(io.sys_errno));
+    if (rc == CS_E_IO) return cs_cli_fail("export-json", "%s: cannot read the model (%s)", in, strerror(io.sys_errno));
+    if (rc) return cs_cli_fail("export-json", "%s: %s", in, cs_strerror(rc));
     printf("wrote %s\n", cs_cli_safe(out));
     return 0;
 }
@@ -570,7 +577,11 @@ int cs_cmd_import_json(int argc, char **argv)
     if (!in || !out) return cs_cli_fail("import-json", "usage: concatseq import-json JSON -o MODEL");
     if (!force && access(out, F_OK) == 0)
         return cs_cli_fail("import-json", "%s: already exists (use --force to overwrite)", out);
-    int rc = cs_model_import_json(in, out);
+    cs_model_io_error io = {0, 0};
+    int rc = cs_model_import_json(in, out, &io);
+    if (rc == CS_E_IO && io.output)
+        return cs_cli_fail("import-json", "%s: %s", out, cs_model_write_reason(io.sys_errno));
+    if (rc == CS_E_IO) return cs_cli_fail("import-json", "%s: cannot read (%s)", in, strerror(io.sys_errno));
     if (rc)
         return cs_cli_fail("import-json", "%s: %s", in,
                            rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)"
