@@ -2,10 +2,10 @@
 // See sc-classes/SeqPredict.sc and HelpSource/Classes/SeqPredict.schelp for the user's side.
 //
 // A thin shim in SuperCollider's C-style plugin API. The logic (model binding and verification, edges,
-// clamping, teacher forcing, history, per-block budget and trigger queue) is plugins/core/cs_seqpredict.h, shared with
-// the C tests; the model and sampling are the C core (plugins/core/cs_model.h, cs_sample.h). This file only looks the
-// Buffers up (plugins/common/cs_sc_buffer.h, shared with ConcatPlay), hands RTAlloc/RTFree to the logic and
-// posts messages.
+// clamping, teacher forcing, history, the per-block work budget and its trigger queue) is
+// plugins/core/cs_seqpredict.h, shared with the C tests; the model and sampling are the C core
+// (plugins/core/cs_model.h, cs_sample.h). This file only looks the Buffers up (plugins/common/cs_sc_buffer.h,
+// shared with ConcatPlay), hands RTAlloc/RTFree to the logic and posts messages.
 //
 // Real-time rules (shared/DESIGN.md): the model and mask Buffers are re-fetched every block (never cached); the
 // model is re-parsed whenever the Buffer's data pointer, size, channels or header change, its weights are
@@ -130,7 +130,9 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
     io.out_step = unit->mCalcRate == calc_FullRate ? 1u : 0u;
     // (BUFLENGTH is 1 for a control-rate unit: the audio block is FULLBUFLENGTH)
     if (!io.out_step && anyAudio && !unit->inCtor) n = (uint32)FULLBUFLENGTH;
-    io.budget_samples = (uint32)FULLBUFLENGTH; // the work budget is the block's, whatever the rate
+    // the work budget is the block's, whatever the rate; the constructor's one sample gets a sample's worth
+    // (at least one event), so the block that creates the unit does not spend two blocks' budget
+    io.budget_samples = unit->inCtor ? 1u : (uint32)FULLBUFLENGTH;
 
     // the mask Buffer, every block (-1 or no Buffer: every label allowed)
     io.mask = NULL;

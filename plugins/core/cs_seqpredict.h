@@ -30,13 +30,15 @@
  *               off under a per-call budget of multiply-adds (below); without a model a reset is done at once
  *               and a trigger is ignored.
  *   budget      each process call may spend CS_SEQP_MADDS_PER_SAMPLE * n multiply-adds, n the block length
- *               (io->budget_samples, else the call's samples; 2 000 000 for a 64-sample block: ~100-130 us, about 10 %
- * of a 64-sample block at 48 kHz, on the 2.1 GHz EPYC of tests/bench). An event costs cs_seqp_event_cost: the model's
- * cs_model_step_madds plus the sampler's V * CS_SEQP_SAMPLE_MADDS_PLAIN (or V * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k
- * or top-p on). At each sample the queue is worked off in order while the budget lasts, stopping after the first
- * trigger (so each step's label is on the output for at least one sample): a call always takes at least one event, so
- * the queue always moves, and the worst call costs max(budget, one event). Events left in the queue are DEFERRED: taken
- * at the start of the next calls, in order, and counted once each in `deferred`. A trigger that finds the queue full is
+ *               (io->budget_samples, else the call's samples): 2 000 000 for a 64-sample block, ~100-130 us or
+ *               about 10 % of a 64-sample block at 48 kHz on the 2.1 GHz EPYC of tests/bench. An event costs
+ *               cs_seqp_event_cost: the model's cs_model_step_madds plus the sampler's
+ *               V * CS_SEQP_SAMPLE_MADDS_PLAIN (V * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k or top-p on). At each
+ *               sample the queue is worked off in order while the budget lasts, stopping after the first
+ *               trigger (so each step's label is on the output for at least one sample); a call always takes
+ *               at least one event, so the queue always moves, and the worst call costs max(budget, one
+ *               event). Events left in the queue are DEFERRED: taken at the start of the next calls, in order,
+ *               and counted once each in `deferred`. A trigger that finds the queue full is
  *               DROPPED (counted in `dropped`); a reset that finds it full discards the queued triggers
  *               (counted in `dropped`: the reset would clear what they fed) and is queued alone. When the
  *               model goes (Buffer changed, non-finite value) the queued triggers are counted in `dropped`.
@@ -70,8 +72,8 @@ extern "C" {
 #define CS_SEQP_MAX_HISTORY 64  /* longest repetition-penalty history (historyLen is clamped to 0..64) */
 #define CS_SEQP_QUEUE       128 /* events (triggers, resets) waiting for the budget; more triggers are dropped */
 #define CS_SEQP_MADDS_PER_SAMPLE                                                                                       \
-    31250u /* budget of one process call = this * its samples (2 000 000 multiply-adds per 64 samples, ~10 % of a      \
-              64-sample block at 48 kHz measured by tests/bench/bench_model_step --block) */
+    31250u /* budget of one process call = this * the block length (2 000 000 multiply-adds per 64 samples, ~10 % of   \
+              a 64-sample block at 48 kHz measured by tests/bench/bench_model_step --block) */
 #define CS_SEQP_SAMPLE_MADDS_PLAIN                                                                                     \
     200u /* cost of the sampler per label, in multiply-add equivalents, plain (or teacher forcing): ~11 ns a label */
 #define CS_SEQP_SAMPLE_MADDS_TRUNC                                                                                     \
@@ -153,7 +155,9 @@ typedef struct cs_seqp {
     float prev_trig, prev_reset;
     float label, prob, entropy;
     /* counters and flags for the caller's messages */
-    uint64_t steps, dropped, resets;
+    uint64_t steps;     /* triggers stepped */
+    uint64_t dropped;   /* triggers lost: the queue was full, a reset found it full, or the model went away */
+    uint64_t resets;    /* resets done */
     uint64_t deferred;  /* events (triggers and resets) that waited for a later process call (each counted once) */
     int prime_bad;      /* 1 while the last prime seen at a trigger was out of range */
     float prime_value;  /* that prime value */
