@@ -49,7 +49,14 @@ uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)
     if (e->is_reset) return p->step_madds;
     int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
     int trunc = !forced && ((e->sp.top_k > 0 && e->sp.top_k < p->vocab) || e->sp.top_p < 1.0f);
-    return p->step_madds + (uint64_t)p->vocab * (trunc ? CS_SEQP_SAMPLE_MADDS_TRUNC : CS_SEQP_SAMPLE_MADDS_PLAIN);
+    uint64_t per_label = CS_SEQP_SAMPLE_MADDS_PLAIN;
+    if (trunc) {
+        unsigned levels = 0; /* ceil(log2 V), V <= 4096: at most 12 */
+        while ((1u << levels) < (unsigned)p->vocab)
+            levels++;
+        per_label += (uint64_t)levels * CS_SEQP_SAMPLE_MADDS_TRUNC;
+    }
+    return p->step_madds + (uint64_t)p->vocab * per_label;
 }
 
 size_t cs_seqp_queued(const cs_seqp *p)

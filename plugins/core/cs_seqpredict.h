@@ -33,12 +33,11 @@
  *               (io->budget_samples, else the call's samples): 2 000 000 for a 64-sample block, ~100-130 us or
  *               about 10 % of a 64-sample block at 48 kHz on the 2.1 GHz EPYC of tests/bench. An event costs
  *               cs_seqp_event_cost: the model's cs_model_step_madds plus the sampler's
- *               V * CS_SEQP_SAMPLE_MADDS_PLAIN (V * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k or top-p on). At each
- *               sample the queue is worked off in order while the budget lasts, stopping after the first
- *               trigger (so each step's label is on the output for at least one sample); a call always takes
- *               at least one event, so the queue always moves, and the worst call costs max(budget, one
- *               event). Events left in the queue are DEFERRED: taken at the start of the next calls, in order,
- *               and counted once each in `deferred`. A trigger that finds the queue full is
+ *               V * CS_SEQP_SAMPLE_MADDS_PLAIN (+ V * ceil(log2 V) * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k or top-p
+ * on). At each sample the queue is worked off in order while the budget lasts, stopping after the first trigger (so
+ * each step's label is on the output for at least one sample); a call always takes at least one event, so the queue
+ * always moves, and the worst call costs max(budget, one event). Events left in the queue are DEFERRED: taken at the
+ * start of the next calls, in order, and counted once each in `deferred`. A trigger that finds the queue full is
  *               DROPPED (counted in `dropped`); a reset that finds it full discards the queued triggers
  *               (counted in `dropped`: the reset would clear what they fed) and is queued alone. When the
  *               model goes (Buffer changed, non-finite value) the queued triggers are counted in `dropped`.
@@ -77,7 +76,8 @@ extern "C" {
 #define CS_SEQP_SAMPLE_MADDS_PLAIN                                                                                     \
     200u /* cost of the sampler per label, in multiply-add equivalents, plain (or teacher forcing): ~11 ns a label */
 #define CS_SEQP_SAMPLE_MADDS_TRUNC                                                                                     \
-    1600u /* the same with top-k or top-p on (heap pops, worst case top-p 0.999 on a flat V 4096: ~82 ns a label) */
+    130u /* with top-k or top-p on, added per label and per heap level (ceil(log2 V)): the measured worst case,        \
+            top-p 0.999 on a flat V 4096, is ~82 ns a label = 200 + 12 * 130 */
 #define CS_SEQP_VERIFY_FLOATS                                                                                          \
     8192 /* weights verified per block (~40 us): a model of W weights is usable after                                  \
             ceil(W / 8192) blocks (the constructor's call counts as one) */

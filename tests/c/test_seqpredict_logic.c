@@ -503,9 +503,9 @@ static void test_budget_queue(void)
     free(model);
 
     /* a control-rate unit processes one sample per block but has the block's budget (budget_samples): a reset
-     * and a trigger with top-k on in the same sample (12 544 + 12 544 + 8 * 1600 multiply-adds for this GRU, more
-     * than one sample's 31 250) are both done at once, every block */
-    cs_model_config kr = {CS_MODEL_GRU, 8, 32, 2, 0, 0, 0};
+     * and a trigger with top-k on in the same sample (14 336 + 14 336 + 64 * (200 + 6 * 130) multiply-adds for
+     * this GRU, more than one sample's 31 250) are both done at once, every block */
+    cs_model_config kr = {CS_MODEL_GRU, 64, 32, 2, 0, 0, 0};
     model = random_model(&kr, &floats, 5u, 0.5f);
     cs_seqp_init(&p, 1u);
     g_arena.used = 0;
