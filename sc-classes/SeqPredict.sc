@@ -10,8 +10,9 @@
 SeqPredict : MultiOutUGen {
 	// Input names in server order (for checkInputs messages).
 	classvar <inputNames;
-	// Steps per block, history length and per-block verification budget of the server side (cs_seqpredict.h).
-	classvar <maxStepsPerBlock = 64, <maxHistory = 64, <verifyFloatsPerBlock = 8192;
+	// The server side's limits (plugins/core/cs_seqpredict.h): the work budget in multiply-adds per sample of a
+	// block, the trigger queue, the history length and the weights verified per block.
+	classvar <budgetPerSample = 31250, <queueSize = 128, <maxHistory = 64, <verifyFloatsPerBlock = 8192;
 
 	*initClass {
 		inputNames = #[\model, \trig, \temperature, \topK, \topP, \prime, \reset, \seed, \repetitionPenalty,
@@ -44,7 +45,8 @@ SeqPredict : MultiOutUGen {
 	(-2: ConcatPlay plays any unit) once the model is ready and before the first step.
 	model: a SeqModel, a Buffer or a buffer number holding a model file; re-read every block.
 	trig: a step on every positive-going edge (previous <= 0, this > 0). At audio rate every edge in the block
-	      counts (up to maxStepsPerBlock per block; extra ones are dropped).
+	      counts. Edges beyond the model's work budget per block (budgetPerSample) wait for the next blocks, in
+	      order; beyond queueSize waiting edges they are dropped (one message each).
 	temperature: 0 (always the most probable label) .. 1000; 1 = the model's own distribution. Read at each step.
 	topK: keep only the k most probable labels; 0 = off. Read at each step.
 	topP: nucleus sampling, keep the smallest set of labels holding this probability mass, 0..1; 1 = off.

@@ -235,7 +235,7 @@ static int parse_weights(const char *list, float *w, char *bad, size_t nbad)
 static void warn_cli(void *user, const char *path, const char *reason)
 {
     cs_progress_finish(user);
-    fprintf(stderr, "concatseq analyze: warning: %s: %s\n", path, reason);
+    fprintf(stderr, "concatseq analyze: warning: %s: %s\n", cs_cli_safe(path), cs_cli_safe(reason));
 }
 
 /* What the command line asks for beside cs_analyze_opts. */
@@ -315,8 +315,8 @@ static int parse_args(int argc, char **argv, cs_analyze_opts *o, analyze_cli *c)
 
 static void print_summary(const char *out, const cs_analyze_report *rep, int cluster)
 {
-    printf("wrote %s: %zu source%s, %.3f s, %zu units, %zu labels", out, rep->sources, rep->sources == 1 ? "" : "s",
-           rep->seconds_audio, rep->units, rep->labels);
+    printf("wrote %s: %zu source%s, %.3f s, %zu units, %zu labels", cs_cli_safe(out), rep->sources,
+           rep->sources == 1 ? "" : "s", rep->seconds_audio, rep->units, rep->labels);
     if (rep->noise_units) printf(" (%zu noise units)", rep->noise_units);
     if (rep->skipped) printf(", %zu silent file%s skipped", rep->skipped, rep->skipped == 1 ? "" : "s");
     printf("\n");

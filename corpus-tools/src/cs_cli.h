@@ -6,7 +6,20 @@
 
 #include <stdint.h>
 
-/** Print "concatseq CMD: error: <message>" and a newline on stderr; returns 1 (the exit status). */
+/**
+ * `s` made safe to print on a terminal: every byte that could drive it - C0 controls (0x00-0x1f, so ESC, CR,
+ * BEL, newline and tab too), DEL (0x7f), the UTF-8 encodings of the C1 controls (U+0080-U+009F, e.g. CSI), and
+ * bytes that are not well-formed UTF-8 (a lone 0x9b is CSI on an 8-bit terminal) - becomes "\xNN" (each byte),
+ * and a backslash becomes "\\" so the result is unambiguous; well-formed printable UTF-8 is kept. What every
+ * string that comes from a file (manifest fields, paths found in a folder, model metadata) and every message
+ * holding one goes through before the CLI prints it. NULL gives "(null)". Returns a static buffer, one of 8
+ * used in turn (so up to 8 results can appear in one printf); a result longer than 8191 bytes is cut and ends
+ * in "...". Not thread-safe (the CLI prints from one thread).
+ */
+const char *cs_cli_safe(const char *s);
+
+/** Print "concatseq CMD: error: <message>" and a newline on stderr, the message through cs_cli_safe (it may hold
+ *  a path or a string from a file); returns 1 (the exit status). */
 __attribute__((format(printf, 2, 3))) int cs_cli_fail(const char *cmd, const char *fmt, ...);
 
 /** The whole string must be a finite number (strtod). 0 and *out set, or -1. */

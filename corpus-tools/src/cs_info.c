@@ -12,10 +12,12 @@ static double num(const cJSON *o, const char *key, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
+/* A string field of the manifest, made safe to print (cs_cli_safe: a crafted manifest cannot drive the
+ * terminal). Every string info prints from the file comes through here. */
 static const char *str(const cJSON *o, const char *key, const char *dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : dflt;
+    return cs_cli_safe(cJSON_IsString(v) ? v->valuestring : dflt);
 }
 
 static const char *base(const char *p)
@@ -33,11 +35,11 @@ static void print_parameters(const cJSON *obj, FILE *out)
     cJSON_ArrayForEach(item, obj)
     {
         if (!item->string || !strcmp(item->string, "method") || !strcmp(item->string, "labels")) continue;
-        fprintf(out, "%s%s ", lead ? " (" : ", ", item->string);
+        fprintf(out, "%s%s ", lead ? " (" : ", ", cs_cli_safe(item->string));
         if (cJSON_IsNumber(item))
             fprintf(out, "%.6g", item->valuedouble);
         else if (cJSON_IsString(item))
-            fprintf(out, "%s", item->valuestring);
+            fprintf(out, "%s", cs_cli_safe(item->valuestring));
         else
             fprintf(out, "%s", cJSON_IsTrue(item) ? "yes" : "no");
         lead = 0;
@@ -50,7 +52,7 @@ void cs_info_print(const cs_bundle *b, FILE *out)
     const cJSON *m = b->manifest;
     const cs_ut_view *v = &b->view;
     const double sr = num(m, "sample_rate", v->sample_rate);
-    fprintf(out, "bundle       %s\n", b->dir);
+    fprintf(out, "bundle       %s\n", cs_cli_safe(b->dir));
     fprintf(out, "format       %s v%d (%s)\n", str(m, "format", "?"), (int)num(m, "version", 0),
             str(m, "generator", "?"));
     fprintf(out, "audio        %.0f Hz, %d channel%s, %.3f s (%.0f frames)\n", sr, (int)num(m, "channels", 1),

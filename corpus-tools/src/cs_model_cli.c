@@ -212,10 +212,10 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
     if (!o->quiet && n_val == 0)
         printf("training without validation: every source of %s is shorter than %.0f labels (--val-fraction %g), so "
                "no labels are held out; early stopping is off and the last epoch's weights are kept\n",
-               o->bundle, cfg->val_fraction > 0 ? ceil(1.0 / cfg->val_fraction) : 0.0, cfg->val_fraction);
+               cs_cli_safe(o->bundle), cfg->val_fraction > 0 ? ceil(1.0 / cfg->val_fraction) : 0.0, cfg->val_fraction);
     if (!o->quiet && !lines)
         printf("training %s (%d layers x %d) on %s: %d labels, %u units in %d source%s, window %d, batch %d\n",
-               arch_name(m->arch), m->layers, m->width, o->bundle, m->vocab, b->view.num_units, nseq,
+               arch_name(m->arch), m->layers, m->width, cs_cli_safe(o->bundle), m->vocab, b->view.num_units, nseq,
                nseq == 1 ? "" : "s", T, B);
 }
 
@@ -250,7 +250,7 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     meta.val_loss_bits = rep.has_val ? (float)rep.best_val_bits : -1.0f;
     const int we = cs_model_file_write(path, &cfg->model, &meta, w, rep.n_params);
     if (we) {
-        cs_cli_fail("train", "%s: cannot write the model (%s)", path, cs_strerror(we));
+        cs_cli_fail("train", "%s: %s", path, we == CS_E_IO ? cs_model_write_reason(errno) : cs_strerror(we));
         goto done;
     }
     char val[64];
@@ -259,7 +259,7 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     else
         snprintf(val, sizeof val, "no validation (corpus too small to hold out labels)");
     if (!o->quiet)
-        printf("wrote %s: %s, %zu weights, %s epoch %d of %d%s, train %.4f bits/label, %s, %.2f s\n", path,
+        printf("wrote %s: %s, %zu weights, %s epoch %d of %d%s, train %.4f bits/label, %s, %.2f s\n", cs_cli_safe(path),
                arch_name(cfg->model.arch), rep.n_params, rep.has_val ? "best" : "last", rep.best_epoch, rep.epochs_run,
                rep.stopped_early ? " (early stop)" : "", rep.train_bits, val, rep.seconds);
     rc = 0;
@@ -284,6 +284,7 @@ int cs_cmd_train(int argc, char **argv)
     train_config(&o, (int)b.view.num_labels, &cfg);
     const cs_model_config *mc = &cfg.model;
     const int ce = cs_model_config_check(mc);
+    cs_model_io_error pio = {0, 0};
     if (!path) {
         cs_cli_fail("train", "out of memory");
     } else if (!o.force && access(path, F_OK) == 0) {
@@ -296,6 +297,10 @@ int cs_cmd_train(int argc, char **argv)
                     mc->arch == CS_MODEL_TRANSFORMER ? " (with --heads/--context)" : "", cs_model_strerror(ce),
                     CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_GRU_MAX_LAYERS, CS_MODEL_TF_MIN_D,
                     CS_MODEL_TF_MAX_D, CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT, CS_MODEL_MAX_VOCAB);
+    } else if (cs_model_file_probe(path, cs_model_file_bytes(CS_MODEL_HEADER_FLOATS + cs_model_param_count(mc)),
+                                   &pio) != 0) {
+        /* before training, not after it: the folder must take the model file */
+        cs_cli_fail("train", "%s: %s (checked before training)", path, cs_model_write_reason(pio.sys_errno));
     } else {
         rc = train_and_write(&o, &cfg, &b, path);
     }
@@ -431,7 +436,7 @@ static void eval_print_table(const char *bundle, const char *path, const cs_mode
 {
     const cs_ngram_report ng = *ngr;
     printf("held-out cross-entropy on %s: last %.0f%% of each source, %zu labels (%zu for training), %d labels\n",
-           bundle, valf * 100.0, ng.n_val, ng.n_train, V);
+           cs_cli_safe(bundle), valf * 100.0, ng.n_val, ng.n_train, V);
     printf("  %-34s %8s\n", "model", "bits/label");
     if (path)
         printf("  %-34s %8.4f\n",
@@ -539,11 +544,13 @@ int cs_cmd_export_json(int argc, char **argv)
         strncat(def, ".json", sizeof def - strlen(def) - 1);
         out = def;
     }
-    int rc = cs_model_export_json(in, out);
-    if (rc)
-        return cs_cli_fail("export-json", "%s: %s", in,
-                           rc == CS_E_IO ? "cannot read the model or write the JSON" : cs_strerror(rc));
-    printf("wrote %s\n", out);
+    cs_model_io_error io = {0, 0};
+    int rc = cs_model_export_json(in, out, &io);
+    if (rc == CS_E_IO && io.output)
+        return cs_cli_fail("export-json", "%s: %s", out, cs_model_write_reason(io.sys_errno));
+    if (rc == CS_E_IO) return cs_cli_fail("export-json", "%s: cannot read the model (%s)", in, strerror(io.sys_errno));
+    if (rc) return cs_cli_fail("export-json", "%s: %s", in, cs_strerror(rc));
+    printf("wrote %s\n", cs_cli_safe(out));
     return 0;
 }
 
@@ -570,12 +577,16 @@ int cs_cmd_import_json(int argc, char **argv)
     if (!in || !out) return cs_cli_fail("import-json", "usage: concatseq import-json JSON -o MODEL");
     if (!force && access(out, F_OK) == 0)
         return cs_cli_fail("import-json", "%s: already exists (use --force to overwrite)", out);
-    int rc = cs_model_import_json(in, out);
+    cs_model_io_error io = {0, 0};
+    int rc = cs_model_import_json(in, out, &io);
+    if (rc == CS_E_IO && io.output)
+        return cs_cli_fail("import-json", "%s: %s", out, cs_model_write_reason(io.sys_errno));
+    if (rc == CS_E_IO) return cs_cli_fail("import-json", "%s: cannot read (%s)", in, strerror(io.sys_errno));
     if (rc)
         return cs_cli_fail("import-json", "%s: %s", in,
                            rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)"
                                              : cs_strerror(rc));
-    printf("wrote %s\n", out);
+    printf("wrote %s\n", cs_cli_safe(out));
     return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sndfile.h>
@@ -76,6 +77,43 @@ static int make_temp(const char *path, char *tmp, size_t cap)
     return fd;
 }
 
+const char *cs_model_write_reason(int e)
+{
+    static char buf[160];
+    if (e == ENOSPC || e == EFBIG
+#ifdef EDQUOT
+        || e == EDQUOT
+#endif
+    )
+        return "disk full (or a file-size or quota limit)";
+    if (e == 0) return "cannot write";
+    snprintf(buf, sizeof buf, "cannot write: %s", strerror(e));
+    return buf;
+}
+
+size_t cs_model_file_bytes(size_t floats)
+{
+    return 44u + 4u * floats;
+}
+
+int cs_model_file_probe(const char *path, size_t bytes, cs_model_io_error *detail)
+{
+    char tmp[4096];
+    int fd = make_temp(path, tmp, sizeof tmp);
+    int e = fd < 0 ? (errno ? errno : EINVAL) : posix_fallocate(fd, 0, (off_t)bytes);
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    if (!e) return CS_OK;
+    if (e == EOPNOTSUPP || e == EINVAL) return CS_OK; /* a file system without fallocate: it was writable */
+    if (detail) detail->output = 1, detail->sys_errno = e;
+    return CS_E_IO;
+}
+
+/* Keep the errno of the first failure across the cleanup calls. */
+#define KEEP_ERRNO(saved) ((saved) = (saved) ? (saved) : (errno ? errno : EIO))
+
 int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta, const float *weights,
                         size_t n)
 {
@@ -84,8 +122,14 @@ int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_m
     int err = cs_model_header_build(cfg, meta, weights, n, header);
     if (err) return err;
     char tmp[4096];
+    int saved = 0;
+    errno = 0;
     int fd = make_temp(path, tmp, sizeof tmp);
-    if (fd < 0) return CS_E_IO;
+    if (fd < 0) {
+        KEEP_ERRNO(saved);
+        errno = saved;
+        return CS_E_IO;
+    }
     SF_INFO info;
     memset(&info, 0, sizeof info);
     info.samplerate = 48000;
@@ -93,19 +137,26 @@ int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_m
     info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
     SNDFILE *sf = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);
     if (!sf) {
+        KEEP_ERRNO(saved);
         close(fd);
         unlink(tmp);
+        errno = saved;
         return CS_E_IO;
     }
     /* No PEAK chunk: it would only describe the "signal", which is not audio. */
     sf_command(sf, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     err = CS_OK;
+    errno = 0;
     if (sf_writef_float(sf, header, CS_MODEL_HEADER_FLOATS) != CS_MODEL_HEADER_FLOATS) err = CS_E_IO;
     if (!err && sf_writef_float(sf, weights, (sf_count_t)n) != (sf_count_t)n) err = CS_E_IO;
+    if (err) KEEP_ERRNO(saved);
     if (!err) sf_write_sync(sf);
-    if (sf_close(sf) != 0) err = CS_E_IO;
-    if (!err && rename(tmp, path) != 0) err = CS_E_IO;
+    errno = 0;
+    if (sf_close(sf) != 0 && !err) err = CS_E_IO, KEEP_ERRNO(saved);
+    errno = 0;
+    if (!err && rename(tmp, path) != 0) err = CS_E_IO, KEEP_ERRNO(saved);
     if (err) unlink(tmp);
+    if (err) errno = saved;
     return err;
 }
 
@@ -223,26 +274,49 @@ static void sb_floats(strbuf *s, const float *x, size_t count)
     sb_put(s, "]");
 }
 
+/* Write `text` and a newline to `path` atomically (temporary file, fsync, rename). CS_E_IO with errno = the
+ * first failure's. */
 static int write_text_atomic(const char *path, const char *text)
 {
     char tmp[4096];
+    int saved = 0;
+    errno = 0;
     int fd = make_temp(path, tmp, sizeof tmp);
-    if (fd < 0) return CS_E_IO;
+    if (fd < 0) {
+        KEEP_ERRNO(saved);
+        errno = saved;
+        return CS_E_IO;
+    }
     FILE *fp = fdopen(fd, "w");
     if (!fp) {
+        KEEP_ERRNO(saved);
         close(fd);
         unlink(tmp);
+        errno = saved;
         return CS_E_IO;
     }
     int err = CS_OK;
     size_t len = strlen(text);
-    if (fwrite(text, 1, len, fp) != len || fputc('\n', fp) == EOF) err = CS_E_IO;
-    if (fflush(fp) != 0) err = CS_E_IO;
-    if (!err && fsync(fileno(fp)) != 0) err = CS_E_IO;
-    if (fclose(fp) != 0) err = CS_E_IO;
-    if (!err && rename(tmp, path) != 0) err = CS_E_IO;
+    errno = 0;
+    if (fwrite(text, 1, len, fp) != len || fputc('\n', fp) == EOF) err = CS_E_IO, KEEP_ERRNO(saved);
+    errno = 0;
+    if (fflush(fp) != 0) err = CS_E_IO, KEEP_ERRNO(saved);
+    errno = 0;
+    if (!err && fsync(fileno(fp)) != 0) err = CS_E_IO, KEEP_ERRNO(saved);
+    errno = 0;
+    if (fclose(fp) != 0) err = CS_E_IO, KEEP_ERRNO(saved);
+    errno = 0;
+    if (!err && rename(tmp, path) != 0) err = CS_E_IO, KEEP_ERRNO(saved);
     if (err) unlink(tmp);
+    if (err) errno = saved;
     return err;
+}
+
+/* Fill a CS_E_IO detail (output or input side, the current errno). */
+static int io_fail(cs_model_io_error *detail, int output)
+{
+    if (detail) detail->output = output, detail->sys_errno = errno;
+    return CS_E_IO;
 }
 
 static char *hex64(char *dst, size_t cap, uint64_t v)
@@ -251,13 +325,15 @@ static char *hex64(char *dst, size_t cap, uint64_t v)
     return dst;
 }
 
-int cs_model_export_json(const char *path_in, const char *path_out)
+int cs_model_export_json(const char *path_in, const char *path_out, cs_model_io_error *detail)
 {
     if (!path_in || !path_out) return CS_E_ARG;
     float *buf = NULL;
     size_t n = 0;
     cs_model_view v;
+    errno = 0;
     int err = cs_model_file_load(path_in, &buf, &n, &v, NULL);
+    if (err == CS_E_IO) return io_fail(detail, 0);
     if (err) return err;
     err = CS_E_NOMEM;
     char text[64];
@@ -316,6 +392,7 @@ int cs_model_export_json(const char *path_in, const char *path_out)
     out = cJSON_Print(root);
     if (!out) goto done;
     err = write_text_atomic(path_out, out);
+    if (err == CS_E_IO) io_fail(detail, 1);
 done:
     free(out);
     cJSON_Delete(root);
@@ -420,11 +497,13 @@ static char *read_text(const char *path, int *err)
     return text;
 }
 
-int cs_model_import_json(const char *path_in, const char *path_out)
+int cs_model_import_json(const char *path_in, const char *path_out, cs_model_io_error *detail)
 {
     if (!path_in || !path_out) return CS_E_ARG;
     int err;
+    errno = 0;
     char *text = read_text(path_in, &err);
+    if (!text && err == CS_E_IO) return io_fail(detail, 0);
     if (!text) return err;
     cJSON *root = cJSON_Parse(text);
     free(text);
@@ -495,6 +574,7 @@ int cs_model_import_json(const char *path_in, const char *path_out)
     }
     if (cJSON_GetArraySize(tens) != found) goto done; /* an unknown tensor name */
     err = cs_model_file_write(path_out, &c, &m, w, total);
+    if (err == CS_E_IO) io_fail(detail, 1);
 done:
     free(w);
     cJSON_Delete(root);

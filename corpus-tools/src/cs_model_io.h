@@ -25,11 +25,36 @@
 int cs_model_header_build(const cs_model_config *cfg, const cs_model_meta *meta, const float *weights, size_t n,
                           float header[CS_MODEL_HEADER_FLOATS]);
 
+/** What failed when a function below returned CS_E_IO. */
+typedef struct cs_model_io_error {
+    int output;    /* 1: creating or writing the output failed; 0: reading the input failed */
+    int sys_errno; /* errno of the failing call (ENOSPC / EFBIG / EDQUOT: disk full or a size limit; EACCES,
+                      EPERM, EROFS: not writable; ENOENT: no such folder), 0 if unknown */
+} cs_model_io_error;
+
+/** A one-line English reason for a failed write with errno `e`, naming the cause the user can fix:
+ *  "disk full (or a file-size or quota limit)" for ENOSPC / EFBIG / EDQUOT, "cannot write: <strerror>"
+ *  otherwise (e.g. "cannot write: Permission denied"), "cannot write" for 0. Static string. */
+const char *cs_model_write_reason(int e);
+
+/** Bytes of the model file holding `floats` floats (header included): a WAV header of 44 bytes + 4 per float,
+ *  what cs_model_file_write writes (no PEAK chunk). */
+size_t cs_model_file_bytes(size_t floats);
+
+/**
+ * Check, before long work, that a model file of `bytes` bytes can be written at `path`: a temporary file is
+ * created in the same folder, `bytes` bytes are reserved in it (posix_fallocate: the disk must have the
+ * room, and a file-size limit must allow it), then it is removed; `path` itself is not touched. Returns 0 or
+ * CS_E_IO with *detail (output = 1, sys_errno) filled when detail is not NULL.
+ */
+int cs_model_file_probe(const char *path, size_t bytes, cs_model_io_error *detail);
+
 /**
  * Write a model file: header + weights as a float32 mono WAV (libsndfile; sample rate 48000, meaningless).
  * Written to a temporary file in the same directory, synced, then renamed over `path` (atomic: readers see
  * the old file or the new one, never half of one; an existing file is replaced). The trainer supplies only
- * the flat blob; the header is built here. Errors: those of cs_model_header_build, CS_E_IO.
+ * the flat blob; the header is built here. Errors: those of cs_model_header_build, CS_E_IO (then errno holds
+ * the cause: cs_model_write_reason).
  */
 int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta, const float *weights,
                         size_t n);
@@ -60,17 +85,19 @@ int cs_model_error_to_cs(int model_err);
  * train_loss_bits, val_loss_bits}, "weights_fnv1a": "0x..." (informative),
  * "tensors": {PyTorch name: {"shape": [...], "data": nested rows (2-D) or flat list (1-D)}}} in file order.
  * Floats are printed with 9 significant digits, so import gives back the same bits. Written atomically.
- * Errors: those of cs_model_file_load, CS_E_NOMEM, CS_E_IO.
+ * Errors: those of cs_model_file_load, CS_E_NOMEM, CS_E_IO. `detail` (may be NULL) says for CS_E_IO whether
+ * the model could not be read (output 0) or the JSON not written (output 1), and the errno.
  */
-int cs_model_export_json(const char *path_in, const char *path_out);
+int cs_model_export_json(const char *path_in, const char *path_out, cs_model_io_error *detail);
 
 /**
  * Import such a JSON (e.g. exported, then edited or produced from a PyTorch state_dict) and write a model
  * file. "config" and "tensors" are required; every tensor of the configuration must be present with the
  * right shape and element count ("data" nested or flat); unknown tensor names are rejected; "meta" is
  * optional; "weights_fnv1a" is ignored (the checksum is recomputed). Errors: CS_E_IO, CS_E_FORMAT (not
- * JSON, missing or mis-shaped tensor, unknown name, bad config), CS_E_NONFINITE, CS_E_NOMEM.
+ * JSON, missing or mis-shaped tensor, unknown name, bad config), CS_E_NONFINITE, CS_E_NOMEM. `detail` (may
+ * be NULL) says for CS_E_IO whether the JSON could not be read (output 0) or the model not written (output 1).
  */
-int cs_model_import_json(const char *path_in, const char *path_out);
+int cs_model_import_json(const char *path_in, const char *path_out, cs_model_io_error *detail);
 
 #endif

@@ -1,6 +1,8 @@
 /* cs_progress.c - progress bar and progress lines. See cs_progress.h. */
 #include "cs_progress.h"
 
+#include "cs_cli.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +21,7 @@ void cs_progress_report(void *user, const char *stage, size_t done, size_t total
     cs_progress *p = user;
     if (!p) return;
     if (p->mode == CS_PROGRESS_LINES) {
-        printf("progress %s %zu %zu %s\n", stage, done, total, detail ? detail : "");
+        printf("progress %s %zu %zu %s\n", stage, done, total, cs_cli_safe(detail ? detail : ""));
         fflush(stdout);
     } else if (p->mode == CS_PROGRESS_BAR) {
         const int width = 30;
@@ -33,7 +35,7 @@ void cs_progress_report(void *user, const char *stage, size_t done, size_t total
         const char *d = detail ? detail : "";
         const char *slash = strrchr(d, '/');
         if (slash && slash[1]) d = slash + 1;
-        fprintf(stderr, "\r%-8s [%s] %3d%% %-30.30s", stage, bar, (int)(f * 100.0 + 0.5), d);
+        fprintf(stderr, "\r%-8s [%s] %3d%% %-30.30s", stage, bar, (int)(f * 100.0 + 0.5), cs_cli_safe(d));
         fflush(stderr);
         p->bar_open = 1;
     }

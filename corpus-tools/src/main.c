@@ -4,6 +4,7 @@
  * is one line on stderr and a non-zero exit.
  */
 #include "cs_analyze_cli.h"
+#include "cs_cli.h"
 #include "cs_info.h"
 #include "cs_model_cli.h"
 #include "cs_plot.h"
@@ -124,13 +125,14 @@ int main(int argc, char **argv)
         }
         cmd = find_command(argv[2]);
         if (!cmd) {
-            fprintf(stderr, "concatseq help: error: unknown command '%s' (`concatseq help` lists them)\n", argv[2]);
+            fprintf(stderr, "concatseq help: error: unknown command '%s' (`concatseq help` lists them)\n",
+                    cs_cli_safe(argv[2]));
             return EXIT_USAGE;
         }
         char *h[3] = {argv[2], "--help", NULL};
         return cmd->run(2, h);
     }
-    fprintf(stderr, "concatseq: unknown command '%s'\n", name);
+    fprintf(stderr, "concatseq: unknown command '%s'\n", cs_cli_safe(name));
     usage(stderr);
     return EXIT_USAGE;
 }

@@ -2,10 +2,10 @@
 // See sc-classes/SeqPredict.sc and HelpSource/Classes/SeqPredict.schelp for the user's side.
 //
 // A thin shim in SuperCollider's C-style plugin API. The logic (model binding and verification, edges,
-// clamping, teacher forcing, history, step cap) is plugins/core/cs_seqpredict.h, shared with the C tests;
-// the model and sampling are the C core (plugins/core/cs_model.h, cs_sample.h). This file only looks the
-// Buffers up (plugins/common/cs_sc_buffer.h, shared with ConcatPlay), hands RTAlloc/RTFree to the logic and
-// posts messages.
+// clamping, teacher forcing, history, the per-block work budget and its trigger queue) is
+// plugins/core/cs_seqpredict.h, shared with the C tests; the model and sampling are the C core
+// (plugins/core/cs_model.h, cs_sample.h). This file only looks the Buffers up (plugins/common/cs_sc_buffer.h,
+// shared with ConcatPlay), hands RTAlloc/RTFree to the logic and posts messages.
 //
 // Real-time rules (shared/DESIGN.md): the model and mask Buffers are re-fetched every block (never cached); the
 // model is re-parsed whenever the Buffer's data pointer, size, channels or header change, its weights are
@@ -49,7 +49,7 @@ struct SeqPredict : public Unit {
     int reportedStatus; // the failing binding status last posted (0 = none)
     int reportedErr;
     int reportedMask; // 1 after posting "no mask buffer", 2 after "mask allows nothing"
-    bool reportedPrime, reportedDropped;
+    bool reportedPrime, reportedDeferred, reportedDropped;
     uint64_t reportedNonfinite; // the count of non-finite steps last posted
     float modelNum;             // model buffer number of the last block (for messages)
     bool inCtor;                // true during the constructor's one-sample call
@@ -128,7 +128,11 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
     // constructor's call looks at sample 0 only.
     uint32 n = (uint32)inNumSamples;
     io.out_step = unit->mCalcRate == calc_FullRate ? 1u : 0u;
-    if (!io.out_step && anyAudio && !unit->inCtor) n = (uint32)BUFLENGTH;
+    // (BUFLENGTH is 1 for a control-rate unit: the audio block is FULLBUFLENGTH)
+    if (!io.out_step && anyAudio && !unit->inCtor) n = (uint32)FULLBUFLENGTH;
+    // the work budget is the block's, whatever the rate; the constructor's one sample gets a sample's worth
+    // (at least one event), so the block that creates the unit does not spend two blocks' budget
+    io.budget_samples = unit->inCtor ? 1u : (uint32)FULLBUFLENGTH;
 
     // the mask Buffer, every block (-1 or no Buffer: every label allowed)
     io.mask = NULL;
@@ -176,10 +180,20 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
                   "playing?); label is -1 while its weights are verified again\n",
                   unit->modelNum);
     }
+    // once each: triggers that waited for a later block (the per-block budget), triggers lost (queue full)
+    if (p->deferred && !unit->reportedDeferred) {
+        unit->reportedDeferred = true;
+        if (sp_verbose(unit))
+            Print("SeqPredict: triggers come faster than the per-block budget allows for this model (%llu "
+                  "multiply-adds a step, %u per sample); the extra ones are stepped in the next blocks, in order\n",
+                  (unsigned long long)p->step_madds, (unsigned)CS_SEQP_MADDS_PER_SAMPLE);
+    }
     if (p->dropped && !unit->reportedDropped) {
         unit->reportedDropped = true;
         if (sp_verbose(unit))
-            Print("SeqPredict: more than %d triggers in one block; the extra ones are dropped\n", CS_SEQP_MAX_STEPS);
+            Print("SeqPredict: %llu trigger(s) dropped: more than %d were waiting for the per-block budget (or the "
+                  "model went away with triggers waiting); use a smaller model or fewer triggers\n",
+                  (unsigned long long)p->dropped, CS_SEQP_QUEUE);
     }
 }
 
@@ -187,7 +201,7 @@ void SeqPredict_Ctor(SeqPredict *unit)
 {
     // 1. state: everything zero / NULL, so that the destructor is safe whatever happens below
     unit->reportedStatus = unit->reportedErr = unit->reportedMask = 0;
-    unit->reportedPrime = unit->reportedDropped = false;
+    unit->reportedPrime = unit->reportedDeferred = unit->reportedDropped = false;
     unit->reportedNonfinite = 0;
     unit->modelNum = -1.f;
     unit->inCtor = true;

@@ -96,6 +96,15 @@ size_t cs_model_param_count(const cs_model_config *c)
     return last.offset + last.count; /* the head bias is the last tensor */
 }
 
+uint64_t cs_model_step_madds(const cs_model_config *c)
+{
+    if (!c || cs_model_config_check(c) != 0) return 0;
+    uint64_t L = (uint64_t)c->layers, W = (uint64_t)c->width, V = (uint64_t)c->vocab;
+    if (c->arch == CS_MODEL_GRU) return L * 6u * W * W + V * W;
+    uint64_t C = (uint64_t)c->context, F = (uint64_t)c->d_ff;
+    return L * (4u * W * W + 2u * F * W + 2u * C * W) + V * W;
+}
+
 int cs_model_tensor_count(const cs_model_config *c)
 {
     if (cs_model_config_check(c) != CS_MODEL_OK) return 0;

@@ -39,7 +39,38 @@ size_t cs_seqp_mem_size(const cs_model_view *view)
     size_t st = cs_model_state_size(view);
     size_t sc = cs_sample_scratch_size(view->cfg.vocab);
     if (!st || !sc) return 0;
-    return 64u + cs_seqp_align64(st) + cs_seqp_align64(sc) + cs_seqp_align64((size_t)view->cfg.vocab);
+    return 64u + cs_seqp_align64(st) + cs_seqp_align64(sc) + cs_seqp_align64((size_t)view->cfg.vocab) +
+           cs_seqp_align64(CS_SEQP_QUEUE * sizeof(cs_seqp_event));
+}
+
+uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)
+{
+    if (!p->model) return 0;
+    if (e->is_reset) return p->step_madds;
+    int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
+    int trunc = !forced && ((e->sp.top_k > 0 && e->sp.top_k < p->vocab) || e->sp.top_p < 1.0f);
+    uint64_t per_label = CS_SEQP_SAMPLE_MADDS_PLAIN;
+    if (trunc) {
+        unsigned levels = 0; /* ceil(log2 V), V <= 4096: at most 12 */
+        while ((1u << levels) < (unsigned)p->vocab)
+            levels++;
+        per_label += (uint64_t)levels * CS_SEQP_SAMPLE_MADDS_TRUNC;
+    }
+    return p->step_madds + (uint64_t)p->vocab * per_label;
+}
+
+size_t cs_seqp_queued(const cs_seqp *p)
+{
+    return p->model ? (size_t)(p->q_in - p->q_out) : 0;
+}
+
+/* Empty the queue, counting the triggers in it as dropped. */
+static void queue_drop(cs_seqp *p)
+{
+    for (uint64_t i = p->q_out; p->queue && i < p->q_in; i++)
+        if (!p->queue[i % CS_SEQP_QUEUE].is_reset) p->dropped++;
+    p->q_out = p->q_in;
+    if (p->q_counted < p->q_in) p->q_counted = p->q_in;
 }
 
 void cs_seqp_init(cs_seqp *p, uint64_t fallback_seed)
@@ -75,6 +106,7 @@ void cs_seqp_reset(cs_seqp *p, int64_t seed)
 
 void cs_seqp_unbind(cs_seqp *p)
 {
+    queue_drop(p);
     p->model = NULL;
     p->vocab = 0;
     p->label = (float)CS_LABEL_NONE;
@@ -107,6 +139,9 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
     p->scratch = base + st;
     p->scratch_bytes = sc;
     p->mask = base + st + sc;
+    p->queue = (cs_seqp_event *)(void *)(base + st + sc + cs_seqp_align64((size_t)p->view.cfg.vocab));
+    p->q_in = p->q_out = p->q_counted = 0;
+    p->step_madds = cs_model_step_madds(&p->view.cfg);
     p->vocab = p->view.cfg.vocab;
     p->label = (float)CS_LABEL_ANY; /* ready, not stepped yet: "any unit" (a gapless chain can start) */
     p->prob = 0.0f;
@@ -268,39 +303,85 @@ int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist
     return 0;
 }
 
+/* Queue an edge read at sample i (the model is ready). A trigger that finds the queue full is dropped; a reset
+ * that finds it full replaces the queued triggers (they are counted as dropped). */
+static void queue_push(cs_seqp *p, const cs_seqp_io *io, uint32_t i, int is_reset)
+{
+    const float *const *in = io->in;
+    const uint32_t *st = io->step;
+    if (p->q_in - p->q_out >= CS_SEQP_QUEUE) {
+        if (!is_reset) {
+            p->dropped++;
+            return;
+        }
+        queue_drop(p);
+    }
+    cs_seqp_event *e = &p->queue[p->q_in % CS_SEQP_QUEUE];
+    memset(e, 0, sizeof *e);
+    e->is_reset = is_reset;
+    if (is_reset) {
+        e->seed = cs_seqp_seed_value(in[CS_SEQP_IN_SEED][i * st[CS_SEQP_IN_SEED]]);
+    } else {
+        cs_seqp_params(in[CS_SEQP_IN_TEMPERATURE][i * st[CS_SEQP_IN_TEMPERATURE]],
+                       in[CS_SEQP_IN_TOPK][i * st[CS_SEQP_IN_TOPK]], in[CS_SEQP_IN_TOPP][i * st[CS_SEQP_IN_TOPP]],
+                       in[CS_SEQP_IN_PENALTY][i * st[CS_SEQP_IN_PENALTY]],
+                       in[CS_SEQP_IN_HISTORY][i * st[CS_SEQP_IN_HISTORY]], p->vocab, &e->sp, &e->n_hist);
+        e->prime = in[CS_SEQP_IN_PRIME][i * st[CS_SEQP_IN_PRIME]];
+    }
+    p->q_in++;
+}
+
+/* Work off queued events at one sample while the call's budget lasts (at least one event per call), up to and
+ * including one trigger. *spent and *events carry the call's totals. */
+static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_t *spent, int *events)
+{
+    while (p->model && p->q_out < p->q_in) {
+        const cs_seqp_event *e = &p->queue[p->q_out % CS_SEQP_QUEUE];
+        uint64_t c = cs_seqp_event_cost(p, e);
+        if (*events > 0 && *spent + c > budget) return;
+        cs_seqp_event ev = *e;
+        p->q_out++;
+        *spent += c;
+        (*events)++;
+        if (ev.is_reset) {
+            cs_seqp_reset(p, ev.seed);
+        } else {
+            cs_seqp_step(p, ev.prime, &ev.sp, ev.n_hist, io->mask, io->mask_len); /* may drop the model */
+            return;
+        }
+    }
+}
+
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
 {
-    int steps = 0;
+    int events = 0;
+    uint64_t spent = 0, budget = (uint64_t)CS_SEQP_MADDS_PER_SAMPLE * (io->budget_samples ? io->budget_samples : n);
     const float *const *in = io->in;
     const uint32_t *st = io->step;
     for (uint32_t i = 0; i < n; i++) {
         float r = in[CS_SEQP_IN_RESET][i * st[CS_SEQP_IN_RESET]];
         r = r > 0.0f ? r : 0.0f; /* NaN -> 0 */
-        if (r > 0.0f && p->prev_reset <= 0.0f)
-            cs_seqp_reset(p, cs_seqp_seed_value(in[CS_SEQP_IN_SEED][i * st[CS_SEQP_IN_SEED]]));
+        if (r > 0.0f && p->prev_reset <= 0.0f) {
+            if (p->model)
+                queue_push(p, io, i, 1);
+            else
+                cs_seqp_reset(p, cs_seqp_seed_value(in[CS_SEQP_IN_SEED][i * st[CS_SEQP_IN_SEED]]));
+        }
         p->prev_reset = r;
         float t = in[CS_SEQP_IN_TRIG][i * st[CS_SEQP_IN_TRIG]];
         t = t > 0.0f ? t : 0.0f;
-        if (t > 0.0f && p->prev_trig <= 0.0f && p->model) {
-            if (steps < CS_SEQP_MAX_STEPS) {
-                cs_sample_params sp;
-                int n_hist;
-                cs_seqp_params(in[CS_SEQP_IN_TEMPERATURE][i * st[CS_SEQP_IN_TEMPERATURE]],
-                               in[CS_SEQP_IN_TOPK][i * st[CS_SEQP_IN_TOPK]],
-                               in[CS_SEQP_IN_TOPP][i * st[CS_SEQP_IN_TOPP]],
-                               in[CS_SEQP_IN_PENALTY][i * st[CS_SEQP_IN_PENALTY]],
-                               in[CS_SEQP_IN_HISTORY][i * st[CS_SEQP_IN_HISTORY]], p->vocab, &sp, &n_hist);
-                cs_seqp_step(p, in[CS_SEQP_IN_PRIME][i * st[CS_SEQP_IN_PRIME]], &sp, n_hist, io->mask, io->mask_len);
-                steps++;
-            } else {
-                p->dropped++;
-            }
-        }
+        if (t > 0.0f && p->prev_trig <= 0.0f && p->model) queue_push(p, io, i, 0);
         p->prev_trig = t;
+        queue_run(p, io, budget, &spent, &events);
         uint32_t o = i * io->out_step;
         if (io->out_label) io->out_label[o] = p->label;
         if (io->out_prob) io->out_prob[o] = p->prob;
         if (io->out_entropy) io->out_entropy[o] = p->entropy;
     }
-    return steps;
+    if (p->model && p->q_in > p->q_out) { /* what is left waits for the next calls: count each event once */
+        uint64_t from = p->q_counted > p->q_out ? p->q_counted : p->q_out;
+        p->deferred += p->q_in - from;
+        p->q_counted = p->q_in;
+    }
+    return events;
 }

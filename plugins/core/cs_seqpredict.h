@@ -1,7 +1,7 @@
 /*
  * cs_seqpredict.h - the host-independent logic of the SeqPredict UGen: binding a model Buffer (header parse,
  * incremental weight verification, state placement in caller-supplied memory), trigger and reset edges,
- * input clamping, teacher forcing, the repetition-penalty history and the per-block step cap.
+ * input clamping, teacher forcing, the repetition-penalty history and the per-block budget and its trigger queue.
  *
  * C11 core code (plugins/core/cs_seqpredict.c) behind a C API, so that plugins/SeqPredict/SeqPredict.cpp (the
  * SuperCollider shim: Buffers, RTAlloc, Print) and the C tests (tests/c/test_seqpredict_*.c) run the very same
@@ -25,8 +25,24 @@
  *               The header floats are compared every block, so a write into the header re-parses it.
  *   per sample  reset edge (previous <= 0, now > 0): cs_model_reset, history cleared, generator re-seeded
  *               when seed >= 0 (so a reset replays the same sequence for the same inputs); the label output
- *               holds. Then trigger edge: one step (below). At most CS_SEQP_MAX_STEPS steps per process call;
- *               further triggers in that call are dropped (counted in `dropped`).
+ *               holds. Then trigger edge: one step (below). With a ready model both edges become events in a
+ *               first-in first-out queue (CS_SEQP_QUEUE events, placed with the model state) that is worked
+ *               off under a per-call budget of multiply-adds (below); without a model a reset is done at once
+ *               and a trigger is ignored.
+ *   budget      each process call may spend CS_SEQP_MADDS_PER_SAMPLE * n multiply-adds, n the block length
+ *               (io->budget_samples, else the call's samples): 2 000 000 for a 64-sample block, ~100-130 us or
+ *               about 10 % of a 64-sample block at 48 kHz on the 2.1 GHz EPYC of tests/bench. An event costs
+ *               cs_seqp_event_cost: the model's cs_model_step_madds plus the sampler's
+ *               V * CS_SEQP_SAMPLE_MADDS_PLAIN (+ V * ceil(log2 V) * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k or top-p
+ * on). At each sample the queue is worked off in order while the budget lasts, stopping after the first trigger (so
+ * each step's label is on the output for at least one sample); a call always takes at least one event, so the queue
+ * always moves, and the worst call costs max(budget, one event). Events left in the queue are DEFERRED: taken at the
+ * start of the next calls, in order, and counted once each in `deferred`. A trigger that finds the queue full is
+ *               DROPPED (counted in `dropped`); a reset that finds it full discards the queued triggers
+ *               (counted in `dropped`: the reset would clear what they fed) and is queued alone. When the
+ *               model goes (Buffer changed, non-finite value) the queued triggers are counted in `dropped`.
+ *               Sustained triggers faster than the budget allows (e.g. the largest transformer, one event per
+ *               64 samples) fill the queue and then drop; bursts shorter than the queue are only delayed.
  *   per step    prime >= 0 and < V: teacher forcing - the label is fed to the model (cs_model_prime) and output;
  *               its probability and the entropy are those of the model's own distribution (temperature 1, no
  *               truncation, no mask) before feeding it. Otherwise (prime < 0, or out of range: flagged): the
@@ -52,8 +68,16 @@
 extern "C" {
 #endif
 
-#define CS_SEQP_MAX_STEPS   64 /* model steps per process call (one SC block); further triggers are dropped */
-#define CS_SEQP_MAX_HISTORY 64 /* longest repetition-penalty history (historyLen is clamped to 0..64) */
+#define CS_SEQP_MAX_HISTORY 64  /* longest repetition-penalty history (historyLen is clamped to 0..64) */
+#define CS_SEQP_QUEUE       128 /* events (triggers, resets) waiting for the budget; more triggers are dropped */
+#define CS_SEQP_MADDS_PER_SAMPLE                                                                                       \
+    31250u /* budget of one process call = this * the block length (2 000 000 multiply-adds per 64 samples, ~10 % of   \
+              a 64-sample block at 48 kHz measured by tests/bench/bench_model_step --block) */
+#define CS_SEQP_SAMPLE_MADDS_PLAIN                                                                                     \
+    200u /* cost of the sampler per label, in multiply-add equivalents, plain (or teacher forcing): ~11 ns a label */
+#define CS_SEQP_SAMPLE_MADDS_TRUNC                                                                                     \
+    130u /* with top-k or top-p on, added per label and per heap level (ceil(log2 V)): the measured worst case,        \
+            top-p 0.999 on a flat V 4096, is ~82 ns a label = 200 + 12 * 130 */
 #define CS_SEQP_VERIFY_FLOATS                                                                                          \
     8192 /* weights verified per block (~40 us): a model of W weights is usable after                                  \
             ceil(W / 8192) blocks (the constructor's call counts as one) */
@@ -87,6 +111,15 @@ enum cs_seqp_status {
     CS_SEQP_NO_MEMORY = -5    /* the allocator returned NULL for `need` bytes (stays until the Buffer changes) */
 };
 
+/** A queued trigger or reset: the inputs it read at its sample, clamped. */
+typedef struct cs_seqp_event {
+    cs_sample_params sp; /* trigger: clamped sampling inputs */
+    int n_hist;          /* trigger: clamped historyLen */
+    float prime;         /* trigger: the prime input */
+    int64_t seed;        /* reset: cs_seqp_seed_value of the seed input */
+    int is_reset;        /* 1 reset, 0 trigger */
+} cs_seqp_event;
+
 typedef void *(*cs_seqp_alloc_fn)(void *user, size_t bytes);
 typedef void (*cs_seqp_free_fn)(void *user, void *ptr);
 
@@ -109,7 +142,11 @@ typedef struct cs_seqp {
     int vocab;
     void *scratch; /* cs_sample scratch */
     size_t scratch_bytes;
-    unsigned char *mask; /* vocab bytes */
+    unsigned char *mask;  /* vocab bytes */
+    cs_seqp_event *queue; /* CS_SEQP_QUEUE events (in mem), a ring */
+    uint64_t q_in, q_out; /* events pushed / taken since placing: the queue holds q_in - q_out */
+    uint64_t q_counted;   /* events up to this push count are already counted in `deferred` */
+    uint64_t step_madds;  /* cs_model_step_madds of the bound model */
     cs_rng rng;
     uint64_t fallback_seed;            /* the seed used at init when the seed input was < 0 */
     int hist[2 * CS_SEQP_MAX_HISTORY]; /* mirrored ring: the last k labels are hist[head + 64 - k .. head + 63] */
@@ -118,7 +155,10 @@ typedef struct cs_seqp {
     float prev_trig, prev_reset;
     float label, prob, entropy;
     /* counters and flags for the caller's messages */
-    uint64_t steps, dropped, resets;
+    uint64_t steps;     /* triggers stepped */
+    uint64_t dropped;   /* triggers lost: the queue was full, a reset found it full, or the model went away */
+    uint64_t resets;    /* resets done */
+    uint64_t deferred;  /* events (triggers and resets) that waited for a later process call (each counted once) */
     int prime_bad;      /* 1 while the last prime seen at a trigger was out of range */
     float prime_value;  /* that prime value */
     int mask_empty;     /* 1 while the mask allowed no label at the last step (it was ignored) */
@@ -136,6 +176,8 @@ typedef struct cs_seqp_io {
     size_t mask_len;
     float *out_label, *out_prob, *out_entropy;
     uint32_t out_step;
+    uint32_t budget_samples; /* the call's budget is CS_SEQP_MADDS_PER_SAMPLE * this (the server's block length:
+                                a control-rate unit processes one sample per block); 0 = the call's n */
 } cs_seqp_io;
 
 /* ------------------------------------------------------------------------------------------------- API */
@@ -151,8 +193,15 @@ int64_t cs_seqp_seed_value(float s);
 void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist, int vocab,
                     cs_sample_params *out, int *n_hist);
 
-/** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch and V mask bytes,
- *  each 64-byte aligned (plus 64 bytes of slack for the block's own alignment). O(1). */
+/** Multiply-add cost of an event (see "budget" at the top of this file) for the bound model: a reset costs one
+ *  model step, a trigger one step plus the sampler's per-label cost times V. 0 without a model. O(1). */
+uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e);
+
+/** Events waiting in the queue (0 without a model). O(1). */
+size_t cs_seqp_queued(const cs_seqp *p);
+
+/** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch, V mask bytes and
+ *  the event queue, each 64-byte aligned (plus 64 bytes of slack for the block's own alignment). O(1). */
 size_t cs_seqp_mem_size(const cs_model_view *view);
 
 /** Initialise `p` (no model bound; outputs -1, 0, 0). fallback_seed seeds the generator and is used whenever
@@ -169,7 +218,8 @@ void cs_seqp_history_push(cs_seqp *p, int label);
  *  Cost: one model step. */
 void cs_seqp_reset(cs_seqp *p, int64_t seed);
 
-/** Forget the model (the Buffer changed or failed): not ready, label -1. Keeps the memory for reuse. O(1). */
+/** Forget the model (the Buffer changed or failed): not ready, label -1; queued triggers are counted in
+ *  `dropped`. Keeps the memory for reuse. O(1). */
 void cs_seqp_unbind(cs_seqp *p);
 
 /** Give the memory back (the UGen's destructor). */
@@ -205,9 +255,10 @@ void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, 
 int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len);
 
 /**
- * Process n samples (n >= 1): edges of reset and trig, steps, outputs (see the top of this file). Without a
- * ready model the edges are tracked, triggers are ignored, and the outputs are -1, 0, 0. Returns the number of
- * steps taken. RT-safe; bounded by n and CS_SEQP_MAX_STEPS steps.
+ * Process n samples (n >= 1): edges of reset and trig, the event queue, outputs (see the top of this file).
+ * Without a ready model the edges are tracked, triggers are ignored, and the outputs are -1, 0, 0. Returns the
+ * number of events (steps and resets) taken. RT-safe; bounded by CS_SEQP_MADDS_PER_SAMPLE * n multiply-adds
+ * of events, or one event when a single one costs more.
  */
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n);
 

@@ -10,10 +10,20 @@
  *
  * Output: one line per measurement, "c <model> <what> median_ns <x> p99_ns <y>", parsed by run_model_step.sh.
  * Usage: bench_model_step [--quick]
+ *
+ * bench_model_step --block [BLOCKS]: SeqPredict's worst block (plugins/core/cs_seqpredict.h: cs_seqp_bind +
+ * cs_seqp_process, the code the UGen runs) with 64 triggers in every call (128-sample calls, a trigger every 2
+ * samples), for the largest transformer the format allows (D 128, 4 layers, 4 heads, context 128, V 4096) and
+ * for GRU H 64, 1 layer, V 64, sampling plain (temperature 1) and with top-p 0.9. Prints per model: steps per
+ * call, the worst and the median call in us of thread CPU time (the work, without the time a shared machine
+ * gave to other processes), the 99th percentile of wall time, and the worst CPU time as a fraction of a
+ * 64-sample block at 48 kHz (1333.3 us). Only the cs_seqp API is used, so the same file builds against older versions
+ * of the logic.
  */
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_sample.h"
+#include "cs_seqpredict.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +35,14 @@ static double now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* CPU time of this thread: the work of a block without the time the scheduler gave to other processes. */
+static double cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -58,8 +76,81 @@ static float *random_model(const cs_model_config *cfg, size_t *n, uint32_t seed)
     return buf;
 }
 
+static void *bench_alloc(void *user, size_t bytes)
+{
+    (void)user;
+    return malloc(bytes);
+}
+
+static void bench_free(void *user, void *ptr)
+{
+    (void)user;
+    free(ptr);
+}
+
+/* The worst call of cs_seqp_process over `blocks` calls of 128 samples with 64 trigger edges each. */
+static int bench_block(const char *name, const cs_model_config *cfg, float top_p, int blocks)
+{
+    size_t n = 0;
+    float *buf = random_model(cfg, &n, 21u);
+    if (!buf) return 1;
+    cs_seqp *p = malloc(sizeof *p);
+    cs_seqp_init(p, 1u);
+    while (cs_seqp_bind(p, buf, n, 1, 1.0f, bench_alloc, bench_free, NULL) == CS_SEQP_VERIFYING) {}
+    if (p->status != CS_SEQP_READY) {
+        fprintf(stderr, "%s: not ready (%d)\n", name, p->status);
+        return 1;
+    }
+    enum { BS = 128 };
+    float trig[BS], label[BS];
+    for (int i = 0; i < BS; i++)
+        trig[i] = (i % 2) ? 1.0f : 0.0f;
+    const float one = 1, zero = 0, neg = -1, seed = 1, hist = 8;
+    cs_seqp_io io;
+    memset(&io, 0, sizeof io);
+    const float *ins[CS_SEQP_NUM_INPUTS] = {trig, &one, &zero, &top_p, &neg, &zero, &seed, &one, &hist};
+    for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+        io.in[k] = ins[k], io.step[k] = k == 0 ? 1u : 0u;
+    io.out_label = label;
+    io.out_step = 1;
+    double *t = malloc(sizeof(double) * (size_t)blocks), *w = malloc(sizeof(double) * (size_t)blocks);
+    long events = 0;
+    for (int b = 0; b < blocks; b++) {
+        double a = cpu_ns(), aw = now_ns();
+        cs_seqp_bind(p, buf, n, 1, 1.0f, bench_alloc, bench_free, NULL);
+        events += cs_seqp_process(p, &io, BS);
+        t[b] = cpu_ns() - a;
+        w[b] = now_ns() - aw;
+    }
+    qsort(t, (size_t)blocks, sizeof *t, cmp_double);
+    qsort(w, (size_t)blocks, sizeof *w, cmp_double);
+    const double blk = 64.0 / 48000.0 * 1e9; /* a 64-sample block at 48 kHz, ns */
+    double worst = t[blocks - 1], med = t[blocks / 2], p99w = w[(int)((double)blocks * 0.99)];
+    printf("block %-14s top_p %.1f steps_per_call %5.1f worst_cpu_us %8.1f median_cpu_us %8.1f p99_wall_us %8.1f "
+           "worst_cpu_of_64_at_48k %.3f\n",
+           name, (double)top_p, (double)events / blocks, worst / 1e3, med / 1e3, p99w / 1e3, worst / blk);
+    cs_seqp_release(p, bench_free, NULL);
+    free(p);
+    free(w);
+    free(t);
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--block") == 0) {
+        int blocks = argc > 2 ? atoi(argv[2]) : 200;
+        if (blocks < 1) blocks = 200;
+        cs_model_config big = {CS_MODEL_TRANSFORMER, 4096, 128, 4, 4, 128, 512};
+        cs_model_config gru = {CS_MODEL_GRU, 64, 64, 1, 0, 0, 0};
+        int e = 0;
+        e |= bench_block("tf_d128_l4_v4k", &big, 1.0f, blocks);
+        e |= bench_block("tf_d128_l4_v4k", &big, 0.9f, blocks);
+        e |= bench_block("gru_h64_v64", &gru, 1.0f, blocks);
+        e |= bench_block("gru_h64_v64", &gru, 0.9f, blocks);
+        return e;
+    }
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     const int warm_n = quick ? 5000 : 50000, cold_n = quick ? 100 : 1000;
     const size_t flush_bytes = (size_t)64 << 20;

@@ -6,7 +6,7 @@
 #   with:     Impulse.ar(SampleRate.ir / 4) -> SeqPredict.ar(model, trig, temperature 1, seed 1) -> Out
 #   baseline: Impulse.ar(SampleRate.ir / 4) -> Out (the same graph without SeqPredict)
 # per step = (with - baseline) / steps, where steps = triggers (one every 4 samples, 16 per 64-sample block,
-# under the per-block cap of 64). C figure = median cs_model_step (warm) + median cs_sample (plain) from
+# within the per-block budget for this model: 48 steps per 64 samples). C figure = median cs_model_step (warm) + median cs_sample (plain) from
 # bench_model_step, the two calls a SeqPredict step makes (measured there on fixed logits and one repeated
 # token, so it is a lower bound). Also the UGen's own per-block code outside scsynth on the same model file
 # (tests/c/test_seqpredict_logic --bench: cs_seqp_bind + cs_seqp_process, 64-sample blocks, sampled tokens).

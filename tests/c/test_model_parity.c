@@ -181,9 +181,9 @@ static void check_file_paths(const char *name, const fixture *f)
     free(buf);
     buf = NULL;
 
-    err = cs_model_export_json(wav, json);
+    err = cs_model_export_json(wav, json, NULL);
     CS_CHECK(err == 0, "%s export json: %d", name, err);
-    err = cs_model_import_json(json, wav2);
+    err = cs_model_import_json(json, wav2, NULL);
     CS_CHECK(err == 0, "%s import json: %d", name, err);
     err = cs_model_file_read(wav2, &buf, &n);
     CS_CHECK(err == 0 && n == f->n, "%s read imported: %d", name, err);

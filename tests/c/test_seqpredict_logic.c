@@ -7,7 +7,8 @@
  *   - parity with the reference for a GRU and a transformer, for block sizes 1, 37, 64 and 256, with every input
  *     at audio rate (modulated temperature/top-k/top-p/penalty/history, primes in and out of range, resets with
  *     seeds, a mask Buffer);
- *   - the per-block step cap (CS_SEQP_MAX_STEPS), dropped triggers;
+ *   - the per-block budget: a small model steps every trigger at its sample; the largest transformer steps one
+ *     trigger per block, the others deferred in order, none lost (queue overflow counted as dropped);
  *   - binding: no buffer, wrong channels, bad magic, bad weights (verification), too little memory, a reload at
  *     the same address (header changes), a freed buffer; label -1 in each, ready again afterwards;
  *   - NaN / inf / negative / huge on every input: finite outputs, labels in range;
@@ -93,7 +94,7 @@ typedef struct ref_inputs {
 } ref_inputs;
 
 static int ref_run(const float *model, size_t floats, const ref_inputs *in, size_t n, uint64_t fallback_seed,
-                   int cap_block, float *label, float *prob, float *entropy)
+                   float *label, float *prob, float *entropy)
 {
     cs_model_view v;
     if (cs_model_parse(model, floats, &v)) return -1;
@@ -117,9 +118,7 @@ static int ref_run(const float *model, size_t floats, const ref_inputs *in, size
         logits = cs_model_logits(st);
     }
     float pt = 0, pr = 0, lab = (float)CS_LABEL_ANY, pb = 0, en = 0; /* ready from the start: "any" */
-    int in_block = 0;
     for (size_t i = 0; i < n; i++) {
-        if (cap_block > 0 && i % (size_t)cap_block == 0) in_block = 0;
         float r = in->reset[i] > 0 ? in->reset[i] : 0;
         if (r > 0 && !(pr > 0)) {
             cs_model_reset(st);
@@ -131,12 +130,6 @@ static int ref_run(const float *model, size_t floats, const ref_inputs *in, size
         pr = r;
         float t = in->trig[i] > 0 ? in->trig[i] : 0;
         if (t > 0 && !(pt > 0)) {
-            if (cap_block > 0 && in_block >= CS_SEQP_MAX_STEPS) {
-                pt = t;
-                label[i] = lab, prob[i] = pb, entropy[i] = en;
-                continue;
-            }
-            in_block++;
             float pv = in->prime[i];
             int tok = -1;
             if (pv >= 0 && pv < (float)V) {
@@ -214,6 +207,7 @@ static int logic_run(const float *model, size_t floats, const ref_inputs *in, si
         io.out_prob = prob + off;
         io.out_entropy = entropy + off;
         io.out_step = 1;
+        io.budget_samples = 0;
         cs_seqp_process(p, &io, m);
     }
     return 0;
@@ -291,7 +285,7 @@ static void test_parity(const char *name, const cs_model_config *cfg, float scal
     float *ll = malloc(n * sizeof(float)), *lp = malloc(n * sizeof(float)), *le = malloc(n * sizeof(float));
     for (int masked = 0; masked < 2; masked++) {
         ref_inputs in = schedule_inputs(&s, masked ? mask : NULL, masked ? 5 : 0);
-        CS_CHECK(ref_run(model, floats, &in, n, 42u, 0, rl, rp, re) == 0, "%s: reference", name);
+        CS_CHECK(ref_run(model, floats, &in, n, 42u, rl, rp, re) == 0, "%s: reference", name);
         int steps_ref = 0, primed = 0;
         for (size_t i = 0; i < n; i++)
             if (s.trig[i] > 0 && (i == 0 || !(s.trig[i - 1] > 0))) {
@@ -371,11 +365,14 @@ static void test_cap_and_clamp(void)
     float *rl = malloc(n * sizeof(float)), *rp = malloc(n * sizeof(float)), *re = malloc(n * sizeof(float));
     float *ll = malloc(n * sizeof(float)), *lp = malloc(n * sizeof(float)), *le = malloc(n * sizeof(float));
     cs_seqp p;
+    /* a small model is well inside the budget: all 254 edges (127 per 256-sample block) step at their own sample,
+     * as the uncapped reference does (a fixed cap of 64 steps per block dropped half of them) */
     logic_run(model, floats, &in, n, 1u, 256, ll, lp, le, &p);
-    ref_run(model, floats, &in, n, 1u, 256, rl, rp, re);
-    CS_CHECK(p.steps == 2 * CS_SEQP_MAX_STEPS, "cap: %llu steps in two blocks", (unsigned long long)p.steps);
-    CS_CHECK(p.dropped == 256 - 2 * CS_SEQP_MAX_STEPS - 2, "cap: %llu dropped", (unsigned long long)p.dropped);
-    CS_CHECK(memcmp(ll, rl, n * sizeof(float)) == 0, "cap: labels differ from the capped reference");
+    ref_run(model, floats, &in, n, 1u, rl, rp, re);
+    CS_CHECK(p.steps == 254, "dense: %llu steps of 254 triggers", (unsigned long long)p.steps);
+    CS_CHECK(p.dropped == 0 && p.deferred == 0, "dense: %llu dropped, %llu deferred", (unsigned long long)p.dropped,
+             (unsigned long long)p.deferred);
+    CS_CHECK(memcmp(ll, rl, n * sizeof(float)) == 0, "dense: labels differ from the reference");
 
     /* every input NaN, +-inf, negative, huge: finite outputs, labels in range, no crash */
     const float bad[] = {NAN, INFINITY, -INFINITY, -1.0f, -1e30f, 1e30f, 3.0e9f, 0.0f};
@@ -405,6 +402,132 @@ static void test_cap_and_clamp(void)
     CS_CHECK(steps > 500, "abuse: only %zu steps taken", steps);
     free(rl), free(rp), free(re), free(ll), free(lp), free(le);
     schedule_free(&s);
+    free(model);
+}
+
+/* Run `blocks` calls of 64 samples over per-sample trig/prime/reset arrays (the other inputs constant: sampling
+ * at temperature 1, seed 1); label[i] gets the output, events[b] what each call took. */
+static void budget_run(cs_seqp *p, const float *model, size_t floats, const float *trig, const float *prime,
+                       const float *reset, size_t blocks, float *label, int *events)
+{
+    const float one = 1, zero = 0, seed = 1, hist = 4;
+    for (size_t b = 0; b < blocks; b++) {
+        cs_seqp_bind(p, model, floats, 1, seed, arena_alloc, arena_free, &g_arena);
+        cs_seqp_io io;
+        memset(&io, 0, sizeof io);
+        const float *ins[CS_SEQP_NUM_INPUTS] = {trig + 64 * b,  &one,  &zero, &one, prime + 64 * b,
+                                                reset + 64 * b, &seed, &one,  &hist};
+        for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+            io.in[k] = ins[k], io.step[k] = (k == CS_SEQP_IN_TRIG || k == CS_SEQP_IN_PRIME || k == CS_SEQP_IN_RESET);
+        io.out_label = label + 64 * b;
+        io.out_step = 1;
+        events[b] = cs_seqp_process(p, &io, 64);
+    }
+}
+
+/* The per-block budget with the largest model the format allows (transformer D 128, 4 layers, context 128,
+ * V 4096: ~2.3 M multiply-adds a step, more than the 2 M of a 64-sample block): one event per block. N triggers
+ * in one block give N steps over the following blocks, in order (primes 0..N-1 come out as labels 0..N-1, one per
+ * block); a reset queued between them happens between them; a queue overflow is counted, never silent. */
+static void test_budget_queue(void)
+{
+    cs_model_config cfg = {CS_MODEL_TRANSFORMER,
+                           CS_MODEL_MAX_VOCAB,
+                           CS_MODEL_TF_MAX_D,
+                           CS_MODEL_TF_MAX_LAYERS,
+                           4,
+                           CS_MODEL_TF_MAX_CONTEXT,
+                           CS_MODEL_TF_FF_MULT * CS_MODEL_TF_MAX_D};
+    CS_CHECK(cs_model_step_madds(&cfg) == 1441792u, "largest transformer: %llu multiply-adds a step",
+             (unsigned long long)cs_model_step_madds(&cfg));
+    cs_model_config gru = {CS_MODEL_GRU, 64, 64, 1, 0, 0, 0};
+    CS_CHECK(cs_model_step_madds(&gru) == 28672u, "GRU 64: %llu multiply-adds a step",
+             (unsigned long long)cs_model_step_madds(&gru));
+    size_t floats;
+    float *model = random_model(&cfg, &floats, 11u, 0.05f);
+    CS_CHECK(model != NULL, "budget: model");
+    if (!model) return;
+    enum { NB = 60, N = 30 };
+    float *trig = calloc(64 * NB, sizeof(float)), *prime = malloc(64 * NB * sizeof(float));
+    float *reset = calloc(64 * NB, sizeof(float)), *label = malloc(64 * NB * sizeof(float));
+    int events[NB];
+    for (size_t i = 0; i < 64 * NB; i++)
+        prime[i] = -1.0f;
+    for (int k = 0; k < N; k++) /* N edges in block 0, at samples 1, 3, 5, ...; trigger k primes label k */
+        trig[2 * k + 1] = 1.0f, prime[2 * k + 1] = (float)k;
+    reset[40] = 1.0f; /* between trigger 19 (sample 39) and trigger 20 (sample 41) */
+    cs_seqp p;
+    cs_seqp_init(&p, 1u);
+    g_arena.used = 0;
+    g_arena.limit = sizeof g_arena.mem;
+    int guard = 0;
+    while (cs_seqp_bind(&p, model, floats, 1, 1.0f, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING &&
+           guard++ < 100000) {}
+    CS_CHECK(p.status == CS_SEQP_READY, "budget: model not ready (%d)", p.status);
+    uint64_t resets0 = p.resets;
+    budget_run(&p, model, floats, trig, prime, reset, NB, label, events);
+    CS_CHECK(p.steps == N, "budget: %llu steps for %d triggers", (unsigned long long)p.steps, N);
+    CS_CHECK(p.dropped == 0, "budget: %llu dropped", (unsigned long long)p.dropped);
+    CS_CHECK(p.deferred == N, "budget: %llu deferred (the reset and %d triggers wait)", (unsigned long long)p.deferred,
+             N - 1);
+    CS_CHECK(p.resets == resets0 + 1, "budget: the reset was not done");
+    int order_bad = 0, events_bad = 0;
+    for (int b = 0; b < NB; b++) {
+        int want_events = b <= N ? 1 : 0; /* N steps and one reset, one per block */
+        if (events[b] != want_events) events_bad++;
+        float want = b < 20 ? (float)b : (b == 20 ? 19.0f : (b <= N ? (float)(b - 1) : (float)(N - 1)));
+        if (label[64 * b + 63] != want) order_bad++;
+    }
+    CS_CHECK(events_bad == 0, "budget: %d blocks did not take exactly one event", events_bad);
+    CS_CHECK(order_bad == 0, "budget: %d blocks with a label out of order", order_bad);
+    CS_CHECK(label[1] == 0.0f && label[0] == (float)CS_LABEL_ANY, "budget: first step not at its own sample");
+
+    /* overflow: a trigger every 2 samples for NB blocks (32 a block) against one step a block */
+    for (size_t i = 0; i < 64 * NB; i++)
+        trig[i] = (i % 2) ? 1.0f : 0.0f, prime[i] = -1.0f, reset[i] = 0.0f;
+    cs_seqp_reset(&p, 1);
+    p.steps = p.dropped = p.deferred = 0;
+    budget_run(&p, model, floats, trig, prime, reset, NB, label, events);
+    uint64_t edges = 32 * NB, queued = cs_seqp_queued(&p);
+    CS_CHECK(p.steps == NB, "overflow: %llu steps in %d blocks", (unsigned long long)p.steps, NB);
+    CS_CHECK(queued == CS_SEQP_QUEUE, "overflow: %zu queued", (size_t)queued);
+    CS_CHECK(p.steps + queued + p.dropped == edges, "overflow: %llu steps + %llu queued + %llu dropped != %llu",
+             (unsigned long long)p.steps, (unsigned long long)queued, (unsigned long long)p.dropped,
+             (unsigned long long)edges);
+    /* a model change with triggers waiting: counted as dropped */
+    uint64_t d0 = p.dropped;
+    cs_seqp_unbind(&p);
+    CS_CHECK(p.dropped == d0 + CS_SEQP_QUEUE && cs_seqp_queued(&p) == 0, "unbind: %llu dropped of %d waiting",
+             (unsigned long long)(p.dropped - d0), CS_SEQP_QUEUE);
+    free(trig), free(prime), free(reset), free(label);
+    free(model);
+
+    /* a control-rate unit processes one sample per block but has the block's budget (budget_samples): a reset
+     * and a trigger with top-k on in the same sample (14 336 + 14 336 + 64 * (200 + 6 * 130) multiply-adds for
+     * this GRU, more than one sample's 31 250) are both done at once, every block */
+    cs_model_config kr = {CS_MODEL_GRU, 64, 32, 2, 0, 0, 0};
+    model = random_model(&kr, &floats, 5u, 0.5f);
+    cs_seqp_init(&p, 1u);
+    g_arena.used = 0;
+    while (cs_seqp_bind(&p, model, floats, 1, 1.0f, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
+    const float one = 1, three = 3, seed = 1, hist = 4, neg = -1;
+    float out = 0;
+    int late = 0;
+    for (int b = 0; b < 40; b++) {
+        const float edge = (b % 2) ? 1.0f : 0.0f;
+        cs_seqp_io io;
+        memset(&io, 0, sizeof io);
+        const float *ins[CS_SEQP_NUM_INPUTS] = {&edge, &one, &three, &one, &neg, &edge, &seed, &one, &hist};
+        for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+            io.in[k] = ins[k];
+        io.out_label = &out;
+        io.budget_samples = 64;
+        cs_seqp_bind(&p, model, floats, 1, seed, arena_alloc, arena_free, &g_arena);
+        cs_seqp_process(&p, &io, 1);
+        if (cs_seqp_queued(&p) != 0) late++;
+    }
+    CS_CHECK(p.steps == 20 && p.deferred == 0 && late == 0, "kr: %llu steps, %llu deferred, %d late blocks",
+             (unsigned long long)p.steps, (unsigned long long)p.deferred, late);
     free(model);
 }
 
@@ -567,6 +690,7 @@ static void test_noalloc(void)
             io.mask = mask;
             io.mask_len = 3;
             io.out_label = l + off, io.out_prob = pr + off, io.out_entropy = e + off, io.out_step = 1;
+            io.budget_samples = 0;
             cs_seqp_process(&p, &io, 64);
         }
         cs_seqp_release(&p, arena_free, &g_arena);
@@ -636,7 +760,7 @@ static int render(int argc, char **argv)
     }
     ref_inputs in = {cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], NULL, 0};
     float *lab = malloc(n * sizeof(float)), *pb = malloc(n * sizeof(float)), *en = malloc(n * sizeof(float));
-    if (ref_run(model, (size_t)mi.frames * (size_t)mi.channels, &in, n, 0u, 0, lab, pb, en)) {
+    if (ref_run(model, (size_t)mi.frames * (size_t)mi.channels, &in, n, 0u, lab, pb, en)) {
         fprintf(stderr, "harness: bad model\n");
         return 1;
     }
@@ -738,6 +862,7 @@ int main(int argc, char **argv)
     test_parity("gru", &gru, 0.6f);
     test_parity("transformer", &tf, 0.4f);
     test_cap_and_clamp();
+    test_budget_queue();
     test_binding();
     test_written_model();
     test_noalloc();

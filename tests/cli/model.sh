@@ -113,3 +113,33 @@ sys.exit(0 if ok else 1)" "$tsv"
 expect_error "sample: prime out of range" "label 99 is out of range" "" -- "$CS" sample "$W/b" "$W/m1.wav" -n 5 --prime 99
 expect_error "sample: no -n" "-n N" "" -- "$CS" sample "$W/b" "$W/m1.wav"
 expect_error "sample: bad temperature" "--temperature -1" "" -- "$CS" sample "$W/b" "$W/m1.wav" -n 5 --temperature -1
+
+# a full disk (a file-size limit: EFBIG; SIGXFSZ ignored so the program sees the error) and an unwritable folder:
+# one line naming the OUTPUT and the cause, no temporary file left; train finds it out before training
+mkdir -p "$W/full"
+"$CS" export-json "$W/m1.wav" -o "$W/m1.json" > /dev/null || not_ok "export m1"
+full() { bash -c "trap '' XFSZ; ulimit -f 20; exec \"\$@\"" full "$@"; }
+expect_error "export-json: disk full" "export-json: error: $W/full/m.json: disk full" "$W/full/m.json" -- \
+    full "$CS" export-json "$W/m1.wav" -o "$W/full/m.json"
+expect_error "import-json: disk full names the output" "import-json: error: $W/full/m.wav: disk full" "$W/full/m.wav" -- \
+    full "$CS" import-json "$W/m1.json" -o "$W/full/m.wav"
+out=$(full "$CS" train "$W/b" -o "$W/full/t.wav" --hidden 32 --epochs 500 2>"$W/full.err")
+check "train: disk full found before training ($(cat "$W/full.err"))" grep -q "train: error: $W/full/t.wav: disk full (.*) (checked before training)" "$W/full.err"
+check "train: no epoch trained" [ "$(grep -c '^epoch' <<<"$out")" -eq 0 ]
+check "no temporary file left" [ -z "$(ls -A "$W/full")" ]
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+    nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+else
+    nobody() { "$@"; }
+fi
+if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
+    mkdir -p "$W/ro" && chmod 555 "$W/ro" && chmod 755 "$W" "$W/b" && chmod 644 "$W/m1.wav" "$W/m1.json" "$W/b/"*
+    expect_error "import-json: unwritable folder" "import-json: error: $W/ro/m.wav: cannot write: Permission denied" "$W/ro/m.wav" -- \
+        nobody "$CS" import-json "$W/m1.json" -o "$W/ro/m.wav"
+    expect_error "export-json: unwritable folder" "export-json: error: $W/ro/m.json: cannot write: Permission denied" "$W/ro/m.json" -- \
+        nobody "$CS" export-json "$W/m1.wav" -o "$W/ro/m.json"
+    expect_error "train: unwritable folder, before training" "train: error: $W/ro/t.wav: cannot write: Permission denied (checked before training)" "$W/ro/t.wav" -- \
+        nobody "$CS" train "$W/b" -o "$W/ro/t.wav" --epochs 500 --quiet
+fi
+expect_error "import-json: unreadable input names the input" "import-json: error: $W/nothing.json: cannot read" "" -- \
+    "$CS" import-json "$W/nothing.json" -o "$W/x.wav"

@@ -44,6 +44,40 @@ check "info --units header" grep -q "^unit	source	start_frame	length_frames	star
 check "info --units: every column name once" bash -c "[ -z \"\$(head -n 1 <<<'$tsv' | tr '\t' '\n' | sort | uniq -d)\" ]"
 check "info shows the clustering parameters" grep -q "clustering kmeans (seed 1, k 16, k_chosen no, restarts 4" <<<"$info"
 
+# info prints strings from the manifest escaped: a crafted source path, method and descriptor name cannot clear
+# the screen, set the window title, move the cursor or print fake lines (ESC, BEL, CR, LF, C1 CSI, a lone 0x9b)
+cp -r "$W/a11-grain" "$W/a11-evil"
+"$PY" - "$W/a11-evil/corpus.json" <<'PYEOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["sources"][0]["path"] = "/x/\u001b[2J\u001b]0;pwned\u0007LONE9Ba\rdone: ok\n\u009b31mb\\c.wav"
+m["segmentation"]["method"] = "grain\u001b[1A"
+m["descriptors"][0]["name"] = "loud\u001b[31m"
+open(sys.argv[1], "wb").write(json.dumps(m).encode().replace(b"LONE9B", b"\x9b"))
+PYEOF
+"$CS" info "$W/a11-evil" > "$W/evil.txt" 2> "$W/evil.err"
+check "info on a crafted manifest succeeds" [ $? -eq 0 ]
+check "info prints no control byte from the manifest" "$PY" -c "
+import sys; b = open('$W/evil.txt', 'rb').read()
+bad = [c for c in b if (c < 32 and c not in (9, 10)) or c == 127 or c == 0x9b] + [1 for i in range(len(b) - 1) if b[i] == 0xc2 and 0x80 <= b[i + 1] <= 0x9f]
+sys.exit(1 if bad else 0)"
+check "info shows the escapes" grep -qF '\x1b[2J\x1b]0;pwned\x07' "$W/evil.txt"
+check "info escapes CR, LF, C1 and a lone 0x9b" grep -qF '\x9ba\x0ddone: ok\x0a\xc2\x9b31mb\\c.wav' "$W/evil.txt"
+check "info: no fake line" [ "$(grep -c '^done: ok' "$W/evil.txt")" -eq 0 ]
+check "info escapes the method and the descriptor name" grep -qF 'loud\x1b[31m' "$W/evil.txt"
+check "info escapes the segmentation method" grep -qF 'segmentation grain\x1b[1A' "$W/evil.txt"
+# a warning names a file found in a folder: its name is escaped too (an error message likewise)
+mkdir -p "$W/evil-dir"
+cp "$A" "$W/evil-dir/a.wav"
+printf 'not audio' > "$W/evil-dir/"$'b\e[2J\e]0;pwned\a\rc.wav'
+err=$("$CS" analyze "$W/evil-dir" -o "$W/evil-dir.corpus" --clusters 4 2>&1 >/dev/null)
+check "folder walk: a warning for the bad file" grep -qF 'warning: ' <<<"$err"
+check "folder walk: the name escaped in the warning" grep -qF 'b\x1b[2J\x1b]0;pwned\x07\x0dc.wav: not an audio file' <<<"$err"
+err=$("$CS" info "$W/"$'x\e]0;pwned\a' 2>&1)
+check "an error message escapes the path it names" grep -qF 'x\x1b]0;pwned\x07: no such bundle directory' <<<"$err"
+check "folder walk: no control byte on stderr" "$PY" -c "
+import sys; sys.exit(1 if any(c < 32 and c not in (9, 10) or c == 127 for c in sys.argv[1].encode()) else 0)" "$err"
+
 # plot: the corpus map, and a timeline that is checked before anything is drawn
 check "plot the corpus map" "$CS" plot "$W/a11-grain" -o "$W/map.svg"
 "$PY" -c "
