@@ -23,12 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(again, sizeof again, "%s/again.wav", d);
     fuzz_write(in, data, size);
     unlink(model);
-    if (cs_model_import_json(in, model) != 0) return 0;
+    if (cs_model_import_json(in, model, NULL) != 0) return 0;
     float *a = NULL, *b = NULL;
     size_t na = 0, nb = 0;
     cs_model_view va, vb;
     if (cs_model_file_load(model, &a, &na, &va, NULL) != 0) abort();
-    if (cs_model_export_json(model, json) != 0 || cs_model_import_json(json, again) != 0) abort();
+    if (cs_model_export_json(model, json, NULL) != 0 || cs_model_import_json(json, again, NULL) != 0) abort();
     if (cs_model_file_load(again, &b, &nb, &vb, NULL) != 0 || na != nb || memcmp(a, b, na * sizeof *a) != 0) abort();
     free(a);
     free(b);

@@ -86,7 +86,7 @@ static int model_seed(const char *bin, const char *wav, const char *json)
     int ok = sf && sf_write_float(sf, w, bytes / 4) == bytes / 4;
     if (sf) sf_close(sf);
     free(w);
-    if (!ok || cs_model_export_json(wav, json) != 0) {
+    if (!ok || cs_model_export_json(wav, json, NULL) != 0) {
         fprintf(stderr, "fuzz_seeds: cannot make a JSON seed of %s\n", bin);
         return 1;
     }
