@@ -24,6 +24,7 @@
 #include "cs_model_io.h"
 #include "cs_sample.h"
 #include "cs_seqpredict.h"
+#include "cs_test_models.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -59,23 +60,6 @@ static void report(const char *model, const char *what, double *t, int n)
     printf("c %-14s %-14s median_ns %9.1f p99_ns %9.1f\n", model, what, med, p99);
 }
 
-static float *random_model(const cs_model_config *cfg, size_t *n, uint32_t seed)
-{
-    size_t nw = cs_model_param_count(cfg);
-    float *buf = malloc((CS_MODEL_HEADER_FLOATS + nw) * sizeof(float));
-    float scale = 1.0f / sqrtf((float)cfg->width);
-    for (size_t i = 0; i < nw; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        buf[CS_MODEL_HEADER_FLOATS + i] = scale * ((float)(seed >> 8) / 8388608.0f - 1.0f);
-    }
-    if (cs_model_header_build(cfg, NULL, buf + CS_MODEL_HEADER_FLOATS, nw, buf) != 0) {
-        free(buf);
-        return NULL;
-    }
-    *n = CS_MODEL_HEADER_FLOATS + nw;
-    return buf;
-}
-
 static void *bench_alloc(void *user, size_t bytes)
 {
     (void)user;
@@ -92,7 +76,7 @@ static void bench_free(void *user, void *ptr)
 static int bench_block(const char *name, const cs_model_config *cfg, float top_p, int blocks)
 {
     size_t n = 0;
-    float *buf = random_model(cfg, &n, 21u);
+    float *buf = cs_test_random_model(cfg, &n, 21u, 0.0f);
     if (!buf) return 1;
     cs_seqp *p = malloc(sizeof *p);
     cs_seqp_init(p, 1u);
@@ -173,7 +157,7 @@ int main(int argc, char **argv)
 
     for (int m = 0; m < 3; m++) {
         size_t n = 0;
-        float *buf = random_model(&cfgs[m], &n, 7u + (uint32_t)m);
+        float *buf = cs_test_random_model(&cfgs[m], &n, 7u + (uint32_t)m, 0.0f);
         cs_model_view v;
         if (!buf || cs_model_parse(buf, n, &v) != 0) {
             fprintf(stderr, "model %s failed\n", names[m]);

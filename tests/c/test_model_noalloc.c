@@ -16,6 +16,7 @@
 #include "cs_model_io.h"
 #include "cs_sample.h"
 #include "cs_test.h"
+#include "cs_test_models.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -28,24 +29,6 @@ static void start(void)
 static long stop(void)
 {
     return cs_heap_end();
-}
-
-/* a model with random weights (uniform +-scale), built with the tools (outside the counted window) */
-static float *random_model(const cs_model_config *cfg, size_t *n, uint32_t seed)
-{
-    size_t nw = cs_model_param_count(cfg);
-    float *buf = malloc((CS_MODEL_HEADER_FLOATS + nw) * sizeof(float));
-    float scale = 1.0f / sqrtf((float)cfg->width);
-    for (size_t i = 0; i < nw; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        buf[CS_MODEL_HEADER_FLOATS + i] = scale * ((float)(seed >> 8) / 8388608.0f - 1.0f);
-    }
-    if (cs_model_header_build(cfg, NULL, buf + CS_MODEL_HEADER_FLOATS, nw, buf) != 0) {
-        free(buf);
-        return NULL;
-    }
-    *n = CS_MODEL_HEADER_FLOATS + nw;
-    return buf;
 }
 
 static void test_noalloc(void)
@@ -66,7 +49,7 @@ static void test_noalloc(void)
     static unsigned char scratch[4096 * 17 + 64];
     for (int c = 0; c < 3; c++) {
         size_t n = 0;
-        float *buf = random_model(&cfgs[c], &n, 1000u + (uint32_t)c);
+        float *buf = cs_test_random_model(&cfgs[c], &n, 1000u + (uint32_t)c, 0.0f);
         CS_CHECK(buf != NULL, "model %d", c);
         if (!buf) continue;
         int V = cfgs[c].vocab;

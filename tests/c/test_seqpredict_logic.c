@@ -27,6 +27,7 @@
 #include "cs_sample.h"
 #include "cs_seqpredict.h"
 #include "cs_test.h"
+#include "cs_test_models.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
@@ -64,23 +65,6 @@ static void arena_free(void *user, void *ptr)
 }
 
 static arena g_arena;
-
-/* ------------------------------------------------------------------ models */
-static float *random_model(const cs_model_config *cfg, size_t *n, uint32_t seed, float scale)
-{
-    size_t nw = cs_model_param_count(cfg);
-    float *buf = malloc((CS_MODEL_HEADER_FLOATS + nw) * sizeof(float));
-    for (size_t i = 0; i < nw; i++) {
-        seed = seed * 1664525u + 1013904223u;
-        buf[CS_MODEL_HEADER_FLOATS + i] = scale * ((float)(seed >> 8) / 8388608.0f - 1.0f);
-    }
-    if (cs_model_header_build(cfg, NULL, buf + CS_MODEL_HEADER_FLOATS, nw, buf) != 0) {
-        free(buf);
-        return NULL;
-    }
-    *n = CS_MODEL_HEADER_FLOATS + nw;
-    return buf;
-}
 
 /* ------------------------------------------------------------------ the independent reference */
 /* Per-sample input arrays (all of length n); mask: NULL or mask_len floats. Outputs n samples each.
@@ -274,7 +258,7 @@ static ref_inputs schedule_inputs(const schedule *s, const float *mask, size_t m
 static void test_parity(const char *name, const cs_model_config *cfg, float scale)
 {
     size_t floats;
-    float *model = random_model(cfg, &floats, 1234u, scale);
+    float *model = cs_test_random_model(cfg, &floats, 1234u, scale);
     CS_CHECK(model != NULL, "%s: model", name);
     if (!model) return;
     const size_t n = 6000;
@@ -355,7 +339,7 @@ static void test_cap_and_clamp(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, 7, 16, 1, 0, 0, 0};
     size_t floats;
-    float *model = random_model(&cfg, &floats, 7u, 0.5f);
+    float *model = cs_test_random_model(&cfg, &floats, 7u, 0.5f);
     const size_t n = 512;
     schedule s;
     schedule_make(&s, n, 7, 3u, 1); /* a trigger every 2 samples: 128 edges in a 256-sample block */
@@ -444,7 +428,7 @@ static void test_budget_queue(void)
     CS_CHECK(cs_model_step_madds(&gru) == 28672u, "GRU 64: %llu multiply-adds a step",
              (unsigned long long)cs_model_step_madds(&gru));
     size_t floats;
-    float *model = random_model(&cfg, &floats, 11u, 0.05f);
+    float *model = cs_test_random_model(&cfg, &floats, 11u, 0.05f);
     CS_CHECK(model != NULL, "budget: model");
     if (!model) return;
     enum { NB = 60, N = 30 };
@@ -506,7 +490,7 @@ static void test_budget_queue(void)
      * and a trigger with top-k on in the same sample (14 336 + 14 336 + 64 * (200 + 6 * 130) multiply-adds for
      * this GRU, more than one sample's 31 250) are both done at once, every block */
     cs_model_config kr = {CS_MODEL_GRU, 64, 32, 2, 0, 0, 0};
-    model = random_model(&kr, &floats, 5u, 0.5f);
+    model = cs_test_random_model(&kr, &floats, 5u, 0.5f);
     cs_seqp_init(&p, 1u);
     g_arena.used = 0;
     while (cs_seqp_bind(&p, model, floats, 1, 1.0f, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
@@ -538,7 +522,7 @@ static void test_written_model(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, 6, 16, 1, 0, 0, 0};
     size_t floats;
-    float *model = random_model(&cfg, &floats, 21u, 0.3f);
+    float *model = cs_test_random_model(&cfg, &floats, 21u, 0.3f);
     float *orig = malloc(floats * sizeof(float));
     memcpy(orig, model, floats * sizeof(float));
     cs_seqp p;
@@ -595,7 +579,7 @@ static void test_binding(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, 5, 32, 2, 0, 0, 0};
     size_t floats;
-    float *model = random_model(&cfg, &floats, 11u, 0.3f);
+    float *model = cs_test_random_model(&cfg, &floats, 11u, 0.3f);
     cs_seqp p;
     cs_seqp_init(&p, 9u);
     g_arena.used = 0;
@@ -620,7 +604,7 @@ static void test_binding(void)
     float *copy = malloc(floats * sizeof(float));
     memcpy(copy, model, floats * sizeof(float));
     size_t f2;
-    float *other = random_model(&cfg, &f2, 12u, 0.3f);
+    float *other = cs_test_random_model(&cfg, &f2, 12u, 0.3f);
     memcpy(model, other, floats * sizeof(float));
     st = cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena);
     CS_CHECK(st == CS_SEQP_VERIFYING && p.label == -1.0f && p.model == NULL, "reload noticed: %d", st);
@@ -643,7 +627,7 @@ static void test_binding(void)
     /* too little memory: a bigger model than the arena allows */
     cs_model_config big = {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 128, 256};
     size_t fb;
-    float *bigm = random_model(&big, &fb, 5u, 0.1f);
+    float *bigm = cs_test_random_model(&big, &fb, 5u, 0.1f);
     g_arena.limit = g_arena.used + 1000;
     while ((st = cs_seqp_bind(&p, bigm, fb, 1, 0, arena_alloc, arena_free, &g_arena)) == CS_SEQP_VERIFYING) {}
     CS_CHECK(st == CS_SEQP_NO_MEMORY && p.need > 1000 && p.label == -1.0f, "no memory: %d need %zu", st, p.need);
@@ -664,7 +648,7 @@ static void test_noalloc(void)
     cs_model_config cfgs[2] = {{CS_MODEL_GRU, 12, 32, 2, 0, 0, 0}, {CS_MODEL_TRANSFORMER, 9, 32, 2, 4, 8, 128}};
     for (int c = 0; c < 2; c++) {
         size_t floats;
-        float *model = random_model(&cfgs[c], &floats, 3u, 0.4f);
+        float *model = cs_test_random_model(&cfgs[c], &floats, 3u, 0.4f);
         const size_t n = 4096;
         schedule s;
         schedule_make(&s, n, cfgs[c].vocab, 5u, 0);

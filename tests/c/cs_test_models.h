@@ -1,0 +1,39 @@
+/*
+ * cs_test_models.h - one generator of random model files for the tests and the benchmarks.
+ *
+ * cs_test_random_model(cfg, &n, seed, scale): a malloc'ed model of configuration cfg (header built by
+ * cs_model_header_build, weights uniform in +-scale from a 32-bit LCG seeded with `seed`; scale <= 0 means
+ * 1/sqrt(width)). *n receives the float count (header + weights). NULL on a bad configuration or no memory.
+ * The caller frees it. The same seed gives the same floats. Not real-time safe (malloc).
+ */
+#ifndef CS_TEST_MODELS_H
+#define CS_TEST_MODELS_H
+
+#include "cs_model.h"
+#include "cs_model_io.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+static inline float *cs_test_random_model(const cs_model_config *cfg, size_t *n, uint32_t seed, float scale)
+{
+    const size_t nw = cs_model_param_count(cfg);
+    *n = 0;
+    if (nw == 0) return NULL;
+    float *buf = malloc((CS_MODEL_HEADER_FLOATS + nw) * sizeof(float));
+    if (!buf) return NULL;
+    if (scale <= 0.0f) scale = 1.0f / sqrtf((float)cfg->width);
+    for (size_t i = 0; i < nw; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        buf[CS_MODEL_HEADER_FLOATS + i] = scale * ((float)(seed >> 8) / 8388608.0f - 1.0f);
+    }
+    if (cs_model_header_build(cfg, NULL, buf + CS_MODEL_HEADER_FLOATS, nw, buf) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *n = CS_MODEL_HEADER_FLOATS + nw;
+    return buf;
+}
+
+#endif
