@@ -18,6 +18,7 @@ root="$(cd "$here/../.." && pwd)"
 secs="${1:-60}"
 work="${2:-$(mktemp -d /tmp/concatseq-fuzz.XXXXXX)}"
 mkdir -p "$work"
+work="$(cd "$work" && pwd)" # absolute: the fuzzers run from their own folders
 CC="${CC:-clang}"
 core="$root/plugins/core"
 tools="$root/corpus-tools/src"
