@@ -157,7 +157,7 @@ struct cs_frame_analyser {
     float *ring;
     int64_t cap, mask;
     int64_t ctx;        /* samples a frame reads on each side of its centre: max(N/2, W) */
-    int64_t pushed;     /* index of the next sample to arrive (samples before `origin` were never held) */
+    int64_t pushed;     /* index of the next sample to arrive (after a seek, earlier samples were never held) */
     int64_t n_end;      /* signal length: CS_FR_UNKNOWN_END until finish */
     uint64_t next_spec; /* next frame whose spectral part (all but YIN) is to be computed */
     uint64_t next;      /* next frame to complete (YIN) and emit */
@@ -790,7 +790,8 @@ static void frame_mfcc(cs_frame_analyser *a, const float *P, double *mfcc)
     }
 }
 
-/* All CS_FF_COUNT features of frame i into row; a->lm_prev holds frame i-1's log-magnitudes (zeros for i=0).
+/* Every feature of frame i but YIN's into row (YIN's columns 0: yin_part fills them); a->lm_prev holds frame
+ * i-1's log-magnitudes (zeros for i=0).
  * About 130 lines, on purpose: the single pass over the bins keeps seven sums in four register chains at once
  * (its macro and unrolled loop are most of the length); split into passes it would read the spectrum once per
  * feature (tests/bench/bench_frames measures this loop). The other features are functions of their own. */
@@ -1000,23 +1001,30 @@ static int run_ready(cs_frame_analyser *a, cs_frame_emit emit, void *user)
     }
 }
 
-/* Write k samples into the ring (both halves), replacing a non-finite sample by 0 and clamping a huge one. */
+/* Write k samples into the ring (both halves), replacing a non-finite sample by 0 and clamping a huge one; in
+ * runs up to the ring's wrap, each a branch-free loop the compiler vectorises. */
 static void ring_write(cs_frame_analyser *a, const float *x, size_t k)
 {
-    float *ring = a->ring;
-    const int64_t cap = a->cap, mask = a->mask;
-    int64_t j = a->pushed;
-    for (size_t u = 0; u < k; u++, j++) {
-        float v = x[u];
-        if (!(fabsf(v) <= CS_FRAME_MAX_SAMPLE)) { /* NaN, +-inf or huge */
-            a->bad++;
-            v = isnan(v) || isinf(v) ? 0.0f : (v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE);
+    const int64_t cap = a->cap;
+    while (k > 0) {
+        const int64_t p = a->pushed & a->mask;
+        size_t run = (size_t)(cap - p) < k ? (size_t)(cap - p) : k;
+        float *restrict lo = a->ring + p, *restrict hi = a->ring + p + cap;
+        uint64_t bad = 0;
+        for (size_t u = 0; u < run; u++) {
+            const float v = x[u];
+            const int ok = fabsf(v) <= CS_FRAME_MAX_SAMPLE; /* false for NaN, +-inf and huge */
+            const float big = v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE;
+            const float w = ok ? v : (isfinite(v) ? big : 0.0f);
+            bad += (uint64_t)!ok;
+            lo[u] = w;
+            hi[u] = w;
         }
-        const int64_t p = j & mask;
-        ring[p] = v;
-        ring[p + cap] = v;
+        a->bad += bad;
+        a->pushed += (int64_t)run;
+        x += run;
+        k -= run;
     }
-    a->pushed = j;
 }
 
 int cs_frame_analyser_push(cs_frame_analyser *a, const float *x, size_t n, cs_frame_emit emit, void *user)
