@@ -790,6 +790,20 @@ static void frame_mfcc(cs_frame_analyser *a, const float *P, double *mfcc)
     }
 }
 
+/* The flatness's four product chains back to [0.5, 1), their powers of two added to *expo (exact). */
+static inline void renorm4(double *p0, double *p1, double *p2, double *p3, long *expo)
+{
+    int e;
+    *p0 = frexp(*p0, &e);
+    *expo += e;
+    *p1 = frexp(*p1, &e);
+    *expo += e;
+    *p2 = frexp(*p2, &e);
+    *expo += e;
+    *p3 = frexp(*p3, &e);
+    *expo += e;
+}
+
 /* Every feature of frame i but YIN's into row (YIN's columns 0: yin_part fills them); a->lm_prev holds frame
  * i-1's log-magnitudes (zeros for i=0).
  * About 130 lines, on purpose: the single pass over the bins keeps seven sums in four register chains at once
@@ -844,17 +858,7 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
         CS_FR_BIN(k + 7, sp3, sm3, sfm3, sf2m3, fx3, fs3, pr3);
         blk[nb++] = (((double)P[k] + (double)P[k + 1]) + ((double)P[k + 2] + (double)P[k + 3])) +
                     (((double)P[k + 4] + (double)P[k + 5]) + ((double)P[k + 6] + (double)P[k + 7]));
-        if ((nb & 3) == 0) { /* every 8 factors per chain */
-            int e;
-            pr0 = frexp(pr0, &e);
-            expo += e;
-            pr1 = frexp(pr1, &e);
-            expo += e;
-            pr2 = frexp(pr2, &e);
-            expo += e;
-            pr3 = frexp(pr3, &e);
-            expo += e;
-        }
+        if ((nb & 3) == 0) renorm4(&pr0, &pr1, &pr2, &pr3, &expo); /* every 8 factors per chain */
     }
     double btail = 0.0;
     for (; k < K; k++) {
@@ -863,17 +867,7 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
     }
 #undef CS_FR_BIN
     blk[nb] = btail;
-    {
-        int e;
-        pr0 = frexp(pr0, &e);
-        expo += e;
-        pr1 = frexp(pr1, &e);
-        expo += e;
-        pr2 = frexp(pr2, &e);
-        expo += e;
-        pr3 = frexp(pr3, &e);
-        expo += e;
-    }
+    renorm4(&pr0, &pr1, &pr2, &pr3, &expo);
     const double Sp = (sp0 + sp1) + (sp2 + sp3);
     const double Sm = (sm0 + sm1) + (sm2 + sm3);
     const double Sfm = (sfm0 + sfm1) + (sfm2 + sfm3);
