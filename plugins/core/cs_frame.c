@@ -1002,25 +1002,38 @@ static int run_ready(cs_frame_analyser *a, cs_frame_emit emit, void *user)
 }
 
 /* Write k samples into the ring (both halves), replacing a non-finite sample by 0 and clamping a huge one; in
- * runs up to the ring's wrap, each a branch-free loop the compiler vectorises. */
+ * runs up to the ring's wrap: a check of the run, then two copies (the usual case) or the sample-wise repair. */
 static void ring_write(cs_frame_analyser *a, const float *x, size_t k)
 {
     const int64_t cap = a->cap;
     while (k > 0) {
         const int64_t p = a->pushed & a->mask;
         size_t run = (size_t)(cap - p) < k ? (size_t)(cap - p) : k;
-        float *restrict lo = a->ring + p, *restrict hi = a->ring + p + cap;
-        uint64_t bad = 0;
-        for (size_t u = 0; u < run; u++) {
-            const float v = x[u];
-            const int ok = fabsf(v) <= CS_FRAME_MAX_SAMPLE; /* false for NaN, +-inf and huge */
-            const float big = v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE;
-            const float w = ok ? v : (isfinite(v) ? big : 0.0f);
-            bad += (uint64_t)!ok;
-            lo[u] = w;
-            hi[u] = w;
+        float *lo = a->ring + p, *hi = a->ring + p + cap;
+        int ok0 = 1, ok1 = 1, ok2 = 1, ok3 = 1; /* fabsf(v) <= max is false for NaN, +-inf and huge */
+        size_t u = 0;
+        for (; u + 4 <= run; u += 4) {
+            ok0 &= fabsf(x[u]) <= CS_FRAME_MAX_SAMPLE;
+            ok1 &= fabsf(x[u + 1]) <= CS_FRAME_MAX_SAMPLE;
+            ok2 &= fabsf(x[u + 2]) <= CS_FRAME_MAX_SAMPLE;
+            ok3 &= fabsf(x[u + 3]) <= CS_FRAME_MAX_SAMPLE;
         }
-        a->bad += bad;
+        for (; u < run; u++)
+            ok0 &= fabsf(x[u]) <= CS_FRAME_MAX_SAMPLE;
+        const int ok = ok0 & ok1 & ok2 & ok3;
+        if (ok) {
+            memcpy(lo, x, run * sizeof(float));
+            memcpy(hi, x, run * sizeof(float));
+        } else {
+            for (u = 0; u < run; u++) {
+                float v = x[u];
+                if (!(fabsf(v) <= CS_FRAME_MAX_SAMPLE)) {
+                    a->bad++;
+                    v = isfinite(v) ? (v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE) : 0.0f;
+                }
+                lo[u] = hi[u] = v;
+            }
+        }
         a->pushed += (int64_t)run;
         x += run;
         k -= run;
