@@ -205,6 +205,14 @@ static void dims_of(const cs_frame_config *c, fr_dims *d)
     d->n_pend = (int)((d->ctx - d->N / 2) / c->hop) + 2;
 }
 
+int cs_frame_fft_max(const cs_frame_config *c)
+{
+    if (cs_frame_config_check(c) != CS_FRAME_OK) return 0;
+    fr_dims d;
+    dims_of(c, &d);
+    return d.N > d.M ? d.N : d.M;
+}
+
 /* A bump allocator over the caller's memory: every block CS_FR_ALIGN-aligned, and followed by 0..7 cache lines
  * of padding in turn, so that arrays of power-of-two sizes read and written in the same loop (window, frame,
  * the YIN buffers) do not sit a multiple of 4 kB apart (4K aliasing between their loads and stores, and cache

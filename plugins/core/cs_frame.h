@@ -117,6 +117,11 @@ typedef struct cs_fft_ops {
     int max_n;
 } cs_fft_ops;
 
+/** The largest FFT size an analyser for `c` asks its host for: max(fft_size, 2 W), W the YIN window (the power of
+ * two above sr / f0_min); a host planned up to it serves the analyser (2048 at the defaults at 48 kHz; at most
+ * CS_FRAME_MAX_FFT). 0 for an invalid configuration. RT-safe. */
+int cs_frame_fft_max(const cs_frame_config *c);
+
 /** One streaming analyser; lives in caller memory (cs_frame_analyser_bytes). */
 typedef struct cs_frame_analyser cs_frame_analyser;
 
