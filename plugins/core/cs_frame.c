@@ -310,6 +310,12 @@ size_t cs_frame_analyser_bytes(const cs_frame_config *c)
     return used ? used + CS_FR_ALIGN : 0;
 }
 
+/* Frequency of bin k, Hz, as every comparison of the filterbank computes it. */
+static double bin_hz(const cs_frame_analyser *a, int k)
+{
+    return (double)k * a->sr / (double)a->N;
+}
+
 /* Sparse Slaney filterbank with area normalisation (2 / (f_{m+2} - f_m)), as in DESCRIPTORS.md. */
 static void build_mel(cs_frame_analyser *a, int mel_cap)
 {
@@ -319,16 +325,27 @@ static void build_mel(cs_frame_analyser *a, int mel_cap)
     const double m_lo = hz_to_mel((double)a->c.mel_fmin), m_hi = hz_to_mel((double)a->c.mel_fmax);
     for (int i = 0; i < M + 2; i++)
         fp[i] = mel_to_hz(m_lo + (m_hi - m_lo) * (double)i / (double)(M + 1));
-    /* first pass: the non-zero bin range of each triangle */
+    /* first pass: the non-zero bin range of each triangle, the bins k with f_k = k sr / N in (f_m, f_{m+2});
+     * f_k grows with k, so that is one run, found from an estimate by stepping with the same comparisons (the
+     * same run as scanning every bin, in O(1) steps per band: init stays cheap enough for the audio thread) */
     int total = 0;
     for (int m = 0; m < M; m++) {
+        const double lo = fp[m], hi = fp[m + 2], bins_per_hz = (double)a->N / sr;
+        int k0 = (int)(lo * bins_per_hz), k1 = (int)(hi * bins_per_hz);
+        if (k0 > K) k0 = K;
+        if (k1 > K - 1) k1 = K - 1;
+        while (k0 > 0 && bin_hz(a, k0 - 1) > lo) /* k0: the first bin above lo (K if none) */
+            k0--;
+        while (k0 < K && !(bin_hz(a, k0) > lo))
+            k0++;
+        while (k1 < K - 1 && bin_hz(a, k1 + 1) < hi) /* k1: the last bin below hi (-1 if none) */
+            k1++;
+        while (k1 >= 0 && !(bin_hz(a, k1) < hi))
+            k1--;
         int first = -1, last = -2;
-        for (int k = 0; k < K; k++) {
-            double f = (double)k * sr / (double)a->N;
-            if (f > fp[m] && f < fp[m + 2]) {
-                if (first < 0) first = k;
-                last = k;
-            }
+        if (k0 <= k1) {
+            first = k0;
+            last = k1;
         }
         if (first < 0) { /* a band narrower than a bin: empty, its energy is 0 (then floored) */
             first = 0;
@@ -344,7 +361,7 @@ static void build_mel(cs_frame_analyser *a, int mel_cap)
         const double lo = fp[m], c = fp[m + 1], hi = fp[m + 2];
         const double enorm = 2.0 / (hi - lo);
         for (int j = 0; j < a->mel_count[m]; j++) {
-            double f = (double)(a->mel_first[m] + j) * sr / (double)a->N;
+            double f = bin_hz(a, a->mel_first[m] + j);
             double up = (f - lo) / (c - lo), down = (hi - f) / (hi - c);
             double t = up < down ? up : down;
             a->mel_w[a->mel_off[m] + j] = (t > 0.0 ? t : 0.0) * enorm;
