@@ -9,11 +9,12 @@
  *   - work arrays of one frame (frame, spectrum, power, magnitudes, the YIN buffers and half-spectrum cache);
  *   - the sample ring: `cap` (a power of two >= 2 ctx + hop) samples, each written twice (at j mod cap and
  *     j mod cap + cap), so any window of up to cap consecutive samples is contiguous in memory.
- * Frame i is computed as soon as its last context sample (i*hop + ctx - 1, ctx = max(fft_size/2, YIN window))
- * has arrived; the ring then still holds the previous frame's window, which the sliding zero-crossing count
- * reads. Every frame depends only on the input except the flux, which needs the previous frame's
- * log-magnitudes: kept from frame to frame, and recomputed with the very same code after a seek. The caches
- * (YIN half spectra, zero-crossing count) are exact: cached and fresh values are the same bits, so results do
+ * Frame i is computed in two parts (see "streaming" below): everything but YIN as soon as sample
+ * i*hop + fft_size/2 - 1 has arrived, YIN and the emission at i*hop + ctx - 1 (ctx = max(fft_size/2, YIN
+ * window)); the ring then still holds everything either part reads, down to the previous frame's window, which
+ * the sliding zero-crossing count reads. Every frame depends only on the input except the flux, which needs the
+ * previous frame's log-magnitudes: kept from frame to frame, and recomputed with the very same code after a seek. The
+ * caches (YIN half spectra, zero-crossing count) are exact: cached and fresh values are the same bits, so results do
  * not depend on where a run started or how the signal was cut into pieces.
  * Per frame: one r2c FFT of fft_size for the spectrum; for YIN one r2c of a new half segment (the other half is
  * cached from an earlier frame) and one c2r, both of size 2 * yin window.
