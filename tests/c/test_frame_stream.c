@@ -26,7 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define A11 "/usr/share/SuperCollider/sounds/a11wlk01.wav"
+/* SuperCollider's bundled recording, where Debian's supercollider-common or a source install puts it */
+static const char *const a11_paths[] = {"/usr/share/SuperCollider/sounds/a11wlk01.wav",
+                                        "/usr/local/share/SuperCollider/sounds/a11wlk01.wav"};
 
 /* What an analyser emitted: rows in order, and the number of samples pushed when each came out. */
 typedef struct collect {
@@ -80,7 +82,9 @@ static float *read_a11(size_t *n, int *sr)
 {
     SF_INFO info;
     memset(&info, 0, sizeof info);
-    SNDFILE *f = sf_open(A11, SFM_READ, &info);
+    SNDFILE *f = NULL;
+    for (int k = 0; k < 2 && !f; k++)
+        f = sf_open(a11_paths[k], SFM_READ, &info);
     if (!f) return NULL;
     float *x = malloc((size_t)info.frames * (size_t)info.channels * sizeof *x);
     if (x) sf_readf_float(f, x, info.frames);
@@ -459,9 +463,9 @@ int main(void)
     int sr = 0;
     float *x = read_a11(&n, &sr);
     if (!x) {
-        printf("%s not found (supercollider-common): parity skipped\n", A11);
+        printf("a11wlk01.wav not found (install supercollider-common): parity skipped\n");
         cs_fft_host_free(host);
-        return 77;
+        return cs_test_failed ? 1 : 77; /* the checks above still count */
     }
     test_parity(x, n, sr, 2048, 512, &ops);
     test_parity(x, n, sr, 1024, 256, &ops);
