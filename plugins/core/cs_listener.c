@@ -79,11 +79,12 @@ static uint64_t wait_of(const cs_listen_config *c)
     if (c->mode == CS_LISTEN_ONSETS) {
         cs_onset_plan p;
         cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p);
-        pre = p.pre;
+        pre = p.pre + p.min_len;
     }
-    /* a boundary is decided at frame i+1 (computed at sample (i+1)*hop + la) and lies at >= (i-1)*hop - hop/2 -
-     * pre; a grain waits for its last frame (<= its end + la) and for the piece of input that holds its end
-     * (<= max(hop, la)); one hop of slack on top */
+    /* an onset boundary is decided at frame i+1 (computed at sample (i+1)*hop + la) and lies at >= (i-1)*hop -
+     * hop/2 - pre; a forced cut waits min_len more (cs_onset.h, step 5), and the event a moved cut ends may start
+     * min_len before the usual max_len; a grain waits for its last frame (<= its end + la) and for the piece of
+     * input that holds its end (<= max(hop, la)); one hop of slack on top */
     return la + 4 * hop + pre + 1;
 }
 

@@ -18,7 +18,8 @@
  *
  * Memory (cs_listener_bytes): the analyser (cs_frame_analyser_bytes), the detector (ONSETS), and a ring of the
  * last C samples and of the last C / hop + 4 frames, C = the longest unit (FRAMES: hop; GRAINS: grain_len;
- * ONSETS: max_len) + the longest wait before a unit is known (the analyser's look-ahead + 4 hops + pre) + one hop.
+ * ONSETS: max_len) + the longest wait before a unit is known (the analyser's look-ahead + 4 hops; ONSETS: + pre +
+ * min_len) + one hop.
  * About 0.5 MB at 48 kHz for onsets with max_len 2 s; a unit length is limited to CS_LISTEN_MAX_UNIT samples.
  * Work: a unit is described when it is emitted, O(its samples + its frames * CS_FF_COUNT); per push of n samples
  * at most n / hop + 1 frames (cs_frame.h) and, per unit completed in it, that description.
