@@ -30,13 +30,13 @@ struct cs_onset {
 void cs_onset_config_default(cs_onset_config *c)
 {
     if (!c) return;
-    c->threshold = 0.5f;
+    c->threshold = (float)CS_ONSET_DEFAULT_THRESHOLD;
     c->delta_abs = 0.0f;
-    c->median_s = 0.1f;
-    c->min_len_s = 0.05f;
-    c->max_len_s = 2.0f;
-    c->pre_s = 0.005f;
-    c->refine_s = 0.03f;
+    c->median_s = (float)CS_ONSET_DEFAULT_MEDIAN_S;
+    c->min_len_s = (float)CS_ONSET_DEFAULT_MIN_LEN_S;
+    c->max_len_s = (float)CS_ONSET_DEFAULT_MAX_LEN_S;
+    c->pre_s = (float)CS_ONSET_DEFAULT_PRE_S;
+    c->refine_s = (float)CS_ONSET_DEFAULT_REFINE_S;
 }
 
 float cs_onset_delta_abs(double delta, double mean_flux)

@@ -56,6 +56,16 @@ enum cs_onset_error {
 /** Largest median half-window M, frames (a W = 2M + 1 frame window is kept sorted: O(W) per frame). */
 #define CS_ONSET_MAX_HALF 4096
 
+/* The defaults of `concatseq analyze --segment onset` (its options and cs_onset_config_default take them from
+ * here). delta is relative: delta_abs = delta * the mean flux (cs_onset_delta_abs). */
+#define CS_ONSET_DEFAULT_THRESHOLD 0.5
+#define CS_ONSET_DEFAULT_DELTA     0.1
+#define CS_ONSET_DEFAULT_MEDIAN_S  0.1
+#define CS_ONSET_DEFAULT_MIN_LEN_S 0.05
+#define CS_ONSET_DEFAULT_MAX_LEN_S 2.0
+#define CS_ONSET_DEFAULT_PRE_S     0.005
+#define CS_ONSET_DEFAULT_REFINE_S  0.03
+
 /**
  * The detector's parameters, every value float32 as the unit table stores it (cs_unit_table.h, listening section).
  * cs_onset_config_default fills the defaults of `concatseq analyze --segment onset`.
