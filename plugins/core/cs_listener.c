@@ -178,6 +178,10 @@ static void describe_emit(cs_listener *l, uint64_t start, uint64_t length)
     u.index = l->emitted;
     cs_unit_accum acc;
     int rc = cs_unit_accum_begin(&acc, start, length, l->cfg.frame.hop, l->cfg.frame.sample_rate);
+    uint64_t i0, i1;
+    cs_unit_accum_frames(&acc, &i0, &i1);
+    if (l->nfr == 0 || l->t - start > l->ring_cap || i0 + l->rows_cap < l->nfr)
+        rc = CS_UD_E_ARG; /* no frame, or no longer held: never with the ring sizes of layout_of */
     if (rc == CS_UD_OK) {
         for (uint64_t from = 0; from < length;) { /* at most two pieces: the ring wraps once */
             uint64_t s = start + from, slot = s % l->ring_cap;
@@ -186,8 +190,6 @@ static void describe_emit(cs_listener *l, uint64_t start, uint64_t length)
             cs_unit_accum_samples(&acc, l->ring + slot, from, from + piece);
             from += piece;
         }
-        uint64_t i0, i1;
-        cs_unit_accum_frames(&acc, &i0, &i1);
         if (i1 >= l->nfr) i1 = l->nfr - 1; /* only at the end of a signal: its last frame is the nearest */
         if (acc.nearest) i0 = i1;
         for (uint64_t i = i0; i <= i1; i++)
@@ -408,6 +410,11 @@ uint64_t cs_listener_samples(const cs_listener *l)
 uint64_t cs_listener_bad_samples(const cs_listener *l)
 {
     return l ? cs_frame_analyser_bad_samples(l->fa) : 0;
+}
+
+uint64_t cs_listener_failed(const cs_listener *l)
+{
+    return l ? l->failed : 0;
 }
 
 uint64_t cs_listener_max_wait(const cs_listener *l)

@@ -121,6 +121,9 @@ void cs_listener_reset(cs_listener *l);
 uint64_t cs_listener_samples(const cs_listener *l);
 /** Non-finite or clamped samples since init/reset. */
 uint64_t cs_listener_bad_samples(const cs_listener *l);
+/** Units that could not be described (emitted with zero descriptors) or boundaries dropped since init/reset: 0
+ * unless the listener has a bug (its rings and queue are sized so that it cannot happen); for tests. */
+uint64_t cs_listener_failed(const cs_listener *l);
 /** Samples between a unit's end and the latest it can be emitted (the analyser's look-ahead + detector wait). */
 uint64_t cs_listener_max_wait(const cs_listener *l);
 /** The configuration (a copy of init's). */
