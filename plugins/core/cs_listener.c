@@ -37,8 +37,10 @@ struct cs_listener {
     uint64_t q_cap, q_head, q_len;
     uint64_t early_la; /* ONSETS: frame i's flux and peak arrive once sample i*hop + early_la - 1 is pushed */
     uint64_t nearly;   /* ONSETS: frames reported early */
-    uint64_t emitted;  /* units emitted */
-    uint64_t failed;   /* units whose description failed (emitted with zeros; never with finite input) */
+    cs_level ev_lv;    /* ONSETS: level sums of the open event's samples [ev_start, ev_fed), gathered as they come */
+    uint64_t ev_fed;
+    uint64_t emitted; /* units emitted */
+    uint64_t failed;  /* units whose description failed (emitted with zeros; never with finite input) */
     int finished;
     cs_listen_emit emit; /* the push's or finish's callback, while it runs */
     void *user;
@@ -150,8 +152,9 @@ static int layout_of(const cs_listen_config *c, layout *L)
     if (L->fa == 0 || (c->mode == CS_LISTEN_ONSETS && L->det == 0)) return CS_LISTEN_E_ARG;
     L->q_cap = queue_of(c);
     L->queue = align_up((size_t)L->q_cap * sizeof(uint64_t));
-    L->ring_cap = longest_unit(c) + wait_of(c);
-    L->rows_cap = L->ring_cap / (uint64_t)c->frame.hop + 4;
+    /* ONSETS gathers an event's level as its samples settle (feed_event), so its ring holds the wait only */
+    L->ring_cap = (c->mode == CS_LISTEN_ONSETS ? (uint64_t)c->frame.hop + 8 : longest_unit(c)) + wait_of(c);
+    L->rows_cap = (longest_unit(c) + wait_of(c)) / (uint64_t)c->frame.hop + 4;
     L->ring = align_up((size_t)L->ring_cap * sizeof(float));
     L->rows = align_up((size_t)L->rows_cap * CS_FF_COUNT * sizeof(float));
     L->total = CS_LISTEN_ALIGN + L->head + L->fa + L->det + L->queue + L->ring + L->rows; /* + slack: align mem */
@@ -167,8 +170,9 @@ size_t cs_listener_bytes(const cs_listen_config *c)
 /* ------------------------------------------------------------------ units */
 
 /* Describe [start, start + length) from the rings and emit it. The samples and frames are still held (the ring
- * sizes cover the longest unit plus the longest wait). */
-static void describe_emit(cs_listener *l, uint64_t start, uint64_t length)
+ * sizes cover the longest unit, or for onsets the part not yet gathered, plus the longest wait). `lv`: the level
+ * sums of the unit's samples [0, from) gathered before (ONSETS), or NULL (from = 0). */
+static void describe_emit(cs_listener *l, uint64_t start, uint64_t length, const cs_level *lv, uint64_t from)
 {
     cs_listen_unit u;
     memset(&u, 0, sizeof u);
@@ -180,10 +184,11 @@ static void describe_emit(cs_listener *l, uint64_t start, uint64_t length)
     int rc = cs_unit_accum_begin(&acc, start, length, l->cfg.frame.hop, l->cfg.frame.sample_rate);
     uint64_t i0, i1;
     cs_unit_accum_frames(&acc, &i0, &i1);
-    if (l->nfr == 0 || l->t - start > l->ring_cap || i0 + l->rows_cap < l->nfr)
+    if (l->nfr == 0 || from > length || l->t - (start + from) > l->ring_cap || i0 + l->rows_cap < l->nfr)
         rc = CS_UD_E_ARG; /* no frame, or no longer held: never with the ring sizes of layout_of */
+    if (lv) acc.lv = *lv;
     if (rc == CS_UD_OK) {
-        for (uint64_t from = 0; from < length;) { /* at most two pieces: the ring wraps once */
+        for (; from < length;) { /* at most two pieces: the ring wraps once */
             uint64_t s = start + from, slot = s % l->ring_cap;
             uint64_t piece = l->ring_cap - slot;
             if (piece > length - from) piece = length - from;
@@ -242,8 +247,38 @@ static void emit_fixed(cs_listener *l)
             if (len == 0) return;
         }
         if (!complete(l, s, len)) return;
-        describe_emit(l, s, len);
+        describe_emit(l, s, len, NULL, 0);
         l->next++;
+    }
+}
+
+/* ONSETS: emit the open event, which ends at b, and open the next one there. */
+static void next_event(cs_listener *l, uint64_t b)
+{
+    describe_emit(l, l->ev_start, b - l->ev_start, &l->ev_lv, l->ev_fed - l->ev_start);
+    l->ev_start = l->ev_fed = b;
+    memset(&l->ev_lv, 0, sizeof l->ev_lv);
+}
+
+/* ONSETS: add the open event's settled samples to its level sums, so that describing it at its end costs the
+ * unsettled rest only (O(wait), not O(max_len)). A sample is settled when no later boundary can precede it
+ * (cs_onset_settled) and it is not among the event's last 3 samples (cs_level_add puts the length % 4 last ones
+ * into ss[0]: with 3 held back, every sample fed now is below length / 4 * 4 whatever the length). The sums are
+ * bitwise those of one pass (each ss[k] gets its samples in order). */
+static void feed_event(cs_listener *l)
+{
+    uint64_t to = cs_onset_settled(l->det);
+    if (l->q_len > 0 && l->queue[l->q_head] < to) to = l->queue[l->q_head];
+    if (to > l->t) to = l->t;
+    if (to < l->ev_start + 3) return;
+    to -= 3;
+    const size_t open = (size_t)-4; /* a length whose tail no fed sample reaches */
+    while (l->ev_fed < to) {
+        uint64_t slot = l->ev_fed % l->ring_cap, piece = l->ring_cap - slot;
+        if (piece > to - l->ev_fed) piece = to - l->ev_fed;
+        size_t from = (size_t)(l->ev_fed - l->ev_start);
+        cs_level_add(&l->ev_lv, l->ring + slot, from, from + (size_t)piece, open);
+        l->ev_fed += piece;
     }
 }
 
@@ -254,8 +289,7 @@ static void drain(cs_listener *l)
         uint64_t b = l->queue[l->q_head];
         if (b > l->ev_start) {
             if (!complete(l, l->ev_start, b - l->ev_start)) return;
-            describe_emit(l, l->ev_start, b - l->ev_start);
-            l->ev_start = b;
+            next_event(l, b);
         }
         l->q_head = (l->q_head + 1) % l->q_cap;
         l->q_len--;
@@ -335,7 +369,8 @@ void cs_listener_reset(cs_listener *l)
     cs_frame_analyser_reset(l->fa);
     if (l->det) cs_onset_reset(l->det);
     l->t = l->nfr = l->next = l->ev_start = l->emitted = l->failed = 0;
-    l->q_head = l->q_len = l->nearly = 0;
+    l->q_head = l->q_len = l->nearly = l->ev_fed = 0;
+    memset(&l->ev_lv, 0, sizeof l->ev_lv);
     l->finished = 0;
     l->emit = NULL;
     l->user = NULL;
@@ -375,7 +410,10 @@ int cs_listener_push(cs_listener *l, const float *x, size_t n, cs_listen_emit em
         l->t += piece;
         cs_frame_analyser_push(l->fa, x + done, (size_t)piece, on_frame, l);
         done += (size_t)piece;
-        if (l->cfg.mode != CS_LISTEN_ONSETS) emit_fixed(l);
+        if (l->cfg.mode != CS_LISTEN_ONSETS)
+            emit_fixed(l);
+        else
+            feed_event(l);
     }
     l->emit = NULL;
     return l->count;
@@ -393,8 +431,7 @@ int cs_listener_finish(cs_listener *l, cs_listen_emit emit, void *user)
     if (l->cfg.mode == CS_LISTEN_ONSETS) {
         cs_onset_finish(l->det, l->t, on_boundary, l);
         drain(l); /* finished: every frame there is has arrived */
-        if (l->t > l->ev_start) describe_emit(l, l->ev_start, l->t - l->ev_start);
-        l->ev_start = l->t;
+        if (l->t > l->ev_start) next_event(l, l->t);
     } else {
         emit_fixed(l);
     }

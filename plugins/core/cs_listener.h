@@ -20,13 +20,17 @@
  *    ends (tests/c/test_listener.c, 48 kHz): 458 .. 745 samples at fft 1024 / hop 256, 958 .. 1549 at 2048 / 512;
  *    a host adds at most one block.
  *
- * Memory (cs_listener_bytes): the analyser (cs_frame_analyser_bytes), the detector (ONSETS), and a ring of the
- * last C samples and of the last C / hop + 4 frames, C = the longest unit (FRAMES: hop; GRAINS: grain_len;
- * ONSETS: max_len) + the longest wait before a unit is known (the analyser's look-ahead + 4 hops; ONSETS: + pre +
- * min_len) + one hop; ONSETS also a queue of a few boundaries.
- * About 0.5 MB at 48 kHz for onsets with max_len 2 s; a unit length is limited to CS_LISTEN_MAX_UNIT samples.
- * Work: a unit is described when it is emitted, O(its samples + its frames * CS_FF_COUNT); per push of n samples
- * at most n / hop + 1 frames (cs_frame.h) and, per unit completed in it, that description.
+ * Memory (cs_listener_bytes): the analyser (cs_frame_analyser_bytes, most of it), the detector (ONSETS), a ring of
+ * the last C / hop + 4 frames, C = the longest unit (FRAMES: hop; GRAINS: grain_len; ONSETS: max_len) + the longest
+ * wait before a unit is known (the analyser's look-ahead + 4 hops; ONSETS: + pre + min_len), and a ring of samples:
+ * C of them for FRAMES and GRAINS; for ONSETS only the wait + one hop, because an event's level sums are gathered
+ * as its samples settle (no later boundary can precede them), plus a queue of a few boundaries. At 48 kHz and the
+ * analyze defaults: about 190 kB for frames, 205 kB for 100 ms grains, 215 kB for onsets with max_len 2 s (of
+ * which the analyser takes about 170 kB). A unit is at most CS_LISTEN_MAX_UNIT samples long.
+ * Work: per push of n samples at most n / hop + 1 frames (cs_frame.h, the bulk of the cost); per unit completed in
+ * it, its description from the rings: O(its frames * CS_FF_COUNT) plus O(grain_len) samples (GRAINS, FRAMES: hop)
+ * or O(the wait) samples (ONSETS, the rest of its level sums); at most 65 grains complete per grain hop.
+ * tests/bench/bench_listener: the listener costs what the analyser alone costs, within the run-to-run noise.
  */
 #ifndef CS_LISTENER_H
 #define CS_LISTENER_H

@@ -276,6 +276,18 @@ int cs_onset_finish(cs_onset *o, uint64_t n, cs_onset_emit emit, void *user)
     return k;
 }
 
+uint64_t cs_onset_settled(const cs_onset *o)
+{
+    if (!o || o->frames == 0) return 0;
+    /* the next undecided candidate is frame `frames - 1`: its boundary, or a cut moved back from it, is >= lb -
+     * min_len; a cut at last + max_len is > lb - min_len, or forced_cuts would have made it already */
+    const long long hop = o->plan.hop;
+    long long lb = ((long long)o->frames - 1 - o->plan.refine) * hop - hop / 2 - (long long)o->plan.pre -
+                   (long long)o->plan.min_len;
+    uint64_t s = lb > 0 ? (uint64_t)lb : 0;
+    return s > o->last ? s : o->last;
+}
+
 uint64_t cs_onset_frames(const cs_onset *o)
 {
     return o ? o->frames : 0;

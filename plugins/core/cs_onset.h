@@ -148,6 +148,10 @@ int cs_onset_push(cs_onset *o, float flux, float peak, cs_onset_emit emit, void 
  */
 int cs_onset_finish(cs_onset *o, uint64_t n, cs_onset_emit emit, void *user);
 
+/** Every boundary accepted from now on (by push or finish) is >= this sample: the samples before it belong to
+ * the events already bounded (or to the open event starting at cs_onset_last). For a host that gathers an event's
+ * samples as they come. */
+uint64_t cs_onset_settled(const cs_onset *o);
 /** Frames pushed so far. */
 uint64_t cs_onset_frames(const cs_onset *o);
 /** The last accepted boundary, samples (0 before the first). */

@@ -413,8 +413,11 @@ static void test_abuse(cs_fft_host *host)
     b = c;
     b.mode = CS_LISTEN_ONSETS;
     b.onset.max_len_s = 2.0f;
+    size_t on_bytes = cs_listener_bytes(&b);
+    b.mode = CS_LISTEN_GRAINS;
     printf("memory: frames %zu B, onsets (max 2 s) %zu B, grains 100 ms %zu B at 48 kHz\n", cs_listener_bytes(&c),
-           cs_listener_bytes(&b), (b.mode = CS_LISTEN_GRAINS, cs_listener_bytes(&b)));
+           on_bytes, cs_listener_bytes(&b));
+    CS_CHECK(on_bytes < 300000, "onsets need no ring of max_len samples: %zu B", on_bytes);
 }
 
 /* ------------------------------------------------------------------ the detector itself */
