@@ -157,7 +157,7 @@ struct cs_frame_analyser {
     float *ring;
     int64_t cap, mask;
     int64_t ctx;        /* samples a frame reads on each side of its centre: max(N/2, W) */
-    int64_t pushed;     /* index of the next sample to arrive (samples before `origin` were never held) */
+    int64_t pushed;     /* index of the next sample to arrive (after a seek, earlier samples were never held) */
     int64_t n_end;      /* signal length: CS_FR_UNKNOWN_END until finish */
     uint64_t next_spec; /* next frame whose spectral part (all but YIN) is to be computed */
     uint64_t next;      /* next frame to complete (YIN) and emit */
@@ -205,23 +205,29 @@ static void dims_of(const cs_frame_config *c, fr_dims *d)
     d->n_pend = (int)((d->ctx - d->N / 2) / c->hop) + 2;
 }
 
-/* A bump allocator over the caller's memory: every block CS_FR_ALIGN-aligned. */
+/* A bump allocator over the caller's memory: every block CS_FR_ALIGN-aligned, and followed by 0..7 cache lines
+ * of padding in turn, so that arrays of power-of-two sizes read and written in the same loop (window, frame,
+ * the YIN buffers) do not sit a multiple of 4 kB apart (4K aliasing between their loads and stores, and cache
+ * set conflicts, cost about 5-10 % at the defaults in tests/bench/bench_frames). */
+#define CS_FR_COLOURS 8
 typedef struct fr_arena {
     uintptr_t at, end;
+    unsigned colour; /* padding after the next block, in cache lines */
 } fr_arena;
 
 static void *arena_take(fr_arena *ar, size_t bytes)
 {
     uintptr_t p = (ar->at + (CS_FR_ALIGN - 1)) & ~(uintptr_t)(CS_FR_ALIGN - 1);
     if (p > ar->end || bytes > ar->end - p) return NULL;
-    ar->at = p + bytes;
+    ar->at = p + bytes + (uintptr_t)CS_FR_ALIGN * ar->colour;
+    ar->colour = (ar->colour + 1) % CS_FR_COLOURS;
     return (void *)p;
 }
 
 /* Lay the analyser out (a == NULL: only measure). Returns the bytes used from `base`, or 0 when it does not fit. */
 static size_t layout(const fr_dims *d, uintptr_t base, size_t bytes, cs_frame_analyser **out)
 {
-    fr_arena ar = {base, base + bytes};
+    fr_arena ar = {base, base + bytes, 1};
     const size_t N = (size_t)d->N, K = (size_t)d->K, M = (size_t)d->M, R = (size_t)d->R;
     const size_t nt = (size_t)d->tau_max + 2, nm = (size_t)d->n_mels;
     cs_frame_analyser *a = arena_take(&ar, sizeof *a);
@@ -790,7 +796,22 @@ static void frame_mfcc(cs_frame_analyser *a, const float *P, double *mfcc)
     }
 }
 
-/* All CS_FF_COUNT features of frame i into row; a->lm_prev holds frame i-1's log-magnitudes (zeros for i=0).
+/* The flatness's four product chains back to [0.5, 1), their powers of two added to *expo (exact). */
+static inline void renorm4(double *p0, double *p1, double *p2, double *p3, long *expo)
+{
+    int e;
+    *p0 = frexp(*p0, &e);
+    *expo += e;
+    *p1 = frexp(*p1, &e);
+    *expo += e;
+    *p2 = frexp(*p2, &e);
+    *expo += e;
+    *p3 = frexp(*p3, &e);
+    *expo += e;
+}
+
+/* Every feature of frame i but YIN's into row (YIN's columns 0: yin_part fills them); a->lm_prev holds frame
+ * i-1's log-magnitudes (zeros for i=0).
  * About 130 lines, on purpose: the single pass over the bins keeps seven sums in four register chains at once
  * (its macro and unrolled loop are most of the length); split into passes it would read the spectrum once per
  * feature (tests/bench/bench_frames measures this loop). The other features are functions of their own. */
@@ -843,17 +864,7 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
         CS_FR_BIN(k + 7, sp3, sm3, sfm3, sf2m3, fx3, fs3, pr3);
         blk[nb++] = (((double)P[k] + (double)P[k + 1]) + ((double)P[k + 2] + (double)P[k + 3])) +
                     (((double)P[k + 4] + (double)P[k + 5]) + ((double)P[k + 6] + (double)P[k + 7]));
-        if ((nb & 3) == 0) { /* every 8 factors per chain */
-            int e;
-            pr0 = frexp(pr0, &e);
-            expo += e;
-            pr1 = frexp(pr1, &e);
-            expo += e;
-            pr2 = frexp(pr2, &e);
-            expo += e;
-            pr3 = frexp(pr3, &e);
-            expo += e;
-        }
+        if ((nb & 3) == 0) renorm4(&pr0, &pr1, &pr2, &pr3, &expo); /* every 8 factors per chain */
     }
     double btail = 0.0;
     for (; k < K; k++) {
@@ -862,17 +873,7 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
     }
 #undef CS_FR_BIN
     blk[nb] = btail;
-    {
-        int e;
-        pr0 = frexp(pr0, &e);
-        expo += e;
-        pr1 = frexp(pr1, &e);
-        expo += e;
-        pr2 = frexp(pr2, &e);
-        expo += e;
-        pr3 = frexp(pr3, &e);
-        expo += e;
-    }
+    renorm4(&pr0, &pr1, &pr2, &pr3, &expo);
     const double Sp = (sp0 + sp1) + (sp2 + sp3);
     const double Sm = (sm0 + sm1) + (sm2 + sm3);
     const double Sfm = (sfm0 + sfm1) + (sfm2 + sfm3);
@@ -1000,23 +1001,30 @@ static int run_ready(cs_frame_analyser *a, cs_frame_emit emit, void *user)
     }
 }
 
-/* Write k samples into the ring (both halves), replacing a non-finite sample by 0 and clamping a huge one. */
+/* Write k samples into the ring (both halves), replacing a non-finite sample by 0 and clamping a huge one; in
+ * runs up to the ring's wrap, each a branch-free loop the compiler vectorises. */
 static void ring_write(cs_frame_analyser *a, const float *x, size_t k)
 {
-    float *ring = a->ring;
-    const int64_t cap = a->cap, mask = a->mask;
-    int64_t j = a->pushed;
-    for (size_t u = 0; u < k; u++, j++) {
-        float v = x[u];
-        if (!(fabsf(v) <= CS_FRAME_MAX_SAMPLE)) { /* NaN, +-inf or huge */
-            a->bad++;
-            v = isnan(v) || isinf(v) ? 0.0f : (v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE);
+    const int64_t cap = a->cap;
+    while (k > 0) {
+        const int64_t p = a->pushed & a->mask;
+        size_t run = (size_t)(cap - p) < k ? (size_t)(cap - p) : k;
+        float *restrict lo = a->ring + p, *restrict hi = a->ring + p + cap;
+        uint64_t bad = 0;
+        for (size_t u = 0; u < run; u++) {
+            const float v = x[u];
+            const int ok = fabsf(v) <= CS_FRAME_MAX_SAMPLE; /* false for NaN, +-inf and huge */
+            const float big = v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE;
+            const float w = ok ? v : (isfinite(v) ? big : 0.0f);
+            bad += (uint64_t)!ok;
+            lo[u] = w;
+            hi[u] = w;
         }
-        const int64_t p = j & mask;
-        ring[p] = v;
-        ring[p + cap] = v;
+        a->bad += bad;
+        a->pushed += (int64_t)run;
+        x += run;
+        k -= run;
     }
-    a->pushed = j;
 }
 
 int cs_frame_analyser_push(cs_frame_analyser *a, const float *x, size_t n, cs_frame_emit emit, void *user)

@@ -234,6 +234,17 @@ static void test_parity(const float *x, size_t n, int sr, int fft, int hop, cons
     cs_frames_free(&ref);
 }
 
+/* An analyser for cfg in fresh memory (*mem, the caller frees it); NULL (a failed check) when init fails. */
+static cs_frame_analyser *new_analyser(const cs_frame_config *cfg, const cs_fft_ops *ops, void **mem)
+{
+    const size_t bytes = cs_frame_analyser_bytes(cfg);
+    *mem = malloc(bytes);
+    cs_frame_analyser *a = NULL;
+    int err = cs_frame_analyser_init(*mem, bytes, cfg, ops, &a);
+    CS_CHECK(err == CS_FRAME_OK && a, "init: %s", cs_frame_strerror(err));
+    return a;
+}
+
 static void count_only(void *user, uint64_t frame, const float *row)
 {
     (void)frame;
@@ -249,10 +260,8 @@ static void test_no_heap(const float *x, size_t n, const cs_fft_ops *ops)
     cs_frame_config_default(&cfg, 44100.0f);
     cfg.fft_size = 1024;
     cfg.hop = 256;
-    const size_t bytes = cs_frame_analyser_bytes(&cfg);
-    void *mem = malloc(bytes);
-    cs_frame_analyser *a = NULL;
-    CS_CHECK(cs_frame_analyser_init(mem, bytes, &cfg, ops, &a) == CS_FRAME_OK, "init");
+    void *mem = NULL;
+    cs_frame_analyser *a = new_analyser(&cfg, ops, &mem);
     if (!a) {
         free(mem);
         return;
@@ -279,10 +288,8 @@ static void test_abuse(const cs_fft_ops *ops)
 {
     cs_frame_config cfg;
     cs_frame_config_default(&cfg, 48000.0f);
-    const size_t bytes = cs_frame_analyser_bytes(&cfg);
-    void *mem = malloc(bytes);
-    cs_frame_analyser *a = NULL;
-    CS_CHECK(cs_frame_analyser_init(mem, bytes, &cfg, ops, &a) == CS_FRAME_OK, "init");
+    void *mem = NULL;
+    cs_frame_analyser *a = new_analyser(&cfg, ops, &mem);
     if (!a) {
         free(mem);
         return;
