@@ -684,14 +684,16 @@ static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
     cs_onset_params_default(&op);
     if (o->segment == CS_SEG_ONSET) op = o->onset;
     const double mean_flux = a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0;
-    l->onset_threshold = (float)op.threshold;
+    cs_onset_config oc; /* the detector's float32 values, delta_abs from the corpus's mean flux (cs_onset.h) */
+    cs_onset_params_to_config(&op, mean_flux, &oc);
+    l->onset_threshold = oc.threshold;
     l->onset_delta = (float)op.delta;
-    l->onset_delta_abs = (float)(op.delta * mean_flux);
-    l->onset_median_s = (float)op.median_s;
-    l->onset_min_len_s = (float)op.min_len_s;
-    l->onset_max_len_s = (float)op.max_len_s;
-    l->onset_pre_s = (float)op.pre_s;
-    l->onset_refine_s = (float)op.refine_s;
+    l->onset_delta_abs = oc.delta_abs;
+    l->onset_median_s = oc.median_s;
+    l->onset_min_len_s = oc.min_len_s;
+    l->onset_max_len_s = oc.max_len_s;
+    l->onset_pre_s = oc.pre_s;
+    l->onset_refine_s = oc.refine_s;
     l->mean_flux = (float)mean_flux;
     l->norm_method = o->normalize == CS_NORM_ROBUST ? CS_UT_NORM_ROBUST : CS_UT_NORM_ZSCORE;
     for (int d = 0; d < CS_D_COUNT; ++d) {

@@ -1,6 +1,7 @@
 /* cs_unit_table.c - encode, parse and read the server-ready unit table. See cs_unit_table.h and BUNDLE.md. */
 #include "cs_unit_table.h"
 
+#include "cs_onset.h"
 #include "cs_split.h"
 
 #include <math.h>
@@ -128,7 +129,14 @@ static int parse_listen_fixed(const float *y, float table_rate, cs_ut_listen *l)
         return CS_UT_E_LISTEN;
     for (int i = CS_UT_L_ONSET_THRESHOLD; i <= CS_UT_L_MEAN_FLUX; ++i)
         if (y[i] < 0.0f) return CS_UT_E_LISTEN;
-    if (!(y[CS_UT_L_ONSET_MIN_LEN_S] > 0.0f) || y[CS_UT_L_ONSET_MAX_LEN_S] < y[CS_UT_L_ONSET_MIN_LEN_S])
+    /* the onset parameters are ones the live detector runs with at this analysis (cs_onset.h), and delta_abs is
+     * delta times the mean flux as cs_onset_delta_abs computes it */
+    const cs_onset_config oc = {y[CS_UT_L_ONSET_THRESHOLD], y[CS_UT_L_ONSET_DELTA_ABS], y[CS_UT_L_ONSET_MEDIAN_S],
+                                y[CS_UT_L_ONSET_MIN_LEN_S], y[CS_UT_L_ONSET_MAX_LEN_S], y[CS_UT_L_ONSET_PRE_S],
+                                y[CS_UT_L_ONSET_REFINE_S]};
+    cs_onset_plan plan;
+    if (cs_onset_config_check(&oc, sr, fc.hop, &plan) != CS_ONSET_OK ||
+        oc.delta_abs != cs_onset_delta_abs(y[CS_UT_L_ONSET_DELTA], y[CS_UT_L_MEAN_FLUX]))
         return CS_UT_E_LISTEN;
     l->frame = fc;
     l->segmentation = (int)y[CS_UT_L_SEGMENTATION];
@@ -668,7 +676,7 @@ static void put_listen_fixed(float *y, float rate, const cs_ut_listen *l)
     put_split(y + CS_UT_L_GRAIN_HOP_HI, l->grain_hop);
     y[CS_UT_L_ONSET_THRESHOLD] = l->onset_threshold;
     y[CS_UT_L_ONSET_DELTA] = l->onset_delta;
-    y[CS_UT_L_ONSET_DELTA_ABS] = l->onset_delta_abs;
+    y[CS_UT_L_ONSET_DELTA_ABS] = cs_onset_delta_abs(l->onset_delta, l->mean_flux); /* derived: one definition */
     y[CS_UT_L_ONSET_MEDIAN_S] = l->onset_median_s;
     y[CS_UT_L_ONSET_MIN_LEN_S] = l->onset_min_len_s;
     y[CS_UT_L_ONSET_MAX_LEN_S] = l->onset_max_len_s;

@@ -365,8 +365,9 @@ int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint3
  * Writer side: append the listening section to the table of `n` floats at `out` (a version 3 table that
  * cs_ut_parse accepts, with or without its index, and no listening section yet), at offset n, and announce it
  * in header fields 19-20. `cap` is the room at `out` (>= n + cs_ut_listen_size(D, K)). From `l`: frame,
- * segmentation, grain_len, grain_hop, the onset fields, mean_flux, norm_method, center, scale and weight (D each);
- * l->centroids is ignored: the centroids are computed here from the table's rows, per label the mean of its
+ * segmentation, grain_len, grain_hop, the onset fields, mean_flux, norm_method, center, scale and weight (D each).
+ * Derived values are computed here, not taken: onset_delta_abs = cs_onset_delta_abs(onset_delta, mean_flux)
+ * (cs_onset.h), and the centroids (l->centroids is ignored) from the table's rows, per label the mean of its
  * members' normalised descriptors summed in double in unit order and rounded to float (0 for an empty label),
  * which is what the manifest's `clustering.labels[k].centroid` holds before rounding. Returns CS_UT_OK,
  * CS_UT_E_DIMS (bad table, cap too small, section already there) or CS_UT_E_LISTEN (a value the check would
