@@ -345,6 +345,14 @@ const float *cs_ut_centroid(const cs_ut_view *v, int32_t label);
  */
 int32_t cs_ut_nearest_label(const cs_ut_view *v, const float *x, double *d2);
 
+/**
+ * The same rule on plain arrays (what cs_ut_nearest_label computes on a view, and what `concatseq analyze` labels
+ * k-means units with): centroids (num_labels * num_descriptors), weight (num_descriptors), x (num_descriptors).
+ * Returns 0 .. num_labels - 1 (0 when num_labels is 0; then *d2 = 0). O(num_labels * num_descriptors), real-time safe.
+ */
+int32_t cs_ut_nearest(const float *centroids, const float *weight, uint32_t num_labels, uint32_t num_descriptors,
+                      const float *x, double *d2);
+
 /** Number of units with `label`, and (if first != NULL) where they start in members: first + count <=
  *  num_units always holds. 0 for a bad label, or for a range that no longer fits the members section. */
 uint32_t cs_ut_label_count(const cs_ut_view *v, int32_t label, uint32_t *first);
