@@ -5,6 +5,7 @@
 #include "cs_onset.h"
 #include "cs_split.h"
 #include "cs_test.h"
+#include "cs_test_table.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
@@ -76,11 +77,7 @@ static int full_check(const float *t, size_t n)
     const int e = cs_ut_parse(t, n, 1, &v);
     if (cs_ut_parse(t, n, 0, &v) != CS_UT_OK) return e;
     for (size_t budget = 1; budget <= 256; budget *= 4) {
-        cs_ut_check c;
-        cs_ut_check_begin(&c);
-        int r = CS_UT_CHECK_MORE, steps = 0;
-        while (r == CS_UT_CHECK_MORE && steps < 100000)
-            r = cs_ut_check_step(&v, &c, budget), steps++;
+        const int r = cs_test_resumable_check(&v, budget, NULL);
         CS_CHECK(r == e, "budget %zu: resumable check %d, parse %d", budget, r, e);
     }
     return e;
