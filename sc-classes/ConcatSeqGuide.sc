@@ -17,8 +17,6 @@ target around each label's centroid. Labels without a centroid (empty, or beyond
 the farthest. See HelpSource/Classes/ConcatSeqGuide.schelp.
 */
 ConcatSeqGuide {
-	// the server's limits (plugins/core/cs_seqpredict.h, cs_select.h)
-	classvar <maxGuidance = 1e6, <maxPairs = 32, <maxTerms = 64;
 	var <corpus, <centroids, <weights, <counts, <numLabels, <numDescriptors;
 
 	/*
@@ -62,11 +60,11 @@ ConcatSeqGuide {
 		if(target.isSequenceableCollection.not or: { target.size.odd }) {
 			Error("ConcatSeqGuide: target must be nil or an Array of [descriptor, value] pairs, not %".format(target)).throw
 		};
-		target.clump(2).keep(maxPairs).do { |p|
+		target.clump(2).keep(this.class.maxPairs).do { |p|
 			var d = p[0], v = p[1];
 			if(d.isKindOf(Symbol) or: { d.isString }) { d = corpus.descriptorIndex(d, "ConcatSeqGuide") };
 			if(d.isNumber and: { d >= 0 } and: { d < numDescriptors } and: { v.isNumber } and: { (v - v) == 0 }) {
-				if(out.size < maxTerms) { out = out.add([d.floor.asInteger, FloatArray[v.asFloat][0]]) }
+				if(out.size < this.class.maxTerms) { out = out.add([d.floor.asInteger, FloatArray[v.asFloat][0]]) }
 			}
 		};
 		^out
@@ -78,7 +76,7 @@ ConcatSeqGuide {
 		if(g.isNumber.not) { ^0 };
 		x = FloatArray[g.asFloat][0];
 		if(x.isNaN or: { x == inf } or: { x <= 0 }) { ^0 };
-		^min(x, FloatArray[maxGuidance][0])
+		^min(x, FloatArray[this.maxGuidance][0])
 	}
 
 	// d2 of every label (nil for a label without a centroid) for the terms (as -terms returns them).
@@ -122,6 +120,11 @@ ConcatSeqGuide {
 		d2.do { |d, k| if(d.notNil and: { d < bd }) { bd = d; best = k } };
 		^best
 	}
+
+	// the server's limits (plugins/core/cs_seqpredict.h, through ConcatSeqFormat)
+	*maxGuidance { ^ConcatSeqFormat.guideMaxGuidance }
+	*maxPairs { ^ConcatSeqFormat.guideMaxPairs }
+	*maxTerms { ^ConcatSeqFormat.guideMaxTerms }
 
 	printOn { arg stream; stream << "ConcatSeqGuide(" << corpus << ")" }
 }
