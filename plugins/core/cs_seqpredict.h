@@ -302,6 +302,10 @@ void cs_seqp_corpus_init(cs_seqp_corpus *c);
  */
 int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32_t samples, uint32_t channels);
 
+/** Fill `g` from a parsed unit table with a listening section (view->has_listen) and a target (copied, NULL = none):
+ *  1; else 0 (g zeroed: no guidance). O(1). */
+int cs_seqp_guide_view(const cs_ut_view *view, const cs_select_target *target, cs_seqp_guide *g);
+
 /** Fill `g` from a bound corpus (state OK) and a target (copied): 1; else 0 (g zeroed: no guidance). O(1). */
 int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g);
 

@@ -167,13 +167,7 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
         const float *lg = cs_model_logits(m->st);
         if (o->table && o->n_targets > 0) {
             cs_seqp_guide g;
-            memset(&g, 0, sizeof g);
-            g.centroids = o->tv.listen.centroids;
-            g.weight = o->tv.listen.weight;
-            g.labels = o->tv.labels;
-            g.num_labels = o->tv.num_labels;
-            g.num_descriptors = o->tv.num_descriptors;
-            g.target = o->targets[i < o->n_targets ? i : o->n_targets - 1];
+            cs_seqp_guide_view(&o->tv, &o->targets[i < o->n_targets ? i : o->n_targets - 1], &g);
             if (cs_seqp_guide_logits(lg, V, &g, o->guidance, gwork, glog)) lg = glog;
         }
         int label = cs_sample(lg, V, &o->params, hist, nh, o->has_mask ? o->mask : NULL, &rng, m->scratch,
@@ -221,13 +215,7 @@ static int nearest_of(const gen_opts *o, const cs_select_target *t)
     static float zero[CS_SAMPLE_MAX_VOCAB], out[CS_SAMPLE_MAX_VOCAB];
     static double work[CS_SAMPLE_MAX_VOCAB];
     cs_seqp_guide g;
-    memset(&g, 0, sizeof g);
-    g.centroids = o->tv.listen.centroids;
-    g.weight = o->tv.listen.weight;
-    g.labels = o->tv.labels;
-    g.num_labels = o->tv.num_labels;
-    g.num_descriptors = o->tv.num_descriptors;
-    g.target = *t;
+    cs_seqp_guide_view(&o->tv, t, &g);
     int K = (int)o->tv.num_labels;
     if (!cs_seqp_guide_logits(zero, K, &g, 1.0f, work, out)) return -1;
     int best = -1;
