@@ -9,6 +9,9 @@
 #    guidance-4 labels;
 #  - a version 2 table, a Buffer that is not a unit table, guidance without a corpus: the unguided labels and one
 #    message each (naming `concatseq analyze --force` for the version 2 table);
+#  - abuse: NaN / inf / -inf / +-1e30 target values and guidances, pairs outside the table, the corpus Buffer freed,
+#    swapped for a version 2 table and back, the corpus input stepping through good, old, wrong, missing and no
+#    Buffers: scsynth exits normally, every step's outputs are finite and in range, one message per failing state;
 #  - two renders give the same labels (determinism);
 #  - the language port (tests/sc/seqpredict_guide_lang.scd): SeqModelLang and Pseqpredict with the corpus's
 #    manifest centroids give the C reference's labels for guidance 0, 1, 4, 100, and ConcatSeqGuide's nearest
@@ -25,6 +28,7 @@ B="$W/a.corpus"
 "$CS" train "$B" --epochs 20 --hidden 32 --progress none --quiet > "$W/train.log" 2>&1 \
     || { cat "$W/train.log" >&2; not_ok "train"; exit 1; }
 STEPS=300
+"$PY" "$G" abuse "$W/abuse.wav" || { not_ok "abuse values"; exit 1; }
 SEED=7
 "$PY" "$G" make "$B/units.wav" "$W" $STEPS 3 0 3 7 12 || { not_ok "targets"; exit 1; }
 "$PY" "$G" v2 "$B/units.wav" "$W/units_v2.wav" || { not_ok "version 2 table"; exit 1; }
@@ -49,13 +53,14 @@ frac_at_least() { "$PY" -c "import sys; sys.exit(0 if float('$1') >= float('$2')
 render() { # render TAG: score + NRT render; the labels of each synth in $W/TAG_<name>.txt
     local tag=$1 c
     if ! run_sclang 90 "$SRC/tests/sc/seqpredict_guide_nrt.scd" "$W/$tag.osc" "$B/model.wav" "$B" "$W/targets.wav" \
-        "$W/units_v2.wav" $STEPS $SEED "$W" || ! grep -q "SCORE WRITTEN" "$W/sclang.log"; then
+        "$W/units_v2.wav" $STEPS $SEED "$W" "$W/abuse.wav" || ! grep -q "SCORE WRITTEN" "$W/sclang.log"; then
         cat "$W/sclang.log" >&2; not_ok "$tag: sclang wrote the score"; return 1
     fi
     if ! timeout 120 scsynth -N "$W/$tag.osc" _ "$W/$tag.wav" 48000 WAV float -o 1 -i 0 -U "$PLUGINS" \
         > "$W/$tag.log" 2>&1; then
         cat "$W/$tag.log" >&2; not_ok "$tag: scsynth -N"; return 1
     fi
+    check "$tag: no server failure" test "$(grep -cE 'FAILURE|exception|Segmentation|alloc failed' "$W/$tag.log")" = 0
     for c in g0 g1 g4 g100 v2 notable nocorpus full4; do
         "$PY" "$G" steps "$W/rec_$c.wav" $STEPS > "$W/${tag}_$c.txt" || not_ok "$tag: recording of $c"
     done
@@ -75,13 +80,26 @@ for c in v2 notable nocorpus; do
     check "$c: guidance off, the unguided labels" cmp -s "$W/r1_$c.txt" "$W/ref_plain.txt"
 done
 LOG="$W/r1.log"
-check "version 2 table: one message naming concatseq analyze --force" \
-    test "$(grep -c 'SeqPredict: corpus buffer 5: .*concatseq analyze --force.*guidance is off' "$LOG")" = 1
-check "not a unit table: one message" \
-    test "$(grep -c 'SeqPredict: corpus buffer 0: .*guidance is off' "$LOG")" = 1
-check "guidance without a corpus: one message" \
-    test "$(grep -c 'SeqPredict: guidance 100 needs a corpus' "$LOG")" = 1
-check "no other SeqPredict message" test "$(grep -c 'SeqPredict' "$LOG")" = 3
+V=$(head -c 100000 "$B/corpus.json" | "$PY" -c "import json, sys; print(json.load(sys.stdin)['labels'])")
+for c in abuse_swap abuse_step; do
+    check "$c: every step finite and in range ($("$PY" "$G" check "$W/rec_$c.wav" "$V" | tr '\n' ' '))" \
+        "$PY" "$G" check "$W/rec_$c.wav" "$V"
+done
+msgs() { grep -c -- "$1" "$LOG"; }
+# buffer 5 (version 2): the v2 synth and the stepping abuse synth; buffer 0 (a model): the notable synth and the
+# stepping one; buffer 99 (none): the stepping one; buffer 6: freed, version 2, freed again (the version 3 table
+# afterwards is fine); no corpus with guidance > 0: the nocorpus synth and the stepping one
+check "version 2 table: one message per instance naming concatseq analyze --force ($(msgs 'corpus buffer 5: .*concatseq analyze --force.*guidance is off'))" \
+    test "$(msgs 'SeqPredict: corpus buffer 5: .*concatseq analyze --force.*guidance is off')" = 2
+check "not a unit table: one message per instance ($(msgs 'corpus buffer 0: '))" \
+    test "$(msgs 'SeqPredict: corpus buffer 0: .*guidance is off')" = 2
+check "no such Buffer: one message ($(msgs 'corpus buffer 99'))" \
+    test "$(msgs 'SeqPredict: no unit table in corpus buffer 99; guidance is off')" = 1
+check "a swapped corpus Buffer: one message per failing state ($(msgs 'corpus buffer 6'))" \
+    test "$(msgs 'SeqPredict: no unit table in corpus buffer 6;')" = 2 -a "$(msgs 'SeqPredict: corpus buffer 6: unit table has no listening section')" = 1
+check "guidance without a corpus: one message per instance ($(msgs 'needs a corpus'))" \
+    test "$(msgs 'SeqPredict: guidance .* needs a corpus')" = 2
+check "no other SeqPredict message ($(msgs SeqPredict))" test "$(msgs 'SeqPredict')" = 10
 render r2 || exit 1
 check "two renders: the same labels" cmp -s "$W/r1_g4.txt" "$W/r2_g4.txt"
 

@@ -10,6 +10,12 @@
   guide_targets.py v2 UNITS.wav OUT.wav
       The same table in the version 2 layout (20 header floats, no listening section; offsets moved back by the
       4 header floats, the index's absolute offsets too): what a bundle of an older concatseq holds.
+  guide_targets.py abuse OUT.wav
+      Target values and guidances that a user could send by mistake: NaN, inf, -inf, +-1e30, 1e6, 2e6, -5, 0 and
+      ordinary values (one channel).
+  guide_targets.py check REC.wav V
+      Every recorded step [label, probability, entropy] is finite and in range (label an integer -2 .. V-1,
+      probability 0 .. 1, entropy 0 .. log2 V); prints the number of steps and of guided-looking ones; exit 1 if not.
   guide_targets.py steps REC.wav N
       The labels of the N steps recorded by the score (channel 0 of REC.wav, one frame per step), one line.
 """
@@ -86,6 +92,20 @@ def to_v2(units, out):
     wavio.write_wav(out, np.concatenate([h, body]), 48000)
 
 
+def abuse(out):
+    v = [np.nan, np.inf, -np.inf, 1e30, -1e30, 0.5, -0.5, 3.0, 100.0, 1e6, 2e6, -5.0, 0.0, 1.0]
+    wavio.write_wav(out, np.array(v, dtype=np.float64), 48000)
+
+
+def check(rec, vocab):
+    x, _, _, _ = wavio.read_wav(rec)
+    steps = [r for r in x if r[0] != 0.0 or r[1] != 0.0 or r[2] != 0.0]
+    bad = [r for r in x if not np.all(np.isfinite(r)) or r[0] != np.round(r[0]) or r[0] < -2 or r[0] > vocab - 1
+           or r[1] < 0 or r[1] > 1.0001 or r[2] < 0 or r[2] > np.log2(vocab) + 1e-3]
+    print("%d steps recorded, %d out of range" % (len(steps), len(bad)))
+    sys.exit(0 if not bad and len(steps) > 100 else 1)
+
+
 def steps(rec, n):
     x, _, _, _ = wavio.read_wav(rec)
     print(" ".join(str(int(v)) for v in x[:n, 0]))
@@ -97,6 +117,10 @@ if __name__ == "__main__":
         make(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), [int(d) for d in sys.argv[6:]])
     elif cmd == "v2":
         to_v2(sys.argv[2], sys.argv[3])
+    elif cmd == "abuse":
+        abuse(sys.argv[2])
+    elif cmd == "check":
+        check(sys.argv[2], int(sys.argv[3]))
     elif cmd == "steps":
         steps(sys.argv[2], int(sys.argv[3]))
     else:
