@@ -11,28 +11,9 @@
 #ifndef CS_FRAMES_H
 #define CS_FRAMES_H
 
+#include "cs_frame.h" /* CS_FF_*, CS_FRAME_NUM_MFCC, cs_frame_config: the analyser in the real-time core */
+
 #include <stddef.h>
-
-/** MFCC coefficients per frame (c0..c12); the unit descriptors mfcc0.. take them one each
- * (cs_describe.c checks that CS_D_NUM_MFCC of plugins/core/cs_descriptor_table.h agrees). */
-#define CS_FRAME_NUM_MFCC 13
-
-/** Columns of one descriptor frame (row of cs_frames.data). */
-enum cs_frame_feature {
-    CS_FF_RMS = 0,  /* RMS amplitude of the Hann-windowed frame, linear (>= 0; a sine of amplitude a: a/sqrt2) */
-    CS_FF_PEAK,     /* max |x| over the hop centred on the frame, linear */
-    CS_FF_CENTROID, /* spectral centroid, Hz (0 for a silent frame) */
-    CS_FF_SPREAD,   /* spectral spread (std around the centroid), Hz */
-    CS_FF_FLATNESS, /* spectral flatness (geometric / arithmetic mean of power, floored), 0..1; 1 for silence */
-    CS_FF_ROLLOFF,  /* frequency below which `rolloff` of the energy lies, Hz (0 for a silent frame) */
-    CS_FF_FLUX,     /* (1/K) sum_k max(0, ln(1 + 1000 A_k) - previous frame's), A_k the amplitude spectrum;
-                     * >= 0, peaks at attacks (the onset detection function) */
-    CS_FF_ZCR,      /* zero-crossing rate, crossings per second (Hz) */
-    CS_FF_F0,       /* YIN fundamental frequency, Hz (0 when unvoiced) */
-    CS_FF_F0_CONF,  /* YIN confidence 1 - d'(tau), 0..1 (also set for unvoiced frames: 1 - min d') */
-    CS_FF_MFCC0,    /* MFCC c0..c12 follow: orthonormal DCT-II of ln(max(Slaney mel energy, 1e-10)) */
-    CS_FF_COUNT = CS_FF_MFCC0 + CS_FRAME_NUM_MFCC
-};
 
 /** Analysis settings; cs_frame_params_default() fills the documented defaults. */
 typedef struct cs_frame_params {
