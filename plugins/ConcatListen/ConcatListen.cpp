@@ -41,6 +41,7 @@ enum ConcatListenInput {
     kIn = 0,
     kUnitBuf,
     kMode,
+    kReset, // a rising edge ends the signal (its last units complete) and starts a new one; sample-accurate at ar
     kSelect // n descriptor column indices follow (n = outputs - 4)
 };
 
@@ -52,7 +53,7 @@ struct ConcatListen : public Unit {
     cs_concatlisten cl;
     uint32 numSelect;
     int reportedState;
-    bool opened, approxReported;
+    bool approxReported;
 };
 
 extern "C" {
@@ -99,6 +100,10 @@ static void cl_report_state(ConcatListen *unit, int state, float fbuf)
               "with `concatseq analyze --force`; label is -1\n",
               fbuf);
         break;
+    case CS_CL_NO_FFT:
+        Print("ConcatListen: no FFT plans (FFTW planning failed when the plugin loaded) or a bad sample rate; label "
+              "is -1\n");
+        break;
     case CS_CL_NO_MEMORY:
         Print("ConcatListen: not enough real-time memory for the listener (%u bytes; increase ServerOptions.memSize); "
               "label is -1\n",
@@ -116,12 +121,6 @@ void ConcatListen_next(ConcatListen *unit, int)
     cs_concatlisten *cl = &unit->cl;
     const float fbuf = IN0(kUnitBuf);
     cs_cl_out o;
-    if (!unit->opened) {
-        memset(&o, 0, sizeof o);
-        o.label = -1.f;
-        cl_write(unit, &o);
-        return;
-    }
     SndBuf *tbuf = cs_sc_buffer(unit, fbuf);
     const float *tdata = tbuf ? tbuf->data : NULL;
     int state = cs_cl_bind(cl, tdata, tdata ? (uint32)tbuf->samples : 0, tdata ? (uint32)tbuf->channels : 0,
@@ -132,7 +131,8 @@ void ConcatListen_next(ConcatListen *unit, int)
               "(scaled); descriptors and labels are approximate\n",
               cl->view.sample_rate, SAMPLERATE, cl->config.frame.fft_size, cl->config.frame.hop);
     unit->approxReported = state == CS_CL_OK && cl->approximate;
-    cs_cl_process(cl, IN(kIn), (uint32)FULLBUFLENGTH, &o);
+    const bool resetAudio = INRATE(kReset) == calc_FullRate;
+    cs_cl_process(cl, IN(kIn), (uint32)FULLBUFLENGTH, IN(kReset), resetAudio ? 1u : 0u, &o);
     cl_write(unit, &o);
 }
 
@@ -142,34 +142,22 @@ void ConcatListen_Ctor(ConcatListen *unit)
     memset(&unit->cl, 0, sizeof unit->cl);
     unit->reportedState = CS_CL_OK;
     unit->approxReported = false;
-    unit->opened = false;
     unit->numSelect = unit->mNumOutputs >= 4 ? unit->mNumOutputs - 4 : 0;
     // 2. calculation function
     SETCALC(ConcatListen_next);
-    if (unit->mNumOutputs < 4 || unit->mNumInputs < kSelect + (int)unit->numSelect ||
+    if (unit->mNumOutputs < 4 || unit->mNumInputs < (uint32)kSelect + unit->numSelect ||
         unit->numSelect > CS_CL_MAX_SELECT || INRATE(kIn) != calc_FullRate) {
         if (cl_verbose(unit))
-            Print("ConcatListen: needs an audio-rate input and 0 .. %d descriptors; label is -1\n", CS_CL_MAX_SELECT);
-        unit->numSelect = unit->mNumOutputs >= 4 ? (unit->mNumOutputs - 4 < CS_CL_MAX_SELECT ? unit->mNumOutputs - 4
-                                                                                              : CS_CL_MAX_SELECT)
-                                                 : 0;
-        if (unit->mNumOutputs < 4) {
-            ClearUnitOutputs(unit, 1);
-            SETCALC(ClearUnitOutputs);
-            return;
-        }
-    } else {
-        float sel[CS_CL_MAX_SELECT];
-        for (uint32 i = 0; i < unit->numSelect; ++i)
-            sel[i] = IN0(kSelect + i);
-        int r = gFFTHost ? cs_cl_open(&unit->cl, SAMPLERATE, IN0(kMode), sel, unit->numSelect, &gFFTOps)
-                         : CS_CL_OPEN_FFT;
-        if (r == CS_CL_OPEN_OK)
-            unit->opened = true;
-        else if (cl_verbose(unit))
-            Print(r == CS_CL_OPEN_FFT ? "ConcatListen: no FFT plans (FFTW planning failed at plugin load); label is -1\n"
-                                      : "ConcatListen: bad sample rate; label is -1\n");
+            Print("ConcatListen: needs an audio-rate input and 0 .. %d descriptors; outputs are 0\n", CS_CL_MAX_SELECT);
+        SETCALC(ClearUnitOutputs);
+        ClearUnitOutputs(unit, 1);
+        return;
     }
+    float sel[CS_CL_MAX_SELECT];
+    for (uint32 i = 0; i < unit->numSelect; ++i)
+        sel[i] = IN0(kSelect + i);
+    // a failure (no FFT plans, bad rate) leaves the state CS_CL_NO_FFT: reported once by the first block
+    cs_cl_open(&unit->cl, SAMPLERATE, IN0(kMode), sel, unit->numSelect, gFFTHost ? &gFFTOps : NULL);
     // 3. one sample: the held outputs of "nothing heard yet"
     cs_cl_out o;
     memset(&o, 0, sizeof o);

@@ -9,7 +9,7 @@ int cs_cl_open(cs_concatlisten *cl, double sample_rate, float mode, const float 
 {
     memset(cl, 0, sizeof *cl);
     cl->table_err = CS_UT_E_NULL;
-    cl->state = CS_CL_NO_TABLE;
+    cl->state = CS_CL_NO_FFT;
     cl->label = -1.0f;
     cl->best_label = -1;
     cl->mode = (mode >= 0.0f && mode < (float)CS_CL_NUM_MODES) ? (int)mode : CS_LISTEN_ONSETS;
@@ -23,6 +23,8 @@ int cs_cl_open(cs_concatlisten *cl, double sample_rate, float mode, const float 
     if (!(sample_rate > 0.0) || !isfinite(sample_rate)) return CS_CL_OPEN_RATE;
     if (!fft || !fft->r2c || !fft->c2r) return CS_CL_OPEN_FFT;
     cl->fft = *fft;
+    cl->opened = 1;
+    cl->state = CS_CL_NO_TABLE;
     return CS_CL_OPEN_OK;
 }
 
@@ -34,25 +36,37 @@ void cs_cl_close(cs_concatlisten *cl, cs_cl_free_fn free_fn, void *user)
     cl->listener = NULL;
 }
 
-/* The power of two nearest v (>= 2): ties go up. */
+/* The power of two nearest v (geometrically: v in [p / sqrt 2, p sqrt 2) gives p), 256 .. 16384. */
 static int nearest_pow2(double v)
 {
-    int p = 2;
-    while (p < (1 << 20) && (double)p * 1.5 <= v)
+    int p = 256;
+    while (p < 16384 && v >= (double)p * 1.4142135623730951)
         p *= 2;
     return p;
 }
 
+/* round(n * ratio), at least 1. */
 static uint32_t scale_samples(uint32_t n, double ratio)
 {
     const double v = floor((double)n * ratio + 0.5);
-    return v < 1.0 ? 1u : (v > 4294967295.0 ? 4294967295u : (uint32_t)v);
+    return v < 1.0 ? 1u : (v > (double)CS_LISTEN_MAX_UNIT ? CS_LISTEN_MAX_UNIT : (uint32_t)v);
 }
 
-int cs_cl_config(const cs_ut_listen *listen, double corpus_rate, double sample_rate, int mode, cs_listen_config *c)
+int cs_cl_config(const cs_ut_listen *listen, double sample_rate, int mode, cs_listen_config *c)
 {
     memset(c, 0, sizeof *c);
-    c->frame = listen->frame;
+    const cs_ut_frame_config *t = &listen->frame;
+    cs_frame_config *f = &c->frame;
+    f->sample_rate = t->sample_rate;
+    f->fft_size = t->fft_size;
+    f->hop = t->hop;
+    f->n_mels = t->n_mels;
+    f->mel_fmin = t->mel_fmin;
+    f->mel_fmax = t->mel_fmax;
+    f->rolloff = t->rolloff;
+    f->yin_threshold = t->yin_threshold;
+    f->f0_min = t->f0_min;
+    f->f0_max = t->f0_max;
     c->mode = mode;
     c->grain_len = listen->grain_len;
     c->grain_hop = listen->grain_hop;
@@ -63,44 +77,28 @@ int cs_cl_config(const cs_ut_listen *listen, double corpus_rate, double sample_r
     c->onset.max_len_s = listen->onset_max_len_s;
     c->onset.pre_s = listen->onset_pre_s;
     c->onset.refine_s = listen->onset_refine_s;
-    if ((float)sample_rate == listen->frame.sample_rate && corpus_rate == sample_rate) return 0;
+    if ((double)t->sample_rate == sample_rate) return 0;
     /* another rate: the same analysis in seconds and Hz, at the server's rate */
-    const double ratio = sample_rate / (double)listen->frame.sample_rate;
-    cs_frame_config *f = &c->frame;
+    const double ratio = sample_rate / (double)t->sample_rate;
     f->sample_rate = (float)sample_rate;
-    f->fft_size = nearest_pow2((double)listen->frame.fft_size * ratio);
-    f->hop = (int)scale_samples((uint32_t)(listen->frame.hop > 0 ? listen->frame.hop : 1), ratio);
+    f->fft_size = nearest_pow2((double)t->fft_size * ratio);
+    f->hop = (int)scale_samples(t->hop > 0 ? (uint32_t)t->hop : 1u, ratio);
     if (f->hop > f->fft_size) f->hop = f->fft_size;
-    const float nyquist = (float)(sample_rate / 2.0);
-    if (f->mel_fmax > nyquist) f->mel_fmax = nyquist;
+    if (f->mel_fmax > (float)(sample_rate / 2.0)) f->mel_fmax = (float)(sample_rate / 2.0);
+    if (f->mel_fmin >= f->mel_fmax) f->mel_fmin = 0.0f;
     if (f->f0_max > (float)(sample_rate / 4.0)) f->f0_max = (float)(sample_rate / 4.0);
+    if ((double)f->f0_min * CS_FRAME_MAX_LAG < sample_rate) f->f0_min = (float)(sample_rate / CS_FRAME_MAX_LAG);
     c->grain_len = scale_samples(listen->grain_len, ratio);
     c->grain_hop = scale_samples(listen->grain_hop, ratio);
     return 1;
 }
 
-/* The descriptors the label search uses (weight > 0), their weights and the weights' sum. */
-static void take_weights(cs_concatlisten *cl)
-{
-    cl->num_weighted = 0;
-    cl->weight_sum = 0.0f;
-    const uint32_t nd = cl->view.num_descriptors < CS_D_COUNT ? cl->view.num_descriptors : CS_D_COUNT;
-    for (uint32_t d = 0; d < nd; ++d) {
-        const float w = cl->view.listen.weight[d];
-        if (w > 0.0f && isfinite(w)) {
-            cl->weighted[cl->num_weighted] = (uint8_t)d;
-            cl->weight[cl->num_weighted] = w;
-            cl->num_weighted++;
-            cl->weight_sum += w;
-        }
-    }
-}
-
-/* Forget the unit being labelled and the held outputs (a new table or a failing state). */
+/* Forget the queued units, the search and the held outputs (a new table, a failing state). */
 static void clear_outputs(cs_concatlisten *cl)
 {
     cl->searching = 0;
-    cl->waiting = 0;
+    cl->queued = 0;
+    cl->head = 0;
     cl->label = -1.0f;
     cl->distance = 0.0f;
     cl->age = 0.0f;
@@ -115,30 +113,31 @@ static void rebind_table(cs_concatlisten *cl, const float *table, uint32_t sampl
     cl->table_samples = samples;
     cl->table_channels = channels;
     cl->listener = NULL;
-    cl->pushed = 0;
     cl->approximate = 0;
     cl->config_err = 0;
+    cl->base = 0;
+    cl->total = 0;
     clear_outputs(cl);
-    if (!table)
-        cl->table_err = CS_UT_E_NULL;
-    else if (channels != 1)
+    if (channels != 1)
         cl->table_err = CS_UT_E_DIMS;
     else
         cl->table_err = cs_ut_parse(table, samples, 0, &cl->view); /* header and sizes only: O(1) */
     if (cl->table_err != CS_UT_OK) {
-        cl->state = table ? CS_CL_BAD_TABLE : CS_CL_NO_TABLE;
+        cl->state = CS_CL_BAD_TABLE;
         return;
     }
     if (!cl->view.has_listen) {
         cl->state = CS_CL_NO_LISTEN;
         return;
     }
-    take_weights(cl);
-    cl->approximate = cs_cl_config(&cl->view.listen, cl->view.sample_rate, cl->sample_rate, cl->mode, &cl->config);
+    cl->weight_sum = 0.0;
+    for (uint32_t d = 0; d < cl->view.num_descriptors; ++d)
+        if (cl->view.listen.weight[d] > 0.0f) cl->weight_sum += (double)cl->view.listen.weight[d];
+    cl->approximate = cs_cl_config(&cl->view.listen, cl->sample_rate, cl->mode, &cl->config);
     const size_t need = cs_listener_bytes(&cl->config);
     cl->need = need;
-    if (need == 0) {
-        cl->config_err = -1; /* the listener refuses the settings */
+    if (need == 0 || cl->view.num_descriptors > CS_D_COUNT) { /* the listener refuses these settings */
+        cl->config_err = CS_LISTEN_E_ARG;
         cl->state = CS_CL_BAD_CONFIG;
         return;
     }
@@ -152,7 +151,7 @@ static void rebind_table(cs_concatlisten *cl, const float *table, uint32_t sampl
         }
     }
     const int r = cs_listener_init(cl->mem, cl->mem_size, &cl->config, &cl->fft, &cl->listener);
-    if (r != 0 || !cl->listener) {
+    if (r != CS_LISTEN_OK || !cl->listener) {
         cl->listener = NULL;
         cl->config_err = r;
         cl->state = CS_CL_BAD_CONFIG;
@@ -164,10 +163,7 @@ static void rebind_table(cs_concatlisten *cl, const float *table, uint32_t sampl
 int cs_cl_bind(cs_concatlisten *cl, const float *table, uint32_t table_samples, uint32_t table_channels,
                cs_cl_alloc_fn alloc_fn, cs_cl_free_fn free_fn, void *user)
 {
-    if (!cl->fft.r2c) { /* cs_cl_open failed: nothing can listen */
-        cl->state = CS_CL_BAD_CONFIG;
-        return cl->state;
-    }
+    if (!cl->opened) return cl->state; /* CS_CL_NO_FFT */
     if (!table) {
         if (cl->table_data) { /* the Buffer went: forget it, so that its return rebinds */
             cl->table_data = NULL;
@@ -182,83 +178,67 @@ int cs_cl_bind(cs_concatlisten *cl, const float *table, uint32_t table_samples, 
     return cl->state;
 }
 
-/* Normalise the listener's raw descriptors with the table's statistics: (raw - center) / scale, in double, the
- * same arithmetic as corpus-tools/src/cs_normalize.c (from the table's float32 center and scale); a value that
- * is not finite (a raw NaN, a zero scale written into the table) becomes 0. */
-static void normalise(const cs_concatlisten *cl, const float *raw, float *x)
-{
-    const uint32_t nd = cl->view.num_descriptors < CS_D_COUNT ? cl->view.num_descriptors : CS_D_COUNT;
-    for (uint32_t d = 0; d < CS_D_COUNT; ++d) {
-        float v = 0.0f;
-        if (d < nd) {
-            const double c = cl->view.listen.center[d], s = cl->view.listen.scale[d];
-            v = (float)(((double)raw[d] - c) / s);
-        }
-        x[d] = isfinite(v) ? v : 0.0f;
-    }
-}
-
-/* The listener's emit callback: keep the newest unit for the search (one waiting place). */
+/* The listener's emit callback: normalise the unit with the table's statistics, (raw - center) / scale in double
+ * as corpus-tools/src/cs_normalize.c computes it (from the table's float32 center and scale; a value that is not
+ * finite, e.g. a zero scale written into the Buffer, becomes 0), and queue it (a full queue drops its oldest). */
 static void on_unit(void *user, const cs_listen_unit *u)
 {
     cs_concatlisten *cl = user;
-    if (cl->waiting) cl->dropped++;
-    cl->wait.start = u->start;
-    cl->wait.length = u->length;
-    cl->wait.known_at = u->known_at;
-    normalise(cl, u->raw, cl->wait.x);
-    cl->waiting = 1;
-    cl->emitted++;
-}
-
-/* Weighted squared distance of x to label k's centroid over the weighted descriptors; `terms` of them
- * (num_weighted at most). */
-static float label_d2(const cs_concatlisten *cl, const float *x, uint32_t k)
-{
-    const float *c = cs_ut_centroid(&cl->view, (int32_t)k);
-    if (!c) return INFINITY;
-    float s = 0.0f;
-    for (uint32_t j = 0; j < cl->num_weighted; ++j) {
-        const uint32_t d = cl->weighted[j];
-        const float diff = x[d] - c[d];
-        s += cl->weight[j] * diff * diff;
+    if (cl->queued == CS_CL_QUEUE) { /* drop the oldest; if it is being searched, start over with the next */
+        cl->head = (cl->head + 1) % CS_CL_QUEUE;
+        cl->queued--;
+        cl->dropped++;
+        cl->searching = 0;
     }
-    return s;
-}
-
-/* Advance the search of cur over at most about `budget` terms (whole labels, at least one). Returns 1 when done. */
-static int search_step(cs_concatlisten *cl, uint32_t budget)
-{
-    const uint32_t k_all = cl->view.num_labels, per = cl->num_weighted ? cl->num_weighted : 1;
-    uint32_t spent = 0;
-    while (cl->next_label < k_all && (spent == 0 || spent + per <= budget)) {
-        const uint32_t k = cl->next_label++;
-        spent += per;
-        if (cs_ut_label_count(&cl->view, (int32_t)k, NULL) == 0) continue; /* empty labels are never chosen */
-        const float d2 = label_d2(cl, cl->cur.x, k);
-        if (d2 < cl->best_d2) { /* strict: ties go to the lower label; NaN never wins */
-            cl->best_d2 = d2;
-            cl->best_label = (int32_t)k;
-        }
+    cs_cl_unit *q = &cl->queue[(cl->head + cl->queued) % CS_CL_QUEUE];
+    q->start = cl->base + u->start; /* u->start counts from the signal's start (the last reset) */
+    q->length = u->length;
+    const uint32_t nd = cl->view.num_descriptors;
+    for (uint32_t d = 0; d < CS_D_COUNT; ++d) {
+        float v = 0.0f;
+        if (d < nd)
+            v = (float)(((double)u->raw[d] - (double)cl->view.listen.center[d]) / (double)cl->view.listen.scale[d]);
+        q->x[d] = isfinite(v) ? v : 0.0f;
     }
-    return cl->next_label >= k_all;
+    cl->queued++;
 }
 
-int32_t cs_cl_nearest(const cs_ut_view *v, const float *x, float *dist)
+/* Advance the search of the head unit by one chunk of labels: cs_ut_nearest_label on a view of labels
+ * [next_label, next_label + chunk), strictly smaller wins across chunks (ties to the lower label, as in one
+ * exhaustive call). Returns 1 when every label has been searched. */
+static int search_chunk(cs_concatlisten *cl)
 {
-    *dist = 0.0f;
-    if (!v->has_listen || !v->listen.weight) return -1;
-    cs_concatlisten tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.view = *v;
-    take_weights(&tmp);
-    if (tmp.num_weighted == 0) return -1;
-    memcpy(tmp.cur.x, x, sizeof tmp.cur.x);
-    tmp.best_label = -1;
-    tmp.best_d2 = INFINITY;
-    search_step(&tmp, UINT32_MAX);
-    if (tmp.best_label >= 0) *dist = tmp.best_d2 / tmp.weight_sum;
-    return tmp.best_label;
+    const uint32_t K = cl->view.num_labels, D = cl->view.num_descriptors ? cl->view.num_descriptors : 1;
+    uint32_t chunk = CS_CL_SEARCH_BUDGET / D;
+    if (chunk == 0) chunk = 1;
+    if (chunk > K - cl->next_label) chunk = K - cl->next_label;
+    cs_ut_view part = cl->view;
+    part.num_labels = chunk;
+    part.listen.centroids = cl->view.listen.centroids + (size_t)cl->next_label * cl->view.num_descriptors;
+    double d2 = 0.0;
+    const int32_t k = cs_ut_nearest_label(&part, cl->queue[cl->head].x, &d2);
+    if (k >= 0 && (cl->best_label < 0 || d2 < cl->best_d2)) {
+        cl->best_label = (int32_t)cl->next_label + k;
+        cl->best_d2 = d2;
+    }
+    cl->next_label += chunk;
+    return cl->next_label >= K;
+}
+
+/* Take the head unit's result onto the outputs and drop it from the queue. */
+static void report(cs_concatlisten *cl, cs_cl_out *out)
+{
+    const cs_cl_unit *u = &cl->queue[cl->head];
+    cl->label = (float)cl->best_label;
+    const double dist = cl->weight_sum > 0.0 ? cl->best_d2 / cl->weight_sum : 0.0;
+    cl->distance = isfinite(dist) ? (float)dist : 0.0f;
+    cl->age = (float)((double)(cl->total > u->start ? cl->total - u->start : 0) / cl->sample_rate);
+    for (uint32_t i = 0; i < cl->num_select; ++i)
+        cl->desc[i] = cl->select[i] >= 0 ? u->x[cl->select[i]] : 0.0f;
+    cl->head = (cl->head + 1) % CS_CL_QUEUE;
+    cl->queued--;
+    cl->searching = 0;
+    out->trig = 1.0f;
 }
 
 /* The zeros of a failing state. */
@@ -272,36 +252,47 @@ static void fill_failing(cs_concatlisten *cl, cs_cl_out *out)
     out->desc = cl->desc;
 }
 
-void cs_cl_process(cs_concatlisten *cl, const float *in, uint32_t n, cs_cl_out *out)
+/* The first sample of the block at which reset rises (previous <= 0 < now), or n for none. */
+static uint32_t reset_edge(cs_concatlisten *cl, const float *reset, uint32_t step, uint32_t n)
 {
+    if (!reset) return n;
+    uint32_t at = n;
+    const uint32_t m = step ? n : (n ? 1u : 0u);
+    for (uint32_t j = 0; j < m; ++j) {
+        const float r = reset[j];
+        if (at == n && !(cl->prev_reset > 0.0f) && r > 0.0f) at = j;
+        cl->prev_reset = r == r ? r : 0.0f;
+    }
+    return at;
+}
+
+void cs_cl_process(cs_concatlisten *cl, const float *in, uint32_t n, const float *reset, uint32_t reset_step,
+                   cs_cl_out *out)
+{
+    const uint32_t at = reset_edge(cl, reset, reset_step, n);
     if (cl->state != CS_CL_OK || !cl->listener) {
         fill_failing(cl, out);
         return;
     }
-    cl->emitted = 0;
-    if (in && n) cs_listener_push(cl->listener, in, n, on_unit, cl);
-    cl->pushed += n;
+    if (!in) n = 0;
+    if (at < n) {
+        if (at > 0) cs_listener_push(cl->listener, in, at, on_unit, cl);
+        cs_listener_finish(cl->listener, on_unit, cl); /* the signal ends here: its last units complete */
+        cs_listener_reset(cl->listener);
+        cl->base = cl->total + at;
+        cs_listener_push(cl->listener, in + at, n - at, on_unit, cl);
+    } else if (n) {
+        cs_listener_push(cl->listener, in, n, on_unit, cl);
+    }
+    cl->total += n;
     out->trig = 0.0f;
-    if (!cl->searching && cl->waiting) {
-        cl->cur = cl->wait;
-        cl->waiting = 0;
+    if (cl->queued && !cl->searching) {
         cl->searching = 1;
         cl->next_label = 0;
         cl->best_label = -1;
         cl->best_d2 = INFINITY;
     }
-    if (cl->searching && (cl->num_weighted == 0 || search_step(cl, CS_CL_SEARCH_BUDGET))) {
-        cl->searching = 0;
-        cl->label = (float)cl->best_label;
-        cl->distance =
-            (cl->best_label >= 0 && cl->weight_sum > 0.0f && isfinite(cl->best_d2)) ? cl->best_d2 / cl->weight_sum : 0.0f;
-        if (!isfinite(cl->distance)) cl->distance = 0.0f;
-        const uint64_t since = cl->pushed > cl->cur.start ? cl->pushed - cl->cur.start : 0;
-        cl->age = (float)((double)since / cl->sample_rate);
-        for (uint32_t i = 0; i < cl->num_select; ++i)
-            cl->desc[i] = cl->select[i] >= 0 ? cl->cur.x[cl->select[i]] : 0.0f;
-        out->trig = 1.0f;
-    }
+    if (cl->searching && search_chunk(cl)) report(cl, out);
     out->label = cl->label;
     out->distance = cl->distance;
     out->age = cl->age;
