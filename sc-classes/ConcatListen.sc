@@ -26,8 +26,12 @@ ConcatListen : MultiOutUGen {
 	descriptors: the descriptors to output, an Array of names (the corpus's descriptorNames when corpus is a
 	        ConcatCorpus, else ConcatPlay.descriptorNames) or column indices; nil = every descriptor of the corpus.
 	        Fixed at SynthDef build time (at most 64).
+	reset: a rising edge (from <= 0 to > 0) ends the signal heard so far and starts a new one, as one source
+	        ends and the next begins in `concatseq analyze`: the last units complete at once (the open onset event,
+	        the grains that fit) and the analysis restarts from silence. Sample-accurate at audio rate; at control
+	        rate it acts at the start of the control period. Read every sample (ar) or control period (kr).
 	*/
-	*kr { arg in, corpus, mode = \onsets, descriptors;
+	*kr { arg in, corpus, mode = \onsets, descriptors, reset = 0;
 		var table = this.tableOf(corpus), cols;
 		if(descriptors.isNil) {
 			descriptors = if(corpus.respondsTo(\descriptorNames) and: { corpus.descriptorNames.notNil }) {
@@ -39,7 +43,7 @@ ConcatListen : MultiOutUGen {
 			Error("ConcatListen: argument 'descriptors' names % descriptors; at most 64".format(descriptors.size)).throw
 		};
 		cols = descriptors.collect { |d| ConcatPlay.descriptorIndex(d, corpus, "ConcatListen", \descriptors) };
-		^this.multiNewList(['control', cols.size, in, table, this.modeInput(mode)] ++ cols)
+		^this.multiNewList(['control', cols.size, in, table, this.modeInput(mode), reset] ++ cols)
 	}
 
 	// The `mode` input: a name from ConcatListen.modes -> its number; else as given.
@@ -91,7 +95,7 @@ ConcatListen : MultiOutUGen {
 	*ageOf { arg out; var src = this.sourceOf(out); ^src.channels[3 + src.numSelect] }
 
 	// The corpus columns of the descriptor outputs, in output order.
-	columns { ^inputs.drop(3) }
+	columns { ^inputs.drop(4) }
 
 	init { arg argNumSelect ... theInputs;
 		numSelect = argNumSelect;
@@ -109,7 +113,7 @@ ConcatListen : MultiOutUGen {
 		if(inputs[2].isNumber and: { inputs[2] < 0 or: { inputs[2] >= 3 } }) {
 			^"argument 'mode' must be 0 (\\frames), 1 (\\onsets) or 2 (\\grains), not %".format(inputs[2])
 		};
-		inputs.drop(3).do { |c|
+		inputs.drop(4).do { |c|
 			if(c.rate != \scalar) { ^"argument 'descriptors' must be constants: they are read once, when the synth starts" };
 		};
 		^this.checkValidInputs
