@@ -2,11 +2,12 @@
  * cs_frames.h - frame analysis of a mono signal at the corpus rate: the descriptor frames that unit
  * descriptors, onset detection and novelty segmentation are computed from.
  *
- * Frame i is centred on sample i*hop and covers [i*hop - fft_size/2, i*hop + fft_size/2), zero-padded
- * outside the signal; n_frames = n_samples / hop + 1. Offline code: allocates, not real-time safe.
- * Every feature is defined, with formula, constants and references, in corpus-tools/DESCRIPTORS.md
- * (STFT with a periodic Hann window; Slaney mel filterbank + orthonormal DCT-II; YIN after de Cheveigne &
- * Kawahara 2002; log spectral flux after Bello et al. 2005 / Boeck et al. 2012).
+ * A multi-thread host of the real-time core's streaming analyser (plugins/core/cs_frame.h: every feature's
+ * code, CS_FF_* columns, cs_frame_config), which ConcatListen hosts on the server: the CLI's frames and the
+ * live ones are the same numbers. Frame i is centred on sample i*hop and covers [i*hop - fft_size/2,
+ * i*hop + fft_size/2), zero-padded outside the signal; n_frames = n_samples / hop + 1. Offline code:
+ * allocates, creates threads, not real-time safe. Every feature is defined, with formula, constants and
+ * references, in corpus-tools/DESCRIPTORS.md.
  */
 #ifndef CS_FRAMES_H
 #define CS_FRAMES_H
@@ -15,7 +16,9 @@
 
 #include <stddef.h>
 
-/** Analysis settings; cs_frame_params_default() fills the documented defaults. */
+/** Analysis settings as the CLI holds them (the manifest shows these values); the analysis uses their float32
+ * roundings (cs_frame_params_config), which the unit table stores. cs_frame_params_default() fills the
+ * documented defaults (CS_FRAME_DEFAULT_* of cs_frame.h). */
 typedef struct cs_frame_params {
     int sample_rate;      /* Hz, > 0 */
     int fft_size;         /* samples, power of two 256..16384; default 2048 */
@@ -39,6 +42,11 @@ typedef struct cs_frames {
 
 /** Fill `p` with the defaults for `sample_rate` (Hz). No allocation; real-time safe. */
 void cs_frame_params_default(cs_frame_params *p, int sample_rate);
+
+/** The analyser configuration of `p`: every value rounded to float32 (what the unit table stores and what the
+ * analysis uses). Returns 0, or CS_E_ARG (NULL, or a value outside cs_frame_config_check's ranges; then *c is
+ * zeroed). No allocation. */
+int cs_frame_params_config(const cs_frame_params *p, cs_frame_config *c);
 
 /**
  * Analyse `n` mono samples `x` (linear, full scale +-1) with `n_threads` threads (>= 1; more threads than
@@ -78,13 +86,5 @@ void cs_frames_stream_free(cs_frames_stream *st);
 
 /** Free the frames' memory; safe on a zeroed or already freed struct. */
 void cs_frames_free(cs_frames *f);
-
-/**
- * The process-wide lock around FFTW's planner (fftwf_plan_* and fftwf_destroy_plan are not thread-safe).
- * Any code of the tools that plans or destroys an FFTW plan takes it; executing a plan does not need it.
- * Not real-time safe (blocks).
- */
-void cs_fftw_lock(void);
-void cs_fftw_unlock(void);
 
 #endif

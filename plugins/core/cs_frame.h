@@ -76,6 +76,18 @@ const char *cs_frame_strerror(int err);
  *   yin_threshold  YIN absolute threshold, 0 < t < 1 (default 0.15)
  *   f0_min/f0_max  Hz, 0 < f0_min < f0_max <= sr/2, sr / f0_min <= CS_FRAME_MAX_LAG (default 50, min(2000, sr/4))
  */
+/* The defaults, written once (cs_frame_config_default; the CLI's cs_frame_params_default keeps them as the
+ * decimal values the manifest shows, analysed as their float32 roundings). */
+#define CS_FRAME_DEFAULT_FFT_SIZE      2048
+#define CS_FRAME_DEFAULT_HOP           512
+#define CS_FRAME_DEFAULT_N_MELS        40
+#define CS_FRAME_DEFAULT_MEL_FMIN      20.0
+#define CS_FRAME_DEFAULT_MEL_FMAX      16000.0 /* or sample_rate / 2 when lower */
+#define CS_FRAME_DEFAULT_ROLLOFF       0.85
+#define CS_FRAME_DEFAULT_YIN_THRESHOLD 0.15
+#define CS_FRAME_DEFAULT_F0_MIN        50.0
+#define CS_FRAME_DEFAULT_F0_MAX        2000.0 /* or sample_rate / 4 when lower */
+
 typedef struct cs_frame_config {
     float sample_rate;
     int fft_size, hop, n_mels;
