@@ -12,7 +12,7 @@
 # ConcatListen message.
 source "$(dirname "$0")/sclang_env.bash"
 SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
-KIT=/usr/share/hydrogen/data/drumkits/HardElectro1
+KIT=/usr/share/hydrogen/data/drumkits/ColomboAcousticDrumkit
 OGG=$(find /usr/share/games/lincity-ng/music -name '*.ogg' 2> /dev/null | sort | head -n 1)
 
 listen_nrt() { # listen_nrt NAME BUNDLE MODE BLOCK TOL [compare options...]
