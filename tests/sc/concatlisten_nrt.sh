@@ -29,7 +29,9 @@ listen_nrt() { # listen_nrt NAME BUNDLE MODE BLOCK TOL [compare options...]
         not_ok "$name: unexpected message: $(grep ConcatListen: "$W/$name.out.wav.log" | head -2)"
     fi
     "$PY" "$SRC/tests/scripts/concatlisten_compare.py" "$b" "$W/$name.rows.wav" "$block" "$tol" "$@" > "$W/$name.cmp" 2>&1
-    check "$name: $(tail -1 "$W/$name.cmp")" test $? -eq 0
+    local rc=$?
+    check "$name: $(tail -1 "$W/$name.cmp")" test $rc -eq 0
+    echo "  $name: $(tail -1 "$W/$name.cmp")"
 }
 
 check "analyze a11wlk01 (grains)" "$CS" analyze "$SND" -o "$W/a11g" --segment grain --clusters 6 --quiet
