@@ -45,7 +45,7 @@ enum ConcatListenInput {
     kSelect // n descriptor column indices follow (n = outputs - 4)
 };
 
-static const int kMaxFFT = 32768; // fft sizes up to 16384 and the YIN size 2 W (W <= 16384)
+static const int kMaxFFT = CS_FRAME_MAX_FFT; // every size an analyser can ask for (cs_frame.h)
 static cs_fft_host *gFFTHost = NULL;
 static cs_fft_ops gFFTOps;
 
