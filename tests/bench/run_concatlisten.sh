@@ -44,12 +44,12 @@ Routine {
 	2.wait; s.initTree; s.sync;
 	b = Buffer.read(s, "$SND"); s.sync;
 	c = ConcatCorpus.load(s, "$W/c"); s.sync; 1.wait;
-	SynthDef(\\base, { Out.ar(0, PlayBuf.ar(1, b, loop: 1) * 0) }).add;
-	SynthDef(\\listen, { var l = ConcatListen.kr(PlayBuf.ar(1, b, loop: 1), c, \\onsets); Out.kr(10, l.sum) }).add;
+	SynthDef(\\base, { Out.ar(0, PlayBuf.ar(1, b, loop: 1) * 0) }).send(s);
+	SynthDef(\\listen, { var l = ConcatListen.kr(PlayBuf.ar(1, b, loop: 1), c, \\onsets); Out.kr(10, l.sum) }).send(s);
 	s.sync;
-	x = $N.collect { Synth(\\base) }; s.sync; 2.wait; phase.("base"); avg.("base"); phase.("base_end");
+	x = $N.collect { Synth(\\base, target: s) }; s.sync; 2.wait; phase.("base"); avg.("base"); phase.("base_end");
 	x.do(_.free); s.sync;
-	x = $N.collect { Synth(\\listen) }; s.sync; 2.wait; phase.("listen"); avg.("listen"); phase.("listen_end");
+	x = $N.collect { Synth(\\listen, target: s) }; s.sync; 2.wait; phase.("listen"); avg.("listen"); phase.("listen_end");
 	x.do(_.free); s.sync; 0.5.wait;
 	"COST DONE".postln; 0.exit;
 }.play(AppClock);
