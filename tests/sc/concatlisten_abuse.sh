@@ -4,7 +4,8 @@
 # replaced by a version 2 table (no listening section), by something that is not a unit table, and restored.
 # No crash; every output finite; instance 0's label -1 exactly while no usable table is there and in range
 # otherwise; ONE message per instance and failing state; the same score with too little real-time memory: one
-# memory message per instance that got none, no crash. And checkInputs names the bad argument.
+# memory message per instance that got none, no crash; and at 44.1 kHz (the corpora are 48 kHz): one note per
+# instance and table, finite outputs, labels. And checkInputs names the bad argument.
 source "$(dirname "$0")/sclang_env.bash"
 SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
 check "analyze a11wlk01 (onsets, 5 labels)" "$CS" analyze "$SND" -o "$W/c1" --segment onset --clusters 5 --quiet
@@ -90,3 +91,13 @@ check "small memory: no server failure" test "$(grep -cE 'FAILURE|exception|Segm
 check "small memory: finite" "$PY" -c "
 import sys; sys.path.insert(0, '$SRC/tests/scripts'); import numpy as np, wavio
 x = wavio.read_wav('$W/small.wav')[0]; sys.exit(0 if np.all(np.isfinite(x)) else 1)"
+
+# a server at 44.1 kHz for corpora analysed at 48 kHz: scaled analysis, one note per instance and table taken up
+timeout -k 5 300 scsynth -N "$W/abuse.osc" _ "$W/rate.wav" 44100 WAV float -o 3 -m 524288 -U "$PLUGINS" > "$W/rate.log" 2>&1
+check "NRT render at 44.1 kHz" test $? -eq 0
+napprox=$(grep -c "ConcatListen: the corpus was analysed at 48000 Hz, the server runs at 44100 Hz" "$W/rate.log")
+check "44.1 kHz: $napprox notes (one per instance and table: 200 .. 600)" test "$napprox" -ge 200 -a "$napprox" -le 600
+check "44.1 kHz: finite, labels reported" "$PY" -c "
+import sys; sys.path.insert(0, '$SRC/tests/scripts'); import numpy as np, wavio
+x = wavio.read_wav('$W/rate.wav')[0]
+sys.exit(0 if np.all(np.isfinite(x)) and np.sum(x[:, 2] > 0) > 10 and x[:, 1].max() >= 0 else 1)"
