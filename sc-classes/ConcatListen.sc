@@ -32,6 +32,21 @@ ConcatListen : MultiOutUGen {
 	        rate it acts at the start of the control period. Read every sample (ar) or control period (kr).
 	*/
 	*kr { arg in, corpus, mode = \onsets, descriptors, reset = 0;
+		^this.prNew('control', in, corpus, mode, descriptors, reset)
+	}
+
+	/*
+	The same at audio rate: trig is a one-sample impulse at the very sample at which the unit was complete (its last
+	sample and the analysis after it had arrived), when its label is found in that block (always, for corpora of up
+	to 157 labels), else at the block's first sample; the other outputs take their new values for the whole block
+	of the trigger (so a UGen that reads them once per block sees them); age counts to the trigger's sample. For
+	triggers that keep the input's timing to the sample (no block jitter), e.g. into ConcatPlay.ar's trig.
+	*/
+	*ar { arg in, corpus, mode = \onsets, descriptors, reset = 0;
+		^this.prNew('audio', in, corpus, mode, descriptors, reset)
+	}
+
+	*prNew { arg rate, in, corpus, mode, descriptors, reset;
 		var table = this.tableOf(corpus), cols;
 		if(descriptors.isNil) {
 			descriptors = if(corpus.respondsTo(\descriptorNames) and: { corpus.descriptorNames.notNil }) {
@@ -43,7 +58,7 @@ ConcatListen : MultiOutUGen {
 			Error("ConcatListen: argument 'descriptors' names % descriptors; at most 64".format(descriptors.size)).throw
 		};
 		cols = descriptors.collect { |d| ConcatPlay.descriptorIndex(d, corpus, "ConcatListen", \descriptors) };
-		^this.multiNewList(['control', cols.size, in, table, this.modeInput(mode), reset] ++ cols)
+		^this.multiNewList([rate, cols.size, in, table, this.modeInput(mode), reset] ++ cols)
 	}
 
 	// The `mode` input: a name from ConcatListen.modes -> its number; else as given.
@@ -71,12 +86,12 @@ ConcatListen : MultiOutUGen {
 		Error("ConcatListen: argument 'corpus' must be a ConcatCorpus or a unit-table Buffer, not %".format(corpus)).throw
 	}
 
-	// The ConcatListen instance behind the outputs returned by *kr.
+	// The ConcatListen instance behind the outputs returned by *kr or *ar.
 	*sourceOf { arg out;
 		var first = out;
 		while { first.isSequenceableCollection } { first = first[0] };
 		if(first.isKindOf(OutputProxy).not or: { first.source.isKindOf(ConcatListen).not }) {
-			Error("ConcatListen: % is not the output of ConcatListen.kr".format(out)).throw
+			Error("ConcatListen: % is not the output of ConcatListen.kr or .ar".format(out)).throw
 		};
 		^first.source
 	}

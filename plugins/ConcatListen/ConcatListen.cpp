@@ -51,6 +51,7 @@ static cs_fft_ops gFFTOps;
 
 struct ConcatListen : public Unit {
     cs_concatlisten cl;
+    float heldAge; // ar: the age output (counted to the trigger's sample, held)
     uint32 numSelect;
     int reportedState;
     bool approxReported;
@@ -60,6 +61,7 @@ extern "C" {
 void ConcatListen_Ctor(ConcatListen *unit);
 void ConcatListen_Dtor(ConcatListen *unit);
 void ConcatListen_next(ConcatListen *unit, int inNumSamples);
+void ConcatListen_next_a(ConcatListen *unit, int inNumSamples);
 }
 
 static bool cl_verbose(ConcatListen *unit)
@@ -116,11 +118,11 @@ static void cl_report_state(ConcatListen *unit, int state, float fbuf)
     }
 }
 
-void ConcatListen_next(ConcatListen *unit, int)
+// The block's work: follow the table, post the messages, run the core over the input block.
+static void cl_block(ConcatListen *unit, cs_cl_out *o)
 {
     cs_concatlisten *cl = &unit->cl;
     const float fbuf = IN0(kUnitBuf);
-    cs_cl_out o;
     SndBuf *tbuf = cs_sc_buffer(unit, fbuf);
     const float *tdata = tbuf ? tbuf->data : NULL;
     int state = cs_cl_bind(cl, tdata, tdata ? (uint32)tbuf->samples : 0, tdata ? (uint32)tbuf->channels : 0,
@@ -132,8 +134,39 @@ void ConcatListen_next(ConcatListen *unit, int)
               cl->view.sample_rate, FULLRATE, cl->config.frame.fft_size, cl->config.frame.hop);
     unit->approxReported = state == CS_CL_OK && cl->approximate;
     const bool resetAudio = INRATE(kReset) == calc_FullRate;
-    cs_cl_process(cl, IN(kIn), (uint32)FULLBUFLENGTH, IN(kReset), resetAudio ? 1u : 0u, &o);
+    cs_cl_process(cl, IN(kIn), (uint32)FULLBUFLENGTH, IN(kReset), resetAudio ? 1u : 0u, o);
+}
+
+// Control rate: one value per output and block.
+void ConcatListen_next(ConcatListen *unit, int)
+{
+    cs_cl_out o;
+    cl_block(unit, &o);
     cl_write(unit, &o);
+}
+
+// Audio rate: the trigger is a one-sample impulse at the sample the unit was known (cs_cl_out.offset); the other
+// outputs take their new values for the whole block (from its first sample, so that a UGen reading them once per
+// block, such as ConcatPlay's target, sees the values of the trigger); age is counted to the trigger's sample.
+void ConcatListen_next_a(ConcatListen *unit, int inNumSamples)
+{
+    cs_cl_out o;
+    cl_block(unit, &o);
+    const int n = inNumSamples;
+    const bool trig = o.trig > 0.f;
+    const int off = trig ? ((int)o.offset < n ? (int)o.offset : n - 1) : 0;
+    const float age = trig ? o.age - (float)((double)(n - off) / FULLRATE) : unit->heldAge;
+    unit->heldAge = age >= 0.f ? age : 0.f;
+    const float values[3] = {0.f, o.label, o.distance};
+    for (uint32 c = 1; c < 4 + unit->numSelect; ++c) {
+        const float v = c < 3 ? values[c] : (c < 3 + unit->numSelect ? (o.desc ? o.desc[c - 3] : 0.f) : unit->heldAge);
+        float *out = OUT(c);
+        for (int i = 0; i < n; ++i)
+            out[i] = v;
+    }
+    float *tout = OUT(0);
+    memset(tout, 0, (size_t)n * sizeof(float));
+    if (trig) tout[off] = 1.f;
 }
 
 void ConcatListen_Ctor(ConcatListen *unit)
@@ -143,8 +176,12 @@ void ConcatListen_Ctor(ConcatListen *unit)
     unit->reportedState = CS_CL_OK;
     unit->approxReported = false;
     unit->numSelect = unit->mNumOutputs >= 4 ? unit->mNumOutputs - 4 : 0;
-    // 2. calculation function
-    SETCALC(ConcatListen_next);
+    // 2. calculation function (audio rate: the sample-accurate trigger of ConcatListen.ar)
+    unit->heldAge = 0.f;
+    if (unit->mCalcRate == calc_FullRate)
+        SETCALC(ConcatListen_next_a);
+    else
+        SETCALC(ConcatListen_next);
     if (unit->mNumOutputs < 4 || unit->mNumInputs < (uint32)kSelect + unit->numSelect ||
         unit->numSelect > CS_CL_MAX_SELECT || INRATE(kIn) != calc_FullRate) {
         if (cl_verbose(unit))

@@ -193,6 +193,7 @@ static void on_unit(void *user, const cs_listen_unit *u)
     cs_cl_unit *q = &cl->queue[(cl->head + cl->queued) % CS_CL_QUEUE];
     q->start = cl->base + u->start; /* u->start counts from the signal's start (the last reset) */
     q->length = u->length;
+    q->known = cl->base + u->known_at;
     const uint32_t nd = cl->view.num_descriptors;
     for (uint32_t d = 0; d < CS_D_COUNT; ++d) {
         float v = 0.0f;
@@ -225,10 +226,13 @@ static int search_chunk(cs_concatlisten *cl)
     return cl->next_label >= K;
 }
 
-/* Take the head unit's result onto the outputs and drop it from the queue. */
-static void report(cs_concatlisten *cl, cs_cl_out *out)
+/* Take the head unit's result onto the outputs and drop it from the queue; the block began at sample
+ * `block_start` (since binding) and held n samples. */
+static void report(cs_concatlisten *cl, uint64_t block_start, uint32_t n, cs_cl_out *out)
 {
     const cs_cl_unit *u = &cl->queue[cl->head];
+    /* known within this block: its sample (known_at counts the samples pushed, so the last one is known - 1) */
+    out->offset = (u->known > block_start && u->known - block_start <= n) ? (uint32_t)(u->known - block_start - 1) : 0u;
     cl->label = (float)cl->best_label;
     const double dist = cl->weight_sum > 0.0 ? cl->best_d2 / cl->weight_sum : 0.0;
     cl->distance = isfinite(dist) ? (float)dist : 0.0f;
@@ -246,6 +250,7 @@ static void fill_failing(cs_concatlisten *cl, cs_cl_out *out)
 {
     clear_outputs(cl);
     out->trig = 0.0f;
+    out->offset = 0;
     out->label = -1.0f;
     out->distance = 0.0f;
     out->age = 0.0f;
@@ -286,13 +291,14 @@ void cs_cl_process(cs_concatlisten *cl, const float *in, uint32_t n, const float
     }
     cl->total += n;
     out->trig = 0.0f;
+    out->offset = 0;
     if (cl->queued && !cl->searching) {
         cl->searching = 1;
         cl->next_label = 0;
         cl->best_label = -1;
         cl->best_d2 = INFINITY;
     }
-    if (cl->searching && search_chunk(cl)) report(cl, out);
+    if (cl->searching && search_chunk(cl)) report(cl, cl->total - n, n, out);
     out->label = cl->label;
     out->distance = cl->distance;
     out->age = cl->age;

@@ -98,11 +98,16 @@ typedef struct cs_cl_out {
     float distance;    /* weighted mean squared distance to the label's centroid, >= 0 (0 without a unit) */
     float age;         /* s from the unit's first sample to the end of this block (0 without a unit) */
     const float *desc; /* num_select normalised descriptors, in the order selected (0 without a unit) */
+    uint32_t offset;   /* with trig: the sample of the block at which the unit was known (its last sample and the
+                          analysis after it had arrived), when its label was found in that same block; else 0 (a
+                          unit reported from the queue, or after a search over several blocks). For the audio-rate
+                          trigger of ConcatListen.ar; 0 .. n - 1 */
 } cs_cl_out;
 
 /** A unit on its way to the outputs: the listener's unit, normalised. */
 typedef struct cs_cl_unit {
     uint64_t start, length; /* samples since the table was bound (the listener counts from its last reset) */
+    uint64_t known;         /* samples since binding when the listener emitted it (>= start + length) */
     float x[CS_D_COUNT];    /* normalised descriptors (raw - center) / scale, finite */
 } cs_cl_unit;
 

@@ -100,7 +100,7 @@ static int make_bundle(bundle *b, const char *name, const char *opts)
 
 /* What a run reports: per trigger the unit's start (from age), label, distance and all descriptors. */
 typedef struct report {
-    uint64_t start;
+    uint64_t start, at; /* the unit's first sample; the sample of the trigger (block start + offset) */
     int32_t label;
     float distance;
     float x[CS_D_COUNT];
@@ -109,7 +109,7 @@ typedef struct report {
 typedef struct run {
     report *r;
     size_t n, cap;
-    int overrun, nonfinite, bad_label;
+    int overrun, nonfinite, bad_label, bad_offset;
 } run;
 
 static cs_fft_host *host;
@@ -154,6 +154,8 @@ static void listen(const bundle *b, int mode, uint32_t block, double rate, run *
         if (o.trig > 0.0f && out->n < out->cap) {
             report *r = &out->r[out->n++];
             r->start = total - (uint64_t)llround((double)o.age * rate);
+            r->at = total - m + o.offset;
+            if (o.offset >= m) out->bad_offset++;
             r->label = (int32_t)o.label;
             r->distance = o.distance;
             memcpy(r->x, o.desc, sizeof r->x);
@@ -180,7 +182,7 @@ static const report *find(const run *r, uint64_t start, uint64_t tol)
 static void compare(const bundle *b, const run *r, uint64_t tol, const char *what, int exact)
 {
     const cs_ut_view *v = &b->view;
-    uint32_t matched = 0, agree = 0, desc_ok = 0;
+    uint32_t matched = 0, agree = 0, desc_ok = 0, late = 0;
     double worst = 0.0;
     for (uint32_t u = 0; u < v->num_units; ++u) {
         const report *p = find(r, cs_ut_unit_start(v, u), tol);
@@ -194,6 +196,9 @@ static void compare(const bundle *b, const run *r, uint64_t tol, const char *wha
             if (err > e) e = err;
         }
         if (e <= 1e-5) desc_ok++;
+        /* the trigger's sample: after the unit's last sample, within the analysis' look-ahead and a search */
+        const uint64_t end = cs_ut_unit_start(v, u) + cs_ut_unit_length(v, u);
+        if (p->at + 1 < end || p->at > end + 4096 + 2048) late++;
         if (e > worst) worst = e;
     }
     uint32_t rule = 0;
@@ -212,6 +217,9 @@ static void compare(const bundle *b, const run *r, uint64_t tol, const char *wha
              r->n);
     CS_CHECK(r->nonfinite == 0 && r->bad_label == 0, "%s: %d non-finite outputs, %d labels out of range", what,
              r->nonfinite, r->bad_label);
+    CS_CHECK(r->bad_offset == 0 && (!exact || late == 0),
+             "%s: %d trigger offsets outside the block, %u triggers before their unit's end or too late", what,
+             r->bad_offset, late);
 }
 
 static void test_parity(void)

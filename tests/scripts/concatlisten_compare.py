@@ -45,6 +45,28 @@ def parse_table(path):
     return {"num_descriptors": d, "units": units, "listen": listen}
 
 
+def compare_ar(rows_path, ar_path, block, rate):
+    """ConcatListen.ar (channels trig, label, loudness, centroid, age) against ConcatListen.kr's rows: the same
+    reports in the same order, each ar trigger in the control period of its kr trigger, the same start (trigger
+    sample - age), label and descriptors."""
+    rows, _, _, _ = read_wav(rows_path)
+    a, _, _, _ = read_wav(ar_path)
+    D = rows.shape[1] - 4
+    k = np.nonzero(rows[:, 0] > 0.5)[0]
+    t = np.nonzero(a[:, 0] > 0.5)[0]
+    bad = int(np.sum(~np.isfinite(a)))
+    n = min(len(k), len(t))
+    same_block = int(np.sum(t[:n] // block == k[:n]))
+    kstart = (k[:n] + 1) * block - np.round(rows[k[:n], 3 + D].astype(np.float64) * rate).astype(np.int64)
+    astart = t[:n] - np.round(a[t[:n], 4].astype(np.float64) * rate).astype(np.int64)
+    same_start = int(np.sum(np.abs(kstart - astart) <= 1))
+    same = int(np.sum((a[t[:n], 1] == rows[k[:n], 1]) & (a[t[:n], 2] == rows[k[:n], 3]) & (a[t[:n], 3] == rows[k[:n], 6])))
+    print(f"ar: {len(t)} triggers, kr: {len(k)}; in the kr trigger's block {same_block}, same start {same_start}, "
+          f"same label and descriptors {same}, non-finite {bad}")
+    # the score ends in the block of the rows' b_write: an ar trigger in that very block may have no row
+    return 0 if abs(len(t) - len(k)) <= 1 and same_block == n and same_start == n and same == n and bad == 0 else 1
+
+
 def main(argv):
     bundle = argv[1]
     man = json.load(open(os.path.join(bundle, "corpus.json")))
@@ -60,6 +82,8 @@ def main(argv):
         print(f"reset: {len(man['sources'])} sources, {n} frames")
         return 0
     rows_path, block, tol = argv[2], int(argv[3]), int(argv[4])
+    if "--ar" in argv:
+        return compare_ar(rows_path, argv[argv.index("--ar") + 1], block, rate)
     exact = "--exact" in argv
     min_agree = float(argv[argv.index("--min-agree") + 1]) if "--min-agree" in argv else 99.0
     t = parse_table(os.path.join(bundle, "units.wav"))
