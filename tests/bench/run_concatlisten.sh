@@ -11,11 +11,13 @@
 # Latency: NRT at 48 kHz with blocks of 64 and 512 samples: a click train (40 bursts of decaying noise from exact
 # silence, at random sample positions) into ConcatListen (onsets) whose trigger starts ConcatPlay (select nearest,
 # attack 0) on the same corpus; latency = the first non-zero output sample after a burst's first sample minus that
-# sample. Prints the worst and the median per block size against the target one hop + one block.
+# sample; with ConcatListen.kr (the trigger at a control period's start) and ConcatListen.ar (at the sample the
+# event was known; ConcatPlay's audio-rate trigger starts the grain there). Prints the worst and the median per
+# block size against the target one hop + one block.
 #
 # Between the two: bench_concatlisten on the same corpus, the core's mean and worst block (64 and 512 samples) in
 # thread CPU time, and the listener's initialisation when a table is bound.
-# usage: tests/bench/run_concatlisten.sh [BUILD_DIR] [N] [SECS]
+# usage: tests/bench/run_concatlisten.sh [BUILD_DIR] [N] [SECS]   (CS_BENCH_PART=latency: the latency part only)
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
@@ -29,7 +31,8 @@ trap 'stop_started; rm -rf "$W"' EXIT
 SND=$(a11wlk01) || { echo "a11wlk01.wav not found" >&2; exit 1; }
 "$CS" analyze "$SND" -o "$W/c" --segment onset --clusters 16 --fft-size 1024 --frame-hop 256 --quiet || exit 1
 
-# ---- cost on a real-time server
+# ---- cost on a real-time server (CS_BENCH_PART=latency skips it)
+if [ "${CS_BENCH_PART:-all}" != latency ]; then
 start_jack bench_listen
 port=$(free_port)
 scsynth -u "$port" -U "$PLUGINS" -i 0 -o 2 -R 0 -l 4 -m 262144 -z 64 > "$W/scsynth.log" 2>&1 &
@@ -85,6 +88,7 @@ grep "ConcatListen:" "$W/scsynth.log" | head -3
 stop_started
 echo "== the same core outside scsynth (tests/bench/bench_concatlisten.c: cs_cl_bind + cs_cl_process per block)"
 for block in 64 512; do "$BUILD/tests/bench/bench_concatlisten" "$W/c" "$block" 1 20 | tail -n +2; done
+fi
 
 # ---- latency, NRT
 "$PY" - "$W" "$SRC" <<'PY'
@@ -106,14 +110,16 @@ PY
 cat > "$W/lat.scd" <<SCD
 (
 var c = ConcatCorpus.open("$W/c"), load = c.scoreLoadCommands(nil, 0.0, 0, 1);
-var def = SynthDef(\\lat, {
-	var in = PlayBuf.ar(1, 2, 1, 1, 0, 0);
-	var l = ConcatListen.kr(in, c, \\onsets, [\\loudness, \\centroid]);
-	Out.ar(0, [ConcatPlay.ar(1, c, ConcatListen.trigOf(l), select: \\nearest, target: ConcatListen.targetOf(l),
-		attack: 0, release: 0.001, dur: 0.05, seed: 1), in]);
-});
-Score([[0.0] ++ load.collect(_[1]) ++ [[\\b_allocRead, 2, "$W/clicks.wav", 0, -1], [\\d_recv, def.asBytes],
-	[\\s_new, \\lat, 1000, 0, 0]], [24.0, [\\c_set, 0, 0]]]).writeOSCFile("$W/lat.osc");
+[\\kr, \\ar].do { |rate|
+	var def = SynthDef(\\lat, {
+		var in = PlayBuf.ar(1, 2, 1, 1, 0, 0);
+		var l = ConcatListen.perform(rate, in, c, \\onsets, [\\loudness, \\centroid]);
+		Out.ar(0, [ConcatPlay.ar(1, c, ConcatListen.trigOf(l), select: \\nearest, target: ConcatListen.targetOf(l),
+			attack: 0, release: 0.001, dur: 0.05, seed: 1), in]);
+	});
+	Score([[0.0] ++ load.collect(_[1]) ++ [[\\b_allocRead, 2, "$W/clicks.wav", 0, -1], [\\d_recv, def.asBytes],
+		[\\s_new, \\lat, 1000, 0, 0]], [24.0, [\\c_set, 0, 0]]]).writeOSCFile("$W/lat_" ++ rate ++ ".osc");
+};
 "SCORE OK".postln;
 0.exit;
 )
@@ -122,9 +128,9 @@ run_sclang 60 "$W/lat.scd"
 grep -q "SCORE OK" "$W/sclang.log" || { cat "$W/sclang.log" >&2; exit 1; }
 hop=$("$PY" -c "import json; print(json.load(open('$W/c/corpus.json'))['analysis']['hop'])")
 echo "== latency: onset in the input -> first sample of the chosen grain (NRT, 48 kHz, corpus hop $hop)"
-for block in 64 512; do
-    run_nrt "$W/lat.osc" "$W/lat$block.wav" 2 -z "$block" || { cat "$W/lat$block.wav.log" >&2; exit 1; }
-    "$PY" - "$W/lat$block.wav" "$W/onsets.txt" "$block" "$hop" "$SRC" <<'PY'
+for rate in kr ar; do for block in 64 512; do
+    run_nrt "$W/lat_$rate.osc" "$W/lat$block.wav" 2 -z "$block" || { cat "$W/lat$block.wav.log" >&2; exit 1; }
+    "$PY" - "$W/lat$block.wav" "$W/onsets.txt" "$block" "$hop" "$SRC" "$rate" <<'PY'
 import sys, numpy as np
 sys.path.insert(0, sys.argv[5] + "/tests/scripts")
 from wavio import read_wav
@@ -140,8 +146,8 @@ for i, o in enumerate(onsets):
     else:
         lat.append(int(nz[0]))
 lat = np.array(lat)
-print(f"block {block}: {len(lat)} of {len(onsets)} onsets answered, latency worst {lat.max()} samples, median "
+print(f"ConcatListen.{sys.argv[6]}, block {block}: {len(lat)} of {len(onsets)} onsets answered, latency worst {lat.max()} samples, median "
       f"{int(np.median(lat))}, best {lat.min()} (target one hop + one block = {hop + block}; "
       f"worst / target {lat.max() / (hop + block):.2f})")
 PY
-done
+done; done
