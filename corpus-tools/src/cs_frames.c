@@ -28,17 +28,18 @@
 void cs_frame_params_default(cs_frame_params *p, int sample_rate)
 {
     if (!p) return;
+    cs_frame_config c;
+    cs_frame_config_default(&c, (float)sample_rate);
     p->sample_rate = sample_rate;
-    p->fft_size = CS_FRAME_DEFAULT_FFT_SIZE;
-    p->hop = CS_FRAME_DEFAULT_HOP;
-    p->n_mels = CS_FRAME_DEFAULT_N_MELS;
-    p->mel_fmin = CS_FRAME_DEFAULT_MEL_FMIN;
-    const double sr = sample_rate > 0 ? (double)sample_rate : 0.0;
-    p->mel_fmax = 0.5 * sr < CS_FRAME_DEFAULT_MEL_FMAX ? 0.5 * sr : CS_FRAME_DEFAULT_MEL_FMAX;
-    p->rolloff = CS_FRAME_DEFAULT_ROLLOFF; /* the decimal the manifest shows; analysed as its float32 */
+    p->fft_size = c.fft_size;
+    p->hop = c.hop;
+    p->n_mels = c.n_mels;
+    p->mel_fmin = (double)c.mel_fmin; /* these are exact in float32 */
+    p->mel_fmax = (double)c.mel_fmax;
+    p->f0_min = (double)c.f0_min;
+    p->f0_max = (double)c.f0_max;
+    p->rolloff = CS_FRAME_DEFAULT_ROLLOFF; /* the decimals the manifest shows; analysed as their float32 */
     p->yin_threshold = CS_FRAME_DEFAULT_YIN_THRESHOLD;
-    p->f0_min = CS_FRAME_DEFAULT_F0_MIN;
-    p->f0_max = 0.25 * sr < CS_FRAME_DEFAULT_F0_MAX ? 0.25 * sr : CS_FRAME_DEFAULT_F0_MAX;
 }
 
 int cs_frame_params_config(const cs_frame_params *p, cs_frame_config *c)

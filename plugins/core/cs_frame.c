@@ -157,19 +157,23 @@ struct cs_frame_analyser {
     float *ring;
     int64_t cap, mask;
     int64_t ctx;        /* samples a frame reads on each side of its centre: max(N/2, W) */
-    int64_t pushed;     /* index of the next sample to arrive (samples before `origin` were never held) */
+    int64_t pushed;     /* index of the next sample to arrive (after a seek, earlier samples were never held) */
     int64_t n_end;      /* signal length: CS_FR_UNKNOWN_END until finish */
-    uint64_t next;      /* next frame to compute */
+    uint64_t next_spec; /* next frame whose spectral part (all but YIN) is to be computed */
+    uint64_t next;      /* next frame to complete (YIN) and emit */
     uint64_t first;     /* frames before it only give the flux its previous log-magnitudes (after a seek) */
     uint64_t end_frame; /* no frame at or after it is computed (cs_frame_analyser_limit) */
     uint64_t bad;       /* samples replaced or clamped */
     int finished;
-    float row[CS_FF_COUNT];
+    int64_t spec_ctx;    /* samples after the centre the spectral part reads: N/2 */
+    cs_frame_emit early; /* cs_frame_analyser_set_early, or NULL */
+    float *pend;         /* (P, CS_FF_COUNT) rows of frames next .. next_spec - 1, frame i in slot i % P */
+    int n_pend;          /* P = (ctx - N/2) / hop + 2: more than the spectral part ever leads by */
 };
 
 /* Sizes derived from a (checked) configuration: everything the layout needs. */
 typedef struct fr_dims {
-    int N, K, n_mels, W, M, q, R, stride, tau_min, tau_max, mel_cap;
+    int N, K, n_mels, W, M, q, R, stride, tau_min, tau_max, mel_cap, n_pend;
     int64_t ctx, cap;
 } fr_dims;
 
@@ -198,25 +202,32 @@ static void dims_of(const cs_frame_config *c, fr_dims *d)
     d->cap = 1;
     while (d->cap < 2 * d->ctx + c->hop)
         d->cap *= 2;
+    d->n_pend = (int)((d->ctx - d->N / 2) / c->hop) + 2;
 }
 
-/* A bump allocator over the caller's memory: every block CS_FR_ALIGN-aligned. */
+/* A bump allocator over the caller's memory: every block CS_FR_ALIGN-aligned, and followed by 0..7 cache lines
+ * of padding in turn, so that arrays of power-of-two sizes read and written in the same loop (window, frame,
+ * the YIN buffers) do not sit a multiple of 4 kB apart (4K aliasing between their loads and stores, and cache
+ * set conflicts, cost about 5-10 % at the defaults in tests/bench/bench_frames). */
+#define CS_FR_COLOURS 8
 typedef struct fr_arena {
     uintptr_t at, end;
+    unsigned colour; /* padding after the next block, in cache lines */
 } fr_arena;
 
 static void *arena_take(fr_arena *ar, size_t bytes)
 {
     uintptr_t p = (ar->at + (CS_FR_ALIGN - 1)) & ~(uintptr_t)(CS_FR_ALIGN - 1);
     if (p > ar->end || bytes > ar->end - p) return NULL;
-    ar->at = p + bytes;
+    ar->at = p + bytes + (uintptr_t)CS_FR_ALIGN * ar->colour;
+    ar->colour = (ar->colour + 1) % CS_FR_COLOURS;
     return (void *)p;
 }
 
 /* Lay the analyser out (a == NULL: only measure). Returns the bytes used from `base`, or 0 when it does not fit. */
 static size_t layout(const fr_dims *d, uintptr_t base, size_t bytes, cs_frame_analyser **out)
 {
-    fr_arena ar = {base, base + bytes};
+    fr_arena ar = {base, base + bytes, 1};
     const size_t N = (size_t)d->N, K = (size_t)d->K, M = (size_t)d->M, R = (size_t)d->R;
     const size_t nt = (size_t)d->tau_max + 2, nm = (size_t)d->n_mels;
     cs_frame_analyser *a = arena_take(&ar, sizeof *a);
@@ -244,9 +255,10 @@ static size_t layout(const fr_dims *d, uintptr_t base, size_t bytes, cs_frame_an
     double *ycum = arena_take(&ar, nt * sizeof(double));
     double *mel_e = arena_take(&ar, nm * sizeof(double));
     float *ring = arena_take(&ar, 2 * (size_t)d->cap * sizeof(float));
+    float *pend = arena_take(&ar, (size_t)d->n_pend * CS_FF_COUNT * sizeof(float));
     if (!a || !window || !mel_first || !mel_count || !mel_off || !mel_w || !dct || !frame || !spec || !power || !mag ||
         !lm_prev || !lm_cur || !blk || !ya || !yb || !yring || !yring_e || !yring_tag || !YC || !yr || !yd || !ycum ||
-        !mel_e || !ring)
+        !mel_e || !ring || !pend)
         return 0;
     if (out) {
         memset(a, 0, sizeof *a);
@@ -274,6 +286,7 @@ static size_t layout(const fr_dims *d, uintptr_t base, size_t bytes, cs_frame_an
         a->ycum = ycum;
         a->mel_e = mel_e;
         a->ring = ring;
+        a->pend = pend;
         *out = a;
     }
     return (size_t)(ar.at - base);
@@ -361,6 +374,9 @@ int cs_frame_analyser_init(void *mem, size_t bytes, const cs_frame_config *c, co
     a->ctx = d.ctx;
     a->cap = d.cap;
     a->mask = d.cap - 1;
+    a->spec_ctx = d.N / 2;
+    a->n_pend = d.n_pend;
+    a->early = NULL;
 
     const double two_pi = 6.283185307179586476925286766559;
     double ws = 0.0, ws2 = 0.0;
@@ -403,7 +419,7 @@ uint64_t cs_frame_analyser_seek(cs_frame_analyser *a, uint64_t first)
     a->first = first;
     memset(a->lm_prev, 0, (size_t)a->K * sizeof(float)); /* before frame 0: silence */
     /* from frame first - 1 on (its log-magnitudes for the flux), whose window starts before frame first's */
-    a->next = first > 0 ? first - 1 : 0;
+    a->next = a->next_spec = first > 0 ? first - 1 : 0;
     int64_t c = (int64_t)a->next * a->hop;
     int64_t from = first > 0 ? c - a->N / 2 : 0;
     int64_t from2 = (int64_t)first * a->hop - a->ctx;
@@ -426,6 +442,16 @@ void cs_frame_analyser_limit(cs_frame_analyser *a, uint64_t end)
 int cs_frame_lookahead(const cs_frame_analyser *a)
 {
     return a ? (int)a->ctx - 1 : -1;
+}
+
+int cs_frame_early_lookahead(const cs_frame_analyser *a)
+{
+    return a ? (int)a->spec_ctx - 1 : -1;
+}
+
+void cs_frame_analyser_set_early(cs_frame_analyser *a, cs_frame_emit early)
+{
+    if (a) a->early = early;
 }
 
 uint64_t cs_frame_analyser_bad_samples(const cs_frame_analyser *a)
@@ -770,7 +796,22 @@ static void frame_mfcc(cs_frame_analyser *a, const float *P, double *mfcc)
     }
 }
 
-/* All CS_FF_COUNT features of frame i into row; a->lm_prev holds frame i-1's log-magnitudes (zeros for i=0).
+/* The flatness's four product chains back to [0.5, 1), their powers of two added to *expo (exact). */
+static inline void renorm4(double *p0, double *p1, double *p2, double *p3, long *expo)
+{
+    int e;
+    *p0 = frexp(*p0, &e);
+    *expo += e;
+    *p1 = frexp(*p1, &e);
+    *expo += e;
+    *p2 = frexp(*p2, &e);
+    *expo += e;
+    *p3 = frexp(*p3, &e);
+    *expo += e;
+}
+
+/* Every feature of frame i but YIN's into row (YIN's columns 0: yin_part fills them); a->lm_prev holds frame
+ * i-1's log-magnitudes (zeros for i=0).
  * About 130 lines, on purpose: the single pass over the bins keeps seven sums in four register chains at once
  * (its macro and unrolled loop are most of the length); split into passes it would read the spectrum once per
  * feature (tests/bench/bench_frames measures this loop). The other features are functions of their own. */
@@ -823,17 +864,7 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
         CS_FR_BIN(k + 7, sp3, sm3, sfm3, sf2m3, fx3, fs3, pr3);
         blk[nb++] = (((double)P[k] + (double)P[k + 1]) + ((double)P[k + 2] + (double)P[k + 3])) +
                     (((double)P[k + 4] + (double)P[k + 5]) + ((double)P[k + 6] + (double)P[k + 7]));
-        if ((nb & 3) == 0) { /* every 8 factors per chain */
-            int e;
-            pr0 = frexp(pr0, &e);
-            expo += e;
-            pr1 = frexp(pr1, &e);
-            expo += e;
-            pr2 = frexp(pr2, &e);
-            expo += e;
-            pr3 = frexp(pr3, &e);
-            expo += e;
-        }
+        if ((nb & 3) == 0) renorm4(&pr0, &pr1, &pr2, &pr3, &expo); /* every 8 factors per chain */
     }
     double btail = 0.0;
     for (; k < K; k++) {
@@ -842,17 +873,7 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
     }
 #undef CS_FR_BIN
     blk[nb] = btail;
-    {
-        int e;
-        pr0 = frexp(pr0, &e);
-        expo += e;
-        pr1 = frexp(pr1, &e);
-        expo += e;
-        pr2 = frexp(pr2, &e);
-        expo += e;
-        pr3 = frexp(pr3, &e);
-        expo += e;
-    }
+    renorm4(&pr0, &pr1, &pr2, &pr3, &expo);
     const double Sp = (sp0 + sp1) + (sp2 + sp3);
     const double Sm = (sm0 + sm1) + (sm2 + sm3);
     const double Sfm = (sfm0 + sfm1) + (sfm2 + sfm3);
@@ -888,9 +909,6 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
     double mfcc[CS_FR_N_MFCC];
     frame_mfcc(a, P, mfcc);
 
-    double f0, conf;
-    frame_yin(a, i, &f0, &conf);
-
     row[CS_FF_RMS] = (float)rms;
     row[CS_FF_PEAK] = peak;
     row[CS_FF_CENTROID] = (float)centroid;
@@ -899,74 +917,145 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
     row[CS_FF_ROLLOFF] = (float)rolloff;
     row[CS_FF_FLUX] = (float)(Sflux / (double)K);
     row[CS_FF_ZCR] = (float)zcr;
-    row[CS_FF_F0] = (float)f0;
-    row[CS_FF_F0_CONF] = (float)conf;
+    row[CS_FF_F0] = 0.0f; /* YIN's, filled in by yin_part once its longer window has arrived */
+    row[CS_FF_F0_CONF] = 0.0f;
     for (int q = 0; q < CS_FR_N_MFCC; q++)
         row[CS_FF_MFCC0 + q] = (float)mfcc[q];
 }
 
 /* ------------------------------------------------------------------ streaming */
 
-/* Frame `next`: features and emission, or (before `first`, after a seek) only the flux's log-magnitudes. */
-static int compute_next(cs_frame_analyser *a, cs_frame_emit emit, void *user)
+/*
+ * A frame is computed in two parts, each in frame order: the spectral part (every column but YIN's: spectrum,
+ * shape, flux, peak, zero crossings, MFCCs; it reads samples up to i*hop + N/2 - 1) and the YIN part (up to
+ * i*hop + W - 1). The flux chains the log-magnitudes and the zero-crossing count slides from frame to frame,
+ * so the spectral parts run in order; YIN's cache is keyed by sample, so its parts need no particular order but
+ * run in order too. When W > N/2 the spectral part runs up to P - 1 frames ahead; its rows wait in `pend`.
+ */
+
+static float *pend_row(const cs_frame_analyser *a, uint64_t i)
 {
-    const uint64_t i = a->next++;
+    return a->pend + (size_t)(i % (uint64_t)a->n_pend) * CS_FF_COUNT;
+}
+
+/* Spectral part of frame next_spec (after a seek, before `first`: only the flux's log-magnitudes). */
+static void spec_part(cs_frame_analyser *a, void *user)
+{
+    const uint64_t i = a->next_spec++;
     if (i < a->first) {
         frame_spectrum(a, i, a->lm_prev);
-        return 0;
+        return;
     }
-    frame_features(a, i, a->row);
+    float *row = pend_row(a, i);
+    frame_features(a, i, row);
     float *t = a->lm_prev;
     a->lm_prev = a->lm_cur;
     a->lm_cur = t;
-    emit(user, i, a->row);
+    if (a->early) a->early(user, i, row);
+}
+
+/* YIN part of frame next, which completes its row: emitted. Returns the number of frames emitted (0 or 1). */
+static int yin_part(cs_frame_analyser *a, cs_frame_emit emit, void *user)
+{
+    const uint64_t i = a->next++;
+    if (i < a->first) return 0;
+    float *row = pend_row(a, i);
+    double f0, conf;
+    frame_yin(a, i, &f0, &conf);
+    row[CS_FF_F0] = (float)f0;
+    row[CS_FF_F0_CONF] = (float)conf;
+    emit(user, i, row);
     return 1;
 }
 
-/* The sample at which frame `next` is complete: its centre + ctx (the last context sample is centre + ctx - 1). */
-static int64_t ready_at(const cs_frame_analyser *a)
+/* The sample counts at which the next spectral part / the next YIN part have all their samples. */
+static int64_t spec_ready(const cs_frame_analyser *a)
+{
+    return (int64_t)a->next_spec * a->hop + a->spec_ctx;
+}
+
+static int64_t yin_ready(const cs_frame_analyser *a)
 {
     return (int64_t)a->next * a->hop + a->ctx;
 }
 
-/* Write k samples into the ring (both halves), replacing a non-finite sample by 0 and clamping a huge one. */
+/* The spectral part may run: not past the limit, and a pending row free (always, while streaming: the spectral
+ * part leads by less than (ctx - N/2) / hop + 1 frames). */
+static int spec_may_run(const cs_frame_analyser *a)
+{
+    return a->next_spec < a->end_frame && a->next_spec - a->next < (uint64_t)a->n_pend;
+}
+
+/* Every part the samples so far complete, in order (the ring still holds each one's whole context). */
+static int run_ready(cs_frame_analyser *a, cs_frame_emit emit, void *user)
+{
+    int emitted = 0;
+    for (;;) {
+        if (spec_may_run(a) && a->pushed >= spec_ready(a)) {
+            spec_part(a, user);
+        } else if (a->next < a->next_spec && a->pushed >= yin_ready(a)) {
+            emitted += yin_part(a, emit, user);
+        } else {
+            return emitted;
+        }
+    }
+}
+
+/* Write k samples into the ring (both halves), replacing a non-finite sample by 0 and clamping a huge one; in
+ * runs up to the ring's wrap: a check of the run, then two copies (the usual case) or the sample-wise repair. */
 static void ring_write(cs_frame_analyser *a, const float *x, size_t k)
 {
-    float *ring = a->ring;
-    const int64_t cap = a->cap, mask = a->mask;
-    int64_t j = a->pushed;
-    for (size_t u = 0; u < k; u++, j++) {
-        float v = x[u];
-        if (!(fabsf(v) <= CS_FRAME_MAX_SAMPLE)) { /* NaN, +-inf or huge */
-            a->bad++;
-            v = isnan(v) ? 0.0f : (isinf(v) ? 0.0f : (v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE));
+    const int64_t cap = a->cap;
+    while (k > 0) {
+        const int64_t p = a->pushed & a->mask;
+        size_t run = (size_t)(cap - p) < k ? (size_t)(cap - p) : k;
+        float *lo = a->ring + p, *hi = a->ring + p + cap;
+        int ok0 = 1, ok1 = 1, ok2 = 1, ok3 = 1; /* fabsf(v) <= max is false for NaN, +-inf and huge */
+        size_t u = 0;
+        for (; u + 4 <= run; u += 4) {
+            ok0 &= fabsf(x[u]) <= CS_FRAME_MAX_SAMPLE;
+            ok1 &= fabsf(x[u + 1]) <= CS_FRAME_MAX_SAMPLE;
+            ok2 &= fabsf(x[u + 2]) <= CS_FRAME_MAX_SAMPLE;
+            ok3 &= fabsf(x[u + 3]) <= CS_FRAME_MAX_SAMPLE;
         }
-        const int64_t p = j & mask;
-        ring[p] = v;
-        ring[p + cap] = v;
+        for (; u < run; u++)
+            ok0 &= fabsf(x[u]) <= CS_FRAME_MAX_SAMPLE;
+        const int ok = ok0 & ok1 & ok2 & ok3;
+        if (ok) {
+            memcpy(lo, x, run * sizeof(float));
+            memcpy(hi, x, run * sizeof(float));
+        } else {
+            for (u = 0; u < run; u++) {
+                float v = x[u];
+                if (!(fabsf(v) <= CS_FRAME_MAX_SAMPLE)) {
+                    a->bad++;
+                    v = isfinite(v) ? (v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE) : 0.0f;
+                }
+                lo[u] = hi[u] = v;
+            }
+        }
+        a->pushed += (int64_t)run;
+        x += run;
+        k -= run;
     }
-    a->pushed = j;
 }
 
 int cs_frame_analyser_push(cs_frame_analyser *a, const float *x, size_t n, cs_frame_emit emit, void *user)
 {
     if (!a || !emit || (!x && n > 0)) return CS_FRAME_E_ARG;
     if (a->finished) return 0;
-    int emitted = 0;
-    for (;;) {
-        /* every frame the samples so far complete, in order (the ring still holds its whole context) */
-        while (a->next < a->end_frame && a->pushed >= ready_at(a))
-            emitted += compute_next(a, emit, user);
-        if (n == 0) break;
-        /* then the samples up to the next frame's completion (all of them when no frame is due) */
+    int emitted = run_ready(a, emit, user);
+    while (n > 0) {
+        /* the samples up to the next part's completion (all of them when none is due) */
+        int64_t due = INT64_MAX;
+        if (spec_may_run(a)) due = spec_ready(a);
+        if (a->next < a->next_spec && yin_ready(a) < due) due = yin_ready(a);
         size_t k = n;
-        if (a->next < a->end_frame) {
-            const int64_t need = ready_at(a) - a->pushed; /* > 0 after the loop above */
-            if ((uint64_t)need < (uint64_t)k) k = (size_t)need;
-        }
+        if (due != INT64_MAX && (uint64_t)(due - a->pushed) < (uint64_t)k) k = (size_t)(due - a->pushed); /* > 0 */
         ring_write(a, x, k);
         x += k;
         n -= k;
+        emitted += run_ready(a, emit, user);
     }
     return emitted;
 }
@@ -981,7 +1070,11 @@ int cs_frame_analyser_finish(cs_frame_analyser *a, cs_frame_emit emit, void *use
     uint64_t end = (uint64_t)a->n_end / (uint64_t)a->hop + 1;
     if (end > a->end_frame) end = a->end_frame;
     int emitted = 0;
-    while (a->next < end)
-        emitted += compute_next(a, emit, user);
+    while (a->next < end) {
+        if (a->next_spec < end && a->next_spec - a->next < (uint64_t)a->n_pend)
+            spec_part(a, user);
+        else
+            emitted += yin_part(a, emit, user);
+    }
     return emitted;
 }
