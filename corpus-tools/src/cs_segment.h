@@ -129,9 +129,9 @@ int cs_segment_novelty_curve(const cs_frames *f, size_t n, const cs_novelty_para
  * Sections from the novelty curve (cs_segment_novelty_curve, Foote 2000). Boundaries are the local maxima
  * b (N(b) > N(b-1), N(b) >= N(b+1)) with N(b) >= threshold, accepted strongest first (then earliest)
  * unless an accepted boundary, the start or the end of the source lies within min_len_s; a block boundary
- * becomes sample b*B*hop - hop/2. Sections longer than max_len_s are split into equal parts as in
- * cs_segment_onset. So each section is >= min_len_s and <= max_len_s; a steady source (or silence) gives
- * [0, n) split by max_len. `f` must hold n / f->hop + 1 frames.
+ * becomes sample b*B*hop - hop/2. Sections longer than max_len_s are split into k = ceil(len / max_len) parts
+ * of equal length (+-1 sample; offline only, unlike the onset events' causal cuts). So each section is >= min_len_s and
+ * <= max_len_s; a steady source (or silence) gives [0, n) split by max_len. `f` must hold n / f->hop + 1 frames.
  * Returns 0, CS_E_ARG, CS_E_NONFINITE, CS_E_SHORT (n < min_len, rounded to samples; also n == 0),
  * CS_E_NOMEM. Memory: O(n_frames + n_blocks * 15); a 1-hour source needs a few MB.
  */

@@ -2,9 +2,12 @@
  * cs_listener.c - the streaming listener (cs_listener.h): frame analyser + onset detector + unit accumulator.
  *
  * The samples go to a ring (the level descriptors need the unit's own samples) and to the analyser in pieces that
- * end exactly where the analyser can compute its next frame, so each frame arrives with the fewest samples pushed
- * after it; frames go to a ring of rows. A unit is described when it is known complete, from the two rings, with
- * the accumulator of cs_unit_describe.h: the same sums in the same order as `concatseq analyze`.
+ * end exactly where the analyser can compute its next frame (or, for onsets, report its next frame early), so each
+ * frame arrives with the fewest samples pushed after it; frames go to a ring of rows. In ONSETS mode the detector
+ * is fed from the analyser's early report (flux and peak are final there; only YIN's columns come later) and an
+ * accepted boundary waits in a short queue until the complete rows of the event it ends have arrived. A unit is
+ * described when it is known complete, from the two rings, with the accumulator of cs_unit_describe.h: the same sums in
+ * the same order as `concatseq analyze`.
  */
 #include "cs_listener.h"
 
@@ -30,8 +33,14 @@ struct cs_listener {
     uint64_t nfr;      /* frames computed */
     uint64_t next;     /* GRAINS: next grain index; FRAMES: next frame cell */
     uint64_t ev_start; /* ONSETS: start of the open event */
-    uint64_t emitted;  /* units emitted */
-    uint64_t failed;   /* units whose description failed (emitted with zeros; never with finite input) */
+    uint64_t *queue;   /* ONSETS: boundaries accepted, their events not yet emitted (waiting for full frames) */
+    uint64_t q_cap, q_head, q_len;
+    uint64_t early_la; /* ONSETS: frame i's flux and peak arrive once sample i*hop + early_la - 1 is pushed */
+    uint64_t nearly;   /* ONSETS: frames reported early */
+    cs_level ev_lv;    /* ONSETS: level sums of the open event's samples [ev_start, ev_fed), gathered as they come */
+    uint64_t ev_fed;
+    uint64_t emitted; /* units emitted */
+    uint64_t failed;  /* units whose description failed (emitted with zeros; never with finite input) */
     int finished;
     cs_listen_emit emit; /* the push's or finish's callback, while it runs */
     void *user;
@@ -79,11 +88,12 @@ static uint64_t wait_of(const cs_listen_config *c)
     if (c->mode == CS_LISTEN_ONSETS) {
         cs_onset_plan p;
         cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p);
-        pre = p.pre;
+        pre = p.pre + p.min_len;
     }
-    /* a boundary is decided at frame i+1 (computed at sample (i+1)*hop + la) and lies at >= (i-1)*hop - hop/2 -
-     * pre; a grain waits for its last frame (<= its end + la) and for the piece of input that holds its end
-     * (<= max(hop, la)); one hop of slack on top */
+    /* an onset boundary is decided at frame i+1 (computed at sample (i+1)*hop + la) and lies at >= (i-1)*hop -
+     * hop/2 - pre; a forced cut waits min_len more (cs_onset.h, step 5), and the event a moved cut ends may start
+     * min_len before the usual max_len; a grain waits for its last frame (<= its end + la) and for the piece of
+     * input that holds its end (<= max(hop, la)); one hop of slack on top */
     return la + 4 * hop + pre + 1;
 }
 
@@ -118,9 +128,20 @@ void cs_listen_config_default(cs_listen_config *c, float sample_rate)
 
 /* The sizes of the parts laid out in the caller's memory. */
 typedef struct layout {
-    size_t head, fa, det, ring, rows, total;
-    uint64_t ring_cap, rows_cap;
+    size_t head, fa, det, queue, ring, rows, total;
+    uint64_t ring_cap, rows_cap, q_cap;
 } layout;
+
+/* ONSETS: boundaries that can be accepted between a frame's early report (flux, peak) and the complete rows the
+ * event needs: (context - fft_size/2) / hop + 2 frames, each at most hop / min_len + 2 boundaries. */
+static uint64_t queue_of(const cs_listen_config *c)
+{
+    if (c->mode != CS_LISTEN_ONSETS) return 0;
+    cs_onset_plan p;
+    cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p);
+    const uint64_t hop = (uint64_t)c->frame.hop, ctx = context_of(&c->frame), half = (uint64_t)c->frame.fft_size / 2;
+    return ((ctx - half) / hop + 2) * (hop / p.min_len + 2) + 4;
+}
 
 static int layout_of(const cs_listen_config *c, layout *L)
 {
@@ -129,11 +150,14 @@ static int layout_of(const cs_listen_config *c, layout *L)
     L->fa = align_up(cs_frame_analyser_bytes(&c->frame));
     L->det = c->mode == CS_LISTEN_ONSETS ? align_up(cs_onset_bytes(&c->onset, c->frame.sample_rate, c->frame.hop)) : 0;
     if (L->fa == 0 || (c->mode == CS_LISTEN_ONSETS && L->det == 0)) return CS_LISTEN_E_ARG;
-    L->ring_cap = longest_unit(c) + wait_of(c);
-    L->rows_cap = L->ring_cap / (uint64_t)c->frame.hop + 4;
+    L->q_cap = queue_of(c);
+    L->queue = align_up((size_t)L->q_cap * sizeof(uint64_t));
+    /* ONSETS gathers an event's level as its samples settle (feed_event), so its ring holds the wait only */
+    L->ring_cap = (c->mode == CS_LISTEN_ONSETS ? (uint64_t)c->frame.hop + 8 : longest_unit(c)) + wait_of(c);
+    L->rows_cap = (longest_unit(c) + wait_of(c)) / (uint64_t)c->frame.hop + 4;
     L->ring = align_up((size_t)L->ring_cap * sizeof(float));
     L->rows = align_up((size_t)L->rows_cap * CS_FF_COUNT * sizeof(float));
-    L->total = CS_LISTEN_ALIGN + L->head + L->fa + L->det + L->ring + L->rows; /* + slack to align mem */
+    L->total = CS_LISTEN_ALIGN + L->head + L->fa + L->det + L->queue + L->ring + L->rows; /* + slack: align mem */
     return CS_LISTEN_OK;
 }
 
@@ -146,8 +170,9 @@ size_t cs_listener_bytes(const cs_listen_config *c)
 /* ------------------------------------------------------------------ units */
 
 /* Describe [start, start + length) from the rings and emit it. The samples and frames are still held (the ring
- * sizes cover the longest unit plus the longest wait). */
-static void describe_emit(cs_listener *l, uint64_t start, uint64_t length)
+ * sizes cover the longest unit, or for onsets the part not yet gathered, plus the longest wait). `lv`: the level
+ * sums of the unit's samples [0, from) gathered before (ONSETS), or NULL (from = 0). */
+static void describe_emit(cs_listener *l, uint64_t start, uint64_t length, const cs_level *lv, uint64_t from)
 {
     cs_listen_unit u;
     memset(&u, 0, sizeof u);
@@ -157,16 +182,19 @@ static void describe_emit(cs_listener *l, uint64_t start, uint64_t length)
     u.index = l->emitted;
     cs_unit_accum acc;
     int rc = cs_unit_accum_begin(&acc, start, length, l->cfg.frame.hop, l->cfg.frame.sample_rate);
+    uint64_t i0, i1;
+    cs_unit_accum_frames(&acc, &i0, &i1);
+    if (l->nfr == 0 || from > length || l->t - (start + from) > l->ring_cap || i0 + l->rows_cap < l->nfr)
+        rc = CS_UD_E_ARG; /* no frame, or no longer held: never with the ring sizes of layout_of */
+    if (lv) acc.lv = *lv;
     if (rc == CS_UD_OK) {
-        for (uint64_t from = 0; from < length;) { /* at most two pieces: the ring wraps once */
+        for (; from < length;) { /* at most two pieces: the ring wraps once */
             uint64_t s = start + from, slot = s % l->ring_cap;
             uint64_t piece = l->ring_cap - slot;
             if (piece > length - from) piece = length - from;
             cs_unit_accum_samples(&acc, l->ring + slot, from, from + piece);
             from += piece;
         }
-        uint64_t i0, i1;
-        cs_unit_accum_frames(&acc, &i0, &i1);
         if (i1 >= l->nfr) i1 = l->nfr - 1; /* only at the end of a signal: its last frame is the nearest */
         if (acc.nearest) i0 = i1;
         for (uint64_t i = i0; i <= i1; i++)
@@ -219,18 +247,74 @@ static void emit_fixed(cs_listener *l)
             if (len == 0) return;
         }
         if (!complete(l, s, len)) return;
-        describe_emit(l, s, len);
+        describe_emit(l, s, len, NULL, 0);
         l->next++;
     }
 }
 
-/* ONSETS: a boundary ends the open event. */
+/* ONSETS: emit the open event, which ends at b, and open the next one there. */
+static void next_event(cs_listener *l, uint64_t b)
+{
+    describe_emit(l, l->ev_start, b - l->ev_start, &l->ev_lv, l->ev_fed - l->ev_start);
+    l->ev_start = l->ev_fed = b;
+    memset(&l->ev_lv, 0, sizeof l->ev_lv);
+}
+
+/* ONSETS: add the open event's settled samples to its level sums, so that describing it at its end costs the
+ * unsettled rest only (O(wait), not O(max_len)). A sample is settled when no later boundary can precede it
+ * (cs_onset_settled) and it is not among the event's last 3 samples (cs_level_add puts the length % 4 last ones
+ * into ss[0]: with 3 held back, every sample fed now is below length / 4 * 4 whatever the length). The sums are
+ * bitwise those of one pass (each ss[k] gets its samples in order). */
+static void feed_event(cs_listener *l)
+{
+    uint64_t to = cs_onset_settled(l->det);
+    if (l->q_len > 0 && l->queue[l->q_head] < to) to = l->queue[l->q_head];
+    if (to > l->t) to = l->t;
+    if (to < l->ev_start + 3) return;
+    to -= 3;
+    const size_t open = (size_t)-4; /* a length whose tail no fed sample reaches */
+    while (l->ev_fed < to) {
+        uint64_t slot = l->ev_fed % l->ring_cap, piece = l->ring_cap - slot;
+        if (piece > to - l->ev_fed) piece = to - l->ev_fed;
+        size_t from = (size_t)(l->ev_fed - l->ev_start);
+        cs_level_add(&l->ev_lv, l->ring + slot, from, from + (size_t)piece, open);
+        l->ev_fed += piece;
+    }
+}
+
+/* ONSETS: emit the events of the queued boundaries whose frames have all arrived, in order. */
+static void drain(cs_listener *l)
+{
+    while (l->q_len > 0) {
+        uint64_t b = l->queue[l->q_head];
+        if (b > l->ev_start) {
+            if (!complete(l, l->ev_start, b - l->ev_start)) return;
+            next_event(l, b);
+        }
+        l->q_head = (l->q_head + 1) % l->q_cap;
+        l->q_len--;
+    }
+}
+
+/* ONSETS: a boundary ends the open event; it waits in the queue for the event's complete frames. */
 static void on_boundary(void *user, const cs_onset_boundary *b)
 {
     cs_listener *l = user;
-    if (b->sample <= l->ev_start) return; /* cannot happen: boundaries are increasing and > 0 */
-    describe_emit(l, l->ev_start, b->sample - l->ev_start);
-    l->ev_start = b->sample;
+    if (l->q_len == l->q_cap) { /* cannot happen (queue_of bounds it); the event then runs on to the next one */
+        l->failed++;
+        return;
+    }
+    l->queue[(l->q_head + l->q_len) % l->q_cap] = b->sample;
+    l->q_len++;
+}
+
+/* ONSETS: the detector runs on the early report (flux and peak are final there). */
+static void on_early(void *user, uint64_t frame, const float *row)
+{
+    cs_listener *l = user;
+    l->nearly = frame + 1;
+    cs_onset_push(l->det, row[CS_FF_FLUX], row[CS_FF_PEAK], on_boundary, l);
+    drain(l);
 }
 
 static void on_frame(void *user, uint64_t frame, const float *row)
@@ -238,7 +322,7 @@ static void on_frame(void *user, uint64_t frame, const float *row)
     cs_listener *l = user;
     memcpy(l->rows + (frame % l->rows_cap) * CS_FF_COUNT, row, CS_FF_COUNT * sizeof *row);
     l->nfr = frame + 1;
-    if (l->det) cs_onset_push(l->det, row[CS_FF_FLUX], row[CS_FF_PEAK], on_boundary, l);
+    if (l->det) drain(l);
 }
 
 /* ------------------------------------------------------------------ API */
@@ -260,6 +344,11 @@ int cs_listener_init(void *mem, size_t bytes, const cs_listen_config *c, const c
         if (cs_onset_init(p, L.det, &c->onset, c->frame.sample_rate, c->frame.hop, &l->det) != CS_ONSET_OK)
             return CS_LISTEN_E_ARG;
         p += L.det;
+        l->queue = (uint64_t *)p;
+        l->q_cap = L.q_cap;
+        p += L.queue;
+        cs_frame_analyser_set_early(l->fa, on_early);
+        l->early_la = (uint64_t)cs_frame_early_lookahead(l->fa) + 1;
     }
     l->ring = (float *)p;
     l->ring_cap = L.ring_cap;
@@ -280,6 +369,8 @@ void cs_listener_reset(cs_listener *l)
     cs_frame_analyser_reset(l->fa);
     if (l->det) cs_onset_reset(l->det);
     l->t = l->nfr = l->next = l->ev_start = l->emitted = l->failed = 0;
+    l->q_head = l->q_len = l->nearly = l->ev_fed = 0;
+    memset(&l->ev_lv, 0, sizeof l->ev_lv);
     l->finished = 0;
     l->emit = NULL;
     l->user = NULL;
@@ -310,14 +401,19 @@ int cs_listener_push(cs_listener *l, const float *x, size_t n, cs_listen_emit em
     const uint64_t hop = (uint64_t)l->cfg.frame.hop;
     size_t done = 0;
     while (done < n) {
-        /* the piece ends where the next frame can be computed (sample nfr*hop + la - 1 pushed): a hop, la at first */
-        uint64_t due = l->nfr * hop + l->la, piece = due > l->t ? due - l->t : hop;
+        /* the piece ends where the next frame (or early report) is due: sample nfr*hop + la - 1 pushed */
+        uint64_t due = l->nfr * hop + l->la, piece;
+        if (l->det && l->nearly * hop + l->early_la < due) due = l->nearly * hop + l->early_la; /* or an early one */
+        piece = due > l->t ? due - l->t : hop;
         if (piece > n - done) piece = n - done;
         ring_write(l, x + done, (size_t)piece);
         l->t += piece;
         cs_frame_analyser_push(l->fa, x + done, (size_t)piece, on_frame, l);
         done += (size_t)piece;
-        if (l->cfg.mode != CS_LISTEN_ONSETS) emit_fixed(l);
+        if (l->cfg.mode != CS_LISTEN_ONSETS)
+            emit_fixed(l);
+        else
+            feed_event(l);
     }
     l->emit = NULL;
     return l->count;
@@ -334,8 +430,8 @@ int cs_listener_finish(cs_listener *l, cs_listen_emit emit, void *user)
     l->finished = 1;
     if (l->cfg.mode == CS_LISTEN_ONSETS) {
         cs_onset_finish(l->det, l->t, on_boundary, l);
-        if (l->t > l->ev_start) describe_emit(l, l->ev_start, l->t - l->ev_start);
-        l->ev_start = l->t;
+        drain(l); /* finished: every frame there is has arrived */
+        if (l->t > l->ev_start) next_event(l, l->t);
     } else {
         emit_fixed(l);
     }
@@ -351,6 +447,11 @@ uint64_t cs_listener_samples(const cs_listener *l)
 uint64_t cs_listener_bad_samples(const cs_listener *l)
 {
     return l ? cs_frame_analyser_bad_samples(l->fa) : 0;
+}
+
+uint64_t cs_listener_failed(const cs_listener *l)
+{
+    return l ? l->failed : 0;
 }
 
 uint64_t cs_listener_max_wait(const cs_listener *l)

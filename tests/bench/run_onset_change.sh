@@ -4,7 +4,9 @@
 # prints the number of unit starts (= onset boundaries, plus 0 and the max_len cuts) of each build and how many
 # of each build's boundaries have one of the other's within one frame hop (512 samples at the defaults, 48 kHz).
 # Inputs: SuperCollider's a11wlk01.wav, the samples of a Hydrogen kit concatenated (the audio.wav of a grain bundle
-# of the kit folder: every sample one after the other), the first lincity-ng-data track. Not a timed test.
+# of the kit folder: every sample one after the other), the first lincity-ng-data track. For the kit the attacks are
+# known (each sample starts with one): it also prints how many of them each build finds (a unit start within
+# [attack - pre - 2.5 hops, attack]). Not a timed test.
 # usage: tests/bench/run_onset_change.sh OLD_CONCATSEQ NEW_CONCATSEQ
 set -euo pipefail
 OLD=${1:?old concatseq}
@@ -18,6 +20,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 "$NEW" analyze "$KIT" -o "$OUT/kit" --quiet --threads 2 --unit-ms 10 --hop-ms 10
 cp "$OUT/kit/audio.wav" "$OUT/kit.wav"
+"$NEW" info "$OUT/kit" --units | awk -F'\t' 'NR > 1 && $2 != prev { if ($3 > 0) print $3; prev = $2 }' >"$OUT/attacks.txt"
 starts() { # BIN SOURCE NAME: unit start frames, one a line
     "$1" analyze "$2" -o "$OUT/$3" --segment onset --quiet --threads 2 --clusters 2 --force >/dev/null
     "$1" info "$OUT/$3" --units | awk -F'\t' 'NR > 1 { print $3 }'
@@ -26,11 +29,18 @@ for src in "$SC" "$OUT/kit.wav" "$TRACK"; do
     name=$(basename "$src")
     starts "$OLD" "$src" old >"$OUT/old.txt"
     starts "$NEW" "$src" new >"$OUT/new.txt"
-    python3 - "$OUT/old.txt" "$OUT/new.txt" "$HOP" "$name" <<'EOF'
+    attacks=/dev/null
+    [ "$src" = "$OUT/kit.wav" ] && attacks="$OUT/attacks.txt"
+    python3 - "$OUT/old.txt" "$OUT/new.txt" "$HOP" "$name" "$attacks" <<'EOF'
 import bisect, sys
 old = sorted(int(v) for v in open(sys.argv[1]))
 new = sorted(int(v) for v in open(sys.argv[2]))
 hop, name = int(sys.argv[3]), sys.argv[4]
+attacks = [int(v) for v in open(sys.argv[5])]
+if attacks:
+    for label, b in (("old", old), ("new", new)):
+        hit = sum(1 for a in attacks if any(a - 240 - 2.5 * hop <= x <= a for x in b))
+        print(f"{name}: {label} finds {hit} of the {len(attacks)} known attacks")
 def matched(a, b):
     n = 0
     for x in a:

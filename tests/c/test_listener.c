@@ -160,6 +160,7 @@ static int listen_file(const cs_listen_config *c, cs_fft_host *host, const float
         cs_listener_push(l, x + i, n - i < block ? n - i : block, collect, out);
     cs_listener_finish(l, collect, out);
     *heap = cs_heap_end();
+    CS_CHECK(cs_listener_failed(l) == 0, "nothing failed");
     free(mem);
     return 0;
 }
@@ -243,12 +244,13 @@ static void test_grains(const float *x, size_t n, const cs_frames *f, const cs_l
 static void test_onsets(const float *x, size_t n, const cs_frames *f, const cs_listen_config *base, cs_fft_host *host,
                         const char *name)
 {
-    /* analyze's defaults; a lower threshold (more onsets); a short max_len (cuts) */
-    for (int k = 0; k < 3; k++) {
+    /* analyze's defaults; a lower threshold (more onsets); a short max_len (cuts); tiny units with a long pre */
+    for (int k = 0; k < 4; k++) {
         cs_onset_params p;
         cs_onset_params_default(&p);
         if (k == 1) p.threshold = 0.1;
         if (k == 2) p.max_len_s = 0.25, p.min_len_s = 0.03;
+        if (k == 3) p.threshold = 0.1, p.min_len_s = 0.001, p.max_len_s = 0.01, p.pre_s = 0.05;
         cs_segments s = {0};
         CS_CHECK(cs_segment_onset(f, n, &p, &s) == 0, "onsets");
         CS_CHECK(describe_offline(f, x, n, &s, &offline) == 0, "offline describe");
@@ -262,8 +264,8 @@ static void test_onsets(const float *x, size_t n, const cs_frames *f, const cs_l
         c.mode = CS_LISTEN_ONSETS;
         cs_onset_params_to_config(&p, sum / (double)f->n_frames, &c.onset);
         char what[128];
-        snprintf(what, sizeof what, "%s onsets (threshold %.2f, min %.0f ms, max %.0f ms)", name, p.threshold,
-                 p.min_len_s * 1e3, p.max_len_s * 1e3);
+        snprintf(what, sizeof what, "%s onsets (threshold %.2f, min %.0f ms, max %.0f ms, pre %.0f ms)", name,
+                 p.threshold, p.min_len_s * 1e3, p.max_len_s * 1e3, p.pre_s * 1e3);
         check_blocks(&c, host, x, n, 1, what);
         printf("%s: %zu units equal in blocks of 1, 64, 256, 1024\n", what, offline.n);
     }
@@ -304,10 +306,13 @@ static void test_frames(const float *x, size_t n, const cs_frames *f, const cs_l
 }
 
 /* Every mode on one real signal. */
-static void test_signal(const float *x, size_t n, int rate, cs_fft_host *host, const char *name)
+/* Every mode on one real signal; `extreme`: an analysis whose YIN window (f0_min 20 Hz) is much longer than its
+ * FFT (256, hop 256), so the early reports run far ahead of the complete frames, with tiny onset units. */
+static void test_signal(const float *x, size_t n, int rate, cs_fft_host *host, const char *name, int extreme)
 {
     cs_frame_params fp;
     cs_frame_params_default(&fp, rate);
+    if (extreme) fp.fft_size = 256, fp.hop = 256, fp.f0_min = 20.0;
     cs_listen_config base;
     cs_listen_config_default(&base, (float)rate);
     CS_CHECK(cs_frame_params_config(&fp, &base.frame) == 0, "frame config");
@@ -367,10 +372,14 @@ static void test_abuse(cs_fft_host *host)
         cs_listener_finish(l, count_only, bad);
         CS_CHECK(bad[1] > 0 && bad[0] == 0, "mode %d: %zu units, %zu non-finite values", modes[m], bad[1], bad[0]);
         CS_CHECK(cs_listener_bad_samples(l) > 0, "bad samples counted");
+        CS_CHECK(cs_listener_failed(l) == 0, "mode %d: nothing failed", modes[m]);
         CS_CHECK(cs_listener_push(l, x, 10, count_only, bad) == 0, "no push after finish");
         cs_listener_reset(l);
         CS_CHECK(cs_listener_samples(l) == 0 && cs_listener_bad_samples(l) == 0, "reset");
         CS_CHECK(cs_listener_push(l, x, 0, count_only, bad) == 0, "empty push");
+        bad[1] = 0;
+        CS_CHECK(cs_listener_finish(l, count_only, bad) >= 0 && bad[1] == 0, "an empty signal has no unit");
+        cs_listener_reset(l);
         CS_CHECK(cs_listener_push(l, NULL, 5, count_only, bad) == CS_LISTEN_E_ARG, "NULL samples");
         CS_CHECK(cs_listener_push(l, x, 5, NULL, bad) == CS_LISTEN_E_ARG, "NULL emit");
         CS_CHECK(cs_listener_init(mem, bytes - 1, &c, &ops, &l) == CS_LISTEN_E_ARG && l == NULL, "memory too small");
@@ -404,8 +413,11 @@ static void test_abuse(cs_fft_host *host)
     b = c;
     b.mode = CS_LISTEN_ONSETS;
     b.onset.max_len_s = 2.0f;
+    size_t on_bytes = cs_listener_bytes(&b);
+    b.mode = CS_LISTEN_GRAINS;
     printf("memory: frames %zu B, onsets (max 2 s) %zu B, grains 100 ms %zu B at 48 kHz\n", cs_listener_bytes(&c),
-           cs_listener_bytes(&b), (b.mode = CS_LISTEN_GRAINS, cs_listener_bytes(&b)));
+           on_bytes, cs_listener_bytes(&b));
+    CS_CHECK(on_bytes < 300000, "onsets need no ring of max_len samples: %zu B", on_bytes);
 }
 
 /* ------------------------------------------------------------------ the detector itself */
@@ -450,16 +462,27 @@ static void test_detector(void)
              (unsigned long long)(s.n ? s.at[0] : 0));
     CS_CHECK(s.n >= 1 && s.b[0].sample == 20 * 512 - 256 - 240, "boundary = cell start - pre: %llu",
              (unsigned long long)(s.n ? s.b[0].sample : 0));
-    /* no onset for 2 s: a forced cut at exactly boundary + max_len, decided before its position is past by
-     * more than two hops plus pre */
+    /* no onset for 2 s: a forced cut at exactly boundary + max_len, decided once no onset can come within min_len
+     * after it: min_len + pre + about two hops after its position */
     const uint64_t cut = s.b[0].sample + 96000;
     for (int i = 40; i < 400 && s.n < 2; i++)
         cs_onset_push(o, 0.001f, 0.1f, note, &s);
     CS_CHECK(s.n == 2 && s.b[1].forced && s.b[1].sample == cut, "forced cut at max_len");
-    CS_CHECK(s.n == 2 && s.b[1].frame * 512 <= cut + 2 * 512 + 256 + 240, "cut decided promptly: frame %llu",
+    CS_CHECK(s.n == 2 && s.b[1].frame * 512 <= cut + 2400 + 3 * 512 + 240, "cut decided promptly: frame %llu",
              (unsigned long long)s.b[1].frame);
     cs_onset_reset(o);
     CS_CHECK(cs_onset_frames(o) == 0 && cs_onset_last(o) == 0, "reset");
+    /* an onset less than min_len after where the max_len cut would be: the cut moves back to min_len before it,
+     * the onset is kept (frame 210: boundary 210*512 - 256 - 240 = 107024, the cut would be at 9744 + 96000) */
+    s.n = 0;
+    for (int i = 0; i < 260; i++)
+        cs_onset_push(o, i == 20 || i == 210 ? 0.9f : 0.001f, 0.1f, note, &s);
+    CS_CHECK(s.n == 3 && s.b[0].sample == 9744 && s.b[1].forced && s.b[1].sample == 107024 - 2400 && !s.b[2].forced &&
+                 s.b[2].sample == 107024,
+             "moved cut: %d boundaries", s.n);
+    cs_onset_finish(o, 260 * 512, note, &s);
+    CS_CHECK(s.n == 3, "finish: the last event is shorter than max_len, no cut");
+    cs_onset_reset(o);
     cs_onset_push(o, NAN, INFINITY, note, &s);
     CS_CHECK(cs_onset_bad_values(o) == 2, "non-finite values counted");
     /* configuration */
@@ -566,7 +589,8 @@ int main(void)
     int rate = 0, ran = 0;
     read_mono("/usr/share/SuperCollider/sounds/a11wlk01.wav", &x, &n, &rate);
     if (n > 0) {
-        test_signal(x, n, rate, host, "a11wlk01");
+        test_signal(x, n, rate, host, "a11wlk01", 0);
+        test_signal(x, n, rate, host, "a11wlk01 fft 256 hop 256 f0_min 20", 1);
         ran++;
     } else {
         printf("a11wlk01.wav not found (supercollider): skipped\n");
@@ -576,7 +600,7 @@ int main(void)
     n = 0;
     rate = 0;
     if (read_kit("/usr/share/hydrogen/data/drumkits/Millo-Drums_v.1", &x, &n, &rate) == 0) {
-        test_signal(x, n, rate, host, "Millo-Drums kit");
+        test_signal(x, n, rate, host, "Millo-Drums kit", 0);
         ran++;
     } else {
         printf("hydrogen-drumkits not found: skipped\n");
