@@ -174,8 +174,10 @@ typedef struct analysis {
     int32_t *usource, *usucc, *ulabel;
     float *Xn; /* normalise: (n, CS_D_COUNT) */
     double center[CS_D_COUNT], scale[CS_D_COUNT];
-    cs_clustering cl; /* cluster */
-    float *table;     /* table: unit table with its index, tn floats */
+    cs_clustering cl;  /* cluster */
+    int rule_iters;    /* cluster (k-means): relabelling rounds of label_rule_finish, or -1 when it stopped short */
+    size_t rule_agree; /* cluster (k-means): units whose label is their nearest centroid's (the label rule) */
+    float *table;      /* table: unit table with its index, tn floats */
     size_t tn;
     cJSON *man; /* manifest */
 } analysis;
@@ -247,17 +249,29 @@ int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, si
     }
     if (o->segment != CS_SEG_GRAIN) return 0;
     const uint64_t nodes = 4u * units / CS_INDEX_DEFAULT_LEAF + units; /* bound on the index's nodes */
+    /* bound on the labels: k-means makes --clusters (or at most CS_KMEANS_DEFAULT_K), DBSCAN up to one per unit
+     * and a noise label, affinity propagation at most one per unit */
+    const uint64_t K =
+        o->cluster == 0 ? (uint64_t)(o->cl.kmeans.k > 0 ? o->cl.kmeans.k : CS_KMEANS_DEFAULT_K) : units + 1;
     const uint64_t floats = (uint64_t)CS_UT_HEADER + units * (CS_UT_ROW_FIXED + (uint64_t)CS_D_COUNT + 1u) +
                             /* rows and members, labels; index: header, roots, order, nodes */
-                            2u * (units + 1) + CS_UT_INDEX_HEADER + 2u * (units + 1) + units +
+                            2u * K + CS_UT_INDEX_HEADER + 2u * K + units +
                             nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT) +
-                            /* the listening section, K <= units + 1 */
-                            CS_UT_LISTEN_FIXED + (3u + units + 1u) * (uint64_t)CS_D_COUNT;
-    if (units > CS_UT_MAX_UNITS || floats > CS_UT_MAX_FLOATS) {
+                            /* the listening section: fixed fields, center, scale, weight, K centroids */
+                            CS_UT_LISTEN_FIXED + (3u + K) * (uint64_t)CS_D_COUNT;
+    if (units > CS_UT_MAX_UNITS) {
         snprintf(err, errlen,
                  "%llu units of --unit-ms %g / --hop-ms %g: more than the unit table holds (%d units); use a "
                  "longer --hop-ms or fewer sources",
                  (unsigned long long)units, o->unit_ms, o->hop_ms, CS_UT_MAX_UNITS);
+        return CS_E_TOO_LARGE;
+    }
+    if (floats > CS_UT_MAX_FLOATS) {
+        snprintf(err, errlen,
+                 "%llu units of --unit-ms %g / --hop-ms %g with --cluster %s: a unit table of up to %llu floats, more "
+                 "than a Buffer holds (%u); use a longer --hop-ms, fewer sources or --cluster kmeans",
+                 (unsigned long long)units, o->unit_ms, o->hop_ms, cs_cluster_methods[o->cluster].name,
+                 (unsigned long long)floats, CS_UT_MAX_FLOATS);
         return CS_E_TOO_LARGE;
     }
     return 0;
@@ -643,6 +657,86 @@ static int stage_cluster(analysis *a)
     return rc;
 }
 
+/* Per label the mean of its units' normalised descriptors, summed in double in unit order (what the listening
+ * section's centroids are before rounding: cs_ut_encode_listen); counts[k] = its units. */
+static void label_means(const analysis *a, double *means, size_t *counts)
+{
+    const size_t N = a->n, D = CS_D_COUNT, K = (size_t)a->cl.num_labels;
+    memset(means, 0, K * D * sizeof *means);
+    memset(counts, 0, K * sizeof *counts);
+    for (size_t u = 0; u < N; ++u) {
+        double *m = means + (size_t)a->ulabel[u] * D;
+        counts[a->ulabel[u]]++;
+        for (size_t d = 0; d < D; ++d)
+            m[d] += (double)a->Xn[u * D + d];
+    }
+    for (size_t k = 0; k < K; ++k)
+        for (size_t d = 0; d < D && counts[k]; ++d)
+            means[k * D + d] /= (double)counts[k];
+}
+
+/* k-means, finished with the label rule (BUNDLE.md "Label of a sound"): while a unit's nearest centroid (the
+ * float means of the labels, the distance of cs_ut_nearest) is not its own label's, every unit takes its nearest
+ * label and the means are taken again: Lloyd's iterations in the rule's arithmetic, so the bundle's labels are
+ * the ones a listener computes. k-means that converged (no label changed) already satisfies it, up to float
+ * rounding at near ties; one stopped by --max-iter or its tolerance may not. A round that would leave a label
+ * without units is not taken: then, or after CS_LABEL_RULE_ROUNDS rounds, the labels stay as they are, analyze
+ * warns with the agreement and rule_iters is -1. Allocates O(N + K D). */
+#define CS_LABEL_RULE_ROUNDS 1000
+static int label_rule_finish(analysis *a)
+{
+    const size_t N = a->n, D = CS_D_COUNT, K = (size_t)a->cl.num_labels;
+    double *means = malloc(K * D * sizeof *means);
+    float *cent = malloc(K * D * sizeof *cent);
+    size_t *counts = malloc(K * sizeof *counts), *next_counts = malloc(K * sizeof *next_counts);
+    int32_t *next = malloc(N * sizeof *next);
+    int rc = means && cent && counts && next_counts && next ? 0 : CS_E_NOMEM;
+    a->rule_iters = 0;
+    for (int round = 0; rc == 0; ++round) {
+        label_means(a, means, counts);
+        for (size_t i = 0; i < K * D; ++i)
+            cent[i] = (float)means[i];
+        size_t agree = 0;
+        double inertia = 0.0;
+        memset(next_counts, 0, K * sizeof *next_counts);
+        for (size_t u = 0; u < N; ++u) {
+            double d2 = 0.0;
+            next[u] = cs_ut_nearest(cent, a->o->weights, (uint32_t)K, (uint32_t)D, a->Xn + u * D, &d2);
+            next_counts[next[u]]++;
+            agree += next[u] == a->ulabel[u];
+            inertia += d2;
+        }
+        a->rule_agree = agree;
+        if (agree == N) {
+            if (round > 0) a->cl.inertia = inertia; /* the labels moved: the distances to the means they have */
+            break;
+        }
+        int empties = 0;
+        for (size_t k = 0; k < K; ++k)
+            empties |= next_counts[k] == 0;
+        if (empties || round == CS_LABEL_RULE_ROUNDS) {
+            a->rule_iters = -1;
+            break;
+        }
+        memcpy(a->ulabel, next, N * sizeof *next);
+        a->rule_iters = round + 1;
+    }
+    free(means);
+    free(cent);
+    free(counts);
+    free(next_counts);
+    free(next);
+    if (rc == 0 && a->rule_iters < 0 && a->o->warn) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "k-means labels: %zu of %zu units are labelled with their nearest centroid (finishing with the "
+                 "label rule would leave a label empty)",
+                 a->rule_agree, N);
+        a->o->warn(a->o->progress_user, "--cluster kmeans", msg);
+    }
+    return rc;
+}
+
 /* --- table: the unit table (BUNDLE.md "Unit table") with its nearest-neighbour index and listening section --- */
 
 /* The listening section's values (BUNDLE.md "Listening section"): what the server needs to hear a sound as the
@@ -653,16 +747,7 @@ static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
     cs_frame_params fp;
     cs_analyze_frame_params(o, &fp);
     memset(l, 0, sizeof *l);
-    l->frame = (cs_ut_frame_config){(float)fp.sample_rate,
-                                    fp.fft_size,
-                                    fp.hop,
-                                    fp.n_mels,
-                                    (float)fp.mel_fmin,
-                                    (float)fp.mel_fmax,
-                                    (float)fp.rolloff,
-                                    (float)fp.yin_threshold,
-                                    (float)fp.f0_min,
-                                    (float)fp.f0_max};
+    cs_frame_params_config(&fp, &l->frame); /* checked by cs_analyze_check_opts; the same floats the analysis used */
     l->segmentation = o->segment == CS_SEG_GRAIN   ? CS_UT_SEG_GRAIN
                       : o->segment == CS_SEG_ONSET ? CS_UT_SEG_ONSET
                                                    : CS_UT_SEG_NOVELTY;
@@ -681,14 +766,16 @@ static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
     cs_onset_params_default(&op);
     if (o->segment == CS_SEG_ONSET) op = o->onset;
     const double mean_flux = a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0;
-    l->onset_threshold = (float)op.threshold;
+    cs_onset_config oc; /* the detector's float32 values, delta_abs from the corpus's mean flux (cs_onset.h) */
+    cs_onset_params_to_config(&op, mean_flux, &oc);
+    l->onset_threshold = oc.threshold;
     l->onset_delta = (float)op.delta;
-    l->onset_delta_abs = (float)(op.delta * mean_flux);
-    l->onset_median_s = (float)op.median_s;
-    l->onset_min_len_s = (float)op.min_len_s;
-    l->onset_max_len_s = (float)op.max_len_s;
-    l->onset_pre_s = (float)op.pre_s;
-    l->onset_refine_s = (float)op.refine_s;
+    l->onset_delta_abs = oc.delta_abs;
+    l->onset_median_s = oc.median_s;
+    l->onset_min_len_s = oc.min_len_s;
+    l->onset_max_len_s = oc.max_len_s;
+    l->onset_pre_s = oc.pre_s;
+    l->onset_refine_s = oc.refine_s;
     l->mean_flux = (float)mean_flux;
     l->norm_method = o->normalize == CS_NORM_ROBUST ? CS_UT_NORM_ROBUST : CS_UT_NORM_ZSCORE;
     for (int d = 0; d < CS_D_COUNT; ++d) {
@@ -864,6 +951,10 @@ static int manifest_clustering(const analysis *a, cJSON *man)
     cJSON_AddStringToObject(cl, "method", m->name);
     cJSON_AddNumberToObject(cl, "seed", (double)a->o->seed);
     m->manifest(cl, &a->o->cl, &a->cl);
+    if (a->o->cluster == 0) { /* label_rule_finish */
+        cJSON_AddNumberToObject(cl, "label_rule_rounds", a->rule_iters);
+        cJSON_AddNumberToObject(cl, "label_rule_units", (double)a->rule_agree);
+    }
     cJSON *lab = cJSON_AddArrayToObject(cl, "labels");
     double *cent = calloc(D, sizeof *cent);
     if (!cent) return CS_E_NOMEM;
@@ -986,6 +1077,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     if (rc == 0) t2 = now_s(), rc = stage_gather(&a);
     if (rc == 0) rc = stage_normalise(&a);
     if (rc == 0) rc = stage_cluster(&a);
+    if (rc == 0 && o->cluster == 0) rc = label_rule_finish(&a);
     if (rc == 0) t3 = now_s(), rc = stage_table(&a);
     if (rc == 0) rc = stage_manifest(&a);
     if (rc == 0) rc = stage_write(&a, out_dir);

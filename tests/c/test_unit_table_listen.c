@@ -2,8 +2,10 @@
  * the resumable check, cs_ut_centroid, cs_ut_nearest_label), and version 2 tables still read without it. */
 #include "cs_error.h"
 #include "cs_index.h"
+#include "cs_onset.h"
 #include "cs_split.h"
 #include "cs_test.h"
+#include "cs_test_table.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
@@ -29,7 +31,7 @@ static cs_ut_listen listen_config(void)
     l.grain_hop = 2400;
     l.onset_threshold = 0.5f;
     l.onset_delta = 0.1f;
-    l.onset_delta_abs = (float)(0.1 * 0.0407997185);
+    l.onset_delta_abs = cs_onset_delta_abs(0.1f, 0.0407997185f);
     l.onset_median_s = 0.1f;
     l.onset_min_len_s = 0.05f;
     l.onset_max_len_s = 2.f;
@@ -75,11 +77,7 @@ static int full_check(const float *t, size_t n)
     const int e = cs_ut_parse(t, n, 1, &v);
     if (cs_ut_parse(t, n, 0, &v) != CS_UT_OK) return e;
     for (size_t budget = 1; budget <= 256; budget *= 4) {
-        cs_ut_check c;
-        cs_ut_check_begin(&c);
-        int r = CS_UT_CHECK_MORE, steps = 0;
-        while (r == CS_UT_CHECK_MORE && steps < 100000)
-            r = cs_ut_check_step(&v, &c, budget), steps++;
+        const int r = cs_test_resumable_check(&v, budget, NULL);
         CS_CHECK(r == e, "budget %zu: resumable check %d, parse %d", budget, r, e);
     }
     return e;
@@ -268,8 +266,11 @@ static void test_damage(void)
         {y + CS_UT_L_GRAIN_LEN_LO, 0.0f, CS_UT_E_LISTEN, "grain length 0 (its hi half is 0)"},
         {y + CS_UT_L_GRAIN_HOP_LO, 0.5f, CS_UT_E_LISTEN, "fractional grain hop"},
         {y + CS_UT_L_ONSET_DELTA_ABS, -1.0f, CS_UT_E_LISTEN, "negative delta_abs"},
+        {y + CS_UT_L_ONSET_DELTA_ABS, 0.5f, CS_UT_E_LISTEN, "delta_abs is not delta times the mean flux"},
+        {y + CS_UT_L_ONSET_MEDIAN_S, 1e6f, CS_UT_E_LISTEN, "a median window the detector cannot hold"},
         {y + CS_UT_L_ONSET_MIN_LEN_S, 0.0f, CS_UT_E_LISTEN, "onset min length 0"},
         {y + CS_UT_L_ONSET_MAX_LEN_S, 0.01f, CS_UT_E_LISTEN, "onset max length below the min"},
+        {y + CS_UT_L_ONSET_MAX_LEN_S, 0.07f, CS_UT_E_LISTEN, "onset max length below twice the min"},
         {y + CS_UT_L_MEAN_FLUX, NAN, CS_UT_E_LISTEN, "NaN mean flux"},
         {y + CS_UT_L_NORM_METHOD, 2.0f, CS_UT_E_LISTEN, "unknown normalisation"},
         {y + CS_UT_L_RESERVED, 1.0f, CS_UT_E_LISTEN, "reserved section field"},
