@@ -55,18 +55,9 @@ static uint32_t scale_samples(uint32_t n, double ratio)
 int cs_cl_config(const cs_ut_listen *listen, double sample_rate, int mode, cs_listen_config *c)
 {
     memset(c, 0, sizeof *c);
-    const cs_ut_frame_config *t = &listen->frame;
+    const cs_frame_config *t = &listen->frame;
     cs_frame_config *f = &c->frame;
-    f->sample_rate = t->sample_rate;
-    f->fft_size = t->fft_size;
-    f->hop = t->hop;
-    f->n_mels = t->n_mels;
-    f->mel_fmin = t->mel_fmin;
-    f->mel_fmax = t->mel_fmax;
-    f->rolloff = t->rolloff;
-    f->yin_threshold = t->yin_threshold;
-    f->f0_min = t->f0_min;
-    f->f0_max = t->f0_max;
+    *f = *t;
     c->mode = mode;
     c->grain_len = listen->grain_len;
     c->grain_hop = listen->grain_hop;
