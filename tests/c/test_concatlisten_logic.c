@@ -1,7 +1,7 @@
 /*
  * test_concatlisten_logic.c - the host-independent logic of the ConcatListen UGen (plugins/core/cs_concatlisten.h)
  * on real bundles that the built `concatseq analyze` makes from SuperCollider's a11wlk01.wav: the packed audio
- * (audio.wav, exactly the samples analyze described) is fed through cs_cl_bind + cs_cl_process in blocks of 1, 64
+ * (audio.wav, exactly the samples analyze described) is fed through cs_cl_bind + cs_cl_process in blocks of 1, 64, 256
  * and 1024 samples, as the UGen feeds it, with a reset at the end of the signal.
  *  - grains: every unit of the table is reported once, at its start, with the table's normalised descriptors
  *    (within 1e-5 of max(1, |value|): the table's center and scale are float32, see the tolerance note below) and
@@ -230,8 +230,8 @@ static void test_parity(void)
     int rc = make_bundle(&g, "grains", "--segment grain --clusters 6");
     CS_CHECK(rc == 0, "grain bundle");
     if (rc) return;
-    const uint32_t blocks[] = {1, 64, 1024};
-    for (int i = 0; i < 3; ++i) {
+    const uint32_t blocks[] = {1, 64, 256, 1024};
+    for (int i = 0; i < 4; ++i) {
         run r;
         char what[64];
         snprintf(what, sizeof what, "grains, blocks of %u", blocks[i]);
@@ -246,7 +246,7 @@ static void test_parity(void)
     rc = make_bundle(&o, "onsets", "--segment onset --clusters 6");
     CS_CHECK(rc == 0, "onset bundle");
     if (rc) return;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 4; ++i) {
         run r;
         char what[64];
         snprintf(what, sizeof what, "onsets, blocks of %u", blocks[i]);
