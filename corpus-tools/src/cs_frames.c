@@ -60,14 +60,24 @@ int cs_frame_params_config(const cs_frame_params *p, cs_frame_config *c)
     return cs_frame_config_check(c) == CS_FRAME_OK ? 0 : CS_E_ARG;
 }
 
-/* ------------------------------------------------------------------ the process's FFTW host */
+/* ------------------------------------------------------------------ the process's FFTW hosts */
 
-static pthread_once_t cs_frames_fft_once = PTHREAD_ONCE_INIT;
-static cs_fft_host *cs_frames_fft; /* every size an analyser asks for; lives as long as the process */
+/* One host per size class, made when a configuration first needs it and kept until the process ends: planning
+ * every size up to CS_FRAME_MAX_FFT costs about 0.1 s, up to what the defaults need a few ms. */
+static pthread_mutex_t cs_frames_fft_mutex = PTHREAD_MUTEX_INITIALIZER;
+static cs_fft_host *cs_frames_fft[17]; /* index log2(max_n) */
 
-static void make_fft_host(void)
+static cs_fft_host *fft_host_for(const cs_frame_config *c)
 {
-    cs_frames_fft = cs_fft_host_new(CS_FRAME_MAX_FFT);
+    const int need = cs_frame_fft_max(c);
+    int l = 1;
+    while ((1 << l) < need && l < 16)
+        l++;
+    pthread_mutex_lock(&cs_frames_fft_mutex);
+    if (!cs_frames_fft[l]) cs_frames_fft[l] = cs_fft_host_new(1 << l);
+    cs_fft_host *h = cs_frames_fft[l];
+    pthread_mutex_unlock(&cs_frames_fft_mutex);
+    return h;
 }
 
 /* ------------------------------------------------------------------ threads */
@@ -133,9 +143,9 @@ int cs_frames_stream_new(const cs_frame_params *p, int n_threads, cs_frames_stre
     cs_frame_config cfg;
     if (!p || n_threads < 1 || cs_frame_params_config(p, &cfg) != 0) return CS_E_ARG;
     if (n_threads > 64) n_threads = 64;
-    pthread_once(&cs_frames_fft_once, make_fft_host);
-    if (!cs_frames_fft) return CS_E_INTERNAL;
-    const cs_fft_ops ops = cs_fft_host_ops(cs_frames_fft);
+    cs_fft_host *host = fft_host_for(&cfg);
+    if (!host) return CS_E_INTERNAL;
+    const cs_fft_ops ops = cs_fft_host_ops(host);
     cs_frames_stream *st = calloc(1, sizeof *st);
     if (!st) return CS_E_NOMEM;
     st->cfg = cfg;

@@ -58,8 +58,8 @@ int cs_frame_params_config(const cs_frame_params *p, cs_frame_config *c);
  * CS_E_EMPTY (n == 0), CS_E_NONFINITE (a NaN or infinite sample), CS_E_NOMEM, or CS_E_INTERNAL (an FFTW
  * plan failed). On error `out` is left empty. Not real-time safe (allocates, creates threads, plans FFTW).
  * Cost: per frame one r2c FFT of fft_size and one r2c + one c2r FFT of the YIN size 2 W (W = the YIN window,
- * the power of two above sr / f0_min; two r2c when hop does not divide W); about 18 us per frame per thread
- * at the defaults and 48 kHz (tests/bench/bench_frames).
+ * the power of two above sr / f0_min; two r2c when hop does not divide W); about 22-26 us (CPU) per frame per
+ * thread at the defaults and 48 kHz on a shared 2-core VM (tests/bench/bench_frames).
  */
 int cs_frames_analyze(const float *x, size_t n, const cs_frame_params *p, int n_threads, cs_frames *out);
 

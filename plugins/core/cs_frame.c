@@ -9,11 +9,12 @@
  *   - work arrays of one frame (frame, spectrum, power, magnitudes, the YIN buffers and half-spectrum cache);
  *   - the sample ring: `cap` (a power of two >= 2 ctx + hop) samples, each written twice (at j mod cap and
  *     j mod cap + cap), so any window of up to cap consecutive samples is contiguous in memory.
- * Frame i is computed as soon as its last context sample (i*hop + ctx - 1, ctx = max(fft_size/2, YIN window))
- * has arrived; the ring then still holds the previous frame's window, which the sliding zero-crossing count
- * reads. Every frame depends only on the input except the flux, which needs the previous frame's
- * log-magnitudes: kept from frame to frame, and recomputed with the very same code after a seek. The caches
- * (YIN half spectra, zero-crossing count) are exact: cached and fresh values are the same bits, so results do
+ * Frame i is computed in two parts (see "streaming" below): everything but YIN as soon as sample
+ * i*hop + fft_size/2 - 1 has arrived, YIN and the emission at i*hop + ctx - 1 (ctx = max(fft_size/2, YIN
+ * window)); the ring then still holds everything either part reads, down to the previous frame's window, which
+ * the sliding zero-crossing count reads. Every frame depends only on the input except the flux, which needs the
+ * previous frame's log-magnitudes: kept from frame to frame, and recomputed with the very same code after a seek. The
+ * caches (YIN half spectra, zero-crossing count) are exact: cached and fresh values are the same bits, so results do
  * not depend on where a run started or how the signal was cut into pieces.
  * Per frame: one r2c FFT of fft_size for the spectrum; for YIN one r2c of a new half segment (the other half is
  * cached from an earlier frame) and one c2r, both of size 2 * yin window.
@@ -205,6 +206,14 @@ static void dims_of(const cs_frame_config *c, fr_dims *d)
     d->n_pend = (int)((d->ctx - d->N / 2) / c->hop) + 2;
 }
 
+int cs_frame_fft_max(const cs_frame_config *c)
+{
+    if (cs_frame_config_check(c) != CS_FRAME_OK) return 0;
+    fr_dims d;
+    dims_of(c, &d);
+    return d.N > d.M ? d.N : d.M;
+}
+
 /* A bump allocator over the caller's memory: every block CS_FR_ALIGN-aligned, and followed by 0..7 cache lines
  * of padding in turn, so that arrays of power-of-two sizes read and written in the same loop (window, frame,
  * the YIN buffers) do not sit a multiple of 4 kB apart (4K aliasing between their loads and stores, and cache
@@ -302,6 +311,12 @@ size_t cs_frame_analyser_bytes(const cs_frame_config *c)
     return used ? used + CS_FR_ALIGN : 0;
 }
 
+/* Frequency of bin k, Hz, as every comparison of the filterbank computes it. */
+static double bin_hz(const cs_frame_analyser *a, int k)
+{
+    return (double)k * a->sr / (double)a->N;
+}
+
 /* Sparse Slaney filterbank with area normalisation (2 / (f_{m+2} - f_m)), as in DESCRIPTORS.md. */
 static void build_mel(cs_frame_analyser *a, int mel_cap)
 {
@@ -311,16 +326,27 @@ static void build_mel(cs_frame_analyser *a, int mel_cap)
     const double m_lo = hz_to_mel((double)a->c.mel_fmin), m_hi = hz_to_mel((double)a->c.mel_fmax);
     for (int i = 0; i < M + 2; i++)
         fp[i] = mel_to_hz(m_lo + (m_hi - m_lo) * (double)i / (double)(M + 1));
-    /* first pass: the non-zero bin range of each triangle */
+    /* first pass: the non-zero bin range of each triangle, the bins k with f_k = k sr / N in (f_m, f_{m+2});
+     * f_k grows with k, so that is one run, found from an estimate by stepping with the same comparisons (the
+     * same run as scanning every bin, in O(1) steps per band: init stays cheap enough for the audio thread) */
     int total = 0;
     for (int m = 0; m < M; m++) {
+        const double lo = fp[m], hi = fp[m + 2], bins_per_hz = (double)a->N / sr;
+        int k0 = (int)(lo * bins_per_hz), k1 = (int)(hi * bins_per_hz);
+        if (k0 > K) k0 = K;
+        if (k1 > K - 1) k1 = K - 1;
+        while (k0 > 0 && bin_hz(a, k0 - 1) > lo) /* k0: the first bin above lo (K if none) */
+            k0--;
+        while (k0 < K && !(bin_hz(a, k0) > lo))
+            k0++;
+        while (k1 < K - 1 && bin_hz(a, k1 + 1) < hi) /* k1: the last bin below hi (-1 if none) */
+            k1++;
+        while (k1 >= 0 && !(bin_hz(a, k1) < hi))
+            k1--;
         int first = -1, last = -2;
-        for (int k = 0; k < K; k++) {
-            double f = (double)k * sr / (double)a->N;
-            if (f > fp[m] && f < fp[m + 2]) {
-                if (first < 0) first = k;
-                last = k;
-            }
+        if (k0 <= k1) {
+            first = k0;
+            last = k1;
         }
         if (first < 0) { /* a band narrower than a bin: empty, its energy is 0 (then floored) */
             first = 0;
@@ -336,7 +362,7 @@ static void build_mel(cs_frame_analyser *a, int mel_cap)
         const double lo = fp[m], c = fp[m + 1], hi = fp[m + 2];
         const double enorm = 2.0 / (hi - lo);
         for (int j = 0; j < a->mel_count[m]; j++) {
-            double f = (double)(a->mel_first[m] + j) * sr / (double)a->N;
+            double f = bin_hz(a, a->mel_first[m] + j);
             double up = (f - lo) / (c - lo), down = (hi - f) / (hi - c);
             double t = up < down ? up : down;
             a->mel_w[a->mel_off[m] + j] = (t > 0.0 ? t : 0.0) * enorm;
