@@ -25,7 +25,7 @@
  * wait before a unit is known (the analyser's look-ahead + 4 hops; ONSETS: + pre + min_len), and a ring of samples:
  * C of them for FRAMES and GRAINS; for ONSETS only the wait + one hop, because an event's level sums are gathered
  * as its samples settle (no later boundary can precede them), plus a queue of a few boundaries. At 48 kHz and the
- * analyze defaults: about 190 kB for frames, 205 kB for 100 ms grains, 215 kB for onsets with max_len 2 s (of
+ * analyze defaults: about 190 kB for frames, 210 kB for 100 ms grains, 220 kB for onsets with max_len 2 s (of
  * which the analyser takes about 170 kB). A unit is at most CS_LISTEN_MAX_UNIT samples long.
  * Work: per push of n samples at most n / hop + 1 frames (cs_frame.h, the bulk of the cost); per unit completed in
  * it, its description from the rings: O(its frames * CS_FF_COUNT) plus O(grain_len) samples (GRAINS, FRAMES: hop)

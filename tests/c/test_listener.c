@@ -575,12 +575,81 @@ static void test_latency(cs_fft_host *host)
     free(x);
 }
 
+/* Property test of the detector on random spiky flux, several configurations: boundaries increase, every event
+ * between two boundaries is within [min_len, max_len] (the last, ended by the signal, <= max_len), and no boundary
+ * comes before a value cs_onset_settled returned earlier (the listener's level gathering relies on it). */
+typedef struct prop {
+    uint64_t settled_max; /* the largest settled value returned so far */
+    uint64_t last;
+    uint64_t min_len, max_len;
+    long bad_order, bad_len, before_settled, n;
+} prop;
+
+static void prop_note(void *user, const cs_onset_boundary *b)
+{
+    prop *p = user;
+    if (b->sample <= p->last) p->bad_order++;
+    uint64_t len = b->sample - p->last;
+    if (b->sample > p->last && (len < p->min_len || len > p->max_len)) p->bad_len++;
+    if (b->sample < p->settled_max) p->before_settled++;
+    p->last = b->sample;
+    p->n++;
+}
+
+static void test_detector_random(void)
+{
+    const float mins[4] = {0.05f, 0.001f, 0.01f, 0.02f}, maxs[4] = {2.0f, 0.003f, 0.05f, 0.2f};
+    const float refines[4] = {0.03f, 0.0f, 0.03f, 0.0f}, pres[4] = {0.005f, 0.05f, 0.0f, 0.02f};
+    const int hops[4] = {512, 64, 256, 100};
+    uint64_t seed = 99;
+    long total = 0;
+    for (int k = 0; k < 4; k++) {
+        cs_onset_config c;
+        cs_onset_config_default(&c);
+        c.delta_abs = 0.05f;
+        c.min_len_s = mins[k];
+        c.max_len_s = maxs[k];
+        c.refine_s = refines[k];
+        c.pre_s = pres[k];
+        size_t bytes = cs_onset_bytes(&c, 48000.0f, hops[k]);
+        void *mem = malloc(bytes);
+        cs_onset *o = NULL;
+        CS_CHECK(mem && cs_onset_init(mem, bytes, &c, 48000.0f, hops[k], &o) == 0, "init %d", k);
+        if (!o) {
+            free(mem);
+            continue;
+        }
+        const cs_onset_plan *pl = cs_onset_get_plan(o);
+        prop p = {0, 0, pl->min_len, pl->max_len, 0, 0, 0, 0};
+        const int frames = 20000;
+        for (int i = 0; i < frames; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            double u = (double)(seed >> 11) / 9007199254740992.0;
+            float flux = (float)(u < 0.05 ? 1.0 + 5.0 * u : 0.1 * u), peak = (float)(u < 0.05 ? 0.9 : 0.01 + 0.1 * u);
+            cs_onset_push(o, flux, peak, prop_note, &p);
+            uint64_t st = cs_onset_settled(o);
+            if (st > p.settled_max) p.settled_max = st;
+        }
+        const uint64_t n = (uint64_t)(frames - 1) * (uint64_t)hops[k];
+        cs_onset_finish(o, n, prop_note, &p);
+        CS_CHECK(p.bad_order == 0 && p.bad_len == 0 && p.before_settled == 0,
+                 "config %d: %ld boundaries, %ld out of order, %ld of a bad length, %ld before a settled point", k, p.n,
+                 p.bad_order, p.bad_len, p.before_settled);
+        CS_CHECK(n - p.last <= pl->max_len, "config %d: the last event is <= max_len", k);
+        total += p.n;
+        free(mem);
+    }
+    printf("detector property test: %ld boundaries in 4 configurations, all in order, lengths in [min_len, max_len]\n",
+           total);
+}
+
 int main(void)
 {
     cs_fft_host *host = cs_fft_host_new(CS_FRAME_MAX_FFT);
     CS_CHECK(host != NULL, "FFT host");
     if (!host) CS_TEST_END();
     test_detector();
+    test_detector_random();
     test_abuse(host);
     test_latency(host);
 
