@@ -956,30 +956,30 @@ static int manifest_clustering(const analysis *a, cJSON *man)
         cJSON_AddNumberToObject(cl, "label_rule_units", (double)a->rule_agree);
     }
     cJSON *lab = cJSON_AddArrayToObject(cl, "labels");
-    double *cent = calloc(D, sizeof *cent);
-    if (!cent) return CS_E_NOMEM;
-    for (int l = 0; l < a->cl.num_labels; ++l) {
-        size_t count = 0;
-        double dur = 0.0;
-        memset(cent, 0, D * sizeof *cent);
-        for (size_t u = 0; u < N; ++u) {
-            if (a->ulabel[u] != l) continue;
-            count++;
-            dur += (double)a->ulen[u] / a->o->rate;
-            for (size_t d = 0; d < D; ++d)
-                cent[d] += (double)a->Xn[u * D + d];
-        }
-        for (size_t d = 0; d < D && count; ++d)
-            cent[d] /= (double)count;
+    const size_t K = (size_t)a->cl.num_labels;
+    double *means = malloc(K * D * sizeof *means), *dur = calloc(K, sizeof *dur);
+    size_t *counts = malloc(K * sizeof *counts);
+    if (!means || !dur || !counts) {
+        free(means);
+        free(dur);
+        free(counts);
+        return CS_E_NOMEM;
+    }
+    label_means(a, means, counts); /* the listening section's centroids before rounding */
+    for (size_t u = 0; u < N; ++u)
+        dur[a->ulabel[u]] += (double)a->ulen[u] / a->o->rate;
+    for (size_t l = 0; l < K; ++l) {
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "label", l);
-        cJSON_AddNumberToObject(e, "units", (double)count);
-        cJSON_AddNumberToObject(e, "mean_duration_s", count ? dur / (double)count : 0.0);
-        cJSON_AddBoolToObject(e, "noise", l == a->cl.noise_label);
-        cJSON_AddItemToObject(e, "centroid", number_array(cent, D));
+        cJSON_AddNumberToObject(e, "label", (double)l);
+        cJSON_AddNumberToObject(e, "units", (double)counts[l]);
+        cJSON_AddNumberToObject(e, "mean_duration_s", counts[l] ? dur[l] / (double)counts[l] : 0.0);
+        cJSON_AddBoolToObject(e, "noise", (int)l == a->cl.noise_label);
+        cJSON_AddItemToObject(e, "centroid", number_array(means + l * D, D));
         cJSON_AddItemToArray(lab, e);
     }
-    free(cent);
+    free(means);
+    free(dur);
+    free(counts);
     return 0;
 }
 

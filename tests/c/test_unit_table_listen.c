@@ -177,6 +177,11 @@ static void test_with_index(void)
     CS_CHECK(cs_ut_parse(t, xn + ln, 1, &v) == CS_UT_OK && v.has_listen && v.index_nodes != NULL,
              "index and section both read and checked");
     CS_CHECK(cs_ut_join(t[CS_UT_H_LISTEN_OFFSET_HI], t[CS_UT_H_LISTEN_OFFSET_LO]) == xn, "section offset = index end");
+    CS_CHECK(full_check(t, xn + ln) == CS_UT_OK, "after the index: the resumable check passes at every budget");
+    const float keep = t[xn + CS_UT_LISTEN_FIXED + D]; /* the first scale */
+    t[xn + CS_UT_LISTEN_FIXED + D] = -1.0f;
+    CS_CHECK(full_check(t, xn + ln) == CS_UT_E_LISTEN, "after the index: a bad scale refused at every budget");
+    t[xn + CS_UT_LISTEN_FIXED + D] = keep;
     CS_CHECK(cs_ut_parse(t, xn + ln - 1, 0, &v) == CS_UT_E_SHORT, "a truncated section is short");
     /* an index built again from a table with a section drops the section (it is appended after the index) */
     float *u = calloc(xn, sizeof *u);
