@@ -27,6 +27,7 @@ struct cs_select_lru {
     uint32_t *tail;   /* num_labels: most recently used member, or NIL */
     uint32_t *unused; /* num_labels: members never used */
     uint32_t words0, words1;
+    uint32_t hint_unit, hint_pos; /* the last never-used member an LRU pick returned, and its position */
     /* cs_select_lru_fill's cursor: phase 0 bitmap, 1 summary, 2 labels, 3 done; item */
     int fill_phase;
     uint32_t fill_i;
@@ -76,6 +77,7 @@ cs_select_lru *cs_select_lru_begin(void *mem, size_t size, const cs_ut_view *vie
     l->num_units = n;
     l->num_labels = k;
     l->clock = 0;
+    l->hint_unit = l->hint_pos = NIL;
     l->fill_phase = 0;
     l->fill_i = 0;
     return l;
@@ -163,16 +165,24 @@ static void lru_clear_fresh(cs_select_lru *l, uint32_t p, int32_t lab)
     if (lab >= 0 && l->unused[lab] > 0) l->unused[lab]--;
 }
 
-/* The position of unit u among its label's members (members are in unit order): binary search, O(log count);
- * NIL if it is not there (a table whose members were not checked). */
-static uint32_t lru_position(const cs_ut_view *v, int32_t lab, uint32_t u)
+/* The position of unit u among its label's members (members are in unit order, spread over the units), or NIL if
+ * it is not there (a table whose members were not checked). The last LRU pick's position is remembered; else four
+ * interpolation probes (members of a label are spread over the unit range, so they usually land within a few
+ * entries, each probe narrowing the bracket), then bisection: O(log count) reads at worst, ~3 typically (a plain
+ * bisection costs log2(count) cache misses in a large table: 14 for 16 000 members). */
+static uint32_t lru_position(const cs_select_lru *l, const cs_ut_view *v, int32_t lab, uint32_t u)
 {
-    uint32_t first = 0, lo, hi;
+    if (l->hint_unit == u && cs_ut_member(v, l->hint_pos) == (int32_t)u) return l->hint_pos;
+    uint32_t first = 0;
     const uint32_t count = cs_ut_label_count(v, lab, &first);
-    lo = first;
-    hi = first + count;
-    while (lo < hi) {
-        const uint32_t mid = lo + (hi - lo) / 2u;
+    uint32_t lo = first, hi = first + count; /* u, if there, is at a position in [lo, hi) */
+    for (int probe = 0; lo < hi; ++probe) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if (probe < 4) {
+            const int32_t a = cs_ut_member(v, lo), b = cs_ut_member(v, hi - 1u);
+            if (a >= 0 && b > a && (uint32_t)a <= u && u <= (uint32_t)b)
+                mid = lo + (uint32_t)((uint64_t)(u - (uint32_t)a) * (hi - 1u - lo) / (uint32_t)(b - a));
+        }
         const int32_t m = cs_ut_member(v, mid);
         if (m == (int32_t)u) return mid;
         if (m >= 0 && (uint32_t)m < u)
@@ -193,7 +203,7 @@ void cs_select_lru_touch(cs_select_lru *lru, const cs_ut_view *view, uint32_t u)
     if (!lru || !view || u >= lru->num_units || lru->fill_phase < 3) return;
     const int32_t lab = cs_ut_unit_label(view, u);
     if (lab < 0 || (uint32_t)lab >= lru->num_labels) return;
-    const uint32_t p = lru_position(view, lab, u);
+    const uint32_t p = lru_position(lru, view, lab, u);
     if (p == NIL) return;
     if (lru->fresh[p / 64u] & ((uint64_t)1 << (p % 64u))) { /* first use: not linked yet */
         lru_clear_fresh(lru, p, lab);
@@ -496,7 +506,11 @@ static int32_t lru_first_fresh(cs_select_lru *l, const cs_ut_view *v, int32_t la
             break;
         }
         const int32_t m = cs_ut_member(v, p);
-        if (m >= 0) return m;
+        if (m >= 0) {
+            l->hint_unit = (uint32_t)m;
+            l->hint_pos = p;
+            return m;
+        }
         lru_clear_fresh(l, p, lab);
     }
     return -1;
