@@ -303,7 +303,7 @@ ConcatCorpus {
 	audioBufnum, unitBufnum) and returns the Score entries that load the bundle at `time`:
 	[[time, [\b_allocRead, audio, path, 0, -1]], [time, [\b_allocRead, units, path, 0, -1]],
 	 [time, [\cmd, \concatseqCheck, units]]] (the last checks the unit table once for every ConcatPlay, as load does;
-	the render is the same without it, each ConcatPlay then checks the table itself).
+	a sound table renders the same without it, each ConcatPlay then checks the table itself).
 	After this, ConcatPlay.ar(n, corpus, ...) uses these buffer numbers.
 	*/
 	scoreLoadCommands { arg server, time = 0.0, audioBufnum, unitBufnum;

@@ -147,19 +147,20 @@ static void rebind_table(cs_concatplay *cp, cs_cp_shared *shared, const cs_cp_ta
     cp->phase = cp->lru ? CS_CP_PHASE_LRU : (cp->check_needed ? CS_CP_PHASE_CHECK : CS_CP_PHASE_READY);
 }
 
-/* The work units this instance may spend in this block on the LRU lists (pool 0) or on the row check (pool 1):
- * its own CS_CP_CHECK_BUDGET, or the whole of what is left of that pool of the shared block budget (so the first
- * instance that asks gets it, and one instance at a time checks). */
-static size_t take_budget(cs_cp_shared *shared, uint64_t block, int pool)
+/* What this instance may spend in this block on the LRU lists (pool 0: at most `need` words, what its lists still
+ * need) or on the row check (pool 1: the whole of what is left, so that one instance at a time checks): its own
+ * CS_CP_CHECK_BUDGET without sharing, else from the shared block budget. */
+static size_t take_budget(cs_cp_shared *shared, uint64_t block, int pool, size_t need)
 {
     if (!shared) return CS_CP_CHECK_BUDGET;
     if (!shared->have_block || shared->block != block) {
         shared->have_block = 1;
         shared->block = block;
-        shared->left[0] = shared->left[1] = CS_CP_SHARED_BUDGET / 2;
+        shared->left[0] = CS_CP_LRU_BUDGET;
+        shared->left[1] = CS_CP_SHARED_BUDGET;
     }
-    const size_t b = shared->left[pool];
-    shared->left[pool] = 0;
+    const size_t b = shared->left[pool] < need ? shared->left[pool] : need;
+    shared->left[pool] -= b;
     return b;
 }
 
@@ -179,7 +180,7 @@ static void advance_table(cs_concatplay *cp, cs_cp_shared *shared, uint64_t bloc
         if (cp->phase == CS_CP_PHASE_CHECK) cp->phase = CS_CP_PHASE_READY;
     }
     if (cp->phase == CS_CP_PHASE_LRU) {
-        const size_t budget = take_budget(shared, block, 0);
+        const size_t budget = take_budget(shared, block, 0, cs_select_lru_fill_left(cp->lru));
         if (budget == 0 || !cs_select_lru_fill(cp->lru, &cp->view, budget)) return;
         /* the lists join a table that already plays: SUCCESSOR keeps following the unit played last */
         const int32_t last = cp->player->select.last_unit;
@@ -188,7 +189,7 @@ static void advance_table(cs_concatplay *cp, cs_cp_shared *shared, uint64_t bloc
         cp->phase = cp->check_needed ? CS_CP_PHASE_CHECK : CS_CP_PHASE_READY;
     }
     if (cp->phase == CS_CP_PHASE_CHECK) {
-        const size_t budget = take_budget(shared, block, 1);
+        const size_t budget = take_budget(shared, block, 1, (size_t)-1);
         if (budget == 0) return;
         const int r = cs_ut_check_step(&cp->view, &cp->check, budget);
         if (r == CS_UT_CHECK_MORE) return;

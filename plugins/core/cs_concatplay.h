@@ -24,10 +24,10 @@
  *     check (cs_ut_check_step) and records the result when it is done, so that every other instance bound to the
  *     same table takes it over; instances still checking look the registry up every block.
  * The LRU lists are filled per instance (cs_select_lru_fill: O(units / 64 + labels) words; until then select 2
- * acts as random). All this per-block work of every instance together draws on ONE budget per block,
- * CS_CP_SHARED_BUDGET work units (cs_cp_shared: half for LRU lists, half for row checks, each half taken whole by
- * the first instance that asks in the block, so one instance at a time fills and one checks), so the worst block
- * does not grow with the number of instances; without a registry (cs_cp_bind) an instance has CS_CP_CHECK_BUDGET of
+ * acts as random). All this per-block work of every instance together draws on ONE budget per block
+ * (cs_cp_shared: CS_CP_SHARED_BUDGET work units of row checks, taken whole by the first instance that asks, so
+ * one instance at a time checks, and CS_CP_LRU_BUDGET words of LRU lists), so the worst block does not grow with
+ * the number of instances; without a registry (cs_cp_bind) an instance has CS_CP_CHECK_BUDGET of
  * its own. A table that fails the check is refused from that block on (CS_CP_BAD_TABLE: its voices fade, then
  * silence and one message), as one with a bad header is at once. Figures (tests/bench/bench_concatplay_bind.c):
  * the worst block while 16 instances take up a 1-million-unit table, with and without the command.
@@ -70,9 +70,13 @@ enum cs_cp_state {
  * block at 48 kHz). */
 #define CS_CP_CHECK_BUDGET 4096
 
-/** Work units per block for every instance together when they share a registry (cs_cp_bind_shared): the table
- * work of a block never exceeds this, whatever the number of instances. */
-#define CS_CP_SHARED_BUDGET (2 * CS_CP_CHECK_BUDGET)
+/** Work per block for every instance together when they share a registry (cs_cp_bind_shared), whatever the
+ * number of instances: CS_CP_SHARED_BUDGET work units of row checks (taken whole by the first instance that asks
+ * in the block: one instance at a time checks), and CS_CP_LRU_BUDGET words of LRU lists (each instance takes
+ * what its lists still need, in the order the instances run; a word written in sequence costs less than a work
+ * unit of the check, about 0.3 ns: tests/bench/bench_concatplay_bind.c). */
+#define CS_CP_SHARED_BUDGET CS_CP_CHECK_BUDGET
+#define CS_CP_LRU_BUDGET    16384
 
 /** Entries of the registry of checked tables (the oldest is replaced when it is full). */
 #define CS_CP_SHARED_TABLES 32

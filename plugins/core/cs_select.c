@@ -125,6 +125,19 @@ int cs_select_lru_fill(cs_select_lru *l, const cs_ut_view *view, size_t budget)
     return 1;
 }
 
+size_t cs_select_lru_fill_left(const cs_select_lru *l)
+{
+    if (!l) return 0;
+    /* one word per bitmap word, summary word and label, and one per phase change (the loop's steps) */
+    const size_t total = (size_t)l->words0 + l->words1 + l->num_labels + 3u;
+    size_t done = 0;
+    if (l->fill_phase == 0) done = l->fill_i;
+    if (l->fill_phase == 1) done = (size_t)l->words0 + 1u + l->fill_i;
+    if (l->fill_phase == 2) done = (size_t)l->words0 + l->words1 + 2u + l->fill_i;
+    if (l->fill_phase >= 3) return 0;
+    return total - done;
+}
+
 cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view)
 {
     cs_select_lru *l = cs_select_lru_begin(mem, size, view);

@@ -124,6 +124,10 @@ cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view
 cs_select_lru *cs_select_lru_begin(void *mem, size_t size, const cs_ut_view *view);
 int cs_select_lru_fill(cs_select_lru *lru, const cs_ut_view *view, size_t budget);
 
+/** Words cs_select_lru_fill still has to write before the lists are complete (0 when they are; a fill with at
+ *  least this budget completes them). O(1). */
+size_t cs_select_lru_fill_left(const cs_select_lru *lru);
+
 /** Mark unit u as just played (moves it to the end of its label's order). O(log count_label); ignored for u >=
  *  num_units, before the lists are filled, or when u is not among its label's members. */
 void cs_select_lru_touch(cs_select_lru *lru, const cs_ut_view *view, uint32_t u);

@@ -602,6 +602,18 @@ static void test_lru_lists(void)
     while (!cs_select_lru_fill(lru, &tb.v, 1))
         calls++;
     const size_t bound = (n + 63) / 64 + (n + 4095) / 4096 + k + 4;
+    { /* cs_select_lru_fill_left: a fill with that budget completes the lists, one word less does not */
+        void *m2 = malloc(ls), *m3 = malloc(ls);
+        cs_select_lru *a = cs_select_lru_begin(m2, ls, &tb.v), *b = cs_select_lru_begin(m3, ls, &tb.v);
+        cs_select_lru_fill(a, &tb.v, 700);
+        cs_select_lru_fill(b, &tb.v, 700);
+        const size_t left = cs_select_lru_fill_left(a);
+        const int short_fill = cs_select_lru_fill(b, &tb.v, left - 1), full_fill = cs_select_lru_fill(a, &tb.v, left);
+        CS_CHECK(!short_fill && full_fill && cs_select_lru_fill_left(a) == 0 && cs_select_lru_fill_left(b) == 1,
+                 "cs_select_lru_fill_left says exactly what the fill still needs (%zu)", left);
+        free(m2);
+        free(m3);
+    }
     CS_CHECK(calls <= bound, "LRU lists filled in %zu one-word steps for %u units (bound %zu)", calls, n, bound);
     ref_lru r;
     memset(&r, 0, sizeof r);
