@@ -97,25 +97,32 @@ static void inputs_default(inputs *in)
 }
 
 /* One block through the UGen's calls: bind, target, process. trig: n samples (or NULL = 0). */
+/* The player's part of a block, after the bind filled io: the inputs as constants, trig per sample (or 0). */
+static void process(cs_concatplay *cp, cs_player_io *io, const inputs *in, const float *trig,
+                    const cs_select_target *target, uint32_t n, float *out, float *unit_out, float *next_out)
+{
+    static const float zero = 0.0f;
+    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i) {
+        io->in[i] = &in->v[i];
+        io->step[i] = 0;
+    }
+    io->in[CS_PIN_TRIG] = trig ? trig : &zero;
+    io->step[CS_PIN_TRIG] = trig ? 1u : 0u;
+    float *outs[1] = {out};
+    io->out = outs;
+    io->unit_out = unit_out;
+    io->next_out = next_out;
+    io->target = target;
+    cs_player_process(cp->player, io, n);
+}
+
 static int block(cs_concatplay *cp, heap *h, const float *table, size_t tn, const float *audio, uint64_t frames,
                  const inputs *in, const float *trig, const cs_select_target *target, uint32_t n, float *out,
                  float *unit_out, float *next_out)
 {
     cs_player_io io;
     const int state = cs_cp_bind(cp, table, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, heap_alloc, heap_free, h, &io);
-    static const float zero = 0.0f;
-    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i) {
-        io.in[i] = &in->v[i];
-        io.step[i] = 0;
-    }
-    io.in[CS_PIN_TRIG] = trig ? trig : &zero;
-    io.step[CS_PIN_TRIG] = trig ? 1u : 0u;
-    float *outs[1] = {out};
-    io.out = outs;
-    io.unit_out = unit_out;
-    io.next_out = next_out;
-    io.target = target;
-    cs_player_process(cp->player, &io, n);
+    process(cp, &io, in, trig, target, n, out, unit_out, next_out);
     return state;
 }
 
@@ -383,20 +390,8 @@ static int block_shared(cs_concatplay *cp, heap *h, cs_cp_shared *sh, uint64_t b
     cs_player_io io;
     const int state = cs_cp_bind_shared(cp, sh, blk, table, (uint32_t)tn, 1, bufnum, gen, c->audio, (uint32_t)c->frames,
                                         1, heap_alloc, heap_free, h, &io);
-    static const float zero = 0.0f;
     float out[64];
-    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i) {
-        io.in[i] = &in->v[i];
-        io.step[i] = 0;
-    }
-    io.in[CS_PIN_TRIG] = trig ? trig : &zero;
-    io.step[CS_PIN_TRIG] = trig ? 1u : 0u;
-    float *outs[1] = {out};
-    io.out = outs;
-    io.unit_out = uo;
-    io.next_out = NULL;
-    io.target = NULL;
-    cs_player_process(cp->player, &io, 64);
+    process(cp, &io, in, trig, NULL, 64, out, uo, NULL);
     return state;
 }
 
