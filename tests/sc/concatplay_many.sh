@@ -3,7 +3,8 @@
 # instances, every select policy) on one server, with finite, sounding output; the unit-table check command
 # `/cmd concatseqCheck bufnum` (sent by ConcatCorpus.scoreLoadCommands): one line for a corrupt table, for an
 # empty Buffer and for a Buffer number that does not exist, nothing for a sound table; every ConcatPlay on the
-# corrupt table refused with one message; and the sound table's synths play the same samples without the command.
+# corrupt table refused with one message; the sound table's synths play the same samples without the command;
+# and on a real-time server (dummy JACK) ConcatCorpus.load is answered by one /done concatseqCheck.
 source "$(dirname "$0")/seqpredict_env.bash"
 
 make_bundle "$W/a.corpus" 8 || exit 1
@@ -57,3 +58,13 @@ print("  channels 0-1 with and without /cmd concatseqCheck: %s; channel 2 nonzer
       % ("identical" if same else "differ", int(np.count_nonzero(b[:, 2]))))
 sys.exit(0 if same else 1)
 PY
+
+# a real-time server (dummy JACK): ConcatCorpus.load sends the check, the server answers it once, ConcatPlay plays
+start_jack many
+STOP_PID_LOGS=("$W/sclang.log")
+run_sclang 120 "$SRC/tests/sc/concatplay_check_rt.scd" "$(free_port)" "$W/a.corpus" "$PLUGIN_DIR"
+R=$W/concatplay_check_rt.scd.log
+check "real time: sclang finished" grep -q '^RT DONE' "$R"
+check "real time: load is answered by one /done concatseqCheck ($(grep '^CHECK DONE' "$R"))" grep -q '^CHECK DONE 1$' "$R"
+check "real time: ConcatPlay plays the checked corpus" grep -q '^PLAYED true$' "$R"
+check "real time: no server failure" test "$(grep -cE 'FAILURE|not found' "$R")" = 0
