@@ -29,8 +29,12 @@
  * one instance at a time checks, and CS_CP_LRU_BUDGET words of LRU lists), so the worst block does not grow with
  * the number of instances; without a registry (cs_cp_bind) an instance has CS_CP_CHECK_BUDGET of
  * its own. A table that fails the check is refused from that block on (CS_CP_BAD_TABLE: its voices fade, then
- * silence and one message), as one with a bad header is at once. Figures (tests/bench/bench_concatplay_bind.c):
- * the worst block while 16 instances take up a 1-million-unit table, with and without the command.
+ * silence and one message), as one with a bad header is at once. Figures (tests/bench/bench_concatplay_bind.c,
+ * 1-million-unit table, 26 descriptors, 64-sample blocks at 48 kHz, 16 instances binding in the same block, no
+ * triggers so that the blocks hold the table work; a shared 2-core machine under load): checked by the command,
+ * worst block 4.7 %, 99.9th percentile 4.1 %, mean 0.75 % of a block, every instance ready after 16 blocks;
+ * without the command (the first instance checks, the others take its result), 99.9th percentile 10 %, mean
+ * 2.0 %, ready after 42 s of audio; each instance checking for itself (before), 99.9th percentile 19 %, mean 6.8 %.
  *
  * Identity of a table: its data pointer, sample and channel counts, Buffer number and the host's write generation
  * of that Buffer (scsynth: World::mSndBufUpdates[bufnum].writes, incremented by every asynchronous Buffer command:
