@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 14's "Keep" list: mutated audio files through `concatseq analyze`, no crash and no partial bundle left.
-# A deterministic mutator (seeded; the same files every run) makes 256 files from real recordings: SuperCollider's
+# A deterministic mutator (seeded; the same files every run) makes 200 files from real recordings: SuperCollider's
 # a11wlk01.wav (PCM WAV), a Hydrogen drum kit's FLAC and WAV samples, and the first 200 kB of a lincity-ng Ogg
 # Vorbis track: truncations, flipped header bits, random byte runs, absurd chunk sizes, and the combinations.
 # Each run must end by itself (no signal, no timeout); a failing run names the file (or the option that cannot
@@ -13,7 +13,7 @@ FLAC=$(ls /usr/share/hydrogen/data/drumkits/*/*.flac 2>/dev/null | head -1)
 HWAV=$(ls /usr/share/hydrogen/data/drumkits/*/*.wav 2>/dev/null | head -1)
 OGG=$(ls /usr/share/games/lincity-ng/music/*/*.ogg /usr/share/lincity-ng/music/*.ogg 2>/dev/null | head -1)
 mkdir -p "$W/m" "$W/out"
-"$PY" - "$W/m" 256 "$SND" "${FLAC:-}" "${HWAV:-}" "${OGG:-}" <<'PY' || { not_ok "mutator"; exit 1; }
+"$PY" - "$W/m" 200 "$SND" "${FLAC:-}" "${HWAV:-}" "${OGG:-}" <<'PY' || { not_ok "mutator"; exit 1; }
 import os, random, struct, sys
 out, count, srcs = sys.argv[1], int(sys.argv[2]), [s for s in sys.argv[3:] if s]
 rng = random.Random(14)
