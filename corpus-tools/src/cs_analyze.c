@@ -1,9 +1,9 @@
 /*
  * cs_analyze.c - the `concatseq analyze` pipeline, one function per stage:
  *   collect -> begin (the temporary bundle folder) -> decode (one source after the other, block by block:
- *   cs_audio_next decodes and resamples, the blocks go to audio.wav and their mono mix through the frame
- *   analysis, cs_frames_stream) -> describe (segment from the frames, unit levels from audio.wav read back,
- *   unit descriptors, per source) -> gather (all units in order, original successors) -> normalise -> cluster
+ *   cs_decoder decodes and resamples ahead on a thread of its own, the blocks go to audio.wav and their mono
+ *   mix through the frame analysis, cs_frames_stream) -> describe (segment from the frames, unit levels from audio.wav
+ * read back, unit descriptors, per source) -> gather (all units in order, original successors) -> normalise -> cluster
  *   (cs_cluster_methods) -> table (unit table and its index) -> manifest -> write (audio.wav's header, the
  *   table, the manifest; atomic commit, cs_bundle_write.c). Memory: fixed buffers plus frame-rate data and
  *   unit rows; nothing of the audio's length.
@@ -14,6 +14,7 @@
 
 #include "cs_audio.h"
 #include "cs_bundle.h"
+#include "cs_decoder.h"
 #include "cs_error.h"
 #include "cs_index.h"
 #include "cs_normalize.h"
@@ -329,36 +330,38 @@ static void mono_mix(const float *x, size_t n, int ch, float *m)
 
 #define CS_MIX_CAP (1u << 17)
 
-/* Stream source i into the audio file and the frame analysis. *silent: every sample was exactly 0. */
-static int decode_source(analysis *a, size_t i, cs_frames_stream *fs, float *mix, int *silent)
+/* Stream source i (its blocks from the decoder, cs_decoder.h) into the audio file and the frame analysis.
+ * *silent: every sample was exactly 0. */
+static int decode_source(analysis *a, size_t i, cs_decoder *dec, cs_frames_stream *fs, float *mix, int *silent)
 {
     const cs_analyze_opts *o = a->o;
-    cs_audio_reader r;
     cs_audio *au = &a->audio[i];
-    int rc = cs_audio_open(a->files.v[i], o->rate, o->channels, o->src_quality, &r, au);
-    if (rc) {
-        decode_error(a, i, rc, r.msg);
-        return rc;
-    }
-    const float *blk;
-    size_t n;
-    int frc = 0;
-    while ((rc = cs_audio_next(&r, &blk, &n)) == 0 && n > 0) {
-        rc = cs_wav_stream_write(&a->wav, blk, n, a->err, a->errlen);
-        if (rc) break;
-        if (n > CS_MIX_CAP) {
-            rc = CS_E_INTERNAL;
-            break;
+    cs_decoded it;
+    int rc = 0, frc = 0;
+    for (;;) {
+        if (!cs_decoder_next(dec, &it) || it.source != i) {
+            snprintf(a->err, a->errlen, "%s: internal error: the decoder lost its place", a->files.v[i]);
+            return CS_E_INTERNAL;
         }
-        if (o->channels > 1) mono_mix(blk, n, o->channels, mix);
-        if (frc == 0) frc = cs_frames_stream_push(fs, o->channels > 1 ? mix : blk, n);
+        if (it.kind == CS_DECODED_END) break;
+        const size_t n = it.frames;
+        rc = cs_wav_stream_write(&a->wav, it.data, n, a->err, a->errlen);
+        if (rc) return rc;
+        if (n > CS_MIX_CAP) {
+            snprintf(a->err, a->errlen, "%s: internal error: a decoded block of %zu frames", a->files.v[i], n);
+            return CS_E_INTERNAL;
+        }
+        if (o->channels > 1) mono_mix(it.data, n, o->channels, mix);
+        if (frc == 0) frc = cs_frames_stream_push(fs, o->channels > 1 ? mix : it.data, n);
         au->frames += n;
     }
-    if (rc && !a->err[0]) decode_error(a, i, rc, r.msg);
-    int64_t decoded = r.decoded;
-    *silent = !r.nonzero;
-    cs_audio_close(&r);
-    if (rc) return rc;
+    rc = it.rc;
+    if (rc) {
+        decode_error(a, i, rc, it.msg);
+        return rc;
+    }
+    const int64_t decoded = it.decoded;
+    *silent = !it.nonzero;
     if (decoded == 0) {
         decode_error(a, i, CS_E_EMPTY, "");
         return CS_E_EMPTY;
@@ -407,7 +410,18 @@ static int stage_decode(analysis *a)
     cs_analyze_frame_params(o, &fp);
     size_t k = 0;
     char **skipped = calloc(n, sizeof *skipped); /* silent files skipped, in order */
-    if (!skipped) rc = CS_E_NOMEM;
+    /* the decoder reads the paths as they were (the loop below moves the kept ones to the front); with 2 or more
+     * threads it decodes ahead on a thread of its own */
+    char **paths = malloc(n * sizeof *paths);
+    cs_decoder *dec = NULL;
+    if (!skipped || !paths) rc = CS_E_NOMEM;
+    if (rc == 0) {
+        memcpy(paths, a->files.v, n * sizeof *paths);
+        rc = cs_decoder_start(&dec, paths, n, o->rate, o->channels, o->src_quality, a->audio, o->threads > 1);
+        if (rc == CS_E_INTERNAL) /* no thread: decode here */
+            rc = cs_decoder_start(&dec, paths, n, o->rate, o->channels, o->src_quality, a->audio, 0);
+        if (rc) snprintf(a->err, a->errlen, "decoding: %s", cs_strerror(rc));
+    }
     for (size_t i = 0; rc == 0 && i < n; ++i) {
         cs_frames_stream *fs = NULL;
         rc = cs_frames_stream_new(&fp, o->threads, &fs);
@@ -417,7 +431,7 @@ static int stage_decode(analysis *a)
         }
         size_t before = a->wav.frames;
         int silent = 0;
-        rc = decode_source(a, i, fs, mix, &silent);
+        rc = decode_source(a, i, dec, fs, mix, &silent);
         cs_frames_stream_free(fs);
         progress(o, "decode", i + 1, n, a->files.v[i]);
         if (rc) break;
@@ -444,6 +458,8 @@ static int stage_decode(analysis *a)
         }
         k++;
     }
+    cs_decoder_stop(dec);
+    free(paths);
     free(mix);
     if (rc == 0 && k == 0) {
         snprintf(a->err, a->errlen, "%s: %s", skipped[0], cs_strerror(CS_E_SILENT));
