@@ -324,10 +324,8 @@ static int check_corpus(const char *cmd, const char *path, const cs_model_view *
                        path, have, b->dir ? b->dir : "the bundle", want);
 }
 
-/* Load a model file and check it against a bundle (label count, then corpus checksum unless any_corpus);
- * returns 0 or prints and returns 1. */
-static int load_model_for(const char *cmd, const char *path, const cs_bundle *b, int any_corpus, float **buf, size_t *n,
-                          cs_model_view *view)
+int cs_cli_load_model(const char *cmd, const char *path, const cs_bundle *b, int any_corpus, float **buf, size_t *n,
+                      cs_model_view *view)
 {
     int merr = 0;
     int rc = cs_model_file_load(path, buf, n, view, &merr);
@@ -479,7 +477,7 @@ int cs_cmd_eval(int argc, char **argv)
     memset(&view, 0, sizeof view);
     double model_bits = NAN;
     size_t scored = 0;
-    if (path && load_model_for("eval", path, &b, o.any_corpus, &buf, &nbuf, &view)) goto done;
+    if (path && cs_cli_load_model("eval", path, &b, o.any_corpus, &buf, &nbuf, &view)) goto done;
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
         cs_cli_fail("eval", "out of memory");
         goto done;
@@ -728,7 +726,7 @@ int cs_cmd_sample(int argc, char **argv)
     cs_model_view view;
     cs_seqp sp;
     cs_seqp_init(&sp, seed);
-    if (load_model_for("sample", path, &b, any_corpus, &buf, &nbuf, &view)) goto done;
+    if (cs_cli_load_model("sample", path, &b, any_corpus, &buf, &nbuf, &view)) goto done;
     const int V = view.cfg.vocab;
     if (prime) {
         primes = malloc(strlen(prime) * sizeof *primes + sizeof *primes);

@@ -1,0 +1,715 @@
+/* cs_mosaic.c - `concatseq mosaic`: a target recording rendered from a corpus's units. See cs_mosaic.h. */
+#include "cs_mosaic.h"
+
+#include "cs_audio.h"
+#include "cs_bundle.h"
+#include "cs_cli.h"
+#include "cs_concatplay.h"
+#include "cs_describe.h"
+#include "cs_error.h"
+#include "cs_frames.h"
+#include "cs_model_cli.h"
+#include "cs_segment.h"
+#include "cs_seqpredict.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CMD "mosaic"
+
+/* ------------------------------------------------------------------------------------------------ options */
+
+typedef struct mosaic_opts {
+    const char *bundle, *target, *out, *model, *score, *report, *descriptors;
+    int mode; /* enum cs_mosaic_mode, or -1: the corpus's own segmentation (frames for novelty) */
+    int select, block, force, any_corpus, quiet;
+    double guidance, temperature, amp, attack, release;
+    uint64_t seed;
+} mosaic_opts;
+
+static const char *const mode_names[] = {"frames", "onsets", "grains"};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: concatseq mosaic BUNDLE TARGET -o OUT.wav [options]\n"
+            "Renders the recording TARGET from the corpus's units: TARGET (any format libsndfile reads, resampled\n"
+            "to the corpus rate, mixed to mono) is cut into units and described as the corpus was, and per target\n"
+            "unit ConcatPlay's core starts the corpus unit nearest to it, block by block as the server would run\n"
+            "ConcatListen -> SeqPredict -> ConcatPlay. OUT is a float WAV with the corpus's channels and rate.\n"
+            "  -o, --output OUT.wav   the render (written atomically; --force replaces an existing file)\n"
+            "  --mode frames|onsets|grains  target units: one per analysis hop, onset events, or the corpus's\n"
+            "                         grains (default: the corpus's own segmentation; frames for novelty)\n"
+            "  --descriptors a,b,...  descriptors the target is matched on (default: the corpus's clustering\n"
+            "                         descriptors, weight > 0, without duration)\n"
+            "  --select nearest|random|successor|lru  ConcatPlay's policy within the label (default nearest)\n"
+            "  --model MODEL          SeqPredict's core chooses each label (the model of the bundle's corpus)\n"
+            "  --guidance G           weight of the target in the model's choice, >= 0 (default 0: the model alone)\n"
+            "  --temperature T        0..1000 (default 1)\n"
+            "  --score MODEL          only score the played labels with MODEL (bits per label), labels not driven\n"
+            "  --seed S               seeds SeqPredict and ConcatPlay (default 1)\n"
+            "  --block N              server block size the render emulates, 1..4096 samples (default 64)\n"
+            "  --amp A (1)  --attack S (0.005)  --release S (0.005)   ConcatPlay's grain inputs\n"
+            "  --report TSV           one line per target unit: time, target unit, label, unit, distance, bits\n"
+            "  --any-corpus           use a model trained on another corpus   --quiet  no summary line\n"
+            "The summary line gives the mean distance (root mean square over the matched descriptors, in\n"
+            "normalised units) between each target unit and the unit played for it, and, with --model or\n"
+            "--score, the model's bits per played label (-log2 of its own probability, temperature 1).\n");
+}
+
+/* One option with a value; 0, 1 (bad value) or 2 (unknown option). */
+static int mosaic_option(const char *a, const char *v, mosaic_opts *o)
+{
+#define OPT(n) (!strcmp(a, n))
+    if (OPT("-o") || OPT("--output")) return (o->out = v), 0;
+    if (OPT("--model")) return (o->model = v), 0;
+    if (OPT("--score")) return (o->score = v), 0;
+    if (OPT("--report")) return (o->report = v), 0;
+    if (OPT("--descriptors")) return (o->descriptors = v), 0;
+    if (OPT("--mode")) {
+        o->mode = -1;
+        for (int m = 0; m < 3; ++m)
+            if (!strcmp(v, mode_names[m])) o->mode = m;
+        return o->mode < 0;
+    }
+    if (OPT("--select")) {
+        o->select = -1;
+        for (int p = 0; p < CS_SELECT_NUM_POLICIES; ++p)
+            if (!strcmp(v, cs_select_policy_name(p))) o->select = p;
+        return o->select < 0;
+    }
+    if (OPT("--guidance")) return cs_cli_parse_double(v, &o->guidance) || o->guidance < 0 || o->guidance > 1e6;
+    if (OPT("--temperature"))
+        return cs_cli_parse_double(v, &o->temperature) || o->temperature < 0 || o->temperature > 1000;
+    if (OPT("--seed")) return cs_cli_parse_u64(v, &o->seed) || (double)o->seed > CS_SEQP_MAX_SEED;
+    if (OPT("--block")) return cs_cli_parse_int(v, &o->block) || o->block < 1 || o->block > 4096;
+    if (OPT("--amp")) return cs_cli_parse_double(v, &o->amp) || fabs(o->amp) > CS_GRAIN_MAX_AMP;
+    if (OPT("--attack")) return cs_cli_parse_double(v, &o->attack) || o->attack < 0 || o->attack > 10;
+    if (OPT("--release")) return cs_cli_parse_double(v, &o->release) || o->release < 0 || o->release > 10;
+#undef OPT
+    return 2;
+}
+
+/* Parse argv; 0 (go on), 1 (error printed), 2 (--help printed). */
+static int mosaic_parse(int argc, char **argv, mosaic_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = -1;
+    o->select = CS_SELECT_NEAREST;
+    o->block = 64;
+    o->temperature = 1.0;
+    o->amp = 1.0;
+    o->attack = o->release = 0.005;
+    o->seed = 1;
+    for (int i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 2;
+        }
+        if (!strcmp(a, "--force") || !strcmp(a, "--any-corpus") || !strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            *(a[2] == 'f' ? &o->force : a[2] == 'a' ? &o->any_corpus : &o->quiet) = 1;
+            continue;
+        }
+        if (a[0] != '-') {
+            if (!o->bundle)
+                o->bundle = a;
+            else if (!o->target)
+                o->target = a;
+            else
+                return cs_cli_fail(CMD, "unexpected argument %s (usage: concatseq mosaic BUNDLE TARGET -o OUT.wav)", a);
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[++i] : NULL;
+        if (!v) return cs_cli_fail(CMD, "%s: missing value", a);
+        const int bad = mosaic_option(a, v, o);
+        if (bad == 2) return cs_cli_fail(CMD, "unknown option %s (see `concatseq mosaic --help`)", a);
+        if (bad) return cs_cli_fail(CMD, "%s %s: not a valid value (see `concatseq mosaic --help`)", a, v);
+    }
+    if (!o->bundle || !o->target)
+        return cs_cli_fail(CMD, "BUNDLE and TARGET are required (usage: concatseq mosaic BUNDLE TARGET -o OUT.wav)");
+    if (!o->out) return cs_cli_fail(CMD, "-o OUT.wav: the output file is required");
+    if (o->model && o->score) return cs_cli_fail(CMD, "--model and --score exclude each other (--model also scores)");
+    if (o->guidance > 0 && !o->model) return cs_cli_fail(CMD, "--guidance needs --model (the model it guides)");
+    if (!o->force && access(o->out, F_OK) == 0)
+        return cs_cli_fail(CMD, "%s: already exists (use --force to overwrite)", o->out);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------ the corpus's analysis */
+
+/* What the manifest says about the analysis of the corpus, and the descriptors matched. */
+typedef struct corpus_info {
+    cs_frame_params fp;
+    int segment;                 /* manifest segmentation: 0 grain, 1 onset, 2 novelty */
+    size_t grain_len, grain_hop; /* samples */
+    cs_onset_params onset;
+    uint32_t nd;          /* the table's descriptor columns */
+    int kind[CS_D_COUNT]; /* per column: its cs_unit_descriptor */
+    float center[CS_D_COUNT], scale[CS_D_COUNT];
+    float weight[CS_D_COUNT];
+    uint32_t dims[CS_SELECT_MAX_TARGET_DIMS]; /* matched columns */
+    uint32_t ndims;
+} corpus_info;
+
+static double jnum(const cJSON *o, const char *key, double def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+/* The descriptor of a manifest name, or -1. */
+static int descriptor_kind(const char *name)
+{
+    for (int d = 0; name && d < CS_D_COUNT; ++d)
+        if (!strcmp(cs_descriptor_name(d), name)) return d;
+    return -1;
+}
+
+/* The matched columns: `list` (names, comma-separated) or the default; 0 or 1 (error printed). */
+static int corpus_dims(corpus_info *ci, const char *list, const char *bundle)
+{
+    ci->ndims = 0;
+    if (!list) {
+        for (uint32_t c = 0; c < ci->nd && ci->ndims < CS_SELECT_MAX_TARGET_DIMS; ++c)
+            if (ci->weight[c] > 0 && ci->kind[c] != CS_D_DURATION) ci->dims[ci->ndims++] = c;
+        if (ci->ndims == 0) return cs_cli_fail(CMD, "%s: no descriptor to match on (give --descriptors)", bundle);
+        return 0;
+    }
+    char name[64];
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0 || len >= sizeof name) return cs_cli_fail(CMD, "--descriptors %s: an empty or bad name", list);
+        memcpy(name, p, len);
+        name[len] = '\0';
+        const int kind = descriptor_kind(name);
+        uint32_t c = 0;
+        while (c < ci->nd && ci->kind[c] != kind)
+            c++;
+        if (kind < 0 || c == ci->nd)
+            return cs_cli_fail(CMD, "--descriptors: %s is not a descriptor of %s (see `concatseq info %s`)", name,
+                               bundle, bundle);
+        for (uint32_t k = 0; k < ci->ndims; ++k)
+            if (ci->dims[k] == c) return cs_cli_fail(CMD, "--descriptors: %s is named twice", name);
+        if (ci->ndims == CS_SELECT_MAX_TARGET_DIMS)
+            return cs_cli_fail(CMD, "--descriptors: at most %d descriptors", CS_SELECT_MAX_TARGET_DIMS);
+        ci->dims[ci->ndims++] = c;
+        p = e ? e + 1 : p + len;
+    }
+    return 0;
+}
+
+/* Read the corpus's analysis settings and descriptor statistics from its manifest; 0 or 1 (error printed). */
+static int corpus_read(const cs_bundle *b, const char *list, corpus_info *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    const cJSON *m = b->manifest;
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(m, "analysis");
+    const cJSON *seg = cJSON_GetObjectItemCaseSensitive(m, "segmentation");
+    const cJSON *descs = cJSON_GetObjectItemCaseSensitive(m, "descriptors");
+    const double sr = b->view.sample_rate;
+    cs_frame_params_default(&ci->fp, (int)sr);
+    ci->fp.fft_size = (int)jnum(an, "fft_size", ci->fp.fft_size);
+    ci->fp.hop = (int)jnum(an, "hop", ci->fp.hop);
+    ci->fp.n_mels = (int)jnum(an, "mel_bands", ci->fp.n_mels);
+    ci->fp.mel_fmin = jnum(an, "mel_fmin_hz", ci->fp.mel_fmin);
+    ci->fp.mel_fmax = jnum(an, "mel_fmax_hz", ci->fp.mel_fmax);
+    ci->fp.rolloff = jnum(an, "rolloff_fraction", ci->fp.rolloff);
+    ci->fp.yin_threshold = jnum(an, "yin_threshold", ci->fp.yin_threshold);
+    ci->fp.f0_min = jnum(an, "f0_min_hz", ci->fp.f0_min);
+    ci->fp.f0_max = jnum(an, "f0_max_hz", ci->fp.f0_max);
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(seg, "method");
+    const char *mn = cJSON_IsString(method) ? method->valuestring : "";
+    ci->segment = !strcmp(mn, "grain") ? 0 : !strcmp(mn, "onset") ? 1 : !strcmp(mn, "novelty") ? 2 : -1;
+    if (ci->segment < 0) return cs_cli_fail(CMD, "%s: the manifest names no known segmentation", b->dir);
+    cs_onset_params_default(&ci->onset);
+    if (ci->segment == 1) {
+        ci->onset.threshold = jnum(seg, "threshold", ci->onset.threshold);
+        ci->onset.delta = jnum(seg, "delta", ci->onset.delta);
+        ci->onset.median_s = jnum(seg, "median_ms", ci->onset.median_s * 1e3) * 1e-3;
+        ci->onset.min_len_s = jnum(seg, "min_ms", ci->onset.min_len_s * 1e3) * 1e-3;
+        ci->onset.max_len_s = jnum(seg, "max_ms", ci->onset.max_len_s * 1e3) * 1e-3;
+        ci->onset.pre_s = jnum(seg, "pre_ms", ci->onset.pre_s * 1e3) * 1e-3;
+        ci->onset.refine_s = jnum(seg, "refine_ms", ci->onset.refine_s * 1e3) * 1e-3;
+    }
+    if (ci->segment == 0) {
+        ci->grain_len = (size_t)llround(jnum(seg, "unit_ms", 100) * 1e-3 * sr);
+        ci->grain_hop = (size_t)llround(jnum(seg, "hop_ms", 100) * 1e-3 * sr);
+    } else { /* the mean unit length, abutting */
+        double sum = 0;
+        for (uint32_t u = 0; u < b->view.num_units; ++u)
+            sum += (double)cs_ut_unit_length(&b->view, u);
+        ci->grain_len = ci->grain_hop = (size_t)llround(sum / b->view.num_units);
+    }
+    if (ci->grain_len < 1) ci->grain_len = 1;
+    if (ci->grain_hop < 1) ci->grain_hop = 1;
+    ci->nd = b->view.num_descriptors;
+    if (!cJSON_IsArray(descs) || (uint32_t)cJSON_GetArraySize(descs) != ci->nd || ci->nd > CS_D_COUNT)
+        return cs_cli_fail(CMD, "%s: the manifest's descriptors do not match its unit table", b->dir);
+    for (uint32_t c = 0; c < ci->nd; ++c) {
+        const cJSON *d = cJSON_GetArrayItem(descs, (int)c);
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(d, "name");
+        ci->kind[c] = descriptor_kind(cJSON_IsString(nm) ? nm->valuestring : NULL);
+        ci->center[c] = (float)jnum(d, "center", NAN);
+        ci->scale[c] = (float)jnum(d, "scale", NAN);
+        ci->weight[c] = (float)jnum(d, "weight", 1.0);
+        if (ci->kind[c] < 0 || !isfinite(ci->center[c]) || !(ci->scale[c] > 0) || !isfinite(ci->scale[c]))
+            return cs_cli_fail(CMD, "%s: descriptor %u of the manifest has no name, center or scale", b->dir, c);
+    }
+    return corpus_dims(ci, list, b->dir);
+}
+
+/* ----------------------------------------------------------------------------------------------- listen */
+
+/* The target units, in the order they become known. */
+typedef struct event_list {
+    cs_mosaic_event *v;
+    float *targets; /* n * nd */
+    size_t n;
+} event_list;
+
+static void events_free(event_list *e)
+{
+    free(e->v);
+    free(e->targets);
+    memset(e, 0, sizeof *e);
+}
+
+/* The whole target, decoded to the corpus rate, mono; 0 or 1 (error printed). */
+static int target_decode(const char *path, int rate, float **x, size_t *n)
+{
+    cs_audio_reader r;
+    cs_audio info;
+    memset(&r, 0, sizeof r);
+    int rc = cs_audio_open(path, rate, 1, 1, &r, &info);
+    if (rc) {
+        cs_cli_fail(CMD, "%s: %s", path, r.msg[0] ? r.msg : cs_strerror(rc));
+        return 1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    float *buf = malloc(cap * sizeof *buf);
+    const float *blk;
+    size_t got;
+    while (buf && (rc = cs_audio_next(&r, &blk, &got)) == 0 && got > 0) {
+        if (len + got > cap) {
+            while (len + got > cap)
+                cap *= 2;
+            float *nb = realloc(buf, cap * sizeof *buf);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, blk, got * sizeof *buf);
+        len += got;
+    }
+    cs_audio_close(&r);
+    if (!buf) return cs_cli_fail(CMD, "%s: out of memory", path);
+    if (rc || len == 0) {
+        free(buf);
+        return cs_cli_fail(CMD, "%s: %s", path, rc ? (r.msg[0] ? r.msg : cs_strerror(rc)) : "no audio");
+    }
+    *x = buf;
+    *n = len;
+    return 0;
+}
+
+/* The target units of `mode` over x (n samples, frames fr); 0 or a cs_err. */
+static int target_segments(int mode, const corpus_info *ci, const cs_frames *fr, size_t n, cs_segments *seg)
+{
+    if (mode == CS_MOSAIC_GRAINS) return cs_segment_grain(n, ci->grain_len, ci->grain_hop, seg);
+    if (mode == CS_MOSAIC_ONSETS) return cs_segment_onset(fr, n, &ci->onset, seg);
+    /* frames: the hop cell of frame i, [i*hop - hop/2, +hop), inside the signal */
+    const size_t hop = (size_t)ci->fp.hop;
+    seg->v = realloc(seg->v, fr->n_frames * sizeof *seg->v);
+    if (!seg->v) return CS_E_NOMEM;
+    seg->n = 0;
+    for (size_t i = 0; i < fr->n_frames; ++i) {
+        const size_t c = i * hop, s = c > hop / 2 ? c - hop / 2 : 0, e = c - hop / 2 + hop;
+        const size_t end = e < n ? e : n;
+        if (end > s) seg->v[seg->n++] = (cs_segment){s, end - s};
+    }
+    seg->cap = fr->n_frames;
+    return 0;
+}
+
+/*
+ * Listen to the target as the corpus was analysed: frames, units, descriptors, normalised. A unit is known
+ * when the frame analysis has seen fft_size / 2 samples past its end (the look-ahead of its last frame).
+ * 0 or 1 (error printed).
+ */
+static int listen_target(const float *x, size_t n, int mode, const corpus_info *ci, const char *path, event_list *ev)
+{
+    cs_frames fr;
+    memset(&fr, 0, sizeof fr);
+    cs_segments seg;
+    memset(&seg, 0, sizeof seg);
+    int rc = cs_frames_analyze(x, n, &ci->fp, 1, &fr);
+    if (rc == 0) rc = target_segments(mode, ci, &fr, n, &seg);
+    if (rc == 0 && seg.n == 0) rc = CS_E_SHORT;
+    if (rc == 0) {
+        ev->v = calloc(seg.n, sizeof *ev->v);
+        ev->targets = malloc(seg.n * (ci->nd ? ci->nd : 1) * sizeof *ev->targets);
+        if (!ev->v || !ev->targets) rc = CS_E_NOMEM;
+    }
+    float raw[CS_D_COUNT];
+    for (size_t u = 0; rc == 0 && u < seg.n; ++u) {
+        rc = cs_describe_unit(&fr, x, n, seg.v[u].start, seg.v[u].length, raw);
+        cs_mosaic_event *e = &ev->v[ev->n++];
+        e->start = seg.v[u].start;
+        e->length = seg.v[u].length;
+        e->at = e->start + e->length + (uint64_t)ci->fp.fft_size / 2;
+        e->target = ev->targets + u * ci->nd;
+        for (uint32_t c = 0; c < ci->nd; ++c)
+            e->target[c] = (raw[ci->kind[c]] - ci->center[c]) / ci->scale[c];
+    }
+    cs_frames_free(&fr);
+    cs_segments_free(&seg);
+    if (rc == CS_E_SHORT) return cs_cli_fail(CMD, "%s: shorter than one target unit", path);
+    if (rc) return cs_cli_fail(CMD, "%s: analysis failed (%s)", path, cs_strerror(rc));
+    return 0;
+}
+
+/* ----------------------------------------------------------------------------------------------- render */
+
+static void *heap_alloc(void *user, size_t bytes)
+{
+    (void)user;
+    return malloc(bytes);
+}
+
+static void heap_free(void *user, void *ptr)
+{
+    (void)user;
+    free(ptr);
+}
+
+/* A model bound as SeqPredict binds it; 0 or 1 (error printed). */
+typedef struct model_run {
+    float *buf;
+    size_t n;
+    cs_model_view view;
+    cs_seqp sp;
+    int on;
+} model_run;
+
+static int model_open(model_run *m, const char *path, const cs_bundle *b, int any_corpus, uint64_t seed)
+{
+    memset(m, 0, sizeof *m);
+    cs_seqp_init(&m->sp, seed);
+    if (cs_cli_load_model(CMD, path, b, any_corpus, &m->buf, &m->n, &m->view)) return 1;
+    m->on = 1;
+    return 0;
+}
+
+/* Verify the whole model at once (the scorer, which no block budget constrains). */
+static int model_ready(model_run *m, uint64_t seed, const char *path)
+{
+    int st;
+    while ((st = cs_seqp_bind(&m->sp, m->buf, m->n, 1, (float)seed, heap_alloc, heap_free, NULL)) ==
+           CS_SEQP_VERIFYING) {}
+    if (st == CS_SEQP_READY) return 0;
+    return cs_cli_fail(CMD, "%s: the model cannot be used (%s)", path,
+                       st == CS_SEQP_NO_MEMORY ? "out of memory" : cs_model_strerror(m->sp.err));
+}
+
+static void model_close(model_run *m)
+{
+    cs_seqp_release(&m->sp, heap_free, NULL);
+    free(m->buf);
+    memset(m, 0, sizeof *m);
+}
+
+/* The render's running totals and its optional report. */
+typedef struct render_stats {
+    double dist_sum, bits_sum;
+    size_t played, scored, failed;
+    FILE *report;
+} render_stats;
+
+/* Root mean square difference over the matched columns between target t and unit u's descriptors. */
+static double unit_distance(const cs_ut_view *v, uint32_t u, const float *t, const corpus_info *ci)
+{
+    const float *d = cs_ut_unit_descriptors(v, u);
+    double s = 0;
+    for (uint32_t k = 0; k < ci->ndims; ++k) {
+        const double e = (double)d[ci->dims[k]] - (double)t[ci->dims[k]];
+        s += e * e;
+    }
+    return sqrt(s / ci->ndims);
+}
+
+/* Everything one render needs. */
+typedef struct render {
+    const mosaic_opts *o;
+    const cs_bundle *b;
+    const float *audio;
+    size_t audio_frames;
+    const corpus_info *ci;
+    const event_list *ev;
+    model_run drive, score;
+    cs_concatplay cp;
+    cs_wav_stream out;
+    render_stats st;
+    char err[1024];
+} render;
+
+/* Score the label just played (teacher forcing: the model's own probability before it is fed). */
+static void score_label(render *r, int label, double *bits)
+{
+    *bits = NAN;
+    if (!r->score.on || label < 0) return;
+    cs_sample_params sp;
+    int nh;
+    cs_seqp_params(1.f, 0.f, 1.f, 1.f, 0.f, r->score.view.cfg.vocab, &sp, &nh);
+    if (cs_seqp_step(&r->score.sp, (float)label, &sp, nh, NULL, 0) != 0) return;
+    *bits = -log2((double)r->score.sp.prob);
+}
+
+/* After a block in which event e triggered: what was played for it. */
+static void account(render *r, const cs_mosaic_event *e, uint64_t starts_before, float label_value)
+{
+    const cs_player *p = r->cp.player;
+    const double sr = r->b->view.sample_rate;
+    if (p->starts == starts_before || p->unit_value < 0) {
+        r->st.failed++;
+        if (r->st.report)
+            fprintf(r->st.report, "%.6f\t%.6f\t%.6f\t%g\t-1\t\t\n", (double)e->at / sr, (double)e->start / sr,
+                    (double)e->length / sr, (double)label_value);
+        return;
+    }
+    const uint32_t u = (uint32_t)p->unit_value;
+    const int label = cs_ut_unit_label(&r->b->view, u);
+    const double d = unit_distance(&r->b->view, u, e->target, r->ci);
+    double bits;
+    score_label(r, label, &bits);
+    r->st.played++;
+    r->st.dist_sum += d;
+    if (isfinite(bits)) r->st.bits_sum += bits, r->st.scored++;
+    if (r->st.report)
+        fprintf(r->st.report, "%.6f\t%.6f\t%.6f\t%d\t%u\t%.6f\t%.6f\n", (double)e->at / sr, (double)e->start / sr,
+                (double)e->length / sr, label, u, d, bits);
+}
+
+/*
+ * The block loop: per block the listener's outputs (trigger 1 in the block where a target unit becomes known,
+ * the target held), SeqPredict at control rate (bound and processed as its shim does: the constructor's
+ * one-sample call, then one sample per block with the block's budget), ConcatPlay for the block. Renders until
+ * the target has ended and every voice is silent. Returns 0 or 1 (error printed).
+ */
+static int render_blocks(render *r)
+{
+    const mosaic_opts *o = r->o;
+    const cs_ut_view *v = &r->b->view;
+    const uint32_t B = (uint32_t)o->block, ch = v->channels;
+    const uint64_t end = r->ev->n ? r->ev->v[r->ev->n - 1].at : 0;
+    float *outbuf = malloc((size_t)B * ch * sizeof *outbuf), *planar = malloc((size_t)B * ch * sizeof *planar);
+    float *chans[CS_GRAIN_MAX_OUTPUTS], unit_out[4096], next_out[4096];
+    if (!outbuf || !planar) {
+        free(outbuf);
+        free(planar);
+        return cs_cli_fail(CMD, "out of memory");
+    }
+    for (uint32_t c = 0; c < ch; ++c)
+        chans[c] = planar + (size_t)c * B;
+    /* SeqPredict's inputs (control rate), after the trigger */
+    float trig = 0, label = CS_LABEL_ANY, temperature = (float)o->temperature, topk = 0, topp = 1, prime = -1,
+          reset = 0, seed = (float)o->seed, penalty = 1, hist = 0;
+    float *sp_in[CS_SEQP_NUM_INPUTS] = {&trig, &temperature, &topk, &topp, &prime, &reset, &seed, &penalty, &hist};
+    cs_seqp_io sio;
+    memset(&sio, 0, sizeof sio);
+    for (int i = 0; i < CS_SEQP_NUM_INPUTS; ++i)
+        sio.in[i] = sp_in[i];
+    float prob, entropy;
+    sio.out_label = &label;
+    sio.out_prob = &prob;
+    sio.out_entropy = &entropy;
+    if (r->drive.on) { /* the constructor's call: one sample, a sample's budget */
+        cs_seqp_bind(&r->drive.sp, r->drive.buf, r->drive.n, 1, seed, heap_alloc, heap_free, NULL);
+        sio.budget_samples = 1;
+        cs_seqp_process(&r->drive.sp, &sio, 1);
+    }
+    /* ConcatPlay's inputs (control rate) */
+    float rate = 1, amp = (float)o->amp, att = (float)o->attack, rel = (float)o->release, sel = (float)o->select,
+          pan = 0, dur = 0, gapless = 0, lead = 0.03f, unit = -1;
+    const float *cp_in[CS_PLAYER_NUM_INPUTS] = {&trig, &label, &unit, &rate, &amp,     &att,
+                                                &rel,  &sel,   &pan,  &dur,  &gapless, &lead};
+    float pairs[2 * CS_SELECT_MAX_TARGET_DIMS];
+    size_t next_ev = 0;
+    int rc = 0;
+    for (uint64_t t0 = 0; rc == 0; t0 += B) {
+        /* the listener: units complete in (t0, t0 + B] trigger this block; the last one's target is held */
+        const cs_mosaic_event *e = NULL;
+        while (next_ev < r->ev->n && r->ev->v[next_ev].at <= t0 + B)
+            e = &r->ev->v[next_ev++];
+        trig = e ? 1.f : 0.f;
+        if (e)
+            for (uint32_t k = 0; k < r->ci->ndims; ++k)
+                pairs[2 * k] = (float)r->ci->dims[k], pairs[2 * k + 1] = e->target[r->ci->dims[k]];
+        if (r->drive.on) {
+            cs_seqp_bind(&r->drive.sp, r->drive.buf, r->drive.n, 1, seed, heap_alloc, heap_free, NULL);
+            sio.budget_samples = B;
+            cs_seqp_process(&r->drive.sp, &sio, 1);
+        }
+        cs_player_io io;
+        cs_cp_bind(&r->cp, r->b->table, (uint32_t)r->b->table_n, 1, r->audio, (uint32_t)r->audio_frames, ch, heap_alloc,
+                   heap_free, NULL, &io);
+        cs_select_target target;
+        const int has = cs_cp_target(&target, NULL, 0, (float)r->ci->ndims, pairs, r->ci->ndims);
+        for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i)
+            io.in[i] = cp_in[i], io.step[i] = 0;
+        io.out = chans;
+        io.unit_out = unit_out;
+        io.next_out = next_out;
+        io.target = has && next_ev > 0 ? &target : NULL;
+        const uint64_t starts = r->cp.player->starts;
+        cs_player_process(r->cp.player, &io, B);
+        if (e) account(r, e, starts, label);
+        for (uint32_t i = 0; i < B; ++i)
+            for (uint32_t c = 0; c < ch; ++c)
+                outbuf[(size_t)i * ch + c] = chans[c][i];
+        rc = cs_wav_stream_write(&r->out, outbuf, B, r->err, sizeof r->err);
+        if (rc) cs_cli_fail(CMD, "%s", r->err);
+        if (next_ev == r->ev->n && t0 + B >= end && r->cp.player->active == 0) break;
+    }
+    free(outbuf);
+    free(planar);
+    return rc ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ command */
+
+/* The temporary output beside `out`: OUT.partial-PID. */
+static void partial_path(const char *out, char *tmp, size_t cap)
+{
+    snprintf(tmp, cap, "%s.partial-%ld", out, (long)getpid());
+}
+
+/* Open the models: the driver (--model, also the scorer) or the scorer alone (--score). 0 or 1. */
+static int open_models(render *r)
+{
+    const mosaic_opts *o = r->o;
+    if (o->model) {
+        if (model_open(&r->drive, o->model, r->b, o->any_corpus, o->seed)) return 1;
+        if (model_open(&r->score, o->model, r->b, o->any_corpus, o->seed)) return 1;
+    } else if (o->score) {
+        if (model_open(&r->score, o->score, r->b, o->any_corpus, o->seed)) return 1;
+    }
+    if (r->score.on && model_ready(&r->score, o->seed, o->model ? o->model : o->score)) return 1;
+    if (r->drive.on) { /* bind it once here only to report a bad model before rendering; the render rebinds */
+        model_run probe;
+        if (model_open(&probe, o->model, r->b, o->any_corpus, o->seed)) return 1;
+        const int bad = model_ready(&probe, o->seed, o->model);
+        model_close(&probe);
+        if (bad) return 1;
+    }
+    return 0;
+}
+
+/* Decode, listen, render into `tmp`. 0 or 1 (error printed). */
+static int mosaic_run(render *r, const char *tmp)
+{
+    const mosaic_opts *o = r->o;
+    const cs_ut_view *v = &r->b->view;
+    float *x = NULL;
+    size_t n = 0;
+    event_list ev;
+    memset(&ev, 0, sizeof ev);
+    int rc = target_decode(o->target, (int)v->sample_rate, &x, &n);
+    const int mode = o->mode >= 0          ? o->mode
+                     : r->ci->segment == 0 ? CS_MOSAIC_GRAINS
+                     : r->ci->segment == 1 ? CS_MOSAIC_ONSETS
+                                           : CS_MOSAIC_FRAMES;
+    if (rc == 0) rc = listen_target(x, n, mode, r->ci, o->target, &ev);
+    free(x);
+    r->ev = &ev;
+    if (rc == 0 && open_models(r)) rc = 1;
+    if (rc == 0) {
+        const int op = cs_cp_open(&r->cp, 64.f, (float)o->seed, o->seed, v->channels, v->sample_rate, heap_alloc, NULL);
+        if (op != CS_CP_OPEN_OK)
+            rc = cs_cli_fail(CMD, "cannot create the player (%s)",
+                             op == CS_CP_OPEN_NO_MEMORY ? "out of memory" : "bad corpus rate");
+    }
+    if (rc == 0 && cs_wav_stream_open(&r->out, tmp, (int)v->channels, (int)v->sample_rate, r->err, sizeof r->err))
+        rc = cs_cli_fail(CMD, "%s", r->err);
+    else if (rc == 0) {
+        if (r->st.report) fprintf(r->st.report, "at_s\ttarget_start_s\ttarget_length_s\tlabel\tunit\tdistance\tbits\n");
+        rc = render_blocks(r);
+        if (cs_wav_stream_close(&r->out, rc == 0, r->err, sizeof r->err) && rc == 0)
+            rc = cs_cli_fail(CMD, "%s", r->err);
+    }
+    events_free(&ev);
+    r->ev = NULL;
+    return rc;
+}
+
+int cs_cmd_mosaic(int argc, char **argv)
+{
+    mosaic_opts o;
+    const int pr = mosaic_parse(argc, argv, &o);
+    if (pr) return pr == 2 ? 0 : 1;
+    render *r = calloc(1, sizeof *r);
+    if (!r) return cs_cli_fail(CMD, "out of memory");
+    cs_bundle b;
+    corpus_info ci;
+    char err[1024] = "", tmp[4200];
+    float *audio = NULL;
+    int rc = 1;
+    if (cs_bundle_read(o.bundle, &b, err, sizeof err)) {
+        free(r);
+        return cs_cli_fail(CMD, "%s", err);
+    }
+    r->o = &o;
+    r->b = &b;
+    r->ci = &ci;
+    size_t af = 0;
+    int ach = 0, arate = 0;
+    char *apath = malloc(strlen(o.bundle) + sizeof "/" CS_BUNDLE_AUDIO);
+    if (!apath) goto done;
+    sprintf(apath, "%s/%s", o.bundle, CS_BUNDLE_AUDIO);
+    if (corpus_read(&b, o.descriptors, &ci)) goto done;
+    const int ae = cs_read_float_wav(apath, &audio, &af, &ach, &arate);
+    if (ae || (uint32_t)ach != b.view.channels || af != b.view.audio_frames) {
+        cs_cli_fail(CMD, "%s: %s", apath, ae ? cs_strerror(ae) : "does not match the unit table (rebuild the bundle)");
+        goto done;
+    }
+    r->audio = audio;
+    r->audio_frames = af;
+    if (o.report && !(r->st.report = fopen(o.report, "w"))) {
+        cs_cli_fail(CMD, "--report %s: cannot write (%s)", o.report, strerror(errno));
+        goto done;
+    }
+    partial_path(o.out, tmp, sizeof tmp);
+    rc = mosaic_run(r, tmp);
+    if (rc == 0 && rename(tmp, o.out) != 0) {
+        rc = cs_cli_fail(CMD, "%s: cannot write (%s)", o.out, strerror(errno));
+        unlink(tmp);
+    }
+    if (r->st.report && fclose(r->st.report) != 0 && rc == 0)
+        rc = cs_cli_fail(CMD, "--report %s: write failed (is the disk full?)", o.report);
+    r->st.report = NULL;
+    if (rc == 0 && !o.quiet) {
+        printf("wrote %s: %zu target units, %zu played", cs_cli_safe(o.out), r->st.played + r->st.failed, r->st.played);
+        if (r->st.played) printf(", mean distance %.4f", r->st.dist_sum / (double)r->st.played);
+        if (r->st.scored) printf(", %.4f bits/label", r->st.bits_sum / (double)r->st.scored);
+        printf("\n");
+    }
+done:
+    if (r->st.report) fclose(r->st.report);
+    cs_cp_close(&r->cp, heap_free, NULL);
+    model_close(&r->drive);
+    model_close(&r->score);
+    free(apath);
+    free(audio);
+    cs_bundle_free(&b);
+    free(r);
+    return rc;
+}
