@@ -166,8 +166,10 @@ typedef struct analysis {
     cs_wav_stream wav;   /* decode: the packed audio, written to tmpdir/audio.wav as it is decoded */
     uint64_t *checksums; /* decode: nf FNV-1a 64 of the files' bytes */
     source_units *su;    /* describe: nf */
-    size_t n, frames;    /* gather: units and packed audio frames in all */
-    float *X;            /* gather: (n, CS_D_COUNT) descriptors */
+    double flux_sum;     /* describe: sum of CS_FF_FLUX over every frame of every source (the listening section) */
+    uint64_t flux_frames;
+    size_t n, frames; /* gather: units and packed audio frames in all */
+    float *X;         /* gather: (n, CS_D_COUNT) descriptors */
     uint64_t *ustart, *ulen;
     int32_t *usource, *usucc, *ulabel;
     float *Xn; /* normalise: (n, CS_D_COUNT) */
@@ -248,7 +250,9 @@ int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, si
     const uint64_t floats = (uint64_t)CS_UT_HEADER + units * (CS_UT_ROW_FIXED + (uint64_t)CS_D_COUNT + 1u) +
                             /* rows and members, labels; index: header, roots, order, nodes */
                             2u * (units + 1) + CS_UT_INDEX_HEADER + 2u * (units + 1) + units +
-                            nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT);
+                            nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT) +
+                            /* the listening section, K <= units + 1 */
+                            CS_UT_LISTEN_FIXED + (3u + units + 1u) * (uint64_t)CS_D_COUNT;
     if (units > CS_UT_MAX_UNITS || floats > CS_UT_MAX_FLOATS) {
         snprintf(err, errlen,
                  "%llu units of --unit-ms %g / --hop-ms %g: more than the unit table holds (%d units); use a "
@@ -533,6 +537,10 @@ static int describe_source(analysis *a, size_t i, size_t offset, source_units *s
 {
     int rc = source_segment(a, &a->audio[i], &a->fr[i], a->files.v[i], &su->seg);
     if (rc == 0) rc = source_describe(a, i, offset, su);
+    const cs_frames *fr = &a->fr[i]; /* the corpus's mean flux (the live onset detector's delta_abs) */
+    for (size_t f = 0; rc == 0 && f < fr->n_frames; ++f)
+        a->flux_sum += (double)fr->data[f * CS_FF_COUNT + CS_FF_FLUX];
+    if (rc == 0) a->flux_frames += fr->n_frames;
     cs_frames_free(&a->fr[i]); /* done with: the next source's frames need the room */
     if (rc) {
         cs_segments_free(&su->seg);
@@ -635,7 +643,64 @@ static int stage_cluster(analysis *a)
     return rc;
 }
 
-/* --- table: the unit table (BUNDLE.md "Unit table") with its nearest-neighbour index appended --- */
+/* --- table: the unit table (BUNDLE.md "Unit table") with its nearest-neighbour index and listening section --- */
+
+/* The listening section's values (BUNDLE.md "Listening section"): what the server needs to hear a sound as the
+ * corpus was heard. Arrays point into `buf` (3 * CS_D_COUNT floats). */
+static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
+{
+    const cs_analyze_opts *o = a->o;
+    cs_frame_params fp;
+    cs_analyze_frame_params(o, &fp);
+    memset(l, 0, sizeof *l);
+    l->frame = (cs_ut_frame_config){(float)fp.sample_rate,
+                                    fp.fft_size,
+                                    fp.hop,
+                                    fp.n_mels,
+                                    (float)fp.mel_fmin,
+                                    (float)fp.mel_fmax,
+                                    (float)fp.rolloff,
+                                    (float)fp.yin_threshold,
+                                    (float)fp.f0_min,
+                                    (float)fp.f0_max};
+    l->segmentation = o->segment == CS_SEG_GRAIN   ? CS_UT_SEG_GRAIN
+                      : o->segment == CS_SEG_ONSET ? CS_UT_SEG_ONSET
+                                                   : CS_UT_SEG_NOVELTY;
+    if (o->segment == CS_SEG_GRAIN) { /* as source_segment cuts them */
+        const long long len = llround(o->unit_ms * 1e-3 * o->rate), hop = llround(o->hop_ms * 1e-3 * o->rate);
+        l->grain_len = (uint32_t)(len < 1 ? 1 : len);
+        l->grain_hop = (uint32_t)(hop < 1 ? 1 : hop);
+    } else { /* the mean unit length, rounded to samples */
+        double sum = 0.0;
+        for (size_t u = 0; u < a->n; ++u)
+            sum += (double)a->ulen[u];
+        const double mean = round(sum / (double)a->n);
+        l->grain_len = l->grain_hop = (uint32_t)(mean < 1.0 ? 1.0 : mean > 4294967295.0 ? 4294967295.0 : mean);
+    }
+    cs_onset_params op;
+    cs_onset_params_default(&op);
+    if (o->segment == CS_SEG_ONSET) op = o->onset;
+    const double mean_flux = a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0;
+    l->onset_threshold = (float)op.threshold;
+    l->onset_delta = (float)op.delta;
+    l->onset_delta_abs = (float)(op.delta * mean_flux);
+    l->onset_median_s = (float)op.median_s;
+    l->onset_min_len_s = (float)op.min_len_s;
+    l->onset_max_len_s = (float)op.max_len_s;
+    l->onset_pre_s = (float)op.pre_s;
+    l->onset_refine_s = (float)op.refine_s;
+    l->mean_flux = (float)mean_flux;
+    l->norm_method = o->normalize == CS_NORM_ROBUST ? CS_UT_NORM_ROBUST : CS_UT_NORM_ZSCORE;
+    for (int d = 0; d < CS_D_COUNT; ++d) {
+        buf[d] = (float)a->center[d];
+        buf[CS_D_COUNT + d] = (float)a->scale[d];
+        buf[2 * CS_D_COUNT + d] = o->weights[d];
+    }
+    l->center = buf;
+    l->scale = buf + CS_D_COUNT;
+    l->weight = buf + 2 * CS_D_COUNT;
+}
+
 static int stage_table(analysis *a)
 {
     const cs_analyze_opts *o = a->o;
@@ -651,17 +716,27 @@ static int stage_table(analysis *a)
     }
     cs_ut_view tv;
     size_t xn = 0;
+    const size_t ln = cs_ut_listen_size(D, K);
     if (cs_ut_parse(plain, tn, 1, &tv) == CS_UT_OK) xn = cs_index_table_size(&tv, CS_INDEX_DEFAULT_LEAF);
-    a->table = xn ? malloc(xn * sizeof *a->table) : NULL;
+    a->table = xn ? malloc((xn + ln) * sizeof *a->table) : NULL;
     int rc = 0;
     if (!xn || !a->table || cs_index_build(&tv, CS_INDEX_DEFAULT_LEAF, a->table, xn) != 0 ||
         cs_ut_parse(a->table, xn, 1, &tv) != CS_UT_OK) {
         snprintf(a->err, a->errlen, "internal error: unit table index failed");
         rc = xn && !a->table ? CS_E_NOMEM : CS_E_INTERNAL;
     }
-    a->tn = xn;
     free(plain);
-    return rc;
+    if (rc) return rc;
+    float stats[3 * CS_D_COUNT];
+    cs_ut_listen l;
+    listen_values(a, stats, &l);
+    const int le = cs_ut_encode_listen(a->table, xn, xn + ln, &l);
+    if (le != CS_UT_OK || cs_ut_parse(a->table, xn + ln, 1, &tv) != CS_UT_OK || !tv.has_listen) {
+        snprintf(a->err, a->errlen, "internal error: unit table listening section failed (%s)", cs_ut_strerror(le));
+        return CS_E_INTERNAL;
+    }
+    a->tn = xn + ln;
+    return 0;
 }
 
 /* --- manifest (BUNDLE.md "Manifest"), one function per section --- */
@@ -729,8 +804,9 @@ static void manifest_segmentation(const cs_analyze_opts *o, cJSON *man)
     }
 }
 
-static void manifest_analysis(const cs_analyze_opts *o, cJSON *man)
+static void manifest_analysis(const analysis *a, cJSON *man)
 {
+    const cs_analyze_opts *o = a->o;
     static const char *const resamplers[] = {"SRC_SINC_BEST_QUALITY", "SRC_SINC_MEDIUM_QUALITY", "SRC_SINC_FASTEST",
                                              "SRC_ZERO_ORDER_HOLD", "SRC_LINEAR"};
     cs_frame_params fp;
@@ -748,6 +824,7 @@ static void manifest_analysis(const cs_analyze_opts *o, cJSON *man)
     cJSON_AddNumberToObject(an, "f0_min_hz", fp.f0_min);
     cJSON_AddNumberToObject(an, "f0_max_hz", fp.f0_max);
     cJSON_AddStringToObject(an, "resampler", resamplers[o->src_quality]);
+    cJSON_AddNumberToObject(an, "mean_flux", a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0);
     cJSON_AddStringToObject(an, "spec", "corpus-tools/DESCRIPTORS.md");
     cJSON *norm = cJSON_AddObjectToObject(man, "normalisation");
     cJSON_AddStringToObject(norm, "method", cs_normalize_names[o->normalize]);
@@ -836,7 +913,7 @@ static int stage_manifest(analysis *a)
     cJSON_AddStringToObject(man, "unit_table_checksum", hbuf);
     manifest_sources(a, man);
     manifest_segmentation(o, man);
-    manifest_analysis(o, man);
+    manifest_analysis(a, man);
     manifest_descriptors(a, man);
     return manifest_clustering(a, man);
 }

@@ -86,7 +86,7 @@ int main(void)
     } cases[] = {
         {CS_UT_H_MAGIC, 1.0f, CS_UT_E_MAGIC},
         {CS_UT_H_VERSION, 1.0f, CS_UT_E_VERSION}, /* version 1: refused, the message names analyze --force */
-        {CS_UT_H_VERSION, 3.0f, CS_UT_E_VERSION},
+        {CS_UT_H_VERSION, 4.0f, CS_UT_E_VERSION},
         {CS_UT_H_NUM_UNITS, 6.0f, CS_UT_E_DIMS},
         {CS_UT_H_NUM_UNITS, NAN, CS_UT_E_DIMS},
         {CS_UT_H_NUM_UNITS, 1e30f, CS_UT_E_DIMS},
