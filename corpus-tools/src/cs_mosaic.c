@@ -157,12 +157,6 @@ typedef struct corpus_info {
     uint32_t ndims;
 } corpus_info;
 
-static double jnum(const cJSON *o, const char *key, double def)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
 /* The descriptor of a manifest name, or -1. */
 static int descriptor_kind(const char *name)
 {
@@ -205,62 +199,54 @@ static int corpus_dims(corpus_info *ci, const char *list, const char *bundle)
     return 0;
 }
 
-/* Read the corpus's analysis settings and descriptor statistics from its manifest; 0 or 1 (error printed). */
+/*
+ * The corpus's analysis settings and descriptor statistics, from the unit table's listening section (version 3:
+ * the values ConcatListen reads, float32) and the descriptor names from the manifest; 0 or 1 (error printed).
+ */
 static int corpus_read(const cs_bundle *b, const char *list, corpus_info *ci)
 {
     memset(ci, 0, sizeof *ci);
-    const cJSON *m = b->manifest;
-    const cJSON *an = cJSON_GetObjectItemCaseSensitive(m, "analysis");
-    const cJSON *seg = cJSON_GetObjectItemCaseSensitive(m, "segmentation");
-    const cJSON *descs = cJSON_GetObjectItemCaseSensitive(m, "descriptors");
-    const double sr = b->view.sample_rate;
-    cs_frame_params_default(&ci->fp, (int)sr);
-    ci->fp.fft_size = (int)jnum(an, "fft_size", ci->fp.fft_size);
-    ci->fp.hop = (int)jnum(an, "hop", ci->fp.hop);
-    ci->fp.n_mels = (int)jnum(an, "mel_bands", ci->fp.n_mels);
-    ci->fp.mel_fmin = jnum(an, "mel_fmin_hz", ci->fp.mel_fmin);
-    ci->fp.mel_fmax = jnum(an, "mel_fmax_hz", ci->fp.mel_fmax);
-    ci->fp.rolloff = jnum(an, "rolloff_fraction", ci->fp.rolloff);
-    ci->fp.yin_threshold = jnum(an, "yin_threshold", ci->fp.yin_threshold);
-    ci->fp.f0_min = jnum(an, "f0_min_hz", ci->fp.f0_min);
-    ci->fp.f0_max = jnum(an, "f0_max_hz", ci->fp.f0_max);
-    const cJSON *method = cJSON_GetObjectItemCaseSensitive(seg, "method");
-    const char *mn = cJSON_IsString(method) ? method->valuestring : "";
-    ci->segment = !strcmp(mn, "grain") ? 0 : !strcmp(mn, "onset") ? 1 : !strcmp(mn, "novelty") ? 2 : -1;
-    if (ci->segment < 0) return cs_cli_fail(CMD, "%s: the manifest names no known segmentation", b->dir);
+    const cs_ut_view *v = &b->view;
+    if (!v->has_listen)
+        return cs_cli_fail(CMD,
+                           "%s: its unit table has no listening section (version %u); rebuild the bundle with "
+                           "`concatseq analyze --force`",
+                           b->dir, v->version);
+    const cs_ut_listen *L = &v->listen;
+    cs_frame_params_default(&ci->fp, (int)v->sample_rate);
+    ci->fp.fft_size = L->frame.fft_size;
+    ci->fp.hop = L->frame.hop;
+    ci->fp.n_mels = L->frame.n_mels;
+    ci->fp.mel_fmin = L->frame.mel_fmin;
+    ci->fp.mel_fmax = L->frame.mel_fmax;
+    ci->fp.rolloff = L->frame.rolloff;
+    ci->fp.yin_threshold = L->frame.yin_threshold;
+    ci->fp.f0_min = L->frame.f0_min;
+    ci->fp.f0_max = L->frame.f0_max;
+    ci->segment = L->segmentation;
     cs_onset_params_default(&ci->onset);
     if (ci->segment == 1) {
-        ci->onset.threshold = jnum(seg, "threshold", ci->onset.threshold);
-        ci->onset.delta = jnum(seg, "delta", ci->onset.delta);
-        ci->onset.median_s = jnum(seg, "median_ms", ci->onset.median_s * 1e3) * 1e-3;
-        ci->onset.min_len_s = jnum(seg, "min_ms", ci->onset.min_len_s * 1e3) * 1e-3;
-        ci->onset.max_len_s = jnum(seg, "max_ms", ci->onset.max_len_s * 1e3) * 1e-3;
-        ci->onset.pre_s = jnum(seg, "pre_ms", ci->onset.pre_s * 1e3) * 1e-3;
-        ci->onset.refine_s = jnum(seg, "refine_ms", ci->onset.refine_s * 1e3) * 1e-3;
+        ci->onset.threshold = L->onset_threshold;
+        ci->onset.delta = L->onset_delta;
+        ci->onset.median_s = L->onset_median_s;
+        ci->onset.min_len_s = L->onset_min_len_s;
+        ci->onset.max_len_s = L->onset_max_len_s;
+        ci->onset.pre_s = L->onset_pre_s;
+        ci->onset.refine_s = L->onset_refine_s;
     }
-    if (ci->segment == 0) {
-        ci->grain_len = (size_t)llround(jnum(seg, "unit_ms", 100) * 1e-3 * sr);
-        ci->grain_hop = (size_t)llround(jnum(seg, "hop_ms", 100) * 1e-3 * sr);
-    } else { /* the mean unit length, abutting */
-        double sum = 0;
-        for (uint32_t u = 0; u < b->view.num_units; ++u)
-            sum += (double)cs_ut_unit_length(&b->view, u);
-        ci->grain_len = ci->grain_hop = (size_t)llround(sum / b->view.num_units);
-    }
-    if (ci->grain_len < 1) ci->grain_len = 1;
-    if (ci->grain_hop < 1) ci->grain_hop = 1;
-    ci->nd = b->view.num_descriptors;
+    ci->grain_len = L->grain_len ? L->grain_len : 1;
+    ci->grain_hop = L->grain_hop ? L->grain_hop : 1;
+    ci->nd = v->num_descriptors;
+    const cJSON *descs = cJSON_GetObjectItemCaseSensitive(b->manifest, "descriptors");
     if (!cJSON_IsArray(descs) || (uint32_t)cJSON_GetArraySize(descs) != ci->nd || ci->nd > CS_D_COUNT)
         return cs_cli_fail(CMD, "%s: the manifest's descriptors do not match its unit table", b->dir);
     for (uint32_t c = 0; c < ci->nd; ++c) {
-        const cJSON *d = cJSON_GetArrayItem(descs, (int)c);
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(d, "name");
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(descs, (int)c), "name");
         ci->kind[c] = descriptor_kind(cJSON_IsString(nm) ? nm->valuestring : NULL);
-        ci->center[c] = (float)jnum(d, "center", NAN);
-        ci->scale[c] = (float)jnum(d, "scale", NAN);
-        ci->weight[c] = (float)jnum(d, "weight", 1.0);
-        if (ci->kind[c] < 0 || !isfinite(ci->center[c]) || !(ci->scale[c] > 0) || !isfinite(ci->scale[c]))
-            return cs_cli_fail(CMD, "%s: descriptor %u of the manifest has no name, center or scale", b->dir, c);
+        ci->center[c] = L->center[c];
+        ci->scale[c] = L->scale[c];
+        ci->weight[c] = L->weight[c];
+        if (ci->kind[c] < 0) return cs_cli_fail(CMD, "%s: descriptor %u of the manifest has no known name", b->dir, c);
     }
     return corpus_dims(ci, list, b->dir);
 }
@@ -528,7 +514,16 @@ static int render_blocks(render *r)
     memset(&sio, 0, sizeof sio);
     for (int i = 0; i < CS_SEQP_NUM_INPUTS; ++i)
         sio.in[i] = sp_in[i];
-    float prob, entropy;
+    float prob, entropy, guidance = (float)o->guidance;
+    cs_seqp_guide guide;
+    memset(&guide, 0, sizeof guide);
+    guide.centroids = v->listen.centroids;
+    guide.weight = v->listen.weight;
+    guide.labels = v->labels;
+    guide.num_labels = v->num_labels;
+    guide.num_descriptors = v->num_descriptors;
+    sio.guidance = &guidance;
+    sio.guidance_step = 0;
     sio.out_label = &label;
     sio.out_prob = &prob;
     sio.out_entropy = &entropy;
@@ -542,7 +537,7 @@ static int render_blocks(render *r)
           pan = 0, dur = 0, gapless = 0, lead = 0.03f, unit = -1;
     const float *cp_in[CS_PLAYER_NUM_INPUTS] = {&trig, &label, &unit, &rate, &amp,     &att,
                                                 &rel,  &sel,   &pan,  &dur,  &gapless, &lead};
-    float pairs[2 * CS_SELECT_MAX_TARGET_DIMS];
+    float pairs[2 * CS_SELECT_MAX_TARGET_DIMS] = {0};
     size_t next_ev = 0;
     int rc = 0;
     for (uint64_t t0 = 0; rc == 0; t0 += B) {
@@ -554,16 +549,19 @@ static int render_blocks(render *r)
         if (e)
             for (uint32_t k = 0; k < r->ci->ndims; ++k)
                 pairs[2 * k] = (float)r->ci->dims[k], pairs[2 * k + 1] = e->target[r->ci->dims[k]];
+        /* the target: ConcatPlay's and SeqPredict's guidance read the same (descriptor, value) pairs */
+        cs_select_target target;
+        const int has = cs_cp_target(&target, NULL, 0, (float)r->ci->ndims, pairs, r->ci->ndims);
         if (r->drive.on) {
             cs_seqp_bind(&r->drive.sp, r->drive.buf, r->drive.n, 1, seed, heap_alloc, heap_free, NULL);
+            guide.target = target;
+            sio.guide = has && next_ev > 0 ? &guide : NULL;
             sio.budget_samples = B;
             cs_seqp_process(&r->drive.sp, &sio, 1);
         }
         cs_player_io io;
         cs_cp_bind(&r->cp, r->b->table, (uint32_t)r->b->table_n, 1, r->audio, (uint32_t)r->audio_frames, ch, heap_alloc,
                    heap_free, NULL, &io);
-        cs_select_target target;
-        const int has = cs_cp_target(&target, NULL, 0, (float)r->ci->ndims, pairs, r->ci->ndims);
         for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i)
             io.in[i] = cp_in[i], io.step[i] = 0;
         io.out = chans;
