@@ -97,26 +97,34 @@ ConcatPlay : MultiOutUGen {
 	// The target inputs: [targetBuf, numPairs, pairs...]. Names are looked up in the corpus's descriptorNames
 	// when it has them (a ConcatCorpus), else in ConcatPlay.descriptorNames.
 	*targetInputs { arg target, corpus;
-		var pairs, names;
+		var pairs;
 		if(target.isNil) { ^[-1, 0] };
 		if(target.isKindOf(Buffer) or: { target.isNumber } or: { target.isKindOf(UGen) }) { ^[target, 0] };
 		if(target.isSequenceableCollection and: { target.size.even }) {
-			names = if(corpus.respondsTo(\descriptorNames) and: { corpus.descriptorNames.notNil }) {
-				corpus.descriptorNames
-			} { this.descriptorNames };
-			pairs = target.clump(2).collect { |p|
-				var d = p[0];
-				if(d.isKindOf(Symbol) or: { d.isString }) {
-					d = names.indexOf(d.asSymbol);
-					if(d.isNil) {
-						Error("ConcatPlay: argument 'target' names descriptor %, which the corpus does not have; it has %".format(p[0], names)).throw
-					};
-				};
-				[d, p[1]]
-			};
+			pairs = target.clump(2).collect { |p| [this.descriptorIndex(p[0], corpus, "ConcatPlay", \target), p[1]] };
 			^[-1, pairs.size] ++ pairs.flatten
 		};
 		Error("ConcatPlay: argument 'target' must be nil, a Buffer or an Array of [descriptor, value] pairs, not %".format(target)).throw;
+	}
+
+	/*
+	The column of descriptor `d` (a name or a number) for a UGen input: a name is looked up in the corpus's
+	descriptorNames when it has them (a ConcatCorpus), else in ConcatPlay.descriptorNames; a number or a UGen is
+	returned as it is. Throws an Error naming the class `who` and its argument `argName` for an unknown name.
+	Shared by ConcatPlay's target and ConcatListen's descriptors.
+	*/
+	*descriptorIndex { arg d, corpus, who = "ConcatPlay", argName = \target;
+		var names, i;
+		if((d.isKindOf(Symbol) or: { d.isString }).not) { ^d };
+		names = if(corpus.respondsTo(\descriptorNames) and: { corpus.descriptorNames.notNil }) {
+			corpus.descriptorNames
+		} { this.descriptorNames };
+		i = names.indexOf(d.asSymbol);
+		if(i.isNil) {
+			Error("%: argument '%' names descriptor %, which the corpus does not have; it has %".format(who, argName,
+				d, names)).throw
+		};
+		^i
 	}
 
 	// The audio part of what multiNewList returned (recursing through multichannel expansion).

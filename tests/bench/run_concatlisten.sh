@@ -1,0 +1,143 @@
+#!/bin/bash
+# run_concatlisten.sh - ConcatListen's cost and latency (issue 10).
+#
+# Cost: a real-time scsynth on a private dummy JACK server (tests/sc/sclang_env.bash's start_jack: 48 kHz, period
+# 256; scsynth's block 64), N instances (default 32) of ConcatListen in onset mode listening to a11wlk01 (PlayBuf,
+# looped) with a corpus analysed at fft 1024, hop 256, every descriptor output. The CPU time of the scsynth process
+# (utime + stime of /proc/PID/stat, as `time` counts it) is sampled over SECS seconds (default 20) with the
+# instances running and with the same N PlayBufs alone (the baseline); per instance = (with - baseline) / SECS / N,
+# printed as % of one core (target <= 1 %). The server's own average and peak DSP load are printed beside it.
+#
+# Latency: NRT at 48 kHz with blocks of 64 and 512 samples: a click train (40 bursts of decaying noise from exact
+# silence, at random sample positions) into ConcatListen (onsets) whose trigger starts ConcatPlay (select nearest,
+# attack 0) on the same corpus; latency = the first non-zero output sample after a burst's first sample minus that
+# sample. Prints the worst and the median per block size against the target one hop + one block.
+# usage: tests/bench/run_concatlisten.sh [BUILD_DIR] [N] [SECS]
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${1:-$SRC/build}" && pwd)
+N=${2:-32}
+SECS=${3:-20}
+export CONCATSEQ=$BUILD/corpus-tools/concatseq CS_SOURCE_DIR=$SRC CS_PLUGIN_DIR=$BUILD/extension/ConcatSeq
+export CS_WORK_DIR=$(mktemp -d)
+[ -e "$CS_PLUGIN_DIR/ConcatListen.so" ] || { echo "missing $CS_PLUGIN_DIR/ConcatListen.so (build first)" >&2; exit 1; }
+source "$SRC/tests/sc/sclang_env.bash"
+trap 'stop_started; rm -rf "$W"' EXIT
+SND=$(a11wlk01) || { echo "a11wlk01.wav not found" >&2; exit 1; }
+"$CS" analyze "$SND" -o "$W/c" --segment onset --clusters 16 --fft-size 1024 --frame-hop 256 --quiet || exit 1
+
+# ---- cost on a real-time server
+start_jack bench_listen
+port=$(free_port)
+scsynth -u "$port" -U "$PLUGINS" -i 0 -o 2 -R 0 -l 4 -m 262144 -z 64 > "$W/scsynth.log" 2>&1 &
+spid=$!
+STOP_PIDS+=("$spid")
+for _ in $(seq 50); do grep -q "server ready" "$W/scsynth.log" && break; sleep 0.2; done
+grep -q "server ready" "$W/scsynth.log" || { cat "$W/scsynth.log" >&2; exit 1; }
+cat > "$W/cost.scd" <<SCD
+(
+var s = Server(\\bench, NetAddr("127.0.0.1", $port)), c, b, phase = { |p| ("PHASE " ++ p).postln };
+AppClock.sched(200 + ($SECS * 3), { "WATCHDOG".postln; 3.exit });
+s.startAliveThread; s.serverRunning = true;
+Routine {
+	var avg = { |what| var a = List.new, p = 0; ($SECS * 2).do { 0.5.wait; a.add(s.avgCPU); p = max(p, s.peakCPU) };
+		"LOAD % avg % peak %".format(what, a.mean.round(0.01), p.round(0.01)).postln };
+	2.wait;
+	b = Buffer.read(s, "$SND"); s.sync;
+	c = ConcatCorpus.load(s, "$W/c"); s.sync; 1.wait;
+	SynthDef(\\base, { Out.ar(0, PlayBuf.ar(1, b, loop: 1) * 0) }).add;
+	SynthDef(\\listen, { var l = ConcatListen.kr(PlayBuf.ar(1, b, loop: 1), c, \\onsets); Out.kr(10, l.sum) }).add;
+	s.sync;
+	x = $N.collect { Synth(\\base) }; s.sync; 2.wait; phase.("base"); avg.("base"); phase.("base_end");
+	x.do(_.free); s.sync;
+	x = $N.collect { Synth(\\listen) }; s.sync; 2.wait; phase.("listen"); avg.("listen"); phase.("listen_end");
+	x.do(_.free); s.sync; 0.5.wait;
+	"COST DONE".postln; 0.exit;
+}.play(AppClock);
+)
+SCD
+cputicks() { awk '{ print $14 + $15 }' "/proc/$spid/stat"; }
+HOME="$HOME_FOR_SCLANG" XDG_DATA_HOME="$HOME_FOR_SCLANG/.local/share" XDG_CONFIG_HOME="$HOME_FOR_SCLANG/.config" \
+    timeout -k 5 $((SECS * 3 + 220)) sclang -l "$CONF" "$W/cost.scd" > "$W/cost.log" 2>&1 < /dev/null &
+lpid=$!
+declare -A t0 c0 t1 c1
+for ph in base listen; do
+    for _ in $(seq 2000); do grep -q "PHASE $ph\$" "$W/cost.log" && break; sleep 0.05; done
+    t0[$ph]=$(date +%s.%N); c0[$ph]=$(cputicks)
+    for _ in $(seq 4000); do grep -q "PHASE ${ph}_end" "$W/cost.log" && break; sleep 0.05; done
+    t1[$ph]=$(date +%s.%N); c1[$ph]=$(cputicks)
+done
+wait $lpid
+grep -q "COST DONE" "$W/cost.log" || { sed -n '/Welcome\|ERROR/,$p' "$W/cost.log" | tail -20 >&2; exit 1; }
+hz=$(getconf CLK_TCK)
+echo "== ConcatListen cost on a real-time scsynth (dummy JACK, 48 kHz, block 64), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "corpus: a11wlk01, onsets, fft 1024, hop 256, 26 descriptors, 16 labels; $N instances, ${SECS} s per phase"
+awk -v hz="$hz" -v n="$N" -v bc0="${c0[base]}" -v bc1="${c1[base]}" -v bt0="${t0[base]}" -v bt1="${t1[base]}" \
+    -v lc0="${c0[listen]}" -v lc1="${c1[listen]}" -v lt0="${t0[listen]}" -v lt1="${t1[listen]}" 'BEGIN {
+    b = (bc1 - bc0) / hz / (bt1 - bt0); l = (lc1 - lc0) / hz / (lt1 - lt0)
+    printf "scsynth CPU: baseline %.2f %% of a core, with ConcatListen %.2f %%\n", 100 * b, 100 * l
+    printf "per instance: %.3f %% of one core (target <= 1 %%)\n", 100 * (l - b) / n
+}'
+grep "^LOAD" "$W/cost.log" | sed 's/^LOAD/server DSP load (% of the block period):/'
+grep "ConcatListen:" "$W/scsynth.log" | head -3
+stop_started
+
+# ---- latency, NRT
+"$PY" - "$W" "$SRC" <<'PY'
+import sys, numpy as np
+sys.path.insert(0, sys.argv[2] + "/tests/scripts")
+from wavio import write_wav
+rng = np.random.default_rng(3)
+n = 48000 * 24
+x = np.zeros(n)
+t, onsets = 24000, []
+while t < n - 30000 and len(onsets) < 40:
+    t += int(rng.integers(20000, 26000))
+    L = 4000
+    x[t:t + L] = rng.uniform(-1, 1, L) * np.exp(-np.arange(L) / 800.0) * 0.8
+    onsets.append(t)
+write_wav(sys.argv[1] + "/clicks.wav", x, 48000, 1)
+np.savetxt(sys.argv[1] + "/onsets.txt", np.array(onsets), fmt="%d")
+PY
+cat > "$W/lat.scd" <<SCD
+(
+var c = ConcatCorpus.open("$W/c"), load = c.scoreLoadCommands(nil, 0.0, 0, 1);
+var def = SynthDef(\\lat, {
+	var in = PlayBuf.ar(1, 2, 1, 1, 0, 0);
+	var l = ConcatListen.kr(in, c, \\onsets, [\\loudness, \\centroid]);
+	Out.ar(0, [ConcatPlay.ar(1, c, ConcatListen.trigOf(l), select: \\nearest, target: ConcatListen.targetOf(l),
+		attack: 0, release: 0.001, dur: 0.05, seed: 1), in]);
+});
+Score([[0.0] ++ load.collect(_[1]) ++ [[\\b_allocRead, 2, "$W/clicks.wav", 0, -1], [\\d_recv, def.asBytes],
+	[\\s_new, \\lat, 1000, 0, 0]], [24.0, [\\c_set, 0, 0]]]).writeOSCFile("$W/lat.osc");
+"SCORE OK".postln;
+0.exit;
+)
+SCD
+run_sclang 60 "$W/lat.scd"
+grep -q "SCORE OK" "$W/sclang.log" || { cat "$W/sclang.log" >&2; exit 1; }
+hop=$("$PY" -c "import json; print(json.load(open('$W/c/corpus.json'))['analysis']['hop'])")
+echo "== latency: onset in the input -> first sample of the chosen grain (NRT, 48 kHz, corpus hop $hop)"
+for block in 64 512; do
+    run_nrt "$W/lat.osc" "$W/lat$block.wav" 2 -z "$block" || { cat "$W/lat$block.wav.log" >&2; exit 1; }
+    "$PY" - "$W/lat$block.wav" "$W/onsets.txt" "$block" "$hop" "$SRC" <<'PY'
+import sys, numpy as np
+sys.path.insert(0, sys.argv[5] + "/tests/scripts")
+from wavio import read_wav
+y = read_wav(sys.argv[1])[0][:, 0]
+onsets = np.loadtxt(sys.argv[2]).astype(int)
+block, hop = int(sys.argv[3]), int(sys.argv[4])
+lat, missed = [], 0
+for i, o in enumerate(onsets):
+    end = onsets[i + 1] if i + 1 < len(onsets) else len(y)
+    nz = np.nonzero(np.abs(y[o:end]) > 0)[0]
+    if len(nz) == 0:
+        missed += 1
+    else:
+        lat.append(int(nz[0]))
+lat = np.array(lat)
+print(f"block {block}: {len(lat)} of {len(onsets)} onsets answered, latency worst {lat.max()} samples, median "
+      f"{int(np.median(lat))}, best {lat.min()} (target one hop + one block = {hop + block}; "
+      f"worst / target {lat.max() / (hop + block):.2f})")
+PY
+done
