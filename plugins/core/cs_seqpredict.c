@@ -138,6 +138,69 @@ int cs_seqp_guide_logits(const float *logits, int vocab, const cs_seqp_guide *gu
     return 1;
 }
 
+void cs_seqp_corpus_init(cs_seqp_corpus *c)
+{
+    memset(c, 0, sizeof *c);
+    c->state = CS_SEQP_CORPUS_OFF;
+}
+
+int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32_t samples, uint32_t channels)
+{
+    if (!wanted) {
+        cs_seqp_corpus_init(c);
+        return c->state;
+    }
+    if (!data || samples == 0) {
+        c->data = NULL;
+        c->samples = c->channels = 0;
+        c->checking = 0;
+        c->state = CS_SEQP_CORPUS_NONE;
+        return c->state;
+    }
+    if (data != c->data || samples != c->samples || channels != c->channels || c->state == CS_SEQP_CORPUS_OFF ||
+        c->state == CS_SEQP_CORPUS_NONE) {
+        c->data = data;
+        c->samples = samples;
+        c->channels = channels;
+        c->checking = 0;
+        c->err = channels != 1 ? CS_UT_E_DIMS : cs_ut_parse(data, samples, 0, &c->view); /* O(1) */
+        if (c->err != CS_UT_OK) {
+            c->state = CS_SEQP_CORPUS_BAD;
+        } else if (!c->view.has_listen) {
+            c->err = CS_UT_E_NO_LISTEN;
+            c->state = CS_SEQP_CORPUS_NO_LISTEN;
+        } else {
+            c->state = CS_SEQP_CORPUS_OK;
+            cs_ut_check_begin(&c->check);
+            c->checking = 1;
+        }
+    }
+    if (c->checking) {
+        int r = cs_ut_check_step(&c->view, &c->check, CS_SEQP_CORPUS_CHECK_BUDGET);
+        if (r != CS_UT_CHECK_MORE) {
+            c->checking = 0;
+            if (r != CS_UT_OK) {
+                c->err = r;
+                c->state = CS_SEQP_CORPUS_BAD;
+            }
+        }
+    }
+    return c->state;
+}
+
+int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g)
+{
+    memset(g, 0, sizeof *g);
+    if (c->state != CS_SEQP_CORPUS_OK || !target) return 0;
+    g->centroids = c->view.listen.centroids;
+    g->weight = c->view.listen.weight;
+    g->labels = c->view.labels;
+    g->num_labels = c->view.num_labels;
+    g->num_descriptors = c->view.num_descriptors;
+    g->target = *target;
+    return g->centroids != NULL;
+}
+
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)
 {
     if (!p->model) return 0;

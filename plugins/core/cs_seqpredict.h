@@ -69,6 +69,7 @@
 #include "cs_rng.h"
 #include "cs_sample.h"
 #include "cs_select.h"
+#include "cs_unit_table.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -203,6 +204,29 @@ typedef struct cs_seqp {
     uint64_t nonfinite;    /* steps that met a non-finite logit or probability (the model is then re-verified) */
 } cs_seqp;
 
+/** The corpus Buffer of guidance (a unit table, version 3 with its listening section), followed block by block. */
+enum cs_seqp_corpus_state {
+    CS_SEQP_CORPUS_OFF = 0,       /* no corpus asked for (the corpus input is -1): guidance off, no message */
+    CS_SEQP_CORPUS_OK = 1,        /* a table with a listening section: guidance on (the row check may still run) */
+    CS_SEQP_CORPUS_NONE = -1,     /* the corpus input names no Buffer, or one without data */
+    CS_SEQP_CORPUS_BAD = -2,      /* not a usable unit table (`err` holds the cs_ut_error; the row check failed, too) */
+    CS_SEQP_CORPUS_NO_LISTEN = -3 /* a version 2 table: no centroids (rebuild with `concatseq analyze --force`) */
+};
+
+/** Work units of the corpus table's row check per block (cs_ut_check_step), as ConcatPlay's CS_CP_CHECK_BUDGET. */
+#define CS_SEQP_CORPUS_CHECK_BUDGET 4096
+
+/** The corpus binding state. Plain data (in the UGen struct); zero it with cs_seqp_corpus_init. */
+typedef struct cs_seqp_corpus {
+    const float *data; /* the Buffer's data last seen (compared, never dereferenced after a change) */
+    uint32_t samples, channels;
+    int state;    /* enum cs_seqp_corpus_state */
+    int err;      /* cs_ut_error of CS_SEQP_CORPUS_BAD */
+    int checking; /* 1 while the row check runs (CS_SEQP_CORPUS_CHECK_BUDGET per block) */
+    cs_ut_check check;
+    cs_ut_view view;
+} cs_seqp_corpus;
+
 /** Inputs and outputs of one process call. in[i] holds n values when step[i] == 1, else one. Outputs hold n
  *  values when out_step == 1; with out_step == 0 only element 0 is written (the value after the last sample:
  *  a control-rate unit scanning an audio-rate trigger). Output pointers may be NULL. mask: mask_len floats,
@@ -261,6 +285,24 @@ int cs_seqp_guide_logits(const float *logits, int vocab, const cs_seqp_guide *gu
 /** Multiply-add equivalents cs_seqp_guide_logits spends for this guide and vocab: vocab * (terms + 1) *
  *  CS_SEQP_GUIDE_MADDS_PER_TERM, terms = the target's usable terms (0 for NULL or no term). O(terms). */
 uint64_t cs_seqp_guide_cost(int vocab, const cs_seqp_guide *guide);
+
+/** No corpus bound (state CS_SEQP_CORPUS_OFF). O(1). */
+void cs_seqp_corpus_init(cs_seqp_corpus *c);
+
+/**
+ * Follow the corpus Buffer; call once per block with its CURRENT data (NULL when none), samples (frames *
+ * channels) and channels; `wanted` = 0 when the corpus input is < 0 (no corpus: state OFF). When the data pointer,
+ * size or channels changed: cs_ut_parse of the header and section sizes (O(1)), as ConcatPlay does; a version 2
+ * table is CS_SEQP_CORPUS_NO_LISTEN; a sound one is CS_SEQP_CORPUS_OK from that block on, while its row check
+ * (which covers the listening section's arrays) runs CS_SEQP_CORPUS_CHECK_BUDGET work units per block; a failed
+ * check makes it CS_SEQP_CORPUS_BAD. Values are also checked where they are used (cs_seqp_guide_logits: a NaN
+ * centroid is the farthest, a bad weight 1), so an unchecked table is read safely. Returns the state. RT-safe:
+ * O(1) + the check's budget.
+ */
+int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32_t samples, uint32_t channels);
+
+/** Fill `g` from a bound corpus (state OK) and a target (copied): 1; else 0 (g zeroed: no guidance). O(1). */
+int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g);
 
 /** Multiply-add cost of an event (see "budget" at the top of this file) for the bound model: a reset costs one
  *  model step, a trigger one step plus the sampler's per-label cost times V. 0 without a model. O(1). */

@@ -21,6 +21,7 @@
 #include "cs_seqpredict.h"
 #include "cs_test.h"
 #include "cs_test_models.h"
+#include "cs_unit_table.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -441,6 +442,107 @@ static void test_budget_and_heap(void)
     free(model);
 }
 
+/* A small version 3 table: 8 units over D descriptors, 3 labels (unit u has label u % 3),
+ * with the listening section (cs_ut_encode + cs_ut_encode_listen). Returns its float count. */
+static size_t make_table(float *out, size_t cap, int with_listen)
+{
+    enum { N = 8, K = 3 };
+    uint64_t start[N], length[N];
+    int32_t label[N], source[N], succ[N];
+    float desc[N * D];
+    for (int u = 0; u < N; u++) {
+        start[u] = (uint64_t)u * 4800u;
+        length[u] = 4800u;
+        label[u] = u % K;
+        source[u] = 0;
+        succ[u] = u + 1 < N ? u + 1 : -1;
+        for (int d = 0; d < D; d++)
+            desc[u * D + d] = (float)(u % K) + 0.1f * (float)d - 0.05f * (float)(u / K);
+    }
+    size_t n = cs_ut_size(N, D, K);
+    if (n > cap) return 0;
+    if (cs_ut_encode(out, N, D, K, 1, -1, 48000.0, 1, (uint64_t)N * 4800u, start, length, label, source, succ, desc))
+        return 0;
+    if (!with_listen) return n;
+    static float stats[3 * D];
+    cs_ut_listen l;
+    memset(&l, 0, sizeof l);
+    l.frame = (cs_ut_frame_config){48000.0f, 2048, 512, 40, 0.0f, 24000.0f, 0.85f, 0.15f, 40.0f, 2000.0f};
+    l.segmentation = CS_UT_SEG_GRAIN;
+    l.grain_len = l.grain_hop = 4800;
+    l.onset_threshold = 0.3f;
+    l.onset_delta = 0.1f;
+    l.onset_median_s = 0.1f;
+    l.onset_min_len_s = 0.05f;
+    l.onset_max_len_s = 2.0f;
+    l.norm_method = CS_UT_NORM_ZSCORE;
+    for (int d = 0; d < D; d++)
+        stats[d] = 0.0f, stats[D + d] = 1.0f, stats[2 * D + d] = d == 2 ? 0.0f : 1.0f;
+    l.center = stats;
+    l.scale = stats + D;
+    l.weight = stats + 2 * D;
+    size_t ln = cs_ut_listen_size(D, K);
+    if (n + ln > cap) return 0;
+    int e = cs_ut_encode_listen(out, n, cap, &l);
+    if (e != CS_UT_OK) {
+        fprintf(stderr, "cs_ut_encode_listen: %s\n", cs_ut_strerror(e));
+        return 0;
+    }
+    return n + ln;
+}
+
+/* The corpus binding: off, no Buffer, not a table, a table without a listening section, a good one (guide filled
+ * with its centroids and weights, the row check run to the end), a table changed at the same address. */
+static void test_corpus_bind(void)
+{
+    static float t3[4096], t2[4096];
+    size_t n3 = make_table(t3, 4096, 1), n2 = make_table(t2, 4096, 0);
+    CS_CHECK(n3 > 0 && n2 > 0, "tables built");
+    cs_seqp_corpus c;
+    cs_seqp_corpus_init(&c);
+    CS_CHECK(cs_seqp_corpus_bind(&c, 0, t3, (uint32_t)n3, 1) == CS_SEQP_CORPUS_OFF, "not wanted: off");
+    CS_CHECK(cs_seqp_corpus_bind(&c, 1, NULL, 0, 0) == CS_SEQP_CORPUS_NONE, "no Buffer");
+    CS_CHECK(cs_seqp_corpus_bind(&c, 1, t3, (uint32_t)n3, 2) == CS_SEQP_CORPUS_BAD, "two channels: bad");
+    float junk[64] = {1, 2, 3};
+    CS_CHECK(cs_seqp_corpus_bind(&c, 1, junk, 64, 1) == CS_SEQP_CORPUS_BAD && c.err == CS_UT_E_MAGIC,
+             "not a table: bad (magic)");
+    CS_CHECK(cs_seqp_corpus_bind(&c, 1, t2, (uint32_t)n2, 1) == CS_SEQP_CORPUS_NO_LISTEN && c.err == CS_UT_E_NO_LISTEN,
+             "no listening section: NO_LISTEN (%d)", c.state);
+    cs_select_target tg;
+    memset(&tg, 0, sizeof tg);
+    tg.num_dims = 1;
+    tg.dim[0] = 0;
+    tg.value[0] = 1.0f;
+    cs_seqp_guide g;
+    CS_CHECK(cs_seqp_corpus_guide(&c, &tg, &g) == 0 && g.centroids == NULL, "no guide without centroids");
+    int guard = 0, st;
+    while ((st = cs_seqp_corpus_bind(&c, 1, t3, (uint32_t)n3, 1)) == CS_SEQP_CORPUS_OK && c.checking && guard++ < 100) {
+    }
+    CS_CHECK(st == CS_SEQP_CORPUS_OK && !c.checking, "a version 3 table: OK, checked (state %d err %d)", st, c.err);
+    CS_CHECK(cs_seqp_corpus_guide(&c, &tg, &g) == 1, "guide");
+    CS_CHECK(g.num_labels == 3 && g.num_descriptors == D && g.weight[2] == 0.0f && g.weight[0] == 1.0f,
+             "guide: labels %u, descriptors %u", g.num_labels, g.num_descriptors);
+    /* centroid of label 1: mean over units 1, 4, 7 of (1 + 0.1 d - 0.05 (u / 3)) */
+    const float *c1 = g.centroids + 1 * D;
+    CS_CHECK_NEAR(c1[0], 1.0 - 0.05 * (0 + 1 + 2) / 3.0, 1e-6, "centroid of label 1");
+    CS_CHECK(g.target.num_dims == 1 && g.target.value[0] == 1.0f, "target copied");
+    /* the nearest label of target (0: 1.0) with huge guidance: label 1 */
+    float logits[3] = {5.0f, 0.0f, 3.0f}, out[3];
+    double work[3];
+    CS_CHECK(cs_seqp_guide_logits(logits, 3, &g, 1e6f, work, out) == 1, "guided from the table");
+    CS_CHECK(out[1] == 0.0f && out[0] < -1e5f && out[2] < -1e5f, "label 1 is nearest: %g %g %g", (double)out[0],
+             (double)out[1], (double)out[2]);
+    /* a centroid written to NaN at the same address: the row check is not rerun, but the use is safe */
+    float *cw = (float *)(uintptr_t)c.view.listen.centroids;
+    cw[0] = NAN;
+    CS_CHECK(cs_seqp_guide_logits(logits, 3, &g, 2.0f, work, out) == 1 && isfinite(out[1]) && isfinite(out[2]) &&
+                 !(out[0] != out[0]),
+             "NaN centroid: never NaN out (%g %g %g)", (double)out[0], (double)out[1], (double)out[2]);
+    /* back to none */
+    CS_CHECK(cs_seqp_corpus_bind(&c, 1, NULL, 0, 0) == CS_SEQP_CORPUS_NONE, "freed: none");
+    CS_CHECK(cs_seqp_corpus_guide(&c, &tg, &g) == 0, "no guide when freed");
+}
+
 int main(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, V, 16, 1, 0, 0, 0};
@@ -452,6 +554,7 @@ int main(void)
     test_off_is_bitwise();
     test_huge_guidance();
     test_budget_and_heap();
+    test_corpus_bind();
     free(g_model);
     CS_TEST_END();
 }

@@ -3,7 +3,8 @@
 # share of the time:
 #   fuzz_model_parse  the model parser and the inference step (seeds: tests/fixtures/model_*.bin, a header-only
 #                     prefix and a truncated copy of each, an empty input)
-#   fuzz_unit_table   cs_ut_parse and every unit-table reader (seeds: tables from cs_ut_encode, and truncated)
+#   fuzz_unit_table   cs_ut_parse and every unit-table reader (seeds: version 3 tables from cs_ut_encode and
+#                     cs_ut_encode_listen, each truncated and as version 2)
 #   fuzz_manifest     cs_bundle_read on a manifest + unit table, and the helpers after it (seeds: a matching
 #                     manifest and table of each size)
 #   fuzz_model_json   the model JSON import and its round trip (seeds: the JSON export of each fixture model)
