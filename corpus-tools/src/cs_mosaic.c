@@ -4,12 +4,13 @@
 #include "cs_audio.h"
 #include "cs_bundle.h"
 #include "cs_cli.h"
+#include "cs_concatlisten.h"
 #include "cs_concatplay.h"
 #include "cs_describe.h"
 #include "cs_error.h"
+#include "cs_fft.h"
 #include "cs_frames.h"
 #include "cs_model_cli.h"
-#include "cs_segment.h"
 #include "cs_seqpredict.h"
 
 #include <cjson/cJSON.h>
@@ -21,6 +22,9 @@
 #include <unistd.h>
 
 #define CMD "mosaic"
+
+/* FFT plans up to this size: fft sizes up to 16384 and the YIN size 2 W (W <= 16384), as plugins/ConcatListen. */
+#define CS_MOSAIC_MAX_FFT 32768
 
 /* ------------------------------------------------------------------------------------------------ options */
 
@@ -143,15 +147,12 @@ static int mosaic_parse(int argc, char **argv, mosaic_opts *o)
 
 /* ------------------------------------------------------------------------------ the corpus's analysis */
 
-/* What the manifest says about the analysis of the corpus, and the descriptors matched. */
+/* What the render needs to know of the corpus beyond its table: its segmentation (the default mode), the
+ * descriptor of each column (from the manifest), the clustering weights, and the columns matched. */
 typedef struct corpus_info {
-    cs_frame_params fp;
-    int segment;                 /* manifest segmentation: 0 grain, 1 onset, 2 novelty */
-    size_t grain_len, grain_hop; /* samples */
-    cs_onset_params onset;
+    int segment;          /* the listening section's segmentation: 0 grain, 1 onset, 2 novelty */
     uint32_t nd;          /* the table's descriptor columns */
     int kind[CS_D_COUNT]; /* per column: its cs_unit_descriptor */
-    float center[CS_D_COUNT], scale[CS_D_COUNT];
     float weight[CS_D_COUNT];
     uint32_t dims[CS_SELECT_MAX_TARGET_DIMS]; /* matched columns */
     uint32_t ndims;
@@ -200,8 +201,8 @@ static int corpus_dims(corpus_info *ci, const char *list, const char *bundle)
 }
 
 /*
- * The corpus's analysis settings and descriptor statistics, from the unit table's listening section (version 3:
- * the values ConcatListen reads, float32) and the descriptor names from the manifest; 0 or 1 (error printed).
+ * The corpus's segmentation and clustering weights from the unit table's listening section (version 3, what
+ * ConcatListen reads) and the descriptor names from the manifest; 0 or 1 (error printed).
  */
 static int corpus_read(const cs_bundle *b, const char *list, corpus_info *ci)
 {
@@ -212,30 +213,7 @@ static int corpus_read(const cs_bundle *b, const char *list, corpus_info *ci)
                            "%s: its unit table has no listening section (version %u); rebuild the bundle with "
                            "`concatseq analyze --force`",
                            b->dir, v->version);
-    const cs_ut_listen *L = &v->listen;
-    cs_frame_params_default(&ci->fp, (int)v->sample_rate);
-    ci->fp.fft_size = L->frame.fft_size;
-    ci->fp.hop = L->frame.hop;
-    ci->fp.n_mels = L->frame.n_mels;
-    ci->fp.mel_fmin = L->frame.mel_fmin;
-    ci->fp.mel_fmax = L->frame.mel_fmax;
-    ci->fp.rolloff = L->frame.rolloff;
-    ci->fp.yin_threshold = L->frame.yin_threshold;
-    ci->fp.f0_min = L->frame.f0_min;
-    ci->fp.f0_max = L->frame.f0_max;
-    ci->segment = L->segmentation;
-    cs_onset_params_default(&ci->onset);
-    if (ci->segment == 1) {
-        ci->onset.threshold = L->onset_threshold;
-        ci->onset.delta = L->onset_delta;
-        ci->onset.median_s = L->onset_median_s;
-        ci->onset.min_len_s = L->onset_min_len_s;
-        ci->onset.max_len_s = L->onset_max_len_s;
-        ci->onset.pre_s = L->onset_pre_s;
-        ci->onset.refine_s = L->onset_refine_s;
-    }
-    ci->grain_len = L->grain_len ? L->grain_len : 1;
-    ci->grain_hop = L->grain_hop ? L->grain_hop : 1;
+    ci->segment = v->listen.segmentation;
     ci->nd = v->num_descriptors;
     const cJSON *descs = cJSON_GetObjectItemCaseSensitive(b->manifest, "descriptors");
     if (!cJSON_IsArray(descs) || (uint32_t)cJSON_GetArraySize(descs) != ci->nd || ci->nd > CS_D_COUNT)
@@ -243,29 +221,13 @@ static int corpus_read(const cs_bundle *b, const char *list, corpus_info *ci)
     for (uint32_t c = 0; c < ci->nd; ++c) {
         const cJSON *nm = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(descs, (int)c), "name");
         ci->kind[c] = descriptor_kind(cJSON_IsString(nm) ? nm->valuestring : NULL);
-        ci->center[c] = L->center[c];
-        ci->scale[c] = L->scale[c];
-        ci->weight[c] = L->weight[c];
+        ci->weight[c] = v->listen.weight[c];
         if (ci->kind[c] < 0) return cs_cli_fail(CMD, "%s: descriptor %u of the manifest has no known name", b->dir, c);
     }
     return corpus_dims(ci, list, b->dir);
 }
 
 /* ----------------------------------------------------------------------------------------------- listen */
-
-/* The target units, in the order they become known. */
-typedef struct event_list {
-    cs_mosaic_event *v;
-    float *targets; /* n * nd */
-    size_t n;
-} event_list;
-
-static void events_free(event_list *e)
-{
-    free(e->v);
-    free(e->targets);
-    memset(e, 0, sizeof *e);
-}
 
 /* The whole target, decoded to the corpus rate, mono; 0 or 1 (error printed). */
 static int target_decode(const char *path, int rate, float **x, size_t *n)
@@ -305,62 +267,6 @@ static int target_decode(const char *path, int rate, float **x, size_t *n)
     }
     *x = buf;
     *n = len;
-    return 0;
-}
-
-/* The target units of `mode` over x (n samples, frames fr); 0 or a cs_err. */
-static int target_segments(int mode, const corpus_info *ci, const cs_frames *fr, size_t n, cs_segments *seg)
-{
-    if (mode == CS_MOSAIC_GRAINS) return cs_segment_grain(n, ci->grain_len, ci->grain_hop, seg);
-    if (mode == CS_MOSAIC_ONSETS) return cs_segment_onset(fr, n, &ci->onset, seg);
-    /* frames: the hop cell of frame i, [i*hop - hop/2, +hop), inside the signal */
-    const size_t hop = (size_t)ci->fp.hop;
-    seg->v = realloc(seg->v, fr->n_frames * sizeof *seg->v);
-    if (!seg->v) return CS_E_NOMEM;
-    seg->n = 0;
-    for (size_t i = 0; i < fr->n_frames; ++i) {
-        const size_t c = i * hop, s = c > hop / 2 ? c - hop / 2 : 0, e = c - hop / 2 + hop;
-        const size_t end = e < n ? e : n;
-        if (end > s) seg->v[seg->n++] = (cs_segment){s, end - s};
-    }
-    seg->cap = fr->n_frames;
-    return 0;
-}
-
-/*
- * Listen to the target as the corpus was analysed: frames, units, descriptors, normalised. A unit is known
- * when the frame analysis has seen fft_size / 2 samples past its end (the look-ahead of its last frame).
- * 0 or 1 (error printed).
- */
-static int listen_target(const float *x, size_t n, int mode, const corpus_info *ci, const char *path, event_list *ev)
-{
-    cs_frames fr;
-    memset(&fr, 0, sizeof fr);
-    cs_segments seg;
-    memset(&seg, 0, sizeof seg);
-    int rc = cs_frames_analyze(x, n, &ci->fp, 1, &fr);
-    if (rc == 0) rc = target_segments(mode, ci, &fr, n, &seg);
-    if (rc == 0 && seg.n == 0) rc = CS_E_SHORT;
-    if (rc == 0) {
-        ev->v = calloc(seg.n, sizeof *ev->v);
-        ev->targets = malloc(seg.n * (ci->nd ? ci->nd : 1) * sizeof *ev->targets);
-        if (!ev->v || !ev->targets) rc = CS_E_NOMEM;
-    }
-    float raw[CS_D_COUNT];
-    for (size_t u = 0; rc == 0 && u < seg.n; ++u) {
-        rc = cs_describe_unit(&fr, x, n, seg.v[u].start, seg.v[u].length, raw);
-        cs_mosaic_event *e = &ev->v[ev->n++];
-        e->start = seg.v[u].start;
-        e->length = seg.v[u].length;
-        e->at = e->start + e->length + (uint64_t)ci->fp.fft_size / 2;
-        e->target = ev->targets + u * ci->nd;
-        for (uint32_t c = 0; c < ci->nd; ++c)
-            e->target[c] = (raw[ci->kind[c]] - ci->center[c]) / ci->scale[c];
-    }
-    cs_frames_free(&fr);
-    cs_segments_free(&seg);
-    if (rc == CS_E_SHORT) return cs_cli_fail(CMD, "%s: shorter than one target unit", path);
-    if (rc) return cs_cli_fail(CMD, "%s: analysis failed (%s)", path, cs_strerror(rc));
     return 0;
 }
 
@@ -417,32 +323,38 @@ static void model_close(model_run *m)
 /* The render's running totals and its optional report. */
 typedef struct render_stats {
     double dist_sum, bits_sum;
-    size_t played, scored, failed;
+    size_t heard, played, scored;
     FILE *report;
 } render_stats;
 
-/* Root mean square difference over the matched columns between target t and unit u's descriptors. */
-static double unit_distance(const cs_ut_view *v, uint32_t u, const float *t, const corpus_info *ci)
+/* Root mean square difference over the matched columns between the heard descriptors (ConcatListen's outputs,
+ * in the order of ci->dims) and unit u's. */
+static double unit_distance(const cs_ut_view *v, uint32_t u, const float *heard, const corpus_info *ci)
 {
     const float *d = cs_ut_unit_descriptors(v, u);
     double s = 0;
     for (uint32_t k = 0; k < ci->ndims; ++k) {
-        const double e = (double)d[ci->dims[k]] - (double)t[ci->dims[k]];
+        const double e = (double)d[ci->dims[k]] - (double)heard[k];
         s += e * e;
     }
     return sqrt(s / ci->ndims);
 }
 
-/* Everything one render needs. */
+/* Everything one render needs: the inputs, and the three UGens' core states (as one synth holds them). */
 typedef struct render {
     const mosaic_opts *o;
     const cs_bundle *b;
     const float *audio;
     size_t audio_frames;
     const corpus_info *ci;
-    const event_list *ev;
-    model_run drive, score;
-    cs_concatplay cp;
+    const float *x; /* the target, mono, at the corpus rate */
+    size_t n;
+    int mode;
+    cs_fft_host *fft;
+    cs_concatlisten cl;     /* ConcatListen.kr(in, corpus, mode, descriptors) */
+    model_run drive, score; /* SeqPredict.kr(model, trig, ..., corpus, target, guidance); the scorer */
+    cs_seqp_corpus corpus;  /* SeqPredict's corpus binding */
+    cs_concatplay cp;       /* ConcatPlay.ar(channels, corpus, trig, label, ..., target) */
     cs_wav_stream out;
     render_stats st;
     char err[1024];
@@ -460,123 +372,154 @@ static void score_label(render *r, int label, double *bits)
     *bits = -log2((double)r->score.sp.prob);
 }
 
-/* After a block in which event e triggered: what was played for it. */
-static void account(render *r, const cs_mosaic_event *e, uint64_t starts_before, float label_value)
+/* After a block whose trigger was up (a unit heard, ending at sample `at`): what was played for it. */
+static void account(render *r, const cs_cl_out *h, uint64_t at, uint64_t starts_before)
 {
     const cs_player *p = r->cp.player;
     const double sr = r->b->view.sample_rate;
+    r->st.heard++;
     if (p->starts == starts_before || p->unit_value < 0) {
-        r->st.failed++;
         if (r->st.report)
-            fprintf(r->st.report, "%.6f\t%.6f\t%.6f\t%g\t-1\t\t\n", (double)e->at / sr, (double)e->start / sr,
-                    (double)e->length / sr, (double)label_value);
+            fprintf(r->st.report, "%.6f\t%.6f\t%g\t%.6f\t-1\t-1\t\t\n", (double)at / sr, (double)h->age,
+                    (double)h->label, (double)h->distance);
         return;
     }
     const uint32_t u = (uint32_t)p->unit_value;
     const int label = cs_ut_unit_label(&r->b->view, u);
-    const double d = unit_distance(&r->b->view, u, e->target, r->ci);
+    const double d = unit_distance(&r->b->view, u, h->desc, r->ci);
     double bits;
     score_label(r, label, &bits);
     r->st.played++;
     r->st.dist_sum += d;
     if (isfinite(bits)) r->st.bits_sum += bits, r->st.scored++;
     if (r->st.report)
-        fprintf(r->st.report, "%.6f\t%.6f\t%.6f\t%d\t%u\t%.6f\t%.6f\n", (double)e->at / sr, (double)e->start / sr,
-                (double)e->length / sr, label, u, d, bits);
+        fprintf(r->st.report, "%.6f\t%.6f\t%g\t%.6f\t%d\t%u\t%.6f\t%.6f\n", (double)at / sr, (double)h->age,
+                (double)h->label, (double)h->distance, label, u, d, bits);
+}
+
+/* The inputs of SeqPredict.kr after its model (control rate, one value each) and of ConcatPlay.ar after its
+ * corpus, as the synth's wires hold them; trig, label and the target come from the UGens before. */
+typedef struct wires {
+    float trig, label, temperature, topk, topp, prime, reset, seed, penalty, hist, guidance, prob, entropy;
+    float unit, rate, amp, attack, release, select, pan, dur, gapless, lead;
+    float pairs[2 * CS_SELECT_MAX_TARGET_DIMS];
+    float listen_reset;
+} wires;
+
+static void wires_init(wires *w, const mosaic_opts *o, const corpus_info *ci)
+{
+    memset(w, 0, sizeof *w);
+    w->label = CS_LABEL_ANY;
+    w->temperature = (float)o->temperature;
+    w->topp = w->penalty = w->rate = 1;
+    w->prime = w->unit = -1;
+    w->seed = (float)o->seed;
+    w->guidance = (float)o->guidance;
+    w->amp = (float)o->amp;
+    w->attack = (float)o->attack;
+    w->release = (float)o->release;
+    w->select = (float)o->select;
+    w->lead = 0.03f;
+    for (uint32_t k = 0; k < ci->ndims; ++k)
+        w->pairs[2 * k] = (float)ci->dims[k];
+}
+
+/* SeqPredict.kr for one block (ctor: the constructor's one-sample call): as plugins/SeqPredict's _next. */
+static void seqpredict_block(render *r, wires *w, uint32_t B, int ctor)
+{
+    const cs_ut_view *v = &r->b->view;
+    cs_seqp_bind(&r->drive.sp, r->drive.buf, r->drive.n, 1, w->seed, heap_alloc, heap_free, NULL);
+    cs_seqp_io io;
+    memset(&io, 0, sizeof io);
+    float *in[CS_SEQP_NUM_INPUTS] = {&w->trig,  &w->temperature, &w->topk,    &w->topp, &w->prime,
+                                     &w->reset, &w->seed,        &w->penalty, &w->hist};
+    for (int i = 0; i < CS_SEQP_NUM_INPUTS; ++i)
+        io.in[i] = in[i], io.step[i] = 0;
+    io.budget_samples = ctor ? 1u : B;
+    cs_seqp_guide guide;
+    cs_select_target target;
+    const int st = cs_seqp_corpus_bind(&r->corpus, 1, v->data, (uint32_t)r->b->table_n, 1);
+    io.guide = st == CS_SEQP_CORPUS_OK && cs_cp_target(&target, NULL, 0, (float)r->ci->ndims, w->pairs, r->ci->ndims) &&
+                       cs_seqp_corpus_guide(&r->corpus, &target, &guide)
+                   ? &guide
+                   : NULL;
+    io.guidance = &w->guidance;
+    io.out_label = &w->label;
+    io.out_prob = &w->prob;
+    io.out_entropy = &w->entropy;
+    cs_seqp_process(&r->drive.sp, &io, 1);
+}
+
+/* ConcatPlay.ar for one block of B samples into chans: as plugins/ConcatPlay's _next. */
+static void concatplay_block(render *r, wires *w, uint32_t B, float *const *chans, float *unit_out, float *next_out)
+{
+    const cs_ut_view *v = &r->b->view;
+    cs_player_io io;
+    cs_cp_bind(&r->cp, v->data, (uint32_t)r->b->table_n, 1, r->audio, (uint32_t)r->audio_frames, v->channels,
+               heap_alloc, heap_free, NULL, &io);
+    cs_select_target target;
+    const int has = cs_cp_target(&target, NULL, 0, (float)r->ci->ndims, w->pairs, r->ci->ndims);
+    const float *in[CS_PLAYER_NUM_INPUTS] = {&w->trig,    &w->label,  &w->unit, &w->rate, &w->amp,     &w->attack,
+                                             &w->release, &w->select, &w->pan,  &w->dur,  &w->gapless, &w->lead};
+    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i)
+        io.in[i] = in[i], io.step[i] = 0;
+    io.out = chans;
+    io.unit_out = unit_out;
+    io.next_out = next_out;
+    io.target = has ? &target : NULL;
+    cs_player_process(r->cp.player, &io, B);
 }
 
 /*
- * The block loop: per block the listener's outputs (trigger 1 in the block where a target unit becomes known,
- * the target held), SeqPredict at control rate (bound and processed as its shim does: the constructor's
- * one-sample call, then one sample per block with the block's budget), ConcatPlay for the block. Renders until
- * the target has ended and every voice is silent. Returns 0 or 1 (error printed).
+ * The block loop of the synth {in = the target, then silence; ConcatListen.kr -> SeqPredict.kr (with --model) ->
+ * ConcatPlay.ar}, in the server's order: each UGen's constructor, then per block ConcatListen, SeqPredict and
+ * ConcatPlay, each reading the wires the ones before wrote. A unit heard that starts after the target's end (the
+ * silence after it) is not played: the trigger is held down. Renders until the listener can report no more unit of
+ * the target and every voice is silent. Returns 0 or 1 (error printed).
  */
 static int render_blocks(render *r)
 {
-    const mosaic_opts *o = r->o;
     const cs_ut_view *v = &r->b->view;
-    const uint32_t B = (uint32_t)o->block, ch = v->channels;
-    const uint64_t end = r->ev->n ? r->ev->v[r->ev->n - 1].at : 0;
-    float *outbuf = malloc((size_t)B * ch * sizeof *outbuf), *planar = malloc((size_t)B * ch * sizeof *planar);
-    float *chans[CS_GRAIN_MAX_OUTPUTS], unit_out[4096], next_out[4096];
+    const uint32_t B = (uint32_t)r->o->block, ch = v->channels;
+    const double sr = v->sample_rate;
+    float *outbuf = malloc((size_t)B * ch * sizeof *outbuf), *planar = malloc((size_t)B * (ch + 3) * sizeof *planar);
     if (!outbuf || !planar) {
         free(outbuf);
         free(planar);
         return cs_cli_fail(CMD, "out of memory");
     }
+    float *chans[CS_GRAIN_MAX_OUTPUTS], *in = planar + (size_t)ch * B, *unit_out = in + B, *next_out = unit_out + B;
     for (uint32_t c = 0; c < ch; ++c)
         chans[c] = planar + (size_t)c * B;
-    /* SeqPredict's inputs (control rate), after the trigger */
-    float trig = 0, label = CS_LABEL_ANY, temperature = (float)o->temperature, topk = 0, topp = 1, prime = -1,
-          reset = 0, seed = (float)o->seed, penalty = 1, hist = 0;
-    float *sp_in[CS_SEQP_NUM_INPUTS] = {&trig, &temperature, &topk, &topp, &prime, &reset, &seed, &penalty, &hist};
-    cs_seqp_io sio;
-    memset(&sio, 0, sizeof sio);
-    for (int i = 0; i < CS_SEQP_NUM_INPUTS; ++i)
-        sio.in[i] = sp_in[i];
-    float prob, entropy, guidance = (float)o->guidance;
-    cs_seqp_guide guide;
-    memset(&guide, 0, sizeof guide);
-    guide.centroids = v->listen.centroids;
-    guide.weight = v->listen.weight;
-    guide.labels = v->labels;
-    guide.num_labels = v->num_labels;
-    guide.num_descriptors = v->num_descriptors;
-    sio.guidance = &guidance;
-    sio.guidance_step = 0;
-    sio.out_label = &label;
-    sio.out_prob = &prob;
-    sio.out_entropy = &entropy;
-    if (r->drive.on) { /* the constructor's call: one sample, a sample's budget */
-        cs_seqp_bind(&r->drive.sp, r->drive.buf, r->drive.n, 1, seed, heap_alloc, heap_free, NULL);
-        sio.budget_samples = 1;
-        cs_seqp_process(&r->drive.sp, &sio, 1);
-    }
-    /* ConcatPlay's inputs (control rate) */
-    float rate = 1, amp = (float)o->amp, att = (float)o->attack, rel = (float)o->release, sel = (float)o->select,
-          pan = 0, dur = 0, gapless = 0, lead = 0.03f, unit = -1;
-    const float *cp_in[CS_PLAYER_NUM_INPUTS] = {&trig, &label, &unit, &rate, &amp,     &att,
-                                                &rel,  &sel,   &pan,  &dur,  &gapless, &lead};
-    float pairs[2 * CS_SELECT_MAX_TARGET_DIMS] = {0};
-    size_t next_ev = 0;
+    wires w;
+    wires_init(&w, r->o, r->ci);
+    if (r->drive.on) seqpredict_block(r, &w, B, 1);
+    uint64_t until = UINT64_MAX;
     int rc = 0;
     for (uint64_t t0 = 0; rc == 0; t0 += B) {
-        /* the listener: units complete in (t0, t0 + B] trigger this block; the last one's target is held */
-        const cs_mosaic_event *e = NULL;
-        while (next_ev < r->ev->n && r->ev->v[next_ev].at <= t0 + B)
-            e = &r->ev->v[next_ev++];
-        trig = e ? 1.f : 0.f;
-        if (e)
-            for (uint32_t k = 0; k < r->ci->ndims; ++k)
-                pairs[2 * k] = (float)r->ci->dims[k], pairs[2 * k + 1] = e->target[r->ci->dims[k]];
-        /* the target: ConcatPlay's and SeqPredict's guidance read the same (descriptor, value) pairs */
-        cs_select_target target;
-        const int has = cs_cp_target(&target, NULL, 0, (float)r->ci->ndims, pairs, r->ci->ndims);
-        if (r->drive.on) {
-            cs_seqp_bind(&r->drive.sp, r->drive.buf, r->drive.n, 1, seed, heap_alloc, heap_free, NULL);
-            guide.target = target;
-            sio.guide = has && next_ev > 0 ? &guide : NULL;
-            sio.budget_samples = B;
-            cs_seqp_process(&r->drive.sp, &sio, 1);
-        }
-        cs_player_io io;
-        cs_cp_bind(&r->cp, r->b->table, (uint32_t)r->b->table_n, 1, r->audio, (uint32_t)r->audio_frames, ch, heap_alloc,
-                   heap_free, NULL, &io);
-        for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i)
-            io.in[i] = cp_in[i], io.step[i] = 0;
-        io.out = chans;
-        io.unit_out = unit_out;
-        io.next_out = next_out;
-        io.target = has && next_ev > 0 ? &target : NULL;
+        for (uint32_t i = 0; i < B; ++i)
+            in[i] = t0 + i < r->n ? r->x[t0 + i] : 0.f;
+        cs_cl_out h;
+        cs_cl_bind(&r->cl, v->data, (uint32_t)r->b->table_n, 1, heap_alloc, heap_free, NULL);
+        cs_cl_process(&r->cl, in, B, &w.listen_reset, 0, &h);
+        if (until == UINT64_MAX && r->cl.listener)
+            until = r->n + cs_listener_max_wait(r->cl.listener) + cs_listener_config(r->cl.listener)->grain_len;
+        const uint64_t at = t0 + B, age = (uint64_t)llround((double)h.age * sr);
+        w.trig = h.trig > 0 && at - (age < at ? age : at) < r->n ? h.trig : 0.f;
+        for (uint32_t k = 0; k < r->ci->ndims; ++k)
+            w.pairs[2 * k + 1] = h.desc ? h.desc[k] : 0.f;
+        if (r->drive.on) seqpredict_block(r, &w, B, 0);
         const uint64_t starts = r->cp.player->starts;
-        cs_player_process(r->cp.player, &io, B);
-        if (e) account(r, e, starts, label);
+        concatplay_block(r, &w, B, chans, unit_out, next_out);
+        if (w.trig > 0) account(r, &h, at, starts);
         for (uint32_t i = 0; i < B; ++i)
             for (uint32_t c = 0; c < ch; ++c)
                 outbuf[(size_t)i * ch + c] = chans[c][i];
         rc = cs_wav_stream_write(&r->out, outbuf, B, r->err, sizeof r->err);
         if (rc) cs_cli_fail(CMD, "%s", r->err);
-        if (next_ev == r->ev->n && t0 + B >= end && r->cp.player->active == 0) break;
+        if (r->cl.state != CS_CL_OK && rc == 0)
+            rc = cs_cli_fail(CMD, "the listener cannot use this corpus (state %d)", r->cl.state);
+        if (at >= until && r->cp.player->active == 0) break;
     }
     free(outbuf);
     free(planar);
@@ -612,40 +555,55 @@ static int open_models(render *r)
     return 0;
 }
 
-/* Decode, listen, render into `tmp`. 0 or 1 (error printed). */
+/* The three UGens' states as their constructors make them: ConcatListen's (with the FFT host of its plugin),
+ * ConcatPlay's player, SeqPredict's corpus binding (its model: open_models). 0 or 1 (error printed). */
+static int open_ugens(render *r)
+{
+    const mosaic_opts *o = r->o;
+    const cs_ut_view *v = &r->b->view;
+    r->fft = cs_fft_host_new(CS_MOSAIC_MAX_FFT);
+    if (!r->fft) return cs_cli_fail(CMD, "cannot make the FFT plans (out of memory?)");
+    const cs_fft_ops ops = cs_fft_host_ops(r->fft);
+    float sel[CS_SELECT_MAX_TARGET_DIMS];
+    for (uint32_t k = 0; k < r->ci->ndims; ++k)
+        sel[k] = (float)r->ci->dims[k];
+    if (cs_cl_open(&r->cl, v->sample_rate, (float)r->mode, sel, r->ci->ndims, &ops) != CS_CL_OPEN_OK)
+        return cs_cli_fail(CMD, "cannot create the listener (bad corpus rate %g Hz)", v->sample_rate);
+    cs_seqp_corpus_init(&r->corpus);
+    const int op = cs_cp_open(&r->cp, 64.f, (float)o->seed, o->seed, v->channels, v->sample_rate, heap_alloc, NULL);
+    if (op != CS_CP_OPEN_OK)
+        return cs_cli_fail(CMD, "cannot create the player (%s)",
+                           op == CS_CP_OPEN_NO_MEMORY ? "out of memory" : "bad corpus rate");
+    return 0;
+}
+
+/* Decode, set the UGens up, render into `tmp`. 0 or 1 (error printed). */
 static int mosaic_run(render *r, const char *tmp)
 {
     const mosaic_opts *o = r->o;
     const cs_ut_view *v = &r->b->view;
     float *x = NULL;
     size_t n = 0;
-    event_list ev;
-    memset(&ev, 0, sizeof ev);
     int rc = target_decode(o->target, (int)v->sample_rate, &x, &n);
-    const int mode = o->mode >= 0          ? o->mode
-                     : r->ci->segment == 0 ? CS_MOSAIC_GRAINS
-                     : r->ci->segment == 1 ? CS_MOSAIC_ONSETS
-                                           : CS_MOSAIC_FRAMES;
-    if (rc == 0) rc = listen_target(x, n, mode, r->ci, o->target, &ev);
-    free(x);
-    r->ev = &ev;
+    r->mode = o->mode >= 0          ? o->mode
+              : r->ci->segment == 0 ? CS_MOSAIC_GRAINS
+              : r->ci->segment == 1 ? CS_MOSAIC_ONSETS
+                                    : CS_MOSAIC_FRAMES;
+    r->x = x;
+    r->n = n;
     if (rc == 0 && open_models(r)) rc = 1;
-    if (rc == 0) {
-        const int op = cs_cp_open(&r->cp, 64.f, (float)o->seed, o->seed, v->channels, v->sample_rate, heap_alloc, NULL);
-        if (op != CS_CP_OPEN_OK)
-            rc = cs_cli_fail(CMD, "cannot create the player (%s)",
-                             op == CS_CP_OPEN_NO_MEMORY ? "out of memory" : "bad corpus rate");
-    }
+    if (rc == 0 && open_ugens(r)) rc = 1;
     if (rc == 0 && cs_wav_stream_open(&r->out, tmp, (int)v->channels, (int)v->sample_rate, r->err, sizeof r->err))
         rc = cs_cli_fail(CMD, "%s", r->err);
     else if (rc == 0) {
-        if (r->st.report) fprintf(r->st.report, "at_s\ttarget_start_s\ttarget_length_s\tlabel\tunit\tdistance\tbits\n");
+        if (r->st.report)
+            fprintf(r->st.report, "at_s\tage_s\theard_label\theard_distance\tlabel\tunit\tdistance\tbits\n");
         rc = render_blocks(r);
         if (cs_wav_stream_close(&r->out, rc == 0, r->err, sizeof r->err) && rc == 0)
             rc = cs_cli_fail(CMD, "%s", r->err);
     }
-    events_free(&ev);
-    r->ev = NULL;
+    free(x);
+    r->x = NULL;
     return rc;
 }
 
@@ -695,7 +653,7 @@ int cs_cmd_mosaic(int argc, char **argv)
         rc = cs_cli_fail(CMD, "--report %s: write failed (is the disk full?)", o.report);
     r->st.report = NULL;
     if (rc == 0 && !o.quiet) {
-        printf("wrote %s: %zu target units, %zu played", cs_cli_safe(o.out), r->st.played + r->st.failed, r->st.played);
+        printf("wrote %s: %zu target units heard, %zu played", cs_cli_safe(o.out), r->st.heard, r->st.played);
         if (r->st.played) printf(", mean distance %.4f", r->st.dist_sum / (double)r->st.played);
         if (r->st.scored) printf(", %.4f bits/label", r->st.bits_sum / (double)r->st.scored);
         printf("\n");
@@ -703,6 +661,8 @@ int cs_cmd_mosaic(int argc, char **argv)
 done:
     if (r->st.report) fclose(r->st.report);
     cs_cp_close(&r->cp, heap_free, NULL);
+    cs_cl_close(&r->cl, heap_free, NULL);
+    if (r->fft) cs_fft_host_free(r->fft);
     model_close(&r->drive);
     model_close(&r->score);
     free(apath);

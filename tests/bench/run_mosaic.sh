@@ -69,10 +69,10 @@ for name in rows:
     dist, bits, units, played = [], [], [], []
     for s in seeds:
         r = [l.rstrip('\n').split('\t') for l in open(f"{tmp}/{name}-{s}.tsv")][1:]
-        p = [x for x in r if x[4] != '-1']
-        dist.append(statistics.fmean(float(x[5]) for x in p))
-        bits.append(statistics.fmean(float(x[6]) for x in p))
-        units.append(len({x[4] for x in p}))
+        p = [x for x in r if x[5] != '-1']
+        dist.append(statistics.fmean(float(x[6]) for x in p))
+        bits.append(statistics.fmean(float(x[7]) for x in p))
+        units.append(len({x[5] for x in p}))
         played.append(len(p))
     sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
     label = {"random": "random", "nearest": "nearest"}.get(name, "model g=" + name[len("guidance"):])

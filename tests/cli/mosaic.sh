@@ -11,14 +11,18 @@ export PYTHONPATH=$SRC/tests/scripts
 
 "$CS" analyze "$A" -o "$W/a" --unit-ms 100 --hop-ms 100 --quiet || not_ok "analyze a11wlk01"
 
-# 1. the corpus's own source, grains: unit k is played for target unit k, distance 0
+# 1. the corpus's own source, grains: the listener (ConcatListen's core) hears the corpus's grains with the
+# descriptors analyze gave them, so unit k is played for grain k at distance 0, and the heard label (nearest
+# centroid) is unit k's label; grains past the source's end (silence in them) are heard too, and come last.
+# Report columns: at_s age_s heard_label heard_distance label unit distance bits
 check "self mosaic runs" "$CS" mosaic "$W/a" "$A" -o "$W/self.wav" --report "$W/self.tsv" --quiet
-check "self mosaic: every target unit plays its own unit at distance 0" "$PY" -c "
-import sys
+nu=$("$PY" -c "import json;print(json.load(open('$W/a/corpus.json'))['units'])")
+check "self mosaic: every grain of the corpus plays its own unit at distance 0, with its label" "$PY" -c "
 rows=[l.rstrip('\n').split('\t') for l in open('$W/self.tsv')][1:]
-assert len(rows) > 10, len(rows)
-for k, r in enumerate(rows):
-    assert int(r[4]) == k and float(r[5]) == 0.0, (k, r)
+n=$nu
+assert n > 10 and len(rows) >= n, (n, len(rows))
+for k, r in enumerate(rows[:n]):
+    assert int(r[5]) == k and float(r[6]) == 0.0 and r[2] == r[4], (k, r)
 "
 check "self mosaic: corpus rate and channels, finite, not silent, at least the target long" "$PY" -c "
 from wavio import read_wav
@@ -54,9 +58,9 @@ check "model: bits per label reported" grep -q "bits/label" <<<"$outm"
 check "model: every played unit has a label and finite bits" "$PY" -c "
 import math
 rows=[l.rstrip('\n').split('\t') for l in open('$W/m.tsv')][1:]
-played=[r for r in rows if r[4] != '-1']
+played=[r for r in rows if r[5] != '-1']
 assert len(played) > 10
-assert all(0 <= int(r[3]) < 64 and math.isfinite(float(r[6])) for r in played)
+assert all(0 <= int(r[4]) < 64 and math.isfinite(float(r[7])) for r in played)
 "
 outs=$("$CS" mosaic "$W/a" "$OGG" -o "$W/s.wav" --mode grains --score "$W/a/model.wav")
 check "score only: bits per label too" grep -q "bits/label" <<<"$outs"
