@@ -45,7 +45,7 @@ enum ConcatListenInput {
     kSelect // n descriptor column indices follow (n = outputs - 4)
 };
 
-static const int kMaxFFT = 32768; // fft sizes up to 16384 and the YIN size 2 W (W <= 16384)
+static const int kMaxFFT = CS_FRAME_MAX_FFT; // every size an analyser can ask for (cs_frame.h)
 static cs_fft_host *gFFTHost = NULL;
 static cs_fft_ops gFFTOps;
 
@@ -112,7 +112,7 @@ static void cl_report_state(ConcatListen *unit, int state, float fbuf)
     default:
         Print("ConcatListen: the analysis settings of the unit table in buffer %g cannot be used at %g Hz "
               "(fft %d, hop %d); label is -1\n",
-              fbuf, SAMPLERATE, cl->config.frame.fft_size, cl->config.frame.hop);
+              fbuf, FULLRATE, cl->config.frame.fft_size, cl->config.frame.hop);
     }
 }
 
@@ -129,7 +129,7 @@ void ConcatListen_next(ConcatListen *unit, int)
     if (state == CS_CL_OK && cl->approximate && !unit->approxReported && cl_verbose(unit))
         Print("ConcatListen: the corpus was analysed at %g Hz, the server runs at %g Hz: listening with fft %d, hop %d "
               "(scaled); descriptors and labels are approximate\n",
-              cl->view.sample_rate, SAMPLERATE, cl->config.frame.fft_size, cl->config.frame.hop);
+              cl->view.sample_rate, FULLRATE, cl->config.frame.fft_size, cl->config.frame.hop);
     unit->approxReported = state == CS_CL_OK && cl->approximate;
     const bool resetAudio = INRATE(kReset) == calc_FullRate;
     cs_cl_process(cl, IN(kIn), (uint32)FULLBUFLENGTH, IN(kReset), resetAudio ? 1u : 0u, &o);
@@ -157,7 +157,7 @@ void ConcatListen_Ctor(ConcatListen *unit)
     for (uint32 i = 0; i < unit->numSelect; ++i)
         sel[i] = IN0(kSelect + i);
     // a failure (no FFT plans, bad rate) leaves the state CS_CL_NO_FFT: reported once by the first block
-    cs_cl_open(&unit->cl, SAMPLERATE, IN0(kMode), sel, unit->numSelect, gFFTHost ? &gFFTOps : NULL);
+    cs_cl_open(&unit->cl, FULLRATE, IN0(kMode), sel, unit->numSelect, gFFTHost ? &gFFTOps : NULL);
     // 3. one sample: the held outputs of "nothing heard yet"
     cs_cl_out o;
     memset(&o, 0, sizeof o);

@@ -56,10 +56,12 @@ typedef enum cs_frame_err {
 /** Static one-line English message for a cs_frame_err (never NULL). Thread-safe, RT-safe. */
 const char *cs_frame_strerror(int err);
 
-/* Largest YIN lag (sample_rate / f0_min), samples: bounds the YIN buffers (window 16384, FFT 32768). */
+/* Largest YIN lag (sample_rate / f0_min), samples: bounds the YIN buffers (the window W is the power of two above
+ * the lag: at most 32768, its FFT 2 W at most 65536). */
 #define CS_FRAME_MAX_LAG 16384
-/* The largest FFT the analyser asks for: 2 * the largest YIN window (fft_size is at most 16384). */
-#define CS_FRAME_MAX_FFT 32768
+/* The largest FFT the analyser asks for (the YIN FFT at the largest lag; fft_size is at most 16384): a host
+ * serving every configuration plans up to this size. */
+#define CS_FRAME_MAX_FFT 65536
 /* Largest |x| analysed; larger samples are clamped to it (keeps |X_k|^2 inside float range). */
 #define CS_FRAME_MAX_SAMPLE 1e12f
 
@@ -120,8 +122,8 @@ typedef struct cs_frame_analyser cs_frame_analyser;
 
 /**
  * Bytes of caller memory one analyser needs for `c` (tables, work arrays, sample ring, state, and the slack to
- * align them: any alignment of `mem` works). 0 when the configuration is invalid. About 0.4 MB at the defaults
- * at 48 kHz; at most about 2 MB. RT-safe (arithmetic only).
+ * align them: any alignment of `mem` works). 0 when the configuration is invalid. About 170 kB at the defaults
+ * at 48 kHz; at most about 3.5 MB (fft 16384, hop 1, 512 mels, the largest YIN lag). RT-safe (arithmetic only).
  */
 size_t cs_frame_analyser_bytes(const cs_frame_config *c);
 

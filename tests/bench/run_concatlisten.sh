@@ -36,13 +36,12 @@ for _ in $(seq 50); do grep -q "server ready" "$W/scsynth.log" && break; sleep 0
 grep -q "server ready" "$W/scsynth.log" || { cat "$W/scsynth.log" >&2; exit 1; }
 cat > "$W/cost.scd" <<SCD
 (
-var s = Server(\\bench, NetAddr("127.0.0.1", $port)), c, b, phase = { |p| ("PHASE " ++ p).postln };
+var s = Server.remote(\\bench, NetAddr("127.0.0.1", $port)), c, b, x, phase = { |p| ("PHASE " ++ p).postln };
 AppClock.sched(200 + ($SECS * 3), { "WATCHDOG".postln; 3.exit });
-s.startAliveThread; s.serverRunning = true;
 Routine {
 	var avg = { |what| var a = List.new, p = 0; ($SECS * 2).do { 0.5.wait; a.add(s.avgCPU); p = max(p, s.peakCPU) };
 		"LOAD % avg % peak %".format(what, a.mean.round(0.01), p.round(0.01)).postln };
-	2.wait;
+	2.wait; s.initTree; s.sync;
 	b = Buffer.read(s, "$SND"); s.sync;
 	c = ConcatCorpus.load(s, "$W/c"); s.sync; 1.wait;
 	SynthDef(\\base, { Out.ar(0, PlayBuf.ar(1, b, loop: 1) * 0) }).add;

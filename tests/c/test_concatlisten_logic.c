@@ -6,7 +6,7 @@
  *  - grains: every unit of the table is reported once, at its start, with the table's normalised descriptors
  *    (within 1e-5 of max(1, |value|): the table's center and scale are float32, see the tolerance note below) and
  *    its label for >= 99 % of the units; the reported label is always cs_ut_nearest_label of the reported
- *    descriptors (the chunked search is the exhaustive one, also with 186 labels = 2 chunks);
+ *    descriptors (the chunked search is the exhaustive one, also with 200 labels = 2 chunks);
  *  - onsets: the live events start within one hop of the table's units (>= 99 % matched) and carry their labels;
  *  - the budget: a search over more labels than one block's chunk gives the exhaustive answers;
  *  - states: no table, a version 3 table without its listening section (what a v2 table parses to: has_listen 0),
@@ -229,7 +229,10 @@ static void test_parity(void)
         snprintf(what, sizeof what, "grains, blocks of %u", blocks[i]);
         listen(&g, CS_LISTEN_GRAINS, blocks[i], g.view.sample_rate, &r, 0, NULL);
         compare(&g, &r, 0, what, 1);
-        CS_CHECK(r.n == g.view.num_units, "%s: %zu reports for %u units", what, r.n, g.view.num_units);
+        size_t inside = 0; /* reports of units of the file (not of the silence after the reset at its end) */
+        for (size_t j = 0; j < r.n; ++j)
+            inside += r.r[j].start < g.n_audio;
+        CS_CHECK(inside == g.view.num_units, "%s: %zu reports for %u units", what, inside, g.view.num_units);
         free(r.r);
     }
     rc = make_bundle(&o, "onsets", "--segment onset --clusters 6");
@@ -251,14 +254,14 @@ static void test_chunks(void)
 {
     bundle b;
     memset(&b, 0, sizeof b);
-    int rc = make_bundle(&b, "many", "--segment grain --unit-ms 40 --hop-ms 40 --clusters 300");
+    int rc = make_bundle(&b, "many", "--segment grain --unit-ms 20 --hop-ms 20 --clusters 200");
     CS_CHECK(rc == 0, "many-label bundle");
     if (rc) return;
     const uint32_t chunk = CS_CL_SEARCH_BUDGET / b.view.num_descriptors;
     CS_CHECK(b.view.num_labels > chunk, "%u labels > one chunk of %u", b.view.num_labels, chunk);
     run r;
     listen(&b, CS_LISTEN_GRAINS, 64, b.view.sample_rate, &r, 0, NULL);
-    compare(&b, &r, 0, "grains, 300 labels", 1);
+    compare(&b, &r, 0, "grains, 200 labels", 1);
     CS_CHECK(r.overrun == 0, "the search never runs past the last label");
     /* one chunk per block: a unit's report comes ceil(K / chunk) - 1 blocks after its completion at the earliest */
     const uint32_t chunks = (b.view.num_labels + chunk - 1) / chunk;

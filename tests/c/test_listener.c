@@ -100,7 +100,7 @@ static int read_kit(const char *dir, float **x, size_t *n, int *rate)
 /* ------------------------------------------------------------------ the offline path */
 
 typedef struct unit {
-    uint64_t start, length;
+    uint64_t start, length, known_at;
     float raw[CS_D_COUNT];
 } unit;
 
@@ -136,6 +136,7 @@ static void collect(void *user, const cs_listen_unit *u)
     unit *d = &o->v[o->n++];
     d->start = u->start;
     d->length = u->length;
+    d->known_at = u->known_at;
     memcpy(d->raw, u->raw, sizeof d->raw);
 }
 
@@ -473,6 +474,84 @@ static void test_detector(void)
     free(mem);
 }
 
+/* Latency of an onset: from the attack's first sample to the sample count at which the event it ends is emitted
+ * (cs_listen_unit.known_at; the listener fed one sample at a time, so no block rounds it up: a host adds at most
+ * one block). Clicks and noise bursts at every sub-hop offset over low noise, 48 kHz. The bound: the attack's
+ * flux peak is at most one frame after the frame whose hop cell holds the attack, the decision one frame later,
+ * and a frame is computed `context` samples after its centre: <= context + 2 hops. */
+static units latency_units;
+
+static void test_latency(cs_fft_host *host)
+{
+    const int sizes[2][2] = {{1024, 256}, {2048, 512}};
+    const size_t n = 48000 * 6, ne = 18;
+    float *x = malloc(n * sizeof *x);
+    CS_CHECK(x != NULL, "alloc");
+    if (!x) return;
+    uint64_t seed = 7;
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)(1e-3 * ((double)(seed >> 11) / 9007199254740992.0 - 0.5));
+    }
+    size_t t[18];
+    for (size_t k = 0; k < ne; k++) {
+        t[k] = 12000 + k * 15000 + (k * 37) % 512; /* 0.31 s apart, every offset inside a hop */
+        for (size_t j = 0; j < (k % 2 ? 2400 : 1) && t[k] + j < n; j++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            x[t[k] + j] += k % 2 ? (float)(0.5 * ((double)(seed >> 11) / 9007199254740992.0 - 0.5)) : 0.8f;
+        }
+    }
+    for (int z = 0; z < 2; z++) {
+        cs_frame_params fp;
+        cs_frame_params_default(&fp, 48000);
+        fp.fft_size = sizes[z][0];
+        fp.hop = sizes[z][1];
+        cs_listen_config c;
+        cs_listen_config_default(&c, 48000.0f);
+        CS_CHECK(cs_frame_params_config(&fp, &c.frame) == 0, "frame config");
+        cs_frames f;
+        memset(&f, 0, sizeof f);
+        if (cs_frames_analyze(x, n, &fp, 2, &f) != 0) {
+            CS_CHECK(0, "frames");
+            continue;
+        }
+        double sum = 0.0;
+        for (size_t i = 0; i < f.n_frames; i++)
+            sum += (double)f.data[i * CS_FF_COUNT + CS_FF_FLUX];
+        cs_onset_params p;
+        cs_onset_params_default(&p);
+        c.mode = CS_LISTEN_ONSETS;
+        cs_onset_params_to_config(&p, sum / (double)f.n_frames, &c.onset);
+        cs_frames_free(&f);
+        long heap;
+        CS_CHECK(listen_file(&c, host, x, n, 1, &latency_units, &heap) == 0, "listen");
+        const units *u = &latency_units;
+        /* the unit starting at attack k (minus pre, within two hops) ends the unit before it, emitted when that
+         * boundary is known */
+        size_t found = 0;
+        long worst = 0, best = 1L << 40;
+        const long ctx = (long)(sizes[z][0] / 2 > 1024 ? sizes[z][0] / 2 : 1024); /* the context at 48 kHz */
+        for (size_t k = 0; k < ne; k++) {
+            for (size_t q = 1; q < u->n; q++) {
+                long b = (long)u->v[q].start;
+                if (b > (long)t[k] || (long)t[k] - b > 2 * sizes[z][1] + 240) continue;
+                long lat = (long)u->v[q - 1].known_at - (long)t[k];
+                worst = lat > worst ? lat : worst;
+                best = lat < best ? lat : best;
+                found++;
+                break;
+            }
+        }
+        CS_CHECK(found == ne, "fft %d hop %d: %zu of %zu attacks found", sizes[z][0], sizes[z][1], found, ne);
+        CS_CHECK(worst <= ctx + 2 * sizes[z][1], "fft %d hop %d: worst latency %ld > context %ld + 2 hops", sizes[z][0],
+                 sizes[z][1], worst, ctx);
+        printf("onset latency at 48 kHz, fft %d hop %d (context %ld): %ld .. %ld samples from the attack to the "
+               "emission (+ at most one block in a host)\n",
+               sizes[z][0], sizes[z][1], ctx, best, worst);
+    }
+    free(x);
+}
+
 int main(void)
 {
     cs_fft_host *host = cs_fft_host_new(CS_FRAME_MAX_FFT);
@@ -480,6 +559,7 @@ int main(void)
     if (!host) CS_TEST_END();
     test_detector();
     test_abuse(host);
+    test_latency(host);
 
     float *x = NULL;
     size_t n = 0;

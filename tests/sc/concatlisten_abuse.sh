@@ -72,13 +72,14 @@ lab, trig = x[:, 1], x[:, 2]
 t = np.arange(len(x)) / rate
 off = (t > 4.05) & (t < 6.95)
 expect(np.all(lab[off] == -1), "label -1 while the table is freed, version 2 or junk")
-expect(np.all((lab >= -1) & (lab < 9) & (lab == np.round(lab))), "labels are -1 or a label index")
+expect(np.all((lab >= -1) & (lab < 9)), "labels in -1 .. 8 (K2A ramps between control periods)")
 expect(np.all(lab[(t > 0.2) & (t < 2.9)] < 5), "labels of c1 (5) before the swap")
 expect(np.sum(trig[t < 1.0] > 0) > 10 and np.sum(trig[t > 7.3] > 0) > 10, "units reported before and after")
 expect(np.sum(trig[(t > 2.6) & (t < 2.95)] > 0) > 3, "units reported again after the garbage input")
 sys.exit(0 if ok else 1)
 PY
-check "abuse: outputs ($(grep -c '^ok' "$W/abuse.check") checks)" test $? -eq 0
+rc=$?
+check "abuse: outputs ($(grep -c '^ok' "$W/abuse.check") checks)" test $rc -eq 0
 grep FAIL "$W/abuse.check" | sed 's/^/  /'
 
 # too little real-time memory: some instances get none; one message each, no crash

@@ -12,7 +12,7 @@
 # ConcatListen message.
 source "$(dirname "$0")/sclang_env.bash"
 SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
-KIT=/usr/share/hydrogen/data/drumkits/HardElectro1
+KIT=/usr/share/hydrogen/data/drumkits/ColomboAcousticDrumkit
 OGG=$(find /usr/share/games/lincity-ng/music -name '*.ogg' 2> /dev/null | sort | head -n 1)
 
 listen_nrt() { # listen_nrt NAME BUNDLE MODE BLOCK TOL [compare options...]
@@ -29,7 +29,9 @@ listen_nrt() { # listen_nrt NAME BUNDLE MODE BLOCK TOL [compare options...]
         not_ok "$name: unexpected message: $(grep ConcatListen: "$W/$name.out.wav.log" | head -2)"
     fi
     "$PY" "$SRC/tests/scripts/concatlisten_compare.py" "$b" "$W/$name.rows.wav" "$block" "$tol" "$@" > "$W/$name.cmp" 2>&1
-    check "$name: $(tail -1 "$W/$name.cmp")" test $? -eq 0
+    local rc=$?
+    check "$name: $(tail -1 "$W/$name.cmp")" test $rc -eq 0
+    echo "  $name: $(tail -1 "$W/$name.cmp")"
 }
 
 check "analyze a11wlk01 (grains)" "$CS" analyze "$SND" -o "$W/a11g" --segment grain --clusters 6 --quiet
