@@ -23,9 +23,6 @@
 
 #define CMD "mosaic"
 
-/* FFT plans up to this size: fft sizes up to 16384 and the YIN size 2 W (W <= 16384), as plugins/ConcatListen. */
-#define CS_MOSAIC_MAX_FFT 32768
-
 /* ------------------------------------------------------------------------------------------------ options */
 
 typedef struct mosaic_opts {
@@ -561,7 +558,7 @@ static int open_ugens(render *r)
 {
     const mosaic_opts *o = r->o;
     const cs_ut_view *v = &r->b->view;
-    r->fft = cs_fft_host_new(CS_MOSAIC_MAX_FFT);
+    r->fft = cs_fft_host_new(CS_FRAME_MAX_FFT) /* every size an analyser asks for, as plugins/ConcatListen */;
     if (!r->fft) return cs_cli_fail(CMD, "cannot make the FFT plans (out of memory?)");
     const cs_fft_ops ops = cs_fft_host_ops(r->fft);
     float sel[CS_SELECT_MAX_TARGET_DIMS];
