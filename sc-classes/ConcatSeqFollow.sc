@@ -69,7 +69,7 @@ ConcatSeqFollow {
 	steps SeqPredict with prime = its label (teacher forcing: the model's state follows what the performer
 	played) and nothing sounds; when the performer has been quiet for `wait` seconds, the model answers:
 	it samples its own continuation, `density` units per second, and ConcatPlay plays them (select:
-	\successor by default, the corpus's own order where the labels allow it) until the performer plays again.
+	\successor by default, the corpus's own order where the labels allow it) until the performer plays again (nothing before the performer has played).
 	Controls: threshold (0.02, linear amplitude of the input), wait (1 s), density (8 units/s), temperature (1),
 	amp (0.5), rate (1), attack (0.005), release (0.02), pan (0), dry (0), select (\successor), seed (-1).
 	*/
@@ -83,9 +83,11 @@ ConcatSeqFollow {
 			var listen = ConcatListen.kr(in, corpus, mode);
 			var heard = ConcatListen.trigOf(listen), heardLabel = ConcatListen.labelOf(listen);
 			var loud = heard * (Amplitude.kr(in, 0.005, 0.05) > threshold) * (heardLabel >= 0);
-			// the performer is playing: a loud unit within the last `wait` seconds (and at least one so far)
-			var playing = (Sweep.kr(loud) < wait) * (PulseCount.kr(loud) > 0);
-			var answer = Impulse.kr(density.max(0.01)) * (1 - playing);
+			// the performer is playing: a loud unit within the last `wait` seconds; the model answers only once
+			// something was played, and not while it is
+			var played = PulseCount.kr(loud) > 0;
+			var playing = (Sweep.kr(loud) < wait) * played;
+			var answer = Impulse.kr(density.max(0.01)) * (1 - playing) * played;
 			var label = SeqPredict.kr(model, (loud * playing) + answer, temperature,
 				prime: Select.kr(playing, [-1, heardLabel]), seed: seed);
 			var sig = ConcatPlay.ar(numChannels, corpus, answer, label, rate: rate, amp: amp, attack: attack,
@@ -136,6 +138,35 @@ ConcatSeqFollow {
 		if(model.notNil and: { ConcatSeqLive.corpusMatches(this, model, "ConcatCorpus:follow", anyCorpus).not }) { ^nil };
 		^ConcatSeqFollow.ndef(key, ConcatSeqFollow.followFunc(this, model, input, mode, descriptors, numChannels),
 			numChannels, fadeTime, out, [\guidance, guidance, \temperature, temperature, \amp, amp])
+	}
+
+	/*
+	Offline mosaicing: render the sound file `target` from this corpus with `concatseq mosaic` (asynchronously,
+	the program run as *build runs analyze) into the float WAV `path`: ConcatListen's, SeqPredict's and
+	ConcatPlay's core code, block by block, the samples an NRT render of the follow synth gives. `options`: an
+	Event of the program's options (mode: \onsets, descriptors: [\loudness, \centroid], model: a SeqModel or a
+	model path, guidance: 1, seed: 3, force: true, report: "units.tsv"; see `concatseq mosaic --help`) or an
+	Array of words. action is called with `path` when the render is written, or with nil after one error line
+	(the program's). Returns the pid, or nil (one error line, action called with nil).
+	*/
+	mosaic { arg target, path, options, action;
+		var words, who = "ConcatCorpus:mosaic";
+		if(target.isString.not and: { target.isKindOf(Symbol).not }) {
+			"%: argument 'target' must be the path of a sound file, not %".format(who, target.cs).error;
+			ConcatSeqLoad.later(action, nil); ^nil
+		};
+		if(path.isString.not and: { path.isKindOf(Symbol).not }) {
+			"%: argument 'path' must be the path of the WAV file to write, not %".format(who, path.cs).error;
+			ConcatSeqLoad.later(action, nil); ^nil
+		};
+		if(options.isKindOf(Dictionary) and: { options[\model].respondsTo(\path) }) {
+			options = options.copy.put(\model, options[\model].path)
+		};
+		words = ConcatCorpus.optionWords(options, who);
+		if(words.isNil) { ConcatSeqLoad.later(action, nil); ^nil };
+		path = path.asString.standardizePath;
+		^ConcatCorpus.runProgram(["mosaic", dir, "-o", path] ++ words ++ ["--", target.asString.standardizePath], who,
+			{ |ok| action.value(if(ok) { path } { nil }) })
 	}
 
 	/*

@@ -11,6 +11,7 @@
 #include "cs_fft.h"
 #include "cs_frames.h"
 #include "cs_model_cli.h"
+#include "cs_progress.h"
 #include "cs_seqpredict.h"
 
 #include <cjson/cJSON.h>
@@ -28,7 +29,7 @@
 typedef struct mosaic_opts {
     const char *bundle, *target, *out, *model, *score, *report, *descriptors;
     int mode; /* enum cs_mosaic_mode, or -1: the corpus's own segmentation (frames for novelty) */
-    int select, block, force, any_corpus, quiet;
+    int select, block, force, any_corpus, quiet, pmode;
     double guidance, temperature, amp, attack, release;
     uint64_t seed;
 } mosaic_opts;
@@ -58,6 +59,7 @@ static void usage(FILE *f)
             "  --amp A (1)  --attack S (0.005)  --release S (0.005)   ConcatPlay's grain inputs\n"
             "  --report TSV           one line per target unit: time, target unit, label, unit, distance, bits\n"
             "  --any-corpus           use a model trained on another corpus   --quiet  no summary line\n"
+            "  --progress bar|lines|none  (default: a bar when stderr is a terminal)\n"
             "The summary line gives the mean distance (root mean square over the matched descriptors, in\n"
             "normalised units) between each target unit and the unit played for it, and, with --model or\n"
             "--score, the model's bits per played label (-log2 of its own probability, temperature 1).\n");
@@ -92,6 +94,13 @@ static int mosaic_option(const char *a, const char *v, mosaic_opts *o)
     if (OPT("--amp")) return cs_cli_parse_double(v, &o->amp) || fabs(o->amp) > CS_GRAIN_MAX_AMP;
     if (OPT("--attack")) return cs_cli_parse_double(v, &o->attack) || o->attack < 0 || o->attack > 10;
     if (OPT("--release")) return cs_cli_parse_double(v, &o->release) || o->release < 0 || o->release > 10;
+    if (OPT("--progress")) {
+        o->pmode = !strcmp(v, "bar")     ? CS_PROGRESS_BAR
+                   : !strcmp(v, "lines") ? CS_PROGRESS_LINES
+                   : !strcmp(v, "none")  ? CS_PROGRESS_NONE
+                                         : -1;
+        return o->pmode < 0;
+    }
 #undef OPT
     return 2;
 }
@@ -101,6 +110,7 @@ static int mosaic_parse(int argc, char **argv, mosaic_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->mode = -1;
+    o->pmode = CS_PROGRESS_AUTO;
     o->select = CS_SELECT_NEAREST;
     o->block = 64;
     o->temperature = 1.0;
@@ -353,6 +363,7 @@ typedef struct render {
     cs_seqp_corpus corpus;  /* SeqPredict's corpus binding */
     cs_concatplay cp;       /* ConcatPlay.ar(channels, corpus, trig, label, ..., target) */
     cs_wav_stream out;
+    cs_progress prog;
     render_stats st;
     char err[1024];
 } render;
@@ -516,6 +527,9 @@ static int render_blocks(render *r)
         if (rc) cs_cli_fail(CMD, "%s", r->err);
         if (r->cl.state != CS_CL_OK && rc == 0)
             rc = cs_cli_fail(CMD, "the listener cannot use this corpus (state %d)", r->cl.state);
+        if (at % (uint64_t)sr < B || at >= until) /* about once a second of target */
+            cs_progress_report(&r->prog, "render", (size_t)(at < r->n ? at : r->n) / (size_t)sr, r->n / (size_t)sr,
+                               "s of the target");
         if (at >= until && r->cp.player->active == 0) break;
     }
     free(outbuf);
@@ -595,7 +609,9 @@ static int mosaic_run(render *r, const char *tmp)
     else if (rc == 0) {
         if (r->st.report)
             fprintf(r->st.report, "at_s\tage_s\theard_label\theard_distance\tlabel\tunit\tdistance\tbits\n");
+        cs_progress_init(&r->prog, o->pmode, o->quiet);
         rc = render_blocks(r);
+        cs_progress_finish(&r->prog);
         if (cs_wav_stream_close(&r->out, rc == 0, r->err, sizeof r->err) && rc == 0)
             rc = cs_cli_fail(CMD, "%s", r->err);
     }
