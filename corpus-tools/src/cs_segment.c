@@ -179,13 +179,13 @@ static size_t accept_spaced(cand *c, size_t nc, size_t gap, size_t *acc)
 void cs_onset_params_default(cs_onset_params *p)
 {
     if (!p) return;
-    p->threshold = 0.5;
-    p->delta = 0.1;
-    p->median_s = 0.1;
-    p->min_len_s = 0.05;
-    p->max_len_s = 2.0;
-    p->pre_s = 0.005;
-    p->refine_s = 0.03;
+    p->threshold = CS_ONSET_DEFAULT_THRESHOLD;
+    p->delta = CS_ONSET_DEFAULT_DELTA;
+    p->median_s = CS_ONSET_DEFAULT_MEDIAN_S;
+    p->min_len_s = CS_ONSET_DEFAULT_MIN_LEN_S;
+    p->max_len_s = CS_ONSET_DEFAULT_MAX_LEN_S;
+    p->pre_s = CS_ONSET_DEFAULT_PRE_S;
+    p->refine_s = CS_ONSET_DEFAULT_REFINE_S;
 }
 
 void cs_onset_params_to_config(const cs_onset_params *p, double mean_flux, cs_onset_config *c)

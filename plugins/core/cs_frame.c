@@ -159,17 +159,21 @@ struct cs_frame_analyser {
     int64_t ctx;        /* samples a frame reads on each side of its centre: max(N/2, W) */
     int64_t pushed;     /* index of the next sample to arrive (samples before `origin` were never held) */
     int64_t n_end;      /* signal length: CS_FR_UNKNOWN_END until finish */
-    uint64_t next;      /* next frame to compute */
+    uint64_t next_spec; /* next frame whose spectral part (all but YIN) is to be computed */
+    uint64_t next;      /* next frame to complete (YIN) and emit */
     uint64_t first;     /* frames before it only give the flux its previous log-magnitudes (after a seek) */
     uint64_t end_frame; /* no frame at or after it is computed (cs_frame_analyser_limit) */
     uint64_t bad;       /* samples replaced or clamped */
     int finished;
-    float row[CS_FF_COUNT];
+    int64_t spec_ctx;    /* samples after the centre the spectral part reads: N/2 */
+    cs_frame_emit early; /* cs_frame_analyser_set_early, or NULL */
+    float *pend;         /* (P, CS_FF_COUNT) rows of frames next .. next_spec - 1, frame i in slot i % P */
+    int n_pend;          /* P = (ctx - N/2) / hop + 2: more than the spectral part ever leads by */
 };
 
 /* Sizes derived from a (checked) configuration: everything the layout needs. */
 typedef struct fr_dims {
-    int N, K, n_mels, W, M, q, R, stride, tau_min, tau_max, mel_cap;
+    int N, K, n_mels, W, M, q, R, stride, tau_min, tau_max, mel_cap, n_pend;
     int64_t ctx, cap;
 } fr_dims;
 
@@ -198,6 +202,7 @@ static void dims_of(const cs_frame_config *c, fr_dims *d)
     d->cap = 1;
     while (d->cap < 2 * d->ctx + c->hop)
         d->cap *= 2;
+    d->n_pend = (int)((d->ctx - d->N / 2) / c->hop) + 2;
 }
 
 /* A bump allocator over the caller's memory: every block CS_FR_ALIGN-aligned. */
@@ -244,9 +249,10 @@ static size_t layout(const fr_dims *d, uintptr_t base, size_t bytes, cs_frame_an
     double *ycum = arena_take(&ar, nt * sizeof(double));
     double *mel_e = arena_take(&ar, nm * sizeof(double));
     float *ring = arena_take(&ar, 2 * (size_t)d->cap * sizeof(float));
+    float *pend = arena_take(&ar, (size_t)d->n_pend * CS_FF_COUNT * sizeof(float));
     if (!a || !window || !mel_first || !mel_count || !mel_off || !mel_w || !dct || !frame || !spec || !power || !mag ||
         !lm_prev || !lm_cur || !blk || !ya || !yb || !yring || !yring_e || !yring_tag || !YC || !yr || !yd || !ycum ||
-        !mel_e || !ring)
+        !mel_e || !ring || !pend)
         return 0;
     if (out) {
         memset(a, 0, sizeof *a);
@@ -274,6 +280,7 @@ static size_t layout(const fr_dims *d, uintptr_t base, size_t bytes, cs_frame_an
         a->ycum = ycum;
         a->mel_e = mel_e;
         a->ring = ring;
+        a->pend = pend;
         *out = a;
     }
     return (size_t)(ar.at - base);
@@ -361,6 +368,9 @@ int cs_frame_analyser_init(void *mem, size_t bytes, const cs_frame_config *c, co
     a->ctx = d.ctx;
     a->cap = d.cap;
     a->mask = d.cap - 1;
+    a->spec_ctx = d.N / 2;
+    a->n_pend = d.n_pend;
+    a->early = NULL;
 
     const double two_pi = 6.283185307179586476925286766559;
     double ws = 0.0, ws2 = 0.0;
@@ -403,7 +413,7 @@ uint64_t cs_frame_analyser_seek(cs_frame_analyser *a, uint64_t first)
     a->first = first;
     memset(a->lm_prev, 0, (size_t)a->K * sizeof(float)); /* before frame 0: silence */
     /* from frame first - 1 on (its log-magnitudes for the flux), whose window starts before frame first's */
-    a->next = first > 0 ? first - 1 : 0;
+    a->next = a->next_spec = first > 0 ? first - 1 : 0;
     int64_t c = (int64_t)a->next * a->hop;
     int64_t from = first > 0 ? c - a->N / 2 : 0;
     int64_t from2 = (int64_t)first * a->hop - a->ctx;
@@ -426,6 +436,16 @@ void cs_frame_analyser_limit(cs_frame_analyser *a, uint64_t end)
 int cs_frame_lookahead(const cs_frame_analyser *a)
 {
     return a ? (int)a->ctx - 1 : -1;
+}
+
+int cs_frame_early_lookahead(const cs_frame_analyser *a)
+{
+    return a ? (int)a->spec_ctx - 1 : -1;
+}
+
+void cs_frame_analyser_set_early(cs_frame_analyser *a, cs_frame_emit early)
+{
+    if (a) a->early = early;
 }
 
 uint64_t cs_frame_analyser_bad_samples(const cs_frame_analyser *a)
@@ -888,9 +908,6 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
     double mfcc[CS_FR_N_MFCC];
     frame_mfcc(a, P, mfcc);
 
-    double f0, conf;
-    frame_yin(a, i, &f0, &conf);
-
     row[CS_FF_RMS] = (float)rms;
     row[CS_FF_PEAK] = peak;
     row[CS_FF_CENTROID] = (float)centroid;
@@ -899,34 +916,88 @@ static void frame_features(cs_frame_analyser *a, uint64_t i, float *row)
     row[CS_FF_ROLLOFF] = (float)rolloff;
     row[CS_FF_FLUX] = (float)(Sflux / (double)K);
     row[CS_FF_ZCR] = (float)zcr;
-    row[CS_FF_F0] = (float)f0;
-    row[CS_FF_F0_CONF] = (float)conf;
+    row[CS_FF_F0] = 0.0f; /* YIN's, filled in by yin_part once its longer window has arrived */
+    row[CS_FF_F0_CONF] = 0.0f;
     for (int q = 0; q < CS_FR_N_MFCC; q++)
         row[CS_FF_MFCC0 + q] = (float)mfcc[q];
 }
 
 /* ------------------------------------------------------------------ streaming */
 
-/* Frame `next`: features and emission, or (before `first`, after a seek) only the flux's log-magnitudes. */
-static int compute_next(cs_frame_analyser *a, cs_frame_emit emit, void *user)
+/*
+ * A frame is computed in two parts, each in frame order: the spectral part (every column but YIN's: spectrum,
+ * shape, flux, peak, zero crossings, MFCCs; it reads samples up to i*hop + N/2 - 1) and the YIN part (up to
+ * i*hop + W - 1). The flux chains the log-magnitudes and the zero-crossing count slides from frame to frame,
+ * so the spectral parts run in order; YIN's cache is keyed by sample, so its parts need no particular order but
+ * run in order too. When W > N/2 the spectral part runs up to P - 1 frames ahead; its rows wait in `pend`.
+ */
+
+static float *pend_row(const cs_frame_analyser *a, uint64_t i)
 {
-    const uint64_t i = a->next++;
+    return a->pend + (size_t)(i % (uint64_t)a->n_pend) * CS_FF_COUNT;
+}
+
+/* Spectral part of frame next_spec (after a seek, before `first`: only the flux's log-magnitudes). */
+static void spec_part(cs_frame_analyser *a, void *user)
+{
+    const uint64_t i = a->next_spec++;
     if (i < a->first) {
         frame_spectrum(a, i, a->lm_prev);
-        return 0;
+        return;
     }
-    frame_features(a, i, a->row);
+    float *row = pend_row(a, i);
+    frame_features(a, i, row);
     float *t = a->lm_prev;
     a->lm_prev = a->lm_cur;
     a->lm_cur = t;
-    emit(user, i, a->row);
+    if (a->early) a->early(user, i, row);
+}
+
+/* YIN part of frame next, which completes its row: emitted. Returns the number of frames emitted (0 or 1). */
+static int yin_part(cs_frame_analyser *a, cs_frame_emit emit, void *user)
+{
+    const uint64_t i = a->next++;
+    if (i < a->first) return 0;
+    float *row = pend_row(a, i);
+    double f0, conf;
+    frame_yin(a, i, &f0, &conf);
+    row[CS_FF_F0] = (float)f0;
+    row[CS_FF_F0_CONF] = (float)conf;
+    emit(user, i, row);
     return 1;
 }
 
-/* The sample at which frame `next` is complete: its centre + ctx (the last context sample is centre + ctx - 1). */
-static int64_t ready_at(const cs_frame_analyser *a)
+/* The sample counts at which the next spectral part / the next YIN part have all their samples. */
+static int64_t spec_ready(const cs_frame_analyser *a)
+{
+    return (int64_t)a->next_spec * a->hop + a->spec_ctx;
+}
+
+static int64_t yin_ready(const cs_frame_analyser *a)
 {
     return (int64_t)a->next * a->hop + a->ctx;
+}
+
+/* The spectral part may run: not past the limit, and a pending row free (always, while streaming: the spectral
+ * part leads by less than (ctx - N/2) / hop + 1 frames). */
+static int spec_may_run(const cs_frame_analyser *a)
+{
+    return a->next_spec < a->end_frame && a->next_spec - a->next < (uint64_t)a->n_pend;
+}
+
+/* Every part the samples so far complete, in order (the ring still holds each one's whole context). */
+static int run_ready(cs_frame_analyser *a, cs_frame_emit emit, void *user)
+{
+    int emitted = 0;
+    for (;;) {
+        if (spec_may_run(a) && a->pushed >= spec_ready(a)) {
+            spec_part(a, user);
+        } else if (a->next < a->next_spec && a->pushed >= yin_ready(a)) {
+            emitted += yin_part(a, emit, user);
+        } else {
+            return emitted;
+        }
+    }
 }
 
 /* Write k samples into the ring (both halves), replacing a non-finite sample by 0 and clamping a huge one. */
@@ -939,7 +1010,7 @@ static void ring_write(cs_frame_analyser *a, const float *x, size_t k)
         float v = x[u];
         if (!(fabsf(v) <= CS_FRAME_MAX_SAMPLE)) { /* NaN, +-inf or huge */
             a->bad++;
-            v = isnan(v) ? 0.0f : (isinf(v) ? 0.0f : (v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE));
+            v = isnan(v) || isinf(v) ? 0.0f : (v > 0.0f ? CS_FRAME_MAX_SAMPLE : -CS_FRAME_MAX_SAMPLE);
         }
         const int64_t p = j & mask;
         ring[p] = v;
@@ -952,21 +1023,18 @@ int cs_frame_analyser_push(cs_frame_analyser *a, const float *x, size_t n, cs_fr
 {
     if (!a || !emit || (!x && n > 0)) return CS_FRAME_E_ARG;
     if (a->finished) return 0;
-    int emitted = 0;
-    for (;;) {
-        /* every frame the samples so far complete, in order (the ring still holds its whole context) */
-        while (a->next < a->end_frame && a->pushed >= ready_at(a))
-            emitted += compute_next(a, emit, user);
-        if (n == 0) break;
-        /* then the samples up to the next frame's completion (all of them when no frame is due) */
+    int emitted = run_ready(a, emit, user);
+    while (n > 0) {
+        /* the samples up to the next part's completion (all of them when none is due) */
+        int64_t due = INT64_MAX;
+        if (spec_may_run(a)) due = spec_ready(a);
+        if (a->next < a->next_spec && yin_ready(a) < due) due = yin_ready(a);
         size_t k = n;
-        if (a->next < a->end_frame) {
-            const int64_t need = ready_at(a) - a->pushed; /* > 0 after the loop above */
-            if ((uint64_t)need < (uint64_t)k) k = (size_t)need;
-        }
+        if (due != INT64_MAX && (uint64_t)(due - a->pushed) < (uint64_t)k) k = (size_t)(due - a->pushed); /* > 0 */
         ring_write(a, x, k);
         x += k;
         n -= k;
+        emitted += run_ready(a, emit, user);
     }
     return emitted;
 }
@@ -981,7 +1049,11 @@ int cs_frame_analyser_finish(cs_frame_analyser *a, cs_frame_emit emit, void *use
     uint64_t end = (uint64_t)a->n_end / (uint64_t)a->hop + 1;
     if (end > a->end_frame) end = a->end_frame;
     int emitted = 0;
-    while (a->next < end)
-        emitted += compute_next(a, emit, user);
+    while (a->next < end) {
+        if (a->next_spec < end && a->next_spec - a->next < (uint64_t)a->n_pend)
+            spec_part(a, user);
+        else
+            emitted += yin_part(a, emit, user);
+    }
     return emitted;
 }

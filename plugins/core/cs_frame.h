@@ -123,7 +123,7 @@ typedef struct cs_frame_analyser cs_frame_analyser;
 /**
  * Bytes of caller memory one analyser needs for `c` (tables, work arrays, sample ring, state, and the slack to
  * align them: any alignment of `mem` works). 0 when the configuration is invalid. About 170 kB at the defaults
- * at 48 kHz; at most about 3.5 MB (fft 16384, hop 1, 512 mels, the largest YIN lag). RT-safe (arithmetic only).
+ * at 48 kHz; at most about 5.5 MB (fft 16384, hop 1, 512 mels, the largest YIN lag). RT-safe (arithmetic only).
  */
 size_t cs_frame_analyser_bytes(const cs_frame_config *c);
 
@@ -170,6 +170,21 @@ int cs_frame_analyser_finish(cs_frame_analyser *a, cs_frame_emit emit, void *use
 /** Samples of look-ahead: frame i needs signal samples up to index i*hop + lookahead (max(fft_size/2, the YIN
  * window) - 1; 1023 at the defaults at 48 kHz). RT-safe. -1 for NULL. */
 int cs_frame_lookahead(const cs_frame_analyser *a);
+
+/**
+ * Also report every frame early: from now on push and finish call early(user, i, row) (push's or finish's
+ * user) as soon as frame i's spectral window has arrived, during the push that delivers sample
+ * i*hop + cs_frame_early_lookahead(a) (fft_size/2 - 1), with every column final except CS_FF_F0 and
+ * CS_FF_F0_CONF, which are 0 there (YIN's longer window, W = the power of two above sr / f0_min, may not have
+ * arrived: the complete row follows through emit at i*hop + cs_frame_lookahead). For a live onset detector,
+ * which needs the flux and the peak only: when W > fft_size/2 (fft 1024 at 48 kHz: W = 1024) it learns of an
+ * attack W - fft_size/2 samples sooner. Early calls come in frame order, each before the frame's emit. NULL
+ * turns it off (the state after init); reset and seek keep it. RT-safe.
+ */
+void cs_frame_analyser_set_early(cs_frame_analyser *a, cs_frame_emit early);
+
+/** Samples of look-ahead of the early report: fft_size/2 - 1. RT-safe. -1 for NULL. */
+int cs_frame_early_lookahead(const cs_frame_analyser *a);
 
 /** Back to sample 0: empty sample history, caches and flux memory, bad-sample count 0. RT-safe, O(1) plus
  * clearing the caches' tags. NULL: nothing happens. */

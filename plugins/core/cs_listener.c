@@ -2,9 +2,12 @@
  * cs_listener.c - the streaming listener (cs_listener.h): frame analyser + onset detector + unit accumulator.
  *
  * The samples go to a ring (the level descriptors need the unit's own samples) and to the analyser in pieces that
- * end exactly where the analyser can compute its next frame, so each frame arrives with the fewest samples pushed
- * after it; frames go to a ring of rows. A unit is described when it is known complete, from the two rings, with
- * the accumulator of cs_unit_describe.h: the same sums in the same order as `concatseq analyze`.
+ * end exactly where the analyser can compute its next frame (or, for onsets, report its next frame early), so each
+ * frame arrives with the fewest samples pushed after it; frames go to a ring of rows. In ONSETS mode the detector
+ * is fed from the analyser's early report (flux and peak are final there; only YIN's columns come later) and an
+ * accepted boundary waits in a short queue until the complete rows of the event it ends have arrived. A unit is
+ * described when it is known complete, from the two rings, with the accumulator of cs_unit_describe.h: the same sums in
+ * the same order as `concatseq analyze`.
  */
 #include "cs_listener.h"
 
@@ -30,6 +33,10 @@ struct cs_listener {
     uint64_t nfr;      /* frames computed */
     uint64_t next;     /* GRAINS: next grain index; FRAMES: next frame cell */
     uint64_t ev_start; /* ONSETS: start of the open event */
+    uint64_t *queue;   /* ONSETS: boundaries accepted, their events not yet emitted (waiting for full frames) */
+    uint64_t q_cap, q_head, q_len;
+    uint64_t early_la; /* ONSETS: frame i's flux and peak arrive once sample i*hop + early_la - 1 is pushed */
+    uint64_t nearly;   /* ONSETS: frames reported early */
     uint64_t emitted;  /* units emitted */
     uint64_t failed;   /* units whose description failed (emitted with zeros; never with finite input) */
     int finished;
@@ -79,11 +86,12 @@ static uint64_t wait_of(const cs_listen_config *c)
     if (c->mode == CS_LISTEN_ONSETS) {
         cs_onset_plan p;
         cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p);
-        pre = p.pre;
+        pre = p.pre + p.min_len;
     }
-    /* a boundary is decided at frame i+1 (computed at sample (i+1)*hop + la) and lies at >= (i-1)*hop - hop/2 -
-     * pre; a grain waits for its last frame (<= its end + la) and for the piece of input that holds its end
-     * (<= max(hop, la)); one hop of slack on top */
+    /* an onset boundary is decided at frame i+1 (computed at sample (i+1)*hop + la) and lies at >= (i-1)*hop -
+     * hop/2 - pre; a forced cut waits min_len more (cs_onset.h, step 5), and the event a moved cut ends may start
+     * min_len before the usual max_len; a grain waits for its last frame (<= its end + la) and for the piece of
+     * input that holds its end (<= max(hop, la)); one hop of slack on top */
     return la + 4 * hop + pre + 1;
 }
 
@@ -118,9 +126,20 @@ void cs_listen_config_default(cs_listen_config *c, float sample_rate)
 
 /* The sizes of the parts laid out in the caller's memory. */
 typedef struct layout {
-    size_t head, fa, det, ring, rows, total;
-    uint64_t ring_cap, rows_cap;
+    size_t head, fa, det, queue, ring, rows, total;
+    uint64_t ring_cap, rows_cap, q_cap;
 } layout;
+
+/* ONSETS: boundaries that can be accepted between a frame's early report (flux, peak) and the complete rows the
+ * event needs: (context - fft_size/2) / hop + 2 frames, each at most hop / min_len + 2 boundaries. */
+static uint64_t queue_of(const cs_listen_config *c)
+{
+    if (c->mode != CS_LISTEN_ONSETS) return 0;
+    cs_onset_plan p;
+    cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p);
+    const uint64_t hop = (uint64_t)c->frame.hop, ctx = context_of(&c->frame), half = (uint64_t)c->frame.fft_size / 2;
+    return ((ctx - half) / hop + 2) * (hop / p.min_len + 2) + 4;
+}
 
 static int layout_of(const cs_listen_config *c, layout *L)
 {
@@ -129,11 +148,13 @@ static int layout_of(const cs_listen_config *c, layout *L)
     L->fa = align_up(cs_frame_analyser_bytes(&c->frame));
     L->det = c->mode == CS_LISTEN_ONSETS ? align_up(cs_onset_bytes(&c->onset, c->frame.sample_rate, c->frame.hop)) : 0;
     if (L->fa == 0 || (c->mode == CS_LISTEN_ONSETS && L->det == 0)) return CS_LISTEN_E_ARG;
+    L->q_cap = queue_of(c);
+    L->queue = align_up((size_t)L->q_cap * sizeof(uint64_t));
     L->ring_cap = longest_unit(c) + wait_of(c);
     L->rows_cap = L->ring_cap / (uint64_t)c->frame.hop + 4;
     L->ring = align_up((size_t)L->ring_cap * sizeof(float));
     L->rows = align_up((size_t)L->rows_cap * CS_FF_COUNT * sizeof(float));
-    L->total = CS_LISTEN_ALIGN + L->head + L->fa + L->det + L->ring + L->rows; /* + slack to align mem */
+    L->total = CS_LISTEN_ALIGN + L->head + L->fa + L->det + L->queue + L->ring + L->rows; /* + slack: align mem */
     return CS_LISTEN_OK;
 }
 
@@ -224,13 +245,40 @@ static void emit_fixed(cs_listener *l)
     }
 }
 
-/* ONSETS: a boundary ends the open event. */
+/* ONSETS: emit the events of the queued boundaries whose frames have all arrived, in order. */
+static void drain(cs_listener *l)
+{
+    while (l->q_len > 0) {
+        uint64_t b = l->queue[l->q_head];
+        if (b > l->ev_start) {
+            if (!complete(l, l->ev_start, b - l->ev_start)) return;
+            describe_emit(l, l->ev_start, b - l->ev_start);
+            l->ev_start = b;
+        }
+        l->q_head = (l->q_head + 1) % l->q_cap;
+        l->q_len--;
+    }
+}
+
+/* ONSETS: a boundary ends the open event; it waits in the queue for the event's complete frames. */
 static void on_boundary(void *user, const cs_onset_boundary *b)
 {
     cs_listener *l = user;
-    if (b->sample <= l->ev_start) return; /* cannot happen: boundaries are increasing and > 0 */
-    describe_emit(l, l->ev_start, b->sample - l->ev_start);
-    l->ev_start = b->sample;
+    if (l->q_len == l->q_cap) { /* cannot happen (queue_of bounds it); the event then runs on to the next one */
+        l->failed++;
+        return;
+    }
+    l->queue[(l->q_head + l->q_len) % l->q_cap] = b->sample;
+    l->q_len++;
+}
+
+/* ONSETS: the detector runs on the early report (flux and peak are final there). */
+static void on_early(void *user, uint64_t frame, const float *row)
+{
+    cs_listener *l = user;
+    l->nearly = frame + 1;
+    cs_onset_push(l->det, row[CS_FF_FLUX], row[CS_FF_PEAK], on_boundary, l);
+    drain(l);
 }
 
 static void on_frame(void *user, uint64_t frame, const float *row)
@@ -238,7 +286,7 @@ static void on_frame(void *user, uint64_t frame, const float *row)
     cs_listener *l = user;
     memcpy(l->rows + (frame % l->rows_cap) * CS_FF_COUNT, row, CS_FF_COUNT * sizeof *row);
     l->nfr = frame + 1;
-    if (l->det) cs_onset_push(l->det, row[CS_FF_FLUX], row[CS_FF_PEAK], on_boundary, l);
+    if (l->det) drain(l);
 }
 
 /* ------------------------------------------------------------------ API */
@@ -260,6 +308,11 @@ int cs_listener_init(void *mem, size_t bytes, const cs_listen_config *c, const c
         if (cs_onset_init(p, L.det, &c->onset, c->frame.sample_rate, c->frame.hop, &l->det) != CS_ONSET_OK)
             return CS_LISTEN_E_ARG;
         p += L.det;
+        l->queue = (uint64_t *)p;
+        l->q_cap = L.q_cap;
+        p += L.queue;
+        cs_frame_analyser_set_early(l->fa, on_early);
+        l->early_la = (uint64_t)cs_frame_early_lookahead(l->fa) + 1;
     }
     l->ring = (float *)p;
     l->ring_cap = L.ring_cap;
@@ -280,6 +333,7 @@ void cs_listener_reset(cs_listener *l)
     cs_frame_analyser_reset(l->fa);
     if (l->det) cs_onset_reset(l->det);
     l->t = l->nfr = l->next = l->ev_start = l->emitted = l->failed = 0;
+    l->q_head = l->q_len = l->nearly = 0;
     l->finished = 0;
     l->emit = NULL;
     l->user = NULL;
@@ -310,8 +364,10 @@ int cs_listener_push(cs_listener *l, const float *x, size_t n, cs_listen_emit em
     const uint64_t hop = (uint64_t)l->cfg.frame.hop;
     size_t done = 0;
     while (done < n) {
-        /* the piece ends where the next frame can be computed (sample nfr*hop + la - 1 pushed): a hop, la at first */
-        uint64_t due = l->nfr * hop + l->la, piece = due > l->t ? due - l->t : hop;
+        /* the piece ends where the next frame (or early report) is due: sample nfr*hop + la - 1 pushed */
+        uint64_t due = l->nfr * hop + l->la, piece;
+        if (l->det && l->nearly * hop + l->early_la < due) due = l->nearly * hop + l->early_la; /* or an early one */
+        piece = due > l->t ? due - l->t : hop;
         if (piece > n - done) piece = n - done;
         ring_write(l, x + done, (size_t)piece);
         l->t += piece;
@@ -334,6 +390,7 @@ int cs_listener_finish(cs_listener *l, cs_listen_emit emit, void *user)
     l->finished = 1;
     if (l->cfg.mode == CS_LISTEN_ONSETS) {
         cs_onset_finish(l->det, l->t, on_boundary, l);
+        drain(l); /* finished: every frame there is has arrived */
         if (l->t > l->ev_start) describe_emit(l, l->ev_start, l->t - l->ev_start);
         l->ev_start = l->t;
     } else {

@@ -13,12 +13,17 @@
  *    signal the grains that do not fit are dropped, as offline.
  *  - CS_LISTEN_ONSETS: the events between the boundaries of the onset detector (cs_onset.h), as `analyze --segment
  *    onset` (cs_segment_onset) except the one offline-only step: offline merges a final tail shorter than min_len
- *    into the event before it; the listener emits that tail as its own unit (at cs_listener_finish). An event is
- *    emitted when the boundary that ends it is accepted (one frame after the onset's frame) or at max_len.
+ *    into the event before it; the listener emits that tail as its own unit (at cs_listener_finish). The detector
+ *    runs on the analyser's early report of each frame (cs_frame_analyser_set_early: flux and peak at i*hop +
+ *    fft_size/2), an event is emitted as soon as the boundary that ends it is accepted (one frame after the onset's
+ *    frame) and the complete frames it uses have arrived. Latency from an attack to the emission of the event it
+ *    ends (tests/c/test_listener.c, 48 kHz): 458 .. 745 samples at fft 1024 / hop 256, 958 .. 1549 at 2048 / 512;
+ *    a host adds at most one block.
  *
  * Memory (cs_listener_bytes): the analyser (cs_frame_analyser_bytes), the detector (ONSETS), and a ring of the
  * last C samples and of the last C / hop + 4 frames, C = the longest unit (FRAMES: hop; GRAINS: grain_len;
- * ONSETS: max_len) + the longest wait before a unit is known (the analyser's look-ahead + 4 hops + pre) + one hop.
+ * ONSETS: max_len) + the longest wait before a unit is known (the analyser's look-ahead + 4 hops; ONSETS: + pre +
+ * min_len) + one hop; ONSETS also a queue of a few boundaries.
  * About 0.5 MB at 48 kHz for onsets with max_len 2 s; a unit length is limited to CS_LISTEN_MAX_UNIT samples.
  * Work: a unit is described when it is emitted, O(its samples + its frames * CS_FF_COUNT); per push of n samples
  * at most n / hop + 1 frames (cs_frame.h) and, per unit completed in it, that description.

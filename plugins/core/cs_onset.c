@@ -30,13 +30,13 @@ struct cs_onset {
 void cs_onset_config_default(cs_onset_config *c)
 {
     if (!c) return;
-    c->threshold = 0.5f;
+    c->threshold = (float)CS_ONSET_DEFAULT_THRESHOLD;
     c->delta_abs = 0.0f;
-    c->median_s = 0.1f;
-    c->min_len_s = 0.05f;
-    c->max_len_s = 2.0f;
-    c->pre_s = 0.005f;
-    c->refine_s = 0.03f;
+    c->median_s = (float)CS_ONSET_DEFAULT_MEDIAN_S;
+    c->min_len_s = (float)CS_ONSET_DEFAULT_MIN_LEN_S;
+    c->max_len_s = (float)CS_ONSET_DEFAULT_MAX_LEN_S;
+    c->pre_s = (float)CS_ONSET_DEFAULT_PRE_S;
+    c->refine_s = (float)CS_ONSET_DEFAULT_REFINE_S;
 }
 
 float cs_onset_delta_abs(double delta, double mean_flux)
@@ -171,25 +171,32 @@ static float peak_of(const cs_onset *o, uint64_t j)
     return o->pk[j & 3];
 }
 
+/* Emit a boundary at `sample` and make it the last. */
+static void boundary(cs_onset *o, uint64_t sample, uint64_t frame, int forced, cs_onset_emit emit, void *user)
+{
+    cs_onset_boundary e = {sample, frame, forced};
+    o->last = sample;
+    if (emit) emit(user, &e);
+}
+
+/* The cut that ends an event running past max_len when the next boundary is `b`: at last + max_len, or
+ * b - min_len when b would come less than min_len after that (so b keeps its onset and the event stays <= max_len). */
+static uint64_t cut_before(const cs_onset *o, uint64_t b)
+{
+    uint64_t c = o->last + o->plan.max_len;
+    return b < c + o->plan.min_len ? b - o->plan.min_len : c;
+}
+
 /* Accept boundary b (decided at frame `frame`): the forced cuts before it, then b when it keeps min_len. */
 static int accept(cs_onset *o, uint64_t b, uint64_t frame, cs_onset_emit emit, void *user)
 {
     int n = 0;
-    cs_onset_boundary e;
     while (b > o->last + o->plan.max_len) {
-        o->last += o->plan.max_len;
-        e.sample = o->last;
-        e.frame = frame;
-        e.forced = 1;
-        if (emit) emit(user, &e);
+        boundary(o, cut_before(o, b), frame, 1, emit, user);
         n++;
     }
     if (b >= o->last + o->plan.min_len) {
-        o->last = b;
-        e.sample = b;
-        e.frame = frame;
-        e.forced = 0;
-        if (emit) emit(user, &e);
+        boundary(o, b, frame, 0, emit, user);
         n++;
     }
     return n;
@@ -223,17 +230,16 @@ static int decide(cs_onset *o, int has_next, float d_next, cs_onset_emit emit, v
     return accept(o, b, i, emit, user);
 }
 
-/* Forced cuts that no later candidate can precede: the next undecided candidate is frame `next`. */
+/* Forced cuts no later candidate can move: the next undecided candidate is frame `next`, so every later boundary
+ * is >= lb; a cut at c = last + max_len is final once lb >= c + min_len (cut_before cannot move it then). */
 static int forced_cuts(cs_onset *o, uint64_t next, cs_onset_emit emit, void *user)
 {
     const long long hop = o->plan.hop;
     long long j = (long long)next - o->plan.refine;
     long long lb = j * hop - hop / 2 - (long long)o->plan.pre;
     int n = 0;
-    while (lb >= 0 && o->last + o->plan.max_len <= (uint64_t)lb) {
-        o->last += o->plan.max_len;
-        cs_onset_boundary e = {o->last, next > 0 ? next - 1 : 0, 1};
-        if (emit) emit(user, &e);
+    while (lb >= 0 && o->last + o->plan.max_len + o->plan.min_len <= (uint64_t)lb) {
+        boundary(o, o->last + o->plan.max_len, next > 0 ? next - 1 : 0, 1, emit, user);
         n++;
     }
     return n;
@@ -263,13 +269,8 @@ int cs_onset_finish(cs_onset *o, uint64_t n, cs_onset_emit emit, void *user)
     int k = 0;
     if (o->frames > 0) k += decide(o, 0, 0.0f, emit, user);
     o->finished = 1;
-    cs_onset_boundary e;
-    while (n > o->last + o->plan.max_len) {
-        o->last += o->plan.max_len;
-        e.sample = o->last;
-        e.frame = o->frames;
-        e.forced = 1;
-        if (emit) emit(user, &e);
+    while (n > o->last + o->plan.max_len) { /* the end acts as the next boundary: the last event keeps min_len */
+        boundary(o, cut_before(o, n), o->frames, 1, emit, user);
         k++;
     }
     return k;

@@ -22,12 +22,15 @@
  *  4. Boundary b = max(0, onset - pre). Earliest first: b is accepted when b >= the previous accepted boundary +
  *     min_len (the start of the signal, 0, is the first accepted boundary: a short head merges into the first
  *     event).
- *  5. max_len: when no boundary is accepted within max_len of the previous one p, a forced boundary is accepted at
- *     exactly p + max_len (so every event is <= max_len); it is decided as soon as no later candidate can give a
- *     boundary before it (after frame i, candidates give boundaries >= (i - R)*hop - floor(hop/2) - pre).
- * So events (the spans between accepted boundaries) are >= min_len, except the one ended by the signal's end, and
- * <= max_len. Latency: a boundary is known when frame i+1 has been computed, i.e. one hop after frame i (the
- * frame whose window the attack entered); a forced one about two hops plus pre after its position.
+ *  5. max_len: when the next boundary b (an accepted onset, or the end of a finished signal) would come more than
+ *     max_len after the previous accepted one p, a forced boundary is accepted at p + max_len, or at b - min_len
+ *     when b < p + max_len + min_len (so a real onset just after the cut is kept and every event stays between
+ *     min_len and max_len); repeated while needed. A cut at p + max_len is decided as soon as no later candidate
+ *     can give a boundary before p + max_len + min_len (after frame i, candidates give boundaries
+ *     >= (i - R)*hop - floor(hop/2) - pre), i.e. about min_len + pre + two hops after its position.
+ * So events (the spans between accepted boundaries) are >= min_len (the last one, ended by the signal's end, too
+ * unless the whole signal after the last onset is shorter) and <= max_len. Latency: an onset's boundary is known
+ * when frame i+1 has been computed, one hop after frame i (the frame whose window the attack entered).
  * Differences from the detector before issue 10 (non-causal): centred median window -> past window; delta times
  * the source's mean flux -> delta_abs given (offline: delta * the source's mean flux, rounded to float); strongest
  * first minimum interval -> earliest first; refinement look-ahead refine_s -> at most one frame; max_len splitting
@@ -52,6 +55,16 @@ enum cs_onset_error {
 
 /** Largest median half-window M, frames (a W = 2M + 1 frame window is kept sorted: O(W) per frame). */
 #define CS_ONSET_MAX_HALF 4096
+
+/* The defaults of `concatseq analyze --segment onset` (its options and cs_onset_config_default take them from
+ * here). delta is relative: delta_abs = delta * the mean flux (cs_onset_delta_abs). */
+#define CS_ONSET_DEFAULT_THRESHOLD 0.5
+#define CS_ONSET_DEFAULT_DELTA     0.1
+#define CS_ONSET_DEFAULT_MEDIAN_S  0.1
+#define CS_ONSET_DEFAULT_MIN_LEN_S 0.05
+#define CS_ONSET_DEFAULT_MAX_LEN_S 2.0
+#define CS_ONSET_DEFAULT_PRE_S     0.005
+#define CS_ONSET_DEFAULT_REFINE_S  0.03
 
 /**
  * The detector's parameters, every value float32 as the unit table stores it (cs_unit_table.h, listening section).

@@ -450,16 +450,27 @@ static void test_detector(void)
              (unsigned long long)(s.n ? s.at[0] : 0));
     CS_CHECK(s.n >= 1 && s.b[0].sample == 20 * 512 - 256 - 240, "boundary = cell start - pre: %llu",
              (unsigned long long)(s.n ? s.b[0].sample : 0));
-    /* no onset for 2 s: a forced cut at exactly boundary + max_len, decided before its position is past by
-     * more than two hops plus pre */
+    /* no onset for 2 s: a forced cut at exactly boundary + max_len, decided once no onset can come within min_len
+     * after it: min_len + pre + about two hops after its position */
     const uint64_t cut = s.b[0].sample + 96000;
     for (int i = 40; i < 400 && s.n < 2; i++)
         cs_onset_push(o, 0.001f, 0.1f, note, &s);
     CS_CHECK(s.n == 2 && s.b[1].forced && s.b[1].sample == cut, "forced cut at max_len");
-    CS_CHECK(s.n == 2 && s.b[1].frame * 512 <= cut + 2 * 512 + 256 + 240, "cut decided promptly: frame %llu",
+    CS_CHECK(s.n == 2 && s.b[1].frame * 512 <= cut + 2400 + 3 * 512 + 240, "cut decided promptly: frame %llu",
              (unsigned long long)s.b[1].frame);
     cs_onset_reset(o);
     CS_CHECK(cs_onset_frames(o) == 0 && cs_onset_last(o) == 0, "reset");
+    /* an onset less than min_len after where the max_len cut would be: the cut moves back to min_len before it,
+     * the onset is kept (frame 210: boundary 210*512 - 256 - 240 = 107024, the cut would be at 9744 + 96000) */
+    s.n = 0;
+    for (int i = 0; i < 260; i++)
+        cs_onset_push(o, i == 20 || i == 210 ? 0.9f : 0.001f, 0.1f, note, &s);
+    CS_CHECK(s.n == 3 && s.b[0].sample == 9744 && s.b[1].forced && s.b[1].sample == 107024 - 2400 && !s.b[2].forced &&
+                 s.b[2].sample == 107024,
+             "moved cut: %d boundaries", s.n);
+    cs_onset_finish(o, 260 * 512, note, &s);
+    CS_CHECK(s.n == 3, "finish: the last event is shorter than max_len, no cut");
+    cs_onset_reset(o);
     cs_onset_push(o, NAN, INFINITY, note, &s);
     CS_CHECK(cs_onset_bad_values(o) == 2, "non-finite values counted");
     /* configuration */
