@@ -247,17 +247,29 @@ int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, si
     }
     if (o->segment != CS_SEG_GRAIN) return 0;
     const uint64_t nodes = 4u * units / CS_INDEX_DEFAULT_LEAF + units; /* bound on the index's nodes */
+    /* bound on the labels: k-means makes --clusters (or at most CS_KMEANS_DEFAULT_K), DBSCAN up to one per unit
+     * and a noise label, affinity propagation at most one per unit */
+    const uint64_t K =
+        o->cluster == 0 ? (uint64_t)(o->cl.kmeans.k > 0 ? o->cl.kmeans.k : CS_KMEANS_DEFAULT_K) : units + 1;
     const uint64_t floats = (uint64_t)CS_UT_HEADER + units * (CS_UT_ROW_FIXED + (uint64_t)CS_D_COUNT + 1u) +
                             /* rows and members, labels; index: header, roots, order, nodes */
-                            2u * (units + 1) + CS_UT_INDEX_HEADER + 2u * (units + 1) + units +
+                            2u * K + CS_UT_INDEX_HEADER + 2u * K + units +
                             nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT) +
-                            /* the listening section, K <= units + 1 */
-                            CS_UT_LISTEN_FIXED + (3u + units + 1u) * (uint64_t)CS_D_COUNT;
-    if (units > CS_UT_MAX_UNITS || floats > CS_UT_MAX_FLOATS) {
+                            /* the listening section: fixed fields, center, scale, weight, K centroids */
+                            CS_UT_LISTEN_FIXED + (3u + K) * (uint64_t)CS_D_COUNT;
+    if (units > CS_UT_MAX_UNITS) {
         snprintf(err, errlen,
                  "%llu units of --unit-ms %g / --hop-ms %g: more than the unit table holds (%d units); use a "
                  "longer --hop-ms or fewer sources",
                  (unsigned long long)units, o->unit_ms, o->hop_ms, CS_UT_MAX_UNITS);
+        return CS_E_TOO_LARGE;
+    }
+    if (floats > CS_UT_MAX_FLOATS) {
+        snprintf(err, errlen,
+                 "%llu units of --unit-ms %g / --hop-ms %g with --cluster %s: a unit table of up to %llu floats, more "
+                 "than a Buffer holds (%u); use a longer --hop-ms, fewer sources or --cluster kmeans",
+                 (unsigned long long)units, o->unit_ms, o->hop_ms, cs_cluster_methods[o->cluster].name,
+                 (unsigned long long)floats, CS_UT_MAX_FLOATS);
         return CS_E_TOO_LARGE;
     }
     return 0;
@@ -653,16 +665,7 @@ static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
     cs_frame_params fp;
     cs_analyze_frame_params(o, &fp);
     memset(l, 0, sizeof *l);
-    l->frame = (cs_ut_frame_config){(float)fp.sample_rate,
-                                    fp.fft_size,
-                                    fp.hop,
-                                    fp.n_mels,
-                                    (float)fp.mel_fmin,
-                                    (float)fp.mel_fmax,
-                                    (float)fp.rolloff,
-                                    (float)fp.yin_threshold,
-                                    (float)fp.f0_min,
-                                    (float)fp.f0_max};
+    cs_frame_params_config(&fp, &l->frame); /* checked by cs_analyze_check_opts; the same floats the analysis used */
     l->segmentation = o->segment == CS_SEG_GRAIN   ? CS_UT_SEG_GRAIN
                       : o->segment == CS_SEG_ONSET ? CS_UT_SEG_ONSET
                                                    : CS_UT_SEG_NOVELTY;
@@ -681,14 +684,16 @@ static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
     cs_onset_params_default(&op);
     if (o->segment == CS_SEG_ONSET) op = o->onset;
     const double mean_flux = a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0;
-    l->onset_threshold = (float)op.threshold;
+    cs_onset_config oc; /* the detector's float32 values, delta_abs from the corpus's mean flux (cs_onset.h) */
+    cs_onset_params_to_config(&op, mean_flux, &oc);
+    l->onset_threshold = oc.threshold;
     l->onset_delta = (float)op.delta;
-    l->onset_delta_abs = (float)(op.delta * mean_flux);
-    l->onset_median_s = (float)op.median_s;
-    l->onset_min_len_s = (float)op.min_len_s;
-    l->onset_max_len_s = (float)op.max_len_s;
-    l->onset_pre_s = (float)op.pre_s;
-    l->onset_refine_s = (float)op.refine_s;
+    l->onset_delta_abs = oc.delta_abs;
+    l->onset_median_s = oc.median_s;
+    l->onset_min_len_s = oc.min_len_s;
+    l->onset_max_len_s = oc.max_len_s;
+    l->onset_pre_s = oc.pre_s;
+    l->onset_refine_s = oc.refine_s;
     l->mean_flux = (float)mean_flux;
     l->norm_method = o->normalize == CS_NORM_ROBUST ? CS_UT_NORM_ROBUST : CS_UT_NORM_ZSCORE;
     for (int d = 0; d < CS_D_COUNT; ++d) {

@@ -1,6 +1,7 @@
 /* cs_unit_table.c - encode, parse and read the server-ready unit table. See cs_unit_table.h and BUNDLE.md. */
 #include "cs_unit_table.h"
 
+#include "cs_onset.h"
 #include "cs_split.h"
 
 #include <math.h>
@@ -97,7 +98,7 @@ static int parse_index(cs_ut_view *v, size_t n)
 }
 
 /* The fixed fields of a listening section at y into *l (arrays not set): CS_UT_OK or CS_UT_E_LISTEN. O(1).
- * The frame analysis ranges are those of corpus-tools' cs_frame_params (cs_frames.h). */
+ * The frame analysis: cs_frame_config_check's ranges (cs_frame.h). */
 static int parse_listen_fixed(const float *y, float table_rate, cs_ut_listen *l)
 {
     if (y[CS_UT_L_MAGIC] != (float)CS_UT_LISTEN_MAGIC || y[CS_UT_L_VERSION] != (float)CS_UT_LISTEN_VERSION ||
@@ -110,13 +111,17 @@ static int parse_listen_fixed(const float *y, float table_rate, cs_ut_listen *l)
     if (sr != table_rate || !is_count(y[CS_UT_L_FFT_SIZE], 16385.0) || !is_count(y[CS_UT_L_HOP], 16385.0) ||
         !is_count(y[CS_UT_L_N_MELS], 513.0))
         return CS_UT_E_LISTEN;
-    const int fft = (int)y[CS_UT_L_FFT_SIZE], hop = (int)y[CS_UT_L_HOP], mels = (int)y[CS_UT_L_N_MELS];
-    const float fmin = y[CS_UT_L_MEL_FMIN], fmax = y[CS_UT_L_MEL_FMAX], f0min = y[CS_UT_L_F0_MIN],
-                f0max = y[CS_UT_L_F0_MAX], roll = y[CS_UT_L_ROLLOFF], yin = y[CS_UT_L_YIN_THRESHOLD];
-    if (fft < 256 || (fft & (fft - 1)) != 0 || hop < 1 || hop > fft || mels < 13 || !(fmin >= 0.0f) || !(fmin < fmax) ||
-        (double)fmax > 0.5 * (double)sr || !(roll > 0.0f && roll <= 1.0f) || !(yin > 0.0f && yin < 1.0f) ||
-        !(f0min > 0.0f) || !(f0min < f0max) || (double)f0max > 0.5 * (double)sr || (double)sr / (double)f0min > 16384.0)
-        return CS_UT_E_LISTEN;
+    const cs_frame_config fc = {sr,
+                                (int)y[CS_UT_L_FFT_SIZE],
+                                (int)y[CS_UT_L_HOP],
+                                (int)y[CS_UT_L_N_MELS],
+                                y[CS_UT_L_MEL_FMIN],
+                                y[CS_UT_L_MEL_FMAX],
+                                y[CS_UT_L_ROLLOFF],
+                                y[CS_UT_L_YIN_THRESHOLD],
+                                y[CS_UT_L_F0_MIN],
+                                y[CS_UT_L_F0_MAX]};
+    if (cs_frame_config_check(&fc) != CS_FRAME_OK) return CS_UT_E_LISTEN;
     if (!is_count(y[CS_UT_L_SEGMENTATION], 3.0) || !is_count(y[CS_UT_L_NORM_METHOD], 2.0)) return CS_UT_E_LISTEN;
     uint64_t glen = 0, ghop = 0;
     if (!cs_split_get(y + CS_UT_L_GRAIN_LEN_HI, 2, &glen) || !cs_split_get(y + CS_UT_L_GRAIN_HOP_HI, 2, &ghop) ||
@@ -124,9 +129,16 @@ static int parse_listen_fixed(const float *y, float table_rate, cs_ut_listen *l)
         return CS_UT_E_LISTEN;
     for (int i = CS_UT_L_ONSET_THRESHOLD; i <= CS_UT_L_MEAN_FLUX; ++i)
         if (y[i] < 0.0f) return CS_UT_E_LISTEN;
-    if (!(y[CS_UT_L_ONSET_MIN_LEN_S] > 0.0f) || y[CS_UT_L_ONSET_MAX_LEN_S] < y[CS_UT_L_ONSET_MIN_LEN_S])
+    /* the onset parameters are ones the live detector runs with at this analysis (cs_onset.h), and delta_abs is
+     * delta times the mean flux as cs_onset_delta_abs computes it */
+    const cs_onset_config oc = {y[CS_UT_L_ONSET_THRESHOLD], y[CS_UT_L_ONSET_DELTA_ABS], y[CS_UT_L_ONSET_MEDIAN_S],
+                                y[CS_UT_L_ONSET_MIN_LEN_S], y[CS_UT_L_ONSET_MAX_LEN_S], y[CS_UT_L_ONSET_PRE_S],
+                                y[CS_UT_L_ONSET_REFINE_S]};
+    cs_onset_plan plan;
+    if (cs_onset_config_check(&oc, sr, fc.hop, &plan) != CS_ONSET_OK ||
+        oc.delta_abs != cs_onset_delta_abs(y[CS_UT_L_ONSET_DELTA], y[CS_UT_L_MEAN_FLUX]))
         return CS_UT_E_LISTEN;
-    l->frame = (cs_ut_frame_config){sr, fft, hop, mels, fmin, fmax, roll, yin, f0min, f0max};
+    l->frame = fc;
     l->segmentation = (int)y[CS_UT_L_SEGMENTATION];
     l->grain_len = (uint32_t)glen;
     l->grain_hop = (uint32_t)ghop;
@@ -645,7 +657,7 @@ static void put_listen_fixed(float *y, float rate, const cs_ut_listen *l)
 {
     for (int i = 0; i < CS_UT_LISTEN_FIXED; ++i)
         y[i] = 0.0f;
-    const cs_ut_frame_config *f = &l->frame;
+    const cs_frame_config *f = &l->frame;
     y[CS_UT_L_MAGIC] = (float)CS_UT_LISTEN_MAGIC;
     y[CS_UT_L_VERSION] = (float)CS_UT_LISTEN_VERSION;
     y[CS_UT_L_FIXED] = (float)CS_UT_LISTEN_FIXED;
@@ -664,7 +676,7 @@ static void put_listen_fixed(float *y, float rate, const cs_ut_listen *l)
     put_split(y + CS_UT_L_GRAIN_HOP_HI, l->grain_hop);
     y[CS_UT_L_ONSET_THRESHOLD] = l->onset_threshold;
     y[CS_UT_L_ONSET_DELTA] = l->onset_delta;
-    y[CS_UT_L_ONSET_DELTA_ABS] = l->onset_delta_abs;
+    y[CS_UT_L_ONSET_DELTA_ABS] = cs_onset_delta_abs(l->onset_delta, l->mean_flux); /* derived: one definition */
     y[CS_UT_L_ONSET_MEDIAN_S] = l->onset_median_s;
     y[CS_UT_L_ONSET_MIN_LEN_S] = l->onset_min_len_s;
     y[CS_UT_L_ONSET_MAX_LEN_S] = l->onset_max_len_s;

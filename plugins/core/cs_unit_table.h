@@ -28,6 +28,8 @@
 #ifndef CS_UNIT_TABLE_H
 #define CS_UNIT_TABLE_H
 
+#include "cs_frame.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -191,19 +193,13 @@ enum cs_ut_error {
                               table without one (version 2: rebuild the bundle with `concatseq analyze --force`) */
 };
 
-/**
- * The frame analysis `concatseq analyze` used, as stored (float32 values). Same fields as A1's cs_frame_config
- * (plugins/core/cs_frame.h); becomes that struct when it lands.
- */
-typedef struct cs_ut_frame_config {
-    float sample_rate;         /* Hz */
-    int fft_size, hop, n_mels; /* samples, samples, bands */
-    float mel_fmin, mel_fmax, rolloff, yin_threshold, f0_min, f0_max;
-} cs_ut_frame_config;
+/* The frame analysis `concatseq analyze` used, as stored: A1's cs_frame_config (cs_frame.h). The name
+ * cs_ut_frame_config, which this header had before cs_frame.h existed, stays as the same type. */
+typedef cs_frame_config cs_ut_frame_config;
 
 /** The listening section, as read by cs_ut_parse (borrowed pointers into the table). */
 typedef struct cs_ut_listen {
-    cs_ut_frame_config frame;      /* the analysis `analyze` used */
+    cs_frame_config frame;         /* the analysis `analyze` used (cs_frame_config_check holds) */
     int segmentation;              /* CS_UT_SEG_*: 0 grain, 1 onset, 2 novelty */
     uint32_t grain_len, grain_hop; /* samples: grain segmentation's; else the mean unit length, hop = len */
     float onset_threshold, onset_delta, onset_delta_abs, onset_median_s, onset_min_len_s, onset_max_len_s, onset_pre_s,
@@ -256,8 +252,8 @@ size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t n
  * children's boxes and every leaf box its units' descriptors. Only a fully checked index guarantees exact
  * answers; an unchecked one is still read safely (cs_select range-checks every access).
  * Versions 3 and 2 are read (version 2: 20 header floats, no listening section, view->has_listen = 0). The
- * listening section's fixed fields are checked here in O(1) (CS_UT_E_LISTEN: magic, version, a frame analysis in
- * the documented ranges at the table's sample rate, segmentation and normalisation methods known, onset
+ * listening section's fixed fields are checked here in O(1) (CS_UT_E_LISTEN: magic, version, a frame analysis
+ * that cs_frame_config_check accepts, at the table's sample rate, segmentation and normalisation methods known, onset
  * parameters finite and >= 0, grain lengths > 0); its arrays (centers, scales > 0, weights >= 0, centroids
  * finite, an empty label's centroid 0) by the row check.
  * Returns CS_UT_OK or a negative cs_ut_error (CS_UT_E_VERSION for a version 1 table). No allocation, no I/O:
@@ -369,8 +365,9 @@ int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint3
  * Writer side: append the listening section to the table of `n` floats at `out` (a version 3 table that
  * cs_ut_parse accepts, with or without its index, and no listening section yet), at offset n, and announce it
  * in header fields 19-20. `cap` is the room at `out` (>= n + cs_ut_listen_size(D, K)). From `l`: frame,
- * segmentation, grain_len, grain_hop, the onset fields, mean_flux, norm_method, center, scale and weight (D each);
- * l->centroids is ignored: the centroids are computed here from the table's rows, per label the mean of its
+ * segmentation, grain_len, grain_hop, the onset fields, mean_flux, norm_method, center, scale and weight (D each).
+ * Derived values are computed here, not taken: onset_delta_abs = cs_onset_delta_abs(onset_delta, mean_flux)
+ * (cs_onset.h), and the centroids (l->centroids is ignored) from the table's rows, per label the mean of its
  * members' normalised descriptors summed in double in unit order and rounded to float (0 for an empty label),
  * which is what the manifest's `clustering.labels[k].centroid` holds before rounding. Returns CS_UT_OK,
  * CS_UT_E_DIMS (bad table, cap too small, section already there) or CS_UT_E_LISTEN (a value the check would

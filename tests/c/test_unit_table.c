@@ -28,6 +28,14 @@ static void test_limits(void)
     o.unit_ms = o.hop_ms = 1.0; /* 48 frames each */
     uint64_t exact[1] = {(uint64_t)(CS_UT_MAX_UNITS - 1) * 48 + 48};
     CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == 0, "exactly CS_UT_MAX_UNITS grains pass");
+    o.cluster = 0;
+    o.cl.kmeans.k = 4096; /* the listening section's centroids of the most labels k-means makes still fit */
+    CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == 0, "4096 k-means labels fit: %s", err);
+    o.cluster = 1; /* DBSCAN may make a label per unit: rows, index and centroids would exceed 2^31 - 1 floats */
+    CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == CS_E_TOO_LARGE && strstr(err, "--cluster"),
+             "DBSCAN's worst case refused up front, naming --cluster: %s", err);
+    o.cluster = 0;
+    o.cl.kmeans.k = 0;
     exact[0] += 48;
     CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == CS_E_TOO_LARGE, "one more is refused");
     o.segment = CS_SEG_ONSET;

@@ -2,6 +2,7 @@
  * the resumable check, cs_ut_centroid, cs_ut_nearest_label), and version 2 tables still read without it. */
 #include "cs_error.h"
 #include "cs_index.h"
+#include "cs_onset.h"
 #include "cs_split.h"
 #include "cs_test.h"
 #include "cs_unit_table.h"
@@ -29,7 +30,7 @@ static cs_ut_listen listen_config(void)
     l.grain_hop = 2400;
     l.onset_threshold = 0.5f;
     l.onset_delta = 0.1f;
-    l.onset_delta_abs = (float)(0.1 * 0.0407997185);
+    l.onset_delta_abs = cs_onset_delta_abs(0.1f, 0.0407997185f);
     l.onset_median_s = 0.1f;
     l.onset_min_len_s = 0.05f;
     l.onset_max_len_s = 2.f;
@@ -268,8 +269,11 @@ static void test_damage(void)
         {y + CS_UT_L_GRAIN_LEN_LO, 0.0f, CS_UT_E_LISTEN, "grain length 0 (its hi half is 0)"},
         {y + CS_UT_L_GRAIN_HOP_LO, 0.5f, CS_UT_E_LISTEN, "fractional grain hop"},
         {y + CS_UT_L_ONSET_DELTA_ABS, -1.0f, CS_UT_E_LISTEN, "negative delta_abs"},
+        {y + CS_UT_L_ONSET_DELTA_ABS, 0.5f, CS_UT_E_LISTEN, "delta_abs is not delta times the mean flux"},
+        {y + CS_UT_L_ONSET_MEDIAN_S, 1e6f, CS_UT_E_LISTEN, "a median window the detector cannot hold"},
         {y + CS_UT_L_ONSET_MIN_LEN_S, 0.0f, CS_UT_E_LISTEN, "onset min length 0"},
         {y + CS_UT_L_ONSET_MAX_LEN_S, 0.01f, CS_UT_E_LISTEN, "onset max length below the min"},
+        {y + CS_UT_L_ONSET_MAX_LEN_S, 0.07f, CS_UT_E_LISTEN, "onset max length below twice the min"},
         {y + CS_UT_L_MEAN_FLUX, NAN, CS_UT_E_LISTEN, "NaN mean flux"},
         {y + CS_UT_L_NORM_METHOD, 2.0f, CS_UT_E_LISTEN, "unknown normalisation"},
         {y + CS_UT_L_RESERVED, 1.0f, CS_UT_E_LISTEN, "reserved section field"},

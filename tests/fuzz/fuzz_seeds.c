@@ -52,7 +52,6 @@ static int table_seed(const char *out, uint32_t nu, uint32_t nd, uint32_t nl, ui
                       .grain_hop = 100,
                       .onset_threshold = 0.5f,
                       .onset_delta = 0.1f,
-                      .onset_delta_abs = 0.004f,
                       .onset_median_s = 0.1f,
                       .onset_min_len_s = 0.05f,
                       .onset_max_len_s = 2.0f,

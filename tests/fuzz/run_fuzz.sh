@@ -30,13 +30,14 @@ libs=(-lcjson -lsndfile -lm)
 
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_model_parse.c" "$core/cs_model.c" "$core/cs_sample.c" "$core/cs_rng.c" \
   -lm -o "$work/fuzz_model_parse"
-"$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_unit_table.c" "$core/cs_unit_table.c" -lm -o "$work/fuzz_unit_table"
+ut=("$core/cs_unit_table.c" "$core/cs_frame.c" "$core/cs_onset.c") # the unit table checks its listening section
+"$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_unit_table.c" "${ut[@]}" -lm -o "$work/fuzz_unit_table"
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_manifest.c" "$tools/cs_bundle.c" "$tools/cs_error.c" \
-  "$core/cs_unit_table.c" "${libs[@]}" -o "$work/fuzz_manifest"
+  "${ut[@]}" "${libs[@]}" -o "$work/fuzz_manifest"
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_model_json.c" "$tools/cs_model_io.c" "$tools/cs_error.c" \
   "$core/cs_model.c" "${libs[@]}" -o "$work/fuzz_model_json"
 "$CC" "${flags[@]}" -fsanitize=address,undefined "$here/fuzz_seeds.c" "$tools/cs_model_io.c" "$tools/cs_error.c" \
-  "$core/cs_model.c" "$core/cs_unit_table.c" "${libs[@]}" -o "$work/fuzz_seeds"
+  "$core/cs_model.c" "${ut[@]}" "${libs[@]}" -o "$work/fuzz_seeds"
 
 # seed corpora
 mkdir -p "$work/seeds" "$work/model_parse/corpus"

@@ -118,6 +118,8 @@ def check_listen(t, y, m, n, d, k, lab, members, desc, label, rule):
             on["max_ms"] / 1e3, on["pre_ms"] / 1e3, on["refine_ms"] / 1e3, mean_flux]
     got = h[18:27]
     check(near_f32(got, want), f"listening section onset {got} != {want}")
+    # delta_abs from the stored delta and mean flux exactly as the detector's cs_onset_delta_abs (plugins/core)
+    check(h[20] == f32(float(h[19]) * float(h[26])), "listening section delta_abs != delta * mean flux")
     check(h[27] == NORMS.index(m["normalisation"]["method"]), "listening section normalisation method")
     descs = m["descriptors"]
     center, scale, weight = (t[y + F + i * d:y + F + (i + 1) * d] for i in range(3))
