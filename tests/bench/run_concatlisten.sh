@@ -12,6 +12,9 @@
 # silence, at random sample positions) into ConcatListen (onsets) whose trigger starts ConcatPlay (select nearest,
 # attack 0) on the same corpus; latency = the first non-zero output sample after a burst's first sample minus that
 # sample. Prints the worst and the median per block size against the target one hop + one block.
+#
+# Between the two: bench_concatlisten on the same corpus, the core's mean and worst block (64 and 512 samples) in
+# thread CPU time, and the listener's initialisation when a table is bound.
 # usage: tests/bench/run_concatlisten.sh [BUILD_DIR] [N] [SECS]
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,12 +47,12 @@ Routine {
 	2.wait; s.initTree; s.sync;
 	b = Buffer.read(s, "$SND"); s.sync;
 	c = ConcatCorpus.load(s, "$W/c"); s.sync; 1.wait;
-	SynthDef(\\base, { Out.ar(0, PlayBuf.ar(1, b, loop: 1) * 0) }).add;
-	SynthDef(\\listen, { var l = ConcatListen.kr(PlayBuf.ar(1, b, loop: 1), c, \\onsets); Out.kr(10, l.sum) }).add;
+	SynthDef(\\base, { Out.ar(0, PlayBuf.ar(1, b, loop: 1) * 0) }).send(s);
+	SynthDef(\\listen, { var l = ConcatListen.kr(PlayBuf.ar(1, b, loop: 1), c, \\onsets); Out.kr(10, l.sum) }).send(s);
 	s.sync;
-	x = $N.collect { Synth(\\base) }; s.sync; 2.wait; phase.("base"); avg.("base"); phase.("base_end");
+	x = $N.collect { Synth(\\base, target: s) }; s.sync; 2.wait; phase.("base"); avg.("base"); phase.("base_end");
 	x.do(_.free); s.sync;
-	x = $N.collect { Synth(\\listen) }; s.sync; 2.wait; phase.("listen"); avg.("listen"); phase.("listen_end");
+	x = $N.collect { Synth(\\listen, target: s) }; s.sync; 2.wait; phase.("listen"); avg.("listen"); phase.("listen_end");
 	x.do(_.free); s.sync; 0.5.wait;
 	"COST DONE".postln; 0.exit;
 }.play(AppClock);
@@ -80,6 +83,8 @@ awk -v hz="$hz" -v n="$N" -v bc0="${c0[base]}" -v bc1="${c1[base]}" -v bt0="${t0
 grep "^LOAD" "$W/cost.log" | sed 's/^LOAD/server DSP load (% of the block period):/'
 grep "ConcatListen:" "$W/scsynth.log" | head -3
 stop_started
+echo "== the same core outside scsynth (tests/bench/bench_concatlisten.c: cs_cl_bind + cs_cl_process per block)"
+for block in 64 512; do "$BUILD/tests/bench/bench_concatlisten" "$W/c" "$block" 1 20 | tail -n +2; done
 
 # ---- latency, NRT
 "$PY" - "$W" "$SRC" <<'PY'
