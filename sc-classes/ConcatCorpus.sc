@@ -286,18 +286,24 @@ ConcatCorpus {
 		^nil
 	}
 
-	// Send the two Buffer reads to server (ConcatSeqLoad.onServer calls this when the server can take them).
+	// Send the two Buffer reads to server (ConcatSeqLoad.onServer calls this when the server can take them), then
+	// the unit table's check: /cmd concatseqCheck checks the table once, on the server's NRT thread, after the read
+	// (the server runs both in order), for every ConcatPlay that reads it (issue 14: no O(units) work per instance
+	// on the audio thread).
 	prSendLoad { arg argServer;
 		server = argServer;
 		warnedUnloaded = false;
 		audioBuffer = Buffer.read(server, dir +/+ "audio.wav");
 		unitBuffer = Buffer.read(server, dir +/+ "units.wav");
+		server.sendMsg(\cmd, \concatseqCheck, unitBuffer.bufnum);
 	}
 
 	/*
 	For an NRT Score: allocates two buffer numbers from `server` (default Server.default; or give bufnums
 	audioBufnum, unitBufnum) and returns the Score entries that load the bundle at `time`:
-	[[time, [\b_allocRead, audio, path, 0, -1]], [time, [\b_allocRead, units, path, 0, -1]]].
+	[[time, [\b_allocRead, audio, path, 0, -1]], [time, [\b_allocRead, units, path, 0, -1]],
+	 [time, [\cmd, \concatseqCheck, units]]] (the last checks the unit table once for every ConcatPlay, as load does;
+	a sound table renders the same without it, each ConcatPlay then checks the table itself).
 	After this, ConcatPlay.ar(n, corpus, ...) uses these buffer numbers.
 	*/
 	scoreLoadCommands { arg server, time = 0.0, audioBufnum, unitBufnum;
@@ -306,7 +312,8 @@ ConcatCorpus {
 		unitBuffer = Buffer.new(server, table.size, 1, unitBufnum);
 		^[
 			[time, [\b_allocRead, audioBuffer.bufnum, dir +/+ "audio.wav", 0, -1]],
-			[time, [\b_allocRead, unitBuffer.bufnum, dir +/+ "units.wav", 0, -1]]
+			[time, [\b_allocRead, unitBuffer.bufnum, dir +/+ "units.wav", 0, -1]],
+			[time, [\cmd, \concatseqCheck, unitBuffer.bufnum]]
 		]
 	}
 

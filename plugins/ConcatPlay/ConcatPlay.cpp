@@ -5,13 +5,25 @@
 // up (plugins/common/cs_sc_buffer.h), marshals inputs and outputs, hands RTAlloc/RTFree over and posts messages.
 //
 // Real-time rules (shared design): every allocation is RTAlloc, checked; both Buffers are re-fetched every
-// block (never cached across blocks); the unit table is re-validated when its data pointer, size or channel
-// count changes, its header at once and its rows CS_CP_CHECK_BUDGET work units per block while it already plays
-// (cs_concatplay.h: select 2 acts as random until the LRU lists are filled; a table that fails the check is then
-// refused), and every value read from it is range-checked where it is used (a /b_set into a playing Buffer
-// changes neither); a bad or missing Buffer gives silence and ONE message per failing state; inputs are clamped by the
-// core; block size and sample rate are read from the server.
+// block (never cached across blocks); the unit table is re-validated when its data pointer, size, channel count
+// or write generation (World::mSndBufUpdates) changes, its header at once, its rows ONCE for every instance
+// (cs_concatplay.h): by the plugin command below, off the audio thread, or else by the first instance, a bounded
+// share of one per-block budget that all instances draw on (select 2 acts as random until an instance's LRU lists
+// are filled; a table that fails the check is then refused), and every value read from it is range-checked where
+// it is used (a /b_set into a playing Buffer changes neither); a bad or missing Buffer gives silence and ONE message
+// per failing state; inputs are clamped by the core; block size and sample rate are read from the server.
 //
+// Plugin command `/cmd concatseqCheck bufnum [completion message]` (ConcatCorpus.load sends it after reading the
+// unit table; an NRT Score made by ConcatCorpus.scoreLoadCommands too): stage 2, on the server's NRT thread, runs
+// the full row check of the Buffer's current data (the NRT mirror of the Buffer); stage 3, on the audio thread,
+// records the result in the registry only if the Buffer still has the data, size and channels that stage 2 checked
+// (its write generation is taken then), else drops it. Safe against buffer commands racing with it: the NRT thread
+// runs every stage 2 and 4 in order, so a /b_free or /b_alloc sent before the check has already replaced the mirror
+// when stage 2 reads it, and one sent after it frees the old data only in its own stage 4, after this stage 2; any
+// asynchronous Buffer command bumps the generation in its stage 3, which makes an older record miss. A bad table
+// gets one line from stage 2 (naming the Buffer, the fault and `concatseq analyze --force`); the reply is
+// `/done concatseqCheck` (stage 4), and the completion message, if any, is performed in stage 3. The registry is one
+// per process (scsynth has one World; every access is on its audio thread).
 // Outputs: numChannels audio channels, then
 //   [numChannels]     the index of the last unit started (held; -1 before the first);
 //   [numChannels + 1] the "next" gate of a gapless chain (see cs_player.h): rises `lead` s before the next unit.
@@ -28,6 +40,9 @@ extern "C" {
 static InterfaceTable *ft;
 
 #include "cs_sc_buffer.h"
+
+// The tables checked once for every instance, and the block budget they share (cs_concatplay.h).
+static cs_cp_shared gShared;
 
 // Inputs, in the order of ConcatPlay.sc (the corpus expands to its two Buffers).
 enum ConcatPlayInput {
@@ -139,10 +154,17 @@ void ConcatPlay_next(ConcatPlay *unit, int inNumSamples)
     // both Buffers, every block
     SndBuf *tbuf = cs_sc_buffer(unit, ft_), *abuf = cs_sc_buffer(unit, fa);
     const float *tdata = tbuf ? tbuf->data : NULL, *adata = abuf ? abuf->data : NULL;
+    World *world = unit->mWorld;
+    // the table's identity: a global Buffer has a number and a write generation; a LocalBuf neither (-1)
+    const int32 tnum = (tbuf && tbuf < world->mSndBufs + world->mNumSndBufs && tbuf >= world->mSndBufs)
+                           ? (int32)(tbuf - world->mSndBufs)
+                           : -1;
+    const uint32 tgen = (tnum >= 0 && world->mSndBufUpdates) ? (uint32)world->mSndBufUpdates[tnum].writes : 0u;
     cs_player_io io;
-    int state = cs_cp_bind(cp, tdata, tdata ? (uint32)tbuf->samples : 0, tdata ? (uint32)tbuf->channels : 0, adata,
-                           adata ? (uint32)abuf->frames : 0, adata ? (uint32)abuf->channels : 0, cs_sc_alloc,
-                           cs_sc_free, unit->mWorld, &io);
+    int state =
+        cs_cp_bind_shared(cp, &gShared, (uint64_t)(uint32)world->mBufCounter, tdata, tdata ? (uint32)tbuf->samples : 0,
+                          tdata ? (uint32)tbuf->channels : 0, tnum, tgen, adata, adata ? (uint32)abuf->frames : 0,
+                          adata ? (uint32)abuf->channels : 0, cs_sc_alloc, cs_sc_free, world, &io);
     cp_report_state(unit, state, fa, ft_);
     if (cp->lru_failed && !unit->lruReported && cp_verbose(unit))
         Print("ConcatPlay: not enough real-time memory for the LRU lists of %u units "
@@ -227,9 +249,101 @@ void ConcatPlay_Dtor(ConcatPlay *unit)
     cs_cp_close(&unit->cp, cs_sc_free, unit->mWorld);
 }
 
+// ------------------------------------------------------------------------------ /cmd concatseqCheck bufnum
+
+struct CheckCmd {
+    int32 bufnum;
+    const float *data; // what stage 2 checked (the NRT mirror's), compared in stage 3, never read there
+    uint32 samples, channels;
+    int result;
+};
+
+// Stage 2, NRT thread: the full check of the Buffer's current data. O(units), allowed here (not the audio thread).
+static bool check_stage2(World *world, void *cmdData)
+{
+    CheckCmd *c = (CheckCmd *)cmdData;
+    SndBuf *buf = world->mSndBufsNonRealTimeMirror + c->bufnum;
+    c->data = buf->data;
+    c->samples = buf->data ? (uint32)buf->samples : 0;
+    c->channels = buf->data ? (uint32)buf->channels : 0;
+    cs_ut_view view;
+    if (!c->data)
+        c->result = CS_UT_E_NULL;
+    else if (c->channels != 1)
+        c->result = CS_UT_E_DIMS;
+    else
+        c->result = cs_ut_parse(c->data, c->samples, 1, &view);
+    if (c->result != CS_UT_OK && world->mVerbosity >= 0)
+        Print("concatseqCheck: buffer %d is not a sound unit table (%s); ConcatPlay refuses it (rebuild the bundle "
+              "with `concatseq analyze --force`)\n",
+              (int)c->bufnum, cs_ut_strerror(c->result));
+    return true;
+}
+
+// Stage 3, audio thread: record the result if the Buffer still holds what was checked. O(CS_CP_SHARED_TABLES).
+static bool check_stage3(World *world, void *cmdData)
+{
+    CheckCmd *c = (CheckCmd *)cmdData;
+    const SndBuf *buf = world->mSndBufs + c->bufnum;
+    if (c->data && buf->data == c->data && (uint32)buf->samples == c->samples && (uint32)buf->channels == c->channels) {
+        const uint32 gen = world->mSndBufUpdates ? (uint32)world->mSndBufUpdates[c->bufnum].writes : 0u;
+        const cs_cp_table_id id = {c->data, c->samples, c->channels, c->bufnum, gen};
+        cs_cp_shared_put(&gShared, &id, c->result);
+    }
+    return true;
+}
+
+static bool check_stage4(World *, void *)
+{
+    return true; // /done concatseqCheck
+}
+
+static void check_cleanup(World *world, void *cmdData)
+{
+    RTFree(world, cmdData);
+}
+
+// Stage 1, audio thread: read the Buffer number (and the completion message), hand the rest over.
+static void check_cmd(World *world, void *, struct sc_msg_iter *args, void *replyAddr)
+{
+    const int bufnum = args->geti(-1);
+    if (bufnum < 0 || (uint32)bufnum >= world->mNumSndBufs) {
+        if (world->mVerbosity >= 0)
+            Print("concatseqCheck: no Buffer %d (give the number of the unit table's Buffer, 0 .. %u)\n", bufnum,
+                  world->mNumSndBufs ? world->mNumSndBufs - 1 : 0u);
+        return;
+    }
+    CheckCmd *c = (CheckCmd *)RTAlloc(world, sizeof(CheckCmd));
+    if (!c) {
+        if (world->mVerbosity >= 0)
+            Print("concatseqCheck: not enough real-time memory; ConcatPlay checks buffer %d itself\n", bufnum);
+        return;
+    }
+    c->bufnum = bufnum;
+    c->data = NULL;
+    c->samples = c->channels = 0;
+    c->result = CS_UT_E_NULL;
+    const int msgSize = args->getbsize();
+    char *msgData = NULL;
+    if (msgSize > 0) {
+        msgData = (char *)RTAlloc(world, (size_t)msgSize); // the server frees it after use
+        if (!msgData) {
+            RTFree(world, c);
+            if (world->mVerbosity >= 0)
+                Print("concatseqCheck: not enough real-time memory; ConcatPlay checks buffer %d itself\n", bufnum);
+            return;
+        }
+        args->getb(msgData, msgSize);
+    }
+    DoAsynchronousCommand(world, replyAddr, "concatseqCheck", c, check_stage2, check_stage3, check_stage4,
+                          check_cleanup, msgSize > 0 ? msgSize : 0, msgData);
+}
+
 PluginLoad(ConcatPlay)
 {
     ft = inTable;
+    cs_cp_shared_init(&gShared);
+    DefinePlugInCmd("concatseqCheck", check_cmd, NULL);
     // CantAlias: the outputs are cleared before the inputs are read (sample-accurate inputs at any sample),
     // so an output buffer must never be one of the input wires.
     DefineDtorCantAliasUnit(ConcatPlay);

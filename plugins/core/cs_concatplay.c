@@ -38,20 +38,84 @@ void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user)
     cp->player = NULL;
 }
 
-/* A new table Buffer (pointer, size or channels changed): parse its header (O(1)), fade the old corpus, replace
- * its LRU lists (memory asked for at once, O(1); filled by advance_table) and start the bounded row check. */
-static void rebind_table(cs_concatplay *cp, const float *table, uint32_t samples, uint32_t channels,
-                         cs_cp_alloc_fn alloc_fn, cs_cp_free_fn free_fn, void *user)
+void cs_cp_shared_init(cs_cp_shared *s)
 {
-    cp->table_data = table;
-    cp->table_samples = samples;
-    cp->table_channels = channels;
-    if (!table)
+    memset(s, 0, sizeof *s);
+}
+
+static int same_id(const cs_cp_table_id *a, const cs_cp_table_id *b)
+{
+    return a->data == b->data && a->samples == b->samples && a->channels == b->channels && a->bufnum == b->bufnum &&
+           a->generation == b->generation;
+}
+
+void cs_cp_shared_put(cs_cp_shared *s, const cs_cp_table_id *id, int result)
+{
+    if (!s || !id || id->bufnum < 0 || !id->data) return;
+    uint32_t slot = CS_CP_SHARED_TABLES;
+    for (uint32_t i = 0; i < CS_CP_SHARED_TABLES; ++i) /* the Buffer's record, else a free entry */
+        if (s->table[i].used && s->table[i].id.bufnum == id->bufnum) {
+            slot = i;
+            break;
+        }
+    for (uint32_t i = 0; slot == CS_CP_SHARED_TABLES && i < CS_CP_SHARED_TABLES; ++i)
+        if (!s->table[i].used) slot = i;
+    if (slot == CS_CP_SHARED_TABLES) { /* full: the oldest goes */
+        slot = s->next;
+        s->next = (s->next + 1u) % CS_CP_SHARED_TABLES;
+    }
+    s->table[slot].id = *id;
+    s->table[slot].result = result;
+    s->table[slot].used = 1;
+}
+
+int cs_cp_shared_get(const cs_cp_shared *s, const cs_cp_table_id *id, int *result)
+{
+    if (!s || !id || id->bufnum < 0 || !id->data) return 0;
+    for (uint32_t i = 0; i < CS_CP_SHARED_TABLES; ++i)
+        if (s->table[i].used && same_id(&s->table[i].id, id)) {
+            if (result) *result = s->table[i].result;
+            return 1;
+        }
+    return 0;
+}
+
+static cs_cp_table_id bound_id(const cs_concatplay *cp)
+{
+    cs_cp_table_id id = {cp->table_data, cp->table_samples, cp->table_channels, cp->table_bufnum, cp->table_generation};
+    return id;
+}
+
+/* A check result arrived (this instance's own bounded check, or the registry's): a failure refuses the table from
+ * now on (its voices fade, the state becomes CS_CP_BAD_TABLE). */
+static void check_done(cs_concatplay *cp, int r)
+{
+    if (r == CS_UT_OK) return;
+    cp->table_err = r;
+    cp->phase = CS_CP_PHASE_READY;
+    if (cp->player) {
+        cs_player_release_all(cp->player);
+        cs_player_set_lru(cp->player, NULL);
+    }
+}
+
+/* A new table Buffer (identity changed): parse its header (O(1)), fade the old corpus, replace its LRU lists
+ * (memory asked for at once, O(1); filled by advance_table) and start the bounded row check unless the registry
+ * already knows the table. */
+static void rebind_table(cs_concatplay *cp, cs_cp_shared *shared, const cs_cp_table_id *id, cs_cp_alloc_fn alloc_fn,
+                         cs_cp_free_fn free_fn, void *user)
+{
+    cp->table_data = id->data;
+    cp->table_samples = id->samples;
+    cp->table_channels = id->channels;
+    cp->table_bufnum = id->bufnum;
+    cp->table_generation = id->generation;
+    if (!id->data)
         cp->table_err = CS_UT_E_NULL;
-    else if (channels != 1)
+    else if (id->channels != 1)
         cp->table_err = CS_UT_E_DIMS;
     else
-        cp->table_err = cs_ut_parse(table, samples, 0, &cp->view); /* header and sizes only: O(1) */
+        cp->table_err = cs_ut_parse(id->data, id->samples, 0, &cp->view); /* header and sizes only: O(1) */
     if (cp->player) {
         cs_player_release_all(cp->player); /* fade the voices of the old corpus, forget the last unit */
         cs_player_set_lru(cp->player, NULL);
@@ -63,6 +127,13 @@ static void rebind_table(cs_concatplay *cp, const float *table, uint32_t samples
     cp->lru_failed = 0;
     cp->phase = CS_CP_PHASE_READY;
     if (cp->table_err != CS_UT_OK || !cp->player) return;
+    int known = CS_UT_OK;
+    const int checked = cs_cp_shared_get(shared, id, &known);
+    if (checked && known != CS_UT_OK) {
+        cp->table_err = known; /* refused at once: no LRU memory */
+        shared->taken++;
+        return;
+    }
     const size_t need = cs_select_lru_size(cp->view.num_units, cp->view.num_labels);
     cp->lru_mem = (need && alloc_fn) ? alloc_fn(user, need) : NULL;
     cp->lru = cp->lru_mem ? cs_select_lru_begin(cp->lru_mem, need, &cp->view) : NULL;
@@ -71,37 +142,68 @@ static void rebind_table(cs_concatplay *cp, const float *table, uint32_t samples
     else
         cp->lru_failed = 1;
     cs_ut_check_begin(&cp->check);
-    cp->phase = cp->lru ? CS_CP_PHASE_LRU : CS_CP_PHASE_CHECK;
+    cp->check_needed = !checked;
+    if (checked) shared->taken++;
+    cp->phase = cp->lru ? CS_CP_PHASE_LRU : (cp->check_needed ? CS_CP_PHASE_CHECK : CS_CP_PHASE_READY);
 }
 
-/* The bounded part of a rebind, once per block: CS_CP_CHECK_BUDGET work units of filling the LRU lists, then of
- * the row check (at most twice the budget in the block where the lists are done). A failed check refuses the
- * table from then on (its voices fade, the state becomes CS_CP_BAD_TABLE). */
-static void advance_table(cs_concatplay *cp)
+/* What this instance may spend in this block on the LRU lists (pool 0: at most `need` words, what its lists still
+ * need) or on the row check (pool 1: the whole of what is left, so that one instance at a time checks): its own
+ * CS_CP_CHECK_BUDGET without sharing, else from the shared block budget. */
+static size_t take_budget(cs_cp_shared *shared, uint64_t block, int pool, size_t need)
 {
-    const size_t budget = CS_CP_CHECK_BUDGET;
+    if (!shared) return CS_CP_CHECK_BUDGET;
+    if (!shared->have_block || shared->block != block) {
+        shared->have_block = 1;
+        shared->block = block;
+        shared->left[0] = CS_CP_LRU_BUDGET;
+        shared->left[1] = CS_CP_SHARED_BUDGET;
+    }
+    const size_t b = shared->left[pool] < need ? shared->left[pool] : need;
+    shared->left[pool] -= b;
+    return b;
+}
+
+/* The bounded part of a rebind, once per block: fill the LRU lists, then the row check (unless the registry holds
+ * the result, looked up every block while checking), each within its budget. A failed check refuses the table. */
+static void advance_table(cs_concatplay *cp, cs_cp_shared *shared, uint64_t block)
+{
+    const cs_cp_table_id id = bound_id(cp);
+    int known = CS_UT_OK;
+    if (cp->check_needed && shared && cs_cp_shared_get(shared, &id, &known)) { /* another instance or the command */
+        cp->check_needed = 0;
+        shared->taken++;
+        if (known != CS_UT_OK) {
+            check_done(cp, known);
+            return;
+        }
+        if (cp->phase == CS_CP_PHASE_CHECK) cp->phase = CS_CP_PHASE_READY;
+    }
     if (cp->phase == CS_CP_PHASE_LRU) {
-        if (!cs_select_lru_fill(cp->lru, &cp->view, budget)) return;
+        const size_t budget = take_budget(shared, block, 0, cs_select_lru_fill_left(cp->lru));
+        if (budget == 0 || !cs_select_lru_fill(cp->lru, &cp->view, budget)) return;
+        /* the lists join a table that already plays: SUCCESSOR keeps following the unit played last */
+        const int32_t last = cp->player->select.last_unit;
         cs_player_set_lru(cp->player, cp->lru);
-        cp->phase = CS_CP_PHASE_CHECK;
+        cp->player->select.last_unit = last;
+        cp->phase = cp->check_needed ? CS_CP_PHASE_CHECK : CS_CP_PHASE_READY;
     }
     if (cp->phase == CS_CP_PHASE_CHECK) {
+        const size_t budget = take_budget(shared, block, 1, (size_t)-1);
+        if (budget == 0) return;
         const int r = cs_ut_check_step(&cp->view, &cp->check, budget);
         if (r == CS_UT_CHECK_MORE) return;
         cp->phase = CS_CP_PHASE_READY;
-        if (r != CS_UT_OK) {
-            cp->table_err = r;
-            if (cp->player) {
-                cs_player_release_all(cp->player);
-                cs_player_set_lru(cp->player, NULL);
-            }
-        }
+        cp->check_needed = 0;
+        cs_cp_shared_put(shared, &id, r);
+        check_done(cp, r);
     }
 }
 
-int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, uint32_t table_channels,
-               const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,
-               cs_cp_free_fn free_fn, void *user, cs_player_io *io)
+int cs_cp_bind_shared(cs_concatplay *cp, cs_cp_shared *shared, uint64_t block, const float *table,
+                      uint32_t table_samples, uint32_t table_channels, int32_t table_bufnum, uint32_t table_generation,
+                      const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,
+                      cs_cp_free_fn free_fn, void *user, cs_player_io *io)
 {
     io->table = NULL;
     io->audio = NULL;
@@ -111,9 +213,11 @@ int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, ui
         cp->state = CS_CP_NO_TABLE;
         return cp->state;
     }
-    if (table != cp->table_data || table_samples != cp->table_samples || table_channels != cp->table_channels)
-        rebind_table(cp, table, table_samples, table_channels, alloc_fn, free_fn, user);
-    if (cp->table_err == CS_UT_OK && cp->phase != CS_CP_PHASE_READY) advance_table(cp);
+    const cs_cp_table_id id = {table, table_samples, table_channels, shared ? table_bufnum : -1,
+                               shared ? table_generation : 0u};
+    const cs_cp_table_id was = bound_id(cp);
+    if (!same_id(&id, &was)) rebind_table(cp, shared, &id, alloc_fn, free_fn, user);
+    if (cp->table_err == CS_UT_OK && cp->phase != CS_CP_PHASE_READY) advance_table(cp, shared, block);
     if (cp->table_err != CS_UT_OK)
         cp->state = CS_CP_BAD_TABLE;
     else if (!audio)
@@ -129,6 +233,14 @@ int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, ui
         io->audio_channels = audio_channels;
     }
     return cp->state;
+}
+
+int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, uint32_t table_channels,
+               const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,
+               cs_cp_free_fn free_fn, void *user, cs_player_io *io)
+{
+    return cs_cp_bind_shared(cp, NULL, 0, table, table_samples, table_channels, -1, 0, audio, audio_frames,
+                             audio_channels, alloc_fn, free_fn, user, io);
 }
 
 int cs_cp_target(cs_select_target *t, const float *buf, uint32_t buf_len, float num_pairs, const float *pairs,

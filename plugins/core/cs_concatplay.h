@@ -10,18 +10,33 @@
  * allocates except through the callbacks, locks or performs I/O; every function is real-time safe with RT-safe
  * callbacks (costs on each). The player itself (voices, triggers, gapless chain) is cs_player.h, selection cs_select.h.
  *
- * Per block the host calls cs_cp_bind with the CURRENT data of both Buffers (never cached across blocks), then
- * cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. When the table's data pointer, size
- * or channel count changes, its header and section sizes are checked at once (O(1)) and the UGen plays from that
- * block on: every value read from the table is range-checked where it is used (cs_unit_table.h, cs_select.h,
- * cs_player.c), so an unchecked table is read safely. The O(units) work then runs CS_CP_CHECK_BUDGET work units
- * per block, whatever the table's size: first the LRU lists are filled (cs_select_lru_fill; until then select 2
- * acts as random, as without LRU memory), then the rows, labels and index are checked (cs_ut_check_step; until
- * then nearest-to-target answers are exact only if the table is sound, which the check then proves). A table
- * that fails the check is refused from that block on (CS_CP_BAD_TABLE: its voices fade, then silence and one
- * message), as one with a bad header is at once. Figures (tests/bench/bench_concatplay_bind.c): the worst block
- * while 16 instances take up a 1-million-unit table, and how long the work lasts. Writes into the same Buffer
- * are caught where the values are used, not here.
+ * Per block the host calls cs_cp_bind (or cs_cp_bind_shared) with the CURRENT data of both Buffers (never cached
+ * across blocks), then cs_cp_target, then cs_player_process with the io that cs_cp_bind filled. When the table's
+ * data pointer, size, channel count or write generation changes, its header and section sizes are checked at
+ * once (O(1)) and the UGen plays from that block on: every value read from the table is range-checked where it is
+ * used (cs_unit_table.h, cs_select.h, cs_player.c), so an unchecked table is read safely. The O(units) row check
+ * is done ONCE per table for every instance (issue 14 item 1), either
+ *   - off the audio thread: the host checks the table in full (cs_ut_parse with check_rows, in scsynth the NRT
+ *     stage of the plugin command `/cmd concatseqCheck bufnum`, which ConcatCorpus.load sends) and records the
+ *     result in the shared registry (cs_cp_shared_put) under the Buffer's identity at that moment; an instance
+ *     that binds a table whose identity is recorded takes the result in O(CS_CP_SHARED_TABLES), or
+ *   - on the audio thread, when nobody checked it (a raw Buffer, a LocalBuf): the instance runs the bounded row
+ *     check (cs_ut_check_step) and records the result when it is done, so that every other instance bound to the
+ *     same table takes it over; instances still checking look the registry up every block.
+ * The LRU lists are filled per instance (cs_select_lru_fill: O(units / 64 + labels) words; until then select 2
+ * acts as random). All this per-block work of every instance together draws on ONE budget per block
+ * (cs_cp_shared: CS_CP_SHARED_BUDGET work units of row checks, taken whole by the first instance that asks, so
+ * one instance at a time checks, and CS_CP_LRU_BUDGET words of LRU lists), so the worst block does not grow with
+ * the number of instances; without a registry (cs_cp_bind) an instance has CS_CP_CHECK_BUDGET of
+ * its own. A table that fails the check is refused from that block on (CS_CP_BAD_TABLE: its voices fade, then
+ * silence and one message), as one with a bad header is at once. Figures (tests/bench/bench_concatplay_bind.c):
+ * the worst block while 16 instances take up a 1-million-unit table, with and without the command.
+ *
+ * Identity of a table: its data pointer, sample and channel counts, Buffer number and the host's write generation
+ * of that Buffer (scsynth: World::mSndBufUpdates[bufnum].writes, incremented by every asynchronous Buffer command:
+ * /b_alloc, /b_allocRead, /b_read, /b_free, /b_zero, /b_gen ...). A Buffer freed and allocated again at the same
+ * address therefore never matches an old record. /b_set, /b_setn and /b_fill write in place without a generation:
+ * values written after the check are caught where they are used (memory-safe, never out of range), not re-checked.
  */
 #ifndef CS_CONCATPLAY_H
 #define CS_CONCATPLAY_H
@@ -55,6 +70,53 @@ enum cs_cp_state {
  * block at 48 kHz). */
 #define CS_CP_CHECK_BUDGET 4096
 
+/** Work per block for every instance together when they share a registry (cs_cp_bind_shared), whatever the
+ * number of instances: CS_CP_SHARED_BUDGET work units of row checks (taken whole by the first instance that asks
+ * in the block: one instance at a time checks), and CS_CP_LRU_BUDGET words of LRU lists (each instance takes
+ * what its lists still need, in the order the instances run; a word written in sequence costs less than a work
+ * unit of the check, about 0.3 ns: tests/bench/bench_concatplay_bind.c). */
+#define CS_CP_SHARED_BUDGET CS_CP_CHECK_BUDGET
+#define CS_CP_LRU_BUDGET    16384
+
+/** Entries of the registry of checked tables (the oldest is replaced when it is full). */
+#define CS_CP_SHARED_TABLES 32
+
+/** The identity of a table Buffer (see the top of this file). bufnum < 0: not a global Buffer (a LocalBuf): such
+ *  a table is never recorded nor looked up. */
+typedef struct cs_cp_table_id {
+    const float *data;
+    uint32_t samples, channels;
+    int32_t bufnum;
+    uint32_t generation;
+} cs_cp_table_id;
+
+/** What the instances of one host (one World) share: the registry of checked tables and the per-block budget.
+ *  Plain data; set up with cs_cp_shared_init (the shim: once in PluginLoad). Used from the audio thread only
+ *  (scsynth runs every unit, and stage 3 of the plugin command, on that one thread). */
+typedef struct cs_cp_shared {
+    struct {
+        cs_cp_table_id id;
+        int result; /* cs_ut_error of the full check */
+        int used;
+    } table[CS_CP_SHARED_TABLES];
+    uint32_t next;  /* the entry replaced next when the registry is full */
+    uint64_t block; /* the block `left` belongs to */
+    size_t left[2]; /* work units left in that block: [0] LRU lists, [1] row checks (half the budget each) */
+    int have_block; /* 0 until the first block */
+    uint64_t taken; /* results taken from the registry by instances (for tests and benchmarks) */
+} cs_cp_shared;
+
+/** An empty registry. O(CS_CP_SHARED_TABLES). */
+void cs_cp_shared_init(cs_cp_shared *s);
+
+/** Record the full check's result (a cs_ut_error) for the table `id` (bufnum >= 0, else nothing is recorded);
+ *  replaces any record of the same bufnum (only a Buffer's current content matters). O(CS_CP_SHARED_TABLES),
+ *  real-time safe. */
+void cs_cp_shared_put(cs_cp_shared *s, const cs_cp_table_id *id, int result);
+
+/** 1 and *result if the table `id` was checked (exactly this identity), else 0. O(CS_CP_SHARED_TABLES). */
+int cs_cp_shared_get(const cs_cp_shared *s, const cs_cp_table_id *id, int *result);
+
 /** Where a bound table stands (cs_concatplay.phase). */
 enum cs_cp_phase {
     CS_CP_PHASE_READY = 0, /* LRU lists in place and the table checked (or the table is bad: table_err) */
@@ -78,15 +140,18 @@ typedef struct cs_concatplay {
     /* unit-table validation cache: re-parse only when any of these change */
     const float *table_data; /* compared, never dereferenced after a change */
     uint32_t table_samples, table_channels;
-    int table_err; /* cs_ut_error of the last parse or row check */
+    int32_t table_bufnum;      /* the identity of the bound table (cs_cp_table_id) */
+    uint32_t table_generation; /* a change rebinds, even at the same address */
+    int table_err;             /* cs_ut_error of the last parse or row check */
     cs_ut_view view;
     int phase;          /* enum cs_cp_phase */
     cs_ut_check check;  /* the row check's cursor (phase CHECK) */
     cs_select_lru *lru; /* in lru_mem: handed to the player once filled */
     void *lru_mem;      /* from the allocator, sized from the table; NULL if none */
     size_t lru_size;
-    int lru_failed; /* 1 when the LRU lists of the current table got no memory (select 2 acts as random) */
-    int state;      /* enum cs_cp_state of the last block */
+    int lru_failed;   /* 1 when the LRU lists of the current table got no memory (select 2 acts as random) */
+    int check_needed; /* 1 while the row check of the bound table is neither done nor found in the registry */
+    int state;        /* enum cs_cp_state of the last block */
 } cs_concatplay;
 
 /**
@@ -110,11 +175,25 @@ void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user);
  * by CS_CP_CHECK_BUDGET work units (LRU lists, then the row check; cp->phase says where it stands). The state
  * is CS_CP_OK from the first call for a table whose header is sound, CS_CP_BAD_TABLE from the call in which the
  * check fails. Returns the state (enum cs_cp_state). At worst O(2 * CS_CP_CHECK_BUDGET + one row + one index
- * node) per call, O(1) when nothing changed or the work is done.
+ * node) per call, O(1) when nothing changed or the work is done. No registry, no sharing: each instance checks
+ * its table itself (the hosts that share use cs_cp_bind_shared).
  */
 int cs_cp_bind(cs_concatplay *cp, const float *table, uint32_t table_samples, uint32_t table_channels,
                const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,
                cs_cp_free_fn free_fn, void *user, cs_player_io *io);
+
+/**
+ * cs_cp_bind for a host whose instances share `shared` (non-NULL; else this is cs_cp_bind): `table_bufnum` and
+ * `table_generation` complete the table's identity (cs_cp_table_id; bufnum -1 for a LocalBuf), `block` is the
+ * host's block counter (scsynth: World::mBufCounter), by which the budget of CS_CP_SHARED_BUDGET work units per
+ * block is shared. A table found in the registry is not row-checked again; a table this instance finishes
+ * checking is recorded. At worst O(CS_CP_SHARED_BUDGET + one row + one index node + CS_CP_SHARED_TABLES) per call,
+ * and every call in a block together O(CS_CP_SHARED_BUDGET + calls * (one row + CS_CP_SHARED_TABLES)).
+ */
+int cs_cp_bind_shared(cs_concatplay *cp, cs_cp_shared *shared, uint64_t block, const float *table,
+                      uint32_t table_samples, uint32_t table_channels, int32_t table_bufnum, uint32_t table_generation,
+                      const float *audio, uint32_t audio_frames, uint32_t audio_channels, cs_cp_alloc_fn alloc_fn,
+                      cs_cp_free_fn free_fn, void *user, cs_player_io *io);
 
 /**
  * The descriptor target of select 3 (nearest). pairs: `max_pairs` (index, value) pairs as the UGen's inputs

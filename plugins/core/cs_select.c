@@ -7,18 +7,30 @@
 /* At most this many target dimensions are compared (v1 tables have 26); they live on the stack. */
 #define MAX_DIMS 64
 
-/* LRU lists: per unit prev/next links and a last-use stamp, per label head/tail. */
+/* LRU lists, with a fill that does not depend on the table's row count (issue 14 item 1). A label's order is
+ * [its never-used members, in member order] then [its used members, least recently used first]. The never-used
+ * ones are a bitmap over member positions (bit p set: members[p] never used) with a summary level (bit w set:
+ * word w of the bitmap is not zero), so the first never-used member of a label is found in at most words1 + 2
+ * word reads, and filling the lists only sets num_units / 64 + num_units / 4096 words and three entries per
+ * label. The used ones form a doubly linked list per label whose links and stamps are written when a unit is
+ * first used, so they need no initialisation; every link read is range-checked (a write into the table's members
+ * can make a unit look used before its links exist: the lists may then lose order, never leave their arrays). */
 struct cs_select_lru {
     uint32_t num_units, num_labels;
-    uint64_t clock;  /* incremented on every touch; stamps are 0 for never-used units */
-    uint64_t *stamp; /* num_units */
-    uint32_t *prev;  /* num_units */
-    uint32_t *next;  /* num_units */
-    uint32_t *head;  /* num_labels: least recently used member */
-    uint32_t *tail;  /* num_labels: most recently used member */
-    /* cs_select_lru_fill's cursor: phase 0 stamps, 1 lists, 2 done; label, item, last unit linked */
+    uint64_t clock;   /* incremented on every touch; stamps of used units are >= 1 */
+    uint64_t *stamp;  /* num_units: last use, valid for used units */
+    uint32_t *prev;   /* num_units: used-list links, valid for used units */
+    uint32_t *next;   /* num_units */
+    uint64_t *fresh;  /* words0: bit p = members[p] never used */
+    uint64_t *fresh1; /* words1: bit w = fresh[w] != 0 */
+    uint32_t *head;   /* num_labels: least recently used among the used members, or NIL */
+    uint32_t *tail;   /* num_labels: most recently used member, or NIL */
+    uint32_t *unused; /* num_labels: members never used */
+    uint32_t words0, words1;
+    uint32_t hint_unit, hint_pos; /* the last never-used member an LRU pick returned, and its position */
+    /* cs_select_lru_fill's cursor: phase 0 bitmap, 1 summary, 2 labels, 3 done; item */
     int fill_phase;
-    uint32_t fill_label, fill_i, fill_last;
+    uint32_t fill_i;
 };
 
 static size_t align8(size_t n)
@@ -26,11 +38,18 @@ static size_t align8(size_t n)
     return (n + 7u) & ~(size_t)7u;
 }
 
+static uint32_t words_for(uint32_t bits)
+{
+    return (uint32_t)(((uint64_t)bits + 63u) / 64u);
+}
+
 size_t cs_select_lru_size(uint32_t num_units, uint32_t num_labels)
 {
     if (num_units == 0 || num_labels == 0 || num_units > CS_UT_MAX_UNITS || num_labels > num_units + 1) return 0;
+    const uint32_t w0 = words_for(num_units), w1 = words_for(w0);
     return align8(sizeof(cs_select_lru)) + (size_t)num_units * sizeof(uint64_t) +
-           align8((size_t)num_units * 2u * sizeof(uint32_t)) + (size_t)num_labels * 2u * sizeof(uint32_t);
+           align8((size_t)num_units * 2u * sizeof(uint32_t)) + ((size_t)w0 + w1) * sizeof(uint64_t) +
+           (size_t)num_labels * 3u * sizeof(uint32_t);
 }
 
 cs_select_lru *cs_select_lru_begin(void *mem, size_t size, const cs_ut_view *view)
@@ -47,65 +66,76 @@ cs_select_lru *cs_select_lru_begin(void *mem, size_t size, const cs_ut_view *vie
     l->prev = (uint32_t *)(void *)p;
     l->next = l->prev + n;
     p += align8((size_t)n * 2u * sizeof(uint32_t));
+    l->words0 = words_for(n);
+    l->words1 = words_for(l->words0);
+    l->fresh = (uint64_t *)(void *)p;
+    l->fresh1 = l->fresh + l->words0;
+    p += ((size_t)l->words0 + l->words1) * sizeof(uint64_t);
     l->head = (uint32_t *)(void *)p;
     l->tail = l->head + k;
+    l->unused = l->tail + k;
     l->num_units = n;
     l->num_labels = k;
     l->clock = 0;
+    l->hint_unit = l->hint_pos = NIL;
     l->fill_phase = 0;
-    l->fill_label = l->fill_i = 0;
-    l->fill_last = NIL;
+    l->fill_i = 0;
     return l;
+}
+
+/* Word w of a bitmap of `bits` bits, all set (the last word only up to `bits`). */
+static uint64_t full_word(uint32_t w, uint32_t bits)
+{
+    const uint32_t rest = bits - w * 64u;
+    return rest >= 64u ? ~(uint64_t)0 : (((uint64_t)1 << rest) - 1u);
 }
 
 int cs_select_lru_fill(cs_select_lru *l, const cs_ut_view *view, size_t budget)
 {
     if (!l || !view) return 1;
     size_t spent = 0;
-    while (l->fill_phase < 2) {
+    while (l->fill_phase < 3) {
         if (spent > 0 && spent >= budget) return 0;
-        if (l->fill_phase == 0) { /* stamps: never used */
-            if (l->fill_i == l->num_units) {
+        if (l->fill_phase == 0) { /* every member position never used */
+            if (l->fill_i < l->words0) {
+                l->fresh[l->fill_i] = full_word(l->fill_i, l->num_units);
+                l->fill_i++;
+            } else {
                 l->fill_phase = 1;
                 l->fill_i = 0;
-                continue;
             }
-            l->stamp[l->fill_i++] = 0;
-            spent++;
-            continue;
-        }
-        /* lists, label by label, in member order */
-        if (l->fill_label == l->num_labels) {
-            l->fill_phase = 2;
+        } else if (l->fill_phase == 1) { /* every bitmap word non-zero */
+            if (l->fill_i < l->words1) {
+                l->fresh1[l->fill_i] = full_word(l->fill_i, l->words0);
+                l->fill_i++;
+            } else {
+                l->fill_phase = 2;
+                l->fill_i = 0;
+            }
+        } else if (l->fill_i < l->num_labels) { /* no used member yet */
+            l->head[l->fill_i] = l->tail[l->fill_i] = NIL;
+            l->unused[l->fill_i] = cs_ut_label_count(view, (int32_t)l->fill_i, NULL);
+            l->fill_i++;
+        } else {
+            l->fill_phase = 3;
             break;
         }
-        const uint32_t lab = l->fill_label;
-        uint32_t first = 0;
-        const uint32_t count = cs_ut_label_count(view, (int32_t)lab, &first);
-        if (l->fill_i == 0) {
-            l->head[lab] = l->tail[lab] = NIL;
-            l->fill_last = NIL;
-        }
-        if (l->fill_i >= count) {
-            l->tail[lab] = l->fill_last;
-            l->fill_label++;
-            l->fill_i = 0;
-            spent++;
-            continue;
-        }
-        const int32_t m = cs_ut_member(view, first + l->fill_i++);
-        spent += 1u + 2u * CS_UT_CHECK_RANDOM_COST; /* prev[u], next[last]: two writes far apart (cache misses) */
-        if (m < 0) continue;                        /* a table that was not row-checked: stay in range */
-        const uint32_t u = (uint32_t)m, last = l->fill_last;
-        l->prev[u] = last;
-        l->next[u] = NIL;
-        if (last == NIL)
-            l->head[lab] = u;
-        else
-            l->next[last] = u;
-        l->fill_last = u;
+        spent++;
     }
     return 1;
+}
+
+size_t cs_select_lru_fill_left(const cs_select_lru *l)
+{
+    if (!l) return 0;
+    /* one word per bitmap word, summary word and label, and one per phase change (the loop's steps) */
+    const size_t total = (size_t)l->words0 + l->words1 + l->num_labels + 3u;
+    size_t done = 0;
+    if (l->fill_phase == 0) done = l->fill_i;
+    if (l->fill_phase == 1) done = (size_t)l->words0 + 1u + l->fill_i;
+    if (l->fill_phase == 2) done = (size_t)l->words0 + l->words1 + 2u + l->fill_i;
+    if (l->fill_phase >= 3) return 0;
+    return total - done;
 }
 
 cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view)
@@ -115,22 +145,97 @@ cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view
     return l;
 }
 
+/* The lowest set bit of the bitmap at a position in [from, end), or NIL. At most words1 + 2 word reads. */
+static uint32_t lru_find_fresh(const cs_select_lru *l, uint32_t from, uint32_t end)
+{
+    if (from >= end || end > l->num_units) return NIL;
+    uint32_t w = from / 64u;
+    uint64_t bits = l->fresh[w] & (~(uint64_t)0 << (from % 64u));
+    if (!bits) {
+        const uint32_t last = (end - 1u) / 64u; /* the word of the last position */
+        w = NIL;
+        for (uint32_t s = (from / 64u + 1u) / 64u, skip = (from / 64u + 1u) % 64u; s <= last / 64u; ++s, skip = 0) {
+            const uint64_t sb = l->fresh1[s] & (~(uint64_t)0 << skip);
+            if (sb) {
+                w = s * 64u + (uint32_t)__builtin_ctzll(sb);
+                break;
+            }
+        }
+        if (w == NIL || w > last) return NIL;
+        bits = l->fresh[w];
+        if (!bits) return NIL; /* the summary is exact; defensive */
+    }
+    const uint32_t p = w * 64u + (uint32_t)__builtin_ctzll(bits);
+    return p < end ? p : NIL;
+}
+
+/* Member position p is used now: clear its bit (and its word's summary bit when the word becomes zero). */
+static void lru_clear_fresh(cs_select_lru *l, uint32_t p, int32_t lab)
+{
+    const uint32_t w = p / 64u;
+    l->fresh[w] &= ~((uint64_t)1 << (p % 64u));
+    if (!l->fresh[w]) l->fresh1[w / 64u] &= ~((uint64_t)1 << (w % 64u));
+    if (lab >= 0 && l->unused[lab] > 0) l->unused[lab]--;
+}
+
+/* The position of unit u among its label's members (members are in unit order, spread over the units), or NIL if
+ * it is not there (a table whose members were not checked). The last LRU pick's position is remembered; else four
+ * interpolation probes (members of a label are spread over the unit range, so they usually land within a few
+ * entries, each probe narrowing the bracket), then bisection: O(log count) reads at worst, ~3 typically (a plain
+ * bisection costs log2(count) cache misses in a large table: 14 for 16 000 members). */
+static uint32_t lru_position(const cs_select_lru *l, const cs_ut_view *v, int32_t lab, uint32_t u)
+{
+    if (l->hint_unit == u && cs_ut_member(v, l->hint_pos) == (int32_t)u) return l->hint_pos;
+    uint32_t first = 0;
+    const uint32_t count = cs_ut_label_count(v, lab, &first);
+    uint32_t lo = first, hi = first + count; /* u, if there, is at a position in [lo, hi) */
+    for (int probe = 0; lo < hi; ++probe) {
+        uint32_t mid = lo + (hi - lo) / 2u;
+        if (probe < 4) {
+            const int32_t a = cs_ut_member(v, lo), b = cs_ut_member(v, hi - 1u);
+            if (a >= 0 && b > a && (uint32_t)a <= u && u <= (uint32_t)b)
+                mid = lo + (uint32_t)((uint64_t)(u - (uint32_t)a) * (hi - 1u - lo) / (uint32_t)(b - a));
+        }
+        const int32_t m = cs_ut_member(v, mid);
+        if (m == (int32_t)u) return mid;
+        if (m >= 0 && (uint32_t)m < u)
+            lo = mid + 1u;
+        else
+            hi = mid;
+    }
+    return NIL;
+}
+
+static uint32_t lru_link(const cs_select_lru *l, uint32_t x)
+{
+    return x < l->num_units ? x : NIL;
+}
+
 void cs_select_lru_touch(cs_select_lru *lru, const cs_ut_view *view, uint32_t u)
 {
-    if (!lru || !view || u >= lru->num_units) return;
+    if (!lru || !view || u >= lru->num_units || lru->fill_phase < 3) return;
     const int32_t lab = cs_ut_unit_label(view, u);
     if (lab < 0 || (uint32_t)lab >= lru->num_labels) return;
+    const uint32_t p = lru_position(lru, view, lab, u);
+    if (p == NIL) return;
+    if (lru->fresh[p / 64u] & ((uint64_t)1 << (p % 64u))) { /* first use: not linked yet */
+        lru_clear_fresh(lru, p, lab);
+    } else {
+        if (lru->tail[lab] == u) {
+            lru->stamp[u] = ++lru->clock;
+            return;
+        }
+        /* unlink */
+        const uint32_t a = lru_link(lru, lru->prev[u]), b = lru_link(lru, lru->next[u]);
+        if (a != NIL)
+            lru->next[a] = b;
+        else
+            lru->head[lab] = b;
+        if (b != NIL) lru->prev[b] = a;
+    }
     lru->stamp[u] = ++lru->clock;
-    if (lru->tail[lab] == u) return;
-    /* unlink */
-    const uint32_t p = lru->prev[u], q = lru->next[u];
-    if (p != NIL)
-        lru->next[p] = q;
-    else
-        lru->head[lab] = q;
-    if (q != NIL) lru->prev[q] = p;
     /* append */
-    const uint32_t t = lru->tail[lab];
+    const uint32_t t = lru_link(lru, lru->tail[lab]);
     lru->prev[u] = t;
     lru->next[u] = NIL;
     if (t != NIL)
@@ -401,24 +506,51 @@ static int32_t pick_successor(const pick_ctx *c)
     return pick_random(c);
 }
 
+/* The first never-used member of label lab (its members first .. first + count - 1), or -1 when it has none
+ * left. A position whose entry is not a valid unit (a table written into) is marked used and skipped for good. */
+static int32_t lru_first_fresh(cs_select_lru *l, const cs_ut_view *v, int32_t lab)
+{
+    uint32_t first = 0;
+    const uint32_t count = cs_ut_label_count(v, lab, &first);
+    for (int tries = 0; tries < 2 && l->unused[lab] > 0; ++tries) {
+        const uint32_t p = lru_find_fresh(l, first, first + count);
+        if (p == NIL) {
+            l->unused[lab] = 0; /* the count disagrees with the bitmap: only after writes into the table */
+            break;
+        }
+        const int32_t m = cs_ut_member(v, p);
+        if (m >= 0) {
+            l->hint_unit = (uint32_t)m;
+            l->hint_pos = p;
+            return m;
+        }
+        lru_clear_fresh(l, p, lab);
+    }
+    return -1;
+}
+
 static int32_t pick_lru(const pick_ctx *c)
 {
-    const cs_select_lru *lru = c->lru;
-    if (!lru) return pick_random(c);
-    if (c->label >= 0) {
-        const uint32_t u = lru->head[c->label];
-        return u != NIL ? (int32_t)u : cs_ut_member(c->v, c->first);
-    }
-    uint64_t oldest = UINT64_MAX;
-    uint32_t u = 0;
-    for (uint32_t k = 0; k < lru->num_labels; ++k) {
-        const uint32_t h = lru->head[k];
-        if (h != NIL && lru->stamp[h] < oldest) {
-            oldest = lru->stamp[h];
-            u = h;
+    cs_select_lru *lru = c->lru;
+    if (!lru || lru->fill_phase < 3) return pick_random(c);
+    int32_t lab = c->label;
+    if (lab < 0) { /* the label whose least recently used member is the oldest; never-used counts as oldest */
+        uint64_t oldest = UINT64_MAX;
+        for (uint32_t k = 0; k < lru->num_labels && oldest > 0; ++k) {
+            const uint32_t h = lru_link(lru, lru->head[k]);
+            const uint64_t st = lru->unused[k] > 0 ? 0 : (h != NIL ? lru->stamp[h] : UINT64_MAX);
+            if (st < oldest) {
+                oldest = st;
+                lab = (int32_t)k;
+            }
         }
+        if (lab < 0) return pick_random(c);
     }
-    return (int32_t)u;
+    const int32_t f = lru_first_fresh(lru, c->v, lab);
+    if (f >= 0) return f;
+    const uint32_t u = lru_link(lru, lru->head[lab]);
+    if (u != NIL) return (int32_t)u;
+    return c->label >= 0 ? cs_ut_member(c->v, c->first) : pick_random(c);
 }
 
 static int32_t pick_nearest(const pick_ctx *c)

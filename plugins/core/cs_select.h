@@ -5,11 +5,16 @@
  *   RANDOM     uniform over the label's members, O(1): members[first + rand(count)] (cs_rng.h).
  *   SUCCESSOR  the original successor of the last unit played when it has the label, else RANDOM. O(1).
  *              Over a gapless chain this replays the corpus's own order wherever the label sequence allows.
- *   LRU        the least recently used unit of the label, O(1): every label keeps a doubly linked list of its
- *              members ordered by last use (never-used units first, in unit order); playing a unit, by any
- *              policy or by explicit index, moves it to the tail. For label < 0 the oldest of the label heads
- *              is taken (O(num_labels)). The lists live in caller memory sized by cs_select_lru_size()
- *              (8 bytes per unit + 8 per label + a header), laid out from the table by cs_select_lru_init().
+ *   LRU        the least recently used unit of the label: every label keeps its never-used members first, in
+ *              unit order, then its used members ordered by last use; playing a unit, by any policy or by
+ *              explicit index, moves it to the end. The never-used members are a bitmap with a summary level
+ *              (the first one is found in O(num_units / 4096) word reads at worst, O(1) typically), the used ones
+ *              a doubly linked list written as units are first used, so the lists are ready after
+ *              O(num_units / 64 + num_labels) work instead of a pass over every member (issue 14). A touch is
+ *              O(log count_label) (the unit's member position, by binary search). For label < 0 the label whose
+ *              least recently used member is the oldest is taken (O(num_labels)). The lists live in caller
+ *              memory sized by cs_select_lru_size() (16 bytes and 1/8 + 1/512 byte per unit, 12 per label and a
+ *              header), laid out from the table by cs_select_lru_init().
  *   NEAREST    the unit whose normalised descriptors are nearest (squared Euclidean distance over the given
  *              dimensions, in float, summed in one fixed order shared by every path) to a target; ties go to
  *              the lower unit index. With a label >= 0 and a table that carries the index (units.wav header
@@ -102,23 +107,29 @@ size_t cs_select_lru_size(uint32_t num_units, uint32_t num_labels);
 
 /**
  * Lay out LRU lists for `view` in `mem` (size bytes, at least cs_select_lru_size(view->num_units,
- * view->num_labels), aligned for uint32_t). Every label's list starts in member (= unit) order.
- * O(num_units + num_labels), no allocation: real-time safe but linear, so call it when a table changes,
- * not per trigger. Returns the lists, or NULL if mem is too small or the view is NULL.
+ * view->num_labels), aligned for uint64_t). Every label's list starts in member (= unit) order.
+ * O(num_units / 64 + num_labels), no allocation: real-time safe, but call it when a table changes, not per trigger.
+ * Returns the lists, or NULL if mem is too small or the view is NULL.
  */
 cs_select_lru *cs_select_lru_init(void *mem, size_t size, const cs_ut_view *view);
 
 /**
  * cs_select_lru_init in bounded steps, for the audio thread: cs_select_lru_begin lays the lists out in `mem`
- * (same contract as cs_select_lru_init, O(1), nothing filled yet: the lists must not be used until
- * cs_select_lru_fill returned 1), then cs_select_lru_fill does about `budget` floats of work (at least one entry; a
- * unit's stamp, or one member linked) per call and returns 1 when the lists are complete (then exactly what
- * cs_select_lru_init gives), 0 while work remains. O(budget) per call, no allocation: real-time safe.
+ * (same contract as cs_select_lru_init, O(1), nothing filled yet: until cs_select_lru_fill returned 1 the lists
+ * act as absent: LRU picks at random and touches are ignored), then cs_select_lru_fill writes about `budget` words
+ * (at least one) per call and returns 1 when the lists are complete (then exactly what cs_select_lru_init gives),
+ * 0 while work remains; num_units / 64 + num_units / 4096 + num_labels words in all. O(budget) per call, no
+ * allocation: real-time safe.
  */
 cs_select_lru *cs_select_lru_begin(void *mem, size_t size, const cs_ut_view *view);
 int cs_select_lru_fill(cs_select_lru *lru, const cs_ut_view *view, size_t budget);
 
-/** Mark unit u as just played (moves it to the tail of its label's list). O(1). u must be < num_units. */
+/** Words cs_select_lru_fill still has to write before the lists are complete (0 when they are; a fill with at
+ *  least this budget completes them). O(1). */
+size_t cs_select_lru_fill_left(const cs_select_lru *lru);
+
+/** Mark unit u as just played (moves it to the end of its label's order). O(log count_label); ignored for u >=
+ *  num_units, before the lists are filled, or when u is not among its label's members. */
 void cs_select_lru_touch(cs_select_lru *lru, const cs_ut_view *view, uint32_t u);
 
 /** Selection state: the generator and the last unit played (for SUCCESSOR). Plain data, no pointers owned. */

@@ -9,7 +9,15 @@
  * percentile in microseconds and as a ratio to a 64-sample block at 48 kHz (1333 us; target <= 0.10), the number of
  * blocks (and seconds of audio) until every instance plays, and, in the same run, what the one-block validation before
  * this change cost: cs_ut_parse with the full row check plus cs_select_lru_init, for one instance and times 16. usage:
- * bench_concatplay_bind [units] [instances]
+ * bench_concatplay_bind [units] [instances] [mode]
+ *
+ * mode (issue 14 item 1): `own` = cs_cp_bind, every instance checks the table itself with its own budget (the
+ * UGen before the shared registry); `shared` = cs_cp_bind_shared, nobody sent the check command: the instances share
+ * one block budget and the first one's check result (a raw Buffer); `command` = the default: the table was checked
+ * once off the audio thread (what `/cmd concatseqCheck` does in its NRT stage; its time is printed, it is not part
+ * of any block) and recorded in the registry, so the instances only fill their LRU lists. The mean block is printed
+ * too. A fifth argument `idle` gives no triggers (the voices stay silent), so that the blocks hold the table work
+ * alone, without the grains' own cost (which the 200 blocks after the work show).
  */
 #include "cs_concatplay.h"
 #include "cs_index.h"
@@ -108,6 +116,12 @@ int main(int argc, char **argv)
     const uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000u;
     int ins = argc > 2 ? atoi(argv[2]) : 16;
     if (ins < 1 || ins > MAXINS) ins = 16;
+    const char *mode = argc > 3 ? argv[3] : "command";
+    const int own = strcmp(mode, "own") == 0, command = strcmp(mode, "command") == 0;
+    if (!own && !command && strcmp(mode, "shared") != 0) {
+        fprintf(stderr, "bench_concatplay_bind: mode must be own, shared or command, not '%s'\n", mode);
+        return 2;
+    }
     size_t tn = 0;
     uint64_t frames = 0;
     float *table = make_table(n, &tn, &frames);
@@ -138,13 +152,27 @@ int main(int argc, char **argv)
     rt.mem = aligned_alloc(64, rt.size);
     if (!rt.mem) return 1;
     memset(rt.mem, 0, rt.size);
+    static cs_cp_shared shared;
+    cs_cp_shared_init(&shared);
+    const int32_t bufnum = 3;
+    const uint32_t generation = 2;
+    double command_us = 0;
+    if (command) { /* the plugin command's NRT stage: the full check, once, off the audio thread */
+        cs_ut_view cv;
+        const double c0 = now_us();
+        const int r = cs_ut_parse(table, tn, 1, &cv);
+        command_us = now_us() - c0;
+        const cs_cp_table_id id = {table, (uint32_t)tn, 1, bufnum, generation};
+        cs_cp_shared_put(&shared, &id, r);
+    }
     static cs_concatplay cp[MAXINS];
     for (int i = 0; i < ins; ++i)
         if (cs_cp_open(&cp[i], 8, (float)(i + 1), 7, 1, RATE, bench_alloc, &rt) != CS_CP_OPEN_OK) return 1;
     float trig[BLOCK], out[BLOCK], uo[BLOCK], nx[BLOCK], zero = 0.0f, one = 1.0f, any = -2.0f, none = -1.0f,
                                                          dur = 0.01f;
+    const int idle = argc > 4 && strcmp(argv[4], "idle") == 0;
     for (int i = 0; i < BLOCK; ++i)
-        trig[i] = i == 0 ? 1.0f : 0.0f;
+        trig[i] = (i == 0 && !idle) ? 1.0f : 0.0f;
     const size_t max_blocks = 2000000;
     double *bt = malloc(max_blocks * sizeof *bt);
     size_t nb = 0, ready_at = 0;
@@ -153,7 +181,12 @@ int main(int argc, char **argv)
         int ok = 0;
         for (int i = 0; i < ins; ++i) {
             cs_player_io io;
-            cs_cp_bind(&cp[i], table, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, bench_alloc, bench_free, &rt, &io);
+            if (own)
+                cs_cp_bind(&cp[i], table, (uint32_t)tn, 1, audio, (uint32_t)frames, 1, bench_alloc, bench_free, &rt,
+                           &io);
+            else
+                cs_cp_bind_shared(&cp[i], &shared, nb, table, (uint32_t)tn, 1, bufnum, generation, audio,
+                                  (uint32_t)frames, 1, bench_alloc, bench_free, &rt, &io);
             cs_select_target t;
             const int has = cs_cp_target(&t, NULL, 0, 0.0f, NULL, 0);
             for (int k = 0; k < CS_PLAYER_NUM_INPUTS; ++k) {
@@ -182,8 +215,9 @@ int main(int argc, char **argv)
             break;
         }
     }
-    double worst = 0;
+    double worst = 0, mean = 0;
     for (size_t i = 0; i < nb; ++i) {
+        mean += bt[i] / (double)nb;
         if (bt[i] > worst) worst = bt[i];
         if (getenv("CS_BENCH_TRACE") && i % 1000 == 0) { /* the mean and worst of each 1000 blocks */
             double m = 0, w = 0;
@@ -192,19 +226,27 @@ int main(int argc, char **argv)
             fprintf(stderr, "blocks %zu..: mean %.1f us, worst %.1f us\n", i, m / 1000.0, w);
         }
     }
-    double worst_after = 0; /* the 200 blocks after the work: the player alone, the same triggers */
-    for (size_t i = ready_at; i < nb; ++i)
+    double worst_after = 0, mean_after = 0; /* the 200 blocks after the work: the player alone, the same triggers */
+    for (size_t i = ready_at; i < nb; ++i) {
+        mean_after += bt[i] / (double)(nb - ready_at);
         if (bt[i] > worst_after) worst_after = bt[i];
+    }
     qsort(bt, nb, sizeof *bt, cmp_double);
     const double p999 = bt[(size_t)((double)(nb - 1) * 0.999)], block_us = BLOCK / RATE * 1e6;
-    printf("table: %u units, %d descriptors, %d labels, %zu floats (with index); %d instances; budget %d work units "
-           "per block and instance\n",
-           n, D, K, tn, ins, CS_CP_CHECK_BUDGET);
+    printf("table: %u units, %d descriptors, %d labels, %zu floats (with index); %d instances; mode %s; budget %d "
+           "work units per block and instance (own) or %d per block for all (shared, command); %s\n",
+           n, D, K, tn, ins, mode, CS_CP_CHECK_BUDGET, CS_CP_SHARED_BUDGET,
+           idle ? "no triggers" : "a trigger per block and instance");
+    if (command)
+        printf("command: the full check off the audio thread took %.1f us (%.1f blocks of audio; not in any block)\n",
+               command_us, command_us / block_us);
     printf("after:  worst block %.1f us = %.4f of a %d-sample block (%.0f us; target <= 0.10), 99.9th pct %.1f us "
-           "= %.4f; every instance done after %zu blocks (%.2f s of audio)\n",
-           worst, worst / block_us, BLOCK, block_us, p999, p999 / block_us, ready_at, (double)ready_at * BLOCK / RATE);
-    printf("        the player alone (the 200 blocks after the work): worst %.1f us = %.4f\n", worst_after,
-           worst_after / block_us);
+           "= %.4f, mean %.1f us = %.4f; every instance done after %zu blocks (%.2f s of audio); %llu results taken "
+           "from the registry\n",
+           worst, worst / block_us, BLOCK, block_us, p999, p999 / block_us, mean, mean / block_us, ready_at,
+           (double)ready_at * BLOCK / RATE, (unsigned long long)shared.taken);
+    printf("        the player alone (the 200 blocks after the work): worst %.1f us = %.4f, mean %.1f us = %.4f\n",
+           worst_after, worst_after / block_us, mean_after, mean_after / block_us);
     printf("before: one-block validation %.1f us per instance = %.1f blocks; x %d instances = %.1f us = %.1f blocks\n",
            before, before / block_us, ins, before * ins, before * ins / block_us);
     for (int i = 0; i < ins; ++i)

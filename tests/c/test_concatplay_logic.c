@@ -376,10 +376,181 @@ static void test_bounded_check(void)
     corpus_free(&c);
 }
 
+/* One block of an instance that shares `sh` (the UGen's path): bind_shared with the given identity, then process. */
+static int block_shared(cs_concatplay *cp, heap *h, cs_cp_shared *sh, uint64_t blk, const float *table, size_t tn,
+                        int32_t bufnum, uint32_t gen, const corpus *c, const inputs *in, const float *trig, float *uo)
+{
+    cs_player_io io;
+    const int state = cs_cp_bind_shared(cp, sh, blk, table, (uint32_t)tn, 1, bufnum, gen, c->audio, (uint32_t)c->frames,
+                                        1, heap_alloc, heap_free, h, &io);
+    static const float zero = 0.0f;
+    float out[64];
+    for (int i = 0; i < CS_PLAYER_NUM_INPUTS; ++i) {
+        io.in[i] = &in->v[i];
+        io.step[i] = 0;
+    }
+    io.in[CS_PIN_TRIG] = trig ? trig : &zero;
+    io.step[CS_PIN_TRIG] = trig ? 1u : 0u;
+    float *outs[1] = {out};
+    io.out = outs;
+    io.unit_out = uo;
+    io.next_out = NULL;
+    io.target = NULL;
+    cs_player_process(cp->player, &io, 64);
+    return state;
+}
+
+/*
+ * Issue 14 item 1: the table is checked once for every instance. The registry keys a result by the table's whole
+ * identity (a new write generation or address misses, a LocalBuf is never recorded, a Buffer's new record replaces
+ * its old one); an instance binding a recorded table does no row check at all and a recorded failure refuses the
+ * table at once; without a record, of 16 instances only the first checks (in the blocks one instance needs) and
+ * the 15 others take its result, for a good and a bad table; a generation change at the same address takes the
+ * table up again; and the successor chain survives the LRU lists joining a playing table (before: the lists reset
+ * the last unit, so the unit after an explicitly played one was random).
+ */
+static void test_shared_check(void)
+{
+    corpus c;
+    if (corpus_make(&c, 20000, 6, 6, 23, 0)) return;
+    cs_cp_shared sh;
+    cs_cp_shared_init(&sh);
+    int r = 99;
+    const cs_cp_table_id id = {c.table, (uint32_t)c.tn, 1, 4, 7};
+    cs_cp_shared_put(&sh, &id, CS_UT_OK);
+    cs_cp_table_id other = id;
+    other.generation = 8;
+    const int hit = cs_cp_shared_get(&sh, &id, &r) && r == CS_UT_OK;
+    const int gen_miss = !cs_cp_shared_get(&sh, &other, &r);
+    other = id;
+    other.data = c.table + 1;
+    const int addr_miss = !cs_cp_shared_get(&sh, &other, &r);
+    other = id;
+    other.bufnum = -1;
+    cs_cp_shared_put(&sh, &other, CS_UT_OK);
+    const int local_never = !cs_cp_shared_get(&sh, &other, &r);
+    other = id;
+    other.generation = 9;
+    cs_cp_shared_put(&sh, &other, CS_UT_E_VALUES);
+    const int replaced = !cs_cp_shared_get(&sh, &id, &r) && cs_cp_shared_get(&sh, &other, &r) && r == CS_UT_E_VALUES;
+    CS_CHECK(hit && gen_miss && addr_miss && local_never && replaced,
+             "registry: hit %d, new generation misses %d, new address misses %d, LocalBuf never recorded %d, a "
+             "Buffer's record replaced %d",
+             hit, gen_miss, addr_miss, local_never, replaced);
+    for (int i = 0; i < 40; ++i) { /* more Buffers than entries: the oldest go, the newest stay */
+        const cs_cp_table_id e = {c.table, (uint32_t)c.tn, 1, 100 + i, 1};
+        cs_cp_shared_put(&sh, &e, CS_UT_OK);
+    }
+    const cs_cp_table_id newest = {c.table, (uint32_t)c.tn, 1, 139, 1}, oldest = {c.table, (uint32_t)c.tn, 1, 100, 1};
+    CS_CHECK(cs_cp_shared_get(&sh, &newest, &r) && !cs_cp_shared_get(&sh, &oldest, &r),
+             "registry full: the newest record stays, the oldest goes");
+
+    heap h = {1u << 30, 0, 0};
+    inputs in;
+    inputs_default(&in);
+    float trig[64], uo[64];
+    for (int i = 0; i < 64; ++i)
+        trig[i] = i == 5 ? 1.0f : 0.0f;
+    /* a table recorded as sound runs no row check: here its last row is bad, and it is never refused (the record
+     * is what a check would say of the table it was made for; a /b_set since then is caught where it is used) */
+    float *bad_copy = malloc(c.tn * sizeof *bad_copy);
+    memcpy(bad_copy, c.table, c.tn * sizeof *bad_copy);
+    bad_copy[CS_UT_HEADER + (size_t)19999 * (CS_UT_ROW_FIXED + 6) + CS_UT_R_LABEL] = 99.0f;
+    cs_cp_shared_init(&sh);
+    const cs_cp_table_id bad_id = {bad_copy, (uint32_t)c.tn, 1, 4, 7};
+    cs_cp_shared_put(&sh, &bad_id, CS_UT_OK);
+    cs_concatplay cp;
+    cs_cp_open(&cp, 8, 1, 7, 1, 48000, heap_alloc, &h);
+    int blocks = 0, state = 0, ready_at = 0, refused = 0;
+    for (; blocks < 3000; ++blocks) {
+        state = block_shared(&cp, &h, &sh, (uint64_t)blocks, bad_copy, c.tn, 4, 7, &c, &in, trig, uo);
+        if (!ready_at && cp.phase == CS_CP_PHASE_READY) ready_at = blocks + 1;
+        refused += state != CS_CP_OK;
+    }
+    CS_CHECK(ready_at == 1 && refused == 0 && sh.taken == 1,
+             "a recorded table is ready after %d block(s) and runs no row check (%d blocks refused, taken %llu)",
+             ready_at, refused, (unsigned long long)sh.taken);
+    /* the same address, a new generation (a /b_read in place): taken up again, checked, and then refused */
+    refused = 0;
+    for (int i = 0; i < 3000 && !refused; ++i, ++blocks)
+        refused =
+            block_shared(&cp, &h, &sh, (uint64_t)blocks, bad_copy, c.tn, 4, 8, &c, &in, trig, uo) == CS_CP_BAD_TABLE;
+    CS_CHECK(refused && cp.table_err == CS_UT_E_VALUES,
+             "a new generation at the same address is taken up again, checked and refused");
+    cs_cp_close(&cp, heap_free, &h);
+    free(bad_copy);
+    /* a recorded failure: refused at once */
+    cs_cp_shared_init(&sh);
+    cs_cp_shared_put(&sh, &id, CS_UT_E_VALUES);
+    cs_cp_open(&cp, 8, 1, 7, 1, 48000, heap_alloc, &h);
+    state = block_shared(&cp, &h, &sh, 0, c.table, c.tn, 4, 7, &c, &in, trig, uo);
+    CS_CHECK(state == CS_CP_BAD_TABLE && cp.table_err == CS_UT_E_VALUES && cp.lru_mem == NULL,
+             "a recorded failure refuses the table in the first block");
+    cs_cp_close(&cp, heap_free, &h);
+
+    /* no record: 16 instances, one checks, the others take the result; a good and a bad table */
+    for (int bad = 0; bad < 2; ++bad) {
+        float *t = malloc(c.tn * sizeof *t);
+        memcpy(t, c.table, c.tn * sizeof *t);
+        if (bad) t[CS_UT_HEADER + (size_t)19999 * (CS_UT_ROW_FIXED + 6) + CS_UT_R_LABEL] = 99.0f;
+        cs_concatplay many[16];
+        for (int i = 0; i < 16; ++i)
+            cs_cp_open(&many[i], 8, (float)i, 7, 1, 48000, heap_alloc, &h);
+        cs_cp_shared_init(&sh);
+        int ready = 0, nb = 0, states_ok = 1;
+        for (; nb < 100000 && ready < 16; ++nb) {
+            ready = 0;
+            for (int i = 0; i < 16; ++i) {
+                const int st = block_shared(&many[i], &h, &sh, (uint64_t)nb, t, c.tn, 5, 1, &c, &in, trig, uo);
+                ready += many[i].phase == CS_CP_PHASE_READY;
+                if (many[i].phase == CS_CP_PHASE_READY && st != (bad ? CS_CP_BAD_TABLE : CS_CP_OK)) states_ok = 0;
+            }
+        }
+        /* one instance alone, own budget: the blocks its check takes */
+        cs_cp_open(&cp, 8, 1, 7, 1, 48000, heap_alloc, &h);
+        int alone = 0;
+        while (alone < 100000 && (alone == 0 || cp.phase != CS_CP_PHASE_READY)) {
+            block(&cp, &h, t, c.tn, c.audio, c.frames, &in, trig, NULL, 64, uo + 0, uo, NULL);
+            alone++;
+        }
+        cs_cp_close(&cp, heap_free, &h);
+        CS_CHECK(ready == 16 && states_ok && sh.taken == 15 && nb <= alone + 20,
+                 "%s table, 16 instances sharing: all ready after %d blocks (one alone: %d), %llu results taken over",
+                 bad ? "bad" : "good", nb, alone, (unsigned long long)sh.taken);
+        for (int i = 0; i < 16; ++i)
+            cs_cp_close(&many[i], heap_free, &h);
+        free(t);
+    }
+
+    /* successor after an explicit unit, while the LRU lists join: instance B's lists come a block after A's */
+    cs_cp_shared_init(&sh);
+    cs_cp_shared_put(&sh, &id, CS_UT_OK);
+    cs_concatplay a, b;
+    cs_cp_open(&a, 8, 1, 7, 1, 48000, heap_alloc, &h);
+    cs_cp_open(&b, 8, 2, 7, 1, 48000, heap_alloc, &h);
+    inputs first = in, next = in;
+    first.v[CS_PIN_UNIT] = 100.0f; /* unit 100 explicitly */
+    next.v[CS_PIN_SELECT] = (float)CS_SELECT_SUCCESSOR;
+    block_shared(&a, &h, &sh, 0, c.table, c.tn, 4, 7, &c, &first, trig, uo);
+    sh.left[0] = 0; /* as if other instances had taken this block's LRU budget */
+    block_shared(&b, &h, &sh, 0, c.table, c.tn, 4, 7, &c, &first, trig, uo);
+    const int b_waited = b.phase == CS_CP_PHASE_LRU && uo[63] == 100.0f;
+    block_shared(&a, &h, &sh, 1, c.table, c.tn, 4, 7, &c, &next, trig, uo);
+    block_shared(&b, &h, &sh, 1, c.table, c.tn, 4, 7, &c, &next, trig, uo);
+    CS_CHECK(b_waited && b.phase == CS_CP_PHASE_READY && uo[63] == 101.0f,
+             "successor of unit 100 after the LRU lists joined: %g (B waited for its lists: %d)", (double)uo[63],
+             b_waited);
+    cs_cp_close(&a, heap_free, &h);
+    cs_cp_close(&b, heap_free, &h);
+    CS_CHECK(h.allocs == h.frees, "every block given back");
+    corpus_free(&c);
+}
+
 int main(void)
 {
     test_open_and_bind();
     test_bounded_check();
+    test_shared_check();
     test_label_contract();
     test_written_table();
     CS_TEST_END();

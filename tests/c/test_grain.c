@@ -552,6 +552,114 @@ static void test_policies(void)
     free(tb.t);
 }
 
+/* The reference LRU order of issue 14's lists, as plainly as it can be said: per label an array of its members,
+ * least recently used first (never-used members first, in unit order); a use moves the unit to the end; for
+ * label < 0 the label whose first entry is the oldest (never used = oldest; ties: the lower label). */
+typedef struct ref_lru {
+    uint32_t *order; /* per label, its members: order + first[l] .. + count[l] */
+    uint64_t *stamp; /* per unit, 0 = never used */
+    uint32_t first[16], count[16], labels;
+    uint64_t clock;
+} ref_lru;
+
+static void ref_touch(ref_lru *r, const cs_ut_view *v, uint32_t u)
+{
+    const int32_t l = cs_ut_unit_label(v, u);
+    uint32_t *o = r->order + r->first[l], i = 0;
+    while (o[i] != u)
+        i++;
+    memmove(o + i, o + i + 1, (r->count[l] - i - 1) * sizeof *o);
+    o[r->count[l] - 1] = u;
+    r->stamp[u] = ++r->clock;
+}
+
+static uint32_t ref_pick(const ref_lru *r, int32_t label)
+{
+    if (label >= 0) return r->order[r->first[label]];
+    uint64_t oldest = UINT64_MAX;
+    uint32_t u = 0;
+    for (uint32_t l = 0; l < r->labels; ++l)
+        if (r->count[l] && r->stamp[r->order[r->first[l]]] < oldest) {
+            oldest = r->stamp[r->order[r->first[l]]];
+            u = r->order[r->first[l]];
+        }
+    return u;
+}
+
+/* Issue 14 item 1: the LRU lists are ready after O(num_units / 64 + num_labels) words of work (before: a pass over
+ * every unit and member, ~50 work units each), and they give exactly the reference order under a long random mix of
+ * LRU picks (label and any), explicit plays and other policies, on a table with 100 000 units (so the bitmap's
+ * summary level is crossed). */
+static void test_lru_lists(void)
+{
+    table tb;
+    const uint32_t n = 100000, k = 9;
+    random_table(&tb, n, k, 4, 21, 0);
+    const size_t ls = cs_select_lru_size(n, k);
+    void *lm = malloc(ls);
+    cs_select_lru *lru = cs_select_lru_begin(lm, ls, &tb.v);
+    size_t calls = 1;
+    while (!cs_select_lru_fill(lru, &tb.v, 1))
+        calls++;
+    const size_t bound = (n + 63) / 64 + (n + 4095) / 4096 + k + 4;
+    { /* cs_select_lru_fill_left: a fill with that budget completes the lists, one word less does not */
+        void *m2 = malloc(ls), *m3 = malloc(ls);
+        cs_select_lru *a = cs_select_lru_begin(m2, ls, &tb.v), *b = cs_select_lru_begin(m3, ls, &tb.v);
+        cs_select_lru_fill(a, &tb.v, 700);
+        cs_select_lru_fill(b, &tb.v, 700);
+        const size_t left = cs_select_lru_fill_left(a);
+        const int short_fill = cs_select_lru_fill(b, &tb.v, left - 1), full_fill = cs_select_lru_fill(a, &tb.v, left);
+        CS_CHECK(!short_fill && full_fill && cs_select_lru_fill_left(a) == 0 && cs_select_lru_fill_left(b) == 1,
+                 "cs_select_lru_fill_left says exactly what the fill still needs (%zu)", left);
+        free(m2);
+        free(m3);
+    }
+    CS_CHECK(calls <= bound, "LRU lists filled in %zu one-word steps for %u units (bound %zu)", calls, n, bound);
+    ref_lru r;
+    memset(&r, 0, sizeof r);
+    r.labels = k;
+    r.order = malloc(n * sizeof *r.order);
+    r.stamp = calloc(n, sizeof *r.stamp);
+    for (uint32_t l = 0; l < k; ++l) {
+        r.count[l] = cs_ut_label_count(&tb.v, (int32_t)l, &r.first[l]);
+        for (uint32_t i = 0; i < r.count[l]; ++i)
+            r.order[r.first[l] + i] = (uint32_t)cs_ut_member(&tb.v, r.first[l] + i);
+    }
+    cs_select_state s;
+    cs_select_init(&s, 3);
+    cs_rng g;
+    cs_rng_seed(&g, 4);
+    int wrong = 0, steps = 0;
+    for (int i = 0; i < 400000; ++i) {
+        const uint32_t what = (uint32_t)cs_rng_below(&g, 10);
+        uint32_t u = 0;
+        if (what < 6) { /* LRU pick in a label (label 0 often, so it runs out of never-used members) */
+            const int32_t l = what < 3 ? 0 : (int32_t)cs_rng_below(&g, k);
+            const uint32_t want = ref_pick(&r, l);
+            if (cs_select_pick(&s, &tb.v, lru, l, CS_SELECT_LRU, NULL, &u) != CS_SELECT_OK || u != want) wrong++;
+            ref_touch(&r, &tb.v, u < n ? u : want);
+        } else if (what < 7) { /* LRU over every label */
+            const uint32_t want = ref_pick(&r, -1);
+            if (cs_select_pick(&s, &tb.v, lru, -1, CS_SELECT_LRU, NULL, &u) != CS_SELECT_OK || u != want) wrong++;
+            ref_touch(&r, &tb.v, u < n ? u : want);
+        } else if (what < 9) { /* an explicit unit */
+            u = (uint32_t)cs_rng_below(&g, n);
+            cs_select_played(&s, &tb.v, lru, u);
+            ref_touch(&r, &tb.v, u);
+        } else { /* a random pick */
+            if (cs_select_pick(&s, &tb.v, lru, (int32_t)cs_rng_below(&g, k), CS_SELECT_RANDOM, NULL, &u) ==
+                CS_SELECT_OK)
+                ref_touch(&r, &tb.v, u);
+        }
+        steps++;
+    }
+    CS_CHECK(wrong == 0, "LRU lists give the reference order (%d of %d steps differ)", wrong, steps);
+    free(r.order);
+    free(r.stamp);
+    free(lm);
+    free(tb.t);
+}
+
 /* A pseudo-random schedule on a random corpus, rendered with every input audio-rate. */
 static uint64_t hash_render(uint32_t block, int abuse, long *heap, int *finite)
 {
@@ -716,6 +824,7 @@ int main(void)
     test_gapless_tempo();
     test_stealing();
     test_policies();
+    test_lru_lists();
     test_blocks_abuse_alloc();
     test_no_corpus();
     CS_TEST_END();
