@@ -39,3 +39,20 @@ for mode in frames onsets grains; do
     if grep -qE "ConcatPlay:|ConcatListen:" "$W/nrt_$mode.wav.log"; then not_ok "$mode: server message: $(grep -E 'ConcatPlay:|ConcatListen:' "$W/nrt_$mode.wav.log")"; fi
     check "$mode: the command's samples are scsynth's, bit for bit" same_over_target "$W/cli_$mode.wav" "$W/nrt_$mode.wav"
 done
+
+# with a model: SeqPredict.kr chooses the label, guided by what ConcatListen hears (guidance 0 = the model alone,
+# 1, 4), and ConcatPlay the nearest unit of it: the command's samples again
+check "train a model" "$CS" train "$W/corpus" --epochs 5 --hidden 16 --layers 1 --quiet
+for g in 0 1 4; do
+    check "model, guidance $g: concatseq mosaic" "$CS" mosaic "$W/corpus" "$T" -o "$W/cli_g$g.wav" --mode onsets \
+        --seed 7 --model "$W/corpus/model.wav" --guidance $g --quiet
+    CS_BUNDLE=$W/corpus CS_TARGET=$T CS_OSC=$W/g$g.osc CS_DUR=$dur CS_MODE=onsets CS_SEED=7 \
+        CS_MODEL=$W/corpus/model.wav CS_GUIDANCE=$g run_sclang 90 "$SRC/tests/sc/mosaic_nrt.scd" ||
+        { not_ok "guidance $g: sclang score"; continue; }
+    check "guidance $g: NRT render" run_nrt "$W/g$g.osc" "$W/nrt_g$g.wav" 1
+    if grep -qE "SeqPredict:|ConcatPlay:|ConcatListen:" "$W/nrt_g$g.wav.log"; then
+        not_ok "guidance $g: server message: $(grep -E 'SeqPredict:|ConcatPlay:|ConcatListen:' "$W/nrt_g$g.wav.log")"
+    fi
+    check "guidance $g: the command's samples are scsynth's, bit for bit" same_over_target "$W/cli_g$g.wav" "$W/nrt_g$g.wav"
+done
+check "guidance changes the render" bash -c "! cmp -s '$W/cli_g0.wav' '$W/cli_g4.wav'"
