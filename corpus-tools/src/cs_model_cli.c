@@ -125,13 +125,7 @@ static int train_option(const char *a, const char *v, train_opts *o)
     if (OPT("--val-fraction")) return cs_cli_parse_double(v, &o->valf) || o->valf < 0.0 || o->valf > 0.5;
     if (OPT("--seed")) return (o->seed_given = 1, cs_cli_parse_u64(v, &o->seed));
     if (OPT("--threads")) return cs_cli_parse_int(v, &o->threads) || o->threads < 1 || o->threads > 256;
-    if (OPT("--progress")) {
-        o->pmode = !strcmp(v, "bar")     ? CS_PROGRESS_BAR
-                   : !strcmp(v, "lines") ? CS_PROGRESS_LINES
-                   : !strcmp(v, "none")  ? CS_PROGRESS_NONE
-                                         : -1;
-        return o->pmode < 0;
-    }
+    if (OPT("--progress")) return (o->pmode = cs_progress_mode_from_name(v)) < 0;
 #undef OPT
     return 2;
 }

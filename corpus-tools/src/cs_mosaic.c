@@ -94,13 +94,7 @@ static int mosaic_option(const char *a, const char *v, mosaic_opts *o)
     if (OPT("--amp")) return cs_cli_parse_double(v, &o->amp) || fabs(o->amp) > CS_GRAIN_MAX_AMP;
     if (OPT("--attack")) return cs_cli_parse_double(v, &o->attack) || o->attack < 0 || o->attack > 10;
     if (OPT("--release")) return cs_cli_parse_double(v, &o->release) || o->release < 0 || o->release > 10;
-    if (OPT("--progress")) {
-        o->pmode = !strcmp(v, "bar")     ? CS_PROGRESS_BAR
-                   : !strcmp(v, "lines") ? CS_PROGRESS_LINES
-                   : !strcmp(v, "none")  ? CS_PROGRESS_NONE
-                                         : -1;
-        return o->pmode < 0;
-    }
+    if (OPT("--progress")) return (o->pmode = cs_progress_mode_from_name(v)) < 0;
 #undef OPT
     return 2;
 }

@@ -47,6 +47,8 @@ outr=$("$CS" mosaic "$W/a" "$OGG" -o "$W/r1.wav" --mode frames --select random -
 check "random selection: another seed, other bytes" bash -c "! cmp -s '$W/r1.wav' '$W/r2.wav'"
 dist() { sed -n 's/.*mean distance \([0-9.]*\).*/\1/p' <<<"$1"; }
 check "nearest is closer to the target than random" "$PY" -c "import sys; sys.exit(0 if $(dist "$out1") < $(dist "$outr") else 1)"
+prog=$("$CS" mosaic "$W/a" "$A" -o "$W/p.wav" --progress lines)
+check "--progress lines: one line per second of the target" grep -q "^progress render 1 4 s of the target" <<<"$prog"
 outd=$("$CS" mosaic "$W/a" "$OGG" -o "$W/d.wav" --mode onsets --descriptors loudness,centroid --report "$W/d.tsv")
 check "onsets, two descriptors" grep -q "played" <<<"$outd"
 

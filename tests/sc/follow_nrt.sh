@@ -2,6 +2,7 @@
 # ConcatCorpus:follow and :answer (sc-classes/ConcatSeqFollow.sc) in a real scsynth (NRT):
 #  - follow's synth, built by ConcatSeqFollow.followFunc with a Buffer standing in for the performer, is the synth
 #    `concatseq mosaic` emulates: same samples as the command over the whole target (onsets and frames);
+#  - ConcatCorpus:mosaic (sclang running the program) writes the command's bytes;
 #  - answer (call and response): a target of speech, 2 s of silence, speech, 2 s of silence: silent while the
 #    performer speaks (the model is only primed), the model's answer in each pause after `wait` (0.5 s).
 source "$(dirname "$0")/sclang_env.bash"
@@ -29,6 +30,12 @@ print(f"follow: {n} samples, max |difference| {d.max():.3g}, rms {np.sqrt((b.ast
 sys.exit(0 if len(a) == n and len(b) == n and d.max() == 0 and np.abs(b).max() > 0.01 else 1)
 PY
 done
+
+# ConcatCorpus:mosaic runs `concatseq mosaic` from sclang: the same file
+CS_KIND=mosaic CS_BUNDLE=$W/corpus CS_TARGET=$T CS_OSC=$W/sc_mosaic.wav run_sclang 90 "$SRC/tests/sc/follow_nrt.scd" ||
+    not_ok "ConcatCorpus:mosaic: sclang"
+check "ConcatCorpus:mosaic wrote its file" grep -q "^MOSAIC $W/sc_mosaic.wav" "$W/sclang.log"
+check "ConcatCorpus:mosaic = concatseq mosaic, byte for byte" cmp -s "$W/sc_mosaic.wav" "$W/cli_frames.wav"
 
 # call and response: speech 0..2 s, silence 2..4 s, speech 4..5 s, silence 5..7 s
 "$PY" - "$T" "$W/callresp.wav" "$SRC/tests/scripts" <<'PY'
