@@ -34,6 +34,7 @@ typedef struct mosaic_opts {
     uint64_t seed;
 } mosaic_opts;
 
+/* --mode: the names of ConcatListen's modes (enum cs_listen_mode), in number order. */
 static const char *const mode_names[] = {"frames", "onsets", "grains"};
 
 static void usage(FILE *f)
@@ -43,7 +44,9 @@ static void usage(FILE *f)
             "Renders the recording TARGET from the corpus's units: TARGET (any format libsndfile reads, resampled\n"
             "to the corpus rate, mixed to mono) is cut into units and described as the corpus was, and per target\n"
             "unit ConcatPlay's core starts the corpus unit nearest to it, block by block as the server would run\n"
-            "ConcatListen -> SeqPredict -> ConcatPlay. OUT is a float WAV with the corpus's channels and rate.\n"
+            "ConcatListen -> SeqPredict -> ConcatPlay: an NRT render of that synth gives the same samples. OUT is a\n"
+            "float WAV with the corpus's channels and rate; it ends when the last unit heard in TARGET has played\n"
+            "(units heard in the silence after TARGET are not played).\n"
             "  -o, --output OUT.wav   the render (written atomically; --force replaces an existing file)\n"
             "  --mode frames|onsets|grains  target units: one per analysis hop, onset events, or the corpus's\n"
             "                         grains (default: the corpus's own segmentation; frames for novelty)\n"
@@ -591,9 +594,9 @@ static int mosaic_run(render *r, const char *tmp)
     size_t n = 0;
     int rc = target_decode(o->target, (int)v->sample_rate, &x, &n);
     r->mode = o->mode >= 0          ? o->mode
-              : r->ci->segment == 0 ? CS_MOSAIC_GRAINS
-              : r->ci->segment == 1 ? CS_MOSAIC_ONSETS
-                                    : CS_MOSAIC_FRAMES;
+              : r->ci->segment == 0 ? CS_LISTEN_GRAINS
+              : r->ci->segment == 1 ? CS_LISTEN_ONSETS
+                                    : CS_LISTEN_FRAMES;
     r->x = x;
     r->n = n;
     if (rc == 0 && open_models(r)) rc = 1;
