@@ -9,7 +9,6 @@
 #include "cs_describe.h"
 #include "cs_error.h"
 #include "cs_fft.h"
-#include "cs_frames.h"
 #include "cs_model_cli.h"
 #include "cs_progress.h"
 #include "cs_seqpredict.h"
