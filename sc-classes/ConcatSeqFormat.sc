@@ -237,4 +237,12 @@ ConcatSeqFormat {
 	*labelNone { ^-1 }
 	// label "any": ConcatPlay plays any unit (SeqPredict's before its first step)
 	*labelAny { ^-2 }
+
+	// ---- SeqPredict: model x target guidance (cs_seqpredict.h) ----
+	// target pairs a SeqPredict (or ConcatPlay) target uses at most
+	*guideMaxPairs { ^32 }
+	// target descriptors guidance compares at most
+	*guideMaxTerms { ^64 }
+	// largest guidance (larger values are clamped to it)
+	*guideMaxGuidance { ^1000000 }
 }

@@ -1,9 +1,9 @@
 /*
  * cs_gen_sclang.c - writes sc-classes/ConcatSeqFormat.sc, the sclang face of the C core's file layouts.
  *
- * The unit-table and model layouts, the split-integer base, the descriptor names, the selection policies and the
- * special label values are defined once, in the core's headers (cs_unit_table.h, cs_model.h,
- * cs_descriptor_table.h, cs_select.h, cs_label.h). The classes must not write them again,
+ * The unit-table and model layouts, the split-integer base, the descriptor names, the selection policies, the
+ * special label values and the guidance limits are defined once, in the core's headers (cs_unit_table.h,
+ * cs_model.h, cs_descriptor_table.h, cs_select.h, cs_label.h, cs_seqpredict.h). The classes must not write them again,
  * so this program prints them as an sclang class from those headers. The committed file is checked against
  * this program's output by the ctest `format_sclang` (tests/CMakeLists.txt); regenerate it with
  * `cmake --build build --target sclang-format`.
@@ -14,6 +14,7 @@
 #include "cs_label.h"
 #include "cs_model.h"
 #include "cs_select.h"
+#include "cs_seqpredict.h"
 #include "cs_split.h"
 #include "cs_unit_table.h"
 
@@ -219,6 +220,12 @@ int main(void)
     constant("labelNone", CS_LABEL_NONE,
              "label \"none\": SeqPredict's output without a usable model; ConcatPlay rests (silence)");
     constant("labelAny", CS_LABEL_ANY, "label \"any\": ConcatPlay plays any unit (SeqPredict's before its first step)");
+
+    printf("\n\t// ---- SeqPredict: model x target guidance (cs_seqpredict.h) ----\n");
+    constant("guideMaxPairs", CS_SELECT_MAX_TARGET_DIMS,
+             "target pairs a SeqPredict (or ConcatPlay) target uses at most");
+    constant("guideMaxTerms", CS_SEQP_GUIDE_MAX_TERMS, "target descriptors guidance compares at most");
+    constant("guideMaxGuidance", (long)CS_SEQP_MAX_GUIDANCE, "largest guidance (larger values are clamped to it)");
     printf("}\n");
     return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }

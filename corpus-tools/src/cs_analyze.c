@@ -174,8 +174,10 @@ typedef struct analysis {
     int32_t *usource, *usucc, *ulabel;
     float *Xn; /* normalise: (n, CS_D_COUNT) */
     double center[CS_D_COUNT], scale[CS_D_COUNT];
-    cs_clustering cl; /* cluster */
-    float *table;     /* table: unit table with its index, tn floats */
+    cs_clustering cl;  /* cluster */
+    int rule_iters;    /* cluster (k-means): relabelling rounds of label_rule_finish, or -1 when it stopped short */
+    size_t rule_agree; /* cluster (k-means): units whose label is their nearest centroid's (the label rule) */
+    float *table;      /* table: unit table with its index, tn floats */
     size_t tn;
     cJSON *man; /* manifest */
 } analysis;
@@ -655,6 +657,86 @@ static int stage_cluster(analysis *a)
     return rc;
 }
 
+/* Per label the mean of its units' normalised descriptors, summed in double in unit order (what the listening
+ * section's centroids are before rounding: cs_ut_encode_listen); counts[k] = its units. */
+static void label_means(const analysis *a, double *means, size_t *counts)
+{
+    const size_t N = a->n, D = CS_D_COUNT, K = (size_t)a->cl.num_labels;
+    memset(means, 0, K * D * sizeof *means);
+    memset(counts, 0, K * sizeof *counts);
+    for (size_t u = 0; u < N; ++u) {
+        double *m = means + (size_t)a->ulabel[u] * D;
+        counts[a->ulabel[u]]++;
+        for (size_t d = 0; d < D; ++d)
+            m[d] += (double)a->Xn[u * D + d];
+    }
+    for (size_t k = 0; k < K; ++k)
+        for (size_t d = 0; d < D && counts[k]; ++d)
+            means[k * D + d] /= (double)counts[k];
+}
+
+/* k-means, finished with the label rule (BUNDLE.md "Label of a sound"): while a unit's nearest centroid (the
+ * float means of the labels, the distance of cs_ut_nearest) is not its own label's, every unit takes its nearest
+ * label and the means are taken again: Lloyd's iterations in the rule's arithmetic, so the bundle's labels are
+ * the ones a listener computes. k-means that converged (no label changed) already satisfies it, up to float
+ * rounding at near ties; one stopped by --max-iter or its tolerance may not. A round that would leave a label
+ * without units is not taken: then, or after CS_LABEL_RULE_ROUNDS rounds, the labels stay as they are, analyze
+ * warns with the agreement and rule_iters is -1. Allocates O(N + K D). */
+#define CS_LABEL_RULE_ROUNDS 1000
+static int label_rule_finish(analysis *a)
+{
+    const size_t N = a->n, D = CS_D_COUNT, K = (size_t)a->cl.num_labels;
+    double *means = malloc(K * D * sizeof *means);
+    float *cent = malloc(K * D * sizeof *cent);
+    size_t *counts = malloc(K * sizeof *counts), *next_counts = malloc(K * sizeof *next_counts);
+    int32_t *next = malloc(N * sizeof *next);
+    int rc = means && cent && counts && next_counts && next ? 0 : CS_E_NOMEM;
+    a->rule_iters = 0;
+    for (int round = 0; rc == 0; ++round) {
+        label_means(a, means, counts);
+        for (size_t i = 0; i < K * D; ++i)
+            cent[i] = (float)means[i];
+        size_t agree = 0;
+        double inertia = 0.0;
+        memset(next_counts, 0, K * sizeof *next_counts);
+        for (size_t u = 0; u < N; ++u) {
+            double d2 = 0.0;
+            next[u] = cs_ut_nearest(cent, a->o->weights, (uint32_t)K, (uint32_t)D, a->Xn + u * D, &d2);
+            next_counts[next[u]]++;
+            agree += next[u] == a->ulabel[u];
+            inertia += d2;
+        }
+        a->rule_agree = agree;
+        if (agree == N) {
+            if (round > 0) a->cl.inertia = inertia; /* the labels moved: the distances to the means they have */
+            break;
+        }
+        int empties = 0;
+        for (size_t k = 0; k < K; ++k)
+            empties |= next_counts[k] == 0;
+        if (empties || round == CS_LABEL_RULE_ROUNDS) {
+            a->rule_iters = -1;
+            break;
+        }
+        memcpy(a->ulabel, next, N * sizeof *next);
+        a->rule_iters = round + 1;
+    }
+    free(means);
+    free(cent);
+    free(counts);
+    free(next_counts);
+    free(next);
+    if (rc == 0 && a->rule_iters < 0 && a->o->warn) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "k-means labels: %zu of %zu units are labelled with their nearest centroid (finishing with the "
+                 "label rule would leave a label empty)",
+                 a->rule_agree, N);
+        a->o->warn(a->o->progress_user, "--cluster kmeans", msg);
+    }
+    return rc;
+}
+
 /* --- table: the unit table (BUNDLE.md "Unit table") with its nearest-neighbour index and listening section --- */
 
 /* The listening section's values (BUNDLE.md "Listening section"): what the server needs to hear a sound as the
@@ -869,31 +951,35 @@ static int manifest_clustering(const analysis *a, cJSON *man)
     cJSON_AddStringToObject(cl, "method", m->name);
     cJSON_AddNumberToObject(cl, "seed", (double)a->o->seed);
     m->manifest(cl, &a->o->cl, &a->cl);
+    if (a->o->cluster == 0) { /* label_rule_finish */
+        cJSON_AddNumberToObject(cl, "label_rule_rounds", a->rule_iters);
+        cJSON_AddNumberToObject(cl, "label_rule_units", (double)a->rule_agree);
+    }
     cJSON *lab = cJSON_AddArrayToObject(cl, "labels");
-    double *cent = calloc(D, sizeof *cent);
-    if (!cent) return CS_E_NOMEM;
-    for (int l = 0; l < a->cl.num_labels; ++l) {
-        size_t count = 0;
-        double dur = 0.0;
-        memset(cent, 0, D * sizeof *cent);
-        for (size_t u = 0; u < N; ++u) {
-            if (a->ulabel[u] != l) continue;
-            count++;
-            dur += (double)a->ulen[u] / a->o->rate;
-            for (size_t d = 0; d < D; ++d)
-                cent[d] += (double)a->Xn[u * D + d];
-        }
-        for (size_t d = 0; d < D && count; ++d)
-            cent[d] /= (double)count;
+    const size_t K = (size_t)a->cl.num_labels;
+    double *means = malloc(K * D * sizeof *means), *dur = calloc(K, sizeof *dur);
+    size_t *counts = malloc(K * sizeof *counts);
+    if (!means || !dur || !counts) {
+        free(means);
+        free(dur);
+        free(counts);
+        return CS_E_NOMEM;
+    }
+    label_means(a, means, counts); /* the listening section's centroids before rounding */
+    for (size_t u = 0; u < N; ++u)
+        dur[a->ulabel[u]] += (double)a->ulen[u] / a->o->rate;
+    for (size_t l = 0; l < K; ++l) {
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "label", l);
-        cJSON_AddNumberToObject(e, "units", (double)count);
-        cJSON_AddNumberToObject(e, "mean_duration_s", count ? dur / (double)count : 0.0);
-        cJSON_AddBoolToObject(e, "noise", l == a->cl.noise_label);
-        cJSON_AddItemToObject(e, "centroid", number_array(cent, D));
+        cJSON_AddNumberToObject(e, "label", (double)l);
+        cJSON_AddNumberToObject(e, "units", (double)counts[l]);
+        cJSON_AddNumberToObject(e, "mean_duration_s", counts[l] ? dur[l] / (double)counts[l] : 0.0);
+        cJSON_AddBoolToObject(e, "noise", (int)l == a->cl.noise_label);
+        cJSON_AddItemToObject(e, "centroid", number_array(means + l * D, D));
         cJSON_AddItemToArray(lab, e);
     }
-    free(cent);
+    free(means);
+    free(dur);
+    free(counts);
     return 0;
 }
 
@@ -991,6 +1077,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     if (rc == 0) t2 = now_s(), rc = stage_gather(&a);
     if (rc == 0) rc = stage_normalise(&a);
     if (rc == 0) rc = stage_cluster(&a);
+    if (rc == 0 && o->cluster == 0) rc = label_rule_finish(&a);
     if (rc == 0) t3 = now_s(), rc = stage_table(&a);
     if (rc == 0) rc = stage_manifest(&a);
     if (rc == 0) rc = stage_write(&a, out_dir);

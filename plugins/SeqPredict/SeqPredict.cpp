@@ -12,6 +12,10 @@
 // verified 8192 per block before use, and its state is RTAlloc'd (checked) when verified; a bad or missing
 // model gives label -1 (probability 0, entropy 0) and ONE message per failing state, gated on verbosity. No
 // assumption on block size or sample rate: the logic runs per sample on whatever the server hands over.
+// Guidance (issue 10): the corpus Buffer (a unit table) is followed like ConcatPlay's (cs_seqp_corpus_bind: O(1)
+// parse on change, then the bounded row check), the target is read per block through ConcatPlay's own
+// cs_cp_target, and the guidance input at each trigger's sample; a corpus without a listening section, not a
+// table, or guidance without a corpus: guidance off and one message per failing state.
 //
 // Outputs: [0] label (held between triggers; -1 before the first trigger and without a usable model),
 //          [1] its probability (0..1), [2] the entropy of the distribution it came from, in bits.

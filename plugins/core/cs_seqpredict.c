@@ -188,17 +188,26 @@ int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32
     return c->state;
 }
 
-int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g)
+int cs_seqp_guide_view(const cs_ut_view *view, const cs_select_target *target, cs_seqp_guide *g)
 {
     memset(g, 0, sizeof *g);
-    if (c->state != CS_SEQP_CORPUS_OK || !target) return 0;
-    g->centroids = c->view.listen.centroids;
-    g->weight = c->view.listen.weight;
-    g->labels = c->view.labels;
-    g->num_labels = c->view.num_labels;
-    g->num_descriptors = c->view.num_descriptors;
+    if (!view || !view->has_listen || !view->listen.centroids || !target) return 0;
+    g->centroids = view->listen.centroids;
+    g->weight = view->listen.weight;
+    g->labels = view->labels;
+    g->num_labels = view->num_labels;
+    g->num_descriptors = view->num_descriptors;
     g->target = *target;
-    return g->centroids != NULL;
+    return 1;
+}
+
+int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g)
+{
+    if (c->state != CS_SEQP_CORPUS_OK) {
+        memset(g, 0, sizeof *g);
+        return 0;
+    }
+    return cs_seqp_guide_view(&c->view, target, g);
 }
 
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)

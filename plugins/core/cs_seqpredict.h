@@ -98,8 +98,9 @@ extern "C" {
 #define CS_SEQP_GUIDE_MAX_TERMS                                                                                        \
     64 /* descriptors a guidance target compares at most (as cs_select's NEAREST): the first 64 usable ones */
 #define CS_SEQP_GUIDE_MADDS_PER_TERM                                                                                   \
-    4u /* cost of one (label, descriptor) term of the guidance distance in multiply-add equivalents (a subtraction,    \
-          two multiplies and an add in double) */
+    40u /* cost of one (label, descriptor) term of the guidance distance, in the sampler's multiply-add equivalents:   \
+           tests/bench/bench_guide.c measured 15 .. 38 (1.0 .. 2.8 ns a term; 0.37 us for 64 labels and 4 target       \
+           descriptors, 150 us for 4096 labels and 26) */
 
 /** Inputs read per sample (audio rate) or per block, in the order of SeqPredict.sc after `model`.
  *  `mask` (a Buffer) is handled by the caller and passed in cs_seqp_io. */
@@ -300,6 +301,10 @@ void cs_seqp_corpus_init(cs_seqp_corpus *c);
  * O(1) + the check's budget.
  */
 int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32_t samples, uint32_t channels);
+
+/** Fill `g` from a parsed unit table with a listening section (view->has_listen) and a target (copied, NULL = none):
+ *  1; else 0 (g zeroed: no guidance). O(1). */
+int cs_seqp_guide_view(const cs_ut_view *view, const cs_select_target *target, cs_seqp_guide *g);
 
 /** Fill `g` from a bound corpus (state OK) and a target (copied): 1; else 0 (g zeroed: no guidance). O(1). */
 int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g);

@@ -561,25 +561,30 @@ const float *cs_ut_centroid(const cs_ut_view *v, int32_t label)
     return v->listen.centroids + (size_t)label * v->num_descriptors;
 }
 
-int32_t cs_ut_nearest_label(const cs_ut_view *v, const float *x, double *d2)
+int32_t cs_ut_nearest(const float *centroids, const float *weight, uint32_t num_labels, uint32_t num_descriptors,
+                      const float *x, double *d2)
 {
-    if (!v->has_listen) return -1;
-    const uint32_t D = v->num_descriptors;
-    const float *w = v->listen.weight;
+    const uint32_t D = num_descriptors;
     int32_t best = 0;
     double best_d2 = INFINITY;
-    for (uint32_t k = 0; k < v->num_labels; ++k) {
-        const float *c = v->listen.centroids + (size_t)k * D;
+    for (uint32_t k = 0; k < num_labels; ++k) {
+        const float *c = centroids + (size_t)k * D;
         double s = 0.0;
         for (uint32_t j = 0; j < D; ++j) {
-            if (!(w[j] > 0.0f)) continue;
+            if (!(weight[j] > 0.0f)) continue;
             const double xj = isfinite(x[j]) ? (double)x[j] : 0.0, diff = xj - (double)c[j];
-            s += (double)w[j] * diff * diff;
+            s += (double)weight[j] * diff * diff;
         }
         if (s < best_d2) best_d2 = s, best = (int32_t)k; /* strict: ties to the lower label */
     }
     if (d2) *d2 = isfinite(best_d2) ? best_d2 : 0.0;
     return best;
+}
+
+int32_t cs_ut_nearest_label(const cs_ut_view *v, const float *x, double *d2)
+{
+    if (!v->has_listen) return -1;
+    return cs_ut_nearest(v->listen.centroids, v->listen.weight, v->num_labels, v->num_descriptors, x, d2);
 }
 
 static void put_split(float *dst, uint64_t v)

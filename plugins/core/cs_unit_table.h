@@ -150,7 +150,7 @@ enum cs_ut_listen_field {
     CS_UT_L_GRAIN_HOP_LO,
     CS_UT_L_ONSET_THRESHOLD, /* onset detector (the parameters used, or the defaults when not onset-segmented) */
     CS_UT_L_ONSET_DELTA,     /* delta: fraction of the mean flux */
-    CS_UT_L_ONSET_DELTA_ABS, /* delta * mean_flux (computed in double, rounded to float) */
+    CS_UT_L_ONSET_DELTA_ABS, /* cs_onset_delta_abs(delta, mean_flux): the float product of the two stored floats */
     CS_UT_L_ONSET_MEDIAN_S,  /* s */
     CS_UT_L_ONSET_MIN_LEN_S, /* s */
     CS_UT_L_ONSET_MAX_LEN_S, /* s */
@@ -188,7 +188,8 @@ enum cs_ut_error {
     CS_UT_E_VERSION = -4,  /* unsupported version */
     CS_UT_E_DIMS = -5,     /* inconsistent or insane counts */
     CS_UT_E_VALUES = -6,   /* a row holds an out-of-range or non-finite value */
-    CS_UT_E_LISTEN = -7,   /* the listening section is malformed (fields out of range, non-finite values) */
+    CS_UT_E_LISTEN = -7,   /* the listening section is malformed (fields out of range, non-finite values, an
+                              analysis or onset parameters the live analyser or detector would refuse) */
     CS_UT_E_NO_LISTEN = -8 /* not a parse error: what a reader that needs the listening section reports for a
                               table without one (version 2: rebuild the bundle with `concatseq analyze --force`) */
 };
@@ -203,8 +204,9 @@ typedef struct cs_ut_listen {
     int segmentation;              /* CS_UT_SEG_*: 0 grain, 1 onset, 2 novelty */
     uint32_t grain_len, grain_hop; /* samples: grain segmentation's; else the mean unit length, hop = len */
     float onset_threshold, onset_delta, onset_delta_abs, onset_median_s, onset_min_len_s, onset_max_len_s, onset_pre_s,
-        onset_refine_s;          /* the onset parameters used (the defaults when not onset segmentation);
-                                    delta_abs = delta * mean_flux, in double, rounded to float */
+        onset_refine_s;          /* the onset parameters used (the defaults when not onset segmentation), ones
+                                    cs_onset_config_check accepts at this analysis; delta_abs =
+                                    cs_onset_delta_abs(onset_delta, mean_flux) (cs_onset.h) */
     float mean_flux;             /* mean CS_FF_FLUX over every frame of every source of the corpus */
     int norm_method;             /* CS_UT_NORM_ZSCORE / CS_UT_NORM_ROBUST */
     const float *center, *scale; /* num_descriptors each: normalised = (raw - center) / scale; scale > 0 */
@@ -254,7 +256,8 @@ size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t n
  * Versions 3 and 2 are read (version 2: 20 header floats, no listening section, view->has_listen = 0). The
  * listening section's fixed fields are checked here in O(1) (CS_UT_E_LISTEN: magic, version, a frame analysis
  * that cs_frame_config_check accepts, at the table's sample rate, segmentation and normalisation methods known, onset
- * parameters finite and >= 0, grain lengths > 0); its arrays (centers, scales > 0, weights >= 0, centroids
+ * parameters that cs_onset_config_check accepts at that analysis with delta_abs = cs_onset_delta_abs(delta, mean
+ * flux), grain lengths > 0); its arrays (centers, scales > 0, weights >= 0, centroids
  * finite, an empty label's centroid 0) by the row check.
  * Returns CS_UT_OK or a negative cs_ut_error (CS_UT_E_VERSION for a version 1 table). No allocation, no I/O:
  * real-time safe, but with check_rows linear in the table: the UGen uses cs_ut_check_step instead.
@@ -344,6 +347,14 @@ const float *cs_ut_centroid(const cs_ut_view *v, int32_t label);
  * allocation: real-time safe (bounded by the table's size).
  */
 int32_t cs_ut_nearest_label(const cs_ut_view *v, const float *x, double *d2);
+
+/**
+ * The same rule on plain arrays (what cs_ut_nearest_label computes on a view, and what `concatseq analyze` labels
+ * k-means units with): centroids (num_labels * num_descriptors), weight (num_descriptors), x (num_descriptors).
+ * Returns 0 .. num_labels - 1 (0 when num_labels is 0; then *d2 = 0). O(num_labels * num_descriptors), real-time safe.
+ */
+int32_t cs_ut_nearest(const float *centroids, const float *weight, uint32_t num_labels, uint32_t num_descriptors,
+                      const float *x, double *d2);
 
 /** Number of units with `label`, and (if first != NULL) where they start in members: first + count <=
  *  num_units always holds. 0 for a bad label, or for a range that no longer fits the members section. */

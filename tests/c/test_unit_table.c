@@ -3,6 +3,7 @@
 #include "cs_analyze.h"
 #include "cs_normalize.h"
 #include "cs_test.h"
+#include "cs_test_table.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
@@ -128,14 +129,10 @@ int main(void)
         /* the resumable check (ConcatPlay's, a few floats per block) gives the same answer for any budget */
         if (cs_ut_parse(c, n, 0, &w) != CS_UT_OK) continue;
         for (size_t budget = 1; budget <= 64; budget *= 4) {
-            cs_ut_check chk;
-            cs_ut_check_begin(&chk);
-            int r = CS_UT_CHECK_MORE, steps = 0;
-            while (r == CS_UT_CHECK_MORE && steps < 100000)
-                r = cs_ut_check_step(&w, &chk, budget), steps++;
-            CS_CHECK(r == cases[k].err && cs_ut_check_step(&w, &chk, budget) == r,
-                     "case %zu, budget %zu: resumable check %d after %d steps, expected %d", k, budget, r, steps,
-                     cases[k].err);
+            int steps = 0;
+            const int r = cs_test_resumable_check(&w, budget, &steps);
+            CS_CHECK(r == cases[k].err, "case %zu, budget %zu: resumable check %d after %d steps, expected %d", k,
+                     budget, r, steps, cases[k].err);
         }
     }
     /* row checks are skipped when not asked for, header checks are not */

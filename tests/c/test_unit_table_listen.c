@@ -5,6 +5,7 @@
 #include "cs_onset.h"
 #include "cs_split.h"
 #include "cs_test.h"
+#include "cs_test_table.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
@@ -76,11 +77,7 @@ static int full_check(const float *t, size_t n)
     const int e = cs_ut_parse(t, n, 1, &v);
     if (cs_ut_parse(t, n, 0, &v) != CS_UT_OK) return e;
     for (size_t budget = 1; budget <= 256; budget *= 4) {
-        cs_ut_check c;
-        cs_ut_check_begin(&c);
-        int r = CS_UT_CHECK_MORE, steps = 0;
-        while (r == CS_UT_CHECK_MORE && steps < 100000)
-            r = cs_ut_check_step(&v, &c, budget), steps++;
+        const int r = cs_test_resumable_check(&v, budget, NULL);
         CS_CHECK(r == e, "budget %zu: resumable check %d, parse %d", budget, r, e);
     }
     return e;
@@ -180,6 +177,11 @@ static void test_with_index(void)
     CS_CHECK(cs_ut_parse(t, xn + ln, 1, &v) == CS_UT_OK && v.has_listen && v.index_nodes != NULL,
              "index and section both read and checked");
     CS_CHECK(cs_ut_join(t[CS_UT_H_LISTEN_OFFSET_HI], t[CS_UT_H_LISTEN_OFFSET_LO]) == xn, "section offset = index end");
+    CS_CHECK(full_check(t, xn + ln) == CS_UT_OK, "after the index: the resumable check passes at every budget");
+    const float keep = t[xn + CS_UT_LISTEN_FIXED + D]; /* the first scale */
+    t[xn + CS_UT_LISTEN_FIXED + D] = -1.0f;
+    CS_CHECK(full_check(t, xn + ln) == CS_UT_E_LISTEN, "after the index: a bad scale refused at every budget");
+    t[xn + CS_UT_LISTEN_FIXED + D] = keep;
     CS_CHECK(cs_ut_parse(t, xn + ln - 1, 0, &v) == CS_UT_E_SHORT, "a truncated section is short");
     /* an index built again from a table with a section drops the section (it is appended after the index) */
     float *u = calloc(xn, sizeof *u);

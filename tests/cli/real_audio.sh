@@ -18,6 +18,15 @@ check "a11wlk01 dbscan" "$CS" analyze "$A" -o "$W/a11-dbscan" --cluster dbscan -
 check "a11wlk01 dbscan bundle" $CHECK "$W/a11-dbscan"
 check "a11wlk01 ap" "$CS" analyze "$A" -o "$W/a11-ap" --cluster ap --unit-ms 200 --hop-ms 200 --damping 0.7 --quiet
 check "a11wlk01 ap bundle" $CHECK "$W/a11-ap"
+# k-means stopped early (--max-iter 2: 426 of 427 units were nearest their own centroid before analyze finished
+# with the label rule) still gives labels that are every unit's nearest centroid, and the manifest says how
+check "a11wlk01 k-means stopped early" "$CS" analyze "$A" -o "$W/a11-early" --unit-ms 20 --hop-ms 10 --clusters 32 \
+    --max-iter 2 --quiet
+check "early k-means bundle: the label rule holds" $CHECK "$W/a11-early" --labels 32 --label-rule
+check "the manifest records the label rule's rounds" "$PY" -c "
+import json, sys
+c = json.load(open('$W/a11-early/corpus.json'))['clustering']
+sys.exit(0 if c['label_rule_rounds'] > 0 and c['label_rule_units'] == 427 else 1)"
 # DBSCAN and affinity propagation do not label by means: the label rule's check sees it (BUNDLE.md)
 check "dbscan labels are not all the nearest centroid's" bash -c "$CHECK '$W/a11-dbscan' --label-rule | grep -q 'label rule: 40 of 42'"
 check "ap labels are not all the nearest centroid's" bash -c "$CHECK '$W/a11-ap' --label-rule | grep -q 'label rule: 20 of 21'"
