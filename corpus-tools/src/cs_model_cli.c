@@ -584,18 +584,6 @@ int cs_cmd_import_json(int argc, char **argv)
 
 /* ---------------------------------------------------------------------------------------------- sample */
 
-static void *heap_alloc(void *user, size_t bytes)
-{
-    (void)user;
-    return malloc(bytes);
-}
-
-static void heap_free(void *user, void *ptr)
-{
-    (void)user;
-    free(ptr);
-}
-
 /* "3,1,4" -> labels; returns the count, or -1 on a bad entry. */
 static int parse_labels(const char *list, int *out, int cap)
 {
@@ -737,7 +725,8 @@ int cs_cmd_sample(int argc, char **argv)
     }
     /* bind exactly as the UGen does, block after block, until the weights are verified */
     int st;
-    while ((st = cs_seqp_bind(&sp, buf, nbuf, 1, (float)seed, heap_alloc, heap_free, NULL)) == CS_SEQP_VERIFYING) {}
+    while ((st = cs_seqp_bind(&sp, buf, nbuf, 1, (float)seed, cs_cli_heap_alloc, cs_cli_heap_free, NULL)) ==
+           CS_SEQP_VERIFYING) {}
     if (st != CS_SEQP_READY) {
         cs_cli_fail("sample", "%s: the model cannot be used (%s)", path,
                     st == CS_SEQP_NO_MEMORY ? "out of memory" : cs_model_strerror(sp.err));
@@ -784,7 +773,7 @@ int cs_cmd_sample(int argc, char **argv)
     if (!tsv) putchar('\n');
     rc = fflush(stdout) != 0;
 done:
-    cs_seqp_release(&sp, heap_free, NULL);
+    cs_seqp_release(&sp, cs_cli_heap_free, NULL);
     free(lru_mem);
     free(primes);
     free(buf);

@@ -275,18 +275,6 @@ static int target_decode(const char *path, int rate, float **x, size_t *n)
 
 /* ----------------------------------------------------------------------------------------------- render */
 
-static void *heap_alloc(void *user, size_t bytes)
-{
-    (void)user;
-    return malloc(bytes);
-}
-
-static void heap_free(void *user, void *ptr)
-{
-    (void)user;
-    free(ptr);
-}
-
 /* A model bound as SeqPredict binds it; 0 or 1 (error printed). */
 typedef struct model_run {
     float *buf;
@@ -309,7 +297,7 @@ static int model_open(model_run *m, const char *path, const cs_bundle *b, int an
 static int model_ready(model_run *m, uint64_t seed, const char *path)
 {
     int st;
-    while ((st = cs_seqp_bind(&m->sp, m->buf, m->n, 1, (float)seed, heap_alloc, heap_free, NULL)) ==
+    while ((st = cs_seqp_bind(&m->sp, m->buf, m->n, 1, (float)seed, cs_cli_heap_alloc, cs_cli_heap_free, NULL)) ==
            CS_SEQP_VERIFYING) {}
     if (st == CS_SEQP_READY) return 0;
     return cs_cli_fail(CMD, "%s: the model cannot be used (%s)", path,
@@ -318,7 +306,7 @@ static int model_ready(model_run *m, uint64_t seed, const char *path)
 
 static void model_close(model_run *m)
 {
-    cs_seqp_release(&m->sp, heap_free, NULL);
+    cs_seqp_release(&m->sp, cs_cli_heap_free, NULL);
     free(m->buf);
     memset(m, 0, sizeof *m);
 }
@@ -432,7 +420,7 @@ static void wires_init(wires *w, const mosaic_opts *o, const corpus_info *ci)
 static void seqpredict_block(render *r, wires *w, uint32_t B, int ctor)
 {
     const cs_ut_view *v = &r->b->view;
-    cs_seqp_bind(&r->drive.sp, r->drive.buf, r->drive.n, 1, w->seed, heap_alloc, heap_free, NULL);
+    cs_seqp_bind(&r->drive.sp, r->drive.buf, r->drive.n, 1, w->seed, cs_cli_heap_alloc, cs_cli_heap_free, NULL);
     cs_seqp_io io;
     memset(&io, 0, sizeof io);
     float *in[CS_SEQP_NUM_INPUTS] = {&w->trig,  &w->temperature, &w->topk,    &w->topp, &w->prime,
@@ -460,7 +448,7 @@ static void concatplay_block(render *r, wires *w, uint32_t B, float *const *chan
     const cs_ut_view *v = &r->b->view;
     cs_player_io io;
     cs_cp_bind(&r->cp, v->data, (uint32_t)r->b->table_n, 1, r->audio, (uint32_t)r->audio_frames, v->channels,
-               heap_alloc, heap_free, NULL, &io);
+               cs_cli_heap_alloc, cs_cli_heap_free, NULL, &io);
     cs_select_target target;
     const int has = cs_cp_target(&target, NULL, 0, (float)r->ci->ndims, w->pairs, r->ci->ndims);
     const float *in[CS_PLAYER_NUM_INPUTS] = {&w->trig,    &w->label,  &w->unit, &w->rate, &w->amp,     &w->attack,
@@ -504,7 +492,7 @@ static int render_blocks(render *r)
         for (uint32_t i = 0; i < B; ++i)
             in[i] = t0 + i < r->n ? r->x[t0 + i] : 0.f;
         cs_cl_out h;
-        cs_cl_bind(&r->cl, v->data, (uint32_t)r->b->table_n, 1, heap_alloc, heap_free, NULL);
+        cs_cl_bind(&r->cl, v->data, (uint32_t)r->b->table_n, 1, cs_cli_heap_alloc, cs_cli_heap_free, NULL);
         cs_cl_process(&r->cl, in, B, &w.listen_reset, 0, &h);
         if (until == UINT64_MAX && r->cl.listener)
             until = r->n + cs_listener_max_wait(r->cl.listener) + cs_listener_config(r->cl.listener)->grain_len;
@@ -577,7 +565,8 @@ static int open_ugens(render *r)
     if (cs_cl_open(&r->cl, v->sample_rate, (float)r->mode, sel, r->ci->ndims, &ops) != CS_CL_OPEN_OK)
         return cs_cli_fail(CMD, "cannot create the listener (bad corpus rate %g Hz)", v->sample_rate);
     cs_seqp_corpus_init(&r->corpus);
-    const int op = cs_cp_open(&r->cp, 64.f, (float)o->seed, o->seed, v->channels, v->sample_rate, heap_alloc, NULL);
+    const int op =
+        cs_cp_open(&r->cp, 64.f, (float)o->seed, o->seed, v->channels, v->sample_rate, cs_cli_heap_alloc, NULL);
     if (op != CS_CP_OPEN_OK)
         return cs_cli_fail(CMD, "cannot create the player (%s)",
                            op == CS_CP_OPEN_NO_MEMORY ? "out of memory" : "bad corpus rate");
@@ -669,8 +658,8 @@ int cs_cmd_mosaic(int argc, char **argv)
     }
 done:
     if (r->st.report) fclose(r->st.report);
-    cs_cp_close(&r->cp, heap_free, NULL);
-    cs_cl_close(&r->cl, heap_free, NULL);
+    cs_cp_close(&r->cp, cs_cli_heap_free, NULL);
+    cs_cl_close(&r->cl, cs_cli_heap_free, NULL);
     if (r->fft) cs_fft_host_free(r->fft);
     model_close(&r->drive);
     model_close(&r->score);
