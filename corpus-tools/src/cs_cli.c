@@ -96,3 +96,15 @@ int cs_cli_parse_u64(const char *s, uint64_t *out)
     *out = (uint64_t)v;
     return 0;
 }
+
+void *cs_cli_heap_alloc(void *user, size_t bytes)
+{
+    (void)user;
+    return malloc(bytes);
+}
+
+void cs_cli_heap_free(void *user, void *ptr)
+{
+    (void)user;
+    free(ptr);
+}

@@ -4,6 +4,7 @@
 #ifndef CS_CLI_H
 #define CS_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /**
@@ -30,5 +31,10 @@ int cs_cli_parse_int(const char *s, int *out);
 
 /** A non-negative decimal integer that fits 64 bits. 0 and *out set, or -1. */
 int cs_cli_parse_u64(const char *s, uint64_t *out);
+
+/** The core's allocator callbacks (cs_cp_alloc_fn / cs_seqp_alloc_fn / cs_cl_alloc_fn and their free) on the
+ *  process heap, for the CLI, which runs the real-time core offline: malloc / free; `user` is unused. */
+void *cs_cli_heap_alloc(void *user, size_t bytes);
+void cs_cli_heap_free(void *user, void *ptr);
 
 #endif

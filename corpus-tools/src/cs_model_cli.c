@@ -125,13 +125,7 @@ static int train_option(const char *a, const char *v, train_opts *o)
     if (OPT("--val-fraction")) return cs_cli_parse_double(v, &o->valf) || o->valf < 0.0 || o->valf > 0.5;
     if (OPT("--seed")) return (o->seed_given = 1, cs_cli_parse_u64(v, &o->seed));
     if (OPT("--threads")) return cs_cli_parse_int(v, &o->threads) || o->threads < 1 || o->threads > 256;
-    if (OPT("--progress")) {
-        o->pmode = !strcmp(v, "bar")     ? CS_PROGRESS_BAR
-                   : !strcmp(v, "lines") ? CS_PROGRESS_LINES
-                   : !strcmp(v, "none")  ? CS_PROGRESS_NONE
-                                         : -1;
-        return o->pmode < 0;
-    }
+    if (OPT("--progress")) return (o->pmode = cs_progress_mode_from_name(v)) < 0;
 #undef OPT
     return 2;
 }
@@ -324,10 +318,8 @@ static int check_corpus(const char *cmd, const char *path, const cs_model_view *
                        path, have, b->dir ? b->dir : "the bundle", want);
 }
 
-/* Load a model file and check it against a bundle (label count, then corpus checksum unless any_corpus);
- * returns 0 or prints and returns 1. */
-static int load_model_for(const char *cmd, const char *path, const cs_bundle *b, int any_corpus, float **buf, size_t *n,
-                          cs_model_view *view)
+int cs_cli_load_model(const char *cmd, const char *path, const cs_bundle *b, int any_corpus, float **buf, size_t *n,
+                      cs_model_view *view)
 {
     int merr = 0;
     int rc = cs_model_file_load(path, buf, n, view, &merr);
@@ -479,7 +471,7 @@ int cs_cmd_eval(int argc, char **argv)
     memset(&view, 0, sizeof view);
     double model_bits = NAN;
     size_t scored = 0;
-    if (path && load_model_for("eval", path, &b, o.any_corpus, &buf, &nbuf, &view)) goto done;
+    if (path && cs_cli_load_model("eval", path, &b, o.any_corpus, &buf, &nbuf, &view)) goto done;
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
         cs_cli_fail("eval", "out of memory");
         goto done;
@@ -591,18 +583,6 @@ int cs_cmd_import_json(int argc, char **argv)
 }
 
 /* ---------------------------------------------------------------------------------------------- sample */
-
-static void *heap_alloc(void *user, size_t bytes)
-{
-    (void)user;
-    return malloc(bytes);
-}
-
-static void heap_free(void *user, void *ptr)
-{
-    (void)user;
-    free(ptr);
-}
 
 /* "3,1,4" -> labels; returns the count, or -1 on a bad entry. */
 static int parse_labels(const char *list, int *out, int cap)
@@ -728,7 +708,7 @@ int cs_cmd_sample(int argc, char **argv)
     cs_model_view view;
     cs_seqp sp;
     cs_seqp_init(&sp, seed);
-    if (load_model_for("sample", path, &b, any_corpus, &buf, &nbuf, &view)) goto done;
+    if (cs_cli_load_model("sample", path, &b, any_corpus, &buf, &nbuf, &view)) goto done;
     const int V = view.cfg.vocab;
     if (prime) {
         primes = malloc(strlen(prime) * sizeof *primes + sizeof *primes);
@@ -745,7 +725,8 @@ int cs_cmd_sample(int argc, char **argv)
     }
     /* bind exactly as the UGen does, block after block, until the weights are verified */
     int st;
-    while ((st = cs_seqp_bind(&sp, buf, nbuf, 1, (float)seed, heap_alloc, heap_free, NULL)) == CS_SEQP_VERIFYING) {}
+    while ((st = cs_seqp_bind(&sp, buf, nbuf, 1, (float)seed, cs_cli_heap_alloc, cs_cli_heap_free, NULL)) ==
+           CS_SEQP_VERIFYING) {}
     if (st != CS_SEQP_READY) {
         cs_cli_fail("sample", "%s: the model cannot be used (%s)", path,
                     st == CS_SEQP_NO_MEMORY ? "out of memory" : cs_model_strerror(sp.err));
@@ -792,7 +773,7 @@ int cs_cmd_sample(int argc, char **argv)
     if (!tsv) putchar('\n');
     rc = fflush(stdout) != 0;
 done:
-    cs_seqp_release(&sp, heap_free, NULL);
+    cs_seqp_release(&sp, cs_cli_heap_free, NULL);
     free(lru_mem);
     free(primes);
     free(buf);

@@ -7,6 +7,7 @@
 #define CS_MODEL_CLI_H
 
 #include "cs_bundle.h"
+#include "cs_model.h"
 
 #include <stddef.h>
 
@@ -15,5 +16,13 @@ int cs_cmd_eval(int argc, char **argv);
 int cs_cmd_sample(int argc, char **argv);
 int cs_cmd_export_json(int argc, char **argv);
 int cs_cmd_import_json(int argc, char **argv);
+
+/**
+ * Load the model file `path` (whole, into *buf: *n floats, owned, free()) and its view, and check it against the
+ * bundle: the same label count, then the same corpus checksum unless any_corpus. Returns 0, or prints one line
+ * "concatseq CMD: error: ..." naming the file and the fix (--any-corpus) and returns 1 (*buf is then NULL).
+ */
+int cs_cli_load_model(const char *cmd, const char *path, const cs_bundle *b, int any_corpus, float **buf, size_t *n,
+                      cs_model_view *view);
 
 #endif

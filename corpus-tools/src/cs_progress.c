@@ -48,3 +48,12 @@ void cs_progress_finish(cs_progress *p)
         p->bar_open = 0;
     }
 }
+
+int cs_progress_mode_from_name(const char *name)
+{
+    if (!name) return -1;
+    return !strcmp(name, "bar")     ? CS_PROGRESS_BAR
+           : !strcmp(name, "lines") ? CS_PROGRESS_LINES
+           : !strcmp(name, "none")  ? CS_PROGRESS_NONE
+                                    : -1;
+}

@@ -14,6 +14,9 @@ typedef struct cs_progress {
     int bar_open; /* a bar line is on screen and needs a newline before other output */
 } cs_progress;
 
+/** The mode named by a --progress value: "bar", "lines" or "none"; -1 for anything else. */
+int cs_progress_mode_from_name(const char *name);
+
 /** Resolve `mode` (AUTO: a bar if stderr is a TTY, else none; quiet forces none). */
 void cs_progress_init(cs_progress *p, int mode, int quiet);
 

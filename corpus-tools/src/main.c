@@ -7,6 +7,7 @@
 #include "cs_cli.h"
 #include "cs_info.h"
 #include "cs_model_cli.h"
+#include "cs_mosaic.h"
 #include "cs_plot.h"
 
 #include <stdio.h>
@@ -29,6 +30,8 @@ static const subcommand commands[] = {
     {"train", "BUNDLE [-o MODEL] [options]", "fit a GRU or causal transformer to the label sequence", cs_cmd_train},
     {"eval", "BUNDLE [MODEL] [--json]", "held-out bits per label: model vs n-gram baselines", cs_cmd_eval},
     {"sample", "BUNDLE [MODEL] -n N [options]", "sample labels (and units) as SeqPredict does", cs_cmd_sample},
+    {"mosaic", "BUNDLE TARGET -o OUT.wav [options]", "render a target recording from the corpus's units",
+     cs_cmd_mosaic},
     {"plot", "BUNDLE [-o SVG] [--timeline WAV]", "corpus map (PCA by label), render timeline", cs_cmd_plot},
     {"export-json", "MODEL [-o JSON]", "model file -> JSON with PyTorch tensor names", cs_cmd_export_json},
     {"import-json", "JSON -o MODEL", "JSON -> model file", cs_cmd_import_json},
