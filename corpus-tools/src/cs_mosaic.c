@@ -564,6 +564,7 @@ static int open_ugens(render *r)
         sel[k] = (float)r->ci->dims[k];
     if (cs_cl_open(&r->cl, v->sample_rate, (float)r->mode, sel, r->ci->ndims, &ops) != CS_CL_OPEN_OK)
         return cs_cli_fail(CMD, "cannot create the listener (bad corpus rate %g Hz)", v->sample_rate);
+    r->cl.trig_gap = 1; /* the synth's ConcatListen is .kr */
     cs_seqp_corpus_init(&r->corpus);
     const int op =
         cs_cp_open(&r->cp, 64.f, (float)o->seed, o->seed, v->channels, v->sample_rate, cs_cli_heap_alloc, NULL);

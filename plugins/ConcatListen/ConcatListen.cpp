@@ -195,6 +195,7 @@ void ConcatListen_Ctor(ConcatListen *unit)
         sel[i] = IN0(kSelect + i);
     // a failure (no FFT plans, bad rate) leaves the state CS_CL_NO_FFT: reported once by the first block
     cs_cl_open(&unit->cl, FULLRATE, IN0(kMode), sel, unit->numSelect, gFFTHost ? &gFFTOps : NULL);
+    unit->cl.trig_gap = unit->mCalcRate != calc_FullRate; // .kr: a 0 between two reports (cs_concatlisten.h)
     // 3. one sample: the held outputs of "nothing heard yet"
     cs_cl_out o;
     memset(&o, 0, sizeof o);

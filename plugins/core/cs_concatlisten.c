@@ -240,6 +240,7 @@ static void report(cs_concatlisten *cl, uint64_t block_start, uint32_t n, cs_cl_
 static void fill_failing(cs_concatlisten *cl, cs_cl_out *out)
 {
     clear_outputs(cl);
+    cl->prev_trig = 0;
     out->trig = 0.0f;
     out->offset = 0;
     out->label = -1.0f;
@@ -289,7 +290,9 @@ void cs_cl_process(cs_concatlisten *cl, const float *in, uint32_t n, const float
         cl->best_label = -1;
         cl->best_d2 = INFINITY;
     }
-    if (cl->searching && search_chunk(cl)) report(cl, cl->total - n, n, out);
+    /* a control-rate trigger needs a 0 between two reports (see trig_gap) */
+    if (cl->searching && !(cl->trig_gap && cl->prev_trig) && search_chunk(cl)) report(cl, cl->total - n, n, out);
+    cl->prev_trig = out->trig > 0.0f;
     out->label = cl->label;
     out->distance = cl->distance;
     out->age = cl->age;

@@ -145,6 +145,8 @@ typedef struct cs_concatlisten {
     uint64_t base;    /* samples since binding at which the listener's current signal began (the last reset) */
     uint64_t total;   /* samples since binding */
     float prev_reset; /* the reset input's last value (edge detection) */
+    int trig_gap;     /* set by a control-rate host after cs_cl_open: no report in the block after a report */
+    int prev_trig;    /* the previous block reported a unit */
     /* held outputs */
     float label, distance, age;
     float desc[CS_CL_MAX_SELECT];
@@ -157,6 +159,12 @@ typedef struct cs_concatlisten {
  * FFT (copied; its ctx must outlive the state). No allocation: the listener's memory is asked for by cs_cl_bind
  * once a table tells its size. Returns enum cs_cl_open_status (on failure the state stays CS_CL_NO_FFT:
  * cs_cl_process outputs label -1). O(num_select).
+ * A control-rate host (ConcatListen.kr, `concatseq mosaic`) then sets `trig_gap = 1`: a trigger is a rise of the
+ * signal from <= 0 to > 0, so two reports in consecutive control periods (trig 1, 1) would be one trigger for
+ * every reader; with trig_gap a report never follows a report directly: the unit waits in the queue one block
+ * (at most one unit every two control periods; frames mode with a hop under two blocks then drops units, counted
+ * in `dropped`, so use ConcatListen.ar there). The audio-rate host leaves it 0 (its one-sample impulses never
+ * touch each other).
  */
 int cs_cl_open(cs_concatlisten *cl, double sample_rate, float mode, const float *select, uint32_t num_select,
                const cs_fft_ops *fft);

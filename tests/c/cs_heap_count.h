@@ -12,6 +12,7 @@
 #define CS_HEAP_COUNT_H
 
 #include <stddef.h>
+#include <stdlib.h> /* the prototypes of the functions this header replaces */
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)

@@ -414,6 +414,47 @@ static void test_states(void)
     free(bare), free(copy), free(b.audio), free(b.table), free(c.audio), free(c.table);
 }
 
+/* A control-rate host (trig_gap = 1): frames mode with blocks longer than the hop completes a unit in every block;
+ * a report must never follow a report directly (trig 1, 1 would be one rising edge for ConcatPlay / SeqPredict).
+ * Without trig_gap (the audio-rate host, whose impulses are separate samples) consecutive reports do happen. */
+static void test_trig_gap(void)
+{
+    bundle g;
+    memset(&g, 0, sizeof g);
+    int rc = make_bundle(&g, "gap", "--segment grain --clusters 6");
+    CS_CHECK(rc == 0, "grain bundle");
+    if (rc) return;
+    float sel[2] = {0, 1};
+    heap h = {SIZE_MAX, 0, 0};
+    for (int gap = 0; gap <= 1; ++gap) {
+        static cs_concatlisten cl;
+        CS_CHECK(cs_cl_open(&cl, g.view.sample_rate, CS_LISTEN_FRAMES, sel, 2, &ops) == CS_CL_OPEN_OK, "open");
+        cl.trig_gap = gap;
+        const uint32_t block = 1024;
+        size_t reports = 0, adjacent = 0;
+        int prev = 0;
+        for (size_t i = 0; i + block <= g.n_audio; i += block) {
+            cs_cl_bind(&cl, g.table, (uint32_t)g.n_table, 1, heap_alloc, heap_free, &h);
+            cs_cl_out o;
+            cs_cl_process(&cl, g.audio + i, block, NULL, 0, &o);
+            const int t = o.trig > 0.0f;
+            reports += (size_t)t;
+            adjacent += (size_t)(t && prev);
+            prev = t;
+        }
+        const size_t blocks = g.n_audio / block;
+        if (gap) {
+            CS_CHECK(adjacent == 0, "trig_gap: %zu reports directly after a report", adjacent);
+            CS_CHECK(reports + 1 >= blocks / 2, "trig_gap: %zu reports in %zu blocks (one every two blocks)", reports,
+                     blocks);
+        } else {
+            CS_CHECK(adjacent > 0, "without trig_gap the reports of consecutive blocks touch (%zu)", adjacent);
+        }
+        cs_cl_close(&cl, heap_free, &h);
+    }
+    free(g.audio), free(g.table);
+}
+
 int main(void)
 {
     host = cs_fft_host_new(CS_FRAME_MAX_FFT);
@@ -431,6 +472,7 @@ int main(void)
     test_parity();
     test_chunks();
     test_states();
+    test_trig_gap();
     cs_fft_host_free(host);
     CS_TEST_END();
 }

@@ -47,8 +47,9 @@ def parse_table(path):
 
 def compare_ar(rows_path, ar_path, block, rate):
     """ConcatListen.ar (channels trig, label, loudness, centroid, age) against ConcatListen.kr's rows: the same
-    reports in the same order, each ar trigger in the control period of its kr trigger, the same start (trigger
-    sample - age), label and descriptors."""
+    reports in the same order, each ar trigger in the control period of its kr trigger (or the one before, when
+    the kr report was held back a period by the one before it), the same start (trigger sample - age), label and
+    descriptors."""
     rows, _, _, _ = read_wav(rows_path)
     a, _, _, _ = read_wav(ar_path)
     D = rows.shape[1] - 4
@@ -56,7 +57,10 @@ def compare_ar(rows_path, ar_path, block, rate):
     t = np.nonzero(a[:, 0] > 0.5)[0]
     bad = int(np.sum(~np.isfinite(a)))
     n = min(len(k), len(t))
-    same_block = int(np.sum(t[:n] // block == k[:n]))
+    # each ar trigger lies in the control period of its kr trigger, or in the period before it when the kr report
+    # was held back one period because the period before that reported (trig_gap: a 0 between two kr reports)
+    delta = k[:n] - t[:n] // block
+    same_block = int(np.sum((delta == 0) | ((delta == 1) & np.isin(k[:n] - 2, k))))
     kstart = (k[:n] + 1) * block - np.round(rows[k[:n], 3 + D].astype(np.float64) * rate).astype(np.int64)
     astart = t[:n] - np.round(a[t[:n], 4].astype(np.float64) * rate).astype(np.int64)
     same_start = int(np.sum(np.abs(kstart - astart) <= 1))
