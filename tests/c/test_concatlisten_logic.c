@@ -23,6 +23,7 @@
 #include "cs_fft.h"
 #include "cs_heap_count.h"
 #include "cs_test.h"
+#include "cs_test_heap.h"
 
 #include <math.h>
 #include <sndfile.h>
@@ -30,25 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct heap {
-    size_t limit;
-    int allocs, frees;
-} heap;
-
-static void *heap_alloc(void *user, size_t bytes)
-{
-    heap *h = (heap *)user;
-    if (bytes > h->limit) return NULL;
-    h->allocs++;
-    return malloc(bytes);
-}
-
-static void heap_free(void *user, void *ptr)
-{
-    ((heap *)user)->frees++;
-    free(ptr);
-}
 
 static float *read_wav(const char *path, size_t *n)
 {

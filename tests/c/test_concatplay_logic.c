@@ -10,33 +10,13 @@
 #include "cs_concatplay.h"
 #include "cs_index.h"
 #include "cs_test.h"
+#include "cs_test_heap.h"
 #include "cs_test_units.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A malloc-backed allocator that can refuse (limit) and counts its calls. */
-typedef struct heap {
-    size_t limit;
-    int allocs, frees;
-} heap;
-
-static void *heap_alloc(void *user, size_t bytes)
-{
-    heap *h = (heap *)user;
-    if (bytes > h->limit) return NULL;
-    h->allocs++;
-    return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
-}
-
-static void heap_free(void *user, void *ptr)
-{
-    heap *h = (heap *)user;
-    h->frees++;
-    free(ptr);
-}
 
 /* A random corpus with a k-d tree index (leaf 4): `units` units of 50..399 frames (cs_test_units.h), `labels`
  * labels (the last one left empty if asked), `nd` descriptors, successors in unit order, and a sine as audio.
