@@ -96,15 +96,15 @@ ConcatPlay : MultiOutUGen {
 
 	// The target inputs: [targetBuf, numPairs, pairs...]. Names are looked up in the corpus's descriptorNames
 	// when it has them (a ConcatCorpus), else in ConcatPlay.descriptorNames.
-	*targetInputs { arg target, corpus;
+	*targetInputs { arg target, corpus, who = "ConcatPlay";
 		var pairs;
 		if(target.isNil) { ^[-1, 0] };
 		if(target.isKindOf(Buffer) or: { target.isNumber } or: { target.isKindOf(UGen) }) { ^[target, 0] };
 		if(target.isSequenceableCollection and: { target.size.even }) {
-			pairs = target.clump(2).collect { |p| [this.descriptorIndex(p[0], corpus, "ConcatPlay", \target), p[1]] };
+			pairs = target.clump(2).collect { |p| [this.descriptorIndex(p[0], corpus, who, \target), p[1]] };
 			^[-1, pairs.size] ++ pairs.flatten
 		};
-		Error("ConcatPlay: argument 'target' must be nil, a Buffer or an Array of [descriptor, value] pairs, not %".format(target)).throw;
+		Error(who ++ ": argument 'target' must be nil, a Buffer or an Array of [descriptor, value] pairs, not %".format(target)).throw;
 	}
 
 	/*

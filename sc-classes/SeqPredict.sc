@@ -92,7 +92,7 @@ SeqPredict : MultiOutUGen {
 	*prNew { arg rate, model, trig, temperature, topK, topP, prime, reset, seed, repetitionPenalty, historyLen, mask,
 		corpus, target, guidance;
 		^this.multiNewList([rate, model, trig, temperature, topK, topP, prime, reset, seed, repetitionPenalty,
-			historyLen, mask, this.corpusInput(corpus), guidance ? 0] ++ ConcatPlay.targetInputs(target, corpus))
+			historyLen, mask, this.corpusInput(corpus), guidance ? 0] ++ ConcatPlay.targetInputs(target, corpus, "SeqPredict"))
 	}
 
 	// The `corpus` input: nil -> -1; a ConcatCorpus -> its unit-table Buffer; a Buffer, number or UGen as it is.
