@@ -7,6 +7,12 @@
 # (utime + stime of /proc/PID/stat, as `time` counts it) is sampled over SECS seconds (default 20) with the
 # instances running and with the same N PlayBufs alone (the baseline); per instance = (with - baseline) / SECS / N,
 # printed as % of one core (target <= 1 %). The server's own average and peak DSP load are printed beside it.
+# The peers in the same run, the same way: (1) the hand-built substitute from SuperCollider's own analysis UGens
+# (FFT 1024 / hop 256 with Loudness, SpecCentroid, SpecFlatness, SpecPcile, MFCC 13, Onsets, Pitch, ZeroCrossing,
+# Amplitude: what a user builds without ConcatListen; it computes neither our descriptors nor our normalisation,
+# and labels nothing), N instances; (2) sc3-plugins' Concat2 (live concatenative matching of an input against a
+# stored source, its defaults: store 1 s, seek 1 s, match 50 ms), max(1, N / 4) instances (its search is
+# heavier). Each peer's per-instance cost is printed beside ConcatListen's, as a ratio.
 #
 # Latency: NRT at 48 kHz with blocks of 64 and 512 samples: a click train (40 bursts of decaying noise from exact
 # silence, at random sample positions) into ConcatListen (onsets) whose trigger starts ConcatPlay (select nearest,
@@ -43,7 +49,7 @@ grep -q "server ready" "$W/scsynth.log" || { cat "$W/scsynth.log" >&2; exit 1; }
 cat > "$W/cost.scd" <<SCD
 (
 var s = Server.remote(\\bench, NetAddr("127.0.0.1", $port)), c, b, x, phase = { |p| ("PHASE " ++ p).postln };
-AppClock.sched(200 + ($SECS * 3), { "WATCHDOG".postln; 3.exit });
+AppClock.sched(200 + ($SECS * 5), { "WATCHDOG".postln; 3.exit });
 Routine {
 	var avg = { |what| var a = List.new, p = 0; ($SECS * 2).do { 0.5.wait; a.add(s.avgCPU); p = max(p, s.peakCPU) };
 		"LOAD % avg % peak %".format(what, a.mean.round(0.01), p.round(0.01)).postln };
@@ -52,21 +58,27 @@ Routine {
 	c = ConcatCorpus.load(s, "$W/c"); s.sync; 1.wait;
 	SynthDef(\\base, { Out.ar(0, PlayBuf.ar(1, b, loop: 1) * 0) }).send(s);
 	SynthDef(\\listen, { var l = ConcatListen.kr(PlayBuf.ar(1, b, loop: 1), c, \\onsets); Out.kr(10, l.sum) }).send(s);
+	SynthDef(\\scugens, { var in = PlayBuf.ar(1, b, loop: 1), ch = FFT(LocalBuf(1024), in, 0.25);
+		var f = [Loudness.kr(ch), SpecCentroid.kr(ch), SpecFlatness.kr(ch), SpecPcile.kr(ch, 0.85), Onsets.kr(ch),
+			A2K.kr(ZeroCrossing.ar(in)), Amplitude.kr(in)] ++ MFCC.kr(ch, 13) ++ Pitch.kr(in);
+		Out.kr(10, f.sum) }).send(s);
+	SynthDef(\\concat2, { var in = PlayBuf.ar(1, b, loop: 1);
+		Out.ar(0, Concat2.ar(in, PlayBuf.ar(1, b, 1.01, loop: 1)) * 0) }).send(s);
 	s.sync;
-	x = $N.collect { Synth(\\base, target: s) }; s.sync; 2.wait; phase.("base"); avg.("base"); phase.("base_end");
-	x.do(_.free); s.sync;
-	x = $N.collect { Synth(\\listen, target: s) }; s.sync; 2.wait; phase.("listen"); avg.("listen"); phase.("listen_end");
-	x.do(_.free); s.sync; 0.5.wait;
+	[[\\base, $N], [\\listen, $N], [\\scugens, $N], [\\concat2, max(1, $N div: 4)]].do { |p|
+		x = p[1].collect { Synth(p[0], target: s) }; s.sync; 2.wait;
+		phase.(p[0]); avg.(p[0]); phase.(p[0] ++ "_end");
+		x.do(_.free); s.sync; 0.5.wait };
 	"COST DONE".postln; 0.exit;
 }.play(AppClock);
 )
 SCD
 cputicks() { awk '{ print $14 + $15 }' "/proc/$spid/stat"; }
 HOME="$HOME_FOR_SCLANG" XDG_DATA_HOME="$HOME_FOR_SCLANG/.local/share" XDG_CONFIG_HOME="$HOME_FOR_SCLANG/.config" \
-    timeout -k 5 $((SECS * 3 + 220)) sclang -l "$CONF" "$W/cost.scd" > "$W/cost.log" 2>&1 < /dev/null &
+    timeout -k 5 $((SECS * 5 + 220)) sclang -l "$CONF" "$W/cost.scd" > "$W/cost.log" 2>&1 < /dev/null &
 lpid=$!
 declare -A t0 c0 t1 c1
-for ph in base listen; do
+for ph in base listen scugens concat2; do
     for _ in $(seq 2000); do grep -q "PHASE $ph\$" "$W/cost.log" && break; sleep 0.05; done
     t0[$ph]=$(date +%s.%N); c0[$ph]=$(cputicks)
     for _ in $(seq 4000); do grep -q "PHASE ${ph}_end" "$W/cost.log" && break; sleep 0.05; done
@@ -77,11 +89,15 @@ grep -q "COST DONE" "$W/cost.log" || { sed -n '/Welcome\|ERROR/,$p' "$W/cost.log
 hz=$(getconf CLK_TCK)
 echo "== ConcatListen cost on a real-time scsynth (dummy JACK, 48 kHz, block 64), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "corpus: a11wlk01, onsets, fft 1024, hop 256, 26 descriptors, 16 labels; $N instances, ${SECS} s per phase"
-awk -v hz="$hz" -v n="$N" -v bc0="${c0[base]}" -v bc1="${c1[base]}" -v bt0="${t0[base]}" -v bt1="${t1[base]}" \
-    -v lc0="${c0[listen]}" -v lc1="${c1[listen]}" -v lt0="${t0[listen]}" -v lt1="${t1[listen]}" 'BEGIN {
-    b = (bc1 - bc0) / hz / (bt1 - bt0); l = (lc1 - lc0) / hz / (lt1 - lt0)
+nc=$(( N / 4 > 0 ? N / 4 : 1 ))
+rate() { awk -v hz="$hz" -v a="${c0[$1]}" -v b="${c1[$1]}" -v s="${t0[$1]}" -v e="${t1[$1]}" \
+    'BEGIN { printf "%.6f", (b - a) / hz / (e - s) }'; }
+awk -v b="$(rate base)" -v l="$(rate listen)" -v u="$(rate scugens)" -v k="$(rate concat2)" -v n="$N" -v nc="$nc" 'BEGIN {
     printf "scsynth CPU: baseline %.2f %% of a core, with ConcatListen %.2f %%\n", 100 * b, 100 * l
-    printf "per instance: %.3f %% of one core (target <= 1 %%)\n", 100 * (l - b) / n
+    pl = (l - b) / n; pu = (u - b) / n; pk = (k - b) / nc
+    printf "per instance: %.3f %% of one core (target <= 1 %%)\n", 100 * pl
+    printf "peer, SC analysis UGens (%d instances): %.3f %% per instance; ConcatListen / peer = %.2f\n", n, 100 * pu, pl / pu
+    printf "peer, Concat2 (%d instances): %.3f %% per instance; ConcatListen / peer = %.2f\n", nc, 100 * pk, pl / pk
 }'
 grep "^LOAD" "$W/cost.log" | sed 's/^LOAD/server DSP load (% of the block period):/'
 grep "ConcatListen:" "$W/scsynth.log" | head -3
