@@ -29,9 +29,10 @@
 # So the floor before the server is a + 639 at the worst phase, twice the target 320 (tests/c/test_listener:
 # 458 .. 745 from the attack to the event's report). Answering within 320 needs every boundary >= 447 samples
 # before its attack (b + 767 <= a + 320), where the detector puts it 240 (pre) .. 495 before; a detector without
-# look-ahead gets there only by cutting 1 .. 2.5 hops early (the schelp has the trial). With boundaries at the
-# attacks it would take a YIN window <= 512 (f0_min >= 94 Hz) and the cell peak taken from the samples
-# (a + 0 .. 255). At block 512 the target (768) is met.
+# look-ahead gets there only by cutting 1 .. 2.5 hops early (the schelp has the trial: .ar 163 median / 252 worst,
+# .kr 100 / 189 at block 64, but the corpus's grains then start as early before their own attacks). With the
+# boundaries at the attacks it would take a YIN window <= 512 (f0_min >= 94 Hz) and the cell peak taken from the
+# samples (a + 0 .. 255). At block 512 the target (768) is met.
 #
 # Between the two: bench_concatlisten on the same corpus, the core's mean and worst block (64 and 512 samples) in
 # thread CPU time, and the listener's initialisation when a table is bound.
