@@ -20,6 +20,25 @@
 # sample; with ConcatListen.kr (the trigger at a control period's start) and ConcatListen.ar (at the sample the
 # event was known; ConcatPlay's audio-rate trigger starts the grain there). Prints the worst and the median per
 # block size against the target one hop + one block.
+# Why the target is missed at block 64 (the same account, with a trial of a detector without look-ahead, is in
+# HelpSource/Classes/ConcatListen.schelp, "Latency"): for an attack at sample
+# a in the hop cell of frame k (a = k*256 + o, -128 <= o < 128) at fft 1024, hop 256, 48 kHz the chain costs
+#   the attack's own frame: frame k's flux and peak are reported at k*256 + 511 = a + 384 .. 639; the boundary is
+#     refined onto cell k (the largest peak rise), so no decision can come before it;
+#   the detector's one frame of decision (peak picking d(i) >= d(i+1)): + 256 when the flux peaks at frame k
+#     itself, a + 640 .. 767;
+#   the ended event's last frame complete (YIN context 1023 at f0_min 50 Hz), so that the live descriptors equal
+#     the offline ones: for a boundary b at least b - 256 + 1023; for b on cell k (frame k-2 last) k*256 + 511,
+#     a + 384 .. 639 again;
+#   the server: .ar at the sample the event is known; .kr from the start of that control period (in NRT up to a
+#     block earlier).
+# So the floor before the server is a + 639 at the worst phase, twice the target 320 (tests/c/test_listener:
+# 458 .. 745 from the attack to the event's report). Answering within 320 needs every boundary >= 447 samples
+# before its attack (b + 767 <= a + 320), where the detector puts it 240 (pre) .. 495 before; a detector without
+# look-ahead gets there only by cutting 1 .. 2.5 hops early (the schelp has the trial: .ar 163 median / 252 worst,
+# .kr 100 / 189 at block 64, but the corpus's grains then start as early before their own attacks). With the
+# boundaries at the attacks it would take a YIN window <= 512 (f0_min >= 94 Hz) and the cell peak taken from the
+# samples (a + 0 .. 255). At block 512 the target (768) is met.
 #
 # Between the two: bench_concatlisten on the same corpus, the core's mean and worst block (64 and 512 samples) in
 # thread CPU time, and the listener's initialisation when a table is bound.
