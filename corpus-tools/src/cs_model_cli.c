@@ -3,6 +3,7 @@
 
 #include "cs_cli.h"
 #include "cs_error.h"
+#include "cs_eval.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_ngram.h"
@@ -70,7 +71,8 @@ static void usage_train(FILE *f)
     fprintf(f,
             "usage: concatseq train BUNDLE [-o MODEL] [options]\n"
             "Fits a GRU or causal transformer to the bundle's label sequence (one sequence per source, units in\n"
-            "time order); the last --val-fraction of each source is held out for validation and early stopping.\n"
+            "time order). Each source is split in time: the last --test-fraction is the test part (never read\n"
+            "here; `concatseq eval` scores it), the --val-fraction before it validates (early stopping).\n"
             "Defaults are the trainer's (cs_train_config_default); an option given here overrides one of them.\n"
             "  -o, --output MODEL     model file (default BUNDLE/model.wav); --force replaces an existing one\n"
             "  --arch gru|transformer (default gru)\n"
@@ -82,7 +84,7 @@ static void usage_train(FILE *f)
             "  --batch N              windows per step (default: training windows / 16, clamped to 4..32)\n"
             "  --lr X (GRU 3e-3, transformer 1e-3)  --clip X (1.0, 0 = off)  --dropout P (0)\n"
             "  --weight-decay X (0)  --warmup N (20)  --constant-lr (no cosine decay)\n"
-            "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)\n"
+            "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)  --test-fraction F (0.1)\n"
             "  --seed N (1)  --threads N (online CPUs; the model does not depend on it)\n"
             "  --progress bar|lines|none  --quiet\n"
             "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
@@ -96,7 +98,7 @@ typedef struct train_opts {
     const char *bundle, *out;
     int arch, force, quiet, pmode, constant, threads;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
-    double lr, clip, dropout, wd, valf;
+    double lr, clip, dropout, wd, valf, testf;
     uint64_t seed;
 } train_opts;
 
@@ -123,6 +125,7 @@ static int train_option(const char *a, const char *v, train_opts *o)
     if (OPT("--dropout")) return cs_cli_parse_double(v, &o->dropout) || o->dropout < 0.0 || o->dropout > 0.9;
     if (OPT("--weight-decay")) return cs_cli_parse_double(v, &o->wd) || o->wd < 0.0;
     if (OPT("--val-fraction")) return cs_cli_parse_double(v, &o->valf) || o->valf < 0.0 || o->valf > 0.5;
+    if (OPT("--test-fraction")) return cs_cli_parse_double(v, &o->testf) || o->testf < 0.0 || o->testf > 0.5;
     if (OPT("--seed")) return (o->seed_given = 1, cs_cli_parse_u64(v, &o->seed));
     if (OPT("--threads")) return cs_cli_parse_int(v, &o->threads) || o->threads < 1 || o->threads > 256;
     if (OPT("--progress")) {
@@ -144,7 +147,7 @@ static int train_parse(int argc, char **argv, train_opts *o)
     o->pmode = CS_PROGRESS_AUTO;
     o->hidden = o->layers = o->heads = o->context = o->epochs = o->window = o->batch = o->warmup = -1;
     o->patience = -1;
-    o->lr = o->clip = o->dropout = o->wd = o->valf = -1.0;
+    o->lr = o->clip = o->dropout = o->wd = o->valf = o->testf = -1.0;
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (int)cpus : 1;
     for (int i = 1; i < argc; ++i) {
@@ -170,6 +173,9 @@ static int train_parse(int argc, char **argv, train_opts *o)
         }
     }
     if (!o->bundle) return cs_cli_fail("train", "no BUNDLE given (usage: concatseq train BUNDLE [-o MODEL])");
+    const double vf = o->valf >= 0 ? o->valf : CS_SPLIT_VAL_DEFAULT,
+                 tf = o->testf >= 0 ? o->testf : CS_SPLIT_TEST_DEFAULT;
+    if (vf + tf > 0.9) return cs_cli_fail("train", "--val-fraction %g + --test-fraction %g: at most 0.9", vf, tf);
     return 0;
 }
 
@@ -195,6 +201,7 @@ static void train_config(const train_opts *o, int V, cs_train_config *cfg)
     if (o->dropout >= 0) cfg->dropout = (float)o->dropout;
     if (o->wd >= 0) cfg->weight_decay = (float)o->wd;
     if (o->valf >= 0) cfg->val_fraction = o->valf;
+    if (o->testf >= 0) cfg->test_fraction = o->testf;
     if (o->constant) cfg->cosine = 0;
     if (o->seed_given) cfg->seed = o->seed;
     cfg->n_threads = o->threads;
@@ -208,7 +215,7 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
     const int T = cs_train_auto_window(cfg, lens, nseq), B = cs_train_auto_batch(cfg, T, lens, nseq);
     size_t n_val = 0;
     for (int s = 0; s < nseq; ++s)
-        n_val += lens[s] - cs_train_split(lens[s], cfg->val_fraction);
+        n_val += cs_split_count(lens[s], cs_train_config_split(cfg), CS_PART_VAL);
     if (!o->quiet && n_val == 0)
         printf("training without validation: every source of %s is shorter than %.0f labels (--val-fraction %g), so "
                "no labels are held out; early stopping is off and the last epoch's weights are kept\n",
@@ -349,26 +356,38 @@ static int load_model_for(const char *cmd, const char *path, const cs_bundle *b,
 
 typedef struct eval_opts {
     const char *bundle, *model;
-    int json, threads, any_corpus;
-    double valf;
+    int json, threads, any_corpus, max_order;
+    double valf, testf;
 } eval_opts;
+
+static void usage_eval(void)
+{
+    printf("usage: concatseq eval BUNDLE [MODEL] [--json] [--val-fraction F] [--test-fraction F] [--max-order N]\n"
+           "                      [--threads N] [--any-corpus]\n"
+           "Test cross-entropy (bits per label) of the model (default BUNDLE/model.wav; none if it does not exist)\n"
+           "and of the n-gram baselines (uniform, add-k unigram and bigram, Kneser-Ney, modified Kneser-Ney), on\n"
+           "the split training uses: per source the first labels train, the next F (0.1) validate, the last F (0.1)\n"
+           "are the test part. Every baseline setting (add-k's k, the KN / MKN order up to N, default %d) is chosen\n"
+           "on validation; the test part is scored once, with a %.0f%% block-bootstrap interval. Below %d test labels\n"
+           "eval says the corpus is too small to tell instead of naming a winner. The model is run by the inference\n"
+           "core's forward step (the code SeqPredict runs). A model trained on another corpus (its stored corpus\n"
+           "checksum differs from the bundle's) is refused unless --any-corpus is given.\n",
+           CS_NGRAM_MAX_ORDER, CS_EVAL_LEVEL * 100.0, CS_EVAL_MIN_TEST);
+}
 
 /* Parse argv into *o. Returns 0 (go on), 1 (error printed) or 2 (--help printed). */
 static int eval_parse(int argc, char **argv, eval_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->valf = 0.1;
+    o->valf = CS_SPLIT_VAL_DEFAULT;
+    o->testf = CS_SPLIT_TEST_DEFAULT;
+    o->max_order = CS_NGRAM_MAX_ORDER;
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (int)cpus : 1;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: concatseq eval BUNDLE [MODEL] [--json] [--val-fraction F] [--threads N] [--any-corpus]\n"
-                   "Held-out cross-entropy (bits per label) of the model (default BUNDLE/model.wav; none if it\n"
-                   "does not exist) and of unigram, bigram (add-k) and interpolated Kneser-Ney baselines, on the\n"
-                   "same split as training: the last F (0.1) of each source. The model is run by the inference\n"
-                   "core's forward step (the code SeqPredict runs). A model trained on another corpus (its stored\n"
-                   "corpus checksum differs from the bundle's) is refused unless --any-corpus is given.\n");
+            usage_eval();
             return 2;
         }
         if (!strcmp(a, "--json")) {
@@ -378,6 +397,13 @@ static int eval_parse(int argc, char **argv, eval_opts *o)
         } else if (!strcmp(a, "--val-fraction")) {
             if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &o->valf) || o->valf <= 0.0 || o->valf > 0.5)
                 return cs_cli_fail("eval", "--val-fraction: must be in (0, 0.5]");
+        } else if (!strcmp(a, "--test-fraction")) {
+            if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &o->testf) || o->testf <= 0.0 || o->testf > 0.5)
+                return cs_cli_fail("eval", "--test-fraction: must be in (0, 0.5]");
+        } else if (!strcmp(a, "--max-order")) {
+            if (i + 1 >= argc || cs_cli_parse_int(argv[++i], &o->max_order) || o->max_order < 2 ||
+                o->max_order > CS_NGRAM_MAX_ORDER)
+                return cs_cli_fail("eval", "--max-order: must be in 2..%d", CS_NGRAM_MAX_ORDER);
         } else if (!strcmp(a, "--threads")) {
             if (i + 1 >= argc || cs_cli_parse_int(argv[++i], &o->threads) || o->threads < 1)
                 return cs_cli_fail("eval", "--threads: must be >= 1");
@@ -392,71 +418,216 @@ static int eval_parse(int argc, char **argv, eval_opts *o)
         }
     }
     if (!o->bundle) return cs_cli_fail("eval", "no BUNDLE given (usage: concatseq eval BUNDLE [MODEL])");
+    if (o->valf + o->testf > 0.9) return cs_cli_fail("eval", "--val-fraction + --test-fraction: at most 0.9");
     return 0;
 }
 
-/* The result of eval as JSON on stdout. path NULL = no model. */
-static void eval_print_json(const char *bundle, const char *path, const cs_model_view *view, double model_bits, int V,
-                            double valf, const cs_ngram_report *ngr)
+/* One line of the eval table: a method, its setting chosen on validation, its validation and test bits and the
+ * test interval. */
+typedef struct eval_row {
+    char key[24], name[48], setting[48];
+    double val, test, lo, hi;
+    const double *losses; /* n_test test losses, or NULL (uniform: constant) */
+} eval_row;
+
+/* Everything eval computed. */
+typedef struct eval_result {
+    eval_row row[8];
+    int n_rows, best_ngram, model_row, mix_row, chosen;
+    double mix_lambda;
+    double diff, diff_lo, diff_hi; /* model (or the mixture) minus the best n-gram, paired interval */
+    int verdict_row;               /* the row compared with the best n-gram (-1: no model) */
+    size_t n_train, n_val, n_test, model_train;
+    int V;
+    cs_split split;
+    const char *bundle, *path, *arch;
+} eval_result;
+
+static void add_row(eval_result *r, const char *key, const char *name, const char *setting, double val, double test,
+                    const double *losses)
 {
-    const cs_ngram_report ng = *ngr;
+    eval_row *w = &r->row[r->n_rows++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->key, sizeof w->key, "%s", key);
+    snprintf(w->name, sizeof w->name, "%s", name);
+    snprintf(w->setting, sizeof w->setting, "%s", setting);
+    w->val = val;
+    w->test = test;
+    w->losses = losses;
+    w->lo = w->hi = test;
+    if (losses && cs_eval_bootstrap(losses, NULL, r->n_test, CS_EVAL_BOOT_REPS, CS_EVAL_LEVEL, 1, &w->lo, &w->hi))
+        w->lo = w->hi = NAN;
+}
+
+/* The rows of the n-gram baselines. */
+static void ngram_rows(eval_result *r, const cs_ngram_report *ng)
+{
+    char set[48];
+    const double u = log2((double)r->V);
+    add_row(r, "uniform", "uniform", "-", u, u, NULL);
+    static const char *const keys[CS_NG_COUNT] = {"unigram", "bigram", "kneser_ney", "modified_kneser_ney"};
+    static const char *const names[CS_NG_COUNT] = {"unigram (add-k)", "bigram (add-k)", "Kneser-Ney",
+                                                   "modified Kneser-Ney"};
+    r->best_ngram = 0;
+    for (int i = 0; i < CS_NG_COUNT; ++i) {
+        const cs_ngram_choice *c = &ng->base[i];
+        if (i <= CS_NG_BIGRAM)
+            snprintf(set, sizeof set, "k=%g", c->param);
+        else
+            snprintf(set, sizeof set, "order %d", c->order);
+        add_row(r, keys[i], names[i], set, c->val_bits, c->test_bits, c->test_losses);
+        if (c->val_bits < r->row[r->best_ngram].val) r->best_ngram = r->n_rows - 1;
+    }
+}
+
+/* The model's test and validation losses, and its mixture with the validation-chosen MKN (weight fit on
+ * validation); rows appended. Returns 0 or 1 (error printed). */
+static int model_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const size_t *lens, int nseq,
+                      const cs_ngram_report *ng, int threads, double **mem)
+{
+    const size_t nt = r->n_test, nv = r->n_val;
+    double *test = malloc((nt + 2 * nv + nt) * sizeof *test + 1), *val = test + nt, *ngv = val + nv, *mix = ngv + nv;
+    *mem = test;
+    if (!test) return cs_cli_fail("eval", "out of memory");
+    double tb = NAN, vb = NAN;
+    int e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_TEST, -1, threads, &tb,
+                                NULL, test);
+    if (!e)
+        e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_VAL, -1, threads, &vb,
+                                NULL, val);
+    if (e) return cs_cli_fail("eval", "%s: evaluation failed (%s)", r->path, cs_strerror(e));
+    char name[48];
+    snprintf(name, sizeof name, "%s (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU");
+    r->model_row = r->n_rows;
+    add_row(r, "model", name, "-", vb, tb, test);
+    /* the mixture with the validation-chosen modified KN: lambda on validation, then scored once on test */
+    const cs_ngram_choice *mk = &ng->base[CS_NG_MKN];
+    if (!mk->test_losses || nv == 0) return 0;
+    cs_ngram *m = cs_ngram_train(seqs, lens, nseq, r->V, r->split, CS_NGRAM_MKN, mk->order, 0.0, &e);
+    double b = 0;
+    if (m) e = cs_ngram_eval(m, seqs, lens, nseq, r->split, CS_PART_VAL, &b, NULL, ngv);
+    cs_ngram_free(m);
+    if (e) return cs_cli_fail("eval", "%s: modified Kneser-Ney failed (%s)", r->bundle, cs_strerror(e));
+    double mv = NAN, mt = 0.0;
+    r->mix_lambda = cs_eval_fit_mixture(val, ngv, nv, &mv);
+    cs_eval_mix(test, mk->test_losses, nt, r->mix_lambda, mix);
+    for (size_t i = 0; i < nt; ++i)
+        mt += mix[i];
+    char set[48];
+    snprintf(set, sizeof set, "weight %.2f", r->mix_lambda);
+    r->mix_row = r->n_rows;
+    add_row(r, "model_mkn_mixture", "model + modified KN", set, mv, nt ? mt / (double)nt : (double)NAN, mix);
+    return 0;
+}
+
+/* The verdict: the chosen row (lowest validation bits among the playable model and the n-grams) and the paired
+ * test difference of the model against the best n-gram (chosen on validation). */
+static void eval_verdict(eval_result *r)
+{
+    r->chosen = r->best_ngram;
+    r->verdict_row = r->model_row;
+    r->diff = r->diff_lo = r->diff_hi = NAN;
+    if (r->model_row < 0) return;
+    if (r->row[r->model_row].val < r->row[r->chosen].val) r->chosen = r->model_row;
+    const eval_row *a = &r->row[r->model_row], *b = &r->row[r->best_ngram];
+    r->diff = a->test - b->test;
+    if (a->losses && b->losses)
+        cs_eval_bootstrap(a->losses, b->losses, r->n_test, CS_EVAL_BOOT_REPS, CS_EVAL_LEVEL, 1, &r->diff_lo,
+                          &r->diff_hi);
+    else
+        r->diff_lo = r->diff_hi = r->diff;
+}
+
+/* The verdict in words (no trailing newline). */
+static void verdict_text(const eval_result *r, char *buf, size_t n)
+{
+    const eval_row *b = &r->row[r->best_ngram];
+    if (r->model_row < 0) {
+        snprintf(buf, n, "no model: the best n-gram on validation is %s (%s)", b->name, b->setting);
+    } else if (r->n_test < CS_EVAL_MIN_TEST) {
+        snprintf(buf, n,
+                 "too small to tell: %zu test labels (at least %d are needed to name a winner); analyse more audio "
+                 "or raise --test-fraction",
+                 r->n_test, CS_EVAL_MIN_TEST);
+    } else if (r->diff_hi < 0.0) {
+        snprintf(buf, n, "the model predicts better than %s (%s) on test", b->name, b->setting);
+    } else if (r->diff_lo > 0.0) {
+        snprintf(buf, n, "%s (%s) predicts better than the model on test", b->name, b->setting);
+    } else {
+        snprintf(buf, n, "no clear winner: the interval of the difference includes 0");
+    }
+}
+
+static void eval_print_json(const eval_result *r)
+{
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "bundle", bundle);
-    cJSON_AddNumberToObject(o, "labels", V);
-    cJSON_AddNumberToObject(o, "train_labels", (double)ng.n_train);
-    cJSON_AddNumberToObject(o, "heldout_labels", (double)ng.n_val);
-    cJSON_AddNumberToObject(o, "val_fraction", valf);
-    cJSON *r = cJSON_AddObjectToObject(o, "bits_per_label");
-    if (path) {
-        cJSON_AddNumberToObject(r, "model", model_bits);
-        cJSON_AddStringToObject(o, "model", path);
-        cJSON_AddStringToObject(o, "arch", arch_name(view->cfg.arch));
+    cJSON_AddStringToObject(o, "bundle", r->bundle);
+    cJSON_AddNumberToObject(o, "labels", r->V);
+    cJSON_AddNumberToObject(o, "train_labels", (double)r->n_train);
+    cJSON_AddNumberToObject(o, "val_labels", (double)r->n_val);
+    cJSON_AddNumberToObject(o, "test_labels", (double)r->n_test);
+    cJSON_AddNumberToObject(o, "val_fraction", r->split.val);
+    cJSON_AddNumberToObject(o, "test_fraction", r->split.test);
+    cJSON_AddNumberToObject(o, "min_test_labels", CS_EVAL_MIN_TEST);
+    if (r->path) {
+        cJSON_AddStringToObject(o, "model", r->path);
+        cJSON_AddStringToObject(o, "arch", r->arch);
     }
-    cJSON_AddNumberToObject(r, "uniform", log2((double)V));
-    cJSON_AddNumberToObject(r, "unigram", ng.unigram_bits);
-    cJSON_AddNumberToObject(r, "bigram", ng.bigram_bits);
-    char key[32];
-    for (int k = 2; k <= 5; ++k) {
-        snprintf(key, sizeof key, "kneser_ney_%d", k);
-        cJSON_AddNumberToObject(r, key, ng.kn_bits[k]);
+    cJSON *t = cJSON_AddObjectToObject(o, "bits_per_label"), *v = cJSON_AddObjectToObject(o, "val_bits_per_label");
+    cJSON *ci = cJSON_AddObjectToObject(o, "interval"), *set = cJSON_AddObjectToObject(o, "setting");
+    for (int i = 0; i < r->n_rows; ++i) {
+        const eval_row *w = &r->row[i];
+        cJSON_AddNumberToObject(t, w->key, w->test);
+        cJSON_AddNumberToObject(v, w->key, w->val);
+        cJSON *a = cJSON_AddArrayToObject(ci, w->key);
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(w->lo));
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(w->hi));
+        cJSON_AddStringToObject(set, w->key, w->setting);
     }
-    cJSON_AddNumberToObject(r, "kneser_ney_best", ng.best_kn_bits);
-    cJSON_AddNumberToObject(o, "kneser_ney_best_order", ng.best_order);
-    cJSON_AddNumberToObject(o, "unigram_k", ng.unigram_k);
-    cJSON_AddNumberToObject(o, "bigram_k", ng.bigram_k);
+    cJSON_AddStringToObject(o, "best_ngram", r->row[r->best_ngram].key);
+    cJSON_AddStringToObject(o, "chosen", r->row[r->chosen].key);
+    if (r->model_row >= 0) {
+        cJSON *d = cJSON_AddArrayToObject(o, "model_minus_best_ngram");
+        cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff));
+        cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff_lo));
+        cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff_hi));
+    }
+    char verdict[256];
+    verdict_text(r, verdict, sizeof verdict);
+    cJSON_AddStringToObject(o, "verdict", verdict);
+    cJSON_AddBoolToObject(o, "too_small", r->n_test < CS_EVAL_MIN_TEST);
     char *s = cJSON_Print(o);
     if (s) puts(s);
     free(s);
     cJSON_Delete(o);
 }
 
-/* The result of eval as a table on stdout. path NULL = no model. */
-static void eval_print_table(const char *bundle, const char *path, const cs_model_view *view, double model_bits, int V,
-                             double valf, const cs_ngram_report *ngr)
+static void eval_print_table(const eval_result *r)
 {
-    const cs_ngram_report ng = *ngr;
-    printf("held-out cross-entropy on %s: last %.0f%% of each source, %zu labels (%zu for training), %d labels\n",
-           cs_cli_safe(bundle), valf * 100.0, ng.n_val, ng.n_train, V);
-    printf("  %-34s %8s\n", "model", "bits/label");
-    if (path)
-        printf("  %-34s %8.4f\n",
-               view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer (this model)" : "GRU (this model)", model_bits);
-    char name[64];
-    printf("  %-34s %8.4f\n", "uniform", log2((double)V));
-    snprintf(name, sizeof name, "unigram (add-k, k=%g)", ng.unigram_k);
-    printf("  %-34s %8.4f\n", name, ng.unigram_bits);
-    snprintf(name, sizeof name, "bigram (add-k, k=%g)", ng.bigram_k);
-    printf("  %-34s %8.4f\n", name, ng.bigram_bits);
-    for (int k = 2; k <= 5; ++k) {
-        snprintf(name, sizeof name, "Kneser-Ney, order %d%s", k, k == ng.best_order ? " (best)" : "");
-        printf("  %-34s %8.4f\n", name, ng.kn_bits[k]);
+    printf("test cross-entropy on %s: %zu train / %zu validation / %zu test labels (last %.0f%% of each source is\n"
+           "test, the %.0f%% before it validation), %d labels; settings chosen on validation, %.0f%% block-bootstrap "
+           "intervals\n",
+           cs_cli_safe(r->bundle), r->n_train, r->n_val, r->n_test, r->split.test * 100.0, r->split.val * 100.0, r->V,
+           CS_EVAL_LEVEL * 100.0);
+    printf("  %-26s %-12s %10s %10s  %s\n", "model", "setting", "val bits", "test bits", "test interval");
+    for (int i = 0; i < r->n_rows; ++i) {
+        const eval_row *w = &r->row[i];
+        printf("  %-26s %-12s %10.4f %10.4f  [%.4f, %.4f]%s\n", w->name, w->setting, w->val, w->test, w->lo, w->hi,
+               i == r->chosen ? "  <- chosen" : "");
     }
-    if (path) {
-        double best = ng.best_kn_bits < ng.bigram_bits ? ng.best_kn_bits : ng.bigram_bits;
-        if (ng.unigram_bits < best) best = ng.unigram_bits;
-        printf("model vs best baseline: %+.4f bits/label (%s)\n", model_bits - best,
-               model_bits < best ? "the model predicts better" : "the model does not beat the n-grams");
-    }
+    char verdict[256];
+    verdict_text(r, verdict, sizeof verdict);
+    const eval_row *c = &r->row[r->chosen];
+    printf("chosen: %s, the lowest validation bits (%.4f)%s\n", c->name, c->val,
+           r->model_row >= 0 && r->chosen != r->model_row ? "; the server plays network models only so far" : "");
+    if (r->model_row >= 0)
+        printf("model - %s on test: %+.4f bits/label [%.4f, %.4f]\n", r->row[r->best_ngram].name, r->diff, r->diff_lo,
+               r->diff_hi);
+    printf("verdict: %s\n", verdict);
+    if (r->path && r->model_train != r->n_train)
+        printf("note: the model was trained on %zu labels but this split trains on %zu: it was trained with another "
+               "split, so its test figure may include labels it has seen (train it again with this split)\n",
+               r->model_train, r->n_train);
 }
 
 int cs_cmd_eval(int argc, char **argv)
@@ -465,7 +636,6 @@ int cs_cmd_eval(int argc, char **argv)
     const int pr = eval_parse(argc, argv, &o);
     if (pr) return pr == 2 ? 0 : 1;
     const char *bundle = o.bundle;
-    const double valf = o.valf;
     cs_bundle b;
     char err[1024] = "";
     if (cs_bundle_read(bundle, &b, err, sizeof err)) return cs_cli_fail("eval", "%s", err);
@@ -474,41 +644,52 @@ int cs_cmd_eval(int argc, char **argv)
     int rc = 1, **seqs = NULL, nseq = 0;
     size_t *lens = NULL;
     float *buf = NULL;
+    double *mem = NULL;
     size_t nbuf = 0;
     cs_model_view view;
     memset(&view, 0, sizeof view);
-    double model_bits = NAN;
-    size_t scored = 0;
+    cs_ngram_report ng;
+    memset(&ng, 0, sizeof ng);
+    eval_result r;
+    memset(&r, 0, sizeof r);
+    r.split = (cs_split){o.valf, o.testf};
+    r.bundle = bundle;
+    r.path = path;
+    r.model_row = r.mix_row = -1;
     if (path && load_model_for("eval", path, &b, o.any_corpus, &buf, &nbuf, &view)) goto done;
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
         cs_cli_fail("eval", "out of memory");
         goto done;
     }
-    const int V = (int)b.view.num_labels;
-    cs_ngram_report ng;
-    int e = cs_ngram_baselines((const int *const *)seqs, lens, nseq, V, valf, &ng);
+    r.V = (int)b.view.num_labels;
+    int e = cs_ngram_baselines((const int *const *)seqs, lens, nseq, r.V, r.split, o.max_order, &ng);
     if (e) {
         cs_cli_fail("eval", "%s: baselines failed (%s)", bundle, cs_strerror(e));
         goto done;
     }
-    if (ng.n_val == 0) {
-        cs_cli_fail("eval", "%s: no held-out labels (every source is shorter than %.0f units)", bundle, 1.0 / valf);
+    r.n_train = ng.n_train;
+    r.n_val = ng.n_val;
+    r.n_test = ng.n_test;
+    if (ng.n_val == 0 || ng.n_test == 0) {
+        cs_cli_fail("eval", "%s: no %s labels (every source is shorter than %.0f units)", bundle,
+                    ng.n_test ? "validation" : "test", ceil(1.0 / (ng.n_test ? o.valf : o.testf)));
         goto done;
     }
+    ngram_rows(&r, &ng);
     if (path) {
-        e = cs_train_eval_split(&view.cfg, view.weights, (const int *const *)seqs, lens, nseq, valf, -1, o.threads,
-                                &model_bits, &scored);
-        if (e) {
-            cs_cli_fail("eval", "%s: evaluation failed (%s)", path, cs_strerror(e));
-            goto done;
-        }
+        r.arch = arch_name(view.cfg.arch);
+        r.model_train = view.meta.train_tokens;
+        if (model_rows(&r, &view, (const int *const *)seqs, lens, nseq, &ng, o.threads, &mem)) goto done;
     }
+    eval_verdict(&r);
     if (o.json)
-        eval_print_json(bundle, path, &view, model_bits, V, valf, &ng);
+        eval_print_json(&r);
     else
-        eval_print_table(bundle, path, &view, model_bits, V, valf, &ng);
+        eval_print_table(&r);
     rc = 0;
 done:
+    free(mem);
+    cs_ngram_report_free(&ng);
     free(buf);
     cs_label_sequences_free(seqs, lens, nseq);
     free(defpath);

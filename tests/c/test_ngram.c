@@ -12,6 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The two-way split of the earlier tests: the last 10 % of each source validates, no test part. */
+static const cs_split S2 = {0.1, 0.0};
+
+static size_t n_train_of(size_t len, cs_split s)
+{
+    return cs_split_count(len, s, CS_PART_TRAIN);
+}
+
 static void markov2(int V, int *seq, size_t n, uint64_t seed, double p[6][6][6])
 {
     cs_rng rng;
@@ -60,20 +68,21 @@ static void test_sums(void)
         cs_ngram_kind kind;
         int order;
         double param;
-    } cases[] = {{CS_NGRAM_ADDK, 1, 0.1}, {CS_NGRAM_ADDK, 2, 0.01}, {CS_NGRAM_KN, 2, 0.0}, {CS_NGRAM_KN, 3, 0.0},
-                 {CS_NGRAM_KN, 4, 0.0},   {CS_NGRAM_KN, 5, 0.0},    {CS_NGRAM_KN, 3, 0.75}};
+    } cases[] = {{CS_NGRAM_ADDK, 1, 0.1}, {CS_NGRAM_ADDK, 2, 0.01}, {CS_NGRAM_KN, 2, 0.0},  {CS_NGRAM_KN, 3, 0.0},
+                 {CS_NGRAM_KN, 4, 0.0},   {CS_NGRAM_KN, 5, 0.0},    {CS_NGRAM_KN, 3, 0.75}, {CS_NGRAM_KN, 12, 0.0},
+                 {CS_NGRAM_MKN, 2, 0.0},  {CS_NGRAM_MKN, 3, 0.0},   {CS_NGRAM_MKN, 7, 0.0}, {CS_NGRAM_MKN, 12, 0.0}};
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         int err = -1;
-        cs_ngram *m = cs_ngram_train(seqs, lens, 3, V, 0.1, cases[ci].kind, cases[ci].order, cases[ci].param, &err);
+        cs_ngram *m = cs_ngram_train(seqs, lens, 3, V, S2, cases[ci].kind, cases[ci].order, cases[ci].param, &err);
         CS_CHECK(m && err == 0, "train case %zu", ci);
         if (!m) continue;
         double worst = 0.0, pmin = 1.0;
-        int hist[8];
+        int hist[16];
         for (int trial = 0; trial < 300; trial++) {
             /* histories: seen ones (from a), random ones (mostly unseen), short ones (BOS padding) */
-            size_t hl = trial % 5;
+            size_t hl = trial % 14;
             if (trial < 100) {
-                const size_t pos = 10 + cs_rng_below(&rng, 580);
+                const size_t pos = 20 + cs_rng_below(&rng, 570);
                 for (size_t j = 0; j < hl; j++)
                     hist[j] = a[pos - hl + j];
             } else {
@@ -110,10 +119,9 @@ static void test_kn_reference(void)
         s2[i] = (int)cs_rng_below(&rng, V);
     const int *seqs[2] = {s1, s2};
     const size_t lens[2] = {N, 40};
-    const double vf = 0.1;
     double c3[V + 1][V + 1][V] = {{{0}}}, c2[V + 1][V] = {{0}}, c1[V] = {0};
     for (int s = 0; s < 2; s++) {
-        const size_t ntr = cs_train_split(lens[s], vf);
+        const size_t ntr = n_train_of(lens[s], S2);
         for (size_t i = 0; i < ntr; i++) {
             const int x = i >= 2 ? seqs[s][i - 2] : V, y = i >= 1 ? seqs[s][i - 1] : V;
             c3[x][y][seqs[s][i]] += 1.0;
@@ -146,7 +154,7 @@ static void test_kn_reference(void)
         D[k] = fmin(0.95, fmax(0.05, D[k]));
     }
     int err;
-    cs_ngram *m = cs_ngram_train(seqs, lens, 2, V, vf, CS_NGRAM_KN, 3, 0.0, &err);
+    cs_ngram *m = cs_ngram_train(seqs, lens, 2, V, S2, CS_NGRAM_KN, 3, 0.0, &err);
     CS_CHECK(m != NULL, "train");
     if (!m) return;
     for (int k = 1; k <= 3; k++)
@@ -191,7 +199,7 @@ static void test_ml_entropies(void)
     /* empirical entropies of the training parts, computed directly */
     double cu[V] = {0}, cb[V + 1][V] = {{0}}, tot = 0;
     for (int q = 0; q < 2; q++) {
-        const size_t ntr = cs_train_split(lens[q], 0.1);
+        const size_t ntr = n_train_of(lens[q], S2);
         for (size_t i = 0; i < ntr; i++) {
             cu[seqs[q][i]] += 1;
             cb[i ? seqs[q][i - 1] : V][seqs[q][i]] += 1;
@@ -210,13 +218,13 @@ static void test_ml_entropies(void)
     }
     int err;
     double bits;
-    cs_ngram *m = cs_ngram_train(seqs, lens, 2, V, 0.1, CS_NGRAM_ADDK, 1, 0.0, &err);
-    CS_CHECK(m && cs_ngram_eval(m, seqs, lens, 2, 0.1, CS_NGRAM_TRAIN, &bits, NULL) == 0, "unigram");
+    cs_ngram *m = cs_ngram_train(seqs, lens, 2, V, S2, CS_NGRAM_ADDK, 1, 0.0, &err);
+    CS_CHECK(m && cs_ngram_eval(m, seqs, lens, 2, S2, CS_PART_TRAIN, &bits, NULL, NULL) == 0, "unigram");
     printf("ML unigram on training data %.9f, empirical entropy %.9f\n", bits, hu);
     CS_CHECK_NEAR(bits, hu, 1e-12, "unigram = empirical entropy");
     cs_ngram_free(m);
-    m = cs_ngram_train(seqs, lens, 2, V, 0.1, CS_NGRAM_ADDK, 2, 0.0, &err);
-    CS_CHECK(m && cs_ngram_eval(m, seqs, lens, 2, 0.1, CS_NGRAM_TRAIN, &bits, NULL) == 0, "bigram");
+    m = cs_ngram_train(seqs, lens, 2, V, S2, CS_NGRAM_ADDK, 2, 0.0, &err);
+    CS_CHECK(m && cs_ngram_eval(m, seqs, lens, 2, S2, CS_PART_TRAIN, &bits, NULL, NULL) == 0, "bigram");
     printf("ML bigram on training data %.9f, empirical conditional entropy %.9f\n", bits, hb);
     CS_CHECK_NEAR(bits, hb, 1e-12, "bigram = empirical conditional entropy");
     cs_ngram_free(m);
@@ -230,36 +238,57 @@ static void test_kn_markov(void)
     markov2(V, s, N, 31, p);
     const int *seqs[1] = {s};
     const size_t lens[1] = {N};
-    const size_t ntr = cs_train_split(N, 0.1);
+    const cs_split S3 = {0.1, 0.1};
+    size_t t0, t1;
+    cs_split_part(N, S3, CS_PART_TEST, &t0, &t1);
     double oracle = 0;
-    for (size_t i = ntr; i < N; i++)
+    for (size_t i = t0; i < t1; i++)
         oracle -= log2(p[s[i - 2]][s[i - 1]][s[i]]);
-    oracle /= (double)(N - ntr);
+    oracle /= (double)(t1 - t0);
     cs_ngram_report rep;
-    CS_CHECK(cs_ngram_baselines(seqs, lens, 1, V, 0.1, &rep) == 0, "baselines");
-    printf("markov2 V=4: oracle %.4f; unigram %.4f (k %g), bigram %.4f (k %g), KN2..5 %.4f %.4f %.4f %.4f, best "
-           "order %d\n",
-           oracle, rep.unigram_bits, rep.unigram_k, rep.bigram_bits, rep.bigram_k, rep.kn_bits[2], rep.kn_bits[3],
-           rep.kn_bits[4], rep.kn_bits[5], rep.best_order);
-    CS_CHECK(fabs(rep.kn_bits[3] - oracle) < 0.02, "KN order 3 %.4f vs oracle %.4f", rep.kn_bits[3], oracle);
-    CS_CHECK(rep.best_order >= 3 && rep.best_kn_bits < oracle + 0.02, "best KN order %d: %.4f", rep.best_order,
-             rep.best_kn_bits);
-    CS_CHECK(rep.kn_bits[2] > oracle + 0.05 && rep.unigram_bits > rep.bigram_bits, "lower orders are worse");
-    CS_CHECK(rep.n_train == ntr && rep.n_val == N - ntr, "split");
-    /* choose_k agrees with a direct evaluation at the chosen k */
-    double k, bits, b2;
-    CS_CHECK(cs_ngram_choose_k(seqs, lens, 1, V, 0.1, 2, &k, &bits) == 0, "choose_k");
+    CS_CHECK(cs_ngram_baselines(seqs, lens, 1, V, S3, 6, &rep) == 0, "baselines");
+    const cs_ngram_choice *b = rep.base;
+    printf("markov2 V=4: oracle %.4f; test: unigram %.4f (k %g), bigram %.4f (k %g), KN %.4f (order %d), MKN %.4f "
+           "(order %d); validation KN2..4 %.4f %.4f %.4f, MKN2..4 %.4f %.4f %.4f\n",
+           oracle, b[CS_NG_UNIGRAM].test_bits, b[CS_NG_UNIGRAM].param, b[CS_NG_BIGRAM].test_bits, b[CS_NG_BIGRAM].param,
+           b[CS_NG_KN].test_bits, b[CS_NG_KN].order, b[CS_NG_MKN].test_bits, b[CS_NG_MKN].order, rep.kn_val[2],
+           rep.kn_val[3], rep.kn_val[4], rep.mkn_val[2], rep.mkn_val[3], rep.mkn_val[4]);
+    CS_CHECK(fabs(b[CS_NG_KN].test_bits - oracle) < 0.02, "KN %.4f vs oracle %.4f", b[CS_NG_KN].test_bits, oracle);
+    CS_CHECK(fabs(b[CS_NG_MKN].test_bits - oracle) < 0.02, "MKN %.4f vs oracle %.4f", b[CS_NG_MKN].test_bits, oracle);
+    CS_CHECK(b[CS_NG_KN].order >= 3 && b[CS_NG_MKN].order >= 3, "orders %d %d", b[CS_NG_KN].order, b[CS_NG_MKN].order);
+    CS_CHECK(rep.kn_val[2] > rep.kn_val[3] + 0.05 && b[CS_NG_UNIGRAM].val_bits > b[CS_NG_BIGRAM].val_bits,
+             "lower orders are worse");
+    CS_CHECK(rep.n_train == t0 - (t1 - t0) && rep.n_val == t1 - t0 && rep.n_test == t1 - t0, "split");
+    /* the chosen order is the validation minimum, and the reported test bits are that model's */
+    for (int n = 2; n <= 6; n++)
+        CS_CHECK(rep.mkn_val[n] >= b[CS_NG_MKN].val_bits, "MKN order %d better on validation than the chosen", n);
     int err;
-    cs_ngram *m = cs_ngram_train(seqs, lens, 1, V, 0.1, CS_NGRAM_ADDK, 2, k, &err);
-    cs_ngram_eval(m, seqs, lens, 1, 0.1, CS_NGRAM_VAL, &b2, NULL);
-    CS_CHECK(bits == b2 && bits == rep.bigram_bits, "choose_k bits %.9g vs %.9g", bits, b2);
+    double bits, b2;
+    cs_ngram *m = cs_ngram_train(seqs, lens, 1, V, S3, CS_NGRAM_MKN, b[CS_NG_MKN].order, 0.0, &err);
+    cs_ngram_eval(m, seqs, lens, 1, S3, CS_PART_TEST, &b2, NULL, NULL);
+    CS_CHECK(b2 == b[CS_NG_MKN].test_bits, "MKN test bits %.9g vs %.9g", b2, b[CS_NG_MKN].test_bits);
+    double sum = 0;
+    for (size_t i = 0; i < rep.n_test; i++)
+        sum += b[CS_NG_MKN].test_losses[i];
+    CS_CHECK_NEAR(sum / (double)rep.n_test, b2, 1e-12, "test losses average to the test bits");
     cs_ngram_free(m);
+    /* choose_k agrees with a direct evaluation at the chosen k */
+    double k;
+    CS_CHECK(cs_ngram_choose_k(seqs, lens, 1, V, S3, 2, &k, &bits) == 0, "choose_k");
+    m = cs_ngram_train(seqs, lens, 1, V, S3, CS_NGRAM_ADDK, 2, k, &err);
+    cs_ngram_eval(m, seqs, lens, 1, S3, CS_PART_VAL, &b2, NULL, NULL);
+    CS_CHECK(bits == b2 && bits == b[CS_NG_BIGRAM].val_bits, "choose_k bits %.9g vs %.9g", bits, b2);
+    cs_ngram_free(m);
+    cs_ngram_report_free(&rep);
     /* errors */
     int bad[3] = {0, 4, 1};
     const int *bs[1] = {bad};
     const size_t bl[1] = {3};
-    CS_CHECK(cs_ngram_train(bs, bl, 1, 4, 0.1, CS_NGRAM_KN, 3, 0.0, &err) == NULL && err != 0, "label range");
-    CS_CHECK(cs_ngram_train(seqs, lens, 1, V, 0.1, CS_NGRAM_KN, 6, 0.0, &err) == NULL, "order 6 rejected");
+    CS_CHECK(cs_ngram_train(bs, bl, 1, 4, S3, CS_NGRAM_KN, 3, 0.0, &err) == NULL && err != 0, "label range");
+    CS_CHECK(cs_ngram_train(seqs, lens, 1, V, S3, CS_NGRAM_KN, CS_NGRAM_MAX_ORDER + 1, 0.0, &err) == NULL,
+             "order above the maximum rejected");
+    CS_CHECK(cs_ngram_train(seqs, lens, 1, V, (cs_split){0.5, 0.45}, CS_NGRAM_MKN, 3, 0.0, &err) == NULL,
+             "split leaving < 10 %% training rejected");
 }
 
 int main(void)
