@@ -9,6 +9,7 @@
 #include "cs_test.h"
 #include "cs_train.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,11 +292,172 @@ static void test_kn_markov(void)
              "split leaving < 10 %% training rejected");
 }
 
+/* One corpus of the fixture file: its sequences and split. */
+typedef struct fx_corpus {
+    char name[32];
+    int V, n_seqs;
+    cs_split split;
+    int *seq[4];
+    size_t len[4];
+} fx_corpus;
+
+static void fx_free(fx_corpus *c)
+{
+    for (int i = 0; i < c->n_seqs; i++)
+        free(c->seq[i]);
+    c->n_seqs = 0;
+}
+
+/* Read the next whitespace-separated integer from *p (advanced); -1 when there is none. */
+static long next_long(char **p)
+{
+    char *end;
+    const long v = strtol(*p, &end, 10);
+    if (end == *p) return -1;
+    *p = end;
+    return v;
+}
+
+/* KN and modified KN against tests/scripts/ngram_reference.py (an independent Python implementation written
+ * from Chen & Goodman 1998, committed as tests/fixtures/ngram_ref.txt): discounts, probabilities for real and
+ * unseen histories of every length, validation and test bits. */
+static void test_reference_fixture(void)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ngram_ref.txt", CS_FIXTURE_DIR);
+    FILE *f = fopen(path, "r");
+    CS_CHECK(f != NULL, "cannot open %s", path);
+    if (!f) return;
+    static char line[1 << 16];
+    fx_corpus c = {0};
+    cs_ngram *m = NULL;
+    int models = 0, order = 0;
+    long probs = 0;
+    double worst_p = 0.0, worst_d = 0.0, worst_b = 0.0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        if (!strncmp(line, "corpus ", 7)) {
+            fx_free(&c);
+            CS_CHECK(sscanf(line, "corpus %31s %d %d %lf %lf", c.name, &c.V, &c.n_seqs, &c.split.val, &c.split.test) ==
+                             5 &&
+                         c.n_seqs >= 1 && c.n_seqs <= 4,
+                     "corpus line");
+            const int n = c.n_seqs;
+            c.n_seqs = 0;
+            for (int i = 0; i < n && fgets(line, sizeof line, f); i++) {
+                p = line + 4;
+                const long len = next_long(&p);
+                c.seq[i] = len > 0 ? malloc((size_t)len * sizeof(int)) : NULL;
+                CS_CHECK(c.seq[i] != NULL, "%s: sequence %d", c.name, i);
+                if (!c.seq[i]) break;
+                for (long j = 0; j < len; j++)
+                    c.seq[i][j] = (int)next_long(&p);
+                c.len[i] = (size_t)len;
+                c.n_seqs = i + 1;
+            }
+        } else if (!strncmp(line, "model ", 6)) {
+            char kind[8];
+            CS_CHECK(sscanf(line, "model %7s %d", kind, &order) == 2, "model line");
+            int err;
+            cs_ngram_free(m);
+            m = cs_ngram_train((const int *const *)c.seq, c.len, c.n_seqs, c.V, c.split,
+                               !strcmp(kind, "mkn") ? CS_NGRAM_MKN : CS_NGRAM_KN, order, 0.0, &err);
+            CS_CHECK(m != NULL, "%s: train %s %d", c.name, kind, order);
+            models++;
+        } else if (!strncmp(line, "disc ", 5) && m) {
+            int k;
+            double d[3] = {0, 0, 0}, got[3] = {0, 0, 0};
+            const int nd = sscanf(line, "disc %d %lf %lf %lf", &k, &d[0], &d[1], &d[2]) - 1;
+            if (nd == 1)
+                got[0] = cs_ngram_discount(m, k);
+            else
+                cs_ngram_mkn_discounts(m, k, got);
+            for (int j = 0; j < nd; j++)
+                worst_d = fmax(worst_d, fabs(got[j] - d[j]));
+        } else if (!strncmp(line, "prob ", 5) && m) {
+            p = line + 5;
+            const int w = (int)next_long(&p);
+            const double want = strtod(p, &p);
+            const long hl = next_long(&p);
+            int hist[CS_NGRAM_MAX_ORDER + 1];
+            for (long j = 0; j < hl; j++)
+                hist[j] = (int)next_long(&p);
+            const double got = cs_ngram_prob(m, hist, (size_t)hl, w);
+            worst_p = fmax(worst_p, fabs(got - want) / want);
+            probs++;
+        } else if (!strncmp(line, "bits ", 5) && m) {
+            char part[8];
+            double want, got = NAN;
+            CS_CHECK(sscanf(line, "bits %7s %lf", part, &want) == 2, "bits line");
+            cs_ngram_eval(m, (const int *const *)c.seq, c.len, c.n_seqs, c.split,
+                          !strcmp(part, "val") ? CS_PART_VAL : CS_PART_TEST, &got, NULL, NULL);
+            worst_b = fmax(worst_b, fabs(got - want));
+        }
+    }
+    fclose(f);
+    cs_ngram_free(m);
+    fx_free(&c);
+    printf("reference fixture: %d models, %ld probabilities: max rel |dp| %.3g, max |dD| %.3g, max |dbits| %.3g\n",
+           models, probs, worst_p, worst_d, worst_b);
+    CS_CHECK(models >= 24 && probs > 5000, "fixture too small (%d models, %ld probabilities)", models, probs);
+    CS_CHECK(worst_p < 1e-12 && worst_d < 1e-12 && worst_b < 1e-12, "KN / MKN differ from the reference");
+}
+
+/* The split never leaks: changing labels of the test part changes no count, no choice made on validation and
+ * no validation figure of any baseline (only the test figures may move). */
+static void test_no_leak(void)
+{
+    enum { V = 6, N = 700, M = 300 };
+    static int a[N], b[M], a2[N], b2[M];
+    double p[6][6][6];
+    markov2(V, a, N, 41, p);
+    markov2(V, b, M, 42, p);
+    memcpy(a2, a, sizeof a);
+    memcpy(b2, b, sizeof b);
+    const cs_split S3 = {0.1, 0.1};
+    size_t t0, t1;
+    cs_split_part(N, S3, CS_PART_TEST, &t0, &t1);
+    for (size_t i = t0; i < t1; i++)
+        a2[i] = (a2[i] + 1 + (int)(i % 3)) % V;
+    cs_split_part(M, S3, CS_PART_TEST, &t0, &t1);
+    b2[t0] = (b2[t0] + 1) % V;
+    const int *s1[2] = {a, b}, *s2[2] = {a2, b2};
+    const size_t lens[2] = {N, M};
+    cs_ngram_report r1, r2;
+    CS_CHECK(cs_ngram_baselines(s1, lens, 2, V, S3, 8, &r1) == 0 && cs_ngram_baselines(s2, lens, 2, V, S3, 8, &r2) == 0,
+             "baselines");
+    int same = 1, test_moved = 0;
+    for (int i = 0; i < CS_NG_COUNT; i++) {
+        same &= r1.base[i].order == r2.base[i].order && r1.base[i].param == r2.base[i].param &&
+                r1.base[i].val_bits == r2.base[i].val_bits;
+        test_moved |= r1.base[i].test_bits != r2.base[i].test_bits;
+    }
+    for (int n = 2; n <= 8; n++)
+        same &= r1.kn_val[n] == r2.kn_val[n] && r1.mkn_val[n] == r2.mkn_val[n];
+    CS_CHECK(same, "a test label changed a choice or a validation figure");
+    CS_CHECK(test_moved, "the changed test labels moved no test figure (the test part is not scored?)");
+    /* and the models themselves: every probability is the same */
+    int err;
+    cs_ngram *m1 = cs_ngram_train(s1, lens, 2, V, S3, CS_NGRAM_MKN, 4, 0.0, &err);
+    cs_ngram *m2 = cs_ngram_train(s2, lens, 2, V, S3, CS_NGRAM_MKN, 4, 0.0, &err);
+    int eq = m1 && m2;
+    for (size_t i = 3; eq && i < N; i++)
+        for (int w = 0; w < V; w++)
+            eq &= cs_ngram_prob(m1, a + i - 3, 3, w) == cs_ngram_prob(m2, a + i - 3, 3, w);
+    CS_CHECK(eq, "a test label changed a trained n-gram probability");
+    cs_ngram_free(m1);
+    cs_ngram_free(m2);
+    cs_ngram_report_free(&r1);
+    cs_ngram_report_free(&r2);
+}
+
 int main(void)
 {
     test_sums();
     test_kn_reference();
     test_ml_entropies();
     test_kn_markov();
+    test_reference_fixture();
+    test_no_leak();
     CS_TEST_END();
 }

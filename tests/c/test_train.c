@@ -467,6 +467,54 @@ static void test_core_consistency(int arch)
     free(w);
 }
 
+/* The split never leaks: labels of the test part changed (every one of a source, and one of another) change no
+ * trained weight, no chosen epoch and no validation figure (the trainer never reads them), for both
+ * architectures; the test figure of eval moves. */
+static void test_no_leak(int arch)
+{
+    enum { N = 600, M = 200 };
+    static int a[N], b[M], a2[N], b2[M];
+    markov2 mk;
+    markov2_make(&mk, 5, 51);
+    markov2_sample(&mk, a, N, 52);
+    markov2_sample(&mk, b, M, 53);
+    memcpy(a2, a, sizeof a);
+    memcpy(b2, b, sizeof b);
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, arch, 5);
+    set_shape(&cfg.model, arch == CS_MODEL_GRU ? 16 : 32, 1, 2, 8);
+    cfg.epochs = 6;
+    cfg.patience = 2;
+    cfg.dropout = 0.1f;
+    const cs_split sp = cs_train_config_split(&cfg);
+    size_t t0, t1;
+    cs_split_part(N, sp, CS_PART_TEST, &t0, &t1);
+    for (size_t i = t0; i < t1; i++)
+        a2[i] = (a2[i] + 2) % 5;
+    cs_split_part(M, sp, CS_PART_TEST, &t0, &t1);
+    b2[t1 - 1] = (b2[t1 - 1] + 1) % 5;
+    const int *s1[2] = {a, b}, *s2[2] = {a2, b2};
+    const size_t lens[2] = {N, M};
+    float *w1 = NULL, *w2 = NULL;
+    cs_train_report r1, r2;
+    CS_CHECK(cs_train_run(&cfg, s1, lens, 2, &w1, &r1) == 0 && cs_train_run(&cfg, s2, lens, 2, &w2, &r2) == 0, "train");
+    const char *nm = arch == CS_MODEL_GRU ? "GRU" : "transformer";
+    if (w1 && w2) {
+        CS_CHECK(memcmp(w1, w2, r1.n_params * sizeof *w1) == 0, "%s: a test label changed a trained weight", nm);
+        CS_CHECK(r1.best_epoch == r2.best_epoch && r1.best_val_bits == r2.best_val_bits &&
+                     r1.epochs_run == r2.epochs_run,
+                 "%s: a test label changed early stopping", nm);
+        double v1, v2;
+        cs_train_eval_split(&cfg.model, w1, s1, lens, 2, sp, CS_PART_TEST, -1, 1, &v1, NULL, NULL);
+        cs_train_eval_split(&cfg.model, w1, s2, lens, 2, sp, CS_PART_TEST, -1, 1, &v2, NULL, NULL);
+        CS_CHECK(v1 != v2, "%s: the changed test labels moved no test figure", nm);
+        printf("no leak (%s): %zu weights equal, best epoch %d, val %.4f; test %.4f vs %.4f with the changed labels\n",
+               nm, r1.n_params, r1.best_epoch, r1.best_val_bits, v1, v2);
+    }
+    free(w1);
+    free(w2);
+}
+
 int main(void)
 {
     cs_model_config g = {CS_MODEL_GRU, 4, 16, 2, 0, 0, 0};
@@ -477,6 +525,8 @@ int main(void)
      * finite difference measures the kink, not the gradient; seed 44 has none. */
     fd_check(&t, 1, 4, 44, "transformer V4 D32 L2 NH2 C3");
     test_misc();
+    test_no_leak(CS_MODEL_GRU);
+    test_no_leak(CS_MODEL_TRANSFORMER);
     test_periodic(CS_MODEL_GRU);
     test_periodic(CS_MODEL_TRANSFORMER);
     test_markov(CS_MODEL_GRU);
