@@ -21,10 +21,25 @@ check "progress lines for training" [ "$(grep -c '^progress train ' <<<"$lines")
 ev=$("$CS" eval "$W/b")
 echo "$ev"
 check "eval table lists the model" grep -q "GRU (this model)" <<<"$ev"
-check "eval table lists Kneser-Ney" grep -q "Kneser-Ney, order 5" <<<"$ev"
+check "eval table lists modified Kneser-Ney with its order" grep -qE "^  modified Kneser-Ney +order [0-9]+ " <<<"$ev"
+check "eval table says which model is chosen" grep -q "^chosen: " <<<"$ev"
+check "eval table gives a verdict" grep -q "^verdict: " <<<"$ev"
 js=$("$CS" eval "$W/b" --json)
-check "model beats the unigram baseline on held-out labels" "$PY" -c "
+check "model beats the unigram baseline on test labels" "$PY" -c "
 import json,sys; r=json.loads(sys.argv[1])['bits_per_label']; print(r); sys.exit(0 if r['model'] < r['unigram'] else 1)" "$js"
+check "eval JSON: an 80/10/10 split, an interval around every test figure" "$PY" -c "
+import json,sys; j=json.loads(sys.argv[1]); n=j['train_labels']+j['val_labels']+j['test_labels']
+ok = j['val_fraction'] == 0.1 and j['test_fraction'] == 0.1 and abs(j['test_labels'] - 0.1 * n) <= 2
+ok = ok and all(j['interval'][k][0] <= v <= j['interval'][k][1] for k, v in j['bits_per_label'].items())
+sys.exit(0 if ok else 1)" "$js"
+# a corpus with fewer test labels than the documented minimum: no winner named
+"$CS" analyze "$A" -o "$W/tiny" --unit-ms 80 --hop-ms 40 --clusters 6 --quiet || not_ok "analyze tiny"
+"$CS" train "$W/tiny" --epochs 2 --hidden 16 --quiet || not_ok "train tiny"
+evt=$("$CS" eval "$W/tiny")
+echo "$evt"
+check "small corpus: eval says it is too small to tell" grep -q "^verdict: too small to tell: [0-9]* test labels (at least 200" <<<"$evt"
+check "small corpus: eval names no winner" bash -c "! grep -qE 'predicts better' <<<'$evt'"
+expect_error "eval: split leaving < 10 % training" "at most 0.9" "" -- "$CS" eval "$W/b" --val-fraction 0.5 --test-fraction 0.45
 
 check "transformer trains" "$CS" train "$W/b" -o "$W/t.wav" --arch transformer --hidden 32 --heads 4 --context 16 --layers 1 --epochs 3 --quiet
 check "eval of the transformer" "$CS" eval "$W/b" "$W/t.wav" --json
