@@ -7,6 +7,8 @@
 #include "cs_ngram.h"
 
 #include "cs_error.h"
+#include "cs_ngram_table.h"
+#include "cs_split.h"
 #include "cs_train.h"
 
 #include <math.h>
@@ -425,4 +427,107 @@ int cs_ngram_baselines(const int *const *seqs, const size_t *lens, int n_seqs, i
         err = score_test(seqs, lens, n_seqs, V, split, rep->n_test, &b[i]);
     if (!has_val) b[CS_NG_UNIGRAM].order = 1, b[CS_NG_BIGRAM].order = 2;
     return err;
+}
+
+/* ---- export to the core's table (plugins/core/cs_ngram_table.h) ---- */
+
+/* One k-gram of the table being built: its key (history labels then the label) and its entry. */
+typedef struct gram_ref {
+    const uint32_t *key;
+    const ng_entry *e;
+    int klen;
+} gram_ref;
+
+static int gram_cmp(const void *a, const void *b)
+{
+    const gram_ref *x = a, *y = b;
+    for (int j = 0; j < x->klen; j++)
+        if (x->key[j] != y->key[j]) return x->key[j] < y->key[j] ? -1 : 1;
+    return 0;
+}
+
+/* The stored a(h, w) of a k-gram with count c under history entry h, and g(h). */
+static double table_alpha(const cs_ngram *m, int k, double c, const ng_entry *h)
+{
+    if (m->kind == CS_NGRAM_KN) return fmax(c - m->D[k], 0.0) / (double)h->a;
+    const double *D = m->D3[k];
+    return (c - (c < 1.5 ? D[0] : c < 2.5 ? D[1] : D[2])) / (double)h->a;
+}
+
+static double table_gamma(const cs_ngram *m, int k, const ng_entry *h)
+{
+    const double tot = (double)h->a;
+    if (m->kind == CS_NGRAM_KN) return m->D[k] * (double)h->b / tot;
+    const double *D = m->D3[k];
+    return (D[0] * (double)h->b1 + D[1] * (double)h->b2 + D[2] * (double)(h->b - h->b1 - h->b2)) / tot;
+}
+
+/* Write the records of order k at out (contexts, then successors); the grams sorted in refs. */
+static void table_order(const cs_ngram *m, int k, const gram_ref *refs, size_t n, float *ctx, float *succ)
+{
+    size_t nc = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && memcmp(refs[j].key, refs[i].key, (size_t)(k - 1) * sizeof *refs[i].key) == 0)
+            j++;
+        uint32_t hk[NG_MAX] = {0};
+        memcpy(hk, refs[i].key, (size_t)(k - 1) * sizeof *hk);
+        const ng_entry *h = tab_find(&m->hist[k], hk);
+        float *r = ctx + nc * (size_t)(k + 3);
+        for (int q = 0; q < k - 1; q++)
+            r[q] = (float)refs[i].key[q];
+        r[k - 1] = (float)table_gamma(m, k, h);
+        cs_split_put(r + k, 2, (uint64_t)i);
+        r[k + 2] = (float)(j - i);
+        for (size_t q = i; q < j; q++) {
+            succ[2 * q] = (float)refs[q].key[k - 1];
+            succ[2 * q + 1] = (float)table_alpha(m, k, (double)refs[q].e->a, h);
+        }
+        nc++;
+        i = j;
+    }
+}
+
+int cs_ngram_table_write(const cs_ngram *m, float **out, size_t *n_floats)
+{
+    if (!m || !out || !n_floats || (m->kind != CS_NGRAM_KN && m->kind != CS_NGRAM_MKN)) return CS_E_ARG;
+    if (m->V > CS_NGT_MAX_VOCAB || m->order > CS_NGT_MAX_ORDER) return CS_E_ARG;
+    *out = NULL;
+    *n_floats = 0;
+    const int n = m->order;
+    uint32_t nc[NG_MAX + 1] = {0}, ns[NG_MAX + 1] = {0};
+    for (int k = 1; k <= n; k++) {
+        nc[k] = (uint32_t)m->hist[k].n;
+        ns[k] = (uint32_t)m->gram[k].n;
+    }
+    const size_t total = cs_ngt_size(n, nc, ns);
+    float *t = calloc(total, sizeof *t);
+    gram_ref *refs = NULL;
+    if (!t) return CS_E_NOMEM;
+    t[0] = (float)CS_NGT_MAGIC;
+    t[1] = (float)CS_NGT_VERSION;
+    t[2] = (float)m->V;
+    t[3] = (float)n;
+    size_t at = (size_t)CS_NGT_HEADER_FLOATS(n);
+    for (int k = 1; k <= n; k++) {
+        cs_split_put(t + 4 + 4 * (k - 1), 2, nc[k]);
+        cs_split_put(t + 6 + 4 * (k - 1), 2, ns[k]);
+        const ng_table *g = &m->gram[k];
+        refs = malloc((g->n ? g->n : 1) * sizeof *refs);
+        if (!refs) {
+            free(t);
+            return CS_E_NOMEM;
+        }
+        size_t r = 0;
+        for (size_t i = 0; i < g->cap; i++)
+            if (g->e[i].used) refs[r++] = (gram_ref){g->e[i].key, &g->e[i], k};
+        qsort(refs, r, sizeof *refs, gram_cmp);
+        float *ctx = t + at, *succ = ctx + (size_t)nc[k] * (size_t)(k + 3);
+        table_order(m, k, refs, r, ctx, succ);
+        at += (size_t)nc[k] * (size_t)(k + 3) + 2 * (size_t)ns[k];
+        free(refs);
+    }
+    *out = t;
+    *n_floats = total;
+    return CS_OK;
 }

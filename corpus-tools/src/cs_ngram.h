@@ -128,6 +128,14 @@ int cs_ngram_baselines(const int *const *seqs, const size_t *lens, int n_seqs, i
 /** Free the loss arrays of a report (a zeroed report is fine). */
 void cs_ngram_report_free(cs_ngram_report *rep);
 
+/**
+ * The KN or MKN model m as the core's table (plugins/core/cs_ngram_table.h: what a server-side n-gram model
+ * runs, bounded and allocation-free): a(h, w) and g(h) of every seen history, as float32. *out: a malloc'ed
+ * table of *n_floats floats (free() it); cs_ngt_probs on it equals cs_ngram_prob within float rounding
+ * (tests/c/test_ngram.c). Errors: CS_E_ARG (add-k model, V > CS_NGT_MAX_VOCAB), CS_E_NOMEM.
+ */
+int cs_ngram_table_write(const cs_ngram *m, float **out, size_t *n_floats);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,7 @@
  * the source's entropy; k selection and the report are consistent.
  */
 #include "cs_ngram.h"
+#include "cs_ngram_table.h"
 #include "cs_rng.h"
 #include "cs_test.h"
 #include "cs_train.h"
@@ -451,6 +452,85 @@ static void test_no_leak(void)
     cs_ngram_report_free(&r2);
 }
 
+/* The core's table (what a server-side n-gram model runs) equals the trainer's model: every probability of
+ * every history seen in the data and of random (unseen, short) ones, KN and MKN of several orders; the
+ * validator refuses a damaged table. */
+static void test_table(void)
+{
+    enum { V = 9, N = 900 };
+    static int a[N], b[120];
+    cs_rng rng;
+    cs_rng_seed(&rng, 77);
+    double p6[6][6][6];
+    markov2(6, a, N, 78, p6);
+    for (int i = 0; i < N; i++)
+        a[i] = (a[i] * 3 + (int)cs_rng_below(&rng, 2)) % V;
+    for (int i = 0; i < 120; i++)
+        b[i] = (int)cs_rng_below(&rng, V);
+    const int *seqs[2] = {a, b};
+    const size_t lens[2] = {N, 120};
+    const cs_split S3 = {0.1, 0.1};
+    static const struct {
+        cs_ngram_kind kind;
+        int order;
+    } cases[] = {{CS_NGRAM_KN, 2}, {CS_NGRAM_KN, 5}, {CS_NGRAM_MKN, 2}, {CS_NGRAM_MKN, 3}, {CS_NGRAM_MKN, 12}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        int err;
+        cs_ngram *m = cs_ngram_train(seqs, lens, 2, V, S3, cases[ci].kind, cases[ci].order, 0.0, &err);
+        float *t = NULL;
+        size_t nt = 0;
+        CS_CHECK(m && cs_ngram_table_write(m, &t, &nt) == 0, "table of case %zu", ci);
+        cs_ngt_view v;
+        CS_CHECK(t && cs_ngt_parse(t, nt, &v) == CS_NGT_OK && v.total_floats == nt, "parse case %zu", ci);
+        double worst = 0.0, sum_err = 0.0, q[V];
+        int hist[16];
+        for (int trial = 0; trial < 400 && t; trial++) {
+            const size_t hl = (size_t)(trial % 14);
+            if (trial < 300) {
+                const size_t pos = 20 + cs_rng_below(&rng, N - 20);
+                memcpy(hist, a + pos - hl, hl * sizeof *hist);
+            } else {
+                for (size_t j = 0; j < hl; j++)
+                    hist[j] = (int)cs_rng_below(&rng, V);
+            }
+            CS_CHECK(cs_ngt_probs(&v, hist, hl, q) == 0, "probs");
+            double s = 0.0;
+            for (int w = 0; w < V; w++) {
+                const double want = cs_ngram_prob(m, hist, hl, w);
+                worst = fmax(worst, fabs(q[w] - want) / want);
+                s += q[w];
+            }
+            sum_err = fmax(sum_err, fabs(s - 1.0));
+        }
+        printf("table case %zu (kind %d order %d, %zu floats): max rel |dp| %.3g, max |sum - 1| %.3g\n", ci,
+               (int)cases[ci].kind, cases[ci].order, nt, worst, sum_err);
+        CS_CHECK(worst < 2e-6 && sum_err < 1e-5, "table case %zu: rel %.3g, sum %.3g", ci, worst, sum_err);
+        if (t && ci == 3) {
+            /* damaged tables are refused, never read out of range */
+            CS_CHECK(cs_ngt_parse(t, nt - 1, &v) == CS_NGT_E_TRUNCATED, "truncated");
+            float keep = t[0];
+            t[0] = 1.0f;
+            CS_CHECK(cs_ngt_parse(t, nt, &v) == CS_NGT_E_MAGIC, "magic");
+            t[0] = keep;
+            const size_t c2 = (size_t)CS_NGT_HEADER_FLOATS(3) + (size_t)v.n_ctx[1] * 4 + 2 * (size_t)v.n_succ[1];
+            keep = t[c2];
+            t[c2] = (float)V + 1.0f; /* a history label above BOS */
+            CS_CHECK(cs_ngt_parse(t, nt, &v) == CS_NGT_E_FORMAT, "label out of range");
+            t[c2] = keep;
+            const size_t s1 = (size_t)CS_NGT_HEADER_FLOATS(3) + (size_t)v.n_ctx[1] * 4;
+            keep = t[s1 + 1];
+            t[s1 + 1] = NAN;
+            CS_CHECK(cs_ngt_parse(t, nt, &v) == CS_NGT_E_FORMAT, "NaN alpha");
+            t[s1 + 1] = keep;
+            CS_CHECK(cs_ngt_parse(t, nt, &v) == CS_NGT_OK, "restored");
+            const int badh[1] = {V};
+            CS_CHECK(cs_ngt_probs(&v, badh, 1, q) == CS_NGT_E_ARG, "history label out of range");
+        }
+        free(t);
+        cs_ngram_free(m);
+    }
+}
+
 int main(void)
 {
     test_sums();
@@ -459,5 +539,6 @@ int main(void)
     test_kn_markov();
     test_reference_fixture();
     test_no_leak();
+    test_table();
     CS_TEST_END();
 }

@@ -1,0 +1,158 @@
+/* cs_ngram_table.c - the n-gram table's validator and bounded lookup. See cs_ngram_table.h. */
+#include "cs_ngram_table.h"
+
+#include "cs_fastmath.h"
+#include "cs_split.h"
+
+#include <string.h>
+
+/* An exact integer in [lo, hi] stored in a float, into *out; 0 if not. */
+static int get_int(float f, long lo, long hi, long *out)
+{
+    if (!(f >= (float)lo && f <= (float)hi)) return 0;
+    const long v = (long)f;
+    if ((float)v != f) return 0;
+    *out = v;
+    return 1;
+}
+
+size_t cs_ngt_size(int order, const uint32_t *n_ctx, const uint32_t *n_succ)
+{
+    if (order < 1 || order > CS_NGT_MAX_ORDER || !n_ctx || !n_succ) return 0;
+    size_t t = (size_t)CS_NGT_HEADER_FLOATS(order);
+    for (int k = 1; k <= order; k++)
+        t += (size_t)n_ctx[k] * (size_t)(k + 3) + 2 * (size_t)n_succ[k];
+    return t;
+}
+
+/* Compare the k-1 labels of two context records (-1, 0, 1). */
+static int ctx_cmp(const float *a, const float *b, int len)
+{
+    for (int j = 0; j < len; j++)
+        if (a[j] != b[j]) return a[j] < b[j] ? -1 : 1;
+    return 0;
+}
+
+/* Validate the records of order k (contexts and successors). */
+static int check_order(const cs_ngt_view *v, int k)
+{
+    const int w = k + 3, V = v->V;
+    const float *c = v->ctx[k], *s = v->succ[k];
+    uint64_t next = 0;
+    for (uint32_t i = 0; i < v->n_ctx[k]; i++) {
+        const float *r = c + (size_t)i * (size_t)w;
+        long lab, cnt;
+        for (int j = 0; j < k - 1; j++)
+            if (!get_int(r[j], 0, V, &lab)) return CS_NGT_E_FORMAT;
+        if (i > 0 && ctx_cmp(r - w, r, k - 1) >= 0) return CS_NGT_E_FORMAT;
+        const float g = r[k - 1];
+        uint64_t first;
+        if (!(g >= 0.0f && g <= 1.0f) || !cs_split_get(r + k, 2, &first) || !get_int(r[k + 2], 0, V, &cnt))
+            return CS_NGT_E_FORMAT;
+        if (first != next || first + (uint64_t)cnt > v->n_succ[k]) return CS_NGT_E_FORMAT;
+        for (long j = 0; j < cnt; j++) {
+            const float *q = s + 2 * (first + (uint64_t)j);
+            if (!get_int(q[0], 0, V - 1, &lab) || !(q[1] >= 0.0f && q[1] <= 1.0f)) return CS_NGT_E_FORMAT;
+            if (j > 0 && !(q[-2] < q[0])) return CS_NGT_E_FORMAT;
+        }
+        next = first + (uint64_t)cnt;
+    }
+    return next == v->n_succ[k] ? CS_NGT_OK : CS_NGT_E_FORMAT;
+}
+
+int cs_ngt_parse(const float *buf, size_t n, cs_ngt_view *out)
+{
+    if (!out) return CS_NGT_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (!buf) return CS_NGT_E_ARG;
+    if (n < 4) return CS_NGT_E_TRUNCATED;
+    long magic, version, V, order;
+    if (!get_int(buf[0], 0, 16777215, &magic) || magic != CS_NGT_MAGIC) return CS_NGT_E_MAGIC;
+    if (!get_int(buf[1], 0, 65535, &version) || version != CS_NGT_VERSION) return CS_NGT_E_FORMAT;
+    if (!get_int(buf[2], 1, CS_NGT_MAX_VOCAB, &V) || !get_int(buf[3], 1, CS_NGT_MAX_ORDER, &order))
+        return CS_NGT_E_FORMAT;
+    if (n < (size_t)CS_NGT_HEADER_FLOATS(order)) return CS_NGT_E_TRUNCATED;
+    cs_ngt_view v;
+    memset(&v, 0, sizeof v);
+    v.V = (int)V;
+    v.order = (int)order;
+    size_t at = (size_t)CS_NGT_HEADER_FLOATS(order);
+    for (int k = 1; k <= order; k++) {
+        uint64_t c, s;
+        if (!cs_split_get(buf + 4 + 4 * (k - 1), 2, &c) || !cs_split_get(buf + 6 + 4 * (k - 1), 2, &s))
+            return CS_NGT_E_FORMAT;
+        if (c > 0xFFFFFFFFu || s > 0xFFFFFFFFu || (k == 1 && c > 1)) return CS_NGT_E_FORMAT;
+        v.n_ctx[k] = (uint32_t)c;
+        v.n_succ[k] = (uint32_t)s;
+    }
+    v.total_floats = cs_ngt_size(v.order, v.n_ctx, v.n_succ);
+    if (n < v.total_floats) return CS_NGT_E_TRUNCATED;
+    for (int k = 1; k <= order; k++) {
+        v.ctx[k] = buf + at;
+        at += (size_t)v.n_ctx[k] * (size_t)(k + 3);
+        v.succ[k] = buf + at;
+        at += 2 * (size_t)v.n_succ[k];
+    }
+    for (int k = 1; k <= order; k++) {
+        const int e = check_order(&v, k);
+        if (e) return e;
+    }
+    *out = v;
+    return CS_NGT_OK;
+}
+
+/* Binary search for the context `key` (k-1 labels as floats) of order k; the record or NULL. */
+static const float *find_ctx(const cs_ngt_view *v, int k, const float *key)
+{
+    const int w = k + 3;
+    size_t lo = 0, hi = v->n_ctx[k];
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const float *r = v->ctx[k] + mid * (size_t)w;
+        const int c = ctx_cmp(r, key, k - 1);
+        if (c == 0) return r;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int cs_ngt_probs(const cs_ngt_view *v, const int *hist, size_t hist_len, double *p)
+{
+    if (!v || !p || (hist_len && !hist) || v->order < 1) return CS_NGT_E_ARG;
+    const int V = v->V, n = v->order;
+    float key[CS_NGT_MAX_ORDER]; /* the last n-1 labels, BOS-padded, oldest first */
+    for (int j = 0; j < n - 1; j++) {
+        const size_t back = (size_t)(n - 1 - j);
+        const int lab = back <= hist_len ? hist[hist_len - back] : V;
+        if (lab < 0 || lab > V || (back <= hist_len && lab == V)) return CS_NGT_E_ARG;
+        key[j] = (float)lab;
+    }
+    for (int w = 0; w < V; w++)
+        p[w] = 1.0 / V;
+    for (int k = 1; k <= n; k++) {
+        const float *r = find_ctx(v, k, key + (n - k)); /* the last k-1 symbols */
+        if (!r) continue;
+        const double g = r[k - 1];
+        const uint64_t first = cs_split_join(r[k], r[k + 1]);
+        const int cnt = (int)r[k + 2];
+        for (int w = 0; w < V; w++)
+            p[w] *= g;
+        const float *s = v->succ[k] + 2 * first;
+        for (int j = 0; j < cnt; j++)
+            p[(int)s[2 * j]] += (double)s[2 * j + 1];
+    }
+    return CS_NGT_OK;
+}
+
+int cs_ngt_logits(const cs_ngt_view *v, const int *hist, size_t hist_len, double *work, float *logits)
+{
+    if (!work || !logits) return CS_NGT_E_ARG;
+    const int e = cs_ngt_probs(v, hist, hist_len, work);
+    if (e) return e;
+    for (int w = 0; w < v->V; w++)
+        logits[w] = cs_fast_log2((float)work[w]) * 0.69314718055994531f;
+    return CS_NGT_OK;
+}
