@@ -7,6 +7,7 @@
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_ngram.h"
+#include "cs_ngram_table.h"
 #include "cs_progress.h"
 #include "cs_select.h"
 #include "cs_seqpredict.h"
@@ -87,16 +88,20 @@ static void usage_train(FILE *f)
             "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)  --test-fraction F (0.1)\n"
             "  --seed N (1)  --threads N (online CPUs; the model does not depend on it)\n"
             "  --progress bar|lines|none  --quiet\n"
+            "  --ngram-mix            append a modified Kneser-Ney model (order up to %d chosen on validation) and\n"
+            "                         make the file their mixture, the network's weight fit on validation\n"
+            "                         (`eval` scores the mixture; SeqPredict and the sclang port run the network\n"
+            "                         alone until they read the table)\n"
             "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
             "without validation (said so, no early stopping, the last epoch is kept).\n",
             CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D, CS_MODEL_GRU_MAX_LAYERS,
-            CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT);
+            CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT, CS_NGRAM_MAX_ORDER);
 }
 
 /* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
 typedef struct train_opts {
     const char *bundle, *out;
-    int arch, force, quiet, pmode, constant, threads;
+    int arch, force, quiet, pmode, constant, threads, ngram_mix;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
     double lr, clip, dropout, wd, valf, testf;
     uint64_t seed;
@@ -164,6 +169,8 @@ static int train_parse(int argc, char **argv, train_opts *o)
             o->quiet = 1;
         } else if (!strcmp(a, "--constant-lr")) {
             o->constant = 1;
+        } else if (!strcmp(a, "--ngram-mix")) {
+            o->ngram_mix = 1;
         } else {
             const char *v = i + 1 < argc ? argv[++i] : NULL;
             if (!v) return cs_cli_fail("train", "%s: missing value", a);
@@ -226,6 +233,36 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
                nseq == 1 ? "" : "s", T, B);
 }
 
+/* The n-gram half of a mixture: modified KN with the order chosen on validation, as the core's table (*tab,
+ * *n_tab), and the network's weight fit on validation (*net_w); *mix_val, *net_val, *ng_val: validation bits of
+ * the mixture, the network, the n-gram. Reads no test label. Returns 0 or a cs_err. */
+static int build_mixture(const cs_train_config *cfg, const float *w, const int *const *seqs, const size_t *lens,
+                         int nseq, float **tab, size_t *n_tab, float *net_w, int *order, double *mix_val,
+                         double *net_val, double *ng_val)
+{
+    const cs_split sp = cs_train_config_split(cfg);
+    size_t nv = 0;
+    for (int s = 0; s < nseq; ++s)
+        nv += cs_split_count(lens[s], sp, CS_PART_VAL);
+    if (nv == 0) return CS_E_EMPTY;
+    int e =
+        cs_ngram_choose_order(seqs, lens, nseq, cfg->model.vocab, sp, CS_NGRAM_MKN, CS_NGRAM_MAX_ORDER, order, ng_val);
+    if (e) return e;
+    cs_ngram *m = cs_ngram_train(seqs, lens, nseq, cfg->model.vocab, sp, CS_NGRAM_MKN, *order, 0.0, &e);
+    if (!m) return e;
+    double *a = malloc(2 * nv * sizeof *a), *b = a + nv, bits;
+    e = a ? cs_train_eval_split(&cfg->model, w, seqs, lens, nseq, sp, CS_PART_VAL, -1, cfg->n_threads, net_val, NULL, a)
+          : CS_E_NOMEM;
+    if (!e) e = cs_ngram_eval(m, seqs, lens, nseq, sp, CS_PART_VAL, &bits, NULL, b);
+    if (!e) {
+        *net_w = (float)cs_eval_fit_mixture(a, b, nv, mix_val);
+        e = cs_ngram_table_write(m, tab, n_tab);
+    }
+    free(a);
+    cs_ngram_free(m);
+    return e;
+}
+
 /* Train on the bundle's sequences and write the model; 0 or 1 (error printed). */
 static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_bundle *b, const char *path)
 {
@@ -255,7 +292,22 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     meta.train_tokens = (uint32_t)rep.n_train;
     meta.train_loss_bits = (float)rep.train_bits;
     meta.val_loss_bits = rep.has_val ? (float)rep.best_val_bits : -1.0f;
-    const int we = cs_model_file_write(path, &cfg->model, &meta, w, rep.n_params);
+    float *tab = NULL, net_w = 1.0f;
+    size_t n_tab = 0;
+    int order = 0;
+    double mix_val = NAN, net_val = NAN, ng_val = NAN;
+    if (o->ngram_mix) {
+        const int me = build_mixture(cfg, w, (const int *const *)seqs, lens, nseq, &tab, &n_tab, &net_w, &order,
+                                     &mix_val, &net_val, &ng_val);
+        if (me) {
+            cs_cli_fail("train", "%s: --ngram-mix: %s", o->bundle,
+                        me == CS_E_EMPTY ? "no validation labels to fit the mixture on (a longer corpus is needed)"
+                                         : cs_strerror(me));
+            goto done;
+        }
+    }
+    const int we = cs_model_file_write_mix(path, &cfg->model, &meta, w, rep.n_params, tab, n_tab, net_w);
+    free(tab);
     if (we) {
         cs_cli_fail("train", "%s: %s", path, we == CS_E_IO ? cs_model_write_reason(errno) : cs_strerror(we));
         goto done;
@@ -269,6 +321,10 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
         printf("wrote %s: %s, %zu weights, %s epoch %d of %d%s, train %.4f bits/label, %s, %.2f s\n", cs_cli_safe(path),
                arch_name(cfg->model.arch), rep.n_params, rep.has_val ? "best" : "last", rep.best_epoch, rep.epochs_run,
                rep.stopped_early ? " (early stop)" : "", rep.train_bits, val, rep.seconds);
+    if (!o->quiet && o->ngram_mix)
+        printf("  mixed with modified Kneser-Ney order %d, weight %.2f on the network: validation %.4f bits/label "
+               "(network alone %.4f, n-gram alone %.4f)\n",
+               order, (double)net_w, mix_val, net_val, ng_val);
     rc = 0;
 done:
     free(w);
@@ -433,7 +489,7 @@ typedef struct eval_row {
 /* Everything eval computed. */
 typedef struct eval_result {
     eval_row row[8];
-    int n_rows, best_ngram, model_row, mix_row, chosen;
+    int n_rows, best_ngram, model_row, mix_row, chosen, mixed;
     double mix_lambda;
     double diff, diff_lo, diff_hi; /* model (or the mixture) minus the best n-gram, paired interval */
     int verdict_row;               /* the row compared with the best n-gram (-1: no model) */
@@ -480,8 +536,69 @@ static void ngram_rows(eval_result *r, const cs_ngram_report *ng)
     }
 }
 
+/* -log2 p of every label of `part` under the core's n-gram table t (sources in order) into out. */
+static int table_losses(const cs_ngt_view *t, const int *const *seqs, const size_t *lens, int nseq, cs_split sp,
+                        cs_part part, double *out)
+{
+    double *p = malloc((size_t)t->V * sizeof *p);
+    if (!p) return CS_E_NOMEM;
+    size_t k = 0;
+    for (int s = 0; s < nseq; ++s) {
+        size_t a, b;
+        cs_split_part(lens[s], sp, part, &a, &b);
+        for (size_t i = a; i < b; ++i) {
+            if (cs_ngt_probs(t, seqs[s], i, p)) {
+                free(p);
+                return CS_E_ARG;
+            }
+            out[k++] = -log2(p[seqs[s][i]]);
+        }
+    }
+    free(p);
+    return CS_OK;
+}
+
+/* A model file with an n-gram table: the network alone (what SeqPredict runs today) and the file's mixture,
+ * scored with the core's table (cs_ngt_probs) and the stored weight. test / val hold the network's losses;
+ * the mixture's go to mix (test) and ngv (scratch, validation). */
+static int mixed_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const size_t *lens, int nseq,
+                      double *test, double *val, double *ngv, double *mix, double tb, double vb)
+{
+    const size_t nt = r->n_test, nv = r->n_val;
+    cs_ngt_view t;
+    double *ngt = malloc((nt ? nt : 1) * sizeof *ngt);
+    int e = ngt ? cs_ngt_parse(view->ngram, view->ngram_floats, &t) : CS_E_NOMEM;
+    if (!e) e = table_losses(&t, seqs, lens, nseq, r->split, CS_PART_TEST, ngt);
+    if (!e) e = table_losses(&t, seqs, lens, nseq, r->split, CS_PART_VAL, ngv);
+    if (e) {
+        free(ngt);
+        return cs_cli_fail("eval", "%s: the n-gram table failed (%s)", r->path, cs_strerror(e));
+    }
+    const double w = view->net_weight;
+    double mt = 0.0, mv = 0.0;
+    cs_eval_mix(val, ngv, nv, w, ngv);
+    for (size_t i = 0; i < nv; ++i)
+        mv += ngv[i];
+    cs_eval_mix(test, ngt, nt, w, mix);
+    for (size_t i = 0; i < nt; ++i)
+        mt += mix[i];
+    free(ngt);
+    char name[48], set[48];
+    snprintf(name, sizeof name, "%s alone", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU");
+    add_row(r, "network", name, "-", vb, tb, test);
+    snprintf(name, sizeof name, "%s + MKN %d (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transf." : "GRU",
+             t.order);
+    snprintf(set, sizeof set, "weight %.2f", w);
+    r->model_row = r->n_rows;
+    add_row(r, "model", name, set, nv ? mv / (double)nv : (double)NAN, nt ? mt / (double)nt : (double)NAN, mix);
+    r->mix_lambda = w;
+    r->mixed = 1;
+    return 0;
+}
+
 /* The model's test and validation losses, and its mixture with the validation-chosen MKN (weight fit on
- * validation); rows appended. Returns 0 or 1 (error printed). */
+ * validation); rows appended. A model file that is itself a mixture is scored as one (mixed_rows). Returns 0
+ * or 1 (error printed). */
 static int model_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const size_t *lens, int nseq,
                       const cs_ngram_report *ng, int threads, double **mem)
 {
@@ -496,6 +613,7 @@ static int model_rows(eval_result *r, const cs_model_view *view, const int *cons
         e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_VAL, -1, threads, &vb,
                                 NULL, val);
     if (e) return cs_cli_fail("eval", "%s: evaluation failed (%s)", r->path, cs_strerror(e));
+    if (view->ngram_floats) return mixed_rows(r, view, seqs, lens, nseq, test, val, ngv, mix, tb, vb);
     char name[48];
     snprintf(name, sizeof name, "%s (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU");
     r->model_row = r->n_rows;
@@ -620,6 +738,9 @@ static void eval_print_table(const eval_result *r)
     const eval_row *c = &r->row[r->chosen];
     printf("chosen: %s, the lowest validation bits (%.4f)%s\n", c->name, c->val,
            r->model_row >= 0 && r->chosen != r->model_row ? "; the server plays network models only so far" : "");
+    if (r->mixed)
+        printf("note: SeqPredict and the sclang port play the network of this file alone so far (the n-gram table is "
+               "read by eval)\n");
     if (r->model_row >= 0)
         printf("model - %s on test: %+.4f bits/label [%.4f, %.4f]\n", r->row[r->best_ngram].name, r->diff, r->diff_lo,
                r->diff_hi);

@@ -377,6 +377,18 @@ static int choose_order(const int *const *seqs, const size_t *lens, int n_seqs, 
     return CS_OK;
 }
 
+int cs_ngram_choose_order(const int *const *seqs, const size_t *lens, int n_seqs, int V, cs_split split,
+                          cs_ngram_kind kind, int max_order, int *order, double *val_bits)
+{
+    if (!seqs || !lens || n_seqs < 1 || !order || !val_bits || max_order < 2 || max_order > NG_MAX) return CS_E_ARG;
+    if (kind != CS_NGRAM_KN && kind != CS_NGRAM_MKN) return CS_E_ARG;
+    size_t nv = 0;
+    for (int s = 0; s < n_seqs; s++)
+        nv += cs_split_count(lens[s], split, CS_PART_VAL);
+    double val[NG_MAX + 1];
+    return choose_order(seqs, lens, n_seqs, V, split, kind, max_order, nv > 0, val, order, val_bits);
+}
+
 /* Score one chosen baseline on the test part (once), filling test_bits and test_losses. */
 static int score_test(const int *const *seqs, const size_t *lens, int n_seqs, int V, cs_split split, size_t n_test,
                       cs_ngram_choice *c)

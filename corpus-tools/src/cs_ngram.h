@@ -125,6 +125,11 @@ typedef struct cs_ngram_report {
 int cs_ngram_baselines(const int *const *seqs, const size_t *lens, int n_seqs, int V, cs_split split, int max_order,
                        cs_ngram_report *rep);
 
+/** The KN or MKN order 2..max_order with the lowest validation bits (lowest on ties) into *order (0 without
+ *  validation labels) and its bits into *val_bits (NaN then). Reads no test label. Errors as cs_ngram_train. */
+int cs_ngram_choose_order(const int *const *seqs, const size_t *lens, int n_seqs, int V, cs_split split,
+                          cs_ngram_kind kind, int max_order, int *order, double *val_bits);
+
 /** Free the loss arrays of a report (a zeroed report is fine). */
 void cs_ngram_report_free(cs_ngram_report *rep);
 

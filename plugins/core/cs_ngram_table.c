@@ -156,3 +156,27 @@ int cs_ngt_logits(const cs_ngt_view *v, const int *hist, size_t hist_len, double
         logits[w] = cs_fast_log2((float)work[w]) * 0.69314718055994531f;
     return CS_NGT_OK;
 }
+
+int cs_ngt_mix_logits(const cs_ngt_view *v, const int *hist, size_t hist_len, float net_weight, double *work,
+                      float *logits)
+{
+    if (!work || !logits) return CS_NGT_E_ARG;
+    const int e = cs_ngt_probs(v, hist, hist_len, work);
+    if (e) return e;
+    double w = 1.0; /* NaN */
+    if (net_weight >= 0.0f)
+        w = net_weight <= 1.0f ? (double)net_weight : 1.0;
+    else if (net_weight < 0.0f)
+        w = 0.0;
+    float mx = logits[0];
+    for (int i = 1; i < v->V; i++)
+        mx = logits[i] > mx ? logits[i] : mx;
+    double z = 0.0;
+    for (int i = 0; i < v->V; i++)
+        z += (double)cs_fast_exp(logits[i] - mx);
+    for (int i = 0; i < v->V; i++) {
+        const double p = w * (double)cs_fast_exp(logits[i] - mx) / z + (1.0 - w) * work[i];
+        logits[i] = cs_fast_log2((float)p) * 0.69314718055994531f;
+    }
+    return CS_NGT_OK;
+}

@@ -71,6 +71,15 @@ int cs_ngt_probs(const cs_ngt_view *v, const int *hist, size_t hist_len, double 
  *  that takes logits (as cs_model_logits' consumers do). work: V doubles of scratch. RT-safe. */
 int cs_ngt_logits(const cs_ngt_view *v, const int *hist, size_t hist_len, double *work, float *logits);
 
+/**
+ * The mixture of a network and this n-gram model (a model file with a table, cs_model.h): logits holds the
+ * network's V logits on entry and the mixture's on return, ln(w softmax(logits) + (1 - w) p_ngram(. | hist)),
+ * w = net_weight in [0, 1] (clamped; NaN = 1). work: V doubles of scratch. cs_fastmath's exp and log2, no
+ * libm; bounded O(V + the lookup of cs_ngt_probs): RT-safe. Returns 0 or CS_NGT_E_ARG (logits untouched).
+ */
+int cs_ngt_mix_logits(const cs_ngt_view *v, const int *hist, size_t hist_len, float net_weight, double *work,
+                      float *logits);
+
 #ifdef __cplusplus
 }
 #endif

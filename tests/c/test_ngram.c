@@ -4,6 +4,8 @@
  * training data equal the empirical (conditional) entropies; KN on a second-order Markov source approaches
  * the source's entropy; k selection and the report are consistent.
  */
+#include "cs_model.h"
+#include "cs_model_io.h"
 #include "cs_ngram.h"
 #include "cs_ngram_table.h"
 #include "cs_rng.h"
@@ -531,6 +533,88 @@ static void test_table(void)
     }
 }
 
+/* A model file that is a mixture (network + the n-gram table, cs_model.h CS_MH_NGRAM_FLOATS): written, read back
+ * with the table mapped and the weight kept, the network untouched (the same weights and checksum as without
+ * the table); a damaged or truncated table is refused; cs_ngt_mix_logits equals the mixture formula. */
+static void test_mixture_file(void)
+{
+    enum { V = 6, N = 500 };
+    static int a[N];
+    double p6[6][6][6];
+    markov2(V, a, N, 91, p6);
+    const int *seqs[1] = {a};
+    const size_t lens[1] = {N};
+    int err;
+    cs_ngram *m = cs_ngram_train(seqs, lens, 1, V, (cs_split){0.1, 0.1}, CS_NGRAM_MKN, 3, 0.0, &err);
+    float *tab = NULL;
+    size_t nt = 0;
+    CS_CHECK(m && cs_ngram_table_write(m, &tab, &nt) == 0, "table");
+    cs_model_config c = {CS_MODEL_GRU, V, 16, 1, 0, 0, 0};
+    const size_t P = cs_model_param_count(&c);
+    float *w = malloc(P * sizeof *w);
+    cs_train_init_weights(&c, 3, w);
+    char path[4200], plain[4200];
+    snprintf(path, sizeof path, "%s/test_ngram_mix.wav", CS_BINARY_DIR);
+    snprintf(plain, sizeof plain, "%s/test_ngram_plain.wav", CS_BINARY_DIR);
+    CS_CHECK(cs_model_file_write_mix(path, &c, NULL, w, P, tab, nt, 0.4f) == 0, "write mixture");
+    CS_CHECK(cs_model_file_write(plain, &c, NULL, w, P) == 0, "write network alone");
+    float *buf = NULL, *pbuf = NULL;
+    size_t n = 0, pn = 0;
+    cs_model_view v, pv;
+    int merr = 0;
+    CS_CHECK(cs_model_file_load(path, &buf, &n, &v, &merr) == 0, "load mixture (%d)", merr);
+    CS_CHECK(cs_model_file_load(plain, &pbuf, &pn, &pv, &merr) == 0, "load plain");
+    if (buf && pbuf) {
+        CS_CHECK(v.ngram_floats == nt && v.ngram == buf + CS_MODEL_HEADER_FLOATS + P && v.net_weight == 0.4f &&
+                     v.total_floats == CS_MODEL_HEADER_FLOATS + P + nt,
+                 "the table is mapped after the weights");
+        CS_CHECK(pv.ngram_floats == 0 && pv.ngram == NULL && pv.net_weight == 1.0f, "no table: the network alone");
+        CS_CHECK(v.checksum == pv.checksum && memcmp(v.weights, pv.weights, P * sizeof *w) == 0,
+                 "the network is the same with and without the table");
+        /* a reader that ignores floats 28..30 (every reader before the table) sees the plain model: the rest of
+         * the header is the same */
+        CS_CHECK(memcmp(buf, pbuf, 28 * sizeof *buf) == 0 && memcmp(buf + 31, pbuf + 31, 33 * sizeof *buf) == 0,
+                 "header equal outside the table's fields");
+        cs_model_view x;
+        CS_CHECK(cs_model_parse(buf, n - 1, &x) == CS_MODEL_E_TRUNCATED, "truncated table");
+        const size_t at = CS_MODEL_HEADER_FLOATS + P + (size_t)CS_NGT_HEADER_FLOATS(3) + 1;
+        const float keep = buf[at];
+        buf[at] = -3.0f;
+        CS_CHECK(cs_model_parse(buf, n, &x) == CS_MODEL_E_NGRAM, "damaged table");
+        buf[at] = keep;
+        buf[CS_MH_NET_WEIGHT] = 1.5f;
+        CS_CHECK(cs_model_parse_header(buf, n, &x) == CS_MODEL_E_HEADER, "weight above 1");
+        buf[CS_MH_NET_WEIGHT] = 0.4f;
+        /* the mixture's logits */
+        cs_ngt_view t;
+        CS_CHECK(cs_ngt_parse(v.ngram, v.ngram_floats, &t) == 0, "table of the file");
+        float lg[V], want[V];
+        double work[V], pn6[V];
+        const int hist[3] = {1, 4, 2};
+        double z = 0.0;
+        for (int i = 0; i < V; i++) {
+            lg[i] = (float)(0.3 * i - 1.0);
+            z += exp((double)lg[i]);
+        }
+        cs_ngt_probs(&t, hist, 3, pn6);
+        for (int i = 0; i < V; i++)
+            want[i] = (float)log(0.4 * exp((double)lg[i]) / z + 0.6 * pn6[i]);
+        CS_CHECK(cs_ngt_mix_logits(&t, hist, 3, 0.4f, work, lg) == 0, "mix");
+        double worst = 0.0;
+        for (int i = 0; i < V; i++)
+            worst = fmax(worst, fabs((double)lg[i] - (double)want[i]));
+        printf("mixture logits vs formula: max |diff| %.3g\n", worst);
+        CS_CHECK(worst < 2e-5, "mixture logits differ by %.3g", worst);
+    }
+    remove(path);
+    remove(plain);
+    free(buf);
+    free(pbuf);
+    free(w);
+    free(tab);
+    cs_ngram_free(m);
+}
+
 int main(void)
 {
     test_sums();
@@ -540,5 +624,6 @@ int main(void)
     test_reference_fixture();
     test_no_leak();
     test_table();
+    test_mixture_file();
     CS_TEST_END();
 }
