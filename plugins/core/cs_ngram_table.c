@@ -135,14 +135,20 @@ int cs_ngt_probs(const cs_ngt_view *v, const int *hist, size_t hist_len, double 
     for (int k = 1; k <= n; k++) {
         const float *r = find_ctx(v, k, key + (n - k)); /* the last k-1 symbols */
         if (!r) continue;
-        const double g = r[k - 1];
-        const uint64_t first = cs_split_join(r[k], r[k + 1]);
-        const int cnt = (int)r[k + 2];
+        /* validated by cs_ngt_parse, but a Buffer can be rewritten under a running UGen: every index is clamped
+         * again, so a changed table gives a wrong distribution, never an access out of range */
+        const double g = r[k - 1] >= 0.0f && r[k - 1] <= 1.0f ? (double)r[k - 1] : 0.0;
+        uint64_t first = cs_split_join(r[k], r[k + 1]);
+        uint64_t cnt = r[k + 2] >= 0.0f && r[k + 2] <= (float)V ? (uint64_t)r[k + 2] : 0;
+        if (first > v->n_succ[k]) first = v->n_succ[k];
+        if (cnt > v->n_succ[k] - first) cnt = v->n_succ[k] - first;
         for (int w = 0; w < V; w++)
             p[w] *= g;
         const float *s = v->succ[k] + 2 * first;
-        for (int j = 0; j < cnt; j++)
-            p[(int)s[2 * j]] += (double)s[2 * j + 1];
+        for (uint64_t j = 0; j < cnt; j++) {
+            const float lab = s[2 * j], a = s[2 * j + 1];
+            if (lab >= 0.0f && lab < (float)V && a >= 0.0f && a <= 1.0f) p[(int)lab] += (double)a;
+        }
     }
     return CS_NGT_OK;
 }

@@ -15,7 +15,7 @@ THREADS="${3:-2}"
 CS="$BUILD/corpus-tools/concatseq"
 [ -x "$CS" ] || { echo "build first: $CS not found" >&2; exit 1; }
 mkdir -p "$WORK"
-A=$(find /usr/share/SuperCollider /usr/local/share/SuperCollider -name a11wlk01.wav 2>/dev/null | head -n 1)
+A=$(find /usr/share/SuperCollider /usr/local/share/SuperCollider -name a11wlk01.wav 2>/dev/null | head -n 1 || true)
 KIT=/usr/share/hydrogen/data/drumkits/ColomboAcousticDrumkit
 MUSIC=/usr/share/games/lincity-ng/music/default
 [ -n "$A" ] && [ -d "$KIT" ] && [ -d "$MUSIC" ] || { echo "needs supercollider-common, hydrogen-drumkits, lincity-ng-data" >&2; exit 77; }

@@ -44,6 +44,26 @@ expect_error "eval: split leaving < 10 % training" "at most 0.9" "" -- "$CS" eva
 check "transformer trains" "$CS" train "$W/b" -o "$W/t.wav" --arch transformer --hidden 32 --heads 4 --context 16 --layers 1 --epochs 3 --quiet
 check "eval of the transformer" "$CS" eval "$W/b" "$W/t.wav" --json
 
+# a mixture: the GRU and modified KN in one file (--ngram-mix), scored as one by eval; the network alone is
+# still what sample (SeqPredict's code) runs
+mixout=$("$CS" train "$W/b" -o "$W/mix.wav" --epochs 8 --hidden 32 --seed 3 --quiet --ngram-mix 2>&1)
+check "train --ngram-mix" [ -s "$W/mix.wav" ]
+jm=$("$CS" eval "$W/b" "$W/mix.wav" --json)
+check "eval of a mixture: the network alone and the mixture, weight in [0, 1]" "$PY" -c "
+import json,sys; j=json.loads(sys.argv[1]); b=j['bits_per_label']; w=float(j['setting']['model'].split()[-1])
+print(b['network'], b['model'], w); sys.exit(0 if 'network' in b and 0 <= w <= 1 and b['model'] == b['model'] else 1)" "$jm"
+check "eval of a mixture: its network is the same as without the table" "$PY" -c "
+import json,sys; a=json.loads(sys.argv[1])['bits_per_label']['network']; b=json.loads(sys.argv[2])['bits_per_label']['model']
+sys.exit(0 if a == b else 1)" "$jm" "$("$CS" eval "$W/b" "$W/m1.wav" --json)"
+check "sample runs a mixture's network" [ "$("$CS" sample "$W/b" "$W/mix.wav" -n 50 --seed 5)" = "$("$CS" sample "$W/b" "$W/m1.wav" -n 50 --seed 5)" ]
+"$PY" -c "
+import struct,sys
+d=bytearray(open(sys.argv[1],'rb').read()); i=d.find(b'data') + 8
+nw = int(struct.unpack('<f', d[i+40:i+44])[0]) * 65536 + int(struct.unpack('<f', d[i+44:i+48])[0])
+at = i + 4 * (64 + nw + 1)
+d[at:at+4] = struct.pack('<f', 7.5); open(sys.argv[2],'wb').write(d)" "$W/mix.wav" "$W/mixbad.wav"
+expect_error "a damaged n-gram table" "n-gram table" "" -- "$CS" eval "$W/b" "$W/mixbad.wav"
+
 # JSON round trip gives back the same file
 check "export-json" "$CS" export-json "$W/m1.wav" -o "$W/m1.json"
 check "JSON names PyTorch tensors" grep -q '"rnn.weight_hh_l1"' "$W/m1.json"
