@@ -16,9 +16,9 @@ ConcatSeqFormat {
 	// float 0 of a unit table
 	*unitTableMagic { ^4412245 }
 	// the unit-table version these classes read
-	*unitTableVersion { ^2 }
+	*unitTableVersion { ^3 }
 	// floats in the unit-table header
-	*unitTableHeader { ^20 }
+	*unitTableHeader { ^24 }
 	// fixed floats per unit row before the descriptors
 	*unitRowFixed { ^8 }
 	// largest unit count a table can hold
@@ -61,6 +61,10 @@ ConcatSeqFormat {
 	*utIndexOffsetHi { ^17 }
 	// unit-table header field (float index)
 	*utIndexOffsetLo { ^18 }
+	// unit-table header field (float index)
+	*utListenOffsetHi { ^19 }
+	// unit-table header field (float index)
+	*utListenOffsetLo { ^20 }
 	// unit-row field (offset in a row)
 	*rowStartHi { ^0 }
 	// unit-row field (offset in a row)
@@ -77,6 +81,64 @@ ConcatSeqFormat {
 	*rowSuccessor { ^6 }
 	// unit-row field (offset in a row)
 	*rowDescriptors { ^8 }
+
+	// ---- unit table: listening section, at the split offset of header fields utListenOffsetHi/Lo ----
+	// float 0 of the listening section
+	*listenMagic { ^4412236 }
+	// listening-section version
+	*listenVersion { ^1 }
+	// fixed floats of the section; then center, scale, weight (numDescriptors each), centroids
+	*listenFixed { ^32 }
+	// listening-section field (offset from the section)
+	*lsSampleRate { ^3 }
+	// listening-section field (offset from the section)
+	*lsFFTSize { ^4 }
+	// listening-section field (offset from the section)
+	*lsHop { ^5 }
+	// listening-section field (offset from the section)
+	*lsMelBands { ^6 }
+	// listening-section field (offset from the section)
+	*lsMelFMin { ^7 }
+	// listening-section field (offset from the section)
+	*lsMelFMax { ^8 }
+	// listening-section field (offset from the section)
+	*lsRolloff { ^9 }
+	// listening-section field (offset from the section)
+	*lsYinThreshold { ^10 }
+	// listening-section field (offset from the section)
+	*lsF0Min { ^11 }
+	// listening-section field (offset from the section)
+	*lsF0Max { ^12 }
+	// listening-section field (offset from the section)
+	*lsSegmentation { ^13 }
+	// listening-section field (offset from the section)
+	*lsGrainLenHi { ^14 }
+	// listening-section field (offset from the section)
+	*lsGrainLenLo { ^15 }
+	// listening-section field (offset from the section)
+	*lsGrainHopHi { ^16 }
+	// listening-section field (offset from the section)
+	*lsGrainHopLo { ^17 }
+	// listening-section field (offset from the section)
+	*lsOnsetThreshold { ^18 }
+	// listening-section field (offset from the section)
+	*lsOnsetDelta { ^19 }
+	// listening-section field (offset from the section)
+	*lsOnsetDeltaAbs { ^20 }
+	// listening-section field (offset from the section)
+	*lsOnsetMedian { ^21 }
+	// listening-section field (offset from the section)
+	*lsOnsetMinLen { ^22 }
+	// listening-section field (offset from the section)
+	*lsOnsetMaxLen { ^23 }
+	// listening-section field (offset from the section)
+	*lsOnsetPre { ^24 }
+	// listening-section field (offset from the section)
+	*lsOnsetRefine { ^25 }
+	// listening-section field (offset from the section)
+	*lsMeanFlux { ^26 }
+	// listening-section field (offset from the section)
+	*lsNormMethod { ^27 }
 
 	// ---- model file (model.wav) ----
 	// float 0 of a model file
@@ -175,4 +237,12 @@ ConcatSeqFormat {
 	*labelNone { ^-1 }
 	// label "any": ConcatPlay plays any unit (SeqPredict's before its first step)
 	*labelAny { ^-2 }
+
+	// ---- SeqPredict: model x target guidance (cs_seqpredict.h) ----
+	// target pairs a SeqPredict (or ConcatPlay) target uses at most
+	*guideMaxPairs { ^32 }
+	// target descriptors guidance compares at most
+	*guideMaxTerms { ^64 }
+	// largest guidance (larger values are clamped to it)
+	*guideMaxGuidance { ^1000000 }
 }

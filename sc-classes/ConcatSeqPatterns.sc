@@ -4,7 +4,8 @@
 // works in Pattern.asScore / Score.recordNRT.
 
 /*
-Pseqpredict(model, temperature, topK, topP, prime, seed, repetitionPenalty, historyLen, mask, reset, length)
+Pseqpredict(model, temperature, topK, topP, prime, seed, repetitionPenalty, historyLen, mask, reset, length,
+	corpus, target, guidance)
 Labels from a ConcatSeq sequence model, one per event, computed in sclang by SeqModelLang: the same labels
 SeqPredict and the C core give for the same model, seed, inputs and priming. Every argument may be a pattern
 or stream; its value is read at each event:
@@ -17,25 +18,33 @@ or stream; its value is read at each event:
   repetitionPenalty 1 = off; historyLen 0..64 (8); mask nil or an Array of per-label values (> 0 = allowed).
   reset       > 0 at an event: the state is reset (and re-seeded) before that event's step.
   length      number of labels (inf).
+  corpus      model x target guidance (as SeqPredict's): a ConcatCorpus (its manifest's label centroids and
+              weights) or nil (no guidance);
+  target      nil or an Array of [descriptor, value, ...] pairs (names or indices, normalised values) per event;
+  guidance    >= 0 per event: the label is drawn from logits_k - guidance * d2(target, centroid_k) / 2 (0 = the
+              model alone).
 Yields Integers; the stream ends when an argument's stream ends.
 */
 Pseqpredict : Pattern {
 	var <>model, <>temperature, <>topK, <>topP, <>prime, <>seed, <>repetitionPenalty, <>historyLen, <>mask,
-		<>reset, <>length;
+		<>reset, <>length, <>corpus, <>target, <>guidance;
 
 	*new { arg model, temperature = 1, topK = 0, topP = 1, prime = -1, seed, repetitionPenalty = 1,
-		historyLen = 8, mask, reset = 0, length = inf;
+		historyLen = 8, mask, reset = 0, length = inf, corpus, target, guidance = 0;
 		^super.newCopyArgs(model, temperature, topK, topP, prime, seed, repetitionPenalty, historyLen, mask,
-			reset, length)
+			reset, length, corpus, target, guidance)
 	}
 
-	storeArgs { ^[model, temperature, topK, topP, prime, seed, repetitionPenalty, historyLen, mask, reset, length] }
+	storeArgs { ^[model, temperature, topK, topP, prime, seed, repetitionPenalty, historyLen, mask, reset, length,
+		corpus, target, guidance] }
 
 	embedInStream { arg inval;
 		// a model path (a String) is one value, not a stream of characters
 		var streams = [
 			if(model.isKindOf(Pattern) or: { model.isKindOf(Stream) }) { model.asStream } { Routine { loop { model.yield } } },
-			temperature, topK, topP, prime, seed ? -1, repetitionPenalty, historyLen, mask ? \none, reset
+			temperature, topK, topP, prime, seed ? -1, repetitionPenalty, historyLen, mask ? \none, reset,
+			if(corpus.isKindOf(Pattern) or: { corpus.isKindOf(Stream) }) { corpus.asStream } { Routine { loop { (corpus ? \none).yield } } },
+			target ? \none, guidance ? 0
 		].collect(_.asStream);
 		var vals, source, state, seedVal, lastSeed, count = 0, label, fallback;
 		// the seed used when none is given: one draw from this thread's generator
@@ -45,6 +54,8 @@ Pseqpredict : Pattern {
 			// a stream that ended ends this one (mask may be nil: it is optional)
 			if(vals.includes(nil)) { ^inval };
 			if(vals[8] == \none) { vals[8] = nil };
+			if(vals[10] == \none) { vals[10] = nil };
+			if(vals[11] == \none) { vals[11] = nil };
 			if(vals[0] !== source) {
 				source = vals[0];
 				state = ConcatSeqPatternCache.model(source).fork;
@@ -54,7 +65,8 @@ Pseqpredict : Pattern {
 			if(seedVal.isNil or: { seedVal < 0 }) { seedVal = fallback };
 			if(vals[9] > 0) { state.reset; lastSeed = nil };
 			if(seedVal != lastSeed) { state.seed(seedVal.floor.min(9007199254740992.0)); lastSeed = seedVal };
-			label = state.nextLabel(vals[1], vals[2], vals[3], vals[6], vals[8], vals[4], vals[7]);
+			label = state.nextLabel(vals[1], vals[2], vals[3], vals[6], vals[8], vals[4], vals[7],
+				vals[10] !? { |c| ConcatSeqGuide.from(c) }, vals[11], vals[12]);
 			inval = label.yield;
 			count = count + 1;
 		};
@@ -62,9 +74,14 @@ Pseqpredict : Pattern {
 	}
 }
 
-// Models read from a path or a SeqModel are cached by path (read and verified once).
+// Models read from a path or a SeqModel are cached by path (read and verified once); guides (ConcatSeqGuide) by
+// corpus.
 ConcatSeqPatternCache {
-	classvar cache;
+	classvar cache, guides;
+	*guide { arg corpus;
+		guides = guides ?? { IdentityDictionary.new };
+		^guides[corpus] ?? { var g = ConcatSeqGuide(corpus); guides[corpus] = g; g }
+	}
 	*model { arg thing;
 		var key;
 		if(thing.isKindOf(SeqModelLang)) { ^thing };
@@ -75,7 +92,7 @@ ConcatSeqPatternCache {
 		cache = cache ?? { IdentityDictionary.new };
 		^cache[key.asSymbol] ?? { var m = SeqModelLang.read(key); cache[key.asSymbol] = m; m }
 	}
-	*clear { cache = nil }
+	*clear { cache = nil; guides = nil }
 }
 
 /*

@@ -39,7 +39,7 @@ SeqModelLang {
 	var logitsCache, stale = true;
 	// sampling
 	var <rng, <history, <>historyLen = 8;
-	var <lastProb = 1.0, <lastEntropy = 0.0, <lastCandidates = 0, <lastFlags = 0;
+	var <lastProb = 1.0, <lastEntropy = 0.0, <lastCandidates = 0, <lastFlags = 0, <lastGuided = false;
 
 	*initClass {
 		errorStrings = (
@@ -344,16 +344,28 @@ SeqModelLang {
 	this.historyLen, 8 like SeqPredict). mask: nil, or an Array of values, label i allowed when value i > 0 (or
 	true; labels beyond the Array are allowed). Consumes exactly two outputs of the generator. Sets lastProb,
 	lastEntropy (bits), lastCandidates, lastFlags. Returns the label.
+	Model x target guidance, as SeqPredict's: guide a ConcatCorpus (its manifest's centroids and weights) or a
+	ConcatSeqGuide, or nil (none); target an Array of [descriptor, value, ...] pairs (names or indices, normalised
+	values) or nil; guidance >= 0 (0 = the model alone, bit for bit). The draw is then from the guided logits
+	(ConcatSeqGuide:logits: logits_k - guidance * d2(target, centroid_k) / 2), before the mask, the penalty, the
+	temperature and the truncation, as on the server. Sets lastGuided.
 	*/
-	sample { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, historyLen;
-		var t, k, p, r, hl, hist;
+	sample { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, historyLen, guide, target,
+		guidance = 0;
+		var t, k, p, r, hl, hist, lg, gl;
 		t = (temperature ? 1.0); if(t.isNaN) { t = 1.0 }; t = t.clip(0, 1000);
 		k = (topK ? 0); if(k.isNaN) { k = 0 }; k = if(k < 1) { 0 } { if(k >= vocab) { vocab } { k.asInteger } };
 		p = (topP ? 1.0); if(p.isNaN) { p = 1.0 }; p = p.clip(0, 1);
 		r = (repetitionPenalty ? 1.0); if(r.isNaN) { r = 1.0 }; r = r.clip(0, 100);
 		hl = (historyLen ? this.historyLen); if(hl.isNaN) { hl = 0 }; hl = if(hl < 1) { 0 } { hl.min(64).asInteger };
 		hist = if(hl > 0) { history.copyRange(max(0, history.size - hl), history.size - 1) };
-		r = this.class.sampleLogits(this.logits, rng, t, k, p, r, hist, mask);
+		lg = this.logits;
+		lastGuided = false;
+		if(guide.notNil) {
+			gl = ConcatSeqGuide.from(guide).logits(lg, target, guidance);
+			if(gl.notNil) { lg = gl; lastGuided = true };
+		};
+		r = this.class.sampleLogits(lg, rng, t, k, p, r, hist, mask);
 		#lastProb, lastEntropy, lastCandidates, lastFlags = r[1..4];
 		^r[0]
 	}
@@ -372,18 +384,20 @@ SeqModelLang {
 	/*
 	One step, exactly as SeqPredict's trigger (plugins/core/cs_seqpredict.h): with 0 <= prime < vocab,
 	teacher forcing - floor(prime) is fed and returned, no random draw, lastProb / lastEntropy from the model's own
-	distribution; else (prime nil, < 0 or out of range) a draw by -sample. The label is then fed and added to
-	the history. Returns the label. (Not called `next`: an object that answers `next` is taken for a stream by
-	patterns, so Pdefn(\m, aSeqModelLang) would hand out labels instead of the model.)
+	distribution; else (prime nil, < 0 or out of range) a draw by -sample, guided by guide, target and guidance
+	(see -sample; a primed step is not guided). The label is then fed and added to the history. Returns the label.
+	(Not called `next`: an object that answers `next` is taken for a stream by patterns, so
+	Pdefn(\m, aSeqModelLang) would hand out labels instead of the model.)
 	*/
-	nextLabel { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, prime = -1, historyLen;
+	nextLabel { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, prime = -1, historyLen,
+		guide, target, guidance = 0;
 		var label, pe;
 		if(prime.notNil and: { prime >= 0 } and: { prime < vocab }) {
 			label = prime.floor.asInteger;
 			pe = this.modelProb(label);
-			lastProb = pe[0]; lastEntropy = pe[1]; lastCandidates = vocab; lastFlags = 0;
+			lastProb = pe[0]; lastEntropy = pe[1]; lastCandidates = vocab; lastFlags = 0; lastGuided = false;
 		} {
-			label = this.sample(temperature, topK, topP, repetitionPenalty, mask, historyLen);
+			label = this.sample(temperature, topK, topP, repetitionPenalty, mask, historyLen, guide, target, guidance);
 		};
 		this.prime(label);
 		^label

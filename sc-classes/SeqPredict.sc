@@ -16,7 +16,7 @@ SeqPredict : MultiOutUGen {
 
 	*initClass {
 		inputNames = #[\model, \trig, \temperature, \topK, \topP, \prime, \reset, \seed, \repetitionPenalty,
-			\historyLen, \mask];
+			\historyLen, \mask, \corpus, \guidance, \targetBuf, \numTargetPairs];
 	}
 
 	/*
@@ -24,9 +24,9 @@ SeqPredict : MultiOutUGen {
 	multichannel expansion). Arguments: see *krInfo.
 	*/
 	*kr { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1;
-		^this.labelOf(this.multiNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask))
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0;
+		^this.labelOf(this.prNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
+			repetitionPenalty, historyLen, mask, corpus, target, guidance))
 	}
 
 	/*
@@ -34,9 +34,9 @@ SeqPredict : MultiOutUGen {
 	the label changes there). Returns the label. Arguments: see *krInfo.
 	*/
 	*ar { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1;
-		^this.labelOf(this.multiNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask))
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0;
+		^this.labelOf(this.prNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
+			repetitionPenalty, historyLen, mask, corpus, target, guidance))
 	}
 
 	/*
@@ -58,20 +58,54 @@ SeqPredict : MultiOutUGen {
 	repetitionPenalty: CTRL-style penalty on labels in the history, 0..100; 1 = off, > 1 avoids repeats.
 	historyLen: how many past labels (0..64) the penalty looks at. Read at each step.
 	mask: a Buffer (or number) of at least numLabels values, label i allowed when value i > 0; -1 = none.
+	corpus: for guidance: a ConcatCorpus (its unit-table Buffer), a unit-table Buffer or buffer number, or nil /
+	        -1 (none: no guidance). The table's listening section (version 3, `concatseq analyze`) gives each
+	        label's centroid and the clustering weights; re-read every block. An older table: guidance is off,
+	        one message naming `concatseq analyze --force`.
+	target: the descriptor target, as ConcatPlay's: nil, a Buffer (or number) of normalised descriptor values
+	        (NaN skips one), or an Array of pairs [descriptor, value, ...], descriptor a name (of the corpus's
+	        descriptorNames when corpus is a ConcatCorpus, else ConcatPlay.descriptorNames) or an index, value a
+	        normalised value (a number or a control-rate UGen, e.g. ConcatListen's outputs). Read every block; a
+	        step uses the target of the block it runs in.
+	guidance: >= 0, read at each step (at the trigger's sample): the next label is drawn from
+	        logits_k - guidance * d2(target, centroid_k) / 2 (sigma = 1 normalised unit; d2 the weighted mean
+	        squared difference over the target's descriptors). 0 (default) = the model alone, bit for bit; large
+	        (100) = the label nearest to the target. NaN, inf, < 0 -> 0; at most 1e6.
 	*/
 	*krInfo { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1;
-		^this.multiNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask)
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0;
+		^this.prNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
+			repetitionPenalty, historyLen, mask, corpus, target, guidance)
 	}
 
 	/*
 	All three outputs, audio rate: [label, probability, entropy]. Arguments: see *krInfo.
 	*/
 	*arInfo { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1;
-		^this.multiNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask)
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0;
+		^this.prNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
+			repetitionPenalty, historyLen, mask, corpus, target, guidance)
+	}
+
+	// multiNew with the guidance inputs: corpus (its unit-table Buffer or -1), guidance, then the target as
+	// ConcatPlay.targetInputs gives it ([targetBuf, numPairs, pairs...]).
+	*prNew { arg rate, model, trig, temperature, topK, topP, prime, reset, seed, repetitionPenalty, historyLen, mask,
+		corpus, target, guidance;
+		^this.multiNewList([rate, model, trig, temperature, topK, topP, prime, reset, seed, repetitionPenalty,
+			historyLen, mask, this.corpusInput(corpus), guidance ? 0] ++ ConcatPlay.targetInputs(target, corpus))
+	}
+
+	// The `corpus` input: nil -> -1; a ConcatCorpus -> its unit-table Buffer; a Buffer, number or UGen as it is.
+	*corpusInput { arg corpus;
+		if(corpus.isNil) { ^-1 };
+		if(corpus.respondsTo(\unitBuffer)) {
+			if(corpus.unitBuffer.isNil) {
+				Error("SeqPredict: argument 'corpus' has no Buffers (load it with ConcatCorpus.load, or call scoreLoadCommands for NRT)").throw
+			};
+			^corpus.unitBuffer
+		};
+		if(corpus.isKindOf(Buffer) or: { corpus.isNumber } or: { corpus.isKindOf(UGen) }) { ^corpus };
+		Error("SeqPredict: argument 'corpus' must be a ConcatCorpus, a unit-table Buffer, a buffer number or nil, not %".format(corpus)).throw
 	}
 
 	// The label output(s) of what multiNew returned (recursing through multichannel expansion).
@@ -94,14 +128,18 @@ SeqPredict : MultiOutUGen {
 				^"argument '%' must be %, not %".format(inputNames[index], what, in)
 			}
 		};
-		if(inputs.size != inputNames.size) {
-			^"needs % inputs (%), got %".format(inputNames.size, inputNames.join(", "), inputs.size)
+		if(inputs.size < inputNames.size or: { (inputs.size - inputNames.size).odd }) {
+			^"needs % inputs (%, then target pairs), got %".format(inputNames.size, inputNames.join(", "), inputs.size)
 		};
-		[0, 10].do { |i|
+		[0, 10, 11, 13].do { |i|
 			if(inputs[i].rate == \audio) {
 				^"argument '%' must not be audio rate (it is a buffer number, read once per block)".format(inputNames[i])
 			}
 		};
+		if(inputs[14].rate != \scalar) {
+			^"argument 'target' must have a fixed number of pairs (numTargetPairs is read as a constant)"
+		};
+		check.(12, { |x| x >= 0 }, ">= 0 (0 = no guidance)");
 		check.(0, { |x| x >= 0 and: { x.frac == 0 } }, "a SeqModel, a Buffer or a buffer number >= 0");
 		check.(2, { |x| x >= 0 and: { x <= 1000 } }, "0..1000");
 		check.(3, { |x| x >= 0 }, ">= 0 (0 = off)");

@@ -1,9 +1,9 @@
 /*
  * cs_gen_sclang.c - writes sc-classes/ConcatSeqFormat.sc, the sclang face of the C core's file layouts.
  *
- * The unit-table and model layouts, the split-integer base, the descriptor names, the selection policies and the
- * special label values are defined once, in the core's headers (cs_unit_table.h, cs_model.h,
- * cs_descriptor_table.h, cs_select.h, cs_label.h). The classes must not write them again,
+ * The unit-table and model layouts, the split-integer base, the descriptor names, the selection policies, the
+ * special label values and the guidance limits are defined once, in the core's headers (cs_unit_table.h,
+ * cs_model.h, cs_descriptor_table.h, cs_select.h, cs_label.h, cs_seqpredict.h). The classes must not write them again,
  * so this program prints them as an sclang class from those headers. The committed file is checked against
  * this program's output by the ctest `format_sclang` (tests/CMakeLists.txt); regenerate it with
  * `cmake --build build --target sclang-format`.
@@ -14,6 +14,7 @@
 #include "cs_label.h"
 #include "cs_model.h"
 #include "cs_select.h"
+#include "cs_seqpredict.h"
 #include "cs_split.h"
 #include "cs_unit_table.h"
 
@@ -90,6 +91,47 @@ static void model_section(void)
            "\t*modelSplit { arg h, index, count; ^this.joinPieces(this.modelPieces(h, index, count)) }\n");
 }
 
+/* The unit table's listening section (version 3; BUNDLE.md "Listening section"). */
+static void listen_section(void)
+{
+    printf(
+        "\n\t// ---- unit table: listening section, at the split offset of header fields utListenOffsetHi/Lo ----\n");
+    constant("listenMagic", CS_UT_LISTEN_MAGIC, "float 0 of the listening section");
+    constant("listenVersion", CS_UT_LISTEN_VERSION, "listening-section version");
+    constant("listenFixed", CS_UT_LISTEN_FIXED,
+             "fixed floats of the section; then center, scale, weight (numDescriptors each), centroids");
+    static const struct {
+        const char *name;
+        long value;
+    } f[] = {{"lsSampleRate", CS_UT_L_SAMPLE_RATE},
+             {"lsFFTSize", CS_UT_L_FFT_SIZE},
+             {"lsHop", CS_UT_L_HOP},
+             {"lsMelBands", CS_UT_L_N_MELS},
+             {"lsMelFMin", CS_UT_L_MEL_FMIN},
+             {"lsMelFMax", CS_UT_L_MEL_FMAX},
+             {"lsRolloff", CS_UT_L_ROLLOFF},
+             {"lsYinThreshold", CS_UT_L_YIN_THRESHOLD},
+             {"lsF0Min", CS_UT_L_F0_MIN},
+             {"lsF0Max", CS_UT_L_F0_MAX},
+             {"lsSegmentation", CS_UT_L_SEGMENTATION},
+             {"lsGrainLenHi", CS_UT_L_GRAIN_LEN_HI},
+             {"lsGrainLenLo", CS_UT_L_GRAIN_LEN_LO},
+             {"lsGrainHopHi", CS_UT_L_GRAIN_HOP_HI},
+             {"lsGrainHopLo", CS_UT_L_GRAIN_HOP_LO},
+             {"lsOnsetThreshold", CS_UT_L_ONSET_THRESHOLD},
+             {"lsOnsetDelta", CS_UT_L_ONSET_DELTA},
+             {"lsOnsetDeltaAbs", CS_UT_L_ONSET_DELTA_ABS},
+             {"lsOnsetMedian", CS_UT_L_ONSET_MEDIAN_S},
+             {"lsOnsetMinLen", CS_UT_L_ONSET_MIN_LEN_S},
+             {"lsOnsetMaxLen", CS_UT_L_ONSET_MAX_LEN_S},
+             {"lsOnsetPre", CS_UT_L_ONSET_PRE_S},
+             {"lsOnsetRefine", CS_UT_L_ONSET_REFINE_S},
+             {"lsMeanFlux", CS_UT_L_MEAN_FLUX},
+             {"lsNormMethod", CS_UT_L_NORM_METHOD}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        constant(f[i].name, f[i].value, "listening-section field (offset from the section)");
+}
+
 int main(void)
 {
     printf("// ConcatSeqFormat: the constants of ConcatSeq's file layouts, for the classes.\n"
@@ -134,7 +176,9 @@ int main(void)
                {"utMembersOffsetHi", CS_UT_H_MEMBERS_OFFSET_HI},
                {"utMembersOffsetLo", CS_UT_H_MEMBERS_OFFSET_LO},
                {"utIndexOffsetHi", CS_UT_H_INDEX_OFFSET_HI},
-               {"utIndexOffsetLo", CS_UT_H_INDEX_OFFSET_LO}};
+               {"utIndexOffsetLo", CS_UT_H_INDEX_OFFSET_LO},
+               {"utListenOffsetHi", CS_UT_H_LISTEN_OFFSET_HI},
+               {"utListenOffsetLo", CS_UT_H_LISTEN_OFFSET_LO}};
     for (size_t i = 0; i < sizeof uth / sizeof uth[0]; i++)
         constant(uth[i].name, uth[i].value, "unit-table header field (float index)");
     static const struct {
@@ -147,6 +191,7 @@ int main(void)
     for (size_t i = 0; i < sizeof row / sizeof row[0]; i++)
         constant(row[i].name, row[i].value, "unit-row field (offset in a row)");
 
+    listen_section();
     model_section();
 
     printf("\n\t// ---- descriptors, in unit-table column order (corpus-tools/DESCRIPTORS.md) ----\n");
@@ -175,6 +220,12 @@ int main(void)
     constant("labelNone", CS_LABEL_NONE,
              "label \"none\": SeqPredict's output without a usable model; ConcatPlay rests (silence)");
     constant("labelAny", CS_LABEL_ANY, "label \"any\": ConcatPlay plays any unit (SeqPredict's before its first step)");
+
+    printf("\n\t// ---- SeqPredict: model x target guidance (cs_seqpredict.h) ----\n");
+    constant("guideMaxPairs", CS_SELECT_MAX_TARGET_DIMS,
+             "target pairs a SeqPredict (or ConcatPlay) target uses at most");
+    constant("guideMaxTerms", CS_SEQP_GUIDE_MAX_TERMS, "target descriptors guidance compares at most");
+    constant("guideMaxGuidance", (long)CS_SEQP_MAX_GUIDANCE, "largest guidance (larger values are clamped to it)");
     printf("}\n");
     return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }

@@ -166,14 +166,18 @@ typedef struct analysis {
     cs_wav_stream wav;   /* decode: the packed audio, written to tmpdir/audio.wav as it is decoded */
     uint64_t *checksums; /* decode: nf FNV-1a 64 of the files' bytes */
     source_units *su;    /* describe: nf */
-    size_t n, frames;    /* gather: units and packed audio frames in all */
-    float *X;            /* gather: (n, CS_D_COUNT) descriptors */
+    double flux_sum;     /* describe: sum of CS_FF_FLUX over every frame of every source (the listening section) */
+    uint64_t flux_frames;
+    size_t n, frames; /* gather: units and packed audio frames in all */
+    float *X;         /* gather: (n, CS_D_COUNT) descriptors */
     uint64_t *ustart, *ulen;
     int32_t *usource, *usucc, *ulabel;
     float *Xn; /* normalise: (n, CS_D_COUNT) */
     double center[CS_D_COUNT], scale[CS_D_COUNT];
-    cs_clustering cl; /* cluster */
-    float *table;     /* table: unit table with its index, tn floats */
+    cs_clustering cl;  /* cluster */
+    int rule_iters;    /* cluster (k-means): relabelling rounds of label_rule_finish, or -1 when it stopped short */
+    size_t rule_agree; /* cluster (k-means): units whose label is their nearest centroid's (the label rule) */
+    float *table;      /* table: unit table with its index, tn floats */
     size_t tn;
     cJSON *man; /* manifest */
 } analysis;
@@ -245,15 +249,29 @@ int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, si
     }
     if (o->segment != CS_SEG_GRAIN) return 0;
     const uint64_t nodes = 4u * units / CS_INDEX_DEFAULT_LEAF + units; /* bound on the index's nodes */
+    /* bound on the labels: k-means makes --clusters (or at most CS_KMEANS_DEFAULT_K), DBSCAN up to one per unit
+     * and a noise label, affinity propagation at most one per unit */
+    const uint64_t K =
+        o->cluster == 0 ? (uint64_t)(o->cl.kmeans.k > 0 ? o->cl.kmeans.k : CS_KMEANS_DEFAULT_K) : units + 1;
     const uint64_t floats = (uint64_t)CS_UT_HEADER + units * (CS_UT_ROW_FIXED + (uint64_t)CS_D_COUNT + 1u) +
                             /* rows and members, labels; index: header, roots, order, nodes */
-                            2u * (units + 1) + CS_UT_INDEX_HEADER + 2u * (units + 1) + units +
-                            nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT);
-    if (units > CS_UT_MAX_UNITS || floats > CS_UT_MAX_FLOATS) {
+                            2u * K + CS_UT_INDEX_HEADER + 2u * K + units +
+                            nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT) +
+                            /* the listening section: fixed fields, center, scale, weight, K centroids */
+                            CS_UT_LISTEN_FIXED + (3u + K) * (uint64_t)CS_D_COUNT;
+    if (units > CS_UT_MAX_UNITS) {
         snprintf(err, errlen,
                  "%llu units of --unit-ms %g / --hop-ms %g: more than the unit table holds (%d units); use a "
                  "longer --hop-ms or fewer sources",
                  (unsigned long long)units, o->unit_ms, o->hop_ms, CS_UT_MAX_UNITS);
+        return CS_E_TOO_LARGE;
+    }
+    if (floats > CS_UT_MAX_FLOATS) {
+        snprintf(err, errlen,
+                 "%llu units of --unit-ms %g / --hop-ms %g with --cluster %s: a unit table of up to %llu floats, more "
+                 "than a Buffer holds (%u); use a longer --hop-ms, fewer sources or --cluster kmeans",
+                 (unsigned long long)units, o->unit_ms, o->hop_ms, cs_cluster_methods[o->cluster].name,
+                 (unsigned long long)floats, CS_UT_MAX_FLOATS);
         return CS_E_TOO_LARGE;
     }
     return 0;
@@ -533,6 +551,10 @@ static int describe_source(analysis *a, size_t i, size_t offset, source_units *s
 {
     int rc = source_segment(a, &a->audio[i], &a->fr[i], a->files.v[i], &su->seg);
     if (rc == 0) rc = source_describe(a, i, offset, su);
+    const cs_frames *fr = &a->fr[i]; /* the corpus's mean flux (the live onset detector's delta_abs) */
+    for (size_t f = 0; rc == 0 && f < fr->n_frames; ++f)
+        a->flux_sum += (double)fr->data[f * CS_FF_COUNT + CS_FF_FLUX];
+    if (rc == 0) a->flux_frames += fr->n_frames;
     cs_frames_free(&a->fr[i]); /* done with: the next source's frames need the room */
     if (rc) {
         cs_segments_free(&su->seg);
@@ -635,7 +657,137 @@ static int stage_cluster(analysis *a)
     return rc;
 }
 
-/* --- table: the unit table (BUNDLE.md "Unit table") with its nearest-neighbour index appended --- */
+/* Per label the mean of its units' normalised descriptors, summed in double in unit order (what the listening
+ * section's centroids are before rounding: cs_ut_encode_listen); counts[k] = its units. */
+static void label_means(const analysis *a, double *means, size_t *counts)
+{
+    const size_t N = a->n, D = CS_D_COUNT, K = (size_t)a->cl.num_labels;
+    memset(means, 0, K * D * sizeof *means);
+    memset(counts, 0, K * sizeof *counts);
+    for (size_t u = 0; u < N; ++u) {
+        double *m = means + (size_t)a->ulabel[u] * D;
+        counts[a->ulabel[u]]++;
+        for (size_t d = 0; d < D; ++d)
+            m[d] += (double)a->Xn[u * D + d];
+    }
+    for (size_t k = 0; k < K; ++k)
+        for (size_t d = 0; d < D && counts[k]; ++d)
+            means[k * D + d] /= (double)counts[k];
+}
+
+/* k-means, finished with the label rule (BUNDLE.md "Label of a sound"): while a unit's nearest centroid (the
+ * float means of the labels, the distance of cs_ut_nearest) is not its own label's, every unit takes its nearest
+ * label and the means are taken again: Lloyd's iterations in the rule's arithmetic, so the bundle's labels are
+ * the ones a listener computes. k-means that converged (no label changed) already satisfies it, up to float
+ * rounding at near ties; one stopped by --max-iter or its tolerance may not. A round that would leave a label
+ * without units is not taken: then, or after CS_LABEL_RULE_ROUNDS rounds, the labels stay as they are, analyze
+ * warns with the agreement and rule_iters is -1. Allocates O(N + K D). */
+#define CS_LABEL_RULE_ROUNDS 1000
+static int label_rule_finish(analysis *a)
+{
+    const size_t N = a->n, D = CS_D_COUNT, K = (size_t)a->cl.num_labels;
+    double *means = malloc(K * D * sizeof *means);
+    float *cent = malloc(K * D * sizeof *cent);
+    size_t *counts = malloc(K * sizeof *counts), *next_counts = malloc(K * sizeof *next_counts);
+    int32_t *next = malloc(N * sizeof *next);
+    int rc = means && cent && counts && next_counts && next ? 0 : CS_E_NOMEM;
+    a->rule_iters = 0;
+    for (int round = 0; rc == 0; ++round) {
+        label_means(a, means, counts);
+        for (size_t i = 0; i < K * D; ++i)
+            cent[i] = (float)means[i];
+        size_t agree = 0;
+        double inertia = 0.0;
+        memset(next_counts, 0, K * sizeof *next_counts);
+        for (size_t u = 0; u < N; ++u) {
+            double d2 = 0.0;
+            next[u] = cs_ut_nearest(cent, a->o->weights, (uint32_t)K, (uint32_t)D, a->Xn + u * D, &d2);
+            next_counts[next[u]]++;
+            agree += next[u] == a->ulabel[u];
+            inertia += d2;
+        }
+        a->rule_agree = agree;
+        if (agree == N) {
+            if (round > 0) a->cl.inertia = inertia; /* the labels moved: the distances to the means they have */
+            break;
+        }
+        int empties = 0;
+        for (size_t k = 0; k < K; ++k)
+            empties |= next_counts[k] == 0;
+        if (empties || round == CS_LABEL_RULE_ROUNDS) {
+            a->rule_iters = -1;
+            break;
+        }
+        memcpy(a->ulabel, next, N * sizeof *next);
+        a->rule_iters = round + 1;
+    }
+    free(means);
+    free(cent);
+    free(counts);
+    free(next_counts);
+    free(next);
+    if (rc == 0 && a->rule_iters < 0 && a->o->warn) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "k-means labels: %zu of %zu units are labelled with their nearest centroid (finishing with the "
+                 "label rule would leave a label empty)",
+                 a->rule_agree, N);
+        a->o->warn(a->o->progress_user, "--cluster kmeans", msg);
+    }
+    return rc;
+}
+
+/* --- table: the unit table (BUNDLE.md "Unit table") with its nearest-neighbour index and listening section --- */
+
+/* The listening section's values (BUNDLE.md "Listening section"): what the server needs to hear a sound as the
+ * corpus was heard. Arrays point into `buf` (3 * CS_D_COUNT floats). */
+static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
+{
+    const cs_analyze_opts *o = a->o;
+    cs_frame_params fp;
+    cs_analyze_frame_params(o, &fp);
+    memset(l, 0, sizeof *l);
+    cs_frame_params_config(&fp, &l->frame); /* checked by cs_analyze_check_opts; the same floats the analysis used */
+    l->segmentation = o->segment == CS_SEG_GRAIN   ? CS_UT_SEG_GRAIN
+                      : o->segment == CS_SEG_ONSET ? CS_UT_SEG_ONSET
+                                                   : CS_UT_SEG_NOVELTY;
+    if (o->segment == CS_SEG_GRAIN) { /* as source_segment cuts them */
+        const long long len = llround(o->unit_ms * 1e-3 * o->rate), hop = llround(o->hop_ms * 1e-3 * o->rate);
+        l->grain_len = (uint32_t)(len < 1 ? 1 : len);
+        l->grain_hop = (uint32_t)(hop < 1 ? 1 : hop);
+    } else { /* the mean unit length, rounded to samples */
+        double sum = 0.0;
+        for (size_t u = 0; u < a->n; ++u)
+            sum += (double)a->ulen[u];
+        const double mean = round(sum / (double)a->n);
+        l->grain_len = l->grain_hop = (uint32_t)(mean < 1.0 ? 1.0 : mean > 4294967295.0 ? 4294967295.0 : mean);
+    }
+    cs_onset_params op;
+    cs_onset_params_default(&op);
+    if (o->segment == CS_SEG_ONSET) op = o->onset;
+    const double mean_flux = a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0;
+    cs_onset_config oc; /* the detector's float32 values, delta_abs from the corpus's mean flux (cs_onset.h) */
+    cs_onset_params_to_config(&op, mean_flux, &oc);
+    l->onset_threshold = oc.threshold;
+    l->onset_delta = (float)op.delta;
+    l->onset_delta_abs = oc.delta_abs;
+    l->onset_median_s = oc.median_s;
+    l->onset_min_len_s = oc.min_len_s;
+    l->onset_max_len_s = oc.max_len_s;
+    l->onset_pre_s = oc.pre_s;
+    l->onset_refine_s = oc.refine_s;
+    l->mean_flux = (float)mean_flux;
+    l->norm_method = o->normalize == CS_NORM_ROBUST ? CS_UT_NORM_ROBUST : CS_UT_NORM_ZSCORE;
+    for (int d = 0; d < CS_D_COUNT; ++d) {
+        buf[d] = (float)a->center[d];
+        buf[CS_D_COUNT + d] = (float)a->scale[d];
+        buf[2 * CS_D_COUNT + d] = o->weights[d];
+    }
+    l->center = buf;
+    l->scale = buf + CS_D_COUNT;
+    l->weight = buf + 2 * CS_D_COUNT;
+}
+
 static int stage_table(analysis *a)
 {
     const cs_analyze_opts *o = a->o;
@@ -651,17 +803,27 @@ static int stage_table(analysis *a)
     }
     cs_ut_view tv;
     size_t xn = 0;
+    const size_t ln = cs_ut_listen_size(D, K);
     if (cs_ut_parse(plain, tn, 1, &tv) == CS_UT_OK) xn = cs_index_table_size(&tv, CS_INDEX_DEFAULT_LEAF);
-    a->table = xn ? malloc(xn * sizeof *a->table) : NULL;
+    a->table = xn ? malloc((xn + ln) * sizeof *a->table) : NULL;
     int rc = 0;
     if (!xn || !a->table || cs_index_build(&tv, CS_INDEX_DEFAULT_LEAF, a->table, xn) != 0 ||
         cs_ut_parse(a->table, xn, 1, &tv) != CS_UT_OK) {
         snprintf(a->err, a->errlen, "internal error: unit table index failed");
         rc = xn && !a->table ? CS_E_NOMEM : CS_E_INTERNAL;
     }
-    a->tn = xn;
     free(plain);
-    return rc;
+    if (rc) return rc;
+    float stats[3 * CS_D_COUNT];
+    cs_ut_listen l;
+    listen_values(a, stats, &l);
+    const int le = cs_ut_encode_listen(a->table, xn, xn + ln, &l);
+    if (le != CS_UT_OK || cs_ut_parse(a->table, xn + ln, 1, &tv) != CS_UT_OK || !tv.has_listen) {
+        snprintf(a->err, a->errlen, "internal error: unit table listening section failed (%s)", cs_ut_strerror(le));
+        return CS_E_INTERNAL;
+    }
+    a->tn = xn + ln;
+    return 0;
 }
 
 /* --- manifest (BUNDLE.md "Manifest"), one function per section --- */
@@ -729,8 +891,9 @@ static void manifest_segmentation(const cs_analyze_opts *o, cJSON *man)
     }
 }
 
-static void manifest_analysis(const cs_analyze_opts *o, cJSON *man)
+static void manifest_analysis(const analysis *a, cJSON *man)
 {
+    const cs_analyze_opts *o = a->o;
     static const char *const resamplers[] = {"SRC_SINC_BEST_QUALITY", "SRC_SINC_MEDIUM_QUALITY", "SRC_SINC_FASTEST",
                                              "SRC_ZERO_ORDER_HOLD", "SRC_LINEAR"};
     cs_frame_params fp;
@@ -748,6 +911,7 @@ static void manifest_analysis(const cs_analyze_opts *o, cJSON *man)
     cJSON_AddNumberToObject(an, "f0_min_hz", fp.f0_min);
     cJSON_AddNumberToObject(an, "f0_max_hz", fp.f0_max);
     cJSON_AddStringToObject(an, "resampler", resamplers[o->src_quality]);
+    cJSON_AddNumberToObject(an, "mean_flux", a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0);
     cJSON_AddStringToObject(an, "spec", "corpus-tools/DESCRIPTORS.md");
     cJSON *norm = cJSON_AddObjectToObject(man, "normalisation");
     cJSON_AddStringToObject(norm, "method", cs_normalize_names[o->normalize]);
@@ -787,31 +951,35 @@ static int manifest_clustering(const analysis *a, cJSON *man)
     cJSON_AddStringToObject(cl, "method", m->name);
     cJSON_AddNumberToObject(cl, "seed", (double)a->o->seed);
     m->manifest(cl, &a->o->cl, &a->cl);
+    if (a->o->cluster == 0) { /* label_rule_finish */
+        cJSON_AddNumberToObject(cl, "label_rule_rounds", a->rule_iters);
+        cJSON_AddNumberToObject(cl, "label_rule_units", (double)a->rule_agree);
+    }
     cJSON *lab = cJSON_AddArrayToObject(cl, "labels");
-    double *cent = calloc(D, sizeof *cent);
-    if (!cent) return CS_E_NOMEM;
-    for (int l = 0; l < a->cl.num_labels; ++l) {
-        size_t count = 0;
-        double dur = 0.0;
-        memset(cent, 0, D * sizeof *cent);
-        for (size_t u = 0; u < N; ++u) {
-            if (a->ulabel[u] != l) continue;
-            count++;
-            dur += (double)a->ulen[u] / a->o->rate;
-            for (size_t d = 0; d < D; ++d)
-                cent[d] += (double)a->Xn[u * D + d];
-        }
-        for (size_t d = 0; d < D && count; ++d)
-            cent[d] /= (double)count;
+    const size_t K = (size_t)a->cl.num_labels;
+    double *means = malloc(K * D * sizeof *means), *dur = calloc(K, sizeof *dur);
+    size_t *counts = malloc(K * sizeof *counts);
+    if (!means || !dur || !counts) {
+        free(means);
+        free(dur);
+        free(counts);
+        return CS_E_NOMEM;
+    }
+    label_means(a, means, counts); /* the listening section's centroids before rounding */
+    for (size_t u = 0; u < N; ++u)
+        dur[a->ulabel[u]] += (double)a->ulen[u] / a->o->rate;
+    for (size_t l = 0; l < K; ++l) {
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "label", l);
-        cJSON_AddNumberToObject(e, "units", (double)count);
-        cJSON_AddNumberToObject(e, "mean_duration_s", count ? dur / (double)count : 0.0);
-        cJSON_AddBoolToObject(e, "noise", l == a->cl.noise_label);
-        cJSON_AddItemToObject(e, "centroid", number_array(cent, D));
+        cJSON_AddNumberToObject(e, "label", (double)l);
+        cJSON_AddNumberToObject(e, "units", (double)counts[l]);
+        cJSON_AddNumberToObject(e, "mean_duration_s", counts[l] ? dur[l] / (double)counts[l] : 0.0);
+        cJSON_AddBoolToObject(e, "noise", (int)l == a->cl.noise_label);
+        cJSON_AddItemToObject(e, "centroid", number_array(means + l * D, D));
         cJSON_AddItemToArray(lab, e);
     }
-    free(cent);
+    free(means);
+    free(dur);
+    free(counts);
     return 0;
 }
 
@@ -836,7 +1004,7 @@ static int stage_manifest(analysis *a)
     cJSON_AddStringToObject(man, "unit_table_checksum", hbuf);
     manifest_sources(a, man);
     manifest_segmentation(o, man);
-    manifest_analysis(o, man);
+    manifest_analysis(a, man);
     manifest_descriptors(a, man);
     return manifest_clustering(a, man);
 }
@@ -909,6 +1077,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     if (rc == 0) t2 = now_s(), rc = stage_gather(&a);
     if (rc == 0) rc = stage_normalise(&a);
     if (rc == 0) rc = stage_cluster(&a);
+    if (rc == 0 && o->cluster == 0) rc = label_rule_finish(&a);
     if (rc == 0) t3 = now_s(), rc = stage_table(&a);
     if (rc == 0) rc = stage_manifest(&a);
     if (rc == 0) rc = stage_write(&a, out_dir);

@@ -6,6 +6,7 @@
 
 #include "cs_descriptor_table.h"
 #include "cs_frames.h"
+#include "cs_unit_describe.h"
 
 #include <stddef.h>
 
@@ -37,18 +38,7 @@ const char *cs_descriptor_unit(int d);
  */
 int cs_describe_unit(const cs_frames *f, const float *x, size_t n, size_t start, size_t length, float *out);
 
-/** The sums a unit's level descriptors (loudness, peak) come from, gathered as its samples pass by. */
-typedef struct cs_level {
-    double ss[4]; /* sums of squares: sample j of the unit into ss[j % 4] below length / 4 * 4, the rest into ss[0] */
-    float pk;     /* max |sample| */
-} cs_level;
-
-/**
- * Add the unit's samples [from, to) (unit-relative, from <= to <= length; x[0] is sample `from`) to `lv`
- * (zero it first). Fed in order, in any pieces, the sums are bitwise those of cs_describe_unit's single pass.
- * No allocation; real-time safe.
- */
-void cs_level_add(cs_level *lv, const float *x, size_t from, size_t to, size_t length);
+/* cs_level and cs_level_add (the level sums) are the core's: plugins/core/cs_unit_describe.h. */
 
 /**
  * cs_describe_unit for a unit whose samples are not held: its level from `lv` (all `length` samples added

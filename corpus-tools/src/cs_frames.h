@@ -2,39 +2,23 @@
  * cs_frames.h - frame analysis of a mono signal at the corpus rate: the descriptor frames that unit
  * descriptors, onset detection and novelty segmentation are computed from.
  *
- * Frame i is centred on sample i*hop and covers [i*hop - fft_size/2, i*hop + fft_size/2), zero-padded
- * outside the signal; n_frames = n_samples / hop + 1. Offline code: allocates, not real-time safe.
- * Every feature is defined, with formula, constants and references, in corpus-tools/DESCRIPTORS.md
- * (STFT with a periodic Hann window; Slaney mel filterbank + orthonormal DCT-II; YIN after de Cheveigne &
- * Kawahara 2002; log spectral flux after Bello et al. 2005 / Boeck et al. 2012).
+ * A multi-thread host of the real-time core's streaming analyser (plugins/core/cs_frame.h: every feature's
+ * code, CS_FF_* columns, cs_frame_config), which ConcatListen hosts on the server: the CLI's frames and the
+ * live ones are the same numbers. Frame i is centred on sample i*hop and covers [i*hop - fft_size/2,
+ * i*hop + fft_size/2), zero-padded outside the signal; n_frames = n_samples / hop + 1. Offline code:
+ * allocates, creates threads, not real-time safe. Every feature is defined, with formula, constants and
+ * references, in corpus-tools/DESCRIPTORS.md.
  */
 #ifndef CS_FRAMES_H
 #define CS_FRAMES_H
 
+#include "cs_frame.h" /* CS_FF_*, CS_FRAME_NUM_MFCC, cs_frame_config: the analyser in the real-time core */
+
 #include <stddef.h>
 
-/** MFCC coefficients per frame (c0..c12); the unit descriptors mfcc0.. take them one each
- * (cs_describe.c checks that CS_D_NUM_MFCC of plugins/core/cs_descriptor_table.h agrees). */
-#define CS_FRAME_NUM_MFCC 13
-
-/** Columns of one descriptor frame (row of cs_frames.data). */
-enum cs_frame_feature {
-    CS_FF_RMS = 0,  /* RMS amplitude of the Hann-windowed frame, linear (>= 0; a sine of amplitude a: a/sqrt2) */
-    CS_FF_PEAK,     /* max |x| over the hop centred on the frame, linear */
-    CS_FF_CENTROID, /* spectral centroid, Hz (0 for a silent frame) */
-    CS_FF_SPREAD,   /* spectral spread (std around the centroid), Hz */
-    CS_FF_FLATNESS, /* spectral flatness (geometric / arithmetic mean of power, floored), 0..1; 1 for silence */
-    CS_FF_ROLLOFF,  /* frequency below which `rolloff` of the energy lies, Hz (0 for a silent frame) */
-    CS_FF_FLUX,     /* (1/K) sum_k max(0, ln(1 + 1000 A_k) - previous frame's), A_k the amplitude spectrum;
-                     * >= 0, peaks at attacks (the onset detection function) */
-    CS_FF_ZCR,      /* zero-crossing rate, crossings per second (Hz) */
-    CS_FF_F0,       /* YIN fundamental frequency, Hz (0 when unvoiced) */
-    CS_FF_F0_CONF,  /* YIN confidence 1 - d'(tau), 0..1 (also set for unvoiced frames: 1 - min d') */
-    CS_FF_MFCC0,    /* MFCC c0..c12 follow: orthonormal DCT-II of ln(max(Slaney mel energy, 1e-10)) */
-    CS_FF_COUNT = CS_FF_MFCC0 + CS_FRAME_NUM_MFCC
-};
-
-/** Analysis settings; cs_frame_params_default() fills the documented defaults. */
+/** Analysis settings as the CLI holds them (the manifest shows these values); the analysis uses their float32
+ * roundings (cs_frame_params_config), which the unit table stores. cs_frame_params_default() fills the
+ * documented defaults (CS_FRAME_DEFAULT_* of cs_frame.h). */
 typedef struct cs_frame_params {
     int sample_rate;      /* Hz, > 0 */
     int fft_size;         /* samples, power of two 256..16384; default 2048 */
@@ -58,6 +42,11 @@ typedef struct cs_frames {
 
 /** Fill `p` with the defaults for `sample_rate` (Hz). No allocation; real-time safe. */
 void cs_frame_params_default(cs_frame_params *p, int sample_rate);
+
+/** The analyser configuration of `p`: every value rounded to float32 (what the unit table stores and what the
+ * analysis uses). Returns 0, or CS_E_ARG (NULL, or a value outside cs_frame_config_check's ranges; then *c is
+ * zeroed). No allocation. */
+int cs_frame_params_config(const cs_frame_params *p, cs_frame_config *c);
 
 /**
  * Analyse `n` mono samples `x` (linear, full scale +-1) with `n_threads` threads (>= 1; more threads than
@@ -97,13 +86,5 @@ void cs_frames_stream_free(cs_frames_stream *st);
 
 /** Free the frames' memory; safe on a zeroed or already freed struct. */
 void cs_frames_free(cs_frames *f);
-
-/**
- * The process-wide lock around FFTW's planner (fftwf_plan_* and fftwf_destroy_plan are not thread-safe).
- * Any code of the tools that plans or destroys an FFTW plan takes it; executing a plan does not need it.
- * Not real-time safe (blocks).
- */
-void cs_fftw_lock(void);
-void cs_fftw_unlock(void);
 
 #endif

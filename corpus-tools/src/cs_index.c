@@ -28,7 +28,7 @@ size_t cs_index_table_size(const cs_ut_view *v, uint32_t leaf)
     if (!v || leaf < 1 || leaf > 4096) return 0;
     const uint32_t nodes = total_nodes(v, leaf);
     if (nodes == 0) return 0;
-    const size_t total = cs_ut_size(v->num_units, v->num_descriptors, v->num_labels) +
+    const size_t total = (size_t)(v->members - v->data) + v->num_units + /* the table without index (or listen) */
                          cs_ut_index_size(v->num_units, v->num_descriptors, v->num_labels, nodes);
     return total > CS_UT_MAX_FLOATS ? 0 : total;
 }
@@ -107,7 +107,7 @@ int cs_index_build(const cs_ut_view *v, uint32_t leaf, float *out, size_t out_n)
     const size_t need = cs_index_table_size(v, leaf);
     if (need == 0 || out_n < need) return CS_E_ARG;
     const uint32_t N = v->num_units, D = v->num_descriptors, K = v->num_labels;
-    const size_t base = cs_ut_size(N, D, K);
+    const size_t base = (size_t)(v->members - v->data) + N; /* header, rows, labels, members (version 2 or 3) */
     const uint32_t nodes = total_nodes(v, leaf);
     key *keys = malloc((size_t)N * sizeof *keys);
     if (!keys) return CS_E_NOMEM;
@@ -115,6 +115,7 @@ int cs_index_build(const cs_ut_view *v, uint32_t leaf, float *out, size_t out_n)
     float *x = out + base;
     const size_t oo = base + CS_UT_INDEX_HEADER + 2u * (size_t)K, po = oo + N;
     cs_split_put(out + CS_UT_H_INDEX_OFFSET_HI, 2, base);
+    if (v->version == CS_UT_VERSION) cs_split_put(out + CS_UT_H_LISTEN_OFFSET_HI, 2, 0); /* appended after this */
     x[CS_UT_X_MAGIC] = (float)CS_UT_INDEX_MAGIC;
     x[CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION;
     x[CS_UT_X_NUM_NODES] = (float)nodes;

@@ -30,9 +30,10 @@ uint32_t cs_index_nodes(uint32_t count, uint32_t leaf);
 size_t cs_index_table_size(const cs_ut_view *view, uint32_t leaf);
 
 /**
- * Copy the table of `view` (header, rows, labels, members; any index it had is dropped) into `out`
- * (`out_n` >= cs_index_table_size(view, leaf) floats, caller-owned, must not overlap the view's data) and
- * append the index, announced in header field 15. `leaf` in 1 .. 4096. The view must have passed
+ * Copy the table of `view` (header, rows, labels, members; any index or listening section it had is dropped)
+ * into `out` (`out_n` >= cs_index_table_size(view, leaf) floats, caller-owned, must not overlap the view's data)
+ * and append the index, announced in header fields 17-18 (cs_ut_encode_listen appends the listening section
+ * after it). `leaf` in 1 .. 4096. The view must have passed
  * cs_ut_parse with check_rows. Returns 0, CS_E_ARG (bad arguments, too small `out`) or CS_E_NOMEM.
  * O(units * log(units) * (log(units) + D)). Offline; allocates temporary memory and frees it.
  */

@@ -106,32 +106,6 @@ static int frames_ok(const cs_frames *f, size_t n)
     return f->n_frames == n / (size_t)f->hop + 1;
 }
 
-/* The k-th smallest of a[0..m) (Wirth's selection; a is permuted). Deterministic. */
-static float select_kth(float *a, size_t m, size_t k)
-{
-    long l = 0, r = (long)m - 1, kk = (long)k;
-    while (l < r) {
-        float x = a[kk];
-        long i = l, j = r;
-        do {
-            while (a[i] < x)
-                i++;
-            while (x < a[j])
-                j--;
-            if (i <= j) {
-                float t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                j--;
-            }
-        } while (i <= j);
-        if (j < kk) l = i;
-        if (kk < i) r = j;
-    }
-    return a[kk];
-}
-
 /* A boundary candidate: position (samples) and strength. */
 typedef struct cand {
     size_t pos;
@@ -214,13 +188,27 @@ void cs_onset_params_default(cs_onset_params *p)
     p->refine_s = 0.03;
 }
 
-/* Floor for log amplitudes in the attack refinement (-140 dBFS). */
-#define CS_SEG_LOG_FLOOR 1e-7
-
-static double log_amp(float x)
+void cs_onset_params_to_config(const cs_onset_params *p, double mean_flux, cs_onset_config *c)
 {
-    double v = (double)x;
-    return log(v > CS_SEG_LOG_FLOOR ? v : CS_SEG_LOG_FLOOR);
+    c->threshold = (float)p->threshold;
+    c->delta_abs = cs_onset_delta_abs(p->delta, mean_flux);
+    c->median_s = (float)p->median_s;
+    c->min_len_s = (float)p->min_len_s;
+    c->max_len_s = (float)p->max_len_s;
+    c->pre_s = (float)p->pre_s;
+    c->refine_s = (float)p->refine_s;
+}
+
+/* The accepted boundaries, appended to b[1..] (b[0] = 0, the start); room for n / min_len + 2. */
+typedef struct bounds {
+    size_t *b;
+    size_t n, cap;
+} bounds;
+
+static void bound_add(void *user, const cs_onset_boundary *e)
+{
+    bounds *bs = user;
+    if (bs->n < bs->cap) bs->b[bs->n++] = (size_t)e->sample;
 }
 
 int cs_segment_onset(const cs_frames *f, size_t n, const cs_onset_params *p, cs_segments *out)
@@ -229,113 +217,41 @@ int cs_segment_onset(const cs_frames *f, size_t n, const cs_onset_params *p, cs_
     out->n = 0;
     if (!p || !frames_ok(f, n)) return CS_E_ARG;
     if (!isfinite(p->threshold) || p->threshold < 0.0 || !isfinite(p->delta) || p->delta < 0.0) return CS_E_ARG;
-    const int rate = f->sample_rate;
-    const size_t hop = (size_t)f->hop;
-    long long min_len = secs_to_samples(p->min_len_s, rate);
-    long long max_len = secs_to_samples(p->max_len_s, rate);
-    long long pre = secs_to_samples(p->pre_s, rate);
-    long long med_w = secs_to_samples(p->median_s, rate);
-    long long refine = secs_to_samples(p->refine_s, rate);
-    if (min_len < 1 || max_len < 2 * min_len || pre < 0 || med_w < 0 || refine < 0) return CS_E_ARG;
-    if (n == 0 || n < (size_t)min_len) return CS_E_SHORT;
-
-    const size_t nf = f->n_frames;
-    const size_t stride = CS_FF_COUNT;
-    size_t half = (size_t)llround((double)med_w / (double)hop / 2.0); /* median half-window, frames */
-    if (half < 1) half = 1;
-    if (half > nf) half = nf;
-    size_t look = (size_t)ceil((double)refine / (double)hop); /* refinement look-ahead, frames */
-
-    int err = CS_E_NOMEM;
-    float *d = malloc(nf * sizeof *d);
-    float *win = malloc((2 * half + 1) * sizeof *win);
-    size_t *cf = malloc(nf * sizeof *cf); /* candidate frames */
-    cand *c = malloc(nf * sizeof *c);
-    size_t *acc = malloc((nf + 1) * sizeof *acc);
-    if (!d || !win || !cf || !c || !acc) goto done;
-
+    const size_t nf = f->n_frames, stride = CS_FF_COUNT;
     double sum = 0.0;
     for (size_t i = 0; i < nf; i++) {
-        float v = f->data[i * stride + CS_FF_FLUX];
-        float pk = f->data[i * stride + CS_FF_PEAK];
-        if (!isfinite(v) || !isfinite(pk)) {
-            err = CS_E_NONFINITE;
-            goto done;
-        }
-        d[i] = v > 0.0f ? v : 0.0f;
-        sum += (double)d[i];
+        float v = f->data[i * stride + CS_FF_FLUX], pk = f->data[i * stride + CS_FF_PEAK];
+        if (!isfinite(v) || !isfinite(pk)) return CS_E_NONFINITE;
+        sum += (double)(v > 0.0f ? v : 0.0f);
     }
-    const double floor_add = p->delta * sum / (double)nf;
-    const double lambda = 1.0 + p->threshold;
+    cs_onset_config c;
+    cs_onset_params_to_config(p, sum / (double)nf, &c);
+    cs_onset_plan plan;
+    const float rate = (float)f->sample_rate;
+    if (cs_onset_config_check(&c, rate, f->hop, &plan) != CS_ONSET_OK) return CS_E_ARG;
+    if (n == 0 || n < plan.min_len) return CS_E_SHORT;
 
-    /* 2-3: adaptive median threshold and local maxima above it. */
-    size_t ncf = 0;
-    for (size_t i = 0; i < nf; i++) {
-        double di = (double)d[i];
-        if (di <= 0.0) continue;
-        if (i > 0 && !(d[i] > d[i - 1])) continue;
-        if (i + 1 < nf && !(d[i] >= d[i + 1])) continue;
-        size_t a = i >= half ? i - half : 0, b = i + half < nf ? i + half : nf - 1;
-        size_t m = b - a + 1;
-        memcpy(win, d + a, m * sizeof *win);
-        double med = (double)select_kth(win, m, m / 2);
-        if (m % 2 == 0) { /* even window at the edges: mean of the two middle values */
-            double lo = (double)select_kth(win, m, m / 2 - 1);
-            med = 0.5 * (med + lo);
-        }
-        if (di > lambda * med + floor_add) cf[ncf++] = i;
-    }
-
-    /* 4: attack refinement on the hop-resolution peak envelope. */
-    const double min_rise = 0.5 * log(2.0); /* 3 dB */
-    for (size_t k = 0; k < ncf; k++) {
-        size_t i = cf[k];
-        size_t j0 = i > 0 ? i - 1 : 0;
-        size_t j1 = i + look;
-        if (k + 1 < ncf && j1 >= cf[k + 1]) j1 = cf[k + 1] - 1;
-        if (j1 >= nf) j1 = nf - 1;
-        size_t best = i;
-        double best_rise = min_rise;
-        if (look > 0) {
-            for (size_t j = j0; j <= j1; j++) {
-                double prev = j > 0 ? log_amp(f->data[(j - 1) * stride + CS_FF_PEAK]) : log(CS_SEG_LOG_FLOOR);
-                double rise = log_amp(f->data[j * stride + CS_FF_PEAK]) - prev;
-                if (rise > best_rise) {
-                    best_rise = rise;
-                    best = j;
-                }
-            }
-        }
-        size_t pos = best * hop;
-        pos = pos >= hop / 2 ? pos - hop / 2 : 0; /* start of the hop cell */
-        c[k].pos = pos;
-        c[k].strength = (double)d[i];
-    }
-
-    /* 5: minimum inter-onset interval, strongest first. */
-    size_t na = accept_spaced(c, ncf, (size_t)min_len, acc + 1);
-    if (na == (size_t)-1) goto done;
-
-    /* 6: boundaries = onsets - pre, clamped; drop those too close to either end. */
-    acc[0] = 0;
-    size_t nb = 1;
-    for (size_t k = 1; k <= na; k++) {
-        size_t b = acc[k] >= (size_t)pre ? acc[k] - (size_t)pre : 0;
-        if (b < (size_t)min_len || b >= n || n - b < (size_t)min_len) continue;
-        if (b <= acc[nb - 1]) continue; /* cannot happen after spacing; kept for safety */
-        acc[nb++] = b;
-    }
-
-    /* 7: units, max_len splitting. */
-    err = segs_from_boundaries(acc, nb, n, (size_t)max_len, out);
+    size_t bytes = cs_onset_bytes(&c, rate, f->hop);
+    bounds bs = {NULL, 1, n / (size_t)plan.min_len + 2};
+    void *mem = malloc(bytes);
+    bs.b = malloc(bs.cap * sizeof *bs.b);
+    cs_onset *det = NULL;
+    int err = CS_E_NOMEM;
+    if (!mem || !bs.b) goto done;
+    err = CS_E_INTERNAL;
+    if (cs_onset_init(mem, bytes, &c, rate, f->hop, &det) != CS_ONSET_OK) goto done;
+    bs.b[0] = 0;
+    for (size_t i = 0; i < nf; i++)
+        cs_onset_push(det, f->data[i * stride + CS_FF_FLUX], f->data[i * stride + CS_FF_PEAK], bound_add, &bs);
+    cs_onset_finish(det, n, bound_add, &bs);
+    /* offline only: a tail shorter than min_len merges into the event before it when that stays <= max_len */
+    if (bs.n > 1 && n - bs.b[bs.n - 1] < plan.min_len && n - bs.b[bs.n - 2] <= plan.max_len) bs.n--;
+    err = segs_from_boundaries(bs.b, bs.n, n, (size_t)plan.max_len, out);
 
 done:
     if (err) out->n = 0;
-    free(d);
-    free(win);
-    free(cf);
-    free(c);
-    free(acc);
+    free(mem);
+    free(bs.b);
     return err;
 }
 

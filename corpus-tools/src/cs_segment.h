@@ -11,6 +11,7 @@
 #define CS_SEGMENT_H
 
 #include "cs_frames.h"
+#include "cs_onset.h"
 
 #include <stddef.h>
 
@@ -37,53 +38,47 @@ void cs_segments_free(cs_segments *s);
  */
 int cs_segment_grain(size_t n, size_t unit_len, size_t hop, cs_segments *out);
 
-/** Onset segmentation settings (see cs_segment_onset); cs_onset_params_default fills the defaults. */
+/** Onset segmentation settings of the CLI (see cs_segment_onset); cs_onset_params_default fills the defaults.
+ * The detector runs on their float32 values (cs_onset_config, plugins/core/cs_onset.h), as the unit table
+ * stores them for the live listener. */
 typedef struct cs_onset_params {
     double threshold; /* sensitivity lambda - 1, >= 0: onset when flux > (1+threshold)*median + delta*mean;
                          lower finds more onsets; default 0.5 */
     double delta;     /* additive threshold, >= 0, as a fraction of the mean flux over the whole source
                          (keeps near-silent stretches, whose median is ~0, from firing); default 0.1 */
-    double median_s;  /* adaptive threshold: centred moving-median window, s, >= 0; it spans 2M+1 frames,
-                         M = max(1, round(median_s * rate / hop / 2)), truncated at the edges; default 0.1 */
+    double median_s;  /* adaptive threshold: past moving-median window, s, >= 0; it spans 2M+1 frames ending
+                         at the frame, M = max(1, round(median_s * rate / hop / 2)); default 0.1 */
     double min_len_s; /* minimum unit length and minimum inter-onset interval, s, > 0; default 0.05 */
-    double max_len_s; /* maximum unit length, s, >= 2*min_len_s (longer units are split; for no limit pass
-                         a value longer than the source, e.g. 1e6); default 2.0 */
+    double max_len_s; /* maximum unit length, s, >= 2*min_len_s (longer events are cut at max_len; for no limit
+                         pass a value longer than the source, e.g. 1e6); default 2.0 */
     double pre_s;     /* pre-onset offset, s, >= 0, so attacks are not cut; default 0.005 */
-    double refine_s;  /* attack refinement look-ahead, s, >= 0 (0 = no refinement); default 0.03 */
+    double refine_s;  /* attack refinement, s, >= 0 (0 = no refinement; > 0: one frame of look-ahead, see
+                         plugins/core/cs_onset.h); default 0.03 */
 } cs_onset_params;
 
 /** Fill `p` with the defaults listed in cs_onset_params. */
 void cs_onset_params_default(cs_onset_params *p);
 
+/** The detector's float32 configuration for `p` and a source whose mean flux is `mean_flux`
+ * (delta_abs = cs_onset_delta_abs(p->delta, mean_flux)). */
+void cs_onset_params_to_config(const cs_onset_params *p, double mean_flux, cs_onset_config *c);
+
 /**
- * Onset events (Bello et al. 2005, "A tutorial on onset detection in music signals", IEEE TSAP 13(5);
- * Dixon 2006, "Onset detection revisited", DAFx).
- *
- * `f` are the descriptor frames of the n-sample source (f->n_frames must equal n / f->hop + 1, as
- * cs_frames_analyze makes them). Steps:
- *  1. Detection function d(i) = CS_FF_FLUX of frame i (frame i is centred on sample i*hop).
- *  2. Adaptive threshold t(i) = (1 + threshold) * median(d over the centred median_s window) + delta * mean(d).
- *  3. Peak picking: i is a candidate when d(i) > t(i), d(i) > d(i-1) and d(i) >= d(i+1).
- *  4. Attack refinement: the flux of a log spectrum peaks as soon as an attack enters the analysis
- *     window, i.e. up to fft_size/2 samples early. Among frames i-1 .. i+refine_s (not reaching the next
- *     candidate) the frame j with the largest rise of the hop-resolution peak envelope CS_FF_PEAK
- *     (log peak(j) - log peak(j-1)) is taken if that rise exceeds 3 dB; the onset is then the start of
- *     frame j's hop cell, j*hop - hop/2 (so the attack is never after it, and is within one hop of it).
- *     Otherwise the onset is the start of frame i's hop cell.
- *  5. Minimum inter-onset interval: candidates are accepted strongest first (then earliest) unless an
- *     accepted onset lies within min_len_s.
- *  6. Boundaries b = onset - pre_s, clamped at 0. A boundary closer than min_len_s to the start or the
- *     end of the source is dropped: a short head merges into the first event, a short tail into the last.
- *     When the first boundary is later than that, the head [0, b1) is a unit of its own (the "pre-roll"
- *     unit: the sound before the first detected onset). Each unit runs to the next boundary (or n).
- *  7. Units longer than max_len_s are split into k = ceil(len / max_len) parts of equal length (+-1 sample),
- *     each <= max_len and > max_len / 2 >= min_len.
- * So every unit is >= min_len_s (rounded to samples) and <= max_len_s. A source without onsets (digital
- * silence, a steady tone or steady noise) gives [0, n) split as in 7: one unit if n <= max_len.
+ * Onset events: the core's causal detector (plugins/core/cs_onset.h: spectral flux, past median threshold,
+ * peak picking decided one frame later, refinement by the peak envelope over at most one frame of look-ahead,
+ * earliest-first minimum interval, cuts at max_len; Bello et al. 2005, Dixon 2006, Boeck et al. 2012) run over
+ * the source's frames, with delta_abs = delta * the source's mean flux (over all its frames, rounded to float),
+ * then one offline-only step that moves no onset: a final tail shorter than min_len merges into the event before
+ * it when the result is <= max_len (the live listener emits it as its own unit instead).
+ * `f` are the descriptor frames of the n-sample source (f->n_frames must equal n / f->hop + 1). The units tile
+ * [0, n): the first runs from 0 to the first boundary (the "pre-roll" unit when the first onset is later than
+ * min_len; a short head merges into the first event), each next one to the next boundary. So every unit is >=
+ * min_len_s (rounded to samples; the last one too unless it could not merge) and <= max_len_s. A source without
+ * onsets (digital silence, a steady tone or steady noise) gives [0, n) cut every max_len.
  *
  * Returns 0, CS_E_ARG (NULL pointer, bad parameter, frames inconsistent with n), CS_E_NONFINITE (a flux or
  * peak value is NaN or infinite), CS_E_SHORT (n < min_len, rounded to samples; also n == 0), CS_E_NOMEM.
- * Memory: O(n_frames). Time: O(n_frames * median window).
+ * Memory: O(n / min_len + median window). Time: O(n_frames * median window).
  */
 int cs_segment_onset(const cs_frames *f, size_t n, const cs_onset_params *p, cs_segments *out);
 

@@ -12,6 +12,10 @@
 // verified 8192 per block before use, and its state is RTAlloc'd (checked) when verified; a bad or missing
 // model gives label -1 (probability 0, entropy 0) and ONE message per failing state, gated on verbosity. No
 // assumption on block size or sample rate: the logic runs per sample on whatever the server hands over.
+// Guidance (issue 10): the corpus Buffer (a unit table) is followed like ConcatPlay's (cs_seqp_corpus_bind: O(1)
+// parse on change, then the bounded row check), the target is read per block through ConcatPlay's own
+// cs_cp_target, and the guidance input at each trigger's sample; a corpus without a listening section, not a
+// table, or guidance without a corpus: guidance off and one message per failing state.
 //
 // Outputs: [0] label (held between triggers; -1 before the first trigger and without a usable model),
 //          [1] its probability (0..1), [2] the entropy of the distribution it came from, in bits.
@@ -21,6 +25,7 @@
 #include <string.h>
 
 extern "C" {
+#include "cs_concatplay.h"
 #include "cs_seqpredict.h"
 }
 
@@ -41,7 +46,12 @@ enum SeqPredictInput {
     kPenalty,
     kHistoryLen,
     kMask,
-    kNumInputs
+    kCorpus,         // unit-table Buffer of the corpus (its listening section's centroids and weights), -1 = none
+    kGuidance,       // model x target guidance weight, >= 0, read at each trigger's sample
+    kTargetBuf,      // a Buffer of normalised descriptor values (used when no pair is given), -1 = none
+    kNumTargetPairs, // how many (descriptor index, normalised value) pairs follow
+    kTargetPairs,    // numTargetPairs x (descriptor index, normalised value), read per block
+    kNumInputs = kTargetPairs
 };
 
 struct SeqPredict : public Unit {
@@ -52,7 +62,13 @@ struct SeqPredict : public Unit {
     bool reportedPrime, reportedDeferred, reportedDropped;
     uint64_t reportedNonfinite; // the count of non-finite steps last posted
     float modelNum;             // model buffer number of the last block (for messages)
-    bool inCtor;                // true during the constructor's one-sample call
+    cs_seqp_corpus corpus;      // the corpus of guidance
+    int reportedCorpus;         // the corpus state last posted about (0 = none)
+    int reportedCorpusErr;
+    bool reportedVocab;    // posted that the corpus's label count differs from the model's
+    bool reportedNoCorpus; // posted that guidance > 0 has no corpus
+    bool hasGuideInputs;   // the unit has the guidance inputs (a SynthDef of an older SeqPredict.sc has not)
+    bool inCtor;           // true during the constructor's one-sample call
 };
 
 extern "C" {
@@ -102,6 +118,64 @@ static void sp_report_binding(SeqPredict *unit, int status)
     }
 }
 
+// The corpus of guidance, every block: binding (cs_seqp_corpus_bind), one message per failing state, and the
+// guide of this block (the target from the pairs or the target Buffer, as ConcatPlay reads it: cs_cp_target).
+// Returns the guide, or NULL when guidance is off.
+static const cs_seqp_guide *sp_corpus(SeqPredict *unit, cs_seqp_guide *guide)
+{
+    if (!unit->hasGuideInputs) return NULL;
+    cs_seqp_corpus *c = &unit->corpus;
+    float fc = IN0(kCorpus);
+    int wanted = fc >= 0.f; // NaN: no
+    SndBuf *cbuf = wanted ? cs_sc_buffer(unit, fc) : NULL;
+    const float *cdata = cbuf ? cbuf->data : NULL;
+    int state =
+        cs_seqp_corpus_bind(c, wanted, cdata, cdata ? (uint32)cbuf->samples : 0, cdata ? (uint32)cbuf->channels : 0);
+    if (state >= 0) {
+        unit->reportedCorpus = 0;
+    } else if (state != unit->reportedCorpus || c->err != unit->reportedCorpusErr) {
+        unit->reportedCorpus = state;
+        unit->reportedCorpusErr = c->err;
+        if (sp_verbose(unit)) {
+            if (state == CS_SEQP_CORPUS_NONE)
+                Print("SeqPredict: no unit table in corpus buffer %g; guidance is off\n", fc);
+            else
+                Print("SeqPredict: corpus buffer %g: %s; guidance is off\n", fc, cs_ut_strerror(c->err));
+        }
+    }
+    if (state != CS_SEQP_CORPUS_OK) {
+        float g = IN0(kGuidance);
+        if (state == CS_SEQP_CORPUS_OFF && g > 0.f && !unit->reportedNoCorpus) {
+            unit->reportedNoCorpus = true;
+            if (sp_verbose(unit))
+                Print("SeqPredict: guidance %g needs a corpus (a ConcatCorpus or its unit-table Buffer); guidance is "
+                      "off\n",
+                      g);
+        }
+        return NULL;
+    }
+    if (unit->sp.model && (uint32)unit->sp.vocab != c->view.num_labels && !unit->reportedVocab) {
+        unit->reportedVocab = true;
+        if (sp_verbose(unit))
+            Print("SeqPredict: the corpus in buffer %g has %u labels, the model %d; guidance counts labels without a "
+                  "centroid as the farthest (was the model trained on this corpus?)\n",
+                  fc, (unsigned)c->view.num_labels, unit->sp.vocab);
+    }
+    // the target: pairs from the inputs, else a Buffer; read per block (as ConcatPlay's)
+    uint32 maxPairs = (unit->mNumInputs - kTargetPairs) / 2;
+    if (maxPairs > CS_SELECT_MAX_TARGET_DIMS) maxPairs = CS_SELECT_MAX_TARGET_DIMS;
+    float pairs[2 * CS_SELECT_MAX_TARGET_DIMS];
+    for (uint32 i = 0; i < 2 * maxPairs; ++i)
+        pairs[i] = IN0(kTargetPairs + i);
+    SndBuf *gbuf = cs_sc_buffer(unit, IN0(kTargetBuf));
+    bool gok = gbuf && gbuf->data && gbuf->samples > 0;
+    cs_select_target target;
+    if (!cs_cp_target(&target, gok ? gbuf->data : NULL, gok ? (uint32)gbuf->samples : 0, IN0(kNumTargetPairs), pairs,
+                      maxPairs))
+        return NULL;
+    return cs_seqp_corpus_guide(c, &target, guide) ? guide : NULL;
+}
+
 void SeqPredict_next(SeqPredict *unit, int inNumSamples)
 {
     cs_seqp *p = &unit->sp;
@@ -117,6 +191,7 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
     sp_report_binding(unit, status);
 
     cs_seqp_io io;
+    memset(&io, 0, sizeof io);
     bool anyAudio = false;
     for (int i = 0; i < CS_SEQP_NUM_INPUTS; ++i) {
         io.in[i] = IN(kTrig + i);
@@ -149,6 +224,12 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
             if (sp_verbose(unit)) Print("SeqPredict: no mask in buffer %g; every label is allowed\n", fmask);
         }
     }
+
+    // guidance: the corpus and target of this block, the guidance input at each trigger's sample
+    cs_seqp_guide guide;
+    io.guide = sp_corpus(unit, &guide);
+    io.guidance = unit->hasGuideInputs ? IN(kGuidance) : NULL;
+    io.guidance_step = unit->hasGuideInputs && INRATE(kGuidance) == calc_FullRate ? 1u : 0u;
 
     io.out_label = OUT(0);
     io.out_prob = unit->mNumOutputs > 1 ? OUT(1) : NULL;
@@ -205,11 +286,16 @@ void SeqPredict_Ctor(SeqPredict *unit)
     unit->reportedNonfinite = 0;
     unit->modelNum = -1.f;
     unit->inCtor = true;
+    cs_seqp_corpus_init(&unit->corpus);
+    unit->reportedCorpus = unit->reportedCorpusErr = 0;
+    unit->reportedVocab = unit->reportedNoCorpus = false;
+    // a SynthDef built by an older SeqPredict.sc has the inputs up to the mask only: no guidance
+    unit->hasGuideInputs = unit->mNumInputs >= (uint32)kTargetPairs;
     // seed < 0: the generator is seeded from the synth's RGen (the server's, unless RandSeed/RandID set it)
     uint64_t fallback = ((uint64_t)unit->mParent->mRGen->trand() << 32) ^ (uint64_t)unit->mParent->mRGen->trand();
     cs_seqp_init(&unit->sp, fallback);
 
-    if (unit->mNumInputs < kNumInputs || unit->mNumOutputs < 1) {
+    if (unit->mNumInputs < kCorpus || unit->mNumOutputs < 1) {
         if (sp_verbose(unit))
             Print("SeqPredict: needs %d inputs and 1..3 outputs (use SeqPredict.sc); label is -1\n", (int)kNumInputs);
         SETCALC(SeqPredict_next_off);

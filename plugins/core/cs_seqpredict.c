@@ -40,7 +40,174 @@ size_t cs_seqp_mem_size(const cs_model_view *view)
     size_t sc = cs_sample_scratch_size(view->cfg.vocab);
     if (!st || !sc) return 0;
     return 64u + cs_seqp_align64(st) + cs_seqp_align64(sc) + cs_seqp_align64((size_t)view->cfg.vocab) +
-           cs_seqp_align64(CS_SEQP_QUEUE * sizeof(cs_seqp_event));
+           cs_seqp_align64(CS_SEQP_QUEUE * sizeof(cs_seqp_event)) +
+           cs_seqp_align64((size_t)view->cfg.vocab * sizeof(float)) +
+           cs_seqp_align64((size_t)view->cfg.vocab * sizeof(double));
+}
+
+float cs_seqp_guidance_value(float g)
+{
+    if (!(g > 0.0f) || !isfinite(g)) return 0.0f; /* NaN, inf, <= 0 */
+    return g > CS_SEQP_MAX_GUIDANCE ? CS_SEQP_MAX_GUIDANCE : g;
+}
+
+/* The usable terms of a guide's target: descriptor index, value (float) and weight, in target order. */
+static uint32_t guide_terms(const cs_seqp_guide *g, uint32_t *dim, float *val, double *w)
+{
+    uint32_t m = 0;
+    if (!g) return 0;
+    const cs_select_target *t = &g->target;
+    const uint32_t D = g->num_descriptors;
+    if (t->full) {
+        const uint32_t len = t->full_len < D ? t->full_len : D;
+        for (uint32_t j = 0; j < len && m < CS_SEQP_GUIDE_MAX_TERMS; ++j) {
+            if (!isfinite(t->full[j])) continue;
+            dim[m] = j;
+            val[m++] = t->full[j];
+        }
+    } else {
+        const uint32_t nd = t->num_dims < CS_SELECT_MAX_TARGET_DIMS ? t->num_dims : CS_SELECT_MAX_TARGET_DIMS;
+        for (uint32_t j = 0; j < nd && m < CS_SEQP_GUIDE_MAX_TERMS; ++j) {
+            if (t->dim[j] >= D || !isfinite(t->value[j])) continue;
+            dim[m] = t->dim[j];
+            val[m++] = t->value[j];
+        }
+    }
+    for (uint32_t j = 0; j < m; ++j) {
+        float x = g->weight ? g->weight[dim[j]] : 1.0f;
+        w[j] = (x > 0.0f && isfinite(x)) ? (double)x : 1.0;
+    }
+    return m;
+}
+
+uint64_t cs_seqp_guide_cost(int vocab, const cs_seqp_guide *guide)
+{
+    uint32_t dim[CS_SEQP_GUIDE_MAX_TERMS];
+    float val[CS_SEQP_GUIDE_MAX_TERMS];
+    double w[CS_SEQP_GUIDE_MAX_TERMS];
+    uint32_t m = guide && guide->centroids ? guide_terms(guide, dim, val, w) : 0;
+    if (!m || vocab < 1) return 0;
+    return (uint64_t)vocab * (m + 1u) * CS_SEQP_GUIDE_MADDS_PER_TERM;
+}
+
+/* Does label k have a centroid (a label of the table with at least one unit)? */
+static int guide_has_centroid(const cs_seqp_guide *g, int k)
+{
+    if ((uint32_t)k >= g->num_labels) return 0;
+    if (!g->labels) return 1;
+    float c = g->labels[2 * (size_t)k + 1];
+    return c >= 1.0f; /* NaN: no */
+}
+
+int cs_seqp_guide_logits(const float *logits, int vocab, const cs_seqp_guide *guide, float guidance, double *work,
+                         float *out)
+{
+    const float g = cs_seqp_guidance_value(guidance);
+    if (g == 0.0f || !guide || !guide->centroids || vocab < 1) return 0;
+    uint32_t dim[CS_SEQP_GUIDE_MAX_TERMS];
+    float val[CS_SEQP_GUIDE_MAX_TERMS];
+    double w[CS_SEQP_GUIDE_MAX_TERMS];
+    const uint32_t m = guide_terms(guide, dim, val, w);
+    if (m == 0) return 0;
+    double wsum = 0.0;
+    for (uint32_t j = 0; j < m; ++j)
+        wsum += w[j];
+    const size_t D = guide->num_descriptors;
+    double dmin = INFINITY, dmax = -INFINITY;
+    for (int k = 0; k < vocab; ++k) {
+        work[k] = -1.0; /* no centroid */
+        if (!guide_has_centroid(guide, k)) continue;
+        const float *c = guide->centroids + (size_t)k * D;
+        double acc = 0.0;
+        for (uint32_t j = 0; j < m; ++j) {
+            double d = (double)val[j] - (double)c[dim[j]];
+            acc += w[j] * (d * d);
+        }
+        double d2 = acc / wsum;
+        if (!(d2 == d2)) d2 = INFINITY; /* a NaN centroid (the Buffer written since it was checked): farthest */
+        work[k] = d2;
+        if (d2 < dmin) dmin = d2;
+        if (d2 > dmax) dmax = d2;
+    }
+    if (!isfinite(dmin)) return 0; /* no label with a (finite) centroid */
+    const double half_g = (double)g * 0.5;
+    for (int k = 0; k < vocab; ++k) {
+        double d2 = work[k] < 0.0 ? dmax : work[k];
+        out[k] = (float)((double)logits[k] - half_g * (d2 - dmin)); /* d2 - dmin >= 0; inf -> -inf, never NaN */
+    }
+    return 1;
+}
+
+void cs_seqp_corpus_init(cs_seqp_corpus *c)
+{
+    memset(c, 0, sizeof *c);
+    c->state = CS_SEQP_CORPUS_OFF;
+}
+
+int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32_t samples, uint32_t channels)
+{
+    if (!wanted) {
+        cs_seqp_corpus_init(c);
+        return c->state;
+    }
+    if (!data || samples == 0) {
+        c->data = NULL;
+        c->samples = c->channels = 0;
+        c->checking = 0;
+        c->state = CS_SEQP_CORPUS_NONE;
+        return c->state;
+    }
+    if (data != c->data || samples != c->samples || channels != c->channels || c->state == CS_SEQP_CORPUS_OFF ||
+        c->state == CS_SEQP_CORPUS_NONE) {
+        c->data = data;
+        c->samples = samples;
+        c->channels = channels;
+        c->checking = 0;
+        c->err = channels != 1 ? CS_UT_E_DIMS : cs_ut_parse(data, samples, 0, &c->view); /* O(1) */
+        if (c->err != CS_UT_OK) {
+            c->state = CS_SEQP_CORPUS_BAD;
+        } else if (!c->view.has_listen) {
+            c->err = CS_UT_E_NO_LISTEN;
+            c->state = CS_SEQP_CORPUS_NO_LISTEN;
+        } else {
+            c->state = CS_SEQP_CORPUS_OK;
+            cs_ut_check_begin(&c->check);
+            c->checking = 1;
+        }
+    }
+    if (c->checking) {
+        int r = cs_ut_check_step(&c->view, &c->check, CS_SEQP_CORPUS_CHECK_BUDGET);
+        if (r != CS_UT_CHECK_MORE) {
+            c->checking = 0;
+            if (r != CS_UT_OK) {
+                c->err = r;
+                c->state = CS_SEQP_CORPUS_BAD;
+            }
+        }
+    }
+    return c->state;
+}
+
+int cs_seqp_guide_view(const cs_ut_view *view, const cs_select_target *target, cs_seqp_guide *g)
+{
+    memset(g, 0, sizeof *g);
+    if (!view || !view->has_listen || !view->listen.centroids || !target) return 0;
+    g->centroids = view->listen.centroids;
+    g->weight = view->listen.weight;
+    g->labels = view->labels;
+    g->num_labels = view->num_labels;
+    g->num_descriptors = view->num_descriptors;
+    g->target = *target;
+    return 1;
+}
+
+int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g)
+{
+    if (c->state != CS_SEQP_CORPUS_OK) {
+        memset(g, 0, sizeof *g);
+        return 0;
+    }
+    return cs_seqp_guide_view(&c->view, target, g);
 }
 
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)
@@ -140,6 +307,9 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
     p->scratch_bytes = sc;
     p->mask = base + st + sc;
     p->queue = (cs_seqp_event *)(void *)(base + st + sc + cs_seqp_align64((size_t)p->view.cfg.vocab));
+    p->glogits = (float *)(void *)((unsigned char *)p->queue + cs_seqp_align64(CS_SEQP_QUEUE * sizeof(cs_seqp_event)));
+    p->gwork =
+        (double *)(void *)((unsigned char *)p->glogits + cs_seqp_align64((size_t)p->view.cfg.vocab * sizeof(float)));
     p->q_in = p->q_out = p->q_counted = 0;
     p->step_madds = cs_model_step_madds(&p->view.cfg);
     p->vocab = p->view.cfg.vocab;
@@ -256,6 +426,12 @@ static int all_finite(const float *x, int n)
 
 int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len)
 {
+    return cs_seqp_step_guided(p, prime, sp, n_hist, mask, mask_len, NULL, 0.0f);
+}
+
+int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask,
+                        size_t mask_len, const cs_seqp_guide *guide, float guidance)
+{
     const int V = p->vocab;
     const float *logits = cs_model_logits(p->model);
     if (!all_finite(logits, V)) {
@@ -263,6 +439,7 @@ int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist
         return -1;
     }
     int label = -1;
+    p->guided = 0;
     if (prime >= 0.0f) {
         if (prime < (float)V) {
             label = (int)prime;
@@ -284,8 +461,16 @@ int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist
         }
         int k = n_hist < p->hist_count ? n_hist : p->hist_count;
         const int *hist = p->hist + p->hist_head + CS_SEQP_MAX_HISTORY - k;
+        /* guidance before everything cs_sample does (mask, penalty, temperature, top-k, top-p): the guided
+         * logits are the log of the product of experts, which the sampler then treats as the model's */
+        const float *lg = logits;
+        if (guide && cs_seqp_guide_logits(logits, V, guide, guidance, p->gwork, p->glogits)) {
+            lg = p->glogits;
+            p->guided = 1;
+            p->guided_steps++;
+        }
         cs_sample_result res;
-        int r = cs_sample(logits, V, sp, k ? hist : NULL, k, mk, &p->rng, p->scratch, p->scratch_bytes, &res);
+        int r = cs_sample(lg, V, sp, k ? hist : NULL, k, mk, &p->rng, p->scratch, p->scratch_bytes, &res);
         if (r < 0) return 0; /* cannot happen with a placed state; keep the previous outputs */
         if (!isfinite(res.prob) || !isfinite(res.entropy_bits) || res.label < 0 || res.label >= V) {
             fail_nonfinite(p);
@@ -327,6 +512,7 @@ static void queue_push(cs_seqp *p, const cs_seqp_io *io, uint32_t i, int is_rese
                        in[CS_SEQP_IN_PENALTY][i * st[CS_SEQP_IN_PENALTY]],
                        in[CS_SEQP_IN_HISTORY][i * st[CS_SEQP_IN_HISTORY]], p->vocab, &e->sp, &e->n_hist);
         e->prime = in[CS_SEQP_IN_PRIME][i * st[CS_SEQP_IN_PRIME]];
+        e->guidance = io->guidance ? cs_seqp_guidance_value(io->guidance[i * io->guidance_step]) : 0.0f;
     }
     p->q_in++;
 }
@@ -338,6 +524,8 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
     while (p->model && p->q_out < p->q_in) {
         const cs_seqp_event *e = &p->queue[p->q_out % CS_SEQP_QUEUE];
         uint64_t c = cs_seqp_event_cost(p, e);
+        int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
+        if (!e->is_reset && !forced && e->guidance > 0.0f) c += cs_seqp_guide_cost(p->vocab, io->guide);
         if (*events > 0 && *spent + c > budget) return;
         cs_seqp_event ev = *e;
         p->q_out++;
@@ -346,7 +534,8 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
         if (ev.is_reset) {
             cs_seqp_reset(p, ev.seed);
         } else {
-            cs_seqp_step(p, ev.prime, &ev.sp, ev.n_hist, io->mask, io->mask_len); /* may drop the model */
+            /* may drop the model */
+            cs_seqp_step_guided(p, ev.prime, &ev.sp, ev.n_hist, io->mask, io->mask_len, io->guide, ev.guidance);
             return;
         }
     }

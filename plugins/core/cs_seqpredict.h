@@ -34,11 +34,11 @@
  *               about 10 % of a 64-sample block at 48 kHz on the 2.1 GHz EPYC of tests/bench. An event costs
  *               cs_seqp_event_cost: the model's cs_model_step_madds plus the sampler's
  *               V * CS_SEQP_SAMPLE_MADDS_PLAIN (+ V * ceil(log2 V) * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k or top-p
- * on). At each sample the queue is worked off in order while the budget lasts, stopping after the first trigger (so
- * each step's label is on the output for at least one sample); a call always takes at least one event, so the queue
- * always moves, and the worst call costs max(budget, one event). Events left in the queue are DEFERRED: taken at the
- * start of the next calls, in order, and counted once each in `deferred`. A trigger that finds the queue full is
- *               DROPPED (counted in `dropped`); a reset that finds it full discards the queued triggers
+ * on; + cs_seqp_guide_cost for a guided draw). At each sample the queue is worked off in order while the budget lasts,
+ * stopping after the first trigger (so each step's label is on the output for at least one sample); a call always takes
+ * at least one event, so the queue always moves, and the worst call costs max(budget, one event). Events left in the
+ * queue are DEFERRED: taken at the start of the next calls, in order, and counted once each in `deferred`. A trigger
+ * that finds the queue full is DROPPED (counted in `dropped`); a reset that finds it full discards the queued triggers
  *               (counted in `dropped`: the reset would clear what they fed) and is queued alone. When the
  *               model goes (Buffer changed, non-finite value) the queued triggers are counted in `dropped`.
  *               Sustained triggers faster than the budget allows (e.g. the largest transformer, one event per
@@ -51,6 +51,14 @@
  *               history, and the mask; probability and entropy are those of the final sampling distribution.
  *               The label is then fed (cs_model_prime; the next logits are computed lazily at the next step).
  *               Cost: one model step + one head + one cs_sample (see cs_model.h / cs_sample.h).
+ *   guidance    (issue 10, model x target) with a corpus (cs_seqp_guide: the unit table's label centroids and
+ *               clustering weights, and a descriptor target) and guidance g > 0 read at the trigger's sample, a
+ *               drawn step samples from logits_k - g * d2_k / (2 sigma^2), sigma = 1 (one normalised unit), d2_k
+ *               = sum_d w_d (t_d - c_kd)^2 / sum_d w_d over the target's usable descriptors (cs_seqp_guide_logits).
+ *               Read at the step: the target of the io of the call that runs the step (a step deferred by the
+ *               budget reads the later call's target), the guidance of the trigger's own sample. Teacher forcing
+ *               is not guided (its probability is the model's own). Cost: V * (terms + 1) *
+ *               CS_SEQP_GUIDE_MADDS_PER_TERM more (cs_seqp_guide_cost), inside the budget.
  */
 #ifndef CS_SEQPREDICT_H
 #define CS_SEQPREDICT_H
@@ -60,6 +68,8 @@
 #include "cs_model.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
+#include "cs_select.h"
+#include "cs_unit_table.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -84,6 +94,13 @@ extern "C" {
 #define CS_SEQP_MAX_TEMPERATURE 1000.0f
 #define CS_SEQP_MAX_PENALTY     100.0f
 #define CS_SEQP_MAX_SEED        9007199254740992.0 /* 2^53: larger seeds are clamped */
+#define CS_SEQP_MAX_GUIDANCE    1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
+#define CS_SEQP_GUIDE_MAX_TERMS                                                                                        \
+    64 /* descriptors a guidance target compares at most (as cs_select's NEAREST): the first 64 usable ones */
+#define CS_SEQP_GUIDE_MADDS_PER_TERM                                                                                   \
+    40u /* cost of one (label, descriptor) term of the guidance distance, in the sampler's multiply-add equivalents:   \
+           tests/bench/bench_guide.c measured 15 .. 38 (1.0 .. 2.8 ns a term; 0.37 us for 64 labels and 4 target       \
+           descriptors, 150 us for 4096 labels and 26) */
 
 /** Inputs read per sample (audio rate) or per block, in the order of SeqPredict.sc after `model`.
  *  `mask` (a Buffer) is handled by the caller and passed in cs_seqp_io. */
@@ -117,8 +134,27 @@ typedef struct cs_seqp_event {
     int n_hist;          /* trigger: clamped historyLen */
     float prime;         /* trigger: the prime input */
     int64_t seed;        /* reset: cs_seqp_seed_value of the seed input */
+    float guidance;      /* trigger: cs_seqp_guidance_value of the guidance input (0 = none) */
     int is_reset;        /* 1 reset, 0 trigger */
 } cs_seqp_event;
+
+/**
+ * What model x target guidance reads (issue 10; plugins/core/cs_unit_table.h, listening section): the corpus's
+ * label centroids and clustering weights, and a descriptor target. Borrowed pointers, valid for the call.
+ * centroids: num_labels rows of num_descriptors normalised values (row k = the mean of label k's units).
+ * weight: num_descriptors clustering weights; a weight <= 0 or not finite counts as 1 (the target names it, so it
+ * is compared). labels: NULL, or 2 * num_labels floats (first, count) as the unit table's labels section; a label
+ * with count 0 is empty. target: as ConcatPlay's (cs_select.h, cs_cp_target): explicit (dimension, value) pairs,
+ * or a full vector of normalised values (a NaN entry skips that descriptor); dimensions >= num_descriptors and
+ * non-finite values are ignored; at most CS_SEQP_GUIDE_MAX_TERMS are compared.
+ */
+typedef struct cs_seqp_guide {
+    const float *centroids;
+    const float *weight;
+    const float *labels;
+    uint32_t num_labels, num_descriptors;
+    cs_select_target target;
+} cs_seqp_guide;
 
 typedef void *(*cs_seqp_alloc_fn)(void *user, size_t bytes);
 typedef void (*cs_seqp_free_fn)(void *user, void *ptr);
@@ -143,6 +179,8 @@ typedef struct cs_seqp {
     void *scratch; /* cs_sample scratch */
     size_t scratch_bytes;
     unsigned char *mask;  /* vocab bytes */
+    float *glogits;       /* vocab floats: the guided logits of a step (in mem) */
+    double *gwork;        /* vocab doubles: the guidance distances of a step (in mem) */
     cs_seqp_event *queue; /* CS_SEQP_QUEUE events (in mem), a ring */
     uint64_t q_in, q_out; /* events pushed / taken since placing: the queue holds q_in - q_out */
     uint64_t q_counted;   /* events up to this push count are already counted in `deferred` */
@@ -155,15 +193,40 @@ typedef struct cs_seqp {
     float prev_trig, prev_reset;
     float label, prob, entropy;
     /* counters and flags for the caller's messages */
-    uint64_t steps;     /* triggers stepped */
-    uint64_t dropped;   /* triggers lost: the queue was full, a reset found it full, or the model went away */
-    uint64_t resets;    /* resets done */
-    uint64_t deferred;  /* events (triggers and resets) that waited for a later process call (each counted once) */
-    int prime_bad;      /* 1 while the last prime seen at a trigger was out of range */
-    float prime_value;  /* that prime value */
-    int mask_empty;     /* 1 while the mask allowed no label at the last step (it was ignored) */
-    uint64_t nonfinite; /* steps that met a non-finite logit or probability (the model is then re-verified) */
+    uint64_t steps;        /* triggers stepped */
+    uint64_t dropped;      /* triggers lost: the queue was full, a reset found it full, or the model went away */
+    uint64_t resets;       /* resets done */
+    uint64_t deferred;     /* events (triggers and resets) that waited for a later process call (each counted once) */
+    int prime_bad;         /* 1 while the last prime seen at a trigger was out of range */
+    float prime_value;     /* that prime value */
+    int mask_empty;        /* 1 while the mask allowed no label at the last step (it was ignored) */
+    int guided;            /* 1 when the last step was guided (guidance > 0, a corpus and a usable target) */
+    uint64_t guided_steps; /* steps drawn with guidance */
+    uint64_t nonfinite;    /* steps that met a non-finite logit or probability (the model is then re-verified) */
 } cs_seqp;
+
+/** The corpus Buffer of guidance (a unit table, version 3 with its listening section), followed block by block. */
+enum cs_seqp_corpus_state {
+    CS_SEQP_CORPUS_OFF = 0,       /* no corpus asked for (the corpus input is -1): guidance off, no message */
+    CS_SEQP_CORPUS_OK = 1,        /* a table with a listening section: guidance on (the row check may still run) */
+    CS_SEQP_CORPUS_NONE = -1,     /* the corpus input names no Buffer, or one without data */
+    CS_SEQP_CORPUS_BAD = -2,      /* not a usable unit table (`err` holds the cs_ut_error; the row check failed, too) */
+    CS_SEQP_CORPUS_NO_LISTEN = -3 /* a version 2 table: no centroids (rebuild with `concatseq analyze --force`) */
+};
+
+/** Work units of the corpus table's row check per block (cs_ut_check_step), as ConcatPlay's CS_CP_CHECK_BUDGET. */
+#define CS_SEQP_CORPUS_CHECK_BUDGET 4096
+
+/** The corpus binding state. Plain data (in the UGen struct); zero it with cs_seqp_corpus_init. */
+typedef struct cs_seqp_corpus {
+    const float *data; /* the Buffer's data last seen (compared, never dereferenced after a change) */
+    uint32_t samples, channels;
+    int state;    /* enum cs_seqp_corpus_state */
+    int err;      /* cs_ut_error of CS_SEQP_CORPUS_BAD */
+    int checking; /* 1 while the row check runs (CS_SEQP_CORPUS_CHECK_BUDGET per block) */
+    cs_ut_check check;
+    cs_ut_view view;
+} cs_seqp_corpus;
 
 /** Inputs and outputs of one process call. in[i] holds n values when step[i] == 1, else one. Outputs hold n
  *  values when out_step == 1; with out_step == 0 only element 0 is written (the value after the last sample:
@@ -178,6 +241,10 @@ typedef struct cs_seqp_io {
     uint32_t out_step;
     uint32_t budget_samples; /* the call's budget is CS_SEQP_MADDS_PER_SAMPLE * this (the server's block length:
                                 a control-rate unit processes one sample per block); 0 = the call's n */
+    const float *guidance;   /* NULL (no guidance), or the guidance input: n values when guidance_step == 1, else one;
+                                read at each trigger's sample (0 .. CS_SEQP_MAX_GUIDANCE; NaN, inf, < 0 -> 0) */
+    uint32_t guidance_step;
+    const cs_seqp_guide *guide; /* NULL (no corpus), or the corpus and target of this call's steps */
 } cs_seqp_io;
 
 /* ------------------------------------------------------------------------------------------------- API */
@@ -193,6 +260,55 @@ int64_t cs_seqp_seed_value(float s);
 void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, float hist, int vocab,
                     cs_sample_params *out, int *n_hist);
 
+/** A guidance input as used: finite and > 0 -> min(g, CS_SEQP_MAX_GUIDANCE); anything else (NaN, inf, <= 0) -> 0.
+ *  O(1). */
+float cs_seqp_guidance_value(float g);
+
+/**
+ * Model x target guidance of one step (a product of experts: the model's distribution times a Gaussian
+ * observation model of the target around each label's centroid, sigma = 1 normalised unit; see
+ * HelpSource/Classes/SeqPredict.schelp). For every label k < vocab:
+ *     d2_k  = sum_j w_j (t_j - c_k,d_j)^2 / sum_j w_j     over the target's usable terms j (descriptor d_j, value
+ *             t_j, weight w_j = weight[d_j], or 1 when that is <= 0 or not finite), in double, in term order;
+ *     out_k = (float)(logits_k - guidance * (d2_k - min_k d2_k) * 0.5)   (double, then rounded to float).
+ * Subtracting min d2 (a constant for the step) leaves the distribution unchanged and keeps the nearest label's
+ * logit as it was, so a huge guidance still ranks the labels (the farther ones go to -inf, which cs_sample
+ * excludes). Labels without a centroid (k >= num_labels, or an empty label) get the largest d2 of the others.
+ * Returns 1 when out holds the guided logits; 0 when there is nothing to guide with (guidance not > 0 after
+ * cs_seqp_guidance_value, guide NULL, no usable target term, no label with a centroid) and out is untouched:
+ * the step then uses the model's logits, bit for bit. logits: vocab finite floats (the caller checks); work:
+ * vocab doubles of scratch; out: vocab floats. RT-safe, no allocation; O(vocab * terms), terms <=
+ * CS_SEQP_GUIDE_MAX_TERMS.
+ */
+int cs_seqp_guide_logits(const float *logits, int vocab, const cs_seqp_guide *guide, float guidance, double *work,
+                         float *out);
+
+/** Multiply-add equivalents cs_seqp_guide_logits spends for this guide and vocab: vocab * (terms + 1) *
+ *  CS_SEQP_GUIDE_MADDS_PER_TERM, terms = the target's usable terms (0 for NULL or no term). O(terms). */
+uint64_t cs_seqp_guide_cost(int vocab, const cs_seqp_guide *guide);
+
+/** No corpus bound (state CS_SEQP_CORPUS_OFF). O(1). */
+void cs_seqp_corpus_init(cs_seqp_corpus *c);
+
+/**
+ * Follow the corpus Buffer; call once per block with its CURRENT data (NULL when none), samples (frames *
+ * channels) and channels; `wanted` = 0 when the corpus input is < 0 (no corpus: state OFF). When the data pointer,
+ * size or channels changed: cs_ut_parse of the header and section sizes (O(1)), as ConcatPlay does; a version 2
+ * table is CS_SEQP_CORPUS_NO_LISTEN; a sound one is CS_SEQP_CORPUS_OK from that block on, while its row check
+ * (which covers the listening section's arrays) runs CS_SEQP_CORPUS_CHECK_BUDGET work units per block; a failed
+ * check makes it CS_SEQP_CORPUS_BAD. Values are also checked where they are used (cs_seqp_guide_logits: a NaN
+ * centroid is the farthest, a bad weight 1), so an unchecked table is read safely. Returns the state. RT-safe:
+ * O(1) + the check's budget.
+ */
+int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32_t samples, uint32_t channels);
+
+/** Fill `g` from a parsed unit table with a listening section (view->has_listen) and a target (copied, NULL = none):
+ *  1; else 0 (g zeroed: no guidance). O(1). */
+int cs_seqp_guide_view(const cs_ut_view *view, const cs_select_target *target, cs_seqp_guide *g);
+
+/** Fill `g` from a bound corpus (state OK) and a target (copied): 1; else 0 (g zeroed: no guidance). O(1). */
+int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g);
+
 /** Multiply-add cost of an event (see "budget" at the top of this file) for the bound model: a reset costs one
  *  model step, a trigger one step plus the sampler's per-label cost times V. 0 without a model. O(1). */
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e);
@@ -200,8 +316,9 @@ uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e);
 /** Events waiting in the queue (0 without a model). O(1). */
 size_t cs_seqp_queued(const cs_seqp *p);
 
-/** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch, V mask bytes and
- *  the event queue, each 64-byte aligned (plus 64 bytes of slack for the block's own alignment). O(1). */
+/** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch, V mask bytes, the
+ *  event queue and the guidance scratch (V floats, V doubles), each 64-byte aligned (plus 64 bytes of slack for the
+ * block's own alignment). O(1). */
 size_t cs_seqp_mem_size(const cs_model_view *view);
 
 /** Initialise `p` (no model bound; outputs -1, 0, 0). fallback_seed seeds the generator and is used whenever
@@ -253,6 +370,14 @@ void cs_seqp_model_prob(const float *logits, int vocab, int token, float *prob, 
  * verified again from the start by the following cs_seqp_bind calls. RT-safe: O(model step + V W + cs_sample).
  */
 int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len);
+
+/**
+ * cs_seqp_step with model x target guidance: a drawn step (not teacher forcing) samples from
+ * cs_seqp_guide_logits(logits, guide, guidance) instead of the logits, when that applies (p->guided says whether
+ * it did). guide NULL or guidance 0: exactly cs_seqp_step. RT-safe: cs_seqp_step + O(V * terms).
+ */
+int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask,
+                        size_t mask_len, const cs_seqp_guide *guide, float guidance);
 
 /**
  * Process n samples (n >= 1): edges of reset and trig, the event queue, outputs (see the top of this file).

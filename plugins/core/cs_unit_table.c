@@ -1,6 +1,7 @@
 /* cs_unit_table.c - encode, parse and read the server-ready unit table. See cs_unit_table.h and BUNDLE.md. */
 #include "cs_unit_table.h"
 
+#include "cs_onset.h"
 #include "cs_split.h"
 
 #include <math.h>
@@ -12,6 +13,11 @@ size_t cs_ut_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_lab
 {
     return (size_t)CS_UT_HEADER + (size_t)num_units * (CS_UT_ROW_FIXED + (size_t)num_descriptors) +
            2u * (size_t)num_labels + (size_t)num_units;
+}
+
+size_t cs_ut_listen_size(uint32_t num_descriptors, uint32_t num_labels)
+{
+    return (size_t)CS_UT_LISTEN_FIXED + 3u * (size_t)num_descriptors + (size_t)num_labels * num_descriptors;
 }
 
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes)
@@ -36,6 +42,19 @@ static int is_count(float v, double limit)
     return isfinite(v) && v >= 0.0f && (double)v < limit && floorf(v) == v;
 }
 
+/* 1 when none of the n floats at p is NaN or infinite: an exponent of all ones, tested on the bits without a
+ * branch per float (the compiler vectorises it; the row check is the longest phase). */
+static int all_finite(const float *p, uint32_t n)
+{
+    uint32_t bad = 0;
+    for (uint32_t j = 0; j < n; ++j) {
+        uint32_t b;
+        memcpy(&b, p + j, sizeof b);
+        bad |= (uint32_t)((b & 0x7f800000u) == 0x7f800000u);
+    }
+    return bad == 0;
+}
+
 /* A split offset (hi, lo) at p: 1 and *out when both halves are exact 16-bit pieces. */
 static int get_offset(const float *p, size_t *out)
 {
@@ -51,7 +70,7 @@ static int parse_index(cs_ut_view *v, size_t n)
     size_t xo = 0;
     if (!get_offset(v->data + CS_UT_H_INDEX_OFFSET_HI, &xo)) return CS_UT_E_DIMS;
     if (xo == 0) return CS_UT_OK;
-    const size_t base = cs_ut_size(v->num_units, v->num_descriptors, v->num_labels);
+    const size_t base = (size_t)(v->members - v->data) + v->num_units;
     if (xo != base) return CS_UT_E_DIMS;
     if (n < base + CS_UT_INDEX_HEADER) return CS_UT_E_SHORT;
     const float *x = v->data + base;
@@ -78,13 +97,103 @@ static int parse_index(cs_ut_view *v, size_t n)
     return CS_UT_OK;
 }
 
+/* The fixed fields of a listening section at y into *l (arrays not set): CS_UT_OK or CS_UT_E_LISTEN. O(1).
+ * The frame analysis: cs_frame_config_check's ranges (cs_frame.h). */
+static int parse_listen_fixed(const float *y, float table_rate, cs_ut_listen *l)
+{
+    if (y[CS_UT_L_MAGIC] != (float)CS_UT_LISTEN_MAGIC || y[CS_UT_L_VERSION] != (float)CS_UT_LISTEN_VERSION ||
+        y[CS_UT_L_FIXED] != (float)CS_UT_LISTEN_FIXED)
+        return CS_UT_E_LISTEN;
+    if (!all_finite(y, CS_UT_LISTEN_FIXED)) return CS_UT_E_LISTEN;
+    for (int i = CS_UT_L_RESERVED; i < CS_UT_LISTEN_FIXED; ++i)
+        if (y[i] != 0.0f) return CS_UT_E_LISTEN;
+    const float sr = y[CS_UT_L_SAMPLE_RATE];
+    if (sr != table_rate || !is_count(y[CS_UT_L_FFT_SIZE], 16385.0) || !is_count(y[CS_UT_L_HOP], 16385.0) ||
+        !is_count(y[CS_UT_L_N_MELS], 513.0))
+        return CS_UT_E_LISTEN;
+    const cs_frame_config fc = {sr,
+                                (int)y[CS_UT_L_FFT_SIZE],
+                                (int)y[CS_UT_L_HOP],
+                                (int)y[CS_UT_L_N_MELS],
+                                y[CS_UT_L_MEL_FMIN],
+                                y[CS_UT_L_MEL_FMAX],
+                                y[CS_UT_L_ROLLOFF],
+                                y[CS_UT_L_YIN_THRESHOLD],
+                                y[CS_UT_L_F0_MIN],
+                                y[CS_UT_L_F0_MAX]};
+    if (cs_frame_config_check(&fc) != CS_FRAME_OK) return CS_UT_E_LISTEN;
+    if (!is_count(y[CS_UT_L_SEGMENTATION], 3.0) || !is_count(y[CS_UT_L_NORM_METHOD], 2.0)) return CS_UT_E_LISTEN;
+    uint64_t glen = 0, ghop = 0;
+    if (!cs_split_get(y + CS_UT_L_GRAIN_LEN_HI, 2, &glen) || !cs_split_get(y + CS_UT_L_GRAIN_HOP_HI, 2, &ghop) ||
+        glen == 0 || ghop == 0)
+        return CS_UT_E_LISTEN;
+    for (int i = CS_UT_L_ONSET_THRESHOLD; i <= CS_UT_L_MEAN_FLUX; ++i)
+        if (y[i] < 0.0f) return CS_UT_E_LISTEN;
+    /* the onset parameters are ones the live detector runs with at this analysis (cs_onset.h), and delta_abs is
+     * delta times the mean flux as cs_onset_delta_abs computes it */
+    const cs_onset_config oc = {y[CS_UT_L_ONSET_THRESHOLD], y[CS_UT_L_ONSET_DELTA_ABS], y[CS_UT_L_ONSET_MEDIAN_S],
+                                y[CS_UT_L_ONSET_MIN_LEN_S], y[CS_UT_L_ONSET_MAX_LEN_S], y[CS_UT_L_ONSET_PRE_S],
+                                y[CS_UT_L_ONSET_REFINE_S]};
+    cs_onset_plan plan;
+    if (cs_onset_config_check(&oc, sr, fc.hop, &plan) != CS_ONSET_OK ||
+        oc.delta_abs != cs_onset_delta_abs(y[CS_UT_L_ONSET_DELTA], y[CS_UT_L_MEAN_FLUX]))
+        return CS_UT_E_LISTEN;
+    l->frame = fc;
+    l->segmentation = (int)y[CS_UT_L_SEGMENTATION];
+    l->grain_len = (uint32_t)glen;
+    l->grain_hop = (uint32_t)ghop;
+    l->onset_threshold = y[CS_UT_L_ONSET_THRESHOLD];
+    l->onset_delta = y[CS_UT_L_ONSET_DELTA];
+    l->onset_delta_abs = y[CS_UT_L_ONSET_DELTA_ABS];
+    l->onset_median_s = y[CS_UT_L_ONSET_MEDIAN_S];
+    l->onset_min_len_s = y[CS_UT_L_ONSET_MIN_LEN_S];
+    l->onset_max_len_s = y[CS_UT_L_ONSET_MAX_LEN_S];
+    l->onset_pre_s = y[CS_UT_L_ONSET_PRE_S];
+    l->onset_refine_s = y[CS_UT_L_ONSET_REFINE_S];
+    l->mean_flux = y[CS_UT_L_MEAN_FLUX];
+    l->norm_method = (int)y[CS_UT_L_NORM_METHOD];
+    return CS_UT_OK;
+}
+
+/* End of the sections before the listening section: the index's end, or the members' without an index. */
+static size_t listen_base(const cs_ut_view *v)
+{
+    if (v->index_nodes) return (size_t)(v->index_nodes - v->data) + (size_t)v->index_num_nodes * v->index_stride;
+    return (size_t)(v->members - v->data) + v->num_units;
+}
+
+/* O(1): the listening section announced by header fields 19-20 (version 3). */
+static int parse_listen(cs_ut_view *v, size_t n)
+{
+    if (v->version != CS_UT_VERSION) return CS_UT_OK;
+    size_t yo = 0;
+    if (!get_offset(v->data + CS_UT_H_LISTEN_OFFSET_HI, &yo)) return CS_UT_E_DIMS;
+    if (yo == 0) return CS_UT_OK;
+    if (yo != listen_base(v)) return CS_UT_E_DIMS;
+    if (n < yo + cs_ut_listen_size(v->num_descriptors, v->num_labels)) return CS_UT_E_SHORT;
+    const float *y = v->data + yo;
+    const int e = parse_listen_fixed(y, v->data[CS_UT_H_SAMPLE_RATE], &v->listen);
+    if (e) return e;
+    const size_t D = v->num_descriptors;
+    v->listen.center = y + CS_UT_LISTEN_FIXED;
+    v->listen.scale = v->listen.center + D;
+    v->listen.weight = v->listen.scale + D;
+    v->listen.centroids = v->listen.weight + D;
+    v->has_listen = 1;
+    return CS_UT_OK;
+}
+
 int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
 {
     if (!data || !view) return CS_UT_E_NULL;
     if (n < 2) return CS_UT_E_SHORT;
     if (data[CS_UT_H_MAGIC] != (float)CS_UT_MAGIC) return CS_UT_E_MAGIC;
-    if (data[CS_UT_H_VERSION] != (float)CS_UT_VERSION) return CS_UT_E_VERSION;
-    if (n < CS_UT_HEADER) return CS_UT_E_SHORT;
+    const float ver = data[CS_UT_H_VERSION];
+    if (ver != (float)CS_UT_VERSION && ver != (float)CS_UT_VERSION_2) return CS_UT_E_VERSION;
+    const uint32_t version = (uint32_t)ver, hs = version == CS_UT_VERSION ? CS_UT_HEADER : CS_UT_HEADER_V2;
+    if (n < hs) return CS_UT_E_SHORT;
+    for (uint32_t i = version == CS_UT_VERSION ? CS_UT_H_RESERVED : CS_UT_H_RESERVED_V2; i < hs; ++i)
+        if (data[i] != 0.0f) return CS_UT_E_DIMS;
     for (int i = CS_UT_H_NUM_UNITS; i <= CS_UT_H_NUM_SOURCES; ++i)
         if (!is_count(data[i], 16777216.0)) return CS_UT_E_DIMS;
     const float nl = data[CS_UT_H_NOISE_LABEL];
@@ -92,16 +201,16 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
     uint32_t units = (uint32_t)data[CS_UT_H_NUM_UNITS], nd = (uint32_t)data[CS_UT_H_NUM_DESCRIPTORS];
     uint32_t stride = (uint32_t)data[CS_UT_H_STRIDE], labels = (uint32_t)data[CS_UT_H_NUM_LABELS];
     if (units == 0 || labels == 0 || labels > units + 1 || nd > 4096 || stride != CS_UT_ROW_FIXED + nd ||
-        (uint32_t)data[CS_UT_H_HEADER_SIZE] != CS_UT_HEADER || data[CS_UT_H_RESERVED] != 0.0f)
+        data[CS_UT_H_HEADER_SIZE] != (float)hs)
         return CS_UT_E_DIMS;
     if (data[CS_UT_H_SAMPLE_RATE] < 1.0f || data[CS_UT_H_CHANNELS] < 1.0f || data[CS_UT_H_NUM_SOURCES] < 1.0f)
         return CS_UT_E_DIMS;
     if (nl >= (float)labels) return CS_UT_E_DIMS; /* compared as floats: nl may be far beyond uint32 (2^36) */
-    size_t rows_end = (size_t)CS_UT_HEADER + (size_t)units * stride, loff = 0, moff = 0;
+    size_t rows_end = (size_t)hs + (size_t)units * stride, loff = 0, moff = 0;
     if (!get_offset(data + CS_UT_H_LABELS_OFFSET_HI, &loff) || !get_offset(data + CS_UT_H_MEMBERS_OFFSET_HI, &moff))
         return CS_UT_E_DIMS;
     if (loff != rows_end || moff != loff + 2u * (size_t)labels) return CS_UT_E_DIMS;
-    if (n < cs_ut_size(units, nd, labels)) return CS_UT_E_SHORT;
+    if (n < moff + units) return CS_UT_E_SHORT;
 
     view->data = data;
     view->num_units = units;
@@ -113,13 +222,18 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
     view->noise_label = (int32_t)nl;
     view->sample_rate = (double)data[CS_UT_H_SAMPLE_RATE];
     view->audio_frames = cs_ut_join(data[CS_UT_H_FRAMES_HI], data[CS_UT_H_FRAMES_LO]);
-    view->rows = data + CS_UT_HEADER;
+    view->version = version;
+    view->header_size = hs;
+    view->rows = data + hs;
     view->labels = data + loff;
     view->members = data + moff;
     if (view->audio_frames == 0) return CS_UT_E_DIMS;
     view->index_roots = view->index_order = view->index_nodes = NULL;
     view->index_num_nodes = view->index_stride = view->index_leaf = 0;
-    const int ie = parse_index(view, n);
+    view->has_listen = 0;
+    memset(&view->listen, 0, sizeof view->listen);
+    int ie = parse_index(view, n);
+    if (ie == CS_UT_OK) ie = parse_listen(view, n);
     if (ie || !check_rows) return ie;
     cs_ut_check c;
     cs_ut_check_begin(&c);
@@ -127,26 +241,13 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
 }
 
 /* --- the row check, resumable (cs_ut_check_step) --- */
-enum { P_ROWS = 0, P_LABELS, P_INDEX, P_DONE };
+enum { P_ROWS = 0, P_LABELS, P_INDEX, P_LISTEN, P_DONE };
 
 static int finish(cs_ut_check *c, int result)
 {
     c->phase = P_DONE;
     c->result = result;
     return result;
-}
-
-/* 1 when none of the n floats at p is NaN or infinite: an exponent of all ones, tested on the bits without a
- * branch per float (the compiler vectorises it; the row check is the longest phase). */
-static int all_finite(const float *p, uint32_t n)
-{
-    uint32_t bad = 0;
-    for (uint32_t j = 0; j < n; ++j) {
-        uint32_t b;
-        memcpy(&b, p + j, sizeof b);
-        bad |= (uint32_t)((b & 0x7f800000u) == 0x7f800000u);
-    }
-    return bad == 0;
 }
 
 /* One row: its values in range. Returns 0 or CS_UT_E_VALUES. */
@@ -279,6 +380,39 @@ static int index_item(const cs_ut_view *v, cs_ut_check *c, size_t *cost)
     return 0;
 }
 
+/* One item of the listening phase: descriptor c->item's statistics (while item < D), then label c->label's
+ * centroid. Returns 0, CS_UT_E_LISTEN, or 1 when the section is done. *cost: floats read. */
+static int listen_item(const cs_ut_view *v, cs_ut_check *c, size_t *cost)
+{
+    const cs_ut_listen *l = &v->listen;
+    const uint32_t D = v->num_descriptors;
+    if (c->item < D) {
+        const float ce = l->center[c->item], sc = l->scale[c->item], w = l->weight[c->item];
+        *cost = 3;
+        if (!isfinite(ce) || !isfinite(sc) || !(sc > 0.0f) || !isfinite(w) || !(w >= 0.0f)) return CS_UT_E_LISTEN;
+        c->item++;
+        return 0;
+    }
+    if (c->label == v->num_labels) return 1;
+    const float *row = l->centroids + (size_t)c->label * D;
+    *cost = (size_t)D + 2u;
+    if (!all_finite(row, D)) return CS_UT_E_LISTEN;
+    if (cs_ut_label_count(v, (int32_t)c->label, NULL) == 0)
+        for (uint32_t j = 0; j < D; ++j)
+            if (row[j] != 0.0f) return CS_UT_E_LISTEN;
+    c->label++;
+    return 0;
+}
+
+/* After the labels or the index: the listening section, or done. */
+static int after_index(const cs_ut_view *v, cs_ut_check *c)
+{
+    if (!v->has_listen) return finish(c, CS_UT_OK);
+    c->phase = P_LISTEN;
+    c->label = c->sub = c->item = 0;
+    return CS_UT_CHECK_MORE;
+}
+
 void cs_ut_check_begin(cs_ut_check *c)
 {
     *c = (cs_ut_check){0};
@@ -303,7 +437,10 @@ int cs_ut_check_step(const cs_ut_view *v, cs_ut_check *c, size_t budget)
         } else if (c->phase == P_LABELS) {
             if (c->label == v->num_labels) {
                 if (c->total != v->num_units) return finish(c, CS_UT_E_VALUES);
-                if (!v->index_nodes) return finish(c, CS_UT_OK);
+                if (!v->index_nodes) {
+                    if (after_index(v, c) != CS_UT_CHECK_MORE) return c->result;
+                    continue;
+                }
                 c->phase = P_INDEX;
                 c->label = c->sub = c->item = 0;
                 continue;
@@ -331,9 +468,15 @@ int cs_ut_check_step(const cs_ut_view *v, cs_ut_check *c, size_t budget)
                 return finish(c, CS_UT_E_VALUES);
             c->item++;
             spent += 1u + CS_UT_CHECK_ORDERED_COST; /* the member's row: ahead of the last one (unit order) */
-        } else {
+        } else if (c->phase == P_INDEX) {
             size_t cost = 0;
             const int r = index_item(v, c, &cost);
+            if (r < 0) return finish(c, r);
+            if (r == 1 && after_index(v, c) != CS_UT_CHECK_MORE) return c->result;
+            spent += cost;
+        } else {
+            size_t cost = 0;
+            const int r = listen_item(v, c, &cost);
             if (r < 0) return finish(c, r);
             if (r == 1) return finish(c, CS_UT_OK);
             spent += cost;
@@ -360,6 +503,11 @@ const char *cs_ut_strerror(int err)
         return "unit table header is inconsistent";
     case CS_UT_E_VALUES:
         return "unit table holds an invalid row";
+    case CS_UT_E_LISTEN:
+        return "unit table's listening section is invalid (rebuild the bundle with `concatseq analyze --force`)";
+    case CS_UT_E_NO_LISTEN:
+        return "unit table has no listening section (a bundle from an older concatseq: rebuild it with "
+               "`concatseq analyze --force`)";
     default:
         return "unknown unit table error";
     }
@@ -407,6 +555,38 @@ uint32_t cs_ut_label_count(const cs_ut_view *v, int32_t label, uint32_t *first)
     return (uint32_t)c;
 }
 
+const float *cs_ut_centroid(const cs_ut_view *v, int32_t label)
+{
+    if (!v->has_listen || label < 0 || (uint32_t)label >= v->num_labels) return NULL;
+    return v->listen.centroids + (size_t)label * v->num_descriptors;
+}
+
+int32_t cs_ut_nearest(const float *centroids, const float *weight, uint32_t num_labels, uint32_t num_descriptors,
+                      const float *x, double *d2)
+{
+    const uint32_t D = num_descriptors;
+    int32_t best = 0;
+    double best_d2 = INFINITY;
+    for (uint32_t k = 0; k < num_labels; ++k) {
+        const float *c = centroids + (size_t)k * D;
+        double s = 0.0;
+        for (uint32_t j = 0; j < D; ++j) {
+            if (!(weight[j] > 0.0f)) continue;
+            const double xj = isfinite(x[j]) ? (double)x[j] : 0.0, diff = xj - (double)c[j];
+            s += (double)weight[j] * diff * diff;
+        }
+        if (s < best_d2) best_d2 = s, best = (int32_t)k; /* strict: ties to the lower label */
+    }
+    if (d2) *d2 = isfinite(best_d2) ? best_d2 : 0.0;
+    return best;
+}
+
+int32_t cs_ut_nearest_label(const cs_ut_view *v, const float *x, double *d2)
+{
+    if (!v->has_listen) return -1;
+    return cs_ut_nearest(v->listen.centroids, v->listen.weight, v->num_labels, v->num_descriptors, x, d2);
+}
+
 static void put_split(float *dst, uint64_t v)
 {
     dst[0] = (float)(v / SPLIT);
@@ -440,7 +620,7 @@ int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint3
     out[CS_UT_H_NUM_SOURCES] = (float)num_sources;
     out[CS_UT_H_NOISE_LABEL] = (float)noise_label;
     cs_split_put(out + CS_UT_H_LABELS_OFFSET_HI, 2, loff);
-    cs_split_put(out + CS_UT_H_MEMBERS_OFFSET_HI, 2, moff); /* index offset (17-18) and field 19 stay 0 */
+    cs_split_put(out + CS_UT_H_MEMBERS_OFFSET_HI, 2, moff); /* index (17-18) and listen (19-20) offsets stay 0 */
 
     float *labels = out + loff, *members = out + moff;
     for (uint32_t l = 0; l < num_labels; ++l)
@@ -474,5 +654,78 @@ int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint3
         members[pos] = (float)u;
         labels[2 * l + 1] += 1.0f;
     }
+    return CS_UT_OK;
+}
+
+/* The fixed fields of section y from l (reserved fields 0). */
+static void put_listen_fixed(float *y, float rate, const cs_ut_listen *l)
+{
+    for (int i = 0; i < CS_UT_LISTEN_FIXED; ++i)
+        y[i] = 0.0f;
+    const cs_frame_config *f = &l->frame;
+    y[CS_UT_L_MAGIC] = (float)CS_UT_LISTEN_MAGIC;
+    y[CS_UT_L_VERSION] = (float)CS_UT_LISTEN_VERSION;
+    y[CS_UT_L_FIXED] = (float)CS_UT_LISTEN_FIXED;
+    y[CS_UT_L_SAMPLE_RATE] = f->sample_rate != 0.0f ? f->sample_rate : rate;
+    y[CS_UT_L_FFT_SIZE] = (float)f->fft_size;
+    y[CS_UT_L_HOP] = (float)f->hop;
+    y[CS_UT_L_N_MELS] = (float)f->n_mels;
+    y[CS_UT_L_MEL_FMIN] = f->mel_fmin;
+    y[CS_UT_L_MEL_FMAX] = f->mel_fmax;
+    y[CS_UT_L_ROLLOFF] = f->rolloff;
+    y[CS_UT_L_YIN_THRESHOLD] = f->yin_threshold;
+    y[CS_UT_L_F0_MIN] = f->f0_min;
+    y[CS_UT_L_F0_MAX] = f->f0_max;
+    y[CS_UT_L_SEGMENTATION] = (float)l->segmentation;
+    put_split(y + CS_UT_L_GRAIN_LEN_HI, l->grain_len);
+    put_split(y + CS_UT_L_GRAIN_HOP_HI, l->grain_hop);
+    y[CS_UT_L_ONSET_THRESHOLD] = l->onset_threshold;
+    y[CS_UT_L_ONSET_DELTA] = l->onset_delta;
+    y[CS_UT_L_ONSET_DELTA_ABS] = cs_onset_delta_abs(l->onset_delta, l->mean_flux); /* derived: one definition */
+    y[CS_UT_L_ONSET_MEDIAN_S] = l->onset_median_s;
+    y[CS_UT_L_ONSET_MIN_LEN_S] = l->onset_min_len_s;
+    y[CS_UT_L_ONSET_MAX_LEN_S] = l->onset_max_len_s;
+    y[CS_UT_L_ONSET_PRE_S] = l->onset_pre_s;
+    y[CS_UT_L_ONSET_REFINE_S] = l->onset_refine_s;
+    y[CS_UT_L_MEAN_FLUX] = l->mean_flux;
+    y[CS_UT_L_NORM_METHOD] = (float)l->norm_method;
+}
+
+int cs_ut_encode_listen(float *out, size_t n, size_t cap, const cs_ut_listen *l)
+{
+    cs_ut_view v;
+    if (!out || !l || !l->center || !l->scale || !l->weight || cs_ut_parse(out, n, 0, &v) != CS_UT_OK ||
+        v.version != CS_UT_VERSION || v.has_listen || listen_base(&v) != n)
+        return CS_UT_E_DIMS;
+    const uint32_t D = v.num_descriptors, K = v.num_labels;
+    const size_t need = cs_ut_listen_size(D, K);
+    if (cap < n || cap - n < need || n + need > CS_UT_MAX_FLOATS) return CS_UT_E_DIMS;
+    float *y = out + n;
+    put_listen_fixed(y, out[CS_UT_H_SAMPLE_RATE], l);
+    cs_ut_listen fixed;
+    if (parse_listen_fixed(y, out[CS_UT_H_SAMPLE_RATE], &fixed) != CS_UT_OK) return CS_UT_E_LISTEN;
+    float *center = y + CS_UT_LISTEN_FIXED, *scale = center + D, *weight = scale + D, *cent = weight + D;
+    for (uint32_t j = 0; j < D; ++j) {
+        if (!isfinite(l->center[j]) || !isfinite(l->scale[j]) || !(l->scale[j] > 0.0f) || !isfinite(l->weight[j]) ||
+            !(l->weight[j] >= 0.0f))
+            return CS_UT_E_LISTEN;
+        center[j] = l->center[j];
+        scale[j] = l->scale[j];
+        weight[j] = l->weight[j];
+    }
+    /* per label, per descriptor: the members' mean, summed in double in unit order (members are sorted) */
+    for (uint32_t k = 0; k < K; ++k) {
+        uint32_t first = 0;
+        const uint32_t count = cs_ut_label_count(&v, (int32_t)k, &first);
+        for (uint32_t j = 0; j < D; ++j) {
+            double s = 0.0;
+            for (uint32_t i = 0; i < count; ++i)
+                s += (double)cs_ut_unit_descriptors(&v, (uint32_t)cs_ut_member(&v, first + i))[j];
+            const float m = count ? (float)(s / (double)count) : 0.0f;
+            if (!isfinite(m)) return CS_UT_E_LISTEN;
+            cent[(size_t)k * D + j] = m;
+        }
+    }
+    cs_split_put(out + CS_UT_H_LISTEN_OFFSET_HI, 2, n);
     return CS_UT_OK;
 }

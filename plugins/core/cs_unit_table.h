@@ -16,12 +16,19 @@
  *            with bounding boxes over the normalised descriptors, flat (preorder, no pointers), built offline
  *            by `concatseq analyze` (corpus-tools/src/cs_index.c) for exact nearest-to-target selection
  *            (cs_select.h). Readers that ignore it see the same table as before.
+ *   listen   announced by header fields 19-20 (CS_UT_H_LISTEN_OFFSET_*, version 3; 0 = none), right after the
+ *            index (or the members when there is no index): what the server needs to hear a sound as the
+ *            corpus was heard (struct cs_ut_listen): the frame analysis, the segmentation and the onset
+ *            detector's parameters, the normalisation statistics, the clustering weights and every label's
+ *            centroid. `concatseq analyze` always writes it.
  *
  * Parsing is O(1) plus an optional bounded O(units) check; it never allocates and is real-time safe, so the
  * UGens and the CLI share it.
  */
 #ifndef CS_UNIT_TABLE_H
 #define CS_UNIT_TABLE_H
+
+#include "cs_frame.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,8 +38,10 @@ extern "C" {
 #endif
 
 #define CS_UT_MAGIC     4412245 /* 0x435355, "CSU": exact in float32 */
-#define CS_UT_VERSION   2
-#define CS_UT_HEADER    20       /* floats in the header */
+#define CS_UT_VERSION   3
+#define CS_UT_HEADER    24 /* floats in the header (version 3; version 2 had CS_UT_HEADER_V2) */
+#define CS_UT_VERSION_2 2  /* read too: 20 header floats, no listening section (has_listen 0) */
+#define CS_UT_HEADER_V2 20
 #define CS_UT_ROW_FIXED 8        /* fixed floats per row before the descriptors */
 #define CS_UT_SPLIT     65536.0  /* hi/lo split base */
 #define CS_UT_MAX_UNITS 16777215 /* unit indices must stay exact in float32 */
@@ -61,7 +70,10 @@ enum cs_ut_header_field {
     CS_UT_H_MEMBERS_OFFSET_LO,
     CS_UT_H_INDEX_OFFSET_HI, /* float offset of the optional index section (= members offset + num_units), or 0 */
     CS_UT_H_INDEX_OFFSET_LO, /* (both halves 0), split */
-    CS_UT_H_RESERVED         /* 0 */
+    CS_UT_H_RESERVED_V2,     /* 19 in version 2: reserved, 0 */
+    CS_UT_H_LISTEN_OFFSET_HI = CS_UT_H_RESERVED_V2, /* version 3: float offset of the listening section (= the */
+    CS_UT_H_LISTEN_OFFSET_LO, /* end of the index, or of the members without one), or 0 (both halves): split */
+    CS_UT_H_RESERVED          /* 21 .. CS_UT_HEADER - 1: reserved, 0 */
 };
 
 /* Version 1 (16 header floats) held the three offsets as plain floats in fields 13, 14 and 15, exact only below
@@ -103,6 +115,57 @@ enum cs_ut_index_field {
 /** Node field offsets in the index. */
 enum cs_ut_node_field { CS_UT_N_BEGIN = 0, CS_UT_N_COUNT, CS_UT_N_SIZE, CS_UT_N_RESERVED, CS_UT_N_BOX };
 
+/*
+ * The listening section at Y = the split listen offset (version 3; see BUNDLE.md, "Listening section"):
+ *   Y + 0 .. CS_UT_LISTEN_FIXED - 1   the fixed fields of enum cs_ut_listen_field
+ *   Y + F          center[D]          normalisation: normalised = (raw - center) / scale
+ *   Y + F + D      scale[D]           > 0
+ *   Y + F + 2D     weight[D]          clustering weights, >= 0 (0 = not used)
+ *   Y + F + 3D     centroids[K * D]   per label the mean of its units' normalised descriptors (0 for an empty label)
+ * (F = CS_UT_LISTEN_FIXED, D = num_descriptors, K = num_labels). Every value is a float32 as stored.
+ */
+#define CS_UT_LISTEN_MAGIC   4412236 /* 0x43534C, "CSL" */
+#define CS_UT_LISTEN_VERSION 1
+#define CS_UT_LISTEN_FIXED   32
+
+/** Listening-section field offsets (from Y). */
+enum cs_ut_listen_field {
+    CS_UT_L_MAGIC = 0,
+    CS_UT_L_VERSION,
+    CS_UT_L_FIXED,         /* CS_UT_LISTEN_FIXED */
+    CS_UT_L_SAMPLE_RATE,   /* frame analysis (cs_frame_config), Hz: = the table's sample rate */
+    CS_UT_L_FFT_SIZE,      /* samples, power of two */
+    CS_UT_L_HOP,           /* samples */
+    CS_UT_L_N_MELS,        /* bands */
+    CS_UT_L_MEL_FMIN,      /* Hz */
+    CS_UT_L_MEL_FMAX,      /* Hz */
+    CS_UT_L_ROLLOFF,       /* energy fraction */
+    CS_UT_L_YIN_THRESHOLD, /* YIN absolute threshold */
+    CS_UT_L_F0_MIN,        /* Hz */
+    CS_UT_L_F0_MAX,        /* Hz */
+    CS_UT_L_SEGMENTATION,  /* CS_UT_SEG_GRAIN, _ONSET, _NOVELTY */
+    CS_UT_L_GRAIN_LEN_HI,  /* samples, split: grain segmentation's unit length, else the mean unit length */
+    CS_UT_L_GRAIN_LEN_LO,
+    CS_UT_L_GRAIN_HOP_HI, /* samples, split: grain segmentation's hop, else = grain_len */
+    CS_UT_L_GRAIN_HOP_LO,
+    CS_UT_L_ONSET_THRESHOLD, /* onset detector (the parameters used, or the defaults when not onset-segmented) */
+    CS_UT_L_ONSET_DELTA,     /* delta: fraction of the mean flux */
+    CS_UT_L_ONSET_DELTA_ABS, /* cs_onset_delta_abs(delta, mean_flux): the float product of the two stored floats */
+    CS_UT_L_ONSET_MEDIAN_S,  /* s */
+    CS_UT_L_ONSET_MIN_LEN_S, /* s */
+    CS_UT_L_ONSET_MAX_LEN_S, /* s */
+    CS_UT_L_ONSET_PRE_S,     /* s */
+    CS_UT_L_ONSET_REFINE_S,  /* s */
+    CS_UT_L_MEAN_FLUX,       /* mean CS_FF_FLUX over every frame of every source (double, rounded to float) */
+    CS_UT_L_NORM_METHOD,     /* CS_UT_NORM_ZSCORE or CS_UT_NORM_ROBUST */
+    CS_UT_L_RESERVED         /* .. CS_UT_LISTEN_FIXED - 1: reserved, 0 */
+};
+
+/** Segmentation methods (the values of `concatseq analyze --segment`). */
+enum cs_ut_segmentation { CS_UT_SEG_GRAIN = 0, CS_UT_SEG_ONSET = 1, CS_UT_SEG_NOVELTY = 2 };
+/** Normalisation methods (same values as corpus-tools' CS_NORM_ZSCORE / CS_NORM_ROBUST). */
+enum cs_ut_norm { CS_UT_NORM_ZSCORE = 0, CS_UT_NORM_ROBUST = 1 };
+
 /** Row field offsets. */
 enum cs_ut_row_field {
     CS_UT_R_START_HI = 0,
@@ -119,13 +182,38 @@ enum cs_ut_row_field {
 /** Error codes of cs_ut_parse (negative). */
 enum cs_ut_error {
     CS_UT_OK = 0,
-    CS_UT_E_NULL = -1,    /* no data */
-    CS_UT_E_SHORT = -2,   /* fewer floats than the header or the declared sections need */
-    CS_UT_E_MAGIC = -3,   /* not a unit table */
-    CS_UT_E_VERSION = -4, /* unsupported version */
-    CS_UT_E_DIMS = -5,    /* inconsistent or insane counts */
-    CS_UT_E_VALUES = -6   /* a row holds an out-of-range or non-finite value */
+    CS_UT_E_NULL = -1,     /* no data */
+    CS_UT_E_SHORT = -2,    /* fewer floats than the header or the declared sections need */
+    CS_UT_E_MAGIC = -3,    /* not a unit table */
+    CS_UT_E_VERSION = -4,  /* unsupported version */
+    CS_UT_E_DIMS = -5,     /* inconsistent or insane counts */
+    CS_UT_E_VALUES = -6,   /* a row holds an out-of-range or non-finite value */
+    CS_UT_E_LISTEN = -7,   /* the listening section is malformed (fields out of range, non-finite values, an
+                              analysis or onset parameters the live analyser or detector would refuse) */
+    CS_UT_E_NO_LISTEN = -8 /* not a parse error: what a reader that needs the listening section reports for a
+                              table without one (version 2: rebuild the bundle with `concatseq analyze --force`) */
 };
+
+/* The frame analysis `concatseq analyze` used, as stored: A1's cs_frame_config (cs_frame.h). The name
+ * cs_ut_frame_config, which this header had before cs_frame.h existed, stays as the same type. */
+typedef cs_frame_config cs_ut_frame_config;
+
+/** The listening section, as read by cs_ut_parse (borrowed pointers into the table). */
+typedef struct cs_ut_listen {
+    cs_frame_config frame;         /* the analysis `analyze` used (cs_frame_config_check holds) */
+    int segmentation;              /* CS_UT_SEG_*: 0 grain, 1 onset, 2 novelty */
+    uint32_t grain_len, grain_hop; /* samples: grain segmentation's; else the mean unit length, hop = len */
+    float onset_threshold, onset_delta, onset_delta_abs, onset_median_s, onset_min_len_s, onset_max_len_s, onset_pre_s,
+        onset_refine_s;          /* the onset parameters used (the defaults when not onset segmentation), ones
+                                    cs_onset_config_check accepts at this analysis; delta_abs =
+                                    cs_onset_delta_abs(onset_delta, mean_flux) (cs_onset.h) */
+    float mean_flux;             /* mean CS_FF_FLUX over every frame of every source of the corpus */
+    int norm_method;             /* CS_UT_NORM_ZSCORE / CS_UT_NORM_ROBUST */
+    const float *center, *scale; /* num_descriptors each: normalised = (raw - center) / scale; scale > 0 */
+    const float *weight;         /* num_descriptors: clustering weights, >= 0 (0 = not used) */
+    const float *centroids;      /* num_labels * num_descriptors: per label the mean of its units' normalised
+                                    descriptors (finite; an empty label's row is 0 and its count 0) */
+} cs_ut_listen;
 
 /** A validated view into a unit table buffer. Borrowed pointers: valid while the buffer is. */
 typedef struct cs_ut_view {
@@ -142,10 +230,16 @@ typedef struct cs_ut_view {
     const float *index_order; /* num_units */
     const float *index_nodes; /* index_num_nodes * index_stride */
     uint32_t index_num_nodes, index_stride, index_leaf;
+    uint32_t version, header_size; /* CS_UT_VERSION (3) or CS_UT_VERSION_2; CS_UT_HEADER or CS_UT_HEADER_V2 */
+    int has_listen;                /* 1 when the table carries the listening section (version 3 as analyze writes) */
+    cs_ut_listen listen;           /* valid when has_listen; zeroed otherwise */
 } cs_ut_view;
 
-/** Number of floats a table with these counts occupies. */
+/** Number of floats a (version 3) table with these counts occupies, without its index and listening section. */
 size_t cs_ut_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels);
+
+/** Floats of a listening section for these counts: CS_UT_LISTEN_FIXED + 3 D + K D. */
+size_t cs_ut_listen_size(uint32_t num_descriptors, uint32_t num_labels);
 
 /** Floats of an index section for these counts and `num_nodes` tree nodes in all. */
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes);
@@ -159,6 +253,12 @@ size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t n
  * exactly the label's units (same count, same sum and sum of squares of unit indices), every box holds its
  * children's boxes and every leaf box its units' descriptors. Only a fully checked index guarantees exact
  * answers; an unchecked one is still read safely (cs_select range-checks every access).
+ * Versions 3 and 2 are read (version 2: 20 header floats, no listening section, view->has_listen = 0). The
+ * listening section's fixed fields are checked here in O(1) (CS_UT_E_LISTEN: magic, version, a frame analysis
+ * that cs_frame_config_check accepts, at the table's sample rate, segmentation and normalisation methods known, onset
+ * parameters that cs_onset_config_check accepts at that analysis with delta_abs = cs_onset_delta_abs(delta, mean
+ * flux), grain lengths > 0); its arrays (centers, scales > 0, weights >= 0, centroids
+ * finite, an empty label's centroid 0) by the row check.
  * Returns CS_UT_OK or a negative cs_ut_error (CS_UT_E_VERSION for a version 1 table). No allocation, no I/O:
  * real-time safe, but with check_rows linear in the table: the UGen uses cs_ut_check_step instead.
  */
@@ -195,14 +295,15 @@ void cs_ut_check_begin(cs_ut_check *c);
 /**
  * Run the row check for about `budget` work units (at least one item: a row costs `stride`, a member
  * 1 + CS_UT_CHECK_ORDERED_COST, an order entry 2 + CS_UT_CHECK_RANDOM_COST, an index node
- * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST), then stop at an item boundary.
+ * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST, a descriptor's statistics of
+ * the listening section 3, a label's centroid D + 2), then stop at an item boundary.
  * Returns CS_UT_CHECK_MORE while work remains, then CS_UT_OK or a negative cs_ut_error (also stored in c->result, and
  * returned again by further calls). Work per call is O(budget + stride + node size): bounded, no allocation, no I/O,
  * real-time safe. Same answer as cs_ut_parse(..., 1, ...) for any budget sequence on an unchanging table.
  */
 int cs_ut_check_step(const cs_ut_view *v, cs_ut_check *c, size_t budget);
 
-/** Static one-line message for a cs_ut_error. */
+/** Static one-line message for a cs_ut_error (CS_UT_E_NO_LISTEN included). */
 const char *cs_ut_strerror(int err);
 
 /*
@@ -233,6 +334,28 @@ int32_t cs_ut_unit_successor(const cs_ut_view *v, uint32_t u);
 int32_t cs_ut_member(const cs_ut_view *v, uint32_t i);
 /** Normalised descriptors of unit u (num_descriptors floats; u < num_units, not checked). */
 const float *cs_ut_unit_descriptors(const cs_ut_view *v, uint32_t u);
+/** Centroid of `label` in the listening section: num_descriptors normalised floats, or NULL for a bad label or a
+ *  table without the section. O(1), real-time safe. */
+const float *cs_ut_centroid(const cs_ut_view *v, int32_t label);
+
+/**
+ * The label of a sound, the rule of BUNDLE.md ("Label of a sound"): the label k minimising
+ * d2_k = sum over descriptors d with weight w_d > 0 of w_d (x_d - c_kd)^2, x = the sound's normalised descriptors
+ * (num_descriptors floats), c_k = cs_ut_centroid(v, k); summed in double in descriptor order, ties to the lower
+ * label; a non-finite x_d counts as 0 (the corpus centre). Writes d2 of the winner to *d2 (if not NULL; finite).
+ * Returns the label, or -1 when the table has no listening section. O(num_labels * num_descriptors), no
+ * allocation: real-time safe (bounded by the table's size).
+ */
+int32_t cs_ut_nearest_label(const cs_ut_view *v, const float *x, double *d2);
+
+/**
+ * The same rule on plain arrays (what cs_ut_nearest_label computes on a view, and what `concatseq analyze` labels
+ * k-means units with): centroids (num_labels * num_descriptors), weight (num_descriptors), x (num_descriptors).
+ * Returns 0 .. num_labels - 1 (0 when num_labels is 0; then *d2 = 0). O(num_labels * num_descriptors), real-time safe.
+ */
+int32_t cs_ut_nearest(const float *centroids, const float *weight, uint32_t num_labels, uint32_t num_descriptors,
+                      const float *x, double *d2);
+
 /** Number of units with `label`, and (if first != NULL) where they start in members: first + count <=
  *  num_units always holds. 0 for a bad label, or for a range that no longer fits the members section. */
 uint32_t cs_ut_label_count(const cs_ut_view *v, int32_t label, uint32_t *first);
@@ -240,12 +363,28 @@ uint32_t cs_ut_label_count(const cs_ut_view *v, int32_t label, uint32_t *first);
 /**
  * Writer side: encode a table into `out` (cs_ut_size(...) floats, caller-owned). Rows are given as arrays:
  * start/length (frames), label (0..num_labels-1), source, successor (-1 or a unit index), descriptors
- * (num_units * num_descriptors, row-major). Fills the label sections. Returns CS_UT_OK or CS_UT_E_DIMS.
+ * (num_units * num_descriptors, row-major). Fills the label sections; writes a version 3 header with no index
+ * and no listening section (offsets 0; cs_index_build, then cs_ut_encode_listen, add them). Returns CS_UT_OK or
+ * CS_UT_E_DIMS. Offline and tests; no allocation.
  */
 int cs_ut_encode(float *out, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_sources,
                  int32_t noise_label, double sample_rate, uint32_t channels, uint64_t audio_frames,
                  const uint64_t *start, const uint64_t *length, const int32_t *label, const int32_t *source,
                  const int32_t *successor, const float *descriptors);
+
+/**
+ * Writer side: append the listening section to the table of `n` floats at `out` (a version 3 table that
+ * cs_ut_parse accepts, with or without its index, and no listening section yet), at offset n, and announce it
+ * in header fields 19-20. `cap` is the room at `out` (>= n + cs_ut_listen_size(D, K)). From `l`: frame,
+ * segmentation, grain_len, grain_hop, the onset fields, mean_flux, norm_method, center, scale and weight (D each).
+ * Derived values are computed here, not taken: onset_delta_abs = cs_onset_delta_abs(onset_delta, mean_flux)
+ * (cs_onset.h), and the centroids (l->centroids is ignored) from the table's rows, per label the mean of its
+ * members' normalised descriptors summed in double in unit order and rounded to float (0 for an empty label),
+ * which is what the manifest's `clustering.labels[k].centroid` holds before rounding. Returns CS_UT_OK,
+ * CS_UT_E_DIMS (bad table, cap too small, section already there) or CS_UT_E_LISTEN (a value the check would
+ * refuse). On success the table is n + cs_ut_listen_size(D, K) floats. O(N D); no allocation.
+ */
+int cs_ut_encode_listen(float *out, size_t n, size_t cap, const cs_ut_listen *l);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,11 @@
  *       N labels on one line, space separated. Defaults as SeqPredict's: temperature 1, top-k and top-p
  *       off, penalty 1, history 8, seed 0; mask values > 0 allow a label, labels beyond the list are allowed.
  *       --repeat R: R generations (each from a reset) with seeds S, S+1, ..., one line each.
+ *       --guide UNITS.wav --target "d v d v ..." --guidance G: model x target guidance (cs_seqp_guide_logits, the
+ *       code SeqPredict runs) with the label centroids and weights of that unit table's listening section and the
+ *       (descriptor index, normalised value) pairs; --targets FILE instead gives one target line per label drawn
+ *       (the last line repeats); --nearest prints, instead of labels, the nearest-centroid label of each step's
+ *       target (cs_ut_nearest_label's rule restricted to the target's descriptors: the smallest d2).
  *   test_patterns_reference logits MODEL "t1 t2 ..."
  *       the logits after reset, then after each token: one line per position, %.9g.
  *   test_patterns_reference rng SEED N
@@ -32,7 +37,9 @@
 #include "cs_model_io.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
+#include "cs_seqpredict.h"
 #include "cs_test.h"
+#include "cs_unit_table.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +56,14 @@ typedef struct gen_opts {
     int n_prime;
     unsigned char mask[CS_SAMPLE_MAX_VOCAB];
     int has_mask;
+    /* guidance: the unit table (malloc'ed floats), its view, the targets (one per step, the last repeats) */
+    float *table;
+    size_t table_n;
+    cs_ut_view tv;
+    float guidance;
+    cs_select_target *targets; /* n_targets (malloc'ed) */
+    int n_targets;
+    int nearest;
 } gen_opts;
 
 typedef struct loaded {
@@ -145,9 +160,16 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
         if (cs_model_prime(m->st, o->prime[i]) != CS_MODEL_OK) return -1;
         PUSH(o->prime[i]);
     }
+    static float glog[CS_SAMPLE_MAX_VOCAB];
+    static double gwork[CS_SAMPLE_MAX_VOCAB];
     for (int i = 0; i < n; i++) {
         cs_sample_result r;
         const float *lg = cs_model_logits(m->st);
+        if (o->table && o->n_targets > 0) {
+            cs_seqp_guide g;
+            cs_seqp_guide_view(&o->tv, &o->targets[i < o->n_targets ? i : o->n_targets - 1], &g);
+            if (cs_seqp_guide_logits(lg, V, &g, o->guidance, gwork, glog)) lg = glog;
+        }
         int label = cs_sample(lg, V, &o->params, hist, nh, o->has_mask ? o->mask : NULL, &rng, m->scratch,
                               m->scratch_bytes, &r);
         if (label < 0) return -1;
@@ -158,6 +180,48 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
     }
 #undef PUSH
     return 0;
+}
+
+/* "d v d v ..." into a target (at most CS_SELECT_MAX_TARGET_DIMS pairs, as cs_cp_target keeps). */
+static int parse_target(const char *s, cs_select_target *t)
+{
+    memset(t, 0, sizeof *t);
+    char *end;
+    float pair[2];
+    int k = 0;
+    while (*s) {
+        while (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n')
+            s++;
+        if (!*s) break;
+        float v = strtof(s, &end);
+        if (end == s) return -1;
+        s = end;
+        pair[k++] = v;
+        if (k == 2) {
+            if (t->num_dims < CS_SELECT_MAX_TARGET_DIMS) {
+                t->dim[t->num_dims] = (pair[0] >= 0.0f && pair[0] < 4096.0f) ? (uint32_t)pair[0] : 4096u;
+                t->value[t->num_dims++] = pair[1];
+            }
+            k = 0;
+        }
+    }
+    return k == 0 ? 0 : -1;
+}
+
+/* The nearest-centroid label of target t (smallest d2 by cs_seqp_guide_logits' rule, lowest label on ties): the
+ * label whose guided logit is highest when every model logit is 0 and guidance is large. */
+static int nearest_of(const gen_opts *o, const cs_select_target *t)
+{
+    static float zero[CS_SAMPLE_MAX_VOCAB], out[CS_SAMPLE_MAX_VOCAB];
+    static double work[CS_SAMPLE_MAX_VOCAB];
+    cs_seqp_guide g;
+    cs_seqp_guide_view(&o->tv, t, &g);
+    int K = (int)o->tv.num_labels;
+    if (!cs_seqp_guide_logits(zero, K, &g, 1.0f, work, out)) return -1;
+    int best = -1;
+    for (int k = 0; k < K; k++)
+        if (g.labels[2 * k + 1] >= 1.0f && (best < 0 || work[k] < work[best])) best = k;
+    return best;
 }
 
 static void opts_default(gen_opts *o)
@@ -193,6 +257,39 @@ static int cmd_gen(int argc, char **argv)
         else if (!strcmp(k, "--prime")) {
             o.n_prime = parse_list(v, o.prime, 4096);
             if (o.n_prime < 0) return 2;
+        } else if (!strcmp(k, "--guide")) {
+            if (cs_model_file_read(v, &o.table, &o.table_n) != 0 || cs_ut_parse(o.table, o.table_n, 1, &o.tv) != 0 ||
+                !o.tv.has_listen) {
+                fprintf(stderr, "%s: not a unit table with a listening section\n", v);
+                return 2;
+            }
+        } else if (!strcmp(k, "--guidance")) {
+            o.guidance = strtof(v, NULL);
+        } else if (!strcmp(k, "--target")) {
+            free(o.targets);
+            o.targets = malloc(sizeof *o.targets);
+            if (!o.targets || parse_target(v, &o.targets[0]) != 0) return 2;
+            o.n_targets = 1;
+        } else if (!strcmp(k, "--targets")) {
+            FILE *tf = fopen(v, "r");
+            char line[4096];
+            if (!tf) return 2;
+            int cap = 0;
+            free(o.targets);
+            o.targets = NULL;
+            o.n_targets = 0;
+            while (fgets(line, sizeof line, tf)) {
+                if (o.n_targets == cap) {
+                    cap = cap ? 2 * cap : 256;
+                    cs_select_target *t = realloc(o.targets, (size_t)cap * sizeof *t);
+                    if (!t) break;
+                    o.targets = t;
+                }
+                if (parse_target(line, &o.targets[o.n_targets]) == 0) o.n_targets++;
+            }
+            fclose(tf);
+        } else if (!strcmp(k, "--nearest")) {
+            o.nearest = atoi(v);
         } else if (!strcmp(k, "--mask")) {
             int tmp[CS_SAMPLE_MAX_VOCAB];
             int c = parse_list(v, tmp, CS_SAMPLE_MAX_VOCAB);
@@ -213,6 +310,15 @@ static int cmd_gen(int argc, char **argv)
         free_model(&m);
         return 2;
     }
+    if (o.nearest && o.table) { /* the nearest-centroid label of each step's target */
+        for (int i = 0; i < n; i++)
+            printf(i ? " %d" : "%d", nearest_of(&o, &o.targets[i < o.n_targets ? i : o.n_targets - 1]));
+        printf("\n");
+        free(o.table);
+        free(o.targets);
+        free_model(&m);
+        return 0;
+    }
     int *labels = malloc((size_t)(n ? n : 1) * sizeof(int));
     for (int r = 0; r < repeat; r++) {
         if (!labels || generate(&m, &o, n, labels, NULL) != 0) {
@@ -227,6 +333,8 @@ static int cmd_gen(int argc, char **argv)
         o.seed++;
     }
     free(labels);
+    free(o.table);
+    free(o.targets);
     free_model(&m);
     return 0;
 }

@@ -278,18 +278,19 @@ static void test_onset_min_max(void)
     CS_CHECK(segs_valid(&s, n, 0) && segs_tile(&s, n), "units tile the source");
     CS_CHECK(min_len_of(&s) >= min_len, "min_len: shortest %zu", min_len_of(&s));
     CS_CHECK(max_len_of(&s) <= max_len, "max_len: longest %zu", max_len_of(&s));
-    /* boundaries expected: 0 (head merged), t_a (t_b merged into it), t_c, 3 equal parts of [t_c, t_d),
-       t_d to n (tail merged). The first unit [0, t_a) is 1 s: one unit. */
+    /* boundaries expected: 0 (head merged), t_a (t_b, 30 ms later, refused by min_len: earliest first), t_c,
+       [t_c, t_d) cut at max_len (2 s, 2 s, the rest), t_d to n (tail merged). The first unit [0, t_a) is 1 s. */
     size_t want = 1 + 1 + 3 + 1;
     CS_CHECK(s.n == want, "units %zu, expected %zu", s.n, want);
     if (s.n == want) {
         CS_CHECK(s.v[0].start == 0, "head merged: first unit at 0");
         CS_CHECK_NEAR((double)s.v[1].start, (double)(t_a - pre), (double)hop, "strong click kept");
         CS_CHECK_NEAR((double)s.v[2].start, (double)(t_c - pre), (double)hop, "click at 1.5 s");
-        /* [t_c, t_d) is 5 s > 2 s: three parts of equal length (+-1) */
+        /* [t_c, t_d) is 5 s > 2 s: cut causally at max_len (the live listener can do the same), so two parts of
+           exactly max_len and the rest, which is >= min_len */
         size_t l0 = s.v[2].length, l1 = s.v[3].length, l2 = s.v[4].length;
-        CS_CHECK(l0 <= max_len && l1 <= max_len && l2 <= max_len, "split parts <= max_len");
-        CS_CHECK((l0 > l1 ? l0 - l1 : l1 - l0) <= 1 && (l1 > l2 ? l1 - l2 : l2 - l1) <= 1, "equal parts");
+        CS_CHECK(l0 == max_len && l1 == max_len, "cuts at max_len: %zu %zu", l0, l1);
+        CS_CHECK(l2 >= min_len && l2 <= max_len, "the rest of the long event: %zu", l2);
         CS_CHECK_NEAR((double)s.v[5].start, (double)(t_d - pre), (double)hop, "click at 6.5 s");
         CS_CHECK(s.v[5].start + s.v[5].length == n && s.v[5].start < t_tail, "tail merged into last unit");
     }

@@ -179,6 +179,7 @@ static int logic_run(const float *model, size_t floats, const ref_inputs *in, si
         uint32_t m = (uint32_t)((n - off) < block ? (n - off) : block);
         cs_seqp_bind(p, model, floats, 1, in->seed[off], arena_alloc, arena_free, &g_arena);
         cs_seqp_io io;
+        memset(&io, 0, sizeof io);
         const float *srcs[CS_SEQP_NUM_INPUTS] = {in->trig,  in->temp, in->topk,    in->topp, in->prime,
                                                  in->reset, in->seed, in->penalty, in->hist};
         for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++) {
@@ -667,6 +668,7 @@ static void test_noalloc(void)
         for (size_t off = 0; off < n; off += 64) {
             cs_seqp_bind(&p, model, floats, 1, 3, arena_alloc, arena_free, &g_arena);
             cs_seqp_io io;
+            memset(&io, 0, sizeof io);
             const float *srcs[CS_SEQP_NUM_INPUTS] = {s.trig,  s.temp, s.topk,    s.topp, s.prime,
                                                      s.reset, s.seed, s.penalty, s.hist};
             for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)

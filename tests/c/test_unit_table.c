@@ -3,6 +3,7 @@
 #include "cs_analyze.h"
 #include "cs_normalize.h"
 #include "cs_test.h"
+#include "cs_test_table.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
@@ -28,6 +29,14 @@ static void test_limits(void)
     o.unit_ms = o.hop_ms = 1.0; /* 48 frames each */
     uint64_t exact[1] = {(uint64_t)(CS_UT_MAX_UNITS - 1) * 48 + 48};
     CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == 0, "exactly CS_UT_MAX_UNITS grains pass");
+    o.cluster = 0;
+    o.cl.kmeans.k = 4096; /* the listening section's centroids of the most labels k-means makes still fit */
+    CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == 0, "4096 k-means labels fit: %s", err);
+    o.cluster = 1; /* DBSCAN may make a label per unit: rows, index and centroids would exceed 2^31 - 1 floats */
+    CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == CS_E_TOO_LARGE && strstr(err, "--cluster"),
+             "DBSCAN's worst case refused up front, naming --cluster: %s", err);
+    o.cluster = 0;
+    o.cl.kmeans.k = 0;
     exact[0] += 48;
     CS_CHECK(cs_analyze_check_limits(&o, exact, 1, err, sizeof err) == CS_E_TOO_LARGE, "one more is refused");
     o.segment = CS_SEG_ONSET;
@@ -86,7 +95,7 @@ int main(void)
     } cases[] = {
         {CS_UT_H_MAGIC, 1.0f, CS_UT_E_MAGIC},
         {CS_UT_H_VERSION, 1.0f, CS_UT_E_VERSION}, /* version 1: refused, the message names analyze --force */
-        {CS_UT_H_VERSION, 3.0f, CS_UT_E_VERSION},
+        {CS_UT_H_VERSION, 4.0f, CS_UT_E_VERSION},
         {CS_UT_H_NUM_UNITS, 6.0f, CS_UT_E_DIMS},
         {CS_UT_H_NUM_UNITS, NAN, CS_UT_E_DIMS},
         {CS_UT_H_NUM_UNITS, 1e30f, CS_UT_E_DIMS},
@@ -120,14 +129,10 @@ int main(void)
         /* the resumable check (ConcatPlay's, a few floats per block) gives the same answer for any budget */
         if (cs_ut_parse(c, n, 0, &w) != CS_UT_OK) continue;
         for (size_t budget = 1; budget <= 64; budget *= 4) {
-            cs_ut_check chk;
-            cs_ut_check_begin(&chk);
-            int r = CS_UT_CHECK_MORE, steps = 0;
-            while (r == CS_UT_CHECK_MORE && steps < 100000)
-                r = cs_ut_check_step(&w, &chk, budget), steps++;
-            CS_CHECK(r == cases[k].err && cs_ut_check_step(&w, &chk, budget) == r,
-                     "case %zu, budget %zu: resumable check %d after %d steps, expected %d", k, budget, r, steps,
-                     cases[k].err);
+            int steps = 0;
+            const int r = cs_test_resumable_check(&w, budget, &steps);
+            CS_CHECK(r == cases[k].err, "case %zu, budget %zu: resumable check %d after %d steps, expected %d", k,
+                     budget, r, steps, cases[k].err);
         }
     }
     /* row checks are skipped when not asked for, header checks are not */

@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
 # Real recordings into bundles, with structural checks: SuperCollider's a11wlk01.wav (grain and onset), a
-# hydrogen-drumkits kit folder (FLAC), a lincity-ng-data music track (Ogg/Vorbis, 44.1 kHz stereo).
+# hydrogen-drumkits kit folder (FLAC), a lincity-ng-data music track (Ogg/Vorbis, 44.1 kHz stereo). Every
+# k-means bundle is checked for the label rule (BUNDLE.md "Label of a sound": each unit's label is its nearest
+# weighted centroid in the listening section), the rule the server labels a live sound with.
 . "$(dirname "$0")/common.bash"
 CHECK="$PY $SRC/tests/scripts/check_bundle.py"
 
 A=$(a11wlk01) || { not_ok "a11wlk01.wav not found (supercollider-common)"; exit 1; }
 check "a11wlk01 grain" "$CS" analyze "$A" -o "$W/a11-grain" --segment grain --unit-ms 100 --hop-ms 50 --clusters 16 --quiet
-check "a11wlk01 grain bundle" $CHECK "$W/a11-grain" --segment grain --rate 48000 --channels 1 --labels 16 --min-units 80
+check "a11wlk01 grain bundle" $CHECK "$W/a11-grain" --segment grain --rate 48000 --channels 1 --labels 16 --min-units 80 \
+    --label-rule
 check "a11wlk01 onset" "$CS" analyze "$A" -o "$W/a11-onset" --segment onset --clusters 8 --quiet
-check "a11wlk01 onset bundle" $CHECK "$W/a11-onset" --segment onset --labels 8 --min-units 8
+check "a11wlk01 onset bundle" $CHECK "$W/a11-onset" --segment onset --labels 8 --min-units 8 --label-rule
 check "a11wlk01 novelty (4.3 s: one section)" "$CS" analyze "$A" -o "$W/a11-novelty" --segment novelty --clusters 1 --quiet
 check "a11wlk01 novelty bundle" $CHECK "$W/a11-novelty" --segment novelty --min-units 1
 check "a11wlk01 dbscan" "$CS" analyze "$A" -o "$W/a11-dbscan" --cluster dbscan --eps 4 --min-samples 4 --quiet
 check "a11wlk01 dbscan bundle" $CHECK "$W/a11-dbscan"
 check "a11wlk01 ap" "$CS" analyze "$A" -o "$W/a11-ap" --cluster ap --unit-ms 200 --hop-ms 200 --damping 0.7 --quiet
 check "a11wlk01 ap bundle" $CHECK "$W/a11-ap"
+# k-means stopped early (--max-iter 2: 426 of 427 units were nearest their own centroid before analyze finished
+# with the label rule) still gives labels that are every unit's nearest centroid, and the manifest says how
+check "a11wlk01 k-means stopped early" "$CS" analyze "$A" -o "$W/a11-early" --unit-ms 20 --hop-ms 10 --clusters 32 \
+    --max-iter 2 --quiet
+check "early k-means bundle: the label rule holds" $CHECK "$W/a11-early" --labels 32 --label-rule
+check "the manifest records the label rule's rounds" "$PY" -c "
+import json, sys
+c = json.load(open('$W/a11-early/corpus.json'))['clustering']
+sys.exit(0 if c['label_rule_rounds'] > 0 and c['label_rule_units'] == 427 else 1)"
+# DBSCAN and affinity propagation do not label by means: the label rule's check sees it (BUNDLE.md)
+check "dbscan labels are not all the nearest centroid's" bash -c "$CHECK '$W/a11-dbscan' --label-rule | grep -q 'label rule: 40 of 42'"
+check "ap labels are not all the nearest centroid's" bash -c "$CHECK '$W/a11-ap' --label-rule | grep -q 'label rule: 20 of 21'"
 check "a11wlk01 robust, 44.1 kHz, selected descriptors" "$CS" analyze "$A" -o "$W/a11-sel" --rate 44100 \
     --normalize robust --descriptors loudness,centroid,flatness,mfcc --weights centroid=2 --clusters 6 --quiet
-check "a11wlk01 selected bundle" $CHECK "$W/a11-sel" --rate 44100 --labels 6
+check "a11wlk01 selected bundle" $CHECK "$W/a11-sel" --rate 44100 --labels 6 --label-rule
 
 # contract 5: with no --clusters, K is chosen from the units (16, or half of them below 32) and the run says so;
 # an explicit impossible K stays an error
@@ -29,6 +44,32 @@ check "the run says how K was chosen" grep -q "^clusters: $((nunits / 2)), chose
 check "the manifest says K was chosen" "$PY" -c "
 import json,sys; sys.exit(0 if json.load(open('$W/a11-auto/corpus.json'))['clustering']['k_chosen'] else 1)"
 check "grains: 16 labels from 32 units up" $CHECK "$W/a11-grain" --labels 16
+# the independent reader notices a listening section that disagrees with the manifest or the rows: a centroid
+# moved by one float step (no longer its units' mean), a scale, the mean flux, two centroids swapped
+for what in centroid scale flux swap; do
+    rm -rf "$W/a11-bad" && cp -r "$W/a11-grain" "$W/a11-bad"
+    "$PY" - "$W/a11-bad/units.wav" "$what" "$SRC/tests/scripts" <<'PYEOF'
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[3])
+from wavio import read_wav, write_wav
+t, rate, _, _ = read_wav(sys.argv[1])
+t = t[:, 0].astype(np.float32)
+d, k, y = int(t[3]), int(t[10]), int(t[19]) * 65536 + int(t[20])
+if sys.argv[2] == "centroid":
+    t[y + 32 + 3 * d + d + 5] = np.nextafter(t[y + 32 + 3 * d + d + 5], np.float32(np.inf))
+elif sys.argv[2] == "scale":
+    t[y + 32 + d + 2] *= np.float32(1.001)
+elif sys.argv[2] == "flux":
+    t[y + 26] *= np.float32(1.01)
+else:  # unit 0's label's centroid swapped with the next label's
+    c = t[y + 32 + 3 * d:].reshape(k, d)
+    l0 = int(t[24 + 4])
+    c[[l0, (l0 + 1) % k]] = c[[(l0 + 1) % k, l0]]
+write_wav(sys.argv[1], t.astype(np.float64), rate, 1)
+PYEOF
+    check "check_bundle refuses a damaged listening section ($what)" bash -c "! $CHECK '$W/a11-bad' --label-rule >/dev/null"
+done
 expect_error "explicit K above the units" "--clusters 16: more clusters than units ($nunits)" "$W/a11-k16" -- \
     "$CS" analyze "$A" -o "$W/a11-k16" --segment onset --clusters 16
 
@@ -102,7 +143,7 @@ if [ -d "$KIT" ]; then
     nflac=$(find "$KIT" -iname '*.flac' | wc -l)
     out=$("$CS" analyze "$KIT" -o "$W/kit" --segment onset --clusters 8 --progress none 2>"$W/kit.err")
     check "drum kit folder analyses" [ $? -eq 0 ]
-    check "drum kit bundle" $CHECK "$W/kit" --segment onset --min-units "$nflac" --sources "$nflac"
+    check "drum kit bundle" $CHECK "$W/kit" --segment onset --min-units "$nflac" --sources "$nflac" --label-rule
     check "drum kit warnings name the skipped files" bash -c "! grep -v 'not an audio file' '$W/kit.err' | grep -q ."
 else
     not_ok "hydrogen-drumkits not installed"
@@ -112,9 +153,9 @@ fi
 OGG=$(find /usr/share/games/lincity-ng/music -name '*.ogg' | sort | head -n 1)
 if [ -n "$OGG" ]; then
     check "lincity stereo" "$CS" analyze "$OGG" -o "$W/ogg2" --channels 2 --segment onset --clusters 16 --quiet
-    check "lincity stereo bundle" $CHECK "$W/ogg2" --channels 2 --rate 48000 --labels 16 --min-units 100
+    check "lincity stereo bundle" $CHECK "$W/ogg2" --channels 2 --rate 48000 --labels 16 --min-units 100 --label-rule
     check "lincity mono grains" "$CS" analyze "$OGG" -o "$W/ogg1" --unit-ms 250 --hop-ms 250 --clusters 32 --quiet
-    check "lincity mono bundle" $CHECK "$W/ogg1" --channels 1 --labels 32
+    check "lincity mono bundle" $CHECK "$W/ogg1" --channels 1 --labels 32 --label-rule
     rate=$("$PY" -c "import json;print(json.load(open('$W/ogg2/corpus.json'))['sources'][0]['original_rate'])")
     check "lincity original rate recorded" [ "$rate" = 44100 ]
     check "lincity sections" "$CS" analyze "$OGG" -o "$W/ognov" --segment novelty --clusters 3 --quiet

@@ -1,6 +1,7 @@
 /*
  * fuzz_seeds.c - writes the seed corpora of the fuzzers at run time (nothing binary is committed):
- *   OUT/unit_table/  valid unit tables (cs_ut_encode) of a few sizes, and each one truncated;
+ *   OUT/unit_table/  valid unit tables (cs_ut_encode + cs_ut_encode_listen: version 3 with the listening
+ *                    section) of a few sizes, each one truncated, and each one as version 2 (no section);
  *   OUT/manifest/    a matching manifest, a NUL byte, the same table (the input format of fuzz_manifest.c);
  *   OUT/model_json/  the JSON export of each MODEL given: raw float32 model blobs (tests/fixtures/model_*.bin),
  *                    written as the model files they are (float WAV), then cs_model_export_json.
@@ -42,10 +43,30 @@ static int table_seed(const char *out, uint32_t nu, uint32_t nd, uint32_t nl, ui
         for (uint32_t k = 0; k < nd; ++k)
             desc[u * nd + k] = (float)((int)(u * 7 + k * 3) % 11 - 5) * 0.25f;
     }
-    size_t n = cs_ut_size(nu, nd, nl);
+    const size_t base = cs_ut_size(nu, nd, nl), n = base + cs_ut_listen_size(nd, nl);
     float *t = malloc(n * sizeof *t);
-    if (!t || cs_ut_encode(t, nu, nd, nl, ns, -1, 48000.0, 1, 100u * nu, start, length, label, source, succ, desc) !=
-                  CS_UT_OK) {
+    float stats[3 * 8];
+    for (uint32_t k = 0; k < nd; ++k)
+        stats[k] = -1.0f + (float)k, stats[nd + k] = 0.5f + (float)k, stats[2 * nd + k] = (float)(k % 3);
+    cs_ut_listen l = {.frame = {48000.0f, 2048, 512, 40, 20.0f, 16000.0f, 0.85f, 0.15f, 50.0f, 2000.0f},
+                      .segmentation = 0,
+                      .grain_len = 100,
+                      .grain_hop = 100,
+                      .onset_threshold = 0.5f,
+                      .onset_delta = 0.1f,
+                      .onset_median_s = 0.1f,
+                      .onset_min_len_s = 0.05f,
+                      .onset_max_len_s = 2.0f,
+                      .onset_pre_s = 0.005f,
+                      .onset_refine_s = 0.03f,
+                      .mean_flux = 0.04f,
+                      .center = stats,
+                      .scale = stats + nd,
+                      .weight = stats + 2 * nd};
+    if (!t ||
+        cs_ut_encode(t, nu, nd, nl, ns, -1, 48000.0, 1, 100u * nu, start, length, label, source, succ, desc) !=
+            CS_UT_OK ||
+        cs_ut_encode_listen(t, base, n, &l) != CS_UT_OK) {
         fprintf(stderr, "fuzz_seeds: cannot encode a %u-unit table\n", nu);
         free(t);
         return 1;
@@ -64,6 +85,25 @@ static int table_seed(const char *out, uint32_t nu, uint32_t nd, uint32_t nl, ui
     rc |= write_file(path, t, n * sizeof *t, NULL, 0);
     snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u_trunc", out, nu, nd, nl);
     rc |= write_file(path, t, (n / 2) * sizeof *t, NULL, 0);
+    /* the same table as version 2: 20 header floats, offsets 4 lower, no listening section */
+    float *t2 = malloc(base * sizeof *t2);
+    if (!t2) rc = 1;
+    if (t2) {
+        const size_t dh = CS_UT_HEADER - CS_UT_HEADER_V2;
+        memcpy(t2, t, CS_UT_HEADER_V2 * sizeof *t2);
+        memcpy(t2 + CS_UT_HEADER_V2, t + CS_UT_HEADER, (base - CS_UT_HEADER) * sizeof *t2);
+        t2[CS_UT_H_VERSION] = (float)CS_UT_VERSION_2;
+        t2[CS_UT_H_HEADER_SIZE] = (float)CS_UT_HEADER_V2;
+        t2[CS_UT_H_RESERVED_V2] = 0.0f;
+        for (int f = CS_UT_H_LABELS_OFFSET_HI; f <= CS_UT_H_MEMBERS_OFFSET_HI; f += 2) {
+            const uint64_t o = cs_ut_join(t[f], t[f + 1]) - dh;
+            t2[f] = (float)(o / 65536u);
+            t2[f + 1] = (float)(o % 65536u);
+        }
+        snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u_v2", out, nu, nd, nl);
+        rc |= write_file(path, t2, (base - dh) * sizeof *t2, NULL, 0);
+        free(t2);
+    }
     snprintf(path, sizeof path, "%s/manifest/m%u_%u_%u", out, nu, nd, nl);
     rc |= write_file(path, man, (size_t)len + 1, t, n * sizeof *t); /* the text's NUL separates the two */
     free(t);

@@ -9,12 +9,16 @@
  *     a Buffer written after validation), every reader is called on every unit and label (bounded: at most
  *     4096 units and labels per input) and every answer must be in range (else abort): labels -1 or
  *     < num_labels, successors and members -1 or < num_units, label ranges inside the members section;
- *   - after the full check every row's label is valid and every unit's frames lie inside the audio.
+ *   - after the full check every row's label is valid and every unit's frames lie inside the audio;
+ *   - the listening section (version 3): header-only and full parse agree on it; cs_ut_centroid is NULL exactly
+ *     for bad labels (or no section); cs_ut_nearest_label on every unit's descriptors returns a label in range
+ *     with a finite distance (and -1 without a section).
  * Built and run by tests/fuzz/run_fuzz.sh (clang -fsanitize=fuzzer,address,undefined); not part of CMake.
  */
 #include "cs_unit_table.h"
 #include "fuzz_files.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +43,14 @@ static void read_all(const cs_ut_view *v, int checked)
         (void)sink;
     }
     if (cs_ut_member(v, v->num_units) != -1) abort();
+    if ((cs_ut_centroid(v, 0) != NULL) != (v->has_listen != 0) || cs_ut_centroid(v, -1) ||
+        cs_ut_centroid(v, (int32_t)v->num_labels))
+        abort();
+    for (uint32_t u = 0; u < nu && u < 64; ++u) {
+        double d2 = -1.0;
+        const int32_t k = cs_ut_nearest_label(v, cs_ut_unit_descriptors(v, u), &d2);
+        if (v->has_listen ? (k < 0 || k >= (int32_t)v->num_labels || !(d2 >= 0.0) || d2 == INFINITY) : k != -1) abort();
+    }
     for (uint32_t k = 0; k < nl + 2; ++k) {
         uint32_t first = 0, count = cs_ut_label_count(v, (int32_t)k - 1, &first);
         if (count && (uint64_t)first + count > v->num_units) abort();
@@ -54,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int ef = cs_ut_parse(n ? buf : NULL, n, 1, &full);
     int eh = cs_ut_parse(n ? buf : NULL, n, 0, &head);
     if (ef == CS_UT_OK && (eh != CS_UT_OK || full.num_units != head.num_units || full.num_labels != head.num_labels ||
-                           full.stride != head.stride))
+                           full.stride != head.stride || full.has_listen != head.has_listen))
         abort();
     if (!cs_ut_strerror(ef) || !cs_ut_strerror(eh)) abort();
     if (eh == CS_UT_OK) read_all(&head, 0);

@@ -16,9 +16,9 @@ def bundle(d, units, labels):  # units: list of (start, length, label); 2 descri
     audio = 0.5 * np.sin(np.arange(frames) * 2 * np.pi * 440 / 48000)
     write_wav(d + "/audio.wav", audio, 48000, 1)
     n, D, S = len(units), 2, 10
-    L = 20 + n * S
-    t = [4412245, 2, n, D, S, 20, 48000, 1, frames // 65536, frames % 65536, labels, 1, -1,
-         L // 65536, L % 65536, (L + 2 * labels) // 65536, (L + 2 * labels) % 65536, 0, 0, 0]  # version 2 (BUNDLE.md)
+    L = 24 + n * S  # version 3: no index, no listening section (ConcatPlay needs neither)
+    t = [4412245, 3, n, D, S, 24, 48000, 1, frames // 65536, frames % 65536, labels, 1, -1,
+         L // 65536, L % 65536, (L + 2 * labels) // 65536, (L + 2 * labels) % 65536, 0, 0, 0, 0, 0, 0, 0]  # version 3 (BUNDLE.md)
     for u, (s, l, lab) in enumerate(units):
         succ = u + 1 if u + 1 < n else -1
         t += [s // 65536, s % 65536, l // 65536, l % 65536, lab, 0, succ, 0, 0.1 * u, -0.1 * u]

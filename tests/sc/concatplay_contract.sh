@@ -25,9 +25,9 @@ audio = np.zeros(frames)
 audio[starts] = 1.0
 write_wav(d + "/audio.wav", audio, 48000, 1)
 n, D, S, K = len(lens), 1, 9, 2
-L = 20 + n * S
-t = [4412245, 2, n, D, S, 20, 48000, 1, frames // 65536, frames % 65536, K, 1, -1,
-     L // 65536, L % 65536, (L + 2 * K) // 65536, (L + 2 * K) % 65536, 0, 0, 0]  # version 2 (BUNDLE.md)
+L = 24 + n * S  # version 3: no index, no listening section (ConcatPlay needs neither)
+t = [4412245, 3, n, D, S, 24, 48000, 1, frames // 65536, frames % 65536, K, 1, -1,
+     L // 65536, L % 65536, (L + 2 * K) // 65536, (L + 2 * K) % 65536, 0, 0, 0, 0, 0, 0, 0]  # version 3 (BUNDLE.md)
 for u in range(n):
     t += [starts[u] // 65536, starts[u] % 65536, lens[u] // 65536, lens[u] % 65536, u % K, 0,
           u + 1 if u + 1 < n else -1, 0, 0.0]

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Bad arguments to the sclang classes give one line each, naming the file, the argument or the option and the
-# fix (see corpus_messages.scd): ConcatCorpus.open(nil), a manifest that is a JSON array, out-of-range unit
+# fix (see corpus_messages.scd): ConcatCorpus.open(nil), a manifest that is a JSON array, a bundle with a version 2
+# unit table (made from a version 3 one here), out-of-range unit
 # queries, Pconcatunit targets with NaN / unknown descriptors, ConcatCorpus.build with an unknown option, bad
 # sources, "--" among the options. Sources go after `--`: a source "--force" never forces (the existing bundle
 # is byte-identical afterwards), sources "-x.wav" and "--quiet" are analysed as files, and option Events'
@@ -12,6 +13,26 @@ SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
     || { not_ok "bundle a"; exit 1; }
 mkdir -p "$W/array.corpus" "$W/dash" && cp "$W/a.corpus/audio.wav" "$W/a.corpus/units.wav" "$W/array.corpus/"
 echo '[{"format": "concatseq-corpus"}]' > "$W/array.corpus/corpus.json"
+# a bundle as an older concatseq wrote it: unit table version 2 (20 header floats, no listening section; the
+# index dropped too, which version 2 allows)
+mkdir -p "$W/v2.corpus" && cp "$W/a.corpus/audio.wav" "$W/a.corpus/corpus.json" "$W/v2.corpus/"
+"$PY" - "$W/a.corpus/units.wav" "$W/v2.corpus/units.wav" "$SRC/tests/scripts" <<'PYEOF' || not_ok "v2 table"
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[3])
+from wavio import read_wav, write_wav
+t, rate, _, _ = read_wav(sys.argv[1])
+t = t[:, 0].astype(np.float64)
+n, k = int(t[2]), int(t[10])
+m = int(t[15]) * 65536 + int(t[16])
+h = list(t[:19]) + [0.0]
+h[1], h[5] = 2, 20
+for f in (13, 15):
+    o = int(t[f]) * 65536 + int(t[f + 1]) - 4
+    h[f], h[f + 1] = o // 65536, o % 65536
+h[17] = h[18] = 0
+write_wav(sys.argv[2], np.array(h + list(t[24:m + n])), rate, 1)
+PYEOF
 cp "$SND" "$W/dash/-x.wav" && cp "$SND" "$W/dash/--quiet"
 before=$(md5sum < "$W/a.corpus/units.wav")
 export CONCATSEQ=$CS
@@ -24,6 +45,8 @@ check "its own checks passed" grep -q '^MESSAGES-RESULT [1-9][0-9]* passed, 0 fa
 section() { sed -n "/^$1\$/,/^$2\$/p" "$L"; }
 lines() { section "$1" "$2" | grep -c "^ERROR: $3"; }
 check "open(nil): one line naming the argument" test "$(lines 'OPEN NIL' 'OPEN ARRAY' "ConcatCorpus.open: argument 'dir' must be the path")" = 1
+check "a version 2 unit table: one line naming the file, the version and the fix" \
+    test "$(lines 'OPEN V2' 'UNITS' "ConcatCorpus: .*v2.corpus/units.wav is a version 2 unit table, these classes read version 3 (rebuild the bundle with \`concatseq analyze --force\`)")" = 1
 check "a JSON array manifest: one line naming the file" \
     test "$(lines 'OPEN ARRAY' 'UNITS' "ConcatCorpus: .*array.corpus/corpus.json holds a JSON array")" = 1
 check "six bad unit queries: six lines naming the method and the range" \

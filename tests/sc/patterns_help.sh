@@ -7,7 +7,7 @@
 # environment of seqpredict_env.bash (read, not changed).
 source "$(dirname "$0")/sclang_env.bash"
 
-ours="SeqModelLang ConcatSeqRng Pseqpredict Pconcatunit ConcatSeqSelector ConcatSeqPatternCache ConcatSeqUnit ConcatSeqLive ConcatSeq ConcatSeqDirtVoice"
+ours="SeqModelLang ConcatSeqRng Pseqpredict Pconcatunit ConcatSeqSelector ConcatSeqPatternCache ConcatSeqUnit ConcatSeqLive ConcatSeq ConcatSeqDirtVoice ConcatSeqGuide"
 # an installed-style extension in the private home, where sclang and scsynth look by default
 ext=$(install_private_extension)
 export CONCATSEQ="${CONCATSEQ:-$CS}"
@@ -25,7 +25,7 @@ for g in ConcatSeq_Patterns ConcatSeq_Tidal; do
     check "SCDoc: guide $g rendered" grep -q "^DOC Guides/$g\$" "$W/docs.log"
 done
 # warnings and errors that name our files (SCDoc names the file it warns about)
-pat_files="SeqModelLang|ConcatSeqRng|Pseqpredict|Pconcatunit|ConcatSeqSelector|ConcatSeqPatternCache|ConcatSeqUnit|ConcatSeqLive|ConcatSeqDirtVoice|ConcatSeq\.schelp|ConcatSeq_Patterns|ConcatSeq_Tidal|ConcatCorpus\.ext"
+pat_files="SeqModelLang|ConcatSeqGuide|ConcatSeqRng|Pseqpredict|Pconcatunit|ConcatSeqSelector|ConcatSeqPatternCache|ConcatSeqUnit|ConcatSeqLive|ConcatSeqDirtVoice|ConcatSeq\.schelp|ConcatSeq_Patterns|ConcatSeq_Tidal|ConcatCorpus\.ext"
 check "SCDoc: no warning or error about our help files" \
     test "$(grep -iE 'WARNING|ERROR' "$W/docs.log" | grep -cE "$pat_files")" = 0
 grep -iE "WARNING|ERROR|UNDOCUMENTED" "$W/docs.log" | grep -E "$pat_files" | sed 's/^/  /' | head -20

@@ -2,7 +2,10 @@
 
 usage: /usr/bin/python3 check_bundle.py BUNDLE [--sources N] [--segment grain|onset|novelty] [--channels N]
                                           [--rate HZ] [--min-units N] [--labels K] [--allow NAME,...]
+                                          [--label-rule]
 Exits non-zero with a message on the first violated property; prints a one-line summary otherwise.
+--label-rule: every unit's label is its nearest weighted centroid (BUNDLE.md "Label of a sound"), the rule the
+server labels a live sound with; k-means labels satisfy it (the check says how many units agree when not).
 """
 import argparse
 import json
@@ -15,7 +18,11 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wavio import read_wav  # noqa: E402
 
-MAGIC, VERSION, HEADER, FIXED, SPLIT = 4412245, 2, 20, 8, 65536
+MAGIC, VERSION, HEADER, FIXED, SPLIT = 4412245, 3, 24, 8, 65536
+LISTEN_MAGIC, LISTEN_VERSION, LISTEN_FIXED = 4412236, 1, 32
+SEGMENTATIONS, NORMS = ("grain", "onset", "novelty"), ("zscore", "robust")
+ONSET_DEFAULTS = {"threshold": 0.5, "delta": 0.1, "median_ms": 100, "min_ms": 50, "max_ms": 2000, "pre_ms": 5,
+                  "refine_ms": 30}  # cs_onset_params_default (corpus-tools/src/cs_segment.c)
 INDEX_MAGIC, INDEX_VERSION, INDEX_HEADER, NODE_FIXED = 4412233, 2, 10, 4
 
 
@@ -74,6 +81,73 @@ def check_index(t, x, n, d, k, lab, members, desc, label):
     check(expect_root == nodes, "index: node count")
 
 
+def f32(x):
+    return float(np.float32(x))
+
+
+def near_f32(got, want):
+    """A float32 of the table against the double the manifest prints: cJSON writes 15 significant digits when
+    they read back within DBL_EPSILON, which can round to the neighbouring float, so: within one float step."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    return bool(np.all(np.abs(got - want) <= np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)))
+
+
+def check_listen(t, y, m, n, d, k, lab, members, desc, label, rule):
+    """The listening section (BUNDLE.md, "Listening section"): every value against the manifest, the centroids
+    against the label means of the rows, and (rule) every unit's label against the nearest weighted centroid."""
+    F = LISTEN_FIXED
+    check(len(t) == y + F + 3 * d + k * d, "listening section size")
+    h = t[y:y + F]
+    check(h[0] == LISTEN_MAGIC and h[1] == LISTEN_VERSION and h[2] == F, "listening section magic/version/size")
+    check(np.all(h[28:] == 0), "listening section reserved fields")
+    an, seg, rate = m["analysis"], m["segmentation"], m["sample_rate"]
+    want = [rate, an["fft_size"], an["hop"], an["mel_bands"], an["mel_fmin_hz"], an["mel_fmax_hz"],
+            an["rolloff_fraction"], an["yin_threshold"], an["f0_min_hz"], an["f0_max_hz"]]
+    check(all(h[3 + i] == f32(v) for i, v in enumerate(want)), f"listening section frame analysis {h[3:13]} != {want}")
+    check(h[13] == SEGMENTATIONS.index(seg["method"]), "listening section segmentation")
+    glen, ghop = int(h[14]) * SPLIT + int(h[15]), int(h[16]) * SPLIT + int(h[17])
+    length = np.array([int(r[2]) * SPLIT + int(r[3]) for r in desc["rows"]])
+    if seg["method"] == "grain":
+        check(glen == max(1, round(seg["unit_ms"] * 1e-3 * rate)) and ghop == max(1, round(seg["hop_ms"] * 1e-3 * rate)),
+              f"listening section grain {glen}/{ghop}")
+    else:
+        check(ghop == glen and abs(glen - length.mean()) <= 0.5 + 1e-9, f"listening section mean unit length {glen}")
+    on = seg if seg["method"] == "onset" else ONSET_DEFAULTS
+    mean_flux = an["mean_flux"]
+    want = [on["threshold"], on["delta"], on["delta"] * mean_flux, on["median_ms"] / 1e3, on["min_ms"] / 1e3,
+            on["max_ms"] / 1e3, on["pre_ms"] / 1e3, on["refine_ms"] / 1e3, mean_flux]
+    got = h[18:27]
+    check(near_f32(got, want), f"listening section onset {got} != {want}")
+    # delta_abs from the stored delta and mean flux exactly as the detector's cs_onset_delta_abs (plugins/core)
+    check(h[20] == f32(float(h[19]) * float(h[26])), "listening section delta_abs != delta * mean flux")
+    check(h[27] == NORMS.index(m["normalisation"]["method"]), "listening section normalisation method")
+    descs = m["descriptors"]
+    center, scale, weight = (t[y + F + i * d:y + F + (i + 1) * d] for i in range(3))
+    check(near_f32(center, [e["center"] for e in descs]) and near_f32(scale, [e["scale"] for e in descs]) and
+          near_f32(weight, [e["weight"] for e in descs]), "listening section center/scale/weight != manifest")
+    check(np.all(scale > 0) and np.all(weight >= 0), "listening section scale <= 0 or weight < 0")
+    cent = t[y + F + 3 * d:].reshape(k, d)
+    labs = m["clustering"]["labels"]
+    X = desc["X"]
+    for l in range(k):
+        # the centroid is the label's mean summed in double in unit order, rounded to float: exactly; the
+        # manifest's printed double within one float step (near_f32)
+        mem = members[lab[l, 0]:lab[l, 0] + lab[l, 1]]
+        mean = np.zeros(d)
+        for u in mem:
+            mean += X[u]
+        mean = (mean / len(mem)) if len(mem) else mean
+        check(np.array_equal(cent[l], mean.astype(np.float32)), f"label {l}: centroid is not its units' mean")
+        check(near_f32(cent[l], labs[l]["centroid"]), f"label {l}: table centroid != manifest centroid")
+    if rule:
+        sel = weight > 0
+        d2 = (((X[:, None, sel] - cent[None, :, sel]) ** 2) * weight[sel]).sum(axis=-1)
+        near = d2.argmin(axis=1)
+        agree = int(np.sum(near == label))
+        check(agree == n, f"label rule: {agree} of {n} units are labelled with their nearest weighted centroid "
+                          f"(first miss: unit {int(np.argmax(near != label))})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("bundle")
@@ -84,6 +158,7 @@ def main():
     ap.add_argument("--min-units", type=int, default=1)
     ap.add_argument("--labels", type=int)
     ap.add_argument("--allow", default="", help="comma-separated names of other files the bundle may hold")
+    ap.add_argument("--label-rule", action="store_true", help="every label is the nearest weighted centroid")
     a = ap.parse_args()
     b = a.bundle
     for name in ("corpus.json", "audio.wav", "units.wav"):
@@ -116,7 +191,8 @@ def main():
     check(int(t[8]) * SPLIT + int(t[9]) == m["frames"], "table audio frames")
     k, nsrc, noise = int(t[10]), int(t[11]), int(t[12])
     loff, moff = int(t[13]) * SPLIT + int(t[14]), int(t[15]) * SPLIT + int(t[16])
-    check(t[19] == 0, "header reserved field")
+    check(np.all(t[21:HEADER] == 0), "header reserved fields")
+    yoff = int(t[19]) * SPLIT + int(t[20])
     check(n == m["units"] and k == m["labels"], "units/labels != manifest")
     check(n >= a.min_units, f"only {n} units")
     if a.labels:
@@ -126,7 +202,8 @@ def main():
         check(nsrc == a.sources, f"{nsrc} sources, expected {a.sources}")
     xoff = int(t[17]) * SPLIT + int(t[18])
     check(loff == HEADER + n * stride and moff == loff + 2 * k, "section offsets")
-    check(len(t) == moff + n if xoff == 0 else xoff == moff + n, "section sizes / index offset")
+    check(xoff == 0 or xoff == moff + n, "index offset")
+    check(yoff > 0, "no listening section (analyze always writes one)")
     rows = t[HEADER:loff].reshape(n, stride)
     check(np.all(np.isfinite(rows)), "non-finite value in a row")
     start = rows[:, 0].astype(np.int64) * SPLIT + rows[:, 1].astype(np.int64)
@@ -151,7 +228,7 @@ def main():
                 check(source[succ[u]] == i and start[succ[u]] >= start[u] + length[u], f"unit {u}: bad successor")
     # label sections: members sorted by label then unit, counts agree
     lab = t[loff:moff].reshape(k, 2).astype(int)
-    members = t[moff:].astype(int)
+    members = t[moff:moff + n].astype(int)
     check(lab[:, 1].sum() == n, "label counts do not sum to the units")
     for l in range(k):
         mem = members[lab[l, 0]:lab[l, 0] + lab[l, 1]]
@@ -159,7 +236,10 @@ def main():
         if l != noise:
             check(lab[l, 1] > 0, f"label {l} has no unit")
     if xoff:
-        check_index(t, xoff, n, d, k, lab, members, rows[:, FIXED:], label)
+        check_index(t[:yoff], xoff, n, d, k, lab, members, rows[:, FIXED:], label)
+    else:
+        check(yoff == moff + n, "listening section offset")
+    check_listen(t, yoff, m, n, d, k, lab, members, {"rows": rows, "X": rows[:, FIXED:]}, label, a.label_rule)
     # descriptors: names, units, statistics, and the normalised values undo to the recorded range
     descs = m["descriptors"]
     check(len(descs) == d, "descriptor count")
