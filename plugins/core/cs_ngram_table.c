@@ -33,34 +33,31 @@ static int ctx_cmp(const float *a, const float *b, int len)
     return 0;
 }
 
-/* Validate the records of order k (contexts and successors). */
-static int check_order(const cs_ngt_view *v, int k)
+/* Validate context record i of order k and its successors: 0 or CS_NGT_E_FORMAT. *next = the expected first
+ * successor of this record on entry, of the next one on return. */
+static int check_record(const cs_ngt_view *v, int k, uint32_t i, uint64_t *next)
 {
     const int w = k + 3, V = v->V;
-    const float *c = v->ctx[k], *s = v->succ[k];
-    uint64_t next = 0;
-    for (uint32_t i = 0; i < v->n_ctx[k]; i++) {
-        const float *r = c + (size_t)i * (size_t)w;
-        long lab, cnt;
-        for (int j = 0; j < k - 1; j++)
-            if (!get_int(r[j], 0, V, &lab)) return CS_NGT_E_FORMAT;
-        if (i > 0 && ctx_cmp(r - w, r, k - 1) >= 0) return CS_NGT_E_FORMAT;
-        const float g = r[k - 1];
-        uint64_t first;
-        if (!(g >= 0.0f && g <= 1.0f) || !cs_split_get(r + k, 2, &first) || !get_int(r[k + 2], 0, V, &cnt))
-            return CS_NGT_E_FORMAT;
-        if (first != next || first + (uint64_t)cnt > v->n_succ[k]) return CS_NGT_E_FORMAT;
-        for (long j = 0; j < cnt; j++) {
-            const float *q = s + 2 * (first + (uint64_t)j);
-            if (!get_int(q[0], 0, V - 1, &lab) || !(q[1] >= 0.0f && q[1] <= 1.0f)) return CS_NGT_E_FORMAT;
-            if (j > 0 && !(q[-2] < q[0])) return CS_NGT_E_FORMAT;
-        }
-        next = first + (uint64_t)cnt;
+    const float *r = v->ctx[k] + (size_t)i * (size_t)w, *s = v->succ[k];
+    long lab, cnt;
+    for (int j = 0; j < k - 1; j++)
+        if (!get_int(r[j], 0, V, &lab)) return CS_NGT_E_FORMAT;
+    if (i > 0 && ctx_cmp(r - w, r, k - 1) >= 0) return CS_NGT_E_FORMAT;
+    const float g = r[k - 1];
+    uint64_t first;
+    if (!(g >= 0.0f && g <= 1.0f) || !cs_split_get(r + k, 2, &first) || !get_int(r[k + 2], 0, V, &cnt))
+        return CS_NGT_E_FORMAT;
+    if (first != *next || first + (uint64_t)cnt > v->n_succ[k]) return CS_NGT_E_FORMAT;
+    for (long j = 0; j < cnt; j++) {
+        const float *q = s + 2 * (first + (uint64_t)j);
+        if (!get_int(q[0], 0, V - 1, &lab) || !(q[1] >= 0.0f && q[1] <= 1.0f)) return CS_NGT_E_FORMAT;
+        if (j > 0 && !(q[-2] < q[0])) return CS_NGT_E_FORMAT;
     }
-    return next == v->n_succ[k] ? CS_NGT_OK : CS_NGT_E_FORMAT;
+    *next = first + (uint64_t)cnt;
+    return CS_NGT_OK;
 }
 
-int cs_ngt_parse(const float *buf, size_t n, cs_ngt_view *out)
+int cs_ngt_parse_header(const float *buf, size_t n, cs_ngt_view *out)
 {
     if (!out) return CS_NGT_E_ARG;
     memset(out, 0, sizeof *out);
@@ -93,9 +90,54 @@ int cs_ngt_parse(const float *buf, size_t n, cs_ngt_view *out)
         v.succ[k] = buf + at;
         at += 2 * (size_t)v.n_succ[k];
     }
-    for (int k = 1; k <= order; k++) {
-        const int e = check_order(&v, k);
+    *out = v;
+    return CS_NGT_OK;
+}
+
+void cs_ngt_check_begin(cs_ngt_check *c)
+{
+    c->k = 1;
+    c->i = 0;
+    c->next = 0;
+}
+
+int cs_ngt_check_step(const cs_ngt_view *v, cs_ngt_check *c, size_t max_floats)
+{
+    if (!v || !c || v->order < 1) return CS_NGT_E_ARG;
+    size_t spent = 0;
+    while (c->k <= v->order) {
+        const int k = c->k;
+        if (c->i >= v->n_ctx[k]) {
+            if (c->next != v->n_succ[k]) return CS_NGT_E_FORMAT; /* successors no context owns */
+            c->k++;
+            c->i = 0;
+            c->next = 0;
+            continue;
+        }
+        if (spent >= max_floats) return 0;
+        const float cnt = v->ctx[k][(size_t)c->i * (size_t)(k + 3) + (size_t)k + 2];
+        const int e = check_record(v, k, c->i, &c->next);
         if (e) return e;
+        spent += (size_t)(k + 3) + 2 * (size_t)cnt; /* cnt validated (0..V) by check_record */
+        c->i++;
+    }
+    return 1;
+}
+
+int cs_ngt_parse(const float *buf, size_t n, cs_ngt_view *out)
+{
+    cs_ngt_view v;
+    int e = cs_ngt_parse_header(buf, n, &v);
+    if (e) {
+        if (out) memset(out, 0, sizeof *out);
+        return e;
+    }
+    cs_ngt_check c;
+    cs_ngt_check_begin(&c);
+    e = cs_ngt_check_step(&v, &c, (size_t)-1);
+    if (e != 1) {
+        memset(out, 0, sizeof *out);
+        return e;
     }
     *out = v;
     return CS_NGT_OK;

@@ -60,6 +60,30 @@ size_t cs_ngt_size(int order, const uint32_t *n_ctx, const uint32_t *n_succ);
  */
 int cs_ngt_parse(const float *buf, size_t n, cs_ngt_view *out);
 
+/** Map the table's header (magic, version, V, order, counts; the size against n) into *out without checking the
+ *  records: O(order). Returns as cs_ngt_parse; on error *out is zeroed. Use with cs_ngt_check_step before any
+ *  lookup (the audio thread: SeqPredict spreads the check over blocks). */
+int cs_ngt_parse_header(const float *buf, size_t n, cs_ngt_view *out);
+
+/** The position of a resumable record check (plain data). */
+typedef struct cs_ngt_check {
+    int k;         /* order being checked (1..order; order + 1 = done) */
+    uint32_t i;    /* next context record of order k */
+    uint64_t next; /* the first successor index record i must name */
+} cs_ngt_check;
+
+/** Start a record check at the first record. O(1). */
+void cs_ngt_check_begin(cs_ngt_check *c);
+
+/**
+ * Check the records of a view from cs_ngt_parse_header, resuming at *c: whole context records (with their
+ * successors) until about max_floats floats were read (at most max_floats + one record: k + 3 + 2 V floats).
+ * Returns 1 when every record was checked (the view is then what cs_ngt_parse gives), 0 when more remain, or
+ * CS_NGT_E_FORMAT / CS_NGT_E_ARG. The same checks as cs_ngt_parse, which is this with no limit. No allocation:
+ * RT-safe, bounded by max_floats.
+ */
+int cs_ngt_check_step(const cs_ngt_view *v, cs_ngt_check *c, size_t max_floats);
+
 /**
  * The distribution of the next label after hist (hist_len labels 0..V-1, most recent last; only the last
  * order - 1 are read) into p (V doubles, sums to 1 up to rounding). Bounded: O(order (order log2 C + V)),

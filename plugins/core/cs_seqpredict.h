@@ -51,6 +51,15 @@
  *               history, and the mask; probability and entropy are those of the final sampling distribution.
  *               The label is then fed (cs_model_prime; the next logits are computed lazily at the next step).
  *               Cost: one model step + one head + one cs_sample (see cs_model.h / cs_sample.h).
+ *   n-gram      (issue 11) a model file with an n-gram table after the weights (models/FORMAT.md, floats 28-30) is
+ *               a mixture: each step's logits are ln(w softmax(network logits) + (1 - w) p_ngram(. | the last
+ *               order - 1 labels fed since the reset, primed or drawn)) (cs_ngt_mix_logits), w the file's
+ *               net_weight; w = 0 is a pure n-gram model (`concatseq train --arch ngram`): the network is then
+ *               never run (neither its logits nor its feed), only reset. Everything after (guidance, mask,
+ *               penalty, temperature, top-k/p; a primed step's probability) treats the mixture's logits as the
+ *               model's. The table's records are checked after the weights, CS_SEQP_VERIFY_FLOATS floats per
+ *               block (cs_ngt_check_step); a damaged table is CS_SEQP_BAD_WEIGHTS with err CS_MODEL_E_NGRAM.
+ *               Cost: cs_seqp_ngram_cost, inside the budget.
  *   guidance    (issue 10, model x target) with a corpus (cs_seqp_guide: the unit table's label centroids and
  *               clustering weights, and a descriptor target) and guidance g > 0 read at the trigger's sample, a
  *               drawn step samples from logits_k - g * d2_k / (2 sigma^2), sigma = 1 (one normalised unit), d2_k
@@ -66,6 +75,7 @@
 #include "cs_fastmath.h"
 #include "cs_label.h"
 #include "cs_model.h"
+#include "cs_ngram_table.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
 #include "cs_select.h"
@@ -91,10 +101,15 @@ extern "C" {
 #define CS_SEQP_VERIFY_FLOATS                                                                                          \
     8192 /* weights verified per block (~40 us): a model of W weights is usable after                                  \
             ceil(W / 8192) blocks (the constructor's call counts as one) */
-#define CS_SEQP_MAX_TEMPERATURE 1000.0f
-#define CS_SEQP_MAX_PENALTY     100.0f
-#define CS_SEQP_MAX_SEED        9007199254740992.0 /* 2^53: larger seeds are clamped */
-#define CS_SEQP_MAX_GUIDANCE    1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
+#define CS_SEQP_NGRAM_MADDS_PER_LABEL                                                                                  \
+    60u /* cost of the n-gram table's mixture per label (cs_ngt_mix_logits: the back-off chain's products, one exp,    \
+           one log), in the sampler's multiply-add equivalents; plus CS_SEQP_NGRAM_MADDS_PER_ORDER per label and       \
+           order: tests/bench/bench_ngram_step measures the lookup */
+#define CS_SEQP_NGRAM_MADDS_PER_ORDER 8u
+#define CS_SEQP_MAX_TEMPERATURE       1000.0f
+#define CS_SEQP_MAX_PENALTY           100.0f
+#define CS_SEQP_MAX_SEED              9007199254740992.0 /* 2^53: larger seeds are clamped */
+#define CS_SEQP_MAX_GUIDANCE          1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
 #define CS_SEQP_GUIDE_MAX_TERMS                                                                                        \
     64 /* descriptors a guidance target compares at most (as cs_select's NEAREST): the first 64 usable ones */
 #define CS_SEQP_GUIDE_MADDS_PER_TERM                                                                                   \
@@ -203,6 +218,12 @@ typedef struct cs_seqp {
     int guided;            /* 1 when the last step was guided (guidance > 0, a corpus and a usable target) */
     uint64_t guided_steps; /* steps drawn with guidance */
     uint64_t nonfinite;    /* steps that met a non-finite logit or probability (the model is then re-verified) */
+    /* the model file's n-gram table (view.ngram_floats > 0) */
+    int has_ngram;    /* 1 when the bound model is a mixture (or a pure n-gram model: net_weight 0) */
+    int weights_done; /* 1 once the weights are verified (the table's records are checked next) */
+    cs_ngt_view ngt;  /* the table, mapped by cs_ngt_parse_header; usable once ngt_check is done */
+    cs_ngt_check ngt_check;
+    float net_weight; /* the mixture's weight on the network (1 without a table) */
 } cs_seqp;
 
 /** The corpus Buffer of guidance (a unit table, version 3 with its listening section), followed block by block. */
@@ -310,8 +331,13 @@ int cs_seqp_guide_view(const cs_ut_view *view, const cs_select_target *target, c
 int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g);
 
 /** Multiply-add cost of an event (see "budget" at the top of this file) for the bound model: a reset costs one
- *  model step, a trigger one step plus the sampler's per-label cost times V. 0 without a model. O(1). */
+ *  model step, a trigger one step (none for a pure n-gram model, net_weight 0) plus cs_seqp_ngram_cost plus the
+ *  sampler's per-label cost times V. 0 without a model. O(1). */
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e);
+
+/** Multiply-add equivalents of the n-gram part of a step of the bound model: 0 without a table, else V * (
+ *  CS_SEQP_NGRAM_MADDS_PER_LABEL + order * CS_SEQP_NGRAM_MADDS_PER_ORDER) (included in cs_seqp_event_cost). O(1). */
+uint64_t cs_seqp_ngram_cost(const cs_seqp *p);
 
 /** Events waiting in the queue (0 without a model). O(1). */
 size_t cs_seqp_queued(const cs_seqp *p);
