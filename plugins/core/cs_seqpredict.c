@@ -213,8 +213,9 @@ int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target
 uint64_t cs_seqp_ngram_cost(const cs_seqp *p)
 {
     if (!p->model || !p->has_ngram) return 0;
-    return (uint64_t)p->vocab *
-           (CS_SEQP_NGRAM_MADDS_PER_LABEL + (uint64_t)p->ngt.order * CS_SEQP_NGRAM_MADDS_PER_ORDER);
+    const uint64_t order = (uint64_t)p->ngt.order;
+    return (uint64_t)p->vocab * (CS_SEQP_NGRAM_MADDS_PER_LABEL + order * CS_SEQP_NGRAM_MADDS_PER_ORDER) +
+           order * CS_SEQP_NGRAM_MADDS_PER_LOOKUP;
 }
 
 /* Is the network part of the bound model run at all? (A pure n-gram model, weight 0, never steps it.) */

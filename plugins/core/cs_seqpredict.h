@@ -102,14 +102,17 @@ extern "C" {
     8192 /* weights verified per block (~40 us): a model of W weights is usable after                                  \
             ceil(W / 8192) blocks (the constructor's call counts as one) */
 #define CS_SEQP_NGRAM_MADDS_PER_LABEL                                                                                  \
-    60u /* cost of the n-gram table's mixture per label (cs_ngt_mix_logits: the back-off chain's products, one exp,    \
-           one log), in the sampler's multiply-add equivalents; plus CS_SEQP_NGRAM_MADDS_PER_ORDER per label and       \
-           order: tests/bench/bench_ngram_step measures the lookup */
-#define CS_SEQP_NGRAM_MADDS_PER_ORDER 8u
-#define CS_SEQP_MAX_TEMPERATURE       1000.0f
-#define CS_SEQP_MAX_PENALTY           100.0f
-#define CS_SEQP_MAX_SEED              9007199254740992.0 /* 2^53: larger seeds are clamped */
-#define CS_SEQP_MAX_GUIDANCE          1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
+    140u /* cost of the n-gram mixture per label (cs_ngt_mix_logits: the back-off products, one exp, one log), in the  \
+            sampler's multiply-add equivalents (~0.055 ns each); with CS_SEQP_NGRAM_MADDS_PER_ORDER per label and      \
+            order and CS_SEQP_NGRAM_MADDS_PER_LOOKUP per order (the binary search of the contexts, cache misses in a   \
+            table of up to ~1.7 M floats) it covers the medians of tests/bench/bench_ngram_step: V 16 / 64, MKN        \
+            order 3: 0.83 / 1.59 us measured, 1.1 / 1.5 us charged; order 12: 3.6 / 4.3 us, 4.2 / 4.8 us charged */
+#define CS_SEQP_NGRAM_MADDS_PER_ORDER  8u
+#define CS_SEQP_NGRAM_MADDS_PER_LOOKUP 6000u
+#define CS_SEQP_MAX_TEMPERATURE        1000.0f
+#define CS_SEQP_MAX_PENALTY            100.0f
+#define CS_SEQP_MAX_SEED               9007199254740992.0 /* 2^53: larger seeds are clamped */
+#define CS_SEQP_MAX_GUIDANCE           1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
 #define CS_SEQP_GUIDE_MAX_TERMS                                                                                        \
     64 /* descriptors a guidance target compares at most (as cs_select's NEAREST): the first 64 usable ones */
 #define CS_SEQP_GUIDE_MADDS_PER_TERM                                                                                   \
@@ -336,7 +339,8 @@ int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e);
 
 /** Multiply-add equivalents of the n-gram part of a step of the bound model: 0 without a table, else V * (
- *  CS_SEQP_NGRAM_MADDS_PER_LABEL + order * CS_SEQP_NGRAM_MADDS_PER_ORDER) (included in cs_seqp_event_cost). O(1). */
+ *  CS_SEQP_NGRAM_MADDS_PER_LABEL + order * CS_SEQP_NGRAM_MADDS_PER_ORDER) + order * CS_SEQP_NGRAM_MADDS_PER_LOOKUP
+ *  (included in cs_seqp_event_cost). O(1). */
 uint64_t cs_seqp_ngram_cost(const cs_seqp *p);
 
 /** Events waiting in the queue (0 without a model). O(1). */

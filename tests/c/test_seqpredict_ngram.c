@@ -287,7 +287,8 @@ static void run_model(float w, const char *name)
     cs_sample_params_default(&e.sp);
     e.prime = -1.0f;
     const uint64_t c = cs_seqp_event_cost(&p, &e), ngc = cs_seqp_ngram_cost(&p);
-    CS_CHECK(ngc == (uint64_t)V * (CS_SEQP_NGRAM_MADDS_PER_LABEL + ORDER * CS_SEQP_NGRAM_MADDS_PER_ORDER),
+    CS_CHECK(ngc == (uint64_t)V * (CS_SEQP_NGRAM_MADDS_PER_LABEL + ORDER * CS_SEQP_NGRAM_MADDS_PER_ORDER) +
+                        ORDER * CS_SEQP_NGRAM_MADDS_PER_LOOKUP,
              "n-gram cost %llu", (unsigned long long)ngc);
     const uint64_t net_cost = w > 0.0f ? p.step_madds : 0;
     CS_CHECK(c == net_cost + ngc + (uint64_t)V * CS_SEQP_SAMPLE_MADDS_PLAIN, "w %.2f: event cost %llu", (double)w,
