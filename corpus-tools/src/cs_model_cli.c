@@ -76,7 +76,9 @@ static void usage_train(FILE *f)
             "here; `concatseq eval` scores it), the --val-fraction before it validates (early stopping).\n"
             "Defaults are the trainer's (cs_train_config_default); an option given here overrides one of them.\n"
             "  -o, --output MODEL     model file (default BUNDLE/model.wav); --force replaces an existing one\n"
-            "  --arch gru|transformer (default gru)\n"
+            "  --arch gru|transformer|ngram (default gru); ngram: modified Kneser-Ney alone (order up to %d chosen\n"
+            "                         on validation, 3 without validation labels), no network trained: a model\n"
+            "                         file whose network (GRU 16, zero weights) has mixture weight 0\n"
             "  --hidden N             GRU hidden size %d..%d / transformer width %d..%d (default 64)\n"
             "  --layers N             1..%d (GRU), 1..%d (transformer) (default 2)\n"
             "  --heads N              transformer heads, dividing the width (default 8)\n"
@@ -94,14 +96,14 @@ static void usage_train(FILE *f)
             "                         alone until they read the table)\n"
             "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
             "without validation (said so, no early stopping, the last epoch is kept).\n",
-            CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D, CS_MODEL_GRU_MAX_LAYERS,
-            CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT, CS_NGRAM_MAX_ORDER);
+            CS_NGRAM_MAX_ORDER, CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D,
+            CS_MODEL_GRU_MAX_LAYERS, CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT, CS_NGRAM_MAX_ORDER);
 }
 
 /* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
 typedef struct train_opts {
     const char *bundle, *out;
-    int arch, force, quiet, pmode, constant, threads, ngram_mix;
+    int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
     double lr, clip, dropout, wd, valf, testf;
     uint64_t seed;
@@ -115,7 +117,14 @@ static int train_option(const char *a, const char *v, train_opts *o)
         o->out = v;
         return 0;
     }
-    if (OPT("--arch")) return (o->arch = cs_model_arch_from_name(v)) < 0;
+    if (OPT("--arch")) {
+        o->ngram_only = !strcmp(v, "ngram");
+        if (o->ngram_only) { /* the file's network: the smallest GRU, never trained (weight 0) */
+            o->arch = CS_MODEL_GRU;
+            return 0;
+        }
+        return (o->arch = cs_model_arch_from_name(v)) < 0;
+    }
     if (OPT("--hidden") || OPT("--width")) return cs_cli_parse_int(v, &o->hidden);
     if (OPT("--layers")) return cs_cli_parse_int(v, &o->layers);
     if (OPT("--heads")) return cs_cli_parse_int(v, &o->heads);
@@ -183,6 +192,12 @@ static int train_parse(int argc, char **argv, train_opts *o)
     const double vf = o->valf >= 0 ? o->valf : CS_SPLIT_VAL_DEFAULT,
                  tf = o->testf >= 0 ? o->testf : CS_SPLIT_TEST_DEFAULT;
     if (vf + tf > 0.9) return cs_cli_fail("train", "--val-fraction %g + --test-fraction %g: at most 0.9", vf, tf);
+    if (o->ngram_only && o->ngram_mix)
+        return cs_cli_fail("train", "--arch ngram with --ngram-mix: choose one (ngram is the n-gram alone)");
+    if (o->ngram_only) {
+        o->hidden = CS_MODEL_GRU_MIN_H;
+        o->layers = 1;
+    }
     return 0;
 }
 
@@ -233,6 +248,69 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
                nseq == 1 ? "" : "s", T, B);
 }
 
+/* Modified KN on the training part, the order chosen on validation (*order, *ng_val its validation bits; order
+ * 3 and *ng_val NaN without validation labels). The model, or NULL with *e set. Reads no test label. */
+static cs_ngram *fit_mkn(const cs_train_config *cfg, const int *const *seqs, const size_t *lens, int nseq, int *order,
+                         double *ng_val, int *e)
+{
+    const cs_split sp = cs_train_config_split(cfg);
+    size_t nv = 0;
+    for (int s = 0; s < nseq; ++s)
+        nv += cs_split_count(lens[s], sp, CS_PART_VAL);
+    *order = 3;
+    *ng_val = NAN;
+    *e = nv ? cs_ngram_choose_order(seqs, lens, nseq, cfg->model.vocab, sp, CS_NGRAM_MKN, CS_NGRAM_MAX_ORDER, order,
+                                    ng_val)
+            : 0;
+    if (*e) return NULL;
+    return cs_ngram_train(seqs, lens, nseq, cfg->model.vocab, sp, CS_NGRAM_MKN, *order, 0.0, e);
+}
+
+/* `--arch ngram`: the MKN table, a zero GRU 16 of weight 0, written to path. 0 or 1 (error printed). */
+static int write_ngram_only(const train_opts *o, const cs_train_config *cfg, const cs_bundle *b, const int *const *seqs,
+                            const size_t *lens, int nseq, const char *path)
+{
+    int e = 0, order = 0;
+    double ng_val = NAN;
+    size_t n_train = 0, n_tab = 0;
+    for (int s = 0; s < nseq; ++s)
+        n_train += cs_split_count(lens[s], cs_train_config_split(cfg), CS_PART_TRAIN);
+    cs_ngram *m = fit_mkn(cfg, seqs, lens, nseq, &order, &ng_val, &e);
+    float *tab = NULL;
+    if (m) e = cs_ngram_table_write(m, &tab, &n_tab);
+    cs_ngram_free(m);
+    const size_t P = cs_model_param_count(&cfg->model);
+    float *w = e ? NULL : calloc(P ? P : 1, sizeof *w);
+    if (!e && !w) e = CS_E_NOMEM;
+    if (e) {
+        free(tab);
+        return cs_cli_fail("train", "%s: --arch ngram: %s", o->bundle,
+                           e == CS_E_EMPTY ? "no training labels" : cs_strerror(e));
+    }
+    cs_model_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.corpus_checksum = cs_bundle_checksum(b);
+    meta.seed = cfg->seed;
+    meta.train_tokens = (uint32_t)n_train;
+    meta.train_loss_bits = -1.0f;
+    meta.val_loss_bits = ng_val == ng_val ? (float)ng_val : -1.0f;
+    const int we = cs_model_file_write_mix(path, &cfg->model, &meta, w, P, tab, n_tab, 0.0f);
+    free(w);
+    free(tab);
+    if (we) return cs_cli_fail("train", "%s: %s", path, we == CS_E_IO ? cs_model_write_reason(errno) : cs_strerror(we));
+    if (!o->quiet) {
+        char val[64];
+        if (ng_val == ng_val)
+            snprintf(val, sizeof val, "validation %.4f bits/label", ng_val);
+        else
+            snprintf(val, sizeof val, "no validation labels: order 3");
+        printf("wrote %s: modified Kneser-Ney order %d (%zu table floats, a pure n-gram model: network weight 0), "
+               "%zu training labels, %s\n",
+               cs_cli_safe(path), order, n_tab, n_train, val);
+    }
+    return 0;
+}
+
 /* The n-gram half of a mixture: modified KN with the order chosen on validation, as the core's table (*tab,
  * *n_tab), and the network's weight fit on validation (*net_w); *mix_val, *net_val, *ng_val: validation bits of
  * the mixture, the network, the n-gram. Reads no test label. Returns 0 or a cs_err. */
@@ -245,10 +323,8 @@ static int build_mixture(const cs_train_config *cfg, const float *w, const int *
     for (int s = 0; s < nseq; ++s)
         nv += cs_split_count(lens[s], sp, CS_PART_VAL);
     if (nv == 0) return CS_E_EMPTY;
-    int e =
-        cs_ngram_choose_order(seqs, lens, nseq, cfg->model.vocab, sp, CS_NGRAM_MKN, CS_NGRAM_MAX_ORDER, order, ng_val);
-    if (e) return e;
-    cs_ngram *m = cs_ngram_train(seqs, lens, nseq, cfg->model.vocab, sp, CS_NGRAM_MKN, *order, 0.0, &e);
+    int e = 0;
+    cs_ngram *m = fit_mkn(cfg, seqs, lens, nseq, order, ng_val, &e);
     if (!m) return e;
     double *a = malloc(2 * nv * sizeof *a), *b = a + nv, bits;
     e = a ? cs_train_eval_split(&cfg->model, w, seqs, lens, nseq, sp, CS_PART_VAL, -1, cfg->n_threads, net_val, NULL, a)
@@ -270,6 +346,11 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     size_t *lens = NULL;
     float *w = NULL;
     if (cs_label_sequences(b, &seqs, &lens, &nseq)) return cs_cli_fail("train", "out of memory");
+    if (o->ngram_only) {
+        rc = write_ngram_only(o, cfg, b, (const int *const *)seqs, lens, nseq, path);
+        cs_label_sequences_free(seqs, lens, nseq);
+        return rc;
+    }
     train_ui ui;
     cs_progress_init(&ui.prog, o->pmode, o->quiet);
     ui.quiet = o->quiet;
@@ -585,9 +666,13 @@ static int mixed_rows(eval_result *r, const cs_model_view *view, const int *cons
     free(ngt);
     char name[48], set[48];
     snprintf(name, sizeof name, "%s alone", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU");
-    add_row(r, "network", name, "-", vb, tb, test);
-    snprintf(name, sizeof name, "%s + MKN %d (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transf." : "GRU",
-             t.order);
+    if (w > 0.0) /* weight 0 (`train --arch ngram`): the network is a placeholder, never trained nor run */
+        add_row(r, "network", name, "-", vb, tb, test);
+    if (w > 0.0)
+        snprintf(name, sizeof name, "%s + MKN %d (this model)",
+                 view->cfg.arch == CS_MODEL_TRANSFORMER ? "transf." : "GRU", t.order);
+    else
+        snprintf(name, sizeof name, "MKN %d (this model)", t.order);
     snprintf(set, sizeof set, "weight %.2f", w);
     r->model_row = r->n_rows;
     add_row(r, "model", name, set, nv ? mv / (double)nv : (double)NAN, nt ? mt / (double)nt : (double)NAN, mix);
@@ -737,10 +822,13 @@ static void eval_print_table(const eval_result *r)
     verdict_text(r, verdict, sizeof verdict);
     const eval_row *c = &r->row[r->chosen];
     printf("chosen: %s, the lowest validation bits (%.4f)%s\n", c->name, c->val,
-           r->model_row >= 0 && r->chosen != r->model_row ? "; the server plays network models only so far" : "");
+           r->model_row >= 0 && r->chosen != r->model_row
+               ? "; a model file holds a network, modified Kneser-Ney (train --arch ngram) or their mixture "
+                 "(train --ngram-mix)"
+               : "");
     if (r->mixed)
-        printf("note: SeqPredict and the sclang port play the network of this file alone so far (the n-gram table is "
-               "read by eval)\n");
+        printf("note: SeqPredict plays this file's n-gram table as eval scores it; the sclang port (SeqModelLang, "
+               "Pseqpredict) still plays its network alone\n");
     if (r->model_row >= 0)
         printf("model - %s on test: %+.4f bits/label [%.4f, %.4f]\n", r->row[r->best_ngram].name, r->diff, r->diff_lo,
                r->diff_hi);
