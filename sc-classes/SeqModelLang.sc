@@ -25,7 +25,7 @@
 // A model file with an n-gram table after the weights (models/FORMAT.md, floats 28-30: a GRU/transformer + modified
 // Kneser-Ney mixture from `concatseq train --ngram-mix`, or a pure n-gram model from `--arch ngram`, weight 0) is
 // run as SeqPredict runs it (plugins/core/cs_seqpredict.h): the logits are ln(w softmax(network logits) + (1 - w)
-// p_ngram(. | the labels fed since the reset)), a port of cs_ngt_probs / cs_ngt_mix_logits (table values summed
+// p_ngram(. | the labels fed since the reset)) centred to mean 0 (cs_seqp_center_logits), a port of cs_ngt_probs / cs_ngt_mix_logits (table values summed
 // in double as in C; exp and log here, the core's fast approximations there: ~1e-7 relative); at weight 0 the
 // network is never run. The table is validated like cs_ngt_parse (every record) when verify is true.
 //
@@ -769,6 +769,9 @@ SeqModelLang {
 				var q = (netWeight * (v - mx).exp / z) + ((1.0 - netWeight) * png[i]);
 				if(q > 0) { q.log.max(-88.7) } { -88.7 } // the core's log2 of 0 gives -88.7
 			});
+			// cs_seqp_center_logits: mean 0 (in double), so the repetition penalty acts as on a network's logits
+			mx = 0.0; logitsCache.do { |v| mx = mx + v }; mx = mx / vocab;
+			logitsCache = Signal.newFrom(logitsCache.collect { |v| v - mx });
 		};
 		stale = false;
 	}

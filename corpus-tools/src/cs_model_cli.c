@@ -76,9 +76,13 @@ static void usage_train(FILE *f)
             "here; `concatseq eval` scores it), the --val-fraction before it validates (early stopping).\n"
             "Defaults are the trainer's (cs_train_config_default); an option given here overrides one of them.\n"
             "  -o, --output MODEL     model file (default BUNDLE/model.wav); --force replaces an existing one\n"
-            "  --arch gru|transformer|ngram (default gru); ngram: modified Kneser-Ney alone (order up to %d chosen\n"
-            "                         on validation, 3 without validation labels), no network trained: a model\n"
-            "                         file whose network (GRU 16, zero weights) has mixture weight 0\n"
+            "  --arch auto|gru|transformer|ngram (default auto); ngram: modified Kneser-Ney alone (order up to %d\n"
+            "                         chosen on validation, 3 without validation labels), no network trained: a\n"
+            "                         model file whose network (GRU 16, zero weights) has mixture weight 0;\n"
+            "                         auto: trains the GRU and the transformer (the options below apply to both),\n"
+            "                         fits MKN and the GRU + MKN mixture, and writes the candidate with the lowest\n"
+            "                         VALIDATION bits/label, saying which and by how much (without validation\n"
+            "                         labels: MKN order 3, the safest on a corpus that small)\n"
             "  --hidden N             GRU hidden size %d..%d / transformer width %d..%d (default 64)\n"
             "  --layers N             1..%d (GRU), 1..%d (transformer) (default 2)\n"
             "  --heads N              transformer heads, dividing the width (default 8)\n"
@@ -103,7 +107,7 @@ static void usage_train(FILE *f)
 /* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
 typedef struct train_opts {
     const char *bundle, *out;
-    int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only;
+    int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
     double lr, clip, dropout, wd, valf, testf;
     uint64_t seed;
@@ -118,7 +122,13 @@ static int train_option(const char *a, const char *v, train_opts *o)
         return 0;
     }
     if (OPT("--arch")) {
+        o->arch_given = 1;
+        o->arch_auto = !strcmp(v, "auto");
         o->ngram_only = !strcmp(v, "ngram");
+        if (o->arch_auto) {
+            o->arch = CS_MODEL_GRU;
+            return 0;
+        }
         if (o->ngram_only) { /* the file's network: the smallest GRU, never trained (weight 0) */
             o->arch = CS_MODEL_GRU;
             return 0;
@@ -194,6 +204,10 @@ static int train_parse(int argc, char **argv, train_opts *o)
     if (vf + tf > 0.9) return cs_cli_fail("train", "--val-fraction %g + --test-fraction %g: at most 0.9", vf, tf);
     if (o->ngram_only && o->ngram_mix)
         return cs_cli_fail("train", "--arch ngram with --ngram-mix: choose one (ngram is the n-gram alone)");
+    if (o->arch_auto && o->ngram_mix)
+        return cs_cli_fail("train", "--arch auto with --ngram-mix: auto already tries the GRU + MKN mixture; give "
+                                    "--arch gru or transformer with --ngram-mix");
+    if (!o->arch_given) o->arch_auto = !o->ngram_mix; /* the default; --ngram-mix alone keeps the GRU */
     if (o->ngram_only) {
         o->hidden = CS_MODEL_GRU_MIN_H;
         o->layers = 1;
@@ -339,6 +353,151 @@ static int build_mixture(const cs_train_config *cfg, const float *w, const int *
     return e;
 }
 
+/* One network trained with the CLI's progress display: 0 (weights in *w, report in *rep) or a cs_err. */
+static int train_net(const train_opts *o, cs_train_config *cfg, const cs_bundle *b, int **seqs, size_t *lens, int nseq,
+                     float **w, cs_train_report *rep)
+{
+    train_ui ui;
+    cs_progress_init(&ui.prog, o->pmode, o->quiet);
+    ui.quiet = o->quiet;
+    train_announce(o, cfg, b, lens, nseq, ui.prog.mode == CS_PROGRESS_LINES);
+    cfg->progress = on_epoch;
+    cfg->user = &ui;
+    const int tr = cs_train_run(cfg, (const int *const *)seqs, lens, nseq, w, rep);
+    cs_progress_finish(&ui.prog);
+    return tr;
+}
+
+static void fill_meta(cs_model_meta *meta, const cs_bundle *b, const cs_train_config *cfg, const cs_train_report *rep)
+{
+    memset(meta, 0, sizeof *meta);
+    meta->corpus_checksum = cs_bundle_checksum(b);
+    meta->seed = cfg->seed;
+    meta->epochs = (uint32_t)rep->best_epoch;
+    meta->train_tokens = (uint32_t)rep->n_train;
+    meta->train_loss_bits = (float)rep->train_bits;
+    meta->val_loss_bits = rep->has_val ? (float)rep->best_val_bits : -1.0f;
+}
+
+enum { AUTO_GRU, AUTO_TF, AUTO_NGRAM, AUTO_MIX, AUTO_N };
+
+/* --arch auto: the GRU, the transformer, modified KN and the GRU + MKN mixture, all fit on the training part and
+ * compared on VALIDATION only; the best is written to path and the comparison printed. 0 or 1 (error printed). */
+static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_t *lens, int nseq, const char *path)
+{
+    const int V = (int)b->view.num_labels;
+    train_opts og = *o, ot = *o;
+    og.arch = CS_MODEL_GRU;
+    ot.arch = CS_MODEL_TRANSFORMER;
+    cs_train_config cfg[2];
+    train_config(&og, V, &cfg[0]);
+    train_config(&ot, V, &cfg[1]);
+    size_t nv = 0;
+    for (int s = 0; s < nseq; ++s)
+        nv += cs_split_count(lens[s], cs_train_config_split(&cfg[0]), CS_PART_VAL);
+    if (nv == 0) {
+        if (!o->quiet)
+            printf("auto: no validation labels to compare the candidates on (every source is shorter than %.0f "
+                   "labels): modified Kneser-Ney order 3, the safest on a corpus this small\n",
+                   ceil(1.0 / cfg[0].val_fraction));
+        return write_ngram_only(o, &cfg[0], b, (const int *const *)seqs, lens, nseq, path);
+    }
+    static const char *const names[AUTO_N] = {"GRU", "transformer", "modified Kneser-Ney", "GRU + MKN mixture"};
+    double val[AUTO_N] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    float *w[2] = {NULL, NULL}, *tab = NULL, *zero = NULL, net_w = 1.0f;
+    cs_train_report rep[2];
+    size_t n_tab = 0;
+    int order = 0, rc = 1;
+    double mix_val = NAN, net_val = NAN, ng_val = NAN;
+    for (int a = 0; a < 2; ++a) {
+        const int ce = cs_model_config_check(&cfg[a].model);
+        if (ce) {
+            if (!o->quiet) printf("auto: no %s candidate (%s with these options)\n", names[a], cs_model_strerror(ce));
+            continue;
+        }
+        const int tr = train_net(o, &cfg[a], b, seqs, lens, nseq, &w[a], &rep[a]);
+        if (tr) {
+            cs_cli_fail("train", "%s: training the %s failed (%s)", o->bundle, names[a],
+                        tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
+            goto done;
+        }
+        val[a] = rep[a].best_val_bits;
+    }
+    if (w[0]) {
+        const int me = build_mixture(&cfg[0], w[0], (const int *const *)seqs, lens, nseq, &tab, &n_tab, &net_w, &order,
+                                     &mix_val, &net_val, &ng_val);
+        if (me) {
+            cs_cli_fail("train", "%s: the n-gram candidates failed (%s)", o->bundle, cs_strerror(me));
+            goto done;
+        }
+        val[AUTO_MIX] = mix_val;
+    } else {
+        int e = 0;
+        cs_ngram *m = fit_mkn(&cfg[0], (const int *const *)seqs, lens, nseq, &order, &ng_val, &e);
+        if (m) e = cs_ngram_table_write(m, &tab, &n_tab);
+        cs_ngram_free(m);
+        if (e) {
+            cs_cli_fail("train", "%s: the n-gram candidate failed (%s)", o->bundle, cs_strerror(e));
+            goto done;
+        }
+    }
+    val[AUTO_NGRAM] = ng_val;
+    int best = AUTO_NGRAM, second = -1;
+    for (int a = 0; a < AUTO_N; ++a)
+        if (val[a] < val[best]) best = a;
+    for (int a = 0; a < AUTO_N; ++a)
+        if (a != best && (second < 0 || val[a] < val[second])) second = a;
+    cs_model_meta meta;
+    int we;
+    if (best == AUTO_GRU || best == AUTO_TF || best == AUTO_MIX) {
+        const int a = best == AUTO_TF ? 1 : 0;
+        fill_meta(&meta, b, &cfg[a], &rep[a]);
+        if (best == AUTO_MIX) meta.val_loss_bits = (float)mix_val;
+        we = cs_model_file_write_mix(path, &cfg[a].model, &meta, w[a], rep[a].n_params, best == AUTO_MIX ? tab : NULL,
+                                     best == AUTO_MIX ? n_tab : 0, best == AUTO_MIX ? net_w : 1.0f);
+    } else {
+        const cs_model_config z = {CS_MODEL_GRU, V, CS_MODEL_GRU_MIN_H, 1, 0, 0, 0};
+        const size_t P = cs_model_param_count(&z);
+        zero = calloc(P, sizeof *zero);
+        memset(&meta, 0, sizeof meta);
+        meta.corpus_checksum = cs_bundle_checksum(b);
+        meta.seed = cfg[0].seed;
+        meta.train_tokens = (uint32_t)(w[0] ? rep[0].n_train : 0);
+        meta.train_loss_bits = -1.0f;
+        meta.val_loss_bits = (float)ng_val;
+        we = zero ? cs_model_file_write_mix(path, &z, &meta, zero, P, tab, n_tab, 0.0f) : CS_E_NOMEM;
+    }
+    if (we) {
+        cs_cli_fail("train", "%s: %s", path, we == CS_E_IO ? cs_model_write_reason(errno) : cs_strerror(we));
+        goto done;
+    }
+    if (!o->quiet) {
+        printf("auto: validation bits/label:");
+        const char *sep = " ";
+        for (int a = 0; a < AUTO_N; ++a) {
+            if (!isfinite(val[a])) continue;
+            printf("%s%s %.4f", sep, names[a], val[a]);
+            if (a == AUTO_NGRAM) printf(" (order %d)", order);
+            if (a == AUTO_MIX) printf(" (weight %.2f on the GRU)", (double)net_w);
+            sep = ", ";
+        }
+        printf("\n");
+        printf("wrote %s: %s, the best on validation", cs_cli_safe(path), names[best]);
+        if (second >= 0 && isfinite(val[second]))
+            printf(", %.4f bits/label (%.1f %%) below the next, %s\n", val[second] - val[best],
+                   100.0 * (val[second] - val[best]) / val[second], names[second]);
+        else
+            printf("\n");
+    }
+    rc = 0;
+done:
+    free(w[0]);
+    free(w[1]);
+    free(tab);
+    free(zero);
+    return rc;
+}
+
 /* Train on the bundle's sequences and write the model; 0 or 1 (error printed). */
 static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_bundle *b, const char *path)
 {
@@ -346,8 +505,9 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     size_t *lens = NULL;
     float *w = NULL;
     if (cs_label_sequences(b, &seqs, &lens, &nseq)) return cs_cli_fail("train", "out of memory");
-    if (o->ngram_only) {
-        rc = write_ngram_only(o, cfg, b, (const int *const *)seqs, lens, nseq, path);
+    if (o->ngram_only || o->arch_auto) {
+        rc = o->arch_auto ? train_auto(o, b, seqs, lens, nseq, path)
+                          : write_ngram_only(o, cfg, b, (const int *const *)seqs, lens, nseq, path);
         cs_label_sequences_free(seqs, lens, nseq);
         return rc;
     }
@@ -827,8 +987,7 @@ static void eval_print_table(const eval_result *r)
                  "(train --ngram-mix)"
                : "");
     if (r->mixed)
-        printf("note: SeqPredict plays this file's n-gram table as eval scores it; the sclang port (SeqModelLang, "
-               "Pseqpredict) still plays its network alone\n");
+        printf("note: SeqPredict, SeqModelLang and Pseqpredict play this file's n-gram table as eval scores it\n");
     if (r->model_row >= 0)
         printf("model - %s on test: %+.4f bits/label [%.4f, %.4f]\n", r->row[r->best_ngram].name, r->diff, r->diff_lo,
                r->diff_hi);

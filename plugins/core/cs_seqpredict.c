@@ -463,6 +463,16 @@ static int all_finite(const float *x, int n)
     return ok;
 }
 
+void cs_seqp_center_logits(float *logits, int vocab)
+{
+    double m = 0.0;
+    for (int i = 0; i < vocab; i++)
+        m += (double)logits[i];
+    m /= (double)vocab;
+    for (int i = 0; i < vocab; i++)
+        logits[i] = (float)((double)logits[i] - m);
+}
+
 /* The step's logits: the network's, or with a table the mixture's in p->glogits (the network's copied there first,
  * or zeros when its weight is 0: it is not run). NULL when a value is not finite. */
 static const float *mixed_logits(cs_seqp *p)
@@ -482,6 +492,7 @@ static const float *mixed_logits(cs_seqp *p)
     const int *hist = p->hist + p->hist_head + CS_SEQP_MAX_HISTORY - k;
     if (cs_ngt_mix_logits(&p->ngt, k ? hist : NULL, (size_t)k, p->net_weight, p->gwork, p->glogits) != CS_NGT_OK)
         return NULL;
+    cs_seqp_center_logits(p->glogits, V);
     return all_finite(p->glogits, V) ? p->glogits : NULL;
 }
 

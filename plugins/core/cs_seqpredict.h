@@ -53,7 +53,8 @@
  *               Cost: one model step + one head + one cs_sample (see cs_model.h / cs_sample.h).
  *   n-gram      (issue 11) a model file with an n-gram table after the weights (models/FORMAT.md, floats 28-30) is
  *               a mixture: each step's logits are ln(w softmax(network logits) + (1 - w) p_ngram(. | the last
- *               order - 1 labels fed since the reset, primed or drawn)) (cs_ngt_mix_logits), w the file's
+ *               order - 1 labels fed since the reset, primed or drawn)) (cs_ngt_mix_logits), centred to mean 0
+ *               (cs_seqp_center_logits, for the repetition penalty), w the file's
  *               net_weight; w = 0 is a pure n-gram model (`concatseq train --arch ngram`): the network is then
  *               never run (neither its logits nor its feed), only reset. Everything after (guidance, mask,
  *               penalty, temperature, top-k/p; a primed step's probability) treats the mixture's logits as the
@@ -337,6 +338,15 @@ int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target
  *  model step, a trigger one step (none for a pure n-gram model, net_weight 0) plus cs_seqp_ngram_cost plus the
  *  sampler's per-label cost times V. 0 without a model. O(1). */
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e);
+
+/**
+ * Subtract the mean of the vocab logits from each (in double, rounded to float): the logits of a model with an
+ * n-gram table are ln p (all <= 0), on which the CTRL repetition penalty (multiply a negative logit by theta)
+ * barely moves a near-certain label; centred, the likely labels have positive logits that the penalty divides,
+ * as it does a network's. A constant shift changes nothing else (softmax, temperature, top-k/p, mask and
+ * guidance are shift-invariant). RT-safe, O(vocab).
+ */
+void cs_seqp_center_logits(float *logits, int vocab);
 
 /** Multiply-add equivalents of the n-gram part of a step of the bound model: 0 without a table, else V * (
  *  CS_SEQP_NGRAM_MADDS_PER_LABEL + order * CS_SEQP_NGRAM_MADDS_PER_ORDER) + order * CS_SEQP_NGRAM_MADDS_PER_LOOKUP

@@ -40,7 +40,7 @@ printf '| bundle | units | test labels | uniform | add-k | modified KN | GRU | t
 printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for b in "${bundles[@]}"; do
     t0=$(seconds)
-    [ -f "$WORK/$b/gru.wav" ] || "$CS" train "$WORK/$b" -o "$WORK/$b/gru.wav" --quiet --threads "$THREADS" --seed 1
+    [ -f "$WORK/$b/gru.wav" ] || "$CS" train --arch gru "$WORK/$b" -o "$WORK/$b/gru.wav" --quiet --threads "$THREADS" --seed 1
     t1=$(seconds)
     [ -f "$WORK/$b/tf.wav" ] || "$CS" train "$WORK/$b" -o "$WORK/$b/tf.wav" --arch transformer --quiet --threads "$THREADS" --seed 1
     t2=$(seconds)

@@ -121,6 +121,7 @@ static const float *ref_logits(loaded *m)
     else
         memset(m->mix, 0, (size_t)V * sizeof(float));
     cs_ngt_mix_logits(&m->ngt, m->n_fed ? m->fed : NULL, (size_t)m->n_fed, m->view.net_weight, m->work, m->mix);
+    cs_seqp_center_logits(m->mix, V);
     return m->mix;
 }
 

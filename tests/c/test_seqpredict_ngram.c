@@ -259,6 +259,7 @@ static void run_model(float w, const char *name)
         cs_ngt_view t;
         cs_ngt_parse(f.view.ngram, f.view.ngram_floats, &t);
         cs_ngt_mix_logits(&t, hist + hl - k, k, w, work, lg);
+        cs_seqp_center_logits(lg, V);
         const int kh = (int)(hl < (size_t)nh ? hl : (size_t)nh);
         cs_sample_result res;
         cs_sample(lg, V, &sq, kh ? hist + hl - kh : NULL, kh, NULL, &rng, scratch, sb, &res);

@@ -7,15 +7,15 @@ OGG=$(find /usr/share/games/lincity-ng/music -name '*.ogg' | sort | head -n 1)
 [ -n "$OGG" ] || { not_ok "lincity-ng-data not installed"; exit 1; }
 
 "$CS" analyze "$OGG" -o "$W/b" --unit-ms 100 --hop-ms 100 --clusters 16 --quiet || not_ok "analyze"
-check "train gru" "$CS" train "$W/b" --epochs 8 --hidden 32 --seed 3 --quiet
+check "train gru" "$CS" train --arch gru "$W/b" --epochs 8 --hidden 32 --seed 3 --quiet
 check "model in the bundle" [ -s "$W/b/model.wav" ]
-check "train again, other file, 1 thread" "$CS" train "$W/b" -o "$W/m1.wav" --epochs 8 --hidden 32 --seed 3 --threads 1 --quiet
+check "train again, other file, 1 thread" "$CS" train --arch gru "$W/b" -o "$W/m1.wav" --epochs 8 --hidden 32 --seed 3 --threads 1 --quiet
 check "same seed, same bytes (any thread count)" cmp -s "$W/b/model.wav" "$W/m1.wav"
 expect_error "model exists" "already exists" "" -- "$CS" train "$W/b" -o "$W/m1.wav" --epochs 1
-out=$("$CS" train "$W/b" -o "$W/m2.wav" --epochs 3 --hidden 32 --seed 4)
+out=$("$CS" train --arch gru "$W/b" -o "$W/m2.wav" --epochs 3 --hidden 32 --seed 4)
 check "one line per epoch" [ "$(grep -c '^epoch ' <<<"$out")" -eq 3 ]
 check "another seed, other bytes" bash -c "! cmp -s '$W/m1.wav' '$W/m2.wav'"
-lines=$("$CS" train "$W/b" -o "$W/m3.wav" --epochs 2 --hidden 16 --layers 1 --progress lines)
+lines=$("$CS" train --arch gru "$W/b" -o "$W/m3.wav" --epochs 2 --hidden 16 --layers 1 --progress lines)
 check "progress lines for training" [ "$(grep -c '^progress train ' <<<"$lines")" -eq 2 ]
 
 ev=$("$CS" eval "$W/b")
@@ -34,7 +34,7 @@ ok = ok and all(j['interval'][k][0] <= v <= j['interval'][k][1] for k, v in j['b
 sys.exit(0 if ok else 1)" "$js"
 # a corpus with fewer test labels than the documented minimum: no winner named
 "$CS" analyze "$A" -o "$W/tiny" --unit-ms 80 --hop-ms 40 --clusters 6 --quiet || not_ok "analyze tiny"
-"$CS" train "$W/tiny" --epochs 2 --hidden 16 --quiet || not_ok "train tiny"
+"$CS" train --arch gru "$W/tiny" --epochs 2 --hidden 16 --quiet || not_ok "train tiny"
 evt=$("$CS" eval "$W/tiny")
 echo "$evt"
 check "small corpus: eval says it is too small to tell" grep -q "^verdict: too small to tell: [0-9]* test labels (at least 200" <<<"$evt"
@@ -116,16 +116,38 @@ w = wave.open(sys.argv[1], 'wb'); w.setnchannels(1); w.setsampwidth(2); w.setfra
 fr = [int(8000 * math.sin(2 * math.pi * [220, 440, 330, 660, 550, 880, 990][(i // 4800) % 7] * i / 48000)) for i in range(33600)]
 w.writeframes(struct.pack('<%dh' % len(fr), *fr)); w.close()" "$W/short.wav"
 "$CS" analyze "$W/short.wav" -o "$W/s7" --unit-ms 100 --hop-ms 100 --clusters 3 --quiet || not_ok "analyze 7 units"
-out7=$("$CS" train "$W/s7" -o "$W/s7.wav" --epochs 3 2>&1); rc7=$?
+out7=$("$CS" train --arch gru "$W/s7" -o "$W/s7.wav" --epochs 3 2>&1); rc7=$?
 echo "$out7"
 check "7 units: trains (exit 0) and writes a model" [ "$rc7" -eq 0 -a -s "$W/s7.wav" ]
 check "7 units: says plainly that there is no validation" grep -q "training without validation" <<<"$out7"
 no_nan() { ! grep -qi 'nan' <<<"$1"; }
 check "7 units: no NaN anywhere in the output" no_nan "$out7"
-lines7=$("$CS" train "$W/s7" -o "$W/s7b.wav" --epochs 2 --progress lines 2>&1)
+lines7=$("$CS" train --arch gru "$W/s7" -o "$W/s7b.wav" --epochs 2 --progress lines 2>&1)
 check "7 units: no NaN in progress lines" no_nan "$lines7"
 "$CS" export-json "$W/s7.wav" -o "$W/s7.json" >/dev/null
 check "7 units: the model's validation loss is 'unknown' (-1), not NaN" grep -qE '"val_loss_bits":[[:space:]]*-1$' "$W/s7.json"
+out7a=$("$CS" train "$W/s7" -o "$W/s7a.wav" 2>&1)
+check "7 units, --arch auto (the default): no validation to compare on, says so, writes MKN order 3" \
+    grep -q "auto: no validation labels.*modified Kneser-Ney order 3" <<<"$out7a"
+check "7 units, --arch auto: the pure n-gram model samples" "$CS" sample "$W/s7" "$W/s7a.wav" -n 10
+
+# --arch auto (the default): GRU, transformer, MKN and the GRU + MKN mixture compared on validation; the lowest is
+# written and named, with the margin to the next; the file is that candidate
+auto=$("$CS" train "$W/b" -o "$W/auto.wav" --epochs 6 --hidden 32 --heads 4 --context 16 --seed 3 --progress none 2>&1)
+echo "$auto" | grep '^auto\|^wrote'
+check "auto: four candidates on validation, the lowest written and named with the margin" "$PY" -c "
+import re,sys; t=sys.argv[1]
+vals=dict((m.group(1), float(m.group(2))) for m in re.finditer(r'(GRU|transformer|modified Kneser-Ney|GRU \+ MKN mixture) ([0-9.]+)', t.split('\n')[[i for i,l in enumerate(t.split('\n')) if l.startswith('auto: validation')][0]]))
+w=re.search(r'wrote .*?: (.*), the best on validation, ([0-9.]+) bits/label .* below the next, (.*)$', t, re.M)
+best=min(vals, key=vals.get); print(vals, w.groups())
+sys.exit(0 if len(vals) == 4 and w.group(1) == best and abs(float(w.group(2)) - (sorted(vals.values())[1] - vals[best])) < 2e-4 else 1)" "$auto"
+ja=$("$CS" eval "$W/b" "$W/auto.wav" --json)
+check "auto: eval scores the written candidate at its validation bits" "$PY" -c "
+import json,re,sys; j=json.loads(sys.argv[1]); t=sys.argv[2]
+vals=dict((m.group(1), float(m.group(2))) for m in re.finditer(r'(GRU|transformer|modified Kneser-Ney|GRU \+ MKN mixture) ([0-9.]+)', [l for l in t.split('\n') if l.startswith('auto: validation')][0]))
+v=j['val_bits_per_label']['model']
+print(min(vals.values()), v); sys.exit(0 if abs(v - min(vals.values())) < 2e-3 else 1)" "$ja" "$auto"
+expect_error "--arch auto with --ngram-mix" "auto already tries" "" -- "$CS" train "$W/b" -o "$W/x.wav" --arch auto --ngram-mix
 
 echo '{"config": {"arch": "gru"}}' > "$W/bad.json"
 expect_error "bad JSON model" "bad.json" "$W/bad.wav" -- "$CS" import-json "$W/bad.json" -o "$W/bad.wav"
@@ -170,7 +192,7 @@ expect_error "export-json: disk full" "export-json: error: $W/full/m.json: disk 
     full "$CS" export-json "$W/m1.wav" -o "$W/full/m.json"
 expect_error "import-json: disk full names the output" "import-json: error: $W/full/m.wav: disk full" "$W/full/m.wav" -- \
     full "$CS" import-json "$W/m1.json" -o "$W/full/m.wav"
-out=$(full "$CS" train "$W/b" -o "$W/full/t.wav" --hidden 32 --epochs 500 2>"$W/full.err")
+out=$(full "$CS" train --arch gru "$W/b" -o "$W/full/t.wav" --hidden 32 --epochs 500 2>"$W/full.err")
 check "train: disk full found before training ($(cat "$W/full.err"))" grep -q "train: error: $W/full/t.wav: disk full (.*) (checked before training)" "$W/full.err"
 check "train: no epoch trained" [ "$(grep -c '^epoch' <<<"$out")" -eq 0 ]
 check "no temporary file left" [ -z "$(ls -A "$W/full")" ]
@@ -186,7 +208,7 @@ if [ "$(id -u)" != 0 ] || command -v setpriv >/dev/null; then
     expect_error "export-json: unwritable folder" "export-json: error: $W/ro/m.json: cannot write: Permission denied" "$W/ro/m.json" -- \
         nobody "$CS" export-json "$W/m1.wav" -o "$W/ro/m.json"
     expect_error "train: unwritable folder, before training" "train: error: $W/ro/t.wav: cannot write: Permission denied (checked before training)" "$W/ro/t.wav" -- \
-        nobody "$CS" train "$W/b" -o "$W/ro/t.wav" --epochs 500 --quiet
+        nobody "$CS" train --arch gru "$W/b" -o "$W/ro/t.wav" --epochs 500 --quiet
 fi
 expect_error "import-json: unreadable input names the input" "import-json: error: $W/nothing.json: cannot read" "" -- \
     "$CS" import-json "$W/nothing.json" -o "$W/x.wav"
