@@ -4,6 +4,7 @@
 #include "cs_cli.h"
 #include "cs_error.h"
 #include "cs_eval.h"
+#include "cs_label_cache.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_ngram.h"
@@ -654,13 +655,13 @@ static int load_model_for(const char *cmd, const char *path, const cs_bundle *b,
 typedef struct eval_opts {
     const char *bundle, *model;
     int json, threads, any_corpus, max_order;
-    double valf, testf;
+    double valf, testf, cache;
 } eval_opts;
 
 static void usage_eval(void)
 {
     printf("usage: concatseq eval BUNDLE [MODEL] [--json] [--val-fraction F] [--test-fraction F] [--max-order N]\n"
-           "                      [--threads N] [--any-corpus]\n"
+           "                      [--threads N] [--any-corpus] [--cache W]\n"
            "Test cross-entropy (bits per label) of the model (default BUNDLE/model.wav; none if it does not exist)\n"
            "and of the n-gram baselines (uniform, add-k unigram and bigram, Kneser-Ney, modified Kneser-Ney), on\n"
            "the split training uses: per source the first labels train, the next F (0.1) validate, the last F (0.1)\n"
@@ -668,7 +669,9 @@ static void usage_eval(void)
            "on validation; the test part is scored once, with a %.0f%% block-bootstrap interval. Below %d test labels\n"
            "eval says the corpus is too small to tell instead of naming a winner. The model is run by the inference\n"
            "core's forward step (the code SeqPredict runs). A model trained on another corpus (its stored corpus\n"
-           "checksum differs from the bundle's) is refused unless --any-corpus is given.\n",
+           "checksum differs from the bundle's) is refused unless --any-corpus is given.\n"
+           "--cache W (0..1]: also score modified KN and the model blended with SeqPredict's label cache at weight W\n"
+           "(decayed counts of the labels fed since the start of each source, half-life 64 labels; rows + cache).\n",
            CS_NGRAM_MAX_ORDER, CS_EVAL_LEVEL * 100.0, CS_EVAL_MIN_TEST);
 }
 
@@ -704,6 +707,9 @@ static int eval_parse(int argc, char **argv, eval_opts *o)
         } else if (!strcmp(a, "--threads")) {
             if (i + 1 >= argc || cs_cli_parse_int(argv[++i], &o->threads) || o->threads < 1)
                 return cs_cli_fail("eval", "--threads: must be >= 1");
+        } else if (!strcmp(a, "--cache")) {
+            if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &o->cache) || !(o->cache > 0.0) || o->cache > 1.0)
+                return cs_cli_fail("eval", "--cache: a weight in (0, 1] (SeqPredict's cache input)");
         } else if (a[0] == '-') {
             return cs_cli_fail("eval", "unknown option %s", a);
         } else if (!o->bundle) {
@@ -729,7 +735,7 @@ typedef struct eval_row {
 
 /* Everything eval computed. */
 typedef struct eval_result {
-    eval_row row[8];
+    eval_row row[12];
     int n_rows, best_ngram, model_row, mix_row, chosen, mixed;
     double mix_lambda;
     double diff, diff_lo, diff_hi; /* model (or the mixture) minus the best n-gram, paired interval */
@@ -885,6 +891,51 @@ static int model_rows(eval_result *r, const cs_model_view *view, const int *cons
 
 /* The verdict: the chosen row (lowest validation bits among the playable model and the n-grams) and the paired
  * test difference of the model against the best n-gram (chosen on validation). */
+/* --cache W: the label cache of SeqPredict (cs_label_cache.h: decayed counts of every label fed since the start of
+ * the source, half-life CS_LCACHE_HALF_LIFE) blended with weight W into the model's and modified KN's test
+ * probabilities: rows "... + cache W" (not candidates: no validation figure). *mem owns their losses. 0 or 1. */
+static int cache_rows(eval_result *r, const int *const *seqs, const size_t *lens, int nseq, double W, double **mem)
+{
+    int src[2], n = 0;
+    for (int i = 0; i < r->n_rows; ++i)
+        if (!strcmp(r->row[i].key, "modified_kneser_ney")) src[n++] = i;
+    if (r->model_row >= 0) src[n++] = r->model_row;
+    const size_t nt = r->n_test;
+    float *counts = malloc((size_t)r->V * sizeof *counts);
+    *mem = malloc((size_t)(n ? n : 1) * (nt ? nt : 1) * sizeof **mem);
+    if (!counts || !*mem) {
+        free(counts);
+        return cs_cli_fail("eval", "out of memory");
+    }
+    for (int j = 0; j < n; ++j) {
+        const eval_row *from = &r->row[src[j]];
+        double *out = *mem + (size_t)j * nt, sum = 0.0;
+        size_t k = 0;
+        cs_lcache c;
+        cs_lcache_init(&c, counts, r->V);
+        for (int s = 0; s < nseq; ++s) {
+            size_t a, b;
+            cs_split_part(lens[s], r->split, CS_PART_TEST, &a, &b);
+            cs_lcache_reset(&c);
+            for (size_t i = 0; i < b; ++i) {
+                if (i >= a) {
+                    const double pm = exp2(-from->losses[k]);
+                    out[k] = -log2(cs_lcache_blend(&c, seqs[s][i], pm, W));
+                    sum += out[k++];
+                }
+                cs_lcache_push(&c, seqs[s][i]);
+            }
+        }
+        char key[24], name[48], set[48];
+        snprintf(key, sizeof key, "%s_cache", src[j] == r->model_row ? "model" : "mkn");
+        snprintf(name, sizeof name, "%s", src[j] == r->model_row ? "this model + cache" : "MKN + cache");
+        snprintf(set, sizeof set, "cache %.2f", W);
+        add_row(r, key, name, set, (double)NAN, nt ? sum / (double)nt : (double)NAN, out);
+    }
+    free(counts);
+    return 0;
+}
+
 static void eval_verdict(eval_result *r)
 {
     r->chosen = r->best_ngram;
@@ -975,7 +1026,12 @@ static void eval_print_table(const eval_result *r)
     printf("  %-26s %-12s %10s %10s  %s\n", "model", "setting", "val bits", "test bits", "test interval");
     for (int i = 0; i < r->n_rows; ++i) {
         const eval_row *w = &r->row[i];
-        printf("  %-26s %-12s %10.4f %10.4f  [%.4f, %.4f]%s\n", w->name, w->setting, w->val, w->test, w->lo, w->hi,
+        char vb[32];
+        if (isfinite(w->val))
+            snprintf(vb, sizeof vb, "%10.4f", w->val);
+        else
+            snprintf(vb, sizeof vb, "%10s", "-");
+        printf("  %-26s %-12s %s %10.4f  [%.4f, %.4f]%s\n", w->name, w->setting, vb, w->test, w->lo, w->hi,
                i == r->chosen ? "  <- chosen" : "");
     }
     char verdict[256];
@@ -1012,7 +1068,7 @@ int cs_cmd_eval(int argc, char **argv)
     int rc = 1, **seqs = NULL, nseq = 0;
     size_t *lens = NULL;
     float *buf = NULL;
-    double *mem = NULL;
+    double *mem = NULL, *cmem = NULL;
     size_t nbuf = 0;
     cs_model_view view;
     memset(&view, 0, sizeof view);
@@ -1049,6 +1105,7 @@ int cs_cmd_eval(int argc, char **argv)
         r.model_train = view.meta.train_tokens;
         if (model_rows(&r, &view, (const int *const *)seqs, lens, nseq, &ng, o.threads, &mem)) goto done;
     }
+    if (o.cache > 0.0 && cache_rows(&r, (const int *const *)seqs, lens, nseq, o.cache, &cmem)) goto done;
     eval_verdict(&r);
     if (o.json)
         eval_print_json(&r);
@@ -1057,6 +1114,7 @@ int cs_cmd_eval(int argc, char **argv)
     rc = 0;
 done:
     free(mem);
+    free(cmem);
     cs_ngram_report_free(&ng);
     free(buf);
     cs_label_sequences_free(seqs, lens, nseq);

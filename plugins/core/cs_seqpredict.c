@@ -42,7 +42,8 @@ size_t cs_seqp_mem_size(const cs_model_view *view)
     return 64u + cs_seqp_align64(st) + cs_seqp_align64(sc) + cs_seqp_align64((size_t)view->cfg.vocab) +
            cs_seqp_align64(CS_SEQP_QUEUE * sizeof(cs_seqp_event)) +
            cs_seqp_align64((size_t)view->cfg.vocab * sizeof(float)) +
-           cs_seqp_align64((size_t)view->cfg.vocab * sizeof(double));
+           cs_seqp_align64((size_t)view->cfg.vocab * sizeof(double)) +
+           cs_seqp_align64((size_t)view->cfg.vocab * sizeof(float));
 }
 
 float cs_seqp_guidance_value(float g)
@@ -282,6 +283,7 @@ void cs_seqp_reset(cs_seqp *p, int64_t seed)
 {
     if (p->model) cs_model_reset(p->model);
     cs_seqp_history_clear(p);
+    if (p->model) cs_lcache_reset(&p->cache);
     if (seed >= 0) cs_rng_seed(&p->rng, (uint64_t)seed);
     p->resets++;
 }
@@ -325,6 +327,11 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
     p->glogits = (float *)(void *)((unsigned char *)p->queue + cs_seqp_align64(CS_SEQP_QUEUE * sizeof(cs_seqp_event)));
     p->gwork =
         (double *)(void *)((unsigned char *)p->glogits + cs_seqp_align64((size_t)p->view.cfg.vocab * sizeof(float)));
+    cs_lcache_init(
+        &p->cache,
+        (float *)(void *)((unsigned char *)p->gwork + cs_seqp_align64((size_t)p->view.cfg.vocab * sizeof(double))),
+        p->view.cfg.vocab);
+    p->step_cache = 0.0f;
     p->q_in = p->q_out = p->q_counted = 0;
     p->step_madds = cs_model_step_madds(&p->view.cfg);
     p->vocab = p->view.cfg.vocab;
@@ -536,6 +543,12 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
         /* guidance before everything cs_sample does (mask, penalty, temperature, top-k, top-p): the guided
          * logits are the log of the product of experts, which the sampler then treats as the model's */
         const float *lg = logits;
+        p->cached = 0;
+        if (p->step_cache > 0.0f && p->cache.total > 0.0) { /* the label cache, blended into the model's */
+            if (logits != p->glogits) memcpy(p->glogits, logits, (size_t)V * sizeof(float));
+            p->cached = cs_lcache_blend_logits(&p->cache, p->glogits, p->step_cache);
+            logits = lg = p->glogits;
+        }
         if (guide && cs_seqp_guide_logits(logits, V, guide, guidance, p->gwork, p->glogits)) {
             lg = p->glogits;
             p->guided = 1;
@@ -555,6 +568,7 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
     }
     if (net_used(p)) cs_model_prime(p->model, label);
     cs_seqp_history_push(p, label);
+    cs_lcache_push(&p->cache, label);
     p->label = (float)label;
     p->steps++;
     return 0;
@@ -585,6 +599,8 @@ static void queue_push(cs_seqp *p, const cs_seqp_io *io, uint32_t i, int is_rese
                        in[CS_SEQP_IN_HISTORY][i * st[CS_SEQP_IN_HISTORY]], p->vocab, &e->sp, &e->n_hist);
         e->prime = in[CS_SEQP_IN_PRIME][i * st[CS_SEQP_IN_PRIME]];
         e->guidance = io->guidance ? cs_seqp_guidance_value(io->guidance[i * io->guidance_step]) : 0.0f;
+        const float cw = io->cache ? io->cache[i * io->cache_step] : 0.0f;
+        e->cache = cw > 0.0f ? (cw < 1.0f ? cw : 1.0f) : 0.0f; /* NaN -> 0 */
     }
     p->q_in++;
 }
@@ -598,6 +614,7 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
         uint64_t c = cs_seqp_event_cost(p, e);
         int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
         if (!e->is_reset && !forced && e->guidance > 0.0f) c += cs_seqp_guide_cost(p->vocab, io->guide);
+        if (!e->is_reset && !forced && e->cache > 0.0f) c += (uint64_t)p->vocab * CS_SEQP_CACHE_MADDS_PER_LABEL;
         if (*events > 0 && *spent + c > budget) return;
         cs_seqp_event ev = *e;
         p->q_out++;
@@ -607,7 +624,9 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
             cs_seqp_reset(p, ev.seed);
         } else {
             /* may drop the model */
+            p->step_cache = ev.cache;
             cs_seqp_step_guided(p, ev.prime, &ev.sp, ev.n_hist, io->mask, io->mask_len, io->guide, ev.guidance);
+            if (p->model) p->step_cache = 0.0f;
             return;
         }
     }

@@ -61,6 +61,12 @@
  *               model's. The table's records are checked after the weights, CS_SEQP_VERIFY_FLOATS floats per
  *               block (cs_ngt_check_step); a damaged table is CS_SEQP_BAD_WEIGHTS with err CS_MODEL_E_NGRAM.
  *               Cost: cs_seqp_ngram_cost, inside the budget.
+ *   cache       (issue 11 item 4) the label cache (cs_label_cache.h: decayed counts of the labels fed since the
+ *               reset, primed or drawn, half-life CS_LCACHE_HALF_LIFE labels, V floats placed with the state) is
+ *               blended into a drawn step's distribution with the weight of io->cache at the trigger's sample
+ *               (0..1; NaN, <= 0: off): ln((1 - c) p_model + c p_cache), centred, before guidance and the sampler.
+ *               A reset empties it. Teacher forcing is not blended (its probability is the model's own). Cost:
+ *               V * CS_SEQP_CACHE_MADDS_PER_LABEL more for a blended step; counting is V multiplies per step.
  *   guidance    (issue 10, model x target) with a corpus (cs_seqp_guide: the unit table's label centroids and
  *               clustering weights, and a descriptor target) and guidance g > 0 read at the trigger's sample, a
  *               drawn step samples from logits_k - g * d2_k / (2 sigma^2), sigma = 1 (one normalised unit), d2_k
@@ -75,6 +81,7 @@
 
 #include "cs_fastmath.h"
 #include "cs_label.h"
+#include "cs_label_cache.h"
 #include "cs_model.h"
 #include "cs_ngram_table.h"
 #include "cs_rng.h"
@@ -110,10 +117,13 @@ extern "C" {
             order 3: 0.83 / 1.59 us measured, 1.1 / 1.5 us charged; order 12: 3.6 / 4.3 us, 4.2 / 4.8 us charged */
 #define CS_SEQP_NGRAM_MADDS_PER_ORDER  8u
 #define CS_SEQP_NGRAM_MADDS_PER_LOOKUP 6000u
-#define CS_SEQP_MAX_TEMPERATURE        1000.0f
-#define CS_SEQP_MAX_PENALTY            100.0f
-#define CS_SEQP_MAX_SEED               9007199254740992.0 /* 2^53: larger seeds are clamped */
-#define CS_SEQP_MAX_GUIDANCE           1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
+#define CS_SEQP_CACHE_MADDS_PER_LABEL                                                                                  \
+    400u /* the cache blend per label (one exp, one log in double, libm): an estimate (~20 ns a label at the           \
+            sampler's ~0.055 ns per unit), not yet measured by a bench */
+#define CS_SEQP_MAX_TEMPERATURE 1000.0f
+#define CS_SEQP_MAX_PENALTY     100.0f
+#define CS_SEQP_MAX_SEED        9007199254740992.0 /* 2^53: larger seeds are clamped */
+#define CS_SEQP_MAX_GUIDANCE    1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
 #define CS_SEQP_GUIDE_MAX_TERMS                                                                                        \
     64 /* descriptors a guidance target compares at most (as cs_select's NEAREST): the first 64 usable ones */
 #define CS_SEQP_GUIDE_MADDS_PER_TERM                                                                                   \
@@ -154,6 +164,7 @@ typedef struct cs_seqp_event {
     float prime;         /* trigger: the prime input */
     int64_t seed;        /* reset: cs_seqp_seed_value of the seed input */
     float guidance;      /* trigger: cs_seqp_guidance_value of the guidance input (0 = none) */
+    float cache;         /* trigger: the cache input, clamped to 0..1 (0 = off) */
     int is_reset;        /* 1 reset, 0 trigger */
 } cs_seqp_event;
 
@@ -228,6 +239,10 @@ typedef struct cs_seqp {
     cs_ngt_view ngt;  /* the table, mapped by cs_ngt_parse_header; usable once ngt_check is done */
     cs_ngt_check ngt_check;
     float net_weight; /* the mixture's weight on the network (1 without a table) */
+    /* the label cache (counts in mem) and the weight of the step being run */
+    cs_lcache cache;
+    float step_cache;
+    int cached; /* 1 when the last step was blended with the cache */
 } cs_seqp;
 
 /** The corpus Buffer of guidance (a unit table, version 3 with its listening section), followed block by block. */
@@ -270,6 +285,9 @@ typedef struct cs_seqp_io {
                                 read at each trigger's sample (0 .. CS_SEQP_MAX_GUIDANCE; NaN, inf, < 0 -> 0) */
     uint32_t guidance_step;
     const cs_seqp_guide *guide; /* NULL (no corpus), or the corpus and target of this call's steps */
+    const float *cache;         /* NULL (no cache), or the cache weight: n values when cache_step == 1, else one;
+                                   read at each trigger's sample (0..1; NaN, <= 0 -> 0 = off) */
+    uint32_t cache_step;
 } cs_seqp_io;
 
 /* ------------------------------------------------------------------------------------------------- API */
@@ -357,8 +375,8 @@ uint64_t cs_seqp_ngram_cost(const cs_seqp *p);
 size_t cs_seqp_queued(const cs_seqp *p);
 
 /** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch, V mask bytes, the
- *  event queue and the guidance scratch (V floats, V doubles), each 64-byte aligned (plus 64 bytes of slack for the
- * block's own alignment). O(1). */
+ *  event queue, the guidance scratch (V floats, V doubles) and the label cache (V floats), each 64-byte aligned (plus
+ * 64 bytes of slack for the block's own alignment). O(1). */
 size_t cs_seqp_mem_size(const cs_model_view *view);
 
 /** Initialise `p` (no model bound; outputs -1, 0, 0). fallback_seed seeds the generator and is used whenever

@@ -317,11 +317,99 @@ static void run_model(float w, const char *name)
     free_fixture(&f);
 }
 
+/* The label cache (issue 11 item 4): a drawn step's probability is (1 - c) p_model + c p_cache with p_cache the
+ * decayed counts of every label fed since the reset (an independent double-precision reference here); cache 0 is
+ * the model bit for bit; a reset empties it; the cost of a cached step includes it; no heap call. */
+static void test_cache(void)
+{
+    fixture f;
+    CS_CHECK(make_model(&f, 0.35f, "test_seqp_ngram_cache.wav"), "mixture for the cache");
+    if (!f.buf) return;
+    cs_seqp p, q;
+    bind_all(&p, f.buf, f.n, 4.0f);
+    static _Alignas(64) unsigned char netmem[1 << 16];
+    cs_model_state *net = NULL;
+    CS_CHECK(cs_model_state_init(&f.view, netmem, sizeof netmem, &net) == 0, "reference network");
+    cs_model_reset(net);
+    cs_sample_params sp;
+    cs_sample_params_default(&sp);
+    double cnt[V] = {0}, tot = 0.0, worst = 0.0;
+    const double d = pow(2.0, -1.0 / CS_LCACHE_HALF_LIFE);
+    int hist[300];
+    size_t hl = 0;
+    for (int i = 0; i < 300; i++) {
+        const float c = i < 20 ? 0.0f : 0.6f;
+        p.step_cache = c;
+        CS_CHECK(cs_seqp_step(&p, -1.0f, &sp, 0, NULL, 0) == 0, "step %d", i);
+        const int lab = (int)p.label;
+        const double pm = ref_prob(&f, net, hist, hl, lab);
+        const double cd = (double)c, want = c > 0.0f && tot > 0.0 ? (1.0 - cd) * pm + cd * cnt[lab] / tot : pm;
+        worst = fmax(worst, fabs((double)p.prob - want) / want);
+        CS_CHECK(p.cached == (c > 0.0f && tot > 0.0), "step %d: cached flag", i);
+        for (int k = 0; k < V; k++)
+            cnt[k] *= d;
+        cnt[lab] += 1.0;
+        tot = 0.0;
+        for (int k = 0; k < V; k++)
+            tot += cnt[k];
+        hist[hl++] = lab;
+        cs_model_prime(net, lab);
+    }
+    printf("cache 0.6: drawn probabilities vs the reference blend: max relative diff %.3g\n", worst);
+    CS_CHECK(worst < 2e-4, "cache blend differs by %.3g", worst);
+    /* a reset empties the cache: the first step is the model's */
+    cs_seqp_reset(&p, 3);
+    CS_CHECK(p.cache.total == 0.0, "reset empties the cache");
+    p.step_cache = 1.0f;
+    cs_seqp_step(&p, -1.0f, &sp, 0, NULL, 0);
+    CS_CHECK(p.cached == 0, "an empty cache is not blended");
+    /* through process: cache 0 = no cache input, bit for bit; cost; no heap call */
+    static float trig[64];
+    for (int i = 0; i < 64; i++)
+        trig[i] = (i % 4 == 0) ? 1.0f : 0.0f;
+    const float one = 1.0f, zero = 0.0f, neg = -1.0f, seed = 1.0f, hist_in = 4.0f, pen = 1.3f;
+    float cw = 0.0f;
+    cs_seqp_io io;
+    memset(&io, 0, sizeof io);
+    const float *ins[CS_SEQP_NUM_INPUTS] = {trig, &one, &zero, &one, &neg, &zero, &seed, &pen, &hist_in};
+    for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+        io.in[k] = ins[k], io.step[k] = k == CS_SEQP_IN_TRIG;
+    cs_seqp_io io0 = io;
+    io.cache = &cw;
+    bind_all(&p, f.buf, f.n, 1.0f);
+    cs_seqp_init(&q, 17u);
+    int guard = 0;
+    while (cs_seqp_bind(&q, f.buf, f.n, 1, 1.0f, bump_alloc, bump_free, NULL) == CS_SEQP_VERIFYING && guard++ < 100) {}
+    int same = 1;
+    for (int b = 0; b < 20; b++) {
+        cs_seqp_process(&p, &io, 64);
+        cs_seqp_process(&q, &io0, 64);
+        same &= p.label == q.label && p.prob == q.prob;
+    }
+    CS_CHECK(same, "cache 0 = no cache input, bit for bit");
+    cw = 0.5f;
+    cs_seqp_event e;
+    memset(&e, 0, sizeof e);
+    cs_sample_params_default(&e.sp);
+    e.prime = -1.0f;
+    const uint64_t plain = cs_seqp_event_cost(&p, &e);
+    CS_CHECK(plain > 0, "event cost");
+    const uint64_t s0 = p.steps;
+    cs_heap_begin();
+    for (int b = 0; b < 50; b++)
+        cs_seqp_process(&p, &io, 64);
+    long calls = cs_heap_end();
+    CS_CHECK(calls == 0, "heap calls in process with the cache: %ld", calls);
+    CS_CHECK(p.steps - s0 == 800 && p.cached == 1, "cached steps in process");
+    free_fixture(&f);
+}
+
 int main(void)
 {
     markov2(g_seq, N, 77);
     test_binding();
     run_model(0.0f, "test_seqp_ngram_pure.wav");
     run_model(0.35f, "test_seqp_ngram_mix.wav");
+    test_cache();
     CS_TEST_END();
 }
