@@ -512,28 +512,15 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
         cs_label_sequences_free(seqs, lens, nseq);
         return rc;
     }
-    train_ui ui;
-    cs_progress_init(&ui.prog, o->pmode, o->quiet);
-    ui.quiet = o->quiet;
-    train_announce(o, cfg, b, lens, nseq, ui.prog.mode == CS_PROGRESS_LINES);
-    cfg->progress = on_epoch;
-    cfg->user = &ui;
     cs_train_report rep;
-    const int tr = cs_train_run(cfg, (const int *const *)seqs, lens, nseq, &w, &rep);
-    cs_progress_finish(&ui.prog);
+    const int tr = train_net(o, cfg, b, seqs, lens, nseq, &w, &rep);
     if (tr) {
         cs_cli_fail("train", "%s: training failed (%s)", o->bundle,
                     tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
         goto done;
     }
     cs_model_meta meta;
-    memset(&meta, 0, sizeof meta);
-    meta.corpus_checksum = cs_bundle_checksum(b);
-    meta.seed = cfg->seed;
-    meta.epochs = (uint32_t)rep.best_epoch;
-    meta.train_tokens = (uint32_t)rep.n_train;
-    meta.train_loss_bits = (float)rep.train_bits;
-    meta.val_loss_bits = rep.has_val ? (float)rep.best_val_bits : -1.0f;
+    fill_meta(&meta, b, cfg, &rep);
     float *tab = NULL, net_w = 1.0f;
     size_t n_tab = 0;
     int order = 0;

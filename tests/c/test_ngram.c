@@ -10,6 +10,7 @@
 #include "cs_ngram_table.h"
 #include "cs_rng.h"
 #include "cs_test.h"
+#include "cs_test_markov.h"
 #include "cs_train.h"
 
 #include <stdio.h>
@@ -22,35 +23,6 @@ static const cs_split S2 = {0.1, 0.0};
 static size_t n_train_of(size_t len, cs_split s)
 {
     return cs_split_count(len, s, CS_PART_TRAIN);
-}
-
-static void markov2(int V, int *seq, size_t n, uint64_t seed, double p[6][6][6])
-{
-    cs_rng rng;
-    cs_rng_seed(&rng, seed);
-    for (int a = 0; a < V; a++)
-        for (int b = 0; b < V; b++) {
-            double s = 0.0;
-            for (int c = 0; c < V; c++)
-                s += p[a][b][c] = exp(4.0 * cs_rng_uniform_double(&rng));
-            for (int c = 0; c < V; c++)
-                p[a][b][c] /= s;
-        }
-    seq[0] = 0;
-    seq[1] = 1;
-    for (size_t i = 2; i < n; i++) {
-        const double u = cs_rng_uniform_double(&rng);
-        double c = 0.0;
-        int k = V - 1;
-        for (int v = 0; v < V; v++) {
-            c += p[seq[i - 2]][seq[i - 1]][v];
-            if (u < c) {
-                k = v;
-                break;
-            }
-        }
-        seq[i] = k;
-    }
 }
 
 static void test_sums(void)

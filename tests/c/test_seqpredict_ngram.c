@@ -19,6 +19,7 @@
 #include "cs_sample.h"
 #include "cs_seqpredict.h"
 #include "cs_test.h"
+#include "cs_test_markov.h"
 #include "cs_train.h"
 
 #include <math.h>
@@ -47,37 +48,6 @@ static void bump_free(void *user, void *ptr)
 {
     (void)user;
     (void)ptr;
-}
-
-/* A random second-order Markov source of V labels. */
-static void markov2(int *seq, size_t n, uint64_t seed)
-{
-    static double p[V][V][V];
-    cs_rng rng;
-    cs_rng_seed(&rng, seed);
-    for (int a = 0; a < V; a++)
-        for (int b = 0; b < V; b++) {
-            double s = 0.0;
-            for (int c = 0; c < V; c++)
-                s += p[a][b][c] = exp(4.0 * cs_rng_uniform_double(&rng));
-            for (int c = 0; c < V; c++)
-                p[a][b][c] /= s;
-        }
-    seq[0] = 0;
-    seq[1] = 1;
-    for (size_t i = 2; i < n; i++) {
-        const double u = cs_rng_uniform_double(&rng);
-        double c = 0.0;
-        int k = V - 1;
-        for (int v = 0; v < V; v++) {
-            c += p[seq[i - 2]][seq[i - 1]][v];
-            if (u < c) {
-                k = v;
-                break;
-            }
-        }
-        seq[i] = k;
-    }
 }
 
 typedef struct fixture {
@@ -120,6 +90,16 @@ static void free_fixture(fixture *f)
 {
     cs_ngram_free(f->ng);
     free(f->buf);
+}
+
+/* A separately run network of the fixture's model (the reference of the mixture), reset. */
+static cs_model_state *ref_net(const fixture *f)
+{
+    static _Alignas(64) unsigned char mem[1 << 16];
+    cs_model_state *net = NULL;
+    CS_CHECK(cs_model_state_init(&f->view, mem, sizeof mem, &net) == 0, "reference network");
+    if (net) cs_model_reset(net);
+    return net;
 }
 
 /* Bind until not verifying; returns the number of bind calls. */
@@ -204,10 +184,8 @@ static void run_model(float w, const char *name)
     cs_seqp p;
     bind_all(&p, f.buf, f.n, 9.0f);
     CS_CHECK(p.status == CS_SEQP_READY, "w %.2f ready", (double)w);
-    static _Alignas(64) unsigned char netmem[1 << 16];
-    cs_model_state *net = NULL;
-    CS_CHECK(cs_model_state_init(&f.view, netmem, sizeof netmem, &net) == 0, "reference network");
-    cs_model_reset(net);
+    cs_model_state *net = ref_net(&f);
+    if (!net) return;
     cs_sample_params sp;
     cs_sample_params_default(&sp);
     int hist[64];
@@ -327,10 +305,8 @@ static void test_cache(void)
     if (!f.buf) return;
     cs_seqp p, q;
     bind_all(&p, f.buf, f.n, 4.0f);
-    static _Alignas(64) unsigned char netmem[1 << 16];
-    cs_model_state *net = NULL;
-    CS_CHECK(cs_model_state_init(&f.view, netmem, sizeof netmem, &net) == 0, "reference network");
-    cs_model_reset(net);
+    cs_model_state *net = ref_net(&f);
+    if (!net) return;
     cs_sample_params sp;
     cs_sample_params_default(&sp);
     double cnt[V] = {0}, tot = 0.0, worst = 0.0;
@@ -406,7 +382,8 @@ static void test_cache(void)
 
 int main(void)
 {
-    markov2(g_seq, N, 77);
+    static double ptab[6][6][6];
+    markov2(V, g_seq, N, 77, ptab);
     test_binding();
     run_model(0.0f, "test_seqp_ngram_pure.wav");
     run_model(0.35f, "test_seqp_ngram_mix.wav");
