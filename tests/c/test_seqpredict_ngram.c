@@ -29,26 +29,9 @@
 
 /* the counting allocator, after the libc headers (it needs __GLIBC__) */
 #include "cs_heap_count.h"
+#include "cs_test_bump.h"
 
 enum { V = 6, N = 3000, ORDER = 3 };
-
-static _Alignas(64) unsigned char g_mem[1 << 20];
-static size_t g_used;
-
-static void *bump_alloc(void *user, size_t bytes)
-{
-    (void)user;
-    if (g_used + bytes > sizeof g_mem) return NULL;
-    void *p = g_mem + g_used;
-    g_used += (bytes + 63u) & ~(size_t)63u;
-    return p;
-}
-
-static void bump_free(void *user, void *ptr)
-{
-    (void)user;
-    (void)ptr;
-}
 
 typedef struct fixture {
     cs_ngram *ng;
