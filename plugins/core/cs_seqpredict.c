@@ -614,7 +614,8 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
         uint64_t c = cs_seqp_event_cost(p, e);
         int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
         if (!e->is_reset && !forced && e->guidance > 0.0f) c += cs_seqp_guide_cost(p->vocab, io->guide);
-        if (!e->is_reset && !forced && e->cache > 0.0f) c += (uint64_t)p->vocab * CS_SEQP_CACHE_MADDS_PER_LABEL;
+        if (!e->is_reset && !forced && e->cache > 0.0f)
+            c += (uint64_t)p->vocab * CS_SEQP_CACHE_MADDS_PER_LABEL + CS_SEQP_CACHE_MADDS_FIXED;
         if (*events > 0 && *spent + c > budget) return;
         cs_seqp_event ev = *e;
         p->q_out++;

@@ -66,7 +66,8 @@
  *               blended into a drawn step's distribution with the weight of io->cache at the trigger's sample
  *               (0..1; NaN, <= 0: off): ln((1 - c) p_model + c p_cache), centred, before guidance and the sampler.
  *               A reset empties it. Teacher forcing is not blended (its probability is the model's own). Cost:
- *               V * CS_SEQP_CACHE_MADDS_PER_LABEL more for a blended step; counting is V multiplies per step.
+ *               V * CS_SEQP_CACHE_MADDS_PER_LABEL + CS_SEQP_CACHE_MADDS_FIXED more for a blended step (counting, V
+ *               multiplies, is in it; an unblended step counts too, inside the sampler's margin).
  *   guidance    (issue 10, model x target) with a corpus (cs_seqp_guide: the unit table's label centroids and
  *               clustering weights, and a descriptor target) and guidance g > 0 read at the trigger's sample, a
  *               drawn step samples from logits_k - g * d2_k / (2 sigma^2), sigma = 1 (one normalised unit), d2_k
@@ -118,12 +119,14 @@ extern "C" {
 #define CS_SEQP_NGRAM_MADDS_PER_ORDER  8u
 #define CS_SEQP_NGRAM_MADDS_PER_LOOKUP 6000u
 #define CS_SEQP_CACHE_MADDS_PER_LABEL                                                                                  \
-    400u /* the cache blend per label (one exp, one log in double, libm): an estimate (~20 ns a label at the           \
-            sampler's ~0.055 ns per unit), not yet measured by a bench */
-#define CS_SEQP_MAX_TEMPERATURE 1000.0f
-#define CS_SEQP_MAX_PENALTY     100.0f
-#define CS_SEQP_MAX_SEED        9007199254740992.0 /* 2^53: larger seeds are clamped */
-#define CS_SEQP_MAX_GUIDANCE    1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
+    400u /* the cache (count + blend: one exp, one log in double) per label, plus CS_SEQP_CACHE_MADDS_FIXED a step, in \
+            the sampler's units (~0.055 ns): tests/bench/bench_ngram_step measured medians of 0.86 / 1.8 / 86 us for   \
+            V 16 / 64 / 4096 (charged 1.0 / 2.1 / 90 us) */
+#define CS_SEQP_CACHE_MADDS_FIXED 12000u
+#define CS_SEQP_MAX_TEMPERATURE   1000.0f
+#define CS_SEQP_MAX_PENALTY       100.0f
+#define CS_SEQP_MAX_SEED          9007199254740992.0 /* 2^53: larger seeds are clamped */
+#define CS_SEQP_MAX_GUIDANCE      1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
 #define CS_SEQP_GUIDE_MAX_TERMS                                                                                        \
     64 /* descriptors a guidance target compares at most (as cs_select's NEAREST): the first 64 usable ones */
 #define CS_SEQP_GUIDE_MADDS_PER_TERM                                                                                   \

@@ -3,9 +3,12 @@
  * label's V logits from the table of plugins/core/cs_ngram_table.h) beside one step of the GRU 2 x 64
  * (cs_model_step, portable and default kernel) in the same run, V 16 and 64, MKN order 3 and 12, trained on a
  * synthetic sequence of 20 000 labels (a random second-order source). Thread CPU time; median and worst of
- * 20 000 steps (histories taken from the sequence), and the ratio of the medians to the GRU's.
+ * 20 000 steps (histories taken from the sequence), and the ratio of the medians to the GRU's. Also the label
+ * cache of a step (cs_lcache_push + cs_lcache_blend_logits, weight 0.3) at V 16, 64 and 4096, per label, for
+ * CS_SEQP_CACHE_MADDS_PER_LABEL.
  * Usage: bench_ngram_step
  */
+#include "cs_label_cache.h"
 #include "cs_ngram.h"
 #include "cs_ngram_table.h"
 #include "cs_rng.h"
@@ -121,6 +124,30 @@ int main(void)
             free(tab);
             cs_ngram_free(m);
         }
+    }
+    const int Cs[3] = {16, 64, 4096};
+    for (int ci = 0; ci < 3; ci++) {
+        const int V = Cs[ci];
+        float *counts = malloc((size_t)V * sizeof *counts), *lg = malloc((size_t)V * sizeof *lg);
+        double *t = malloc(STEPS * sizeof *t), med, worst;
+        cs_lcache c;
+        cs_lcache_init(&c, counts, V);
+        cs_rng rng;
+        cs_rng_seed(&rng, 3);
+        for (int i = 0; i < STEPS; i++) {
+            for (int k = 0; k < V; k++)
+                lg[k] = (float)((k * 37 + i) % 11) * 0.3f;
+            const int lab = (int)cs_rng_below(&rng, (uint32_t)V);
+            const double t0 = cpu_ns();
+            cs_lcache_push(&c, lab);
+            cs_lcache_blend_logits(&c, lg, 0.3f);
+            t[i] = cpu_ns() - t0;
+        }
+        stats(t, STEPS, &med, &worst);
+        printf("V %4d  label cache (push + blend)  %9.0f / %9.0f   %.1f ns a label (median)\n", V, med, worst, med / V);
+        free(t);
+        free(lg);
+        free(counts);
     }
     return 0;
 }
