@@ -185,8 +185,18 @@ ConcatSeqFormat {
 	*mhTrainLoss { ^26 }
 	// model header field (float index)
 	*mhValLoss { ^27 }
+	// model header field (float index)
+	*mhNgramFloats { ^28 }
+	// model header field (float index)
+	*mhNetWeight { ^30 }
 	// model header arch value of a GRU
 	*archGRU { ^0 }
+	// float 0 of a model file's n-gram table (plugins/core/cs_ngram_table.h)
+	*ngramMagic { ^4412244 }
+	// the n-gram table's version
+	*ngramVersion { ^1 }
+	// the n-gram table's largest order
+	*ngramMaxOrder { ^12 }
 	// model header arch value of a transformer
 	*archTransformer { ^1 }
 	// architecture names by header arch value (as the CLI and the JSON form spell them)

@@ -22,6 +22,13 @@
 // themselves, generic vs AVX2) by about 1e-7 relative. Argmax (temperature 0) gives the C core's labels unless
 // two logits tie within that rounding. Cost per step: see HelpSource/Classes/SeqModelLang.schelp.
 //
+// A model file with an n-gram table after the weights (models/FORMAT.md, floats 28-30: a GRU/transformer + modified
+// Kneser-Ney mixture from `concatseq train --ngram-mix`, or a pure n-gram model from `--arch ngram`, weight 0) is
+// run as SeqPredict runs it (plugins/core/cs_seqpredict.h): the logits are ln(w softmax(network logits) + (1 - w)
+// p_ngram(. | the labels fed since the reset)) centred to mean 0 (cs_seqp_center_logits), a port of cs_ngt_probs / cs_ngt_mix_logits (table values summed
+// in double as in C; exp and log here, the core's fast approximations there: ~1e-7 relative); at weight 0 the
+// network is never run. The table is validated like cs_ngt_parse (every record) when verify is true.
+//
 // One SeqModelLang is weights + one state. -fork makes another state sharing the weights (what a pattern
 // stream does), so many streams can run one model without copying it.
 
@@ -40,6 +47,8 @@ SeqModelLang {
 	// sampling
 	var <rng, <history, <>historyLen = 8;
 	var <lastProb = 1.0, <lastEntropy = 0.0, <lastCandidates = 0, <lastFlags = 0, <lastGuided = false;
+	// the n-gram table (nil: a network alone): (order:, contexts: [k] Dictionary "labels" -> [g, labels, as])
+	var <ngram, <netWeight = 1.0;
 
 	*initClass {
 		errorStrings = (
@@ -54,7 +63,8 @@ SeqModelLang {
 			nonfinite: "model weight is NaN, infinite or out of range",
 			checksum: "model weights do not match the checksum",
 			token: "token outside the label range",
-			channels: "a model file has one channel"
+			channels: "a model file has one channel",
+			ngram: "the n-gram table after the weights is damaged or of another vocabulary"
 		);
 	}
 
@@ -103,7 +113,7 @@ SeqModelLang {
 	cs_model_parse). Returns nil when valid, else [errorSymbol, detail].
 	*/
 	*check { arg data, verify = true;
-		var n, f, d, nw, need, cfg, ok, err, fmt = ConcatSeqFormat, hf = ConcatSeqFormat.modelHeader, version;
+		var n, f, d, nw, need, cfg, ok, err, fmt = ConcatSeqFormat, hf = ConcatSeqFormat.modelHeader, version, ng;
 		n = data.size;
 		if(n == 0) { ^[\truncated, "empty"] };
 		if(data[fmt.mhMagic] != fmt.modelMagic) { ^[\magic, "float 0 is %, not %".format(data[0], fmt.modelMagic)] };
@@ -128,7 +138,7 @@ SeqModelLang {
 		cfg = this.configError(data[fmt.mhArch].asInteger, *d);
 		if(cfg.notNil) { ^[\dims, cfg] };
 		[[fmt.mhNumWeights, 2], [fmt.mhChecksum, 2], [fmt.mhCorpusSum, 4], [fmt.mhSeed, 4], [fmt.mhEpochs, 2],
-			[fmt.mhTrainTokens, 2]].do { |field|
+			[fmt.mhTrainTokens, 2], [fmt.mhNgramFloats, 2]].do { |field|
 			err = this.prPiecesError(data, *field);
 			if(err.notNil) { ^err };
 		};
@@ -136,12 +146,109 @@ SeqModelLang {
 		[fmt.mhTrainLoss, fmt.mhValLoss].do { |i| if(data[i].isNaN or: { data[i].abs == inf }) { ^[\header, "loss field % is not finite".format(i)] } };
 		need = this.paramCount(data[fmt.mhArch].asInteger, *d);
 		if(need != nw) { ^[\size, "header says % weights, the dimensions imply %".format(nw.asInteger, need)] };
-		if(n - hf < need) { ^[\truncated, "% weight floats, % needed".format(n - hf, need)] };
+		ng = fmt.modelSplit(data, fmt.mhNgramFloats, 2);
+		if(ng > 0) {
+			f = data[fmt.mhNetWeight];
+			if(f.isNaN or: { f < 0 } or: { f > 1 }) { ^[\header, "net_weight % outside 0..1".format(f)] };
+		};
+		if(n - hf < (need + ng)) {
+			^[\truncated, "% floats after the header, % needed (weights % + n-gram table %)".format(n - hf, need + ng, need, ng)]
+		};
 		if(verify) {
 			ok = this.prVerifyWeights(data, need);
 			if(ok.notNil) { ^ok };
+			if(ng > 0) {
+				ok = this.prNgramParse(data, hf + need, ng, d[0]);
+				if(ok.isKindOf(Event).not) { ^ok };
+			};
 		};
 		^nil
+	}
+
+	/*
+	Parse and validate the n-gram table of ng floats at data[off] as cs_ngt_parse does (magic, version, V = vocab,
+	order 1..ngramMaxOrder, the counts, then every record: labels in range, contexts strictly increasing, g and a
+	in 0..1, successor ranges contiguous, successor labels increasing; its size exactly ng). Returns an Event
+	(order:, contexts: one Dictionary per order k = 1..order from the history labels joined by spaces to
+	[g, successor labels, successor a]) or [\ngram, detail].
+	*/
+	*prNgramParse { arg data, off, ng, vocab;
+		var fmt = ConcatSeqFormat, at, order, nctx, nsucc, total, ctxAt, succAt, dicts, isInt, bad;
+		isInt = { |x, lo, hi| x.isNaN.not and: { x >= lo } and: { x <= hi } and: { x.frac == 0 } };
+		bad = { |what| [\ngram, what] };
+		if(ng < 4) { ^bad.("table of % floats".format(ng)) };
+		if(data[off] != fmt.ngramMagic) { ^bad.("magic %".format(data[off])) };
+		if(data[off + 1] != fmt.ngramVersion) { ^bad.("version %".format(data[off + 1])) };
+		if(data[off + 2] != vocab) { ^bad.("V % for a model of % labels".format(data[off + 2], vocab)) };
+		order = data[off + 3];
+		if(isInt.(order, 1, fmt.ngramMaxOrder).not) { ^bad.("order %".format(order)) };
+		order = order.asInteger;
+		if(ng < (4 + (4 * order))) { ^bad.("truncated header") };
+		nctx = Array.newClear(order + 1); nsucc = Array.newClear(order + 1);
+		(1..order).do { |k|
+			var b = off + 4 + (4 * (k - 1));
+			4.do { |j| if(isInt.(data[b + j], 0, 65535).not) { ^bad.("count field % of order %".format(j, k)) } };
+			nctx[k] = fmt.joinPieces([data[b], data[b + 1]]);
+			nsucc[k] = fmt.joinPieces([data[b + 2], data[b + 3]]);
+			if(k == 1 and: { nctx[k] > 1 }) { ^bad.("order 1 has % contexts".format(nctx[k])) };
+		};
+		total = 4 + (4 * order);
+		(1..order).do { |k| total = total + (nctx[k] * (k + 3)) + (2 * nsucc[k]) };
+		if(total != ng) { ^bad.("% floats, its counts imply %".format(ng, total)) };
+		at = off + 4 + (4 * order);
+		dicts = Array.newClear(order + 1);
+		(1..order).do { |k|
+			var w = k + 3, next = 0, prev, dict = Dictionary.new;
+			ctxAt = at; succAt = at + (nctx[k] * w);
+			nctx[k].do { |i|
+				var r = ctxAt + (i * w), labs, g, first, cnt, sl, sa, cmp = 0;
+				labs = Array.fill(k - 1, { |j| data[r + j] });
+				labs.do { |x| if(isInt.(x, 0, vocab).not) { ^bad.("order % context % label %".format(k, i, x)) } };
+				labs = labs.collect(_.asInteger);
+				if(prev.notNil) { // lexicographic: the records must be strictly increasing
+					block { |stop| labs.do { |x, j| if(x != prev[j]) { cmp = if(prev[j] < x) { -1 } { 1 }; stop.value } } };
+					if(cmp != -1) { ^bad.("order % contexts not increasing at %".format(k, i)) };
+				};
+				prev = labs;
+				g = data[r + k - 1];
+				if(g.isNaN or: { g < 0 } or: { g > 1 }) { ^bad.("order % context % g %".format(k, i, g)) };
+				if(isInt.(data[r + k], 0, 65535).not or: { isInt.(data[r + k + 1], 0, 65535).not }
+					or: { isInt.(data[r + k + 2], 0, vocab).not }) { ^bad.("order % context % successor fields".format(k, i)) };
+				first = fmt.joinPieces([data[r + k], data[r + k + 1]]);
+				cnt = data[r + k + 2].asInteger;
+				if(first != next or: { (first + cnt) > nsucc[k] }) { ^bad.("order % context % successor range".format(k, i)) };
+				sl = Array.newClear(cnt); sa = Array.newClear(cnt);
+				cnt.do { |j|
+					var q = succAt + (2 * (first + j));
+					if(isInt.(data[q], 0, vocab - 1).not or: { data[q + 1].isNaN } or: { data[q + 1] < 0 } or: { data[q + 1] > 1 }) {
+						^bad.("order % successor %".format(k, first + j))
+					};
+					if(j > 0 and: { (data[q - 2] < data[q]).not }) { ^bad.("order % successors not increasing".format(k)) };
+					sl[j] = data[q].asInteger; sa[j] = data[q + 1];
+				};
+				next = first + cnt;
+				dict[prev.join(" ")] = [g, sl, sa];
+			};
+			if(next != nsucc[k]) { ^bad.("order % has successors no context owns".format(k)) };
+			dicts[k] = dict;
+			at = succAt + (2 * nsucc[k]);
+		};
+		^(order: order, contexts: dicts)
+	}
+
+	// p(next | the last order - 1 labels of hist, BOS-padded) as cs_ngt_probs: an Array of vocab Floats.
+	ngramProbs { arg hist;
+		var n = ngram[\order], key, p, rec;
+		key = Array.fill(n - 1, { |j| var back = n - 1 - j; if(back <= hist.size) { hist[hist.size - back] } { vocab } });
+		p = Array.fill(vocab, { 1.0 / vocab });
+		(1..n).do { |k|
+			rec = ngram[\contexts][k][key.copyRange(n - k, n - 2).join(" ")];
+			if(rec.notNil) {
+				p = p * rec[0];
+				rec[1].do { |lab, j| p[lab] = p[lab] + rec[2][j] };
+			};
+		};
+		^p
 	}
 
 	// nil when the `count` split-integer pieces at `index` are exact integers 0..65535, else [\header, detail].
@@ -264,6 +371,13 @@ SeqModelLang {
 		};
 		w[\headw] = cols.(v, d);
 		w[\headb] = take.(v);
+		if(fmt.modelSplit(data, fmt.mhNgramFloats, 2) > 0) {
+			ngram = this.class.prNgramParse(data, off, fmt.modelSplit(data, fmt.mhNgramFloats, 2), vocab);
+			if(ngram.isKindOf(Event).not) {
+				Error("SeqModelLang: %: % (%)".format(name ? "data", errorStrings[\ngram], ngram[1])).throw
+			};
+			netWeight = data[fmt.mhNetWeight];
+		};
 		rng = ConcatSeqRng(0);
 		history = List.new;
 		this.reset;
@@ -532,12 +646,14 @@ SeqModelLang {
 
 	info {
 		^(arch: arch, vocab: vocab, width: width, layers: numLayers, heads: heads, context: context, dFF: dFF,
-			numWeights: numWeights, checksum: "0x" ++ checksum.asHexString(8)) ++ meta
+			numWeights: numWeights, checksum: "0x" ++ checksum.asHexString(8),
+			ngramOrder: ngram !? { ngram[\order] }, netWeight: netWeight) ++ meta
 	}
 
 	printOn { arg stream;
 		stream << "SeqModelLang(" << arch << " V " << vocab << " W " << width << " L " << numLayers;
 		if(arch == \transformer) { stream << " heads " << heads << " context " << context };
+		if(ngram.notNil) { stream << " + MKN order " << ngram[\order] << " net weight " << netWeight };
 		stream << ")";
 	}
 
@@ -555,8 +671,11 @@ SeqModelLang {
 		while { history.size > 64 } { history.removeAt(0) };
 	}
 
+	// A pure n-gram model (a table of network weight 0) never runs its network, as SeqPredict.
+	netUsed { ^ngram.isNil or: { netWeight > 0 } }
+
 	prFeed { arg token;
-		if(arch == \gru) { this.prGruFeed(token) } { this.prTfFeed(token) };
+		if(this.netUsed) { if(arch == \gru) { this.prGruFeed(token) } { this.prTfFeed(token) } };
 		position = position + 1;
 	}
 
@@ -631,11 +750,28 @@ SeqModelLang {
 	}
 
 	prComputeLogits {
-		logitsCache = this.prMatvec(w[\headw], w[\headb], headIn);
-		logitsCache.do { |v, i|
-			if(v.isNaN) { logitsCache[i] = 0.0 } {
-				if(v.abs > 1e30) { logitsCache[i] = v.clip(-1e30, 1e30) }
-			}
+		var png, mx, z, hist, k;
+		if(this.netUsed) {
+			logitsCache = this.prMatvec(w[\headw], w[\headb], headIn);
+			logitsCache.do { |v, i|
+				if(v.isNaN) { logitsCache[i] = 0.0 } {
+					if(v.abs > 1e30) { logitsCache[i] = v.clip(-1e30, 1e30) }
+				}
+			};
+		} { logitsCache = Signal.newClear(vocab) };
+		if(ngram.notNil) { // cs_ngt_mix_logits: ln(w softmax(logits) + (1 - w) p_ngram)
+			k = min(ngram[\order] - 1, history.size);
+			hist = if(k > 0) { history.copyRange(history.size - k, history.size - 1) } { [] };
+			png = this.ngramProbs(hist);
+			mx = logitsCache.maxItem;
+			z = 0.0; logitsCache.do { |v| z = z + (v - mx).exp };
+			logitsCache = Signal.newFrom(logitsCache.collect { |v, i|
+				var q = (netWeight * (v - mx).exp / z) + ((1.0 - netWeight) * png[i]);
+				if(q > 0) { q.log.max(-88.7) } { -88.7 } // the core's log2 of 0 gives -88.7
+			});
+			// cs_seqp_center_logits: mean 0 (in double), so the repetition penalty acts as on a network's logits
+			mx = 0.0; logitsCache.do { |v| mx = mx + v }; mx = mx / vocab;
+			logitsCache = Signal.newFrom(logitsCache.collect { |v| v - mx });
 		};
 		stale = false;
 	}

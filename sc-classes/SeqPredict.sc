@@ -24,9 +24,9 @@ SeqPredict : MultiOutUGen {
 	multichannel expansion). Arguments: see *krInfo.
 	*/
 	*kr { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0;
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0;
 		^this.labelOf(this.prNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask, corpus, target, guidance))
+			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache))
 	}
 
 	/*
@@ -34,9 +34,9 @@ SeqPredict : MultiOutUGen {
 	the label changes there). Returns the label. Arguments: see *krInfo.
 	*/
 	*ar { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0;
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0;
 		^this.labelOf(this.prNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask, corpus, target, guidance))
+			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache))
 	}
 
 	/*
@@ -71,28 +71,32 @@ SeqPredict : MultiOutUGen {
 	        logits_k - guidance * d2(target, centroid_k) / 2 (sigma = 1 normalised unit; d2 the weighted mean
 	        squared difference over the target's descriptors). 0 (default) = the model alone, bit for bit; large
 	        (100) = the label nearest to the target. NaN, inf, < 0 -> 0; at most 1e6.
+	cache: 0..1, read at each step (at the trigger's sample): the weight of the label cache (decayed counts of
+	        the labels played or primed since the reset, half-life 64 labels) in the next label's distribution,
+	        (1 - cache) p_model + cache p_cache. 0 (default) = off, bit for bit; a reset empties the cache.
 	*/
 	*krInfo { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0;
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0;
 		^this.prNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask, corpus, target, guidance)
+			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache)
 	}
 
 	/*
 	All three outputs, audio rate: [label, probability, entropy]. Arguments: see *krInfo.
 	*/
 	*arInfo { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0;
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0;
 		^this.prNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask, corpus, target, guidance)
+			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache)
 	}
 
 	// multiNew with the guidance inputs: corpus (its unit-table Buffer or -1), guidance, then the target as
 	// ConcatPlay.targetInputs gives it ([targetBuf, numPairs, pairs...]).
 	*prNew { arg rate, model, trig, temperature, topK, topP, prime, reset, seed, repetitionPenalty, historyLen, mask,
-		corpus, target, guidance;
+		corpus, target, guidance, cache;
 		^this.multiNewList([rate, model, trig, temperature, topK, topP, prime, reset, seed, repetitionPenalty,
-			historyLen, mask, this.corpusInput(corpus), guidance ? 0] ++ ConcatPlay.targetInputs(target, corpus, "SeqPredict"))
+			historyLen, mask, this.corpusInput(corpus), guidance ? 0] ++ ConcatPlay.targetInputs(target, corpus, "SeqPredict")
+			++ [cache ? 0])
 	}
 
 	// The `corpus` input: nil -> -1; a ConcatCorpus -> its unit-table Buffer; a Buffer, number or UGen as it is.
@@ -128,8 +132,11 @@ SeqPredict : MultiOutUGen {
 				^"argument '%' must be %, not %".format(inputNames[index], what, in)
 			}
 		};
-		if(inputs.size < inputNames.size or: { (inputs.size - inputNames.size).odd }) {
-			^"needs % inputs (%, then target pairs), got %".format(inputNames.size, inputNames.join(", "), inputs.size)
+		if(inputs.size < (inputNames.size + 1) or: { (inputs.size - inputNames.size - 1).odd }) {
+			^"needs % inputs (%, then target pairs, then cache), got %".format(inputNames.size + 1, inputNames.join(", "), inputs.size)
+		};
+		if(inputs.last.isNumber and: { (inputs.last >= 0 and: { inputs.last <= 1 }).not }) {
+			^"argument 'cache' must be 0..1 (0 = off), not %".format(inputs.last)
 		};
 		[0, 10, 11, 13].do { |i|
 			if(inputs[i].rate == \audio) {

@@ -13,6 +13,7 @@
 #include "cs_descriptor_table.h"
 #include "cs_label.h"
 #include "cs_model.h"
+#include "cs_ngram_table.h"
 #include "cs_select.h"
 #include "cs_seqpredict.h"
 #include "cs_split.h"
@@ -54,10 +55,15 @@ static void model_section(void)
               {"mhEpochs", CS_MH_EPOCHS},
               {"mhTrainTokens", CS_MH_TRAIN_TOKENS},
               {"mhTrainLoss", CS_MH_TRAIN_LOSS},
-              {"mhValLoss", CS_MH_VAL_LOSS}};
+              {"mhValLoss", CS_MH_VAL_LOSS},
+              {"mhNgramFloats", CS_MH_NGRAM_FLOATS},
+              {"mhNetWeight", CS_MH_NET_WEIGHT}};
     for (size_t i = 0; i < sizeof mh / sizeof mh[0]; i++)
         constant(mh[i].name, mh[i].value, "model header field (float index)");
     constant("archGRU", CS_MODEL_GRU, "model header arch value of a GRU");
+    constant("ngramMagic", CS_NGT_MAGIC, "float 0 of a model file's n-gram table (plugins/core/cs_ngram_table.h)");
+    constant("ngramVersion", CS_NGT_VERSION, "the n-gram table's version");
+    constant("ngramMaxOrder", CS_NGT_MAX_ORDER, "the n-gram table's largest order");
     constant("archTransformer", CS_MODEL_TRANSFORMER, "model header arch value of a transformer");
     printf("\t// architecture names by header arch value (as the CLI and the JSON form spell them)\n"
            "\t*archNames { ^#[");

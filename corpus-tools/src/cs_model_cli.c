@@ -3,9 +3,12 @@
 
 #include "cs_cli.h"
 #include "cs_error.h"
+#include "cs_eval.h"
+#include "cs_label_cache.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_ngram.h"
+#include "cs_ngram_table.h"
 #include "cs_progress.h"
 #include "cs_select.h"
 #include "cs_seqpredict.h"
@@ -70,10 +73,17 @@ static void usage_train(FILE *f)
     fprintf(f,
             "usage: concatseq train BUNDLE [-o MODEL] [options]\n"
             "Fits a GRU or causal transformer to the bundle's label sequence (one sequence per source, units in\n"
-            "time order); the last --val-fraction of each source is held out for validation and early stopping.\n"
+            "time order). Each source is split in time: the last --test-fraction is the test part (never read\n"
+            "here; `concatseq eval` scores it), the --val-fraction before it validates (early stopping).\n"
             "Defaults are the trainer's (cs_train_config_default); an option given here overrides one of them.\n"
             "  -o, --output MODEL     model file (default BUNDLE/model.wav); --force replaces an existing one\n"
-            "  --arch gru|transformer (default gru)\n"
+            "  --arch auto|gru|transformer|ngram (default auto); ngram: modified Kneser-Ney alone (order up to %d\n"
+            "                         chosen on validation, 3 without validation labels), no network trained: a\n"
+            "                         model file whose network (GRU 16, zero weights) has mixture weight 0;\n"
+            "                         auto: trains the GRU and the transformer (the options below apply to both),\n"
+            "                         fits MKN and the GRU + MKN mixture, and writes the candidate with the lowest\n"
+            "                         VALIDATION bits/label, saying which and by how much (without validation\n"
+            "                         labels: MKN order 3, the safest on a corpus that small)\n"
             "  --hidden N             GRU hidden size %d..%d / transformer width %d..%d (default 64)\n"
             "  --layers N             1..%d (GRU), 1..%d (transformer) (default 2)\n"
             "  --heads N              transformer heads, dividing the width (default 8)\n"
@@ -82,21 +92,25 @@ static void usage_train(FILE *f)
             "  --batch N              windows per step (default: training windows / 16, clamped to 4..32)\n"
             "  --lr X (GRU 3e-3, transformer 1e-3)  --clip X (1.0, 0 = off)  --dropout P (0)\n"
             "  --weight-decay X (0)  --warmup N (20)  --constant-lr (no cosine decay)\n"
-            "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)\n"
+            "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)  --test-fraction F (0.1)\n"
             "  --seed N (1)  --threads N (online CPUs; the model does not depend on it)\n"
             "  --progress bar|lines|none  --quiet\n"
+            "  --ngram-mix            append a modified Kneser-Ney model (order up to %d chosen on validation) and\n"
+            "                         make the file their mixture, the network's weight fit on validation\n"
+            "                         (`eval` scores the mixture; SeqPredict and the sclang port run the network\n"
+            "                         alone until they read the table)\n"
             "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
             "without validation (said so, no early stopping, the last epoch is kept).\n",
-            CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D, CS_MODEL_GRU_MAX_LAYERS,
-            CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT);
+            CS_NGRAM_MAX_ORDER, CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D,
+            CS_MODEL_GRU_MAX_LAYERS, CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT, CS_NGRAM_MAX_ORDER);
 }
 
 /* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
 typedef struct train_opts {
     const char *bundle, *out;
-    int arch, force, quiet, pmode, constant, threads;
+    int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
-    double lr, clip, dropout, wd, valf;
+    double lr, clip, dropout, wd, valf, testf;
     uint64_t seed;
 } train_opts;
 
@@ -108,7 +122,20 @@ static int train_option(const char *a, const char *v, train_opts *o)
         o->out = v;
         return 0;
     }
-    if (OPT("--arch")) return (o->arch = cs_model_arch_from_name(v)) < 0;
+    if (OPT("--arch")) {
+        o->arch_given = 1;
+        o->arch_auto = !strcmp(v, "auto");
+        o->ngram_only = !strcmp(v, "ngram");
+        if (o->arch_auto) {
+            o->arch = CS_MODEL_GRU;
+            return 0;
+        }
+        if (o->ngram_only) { /* the file's network: the smallest GRU, never trained (weight 0) */
+            o->arch = CS_MODEL_GRU;
+            return 0;
+        }
+        return (o->arch = cs_model_arch_from_name(v)) < 0;
+    }
     if (OPT("--hidden") || OPT("--width")) return cs_cli_parse_int(v, &o->hidden);
     if (OPT("--layers")) return cs_cli_parse_int(v, &o->layers);
     if (OPT("--heads")) return cs_cli_parse_int(v, &o->heads);
@@ -123,6 +150,7 @@ static int train_option(const char *a, const char *v, train_opts *o)
     if (OPT("--dropout")) return cs_cli_parse_double(v, &o->dropout) || o->dropout < 0.0 || o->dropout > 0.9;
     if (OPT("--weight-decay")) return cs_cli_parse_double(v, &o->wd) || o->wd < 0.0;
     if (OPT("--val-fraction")) return cs_cli_parse_double(v, &o->valf) || o->valf < 0.0 || o->valf > 0.5;
+    if (OPT("--test-fraction")) return cs_cli_parse_double(v, &o->testf) || o->testf < 0.0 || o->testf > 0.5;
     if (OPT("--seed")) return (o->seed_given = 1, cs_cli_parse_u64(v, &o->seed));
     if (OPT("--threads")) return cs_cli_parse_int(v, &o->threads) || o->threads < 1 || o->threads > 256;
     if (OPT("--progress")) return (o->pmode = cs_progress_mode_from_name(v)) < 0;
@@ -138,7 +166,7 @@ static int train_parse(int argc, char **argv, train_opts *o)
     o->pmode = CS_PROGRESS_AUTO;
     o->hidden = o->layers = o->heads = o->context = o->epochs = o->window = o->batch = o->warmup = -1;
     o->patience = -1;
-    o->lr = o->clip = o->dropout = o->wd = o->valf = -1.0;
+    o->lr = o->clip = o->dropout = o->wd = o->valf = o->testf = -1.0;
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (int)cpus : 1;
     for (int i = 1; i < argc; ++i) {
@@ -155,6 +183,8 @@ static int train_parse(int argc, char **argv, train_opts *o)
             o->quiet = 1;
         } else if (!strcmp(a, "--constant-lr")) {
             o->constant = 1;
+        } else if (!strcmp(a, "--ngram-mix")) {
+            o->ngram_mix = 1;
         } else {
             const char *v = i + 1 < argc ? argv[++i] : NULL;
             if (!v) return cs_cli_fail("train", "%s: missing value", a);
@@ -164,6 +194,19 @@ static int train_parse(int argc, char **argv, train_opts *o)
         }
     }
     if (!o->bundle) return cs_cli_fail("train", "no BUNDLE given (usage: concatseq train BUNDLE [-o MODEL])");
+    const double vf = o->valf >= 0 ? o->valf : CS_SPLIT_VAL_DEFAULT,
+                 tf = o->testf >= 0 ? o->testf : CS_SPLIT_TEST_DEFAULT;
+    if (vf + tf > 0.9) return cs_cli_fail("train", "--val-fraction %g + --test-fraction %g: at most 0.9", vf, tf);
+    if (o->ngram_only && o->ngram_mix)
+        return cs_cli_fail("train", "--arch ngram with --ngram-mix: choose one (ngram is the n-gram alone)");
+    if (o->arch_auto && o->ngram_mix)
+        return cs_cli_fail("train", "--arch auto with --ngram-mix: auto already tries the GRU + MKN mixture; give "
+                                    "--arch gru or transformer with --ngram-mix");
+    if (!o->arch_given) o->arch_auto = !o->ngram_mix; /* the default; --ngram-mix alone keeps the GRU */
+    if (o->ngram_only) {
+        o->hidden = CS_MODEL_GRU_MIN_H;
+        o->layers = 1;
+    }
     return 0;
 }
 
@@ -189,6 +232,7 @@ static void train_config(const train_opts *o, int V, cs_train_config *cfg)
     if (o->dropout >= 0) cfg->dropout = (float)o->dropout;
     if (o->wd >= 0) cfg->weight_decay = (float)o->wd;
     if (o->valf >= 0) cfg->val_fraction = o->valf;
+    if (o->testf >= 0) cfg->test_fraction = o->testf;
     if (o->constant) cfg->cosine = 0;
     if (o->seed_given) cfg->seed = o->seed;
     cfg->n_threads = o->threads;
@@ -202,7 +246,7 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
     const int T = cs_train_auto_window(cfg, lens, nseq), B = cs_train_auto_batch(cfg, T, lens, nseq);
     size_t n_val = 0;
     for (int s = 0; s < nseq; ++s)
-        n_val += lens[s] - cs_train_split(lens[s], cfg->val_fraction);
+        n_val += cs_split_count(lens[s], cs_train_config_split(cfg), CS_PART_VAL);
     if (!o->quiet && n_val == 0)
         printf("training without validation: every source of %s is shorter than %.0f labels (--val-fraction %g), so "
                "no labels are held out; early stopping is off and the last epoch's weights are kept\n",
@@ -213,6 +257,242 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
                nseq == 1 ? "" : "s", T, B);
 }
 
+/* Modified KN on the training part, the order chosen on validation (*order, *ng_val its validation bits; order
+ * 3 and *ng_val NaN without validation labels). The model, or NULL with *e set. Reads no test label. */
+static cs_ngram *fit_mkn(const cs_train_config *cfg, const int *const *seqs, const size_t *lens, int nseq, int *order,
+                         double *ng_val, int *e)
+{
+    const cs_split sp = cs_train_config_split(cfg);
+    size_t nv = 0;
+    for (int s = 0; s < nseq; ++s)
+        nv += cs_split_count(lens[s], sp, CS_PART_VAL);
+    *order = 3;
+    *ng_val = NAN;
+    *e = nv ? cs_ngram_choose_order(seqs, lens, nseq, cfg->model.vocab, sp, CS_NGRAM_MKN, CS_NGRAM_MAX_ORDER, order,
+                                    ng_val)
+            : 0;
+    if (*e) return NULL;
+    return cs_ngram_train(seqs, lens, nseq, cfg->model.vocab, sp, CS_NGRAM_MKN, *order, 0.0, e);
+}
+
+/* `--arch ngram`: the MKN table, a zero GRU 16 of weight 0, written to path. 0 or 1 (error printed). */
+static int write_ngram_only(const train_opts *o, const cs_train_config *cfg, const cs_bundle *b, const int *const *seqs,
+                            const size_t *lens, int nseq, const char *path)
+{
+    int e = 0, order = 0;
+    double ng_val = NAN;
+    size_t n_train = 0, n_tab = 0;
+    for (int s = 0; s < nseq; ++s)
+        n_train += cs_split_count(lens[s], cs_train_config_split(cfg), CS_PART_TRAIN);
+    cs_ngram *m = fit_mkn(cfg, seqs, lens, nseq, &order, &ng_val, &e);
+    float *tab = NULL;
+    if (m) e = cs_ngram_table_write(m, &tab, &n_tab);
+    cs_ngram_free(m);
+    const size_t P = cs_model_param_count(&cfg->model);
+    float *w = e ? NULL : calloc(P ? P : 1, sizeof *w);
+    if (!e && !w) e = CS_E_NOMEM;
+    if (e) {
+        free(tab);
+        return cs_cli_fail("train", "%s: --arch ngram: %s", o->bundle,
+                           e == CS_E_EMPTY ? "no training labels" : cs_strerror(e));
+    }
+    cs_model_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.corpus_checksum = cs_bundle_checksum(b);
+    meta.seed = cfg->seed;
+    meta.train_tokens = (uint32_t)n_train;
+    meta.train_loss_bits = -1.0f;
+    meta.val_loss_bits = ng_val == ng_val ? (float)ng_val : -1.0f;
+    const int we = cs_model_file_write_mix(path, &cfg->model, &meta, w, P, tab, n_tab, 0.0f);
+    free(w);
+    free(tab);
+    if (we) return cs_cli_fail("train", "%s: %s", path, we == CS_E_IO ? cs_model_write_reason(errno) : cs_strerror(we));
+    if (!o->quiet) {
+        char val[64];
+        if (ng_val == ng_val)
+            snprintf(val, sizeof val, "validation %.4f bits/label", ng_val);
+        else
+            snprintf(val, sizeof val, "no validation labels: order 3");
+        printf("wrote %s: modified Kneser-Ney order %d (%zu table floats, a pure n-gram model: network weight 0), "
+               "%zu training labels, %s\n",
+               cs_cli_safe(path), order, n_tab, n_train, val);
+    }
+    return 0;
+}
+
+/* The n-gram half of a mixture: modified KN with the order chosen on validation, as the core's table (*tab,
+ * *n_tab), and the network's weight fit on validation (*net_w); *mix_val, *net_val, *ng_val: validation bits of
+ * the mixture, the network, the n-gram. Reads no test label. Returns 0 or a cs_err. */
+static int build_mixture(const cs_train_config *cfg, const float *w, const int *const *seqs, const size_t *lens,
+                         int nseq, float **tab, size_t *n_tab, float *net_w, int *order, double *mix_val,
+                         double *net_val, double *ng_val)
+{
+    const cs_split sp = cs_train_config_split(cfg);
+    size_t nv = 0;
+    for (int s = 0; s < nseq; ++s)
+        nv += cs_split_count(lens[s], sp, CS_PART_VAL);
+    if (nv == 0) return CS_E_EMPTY;
+    int e = 0;
+    cs_ngram *m = fit_mkn(cfg, seqs, lens, nseq, order, ng_val, &e);
+    if (!m) return e;
+    double *a = malloc(2 * nv * sizeof *a), *b = a + nv, bits;
+    e = a ? cs_train_eval_split(&cfg->model, w, seqs, lens, nseq, sp, CS_PART_VAL, -1, cfg->n_threads, net_val, NULL, a)
+          : CS_E_NOMEM;
+    if (!e) e = cs_ngram_eval(m, seqs, lens, nseq, sp, CS_PART_VAL, &bits, NULL, b);
+    if (!e) {
+        *net_w = (float)cs_eval_fit_mixture(a, b, nv, mix_val);
+        e = cs_ngram_table_write(m, tab, n_tab);
+    }
+    free(a);
+    cs_ngram_free(m);
+    return e;
+}
+
+/* One network trained with the CLI's progress display: 0 (weights in *w, report in *rep) or a cs_err. */
+static int train_net(const train_opts *o, cs_train_config *cfg, const cs_bundle *b, int **seqs, size_t *lens, int nseq,
+                     float **w, cs_train_report *rep)
+{
+    train_ui ui;
+    cs_progress_init(&ui.prog, o->pmode, o->quiet);
+    ui.quiet = o->quiet;
+    train_announce(o, cfg, b, lens, nseq, ui.prog.mode == CS_PROGRESS_LINES);
+    cfg->progress = on_epoch;
+    cfg->user = &ui;
+    const int tr = cs_train_run(cfg, (const int *const *)seqs, lens, nseq, w, rep);
+    cs_progress_finish(&ui.prog);
+    return tr;
+}
+
+static void fill_meta(cs_model_meta *meta, const cs_bundle *b, const cs_train_config *cfg, const cs_train_report *rep)
+{
+    memset(meta, 0, sizeof *meta);
+    meta->corpus_checksum = cs_bundle_checksum(b);
+    meta->seed = cfg->seed;
+    meta->epochs = (uint32_t)rep->best_epoch;
+    meta->train_tokens = (uint32_t)rep->n_train;
+    meta->train_loss_bits = (float)rep->train_bits;
+    meta->val_loss_bits = rep->has_val ? (float)rep->best_val_bits : -1.0f;
+}
+
+enum { AUTO_GRU, AUTO_TF, AUTO_NGRAM, AUTO_MIX, AUTO_N };
+
+/* --arch auto: the GRU, the transformer, modified KN and the GRU + MKN mixture, all fit on the training part and
+ * compared on VALIDATION only; the best is written to path and the comparison printed. 0 or 1 (error printed). */
+static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_t *lens, int nseq, const char *path)
+{
+    const int V = (int)b->view.num_labels;
+    train_opts og = *o, ot = *o;
+    og.arch = CS_MODEL_GRU;
+    ot.arch = CS_MODEL_TRANSFORMER;
+    cs_train_config cfg[2];
+    train_config(&og, V, &cfg[0]);
+    train_config(&ot, V, &cfg[1]);
+    size_t nv = 0;
+    for (int s = 0; s < nseq; ++s)
+        nv += cs_split_count(lens[s], cs_train_config_split(&cfg[0]), CS_PART_VAL);
+    if (nv == 0) {
+        if (!o->quiet)
+            printf("auto: no validation labels to compare the candidates on (every source is shorter than %.0f "
+                   "labels): modified Kneser-Ney order 3, the safest on a corpus this small\n",
+                   ceil(1.0 / cfg[0].val_fraction));
+        return write_ngram_only(o, &cfg[0], b, (const int *const *)seqs, lens, nseq, path);
+    }
+    static const char *const names[AUTO_N] = {"GRU", "transformer", "modified Kneser-Ney", "GRU + MKN mixture"};
+    double val[AUTO_N] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    float *w[2] = {NULL, NULL}, *tab = NULL, *zero = NULL, net_w = 1.0f;
+    cs_train_report rep[2];
+    size_t n_tab = 0;
+    int order = 0, rc = 1;
+    double mix_val = NAN, net_val = NAN, ng_val = NAN;
+    for (int a = 0; a < 2; ++a) {
+        const int ce = cs_model_config_check(&cfg[a].model);
+        if (ce) {
+            if (!o->quiet) printf("auto: no %s candidate (%s with these options)\n", names[a], cs_model_strerror(ce));
+            continue;
+        }
+        const int tr = train_net(o, &cfg[a], b, seqs, lens, nseq, &w[a], &rep[a]);
+        if (tr) {
+            cs_cli_fail("train", "%s: training the %s failed (%s)", o->bundle, names[a],
+                        tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
+            goto done;
+        }
+        val[a] = rep[a].best_val_bits;
+    }
+    if (w[0]) {
+        const int me = build_mixture(&cfg[0], w[0], (const int *const *)seqs, lens, nseq, &tab, &n_tab, &net_w, &order,
+                                     &mix_val, &net_val, &ng_val);
+        if (me) {
+            cs_cli_fail("train", "%s: the n-gram candidates failed (%s)", o->bundle, cs_strerror(me));
+            goto done;
+        }
+        val[AUTO_MIX] = mix_val;
+    } else {
+        int e = 0;
+        cs_ngram *m = fit_mkn(&cfg[0], (const int *const *)seqs, lens, nseq, &order, &ng_val, &e);
+        if (m) e = cs_ngram_table_write(m, &tab, &n_tab);
+        cs_ngram_free(m);
+        if (e) {
+            cs_cli_fail("train", "%s: the n-gram candidate failed (%s)", o->bundle, cs_strerror(e));
+            goto done;
+        }
+    }
+    val[AUTO_NGRAM] = ng_val;
+    int best = AUTO_NGRAM, second = -1;
+    for (int a = 0; a < AUTO_N; ++a)
+        if (val[a] < val[best]) best = a;
+    for (int a = 0; a < AUTO_N; ++a)
+        if (a != best && (second < 0 || val[a] < val[second])) second = a;
+    cs_model_meta meta;
+    int we;
+    if (best == AUTO_GRU || best == AUTO_TF || best == AUTO_MIX) {
+        const int a = best == AUTO_TF ? 1 : 0;
+        fill_meta(&meta, b, &cfg[a], &rep[a]);
+        if (best == AUTO_MIX) meta.val_loss_bits = (float)mix_val;
+        we = cs_model_file_write_mix(path, &cfg[a].model, &meta, w[a], rep[a].n_params, best == AUTO_MIX ? tab : NULL,
+                                     best == AUTO_MIX ? n_tab : 0, best == AUTO_MIX ? net_w : 1.0f);
+    } else {
+        const cs_model_config z = {CS_MODEL_GRU, V, CS_MODEL_GRU_MIN_H, 1, 0, 0, 0};
+        const size_t P = cs_model_param_count(&z);
+        zero = calloc(P, sizeof *zero);
+        memset(&meta, 0, sizeof meta);
+        meta.corpus_checksum = cs_bundle_checksum(b);
+        meta.seed = cfg[0].seed;
+        meta.train_tokens = (uint32_t)(w[0] ? rep[0].n_train : 0);
+        meta.train_loss_bits = -1.0f;
+        meta.val_loss_bits = (float)ng_val;
+        we = zero ? cs_model_file_write_mix(path, &z, &meta, zero, P, tab, n_tab, 0.0f) : CS_E_NOMEM;
+    }
+    if (we) {
+        cs_cli_fail("train", "%s: %s", path, we == CS_E_IO ? cs_model_write_reason(errno) : cs_strerror(we));
+        goto done;
+    }
+    if (!o->quiet) {
+        printf("auto: validation bits/label:");
+        const char *sep = " ";
+        for (int a = 0; a < AUTO_N; ++a) {
+            if (!isfinite(val[a])) continue;
+            printf("%s%s %.4f", sep, names[a], val[a]);
+            if (a == AUTO_NGRAM) printf(" (order %d)", order);
+            if (a == AUTO_MIX) printf(" (weight %.2f on the GRU)", (double)net_w);
+            sep = ", ";
+        }
+        printf("\n");
+        printf("wrote %s: %s, the best on validation", cs_cli_safe(path), names[best]);
+        if (second >= 0 && isfinite(val[second]))
+            printf(", %.4f bits/label (%.1f %%) below the next, %s\n", val[second] - val[best],
+                   100.0 * (val[second] - val[best]) / val[second], names[second]);
+        else
+            printf("\n");
+    }
+    rc = 0;
+done:
+    free(w[0]);
+    free(w[1]);
+    free(tab);
+    free(zero);
+    return rc;
+}
+
 /* Train on the bundle's sequences and write the model; 0 or 1 (error printed). */
 static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_bundle *b, const char *path)
 {
@@ -220,29 +500,37 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     size_t *lens = NULL;
     float *w = NULL;
     if (cs_label_sequences(b, &seqs, &lens, &nseq)) return cs_cli_fail("train", "out of memory");
-    train_ui ui;
-    cs_progress_init(&ui.prog, o->pmode, o->quiet);
-    ui.quiet = o->quiet;
-    train_announce(o, cfg, b, lens, nseq, ui.prog.mode == CS_PROGRESS_LINES);
-    cfg->progress = on_epoch;
-    cfg->user = &ui;
+    if (o->ngram_only || o->arch_auto) {
+        rc = o->arch_auto ? train_auto(o, b, seqs, lens, nseq, path)
+                          : write_ngram_only(o, cfg, b, (const int *const *)seqs, lens, nseq, path);
+        cs_label_sequences_free(seqs, lens, nseq);
+        return rc;
+    }
     cs_train_report rep;
-    const int tr = cs_train_run(cfg, (const int *const *)seqs, lens, nseq, &w, &rep);
-    cs_progress_finish(&ui.prog);
+    const int tr = train_net(o, cfg, b, seqs, lens, nseq, &w, &rep);
     if (tr) {
         cs_cli_fail("train", "%s: training failed (%s)", o->bundle,
                     tr == CS_E_EMPTY ? "no training labels" : cs_strerror(tr));
         goto done;
     }
     cs_model_meta meta;
-    memset(&meta, 0, sizeof meta);
-    meta.corpus_checksum = cs_bundle_checksum(b);
-    meta.seed = cfg->seed;
-    meta.epochs = (uint32_t)rep.best_epoch;
-    meta.train_tokens = (uint32_t)rep.n_train;
-    meta.train_loss_bits = (float)rep.train_bits;
-    meta.val_loss_bits = rep.has_val ? (float)rep.best_val_bits : -1.0f;
-    const int we = cs_model_file_write(path, &cfg->model, &meta, w, rep.n_params);
+    fill_meta(&meta, b, cfg, &rep);
+    float *tab = NULL, net_w = 1.0f;
+    size_t n_tab = 0;
+    int order = 0;
+    double mix_val = NAN, net_val = NAN, ng_val = NAN;
+    if (o->ngram_mix) {
+        const int me = build_mixture(cfg, w, (const int *const *)seqs, lens, nseq, &tab, &n_tab, &net_w, &order,
+                                     &mix_val, &net_val, &ng_val);
+        if (me) {
+            cs_cli_fail("train", "%s: --ngram-mix: %s", o->bundle,
+                        me == CS_E_EMPTY ? "no validation labels to fit the mixture on (a longer corpus is needed)"
+                                         : cs_strerror(me));
+            goto done;
+        }
+    }
+    const int we = cs_model_file_write_mix(path, &cfg->model, &meta, w, rep.n_params, tab, n_tab, net_w);
+    free(tab);
     if (we) {
         cs_cli_fail("train", "%s: %s", path, we == CS_E_IO ? cs_model_write_reason(errno) : cs_strerror(we));
         goto done;
@@ -256,6 +544,10 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
         printf("wrote %s: %s, %zu weights, %s epoch %d of %d%s, train %.4f bits/label, %s, %.2f s\n", cs_cli_safe(path),
                arch_name(cfg->model.arch), rep.n_params, rep.has_val ? "best" : "last", rep.best_epoch, rep.epochs_run,
                rep.stopped_early ? " (early stop)" : "", rep.train_bits, val, rep.seconds);
+    if (!o->quiet && o->ngram_mix)
+        printf("  mixed with modified Kneser-Ney order %d, weight %.2f on the network: validation %.4f bits/label "
+               "(network alone %.4f, n-gram alone %.4f)\n",
+               order, (double)net_w, mix_val, net_val, ng_val);
     rc = 0;
 done:
     free(w);
@@ -341,26 +633,40 @@ int cs_cli_load_model(const char *cmd, const char *path, const cs_bundle *b, int
 
 typedef struct eval_opts {
     const char *bundle, *model;
-    int json, threads, any_corpus;
-    double valf;
+    int json, threads, any_corpus, max_order;
+    double valf, testf, cache;
 } eval_opts;
+
+static void usage_eval(void)
+{
+    printf("usage: concatseq eval BUNDLE [MODEL] [--json] [--val-fraction F] [--test-fraction F] [--max-order N]\n"
+           "                      [--threads N] [--any-corpus] [--cache W]\n"
+           "Test cross-entropy (bits per label) of the model (default BUNDLE/model.wav; none if it does not exist)\n"
+           "and of the n-gram baselines (uniform, add-k unigram and bigram, Kneser-Ney, modified Kneser-Ney), on\n"
+           "the split training uses: per source the first labels train, the next F (0.1) validate, the last F (0.1)\n"
+           "are the test part. Every baseline setting (add-k's k, the KN / MKN order up to N, default %d) is chosen\n"
+           "on validation; the test part is scored once, with a %.0f%% block-bootstrap interval. Below %d test labels\n"
+           "eval says the corpus is too small to tell instead of naming a winner. The model is run by the inference\n"
+           "core's forward step (the code SeqPredict runs). A model trained on another corpus (its stored corpus\n"
+           "checksum differs from the bundle's) is refused unless --any-corpus is given.\n"
+           "--cache W (0..1]: also score modified KN and the model blended with SeqPredict's label cache at weight W\n"
+           "(decayed counts of the labels fed since the start of each source, half-life 64 labels; rows + cache).\n",
+           CS_NGRAM_MAX_ORDER, CS_EVAL_LEVEL * 100.0, CS_EVAL_MIN_TEST);
+}
 
 /* Parse argv into *o. Returns 0 (go on), 1 (error printed) or 2 (--help printed). */
 static int eval_parse(int argc, char **argv, eval_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->valf = 0.1;
+    o->valf = CS_SPLIT_VAL_DEFAULT;
+    o->testf = CS_SPLIT_TEST_DEFAULT;
+    o->max_order = CS_NGRAM_MAX_ORDER;
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = cpus > 0 ? (int)cpus : 1;
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            printf("usage: concatseq eval BUNDLE [MODEL] [--json] [--val-fraction F] [--threads N] [--any-corpus]\n"
-                   "Held-out cross-entropy (bits per label) of the model (default BUNDLE/model.wav; none if it\n"
-                   "does not exist) and of unigram, bigram (add-k) and interpolated Kneser-Ney baselines, on the\n"
-                   "same split as training: the last F (0.1) of each source. The model is run by the inference\n"
-                   "core's forward step (the code SeqPredict runs). A model trained on another corpus (its stored\n"
-                   "corpus checksum differs from the bundle's) is refused unless --any-corpus is given.\n");
+            usage_eval();
             return 2;
         }
         if (!strcmp(a, "--json")) {
@@ -370,9 +676,19 @@ static int eval_parse(int argc, char **argv, eval_opts *o)
         } else if (!strcmp(a, "--val-fraction")) {
             if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &o->valf) || o->valf <= 0.0 || o->valf > 0.5)
                 return cs_cli_fail("eval", "--val-fraction: must be in (0, 0.5]");
+        } else if (!strcmp(a, "--test-fraction")) {
+            if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &o->testf) || o->testf <= 0.0 || o->testf > 0.5)
+                return cs_cli_fail("eval", "--test-fraction: must be in (0, 0.5]");
+        } else if (!strcmp(a, "--max-order")) {
+            if (i + 1 >= argc || cs_cli_parse_int(argv[++i], &o->max_order) || o->max_order < 2 ||
+                o->max_order > CS_NGRAM_MAX_ORDER)
+                return cs_cli_fail("eval", "--max-order: must be in 2..%d", CS_NGRAM_MAX_ORDER);
         } else if (!strcmp(a, "--threads")) {
             if (i + 1 >= argc || cs_cli_parse_int(argv[++i], &o->threads) || o->threads < 1)
                 return cs_cli_fail("eval", "--threads: must be >= 1");
+        } else if (!strcmp(a, "--cache")) {
+            if (i + 1 >= argc || cs_cli_parse_double(argv[++i], &o->cache) || !(o->cache > 0.0) || o->cache > 1.0)
+                return cs_cli_fail("eval", "--cache: a weight in (0, 1] (SeqPredict's cache input)");
         } else if (a[0] == '-') {
             return cs_cli_fail("eval", "unknown option %s", a);
         } else if (!o->bundle) {
@@ -384,71 +700,337 @@ static int eval_parse(int argc, char **argv, eval_opts *o)
         }
     }
     if (!o->bundle) return cs_cli_fail("eval", "no BUNDLE given (usage: concatseq eval BUNDLE [MODEL])");
+    if (o->valf + o->testf > 0.9) return cs_cli_fail("eval", "--val-fraction + --test-fraction: at most 0.9");
     return 0;
 }
 
-/* The result of eval as JSON on stdout. path NULL = no model. */
-static void eval_print_json(const char *bundle, const char *path, const cs_model_view *view, double model_bits, int V,
-                            double valf, const cs_ngram_report *ngr)
+/* One line of the eval table: a method, its setting chosen on validation, its validation and test bits and the
+ * test interval. */
+typedef struct eval_row {
+    char key[24], name[48], setting[48];
+    double val, test, lo, hi;
+    const double *losses; /* n_test test losses, or NULL (uniform: constant) */
+} eval_row;
+
+/* Everything eval computed. */
+typedef struct eval_result {
+    eval_row row[12];
+    int n_rows, best_ngram, model_row, mix_row, chosen, mixed;
+    double mix_lambda;
+    double diff, diff_lo, diff_hi; /* model (or the mixture) minus the best n-gram, paired interval */
+    int verdict_row;               /* the row compared with the best n-gram (-1: no model) */
+    size_t n_train, n_val, n_test, model_train;
+    int V;
+    cs_split split;
+    const char *bundle, *path, *arch;
+} eval_result;
+
+static void add_row(eval_result *r, const char *key, const char *name, const char *setting, double val, double test,
+                    const double *losses)
 {
-    const cs_ngram_report ng = *ngr;
+    eval_row *w = &r->row[r->n_rows++];
+    memset(w, 0, sizeof *w);
+    snprintf(w->key, sizeof w->key, "%s", key);
+    snprintf(w->name, sizeof w->name, "%s", name);
+    snprintf(w->setting, sizeof w->setting, "%s", setting);
+    w->val = val;
+    w->test = test;
+    w->losses = losses;
+    w->lo = w->hi = test;
+    if (losses && cs_eval_bootstrap(losses, NULL, r->n_test, CS_EVAL_BOOT_REPS, CS_EVAL_LEVEL, 1, &w->lo, &w->hi))
+        w->lo = w->hi = NAN;
+}
+
+/* The rows of the n-gram baselines. */
+static void ngram_rows(eval_result *r, const cs_ngram_report *ng)
+{
+    char set[48];
+    const double u = log2((double)r->V);
+    add_row(r, "uniform", "uniform", "-", u, u, NULL);
+    static const char *const keys[CS_NG_COUNT] = {"unigram", "bigram", "kneser_ney", "modified_kneser_ney"};
+    static const char *const names[CS_NG_COUNT] = {"unigram (add-k)", "bigram (add-k)", "Kneser-Ney",
+                                                   "modified Kneser-Ney"};
+    r->best_ngram = 0;
+    for (int i = 0; i < CS_NG_COUNT; ++i) {
+        const cs_ngram_choice *c = &ng->base[i];
+        if (i <= CS_NG_BIGRAM)
+            snprintf(set, sizeof set, "k=%g", c->param);
+        else
+            snprintf(set, sizeof set, "order %d", c->order);
+        add_row(r, keys[i], names[i], set, c->val_bits, c->test_bits, c->test_losses);
+        if (c->val_bits < r->row[r->best_ngram].val) r->best_ngram = r->n_rows - 1;
+    }
+}
+
+/* -log2 p of every label of `part` under the core's n-gram table t (sources in order) into out. */
+static int table_losses(const cs_ngt_view *t, const int *const *seqs, const size_t *lens, int nseq, cs_split sp,
+                        cs_part part, double *out)
+{
+    double *p = malloc((size_t)t->V * sizeof *p);
+    if (!p) return CS_E_NOMEM;
+    size_t k = 0;
+    for (int s = 0; s < nseq; ++s) {
+        size_t a, b;
+        cs_split_part(lens[s], sp, part, &a, &b);
+        for (size_t i = a; i < b; ++i) {
+            if (cs_ngt_probs(t, seqs[s], i, p)) {
+                free(p);
+                return CS_E_ARG;
+            }
+            out[k++] = -log2(p[seqs[s][i]]);
+        }
+    }
+    free(p);
+    return CS_OK;
+}
+
+/* A model file with an n-gram table: the network alone (what SeqPredict runs today) and the file's mixture,
+ * scored with the core's table (cs_ngt_probs) and the stored weight. test / val hold the network's losses;
+ * the mixture's go to mix (test) and ngv (scratch, validation). */
+static int mixed_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const size_t *lens, int nseq,
+                      double *test, double *val, double *ngv, double *mix, double tb, double vb)
+{
+    const size_t nt = r->n_test, nv = r->n_val;
+    cs_ngt_view t;
+    double *ngt = malloc((nt ? nt : 1) * sizeof *ngt);
+    int e = ngt ? cs_ngt_parse(view->ngram, view->ngram_floats, &t) : CS_E_NOMEM;
+    if (!e) e = table_losses(&t, seqs, lens, nseq, r->split, CS_PART_TEST, ngt);
+    if (!e) e = table_losses(&t, seqs, lens, nseq, r->split, CS_PART_VAL, ngv);
+    if (e) {
+        free(ngt);
+        return cs_cli_fail("eval", "%s: the n-gram table failed (%s)", r->path, cs_strerror(e));
+    }
+    const double w = view->net_weight;
+    double mt = 0.0, mv = 0.0;
+    cs_eval_mix(val, ngv, nv, w, ngv);
+    for (size_t i = 0; i < nv; ++i)
+        mv += ngv[i];
+    cs_eval_mix(test, ngt, nt, w, mix);
+    for (size_t i = 0; i < nt; ++i)
+        mt += mix[i];
+    free(ngt);
+    char name[48], set[48];
+    snprintf(name, sizeof name, "%s alone", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU");
+    if (w > 0.0) /* weight 0 (`train --arch ngram`): the network is a placeholder, never trained nor run */
+        add_row(r, "network", name, "-", vb, tb, test);
+    if (w > 0.0)
+        snprintf(name, sizeof name, "%s + MKN %d (this model)",
+                 view->cfg.arch == CS_MODEL_TRANSFORMER ? "transf." : "GRU", t.order);
+    else
+        snprintf(name, sizeof name, "MKN %d (this model)", t.order);
+    snprintf(set, sizeof set, "weight %.2f", w);
+    r->model_row = r->n_rows;
+    add_row(r, "model", name, set, nv ? mv / (double)nv : (double)NAN, nt ? mt / (double)nt : (double)NAN, mix);
+    r->mix_lambda = w;
+    r->mixed = 1;
+    return 0;
+}
+
+/* The model's test and validation losses, and its mixture with the validation-chosen MKN (weight fit on
+ * validation); rows appended. A model file that is itself a mixture is scored as one (mixed_rows). Returns 0
+ * or 1 (error printed). */
+static int model_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const size_t *lens, int nseq,
+                      const cs_ngram_report *ng, int threads, double **mem)
+{
+    const size_t nt = r->n_test, nv = r->n_val;
+    double *test = malloc((nt + 2 * nv + nt) * sizeof *test + 1), *val = test + nt, *ngv = val + nv, *mix = ngv + nv;
+    *mem = test;
+    if (!test) return cs_cli_fail("eval", "out of memory");
+    double tb = NAN, vb = NAN;
+    int e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_TEST, -1, threads, &tb,
+                                NULL, test);
+    if (!e)
+        e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_VAL, -1, threads, &vb,
+                                NULL, val);
+    if (e) return cs_cli_fail("eval", "%s: evaluation failed (%s)", r->path, cs_strerror(e));
+    if (view->ngram_floats) return mixed_rows(r, view, seqs, lens, nseq, test, val, ngv, mix, tb, vb);
+    char name[48];
+    snprintf(name, sizeof name, "%s (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU");
+    r->model_row = r->n_rows;
+    add_row(r, "model", name, "-", vb, tb, test);
+    /* the mixture with the validation-chosen modified KN: lambda on validation, then scored once on test */
+    const cs_ngram_choice *mk = &ng->base[CS_NG_MKN];
+    if (!mk->test_losses || nv == 0) return 0;
+    cs_ngram *m = cs_ngram_train(seqs, lens, nseq, r->V, r->split, CS_NGRAM_MKN, mk->order, 0.0, &e);
+    double b = 0;
+    if (m) e = cs_ngram_eval(m, seqs, lens, nseq, r->split, CS_PART_VAL, &b, NULL, ngv);
+    cs_ngram_free(m);
+    if (e) return cs_cli_fail("eval", "%s: modified Kneser-Ney failed (%s)", r->bundle, cs_strerror(e));
+    double mv = NAN, mt = 0.0;
+    r->mix_lambda = cs_eval_fit_mixture(val, ngv, nv, &mv);
+    cs_eval_mix(test, mk->test_losses, nt, r->mix_lambda, mix);
+    for (size_t i = 0; i < nt; ++i)
+        mt += mix[i];
+    char set[48];
+    snprintf(set, sizeof set, "weight %.2f", r->mix_lambda);
+    r->mix_row = r->n_rows;
+    add_row(r, "model_mkn_mixture", "model + modified KN", set, mv, nt ? mt / (double)nt : (double)NAN, mix);
+    return 0;
+}
+
+/* The verdict: the chosen row (lowest validation bits among the playable model and the n-grams) and the paired
+ * test difference of the model against the best n-gram (chosen on validation). */
+/* --cache W: the label cache of SeqPredict (cs_label_cache.h: decayed counts of every label fed since the start of
+ * the source, half-life CS_LCACHE_HALF_LIFE) blended with weight W into the model's and modified KN's test
+ * probabilities: rows "... + cache W" (not candidates: no validation figure). *mem owns their losses. 0 or 1. */
+static int cache_rows(eval_result *r, const int *const *seqs, const size_t *lens, int nseq, double W, double **mem)
+{
+    int src[2], n = 0;
+    for (int i = 0; i < r->n_rows; ++i)
+        if (!strcmp(r->row[i].key, "modified_kneser_ney")) src[n++] = i;
+    if (r->model_row >= 0) src[n++] = r->model_row;
+    const size_t nt = r->n_test;
+    float *counts = malloc((size_t)r->V * sizeof *counts);
+    *mem = malloc((size_t)(n ? n : 1) * (nt ? nt : 1) * sizeof **mem);
+    if (!counts || !*mem) {
+        free(counts);
+        return cs_cli_fail("eval", "out of memory");
+    }
+    for (int j = 0; j < n; ++j) {
+        const eval_row *from = &r->row[src[j]];
+        double *out = *mem + (size_t)j * nt, sum = 0.0;
+        size_t k = 0;
+        cs_lcache c;
+        cs_lcache_init(&c, counts, r->V);
+        for (int s = 0; s < nseq; ++s) {
+            size_t a, b;
+            cs_split_part(lens[s], r->split, CS_PART_TEST, &a, &b);
+            cs_lcache_reset(&c);
+            for (size_t i = 0; i < b; ++i) {
+                if (i >= a) {
+                    const double pm = exp2(-from->losses[k]);
+                    out[k] = -log2(cs_lcache_blend(&c, seqs[s][i], pm, W));
+                    sum += out[k++];
+                }
+                cs_lcache_push(&c, seqs[s][i]);
+            }
+        }
+        char key[24], name[48], set[48];
+        snprintf(key, sizeof key, "%s_cache", src[j] == r->model_row ? "model" : "mkn");
+        snprintf(name, sizeof name, "%s", src[j] == r->model_row ? "this model + cache" : "MKN + cache");
+        snprintf(set, sizeof set, "cache %.2f", W);
+        add_row(r, key, name, set, (double)NAN, nt ? sum / (double)nt : (double)NAN, out);
+    }
+    free(counts);
+    return 0;
+}
+
+static void eval_verdict(eval_result *r)
+{
+    r->chosen = r->best_ngram;
+    r->verdict_row = r->model_row;
+    r->diff = r->diff_lo = r->diff_hi = NAN;
+    if (r->model_row < 0) return;
+    if (r->row[r->model_row].val < r->row[r->chosen].val) r->chosen = r->model_row;
+    const eval_row *a = &r->row[r->model_row], *b = &r->row[r->best_ngram];
+    r->diff = a->test - b->test;
+    if (a->losses && b->losses)
+        cs_eval_bootstrap(a->losses, b->losses, r->n_test, CS_EVAL_BOOT_REPS, CS_EVAL_LEVEL, 1, &r->diff_lo,
+                          &r->diff_hi);
+    else
+        r->diff_lo = r->diff_hi = r->diff;
+}
+
+/* The verdict in words (no trailing newline). */
+static void verdict_text(const eval_result *r, char *buf, size_t n)
+{
+    const eval_row *b = &r->row[r->best_ngram];
+    if (r->model_row < 0) {
+        snprintf(buf, n, "no model: the best n-gram on validation is %s (%s)", b->name, b->setting);
+    } else if (r->n_test < CS_EVAL_MIN_TEST) {
+        snprintf(buf, n,
+                 "too small to tell: %zu test labels (at least %d are needed to name a winner); analyse more audio "
+                 "or raise --test-fraction",
+                 r->n_test, CS_EVAL_MIN_TEST);
+    } else if (r->diff_hi < 0.0) {
+        snprintf(buf, n, "the model predicts better than %s (%s) on test", b->name, b->setting);
+    } else if (r->diff_lo > 0.0) {
+        snprintf(buf, n, "%s (%s) predicts better than the model on test", b->name, b->setting);
+    } else {
+        snprintf(buf, n, "no clear winner: the interval of the difference includes 0");
+    }
+}
+
+static void eval_print_json(const eval_result *r)
+{
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "bundle", bundle);
-    cJSON_AddNumberToObject(o, "labels", V);
-    cJSON_AddNumberToObject(o, "train_labels", (double)ng.n_train);
-    cJSON_AddNumberToObject(o, "heldout_labels", (double)ng.n_val);
-    cJSON_AddNumberToObject(o, "val_fraction", valf);
-    cJSON *r = cJSON_AddObjectToObject(o, "bits_per_label");
-    if (path) {
-        cJSON_AddNumberToObject(r, "model", model_bits);
-        cJSON_AddStringToObject(o, "model", path);
-        cJSON_AddStringToObject(o, "arch", arch_name(view->cfg.arch));
+    cJSON_AddStringToObject(o, "bundle", r->bundle);
+    cJSON_AddNumberToObject(o, "labels", r->V);
+    cJSON_AddNumberToObject(o, "train_labels", (double)r->n_train);
+    cJSON_AddNumberToObject(o, "val_labels", (double)r->n_val);
+    cJSON_AddNumberToObject(o, "test_labels", (double)r->n_test);
+    cJSON_AddNumberToObject(o, "val_fraction", r->split.val);
+    cJSON_AddNumberToObject(o, "test_fraction", r->split.test);
+    cJSON_AddNumberToObject(o, "min_test_labels", CS_EVAL_MIN_TEST);
+    if (r->path) {
+        cJSON_AddStringToObject(o, "model", r->path);
+        cJSON_AddStringToObject(o, "arch", r->arch);
     }
-    cJSON_AddNumberToObject(r, "uniform", log2((double)V));
-    cJSON_AddNumberToObject(r, "unigram", ng.unigram_bits);
-    cJSON_AddNumberToObject(r, "bigram", ng.bigram_bits);
-    char key[32];
-    for (int k = 2; k <= 5; ++k) {
-        snprintf(key, sizeof key, "kneser_ney_%d", k);
-        cJSON_AddNumberToObject(r, key, ng.kn_bits[k]);
+    cJSON *t = cJSON_AddObjectToObject(o, "bits_per_label"), *v = cJSON_AddObjectToObject(o, "val_bits_per_label");
+    cJSON *ci = cJSON_AddObjectToObject(o, "interval"), *set = cJSON_AddObjectToObject(o, "setting");
+    for (int i = 0; i < r->n_rows; ++i) {
+        const eval_row *w = &r->row[i];
+        cJSON_AddNumberToObject(t, w->key, w->test);
+        cJSON_AddNumberToObject(v, w->key, w->val);
+        cJSON *a = cJSON_AddArrayToObject(ci, w->key);
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(w->lo));
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(w->hi));
+        cJSON_AddStringToObject(set, w->key, w->setting);
     }
-    cJSON_AddNumberToObject(r, "kneser_ney_best", ng.best_kn_bits);
-    cJSON_AddNumberToObject(o, "kneser_ney_best_order", ng.best_order);
-    cJSON_AddNumberToObject(o, "unigram_k", ng.unigram_k);
-    cJSON_AddNumberToObject(o, "bigram_k", ng.bigram_k);
+    cJSON_AddStringToObject(o, "best_ngram", r->row[r->best_ngram].key);
+    cJSON_AddStringToObject(o, "chosen", r->row[r->chosen].key);
+    if (r->model_row >= 0) {
+        cJSON *d = cJSON_AddArrayToObject(o, "model_minus_best_ngram");
+        cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff));
+        cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff_lo));
+        cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff_hi));
+    }
+    char verdict[256];
+    verdict_text(r, verdict, sizeof verdict);
+    cJSON_AddStringToObject(o, "verdict", verdict);
+    cJSON_AddBoolToObject(o, "too_small", r->n_test < CS_EVAL_MIN_TEST);
     char *s = cJSON_Print(o);
     if (s) puts(s);
     free(s);
     cJSON_Delete(o);
 }
 
-/* The result of eval as a table on stdout. path NULL = no model. */
-static void eval_print_table(const char *bundle, const char *path, const cs_model_view *view, double model_bits, int V,
-                             double valf, const cs_ngram_report *ngr)
+static void eval_print_table(const eval_result *r)
 {
-    const cs_ngram_report ng = *ngr;
-    printf("held-out cross-entropy on %s: last %.0f%% of each source, %zu labels (%zu for training), %d labels\n",
-           cs_cli_safe(bundle), valf * 100.0, ng.n_val, ng.n_train, V);
-    printf("  %-34s %8s\n", "model", "bits/label");
-    if (path)
-        printf("  %-34s %8.4f\n",
-               view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer (this model)" : "GRU (this model)", model_bits);
-    char name[64];
-    printf("  %-34s %8.4f\n", "uniform", log2((double)V));
-    snprintf(name, sizeof name, "unigram (add-k, k=%g)", ng.unigram_k);
-    printf("  %-34s %8.4f\n", name, ng.unigram_bits);
-    snprintf(name, sizeof name, "bigram (add-k, k=%g)", ng.bigram_k);
-    printf("  %-34s %8.4f\n", name, ng.bigram_bits);
-    for (int k = 2; k <= 5; ++k) {
-        snprintf(name, sizeof name, "Kneser-Ney, order %d%s", k, k == ng.best_order ? " (best)" : "");
-        printf("  %-34s %8.4f\n", name, ng.kn_bits[k]);
+    printf("test cross-entropy on %s: %zu train / %zu validation / %zu test labels (last %.0f%% of each source is\n"
+           "test, the %.0f%% before it validation), %d labels; settings chosen on validation, %.0f%% block-bootstrap "
+           "intervals\n",
+           cs_cli_safe(r->bundle), r->n_train, r->n_val, r->n_test, r->split.test * 100.0, r->split.val * 100.0, r->V,
+           CS_EVAL_LEVEL * 100.0);
+    printf("  %-26s %-12s %10s %10s  %s\n", "model", "setting", "val bits", "test bits", "test interval");
+    for (int i = 0; i < r->n_rows; ++i) {
+        const eval_row *w = &r->row[i];
+        char vb[32];
+        if (isfinite(w->val))
+            snprintf(vb, sizeof vb, "%10.4f", w->val);
+        else
+            snprintf(vb, sizeof vb, "%10s", "-");
+        printf("  %-26s %-12s %s %10.4f  [%.4f, %.4f]%s\n", w->name, w->setting, vb, w->test, w->lo, w->hi,
+               i == r->chosen ? "  <- chosen" : "");
     }
-    if (path) {
-        double best = ng.best_kn_bits < ng.bigram_bits ? ng.best_kn_bits : ng.bigram_bits;
-        if (ng.unigram_bits < best) best = ng.unigram_bits;
-        printf("model vs best baseline: %+.4f bits/label (%s)\n", model_bits - best,
-               model_bits < best ? "the model predicts better" : "the model does not beat the n-grams");
-    }
+    char verdict[256];
+    verdict_text(r, verdict, sizeof verdict);
+    const eval_row *c = &r->row[r->chosen];
+    printf("chosen: %s, the lowest validation bits (%.4f)%s\n", c->name, c->val,
+           r->model_row >= 0 && r->chosen != r->model_row
+               ? "; a model file holds a network, modified Kneser-Ney (train --arch ngram) or their mixture "
+                 "(train --ngram-mix)"
+               : "");
+    if (r->mixed)
+        printf("note: SeqPredict, SeqModelLang and Pseqpredict play this file's n-gram table as eval scores it\n");
+    if (r->model_row >= 0)
+        printf("model - %s on test: %+.4f bits/label [%.4f, %.4f]\n", r->row[r->best_ngram].name, r->diff, r->diff_lo,
+               r->diff_hi);
+    printf("verdict: %s\n", verdict);
+    if (r->path && r->model_train != r->n_train)
+        printf("note: the model was trained on %zu labels but this split trains on %zu: it was trained with another "
+               "split, so its test figure may include labels it has seen (train it again with this split)\n",
+               r->model_train, r->n_train);
 }
 
 int cs_cmd_eval(int argc, char **argv)
@@ -457,7 +1039,6 @@ int cs_cmd_eval(int argc, char **argv)
     const int pr = eval_parse(argc, argv, &o);
     if (pr) return pr == 2 ? 0 : 1;
     const char *bundle = o.bundle;
-    const double valf = o.valf;
     cs_bundle b;
     char err[1024] = "";
     if (cs_bundle_read(bundle, &b, err, sizeof err)) return cs_cli_fail("eval", "%s", err);
@@ -466,41 +1047,54 @@ int cs_cmd_eval(int argc, char **argv)
     int rc = 1, **seqs = NULL, nseq = 0;
     size_t *lens = NULL;
     float *buf = NULL;
+    double *mem = NULL, *cmem = NULL;
     size_t nbuf = 0;
     cs_model_view view;
     memset(&view, 0, sizeof view);
-    double model_bits = NAN;
-    size_t scored = 0;
+    cs_ngram_report ng;
+    memset(&ng, 0, sizeof ng);
+    eval_result r;
+    memset(&r, 0, sizeof r);
+    r.split = (cs_split){o.valf, o.testf};
+    r.bundle = bundle;
+    r.path = path;
+    r.model_row = r.mix_row = -1;
     if (path && cs_cli_load_model("eval", path, &b, o.any_corpus, &buf, &nbuf, &view)) goto done;
     if (cs_label_sequences(&b, &seqs, &lens, &nseq)) {
         cs_cli_fail("eval", "out of memory");
         goto done;
     }
-    const int V = (int)b.view.num_labels;
-    cs_ngram_report ng;
-    int e = cs_ngram_baselines((const int *const *)seqs, lens, nseq, V, valf, &ng);
+    r.V = (int)b.view.num_labels;
+    int e = cs_ngram_baselines((const int *const *)seqs, lens, nseq, r.V, r.split, o.max_order, &ng);
     if (e) {
         cs_cli_fail("eval", "%s: baselines failed (%s)", bundle, cs_strerror(e));
         goto done;
     }
-    if (ng.n_val == 0) {
-        cs_cli_fail("eval", "%s: no held-out labels (every source is shorter than %.0f units)", bundle, 1.0 / valf);
+    r.n_train = ng.n_train;
+    r.n_val = ng.n_val;
+    r.n_test = ng.n_test;
+    if (ng.n_val == 0 || ng.n_test == 0) {
+        cs_cli_fail("eval", "%s: no %s labels (every source is shorter than %.0f units)", bundle,
+                    ng.n_test ? "validation" : "test", ceil(1.0 / (ng.n_test ? o.valf : o.testf)));
         goto done;
     }
+    ngram_rows(&r, &ng);
     if (path) {
-        e = cs_train_eval_split(&view.cfg, view.weights, (const int *const *)seqs, lens, nseq, valf, -1, o.threads,
-                                &model_bits, &scored);
-        if (e) {
-            cs_cli_fail("eval", "%s: evaluation failed (%s)", path, cs_strerror(e));
-            goto done;
-        }
+        r.arch = arch_name(view.cfg.arch);
+        r.model_train = view.meta.train_tokens;
+        if (model_rows(&r, &view, (const int *const *)seqs, lens, nseq, &ng, o.threads, &mem)) goto done;
     }
+    if (o.cache > 0.0 && cache_rows(&r, (const int *const *)seqs, lens, nseq, o.cache, &cmem)) goto done;
+    eval_verdict(&r);
     if (o.json)
-        eval_print_json(bundle, path, &view, model_bits, V, valf, &ng);
+        eval_print_json(&r);
     else
-        eval_print_table(bundle, path, &view, model_bits, V, valf, &ng);
+        eval_print_table(&r);
     rc = 0;
 done:
+    free(mem);
+    free(cmem);
+    cs_ngram_report_free(&ng);
     free(buf);
     cs_label_sequences_free(seqs, lens, nseq);
     free(defpath);

@@ -117,10 +117,22 @@ int cs_model_file_probe(const char *path, size_t bytes, cs_model_io_error *detai
 int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta, const float *weights,
                         size_t n)
 {
-    if (!path) return CS_E_ARG;
+    return cs_model_file_write_mix(path, cfg, meta, weights, n, NULL, 0, 1.0f);
+}
+
+int cs_model_file_write_mix(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
+                            const float *weights, size_t n, const float *ngram, size_t n_ngram, float net_weight)
+{
+    if (!path || (n_ngram && !ngram) || n_ngram > MAX_FILE_FLOATS ||
+        (n_ngram && !(net_weight >= 0.0f && net_weight <= 1.0f)))
+        return CS_E_ARG;
     float header[CS_MODEL_HEADER_FLOATS];
     int err = cs_model_header_build(cfg, meta, weights, n, header);
     if (err) return err;
+    if (n_ngram) {
+        cs_split_put(header + CS_MH_NGRAM_FLOATS, 2, (uint64_t)n_ngram);
+        header[CS_MH_NET_WEIGHT] = net_weight;
+    }
     char tmp[4096];
     int saved = 0;
     errno = 0;
@@ -149,6 +161,7 @@ int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_m
     errno = 0;
     if (sf_writef_float(sf, header, CS_MODEL_HEADER_FLOATS) != CS_MODEL_HEADER_FLOATS) err = CS_E_IO;
     if (!err && sf_writef_float(sf, weights, (sf_count_t)n) != (sf_count_t)n) err = CS_E_IO;
+    if (!err && n_ngram && sf_writef_float(sf, ngram, (sf_count_t)n_ngram) != (sf_count_t)n_ngram) err = CS_E_IO;
     if (err) KEEP_ERRNO(saved);
     if (!err) sf_write_sync(sf);
     errno = 0;

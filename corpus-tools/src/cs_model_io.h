@@ -59,6 +59,12 @@ int cs_model_file_probe(const char *path, size_t bytes, cs_model_io_error *detai
 int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta, const float *weights,
                         size_t n);
 
+/** As cs_model_file_write, followed by an n-gram table (n_ngram floats, plugins/core/cs_ngram_table.h; not
+ *  checked here) that makes the model a mixture with weight net_weight in [0, 1] on the network (cs_model.h:
+ *  CS_MH_NGRAM_FLOATS, CS_MH_NET_WEIGHT). n_ngram 0 = cs_model_file_write. Errors: as cs_model_file_write. */
+int cs_model_file_write_mix(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
+                            const float *weights, size_t n, const float *ngram, size_t n_ngram, float net_weight);
+
 /**
  * Read every float of a mono float32 (or float64) sound file into a new array *buf (n floats; free() it),
  * without interpreting it: feed it to cs_model_parse. Errors: CS_E_ARG, CS_E_IO (cannot open: missing,

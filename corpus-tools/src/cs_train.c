@@ -1041,14 +1041,20 @@ static cs_model_state *eval_state_new(const cs_model_config *m, const float *w, 
     return st;
 }
 
-static int eval_seq_with(cs_model_state *st, const int *seq, size_t n, size_t n_prime, double *bits_sum)
+/* Reset, prime with seq[0 .. n_prime), score seq[n_prime .. n): *bits_sum, and each loss into losses[i -
+ * n_prime] when losses is not NULL. */
+static int eval_seq_with(cs_model_state *st, const int *seq, size_t n, size_t n_prime, double *bits_sum, double *losses)
 {
     const int V = cs_model_state_config(st)->vocab;
     cs_model_reset(st);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         if (seq[i] < 0 || seq[i] >= V) return CS_E_ARG;
-        if (i >= n_prime) sum += nll_bits(cs_model_logits(st), V, seq[i]);
+        if (i >= n_prime) {
+            const double l = nll_bits(cs_model_logits(st), V, seq[i]);
+            sum += l;
+            if (losses) losses[i - n_prime] = l;
+        }
         if (i + 1 < n) cs_model_prime(st, seq[i]);
     }
     *bits_sum = sum;
@@ -1063,17 +1069,58 @@ int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, 
     int err;
     cs_model_state *st = eval_state_new(m, w, &mem, &err);
     if (!st) return err;
-    err = eval_seq_with(st, seq, n, n_prime, bits_sum);
+    err = eval_seq_with(st, seq, n, n_prime, bits_sum, NULL);
     free(mem);
     return err;
 }
 
-size_t cs_train_split(size_t len, double val_fraction)
+int cs_split_check(cs_split s)
 {
-    if (!(val_fraction > 0.0)) return len;
-    if (val_fraction > 1.0) val_fraction = 1.0;
-    const size_t n_val = (size_t)floor(val_fraction * (double)len);
-    return len - (n_val < len ? n_val : len);
+    if (!(s.val >= 0.0 && s.val <= 0.5) || !(s.test >= 0.0 && s.test <= 0.5) || !(s.val + s.test <= 0.9))
+        return CS_E_ARG;
+    return CS_OK;
+}
+
+/* floor(f * len) for f clamped to [0, 0.5] (NaN = 0). */
+static size_t part_size(size_t len, double f)
+{
+    if (!(f > 0.0)) return 0;
+    if (f > 0.5) f = 0.5;
+    return (size_t)floor(f * (double)len);
+}
+
+void cs_split_part(size_t len, cs_split s, cs_part part, size_t *from, size_t *to)
+{
+    const size_t n_test = part_size(len, s.test), n_val = part_size(len, s.val);
+    const size_t n_train = len - n_test - n_val; /* both <= len / 2: no wrap */
+    size_t a = 0, b = n_train;
+    if (part == CS_PART_VAL) {
+        a = n_train;
+        b = n_train + n_val;
+    } else if (part == CS_PART_TEST) {
+        a = n_train + n_val;
+        b = len;
+    }
+    if (from) *from = a;
+    if (to) *to = b;
+}
+
+size_t cs_split_count(size_t len, cs_split s, cs_part part)
+{
+    size_t a, b;
+    cs_split_part(len, s, part, &a, &b);
+    return b - a;
+}
+
+cs_split cs_train_config_split(const cs_train_config *cfg)
+{
+    return (cs_split){cfg->val_fraction, cfg->test_fraction};
+}
+
+/* Training labels of a source under cfg's split. */
+static size_t n_train_of(const cs_train_config *cfg, size_t len)
+{
+    return cs_split_count(len, cs_train_config_split(cfg), CS_PART_TRAIN);
 }
 
 static int auto_prime(const cs_model_config *m, int window, int prime)
@@ -1087,53 +1134,62 @@ typedef struct eval_job {
     const float *w;
     const int *const *seqs;
     const size_t *lens;
-    double val_fraction;
+    cs_split split;
+    cs_part part;
     int prime, n_threads;
     double *sums;
     int *errs;
+    double **losses; /* per source: where its labels' losses go, or NULL */
 } eval_job;
 
 static void eval_task(void *ctx, int i)
 {
     eval_job *j = ctx;
-    const size_t len = j->lens[i];
-    const size_t ntr = cs_train_split(len, j->val_fraction);
+    size_t a, b;
+    cs_split_part(j->lens[i], j->split, j->part, &a, &b);
     j->sums[i] = 0.0;
     j->errs[i] = CS_OK;
-    if (ntr >= len) return;
+    if (a >= b) return;
     void *mem;
     cs_model_state *st = eval_state_new(j->m, j->w, &mem, &j->errs[i]);
     if (!st) return;
-    const size_t p = (size_t)j->prime < ntr ? (size_t)j->prime : ntr;
-    j->errs[i] = eval_seq_with(st, j->seqs[i] + (ntr - p), len - (ntr - p), p, &j->sums[i]);
+    const size_t p = (size_t)j->prime < a ? (size_t)j->prime : a;
+    j->errs[i] = eval_seq_with(st, j->seqs[i] + (a - p), b - (a - p), p, &j->sums[i], j->losses[i]);
     free(mem);
 }
 
 int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens,
-                        int n_seqs, double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored)
+                        int n_seqs, cs_split s, cs_part part, int prime, int n_threads, double *bits, size_t *n_scored,
+                        double *losses)
 {
     if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
-    if (!(val_fraction >= 0.0 && val_fraction <= 0.5)) return CS_E_ARG;
+    if (cs_split_check(s) != CS_OK || part < CS_PART_TRAIN || part > CS_PART_TEST) return CS_E_ARG;
     prime = auto_prime(m, 64, prime);
     double *sums = calloc((size_t)n_seqs, sizeof *sums);
     int *errs = calloc((size_t)n_seqs, sizeof *errs);
-    if (!sums || !errs) {
+    double **lp = calloc((size_t)n_seqs, sizeof *lp);
+    if (!sums || !errs || !lp) {
         free(sums);
         free(errs);
+        free(lp);
         return CS_E_NOMEM;
     }
-    eval_job j = {m, w, seqs, lens, val_fraction, prime, n_threads, sums, errs};
+    size_t count = 0;
+    for (int i = 0; i < n_seqs; i++) {
+        lp[i] = losses ? losses + count : NULL;
+        count += cs_split_count(lens[i], s, part);
+    }
+    eval_job j = {m, w, seqs, lens, s, part, prime, n_threads, sums, errs, lp};
     parallel_for(n_seqs, n_threads < 1 ? 1 : n_threads, eval_task, &j);
     double total = 0.0;
-    size_t count = 0;
     int err = CS_OK;
     for (int i = 0; i < n_seqs; i++) {
         if (errs[i] && !err) err = errs[i];
         total += sums[i];
-        count += lens[i] - cs_train_split(lens[i], val_fraction);
     }
     free(sums);
     free(errs);
+    free(lp);
     if (err) return err;
     *bits = count ? total / (double)count : (double)NAN;
     if (n_scored) *n_scored = count;
@@ -1169,7 +1225,8 @@ void cs_train_config_default(cs_train_config *cfg, int arch, int vocab)
     cfg->cosine = 1;
     cfg->min_lr_ratio = 0.1f;
     cfg->patience = 5;
-    cfg->val_fraction = 0.1;
+    cfg->val_fraction = CS_SPLIT_VAL_DEFAULT;
+    cfg->test_fraction = CS_SPLIT_TEST_DEFAULT;
     cfg->prime = -1;
     cfg->shuffle = 1;
     cfg->seed = 1;
@@ -1186,7 +1243,7 @@ int cs_train_auto_window(const cs_train_config *cfg, const size_t *lens, int n_s
     if (cfg->model.arch == CS_MODEL_TRANSFORMER) return 2 * cfg->model.context;
     size_t total = 0;
     for (int s = 0; s < n_seqs; s++)
-        total += cs_train_split(lens[s], cfg->val_fraction);
+        total += n_train_of(cfg, lens[s]);
     const size_t win = total / 8;
     return win < 16 ? 16 : win > 64 ? 64 : (int)win;
 }
@@ -1197,7 +1254,7 @@ int cs_train_auto_batch(const cs_train_config *cfg, int window, const size_t *le
     if (cfg->batch > 0) return cfg->batch;
     size_t windows = 0;
     for (int s = 0; s < n_seqs; s++)
-        windows += (cs_train_split(lens[s], cfg->val_fraction) + (size_t)window - 1) / (size_t)window;
+        windows += (n_train_of(cfg, lens[s]) + (size_t)window - 1) / (size_t)window;
     const size_t b = windows / 16;
     return b < 4 ? 4 : b > 32 ? 32 : (int)b;
 }
@@ -1233,7 +1290,7 @@ static int check_config(const cs_train_config *c)
         return CS_E_ARG;
     if (c->warmup_steps < 0 || !(c->min_lr_ratio >= 0.0f && c->min_lr_ratio <= 1.0f) || c->patience < 0)
         return CS_E_ARG;
-    if (!(c->val_fraction >= 0.0 && c->val_fraction <= 0.5) || c->n_threads < 1) return CS_E_ARG;
+    if (cs_split_check(cs_train_config_split(c)) != CS_OK || c->n_threads < 1) return CS_E_ARG;
     if (isnan(c->clip_norm)) return CS_E_ARG;
     return CS_OK;
 }
@@ -1246,7 +1303,7 @@ static size_t epoch_windows(const cs_train_config *cfg, const size_t *lens, int 
 {
     size_t nw = 0;
     for (int s = 0; s < n_seqs; s++) {
-        const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
+        const size_t ntr = n_train_of(cfg, lens[s]);
         if (!ntr) continue;
         size_t off = cfg->shuffle ? cs_rng_below(rng, (uint32_t)T) : 0;
         if (off > ntr) off = ntr;
@@ -1392,9 +1449,9 @@ static int trainer_init(trainer *tr, const cs_train_config *cfg, const int *cons
         if (lens[s] && !seqs[s]) return CS_E_ARG;
         for (size_t i = 0; i < lens[s]; i++)
             if (seqs[s][i] < 0 || seqs[s][i] >= m->vocab) return CS_E_ARG;
-        const size_t ntr = cs_train_split(lens[s], cfg->val_fraction);
+        const size_t ntr = n_train_of(cfg, lens[s]);
         *n_train += ntr;
-        *n_val += lens[s] - ntr;
+        *n_val += cs_split_count(lens[s], cs_train_config_split(cfg), CS_PART_VAL);
         if (ntr) max_windows += ntr / (size_t)T + 2;
         nwin0 += (ntr + (size_t)T - 1) / (size_t)T;
     }
@@ -1452,8 +1509,8 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         epochs_run = epoch;
         double val = NAN;
         if (n_val) {
-            err =
-                cs_train_eval_split(m, tr.w, seqs, lens, n_seqs, cfg->val_fraction, prime, cfg->n_threads, &val, NULL);
+            err = cs_train_eval_split(m, tr.w, seqs, lens, n_seqs, cs_train_config_split(cfg), CS_PART_VAL, prime,
+                                      cfg->n_threads, &val, NULL, NULL);
             if (err) goto done;
         }
         /* without validation every epoch is "best": the last epoch's weights are returned */

@@ -21,10 +21,13 @@
  * mask: query i attends to keys j with i - C < j <= i, exactly the inference ring buffer's view.
  *
  * Training (cs_train_run):
- *   - Split: each source (sequence) is cut in time: its last floor(val_fraction * len) labels are validation,
- *     the rest training (cs_train_split()). A source shorter than 1 / val_fraction labels (10 by default) has
- *     no validation part and is all training. If no source has a validation part, early stopping is off,
- *     val_bits is NaN and the weights of the last epoch are returned.
+ *   - Split (cs_split_part): each source (sequence) is cut in time into training, validation and test parts:
+ *     its last floor(test_fraction * len) labels are the test part, the floor(val_fraction * len) labels
+ *     before them validation, the rest training (default 80/10/10). Training sees only the training part;
+ *     validation decides early stopping; the test part is never read by cs_train_run (so a test label
+ *     changes no trained weight and no choice). A source shorter than 1 / val_fraction labels (10 by default)
+ *     has no validation part. If no source has a validation part, early stopping is off, val_bits is NaN and
+ *     the weights of the last epoch are returned.
  *   - Windows: the training part of each source is cut into windows of `window` (T) consecutive labels,
  *     never crossing into another source. Each epoch the window grid of every source is shifted by a seeded
  *     random offset in [0, T) (so each label is seen with different amounts of context across epochs); the
@@ -58,12 +61,12 @@
  *     U(-1/sqrt(fan_in), 1/sqrt(fan_in)); in_proj_weight Xavier-uniform U(-sqrt(6/(4D)), sqrt(6/(4D)));
  *     in_proj_bias and out_proj.bias 0; LayerNorm weight 1, bias 0. Drawn in layout order, row-major.
  *
- * Evaluation protocol (cs_train_eval_split, used by training and by `concatseq eval`): for each source with a
- * validation part, the model is reset (zero state + BOS), primed with the last `prime` labels of the source's
- * training part (not scored; fewer if the training part is shorter), then each validation label is scored
- * from the logits before it, by the inference core itself (cs_model_reset / cs_model_prime / cs_model_logits,
- * portable kernel: GRU state carried over the whole validation part; transformer with the sliding window of C).
- * The result is the mean over all validation labels of -log2 p(label), in bits per label.
+ * Evaluation protocol (cs_train_eval_split, used by training on the validation part and by `concatseq eval` on
+ * the test part): for each source with labels in the scored part, the model is reset (zero state + BOS), primed
+ * with the `prime` labels before the part (not scored; fewer if the source has fewer before it), then each label
+ * of the part is scored from the logits before it, by the inference core itself (cs_model_reset /
+ * cs_model_prime / cs_model_logits, portable kernel: GRU state carried over the whole part; transformer with
+ * the sliding window of C). The result is the mean over all scored labels of -log2 p(label), in bits per label.
  *
  * Everything here is offline code (allocates, may create threads): NOT real-time safe.
  */
@@ -120,6 +123,8 @@ typedef struct cs_train_config {
     float min_lr_ratio;            /* floor of the cosine decay in [0, 1] (default 0.1) */
     int patience;                  /* early stopping after this many epochs without improvement; 0 = off (default 5) */
     double val_fraction;           /* validation fraction of each source in [0, 0.5] (default 0.1) */
+    double test_fraction;          /* test fraction of each source in [0, 0.5] (default 0.1; never read by
+                                      cs_train_run); val_fraction + test_fraction <= 0.9 */
     int prime;                     /* labels of priming before each validation part; < 0 = auto (GRU: window,
                                       transformer: C - 1; cs_train_eval_split has no window: GRU auto = 64) */
     int shuffle;                   /* 1 = shuffle windows each epoch and random grid offsets (default 1); 0 = windows
@@ -170,12 +175,34 @@ int cs_train_auto_window(const cs_train_config *cfg, const size_t *lens, int n_s
  *  0). Returns 0 on a NULL argument. */
 int cs_train_auto_batch(const cs_train_config *cfg, int window, const size_t *lens, int n_seqs);
 
+/** The parts of a source's temporal split, in time order. */
+typedef enum cs_part { CS_PART_TRAIN = 0, CS_PART_VAL = 1, CS_PART_TEST = 2 } cs_part;
+
+/** A temporal split: fractions of every source held out for validation and for test (see the top of this file). */
+typedef struct cs_split {
+    double val;  /* [0, 0.5]; default 0.1 */
+    double test; /* [0, 0.5]; default 0.1; val + test <= 0.9 */
+} cs_split;
+
+/** Default fractions of the temporal split (80/10/10). */
+#define CS_SPLIT_VAL_DEFAULT  0.1
+#define CS_SPLIT_TEST_DEFAULT 0.1
+
+/** 0 when both fractions are in [0, 0.5] and their sum is at most 0.9, else CS_E_ARG. */
+int cs_split_check(cs_split s);
+
 /**
- * Temporal split of one source of `len` labels: returns the number of TRAINING labels (the first ones);
- * the remaining len - n_train are validation. n_val = floor(val_fraction * len) (so sources shorter than
- * 1 / val_fraction have none). Used identically by training, evaluation and the n-gram baselines.
+ * The labels [*from, *to) of `part` in one source of `len` labels under split s (fractions clamped to
+ * [0, 0.5]): n_test = floor(s.test * len) last labels, n_val = floor(s.val * len) before them, the first
+ * len - n_val - n_test training. Used identically by training, evaluation and the n-gram baselines.
  */
-size_t cs_train_split(size_t len, double val_fraction);
+void cs_split_part(size_t len, cs_split s, cs_part part, size_t *from, size_t *to);
+
+/** Number of labels of `part` in one source of len labels (as cs_split_part). */
+size_t cs_split_count(size_t len, cs_split s, cs_part part);
+
+/** The split of a training configuration: {cfg->val_fraction, cfg->test_fraction}. */
+cs_split cs_train_config_split(const cs_train_config *cfg);
 
 /**
  * Loss and gradient of a batch (the core of training, exposed for tests and tools).
@@ -200,13 +227,16 @@ int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, 
                       double *bits_sum);
 
 /**
- * Validation cross-entropy in bits per label under the protocol above (split by cs_train_split with
- * val_fraction, prime labels of priming; prime < 0 = auto as in cs_train_config). bits out (NaN when no
- * source has a validation part), n_scored out (optional). Sources are evaluated on up to n_threads threads;
- * the sum is taken in source order (deterministic). Errors: CS_E_ARG, CS_E_NOMEM.
+ * Cross-entropy in bits per label of `part` (CS_PART_VAL for early stopping, CS_PART_TEST for `eval`) under
+ * split s, by the protocol above (prime labels of priming; prime < 0 = auto as in cs_train_config). bits out
+ * (NaN when no source has labels in the part), n_scored out (optional), losses out (optional: -log2 p of every
+ * scored label, sources in order, labels in time order; the caller sizes it to the part's label count over all
+ * sources, cs_split_count). Sources are evaluated on up to n_threads threads; the sum is taken in source order
+ * (deterministic). Errors: CS_E_ARG, CS_E_NOMEM.
  */
 int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens,
-                        int n_seqs, double val_fraction, int prime, int n_threads, double *bits, size_t *n_scored);
+                        int n_seqs, cs_split s, cs_part part, int prime, int n_threads, double *bits, size_t *n_scored,
+                        double *losses);
 
 /**
  * Train a model on n_seqs label sequences (one per source; labels 0..V-1) as described at the top of this

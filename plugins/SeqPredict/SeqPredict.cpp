@@ -52,6 +52,8 @@ enum SeqPredictInput {
     kNumTargetPairs, // how many (descriptor index, normalised value) pairs follow
     kTargetPairs,    // numTargetPairs x (descriptor index, normalised value), read per block
     kNumInputs = kTargetPairs
+    // then the label cache weight (0..1, read at each trigger's sample) as the LAST input, after the pairs (an odd
+    // number of inputs after kTargetPairs); a SynthDef of an older SeqPredict.sc has none: cache off
 };
 
 struct SeqPredict : public Unit {
@@ -68,6 +70,7 @@ struct SeqPredict : public Unit {
     bool reportedVocab;    // posted that the corpus's label count differs from the model's
     bool reportedNoCorpus; // posted that guidance > 0 has no corpus
     bool hasGuideInputs;   // the unit has the guidance inputs (a SynthDef of an older SeqPredict.sc has not)
+    int cacheInput;        // index of the cache input (the last one), or -1
     bool inCtor;           // true during the constructor's one-sample call
 };
 
@@ -230,6 +233,9 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
     io.guide = sp_corpus(unit, &guide);
     io.guidance = unit->hasGuideInputs ? IN(kGuidance) : NULL;
     io.guidance_step = unit->hasGuideInputs && INRATE(kGuidance) == calc_FullRate ? 1u : 0u;
+    // the label cache: its weight at each trigger's sample (cs_label_cache.h)
+    io.cache = unit->cacheInput >= 0 ? IN(unit->cacheInput) : NULL;
+    io.cache_step = unit->cacheInput >= 0 && INRATE(unit->cacheInput) == calc_FullRate ? 1u : 0u;
 
     io.out_label = OUT(0);
     io.out_prob = unit->mNumOutputs > 1 ? OUT(1) : NULL;
@@ -291,6 +297,8 @@ void SeqPredict_Ctor(SeqPredict *unit)
     unit->reportedVocab = unit->reportedNoCorpus = false;
     // a SynthDef built by an older SeqPredict.sc has the inputs up to the mask only: no guidance
     unit->hasGuideInputs = unit->mNumInputs >= (uint32)kTargetPairs;
+    unit->cacheInput =
+        unit->hasGuideInputs && (unit->mNumInputs - (uint32)kTargetPairs) % 2u == 1u ? (int)unit->mNumInputs - 1 : -1;
     // seed < 0: the generator is seeded from the synth's RGen (the server's, unless RandSeed/RandID set it)
     uint64_t fallback = ((uint64_t)unit->mParent->mRGen->trand() << 32) ^ (uint64_t)unit->mParent->mRGen->trand();
     cs_seqp_init(&unit->sp, fallback);

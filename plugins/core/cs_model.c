@@ -3,6 +3,7 @@
 #include "cs_model.h"
 
 #include "cs_fastmath.h"
+#include "cs_ngram_table.h"
 #include "cs_split.h"
 
 #include <math.h>
@@ -44,6 +45,8 @@ const char *cs_model_strerror(int err)
         return "token outside the label range";
     case CS_MODEL_E_MISMATCH:
         return "model configuration differs from the state's";
+    case CS_MODEL_E_NGRAM:
+        return "the n-gram table after the weights is damaged or of another vocabulary";
     default:
         return "unknown model error";
     }
@@ -383,6 +386,16 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     size_t need = cs_model_param_count(&c);
     if ((uint64_t)need != nw) return parse_fail(out, CS_MODEL_E_SIZE);
     if (n - CS_MODEL_HEADER_FLOATS < need) return parse_fail(out, CS_MODEL_E_TRUNCATED);
+    uint64_t ng = 0;
+    float netw = 1.0f;
+    if (ver >= 2) { /* version 1 predates the table: its reserved floats are ignored */
+        if (!get_split(buf + CS_MH_NGRAM_FLOATS, 2, ver, &ng)) return parse_fail(out, CS_MODEL_E_HEADER);
+        if (ng > 0) {
+            netw = buf[CS_MH_NET_WEIGHT];
+            if (!(netw >= 0.0f && netw <= 1.0f)) return parse_fail(out, CS_MODEL_E_HEADER);
+            if (n - CS_MODEL_HEADER_FLOATS - need < ng) return parse_fail(out, CS_MODEL_E_TRUNCATED);
+        }
+    }
 
     memset(out, 0, sizeof *out);
     out->cfg = c;
@@ -395,7 +408,10 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     out->meta.val_loss_bits = vl;
     out->checksum = (uint32_t)sum;
     out->n_weights = need;
-    out->total_floats = CS_MODEL_HEADER_FLOATS + need;
+    out->total_floats = CS_MODEL_HEADER_FLOATS + need + (size_t)ng;
+    out->ngram = ng ? buf + CS_MODEL_HEADER_FLOATS + need : NULL;
+    out->ngram_floats = (size_t)ng;
+    out->net_weight = netw;
     map_tensors(out, buf + CS_MODEL_HEADER_FLOATS);
     return CS_MODEL_OK;
 }
@@ -430,6 +446,12 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out)
     cs_model_verify_begin(&v);
     e = cs_model_verify_step(out, &v, out->n_weights);
     if (e != 1) return parse_fail(out, e == 0 ? CS_MODEL_E_ARG : e);
+    if (out->ngram_floats) {
+        cs_ngt_view t;
+        if (cs_ngt_parse(out->ngram, out->ngram_floats, &t) != CS_NGT_OK || t.V != out->cfg.vocab ||
+            t.total_floats != out->ngram_floats)
+            return parse_fail(out, CS_MODEL_E_NGRAM);
+    }
     return CS_MODEL_OK;
 }
 

@@ -69,7 +69,11 @@ enum cs_model_header_index {
     CS_MH_TRAIN_TOKENS = 24, /* u16 pair (24, 25): labels in the training split */
     CS_MH_TRAIN_LOSS = 26,   /* float: final training loss, bits per label (-1 = unknown) */
     CS_MH_VAL_LOSS = 27,     /* float: validation loss, bits per label (-1 = unknown) */
-    CS_MH_RESERVED = 28      /* 28..63: written 0, ignored by readers */
+    CS_MH_NGRAM_FLOATS = 28, /* u16 pair (28, 29): floats of an n-gram table (cs_ngram_table.h) after the
+                                weights; 0 = none (every earlier file) */
+    CS_MH_NET_WEIGHT = 30,   /* float: with a table, the mixture's weight on the network in [0, 1]:
+                                p = w p_network + (1 - w) p_ngram; written 0 (and ignored) without one */
+    CS_MH_RESERVED = 31      /* 31..63: written 0, ignored by readers */
 };
 
 /** Architectures (the header's arch field). CS_MODEL_ARCH_COUNT is the number of them. */
@@ -110,7 +114,8 @@ typedef enum cs_model_err {
     CS_MODEL_E_CHECKSUM = -10, /* weights do not match the stored checksum */
     CS_MODEL_E_MEMORY = -11,   /* state memory NULL or smaller than cs_model_state_size() */
     CS_MODEL_E_TOKEN = -12,    /* token outside 0..V-1 */
-    CS_MODEL_E_MISMATCH = -13  /* rebind: the new view has a different configuration */
+    CS_MODEL_E_MISMATCH = -13, /* rebind: the new view has a different configuration */
+    CS_MODEL_E_NGRAM = -14     /* the n-gram table after the weights is damaged or of another vocabulary */
 } cs_model_err;
 
 /** Static one-line English message for a cs_model_err (never NULL). Thread-safe, RT-safe. */
@@ -197,7 +202,10 @@ typedef struct cs_model_view {
     int version;            /* format version of the file (CS_MODEL_VERSION_MIN..CS_MODEL_VERSION); 0 if mapped */
     uint32_t checksum;      /* FNV-1a 32 stored in the header */
     size_t n_weights;       /* weight floats */
-    size_t total_floats;    /* CS_MODEL_HEADER_FLOATS + n_weights (the buffer may be longer) */
+    size_t total_floats;    /* CS_MODEL_HEADER_FLOATS + n_weights + ngram_floats (the buffer may be longer) */
+    const float *ngram;     /* the n-gram table after the weights (cs_ngram_table.h), or NULL */
+    size_t ngram_floats;    /* its floats (0 = a network alone) */
+    float net_weight;       /* the mixture's weight on the network (1 without a table) */
     const float *weights;   /* start of the blob = buf + CS_MODEL_HEADER_FLOATS */
     const float *embedding; /* (V+1, W) */
     /* GRU, per layer l: */
@@ -232,8 +240,12 @@ int cs_model_view_map(const cs_model_config *cfg, const float *weights, cs_model
 
 /**
  * Cheap parse: validate the header (magic, version 1 or 2, header size, exact integer fields, architecture,
- * dimension limits, weight count = the count implied by the dimensions, n >= header + weights) and map the
- * tensor pointers into `buf`. Does NOT look at the weights: O(number of tensors) <= 53 steps, RT-safe.
+ * dimension limits, weight count = the count implied by the dimensions, n >= header + weights + n-gram table,
+ * net_weight in [0, 1] when there is a table) and map the tensor pointers and the table into `buf`. Does NOT
+ * look at the weights nor inside the table: O(number of tensors) <= 53 steps, RT-safe.
+ * A model with an n-gram table is a MIXTURE: p(next) = net_weight softmax(network logits) + (1 - net_weight)
+ * p_ngram(next | the labels fed since the reset) (cs_ngt_mix_logits). A reader that ignores the table (every
+ * reader before it existed) runs the network alone, a valid model.
  * `n` is the number of floats available (a Buffer's frames * channels); floats past total_floats are ignored.
  * Returns 0 or a negative cs_model_err; on error *out is zeroed.
  */
@@ -259,7 +271,8 @@ void cs_model_verify_begin(cs_model_verify *v);
 int cs_model_verify_step(const cs_model_view *view, cs_model_verify *v, size_t max_floats);
 
 /**
- * Full parse = cs_model_parse_header + a complete weight scan (finite, |w| <= 2^20, checksum). O(number of
+ * Full parse = cs_model_parse_header + a complete weight scan (finite, |w| <= 2^20, checksum) + the n-gram
+ * table's validation when there is one (cs_ngt_parse, same vocabulary; O(table size)). O(number of
  * weights): ~5 ns per weight measured (2.1 GHz EPYC): 33 k weights (GRU 64/64) 0.16 ms, 264 k (GRU
  * 128/256) 1.3 ms, the largest legal model (2.9 M weights) 14 ms. The CLI and tests use this; so can a
  * plugin command's non-real-time stage. On the audio thread use it only for small models (< ~20 k weights,

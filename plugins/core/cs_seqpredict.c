@@ -42,7 +42,8 @@ size_t cs_seqp_mem_size(const cs_model_view *view)
     return 64u + cs_seqp_align64(st) + cs_seqp_align64(sc) + cs_seqp_align64((size_t)view->cfg.vocab) +
            cs_seqp_align64(CS_SEQP_QUEUE * sizeof(cs_seqp_event)) +
            cs_seqp_align64((size_t)view->cfg.vocab * sizeof(float)) +
-           cs_seqp_align64((size_t)view->cfg.vocab * sizeof(double));
+           cs_seqp_align64((size_t)view->cfg.vocab * sizeof(double)) +
+           cs_seqp_align64((size_t)view->cfg.vocab * sizeof(float));
 }
 
 float cs_seqp_guidance_value(float g)
@@ -210,10 +211,25 @@ int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target
     return cs_seqp_guide_view(&c->view, target, g);
 }
 
+uint64_t cs_seqp_ngram_cost(const cs_seqp *p)
+{
+    if (!p->model || !p->has_ngram) return 0;
+    const uint64_t order = (uint64_t)p->ngt.order;
+    return (uint64_t)p->vocab * (CS_SEQP_NGRAM_MADDS_PER_LABEL + order * CS_SEQP_NGRAM_MADDS_PER_ORDER) +
+           order * CS_SEQP_NGRAM_MADDS_PER_LOOKUP;
+}
+
+/* Is the network part of the bound model run at all? (A pure n-gram model, weight 0, never steps it.) */
+static int net_used(const cs_seqp *p)
+{
+    return !p->has_ngram || p->net_weight > 0.0f;
+}
+
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)
 {
     if (!p->model) return 0;
     if (e->is_reset) return p->step_madds;
+    const uint64_t net = net_used(p) ? p->step_madds : 0;
     int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
     int trunc = !forced && ((e->sp.top_k > 0 && e->sp.top_k < p->vocab) || e->sp.top_p < 1.0f);
     uint64_t per_label = CS_SEQP_SAMPLE_MADDS_PLAIN;
@@ -223,7 +239,7 @@ uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)
             levels++;
         per_label += (uint64_t)levels * CS_SEQP_SAMPLE_MADDS_TRUNC;
     }
-    return p->step_madds + (uint64_t)p->vocab * per_label;
+    return net + cs_seqp_ngram_cost(p) + (uint64_t)p->vocab * per_label;
 }
 
 size_t cs_seqp_queued(const cs_seqp *p)
@@ -267,6 +283,7 @@ void cs_seqp_reset(cs_seqp *p, int64_t seed)
 {
     if (p->model) cs_model_reset(p->model);
     cs_seqp_history_clear(p);
+    if (p->model) cs_lcache_reset(&p->cache);
     if (seed >= 0) cs_rng_seed(&p->rng, (uint64_t)seed);
     p->resets++;
 }
@@ -310,6 +327,11 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
     p->glogits = (float *)(void *)((unsigned char *)p->queue + cs_seqp_align64(CS_SEQP_QUEUE * sizeof(cs_seqp_event)));
     p->gwork =
         (double *)(void *)((unsigned char *)p->glogits + cs_seqp_align64((size_t)p->view.cfg.vocab * sizeof(float)));
+    cs_lcache_init(
+        &p->cache,
+        (float *)(void *)((unsigned char *)p->gwork + cs_seqp_align64((size_t)p->view.cfg.vocab * sizeof(double))),
+        p->view.cfg.vocab);
+    p->step_cache = 0.0f;
     p->q_in = p->q_out = p->q_counted = 0;
     p->step_madds = cs_model_step_madds(&p->view.cfg);
     p->vocab = p->view.cfg.vocab;
@@ -349,16 +371,38 @@ int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, flo
             p->status = CS_SEQP_NOT_MONO;
         } else {
             p->err = cs_model_parse_header(data, floats, &p->view);
+            p->has_ngram = 0;
+            p->net_weight = 1.0f;
+            if (!p->err &&
+                p->view.ngram_floats) { /* the table's header now (O(order)), its records after the weights */
+                if (cs_ngt_parse_header(p->view.ngram, p->view.ngram_floats, &p->ngt) != CS_NGT_OK ||
+                    p->ngt.V != p->view.cfg.vocab || p->ngt.total_floats != p->view.ngram_floats)
+                    p->err = CS_MODEL_E_NGRAM;
+                p->has_ngram = 1;
+                p->net_weight = p->view.net_weight;
+            }
             if (p->err) {
-                p->status = CS_SEQP_BAD_HEADER;
+                p->status = p->err == CS_MODEL_E_NGRAM ? CS_SEQP_BAD_WEIGHTS : CS_SEQP_BAD_HEADER;
             } else {
                 cs_model_verify_begin(&p->verify);
+                cs_ngt_check_begin(&p->ngt_check);
+                p->weights_done = 0;
                 p->status = CS_SEQP_VERIFYING;
             }
         }
     }
     if (p->status == CS_SEQP_VERIFYING) {
-        int r = cs_model_verify_step(&p->view, &p->verify, CS_SEQP_VERIFY_FLOATS);
+        int r;
+        if (!p->weights_done) {
+            r = cs_model_verify_step(&p->view, &p->verify, CS_SEQP_VERIFY_FLOATS);
+            if (r == 1 && p->has_ngram) { /* the table's records from the next block on */
+                p->weights_done = 1;
+                r = 0;
+            }
+        } else {
+            r = cs_ngt_check_step(&p->ngt, &p->ngt_check, CS_SEQP_VERIFY_FLOATS);
+            if (r < 0) r = CS_MODEL_E_NGRAM;
+        }
         if (r < 0) {
             p->err = r;
             p->status = CS_SEQP_BAD_WEIGHTS;
@@ -412,6 +456,8 @@ static void fail_nonfinite(cs_seqp *p)
 {
     cs_seqp_unbind(p);
     cs_model_verify_begin(&p->verify);
+    cs_ngt_check_begin(&p->ngt_check);
+    p->weights_done = 0;
     p->status = CS_SEQP_VERIFYING;
     p->nonfinite++;
 }
@@ -424,6 +470,39 @@ static int all_finite(const float *x, int n)
     return ok;
 }
 
+void cs_seqp_center_logits(float *logits, int vocab)
+{
+    double m = 0.0;
+    for (int i = 0; i < vocab; i++)
+        m += (double)logits[i];
+    m /= (double)vocab;
+    for (int i = 0; i < vocab; i++)
+        logits[i] = (float)((double)logits[i] - m);
+}
+
+/* The step's logits: the network's, or with a table the mixture's in p->glogits (the network's copied there first,
+ * or zeros when its weight is 0: it is not run). NULL when a value is not finite. */
+static const float *mixed_logits(cs_seqp *p)
+{
+    const int V = p->vocab;
+    const float *net = NULL;
+    if (net_used(p)) {
+        net = cs_model_logits(p->model);
+        if (!all_finite(net, V)) return NULL;
+        if (!p->has_ngram) return net;
+        memcpy(p->glogits, net, (size_t)V * sizeof(float));
+    } else {
+        memset(p->glogits, 0, (size_t)V * sizeof(float));
+    }
+    const int want = p->ngt.order - 1;
+    const int k = want < p->hist_count ? want : p->hist_count;
+    const int *hist = p->hist + p->hist_head + CS_SEQP_MAX_HISTORY - k;
+    if (cs_ngt_mix_logits(&p->ngt, k ? hist : NULL, (size_t)k, p->net_weight, p->gwork, p->glogits) != CS_NGT_OK)
+        return NULL;
+    cs_seqp_center_logits(p->glogits, V);
+    return all_finite(p->glogits, V) ? p->glogits : NULL;
+}
+
 int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask, size_t mask_len)
 {
     return cs_seqp_step_guided(p, prime, sp, n_hist, mask, mask_len, NULL, 0.0f);
@@ -433,8 +512,8 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
                         size_t mask_len, const cs_seqp_guide *guide, float guidance)
 {
     const int V = p->vocab;
-    const float *logits = cs_model_logits(p->model);
-    if (!all_finite(logits, V)) {
+    const float *logits = mixed_logits(p);
+    if (!logits) {
         fail_nonfinite(p);
         return -1;
     }
@@ -464,6 +543,12 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
         /* guidance before everything cs_sample does (mask, penalty, temperature, top-k, top-p): the guided
          * logits are the log of the product of experts, which the sampler then treats as the model's */
         const float *lg = logits;
+        p->cached = 0;
+        if (p->step_cache > 0.0f && p->cache.total > 0.0) { /* the label cache, blended into the model's */
+            if (logits != p->glogits) memcpy(p->glogits, logits, (size_t)V * sizeof(float));
+            p->cached = cs_lcache_blend_logits(&p->cache, p->glogits, p->step_cache);
+            logits = lg = p->glogits;
+        }
         if (guide && cs_seqp_guide_logits(logits, V, guide, guidance, p->gwork, p->glogits)) {
             lg = p->glogits;
             p->guided = 1;
@@ -481,8 +566,9 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
         p->entropy = res.entropy_bits;
         p->mask_empty = (res.flags & CS_SAMPLE_MASK_IGNORED) ? 1 : 0;
     }
-    cs_model_prime(p->model, label);
+    if (net_used(p)) cs_model_prime(p->model, label);
     cs_seqp_history_push(p, label);
+    cs_lcache_push(&p->cache, label);
     p->label = (float)label;
     p->steps++;
     return 0;
@@ -513,6 +599,8 @@ static void queue_push(cs_seqp *p, const cs_seqp_io *io, uint32_t i, int is_rese
                        in[CS_SEQP_IN_HISTORY][i * st[CS_SEQP_IN_HISTORY]], p->vocab, &e->sp, &e->n_hist);
         e->prime = in[CS_SEQP_IN_PRIME][i * st[CS_SEQP_IN_PRIME]];
         e->guidance = io->guidance ? cs_seqp_guidance_value(io->guidance[i * io->guidance_step]) : 0.0f;
+        const float cw = io->cache ? io->cache[i * io->cache_step] : 0.0f;
+        e->cache = cw > 0.0f ? (cw < 1.0f ? cw : 1.0f) : 0.0f; /* NaN -> 0 */
     }
     p->q_in++;
 }
@@ -526,6 +614,8 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
         uint64_t c = cs_seqp_event_cost(p, e);
         int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
         if (!e->is_reset && !forced && e->guidance > 0.0f) c += cs_seqp_guide_cost(p->vocab, io->guide);
+        if (!e->is_reset && !forced && e->cache > 0.0f)
+            c += (uint64_t)p->vocab * CS_SEQP_CACHE_MADDS_PER_LABEL + CS_SEQP_CACHE_MADDS_FIXED;
         if (*events > 0 && *spent + c > budget) return;
         cs_seqp_event ev = *e;
         p->q_out++;
@@ -535,7 +625,9 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
             cs_seqp_reset(p, ev.seed);
         } else {
             /* may drop the model */
+            p->step_cache = ev.cache;
             cs_seqp_step_guided(p, ev.prime, &ev.sp, ev.n_hist, io->mask, io->mask_len, io->guide, ev.guidance);
+            if (p->model) p->step_cache = 0.0f;
             return;
         }
     }

@@ -51,6 +51,23 @@
  *               history, and the mask; probability and entropy are those of the final sampling distribution.
  *               The label is then fed (cs_model_prime; the next logits are computed lazily at the next step).
  *               Cost: one model step + one head + one cs_sample (see cs_model.h / cs_sample.h).
+ *   n-gram      (issue 11) a model file with an n-gram table after the weights (models/FORMAT.md, floats 28-30) is
+ *               a mixture: each step's logits are ln(w softmax(network logits) + (1 - w) p_ngram(. | the last
+ *               order - 1 labels fed since the reset, primed or drawn)) (cs_ngt_mix_logits), centred to mean 0
+ *               (cs_seqp_center_logits, for the repetition penalty), w the file's
+ *               net_weight; w = 0 is a pure n-gram model (`concatseq train --arch ngram`): the network is then
+ *               never run (neither its logits nor its feed), only reset. Everything after (guidance, mask,
+ *               penalty, temperature, top-k/p; a primed step's probability) treats the mixture's logits as the
+ *               model's. The table's records are checked after the weights, CS_SEQP_VERIFY_FLOATS floats per
+ *               block (cs_ngt_check_step); a damaged table is CS_SEQP_BAD_WEIGHTS with err CS_MODEL_E_NGRAM.
+ *               Cost: cs_seqp_ngram_cost, inside the budget.
+ *   cache       (issue 11 item 4) the label cache (cs_label_cache.h: decayed counts of the labels fed since the
+ *               reset, primed or drawn, half-life CS_LCACHE_HALF_LIFE labels, V floats placed with the state) is
+ *               blended into a drawn step's distribution with the weight of io->cache at the trigger's sample
+ *               (0..1; NaN, <= 0: off): ln((1 - c) p_model + c p_cache), centred, before guidance and the sampler.
+ *               A reset empties it. Teacher forcing is not blended (its probability is the model's own). Cost:
+ *               V * CS_SEQP_CACHE_MADDS_PER_LABEL + CS_SEQP_CACHE_MADDS_FIXED more for a blended step (counting, V
+ *               multiplies, is in it; an unblended step counts too, inside the sampler's margin).
  *   guidance    (issue 10, model x target) with a corpus (cs_seqp_guide: the unit table's label centroids and
  *               clustering weights, and a descriptor target) and guidance g > 0 read at the trigger's sample, a
  *               drawn step samples from logits_k - g * d2_k / (2 sigma^2), sigma = 1 (one normalised unit), d2_k
@@ -65,7 +82,9 @@
 
 #include "cs_fastmath.h"
 #include "cs_label.h"
+#include "cs_label_cache.h"
 #include "cs_model.h"
+#include "cs_ngram_table.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
 #include "cs_select.h"
@@ -91,10 +110,23 @@ extern "C" {
 #define CS_SEQP_VERIFY_FLOATS                                                                                          \
     8192 /* weights verified per block (~40 us): a model of W weights is usable after                                  \
             ceil(W / 8192) blocks (the constructor's call counts as one) */
-#define CS_SEQP_MAX_TEMPERATURE 1000.0f
-#define CS_SEQP_MAX_PENALTY     100.0f
-#define CS_SEQP_MAX_SEED        9007199254740992.0 /* 2^53: larger seeds are clamped */
-#define CS_SEQP_MAX_GUIDANCE    1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
+#define CS_SEQP_NGRAM_MADDS_PER_LABEL                                                                                  \
+    140u /* cost of the n-gram mixture per label (cs_ngt_mix_logits: the back-off products, one exp, one log), in the  \
+            sampler's multiply-add equivalents (~0.055 ns each); with CS_SEQP_NGRAM_MADDS_PER_ORDER per label and      \
+            order and CS_SEQP_NGRAM_MADDS_PER_LOOKUP per order (the binary search of the contexts, cache misses in a   \
+            table of up to ~1.7 M floats) it covers the medians of tests/bench/bench_ngram_step: V 16 / 64, MKN        \
+            order 3: 0.83 / 1.59 us measured, 1.1 / 1.5 us charged; order 12: 3.6 / 4.3 us, 4.2 / 4.8 us charged */
+#define CS_SEQP_NGRAM_MADDS_PER_ORDER  8u
+#define CS_SEQP_NGRAM_MADDS_PER_LOOKUP 6000u
+#define CS_SEQP_CACHE_MADDS_PER_LABEL                                                                                  \
+    400u /* the cache (count + blend: one exp, one log in double) per label, plus CS_SEQP_CACHE_MADDS_FIXED a step, in \
+            the sampler's units (~0.055 ns): tests/bench/bench_ngram_step measured medians of 0.86 / 1.8 / 86 us for   \
+            V 16 / 64 / 4096 (charged 1.0 / 2.1 / 90 us) */
+#define CS_SEQP_CACHE_MADDS_FIXED 12000u
+#define CS_SEQP_MAX_TEMPERATURE   1000.0f
+#define CS_SEQP_MAX_PENALTY       100.0f
+#define CS_SEQP_MAX_SEED          9007199254740992.0 /* 2^53: larger seeds are clamped */
+#define CS_SEQP_MAX_GUIDANCE      1e6f               /* guidance is clamped to 0 .. 1e6 (non-finite: 0) */
 #define CS_SEQP_GUIDE_MAX_TERMS                                                                                        \
     64 /* descriptors a guidance target compares at most (as cs_select's NEAREST): the first 64 usable ones */
 #define CS_SEQP_GUIDE_MADDS_PER_TERM                                                                                   \
@@ -135,6 +167,7 @@ typedef struct cs_seqp_event {
     float prime;         /* trigger: the prime input */
     int64_t seed;        /* reset: cs_seqp_seed_value of the seed input */
     float guidance;      /* trigger: cs_seqp_guidance_value of the guidance input (0 = none) */
+    float cache;         /* trigger: the cache input, clamped to 0..1 (0 = off) */
     int is_reset;        /* 1 reset, 0 trigger */
 } cs_seqp_event;
 
@@ -203,6 +236,16 @@ typedef struct cs_seqp {
     int guided;            /* 1 when the last step was guided (guidance > 0, a corpus and a usable target) */
     uint64_t guided_steps; /* steps drawn with guidance */
     uint64_t nonfinite;    /* steps that met a non-finite logit or probability (the model is then re-verified) */
+    /* the model file's n-gram table (view.ngram_floats > 0) */
+    int has_ngram;    /* 1 when the bound model is a mixture (or a pure n-gram model: net_weight 0) */
+    int weights_done; /* 1 once the weights are verified (the table's records are checked next) */
+    cs_ngt_view ngt;  /* the table, mapped by cs_ngt_parse_header; usable once ngt_check is done */
+    cs_ngt_check ngt_check;
+    float net_weight; /* the mixture's weight on the network (1 without a table) */
+    /* the label cache (counts in mem) and the weight of the step being run */
+    cs_lcache cache;
+    float step_cache;
+    int cached; /* 1 when the last step was blended with the cache */
 } cs_seqp;
 
 /** The corpus Buffer of guidance (a unit table, version 3 with its listening section), followed block by block. */
@@ -245,6 +288,9 @@ typedef struct cs_seqp_io {
                                 read at each trigger's sample (0 .. CS_SEQP_MAX_GUIDANCE; NaN, inf, < 0 -> 0) */
     uint32_t guidance_step;
     const cs_seqp_guide *guide; /* NULL (no corpus), or the corpus and target of this call's steps */
+    const float *cache;         /* NULL (no cache), or the cache weight: n values when cache_step == 1, else one;
+                                   read at each trigger's sample (0..1; NaN, <= 0 -> 0 = off) */
+    uint32_t cache_step;
 } cs_seqp_io;
 
 /* ------------------------------------------------------------------------------------------------- API */
@@ -310,15 +356,30 @@ int cs_seqp_guide_view(const cs_ut_view *view, const cs_select_target *target, c
 int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g);
 
 /** Multiply-add cost of an event (see "budget" at the top of this file) for the bound model: a reset costs one
- *  model step, a trigger one step plus the sampler's per-label cost times V. 0 without a model. O(1). */
+ *  model step, a trigger one step (none for a pure n-gram model, net_weight 0) plus cs_seqp_ngram_cost plus the
+ *  sampler's per-label cost times V. 0 without a model. O(1). */
 uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e);
+
+/**
+ * Subtract the mean of the vocab logits from each (in double, rounded to float): the logits of a model with an
+ * n-gram table are ln p (all <= 0), on which the CTRL repetition penalty (multiply a negative logit by theta)
+ * barely moves a near-certain label; centred, the likely labels have positive logits that the penalty divides,
+ * as it does a network's. A constant shift changes nothing else (softmax, temperature, top-k/p, mask and
+ * guidance are shift-invariant). RT-safe, O(vocab).
+ */
+void cs_seqp_center_logits(float *logits, int vocab);
+
+/** Multiply-add equivalents of the n-gram part of a step of the bound model: 0 without a table, else V * (
+ *  CS_SEQP_NGRAM_MADDS_PER_LABEL + order * CS_SEQP_NGRAM_MADDS_PER_ORDER) + order * CS_SEQP_NGRAM_MADDS_PER_LOOKUP
+ *  (included in cs_seqp_event_cost). O(1). */
+uint64_t cs_seqp_ngram_cost(const cs_seqp *p);
 
 /** Events waiting in the queue (0 without a model). O(1). */
 size_t cs_seqp_queued(const cs_seqp *p);
 
 /** Bytes of allocator memory a verified `view` needs: the model state, the sampling scratch, V mask bytes, the
- *  event queue and the guidance scratch (V floats, V doubles), each 64-byte aligned (plus 64 bytes of slack for the
- * block's own alignment). O(1). */
+ *  event queue, the guidance scratch (V floats, V doubles) and the label cache (V floats), each 64-byte aligned (plus
+ * 64 bytes of slack for the block's own alignment). O(1). */
 size_t cs_seqp_mem_size(const cs_model_view *view);
 
 /** Initialise `p` (no model bound; outputs -1, 0, 0). fallback_seed seeds the generator and is used whenever

@@ -6,6 +6,9 @@
  *   reset (zero state, feed BOS); prime each label of --prime (cs_model_prime, added to the history);
  *   then n times: label = cs_sample(logits, params, history = the last H labels fed, mask, rng);
  *   cs_model_step(label); label added to the history.
+ * A model file with an n-gram table (a mixture, or `train --arch ngram`: weight 0) is run as SeqPredict runs it:
+ * the logits are cs_ngt_mix_logits of the network's (not run at weight 0) and the table's distribution after the
+ * labels fed since the reset; `logits` prints those.
  * The rng is cs_rng seeded with --seed (cs_rng_seed: splitmix64 -> xoshiro128**); cs_sample consumes exactly
  * two outputs per call, argmax included.
  *
@@ -35,6 +38,7 @@
  */
 #include "cs_model.h"
 #include "cs_model_io.h"
+#include "cs_ngram_table.h"
 #include "cs_rng.h"
 #include "cs_sample.h"
 #include "cs_seqpredict.h"
@@ -74,7 +78,52 @@ typedef struct loaded {
     cs_model_state *st;
     void *scratch;
     size_t scratch_bytes;
+    /* a model file with an n-gram table (models/FORMAT.md): the mixture, as SeqPredict runs it */
+    int has_ngram;
+    cs_ngt_view ngt;
+    int fed[CS_NGT_MAX_ORDER]; /* the last labels fed since the reset (oldest first), at most order - 1 */
+    int n_fed;
+    float mix[CS_SAMPLE_MAX_VOCAB];
+    double work[CS_SAMPLE_MAX_VOCAB];
 } loaded;
+
+/* Reset the model and the n-gram history. */
+static void ref_reset(loaded *m)
+{
+    cs_model_reset(m->st);
+    m->n_fed = 0;
+}
+
+/* Feed a label (the network only when its weight is > 0, as SeqPredict) and remember it for the n-gram. */
+static int ref_feed(loaded *m, int label)
+{
+    if (label < 0 || label >= m->view.cfg.vocab) return -1;
+    if (!m->has_ngram || m->view.net_weight > 0.0f) {
+        if (cs_model_prime(m->st, label) != CS_MODEL_OK) return -1;
+    }
+    const int keep = m->has_ngram ? m->ngt.order - 1 : 0;
+    if (keep <= 0) return 0;
+    if (m->n_fed == keep) {
+        memmove(m->fed, m->fed + 1, (size_t)(keep - 1) * sizeof(int));
+        m->n_fed--;
+    }
+    m->fed[m->n_fed++] = label;
+    return 0;
+}
+
+/* The step's logits: the network's, or the mixture's (cs_ngt_mix_logits, SeqPredict's code). */
+static const float *ref_logits(loaded *m)
+{
+    if (!m->has_ngram) return cs_model_logits(m->st);
+    const int V = m->view.cfg.vocab;
+    if (m->view.net_weight > 0.0f)
+        memcpy(m->mix, cs_model_logits(m->st), (size_t)V * sizeof(float));
+    else
+        memset(m->mix, 0, (size_t)V * sizeof(float));
+    cs_ngt_mix_logits(&m->ngt, m->n_fed ? m->fed : NULL, (size_t)m->n_fed, m->view.net_weight, m->work, m->mix);
+    cs_seqp_center_logits(m->mix, V);
+    return m->mix;
+}
 
 static int parse_list(const char *s, int *out, int max)
 {
@@ -126,6 +175,7 @@ static int load_model(const char *path, loaded *m)
     if (!m->mem || cs_model_state_init(&m->view, m->mem, bytes, &m->st) != CS_MODEL_OK) return -1;
     m->scratch_bytes = cs_sample_scratch_size(m->view.cfg.vocab);
     m->scratch = malloc(m->scratch_bytes);
+    m->has_ngram = m->view.ngram_floats > 0 && cs_ngt_parse(m->view.ngram, m->view.ngram_floats, &m->ngt) == 0;
     return m->scratch ? 0 : -1;
 }
 
@@ -145,7 +195,7 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
     int V = m->view.cfg.vocab;
     cs_rng rng;
     cs_rng_seed(&rng, o->seed);
-    cs_model_reset(m->st);
+    ref_reset(m);
 #define PUSH(x)                                                                                                        \
     do {                                                                                                               \
         if (H > 0) {                                                                                                   \
@@ -157,14 +207,14 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
         }                                                                                                              \
     } while (0)
     for (int i = 0; i < o->n_prime; i++) {
-        if (cs_model_prime(m->st, o->prime[i]) != CS_MODEL_OK) return -1;
+        if (ref_feed(m, o->prime[i])) return -1;
         PUSH(o->prime[i]);
     }
     static float glog[CS_SAMPLE_MAX_VOCAB];
     static double gwork[CS_SAMPLE_MAX_VOCAB];
     for (int i = 0; i < n; i++) {
         cs_sample_result r;
-        const float *lg = cs_model_logits(m->st);
+        const float *lg = ref_logits(m);
         if (o->table && o->n_targets > 0) {
             cs_seqp_guide g;
             cs_seqp_guide_view(&o->tv, &o->targets[i < o->n_targets ? i : o->n_targets - 1], &g);
@@ -175,7 +225,7 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
         if (label < 0) return -1;
         out[i] = label;
         if (probs) probs[i] = r.prob;
-        cs_model_step(m->st, label, NULL);
+        ref_feed(m, label);
         PUSH(label);
     }
 #undef PUSH
@@ -351,11 +401,11 @@ static int cmd_logits(int argc, char **argv)
     }
     int V = m.view.cfg.vocab;
     for (int t = 0; t <= nt; t++) {
-        if (t > 0 && cs_model_step(m.st, toks[t - 1], NULL) != CS_MODEL_OK) {
+        if (t > 0 && ref_feed(&m, toks[t - 1])) {
             free_model(&m);
             return 2;
         }
-        const float *lg = cs_model_logits(m.st);
+        const float *lg = ref_logits(&m);
         for (int i = 0; i < V; i++)
             printf(i ? " %.9g" : "%.9g", (double)lg[i]);
         printf("\n");

@@ -29,27 +29,10 @@
 
 /* the counting allocator, after the libc headers (it needs __GLIBC__) */
 #include "cs_heap_count.h"
+#include "cs_test_bump.h"
 
 #define V 6 /* labels of the test model */
 #define D 3 /* descriptors of the test corpus */
-
-static unsigned char g_mem[1 << 20];
-static size_t g_used;
-
-static void *bump_alloc(void *user, size_t bytes)
-{
-    (void)user;
-    if (g_used + bytes > sizeof g_mem) return NULL;
-    void *p = g_mem + g_used;
-    g_used += (bytes + 63u) & ~(size_t)63u;
-    return p;
-}
-
-static void bump_free(void *user, void *ptr)
-{
-    (void)user;
-    (void)ptr;
-}
 
 /* Centroids of 6 labels over 3 descriptors; label 4 is empty (count 0). */
 static const float k_centroids[V * D] = {

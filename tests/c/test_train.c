@@ -177,13 +177,14 @@ static double markov2_entropy(const markov2 *mk)
 }
 
 /* The oracle's bits/label on the validation part (same labels the model is scored on). */
-static double markov2_oracle_val(const markov2 *mk, const int *seq, size_t n, double vf)
+static double markov2_oracle_val(const markov2 *mk, const int *seq, size_t n, cs_split split)
 {
-    const size_t ntr = cs_train_split(n, vf);
+    size_t a, b;
+    cs_split_part(n, split, CS_PART_VAL, &a, &b);
     double s = 0.0;
-    for (size_t i = ntr; i < n; i++)
+    for (size_t i = a; i < b; i++)
         s -= log2(mk->p[seq[i - 2]][seq[i - 1]][seq[i]]);
-    return s / (double)(n - ntr);
+    return s / (double)(b - a);
 }
 
 static void test_periodic(int arch)
@@ -219,7 +220,7 @@ static void test_markov(int arch)
     markov2_make(&mk, 4, 77);
     markov2_sample(&mk, seq, N, 78);
     const double h = markov2_entropy(&mk);
-    const double oracle = markov2_oracle_val(&mk, seq, N, 0.1);
+    const double oracle = markov2_oracle_val(&mk, seq, N, (cs_split){CS_SPLIT_VAL_DEFAULT, CS_SPLIT_TEST_DEFAULT});
     cs_train_config cfg;
     cs_train_config_default(&cfg, arch, 4);
     set_shape(&cfg.model, 24, 1, 0, 0);
@@ -249,8 +250,8 @@ static void test_markov(int arch)
     const size_t lens[1] = {N};
     double bits = 0.0;
     size_t ns = 0;
-    CS_CHECK(cs_train_eval_split(&cfg.model, w, seqs, lens, 1, 0.1, arch == CS_MODEL_GRU ? cfg.window : -1, 1, &bits,
-                                 &ns) == 0,
+    CS_CHECK(cs_train_eval_split(&cfg.model, w, seqs, lens, 1, cs_train_config_split(&cfg), CS_PART_VAL,
+                                 arch == CS_MODEL_GRU ? cfg.window : -1, 1, &bits, &ns, NULL) == 0,
              "eval_split");
     CS_CHECK(bits == rep.best_val_bits && ns == N / 10, "eval_split %.9g vs report %.9g", bits, rep.best_val_bits);
     free(w);
@@ -292,7 +293,7 @@ static void test_determinism(int arch)
         CS_CHECK(memcmp(w[0], w[2], P * sizeof(float)) == 0, "%s: 1 vs 2 threads differ", nm);
         CS_CHECK(memcmp(w[0], w[3], P * sizeof(float)) != 0, "%s: another seed gives the same weights", nm);
     }
-    CS_CHECK(rep.n_train == 810 + 450 && rep.n_val == 90 + 50, "%s split %zu/%zu", nm, rep.n_train, rep.n_val);
+    CS_CHECK(rep.n_train == 720 + 400 && rep.n_val == 90 + 50, "%s split %zu/%zu", nm, rep.n_train, rep.n_val);
     for (int i = 0; i < 4; i++)
         free(w[i]);
 }
@@ -339,17 +340,28 @@ static void test_early_stopping(void)
     const int *seqs[1] = {seq};
     const size_t lens[1] = {N};
     double bits = 0.0;
-    cs_train_eval_split(&cfg.model, w, seqs, lens, 1, 0.1, cfg.window, 1, &bits, NULL);
+    cs_train_eval_split(&cfg.model, w, seqs, lens, 1, cs_train_config_split(&cfg), CS_PART_VAL, cfg.window, 1, &bits,
+                        NULL, NULL);
     CS_CHECK(bits == rep.best_val_bits, "returned weights give %.9g, best epoch %.9g", bits, rep.best_val_bits);
     free(w);
 }
 
 static void test_misc(void)
 {
-    CS_CHECK(cs_train_split(9, 0.1) == 9, "tiny source: no validation");
-    CS_CHECK(cs_train_split(10, 0.1) == 9, "10 labels: 1 validation");
-    CS_CHECK(cs_train_split(1005, 0.1) == 905, "1005 labels");
-    CS_CHECK(cs_train_split(100, 0.0) == 100, "no validation fraction");
+    const cs_split d = {0.1, 0.1}, v = {0.1, 0.0};
+    size_t a, b;
+    CS_CHECK(cs_split_count(9, d, CS_PART_TRAIN) == 9, "tiny source: no validation, no test");
+    CS_CHECK(cs_split_count(10, v, CS_PART_TRAIN) == 9, "10 labels, no test: 1 validation");
+    CS_CHECK(cs_split_count(10, d, CS_PART_TRAIN) == 8 && cs_split_count(10, d, CS_PART_VAL) == 1, "10 labels 8/1/1");
+    CS_CHECK(cs_split_count(1005, d, CS_PART_TRAIN) == 805, "1005 labels");
+    cs_split_part(1005, d, CS_PART_VAL, &a, &b);
+    CS_CHECK(a == 805 && b == 905, "1005 labels: validation [%zu, %zu)", a, b);
+    cs_split_part(1005, d, CS_PART_TEST, &a, &b);
+    CS_CHECK(a == 905 && b == 1005, "1005 labels: test [%zu, %zu)", a, b);
+    CS_CHECK(cs_split_count(100, (cs_split){0.0, 0.0}, CS_PART_TRAIN) == 100, "no held-out fractions");
+    CS_CHECK(cs_split_check((cs_split){0.5, 0.45}) != 0 && cs_split_check((cs_split){-0.1, 0.1}) != 0 &&
+                 cs_split_check(d) == 0,
+             "split check");
     cs_model_config g = {CS_MODEL_GRU, 10, 64, 2, 0, 0, 0};
     const size_t H = 64, V = 10;
     CS_CHECK(cs_model_param_count(&g) == (V + 1) * H + 2 * (2 * 3 * H * H + 2 * 3 * H) + V * H + V, "GRU size");
@@ -455,6 +467,54 @@ static void test_core_consistency(int arch)
     free(w);
 }
 
+/* The split never leaks: labels of the test part changed (every one of a source, and one of another) change no
+ * trained weight, no chosen epoch and no validation figure (the trainer never reads them), for both
+ * architectures; the test figure of eval moves. */
+static void test_no_leak(int arch)
+{
+    enum { N = 600, M = 200 };
+    static int a[N], b[M], a2[N], b2[M];
+    markov2 mk;
+    markov2_make(&mk, 5, 51);
+    markov2_sample(&mk, a, N, 52);
+    markov2_sample(&mk, b, M, 53);
+    memcpy(a2, a, sizeof a);
+    memcpy(b2, b, sizeof b);
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, arch, 5);
+    set_shape(&cfg.model, arch == CS_MODEL_GRU ? 16 : 32, 1, 2, 8);
+    cfg.epochs = 6;
+    cfg.patience = 2;
+    cfg.dropout = 0.1f;
+    const cs_split sp = cs_train_config_split(&cfg);
+    size_t t0, t1;
+    cs_split_part(N, sp, CS_PART_TEST, &t0, &t1);
+    for (size_t i = t0; i < t1; i++)
+        a2[i] = (a2[i] + 2) % 5;
+    cs_split_part(M, sp, CS_PART_TEST, &t0, &t1);
+    b2[t1 - 1] = (b2[t1 - 1] + 1) % 5;
+    const int *s1[2] = {a, b}, *s2[2] = {a2, b2};
+    const size_t lens[2] = {N, M};
+    float *w1 = NULL, *w2 = NULL;
+    cs_train_report r1, r2;
+    CS_CHECK(cs_train_run(&cfg, s1, lens, 2, &w1, &r1) == 0 && cs_train_run(&cfg, s2, lens, 2, &w2, &r2) == 0, "train");
+    const char *nm = arch == CS_MODEL_GRU ? "GRU" : "transformer";
+    if (w1 && w2) {
+        CS_CHECK(memcmp(w1, w2, r1.n_params * sizeof *w1) == 0, "%s: a test label changed a trained weight", nm);
+        CS_CHECK(r1.best_epoch == r2.best_epoch && r1.best_val_bits == r2.best_val_bits &&
+                     r1.epochs_run == r2.epochs_run,
+                 "%s: a test label changed early stopping", nm);
+        double v1, v2;
+        cs_train_eval_split(&cfg.model, w1, s1, lens, 2, sp, CS_PART_TEST, -1, 1, &v1, NULL, NULL);
+        cs_train_eval_split(&cfg.model, w1, s2, lens, 2, sp, CS_PART_TEST, -1, 1, &v2, NULL, NULL);
+        CS_CHECK(v1 != v2, "%s: the changed test labels moved no test figure", nm);
+        printf("no leak (%s): %zu weights equal, best epoch %d, val %.4f; test %.4f vs %.4f with the changed labels\n",
+               nm, r1.n_params, r1.best_epoch, r1.best_val_bits, v1, v2);
+    }
+    free(w1);
+    free(w2);
+}
+
 int main(void)
 {
     cs_model_config g = {CS_MODEL_GRU, 4, 16, 2, 0, 0, 0};
@@ -465,6 +525,8 @@ int main(void)
      * finite difference measures the kink, not the gradient; seed 44 has none. */
     fd_check(&t, 1, 4, 44, "transformer V4 D32 L2 NH2 C3");
     test_misc();
+    test_no_leak(CS_MODEL_GRU);
+    test_no_leak(CS_MODEL_TRANSFORMER);
     test_periodic(CS_MODEL_GRU);
     test_periodic(CS_MODEL_TRANSFORMER);
     test_markov(CS_MODEL_GRU);

@@ -160,7 +160,7 @@ mkdir -p "$W/dash" && cp "$A" "$W/dash/-x.wav"
         "$CS" analyze -o "$W/dash/-d.corpus" -- --force -x.wav
     check "  the bundle was not forced" [ "$(md5sum "$W/dash/-d.corpus/units.wav")" = "$before" ]
     check "info -- -d.corpus" bash -c "'$CS' info -- -d.corpus | grep -q '^bundle .*-d.corpus'"
-    check "train -- -d.corpus" "$CS" train --epochs 2 --hidden 16 --quiet -- -d.corpus
+    check "train -- -d.corpus" "$CS" train --arch gru --epochs 2 --hidden 16 --quiet -- -d.corpus
     check "eval -- -d.corpus" bash -c "'$CS' eval -- -d.corpus > /dev/null"
     check "sample -- -d.corpus" bash -c "'$CS' sample -n 4 -- -d.corpus > /dev/null"
     check "plot -- -d.corpus" "$CS" plot -o "$W/dash/p.svg" -- -d.corpus

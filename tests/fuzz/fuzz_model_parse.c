@@ -7,10 +7,13 @@
  *     that succeeds must imply a header parse that succeeds with the same configuration;
  *   - when the header parses (weights NOT verified: NaN, inf and huge weights reach the step on purpose),
  *     a state is placed in an exact-size heap block and up to 16 steps are run with tokens taken from the
- *     input, each followed by a cs_sample; every logit must be finite and every label in range (else abort).
+ *     input, each followed by a cs_sample; every logit must be finite and every label in range (else abort);
+ *   - when the model carries an n-gram table: a full parse that succeeds implies cs_ngt_parse succeeds, and a
+ *     table that parses is mixed into every step's logits (cs_ngt_mix_logits), which must stay finite.
  * Built and run by tests/fuzz/run_fuzz.sh (clang -fsanitize=fuzzer,address,undefined); not part of CMake.
  */
 #include "cs_model.h"
+#include "cs_ngram_table.h"
 #include "cs_sample.h"
 #include "fuzz_files.h"
 
@@ -49,10 +52,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.top_p = 0.9f;
     p.repetition_penalty = 1.5f;
     int hist[4] = {0, 1, 2, 3};
+    cs_ngt_view tab;
+    const int has_tab =
+        head.ngram_floats && cs_ngt_parse(head.ngram, head.ngram_floats, &tab) == 0 && tab.V == head.cfg.vocab;
+    if (ef == 0 && full.ngram_floats && !has_tab) abort();
+    float mixed[64];
+    double work[64];
     const float *lg = cs_model_logits(st);
     for (int t = 0; t < 16; t++) {
         for (int i = 0; i < head.cfg.vocab; i++)
             if (!isfinite(lg[i])) abort();
+        if (has_tab) {
+            memcpy(mixed, lg, (size_t)head.cfg.vocab * sizeof *mixed);
+            if (cs_ngt_mix_logits(&tab, hist, 4, head.net_weight, work, mixed) != 0) abort();
+            for (int i = 0; i < head.cfg.vocab; i++)
+                if (!isfinite(mixed[i])) abort();
+        }
         cs_sample_result r;
         int lab = cs_sample(lg, head.cfg.vocab, &p, hist, 4, NULL, &rng, scratch, scratch_bytes, &r);
         if (lab < 0 || lab >= head.cfg.vocab || !isfinite(r.prob) || !isfinite(r.entropy_bits)) abort();

@@ -8,6 +8,8 @@
  * Usage: fuzz_seeds OUT [MODEL.bin...]. Exit status 0, or 1 with a message. Built by tests/fuzz/run_fuzz.sh.
  */
 #include "cs_model_io.h"
+#include "cs_ngram_table.h"
+#include "cs_split.h"
 #include "cs_unit_table.h"
 
 #include <sndfile.h>
@@ -133,6 +135,44 @@ static int model_seed(const char *bin, const char *wav, const char *json)
     return 0;
 }
 
+/* A mixture seed for fuzz_model_parse (raw little-endian float32): a GRU (V 4, H 16, 1 layer, small weights) and
+ * an order-2 n-gram table after it (cs_ngram_table.h: the empty history with all 4 labels, and history BOS
+ * with labels 0 and 2), weight 0.5 on the network. */
+static int mixture_seed(const char *out)
+{
+    const cs_model_config c = {CS_MODEL_GRU, 4, 16, 1, 0, 0, 0};
+    const size_t P = cs_model_param_count(&c);
+    static const float tab[] = {(float)CS_NGT_MAGIC, CS_NGT_VERSION, 4, 2, 0, 1, 0, 4, 0, 1, 0, 2,
+                                /* order 1: one context (no labels): g, first (0, 0), 4 successors */
+                                0.2f, 0, 0, 4, 0, 0.2f, 1, 0.2f, 2, 0.2f, 3, 0.2f,
+                                /* order 2: history BOS (4): g, first (0, 0), 2 successors */
+                                4, 0.5f, 0, 0, 2, 0, 0.3f, 2, 0.2f};
+    const size_t T = sizeof tab / sizeof tab[0], n = CS_MODEL_HEADER_FLOATS + P + T;
+    float *buf = calloc(n, sizeof *buf);
+    if (!buf) return 1;
+    for (size_t i = 0; i < P; ++i)
+        buf[CS_MODEL_HEADER_FLOATS + i] = 0.01f * (float)((int)(i % 7) - 3);
+    if (cs_model_header_build(&c, NULL, buf + CS_MODEL_HEADER_FLOATS, P, buf) != 0) return 1;
+    cs_split_put(buf + CS_MH_NGRAM_FLOATS, 2, T);
+    buf[CS_MH_NET_WEIGHT] = 0.5f;
+    memcpy(buf + CS_MODEL_HEADER_FLOATS + P, tab, sizeof tab);
+    cs_model_view v;
+    if (cs_model_parse(buf, n, &v) != 0 || v.ngram_floats != T) {
+        fprintf(stderr, "fuzz_seeds: the mixture seed does not parse\n");
+        free(buf);
+        return 1;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "%s/model_parse", out);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/model_parse/mixture", out);
+    FILE *f = fopen(path, "wb");
+    const int bad = !f || fwrite(buf, sizeof *buf, n, f) != n; /* little-endian hosts only, as the fuzzers */
+    if (f) fclose(f);
+    free(buf);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -147,6 +187,7 @@ int main(int argc, char **argv)
         mkdir(path, 0755);
     }
     int rc = table_seed(out, 1, 0, 1, 1) | table_seed(out, 6, 3, 2, 2) | table_seed(out, 40, 8, 5, 3);
+    rc |= mixture_seed(out);
     for (int m = 2; m < argc; ++m) {
         const char *base = strrchr(argv[m], '/');
         char wav[512];

@@ -2,7 +2,7 @@
 # run_fuzz.sh - build the fuzzers of tests/fuzz with libFuzzer + ASan + UBSan (clang) and run each for a bounded
 # share of the time:
 #   fuzz_model_parse  the model parser and the inference step (seeds: tests/fixtures/model_*.bin, a header-only
-#                     prefix and a truncated copy of each, an empty input)
+#                     prefix and a truncated copy of each, an empty input, a model with an n-gram table)
 #   fuzz_unit_table   cs_ut_parse and every unit-table reader (seeds: version 3 tables from cs_ut_encode and
 #                     cs_ut_encode_listen, each truncated and as version 2)
 #   fuzz_manifest     cs_bundle_read on a manifest + unit table, and the helpers after it (seeds: a matching
@@ -28,16 +28,16 @@ flags=(-std=c11 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=undefined -
 fuzz=(-fsanitize=fuzzer,address,undefined)
 libs=(-lcjson -lsndfile -lm)
 
-"$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_model_parse.c" "$core/cs_model.c" "$core/cs_sample.c" "$core/cs_rng.c" \
-  -lm -o "$work/fuzz_model_parse"
 ut=("$core/cs_unit_table.c" "$core/cs_frame.c" "$core/cs_onset.c") # the unit table checks its listening section
+"$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_model_parse.c" "$core/cs_model.c" "$core/cs_ngram_table.c" \
+  "$core/cs_sample.c" "$core/cs_rng.c" -lm -o "$work/fuzz_model_parse"
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_unit_table.c" "${ut[@]}" -lm -o "$work/fuzz_unit_table"
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_manifest.c" "$tools/cs_bundle.c" "$tools/cs_error.c" \
   "${ut[@]}" "${libs[@]}" -o "$work/fuzz_manifest"
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_model_json.c" "$tools/cs_model_io.c" "$tools/cs_error.c" \
-  "$core/cs_model.c" "${libs[@]}" -o "$work/fuzz_model_json"
+  "$core/cs_model.c" "$core/cs_ngram_table.c" "${libs[@]}" -o "$work/fuzz_model_json"
 "$CC" "${flags[@]}" -fsanitize=address,undefined "$here/fuzz_seeds.c" "$tools/cs_model_io.c" "$tools/cs_error.c" \
-  "$core/cs_model.c" "${ut[@]}" "${libs[@]}" -o "$work/fuzz_seeds"
+  "$core/cs_model.c" "$core/cs_ngram_table.c" "${ut[@]}" "${libs[@]}" -o "$work/fuzz_seeds"
 
 # seed corpora
 mkdir -p "$work/seeds" "$work/model_parse/corpus"
@@ -49,7 +49,7 @@ for f in "$root"/tests/fixtures/model_*.bin; do
 done
 : > "$work/model_parse/corpus/empty"
 "$work/fuzz_seeds" "$work/seeds" "$root"/tests/fixtures/model_*.bin
-for t in unit_table manifest model_json; do
+for t in unit_table manifest model_json model_parse; do
   mkdir -p "$work/$t/corpus" && cp "$work/seeds/$t"/* "$work/$t/corpus/"
 done
 

@@ -9,7 +9,7 @@ SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
 for b in a b; do
     k=$([ $b = a ] && echo 8 || echo 5)
     "$CS" analyze "$SND" -o "$W/$b.corpus" --segment grain --unit-ms 60 --hop-ms 60 --clusters $k --quiet > /dev/null 2>&1 \
-        && "$CS" train "$W/$b.corpus" --epochs 3 --hidden 16 --quiet > /dev/null 2>&1 || { not_ok "bundle $b"; exit 1; }
+        && "$CS" train --arch gru "$W/$b.corpus" --epochs 3 --hidden 16 --quiet > /dev/null 2>&1 || { not_ok "bundle $b"; exit 1; }
 done
 mkdir -p "$W/deep.corpus" && cp "$W/a.corpus/audio.wav" "$W/a.corpus/units.wav" "$W/deep.corpus/"
 "$PY" -c "import sys; open(sys.argv[1], 'w').write('{\"format\": \"concatseq-corpus\", \"x\": ' + '[' * 20000 + ']' * 20000 + '}')" \

@@ -42,8 +42,8 @@ pat_build_models() {
     SND=$(a11wlk01) || { not_ok "SuperCollider's a11wlk01.wav not found"; exit 1; }
     "$CONCATSEQ" analyze "$SND" -o "$W/g.corpus" --segment grain --unit-ms 50 --hop-ms 50 --clusters 8 --quiet > /dev/null 2>&1 \
         || { not_ok "concatseq analyze"; exit 1; }
-    "$CONCATSEQ" train "$W/g.corpus" -o "$W/gru32.wav" --hidden 32 --layers 1 --epochs 12 --quiet > /dev/null 2>&1 &&
-        "$CONCATSEQ" train "$W/g.corpus" -o "$W/gru64.wav" --hidden 64 --layers 2 --epochs 8 --quiet > /dev/null 2>&1 &&
+    "$CONCATSEQ" train --arch gru "$W/g.corpus" -o "$W/gru32.wav" --hidden 32 --layers 1 --epochs 12 --quiet > /dev/null 2>&1 &&
+        "$CONCATSEQ" train --arch gru "$W/g.corpus" -o "$W/gru64.wav" --hidden 64 --layers 2 --epochs 8 --quiet > /dev/null 2>&1 &&
         "$CONCATSEQ" train "$W/g.corpus" -o "$W/tf.wav" --arch transformer --hidden 32 --heads 4 --context 16 --epochs 12 --quiet > /dev/null 2>&1 \
         || { not_ok "concatseq train"; exit 1; }
 }

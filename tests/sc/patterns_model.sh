@@ -3,7 +3,8 @@
 #
 # Real models: a corpus of SuperCollider's a11wlk01.wav (50 ms grains, 8 labels) analysed by `concatseq`, and a
 # GRU 32, a GRU 64 and a transformer (32 wide, 4 heads, context 16) trained on it by `concatseq train`; plus the
-# PyTorch-written fixtures tests/fixtures/model_{gru,transformer}.bin. The C side is
+# PyTorch-written fixtures tests/fixtures/model_{gru,transformer}.bin; and a pure n-gram model (--arch ngram) and a
+# GRU 32 + modified Kneser-Ney mixture (--ngram-mix) of the same corpus, which both sides run with the table. The C side is
 # tests/c/test_patterns_reference.c (cs_model + cs_sample + cs_rng, the code SeqPredict runs).
 # Checks (in patterns_model.scd): the generator's numbers (xoshiro128** / splitmix64) bit for bit; logits within
 # 1e-5; temperature 0 labels identical (40 primed contexts per model, and 200 steps with a repetition penalty);
@@ -15,6 +16,11 @@ pat_require "$CONCATSEQ" "concatseq program"
 pat_require "$PAT_REFERENCE" "C reference program (tests/c/test_patterns_reference.c)"
 W="$CS_WORK_DIR"
 pat_build_models
+# models with an n-gram table (models/FORMAT.md): a pure modified Kneser-Ney model (--arch ngram, network weight 0)
+# and a GRU 32 + MKN mixture (--ngram-mix); both are run as SeqPredict runs them (the C reference's ref_logits)
+"$CONCATSEQ" train "$W/g.corpus" -o "$W/ngram.wav" --arch ngram --quiet > /dev/null 2>&1 &&
+    "$CONCATSEQ" train "$W/g.corpus" -o "$W/mix.wav" --hidden 32 --layers 1 --epochs 6 --ngram-mix --quiet > /dev/null 2>&1 \
+    || { not_ok "concatseq train --arch ngram / --ngram-mix"; exit 1; }
 cp "$CS_SOURCE_DIR/tests/fixtures/model_gru.bin" "$W/fixgru.bin"
 cp "$CS_SOURCE_DIR/tests/fixtures/model_transformer.bin" "$W/fixtf.bin"
 
@@ -26,7 +32,7 @@ R="$PAT_REFERENCE"
 # deterministic pseudo-random prime lists (awk's srand is seeded, so the cases are the same every run)
 awk 'BEGIN { srand(11); for (c = 0; c < 40; c++) { n = 1 + int(rand() * 20); s = ""; for (i = 0; i < n; i++) s = s (i ? " " : "") int(rand() * 8); print s } }' > "$W/primes.txt"
 
-for m in gru32 gru64 tf fixgru fixtf; do
+for m in gru32 gru64 tf fixgru fixtf ngram mix; do
     f="$W/$m.wav"; [ -e "$f" ] || f="$W/$m.bin"
     # labels a model knows: fixtures have 7 and 9 labels, the trained ones 8
     : > "$W/${m}_t0cases.txt"

@@ -17,6 +17,6 @@ make_bundle() { # make_bundle DIR [CLUSTERS]
     src=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; return 1; }
     "$CS" analyze "$src" -o "$dir" --segment grain --unit-ms 60 --hop-ms 60 --clusters "$k" --progress none \
         --quiet > "$W/analyze.log" 2>&1 || { cat "$W/analyze.log" >&2; not_ok "analyze"; return 1; }
-    "$CS" train "$dir" --epochs 20 --hidden 32 --progress none --quiet > "$W/train.log" 2>&1 \
+    "$CS" train --arch gru "$dir" --epochs 20 --hidden 32 --progress none --quiet > "$W/train.log" 2>&1 \
         || { cat "$W/train.log" >&2; not_ok "train"; return 1; }
 }

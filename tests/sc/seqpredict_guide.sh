@@ -25,7 +25,7 @@ SRC_WAV=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
 B="$W/a.corpus"
 "$CS" analyze "$SRC_WAV" -o "$B" --segment grain --unit-ms 60 --hop-ms 60 --clusters 8 --progress none --quiet \
     > "$W/analyze.log" 2>&1 || { cat "$W/analyze.log" >&2; not_ok "analyze"; exit 1; }
-"$CS" train "$B" --epochs 20 --hidden 32 --progress none --quiet > "$W/train.log" 2>&1 \
+"$CS" train --arch gru "$B" --epochs 20 --hidden 32 --progress none --quiet > "$W/train.log" 2>&1 \
     || { cat "$W/train.log" >&2; not_ok "train"; exit 1; }
 STEPS=300
 "$PY" "$G" abuse "$W/abuse.wav" || { not_ok "abuse values"; exit 1; }

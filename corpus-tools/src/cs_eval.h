@@ -1,0 +1,55 @@
+/*
+ * cs_eval.h - how `concatseq eval` turns per-label losses into an honest verdict: a block-bootstrap interval
+ * on every test figure and on every difference, and a minimum test size below which no winner is named.
+ *
+ * Why a block bootstrap: the losses of neighbouring labels are correlated (a model is wrong for a while when
+ * the music changes), so resampling single labels would give intervals that are too narrow. The circular
+ * block bootstrap (Politis & Romano 1992) resamples blocks of L consecutive test labels (wrapping around the
+ * end), with L = round(n^(1/3)) (at least 1), the rate that is optimal for the variance of a mean (Hall,
+ * Horowitz & Jing 1995). A difference between two methods is bootstrapped PAIRED (the same blocks for both),
+ * which removes the variation they share. Percentile interval, seeded: the same losses give the same bounds.
+ * Offline code (allocates): NOT real-time safe.
+ */
+#ifndef CS_EVAL_H
+#define CS_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Test labels below which `eval` says the corpus is too small to tell a winner (with 200 labels the
+ *  interval of a bits/label figure is typically +-0.1..0.3 bits, about the gap between the methods). */
+#define CS_EVAL_MIN_TEST 200
+
+/** Bootstrap resamples and the interval's coverage used by `eval`. */
+#define CS_EVAL_BOOT_REPS 2000
+#define CS_EVAL_LEVEL     0.95
+
+/** The block length of the bootstrap for n labels: round(cbrt(n)), at least 1 (0 for n = 0). */
+size_t cs_eval_block_len(size_t n);
+
+/**
+ * Circular block-bootstrap percentile interval of the mean of loss[i] - ref[i] (ref NULL: of loss[i]) over n
+ * labels: `reps` resamples of ceil(n / L) blocks of L = cs_eval_block_len(n) labels (each start uniform in
+ * [0, n), wrapping), each resample's mean truncated to n labels; lo, hi = the (1 - level) / 2 and
+ * (1 + level) / 2 quantiles (nearest rank). level in (0, 1), reps >= 10, seed: any. n = 0: lo = hi = NaN.
+ * Returns 0, CS_E_ARG or CS_E_NOMEM.
+ */
+int cs_eval_bootstrap(const double *loss, const double *ref, size_t n, int reps, double level, uint64_t seed,
+                      double *lo, double *hi);
+
+/** Mixture weight on the validation losses of two models: the lambda in {0, 0.05, .., 1} minimising the mean
+ *  of -log2(lambda 2^-a[i] + (1 - lambda) 2^-b[i]) (the lowest on ties); its bits in *bits (optional). */
+double cs_eval_fit_mixture(const double *a, const double *b, size_t n, double *bits);
+
+/** Losses of the mixture lambda p_a + (1 - lambda) p_b from the two models' losses (bits) into out. */
+void cs_eval_mix(const double *a, const double *b, size_t n, double lambda, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
