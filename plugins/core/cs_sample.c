@@ -1,6 +1,7 @@
 /* cs_sample.c - sampling from logits in two vectorised passes (candidates + maximum, then temperature + exp +
- * sums) and a draw that skips whole blocks of 8 labels; top-k by a bounded min-heap of k labels, top-p by a
- * max-heap popped only as far as the nucleus. See cs_sample.h for the order of operations and the references. */
+ * sums) and a draw that skips whole blocks of 8 labels; top-k and top-p by partial selection (a histogram of the
+ * weights' exponents bounds the labels that can be kept; only those are sorted). See cs_sample.h for the order of
+ * operations and the references. */
 #include "cs_sample.h"
 
 #include "cs_fastmath.h"
@@ -58,21 +59,6 @@ static void sift_down(int *heap, int n, int i, const float *e)
         heap[i] = heap[best];
         heap[best] = t;
         i = best;
-    }
-}
-
-/* min-heap (the root ranks last) */
-static void sift_down_min(int *heap, int n, int i, const float *e)
-{
-    for (;;) {
-        int l = 2 * i + 1, worst = i;
-        if (l < n && before(e, heap[worst], heap[l])) worst = l;
-        if (l + 1 < n && before(e, heap[worst], heap[l + 1])) worst = l + 1;
-        if (worst == i) return;
-        int t = heap[i];
-        heap[i] = heap[worst];
-        heap[worst] = t;
-        i = worst;
     }
 }
 
@@ -164,32 +150,41 @@ __attribute__((target("avx2,fma"))) static inline double hsum4d(__m256d v)
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
-/* the model's vectorised exp (cs_fast_exp8, as in its softmax) over whole blocks; returns where it stopped */
-__attribute__((target("avx2,fma"))) static int exp_avx2(float *val, float *e, int V, float mx, float T, double *blk,
-                                                        double *total, double *ez, int *count)
+/* one block of 8 labels at i (lanes >= V masked off: the tail goes through the same exp, so equal logits always get
+ * equal weights) */
+__attribute__((target("avx2,fma"))) static inline void
+exp_block8(float *val, float *e, int i, int V, __m256 m, __m256 t, double *blk, __m256d *tot, __m256d *ezv, int *n)
 {
-    const __m256 m = _mm256_set1_ps(mx), t = _mm256_set1_ps(T), zero = _mm256_setzero_ps();
+    const __m256 zero = _mm256_setzero_ps();
+    __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(V - i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 v = _mm256_maskload_ps(val + i, lanes);
+    __m256 z = _mm256_div_ps(_mm256_sub_ps(v, m), t);
+    __m256 w = _mm256_and_ps(cs_fast_exp8(z), _mm256_castsi256_ps(lanes));
+    _mm256_maskstore_ps(val + i, lanes, z);
+    _mm256_maskstore_ps(e + i, lanes, w);
+    __m256 pos = _mm256_cmp_ps(w, zero, _CMP_GT_OQ);
+    *n += __builtin_popcount((unsigned)_mm256_movemask_ps(pos));
+    __m256 zm = _mm256_and_ps(z, pos); /* z = -inf where w = 0: counts as 0 */
+    __m256d wl = _mm256_cvtps_pd(_mm256_castps256_ps128(w)), wh = _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1));
+    __m256d zl = _mm256_cvtps_pd(_mm256_castps256_ps128(zm)), zh = _mm256_cvtps_pd(_mm256_extractf128_ps(zm, 1));
+    __m256d s = _mm256_add_pd(wl, wh);
+    blk[i / BLK] = hsum4d(s);
+    *tot = _mm256_add_pd(*tot, s);
+    *ezv = _mm256_fmadd_pd(wh, zh, _mm256_fmadd_pd(wl, zl, *ezv));
+}
+
+/* Pass 2 with the model's vectorised exp (cs_fast_exp8, as in its softmax), every label; see exp_scalar. */
+__attribute__((target("avx2,fma"))) static void exp_avx2(float *val, float *e, int V, float mx, float T, double *blk,
+                                                         double *total, double *ez, int *count)
+{
+    const __m256 m = _mm256_set1_ps(mx), t = _mm256_set1_ps(T);
     __m256d tot = _mm256_setzero_pd(), ezv = _mm256_setzero_pd();
-    int n = 0, i = 0;
-    for (; i + 8 <= V; i += 8) {
-        __m256 z = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(val + i), m), t);
-        __m256 w = cs_fast_exp8(z);
-        _mm256_storeu_ps(val + i, z);
-        _mm256_storeu_ps(e + i, w);
-        __m256 pos = _mm256_cmp_ps(w, zero, _CMP_GT_OQ);
-        n += __builtin_popcount((unsigned)_mm256_movemask_ps(pos));
-        __m256 zm = _mm256_and_ps(z, pos); /* z = -inf where w = 0: counts as 0 */
-        __m256d wl = _mm256_cvtps_pd(_mm256_castps256_ps128(w)), wh = _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1));
-        __m256d zl = _mm256_cvtps_pd(_mm256_castps256_ps128(zm)), zh = _mm256_cvtps_pd(_mm256_extractf128_ps(zm, 1));
-        __m256d s = _mm256_add_pd(wl, wh);
-        blk[i / BLK] = hsum4d(s);
-        tot = _mm256_add_pd(tot, s);
-        ezv = _mm256_fmadd_pd(wh, zh, _mm256_fmadd_pd(wl, zl, ezv));
-    }
+    int n = 0;
+    for (int i = 0; i < V; i += 8)
+        exp_block8(val, e, i, V, m, t, blk, &tot, &ezv, &n);
     *total += hsum4d(tot);
     *ez += hsum4d(ezv);
     *count += n;
-    return i;
 }
 
 static int have_avx2(void)
@@ -255,57 +250,88 @@ static void sample_penalty(float *val, int V, const int *history, int n_history,
     }
 }
 
-/* 4. top-k: the k labels of weight > 0 that rank first, by a min-heap of k (O(V log k)); writes them to
- * order[] most probable first and returns how many (< k when fewer have weight > 0). */
-static int select_top_k(const float *e, int V, int k, int *heap, int *order)
+/* The labels of weight > 0 that can be among the first `need` ranks (top-k: need = k) or inside the nucleus of
+ * mass p * total (need = 0), found without sorting: a histogram of the weights' binary exponents (counts, and
+ * masses for top-p) gives the highest exponent E at which enough labels (or mass) are reached; every label of
+ * exponent > E is in, those of exponent E may be, lower ones cannot be. Writes them to buf (any order) and
+ * returns their count. Rounding of the bin masses is covered by the caller (it falls back to all labels). */
+static int collect_top(const float *e, int V, int need, float p, double total, int *buf)
 {
-    int hn = 0;
+    int cnt[128];
+    double mass[128];
+    memset(cnt, 0, sizeof cnt);
+    if (!need) memset(mass, 0, sizeof mass);
     for (int i = 0; i < V; i++) {
         if (!(e[i] > 0.0f)) continue;
-        if (hn < k) {
-            heap[hn++] = i;
-            if (hn == k)
-                for (int j = k / 2 - 1; j >= 0; j--)
-                    sift_down_min(heap, k, j, e);
-        } else if (before(e, i, heap[0])) {
-            heap[0] = i;
-            sift_down_min(heap, k, 0, e);
-        }
+        uint32_t x = cs_fast_float_to_bits(e[i]) >> 23; /* weights are in (0, 1]: exponent field <= 127 */
+        cnt[x]++;
+        if (!need) mass[x] += (double)e[i];
     }
-    if (hn < k)
-        for (int j = hn / 2 - 1; j >= 0; j--)
-            sift_down_min(heap, hn, j, e);
-    const int m = hn;
-    while (hn > 0) { /* pop the last-ranking label to the back */
-        order[hn - 1] = heap[0];
-        heap[0] = heap[--hn];
-        sift_down_min(heap, hn, 0, e);
+    const double target = (double)p * total;
+    int E = 127, c = 0;
+    double mcum = 0.0;
+    for (; E > 0; E--) {
+        c += cnt[E];
+        mcum += need ? 0.0 : mass[E];
+        if (need ? c >= need : mcum >= target) break;
+    }
+    int m = 0;
+    for (int i = 0; i < V; i++) {
+        buf[m] = i;
+        m += e[i] > 0.0f && (int)(cs_fast_float_to_bits(e[i]) >> 23) >= E;
     }
     return m;
 }
 
-/* 5. top-p alone: a max-heap over the labels of weight > 0, popped into order[] until the mass reaches
- * p * total. Returns the labels kept; *mass their weight. */
-static int select_nucleus(const float *e, int V, float p, double total, int *heap, int *order, double *mass)
+/* order[0..) <- the labels of set[0..m) that rank first (larger weight, then lower index), sorted, as many as
+ * needed: `need` of them, or (need 0) until their mass reaches target. Insertion sort for a short set, else a
+ * max-heap built in set and popped only as far as needed. Returns the count written and *mass their weight. */
+static int sort_prefix(const float *e, int *set, int m, int need, double target, int *order, double *mass)
 {
-    int hn = 0;
-    for (int i = 0; i < V; i++)
-        if (e[i] > 0.0f) heap[hn++] = i;
-    for (int i = hn / 2 - 1; i >= 0; i--)
-        sift_down(heap, hn, i, e);
-    const double target = (double)p * total;
+    int n = 0;
     double cum = 0.0;
-    int kept = 0;
-    while (hn > 0) {
-        int top = heap[0];
-        heap[0] = heap[--hn];
-        sift_down(heap, hn, 0, e);
-        order[kept++] = top;
-        cum += (double)e[top];
-        if (cum >= target) break;
+    if (m <= 48) {
+        for (int j = 0; j < m; j++) {
+            int x = set[j], q = j;
+            while (q > 0 && before(e, x, order[q - 1])) {
+                order[q] = order[q - 1];
+                q--;
+            }
+            order[q] = x;
+        }
+        while (n < m && (need ? n < need : n == 0 || cum < target))
+            cum += (double)e[order[n++]];
+    } else {
+        int hn = m;
+        for (int j = hn / 2 - 1; j >= 0; j--)
+            sift_down(set, hn, j, e);
+        while (hn > 0 && (need ? n < need : n == 0 || cum < target)) {
+            order[n] = set[0];
+            cum += (double)e[order[n++]];
+            set[0] = set[--hn];
+            sift_down(set, hn, 0, e);
+        }
     }
     *mass = cum;
-    return kept;
+    return n;
+}
+
+/* 4-5 by partial selection: top-k (k > 0) or the nucleus (k = 0) into order[], most probable first; returns the
+ * count and *mass their weight. */
+static int select_top(const float *e, int V, int k, float p, double total, int *heap, int *order, double *mass)
+{
+    const double target = (double)p * total;
+    int m = collect_top(e, V, k, p, total, heap);
+    int n = sort_prefix(e, heap, m, k, target, order, mass);
+    if (!k && *mass < target && m < V) { /* the bin masses rounded the other way: take every label */
+        m = 0;
+        for (int i = 0; i < V; i++) {
+            heap[m] = i;
+            m += e[i] > 0.0f;
+        }
+        n = sort_prefix(e, heap, m, 0, target, order, mass);
+    }
+    return n;
 }
 
 /* 4-5. Truncation. Returns the labels kept in order[] most probable first (0 = no truncation: every candidate
@@ -320,11 +346,7 @@ static int sample_truncate(const float *e, int V, int n_ok, int k, float p, doub
     if (!k_on && !p_on) return 0;
     int kept;
     if (k_on) {
-        kept = select_top_k(e, V, k, heap, order);
-        double cum = 0.0;
-        for (int j = 0; j < kept; j++)
-            cum += (double)e[order[j]];
-        *mass = cum;
+        kept = select_top(e, V, k, p, total, heap, order, mass);
         if (p_on) { /* nucleus inside the top k */
             double target = (double)p * *mass, c2 = 0.0;
             int m = 0;
@@ -336,7 +358,7 @@ static int sample_truncate(const float *e, int V, int n_ok, int k, float p, doub
             *mass = c2;
         }
     } else {
-        kept = select_nucleus(e, V, p, total, heap, order, mass);
+        kept = select_top(e, V, 0, p, total, heap, order, mass);
     }
     if (kept < 1) { /* p <= 0: keep the top label */
         kept = 1;
@@ -441,11 +463,13 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
         return amax;
     }
     double total = 0.0, ez = 0.0;
-    int count = 0, i0 = 0;
+    int count = 0;
 #if CS_FASTMATH_HAVE_AVX2
-    if (simd) i0 = exp_avx2(val, e, V, mx, T, blk, &total, &ez, &count);
+    if (simd)
+        exp_avx2(val, e, V, mx, T, blk, &total, &ez, &count);
+    else
 #endif
-    exp_scalar(val, e, i0, V, mx, T, blk, &total, &ez, &count);
+        exp_scalar(val, e, 0, V, mx, T, blk, &total, &ez, &count);
 
     double mass;
     const int kept = sample_truncate(e, V, n_ok, params->top_k, params->top_p, total, heap, order, &mass);
