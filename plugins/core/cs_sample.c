@@ -290,17 +290,21 @@ static int sort_prefix(const float *e, int *set, int m, int need, double target,
 {
     int n = 0;
     double cum = 0.0;
-    if (m <= 48) {
+    if (m <= 48) { /* keys (weight bits, ~index): one integer compare ranks two labels */
+        uint64_t key[48];
         for (int j = 0; j < m; j++) {
-            int x = set[j], q = j;
-            while (q > 0 && before(e, x, order[q - 1])) {
-                order[q] = order[q - 1];
+            uint64_t x = (uint64_t)cs_fast_float_to_bits(e[set[j]]) << 32 | (uint32_t) ~(uint32_t)set[j];
+            int q = j;
+            while (q > 0 && key[q - 1] < x) {
+                key[q] = key[q - 1];
                 q--;
             }
-            order[q] = x;
+            key[q] = x;
         }
-        while (n < m && (need ? n < need : n == 0 || cum < target))
+        while (n < m && (need ? n < need : n == 0 || cum < target)) {
+            order[n] = (int)~(uint32_t)key[n];
             cum += (double)e[order[n++]];
+        }
     } else {
         int hn = m;
         for (int j = hn / 2 - 1; j >= 0; j--)
