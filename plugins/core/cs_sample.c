@@ -14,6 +14,10 @@
 #define LN2         0.69314718055994531
 #define BLK         8 /* labels per block sum */
 
+#ifndef CS_SAMPLE_SIMD /* 0: the portable path only (tests/c/test_sample_same.c builds it so beside the library) */
+#define CS_SAMPLE_SIMD CS_FASTMATH_HAVE_AVX2
+#endif
+
 void cs_sample_params_default(cs_sample_params *p)
 {
     if (!p) return;
@@ -105,7 +109,7 @@ static void exp_scalar(float *val, float *e, int i0, int V, float mx, float T, d
     }
 }
 
-#if CS_FASTMATH_HAVE_AVX2
+#if CS_SAMPLE_SIMD
 __attribute__((target("avx2,fma"))) static int cand_avx2(const float *logits, int V, const unsigned char *mask,
                                                          float *val, int *n_ok)
 {
@@ -201,7 +205,7 @@ static int have_avx2(void)
 static int candidates(const float *logits, int V, const unsigned char *mask, float *val, int simd)
 {
     int n_ok = 0, i = 0;
-#if CS_FASTMATH_HAVE_AVX2
+#if CS_SAMPLE_SIMD
     if (simd) i = cand_avx2(logits, V, mask, val, &n_ok);
 #else
     (void)simd;
@@ -443,7 +447,7 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     sample_penalty(val, V, history, n_history, params->repetition_penalty, (uint32_t *)(void *)e);
 
     float mx;
-#if CS_FASTMATH_HAVE_AVX2
+#if CS_SAMPLE_SIMD
     if (simd) {
         mx = max_avx2(val, V);
     } else
@@ -468,7 +472,7 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     }
     double total = 0.0, ez = 0.0;
     int count = 0;
-#if CS_FASTMATH_HAVE_AVX2
+#if CS_SAMPLE_SIMD
     if (simd)
         exp_avx2(val, e, V, mx, T, blk, &total, &ez, &count);
     else

@@ -4,11 +4,29 @@
  * rounding, over random logits (with NaN, -inf, +inf and huge values), masks (none, random, all zero),
  * histories, temperatures (argmax and tiny included), top-k and top-p, at vocabularies 1..4096 including sizes
  * that are not a multiple of the 8-lane blocks, with unaligned scratch. Also the sampler stays inside its
- * scratch (guard bytes after it) and consumes exactly one uniform per call.
+ * scratch (guard bytes after it) and consumes exactly one uniform per call. Both paths: the library's (AVX2 when
+ * the CPU has it) and the portable one (cs_sample.c built here again with CS_SAMPLE_SIMD 0).
  */
 #include "cs_sample.h"
 #include "cs_sample_ref.h"
 #include "cs_test.h"
+
+/* the same source built with its portable path only, under other names, so both paths run on this CPU */
+#define CS_SAMPLE_SIMD           0
+#define cs_sample                cs_sample_portable
+#define cs_sample_params_default cs_sample_params_default_portable
+#define cs_sample_strerror       cs_sample_strerror_portable
+#define cs_sample_scratch_size   cs_sample_scratch_size_portable
+int cs_sample_portable(const float *, int, const cs_sample_params *, const int *, int, const unsigned char *, cs_rng *,
+                       void *, size_t, cs_sample_result *);
+void cs_sample_params_default_portable(cs_sample_params *);
+const char *cs_sample_strerror_portable(int);
+size_t cs_sample_scratch_size_portable(int);
+#include "../../plugins/core/cs_sample.c"
+#undef cs_sample
+#undef cs_sample_params_default
+#undef cs_sample_strerror
+#undef cs_sample_scratch_size
 
 #include <math.h>
 #include <stdlib.h>
@@ -51,8 +69,8 @@ int main(void)
     int hist[32];
     cs_rng g;
     cs_rng_seed(&g, 12);
-    long cases = 0, label_diff = 0;
-    double worst_prob = 0.0, worst_h = 0.0;
+    long cases = 0, label_diff = 0, portable_diff = 0;
+    double worst_prob = 0.0, worst_h = 0.0, worst_portable = 0.0;
     for (int rep = 0; rep < 40; rep++) {
         for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
             const int V = sizes[si];
@@ -79,9 +97,15 @@ int main(void)
             memset(scratch_a + 3 + cs_sample_scratch_size(V), 0xA5, GUARD);
             for (int d = 0; d < 50; d++) {
                 cs_sample_result a, b;
+                cs_rng rc = ra;
+                cs_sample_result c;
+                int lc = cs_sample_portable(lg, V, &p, hist, nh, mk, &rc, scratch_a + 3, cs_sample_scratch_size(V), &c);
                 int la = cs_sample(lg, V, &p, hist, nh, mk, &ra, scratch_a + 3, cs_sample_scratch_size(V), &a);
                 int lb = cs_sample_ref(lg, V, &p, hist, nh, mk, &rb, scratch_b + 3, cs_sample_scratch_size(V), &b);
                 cases++;
+                if (lc != lb || c.flags != b.flags || c.candidates != b.candidates) portable_diff++;
+                double dpc = fabs((double)c.prob - (double)b.prob) / (double)b.prob;
+                worst_portable = dpc > worst_portable ? dpc : worst_portable;
                 if (la != lb || a.flags != b.flags || a.candidates != b.candidates) {
                     if (label_diff++ < 5)
                         printf("V %d T %g k %d p %g pen %g mask %d kind %d: label %d/%d flags %d/%d cand %d/%d\n", V,
@@ -103,6 +127,10 @@ int main(void)
     }
     printf("%ld draws: %ld differ in label/flags/candidates; worst relative prob difference %.3g, entropy %.3g bits\n",
            cases, label_diff, worst_prob, worst_h);
+    printf("portable path: %ld differ, worst relative prob difference %.3g\n", portable_diff, worst_portable);
+    CS_CHECK(portable_diff == 0, "portable path: %ld of %ld draws differ from the scalar sampler", portable_diff,
+             cases);
+    CS_CHECK(worst_portable <= 1e-6, "portable path: probability differs by %.3g (relative)", worst_portable);
     CS_CHECK(label_diff == 0, "%ld of %ld draws differ from the scalar sampler", label_diff, cases);
     CS_CHECK(worst_prob <= 1e-5, "probability differs by %.3g (relative)", worst_prob);
     CS_CHECK(worst_h <= 1e-4, "entropy differs by %.3g bits", worst_h);
