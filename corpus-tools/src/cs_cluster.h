@@ -19,6 +19,8 @@
 /** Largest n cs_affinity_propagation accepts: it holds three n x n double matrices (24 n^2 bytes, 2.4 GB at
  * the limit) and each of its iterations is O(n^2). */
 #define CS_AP_MAX_N 10000
+/** Bytes of those matrices per n^2 (three of doubles), for the CLI's memory figure. */
+#define CS_AP_BYTES_PER_N2 24
 
 /**
  * k-means: k-means++ initialisation (Arthur & Vassilvitskii 2007, scikit-learn's greedy variant: 2 + floor(ln k)

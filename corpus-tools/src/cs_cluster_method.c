@@ -188,23 +188,32 @@ static int ap_run(const float *X, size_t n, size_t d, const float *w, const cs_c
                                      p->ap.preference, seed, threads, labels, exemplars, &nc, &converged);
     free(exemplars);
     if (rc == CS_E_TOO_LARGE)
-        snprintf(err, errlen, "--cluster ap: %zu units are too many for this method (at most %d; try kmeans)", n,
-                 CS_AP_MAX_N);
+        snprintf(err, errlen,
+                 "--cluster ap: %zu units would need %.1f GB for affinity propagation's n x n matrices (at most %d "
+                 "units); use --cluster kmeans",
+                 n, (double)CS_AP_BYTES_PER_N2 * (double)n * (double)n / 1e9, CS_AP_MAX_N);
     else if (rc)
         snprintf(err, errlen, "--cluster ap: %s", cs_strerror(rc));
-    else if (!converged) {
+    else if (!converged && nc == 0) {
         snprintf(err, errlen,
-                 "--cluster ap: affinity propagation did not converge in %d iterations; raise --max-iter or --damping",
+                 "--cluster ap: affinity propagation did not converge in %d iterations and found no exemplar; raise "
+                 "--max-iter or --damping",
                  p->ap.max_iter);
         rc = CS_E_ARG;
+    } else if (!converged) { /* as scikit-learn: the last iteration's exemplars, with a warning */
+        fprintf(stderr,
+                "concatseq analyze: warning: --cluster ap did not converge in %d iterations; using the last "
+                "iteration's %d exemplars (raise --max-iter or --damping to converge)\n",
+                p->ap.max_iter, nc);
     }
+    out->converged = converged;
     out->num_labels = nc;
     return rc;
 }
 
 static void ap_manifest(cJSON *cl, const cs_cluster_params *p, const cs_clustering *r)
 {
-    (void)r;
+    cJSON_AddBoolToObject(cl, "converged", r->converged != 0);
     cJSON_AddNumberToObject(cl, "damping", p->ap.damping);
     if (isnan(p->ap.preference))
         cJSON_AddStringToObject(cl, "preference", "median");

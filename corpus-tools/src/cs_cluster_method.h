@@ -55,6 +55,7 @@ typedef struct cs_clustering {
     size_t noise_units; /* units with noise_label */
     int k_chosen;       /* k-means: K was chosen from the number of units (k == 0) */
     double inertia;     /* k-means: weighted squared distances to the centres; NAN for other methods */
+    int converged;      /* affinity propagation: 1, or 0 = the last iteration's exemplars were used (warned) */
 } cs_clustering;
 
 /** One clustering method. Every function is offline code; none keeps state between calls. */

@@ -577,7 +577,7 @@ static void test_method_table(void)
         X[i] = (float)((i * 7919) % 13) * 0.25f;
     int labels[10];
     cs_cluster_params_default(&p);
-    cs_clustering r = {0, -1, 0, 0, NAN};
+    cs_clustering r = {0, -1, 0, 0, NAN, 1};
     CS_CHECK(cs_cluster_methods[0].run(X, 10, 2, NULL, &p, 1, 1, labels, &r, err, sizeof err) == 0 &&
                  r.num_labels == 5 && r.k_chosen,
              "auto K run: %d labels (%s)", r.num_labels, err);
@@ -586,6 +586,33 @@ static void test_method_table(void)
     CS_CHECK(cs_cluster_methods[0].run(X, 10, 2, NULL, &p, 1, 1, labels, &r, err, sizeof err) == CS_E_TOO_FEW &&
                  !strcmp(err, "--clusters 16: more clusters than units (10)"),
              "explicit K 16 of 10: %s", err);
+    /* affinity propagation above its limit: one line naming the memory it would need and the alternative */
+    float *big = calloc(CS_AP_MAX_N + 1, sizeof(float));
+    int *biglab = malloc((CS_AP_MAX_N + 1) * sizeof(int));
+    cs_cluster_params_default(&p);
+    memset(&r, 0, sizeof r);
+    CS_CHECK(big && biglab &&
+                 cs_cluster_methods[2].run(big, CS_AP_MAX_N + 1, 1, NULL, &p, 1, 1, biglab, &r, err, sizeof err) ==
+                     CS_E_TOO_LARGE &&
+                 strstr(err, "10001 units would need 2.4 GB") && strstr(err, "--cluster kmeans") && !strchr(err, '\n'),
+             "ap above the limit: %s", err);
+    free(big);
+    free(biglab);
+    /* not converged (12 iterations, fewer than convergence_iter 15): the last exemplars are used, run succeeds */
+    float Y[40];
+    for (int i = 0; i < 40; ++i)
+        Y[i] = (float)(i / 10) * 5.0f + (float)((i * 7919) % 13) * 0.05f;
+    int ylab[40];
+    cs_cluster_params_default(&p);
+    p.ap.max_iter = 12;
+    memset(&r, 0, sizeof r);
+    r.converged = 1;
+    int rc = cs_cluster_methods[2].run(Y, 40, 1, NULL, &p, 1, 1, ylab, &r, err, sizeof err);
+    int in_range = 1;
+    for (int i = 0; i < 40; ++i)
+        in_range &= ylab[i] >= 0 && ylab[i] < r.num_labels;
+    CS_CHECK(rc == 0 && !r.converged && r.num_labels > 0 && in_range,
+             "ap not converged: rc %d converged %d, %d labels (%s)", rc, r.converged, r.num_labels, rc ? err : "");
 }
 
 int main(void)

@@ -18,6 +18,12 @@ check "a11wlk01 dbscan" "$CS" analyze "$A" -o "$W/a11-dbscan" --cluster dbscan -
 check "a11wlk01 dbscan bundle" $CHECK "$W/a11-dbscan"
 check "a11wlk01 ap" "$CS" analyze "$A" -o "$W/a11-ap" --cluster ap --unit-ms 200 --hop-ms 200 --damping 0.7 --quiet
 check "a11wlk01 ap bundle" $CHECK "$W/a11-ap"
+check "a11wlk01 ap converged in the manifest" $PY -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["clustering"]["converged"] is not True)' "$W/a11-ap/corpus.json"
+# not converged in 12 iterations (fewer than --convergence-iter 15): the last exemplars, a warning, the manifest says so
+check "a11wlk01 ap not converged still writes" "$CS" analyze "$A" -o "$W/a11-ap-nc" --cluster ap --unit-ms 200 \
+    --hop-ms 200 --max-iter 12 --quiet
+check "a11wlk01 ap not converged bundle" $CHECK "$W/a11-ap-nc"
+check "a11wlk01 ap not converged in the manifest" $PY -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["clustering"]["converged"] is not False)' "$W/a11-ap-nc/corpus.json"
 # k-means stopped early (--max-iter 2: 426 of 427 units were nearest their own centroid before analyze finished
 # with the label rule) still gives labels that are every unit's nearest centroid, and the manifest says how
 check "a11wlk01 k-means stopped early" "$CS" analyze "$A" -o "$W/a11-early" --unit-ms 20 --hop-ms 10 --clusters 32 \
