@@ -17,17 +17,32 @@ ConcatCorpus {
 	/*
 	The concatseq program: ConcatCorpus.program if set, else the environment variable CONCATSEQ, else
 	<this class's folder>/../bin/concatseq (where `cmake --install` puts it: <ext>/ConcatSeq/bin/concatseq),
-	else `concatseq` on the PATH. Returns nil (and posts how to fix it) when none exists.
+	else ConcatSeq/bin/concatseq in the user's and then the system's Extensions folder (where the CMake install
+	puts it for classes installed as a Quark), else `concatseq` on the PATH. Returns nil (and posts how to fix
+	it) when none exists; *programQuiet is the same search without the message.
 	*/
 	*findProgram {
-		var candidates = [program, "CONCATSEQ".getenv,
-			PathName(this.filenameSymbol.asString).pathOnly +/+ ".." +/+ "bin" +/+ "concatseq"];
-		var found = candidates.detect { |p| p.notNil and: { p.size > 0 } and: { File.exists(p) } };
+		var found = this.programQuiet;
+		if(found.notNil) { ^found };
+		"ConcatCorpus: the concatseq program was not found. Looked at ConcatCorpus.program (%), $CONCATSEQ (%), % and the PATH. Install ConcatSeq with `cmake --install`, or set ConcatCorpus.program = \"/path/to/concatseq\".".format(
+			program, "CONCATSEQ".getenv, this.programCandidates[2..].join(", ")).error;
+		^nil
+	}
+
+	// The paths *findProgram tries in order before the PATH (entries may be nil).
+	*programCandidates {
+		var sub = "ConcatSeq" +/+ "bin" +/+ "concatseq";
+		^[program, "CONCATSEQ".getenv,
+			PathName(this.filenameSymbol.asString).pathOnly +/+ ".." +/+ "bin" +/+ "concatseq",
+			Platform.userExtensionDir +/+ sub, Platform.systemExtensionDir +/+ sub]
+	}
+
+	// The concatseq program as *findProgram finds it, or nil, posting nothing.
+	*programQuiet {
+		var found = this.programCandidates.detect { |p| p.notNil and: { p.size > 0 } and: { File.exists(p) } };
 		if(found.notNil) { ^found };
 		found = "command -v concatseq".unixCmdGetStdOut.stripWhiteSpace;
 		if(found.size > 0 and: { File.exists(found) }) { ^found };
-		"ConcatCorpus: the concatseq program was not found. Looked at ConcatCorpus.program (%), $CONCATSEQ (%), % and the PATH. Install ConcatSeq with `cmake --install`, or set ConcatCorpus.program = \"/path/to/concatseq\".".format(
-			program, "CONCATSEQ".getenv, candidates[2]).error;
 		^nil
 	}
 

@@ -24,17 +24,25 @@ ConcatSeqLive {
 	  (ConcatPlay policy: 0 random, 1 successor, 2 least recently used; 1), pan (0), spread (0..1: random pan
 	  per unit around pan, 0), attack, release (s), lead (s: how early the next gate rises, 0.03), seed
 	  (-1 = random), prime (-1; >= 0 forces that label), audioBuf, unitBuf, model (buffer numbers).
-	anyCorpus: as for bufferArgs. Returns nil (one error line posted) when the model was trained on another corpus.
+	Every control but seed and the buffers carries its ConcatSeqSpecs spec (topK and prime fitted to the corpus's
+	labels), so NdefGui shows sliders over those ranges. anyCorpus: as for bufferArgs. Returns nil (one error
+	line posted) when the model was trained on another corpus.
 	*/
 	*func { arg corpus, model, numChannels = 2, anyCorpus = false;
 		var bufs = this.bufferArgs(corpus, model, anyCorpus);
 		if(bufs.isNil) { ^nil };
 		^{
-			var temperature = \temperature.kr(1), topK = \topK.kr(0), topP = \topP.kr(1),
-				penalty = \repetitionPenalty.kr(1), rate = \rate.kr(1), density = \density.kr(8),
-				gapless = \gapless.kr(0), amp = \amp.kr(0.5), select = \select.kr(1), pan = \pan.kr(0),
-				spread = \spread.kr(0), attack = \attack.kr(0.005), release = \release.kr(0.02),
-				lead = \lead.kr(0.03), seed = \seed.ir(-1), prime = \prime.kr(-1),
+			// each control carries its ConcatSeqSpecs spec (SynthDef metadata: what NdefGui shows)
+			var sp = { |name| ConcatSeqSpecs.at(name, corpus) };
+			var temperature = \temperature.kr(1, spec: sp.(\temperature)), topK = \topK.kr(0, spec: sp.(\topK)),
+				topP = \topP.kr(1, spec: sp.(\topP)),
+				penalty = \repetitionPenalty.kr(1, spec: sp.(\repetitionPenalty)),
+				rate = \rate.kr(1, spec: sp.(\rate)), density = \density.kr(8, spec: sp.(\density)),
+				gapless = \gapless.kr(0, spec: sp.(\gapless)), amp = \amp.kr(0.5, spec: sp.(\amp)),
+				select = \select.kr(1, spec: sp.(\select)), pan = \pan.kr(0, spec: sp.(\pan)),
+				spread = \spread.kr(0, spec: sp.(\spread)), attack = \attack.kr(0.005, spec: sp.(\attack)),
+				release = \release.kr(0.02, spec: sp.(\release)), lead = \lead.kr(0.03, spec: sp.(\lead)),
+				seed = \seed.ir(-1), prime = \prime.kr(-1, spec: sp.(\prime)),
 				audioBuf = \audioBuf.kr(bufs[1]), unitBuf = \unitBuf.kr(bufs[3]), modelBuf = \model.kr(bufs[5]);
 			var free, next, trig, label, sig, panv;
 			free = Impulse.ar(density.max(0.01)) * (gapless <= 0);

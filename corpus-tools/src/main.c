@@ -5,6 +5,7 @@
  */
 #include "cs_analyze_cli.h"
 #include "cs_cli.h"
+#include "cs_export.h"
 #include "cs_info.h"
 #include "cs_model_cli.h"
 #include "cs_mosaic.h"
@@ -33,6 +34,7 @@ static const subcommand commands[] = {
     {"mosaic", "BUNDLE TARGET -o OUT.wav [options]", "render a target recording from the corpus's units",
      cs_cmd_mosaic},
     {"plot", "BUNDLE [-o SVG] [--timeline WAV]", "corpus map (PCA by label), render timeline", cs_cmd_plot},
+    {"export", "BUNDLE --flucoma DIR [--force]", "units as FluCoMa FluidDataSet + FluidLabelSet JSON", cs_cmd_export},
     {"export-json", "MODEL [-o JSON]", "model file -> JSON with PyTorch tensor names", cs_cmd_export_json},
     {"import-json", "JSON -o MODEL", "JSON -> model file", cs_cmd_import_json},
 };
