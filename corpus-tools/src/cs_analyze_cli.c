@@ -290,7 +290,7 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
                            "unknown option %s (see `concatseq help analyze`; a SOURCE whose name starts "
                            "with - goes after --)",
                            a);
-    if (bad) return cs_cli_fail("analyze", "%s %s: not a valid value", a, v);
+    if (bad) return cs_cli_fail("analyze", "%s %s: not a valid value (see `concatseq help analyze`)", a, v);
     return 0;
 }
 
