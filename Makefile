@@ -9,10 +9,10 @@ INPUT      ?=
 
 # Debian packages: build, run and test. Nothing is downloaded from anywhere else.
 PACKAGES = gcc g++ make cmake pkg-config \
-  libfftw3-dev libsndfile1-dev libsamplerate0-dev libcjson-dev \
+  libfftw3-dev libsndfile1-dev libsamplerate0-dev libsoxr-dev libcjson-dev \
   supercollider-server supercollider-language supercollider-dev sc3-plugins jackd2 \
   python3 python3-numpy python3-sklearn python3-torch \
-  clang clang-format libclang-rt-14-dev \
+  clang clang-format libclang-rt-14-dev sox \
   hydrogen-drumkits lincity-ng-data libghc-tidal-dev
 
 .PHONY: demo test deps build build-asan unit-asan fuzz clean

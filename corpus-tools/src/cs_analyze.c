@@ -38,7 +38,7 @@ void cs_analyze_opts_default(cs_analyze_opts *o)
     memset(o, 0, sizeof *o);
     o->rate = 48000;
     o->channels = 1;
-    o->src_quality = 1;
+    o->resampler = CS_RESAMPLER_DEFAULT;
     o->segment = CS_SEG_GRAIN;
     o->unit_ms = 100.0;
     o->hop_ms = 100.0;
@@ -121,8 +121,8 @@ int cs_analyze_check_opts(const cs_analyze_opts *o, char *err, size_t errlen)
 {
     if (o->rate < 8000 || o->rate > 384000) BAD("--rate %d: must be 8000..384000 Hz", o->rate);
     if (o->channels < 1 || o->channels > 32) BAD("--channels %d: must be 1..32", o->channels);
-    if (o->src_quality < 0 || o->src_quality > 4)
-        BAD("--resample-quality %d: must be 0 (best) .. 4 (linear)", o->src_quality);
+    if (o->resampler < 0 || o->resampler >= CS_RESAMPLER_COUNT)
+        BAD("--resample-quality %d: must be 0 (best) .. 4 (linear)", o->resampler);
     int rc = check_segment_opts(o, err, errlen);
     if (rc) return rc;
     if (o->fft_size != 0 && (o->fft_size < 256 || o->fft_size > 16384 || (o->fft_size & (o->fft_size - 1))))
@@ -417,9 +417,9 @@ static int stage_decode(analysis *a)
     if (!skipped || !paths) rc = CS_E_NOMEM;
     if (rc == 0) {
         memcpy(paths, a->files.v, n * sizeof *paths);
-        rc = cs_decoder_start(&dec, paths, n, o->rate, o->channels, o->src_quality, a->audio, o->threads > 1);
+        rc = cs_decoder_start(&dec, paths, n, o->rate, o->channels, o->resampler, a->audio, o->threads > 1);
         if (rc == CS_E_INTERNAL) /* no thread: decode here */
-            rc = cs_decoder_start(&dec, paths, n, o->rate, o->channels, o->src_quality, a->audio, 0);
+            rc = cs_decoder_start(&dec, paths, n, o->rate, o->channels, o->resampler, a->audio, 0);
         if (rc) snprintf(a->err, a->errlen, "decoding: %s", cs_strerror(rc));
     }
     for (size_t i = 0; rc == 0 && i < n; ++i) {
@@ -910,8 +910,6 @@ static void manifest_segmentation(const cs_analyze_opts *o, cJSON *man)
 static void manifest_analysis(const analysis *a, cJSON *man)
 {
     const cs_analyze_opts *o = a->o;
-    static const char *const resamplers[] = {"SRC_SINC_BEST_QUALITY", "SRC_SINC_MEDIUM_QUALITY", "SRC_SINC_FASTEST",
-                                             "SRC_ZERO_ORDER_HOLD", "SRC_LINEAR"};
     cs_frame_params fp;
     cs_analyze_frame_params(o, &fp);
     cJSON *an = cJSON_AddObjectToObject(man, "analysis");
@@ -926,7 +924,7 @@ static void manifest_analysis(const analysis *a, cJSON *man)
     cJSON_AddNumberToObject(an, "yin_threshold", fp.yin_threshold);
     cJSON_AddNumberToObject(an, "f0_min_hz", fp.f0_min);
     cJSON_AddNumberToObject(an, "f0_max_hz", fp.f0_max);
-    cJSON_AddStringToObject(an, "resampler", resamplers[o->src_quality]);
+    cJSON_AddStringToObject(an, "resampler", cs_resampler_manifest[o->resampler]);
     cJSON_AddNumberToObject(an, "mean_flux", a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0);
     cJSON_AddStringToObject(an, "spec", "corpus-tools/DESCRIPTORS.md");
     cJSON *norm = cJSON_AddObjectToObject(man, "normalisation");

@@ -31,12 +31,12 @@ typedef void (*cs_progress_fn)(void *user, const char *stage, size_t done, size_
  * the CLI's usage text prints them from a default-filled struct.
  */
 typedef struct cs_analyze_opts {
-    int rate;        /* corpus sample rate, Hz (8000..384000); default 48000 */
-    int channels;    /* 1 = mix to mono (default); N keeps N channels */
-    int src_quality; /* libsamplerate converter (0 best .. 4 linear); default 1 (SRC_SINC_MEDIUM_QUALITY) */
-    int segment;     /* enum cs_segment_method; default grain */
-    double unit_ms;  /* grain length, ms; default 100 */
-    double hop_ms;   /* grain hop, ms; default 100 (abutting grains) */
+    int rate;       /* corpus sample rate, Hz (8000..384000); default 48000 */
+    int channels;   /* 1 = mix to mono (default); N keeps N channels */
+    int resampler;  /* enum cs_resampler (cs_audio.h); default CS_RESAMPLER_DEFAULT (soxr-hq) */
+    int segment;    /* enum cs_segment_method; default grain */
+    double unit_ms; /* grain length, ms; default 100 */
+    double hop_ms;  /* grain hop, ms; default 100 (abutting grains) */
     cs_onset_params onset;
     cs_novelty_params novelty;
     int fft_size;              /* analysis frame size, samples; 0 = cs_analyze_fft_size (the default) */

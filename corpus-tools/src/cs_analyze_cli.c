@@ -6,6 +6,7 @@
 #include "cs_analyze_cli.h"
 
 #include "cs_analyze.h"
+#include "cs_audio.h"
 #include "cs_cli.h"
 #include "cs_progress.h"
 
@@ -30,11 +31,13 @@ void cs_usage_analyze(FILE *f)
             "input:\n"
             "  --rate HZ              corpus sample rate (default %d)\n"
             "  --channels N           1 mixes to mono (default); N keeps N channels (mono files are copied)\n"
-            "  --resample-quality Q   libsamplerate converter 0 best .. 4 linear (default %d, sinc medium)\n"
+            "  --resampler NAME       soxr-hq (default), soxr-vhq (libsoxr), src-best, src-medium, src-fastest,\n"
+            "                         src-zoh, src-linear (libsamplerate); a file at --rate is not resampled\n"
+            "  --resample-quality Q   libsamplerate converter 0 best .. 4 linear (= --resampler src-...)\n"
             "  --strict               a non-audio or digitally silent file inside a folder is an error\n"
             "                         (default: skipped with a warning; a silent file named as SOURCE, or the\n"
             "                         only one, is always an error)\n",
-            d.rate, d.src_quality);
+            d.rate);
     fprintf(f,
             "segmentation:\n"
             "  --segment grain|onset|novelty   (default %s)\n"
@@ -89,7 +92,8 @@ typedef struct analyze_option {
 static const analyze_option options[] = {
     {"--rate", OPT_INT, F(rate), NULL, 0},
     {"--channels", OPT_INT, F(channels), NULL, 0},
-    {"--resample-quality", OPT_INT, F(src_quality), NULL, 0},
+    {"--resampler", OPT_CHOICE, F(resampler), cs_resampler_names, CS_RESAMPLER_COUNT},
+    {"--resample-quality", OPT_INT, F(resampler), NULL, 0},
     {"--strict", OPT_FLAG, F(strict), NULL, 0},
     {"--segment", OPT_CHOICE, F(segment), cs_segment_names, CS_SEG_COUNT},
     {"--unit-ms", OPT_DOUBLE, F(unit_ms), NULL, 0},
@@ -286,7 +290,7 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
                            "unknown option %s (see `concatseq help analyze`; a SOURCE whose name starts "
                            "with - goes after --)",
                            a);
-    if (bad) return cs_cli_fail("analyze", "%s %s: not a valid value", a, v);
+    if (bad) return cs_cli_fail("analyze", "%s %s: not a valid value (see `concatseq help analyze`)", a, v);
     return 0;
 }
 

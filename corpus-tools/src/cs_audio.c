@@ -8,6 +8,7 @@
 #include <math.h>
 #include <samplerate.h>
 #include <sndfile.h>
+#include <soxr.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,16 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
     return 0;
 }
 
+const char *const cs_resampler_names[CS_RESAMPLER_COUNT] = {"src-best",   "src-medium", "src-fastest", "src-zoh",
+                                                            "src-linear", "soxr-hq",    "soxr-vhq"};
+const char *const cs_resampler_manifest[CS_RESAMPLER_COUNT] = {"SRC_SINC_BEST_QUALITY",
+                                                               "SRC_SINC_MEDIUM_QUALITY",
+                                                               "SRC_SINC_FASTEST",
+                                                               "SRC_ZERO_ORDER_HOLD",
+                                                               "SRC_LINEAR",
+                                                               "SOXR_HQ",
+                                                               "SOXR_VHQ"};
+
 #define CS_AUDIO_BLOCK   65536 /* source frames decoded per block (fewer when upsampling by a large ratio) */
 #define CS_AUDIO_MAX_ABS 1e12f /* larger |sample| is refused: the frame analysis' spectra would overflow float */
 
@@ -182,6 +193,7 @@ void cs_audio_close(cs_audio_reader *r)
     if (!r) return;
     if (r->sf) sf_close(r->sf);
     if (r->src) src_delete(r->src);
+    if (r->soxr) soxr_delete(r->soxr);
     free(r->raw);
     if (r->mapped != r->raw) free(r->mapped);
     free(r->res);
@@ -223,7 +235,7 @@ static int open_source(const char *path, int rate, int channels, cs_audio_reader
     if (sfi.samplerate != rate && !src_is_valid_ratio(r->ratio)) {
         snprintf(
             r->msg, sizeof r->msg,
-            "its sample rate %d Hz cannot be resampled to --rate %d (libsamplerate converts by factors 1/256..256); "
+            "its sample rate %d Hz cannot be resampled to --rate %d (the resamplers convert by factors 1/256..256); "
             "resample the file first",
             sfi.samplerate, rate);
         return CS_E_ARG;
@@ -231,11 +243,36 @@ static int open_source(const char *path, int rate, int channels, cs_audio_reader
     return 0;
 }
 
-int cs_audio_open(const char *path, int rate, int channels, int src_quality, cs_audio_reader *r, cs_audio *info)
+/* The converter of r->resampler for r->ch channels: 0, or CS_E_INTERNAL with r->msg. */
+static int resampler_new(cs_audio_reader *r, int rate)
+{
+    if (r->resampler >= CS_RS_SOXR_HQ) {
+        /* one thread (soxr's OpenMP off): the same samples whatever else runs; float32 interleaved both ways */
+        soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+        soxr_quality_spec_t q = soxr_quality_spec(r->resampler == CS_RS_SOXR_VHQ ? SOXR_VHQ : SOXR_HQ, 0);
+        soxr_runtime_spec_t rt = soxr_runtime_spec(1);
+        soxr_error_t e = NULL;
+        r->soxr = soxr_create((double)r->src_rate, (double)rate, (unsigned)r->ch, &e, &io, &q, &rt);
+        if (!r->soxr || e) {
+            snprintf(r->msg, sizeof r->msg, "resampling failed (libsoxr: %s)", e ? e : "no converter");
+            return CS_E_INTERNAL;
+        }
+        return 0;
+    }
+    int e = 0;
+    r->src = src_new(r->resampler, r->ch, &e);
+    if (!r->src) {
+        snprintf(r->msg, sizeof r->msg, "resampling failed (%s)", src_strerror(e));
+        return CS_E_INTERNAL;
+    }
+    return 0;
+}
+
+int cs_audio_open(const char *path, int rate, int channels, int resampler, cs_audio_reader *r, cs_audio *info)
 {
     memset(r, 0, sizeof *r);
     memset(info, 0, sizeof *info);
-    if (rate <= 0 || channels <= 0 || src_quality < SRC_SINC_BEST_QUALITY || src_quality > SRC_LINEAR) return CS_E_ARG;
+    if (rate <= 0 || channels <= 0 || resampler < 0 || resampler >= CS_RESAMPLER_COUNT) return CS_E_ARG;
     int rc = open_source(path, rate, channels, r, info);
     if (rc) {
         char keep[sizeof r->msg];
@@ -247,6 +284,7 @@ int cs_audio_open(const char *path, int rate, int channels, int src_quality, cs_
     r->ch_in = info->original_channels;
     r->src_rate = info->original_rate;
     r->ch = channels;
+    r->resampler = resampler;
     info->channels = channels;
     info->sample_rate = rate;
     r->resample = info->original_rate != rate;
@@ -258,12 +296,13 @@ int cs_audio_open(const char *path, int rate, int channels, int src_quality, cs_
     if (r->resample) {
         r->res_cap = (size_t)ceil((double)r->block * r->ratio) + 256;
         r->res = malloc(r->res_cap * (size_t)channels * sizeof *r->res);
-        int e = 0;
-        r->src = src_new(src_quality, channels, &e);
-        if (!r->src) {
-            snprintf(r->msg, sizeof r->msg, "resampling failed (%s)", src_strerror(e));
+        rc = resampler_new(r, rate);
+        if (rc) {
+            char keep[sizeof r->msg];
+            memcpy(keep, r->msg, sizeof keep);
             cs_audio_close(r);
-            return CS_E_INTERNAL;
+            memcpy(r->msg, keep, sizeof keep);
+            return rc;
         }
     }
     if (!r->raw || !r->mapped || (r->resample && !r->res)) {
@@ -314,6 +353,36 @@ static int decode_block(cs_audio_reader *r)
     return 0;
 }
 
+/* One step of the converter: up to `n` frames in (none and r->eof: flush), up to `cap` frames out. */
+static int convert(cs_audio_reader *r, const float *in, size_t n, float *out, size_t cap, size_t *used, size_t *made)
+{
+    if (r->soxr) {
+        /* soxr flushes when called with no input (in == NULL) once the end is reached */
+        soxr_error_t e = soxr_process(r->soxr, r->eof && n == 0 ? NULL : in, n, used, out, cap, made);
+        if (e) {
+            snprintf(r->msg, sizeof r->msg, "resampling failed (libsoxr: %s)", e);
+            return CS_E_INTERNAL;
+        }
+        return 0;
+    }
+    SRC_DATA sd;
+    memset(&sd, 0, sizeof sd);
+    sd.data_in = in;
+    sd.input_frames = (long)n;
+    sd.data_out = out;
+    sd.output_frames = (long)cap;
+    sd.src_ratio = r->ratio;
+    sd.end_of_input = r->eof;
+    int e = src_process(r->src, &sd);
+    if (e) {
+        snprintf(r->msg, sizeof r->msg, "resampling failed (%s)", src_strerror(e));
+        return CS_E_INTERNAL;
+    }
+    *used = (size_t)sd.input_frames_used;
+    *made = (size_t)sd.output_frames_gen;
+    return 0;
+}
+
 int cs_audio_next(cs_audio_reader *r, const float **out, size_t *frames)
 {
     *out = NULL;
@@ -332,22 +401,13 @@ int cs_audio_next(cs_audio_reader *r, const float **out, size_t *frames)
             int rc = decode_block(r);
             if (rc) return rc;
         }
-        SRC_DATA sd;
-        memset(&sd, 0, sizeof sd);
-        sd.data_in = r->mapped + r->in_pos * ch;
-        sd.input_frames = (long)(r->in_len - r->in_pos);
-        sd.data_out = r->res + len * ch;
-        sd.output_frames = (long)(r->res_cap - len);
-        sd.src_ratio = r->ratio;
-        sd.end_of_input = r->eof;
-        int e = src_process(r->src, &sd);
-        if (e) {
-            snprintf(r->msg, sizeof r->msg, "resampling failed (%s)", src_strerror(e));
-            return CS_E_INTERNAL;
-        }
-        r->in_pos += (size_t)sd.input_frames_used;
-        len += (size_t)sd.output_frames_gen;
-        if (r->eof && sd.output_frames_gen == 0 && r->in_pos == r->in_len) r->finished = 1;
+        size_t used = 0, made = 0;
+        int rc = convert(r, r->mapped + r->in_pos * ch, r->in_len - r->in_pos, r->res + len * ch, r->res_cap - len,
+                         &used, &made);
+        if (rc) return rc;
+        r->in_pos += used;
+        len += made;
+        if (r->eof && made == 0 && r->in_pos == r->in_len) r->finished = 1;
         if (len == r->res_cap || (len > 0 && r->in_pos == r->in_len)) break;
     }
     for (size_t i = 0; i < len * ch; ++i)

@@ -1,5 +1,6 @@
 /*
- * cs_audio.h - reading sources: finding audio files, decoding (libsndfile), resampling (libsamplerate),
+ * cs_audio.h - reading sources: finding audio files, decoding (libsndfile), resampling (libsoxr by default, or
+ * libsamplerate),
  * channel mapping, checks for bad input. Offline code: allocates, not real-time safe.
  */
 #ifndef CS_AUDIO_H
@@ -9,6 +10,28 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/**
+ * The resamplers a source can be converted with (`concatseq analyze --resampler NAME`; the manifest's
+ * analysis.resampler is cs_resampler_manifest[value]). 0..4 are libsamplerate's converters, numbered as its
+ * SRC_* constants (the old --resample-quality Q); 5 and 6 are libsoxr's (the SoX resampler) SOXR_HQ (20-bit
+ * precision, passband to 0.913 of the lower Nyquist, linear phase) and SOXR_VHQ (28-bit). The default,
+ * CS_RESAMPLER_DEFAULT = soxr-hq, was chosen by measurement (tests/c/test_resample_quality.c,
+ * tests/bench/run_analysis.sh): flatter passband, deeper stopband and less CPU than libsamplerate's sinc medium.
+ */
+enum cs_resampler {
+    CS_RS_SRC_BEST = 0,
+    CS_RS_SRC_MEDIUM = 1,
+    CS_RS_SRC_FASTEST = 2,
+    CS_RS_SRC_ZOH = 3,
+    CS_RS_SRC_LINEAR = 4,
+    CS_RS_SOXR_HQ = 5,
+    CS_RS_SOXR_VHQ = 6,
+    CS_RESAMPLER_COUNT = 7
+};
+#define CS_RESAMPLER_DEFAULT CS_RS_SOXR_HQ
+extern const char *const cs_resampler_names[CS_RESAMPLER_COUNT];    /* CLI names: "src-medium", "soxr-hq", ... */
+extern const char *const cs_resampler_manifest[CS_RESAMPLER_COUNT]; /* "SRC_SINC_MEDIUM_QUALITY", "SOXR_HQ", ... */
 
 /** What a source was and what it became: the corpus-rate frame count and the file's own properties. */
 typedef struct cs_audio {
@@ -25,16 +48,18 @@ typedef struct cs_audio {
 /**
  * A source being decoded block by block (cs_audio_open / cs_audio_next / cs_audio_close), so that no file is
  * ever held whole: libsndfile reads CS_AUDIO_BLOCK frames at a time (fewer when upsampling by a large factor),
- * channels are mapped, and libsamplerate's src_process resamples them with its state kept between blocks
- * (the same samples as one src_simple call over the whole file). Memory: a few blocks, fixed. The fields
- * are the reader's own; after the end, `decoded` is the frames that decoded and `nonzero` tells whether any
+ * channels are mapped, and the resampler (libsoxr's soxr_process or libsamplerate's src_process) converts
+ * them with its state kept between blocks (the same samples as one call over the whole file); a source
+ * already at the corpus rate is not resampled at all (its samples pass through bitwise). Memory: a few blocks, fixed.
+ * The fields are the reader's own; after the end, `decoded` is the frames that decoded and `nonzero` tells whether any
  * sample was not exactly 0.
  */
 typedef struct cs_audio_reader {
-    void *sf;  /* SNDFILE */
-    void *src; /* SRC_STATE, when resampling */
+    void *sf;   /* SNDFILE */
+    void *src;  /* SRC_STATE, when resampling with libsamplerate */
+    void *soxr; /* soxr_t, when resampling with libsoxr */
     double ratio;
-    int ch_in, ch, src_rate, resample, eof, finished, nonzero;
+    int ch_in, ch, src_rate, resample, resampler, eof, finished, nonzero;
     size_t block, in_pos, in_len, res_cap;
     float *raw, *mapped, *res;
     int64_t decoded;
@@ -63,22 +88,22 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
                        const char **bad_path);
 
 /**
- * Open `path` for decoding to `rate` Hz with libsamplerate converter `src_quality` (SRC_SINC_BEST_QUALITY = 0
- * .. SRC_LINEAR = 4) and `channels` channels: 1 mixes all channels down (mean); otherwise a file with exactly
+ * Open `path` for decoding to `rate` Hz with `resampler` (enum cs_resampler; used only when the file's rate
+ * differs from `rate`) and `channels` channels: 1 mixes all channels down (mean); otherwise a file with exactly
  * `channels` channels is kept and a mono file is copied to every channel. Fills `info` from the header.
  * Errors (r->msg explains when it is set): CS_E_IO (cannot open), CS_E_FORMAT (not audio, or a damaged
- * header), CS_E_EMPTY (zero frames), CS_E_CHANNELS (any other channel count), CS_E_ARG (a sample rate
- * libsamplerate cannot convert from: outside rate/256 .. rate*256), CS_E_NOMEM, CS_E_INTERNAL
- * (libsamplerate). On success `r` owns its buffers and the file (cs_audio_close, also after an error of
- * cs_audio_next); on error it holds nothing but msg.
+ * header), CS_E_EMPTY (zero frames), CS_E_CHANNELS (any other channel count), CS_E_ARG (an unknown
+ * resampler, or a sample rate that cannot be converted from: outside rate/256 .. rate*256), CS_E_NOMEM,
+ * CS_E_INTERNAL (the resampling library, r->msg). On success `r` owns its buffers and the file (cs_audio_close, also
+ * after an error of cs_audio_next); on error it holds nothing but msg.
  */
-int cs_audio_open(const char *path, int rate, int channels, int src_quality, cs_audio_reader *r, cs_audio *info);
+int cs_audio_open(const char *path, int rate, int channels, int resampler, cs_audio_reader *r, cs_audio *info);
 
 /**
  * The next block of the source at the corpus rate: *frames x channels interleaved floats at *out, owned by
  * `r` and valid until the next call; *frames == 0 at the end (the file decodes no further: a truncated file
  * ends where its data does). Errors: CS_E_NONFINITE (a NaN or infinite sample), CS_E_ARG (|sample| > 1e12,
- * r->msg says where), CS_E_INTERNAL (libsamplerate, r->msg). Digital silence is not an error here: see
+ * r->msg says where), CS_E_INTERNAL (the resampling library, r->msg). Digital silence is not an error here: see
  * r->nonzero after the end.
  */
 int cs_audio_next(cs_audio_reader *r, const float **out, size_t *frames);

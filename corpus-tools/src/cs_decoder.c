@@ -113,7 +113,7 @@ static void *decoder_main(void *arg)
     return NULL;
 }
 
-int cs_decoder_start(cs_decoder **out, char *const *paths, size_t n, int rate, int channels, int src_quality,
+int cs_decoder_start(cs_decoder **out, char *const *paths, size_t n, int rate, int channels, int resampler,
                      cs_audio *info, int threaded)
 {
     *out = NULL;
@@ -123,7 +123,7 @@ int cs_decoder_start(cs_decoder **out, char *const *paths, size_t n, int rate, i
     d->n = n;
     d->rate = rate;
     d->channels = channels;
-    d->quality = src_quality;
+    d->quality = resampler;
     d->info = info;
     if (threaded) {
         if (pthread_mutex_init(&d->mu, NULL) != 0) {

@@ -39,11 +39,11 @@ typedef struct cs_decoder cs_decoder;
 
 /**
  * Start decoding the n sources `paths` (borrowed: they must stay valid until cs_decoder_stop) as cs_audio_open
- * does (rate, channels, src_quality); info[i] is filled when source i is opened, before its first item. With
+ * does (rate, channels, resampler); info[i] is filled when source i is opened, before its first item. With
  * `threaded` a decoder thread decodes ahead; without, cs_decoder_next decodes each block when asked. Returns 0,
  * CS_E_NOMEM or CS_E_INTERNAL (no thread could be started: then decode without one).
  */
-int cs_decoder_start(cs_decoder **out, char *const *paths, size_t n, int rate, int channels, int src_quality,
+int cs_decoder_start(cs_decoder **out, char *const *paths, size_t n, int rate, int channels, int resampler,
                      cs_audio *info, int threaded);
 
 /** The next item, in source order: 1 and *item, or 0 when every source has ended (or one failed). Blocks while the

@@ -238,7 +238,7 @@ static int target_decode(const char *path, int rate, float **x, size_t *n)
     cs_audio_reader r;
     cs_audio info;
     memset(&r, 0, sizeof r);
-    int rc = cs_audio_open(path, rate, 1, 1, &r, &info);
+    int rc = cs_audio_open(path, rate, 1, CS_RESAMPLER_DEFAULT, &r, &info);
     if (rc) {
         cs_cli_fail(CMD, "%s: %s", path, r.msg[0] ? r.msg : cs_strerror(rc));
         return 1;

@@ -16,7 +16,10 @@ check "a11wlk01 novelty (4.3 s: one section)" "$CS" analyze "$A" -o "$W/a11-nove
 check "a11wlk01 novelty bundle" $CHECK "$W/a11-novelty" --segment novelty --min-units 1
 check "a11wlk01 dbscan" "$CS" analyze "$A" -o "$W/a11-dbscan" --cluster dbscan --eps 4 --min-samples 4 --quiet
 check "a11wlk01 dbscan bundle" $CHECK "$W/a11-dbscan"
-check "a11wlk01 ap" "$CS" analyze "$A" -o "$W/a11-ap" --cluster ap --unit-ms 200 --hop-ms 200 --damping 0.7 --quiet
+# (resampled with libsamplerate's sinc medium, the default until issue 12: with soxr-hq the 21 units' exemplars
+# happen to be their nearest centroids too, and this check needs a labelling that is not)
+check "a11wlk01 ap" "$CS" analyze "$A" -o "$W/a11-ap" --cluster ap --unit-ms 200 --hop-ms 200 --damping 0.7 --quiet \
+    --resampler src-medium
 check "a11wlk01 ap bundle" $CHECK "$W/a11-ap"
 check "a11wlk01 ap converged in the manifest" $PY -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["clustering"]["converged"] is not True)' "$W/a11-ap/corpus.json"
 # not converged in 12 iterations (fewer than --convergence-iter 15): the last exemplars, a warning, the manifest says so

@@ -23,8 +23,11 @@ R=$PAT_REFERENCE
 G="$SRC/tests/scripts/guide_targets.py"
 SRC_WAV=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
 B="$W/a.corpus"
+# --resampler src-medium (the default until issue 12): the >= 99 % bound below was set on this bundle; with
+# soxr-hq's the trained model overrides guidance 100 on 5 of the 300 steps (0.9833), the server still equal to
+# the C core on every step
 "$CS" analyze "$SRC_WAV" -o "$B" --segment grain --unit-ms 60 --hop-ms 60 --clusters 8 --progress none --quiet \
-    > "$W/analyze.log" 2>&1 || { cat "$W/analyze.log" >&2; not_ok "analyze"; exit 1; }
+    --resampler src-medium > "$W/analyze.log" 2>&1 || { cat "$W/analyze.log" >&2; not_ok "analyze"; exit 1; }
 "$CS" train --arch gru "$B" --epochs 20 --hidden 32 --progress none --quiet > "$W/train.log" 2>&1 \
     || { cat "$W/train.log" >&2; not_ok "train"; exit 1; }
 STEPS=300

@@ -114,7 +114,10 @@ def check_listen(t, y, m, n, d, k, lab, members, desc, label, rule):
         check(ghop == glen and abs(glen - length.mean()) <= 0.5 + 1e-9, f"listening section mean unit length {glen}")
     on = seg if seg["method"] == "onset" else ONSET_DEFAULTS
     mean_flux = an["mean_flux"]
-    want = [on["threshold"], on["delta"], on["delta"] * mean_flux, on["median_ms"] / 1e3, on["min_ms"] / 1e3,
+    # delta_abs is the product of the float32 delta and mean flux (cs_onset_delta_abs): the double product of the
+    # manifest's values can be more than one float step from it
+    want = [on["threshold"], on["delta"], float(f32(float(f32(on["delta"])) * float(f32(mean_flux)))),
+            on["median_ms"] / 1e3, on["min_ms"] / 1e3,
             on["max_ms"] / 1e3, on["pre_ms"] / 1e3, on["refine_ms"] / 1e3, mean_flux]
     got = h[18:27]
     check(near_f32(got, want), f"listening section onset {got} != {want}")
