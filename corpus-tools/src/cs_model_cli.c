@@ -306,12 +306,14 @@ int cs_cmd_train(int argc, char **argv)
 /* ------------------------------------------------------------------------------------------------ eval */
 
 /* The corpus check (a model belongs to its corpus): 0 when the model's stored corpus checksum equals the
- * bundle's, or any_corpus is set; else prints one line naming both checksums and the override, returns 1. */
+ * bundle's, or the one of the bundle whose labels it took (analyze --labels-from), or any_corpus is set; else prints
+ * one line naming both checksums and the override, returns 1. */
 static int check_corpus(const char *cmd, const char *path, const cs_model_view *view, const cs_bundle *b,
                         int any_corpus)
 {
     const unsigned long long want = cs_bundle_checksum(b), have = (unsigned long long)view->meta.corpus_checksum;
-    if (any_corpus || have == want) return 0;
+    const unsigned long long from = cs_bundle_labels_from_checksum(b); /* analyze --labels-from: A's model fits */
+    if (any_corpus || have == want || (from != 0 && have == from)) return 0;
     return cs_cli_fail(cmd,
                        "%s: the model was trained on corpus %016llx but %s is corpus %016llx (use --any-corpus to "
                        "use it anyway)",
