@@ -3,6 +3,7 @@
 
 #include "cs_cli.h"
 #include "cs_error.h"
+#include "cs_label_file.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_ngram.h"
@@ -85,6 +86,9 @@ static void usage_train(FILE *f)
             "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)\n"
             "  --seed N (1)  --threads N (online CPUs; the model does not depend on it)\n"
             "  --progress bar|lines|none  --quiet\n"
+            "  --labels FILE          train on this label sequence instead of the corpus order: integers\n"
+            "                         0..labels-1 separated by white space, a blank line between sources, # starts\n"
+            "                         a comment (ConcatSeqLabelRecorder writes one); validation split as above\n"
             "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
             "without validation (said so, no early stopping, the last epoch is kept).\n",
             CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D, CS_MODEL_GRU_MAX_LAYERS,
@@ -93,7 +97,7 @@ static void usage_train(FILE *f)
 
 /* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
 typedef struct train_opts {
-    const char *bundle, *out;
+    const char *bundle, *out, *labels; /* labels: --labels FILE, NULL = the corpus order */
     int arch, force, quiet, pmode, constant, threads;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
     double lr, clip, dropout, wd, valf;
@@ -108,6 +112,7 @@ static int train_option(const char *a, const char *v, train_opts *o)
         o->out = v;
         return 0;
     }
+    if (OPT("--labels")) return (o->labels = v, 0);
     if (OPT("--arch")) return (o->arch = cs_model_arch_from_name(v)) < 0;
     if (OPT("--hidden") || OPT("--width")) return cs_cli_parse_int(v, &o->hidden);
     if (OPT("--layers")) return cs_cli_parse_int(v, &o->layers);
@@ -207,7 +212,15 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
         printf("training without validation: every source of %s is shorter than %.0f labels (--val-fraction %g), so "
                "no labels are held out; early stopping is off and the last epoch's weights are kept\n",
                cs_cli_safe(o->bundle), cfg->val_fraction > 0 ? ceil(1.0 / cfg->val_fraction) : 0.0, cfg->val_fraction);
-    if (!o->quiet && !lines)
+    if (!o->quiet && !lines && o->labels) { /* --labels FILE */
+        size_t total = 0;
+        for (int s = 0; s < nseq; ++s)
+            total += lens[s];
+        printf("training %s (%d layers x %d) on %s: %d labels; sequence %s: %zu labels in %d part%s, window %d, "
+               "batch %d\n",
+               arch_name(m->arch), m->layers, m->width, cs_cli_safe(o->bundle), m->vocab, cs_cli_safe(o->labels), total,
+               nseq, nseq == 1 ? "" : "s", T, B);
+    } else if (!o->quiet && !lines)
         printf("training %s (%d layers x %d) on %s: %d labels, %u units in %d source%s, window %d, batch %d\n",
                arch_name(m->arch), m->layers, m->width, cs_cli_safe(o->bundle), m->vocab, b->view.num_units, nseq,
                nseq == 1 ? "" : "s", T, B);
@@ -219,7 +232,13 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     int **seqs = NULL, nseq = 0, rc = 1;
     size_t *lens = NULL;
     float *w = NULL;
-    if (cs_label_sequences(b, &seqs, &lens, &nseq)) return cs_cli_fail("train", "out of memory");
+    char lerr[512];
+    if (o->labels) {
+        if (cs_label_file_read(o->labels, (int)b->view.num_labels, &seqs, &lens, &nseq, lerr, sizeof lerr))
+            return cs_cli_fail("train", "%s", lerr);
+    } else if (cs_label_sequences(b, &seqs, &lens, &nseq)) {
+        return cs_cli_fail("train", "out of memory");
+    }
     train_ui ui;
     cs_progress_init(&ui.prog, o->pmode, o->quiet);
     ui.quiet = o->quiet;
