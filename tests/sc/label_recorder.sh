@@ -23,3 +23,9 @@ check "no 'not understood', no stack trace" test "$(grep -cE 'not understood|CAL
 for f in rec synth; do
     check "concatseq train --labels $f.txt" "$CS" train "$W/a.corpus" --labels "$W/$f.txt" -o "$W/$f.wav" --epochs 2 --hidden 16 --layers 1 --quiet
 done
+# the help page's examples, chunk by chunk as a user runs them (tests/sc/help_examples.scd)
+ext=$(install_private_extension)
+STOP_PID_LOGS=("$W/sclang.log" "$W/examples.log")
+run_examples "$W/examples.log" 120 "$SRC/HelpSource/Classes/ConcatSeqLabelRecorder.schelp"
+check "examples: the file was written and posted" grep -q "^# labels recorded by ConcatSeqLabelRecorder" "$W/examples.log"
+check "examples: the synth's labels were posted" grep -qE "^\[ [0-9], [0-9], [0-9]" "$W/examples.log"
