@@ -755,6 +755,13 @@ static int labels_from_label(analysis *a)
     const uint32_t K = v->num_labels;
     const size_t N = a->n, D = CS_D_COUNT;
     const float *cent = v->listen.centroids, *w = v->listen.weight;
+    if ((size_t)K > N + 1) { /* the unit table holds at most N + 1 labels (BUNDLE.md "Header") */
+        snprintf(a->err, a->errlen,
+                 "--labels-from %s: it has %u labels but these sources give %zu units (the table needs at least %u: "
+                 "shorter units or more audio)",
+                 a->o->labels_from, K, N, K - 1);
+        return CS_E_TOO_FEW;
+    }
     size_t *count = calloc(K, sizeof *count);
     double *random = calloc(K, sizeof *random), *dist = calloc(N ? N : 1, sizeof *dist);
     unsigned char *moved = calloc(N ? N : 1, 1);

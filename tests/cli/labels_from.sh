@@ -84,3 +84,20 @@ expect_error "--labels-from with --clusters" "--clusters: not with --labels-from
     "$CS" analyze "$A" -o "$W/x2" --labels-from "$W/a" --clusters 4
 expect_error "--labels-from a missing bundle" "--labels-from $W/none" "$W/x3" -- \
     "$CS" analyze "$A" -o "$W/x3" --labels-from "$W/none"
+
+# 5. fewer units than labels. The table holds at most N + 1 labels: a11wlk01 in 138 ms grains gives 31 units for
+# A's 32 labels: every unit whose label keeps another goes to a label nearest to no unit, one label of A stays
+# empty (ConcatPlay plays nothing for it), said in the manifest, and the table is valid; 1 s grains (4 units) are
+# refused with one line
+"$CS" analyze "$A" -o "$W/few" --unit-ms 138 --hop-ms 138 --labels-from "$W/la" >/dev/null 2>"$W/few.err" || not_ok "analyze few"
+check "fewer units than labels: warned" grep -q "1 have no unit at all (fewer units than labels) and play nothing" "$W/few.err"
+check "fewer units than labels: check_bundle" "$PY" "$SRC/tests/scripts/check_bundle.py" "$W/few" --labels 32
+check "fewer units than labels: one unit a label, one label empty" "$PY" -c "
+import json
+m = json.load(open('$W/few/corpus.json'))
+lf, labs = m['clustering']['labels_from'], m['clustering']['labels']
+assert m['units'] == 31 and all(l['units'] == 1 for l in labs if l['units']), labs
+assert lf['empty_labels'] == 1 == sum(l['units'] == 0 for l in labs), lf
+"
+expect_error "far fewer units than labels" "it has 32 labels but these sources give 4 units" "$W/few4" -- \
+    "$CS" analyze "$A" -o "$W/few4" --unit-ms 1000 --hop-ms 1000 --labels-from "$W/la"
