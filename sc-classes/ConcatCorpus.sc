@@ -12,7 +12,7 @@ ConcatCorpus {
 
 	var <dir, <manifest, <table, <server, <audioBuffer, <unitBuffer;
 	var <numUnits, <numDescriptors, <stride, <numLabels, <numSources, <sampleRate, <numChannels, <numFrames;
-	var labelsOffset, membersOffset, <descriptorNames, centers, scales, <checksum, warnedUnloaded = false;
+	var labelsOffset, membersOffset, <descriptorNames, centers, scales, <checksum, <labelsFromChecksum, warnedUnloaded = false;
 
 	/*
 	The concatseq program: ConcatCorpus.program if set, else the environment variable CONCATSEQ, else
@@ -298,6 +298,9 @@ ConcatCorpus {
 				dir +/+ "corpus.json", s)
 		};
 		checksum = hex;
+		// analyze --labels-from A: the checksum of A, whose labels these units carry (A's models fit them)
+		labelsFromChecksum = manifest["clustering"] !? { |c| c["labels_from"] } !? { |l| l["unit_table_checksum"] };
+		labelsFromChecksum = labelsFromChecksum !? { |t| t.asString.copyToEnd(8).toLower };
 		^nil
 	}
 

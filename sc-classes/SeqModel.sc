@@ -130,7 +130,8 @@ SeqModel {
 	/*
 	A model belongs to its corpus: true when this model's stored corpus checksum (info[\corpusChecksum]) equals
 	corpus.checksum (a ConcatCorpus's: 16 lowercase hex digits, the manifest's unit_table_checksum; a String of
-	them is accepted too). Otherwise posts ONE error line, prefixed by who (default "SeqModel"), naming the model,
+	them is accepted too), or corpus.labelsFromChecksum (a corpus analysed with `concatseq analyze --labels-from A`
+	carries A's labels, so A's models fit it: that choice was made at analysis). Otherwise posts ONE error line, prefixed by who (default "SeqModel"), naming the model,
 	the corpus and the override (anyCorpus: true, for deliberate cross-corpus use, which callers accept) and
 	returns false.
 	*/
@@ -144,6 +145,8 @@ SeqModel {
 		want = if(corpus.isString) { corpus } { corpus !? { corpus.checksum } };
 		want = want !? { want.asString.toLower };
 		if(have.notNil and: { want.notNil } and: { have == want }) { ^true };
+		// a corpus analysed with --labels-from A carries A's labels: A's models are accepted (chosen at analysis)
+		if(have.notNil and: { corpus.isString.not } and: { corpus.tryPerform(\labelsFromChecksum) == have }) { ^true };
 		name = if(corpus.isString) { "checksum" } { corpus.tryPerform(\dir) ? corpus };
 		"%: model % was trained on corpus % but % is corpus % (pass anyCorpus: true to use it anyway)".format(
 			who, modelName ? "(data)", have ? "(none)", name, want ? "(no checksum)").error;

@@ -175,10 +175,11 @@ typedef struct analysis {
     int32_t *usource, *usucc, *ulabel;
     float *Xn; /* normalise: (n, CS_D_COUNT) */
     double center[CS_D_COUNT], scale[CS_D_COUNT];
-    cs_clustering cl;  /* cluster */
-    int rule_iters;    /* cluster (k-means): relabelling rounds of label_rule_finish, or -1 when it stopped short */
-    size_t rule_agree; /* cluster (k-means): units whose label is their nearest centroid's (the label rule) */
-    float *table;      /* table: unit table with its index, tn floats */
+    cs_clustering cl;      /* cluster */
+    int rule_iters;        /* cluster (k-means): relabelling rounds of label_rule_finish, or -1 when it stopped short */
+    size_t rule_agree;     /* cluster (k-means): units whose label is their nearest centroid's (the label rule) */
+    const cs_bundle *from; /* --labels-from: corpus A, whose analysis, normalisation and centroids label B */
+    float *table;          /* table: unit table with its index, tn floats */
     size_t tn;
     cJSON *man; /* manifest */
 } analysis;
@@ -645,13 +646,183 @@ static int stage_normalise(analysis *a)
     const size_t N = a->n, D = CS_D_COUNT;
     a->Xn = malloc(N * D * sizeof *a->Xn);
     if (!a->Xn) return CS_E_NOMEM;
+    if (a->from) { /* A's float32 statistics, (raw - center) / scale in double, as ConcatListen normalises */
+        const cs_ut_listen *l = &a->from->view.listen;
+        for (size_t d = 0; d < D; ++d)
+            a->center[d] = (double)l->center[d], a->scale[d] = (double)l->scale[d];
+        for (size_t u = 0; u < N; ++u)
+            for (size_t d = 0; d < D; ++d)
+                a->Xn[u * D + d] = (float)(((double)a->X[u * D + d] - a->center[d]) / a->scale[d]);
+        return 0;
+    }
     memcpy(a->Xn, a->X, N * D * sizeof *a->Xn);
     return cs_normalize(a->Xn, N, D, a->o->normalize, a->center, a->scale);
+}
+
+/* --- labels from A (--labels-from, BUNDLE.md "Labels from another corpus") --- */
+
+/* The weighted squared distance of the label rule (cs_ut_nearest's: double, descriptor order, w > 0 only). */
+static double rule_d2(const float *x, const float *c, const float *w)
+{
+    double d2 = 0.0;
+    for (size_t d = 0; d < CS_D_COUNT; ++d)
+        if (w[d] > 0.0f) {
+            const double e = (double)x[d] - (double)c[d];
+            d2 += (double)w[d] * e * e;
+        }
+    return d2;
+}
+
+/* Read bundle A and derive B's options from it: A's rate, frame analysis, normalisation and weights (the rest of
+ * `o` stays). 0, or CS_E_* with one line naming --labels-from and the fix. */
+static int labels_from_open(const cs_analyze_opts *o, cs_bundle *A, cs_analyze_opts *lo, char *err, size_t errlen)
+{
+    char e2[512] = "";
+    int rc = cs_bundle_read(o->labels_from, A, e2, sizeof e2);
+    if (rc) {
+        snprintf(err, errlen, "--labels-from %s: %s", o->labels_from, e2);
+        return rc;
+    }
+    const cs_ut_view *v = &A->view;
+    if (!v->has_listen || v->num_descriptors != CS_D_COUNT) {
+        snprintf(err, errlen,
+                 "--labels-from %s: the unit table has no listening section of %d descriptors (rebuild A with "
+                 "`concatseq analyze --force`)",
+                 o->labels_from, CS_D_COUNT);
+        return CS_E_FORMAT;
+    }
+    *lo = *o;
+    lo->rate = (int)v->sample_rate;
+    lo->fft_size = v->listen.frame.fft_size;
+    lo->frame_hop = v->listen.frame.hop;
+    lo->normalize = v->listen.norm_method == CS_UT_NORM_ROBUST ? CS_NORM_ROBUST : CS_NORM_ZSCORE;
+    lo->cluster = 0;
+    for (int d = 0; d < CS_D_COUNT; ++d)
+        lo->weights[d] = v->listen.weight[d];
+    cs_frame_params fp;
+    cs_frame_config c;
+    cs_analyze_frame_params(lo, &fp);
+    const cs_frame_config *f = &v->listen.frame;
+    if (cs_frame_params_config(&fp, &c) != 0 || c.sample_rate != f->sample_rate || c.n_mels != f->n_mels ||
+        c.mel_fmin != f->mel_fmin || c.mel_fmax != f->mel_fmax || c.rolloff != f->rolloff ||
+        c.yin_threshold != f->yin_threshold || c.f0_min != f->f0_min || c.f0_max != f->f0_max) {
+        snprintf(err, errlen,
+                 "--labels-from %s: its frame analysis is not the one analyze makes at %d Hz, FFT %d, hop %d (rebuild "
+                 "A with this version's `concatseq analyze --force`)",
+                 o->labels_from, lo->rate, lo->fft_size, lo->frame_hop);
+        return CS_E_FORMAT;
+    }
+    return 0;
+}
+
+/* A label of A that no unit of B took is given B's unit nearest its centroid (the rule's distance; ties to the
+ * lower unit), taken from a label that keeps another unit and not moved before, so that every label a model of A
+ * samples plays the nearest sound B has. Labels in order; O(E N D) for E empty labels. Returns the labels filled;
+ * updates count, dist (per unit: the distance to its label's centroid) and the labels. */
+static size_t labels_from_fill(analysis *a, size_t *count, double *dist, unsigned char *moved)
+{
+    const cs_ut_view *v = &a->from->view;
+    const size_t N = a->n, D = CS_D_COUNT;
+    size_t filled = 0;
+    for (uint32_t k = 0; k < v->num_labels; ++k) {
+        if (count[k]) continue;
+        size_t best = N;
+        double bd = INFINITY;
+        for (size_t u = 0; u < N; ++u) {
+            if (moved[u] || count[a->ulabel[u]] < 2) continue;
+            const double d2 = rule_d2(a->Xn + u * D, v->listen.centroids + (size_t)k * D, v->listen.weight);
+            if (d2 < bd) bd = d2, best = u;
+        }
+        if (best == N) continue; /* fewer units than labels: k stays empty */
+        count[a->ulabel[best]]--;
+        a->ulabel[best] = (int32_t)k;
+        count[k] = 1;
+        dist[best] = sqrt(bd);
+        moved[best] = 1;
+        filled++;
+    }
+    return filled;
+}
+
+/* Every unit of B takes A's nearest weighted centroid (the label rule); labels_from_fill gives each label that none
+ * took its nearest unit. Then the distances the report and the manifest give: per label of A, the mean distance
+ * (the square root of the rule's d2) of its units to its centroid, and the mean distance of all of B's units to it
+ * (what random units would give); both averaged over the labels weighted by their unit counts in A (how often a
+ * model of A plays each). O(N K D). */
+static int labels_from_label(analysis *a)
+{
+    const cs_ut_view *v = &a->from->view;
+    const uint32_t K = v->num_labels;
+    const size_t N = a->n, D = CS_D_COUNT;
+    const float *cent = v->listen.centroids, *w = v->listen.weight;
+    if ((size_t)K > N + 1) { /* the unit table holds at most N + 1 labels (BUNDLE.md "Header") */
+        snprintf(a->err, a->errlen,
+                 "--labels-from %s: it has %u labels but these sources give %zu units (the table needs at least %u: "
+                 "shorter units or more audio)",
+                 a->o->labels_from, K, N, K - 1);
+        return CS_E_TOO_FEW;
+    }
+    size_t *count = calloc(K, sizeof *count);
+    double *random = calloc(K, sizeof *random), *dist = calloc(N ? N : 1, sizeof *dist);
+    unsigned char *moved = calloc(N ? N : 1, 1);
+    int rc = count && random && dist && moved ? 0 : CS_E_NOMEM;
+    memset(&a->cl, 0, sizeof a->cl);
+    a->cl.num_labels = (int)K;
+    for (size_t u = 0; rc == 0 && u < N; ++u) {
+        double d2 = 0.0;
+        a->ulabel[u] = cs_ut_nearest(cent, w, K, (uint32_t)D, a->Xn + u * D, &d2);
+        count[a->ulabel[u]]++;
+        dist[u] = sqrt(d2);
+        for (uint32_t k = 0; k < K; ++k)
+            random[k] += sqrt(rule_d2(a->Xn + u * D, cent + (size_t)k * D, w));
+    }
+    if (rc == 0) {
+        a->rep->nearest_filled = labels_from_fill(a, count, dist, moved);
+        double *mapped = calloc(K, sizeof *mapped);
+        rc = mapped ? 0 : CS_E_NOMEM;
+        for (size_t u = 0; rc == 0 && u < N; ++u) {
+            mapped[a->ulabel[u]] += dist[u];
+            a->cl.inertia += dist[u] * dist[u];
+        }
+        /* A's noise label stays the noise label when some unit of B has it */
+        a->cl.noise_label = v->noise_label >= 0 && count[v->noise_label] ? v->noise_label : -1;
+        a->cl.noise_units = a->cl.noise_label >= 0 ? count[a->cl.noise_label] : 0;
+        double wsum = 0.0, msum = 0.0, rsum = 0.0;
+        a->rep->empty_labels = 0;
+        for (uint32_t k = 0; rc == 0 && k < K; ++k) {
+            if (!count[k]) {
+                a->rep->empty_labels++;
+                continue;
+            }
+            uint32_t first = 0;
+            const double wk = (double)cs_ut_label_count(v, (int32_t)k, &first);
+            wsum += wk;
+            msum += wk * mapped[k] / (double)count[k];
+            rsum += wk * random[k] / (double)N;
+        }
+        a->rep->mapped_distance = wsum > 0.0 ? msum / wsum : 0.0;
+        a->rep->random_distance = wsum > 0.0 ? rsum / wsum : 0.0;
+        free(mapped);
+    }
+    free(count);
+    free(random);
+    free(dist);
+    free(moved);
+    if (rc == 0 && a->o->warn && (a->rep->nearest_filled || a->rep->empty_labels)) {
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "%zu of %u labels of %s were nearest to no unit of this corpus and play its unit nearest their "
+                 "centroid; %zu have no unit at all (fewer units than labels) and play nothing",
+                 a->rep->nearest_filled, K, a->o->labels_from, a->rep->empty_labels);
+        a->o->warn(a->o->progress_user, "--labels-from", msg);
+    }
+    return rc;
 }
 
 /* --- cluster: the chosen method of cs_cluster_methods, on the weighted normalised descriptors --- */
 static int stage_cluster(analysis *a)
 {
+    if (a->from) return labels_from_label(a);
     const cs_cluster_method *m = &cs_cluster_methods[a->o->cluster];
     progress(a->o, "cluster", 0, 1, m->name);
     int *labels = malloc((a->n ? a->n : 1) * sizeof *labels);
@@ -962,10 +1133,26 @@ static int manifest_clustering(const analysis *a, cJSON *man)
     const cs_cluster_method *m = &cs_cluster_methods[a->o->cluster];
     const size_t N = a->n, D = CS_D_COUNT;
     cJSON *cl = cJSON_AddObjectToObject(man, "clustering");
-    cJSON_AddStringToObject(cl, "method", m->name);
-    cJSON_AddNumberToObject(cl, "seed", (double)a->o->seed);
-    m->manifest(cl, &a->o->cl, &a->cl);
-    if (a->o->cluster == 0) { /* label_rule_finish */
+    if (a->from) { /* the labels are A's (BUNDLE.md "Labels from another corpus") */
+        cJSON_AddStringToObject(cl, "method", "labels-from");
+        cJSON_AddNumberToObject(cl, "seed", (double)a->o->seed);
+        cJSON_AddNumberToObject(cl, "noise_label", a->cl.noise_label);
+        cJSON_AddNumberToObject(cl, "inertia", a->cl.inertia);
+        cJSON *lf = cJSON_AddObjectToObject(cl, "labels_from");
+        const cJSON *sum = cJSON_GetObjectItemCaseSensitive(a->from->manifest, "unit_table_checksum");
+        cJSON_AddStringToObject(lf, "bundle", a->o->labels_from);
+        cJSON_AddStringToObject(lf, "unit_table_checksum", cJSON_IsString(sum) ? sum->valuestring : "");
+        cJSON_AddNumberToObject(lf, "labels", a->cl.num_labels);
+        cJSON_AddNumberToObject(lf, "nearest_unit_labels", (double)a->rep->nearest_filled);
+        cJSON_AddNumberToObject(lf, "empty_labels", (double)a->rep->empty_labels);
+        cJSON_AddNumberToObject(lf, "mean_distance", a->rep->mapped_distance);
+        cJSON_AddNumberToObject(lf, "random_mean_distance", a->rep->random_distance);
+    } else {
+        cJSON_AddStringToObject(cl, "method", m->name);
+        cJSON_AddNumberToObject(cl, "seed", (double)a->o->seed);
+        m->manifest(cl, &a->o->cl, &a->cl);
+    }
+    if (!a->from && a->o->cluster == 0) { /* label_rule_finish */
         cJSON_AddNumberToObject(cl, "label_rule_rounds", a->rule_iters);
         cJSON_AddNumberToObject(cl, "label_rule_units", (double)a->rule_agree);
     }
@@ -1075,9 +1262,22 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
         snprintf(err, errlen, "%s: already exists (use --force to overwrite)", out_dir);
         return CS_E_EXISTS;
     }
+    cs_bundle from;
+    cs_analyze_opts lo; /* --labels-from: o with A's analysis */
+    memset(&from, 0, sizeof from);
+    if (o->labels_from) {
+        rc = labels_from_open(o, &from, &lo, err, errlen);
+        if (rc == 0) rc = cs_analyze_check_opts(&lo, err, errlen);
+        if (rc) {
+            cs_bundle_free(&from);
+            return rc;
+        }
+        o = &lo;
+    }
     analysis a;
     memset(&a, 0, sizeof a);
     a.o = o;
+    a.from = o->labels_from ? &from : NULL;
     a.rep = rep;
     a.err = err;
     a.errlen = errlen;
@@ -1091,7 +1291,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     if (rc == 0) t2 = now_s(), rc = stage_gather(&a);
     if (rc == 0) rc = stage_normalise(&a);
     if (rc == 0) rc = stage_cluster(&a);
-    if (rc == 0 && o->cluster == 0) rc = label_rule_finish(&a);
+    if (rc == 0 && !a.from && o->cluster == 0) rc = label_rule_finish(&a);
     if (rc == 0) t3 = now_s(), rc = stage_table(&a);
     if (rc == 0) rc = stage_manifest(&a);
     if (rc == 0) rc = stage_write(&a, out_dir);
@@ -1108,6 +1308,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
         rep->seconds_write = now_s() - t3;
     }
     analysis_free(&a);
+    cs_bundle_free(&from);
     if (rc && err[0] == '\0') snprintf(err, errlen, "%s", cs_strerror(rc));
     return rc;
 }

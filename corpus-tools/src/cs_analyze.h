@@ -49,6 +49,11 @@ typedef struct cs_analyze_opts {
     int threads;               /* default: online CPUs (at least 1) */
     int strict;                /* non-audio or silent files in folders are errors (default: skipped, warned) */
     int force;                 /* replace an existing bundle */
+    const char *labels_from;   /* NULL, or a bundle A (version 3): describe the units as A's analysis does,
+                                  normalise them with A's statistics and label each with A's nearest weighted
+                                  centroid (BUNDLE.md "Labels from another corpus"), so A's model plays them.
+                                  Takes A's rate, frame analysis, normalisation and weights; normalize,
+                                  weights and cluster are then not used */
     cs_progress_fn progress;
     void *progress_user;
     cs_warn_fn warn; /* skipped files, removed leftovers; NULL = silent; called with progress_user */
@@ -82,6 +87,11 @@ typedef struct cs_analyze_report {
     size_t skipped; /* silent files inside folders left out (each also reported through warn) */
     int k_chosen;   /* k-means K was chosen from the number of units (no --clusters) */
     double seconds_audio;
+    /* labels_from: A's labels nearest to no unit that were given their nearest unit (nearest_filled), labels left
+     * without a unit (only when there are fewer units than labels), and the mean weighted distance of the units to the
+     * centroid of their label against random units (both weighted by A's label frequencies, BUNDLE.md) */
+    size_t nearest_filled, empty_labels;
+    double mapped_distance, random_distance;
     /* wall time per stage: decode includes resampling and the frame analysis, which run on the decoded blocks as
      * they come; analyze is segmentation and unit descriptors (with a read-back pass over audio.wav) */
     double seconds_decode, seconds_analyze, seconds_cluster, seconds_write;

@@ -67,6 +67,12 @@ void cs_usage_analyze(FILE *f)
             "                         'mfcc' selects every descriptor named by it and a number: mfcc0..mfcc%d)\n"
             "  --weights a=w,...      per-descriptor clustering weights, groups as above (default 1)\n"
             "  --seed N               (default %llu)\n"
+            "  --labels-from A        no clustering: analyse as bundle A was (its rate, frame analysis), normalise\n"
+            "                         with A's statistics and give each unit A's nearest label (its weighted\n"
+            "                         centroid), so a model trained on A plays these units (eval, sample and\n"
+            "                         ConcatCorpus accept it here); a label nearest to no unit gets the unit\n"
+            "                         nearest its centroid. Not with --rate, --fft-size, --frame-hop, --normalize,\n"
+            "                         --descriptors, --weights or clustering options\n"
             "run:\n"
             "  -o, --output BUNDLE    output bundle directory (required)\n"
             "  --force                replace an existing bundle; files in it that analyze did not write (a\n"
@@ -245,6 +251,7 @@ static void warn_cli(void *user, const char *path, const char *reason)
 /* What the command line asks for beside cs_analyze_opts. */
 typedef struct analyze_cli {
     const char *out, *selection, *weights;
+    const char *from_a; /* the first option given that --labels-from takes from A instead */
     int quiet, progress, help;
     char **sources;
     size_t nsources;
@@ -262,8 +269,14 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
     if (!v) return cs_cli_fail("analyze", "%s: missing value", a);
     ++*i;
     int bad = 0, known = 1;
+    static const char *const taken_from_a[] = {"--rate",        "--fft-size", "--frame-hop", "--normalize",
+                                               "--descriptors", "--weights",  "--cluster"};
+    for (size_t t = 0; t < sizeof taken_from_a / sizeof *taken_from_a && !c->from_a; ++t)
+        if (!strcmp(a, taken_from_a[t])) c->from_a = taken_from_a[t];
     if (opt)
         bad = set_option(o, opt, v) != 0;
+    else if (!strcmp(a, "--labels-from"))
+        o->labels_from = v;
     else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
         c->out = v;
     else if (!strcmp(a, "--descriptors"))
@@ -284,6 +297,7 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
             int b = 0;
             if (cs_cluster_methods[m].parse(&o->cl, a, v, &b)) known = 1, bad |= b;
         }
+        if (known && !c->from_a) c->from_a = a; /* a clustering option */
     }
     if (!known)
         return cs_cli_fail("analyze",
@@ -311,20 +325,30 @@ static int parse_args(int argc, char **argv, cs_analyze_opts *o, analyze_cli *c)
                            badname);
     if (c->selection && parse_selection(c->selection, o->weights, badname, sizeof badname))
         return cs_cli_fail("analyze", "--descriptors: unknown descriptor '%s'", badname);
+    if (o->labels_from && c->from_a)
+        return cs_cli_fail("analyze",
+                           "%s: not with --labels-from (the units are analysed, normalised and labelled as %s was: "
+                           "leave %s out)",
+                           c->from_a, o->labels_from, c->from_a);
     if (c->nsources == 0)
         return cs_cli_fail("analyze", "%s", "no SOURCE given (usage: concatseq analyze SOURCE... -o BUNDLE)");
     if (!c->out) return cs_cli_fail("analyze", "%s", "no output bundle given (-o BUNDLE)");
     return 0;
 }
 
-static void print_summary(const char *out, const cs_analyze_report *rep, int cluster)
+static void print_summary(const char *out, const cs_analyze_report *rep, int cluster, const char *from)
 {
     printf("wrote %s: %zu source%s, %.3f s, %zu units, %zu labels", cs_cli_safe(out), rep->sources,
            rep->sources == 1 ? "" : "s", rep->seconds_audio, rep->units, rep->labels);
     if (rep->noise_units) printf(" (%zu noise units)", rep->noise_units);
     if (rep->skipped) printf(", %zu silent file%s skipped", rep->skipped, rep->skipped == 1 ? "" : "s");
     printf("\n");
-    if (rep->k_chosen)
+    if (from)
+        printf("labels from %s: %zu of %zu labels given their nearest unit, %zu empty; mean distance of a label's "
+               "units to its centroid %.4f, of random units %.4f (weighted by %s's label counts)\n",
+               cs_cli_safe(from), rep->nearest_filled, rep->labels, rep->empty_labels, rep->mapped_distance,
+               rep->random_distance, cs_cli_safe(from));
+    else if (rep->k_chosen)
         printf("clusters: %zu, chosen from %zu units (--cluster %s without --clusters: %d, or half the units when "
                "there are fewer than %d)\n",
                rep->labels, rep->units, cs_cluster_methods[cluster].name, CS_KMEANS_DEFAULT_K, 2 * CS_KMEANS_DEFAULT_K);
@@ -360,6 +384,6 @@ int cs_cmd_analyze(int argc, char **argv)
     cs_progress_finish(&prog_state);
     free(c.sources);
     if (rc) return cs_cli_fail("analyze", "%s", err);
-    if (!c.quiet) print_summary(c.out, &rep, o.cluster);
+    if (!c.quiet) print_summary(c.out, &rep, o.cluster, o.labels_from);
     return 0;
 }

@@ -557,10 +557,22 @@ void cs_label_sequences_free(int **seqs, size_t *lens, int n_seqs)
     free(lens);
 }
 
-unsigned long long cs_bundle_checksum(const cs_bundle *b)
+/* "fnv1a64:" + 16 hex digits -> the number; 0 when c is not such a string */
+static unsigned long long checksum_of(const cJSON *c)
 {
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(b->manifest, "unit_table_checksum");
     if (!cJSON_IsString(c)) return 0;
     const char *hex = strchr(c->valuestring, ':');
     return hex ? strtoull(hex + 1, NULL, 16) : 0;
+}
+
+unsigned long long cs_bundle_checksum(const cs_bundle *b)
+{
+    return checksum_of(cJSON_GetObjectItemCaseSensitive(b->manifest, "unit_table_checksum"));
+}
+
+unsigned long long cs_bundle_labels_from_checksum(const cs_bundle *b)
+{
+    const cJSON *cl = cJSON_GetObjectItemCaseSensitive(b->manifest, "clustering");
+    const cJSON *lf = cJSON_GetObjectItemCaseSensitive(cl, "labels_from");
+    return checksum_of(cJSON_GetObjectItemCaseSensitive(lf, "unit_table_checksum"));
 }

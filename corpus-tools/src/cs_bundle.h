@@ -130,4 +130,9 @@ void cs_label_sequences_free(int **seqs, size_t *lens, int n_seqs);
  *  of the corpus it was trained on. */
 unsigned long long cs_bundle_checksum(const cs_bundle *b);
 
+/** The corpus checksum of the bundle A whose labels this bundle took (`analyze --labels-from A`: the manifest's
+ *  clustering.labels_from.unit_table_checksum), or 0 when it took none. A model whose corpus checksum is this one
+ *  is a model of this bundle's labels: the corpus check accepts it (the choice was made at analysis). */
+unsigned long long cs_bundle_labels_from_checksum(const cs_bundle *b);
+
 #endif

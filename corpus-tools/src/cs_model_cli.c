@@ -5,6 +5,7 @@
 #include "cs_error.h"
 #include "cs_eval.h"
 #include "cs_label_cache.h"
+#include "cs_label_file.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_ngram.h"
@@ -97,8 +98,10 @@ static void usage_train(FILE *f)
             "  --progress bar|lines|none  --quiet\n"
             "  --ngram-mix            append a modified Kneser-Ney model (order up to %d chosen on validation) and\n"
             "                         make the file their mixture, the network's weight fit on validation\n"
-            "                         (`eval` scores the mixture; SeqPredict and the sclang port run the network\n"
-            "                         alone until they read the table)\n"
+            "                         (SeqPredict, the sclang port, `sample` and `eval` all play the mixture)\n"
+            "  --labels FILE          train on this label sequence instead of the corpus order: integers\n"
+            "                         0..labels-1 separated by white space, a blank line between sources, # starts\n"
+            "                         a comment (ConcatSeqLabelRecorder writes one); validation split as above\n"
             "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
             "without validation (said so, no early stopping, the last epoch is kept).\n",
             CS_NGRAM_MAX_ORDER, CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D,
@@ -107,7 +110,7 @@ static void usage_train(FILE *f)
 
 /* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
 typedef struct train_opts {
-    const char *bundle, *out;
+    const char *bundle, *out, *labels; /* labels: --labels FILE, NULL = the corpus order */
     int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
     double lr, clip, dropout, wd, valf, testf;
@@ -122,6 +125,7 @@ static int train_option(const char *a, const char *v, train_opts *o)
         o->out = v;
         return 0;
     }
+    if (OPT("--labels")) return (o->labels = v, 0);
     if (OPT("--arch")) {
         o->arch_given = 1;
         o->arch_auto = !strcmp(v, "auto");
@@ -251,7 +255,15 @@ static void train_announce(const train_opts *o, const cs_train_config *cfg, cons
         printf("training without validation: every source of %s is shorter than %.0f labels (--val-fraction %g), so "
                "no labels are held out; early stopping is off and the last epoch's weights are kept\n",
                cs_cli_safe(o->bundle), cfg->val_fraction > 0 ? ceil(1.0 / cfg->val_fraction) : 0.0, cfg->val_fraction);
-    if (!o->quiet && !lines)
+    if (!o->quiet && !lines && o->labels) { /* --labels FILE */
+        size_t total = 0;
+        for (int s = 0; s < nseq; ++s)
+            total += lens[s];
+        printf("training %s (%d layers x %d) on %s: %d labels; sequence %s: %zu labels in %d part%s, window %d, "
+               "batch %d\n",
+               arch_name(m->arch), m->layers, m->width, cs_cli_safe(o->bundle), m->vocab, cs_cli_safe(o->labels), total,
+               nseq, nseq == 1 ? "" : "s", T, B);
+    } else if (!o->quiet && !lines)
         printf("training %s (%d layers x %d) on %s: %d labels, %u units in %d source%s, window %d, batch %d\n",
                arch_name(m->arch), m->layers, m->width, cs_cli_safe(o->bundle), m->vocab, b->view.num_units, nseq,
                nseq == 1 ? "" : "s", T, B);
@@ -499,7 +511,13 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     int **seqs = NULL, nseq = 0, rc = 1;
     size_t *lens = NULL;
     float *w = NULL;
-    if (cs_label_sequences(b, &seqs, &lens, &nseq)) return cs_cli_fail("train", "out of memory");
+    char lerr[512];
+    if (o->labels) {
+        if (cs_label_file_read(o->labels, (int)b->view.num_labels, &seqs, &lens, &nseq, lerr, sizeof lerr))
+            return cs_cli_fail("train", "%s", lerr);
+    } else if (cs_label_sequences(b, &seqs, &lens, &nseq)) {
+        return cs_cli_fail("train", "out of memory");
+    }
     if (o->ngram_only || o->arch_auto) {
         rc = o->arch_auto ? train_auto(o, b, seqs, lens, nseq, path)
                           : write_ngram_only(o, cfg, b, (const int *const *)seqs, lens, nseq, path);
@@ -598,12 +616,14 @@ int cs_cmd_train(int argc, char **argv)
 /* ------------------------------------------------------------------------------------------------ eval */
 
 /* The corpus check (a model belongs to its corpus): 0 when the model's stored corpus checksum equals the
- * bundle's, or any_corpus is set; else prints one line naming both checksums and the override, returns 1. */
+ * bundle's, or the one of the bundle whose labels it took (analyze --labels-from), or any_corpus is set; else prints
+ * one line naming both checksums and the override, returns 1. */
 static int check_corpus(const char *cmd, const char *path, const cs_model_view *view, const cs_bundle *b,
                         int any_corpus)
 {
     const unsigned long long want = cs_bundle_checksum(b), have = (unsigned long long)view->meta.corpus_checksum;
-    if (any_corpus || have == want) return 0;
+    const unsigned long long from = cs_bundle_labels_from_checksum(b); /* analyze --labels-from: A's model fits */
+    if (any_corpus || have == want || (from != 0 && have == from)) return 0;
     return cs_cli_fail(cmd,
                        "%s: the model was trained on corpus %016llx but %s is corpus %016llx (use --any-corpus to "
                        "use it anyway)",
