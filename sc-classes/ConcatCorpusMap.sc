@@ -16,11 +16,11 @@ ConcatCorpusMap {
 	// Cells per side of the nearest-unit grid.
 	classvar <>gridSize = 64;
 
-	var <corpus, <axes, <width, <height, <xs, <ys, <labels, <pixels, <image, <selectionImage;
+	var <corpus, <axes, <width, <height, <xs, <ys, <labels, <pixels, <image, <selectionImage, pxs, pys;
 	var <view, <window, <selected, <lit, <played, <>playAction, <>rate = 12, <>hoverPlays = false;
 	var <>litTime = 0.4, <>out = 0, <>amp = 0.5, <>maxPlayed = 1000, <>pointSize = 3;
 	var grid, lasso, dragging = false, pointer, dragRoutine, lastHover, oscFunc, refreshPending = false;
-	var <openSeconds, synthDefName, defSent;
+	var <openSeconds, synthDefName, defSent, rows;
 
 	/*
 	A map of `corpus` (a ConcatCorpus, opened or loaded). axes: \pca (the first two principal components of the
@@ -63,6 +63,7 @@ ConcatCorpusMap {
 		corpus = argCorpus; width = w; height = h;
 		selected = Set.new; lit = IdentityDictionary.new; played = List.new;
 		this.prPositions(argAxes);
+		this.prPixels;
 		this.prGrid;
 		this.prDrawImage;
 		this.prDrawSelection;
@@ -88,27 +89,32 @@ ConcatCorpusMap {
 		axes = argAxes;
 		xs = this.class.prUnitRange(px);
 		ys = this.class.prUnitRange(py);
-		labels = Int32Array.fill(n, { |u| corpus.table[corpus.prRow(u) + ConcatSeqFormat.rowLabel].asInteger });
+		labels = Int32Array.newFrom(rows[ConcatSeqFormat.rowLabel].asInteger);
+		rows = nil;
 	}
 
-	// The normalised descriptor columns `idx` of every unit (an Array of FloatArrays).
+	// The normalised descriptor columns `idx` of every unit (an Array of Signals: their arithmetic is primitive,
+	// which keeps the PCA of 100 000 units in sclang well under a second). Keeps the label column in `rows`.
 	prColumns { arg idx;
-		var t = corpus.table, n = corpus.numUnits, s = corpus.stride;
-		var base = ConcatSeqFormat.unitTableHeader + ConcatSeqFormat.rowDescriptors;
-		^idx.collect { |k| var c = FloatArray.newClear(n), r = base + k; n.do { |u| c[u] = t[r + (u * s)] }; c }
+		var h = ConcatSeqFormat.unitTableHeader, n = corpus.numUnits, s = corpus.stride;
+		var all = corpus.table.copyRange(h, h + (n * s) - 1).unlace(s);
+		rows = IdentityDictionary[ConcatSeqFormat.rowLabel -> all[ConcatSeqFormat.rowLabel]];
+		^idx.collect { |k| all[ConcatSeqFormat.rowDescriptors + k].as(Signal) }
 	}
 
 	/*
-	The first two principal components of the columns `cols` (an Array of d FloatArrays of n values): the
-	columns are centred, the d x d covariance is computed with array operations and its two leading
-	eigenvectors are found by power iteration with deflation (300 iterations; sign fixed as in cs_pca2: the
-	largest |component| positive). Returns [pc1, pc2], two FloatArrays of n values (pc2 is zeros when d = 1).
+	The first two principal components of the columns `cols` (an Array of d Signals of n values, the projection
+	of cs_pca2 in corpus-tools/src/cs_plot.c): the columns are centred, the d x d covariance is computed with
+	Signal arithmetic (sums in 32-bit floats) and its two leading eigenvectors are found by power iteration with
+	deflation (300 iterations; sign fixed as in cs_pca2: the largest |component| positive). Returns [pc1, pc2],
+	two Signals of n values (pc2 is zeros when d = 1). Throws when a column is not a Signal.
 	*/
 	*pca2 { arg cols;
 		var d = cols.size, n = cols[0].size, cen, cov, vecs = Array.new(2), lambda, m, proj;
-		cen = cols.collect { |c| var mean = c.sum / max(n, 1); c - mean };
+		if(cols.any { |c| c.isKindOf(Signal).not }) { Error("ConcatCorpusMap.pca2: the columns must be Signals").throw };
+		cen = cols.collect { |c| var mean = c.integral / max(n, 1); c - mean };
 		cov = Array.fill(d, { |i| Array.fill(d, { |j| 0 }) });
-		d.do { |i| (i .. d - 1).do { |j| var v = (cen[i] * cen[j]).sum / max(n, 1); cov[i][j] = v; cov[j][i] = v } };
+		d.do { |i| (i .. d - 1).do { |j| var v = (cen[i] * cen[j]).integral / max(n, 1); cov[i][j] = v; cov[j][i] = v } };
 		m = cov.deepCopy;
 		2.do { |c|
 			var v = Array.fill(d, { |i| 1.0 + (i * 0.01) }), w, norm;
@@ -123,9 +129,9 @@ ConcatCorpusMap {
 			d.do { |i| d.do { |j| m[i][j] = m[i][j] - (lambda * v[i] * v[j]) } };
 		};
 		proj = vecs.collect { |v|
-			var p = FloatArray.newClear(n);
+			var p = Signal.newClear(n);
 			d.do { |k| if(v[k] != 0) { p = p + (cen[k] * v[k]) } };
-			p.as(FloatArray)
+			p
 		};
 		^proj
 	}
@@ -136,15 +142,18 @@ ConcatCorpusMap {
 		if(lo.isNil or: { (hi - lo).abs < 1e-12 } or: { (hi - lo).isNaN }) {
 			^FloatArray.fill(values.size, 0.5)
 		};
-		^((values - lo) / (hi - lo)).as(FloatArray)
+		^(values - lo) * (1 / (hi - lo))
 	}
 
-	// Pixel position of unit u in the view (Point; y down). Margins of pointSize keep every point whole.
-	positionOf { arg u;
-		var m = pointSize + 1;
-		^Point((m + (xs[u] * (width - 1 - (2 * m)))).round.asInteger,
-			((height - 1 - m) - (ys[u] * (height - 1 - (2 * m)))).round.asInteger)
+	// The pixel positions of the units (y down), margins of pointSize + 1 keep every point whole.
+	prPixels {
+		var m = pointSize + 1, kx = width - 1 - (2 * m), ky = height - 1 - (2 * m);
+		pxs = Int32Array.fill(xs.size, { |u| (m + (xs[u] * kx)).round.asInteger });
+		pys = Int32Array.fill(xs.size, { |u| ((height - 1 - m) - (ys[u] * ky)).round.asInteger });
 	}
+
+	// Pixel position of unit u in the view (a Point of Integers; y down).
+	positionOf { arg u; ^Point(pxs[u], pys[u]) }
 
 	// The colour of label l (Color), the palette of `concatseq plot`.
 	colourOf { arg l;
@@ -155,8 +164,11 @@ ConcatCorpusMap {
 	// Grid of gridSize x gridSize cells of unit indices, for nearest and the lasso.
 	prGrid {
 		var g = gridSize;
+		var cx = width / g, cy = height / g;
 		grid = Array.fill(g * g, { List.new });
-		xs.size.do { |u| grid[this.prCell(this.positionOf(u))].add(u) };
+		xs.size.do { |u|
+			grid[((pys[u] / cy).floor.clip(0, g - 1) * g) + (pxs[u] / cx).floor.clip(0, g - 1)].add(u)
+		};
 		grid = grid.collect { |l| Int32Array.newFrom(l.asArray) };
 	}
 
@@ -177,7 +189,7 @@ ConcatCorpusMap {
 					(c[0] - r .. c[0] + r).do { |cx|
 						if(cx >= 0 and: { cx < gridSize } and: { (cx - c[0]).abs == r or: { (cy - c[1]).abs == r } }) {
 							grid[(cy * gridSize) + cx].do { |u|
-								var q = this.positionOf(u), dd = (q.x - p.x).squared + (q.y - p.y).squared;
+								var dd = (pxs[u] - p.x).squared + (pys[u] - p.y).squared;
 								if(dd < bestD) { bestD = dd; best = u };
 							}
 						}
@@ -194,11 +206,11 @@ ConcatCorpusMap {
 	prDrawImage {
 		var px = Int32Array.fill(width * height, Image.colorToPixel(Color.grey(0.97)));
 		var cols = Array.fill(corpus.numLabels, { |l| Image.colorToPixel(this.colourOf(l)) }), half = pointSize div: 2;
+		var offs = Int32Array.newFrom(Array.fill2D(pointSize, pointSize, { |y, x| ((y - half) * width) + (x - half) }).flatten);
+		var black = Image.colorToPixel(Color.black);
 		xs.size.do { |u|
-			var p = this.positionOf(u), c = cols[labels[u]] ?? { Image.colorToPixel(Color.black) };
-			(p.y - half .. p.y - half + pointSize - 1).do { |y|
-				(p.x - half .. p.x - half + pointSize - 1).do { |x| px[(y * width) + x] = c }
-			}
+			var i = (pys[u] * width) + pxs[u], c = cols[labels[u]] ? black;
+			offs.do { |o| px[i + o] = c }
 		};
 		pixels = px;
 		image !? { image.free };
