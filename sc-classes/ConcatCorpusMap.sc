@@ -239,6 +239,7 @@ ConcatCorpusMap {
 	// Everything a redraw paints (with Pen): the cached image, the selection image, the lit units, the lasso.
 	draw {
 		var now = Main.elapsedTime, r = pointSize + 3;
+		if(image.isNil) { ^this };
 		image.drawAtPoint(0 @ 0);
 		selectionImage.drawAtPoint(0 @ 0);
 		Pen.width = 2;
@@ -377,10 +378,18 @@ ConcatCorpusMap {
 				Line.kr(0, 0, dur, doneAction: 2);
 				Out.ar(out, sig)
 			}).add;
-			s.sync;
+			// the first synth waits for the SynthDef (a click's action is not a Routine: sync in one of our own)
+			Routine { s.sync; this.prSynth(u) }.play(AppClock);
+			^this
 		};
-		Synth(synthDefName, [out: out, amp: amp, unit: u, dur: corpus.lengthOf(u) / corpus.sampleRate + 0.05,
-			abuf: corpus.audioBuffer.bufnum, ubuf: corpus.unitBuffer.bufnum], s);
+		this.prSynth(u)
+	}
+
+	prSynth { arg u;
+		var s = corpus.server;
+		if(corpus.isLoaded("ConcatCorpusMap", true).not) { ^nil };
+		^Synth(synthDefName, [out: out, amp: amp, unit: u, dur: corpus.lengthOf(u) / corpus.sampleRate + 0.05,
+			abuf: corpus.audioBuffer.bufnum, ubuf: corpus.unitBuffer.bufnum], s)
 	}
 
 	// Light unit u (drawn with a ring for litTime seconds) and schedule the redraws.
