@@ -255,4 +255,21 @@ ConcatSeqFormat {
 	*guideMaxTerms { ^64 }
 	// largest guidance (larger values are clamped to it)
 	*guideMaxGuidance { ^1000000 }
+
+	// ---- label palette (corpus-tools/src/cs_palette.h; the colours of `concatseq plot`) ----
+	// Colour of label l of k labels as [red, green, blue], Integers 0..255: HSL with hue
+	// (l * 360 / k + 15) mod 360, saturation 0.75, lightness 0.55 (even l) or 0.4 (odd l); the same bytes as
+	// the "#rrggbb" fills of `concatseq plot`. l: 0..k-1; k < 1 counts as 1.
+	*labelColour { arg l, k;
+		var h, light, c, x, m, rgb;
+		k = max(k, 1);
+		h = (l * 360.0 / k + 15) % 360.0;
+		light = if(l.odd) { 0.4 } { 0.55 };
+		c = (1.0 - abs(2.0 * light - 1.0)) * 0.75;
+		x = c * (1.0 - abs(((h / 60.0) % 2.0) - 1.0));
+		m = light - (c / 2.0);
+		rgb = case { h < 60 } { [c, x, 0] } { h < 120 } { [x, c, 0] } { h < 180 } { [0, c, x] }
+			{ h < 240 } { [0, x, c] } { h < 300 } { [x, 0, c] } { [c, 0, x] };
+		^rgb.collect { |v| ((v + m) * 255).round.asInteger }
+	}
 }

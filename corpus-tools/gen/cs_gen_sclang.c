@@ -2,7 +2,8 @@
  * cs_gen_sclang.c - writes sc-classes/ConcatSeqFormat.sc, the sclang face of the C core's file layouts.
  *
  * The unit-table and model layouts, the split-integer base, the descriptor names, the selection policies, the
- * special label values and the guidance limits are defined once, in the core's headers (cs_unit_table.h,
+ * special label values, the guidance limits and the label palette (corpus-tools/src/cs_palette.h, the colours of
+ * `concatseq plot`) are defined once, in the core's headers (cs_unit_table.h,
  * cs_model.h, cs_descriptor_table.h, cs_select.h, cs_label.h, cs_seqpredict.h). The classes must not write them again,
  * so this program prints them as an sclang class from those headers. The committed file is checked against
  * this program's output by the ctest `format_sclang` (tests/CMakeLists.txt); regenerate it with
@@ -10,6 +11,7 @@
  *
  * Usage: cs_gen_sclang > sc-classes/ConcatSeqFormat.sc. Prints to stdout; exit 0, or 1 if stdout fails.
  */
+#include "../src/cs_palette.h"
 #include "cs_descriptor_table.h"
 #include "cs_label.h"
 #include "cs_model.h"
@@ -24,6 +26,29 @@
 static void constant(const char *name, long value, const char *doc)
 {
     printf("\t// %s\n\t*%s { ^%ld }\n", doc, name, value);
+}
+
+/* The label palette of `concatseq plot` (cs_palette.h; cs_label_colour in cs_plot.c) as an sclang method. */
+static void palette_section(void)
+{
+    printf("\n\t// ---- label palette (corpus-tools/src/cs_palette.h; the colours of `concatseq plot`) ----\n");
+    printf("\t// Colour of label l of k labels as [red, green, blue], Integers 0..255: HSL with hue\n"
+           "\t// (l * 360 / k + %g) mod 360, saturation %g, lightness %g (even l) or %g (odd l); the same bytes as\n"
+           "\t// the \"#rrggbb\" fills of `concatseq plot`. l: 0..k-1; k < 1 counts as 1.\n",
+           CS_PALETTE_HUE_OFFSET, CS_PALETTE_SATURATION, CS_PALETTE_LIGHT_EVEN, CS_PALETTE_LIGHT_ODD);
+    printf("\t*labelColour { arg l, k;\n"
+           "\t\tvar h, light, c, x, m, rgb;\n"
+           "\t\tk = max(k, 1);\n"
+           "\t\th = (l * 360.0 / k + %g) %% 360.0;\n"
+           "\t\tlight = if(l.odd) { %g } { %g };\n"
+           "\t\tc = (1.0 - abs(2.0 * light - 1.0)) * %g;\n"
+           "\t\tx = c * (1.0 - abs(((h / 60.0) %% 2.0) - 1.0));\n"
+           "\t\tm = light - (c / 2.0);\n"
+           "\t\trgb = case { h < 60 } { [c, x, 0] } { h < 120 } { [x, c, 0] } { h < 180 } { [0, c, x] }\n"
+           "\t\t\t{ h < 240 } { [0, x, c] } { h < 300 } { [x, 0, c] } { [c, 0, x] };\n"
+           "\t\t^rgb.collect { |v| ((v + m) * 255).round.asInteger }\n"
+           "\t}\n",
+           CS_PALETTE_HUE_OFFSET, CS_PALETTE_LIGHT_ODD, CS_PALETTE_LIGHT_EVEN, CS_PALETTE_SATURATION);
 }
 
 /* The model file's constants, limits and split-integer readers (cs_model.h, cs_split.h; models/FORMAT.md). */
@@ -232,6 +257,7 @@ int main(void)
              "target pairs a SeqPredict (or ConcatPlay) target uses at most");
     constant("guideMaxTerms", CS_SEQP_GUIDE_MAX_TERMS, "target descriptors guidance compares at most");
     constant("guideMaxGuidance", (long)CS_SEQP_MAX_GUIDANCE, "largest guidance (larger values are clamped to it)");
+    palette_section();
     printf("}\n");
     return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }

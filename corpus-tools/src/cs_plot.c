@@ -4,6 +4,7 @@
 #include "cs_cli.h"
 #include "cs_error.h"
 #include "cs_label.h"
+#include "cs_palette.h"
 
 #include <errno.h>
 #include <math.h>
@@ -104,8 +105,8 @@ int cs_pca2(const float *X, size_t n, size_t d, double *out, double var_explaine
 void cs_label_colour(int l, int k, char buf[8])
 {
     if (k < 1) k = 1;
-    double h = fmod((double)l * 360.0 / (double)k + 15.0, 360.0);
-    double light = (l % 2) ? 0.40 : 0.55, sat = 0.75;
+    double h = fmod((double)l * 360.0 / (double)k + CS_PALETTE_HUE_OFFSET, 360.0);
+    double light = (l % 2) ? CS_PALETTE_LIGHT_ODD : CS_PALETTE_LIGHT_EVEN, sat = CS_PALETTE_SATURATION;
     double c = (1.0 - fabs(2.0 * light - 1.0)) * sat, x = c * (1.0 - fabs(fmod(h / 60.0, 2.0) - 1.0));
     double m = light - c / 2.0, r = 0, g = 0, b = 0;
     if (h < 60) {
