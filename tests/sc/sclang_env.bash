@@ -108,8 +108,45 @@ skip() { # skip REASON: the test reports as skipped (status 77)
 }
 
 # start_jack NAME: a private dummy JACK server (JACK_DEFAULT_SERVER=cs_NAME_<pid>), stopped by its PID at exit.
+# jack_dead_servers: the names of the servers in JACK's server registry (/dev/shm/jack-shm-registry) whose process
+# is gone. JACK frees a server's slot when the server stops, and reclaims a dead one only when a server of the SAME
+# name starts (JACK2 common/shm.c, jack_register_server); a jackd that is SIGKILLed (a killed test run, a machine
+# cleanup) leaves its slot taken, and after 8 of them every jackd fails with "Too many servers already active".
+# Layout (JACK2 common/shm.h): a 24-byte header (magic "JACK" little-endian 0x4b43414a, ...), then MAX_SERVERS = 8
+# entries of {pid_t pid; char name[257]} padded to 264 bytes; name = "jack-UID:SERVER:".
+jack_dead_servers() {
+    [ -r /dev/shm/jack-shm-registry ] || return 0
+    "$PY" - << 'PY'
+import os, struct
+b = open("/dev/shm/jack-shm-registry", "rb").read()
+if len(b) >= 24 + 8 * 264 and b[:4] == b"KCAJ":
+    for i in range(8):
+        off = 24 + 264 * i
+        pid = struct.unpack("<i", b[off:off + 4])[0]
+        name = b[off + 4:off + 4 + 257].split(b"\0")[0].decode("ascii", "replace")
+        if pid > 0 and name.count(":") >= 2 and not os.path.exists("/proc/%d" % pid):
+            print(name.split(":")[1])
+PY
+}
+
+# jack_reclaim: give back the slots of dead servers the JACK way: start a server of each dead name (JACK reclaims
+# the entry) and stop it cleanly (it frees it). Only servers this function starts are stopped.
+jack_reclaim() {
+    local name p
+    for name in $(jack_dead_servers); do
+        JACK_DEFAULT_SERVER="$name" jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jack_reclaim.log" 2>&1 &
+        p=$!
+        sleep 1
+        kill "$p" 2> /dev/null
+        for _ in $(seq 100); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
+        wait "$p" 2> /dev/null
+        echo "  (reclaimed the JACK registry slot of the dead server $name)"
+    done
+}
+
 start_jack() {
     command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
+    jack_reclaim
     export JACK_DEFAULT_SERVER="cs_$1_$$"
     jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
     jackd_pid=$!
