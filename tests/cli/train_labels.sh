@@ -14,7 +14,7 @@ print('   ')  # a line of blanks ends a part too
 for r in range(20):
     print(' '.join(str((20 * r + i) % 8) for i in range(20)) + '  # row %d' % r)
 " >"$W/cycle.txt"
-out=$("$CS" train "$W/a" --labels "$W/cycle.txt" -o "$W/cycle.wav" --epochs 60 --hidden 16 --layers 1 --lr 0.02)
+out=$("$CS" train --arch gru "$W/a" --labels "$W/cycle.txt" -o "$W/cycle.wav" --epochs 60 --hidden 16 --layers 1 --lr 0.02)
 echo "$out"
 check "announces the file: 800 labels in 2 parts" grep -q "sequence $W/cycle.txt: 800 labels in 2 parts" <<<"$out"
 check "validation on the held-out tails: near 0 bits/label" "$PY" -c "
@@ -27,12 +27,12 @@ s = [int(x) for x in subprocess.check_output(['$CS', 'sample', '$W/a', '$W/cycle
 steps = sum((b - a) % 8 == 1 for a, b in zip(s, s[1:]))
 assert steps >= 60, (steps, s)"
 check "eval accepts it (the bundle's model)" "$CS" eval "$W/a" "$W/cycle.wav"
-"$CS" train "$W/a" -o "$W/own.wav" --epochs 60 --hidden 16 --layers 1 --lr 0.02 --quiet || not_ok "train on the corpus order"
+"$CS" train --arch gru "$W/a" -o "$W/own.wav" --epochs 60 --hidden 16 --layers 1 --lr 0.02 --quiet || not_ok "train on the corpus order"
 check "the corpus order's model does not play the cycle" "$PY" -c "
 import subprocess
 s = [int(x) for x in subprocess.check_output(['$CS', 'sample', '$W/a', '$W/own.wav', '-n', '64', '--temperature', '0.5']).split()]
 assert sum((b - a) % 8 == 1 for a, b in zip(s, s[1:])) < 40, s"
-"$CS" train "$W/a" --labels "$W/cycle.txt" -o "$W/cycle2.wav" --epochs 60 --hidden 16 --layers 1 --lr 0.02 --quiet
+"$CS" train --arch gru "$W/a" --labels "$W/cycle.txt" -o "$W/cycle2.wav" --epochs 60 --hidden 16 --layers 1 --lr 0.02 --quiet
 check "same file, same seed, same bytes" cmp -s "$W/cycle.wav" "$W/cycle2.wav"
 
 printf '0 1 2\n3 8 1\n' >"$W/range.txt"
