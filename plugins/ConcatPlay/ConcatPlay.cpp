@@ -274,7 +274,7 @@ static bool check_stage2(World *world, void *cmdData)
     else
         c->result = cs_ut_parse(c->data, c->samples, 1, &view);
     if (c->result != CS_UT_OK && world->mVerbosity >= 0)
-        Print("concatseqCheck: buffer %d is not a sound unit table (%s); ConcatPlay refuses it (rebuild the bundle "
+        Print("concatseqCheck: buffer %d is not a valid unit table (%s); ConcatPlay refuses it (rebuild the bundle "
               "with `concatseq analyze --force`)\n",
               (int)c->bufnum, cs_ut_strerror(c->result));
     return true;

@@ -31,9 +31,9 @@ done
 L=$W/many.log
 count() { grep -c -- "$1" "$L"; }
 check "no server failure" test "$(grep -cE 'FAILURE|exception|Segmentation|alloc failed|Command not found' "$L")" = 0
-check "one line for the corrupt table ($(count 'concatseqCheck: buffer 3 is not a sound unit table'))" \
-    test "$(count 'concatseqCheck: buffer 3 is not a sound unit table')" = 1
-check "one line for the empty Buffer" test "$(count 'concatseqCheck: buffer 5 is not a sound unit table')" = 1
+check "one line for the corrupt table ($(count 'concatseqCheck: buffer 3 is not a valid unit table'))" \
+    test "$(count 'concatseqCheck: buffer 3 is not a valid unit table')" = 1
+check "one line for the empty Buffer" test "$(count 'concatseqCheck: buffer 5 is not a valid unit table')" = 1
 check "one line for a Buffer that does not exist" test "$(count 'concatseqCheck: no Buffer 99999')" = 1
 check "nothing for the sound table" test "$(count 'concatseqCheck: buffer 2')" = 0
 check "3 concatseqCheck lines in all ($(count 'concatseqCheck:'))" test "$(count 'concatseqCheck:')" = 3
