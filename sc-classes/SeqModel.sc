@@ -106,13 +106,17 @@ SeqModel {
 		info = this.prInfo(h, sf.numFrames);
 	}
 
-	// The header as an Event: arch (\gru or \transformer), numLabels, width, layers, heads, context, dFF,
+	// The header as an Event: kind (\network, \ngram or \mixture: what the file plays, see models/FORMAT.md),
+	// arch (\gru or \transformer: the file's network, never run when kind is \ngram), netWeight (the network's
+	// weight in the mixture, 1 without an n-gram table), numLabels, width, layers, heads, context, dFF,
 	// numWeights, epochs, trainTokens, trainLoss and valLoss (bits per label; nil when unknown), seed,
 	// corpusChecksum (16 lowercase hex digits), formatVersion, numFrames (floats in the file).
 	prInfo { arg h, frames;
 		var f = ConcatSeqFormat, split = { |i, n| f.modelSplit(h, i, n) };
 		var loss = { |x| if(x < 0) { nil } { x } };
+		var table = split.(f.mhNgramFloats, 2) > 0, w = if(table) { h[f.mhNetWeight] } { 1 };
 		^(
+			kind: if(table.not) { \network } { if(w > 0) { \mixture } { \ngram } }, netWeight: w,
 			arch: f.archNames[h[f.mhArch].asInteger] ? h[f.mhArch],
 			numLabels: h[f.mhVocab].asInteger, width: h[f.mhWidth].asInteger, layers: h[f.mhLayers].asInteger,
 			heads: h[f.mhHeads].asInteger, context: h[f.mhContext].asInteger, dFF: h[f.mhDFF].asInteger,
@@ -175,6 +179,8 @@ SeqModel {
 
 	// Architecture: \gru or \transformer.
 	arch { ^info !? { info[\arch] } }
+	// What the file plays: \network, \ngram (modified Kneser-Ney alone) or \mixture (see *read's info).
+	kind { ^info !? { info[\kind] } }
 
 	// Validation loss in bits per label (nil when unknown).
 	valLoss { ^info !? { info[\valLoss] } }
@@ -218,8 +224,12 @@ SeqModel {
 	printOn { arg stream;
 		stream << "SeqModel(" << (path ? "").basename;
 		info !? {
-			stream << ": " << info[\arch] << " " << info[\layers] << " x " << info[\width] << ", "
-			<< info[\numLabels] << " labels";
+			stream << ": ";
+			if(info[\kind] == \ngram) { stream << "n-gram" } {
+				stream << info[\arch] << " " << info[\layers] << " x " << info[\width];
+				if(info[\kind] == \mixture) { stream << " + n-gram" }
+			};
+			stream << ", " << info[\numLabels] << " labels";
 			info[\valLoss] !? { stream << ", validation " << info[\valLoss].round(0.001) << " bits/label" };
 		};
 		stream << ")";
