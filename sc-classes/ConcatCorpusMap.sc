@@ -19,7 +19,7 @@ ConcatCorpusMap {
 	var <corpus, <axes, <width, <height, <xs, <ys, <labels, <pixels, <image, <selectionImage, pxs, pys;
 	var <view, <window, <selected, <lit, <played, <>playAction, <>rate = 12, <>hoverPlays = false;
 	var <>litTime = 0.4, <>out = 0, <>amp = 0.5, <>maxPlayed = 1000, <>pointSize = 3;
-	var grid, lasso, dragging = false, pointer, dragRoutine, lastHover, oscFunc, refreshPending = false;
+	var grid, repGrid, emptyRings, lasso, dragging = false, pointer, dragRoutine, lastHover, oscFunc, refreshPending = false;
 	var <openSeconds, synthDefName, defSent, rows;
 
 	/*
@@ -161,15 +161,46 @@ ConcatCorpusMap {
 		^Color.new255(rgb[0], rgb[1], rgb[2])
 	}
 
-	// Grid of gridSize x gridSize cells of unit indices, for nearest and the lasso.
+	/*
+	Grid of gridSize x gridSize cells of unit indices, for the lasso (every unit), and the same grid holding one
+	unit per occupied pixel, the lowest index there, for nearest (repGrid). Units on one pixel are at the same
+	distance from any point and nearest keeps the first of a cell in index order, so searching the
+	representatives gives the same unit as searching them all, in at most (cell width x cell height) units per
+	cell however dense the map is (100 000 units pile up on few pixels).
+	*/
 	prGrid {
 		var g = gridSize;
-		var cx = width / g, cy = height / g;
+		var cx = width / g, cy = height / g, seen = Int8Array.newClear(width * height), reps;
 		grid = Array.fill(g * g, { List.new });
+		reps = Array.fill(g * g, { List.new });
 		xs.size.do { |u|
-			grid[((pys[u] / cy).floor.clip(0, g - 1) * g) + (pxs[u] / cx).floor.clip(0, g - 1)].add(u)
+			var cell = ((pys[u] / cy).floor.clip(0, g - 1) * g) + (pxs[u] / cx).floor.clip(0, g - 1);
+			var pix = (pys[u] * width) + pxs[u];
+			grid[cell].add(u);
+			if(seen[pix] == 0) { seen[pix] = 1; reps[cell].add(u) };
 		};
 		grid = grid.collect { |l| Int32Array.newFrom(l.asArray) };
+		repGrid = reps.collect { |l| Int32Array.newFrom(l.asArray) };
+		emptyRings = this.class.prChessboardDistance(grid.collect { |l| l.size > 0 }, g);
+	}
+
+	/*
+	The chessboard (Chebyshev) distance in cells from each cell of a g x g grid to the nearest cell whose flag is
+	true (g when there is none): the two-pass 8-neighbour distance transform (Rosenfeld & Pfaltz 1966), exact for
+	this metric. nearest starts its ring search there: the rings before it are empty.
+	*/
+	*prChessboardDistance { arg occupied, g;
+		var d = Int32Array.fill(g * g, { |i| if(occupied[i]) { 0 } { g } });
+		var at = { |x, y| if(x >= 0 and: { x < g } and: { y >= 0 } and: { y < g }) { d[(y * g) + x] } { g } };
+		g.do { |y| g.do { |x|
+			d[(y * g) + x] = [d[(y * g) + x], at.(x - 1, y - 1) + 1, at.(x, y - 1) + 1, at.(x + 1, y - 1) + 1,
+				at.(x - 1, y) + 1].minItem
+		} };
+		(g - 1 .. 0).do { |y| (g - 1 .. 0).do { |x|
+			d[(y * g) + x] = [d[(y * g) + x], at.(x + 1, y + 1) + 1, at.(x, y + 1) + 1, at.(x - 1, y + 1) + 1,
+				at.(x + 1, y) + 1].minItem
+		} };
+		^d
 	}
 
 	prCellXY { arg p; ^[(p.x / width * gridSize).floor.clip(0, gridSize - 1).asInteger,
@@ -179,22 +210,27 @@ ConcatCorpusMap {
 
 	/*
 	The unit nearest to the pixel position p (a Point in the view; Euclidean distance in pixels), or nil when
-	none is within maxDist pixels (default: any distance). Searches the grid ring by ring: O(units near p).
+	none is within maxDist pixels (default: any distance); of units on the same pixel, the lowest index. Searches
+	the grid of one unit per pixel ring by ring: O(occupied pixels near p).
 	*/
 	nearest { arg p, maxDist = inf;
-		var c = this.prCellXY(p), best, bestD = inf, r = 0, cw = width / gridSize, ch = height / gridSize;
-		while { r < gridSize and: { best.isNil or: { ((r - 1) * min(cw, ch)) < bestD.sqrt } } } {
-			(c[1] - r .. c[1] + r).do { |cy|
-				if(cy >= 0 and: { cy < gridSize }) {
-					(c[0] - r .. c[0] + r).do { |cx|
-						if(cx >= 0 and: { cx < gridSize } and: { (cx - c[0]).abs == r or: { (cy - c[1]).abs == r } }) {
-							grid[(cy * gridSize) + cx].do { |u|
-								var dd = (pxs[u] - p.x).squared + (pys[u] - p.y).squared;
-								if(dd < bestD) { bestD = dd; best = u };
-							}
-						}
-					}
+		var c = this.prCellXY(p), best, bestD = inf, cw = width / gridSize, ch = height / gridSize;
+		var r = emptyRings[(c[1] * gridSize) + c[0]];   // the rings before it hold no unit
+		var visit = { |cx, cy|
+			if(cx >= 0 and: { cx < gridSize } and: { cy >= 0 } and: { cy < gridSize }) {
+				repGrid[(cy * gridSize) + cx].do { |u|
+					var dd = (pxs[u] - p.x).squared + (pys[u] - p.y).squared;
+					if(dd < bestD) { bestD = dd; best = u };
 				}
+			}
+		};
+		// ring r: the cells at Chebyshev distance r from p's cell, row by row as before (top row, then the two
+		// side cells of each inner row, then the bottom row), so ties go the same way; O(r) cells per ring
+		while { r < gridSize and: { best.isNil or: { ((r - 1) * min(cw, ch)) < bestD.sqrt } } } {
+			if(r == 0) { visit.(c[0], c[1]) } {
+				(c[0] - r .. c[0] + r).do { |cx| visit.(cx, c[1] - r) };
+				(c[1] - r + 1 .. c[1] + r - 1).do { |cy| visit.(c[0] - r, cy); visit.(c[0] + r, cy) };
+				(c[0] - r .. c[0] + r).do { |cx| visit.(cx, c[1] + r) };
 			};
 			r = r + 1;
 		};
