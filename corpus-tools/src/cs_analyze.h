@@ -49,6 +49,9 @@ typedef struct cs_analyze_opts {
     int threads;               /* default: online CPUs (at least 1) */
     int strict;                /* non-audio or silent files in folders are errors (default: skipped, warned) */
     int force;                 /* replace an existing bundle */
+    int partial;               /* write a partial bundle (BUNDLE.md "Partial bundles (shards)"): units, raw
+                                  descriptors, flux, settings and sources, no normalisation and no labels, for
+                                  cs_merge; normalize, weights, cluster and seed are then not used */
     const char *labels_from;   /* NULL, or a bundle A (version 3): describe the units as A's analysis does,
                                   normalise them with A's statistics and label each with A's nearest weighted
                                   centroid (BUNDLE.md "Labels from another corpus"), so A's model plays them.
@@ -108,5 +111,16 @@ typedef struct cs_analyze_report {
  */
 int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const cs_analyze_opts *o,
                cs_analyze_report *rep, char *err, size_t errlen);
+
+/**
+ * `concatseq merge`: read the partial bundles `parts` (cs_partial.h; every one checked, in the order given), which
+ * must share their analysis settings and concatseq version and hold no source twice, and write the bundle one
+ * cs_analyze of all their sources in the same order with o's normalisation, weights, clustering, seed and threads
+ * would write, byte for byte. The analysis options of `o` (rate, segmentation, frame analysis, ...) are not used:
+ * the parts' are. o->labels_from and o->partial must be unset. Returns 0, or a cs_err with one line naming the part
+ * (or option) and the fix in err; on error nothing is left at out_dir. Same threading as cs_analyze.
+ */
+int cs_merge(char *const *parts, size_t nparts, const char *out_dir, const cs_analyze_opts *o, cs_analyze_report *rep,
+             char *err, size_t errlen);
 
 #endif
