@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -217,20 +218,60 @@ static void analysis_free(analysis *a)
 }
 
 /* --- collect: SOURCE arguments -> audio files --- */
-static int stage_collect(analysis *a, char *const *sources, size_t nsources)
+/* --files-from: every non-empty line of the list is a file, appended to a->files as if found in a folder. */
+static int collect_list(const char *list, cs_pathlist *l, char *err, size_t errlen)
+{
+    FILE *f = fopen(list, "r");
+    if (!f) {
+        snprintf(err, errlen, "--files-from %s: cannot open", list);
+        return CS_E_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0) continue;
+        struct stat st;
+        if (stat(line, &st) != 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "--files-from %s:%zu: %s: no such file (one file per line)", list, lineno, line);
+            rc = CS_E_IO;
+            break;
+        }
+        rc = cs_pathlist_push(l, line, 1);
+    }
+    free(line);
+    fclose(f);
+    if (rc == 0 && l->n == 0) {
+        snprintf(err, errlen, "--files-from %s: lists no file", list);
+        rc = CS_E_EMPTY;
+    }
+    return rc;
+}
+
+int cs_analyze_sources(char *const *sources, size_t nsources, const cs_analyze_opts *o, cs_pathlist *files, char *err,
+                       size_t errlen)
 {
     const char *bad = NULL;
-    int rc = cs_collect_sources(sources, nsources, a->o->strict, a->o->warn, a->o->progress_user, &a->files, &bad);
-    if (rc == CS_E_IO)
-        snprintf(a->err, a->errlen, "%s: no such file or folder, or not readable", bad);
+    int rc = 0;
+    memset(files, 0, sizeof *files);
+    if (nsources || !o->files_from)
+        rc = cs_collect_sources(sources, nsources, o->strict, o->warn, o->progress_user, files, &bad);
+    if (rc == 0 && o->files_from)
+        rc = collect_list(o->files_from, files, err, errlen);
+    else if (rc == CS_E_IO)
+        snprintf(err, errlen, "%s: no such file or folder, or not readable", bad);
     else if (rc == CS_E_FORMAT)
-        snprintf(a->err, a->errlen, "%s: not an audio file libsndfile can read", bad);
+        snprintf(err, errlen, "%s: not an audio file libsndfile can read", bad);
     else if (rc == CS_E_EMPTY)
-        snprintf(a->err, a->errlen, "%s: folder holds no audio file", bad);
+        snprintf(err, errlen, "%s: folder holds no audio file", bad);
     else if (rc == CS_E_ARG)
-        snprintf(a->err, a->errlen, "no SOURCE given");
+        snprintf(err, errlen, "no SOURCE given");
     else if (rc)
-        snprintf(a->err, a->errlen, "collecting sources: %s", cs_strerror(rc));
+        snprintf(err, errlen, "collecting sources: %s", cs_strerror(rc));
     return rc;
 }
 
@@ -1569,7 +1610,7 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     analysis a;
     analysis_init(&a, o, rep, err, errlen);
     a.from = o->labels_from ? &from : NULL;
-    rc = stage_collect(&a, sources, nsources);
+    rc = cs_analyze_sources(sources, nsources, o, &a.files, err, errlen);
     if (rc == 0) rc = stage_limits(&a);
     double t0 = now_s(), t1 = t0; /* stage times as the summary prints them */
     if (rc == 0) rc = stage_begin(&a, out_dir);

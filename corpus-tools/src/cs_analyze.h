@@ -6,6 +6,7 @@
 #ifndef CS_ANALYZE_H
 #define CS_ANALYZE_H
 
+#include "cs_audio.h"
 #include "cs_cluster_method.h"
 #include "cs_describe.h"
 #include "cs_error.h"
@@ -49,6 +50,8 @@ typedef struct cs_analyze_opts {
     int threads;               /* default: online CPUs (at least 1) */
     int strict;                /* non-audio or silent files in folders are errors (default: skipped, warned) */
     int force;                 /* replace an existing bundle */
+    const char *files_from;    /* NULL, or a list of files, one per line, taken after the SOURCEs as if found in a
+                                  folder (a silent one is skipped); `analyze --list` writes such a list */
     int partial;               /* write a partial bundle (BUNDLE.md "Partial bundles (shards)"): units, raw
                                   descriptors, flux, settings and sources, no normalisation and no labels, for
                                   cs_merge; normalize, weights, cluster and seed are then not used */
@@ -83,6 +86,15 @@ int cs_analyze_check_opts(const cs_analyze_opts *o, char *err, size_t errlen);
  * the option to change in err. O(n), no I/O.
  */
 int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, size_t n, char *err, size_t errlen);
+
+/**
+ * The audio files `analyze` takes, in its order: the SOURCE arguments expanded (cs_collect_sources: folders walked
+ * recursively, sorted by name, non-audio files inside them skipped with o->warn), then the lines of
+ * o->files_from (each a file, taken as if found in a folder). `files` is filled (cs_pathlist_free it, also after an
+ * error). 0, or a cs_err with one line naming the path in err.
+ */
+int cs_analyze_sources(char *const *sources, size_t nsources, const cs_analyze_opts *o, cs_pathlist *files, char *err,
+                       size_t errlen);
 
 /** What was built, for the CLI's closing summary. */
 typedef struct cs_analyze_report {

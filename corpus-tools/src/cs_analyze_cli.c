@@ -99,16 +99,20 @@ void cs_usage_analyze(FILE *f)
             "  --frame-hop N          frame hop in samples (default fft-size / 4)\n",
             fp.fft_size);
     usage_clustering(f, &d);
-    fprintf(f, "  --labels-from A        no clustering: analyse as bundle A was (its rate, frame analysis), normalise\n"
-               "                         with A's statistics and give each unit A's nearest label (its weighted\n"
-               "                         centroid), so a model trained on A plays these units (eval, sample and\n"
-               "                         ConcatCorpus accept it here); a label nearest to no unit gets the unit\n"
-               "                         nearest its centroid. Not with --rate, --fft-size, --frame-hop, --normalize,\n"
-               "                         --descriptors, --weights or clustering options\n"
-               "shards (BUNDLE.md \"Partial bundles (shards)\"):\n"
-               "  --partial              write a partial bundle of these sources: units, raw descriptors, settings,\n"
-               "                         no normalisation and no labels; `concatseq merge` joins the parts. Not with\n"
-               "                         normalisation or clustering options, which go to merge\n");
+    fprintf(f,
+            "  --labels-from A        no clustering: analyse as bundle A was (its rate, frame analysis), normalise\n"
+            "                         with A's statistics and give each unit A's nearest label (its weighted\n"
+            "                         centroid), so a model trained on A plays these units (eval, sample and\n"
+            "                         ConcatCorpus accept it here); a label nearest to no unit gets the unit\n"
+            "                         nearest its centroid. Not with --rate, --fft-size, --frame-hop, --normalize,\n"
+            "                         --descriptors, --weights or clustering options\n"
+            "shards (BUNDLE.md \"Partial bundles (shards)\"):\n"
+            "  --partial              write a partial bundle of these sources: units, raw descriptors, settings,\n"
+            "                         no normalisation and no labels; `concatseq merge` joins the parts. Not with\n"
+            "                         normalisation or clustering options, which go to merge\n"
+            "  --list                 print the audio files analyze would take, in its order, one per line; no -o\n"
+            "  --files-from LIST      also take the files LIST names, one per line, after the SOURCEs, as if found\n"
+            "                         in a folder (a silent one is skipped): a slice of --list's output is a shard\n");
     usage_run(f);
 }
 
@@ -285,6 +289,7 @@ typedef struct analyze_cli {
     const char *clustering; /* the first normalisation or clustering option given (merge's, not --partial's) */
     const char *analysis;   /* the first analysis option given (analyze's, not merge's) */
     int merge;              /* parsing `concatseq merge`: the SOURCEs are PARTs */
+    int list;               /* --list: print the files analyze takes, in its order, and stop */
     int quiet, progress, help;
     char **sources;
     size_t nsources;
@@ -296,12 +301,13 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
     const char *a = argv[*i], *cmd = c->merge ? "merge" : "analyze";
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return c->help = 1, 0;
     if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) return c->quiet = 1, 0;
+    if (!strcmp(a, "--list") && !c->merge) return c->list = 1, 0;
     const analyze_option *opt = find_option(a);
     static const char *const run_options[] = {"--normalize", "--seed", "--threads", "--force"};
     int run = 0;
     for (size_t t = 0; t < sizeof run_options / sizeof *run_options; ++t)
         run |= !strcmp(a, run_options[t]);
-    if (!c->analysis && ((opt && !run) || !strcmp(a, "--labels-from"))) c->analysis = a;
+    if (!c->analysis && ((opt && !run) || !strcmp(a, "--labels-from") || !strcmp(a, "--files-from"))) c->analysis = a;
     if (!c->clustering && (!strcmp(a, "--normalize") || !strcmp(a, "--seed") || !strcmp(a, "--labels-from")))
         c->clustering = a;
     if (opt && opt->kind == OPT_FLAG) return *(int *)(void *)((char *)o + opt->offset) = 1, 0;
@@ -317,6 +323,8 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
         bad = set_option(o, opt, v) != 0;
     else if (!strcmp(a, "--labels-from"))
         o->labels_from = v;
+    else if (!strcmp(a, "--files-from"))
+        o->files_from = v;
     else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
         c->out = v;
     else if (!strcmp(a, "--descriptors"))
@@ -382,11 +390,11 @@ static int parse_args(int argc, char **argv, cs_analyze_opts *o, analyze_cli *c)
                            "%s: not with --partial (a part is not normalised or clustered: give it to `concatseq "
                            "merge`)",
                            c->clustering);
-    if (c->nsources == 0)
+    if (c->nsources == 0 && !(o->files_from && !c->merge))
         return cs_cli_fail(cmd, "%s",
                            c->merge ? "no PART given (usage: concatseq merge PART... -o BUNDLE)"
                                     : "no SOURCE given (usage: concatseq analyze SOURCE... -o BUNDLE)");
-    if (!c->out) return cs_cli_fail(cmd, "%s", "no output bundle given (-o BUNDLE)");
+    if (!c->out && !c->list) return cs_cli_fail(cmd, "%s", "no output bundle given (-o BUNDLE)");
     return 0;
 }
 
@@ -441,6 +449,17 @@ static int run_command(int argc, char **argv, int merge)
         if (c.help) (merge ? cs_usage_merge : cs_usage_analyze)(stdout);
         free(c.sources);
         return rc;
+    }
+    if (c.list) { /* the files, one per line, for --files-from (e.g. split into shards) */
+        cs_pathlist files;
+        char err[1024] = "";
+        o.warn = c.quiet ? NULL : warn_cli;
+        rc = cs_analyze_sources(c.sources, c.nsources, &o, &files, err, sizeof err);
+        for (size_t i = 0; rc == 0 && i < files.n; ++i)
+            printf("%s\n", files.v[i]);
+        cs_pathlist_free(&files);
+        free(c.sources);
+        return rc ? cs_cli_fail(cmd, "%s", err) : 0;
     }
     cs_progress prog_state;
     cs_progress_init(&prog_state, c.progress, c.quiet);

@@ -22,6 +22,23 @@ for seg in grain onset; do
     check "$seg: a part has no unit table" [ ! -e "$W/p1-$seg/units.wav" ]
 done
 
+# the recipe of BUNDLE.md: --list of a folder, split in order, one part per slice (--files-from), merge in order
+mkdir -p "$W/lib/kit" && cp "$A" "$OGG" "$W/lib/" && cp -r "$KIT"/. "$W/lib/kit/"
+"$CS" analyze "$W/lib" -o "$W/full-lib" --segment onset --quiet || not_ok "analyze the folder"
+"$CS" analyze "$W/lib" --list --quiet >"$W/files.txt" || not_ok "analyze --list"
+check "--list: the audio files in analyze's order" [ "$(sed -n 1p "$W/files.txt")" = "$W/lib/01 - pronobozo - lincity.ogg" ]
+check "--list: no non-audio file" bash -c "! grep -q drumkit.xml '$W/files.txt'"
+(cd "$W" && split -d -a 2 -n l/3 files.txt list.) || not_ok "split"
+for l in "$W"/list.??; do
+    "$CS" analyze --partial --files-from "$l" -o "$l.part" --segment onset --quiet || not_ok "part $l"
+done
+"$CS" merge "$W"/list.??.part -o "$W/m-lib" --quiet || not_ok "merge the slices"
+for f in corpus.json units.wav audio.wav; do
+    check "three slices of --list merged: the $f of analyze FOLDER" cmp -s "$W/full-lib/$f" "$W/m-lib/$f"
+done
+expect_error "--files-from a missing file" "list.x:1: .*nope.wav: no such file" "$W/x0" -- \
+    bash -c "echo '$W/nope.wav' >'$W/list.x' && '$CS' analyze --files-from '$W/list.x' -o '$W/x0'"
+
 # the sources are the parts' in the order of the PART arguments
 "$CS" merge "$W/p2-grain" "$W/p1-grain" -o "$W/swapped" --clusters 12 --quiet || not_ok "merge in the other order"
 first=$("$PY" -c "import json;print(json.load(open('$W/swapped/corpus.json'))['sources'][0]['path'])")
