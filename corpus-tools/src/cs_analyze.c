@@ -1397,6 +1397,42 @@ static int stage_partial(analysis *a, const char *out_dir)
 
 /* --- merge: the parts' sources, units and audio as decode and describe would have left them --- */
 
+/* A source path and the part it is in, for merge_unique. */
+typedef struct part_path {
+    const char *path;
+    size_t part;
+} part_path;
+
+static int cmp_part_path(const void *a, const void *b)
+{
+    const part_path *x = a, *y = b;
+    const int c = strcmp(x->path, y->path);
+    return c ? c : (x->part > y->part) - (x->part < y->part);
+}
+
+/* No source is in two parts (or twice in one): the paths sorted, neighbours compared. O(S log S). */
+static int merge_unique(char *const *parts, size_t np, const cs_part *p, char *err, size_t errlen)
+{
+    size_t S = 0, k = 0;
+    for (size_t j = 0; j < np; ++j)
+        S += p[j].nsources;
+    part_path *v = malloc(S * sizeof *v);
+    if (!v) return CS_E_NOMEM;
+    for (size_t j = 0; j < np; ++j)
+        for (size_t i = 0; i < p[j].nsources; ++i)
+            v[k].path = p[j].src[i].path, v[k++].part = j;
+    qsort(v, S, sizeof *v, cmp_part_path);
+    int rc = 0;
+    for (size_t i = 1; i < S && rc == 0; ++i)
+        if (!strcmp(v[i - 1].path, v[i].path)) {
+            snprintf(err, errlen, "%s: source %s is also in %s (each source belongs to one part)", parts[v[i].part],
+                     v[i].path, parts[v[i - 1].part]);
+            rc = CS_E_ARG;
+        }
+    free(v);
+    return rc;
+}
+
 /* Read every part, check that they share their settings and generator and hold no source twice; the merged
  * options (the parts' analysis settings with o's clustering) in *mo. */
 static int merge_read(char *const *parts, size_t np, cs_part *p, const cs_analyze_opts *o, cs_analyze_opts *mo,
@@ -1418,15 +1454,8 @@ static int merge_read(char *const *parts, size_t np, cs_part *p, const cs_analyz
             return CS_E_ARG;
         }
     }
-    for (size_t j = 0; j < np; ++j) /* O(S^2) string compares, S sources: fine at thousands of files */
-        for (size_t i = 0; i < p[j].nsources; ++i)
-            for (size_t k = 0; k <= j; ++k)
-                for (size_t m = 0; m < (k == j ? i : p[k].nsources); ++m)
-                    if (!strcmp(p[j].src[i].path, p[k].src[m].path)) {
-                        snprintf(err, errlen, "%s: source %s is also in %s (each source belongs to one part)", parts[j],
-                                 p[j].src[i].path, parts[k]);
-                        return CS_E_ARG;
-                    }
+    int rc = merge_unique(parts, np, p, err, errlen);
+    if (rc) return rc;
     *mo = *o;
     const cs_analyze_opts *s = &p[0].settings;
     mo->rate = s->rate, mo->channels = s->channels, mo->resampler = s->resampler, mo->segment = s->segment;
@@ -1471,6 +1500,8 @@ static int merge_load(analysis *a, cs_part *p, size_t np)
             a->n += ps->units;
             a->frames += ps->audio.frames;
         }
+        free(p[j].rows); /* copied into a->su */
+        p[j].rows = NULL;
     }
     return 0;
 }
@@ -1663,8 +1694,6 @@ int cs_merge(char *const *parts, size_t nparts, const char *out_dir, const cs_an
         if (rc == 0) rc = cs_analyze_check_limits(&mo, frames, a.nf, err, errlen);
         free(frames);
     }
-    for (size_t j = 0; j < nparts; ++j)
-        free(p[j].rows), p[j].rows = NULL; /* copied into a.su */
     double t0 = now_s(), t1 = t0;
     if (rc == 0) rc = stage_begin(&a, out_dir);
     if (rc == 0) rc = merge_audio(&a, p, nparts);
