@@ -78,7 +78,9 @@ cJSON *cs_partial_settings(const cs_analyze_opts *o)
     for (int i = 0; s && i < NUM_SETTINGS; ++i) {
         const setting *t = &settings[i];
         if (t->segment >= 0 && t->segment != e.segment) continue;
-        cJSON *v = t->kind == SET_DOUBLE      ? cJSON_CreateNumber(*double_at(&e, t))
+        char num[40]; /* cJSON prints 15 digits where they do not give the double back; 17 always do */
+        snprintf(num, sizeof num, "%.17g", t->kind == SET_DOUBLE ? *double_at(&e, t) : 0.0);
+        cJSON *v = t->kind == SET_DOUBLE      ? cJSON_CreateRaw(num)
                    : t->kind == SET_RESAMPLER ? cJSON_CreateString(cs_resampler_names[e.resampler])
                    : t->kind == SET_SEGMENT   ? cJSON_CreateString(cs_segment_names[e.segment])
                                               : cJSON_CreateNumber(*int_at(&e, t));

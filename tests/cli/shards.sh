@@ -22,6 +22,15 @@ for seg in grain onset; do
     check "$seg: a part has no unit table" [ ! -e "$W/p1-$seg/units.wav" ]
 done
 
+# options whose seconds have no 15-digit form (9 ms = 0.009000000000000001 s): the part keeps them exactly
+"$CS" analyze "$A" "$OGG" -o "$W/full-ms" --segment onset --pre-ms 9 --min-ms 36 --quiet
+"$CS" analyze --partial "$A" -o "$W/pm1" --segment onset --pre-ms 9 --min-ms 36 --quiet
+"$CS" analyze --partial "$OGG" -o "$W/pm2" --segment onset --pre-ms 9 --min-ms 36 --quiet
+"$CS" merge "$W/pm1" "$W/pm2" -o "$W/m-ms" --quiet
+for f in corpus.json units.wav; do
+    check "--pre-ms 9 --min-ms 36: the same $f" cmp -s "$W/full-ms/$f" "$W/m-ms/$f"
+done
+
 # the recipe of BUNDLE.md: --list of a folder, split in order, one part per slice (--files-from), merge in order
 mkdir -p "$W/lib/kit" && cp "$A" "$OGG" "$W/lib/" && cp -r "$KIT"/. "$W/lib/kit/"
 "$CS" analyze "$W/lib" -o "$W/full-lib" --segment onset --quiet || not_ok "analyze the folder"
