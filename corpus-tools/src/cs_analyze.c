@@ -9,6 +9,9 @@
  *   unit rows; nothing of the audio's length.
  * Each stage reads what the earlier ones left in `analysis` and fills its own part. See cs_analyze.h and
  * corpus-tools/BUNDLE.md.
+ * Shards (BUNDLE.md "Partial bundles (shards)"): `--partial` stops after describe and writes what the later stages
+ * need (stage_partial); cs_merge reads the parts back into the state describe leaves (merge_read, merge_load,
+ * merge_audio) and runs the same later stages (finish_bundle), so its bundle is one analyze's, byte for byte.
  */
 #include "cs_analyze.h"
 
