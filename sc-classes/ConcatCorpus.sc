@@ -228,6 +228,10 @@ ConcatCorpus {
 		};
 		json = this.class.readManifest(dir +/+ "corpus.json");
 		if(json.isString) { ("ConcatCorpus: " ++ json).error; ^nil };
+		if(json["format"] == "concatseq-partial") {
+			("ConcatCorpus: % is a partial bundle (concatseq analyze --partial): merge the parts into a bundle " ++
+				"first with `concatseq merge PART... -o BUNDLE`").format(dir).error; ^nil
+		};
 		if(json["format"] != "concatseq-corpus") {
 			"ConcatCorpus: % has no concatseq-corpus manifest".format(dir).error; ^nil
 		};

@@ -9,6 +9,9 @@
  *   unit rows; nothing of the audio's length.
  * Each stage reads what the earlier ones left in `analysis` and fills its own part. See cs_analyze.h and
  * corpus-tools/BUNDLE.md.
+ * Shards (BUNDLE.md "Partial bundles (shards)"): `--partial` stops after describe and writes what the later stages
+ * need (stage_partial); cs_merge reads the parts back into the state describe leaves (merge_read, merge_load,
+ * merge_audio) and runs the same later stages (finish_bundle), so its bundle is one analyze's, byte for byte.
  */
 #include "cs_analyze.h"
 
@@ -18,6 +21,7 @@
 #include "cs_error.h"
 #include "cs_index.h"
 #include "cs_normalize.h"
+#include "cs_partial.h"
 #include "cs_unit_table.h"
 
 #include <cjson/cJSON.h>
@@ -27,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,8 +174,10 @@ typedef struct analysis {
     source_units *su;    /* describe: nf */
     double flux_sum;     /* describe: sum of CS_FF_FLUX over every frame of every source (the listening section) */
     uint64_t flux_frames;
-    size_t n, frames; /* gather: units and packed audio frames in all */
-    float *X;         /* gather: (n, CS_D_COUNT) descriptors */
+    cs_wav_stream flux; /* describe, --partial: every frame's CS_FF_FLUX, to tmpdir/flux.wav (merge sums them) */
+    int paths_final;    /* merge: files.v are the absolute paths the parts' manifests give (no realpath) */
+    size_t n, frames;   /* gather: units and packed audio frames in all */
+    float *X;           /* gather: (n, CS_D_COUNT) descriptors */
     uint64_t *ustart, *ulen;
     int32_t *usource, *usucc, *ulabel;
     float *Xn; /* normalise: (n, CS_D_COUNT) */
@@ -192,6 +199,7 @@ static void analysis_free(analysis *a)
     free(a->fr);
     char ignored[8];
     cs_wav_stream_close(&a->wav, 0, ignored, sizeof ignored); /* after an error: removed */
+    cs_wav_stream_close(&a->flux, 0, ignored, sizeof ignored);
     if (a->tmpdir) cs_bundle_abort(a->tmpdir);
     free(a->tmpdir);
     for (size_t i = 0; a->su && i < a->files.n; ++i) {
@@ -213,20 +221,60 @@ static void analysis_free(analysis *a)
 }
 
 /* --- collect: SOURCE arguments -> audio files --- */
-static int stage_collect(analysis *a, char *const *sources, size_t nsources)
+/* --files-from: every non-empty line of the list is a file, appended to a->files as if found in a folder. */
+static int collect_list(const char *list, cs_pathlist *l, char *err, size_t errlen)
+{
+    FILE *f = fopen(list, "r");
+    if (!f) {
+        snprintf(err, errlen, "--files-from %s: cannot open", list);
+        return CS_E_IO;
+    }
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0) continue;
+        struct stat st;
+        if (stat(line, &st) != 0 || !S_ISREG(st.st_mode)) {
+            snprintf(err, errlen, "--files-from %s:%zu: %s: no such file (one file per line)", list, lineno, line);
+            rc = CS_E_IO;
+            break;
+        }
+        rc = cs_pathlist_push(l, line, 1);
+    }
+    free(line);
+    fclose(f);
+    if (rc == 0 && l->n == 0) {
+        snprintf(err, errlen, "--files-from %s: lists no file", list);
+        rc = CS_E_EMPTY;
+    }
+    return rc;
+}
+
+int cs_analyze_sources(char *const *sources, size_t nsources, const cs_analyze_opts *o, cs_pathlist *files, char *err,
+                       size_t errlen)
 {
     const char *bad = NULL;
-    int rc = cs_collect_sources(sources, nsources, a->o->strict, a->o->warn, a->o->progress_user, &a->files, &bad);
-    if (rc == CS_E_IO)
-        snprintf(a->err, a->errlen, "%s: no such file or folder, or not readable", bad);
+    int rc = 0;
+    memset(files, 0, sizeof *files);
+    if (nsources || !o->files_from)
+        rc = cs_collect_sources(sources, nsources, o->strict, o->warn, o->progress_user, files, &bad);
+    if (rc == 0 && o->files_from)
+        rc = collect_list(o->files_from, files, err, errlen);
+    else if (rc == CS_E_IO)
+        snprintf(err, errlen, "%s: no such file or folder, or not readable", bad);
     else if (rc == CS_E_FORMAT)
-        snprintf(a->err, a->errlen, "%s: not an audio file libsndfile can read", bad);
+        snprintf(err, errlen, "%s: not an audio file libsndfile can read", bad);
     else if (rc == CS_E_EMPTY)
-        snprintf(a->err, a->errlen, "%s: folder holds no audio file", bad);
+        snprintf(err, errlen, "%s: folder holds no audio file", bad);
     else if (rc == CS_E_ARG)
-        snprintf(a->err, a->errlen, "no SOURCE given");
+        snprintf(err, errlen, "no SOURCE given");
     else if (rc)
-        snprintf(a->err, a->errlen, "collecting sources: %s", cs_strerror(rc));
+        snprintf(err, errlen, "collecting sources: %s", cs_strerror(rc));
     return rc;
 }
 
@@ -564,6 +612,20 @@ static int source_describe(analysis *a, size_t i, size_t offset, source_units *s
     return rc;
 }
 
+/* --partial: the frames' flux values of source i to flux.wav, in order (merge sums them as describe_source does) */
+static int partial_flux(analysis *a, const cs_frames *fr)
+{
+    float buf[4096];
+    int rc = 0;
+    for (size_t f0 = 0; rc == 0 && f0 < fr->n_frames; f0 += 4096) {
+        const size_t n = fr->n_frames - f0 < 4096 ? fr->n_frames - f0 : 4096;
+        for (size_t f = 0; f < n; ++f)
+            buf[f] = fr->data[(f0 + f) * CS_FF_COUNT + CS_FF_FLUX];
+        rc = cs_wav_stream_write(&a->flux, buf, n, a->err, a->errlen);
+    }
+    return rc;
+}
+
 static int describe_source(analysis *a, size_t i, size_t offset, source_units *su)
 {
     int rc = source_segment(a, &a->audio[i], &a->fr[i], a->files.v[i], &su->seg);
@@ -572,6 +634,7 @@ static int describe_source(analysis *a, size_t i, size_t offset, source_units *s
     for (size_t f = 0; rc == 0 && f < fr->n_frames; ++f)
         a->flux_sum += (double)fr->data[f * CS_FF_COUNT + CS_FF_FLUX];
     if (rc == 0) a->flux_frames += fr->n_frames;
+    if (rc == 0 && a->o->partial) rc = partial_flux(a, fr);
     cs_frames_free(&a->fr[i]); /* done with: the next source's frames need the room */
     if (rc) {
         cs_segments_free(&su->seg);
@@ -581,9 +644,17 @@ static int describe_source(analysis *a, size_t i, size_t offset, source_units *s
     return rc;
 }
 
+static int check_union(analysis *a);
+
 static int stage_describe(analysis *a)
 {
     size_t units = 0;
+    if (a->o->partial) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", a->tmpdir, CS_BUNDLE_FLUX);
+        int rc = cs_wav_stream_open(&a->flux, path, 1, a->o->rate, a->err, a->errlen);
+        if (rc) return rc;
+    }
     for (size_t i = 0; i < a->nf; ++i) {
         progress(a->o, "analyze", i, a->nf, a->files.v[i]);
         int rc = describe_source(a, i, a->frames, &a->su[i]);
@@ -592,6 +663,14 @@ static int stage_describe(analysis *a)
         a->frames += a->audio[i].frames;
     }
     progress(a->o, "analyze", a->nf, a->nf, "");
+    a->n = units;
+    return check_union(a);
+}
+
+/* The unit table's limits on the units and packed audio of every source (a->n, a->frames). */
+static int check_union(analysis *a)
+{
+    const size_t units = a->n;
     if (units > CS_UT_MAX_UNITS) {
         snprintf(a->err, a->errlen, "%zu units: more than the unit table holds (%d); use longer units", units,
                  CS_UT_MAX_UNITS);
@@ -601,7 +680,6 @@ static int stage_describe(analysis *a)
         snprintf(a->err, a->errlen, "corpus too long for the unit table's frame encoding");
         return CS_E_TOO_LARGE;
     }
-    a->n = units;
     return 0;
 }
 
@@ -1035,7 +1113,7 @@ static void manifest_sources(const analysis *a, cJSON *man)
     for (size_t i = 0; i < a->nf; ++i) {
         const cs_audio *au = &a->audio[i];
         cJSON *s = cJSON_CreateObject();
-        char *abs = realpath(a->files.v[i], NULL);
+        char *abs = a->paths_final ? NULL : realpath(a->files.v[i], NULL);
         cJSON_AddStringToObject(s, "path", abs ? abs : a->files.v[i]);
         free(abs);
         cJSON_AddStringToObject(s, "file_format", au->format);
@@ -1245,12 +1323,247 @@ static int stage_write(analysis *a, const char *out_dir)
     return rc;
 }
 
-/* --- the pipeline --- */
-int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const cs_analyze_opts *o,
-               cs_analyze_report *rep, char *err, size_t errlen)
+/* --- partial: a shard's units, raw descriptors and sources (BUNDLE.md "Partial bundles (shards)") --- */
+
+/* Every unit's row (cs_partial.h: start and length split at 2^24, raw descriptors), source after source. */
+static float *partial_rows(const analysis *a)
 {
-    memset(rep, 0, sizeof *rep);
-    err[0] = '\0';
+    float *rows = malloc((a->n ? a->n : 1) * CS_PARTIAL_COLS * sizeof *rows);
+    float *r = rows;
+    for (size_t i = 0; rows && i < a->nf; ++i)
+        for (size_t k = 0; k < a->su[i].seg.n; ++k, r += CS_PARTIAL_COLS) {
+            const cs_segment *g = &a->su[i].seg.v[k];
+            r[0] = (float)(g->start / (size_t)CS_PARTIAL_SPLIT);
+            r[1] = (float)(g->start % (size_t)CS_PARTIAL_SPLIT);
+            r[2] = (float)(g->length / (size_t)CS_PARTIAL_SPLIT);
+            r[3] = (float)(g->length % (size_t)CS_PARTIAL_SPLIT);
+            memcpy(r + 4, a->su[i].desc + k * CS_D_COUNT, CS_D_COUNT * sizeof *r);
+        }
+    return rows;
+}
+
+/* The partial manifest: format, generator, settings, totals, the two files' checksums, the sources. */
+static int partial_manifest(analysis *a, uint64_t rows_sum, uint64_t flux_sum)
+{
+    char hbuf[64];
+    cJSON *man = a->man = cJSON_CreateObject();
+    cJSON *set = cs_partial_settings(a->o);
+    if (!man || !set) {
+        cJSON_Delete(set);
+        return CS_E_NOMEM;
+    }
+    cJSON_AddStringToObject(man, "format", CS_BUNDLE_PARTIAL_FORMAT);
+    cJSON_AddNumberToObject(man, "version", CS_PARTIAL_VERSION);
+    cJSON_AddStringToObject(man, "generator", "concatseq " CONCATSEQ_VERSION);
+    cJSON_AddItemToObject(man, "settings", set);
+    cJSON_AddNumberToObject(man, "frames", (double)a->frames);
+    cJSON_AddNumberToObject(man, "units", (double)a->n);
+    cJSON_AddNumberToObject(man, "descriptors", CS_D_COUNT);
+    cJSON_AddNumberToObject(man, "analysis_frames", (double)a->flux_frames);
+    cJSON_AddStringToObject(man, "audio_file", CS_BUNDLE_AUDIO);
+    cJSON_AddStringToObject(man, "unit_rows_file", CS_BUNDLE_ROWS);
+    hex64(hbuf, sizeof hbuf, rows_sum);
+    cJSON_AddStringToObject(man, "unit_rows_checksum", hbuf);
+    cJSON_AddStringToObject(man, "flux_file", CS_BUNDLE_FLUX);
+    hex64(hbuf, sizeof hbuf, flux_sum);
+    cJSON_AddStringToObject(man, "flux_checksum", hbuf);
+    manifest_sources(a, man);
+    return 0;
+}
+
+/* Write the shard's files into the temporary folder and commit it to out_dir. */
+static int stage_partial(analysis *a, const char *out_dir)
+{
+    const cs_analyze_opts *o = a->o;
+    char path[4200];
+    int rc = cs_wav_stream_close(&a->wav, 1, a->err, a->errlen);
+    if (rc == 0) rc = cs_wav_stream_close(&a->flux, 1, a->err, a->errlen);
+    float *rows = rc ? NULL : partial_rows(a);
+    if (rc == 0 && !rows) rc = CS_E_NOMEM;
+    snprintf(path, sizeof path, "%s/%s", a->tmpdir, CS_BUNDLE_ROWS);
+    if (rc == 0) rc = cs_write_float_wav(path, rows, a->n, CS_PARTIAL_COLS, o->rate, a->err, a->errlen);
+    free(rows);
+    uint64_t rows_sum = 0, flux_sum = 0;
+    if (rc == 0 && cs_file_fnv1a64(path, &rows_sum) != 0) rc = CS_E_IO;
+    snprintf(path, sizeof path, "%s/%s", a->tmpdir, CS_BUNDLE_FLUX);
+    if (rc == 0 && cs_file_fnv1a64(path, &flux_sum) != 0) rc = CS_E_IO;
+    if (rc == CS_E_IO && !a->err[0]) snprintf(a->err, a->errlen, "%s: cannot read back", path);
+    if (rc == 0) rc = partial_manifest(a, rows_sum, flux_sum);
+    snprintf(path, sizeof path, "%s/%s", a->tmpdir, CS_BUNDLE_MANIFEST);
+    if (rc == 0) rc = cs_write_json(path, a->man, a->err, a->errlen);
+    if (rc) return rc;
+    rc = cs_bundle_commit(a->tmpdir, out_dir, o->force, o->warn, o->progress_user, a->err, a->errlen);
+    free(a->tmpdir);
+    a->tmpdir = NULL;
+    return rc;
+}
+
+/* --- merge: the parts' sources, units and audio as decode and describe would have left them --- */
+
+/* A source path and the part it is in, for merge_unique. */
+typedef struct part_path {
+    const char *path;
+    size_t part;
+} part_path;
+
+static int cmp_part_path(const void *a, const void *b)
+{
+    const part_path *x = a, *y = b;
+    const int c = strcmp(x->path, y->path);
+    return c ? c : (x->part > y->part) - (x->part < y->part);
+}
+
+/* No source is in two parts (or twice in one): the paths sorted, neighbours compared. O(S log S). */
+static int merge_unique(char *const *parts, size_t np, const cs_part *p, char *err, size_t errlen)
+{
+    size_t S = 0, k = 0;
+    for (size_t j = 0; j < np; ++j)
+        S += p[j].nsources;
+    part_path *v = malloc(S * sizeof *v);
+    if (!v) return CS_E_NOMEM;
+    for (size_t j = 0; j < np; ++j)
+        for (size_t i = 0; i < p[j].nsources; ++i)
+            v[k].path = p[j].src[i].path, v[k++].part = j;
+    qsort(v, S, sizeof *v, cmp_part_path);
+    int rc = 0;
+    for (size_t i = 1; i < S && rc == 0; ++i)
+        if (!strcmp(v[i - 1].path, v[i].path)) {
+            snprintf(err, errlen, "%s: source %s is also in %s (each source belongs to one part)", parts[v[i].part],
+                     v[i].path, parts[v[i - 1].part]);
+            rc = CS_E_ARG;
+        }
+    free(v);
+    return rc;
+}
+
+/* Read every part, check that they share their settings and generator and hold no source twice; the merged
+ * options (the parts' analysis settings with o's clustering) in *mo. */
+static int merge_read(char *const *parts, size_t np, cs_part *p, const cs_analyze_opts *o, cs_analyze_opts *mo,
+                      char *err, size_t errlen)
+{
+    for (size_t j = 0; j < np; ++j) {
+        int rc = cs_part_read(parts[j], &p[j], err, errlen);
+        if (rc) return rc;
+        char what[160];
+        if (j > 0 && strcmp(p[j].generator, p[0].generator) != 0) {
+            snprintf(err, errlen, "%s: written by %s, %s by %s (analyze every part with one concatseq)", parts[j],
+                     p[j].generator, parts[0], p[0].generator);
+            return CS_E_ARG;
+        }
+        if (j > 0 && cs_partial_differs(&p[0].settings, &p[j].settings, what, sizeof what)) {
+            snprintf(err, errlen,
+                     "%s: analysed with other settings than %s (%s); analyze every part with the same options",
+                     parts[j], parts[0], what);
+            return CS_E_ARG;
+        }
+    }
+    int rc = merge_unique(parts, np, p, err, errlen);
+    if (rc) return rc;
+    *mo = *o;
+    const cs_analyze_opts *s = &p[0].settings;
+    mo->rate = s->rate, mo->channels = s->channels, mo->resampler = s->resampler, mo->segment = s->segment;
+    mo->unit_ms = s->unit_ms, mo->hop_ms = s->hop_ms, mo->onset = s->onset, mo->novelty = s->novelty;
+    mo->fft_size = s->fft_size, mo->frame_hop = s->frame_hop;
+    return cs_analyze_check_opts(mo, err, errlen);
+}
+
+/* The analysis state the parts describe: sources, audio info, checksums, units; their audio copied into
+ * tmpdir/audio.wav and their flux summed, part after part (as decode and describe do source after source). */
+static int merge_load(analysis *a, cs_part *p, size_t np)
+{
+    size_t S = 0;
+    for (size_t j = 0; j < np; ++j)
+        S += p[j].nsources;
+    a->files.v = calloc(S, sizeof *a->files.v);
+    a->files.walked = calloc(S, 1);
+    a->audio = calloc(S, sizeof *a->audio);
+    a->checksums = calloc(S, sizeof *a->checksums);
+    a->su = calloc(S, sizeof *a->su);
+    if (!a->files.v || !a->files.walked || !a->audio || !a->checksums || !a->su) return CS_E_NOMEM;
+    a->files.n = a->files.cap = a->nf = S;
+    a->paths_final = 1;
+    size_t i = 0;
+    for (size_t j = 0; j < np; ++j) {
+        const float *r = p[j].rows;
+        for (size_t q = 0; q < p[j].nsources; ++q, ++i) {
+            const cs_part_source *ps = &p[j].src[q];
+            a->files.v[i] = ps->path, p[j].src[q].path = NULL; /* moved */
+            a->audio[i] = ps->audio;
+            a->checksums[i] = ps->checksum;
+            source_units *su = &a->su[i];
+            su->seg.v = malloc(ps->units * sizeof *su->seg.v);
+            su->desc = malloc(ps->units * CS_D_COUNT * sizeof *su->desc);
+            if (!su->seg.v || !su->desc) return CS_E_NOMEM;
+            su->seg.n = su->seg.cap = ps->units;
+            for (size_t k = 0; k < ps->units; ++k, r += CS_PARTIAL_COLS) {
+                su->seg.v[k].start = (size_t)r[0] * (size_t)CS_PARTIAL_SPLIT + (size_t)r[1];
+                su->seg.v[k].length = (size_t)r[2] * (size_t)CS_PARTIAL_SPLIT + (size_t)r[3];
+                memcpy(su->desc + k * CS_D_COUNT, r + 4, CS_D_COUNT * sizeof *r);
+            }
+            a->n += ps->units;
+            a->frames += ps->audio.frames;
+        }
+        free(p[j].rows); /* copied into a->su */
+        p[j].rows = NULL;
+    }
+    return 0;
+}
+
+/* Append sound file `path` (n frames x ch floats) to w, or add its values to *sum in order. */
+static int merge_copy(const char *path, cs_wav_stream *w, double *sum, char *err, size_t errlen)
+{
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read", path);
+        return CS_E_IO;
+    }
+    const size_t B = 65536, ch = (size_t)info.channels;
+    float *buf = malloc(B * ch * sizeof *buf);
+    int rc = buf ? 0 : CS_E_NOMEM;
+    sf_count_t left = info.frames;
+    while (rc == 0 && left > 0) {
+        const sf_count_t want = left < (sf_count_t)B ? left : (sf_count_t)B;
+        if (sf_readf_float(f, buf, want) != want) {
+            snprintf(err, errlen, "%s: read failed (truncated part?)", path);
+            rc = CS_E_IO;
+            break;
+        }
+        if (w)
+            rc = cs_wav_stream_write(w, buf, (size_t)want, err, errlen);
+        else
+            for (sf_count_t k = 0; k < want; ++k)
+                *sum += (double)buf[k];
+        left -= want;
+    }
+    free(buf);
+    sf_close(f);
+    return rc;
+}
+
+static int merge_audio(analysis *a, const cs_part *p, size_t np)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", a->tmpdir, CS_BUNDLE_AUDIO);
+    int rc = cs_wav_stream_open(&a->wav, path, a->o->channels, a->o->rate, a->err, a->errlen);
+    for (size_t j = 0; rc == 0 && j < np; ++j) {
+        progress(a->o, "decode", j, np, p[j].dir);
+        cs_part_path(&p[j], CS_BUNDLE_AUDIO, path, sizeof path);
+        rc = merge_copy(path, &a->wav, NULL, a->err, a->errlen);
+        cs_part_path(&p[j], CS_BUNDLE_FLUX, path, sizeof path);
+        if (rc == 0) rc = merge_copy(path, NULL, &a->flux_sum, a->err, a->errlen);
+        a->flux_frames += p[j].flux_frames;
+    }
+    if (rc == 0) progress(a->o, "decode", np, np, "");
+    return rc;
+}
+
+/* --- the pipeline --- */
+
+/* Checks both commands make first: the options, an output path, no bundle there without --force. */
+static int check_start(const cs_analyze_opts *o, const char *out_dir, char *err, size_t errlen)
+{
     int rc = cs_analyze_check_opts(o, err, errlen);
     if (rc) return rc;
     if (!out_dir || !*out_dir) {
@@ -1261,6 +1574,60 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
     if (!o->force && access(out_dir, F_OK) == 0) {
         snprintf(err, errlen, "%s: already exists (use --force to overwrite)", out_dir);
         return CS_E_EXISTS;
+    }
+    return 0;
+}
+
+/* From the units of every source on (stage_describe's or merge_load's): gather, normalise, cluster, table,
+ * manifest, write; the summary's figures in rep. t0/t1: when decoding and describing started. */
+static int finish_bundle(analysis *a, const char *out_dir, double t0, double t1)
+{
+    const cs_analyze_opts *o = a->o;
+    double t2 = now_s(), t3 = t2;
+    int rc = stage_gather(a);
+    if (rc == 0) rc = stage_normalise(a);
+    if (rc == 0) rc = stage_cluster(a);
+    if (rc == 0 && !a->from && o->cluster == 0) rc = label_rule_finish(a);
+    if (rc == 0) t3 = now_s(), rc = stage_table(a);
+    if (rc == 0) rc = stage_manifest(a);
+    if (rc == 0) rc = stage_write(a, out_dir);
+    if (rc == 0) {
+        cs_analyze_report *rep = a->rep;
+        rep->sources = a->nf;
+        rep->units = a->n;
+        rep->labels = (size_t)a->cl.num_labels;
+        rep->noise_units = a->cl.noise_units;
+        rep->k_chosen = a->cl.k_chosen;
+        rep->seconds_audio = (double)a->frames / o->rate;
+        rep->seconds_decode = t1 - t0;
+        rep->seconds_analyze = t2 - t1;
+        rep->seconds_cluster = t3 - t2;
+        rep->seconds_write = now_s() - t3;
+    }
+    return rc;
+}
+
+static void analysis_init(analysis *a, const cs_analyze_opts *o, cs_analyze_report *rep, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    a->o = o;
+    a->rep = rep;
+    a->err = err;
+    a->errlen = errlen;
+    a->wav.fd = -1;
+    a->flux.fd = -1;
+}
+
+int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const cs_analyze_opts *o,
+               cs_analyze_report *rep, char *err, size_t errlen)
+{
+    memset(rep, 0, sizeof *rep);
+    err[0] = '\0';
+    int rc = check_start(o, out_dir, err, errlen);
+    if (rc) return rc;
+    if (o->partial && o->labels_from) {
+        snprintf(err, errlen, "--labels-from: not with --partial (a part has no labels; merge the parts first)");
+        return CS_E_ARG;
     }
     cs_bundle from;
     cs_analyze_opts lo; /* --labels-from: o with A's analysis */
@@ -1275,40 +1642,69 @@ int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const
         o = &lo;
     }
     analysis a;
-    memset(&a, 0, sizeof a);
-    a.o = o;
+    analysis_init(&a, o, rep, err, errlen);
     a.from = o->labels_from ? &from : NULL;
-    a.rep = rep;
-    a.err = err;
-    a.errlen = errlen;
-    a.wav.fd = -1;
-    rc = stage_collect(&a, sources, nsources);
+    rc = cs_analyze_sources(sources, nsources, o, &a.files, err, errlen);
     if (rc == 0) rc = stage_limits(&a);
-    double t0 = now_s(), t1 = t0, t2 = t0, t3 = t0; /* stage times as the summary prints them */
+    double t0 = now_s(), t1 = t0; /* stage times as the summary prints them */
     if (rc == 0) rc = stage_begin(&a, out_dir);
     if (rc == 0) rc = stage_decode(&a);
     if (rc == 0) t1 = now_s(), rc = stage_describe(&a);
-    if (rc == 0) t2 = now_s(), rc = stage_gather(&a);
-    if (rc == 0) rc = stage_normalise(&a);
-    if (rc == 0) rc = stage_cluster(&a);
-    if (rc == 0 && !a.from && o->cluster == 0) rc = label_rule_finish(&a);
-    if (rc == 0) t3 = now_s(), rc = stage_table(&a);
-    if (rc == 0) rc = stage_manifest(&a);
-    if (rc == 0) rc = stage_write(&a, out_dir);
-    if (rc == 0) {
+    if (rc == 0 && o->partial) {
+        rc = stage_partial(&a, out_dir);
         rep->sources = a.nf;
         rep->units = a.n;
-        rep->labels = (size_t)a.cl.num_labels;
-        rep->noise_units = a.cl.noise_units;
-        rep->k_chosen = a.cl.k_chosen;
         rep->seconds_audio = (double)a.frames / o->rate;
         rep->seconds_decode = t1 - t0;
-        rep->seconds_analyze = t2 - t1;
-        rep->seconds_cluster = t3 - t2;
-        rep->seconds_write = now_s() - t3;
+        rep->seconds_analyze = now_s() - t1;
+    } else if (rc == 0) {
+        rc = finish_bundle(&a, out_dir, t0, t1);
     }
     analysis_free(&a);
     cs_bundle_free(&from);
+    if (rc && err[0] == '\0') snprintf(err, errlen, "%s", cs_strerror(rc));
+    return rc;
+}
+
+int cs_merge(char *const *parts, size_t nparts, const char *out_dir, const cs_analyze_opts *o, cs_analyze_report *rep,
+             char *err, size_t errlen)
+{
+    memset(rep, 0, sizeof *rep);
+    err[0] = '\0';
+    if (o->partial || o->labels_from) {
+        snprintf(err, errlen, "%s: not with merge", o->partial ? "--partial" : "--labels-from");
+        return CS_E_ARG;
+    }
+    if (nparts == 0) {
+        snprintf(err, errlen, "no PART given (usage: concatseq merge PART... -o BUNDLE)");
+        return CS_E_ARG;
+    }
+    int rc = check_start(o, out_dir, err, errlen);
+    if (rc) return rc;
+    cs_part *p = calloc(nparts, sizeof *p);
+    if (!p) return CS_E_NOMEM;
+    cs_analyze_opts mo;
+    analysis a;
+    analysis_init(&a, &mo, rep, err, errlen);
+    rc = merge_read(parts, nparts, p, o, &mo, err, errlen);
+    if (rc == 0) rc = merge_load(&a, p, nparts);
+    if (rc == 0) rc = check_union(&a);
+    if (rc == 0) { /* the table's bound with the exact lengths (analyze checks it from the headers) */
+        uint64_t *frames = malloc(a.nf * sizeof *frames);
+        rc = frames ? 0 : CS_E_NOMEM;
+        for (size_t i = 0; rc == 0 && i < a.nf; ++i)
+            frames[i] = a.audio[i].frames;
+        if (rc == 0) rc = cs_analyze_check_limits(&mo, frames, a.nf, err, errlen);
+        free(frames);
+    }
+    double t0 = now_s(), t1 = t0;
+    if (rc == 0) rc = stage_begin(&a, out_dir);
+    if (rc == 0) rc = merge_audio(&a, p, nparts);
+    if (rc == 0) t1 = now_s(), rc = finish_bundle(&a, out_dir, t0, t1);
+    for (size_t j = 0; j < nparts; ++j)
+        cs_part_free(&p[j]);
+    free(p);
+    analysis_free(&a);
     if (rc && err[0] == '\0') snprintf(err, errlen, "%s", cs_strerror(rc));
     return rc;
 }

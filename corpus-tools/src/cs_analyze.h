@@ -6,6 +6,7 @@
 #ifndef CS_ANALYZE_H
 #define CS_ANALYZE_H
 
+#include "cs_audio.h"
 #include "cs_cluster_method.h"
 #include "cs_describe.h"
 #include "cs_error.h"
@@ -49,6 +50,11 @@ typedef struct cs_analyze_opts {
     int threads;               /* default: online CPUs (at least 1) */
     int strict;                /* non-audio or silent files in folders are errors (default: skipped, warned) */
     int force;                 /* replace an existing bundle */
+    const char *files_from;    /* NULL, or a list of files, one per line, taken after the SOURCEs as if found in a
+                                  folder (a silent one is skipped); `analyze --list` writes such a list */
+    int partial;               /* write a partial bundle (BUNDLE.md "Partial bundles (shards)"): units, raw
+                                  descriptors, flux, settings and sources, no normalisation and no labels, for
+                                  cs_merge; normalize, weights, cluster and seed are then not used */
     const char *labels_from;   /* NULL, or a bundle A (version 3): describe the units as A's analysis does,
                                   normalise them with A's statistics and label each with A's nearest weighted
                                   centroid (BUNDLE.md "Labels from another corpus"), so A's model plays them.
@@ -81,6 +87,15 @@ int cs_analyze_check_opts(const cs_analyze_opts *o, char *err, size_t errlen);
  */
 int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, size_t n, char *err, size_t errlen);
 
+/**
+ * The audio files `analyze` takes, in its order: the SOURCE arguments expanded (cs_collect_sources: folders walked
+ * recursively, sorted by name, non-audio files inside them skipped with o->warn), then the lines of
+ * o->files_from (each a file, taken as if found in a folder). `files` is filled (cs_pathlist_free it, also after an
+ * error). 0, or a cs_err with one line naming the path in err.
+ */
+int cs_analyze_sources(char *const *sources, size_t nsources, const cs_analyze_opts *o, cs_pathlist *files, char *err,
+                       size_t errlen);
+
 /** What was built, for the CLI's closing summary. */
 typedef struct cs_analyze_report {
     size_t sources, units, labels, noise_units;
@@ -108,5 +123,16 @@ typedef struct cs_analyze_report {
  */
 int cs_analyze(char *const *sources, size_t nsources, const char *out_dir, const cs_analyze_opts *o,
                cs_analyze_report *rep, char *err, size_t errlen);
+
+/**
+ * `concatseq merge`: read the partial bundles `parts` (cs_partial.h; every one checked, in the order given), which
+ * must share their analysis settings and concatseq version and hold no source twice, and write the bundle one
+ * cs_analyze of all their sources in the same order with o's normalisation, weights, clustering, seed and threads
+ * would write, byte for byte. The analysis options of `o` (rate, segmentation, frame analysis, ...) are not used:
+ * the parts' are. o->labels_from and o->partial must be unset. Returns 0, or a cs_err with one line naming the part
+ * (or option) and the fix in err; on error nothing is left at out_dir. Same threading as cs_analyze.
+ */
+int cs_merge(char *const *parts, size_t nparts, const char *out_dir, const cs_analyze_opts *o, cs_analyze_report *rep,
+             char *err, size_t errlen);
 
 #endif

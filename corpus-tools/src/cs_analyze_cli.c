@@ -16,6 +16,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The normalisation and clustering options (analyze's and merge's). */
+static void usage_clustering(FILE *f, const cs_analyze_opts *d)
+{
+    fprintf(f, "  --normalize zscore|robust   (default %s)\nclustering:\n  --cluster ",
+            cs_normalize_names[d->normalize]);
+    for (int m = 0; m < cs_num_cluster_methods; ++m)
+        fprintf(f, "%s%s", m ? "|" : "", cs_cluster_methods[m].name);
+    fprintf(f, "  (default %s)\n", cs_cluster_methods[d->cluster].name);
+    for (int m = 0; m < cs_num_cluster_methods; ++m)
+        cs_cluster_methods[m].usage(f, &d->cl);
+    fprintf(f,
+            "  --descriptors a,b,...  cluster on these descriptors only (names as in `info`; a group name such as\n"
+            "                         'mfcc' selects every descriptor named by it and a number: mfcc0..mfcc%d)\n"
+            "  --weights a=w,...      per-descriptor clustering weights, groups as above (default 1)\n"
+            "  --seed N               (default %llu)\n",
+            CS_D_NUM_MFCC - 1, (unsigned long long)d->seed);
+}
+
+/* The run options (analyze's and merge's). */
+static void usage_run(FILE *f)
+{
+    fprintf(f, "run:\n"
+               "  -o, --output BUNDLE    output bundle directory (required)\n"
+               "  --force                replace an existing bundle; files in it that analyze did not write (a\n"
+               "                         model, a plot) are kept in the new bundle, and a warning names each\n"
+               "  --threads N            worker threads (default: online CPUs)\n"
+               "  --progress bar|lines|none   (default: a bar when stderr is a terminal)\n"
+               "  --quiet                print nothing but errors\n");
+}
+
+void cs_usage_merge(FILE *f)
+{
+    cs_analyze_opts d;
+    cs_analyze_opts_default(&d);
+    fprintf(f, "usage: concatseq merge PART... -o BUNDLE [options]\n"
+               "PART: partial bundles of `concatseq analyze --partial`, all made with the same analysis options and\n"
+               "      no source in two. Their sources are taken in the order of the PARTs, each part's in its own\n"
+               "      order; the bundle is byte for byte the one `concatseq analyze` of those sources in that order\n"
+               "      writes with the options below (BUNDLE.md \"Partial bundles (shards)\").\n"
+               "normalisation:\n");
+    usage_clustering(f, &d);
+    usage_run(f);
+}
+
 void cs_usage_analyze(FILE *f)
 {
     cs_analyze_opts d;
@@ -52,35 +96,24 @@ void cs_usage_analyze(FILE *f)
     fprintf(f,
             "analysis:\n"
             "  --fft-size N           frame size, power of two (default %d at 48 kHz, scaled with the rate)\n"
-            "  --frame-hop N          frame hop in samples (default fft-size / 4)\n"
-            "  --normalize zscore|robust   (default %s)\n"
-            "clustering:\n"
-            "  --cluster ",
-            fp.fft_size, cs_normalize_names[d.normalize]);
-    for (int m = 0; m < cs_num_cluster_methods; ++m)
-        fprintf(f, "%s%s", m ? "|" : "", cs_cluster_methods[m].name);
-    fprintf(f, "  (default %s)\n", cs_cluster_methods[d.cluster].name);
-    for (int m = 0; m < cs_num_cluster_methods; ++m)
-        cs_cluster_methods[m].usage(f, &d.cl);
+            "  --frame-hop N          frame hop in samples (default fft-size / 4)\n",
+            fp.fft_size);
+    usage_clustering(f, &d);
     fprintf(f,
-            "  --descriptors a,b,...  cluster on these descriptors only (names as in `info`; a group name such as\n"
-            "                         'mfcc' selects every descriptor named by it and a number: mfcc0..mfcc%d)\n"
-            "  --weights a=w,...      per-descriptor clustering weights, groups as above (default 1)\n"
-            "  --seed N               (default %llu)\n"
             "  --labels-from A        no clustering: analyse as bundle A was (its rate, frame analysis), normalise\n"
             "                         with A's statistics and give each unit A's nearest label (its weighted\n"
             "                         centroid), so a model trained on A plays these units (eval, sample and\n"
             "                         ConcatCorpus accept it here); a label nearest to no unit gets the unit\n"
             "                         nearest its centroid. Not with --rate, --fft-size, --frame-hop, --normalize,\n"
             "                         --descriptors, --weights or clustering options\n"
-            "run:\n"
-            "  -o, --output BUNDLE    output bundle directory (required)\n"
-            "  --force                replace an existing bundle; files in it that analyze did not write (a\n"
-            "                         model, a plot) are kept in the new bundle, and a warning names each\n"
-            "  --threads N            worker threads (default: online CPUs)\n"
-            "  --progress bar|lines|none   (default: a bar when stderr is a terminal)\n"
-            "  --quiet                print nothing but errors\n",
-            CS_D_NUM_MFCC - 1, (unsigned long long)d.seed);
+            "shards (BUNDLE.md \"Partial bundles (shards)\"):\n"
+            "  --partial              write a partial bundle of these sources: units, raw descriptors, settings,\n"
+            "                         no normalisation and no labels; `concatseq merge` joins the parts. Not with\n"
+            "                         normalisation or clustering options, which go to merge\n"
+            "  --list                 print the audio files analyze would take, in its order, one per line; no -o\n"
+            "  --files-from LIST      also take the files LIST names, one per line, after the SOURCEs, as if found\n"
+            "                         in a folder (a silent one is skipped): a slice of --list's output is a shard\n");
+    usage_run(f);
 }
 
 /* --- the option table --- */
@@ -122,6 +155,7 @@ static const analyze_option options[] = {
     {"--seed", OPT_U64, F(seed), NULL, 0},
     {"--threads", OPT_INT, F(threads), NULL, 0},
     {"--force", OPT_FLAG, F(force), NULL, 0},
+    {"--partial", OPT_FLAG, F(partial), NULL, 0},
 };
 #undef F
 
@@ -251,7 +285,11 @@ static void warn_cli(void *user, const char *path, const char *reason)
 /* What the command line asks for beside cs_analyze_opts. */
 typedef struct analyze_cli {
     const char *out, *selection, *weights;
-    const char *from_a; /* the first option given that --labels-from takes from A instead */
+    const char *from_a;     /* the first option given that --labels-from takes from A instead */
+    const char *clustering; /* the first normalisation or clustering option given (merge's, not --partial's) */
+    const char *analysis;   /* the first analysis option given (analyze's, not merge's) */
+    int merge;              /* parsing `concatseq merge`: the SOURCEs are PARTs */
+    int list;               /* --list: print the files analyze takes, in its order, and stop */
     int quiet, progress, help;
     char **sources;
     size_t nsources;
@@ -260,13 +298,21 @@ typedef struct analyze_cli {
 /* Take option argv[*i] (and its value); 0, or 1 after printing the one-line error. */
 static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_cli *c)
 {
-    const char *a = argv[*i];
+    const char *a = argv[*i], *cmd = c->merge ? "merge" : "analyze";
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return c->help = 1, 0;
     if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) return c->quiet = 1, 0;
+    if (!strcmp(a, "--list") && !c->merge) return c->list = 1, 0;
     const analyze_option *opt = find_option(a);
+    static const char *const run_options[] = {"--normalize", "--seed", "--threads", "--force"};
+    int run = 0;
+    for (size_t t = 0; t < sizeof run_options / sizeof *run_options; ++t)
+        run |= !strcmp(a, run_options[t]);
+    if (!c->analysis && ((opt && !run) || !strcmp(a, "--labels-from") || !strcmp(a, "--files-from"))) c->analysis = a;
+    if (!c->clustering && (!strcmp(a, "--normalize") || !strcmp(a, "--seed") || !strcmp(a, "--labels-from")))
+        c->clustering = a;
     if (opt && opt->kind == OPT_FLAG) return *(int *)(void *)((char *)o + opt->offset) = 1, 0;
     const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-    if (!v) return cs_cli_fail("analyze", "%s: missing value", a);
+    if (!v) return cs_cli_fail(cmd, "%s: missing value", a);
     ++*i;
     int bad = 0, known = 1;
     static const char *const taken_from_a[] = {"--rate",        "--fft-size", "--frame-hop", "--normalize",
@@ -277,14 +323,16 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
         bad = set_option(o, opt, v) != 0;
     else if (!strcmp(a, "--labels-from"))
         o->labels_from = v;
+    else if (!strcmp(a, "--files-from"))
+        o->files_from = v;
     else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
         c->out = v;
     else if (!strcmp(a, "--descriptors"))
-        c->selection = v;
+        c->selection = v, c->clustering = c->clustering ? c->clustering : a;
     else if (!strcmp(a, "--weights"))
-        c->weights = v;
+        c->weights = v, c->clustering = c->clustering ? c->clustering : a;
     else if (!strcmp(a, "--cluster"))
-        bad = (o->cluster = cs_cluster_method_find(v)) < 0;
+        bad = (o->cluster = cs_cluster_method_find(v)) < 0, c->clustering = c->clustering ? c->clustering : a;
     else if (!strcmp(a, "--progress")) {
         static const char *const modes[] = {"bar", "lines", "none"};
         static const int values[] = {CS_PROGRESS_BAR, CS_PROGRESS_LINES, CS_PROGRESS_NONE};
@@ -298,18 +346,20 @@ static int parse_one(int argc, char **argv, int *i, cs_analyze_opts *o, analyze_
             if (cs_cluster_methods[m].parse(&o->cl, a, v, &b)) known = 1, bad |= b;
         }
         if (known && !c->from_a) c->from_a = a; /* a clustering option */
+        if (known && !c->clustering) c->clustering = a;
     }
     if (!known)
-        return cs_cli_fail("analyze",
-                           "unknown option %s (see `concatseq help analyze`; a SOURCE whose name starts "
+        return cs_cli_fail(cmd,
+                           "unknown option %s (see `concatseq help %s`; a SOURCE whose name starts "
                            "with - goes after --)",
-                           a);
-    if (bad) return cs_cli_fail("analyze", "%s %s: not a valid value (see `concatseq help analyze`)", a, v);
+                           a, cmd);
+    if (bad) return cs_cli_fail(cmd, "%s %s: not a valid value (see `concatseq help %s`)", a, v, cmd);
     return 0;
 }
 
 static int parse_args(int argc, char **argv, cs_analyze_opts *o, analyze_cli *c)
 {
+    const char *cmd = c->merge ? "merge" : "analyze";
     for (int i = 1; i < argc; ++i) {
         const char *a = argv[i];
         if (a[0] != '-' || !strcmp(a, "-")) {
@@ -321,23 +371,43 @@ static int parse_args(int argc, char **argv, cs_analyze_opts *o, analyze_cli *c)
     }
     char badname[256];
     if (c->weights && parse_weights(c->weights, o->weights, badname, sizeof badname))
-        return cs_cli_fail("analyze", "--weights: bad entry '%s' (use name=weight with names from `concatseq info`)",
+        return cs_cli_fail(cmd, "--weights: bad entry '%s' (use name=weight with names from `concatseq info`)",
                            badname);
     if (c->selection && parse_selection(c->selection, o->weights, badname, sizeof badname))
-        return cs_cli_fail("analyze", "--descriptors: unknown descriptor '%s'", badname);
+        return cs_cli_fail(cmd, "--descriptors: unknown descriptor '%s'", badname);
     if (o->labels_from && c->from_a)
-        return cs_cli_fail("analyze",
+        return cs_cli_fail(cmd,
                            "%s: not with --labels-from (the units are analysed, normalised and labelled as %s was: "
                            "leave %s out)",
                            c->from_a, o->labels_from, c->from_a);
-    if (c->nsources == 0)
-        return cs_cli_fail("analyze", "%s", "no SOURCE given (usage: concatseq analyze SOURCE... -o BUNDLE)");
-    if (!c->out) return cs_cli_fail("analyze", "%s", "no output bundle given (-o BUNDLE)");
+    if (c->merge && c->analysis)
+        return cs_cli_fail("merge",
+                           "%s: not an option of merge (the analysis settings are the parts'; give it to `concatseq "
+                           "analyze --partial`)",
+                           c->analysis);
+    if (o->partial && c->clustering)
+        return cs_cli_fail(cmd,
+                           "%s: not with --partial (a part is not normalised or clustered: give it to `concatseq "
+                           "merge`)",
+                           c->clustering);
+    if (c->nsources == 0 && !(o->files_from && !c->merge))
+        return cs_cli_fail(cmd, "%s",
+                           c->merge ? "no PART given (usage: concatseq merge PART... -o BUNDLE)"
+                                    : "no SOURCE given (usage: concatseq analyze SOURCE... -o BUNDLE)");
+    if (!c->out && !c->list) return cs_cli_fail(cmd, "%s", "no output bundle given (-o BUNDLE)");
     return 0;
 }
 
-static void print_summary(const char *out, const cs_analyze_report *rep, int cluster, const char *from)
+static void print_summary(const char *out, const cs_analyze_report *rep, int cluster, const char *from, int partial,
+                          int merge)
 {
+    if (partial) {
+        printf("wrote partial bundle %s: %zu source%s, %.3f s, %zu units", cs_cli_safe(out), rep->sources,
+               rep->sources == 1 ? "" : "s", rep->seconds_audio, rep->units);
+        if (rep->skipped) printf(", %zu silent file%s skipped", rep->skipped, rep->skipped == 1 ? "" : "s");
+        printf(" (`concatseq merge` makes a bundle of the parts)\n");
+        return;
+    }
     printf("wrote %s: %zu source%s, %.3f s, %zu units, %zu labels", cs_cli_safe(out), rep->sources,
            rep->sources == 1 ? "" : "s", rep->seconds_audio, rep->units, rep->labels);
     if (rep->noise_units) printf(" (%zu noise units)", rep->noise_units);
@@ -352,26 +422,44 @@ static void print_summary(const char *out, const cs_analyze_report *rep, int clu
         printf("clusters: %zu, chosen from %zu units (--cluster %s without --clusters: %d, or half the units when "
                "there are fewer than %d)\n",
                rep->labels, rep->units, cs_cluster_methods[cluster].name, CS_KMEANS_DEFAULT_K, 2 * CS_KMEANS_DEFAULT_K);
-    printf("time: decode %.3f s, analysis %.3f s (%.0fx real time), clustering %.3f s, write %.3f s\n",
-           rep->seconds_decode, rep->seconds_analyze,
-           rep->seconds_analyze > 0 ? rep->seconds_audio / rep->seconds_analyze : 0.0, rep->seconds_cluster,
-           rep->seconds_write);
+    if (merge)
+        printf("time: reading the parts %.3f s, clustering %.3f s, write %.3f s\n", rep->seconds_decode,
+               rep->seconds_cluster, rep->seconds_write);
+    else
+        printf("time: decode %.3f s, analysis %.3f s (%.0fx real time), clustering %.3f s, write %.3f s\n",
+               rep->seconds_decode, rep->seconds_analyze,
+               rep->seconds_analyze > 0 ? rep->seconds_audio / rep->seconds_analyze : 0.0, rep->seconds_cluster,
+               rep->seconds_write);
 }
 
-int cs_cmd_analyze(int argc, char **argv)
+/* `concatseq analyze` (merge 0) or `concatseq merge` (1): one parser, one summary. */
+static int run_command(int argc, char **argv, int merge)
 {
+    const char *cmd = merge ? "merge" : "analyze";
     cs_analyze_opts o;
     cs_analyze_opts_default(&o);
     analyze_cli c;
     memset(&c, 0, sizeof c);
+    c.merge = merge;
     c.progress = CS_PROGRESS_AUTO;
     c.sources = calloc((size_t)argc + 1, sizeof *c.sources);
-    if (!c.sources) return cs_cli_fail("analyze", "%s", "out of memory");
+    if (!c.sources) return cs_cli_fail(cmd, "%s", "out of memory");
     int rc = parse_args(argc, argv, &o, &c);
     if (rc || c.help) {
-        if (c.help) cs_usage_analyze(stdout);
+        if (c.help) (merge ? cs_usage_merge : cs_usage_analyze)(stdout);
         free(c.sources);
         return rc;
+    }
+    if (c.list) { /* the files, one per line, for --files-from (e.g. split into shards) */
+        cs_pathlist files;
+        char err[1024] = "";
+        o.warn = c.quiet ? NULL : warn_cli;
+        rc = cs_analyze_sources(c.sources, c.nsources, &o, &files, err, sizeof err);
+        for (size_t i = 0; rc == 0 && i < files.n; ++i)
+            printf("%s\n", files.v[i]);
+        cs_pathlist_free(&files);
+        free(c.sources);
+        return rc ? cs_cli_fail(cmd, "%s", err) : 0;
     }
     cs_progress prog_state;
     cs_progress_init(&prog_state, c.progress, c.quiet);
@@ -380,10 +468,21 @@ int cs_cmd_analyze(int argc, char **argv)
     o.warn = c.quiet ? NULL : warn_cli;
     cs_analyze_report rep;
     char err[1024] = "";
-    rc = cs_analyze(c.sources, c.nsources, c.out, &o, &rep, err, sizeof err);
+    rc = merge ? cs_merge(c.sources, c.nsources, c.out, &o, &rep, err, sizeof err)
+               : cs_analyze(c.sources, c.nsources, c.out, &o, &rep, err, sizeof err);
     cs_progress_finish(&prog_state);
     free(c.sources);
-    if (rc) return cs_cli_fail("analyze", "%s", err);
-    if (!c.quiet) print_summary(c.out, &rep, o.cluster, o.labels_from);
+    if (rc) return cs_cli_fail(cmd, "%s", err);
+    if (!c.quiet) print_summary(c.out, &rep, o.cluster, o.labels_from, o.partial, merge);
     return 0;
+}
+
+int cs_cmd_analyze(int argc, char **argv)
+{
+    return run_command(argc, argv, 0);
+}
+
+int cs_cmd_merge(int argc, char **argv)
+{
+    return run_command(argc, argv, 1);
 }

@@ -16,4 +16,13 @@ void cs_usage_analyze(FILE *f);
  */
 int cs_cmd_analyze(int argc, char **argv);
 
+/** Print the usage of `concatseq merge` (its normalisation, clustering and run options) to f. */
+void cs_usage_merge(FILE *f);
+
+/**
+ * Run `concatseq merge PART... -o BUNDLE` (argv[0] = "merge"): cs_merge with the normalisation, clustering and run
+ * options of analyze; an analysis option is refused (the parts' are used). Exit status as cs_cmd_analyze's.
+ */
+int cs_cmd_merge(int argc, char **argv);
+
 #endif

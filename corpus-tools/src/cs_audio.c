@@ -26,7 +26,7 @@ void cs_pathlist_free(cs_pathlist *l)
     l->n = l->cap = 0;
 }
 
-static int pathlist_push(cs_pathlist *l, const char *p, int walked)
+int cs_pathlist_push(cs_pathlist *l, const char *p, int walked)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
@@ -83,7 +83,7 @@ static int walk(const char *dir, cs_pathlist *files, const char **bad_path)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
-        if ((rc = pathlist_push(&names, e->d_name, 1)) != 0) break;
+        if ((rc = cs_pathlist_push(&names, e->d_name, 1)) != 0) break;
     }
     closedir(d);
     if (rc) {
@@ -105,7 +105,7 @@ static int walk(const char *dir, cs_pathlist *files, const char **bad_path)
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk(full, files, bad_path);
         } else if (S_ISREG(st.st_mode)) {
-            rc = pathlist_push(files, full, 1);
+            rc = cs_pathlist_push(files, full, 1);
         }
         free(full);
     }
@@ -134,7 +134,7 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
             size_t kept = 0;
             for (size_t i = 0; i < found.n && rc == 0; ++i) {
                 if (is_audio(found.v[i])) {
-                    rc = pathlist_push(out, found.v[i], 1);
+                    rc = cs_pathlist_push(out, found.v[i], 1);
                     kept++;
                 } else if (strict) {
                     *bad_path = remember(found.v[i]);
@@ -165,7 +165,7 @@ int cs_collect_sources(char *const *args, size_t nargs, int strict, cs_warn_fn w
                 cs_pathlist_free(out);
                 return CS_E_FORMAT;
             }
-            int rc = pathlist_push(out, arg, 0);
+            int rc = cs_pathlist_push(out, arg, 0);
             if (rc) {
                 cs_pathlist_free(out);
                 return rc;

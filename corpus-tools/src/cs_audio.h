@@ -74,6 +74,8 @@ typedef struct cs_pathlist {
 } cs_pathlist;
 
 void cs_pathlist_free(cs_pathlist *l);
+/** Append a copy of path p (walked: found inside a folder); 0 or CS_E_NOMEM. */
+int cs_pathlist_push(cs_pathlist *l, const char *p, int walked);
 
 /**
  * Expand SOURCE arguments into audio files: a file is taken as given; a folder is walked recursively and its

@@ -452,6 +452,14 @@ int cs_bundle_read(const char *dir, cs_bundle *b, char *err, size_t errlen)
     if (!b->manifest) return CS_E_FORMAT;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(b->manifest, "format");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(b->manifest, "version");
+    if (cJSON_IsString(fmt) && !strcmp(fmt->valuestring, CS_BUNDLE_PARTIAL_FORMAT)) {
+        snprintf(err, errlen,
+                 "%s: a partial bundle (`analyze --partial`): merge the parts into a bundle first with `concatseq "
+                 "merge PART... -o BUNDLE`",
+                 dir);
+        cs_bundle_free(b);
+        return CS_E_FORMAT;
+    }
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, CS_BUNDLE_FORMAT) != 0) {
         snprintf(err, errlen, "%s: not a ConcatSeq corpus manifest", path);
         cs_bundle_free(b);

@@ -18,6 +18,10 @@
 #define CS_BUNDLE_UNITS    "units.wav"
 #define CS_BUNDLE_FORMAT   "concatseq-corpus"
 #define CS_BUNDLE_VERSION  1
+/* a partial bundle's own files beside its manifest and audio.wav (cs_partial.h, BUNDLE.md "Partial bundles") */
+#define CS_BUNDLE_PARTIAL_FORMAT "concatseq-partial" /* its manifest's "format" */
+#define CS_BUNDLE_ROWS           "unit_rows.wav"
+#define CS_BUNDLE_FLUX           "flux.wav"
 
 /** A bundle read back: the manifest, the unit table floats and a validated view of them. */
 typedef struct cs_bundle {
@@ -30,7 +34,8 @@ typedef struct cs_bundle {
 
 /**
  * Read and validate a bundle directory (manifest format and version, unit table with every row checked,
- * counts consistent between both). On error writes a one-line message to err and returns a cs_err.
+ * counts consistent between both). On error writes a one-line message to err and returns a cs_err; a partial
+ * bundle (`analyze --partial`) is refused with a line naming `concatseq merge`.
  */
 int cs_bundle_read(const char *dir, cs_bundle *b, char *err, size_t errlen);
 void cs_bundle_free(cs_bundle *b);

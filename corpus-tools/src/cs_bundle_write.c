@@ -35,7 +35,8 @@
 #define CS_SIG_FILES  32
 #define PARTIAL_INFIX ".partial-"
 
-static const char *const own_names[] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS};
+static const char *const own_names[] = {CS_BUNDLE_MANIFEST, CS_BUNDLE_AUDIO, CS_BUNDLE_UNITS, CS_BUNDLE_ROWS,
+                                        CS_BUNDLE_FLUX};
 #define NUM_OWN ((int)(sizeof own_names / sizeof own_names[0]))
 
 /* --- interruption: the handler only uses async-signal-safe calls (unlink, rmdir, _exit) --- */

@@ -27,6 +27,8 @@ typedef struct subcommand {
 static const subcommand commands[] = {
     {"analyze", "SOURCE... -o BUNDLE [options]", "cut, describe and cluster audio into a corpus bundle",
      cs_cmd_analyze},
+    {"merge", "PART... -o BUNDLE [options]", "normalise and cluster partial bundles (analyze --partial) into one",
+     cs_cmd_merge},
     {"info", "BUNDLE [--units]", "summary of a bundle, or its unit table as TSV", cs_cmd_info},
     {"train", "BUNDLE [-o MODEL] [options]", "fit a GRU or causal transformer to the label sequence", cs_cmd_train},
     {"eval", "BUNDLE [MODEL] [--json]", "held-out bits per label: model vs n-gram baselines", cs_cmd_eval},

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad arguments to the sclang classes give one line each, naming the file, the argument or the option and the
 # fix (see corpus_messages.scd): ConcatCorpus.open(nil), a manifest that is a JSON array, a bundle with a version 2
-# unit table (made from a version 3 one here), out-of-range unit
+# unit table (made from a version 3 one here), a partial bundle (`analyze --partial`), out-of-range unit
 # queries, Pconcatunit targets with NaN / unknown descriptors, ConcatCorpus.build with an unknown option, bad
 # sources, "--" among the options. Sources go after `--`: a source "--force" never forces (the existing bundle
 # is byte-identical afterwards), sources "-x.wav" and "--quiet" are analysed as files, and option Events'
@@ -33,6 +33,7 @@ for f in (13, 15):
 h[17] = h[18] = 0
 write_wav(sys.argv[2], np.array(h + list(t[24:m + n])), rate, 1)
 PYEOF
+"$CS" analyze --partial "$SND" -o "$W/part" --unit-ms 60 --hop-ms 60 --quiet || not_ok "partial bundle"
 cp "$SND" "$W/dash/-x.wav" && cp "$SND" "$W/dash/--quiet"
 before=$(md5sum < "$W/a.corpus/units.wav")
 export CONCATSEQ=$CS
@@ -49,6 +50,8 @@ check "a version 2 unit table: one line naming the file, the version and the fix
     test "$(lines 'OPEN V2' 'UNITS' "ConcatCorpus: .*v2.corpus/units.wav is a version 2 unit table, these classes read version 3 (rebuild the bundle with \`concatseq analyze --force\`)")" = 1
 check "a JSON array manifest: one line naming the file" \
     test "$(lines 'OPEN ARRAY' 'UNITS' "ConcatCorpus: .*array.corpus/corpus.json holds a JSON array")" = 1
+check "a partial bundle: one line naming concatseq merge" \
+    test "$(lines 'OPEN PARTIAL' 'UNITS' "ConcatCorpus: .*/part is a partial bundle (concatseq analyze --partial): merge the parts into a bundle first with \`concatseq merge PART... -o BUNDLE\`")" = 1
 check "six bad unit queries: six lines naming the method and the range" \
     test "$(lines 'UNITS' 'TARGETS' "ConcatCorpus:[a-zA-Z]*Of: no unit .*must be an Integer 0\.\.")" = 6
 check "six bad targets: six lines" test "$(lines 'TARGETS' 'BUILD UNKNOWN OPTION' 'Pconcatunit: ')" = 6
