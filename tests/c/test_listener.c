@@ -112,6 +112,9 @@ typedef struct units {
 
 static units offline, live;
 
+static void attacks_vs_onsets(const cs_listen_config *on, cs_fft_host *host, const float *x, size_t n,
+                              const char *what);
+
 /* analyze's descriptors of the given segments. */
 static int describe_offline(const cs_frames *f, const float *x, size_t n, const cs_segments *s, units *out)
 {
@@ -268,7 +271,55 @@ static void test_onsets(const float *x, size_t n, const cs_frames *f, const cs_l
                  p.threshold, p.min_len_s * 1e3, p.max_len_s * 1e3, p.pre_s * 1e3);
         check_blocks(&c, host, x, n, 1, what);
         printf("%s: %zu units equal in blocks of 1, 64, 256, 1024\n", what, offline.n);
+        attacks_vs_onsets(&c, host, x, n, what);
     }
+}
+
+/* ATTACKS on a real signal against the onsets just found (`offline`; boundaries that are max_len cuts, recognised
+ * by the lengths they make, are left out): an onset boundary b is answered when an
+ * attack report comes in [b - min_len, b + fft/2 + 2 hops + pre] (the alarm is at most ceil(min_len / hop) - 1
+ * frames before the onset's candidate frame, whose boundary is refined at most one frame back or on, cs_onset.h);
+ * a report answering no boundary is a false alarm. Blocks of 64; no heap call. */
+static void attacks_vs_onsets(const cs_listen_config *on, cs_fft_host *host, const float *x, size_t n, const char *what)
+{
+    cs_listen_config c = *on;
+    c.mode = CS_LISTEN_ATTACKS;
+    long heap = -1;
+    CS_CHECK(listen_file(&c, host, x, n, 64, &live, &heap) == 0 && heap == 0, "%s: attacks", what);
+    const long hop = c.frame.hop,
+               span = c.frame.fft_size / 2 + 2 * hop + (long)(c.onset.pre_s * c.frame.sample_rate + 1.0f);
+    const long min_len = (long)(c.onset.min_len_s * c.frame.sample_rate + 0.5f);
+    const uint64_t max_len = (uint64_t)(c.onset.max_len_s * c.frame.sample_rate + 0.5f);
+    size_t onsets = 0, answered = 0, used = 0;
+    for (size_t u = 1; u < offline.n; u++) {
+        const long b = (long)offline.v[u].start;
+        if (offline.v[u - 1].length == max_len || offline.v[u].length == (uint64_t)min_len) continue; /* a cut */
+        onsets++;
+        for (size_t q = 0; q < live.n; q++) {
+            const long k = (long)live.v[q].known_at;
+            if (k >= b - min_len && k <= b + span) {
+                answered++;
+                break;
+            }
+        }
+    }
+    for (size_t q = 0; q < live.n; q++) {
+        const long k = (long)live.v[q].known_at;
+        for (size_t u = 1; u < offline.n; u++) {
+            const long b = (long)offline.v[u].start;
+            if (k >= b - min_len && k <= b + span) {
+                used++;
+                break;
+            }
+        }
+    }
+    /* every onset has its alarm (cs_onset.h, "Alarms"); an alarm may find no onset (a false alarm) */
+    CS_CHECK(answered == onsets && used * 10 >= live.n * 8,
+             "%s: %zu of %zu onsets answered by an attack report, %zu of %zu reports answer one", what, answered,
+             onsets, used, live.n);
+    printf("%s: %zu of %zu onsets (max_len cuts left out) answered by an attack report, %zu of %zu attack reports "
+           "answer an onset\n",
+           what, answered, onsets, used, live.n);
 }
 
 static void test_frames(const float *x, size_t n, const cs_frames *f, const cs_listen_config *base, cs_fft_host *host,
@@ -530,8 +581,8 @@ static void attack_latency(const units *u, const size_t *t, size_t ne, int fft, 
         found += hit;
         extra += !hit;
     }
-    CS_CHECK(found == ne && extra == 0, "fft %d hop %d: %zu of %zu attacks answered, %zu reports of nothing", fft,
-             hop, found, ne, extra);
+    CS_CHECK(found == ne && extra == 0, "fft %d hop %d: %zu of %zu attacks answered, %zu reports of nothing", fft, hop,
+             found, ne, extra);
     CS_CHECK(worst >= 0 && worst < 2 * hop, "fft %d hop %d: worst attack latency %ld >= two hops", fft, hop, worst);
     printf("attack latency at 48 kHz, fft %d hop %d: %ld .. %ld samples from the attack to the report (%zu of %zu "
            "attacks, no other report; + at most one block in a host)\n",
@@ -621,9 +672,9 @@ typedef struct prop {
     uint64_t min_len, max_len;
     long bad_order, bad_len, before_settled, n;
     int hop;
-    uint64_t alarm;  /* frame of the last alarm + 1 (0: none yet) */
-    long no_alarm;   /* onsets (not forced) without an alarm in [frame - ceil(min_len / hop) + 1, frame] */
-    long alarms;     /* alarms raised */
+    uint64_t alarm;   /* frame of the last alarm + 1 (0: none yet) */
+    long no_alarm;    /* onsets (not forced) without an alarm in [frame - ceil(min_len / hop) + 1, frame] */
+    long alarms;      /* alarms raised */
     long close_alarm; /* alarms less than min_len after the previous one */
 } prop;
 
