@@ -145,16 +145,16 @@ PY
 cat > "$W/lat.scd" <<SCD
 (
 var c = ConcatCorpus.open("$W/c"), load = c.scoreLoadCommands(nil, 0.0, 0, 1);
-[\\kr, \\ar].do { |rate|
+[\\onsets, \\attacks].do { |mode| [\\kr, \\ar].do { |rate|
 	var def = SynthDef(\\lat, {
 		var in = PlayBuf.ar(1, 2, 1, 1, 0, 0);
-		var l = ConcatListen.perform(rate, in, c, \\onsets, [\\loudness, \\centroid]);
+		var l = ConcatListen.perform(rate, in, c, mode, [\\loudness, \\centroid]);
 		Out.ar(0, [ConcatPlay.ar(1, c, ConcatListen.trigOf(l), select: \\nearest, target: ConcatListen.targetOf(l),
 			attack: 0, release: 0.001, dur: 0.05, seed: 1), in]);
 	});
 	Score([[0.0] ++ load.collect(_[1]) ++ [[\\b_allocRead, 2, "$W/clicks.wav", 0, -1], [\\d_recv, def.asBytes],
-		[\\s_new, \\lat, 1000, 0, 0]], [24.0, [\\c_set, 0, 0]]]).writeOSCFile("$W/lat_" ++ rate ++ ".osc");
-};
+		[\\s_new, \\lat, 1000, 0, 0]], [24.0, [\\c_set, 0, 0]]]).writeOSCFile("$W/lat_" ++ mode ++ "_" ++ rate ++ ".osc");
+} };
 "SCORE OK".postln;
 0.exit;
 )
@@ -163,9 +163,9 @@ run_sclang 60 "$W/lat.scd"
 grep -q "SCORE OK" "$W/sclang.log" || { cat "$W/sclang.log" >&2; exit 1; }
 hop=$("$PY" -c "import json; print(json.load(open('$W/c/corpus.json'))['analysis']['hop'])")
 echo "== latency: onset in the input -> first sample of the chosen grain (NRT, 48 kHz, corpus hop $hop)"
-for rate in kr ar; do for block in 64 512; do
-    run_nrt "$W/lat_$rate.osc" "$W/lat$block.wav" 2 -z "$block" || { cat "$W/lat$block.wav.log" >&2; exit 1; }
-    "$PY" - "$W/lat$block.wav" "$W/onsets.txt" "$block" "$hop" "$SRC" "$rate" <<'PY'
+for mode in onsets attacks; do for rate in kr ar; do for block in 64 512; do
+    run_nrt "$W/lat_${mode}_$rate.osc" "$W/lat$block.wav" 2 -z "$block" || { cat "$W/lat$block.wav.log" >&2; exit 1; }
+    "$PY" - "$W/lat$block.wav" "$W/onsets.txt" "$block" "$hop" "$SRC" "$rate" "$mode" <<'PY'
 import sys, numpy as np
 sys.path.insert(0, sys.argv[5] + "/tests/scripts")
 from wavio import read_wav
@@ -181,8 +181,8 @@ for i, o in enumerate(onsets):
     else:
         lat.append(int(nz[0]))
 lat = np.array(lat)
-print(f"ConcatListen.{sys.argv[6]}, block {block}: {len(lat)} of {len(onsets)} onsets answered, latency worst {lat.max()} samples, median "
+print(f"ConcatListen.{sys.argv[6]}({sys.argv[7]}), block {block}: {len(lat)} of {len(onsets)} onsets answered, latency worst {lat.max()} samples, median "
       f"{int(np.median(lat))}, best {lat.min()} (target one hop + one block = {hop + block}; "
       f"worst / target {lat.max() / (hop + block):.2f})")
 PY
-done; done
+done; done; done
