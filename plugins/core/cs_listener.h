@@ -28,8 +28,9 @@
  *    YIN's window has not arrived; its spectral shape is the window's, whose end holds the attack). The same
  *    detector and parameters as ONSETS decide; no event is emitted. Not a corpus unit (no offline twin): the
  *    attack's first look, for answering, not for labelling what was played (ONSETS does that). Latency from an
- *    attack to its emission (tests/c/test_listener.c, 48 kHz, fft 1024 / hop 256): see the test's printout;
- *    at most fft_size/2 - 1 + one hop when the flux crosses the threshold at the first frame holding the attack.
+ *    attack to its emission (tests/c/test_listener.c, 48 kHz, fft 1024 / hop 256): 32 .. 269 samples
+ *    (the onset report of the same attacks: 458 .. 745); [0, hop) when the flux crosses the threshold at the
+ *    first frame whose window holds the attack, [hop, 2 hops) at the next one; a host adds at most one block.
  *
  * Memory (cs_listener_bytes): the analyser (cs_frame_analyser_bytes, most of it), the detector (ONSETS), a ring of
  * the last C / hop + 4 frames, C = the longest unit (FRAMES: hop; GRAINS: grain_len; ONSETS: max_len) + the longest

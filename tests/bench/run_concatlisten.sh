@@ -15,7 +15,8 @@
 # heavier). Each peer's per-instance cost is printed beside ConcatListen's, as a ratio.
 #
 # Latency: NRT at 48 kHz with blocks of 64 and 512 samples: a click train (40 bursts of decaying noise from exact
-# silence, at random sample positions) into ConcatListen (onsets) whose trigger starts ConcatPlay (select nearest,
+# silence, at random sample positions) into ConcatListen (mode onsets, then mode attacks: the report at the
+# detector's alarm, describing the attack) whose trigger starts ConcatPlay (select nearest,
 # attack 0) on the same corpus; latency = the first non-zero output sample after a burst's first sample minus that
 # sample; with ConcatListen.kr (the trigger at a control period's start) and ConcatListen.ar (at the sample the
 # event was known; ConcatPlay's audio-rate trigger starts the grain there). Prints the worst and the median per
@@ -38,7 +39,10 @@
 # look-ahead gets there only by cutting 1 .. 2.5 hops early (the schelp has the trial: .ar 163 median / 252 worst,
 # .kr 100 / 189 at block 64, but the corpus's grains then start as early before their own attacks). With the
 # boundaries at the attacks it would take a YIN window <= 512 (f0_min >= 94 Hz) and the cell peak taken from the
-# samples (a + 0 .. 255). At block 512 the target (768) is met.
+# samples (a + 0 .. 255). At block 512 the target (768) is met. Mode attacks keeps the boundaries and the corpus
+# as they are and answers at the alarm (the early report of the first or second frame whose window holds the
+# attack: a + 0 .. 511 before the server; measured: .ar 252 worst / 163 median, .kr 189 / 100 at block 64), which
+# meets the target at both blocks; tests/sc/concatlisten_latency.sh asserts it from this script's printout.
 #
 # Between the two: bench_concatlisten on the same corpus, the core's mean and worst block (64 and 512 samples) in
 # thread CPU time, and the listener's initialisation when a table is bound.
