@@ -280,14 +280,24 @@ static void test_onsets(const float *x, size_t n, const cs_frames *f, const cs_l
  * attack report comes in [b - min_len, b + fft/2 + 2 hops + pre] (the alarm is at most ceil(min_len / hop) - 1
  * frames before the onset's candidate frame, whose boundary is refined at most one frame back or on, cs_onset.h);
  * a report answering no boundary is a false alarm. Blocks of 64; no heap call. */
+static int cmp_long(const void *a, const void *b)
+{
+    const long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+static units onset_live;
+static long lat_attack[MAX_UNITS], lat_onset[MAX_UNITS];
+
 static void attacks_vs_onsets(const cs_listen_config *on, cs_fft_host *host, const float *x, size_t n, const char *what)
 {
     cs_listen_config c = *on;
-    c.mode = CS_LISTEN_ATTACKS;
     long heap = -1;
+    CS_CHECK(listen_file(&c, host, x, n, 64, &onset_live, &heap) == 0, "%s: onsets", what);
+    c.mode = CS_LISTEN_ATTACKS;
     CS_CHECK(listen_file(&c, host, x, n, 64, &live, &heap) == 0 && heap == 0, "%s: attacks", what);
-    const long hop = c.frame.hop,
-               span = c.frame.fft_size / 2 + 2 * hop + (long)(c.onset.pre_s * c.frame.sample_rate + 1.0f);
+    const long hop = c.frame.hop, pre = (long)(c.onset.pre_s * c.frame.sample_rate + 0.5f),
+               span = c.frame.fft_size / 2 + 2 * hop + pre + 1;
     const long min_len = (long)(c.onset.min_len_s * c.frame.sample_rate + 0.5f);
     const uint64_t max_len = (uint64_t)(c.onset.max_len_s * c.frame.sample_rate + 0.5f);
     size_t onsets = 0, answered = 0, used = 0;
@@ -297,7 +307,9 @@ static void attacks_vs_onsets(const cs_listen_config *on, cs_fft_host *host, con
         onsets++;
         for (size_t q = 0; q < live.n; q++) {
             const long k = (long)live.v[q].known_at;
-            if (k >= b - min_len && k <= b + span) {
+            if (k >= b - min_len && k <= b + span) { /* latencies from the onset's hop cell start, b + pre */
+                lat_attack[answered] = k - b - pre;
+                lat_onset[answered] = u - 1 < onset_live.n ? (long)onset_live.v[u - 1].known_at - b - pre : 0;
                 answered++;
                 break;
             }
@@ -314,12 +326,17 @@ static void attacks_vs_onsets(const cs_listen_config *on, cs_fft_host *host, con
         }
     }
     /* every onset has its alarm (cs_onset.h, "Alarms"); an alarm may find no onset (a false alarm) */
-    CS_CHECK(answered == onsets && used * 10 >= live.n * 8,
+    CS_CHECK(onsets > 0 && answered == onsets && used * 10 >= live.n * 8,
              "%s: %zu of %zu onsets answered by an attack report, %zu of %zu reports answer one", what, answered,
              onsets, used, live.n);
+    if (answered == 0) return;
+    qsort(lat_attack, answered, sizeof *lat_attack, cmp_long);
+    qsort(lat_onset, answered, sizeof *lat_onset, cmp_long);
     printf("%s: %zu of %zu onsets (max_len cuts left out) answered by an attack report, %zu of %zu attack reports "
-           "answer an onset\n",
-           what, answered, onsets, used, live.n);
+           "answer an onset; from the onset's hop cell to the report, worst / median: attacks %ld / %ld, onsets %ld "
+           "/ %ld samples\n",
+           what, answered, onsets, used, live.n, lat_attack[answered - 1], lat_attack[answered / 2],
+           lat_onset[answered - 1], lat_onset[answered / 2]);
 }
 
 static void test_frames(const float *x, size_t n, const cs_frames *f, const cs_listen_config *base, cs_fft_host *host,
