@@ -251,12 +251,17 @@ static int forced_cuts(cs_onset *o, uint64_t next, cs_onset_emit emit, void *use
 }
 
 /* Whether frame o->frames (flux d, threshold thr) raises an alarm (cs_onset.h, "Alarms"): it meets the candidate
- * conditions of step 2 but the look-ahead one, and comes at least min_len after the last alarm's frame. */
+ * conditions of step 2 but the look-ahead one, comes at least min_len after the last alarm's frame, and the latest
+ * boundary it could give keeps min_len after the last accepted one. */
 static int alarm_now(cs_onset *o, float d, double thr)
 {
     const uint64_t i = o->frames;
     if (!(d > 0.0f) || (i > 0 && !(d > o->d_cur)) || !((double)d > thr)) return 0;
     if (o->have_alarm && (i - o->alarm_frame) * (uint64_t)o->plan.hop < o->plan.min_len) return 0;
+    /* the latest boundary a candidate at i can give (refined onto i + R) must keep min_len after the last one */
+    const uint64_t hop = (uint64_t)o->plan.hop, pos = (i + (uint64_t)o->plan.refine) * hop;
+    const uint64_t cell = pos >= hop / 2 ? pos - hop / 2 : 0, b = cell >= o->plan.pre ? cell - o->plan.pre : 0;
+    if (b < o->last + o->plan.min_len) return 0;
     o->have_alarm = 1;
     o->alarm_frame = i;
     return 1;

@@ -33,12 +33,14 @@
  * when frame i+1 has been computed, one hop after frame i (the frame whose window the attack entered).
  * Alarms (for a live host that must answer an attack at once; they change no boundary): frame i raises an alarm
  * at its own push when it meets step 2's conditions except the look-ahead one (d(i) > 0, d(i) > t(i), d(i) >
- * d(i-1)) and its index is at least min_len samples (min_len / hop frames, rounded up) after the last alarm's.
- * Every onset accepted at candidate frame i (not a forced cut) therefore has an alarm at a frame in
- * [i - ceil(min_len / hop) + 1, i] (frame i met the conditions at its push; only an alarm that recent can have
- * suppressed it), one frame earlier than the boundary's decision, and with no wait for the refinement's frame. An
- * alarm can be false (the flux rises above the threshold, then a later frame rises more but the onset's boundary
- * is refused by min_len): tests/c/test_listener.c counts them on real signals.
+ * d(i-1)), its index is at least min_len samples (min_len / hop frames, rounded up) after the last alarm's, and
+ * the latest boundary a candidate at i could give (step 3 refined onto frame i + R, minus pre) is at least min_len
+ * after the last accepted boundary (else step 4 would refuse it). Every onset accepted at candidate frame i (not a
+ * forced cut) therefore has an alarm at a frame in [i - ceil(min_len / hop) + 1, i] (frame i met the conditions at
+ * its push, the last boundary can only have grown since; only an alarm that recent can have suppressed it), one
+ * frame earlier than the boundary's decision, and with no wait for the refinement's frame. An alarm can be false
+ * (the flux rises above the threshold but no onset follows: the next frame rises more and is then refused, or
+ * its threshold is higher): tests/c/test_listener.c counts them on real signals.
  * Differences from the detector before issue 10 (non-causal): centred median window -> past window; delta times
  * the source's mean flux -> delta_abs given (offline: delta * the source's mean flux, rounded to float); strongest
  * first minimum interval -> earliest first; refinement look-ahead refine_s -> at most one frame; max_len splitting

@@ -380,7 +380,8 @@ static void test_signal(const float *x, size_t n, int rate, cs_fft_host *host, c
 {
     cs_frame_params fp;
     cs_frame_params_default(&fp, rate);
-    if (extreme) fp.fft_size = 256, fp.hop = 256, fp.f0_min = 20.0;
+    if (extreme == 1) fp.fft_size = 256, fp.hop = 256, fp.f0_min = 20.0;
+    if (extreme == 2) fp.fft_size = 1024, fp.hop = 256;
     cs_listen_config base;
     cs_listen_config_default(&base, (float)rate);
     CS_CHECK(cs_frame_params_config(&fp, &base.frame) == 0, "frame config");
@@ -782,6 +783,7 @@ int main(void)
     if (n > 0) {
         test_signal(x, n, rate, host, "a11wlk01", 0);
         test_signal(x, n, rate, host, "a11wlk01 fft 256 hop 256 f0_min 20", 1);
+        test_signal(x, n, rate, host, "a11wlk01 fft 1024 hop 256", 2);
         ran++;
     } else {
         printf("a11wlk01.wav not found (supercollider): skipped\n");
@@ -792,6 +794,7 @@ int main(void)
     rate = 0;
     if (read_kit("/usr/share/hydrogen/data/drumkits/Millo-Drums_v.1", &x, &n, &rate) == 0) {
         test_signal(x, n, rate, host, "Millo-Drums kit", 0);
+        test_signal(x, n, rate, host, "Millo-Drums kit fft 1024 hop 256", 2);
         ran++;
     } else {
         printf("hydrogen-drumkits not found: skipped\n");
