@@ -6,7 +6,9 @@
 # positions into a11wlk01's onset corpus at fft 1024 / hop 256), run here and its printout checked: every burst
 # answered in both modes, the \attacks worst case within the target. Mode \onsets (the event an onset ends,
 # reported once its last frame is complete) is printed beside it; its target is not asserted (it misses it at
-# block 64 by construction: ConcatListen.schelp, "Latency").
+# block 64 by construction: ConcatListen.schelp, "Latency"). The bench's second input (Hydrogen kit hits over a
+# lincity-ng music bed) is printed, not asserted: there a hit can come too soon after a bed onset for min_len, or
+# be masked, and its worst case is the detector's, not the report's (ConcatListen.schelp, "Latency").
 source "$(dirname "$0")/sclang_env.bash"
 a11wlk01 > /dev/null || { not_ok "a11wlk01.wav not found"; exit 1; }
 BUILD=$(cd "$PLUGIN_DIR/../.." && pwd)
@@ -24,5 +26,5 @@ while read -r line; do
         target=$(sed -E 's/.*one hop \+ one block = ([0-9]+);.*/\1/' <<< "$line")
         check "$what: worst $worst <= target $target samples" test "$worst" -le "$target"
     fi
-done < <(grep "^ConcatListen\.[ka]r(" "$W/lat.log")
-check "8 measurements (2 modes x 2 rates x 2 blocks)" test "$n" -eq 8
+done < <(grep "^ConcatListen\.[ka]r([a-z]*), clicks," "$W/lat.log")
+check "8 measurements on the clicks (2 modes x 2 rates x 2 blocks)" test "$n" -eq 8
