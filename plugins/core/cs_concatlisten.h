@@ -1,7 +1,8 @@
 /*
  * cs_concatlisten.h - the host-independent logic of the ConcatListen UGen: it listens to an input signal with the
  * very analysis `concatseq analyze` described the corpus with, and reports each completed unit (a frame, an onset
- * event or a grain) as the corpus's normalised descriptors, the nearest label and its distance.
+ * event or a grain; or, in mode CS_LISTEN_ATTACKS, each attack at the onset detector's alarm, cs_listener.h) as the
+ * corpus's normalised descriptors, the nearest label and its distance.
  *
  * C11 core code (plugins/core/cs_concatlisten.c) behind a C API, as cs_concatplay.h is for ConcatPlay: the shim
  * plugins/ConcatListen/ConcatListen.cpp only looks the Buffer up, marshals inputs and outputs, hands RTAlloc/RTFree
