@@ -175,17 +175,47 @@ size_t cs_listener_bytes(const cs_listen_config *c)
 
 /* ------------------------------------------------------------------ units */
 
+/* A unit [start, start + length) known now, its descriptors still to come. */
+static void unit_head(const cs_listener *l, cs_listen_unit *u, uint64_t start, uint64_t length)
+{
+    memset(u, 0, sizeof *u);
+    u->start = start;
+    u->length = length;
+    u->known_at = l->t;
+    u->index = l->emitted;
+}
+
+/* Feed the unit's samples [from, length) from the ring (still held: the callers' ring sizes guarantee it). */
+static void ring_samples(const cs_listener *l, cs_unit_accum *acc, uint64_t start, uint64_t from, uint64_t length)
+{
+    while (from < length) { /* at most two pieces: the ring wraps once */
+        uint64_t slot = (start + from) % l->ring_cap, piece = l->ring_cap - slot;
+        if (piece > length - from) piece = length - from;
+        cs_unit_accum_samples(acc, l->ring + slot, from, from + piece);
+        from += piece;
+    }
+}
+
+/* Finish the description (rc: the accumulation's status so far) and emit the unit. */
+static void finish_emit(cs_listener *l, cs_listen_unit *u, int rc, const cs_unit_accum *acc)
+{
+    if (rc == CS_UD_OK) rc = cs_unit_accum_finish(acc, u->raw);
+    if (rc != CS_UD_OK) {
+        memset(u->raw, 0, sizeof u->raw); /* never reached with the analyser's finite frames; counted */
+        l->failed++;
+    }
+    l->emitted++;
+    l->count++;
+    if (l->emit) l->emit(l->user, u);
+}
+
 /* Describe [start, start + length) from the rings and emit it. The samples and frames are still held (the ring
  * sizes cover the longest unit, or for onsets the part not yet gathered, plus the longest wait). `lv`: the level
  * sums of the unit's samples [0, from) gathered before (ONSETS), or NULL (from = 0). */
 static void describe_emit(cs_listener *l, uint64_t start, uint64_t length, const cs_level *lv, uint64_t from)
 {
     cs_listen_unit u;
-    memset(&u, 0, sizeof u);
-    u.start = start;
-    u.length = length;
-    u.known_at = l->t;
-    u.index = l->emitted;
+    unit_head(l, &u, start, length);
     cs_unit_accum acc;
     int rc = cs_unit_accum_begin(&acc, start, length, l->cfg.frame.hop, l->cfg.frame.sample_rate);
     uint64_t i0, i1;
@@ -194,26 +224,13 @@ static void describe_emit(cs_listener *l, uint64_t start, uint64_t length, const
         rc = CS_UD_E_ARG; /* no frame, or no longer held: never with the ring sizes of layout_of */
     if (lv) acc.lv = *lv;
     if (rc == CS_UD_OK) {
-        for (; from < length;) { /* at most two pieces: the ring wraps once */
-            uint64_t s = start + from, slot = s % l->ring_cap;
-            uint64_t piece = l->ring_cap - slot;
-            if (piece > length - from) piece = length - from;
-            cs_unit_accum_samples(&acc, l->ring + slot, from, from + piece);
-            from += piece;
-        }
+        ring_samples(l, &acc, start, from, length);
         if (i1 >= l->nfr) i1 = l->nfr - 1; /* only at the end of a signal: its last frame is the nearest */
         if (acc.nearest) i0 = i1;
         for (uint64_t i = i0; i <= i1; i++)
             cs_unit_accum_frame(&acc, i, l->rows + (i % l->rows_cap) * CS_FF_COUNT);
-        rc = cs_unit_accum_finish(&acc, u.raw);
     }
-    if (rc != CS_UD_OK) {
-        memset(u.raw, 0, sizeof u.raw); /* never reached with the analyser's finite frames; counted */
-        l->failed++;
-    }
-    l->emitted++;
-    l->count++;
-    if (l->emit) l->emit(l->user, &u);
+    finish_emit(l, &u, rc, &acc);
 }
 
 /* Whether [start, start + length) can be described now: its samples pushed and its last frame computed (at the
@@ -322,32 +339,16 @@ static void emit_attack(cs_listener *l, uint64_t frame, const float *row)
 {
     const uint64_t hop = (uint64_t)l->cfg.frame.hop, start = l->t > hop ? l->t - hop : 0, length = l->t - start;
     cs_listen_unit u;
-    memset(&u, 0, sizeof u);
-    u.start = start;
-    u.length = length;
-    u.known_at = l->t;
-    u.index = l->emitted;
+    unit_head(l, &u, start, length);
     cs_unit_accum acc;
     int rc = cs_unit_accum_begin(&acc, start, length, l->cfg.frame.hop, l->cfg.frame.sample_rate);
     if (rc == CS_UD_OK) {
         acc.i0 = acc.i1 = frame; /* the unit's one frame is the alarm's, whatever its centre */
         acc.nearest = 1;
-        for (uint64_t from = 0; from < length;) { /* the ring holds more than a hop: at most two pieces */
-            uint64_t slot = (start + from) % l->ring_cap, piece = l->ring_cap - slot;
-            if (piece > length - from) piece = length - from;
-            cs_unit_accum_samples(&acc, l->ring + slot, from, from + piece);
-            from += piece;
-        }
+        ring_samples(l, &acc, start, 0, length); /* the ring holds more than a hop */
         cs_unit_accum_frame(&acc, frame, row);
-        rc = cs_unit_accum_finish(&acc, u.raw);
     }
-    if (rc != CS_UD_OK) {
-        memset(u.raw, 0, sizeof u.raw); /* never with the analyser's finite rows; counted */
-        l->failed++;
-    }
-    l->emitted++;
-    l->count++;
-    if (l->emit) l->emit(l->user, &u);
+    finish_emit(l, &u, rc, &acc);
 }
 
 /* ONSETS: the detector runs on the early report (flux and peak are final there). */
