@@ -25,7 +25,8 @@ ConcatListen : MultiOutUGen {
 	      \grains (2): fixed grains of the corpus's own unit length and hop;
 	      \attacks (3): one report per onset the moment the \onsets detector first sees the attack (its
 	      alarm), describing the attack itself (the last hop of input, with the spectrum of the frame whose
-	      window ends there), so the answer to THIS attack comes within about one hop (help: "Latency").
+	      window ends there), so the answer to THIS attack comes within about one hop on a clean attack
+	      (help: "Latency").
 	      Read once, at synth start.
 	descriptors: the descriptors to output, an Array of names (the corpus's descriptorNames when corpus is a
 	        ConcatCorpus, else ConcatPlay.descriptorNames) or column indices; nil = every descriptor of the corpus.

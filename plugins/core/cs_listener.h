@@ -23,9 +23,10 @@
  *    "Alarms": the frame whose window the attack has entered, on its early report at i*hop + fft_size/2, without
  *    the onset's frame of decision and without waiting for the ended event's frames), so that a host can answer
  *    THIS attack at once: the unit is the last hop of samples pushed, [t - hop, t) (t = known_at = i*hop +
- *    fft_size/2, the end of frame i's window, where the attack is), its level descriptors (loudness, peak, ...)
- *    from those samples and its frame descriptors from frame i's early row alone (f0 and its confidence 0, as
- *    YIN's window has not arrived; its spectral shape is the window's, whose end holds the attack). The same
+ *    fft_size/2, the end of frame i's window: the attack's first hop when the alarm comes at the first frame
+ *    whose window holds the attack, the hop after it when it comes at the next), its level descriptors
+ *    (loudness, peak) from those samples and its frame descriptors from frame i's early row alone (f0 and its
+ *    confidence 0, as YIN's window has not arrived). The same
  *    detector and parameters as ONSETS decide; no event is emitted. Not a corpus unit (no offline twin): the
  *    attack's first look, for answering, not for labelling what was played (ONSETS does that). Latency from an
  *    attack to its emission (tests/c/test_listener.c, 48 kHz, fft 1024 / hop 256): 32 .. 269 samples

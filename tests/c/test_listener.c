@@ -576,8 +576,8 @@ static void test_detector(void)
 static units latency_units;
 
 /* ATTACKS: each attack t[k] is answered by exactly one unit, and no unit answers nothing (no false alarm on this
- * signal); the unit is the last hop before its report, which holds the attack. The alarm comes with the early
- * report (at i*hop + fft/2) of the first frame whose window holds the attack ([0, hop) after it) or, when the
+ * signal); the unit is the last hop before its report (the attack's first hop, or the next). The alarm comes with the
+ * early report (at i*hop + fft/2) of the first frame whose window holds the attack ([0, hop) after it) or, when the
  * attack sits where that window's Hann taper hides it, of the next ([hop, 2 hops)): < 2 hops, measured 32 .. 269
  * at fft 1024 / hop 256 (the onset report of the same attacks: 458 .. 745). */
 static void attack_latency(const units *u, const size_t *t, size_t ne, int fft, int hop)
