@@ -10,8 +10,8 @@ ConcatListen : MultiOutUGen {
 	// Number of descriptor outputs.
 	var <numSelect;
 
-	// The listening modes, in number order (the `mode` input): frames, onset events, grains.
-	*modes { ^#[\frames, \onsets, \grains] }
+	// The listening modes, in number order (the `mode` input): frames, onset events, grains, attacks.
+	*modes { ^#[\frames, \onsets, \grains, \attacks] }
 
 	/*
 	Listen. Returns [trig, label, distance, d_1 .. d_n, age], control rate.
@@ -22,7 +22,12 @@ ConcatListen : MultiOutUGen {
 	mode: \frames (0): one unit per analysis frame (a hop of the corpus's frame analysis);
 	      \onsets (1, the default): events between onsets, found by `concatseq analyze --segment onset`'s
 	      spectral-flux detector with the corpus's own threshold;
-	      \grains (2): fixed grains of the corpus's own unit length and hop. Read once, at synth start.
+	      \grains (2): fixed grains of the corpus's own unit length and hop;
+	      \attacks (3): one report per onset the moment the \onsets detector first sees the attack (its
+	      alarm), describing the attack itself (the last hop of input, with the spectrum of the frame whose
+	      window ends there), so the answer to THIS attack comes within about one hop on a clean attack
+	      (help: "Latency").
+	      Read once, at synth start.
 	descriptors: the descriptors to output, an Array of names (the corpus's descriptorNames when corpus is a
 	        ConcatCorpus, else ConcatPlay.descriptorNames) or column indices; nil = every descriptor of the corpus.
 	        Fixed at SynthDef build time (at most 64).
@@ -125,8 +130,8 @@ ConcatListen : MultiOutUGen {
 		};
 		if(inputs[1].rate == \audio) { ^"argument 'corpus' must not be audio rate (a Buffer number)" };
 		if(inputs[2].rate != \scalar) { ^"argument 'mode' must be a constant: it is read once, when the synth starts" };
-		if(inputs[2].isNumber and: { inputs[2] < 0 or: { inputs[2] >= 3 } }) {
-			^"argument 'mode' must be 0 (\\frames), 1 (\\onsets) or 2 (\\grains), not %".format(inputs[2])
+		if(inputs[2].isNumber and: { inputs[2] < 0 or: { inputs[2] >= 4 } }) {
+			^"argument 'mode' must be 0 (\\frames), 1 (\\onsets), 2 (\\grains) or 3 (\\attacks), not %".format(inputs[2])
 		};
 		inputs.drop(4).do { |c|
 			if(c.rate != \scalar) { ^"argument 'descriptors' must be constants: they are read once, when the synth starts" };

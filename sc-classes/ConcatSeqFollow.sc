@@ -36,7 +36,7 @@ ConcatSeqFollow {
 
 	/*
 	The synth function of ConcatCorpus:follow: numChannels of audio. ConcatListen hears `input` in `mode`
-	(\frames, \onsets or \grains, see ConcatListen) and reports `descriptors` (names of the corpus's
+	(\frames, \onsets, \grains or \attacks, see ConcatListen) and reports `descriptors` (names of the corpus's
 	descriptorNames; nil = its clustering descriptors, see ConcatCorpus:followDescriptors) for every unit heard;
 	at each, ConcatPlay starts the unit nearest to those descriptors (select \nearest) among all units, or,
 	with a model, among the units of the label SeqPredict chooses, its logits guided towards the heard
@@ -125,7 +125,7 @@ ConcatSeqFollow {
 	/*
 	Follow a performer (live mosaicing) in one line: an Ndef (default key \concatseq_follow) that listens to
 	`input` (an input channel, an audio Bus, a Buffer standing in, or a Function; see ConcatSeqFollow) in `mode`
-	(\onsets, \frames or \grains) with this corpus's own analysis, and plays the unit nearest to each unit
+	(\onsets, \frames, \grains or \attacks) with this corpus's own analysis, and plays the unit nearest to each unit
 	heard, on `descriptors` (nil: followDescriptors). With `model` (a SeqModel of this corpus), the model chooses
 	each label, guided towards the heard sound by `guidance` (0 = the model alone; 1 .. 4 a compromise; 100 =
 	nearest label), and the nearest unit of that label plays. Controls (set them on the Ndef): guidance,

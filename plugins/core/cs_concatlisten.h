@@ -1,7 +1,8 @@
 /*
  * cs_concatlisten.h - the host-independent logic of the ConcatListen UGen: it listens to an input signal with the
  * very analysis `concatseq analyze` described the corpus with, and reports each completed unit (a frame, an onset
- * event or a grain) as the corpus's normalised descriptors, the nearest label and its distance.
+ * event or a grain; or, in mode CS_LISTEN_ATTACKS, each attack at the onset detector's alarm, cs_listener.h) as the
+ * corpus's normalised descriptors, the nearest label and its distance.
  *
  * C11 core code (plugins/core/cs_concatlisten.c) behind a C API, as cs_concatplay.h is for ConcatPlay: the shim
  * plugins/ConcatListen/ConcatListen.cpp only looks the Buffer up, marshals inputs and outputs, hands RTAlloc/RTFree
@@ -71,7 +72,7 @@ typedef void (*cs_cl_free_fn)(void *user, void *ptr);
 #define CS_CL_SEARCH_BUDGET                                                                                            \
     4096u /* label-search terms (one weighted squared difference each, ~1 ns) per block and instance: about 4 us,      \
              0.3 % of a 64-sample block at 48 kHz (tests/bench/run_concatlisten.sh measures the whole UGen) */
-#define CS_CL_NUM_MODES 3 /* the `mode` input: enum cs_listen_mode of cs_listener.h */
+#define CS_CL_NUM_MODES 4 /* the `mode` input: enum cs_listen_mode of cs_listener.h */
 
 /** Table states found by cs_cl_bind; the host posts one message when a failing state begins. */
 enum cs_cl_state {
@@ -153,7 +154,7 @@ typedef struct cs_concatlisten {
 } cs_concatlisten;
 
 /**
- * Set up the state: sample_rate in Hz (the server's), mode from the input (NaN or out of 0 .. 2 -> 1, onsets;
+ * Set up the state: sample_rate in Hz (the server's), mode from the input (NaN or out of 0 .. 3 -> 1, onsets;
  * else floor), the num_select descriptor inputs `select` (each a column index 0 .. CS_D_COUNT - 1; anything else,
  * NaN included, is kept as -1 and outputs 0), at most CS_CL_MAX_SELECT of them (more are ignored), and the host's
  * FFT (copied; its ctx must outlive the state). No allocation: the listener's memory is asked for by cs_cl_bind

@@ -68,11 +68,17 @@ static uint64_t context_of(const cs_frame_config *c)
     return (uint64_t)(c->fft_size / 2 > W ? c->fft_size / 2 : W);
 }
 
+/* ONSETS and ATTACKS run the onset detector (and its early frame report). */
+static int detects(int mode)
+{
+    return mode == CS_LISTEN_ONSETS || mode == CS_LISTEN_ATTACKS;
+}
+
 /* The longest unit of the mode, samples. */
 static uint64_t longest_unit(const cs_listen_config *c)
 {
     if (c->mode == CS_LISTEN_GRAINS) return c->grain_len;
-    if (c->mode == CS_LISTEN_ONSETS) {
+    if (detects(c->mode)) {
         cs_onset_plan p;
         cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p);
         return p.max_len;
@@ -85,7 +91,7 @@ static uint64_t wait_of(const cs_listen_config *c)
 {
     const uint64_t hop = (uint64_t)c->frame.hop, la = context_of(&c->frame);
     uint64_t pre = 0;
-    if (c->mode == CS_LISTEN_ONSETS) {
+    if (detects(c->mode)) {
         cs_onset_plan p;
         cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p);
         pre = p.pre + p.min_len;
@@ -104,7 +110,7 @@ int cs_listen_config_check(const cs_listen_config *c)
         if (c->grain_len < 1 || c->grain_hop < 1 || c->grain_len > CS_LISTEN_MAX_UNIT) return CS_LISTEN_E_ARG;
         if (c->grain_hop > CS_LISTEN_MAX_UNIT) return CS_LISTEN_E_ARG;
         if ((uint64_t)c->grain_hop * CS_LISTEN_MAX_OPEN_GRAINS < c->grain_len) return CS_LISTEN_E_ARG;
-    } else if (c->mode == CS_LISTEN_ONSETS) {
+    } else if (detects(c->mode)) {
         cs_onset_plan p;
         if (cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p) != CS_ONSET_OK)
             return CS_LISTEN_E_ARG;
@@ -136,7 +142,7 @@ typedef struct layout {
  * event needs: (context - fft_size/2) / hop + 2 frames, each at most hop / min_len + 2 boundaries. */
 static uint64_t queue_of(const cs_listen_config *c)
 {
-    if (c->mode != CS_LISTEN_ONSETS) return 0;
+    if (!detects(c->mode)) return 0;
     cs_onset_plan p;
     cs_onset_config_check(&c->onset, c->frame.sample_rate, c->frame.hop, &p);
     const uint64_t hop = (uint64_t)c->frame.hop, ctx = context_of(&c->frame), half = (uint64_t)c->frame.fft_size / 2;
@@ -148,12 +154,12 @@ static int layout_of(const cs_listen_config *c, layout *L)
     if (cs_listen_config_check(c) != CS_LISTEN_OK) return CS_LISTEN_E_ARG;
     L->head = align_up(sizeof(struct cs_listener));
     L->fa = align_up(cs_frame_analyser_bytes(&c->frame));
-    L->det = c->mode == CS_LISTEN_ONSETS ? align_up(cs_onset_bytes(&c->onset, c->frame.sample_rate, c->frame.hop)) : 0;
-    if (L->fa == 0 || (c->mode == CS_LISTEN_ONSETS && L->det == 0)) return CS_LISTEN_E_ARG;
+    L->det = detects(c->mode) ? align_up(cs_onset_bytes(&c->onset, c->frame.sample_rate, c->frame.hop)) : 0;
+    if (L->fa == 0 || (detects(c->mode) && L->det == 0)) return CS_LISTEN_E_ARG;
     L->q_cap = queue_of(c);
     L->queue = align_up((size_t)L->q_cap * sizeof(uint64_t));
     /* ONSETS gathers an event's level as its samples settle (feed_event), so its ring holds the wait only */
-    L->ring_cap = (c->mode == CS_LISTEN_ONSETS ? (uint64_t)c->frame.hop + 8 : longest_unit(c)) + wait_of(c);
+    L->ring_cap = (detects(c->mode) ? (uint64_t)c->frame.hop + 8 : longest_unit(c)) + wait_of(c);
     L->rows_cap = (longest_unit(c) + wait_of(c)) / (uint64_t)c->frame.hop + 4;
     L->ring = align_up((size_t)L->ring_cap * sizeof(float));
     L->rows = align_up((size_t)L->rows_cap * CS_FF_COUNT * sizeof(float));
@@ -169,17 +175,47 @@ size_t cs_listener_bytes(const cs_listen_config *c)
 
 /* ------------------------------------------------------------------ units */
 
+/* A unit [start, start + length) known now, its descriptors still to come. */
+static void unit_head(const cs_listener *l, cs_listen_unit *u, uint64_t start, uint64_t length)
+{
+    memset(u, 0, sizeof *u);
+    u->start = start;
+    u->length = length;
+    u->known_at = l->t;
+    u->index = l->emitted;
+}
+
+/* Feed the unit's samples [from, length) from the ring (still held: the callers' ring sizes guarantee it). */
+static void ring_samples(const cs_listener *l, cs_unit_accum *acc, uint64_t start, uint64_t from, uint64_t length)
+{
+    while (from < length) { /* at most two pieces: the ring wraps once */
+        uint64_t slot = (start + from) % l->ring_cap, piece = l->ring_cap - slot;
+        if (piece > length - from) piece = length - from;
+        cs_unit_accum_samples(acc, l->ring + slot, from, from + piece);
+        from += piece;
+    }
+}
+
+/* Finish the description (rc: the accumulation's status so far) and emit the unit. */
+static void finish_emit(cs_listener *l, cs_listen_unit *u, int rc, const cs_unit_accum *acc)
+{
+    if (rc == CS_UD_OK) rc = cs_unit_accum_finish(acc, u->raw);
+    if (rc != CS_UD_OK) {
+        memset(u->raw, 0, sizeof u->raw); /* never reached with the analyser's finite frames; counted */
+        l->failed++;
+    }
+    l->emitted++;
+    l->count++;
+    if (l->emit) l->emit(l->user, u);
+}
+
 /* Describe [start, start + length) from the rings and emit it. The samples and frames are still held (the ring
  * sizes cover the longest unit, or for onsets the part not yet gathered, plus the longest wait). `lv`: the level
  * sums of the unit's samples [0, from) gathered before (ONSETS), or NULL (from = 0). */
 static void describe_emit(cs_listener *l, uint64_t start, uint64_t length, const cs_level *lv, uint64_t from)
 {
     cs_listen_unit u;
-    memset(&u, 0, sizeof u);
-    u.start = start;
-    u.length = length;
-    u.known_at = l->t;
-    u.index = l->emitted;
+    unit_head(l, &u, start, length);
     cs_unit_accum acc;
     int rc = cs_unit_accum_begin(&acc, start, length, l->cfg.frame.hop, l->cfg.frame.sample_rate);
     uint64_t i0, i1;
@@ -188,26 +224,13 @@ static void describe_emit(cs_listener *l, uint64_t start, uint64_t length, const
         rc = CS_UD_E_ARG; /* no frame, or no longer held: never with the ring sizes of layout_of */
     if (lv) acc.lv = *lv;
     if (rc == CS_UD_OK) {
-        for (; from < length;) { /* at most two pieces: the ring wraps once */
-            uint64_t s = start + from, slot = s % l->ring_cap;
-            uint64_t piece = l->ring_cap - slot;
-            if (piece > length - from) piece = length - from;
-            cs_unit_accum_samples(&acc, l->ring + slot, from, from + piece);
-            from += piece;
-        }
+        ring_samples(l, &acc, start, from, length);
         if (i1 >= l->nfr) i1 = l->nfr - 1; /* only at the end of a signal: its last frame is the nearest */
         if (acc.nearest) i0 = i1;
         for (uint64_t i = i0; i <= i1; i++)
             cs_unit_accum_frame(&acc, i, l->rows + (i % l->rows_cap) * CS_FF_COUNT);
-        rc = cs_unit_accum_finish(&acc, u.raw);
     }
-    if (rc != CS_UD_OK) {
-        memset(u.raw, 0, sizeof u.raw); /* never reached with the analyser's finite frames; counted */
-        l->failed++;
-    }
-    l->emitted++;
-    l->count++;
-    if (l->emit) l->emit(l->user, &u);
+    finish_emit(l, &u, rc, &acc);
 }
 
 /* Whether [start, start + length) can be described now: its samples pushed and its last frame computed (at the
@@ -300,6 +323,7 @@ static void drain(cs_listener *l)
 static void on_boundary(void *user, const cs_onset_boundary *b)
 {
     cs_listener *l = user;
+    if (l->cfg.mode == CS_LISTEN_ATTACKS) return; /* attacks are reported at their alarms, events not at all */
     if (l->q_len == l->q_cap) { /* cannot happen (queue_of bounds it); the event then runs on to the next one */
         l->failed++;
         return;
@@ -308,12 +332,35 @@ static void on_boundary(void *user, const cs_onset_boundary *b)
     l->q_len++;
 }
 
+/* ATTACKS: describe and emit the attack an alarm of frame `frame` announces (cs_listener.h, CS_LISTEN_ATTACKS):
+ * the last hop of samples pushed [t - hop, t) for the level descriptors and frame `frame`'s early row (its window
+ * ends at t; f0 and confidence are 0 there) for the others, as the one frame of a unit shorter than a hop. */
+static void emit_attack(cs_listener *l, uint64_t frame, const float *row)
+{
+    const uint64_t hop = (uint64_t)l->cfg.frame.hop, start = l->t > hop ? l->t - hop : 0, length = l->t - start;
+    cs_listen_unit u;
+    unit_head(l, &u, start, length);
+    cs_unit_accum acc;
+    int rc = cs_unit_accum_begin(&acc, start, length, l->cfg.frame.hop, l->cfg.frame.sample_rate);
+    if (rc == CS_UD_OK) {
+        acc.i0 = acc.i1 = frame; /* the unit's one frame is the alarm's, whatever its centre */
+        acc.nearest = 1;
+        ring_samples(l, &acc, start, 0, length); /* the ring holds more than a hop */
+        cs_unit_accum_frame(&acc, frame, row);
+    }
+    finish_emit(l, &u, rc, &acc);
+}
+
 /* ONSETS: the detector runs on the early report (flux and peak are final there). */
 static void on_early(void *user, uint64_t frame, const float *row)
 {
     cs_listener *l = user;
     l->nearly = frame + 1;
     cs_onset_push(l->det, row[CS_FF_FLUX], row[CS_FF_PEAK], on_boundary, l);
+    if (l->cfg.mode == CS_LISTEN_ATTACKS) {
+        if (cs_onset_alarmed(l->det)) emit_attack(l, frame, row);
+        return;
+    }
     drain(l);
 }
 
@@ -340,7 +387,7 @@ int cs_listener_init(void *mem, size_t bytes, const cs_listen_config *c, const c
     p += L.head;
     if (cs_frame_analyser_init(p, L.fa, &c->frame, fft, &l->fa) != CS_FRAME_OK) return CS_LISTEN_E_INTERNAL;
     p += L.fa;
-    if (c->mode == CS_LISTEN_ONSETS) {
+    if (detects(c->mode)) {
         if (cs_onset_init(p, L.det, &c->onset, c->frame.sample_rate, c->frame.hop, &l->det) != CS_ONSET_OK)
             return CS_LISTEN_E_ARG;
         p += L.det;
@@ -410,10 +457,10 @@ int cs_listener_push(cs_listener *l, const float *x, size_t n, cs_listen_emit em
         l->t += piece;
         cs_frame_analyser_push(l->fa, x + done, (size_t)piece, on_frame, l);
         done += (size_t)piece;
-        if (l->cfg.mode != CS_LISTEN_ONSETS)
-            emit_fixed(l);
-        else
+        if (l->cfg.mode == CS_LISTEN_ONSETS)
             feed_event(l);
+        else if (l->cfg.mode != CS_LISTEN_ATTACKS)
+            emit_fixed(l);
     }
     l->emit = NULL;
     return l->count;
@@ -432,7 +479,7 @@ int cs_listener_finish(cs_listener *l, cs_listen_emit emit, void *user)
         cs_onset_finish(l->det, l->t, on_boundary, l);
         drain(l); /* finished: every frame there is has arrived */
         if (l->t > l->ev_start) next_event(l, l->t);
-    } else {
+    } else if (l->cfg.mode != CS_LISTEN_ATTACKS) {
         emit_fixed(l);
     }
     l->emit = NULL;

@@ -19,6 +19,19 @@
  *    frame) and the complete frames it uses have arrived. Latency from an attack to the emission of the event it
  *    ends (tests/c/test_listener.c, 48 kHz): 458 .. 745 samples at fft 1024 / hop 256, 958 .. 1549 at 2048 / 512;
  *    a host adds at most one block.
+ *  - CS_LISTEN_ATTACKS: one unit per attack, emitted the moment the onset detector raises its alarm (cs_onset.h,
+ *    "Alarms": the frame whose window the attack has entered, on its early report at i*hop + fft_size/2, without
+ *    the onset's frame of decision and without waiting for the ended event's frames), so that a host can answer
+ *    THIS attack at once: the unit is the last hop of samples pushed, [t - hop, t) (t = known_at = i*hop +
+ *    fft_size/2, the end of frame i's window: the attack's first hop when the alarm comes at the first frame
+ *    whose window holds the attack, the hop after it when it comes at the next), its level descriptors
+ *    (loudness, peak) from those samples and its frame descriptors from frame i's early row alone (f0 and its
+ *    confidence 0, as YIN's window has not arrived). The same
+ *    detector and parameters as ONSETS decide; no event is emitted. Not a corpus unit (no offline twin): the
+ *    attack's first look, for answering, not for labelling what was played (ONSETS does that). Latency from an
+ *    attack to its emission (tests/c/test_listener.c, 48 kHz, fft 1024 / hop 256): 32 .. 269 samples
+ *    (the onset report of the same attacks: 458 .. 745); [0, hop) when the flux crosses the threshold at the
+ *    first frame whose window holds the attack, [hop, 2 hops) at the next one; a host adds at most one block.
  *
  * Memory (cs_listener_bytes): the analyser (cs_frame_analyser_bytes, most of it), the detector (ONSETS), a ring of
  * the last C / hop + 4 frames, C = the longest unit (FRAMES: hop; GRAINS: grain_len; ONSETS: max_len) + the longest
@@ -56,7 +69,7 @@ enum cs_listen_error {
 /** Longest unit the listener holds, samples (2^23: 174 s at 48 kHz; its ring is 4 bytes per sample). */
 #define CS_LISTEN_MAX_UNIT (1u << 23)
 
-enum cs_listen_mode { CS_LISTEN_FRAMES = 0, CS_LISTEN_ONSETS = 1, CS_LISTEN_GRAINS = 2 };
+enum cs_listen_mode { CS_LISTEN_FRAMES = 0, CS_LISTEN_ONSETS = 1, CS_LISTEN_GRAINS = 2, CS_LISTEN_ATTACKS = 3 };
 
 /**
  * What to listen with: the unit table's listening section gives every value (cs_unit_table.h), so the live units

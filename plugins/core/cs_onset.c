@@ -25,6 +25,9 @@ struct cs_onset {
     uint64_t last;        /* last accepted boundary, samples */
     int finished;
     uint64_t bad;
+    int alarmed;          /* the frame pushed last raised an alarm (cs_onset_alarmed) */
+    int have_alarm;       /* an alarm was raised since init/reset */
+    uint64_t alarm_frame; /* the frame of the last alarm */
 };
 
 void cs_onset_config_default(cs_onset_config *c)
@@ -122,6 +125,8 @@ void cs_onset_reset(cs_onset *o)
     o->last = 0;
     o->finished = 0;
     o->bad = 0;
+    o->alarmed = o->have_alarm = 0;
+    o->alarm_frame = 0;
 }
 
 /* First index of sorted[0..m) whose value is >= v (binary search). */
@@ -245,6 +250,23 @@ static int forced_cuts(cs_onset *o, uint64_t next, cs_onset_emit emit, void *use
     return n;
 }
 
+/* Whether frame o->frames (flux d, threshold thr) raises an alarm (cs_onset.h, "Alarms"): it meets the candidate
+ * conditions of step 2 but the look-ahead one, comes at least min_len after the last alarm's frame, and the latest
+ * boundary it could give keeps min_len after the last accepted one. */
+static int alarm_now(cs_onset *o, float d, double thr)
+{
+    const uint64_t i = o->frames;
+    if (!(d > 0.0f) || (i > 0 && !(d > o->d_cur)) || !((double)d > thr)) return 0;
+    if (o->have_alarm && (i - o->alarm_frame) * (uint64_t)o->plan.hop < o->plan.min_len) return 0;
+    /* the latest boundary a candidate at i can give (refined onto i + R) must keep min_len after the last one */
+    const uint64_t hop = (uint64_t)o->plan.hop, pos = (i + (uint64_t)o->plan.refine) * hop;
+    const uint64_t cell = pos >= hop / 2 ? pos - hop / 2 : 0, b = cell >= o->plan.pre ? cell - o->plan.pre : 0;
+    if (b < o->last + o->plan.min_len) return 0;
+    o->have_alarm = 1;
+    o->alarm_frame = i;
+    return 1;
+}
+
 int cs_onset_push(cs_onset *o, float flux, float peak, cs_onset_emit emit, void *user)
 {
     if (!o || o->finished) return 0;
@@ -255,6 +277,7 @@ int cs_onset_push(cs_onset *o, float flux, float peak, cs_onset_emit emit, void 
     o->pk[o->frames & 3] = peak;
     int n = 0;
     if (o->frames > 0) n += decide(o, 1, d, emit, user); /* candidate frames - 1, its successor has arrived */
+    o->alarmed = alarm_now(o, d, thr);
     o->d_prev = o->d_cur;
     o->d_cur = d;
     o->thr_cur = thr;
@@ -269,6 +292,7 @@ int cs_onset_finish(cs_onset *o, uint64_t n, cs_onset_emit emit, void *user)
     int k = 0;
     if (o->frames > 0) k += decide(o, 0, 0.0f, emit, user);
     o->finished = 1;
+    o->alarmed = 0;
     while (n > o->last + o->plan.max_len) { /* the end acts as the next boundary: the last event keeps min_len */
         boundary(o, cut_before(o, n), o->frames, 1, emit, user);
         k++;
@@ -286,6 +310,11 @@ uint64_t cs_onset_settled(const cs_onset *o)
                    (long long)o->plan.min_len;
     uint64_t s = lb > 0 ? (uint64_t)lb : 0;
     return s > o->last ? s : o->last;
+}
+
+int cs_onset_alarmed(const cs_onset *o)
+{
+    return o ? o->alarmed : 0;
 }
 
 uint64_t cs_onset_frames(const cs_onset *o)

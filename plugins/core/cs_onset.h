@@ -31,6 +31,16 @@
  * So events (the spans between accepted boundaries) are >= min_len (the last one, ended by the signal's end, too
  * unless the whole signal after the last onset is shorter) and <= max_len. Latency: an onset's boundary is known
  * when frame i+1 has been computed, one hop after frame i (the frame whose window the attack entered).
+ * Alarms (for a live host that must answer an attack at once; they change no boundary): frame i raises an alarm
+ * at its own push when it meets step 2's conditions except the look-ahead one (d(i) > 0, d(i) > t(i), d(i) >
+ * d(i-1)), its index is at least min_len samples (min_len / hop frames, rounded up) after the last alarm's, and
+ * the latest boundary a candidate at i could give (step 3 refined onto frame i + R, minus pre) is at least min_len
+ * after the last accepted boundary (else step 4 would refuse it). Every onset accepted at candidate frame i (not a
+ * forced cut) therefore has an alarm at a frame in [i - ceil(min_len / hop) + 1, i] (frame i met the conditions at
+ * its push, the last boundary can only have grown since; only an alarm that recent can have suppressed it), one
+ * frame earlier than the boundary's decision, and with no wait for the refinement's frame. An alarm can be false
+ * (the flux rises above the threshold but no onset follows: the next frame rises more and is then refused, or
+ * its threshold is higher): tests/c/test_listener.c counts them on real signals.
  * Differences from the detector before issue 10 (non-causal): centred median window -> past window; delta times
  * the source's mean flux -> delta_abs given (offline: delta * the source's mean flux, rounded to float); strongest
  * first minimum interval -> earliest first; refinement look-ahead refine_s -> at most one frame; max_len splitting
@@ -152,6 +162,8 @@ int cs_onset_finish(cs_onset *o, uint64_t n, cs_onset_emit emit, void *user);
  * the events already bounded (or to the open event starting at cs_onset_last). For a host that gathers an event's
  * samples as they come. */
 uint64_t cs_onset_settled(const cs_onset *o);
+/** 1 when the frame pushed last raised an alarm (above, "Alarms"), else 0 (also NULL, after reset). O(1). */
+int cs_onset_alarmed(const cs_onset *o);
 /** Frames pushed so far. */
 uint64_t cs_onset_frames(const cs_onset *o);
 /** The last accepted boundary, samples (0 before the first). */

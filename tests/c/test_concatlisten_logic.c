@@ -204,6 +204,49 @@ static void compare(const bundle *b, const run *r, uint64_t tol, const char *wha
              r->bad_offset, late);
 }
 
+/* Mode ATTACKS on an onset bundle's audio: every unit after the first (an onset of the corpus's detector, or a
+ * max_len cut, recognised by its length) is answered by an attack report triggered at most fft/2 + 2 hops + pre
+ * after the unit's start (cs_onset.h, "Alarms"), i.e. before the onset mode's report of the event it ends; each
+ * report's label follows the table's rule; every output is finite; no heap call but the bind's. */
+static void attacks_of(const bundle *b, uint32_t block)
+{
+    run r;
+    long calls = -1;
+    listen(b, CS_LISTEN_ATTACKS, block, b->view.sample_rate, &r, 1, &calls);
+    const cs_ut_view *v = &b->view;
+    const uint64_t hop = (uint64_t)v->listen.frame.hop, fft = (uint64_t)v->listen.frame.fft_size;
+    const uint64_t rate = (uint64_t)v->sample_rate,
+                   pre = (uint64_t)llround((double)v->listen.onset_pre_s * (double)rate);
+    const uint64_t max_len = (uint64_t)llround((double)v->listen.onset_max_len_s * (double)rate);
+    uint32_t onsets = 0, answered = 0, rule = 0;
+    for (uint32_t u = 1; u < v->num_units; ++u) {
+        if (cs_ut_unit_length(v, u - 1) == max_len) continue; /* a max_len cut has no alarm */
+        const uint64_t s = cs_ut_unit_start(v, u);
+        onsets++;
+        for (size_t i = 0; i < r.n; ++i)
+            if (r.r[i].at + 2400 >= s && r.r[i].at <= s + fft / 2 + 2 * hop + pre + block) {
+                answered++;
+                break;
+            }
+    }
+    for (size_t i = 0; i < r.n; ++i) {
+        double d2;
+        rule += cs_ut_nearest_label(v, r.r[i].x, &d2) == r.r[i].label;
+    }
+    printf("attacks, blocks of %u: %zu reports, %u of %u onsets answered\n", block, r.n, answered, onsets);
+    CS_CHECK(onsets > 0 && answered == onsets, "attacks, blocks of %u: %u of %u onsets answered", block, answered,
+             onsets);
+    CS_CHECK(rule == r.n && r.nonfinite == 0 && r.bad_label == 0 && r.bad_offset == 0,
+             "attacks, blocks of %u: labels by the rule %u of %zu, %d non-finite, %d bad labels, %d bad offsets", block,
+             rule, r.n, r.nonfinite, r.bad_label, r.bad_offset);
+    (void)calls;
+#if CS_COUNT_HEAP
+    /* listen() binds with heap_alloc (malloc) once, at the first block: that one call is the listener's memory */
+    CS_CHECK(calls == 1, "attacks, blocks of %u: %ld heap calls, not the one of the first bind", block, calls);
+#endif
+    free(r.r);
+}
+
 static void test_parity(void)
 {
     bundle g, o;
@@ -235,6 +278,7 @@ static void test_parity(void)
         listen(&o, CS_LISTEN_ONSETS, blocks[i], o.view.sample_rate, &r, 0, NULL);
         compare(&o, &r, (uint64_t)o.view.listen.frame.hop, what, 0);
         free(r.r);
+        attacks_of(&o, blocks[i]);
     }
     free(g.audio), free(g.table), free(o.audio), free(o.table);
 }

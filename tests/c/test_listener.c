@@ -112,6 +112,9 @@ typedef struct units {
 
 static units offline, live;
 
+static void attacks_vs_onsets(const cs_listen_config *on, cs_fft_host *host, const float *x, size_t n,
+                              const char *what);
+
 /* analyze's descriptors of the given segments. */
 static int describe_offline(const cs_frames *f, const float *x, size_t n, const cs_segments *s, units *out)
 {
@@ -268,7 +271,72 @@ static void test_onsets(const float *x, size_t n, const cs_frames *f, const cs_l
                  p.threshold, p.min_len_s * 1e3, p.max_len_s * 1e3, p.pre_s * 1e3);
         check_blocks(&c, host, x, n, 1, what);
         printf("%s: %zu units equal in blocks of 1, 64, 256, 1024\n", what, offline.n);
+        attacks_vs_onsets(&c, host, x, n, what);
     }
+}
+
+/* ATTACKS on a real signal against the onsets just found (`offline`; boundaries that are max_len cuts, recognised
+ * by the lengths they make, are left out): an onset boundary b is answered when an
+ * attack report comes in [b - min_len, b + fft/2 + 2 hops + pre] (the alarm is at most ceil(min_len / hop) - 1
+ * frames before the onset's candidate frame, whose boundary is refined at most one frame back or on, cs_onset.h);
+ * a report answering no boundary is a false alarm. Blocks of 64; no heap call. */
+static int cmp_long(const void *a, const void *b)
+{
+    const long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+static units onset_live;
+static long lat_attack[MAX_UNITS], lat_onset[MAX_UNITS];
+
+static void attacks_vs_onsets(const cs_listen_config *on, cs_fft_host *host, const float *x, size_t n, const char *what)
+{
+    cs_listen_config c = *on;
+    long heap = -1;
+    CS_CHECK(listen_file(&c, host, x, n, 64, &onset_live, &heap) == 0, "%s: onsets", what);
+    c.mode = CS_LISTEN_ATTACKS;
+    CS_CHECK(listen_file(&c, host, x, n, 64, &live, &heap) == 0 && heap == 0, "%s: attacks", what);
+    const long hop = c.frame.hop, pre = (long)(c.onset.pre_s * c.frame.sample_rate + 0.5f),
+               span = c.frame.fft_size / 2 + 2 * hop + pre + 1;
+    const long min_len = (long)(c.onset.min_len_s * c.frame.sample_rate + 0.5f);
+    const uint64_t max_len = (uint64_t)(c.onset.max_len_s * c.frame.sample_rate + 0.5f);
+    size_t onsets = 0, answered = 0, used = 0;
+    for (size_t u = 1; u < offline.n; u++) {
+        const long b = (long)offline.v[u].start;
+        if (offline.v[u - 1].length == max_len || offline.v[u].length == (uint64_t)min_len) continue; /* a cut */
+        onsets++;
+        for (size_t q = 0; q < live.n; q++) {
+            const long k = (long)live.v[q].known_at;
+            if (k >= b - min_len && k <= b + span) { /* latencies from the onset's hop cell start, b + pre */
+                lat_attack[answered] = k - b - pre;
+                lat_onset[answered] = u - 1 < onset_live.n ? (long)onset_live.v[u - 1].known_at - b - pre : 0;
+                answered++;
+                break;
+            }
+        }
+    }
+    for (size_t q = 0; q < live.n; q++) {
+        const long k = (long)live.v[q].known_at;
+        for (size_t u = 1; u < offline.n; u++) {
+            const long b = (long)offline.v[u].start;
+            if (k >= b - min_len && k <= b + span) {
+                used++;
+                break;
+            }
+        }
+    }
+    /* every onset has its alarm (cs_onset.h, "Alarms"); an alarm may find no onset (a false alarm) */
+    CS_CHECK(onsets > 0 && answered == onsets && used * 10 >= live.n * 8,
+             "%s: %zu of %zu onsets answered by an attack report, %zu of %zu reports answer one", what, answered,
+             onsets, used, live.n);
+    if (answered == 0) return;
+    qsort(lat_attack, answered, sizeof *lat_attack, cmp_long);
+    qsort(lat_onset, answered, sizeof *lat_onset, cmp_long);
+    printf("%s: %zu of %zu onsets (max_len cuts left out) answered by an attack report, %zu of %zu attack reports "
+           "answer an onset; from the onset's hop cell to the report, worst / median: attacks %ld / %ld, onsets %ld "
+           "/ %ld samples\n",
+           what, answered, onsets, used, live.n, lat_attack[answered - 1], lat_attack[answered / 2],
+           lat_onset[answered - 1], lat_onset[answered / 2]);
 }
 
 static void test_frames(const float *x, size_t n, const cs_frames *f, const cs_listen_config *base, cs_fft_host *host,
@@ -312,7 +380,8 @@ static void test_signal(const float *x, size_t n, int rate, cs_fft_host *host, c
 {
     cs_frame_params fp;
     cs_frame_params_default(&fp, rate);
-    if (extreme) fp.fft_size = 256, fp.hop = 256, fp.f0_min = 20.0;
+    if (extreme == 1) fp.fft_size = 256, fp.hop = 256, fp.f0_min = 20.0;
+    if (extreme == 2) fp.fft_size = 1024, fp.hop = 256;
     cs_listen_config base;
     cs_listen_config_default(&base, (float)rate);
     CS_CHECK(cs_frame_params_config(&fp, &base.frame) == 0, "frame config");
@@ -391,8 +460,10 @@ static void test_abuse(cs_fft_host *host)
     cs_listen_config_default(&c, 48000.0f);
     CS_CHECK(cs_listen_config_check(&c) == 0 && cs_listener_bytes(&c) > 0, "defaults valid");
     cs_listen_config b = c;
-    b.mode = 3;
+    b.mode = 4;
     CS_CHECK(cs_listen_config_check(&b) == CS_LISTEN_E_ARG && cs_listener_bytes(&b) == 0, "unknown mode");
+    b.mode = -1;
+    CS_CHECK(cs_listen_config_check(&b) == CS_LISTEN_E_ARG, "negative mode");
     b = c;
     b.mode = CS_LISTEN_GRAINS;
     b.grain_len = 0;
@@ -504,6 +575,38 @@ static void test_detector(void)
  * and a frame is computed `context` samples after its centre: <= context + 2 hops. */
 static units latency_units;
 
+/* ATTACKS: each attack t[k] is answered by exactly one unit, and no unit answers nothing (no false alarm on this
+ * signal); the unit is the last hop before its report (the attack's first hop, or the next). The alarm comes with the
+ * early report (at i*hop + fft/2) of the first frame whose window holds the attack ([0, hop) after it) or, when the
+ * attack sits where that window's Hann taper hides it, of the next ([hop, 2 hops)): < 2 hops, measured 32 .. 269
+ * at fft 1024 / hop 256 (the onset report of the same attacks: 458 .. 745). */
+static void attack_latency(const units *u, const size_t *t, size_t ne, int fft, int hop)
+{
+    size_t found = 0, extra = 0;
+    long worst = -1, best = 1L << 40;
+    for (size_t q = 0; q < u->n; q++) {
+        const long k_at = (long)u->v[q].known_at;
+        int hit = 0;
+        for (size_t k = 0; k < ne; k++) {
+            const long lat = k_at - (long)t[k];
+            if (lat < 0 || lat > 2 * hop) continue;
+            hit = 1;
+            worst = lat > worst ? lat : worst;
+            best = lat < best ? lat : best;
+            CS_CHECK(u->v[q].start + u->v[q].length == u->v[q].known_at && u->v[q].length == (uint64_t)hop,
+                     "fft %d: an attack unit is the last hop before its report", fft);
+        }
+        found += hit;
+        extra += !hit;
+    }
+    CS_CHECK(found == ne && extra == 0, "fft %d hop %d: %zu of %zu attacks answered, %zu reports of nothing", fft, hop,
+             found, ne, extra);
+    CS_CHECK(worst >= 0 && worst < 2 * hop, "fft %d hop %d: worst attack latency %ld >= two hops", fft, hop, worst);
+    printf("attack latency at 48 kHz, fft %d hop %d: %ld .. %ld samples from the attack to the report (%zu of %zu "
+           "attacks, no other report; + at most one block in a host)\n",
+           fft, hop, best, worst, found, ne);
+}
+
 static void test_latency(cs_fft_host *host)
 {
     const int sizes[2][2] = {{1024, 256}, {2048, 512}};
@@ -571,6 +674,9 @@ static void test_latency(cs_fft_host *host)
         printf("onset latency at 48 kHz, fft %d hop %d (context %ld): %ld .. %ld samples from the attack to the "
                "emission (+ at most one block in a host)\n",
                sizes[z][0], sizes[z][1], ctx, best, worst);
+        c.mode = CS_LISTEN_ATTACKS;
+        CS_CHECK(listen_file(&c, host, x, n, 1, &latency_units, &heap) == 0 && heap == 0, "listen to attacks");
+        attack_latency(u, t, ne, sizes[z][0], sizes[z][1]);
     }
     free(x);
 }
@@ -583,11 +689,20 @@ typedef struct prop {
     uint64_t last;
     uint64_t min_len, max_len;
     long bad_order, bad_len, before_settled, n;
+    int hop;
+    uint64_t alarm;   /* frame of the last alarm + 1 (0: none yet) */
+    long no_alarm;    /* onsets (not forced) without an alarm in [frame - ceil(min_len / hop) + 1, frame] */
+    long alarms;      /* alarms raised */
+    long close_alarm; /* alarms less than min_len after the previous one */
 } prop;
 
 static void prop_note(void *user, const cs_onset_boundary *b)
 {
     prop *p = user;
+    if (!b->forced) {
+        const uint64_t span = (p->min_len + (uint64_t)p->hop - 1) / (uint64_t)p->hop;
+        if (p->alarm == 0 || p->alarm - 1 > b->frame || b->frame - (p->alarm - 1) >= span) p->no_alarm++;
+    }
     if (b->sample <= p->last) p->bad_order++;
     uint64_t len = b->sample - p->last;
     if (b->sample > p->last && (len < p->min_len || len > p->max_len)) p->bad_len++;
@@ -620,13 +735,18 @@ static void test_detector_random(void)
             continue;
         }
         const cs_onset_plan *pl = cs_onset_get_plan(o);
-        prop p = {0, 0, pl->min_len, pl->max_len, 0, 0, 0, 0};
+        prop p = {0, 0, pl->min_len, pl->max_len, 0, 0, 0, 0, hops[k], 0, 0, 0, 0};
         const int frames = 20000;
         for (int i = 0; i < frames; i++) {
             seed = seed * 6364136223846793005ull + 1442695040888963407ull;
             double u = (double)(seed >> 11) / 9007199254740992.0;
             float flux = (float)(u < 0.05 ? 1.0 + 5.0 * u : 0.1 * u), peak = (float)(u < 0.05 ? 0.9 : 0.01 + 0.1 * u);
             cs_onset_push(o, flux, peak, prop_note, &p);
+            if (cs_onset_alarmed(o)) { /* the alarm of frame i, noted after its push (the onset of i - 1 first) */
+                if (p.alarm > 0 && ((uint64_t)i - (p.alarm - 1)) * (uint64_t)hops[k] < p.min_len) p.close_alarm++;
+                p.alarm = (uint64_t)i + 1;
+                p.alarms++;
+            }
             uint64_t st = cs_onset_settled(o);
             if (st > p.settled_max) p.settled_max = st;
         }
@@ -636,6 +756,9 @@ static void test_detector_random(void)
                  "config %d: %ld boundaries, %ld out of order, %ld of a bad length, %ld before a settled point", k, p.n,
                  p.bad_order, p.bad_len, p.before_settled);
         CS_CHECK(n - p.last <= pl->max_len, "config %d: the last event is <= max_len", k);
+        CS_CHECK(p.no_alarm == 0 && p.close_alarm == 0 && p.alarms > 0,
+                 "config %d: %ld alarms, %ld onsets without their alarm, %ld alarms closer than min_len", k, p.alarms,
+                 p.no_alarm, p.close_alarm);
         total += p.n;
         free(mem);
     }
@@ -660,6 +783,7 @@ int main(void)
     if (n > 0) {
         test_signal(x, n, rate, host, "a11wlk01", 0);
         test_signal(x, n, rate, host, "a11wlk01 fft 256 hop 256 f0_min 20", 1);
+        test_signal(x, n, rate, host, "a11wlk01 fft 1024 hop 256", 2);
         ran++;
     } else {
         printf("a11wlk01.wav not found (supercollider): skipped\n");
@@ -670,6 +794,7 @@ int main(void)
     rate = 0;
     if (read_kit("/usr/share/hydrogen/data/drumkits/Millo-Drums_v.1", &x, &n, &rate) == 0) {
         test_signal(x, n, rate, host, "Millo-Drums kit", 0);
+        test_signal(x, n, rate, host, "Millo-Drums kit fft 1024 hop 256", 2);
         ran++;
     } else {
         printf("hydrogen-drumkits not found: skipped\n");
