@@ -463,7 +463,7 @@ static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_
         we = cs_model_file_write_mix(path, &cfg[a].model, &meta, w[a], rep[a].n_params, best == AUTO_MIX ? tab : NULL,
                                      best == AUTO_MIX ? n_tab : 0, best == AUTO_MIX ? net_w : 1.0f);
     } else {
-        const cs_model_config z = {CS_MODEL_GRU, V, CS_MODEL_GRU_MIN_H, 1, 0, 0, 0};
+        const cs_model_config z = {CS_MODEL_GRU, V, CS_MODEL_GRU_MIN_H, 1, 0, 0, 0, 0};
         const size_t P = cs_model_param_count(&z);
         zero = calloc(P, sizeof *zero);
         memset(&meta, 0, sizeof meta);

@@ -43,6 +43,7 @@ typedef struct layout {
     size_t ln1w[MAXL], ln1b[MAXL], inw[MAXL], inb[MAXL], outw[MAXL], outb[MAXL];
     size_t ln2w[MAXL], ln2b[MAXL], ff1w[MAXL], ff1b[MAXL], ff2w[MAXL], ff2b[MAXL];
     size_t lnfw, lnfb, headw, headb;
+    size_t descw; /* desc_proj.weight (W, Din), with descriptor inputs */
 } layout;
 
 static int build_tlist(const cs_model_config *m, tlist *tl)
@@ -67,6 +68,7 @@ static void build_layout(const cs_model_config *m, const float *base, layout *ly
     ly->emb = OFF(v.embedding);
     ly->headw = OFF(v.head_w);
     ly->headb = OFF(v.head_b);
+    if (v.desc_w) ly->descw = OFF(v.desc_w);
     for (int l = 0; l < m->layers; l++) {
         if (m->arch == CS_MODEL_GRU) {
             ly->wih[l] = OFF(v.w_ih[l]);
@@ -316,6 +318,7 @@ static void dropout_mask(cs_rng *rng, float p, float *mask, size_t n)
 typedef struct gru_ws {
     float *X[2], *G[2], *GH[2], *HO[2], *MK[3];
     float *Y, *P, *dGI, *dGH, *dA, *dB, *dhn;
+    float *Dp; /* descriptor inputs: (R, Din) the descriptor row of each row's input unit (0 for BOS) */
     int *in, *tg;
 } gru_ws;
 
@@ -323,6 +326,7 @@ typedef struct tf_ws {
     float *S[MAXL + 1], *XH1[MAXL], *A1[MAXL], *RS1[MAXL], *QKV[MAXL], *PR[MAXL], *O[MAXL], *X2[MAXL];
     float *XH2[MAXL], *A2[MAXL], *RS2[MAXL], *F[MAXL], *MK1[MAXL], *MK2[MAXL], *MK0;
     float *XHF, *AF, *RSF, *P, *tmp, *dS, *dX2, *dA, *dQKV, *dO, *dF, *dP;
+    float *Dp; /* descriptor inputs: (T, Din) */
     int *in, *tg;
 } tf_ws;
 
@@ -340,6 +344,7 @@ typedef struct engine {
     /* per call */
     const float *w;
     const int *tgt;
+    const float *desc; /* descriptor inputs: (n_win, T, Din) the row of each target's unit, or NULL */
     int n_win;
     float dropout, scale;
     const uint64_t *drop_seed;
@@ -367,6 +372,7 @@ static size_t gru_ws_floats(const cs_model_config *m, int Bs, int T)
     n += 3 * rup(R * H);                                     /* masks */
     n += rup(R * H) + rup(R * V) + 2 * rup(R * 3 * H) + 2 * rup(R * H) + rup((size_t)Bs * H);
     n += 2 * rup(R); /* in, tg as ints (same size as float) */
+    n += rup(R * (size_t)m->desc_inputs);
     return n;
 }
 
@@ -389,6 +395,7 @@ static void gru_ws_carve(const cs_model_config *m, int Bs, int T, float *mem, gr
     g->dA = carve(&p, R * H);
     g->dB = carve(&p, R * H);
     g->dhn = carve(&p, (size_t)Bs * H);
+    g->Dp = carve(&p, R * (size_t)m->desc_inputs);
     g->in = (int *)(void *)carve(&p, R);
     g->tg = (int *)(void *)carve(&p, R);
 }
@@ -401,6 +408,7 @@ static size_t tf_ws_floats(const cs_model_config *m, int T)
     size_t n = (L + 1) * rup(t * D) + L * per + rup(t * D);
     n += rup(t * D) * 2 + rup(t) + rup(t * V) + rup(t * F) * 2 + rup(t * D) * 4 + rup(t * 3 * D) + rup(t);
     n += 2 * rup(t);
+    n += rup(t * (size_t)m->desc_inputs);
     return n;
 }
 
@@ -438,8 +446,47 @@ static void tf_ws_carve(const cs_model_config *m, int T, float *mem, tf_ws *g)
     g->dO = carve(&p, t * D);
     g->dQKV = carve(&p, t * 3 * D);
     g->dP = carve(&p, t);
+    g->Dp = carve(&p, t * (size_t)m->desc_inputs);
     g->in = (int *)(void *)carve(&p, t);
     g->tg = (int *)(void *)carve(&p, t);
+}
+
+/* ------------------------------------------ input layer ------------------------------------------------- */
+
+/* Descriptor inputs (cs_model.h): the input of row `row` is embedding[label] + desc_proj.weight d, d = the
+ * descriptor row of the unit whose label is fed (the previous target: window position t - 1; zeros for BOS at
+ * t = 0 and for padded positions), clamped as the core clamps it. Fills dst (Din floats). */
+static void input_desc_row(const engine *e, int win, int t, float *dst)
+{
+    const int Din = e->m.desc_inputs;
+    const int *tg = e->tgt + (size_t)win * e->T;
+    if (t == 0 || tg[t - 1] < 0 || !e->desc) {
+        memset(dst, 0, (size_t)Din * sizeof *dst);
+        return;
+    }
+    const float *src = e->desc + ((size_t)win * e->T + (size_t)(t - 1)) * (size_t)Din;
+    for (int i = 0; i < Din; i++) {
+        const float d = src[i] == src[i] ? src[i] : 0.0f;
+        dst[i] = d > CS_MODEL_DESC_CLAMP ? CS_MODEL_DESC_CLAMP : d < -CS_MODEL_DESC_CLAMP ? -CS_MODEL_DESC_CLAMP : d;
+    }
+}
+
+/* Forward of the input layer for R rows: X (R, W) = embedding rows of `in` (+ Dp (R, Din) desc_proj^T). */
+static void input_fwd(const engine *e, int R, const int *in, const float *Dp, float *X)
+{
+    const int W = e->m.width, Din = e->m.desc_inputs;
+    for (int r = 0; r < R; r++)
+        memcpy(X + (size_t)r * W, e->w + e->ly.emb + (size_t)in[r] * W, (size_t)W * sizeof(float));
+    if (Din > 0) mm_acc(R, W, Din, Dp, e->wt + e->ly.descw, X);
+}
+
+/* Backward of input_fwd: dX (R, W) = d loss / d X (after any dropout mask was applied to it). */
+static void input_bwd(const engine *e, int R, const int *in, const float *Dp, const float *dX, float *grad)
+{
+    const int W = e->m.width, Din = e->m.desc_inputs;
+    for (int r = 0; r < R; r++)
+        axpy(W, 1.0f, dX + (size_t)r * W, grad + e->ly.emb + (size_t)in[r] * W);
+    if (Din > 0) linear_bwd_w(R, W, Din, dX, Dp, grad + e->ly.descw, NULL);
 }
 
 /* ---------------------------------------------- GRU ------------------------------------------------------ */
@@ -473,9 +520,12 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
                     dropout_mask(&rng, e->dropout, g->MK[s] + ((size_t)t * Bs + b) * sH, sH);
         }
     }
-    /* embedding */
-    for (int r = 0; r < R; r++)
-        memcpy(g->X[0] + (size_t)r * sH, w + ly->emb + (size_t)g->in[r] * sH, sH * sizeof(float));
+    /* input layer: embedding (+ descriptor projection) */
+    if (m->desc_inputs > 0)
+        for (int b = 0; b < Bs; b++)
+            for (int t = 0; t < T; t++)
+                input_desc_row(e, w0 + b, t, g->Dp + ((size_t)t * Bs + b) * (size_t)m->desc_inputs);
+    input_fwd(e, R, g->in, g->Dp, g->X[0]);
     if (drop)
         for (size_t i = 0; i < (size_t)R * sH; i++)
             g->X[0][i] *= g->MK[0][i];
@@ -594,8 +644,7 @@ static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop)
         dH = dX;
         dX = tmp;
     }
-    for (int r = 0; r < R; r++)
-        axpy(H, 1.0f, dH + (size_t)r * sH, grad + ly->emb + (size_t)g->in[r] * sH);
+    input_bwd(e, R, g->in, g->Dp, dH, grad);
 }
 
 /* ------------------------------------------- Transformer ------------------------------------------------- */
@@ -674,8 +723,10 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
             dropout_mask(&rng, e->dropout, g->MK2[l], sT * sD);
         }
     }
-    for (int t = 0; t < T; t++)
-        memcpy(g->S[0] + (size_t)t * sD, w + ly->emb + (size_t)g->in[t] * sD, sD * sizeof(float));
+    if (m->desc_inputs > 0)
+        for (int t = 0; t < T; t++)
+            input_desc_row(e, win, t, g->Dp + (size_t)t * (size_t)m->desc_inputs);
+    input_fwd(e, T, g->in, g->Dp, g->S[0]);
     if (drop)
         for (size_t i = 0; i < sT * sD; i++)
             g->S[0][i] *= g->MK0[i];
@@ -807,17 +858,10 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
         memcpy(g->dS, g->dX2, sT * sD * sizeof(float));
         ln_bwd(T, D, g->dA, g->XH1[l], g->RS1[l], w + ly->ln1w[l], g->dS, grad + ly->ln1w[l], grad + ly->ln1b[l]);
     }
-    for (int t = 0; t < T; t++) {
-        const float *d = g->dS + (size_t)t * sD;
-        float *ge = grad + ly->emb + (size_t)g->in[t] * sD;
-        if (drop) {
-            const float *mk = g->MK0 + (size_t)t * sD;
-            for (int k = 0; k < D; k++)
-                ge[k] += d[k] * mk[k];
-        } else {
-            axpy(D, 1.0f, d, ge);
-        }
-    }
+    if (drop)
+        for (size_t i = 0; i < sT * sD; i++)
+            g->dS[i] *= g->MK0[i];
+    input_bwd(e, T, g->in, g->Dp, g->dS, grad);
 }
 
 /* ---------------------------------------------- engine --------------------------------------------------- */

@@ -140,7 +140,7 @@ static int model_seed(const char *bin, const char *wav, const char *json)
  * with labels 0 and 2), weight 0.5 on the network. */
 static int mixture_seed(const char *out)
 {
-    const cs_model_config c = {CS_MODEL_GRU, 4, 16, 1, 0, 0, 0};
+    const cs_model_config c = {CS_MODEL_GRU, 4, 16, 1, 0, 0, 0, 0};
     const size_t P = cs_model_param_count(&c);
     static const float tab[] = {(float)CS_NGT_MAGIC, CS_NGT_VERSION, 4, 2, 0, 1, 0, 4, 0, 1, 0, 2,
                                 /* order 1: one context (no labels): g, first (0, 0), 4 successors */
