@@ -2,6 +2,7 @@
 #include "cs_model_cli.h"
 
 #include "cs_cli.h"
+#include "cs_desc_seq.h"
 #include "cs_error.h"
 #include "cs_eval.h"
 #include "cs_label_cache.h"
@@ -99,6 +100,10 @@ static void usage_train(FILE *f)
             "  --ngram-mix            append a modified Kneser-Ney model (order up to %d chosen on validation) and\n"
             "                         make the file their mixture, the network's weight fit on validation\n"
             "                         (SeqPredict, the sclang port, `sample` and `eval` all play the mixture)\n"
+            "  --desc-inputs          feed the network, beside each label, the previous unit's normalised\n"
+            "                         descriptors and its duration (the unit table's D descriptors + 1; the\n"
+            "                         model then reads the corpus's unit rows: SeqPredict's `unit` input, the\n"
+            "                         test part's units in `eval`); with --arch gru or transformer (default gru)\n"
             "  --labels FILE          train on this label sequence instead of the corpus order: integers\n"
             "                         0..labels-1 separated by white space, a blank line between sources, # starts\n"
             "                         a comment (ConcatSeqLabelRecorder writes one); validation split as above\n"
@@ -111,7 +116,7 @@ static void usage_train(FILE *f)
 /* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
 typedef struct train_opts {
     const char *bundle, *out, *labels; /* labels: --labels FILE, NULL = the corpus order */
-    int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given;
+    int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given, desc_inputs;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
     double lr, clip, dropout, wd, valf, testf;
     uint64_t seed;
@@ -189,6 +194,8 @@ static int train_parse(int argc, char **argv, train_opts *o)
             o->constant = 1;
         } else if (!strcmp(a, "--ngram-mix")) {
             o->ngram_mix = 1;
+        } else if (!strcmp(a, "--desc-inputs")) {
+            o->desc_inputs = 1;
         } else {
             const char *v = i + 1 < argc ? argv[++i] : NULL;
             if (!v) return cs_cli_fail("train", "%s: missing value", a);
@@ -206,7 +213,16 @@ static int train_parse(int argc, char **argv, train_opts *o)
     if (o->arch_auto && o->ngram_mix)
         return cs_cli_fail("train", "--arch auto with --ngram-mix: auto already tries the GRU + MKN mixture; give "
                                     "--arch gru or transformer with --ngram-mix");
-    if (!o->arch_given) o->arch_auto = !o->ngram_mix; /* the default; --ngram-mix alone keeps the GRU */
+    if ((o->arch_auto || o->ngram_only) && o->desc_inputs)
+        return cs_cli_fail("train", "--desc-inputs with --arch %s: give --arch gru or transformer",
+                           o->ngram_only ? "ngram" : "auto");
+    if (o->desc_inputs && o->labels)
+        return cs_cli_fail("train",
+                           "--desc-inputs with --labels %s: a label file has no units to read descriptors "
+                           "from; train on the corpus order",
+                           o->labels);
+    /* the default; --ngram-mix or --desc-inputs alone keeps the GRU */
+    if (!o->arch_given) o->arch_auto = !o->ngram_mix && !o->desc_inputs;
     if (o->ngram_only) {
         o->hidden = CS_MODEL_GRU_MIN_H;
         o->layers = 1;
@@ -348,7 +364,8 @@ static int build_mixture(const cs_train_config *cfg, const float *w, const int *
     cs_ngram *m = fit_mkn(cfg, seqs, lens, nseq, order, ng_val, &e);
     if (!m) return e;
     double *a = malloc(2 * nv * sizeof *a), *b = a + nv, bits;
-    e = a ? cs_train_eval_split(&cfg->model, w, seqs, lens, nseq, sp, CS_PART_VAL, -1, cfg->n_threads, net_val, NULL, a)
+    e = a ? cs_train_eval_split_desc(&cfg->model, w, seqs, cfg->descs, lens, nseq, sp, CS_PART_VAL, -1, cfg->n_threads,
+                                     net_val, NULL, a)
           : CS_E_NOMEM;
     if (!e) e = cs_ngram_eval(m, seqs, lens, nseq, sp, CS_PART_VAL, &bits, NULL, b);
     if (!e) {
@@ -505,6 +522,19 @@ done:
     return rc;
 }
 
+/* Descriptor inputs: the duration statistics of the training units and every unit's descriptor row, set as
+ * cfg->descs (*descs owns them). 0 or a cs_err. */
+static int desc_rows(cs_train_config *cfg, const cs_bundle *b, const size_t *lens, int nseq, float ***descs,
+                     float *dur_mean, float *dur_std)
+{
+    int e = cs_desc_duration_stats(b, lens, nseq, cs_train_config_split(cfg), dur_mean, dur_std);
+    cs_model_view dv;
+    cs_desc_view(&cfg->model, *dur_mean, *dur_std, &dv);
+    if (!e) e = cs_desc_sequences(b, &dv, lens, nseq, descs);
+    cfg->descs = e ? NULL : (const float *const *)*descs;
+    return e;
+}
+
 /* Train on the bundle's sequences and write the model; 0 or 1 (error printed). */
 static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_bundle *b, const char *path)
 {
@@ -525,6 +555,15 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
         return rc;
     }
     cs_train_report rep;
+    float **descs = NULL, dur_mean = 0.0f, dur_std = 0.0f;
+    if (cfg->model.desc_inputs > 0) {
+        const int de = desc_rows(cfg, b, lens, nseq, &descs, &dur_mean, &dur_std);
+        if (de) {
+            cs_cli_fail("train", "%s: --desc-inputs: %s", o->bundle,
+                        de == CS_E_EMPTY ? "no training units" : cs_strerror(de));
+            goto done;
+        }
+    }
     const int tr = train_net(o, cfg, b, seqs, lens, nseq, &w, &rep);
     if (tr) {
         cs_cli_fail("train", "%s: training failed (%s)", o->bundle,
@@ -533,6 +572,8 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     }
     cs_model_meta meta;
     fill_meta(&meta, b, cfg, &rep);
+    meta.desc_dur_mean = dur_mean;
+    meta.desc_dur_std = dur_std;
     float *tab = NULL, net_w = 1.0f;
     size_t n_tab = 0;
     int order = 0;
@@ -569,6 +610,8 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     rc = 0;
 done:
     free(w);
+    cs_desc_sequences_free(descs, nseq);
+    cfg->descs = NULL;
     cs_label_sequences_free(seqs, lens, nseq);
     return rc;
 }
@@ -586,6 +629,7 @@ int cs_cmd_train(int argc, char **argv)
     int rc = 1;
     cs_train_config cfg;
     train_config(&o, (int)b.view.num_labels, &cfg);
+    if (o.desc_inputs) cfg.model.desc_inputs = (int)b.view.num_descriptors + 1;
     const cs_model_config *mc = &cfg.model;
     const int ce = cs_model_config_check(mc);
     cs_model_io_error pio = {0, 0};
@@ -849,23 +893,24 @@ static int mixed_rows(eval_result *r, const cs_model_view *view, const int *cons
 /* The model's test and validation losses, and its mixture with the validation-chosen MKN (weight fit on
  * validation); rows appended. A model file that is itself a mixture is scored as one (mixed_rows). Returns 0
  * or 1 (error printed). */
-static int model_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const size_t *lens, int nseq,
-                      const cs_ngram_report *ng, int threads, double **mem)
+static int model_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const float *const *descs,
+                      const size_t *lens, int nseq, const cs_ngram_report *ng, int threads, double **mem)
 {
     const size_t nt = r->n_test, nv = r->n_val;
     double *test = malloc((nt + 2 * nv + nt) * sizeof *test + 1), *val = test + nt, *ngv = val + nv, *mix = ngv + nv;
     *mem = test;
     if (!test) return cs_cli_fail("eval", "out of memory");
     double tb = NAN, vb = NAN;
-    int e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_TEST, -1, threads, &tb,
-                                NULL, test);
+    int e = cs_train_eval_split_desc(&view->cfg, view->weights, seqs, descs, lens, nseq, r->split, CS_PART_TEST, -1,
+                                     threads, &tb, NULL, test);
     if (!e)
-        e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_VAL, -1, threads, &vb,
-                                NULL, val);
+        e = cs_train_eval_split_desc(&view->cfg, view->weights, seqs, descs, lens, nseq, r->split, CS_PART_VAL, -1,
+                                     threads, &vb, NULL, val);
     if (e) return cs_cli_fail("eval", "%s: evaluation failed (%s)", r->path, cs_strerror(e));
     if (view->ngram_floats) return mixed_rows(r, view, seqs, lens, nseq, test, val, ngv, mix, tb, vb);
     char name[48];
-    snprintf(name, sizeof name, "%s (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU");
+    snprintf(name, sizeof name, "%s%s (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU",
+             view->cfg.desc_inputs > 0 ? "+desc" : "");
     r->model_row = r->n_rows;
     add_row(r, "model", name, "-", vb, tb, test);
     /* the mixture with the validation-chosen modified KN: lambda on validation, then scored once on test */
@@ -1066,7 +1111,7 @@ int cs_cmd_eval(int argc, char **argv)
     const char *path = o.model ? o.model : (defpath && access(defpath, F_OK) == 0 ? defpath : NULL);
     int rc = 1, **seqs = NULL, nseq = 0;
     size_t *lens = NULL;
-    float *buf = NULL;
+    float *buf = NULL, **descs = NULL;
     double *mem = NULL, *cmem = NULL;
     size_t nbuf = 0;
     cs_model_view view;
@@ -1102,7 +1147,17 @@ int cs_cmd_eval(int argc, char **argv)
     if (path) {
         r.arch = arch_name(view.cfg.arch);
         r.model_train = view.meta.train_tokens;
-        if (model_rows(&r, &view, (const int *const *)seqs, lens, nseq, &ng, o.threads, &mem)) goto done;
+        if (view.cfg.desc_inputs > 0 && (e = cs_desc_sequences(&b, &view, lens, nseq, &descs)) != 0) {
+            cs_cli_fail("eval",
+                        "%s: the model reads %d descriptor inputs, the corpus %s has %u descriptors (+ the "
+                        "duration): %s",
+                        path, view.cfg.desc_inputs, bundle, b.view.num_descriptors,
+                        e == CS_E_NOMEM ? "out of memory" : "evaluate it on the corpus it was trained on");
+            goto done;
+        }
+        if (model_rows(&r, &view, (const int *const *)seqs, (const float *const *)descs, lens, nseq, &ng, o.threads,
+                       &mem))
+            goto done;
     }
     if (o.cache > 0.0 && cache_rows(&r, (const int *const *)seqs, lens, nseq, o.cache, &cmem)) goto done;
     eval_verdict(&r);
@@ -1116,6 +1171,7 @@ done:
     free(cmem);
     cs_ngram_report_free(&ng);
     free(buf);
+    cs_desc_sequences_free(descs, nseq);
     cs_label_sequences_free(seqs, lens, nseq);
     free(defpath);
     cs_bundle_free(&b);

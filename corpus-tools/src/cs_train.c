@@ -1031,6 +1031,12 @@ static double engine_run(engine *e, const float *w, const int *tgt, int n_win, i
 int cs_train_loss_grad(const cs_model_config *m, const float *w, const int *targets, int n_win, int T, int n_threads,
                        double *loss, float *grad, float *logits)
 {
+    return cs_train_loss_grad_desc(m, w, targets, NULL, n_win, T, n_threads, loss, grad, logits);
+}
+
+int cs_train_loss_grad_desc(const cs_model_config *m, const float *w, const int *targets, const float *desc, int n_win,
+                            int T, int n_threads, double *loss, float *grad, float *logits)
+{
     if (!m || !w || !targets || n_win < 1 || T < 1 || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
     for (size_t i = 0; i < (size_t)n_win * (size_t)T; i++)
         if (targets[i] < -1 || targets[i] >= m->vocab) return CS_E_ARG;
@@ -1038,6 +1044,7 @@ int cs_train_loss_grad(const cs_model_config *m, const float *w, const int *targ
     int err = engine_init(&e, m, T, n_win);
     if (err) return err;
     long count = 0;
+    e.desc = desc;
     const double l =
         engine_run(&e, w, targets, n_win, n_threads < 1 ? 1 : n_threads, 0.0f, NULL, grad, logits, &count, 1);
     if (loss) *loss = count ? l / (double)count : 0.0;
@@ -1087,9 +1094,11 @@ static cs_model_state *eval_state_new(const cs_model_config *m, const float *w, 
 
 /* Reset, prime with seq[0 .. n_prime), score seq[n_prime .. n): *bits_sum, and each loss into losses[i -
  * n_prime] when losses is not NULL. */
-static int eval_seq_with(cs_model_state *st, const int *seq, size_t n, size_t n_prime, double *bits_sum, double *losses)
+static int eval_seq_with(cs_model_state *st, const int *seq, const float *desc, size_t n, size_t n_prime,
+                         double *bits_sum, double *losses)
 {
     const int V = cs_model_state_config(st)->vocab;
+    const size_t Din = (size_t)cs_model_state_config(st)->desc_inputs;
     cs_model_reset(st);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -1099,7 +1108,7 @@ static int eval_seq_with(cs_model_state *st, const int *seq, size_t n, size_t n_
             sum += l;
             if (losses) losses[i - n_prime] = l;
         }
-        if (i + 1 < n) cs_model_prime(st, seq[i]);
+        if (i + 1 < n) cs_model_prime_desc(st, seq[i], desc && Din ? desc + i * Din : NULL);
     }
     *bits_sum = sum;
     return CS_OK;
@@ -1113,7 +1122,7 @@ int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, 
     int err;
     cs_model_state *st = eval_state_new(m, w, &mem, &err);
     if (!st) return err;
-    err = eval_seq_with(st, seq, n, n_prime, bits_sum, NULL);
+    err = eval_seq_with(st, seq, NULL, n, n_prime, bits_sum, NULL);
     free(mem);
     return err;
 }
@@ -1177,6 +1186,7 @@ typedef struct eval_job {
     const cs_model_config *m;
     const float *w;
     const int *const *seqs;
+    const float *const *descs; /* NULL, or per source its descriptor rows */
     const size_t *lens;
     cs_split split;
     cs_part part;
@@ -1198,13 +1208,22 @@ static void eval_task(void *ctx, int i)
     cs_model_state *st = eval_state_new(j->m, j->w, &mem, &j->errs[i]);
     if (!st) return;
     const size_t p = (size_t)j->prime < a ? (size_t)j->prime : a;
-    j->errs[i] = eval_seq_with(st, j->seqs[i] + (a - p), b - (a - p), p, &j->sums[i], j->losses[i]);
+    const size_t Din = (size_t)j->m->desc_inputs;
+    const float *d = j->descs && j->descs[i] && Din ? j->descs[i] + (a - p) * Din : NULL;
+    j->errs[i] = eval_seq_with(st, j->seqs[i] + (a - p), d, b - (a - p), p, &j->sums[i], j->losses[i]);
     free(mem);
 }
 
 int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens,
                         int n_seqs, cs_split s, cs_part part, int prime, int n_threads, double *bits, size_t *n_scored,
                         double *losses)
+{
+    return cs_train_eval_split_desc(m, w, seqs, NULL, lens, n_seqs, s, part, prime, n_threads, bits, n_scored, losses);
+}
+
+int cs_train_eval_split_desc(const cs_model_config *m, const float *w, const int *const *seqs,
+                             const float *const *descs, const size_t *lens, int n_seqs, cs_split s, cs_part part,
+                             int prime, int n_threads, double *bits, size_t *n_scored, double *losses)
 {
     if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
     if (cs_split_check(s) != CS_OK || part < CS_PART_TRAIN || part > CS_PART_TEST) return CS_E_ARG;
@@ -1223,7 +1242,7 @@ int cs_train_eval_split(const cs_model_config *m, const float *w, const int *con
         lp[i] = losses ? losses + count : NULL;
         count += cs_split_count(lens[i], s, part);
     }
-    eval_job j = {m, w, seqs, lens, s, part, prime, n_threads, sums, errs, lp};
+    eval_job j = {m, w, seqs, descs, lens, s, part, prime, n_threads, sums, errs, lp};
     parallel_for(n_seqs, n_threads < 1 ? 1 : n_threads, eval_task, &j);
     double total = 0.0;
     int err = CS_OK;
@@ -1407,6 +1426,7 @@ typedef struct trainer {
     unsigned char *decay;
     window_ref *wins;
     int *tgt;
+    float *desc; /* descriptor inputs: (B, T, Din) rows of the batch's targets, or NULL */
     uint64_t *seeds;
     long step;
     double total_steps, lr_now;
@@ -1431,6 +1451,14 @@ static void adam_update(trainer *tr, double lr)
     }
 }
 
+/* The descriptor rows of window wr into dst (T rows of Din; rows past the window's length are zero). */
+static void batch_desc_rows(const trainer *tr, const window_ref *wr, float *dst)
+{
+    const size_t Din = (size_t)tr->cfg->model.desc_inputs, T = (size_t)tr->T, n = (size_t)wr->len;
+    memcpy(dst, tr->cfg->descs[wr->src] + wr->start * Din, n * Din * sizeof *dst);
+    memset(dst + n * Din, 0, (T - n) * Din * sizeof *dst);
+}
+
 /* One epoch of optimiser steps over the shuffled windows; *bits = mean training loss in bits per label (NaN
  * without targets). Returns 0 or CS_E_NONFINITE (a non-finite loss). */
 static int train_epoch(trainer *tr, cs_rng *rng, double *bits)
@@ -1447,9 +1475,11 @@ static int train_epoch(trainer *tr, cs_rng *rng, double *bits)
             int *row = tr->tgt + (size_t)b * T;
             for (int t = 0; t < T; t++)
                 row[t] = t < wr->len ? tr->seqs[wr->src][wr->start + (size_t)t] : -1;
+            if (tr->desc) batch_desc_rows(tr, wr, tr->desc + (size_t)b * T * (size_t)cfg->model.desc_inputs);
             tr->seeds[b] = mix64(mix64(cfg->seed, (uint64_t)tr->step), (uint64_t)b + 0x5EEDull);
         }
         long count = 0;
+        tr->e.desc = tr->desc;
         const double lsum =
             engine_run(&tr->e, tr->w, tr->tgt, nb, cfg->n_threads, cfg->dropout, tr->seeds, tr->g, NULL, &count, 1);
         if (!isfinite(lsum)) return CS_E_NONFINITE;
@@ -1476,6 +1506,7 @@ static void trainer_free(trainer *tr)
     free(tr->decay);
     free(tr->wins);
     free(tr->tgt);
+    free(tr->desc);
     free(tr->seeds);
 }
 
@@ -1500,6 +1531,11 @@ static int trainer_init(trainer *tr, const cs_train_config *cfg, const int *cons
         nwin0 += (ntr + (size_t)T - 1) / (size_t)T;
     }
     if (*n_train == 0) return CS_E_EMPTY;
+    if (m->desc_inputs > 0) { /* descriptor inputs need every source's rows */
+        if (!cfg->descs) return CS_E_ARG;
+        for (int s = 0; s < n_seqs; s++)
+            if (lens[s] && !cfg->descs[s]) return CS_E_ARG;
+    }
     if (max_windows > (size_t)0x7fffffff) return CS_E_TOO_LARGE;
     *tr = (trainer){.cfg = cfg, .seqs = seqs, .lens = lens, .n_seqs = n_seqs, .T = T, .B = B, .n_val = *n_val};
     int err = engine_init(&tr->e, m, T, B);
@@ -1514,6 +1550,13 @@ static int trainer_init(trainer *tr, const cs_train_config *cfg, const int *cons
     tr->wins = malloc(max_windows * sizeof *tr->wins);
     tr->tgt = malloc((size_t)B * (size_t)T * sizeof *tr->tgt);
     tr->seeds = malloc((size_t)B * sizeof *tr->seeds);
+    if (m->desc_inputs > 0) {
+        tr->desc = malloc((size_t)B * (size_t)T * (size_t)m->desc_inputs * sizeof *tr->desc);
+        if (!tr->desc) {
+            trainer_free(tr);
+            return CS_E_NOMEM;
+        }
+    }
     if (!tr->w || !tr->best || !tr->g || !tr->am || !tr->av || !tr->decay || !tr->wins || !tr->tgt || !tr->seeds) {
         trainer_free(tr);
         return CS_E_NOMEM;
@@ -1553,8 +1596,8 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         epochs_run = epoch;
         double val = NAN;
         if (n_val) {
-            err = cs_train_eval_split(m, tr.w, seqs, lens, n_seqs, cs_train_config_split(cfg), CS_PART_VAL, prime,
-                                      cfg->n_threads, &val, NULL, NULL);
+            err = cs_train_eval_split_desc(m, tr.w, seqs, cfg->descs, lens, n_seqs, cs_train_config_split(cfg),
+                                           CS_PART_VAL, prime, cfg->n_threads, &val, NULL, NULL);
             if (err) goto done;
         }
         /* without validation every epoch is "best": the last epoch's weights are returned */
