@@ -422,7 +422,8 @@ static void test_budget_queue(void)
                            CS_MODEL_TF_MAX_LAYERS,
                            4,
                            CS_MODEL_TF_MAX_CONTEXT,
-                           CS_MODEL_TF_FF_MULT * CS_MODEL_TF_MAX_D, 0};
+                           CS_MODEL_TF_FF_MULT * CS_MODEL_TF_MAX_D,
+                           0};
     CS_CHECK(cs_model_step_madds(&cfg) == 1441792u, "largest transformer: %llu multiply-adds a step",
              (unsigned long long)cs_model_step_madds(&cfg));
     cs_model_config gru = {CS_MODEL_GRU, 64, 64, 1, 0, 0, 0, 0};
