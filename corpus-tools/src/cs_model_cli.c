@@ -1429,6 +1429,8 @@ int cs_cmd_sample(int argc, char **argv)
         int label = (int)sp.label;
         uint32_t unit = 0;
         int srst = cs_select_pick(&sel, &b.view, lru, label, policy, NULL, &unit);
+        /* descriptor inputs: the network reads the unit picked for this label (as SeqPredict's unit input) */
+        cs_seqp_feed_pending(&sp, &b.view, srst == CS_SELECT_OK ? (float)unit : -1.0f);
         if (tsv) {
             printf("%d\t%d\t%.6f\t%.6f\t%d\t", i - nprime, label, (double)sp.prob, (double)sp.entropy, primed);
             if (srst == CS_SELECT_OK)
