@@ -103,7 +103,8 @@ static void usage_train(FILE *f)
             "  --desc-inputs          feed the network, beside each label, the previous unit's normalised\n"
             "                         descriptors and its duration (the unit table's D descriptors + 1; the\n"
             "                         model then reads the corpus's unit rows: SeqPredict's `unit` input, the\n"
-            "                         test part's units in `eval`); with --arch gru or transformer (default gru)\n"
+            "                         test part's units in `eval`); with --arch gru or transformer (default gru);\n"
+            "                         with --arch auto: one more candidate, the GRU with descriptor inputs\n"
             "  --labels FILE          train on this label sequence instead of the corpus order: integers\n"
             "                         0..labels-1 separated by white space, a blank line between sources, # starts\n"
             "                         a comment (ConcatSeqLabelRecorder writes one); validation split as above\n"
@@ -213,9 +214,9 @@ static int train_parse(int argc, char **argv, train_opts *o)
     if (o->arch_auto && o->ngram_mix)
         return cs_cli_fail("train", "--arch auto with --ngram-mix: auto already tries the GRU + MKN mixture; give "
                                     "--arch gru or transformer with --ngram-mix");
-    if ((o->arch_auto || o->ngram_only) && o->desc_inputs)
-        return cs_cli_fail("train", "--desc-inputs with --arch %s: give --arch gru or transformer",
-                           o->ngram_only ? "ngram" : "auto");
+    if (o->ngram_only && o->desc_inputs)
+        return cs_cli_fail("train", "--desc-inputs with --arch ngram: an n-gram reads no descriptors; give --arch "
+                                    "auto, gru or transformer");
     if (o->desc_inputs && o->labels)
         return cs_cli_fail("train",
                            "--desc-inputs with --labels %s: a label file has no units to read descriptors "
@@ -403,7 +404,63 @@ static void fill_meta(cs_model_meta *meta, const cs_bundle *b, const cs_train_co
     meta->val_loss_bits = rep->has_val ? (float)rep->best_val_bits : -1.0f;
 }
 
-enum { AUTO_GRU, AUTO_TF, AUTO_NGRAM, AUTO_MIX, AUTO_N };
+/* Descriptor inputs: the duration statistics of the training units and every unit's descriptor row, set as
+ * cfg->descs (*descs owns them). 0 or a cs_err. */
+static int desc_rows(cs_train_config *cfg, const cs_bundle *b, const size_t *lens, int nseq, float ***descs,
+                     float *dur_mean, float *dur_std)
+{
+    int e = cs_desc_duration_stats(b, lens, nseq, cs_train_config_split(cfg), dur_mean, dur_std);
+    cs_model_view dv;
+    cs_desc_view(&cfg->model, *dur_mean, *dur_std, &dv);
+    if (!e) e = cs_desc_sequences(b, &dv, lens, nseq, descs);
+    cfg->descs = e ? NULL : (const float *const *)*descs;
+    return e;
+}
+
+/* --arch auto --desc-inputs: the GRU with descriptor inputs as one more candidate (issue 11 item 2), trained with
+ * the options of the GRU candidate; its weights, configuration, report and duration statistics. */
+typedef struct desc_candidate {
+    cs_train_config cfg;
+    cs_train_report rep;
+    float *w, **descs, dur_mean, dur_std;
+    int nseq;
+} desc_candidate;
+
+/* Train the candidate (nothing when --desc-inputs is not given: *val stays +inf). 0, or a cs_err (printed). */
+static int auto_desc_candidate(const train_opts *o, const cs_bundle *b, int **seqs, size_t *lens, int nseq,
+                               desc_candidate *dc, double *val)
+{
+    memset(dc, 0, sizeof *dc);
+    if (!o->desc_inputs) return 0;
+    train_opts og = *o;
+    og.arch = CS_MODEL_GRU;
+    train_config(&og, (int)b->view.num_labels, &dc->cfg);
+    dc->cfg.model.desc_inputs = (int)b->view.num_descriptors + 1;
+    dc->nseq = nseq;
+    int e = desc_rows(&dc->cfg, b, lens, nseq, &dc->descs, &dc->dur_mean, &dc->dur_std);
+    if (!e) e = train_net(o, &dc->cfg, b, seqs, lens, nseq, &dc->w, &dc->rep);
+    if (e) return cs_cli_fail("train", "%s: training the GRU + descriptors failed (%s)", o->bundle, cs_strerror(e)), e;
+    *val = dc->rep.best_val_bits;
+    return 0;
+}
+
+/* Write the descriptor candidate to path: 0 or a cs_err. */
+static int write_desc_candidate(const char *path, const cs_bundle *b, const desc_candidate *dc)
+{
+    cs_model_meta meta;
+    fill_meta(&meta, b, &dc->cfg, &dc->rep);
+    meta.desc_dur_mean = dc->dur_mean;
+    meta.desc_dur_std = dc->dur_std;
+    return cs_model_file_write(path, &dc->cfg.model, &meta, dc->w, dc->rep.n_params);
+}
+
+static void free_desc_candidate(desc_candidate *dc)
+{
+    free(dc->w);
+    cs_desc_sequences_free(dc->descs, dc->nseq);
+}
+
+enum { AUTO_GRU, AUTO_TF, AUTO_NGRAM, AUTO_MIX, AUTO_DESC, AUTO_N };
 
 /* --arch auto: the GRU, the transformer, modified KN and the GRU + MKN mixture, all fit on the training part and
  * compared on VALIDATION only; the best is written to path and the comparison printed. 0 or 1 (error printed). */
@@ -426,8 +483,11 @@ static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_
                    ceil(1.0 / cfg[0].val_fraction));
         return write_ngram_only(o, &cfg[0], b, (const int *const *)seqs, lens, nseq, path);
     }
-    static const char *const names[AUTO_N] = {"GRU", "transformer", "modified Kneser-Ney", "GRU + MKN mixture"};
-    double val[AUTO_N] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    static const char *const names[AUTO_N] = {"GRU", "transformer", "modified Kneser-Ney", "GRU + MKN mixture",
+                                              "GRU + descriptors"};
+    double val[AUTO_N] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
+    desc_candidate dc;
+    memset(&dc, 0, sizeof dc);
     float *w[2] = {NULL, NULL}, *tab = NULL, *zero = NULL, net_w = 1.0f;
     cs_train_report rep[2];
     size_t n_tab = 0;
@@ -466,6 +526,7 @@ static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_
         }
     }
     val[AUTO_NGRAM] = ng_val;
+    if (auto_desc_candidate(o, b, seqs, lens, nseq, &dc, &val[AUTO_DESC])) goto done;
     int best = AUTO_NGRAM, second = -1;
     for (int a = 0; a < AUTO_N; ++a)
         if (val[a] < val[best]) best = a;
@@ -473,7 +534,9 @@ static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_
         if (a != best && (second < 0 || val[a] < val[second])) second = a;
     cs_model_meta meta;
     int we;
-    if (best == AUTO_GRU || best == AUTO_TF || best == AUTO_MIX) {
+    if (best == AUTO_DESC) {
+        we = write_desc_candidate(path, b, &dc);
+    } else if (best == AUTO_GRU || best == AUTO_TF || best == AUTO_MIX) {
         const int a = best == AUTO_TF ? 1 : 0;
         fill_meta(&meta, b, &cfg[a], &rep[a]);
         if (best == AUTO_MIX) meta.val_loss_bits = (float)mix_val;
@@ -519,20 +582,8 @@ done:
     free(w[1]);
     free(tab);
     free(zero);
+    free_desc_candidate(&dc);
     return rc;
-}
-
-/* Descriptor inputs: the duration statistics of the training units and every unit's descriptor row, set as
- * cfg->descs (*descs owns them). 0 or a cs_err. */
-static int desc_rows(cs_train_config *cfg, const cs_bundle *b, const size_t *lens, int nseq, float ***descs,
-                     float *dur_mean, float *dur_std)
-{
-    int e = cs_desc_duration_stats(b, lens, nseq, cs_train_config_split(cfg), dur_mean, dur_std);
-    cs_model_view dv;
-    cs_desc_view(&cfg->model, *dur_mean, *dur_std, &dv);
-    if (!e) e = cs_desc_sequences(b, &dv, lens, nseq, descs);
-    cfg->descs = e ? NULL : (const float *const *)*descs;
-    return e;
 }
 
 /* Train on the bundle's sequences and write the model; 0 or 1 (error printed). */

@@ -2,7 +2,7 @@
 # concatseq train --desc-inputs (models/FORMAT.md "Descriptor inputs"): the model file carries Din = D + 1 and
 # the duration statistics, is the same bytes for the same seed, round-trips through JSON, is scored by `eval`
 # with the test part's unit rows ("GRU+desc"), samples deterministically (the unit picked for each label is fed
-# back); without the option the file is the one of before (floats 31..37 zero); bad combinations give one line.
+# back); --arch auto --desc-inputs adds it as a candidate; without the option the file is the one of before (floats 31..37 zero); bad combinations give one line.
 . "$(dirname "$0")/common.bash"
 A=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
 "$CS" analyze "$A" -o "$W/a" --segment onset --clusters 6 --quiet || not_ok "analyze"
@@ -34,8 +34,12 @@ s1=$("$CS" sample "$W/a" "$W/d1.wav" -n 50 --seed 9)
 s2=$("$CS" sample "$W/a" "$W/d1.wav" -n 50 --seed 9)
 check "sample: same seed, same labels" test "$s1" = "$s2"
 check "sample: 50 labels" test "$(wc -w <<<"$s1")" -eq 50
-expect_error "--desc-inputs with --arch auto" "desc-inputs with --arch auto: give --arch gru or transformer" "" -- \
-    "$CS" train "$W/a" --desc-inputs --arch auto -o "$W/x.wav"
+out=$("$CS" train "$W/a" --desc-inputs --arch auto --hidden 16 --layers 1 --epochs 3 --seed 3 --progress none -o "$W/auto.wav")
+echo "$out"
+check "--arch auto --desc-inputs: the GRU with descriptor inputs is a candidate" grep -q "GRU + descriptors [0-9]" <<<"$out"
+check "auto wrote a model eval reads" "$CS" eval "$W/a" "$W/auto.wav"
+expect_error "--desc-inputs with --arch ngram" "desc-inputs with --arch ngram: an n-gram reads no descriptors" "" -- \
+    "$CS" train "$W/a" --desc-inputs --arch ngram -o "$W/x.wav"
 printf '0 1 2 3\n' >"$W/l.txt"
 expect_error "--desc-inputs with --labels" "a label file has no units to read descriptors from" "" -- \
     "$CS" train "$W/a" --desc-inputs --labels "$W/l.txt" -o "$W/x.wav"
