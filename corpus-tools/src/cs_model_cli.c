@@ -686,6 +686,9 @@ int cs_cmd_train(int argc, char **argv)
     cs_model_io_error pio = {0, 0};
     if (!path) {
         cs_cli_fail("train", "out of memory");
+    } else if (o.desc_inputs && (long)b.view.num_descriptors + 1 > CS_MODEL_MAX_DESC_INPUTS) {
+        cs_cli_fail("train", "%s: --desc-inputs: the corpus has %u descriptors, a model reads at most %d", o.bundle,
+                    b.view.num_descriptors, CS_MODEL_MAX_DESC_INPUTS - 1);
     } else if (!o.force && access(path, F_OK) == 0) {
         cs_cli_fail("train", "%s: already exists (use --force to overwrite)", path);
     } else if (ce != 0) {
