@@ -8,10 +8,10 @@
 #include "cs_model.h"
 #include "cs_model_desc.h"
 #include "cs_model_io.h"
-#include "cs_onset.h"
 #include "cs_seqpredict.h"
 #include "cs_test.h"
 #include "cs_test_bump.h"
+#include "cs_test_listen.h"
 #include "cs_train.h"
 #include "cs_unit_table.h"
 
@@ -173,25 +173,7 @@ static float *make_table(size_t *n, cs_ut_view *view)
     const size_t base = cs_ut_size(U, D, K), total = base + cs_ut_listen_size(D, K);
     float *t = calloc(total, sizeof *t);
     static const float center[D] = {0, 0}, scale[D] = {1, 1}, weight[D] = {1, 1};
-    cs_ut_listen l;
-    memset(&l, 0, sizeof l);
-    l.frame = (cs_ut_frame_config){48000.f, 2048, 512, 40, 20.f, 16000.f, 0.85f, 0.15f, 50.f, 2000.f};
-    l.segmentation = CS_UT_SEG_GRAIN;
-    l.grain_len = 4800;
-    l.grain_hop = 2400;
-    l.onset_threshold = 0.5f;
-    l.onset_delta = 0.1f;
-    l.onset_delta_abs = cs_onset_delta_abs(0.1f, 0.04f);
-    l.onset_median_s = 0.1f;
-    l.onset_min_len_s = 0.05f;
-    l.onset_max_len_s = 2.f;
-    l.onset_pre_s = 0.005f;
-    l.onset_refine_s = 0.03f;
-    l.mean_flux = 0.04f;
-    l.norm_method = CS_UT_NORM_ZSCORE;
-    l.center = center;
-    l.scale = scale;
-    l.weight = weight;
+    const cs_ut_listen l = cs_test_listen_config(center, scale, weight);
     CS_CHECK(cs_ut_encode(t, U, D, K, 1, -1, 48000.0, 1, 36000, t_start, t_len, t_label, t_source, t_succ, t_desc) == 0,
              "encode");
     CS_CHECK(cs_ut_encode_listen(t, base, total, &l) == 0, "listening section");
