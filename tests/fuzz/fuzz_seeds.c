@@ -138,6 +138,21 @@ static int model_seed(const char *bin, const char *wav, const char *json)
 /* A mixture seed for fuzz_model_parse (raw little-endian float32): a GRU (V 4, H 16, 1 layer, small weights) and
  * an order-2 n-gram table after it (cs_ngram_table.h: the empty history with all 4 labels, and history BOS
  * with labels 0 and 2), weight 0.5 on the network. */
+/* Write the raw floats of buf (n) as OUT/model_parse/NAME (little-endian hosts only, as the fuzzers) and free buf.
+ * 0 or 1. */
+static int write_model_seed(const char *out, const char *name, float *buf, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/model_parse", out);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/model_parse/%s", out, name);
+    FILE *f = fopen(path, "wb");
+    const int bad = !f || fwrite(buf, sizeof *buf, n, f) != n;
+    if (f) fclose(f);
+    free(buf);
+    return bad;
+}
+
 /* A seed with descriptor inputs (models/FORMAT.md): a GRU (V 4, H 16, 1 layer) with Din 5 and duration statistics. */
 static int desc_seed(const char *out)
 {
@@ -158,15 +173,7 @@ static int desc_seed(const char *out)
         free(buf);
         return 1;
     }
-    char path[512];
-    snprintf(path, sizeof path, "%s/model_parse", out);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/model_parse/desc", out);
-    FILE *f = fopen(path, "wb");
-    const int bad = !f || fwrite(buf, sizeof *buf, n, f) != n;
-    if (f) fclose(f);
-    free(buf);
-    return bad;
+    return write_model_seed(out, "desc", buf, n);
 }
 
 static int mixture_seed(const char *out)
@@ -193,15 +200,7 @@ static int mixture_seed(const char *out)
         free(buf);
         return 1;
     }
-    char path[512];
-    snprintf(path, sizeof path, "%s/model_parse", out);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/model_parse/mixture", out);
-    FILE *f = fopen(path, "wb");
-    const int bad = !f || fwrite(buf, sizeof *buf, n, f) != n; /* little-endian hosts only, as the fuzzers */
-    if (f) fclose(f);
-    free(buf);
-    return bad;
+    return write_model_seed(out, "mixture", buf, n);
 }
 
 int main(int argc, char **argv)
