@@ -189,8 +189,22 @@ ConcatSeqFormat {
 	*mhNgramFloats { ^28 }
 	// model header field (float index)
 	*mhNetWeight { ^30 }
+	// model header field (float index)
+	*mhDescInputs { ^31 }
+	// model header field (float index)
+	*mhDescSet { ^32 }
+	// model header field (float index)
+	*mhDescDurMean { ^33 }
+	// model header field (float index)
+	*mhDescDurStd { ^34 }
 	// model header arch value of a GRU
 	*archGRU { ^0 }
+	// the most descriptor inputs a model may have
+	*modelMaxDescInputs { ^257 }
+	// descriptor-input set 1: the table's normalised descriptors, then the duration term
+	*descSetTableDur { ^1 }
+	// every descriptor input is clamped to +-this (NaN -> 0)
+	*descClamp { ^64 }
 	// float 0 of a model file's n-gram table (plugins/core/cs_ngram_table.h)
 	*ngramMagic { ^4412244 }
 	// the n-gram table's version

@@ -110,7 +110,8 @@ SeqModel {
 	// arch (\gru or \transformer: the file's network, never run when kind is \ngram), netWeight (the network's
 	// weight in the mixture, 1 without an n-gram table), numLabels, width, layers, heads, context, dFF,
 	// numWeights, epochs, trainTokens, trainLoss and valLoss (bits per label; nil when unknown), seed,
-	// corpusChecksum (16 lowercase hex digits), formatVersion, numFrames (floats in the file).
+	// corpusChecksum (16 lowercase hex digits), formatVersion, numFrames (floats in the file), descInputs (the
+	// descriptor inputs beside each label, 0 = none: models/FORMAT.md "Descriptor inputs").
 	prInfo { arg h, frames;
 		var f = ConcatSeqFormat, split = { |i, n| f.modelSplit(h, i, n) };
 		var loss = { |x| if(x < 0) { nil } { x } };
@@ -124,7 +125,8 @@ SeqModel {
 			epochs: split.(f.mhEpochs, 2).asInteger, trainTokens: split.(f.mhTrainTokens, 2).asInteger,
 			trainLoss: loss.(h[f.mhTrainLoss]), valLoss: loss.(h[f.mhValLoss]), seed: split.(f.mhSeed, 4),
 			corpusChecksum: this.class.hexOf(f.modelPieces(h, f.mhCorpusSum, 4)),
-			formatVersion: h[f.mhVersion].asInteger, numFrames: frames
+			formatVersion: h[f.mhVersion].asInteger, numFrames: frames,
+			descInputs: if(h[f.mhVersion] >= 2) { h[f.mhDescInputs].asInteger } { 0 }
 		)
 	}
 

@@ -49,6 +49,9 @@ SeqModelLang {
 	var <lastProb = 1.0, <lastEntropy = 0.0, <lastCandidates = 0, <lastFlags = 0, <lastGuided = false;
 	// the n-gram table (nil: a network alone): (order:, contexts: [k] Dictionary "labels" -> [g, labels, as])
 	var <ngram, <netWeight = 1.0;
+	// descriptor inputs (models/FORMAT.md): Din (0 = none), the duration statistics, and the label primed last
+	// that waits for the row of the unit played for it (nil = none), as SeqPredict's `unit` input
+	var <descInputs = 0, <descDurMean = 0.0, <descDurStd = 1.0, pendingLabel;
 
 	*initClass {
 		errorStrings = (
@@ -113,6 +116,7 @@ SeqModelLang {
 	cs_model_parse). Returns nil when valid, else [errorSymbol, detail].
 	*/
 	*check { arg data, verify = true;
+		var din;
 		var n, f, d, nw, need, cfg, ok, err, fmt = ConcatSeqFormat, hf = ConcatSeqFormat.modelHeader, version, ng;
 		n = data.size;
 		if(n == 0) { ^[\truncated, "empty"] };
@@ -137,6 +141,22 @@ SeqModelLang {
 		};
 		cfg = this.configError(data[fmt.mhArch].asInteger, *d);
 		if(cfg.notNil) { ^[\dims, cfg] };
+		din = 0;
+		if(version >= 2) { // descriptor inputs (floats 31..34), as cs_model_parse_header
+			f = data[fmt.mhDescInputs];
+			if(f.isNaN or: { f.abs == inf } or: { f.abs < 8388608 and: { f.frac != 0 } }) {
+				^[\header, "descriptor inputs % are not an integer".format(f)]
+			};
+			if(f < 0 or: { f > fmt.modelMaxDescInputs }) { ^[\dims, "descriptor inputs % outside 0..%".format(f, fmt.modelMaxDescInputs)] };
+			din = f.asInteger;
+			if(din > 0) {
+				if(data[fmt.mhDescSet] != fmt.descSetTableDur) { ^[\header, "descriptor set % (1 is known)".format(data[fmt.mhDescSet])] };
+				f = data[fmt.mhDescDurStd];
+				if(data[fmt.mhDescDurMean].isNaN or: { data[fmt.mhDescDurMean].abs == inf } or: { f.isNaN } or: { f <= 0 } or: { f == inf }) {
+					^[\header, "duration statistics % / % (finite, std > 0)".format(data[fmt.mhDescDurMean], f)]
+				};
+			};
+		};
 		[[fmt.mhNumWeights, 2], [fmt.mhChecksum, 2], [fmt.mhCorpusSum, 4], [fmt.mhSeed, 4], [fmt.mhEpochs, 2],
 			[fmt.mhTrainTokens, 2], [fmt.mhNgramFloats, 2]].do { |field|
 			err = this.prPiecesError(data, *field);
@@ -144,7 +164,7 @@ SeqModelLang {
 		};
 		nw = fmt.modelSplit(data, fmt.mhNumWeights, 2);
 		[fmt.mhTrainLoss, fmt.mhValLoss].do { |i| if(data[i].isNaN or: { data[i].abs == inf }) { ^[\header, "loss field % is not finite".format(i)] } };
-		need = this.paramCount(data[fmt.mhArch].asInteger, *d);
+		need = this.paramCount(data[fmt.mhArch].asInteger, *(d ++ [din]));
 		if(need != nw) { ^[\size, "header says % weights, the dimensions imply %".format(nw.asInteger, need)] };
 		ng = fmt.modelSplit(data, fmt.mhNgramFloats, 2);
 		if(ng > 0) {
@@ -279,12 +299,13 @@ SeqModelLang {
 	}
 
 	// Number of weight floats implied by a configuration (models/FORMAT.md).
-	*paramCount { arg arch, vocab, width, layers, heads, context, dff;
+	*paramCount { arg arch, vocab, width, layers, heads, context, dff, descInputs = 0;
 		var v = vocab, d = width, f = dff, per;
 		per = if(arch == ConcatSeqFormat.archGRU) { (6 * d * d) + (6 * d) } {
 			(2 * d) + (3 * d * d + (3 * d)) + (d * d + d) + (2 * d) + (f * d + f) + (d * f + d)
 		};
 		^((v + 1) * d) + (layers * per) + (v * d) + v + if(arch == ConcatSeqFormat.archTransformer) { 2 * d } { 0 }
+			+ (d * descInputs)
 	}
 
 	// FNV-1a 32 over the weights' little-endian bytes and the finiteness check (cs_model_verify_step).
@@ -322,7 +343,10 @@ SeqModelLang {
 		vocab = data[fmt.mhVocab].asInteger; width = data[fmt.mhWidth].asInteger;
 		numLayers = data[fmt.mhLayers].asInteger; heads = data[fmt.mhHeads].asInteger;
 		context = data[fmt.mhContext].asInteger; dFF = data[fmt.mhDFF].asInteger;
-		numWeights = this.class.paramCount(data[fmt.mhArch].asInteger, vocab, width, numLayers, heads, context, dFF);
+		descInputs = if(data[fmt.mhVersion] >= 2) { data[fmt.mhDescInputs].asInteger } { 0 };
+		if(descInputs > 0) { descDurMean = data[fmt.mhDescDurMean]; descDurStd = data[fmt.mhDescDurStd] };
+		numWeights = this.class.paramCount(data[fmt.mhArch].asInteger, vocab, width, numLayers, heads, context, dFF,
+			descInputs);
 		checksum = this.class.prChecksumOf(data);
 		meta = (
 			corpusChecksum: SeqModel.hexOf(fmt.modelPieces(data, fmt.mhCorpusSum, 4)),
@@ -371,6 +395,7 @@ SeqModelLang {
 		};
 		w[\headw] = cols.(v, d);
 		w[\headb] = take.(v);
+		if(descInputs > 0) { w[\descw] = cols.(d, descInputs) }; // desc_proj.weight (W, Din), after the head
 		if(fmt.modelSplit(data, fmt.mhNgramFloats, 2) > 0) {
 			ngram = this.class.prNgramParse(data, off, fmt.modelSplit(data, fmt.mhNgramFloats, 2), vocab);
 			if(ngram.isKindOf(Event).not) {
@@ -414,6 +439,7 @@ SeqModelLang {
 		};
 		position = 0;
 		history = List.new;
+		pendingLabel = nil;
 		this.prFeed(vocab);
 		this.prComputeLogits;
 	}
@@ -431,18 +457,64 @@ SeqModelLang {
 	Feed label without computing the logits (they are computed when next asked for): faster for priming a
 	long context.
 	*/
-	prime { arg label;
+	prime { arg label, desc;
 		var t = label.asInteger;
 		if(label.isNil or: { label.isNumber.not } or: { t < 0 } or: { t >= vocab } or: { label != t }) {
 			Error("SeqModelLang: % (%; labels are 0..%)".format(errorStrings[\token], label, vocab - 1)).throw
 		};
-		this.prFeed(t);
+		this.prFeedPending(nil);
+		if(descInputs > 0 and: { desc.isNil } and: { this.netUsed }) {
+			pendingLabel = t; // fed by -played (the unit's row) or, unknown, at the next step with zeros
+		} {
+			this.prFeed(t, desc);
+		};
 		stale = true;
 		this.prAddHistory(t);
 	}
 
+	/*
+	A model with descriptor inputs (`concatseq train --desc-inputs`): the label primed or drawn last waits for the
+	row of the unit played for it, as on the server (SeqPredict's `unit` input). played feeds it now with that
+	row: corpus a ConcatCorpus (loaded or opened), unit its index, or nil / -1 / not a unit = the label's centroid
+	(ConcatSeqGuide of the corpus; zeros without one). The row (-descRow) is what cs_model_desc_row computes.
+	Without a waiting label, or for a model without descriptor inputs, it does nothing. Returns this.
+	*/
+	played { arg corpus, unit;
+		if(pendingLabel.notNil) { this.prFeedPending(this.descRow(corpus, unit, pendingLabel)) };
+	}
+
+	/*
+	The descriptor row (descInputs floats) of `unit` of `corpus` for this model: its normalised descriptors, then
+	(ln(duration s) - descDurMean) / descDurStd, each clamped to +-ConcatSeqFormat.descClamp (NaN -> 0); an
+	unknown unit: the centroid of `label` and duration term 0; no corpus, or one of another descriptor count:
+	zeros (plugins/core/cs_model_desc.h).
+	*/
+	descRow { arg corpus, unit, label;
+		var row = Array.fill(descInputs, 0.0), nd = descInputs - 1, x, c, lim = ConcatSeqFormat.descClamp;
+		var cl = { |v| if(v.isNil or: { v.isNaN }) { 0.0 } { v.clip(lim.neg, lim) } };
+		if(corpus.isNil or: { descInputs == 0 }) { ^row };
+		if(unit.notNil and: { unit >= 0 } and: { unit < corpus.numUnits }) {
+			x = corpus.normalisedDescriptorsOf(unit.asInteger);
+			if(x.size != nd) { ^row };
+			nd.do { |i| row[i] = cl.(x[i]) };
+			row[nd] = cl.(((corpus.lengthOf(unit.asInteger) / corpus.sampleRate).log - descDurMean) / descDurStd);
+			^row
+		};
+		c = try { ConcatSeqGuide.from(corpus).centroids } { nil };
+		if(c.notNil and: { label.notNil } and: { label >= 0 } and: { label < c.size } and: { c[label].size == nd }) {
+			nd.do { |i| row[i] = cl.(c[label][i]) }
+		};
+		^row
+	}
+
+	prFeedPending { arg row;
+		var t = pendingLabel;
+		if(t.notNil) { pendingLabel = nil; this.prFeed(t, row) };
+	}
+
 	// Current logits (a Signal of vocab floats; clamped to +-1e30, never NaN).
 	logits {
+		this.prFeedPending(nil);
 		if(stale) { this.prComputeLogits };
 		^logitsCache
 	}
@@ -674,17 +746,28 @@ SeqModelLang {
 	// A pure n-gram model (a table of network weight 0) never runs its network, as SeqPredict.
 	netUsed { ^ngram.isNil or: { netWeight > 0 } }
 
-	prFeed { arg token;
-		if(this.netUsed) { if(arch == \gru) { this.prGruFeed(token) } { this.prTfFeed(token) } };
+	prFeed { arg token, desc;
+		if(this.netUsed) { if(arch == \gru) { this.prGruFeed(token, desc) } { this.prTfFeed(token, desc) } };
 		position = position + 1;
 	}
 
-	prGruFeed { arg token;
+	// The first layer's input with descriptor inputs: embedding + desc_proj.weight d (d clamped; nil = zeros).
+	prInput { arg token, desc;
+		var x = w[\emb][token].copy, lim = ConcatSeqFormat.descClamp;
+		if(descInputs > 0 and: { desc.notNil }) {
+			x = this.prMatvec(w[\descw], x, desc.collect { |v| if(v.isNaN) { 0.0 } { v.clip(lim.neg, lim) } })
+		};
+		^x
+	}
+
+	prGruFeed { arg token, desc;
 		var gi, gh, h, r, z, nn, lw, hN = width, in;
 		numLayers.do { |l|
 			lw = w[\layers][l];
 			h = hid[l];
-			gi = if(l == 0) { w[\gi0][token] } { this.prMatvec(lw[\wih], lw[\bih], in) };
+			gi = if(l == 0 and: { descInputs == 0 }) { w[\gi0][token] } {
+				this.prMatvec(lw[\wih], lw[\bih], if(l == 0) { this.prInput(token, desc) } { in })
+			};
 			gh = this.prMatvec(lw[\whh], lw[\bhh], h);
 			r = this.prSigmoid(gi.copyRange(0, hN - 1) + gh.copyRange(0, hN - 1));
 			z = this.prSigmoid(gi.copyRange(hN, 2 * hN - 1) + gh.copyRange(hN, 2 * hN - 1));
@@ -711,11 +794,11 @@ SeqModelLang {
 		^(y * g) + b
 	}
 
-	prTfFeed { arg token;
+	prTfFeed { arg token, desc;
 		var d = width, nh = heads, hd = width div: heads, c = context, slot = ring, n, x, xn, qkv, q, att;
 		var lw, scores, mx, sum, dist, keys, vals, qs, kk, acc, sl;
 		n = if(filled < c) { filled + 1 } { c };
-		x = w[\emb][token].copy;
+		x = this.prInput(token, desc);
 		numLayers.do { |l|
 			lw = w[\layers][l];
 			xn = this.prLayerNorm(x, lw[\ln1w], lw[\ln1b]);

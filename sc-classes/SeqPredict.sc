@@ -24,9 +24,9 @@ SeqPredict : MultiOutUGen {
 	multichannel expansion). Arguments: see *krInfo.
 	*/
 	*kr { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0;
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0, unit = -1;
 		^this.labelOf(this.prNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache))
+			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache, unit))
 	}
 
 	/*
@@ -34,9 +34,9 @@ SeqPredict : MultiOutUGen {
 	the label changes there). Returns the label. Arguments: see *krInfo.
 	*/
 	*ar { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0;
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0, unit = -1;
 		^this.labelOf(this.prNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache))
+			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache, unit))
 	}
 
 	/*
@@ -74,29 +74,34 @@ SeqPredict : MultiOutUGen {
 	cache: 0..1, read at each step (at the trigger's sample): the weight of the label cache (decayed counts of
 	        the labels played or primed since the reset, half-life 64 labels) in the next label's distribution,
 	        (1 - cache) p_model + cache p_cache. 0 (default) = off, bit for bit; a reset empties the cache.
+	unit: the index of the unit played for the last label (ConcatPlay's unit output fed back, e.g. through
+	        LocalIn or a control bus), read at each step (at the trigger's sample), by a model with descriptor
+	        inputs only (`concatseq train --desc-inputs`): before predicting, the network is fed the last label
+	        with that unit's normalised descriptors and duration, read from the corpus table (so `corpus` must be
+	        given). -1 (default) or not a unit of the corpus = the label's centroid. Ignored by other models.
 	*/
 	*krInfo { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0;
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0, unit = -1;
 		^this.prNew('control', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache)
+			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache, unit)
 	}
 
 	/*
 	All three outputs, audio rate: [label, probability, entropy]. Arguments: see *krInfo.
 	*/
 	*arInfo { arg model, trig = 0, temperature = 1, topK = 0, topP = 1, prime = -1, reset = 0, seed = -1,
-		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0;
+		repetitionPenalty = 1, historyLen = 8, mask = -1, corpus, target, guidance = 0, cache = 0, unit = -1;
 		^this.prNew('audio', model, trig, temperature, topK, topP, prime, reset, seed,
-			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache)
+			repetitionPenalty, historyLen, mask, corpus, target, guidance, cache, unit)
 	}
 
 	// multiNew with the guidance inputs: corpus (its unit-table Buffer or -1), guidance, then the target as
 	// ConcatPlay.targetInputs gives it ([targetBuf, numPairs, pairs...]).
 	*prNew { arg rate, model, trig, temperature, topK, topP, prime, reset, seed, repetitionPenalty, historyLen, mask,
-		corpus, target, guidance, cache;
+		corpus, target, guidance, cache, unit;
 		^this.multiNewList([rate, model, trig, temperature, topK, topP, prime, reset, seed, repetitionPenalty,
 			historyLen, mask, this.corpusInput(corpus), guidance ? 0] ++ ConcatPlay.targetInputs(target, corpus, "SeqPredict")
-			++ [cache ? 0])
+			++ [cache ? 0, unit ? -1])
 	}
 
 	// The `corpus` input: nil -> -1; a ConcatCorpus -> its unit-table Buffer; a Buffer, number or UGen as it is.
@@ -132,11 +137,14 @@ SeqPredict : MultiOutUGen {
 				^"argument '%' must be %, not %".format(inputNames[index], what, in)
 			}
 		};
-		if(inputs.size < (inputNames.size + 1) or: { (inputs.size - inputNames.size - 1).odd }) {
-			^"needs % inputs (%, then target pairs, then cache), got %".format(inputNames.size + 1, inputNames.join(", "), inputs.size)
+		if(inputs.size < (inputNames.size + 2) or: { (inputs.size - inputNames.size - 2).odd }) {
+			^"needs % inputs (%, then target pairs, then cache and unit), got %".format(inputNames.size + 2, inputNames.join(", "), inputs.size)
 		};
-		if(inputs.last.isNumber and: { (inputs.last >= 0 and: { inputs.last <= 1 }).not }) {
-			^"argument 'cache' must be 0..1 (0 = off), not %".format(inputs.last)
+		if(inputs[inputs.size - 2].isNumber and: { (inputs[inputs.size - 2] >= 0 and: { inputs[inputs.size - 2] <= 1 }).not }) {
+			^"argument 'cache' must be 0..1 (0 = off), not %".format(inputs[inputs.size - 2])
+		};
+		if(inputs.last.isNumber and: { inputs.last < -1 }) {
+			^"argument 'unit' must be a unit index >= 0, or -1 (unknown), not %".format(inputs.last)
 		};
 		[0, 10, 11, 13].do { |i|
 			if(inputs[i].rate == \audio) {

@@ -82,10 +82,18 @@ static void model_section(void)
               {"mhTrainLoss", CS_MH_TRAIN_LOSS},
               {"mhValLoss", CS_MH_VAL_LOSS},
               {"mhNgramFloats", CS_MH_NGRAM_FLOATS},
-              {"mhNetWeight", CS_MH_NET_WEIGHT}};
+              {"mhNetWeight", CS_MH_NET_WEIGHT},
+              {"mhDescInputs", CS_MH_DESC_INPUTS},
+              {"mhDescSet", CS_MH_DESC_SET},
+              {"mhDescDurMean", CS_MH_DESC_DUR_MEAN},
+              {"mhDescDurStd", CS_MH_DESC_DUR_STD}};
     for (size_t i = 0; i < sizeof mh / sizeof mh[0]; i++)
         constant(mh[i].name, mh[i].value, "model header field (float index)");
     constant("archGRU", CS_MODEL_GRU, "model header arch value of a GRU");
+    constant("modelMaxDescInputs", CS_MODEL_MAX_DESC_INPUTS, "the most descriptor inputs a model may have");
+    constant("descSetTableDur", CS_MODEL_DESC_SET_TABLE_DUR,
+             "descriptor-input set 1: the table's normalised descriptors, then the duration term");
+    constant("descClamp", (long)CS_MODEL_DESC_CLAMP, "every descriptor input is clamped to +-this (NaN -> 0)");
     constant("ngramMagic", CS_NGT_MAGIC, "float 0 of a model file's n-gram table (plugins/core/cs_ngram_table.h)");
     constant("ngramVersion", CS_NGT_VERSION, "the n-gram table's version");
     constant("ngramMaxOrder", CS_NGT_MAX_ORDER, "the n-gram table's largest order");

@@ -2,6 +2,7 @@
 #include "cs_model_cli.h"
 
 #include "cs_cli.h"
+#include "cs_desc_seq.h"
 #include "cs_error.h"
 #include "cs_eval.h"
 #include "cs_label_cache.h"
@@ -99,6 +100,11 @@ static void usage_train(FILE *f)
             "  --ngram-mix            append a modified Kneser-Ney model (order up to %d chosen on validation) and\n"
             "                         make the file their mixture, the network's weight fit on validation\n"
             "                         (SeqPredict, the sclang port, `sample` and `eval` all play the mixture)\n"
+            "  --desc-inputs          feed the network, beside each label, the previous unit's normalised\n"
+            "                         descriptors and its duration (the unit table's D descriptors + 1; the\n"
+            "                         model then reads the corpus's unit rows: SeqPredict's `unit` input, the\n"
+            "                         test part's units in `eval`); with --arch gru or transformer (default gru);\n"
+            "                         with --arch auto: one more candidate, the GRU with descriptor inputs\n"
             "  --labels FILE          train on this label sequence instead of the corpus order: integers\n"
             "                         0..labels-1 separated by white space, a blank line between sources, # starts\n"
             "                         a comment (ConcatSeqLabelRecorder writes one); validation split as above\n"
@@ -111,7 +117,7 @@ static void usage_train(FILE *f)
 /* What the user typed for `train`; -1 (or NULL) = not given, the trainer's default applies. */
 typedef struct train_opts {
     const char *bundle, *out, *labels; /* labels: --labels FILE, NULL = the corpus order */
-    int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given;
+    int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given, desc_inputs;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
     double lr, clip, dropout, wd, valf, testf;
     uint64_t seed;
@@ -189,6 +195,8 @@ static int train_parse(int argc, char **argv, train_opts *o)
             o->constant = 1;
         } else if (!strcmp(a, "--ngram-mix")) {
             o->ngram_mix = 1;
+        } else if (!strcmp(a, "--desc-inputs")) {
+            o->desc_inputs = 1;
         } else {
             const char *v = i + 1 < argc ? argv[++i] : NULL;
             if (!v) return cs_cli_fail("train", "%s: missing value", a);
@@ -206,7 +214,16 @@ static int train_parse(int argc, char **argv, train_opts *o)
     if (o->arch_auto && o->ngram_mix)
         return cs_cli_fail("train", "--arch auto with --ngram-mix: auto already tries the GRU + MKN mixture; give "
                                     "--arch gru or transformer with --ngram-mix");
-    if (!o->arch_given) o->arch_auto = !o->ngram_mix; /* the default; --ngram-mix alone keeps the GRU */
+    if (o->ngram_only && o->desc_inputs)
+        return cs_cli_fail("train", "--desc-inputs with --arch ngram: an n-gram reads no descriptors; give --arch "
+                                    "auto, gru or transformer");
+    if (o->desc_inputs && o->labels)
+        return cs_cli_fail("train",
+                           "--desc-inputs with --labels %s: a label file has no units to read descriptors "
+                           "from; train on the corpus order",
+                           o->labels);
+    /* the default; --ngram-mix or --desc-inputs alone keeps the GRU */
+    if (!o->arch_given) o->arch_auto = !o->ngram_mix && !o->desc_inputs;
     if (o->ngram_only) {
         o->hidden = CS_MODEL_GRU_MIN_H;
         o->layers = 1;
@@ -348,7 +365,8 @@ static int build_mixture(const cs_train_config *cfg, const float *w, const int *
     cs_ngram *m = fit_mkn(cfg, seqs, lens, nseq, order, ng_val, &e);
     if (!m) return e;
     double *a = malloc(2 * nv * sizeof *a), *b = a + nv, bits;
-    e = a ? cs_train_eval_split(&cfg->model, w, seqs, lens, nseq, sp, CS_PART_VAL, -1, cfg->n_threads, net_val, NULL, a)
+    e = a ? cs_train_eval_split_desc(&cfg->model, w, seqs, cfg->descs, lens, nseq, sp, CS_PART_VAL, -1, cfg->n_threads,
+                                     net_val, NULL, a)
           : CS_E_NOMEM;
     if (!e) e = cs_ngram_eval(m, seqs, lens, nseq, sp, CS_PART_VAL, &bits, NULL, b);
     if (!e) {
@@ -386,7 +404,63 @@ static void fill_meta(cs_model_meta *meta, const cs_bundle *b, const cs_train_co
     meta->val_loss_bits = rep->has_val ? (float)rep->best_val_bits : -1.0f;
 }
 
-enum { AUTO_GRU, AUTO_TF, AUTO_NGRAM, AUTO_MIX, AUTO_N };
+/* Descriptor inputs: the duration statistics of the training units and every unit's descriptor row, set as
+ * cfg->descs (*descs owns them). 0 or a cs_err. */
+static int desc_rows(cs_train_config *cfg, const cs_bundle *b, const size_t *lens, int nseq, float ***descs,
+                     float *dur_mean, float *dur_std)
+{
+    int e = cs_desc_duration_stats(b, lens, nseq, cs_train_config_split(cfg), dur_mean, dur_std);
+    cs_model_view dv;
+    cs_desc_view(&cfg->model, *dur_mean, *dur_std, &dv);
+    if (!e) e = cs_desc_sequences(b, &dv, lens, nseq, descs);
+    cfg->descs = e ? NULL : (const float *const *)*descs;
+    return e;
+}
+
+/* --arch auto --desc-inputs: the GRU with descriptor inputs as one more candidate (issue 11 item 2), trained with
+ * the options of the GRU candidate; its weights, configuration, report and duration statistics. */
+typedef struct desc_candidate {
+    cs_train_config cfg;
+    cs_train_report rep;
+    float *w, **descs, dur_mean, dur_std;
+    int nseq;
+} desc_candidate;
+
+/* Train the candidate (nothing when --desc-inputs is not given: *val stays +inf). 0, or a cs_err (printed). */
+static int auto_desc_candidate(const train_opts *o, const cs_bundle *b, int **seqs, size_t *lens, int nseq,
+                               desc_candidate *dc, double *val)
+{
+    memset(dc, 0, sizeof *dc);
+    if (!o->desc_inputs) return 0;
+    train_opts og = *o;
+    og.arch = CS_MODEL_GRU;
+    train_config(&og, (int)b->view.num_labels, &dc->cfg);
+    dc->cfg.model.desc_inputs = (int)b->view.num_descriptors + 1;
+    dc->nseq = nseq;
+    int e = desc_rows(&dc->cfg, b, lens, nseq, &dc->descs, &dc->dur_mean, &dc->dur_std);
+    if (!e) e = train_net(o, &dc->cfg, b, seqs, lens, nseq, &dc->w, &dc->rep);
+    if (e) return cs_cli_fail("train", "%s: training the GRU + descriptors failed (%s)", o->bundle, cs_strerror(e)), e;
+    *val = dc->rep.best_val_bits;
+    return 0;
+}
+
+/* Write the descriptor candidate to path: 0 or a cs_err. */
+static int write_desc_candidate(const char *path, const cs_bundle *b, const desc_candidate *dc)
+{
+    cs_model_meta meta;
+    fill_meta(&meta, b, &dc->cfg, &dc->rep);
+    meta.desc_dur_mean = dc->dur_mean;
+    meta.desc_dur_std = dc->dur_std;
+    return cs_model_file_write(path, &dc->cfg.model, &meta, dc->w, dc->rep.n_params);
+}
+
+static void free_desc_candidate(desc_candidate *dc)
+{
+    free(dc->w);
+    cs_desc_sequences_free(dc->descs, dc->nseq);
+}
+
+enum { AUTO_GRU, AUTO_TF, AUTO_NGRAM, AUTO_MIX, AUTO_DESC, AUTO_N };
 
 /* --arch auto: the GRU, the transformer, modified KN and the GRU + MKN mixture, all fit on the training part and
  * compared on VALIDATION only; the best is written to path and the comparison printed. 0 or 1 (error printed). */
@@ -409,8 +483,11 @@ static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_
                    ceil(1.0 / cfg[0].val_fraction));
         return write_ngram_only(o, &cfg[0], b, (const int *const *)seqs, lens, nseq, path);
     }
-    static const char *const names[AUTO_N] = {"GRU", "transformer", "modified Kneser-Ney", "GRU + MKN mixture"};
-    double val[AUTO_N] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    static const char *const names[AUTO_N] = {"GRU", "transformer", "modified Kneser-Ney", "GRU + MKN mixture",
+                                              "GRU + descriptors"};
+    double val[AUTO_N] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
+    desc_candidate dc;
+    memset(&dc, 0, sizeof dc);
     float *w[2] = {NULL, NULL}, *tab = NULL, *zero = NULL, net_w = 1.0f;
     cs_train_report rep[2];
     size_t n_tab = 0;
@@ -449,6 +526,7 @@ static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_
         }
     }
     val[AUTO_NGRAM] = ng_val;
+    if (auto_desc_candidate(o, b, seqs, lens, nseq, &dc, &val[AUTO_DESC])) goto done;
     int best = AUTO_NGRAM, second = -1;
     for (int a = 0; a < AUTO_N; ++a)
         if (val[a] < val[best]) best = a;
@@ -456,14 +534,16 @@ static int train_auto(const train_opts *o, const cs_bundle *b, int **seqs, size_
         if (a != best && (second < 0 || val[a] < val[second])) second = a;
     cs_model_meta meta;
     int we;
-    if (best == AUTO_GRU || best == AUTO_TF || best == AUTO_MIX) {
+    if (best == AUTO_DESC) {
+        we = write_desc_candidate(path, b, &dc);
+    } else if (best == AUTO_GRU || best == AUTO_TF || best == AUTO_MIX) {
         const int a = best == AUTO_TF ? 1 : 0;
         fill_meta(&meta, b, &cfg[a], &rep[a]);
         if (best == AUTO_MIX) meta.val_loss_bits = (float)mix_val;
         we = cs_model_file_write_mix(path, &cfg[a].model, &meta, w[a], rep[a].n_params, best == AUTO_MIX ? tab : NULL,
                                      best == AUTO_MIX ? n_tab : 0, best == AUTO_MIX ? net_w : 1.0f);
     } else {
-        const cs_model_config z = {CS_MODEL_GRU, V, CS_MODEL_GRU_MIN_H, 1, 0, 0, 0};
+        const cs_model_config z = {CS_MODEL_GRU, V, CS_MODEL_GRU_MIN_H, 1, 0, 0, 0, 0};
         const size_t P = cs_model_param_count(&z);
         zero = calloc(P, sizeof *zero);
         memset(&meta, 0, sizeof meta);
@@ -502,6 +582,7 @@ done:
     free(w[1]);
     free(tab);
     free(zero);
+    free_desc_candidate(&dc);
     return rc;
 }
 
@@ -525,6 +606,15 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
         return rc;
     }
     cs_train_report rep;
+    float **descs = NULL, dur_mean = 0.0f, dur_std = 0.0f;
+    if (cfg->model.desc_inputs > 0) {
+        const int de = desc_rows(cfg, b, lens, nseq, &descs, &dur_mean, &dur_std);
+        if (de) {
+            cs_cli_fail("train", "%s: --desc-inputs: %s", o->bundle,
+                        de == CS_E_EMPTY ? "no training units" : cs_strerror(de));
+            goto done;
+        }
+    }
     const int tr = train_net(o, cfg, b, seqs, lens, nseq, &w, &rep);
     if (tr) {
         cs_cli_fail("train", "%s: training failed (%s)", o->bundle,
@@ -533,6 +623,8 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     }
     cs_model_meta meta;
     fill_meta(&meta, b, cfg, &rep);
+    meta.desc_dur_mean = dur_mean;
+    meta.desc_dur_std = dur_std;
     float *tab = NULL, net_w = 1.0f;
     size_t n_tab = 0;
     int order = 0;
@@ -569,6 +661,8 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
     rc = 0;
 done:
     free(w);
+    cs_desc_sequences_free(descs, nseq);
+    cfg->descs = NULL;
     cs_label_sequences_free(seqs, lens, nseq);
     return rc;
 }
@@ -586,11 +680,15 @@ int cs_cmd_train(int argc, char **argv)
     int rc = 1;
     cs_train_config cfg;
     train_config(&o, (int)b.view.num_labels, &cfg);
+    if (o.desc_inputs) cfg.model.desc_inputs = (int)b.view.num_descriptors + 1;
     const cs_model_config *mc = &cfg.model;
     const int ce = cs_model_config_check(mc);
     cs_model_io_error pio = {0, 0};
     if (!path) {
         cs_cli_fail("train", "out of memory");
+    } else if (o.desc_inputs && (long)b.view.num_descriptors + 1 > CS_MODEL_MAX_DESC_INPUTS) {
+        cs_cli_fail("train", "%s: --desc-inputs: the corpus has %u descriptors, a model reads at most %d", o.bundle,
+                    b.view.num_descriptors, CS_MODEL_MAX_DESC_INPUTS - 1);
     } else if (!o.force && access(path, F_OK) == 0) {
         cs_cli_fail("train", "%s: already exists (use --force to overwrite)", path);
     } else if (ce != 0) {
@@ -849,23 +947,24 @@ static int mixed_rows(eval_result *r, const cs_model_view *view, const int *cons
 /* The model's test and validation losses, and its mixture with the validation-chosen MKN (weight fit on
  * validation); rows appended. A model file that is itself a mixture is scored as one (mixed_rows). Returns 0
  * or 1 (error printed). */
-static int model_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const size_t *lens, int nseq,
-                      const cs_ngram_report *ng, int threads, double **mem)
+static int model_rows(eval_result *r, const cs_model_view *view, const int *const *seqs, const float *const *descs,
+                      const size_t *lens, int nseq, const cs_ngram_report *ng, int threads, double **mem)
 {
     const size_t nt = r->n_test, nv = r->n_val;
     double *test = malloc((nt + 2 * nv + nt) * sizeof *test + 1), *val = test + nt, *ngv = val + nv, *mix = ngv + nv;
     *mem = test;
     if (!test) return cs_cli_fail("eval", "out of memory");
     double tb = NAN, vb = NAN;
-    int e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_TEST, -1, threads, &tb,
-                                NULL, test);
+    int e = cs_train_eval_split_desc(&view->cfg, view->weights, seqs, descs, lens, nseq, r->split, CS_PART_TEST, -1,
+                                     threads, &tb, NULL, test);
     if (!e)
-        e = cs_train_eval_split(&view->cfg, view->weights, seqs, lens, nseq, r->split, CS_PART_VAL, -1, threads, &vb,
-                                NULL, val);
+        e = cs_train_eval_split_desc(&view->cfg, view->weights, seqs, descs, lens, nseq, r->split, CS_PART_VAL, -1,
+                                     threads, &vb, NULL, val);
     if (e) return cs_cli_fail("eval", "%s: evaluation failed (%s)", r->path, cs_strerror(e));
     if (view->ngram_floats) return mixed_rows(r, view, seqs, lens, nseq, test, val, ngv, mix, tb, vb);
     char name[48];
-    snprintf(name, sizeof name, "%s (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU");
+    snprintf(name, sizeof name, "%s%s (this model)", view->cfg.arch == CS_MODEL_TRANSFORMER ? "transformer" : "GRU",
+             view->cfg.desc_inputs > 0 ? "+desc" : "");
     r->model_row = r->n_rows;
     add_row(r, "model", name, "-", vb, tb, test);
     /* the mixture with the validation-chosen modified KN: lambda on validation, then scored once on test */
@@ -1066,7 +1165,7 @@ int cs_cmd_eval(int argc, char **argv)
     const char *path = o.model ? o.model : (defpath && access(defpath, F_OK) == 0 ? defpath : NULL);
     int rc = 1, **seqs = NULL, nseq = 0;
     size_t *lens = NULL;
-    float *buf = NULL;
+    float *buf = NULL, **descs = NULL;
     double *mem = NULL, *cmem = NULL;
     size_t nbuf = 0;
     cs_model_view view;
@@ -1102,7 +1201,17 @@ int cs_cmd_eval(int argc, char **argv)
     if (path) {
         r.arch = arch_name(view.cfg.arch);
         r.model_train = view.meta.train_tokens;
-        if (model_rows(&r, &view, (const int *const *)seqs, lens, nseq, &ng, o.threads, &mem)) goto done;
+        if (view.cfg.desc_inputs > 0 && (e = cs_desc_sequences(&b, &view, lens, nseq, &descs)) != 0) {
+            cs_cli_fail("eval",
+                        "%s: the model reads %d descriptor inputs, the corpus %s has %u descriptors (+ the "
+                        "duration): %s",
+                        path, view.cfg.desc_inputs, bundle, b.view.num_descriptors,
+                        e == CS_E_NOMEM ? "out of memory" : "evaluate it on the corpus it was trained on");
+            goto done;
+        }
+        if (model_rows(&r, &view, (const int *const *)seqs, (const float *const *)descs, lens, nseq, &ng, o.threads,
+                       &mem))
+            goto done;
     }
     if (o.cache > 0.0 && cache_rows(&r, (const int *const *)seqs, lens, nseq, o.cache, &cmem)) goto done;
     eval_verdict(&r);
@@ -1116,6 +1225,7 @@ done:
     free(cmem);
     cs_ngram_report_free(&ng);
     free(buf);
+    cs_desc_sequences_free(descs, nseq);
     cs_label_sequences_free(seqs, lens, nseq);
     free(defpath);
     cs_bundle_free(&b);
@@ -1373,6 +1483,8 @@ int cs_cmd_sample(int argc, char **argv)
         int label = (int)sp.label;
         uint32_t unit = 0;
         int srst = cs_select_pick(&sel, &b.view, lru, label, policy, NULL, &unit);
+        /* descriptor inputs: the network reads the unit picked for this label (as SeqPredict's unit input) */
+        cs_seqp_feed_pending(&sp, &b.view, srst == CS_SELECT_OK ? (float)unit : -1.0f);
         if (tsv) {
             printf("%d\t%d\t%.6f\t%.6f\t%d\t", i - nprime, label, (double)sp.prob, (double)sp.entropy, primed);
             if (srst == CS_SELECT_OK)

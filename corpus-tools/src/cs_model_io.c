@@ -54,6 +54,13 @@ int cs_model_header_build(const cs_model_config *cfg, const cs_model_meta *meta,
     cs_split_put(header + CS_MH_TRAIN_TOKENS, 2, m.train_tokens);
     header[CS_MH_TRAIN_LOSS] = m.train_loss_bits;
     header[CS_MH_VAL_LOSS] = m.val_loss_bits;
+    if (cfg->desc_inputs > 0) { /* descriptor inputs (floats 31..34); all 0 without them: the earlier file */
+        if (!isfinite(m.desc_dur_mean) || !(m.desc_dur_std > 0.0f && isfinite(m.desc_dur_std))) return CS_E_ARG;
+        header[CS_MH_DESC_INPUTS] = (float)cfg->desc_inputs;
+        header[CS_MH_DESC_SET] = (float)CS_MODEL_DESC_SET_TABLE_DUR;
+        header[CS_MH_DESC_DUR_MEAN] = m.desc_dur_mean;
+        header[CS_MH_DESC_DUR_STD] = m.desc_dur_std;
+    }
     return CS_OK;
 }
 
@@ -365,6 +372,11 @@ int cs_model_export_json(const char *path_in, const char *path_out, cs_model_io_
     cJSON_AddNumberToObject(cfg, "heads", v.cfg.heads);
     cJSON_AddNumberToObject(cfg, "context", v.cfg.context);
     cJSON_AddNumberToObject(cfg, "d_ff", v.cfg.d_ff);
+    if (v.cfg.desc_inputs > 0) { /* absent without descriptor inputs: the earlier JSON form */
+        cJSON_AddNumberToObject(cfg, "desc_inputs", v.cfg.desc_inputs);
+        cJSON_AddNumberToObject(meta, "desc_dur_mean", (double)v.meta.desc_dur_mean);
+        cJSON_AddNumberToObject(meta, "desc_dur_std", (double)v.meta.desc_dur_std);
+    }
     cJSON_AddStringToObject(meta, "corpus_checksum", hex64(text, sizeof text, v.meta.corpus_checksum));
     cJSON_AddStringToObject(meta, "seed", hex64(text, sizeof text, v.meta.seed));
     cJSON_AddNumberToObject(meta, "epochs", v.meta.epochs);
@@ -537,7 +549,8 @@ int cs_model_import_json(const char *path_in, const char *path_out, cs_model_io_
     if (!json_int(cfgj, "vocab", 0, &c.vocab) || !json_int(cfgj, "width", 0, &c.width) ||
         !json_int(cfgj, "layers", 0, &c.layers) || !json_int(cfgj, "heads", 0, &c.heads) ||
         !json_int(cfgj, "context", 0, &c.context) ||
-        !json_int(cfgj, "d_ff", c.arch == CS_MODEL_TRANSFORMER ? CS_MODEL_TF_FF_MULT * c.width : 0, &c.d_ff))
+        !json_int(cfgj, "d_ff", c.arch == CS_MODEL_TRANSFORMER ? CS_MODEL_TF_FF_MULT * c.width : 0, &c.d_ff) ||
+        !json_int(cfgj, "desc_inputs", 0, &c.desc_inputs))
         goto done;
     if (cs_model_config_check(&c) != CS_MODEL_OK) goto done;
     cs_model_meta m;
@@ -555,7 +568,12 @@ int cs_model_import_json(const char *path_in, const char *path_out, cs_model_io_
         const cJSON *vl = cJSON_GetObjectItemCaseSensitive(metaj, "val_loss_bits");
         if (cJSON_IsNumber(tl)) m.train_loss_bits = (float)tl->valuedouble;
         if (cJSON_IsNumber(vl)) m.val_loss_bits = (float)vl->valuedouble;
+        const cJSON *dm = cJSON_GetObjectItemCaseSensitive(metaj, "desc_dur_mean");
+        const cJSON *ds = cJSON_GetObjectItemCaseSensitive(metaj, "desc_dur_std");
+        if (cJSON_IsNumber(dm)) m.desc_dur_mean = (float)dm->valuedouble;
+        if (cJSON_IsNumber(ds)) m.desc_dur_std = (float)ds->valuedouble;
     }
+    if (c.desc_inputs > 0 && !(m.desc_dur_std > 0.0f)) goto done; /* the duration statistics are required */
     size_t total = cs_model_param_count(&c);
     w = malloc(total * sizeof(float));
     if (!w) {

@@ -43,6 +43,7 @@ typedef struct layout {
     size_t ln1w[MAXL], ln1b[MAXL], inw[MAXL], inb[MAXL], outw[MAXL], outb[MAXL];
     size_t ln2w[MAXL], ln2b[MAXL], ff1w[MAXL], ff1b[MAXL], ff2w[MAXL], ff2b[MAXL];
     size_t lnfw, lnfb, headw, headb;
+    size_t descw; /* desc_proj.weight (W, Din), with descriptor inputs */
 } layout;
 
 static int build_tlist(const cs_model_config *m, tlist *tl)
@@ -67,6 +68,7 @@ static void build_layout(const cs_model_config *m, const float *base, layout *ly
     ly->emb = OFF(v.embedding);
     ly->headw = OFF(v.head_w);
     ly->headb = OFF(v.head_b);
+    if (v.desc_w) ly->descw = OFF(v.desc_w);
     for (int l = 0; l < m->layers; l++) {
         if (m->arch == CS_MODEL_GRU) {
             ly->wih[l] = OFF(v.w_ih[l]);
@@ -316,6 +318,7 @@ static void dropout_mask(cs_rng *rng, float p, float *mask, size_t n)
 typedef struct gru_ws {
     float *X[2], *G[2], *GH[2], *HO[2], *MK[3];
     float *Y, *P, *dGI, *dGH, *dA, *dB, *dhn;
+    float *Dp; /* descriptor inputs: (R, Din) the descriptor row of each row's input unit (0 for BOS) */
     int *in, *tg;
 } gru_ws;
 
@@ -323,6 +326,7 @@ typedef struct tf_ws {
     float *S[MAXL + 1], *XH1[MAXL], *A1[MAXL], *RS1[MAXL], *QKV[MAXL], *PR[MAXL], *O[MAXL], *X2[MAXL];
     float *XH2[MAXL], *A2[MAXL], *RS2[MAXL], *F[MAXL], *MK1[MAXL], *MK2[MAXL], *MK0;
     float *XHF, *AF, *RSF, *P, *tmp, *dS, *dX2, *dA, *dQKV, *dO, *dF, *dP;
+    float *Dp; /* descriptor inputs: (T, Din) */
     int *in, *tg;
 } tf_ws;
 
@@ -340,6 +344,7 @@ typedef struct engine {
     /* per call */
     const float *w;
     const int *tgt;
+    const float *desc; /* descriptor inputs: (n_win, T, Din) the row of each target's unit, or NULL */
     int n_win;
     float dropout, scale;
     const uint64_t *drop_seed;
@@ -367,6 +372,7 @@ static size_t gru_ws_floats(const cs_model_config *m, int Bs, int T)
     n += 3 * rup(R * H);                                     /* masks */
     n += rup(R * H) + rup(R * V) + 2 * rup(R * 3 * H) + 2 * rup(R * H) + rup((size_t)Bs * H);
     n += 2 * rup(R); /* in, tg as ints (same size as float) */
+    n += rup(R * (size_t)m->desc_inputs);
     return n;
 }
 
@@ -389,6 +395,7 @@ static void gru_ws_carve(const cs_model_config *m, int Bs, int T, float *mem, gr
     g->dA = carve(&p, R * H);
     g->dB = carve(&p, R * H);
     g->dhn = carve(&p, (size_t)Bs * H);
+    g->Dp = carve(&p, R * (size_t)m->desc_inputs);
     g->in = (int *)(void *)carve(&p, R);
     g->tg = (int *)(void *)carve(&p, R);
 }
@@ -401,6 +408,7 @@ static size_t tf_ws_floats(const cs_model_config *m, int T)
     size_t n = (L + 1) * rup(t * D) + L * per + rup(t * D);
     n += rup(t * D) * 2 + rup(t) + rup(t * V) + rup(t * F) * 2 + rup(t * D) * 4 + rup(t * 3 * D) + rup(t);
     n += 2 * rup(t);
+    n += rup(t * (size_t)m->desc_inputs);
     return n;
 }
 
@@ -438,8 +446,47 @@ static void tf_ws_carve(const cs_model_config *m, int T, float *mem, tf_ws *g)
     g->dO = carve(&p, t * D);
     g->dQKV = carve(&p, t * 3 * D);
     g->dP = carve(&p, t);
+    g->Dp = carve(&p, t * (size_t)m->desc_inputs);
     g->in = (int *)(void *)carve(&p, t);
     g->tg = (int *)(void *)carve(&p, t);
+}
+
+/* ------------------------------------------ input layer ------------------------------------------------- */
+
+/* Descriptor inputs (cs_model.h): the input of row `row` is embedding[label] + desc_proj.weight d, d = the
+ * descriptor row of the unit whose label is fed (the previous target: window position t - 1; zeros for BOS at
+ * t = 0 and for padded positions), clamped as the core clamps it. Fills dst (Din floats). */
+static void input_desc_row(const engine *e, int win, int t, float *dst)
+{
+    const int Din = e->m.desc_inputs;
+    const int *tg = e->tgt + (size_t)win * e->T;
+    if (t == 0 || tg[t - 1] < 0 || !e->desc) {
+        memset(dst, 0, (size_t)Din * sizeof *dst);
+        return;
+    }
+    const float *src = e->desc + ((size_t)win * e->T + (size_t)(t - 1)) * (size_t)Din;
+    for (int i = 0; i < Din; i++) {
+        const float d = src[i] == src[i] ? src[i] : 0.0f;
+        dst[i] = d > CS_MODEL_DESC_CLAMP ? CS_MODEL_DESC_CLAMP : d < -CS_MODEL_DESC_CLAMP ? -CS_MODEL_DESC_CLAMP : d;
+    }
+}
+
+/* Forward of the input layer for R rows: X (R, W) = embedding rows of `in` (+ Dp (R, Din) desc_proj^T). */
+static void input_fwd(const engine *e, int R, const int *in, const float *Dp, float *X)
+{
+    const int W = e->m.width, Din = e->m.desc_inputs;
+    for (int r = 0; r < R; r++)
+        memcpy(X + (size_t)r * W, e->w + e->ly.emb + (size_t)in[r] * W, (size_t)W * sizeof(float));
+    if (Din > 0) mm_acc(R, W, Din, Dp, e->wt + e->ly.descw, X);
+}
+
+/* Backward of input_fwd: dX (R, W) = d loss / d X (after any dropout mask was applied to it). */
+static void input_bwd(const engine *e, int R, const int *in, const float *Dp, const float *dX, float *grad)
+{
+    const int W = e->m.width, Din = e->m.desc_inputs;
+    for (int r = 0; r < R; r++)
+        axpy(W, 1.0f, dX + (size_t)r * W, grad + e->ly.emb + (size_t)in[r] * W);
+    if (Din > 0) linear_bwd_w(R, W, Din, dX, Dp, grad + e->ly.descw, NULL);
 }
 
 /* ---------------------------------------------- GRU ------------------------------------------------------ */
@@ -473,9 +520,12 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
                     dropout_mask(&rng, e->dropout, g->MK[s] + ((size_t)t * Bs + b) * sH, sH);
         }
     }
-    /* embedding */
-    for (int r = 0; r < R; r++)
-        memcpy(g->X[0] + (size_t)r * sH, w + ly->emb + (size_t)g->in[r] * sH, sH * sizeof(float));
+    /* input layer: embedding (+ descriptor projection) */
+    if (m->desc_inputs > 0)
+        for (int b = 0; b < Bs; b++)
+            for (int t = 0; t < T; t++)
+                input_desc_row(e, w0 + b, t, g->Dp + ((size_t)t * Bs + b) * (size_t)m->desc_inputs);
+    input_fwd(e, R, g->in, g->Dp, g->X[0]);
     if (drop)
         for (size_t i = 0; i < (size_t)R * sH; i++)
             g->X[0][i] *= g->MK[0][i];
@@ -594,8 +644,7 @@ static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop)
         dH = dX;
         dX = tmp;
     }
-    for (int r = 0; r < R; r++)
-        axpy(H, 1.0f, dH + (size_t)r * sH, grad + ly->emb + (size_t)g->in[r] * sH);
+    input_bwd(e, R, g->in, g->Dp, dH, grad);
 }
 
 /* ------------------------------------------- Transformer ------------------------------------------------- */
@@ -674,8 +723,10 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
             dropout_mask(&rng, e->dropout, g->MK2[l], sT * sD);
         }
     }
-    for (int t = 0; t < T; t++)
-        memcpy(g->S[0] + (size_t)t * sD, w + ly->emb + (size_t)g->in[t] * sD, sD * sizeof(float));
+    if (m->desc_inputs > 0)
+        for (int t = 0; t < T; t++)
+            input_desc_row(e, win, t, g->Dp + (size_t)t * (size_t)m->desc_inputs);
+    input_fwd(e, T, g->in, g->Dp, g->S[0]);
     if (drop)
         for (size_t i = 0; i < sT * sD; i++)
             g->S[0][i] *= g->MK0[i];
@@ -807,17 +858,10 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
         memcpy(g->dS, g->dX2, sT * sD * sizeof(float));
         ln_bwd(T, D, g->dA, g->XH1[l], g->RS1[l], w + ly->ln1w[l], g->dS, grad + ly->ln1w[l], grad + ly->ln1b[l]);
     }
-    for (int t = 0; t < T; t++) {
-        const float *d = g->dS + (size_t)t * sD;
-        float *ge = grad + ly->emb + (size_t)g->in[t] * sD;
-        if (drop) {
-            const float *mk = g->MK0 + (size_t)t * sD;
-            for (int k = 0; k < D; k++)
-                ge[k] += d[k] * mk[k];
-        } else {
-            axpy(D, 1.0f, d, ge);
-        }
-    }
+    if (drop)
+        for (size_t i = 0; i < sT * sD; i++)
+            g->dS[i] *= g->MK0[i];
+    input_bwd(e, T, g->in, g->Dp, g->dS, grad);
 }
 
 /* ---------------------------------------------- engine --------------------------------------------------- */
@@ -987,6 +1031,12 @@ static double engine_run(engine *e, const float *w, const int *tgt, int n_win, i
 int cs_train_loss_grad(const cs_model_config *m, const float *w, const int *targets, int n_win, int T, int n_threads,
                        double *loss, float *grad, float *logits)
 {
+    return cs_train_loss_grad_desc(m, w, targets, NULL, n_win, T, n_threads, loss, grad, logits);
+}
+
+int cs_train_loss_grad_desc(const cs_model_config *m, const float *w, const int *targets, const float *desc, int n_win,
+                            int T, int n_threads, double *loss, float *grad, float *logits)
+{
     if (!m || !w || !targets || n_win < 1 || T < 1 || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
     for (size_t i = 0; i < (size_t)n_win * (size_t)T; i++)
         if (targets[i] < -1 || targets[i] >= m->vocab) return CS_E_ARG;
@@ -994,6 +1044,7 @@ int cs_train_loss_grad(const cs_model_config *m, const float *w, const int *targ
     int err = engine_init(&e, m, T, n_win);
     if (err) return err;
     long count = 0;
+    e.desc = desc;
     const double l =
         engine_run(&e, w, targets, n_win, n_threads < 1 ? 1 : n_threads, 0.0f, NULL, grad, logits, &count, 1);
     if (loss) *loss = count ? l / (double)count : 0.0;
@@ -1043,9 +1094,11 @@ static cs_model_state *eval_state_new(const cs_model_config *m, const float *w, 
 
 /* Reset, prime with seq[0 .. n_prime), score seq[n_prime .. n): *bits_sum, and each loss into losses[i -
  * n_prime] when losses is not NULL. */
-static int eval_seq_with(cs_model_state *st, const int *seq, size_t n, size_t n_prime, double *bits_sum, double *losses)
+static int eval_seq_with(cs_model_state *st, const int *seq, const float *desc, size_t n, size_t n_prime,
+                         double *bits_sum, double *losses)
 {
     const int V = cs_model_state_config(st)->vocab;
+    const size_t Din = (size_t)cs_model_state_config(st)->desc_inputs;
     cs_model_reset(st);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -1055,7 +1108,7 @@ static int eval_seq_with(cs_model_state *st, const int *seq, size_t n, size_t n_
             sum += l;
             if (losses) losses[i - n_prime] = l;
         }
-        if (i + 1 < n) cs_model_prime(st, seq[i]);
+        if (i + 1 < n) cs_model_prime_desc(st, seq[i], desc && Din ? desc + i * Din : NULL);
     }
     *bits_sum = sum;
     return CS_OK;
@@ -1069,7 +1122,7 @@ int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, 
     int err;
     cs_model_state *st = eval_state_new(m, w, &mem, &err);
     if (!st) return err;
-    err = eval_seq_with(st, seq, n, n_prime, bits_sum, NULL);
+    err = eval_seq_with(st, seq, NULL, n, n_prime, bits_sum, NULL);
     free(mem);
     return err;
 }
@@ -1133,6 +1186,7 @@ typedef struct eval_job {
     const cs_model_config *m;
     const float *w;
     const int *const *seqs;
+    const float *const *descs; /* NULL, or per source its descriptor rows */
     const size_t *lens;
     cs_split split;
     cs_part part;
@@ -1154,13 +1208,22 @@ static void eval_task(void *ctx, int i)
     cs_model_state *st = eval_state_new(j->m, j->w, &mem, &j->errs[i]);
     if (!st) return;
     const size_t p = (size_t)j->prime < a ? (size_t)j->prime : a;
-    j->errs[i] = eval_seq_with(st, j->seqs[i] + (a - p), b - (a - p), p, &j->sums[i], j->losses[i]);
+    const size_t Din = (size_t)j->m->desc_inputs;
+    const float *d = j->descs && j->descs[i] && Din ? j->descs[i] + (a - p) * Din : NULL;
+    j->errs[i] = eval_seq_with(st, j->seqs[i] + (a - p), d, b - (a - p), p, &j->sums[i], j->losses[i]);
     free(mem);
 }
 
 int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens,
                         int n_seqs, cs_split s, cs_part part, int prime, int n_threads, double *bits, size_t *n_scored,
                         double *losses)
+{
+    return cs_train_eval_split_desc(m, w, seqs, NULL, lens, n_seqs, s, part, prime, n_threads, bits, n_scored, losses);
+}
+
+int cs_train_eval_split_desc(const cs_model_config *m, const float *w, const int *const *seqs,
+                             const float *const *descs, const size_t *lens, int n_seqs, cs_split s, cs_part part,
+                             int prime, int n_threads, double *bits, size_t *n_scored, double *losses)
 {
     if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
     if (cs_split_check(s) != CS_OK || part < CS_PART_TRAIN || part > CS_PART_TEST) return CS_E_ARG;
@@ -1179,7 +1242,7 @@ int cs_train_eval_split(const cs_model_config *m, const float *w, const int *con
         lp[i] = losses ? losses + count : NULL;
         count += cs_split_count(lens[i], s, part);
     }
-    eval_job j = {m, w, seqs, lens, s, part, prime, n_threads, sums, errs, lp};
+    eval_job j = {m, w, seqs, descs, lens, s, part, prime, n_threads, sums, errs, lp};
     parallel_for(n_seqs, n_threads < 1 ? 1 : n_threads, eval_task, &j);
     double total = 0.0;
     int err = CS_OK;
@@ -1363,6 +1426,7 @@ typedef struct trainer {
     unsigned char *decay;
     window_ref *wins;
     int *tgt;
+    float *desc; /* descriptor inputs: (B, T, Din) rows of the batch's targets, or NULL */
     uint64_t *seeds;
     long step;
     double total_steps, lr_now;
@@ -1387,6 +1451,14 @@ static void adam_update(trainer *tr, double lr)
     }
 }
 
+/* The descriptor rows of window wr into dst (T rows of Din; rows past the window's length are zero). */
+static void batch_desc_rows(const trainer *tr, const window_ref *wr, float *dst)
+{
+    const size_t Din = (size_t)tr->cfg->model.desc_inputs, T = (size_t)tr->T, n = (size_t)wr->len;
+    memcpy(dst, tr->cfg->descs[wr->src] + wr->start * Din, n * Din * sizeof *dst);
+    memset(dst + n * Din, 0, (T - n) * Din * sizeof *dst);
+}
+
 /* One epoch of optimiser steps over the shuffled windows; *bits = mean training loss in bits per label (NaN
  * without targets). Returns 0 or CS_E_NONFINITE (a non-finite loss). */
 static int train_epoch(trainer *tr, cs_rng *rng, double *bits)
@@ -1403,9 +1475,11 @@ static int train_epoch(trainer *tr, cs_rng *rng, double *bits)
             int *row = tr->tgt + (size_t)b * T;
             for (int t = 0; t < T; t++)
                 row[t] = t < wr->len ? tr->seqs[wr->src][wr->start + (size_t)t] : -1;
+            if (tr->desc) batch_desc_rows(tr, wr, tr->desc + (size_t)b * T * (size_t)cfg->model.desc_inputs);
             tr->seeds[b] = mix64(mix64(cfg->seed, (uint64_t)tr->step), (uint64_t)b + 0x5EEDull);
         }
         long count = 0;
+        tr->e.desc = tr->desc;
         const double lsum =
             engine_run(&tr->e, tr->w, tr->tgt, nb, cfg->n_threads, cfg->dropout, tr->seeds, tr->g, NULL, &count, 1);
         if (!isfinite(lsum)) return CS_E_NONFINITE;
@@ -1432,6 +1506,7 @@ static void trainer_free(trainer *tr)
     free(tr->decay);
     free(tr->wins);
     free(tr->tgt);
+    free(tr->desc);
     free(tr->seeds);
 }
 
@@ -1456,6 +1531,11 @@ static int trainer_init(trainer *tr, const cs_train_config *cfg, const int *cons
         nwin0 += (ntr + (size_t)T - 1) / (size_t)T;
     }
     if (*n_train == 0) return CS_E_EMPTY;
+    if (m->desc_inputs > 0) { /* descriptor inputs need every source's rows */
+        if (!cfg->descs) return CS_E_ARG;
+        for (int s = 0; s < n_seqs; s++)
+            if (lens[s] && !cfg->descs[s]) return CS_E_ARG;
+    }
     if (max_windows > (size_t)0x7fffffff) return CS_E_TOO_LARGE;
     *tr = (trainer){.cfg = cfg, .seqs = seqs, .lens = lens, .n_seqs = n_seqs, .T = T, .B = B, .n_val = *n_val};
     int err = engine_init(&tr->e, m, T, B);
@@ -1470,6 +1550,13 @@ static int trainer_init(trainer *tr, const cs_train_config *cfg, const int *cons
     tr->wins = malloc(max_windows * sizeof *tr->wins);
     tr->tgt = malloc((size_t)B * (size_t)T * sizeof *tr->tgt);
     tr->seeds = malloc((size_t)B * sizeof *tr->seeds);
+    if (m->desc_inputs > 0) {
+        tr->desc = malloc((size_t)B * (size_t)T * (size_t)m->desc_inputs * sizeof *tr->desc);
+        if (!tr->desc) {
+            trainer_free(tr);
+            return CS_E_NOMEM;
+        }
+    }
     if (!tr->w || !tr->best || !tr->g || !tr->am || !tr->av || !tr->decay || !tr->wins || !tr->tgt || !tr->seeds) {
         trainer_free(tr);
         return CS_E_NOMEM;
@@ -1509,8 +1596,8 @@ int cs_train_run(const cs_train_config *cfg, const int *const *seqs, const size_
         epochs_run = epoch;
         double val = NAN;
         if (n_val) {
-            err = cs_train_eval_split(m, tr.w, seqs, lens, n_seqs, cs_train_config_split(cfg), CS_PART_VAL, prime,
-                                      cfg->n_threads, &val, NULL, NULL);
+            err = cs_train_eval_split_desc(m, tr.w, seqs, cfg->descs, lens, n_seqs, cs_train_config_split(cfg),
+                                           CS_PART_VAL, prime, cfg->n_threads, &val, NULL, NULL);
             if (err) goto done;
         }
         /* without validation every epoch is "best": the last epoch's weights are returned */

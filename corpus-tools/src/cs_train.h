@@ -131,6 +131,11 @@ typedef struct cs_train_config {
                                       in original order, offset 0 */
     uint64_t seed;                 /* seeds initialisation, window order, offsets and dropout */
     const float *init_weights;     /* NULL = seeded initialisation; else a blob to continue from (copied) */
+    const float *const *descs;     /* descriptor inputs (model.desc_inputs = Din > 0; required then, else NULL):
+                                      per source lens[s] rows of Din floats, row i = the descriptor row of the
+                                      unit at position i (cs_model_desc_row); the input at position i + 1 reads
+                                      row i beside label i (teacher forcing), BOS reads zeros. Validation and
+                                      test read their own rows (known, as their labels are) */
     int n_threads;                 /* >= 1 worker threads (results do not depend on it) */
     cs_train_progress_fn progress; /* NULL = silent */
     void *user;                    /* passed to progress */
@@ -216,6 +221,12 @@ cs_split cs_train_config_split(const cs_train_config *cfg);
 int cs_train_loss_grad(const cs_model_config *m, const float *w, const int *targets, int n_win, int T, int n_threads,
                        double *loss, float *grad, float *logits);
 
+/** cs_train_loss_grad for a model with descriptor inputs: desc = n_win * T * Din floats, row (b, t) the
+ *  descriptor row of target (b, t)'s unit; the input at position t + 1 reads row t (BOS and padded rows read
+ *  zeros). desc NULL = zeros (and for Din = 0 it is ignored: cs_train_loss_grad). Errors as cs_train_loss_grad. */
+int cs_train_loss_grad_desc(const cs_model_config *m, const float *w, const int *targets, const float *desc, int n_win,
+                            int T, int n_threads, double *loss, float *grad, float *logits);
+
 /**
  * Cross-entropy of one sequence with the core's forward step (cs_model_reset / cs_model_prime /
  * cs_model_logits on a state over `w`, the portable kernel so that the value is the same on every CPU):
@@ -237,6 +248,13 @@ int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, 
 int cs_train_eval_split(const cs_model_config *m, const float *w, const int *const *seqs, const size_t *lens,
                         int n_seqs, cs_split s, cs_part part, int prime, int n_threads, double *bits, size_t *n_scored,
                         double *losses);
+
+/** cs_train_eval_split for a model with descriptor inputs: descs as cs_train_config's (per source lens[s] rows
+ *  of Din floats; the label at position i is fed with row i, cs_model_prime_desc). descs NULL = zero rows.
+ *  Same protocol, errors and determinism. */
+int cs_train_eval_split_desc(const cs_model_config *m, const float *w, const int *const *seqs,
+                             const float *const *descs, const size_t *lens, int n_seqs, cs_split s, cs_part part,
+                             int prime, int n_threads, double *bits, size_t *n_scored, double *losses);
 
 /**
  * Train a model on n_seqs label sequences (one per source; labels 0..V-1) as described at the top of this

@@ -26,6 +26,7 @@
 
 extern "C" {
 #include "cs_concatplay.h"
+#include "cs_model_desc.h"
 #include "cs_seqpredict.h"
 }
 
@@ -52,8 +53,10 @@ enum SeqPredictInput {
     kNumTargetPairs, // how many (descriptor index, normalised value) pairs follow
     kTargetPairs,    // numTargetPairs x (descriptor index, normalised value), read per block
     kNumInputs = kTargetPairs
-    // then the label cache weight (0..1, read at each trigger's sample) as the LAST input, after the pairs (an odd
-    // number of inputs after kTargetPairs); a SynthDef of an older SeqPredict.sc has none: cache off
+    // then the label cache weight (0..1, read at each trigger's sample) after the pairs (an odd number of inputs
+    // after kTargetPairs); a SynthDef of an older SeqPredict.sc has none: cache off. Then, LAST, the unit input
+    // (the unit played for the last label, ConcatPlay's unit output fed back; -1 = unknown), read at each
+    // trigger's sample by a model with descriptor inputs: inputs after the pairs = cache + unit (2)
 };
 
 struct SeqPredict : public Unit {
@@ -70,7 +73,9 @@ struct SeqPredict : public Unit {
     bool reportedVocab;    // posted that the corpus's label count differs from the model's
     bool reportedNoCorpus; // posted that guidance > 0 has no corpus
     bool hasGuideInputs;   // the unit has the guidance inputs (a SynthDef of an older SeqPredict.sc has not)
-    int cacheInput;        // index of the cache input (the last one), or -1
+    int cacheInput;        // index of the cache input, or -1
+    int unitInput;         // index of the unit input (the last one), or -1
+    bool reportedDesc;     // posted that a model with descriptor inputs has no usable corpus to read rows from
     bool inCtor;           // true during the constructor's one-sample call
 };
 
@@ -179,6 +184,25 @@ static const cs_seqp_guide *sp_corpus(SeqPredict *unit, cs_seqp_guide *guide)
     return cs_seqp_corpus_guide(c, &target, guide) ? guide : NULL;
 }
 
+// A model with descriptor inputs reads the played unit's row from the corpus: say once when it cannot (no corpus,
+// or a corpus of another descriptor count), since the network then sees zeros for every unit.
+static void sp_report_desc(SeqPredict *unit, const cs_ut_view *table)
+{
+    const cs_seqp *p = &unit->sp;
+    if (!p->model || p->view.cfg.desc_inputs <= 0) return;
+    bool ok = table && cs_model_desc_check(&p->view, table) == CS_MODEL_OK;
+    if (ok || unit->reportedDesc) {
+        unit->reportedDesc = unit->reportedDesc && !ok;
+        return;
+    }
+    unit->reportedDesc = true;
+    if (sp_verbose(unit))
+        Print("SeqPredict: the model in buffer %g reads the descriptors of the unit played (%d inputs): give it its "
+              "corpus (%s); until then it sees zeros\n",
+              unit->modelNum, p->view.cfg.desc_inputs,
+              table ? "this corpus has another number of descriptors" : "the corpus input");
+}
+
 void SeqPredict_next(SeqPredict *unit, int inNumSamples)
 {
     cs_seqp *p = &unit->sp;
@@ -236,6 +260,11 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
     // the label cache: its weight at each trigger's sample (cs_label_cache.h)
     io.cache = unit->cacheInput >= 0 ? IN(unit->cacheInput) : NULL;
     io.cache_step = unit->cacheInput >= 0 && INRATE(unit->cacheInput) == calc_FullRate ? 1u : 0u;
+    // descriptor inputs: the unit played for the last label, and the corpus table its row is read from
+    io.unit = unit->unitInput >= 0 ? IN(unit->unitInput) : NULL;
+    io.unit_step = unit->unitInput >= 0 && INRATE(unit->unitInput) == calc_FullRate ? 1u : 0u;
+    io.table = unit->corpus.state == CS_SEQP_CORPUS_OK ? &unit->corpus.view : NULL;
+    sp_report_desc(unit, io.table);
 
     io.out_label = OUT(0);
     io.out_prob = unit->mNumOutputs > 1 ? OUT(1) : NULL;
@@ -299,6 +328,16 @@ void SeqPredict_Ctor(SeqPredict *unit)
     unit->hasGuideInputs = unit->mNumInputs >= (uint32)kTargetPairs;
     unit->cacheInput =
         unit->hasGuideInputs && (unit->mNumInputs - (uint32)kTargetPairs) % 2u == 1u ? (int)unit->mNumInputs - 1 : -1;
+    unit->unitInput = -1;
+    unit->reportedDesc = false;
+    if (unit->hasGuideInputs) { // cache and unit after the pairs (numTargetPairs is fixed when the SynthDef is built)
+        float np = IN0(kNumTargetPairs);
+        long pairs = np >= 0.f && np <= 1024.f ? (long)np : -1;
+        if (pairs >= 0 && (long)unit->mNumInputs - (long)kTargetPairs - 2 * pairs == 2) {
+            unit->cacheInput = (int)unit->mNumInputs - 2;
+            unit->unitInput = (int)unit->mNumInputs - 1;
+        }
+    }
     // seed < 0: the generator is seeded from the synth's RGen (the server's, unless RandSeed/RandID set it)
     uint64_t fallback = ((uint64_t)unit->mParent->mRGen->trand() << 32) ^ (uint64_t)unit->mParent->mRGen->trand();
     cs_seqp_init(&unit->sp, fallback);

@@ -85,6 +85,7 @@ int cs_model_config_check(const cs_model_config *c)
         if (c->context < 1 || c->context > CS_MODEL_TF_MAX_CONTEXT) return CS_MODEL_E_DIMS;
         if (c->d_ff != CS_MODEL_TF_FF_MULT * c->width) return CS_MODEL_E_DIMS;
     }
+    if (c->desc_inputs < 0 || c->desc_inputs > CS_MODEL_MAX_DESC_INPUTS) return CS_MODEL_E_DIMS;
     return CS_MODEL_OK;
 }
 
@@ -96,22 +97,23 @@ size_t cs_model_param_count(const cs_model_config *c)
 {
     cs_model_tensor last;
     if (cs_model_tensor_info(c, cs_model_tensor_count(c) - 1, &last) != CS_MODEL_OK) return 0;
-    return last.offset + last.count; /* the head bias is the last tensor */
+    return last.offset + last.count; /* the head bias (or desc_proj.weight) is the last tensor */
 }
 
 uint64_t cs_model_step_madds(const cs_model_config *c)
 {
     if (!c || cs_model_config_check(c) != 0) return 0;
     uint64_t L = (uint64_t)c->layers, W = (uint64_t)c->width, V = (uint64_t)c->vocab;
-    if (c->arch == CS_MODEL_GRU) return L * 6u * W * W + V * W;
+    const uint64_t desc = W * (uint64_t)c->desc_inputs;
+    if (c->arch == CS_MODEL_GRU) return L * 6u * W * W + V * W + desc;
     uint64_t C = (uint64_t)c->context, F = (uint64_t)c->d_ff;
-    return L * (4u * W * W + 2u * F * W + 2u * C * W) + V * W;
+    return L * (4u * W * W + 2u * F * W + 2u * C * W) + V * W + desc;
 }
 
 int cs_model_tensor_count(const cs_model_config *c)
 {
     if (cs_model_config_check(c) != CS_MODEL_OK) return 0;
-    return c->arch == CS_MODEL_GRU ? 3 + 4 * c->layers : 5 + 12 * c->layers;
+    return (c->arch == CS_MODEL_GRU ? 3 + 4 * c->layers : 5 + 12 * c->layers) + (c->desc_inputs > 0);
 }
 
 static void name_set(char *dst, const char *a, int layer, const char *b)
@@ -234,6 +236,13 @@ int cs_model_tensor_info(const cs_model_config *c, int index, cs_model_tensor *o
         k -= 2;
     }
     const size_t head = after_layers + (c->arch == CS_MODEL_TRANSFORMER ? 2 * w : 0);
+    if (k == 2) { /* descriptor inputs: nn.Linear(Din, W, bias=False) after the head */
+        const size_t din = (size_t)c->desc_inputs;
+        name_set(out->name, "desc_proj.weight", -1, NULL);
+        tensor_set(out, w, din, 2, head + v * w + v);
+        tensor_role(out, CS_MODEL_INIT_UNIFORM, din, 1, 1);
+        return CS_MODEL_OK;
+    }
     if (k == 0) {
         name_set(out->name, "head.weight", -1, NULL);
         tensor_set(out, v, w, 2, head);
@@ -292,8 +301,14 @@ static int parse_fail(cs_model_view *out, int err)
 static void map_tensors(cs_model_view *out, const float *weights)
 {
     const cs_model_config c = out->cfg;
-    const int nt = cs_model_tensor_count(&c), per = c.arch == CS_MODEL_GRU ? 4 : 12;
+    const int per = c.arch == CS_MODEL_GRU ? 4 : 12;
+    const int nt = cs_model_tensor_count(&c) - (c.desc_inputs > 0); /* desc_proj.weight comes after the head */
     out->weights = weights;
+    if (c.desc_inputs > 0) {
+        cs_model_tensor ti;
+        cs_model_tensor_info(&c, nt, &ti);
+        out->desc_w = weights + ti.offset;
+    }
     for (int t = 0; t < nt; t++) {
         cs_model_tensor ti;
         cs_model_tensor_info(&c, t, &ti);
@@ -358,6 +373,27 @@ static int parse_dims(const float *buf, cs_model_config *c)
     return cs_model_config_check(c);
 }
 
+/* The descriptor-input fields (floats 31..34; version 2 only, version 1 predates them): c->desc_inputs, and
+ * for Din > 0 the set (must be CS_MODEL_DESC_SET_TABLE_DUR) and the duration statistics (finite, std > 0). */
+static int parse_desc(const float *buf, int ver, cs_model_config *c, float *dur_mean, float *dur_std)
+{
+    long din = 0, set = 0;
+    c->desc_inputs = 0;
+    if (ver < 2) return CS_MODEL_OK;
+    const float f = buf[CS_MH_DESC_INPUTS];
+    if (!(f - f == 0.0f) || (fabsf(f) < 8388608.0f && (float)(long)f != f)) return CS_MODEL_E_HEADER;
+    if (!get_int(f, 0, CS_MODEL_MAX_DESC_INPUTS, &din)) return CS_MODEL_E_DIMS;
+    if (din == 0) return CS_MODEL_OK;
+    if (!get_int(buf[CS_MH_DESC_SET], CS_MODEL_DESC_SET_TABLE_DUR, CS_MODEL_DESC_SET_TABLE_DUR, &set))
+        return CS_MODEL_E_HEADER;
+    const float m = buf[CS_MH_DESC_DUR_MEAN], sd = buf[CS_MH_DESC_DUR_STD];
+    if (!(m - m == 0.0f) || !(sd > 0.0f && sd - sd == 0.0f)) return CS_MODEL_E_HEADER;
+    c->desc_inputs = (int)din;
+    *dur_mean = m;
+    *dur_std = sd;
+    return CS_MODEL_OK;
+}
+
 int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
 {
     if (!out) return CS_MODEL_E_ARG;
@@ -373,9 +409,12 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     if (!get_int(buf[CS_MH_ARCH], 0, CS_MODEL_ARCH_COUNT - 1, &x)) return parse_fail(out, CS_MODEL_E_ARCH);
     cs_model_config c;
     c.arch = (int)x;
-    int e = parse_dims(buf, &c);
-    if (e != CS_MODEL_OK) return parse_fail(out, e);
     const int ver = (int)version;
+    float dur_mean = 0.0f, dur_std = 0.0f;
+    int e = parse_desc(buf, ver, &c, &dur_mean, &dur_std);
+    if (e != CS_MODEL_OK) return parse_fail(out, e);
+    e = parse_dims(buf, &c);
+    if (e != CS_MODEL_OK) return parse_fail(out, e);
     uint64_t nw, sum, corpus, seed, epochs, tokens;
     if (!get_split(buf + CS_MH_NWEIGHTS, 2, ver, &nw) || !get_split(buf + CS_MH_CHECKSUM, 2, ver, &sum) ||
         !get_split(buf + CS_MH_CORPUS_SUM, 4, ver, &corpus) || !get_split(buf + CS_MH_SEED, 4, ver, &seed) ||
@@ -406,6 +445,8 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     out->meta.train_tokens = (uint32_t)tokens;
     out->meta.train_loss_bits = tl;
     out->meta.val_loss_bits = vl;
+    out->meta.desc_dur_mean = dur_mean;
+    out->meta.desc_dur_std = dur_std;
     out->checksum = (uint32_t)sum;
     out->n_weights = need;
     out->total_floats = CS_MODEL_HEADER_FLOATS + need + (size_t)ng;
@@ -749,6 +790,8 @@ struct cs_model_state {
     float *slopes;    /* transformer: (NH) ALiBi slopes */
     float *kc, *vc;   /* transformer: (L, C, D) key / value ring buffers */
     float *head_in;   /* (W) the vector the head reads: h[L-1] or LN_f(x) */
+    float *xin;       /* descriptor inputs: (W) embedding + desc_proj d, the first layer's input */
+    float *dsc;       /* descriptor inputs: (Din) the clamped descriptor row */
     float *logits;    /* (V) */
 };
 
@@ -786,6 +829,10 @@ static size_t state_layout(const cs_model_config *c, cs_model_state *st, unsigne
         TAKE(head_in, W);
     }
     TAKE(logits, V);
+    if (c->desc_inputs > 0) {
+        TAKE(xin, W);
+        TAKE(dsc, (size_t)c->desc_inputs);
+    }
 #undef TAKE
     return off;
 }
@@ -864,11 +911,30 @@ long cs_model_position(const cs_model_state *st)
 /* ------------------------------------------------------------------------------------------------------ */
 /* Forward step                                                                                             */
 
-static void gru_feed(cs_model_state *st, int token)
+/* The first layer's input: the embedding row of `token`, plus desc_proj.weight d with descriptor inputs (d = the
+ * clamped `desc`, zeros when NULL). Returns the embedding row itself without descriptor inputs, else st->xin. */
+static const float *input_vector(cs_model_state *st, int token, const float *desc)
+{
+    const cs_model_view *v = &st->v;
+    const int W = v->cfg.width, Din = v->cfg.desc_inputs;
+    const float *emb = v->embedding + (size_t)token * W;
+    if (Din <= 0) return emb;
+    for (int i = 0; i < Din; i++) {
+        float d = desc ? desc[i] : 0.0f;
+        d = d == d ? d : 0.0f;
+        st->dsc[i] = d > CS_MODEL_DESC_CLAMP    ? CS_MODEL_DESC_CLAMP
+                     : d < -CS_MODEL_DESC_CLAMP ? -CS_MODEL_DESC_CLAMP
+                                                : d;
+    }
+    st->k->matvec(st->xin, v->desc_w, Din, emb, st->dsc, W, Din); /* emb + W_d d: the embedding as the bias */
+    return st->xin;
+}
+
+static void gru_feed(cs_model_state *st, int token, const float *desc)
 {
     const cs_model_view *v = &st->v;
     const int H = v->cfg.width;
-    const float *in = v->embedding + (size_t)token * H;
+    const float *in = input_vector(st, token, desc);
     for (int l = 0; l < v->cfg.layers; l++) {
         float *h = st->h + (size_t)l * H;
         st->k->matvec(st->gi, v->w_ih[l], H, v->b_ih[l], in, 3 * H, H);
@@ -878,13 +944,13 @@ static void gru_feed(cs_model_state *st, int token)
     }
 }
 
-static void tf_feed(cs_model_state *st, int token)
+static void tf_feed(cs_model_state *st, int token, const float *desc)
 {
     const cs_model_view *v = &st->v;
     const int D = v->cfg.width, NH = v->cfg.heads, C = v->cfg.context, F = v->cfg.d_ff, HD = D / NH;
     const int slot = st->ring;
     const int n = st->filled < C ? st->filled + 1 : C; /* keys in the window, this token included */
-    memcpy(st->x, v->embedding + (size_t)token * D, (size_t)D * sizeof(float));
+    memcpy(st->x, input_vector(st, token, desc), (size_t)D * sizeof(float));
     for (int l = 0; l < v->cfg.layers; l++) {
         float *kc = st->kc + (size_t)l * C * D, *vc = st->vc + (size_t)l * C * D;
         /* attention sub-block */
@@ -934,12 +1000,12 @@ static void compute_logits(cs_model_state *st)
     st->stale = 0;
 }
 
-static void feed(cs_model_state *st, int token)
+static void feed(cs_model_state *st, int token, const float *desc)
 {
     if (st->v.cfg.arch == CS_MODEL_GRU)
-        gru_feed(st, token);
+        gru_feed(st, token, desc);
     else
-        tf_feed(st, token);
+        tf_feed(st, token, desc);
     if (st->pos < 2147483647L) st->pos++;
 }
 
@@ -958,18 +1024,23 @@ void cs_model_reset(cs_model_state *st)
         st->filled = 0;
     }
     st->pos = 0;
-    feed(st, c->vocab); /* BOS */
+    feed(st, c->vocab, NULL); /* BOS (no unit before it: zero descriptors) */
     compute_logits(st);
 }
 
 int cs_model_step(cs_model_state *st, int token, const float **logits)
+{
+    return cs_model_step_desc(st, token, NULL, logits);
+}
+
+int cs_model_step_desc(cs_model_state *st, int token, const float *desc, const float **logits)
 {
     if (!st) return CS_MODEL_E_ARG;
     if (token < 0 || token >= st->v.cfg.vocab) {
         if (logits) *logits = cs_model_logits(st);
         return CS_MODEL_E_TOKEN;
     }
-    feed(st, token);
+    feed(st, token, desc);
     compute_logits(st);
     if (logits) *logits = st->logits;
     return CS_MODEL_OK;
@@ -977,9 +1048,14 @@ int cs_model_step(cs_model_state *st, int token, const float **logits)
 
 int cs_model_prime(cs_model_state *st, int token)
 {
+    return cs_model_prime_desc(st, token, NULL);
+}
+
+int cs_model_prime_desc(cs_model_state *st, int token, const float *desc)
+{
     if (!st) return CS_MODEL_E_ARG;
     if (token < 0 || token >= st->v.cfg.vocab) return CS_MODEL_E_TOKEN;
-    feed(st, token);
+    feed(st, token, desc);
     st->stale = 1;
     return CS_MODEL_OK;
 }

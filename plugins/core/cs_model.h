@@ -51,30 +51,44 @@ extern "C" {
  * (cs_split.h): a "u16 pair" is (hi, lo), value = hi * 65536 + lo, a "u16 quad" four pieces, most significant
  * first. Version-1 files stored the same pieces in the opposite order (least significant first). */
 enum cs_model_header_index {
-    CS_MH_MAGIC = 0,         /* CS_MODEL_MAGIC */
-    CS_MH_VERSION = 1,       /* CS_MODEL_VERSION */
-    CS_MH_HEADER_FLOATS = 2, /* CS_MODEL_HEADER_FLOATS */
-    CS_MH_ARCH = 3,          /* 0 GRU, 1 transformer */
-    CS_MH_VOCAB = 4,         /* V, 1..4096 */
-    CS_MH_WIDTH = 5,         /* H (GRU, 16..256) or D (transformer, 32..128) */
-    CS_MH_LAYERS = 6,        /* 1..2 GRU, 1..4 transformer */
-    CS_MH_HEADS = 7,         /* transformer: 1..D, divides D; GRU: 0 */
-    CS_MH_CONTEXT = 8,       /* transformer: 1..128; GRU: 0 */
-    CS_MH_DFF = 9,           /* transformer: 4 D; GRU: 0 */
-    CS_MH_NWEIGHTS = 10,     /* u16 pair (10, 11): number of weight floats */
-    CS_MH_CHECKSUM = 12,     /* u16 pair (12, 13): FNV-1a 32 of the weights' bytes */
-    CS_MH_CORPUS_SUM = 14,   /* u16 quad (14..17): 64-bit corpus checksum */
-    CS_MH_SEED = 18,         /* u16 quad (18..21): 64-bit training seed */
-    CS_MH_EPOCHS = 22,       /* u16 pair (22, 23) */
-    CS_MH_TRAIN_TOKENS = 24, /* u16 pair (24, 25): labels in the training split */
-    CS_MH_TRAIN_LOSS = 26,   /* float: final training loss, bits per label (-1 = unknown) */
-    CS_MH_VAL_LOSS = 27,     /* float: validation loss, bits per label (-1 = unknown) */
-    CS_MH_NGRAM_FLOATS = 28, /* u16 pair (28, 29): floats of an n-gram table (cs_ngram_table.h) after the
-                                weights; 0 = none (every earlier file) */
-    CS_MH_NET_WEIGHT = 30,   /* float: with a table, the mixture's weight on the network in [0, 1]:
-                                p = w p_network + (1 - w) p_ngram; written 0 (and ignored) without one */
-    CS_MH_RESERVED = 31      /* 31..63: written 0, ignored by readers */
+    CS_MH_MAGIC = 0,          /* CS_MODEL_MAGIC */
+    CS_MH_VERSION = 1,        /* CS_MODEL_VERSION */
+    CS_MH_HEADER_FLOATS = 2,  /* CS_MODEL_HEADER_FLOATS */
+    CS_MH_ARCH = 3,           /* 0 GRU, 1 transformer */
+    CS_MH_VOCAB = 4,          /* V, 1..4096 */
+    CS_MH_WIDTH = 5,          /* H (GRU, 16..256) or D (transformer, 32..128) */
+    CS_MH_LAYERS = 6,         /* 1..2 GRU, 1..4 transformer */
+    CS_MH_HEADS = 7,          /* transformer: 1..D, divides D; GRU: 0 */
+    CS_MH_CONTEXT = 8,        /* transformer: 1..128; GRU: 0 */
+    CS_MH_DFF = 9,            /* transformer: 4 D; GRU: 0 */
+    CS_MH_NWEIGHTS = 10,      /* u16 pair (10, 11): number of weight floats */
+    CS_MH_CHECKSUM = 12,      /* u16 pair (12, 13): FNV-1a 32 of the weights' bytes */
+    CS_MH_CORPUS_SUM = 14,    /* u16 quad (14..17): 64-bit corpus checksum */
+    CS_MH_SEED = 18,          /* u16 quad (18..21): 64-bit training seed */
+    CS_MH_EPOCHS = 22,        /* u16 pair (22, 23) */
+    CS_MH_TRAIN_TOKENS = 24,  /* u16 pair (24, 25): labels in the training split */
+    CS_MH_TRAIN_LOSS = 26,    /* float: final training loss, bits per label (-1 = unknown) */
+    CS_MH_VAL_LOSS = 27,      /* float: validation loss, bits per label (-1 = unknown) */
+    CS_MH_NGRAM_FLOATS = 28,  /* u16 pair (28, 29): floats of an n-gram table (cs_ngram_table.h) after the
+                                 weights; 0 = none (every earlier file) */
+    CS_MH_NET_WEIGHT = 30,    /* float: with a table, the mixture's weight on the network in [0, 1]:
+                                 p = w p_network + (1 - w) p_ngram; written 0 (and ignored) without one */
+    CS_MH_DESC_INPUTS = 31,   /* int: Din, descriptor inputs beside the label (0..CS_MODEL_MAX_DESC_INPUTS); 0 = labels
+                                 only (every earlier file) */
+    CS_MH_DESC_SET = 32,      /* int: which descriptors (Din > 0): 1 = CS_MODEL_DESC_SET_TABLE_DUR; 0 when Din = 0 */
+    CS_MH_DESC_DUR_MEAN = 33, /* float: mean of ln(unit duration in seconds) over the training units (Din > 0) */
+    CS_MH_DESC_DUR_STD = 34,  /* float: its standard deviation, > 0 (1 when every unit has one duration) */
+    CS_MH_RESERVED = 35       /* 35: descriptor inputs' spare; 36..63: written 0, ignored by readers */
 };
+
+/* Descriptor inputs (models/FORMAT.md "Descriptor inputs"). With Din > 0 the network's input at every step is
+ * x = embedding[label] + desc_proj.weight (W, Din) d, d = the descriptor row of the unit whose label is fed
+ * (zero for BOS), each element clamped to +-CS_MODEL_DESC_CLAMP (NaN -> 0). Set 1 (the only one): the unit
+ * table's D normalised descriptors in table order, then (ln(duration s) - dur_mean) / dur_std; Din = D + 1.
+ * plugins/core/cs_model_desc.h builds that row from a unit table. */
+#define CS_MODEL_MAX_DESC_INPUTS    257 /* D <= 256 table descriptors + the duration */
+#define CS_MODEL_DESC_SET_TABLE_DUR 1
+#define CS_MODEL_DESC_CLAMP         64.0f
 
 /** Architectures (the header's arch field). CS_MODEL_ARCH_COUNT is the number of them. */
 typedef enum cs_model_arch { CS_MODEL_GRU = 0, CS_MODEL_TRANSFORMER = 1, CS_MODEL_ARCH_COUNT = 2 } cs_model_arch;
@@ -124,13 +138,14 @@ const char *cs_model_strerror(int err);
 /** Architecture and dimensions. d_ff is 4*width for the transformer, 0 for the GRU; heads and context are 0
  *  for the GRU. */
 typedef struct cs_model_config {
-    int arch;    /* cs_model_arch */
-    int vocab;   /* V, 1..4096 (tokens 0..V-1, BOS = V) */
-    int width;   /* H (GRU) or D (transformer) */
-    int layers;  /* L */
-    int heads;   /* NH */
-    int context; /* C */
-    int d_ff;    /* F */
+    int arch;        /* cs_model_arch */
+    int vocab;       /* V, 1..4096 (tokens 0..V-1, BOS = V) */
+    int width;       /* H (GRU) or D (transformer) */
+    int layers;      /* L */
+    int heads;       /* NH */
+    int context;     /* C */
+    int d_ff;        /* F */
+    int desc_inputs; /* Din: descriptor inputs added to the embedding, 0..CS_MODEL_MAX_DESC_INPUTS (0 = none) */
 } cs_model_config;
 
 /** Training metadata carried in the header (not used by inference). */
@@ -141,6 +156,8 @@ typedef struct cs_model_meta {
     uint32_t train_tokens;    /* labels in the training split */
     float train_loss_bits;    /* final training cross-entropy, bits per label; -1 = unknown */
     float val_loss_bits;      /* validation cross-entropy, bits per label; -1 = unknown */
+    float desc_dur_mean;      /* descriptor inputs (cfg.desc_inputs > 0): mean of ln(duration s); else 0 */
+    float desc_dur_std;       /* and its standard deviation (> 0); 0 without descriptor inputs */
 } cs_model_meta;
 
 /** Check a configuration against the limits above. Returns 0, CS_MODEL_E_ARCH or CS_MODEL_E_DIMS. RT-safe. */
@@ -183,7 +200,8 @@ typedef struct cs_model_tensor {
     int product;     /* 1 for a matrix used in matrix products (GRU and Linear weights, head), 0 otherwise */
 } cs_model_tensor;
 
-/** Number of tensors of a valid configuration (GRU: 3 + 4L, transformer: 5 + 12L), 0 if invalid. RT-safe. */
+/** Number of tensors of a valid configuration (GRU: 3 + 4L, transformer: 5 + 12L; one more, desc_proj.weight,
+ *  last, with descriptor inputs), 0 if invalid. RT-safe. */
 int cs_model_tensor_count(const cs_model_config *cfg);
 
 /** Fill `out` with tensor `index` (0 .. count-1) of `cfg`. Returns 0 or CS_MODEL_E_ARG. RT-safe. */
@@ -228,6 +246,8 @@ typedef struct cs_model_view {
     /* both: */
     const float *head_w; /* (V, W) */
     const float *head_b; /* (V) */
+    /* descriptor inputs (cfg.desc_inputs > 0), else NULL: */
+    const float *desc_w; /* (W, Din) desc_proj.weight, the last tensor */
 } cs_model_view;
 
 /**
@@ -314,6 +334,18 @@ void cs_model_reset(cs_model_state *st);
  * state unchanged (*logits = the previous logits). Returns 0 on success. RT-safe.
  */
 int cs_model_step(cs_model_state *st, int token, const float **logits);
+
+/**
+ * cs_model_step with the descriptor row of the unit whose label is fed: `desc` = cfg.desc_inputs floats (the
+ * set of CS_MH_DESC_SET, cs_model_desc.h builds it), each clamped to +-CS_MODEL_DESC_CLAMP, NaN -> 0; NULL =
+ * zeros. The input is embedding[token] + desc_proj.weight desc. Ignored (as NULL) by a model without
+ * descriptor inputs, so cs_model_step(st, t, l) == cs_model_step_desc(st, t, NULL, l). Extra cost W * Din
+ * multiply-adds. Returns 0 or CS_MODEL_E_TOKEN (state unchanged). RT-safe.
+ */
+int cs_model_step_desc(cs_model_state *st, int token, const float *desc, const float **logits);
+
+/** cs_model_prime with a descriptor row (as cs_model_step_desc). Returns 0 or CS_MODEL_E_TOKEN. RT-safe. */
+int cs_model_prime_desc(cs_model_state *st, int token, const float *desc);
 
 /** Teacher forcing: feed `token` like cs_model_step but skip the output head (saves V*W multiply-adds). The
  *  logits are then computed lazily by cs_model_logits(). Returns 0 or CS_MODEL_E_TOKEN. RT-safe. */

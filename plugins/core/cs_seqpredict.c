@@ -1,6 +1,8 @@
 /* cs_seqpredict.c - the host-independent logic of the SeqPredict UGen. See cs_seqpredict.h. */
 #include "cs_seqpredict.h"
 
+#include "cs_model_desc.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -282,6 +284,7 @@ void cs_seqp_history_push(cs_seqp *p, int label)
 void cs_seqp_reset(cs_seqp *p, int64_t seed)
 {
     if (p->model) cs_model_reset(p->model);
+    p->pending_feed = 0;
     cs_seqp_history_clear(p);
     if (p->model) cs_lcache_reset(&p->cache);
     if (seed >= 0) cs_rng_seed(&p->rng, (uint64_t)seed);
@@ -292,6 +295,7 @@ void cs_seqp_unbind(cs_seqp *p)
 {
     queue_drop(p);
     p->model = NULL;
+    p->pending_feed = 0;
     p->vocab = 0;
     p->label = (float)CS_LABEL_NONE;
     p->prob = 0.0f;
@@ -508,10 +512,21 @@ int cs_seqp_step(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist
     return cs_seqp_step_guided(p, prime, sp, n_hist, mask, mask_len, NULL, 0.0f);
 }
 
+void cs_seqp_feed_pending(cs_seqp *p, const cs_ut_view *table, float unit)
+{
+    if (!p->model || p->pending_feed <= 0) return;
+    const int label = p->pending_feed - 1;
+    p->pending_feed = 0;
+    const int32_t u = unit >= 0.0f && unit < 16777216.0f ? (int32_t)unit : -1; /* NaN -> -1 */
+    cs_model_desc_row(&p->view, table, u, label, p->drow);
+    cs_model_prime_desc(p->model, label, p->drow);
+}
+
 int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int n_hist, const float *mask,
                         size_t mask_len, const cs_seqp_guide *guide, float guidance)
 {
     const int V = p->vocab;
+    cs_seqp_feed_pending(p, NULL, -1.0f); /* cs_seqp_process has fed it with the played unit's row already */
     const float *logits = mixed_logits(p);
     if (!logits) {
         fail_nonfinite(p);
@@ -566,7 +581,10 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
         p->entropy = res.entropy_bits;
         p->mask_empty = (res.flags & CS_SAMPLE_MASK_IGNORED) ? 1 : 0;
     }
-    if (net_used(p)) cs_model_prime(p->model, label);
+    if (net_used(p) && p->view.cfg.desc_inputs > 0)
+        p->pending_feed = label + 1; /* fed at the next step, with the row of the unit played for it */
+    else if (net_used(p))
+        cs_model_prime(p->model, label);
     cs_seqp_history_push(p, label);
     cs_lcache_push(&p->cache, label);
     p->label = (float)label;
@@ -601,6 +619,7 @@ static void queue_push(cs_seqp *p, const cs_seqp_io *io, uint32_t i, int is_rese
         e->guidance = io->guidance ? cs_seqp_guidance_value(io->guidance[i * io->guidance_step]) : 0.0f;
         const float cw = io->cache ? io->cache[i * io->cache_step] : 0.0f;
         e->cache = cw > 0.0f ? (cw < 1.0f ? cw : 1.0f) : 0.0f; /* NaN -> 0 */
+        e->unit = io->unit ? io->unit[i * io->unit_step] : -1.0f;
     }
     p->q_in++;
 }
@@ -626,6 +645,7 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
         } else {
             /* may drop the model */
             p->step_cache = ev.cache;
+            cs_seqp_feed_pending(p, io->table, ev.unit);
             cs_seqp_step_guided(p, ev.prime, &ev.sp, ev.n_hist, io->mask, io->mask_len, io->guide, ev.guidance);
             if (p->model) p->step_cache = 0.0f;
             return;

@@ -168,6 +168,7 @@ typedef struct cs_seqp_event {
     int64_t seed;        /* reset: cs_seqp_seed_value of the seed input */
     float guidance;      /* trigger: cs_seqp_guidance_value of the guidance input (0 = none) */
     float cache;         /* trigger: the cache input, clamped to 0..1 (0 = off) */
+    float unit;          /* trigger: the unit input (the unit played of the last label; < 0 or NaN = unknown) */
     int is_reset;        /* 1 reset, 0 trigger */
 } cs_seqp_event;
 
@@ -225,6 +226,9 @@ typedef struct cs_seqp {
     /* edges and outputs */
     float prev_trig, prev_reset;
     float label, prob, entropy;
+    int pending_feed; /* descriptor inputs: 1 + the label sampled last, not yet fed to the network (it is fed at
+                         the next step, with the row of the unit played for it); 0 = none */
+    float drow[CS_MODEL_MAX_DESC_INPUTS]; /* descriptor inputs: the row fed with it */
     /* counters and flags for the caller's messages */
     uint64_t steps;        /* triggers stepped */
     uint64_t dropped;      /* triggers lost: the queue was full, a reset found it full, or the model went away */
@@ -291,12 +295,29 @@ typedef struct cs_seqp_io {
     const float *cache;         /* NULL (no cache), or the cache weight: n values when cache_step == 1, else one;
                                    read at each trigger's sample (0..1; NaN, <= 0 -> 0 = off) */
     uint32_t cache_step;
+    const float *unit; /* NULL, or the unit input: n values when unit_step == 1, else one; read at each trigger's
+                          sample: the index of the unit played for the last label (ConcatPlay's unit output fed
+                          back), -1 = unknown (the label's centroid). Read by a model with descriptor inputs only */
+    uint32_t unit_step;
+    const cs_ut_view *table; /* NULL, or the corpus's unit table (the `corpus` input, bound): where a model with
+                                descriptor inputs reads the played unit's row (cs_model_desc_row) */
 } cs_seqp_io;
 
 /* ------------------------------------------------------------------------------------------------- API */
 
 /** n rounded up to a multiple of 64 bytes (the alignment of every block placed in the memory). O(1). */
 size_t cs_seqp_align64(size_t n);
+
+/**
+ * A model with descriptor inputs (models/FORMAT.md): feed the label sampled or primed last, if it was not fed
+ * yet, with the descriptor row of `unit` in `table` (cs_model_desc_row: the unit's normalised descriptors and
+ * duration; `unit` < 0, NaN or not a unit of the table: the label's centroid; no table, or a table of another
+ * descriptor count: zeros). Every step calls it first (with the unit input read at its trigger, from
+ * cs_seqp_process; cs_seqp_step itself with no table and unit -1), so the network always sees the unit that
+ * ConcatPlay played before it predicts the next label. A model without descriptor inputs feeds at the step
+ * itself and this does nothing. Cost: one network feed (counted in the step's cost). RT-safe.
+ */
+void cs_seqp_feed_pending(cs_seqp *p, const cs_ut_view *table, float unit);
 
 /** A seed input as a 64-bit seed: finite >= 0 -> floor (at most 2^53); anything else -> -1 (no seed). O(1). */
 int64_t cs_seqp_seed_value(float s);

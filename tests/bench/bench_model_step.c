@@ -126,8 +126,8 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--block") == 0) {
         int blocks = argc > 2 ? atoi(argv[2]) : 200;
         if (blocks < 1) blocks = 200;
-        cs_model_config big = {CS_MODEL_TRANSFORMER, 4096, 128, 4, 4, 128, 512};
-        cs_model_config gru = {CS_MODEL_GRU, 64, 64, 1, 0, 0, 0};
+        cs_model_config big = {CS_MODEL_TRANSFORMER, 4096, 128, 4, 4, 128, 512, 0};
+        cs_model_config gru = {CS_MODEL_GRU, 64, 64, 1, 0, 0, 0, 0};
         int e = 0;
         e |= bench_block("tf_d128_l4_v4k", &big, 1.0f, blocks);
         e |= bench_block("tf_d128_l4_v4k", &big, 0.9f, blocks);
@@ -141,9 +141,9 @@ int main(int argc, char **argv)
     unsigned char *flush = malloc(flush_bytes);
     double *t = malloc(sizeof(double) * (size_t)warm_n);
     const char *names[3] = {"gru_h64_v64", "gru_h128_v256", "tf_d64_l2_c64"};
-    cs_model_config cfgs[3] = {{CS_MODEL_GRU, 64, 64, 1, 0, 0, 0},
-                               {CS_MODEL_GRU, 256, 128, 2, 0, 0, 0},
-                               {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 64, 256}};
+    cs_model_config cfgs[3] = {{CS_MODEL_GRU, 64, 64, 1, 0, 0, 0, 0},
+                               {CS_MODEL_GRU, 256, 128, 2, 0, 0, 0, 0},
+                               {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 64, 256, 0}};
     size_t scratch_bytes = cs_sample_scratch_size(4096);
     void *scratch = malloc(scratch_bytes);
     volatile float sink = 0.0f;

@@ -60,7 +60,7 @@ static void make_seq(int V, int *s, uint64_t seed)
 
 static double gru_median(int V, const int *seq, int simd, double *worst)
 {
-    cs_model_config c = {CS_MODEL_GRU, V, 64, 2, 0, 0, 0};
+    cs_model_config c = {CS_MODEL_GRU, V, 64, 2, 0, 0, 0, 0};
     const size_t P = cs_model_param_count(&c);
     float *w = malloc(P * sizeof *w);
     cs_train_init_weights(&c, 1, w);

@@ -326,9 +326,9 @@ static void test_random_corruption(void)
 /* the largest legal weights in the largest shapes: logits stay finite (bounds in models/FORMAT.md) */
 static void test_extreme_weights(void)
 {
-    cs_model_config cfgs[3] = {{CS_MODEL_TRANSFORMER, 64, 128, 4, 1, 6, 512},
-                               {CS_MODEL_TRANSFORMER, 16, 128, 4, 128, 3, 512},
-                               {CS_MODEL_GRU, 64, 256, 2, 0, 0, 0}};
+    cs_model_config cfgs[3] = {{CS_MODEL_TRANSFORMER, 64, 128, 4, 1, 6, 512, 0},
+                               {CS_MODEL_TRANSFORMER, 16, 128, 4, 128, 3, 512, 0},
+                               {CS_MODEL_GRU, 64, 256, 2, 0, 0, 0, 0}};
     for (int c = 0; c < 3; c++) {
         size_t nw = cs_model_param_count(&cfgs[c]);
         float *buf = malloc((CS_MODEL_HEADER_FLOATS + nw) * sizeof(float));

@@ -42,9 +42,9 @@ static void test_noalloc(void)
 #else
     printf("heap counting skipped (sanitizer build or not glibc); functional checks only\n");
 #endif
-    cs_model_config cfgs[3] = {{CS_MODEL_GRU, 64, 64, 1, 0, 0, 0},
-                               {CS_MODEL_GRU, 256, 128, 2, 0, 0, 0},
-                               {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 64, 256}};
+    cs_model_config cfgs[3] = {{CS_MODEL_GRU, 64, 64, 1, 0, 0, 0, 0},
+                               {CS_MODEL_GRU, 256, 128, 2, 0, 0, 0, 0},
+                               {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 64, 256, 0}};
     static unsigned char state_mem[1 << 20];
     static unsigned char scratch[4096 * 17 + 64];
     for (int c = 0; c < 3; c++) {

@@ -521,7 +521,7 @@ static void test_mixture_file(void)
     float *tab = NULL;
     size_t nt = 0;
     CS_CHECK(m && cs_ngram_table_write(m, &tab, &nt) == 0, "table");
-    cs_model_config c = {CS_MODEL_GRU, V, 16, 1, 0, 0, 0};
+    cs_model_config c = {CS_MODEL_GRU, V, 16, 1, 0, 0, 0, 0};
     const size_t P = cs_model_param_count(&c);
     float *w = malloc(P * sizeof *w);
     cs_train_init_weights(&c, 3, w);

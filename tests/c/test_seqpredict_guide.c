@@ -352,7 +352,7 @@ static void test_huge_guidance(void)
 static void test_budget_and_heap(void)
 {
     enum { BV = 512, BD = 32 };
-    cs_model_config cfg = {CS_MODEL_GRU, BV, 16, 1, 0, 0, 0};
+    cs_model_config cfg = {CS_MODEL_GRU, BV, 16, 1, 0, 0, 0, 0};
     size_t floats;
     float *model = cs_test_random_model(&cfg, &floats, 5u, 0.3f);
     static float cent[BV * BD], wts[BD];
@@ -528,7 +528,7 @@ static void test_corpus_bind(void)
 
 int main(void)
 {
-    cs_model_config cfg = {CS_MODEL_GRU, V, 16, 1, 0, 0, 0};
+    cs_model_config cfg = {CS_MODEL_GRU, V, 16, 1, 0, 0, 0, 0};
     g_model = cs_test_random_model(&cfg, &g_floats, 77u, 0.6f);
     CS_CHECK(g_model != NULL, "model");
     if (!g_model) CS_TEST_END();

@@ -338,7 +338,7 @@ static void test_parity(const char *name, const cs_model_config *cfg, float scal
 
 static void test_cap_and_clamp(void)
 {
-    cs_model_config cfg = {CS_MODEL_GRU, 7, 16, 1, 0, 0, 0};
+    cs_model_config cfg = {CS_MODEL_GRU, 7, 16, 1, 0, 0, 0, 0};
     size_t floats;
     float *model = cs_test_random_model(&cfg, &floats, 7u, 0.5f);
     const size_t n = 512;
@@ -422,10 +422,11 @@ static void test_budget_queue(void)
                            CS_MODEL_TF_MAX_LAYERS,
                            4,
                            CS_MODEL_TF_MAX_CONTEXT,
-                           CS_MODEL_TF_FF_MULT * CS_MODEL_TF_MAX_D};
+                           CS_MODEL_TF_FF_MULT * CS_MODEL_TF_MAX_D,
+                           0};
     CS_CHECK(cs_model_step_madds(&cfg) == 1441792u, "largest transformer: %llu multiply-adds a step",
              (unsigned long long)cs_model_step_madds(&cfg));
-    cs_model_config gru = {CS_MODEL_GRU, 64, 64, 1, 0, 0, 0};
+    cs_model_config gru = {CS_MODEL_GRU, 64, 64, 1, 0, 0, 0, 0};
     CS_CHECK(cs_model_step_madds(&gru) == 28672u, "GRU 64: %llu multiply-adds a step",
              (unsigned long long)cs_model_step_madds(&gru));
     size_t floats;
@@ -490,7 +491,7 @@ static void test_budget_queue(void)
     /* a control-rate unit processes one sample per block but has the block's budget (budget_samples): a reset
      * and a trigger with top-k on in the same sample (14 336 + 14 336 + 64 * (200 + 6 * 130) multiply-adds for
      * this GRU, more than one sample's 31 250) are both done at once, every block */
-    cs_model_config kr = {CS_MODEL_GRU, 64, 32, 2, 0, 0, 0};
+    cs_model_config kr = {CS_MODEL_GRU, 64, 32, 2, 0, 0, 0, 0};
     model = cs_test_random_model(&kr, &floats, 5u, 0.5f);
     cs_seqp_init(&p, 1u);
     g_arena.used = 0;
@@ -521,7 +522,7 @@ static void test_budget_queue(void)
  * write is noticed at the next block; a non-finite value in a step drops the model and verifies it again. */
 static void test_written_model(void)
 {
-    cs_model_config cfg = {CS_MODEL_GRU, 6, 16, 1, 0, 0, 0};
+    cs_model_config cfg = {CS_MODEL_GRU, 6, 16, 1, 0, 0, 0, 0};
     size_t floats;
     float *model = cs_test_random_model(&cfg, &floats, 21u, 0.3f);
     float *orig = malloc(floats * sizeof(float));
@@ -578,7 +579,7 @@ static void test_written_model(void)
 
 static void test_binding(void)
 {
-    cs_model_config cfg = {CS_MODEL_GRU, 5, 32, 2, 0, 0, 0};
+    cs_model_config cfg = {CS_MODEL_GRU, 5, 32, 2, 0, 0, 0, 0};
     size_t floats;
     float *model = cs_test_random_model(&cfg, &floats, 11u, 0.3f);
     cs_seqp p;
@@ -626,7 +627,7 @@ static void test_binding(void)
     st = cs_seqp_bind(&p, copy, 10, 1, 0, arena_alloc, arena_free, &g_arena);
     CS_CHECK(st == CS_SEQP_BAD_HEADER && p.err == CS_MODEL_E_TRUNCATED, "truncated: %d %d", st, p.err);
     /* too little memory: a bigger model than the arena allows */
-    cs_model_config big = {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 128, 256};
+    cs_model_config big = {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 128, 256, 0};
     size_t fb;
     float *bigm = cs_test_random_model(&big, &fb, 5u, 0.1f);
     g_arena.limit = g_arena.used + 1000;
@@ -646,7 +647,7 @@ static void test_binding(void)
 static void test_noalloc(void)
 {
 #if CS_COUNT_HEAP
-    cs_model_config cfgs[2] = {{CS_MODEL_GRU, 12, 32, 2, 0, 0, 0}, {CS_MODEL_TRANSFORMER, 9, 32, 2, 4, 8, 128}};
+    cs_model_config cfgs[2] = {{CS_MODEL_GRU, 12, 32, 2, 0, 0, 0, 0}, {CS_MODEL_TRANSFORMER, 9, 32, 2, 4, 8, 128, 0}};
     for (int c = 0; c < 2; c++) {
         size_t floats;
         float *model = cs_test_random_model(&cfgs[c], &floats, 3u, 0.4f);
@@ -843,8 +844,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--render")) return render(argc, argv);
     if (argc > 1 && !strcmp(argv[1], "--bench")) return bench(argc, argv);
-    cs_model_config gru = {CS_MODEL_GRU, 12, 32, 2, 0, 0, 0};
-    cs_model_config tf = {CS_MODEL_TRANSFORMER, 9, 32, 2, 4, 8, 128};
+    cs_model_config gru = {CS_MODEL_GRU, 12, 32, 2, 0, 0, 0, 0};
+    cs_model_config tf = {CS_MODEL_TRANSFORMER, 9, 32, 2, 4, 8, 128, 0};
     test_parity("gru", &gru, 0.6f);
     test_parity("transformer", &tf, 0.4f);
     test_cap_and_clamp();

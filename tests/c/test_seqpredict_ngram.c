@@ -54,7 +54,7 @@ static int make_model(fixture *f, float w, const char *name)
     float *tab = NULL;
     size_t nt = 0;
     if (!f->ng || cs_ngram_table_write(f->ng, &tab, &nt)) return 0;
-    f->cfg = (cs_model_config){CS_MODEL_GRU, V, 16, 1, 0, 0, 0};
+    f->cfg = (cs_model_config){CS_MODEL_GRU, V, 16, 1, 0, 0, 0, 0};
     const size_t P = cs_model_param_count(&f->cfg);
     float *wt = malloc(P * sizeof *wt);
     cs_train_init_weights(&f->cfg, 3, wt);

@@ -362,19 +362,19 @@ static void test_misc(void)
     CS_CHECK(cs_split_check((cs_split){0.5, 0.45}) != 0 && cs_split_check((cs_split){-0.1, 0.1}) != 0 &&
                  cs_split_check(d) == 0,
              "split check");
-    cs_model_config g = {CS_MODEL_GRU, 10, 64, 2, 0, 0, 0};
+    cs_model_config g = {CS_MODEL_GRU, 10, 64, 2, 0, 0, 0, 0};
     const size_t H = 64, V = 10;
     CS_CHECK(cs_model_param_count(&g) == (V + 1) * H + 2 * (2 * 3 * H * H + 2 * 3 * H) + V * H + V, "GRU size");
     CS_CHECK(cs_model_tensor_count(&g) == 11, "GRU tensors");
-    cs_model_config t = {CS_MODEL_TRANSFORMER, 10, 32, 3, 4, 64, 128};
+    cs_model_config t = {CS_MODEL_TRANSFORMER, 10, 32, 3, 4, 64, 128, 0};
     const size_t D = 32, F = 128;
     const size_t blk = 2 * D + 3 * D * D + 3 * D + D * D + D + 2 * D + F * D + F + D * F + D;
     CS_CHECK(cs_model_param_count(&t) == (V + 1) * D + 3 * blk + 2 * D + V * D + V, "transformer size");
     cs_model_tensor ti;
     CS_CHECK(cs_model_tensor_info(&t, 3, &ti) == 0 && strcmp(ti.name, "blocks.0.attn.in_proj_weight") == 0, "name");
-    cs_model_config bad = {CS_MODEL_TRANSFORMER, 10, 36, 1, 5, 64, 144};
+    cs_model_config bad = {CS_MODEL_TRANSFORMER, 10, 36, 1, 5, 64, 144, 0};
     CS_CHECK(cs_model_param_count(&bad) == 0, "heads must divide D");
-    cs_model_config bad2 = {CS_MODEL_GRU, 10, 30, 3, 0, 0, 0};
+    cs_model_config bad2 = {CS_MODEL_GRU, 10, 30, 3, 0, 0, 0, 0};
     CS_CHECK(cs_model_config_check(&bad2) != 0, "GRU layers 1..2");
     cs_train_config small;
     cs_train_config_default(&small, CS_MODEL_GRU, 10);
@@ -517,9 +517,9 @@ static void test_no_leak(int arch)
 
 int main(void)
 {
-    cs_model_config g = {CS_MODEL_GRU, 4, 16, 2, 0, 0, 0};
+    cs_model_config g = {CS_MODEL_GRU, 4, 16, 2, 0, 0, 0, 0};
     fd_check(&g, 3, 6, 42, "GRU V4 H16 L2");
-    cs_model_config t = {CS_MODEL_TRANSFORMER, 4, 32, 2, 2, 3, 128};
+    cs_model_config t = {CS_MODEL_TRANSFORMER, 4, 32, 2, 2, 3, 128, 0};
     /* The smallest shapes the core accepts (H >= 16, D >= 32). One window of 4: with F = 128 ReLUs per position
      * some seeds (43) put a pre-activation within the smallest step (1.25e-4) of a perturbed weight, where a
      * finite difference measures the kink, not the gradient; seed 44 has none. */

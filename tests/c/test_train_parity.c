@@ -10,6 +10,8 @@
  * and 2 threads, and the inference core's forward step (cs_model_step, what evaluation and SeqPredict run,
  * both kernels) reproduces the reference logits window by window within 2e-5 of the logit scale (its
  * exp/tanh/sigmoid are the bounded-error ones of cs_fastmath.h).
+ * The fixtures grud / tfd add descriptor inputs (desc_proj.weight, the previous unit's descriptor row added to
+ * the embedding): the same checks through cs_train_loss_grad_desc and cs_model_step_desc.
  */
 #include "cs_model.h"
 #include "cs_test.h"
@@ -53,19 +55,35 @@ static void run_case(const char *tag)
     int B = 0, T = 0, pos = 0;
     char kind[8] = {0};
     if (sscanf(meta, "%7s%n", kind, &pos) != 1) return;
-    if (strcmp(kind, "gru") == 0) {
+    const int with_desc = kind[strlen(kind) - 1] == 'd'; /* "grud", "tfd": descriptor inputs */
+    char *eol = strchr(meta, '\n');
+    CS_CHECK(eol != NULL, "%s: meta has no target lines", tag);
+    if (!eol) return;
+    *eol = '\0'; /* scan the first line only */
+    if (strncmp(kind, "gru", 3) == 0) {
         m.arch = CS_MODEL_GRU;
-        CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d", &m.vocab, &m.width, &m.layers, &B, &T) == 5, "meta");
+        CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d %d", &m.vocab, &m.width, &m.layers, &B, &T, &m.desc_inputs) ==
+                     5 + with_desc,
+                 "meta");
     } else {
         m.arch = CS_MODEL_TRANSFORMER;
-        CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d %d %d", &m.vocab, &m.width, &m.layers, &m.heads, &m.context, &B,
-                        &T) == 7,
+        CS_CHECK(sscanf(meta + pos, "%d %d %d %d %d %d %d %d", &m.vocab, &m.width, &m.layers, &m.heads, &m.context, &B,
+                        &T, &m.desc_inputs) == 7 + with_desc,
                  "meta");
         m.d_ff = CS_MODEL_TF_FF_MULT * m.width;
     }
+    const size_t Din = (size_t)m.desc_inputs;
+    float *desc = NULL;
+    if (with_desc) {
+        snprintf(name, sizeof name, "train_%s_desc.f32", tag);
+        desc = read_all(name, &sz);
+        CS_CHECK(desc && Din > 0 && sz == (size_t)B * T * Din * sizeof(float), "%s: desc fixture", tag);
+        if (!desc || sz != (size_t)B * T * Din * sizeof(float)) return;
+    }
+    *eol = '\n';
     const int V = m.vocab;
     int *tg = malloc((size_t)B * T * sizeof *tg);
-    char *p = strchr(meta, '\n');
+    char *p = eol;
     for (int i = 0; i < B * T; i++)
         tg[i] = (int)strtol(p, &p, 10);
 
@@ -102,8 +120,8 @@ static void run_case(const char *tag)
     double loss = 0.0, loss2 = 0.0;
     float *grad = malloc(P * sizeof *grad), *grad2 = malloc(P * sizeof *grad2);
     float *logits = malloc(NL * sizeof *logits);
-    CS_CHECK(cs_train_loss_grad(&m, w, tg, B, T, 1, &loss, grad, logits) == 0, "loss_grad");
-    CS_CHECK(cs_train_loss_grad(&m, w, tg, B, T, 2, &loss2, grad2, NULL) == 0, "loss_grad 2 threads");
+    CS_CHECK(cs_train_loss_grad_desc(&m, w, tg, desc, B, T, 1, &loss, grad, logits) == 0, "loss_grad");
+    CS_CHECK(cs_train_loss_grad_desc(&m, w, tg, desc, B, T, 2, &loss2, grad2, NULL) == 0, "loss_grad 2 threads");
     CS_CHECK(memcmp(grad, grad2, P * sizeof *grad) == 0 && loss == loss2, "%s: 1 vs 2 threads differ", tag);
     printf("%s: loss ours %.9f ref %.9f\n", tag, loss, ref[0]);
     CS_CHECK(fabs(loss - ref[0]) <= 1e-5 * fabs(ref[0]), "%s loss %.9g vs %.9g", tag, loss, ref[0]);
@@ -147,7 +165,9 @@ static void run_case(const char *tag)
         for (int b = 0; b < B; b++) {
             cs_model_reset(st);
             for (int t = 0; t < T; t++) {
-                if (t > 0) cs_model_step(st, tg[b * T + t - 1] < 0 ? 0 : tg[b * T + t - 1], NULL);
+                const int prev = t > 0 ? tg[b * T + t - 1] : -1;
+                const float *row = desc && prev >= 0 ? desc + ((size_t)b * T + (size_t)(t - 1)) * Din : NULL;
+                if (t > 0) cs_model_step_desc(st, prev < 0 ? 0 : prev, row, NULL);
                 const float *z = cs_model_logits(st);
                 for (int v = 0; v < V; v++)
                     serr = fmax(serr, fabs((double)z[v] - ref[1 + ((size_t)b * T + t) * V + v]));
@@ -158,6 +178,7 @@ static void run_case(const char *tag)
     }
     free(mem);
 
+    free(desc);
     free(meta);
     free(names);
     free(tg);
@@ -172,5 +193,7 @@ int main(void)
 {
     run_case("gru");
     run_case("tf");
+    run_case("grud");
+    run_case("tfd");
     CS_TEST_END();
 }

@@ -73,7 +73,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (lab < 0 || lab >= head.cfg.vocab || !isfinite(r.prob) || !isfinite(r.entropy_bits)) abort();
         hist[t & 3] = lab;
         int tok = size > (size_t)t ? (int)data[size - 1 - (size_t)t] - 8 : lab; /* includes invalid tokens */
-        int e = cs_model_step(st, tok, &lg);
+        /* a descriptor row for a model with descriptor inputs: floats of the input itself (NaN, inf, huge) */
+        static float row[CS_MODEL_MAX_DESC_INPUTS];
+        for (int i = 0; i < head.cfg.desc_inputs; i++) {
+            const size_t at = ((size_t)t * 31u + (size_t)i * 4u) % (size ? size : 1);
+            uint32_t u = 0;
+            for (size_t k = 0; k < 4 && at + k < size; k++)
+                u |= (uint32_t)data[at + k] << (8 * k);
+            memcpy(&row[i], &u, sizeof u);
+        }
+        int e = cs_model_step_desc(st, tok, t & 1 ? row : NULL, &lg);
         if ((tok >= 0 && tok < head.cfg.vocab) != (e == 0)) abort();
     }
     free(scratch);

@@ -138,9 +138,47 @@ static int model_seed(const char *bin, const char *wav, const char *json)
 /* A mixture seed for fuzz_model_parse (raw little-endian float32): a GRU (V 4, H 16, 1 layer, small weights) and
  * an order-2 n-gram table after it (cs_ngram_table.h: the empty history with all 4 labels, and history BOS
  * with labels 0 and 2), weight 0.5 on the network. */
+/* Write the raw floats of buf (n) as OUT/model_parse/NAME (little-endian hosts only, as the fuzzers) and free buf.
+ * 0 or 1. */
+static int write_model_seed(const char *out, const char *name, float *buf, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/model_parse", out);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/model_parse/%s", out, name);
+    FILE *f = fopen(path, "wb");
+    const int bad = !f || fwrite(buf, sizeof *buf, n, f) != n;
+    if (f) fclose(f);
+    free(buf);
+    return bad;
+}
+
+/* A seed with descriptor inputs (models/FORMAT.md): a GRU (V 4, H 16, 1 layer) with Din 5 and duration statistics. */
+static int desc_seed(const char *out)
+{
+    const cs_model_config c = {CS_MODEL_GRU, 4, 16, 1, 0, 0, 0, 5};
+    const size_t P = cs_model_param_count(&c), n = CS_MODEL_HEADER_FLOATS + P;
+    float *buf = calloc(n, sizeof *buf);
+    if (!buf) return 1;
+    for (size_t i = 0; i < P; ++i)
+        buf[CS_MODEL_HEADER_FLOATS + i] = 0.01f * (float)((int)(i % 5) - 2);
+    cs_model_meta m;
+    memset(&m, 0, sizeof m);
+    m.train_loss_bits = m.val_loss_bits = -1.0f;
+    m.desc_dur_mean = -2.0f;
+    m.desc_dur_std = 0.5f;
+    cs_model_view v;
+    if (cs_model_header_build(&c, &m, buf + CS_MODEL_HEADER_FLOATS, P, buf) != 0 || cs_model_parse(buf, n, &v) != 0) {
+        fprintf(stderr, "fuzz_seeds: the descriptor-input seed does not parse\n");
+        free(buf);
+        return 1;
+    }
+    return write_model_seed(out, "desc", buf, n);
+}
+
 static int mixture_seed(const char *out)
 {
-    const cs_model_config c = {CS_MODEL_GRU, 4, 16, 1, 0, 0, 0};
+    const cs_model_config c = {CS_MODEL_GRU, 4, 16, 1, 0, 0, 0, 0};
     const size_t P = cs_model_param_count(&c);
     static const float tab[] = {(float)CS_NGT_MAGIC, CS_NGT_VERSION, 4, 2, 0, 1, 0, 4, 0, 1, 0, 2,
                                 /* order 1: one context (no labels): g, first (0, 0), 4 successors */
@@ -162,15 +200,7 @@ static int mixture_seed(const char *out)
         free(buf);
         return 1;
     }
-    char path[512];
-    snprintf(path, sizeof path, "%s/model_parse", out);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/model_parse/mixture", out);
-    FILE *f = fopen(path, "wb");
-    const int bad = !f || fwrite(buf, sizeof *buf, n, f) != n; /* little-endian hosts only, as the fuzzers */
-    if (f) fclose(f);
-    free(buf);
-    return bad;
+    return write_model_seed(out, "mixture", buf, n);
 }
 
 int main(int argc, char **argv)
@@ -188,6 +218,7 @@ int main(int argc, char **argv)
     }
     int rc = table_seed(out, 1, 0, 1, 1) | table_seed(out, 6, 3, 2, 2) | table_seed(out, 40, 8, 5, 3);
     rc |= mixture_seed(out);
+    rc |= desc_seed(out);
     for (int m = 2; m < argc; ++m) {
         const char *base = strrchr(argv[m], '/');
         char wav[512];

@@ -9,6 +9,11 @@ Run with Debian's interpreter: /usr/bin/python3 tests/scripts/train_reference.py
   train_{gru,tf}_names.txt   one line per tensor in layout order: "name rows cols" (cols 1 for vectors)
   train_{gru,tf}_weights.f32 the flat weight blob (float32 little-endian, P values, agreed layout order)
   train_{gru,tf}_ref.f64     float64 little-endian: [loss, logits (B*T*V, row-major b,t,v), grad (P, layout order)]
+  train_{grud,tfd}_*         the same with descriptor inputs (models/FORMAT.md "Descriptor inputs"): meta line 1
+                             "grud V H L B T Din" / "tfd V D L NH C B T Din"; train_{grud,tfd}_desc.f32 holds
+                             the (B, T, Din) descriptor rows of the targets' units (float32); the input at
+                             position t is embedding[label t-1] + desc_proj.weight row(t-1), BOS reads zeros,
+                             and so does the input after a padded target
 
 The models are evaluated in float64 from the float32 weights, so the reference is (nearly) exact.
 Inputs of each window are BOS (= V) followed by the targets shifted by one (teacher forcing); padded targets
@@ -53,7 +58,7 @@ class TFModel(nn.Module):
         self.ln_f = nn.LayerNorm(D)
         self.head = nn.Linear(D, V)
 
-    def forward(self, x):
+    def forward(self, x, desc=None):
         B, T = x.shape
         D, NH, C = self.D, self.NH, self.C
         hd = D // NH
@@ -65,6 +70,8 @@ class TFModel(nn.Module):
         bias = -slopes.view(NH, 1, 1) * dist.view(1, T, T)
         bias = bias.masked_fill(~allowed.view(1, T, T), float("-inf"))
         h = self.embedding(x)
+        if desc is not None:
+            h = h + self.desc_proj(desc)
         for blk in self.blocks:
             a = blk.ln1(h)
             qkv = F.linear(a, blk.attn.in_proj_weight, blk.attn.in_proj_bias)
@@ -79,6 +86,20 @@ class TFModel(nn.Module):
             h = h + blk.ff2(torch.relu(blk.ff1(blk.ln2(h))))
         return self.head(self.ln_f(h))
 
+    def add_desc(self, Din):
+        self.desc_proj = nn.Linear(Din, self.D, bias=False)
+
+
+class GRUDescModel(GRUModel):
+    """GRUModel with descriptor inputs: the GRU reads embedding(token) + desc_proj(desc row)."""
+
+    def __init__(self, V, H, L, Din):
+        super().__init__(V, H, L)
+        self.desc_proj = nn.Linear(Din, H, bias=False)
+
+    def forward(self, tokens, desc=None):
+        y, _ = self.rnn(self.embedding(tokens) + self.desc_proj(desc))
+        return self.head(y)
 
 
 def perturb(model, gen):
@@ -91,9 +112,11 @@ def perturb(model, gen):
                 p.copy_(0.1 * torch.randn(p.shape, generator=gen))
 
 
-def run(model, V, targets, tag, header):
+def run(model, V, targets, tag, header, desc=None):
     params = dict(model.named_parameters())
     names = gru_names(model.rnn.num_layers) if isinstance(model, GRUModel) else transformer_names(model.L)
+    if desc is not None:
+        names = names + ["desc_proj.weight"]  # the last tensor of the file
     assert sorted(names) == sorted(params.keys()), (names, list(params.keys()))
     flat32 = torch.cat([params[n].detach().float().reshape(-1) for n in names])
     model.double()
@@ -103,7 +126,14 @@ def run(model, V, targets, tag, header):
     prev = tg[:, :-1].clone()
     prev[prev < 0] = 0
     inp[:, 1:] = prev
-    logits = model(inp)
+    if desc is None:
+        logits = model(inp)
+    else:
+        d32 = np.asarray(desc, dtype="<f4")  # (B, T, Din): the row of each target's unit
+        din = torch.zeros(d32.shape, dtype=torch.float64)
+        din[:, 1:] = torch.from_numpy(d32[:, :-1].astype(np.float64))
+        din[:, 1:][tg[:, :-1] < 0] = 0.0  # the input after a padded target reads zeros
+        logits = model(inp, din)
     loss = F.cross_entropy(logits.reshape(-1, V), tg.reshape(-1), ignore_index=-1)
     model.zero_grad()
     loss.backward()
@@ -120,6 +150,8 @@ def run(model, V, targets, tag, header):
     flat32.numpy().astype("<f4").tofile(os.path.join(FIX, f"train_{tag}_weights.f32"))
     ref = np.concatenate([[loss.item()], logits.detach().reshape(-1).numpy(), grads.numpy()]).astype("<f8")
     ref.tofile(os.path.join(FIX, f"train_{tag}_ref.f64"))
+    if desc is not None:
+        np.asarray(desc, dtype="<f4").tofile(os.path.join(FIX, f"train_{tag}_desc.f32"))
     print(f"{tag}: P={flat32.numel()} loss={loss.item():.9f} max|grad|={grads.abs().max().item():.4g}")
 
 
@@ -140,6 +172,21 @@ def main():
     perturb(tf, gen)
     targets = [[0, 1, 2, 3, 4, 5, 0, 1, 2], [5, 5, 4, 1, 0, 3, 2, 2, 1], [3, 1, 4, 1, 5, 2, -1, -1, -1]]
     run(tf, V, targets, "tf", f"tf {V} {D} {L} {NH} {C} {len(targets)} {len(targets[0])}")
+    # descriptor inputs: the same shapes, Din = 4, rows drawn N(0, 1) (float32), one beyond the core's clamp
+    # would change nothing here (|d| < 64)
+    V, H, L, Din = 5, 16, 2, 4
+    grud = GRUDescModel(V, H, L, Din)
+    perturb(grud, gen)
+    targets = [[0, 1, 2, 3, 4, 0, 1], [4, 4, 3, 2, 1, 0, 2], [2, 0, 3, 1, -1, -1, -1]]
+    desc = torch.randn((3, 7, Din), generator=gen).numpy().astype("<f4")
+    run(grud, V, targets, "grud", f"grud {V} {H} {L} {len(targets)} {len(targets[0])} {Din}", desc)
+    V, D, L, NH, C = 6, 32, 2, 2, 6
+    tfd = TFModel(V, D, L, NH, C)
+    tfd.add_desc(Din)
+    perturb(tfd, gen)
+    targets = [[0, 1, 2, 3, 4, 5, 0, 1, 2], [5, 5, 4, 1, 0, 3, 2, 2, 1], [3, 1, 4, 1, 5, 2, -1, -1, -1]]
+    desc = torch.randn((3, 9, Din), generator=gen).numpy().astype("<f4")
+    run(tfd, V, targets, "tfd", f"tfd {V} {D} {L} {NH} {C} {len(targets)} {len(targets[0])} {Din}", desc)
 
 
 if __name__ == "__main__":
