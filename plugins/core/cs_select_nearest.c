@@ -210,9 +210,13 @@ typedef struct search {
     int exhausted;
 } search;
 
+/* Work allowed before the first distance on top of the budget: a descent of 64 levels (a valid tree has at most 25;
+ * a tree written into after its check may have more), so that the work stays bounded on any table. */
+#define FIRST_DESCENT_WORK (4u * 64u)
+
 static inline int out_of_work(const search *s)
 {
-    return s->budget && s->seen && s->work >= s->budget;
+    return s->budget && s->work >= s->budget + (s->seen ? 0u : FIRST_DESCENT_WORK);
 }
 
 /* Keep unit u at distance d if nearer, or as near and lower-numbered, or the first one seen. */

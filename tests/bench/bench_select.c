@@ -219,7 +219,18 @@ static int run_real(const char *dir_a, const char *dir_b, int Q)
              "(real) %s: %u units x %u descriptors, %u labels (largest %u), index leaf %u; %d queries = the units of "
              "%s at their labels",
              dir_a, va.num_units, va.num_descriptors, va.num_labels, mx, va.index_leaf, Q, dir_b);
-    const int bad = run_case(title, &va, tg, ql, Q);
+    int bad = run_case(title, &va, tg, ql, Q);
+    /* the same queries on three descriptors given as pairs (loudness, centroid, flatness: ConcatPlay's target) */
+    cs_select_target *few = calloc((size_t)Q, sizeof *few);
+    for (int q = 0; q < Q; ++q) {
+        const uint32_t dims[3] = {0, 3, 6};
+        few[q].num_dims = 3;
+        for (int i = 0; i < 3; ++i)
+            few[q].dim[i] = dims[i], few[q].value[i] = tg[q].full[dims[i]];
+    }
+    bad |= run_case("(real') the same, a 3-descriptor target given as pairs (loudness, centroid, flatness)", &va, few,
+                    ql, Q);
+    free(few);
     free(ta), free(tb), free(tg), free(ql);
     return bad;
 }
