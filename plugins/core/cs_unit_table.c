@@ -308,6 +308,7 @@ static int check_node(const cs_ut_view *v, const cs_ut_check *c, uint32_t i, int
     /* internal: left = i + 1, right = i + 1 + size(left); sizes add up; ranges split; boxes nest */
     if (i + 1 >= nc) return CS_UT_E_VALUES;
     const float *lc = nd + S;
+    if (!is_count(lc[CS_UT_N_SIZE], (double)nc)) return CS_UT_E_VALUES; /* before the conversion (UB if negative) */
     const uint32_t lsz = (uint32_t)lc[CS_UT_N_SIZE];
     if ((uint64_t)i + 1 + lsz >= nc || lsz + 1 >= sz) return CS_UT_E_VALUES;
     const float *rc = v->index_nodes + (size_t)(c->root + i + 1 + lsz) * S;

@@ -286,6 +286,11 @@ static void test_corrupt(void)
     t[P + 0 * S + CS_UT_N_SIZE] = 2.0f;
     t[P + 1 * S + CS_UT_N_BEGIN] = 5.0f;
     CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a broken tree is rejected");
+    /* a negative subtree size in a left child (found by fuzz_unit_table: converted to unsigned before its check,
+     * undefined behaviour that UBSan reports) */
+    memcpy(t, c.table, c.table_n * sizeof *t);
+    t[P + 1 * S + CS_UT_N_SIZE] = -16.0f;
+    CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a negative subtree size is rejected");
     /* unchecked, the same corruption is read safely: a unit of the label comes back */
     CS_CHECK(cs_ut_parse(t, c.table_n, 0, &v) == CS_UT_OK, "header-only parse accepts it");
     float full[8] = {0, 0, 0, 0, 0, 0, 0, 0};
