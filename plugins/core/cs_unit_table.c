@@ -315,6 +315,7 @@ static int check_node(const cs_ut_view *v, const cs_ut_check *c, uint32_t i, int
     if (!is_count(rc[CS_UT_N_SIZE], (double)nc) || 1u + lsz + (uint32_t)rc[CS_UT_N_SIZE] != sz ||
         lc[CS_UT_N_BEGIN] != (float)b || !is_count(lc[CS_UT_N_COUNT], (double)cn + 1.0) ||
         rc[CS_UT_N_BEGIN] != (float)(b + (uint32_t)lc[CS_UT_N_COUNT]) ||
+        !is_count(rc[CS_UT_N_COUNT], (double)cn + 1.0) ||
         (uint64_t)(uint32_t)lc[CS_UT_N_COUNT] + (uint32_t)rc[CS_UT_N_COUNT] != cn)
         return CS_UT_E_VALUES;
     for (int side = 0; side < 2; ++side) {

@@ -291,6 +291,11 @@ static void test_corrupt(void)
     memcpy(t, c.table, c.table_n * sizeof *t);
     t[P + 1 * S + CS_UT_N_SIZE] = -16.0f;
     CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a negative subtree size is rejected");
+    /* and a negative count in a right child (the same fault, a line further) */
+    memcpy(t, c.table, c.table_n * sizeof *t);
+    const size_t right = 1 + (size_t)t[P + 1 * S + CS_UT_N_SIZE];
+    t[P + right * S + CS_UT_N_COUNT] = -2.0f;
+    CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a negative count of a right child is rejected");
     /* unchecked, the same corruption is read safely: a unit of the label comes back */
     CS_CHECK(cs_ut_parse(t, c.table_n, 0, &v) == CS_UT_OK, "header-only parse accepts it");
     float full[8] = {0, 0, 0, 0, 0, 0, 0, 0};
