@@ -178,6 +178,16 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
            "%d/%d\n",
            st[M_EXACT_C].med / st[M_EXACT_AVX2].med, recall, Q, 100.0 * recall / Q, exhausted, work / Q, recall_c, Q,
            agree, Q);
+    /* recall against the exact answer for other budgets (untimed) */
+    static const uint32_t budgets[] = {256, 512, 1024, 2048, 4096, 8192};
+    printf("    recall by budget (budgeted = exact):");
+    for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; ++b) {
+        int same = 0;
+        for (int q = 0; q < Q; ++q)
+            same += cs_select_nearest_budget(v, qlab[q], &tg[q], budgets[b], NULL) == ans[M_EXACT_AVX2][q];
+        printf("  %u: %.2f %%", budgets[b], 100.0 * same / Q);
+    }
+    printf("\n");
     for (int m = 0; m < M_COUNT; ++m)
         free(t[m]), free(ans[m]);
     return agree == Q && recall_c == Q ? 0 : 1;
