@@ -78,6 +78,22 @@ static int make_corpus(corpus *c, uint32_t n, uint32_t d, uint32_t k, uint32_t l
     return ok ? 0 : -1;
 }
 
+/* A full target over the d values at `full` (filled by the caller). */
+static cs_select_target full_target(const float *full, uint32_t d)
+{
+    cs_select_target t;
+    memset(&t, 0, sizeof t);
+    t.full = full;
+    t.full_len = d;
+    return t;
+}
+
+static void corpus_free(corpus *c)
+{
+    free(c->base);
+    free(c->table);
+}
+
 /* Independent reference in double: the squared distance over the target's dims (NaN target dims skipped). */
 static double ref_distance(const cs_ut_view *v, uint32_t u, const cs_select_target *t)
 {
@@ -206,8 +222,7 @@ static void test_exact(void)
         for (uint32_t j = 0; j < c.d; ++j)
             full[j] = NAN;
         CS_CHECK(cs_select_nearest(&c.v, 0, &t) == cs_select_nearest_brute(&c.v, 0, &t), "all-NaN target: lowest unit");
-        free(c.base);
-        free(c.table);
+        corpus_free(&c);
     }
 }
 
@@ -263,8 +278,7 @@ static void test_large(void)
                 cs_select_nearest_budget(&c.v, labels[i], &t, 0, NULL) != cs_select_nearest_brute(&c.v, labels[i], &t);
     }
     CS_CHECK(mismatch == 0, "600 001 units: index = brute force on %d/%d queries", queries - mismatch, queries);
-    free(c.base);
-    free(c.table);
+    corpus_free(&c);
 }
 
 static void test_corrupt(void)
@@ -331,8 +345,7 @@ static void test_corrupt(void)
     /* 5. truncated index section */
     CS_CHECK(cs_ut_parse(c.table, c.table_n - 1, 0, &v) == CS_UT_E_SHORT, "truncated index: short");
     free(t);
-    free(c.base);
-    free(c.table);
+    corpus_free(&c);
 }
 
 /* The table `c` with its index rewritten as index version 2 (a 10-float index header, no rows section), as
@@ -379,10 +392,7 @@ static void test_versions(void)
     cs_rng g;
     cs_rng_seed(&g, 77);
     float full[12];
-    cs_select_target t;
-    memset(&t, 0, sizeof t);
-    t.full = full;
-    t.full_len = D;
+    const cs_select_target t = full_target(full, D);
     int same = 0, total = 0;
     for (int q = 0; q < 300; ++q) {
         for (uint32_t j = 0; j < D; ++j)
@@ -425,11 +435,10 @@ static void test_versions(void)
     }
     CS_CHECK(ok, "garbage rows section: answers of the label, work within the budget");
     free(t3);
-    free(c.base);
-    free(c.table);
+    corpus_free(&c);
 }
 
-/* The budget: a large label (12 000 units x 24 uniform descriptors, where exact search needs far more work) runs
+/* The budget: a large label (about 8 000 units x 24 uniform descriptors, where exact search needs far more work) runs
  * out, stays within the budget plus one descent, keeps a unit of the label, and a larger budget never gives a
  * farther answer. Without the budget (0) the answer is exact. */
 static void test_budget(void)
@@ -440,10 +449,7 @@ static void test_budget(void)
     cs_rng g;
     cs_rng_seed(&g, 3);
     float full[24];
-    cs_select_target t;
-    memset(&t, 0, sizeof t);
-    t.full = full;
-    t.full_len = 24;
+    const cs_select_target t = full_target(full, 24);
     int ran_out = 0, within = 0, labelled = 0, monotone = 0, exact = 0;
     const int Q = 60;
     for (int q = 0; q < Q; ++q) {
@@ -467,8 +473,7 @@ static void test_budget(void)
              within, Q, labelled, Q);
     CS_CHECK(monotone == Q, "a larger budget never answers farther (%d/%d)", monotone, Q);
     CS_CHECK(exact == Q, "budget 0: exact (%d/%d)", exact, Q);
-    free(c.base);
-    free(c.table);
+    corpus_free(&c);
 }
 
 int main(void)
