@@ -16,7 +16,8 @@
  * Methods, on every query, interleaved: the old search of 60b95c9 (tests/c/cs_select_ref.h), the new exact search
  * (AVX2 and portable kernels), the new budgeted search (the default), the label scan. Per-query thread CPU time
  * (us) of the first run: median, 99th percentile, maximum, and the ratios old/new in the same run; then the same of
- * each query's best of 3 runs (the machine is shared: a co-runner's cache evictions inflate single runs). The exact
+ * each query's best of 3 runs (the machine is shared: a co-runner's cache evictions inflate single runs; runs 2 and 3
+ * also find the query's nodes and rows in cache, so this is a warm-cache figure). The exact
  * answers are checked
  * against brute force (bit-exact agreement expected); the budgeted one's agreement with it is the recall.
  * usage: bench_select [units] [queries] [leaf] [BUNDLE_A BUNDLE_B]
