@@ -304,9 +304,9 @@ int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, si
     const uint64_t K =
         o->cluster == 0 ? (uint64_t)(o->cl.kmeans.k > 0 ? o->cl.kmeans.k : CS_KMEANS_DEFAULT_K) : units + 1;
     const uint64_t floats = (uint64_t)CS_UT_HEADER + units * (CS_UT_ROW_FIXED + (uint64_t)CS_D_COUNT + 1u) +
-                            /* rows and members, labels; index: header, roots, order, nodes */
+                            /* rows and members, labels; index: header, roots, order, nodes, rows */
                             2u * K + CS_UT_INDEX_HEADER + 2u * K + units +
-                            nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT) +
+                            nodes * (CS_UT_NODE_FIXED + 2u * (uint64_t)CS_D_COUNT) + units * (uint64_t)CS_D_COUNT +
                             /* the listening section: fixed fields, center, scale, weight, K centroids */
                             CS_UT_LISTEN_FIXED + (3u + K) * (uint64_t)CS_D_COUNT;
     if (units > CS_UT_MAX_UNITS) {

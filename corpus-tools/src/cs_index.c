@@ -1,4 +1,5 @@
-/* cs_index.c - offline construction of the unit table's k-d tree index. See cs_index.h and BUNDLE.md. */
+/* cs_index.c - offline construction of the unit table's k-d tree index (index version 3). See cs_index.h and
+ * BUNDLE.md. */
 #include "cs_index.h"
 
 #include "cs_error.h"
@@ -114,6 +115,7 @@ int cs_index_build(const cs_ut_view *v, uint32_t leaf, float *out, size_t out_n)
     memcpy(out, v->data, base * sizeof *out);
     float *x = out + base;
     const size_t oo = base + CS_UT_INDEX_HEADER + 2u * (size_t)K, po = oo + N;
+    const size_t ro = po + (size_t)nodes * (CS_UT_NODE_FIXED + 2u * D);
     cs_split_put(out + CS_UT_H_INDEX_OFFSET_HI, 2, base);
     if (v->version == CS_UT_VERSION) cs_split_put(out + CS_UT_H_LISTEN_OFFSET_HI, 2, 0); /* appended after this */
     x[CS_UT_X_MAGIC] = (float)CS_UT_INDEX_MAGIC;
@@ -123,6 +125,7 @@ int cs_index_build(const cs_ut_view *v, uint32_t leaf, float *out, size_t out_n)
     x[CS_UT_X_LEAF] = (float)leaf;
     cs_split_put(x + CS_UT_X_ORDER_OFFSET_HI, 2, oo);
     cs_split_put(x + CS_UT_X_NODES_OFFSET_HI, 2, po);
+    cs_split_put(x + CS_UT_X_ROWS_OFFSET_HI, 2, ro);
     x[CS_UT_X_RESERVED] = 0.0f;
     builder B = {v, leaf, D, CS_UT_NODE_FIXED + 2u * D, out + oo, out + po, 0, keys};
     /* the order section starts as the members section: label by label, at the same offsets */
@@ -140,5 +143,8 @@ int cs_index_build(const cs_ut_view *v, uint32_t leaf, float *out, size_t out_n)
         x[CS_UT_INDEX_HEADER + 2 * l + 1] = (float)size;
     }
     free(keys);
+    /* the rows section: order entry i's descriptors at ro + i * D, copied bit for bit from its row */
+    for (uint32_t i = 0; i < N; ++i)
+        memcpy(out + ro + (size_t)i * D, cs_ut_unit_descriptors(v, (uint32_t)B.order[i]), (size_t)D * sizeof *out);
     return B.next == nodes ? 0 : CS_E_INTERNAL;
 }

@@ -16,18 +16,23 @@
  *              memory sized by cs_select_lru_size() (16 bytes and 1/8 + 1/512 byte per unit, 12 per label and a
  *              header), laid out from the table by cs_select_lru_init().
  *   NEAREST    the unit whose normalised descriptors are nearest (squared Euclidean distance over the given
- *              dimensions, in float, summed in one fixed order shared by every path) to a target; ties go to
- *              the lower unit index. With a label >= 0 and a table that carries the index (units.wav header
- *              field 15, built offline by `concatseq analyze`; see cs_unit_table.h and BUNDLE.md) it searches
- *              the label's k-d tree of bounding boxes: exact (the same unit as the exhaustive scan, bit for bit,
- *              for any subset of dimensions, since box bounds are computed in the kernel's own order), and
- *              sub-linear in practice. Without an index, or for label < 0, it scans the members with
- *              partial-distance early exit (Bei & Gray 1985). Worst case, both are O(count_label * dims)
- *              (+ O(nodes * dims) for the tree); the stack is fixed, nothing is allocated. Figures:
- *              tests/bench/bench_select.c.
- *
- * Every function here is real-time safe: no allocation, no I/O, no locks; the costs are stated per function.
- * Random choices use cs_rng (seeded: same seed, same choices).
+ *              dimensions, in float, by one kernel shared by every path: pair i's squared difference into lane
+ *              i % 8, lanes summed in a fixed tree; portable C or AVX2 chosen at run time, bitwise equal) to a
+ *              target; ties go to the lower unit index. With a label >= 0 and a table that carries the index
+ *              (built offline by `concatseq analyze`; see cs_unit_table.h and BUNDLE.md "Index") it runs a
+ *              priority search of the label's k-d tree of bounding boxes (nearest leaf first, then the queued
+ *              node of the smallest box bound), whose leaves are contiguous descriptor rows in index version 3.
+ *              The search stops when no queued box can hold a nearer unit - then the answer is exact, the same
+ *              unit as the exhaustive scan bit for bit, for any subset of dimensions - or when its work budget
+ *              CS_SELECT_NEAREST_BUDGET runs out: then the nearest unit found so far is returned (approximate
+ *              beyond the budget). Measured (tests/bench/run_select.sh): the budgeted answer is the exact one on
+ *              100 % of queries on the lincity-ng corpus (17 375 grains, full and 3-descriptor targets) and on
+ *              k-means labels of a synthetic 100k x 24 corpus, 97.7-98.8 % on its skewed 25 000-unit label,
+ *              and only 33-42 % there for 3-descriptor targets (a tree split over 24 dimensions prunes poorly on 3).
+ * Without an index it scans the label's members under the same budget; for label < 0 it scans every unit, unbounded
+ * (O(num_units * dims)). Nothing is allocated; the stack is fixed (about 5 KB). Every function here is real-time safe:
+ * no allocation, no I/O, no locks; the costs are stated per function. Random choices use cs_rng (seeded: same seed,
+ * same choices).
  */
 #ifndef CS_SELECT_H
 #define CS_SELECT_H
@@ -75,11 +80,15 @@ enum cs_select_status {
     CS_SELECT_E_TABLE_DATA = -5   /* the table's data no longer hold a valid unit (written since validation) */
 };
 
-/** NEAREST uses a label's k-d tree (when the table has one) for targets of at most this many dimensions, or
- *  for labels of more than CS_SELECT_SCAN_MAX_UNITS units; otherwise the early-exit scan, which measured
- *  faster for full 24-dimensional targets on labels of ~1-2k units. Either way the answer is the same. */
-#define CS_SELECT_INDEX_MAX_DIMS 12
-#define CS_SELECT_SCAN_MAX_UNITS 4096
+/**
+ * The work budget of one NEAREST query with a label (the single source of truth; ConcatPlay and `concatseq
+ * mosaic` use it through cs_select_nearest): work units, one per unit distance computed and two per node box
+ * bound, counted from the first distance (the search's first descent to a leaf, at most 4 per tree level, comes on
+ * top, at most 4 per level of a 64-level descent). Spent in full, 2048 units measured 20-30 us of thread CPU time
+ * per query on the benchmark machine (2 cores shared by 8 busy users) at 24 descriptors (tests/bench/
+ * bench_select.c), so one query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size.
+ */
+#define CS_SELECT_NEAREST_BUDGET 2048
 
 /** Maximum number of (dimension, value) pairs in a descriptor target given as inputs. */
 #define CS_SELECT_MAX_TARGET_DIMS 32
@@ -148,8 +157,8 @@ void cs_select_init(cs_select_state *s, uint64_t seed);
  * last unit and touches the LRU lists, and returns CS_SELECT_OK; else returns a cs_select_status and leaves the state
  * unchanged. The chosen unit always has the requested label in a validated table; if the Buffer was written since,
  * every value read is range-checked here, so the unit is a valid index (< num_units) or the call returns
- * CS_SELECT_E_TABLE_DATA. RT-safe: O(1) except NEAREST (O(count_label * dims)) and
- * LRU with label < 0 (O(num_labels)).
+ * CS_SELECT_E_TABLE_DATA. RT-safe: O(1) except NEAREST (O(CS_SELECT_NEAREST_BUDGET * dims) with a label,
+ * O(num_units * dims) for label < 0) and LRU with label < 0 (O(num_labels)).
  */
 int cs_select_pick(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lru, int32_t label, int policy,
                    const cs_select_target *target, uint32_t *unit);
@@ -160,27 +169,51 @@ int cs_select_pick(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lr
  */
 void cs_select_played(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lru, uint32_t u);
 
+/** What a NEAREST search did (cs_select_nearest_budget): work units spent (see CS_SELECT_NEAREST_BUDGET), and 1
+ *  in `exhausted` when the budget ran out before the search proved its answer exact. */
+typedef struct cs_select_nearest_info {
+    uint32_t work;
+    int exhausted;
+} cs_select_nearest_info;
+
 /**
  * NEAREST alone: the member of `label` (or any unit if label < 0) nearest to `target` (ties: lower unit
- * index), through the table's index when it has one and label >= 0, else by a scan of the label's members with
- * partial-distance early exit. Returns the unit index, or -1 if the label is empty or out of range.
- * RT-safe: no allocation, a fixed stack; worst case O(count_label * dims + label nodes * dims).
+ * index), through the table's index when it has one and label >= 0, else by a scan of the label's members, with the
+ * work budget CS_SELECT_NEAREST_BUDGET (exact unless the budget runs out: cs_select_nearest_budget). Returns the
+ * unit index, or -1 if the label is empty or out of range (or no unit's distance compares, a table written with
+ * NaN). RT-safe: no allocation, a fixed stack; O(CS_SELECT_NEAREST_BUDGET * dims) for label >= 0, O(num_units *
+ * dims) for label < 0.
  */
 int32_t cs_select_nearest(const cs_ut_view *view, int32_t label, const cs_select_target *target);
 
 /**
- * cs_select_nearest without the index (the scan of the label's members with early exit), for tests and
- * benchmarks. Same answer, bit for bit. RT-safe, O(count_label * dims).
+ * cs_select_nearest with an explicit work budget: 0 = unlimited (the exact answer, bit for bit the exhaustive
+ * scan's, in O(count_label * dims + label nodes * dims) at worst). `info` (may be NULL) receives the work spent
+ * and whether the budget ran out. The budget applies to label >= 0 only. RT-safe, O(budget * dims).
+ */
+int32_t cs_select_nearest_budget(const cs_ut_view *view, int32_t label, const cs_select_target *target, uint32_t budget,
+                                 cs_select_nearest_info *info);
+
+/**
+ * The label scan without the index and without a budget (every member, the same kernel), for tests and
+ * benchmarks. Same answer as the exact search, bit for bit. RT-safe, O(count_label * dims).
  */
 int32_t cs_select_nearest_scan(const cs_ut_view *view, int32_t label, const cs_select_target *target);
 
 /**
- * Reference brute force over ALL units (the label tested per unit, every distance computed in full with the same
- * float kernel, no early exit, no index), for tests and benchmarks: the unit nearest to target among the units
- * whose label is `label` (any if label < 0), ties to the lower unit index. Returns -1 if none.
- * O(num_units * dims).
+ * Reference brute force over ALL units (the label tested per unit, every distance computed with the portable
+ * kernel, no index, no budget), for tests and benchmarks: the unit nearest to target among the units whose label
+ * is `label` (any if label < 0), ties to the lower unit index. Returns -1 if none. O(num_units * dims).
  */
 int32_t cs_select_nearest_brute(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+
+/**
+ * The distance kernels NEAREST uses: mode 0 forces the portable C kernels, 1 the AVX2 ones when the CPU has AVX2
+ * (else portable), -1 only asks. Returns the kernels in use (0 portable, 1 AVX2). By default AVX2 is chosen from
+ * the CPU on first use. Both give the same floats bit for bit (tests/c/test_select_index.c). For tests and
+ * benchmarks: not to be called while another thread searches.
+ */
+int cs_select_simd(int mode);
 
 /** Static one-line message for a cs_select_status. */
 const char *cs_select_strerror(int status);

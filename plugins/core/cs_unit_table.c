@@ -20,10 +20,19 @@ size_t cs_ut_listen_size(uint32_t num_descriptors, uint32_t num_labels)
     return (size_t)CS_UT_LISTEN_FIXED + 3u * (size_t)num_descriptors + (size_t)num_labels * num_descriptors;
 }
 
+/* Floats of an index section of version `version` (3: with its rows section). */
+static size_t index_size(uint32_t version, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
+                         uint32_t num_nodes)
+{
+    const int v3 = version == CS_UT_INDEX_VERSION;
+    return (size_t)(v3 ? CS_UT_INDEX_HEADER : CS_UT_INDEX_HEADER_V2) + 2u * (size_t)num_labels + (size_t)num_units +
+           (size_t)num_nodes * (CS_UT_NODE_FIXED + 2u * (size_t)num_descriptors) +
+           (v3 ? (size_t)num_units * num_descriptors : 0u);
+}
+
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes)
 {
-    return (size_t)CS_UT_INDEX_HEADER + 2u * (size_t)num_labels + (size_t)num_units +
-           (size_t)num_nodes * (CS_UT_NODE_FIXED + 2u * (size_t)num_descriptors);
+    return index_size(CS_UT_INDEX_VERSION, num_units, num_descriptors, num_labels, num_nodes);
 }
 
 uint64_t cs_ut_join(float hi, float lo)
@@ -64,7 +73,7 @@ static int get_offset(const float *p, size_t *out)
     return 1;
 }
 
-/* O(1): the index header and section sizes (header fields 17-18). */
+/* O(1): the index header and section sizes (header fields 17-18); index version 3, or 2 (no rows section). */
 static int parse_index(cs_ut_view *v, size_t n)
 {
     size_t xo = 0;
@@ -72,28 +81,37 @@ static int parse_index(cs_ut_view *v, size_t n)
     if (xo == 0) return CS_UT_OK;
     const size_t base = (size_t)(v->members - v->data) + v->num_units;
     if (xo != base) return CS_UT_E_DIMS;
-    if (n < base + CS_UT_INDEX_HEADER) return CS_UT_E_SHORT;
+    if (n < base + CS_UT_INDEX_HEADER_V2) return CS_UT_E_SHORT;
     const float *x = v->data + base;
-    if (x[CS_UT_X_MAGIC] != (float)CS_UT_INDEX_MAGIC || x[CS_UT_X_VERSION] != (float)CS_UT_INDEX_VERSION)
+    const float ver = x[CS_UT_X_VERSION];
+    if (x[CS_UT_X_MAGIC] != (float)CS_UT_INDEX_MAGIC ||
+        (ver != (float)CS_UT_INDEX_VERSION && ver != (float)CS_UT_INDEX_VERSION_2))
         return CS_UT_E_DIMS;
+    const uint32_t version = (uint32_t)ver,
+                   xh = version == CS_UT_INDEX_VERSION ? CS_UT_INDEX_HEADER : CS_UT_INDEX_HEADER_V2;
+    if (n < base + xh) return CS_UT_E_SHORT;
+    if (x[xh - 1] != 0.0f) return CS_UT_E_DIMS; /* the reserved field */
     for (int i = CS_UT_X_NUM_NODES; i <= CS_UT_X_LEAF; ++i)
         if (!is_count(x[i], 16777216.0)) return CS_UT_E_DIMS;
     const uint32_t nodes = (uint32_t)x[CS_UT_X_NUM_NODES], stride = (uint32_t)x[CS_UT_X_STRIDE],
                    leaf = (uint32_t)x[CS_UT_X_LEAF];
-    size_t oo = 0, po = 0;
-    if (!get_offset(x + CS_UT_X_ORDER_OFFSET_HI, &oo) || !get_offset(x + CS_UT_X_NODES_OFFSET_HI, &po))
+    size_t oo = 0, po = 0, ro = 0;
+    if (!get_offset(x + CS_UT_X_ORDER_OFFSET_HI, &oo) || !get_offset(x + CS_UT_X_NODES_OFFSET_HI, &po) ||
+        (version == CS_UT_INDEX_VERSION && !get_offset(x + CS_UT_X_ROWS_OFFSET_HI, &ro)))
         return CS_UT_E_DIMS;
     if (stride != CS_UT_NODE_FIXED + 2u * v->num_descriptors || leaf < 1 || nodes < 1 ||
-        (uint64_t)nodes > 2u * (uint64_t)v->num_units + v->num_labels ||
-        oo != base + CS_UT_INDEX_HEADER + 2u * (size_t)v->num_labels || po != oo + v->num_units)
+        (uint64_t)nodes > 2u * (uint64_t)v->num_units + v->num_labels || oo != base + xh + 2u * (size_t)v->num_labels ||
+        po != oo + v->num_units || (version == CS_UT_INDEX_VERSION && ro != po + (size_t)nodes * stride))
         return CS_UT_E_DIMS;
-    if (n < base + cs_ut_index_size(v->num_units, v->num_descriptors, v->num_labels, nodes)) return CS_UT_E_SHORT;
-    v->index_roots = x + CS_UT_INDEX_HEADER;
+    if (n < base + index_size(version, v->num_units, v->num_descriptors, v->num_labels, nodes)) return CS_UT_E_SHORT;
+    v->index_roots = x + xh;
     v->index_order = v->data + oo;
     v->index_nodes = v->data + po;
+    v->index_rows = version == CS_UT_INDEX_VERSION ? v->data + ro : NULL;
     v->index_num_nodes = nodes;
     v->index_stride = stride;
     v->index_leaf = leaf;
+    v->index_version = version;
     return CS_UT_OK;
 }
 
@@ -158,7 +176,9 @@ static int parse_listen_fixed(const float *y, float table_rate, cs_ut_listen *l)
 /* End of the sections before the listening section: the index's end, or the members' without an index. */
 static size_t listen_base(const cs_ut_view *v)
 {
-    if (v->index_nodes) return (size_t)(v->index_nodes - v->data) + (size_t)v->index_num_nodes * v->index_stride;
+    if (v->index_nodes)
+        return (size_t)(v->index_nodes - v->data) + (size_t)v->index_num_nodes * v->index_stride +
+               (v->index_rows ? (size_t)v->num_units * v->num_descriptors : 0u);
     return (size_t)(v->members - v->data) + v->num_units;
 }
 
@@ -228,8 +248,8 @@ int cs_ut_parse(const float *data, size_t n, int check_rows, cs_ut_view *view)
     view->labels = data + loff;
     view->members = data + moff;
     if (view->audio_frames == 0) return CS_UT_E_DIMS;
-    view->index_roots = view->index_order = view->index_nodes = NULL;
-    view->index_num_nodes = view->index_stride = view->index_leaf = 0;
+    view->index_roots = view->index_order = view->index_nodes = view->index_rows = NULL;
+    view->index_num_nodes = view->index_stride = view->index_leaf = view->index_version = 0;
     view->has_listen = 0;
     memset(&view->listen, 0, sizeof view->listen);
     int ie = parse_index(view, n);
@@ -288,12 +308,14 @@ static int check_node(const cs_ut_view *v, const cs_ut_check *c, uint32_t i, int
     /* internal: left = i + 1, right = i + 1 + size(left); sizes add up; ranges split; boxes nest */
     if (i + 1 >= nc) return CS_UT_E_VALUES;
     const float *lc = nd + S;
+    if (!is_count(lc[CS_UT_N_SIZE], (double)nc)) return CS_UT_E_VALUES; /* before the conversion (UB if negative) */
     const uint32_t lsz = (uint32_t)lc[CS_UT_N_SIZE];
     if ((uint64_t)i + 1 + lsz >= nc || lsz + 1 >= sz) return CS_UT_E_VALUES;
     const float *rc = v->index_nodes + (size_t)(c->root + i + 1 + lsz) * S;
     if (!is_count(rc[CS_UT_N_SIZE], (double)nc) || 1u + lsz + (uint32_t)rc[CS_UT_N_SIZE] != sz ||
         lc[CS_UT_N_BEGIN] != (float)b || !is_count(lc[CS_UT_N_COUNT], (double)cn + 1.0) ||
         rc[CS_UT_N_BEGIN] != (float)(b + (uint32_t)lc[CS_UT_N_COUNT]) ||
+        !is_count(rc[CS_UT_N_COUNT], (double)cn + 1.0) ||
         (uint64_t)(uint32_t)lc[CS_UT_N_COUNT] + (uint32_t)rc[CS_UT_N_COUNT] != cn)
         return CS_UT_E_VALUES;
     for (int side = 0; side < 2; ++side) {
@@ -345,8 +367,14 @@ static int index_item(const cs_ut_view *v, cs_ut_check *c, size_t *cost)
             return CS_UT_E_VALUES;
         const uint64_t a = (uint64_t)o, b = (uint64_t)v->members[(size_t)c->first + c->item];
         c->s1 += a, c->s2 += a * a, c->t1 += b, c->t2 += b * b;
-        c->item++;
         *cost = 2u + CS_UT_CHECK_RANDOM_COST; /* the unit's row: a read at a random place (tree order) */
+        if (v->index_rows) { /* version 3: the rows section holds the unit's descriptors, bit for bit */
+            if (memcmp(v->index_rows + ((size_t)c->first + c->item) * D, cs_ut_unit_descriptors(v, (uint32_t)o),
+                       (size_t)D * sizeof(float)) != 0)
+                return CS_UT_E_VALUES;
+            *cost += 2u * (size_t)D;
+        }
+        c->item++;
         return 0;
     }
     if (c->sub == 2) { /* node c->item of the tree, in preorder */
@@ -372,8 +400,11 @@ static int index_item(const cs_ut_view *v, cs_ut_check *c, size_t *cost)
         c->sub = 2;
         return 0;
     }
-    *cost = (size_t)D + 1u + CS_UT_CHECK_RANDOM_COST; /* the unit's descriptors: at a random place */
-    const float *d = cs_ut_unit_descriptors(v, (uint32_t)v->index_order[(size_t)nd[CS_UT_N_BEGIN] + c->leaf_k]);
+    /* the unit's descriptors: in sequence in the rows section (version 3, equal to the row: checked above), else
+     * at a random place */
+    const size_t pos = (size_t)nd[CS_UT_N_BEGIN] + c->leaf_k;
+    *cost = (size_t)D + 1u + (v->index_rows ? 0u : CS_UT_CHECK_RANDOM_COST);
+    const float *d = v->index_rows ? v->index_rows + pos * D : cs_ut_unit_descriptors(v, (uint32_t)v->index_order[pos]);
     for (uint32_t j = 0; j < D; ++j)
         if (d[j] < nd[CS_UT_N_BOX + j] || d[j] > nd[CS_UT_N_BOX + D + j]) return CS_UT_E_VALUES;
     c->leaf_k++;

@@ -78,6 +78,22 @@ static int make_corpus(corpus *c, uint32_t n, uint32_t d, uint32_t k, uint32_t l
     return ok ? 0 : -1;
 }
 
+/* A full target over the d values at `full` (filled by the caller). */
+static cs_select_target full_target(const float *full, uint32_t d)
+{
+    cs_select_target t;
+    memset(&t, 0, sizeof t);
+    t.full = full;
+    t.full_len = d;
+    return t;
+}
+
+static void corpus_free(corpus *c)
+{
+    free(c->base);
+    free(c->table);
+}
+
 /* Independent reference in double: the squared distance over the target's dims (NaN target dims skipped). */
 static double ref_distance(const cs_ut_view *v, uint32_t u, const cs_select_target *t)
 {
@@ -128,7 +144,8 @@ static void test_exact(void)
         if (!c.table) continue;
         cs_rng g;
         cs_rng_seed(&g, 7 + ci);
-        int mismatch = 0, scan_mismatch = 0, ref_far = 0, ties = 0, queries = 0;
+        int mismatch = 0, scan_mismatch = 0, ref_far = 0, ties = 0, queries = 0, simd_mismatch = 0;
+        int budget_unproved = 0, budget_unlabelled = 0, budget_over = 0, budget_same = 0;
         float full[64];
         for (int q = 0; q < 1500; ++q) {
             cs_select_target t;
@@ -154,11 +171,22 @@ static void test_exact(void)
                 t.full_len = c.d;
             }
             for (uint32_t l = 0; l < c.k; ++l) {
-                const int32_t a = cs_select_nearest(&c.v, (int32_t)l, &t);
+                cs_select_simd(q & 1); /* the AVX2 and the portable kernels, alternately: same answers */
+                const int32_t a = cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL);
                 const int32_t b = cs_select_nearest_brute(&c.v, (int32_t)l, &t);
                 const int32_t s = cs_select_nearest_scan(&c.v, (int32_t)l, &t);
+                cs_select_nearest_info info;
+                const int32_t bu = cs_select_nearest_budget(&c.v, (int32_t)l, &t, CS_SELECT_NEAREST_BUDGET, &info);
+                cs_select_simd(!(q & 1));
+                const int32_t a2 = cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL);
                 mismatch += a != b;
+                simd_mismatch += a2 != a;
                 scan_mismatch += s != b;
+                budget_unproved += bu != b && !info.exhausted; /* a budgeted answer not exhausted must be exact */
+                budget_unlabelled += bu < 0 ? cs_ut_label_count(&c.v, (int32_t)l, NULL) > 0
+                                            : cs_ut_unit_label(&c.v, (uint32_t)bu) != (int32_t)l;
+                budget_over += info.work > CS_SELECT_NEAREST_BUDGET + 4u * 32u;
+                budget_same += bu == b;
                 queries++;
                 double best;
                 const int32_t r = ref_nearest(&c.v, (int32_t)l, &t, &best);
@@ -173,6 +201,11 @@ static void test_exact(void)
         }
         CS_CHECK(mismatch == 0, "corpus %zu: index = brute force on %d/%d queries", ci, queries - mismatch, queries);
         CS_CHECK(scan_mismatch == 0, "corpus %zu: label scan = brute force (%d mismatches)", ci, scan_mismatch);
+        CS_CHECK(simd_mismatch == 0, "corpus %zu: AVX2 kernels = portable kernels (%d mismatches)", ci, simd_mismatch);
+        CS_CHECK(budget_unproved == 0 && budget_unlabelled == 0 && budget_over == 0,
+                 "corpus %zu: budgeted search: exact whenever the budget lasts, a unit of the label always, work <= "
+                 "budget + one descent (%d, %d, %d); = exact on %d/%d",
+                 ci, budget_unproved, budget_unlabelled, budget_over, budget_same, queries);
         CS_CHECK(ref_far == 0, "corpus %zu: index = double reference up to float near-ties (%d far, %d near-ties)", ci,
                  ref_far, ties);
         /* empty label, single-unit label, out-of-range labels */
@@ -189,8 +222,7 @@ static void test_exact(void)
         for (uint32_t j = 0; j < c.d; ++j)
             full[j] = NAN;
         CS_CHECK(cs_select_nearest(&c.v, 0, &t) == cs_select_nearest_brute(&c.v, 0, &t), "all-NaN target: lowest unit");
-        free(c.base);
-        free(c.table);
+        corpus_free(&c);
     }
 }
 
@@ -242,11 +274,11 @@ static void test_large(void)
         t.full_len = c.d;
         const int32_t labels[4] = {0, 2, (int32_t)(3 + cs_rng_below(&g, c.k - 3)), (int32_t)c.k - 1};
         for (int i = 0; i < 4; ++i, ++queries)
-            mismatch += cs_select_nearest(&c.v, labels[i], &t) != cs_select_nearest_brute(&c.v, labels[i], &t);
+            mismatch +=
+                cs_select_nearest_budget(&c.v, labels[i], &t, 0, NULL) != cs_select_nearest_brute(&c.v, labels[i], &t);
     }
     CS_CHECK(mismatch == 0, "600 001 units: index = brute force on %d/%d queries", queries - mismatch, queries);
-    free(c.base);
-    free(c.table);
+    corpus_free(&c);
 }
 
 static void test_corrupt(void)
@@ -268,6 +300,16 @@ static void test_corrupt(void)
     t[P + 0 * S + CS_UT_N_SIZE] = 2.0f;
     t[P + 1 * S + CS_UT_N_BEGIN] = 5.0f;
     CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a broken tree is rejected");
+    /* a negative subtree size in a left child (found by fuzz_unit_table: converted to unsigned before its check,
+     * undefined behaviour that UBSan reports) */
+    memcpy(t, c.table, c.table_n * sizeof *t);
+    t[P + 1 * S + CS_UT_N_SIZE] = -16.0f;
+    CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a negative subtree size is rejected");
+    /* and a negative count in a right child (the same fault, a line further) */
+    memcpy(t, c.table, c.table_n * sizeof *t);
+    const size_t right = 1 + (size_t)t[P + 1 * S + CS_UT_N_SIZE];
+    t[P + right * S + CS_UT_N_COUNT] = -2.0f;
+    CS_CHECK(cs_ut_parse(t, c.table_n, 1, &v) == CS_UT_E_VALUES, "a negative count of a right child is rejected");
     /* unchecked, the same corruption is read safely: a unit of the label comes back */
     CS_CHECK(cs_ut_parse(t, c.table_n, 0, &v) == CS_UT_OK, "header-only parse accepts it");
     float full[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -303,8 +345,135 @@ static void test_corrupt(void)
     /* 5. truncated index section */
     CS_CHECK(cs_ut_parse(c.table, c.table_n - 1, 0, &v) == CS_UT_E_SHORT, "truncated index: short");
     free(t);
-    free(c.base);
-    free(c.table);
+    corpus_free(&c);
+}
+
+/* The table `c` with its index rewritten as index version 2 (a 10-float index header, no rows section), as
+ * bundles before issue 12 item 2 carried it (the table has no listening section: make_corpus adds none). */
+static float *as_index_v2(const corpus *c, size_t *n2)
+{
+    const size_t x = (size_t)(c->v.index_roots - c->table) - CS_UT_INDEX_HEADER;
+    const size_t K = c->v.num_labels, N = c->v.num_units, S = c->v.index_stride, P = c->v.index_num_nodes;
+    *n2 = x + CS_UT_INDEX_HEADER_V2 + 2 * K + N + P * S;
+    float *t = malloc(*n2 * sizeof *t);
+    memcpy(t, c->table, (x + CS_UT_INDEX_HEADER_V2) * sizeof *t);
+    t[x + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_2;
+    t[x + 9] = 0.0f; /* reserved in version 2 */
+    const size_t oo = x + CS_UT_INDEX_HEADER_V2 + 2 * K, po = oo + N;
+    t[x + CS_UT_X_ORDER_OFFSET_HI] = (float)(oo / 65536), t[x + CS_UT_X_ORDER_OFFSET_LO] = (float)(oo % 65536);
+    t[x + CS_UT_X_NODES_OFFSET_HI] = (float)(po / 65536), t[x + CS_UT_X_NODES_OFFSET_LO] = (float)(po % 65536);
+    memcpy(t + x + CS_UT_INDEX_HEADER_V2, c->v.index_roots, (2 * K + N + P * S) * sizeof *t);
+    return t;
+}
+
+/*
+ * Index version 3 (issue 12 item 2): the rows section holds every order entry's descriptors (the full check
+ * compares them bit for bit, and rejects a changed one); a version 2 index (no rows section) is still read and
+ * gives the same exact answers; an unchecked garbage rows section gives a unit of the label or -1, never a crash.
+ */
+static void test_versions(void)
+{
+    corpus c;
+    CS_CHECK(make_corpus(&c, 2500, 12, 7, 8, 31, 1) == 0, "corpus");
+    if (!c.table) return;
+    CS_CHECK(c.v.index_version == CS_UT_INDEX_VERSION && c.v.index_rows != NULL, "analyze's index is version 3");
+    const uint32_t D = c.v.num_descriptors;
+    int rows_ok = 1;
+    for (uint32_t i = 0; i < c.n && rows_ok; ++i)
+        rows_ok = memcmp(c.v.index_rows + (size_t)i * D, cs_ut_unit_descriptors(&c.v, (uint32_t)c.v.index_order[i]),
+                         D * sizeof(float)) == 0;
+    CS_CHECK(rows_ok, "rows section = the units' descriptors in tree order");
+    size_t n2 = 0;
+    float *t2 = as_index_v2(&c, &n2);
+    cs_ut_view v2;
+    CS_CHECK(cs_ut_parse(t2, n2, 1, &v2) == CS_UT_OK && v2.index_version == CS_UT_INDEX_VERSION_2 &&
+                 v2.index_rows == NULL && v2.index_nodes != NULL,
+             "a version 2 index parses and passes the full check");
+    cs_rng g;
+    cs_rng_seed(&g, 77);
+    float full[12];
+    const cs_select_target t = full_target(full, D);
+    int same = 0, total = 0;
+    for (int q = 0; q < 300; ++q) {
+        for (uint32_t j = 0; j < D; ++j)
+            full[j] = (float)cs_rng_normal(&g) * 2.0f;
+        for (uint32_t l = 0; l < c.k; ++l, ++total)
+            same +=
+                cs_select_nearest_budget(&v2, (int32_t)l, &t, 0, NULL) ==
+                    cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL) &&
+                cs_select_nearest_budget(&v2, (int32_t)l, &t, 0, NULL) == cs_select_nearest_brute(&v2, (int32_t)l, &t);
+    }
+    CS_CHECK(same == total, "version 2 index: exact answers = version 3 = brute force on %d/%d", same, total);
+    const size_t x2 = (size_t)(v2.index_roots - t2) - CS_UT_INDEX_HEADER_V2;
+    CS_CHECK(cs_ut_parse(t2, n2 - 1, 0, &v2) == CS_UT_E_SHORT, "truncated version 2 index: short");
+    t2[x2 + CS_UT_X_VERSION] = 4.0f;
+    CS_CHECK(cs_ut_parse(t2, n2, 0, &v2) == CS_UT_E_DIMS, "index version 4: refused");
+    free(t2);
+    /* one float of the rows section changed: the full check rejects it, a resumable one too */
+    float *t3 = malloc(c.table_n * sizeof *t3);
+    memcpy(t3, c.table, c.table_n * sizeof *t3);
+    const size_t r = (size_t)(c.v.index_rows - c.table);
+    t3[r + 5 * D + 3] += 0.25f;
+    cs_ut_view v3;
+    CS_CHECK(cs_ut_parse(t3, c.table_n, 1, &v3) == CS_UT_E_VALUES, "a rows entry unlike its unit's row: rejected");
+    CS_CHECK(cs_ut_parse(t3, c.table_n, 0, &v3) == CS_UT_OK, "header-only parse accepts it");
+    cs_ut_check chk;
+    cs_ut_check_begin(&chk);
+    int res = CS_UT_CHECK_MORE;
+    while (res == CS_UT_CHECK_MORE)
+        res = cs_ut_check_step(&v3, &chk, 1000);
+    CS_CHECK(res == CS_UT_E_VALUES, "the resumable check rejects it too");
+    /* garbage rows, unchecked: answers in the label, the budget bounds the work */
+    for (size_t i = r; i < r + (size_t)c.n * D; ++i)
+        t3[i] = (i % 7 == 0) ? NAN : (float)cs_rng_normal(&g) * 1e30f;
+    int ok = 1;
+    for (uint32_t l = 0; l < c.k; ++l) {
+        cs_select_nearest_info info;
+        const int32_t a = cs_select_nearest_budget(&v3, (int32_t)l, &t, CS_SELECT_NEAREST_BUDGET, &info);
+        if ((a >= 0 && cs_ut_unit_label(&v3, (uint32_t)a) != (int32_t)l) || info.work > CS_SELECT_NEAREST_BUDGET + 200)
+            ok = 0;
+    }
+    CS_CHECK(ok, "garbage rows section: answers of the label, work within the budget");
+    free(t3);
+    corpus_free(&c);
+}
+
+/* The budget: a large label (about 8 000 units x 24 uniform descriptors, where exact search needs far more work) runs
+ * out, stays within the budget plus one descent, keeps a unit of the label, and a larger budget never gives a
+ * farther answer. Without the budget (0) the answer is exact. */
+static void test_budget(void)
+{
+    corpus c;
+    CS_CHECK(make_corpus(&c, 20000, 24, 4, 32, 12, 0) == 0, "corpus");
+    if (!c.table) return;
+    cs_rng g;
+    cs_rng_seed(&g, 3);
+    float full[24];
+    const cs_select_target t = full_target(full, 24);
+    int ran_out = 0, within = 0, labelled = 0, monotone = 0, exact = 0;
+    const int Q = 60;
+    for (int q = 0; q < Q; ++q) {
+        for (uint32_t j = 0; j < 24; ++j)
+            full[j] = cs_rng_uniform(&g) * 4.0f - 2.0f;
+        cs_select_nearest_info a, b, e;
+        const int32_t ua = cs_select_nearest_budget(&c.v, 0, &t, 256, &a);
+        const int32_t ub = cs_select_nearest_budget(&c.v, 0, &t, 4096, &b);
+        const int32_t ue = cs_select_nearest_budget(&c.v, 0, &t, 0, &e);
+        ran_out += a.exhausted;
+        within += a.work <= 256 + 200 && b.work <= 4096 + 200;
+        labelled += ua >= 0 && cs_ut_unit_label(&c.v, (uint32_t)ua) == 0;
+        /* the kernel's distance of each answer (brute force over {ua, ub, ue} by restricted scans is not exposed:
+         * compare through the double reference) */
+        monotone += ref_distance(&c.v, (uint32_t)ub, &t) <= ref_distance(&c.v, (uint32_t)ua, &t) + 1e-6 &&
+                    ref_distance(&c.v, (uint32_t)ue, &t) <= ref_distance(&c.v, (uint32_t)ub, &t) + 1e-6;
+        exact += ue == cs_select_nearest_brute(&c.v, 0, &t) && !e.exhausted;
+    }
+    CS_CHECK(ran_out == Q, "budget 256 runs out on the 8000-unit label (%d/%d)", ran_out, Q);
+    CS_CHECK(within == Q && labelled == Q, "work within budget + one descent (%d/%d), a unit of the label (%d/%d)",
+             within, Q, labelled, Q);
+    CS_CHECK(monotone == Q, "a larger budget never answers farther (%d/%d)", monotone, Q);
+    CS_CHECK(exact == Q, "budget 0: exact (%d/%d)", exact, Q);
+    corpus_free(&c);
 }
 
 int main(void)
@@ -315,5 +484,7 @@ int main(void)
     test_exact();
     test_large();
     test_corrupt();
+    test_versions();
+    test_budget();
     CS_TEST_END();
 }

@@ -7,6 +7,7 @@
  *                    written as the model files they are (float WAV), then cs_model_export_json.
  * Usage: fuzz_seeds OUT [MODEL.bin...]. Exit status 0, or 1 with a message. Built by tests/fuzz/run_fuzz.sh.
  */
+#include "cs_index.h"
 #include "cs_model_io.h"
 #include "cs_ngram_table.h"
 #include "cs_split.h"
@@ -104,6 +105,22 @@ static int table_seed(const char *out, uint32_t nu, uint32_t nd, uint32_t nl, ui
         rc |= write_file(path, t2, (base - dh) * sizeof *t2, NULL, 0);
         free(t2);
     }
+    /* the same table with the nearest-neighbour index (version 3, leaf 2: internal nodes, boxes, the rows section)
+     * before the listening section, as `concatseq analyze` writes it, and truncated inside the index */
+    cs_ut_view bv;
+    const size_t xn = nd > 0 && cs_ut_parse(t, n, 1, &bv) == CS_UT_OK ? cs_index_table_size(&bv, 2) : 0;
+    float *tx = xn ? malloc((xn + cs_ut_listen_size(nd, nl)) * sizeof *tx) : NULL;
+    if (xn && (!tx || cs_index_build(&bv, 2, tx, xn) != 0 ||
+               cs_ut_encode_listen(tx, xn, xn + cs_ut_listen_size(nd, nl), &l) != CS_UT_OK)) {
+        fprintf(stderr, "fuzz_seeds: cannot index a %u-unit table\n", nu);
+        rc = 1;
+    } else if (tx) {
+        snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u_index", out, nu, nd, nl);
+        rc |= write_file(path, tx, (xn + cs_ut_listen_size(nd, nl)) * sizeof *tx, NULL, 0);
+        snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u_index_trunc", out, nu, nd, nl);
+        rc |= write_file(path, tx, (base + (xn - base) / 2) * sizeof *tx, NULL, 0);
+    }
+    free(tx);
     snprintf(path, sizeof path, "%s/manifest/m%u_%u_%u", out, nu, nd, nl);
     rc |= write_file(path, man, (size_t)len + 1, t, n * sizeof *t); /* the text's NUL separates the two */
     free(t);

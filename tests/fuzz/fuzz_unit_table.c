@@ -12,9 +12,14 @@
  *   - after the full check every row's label is valid and every unit's frames lie inside the audio;
  *   - the listening section (version 3): header-only and full parse agree on it; cs_ut_centroid is NULL exactly
  *     for bad labels (or no section); cs_ut_nearest_label on every unit's descriptors returns a label in range
- *     with a finite distance (and -1 without a section).
+ *     with a finite distance (and -1 without a section);
+ *   - the nearest-unit search (cs_select_nearest_budget) on up to 16 labels, with a full target and a pair target:
+ *     through the index when there is one (version 3 or 2), the answer is -1 or a unit index (after the full
+ *     check: of the label), and the work stays within the budget plus one descent; after the full check, the exact
+ *     search equals brute force.
  * Built and run by tests/fuzz/run_fuzz.sh (clang -fsanitize=fuzzer,address,undefined); not part of CMake.
  */
+#include "cs_select.h"
 #include "cs_unit_table.h"
 #include "fuzz_files.h"
 
@@ -22,6 +27,37 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* NEAREST on the view: answers in the label, work bounded; exact = brute force on a checked table. */
+static void search_all(const cs_ut_view *v, int checked)
+{
+    float full[64];
+    for (uint32_t j = 0; j < 64; ++j)
+        full[j] = (float)((int)(j * 5) % 7 - 3) * 0.3f;
+    cs_select_target t[2];
+    memset(t, 0, sizeof t);
+    t[0].full = full;
+    t[0].full_len = 64;
+    t[1].num_dims = 2;
+    t[1].dim[0] = 1, t[1].dim[1] = 0;
+    t[1].value[0] = 0.5f, t[1].value[1] = -0.25f;
+    const uint32_t nl = v->num_labels < 16 ? v->num_labels : 16;
+    for (uint32_t k = 0; k < nl; ++k)
+        for (int i = 0; i < 2; ++i) {
+            cs_select_nearest_info info;
+            const int32_t a = cs_select_nearest_budget(v, (int32_t)k, &t[i], 64, &info);
+            /* a unit index always; of the label when the table passed the check (unchecked, a row or a members
+             * entry may have been written since: cs_select_pick's contract) */
+            if (a < -1 || a >= (int32_t)v->num_units ||
+                (checked && a >= 0 && cs_ut_unit_label(v, (uint32_t)a) != (int32_t)k))
+                abort();
+            if (info.work > 64 + 4 * 64 + 2 + 64 + 4) abort(); /* budget, first descent, first leaf block */
+            if (checked && v->num_units <= 4096 &&
+                cs_select_nearest_budget(v, (int32_t)k, &t[i], 0, NULL) !=
+                    cs_select_nearest_brute(v, (int32_t)k, &t[i]))
+                abort();
+        }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,8 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            full.stride != head.stride || full.has_listen != head.has_listen))
         abort();
     if (!cs_ut_strerror(ef) || !cs_ut_strerror(eh)) abort();
-    if (eh == CS_UT_OK) read_all(&head, 0);
-    if (ef == CS_UT_OK) read_all(&full, 1);
+    if (eh == CS_UT_OK) read_all(&head, 0), search_all(&head, 0);
+    if (ef == CS_UT_OK) read_all(&full, 1), search_all(&full, 1);
     free(buf);
     return 0;
 }

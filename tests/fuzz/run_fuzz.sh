@@ -3,8 +3,9 @@
 # share of the time:
 #   fuzz_model_parse  the model parser and the inference step (seeds: tests/fixtures/model_*.bin, a header-only
 #                     prefix and a truncated copy of each, an empty input, a model with an n-gram table)
-#   fuzz_unit_table   cs_ut_parse and every unit-table reader (seeds: version 3 tables from cs_ut_encode and
-#                     cs_ut_encode_listen, each truncated and as version 2)
+#   fuzz_unit_table   cs_ut_parse, every unit-table reader and the nearest-unit search (seeds: version 3 tables
+#                     from cs_ut_encode and cs_ut_encode_listen, each truncated and as version 2, and each with
+#                     its index (cs_index_build: index version 3 with the rows section), whole and truncated)
 #   fuzz_manifest     cs_bundle_read on a manifest + unit table, and the helpers after it (seeds: a matching
 #                     manifest and table of each size)
 #   fuzz_model_json   the model JSON import and its round trip (seeds: the JSON export of each fixture model)
@@ -31,12 +32,14 @@ libs=(-lcjson -lsndfile -lm)
 ut=("$core/cs_unit_table.c" "$core/cs_frame.c" "$core/cs_onset.c") # the unit table checks its listening section
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_model_parse.c" "$core/cs_model.c" "$core/cs_ngram_table.c" \
   "$core/cs_sample.c" "$core/cs_rng.c" -lm -o "$work/fuzz_model_parse"
-"$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_unit_table.c" "${ut[@]}" -lm -o "$work/fuzz_unit_table"
+"$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_unit_table.c" "${ut[@]}" "$core/cs_select.c" \
+  "$core/cs_select_nearest.c" "$core/cs_rng.c" -lm -o "$work/fuzz_unit_table"
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_manifest.c" "$tools/cs_bundle.c" "$tools/cs_error.c" \
   "${ut[@]}" "${libs[@]}" -o "$work/fuzz_manifest"
 "$CC" "${flags[@]}" "${fuzz[@]}" "$here/fuzz_model_json.c" "$tools/cs_model_io.c" "$tools/cs_error.c" \
   "$core/cs_model.c" "$core/cs_ngram_table.c" "${libs[@]}" -o "$work/fuzz_model_json"
 "$CC" "${flags[@]}" -fsanitize=address,undefined "$here/fuzz_seeds.c" "$tools/cs_model_io.c" "$tools/cs_error.c" \
+  "$tools/cs_index.c" \
   "$core/cs_model.c" "$core/cs_ngram_table.c" "${ut[@]}" "${libs[@]}" -o "$work/fuzz_seeds"
 
 # seed corpora

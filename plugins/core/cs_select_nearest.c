@@ -1,0 +1,493 @@
+/*
+ * cs_select_nearest.c - NEAREST selection (see cs_select.h): the distance kernels (portable C and AVX2, chosen at
+ * run time, bitwise equal), the best-first k-d tree search with a work budget over the unit table's index, and
+ * the plain scans. Real-time safe: no allocation, no I/O, no locks; fixed stack.
+ */
+#include "cs_select.h"
+
+#include <math.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define CS_SELECT_HAVE_AVX2 1
+#include <immintrin.h>
+#else
+#define CS_SELECT_HAVE_AVX2 0
+#endif
+
+/* At most this many target dimensions are compared; they live on the stack. */
+#define MAX_DIMS 64
+#define LANES    8
+
+/*
+ * A target gathered against a table: m (dimension, value) pairs, the values padded with zeros to a multiple of 8.
+ * `dense` when dims[i] == i for every i (a full target without NaN, or pairs 0 .. m-1 in order): only then the AVX2
+ * kernels are used (they read x[0 .. m-1] in sequence; AVX2 gathers measured slower than the portable loop).
+ */
+typedef struct gathered {
+    uint32_t m, dense;
+    int32_t dims[MAX_DIMS + LANES];
+    float vals[MAX_DIMS + LANES];
+} gathered;
+
+static void gather_target(const cs_ut_view *v, const cs_select_target *t, gathered *g)
+{
+    uint32_t m = 0;
+    if (t->full) {
+        const uint32_t cap = t->full_len < MAX_DIMS ? t->full_len : MAX_DIMS;
+        const uint32_t len = cap < v->num_descriptors ? cap : v->num_descriptors;
+        for (uint32_t j = 0; j < len && m < MAX_DIMS; ++j) {
+            if (!isfinite(t->full[j])) continue;
+            g->dims[m] = (int32_t)j;
+            g->vals[m++] = t->full[j];
+        }
+    } else {
+        const uint32_t nd = t->num_dims < CS_SELECT_MAX_TARGET_DIMS ? t->num_dims : CS_SELECT_MAX_TARGET_DIMS;
+        for (uint32_t j = 0; j < nd; ++j) {
+            if (t->dim[j] >= v->num_descriptors || !isfinite(t->value[j])) continue;
+            g->dims[m] = (int32_t)t->dim[j];
+            g->vals[m++] = t->value[j];
+        }
+    }
+    g->m = m;
+    g->dense = 1;
+    for (uint32_t i = 0; i < m; ++i)
+        g->dense &= g->dims[i] == (int32_t)i;
+    for (uint32_t i = m; i < MAX_DIMS + LANES; ++i) {
+        g->dims[i] = 0;
+        g->vals[i] = 0.0f;
+    }
+}
+
+/*
+ * The distance kernel, one definition for every NEAREST path so that they agree to the bit: the squared difference
+ * of target pair i goes into lane i % 8 (a lane adds its terms in pair order: acc = acc + e * e, no fused
+ * multiply-add), and the lanes are summed as ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)). The AVX2 version
+ * computes exactly these operations eight lanes at a time, so both return the same float.
+ */
+static inline float lanes_sum(const float *a)
+{
+    const float s0 = a[0] + a[4], s1 = a[1] + a[5], s2 = a[2] + a[6], s3 = a[3] + a[7];
+    return (s0 + s2) + (s1 + s3);
+}
+
+/* Per-dimension distance from the target value t to [lo, hi], as max(lo - t, 0) + max(t - hi, 0): 0 inside. */
+static inline float gap_c(float lo, float hi, float t)
+{
+    const float a = lo - t, b = t - hi;
+    return (a > 0.0f ? a : 0.0f) + (b > 0.0f ? b : 0.0f);
+}
+
+/* Distances of `count` rows (row k at x + k * stride) to the target, into out[k]. */
+static void dists_c(const float *x, size_t stride, uint32_t count, const gathered *g, float *out)
+{
+    for (uint32_t k = 0; k < count; ++k, x += stride) {
+        float acc[LANES] = {0};
+        for (uint32_t i = 0; i < g->m; ++i) {
+            const float e = x[g->dims[i]] - g->vals[i];
+            acc[i % LANES] += e * e;
+        }
+        out[k] = lanes_sum(acc);
+    }
+}
+
+/*
+ * Lower bound of the kernel's distance over every point of the box lo[D], hi[D], in the kernel's lanes and order.
+ * Each term is at most the point's term (rounding is monotone: lo <= x implies fl(lo - t) <= fl(x - t), and adding
+ * +0 is exact), and rounded sums of smaller terms in the same order are no larger, so the bound never exceeds the
+ * kernel's distance of a point in the box, bit for bit: pruning with it is exact.
+ */
+static float box_c(const float *lo, const float *hi, const gathered *g)
+{
+    float acc[LANES] = {0};
+    for (uint32_t i = 0; i < g->m; ++i) {
+        const float e = gap_c(lo[g->dims[i]], hi[g->dims[i]], g->vals[i]);
+        acc[i % LANES] += e * e;
+    }
+    return lanes_sum(acc);
+}
+
+#if CS_SELECT_HAVE_AVX2
+/* The lanes of v summed as lanes_sum does. Only AVX2 (no FMA: the kernel's products are rounded before the add). */
+__attribute__((target("avx2"))) static inline float hsum_lanes(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)); /* l_i + l_{i+4} */
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));                                        /* s0 + s2, s1 + s3 */
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+/* Lanes i .. i + 7 of row x (a dense target: x[i .. i + 7] in sequence); lanes past m read as 0 (the padding). */
+__attribute__((target("avx2"))) static inline __m256 load_lanes(const float *x, const gathered *g, uint32_t i)
+{
+    const uint32_t left = g->m - i;
+    if (left >= LANES) return _mm256_loadu_ps(x + i);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(x + i, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), lane));
+}
+
+__attribute__((target("avx2"))) static void dists_avx2(const float *x, size_t stride, uint32_t count, const gathered *g,
+                                                       float *out)
+{
+    for (uint32_t k = 0; k < count; ++k, x += stride) {
+        __m256 acc = _mm256_setzero_ps();
+        for (uint32_t i = 0; i < g->m; i += LANES) {
+            const __m256 e = _mm256_sub_ps(load_lanes(x, g, i), _mm256_loadu_ps(g->vals + i));
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(e, e));
+        }
+        out[k] = hsum_lanes(acc);
+    }
+}
+
+__attribute__((target("avx2"))) static float box_avx2(const float *lo, const float *hi, const gathered *g)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 acc = zero;
+    for (uint32_t i = 0; i < g->m; i += LANES) {
+        const __m256 t = _mm256_loadu_ps(g->vals + i);
+        const __m256 a = _mm256_max_ps(_mm256_sub_ps(load_lanes(lo, g, i), t), zero);
+        const __m256 b = _mm256_max_ps(_mm256_sub_ps(t, load_lanes(hi, g, i)), zero);
+        const __m256 e = _mm256_add_ps(a, b);
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(e, e));
+    }
+    return hsum_lanes(acc);
+}
+#endif
+
+/* The kernels in use: -1 not chosen yet, 0 portable, 1 AVX2. Chosen once from the CPU (a benign race: every
+ * thread that chooses writes the same value), or forced by cs_select_simd (tests and benchmarks). */
+static int simd_mode = -1;
+
+static int cpu_avx2(void)
+{
+#if CS_SELECT_HAVE_AVX2
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+int cs_select_simd(int mode)
+{
+    if (mode == 0 || mode == 1) simd_mode = mode == 1 ? cpu_avx2() : 0;
+    if (simd_mode < 0) simd_mode = cpu_avx2();
+    return simd_mode;
+}
+
+static inline int use_avx2(void)
+{
+    if (simd_mode < 0) simd_mode = cpu_avx2();
+    return simd_mode;
+}
+
+static void dists(const float *x, size_t stride, uint32_t count, const gathered *g, float *out)
+{
+#if CS_SELECT_HAVE_AVX2
+    if (g->dense && use_avx2()) { /* gathers measured slower than the portable loop (bench_select.c) */
+        dists_avx2(x, stride, count, g, out);
+        return;
+    }
+#endif
+    dists_c(x, stride, count, g, out);
+}
+
+static float box_bound(const float *lo, const float *hi, const gathered *g)
+{
+#if CS_SELECT_HAVE_AVX2
+    if (g->dense && use_avx2()) return box_avx2(lo, hi, g);
+#endif
+    return box_c(lo, hi, g);
+}
+
+/* The search's running answer and its work account (units: a distance 1, a box bound 2). */
+typedef struct search {
+    const cs_ut_view *v;
+    const gathered *g;
+    float best;
+    int32_t best_u;
+    uint32_t work, budget; /* budget 0: unlimited */
+    int seen;              /* a distance was computed: from then on the budget applies */
+    int exhausted;
+} search;
+
+/* Work allowed before the first distance on top of the budget: a descent of 64 levels (a valid tree has at most 25;
+ * a tree written into after its check may have more), so that the work stays bounded on any table. */
+#define FIRST_DESCENT_WORK (4u * 64u)
+
+static inline int out_of_work(const search *s)
+{
+    return s->budget && s->work >= s->budget + (s->seen ? 0u : FIRST_DESCENT_WORK);
+}
+
+/* Keep unit u at distance d if nearer, or as near and lower-numbered, or the first one seen. */
+static inline void consider(search *s, int32_t u, float d)
+{
+    if (u < 0) return;
+    if (d < s->best || (d == s->best && u < s->best_u) || s->best_u < 0) {
+        s->best = d;
+        s->best_u = u;
+    }
+}
+
+/* How many of `want` units the budget still allows (all without a budget or before the first distance). */
+static uint32_t allowed(search *s, uint32_t want)
+{
+    if (!s->budget || !s->seen) return want;
+    const uint32_t left = s->work < s->budget ? s->budget - s->work : 0;
+    if (left < want) s->exhausted = 1;
+    return left < want ? left : want;
+}
+
+/* Units order[from .. from + count) of the index: their rows in sequence from the rows section (index version 3),
+ * or through the order section into the table's rows (version 2). Out-of-range entries are skipped. */
+static void scan_positions(search *s, uint32_t from, uint32_t count)
+{
+    const cs_ut_view *v = s->v;
+    float d[64];
+    while (count > 0) {
+        const uint32_t n = allowed(s, count < 64 ? count : 64);
+        if (n == 0) return;
+        s->work += n;
+        s->seen = 1;
+        if (v->index_rows) {
+            dists(v->index_rows + (size_t)from * v->num_descriptors, v->num_descriptors, n, s->g, d);
+            for (uint32_t k = 0; k < n; ++k)
+                if (d[k] <= s->best || s->best_u < 0)
+                    consider(s, cs_ut_index_value(v->index_order[(size_t)from + k], v->num_units), d[k]);
+        } else {
+            for (uint32_t k = 0; k < n; ++k) {
+                const int32_t u = cs_ut_index_value(v->index_order[(size_t)from + k], v->num_units);
+                if (u < 0) continue;
+                dists(cs_ut_unit_descriptors(v, (uint32_t)u), 0, 1, s->g, d + k);
+                consider(s, u, d[k]);
+            }
+        }
+        from += n;
+        count -= n;
+    }
+}
+
+/* Units members[from .. from + count) (the label scan, no index), under the budget. */
+static void scan_members(search *s, uint32_t from, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; ++i) {
+        if (allowed(s, 1) == 0) return;
+        const int32_t u = cs_ut_member(s->v, from + i);
+        if (u < 0) continue;
+        float d;
+        dists(cs_ut_unit_descriptors(s->v, (uint32_t)u), 0, 1, s->g, &d);
+        s->work++;
+        s->seen = 1;
+        consider(s, u, d);
+    }
+}
+
+/* A min-heap of nodes to visit, keyed by their box bound (ties: lower node first), in fixed memory. */
+#define QUEUE_CAP 512
+typedef struct queue {
+    uint32_t n;
+    float key[QUEUE_CAP];
+    uint32_t node[QUEUE_CAP];
+} queue;
+
+static inline int q_less(const queue *q, uint32_t a, uint32_t b)
+{
+    return q->key[a] < q->key[b] || (q->key[a] == q->key[b] && q->node[a] < q->node[b]);
+}
+
+static inline void q_swap(queue *q, uint32_t a, uint32_t b)
+{
+    const float k = q->key[a];
+    const uint32_t n = q->node[a];
+    q->key[a] = q->key[b], q->node[a] = q->node[b];
+    q->key[b] = k, q->node[b] = n;
+}
+
+static void q_push(queue *q, float key, uint32_t node)
+{
+    uint32_t i = q->n++;
+    q->key[i] = key, q->node[i] = node;
+    while (i > 0 && q_less(q, i, (i - 1) / 2)) {
+        q_swap(q, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void q_pop(queue *q, float *key, uint32_t *node)
+{
+    *key = q->key[0], *node = q->node[0];
+    q->key[0] = q->key[--q->n], q->node[0] = q->node[q->n];
+    for (uint32_t i = 0;;) {
+        const uint32_t l = 2 * i + 1, r = l + 1;
+        uint32_t m = i;
+        if (l < q->n && q_less(q, l, m)) m = l;
+        if (r < q->n && q_less(q, r, m)) m = r;
+        if (m == i) break;
+        q_swap(q, i, m);
+        i = m;
+    }
+}
+
+/* One label's tree: root node `root`, nc nodes, its units at first .. first + count of the order section. */
+typedef struct tree {
+    uint32_t first, count, root, nc;
+} tree;
+
+/* Node i (relative to the root) of the tree, if its range lies in the label's: its begin, count and size. */
+static int node_fields(const cs_ut_view *v, const tree *t, uint32_t i, uint32_t *b, uint32_t *c, uint32_t *sz)
+{
+    const float *nd = v->index_nodes + (size_t)(t->root + i) * v->index_stride;
+    const float fb = nd[CS_UT_N_BEGIN], fc = nd[CS_UT_N_COUNT], fs = nd[CS_UT_N_SIZE];
+    if (!(fb >= (float)t->first && fc >= 0.0f && fb + fc <= (float)t->first + (float)t->count && fs >= 1.0f &&
+          fs <= (float)t->nc))
+        return 0;
+    *b = (uint32_t)fb, *c = (uint32_t)fc, *sz = (uint32_t)fs;
+    return 1;
+}
+
+static float node_bound(const search *s, const tree *t, uint32_t i)
+{
+    const float *nd = s->v->index_nodes + (size_t)(t->root + i) * s->v->index_stride + CS_UT_N_BOX;
+    return box_bound(nd, nd + s->v->num_descriptors, s->g);
+}
+
+/*
+ * Descend from node i: at each internal node the nearer child is followed and the farther one queued (or, when the
+ * queue is full, scanned at once: its range holds all its units), until a leaf is scanned, a child is pruned, the
+ * budget runs out or the tree proves malformed (returns 0: *visits counts nodes read, at most nc).
+ */
+static int descend(search *s, const tree *t, queue *q, uint32_t i, uint32_t *visits)
+{
+    for (;;) {
+        uint32_t b, c, sz;
+        if (++*visits > t->nc || !node_fields(s->v, t, i, &b, &c, &sz)) return 0;
+        const uint32_t l = i + 1;
+        uint32_t lb, lc, lsz;
+        if (sz == 1 || l >= t->nc || !node_fields(s->v, t, l, &lb, &lc, &lsz) || (uint64_t)l + lsz >= t->nc) {
+            scan_positions(s, b, c); /* a leaf, or children not readable: its units */
+            return 1;
+        }
+        const uint32_t r = l + lsz;
+        const float bl = node_bound(s, t, l), br = node_bound(s, t, r);
+        s->work += 4;
+        const int left_near = bl <= br;
+        const uint32_t near_n = left_near ? l : r, far_n = left_near ? r : l;
+        const float near_b = left_near ? bl : br, far_b = left_near ? br : bl;
+        if (far_b <= s->best) {
+            if (q->n < QUEUE_CAP) {
+                q_push(q, far_b, far_n);
+            } else {
+                uint32_t fb, fc, fsz;
+                if (node_fields(s->v, t, far_n, &fb, &fc, &fsz)) scan_positions(s, fb, fc);
+            }
+        }
+        if (near_b > s->best) return 1;
+        if (out_of_work(s)) {
+            s->exhausted = 1;
+            return 1;
+        }
+        i = near_n;
+    }
+}
+
+/*
+ * Priority search of one label's k-d tree (Arya & Mount 1993, "Algorithms for fast vector quantization", the
+ * search of their ANN library; trees of Friedman, Bentley & Finkel 1977): descend to the leaf nearest the target
+ * queueing the farther children, then take the queued node of the smallest box bound, until that bound exceeds the
+ * best distance (the answer is then exact) or the budget runs out (the best unit found so far is kept). The first
+ * leaf is always reached and at least one unit considered before the budget applies (at most depth * 4 + 1 work
+ * more). A malformed tree (an unchecked table) ends in a budgeted scan of the label's members.
+ */
+static void search_tree(search *s, const tree *t)
+{
+    queue q;
+    q.n = 0;
+    uint32_t visits = 0;
+    q_push(&q, node_bound(s, t, 0), 0);
+    s->work += 2;
+    while (q.n > 0) {
+        float key;
+        uint32_t i;
+        q_pop(&q, &key, &i);
+        if (key > s->best) return; /* every queued node is at least as far: exact */
+        if (out_of_work(s)) {
+            s->exhausted = 1;
+            return;
+        }
+        if (!descend(s, t, &q, i, &visits)) {
+            scan_members(s, t->first, t->count);
+            return;
+        }
+        if (s->exhausted) return;
+    }
+}
+
+int32_t cs_select_nearest_budget(const cs_ut_view *v, int32_t label, const cs_select_target *t, uint32_t budget,
+                                 cs_select_nearest_info *info)
+{
+    if (info) info->work = 0, info->exhausted = 0;
+    if (!v || !t) return -1;
+    gathered g;
+    gather_target(v, t, &g);
+    search s = {v, &g, INFINITY, -1, 0, budget, 0, 0};
+    if (label < 0) {
+        s.budget = 0; /* every unit: not bounded (cs_select.h) */
+        uint32_t from = 0;
+        while (from < v->num_units) {
+            const uint32_t n = v->num_units - from < 64 ? v->num_units - from : 64;
+            float d[64];
+            dists(v->rows + (size_t)from * v->stride + CS_UT_R_DESCRIPTORS, v->stride, n, &g, d);
+            for (uint32_t k = 0; k < n; ++k)
+                consider(&s, (int32_t)(from + k), d[k]);
+            s.work += n;
+            from += n;
+        }
+    } else {
+        uint32_t first = 0;
+        const uint32_t count = cs_ut_label_count(v, label, &first);
+        if (count == 0 || (size_t)first + count > v->num_units) return -1;
+        if (g.m == 0) return cs_ut_member(v, first); /* every distance is 0: the lowest unit (members are sorted) */
+        const float fr = v->index_nodes ? v->index_roots[2 * (size_t)label] : -1.0f;
+        const float fn = v->index_nodes ? v->index_roots[2 * (size_t)label + 1] : 0.0f;
+        if (v->index_nodes && fr >= 0.0f && fn >= 1.0f && fr + fn <= (float)v->index_num_nodes) {
+            const tree tr = {first, count, (uint32_t)fr, (uint32_t)fn};
+            search_tree(&s, &tr);
+        } else {
+            scan_members(&s, first, count);
+        }
+    }
+    if (info) info->work = s.work, info->exhausted = s.exhausted;
+    return s.best_u;
+}
+
+int32_t cs_select_nearest(const cs_ut_view *v, int32_t label, const cs_select_target *t)
+{
+    return cs_select_nearest_budget(v, label, t, CS_SELECT_NEAREST_BUDGET, NULL);
+}
+
+int32_t cs_select_nearest_scan(const cs_ut_view *v, int32_t label, const cs_select_target *t)
+{
+    if (!v || !t) return -1;
+    cs_ut_view plain = *v;
+    plain.index_nodes = NULL; /* the same kernel without the index */
+    return cs_select_nearest_budget(&plain, label, t, 0, NULL);
+}
+
+int32_t cs_select_nearest_brute(const cs_ut_view *v, int32_t label, const cs_select_target *t)
+{
+    if (!v || !t) return -1;
+    gathered g;
+    gather_target(v, t, &g);
+    int32_t best_u = -1;
+    float best = INFINITY;
+    for (uint32_t u = 0; u < v->num_units; ++u) {
+        if (label >= 0 && cs_ut_unit_label(v, u) != label) continue;
+        float d;
+        dists_c(cs_ut_unit_descriptors(v, u), 0, 1, &g, &d); /* always the portable kernel: the reference */
+        if (d < best || best_u < 0) {
+            best = d;
+            best_u = (int32_t)u;
+        }
+    }
+    return best_u;
+}
