@@ -125,6 +125,13 @@ double cs_eval_fit_mixture_1se(const double *a, const double *b, size_t n, doubl
     if (se_out) *se_out = NAN;
     if (bits) *bits = NAN;
     if (n == 0) return 0.0;
+    if (n < CS_EVAL_MIN_SELECT) {
+        double sum = 0.0;
+        for (size_t i = 0; i < n; i++)
+            sum += b[i];
+        if (bits) *bits = sum / (double)n;
+        return 0.0;
+    }
     double mbest = 0.0;
     const double best = cs_eval_fit_mixture(a, b, n, &mbest);
     double *mix = malloc(n * sizeof *mix), se = 0.0;
@@ -154,7 +161,7 @@ double cs_eval_fit_mixture_1se(const double *a, const double *b, size_t n, doubl
 int cs_eval_choose_1se(const double *const *losses, int n_cand, size_t n, int ref, double *se_out)
 {
     if (se_out) *se_out = 0.0;
-    if (!losses || n == 0 || ref < 0 || ref >= n_cand || !losses[ref]) return ref;
+    if (!losses || n < CS_EVAL_MIN_SELECT || ref < 0 || ref >= n_cand || !losses[ref]) return ref;
     int best = ref;
     double mb = INFINITY, mr = 0.0;
     for (int c = 0; c < n_cand; c++) {

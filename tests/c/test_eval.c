@@ -59,6 +59,16 @@ static void test_one_se(void)
     cs_eval_mix(c, r, SMALL, lmin, mix);
     const double *cands[3] = {r, c, mix};
     CS_CHECK(cs_eval_choose_1se(cands, 3, SMALL, 0, &se) == 0 && se > 0.029, "few labels: the reference is kept");
+    /* below CS_EVAL_MIN_SELECT labels no standard error is estimated: the reference, whatever the gain (here the
+     * network alone is 2.4 bits better on every one of the 20 labels) */
+    for (int i = 0; i < 30; i++)
+        mix[i] = 0.6;
+    const double *strong[2] = {r, mix};
+    CS_CHECK(cs_eval_fit_mixture_1se(mix, r, 20, &bits, &se) == 0.0 && bits == 3.0 && isnan(se) &&
+                 cs_eval_choose_1se(strong, 2, 20, 0, &se) == 0,
+             "fewer than %d labels: the reference", CS_EVAL_MIN_SELECT);
+    CS_CHECK(cs_eval_fit_mixture_1se(mix, r, 30, NULL, NULL) == 1.0 && cs_eval_choose_1se(strong, 2, 30, 0, NULL) == 1,
+             "%d labels of a constant gain: the network (se 0)", CS_EVAL_MIN_SELECT);
     /* the same pattern on 4000 labels: the evidence is there, the weight is the minimum's and the mixture wins */
     const double bmin = cs_eval_fit_mixture(c, r, BIG, NULL), b1 = cs_eval_fit_mixture_1se(c, r, BIG, &bits, &se);
     printf("4000 labels: weight at the minimum %.2f, one-SE %.2f (se %.4f)\n", bmin, b1, se);
