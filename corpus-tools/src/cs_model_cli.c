@@ -1085,38 +1085,30 @@ static int cache_rows(eval_result *r, const int *const *seqs, const size_t *lens
         if (!strcmp(r->row[i].key, "modified_kneser_ney")) src[n++] = i;
     if (r->model_row >= 0) src[n++] = r->model_row;
     const size_t nt = r->n_test;
-    float *counts = malloc((size_t)r->V * sizeof *counts);
+    double *alone = malloc((nt ? nt : 1) * sizeof *alone);
     *mem = malloc((size_t)(n ? n : 1) * (nt ? nt : 1) * sizeof **mem);
-    if (!counts || !*mem) {
-        free(counts);
+    if (!alone || !*mem) {
+        free(alone);
         return cs_cli_fail("eval", "out of memory");
     }
     for (int j = 0; j < n; ++j) {
         const eval_row *from = &r->row[src[j]];
         double *out = *mem + (size_t)j * nt, sum = 0.0;
-        size_t k = 0;
-        cs_lcache c;
-        cs_lcache_init(&c, counts, r->V);
-        for (int s = 0; s < nseq; ++s) {
-            size_t a, b;
-            cs_split_part(lens[s], r->split, CS_PART_TEST, &a, &b);
-            cs_lcache_reset(&c);
-            for (size_t i = 0; i < b; ++i) {
-                if (i >= a) {
-                    const double pm = exp2(-from->losses[k]);
-                    out[k] = -log2(cs_lcache_blend(&c, seqs[s][i], pm, W));
-                    sum += out[k++];
-                }
-                cs_lcache_push(&c, seqs[s][i]);
-            }
+        /* (1 - W) p_model + W p_cache, p_model alone where the cache is empty: cs_lcache_blend's rule */
+        if (cache_alone_losses(r, seqs, lens, nseq, CS_PART_TEST, from->losses, alone)) {
+            free(alone);
+            return cs_cli_fail("eval", "out of memory");
         }
+        cs_eval_mix(alone, from->losses, nt, W, out);
+        for (size_t i = 0; i < nt; ++i)
+            sum += out[i];
         char key[24], name[48], set[48];
         snprintf(key, sizeof key, "%s_cache", src[j] == r->model_row ? "model" : "mkn");
         snprintf(name, sizeof name, "%s", src[j] == r->model_row ? "this model + cache" : "MKN + cache");
         snprintf(set, sizeof set, "cache %.2f", W);
         add_row(r, key, name, set, (double)NAN, nt ? sum / (double)nt : (double)NAN, out);
     }
-    free(counts);
+    free(alone);
     return 0;
 }
 
