@@ -100,7 +100,8 @@ static void usage_train(FILE *f)
             "  --seed N (1)  --threads N (online CPUs; the model does not depend on it)\n"
             "  --progress bar|lines|none  --quiet\n"
             "  --ngram-mix            append a modified Kneser-Ney model (order up to %d chosen on validation) and\n"
-            "                         make the file their mixture, the network's weight fit on validation\n"
+            "                         make the file their mixture, the network's weight the validation minimum\n"
+            "                         (not shrunk as --arch auto's; eval shows both)\n"
             "                         (SeqPredict, the sclang port, `sample` and `eval` all play the mixture)\n"
             "  --labels FILE          train on this label sequence instead of the corpus order: integers\n"
             "                         0..labels-1 separated by white space, a blank line between sources, # starts\n"
@@ -371,7 +372,7 @@ static int build_mixture(const cs_train_config *cfg, const float *w, const int *
           : CS_E_NOMEM;
     if (!e) e = cs_ngram_eval(m, seqs, lens, nseq, sp, CS_PART_VAL, &bits, NULL, b);
     if (!e) {
-        *net_w = (float)cs_eval_fit_mixture_1se(a, b, nv, mix_val, NULL);
+        *net_w = (float)cs_eval_fit_mixture(a, b, nv, mix_val); /* asked for: the minimum, not shrunk */
         e = cs_ngram_table_write(m, tab, n_tab);
     }
     free(a);
@@ -1181,6 +1182,18 @@ static void eval_print_json(const eval_result *r)
         cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff));
         cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff_lo));
         cJSON_AddItemToArray(d, cJSON_CreateNumber(r->diff_hi));
+        /* against modified KN whatever the best n-gram: the reference of train --arch auto's one-SE rule */
+        const eval_row *a = &r->row[r->model_row];
+        for (int i = 0; i < r->n_rows; ++i) {
+            const eval_row *m = &r->row[i];
+            if (strcmp(m->key, "modified_kneser_ney") || !a->losses || !m->losses) continue;
+            double lo = NAN, hi = NAN;
+            cs_eval_bootstrap(a->losses, m->losses, r->n_test, CS_EVAL_BOOT_REPS, CS_EVAL_LEVEL, 1, &lo, &hi);
+            cJSON *dm = cJSON_AddArrayToObject(o, "model_minus_mkn");
+            cJSON_AddItemToArray(dm, cJSON_CreateNumber(a->test - m->test));
+            cJSON_AddItemToArray(dm, cJSON_CreateNumber(lo));
+            cJSON_AddItemToArray(dm, cJSON_CreateNumber(hi));
+        }
     }
     char verdict[256];
     verdict_text(r, verdict, sizeof verdict);

@@ -6,8 +6,8 @@
  * How the rows were chosen: tests/bench/run_size_defaults.sh trains every setting it lists on the bundles of
  * tests/bench/run_eval_table.sh (a11wlk01, a hydrogen kit, the lincity-ng tracks, pushover-data's game music;
  * 12 to ~10 000 training labels) and prints their VALIDATION bits/label; the test part is never read. Each row
- * holds the setting with the lowest median validation bits among the bundles of its size range (the figures are
- * in the notes of the change that made the table). Not in the table: K, the number of labels, which `analyze`
+ * holds the setting that won most bundles of its size range (the counts are beside the table in
+ * cs_size_defaults.c). Not in the table: K, the number of labels, which `analyze`
  * sets (the model study found K 16 better than 64 on small corpora; that is analyze's default already).
  * Offline code.
  */

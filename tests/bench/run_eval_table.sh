@@ -67,7 +67,7 @@ t = time.monotonic(); r = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.1f %.1f" % (time.monotonic() - t, u.ru_utime + u.ru_stime)); sys.exit(r.returncode)' "$@"
 }
-printf '| bundle | units | train / val / test labels | uniform | add-k | modified KN | GRU | transformer | previous rule | default (one-SE) | default - MKN | cache W (val) | train s wall / CPU |\n'
+printf '| bundle | units | train / val / test labels | uniform | add-k | modified KN | GRU | transformer | previous rule | default (one-SE) | default - MKN [paired 95 % interval, bits] | cache W (val) | train s wall / CPU |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for b in "${bundles[@]}"; do
     d="$WORK/$b"
@@ -104,10 +104,11 @@ mkn = a["bits_per_label"]["modified_kneser_ney"]
 w = a["setting"]["model"]
 kind = a["arch"] if w == "-" else "MKN" if w == "weight 0.00" else "%s + MKN, %s" % (a["arch"], w)
 cache = a.get("cache_weight", "-")
-print("| %s | %s | %d / %d / %d | %.3f | %s %s | %s %s | %s | %s | %.3f (%s) | %s (%s) | %+.1f %% | %s | %s / %s |" % (
+dm = a["model_minus_mkn"]
+print("| %s | %s | %d / %d / %d | %.3f | %s %s | %s %s | %s | %s | %.3f (%s) | %s (%s) | %+.1f %% [%+.3f, %+.3f] | %s | %s / %s |" % (
     name, units, a["train_labels"], a["val_labels"], a["test_labels"], g["bits_per_label"]["uniform"], cell(g, addk),
     g["setting"][addk], cell(g, "modified_kneser_ney"), g["setting"]["modified_kneser_ney"], cell(g, "model"),
-    cell(t, "model"), prev[pk][1], pk, cell(a, "model"), kind, 100.0 * (a["bits_per_label"]["model"] - mkn) / mkn,
+    cell(t, "model"), prev[pk][1], pk, cell(a, "model"), kind, 100.0 * (a["bits_per_label"]["model"] - mkn) / mkn, dm[1], dm[2],
     cache, wall, cpu))
 PY
 done
