@@ -67,7 +67,7 @@ t = time.monotonic(); r = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.1f %.1f" % (time.monotonic() - t, u.ru_utime + u.ru_stime)); sys.exit(r.returncode)' "$@"
 }
-printf '| bundle | units | train / val / test labels | uniform | add-k | modified KN | GRU | transformer | previous rule | default (one-SE) | default - MKN [paired 95 % interval, bits] | cache W (val) | train s wall / CPU |\n'
+printf '| bundle | units | train / val / test labels | uniform | add-k | modified KN | GRU | transformer | previous rule | default (one-SE) | default - MKN [paired 95 %% interval, bits] | cache W (val): default + cache | train s wall / CPU |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|---|---|---|\n'
 for b in "${bundles[@]}"; do
     d="$WORK/$b"
@@ -103,7 +103,9 @@ pk = min(prev, key=lambda k: prev[k][0])
 mkn = a["bits_per_label"]["modified_kneser_ney"]
 w = a["setting"]["model"]
 kind = a["arch"] if w == "-" else "MKN" if w == "weight 0.00" else "%s + MKN, %s" % (a["arch"], w)
-cache = a.get("cache_weight", "-")
+cache = "%g" % a["cache_weight"] if "cache_weight" in a else "-"
+if "model_cache" in a["bits_per_label"]:
+    cache += ": %s" % cell(a, "model_cache")
 dm = a["model_minus_mkn"]
 print("| %s | %s | %d / %d / %d | %.3f | %s %s | %s %s | %s | %s | %.3f (%s) | %s (%s) | %+.1f %% [%+.3f, %+.3f] | %s | %s / %s |" % (
     name, units, a["train_labels"], a["val_labels"], a["test_labels"], g["bits_per_label"]["uniform"], cell(g, addk),
