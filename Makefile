@@ -13,7 +13,7 @@ PACKAGES = gcc g++ make cmake pkg-config \
   supercollider-server supercollider-language supercollider-dev sc3-plugins jackd2 \
   python3 python3-numpy python3-sklearn python3-torch \
   clang clang-format libclang-rt-14-dev sox \
-  hydrogen-drumkits lincity-ng-data libghc-tidal-dev
+  hydrogen-drumkits lincity-ng-data pushover-data libghc-tidal-dev
 
 .PHONY: demo test deps build build-asan unit-asan fuzz clean
 

@@ -211,6 +211,12 @@ ConcatSeqFormat {
 	*ngramVersion { ^1 }
 	// the n-gram table's largest order
 	*ngramMaxOrder { ^12 }
+	// the label cache's half-life in labels (cs_label_cache.h)
+	*cacheHalfLife { ^64 }
+	// the label cache's per-label decay 2^(-1/half-life) and the count below which a decayed count is 0,
+	// both float32 values (exactly as the core holds them)
+	*cacheDecay { ^0.98923271894454956 }
+	*cacheFloor { ^1.0000000031710769e-30 }
 	// model header arch value of a transformer
 	*archTransformer { ^1 }
 	// architecture names by header arch value (as the CLI and the JSON form spell them)

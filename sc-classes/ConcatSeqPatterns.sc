@@ -5,7 +5,7 @@
 
 /*
 Pseqpredict(model, temperature, topK, topP, prime, seed, repetitionPenalty, historyLen, mask, reset, length,
-	corpus, target, guidance)
+	corpus, target, guidance, cache)
 Labels from a ConcatSeq sequence model, one per event, computed in sclang by SeqModelLang: the same labels
 SeqPredict and the C core give for the same model, seed, inputs and priming. Every argument may be a pattern
 or stream; its value is read at each event:
@@ -23,20 +23,22 @@ or stream; its value is read at each event:
   target      nil or an Array of [descriptor, value, ...] pairs (names or indices, normalised values) per event;
   guidance    >= 0 per event: the label is drawn from logits_k - guidance * d2(target, centroid_k) / 2 (0 = the
               model alone).
+  cache       0..1 per event: the weight of the label cache (SeqModelLang:cacheBlend; decayed counts of the labels
+              yielded or primed since the stream's last reset), as SeqPredict's `cache` input; 0 = off (default).
 Yields Integers; the stream ends when an argument's stream ends.
 */
 Pseqpredict : Pattern {
 	var <>model, <>temperature, <>topK, <>topP, <>prime, <>seed, <>repetitionPenalty, <>historyLen, <>mask,
-		<>reset, <>length, <>corpus, <>target, <>guidance;
+		<>reset, <>length, <>corpus, <>target, <>guidance, <>cache;
 
 	*new { arg model, temperature = 1, topK = 0, topP = 1, prime = -1, seed, repetitionPenalty = 1,
-		historyLen = 8, mask, reset = 0, length = inf, corpus, target, guidance = 0;
+		historyLen = 8, mask, reset = 0, length = inf, corpus, target, guidance = 0, cache = 0;
 		^super.newCopyArgs(model, temperature, topK, topP, prime, seed, repetitionPenalty, historyLen, mask,
-			reset, length, corpus, target, guidance)
+			reset, length, corpus, target, guidance, cache)
 	}
 
 	storeArgs { ^[model, temperature, topK, topP, prime, seed, repetitionPenalty, historyLen, mask, reset, length,
-		corpus, target, guidance] }
+		corpus, target, guidance, cache] }
 
 	embedInStream { arg inval;
 		// a model path (a String) is one value, not a stream of characters
@@ -44,7 +46,7 @@ Pseqpredict : Pattern {
 			if(model.isKindOf(Pattern) or: { model.isKindOf(Stream) }) { model.asStream } { Routine { loop { model.yield } } },
 			temperature, topK, topP, prime, seed ? -1, repetitionPenalty, historyLen, mask ? \none, reset,
 			if(corpus.isKindOf(Pattern) or: { corpus.isKindOf(Stream) }) { corpus.asStream } { Routine { loop { (corpus ? \none).yield } } },
-			target ? \none, guidance ? 0
+			target ? \none, guidance ? 0, cache ? 0
 		].collect(_.asStream);
 		var vals, source, state, seedVal, lastSeed, count = 0, label, fallback;
 		// the seed used when none is given: one draw from this thread's generator
@@ -66,7 +68,7 @@ Pseqpredict : Pattern {
 			if(vals[9] > 0) { state.reset; lastSeed = nil };
 			if(seedVal != lastSeed) { state.seed(seedVal.floor.min(9007199254740992.0)); lastSeed = seedVal };
 			label = state.nextLabel(vals[1], vals[2], vals[3], vals[6], vals[8], vals[4], vals[7],
-				vals[10] !? { |c| ConcatSeqGuide.from(c) }, vals[11], vals[12]);
+				vals[10] !? { |c| ConcatSeqGuide.from(c) }, vals[11], vals[12], vals[13]);
 			inval = label.yield;
 			count = count + 1;
 		};

@@ -29,6 +29,13 @@
 // in double as in C; exp and log here, the core's fast approximations there: ~1e-7 relative); at weight 0 the
 // network is never run. The table is validated like cs_ngt_parse (every record) when verify is true.
 //
+// The label cache (SeqPredict's `cache` input; plugins/core/cs_label_cache.c, issue 11 item 4) is ported exactly:
+// float32 counts of every label fed since the reset, each decayed by ConcatSeqFormat.cacheDecay (2^(-1/64)) before
+// a label is counted and zeroed below cacheFloor, their sum in double; a draw with cache weight c > 0 (and a
+// non-empty cache) samples from ln((1 - c) softmax(logits) + c counts / sum), centred to mean 0 - the logits after
+// the n-gram mixture, before guidance and the sampler, as on the server. So with the same seed and cache weights
+// the draws are SeqPredict's.
+//
 // One SeqModelLang is weights + one state. -fork makes another state sharing the weights (what a pattern
 // stream does), so many streams can run one model without copying it.
 
@@ -52,6 +59,8 @@ SeqModelLang {
 	// descriptor inputs (models/FORMAT.md): Din (0 = none), the duration statistics, and the label primed last
 	// that waits for the row of the unit played for it (nil = none), as SeqPredict's `unit` input
 	var <descInputs = 0, <descDurMean = 0.0, <descDurStd = 1.0, pendingLabel;
+	// the label cache (cs_label_cache.c): float32 counts, their sum (double), the labels counted since the reset
+	var <cacheCounts, <cacheTotal = 0.0, <cacheFed = 0;
 
 	*initClass {
 		errorStrings = (
@@ -440,6 +449,8 @@ SeqModelLang {
 		position = 0;
 		history = List.new;
 		pendingLabel = nil;
+		// a new Array (not zeroed in place): a fork shares nothing of this state
+		cacheCounts = FloatArray.newClear(vocab); cacheTotal = 0.0; cacheFed = 0;
 		this.prFeed(vocab);
 		this.prComputeLogits;
 	}
@@ -530,6 +541,7 @@ SeqModelLang {
 	this.historyLen, 8 like SeqPredict). mask: nil, or an Array of values, label i allowed when value i > 0 (or
 	true; labels beyond the Array are allowed). Consumes exactly two outputs of the generator. Sets lastProb,
 	lastEntropy (bits), lastCandidates, lastFlags. Returns the label.
+	cache: the label cache's weight 0..1 (0 = off, bit for bit; see -cacheBlend), applied before guidance.
 	Model x target guidance, as SeqPredict's: guide a ConcatCorpus (its manifest's centroids and weights) or a
 	ConcatSeqGuide, or nil (none); target an Array of [descriptor, value, ...] pairs (names or indices, normalised
 	values) or nil; guidance >= 0 (0 = the model alone, bit for bit). The draw is then from the guided logits
@@ -537,8 +549,8 @@ SeqModelLang {
 	temperature and the truncation, as on the server. Sets lastGuided.
 	*/
 	sample { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, historyLen, guide, target,
-		guidance = 0;
-		var t, k, p, r, hl, hist, lg, gl;
+		guidance = 0, cache = 0;
+		var t, k, p, r, hl, hist, lg, gl, cw;
 		t = (temperature ? 1.0); if(t.isNaN) { t = 1.0 }; t = t.clip(0, 1000);
 		k = (topK ? 0); if(k.isNaN) { k = 0 }; k = if(k < 1) { 0 } { if(k >= vocab) { vocab } { k.asInteger } };
 		p = (topP ? 1.0); if(p.isNaN) { p = 1.0 }; p = p.clip(0, 1);
@@ -546,6 +558,9 @@ SeqModelLang {
 		hl = (historyLen ? this.historyLen); if(hl.isNaN) { hl = 0 }; hl = if(hl < 1) { 0 } { hl.min(64).asInteger };
 		hist = if(hl > 0) { history.copyRange(max(0, history.size - hl), history.size - 1) };
 		lg = this.logits;
+		// the label cache, as SeqPredict's `cache` input: clamped to 0..1 (NaN = 0), held as float32
+		cw = (cache ? 0); if(cw.isNaN or: { cw <= 0 }) { cw = 0 } { cw = FloatArray[cw.min(1.0)][0] };
+		if(cw > 0 and: { cacheTotal > 0 }) { lg = this.cacheBlend(lg, cw) };
 		lastGuided = false;
 		if(guide.notNil) {
 			gl = ConcatSeqGuide.from(guide).logits(lg, target, guidance);
@@ -570,28 +585,60 @@ SeqModelLang {
 	/*
 	One step, exactly as SeqPredict's trigger (plugins/core/cs_seqpredict.h): with 0 <= prime < vocab,
 	teacher forcing - floor(prime) is fed and returned, no random draw, lastProb / lastEntropy from the model's own
-	distribution; else (prime nil, < 0 or out of range) a draw by -sample, guided by guide, target and guidance
-	(see -sample; a primed step is not guided). The label is then fed and added to the history. Returns the label.
+	distribution; else (prime nil, < 0 or out of range) a draw by -sample, blended with the label cache at weight
+	cache and guided by guide, target and guidance (see -sample; a primed step is neither). The label is then fed and added to the history. Returns the label.
 	(Not called `next`: an object that answers `next` is taken for a stream by patterns, so
 	Pdefn(\m, aSeqModelLang) would hand out labels instead of the model.)
 	*/
 	nextLabel { arg temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, prime = -1, historyLen,
-		guide, target, guidance = 0;
+		guide, target, guidance = 0, cache = 0;
 		var label, pe;
 		if(prime.notNil and: { prime >= 0 } and: { prime < vocab }) {
 			label = prime.floor.asInteger;
 			pe = this.modelProb(label);
 			lastProb = pe[0]; lastEntropy = pe[1]; lastCandidates = vocab; lastFlags = 0; lastGuided = false;
 		} {
-			label = this.sample(temperature, topK, topP, repetitionPenalty, mask, historyLen, guide, target, guidance);
+			label = this.sample(temperature, topK, topP, repetitionPenalty, mask, historyLen, guide, target, guidance,
+				cache);
 		};
 		this.prime(label);
 		^label
 	}
 
-	// n labels by -nextLabel with fixed parameters (an Array).
-	generate { arg n, temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, historyLen;
-		^n.collect { this.nextLabel(temperature, topK, topP, repetitionPenalty, mask, -1, historyLen) }
+	// n labels by -nextLabel with fixed parameters (an Array); cache: the label cache's weight (0 = off).
+	generate { arg n, temperature = 1.0, topK = 0, topP = 1.0, repetitionPenalty = 1.0, mask, historyLen, cache = 0;
+		^n.collect { this.nextLabel(temperature, topK, topP, repetitionPenalty, mask, -1, historyLen, cache: cache) }
+	}
+
+	/*
+	The label cache's probability of label: counts[label] / sum (0 when the cache is empty or the label out of range),
+	the counts decayed as described at the top of this file. What `concatseq eval --cache` scores.
+	*/
+	cacheProb { arg label;
+		if(cacheTotal <= 0 or: { label.isNil } or: { label < 0 } or: { label >= vocab }) { ^0.0 };
+		^cacheCounts[label.asInteger] / cacheTotal
+	}
+
+	/*
+	Logits blended with the label cache at weight c (0 < c <= 1, a float32 value), a port of cs_lcache_blend_logits:
+	ln((1 - c) softmax(logits) + c counts / sum), each probability floored at 1e-38, as float32, centred to mean 0
+	(the mean in double). The softmax subtracts the largest logit in float32 and sums exp in double, as the core.
+	Returns a new Signal (the logits are not changed); the logits themselves when the cache is empty.
+	*/
+	cacheBlend { arg logits, c;
+		var mx, d, z = 0.0, out, mean = 0.0, lgd;
+		if(cacheTotal <= 0) { ^logits };
+		mx = logits.maxItem;
+		d = FloatArray.newFrom(logits.collect { |x| x - mx }); // float32 differences, as in C
+		d.do { |x| z = z + x.exp };
+		lgd = d.collect { |x, k|
+			var p = ((1.0 - c) * x.exp / z) + (c * cacheCounts[k] / cacheTotal);
+			p.max(1e-38).log
+		};
+		out = Signal.newFrom(lgd); // float32
+		lgd.do { |x| mean = mean + x };
+		mean = mean / vocab;
+		^Signal.newFrom(out.collect { |x| x - mean })
 	}
 
 	/*
@@ -741,6 +788,21 @@ SeqModelLang {
 	prAddHistory { arg label;
 		history.add(label);
 		while { history.size > 64 } { history.removeAt(0) };
+		this.prCachePush(label);
+	}
+
+	// cs_lcache_push: decay every count (float32 products; below the floor: 0), sum in double, count the label
+	prCachePush { arg label;
+		var t = 0.0, decay = ConcatSeqFormat.cacheDecay, floor = ConcatSeqFormat.cacheFloor, v;
+		vocab.do { |k|
+			cacheCounts[k] = cacheCounts[k] * decay;
+			v = cacheCounts[k];
+			if(v < floor) { cacheCounts[k] = 0.0; v = 0.0 };
+			t = t + v;
+		};
+		cacheCounts[label] = cacheCounts[label] + 1.0;
+		cacheTotal = t + 1.0;
+		cacheFed = cacheFed + 1;
 	}
 
 	// A pure n-gram model (a table of network weight 0) never runs its network, as SeqPredict.

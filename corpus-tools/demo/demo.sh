@@ -44,7 +44,7 @@ step 1 "analyse $INPUT"
 "$CS" analyze "$INPUT" -o "$OUT/corpus" --force "${ANALYZE_OPTS[@]}" --seed 1 \
     || die "analysing $INPUT" "the error above names the file or option"
 
-step 2 "train the candidates (GRU, transformer, modified KN, GRU + MKN), keep the best on validation, evaluate it"
+step 2 "train the candidates (modified KN, GRU + MKN, transformer + MKN), keep MKN unless one beats it on validation by more than one standard error, evaluate it"
 # Each source is split in time 80/10/10: training, validation (early stopping, every baseline setting), test
 # (scored once by eval, never seen by training or by any choice).
 "$CS" train "$OUT/corpus" --force --seed 1 --progress none \

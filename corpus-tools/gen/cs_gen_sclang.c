@@ -14,6 +14,7 @@
 #include "../src/cs_palette.h"
 #include "cs_descriptor_table.h"
 #include "cs_label.h"
+#include "cs_label_cache.h"
 #include "cs_model.h"
 #include "cs_ngram_table.h"
 #include "cs_select.h"
@@ -97,6 +98,11 @@ static void model_section(void)
     constant("ngramMagic", CS_NGT_MAGIC, "float 0 of a model file's n-gram table (plugins/core/cs_ngram_table.h)");
     constant("ngramVersion", CS_NGT_VERSION, "the n-gram table's version");
     constant("ngramMaxOrder", CS_NGT_MAX_ORDER, "the n-gram table's largest order");
+    constant("cacheHalfLife", CS_LCACHE_HALF_LIFE, "the label cache's half-life in labels (cs_label_cache.h)");
+    printf("\t// the label cache's per-label decay 2^(-1/half-life) and the count below which a decayed count is 0,\n"
+           "\t// both float32 values (exactly as the core holds them)\n\t*cacheDecay { ^%.17g }\n"
+           "\t*cacheFloor { ^%.17g }\n",
+           (double)CS_LCACHE_DECAY, (double)CS_LCACHE_FLOOR);
     constant("archTransformer", CS_MODEL_TRANSFORMER, "model header arch value of a transformer");
     printf("\t// architecture names by header arch value (as the CLI and the JSON form spell them)\n"
            "\t*archNames { ^#[");

@@ -24,7 +24,7 @@ void cs_lcache_push(cs_lcache *c, int label)
     double t = 0.0;
     for (int k = 0; k < c->V; k++) {
         c->counts[k] *= CS_LCACHE_DECAY; /* decays to 0 (denormals after ~9000 labels unplayed: flushed below) */
-        if (c->counts[k] < 1e-30f) c->counts[k] = 0.0f;
+        if (c->counts[k] < CS_LCACHE_FLOOR) c->counts[k] = 0.0f;
         t += (double)c->counts[k];
     }
     c->counts[label] += 1.0f;

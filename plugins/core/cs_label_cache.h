@@ -20,6 +20,7 @@ extern "C" {
 
 #define CS_LCACHE_HALF_LIFE 64                   /* labels */
 #define CS_LCACHE_DECAY     0.98923270515853001f /* 2^(-1/64) as float */
+#define CS_LCACHE_FLOOR     1e-30f               /* a decayed count below this is 0 (no denormals) */
 
 /** The cache: V counts (caller memory) and their sum. Plain data. */
 typedef struct cs_lcache {

@@ -23,6 +23,9 @@
  *       (descriptor index, normalised value) pairs; --targets FILE instead gives one target line per label drawn
  *       (the last line repeats); --nearest prints, instead of labels, the nearest-centroid label of each step's
  *       target (cs_ut_nearest_label's rule restricted to the target's descriptors: the smallest d2).
+ *       --cache W: SeqPredict's label cache (cs_label_cache.h) at weight W on every draw: every label fed (primed
+ *       or drawn) is counted, and a draw samples from cs_lcache_blend_logits of the step's logits (before guidance),
+ *       the code SeqPredict runs.
  *   test_patterns_reference logits MODEL "t1 t2 ..."
  *       the logits after reset, then after each token: one line per position, %.9g.
  *   test_patterns_reference rng SEED N
@@ -36,6 +39,7 @@
  * the same teacher-forced tokens (model_*_steps.txt); at temperature 1 the first-label frequencies over many
  * seeds match softmax(logits) (chi-square).
  */
+#include "cs_label_cache.h"
 #include "cs_model.h"
 #include "cs_model_io.h"
 #include "cs_ngram_table.h"
@@ -68,6 +72,7 @@ typedef struct gen_opts {
     cs_select_target *targets; /* n_targets (malloc'ed) */
     int n_targets;
     int nearest;
+    float cache; /* the label cache's weight (0 = off) */
 } gen_opts;
 
 typedef struct loaded {
@@ -196,6 +201,9 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
     cs_rng rng;
     cs_rng_seed(&rng, o->seed);
     ref_reset(m);
+    static float counts[CS_SAMPLE_MAX_VOCAB], cached[CS_SAMPLE_MAX_VOCAB];
+    cs_lcache cache;
+    cs_lcache_init(&cache, counts, V);
 #define PUSH(x)                                                                                                        \
     do {                                                                                                               \
         if (H > 0) {                                                                                                   \
@@ -209,12 +217,17 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
     for (int i = 0; i < o->n_prime; i++) {
         if (ref_feed(m, o->prime[i])) return -1;
         PUSH(o->prime[i]);
+        cs_lcache_push(&cache, o->prime[i]);
     }
     static float glog[CS_SAMPLE_MAX_VOCAB];
     static double gwork[CS_SAMPLE_MAX_VOCAB];
     for (int i = 0; i < n; i++) {
         cs_sample_result r;
         const float *lg = ref_logits(m);
+        if (o->cache > 0.0f && cache.total > 0.0) {
+            memcpy(cached, lg, (size_t)V * sizeof(float));
+            if (cs_lcache_blend_logits(&cache, cached, o->cache)) lg = cached;
+        }
         if (o->table && o->n_targets > 0) {
             cs_seqp_guide g;
             cs_seqp_guide_view(&o->tv, &o->targets[i < o->n_targets ? i : o->n_targets - 1], &g);
@@ -227,6 +240,7 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
         if (probs) probs[i] = r.prob;
         ref_feed(m, label);
         PUSH(label);
+        cs_lcache_push(&cache, label);
     }
 #undef PUSH
     return 0;
@@ -302,6 +316,8 @@ static int cmd_gen(int argc, char **argv)
             o.history = atoi(v);
         else if (!strcmp(k, "--seed"))
             o.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(k, "--cache"))
+            o.cache = strtof(v, NULL);
         else if (!strcmp(k, "--repeat"))
             repeat = atoi(v);
         else if (!strcmp(k, "--prime")) {

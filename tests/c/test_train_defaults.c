@@ -7,12 +7,15 @@
  * and cs_train_run is called on the bundle's label sequences with the default configuration only. Their weight
  * blobs must be equal bit for bit, and so must the model configurations. Before the defaults moved into the
  * trainer, the CLI picked a window of training labels / 8 (here 22) and a batch of windows / 16 while the
- * trainer's default was 64 and 32, so the two models differed.
+ * trainer's default was 64 and 32, so the two models differed. The network's size follows the corpus size
+ * (corpus-tools/src/cs_size_defaults.h, the one table train applies and prints): the direct call applies the row
+ * of the same number of training labels, so the defaults are still written once.
  */
 #include "cs_bundle.h"
 #include "cs_model.h"
 #include "cs_model_cli.h"
 #include "cs_model_io.h"
+#include "cs_size_defaults.h"
 #include "cs_test.h"
 #include "cs_train.h"
 
@@ -80,6 +83,10 @@ int main(void)
     CS_CHECK(cs_label_sequences(&b, &seqs, &lens, &nseq) == 0, "label sequences");
     cs_train_config cfg;
     cs_train_config_default(&cfg, CS_MODEL_GRU, (int)b.view.num_labels);
+    size_t n_train = 0;
+    for (int s = 0; s < nseq; s++)
+        n_train += cs_split_count(lens[s], cs_train_config_split(&cfg), CS_PART_TRAIN);
+    cs_size_defaults_apply(&cfg, n_train);
     float *w = NULL;
     cs_train_report rep;
     CS_CHECK(cs_train_run(&cfg, (const int *const *)seqs, lens, nseq, &w, &rep) == 0 && w, "cs_train_run");
@@ -89,7 +96,8 @@ int main(void)
     if (file && w) {
         CS_CHECK(memcmp(&view.cfg, &cfg.model, sizeof cfg.model) == 0, "same configuration");
         CS_CHECK(view.n_weights == rep.n_params && memcmp(view.weights, w, rep.n_params * sizeof *w) == 0,
-                 "concatseq train with no options == cs_train_run with cs_train_config_default, bit for bit");
+                 "concatseq train with no options == cs_train_run with cs_train_config_default and the size row, "
+                 "bit for bit");
         CS_CHECK(view.meta.epochs == (uint32_t)rep.best_epoch && view.meta.seed == cfg.seed, "same epoch and seed");
     }
     free(w);

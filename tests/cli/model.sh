@@ -132,22 +132,34 @@ check "7 units, --arch auto (the default): no validation to compare on, says so,
     grep -q "auto: no validation labels.*modified Kneser-Ney order 3" <<<"$out7a"
 check "7 units, --arch auto: the pure n-gram model samples" "$CS" sample "$W/s7" "$W/s7a.wav" -n 10
 
-# --arch auto (the default): GRU, transformer, MKN and the GRU + MKN mixture compared on validation; the lowest is
-# written and named, with the margin to the next; the file is that candidate
+# --arch auto (the default): MKN and the GRU and the transformer mixed with MKN (each network alone is shown, not a
+# candidate), compared on validation by the one-SE rule: the lowest is written when it is more than one standard
+# error of the difference below MKN, else MKN; the line names the choice, the margin and the error; the file is
+# that candidate
 auto=$("$CS" train "$W/b" -o "$W/auto.wav" --epochs 6 --hidden 32 --heads 4 --context 16 --seed 3 --progress none 2>&1)
 echo "$auto" | grep '^auto\|^wrote'
-check "auto: four candidates on validation, the lowest written and named with the margin" "$PY" -c "
+CANDS='(GRU \+ MKN mixture|transformer \+ MKN mixture|GRU|transformer|modified Kneser-Ney) ([0-9.]+)( \(alone)?'
+check "auto: five figures, three candidates on validation, the one-SE choice written with its margin and error" "$PY" -c "
 import re,sys; t=sys.argv[1]
-vals=dict((m.group(1), float(m.group(2))) for m in re.finditer(r'(GRU|transformer|modified Kneser-Ney|GRU \+ MKN mixture) ([0-9.]+)', t.split('\n')[[i for i,l in enumerate(t.split('\n')) if l.startswith('auto: validation')][0]]))
-w=re.search(r'wrote .*?: (.*), the best on validation, ([0-9.]+) bits/label .* below the next, (.*)$', t, re.M)
-best=min(vals, key=vals.get); print(vals, w.groups())
-sys.exit(0 if len(vals) == 4 and w.group(1) == best and abs(float(w.group(2)) - (sorted(vals.values())[1] - vals[best])) < 2e-4 else 1)" "$auto"
+line=[l for l in t.split('\n') if l.startswith('auto: validation')][0]
+vals=dict((m.group(1), float(m.group(2))) for m in re.finditer(r'$CANDS', line))
+cands=dict((m.group(1), float(m.group(2))) for m in re.finditer(r'$CANDS', line) if not m.group(3))
+best=min(cands, key=cands.get); mkn=vals['modified Kneser-Ney']
+w=re.search(r'^wrote .*?: (.*), ([0-9.]+) bits/label \(.*\) below modified Kneser-Ney on validation, more than one standard error \(([0-9.]+)\)$', t, re.M)
+m=re.search(r'^wrote .*?: modified Kneser-Ney order [0-9]+$', t, re.M)
+e=re.search(r'within one standard error \(([0-9.]+)\)', t)
+print(vals, w and w.groups(), m and m.group(0), e and e.group(1))
+if len(vals) != 5 or len(cands) != 3: sys.exit(1)
+if w: sys.exit(0 if w.group(1) == best and abs(float(w.group(2)) - (mkn - vals[best])) < 2e-4 and mkn - vals[best] > float(w.group(3)) else 1)
+sys.exit(0 if m and (best == 'modified Kneser-Ney' or (e and mkn - vals[best] <= float(e.group(1)) + 1e-4)) else 1)" "$auto"
 ja=$("$CS" eval "$W/b" "$W/auto.wav" --json)
 check "auto: eval scores the written candidate at its validation bits" "$PY" -c "
 import json,re,sys; j=json.loads(sys.argv[1]); t=sys.argv[2]
-vals=dict((m.group(1), float(m.group(2))) for m in re.finditer(r'(GRU|transformer|modified Kneser-Ney|GRU \+ MKN mixture) ([0-9.]+)', [l for l in t.split('\n') if l.startswith('auto: validation')][0]))
+line=[l for l in t.split('\n') if l.startswith('auto: validation')][0]
+vals=dict((m.group(1), float(m.group(2))) for m in re.finditer(r'$CANDS', line))
+name=re.search(r'^wrote .*?: (.*?)(, [0-9.]+ bits/label| order [0-9]+$)', t, re.M).group(1)
 v=j['val_bits_per_label']['model']
-print(min(vals.values()), v); sys.exit(0 if abs(v - min(vals.values())) < 2e-3 else 1)" "$ja" "$auto"
+print(name, vals[name], v); sys.exit(0 if abs(v - vals[name]) < 2e-3 else 1)" "$ja" "$auto"
 expect_error "--arch auto with --ngram-mix" "auto already tries" "" -- "$CS" train "$W/b" -o "$W/x.wav" --arch auto --ngram-mix
 
 echo '{"config": {"arch": "gru"}}' > "$W/bad.json"
