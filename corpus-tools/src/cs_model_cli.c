@@ -670,6 +670,7 @@ static int train_and_write(const train_opts *o, cs_train_config *cfg, const cs_b
         return cs_cli_fail("train", "out of memory");
     }
     train_config(o, (int)b->view.num_labels, train_label_count(o, lens, nseq), cfg);
+    if (o->desc_inputs) cfg->model.desc_inputs = (int)b->view.num_descriptors + 1;
     if (o->ngram_only || o->arch_auto) {
         rc = o->arch_auto ? train_auto(o, b, seqs, lens, nseq, path)
                           : write_ngram_only(o, cfg, b, (const int *const *)seqs, lens, nseq, path);
