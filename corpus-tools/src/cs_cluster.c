@@ -1007,6 +1007,9 @@ done:
 /* Affinity propagation                                                                                    */
 /* ====================================================================================================== */
 
+typedef float cs_v8f __attribute__((vector_size(32)));
+typedef double cs_v8d __attribute__((vector_size(64)));
+
 #define AP_ROWS 64 /* rows per parallel block (fixed: the column sums are reduced per block, in block order) */
 
 /*
@@ -1019,36 +1022,55 @@ done:
  */
 typedef struct ap_ctx {
     size_t n, d;
-    const float *xw;
+    const float *xw;  /* (n, d) weighted descriptors */
+    float *xt;        /* (d, n) the same, transposed */
     float *S, *R, *A; /* (n, n) row-major */
     float *cs;        /* (n) column sums of max(R, 0) with the diagonal R_kk, of the last pass (rounded) */
     double *part;     /* (row blocks, n) the blocks' partial column sums */
-    float *tmp;       /* (threads, n) scratch rows */
     float damping;
     int first; /* 1 on the first pass: A is the zero matrix, no availability update */
     uint64_t seed;
 } ap_ctx;
 
-/* S[i][k] = -sum_j (x_ij - x_kj)^2 in double (exactly symmetric), rounded to float; diagonal 0 */
+/* S[i][k] = -sum_j (x_ij - x_kj)^2 in double (exactly symmetric: the same sum in both orders), rounded to
+ * float; diagonal 0. Eight k at a time in double lanes from the transposed matrix xt (d, n); each lane sums over
+ * j in order, as the scalar tail does. */
+CS_KERNEL static void ap_sim_row(const ap_ctx *c, size_t i)
+{
+    const size_t n = c->n, d = c->d;
+    const float *a = c->xw + i * d;
+    float *out = c->S + i * n;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        cs_v8d acc = {0};
+        for (size_t j = 0; j < d; j++) {
+            cs_v8f y;
+            memcpy(&y, c->xt + j * n + k, sizeof y);
+            const cs_v8d diff = (double)a[j] - __builtin_convertvector(y, cs_v8d);
+            acc += diff * diff;
+        }
+        for (int l = 0; l < 8; l++)
+            out[k + (size_t)l] = (float)-acc[l];
+    }
+    for (; k < n; k++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            const double diff = (double)a[j] - (double)c->xt[j * n + k];
+            acc += diff * diff;
+        }
+        out[k] = (float)-acc;
+    }
+    out[i] = 0.0f;
+}
+
 static void ap_sim_job(void *vctx, size_t b, int thread)
 {
     (void)thread;
-    ap_ctx *c = vctx;
-    const size_t n = c->n, d = c->d;
+    const ap_ctx *c = vctx;
+    const size_t n = c->n;
     size_t i1 = (b + 1) * AP_ROWS < n ? (b + 1) * AP_ROWS : n;
-    for (size_t i = b * AP_ROWS; i < i1; i++) {
-        const float *a = c->xw + i * d;
-        for (size_t k = 0; k < n; k++) {
-            const float *y = c->xw + k * d;
-            double s = 0.0;
-            for (size_t j = 0; j < d; j++) {
-                double diff = (double)a[j] - (double)y[j];
-                s += diff * diff;
-            }
-            c->S[i * n + k] = (float)-s;
-        }
-        c->S[i * n + i] = 0.0f;
-    }
+    for (size_t i = b * AP_ROWS; i < i1; i++)
+        ap_sim_row(c, i);
 }
 
 /* scikit-learn's degeneracy breaking S += (eps S + 100 tiny) N(0, 1) at float32's eps and tiny (so that it
@@ -1070,135 +1092,166 @@ static void ap_noise_job(void *vctx, size_t b, int thread)
     }
 }
 
-/* The largest value of v[0..n) (no NaN here; exact, any order). */
-CS_KERNEL static float ap_row_max(const float *v, size_t n)
+/* The running top two of a row of a + s (lane-wise, then combined): the largest value m1 with the first index
+ * where it occurs, and the largest value among the others m2 (= m1 on a tie). Exact in any order. */
+typedef struct ap_top2 {
+    cs_vf m1, m2;
+    cs_vi id;
+    float s1, s2; /* the scalar part (tails and single elements) */
+    int32_t sid;
+} ap_top2;
+
+static void ap_top2_init(ap_top2 *t)
 {
-    float m = -INFINITY;
-    size_t k = 0;
-    if (n >= VW) {
-        cs_vf acc;
-        VLOAD(acc, v);
-        for (k = VW; k + VW <= n; k += VW) {
-            cs_vf x;
-            VLOAD(x, v + k);
-            const cs_vi gt = x > acc;
-            acc = (cs_vf)(((cs_vi)x & gt) | ((cs_vi)acc & ~gt));
+    for (int l = 0; l < VW; l++) {
+        t->m1[l] = -INFINITY;
+        t->m2[l] = -INFINITY;
+        t->id[l] = INT32_MAX;
+    }
+    t->s1 = t->s2 = -INFINITY;
+    t->sid = INT32_MAX;
+}
+
+static void ap_top2_one(ap_top2 *t, float x, int32_t k)
+{
+    if (x > t->s1) {
+        t->s2 = t->s1;
+        t->s1 = x;
+        t->sid = k;
+    } else if (x > t->s2) {
+        t->s2 = x;
+    }
+}
+
+/* Y = the largest value, *I its first index, *Y2 the largest of the rest. */
+static void ap_top2_result(const ap_top2 *t, float *Y, size_t *I, float *Y2)
+{
+    float y = t->s1;
+    int32_t id = t->sid;
+    for (int l = 0; l < VW; l++)
+        if (t->m1[l] > y || (t->m1[l] == y && t->id[l] < id)) {
+            y = t->m1[l];
+            id = t->id[l];
         }
-        for (int l = 0; l < VW; l++)
-            m = acc[l] > m ? acc[l] : m;
+    float y2 = (t->sid == id) ? t->s2 : t->s1;
+    for (int l = 0; l < VW; l++) {
+        const float o = (t->id[l] == id) ? t->m2[l] : t->m1[l];
+        y2 = o > y2 ? o : y2;
+        y2 = t->m2[l] > y2 ? t->m2[l] : y2;
     }
-    for (; k < n; k++)
-        m = v[k] > m ? v[k] : m;
-    return m;
+    y2 = t->s2 > y2 ? t->s2 : y2;
+    *Y = y;
+    *I = (size_t)id;
+    *Y2 = y2;
 }
 
-/* a = a dm - max(max(r, 0) - cs, 0) dm1 over a row (the off-diagonal availability update) */
-CS_KERNEL static void ap_avail_row(float *a, const float *r, const float *cs, size_t n, float dm, float dm1)
+/* Columns [k0, k1) of row i: the availability update a = a dm - max(max(r, 0) - cs, 0) dm1 (when upd; the
+ * off-diagonal rule: the caller keeps the diagonal out of the range), then a + s into the running top two. */
+CS_KERNEL static void ap_avail_top2(ap_top2 *t, float *a, const float *r, const float *cs, const float *s, size_t k0,
+                                    size_t k1, int upd, float dm, float dm1)
 {
-    size_t k = 0;
     const cs_vf zero = {0};
-    for (; k + VW <= n; k += VW) {
-        cs_vf av, rv, cv;
+    cs_vi lane;
+    for (int l = 0; l < VW; l++)
+        lane[l] = l;
+    size_t k = k0;
+    for (; k + VW <= k1; k += VW) {
+        cs_vf av, sv;
         VLOAD(av, a + k);
-        VLOAD(rv, r + k);
-        VLOAD(cv, cs + k);
-        cs_vf rp = (cs_vf)((cs_vi)rv & (rv > zero));
-        cs_vf t = rp - cv;
-        t = (cs_vf)((cs_vi)t & (t > zero));
-        av = av * dm - t * dm1;
-        VSTORE(a + k, av);
+        VLOAD(sv, s + k);
+        if (upd) {
+            cs_vf rv, cv;
+            VLOAD(rv, r + k);
+            VLOAD(cv, cs + k);
+            const cs_vf rp = (cs_vf)((cs_vi)rv & (rv > zero));
+            cs_vf d = rp - cv;
+            d = (cs_vf)((cs_vi)d & (d > zero));
+            av = av * dm - d * dm1;
+            VSTORE(a + k, av);
+        }
+        const cs_vf x = av + sv;
+        const cs_vi gt1 = x > t->m1, gt2 = x > t->m2;
+        const cs_vi kv = lane + (int32_t)k;
+        t->m2 = (cs_vf)((gt1 & (cs_vi)t->m1) | (~gt1 & ((gt2 & (cs_vi)x) | (~gt2 & (cs_vi)t->m2))));
+        t->m1 = (cs_vf)((gt1 & (cs_vi)x) | (~gt1 & (cs_vi)t->m1));
+        t->id = (gt1 & kv) | (~gt1 & t->id);
     }
-    for (; k < n; k++) {
-        const float rp = r[k] > 0.0f ? r[k] : 0.0f;
-        float t = rp - cs[k];
-        t = t > 0.0f ? t : 0.0f;
-        a[k] = a[k] * dm - t * dm1;
+    for (; k < k1; k++) {
+        if (upd) {
+            const float rp = r[k] > 0.0f ? r[k] : 0.0f;
+            float d = rp - cs[k];
+            d = d > 0.0f ? d : 0.0f;
+            a[k] = a[k] * dm - d * dm1;
+        }
+        ap_top2_one(t, a[k] + s[k], (int32_t)k);
     }
 }
 
-/* r = r dm + (s - Y) dm1 over a row (the responsibility update off the row's argmax) */
-CS_KERNEL static void ap_resp_row(float *r, const float *s, size_t n, float Y, float dm, float dm1)
+/* Columns [k0, k1): r = r dm + (s - Y) dm1 (the responsibility off the row's argmax and diagonal), then
+ * part += max(r, 0) in double. */
+CS_KERNEL static void ap_resp_colsum(float *r, const float *s, double *part, size_t k0, size_t k1, float Y, float dm,
+                                     float dm1)
 {
-    size_t k = 0;
-    for (; k + VW <= n; k += VW) {
+    const cs_vf zero = {0};
+    size_t k = k0;
+    for (; k + VW <= k1; k += VW) {
         cs_vf rv, sv;
         VLOAD(rv, r + k);
         VLOAD(sv, s + k);
         rv = rv * dm + (sv - Y) * dm1;
         VSTORE(r + k, rv);
+        const cs_vf rp = (cs_vf)((cs_vi)rv & (rv > zero));
+        for (int h = 0; h < VW; h += 8) {
+            cs_v8f r8;
+            cs_v8d p8;
+            memcpy(&r8, (const float *)&rp + h, sizeof r8);
+            memcpy(&p8, part + k + (size_t)h, sizeof p8);
+            p8 += __builtin_convertvector(r8, cs_v8d);
+            memcpy(part + k + (size_t)h, &p8, sizeof p8);
+        }
     }
-    for (; k < n; k++)
+    for (; k < k1; k++) {
         r[k] = r[k] * dm + (s[k] - Y) * dm1;
-}
-
-/* part += max(r, 0) over a row (double accumulators; 8 lanes converted from float) */
-typedef float cs_v8f __attribute__((vector_size(32)));
-typedef int32_t cs_v8i __attribute__((vector_size(32)));
-typedef double cs_v8d __attribute__((vector_size(64)));
-CS_KERNEL static void ap_colsum_row(double *part, const float *r, size_t n)
-{
-    size_t k = 0;
-    const cs_v8f zero = {0};
-    for (; k + 8 <= n; k += 8) {
-        cs_v8f rv;
-        cs_v8d pv;
-        memcpy(&rv, r + k, sizeof rv);
-        memcpy(&pv, part + k, sizeof pv);
-        rv = (cs_v8f)((cs_v8i)rv & (rv > zero));
-        pv += __builtin_convertvector(rv, cs_v8d);
-        memcpy(part + k, &pv, sizeof pv);
-    }
-    for (; k < n; k++)
         part[k] += r[k] > 0.0f ? (double)r[k] : 0.0;
-}
-
-/* tmp = a + s over a row; returns its largest value (no NaN here; exact, any order) */
-CS_KERNEL static float ap_sum_max(float *tmp, const float *a, const float *s, size_t n)
-{
-    size_t k = 0;
-    for (; k + VW <= n; k += VW) {
-        cs_vf av, sv;
-        VLOAD(av, a + k);
-        VLOAD(sv, s + k);
-        av += sv;
-        VSTORE(tmp + k, av);
     }
-    for (; k < n; k++)
-        tmp[k] = a[k] + s[k];
-    return ap_row_max(tmp, n);
 }
 
-/* One iteration for a block of rows: availabilities of the previous iteration (unless first), then the
- * responsibilities, then the block's partial column sums (the diagonal R_ii itself). */
+/* One iteration for a block of rows. Row i: the availabilities of the previous iteration (unless first; the
+ * diagonal by its own rule), the top two of a + s, the responsibilities (the argmax I against the second
+ * largest), and the block's partial column sums (max(R_ik, 0), the diagonal R_ii as it is). The columns are
+ * cut around the diagonal and I, which take their own rules; every element gets scikit-learn's operations. */
 static void ap_pass_job(void *vctx, size_t b, int thread)
 {
+    (void)thread;
     ap_ctx *c = vctx;
     const size_t n = c->n;
     const float dm = c->damping, dm1 = 1.0f - c->damping;
-    float *tmp = c->tmp + (size_t)thread * n;
+    const int upd = !c->first;
     double *part = c->part + b * n;
     memset(part, 0, n * sizeof *part);
     size_t i1 = (b + 1) * AP_ROWS < n ? (b + 1) * AP_ROWS : n;
     for (size_t i = b * AP_ROWS; i < i1; i++) {
         const float *s = c->S + i * n;
         float *a = c->A + i * n, *r = c->R + i * n;
-        if (!c->first) {
-            const float aii = a[i];
-            ap_avail_row(a, r, c->cs, n, dm, dm1);
-            a[i] = aii * dm - (r[i] - c->cs[i]) * dm1;
+        ap_top2 t;
+        ap_top2_init(&t);
+        ap_avail_top2(&t, a, r, c->cs, s, 0, i, upd, dm, dm1);
+        if (upd) a[i] = a[i] * dm - (r[i] - c->cs[i]) * dm1;
+        ap_top2_one(&t, a[i] + s[i], (int32_t)i);
+        ap_avail_top2(&t, a, r, c->cs, s, i + 1, n, upd, dm, dm1);
+        float Y, Y2;
+        size_t I;
+        ap_top2_result(&t, &Y, &I, &Y2);
+        const size_t lo = I < i ? I : i, hi = I < i ? i : I;
+        ap_resp_colsum(r, s, part, 0, lo, Y, dm, dm1);
+        if (hi > lo) ap_resp_colsum(r, s, part, lo + 1, hi, Y, dm, dm1);
+        ap_resp_colsum(r, s, part, hi + 1, n, Y, dm, dm1);
+        r[I] = r[I] * dm + (s[I] - Y2) * dm1;
+        if (I != i) {
+            r[i] = r[i] * dm + (s[i] - Y) * dm1;
+            part[I] += r[I] > 0.0f ? (double)r[I] : 0.0;
         }
-        const float Y = ap_sum_max(tmp, a, s, n);
-        size_t I = 0;
-        while (tmp[I] != Y)
-            I++;
-        tmp[I] = -INFINITY;
-        const float Y2 = ap_row_max(tmp, n);
-        const float rI = r[I];
-        ap_resp_row(r, s, n, Y, dm, dm1);
-        r[I] = rI * dm + (s[I] - Y2) * dm1;
-        const float rii = r[i];
-        ap_colsum_row(part, r, n);
-        part[i] += rii > 0.0f ? 0.0 : (double)rii; /* the diagonal counts as it is, negative too */
+        part[i] += (double)r[i]; /* the diagonal counts as it is, negative too */
     }
 }
 
@@ -1382,8 +1435,8 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     c.R = malloc(nn * sizeof(float));
     c.A = malloc(nn * sizeof(float));
     c.cs = malloc(n * sizeof(float));
+    c.xt = malloc(n * d * sizeof(float));
     c.part = malloc(rblk * n * sizeof(double));
-    c.tmp = malloc((size_t)n_threads * n * sizeof(float));
     unsigned char *hist = malloc(n * (size_t)convergence_iter);
     int *se = malloc(n * sizeof(int)), *cl = malloc(n * sizeof(int));
     size_t *ex = malloc(n * sizeof(size_t)), *members = malloc(n * sizeof(size_t));
@@ -1391,7 +1444,7 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     double *colsum = malloc(n * sizeof(double));
     cs_pool pool;
     int pool_ok = 0;
-    if (!c.S || !c.R || !c.A || !c.cs || !c.part || !c.tmp || !hist || !se || !cl || !ex || !members || !isex ||
+    if (!c.S || !c.R || !c.A || !c.cs || !c.part || !c.xt || !hist || !se || !cl || !ex || !members || !isex ||
         !colsum) {
         err = CS_E_NOMEM;
         goto done;
@@ -1399,6 +1452,9 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     err = pool_init(&pool, n_threads);
     if (err) goto done;
     pool_ok = 1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            c.xt[j * n + i] = xw[i * d + j];
     pool_run(&pool, ap_sim_job, &c, rblk);
 
     if (isnan(preference)) preference = ap_median_similarity(&c);
@@ -1443,8 +1499,8 @@ done:
     free(c.R);
     free(c.A);
     free(c.cs);
+    free(c.xt);
     free(c.part);
-    free(c.tmp);
     free(hist);
     free(se);
     free(cl);
