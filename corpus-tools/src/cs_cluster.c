@@ -1074,7 +1074,8 @@ static void ap_sim_job(void *vctx, size_t b, int thread)
 }
 
 /* scikit-learn's degeneracy breaking S += (eps S + 100 tiny) N(0, 1) at float32's eps and tiny (so that it
- * moves a float similarity by about one ulp), in double, rounded once; each row its own seeded stream */
+ * moves a float similarity by about one ulp), in double, rounded once; each row its own seeded stream. The
+ * normal deviates come in pairs from Marsaglia's polar method (no trigonometry; the noise only breaks ties). */
 static void ap_noise_job(void *vctx, size_t b, int thread)
 {
     (void)thread;
@@ -1085,9 +1086,18 @@ static void ap_noise_job(void *vctx, size_t b, int thread)
         cs_rng rng;
         cs_rng_seed(&rng, c->seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1)));
         float *row = c->S + i * n;
-        for (size_t k = 0; k < n; k++) {
-            const double v = (double)row[k];
-            row[k] = (float)(v + ((double)FLT_EPSILON * v + (double)FLT_MIN * 100.0) * cs_rng_normal(&rng));
+        for (size_t k = 0; k < n; k += 2) {
+            double u, v, q;
+            do {
+                u = 2.0 * cs_rng_uniform_double(&rng) - 1.0;
+                v = 2.0 * cs_rng_uniform_double(&rng) - 1.0;
+                q = u * u + v * v;
+            } while (q >= 1.0 || q == 0.0);
+            const double f = sqrt(-2.0 * log(q) / q), z[2] = {u * f, v * f};
+            for (size_t h = 0; h < 2 && k + h < n; h++) {
+                const double x = (double)row[k + h];
+                row[k + h] = (float)(x + ((double)FLT_EPSILON * x + (double)FLT_MIN * 100.0) * z[h]);
+            }
         }
     }
 }
