@@ -117,18 +117,26 @@ static inline float sigmoidf_(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-static void gru_gates_portable(int H, float *gi, const float *gh, const float *hp, float *ho)
+/* The GRU cell of units [j0, H) one at a time: libm's functions (fast = 0) or cs_fastmath.h's (fast = 1). */
+static inline void gru_gates_scalar(int H, int j0, int fast, float *gi, const float *gh, const float *hp, float *ho)
 {
-    for (int j = 0; j < H; j++) {
-        const float r = sigmoidf_(gi[j] + gh[j]);
-        const float z = sigmoidf_(gi[H + j] + gh[H + j]);
-        const float n = tanhf(gi[2 * H + j] + r * gh[2 * H + j]);
+    for (int j = j0; j < H; j++) {
+        const float ar = gi[j] + gh[j], az = gi[H + j] + gh[H + j];
+        const float r = fast ? cs_fast_sigmoid(ar) : sigmoidf_(ar);
+        const float z = fast ? cs_fast_sigmoid(az) : sigmoidf_(az);
+        const float an = gi[2 * H + j] + r * gh[2 * H + j];
+        const float n = fast ? cs_fast_tanh(an) : tanhf(an);
         const float h0 = hp ? hp[j] : 0.0f;
         gi[j] = r;
         gi[H + j] = z;
         gi[2 * H + j] = n;
         ho[j] = (1.0f - z) * n + z * h0;
     }
+}
+
+static void gru_gates_portable(int H, float *gi, const float *gh, const float *hp, float *ho)
+{
+    gru_gates_scalar(H, 0, 0, gi, gh, hp, ho);
 }
 
 static const cs_train_kernels kernels_portable = {mm_acc_portable,    mm_acc_tn_portable, adam_portable,
@@ -313,16 +321,7 @@ TK_AVX2 static void gru_gates_avx2(int H, float *gi, const float *gh, const floa
         _mm256_storeu_ps(gi + 2 * H + j, n);
         _mm256_storeu_ps(ho + j, _mm256_fmadd_ps(z, h0, _mm256_mul_ps(_mm256_sub_ps(one, z), n)));
     }
-    for (; j < H; j++) {
-        const float r = cs_fast_sigmoid(gi[j] + gh[j]);
-        const float z = cs_fast_sigmoid(gi[H + j] + gh[H + j]);
-        const float n = cs_fast_tanh(gi[2 * H + j] + r * gh[2 * H + j]);
-        const float h0 = hp ? hp[j] : 0.0f;
-        gi[j] = r;
-        gi[H + j] = z;
-        gi[2 * H + j] = n;
-        ho[j] = (1.0f - z) * n + z * h0;
-    }
+    gru_gates_scalar(H, j, 1, gi, gh, hp, ho);
 }
 
 static const cs_train_kernels kernels_avx2 = {mm_acc_avx2,    mm_acc_tn_avx2, adam_avx2,
