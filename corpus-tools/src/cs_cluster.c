@@ -1007,40 +1007,75 @@ done:
 /* Affinity propagation                                                                                    */
 /* ====================================================================================================== */
 
-#define AP_ROWS 8  /* rows per parallel block */
-#define AP_COLS 64 /* columns per parallel block */
+typedef float cs_v8f __attribute__((vector_size(32)));
+typedef double cs_v8d __attribute__((vector_size(64)));
 
+#define AP_ROWS 64 /* rows per parallel block (fixed: the column sums are reduced per block, in block order) */
+
+/*
+ * The matrices S, R, A are float32 (12 n^2 bytes); similarities are computed in double and rounded once,
+ * the column sums of the availability step are accumulated in double and rounded once per iteration.
+ * One iteration is ONE pass over the rows (ap_pass_job): row i first takes the availability update of the
+ * previous iteration (it needs only row i of R and the column sums), then its responsibilities (they need
+ * only row i of S and A), then adds its contribution to its block's column sums. This is scikit-learn's
+ * order of operations, element by element, with one sweep of memory per iteration instead of three.
+ */
 typedef struct ap_ctx {
     size_t n, d;
-    const float *xw;
-    double *S, *R, *A; /* (n, n) row-major */
-    double damping;
+    const float *xw;  /* (n, d) weighted descriptors */
+    float *xt;        /* (d, n) the same, transposed */
+    float *S, *R, *A; /* (n, n) row-major */
+    float *cs;        /* (n) column sums of max(R, 0) with the diagonal R_kk, of the last pass (rounded) */
+    double *part;     /* (row blocks, n) the blocks' partial column sums */
+    float damping;
+    int first; /* 1 on the first pass: A is the zero matrix, no availability update */
     uint64_t seed;
 } ap_ctx;
 
-/* S[i][k] = -sum_j (x_ij - x_kj)^2 in double (exactly symmetric), diagonal 0 */
+/* S[i][k] = -sum_j (x_ij - x_kj)^2 in double (exactly symmetric: the same sum in both orders), rounded to
+ * float; diagonal 0. Eight k at a time in double lanes from the transposed matrix xt (d, n); each lane sums over
+ * j in order, as the scalar tail does. */
+CS_KERNEL static void ap_sim_row(const ap_ctx *c, size_t i)
+{
+    const size_t n = c->n, d = c->d;
+    const float *a = c->xw + i * d;
+    float *out = c->S + i * n;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        cs_v8d acc = {0};
+        for (size_t j = 0; j < d; j++) {
+            cs_v8f y;
+            memcpy(&y, c->xt + j * n + k, sizeof y);
+            const cs_v8d diff = (double)a[j] - __builtin_convertvector(y, cs_v8d);
+            acc += diff * diff;
+        }
+        for (int l = 0; l < 8; l++)
+            out[k + (size_t)l] = (float)-acc[l];
+    }
+    for (; k < n; k++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++) {
+            const double diff = (double)a[j] - (double)c->xt[j * n + k];
+            acc += diff * diff;
+        }
+        out[k] = (float)-acc;
+    }
+    out[i] = 0.0f;
+}
+
 static void ap_sim_job(void *vctx, size_t b, int thread)
 {
     (void)thread;
-    ap_ctx *c = vctx;
-    const size_t n = c->n, d = c->d;
+    const ap_ctx *c = vctx;
+    const size_t n = c->n;
     size_t i1 = (b + 1) * AP_ROWS < n ? (b + 1) * AP_ROWS : n;
-    for (size_t i = b * AP_ROWS; i < i1; i++) {
-        const float *a = c->xw + i * d;
-        for (size_t k = 0; k < n; k++) {
-            const float *y = c->xw + k * d;
-            double s = 0.0;
-            for (size_t j = 0; j < d; j++) {
-                double diff = (double)a[j] - (double)y[j];
-                s += diff * diff;
-            }
-            c->S[i * n + k] = -s;
-        }
-        c->S[i * n + i] = 0.0;
-    }
+    for (size_t i = b * AP_ROWS; i < i1; i++)
+        ap_sim_row(c, i);
 }
 
-/* scikit-learn's degeneracy breaking S += (eps S + 100 tiny) N(0, 1), each row its own seeded stream */
+/* scikit-learn's degeneracy breaking S += (eps S + 100 tiny) N(0, 1) at float32's eps and tiny (so that it
+ * moves a float similarity by about one ulp), in double, rounded once; each row its own seeded stream. The
+ * normal deviates come in pairs from Marsaglia's polar method (no trigonometry; the noise only breaks ties). */
 static void ap_noise_job(void *vctx, size_t b, int thread)
 {
     (void)thread;
@@ -1050,84 +1085,194 @@ static void ap_noise_job(void *vctx, size_t b, int thread)
     for (size_t i = b * AP_ROWS; i < i1; i++) {
         cs_rng rng;
         cs_rng_seed(&rng, c->seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1)));
-        double *row = c->S + i * n;
-        for (size_t k = 0; k < n; k++)
-            row[k] += (DBL_EPSILON * row[k] + DBL_MIN * 100.0) * cs_rng_normal(&rng);
+        float *row = c->S + i * n;
+        for (size_t k = 0; k < n; k += 2) {
+            double u, v, q;
+            do {
+                u = 2.0 * cs_rng_uniform_double(&rng) - 1.0;
+                v = 2.0 * cs_rng_uniform_double(&rng) - 1.0;
+                q = u * u + v * v;
+            } while (q >= 1.0 || q == 0.0);
+            const double f = sqrt(-2.0 * log(q) / q), z[2] = {u * f, v * f};
+            for (size_t h = 0; h < 2 && k + h < n; h++) {
+                const double x = (double)row[k + h];
+                row[k + h] = (float)(x + ((double)FLT_EPSILON * x + (double)FLT_MIN * 100.0) * z[h]);
+            }
+        }
     }
 }
 
-/* responsibilities, one row at a time */
-static void ap_resp_job(void *vctx, size_t b, int thread)
+/* The running top two of a row of a + s (lane-wise, then combined): the largest value m1 with the first index
+ * where it occurs, and the largest value among the others m2 (= m1 on a tie). Exact in any order. */
+typedef struct ap_top2 {
+    cs_vf m1, m2;
+    cs_vi id;
+    float s1, s2; /* the scalar part (tails and single elements) */
+    int32_t sid;
+} ap_top2;
+
+static void ap_top2_init(ap_top2 *t)
+{
+    for (int l = 0; l < VW; l++) {
+        t->m1[l] = -INFINITY;
+        t->m2[l] = -INFINITY;
+        t->id[l] = INT32_MAX;
+    }
+    t->s1 = t->s2 = -INFINITY;
+    t->sid = INT32_MAX;
+}
+
+static void ap_top2_one(ap_top2 *t, float x, int32_t k)
+{
+    if (x > t->s1) {
+        t->s2 = t->s1;
+        t->s1 = x;
+        t->sid = k;
+    } else if (x > t->s2) {
+        t->s2 = x;
+    }
+}
+
+/* Y = the largest value, *I its first index, *Y2 the largest of the rest. */
+static void ap_top2_result(const ap_top2 *t, float *Y, size_t *I, float *Y2)
+{
+    float y = t->s1;
+    int32_t id = t->sid;
+    for (int l = 0; l < VW; l++)
+        if (t->m1[l] > y || (t->m1[l] == y && t->id[l] < id)) {
+            y = t->m1[l];
+            id = t->id[l];
+        }
+    float y2 = (t->sid == id) ? t->s2 : t->s1;
+    for (int l = 0; l < VW; l++) {
+        const float o = (t->id[l] == id) ? t->m2[l] : t->m1[l];
+        y2 = o > y2 ? o : y2;
+        y2 = t->m2[l] > y2 ? t->m2[l] : y2;
+    }
+    y2 = t->s2 > y2 ? t->s2 : y2;
+    *Y = y;
+    *I = (size_t)id;
+    *Y2 = y2;
+}
+
+/* Columns [k0, k1) of row i: the availability update a = a dm - max(max(r, 0) - cs, 0) dm1 (when upd; the
+ * off-diagonal rule: the caller keeps the diagonal out of the range), then a + s into the running top two. */
+CS_KERNEL static void ap_avail_top2(ap_top2 *t, float *a, const float *r, const float *cs, const float *s, size_t k0,
+                                    size_t k1, int upd, float dm, float dm1)
+{
+    const cs_vf zero = {0};
+    cs_vi lane;
+    for (int l = 0; l < VW; l++)
+        lane[l] = l;
+    size_t k = k0;
+    for (; k + VW <= k1; k += VW) {
+        cs_vf av, sv;
+        VLOAD(av, a + k);
+        VLOAD(sv, s + k);
+        if (upd) {
+            cs_vf rv, cv;
+            VLOAD(rv, r + k);
+            VLOAD(cv, cs + k);
+            const cs_vf rp = (cs_vf)((cs_vi)rv & (rv > zero));
+            cs_vf d = rp - cv;
+            d = (cs_vf)((cs_vi)d & (d > zero));
+            av = av * dm - d * dm1;
+            VSTORE(a + k, av);
+        }
+        const cs_vf x = av + sv;
+        const cs_vi gt1 = x > t->m1, gt2 = x > t->m2;
+        const cs_vi kv = lane + (int32_t)k;
+        t->m2 = (cs_vf)((gt1 & (cs_vi)t->m1) | (~gt1 & ((gt2 & (cs_vi)x) | (~gt2 & (cs_vi)t->m2))));
+        t->m1 = (cs_vf)((gt1 & (cs_vi)x) | (~gt1 & (cs_vi)t->m1));
+        t->id = (gt1 & kv) | (~gt1 & t->id);
+    }
+    for (; k < k1; k++) {
+        if (upd) {
+            const float rp = r[k] > 0.0f ? r[k] : 0.0f;
+            float d = rp - cs[k];
+            d = d > 0.0f ? d : 0.0f;
+            a[k] = a[k] * dm - d * dm1;
+        }
+        ap_top2_one(t, a[k] + s[k], (int32_t)k);
+    }
+}
+
+/* Columns [k0, k1): r = r dm + (s - Y) dm1 (the responsibility off the row's argmax and diagonal), then
+ * part += max(r, 0) in double. */
+CS_KERNEL static void ap_resp_colsum(float *r, const float *s, double *part, size_t k0, size_t k1, float Y, float dm,
+                                     float dm1)
+{
+    const cs_vf zero = {0};
+    size_t k = k0;
+    for (; k + VW <= k1; k += VW) {
+        cs_vf rv, sv;
+        VLOAD(rv, r + k);
+        VLOAD(sv, s + k);
+        rv = rv * dm + (sv - Y) * dm1;
+        VSTORE(r + k, rv);
+        const cs_vf rp = (cs_vf)((cs_vi)rv & (rv > zero));
+        for (int h = 0; h < VW; h += 8) {
+            cs_v8f r8;
+            cs_v8d p8;
+            memcpy(&r8, (const float *)&rp + h, sizeof r8);
+            memcpy(&p8, part + k + (size_t)h, sizeof p8);
+            p8 += __builtin_convertvector(r8, cs_v8d);
+            memcpy(part + k + (size_t)h, &p8, sizeof p8);
+        }
+    }
+    for (; k < k1; k++) {
+        r[k] = r[k] * dm + (s[k] - Y) * dm1;
+        part[k] += r[k] > 0.0f ? (double)r[k] : 0.0;
+    }
+}
+
+/* One iteration for a block of rows. Row i: the availabilities of the previous iteration (unless first; the
+ * diagonal by its own rule), the top two of a + s, the responsibilities (the argmax I against the second
+ * largest), and the block's partial column sums (max(R_ik, 0), the diagonal R_ii as it is). The columns are
+ * cut around the diagonal and I, which take their own rules; every element gets scikit-learn's operations. */
+static void ap_pass_job(void *vctx, size_t b, int thread)
 {
     (void)thread;
     ap_ctx *c = vctx;
     const size_t n = c->n;
-    const double dm = c->damping, dm1 = 1.0 - c->damping;
+    const float dm = c->damping, dm1 = 1.0f - c->damping;
+    const int upd = !c->first;
+    double *part = c->part + b * n;
+    memset(part, 0, n * sizeof *part);
     size_t i1 = (b + 1) * AP_ROWS < n ? (b + 1) * AP_ROWS : n;
     for (size_t i = b * AP_ROWS; i < i1; i++) {
-        const double *s = c->S + i * n, *a = c->A + i * n;
-        double *r = c->R + i * n;
-        size_t I = 0;
-        double Y = a[0] + s[0], Y2 = -INFINITY;
-        for (size_t k = 1; k < n; k++) {
-            double v = a[k] + s[k];
-            if (v > Y) {
-                Y2 = Y;
-                Y = v;
-                I = k;
-            } else if (v > Y2) {
-                Y2 = v;
-            }
+        const float *s = c->S + i * n;
+        float *a = c->A + i * n, *r = c->R + i * n;
+        ap_top2 t;
+        ap_top2_init(&t);
+        ap_avail_top2(&t, a, r, c->cs, s, 0, i, upd, dm, dm1);
+        if (upd) a[i] = a[i] * dm - (r[i] - c->cs[i]) * dm1;
+        ap_top2_one(&t, a[i] + s[i], (int32_t)i);
+        ap_avail_top2(&t, a, r, c->cs, s, i + 1, n, upd, dm, dm1);
+        float Y, Y2;
+        size_t I;
+        ap_top2_result(&t, &Y, &I, &Y2);
+        const size_t lo = I < i ? I : i, hi = I < i ? i : I;
+        ap_resp_colsum(r, s, part, 0, lo, Y, dm, dm1);
+        if (hi > lo) ap_resp_colsum(r, s, part, lo + 1, hi, Y, dm, dm1);
+        ap_resp_colsum(r, s, part, hi + 1, n, Y, dm, dm1);
+        r[I] = r[I] * dm + (s[I] - Y2) * dm1;
+        if (I != i) {
+            r[i] = r[i] * dm + (s[i] - Y) * dm1;
+            part[I] += r[I] > 0.0f ? (double)r[I] : 0.0;
         }
-        for (size_t k = 0; k < n; k++) {
-            double rn = (k == I) ? s[k] - Y2 : s[k] - Y;
-            r[k] = r[k] * dm + rn * dm1;
-        }
-    }
-}
-
-/* availabilities, a block of columns at a time (column sums in row order) */
-static void ap_avail_job(void *vctx, size_t b, int thread)
-{
-    (void)thread;
-    ap_ctx *c = vctx;
-    const size_t n = c->n;
-    const double dm = c->damping, dm1 = 1.0 - c->damping;
-    size_t k0 = b * AP_COLS, k1 = k0 + AP_COLS < n ? k0 + AP_COLS : n;
-    double cs[AP_COLS];
-    for (size_t k = k0; k < k1; k++)
-        cs[k - k0] = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double *r = c->R + i * n;
-        for (size_t k = k0; k < k1; k++) {
-            double rp = (i == k || r[k] > 0.0) ? r[k] : 0.0;
-            cs[k - k0] += rp;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        const double *r = c->R + i * n;
-        double *a = c->A + i * n;
-        for (size_t k = k0; k < k1; k++) {
-            double t;
-            if (i == k) {
-                t = r[k] - cs[k - k0];
-            } else {
-                t = (r[k] > 0.0 ? r[k] : 0.0) - cs[k - k0];
-                if (t < 0.0) t = 0.0;
-            }
-            a[k] = a[k] * dm - t * dm1;
-        }
+        part[i] += (double)r[i]; /* the diagonal counts as it is, negative too */
     }
 }
 
 /* k-th smallest of v[0..m) (v is reordered); deterministic quickselect with median-of-three pivots */
-static double select_kth(double *v, size_t m, size_t kth)
+static float select_kth(float *v, size_t m, size_t kth)
 {
     ptrdiff_t lo = 0, hi = (ptrdiff_t)m - 1, k = (ptrdiff_t)kth;
     while (lo < hi) {
         ptrdiff_t mid = lo + (hi - lo) / 2;
-        double a = v[lo], b = v[mid], cc = v[hi];
-        double piv = (a < b) ? ((b < cc) ? b : (a < cc ? cc : a)) : ((a < cc) ? a : (b < cc ? cc : b));
+        float a = v[lo], b = v[mid], cc = v[hi];
+        float piv = (a < b) ? ((b < cc) ? b : (a < cc ? cc : a)) : ((a < cc) ? a : (b < cc ? cc : b));
         ptrdiff_t i = lo, j = hi;
         while (i <= j) { /* Hoare partition: [lo, j] <= piv, [i, hi] >= piv, (j, i) == piv */
             while (v[i] < piv)
@@ -1135,7 +1280,7 @@ static double select_kth(double *v, size_t m, size_t kth)
             while (v[j] > piv)
                 j--;
             if (i <= j) {
-                double t = v[i];
+                float t = v[i];
                 v[i] = v[j];
                 v[j] = t;
                 i++;
@@ -1156,13 +1301,13 @@ static double select_kth(double *v, size_t m, size_t kth)
 static double ap_median_similarity(ap_ctx *c)
 {
     const size_t nn = c->n * c->n;
-    memcpy(c->R, c->S, nn * sizeof(double));
-    double hi = select_kth(c->R, nn, nn / 2);
+    memcpy(c->R, c->S, nn * sizeof(float));
+    const double hi = (double)select_kth(c->R, nn, nn / 2);
     if (nn % 2) return hi;
-    double lo = c->R[0];
+    float lo = c->R[0];
     for (size_t q = 1; q < nn / 2; q++)
         if (c->R[q] > lo) lo = c->R[q];
-    return (lo + hi) / 2.0;
+    return ((double)lo + hi) / 2.0;
 }
 
 /* Degenerate input (scikit-learn): one point, or all similarities equal: every point its own exemplar when
@@ -1171,12 +1316,12 @@ static int ap_degenerate(const ap_ctx *c, double preference, int *labels, int *e
 {
     const size_t n = c->n;
     if (n > 1) {
-        double s0 = c->S[1];
+        float s0 = c->S[1];
         for (size_t i = 0; i < n; i++)
             for (size_t k = 0; k < n; k++)
                 if (k != i && c->S[i * n + k] != s0) return 0;
     }
-    int each = preference >= c->S[n - 1];
+    int each = preference >= (double)c->S[n - 1];
     for (size_t i = 0; i < n; i++) {
         labels[i] = each ? (int)i : 0;
         exemplars[i] = each ? (int)i : -1;
@@ -1186,20 +1331,30 @@ static int ap_degenerate(const ap_ctx *c, double preference, int *labels, int *e
     return 1;
 }
 
-/* The message-passing iterations; isex gets the last iteration's exemplars. Converged (returns 1) when the
- * exemplar set has been the same for convergence_iter iterations and is not empty. hist (n x ci) and se (n)
- * are zeroed scratch. */
+/* The message-passing iterations (one row pass each, ap_pass_job); isex gets the last iteration's exemplars
+ * (A_kk + R_kk > 0, with A_kk of that iteration's availability update, computed as the next pass would).
+ * Converged (returns 1), as scikit-learn's rule, when after at least convergence_iter iterations every point
+ * has been an exemplar in all or in none of the last convergence_iter iterations (the exemplar set unchanged)
+ * and there is at least one. hist (n x ci) and se (n) are zeroed scratch. */
 static int ap_iterate(ap_ctx *c, cs_pool *pool, int max_iter, int convergence_iter, unsigned char *hist, int *se,
                       unsigned char *isex)
 {
     const size_t n = c->n, ci = (size_t)convergence_iter;
-    const size_t rblk = (n + AP_ROWS - 1) / AP_ROWS, cblk = (n + AP_COLS - 1) / AP_COLS;
+    const size_t rblk = (n + AP_ROWS - 1) / AP_ROWS;
+    const float dm = c->damping, dm1 = 1.0f - c->damping;
     for (int it = 0; it < max_iter; it++) {
-        pool_run(pool, ap_resp_job, c, rblk);
-        pool_run(pool, ap_avail_job, c, cblk);
+        c->first = it == 0;
+        pool_run(pool, ap_pass_job, c, rblk);
+        for (size_t k = 0; k < n; k++) {
+            double sum = 0.0;
+            for (size_t b = 0; b < rblk; b++)
+                sum += c->part[b * n + k];
+            c->cs[k] = (float)sum;
+        }
         size_t K = 0, stable = 0, slot = (size_t)it % ci;
         for (size_t i = 0; i < n; i++) {
-            unsigned char e = (c->A[i * n + i] + c->R[i * n + i]) > 0.0;
+            const float rii = c->R[i * n + i], aii = c->A[i * n + i] * dm - (rii - c->cs[i]) * dm1;
+            unsigned char e = aii + rii > 0.0f;
             se[i] += (int)e - (int)hist[i * ci + slot];
             hist[i * ci + slot] = e;
             isex[i] = e;
@@ -1221,7 +1376,7 @@ static size_t ap_assign(const ap_ctx *c, size_t *ex, size_t K, int *cl, size_t *
     const size_t n = c->n;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < n; i++) {
-            const double *s = c->S + i * n;
+            const float *s = c->S + i * n;
             size_t bk = 0;
             for (size_t q = 1; q < K; q++)
                 if (s[ex[q]] > s[ex[bk]]) bk = q;
@@ -1237,9 +1392,9 @@ static size_t ap_assign(const ap_ctx *c, size_t *ex, size_t K, int *cl, size_t *
             for (size_t t = 0; t < m; t++)
                 colsum[t] = 0.0;
             for (size_t u = 0; u < m; u++) {
-                const double *s = c->S + members[u] * n;
+                const float *s = c->S + members[u] * n;
                 for (size_t t = 0; t < m; t++)
-                    colsum[t] += s[members[t]];
+                    colsum[t] += (double)s[members[t]];
             }
             size_t bt = 0;
             for (size_t t = 1; t < m; t++)
@@ -1283,12 +1438,15 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     c.n = n;
     c.d = d;
     c.xw = xw;
-    c.damping = damping;
+    c.damping = (float)damping;
     c.seed = seed;
-    const size_t nn = n * n;
-    c.S = malloc(nn * sizeof(double));
-    c.R = malloc(nn * sizeof(double));
-    c.A = malloc(nn * sizeof(double));
+    const size_t nn = n * n, rblk = (n + AP_ROWS - 1) / AP_ROWS;
+    c.S = malloc(nn * sizeof(float));
+    c.R = malloc(nn * sizeof(float));
+    c.A = malloc(nn * sizeof(float));
+    c.cs = malloc(n * sizeof(float));
+    c.xt = malloc(n * d * sizeof(float));
+    c.part = malloc(rblk * n * sizeof(double));
     unsigned char *hist = malloc(n * (size_t)convergence_iter);
     int *se = malloc(n * sizeof(int)), *cl = malloc(n * sizeof(int));
     size_t *ex = malloc(n * sizeof(size_t)), *members = malloc(n * sizeof(size_t));
@@ -1296,14 +1454,17 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     double *colsum = malloc(n * sizeof(double));
     cs_pool pool;
     int pool_ok = 0;
-    if (!c.S || !c.R || !c.A || !hist || !se || !cl || !ex || !members || !isex || !colsum) {
+    if (!c.S || !c.R || !c.A || !c.cs || !c.part || !c.xt || !hist || !se || !cl || !ex || !members || !isex ||
+        !colsum) {
         err = CS_E_NOMEM;
         goto done;
     }
     err = pool_init(&pool, n_threads);
     if (err) goto done;
     pool_ok = 1;
-    const size_t rblk = (n + AP_ROWS - 1) / AP_ROWS;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            c.xt[j * n + i] = xw[i * d + j];
     pool_run(&pool, ap_sim_job, &c, rblk);
 
     if (isnan(preference)) preference = ap_median_similarity(&c);
@@ -1315,10 +1476,10 @@ int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, 
     }
 
     for (size_t i = 0; i < n; i++)
-        c.S[i * n + i] = preference;
+        c.S[i * n + i] = (float)preference;
     pool_run(&pool, ap_noise_job, &c, rblk);
-    memset(c.R, 0, nn * sizeof(double));
-    memset(c.A, 0, nn * sizeof(double));
+    memset(c.R, 0, nn * sizeof(float));
+    memset(c.A, 0, nn * sizeof(float));
     memset(hist, 0, n * (size_t)convergence_iter);
     memset(se, 0, n * sizeof(int));
 
@@ -1347,6 +1508,9 @@ done:
     free(c.S);
     free(c.R);
     free(c.A);
+    free(c.cs);
+    free(c.xt);
+    free(c.part);
     free(hist);
     free(se);
     free(cl);

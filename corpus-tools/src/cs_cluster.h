@@ -16,11 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Largest n cs_affinity_propagation accepts: it holds three n x n double matrices (24 n^2 bytes, 2.4 GB at
+/** Largest n cs_affinity_propagation accepts: it holds three n x n float32 matrices (12 n^2 bytes, 1.2 GB at
  * the limit) and each of its iterations is O(n^2). */
 #define CS_AP_MAX_N 10000
-/** Bytes of those matrices per n^2 (three of doubles), for the CLI's memory figure. */
-#define CS_AP_BYTES_PER_N2 24
+/** Bytes of those matrices per n^2 (three of floats), for the CLI's memory figure. */
+#define CS_AP_BYTES_PER_N2 12
 
 /**
  * k-means: k-means++ initialisation (Arthur & Vassilvitskii 2007, scikit-learn's greedy variant: 2 + floor(ln k)
@@ -65,27 +65,27 @@ int cs_dbscan(const float *X, size_t n, size_t d, const float *w, double eps, in
               int *labels, int *n_clusters);
 
 /**
- * Affinity propagation (Frey & Dueck, Science 2007) as scikit-learn 1.2's affinity_propagation, in double:
+ * Affinity propagation (Frey & Dueck, Science 2007) as scikit-learn 1.2's affinity_propagation, with float32
+ * matrices (scikit-learn: float64; similarities computed in double and rounded once, column sums accumulated in
+ * double; on the scikit-learn fixtures the results are the same; agreement with float64 on real bundles: README.md):
  * similarity S[i][k] = -(weighted squared distance), preference on the diagonal (NAN = the median of S over all
  * n^2 entries, its zero diagonal included, as AffinityPropagation does), damping in [0.5, 1) (sklearn default
  * 0.5), max_iter (200), convergence_iter (15: converged when the exemplar set has not changed for that many
  * iterations and is not empty). As scikit-learn, tiny noise (eps |S| + 100 tiny) N(0,1) is added to S to break
- * ties; ours comes from cs_rng (each row its own stream from seed), not numpy's RandomState: it is at the
- * 1e-16 relative level and changes nothing but exact ties. Degenerate input (n == 1 or all off-diagonal
- * similarities equal) returns at once, as scikit-learn: each point its own exemplar if the preference is >=
- * that similarity, else one cluster around point 0. The final exemplars are refined and the points assigned
- * as scikit-learn does.
- * Out: labels: n ints, 0..n_clusters-1, clusters numbered in order of exemplar index; exemplars: n ints, the
- *      first n_clusters are the exemplars' point indices (increasing), the rest -1; n_clusters; converged 0/1.
- * Not converged (converged = 0): like scikit-learn, the exemplars of the last iteration are still refined and
- *      returned when there are any (scikit-learn warns "did not converge ... may return degenerate cluster
- *      centers"); if there are none, n_clusters = 0 and every label is -1 (scikit-learn's result). Both return 0:
- *      the CLI should warn on converged == 0 (suggest a larger damping or max_iter), and refuse to write labels
- *      when n_clusters == 0.
- * Memory: 24 n^2 bytes; time O(n^2) per iteration, threaded over rows and columns.
- * Errors: CS_E_ARG (NULL pointers, d == 0, damping outside [0.5, 1), max_iter < 1, convergence_iter < 1,
- *      infinite preference, bad w), CS_E_EMPTY (n == 0), CS_E_TOO_LARGE (n > CS_AP_MAX_N), CS_E_NONFINITE,
- *      CS_E_NOMEM, CS_E_INTERNAL.
+ * ties; ours comes from cs_rng (each row its own stream from seed), not numpy's RandomState, with float32's
+ * eps and tiny (about one ulp of a similarity): it changes nothing but exact ties. Degenerate input (n == 1 or all
+ * off-diagonal similarities equal) returns at once, as scikit-learn: each point its own exemplar if the preference is
+ * >= that similarity, else one cluster around point 0. The final exemplars are refined and the points assigned as
+ * scikit-learn does. Out: labels: n ints, 0..n_clusters-1, clusters numbered in order of exemplar index; exemplars: n
+ * ints, the first n_clusters are the exemplars' point indices (increasing), the rest -1; n_clusters; converged 0/1. Not
+ * converged (converged = 0): like scikit-learn, the exemplars of the last iteration are still refined and returned when
+ * there are any (scikit-learn warns "did not converge ... may return degenerate cluster centers"); if there are none,
+ * n_clusters = 0 and every label is -1 (scikit-learn's result). Both return 0: the CLI should warn on converged == 0
+ * (suggest a larger damping or max_iter), and refuse to write labels when n_clusters == 0. Memory: 12 n^2 bytes (+ 8
+ * n^2 / 64 of per-block column sums); time O(n^2) per iteration, one pass over the rows threaded in fixed blocks
+ * (results identical for any n_threads). Errors: CS_E_ARG (NULL pointers, d == 0, damping outside [0.5, 1), max_iter <
+ * 1, convergence_iter < 1, infinite preference, bad w), CS_E_EMPTY (n == 0), CS_E_TOO_LARGE (n > CS_AP_MAX_N),
+ * CS_E_NONFINITE, CS_E_NOMEM, CS_E_INTERNAL.
  */
 int cs_affinity_propagation(const float *X, size_t n, size_t d, const float *w, double damping, int max_iter,
                             int convergence_iter, double preference, uint64_t seed, int n_threads, int *labels,

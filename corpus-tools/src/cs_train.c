@@ -6,13 +6,15 @@
  *
  * Matrix convention: a weight W (out, in) is stored row-major as in PyTorch. Every optimiser step a
  * transposed copy WT (in, out) is made once, so that forward products y[m][:] += x[m][k] * WT[k][:] are
- * contiguous "axpy" loops (the same form serves dX = dY W and dW = dY^T X). The axpy kernel is unrolled by 8
- * so that GCC's -O2 SLP vectoriser (and clang's loop vectoriser) emits SIMD code without -ffast-math.
+ * contiguous row updates (the same form serves dX = dY W and dW = dY^T X). The products and the Adam update
+ * are the generic kernels of cs_train_kernels.h (portable or AVX2/FMA, chosen once per engine), called from
+ * the layers; see there for what differs between the two sets.
  */
 #include "cs_train.h"
 
 #include "cs_error.h"
 #include "cs_rng.h"
+#include "cs_train_kernels.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -153,77 +155,9 @@ static void make_transposed(const tlist *tl, const float *w, float *wt)
 /* Kernels                                                                                                 */
 /* ------------------------------------------------------------------------------------------------------ */
 
-/* y[0..n) += a * x[0..n). Unrolled by 8 so that the -O2 SLP vectoriser packs it. */
-static inline void axpy(int n, float a, const float *restrict x, float *restrict y)
-{
-    int i = 0;
-    for (; i + 8 <= n; i += 8) {
-        y[i] += a * x[i];
-        y[i + 1] += a * x[i + 1];
-        y[i + 2] += a * x[i + 2];
-        y[i + 3] += a * x[i + 3];
-        y[i + 4] += a * x[i + 4];
-        y[i + 5] += a * x[i + 5];
-        y[i + 6] += a * x[i + 6];
-        y[i + 7] += a * x[i + 7];
-    }
-    for (; i < n; i++)
-        y[i] += a * x[i];
-}
-
-/* Four rows at once sharing the loads of x: y_r += a_r * x. */
-static inline void axpy4(int n, float a0, float a1, float a2, float a3, const float *restrict x, float *restrict y0,
-                         float *restrict y1, float *restrict y2, float *restrict y3)
-{
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const float x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
-        y0[i] += a0 * x0;
-        y0[i + 1] += a0 * x1;
-        y0[i + 2] += a0 * x2;
-        y0[i + 3] += a0 * x3;
-        y1[i] += a1 * x0;
-        y1[i + 1] += a1 * x1;
-        y1[i + 2] += a1 * x2;
-        y1[i + 3] += a1 * x3;
-        y2[i] += a2 * x0;
-        y2[i + 1] += a2 * x1;
-        y2[i + 2] += a2 * x2;
-        y2[i + 3] += a2 * x3;
-        y3[i] += a3 * x0;
-        y3[i + 1] += a3 * x1;
-        y3[i + 2] += a3 * x2;
-        y3[i + 3] += a3 * x3;
-    }
-    for (; i < n; i++) {
-        y0[i] += a0 * x[i];
-        y1[i] += a1 * x[i];
-        y2[i] += a2 * x[i];
-        y3[i] += a3 * x[i];
-    }
-}
-
-/* C (M,N) += A (M,K) B (K,N), all row-major contiguous. Rows of C in blocks of 4 share the rows of B.
- * The summation order over k is the same for every row (0..K-1), whatever the block. */
-static void mm_acc(int M, int N, int K, const float *A, const float *B, float *C)
-{
-    int m = 0;
-    for (; m + 4 <= M; m += 4) {
-        const float *a0 = A + (size_t)m * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
-        float *c0 = C + (size_t)m * N, *c1 = c0 + N, *c2 = c1 + N, *c3 = c2 + N;
-        for (int k = 0; k < K; k++)
-            axpy4(N, a0[k], a1[k], a2[k], a3[k], B + (size_t)k * N, c0, c1, c2, c3);
-    }
-    for (; m < M; m++) {
-        const float *a = A + (size_t)m * K;
-        float *c = C + (size_t)m * N;
-        for (int k = 0; k < K; k++)
-            axpy(N, a[k], B + (size_t)k * N, c);
-    }
-}
-
 /* Y (M,N) = bias + X (M,K) WT (K,N). */
-static void linear_fwd(int M, int N, int K, const float *X, const float *WT, const float *bias, float *Y)
+static void linear_fwd(const cs_train_kernels *k, int M, int N, int K, const float *X, const float *WT,
+                       const float *bias, float *Y)
 {
     for (int m = 0; m < M; m++) {
         if (bias)
@@ -231,49 +165,20 @@ static void linear_fwd(int M, int N, int K, const float *X, const float *WT, con
         else
             memset(Y + (size_t)m * N, 0, (size_t)N * sizeof *Y);
     }
-    mm_acc(M, N, K, X, WT, Y);
+    k->mm_acc(M, N, K, X, WT, Y);
 }
 
-/* dW (N,K) += dY^T (N,M) X (M,K); db (N) += column sums of dY (optional). Blocked over m so a block of X stays
- * in L1 while the rows of dW stream. */
-static void linear_bwd_w(int M, int N, int K, const float *dY, const float *X, float *dW, float *db)
+/* dW (N,K) += dY^T (N,M) X (M,K); db (N) += column sums of dY (optional). */
+static void linear_bwd_w(const cs_train_kernels *k, int M, int N, int K, const float *dY, const float *X, float *dW,
+                         float *db)
 {
-    enum { MB = 16 };
-    for (int m0 = 0; m0 < M; m0 += MB) {
-        const int m1 = m0 + MB < M ? m0 + MB : M;
-        for (int n = 0; n < N; n++) {
-            float *dw = dW + (size_t)n * K;
-            int m = m0;
-            for (; m + 4 <= m1; m += 4) {
-                /* four rows of X into one row of dW: y += a0 x0 + a1 x1 + a2 x2 + a3 x3 (fixed order) */
-                const float a0 = dY[(size_t)m * N + n], a1 = dY[(size_t)(m + 1) * N + n];
-                const float a2 = dY[(size_t)(m + 2) * N + n], a3 = dY[(size_t)(m + 3) * N + n];
-                const float *x0 = X + (size_t)m * K, *x1 = x0 + K, *x2 = x1 + K, *x3 = x2 + K;
-                int k = 0;
-                for (; k + 4 <= K; k += 4) {
-                    dw[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
-                    dw[k + 1] += a0 * x0[k + 1] + a1 * x1[k + 1] + a2 * x2[k + 1] + a3 * x3[k + 1];
-                    dw[k + 2] += a0 * x0[k + 2] + a1 * x1[k + 2] + a2 * x2[k + 2] + a3 * x3[k + 2];
-                    dw[k + 3] += a0 * x0[k + 3] + a1 * x1[k + 3] + a2 * x2[k + 3] + a3 * x3[k + 3];
-                }
-                for (; k < K; k++)
-                    dw[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
-            }
-            for (; m < m1; m++)
-                axpy(K, dY[(size_t)m * N + n], X + (size_t)m * K, dw);
-        }
-    }
+    k->mm_acc_tn(M, N, K, dY, X, dW);
     if (db)
         for (int m = 0; m < M; m++) {
             const float *d = dY + (size_t)m * N;
             for (int n = 0; n < N; n++)
                 db[n] += d[n];
         }
-}
-
-static inline float sigmoidf_(float x)
-{
-    return 1.0f / (1.0f + expf(-x));
 }
 
 /* Softmax cross-entropy over the rows of logits (M,V): rows with tgt < 0 are ignored (gradient 0). Turns
@@ -338,9 +243,10 @@ typedef struct engine {
     int T, max_win, n_shards_max;
     void **ws;
     float **wsmem;
-    float *grads; /* n_shards_max * P */
-    float *wt;    /* transposed weights */
-    double *loss; /* per shard */
+    float *grads;              /* n_shards_max * P */
+    float *wt;                 /* transposed weights */
+    const cs_train_kernels *k; /* kernel set (cs_train_kernels_get(CS_TK_AUTO) at init) */
+    double *loss;              /* per shard */
     /* per call */
     const float *w;
     const int *tgt;
@@ -477,7 +383,7 @@ static void input_fwd(const engine *e, int R, const int *in, const float *Dp, fl
     const int W = e->m.width, Din = e->m.desc_inputs;
     for (int r = 0; r < R; r++)
         memcpy(X + (size_t)r * W, e->w + e->ly.emb + (size_t)in[r] * W, (size_t)W * sizeof(float));
-    if (Din > 0) mm_acc(R, W, Din, Dp, e->wt + e->ly.descw, X);
+    if (Din > 0) e->k->mm_acc(R, W, Din, Dp, e->wt + e->ly.descw, X);
 }
 
 /* Backward of input_fwd: dX (R, W) = d loss / d X (after any dropout mask was applied to it). */
@@ -485,8 +391,8 @@ static void input_bwd(const engine *e, int R, const int *in, const float *Dp, co
 {
     const int W = e->m.width, Din = e->m.desc_inputs;
     for (int r = 0; r < R; r++)
-        axpy(W, 1.0f, dX + (size_t)r * W, grad + e->ly.emb + (size_t)in[r] * W);
-    if (Din > 0) linear_bwd_w(R, W, Din, dX, Dp, grad + e->ly.descw, NULL);
+        cs_tk_axpy(W, 1.0f, dX + (size_t)r * W, grad + e->ly.emb + (size_t)in[r] * W);
+    if (Din > 0) linear_bwd_w(e->k, R, W, Din, dX, Dp, grad + e->ly.descw, NULL);
 }
 
 /* ---------------------------------------------- GRU ------------------------------------------------------ */
@@ -532,12 +438,12 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
 
     for (int l = 0; l < L; l++) {
         float *G = g->G[l], *GH = g->GH[l], *HO = g->HO[l];
-        linear_fwd(R, H3, H, g->X[l], wt + ly->wih[l], w + ly->bih[l], G);
+        linear_fwd(e->k, R, H3, H, g->X[l], wt + ly->wih[l], w + ly->bih[l], G);
         for (int t = 0; t < T; t++) {
             float *gh = GH + (size_t)t * Bs * sH3;
             const float *hprev = t ? HO + (size_t)(t - 1) * Bs * sH : NULL;
             if (hprev)
-                linear_fwd(Bs, H3, H, hprev, wt + ly->whh[l], w + ly->bhh[l], gh);
+                linear_fwd(e->k, Bs, H3, H, hprev, wt + ly->whh[l], w + ly->bhh[l], gh);
             else
                 for (int b = 0; b < Bs; b++)
                     memcpy(gh + (size_t)b * sH3, w + ly->bhh[l], sH3 * sizeof(float));
@@ -545,17 +451,7 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
                 float *gi = G + ((size_t)t * Bs + b) * sH3;
                 const float *ghb = gh + (size_t)b * sH3;
                 const float *hp = hprev ? hprev + (size_t)b * sH : NULL;
-                float *ho = HO + ((size_t)t * Bs + b) * sH;
-                for (int j = 0; j < H; j++) {
-                    const float r = sigmoidf_(gi[j] + ghb[j]);
-                    const float z = sigmoidf_(gi[H + j] + ghb[H + j]);
-                    const float n = tanhf(gi[2 * H + j] + r * ghb[2 * H + j]);
-                    const float h0 = hp ? hp[j] : 0.0f;
-                    gi[j] = r;
-                    gi[H + j] = z;
-                    gi[2 * H + j] = n;
-                    ho[j] = (1.0f - z) * n + z * h0;
-                }
+                e->k->gru_gates(H, gi, ghb, hp, HO + ((size_t)t * Bs + b) * sH);
             }
         }
         float *next = l + 1 < L ? g->X[l + 1] : g->Y;
@@ -565,7 +461,7 @@ static double gru_shard(engine *e, gru_ws *g, int w0, int Bs, float *grad)
         else
             memcpy(next, HO, (size_t)R * sH * sizeof(float));
     }
-    linear_fwd(R, V, H, g->Y, wt + ly->headw, w + ly->headb, g->P);
+    linear_fwd(e->k, R, V, H, g->Y, wt + ly->headw, w + ly->headb, g->P);
     if (e->logits_out) {
         for (int b = 0; b < Bs; b++)
             for (int t = 0; t < T; t++)
@@ -587,10 +483,10 @@ static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop)
     const int H = m->width, V = m->vocab, L = m->layers, T = e->T, R = Bs * T, H3 = 3 * H;
     const float *w = e->w;
     const size_t sH = (size_t)H, sH3 = (size_t)H3;
-    linear_bwd_w(R, V, H, g->P, g->Y, grad + ly->headw, grad + ly->headb);
+    linear_bwd_w(e->k, R, V, H, g->P, g->Y, grad + ly->headw, grad + ly->headb);
     float *dH = g->dA, *dX = g->dB;
     memset(dH, 0, (size_t)R * sH * sizeof(float));
-    mm_acc(R, H, V, g->P, w + ly->headw, dH);
+    e->k->mm_acc(R, H, V, g->P, w + ly->headw, dH);
     if (drop)
         for (size_t i = 0; i < (size_t)R * sH; i++)
             dH[i] *= g->MK[L][i];
@@ -623,10 +519,10 @@ static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop)
                     dhn[j] = dh * z;
                 }
             }
-            if (t > 0) mm_acc(Bs, H, H3, g->dGH + (size_t)t * Bs * sH3, w + ly->whh[l], g->dhn);
+            if (t > 0) e->k->mm_acc(Bs, H, H3, g->dGH + (size_t)t * Bs * sH3, w + ly->whh[l], g->dhn);
         }
-        linear_bwd_w(R, H3, H, g->dGI, g->X[l], grad + ly->wih[l], grad + ly->bih[l]);
-        if (T > 1) linear_bwd_w((T - 1) * Bs, H3, H, g->dGH + (size_t)Bs * sH3, HO, grad + ly->whh[l], NULL);
+        linear_bwd_w(e->k, R, H3, H, g->dGI, g->X[l], grad + ly->wih[l], grad + ly->bih[l]);
+        if (T > 1) linear_bwd_w(e->k, (T - 1) * Bs, H3, H, g->dGH + (size_t)Bs * sH3, HO, grad + ly->whh[l], NULL);
         {
             float *db = grad + ly->bhh[l];
             for (int r = 0; r < R; r++) {
@@ -636,7 +532,7 @@ static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop)
             }
         }
         memset(dX, 0, (size_t)R * sH * sizeof(float));
-        mm_acc(R, H, H3, g->dGI, w + ly->wih[l], dX);
+        e->k->mm_acc(R, H, H3, g->dGI, w + ly->wih[l], dX);
         if (drop)
             for (size_t i = 0; i < (size_t)R * sH; i++)
                 dX[i] *= g->MK[l][i];
@@ -733,7 +629,7 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
 
     for (int l = 0; l < L; l++) {
         ln_fwd(T, D, g->S[l], w + ly->ln1w[l], w + ly->ln1b[l], g->XH1[l], g->A1[l], g->RS1[l]);
-        linear_fwd(T, 3 * D, D, g->A1[l], wt + ly->inw[l], w + ly->inb[l], g->QKV[l]);
+        linear_fwd(e->k, T, 3 * D, D, g->A1[l], wt + ly->inw[l], w + ly->inb[l], g->QKV[l]);
         const float *qkv = g->QKV[l];
         float *O = g->O[l];
         memset(O, 0, sT * sD * sizeof(float));
@@ -763,23 +659,23 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
                 float *o = O + (size_t)i * sD + (size_t)h * hd;
                 for (int j = lo; j <= i; j++) {
                     pr[j] *= inv;
-                    axpy(hd, pr[j], qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd, o);
+                    cs_tk_axpy(hd, pr[j], qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd, o);
                 }
             }
         }
-        linear_fwd(T, D, D, O, wt + ly->outw[l], w + ly->outb[l], g->tmp);
+        linear_fwd(e->k, T, D, D, O, wt + ly->outw[l], w + ly->outb[l], g->tmp);
         for (size_t i = 0; i < sT * sD; i++)
             g->X2[l][i] = g->S[l][i] + (drop ? g->tmp[i] * g->MK1[l][i] : g->tmp[i]);
         ln_fwd(T, D, g->X2[l], w + ly->ln2w[l], w + ly->ln2b[l], g->XH2[l], g->A2[l], g->RS2[l]);
-        linear_fwd(T, F, D, g->A2[l], wt + ly->ff1w[l], w + ly->ff1b[l], g->F[l]);
+        linear_fwd(e->k, T, F, D, g->A2[l], wt + ly->ff1w[l], w + ly->ff1b[l], g->F[l]);
         for (size_t i = 0; i < sT * (size_t)F; i++)
             g->F[l][i] = g->F[l][i] > 0.0f ? g->F[l][i] : 0.0f;
-        linear_fwd(T, D, F, g->F[l], wt + ly->ff2w[l], w + ly->ff2b[l], g->tmp);
+        linear_fwd(e->k, T, D, F, g->F[l], wt + ly->ff2w[l], w + ly->ff2b[l], g->tmp);
         for (size_t i = 0; i < sT * sD; i++)
             g->S[l + 1][i] = g->X2[l][i] + (drop ? g->tmp[i] * g->MK2[l][i] : g->tmp[i]);
     }
     ln_fwd(T, D, g->S[L], w + ly->lnfw, w + ly->lnfb, g->XHF, g->AF, g->RSF);
-    linear_fwd(T, V, D, g->AF, wt + ly->headw, w + ly->headb, g->P);
+    linear_fwd(e->k, T, V, D, g->AF, wt + ly->headw, w + ly->headb, g->P);
     const double loss =
         softmax_xent(T, V, g->P, g->tg, e->scale, e->logits_out ? e->logits_out + (size_t)win * sT * V : NULL);
     if (!e->want_grad) return loss;
@@ -798,9 +694,9 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
     const float *w = e->w;
     const float scale = 1.0f / sqrtf((float)hd);
     const size_t sD = (size_t)D, sT = (size_t)T;
-    linear_bwd_w(T, V, D, g->P, g->AF, grad + ly->headw, grad + ly->headb);
+    linear_bwd_w(e->k, T, V, D, g->P, g->AF, grad + ly->headw, grad + ly->headb);
     memset(g->dA, 0, sT * sD * sizeof(float));
-    mm_acc(T, D, V, g->P, w + ly->headw, g->dA);
+    e->k->mm_acc(T, D, V, g->P, w + ly->headw, g->dA);
     memset(g->dS, 0, sT * sD * sizeof(float));
     ln_bwd(T, D, g->dA, g->XHF, g->RSF, w + ly->lnfw, g->dS, grad + ly->lnfw, grad + ly->lnfb);
     for (int l = L - 1; l >= 0; l--) {
@@ -808,23 +704,23 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
         float *dff = g->tmp;
         for (size_t i = 0; i < sT * sD; i++)
             dff[i] = drop ? g->dS[i] * g->MK2[l][i] : g->dS[i];
-        linear_bwd_w(T, D, F, dff, g->F[l], grad + ly->ff2w[l], grad + ly->ff2b[l]);
+        linear_bwd_w(e->k, T, D, F, dff, g->F[l], grad + ly->ff2w[l], grad + ly->ff2b[l]);
         memset(g->dF, 0, sT * (size_t)F * sizeof(float));
-        mm_acc(T, F, D, dff, w + ly->ff2w[l], g->dF);
+        e->k->mm_acc(T, F, D, dff, w + ly->ff2w[l], g->dF);
         for (size_t i = 0; i < sT * (size_t)F; i++)
             if (g->F[l][i] <= 0.0f) g->dF[i] = 0.0f;
-        linear_bwd_w(T, F, D, g->dF, g->A2[l], grad + ly->ff1w[l], grad + ly->ff1b[l]);
+        linear_bwd_w(e->k, T, F, D, g->dF, g->A2[l], grad + ly->ff1w[l], grad + ly->ff1b[l]);
         memset(g->dA, 0, sT * sD * sizeof(float));
-        mm_acc(T, D, F, g->dF, w + ly->ff1w[l], g->dA);
+        e->k->mm_acc(T, D, F, g->dF, w + ly->ff1w[l], g->dA);
         memcpy(g->dX2, g->dS, sT * sD * sizeof(float));
         ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l], grad + ly->ln2b[l]);
         /* X2 = S[l] + drop(outproj(attn(LN1(S[l])))) */
         float *datt = g->tmp;
         for (size_t i = 0; i < sT * sD; i++)
             datt[i] = drop ? g->dX2[i] * g->MK1[l][i] : g->dX2[i];
-        linear_bwd_w(T, D, D, datt, g->O[l], grad + ly->outw[l], grad + ly->outb[l]);
+        linear_bwd_w(e->k, T, D, D, datt, g->O[l], grad + ly->outw[l], grad + ly->outb[l]);
         memset(g->dO, 0, sT * sD * sizeof(float));
-        mm_acc(T, D, D, datt, w + ly->outw[l], g->dO);
+        e->k->mm_acc(T, D, D, datt, w + ly->outw[l], g->dO);
         memset(g->dQKV, 0, sT * 3 * sD * sizeof(float));
         const float *qkv = g->QKV[l];
         for (int h = 0; h < NH; h++) {
@@ -841,20 +737,20 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
                         s += dob[c] * v[c];
                     g->dP[j] = s;
                     dot += pr[j] * s;
-                    axpy(hd, pr[j], dob, g->dQKV + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd);
+                    cs_tk_axpy(hd, pr[j], dob, g->dQKV + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd);
                 }
                 const float *q = qkv + (size_t)i * 3 * sD + (size_t)h * hd;
                 float *dq = g->dQKV + (size_t)i * 3 * sD + (size_t)h * hd;
                 for (int j = lo; j <= i; j++) {
                     const float ds = pr[j] * (g->dP[j] - dot) * scale;
-                    axpy(hd, ds, qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd, dq);
-                    axpy(hd, ds, q, g->dQKV + (size_t)j * 3 * sD + sD + (size_t)h * hd);
+                    cs_tk_axpy(hd, ds, qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd, dq);
+                    cs_tk_axpy(hd, ds, q, g->dQKV + (size_t)j * 3 * sD + sD + (size_t)h * hd);
                 }
             }
         }
-        linear_bwd_w(T, 3 * D, D, g->dQKV, g->A1[l], grad + ly->inw[l], grad + ly->inb[l]);
+        linear_bwd_w(e->k, T, 3 * D, D, g->dQKV, g->A1[l], grad + ly->inw[l], grad + ly->inb[l]);
         memset(g->dA, 0, sT * sD * sizeof(float));
-        mm_acc(T, D, 3 * D, g->dQKV, w + ly->inw[l], g->dA);
+        e->k->mm_acc(T, D, 3 * D, g->dQKV, w + ly->inw[l], g->dA);
         memcpy(g->dS, g->dX2, sT * sD * sizeof(float));
         ln_bwd(T, D, g->dA, g->XH1[l], g->RS1[l], w + ly->ln1w[l], g->dS, grad + ly->ln1w[l], grad + ly->ln1b[l]);
     }
@@ -887,6 +783,7 @@ static int engine_init(engine *e, const cs_model_config *m, int T, int max_win)
     memset(e, 0, sizeof *e);
     if (build_tlist(m, &e->tl) != CS_OK || T < 1 || max_win < 1) return CS_E_ARG;
     e->m = *m;
+    e->k = cs_train_kernels_get(CS_TK_AUTO);
     e->P = cs_model_param_count(m);
     e->T = T;
     e->max_win = max_win;
@@ -1441,14 +1338,7 @@ static void adam_update(trainer *tr, double lr)
     const float stepsize = (float)(lr / bc1), sbc2 = (float)sqrt(bc2);
     const float b1 = cfg->beta1, b2 = cfg->beta2, eps = cfg->adam_eps;
     const float wd = (float)(lr * (double)cfg->weight_decay);
-    float *w = tr->w, *am = tr->am, *av = tr->av;
-    const float *g = tr->g;
-    for (size_t i = 0; i < tr->P; i++) {
-        if (wd > 0.0f && tr->decay[i]) w[i] -= wd * w[i];
-        am[i] = b1 * am[i] + (1.0f - b1) * g[i];
-        av[i] = b2 * av[i] + (1.0f - b2) * g[i] * g[i];
-        w[i] -= stepsize * am[i] / (sqrtf(av[i]) / sbc2 + eps);
-    }
+    tr->e.k->adam(tr->P, tr->w, tr->am, tr->av, tr->g, tr->decay, b1, b2, eps, stepsize, sbc2, wd);
 }
 
 /* The descriptor rows of window wr into dst (T rows of Din; rows past the window's length are zero). */

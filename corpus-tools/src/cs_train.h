@@ -10,7 +10,9 @@
  *
  * Why a second (training) forward: backpropagation needs every intermediate activation of a whole window,
  * and training is fast only when the T steps of a window are computed as matrix-matrix products over all
- * positions (time-major, exact libm functions as in PyTorch); the core's forward is one step at a time with
+ * positions (time-major; the products, the GRU cell and Adam are the kernels of cs_train_kernels.h: AVX2/FMA
+ * when the CPU has it, else portable C with exact libm functions as in PyTorch; CONCATSEQ_TRAIN_KERNELS=portable
+ * forces the portable set); the core's forward is one step at a time with
  * a ring buffer and bounded-error approximations (cs_fastmath.h) for the audio thread. The two are checked
  * against each other in tests/c/test_train.c (test_core_consistency: the logits of cs_train_loss_grad and of
  * cs_model_step agree within 1e-4 of the logit scale over runs past the transformer's context) and against
@@ -55,7 +57,8 @@
  *   - Threads: a batch is cut into fixed shards of CS_TRAIN_SHARD windows (independent of n_threads); each
  *     shard accumulates its own loss and gradient buffer; shards are distributed over n_threads pthreads and
  *     reduced in shard order by one thread. Hence the weights are byte-identical for any n_threads and from
- *     run to run for the same seed.
+ *     run to run for the same seed, with the same kernel set (the AVX2 and portable sets differ in the last bits;
+ *     cs_train_kernels.h).
  *   - Initialisation (seeded, cs_rng; as PyTorch's defaults): embedding N(0, 1); GRU weights and biases
  *     U(-1/sqrt(H), 1/sqrt(H)); Linear weights and biases (head, out_proj weight, ff1, ff2)
  *     U(-1/sqrt(fan_in), 1/sqrt(fan_in)); in_proj_weight Xavier-uniform U(-sqrt(6/(4D)), sqrt(6/(4D)));

@@ -6,10 +6,12 @@
  * over V = 24 labels (each context has 3 likely successors), so the PyTorch peer trains on the same data,
  * then trains: GRU H = 64, L = 2, window 64, batch 16, Adam lr 3e-3 constant (no warm-up, no decay), clip 1.0,
  * no dropout, no early stopping, last 10 % validation (primed with 64 labels), epochs as given.
- * Prints one line per epoch and a final line "RESULT c seconds=<wall> val_bits=<best val> last_val_bits=<...>".
+ * Prints one line per epoch and a final line "RESULT c seconds=<wall> cpu=<process CPU s> val_bits=<best val>
+ * last_val_bits=<...> ... kernels=<the trainer kernel set: CONCATSEQ_TRAIN_KERNELS, else this CPU's best>".
  */
 #include "cs_rng.h"
 #include "cs_train.h"
+#include "cs_train_kernels.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -83,17 +85,22 @@ int main(int argc, char **argv)
     const size_t lens[1] = {N};
     float *w = NULL;
     cs_train_report rep;
-    struct timespec t0, t1;
+    struct timespec t0, t1, c0, c1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     const int err = cs_train_run(&cfg, seqs, lens, 1, &w, &rep);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (err) {
         fprintf(stderr, "training failed: %d\n", err);
         return 1;
     }
     const double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    printf("RESULT c seconds=%.3f val_bits=%.5f last_val_bits=%.5f params=%zu steps=%ld threads=%d\n", secs,
-           rep.best_val_bits, last_val, rep.n_params, rep.steps, n_threads);
+    const double cpu = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+    printf("RESULT c seconds=%.3f cpu=%.3f val_bits=%.5f last_val_bits=%.5f params=%zu steps=%ld threads=%d "
+           "kernels=%s\n",
+           secs, cpu, rep.best_val_bits, last_val, rep.n_params, rep.steps, n_threads,
+           cs_train_kernels_get(CS_TK_AUTO)->name);
     free(w);
     return 0;
 }

@@ -594,7 +594,7 @@ static void test_method_table(void)
     CS_CHECK(big && biglab &&
                  cs_cluster_methods[2].run(big, CS_AP_MAX_N + 1, 1, NULL, &p, 1, 1, biglab, &r, err, sizeof err) ==
                      CS_E_TOO_LARGE &&
-                 strstr(err, "10001 units would need 2.4 GB") && strstr(err, "--cluster kmeans") && !strchr(err, '\n'),
+                 strstr(err, "10001 units would need 1.2 GB") && strstr(err, "--cluster kmeans") && !strchr(err, '\n'),
              "ap above the limit: %s", err);
     free(big);
     free(biglab);

@@ -202,6 +202,7 @@ static void test_periodic(int arch)
     cfg.epochs = arch == CS_MODEL_GRU ? 12 : 40;
     cfg.lr = 1e-2f;
     cfg.warmup_steps = 10;
+    cfg.patience = 0;
     cfg.n_threads = 2;
     cs_train_report rep;
     float *w = train(&cfg, seq, N, &rep);

@@ -9,13 +9,15 @@
  * Also: tensor names/shapes (the core's cs_model_tensor_info) equal torch's, the gradient is identical with 1
  * and 2 threads, and the inference core's forward step (cs_model_step, what evaluation and SeqPredict run,
  * both kernels) reproduces the reference logits window by window within 2e-5 of the logit scale (its
- * exp/tanh/sigmoid are the bounded-error ones of cs_fastmath.h).
+ * exp/tanh/sigmoid are the bounded-error ones of cs_fastmath.h). All of it runs twice: with the trainer kernel
+ * set this CPU selects (AVX2/FMA on x86 with both) and with the portable set (CONCATSEQ_TRAIN_KERNELS=portable).
  * The fixtures grud / tfd add descriptor inputs (desc_proj.weight, the previous unit's descriptor row added to
  * the embedding): the same checks through cs_train_loss_grad_desc and cs_model_step_desc.
  */
 #include "cs_model.h"
 #include "cs_test.h"
 #include "cs_train.h"
+#include "cs_train_kernels.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -191,9 +193,15 @@ static void run_case(const char *tag)
 
 int main(void)
 {
-    run_case("gru");
-    run_case("tf");
-    run_case("grud");
-    run_case("tfd");
+    /* the kernel set this CPU selects, then the portable set forced as a user would (cs_train_kernels.h) */
+    unsetenv("CONCATSEQ_TRAIN_KERNELS");
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) setenv("CONCATSEQ_TRAIN_KERNELS", "portable", 1);
+        printf("trainer kernels: %s\n", cs_train_kernels_get(CS_TK_AUTO)->name);
+        run_case("gru");
+        run_case("tf");
+        run_case("grud");
+        run_case("tfd");
+    }
     CS_TEST_END();
 }

@@ -1,0 +1,351 @@
+/*
+ * cs_train_kernels.c - the trainer's matrix products and Adam update: a portable set and an AVX2/FMA set
+ * chosen at run time (contracts and determinism: cs_train_kernels.h).
+ *
+ * The AVX2 products keep a register tile of C (4 rows x 16 columns, 8 accumulators) loaded from C, add the K
+ * terms in order with fused multiply-adds and store it back once, so the order per element is the portable
+ * one (k ascending onto C) with one rounding per term instead of two. Column tails of 8 and a masked tail
+ * (maskload/maskstore) cover any N; the inner dimension is cut into blocks (order unchanged: the tile is
+ * stored and reloaded) so the rows of B a tile streams stay in L1/L2.
+ */
+#include "cs_train_kernels.h"
+
+#include "cs_fastmath.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CS_TK_HAVE_AVX2 CS_FASTMATH_HAVE_AVX2 /* x86 with GCC/Clang (immintrin.h included there) */
+
+/* ---------------------------------------------- portable ------------------------------------------------ */
+
+/* Four rows at once sharing the loads of x: y_r += a_r * x. */
+static inline void axpy4(int n, float a0, float a1, float a2, float a3, const float *restrict x, float *restrict y0,
+                         float *restrict y1, float *restrict y2, float *restrict y3)
+{
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const float x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3];
+        y0[i] += a0 * x0;
+        y0[i + 1] += a0 * x1;
+        y0[i + 2] += a0 * x2;
+        y0[i + 3] += a0 * x3;
+        y1[i] += a1 * x0;
+        y1[i + 1] += a1 * x1;
+        y1[i + 2] += a1 * x2;
+        y1[i + 3] += a1 * x3;
+        y2[i] += a2 * x0;
+        y2[i + 1] += a2 * x1;
+        y2[i + 2] += a2 * x2;
+        y2[i + 3] += a2 * x3;
+        y3[i] += a3 * x0;
+        y3[i + 1] += a3 * x1;
+        y3[i + 2] += a3 * x2;
+        y3[i + 3] += a3 * x3;
+    }
+    for (; i < n; i++) {
+        y0[i] += a0 * x[i];
+        y1[i] += a1 * x[i];
+        y2[i] += a2 * x[i];
+        y3[i] += a3 * x[i];
+    }
+}
+
+/* C (M,N) += A (M,K) B (K,N). Rows of C in blocks of 4 share the rows of B; order over k is 0..K-1 for every
+ * row, whatever the block. */
+static void mm_acc_portable(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+        const float *a0 = A + (size_t)m * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+        float *c0 = C + (size_t)m * N, *c1 = c0 + N, *c2 = c1 + N, *c3 = c2 + N;
+        for (int k = 0; k < K; k++)
+            axpy4(N, a0[k], a1[k], a2[k], a3[k], B + (size_t)k * N, c0, c1, c2, c3);
+    }
+    for (; m < M; m++) {
+        const float *a = A + (size_t)m * K;
+        float *c = C + (size_t)m * N;
+        for (int k = 0; k < K; k++)
+            cs_tk_axpy(N, a[k], B + (size_t)k * N, c);
+    }
+}
+
+/* dW (N,K) += dY^T (N,M) X (M,K). Blocked over m so a block of X stays in L1 while the rows of dW stream. */
+static void mm_acc_tn_portable(int M, int N, int K, const float *dY, const float *X, float *dW)
+{
+    enum { MB = 16 };
+    for (int m0 = 0; m0 < M; m0 += MB) {
+        const int m1 = m0 + MB < M ? m0 + MB : M;
+        for (int n = 0; n < N; n++) {
+            float *dw = dW + (size_t)n * K;
+            int m = m0;
+            for (; m + 4 <= m1; m += 4) {
+                /* four rows of X into one row of dW: y += a0 x0 + a1 x1 + a2 x2 + a3 x3 (fixed order) */
+                const float a0 = dY[(size_t)m * N + n], a1 = dY[(size_t)(m + 1) * N + n];
+                const float a2 = dY[(size_t)(m + 2) * N + n], a3 = dY[(size_t)(m + 3) * N + n];
+                const float *x0 = X + (size_t)m * K, *x1 = x0 + K, *x2 = x1 + K, *x3 = x2 + K;
+                int k = 0;
+                for (; k + 4 <= K; k += 4) {
+                    dw[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
+                    dw[k + 1] += a0 * x0[k + 1] + a1 * x1[k + 1] + a2 * x2[k + 1] + a3 * x3[k + 1];
+                    dw[k + 2] += a0 * x0[k + 2] + a1 * x1[k + 2] + a2 * x2[k + 2] + a3 * x3[k + 2];
+                    dw[k + 3] += a0 * x0[k + 3] + a1 * x1[k + 3] + a2 * x2[k + 3] + a3 * x3[k + 3];
+                }
+                for (; k < K; k++)
+                    dw[k] += a0 * x0[k] + a1 * x1[k] + a2 * x2[k] + a3 * x3[k];
+            }
+            for (; m < m1; m++)
+                cs_tk_axpy(K, dY[(size_t)m * N + n], X + (size_t)m * K, dw);
+        }
+    }
+}
+
+static void adam_portable(size_t n, float *w, float *am, float *av, const float *g, const unsigned char *decay,
+                          float b1, float b2, float eps, float stepsize, float sbc2, float wd)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (wd > 0.0f && decay[i]) w[i] -= wd * w[i];
+        am[i] = b1 * am[i] + (1.0f - b1) * g[i];
+        av[i] = b2 * av[i] + (1.0f - b2) * g[i] * g[i];
+        w[i] -= stepsize * am[i] / (sqrtf(av[i]) / sbc2 + eps);
+    }
+}
+
+static inline float sigmoidf_(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+/* The GRU cell of units [j0, H) one at a time: libm's functions (fast = 0) or cs_fastmath.h's (fast = 1). */
+static inline void gru_gates_scalar(int H, int j0, int fast, float *gi, const float *gh, const float *hp, float *ho)
+{
+    for (int j = j0; j < H; j++) {
+        const float ar = gi[j] + gh[j], az = gi[H + j] + gh[H + j];
+        const float r = fast ? cs_fast_sigmoid(ar) : sigmoidf_(ar);
+        const float z = fast ? cs_fast_sigmoid(az) : sigmoidf_(az);
+        const float an = gi[2 * H + j] + r * gh[2 * H + j];
+        const float n = fast ? cs_fast_tanh(an) : tanhf(an);
+        const float h0 = hp ? hp[j] : 0.0f;
+        gi[j] = r;
+        gi[H + j] = z;
+        gi[2 * H + j] = n;
+        ho[j] = (1.0f - z) * n + z * h0;
+    }
+}
+
+static void gru_gates_portable(int H, float *gi, const float *gh, const float *hp, float *ho)
+{
+    gru_gates_scalar(H, 0, 0, gi, gh, hp, ho);
+}
+
+static const cs_train_kernels kernels_portable = {mm_acc_portable,    mm_acc_tn_portable, adam_portable,
+                                                  gru_gates_portable, "portable",         CS_TK_PORTABLE};
+
+/* ------------------------------------------------ AVX2 -------------------------------------------------- */
+
+#if CS_TK_HAVE_AVX2
+
+#define TK_AVX2 __attribute__((target("avx2,fma")))
+
+/* Lane masks for a tail of r < 8 columns: loadu(mask_tab + 8 - r) has r leading -1 lanes. */
+static const int mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+/*
+ * The tiles: rows [0, 4) (or row 0) of C (stride ldc) and 16 or nc <= 8 columns, over the K-range [k0, k1) of
+ * the inner dimension, with A's element (r, k) at A[r * sar + k * sak] and B's row k at B + k * ldb:
+ * C += sum_k A(r,k) B(k,:), k ascending, fused. The accumulators are named variables (GCC -O2 keeps an
+ * array of vectors in memory).
+ */
+#define TK_BCAST(r) _mm256_broadcast_ss(a + (size_t)(r)*sar)
+
+TK_AVX2 static inline void tile16x4(int k0, int k1, const float *A, size_t sar, size_t sak, const float *B, size_t ldb,
+                                    float *C, size_t ldc)
+{
+    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc;
+    __m256 c00 = _mm256_loadu_ps(C), c01 = _mm256_loadu_ps(C + 8);
+    __m256 c10 = _mm256_loadu_ps(C1), c11 = _mm256_loadu_ps(C1 + 8);
+    __m256 c20 = _mm256_loadu_ps(C2), c21 = _mm256_loadu_ps(C2 + 8);
+    __m256 c30 = _mm256_loadu_ps(C3), c31 = _mm256_loadu_ps(C3 + 8);
+    for (int k = k0; k < k1; k++) {
+        const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * sak;
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 av = TK_BCAST(0);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = TK_BCAST(1);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = TK_BCAST(2);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = TK_BCAST(3);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+    }
+    _mm256_storeu_ps(C, c00);
+    _mm256_storeu_ps(C + 8, c01);
+    _mm256_storeu_ps(C1, c10);
+    _mm256_storeu_ps(C1 + 8, c11);
+    _mm256_storeu_ps(C2, c20);
+    _mm256_storeu_ps(C2 + 8, c21);
+    _mm256_storeu_ps(C3, c30);
+    _mm256_storeu_ps(C3 + 8, c31);
+}
+
+/* Loads and stores of nc <= 8 lanes (8: plain; fewer: masked). */
+TK_AVX2 static inline __m256 ld8(const float *p, int nc, __m256i mk)
+{
+    return nc == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mk);
+}
+
+TK_AVX2 static inline void st8(float *p, int nc, __m256i mk, __m256 v)
+{
+    if (nc == 8)
+        _mm256_storeu_ps(p, v);
+    else
+        _mm256_maskstore_ps(p, mk, v);
+}
+
+TK_AVX2 static inline void tile8x4(int nc, int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,
+                                   size_t ldb, float *C, size_t ldc)
+{
+    const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc;
+    __m256 c0 = ld8(C, nc, mk), c1 = ld8(C1, nc, mk), c2 = ld8(C2, nc, mk), c3 = ld8(C3, nc, mk);
+    for (int k = k0; k < k1; k++) {
+        const float *a = A + (size_t)k * sak;
+        const __m256 b0 = ld8(B + (size_t)k * ldb, nc, mk);
+        c0 = _mm256_fmadd_ps(TK_BCAST(0), b0, c0);
+        c1 = _mm256_fmadd_ps(TK_BCAST(1), b0, c1);
+        c2 = _mm256_fmadd_ps(TK_BCAST(2), b0, c2);
+        c3 = _mm256_fmadd_ps(TK_BCAST(3), b0, c3);
+    }
+    st8(C, nc, mk, c0);
+    st8(C1, nc, mk, c1);
+    st8(C2, nc, mk, c2);
+    st8(C3, nc, mk, c3);
+}
+
+/* One row of C, nc <= 8 columns. */
+TK_AVX2 static inline void tile8x1(int nc, int k0, int k1, const float *A, size_t sak, const float *B, size_t ldb,
+                                   float *C)
+{
+    const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+    __m256 c0 = ld8(C, nc, mk);
+    for (int k = k0; k < k1; k++)
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(A + (size_t)k * sak), ld8(B + (size_t)k * ldb, nc, mk), c0);
+    st8(C, nc, mk, c0);
+}
+#undef TK_BCAST
+
+/* C (M,N) += A' (M,K) B (K,N) with A'(m,k) = A[m * sar + k * sak], B row stride N, C row stride N. The
+ * K-range is cut into blocks of KB (the order over k per element is unchanged). */
+TK_AVX2 static void gemm_avx2(int M, int N, int K, const float *A, size_t sar, size_t sak, const float *B, float *C)
+{
+    enum { KB = 128 };
+    const size_t ld = (size_t)N;
+    for (int k0 = 0; k0 < K; k0 += KB) {
+        const int k1 = k0 + KB < K ? k0 + KB : K;
+        int m = 0;
+        for (; m + 4 <= M; m += 4) {
+            const float *Am = A + (size_t)m * sar;
+            float *Cm = C + (size_t)m * ld;
+            int n = 0;
+            for (; n + 16 <= N; n += 16)
+                tile16x4(k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
+            for (; n < N; n += 8)
+                tile8x4(N - n < 8 ? N - n : 8, k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
+        }
+        for (; m < M; m++)
+            for (int n = 0; n < N; n += 8)
+                tile8x1(N - n < 8 ? N - n : 8, k0, k1, A + (size_t)m * sar, sak, B + n, ld, C + (size_t)m * ld + n);
+    }
+}
+
+TK_AVX2 static void mm_acc_avx2(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    gemm_avx2(M, N, K, A, (size_t)K, 1, B, C);
+}
+
+/* dW (N,K) += dY^T X: rows of C are the N columns of dY (stride 1), the inner index is m (stride N). */
+TK_AVX2 static void mm_acc_tn_avx2(int M, int N, int K, const float *dY, const float *X, float *dW)
+{
+    gemm_avx2(N, K, M, dY, 1, (size_t)N, X, dW);
+}
+
+/* Adam in 8 lanes with the portable rounding (no fused operation): bit-identical to adam_portable. */
+TK_AVX2 static void adam_avx2(size_t n, float *w, float *am, float *av, const float *g, const unsigned char *decay,
+                              float b1, float b2, float eps, float stepsize, float sbc2, float wd)
+{
+    const __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2), v1b1 = _mm256_set1_ps(1.0f - b1);
+    const __m256 v1b2 = _mm256_set1_ps(1.0f - b2), veps = _mm256_set1_ps(eps), vst = _mm256_set1_ps(stepsize);
+    const __m256 vs2 = _mm256_set1_ps(sbc2), vwd = _mm256_set1_ps(wd);
+    const int use_wd = wd > 0.0f;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 wv = _mm256_loadu_ps(w + i);
+        const __m256 gv = _mm256_loadu_ps(g + i);
+        if (use_wd) {
+            /* lanes whose flag is set: w - wd * w; others unchanged */
+            const __m128i d8 = _mm_loadl_epi64((const __m128i *)(const void *)(decay + i));
+            const __m256i d32 = _mm256_cvtepu8_epi32(d8);
+            const __m256 sel = _mm256_castsi256_ps(_mm256_cmpgt_epi32(d32, _mm256_setzero_si256()));
+            wv = _mm256_blendv_ps(wv, _mm256_sub_ps(wv, _mm256_mul_ps(vwd, wv)), sel);
+        }
+        const __m256 mv = _mm256_add_ps(_mm256_mul_ps(vb1, _mm256_loadu_ps(am + i)), _mm256_mul_ps(v1b1, gv));
+        const __m256 vv =
+            _mm256_add_ps(_mm256_mul_ps(vb2, _mm256_loadu_ps(av + i)), _mm256_mul_ps(_mm256_mul_ps(v1b2, gv), gv));
+        const __m256 den = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vv), vs2), veps);
+        wv = _mm256_sub_ps(wv, _mm256_div_ps(_mm256_mul_ps(vst, mv), den));
+        _mm256_storeu_ps(am + i, mv);
+        _mm256_storeu_ps(av + i, vv);
+        _mm256_storeu_ps(w + i, wv);
+    }
+    if (i < n) adam_portable(n - i, w + i, am + i, av + i, g + i, decay + i, b1, b2, eps, stepsize, sbc2, wd);
+}
+
+/* The GRU cell in 8 lanes (cs_fastmath.h's sigmoid and tanh); the last H % 8 units by the scalar fast versions. */
+TK_AVX2 static void gru_gates_avx2(int H, float *gi, const float *gh, const float *hp, float *ho)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    int j = 0;
+    for (; j + 8 <= H; j += 8) {
+        const __m256 r = cs_fast_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(gi + j), _mm256_loadu_ps(gh + j)));
+        const __m256 z = cs_fast_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(gi + H + j), _mm256_loadu_ps(gh + H + j)));
+        const __m256 n =
+            cs_fast_tanh8(_mm256_fmadd_ps(r, _mm256_loadu_ps(gh + 2 * H + j), _mm256_loadu_ps(gi + 2 * H + j)));
+        const __m256 h0 = hp ? _mm256_loadu_ps(hp + j) : _mm256_setzero_ps();
+        _mm256_storeu_ps(gi + j, r);
+        _mm256_storeu_ps(gi + H + j, z);
+        _mm256_storeu_ps(gi + 2 * H + j, n);
+        _mm256_storeu_ps(ho + j, _mm256_fmadd_ps(z, h0, _mm256_mul_ps(_mm256_sub_ps(one, z), n)));
+    }
+    gru_gates_scalar(H, j, 1, gi, gh, hp, ho);
+}
+
+static const cs_train_kernels kernels_avx2 = {mm_acc_avx2,    mm_acc_tn_avx2, adam_avx2,
+                                              gru_gates_avx2, "avx2",         CS_TK_AVX2};
+
+#endif
+
+int cs_train_kernels_have_avx2(void)
+{
+#if CS_TK_HAVE_AVX2
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+const cs_train_kernels *cs_train_kernels_get(int which)
+{
+    if (which == CS_TK_AUTO) {
+        const char *env = getenv("CONCATSEQ_TRAIN_KERNELS");
+        which = env && strcmp(env, "portable") == 0 ? CS_TK_PORTABLE : CS_TK_AVX2;
+    }
+#if CS_TK_HAVE_AVX2
+    if (which == CS_TK_AVX2 && cs_train_kernels_have_avx2()) return &kernels_avx2;
+#endif
+    return &kernels_portable;
+}

@@ -1,0 +1,91 @@
+/*
+ * cs_train_kernels.h - the trainer's inner loops (matrix products of forward and backward, the Adam update),
+ * in two sets with the same contracts, chosen at run time:
+ *
+ *   - "portable": plain C, unrolled so that GCC's -O2 SLP vectoriser (and clang's loop vectoriser) packs it
+ *     without -ffast-math; the reference, and the only set off x86.
+ *   - "avx2": AVX2 + FMA intrinsics (GCC/Clang target attributes), chosen when the CPU has both
+ *     (__builtin_cpu_supports) unless the environment variable CONCATSEQ_TRAIN_KERNELS=portable forces the
+ *     portable set (CONCATSEQ_TRAIN_KERNELS=avx2 asks for it; it falls back to portable without the CPU flags).
+ *
+ * Determinism: every kernel is a pure function of its inputs with a fixed summation order that does not
+ * depend on the number of threads (the trainer calls a kernel per shard; cs_train.h), so each set alone gives
+ * byte-identical weights for any thread count on the same CPU. The two sets do NOT give the same bits:
+ * the AVX2 products round once per multiply-add (fused) where the portable ones round twice, the portable
+ * weight-gradient sums four products before adding them to the accumulator, and the AVX2 GRU gates use the
+ * inference core's bounded-error sigmoid/tanh (cs_fastmath.h) where the portable ones call libm. The Adam update is
+ * bit-identical in both sets (no fused operations in it). Trained models agree within a tolerance
+ * (tests/c/test_train_kernels.c: products within 1e-5 of their scale, a trained GRU's validation loss within
+ * 0.5 %).
+ *
+ * Matrices are row-major and contiguous. Sizes are >= 0; a size of 0 does nothing. Pointers may not alias
+ * (except where stated). No allocation, no I/O, no locks: callable from any thread.
+ */
+#ifndef CS_TRAIN_KERNELS_H
+#define CS_TRAIN_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** y[0..n) += a * x[0..n) (portable; unrolled by 8 so that the -O2 SLP vectoriser packs it). Inline: the
+ *  trainer's short vector loops (attention heads, embedding rows) call it directly. */
+static inline void cs_tk_axpy(int n, float a, const float *restrict x, float *restrict y)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        y[i] += a * x[i];
+        y[i + 1] += a * x[i + 1];
+        y[i + 2] += a * x[i + 2];
+        y[i + 3] += a * x[i + 3];
+        y[i + 4] += a * x[i + 4];
+        y[i + 5] += a * x[i + 5];
+        y[i + 6] += a * x[i + 6];
+        y[i + 7] += a * x[i + 7];
+    }
+    for (; i < n; i++)
+        y[i] += a * x[i];
+}
+
+/** Which kernel set: CS_TK_AUTO (the environment, else the CPU), CS_TK_PORTABLE, CS_TK_AVX2. */
+enum { CS_TK_AUTO = 0, CS_TK_PORTABLE = 1, CS_TK_AVX2 = 2 };
+
+/** One kernel set. */
+typedef struct cs_train_kernels {
+    /** C (M,N) += A (M,K) B (K,N). For each element the terms are added in order k = 0..K-1 onto C's value. */
+    void (*mm_acc)(int M, int N, int K, const float *A, const float *B, float *C);
+    /** dW (N,K) += dY^T X with dY (M,N), X (M,K): the weight gradient of Y = X W^T. Terms in order m = 0..M-1
+     *  (portable: four at a time, summed, then added). */
+    void (*mm_acc_tn)(int M, int N, int K, const float *dY, const float *X, float *dW);
+    /** Adam (PyTorch's update) over n parameters, in place: for each i, if wd > 0 and decay[i] then
+     *  w -= wd * w; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g; w -= stepsize * m / (sqrt(v) / sbc2 + eps).
+     *  decay: n flags (0/1). */
+    void (*adam)(size_t n, float *w, float *m, float *v, const float *g, const unsigned char *decay, float b1, float b2,
+                 float eps, float stepsize, float sbc2, float wd);
+    /** The GRU cell of one row (cs_model.h's equations) from its pre-activations: gi (3H: input part, bias
+     *  included; overwritten with r, z, n), gh (3H: recurrent part, bias included), hp (H: previous state, or
+     *  NULL = zeros), ho (H) = (1 - z) n + z hp. Portable: libm expf/tanhf (as PyTorch); AVX2: the 8-lane
+     *  cs_fastmath.h functions (absolute error <= 1.5e-7, the ones the inference core runs). */
+    void (*gru_gates)(int H, float *gi, const float *gh, const float *hp, float *ho);
+    const char *name; /* "portable" or "avx2" */
+    int id;           /* CS_TK_PORTABLE or CS_TK_AVX2 */
+} cs_train_kernels;
+
+/**
+ * The kernel set for `which`: CS_TK_PORTABLE -> portable; CS_TK_AVX2 -> AVX2/FMA when this CPU has both, else
+ * portable; CS_TK_AUTO -> the environment variable CONCATSEQ_TRAIN_KERNELS ("portable" or "avx2"; anything
+ * else or unset = the best set this CPU runs). Never NULL. Reads the environment on every AUTO call (so a test
+ * may setenv between runs); not real-time safe because of getenv, otherwise pure.
+ */
+const cs_train_kernels *cs_train_kernels_get(int which);
+
+/** 1 when this CPU can run the AVX2/FMA set (x86 with AVX2 and FMA), else 0. */
+int cs_train_kernels_have_avx2(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * test_train_kernels.c - the trainer's two kernel sets (cs_train_kernels.h): each product against a float64
+ * reference on awkward shapes (column tails 1..7, 8, 16, row tails, inner dimensions past the AVX2 block),
+ * the Adam update bit-identical in both sets, the GRU cell within the fast functions' bound, and whole
+ * trainings: each set byte-identical for 1 and 2 threads, and the two sets' validation losses within 0.5 %.
+ *
+ * Tolerances (stated): a product element within 1e-6 * sum_k |a_k b_k| + |c| of the float64 value (float32
+ * rounding of K terms grows like K * 6e-8; K <= 130 here); GRU cell outputs within 1e-6 absolute (libm vs the
+ * 1.5e-7 bounds of cs_fastmath.h, through the n and z combination).
+ * Off x86 (or without AVX2/FMA) the AVX2 request falls back to portable: the comparisons still run, trivially.
+ */
+#include "cs_rng.h"
+#include "cs_test.h"
+#include "cs_train.h"
+#include "cs_train_kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fill(cs_rng *rng, float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = 2.0f * cs_rng_uniform(rng) - 1.0f;
+}
+
+/* One shape: C += A B and dW += dY^T X by both sets against float64. */
+static double check_products(const cs_train_kernels *k, int M, int N, int K, cs_rng *rng)
+{
+    float *A = malloc((size_t)M * K * sizeof *A), *B = malloc((size_t)K * N * sizeof *B);
+    float *C = malloc((size_t)M * N * sizeof *C), *C0 = malloc((size_t)M * N * sizeof *C0);
+    float *dY = malloc((size_t)K * M * sizeof *dY), *X = malloc((size_t)K * N * sizeof *X);
+    float *dW = malloc((size_t)M * N * sizeof *dW);
+    fill(rng, A, (size_t)M * K);
+    fill(rng, B, (size_t)K * N);
+    fill(rng, C0, (size_t)M * N);
+    fill(rng, dY, (size_t)K * M);
+    fill(rng, X, (size_t)K * N);
+    memcpy(C, C0, (size_t)M * N * sizeof *C);
+    memcpy(dW, C0, (size_t)M * N * sizeof *C);
+    k->mm_acc(M, N, K, A, B, C);
+    /* the transposed product with inner dimension K: dW (M,N) += dY^T X, dY (K,M), X (K,N) */
+    k->mm_acc_tn(K, M, N, dY, X, dW);
+    double worst = 0.0;
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < N; n++) {
+            double s = (double)C0[(size_t)m * N + n], a = fabs(s), s2 = s, a2 = a;
+            for (int q = 0; q < K; q++) {
+                const double t = (double)A[(size_t)m * K + q] * (double)B[(size_t)q * N + n];
+                const double t2 = (double)dY[(size_t)q * M + m] * (double)X[(size_t)q * N + n];
+                s += t;
+                a += fabs(t);
+                s2 += t2;
+                a2 += fabs(t2);
+            }
+            const double e1 = fabs((double)C[(size_t)m * N + n] - s) / a,
+                         e2 = fabs((double)dW[(size_t)m * N + n] - s2) / a2;
+            worst = fmax(worst, fmax(e1, e2));
+        }
+    free(A);
+    free(B);
+    free(C);
+    free(C0);
+    free(dY);
+    free(X);
+    free(dW);
+    return worst;
+}
+
+static void test_products(void)
+{
+    static const int Ms[] = {1, 3, 4, 5, 8, 13};
+    static const int Ns[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 40, 192};
+    static const int Ks[] = {1, 5, 64, 130};
+    cs_rng rng;
+    cs_rng_seed(&rng, 11);
+    for (int set = CS_TK_PORTABLE; set <= CS_TK_AVX2; set++) {
+        const cs_train_kernels *k = cs_train_kernels_get(set);
+        double worst = 0.0;
+        for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+            for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
+                for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
+                    const double e = check_products(k, Ms[a], Ns[b], Ks[c], &rng);
+                    CS_CHECK(e <= 1e-6, "%s: product %dx%dx%d error %.3g of its scale", k->name, Ms[a], Ns[b], Ks[c],
+                             e);
+                    worst = fmax(worst, e);
+                }
+        printf("%s products: worst error %.3g of sum |terms|\n", k->name, worst);
+    }
+}
+
+static void test_adam_same(void)
+{
+    enum { n = 203 };
+    static float w[2][n], m[2][n], v[2][n], g[n];
+    static unsigned char decay[n];
+    cs_rng rng;
+    cs_rng_seed(&rng, 12);
+    fill(&rng, w[0], n);
+    fill(&rng, m[0], n);
+    fill(&rng, v[0], n);
+    for (int i = 0; i < n; i++) {
+        v[0][i] = fabsf(v[0][i]) * 1e-3f;
+        decay[i] = (unsigned char)(i % 3 != 0);
+    }
+    memcpy(w[1], w[0], sizeof w[0]);
+    memcpy(m[1], m[0], sizeof m[0]);
+    memcpy(v[1], v[0], sizeof v[0]);
+    for (int step = 0; step < 5; step++) {
+        fill(&rng, g, n);
+        const float wd = step % 2 ? 0.0f : 3e-4f;
+        for (int s = 0; s < 2; s++)
+            cs_train_kernels_get(s ? CS_TK_AVX2 : CS_TK_PORTABLE)
+                ->adam(n, w[s], m[s], v[s], g, decay, 0.9f, 0.999f, 1e-8f, 1e-3f, 0.7f, wd);
+    }
+    CS_CHECK(memcmp(w[0], w[1], sizeof w[0]) == 0 && memcmp(m[0], m[1], sizeof m[0]) == 0 &&
+                 memcmp(v[0], v[1], sizeof v[0]) == 0,
+             "Adam: the AVX2 set differs from the portable one");
+    int changed = 0;
+    for (int i = 0; i < n; i++)
+        changed += m[0][i] != 0.0f;
+    CS_CHECK(changed == n, "Adam moved %d of %d moments", changed, n);
+}
+
+static void test_gates(void)
+{
+    enum { H = 29 }; /* three 8-lane blocks and a scalar tail */
+    float gi[2][3 * H], gh[3 * H], hp[H], ho[2][H];
+    cs_rng rng;
+    cs_rng_seed(&rng, 13);
+    double worst = 0.0;
+    for (int rep = 0; rep < 200; rep++) {
+        fill(&rng, gi[0], 3 * H);
+        fill(&rng, gh, 3 * H);
+        fill(&rng, hp, H);
+        const float sc = rep < 100 ? 3.0f : 12.0f; /* saturating arguments too */
+        for (int j = 0; j < 3 * H; j++) {
+            gi[0][j] *= sc;
+            gh[j] *= sc;
+        }
+        memcpy(gi[1], gi[0], sizeof gi[0]);
+        for (int s = 0; s < 2; s++)
+            cs_train_kernels_get(s ? CS_TK_AVX2 : CS_TK_PORTABLE)->gru_gates(H, gi[s], gh, rep % 2 ? hp : NULL, ho[s]);
+        for (int j = 0; j < 3 * H; j++)
+            worst = fmax(worst, fabs((double)gi[0][j] - (double)gi[1][j]));
+        for (int j = 0; j < H; j++)
+            worst = fmax(worst, fabs((double)ho[0][j] - (double)ho[1][j]));
+    }
+    printf("GRU cell: AVX2 vs portable max |diff| %.3g\n", worst);
+    CS_CHECK(worst <= 1e-6, "GRU cell: AVX2 vs portable differ by %.3g", worst);
+}
+
+static int quiet(void *user, const cs_train_epoch_info *info)
+{
+    (void)user;
+    (void)info;
+    return 0;
+}
+
+/* A seeded second-order Markov sequence over V labels (3 likely successors per context). */
+static void markov(int *seq, int n, int V, uint64_t seed)
+{
+    int succ[8][8][3];
+    cs_rng rng;
+    cs_rng_seed(&rng, seed);
+    for (int a = 0; a < V; a++)
+        for (int b = 0; b < V; b++)
+            for (int q = 0; q < 3; q++)
+                succ[a][b][q] = (int)cs_rng_below(&rng, (uint32_t)V);
+    seq[0] = 0;
+    seq[1] = 1;
+    for (int i = 2; i < n; i++) {
+        const float u = cs_rng_uniform(&rng);
+        seq[i] = succ[seq[i - 2]][seq[i - 1]][u < 0.6f ? 0 : u < 0.9f ? 1 : 2];
+    }
+}
+
+static void test_training(int arch)
+{
+    enum { N = 3000, V = 8 };
+    static int seq[N];
+    markov(seq, N, V, 14);
+    const int *seqs[1] = {seq};
+    const size_t lens[1] = {N};
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, arch, V);
+    cfg.model.width = arch == CS_MODEL_GRU ? 24 : 32; /* 24: the GRU cell's 8-lane blocks and 3H = 72 columns */
+    cfg.model.layers = 2;
+    if (arch == CS_MODEL_TRANSFORMER) {
+        cfg.model.heads = 4;
+        cfg.model.context = 16;
+        cfg.model.d_ff = 4 * cfg.model.width;
+    }
+    cfg.epochs = arch == CS_MODEL_GRU ? 8 : 6;
+    cfg.batch = 20; /* 3 shards, the last one partial */
+    cfg.dropout = 0.1f;
+    cfg.weight_decay = 0.01f;
+    cfg.progress = quiet;
+    const size_t P = cs_model_param_count(&cfg.model);
+    const char *nm = arch == CS_MODEL_GRU ? "GRU" : "transformer";
+    double val[2] = {0.0, 0.0};
+    float *first[2] = {NULL, NULL};
+    for (int set = 0; set < 2; set++) {
+        setenv("CONCATSEQ_TRAIN_KERNELS", set ? "avx2" : "portable", 1);
+        const char *kn = cs_train_kernels_get(CS_TK_AUTO)->name;
+        float *w[2] = {NULL, NULL};
+        cs_train_report rep;
+        for (int th = 0; th < 2; th++) {
+            cfg.n_threads = th + 1;
+            CS_CHECK(cs_train_run(&cfg, seqs, lens, 1, &w[th], &rep) == 0 && w[th], "%s %s training", nm, kn);
+        }
+        if (w[0] && w[1])
+            CS_CHECK(memcmp(w[0], w[1], P * sizeof(float)) == 0, "%s, %s kernels: 1 vs 2 threads differ", nm, kn);
+        val[set] = rep.best_val_bits;
+        first[set] = w[0];
+        free(w[1]);
+        printf("%s, %s kernels: validation %.5f bits/label (epoch %d)\n", nm, kn, rep.best_val_bits, rep.best_epoch);
+    }
+    unsetenv("CONCATSEQ_TRAIN_KERNELS");
+    const double rel = fabs(val[1] - val[0]) / val[0];
+    CS_CHECK(rel <= 0.005, "%s: AVX2 validation %.5f vs portable %.5f (%.3g relative > 0.5 %%)", nm, val[1], val[0],
+             rel);
+    if (cs_train_kernels_have_avx2() && first[0] && first[1])
+        CS_CHECK(memcmp(first[0], first[1], P * sizeof(float)) != 0,
+                 "%s: the AVX2 and portable runs are identical (the AVX2 set did not run)", nm);
+    free(first[0]);
+    free(first[1]);
+}
+
+int main(void)
+{
+    printf("this CPU selects the %s kernels\n", cs_train_kernels_get(CS_TK_AUTO)->name);
+    setenv("CONCATSEQ_TRAIN_KERNELS", "portable", 1);
+    CS_CHECK(cs_train_kernels_get(CS_TK_AUTO)->id == CS_TK_PORTABLE, "CONCATSEQ_TRAIN_KERNELS=portable not obeyed");
+    unsetenv("CONCATSEQ_TRAIN_KERNELS");
+    CS_CHECK(cs_train_kernels_get(CS_TK_AUTO)->id == (cs_train_kernels_have_avx2() ? CS_TK_AVX2 : CS_TK_PORTABLE),
+             "the automatic choice is not the best set of this CPU");
+    test_products();
+    test_adam_same();
+    test_gates();
+    test_training(CS_MODEL_GRU);
+    test_training(CS_MODEL_TRANSFORMER);
+    CS_TEST_END();
+}
