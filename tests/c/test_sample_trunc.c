@@ -87,7 +87,7 @@ int main(void)
                     cs_sample_params_default(&p);
                     p.top_k = ks[ki];
                     p.top_p = ps[pi];
-                    p.temperature = kind == 2 ? 1.0f : (float)(0.5 + cs_rng_uniform(&g));
+                    p.temperature = kind == 2 ? 1.0f : 0.5f + cs_rng_uniform(&g);
                     p.repetition_penalty = pens[cs_rng_below(&g, 4)];
                     const int nh = (int)cs_rng_below(&g, 201);
                     for (int j = 0; j < nh; j++) /* repeats, and some outside 0..V-1 */
