@@ -148,7 +148,7 @@ void cs_seqp_corpus_init(cs_seqp_corpus *c)
 int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32_t samples, uint32_t channels)
 {
     if (!wanted) {
-        cs_seqp_corpus_init(c);
+        if (c->state != CS_SEQP_CORPUS_OFF) cs_seqp_corpus_init(c); /* OFF is only ever set by init: already so */
         return c->state;
     }
     if (!data || samples == 0) {
@@ -633,8 +633,51 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
     }
 }
 
+/* Does x (n values, or one held when step is 0) have a positive-going edge after prev (both clamped as in
+ * cs_seqp_process: NaN and negatives are 0)? *last: the clamped last value. No branch on the data. */
+static int has_edge(const float *x, uint32_t step, uint32_t n, float prev, float *last)
+{
+    int edge = 0;
+    float pv = prev;
+    const uint32_t m = step ? n : 1u; /* a held value can rise at its first sample only */
+    for (uint32_t i = 0; i < m; i++) {
+        const float v = x[i] > 0.0f ? x[i] : 0.0f;
+        edge |= (v > 0.0f) & (pv <= 0.0f);
+        pv = v;
+    }
+    *last = pv;
+    return edge;
+}
+
+int cs_seqp_quiet(const cs_seqp *p, const cs_seqp_io *io, uint32_t n)
+{
+    float last;
+    if (p->model && p->q_in != p->q_out) return 0;
+    if (has_edge(io->in[CS_SEQP_IN_RESET], io->step[CS_SEQP_IN_RESET], n, p->prev_reset, &last)) return 0;
+    return !p->model || !has_edge(io->in[CS_SEQP_IN_TRIG], io->step[CS_SEQP_IN_TRIG], n, p->prev_trig, &last);
+}
+
+/* A block without events (cs_seqp_quiet): the held outputs, the edges' last values. */
+static void process_quiet(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
+{
+    const uint32_t m = io->out_step ? n : 1u;
+    (void)has_edge(io->in[CS_SEQP_IN_RESET], io->step[CS_SEQP_IN_RESET], n, p->prev_reset, &p->prev_reset);
+    (void)has_edge(io->in[CS_SEQP_IN_TRIG], io->step[CS_SEQP_IN_TRIG], n, p->prev_trig, &p->prev_trig);
+    const float l = p->label, pr = p->prob, en = p->entropy;
+    for (uint32_t i = 0; io->out_label && i < m; i++)
+        io->out_label[i] = l;
+    for (uint32_t i = 0; io->out_prob && i < m; i++)
+        io->out_prob[i] = pr;
+    for (uint32_t i = 0; io->out_entropy && i < m; i++)
+        io->out_entropy[i] = en;
+}
+
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
 {
+    if (cs_seqp_quiet(p, io, n)) { /* most blocks: nothing to step, only the outputs to hold */
+        process_quiet(p, io, n);
+        return 0;
+    }
     int events = 0;
     uint64_t spent = 0, budget = (uint64_t)CS_SEQP_MADDS_PER_SAMPLE * (io->budget_samples ? io->budget_samples : n);
     const float *const *in = io->in;
