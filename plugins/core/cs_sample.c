@@ -73,9 +73,19 @@ static void fail(cs_sample_result *out)
     out->label = -1;
 }
 
+/* The repetition penalty of one candidate's value (CTRL): v / pen above 0, v * pen otherwise, >= -1e30. */
+static inline float penalised(float v, float pen)
+{
+    float r = v > 0.0f ? v / pen : v * pen;
+    return r < -LOGIT_CLAMP ? -LOGIT_CLAMP : r;
+}
+
 /* Pass 1, labels [i0, V): val[i] = the logit clamped to +-1e30 if label i is allowed by mask (NULL = all) and its
- * logit is a number above -3.4e38, else -inf. Returns the number of candidates. */
-static int cand_scalar(const float *logits, int i0, int V, const unsigned char *mask, float *val)
+ * logit is a number above -3.4e38, else -inf; with hist (NULL = no penalty) a candidate whose hist[i] is nonzero
+ * gets the repetition penalty pen (step 2, fused into this pass). Raises *vmax to the largest val. Returns the
+ * number of candidates. */
+static int cand_scalar(const float *logits, int i0, int V, const unsigned char *mask, float *val,
+                       const unsigned char *hist, float pen, float *vmax)
 {
     int n_ok = 0;
     for (int i = i0; i < V; i++) {
@@ -83,7 +93,9 @@ static int cand_scalar(const float *logits, int i0, int V, const unsigned char *
         int ok = (!mask || mask[i]) && l == l && l > -3.4e38f;
         if (l > LOGIT_CLAMP) l = LOGIT_CLAMP;
         if (l < -LOGIT_CLAMP) l = -LOGIT_CLAMP;
+        if (hist && hist[i]) l = penalised(l, pen);
         val[i] = ok ? l : -INFINITY;
+        *vmax = val[i] > *vmax ? val[i] : *vmax;
         n_ok += ok;
     }
     return n_ok;
@@ -111,41 +123,38 @@ static void exp_scalar(float *val, float *e, int i0, int V, float mx, float T, d
 
 #if CS_SAMPLE_SIMD
 __attribute__((target("avx2,fma"))) static int cand_avx2(const float *logits, int V, const unsigned char *mask,
-                                                         float *val, int *n_ok)
+                                                         float *val, int *n_ok, const unsigned char *hist, float pen,
+                                                         float *vmax)
 {
+    __m256 mx = _mm256_set1_ps(-INFINITY);
     const __m256 lo = _mm256_set1_ps(-3.4e38f), cl = _mm256_set1_ps(LOGIT_CLAMP), ncl = _mm256_set1_ps(-LOGIT_CLAMP);
-    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY), zero = _mm256_setzero_ps(), p = _mm256_set1_ps(pen);
     int n = 0, i = 0;
     for (; i + 8 <= V; i += 8) {
         __m256 l = _mm256_loadu_ps(logits + i);
         __m256 ok = _mm256_cmp_ps(l, lo, _CMP_GT_OQ); /* false for NaN and -inf */
         if (mask) {
             __m128i m8 = _mm_loadl_epi64((const __m128i *)(const void *)(mask + i));
-            __m256i m32 = _mm256_cvtepu8_epi32(m8);
-            __m256i zero = _mm256_cmpeq_epi32(m32, _mm256_setzero_si256());
-            ok = _mm256_andnot_ps(_mm256_castsi256_ps(zero), ok);
+            __m256i zm = _mm256_cmpeq_epi32(_mm256_cvtepu8_epi32(m8), _mm256_setzero_si256());
+            ok = _mm256_andnot_ps(_mm256_castsi256_ps(zm), ok);
         }
         __m256 c = _mm256_max_ps(_mm256_min_ps(l, cl), ncl);
-        _mm256_storeu_ps(val + i, _mm256_blendv_ps(ninf, c, ok));
+        if (hist) { /* the penalty where hist is set: both the quotient and the product, one kept */
+            __m128i h8 = _mm_loadl_epi64((const __m128i *)(const void *)(hist + i));
+            __m256i hz = _mm256_cmpeq_epi32(_mm256_cvtepu8_epi32(h8), _mm256_setzero_si256());
+            __m256 pc = _mm256_blendv_ps(_mm256_mul_ps(c, p), _mm256_div_ps(c, p), _mm256_cmp_ps(c, zero, _CMP_GT_OQ));
+            c = _mm256_blendv_ps(_mm256_max_ps(pc, ncl), c, _mm256_castsi256_ps(hz));
+        }
+        __m256 v = _mm256_blendv_ps(ninf, c, ok);
+        _mm256_storeu_ps(val + i, v);
+        mx = _mm256_max_ps(mx, v);
         n += __builtin_popcount((unsigned)_mm256_movemask_ps(ok));
     }
     *n_ok = n;
-    return i;
-}
-
-__attribute__((target("avx2,fma"))) static float max_avx2(const float *val, int V)
-{
-    __m256 m = _mm256_set1_ps(-INFINITY);
-    int i = 0;
-    for (; i + 8 <= V; i += 8)
-        m = _mm256_max_ps(m, _mm256_loadu_ps(val + i));
-    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
     h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
-    float mx = _mm_cvtss_f32(h);
-    for (; i < V; i++)
-        mx = val[i] > mx ? val[i] : mx;
-    return mx;
+    *vmax = _mm_cvtss_f32(_mm_max_ss(h, _mm_shuffle_ps(h, h, 1)));
+    return i;
 }
 
 /* the lowest index i >= 0 with val[i] == mx (mx is one of val's values) */
@@ -228,26 +237,31 @@ static int have_avx2(void)
 }
 #endif
 
-static int candidates(const float *logits, int V, const unsigned char *mask, float *val, int simd)
+/* Pass 1 over every label (see cand_scalar); *vmax = the largest val. */
+static int candidates(const float *logits, int V, const unsigned char *mask, float *val, const unsigned char *hist,
+                      float pen, int simd, float *vmax)
 {
     int n_ok = 0, i = 0;
+    *vmax = -INFINITY;
 #if CS_SAMPLE_SIMD
-    if (simd) i = cand_avx2(logits, V, mask, val, &n_ok);
+    if (simd) i = cand_avx2(logits, V, mask, val, &n_ok, hist, pen, vmax);
 #else
     (void)simd;
 #endif
-    return n_ok + cand_scalar(logits, i, V, mask, val);
+    return n_ok + cand_scalar(logits, i, V, mask, val, hist, pen, vmax);
 }
 
-/* 1. Candidates (see cand_scalar); if the mask leaves none it is ignored, if no logit is usable the draw is
- * uniform over the mask's labels (or all): val = 0 for them. Sets the flags; returns the candidate count. */
-static int sample_candidates(const float *logits, int V, const unsigned char *mask, float *val, int simd,
-                             cs_sample_result *out)
+/* 1-2. Candidates and the repetition penalty (see cand_scalar); if the mask leaves none it is ignored, if no logit is
+ * usable the draw is uniform over the mask's labels (or all): val = 0 for them (the penalty leaves 0 as it is).
+ * *vmax: the largest val. Sets
+ * the flags; returns the candidate count. */
+static int sample_candidates(const float *logits, int V, const unsigned char *mask, float *val,
+                             const unsigned char *hist, float pen, int simd, float *vmax, cs_sample_result *out)
 {
-    int n_ok = candidates(logits, V, mask, val, simd);
+    int n_ok = candidates(logits, V, mask, val, hist, pen, simd, vmax);
     if (n_ok == 0 && mask) {
         out->flags |= CS_SAMPLE_MASK_IGNORED;
-        n_ok = candidates(logits, V, NULL, val, simd);
+        n_ok = candidates(logits, V, NULL, val, hist, pen, simd, vmax);
     }
     if (n_ok == 0) { /* no usable logit: uniform over the mask's labels, or over all */
         out->flags = (out->flags & ~CS_SAMPLE_MASK_IGNORED) | CS_SAMPLE_NO_LOGITS;
@@ -262,83 +276,23 @@ static int sample_candidates(const float *logits, int V, const unsigned char *ma
                 val[i] = 0.0f;
             n_ok = V;
         }
+        *vmax = 0.0f; /* every candidate's val */
     }
     return n_ok;
 }
 
-/* 2. Repetition penalty (CTRL), once per distinct candidate label of the history. stamp: V ints of scratch, no
- * initialisation needed. Each valid history label's position is stamped on it (penalty_stamp), so exactly one position
- * per distinct label - its last - finds its own stamp (no load depends on an earlier store: no stall, no branch on the
- * data); those labels are penalised, the division and the product both computed and one kept by a bit select. The
- * same values as one label at a time in any order, each label once. */
-#if CS_SAMPLE_SIMD
-/* The second half of sample_penalty, 8 history positions at a time from j (gathers; stores only where fresh).
- * Returns the first position it did not do. */
-__attribute__((target("avx2,fma"))) static int penalty_avx2(float *val, int V, const int *history, int n_history,
-                                                            float pen, const int32_t *stamp)
+/* 2. Repetition penalty (CTRL), once per distinct candidate label of the history: hist[i] = 1 for the labels in the
+ * history (V bytes of scratch), applied in the candidates pass, so each label once whatever its repeats. Returns
+ * hist, or NULL when the penalty is off. */
+static const unsigned char *penalty_flags(int V, const int *history, int n_history, float pen, unsigned char *hist)
 {
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), vmax = _mm256_set1_epi32(V);
-    const __m256 p = _mm256_set1_ps(pen), zero = _mm256_setzero_ps(), ncl = _mm256_set1_ps(-LOGIT_CLAMP);
-    const __m256 ninf = _mm256_set1_ps(-INFINITY);
-    int j = 0;
-    for (; j + 8 <= n_history; j += 8) {
-        __m256i h = _mm256_loadu_si256((const __m256i *)(const void *)(history + j));
-        __m256i in = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), h), _mm256_cmpgt_epi32(vmax, h));
-        __m256i hh = _mm256_and_si256(h, in); /* invalid -> label 0, masked off below */
-        __m256i st = _mm256_i32gather_epi32((const int *)stamp, hh, 4);
-        __m256i fresh = _mm256_and_si256(in, _mm256_cmpeq_epi32(st, _mm256_add_epi32(_mm256_set1_epi32(j), iota)));
-        __m256 v = _mm256_i32gather_ps(val, hh, 4);
-        fresh = _mm256_andnot_si256(_mm256_castps_si256(_mm256_cmp_ps(v, ninf, _CMP_EQ_OQ)), fresh);
-        unsigned bits = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(fresh));
-        if (!bits) continue;
-        __m256 r = _mm256_blendv_ps(_mm256_mul_ps(v, p), _mm256_div_ps(v, p), _mm256_cmp_ps(v, zero, _CMP_GT_OQ));
-        r = _mm256_max_ps(r, ncl);
-        while (bits) { /* lanes by a permute: a scalar load from a vector just stored would stall */
-            int q = __builtin_ctz(bits);
-            val[history[j + q]] = _mm256_cvtss_f32(_mm256_permutevar8x32_ps(r, _mm256_set1_epi32(q)));
-            bits &= bits - 1u;
-        }
-    }
-    return j;
-}
-#endif
-
-static int penalty_on(const int *history, int n_history, float pen)
-{
-    return history && n_history > 0 && pen > 0.0f && pen != 1.0f && pen < 3.4e38f;
-}
-
-/* The first half of the penalty, done before the candidates pass so that these stores have long retired when
- * sample_penalty reads them back (a load right after a store to the same place stalls, a gather more so). */
-static void penalty_stamp(int V, const int *history, int n_history, float pen, int32_t *stamp)
-{
-    if (!penalty_on(history, n_history, pen)) return;
+    if (!(history && n_history > 0 && pen > 0.0f && pen != 1.0f && pen < 3.4e38f)) return NULL;
+    memset(hist, 0, (size_t)V);
     for (int j = 0; j < n_history; j++) {
         const int h = history[j];
-        if (h >= 0 && h < V) stamp[h] = j;
+        if (h >= 0 && h < V) hist[h] = 1;
     }
-}
-
-static void sample_penalty(float *val, int V, const int *history, int n_history, float pen, const int32_t *stamp,
-                           int simd)
-{
-    if (!penalty_on(history, n_history, pen)) return;
-    int j0 = 0;
-#if CS_SAMPLE_SIMD
-    if (simd) j0 = penalty_avx2(val, V, history, n_history, pen, stamp);
-#else
-    (void)simd;
-#endif
-    for (int j = j0; j < n_history; j++) {
-        const int h = history[j];
-        if (h < 0 || h >= V || stamp[h] != j) continue;
-        const float v = val[h];
-        const uint32_t pos = 0u - (uint32_t)(v > 0.0f), keep = 0u - (uint32_t)(v != -INFINITY);
-        float r =
-            cs_fast_bits_to_float((cs_fast_float_to_bits(v / pen) & pos) | (cs_fast_float_to_bits(v * pen) & ~pos));
-        r = r < -LOGIT_CLAMP ? -LOGIT_CLAMP : r; /* a non-candidate (-inf) is kept as it is: */
-        val[h] = cs_fast_bits_to_float((cs_fast_float_to_bits(r) & keep) | (cs_fast_float_to_bits(v) & ~keep));
-    }
+    return hist;
 }
 
 /* Weights as ordered integers: every weight is a float >= +0, so its bit pattern, read as a signed 32-bit integer,
@@ -438,31 +392,83 @@ static int count_ge(const float *e, int V, int32_t t, float *mass, int simd)
  * 1e-3 that the caller's exact sums confirm). The steps stop when sorting the labels between the two bounds
  * costs less than another pass, so that the prefix the caller sorts is short. npos: labels of weight > 0.
  * Writes the prefix's labels to buf (index order) and returns their count. */
+/* The bisection of collect_top: the labels of bits >= lo are enough (clo of them), those of bits >= hi are not (chi
+ * of them). */
+typedef struct bisection {
+    int32_t lo, hi;
+    int clo, chi;
+} bisection;
+
+/* Another step? A step costs about 3V/16 + 10 cycles and halves the band clo - chi, each label of which costs about
+ * clo / 4 + 10 to rank: go on while the step saves more than it costs (or the band is a third of the set). */
+static inline int bisect_more(const bisection *b, int need, int V, int step)
+{
+    const int band = b->clo - b->chi;
+    if (step >= 31 || b->hi - b->lo <= 1 || (need && b->clo <= need)) return 0;
+    return (int64_t)band * (b->clo + 40) > (int64_t)V * 3 / 2 + 80 || band * 3 > b->clo;
+}
+
+/* Take the count c (and mass) of the labels of bits >= mid. */
+static inline void bisect_take(bisection *b, int32_t mid, int c, float mass, int need, float tgt)
+{
+    const int ok = need ? c >= need : (c > 0) & (mass >= tgt); /* selects, not branches: ok is a coin toss */
+    b->lo = ok ? mid : b->lo;
+    b->clo = ok ? c : b->clo;
+    b->hi = ok ? b->hi : mid;
+    b->chi = ok ? b->chi : c;
+}
+
+#if CS_SAMPLE_SIMD
+/* The bisection for V <= 64 with the weights in eight registers (a zero-padded copy), no pass through memory. */
+__attribute__((target("avx2,fma"))) static void bisect64_avx2(const float *e, int V, int need, float tgt, bisection *b)
+{
+    float pad[64];
+    memcpy(pad, e, (size_t)V * sizeof(float));
+    memset(pad + V, 0, (size_t)(64 - V) * sizeof(float)); /* weight 0: never counted (t >= 1) */
+    __m256 w[8];
+    for (int k = 0; k < 8; k++)
+        w[k] = _mm256_loadu_ps(pad + 8 * k);
+    for (int step = 0; bisect_more(b, need, V, step); step++) {
+        const int32_t mid = b->lo + (b->hi - b->lo) / 2;
+        const __m256i t = _mm256_set1_epi32(mid - 1);
+        __m256 s = _mm256_setzero_ps();
+        __m256i cv = _mm256_setzero_si256(); /* lane counts: a compare is -1 where true */
+        for (int k = 0; k < 8; k++) {
+            __m256i in = _mm256_cmpgt_epi32(_mm256_castps_si256(w[k]), t);
+            cv = _mm256_sub_epi32(cv, in);
+            s = _mm256_add_ps(s, _mm256_and_ps(w[k], _mm256_castsi256_ps(in)));
+        }
+        __m128i ci = _mm_add_epi32(_mm256_castsi256_si128(cv), _mm256_extracti128_si256(cv, 1));
+        ci = _mm_add_epi32(ci, _mm_shuffle_epi32(ci, 0x4e));
+        ci = _mm_add_epi32(ci, _mm_shuffle_epi32(ci, 0xb1));
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        bisect_take(b, mid, _mm_cvtsi128_si32(ci), _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps(h, h, 1))), need, tgt);
+    }
+}
+#endif
+
 static int collect_top(const float *e, int V, int need, double target, int npos, int simd, int *buf)
 {
-    int32_t lo = 1, hi = (int32_t)cs_fast_float_to_bits(1.0f) + 256; /* weights are exp(z <= 0): <= 1 + 1.5e-7 */
-    int clo = npos, chi = 0;
+    /* weights are exp(z <= 0): <= 1 + 1.5e-7 */
+    bisection b = {1, (int32_t)cs_fast_float_to_bits(1.0f) + 256, npos, 0};
     const float tgt = (float)(target * (1.0 + 1e-3));
-    /* a step costs about 3V/16 + 10 cycles and halves the band clo - chi, each label of which costs about
-     * clo / 4 + 10 to sort: go on while the step saves more than it costs (or the band is a third of the set) */
-    for (int step = 0; step < 31 && hi - lo > 1 && (need ? clo > need : 1); step++) {
-        int band = clo - chi;
-        if ((int64_t)band * (clo + 40) <= (int64_t)V * 3 / 2 + 80 && band * 3 <= clo) break;
-        int32_t mid = lo + (hi - lo) / 2;
+#if CS_SAMPLE_SIMD
+    if (simd && V <= 64) {
+        bisect64_avx2(e, V, need, tgt, &b);
+        return collect_ge_avx2(e, V, b.lo, buf);
+    }
+#endif
+    for (int step = 0; bisect_more(&b, need, V, step); step++) {
+        const int32_t mid = b.lo + (b.hi - b.lo) / 2;
         float mass;
-        int c = count_ge(e, V, mid, need ? NULL : &mass, simd);
-        if (need ? c >= need : c > 0 && mass >= tgt) {
-            lo = mid;
-            clo = c;
-        } else {
-            hi = mid;
-            chi = c;
-        }
+        const int c = count_ge(e, V, mid, need ? NULL : &mass, simd);
+        bisect_take(&b, mid, c, mass, need, tgt);
     }
 #if CS_SAMPLE_SIMD
-    if (simd) return collect_ge_avx2(e, V, lo, buf);
+    if (simd) return collect_ge_avx2(e, V, b.lo, buf);
 #endif
-    return collect_ge_scalar(e, 0, V, lo, buf, 0);
+    return collect_ge_scalar(e, 0, V, b.lo, buf, 0);
 }
 
 #if CS_SAMPLE_SIMD
@@ -655,21 +661,10 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     memset(out, 0, sizeof *out);
     const double u = cs_rng_uniform_double(rng); /* always exactly one draw */
 
-    penalty_stamp(V, history, n_history, params->repetition_penalty, (int32_t *)(void *)e);
-    const int n_ok = sample_candidates(logits, V, mask, val, simd, out);
-    sample_penalty(val, V, history, n_history, params->repetition_penalty, (int32_t *)(void *)e, simd);
-
+    const float pen = params->repetition_penalty;
+    const unsigned char *hist = penalty_flags(V, history, n_history, pen, (unsigned char *)(void *)e);
     float mx;
-#if CS_SAMPLE_SIMD
-    if (simd) {
-        mx = max_avx2(val, V);
-    } else
-#endif
-    {
-        mx = -INFINITY;
-        for (int i = 0; i < V; i++)
-            mx = val[i] > mx ? val[i] : mx;
-    }
+    const int n_ok = sample_candidates(logits, V, mask, val, hist, pen, simd, &mx, out);
     int amax = 0; /* the lowest index wins ties; n_ok >= 1 so mx is a candidate's value */
 #if CS_SAMPLE_SIMD
     if (simd)

@@ -12,9 +12,10 @@
 #   chain_ar trig = Impulse.ar(8) -> SeqPredict.ar(model, trig, seed: i) -> ConcatPlay.ar(1, corpus, trig, label)
 #   sp_kr    SeqPredict.kr(model, Impulse.kr(8), seed: i) -> Out.kr alone;  sp_ar: the .ar one alone
 # per voice = (phase - idle) / SECS / N, printed as % of one core (target for chain <= 0.1 %); SeqPredict's share
-# of a voice = chain - play. With CS_BENCH_BEFORE=DIR (a folder holding the ConcatPlay.so and SeqPredict.so of an
-# older build) the same phases run on a server with those plugins, the two servers alternating (new, before, new,
-# before), the same sclang classes: "before" and "after" in the same run, their ratio printed (medians of two).
+# of a voice = chain - play; the phases run CS_BENCH_REPS times (default 2), medians shown. With
+# CS_BENCH_BEFORE=DIR (a folder holding the ConcatPlay.so and SeqPredict.so of an older build) a second server with
+# those plugins runs AT THE SAME TIME, the same phases driven by the same sclang, the same sclang classes: "before"
+# and "after" under the same machine load, each server's own CPU time, their ratio printed per phase.
 #
 # Part nrt (below): SeqPredict's cost per step inside scsynth (NRT), beside the C benchmark's figure for the
 # same model shape (bench_model_step: gru_h64_v64 = GRU, H 64, 1 layer, V 64; random weights).
