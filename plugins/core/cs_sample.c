@@ -1,7 +1,7 @@
-/* cs_sample.c - sampling from logits in two vectorised passes (candidates + maximum, then temperature + exp +
- * sums) and a draw that skips whole blocks of 8 labels; top-k and top-p by partial selection (a histogram of the
- * weights' exponents bounds the labels that can be kept; only those are sorted). See cs_sample.h for the order of
- * operations and the references. */
+/* cs_sample.c - sampling from logits in two vectorised passes (candidates + penalty + maximum, then temperature +
+ * exp + sums) and a draw that skips whole blocks of 8 labels; top-k and top-p by a threshold bisection on the
+ * weights' bits, then only the labels above it ranked. See cs_sample.h for the order of operations and the
+ * references. */
 #include "cs_sample.h"
 
 #include "cs_fastmath.h"

@@ -42,9 +42,9 @@ PHASES="idle play chain chain_ar sp_kr sp_ar"
 REPS=${CS_BENCH_REPS:-2}
 cat > "$W/cost.scd" << SCD
 (
-var ports = thisProcess.argv.collect(_.asInteger), phase = { |p| ("PHASE " ++ p).postln };
+var ports = thisProcess.argv.collect(_.asInteger), phase = { |p| ("PHASE " ++ p).postln; ("TIME % %".format(p, Main.elapsedTime.round(0.01))).postln };
 var servers = ports.collect { |p, k| Server.remote(("bench" ++ k).asSymbol, NetAddr("127.0.0.1", p)) };
-AppClock.sched(120 + ($SECS * 8 * $REPS), { "WATCHDOG".postln; 3.exit });
+AppClock.sched(300 + ($SECS * 20 * $REPS), { "WATCHDOG".postln; 3.exit });
 Routine { try {
 	2.wait;
 	servers.do { |s|
@@ -97,7 +97,7 @@ for tag in $tags; do
     : > "$W/cpu.$tag"
 done
 HOME="$HOME_FOR_SCLANG" XDG_DATA_HOME="$HOME_FOR_SCLANG/.local/share" XDG_CONFIG_HOME="$HOME_FOR_SCLANG/.config" \
-    timeout -k 5 $((SECS * 8 * REPS + 140)) sclang -l "$CONF" "$W/cost.scd" "${ports[@]}" > "$W/cost.log" 2>&1 < /dev/null &
+    timeout -k 5 $((SECS * 20 * REPS + 340)) sclang -l "$CONF" "$W/cost.scd" "${ports[@]}" > "$W/cost.log" 2>&1 < /dev/null &
 lpid=$!
 hz=$(getconf CLK_TCK)
 wait_mark() { # wait_mark TEXT: until sclang printed the line TEXT (fails when sclang ended first)
