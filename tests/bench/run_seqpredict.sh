@@ -55,19 +55,7 @@ mkdir -p "$w/xdg" && chmod 700 "$w/xdg"
 printf 'includePaths:\n  - %s/sc-classes\nexcludePaths:\n  []\npostInlineWarnings: false\n' "$src" > "$w/conf.yaml"
 
 # the model: GRU H 64, 1 layer, V 64, uniform(-1/8, 1/8) weights, through concatseq import-json
-/usr/bin/python3 - "$w/model.json" <<'PYEOF'
-import json, random, sys
-V, H = 64, 64
-r = random.Random(7)
-def t(rows, cols=None):
-    n = rows * (cols or 1)
-    return {"shape": [rows, cols] if cols else [rows], "data": [r.uniform(-0.125, 0.125) for _ in range(n)]}
-tensors = {"embedding.weight": t(V + 1, H), "rnn.weight_ih_l0": t(3 * H, H), "rnn.weight_hh_l0": t(3 * H, H),
-           "rnn.bias_ih_l0": t(3 * H), "rnn.bias_hh_l0": t(3 * H), "head.weight": t(V, H), "head.bias": t(V)}
-json.dump({"format": "concatseq-model", "format_version": 1,
-           "config": {"arch": "gru", "vocab": V, "width": H, "layers": 1, "heads": 0, "context": 0, "d_ff": 0},
-           "tensors": tensors}, open(sys.argv[1], "w"))
-PYEOF
+/usr/bin/python3 "$here/seqpredict_model.py" "$w/model.json" 64
 "$cs" import-json "$w/model.json" -o "$w/model.wav" > /dev/null
 
 rate=48000

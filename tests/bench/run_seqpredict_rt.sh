@@ -23,19 +23,7 @@ SND=$(a11wlk01) || { echo "a11wlk01.wav not found" >&2; exit 1; }
 L=$("$PY" -c "import json; print(json.load(open('$W/c/corpus.json'))['clustering']['k'])" 2> /dev/null ||
     echo 16)
 # the model: GRU H 64, 1 layer, V = the corpus's labels, uniform(-1/8, 1/8) weights, through concatseq import-json
-"$PY" - "$W/model.json" "$L" << 'PYEOF'
-import json, random, sys
-V, H = int(sys.argv[2]), 64
-r = random.Random(7)
-def t(rows, cols=None):
-    n = rows * (cols or 1)
-    return {"shape": [rows, cols] if cols else [rows], "data": [r.uniform(-0.125, 0.125) for _ in range(n)]}
-tensors = {"embedding.weight": t(V + 1, H), "rnn.weight_ih_l0": t(3 * H, H), "rnn.weight_hh_l0": t(3 * H, H),
-           "rnn.bias_ih_l0": t(3 * H), "rnn.bias_hh_l0": t(3 * H), "head.weight": t(V, H), "head.bias": t(V)}
-json.dump({"format": "concatseq-model", "format_version": 1,
-           "config": {"arch": "gru", "vocab": V, "width": H, "layers": 1, "heads": 0, "context": 0, "d_ff": 0},
-           "tensors": tensors}, open(sys.argv[1], "w"))
-PYEOF
+"$PY" "$SRC/tests/bench/seqpredict_model.py" "$W/model.json" "$L"
 "$CS" import-json "$W/model.json" -o "$W/model.wav" > /dev/null || exit 1
 
 PHASES="idle play chain chain_ar sp_kr sp_ar"
