@@ -128,8 +128,9 @@ static void sp_report_binding(SeqPredict *unit, int status)
 
 // The corpus of guidance, every block: binding (cs_seqp_corpus_bind), one message per failing state, and the
 // guide of this block (the target from the pairs or the target Buffer, as ConcatPlay reads it: cs_cp_target).
-// Returns the guide, or NULL when guidance is off.
-static const cs_seqp_guide *sp_corpus(SeqPredict *unit, cs_seqp_guide *guide)
+// Returns the guide, or NULL when guidance is off or the block is quiet (no event: cs_seqp_quiet; the guide is
+// read by events only, the binding and its messages go on every block).
+static const cs_seqp_guide *sp_corpus(SeqPredict *unit, cs_seqp_guide *guide, bool quiet)
 {
     if (!unit->hasGuideInputs) return NULL;
     cs_seqp_corpus *c = &unit->corpus;
@@ -169,7 +170,8 @@ static const cs_seqp_guide *sp_corpus(SeqPredict *unit, cs_seqp_guide *guide)
                   "centroid as the farthest (was the model trained on this corpus?)\n",
                   fc, (unsigned)c->view.num_labels, unit->sp.vocab);
     }
-    // the target: pairs from the inputs, else a Buffer; read per block (as ConcatPlay's)
+    if (quiet) return NULL;
+    // the target: pairs from the inputs, else a Buffer; read per block with an event (as ConcatPlay's)
     uint32 maxPairs = (unit->mNumInputs - kTargetPairs) / 2;
     if (maxPairs > CS_SELECT_MAX_TARGET_DIMS) maxPairs = CS_SELECT_MAX_TARGET_DIMS;
     float pairs[2 * CS_SELECT_MAX_TARGET_DIMS];
@@ -254,7 +256,7 @@ void SeqPredict_next(SeqPredict *unit, int inNumSamples)
 
     // guidance: the corpus and target of this block, the guidance input at each trigger's sample
     cs_seqp_guide guide;
-    io.guide = sp_corpus(unit, &guide);
+    io.guide = sp_corpus(unit, &guide, cs_seqp_quiet(p, &io, n) != 0);
     io.guidance = unit->hasGuideInputs ? IN(kGuidance) : NULL;
     io.guidance_step = unit->hasGuideInputs && INRATE(kGuidance) == calc_FullRate ? 1u : 0u;
     // the label cache: its weight at each trigger's sample (cs_label_cache.h)

@@ -1,7 +1,7 @@
-/* cs_sample.c - sampling from logits in two vectorised passes (candidates + maximum, then temperature + exp +
- * sums) and a draw that skips whole blocks of 8 labels; top-k and top-p by partial selection (a histogram of the
- * weights' exponents bounds the labels that can be kept; only those are sorted). See cs_sample.h for the order of
- * operations and the references. */
+/* cs_sample.c - sampling from logits in two vectorised passes (candidates + penalty + maximum, then temperature +
+ * exp + sums) and a draw that skips whole blocks of 8 labels; top-k and top-p by a threshold bisection on the
+ * weights' bits, then only the labels above it ranked. See cs_sample.h for the order of operations and the
+ * references. */
 #include "cs_sample.h"
 
 #include "cs_fastmath.h"
@@ -73,9 +73,19 @@ static void fail(cs_sample_result *out)
     out->label = -1;
 }
 
+/* The repetition penalty of one candidate's value (CTRL): v / pen above 0, v * pen otherwise, >= -1e30. */
+static inline float penalised(float v, float pen)
+{
+    float r = v > 0.0f ? v / pen : v * pen;
+    return r < -LOGIT_CLAMP ? -LOGIT_CLAMP : r;
+}
+
 /* Pass 1, labels [i0, V): val[i] = the logit clamped to +-1e30 if label i is allowed by mask (NULL = all) and its
- * logit is a number above -3.4e38, else -inf. Returns the number of candidates. */
-static int cand_scalar(const float *logits, int i0, int V, const unsigned char *mask, float *val)
+ * logit is a number above -3.4e38, else -inf; with hist (NULL = no penalty) a candidate whose hist[i] is nonzero
+ * gets the repetition penalty pen (step 2, fused into this pass). Raises *vmax to the largest val. Returns the
+ * number of candidates. */
+static int cand_scalar(const float *logits, int i0, int V, const unsigned char *mask, float *val,
+                       const unsigned char *hist, float pen, float *vmax)
 {
     int n_ok = 0;
     for (int i = i0; i < V; i++) {
@@ -83,7 +93,9 @@ static int cand_scalar(const float *logits, int i0, int V, const unsigned char *
         int ok = (!mask || mask[i]) && l == l && l > -3.4e38f;
         if (l > LOGIT_CLAMP) l = LOGIT_CLAMP;
         if (l < -LOGIT_CLAMP) l = -LOGIT_CLAMP;
+        if (hist && hist[i]) l = penalised(l, pen);
         val[i] = ok ? l : -INFINITY;
+        *vmax = val[i] > *vmax ? val[i] : *vmax;
         n_ok += ok;
     }
     return n_ok;
@@ -111,41 +123,52 @@ static void exp_scalar(float *val, float *e, int i0, int V, float mx, float T, d
 
 #if CS_SAMPLE_SIMD
 __attribute__((target("avx2,fma"))) static int cand_avx2(const float *logits, int V, const unsigned char *mask,
-                                                         float *val, int *n_ok)
+                                                         float *val, int *n_ok, const unsigned char *hist, float pen,
+                                                         float *vmax)
 {
+    __m256 mx = _mm256_set1_ps(-INFINITY);
     const __m256 lo = _mm256_set1_ps(-3.4e38f), cl = _mm256_set1_ps(LOGIT_CLAMP), ncl = _mm256_set1_ps(-LOGIT_CLAMP);
-    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY), zero = _mm256_setzero_ps(), p = _mm256_set1_ps(pen);
     int n = 0, i = 0;
     for (; i + 8 <= V; i += 8) {
         __m256 l = _mm256_loadu_ps(logits + i);
         __m256 ok = _mm256_cmp_ps(l, lo, _CMP_GT_OQ); /* false for NaN and -inf */
         if (mask) {
             __m128i m8 = _mm_loadl_epi64((const __m128i *)(const void *)(mask + i));
-            __m256i m32 = _mm256_cvtepu8_epi32(m8);
-            __m256i zero = _mm256_cmpeq_epi32(m32, _mm256_setzero_si256());
-            ok = _mm256_andnot_ps(_mm256_castsi256_ps(zero), ok);
+            __m256i zm = _mm256_cmpeq_epi32(_mm256_cvtepu8_epi32(m8), _mm256_setzero_si256());
+            ok = _mm256_andnot_ps(_mm256_castsi256_ps(zm), ok);
         }
         __m256 c = _mm256_max_ps(_mm256_min_ps(l, cl), ncl);
-        _mm256_storeu_ps(val + i, _mm256_blendv_ps(ninf, c, ok));
+        if (hist) { /* the penalty where hist is set: both the quotient and the product, one kept */
+            __m128i h8 = _mm_loadl_epi64((const __m128i *)(const void *)(hist + i));
+            __m256i hz = _mm256_cmpeq_epi32(_mm256_cvtepu8_epi32(h8), _mm256_setzero_si256());
+            __m256 pc = _mm256_blendv_ps(_mm256_mul_ps(c, p), _mm256_div_ps(c, p), _mm256_cmp_ps(c, zero, _CMP_GT_OQ));
+            c = _mm256_blendv_ps(_mm256_max_ps(pc, ncl), c, _mm256_castsi256_ps(hz));
+        }
+        __m256 v = _mm256_blendv_ps(ninf, c, ok);
+        _mm256_storeu_ps(val + i, v);
+        mx = _mm256_max_ps(mx, v);
         n += __builtin_popcount((unsigned)_mm256_movemask_ps(ok));
     }
     *n_ok = n;
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    *vmax = _mm_cvtss_f32(_mm_max_ss(h, _mm_shuffle_ps(h, h, 1)));
     return i;
 }
 
-__attribute__((target("avx2,fma"))) static float max_avx2(const float *val, int V)
+/* the lowest index i >= 0 with val[i] == mx (mx is one of val's values) */
+__attribute__((target("avx2,fma"))) static int first_equal_avx2(const float *val, int V, float mx)
 {
-    __m256 m = _mm256_set1_ps(-INFINITY);
+    const __m256 m = _mm256_set1_ps(mx);
     int i = 0;
-    for (; i + 8 <= V; i += 8)
-        m = _mm256_max_ps(m, _mm256_loadu_ps(val + i));
-    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
-    float mx = _mm_cvtss_f32(h);
-    for (; i < V; i++)
-        mx = val[i] > mx ? val[i] : mx;
-    return mx;
+    for (; i + 8 <= V; i += 8) {
+        unsigned eq = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(val + i), m, _CMP_EQ_OQ));
+        if (eq) return i + __builtin_ctz(eq);
+    }
+    while (i < V - 1 && val[i] != mx)
+        i++;
+    return i;
 }
 
 __attribute__((target("avx2,fma"))) static inline double hsum4d(__m256d v)
@@ -154,40 +177,52 @@ __attribute__((target("avx2,fma"))) static inline double hsum4d(__m256d v)
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
-/* one block of 8 labels at i (lanes >= V masked off: the tail goes through the same exp, so equal logits always get
- * equal weights) */
+/* One block of 8 labels: z = (v - m) / t into z8, w = exp(z) into w8 (v8 and z8 may be the same), its weight sum
+ * into *blk; adds to the total, sum w z and the count of w > 0. Full lanes: a tail block is padded with -inf
+ * (weight 0) by exp_tail, so equal logits always get equal weights. */
 __attribute__((target("avx2,fma"))) static inline void
-exp_block8(float *val, float *e, int i, int V, __m256 m, __m256 t, double *blk, __m256d *tot, __m256d *ezv, int *n)
+exp_block8(const float *v8, float *z8, float *w8, __m256 m, __m256 t, double *blk, __m256d *tot, __m256d *ezv, int *n)
 {
     const __m256 zero = _mm256_setzero_ps();
-    __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(V - i), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    __m256 v = _mm256_maskload_ps(val + i, lanes);
-    __m256 z = _mm256_div_ps(_mm256_sub_ps(v, m), t);
-    __m256 w = _mm256_and_ps(cs_fast_exp8(z), _mm256_castsi256_ps(lanes));
-    _mm256_maskstore_ps(val + i, lanes, z);
-    _mm256_maskstore_ps(e + i, lanes, w);
+    __m256 z = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(v8), m), t);
+    __m256 w = cs_fast_exp8(z);
+    _mm256_storeu_ps(z8, z);
+    _mm256_storeu_ps(w8, w);
     __m256 pos = _mm256_cmp_ps(w, zero, _CMP_GT_OQ);
     *n += __builtin_popcount((unsigned)_mm256_movemask_ps(pos));
-    __m256 zm = _mm256_and_ps(z, pos); /* z = -inf where w = 0: counts as 0 */
     __m256d wl = _mm256_cvtps_pd(_mm256_castps256_ps128(w)), wh = _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1));
-    __m256d zl = _mm256_cvtps_pd(_mm256_castps256_ps128(zm)), zh = _mm256_cvtps_pd(_mm256_extractf128_ps(zm, 1));
     __m256d s = _mm256_add_pd(wl, wh);
-    blk[i / BLK] = hsum4d(s);
     *tot = _mm256_add_pd(*tot, s);
-    *ezv = _mm256_fmadd_pd(wh, zh, _mm256_fmadd_pd(wl, zl, *ezv));
+    if (blk) {                             /* the untruncated draw's block sums and entropy */
+        __m256 zm = _mm256_and_ps(z, pos); /* z = -inf where w = 0: counts as 0 */
+        __m256d zl = _mm256_cvtps_pd(_mm256_castps256_ps128(zm)), zh = _mm256_cvtps_pd(_mm256_extractf128_ps(zm, 1));
+        *blk = hsum4d(s);
+        *ezv = _mm256_fmadd_pd(wh, zh, _mm256_fmadd_pd(wl, zl, *ezv));
+    }
 }
 
-/* Pass 2 with the model's vectorised exp (cs_fast_exp8, as in its softmax), every label; see exp_scalar. */
+/* Pass 2 with the model's vectorised exp (cs_fast_exp8, as in its softmax), every label; see exp_scalar. blk NULL:
+ * a truncated draw, which needs neither the block sums nor sum e z (then *ez is left as it is). */
 __attribute__((target("avx2,fma"))) static void exp_avx2(float *val, float *e, int V, float mx, float T, double *blk,
                                                          double *total, double *ez, int *count)
 {
     const __m256 m = _mm256_set1_ps(mx), t = _mm256_set1_ps(T);
     __m256d tot = _mm256_setzero_pd(), ezv = _mm256_setzero_pd();
-    int n = 0;
-    for (int i = 0; i < V; i += 8)
-        exp_block8(val, e, i, V, m, t, blk, &tot, &ezv, &n);
+    int n = 0, i = 0;
+    for (; i + 8 <= V; i += 8)
+        exp_block8(val + i, val + i, e + i, m, t, blk ? blk + i / BLK : NULL, &tot, &ezv, &n);
+    if (i < V) { /* the tail through a padded copy (masked stores are slow on some CPUs) */
+        float v8[8], w8[8];
+        for (int j = 0; j < 8; j++)
+            v8[j] = i + j < V ? val[i + j] : -INFINITY;
+        exp_block8(v8, v8, w8, m, t, blk ? blk + i / BLK : NULL, &tot, &ezv, &n);
+        for (int j = 0; i + j < V; j++) {
+            val[i + j] = v8[j];
+            e[i + j] = w8[j];
+        }
+    }
     *total += hsum4d(tot);
-    *ez += hsum4d(ezv);
+    if (blk) *ez += hsum4d(ezv);
     *count += n;
 }
 
@@ -202,26 +237,31 @@ static int have_avx2(void)
 }
 #endif
 
-static int candidates(const float *logits, int V, const unsigned char *mask, float *val, int simd)
+/* Pass 1 over every label (see cand_scalar); *vmax = the largest val. */
+static int candidates(const float *logits, int V, const unsigned char *mask, float *val, const unsigned char *hist,
+                      float pen, int simd, float *vmax)
 {
     int n_ok = 0, i = 0;
+    *vmax = -INFINITY;
 #if CS_SAMPLE_SIMD
-    if (simd) i = cand_avx2(logits, V, mask, val, &n_ok);
+    if (simd) i = cand_avx2(logits, V, mask, val, &n_ok, hist, pen, vmax);
 #else
     (void)simd;
 #endif
-    return n_ok + cand_scalar(logits, i, V, mask, val);
+    return n_ok + cand_scalar(logits, i, V, mask, val, hist, pen, vmax);
 }
 
-/* 1. Candidates (see cand_scalar); if the mask leaves none it is ignored, if no logit is usable the draw is
- * uniform over the mask's labels (or all): val = 0 for them. Sets the flags; returns the candidate count. */
-static int sample_candidates(const float *logits, int V, const unsigned char *mask, float *val, int simd,
-                             cs_sample_result *out)
+/* 1-2. Candidates and the repetition penalty (see cand_scalar); if the mask leaves none it is ignored, if no logit is
+ * usable the draw is uniform over the mask's labels (or all): val = 0 for them (the penalty leaves 0 as it is).
+ * *vmax: the largest val. Sets
+ * the flags; returns the candidate count. */
+static int sample_candidates(const float *logits, int V, const unsigned char *mask, float *val,
+                             const unsigned char *hist, float pen, int simd, float *vmax, cs_sample_result *out)
 {
-    int n_ok = candidates(logits, V, mask, val, simd);
+    int n_ok = candidates(logits, V, mask, val, hist, pen, simd, vmax);
     if (n_ok == 0 && mask) {
         out->flags |= CS_SAMPLE_MASK_IGNORED;
-        n_ok = candidates(logits, V, NULL, val, simd);
+        n_ok = candidates(logits, V, NULL, val, hist, pen, simd, vmax);
     }
     if (n_ok == 0) { /* no usable logit: uniform over the mask's labels, or over all */
         out->flags = (out->flags & ~CS_SAMPLE_MASK_IGNORED) | CS_SAMPLE_NO_LOGITS;
@@ -236,64 +276,245 @@ static int sample_candidates(const float *logits, int V, const unsigned char *ma
                 val[i] = 0.0f;
             n_ok = V;
         }
+        *vmax = 0.0f; /* every candidate's val */
     }
     return n_ok;
 }
 
-/* 2. Repetition penalty (CTRL), once per distinct candidate label of the history; seen: (V + 31) / 32 words. */
-static void sample_penalty(float *val, int V, const int *history, int n_history, float pen, uint32_t *seen)
+/* 2. Repetition penalty (CTRL), once per distinct candidate label of the history: hist[i] = 1 for the labels in the
+ * history (V bytes of scratch), applied in the candidates pass, so each label once whatever its repeats. Returns
+ * hist, or NULL when the penalty is off. */
+static const unsigned char *penalty_flags(int V, const int *history, int n_history, float pen, unsigned char *hist)
 {
-    if (!(history && n_history > 0 && pen > 0.0f && pen != 1.0f && pen < 3.4e38f)) return;
-    memset(seen, 0, (size_t)((V + 31) / 32) * sizeof(uint32_t));
+    if (!(history && n_history > 0 && pen > 0.0f && pen != 1.0f && pen < 3.4e38f)) return NULL;
+    memset(hist, 0, (size_t)V);
     for (int j = 0; j < n_history; j++) {
-        int h = history[j];
-        if (h < 0 || h >= V || (seen[h >> 5] >> (h & 31) & 1u) || val[h] == -INFINITY) continue;
-        seen[h >> 5] |= 1u << (h & 31);
-        val[h] = val[h] > 0.0f ? val[h] / pen : val[h] * pen;
-        if (val[h] < -LOGIT_CLAMP) val[h] = -LOGIT_CLAMP;
+        const int h = history[j];
+        if (h >= 0 && h < V) hist[h] = 1;
     }
+    return hist;
 }
 
-/* The labels of weight > 0 that can be among the first `need` ranks (top-k: need = k) or inside the nucleus of
- * mass p * total (need = 0), found without sorting: a histogram of the weights' binary exponents (counts, and
- * masses for top-p) gives the highest exponent E at which enough labels (or mass) are reached; every label of
- * exponent > E is in, those of exponent E may be, lower ones cannot be. Writes them to buf (any order) and
- * returns their count. Rounding of the bin masses is covered by the caller (it falls back to all labels). */
-static int collect_top(const float *e, int V, int need, float p, double total, int *buf)
+/* Weights as ordered integers: every weight is a float >= +0, so its bit pattern, read as a signed 32-bit integer,
+ * orders as the weight does; "bits >= t" with t >= 1 is "weight > 0 and weight >= the float of t". */
+static inline int32_t wbits(const float *e, int i)
 {
-    int cnt[128];
-    double mass[128];
-    memset(cnt, 0, sizeof cnt);
-    if (!need) memset(mass, 0, sizeof mass);
-    for (int i = 0; i < V; i++) {
-        if (!(e[i] > 0.0f)) continue;
-        uint32_t x = cs_fast_float_to_bits(e[i]) >> 23; /* weights are in (0, 1]: exponent field <= 127 */
-        cnt[x]++;
-        if (!need) mass[x] += (double)e[i];
+    return (int32_t)cs_fast_float_to_bits(e[i]);
+}
+
+/* Count of the labels with weight bits >= t (t >= 1) and, if mass is not NULL, an approximate sum of their weights
+ * (float, in any order: only a search bound, see find_threshold). */
+static int count_ge_scalar(const float *e, int i0, int V, int32_t t, float *mass)
+{
+    int c = 0;
+    float s = 0.0f;
+    for (int i = i0; i < V; i++) {
+        int in = wbits(e, i) >= t;
+        c += in;
+        s += in ? e[i] : 0.0f;
     }
-    const double target = (double)p * total;
-    int E = 127, c = 0;
-    double mcum = 0.0;
-    for (; E > 0; E--) {
-        c += cnt[E];
-        mcum += need ? 0.0 : mass[E];
-        if (need ? c >= need : mcum >= target) break;
-    }
-    int m = 0;
-    for (int i = 0; i < V; i++) {
+    if (mass) *mass += s;
+    return c;
+}
+
+/* Indices of the labels with weight bits >= t (t >= 1) into buf, in index order; returns their count. */
+static int collect_ge_scalar(const float *e, int i0, int V, int32_t t, int *buf, int m)
+{
+    for (int i = i0; i < V; i++) {
         buf[m] = i;
-        m += e[i] > 0.0f && (int)(cs_fast_float_to_bits(e[i]) >> 23) >= E;
+        m += wbits(e, i) >= t;
     }
     return m;
 }
 
+#if CS_SAMPLE_SIMD
+__attribute__((target("avx2,fma"))) static int count_ge_avx2(const float *e, int V, int32_t t, float *mass)
+{
+    const __m256i tv = _mm256_set1_epi32(t - 1); /* bits > t - 1 */
+    int c = 0, i = 0;
+    if (mass) {
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+        for (; i + 16 <= V; i += 16) {
+            __m256 a = _mm256_loadu_ps(e + i), b = _mm256_loadu_ps(e + i + 8);
+            __m256 ia = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_castps_si256(a), tv));
+            __m256 ib = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_castps_si256(b), tv));
+            c += __builtin_popcount((unsigned)_mm256_movemask_ps(ia) | (unsigned)_mm256_movemask_ps(ib) << 8);
+            s0 = _mm256_add_ps(s0, _mm256_and_ps(a, ia));
+            s1 = _mm256_add_ps(s1, _mm256_and_ps(b, ib));
+        }
+        __m256 s = _mm256_add_ps(s0, s1);
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        *mass = _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps(h, h, 1)));
+    } else {
+        for (; i + 16 <= V; i += 16) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(e + i));
+            __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(e + i + 8));
+            unsigned ma = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a, tv)));
+            unsigned mb = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(b, tv)));
+            c += __builtin_popcount(ma | mb << 8);
+        }
+    }
+    return c + count_ge_scalar(e, i, V, t, mass);
+}
+
+__attribute__((target("avx2,fma"))) static int collect_ge_avx2(const float *e, int V, int32_t t, int *buf)
+{
+    const __m256i tv = _mm256_set1_epi32(t - 1);
+    int m = 0, i = 0;
+    for (; i + 8 <= V; i += 8) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(e + i));
+        unsigned bits = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(a, tv)));
+        while (bits) {
+            buf[m++] = i + __builtin_ctz(bits);
+            bits &= bits - 1u;
+        }
+    }
+    return collect_ge_scalar(e, i, V, t, buf, m);
+}
+#endif
+
+static int count_ge(const float *e, int V, int32_t t, float *mass, int simd)
+{
+    if (mass) *mass = 0.0f;
+#if CS_SAMPLE_SIMD
+    if (simd) return count_ge_avx2(e, V, t, mass);
+#else
+    (void)simd;
+#endif
+    return count_ge_scalar(e, 0, V, t, mass);
+}
+
+/* The labels of weight > 0 that can be among the first `need` ranks (top-k: need = k) or inside the nucleus of
+ * mass `target` (need = 0), found without sorting: a bisection on the weights' bit patterns (one vectorised
+ * counting pass per step, at most 31 steps) for a threshold t such that the labels of bits >= t - a prefix of the
+ * ranking, whatever the ties - are at least `need` (or weigh at least the target, by float sums with a margin of
+ * 1e-3 that the caller's exact sums confirm). The steps stop when sorting the labels between the two bounds
+ * costs less than another pass, so that the prefix the caller sorts is short. npos: labels of weight > 0.
+ * Writes the prefix's labels to buf (index order) and returns their count. */
+/* The bisection of collect_top: the labels of bits >= lo are enough (clo of them), those of bits >= hi are not (chi
+ * of them). */
+typedef struct bisection {
+    int32_t lo, hi;
+    int clo, chi;
+} bisection;
+
+/* Another step? A step costs about 3V/16 + 10 cycles and halves the band clo - chi, each label of which costs about
+ * clo / 4 + 10 to rank: go on while the step saves more than it costs (or the band is a third of the set). */
+static inline int bisect_more(const bisection *b, int need, int V, int step)
+{
+    const int band = b->clo - b->chi;
+    if (step >= 31 || b->hi - b->lo <= 1 || (need && b->clo <= need)) return 0;
+    return (int64_t)band * (b->clo + 40) > (int64_t)V * 3 / 2 + 80 || band * 3 > b->clo;
+}
+
+/* Take the count c (and mass) of the labels of bits >= mid. */
+static inline void bisect_take(bisection *b, int32_t mid, int c, float mass, int need, float tgt)
+{
+    const int ok = need ? c >= need : (c > 0) & (mass >= tgt); /* selects, not branches: ok is a coin toss */
+    b->lo = ok ? mid : b->lo;
+    b->clo = ok ? c : b->clo;
+    b->hi = ok ? b->hi : mid;
+    b->chi = ok ? b->chi : c;
+}
+
+#if CS_SAMPLE_SIMD
+/* The bisection for V <= 64 with the weights in eight registers (a zero-padded copy), no pass through memory. */
+__attribute__((target("avx2,fma"))) static void bisect64_avx2(const float *e, int V, int need, float tgt, bisection *b)
+{
+    float pad[64];
+    memcpy(pad, e, (size_t)V * sizeof(float));
+    memset(pad + V, 0, (size_t)(64 - V) * sizeof(float)); /* weight 0: never counted (t >= 1) */
+    __m256 w[8];
+    for (int k = 0; k < 8; k++)
+        w[k] = _mm256_loadu_ps(pad + 8 * k);
+    for (int step = 0; bisect_more(b, need, V, step); step++) {
+        const int32_t mid = b->lo + (b->hi - b->lo) / 2;
+        const __m256i t = _mm256_set1_epi32(mid - 1);
+        __m256 s = _mm256_setzero_ps();
+        __m256i cv = _mm256_setzero_si256(); /* lane counts: a compare is -1 where true */
+        for (int k = 0; k < 8; k++) {
+            __m256i in = _mm256_cmpgt_epi32(_mm256_castps_si256(w[k]), t);
+            cv = _mm256_sub_epi32(cv, in);
+            s = _mm256_add_ps(s, _mm256_and_ps(w[k], _mm256_castsi256_ps(in)));
+        }
+        __m128i ci = _mm_add_epi32(_mm256_castsi256_si128(cv), _mm256_extracti128_si256(cv, 1));
+        ci = _mm_add_epi32(ci, _mm_shuffle_epi32(ci, 0x4e));
+        ci = _mm_add_epi32(ci, _mm_shuffle_epi32(ci, 0xb1));
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        bisect_take(b, mid, _mm_cvtsi128_si32(ci), _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps(h, h, 1))), need, tgt);
+    }
+}
+#endif
+
+static int collect_top(const float *e, int V, int need, double target, int npos, int simd, int *buf)
+{
+    /* weights are exp(z <= 0): <= 1 + 1.5e-7 */
+    bisection b = {1, (int32_t)cs_fast_float_to_bits(1.0f) + 256, npos, 0};
+    const float tgt = (float)(target * (1.0 + 1e-3));
+#if CS_SAMPLE_SIMD
+    if (simd && V <= 64) {
+        bisect64_avx2(e, V, need, tgt, &b);
+        return collect_ge_avx2(e, V, b.lo, buf);
+    }
+#endif
+    for (int step = 0; bisect_more(&b, need, V, step); step++) {
+        const int32_t mid = b.lo + (b.hi - b.lo) / 2;
+        float mass;
+        const int c = count_ge(e, V, mid, need ? NULL : &mass, simd);
+        bisect_take(&b, mid, c, mass, need, tgt);
+    }
+#if CS_SAMPLE_SIMD
+    if (simd) return collect_ge_avx2(e, V, b.lo, buf);
+#endif
+    return collect_ge_scalar(e, 0, V, b.lo, buf, 0);
+}
+
+#if CS_SAMPLE_SIMD
+/* order[r] <- set[i] for the label of rank r among set[0..m) (m <= 64; set in index order, so a tie ranks the
+ * earlier position first): each rank counted with 8-lane compares, no branch on the data. */
+__attribute__((target("avx2,fma"))) static void rank_sort_avx2(const float *e, const int *set, int m, int *order)
+{
+    int32_t kb[64];
+    const int nv = (m + 7) / 8;
+    for (int i = 0; i < nv * 8; i++)
+        kb[i] = i < m ? wbits(e, set[i]) : 0; /* padding: weight 0 never outranks a label of weight > 0 */
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int i = 0; i < m; i++) {
+        const __m256i b = _mm256_set1_epi32(kb[i]);
+        int r = 0;
+        for (int v = 0; v < nv; v++) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(kb + 8 * v));
+            __m256i earlier = _mm256_cmpgt_epi32(_mm256_set1_epi32(i - 8 * v), iota);
+            __m256i hit =
+                _mm256_or_si256(_mm256_cmpgt_epi32(x, b), _mm256_and_si256(_mm256_cmpeq_epi32(x, b), earlier));
+            r += __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(hit)));
+        }
+        order[r] = set[i];
+    }
+}
+#endif
+
 /* order[0..) <- the labels of set[0..m) that rank first (larger weight, then lower index), sorted, as many as
- * needed: `need` of them, or (need 0) until their mass reaches target. Insertion sort for a short set, else a
- * max-heap built in set and popped only as far as needed. Returns the count written and *mass their weight. */
-static int sort_prefix(const float *e, int *set, int m, int need, double target, int *order, double *mass)
+ * needed: `need` of them, or (need 0) until their mass reaches target. Ranks counted by vector compares for a
+ * short set (AVX2), else insertion sort for a short set, else a max-heap built in set and popped only as far as
+ * needed. Returns the count written and *mass their weight. */
+static int sort_prefix(const float *e, int *set, int m, int need, double target, int simd, int *order, double *mass)
 {
     int n = 0;
     double cum = 0.0;
+#if CS_SAMPLE_SIMD
+    if (simd && m <= 64) {
+        rank_sort_avx2(e, set, m, order);
+        while (n < m && (need ? n < need : n == 0 || cum < target))
+            cum += (double)e[order[n++]];
+        *mass = cum;
+        return n;
+    }
+#else
+    (void)simd;
+#endif
     if (m <= 48) { /* keys (weight bits, ~index): one integer compare ranks two labels */
         uint64_t key[48];
         for (int j = 0; j < m; j++) {
@@ -325,19 +546,16 @@ static int sort_prefix(const float *e, int *set, int m, int need, double target,
 }
 
 /* 4-5 by partial selection: top-k (k > 0) or the nucleus (k = 0) into order[], most probable first; returns the
- * count and *mass their weight. */
-static int select_top(const float *e, int V, int k, float p, double total, int *heap, int *order, double *mass)
+ * count and *mass their weight (the exact sums, in rank order, of the scalar sampler). */
+static int select_top(const float *e, int V, int k, float p, double total, int npos, int simd, int *heap, int *order,
+                      double *mass)
 {
     const double target = (double)p * total;
-    int m = collect_top(e, V, k, p, total, heap);
-    int n = sort_prefix(e, heap, m, k, target, order, mass);
-    if (!k && *mass < target && m < V) { /* the bin masses rounded the other way: take every label */
-        m = 0;
-        for (int i = 0; i < V; i++) {
-            heap[m] = i;
-            m += e[i] > 0.0f;
-        }
-        n = sort_prefix(e, heap, m, 0, target, order, mass);
+    int m = collect_top(e, V, k, target, npos, simd, heap);
+    int n = sort_prefix(e, heap, m, k, target, simd, order, mass);
+    if (!k && *mass < target && m < npos) { /* the float sums rounded the other way: take every label */
+        m = collect_ge_scalar(e, 0, V, 1, heap, 0);
+        n = sort_prefix(e, heap, m, 0, target, simd, order, mass);
     }
     return n;
 }
@@ -345,8 +563,8 @@ static int select_top(const float *e, int V, int k, float p, double total, int *
 /* 4-5. Truncation. Returns the labels kept in order[] most probable first (0 = no truncation: every candidate
  * stays) and sets *mass to their total weight (total when none is applied). Labels of weight 0 are never kept:
  * they cannot be drawn and change neither the mass nor the reported figures. */
-static int sample_truncate(const float *e, int V, int n_ok, int k, float p, double total, int *heap, int *order,
-                           double *mass)
+static int sample_truncate(const float *e, int V, int n_ok, int k, float p, double total, int npos, int simd, int *heap,
+                           int *order, double *mass)
 {
     int k_on = k > 0 && k < n_ok;
     int p_on = p < 1.0f; /* NaN compares false: off */
@@ -354,7 +572,7 @@ static int sample_truncate(const float *e, int V, int n_ok, int k, float p, doub
     if (!k_on && !p_on) return 0;
     int kept;
     if (k_on) {
-        kept = select_top(e, V, k, p, total, heap, order, mass);
+        kept = select_top(e, V, k, p, total, npos, simd, heap, order, mass);
         if (p_on) { /* nucleus inside the top k */
             double target = (double)p * *mass, c2 = 0.0;
             int m = 0;
@@ -366,7 +584,7 @@ static int sample_truncate(const float *e, int V, int n_ok, int k, float p, doub
             *mass = c2;
         }
     } else {
-        kept = select_top(e, V, 0, p, total, heap, order, mass);
+        kept = select_top(e, V, 0, p, total, npos, simd, heap, order, mass);
     }
     if (kept < 1) { /* p <= 0: keep the top label */
         kept = 1;
@@ -443,23 +661,18 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     memset(out, 0, sizeof *out);
     const double u = cs_rng_uniform_double(rng); /* always exactly one draw */
 
-    const int n_ok = sample_candidates(logits, V, mask, val, simd, out);
-    sample_penalty(val, V, history, n_history, params->repetition_penalty, (uint32_t *)(void *)e);
-
+    const float pen = params->repetition_penalty;
+    const unsigned char *hist = penalty_flags(V, history, n_history, pen, (unsigned char *)(void *)e);
     float mx;
+    const int n_ok = sample_candidates(logits, V, mask, val, hist, pen, simd, &mx, out);
+    int amax = 0; /* the lowest index wins ties; n_ok >= 1 so mx is a candidate's value */
 #if CS_SAMPLE_SIMD
-    if (simd) {
-        mx = max_avx2(val, V);
-    } else
+    if (simd)
+        amax = first_equal_avx2(val, V, mx);
+    else
 #endif
-    {
-        mx = -INFINITY;
-        for (int i = 0; i < V; i++)
-            mx = val[i] > mx ? val[i] : mx;
-    }
-    int amax = 0;
-    while (val[amax] != mx) /* the lowest index wins ties; n_ok >= 1 so mx is a candidate's value */
-        amax++;
+        while (val[amax] != mx)
+            amax++;
 
     /* 3. temperature; T <= 0 = argmax */
     float T = params->temperature;
@@ -473,14 +686,15 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     double total = 0.0, ez = 0.0;
     int count = 0;
 #if CS_SAMPLE_SIMD
-    if (simd)
-        exp_avx2(val, e, V, mx, T, blk, &total, &ez, &count);
-    else
+    if (simd) {
+        const int trunc = (params->top_k > 0 && params->top_k < n_ok) || params->top_p < 1.0f; /* sample_truncate's */
+        exp_avx2(val, e, V, mx, T, trunc ? NULL : blk, &total, &ez, &count);
+    } else
 #endif
         exp_scalar(val, e, 0, V, mx, T, blk, &total, &ez, &count);
 
     double mass;
-    const int kept = sample_truncate(e, V, n_ok, params->top_k, params->top_p, total, heap, order, &mass);
+    const int kept = sample_truncate(e, V, n_ok, params->top_k, params->top_p, total, count, simd, heap, order, &mass);
     if (!kept) {
         out->candidates = count;
         out->entropy_bits = cs_fast_log2((float)mass) - (float)(ez / (mass * LN2));

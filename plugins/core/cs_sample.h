@@ -24,18 +24,24 @@
  *
  * Real-time safe: no allocation (scratch from the caller, size from cs_sample_scratch_size; about 2 KB of stack),
  * no I/O, no libm (cs_fastmath.h), bounded. Two vectorised passes (AVX2 + FMA when the CPU has them, selected
- * at run time, else the same steps in scalar code): candidates and their maximum, then temperature, the model's
+ * at run time, else the same steps in scalar code): candidates, the repetition penalty (a flag per label of the
+ * history, both the quotient and the product computed, one kept) and their maximum, then temperature, the model's
  * exp kernel (cs_fast_exp8) and the sums in double, with a sum per block of 8 labels so the draw skips whole
- * blocks. Top-k / top-p by partial selection: a histogram of the weights' binary exponents bounds the labels that
- * can be kept, and only those are sorted (insertion sort up to 48, else a heap popped only as far as needed):
- * O(V + H) plus O(m log m) for the m labels in or at the edge of the kept set, O(V log V) worst case (a flat
- * distribution with top-p near 1). The labels drawn are those of the scalar sampler this replaced for the same
- * seed (tests/c/test_sample_same.c); the weights differ from it by float rounding (FMA) only. Measured beside it
- * by tests/bench/bench_sample.c (2.1 GHz EPYC, loaded machine, thread CPU time, same run): V 64 plain 0.18-0.25
- * us (0.21-0.23x the scalar sampler), top-k 16 + top-p 0.9 + penalty 0.65-0.87 us (0.39-0.42x); V 256 plain
- * 0.57-0.84 us (0.18-0.20x), top-k 16 + top-p 0.9 + penalty 1.7-2.0 us (0.31-0.45x); worst case V 4096 with
- * top-p 0.999 on a flat distribution ~470 us (0.94x) - keep top-p off or top-k small for very large V on the
- * audio thread.
+ * blocks. Top-k / top-p by partial selection, no sort of the candidates: a bisection on the weights' bit patterns
+ * (a float >= 0 orders as its bits), one vectorised counting pass per step (for top-p also the mass, by float sums
+ * with a 1e-3 margin that the exact sums then confirm), at most 31 steps and stopped as soon as ranking the labels
+ * left between the bounds costs less than another pass; the labels above the threshold - a prefix of the ranking
+ * whatever the ties - are then ranked by 8-lane compares (AVX2, up to 64; else insertion sort up to 48, else a
+ * heap popped only as far as needed) and the cut-off and the draw follow in rank order, with the scalar sampler's
+ * own double sums. O(V) per step plus O(m^2 / 8) for the m labels ranked, O(V log V) worst case (a flat
+ * distribution with top-p near 1, where nearly every label is in the nucleus). The labels drawn are those of the
+ * scalar sampler this replaced for the same seed (tests/c/test_sample_same.c, tests/c/test_sample_trunc.c); the
+ * weights differ from it by float rounding (FMA) only. Measured beside it by tests/bench/bench_sample.c (2.1 GHz
+ * EPYC, loaded machine, thread CPU time, same run; k16: top-k 16 + top-p 0.9 + penalty 1.2 over 16 labels, T 0.9):
+ * V 64 plain 0.14 us (0.19x the scalar sampler), k16 0.38 us (0.25x), top-p 0.9 alone 0.29 us (0.29x); V 256 plain
+ * 0.42 us (0.15x), k16 0.63 us (0.14x), top-p 0.9 0.67 us (0.17x); V 4096 k16 6.5 us (0.07x); worst case V 4096
+ * with top-p 0.999 on a flat distribution ~415 us (0.93x: every label is ranked) - keep top-p off or top-k small
+ * for very large V on the audio thread.
  */
 #ifndef CS_SAMPLE_H
 #define CS_SAMPLE_H

@@ -5,6 +5,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ---------------------------------------------------------------------------------------------- helpers */
 
@@ -150,7 +153,7 @@ void cs_seqp_corpus_init(cs_seqp_corpus *c)
 int cs_seqp_corpus_bind(cs_seqp_corpus *c, int wanted, const float *data, uint32_t samples, uint32_t channels)
 {
     if (!wanted) {
-        cs_seqp_corpus_init(c);
+        if (c->state != CS_SEQP_CORPUS_OFF) cs_seqp_corpus_init(c); /* OFF is only ever set by init: already so */
         return c->state;
     }
     if (!data || samples == 0) {
@@ -653,8 +656,61 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_
     }
 }
 
+/* Does x (n values, or one held when step is 0) have a positive-going edge after prev (the clamped previous value:
+ * NaN and negatives count as 0, as in cs_seqp_process)? x_i > 0 is false for NaN, so an edge at i >= 1 is
+ * x_i > 0 && !(x_(i-1) > 0): one pass without a carried value or a branch, which the compiler vectorises. */
+static int has_edge(const float *x, uint32_t step, uint32_t n, float prev)
+{
+    int edge = x[0] > 0.0f && !(prev > 0.0f); /* a held value can rise at its first sample only */
+    const uint32_t m = step ? n : 1u;
+    uint32_t i = 1;
+#if defined(__SSE2__)
+    const __m128 zero = _mm_setzero_ps();
+    for (; i + 4 <= m; i += 4) { /* 4 samples a step: the compiler does not vectorise this loop at -O2 */
+        __m128 up = _mm_cmpgt_ps(_mm_loadu_ps(x + i), zero), before = _mm_cmpgt_ps(_mm_loadu_ps(x + i - 1), zero);
+        edge |= _mm_movemask_ps(_mm_andnot_ps(before, up));
+    }
+#endif
+    for (; i < m; i++)
+        edge |= (x[i] > 0.0f) & !(x[i - 1] > 0.0f);
+    return edge != 0;
+}
+
+/* The clamped last value of x (n values, or one held). */
+static float last_value(const float *x, uint32_t step, uint32_t n)
+{
+    const float v = x[step ? n - 1u : 0u];
+    return v > 0.0f ? v : 0.0f;
+}
+
+int cs_seqp_quiet(const cs_seqp *p, const cs_seqp_io *io, uint32_t n)
+{
+    if (p->model && p->q_in != p->q_out) return 0;
+    if (has_edge(io->in[CS_SEQP_IN_RESET], io->step[CS_SEQP_IN_RESET], n, p->prev_reset)) return 0;
+    return !p->model || !has_edge(io->in[CS_SEQP_IN_TRIG], io->step[CS_SEQP_IN_TRIG], n, p->prev_trig);
+}
+
+/* A block without events (cs_seqp_quiet): the held outputs, the edges' last values. */
+static void process_quiet(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
+{
+    const uint32_t m = io->out_step ? n : 1u;
+    p->prev_reset = last_value(io->in[CS_SEQP_IN_RESET], io->step[CS_SEQP_IN_RESET], n);
+    p->prev_trig = last_value(io->in[CS_SEQP_IN_TRIG], io->step[CS_SEQP_IN_TRIG], n);
+    const float l = p->label, pr = p->prob, en = p->entropy;
+    for (uint32_t i = 0; io->out_label && i < m; i++)
+        io->out_label[i] = l;
+    for (uint32_t i = 0; io->out_prob && i < m; i++)
+        io->out_prob[i] = pr;
+    for (uint32_t i = 0; io->out_entropy && i < m; i++)
+        io->out_entropy[i] = en;
+}
+
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
 {
+    if (cs_seqp_quiet(p, io, n)) { /* most blocks: nothing to step, only the outputs to hold */
+        process_quiet(p, io, n);
+        return 0;
+    }
     int events = 0;
     uint64_t spent = 0, budget = (uint64_t)CS_SEQP_MADDS_PER_SAMPLE * (io->budget_samples ? io->budget_samples : n);
     const float *const *in = io->in;

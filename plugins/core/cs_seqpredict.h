@@ -469,6 +469,15 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
  */
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n);
 
+/**
+ * Will cs_seqp_process(p, io, n) take no event in this block? True when nothing is queued and neither reset nor
+ * (with a ready model) trig has a positive-going edge in its n values; such a block only holds the outputs, and
+ * cs_seqp_process does it without the per-sample loop (the same outputs and state). Reads io->in (trig and reset
+ * only) and nothing else of io, so a host can skip what only events use (the guide of guidance) when it is true.
+ * RT-safe, O(n) compares, no call.
+ */
+int cs_seqp_quiet(const cs_seqp *p, const cs_seqp_io *io, uint32_t n);
+
 #ifdef __cplusplus
 }
 #endif

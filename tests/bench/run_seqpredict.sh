@@ -1,5 +1,23 @@
 #!/usr/bin/env bash
-# run_seqpredict.sh - SeqPredict's cost per step inside scsynth (NRT), beside the C benchmark's figure for the
+# run_seqpredict.sh - SeqPredict's cost, two parts (CS_BENCH_PART=nrt | rt | all, default all).
+#
+# Part rt (issue 12 item 7: the cost of a voice on a real-time server): a real-time scsynth on a private dummy JACK
+# server (tests/sc/sclang_env.bash's start_jack: 48 kHz, period 256; scsynth's block 64), the a11wlk01 corpus
+# (grains, 16 labels) and a GRU (H 64, 1 layer, V 16, random weights). Phases of SECS seconds each (default 10),
+# N voices each (default 64), the scsynth process's CPU time (utime + stime of /proc/PID/stat) sampled at each
+# phase's start and end:
+#   idle     no synth (the server's own cost: the baseline of every phase)
+#   play     trig = Impulse.kr(8) -> ConcatPlay.ar(1, corpus, T2A.ar(trig), TIRand.kr(0, 15, trig), dur 0.1)
+#   chain    the same with the label from SeqPredict.kr(model, trig, seed: i): a voice as the help builds it
+#   chain_ar trig = Impulse.ar(8) -> SeqPredict.ar(model, trig, seed: i) -> ConcatPlay.ar(1, corpus, trig, label)
+#   sp_kr    SeqPredict.kr(model, Impulse.kr(8), seed: i) -> Out.kr alone;  sp_ar: the .ar one alone
+# per voice = (phase - idle) / SECS / N, printed as % of one core (target for chain <= 0.1 %); SeqPredict's share
+# of a voice = chain - play; the phases run CS_BENCH_REPS times (default 2), medians shown. With
+# CS_BENCH_BEFORE=DIR (a folder holding the ConcatPlay.so and SeqPredict.so of an older build) a second server with
+# those plugins runs AT THE SAME TIME, the same phases driven by the same sclang, the same sclang classes: "before"
+# and "after" under the same machine load, each server's own CPU time, their ratio printed per phase.
+#
+# Part nrt (below): SeqPredict's cost per step inside scsynth (NRT), beside the C benchmark's figure for the
 # same model shape (bench_model_step: gru_h64_v64 = GRU, H 64, 1 layer, V 64; random weights).
 #
 # Two NRT renders of the same length, each repeated REPS times (the fastest run counts):
@@ -12,12 +30,16 @@
 # (tests/c/test_seqpredict_logic --bench: cs_seqp_bind + cs_seqp_process, 64-sample blocks, sampled tokens).
 # Prints all three and the ratios.
 # Usage: tests/bench/run_seqpredict.sh [BUILD_DIR] [STEPS] [REPS]
+#   (rt part: CS_BENCH_VOICES, CS_BENCH_SECONDS, CS_BENCH_BEFORE; CS_BENCH_PART=rt skips the nrt part)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
 build="$(cd "${1:-build}" && pwd)"
 steps="${2:-200000}"
 reps="${3:-3}"
+part="${CS_BENCH_PART:-all}"
+if [ "$part" != nrt ]; then bash "$here/run_seqpredict_rt.sh" "$build"; fi
+[ "$part" = rt ] && exit 0
 cs="$build/corpus-tools/concatseq"
 bench="$build/tests/bench/bench_model_step"
 logic="$build/tests/test_seqpredict_logic"
@@ -33,19 +55,7 @@ mkdir -p "$w/xdg" && chmod 700 "$w/xdg"
 printf 'includePaths:\n  - %s/sc-classes\nexcludePaths:\n  []\npostInlineWarnings: false\n' "$src" > "$w/conf.yaml"
 
 # the model: GRU H 64, 1 layer, V 64, uniform(-1/8, 1/8) weights, through concatseq import-json
-/usr/bin/python3 - "$w/model.json" <<'PYEOF'
-import json, random, sys
-V, H = 64, 64
-r = random.Random(7)
-def t(rows, cols=None):
-    n = rows * (cols or 1)
-    return {"shape": [rows, cols] if cols else [rows], "data": [r.uniform(-0.125, 0.125) for _ in range(n)]}
-tensors = {"embedding.weight": t(V + 1, H), "rnn.weight_ih_l0": t(3 * H, H), "rnn.weight_hh_l0": t(3 * H, H),
-           "rnn.bias_ih_l0": t(3 * H), "rnn.bias_hh_l0": t(3 * H), "head.weight": t(V, H), "head.bias": t(V)}
-json.dump({"format": "concatseq-model", "format_version": 1,
-           "config": {"arch": "gru", "vocab": V, "width": H, "layers": 1, "heads": 0, "context": 0, "d_ff": 0},
-           "tensors": tensors}, open(sys.argv[1], "w"))
-PYEOF
+/usr/bin/python3 "$here/seqpredict_model.py" "$w/model.json" 64
 "$cs" import-json "$w/model.json" -o "$w/model.wav" > /dev/null
 
 rate=48000

@@ -8,25 +8,9 @@
  * the CPU has it) and the portable one (cs_sample.c built here again with CS_SAMPLE_SIMD 0).
  */
 #include "cs_sample.h"
+#include "cs_sample_portable.h" /* cs_sample_portable: the portable path, beside the library's */
 #include "cs_sample_ref.h"
 #include "cs_test.h"
-
-/* the same source built with its portable path only, under other names, so both paths run on this CPU */
-#define CS_SAMPLE_SIMD           0
-#define cs_sample                cs_sample_portable
-#define cs_sample_params_default cs_sample_params_default_portable
-#define cs_sample_strerror       cs_sample_strerror_portable
-#define cs_sample_scratch_size   cs_sample_scratch_size_portable
-int cs_sample_portable(const float *, int, const cs_sample_params *, const int *, int, const unsigned char *, cs_rng *,
-                       void *, size_t, cs_sample_result *);
-void cs_sample_params_default_portable(cs_sample_params *);
-const char *cs_sample_strerror_portable(int);
-size_t cs_sample_scratch_size_portable(int);
-#include "../../plugins/core/cs_sample.c"
-#undef cs_sample
-#undef cs_sample_params_default
-#undef cs_sample_strerror
-#undef cs_sample_scratch_size
 
 #include <math.h>
 #include <stdlib.h>

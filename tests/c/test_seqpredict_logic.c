@@ -336,6 +336,100 @@ static void test_parity(const char *name, const cs_model_config *cfg, float scal
     free(model);
 }
 
+/* Quiet blocks (cs_seqp_quiet: no event, the outputs held without the per-sample loop) against the independent
+ * reference: (1) every input held per block of 64 (step 0, as a control-rate unit's), edges at block starts only,
+ * the trigger sometimes NaN, negative or held high (no edge); outputs per sample and, as a control-rate unit
+ * writes them, one per block; (2) audio-rate triggers that are NaN / negative / held between edges. Same labels,
+ * probabilities and entropies, sample for sample; cs_seqp_quiet true exactly on the blocks where the reference
+ * takes no step and no reset. */
+static void test_quiet_blocks(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 9, 16, 1, 0, 0, 0};
+    size_t floats;
+    float *model = cs_test_random_model(&cfg, &floats, 11u, 0.5f);
+    const size_t B = 64, nb = 160, n = B * nb;
+    schedule s;
+    schedule_make(&s, n, 9, 5u, 0);
+    float **arrs[] = {&s.trig, &s.temp, &s.topk, &s.topp, &s.prime, &s.reset, &s.seed, &s.penalty, &s.hist};
+    cs_rng r;
+    cs_rng_seed(&r, 9u);
+    for (size_t b = 0; b < nb; b++) { /* (1): hold every input at its block-start value */
+        const float trigs[] = {0.0f, 1.0f, 1.0f, NAN, -1.0f, 0.5f, 0.0f};
+        s.trig[b * B] = trigs[cs_rng_below(&r, 7)];
+        s.reset[b * B] = b % 37 == 20 ? 1.0f : 0.0f;
+        for (size_t a = 0; a < sizeof arrs / sizeof arrs[0]; a++)
+            for (size_t i = 1; i < B; i++)
+                (*arrs[a])[b * B + i] = (*arrs[a])[b * B];
+    }
+    ref_inputs in = schedule_inputs(&s, NULL, 0);
+    float *rl = malloc(n * sizeof(float)), *rp = malloc(n * sizeof(float)), *re = malloc(n * sizeof(float));
+    float *ll = malloc(n * sizeof(float)), *lp = malloc(n * sizeof(float)), *le = malloc(n * sizeof(float));
+    float kl[160], kp[160], ke[160];
+    ref_run(model, floats, &in, n, 1u, rl, rp, re);
+    for (int kr_out = 0; kr_out < 2; kr_out++) {
+        cs_seqp p;
+        cs_seqp_init(&p, 1u);
+        g_arena.used = 0;
+        g_arena.limit = sizeof g_arena.mem;
+        while (cs_seqp_bind(&p, model, floats, 1, s.seed[0], arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
+        size_t quiet_wrong = 0, steps_before = 0;
+        for (size_t b = 0; b < nb; b++) {
+            cs_seqp_bind(&p, model, floats, 1, s.seed[b * B], arena_alloc, arena_free, &g_arena);
+            cs_seqp_io io;
+            memset(&io, 0, sizeof io);
+            const float *srcs[CS_SEQP_NUM_INPUTS] = {s.trig,  s.temp, s.topk,    s.topp, s.prime,
+                                                     s.reset, s.seed, s.penalty, s.hist};
+            for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+                io.in[k] = srcs[k] + b * B; /* step 0: the held value */
+            io.out_label = kr_out ? kl + b : ll + b * B;
+            io.out_prob = kr_out ? kp + b : lp + b * B;
+            io.out_entropy = kr_out ? ke + b : le + b * B;
+            io.out_step = kr_out ? 0u : 1u;
+            const uint64_t resets = p.resets;
+            const int quiet = cs_seqp_quiet(&p, &io, (uint32_t)B);
+            cs_seqp_process(&p, &io, (uint32_t)B);
+            quiet_wrong += quiet != (p.steps == steps_before && p.resets == resets);
+            steps_before = p.steps;
+        }
+        size_t diff = 0;
+        for (size_t b = 0; b < nb; b++)
+            for (size_t i = 0; i < (kr_out ? 1u : B); i++) {
+                const size_t o = kr_out ? b : b * B + i, q = kr_out ? b * B + B - 1 : b * B + i;
+                const float *L = kr_out ? kl : ll, *P = kr_out ? kp : lp, *E = kr_out ? ke : le;
+                diff += L[o] != rl[q] || fabs((double)P[o] - (double)rp[q]) > 2e-5 ||
+                        fabs((double)E[o] - (double)re[q]) > 2e-5; /* the reference's softmax is libm's */
+            }
+        CS_CHECK(p.steps > 20, "held inputs: only %llu steps", (unsigned long long)p.steps);
+        CS_CHECK(diff == 0, "held inputs, %s outputs: %zu values differ from the reference",
+                 kr_out ? "control-rate" : "audio-rate", diff);
+        CS_CHECK(quiet_wrong == 0, "held inputs: cs_seqp_quiet wrong on %zu blocks", quiet_wrong);
+    }
+    /* (2) audio rate: edges inside blocks, NaN / negative / held values between them */
+    for (size_t i = 0; i < n; i++) {
+        const float odd[] = {NAN, -2.0f, 0.7f, 0.0f};
+        s.trig[i] = i % 97 == 3 ? 1.0f : (i % 97 < 20 ? odd[i % 4] : 0.0f);
+        s.reset[i] = i % 2900 == 1000 ? 1.0f : (i % 13 == 0 ? NAN : 0.0f);
+    }
+    ref_run(model, floats, &in, n, 1u, rl, rp, re);
+    cs_seqp p;
+    logic_run(model, floats, &in, n, 1u, 64, ll, lp, le, &p);
+    CS_CHECK(p.steps > 50, "audio rate: only %llu steps", (unsigned long long)p.steps);
+    size_t diff = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d =
+            ll[i] != rl[i] || fabs((double)lp[i] - (double)rp[i]) > 2e-5 || fabs((double)le[i] - (double)re[i]) > 2e-5;
+        if (d && diff < 3)
+            printf("  sample %zu: label %g/%g prob %g/%g trig %g reset %g prime %g\n", i, (double)ll[i], (double)rl[i],
+                   (double)lp[i], (double)rp[i], (double)s.trig[i], (double)s.reset[i], (double)s.prime[i]);
+        diff += d;
+    }
+    CS_CHECK(diff == 0, "audio-rate triggers with NaN / negative / held values: %zu outputs differ from the reference",
+             diff);
+    free(rl), free(rp), free(re), free(ll), free(lp), free(le);
+    schedule_free(&s);
+    free(model);
+}
+
 static void test_cap_and_clamp(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, 7, 16, 1, 0, 0, 0, 0};
@@ -849,6 +943,7 @@ int main(int argc, char **argv)
     test_parity("gru", &gru, 0.6f);
     test_parity("transformer", &tf, 0.4f);
     test_cap_and_clamp();
+    test_quiet_blocks();
     test_budget_queue();
     test_binding();
     test_written_model();

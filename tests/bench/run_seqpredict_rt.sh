@@ -1,0 +1,157 @@
+#!/bin/bash
+# run_seqpredict_rt.sh - the real-time part of tests/bench/run_seqpredict.sh (its header describes the phases and
+# the figures); run it through run_seqpredict.sh, or alone: run_seqpredict_rt.sh [BUILD_DIR] [N] [SECS].
+# CS_BENCH_BEFORE=DIR: the plugins of an older build, on a second server running at the same time.
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${1:-$SRC/build}" && pwd)
+N=${2:-${CS_BENCH_VOICES:-64}}
+SECS=${3:-${CS_BENCH_SECONDS:-10}}
+BEFORE=${CS_BENCH_BEFORE:-}
+export CONCATSEQ=$BUILD/corpus-tools/concatseq CS_SOURCE_DIR=$SRC CS_PLUGIN_DIR=$BUILD/extension/ConcatSeq
+export CS_WORK_DIR=$(mktemp -d)
+[ -e "$CS_PLUGIN_DIR/SeqPredict.so" ] || { echo "missing $CS_PLUGIN_DIR/SeqPredict.so (build first)" >&2; exit 1; }
+if [ -n "$BEFORE" ]; then
+    for so in SeqPredict ConcatPlay; do
+        [ -e "$BEFORE/$so.so" ] || { echo "CS_BENCH_BEFORE: no $so.so in $BEFORE" >&2; exit 1; }
+    done
+fi
+source "$SRC/tests/sc/sclang_env.bash"
+trap 'stop_started; rm -rf "$W"' EXIT
+SND=$(a11wlk01) || { echo "a11wlk01.wav not found" >&2; exit 1; }
+"$CS" analyze "$SND" -o "$W/c" --segment grain --clusters 16 --quiet || exit 1
+L=$("$PY" -c "import json; print(json.load(open('$W/c/corpus.json'))['clustering']['k'])" 2> /dev/null ||
+    echo 16)
+# the model: GRU H 64, 1 layer, V = the corpus's labels, uniform(-1/8, 1/8) weights, through concatseq import-json
+"$PY" "$SRC/tests/bench/seqpredict_model.py" "$W/model.json" "$L"
+"$CS" import-json "$W/model.json" -o "$W/model.wav" > /dev/null || exit 1
+
+PHASES="idle play chain chain_ar sp_kr sp_ar"
+REPS=${CS_BENCH_REPS:-2}
+cat > "$W/cost.scd" << SCD
+(
+var ports = thisProcess.argv.collect(_.asInteger), phase = { |p| ("PHASE " ++ p).postln; ("TIME % %".format(p, Main.elapsedTime.round(0.01))).postln };
+var servers = ports.collect { |p, k| Server.remote(("bench" ++ k).asSymbol, NetAddr("127.0.0.1", p)) };
+AppClock.sched(300 + ($SECS * 20 * $REPS), { "WATCHDOG".postln; 3.exit });
+Routine { try {
+	2.wait;
+	servers.do { |s|
+		var c, m;
+		s.initTree; s.sync;
+		c = ConcatCorpus.load(s, "$W/c"); s.sync;
+		m = Buffer.read(s, "$W/model.wav"); s.sync;
+		SynthDef(\\play, { |i = 0| var trig = Impulse.kr(8);
+			Out.ar(0, ConcatPlay.ar(1, c, T2A.ar(trig), TIRand.kr(0, $L - 1, trig), dur: 0.1) * 0.01) }).send(s);
+		SynthDef(\\chain, { |i = 0| var trig = Impulse.kr(8), label = SeqPredict.kr(m, trig, seed: i);
+			Out.ar(0, ConcatPlay.ar(1, c, T2A.ar(trig), label, dur: 0.1) * 0.01) }).send(s);
+		SynthDef(\\chain_ar, { |i = 0| var trig = Impulse.ar(8), label = SeqPredict.ar(m, trig, seed: i);
+			Out.ar(0, ConcatPlay.ar(1, c, trig, label, dur: 0.1) * 0.01) }).send(s);
+		SynthDef(\\sp_kr, { |i = 0| Out.kr(10, SeqPredict.kr(m, Impulse.kr(8), seed: i)) }).send(s);
+		SynthDef(\\sp_ar, { |i = 0| Out.ar(2, SeqPredict.ar(m, Impulse.ar(8), seed: i)) }).send(s);
+		s.sync;
+	};
+	1.wait;
+	$REPS.do { |r|
+		[\\idle, \\play, \\chain, \\chain_ar, \\sp_kr, \\sp_ar].do { |p|
+			var x = servers.collect { |s| if(p == \\idle) { [] } { $N.collect { |i| Synth(p, [\\i, i + 1], s) } } };
+			servers.do(_.sync); 2.wait;
+			phase.("%.%".format(r, p)); $SECS.wait; phase.("%.%_end".format(r, p));
+			x.flat.do(_.free); servers.do(_.sync); 0.5.wait };
+	};
+	"COST DONE".postln; 0.exit;
+} { |e| e.reportError; "FAILED".postln; 1.exit }
+}.play(AppClock);
+)
+SCD
+
+# The servers: "after" (this build's plugins) and, with CS_BENCH_BEFORE, "before", running AT THE SAME TIME (the
+# same phases, the same machine load), one sclang driving both; each server's CPU time is read at every phase's
+# marks. Writes $W/cpu.TAG: "phase rate" lines, REPS of each.
+start_jack bench_seqp
+mkdir -p "$W/before"
+[ -n "$BEFORE" ] && ln -sf "$BEFORE/SeqPredict.so" "$BEFORE/ConcatPlay.so" "$W/before/"
+tags="after"
+[ -n "$BEFORE" ] && tags="after before"
+ports=() pids=()
+for tag in $tags; do
+    plugins="$SYS_PLUGINS:$PLUGIN_DIR"
+    [ "$tag" = before ] && plugins="$SYS_PLUGINS:$W/before"
+    port=$(free_port)
+    scsynth -u "$port" -U "$plugins" -i 0 -o 4 -R 0 -l 4 -m 262144 -z 64 > "$W/scsynth.$tag.log" 2>&1 &
+    STOP_PIDS+=("$!")
+    ports+=("$port") pids+=("$!")
+    for _ in $(seq 50); do grep -q "server ready" "$W/scsynth.$tag.log" && break; sleep 0.2; done
+    grep -q "server ready" "$W/scsynth.$tag.log" || { cat "$W/scsynth.$tag.log" >&2; exit 1; }
+    : > "$W/cpu.$tag"
+done
+HOME="$HOME_FOR_SCLANG" XDG_DATA_HOME="$HOME_FOR_SCLANG/.local/share" XDG_CONFIG_HOME="$HOME_FOR_SCLANG/.config" \
+    timeout -k 5 $((SECS * 20 * REPS + 340)) sclang -l "$CONF" "$W/cost.scd" "${ports[@]}" > "$W/cost.log" 2>&1 < /dev/null &
+lpid=$!
+hz=$(getconf CLK_TCK)
+wait_mark() { # wait_mark TEXT: until sclang printed the line TEXT (fails when sclang ended first)
+    for _ in $(seq 8000); do
+        grep -qx "PHASE $1" "$W/cost.log" && return 0
+        kill -0 "$lpid" 2> /dev/null || { tail -20 "$W/cost.log" >&2; return 1; }
+        sleep 0.05
+    done
+    return 1
+}
+for r in $(seq 0 $((REPS - 1))); do
+    for ph in $PHASES; do
+        wait_mark "$r.$ph" || exit 1
+        t0=$(date +%s.%N) c0=()
+        for p in "${pids[@]}"; do c0+=("$(awk '{ print $14 + $15 }' "/proc/$p/stat")"); done
+        wait_mark "$r.${ph}_end" || exit 1
+        t1=$(date +%s.%N) k=0
+        for tag in $tags; do
+            c1=$(awk '{ print $14 + $15 }' "/proc/${pids[$k]}/stat")
+            awk -v p="$ph" -v hz="$hz" -v a="${c0[$k]}" -v b="$c1" -v s="$t0" -v e="$t1" \
+                'BEGIN { printf "%s %.6f\n", p, (b - a) / hz / (e - s) }' >> "$W/cpu.$tag"
+            k=$((k + 1))
+        done
+    done
+done
+wait "$lpid"
+grep -q "COST DONE" "$W/cost.log" || { tail -20 "$W/cost.log" >&2; exit 1; }
+for tag in $tags; do
+    if grep -q "SeqPredict:\|ConcatPlay:" "$W/scsynth.$tag.log"; then grep -m3 "SeqPredict:\|ConcatPlay:" "$W/scsynth.$tag.log" >&2; fi
+done
+stop_started
+
+echo "== SeqPredict -> ConcatPlay on a real-time scsynth (dummy JACK, 48 kHz, block 64), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "a11wlk01 grains, $L labels; GRU H 64, 1 layer; $N voices, 8 triggers/s each; ${SECS} s per phase, $REPS times; % of one core per voice (median)"
+# report TAG: per-voice figures of the median over the repetitions
+report() {
+    awk -v n="$N" -v label="$1" '
+        { v[$1] = v[$1] " " $2 }
+        END {
+            split("idle play chain chain_ar sp_kr sp_ar", order, " ")
+            for (i = 1; i <= 6; i++) {
+                k = split(v[order[i]], a, " ")
+                for (p = 2; p <= k; p++) for (q = p; q > 1 && a[q - 1] > a[q]; q--) { t = a[q]; a[q] = a[q - 1]; a[q - 1] = t }
+                m[order[i]] = (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+            }
+            printf "%-7s server idle %.3f %% of a core; per voice:", label, 100 * m["idle"]
+            for (i = 2; i <= 6; i++) printf " %s %.4f", order[i], 100 * (m[order[i]] - m["idle"]) / n
+            printf "; SeqPredict in a voice (chain - play) %.4f\n", 100 * (m["chain"] - m["play"]) / n
+        }' "$W/cpu.$1"
+}
+for tag in $tags; do
+    echo "  $tag, every phase (share of a core): $(tr '\n' ' ' < "$W/cpu.$tag")"
+done
+for tag in $tags; do report "$tag"; done
+if [ -n "$BEFORE" ]; then
+    paste "$W/cpu.after" "$W/cpu.before" | awk -v n="$N" '
+        { a[$1] = a[$1] " " $2; b[$1] = b[$1] " " $4 }
+        END {
+            printf "after / before, per voice (sum over the repetitions):"
+            split("play chain chain_ar sp_kr sp_ar", order, " ")
+            split(a["idle"], ai, " "); split(b["idle"], bi, " ")
+            for (i = 1; i <= 5; i++) {
+                k = split(a[order[i]], x, " "); split(b[order[i]], y, " "); sa = 0; sb = 0
+                for (j = 1; j <= k; j++) { sa += x[j] - ai[j]; sb += y[j] - bi[j] }
+                printf " %s %.2f", order[i], sa / sb
+            }
+            printf "\n"
+        }'
+fi
