@@ -344,7 +344,7 @@ static void test_parity(const char *name, const cs_model_config *cfg, float scal
  * takes no step and no reset. */
 static void test_quiet_blocks(void)
 {
-    cs_model_config cfg = {CS_MODEL_GRU, 9, 16, 1, 0, 0, 0};
+    cs_model_config cfg = {CS_MODEL_GRU, 9, 16, 1, 0, 0, 0, 0};
     size_t floats;
     float *model = cs_test_random_model(&cfg, &floats, 11u, 0.5f);
     const size_t B = 64, nb = 160, n = B * nb;
