@@ -189,6 +189,10 @@ ConcatSeqFormat {
 	*mhNgramFloats { ^28 }
 	// model header field (float index)
 	*mhNetWeight { ^30 }
+	// model header field (float index)
+	*mhPrecision { ^36 }
+	// model header field (float index)
+	*mhPrecisionLayout { ^37 }
 	// model header arch value of a GRU
 	*archGRU { ^0 }
 	// float 0 of a model file's n-gram table (plugins/core/cs_ngram_table.h)
@@ -199,6 +203,10 @@ ConcatSeqFormat {
 	*ngramMaxOrder { ^12 }
 	// model header arch value of a transformer
 	*archTransformer { ^1 }
+	// model header precision value of IEEE half weights, two per float (0: float32)
+	*precisionHalf { ^1 }
+	// added to the magnitude of the high half of a packed float
+	*halfHiBias { ^128 }
 	// architecture names by header arch value (as the CLI and the JSON form spell them)
 	*archNames { ^#[\gru, \transformer] }
 	// largest label count of a model

@@ -10,6 +10,9 @@
 #include <string.h>
 
 #define CS_MODEL_HAVE_AVX2 CS_FASTMATH_HAVE_AVX2
+#if CS_MODEL_HAVE_AVX2
+#include <cpuid.h>
+#endif
 
 #define LOGIT_CLAMP 1e30f
 #define LN_EPS      1e-5
@@ -108,6 +111,13 @@ uint64_t cs_model_step_madds(const cs_model_config *c)
     if (c->arch == CS_MODEL_GRU) return L * 6u * W * W + V * W;
     uint64_t C = (uint64_t)c->context, F = (uint64_t)c->d_ff;
     return L * (4u * W * W + 2u * F * W + 2u * C * W) + V * W;
+}
+
+uint64_t cs_model_step_cost(const cs_model_view *view)
+{
+    if (!view) return 0;
+    const uint64_t m = cs_model_step_madds(&view->cfg);
+    return view->precision == CS_MODEL_PRECISION_HALF ? m + m / 2 : m;
 }
 
 int cs_model_tensor_count(const cs_model_config *c)
@@ -913,10 +923,17 @@ __attribute__((target("avx2,fma"))) static void wsum_avx2(float *restrict o, con
     if (m8 < m) wsum_generic(o + m8, V + m8, ld, p, n, m - m8);
 }
 
+/* F16C (CPUID leaf 1, ECX bit 29; clang's __builtin_cpu_supports does not know "f16c"). */
+static int cpu_has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+}
+
 /* The AVX2 set for a model of this precision: AVX2 + FMA, and F16C for half weights. */
 static int cpu_has_avx2_fma(int half)
 {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && (!half || __builtin_cpu_supports("f16c"));
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && (!half || cpu_has_f16c());
 }
 #endif
 

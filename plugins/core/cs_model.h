@@ -302,6 +302,13 @@ int cs_model_verify_step(const cs_model_view *view, cs_model_verify *v, size_t m
  */
 int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
 
+/** The work of one step of the model of `view` in multiply-add equivalents, the unit of SeqPredict's per-block
+ *  budget: cs_model_step_madds for float32 weights; for half weights (converted by F16C inside the products)
+ *  3/2 of it, the worst ratio measured warm (tests/bench/bench_model_step: GRU 1.40-1.41x, transformer 1.19x of
+ *  the float32 step in the same run, 2.1 GHz EPYC), so the worst block stays within the budget. 0 for NULL or an
+ *  invalid configuration. O(1), RT-safe. */
+uint64_t cs_model_step_cost(const cs_model_view *view);
+
 /* ---- half-precision weights (models/FORMAT.md "Half-precision weights") ---- */
 
 /** The IEEE-754 binary16 bit pattern `h` (finite or not) as a float, exactly. Integer operations only (no

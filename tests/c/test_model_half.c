@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_X86 1
 #else
@@ -50,7 +51,8 @@ static float from_bits(uint32_t u)
 static int have_f16c(void)
 {
 #if HAVE_X86
-    return __builtin_cpu_supports("f16c");
+    unsigned a, b, c, d; /* CPUID leaf 1, ECX bit 29 */
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
 #else
     return 0;
 #endif
