@@ -117,7 +117,7 @@ uint64_t cs_model_step_cost(const cs_model_view *view)
 {
     if (!view) return 0;
     const uint64_t m = cs_model_step_madds(&view->cfg);
-    return view->precision == CS_MODEL_PRECISION_HALF ? m + m / 2 : m;
+    return view->precision == CS_MODEL_PRECISION_HALF ? 2u * m : m;
 }
 
 int cs_model_tensor_count(const cs_model_config *c)

@@ -304,9 +304,9 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
 
 /** The work of one step of the model of `view` in multiply-add equivalents, the unit of SeqPredict's per-block
  *  budget: cs_model_step_madds for float32 weights; for half weights (converted by F16C inside the products)
- *  3/2 of it, the worst ratio measured warm (tests/bench/bench_model_step: GRU 1.40-1.41x, transformer 1.19x of
- *  the float32 step in the same run, 2.1 GHz EPYC), so the worst block stays within the budget. 0 for NULL or an
- *  invalid configuration. O(1), RT-safe. */
+ *  twice that, above the worst ratio measured warm (tests/bench/bench_model_step, same run: 1.17-1.58x of the
+ *  float32 step for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded 2.1 GHz EPYC), so the worst block
+ *  stays within the budget. 0 for NULL or an invalid configuration. O(1), RT-safe. */
 uint64_t cs_model_step_cost(const cs_model_view *view);
 
 /* ---- half-precision weights (models/FORMAT.md "Half-precision weights") ---- */

@@ -2,7 +2,8 @@
 # run_model_step.sh - cs_model_step vs PyTorch single-step latency, same machine, same run; prints ratios.
 # Usage: tests/bench/run_model_step.sh [BUILD_DIR] [--quick]
 #   BUILD_DIR defaults to ./build (must contain tests/bench/bench_model_step).
-# Targets on one core (DESIGN): GRU 64/64 <= 1.5 us, GRU 128/256 <= 6 us, transformer <= 10 us.
+# Targets on one core (DESIGN): GRU 64/64 <= 1.5 us, GRU 128/256 <= 6 us, transformer <= 10 us; with half-precision
+# weights (issue 12 item 5) GRU 128/256 <= 7 us.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-build}"
@@ -38,7 +39,8 @@ awk '
     for (i = 1; i <= n; i++) {
       k = m[i]
       if (!(k in h) || !(k in t)) continue
-      printf "%-14s warm: (b) %8.0f ns = x%4.2f of float32, (a) %8.0f ns = x%4.2f; torch/(b) x%5.1f; cold: (b)/float32 x%4.2f; 7 us target (b): %s\n",
-        k, h[k], h[k] / c[k], e[k], e[k] / c[k], t[k] / h[k], hc[k] / cc[k], (h[k] <= 7000) ? "met" : "MISSED"
+      printf "%-14s warm: (b) %8.0f ns = x%4.2f of float32, (a) %8.0f ns = x%4.2f; torch/(b) x%5.1f; cold: (b)/float32 x%4.2f%s\n",
+        k, h[k], h[k] / c[k], e[k], e[k] / c[k], t[k] / h[k], hc[k] / cc[k],
+        k == "gru_h128_v256" ? ((h[k] <= 7000 || e[k] <= 7000) ? "; 7 us target: met" : "; 7 us target: MISSED") : ""
     }
   }' "$out"
