@@ -85,18 +85,19 @@ class TransformerModel(nn.Module):
         self.ln_f = nn.LayerNorm(D, eps=1e-5)
         self.head = nn.Linear(D, V)
 
-    def mask(self, T, device):
+    def mask(self, T, device, dtype=torch.float32):
+        """ALiBi bias -m_h (i - j) inside the window 0 <= i - j <= C - 1, -inf elsewhere; (NH, T, T)."""
         i = torch.arange(T, device=device).view(T, 1)
-        d = (i - torch.arange(T, device=device).view(1, T)).to(torch.float32)  # i - j
-        slopes = torch.tensor([2.0 ** (-8.0 * h / self.NH) for h in range(1, self.NH + 1)], device=device)
+        d = (i - torch.arange(T, device=device).view(1, T)).to(dtype)  # i - j
+        slopes = torch.tensor([2.0 ** (-8.0 * h / self.NH) for h in range(1, self.NH + 1)], device=device, dtype=dtype)
         m = -slopes.view(self.NH, 1, 1) * d.view(1, T, T)
         outside = (d < 0) | (d >= self.C)
         return m.masked_fill(outside.view(1, T, T), float("-inf"))  # (NH, T, T)
 
     def forward(self, tokens):
         B, T = tokens.shape
-        mask = self.mask(T, tokens.device).repeat(B, 1, 1)  # (B * NH, T, T), batch-major as MHA expects
         x = self.embedding(tokens)
+        mask = self.mask(T, tokens.device, x.dtype).repeat(B, 1, 1)  # (B * NH, T, T), batch-major as MHA expects
         for blk in self.blocks:
             x = blk(x, mask)
         return self.head(self.ln_f(x))
