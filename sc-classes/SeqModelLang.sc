@@ -343,7 +343,7 @@ SeqModelLang {
 	same model (cs_model_expand: header copied with precision 0, every weight decoded exactly, then the n-gram
 	table); a float32 array is answered as it is. O(weights): about 1 s per 300k weights in the language.
 	*/
-	*expandHalf { arg data;
+	*prExpandHalf { arg data;
 		var fmt = ConcatSeqFormat, hf = fmt.modelHeader, nw, ng, stored, out, u, b, e, m, x;
 		if(data[fmt.mhPrecision] != fmt.precisionHalf) { ^data };
 		nw = fmt.modelSplit(data, fmt.mhNumWeights, 2).asInteger;
@@ -376,7 +376,7 @@ SeqModelLang {
 		if(err.notNil) {
 			Error("SeqModelLang: %: % (%)".format(name ? "data", errorStrings[err[0]], err[1])).throw
 		};
-		data = this.class.expandHalf(data); // half weights: run their exact float values
+		data = this.class.prExpandHalf(data); // half weights: run their exact float values
 		arch = fmt.archNames[data[fmt.mhArch].asInteger];
 		vocab = data[fmt.mhVocab].asInteger; width = data[fmt.mhWidth].asInteger;
 		numLayers = data[fmt.mhLayers].asInteger; heads = data[fmt.mhHeads].asInteger;

@@ -1239,6 +1239,11 @@ int cs_cmd_import_json(int argc, char **argv)
     if (rc == CS_E_IO) return cs_cli_fail("import-json", "%s: cannot read (%s)", in, strerror(io.sys_errno));
     if (rc == CS_E_ARG)
         return cs_cli_fail("import-json", "%s: half-precision weights need an even width (use --weights float)", in);
+    if (rc == CS_E_NONFINITE && prec != CS_MODEL_PRECISION_FLOAT)
+        return cs_cli_fail("import-json",
+                           "%s: a weight is not finite, beyond 2^20, or (for half precision) beyond 65504 (use "
+                           "--weights float)",
+                           in);
     if (rc)
         return cs_cli_fail("import-json", "%s: %s", in,
                            rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)"

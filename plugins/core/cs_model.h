@@ -10,9 +10,10 @@
  *
  * The model lives in ONE flat float32 array (a SuperCollider Buffer loaded from a mono float WAV, or the
  * CLI's copy of the same file): a 64-float header, then the weights, tensors concatenated in the order of
- * cs_model_tensor_info (PyTorch names and row-major PyTorch layouts). models/FORMAT.md documents every
- * offset. Parsing never copies a weight: the view holds pointers into the caller's array, which must stay
- * valid (and unchanged) while a state uses it.
+ * cs_model_tensor_info (PyTorch names and row-major PyTorch layouts), as float32 or (header float 36 = 1) as
+ * IEEE halves packed two per float (cs_model_precision), which the step converts with F16C inside its products.
+ * models/FORMAT.md documents every offset. Parsing never copies a weight: the view holds pointers into the caller's
+ * array, which must stay valid (and unchanged) while a state uses it.
  *
  * Style after llama2.c run.c (Config / Weights / RunState, one flat blob mapped by offsets, a forward pass
  * that never allocates) and kissfft's "ask the size, then place the state in caller memory".

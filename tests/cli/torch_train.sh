@@ -31,4 +31,9 @@ import json,sys; a=json.loads(sys.argv[1])['bits_per_label']['model']; b=json.lo
 print(a, b); sys.exit(0 if a == b else 1)" "$ef" "$eh"
 check "sample: the half file draws the labels of its float32 expansion" [ "$("$CS" sample "$W/b" "$W/h.wav" -n 200 --seed 3)" = "$("$CS" sample "$W/b" "$W/hf.wav" -n 200 --seed 3)" ]
 expect_error "train --weights half with an odd width" "even --hidden" "" -- "$CS" train --arch gru "$W/b" -o "$W/odd.wav" --hidden 17 --epochs 1 --weights half
+"$PY" -c "
+import json,sys; j=json.load(open(sys.argv[1])); j['tensors']['head.bias']['data'][0] = 70000.0
+json.dump(j, open(sys.argv[2], 'w'))" "$W/h.json" "$W/big.json"
+expect_error "import-json --weights half: a weight beyond 65504" "beyond 65504" "" -- "$CS" import-json "$W/big.json" -o "$W/big.wav" --weights half
+check "import-json --weights float takes it" "$CS" import-json "$W/big.json" -o "$W/big.wav" --weights float
 expect_error "train --weights: a bad value" "--weights" "" -- "$CS" train --arch gru "$W/b" -o "$W/bad.wav" --weights double
