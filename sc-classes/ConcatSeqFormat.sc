@@ -197,6 +197,10 @@ ConcatSeqFormat {
 	*mhDescDurMean { ^33 }
 	// model header field (float index)
 	*mhDescDurStd { ^34 }
+	// model header field (float index)
+	*mhPrecision { ^36 }
+	// model header field (float index)
+	*mhPrecisionLayout { ^37 }
 	// model header arch value of a GRU
 	*archGRU { ^0 }
 	// the most descriptor inputs a model may have
@@ -219,6 +223,10 @@ ConcatSeqFormat {
 	*cacheFloor { ^1.0000000031710769e-30 }
 	// model header arch value of a transformer
 	*archTransformer { ^1 }
+	// model header precision value of IEEE half weights, two per float (0: float32)
+	*precisionHalf { ^1 }
+	// added to the magnitude of the high half of a packed float
+	*halfHiBias { ^128 }
 	// architecture names by header arch value (as the CLI and the JSON form spell them)
 	*archNames { ^#[\gru, \transformer] }
 	// largest label count of a model

@@ -102,6 +102,15 @@ SeqModel {
 			"SeqModel: % has format version %; this SeqModel reads versions %..%".format(path, version,
 				f.modelVersionMin, f.modelVersion).error; ^nil
 		};
+		if(version >= 2 and: { (h[f.mhPrecision] != 0 and: { h[f.mhPrecision] != f.precisionHalf })
+			or: { h[f.mhPrecisionLayout] != 0 } }) {
+			"SeqModel: % has weight precision % (layout %); this SeqModel reads 0 (float32) and % (half)".format(path,
+				h[f.mhPrecision], h[f.mhPrecisionLayout], f.precisionHalf).error; ^nil
+		};
+		if(version >= 2 and: { h[f.mhPrecision] == f.precisionHalf } and: { h[f.mhDescInputs] != 0 }) {
+			"SeqModel: % has half weights with descriptor inputs, which no reader runs; retrain it with --weights float"
+				.format(path).error; ^nil
+		};
 		header = h;
 		info = this.prInfo(h, sf.numFrames);
 	}
@@ -111,7 +120,8 @@ SeqModel {
 	// weight in the mixture, 1 without an n-gram table), numLabels, width, layers, heads, context, dFF,
 	// numWeights, epochs, trainTokens, trainLoss and valLoss (bits per label; nil when unknown), seed,
 	// corpusChecksum (16 lowercase hex digits), formatVersion, numFrames (floats in the file), descInputs (the
-	// descriptor inputs beside each label, 0 = none: models/FORMAT.md "Descriptor inputs").
+	// descriptor inputs beside each label, 0 = none: models/FORMAT.md "Descriptor inputs"), weights (\float or
+	// \half: IEEE half weights packed two per float, which SeqPredict runs as they are, models/FORMAT.md).
 	prInfo { arg h, frames;
 		var f = ConcatSeqFormat, split = { |i, n| f.modelSplit(h, i, n) };
 		var loss = { |x| if(x < 0) { nil } { x } };
@@ -126,7 +136,8 @@ SeqModel {
 			trainLoss: loss.(h[f.mhTrainLoss]), valLoss: loss.(h[f.mhValLoss]), seed: split.(f.mhSeed, 4),
 			corpusChecksum: this.class.hexOf(f.modelPieces(h, f.mhCorpusSum, 4)),
 			formatVersion: h[f.mhVersion].asInteger, numFrames: frames,
-			descInputs: if(h[f.mhVersion] >= 2) { h[f.mhDescInputs].asInteger } { 0 }
+			descInputs: if(h[f.mhVersion] >= 2) { h[f.mhDescInputs].asInteger } { 0 },
+			weights: if(h[f.mhVersion] >= 2 and: { h[f.mhPrecision] == f.precisionHalf }) { \half } { \float }
 		)
 	}
 

@@ -76,7 +76,8 @@ SeqModelLang {
 			checksum: "model weights do not match the checksum",
 			token: "token outside the label range",
 			channels: "a model file has one channel",
-			ngram: "the n-gram table after the weights is damaged or of another vocabulary"
+			ngram: "the n-gram table after the weights is damaged or of another vocabulary",
+			precision: "unknown weight precision or layout (0 float32, 1 half), or half precision with an odd width or with descriptor inputs (write such a model with float32 weights)"
 		);
 	}
 
@@ -127,6 +128,7 @@ SeqModelLang {
 	*check { arg data, verify = true;
 		var din;
 		var n, f, d, nw, need, cfg, ok, err, fmt = ConcatSeqFormat, hf = ConcatSeqFormat.modelHeader, version, ng;
+		var half = false, stored;
 		n = data.size;
 		if(n == 0) { ^[\truncated, "empty"] };
 		if(data[fmt.mhMagic] != fmt.modelMagic) { ^[\magic, "float 0 is %, not %".format(data[0], fmt.modelMagic)] };
@@ -175,19 +177,29 @@ SeqModelLang {
 		[fmt.mhTrainLoss, fmt.mhValLoss].do { |i| if(data[i].isNaN or: { data[i].abs == inf }) { ^[\header, "loss field % is not finite".format(i)] } };
 		need = this.paramCount(data[fmt.mhArch].asInteger, *(d ++ [din]));
 		if(need != nw) { ^[\size, "header says % weights, the dimensions imply %".format(nw.asInteger, need)] };
+		if(version >= 2) { // floats 36-37: weight precision and its layout (version 1 ignores them)
+			f = data[fmt.mhPrecision];
+			if(f.isNaN or: { f != 0 and: { f != fmt.precisionHalf } } or: { data[fmt.mhPrecisionLayout] != 0 }
+				or: { f == fmt.precisionHalf and: { d[1].odd or: { din > 0 } } }) {
+				^[\precision, "precision %, layout %, width %, descriptor inputs %".format(f, data[fmt.mhPrecisionLayout],
+					d[1], din)]
+			};
+			half = f == fmt.precisionHalf;
+		};
+		stored = if(half) { (need + 1) div: 2 } { need };
 		ng = fmt.modelSplit(data, fmt.mhNgramFloats, 2);
 		if(ng > 0) {
 			f = data[fmt.mhNetWeight];
 			if(f.isNaN or: { f < 0 } or: { f > 1 }) { ^[\header, "net_weight % outside 0..1".format(f)] };
 		};
-		if(n - hf < (need + ng)) {
-			^[\truncated, "% floats after the header, % needed (weights % + n-gram table %)".format(n - hf, need + ng, need, ng)]
+		if(n - hf < (stored + ng)) {
+			^[\truncated, "% floats after the header, % needed (weights % + n-gram table %)".format(n - hf, stored + ng, stored, ng)]
 		};
 		if(verify) {
-			ok = this.prVerifyWeights(data, need);
+			ok = if(half) { this.prVerifyHalf(data, stored, need.odd) } { this.prVerifyWeights(data, need) };
 			if(ok.notNil) { ^ok };
 			if(ng > 0) {
-				ok = this.prNgramParse(data, hf + need, ng, d[0]);
+				ok = this.prNgramParse(data, hf + stored, ng, d[0]);
 				if(ok.isKindOf(Event).not) { ^ok };
 			};
 		};
@@ -335,6 +347,53 @@ SeqModelLang {
 		^nil
 	}
 
+	// FNV-1a 32 over the packed floats of a half-precision file and the check that each holds two finite halves
+	// (the high half's biased magnitude in halfHiBias .. 0x7bff + halfHiBias, the low half's exponent not 31,
+	// the pad of an odd count +0): cs_model_verify_step.
+	*prVerifyHalf { arg data, stored, odd;
+		var h = -2128831035, u, hi, hf = ConcatSeqFormat.modelHeader, bias = ConcatSeqFormat.halfHiBias;
+		stored.do { |i|
+			u = data[hf + i].as32Bits;
+			hi = (u >> 16).bitAnd(0x7fff);
+			if(hi < bias or: { hi - bias > 0x7bff } or: { u.bitAnd(0x7c00) == 0x7c00 }
+				or: { odd and: { i == (stored - 1) } and: { (u >> 16).bitAnd(0xffff) != bias } }) {
+				^[\nonfinite, "packed weight float % holds a non-finite half".format(i)]
+			};
+			h = h.bitXor(u.bitAnd(255)) * 16777619;
+			h = h.bitXor((u >> 8).bitAnd(255)) * 16777619;
+			h = h.bitXor((u >> 16).bitAnd(255)) * 16777619;
+			h = h.bitXor((u >> 24).bitAnd(255)) * 16777619;
+		};
+		u = this.prChecksumOf(data);
+		if(u != h) { ^[\checksum, "stored 0x%, computed 0x%".format(u.asHexString(8), h.asHexString(8))] };
+		^nil
+	}
+
+	/*
+	A validated half-precision model array (models/FORMAT.md "Half-precision weights") as the float32 array of the
+	same model (cs_model_expand: header copied with precision 0, every weight decoded exactly, then the n-gram
+	table); a float32 array is answered as it is. O(weights): about 1 s per 300k weights in the language.
+	*/
+	*prExpandHalf { arg data;
+		var fmt = ConcatSeqFormat, hf = fmt.modelHeader, nw, ng, stored, out, u, b, e, m, x;
+		if(data[fmt.mhPrecision] != fmt.precisionHalf) { ^data };
+		nw = fmt.modelSplit(data, fmt.mhNumWeights, 2).asInteger;
+		ng = fmt.modelSplit(data, fmt.mhNgramFloats, 2).asInteger;
+		stored = (nw + 1) div: 2;
+		out = FloatArray.newClear(hf + nw + ng);
+		hf.do { |i| out[i] = data[i] };
+		out[fmt.mhPrecision] = 0;
+		nw.do { |i|
+			u = data[hf + (i >> 1)].as32Bits;
+			b = if(i.odd) { ((u - (fmt.halfHiBias << 16)) >> 16).bitAnd(0xffff) } { u.bitAnd(0xffff) };
+			e = (b >> 10).bitAnd(31); m = b.bitAnd(1023);
+			x = if(e == 0) { m * (2 ** -24) } { (1024 + m) * (2 ** (e - 25)) };
+			out[hf + i] = if(b.bitAnd(0x8000) != 0) { x.neg } { x };
+		};
+		ng.do { |i| out[hf + nw + i] = data[hf + stored + i] };
+		^out
+	}
+
 	// The stored FNV-1a 32 of the weights as a signed 32-bit Integer (its bit pattern).
 	*prChecksumOf { arg data;
 		var p = ConcatSeqFormat.modelPieces(data, ConcatSeqFormat.mhChecksum, 2);
@@ -348,6 +407,7 @@ SeqModelLang {
 		if(err.notNil) {
 			Error("SeqModelLang: %: % (%)".format(name ? "data", errorStrings[err[0]], err[1])).throw
 		};
+		data = this.class.prExpandHalf(data); // half weights: run their exact float values
 		arch = fmt.archNames[data[fmt.mhArch].asInteger];
 		vocab = data[fmt.mhVocab].asInteger; width = data[fmt.mhWidth].asInteger;
 		numLayers = data[fmt.mhLayers].asInteger; heads = data[fmt.mhHeads].asInteger;

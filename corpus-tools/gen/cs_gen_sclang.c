@@ -87,7 +87,9 @@ static void model_section(void)
               {"mhDescInputs", CS_MH_DESC_INPUTS},
               {"mhDescSet", CS_MH_DESC_SET},
               {"mhDescDurMean", CS_MH_DESC_DUR_MEAN},
-              {"mhDescDurStd", CS_MH_DESC_DUR_STD}};
+              {"mhDescDurStd", CS_MH_DESC_DUR_STD},
+              {"mhPrecision", CS_MH_PRECISION},
+              {"mhPrecisionLayout", CS_MH_PRECISION_LAYOUT}};
     for (size_t i = 0; i < sizeof mh / sizeof mh[0]; i++)
         constant(mh[i].name, mh[i].value, "model header field (float index)");
     constant("archGRU", CS_MODEL_GRU, "model header arch value of a GRU");
@@ -104,6 +106,9 @@ static void model_section(void)
            "\t*cacheFloor { ^%.17g }\n",
            (double)CS_LCACHE_DECAY, (double)CS_LCACHE_FLOOR);
     constant("archTransformer", CS_MODEL_TRANSFORMER, "model header arch value of a transformer");
+    constant("precisionHalf", CS_MODEL_PRECISION_HALF,
+             "model header precision value of IEEE half weights, two per float (0: float32)");
+    constant("halfHiBias", CS_MODEL_HALF_HI_BIAS, "added to the magnitude of the high half of a packed float");
     printf("\t// architecture names by header arch value (as the CLI and the JSON form spell them)\n"
            "\t*archNames { ^#[");
     for (int a = 0; a < CS_MODEL_ARCH_COUNT; a++)

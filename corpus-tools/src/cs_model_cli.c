@@ -100,6 +100,9 @@ static void usage_train(FILE *f)
             "  --patience N (5, 0 = no early stopping)  --val-fraction F (0.1)  --test-fraction F (0.1)\n"
             "  --seed N (1)  --threads N (online CPUs; the model does not depend on it)\n"
             "  --progress bar|lines|none  --quiet\n"
+            "  --weights float|half   store the weights as float32 (default) or IEEE half, two per float: half the\n"
+            "                         file and Buffer, an even --hidden needed, weights rounded to nearest-even\n"
+            "                         (models/FORMAT.md \"Half-precision weights\")\n"
             "  --ngram-mix            append a modified Kneser-Ney model (order up to %d chosen on validation) and\n"
             "                         make the file their mixture, the network's weight the validation minimum\n"
             "                         (not shrunk as --arch auto's; eval shows both)\n"
@@ -127,6 +130,7 @@ typedef struct train_opts {
     const char *bundle, *out, *labels; /* labels: --labels FILE, NULL = the corpus order */
     int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given, desc_inputs;
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
+    int half; /* --weights half: the written file is converted to half precision (write_half) */
     double lr, clip, dropout, wd, valf, testf;
     uint64_t seed;
 } train_opts;
@@ -172,6 +176,7 @@ static int train_option(const char *a, const char *v, train_opts *o)
     if (OPT("--seed")) return (o->seed_given = 1, cs_cli_parse_u64(v, &o->seed));
     if (OPT("--threads")) return cs_cli_parse_int(v, &o->threads) || o->threads < 1 || o->threads > 256;
     if (OPT("--progress")) return (o->pmode = cs_progress_mode_from_name(v)) < 0;
+    if (OPT("--weights")) return (o->half = !strcmp(v, "half")) == 0 && strcmp(v, "float") != 0;
 #undef OPT
     return 2;
 }
@@ -739,6 +744,32 @@ done:
     return rc;
 }
 
+/* --weights half: rewrite the float32 model just written at `path` with half-precision weights (atomically; the
+ * header, every field kept, and the n-gram table as they are). A weight beyond the half range keeps the float32
+ * file and says so. */
+static int write_half(const char *path, int quiet)
+{
+    float *buf = NULL;
+    size_t n = 0, bad = 0;
+    cs_model_view v;
+    float badw = 0.0f;
+    int rc = cs_model_file_load(path, &buf, &n, &v, NULL);
+    if (!rc) rc = cs_model_buffer_write_half(path, buf, &v, &bad);
+    if (rc == CS_E_NONFINITE) badw = v.weights[bad];
+    free(buf);
+    if (rc == CS_E_NONFINITE)
+        return cs_cli_fail("train",
+                           "%s: weight %zu (%g) is beyond half precision's 65504: the model was kept in float32 "
+                           "(train without --weights half)",
+                           path, bad, (double)badw);
+    if (rc)
+        return cs_cli_fail("train", "%s: could not rewrite with half-precision weights (%s)", path, cs_strerror(rc));
+    if (!quiet)
+        printf("  weights stored as IEEE half: %zu floats instead of %zu (models/FORMAT.md)\n", (v.n_weights + 1) / 2,
+               v.n_weights);
+    return 0;
+}
+
 int cs_cmd_train(int argc, char **argv)
 {
     train_opts o;
@@ -778,8 +809,19 @@ int cs_cmd_train(int argc, char **argv)
                                    &pio) != 0) {
         /* before training, not after it: the folder must take the model file */
         cs_cli_fail("train", "%s: %s (checked before training)", path, cs_model_write_reason(pio.sys_errno));
+    } else if (o.half && o.desc_inputs) {
+        cs_cli_fail("train",
+                    "--weights half cannot be used with --desc-inputs: desc_proj.weight's rows (%d inputs) are not "
+                    "packed two per float (drop --weights half; models/FORMAT.md)",
+                    cfg.model.desc_inputs);
+    } else if (o.half && cfg.model.width % 2 != 0) {
+        cs_cli_fail("train",
+                    "--weights half needs an even --hidden (got %d): half-precision rows are packed two "
+                    "per float",
+                    cfg.model.width);
     } else {
         rc = train_and_write(&o, &cfg, &b, path);
+        if (rc == 0 && o.half) rc = write_half(path, o.quiet);
     }
     free(defpath);
     cs_bundle_free(&b);
@@ -812,6 +854,11 @@ int cs_cli_load_model(const char *cmd, const char *path, const cs_bundle *b, int
         if (rc == CS_E_IO) return cs_cli_fail(cmd, "%s: cannot open the model file", path);
         return cs_cli_fail(cmd, "%s: not a valid model file (%s)", path,
                            merr ? cs_model_strerror(merr) : cs_strerror(rc));
+    }
+    if (cs_model_buffer_expand(buf, n, view) != CS_OK) { /* half weights: the tools run their exact floats */
+        free(*buf);
+        *buf = NULL;
+        return cs_cli_fail(cmd, "%s: out of memory expanding the half-precision weights", path);
     }
     if ((uint32_t)view->cfg.vocab != b->view.num_labels) {
         cs_cli_fail(cmd, "%s: the model has %d labels but the bundle %u: it was trained on another corpus", path,
@@ -1437,15 +1484,22 @@ int cs_cmd_export_json(int argc, char **argv)
 int cs_cmd_import_json(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL;
-    int force = 0;
+    int force = 0, prec = -1; /* -1: as the JSON's "weights" key says */
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
             if (i + 1 >= argc) return cs_cli_fail("import-json", "-o: missing value");
             out = argv[++i];
         } else if (!strcmp(argv[i], "--force"))
             force = 1;
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: concatseq import-json JSON -o MODEL [--force]\n");
+        else if (!strcmp(argv[i], "--weights")) {
+            if (i + 1 >= argc) return cs_cli_fail("import-json", "--weights: missing value (float or half)");
+            const char *v = argv[++i];
+            prec = !strcmp(v, "half") ? CS_MODEL_PRECISION_HALF : !strcmp(v, "float") ? CS_MODEL_PRECISION_FLOAT : -2;
+            if (prec == -2) return cs_cli_fail("import-json", "--weights %s: not float or half", v);
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: concatseq import-json JSON -o MODEL [--force] [--weights float|half]\n"
+                   "  --weights: store float32 or IEEE half weights (default: the JSON's \"weights\" key, else "
+                   "float)\n");
             return 0;
         } else if (argv[i][0] == '-')
             return cs_cli_fail("import-json", "unknown option %s", argv[i]);
@@ -1458,10 +1512,20 @@ int cs_cmd_import_json(int argc, char **argv)
     if (!force && access(out, F_OK) == 0)
         return cs_cli_fail("import-json", "%s: already exists (use --force to overwrite)", out);
     cs_model_io_error io = {0, 0};
-    int rc = cs_model_import_json(in, out, &io);
+    int rc = cs_model_import_json_prec(in, out, prec, &io);
     if (rc == CS_E_IO && io.output)
         return cs_cli_fail("import-json", "%s: %s", out, cs_model_write_reason(io.sys_errno));
     if (rc == CS_E_IO) return cs_cli_fail("import-json", "%s: cannot read (%s)", in, strerror(io.sys_errno));
+    if (rc == CS_E_ARG)
+        return cs_cli_fail("import-json",
+                           "%s: half-precision weights need an even width and no descriptor inputs "
+                           "(config.desc_inputs; use --weights float)",
+                           in);
+    if (rc == CS_E_NONFINITE && prec != CS_MODEL_PRECISION_FLOAT)
+        return cs_cli_fail("import-json",
+                           "%s: a weight is not finite, beyond 2^20, or (for half precision) beyond 65504 (use "
+                           "--weights float)",
+                           in);
     if (rc)
         return cs_cli_fail("import-json", "%s: %s", in,
                            rc == CS_E_FORMAT ? "not a ConcatSeq model JSON (config or tensors missing or mis-shaped)"

@@ -121,6 +121,9 @@ int cs_model_file_probe(const char *path, size_t bytes, cs_model_io_error *detai
 /* Keep the errno of the first failure across the cleanup calls. */
 #define KEEP_ERRNO(saved) ((saved) = (saved) ? (saved) : (errno ? errno : EIO))
 
+static int write_floats(const char *path, const float *header, const float *blob, size_t n, const float *ngram,
+                        size_t n_ngram);
+
 int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_model_meta *meta, const float *weights,
                         size_t n)
 {
@@ -130,16 +133,82 @@ int cs_model_file_write(const char *path, const cs_model_config *cfg, const cs_m
 int cs_model_file_write_mix(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
                             const float *weights, size_t n, const float *ngram, size_t n_ngram, float net_weight)
 {
+    return cs_model_file_write_prec(path, cfg, meta, weights, n, ngram, n_ngram, net_weight, CS_MODEL_PRECISION_FLOAT);
+}
+
+int cs_model_half_check(const cs_model_config *cfg, const float *weights, size_t n, size_t *bad)
+{
+    if (!cfg || !weights || cs_model_config_check(cfg) != CS_MODEL_OK) return CS_E_ARG;
+    if (cfg->width % 2 != 0 || cfg->desc_inputs > 0) return CS_E_ARG; /* odd rows (FORMAT.md) */
+    for (size_t i = 0; i < n; i++) {
+        uint16_t h;
+        if (cs_model_half_from_float(weights[i], &h) != CS_MODEL_OK) {
+            if (bad) *bad = i;
+            return CS_E_NONFINITE;
+        }
+    }
+    return CS_OK;
+}
+
+int cs_model_file_write_prec(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
+                             const float *weights, size_t n, const float *ngram, size_t n_ngram, float net_weight,
+                             int precision)
+{
     if (!path || (n_ngram && !ngram) || n_ngram > MAX_FILE_FLOATS ||
-        (n_ngram && !(net_weight >= 0.0f && net_weight <= 1.0f)))
+        (n_ngram && !(net_weight >= 0.0f && net_weight <= 1.0f)) ||
+        (precision != CS_MODEL_PRECISION_FLOAT && precision != CS_MODEL_PRECISION_HALF))
         return CS_E_ARG;
     float header[CS_MODEL_HEADER_FLOATS];
     int err = cs_model_header_build(cfg, meta, weights, n, header);
     if (err) return err;
+    float *packed = NULL;
+    const float *blob = weights;
+    size_t stored = n;
+    if (precision == CS_MODEL_PRECISION_HALF) {
+        err = cs_model_half_check(cfg, weights, n, NULL);
+        if (err) return err;
+        stored = (n + 1) / 2;
+        packed = malloc(stored * sizeof(float));
+        if (!packed) return CS_E_NOMEM;
+        cs_model_half_pack(weights, n, packed); /* cannot fail: checked above */
+        blob = packed;
+        header[CS_MH_PRECISION] = (float)CS_MODEL_PRECISION_HALF;
+        cs_split_put(header + CS_MH_CHECKSUM, 2, cs_model_fnv1a(2166136261u, packed, stored));
+    }
     if (n_ngram) {
         cs_split_put(header + CS_MH_NGRAM_FLOATS, 2, (uint64_t)n_ngram);
         header[CS_MH_NET_WEIGHT] = net_weight;
     }
+    err = write_floats(path, header, blob, stored, ngram, n_ngram);
+    free(packed);
+    return err;
+}
+
+int cs_model_buffer_write_half(const char *path, const float *buf, const cs_model_view *view, size_t *bad)
+{
+    if (!path || !buf || !view || !view->weights || view->precision != CS_MODEL_PRECISION_FLOAT) return CS_E_ARG;
+    int err = cs_model_half_check(&view->cfg, view->weights, view->n_weights, bad);
+    if (err) return err;
+    const size_t stored = (view->n_weights + 1) / 2;
+    float header[CS_MODEL_HEADER_FLOATS], *packed = malloc(stored * sizeof(float));
+    if (!packed) return CS_E_NOMEM;
+    cs_model_half_pack(view->weights, view->n_weights, packed); /* cannot fail: checked above */
+    memcpy(header, buf, sizeof header);
+    header[CS_MH_PRECISION] = (float)CS_MODEL_PRECISION_HALF;
+    header[CS_MH_PRECISION_LAYOUT] = 0.0f;
+    cs_split_put(header + CS_MH_CHECKSUM, 2, cs_model_fnv1a(2166136261u, packed, stored));
+    err = view->version == CS_MODEL_VERSION
+              ? write_floats(path, header, packed, stored, view->ngram, view->ngram_floats)
+              : CS_E_FORMAT; /* a version-1 file: export-json + import-json first */
+    free(packed);
+    return err;
+}
+
+/* header, then n floats of blob, then n_ngram of ngram, as a float32 mono WAV written atomically. */
+static int write_floats(const char *path, const float *header, const float *blob, size_t n, const float *ngram,
+                        size_t n_ngram)
+{
+    int err;
     char tmp[4096];
     int saved = 0;
     errno = 0;
@@ -167,7 +236,7 @@ int cs_model_file_write_mix(const char *path, const cs_model_config *cfg, const 
     err = CS_OK;
     errno = 0;
     if (sf_writef_float(sf, header, CS_MODEL_HEADER_FLOATS) != CS_MODEL_HEADER_FLOATS) err = CS_E_IO;
-    if (!err && sf_writef_float(sf, weights, (sf_count_t)n) != (sf_count_t)n) err = CS_E_IO;
+    if (!err && sf_writef_float(sf, blob, (sf_count_t)n) != (sf_count_t)n) err = CS_E_IO;
     if (!err && n_ngram && sf_writef_float(sf, ngram, (sf_count_t)n_ngram) != (sf_count_t)n_ngram) err = CS_E_IO;
     if (err) KEEP_ERRNO(saved);
     if (!err) sf_write_sync(sf);
@@ -251,6 +320,25 @@ int cs_model_file_load(const char *path, float **buf, size_t *n, cs_model_view *
         *n = 0;
         return cs_model_error_to_cs(me);
     }
+    return CS_OK;
+}
+
+int cs_model_buffer_expand(float **buf, size_t *n, cs_model_view *view)
+{
+    if (!buf || !*buf || !n || !view) return CS_E_ARG;
+    if (view->precision != CS_MODEL_PRECISION_HALF) return CS_OK;
+    const size_t total = CS_MODEL_HEADER_FLOATS + view->n_weights + view->ngram_floats;
+    float *out = malloc(total * sizeof(float));
+    if (!out) return CS_E_NOMEM;
+    cs_model_view nv;
+    if (cs_model_expand(view, *buf, out, total) != (long)total || cs_model_parse(out, total, &nv) != CS_MODEL_OK) {
+        free(out);
+        return CS_E_FORMAT;
+    }
+    free(*buf);
+    *buf = out;
+    *n = total;
+    *view = nv;
     return CS_OK;
 }
 
@@ -355,6 +443,12 @@ int cs_model_export_json(const char *path_in, const char *path_out, cs_model_io_
     int err = cs_model_file_load(path_in, &buf, &n, &v, NULL);
     if (err == CS_E_IO) return io_fail(detail, 0);
     if (err) return err;
+    const int half = v.precision == CS_MODEL_PRECISION_HALF;
+    err = cs_model_buffer_expand(&buf, &n, &v); /* half: the exact float values of the halves */
+    if (err) {
+        free(buf);
+        return err;
+    }
     err = CS_E_NOMEM;
     char text[64];
     char *out = NULL;
@@ -385,6 +479,7 @@ int cs_model_export_json(const char *path_in, const char *path_out, cs_model_io_
     cJSON_AddNumberToObject(meta, "val_loss_bits", (double)v.meta.val_loss_bits);
     snprintf(text, sizeof text, "0x%08" PRIx32, v.checksum);
     cJSON_AddStringToObject(root, "weights_fnv1a", text);
+    if (half) cJSON_AddStringToObject(root, "weights", "half"); /* absent: float32 */
     tensors = cJSON_AddObjectToObject(root, "tensors");
     if (!tensors) goto done;
     int nt = cs_model_tensor_count(&v.cfg);
@@ -524,7 +619,12 @@ static char *read_text(const char *path, int *err)
 
 int cs_model_import_json(const char *path_in, const char *path_out, cs_model_io_error *detail)
 {
-    if (!path_in || !path_out) return CS_E_ARG;
+    return cs_model_import_json_prec(path_in, path_out, -1, detail);
+}
+
+int cs_model_import_json_prec(const char *path_in, const char *path_out, int precision, cs_model_io_error *detail)
+{
+    if (!path_in || !path_out || precision < -1 || precision > CS_MODEL_PRECISION_HALF) return CS_E_ARG;
     int err;
     errno = 0;
     char *text = read_text(path_in, &err);
@@ -604,7 +704,15 @@ int cs_model_import_json(const char *path_in, const char *path_out, cs_model_io_
         if (fe < 0 || pos != ti.count) goto done;
     }
     if (cJSON_GetArraySize(tens) != found) goto done; /* an unknown tensor name */
-    err = cs_model_file_write(path_out, &c, &m, w, total);
+    if (precision < 0) { /* as the JSON says: "weights": "half" or "float" (absent: float) */
+        const cJSON *wj = cJSON_GetObjectItemCaseSensitive(root, "weights");
+        precision = CS_MODEL_PRECISION_FLOAT;
+        if (cJSON_IsString(wj) && !strcmp(wj->valuestring, "half"))
+            precision = CS_MODEL_PRECISION_HALF;
+        else if (wj && !(cJSON_IsString(wj) && !strcmp(wj->valuestring, "float")))
+            goto done;
+    }
+    err = cs_model_file_write_prec(path_out, &c, &m, w, total, NULL, 0, 1.0f, precision);
     if (err == CS_E_IO) io_fail(detail, 1);
 done:
     free(w);

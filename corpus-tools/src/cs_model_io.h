@@ -66,6 +66,41 @@ int cs_model_file_write_mix(const char *path, const cs_model_config *cfg, const 
                             const float *weights, size_t n, const float *ngram, size_t n_ngram, float net_weight);
 
 /**
+ * As cs_model_file_write_mix, with the weights stored at `precision` (cs_model_precision: 0 float32, exactly
+ * cs_model_file_write_mix's bytes; 1 IEEE half, packed two per float, models/FORMAT.md "Half-precision
+ * weights": every weight rounded to the nearest half, ties to even, as PyTorch's Tensor.half(); header float
+ * 36 = 1; the checksum covers the packed floats). Errors: those of cs_model_file_write_mix; for half also
+ * CS_E_ARG (an odd width or descriptor inputs) and CS_E_NONFINITE (a weight beyond 65504: cs_model_half_check
+ * finds it).
+ */
+int cs_model_file_write_prec(const char *path, const cs_model_config *cfg, const cs_model_meta *meta,
+                             const float *weights, size_t n, const float *ngram, size_t n_ngram, float net_weight,
+                             int precision);
+
+/** Whether `n` weights of `cfg` can be stored as halves: CS_OK, CS_E_ARG (invalid config, an odd width or
+ *  descriptor inputs: the packed rows must start at whole floats, desc_proj's of odd Din do not) or CS_E_NONFINITE
+ * (weight *bad, if bad is not NULL, rounds beyond 65504 or is not finite). O(n). */
+int cs_model_half_check(const cs_model_config *cfg, const float *weights, size_t n, size_t *bad);
+
+/**
+ * Write the float32 model `buf` (parsed into `view`, format version 2) to `path` with its weights as IEEE half:
+ * the header copied float for float (every field, also those this code does not know) but float 36 = 1 and
+ * the checksum of the packed floats, then the packed weights and the n-gram table as they are. Atomic as
+ * cs_model_file_write. Errors: CS_E_ARG (NULL, not float32, an odd width), CS_E_NONFINITE (weight *bad is
+ * beyond 65504), CS_E_FORMAT (a version-1 file), CS_E_NOMEM, CS_E_IO. `path` may be the file buf came from.
+ */
+int cs_model_buffer_write_half(const char *path, const float *buf, const cs_model_view *view, size_t *bad);
+
+/**
+ * Replace a parsed model buffer of either precision by a float32 one (cs_model_expand: same header, weights
+ * decoded exactly, precision 0, checksum of the floats): *buf (malloc'd, as cs_model_file_read gives it) is
+ * freed and replaced, *n and *view describe the new one. A float32 model is left as it is. What the CLI does
+ * on loading a half file (way (a) of models/FORMAT.md), so every tool sees float weights. Returns 0,
+ * CS_E_NOMEM (then nothing changed) or CS_E_FORMAT.
+ */
+int cs_model_buffer_expand(float **buf, size_t *n, cs_model_view *view);
+
+/**
  * Read every float of a mono float32 (or float64) sound file into a new array *buf (n floats; free() it),
  * without interpreting it: feed it to cs_model_parse. Errors: CS_E_ARG, CS_E_IO (cannot open: missing,
  * unreadable, not a sound file), CS_E_CHANNELS (not mono), CS_E_FORMAT (integer samples, which libsndfile
@@ -105,5 +140,11 @@ int cs_model_export_json(const char *path_in, const char *path_out, cs_model_io_
  * be NULL) says for CS_E_IO whether the JSON could not be read (output 0) or the model not written (output 1).
  */
 int cs_model_import_json(const char *path_in, const char *path_out, cs_model_io_error *detail);
+
+/** cs_model_import_json writing the weights at `precision` (cs_model_precision), or -1: as the JSON's optional
+ *  "weights" key says ("half" or "float"; absent = float; export-json writes "half" for a half file). Errors:
+ *  those of cs_model_import_json and of cs_model_file_write_prec (CS_E_ARG for half with an odd width or
+ *  descriptor inputs, CS_E_NONFINITE for a weight beyond 65504). */
+int cs_model_import_json_prec(const char *path_in, const char *path_out, int precision, cs_model_io_error *detail);
 
 #endif

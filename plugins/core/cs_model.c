@@ -10,6 +10,9 @@
 #include <string.h>
 
 #define CS_MODEL_HAVE_AVX2 CS_FASTMATH_HAVE_AVX2
+#if CS_MODEL_HAVE_AVX2
+#include <cpuid.h>
+#endif
 
 #define LOGIT_CLAMP 1e30f
 #define LN_EPS      1e-5
@@ -47,6 +50,9 @@ const char *cs_model_strerror(int err)
         return "model configuration differs from the state's";
     case CS_MODEL_E_NGRAM:
         return "the n-gram table after the weights is damaged or of another vocabulary";
+    case CS_MODEL_E_PRECISION:
+        return "unknown weight precision or layout (0 float32, 1 half), or half precision with an odd width or "
+               "with descriptor inputs (write such a model with float32 weights)";
     default:
         return "unknown model error";
     }
@@ -108,6 +114,13 @@ uint64_t cs_model_step_madds(const cs_model_config *c)
     if (c->arch == CS_MODEL_GRU) return L * 6u * W * W + V * W + desc;
     uint64_t C = (uint64_t)c->context, F = (uint64_t)c->d_ff;
     return L * (4u * W * W + 2u * F * W + 2u * C * W) + V * W + desc;
+}
+
+uint64_t cs_model_step_cost(const cs_model_view *view)
+{
+    if (!view) return 0;
+    const uint64_t m = cs_model_step_madds(&view->cfg);
+    return view->precision == CS_MODEL_PRECISION_HALF ? 2u * m : m;
 }
 
 int cs_model_tensor_count(const cs_model_config *c)
@@ -297,9 +310,11 @@ static int parse_fail(cs_model_view *out, int err)
     return err;
 }
 
-/* Point every tensor slot of `out` (cfg set) at weights + its offset, through the one tensor list. */
+/* Point every tensor slot of `out` (cfg and precision set) at weights + its offset (half: offset / 2, the
+ * packed float holding its first element; offsets are even), through the one tensor list. */
 static void map_tensors(cs_model_view *out, const float *weights)
 {
+    const int half = out->precision == CS_MODEL_PRECISION_HALF;
     const cs_model_config c = out->cfg;
     const int per = c.arch == CS_MODEL_GRU ? 4 : 12;
     const int nt = cs_model_tensor_count(&c) - (c.desc_inputs > 0); /* desc_proj.weight comes after the head */
@@ -312,7 +327,7 @@ static void map_tensors(cs_model_view *out, const float *weights)
     for (int t = 0; t < nt; t++) {
         cs_model_tensor ti;
         cs_model_tensor_info(&c, t, &ti);
-        const float *p = weights + ti.offset;
+        const float *p = weights + (half ? ti.offset / 2 : ti.offset);
         const int l = (t - 1) / per, j = (t - 1) % per;
         if (t == 0) {
             out->embedding = p;
@@ -347,6 +362,7 @@ int cs_model_view_map(const cs_model_config *cfg, const float *weights, cs_model
     out->meta.train_loss_bits = -1.0f;
     out->meta.val_loss_bits = -1.0f;
     out->n_weights = cs_model_param_count(cfg);
+    out->stored_floats = out->n_weights;
     out->total_floats = out->n_weights;
     map_tensors(out, weights);
     return CS_MODEL_OK;
@@ -424,7 +440,15 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     if (!(tl - tl == 0.0f) || !(vl - vl == 0.0f)) return parse_fail(out, CS_MODEL_E_HEADER); /* not finite */
     size_t need = cs_model_param_count(&c);
     if ((uint64_t)need != nw) return parse_fail(out, CS_MODEL_E_SIZE);
-    if (n - CS_MODEL_HEADER_FLOATS < need) return parse_fail(out, CS_MODEL_E_TRUNCATED);
+    long prec = CS_MODEL_PRECISION_FLOAT;
+    if (ver >= 2) { /* version 1 predates the precision field: its reserved floats are ignored */
+        if (!get_int(buf[CS_MH_PRECISION], CS_MODEL_PRECISION_FLOAT, CS_MODEL_PRECISION_HALF, &prec) ||
+            buf[CS_MH_PRECISION_LAYOUT] != 0.0f ||
+            (prec == CS_MODEL_PRECISION_HALF && (c.width % 2 != 0 || c.desc_inputs > 0)))
+            return parse_fail(out, CS_MODEL_E_PRECISION);
+    }
+    const size_t stored = prec == CS_MODEL_PRECISION_HALF ? (need + 1) / 2 : need;
+    if (n - CS_MODEL_HEADER_FLOATS < stored) return parse_fail(out, CS_MODEL_E_TRUNCATED);
     uint64_t ng = 0;
     float netw = 1.0f;
     if (ver >= 2) { /* version 1 predates the table: its reserved floats are ignored */
@@ -432,7 +456,7 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
         if (ng > 0) {
             netw = buf[CS_MH_NET_WEIGHT];
             if (!(netw >= 0.0f && netw <= 1.0f)) return parse_fail(out, CS_MODEL_E_HEADER);
-            if (n - CS_MODEL_HEADER_FLOATS - need < ng) return parse_fail(out, CS_MODEL_E_TRUNCATED);
+            if (n - CS_MODEL_HEADER_FLOATS - stored < ng) return parse_fail(out, CS_MODEL_E_TRUNCATED);
         }
     }
 
@@ -449,8 +473,10 @@ int cs_model_parse_header(const float *buf, size_t n, cs_model_view *out)
     out->meta.desc_dur_std = dur_std;
     out->checksum = (uint32_t)sum;
     out->n_weights = need;
-    out->total_floats = CS_MODEL_HEADER_FLOATS + need + (size_t)ng;
-    out->ngram = ng ? buf + CS_MODEL_HEADER_FLOATS + need : NULL;
+    out->precision = (int)prec;
+    out->stored_floats = stored;
+    out->total_floats = CS_MODEL_HEADER_FLOATS + stored + (size_t)ng;
+    out->ngram = ng ? buf + CS_MODEL_HEADER_FLOATS + stored : NULL;
     out->ngram_floats = (size_t)ng;
     out->net_weight = netw;
     map_tensors(out, buf + CS_MODEL_HEADER_FLOATS);
@@ -464,18 +490,35 @@ void cs_model_verify_begin(cs_model_verify *v)
     v->hash = 2166136261u;
 }
 
+/* 1 when the packed float p (bits u) holds two finite halves: the high half's biased magnitude in
+ * 0x80 .. 0x7bff + 0x80 and the low half's exponent not 31; the pad of an odd count (last = 1) must be +0. */
+static int half_pair_ok(uint32_t u, int last_odd)
+{
+    const uint32_t hi = (u >> 16) & 0x7fffu, lo = u & 0xffffu;
+    if (hi < CS_MODEL_HALF_HI_BIAS || hi - CS_MODEL_HALF_HI_BIAS > 0x7bffu) return 0;
+    if ((lo & 0x7c00u) == 0x7c00u) return 0;
+    return !last_odd || (u >> 16) == CS_MODEL_HALF_HI_BIAS;
+}
+
 int cs_model_verify_step(const cs_model_view *view, cs_model_verify *v, size_t max_floats)
 {
     if (!view || !v || !view->weights) return CS_MODEL_E_ARG;
-    if (v->pos > view->n_weights) return CS_MODEL_E_ARG;
-    size_t todo = view->n_weights - v->pos;
+    const size_t total = view->stored_floats ? view->stored_floats : view->n_weights;
+    if (v->pos > total) return CS_MODEL_E_ARG;
+    size_t todo = total - v->pos;
     if (todo > max_floats) todo = max_floats;
     const float *p = view->weights + v->pos;
-    for (size_t i = 0; i < todo; i++)
-        if (!(fabsf(p[i]) <= CS_MODEL_WEIGHT_LIMIT)) return CS_MODEL_E_NONFINITE; /* NaN fails too */
+    if (view->precision == CS_MODEL_PRECISION_HALF) {
+        const int odd = (int)(view->n_weights & 1u);
+        for (size_t i = 0; i < todo; i++)
+            if (!half_pair_ok(cs_fast_float_to_bits(p[i]), odd && v->pos + i + 1 == total)) return CS_MODEL_E_NONFINITE;
+    } else {
+        for (size_t i = 0; i < todo; i++)
+            if (!(fabsf(p[i]) <= CS_MODEL_WEIGHT_LIMIT)) return CS_MODEL_E_NONFINITE; /* NaN fails too */
+    }
     v->hash = cs_model_fnv1a(v->hash, p, todo);
     v->pos += todo;
-    if (v->pos < view->n_weights) return 0;
+    if (v->pos < total) return 0;
     return v->hash == view->checksum ? 1 : CS_MODEL_E_CHECKSUM;
 }
 
@@ -485,7 +528,7 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out)
     if (e != CS_MODEL_OK) return e;
     cs_model_verify v;
     cs_model_verify_begin(&v);
-    e = cs_model_verify_step(out, &v, out->n_weights);
+    e = cs_model_verify_step(out, &v, out->stored_floats);
     if (e != 1) return parse_fail(out, e == 0 ? CS_MODEL_E_ARG : e);
     if (out->ngram_floats) {
         cs_ngt_view t;
@@ -494,6 +537,104 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out)
             return parse_fail(out, CS_MODEL_E_NGRAM);
     }
     return CS_MODEL_OK;
+}
+
+/* ------------------------------------------------------------------------------------------------------ */
+/* Half-precision weights                                                                                   */
+
+float cs_model_half_to_float(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+    if (e == 0) { /* zero or subnormal: m * 2^-24, exact, and a normal float (no denormal formed) */
+        const float f = (float)m * 5.9604644775390625e-8f;
+        return sign ? -f : f;
+    }
+    if (e == 31) return cs_fast_bits_to_float(sign | 0x7f800000u | (m << 13)); /* inf / NaN (never stored) */
+    return cs_fast_bits_to_float(sign | ((e + 112u) << 23) | (m << 13));
+}
+
+int cs_model_half_from_float(float f, uint16_t *out)
+{
+    if (!out) return CS_MODEL_E_ARG;
+    const uint32_t u = cs_fast_float_to_bits(f), sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
+    if (a >= 0x7f800000u) return CS_MODEL_E_NONFINITE;
+    uint32_t h;
+    if (a < 0x38800000u) { /* below 2^-14: a subnormal half (or 0): round a * 2^24 to an integer, ties even */
+        if (a < 0x33000000u) {
+            h = 0; /* below 2^-25: rounds to 0 (2^-25 itself ties to even 0) */
+        } else {
+            const uint32_t mant = (a & 0x7fffffu) | 0x800000u, shift = 126u - (a >> 23); /* 14..24 */
+            h = mant >> shift;
+            const uint32_t rem = mant & ((1u << shift) - 1u), halfway = 1u << (shift - 1u);
+            if (rem > halfway || (rem == halfway && (h & 1u))) h++;
+        }
+    } else {
+        h = ((a >> 13) - (112u << 10)); /* rebias the exponent, keep 10 mantissa bits */
+        const uint32_t rem = a & 0x1fffu;
+        if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) h++; /* a carry into the exponent is right */
+        if (h > 0x7bffu) return CS_MODEL_E_NONFINITE;           /* beyond 65504 */
+    }
+    *out = (uint16_t)(sign | h);
+    return CS_MODEL_OK;
+}
+
+/* The 16-bit pattern of element i of a packed array: low half as stored, high half less its magnitude bias
+ * (the bias is below the magnitude, so subtracting it from the 32-bit word never borrows from the sign). */
+static inline uint16_t half_bits(const float *packed, size_t i)
+{
+    const uint32_t u = cs_fast_float_to_bits(packed[i >> 1]);
+    return (uint16_t)((i & 1u) ? (u - (CS_MODEL_HALF_HI_BIAS << 16)) >> 16 : u & 0xffffu);
+}
+
+float cs_model_half_at(const float *packed, size_t i)
+{
+    return cs_model_half_to_float(half_bits(packed, i));
+}
+
+int cs_model_half_pack(const float *w, size_t n, float *packed)
+{
+    if (!w || !packed) return CS_MODEL_E_ARG;
+    for (size_t k = 0; 2 * k < n; k++) {
+        uint16_t lo, hi = 0;
+        if (cs_model_half_from_float(w[2 * k], &lo) != CS_MODEL_OK) return CS_MODEL_E_NONFINITE;
+        if (2 * k + 1 < n && cs_model_half_from_float(w[2 * k + 1], &hi) != CS_MODEL_OK) return CS_MODEL_E_NONFINITE;
+        const uint32_t hb = (uint32_t)(hi & 0x8000u) | ((uint32_t)(hi & 0x7fffu) + CS_MODEL_HALF_HI_BIAS);
+        packed[k] = cs_fast_bits_to_float((hb << 16) | lo);
+    }
+    return CS_MODEL_OK;
+}
+
+int cs_model_weights_get(const cs_model_view *view, size_t first, size_t n, float *out)
+{
+    if (!view || !view->weights || (n && !out) || first > view->n_weights || n > view->n_weights - first)
+        return CS_MODEL_E_ARG;
+    if (view->precision != CS_MODEL_PRECISION_HALF) {
+        if (n) memcpy(out, view->weights + first, n * sizeof(float));
+        return CS_MODEL_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = cs_model_half_to_float(half_bits(view->weights, first + i));
+    return CS_MODEL_OK;
+}
+
+long cs_model_expand(const cs_model_view *view, const float *header, float *out, size_t out_n)
+{
+    if (!view || !header || !out || !view->weights) return CS_MODEL_E_ARG;
+    const size_t nw = view->n_weights, total = CS_MODEL_HEADER_FLOATS + nw + view->ngram_floats;
+    if (out_n < total) return CS_MODEL_E_MEMORY;
+    memcpy(out, header, CS_MODEL_HEADER_FLOATS * sizeof(float));
+    out[CS_MH_PRECISION] = (float)CS_MODEL_PRECISION_FLOAT;
+    out[CS_MH_PRECISION_LAYOUT] = 0.0f;
+    float *w = out + CS_MODEL_HEADER_FLOATS;
+    cs_model_weights_get(view, 0, nw, w);
+    cs_split_put(out + CS_MH_CHECKSUM, 2, cs_model_fnv1a(2166136261u, w, nw));
+    if (view->version == 1) { /* version-1 split order (lo, hi) */
+        const float t = out[CS_MH_CHECKSUM];
+        out[CS_MH_CHECKSUM] = out[CS_MH_CHECKSUM + 1];
+        out[CS_MH_CHECKSUM + 1] = t;
+    }
+    if (view->ngram_floats) memcpy(w + nw, view->ngram, view->ngram_floats * sizeof(float));
+    return (long)total;
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
@@ -600,6 +741,32 @@ static void wsum_generic(float *restrict o, const float *restrict V, int ld, con
     }
 }
 
+/* Half-precision weights (packed pairs, cs_model_precision): W's rows start at whole floats (ld even), b is packed
+ * too. Each block of rows is decoded exactly into floats on the stack and multiplied by the float kernel, so the
+ * result equals matvec_generic on the decoded (cs_model_expand'ed) weights bit for bit. cols <= MAX_COLS. */
+#define MAX_COLS       (CS_MODEL_TF_FF_MULT * CS_MODEL_TF_MAX_D) /* the widest row: ff2 (D, F) with F = 4 D = 512 */
+#define ROWS_PER_BLOCK 4
+
+static void hdecode_generic(float *restrict out, const float *restrict packed, int n)
+{
+    for (int i = 0; i < n; i++)
+        out[i] = cs_model_half_to_float(half_bits(packed, (size_t)i));
+}
+
+static void matvec_h_generic(float *restrict y, const float *restrict W, int ld, const float *restrict b,
+                             const float *restrict x, int rows, int cols)
+{
+    float tmp[ROWS_PER_BLOCK * MAX_COLS], tb[ROWS_PER_BLOCK];
+    for (int r = 0; r < rows; r += ROWS_PER_BLOCK) {
+        const int k = rows - r < ROWS_PER_BLOCK ? rows - r : ROWS_PER_BLOCK;
+        for (int j = 0; j < k; j++) {
+            hdecode_generic(tmp + (size_t)j * cols, W + (size_t)(r + j) * (size_t)(ld / 2), cols);
+            if (b) tb[j] = cs_model_half_at(b, (size_t)(r + j));
+        }
+        matvec_generic(y + r, tmp, cols, b ? tb : NULL, x, k, cols);
+    }
+}
+
 #if CS_MODEL_HAVE_AVX2
 __attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v)
 {
@@ -663,6 +830,84 @@ __attribute__((target("avx2,fma"))) static void matvec_avx2(float *restrict y, c
     }
 }
 
+/* 8 halves of a packed row from element c (even) on: remove the high halves' bias, then F16C (exact). */
+__attribute__((target("avx2,fma,f16c"))) static inline __m256 load8h(const float *row, int c)
+{
+    __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(row + c / 2));
+    return _mm256_cvtph_ps(_mm_sub_epi32(q, _mm_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16))));
+}
+
+__attribute__((target("avx2,fma,f16c"))) static inline float half1(const float *packed, int i)
+{
+    return _cvtsh_ss(half_bits(packed, (size_t)i));
+}
+
+__attribute__((target("avx2,fma,f16c"))) static void hdecode_avx2(float *restrict out, const float *restrict packed,
+                                                                  int n)
+{
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, load8h(packed, i));
+    for (; i < n; i++)
+        out[i] = half1(packed, i);
+}
+
+/* matvec_avx2 with half weights converted in the loop (F16C): the same products summed in the same order, so
+ * the result equals matvec_avx2 on the decoded weights bit for bit. Rows at ld / 2 floats (ld even). */
+__attribute__((target("avx2,fma,f16c"))) static void matvec_h_avx2(float *restrict y, const float *restrict W, int ld,
+                                                                   const float *restrict b, const float *restrict x,
+                                                                   int rows, int cols)
+{
+    const size_t lp = (size_t)(ld / 2);
+    int r = 0, c16 = cols & ~15, c8 = cols & ~7;
+    for (; r + 4 <= rows; r += 4) {
+        const float *w0 = W + (size_t)r * lp, *w1 = w0 + lp, *w2 = w1 + lp, *w3 = w2 + lp;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int c = 0;
+        for (; c < c16; c += 16) {
+            __m256 xa = _mm256_loadu_ps(x + c), xb = _mm256_loadu_ps(x + c + 8);
+            a0 = _mm256_fmadd_ps(load8h(w0, c), xa, a0);
+            a1 = _mm256_fmadd_ps(load8h(w1, c), xa, a1);
+            a2 = _mm256_fmadd_ps(load8h(w2, c), xa, a2);
+            a3 = _mm256_fmadd_ps(load8h(w3, c), xa, a3);
+            b0 = _mm256_fmadd_ps(load8h(w0, c + 8), xb, b0);
+            b1 = _mm256_fmadd_ps(load8h(w1, c + 8), xb, b1);
+            b2 = _mm256_fmadd_ps(load8h(w2, c + 8), xb, b2);
+            b3 = _mm256_fmadd_ps(load8h(w3, c + 8), xb, b3);
+        }
+        for (; c < c8; c += 8) {
+            __m256 xa = _mm256_loadu_ps(x + c);
+            a0 = _mm256_fmadd_ps(load8h(w0, c), xa, a0);
+            a1 = _mm256_fmadd_ps(load8h(w1, c), xa, a1);
+            a2 = _mm256_fmadd_ps(load8h(w2, c), xa, a2);
+            a3 = _mm256_fmadd_ps(load8h(w3, c), xa, a3);
+        }
+        float s0 = hsum8(_mm256_add_ps(a0, b0)), s1 = hsum8(_mm256_add_ps(a1, b1));
+        float s2 = hsum8(_mm256_add_ps(a2, b2)), s3 = hsum8(_mm256_add_ps(a3, b3));
+        for (; c < cols; c++) {
+            s0 += half1(w0, c) * x[c];
+            s1 += half1(w1, c) * x[c];
+            s2 += half1(w2, c) * x[c];
+            s3 += half1(w3, c) * x[c];
+        }
+        y[r] = b ? s0 + half1(b, r) : s0;
+        y[r + 1] = b ? s1 + half1(b, r + 1) : s1;
+        y[r + 2] = b ? s2 + half1(b, r + 2) : s2;
+        y[r + 3] = b ? s3 + half1(b, r + 3) : s3;
+    }
+    for (; r < rows; r++) {
+        const float *w0 = W + (size_t)r * lp;
+        __m256 a0 = _mm256_setzero_ps();
+        int c = 0;
+        for (; c < c8; c += 8)
+            a0 = _mm256_fmadd_ps(load8h(w0, c), _mm256_loadu_ps(x + c), a0);
+        float s0 = hsum8(a0);
+        for (; c < cols; c++)
+            s0 += half1(w0, c) * x[c];
+        y[r] = b ? s0 + half1(b, r) : s0;
+    }
+}
+
 __attribute__((target("avx2,fma"))) static void gru_avx2(float *restrict h, const float *restrict gi,
                                                          const float *restrict gh, int H)
 {
@@ -721,22 +966,35 @@ __attribute__((target("avx2,fma"))) static void wsum_avx2(float *restrict o, con
     if (m8 < m) wsum_generic(o + m8, V + m8, ld, p, n, m - m8);
 }
 
-static int cpu_has_avx2_fma(void)
+/* F16C (CPUID leaf 1, ECX bit 29; clang's __builtin_cpu_supports does not know "f16c"). */
+static int cpu_has_f16c(void)
 {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) != 0;
+}
+
+/* The AVX2 set for a model of this precision: AVX2 + FMA, and F16C for half weights. */
+static int cpu_has_avx2_fma(int half)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && (!half || cpu_has_f16c());
 }
 #endif
 
+typedef void (*matvec_fn)(float *restrict, const float *restrict, int, const float *restrict, const float *restrict,
+                          int, int);
 typedef struct kernels {
-    void (*matvec)(float *restrict, const float *restrict, int, const float *restrict, const float *restrict, int, int);
+    matvec_fn matvec;                                             /* float32 W */
+    matvec_fn matvec_h;                                           /* half W and b (packed) */
+    void (*hdecode)(float *restrict, const float *restrict, int); /* n packed halves -> floats */
     void (*gru)(float *restrict, const float *restrict, const float *restrict, int);
     float (*softmax)(float *, int);
     void (*wsum)(float *restrict, const float *restrict, int, const float *restrict, int, int);
 } kernels;
 
-static const kernels kernels_generic = {matvec_generic, gru_generic, softmax_generic, wsum_generic};
+static const kernels kernels_generic = {matvec_generic, matvec_h_generic, hdecode_generic,
+                                        gru_generic,    softmax_generic,  wsum_generic};
 #if CS_MODEL_HAVE_AVX2
-static const kernels kernels_avx2 = {matvec_avx2, gru_avx2, softmax_avx2, wsum_avx2};
+static const kernels kernels_avx2 = {matvec_avx2, matvec_h_avx2, hdecode_avx2, gru_avx2, softmax_avx2, wsum_avx2};
 #endif
 
 /* LayerNorm over n (PyTorch semantics, biased variance, eps 1e-5), accumulated in double so that even
@@ -773,6 +1031,7 @@ struct cs_model_state {
     cs_model_view v;
     const kernels *k; /* kernel set */
     int simd;         /* 1 when k is the AVX2/FMA set */
+    int half;         /* the weights are half precision (packed): products through k->matvec_h */
     int stale;        /* logits not computed for the last token (after prime) */
     long pos;         /* tokens fed since reset, BOS included */
     int ring;         /* transformer: next KV slot to write */
@@ -793,6 +1052,7 @@ struct cs_model_state {
     float *xin;       /* descriptor inputs: (W) embedding + desc_proj d, the first layer's input */
     float *dsc;       /* descriptor inputs: (Din) the clamped descriptor row */
     float *logits;    /* (V) */
+    float *wa, *wb;   /* half weights only: (W) each, a decoded embedding row or LayerNorm weight and bias */
 };
 
 static size_t round64(size_t b)
@@ -801,7 +1061,7 @@ static size_t round64(size_t b)
 }
 
 /* Walk the layout; with base == NULL only count bytes. */
-static size_t state_layout(const cs_model_config *c, cs_model_state *st, unsigned char *base)
+static size_t state_layout(const cs_model_config *c, int half, cs_model_state *st, unsigned char *base)
 {
     size_t off = round64(sizeof(cs_model_state));
     size_t V = (size_t)c->vocab, W = (size_t)c->width, L = (size_t)c->layers;
@@ -833,6 +1093,10 @@ static size_t state_layout(const cs_model_config *c, cs_model_state *st, unsigne
         TAKE(xin, W);
         TAKE(dsc, (size_t)c->desc_inputs);
     }
+    if (half) {
+        TAKE(wa, W);
+        TAKE(wb, W);
+    }
 #undef TAKE
     return off;
 }
@@ -840,23 +1104,26 @@ static size_t state_layout(const cs_model_config *c, cs_model_state *st, unsigne
 size_t cs_model_state_size(const cs_model_view *view)
 {
     if (!view || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return 0;
-    return state_layout(&view->cfg, NULL, NULL) + 64;
+    if (view->precision == CS_MODEL_PRECISION_HALF && view->cfg.desc_inputs > 0) return 0; /* refused (parser) */
+    return state_layout(&view->cfg, view->precision == CS_MODEL_PRECISION_HALF, NULL, NULL) + 64;
 }
 
 int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_model_state **out)
 {
     if (out) *out = NULL;
     if (!view || !out || !view->weights || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return CS_MODEL_E_ARG;
+    if (view->precision == CS_MODEL_PRECISION_HALF && view->cfg.desc_inputs > 0) return CS_MODEL_E_PRECISION;
     if (!mem || bytes < cs_model_state_size(view)) return CS_MODEL_E_MEMORY;
     uintptr_t p = ((uintptr_t)mem + 63) & ~(uintptr_t)63;
     unsigned char *base = (unsigned char *)mem + (p - (uintptr_t)mem);
     cs_model_state *st = (cs_model_state *)(void *)base;
     memset(st, 0, sizeof *st);
     st->v = *view;
-    state_layout(&view->cfg, st, base);
+    st->half = view->precision == CS_MODEL_PRECISION_HALF;
+    state_layout(&view->cfg, st->half, st, base);
     st->k = &kernels_generic;
 #if CS_MODEL_HAVE_AVX2
-    if (cpu_has_avx2_fma()) {
+    if (cpu_has_avx2_fma(st->half)) {
         st->k = &kernels_avx2;
         st->simd = 1;
     }
@@ -880,7 +1147,7 @@ int cs_model_state_set_simd(cs_model_state *st, int enable)
     st->k = &kernels_generic;
     st->simd = 0;
 #if CS_MODEL_HAVE_AVX2
-    if (enable && cpu_has_avx2_fma()) {
+    if (enable && cpu_has_avx2_fma(st->half)) {
         st->k = &kernels_avx2;
         st->simd = 1;
     }
@@ -894,6 +1161,7 @@ int cs_model_rebind(cs_model_state *st, const cs_model_view *view)
 {
     if (!st || !view || !view->weights) return CS_MODEL_E_ARG;
     if (memcmp(&st->v.cfg, &view->cfg, sizeof view->cfg) != 0) return CS_MODEL_E_MISMATCH;
+    if ((view->precision == CS_MODEL_PRECISION_HALF) != st->half) return CS_MODEL_E_MISMATCH;
     st->v = *view;
     return CS_MODEL_OK;
 }
@@ -911,13 +1179,30 @@ long cs_model_position(const cs_model_state *st)
 /* ------------------------------------------------------------------------------------------------------ */
 /* Forward step                                                                                             */
 
-/* The first layer's input: the embedding row of `token`, plus desc_proj.weight d with descriptor inputs (d = the
- * clamped `desc`, zeros when NULL). Returns the embedding row itself without descriptor inputs, else st->xin. */
+/* y (rows) = W x + b for a weight matrix W (rows, cols) of the model, either precision. */
+static void wmatvec(const cs_model_state *st, float *y, const float *W, const float *b, const float *x, int rows,
+                    int cols)
+{
+    (st->half ? st->k->matvec_h : st->k->matvec)(y, W, cols, b, x, rows, cols);
+}
+
+/* n weights at p (a vector or a row of the model) as floats: p itself, or decoded into scratch (half). */
+static const float *wvec(const cs_model_state *st, const float *p, int n, float *scratch)
+{
+    if (!st->half) return p;
+    st->k->hdecode(scratch, p, n);
+    return scratch;
+}
+
+/* The first layer's input: the embedding row of `token` (decoded into st->wa with half weights), plus
+ * desc_proj.weight d with descriptor inputs (d = the clamped `desc`, zeros when NULL). Returns the embedding row
+ * without descriptor inputs, else st->xin. Descriptor inputs are float32 only (the parser and
+ * cs_model_state_init refuse them with half weights: desc_proj's rows of odd Din do not start at whole floats). */
 static const float *input_vector(cs_model_state *st, int token, const float *desc)
 {
     const cs_model_view *v = &st->v;
     const int W = v->cfg.width, Din = v->cfg.desc_inputs;
-    const float *emb = v->embedding + (size_t)token * W;
+    const float *emb = wvec(st, v->embedding + (size_t)token * (size_t)(st->half ? W / 2 : W), W, st->wa);
     if (Din <= 0) return emb;
     for (int i = 0; i < Din; i++) {
         float d = desc ? desc[i] : 0.0f;
@@ -937,8 +1222,8 @@ static void gru_feed(cs_model_state *st, int token, const float *desc)
     const float *in = input_vector(st, token, desc);
     for (int l = 0; l < v->cfg.layers; l++) {
         float *h = st->h + (size_t)l * H;
-        st->k->matvec(st->gi, v->w_ih[l], H, v->b_ih[l], in, 3 * H, H);
-        st->k->matvec(st->gh, v->w_hh[l], H, v->b_hh[l], h, 3 * H, H);
+        wmatvec(st, st->gi, v->w_ih[l], v->b_ih[l], in, 3 * H, H);
+        wmatvec(st, st->gh, v->w_hh[l], v->b_hh[l], h, 3 * H, H);
         st->k->gru(h, st->gi, st->gh, H);
         in = h;
     }
@@ -954,8 +1239,8 @@ static void tf_feed(cs_model_state *st, int token, const float *desc)
     for (int l = 0; l < v->cfg.layers; l++) {
         float *kc = st->kc + (size_t)l * C * D, *vc = st->vc + (size_t)l * C * D;
         /* attention sub-block */
-        layernorm(st->xn, st->x, v->ln1_w[l], v->ln1_b[l], D);
-        st->k->matvec(st->qkv, v->in_w[l], D, v->in_b[l], st->xn, 3 * D, D);
+        layernorm(st->xn, st->x, wvec(st, v->ln1_w[l], D, st->wa), wvec(st, v->ln1_b[l], D, st->wb), D);
+        wmatvec(st, st->qkv, v->in_w[l], v->in_b[l], st->xn, 3 * D, D);
         memcpy(kc + (size_t)slot * D, st->qkv + D, (size_t)D * sizeof(float));
         memcpy(vc + (size_t)slot * D, st->qkv + 2 * D, (size_t)D * sizeof(float));
         /* the valid keys are slots 0..n-1 (the ring fills from 0); distance of slot s = (slot - s) mod C */
@@ -974,27 +1259,27 @@ static void tf_feed(cs_model_state *st, int token, const float *desc)
                 st->scores[s] *= inv;
             st->k->wsum(st->att + h * HD, vc + h * HD, D, st->scores, n, HD);
         }
-        st->k->matvec(st->tmp, v->out_w[l], D, v->out_b[l], st->att, D, D);
+        wmatvec(st, st->tmp, v->out_w[l], v->out_b[l], st->att, D, D);
         for (int i = 0; i < D; i++)
             st->x[i] += st->tmp[i];
         /* feed-forward sub-block */
-        layernorm(st->xn, st->x, v->ln2_w[l], v->ln2_b[l], D);
-        st->k->matvec(st->ff, v->ff1_w[l], D, v->ff1_b[l], st->xn, F, D);
+        layernorm(st->xn, st->x, wvec(st, v->ln2_w[l], D, st->wa), wvec(st, v->ln2_b[l], D, st->wb), D);
+        wmatvec(st, st->ff, v->ff1_w[l], v->ff1_b[l], st->xn, F, D);
         for (int i = 0; i < F; i++)
             st->ff[i] = st->ff[i] > 0.0f ? st->ff[i] : 0.0f; /* ReLU (NaN -> 0) */
-        st->k->matvec(st->tmp, v->ff2_w[l], F, v->ff2_b[l], st->ff, D, F);
+        wmatvec(st, st->tmp, v->ff2_w[l], v->ff2_b[l], st->ff, D, F);
         for (int i = 0; i < D; i++)
             st->x[i] += st->tmp[i];
     }
     st->ring = slot + 1 == C ? 0 : slot + 1;
     if (st->filled < C) st->filled++;
-    layernorm(st->head_in, st->x, v->lnf_w, v->lnf_b, D);
+    layernorm(st->head_in, st->x, wvec(st, v->lnf_w, D, st->wa), wvec(st, v->lnf_b, D, st->wb), D);
 }
 
 static void compute_logits(cs_model_state *st)
 {
     const cs_model_view *v = &st->v;
-    st->k->matvec(st->logits, v->head_w, v->cfg.width, v->head_b, st->head_in, v->cfg.vocab, v->cfg.width);
+    wmatvec(st, st->logits, v->head_w, v->head_b, st->head_in, v->cfg.vocab, v->cfg.width);
     for (int i = 0; i < v->cfg.vocab; i++)
         st->logits[i] = clamp_finite(st->logits[i]);
     st->stale = 0;

@@ -10,9 +10,10 @@
  *
  * The model lives in ONE flat float32 array (a SuperCollider Buffer loaded from a mono float WAV, or the
  * CLI's copy of the same file): a 64-float header, then the weights, tensors concatenated in the order of
- * cs_model_tensor_info (PyTorch names and row-major PyTorch layouts). models/FORMAT.md documents every
- * offset. Parsing never copies a weight: the view holds pointers into the caller's array, which must stay
- * valid (and unchanged) while a state uses it.
+ * cs_model_tensor_info (PyTorch names and row-major PyTorch layouts), as float32 or (header float 36 = 1) as
+ * IEEE halves packed two per float (cs_model_precision), which the step converts with F16C inside its products.
+ * models/FORMAT.md documents every offset. Parsing never copies a weight: the view holds pointers into the caller's
+ * array, which must stay valid (and unchanged) while a state uses it.
  *
  * Style after llama2.c run.c (Config / Weights / RunState, one flat blob mapped by offsets, a forward pass
  * that never allocates) and kissfft's "ask the size, then place the state in caller memory".
@@ -51,34 +52,38 @@ extern "C" {
  * (cs_split.h): a "u16 pair" is (hi, lo), value = hi * 65536 + lo, a "u16 quad" four pieces, most significant
  * first. Version-1 files stored the same pieces in the opposite order (least significant first). */
 enum cs_model_header_index {
-    CS_MH_MAGIC = 0,          /* CS_MODEL_MAGIC */
-    CS_MH_VERSION = 1,        /* CS_MODEL_VERSION */
-    CS_MH_HEADER_FLOATS = 2,  /* CS_MODEL_HEADER_FLOATS */
-    CS_MH_ARCH = 3,           /* 0 GRU, 1 transformer */
-    CS_MH_VOCAB = 4,          /* V, 1..4096 */
-    CS_MH_WIDTH = 5,          /* H (GRU, 16..256) or D (transformer, 32..128) */
-    CS_MH_LAYERS = 6,         /* 1..2 GRU, 1..4 transformer */
-    CS_MH_HEADS = 7,          /* transformer: 1..D, divides D; GRU: 0 */
-    CS_MH_CONTEXT = 8,        /* transformer: 1..128; GRU: 0 */
-    CS_MH_DFF = 9,            /* transformer: 4 D; GRU: 0 */
-    CS_MH_NWEIGHTS = 10,      /* u16 pair (10, 11): number of weight floats */
-    CS_MH_CHECKSUM = 12,      /* u16 pair (12, 13): FNV-1a 32 of the weights' bytes */
-    CS_MH_CORPUS_SUM = 14,    /* u16 quad (14..17): 64-bit corpus checksum */
-    CS_MH_SEED = 18,          /* u16 quad (18..21): 64-bit training seed */
-    CS_MH_EPOCHS = 22,        /* u16 pair (22, 23) */
-    CS_MH_TRAIN_TOKENS = 24,  /* u16 pair (24, 25): labels in the training split */
-    CS_MH_TRAIN_LOSS = 26,    /* float: final training loss, bits per label (-1 = unknown) */
-    CS_MH_VAL_LOSS = 27,      /* float: validation loss, bits per label (-1 = unknown) */
-    CS_MH_NGRAM_FLOATS = 28,  /* u16 pair (28, 29): floats of an n-gram table (cs_ngram_table.h) after the
-                                 weights; 0 = none (every earlier file) */
-    CS_MH_NET_WEIGHT = 30,    /* float: with a table, the mixture's weight on the network in [0, 1]:
-                                 p = w p_network + (1 - w) p_ngram; written 0 (and ignored) without one */
-    CS_MH_DESC_INPUTS = 31,   /* int: Din, descriptor inputs beside the label (0..CS_MODEL_MAX_DESC_INPUTS); 0 = labels
-                                 only (every earlier file) */
-    CS_MH_DESC_SET = 32,      /* int: which descriptors (Din > 0): 1 = CS_MODEL_DESC_SET_TABLE_DUR; 0 when Din = 0 */
-    CS_MH_DESC_DUR_MEAN = 33, /* float: mean of ln(unit duration in seconds) over the training units (Din > 0) */
-    CS_MH_DESC_DUR_STD = 34,  /* float: its standard deviation, > 0 (1 when every unit has one duration) */
-    CS_MH_RESERVED = 35       /* 35: descriptor inputs' spare; 36..63: written 0, ignored by readers */
+    CS_MH_MAGIC = 0,             /* CS_MODEL_MAGIC */
+    CS_MH_VERSION = 1,           /* CS_MODEL_VERSION */
+    CS_MH_HEADER_FLOATS = 2,     /* CS_MODEL_HEADER_FLOATS */
+    CS_MH_ARCH = 3,              /* 0 GRU, 1 transformer */
+    CS_MH_VOCAB = 4,             /* V, 1..4096 */
+    CS_MH_WIDTH = 5,             /* H (GRU, 16..256) or D (transformer, 32..128) */
+    CS_MH_LAYERS = 6,            /* 1..2 GRU, 1..4 transformer */
+    CS_MH_HEADS = 7,             /* transformer: 1..D, divides D; GRU: 0 */
+    CS_MH_CONTEXT = 8,           /* transformer: 1..128; GRU: 0 */
+    CS_MH_DFF = 9,               /* transformer: 4 D; GRU: 0 */
+    CS_MH_NWEIGHTS = 10,         /* u16 pair (10, 11): number of weight floats */
+    CS_MH_CHECKSUM = 12,         /* u16 pair (12, 13): FNV-1a 32 of the weights' bytes */
+    CS_MH_CORPUS_SUM = 14,       /* u16 quad (14..17): 64-bit corpus checksum */
+    CS_MH_SEED = 18,             /* u16 quad (18..21): 64-bit training seed */
+    CS_MH_EPOCHS = 22,           /* u16 pair (22, 23) */
+    CS_MH_TRAIN_TOKENS = 24,     /* u16 pair (24, 25): labels in the training split */
+    CS_MH_TRAIN_LOSS = 26,       /* float: final training loss, bits per label (-1 = unknown) */
+    CS_MH_VAL_LOSS = 27,         /* float: validation loss, bits per label (-1 = unknown) */
+    CS_MH_NGRAM_FLOATS = 28,     /* u16 pair (28, 29): floats of an n-gram table (cs_ngram_table.h) after the
+                                    weights; 0 = none (every earlier file) */
+    CS_MH_NET_WEIGHT = 30,       /* float: with a table, the mixture's weight on the network in [0, 1]:
+                                    p = w p_network + (1 - w) p_ngram; written 0 (and ignored) without one */
+    CS_MH_DESC_INPUTS = 31,      /* int: Din, descriptor inputs beside the label (0..CS_MODEL_MAX_DESC_INPUTS); 0 =
+                                    labels only (every earlier file) */
+    CS_MH_DESC_SET = 32,         /* int: which descriptors (Din > 0): 1 = CS_MODEL_DESC_SET_TABLE_DUR; 0 when Din = 0 */
+    CS_MH_DESC_DUR_MEAN = 33,    /* float: mean of ln(unit duration in seconds) over the training units (Din > 0) */
+    CS_MH_DESC_DUR_STD = 34,     /* float: its standard deviation, > 0 (1 when every unit has one duration) */
+    CS_MH_RESERVED = 35,         /* 35 (descriptor inputs' spare) and 38..63: written 0, ignored by readers */
+    CS_MH_PRECISION = 36,        /* weight precision (cs_model_precision): 0 float32 (every earlier file), 1 IEEE
+                                    half packed two per float (models/FORMAT.md "Half-precision weights") */
+    CS_MH_PRECISION_LAYOUT = 37, /* layout detail of the precision: 0 (the only layout; anything else is refused) */
+    CS_MH_RESERVED_TAIL = 38     /* 38..63: written 0, ignored by readers */
 };
 
 /* Descriptor inputs (models/FORMAT.md "Descriptor inputs"). With Din > 0 the network's input at every step is
@@ -89,6 +94,20 @@ enum cs_model_header_index {
 #define CS_MODEL_MAX_DESC_INPUTS    257 /* D <= 256 table descriptors + the duration */
 #define CS_MODEL_DESC_SET_TABLE_DUR 1
 #define CS_MODEL_DESC_CLAMP         64.0f
+
+/** Weight precision (header float 36). CS_MODEL_PRECISION_HALF stores the weights as IEEE-754 binary16, two per
+ *  float32 of the file: element 2k in bits 0-15 of float k, element 2k+1 in bits 16-31 with 0x80 added to its
+ *  15-bit magnitude (sign kept), so that every stored float is a finite NORMAL float32 (exponent field 1..248)
+ *  that any float path (libsndfile, Buffer.read, OSC, a float->double->float round trip, denormals-are-zero)
+ *  keeps bit for bit. Needs an even width (every tensor and row then starts at a whole float) and no descriptor
+ *  inputs (desc_proj.weight (W, Din) has odd rows on real corpora, Din = D + 1): both refused with
+ *  CS_MODEL_E_PRECISION. */
+typedef enum cs_model_precision { CS_MODEL_PRECISION_FLOAT = 0, CS_MODEL_PRECISION_HALF = 1 } cs_model_precision;
+
+/** The bias added to the magnitude of the high half of a packed float (see cs_model_precision). */
+#define CS_MODEL_HALF_HI_BIAS 0x80u
+/** Largest finite half (65504): the largest |weight| a half-precision file holds. */
+#define CS_MODEL_HALF_MAX 65504.0f
 
 /** Architectures (the header's arch field). CS_MODEL_ARCH_COUNT is the number of them. */
 typedef enum cs_model_arch { CS_MODEL_GRU = 0, CS_MODEL_TRANSFORMER = 1, CS_MODEL_ARCH_COUNT = 2 } cs_model_arch;
@@ -129,7 +148,8 @@ typedef enum cs_model_err {
     CS_MODEL_E_MEMORY = -11,   /* state memory NULL or smaller than cs_model_state_size() */
     CS_MODEL_E_TOKEN = -12,    /* token outside 0..V-1 */
     CS_MODEL_E_MISMATCH = -13, /* rebind: the new view has a different configuration */
-    CS_MODEL_E_NGRAM = -14     /* the n-gram table after the weights is damaged or of another vocabulary */
+    CS_MODEL_E_NGRAM = -14,    /* the n-gram table after the weights is damaged or of another vocabulary */
+    CS_MODEL_E_PRECISION = -15 /* precision field not 0 or 1, layout not 0, or half with odd width or desc inputs */
 } cs_model_err;
 
 /** Static one-line English message for a cs_model_err (never NULL). Thread-safe, RT-safe. */
@@ -213,7 +233,10 @@ int cs_model_tensor_info(const cs_model_config *cfg, int index, cs_model_tensor 
 uint32_t cs_model_fnv1a(uint32_t h, const float *data, size_t n);
 
 /** The parsed model: configuration, metadata and pointers INTO the caller's buffer (no copy). Shapes are in
- *  PyTorch row-major layout (cs_model_tensor_info, models/FORMAT.md). Unused pointers are NULL. */
+ *  PyTorch row-major layout (cs_model_tensor_info, models/FORMAT.md). Unused pointers are NULL.
+ *  With precision CS_MODEL_PRECISION_HALF every tensor pointer points at the packed float that holds the
+ *  tensor's first element (weights + offset / 2; offsets are even): read elements with cs_model_half_at or
+ *  cs_model_weights_get, never as floats. */
 typedef struct cs_model_view {
     cs_model_config cfg;
     cs_model_meta meta;
@@ -224,6 +247,8 @@ typedef struct cs_model_view {
     const float *ngram;     /* the n-gram table after the weights (cs_ngram_table.h), or NULL */
     size_t ngram_floats;    /* its floats (0 = a network alone) */
     float net_weight;       /* the mixture's weight on the network (1 without a table) */
+    int precision;          /* cs_model_precision of the weights (header float 36) */
+    size_t stored_floats;   /* floats holding the weights: n_weights (float32) or ceil(n_weights / 2) (half) */
     const float *weights;   /* start of the blob = buf + CS_MODEL_HEADER_FLOATS */
     const float *embedding; /* (V+1, W) */
     /* GRU, per layer l: */
@@ -301,6 +326,49 @@ int cs_model_verify_step(const cs_model_view *view, cs_model_verify *v, size_t m
  */
 int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
 
+/** The work of one step of the model of `view` in multiply-add equivalents, the unit of SeqPredict's per-block
+ *  budget: cs_model_step_madds for float32 weights; for half weights (converted by F16C inside the products)
+ *  twice that, above the worst ratio measured warm (tests/bench/bench_model_step, same run: 1.17-1.58x of the
+ *  float32 step for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded 2.1 GHz EPYC), so the worst block
+ *  stays within the budget. 0 for NULL or an invalid configuration. O(1), RT-safe. */
+uint64_t cs_model_step_cost(const cs_model_view *view);
+
+/* ---- half-precision weights (models/FORMAT.md "Half-precision weights") ---- */
+
+/** The IEEE-754 binary16 bit pattern `h` (finite or not) as a float, exactly. Integer operations only (no
+ *  denormal float is formed, so a denormals-are-zero FPU mode cannot change the result). RT-safe. */
+float cs_model_half_to_float(uint16_t h);
+
+/** `f` rounded to the nearest binary16 (ties to even, as PyTorch's Tensor.half() and F16C do) into *out.
+ *  Returns 0, or CS_MODEL_E_NONFINITE when f is NaN or infinite or rounds beyond CS_MODEL_HALF_MAX. RT-safe. */
+int cs_model_half_from_float(float f, uint16_t *out);
+
+/** Element `i` of a packed half array (`packed`: the floats of cs_model_half_pack), decoded exactly. RT-safe. */
+float cs_model_half_at(const float *packed, size_t i);
+
+/**
+ * Pack `n` floats into (n + 1) / 2 floats of half pairs (cs_model_precision: element 2k in bits 0-15 of
+ * packed[k], element 2k+1 in bits 16-31 with the magnitude bias; an odd n pads the last high half with +0).
+ * Every value is rounded to nearest-even. Returns 0, CS_MODEL_E_ARG (NULL) or CS_MODEL_E_NONFINITE (a value
+ * NaN, infinite or beyond CS_MODEL_HALF_MAX; packed is then partly written). O(n), no allocation.
+ */
+int cs_model_half_pack(const float *w, size_t n, float *packed);
+
+/** Weights first .. first + n - 1 of `view` (in file order, either precision) as floats into out, exactly.
+ *  Returns 0 or CS_MODEL_E_ARG (NULL, or the range past n_weights). O(n), no allocation, RT-safe per call. */
+int cs_model_weights_get(const cs_model_view *view, size_t first, size_t n, float *out);
+
+/**
+ * Way (a) of running a half-precision file: convert the parsed model `view` (either precision) into a complete
+ * float32 model in `out` (`out_n` >= CS_MODEL_HEADER_FLOATS + n_weights + ngram_floats floats; may not overlap
+ * the view's buffer): the header of `header` (the view's buffer start) with precision 0 and the checksum of
+ * the float weights, the weights decoded exactly, then the n-gram table copied. The result parses with
+ * cs_model_parse and steps to the same logits as the half file does with its kernels (test_model_half).
+ * Returns the floats written (> 0) or a negative cs_model_err. O(weights), no allocation: for a plugin
+ * command's non-real-time stage or the language side, not for the audio thread of a large model.
+ */
+long cs_model_expand(const cs_model_view *view, const float *header, float *out, size_t out_n);
+
 /* ---- inference state ---- */
 typedef struct cs_model_state cs_model_state;
 
@@ -360,7 +428,11 @@ long cs_model_position(const cs_model_state *st);
 
 /** Choose the matrix-vector kernel: enable = 1 selects AVX2+FMA when the CPU has it (the default chosen by
  *  cs_model_state_init), 0 the portable 4-lane kernel. Returns 1 if the AVX2 kernel is now in use. The two
- *  kernels sum in different orders (logits differ by ~1e-7 relative); each is deterministic. RT-safe. */
+ *  kernels sum in different orders (logits differ by ~1e-7 relative); each is deterministic. RT-safe.
+ *  Half-precision weights: the AVX2 set converts them with F16C (VCVTPH2PS) inside the products and needs
+ *  AVX2 + FMA + F16C; the portable set decodes them with integer operations. Either set gives, bit for bit,
+ *  the logits of the same set on the float32 model of cs_model_expand (the products sum the same values in the
+ *  same order). */
 int cs_model_state_set_simd(cs_model_state *st, int enable);
 
 /** The configuration the state was built for. RT-safe. */

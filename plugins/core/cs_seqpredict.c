@@ -340,7 +340,7 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
         p->view.cfg.vocab);
     p->step_cache = 0.0f;
     p->q_in = p->q_out = p->q_counted = 0;
-    p->step_madds = cs_model_step_madds(&p->view.cfg);
+    p->step_madds = cs_model_step_cost(&p->view); /* half weights cost more per multiply-add */
     p->vocab = p->view.cfg.vocab;
     p->label = (float)CS_LABEL_ANY; /* ready, not stepped yet: "any unit" (a gapless chain can start) */
     p->prob = 0.0f;

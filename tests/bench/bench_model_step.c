@@ -8,6 +8,13 @@
  *   gru_h128_v256   GRU, H 128, 2 layers, V 256
  *   tf_d64_l2_c64   transformer, D 64, 2 layers, 4 heads, context 64 (window full), V 64
  *
+ * Half-precision weights (models/FORMAT.md "Half-precision weights"), same run, same models, the weights
+ * rounded to half: "step_half_warm" = way (b), the half file stepped with F16C inside the products (what
+ * SeqPredict does with a half Buffer); "step_halfexp_warm" = way (a), the file converted at load to float32
+ * (cs_model_expand) and stepped by the float32 code; "step_half_cold" as step_cold. The three warm variants
+ * run in alternating rounds of 1000 steps (the first 100 of each round dropped: the variant's weights are then
+ * back in cache), so a busy machine's noise falls on all three alike.
+ *
  * Output: one line per measurement, "c <model> <what> median_ns <x> p99_ns <y>", parsed by run_model_step.sh.
  * Usage: bench_model_step [--quick]
  *
@@ -155,33 +162,62 @@ int main(int argc, char **argv)
     }
     report("timer", "overhead", t, warm_n);
 
+    double *th = malloc(sizeof(double) * (size_t)warm_n), *te = malloc(sizeof(double) * (size_t)warm_n);
     for (int m = 0; m < 3; m++) {
-        size_t n = 0;
+        size_t n = 0, hn = 0;
         float *buf = cs_test_random_model(&cfgs[m], &n, 7u + (uint32_t)m, 0.0f);
-        cs_model_view v;
-        if (!buf || cs_model_parse(buf, n, &v) != 0) {
+        float *hbuf = buf ? cs_test_half_model(buf, n, &hn) : NULL;
+        cs_model_view v, hv, ev;
+        if (!hbuf || cs_model_parse(buf, n, &v) != 0 || cs_model_parse(hbuf, hn, &hv) != 0) {
             fprintf(stderr, "model %s failed\n", names[m]);
             return 1;
         }
-        size_t bytes = cs_model_state_size(&v);
-        void *mem = malloc(bytes);
-        cs_model_state *st = NULL;
+        float *ebuf = malloc(n * sizeof(float)); /* way (a): converted at load */
+        if (!ebuf || cs_model_expand(&hv, hbuf, ebuf, n) != (long)n || cs_model_parse(ebuf, n, &ev) != 0) return 1;
+        size_t bytes = cs_model_state_size(&v), hbytes = cs_model_state_size(&hv);
+        void *mem = malloc(bytes), *hmem = malloc(hbytes), *emem = malloc(bytes);
+        cs_model_state *st = NULL, *hst = NULL, *est = NULL;
         cs_model_state_init(&v, mem, bytes, &st);
-        fprintf(stderr, "%s: %zu weights (%.0f KB), state %zu bytes, kernel %s\n", names[m], v.n_weights,
-                (double)v.n_weights * 4.0 / 1024.0, bytes, cs_model_state_set_simd(st, 1) ? "avx2+fma" : "portable");
+        cs_model_state_init(&hv, hmem, hbytes, &hst);
+        cs_model_state_init(&ev, emem, bytes, &est);
+        fprintf(stderr, "%s: %zu weights (%.0f KB float32, %.0f KB half), state %zu bytes, kernel %s, half %s\n",
+                names[m], v.n_weights, (double)v.n_weights * 4.0 / 1024.0, (double)hv.stored_floats * 4.0 / 1024.0,
+                bytes, cs_model_state_set_simd(st, 1) ? "avx2+fma" : "portable",
+                cs_model_state_set_simd(hst, 1) ? "f16c+fma" : "portable");
         cs_rng rng;
         cs_rng_seed(&rng, 1);
         const float *lg = cs_model_logits(st);
         for (int i = 0; i < 2000; i++)
             cs_model_step(st, (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab), &lg);
-        for (int i = 0; i < warm_n; i++) {
-            int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
-            double a = now_ns();
-            cs_model_step(st, tok, &lg);
-            t[i] = now_ns() - a;
-            sink += lg[0];
+        cs_model_state *var[3] = {st, hst, est};
+        double *tv[3] = {t, th, te};
+        int got[3] = {0, 0, 0};
+        const int round = 1000, drop = 100;
+        while (got[0] < warm_n) {
+            for (int k = 0; k < 3; k++) {
+                for (int i = 0; i < round && got[k] < warm_n; i++) {
+                    int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
+                    double a = now_ns();
+                    cs_model_step(var[k], tok, &lg);
+                    double d = now_ns() - a;
+                    if (i >= drop) tv[k][got[k]++] = d;
+                    sink += lg[0];
+                }
+            }
         }
         report(names[m], "step_warm", t, warm_n);
+        report(names[m], "step_half_warm", th, warm_n);
+        report(names[m], "step_halfexp_warm", te, warm_n);
+        for (int i = 0; i < cold_n; i++) {
+            int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
+            memset(flush, i & 0xff, flush_bytes);
+            sink += flush[(size_t)i * 4099 % flush_bytes];
+            double a = now_ns();
+            cs_model_step(hst, tok, &lg);
+            th[i] = now_ns() - a;
+            sink += lg[0];
+        }
+        report(names[m], "step_half_cold", th, cold_n);
         for (int i = 0; i < cold_n; i++) {
             int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
             memset(flush, i & 0xff, flush_bytes);
@@ -214,8 +250,14 @@ int main(int argc, char **argv)
             report(names[m], variant ? "sample_k16p.9" : "sample_plain", t, warm_n);
         }
         free(mem);
+        free(hmem);
+        free(emem);
         free(buf);
+        free(hbuf);
+        free(ebuf);
     }
+    free(th);
+    free(te);
     /* worst case of the sampler: V = 4096, top-p 0.999 on a flat distribution (pops ~all of the heap) */
     {
         float *lg = malloc(4096 * sizeof(float));

@@ -9,15 +9,18 @@
 #include "cs_model_desc.h"
 #include "cs_model_io.h"
 #include "cs_seqpredict.h"
+#include "cs_split.h"
 #include "cs_test.h"
 #include "cs_test_bump.h"
 #include "cs_test_listen.h"
+#include "cs_test_models.h"
 #include "cs_train.h"
 #include "cs_unit_table.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { V = 4, H = 16, DIN = 3, U = 5, D = 2, K = 2 };
 
@@ -332,9 +335,53 @@ static void test_seqpredict(void)
     free(t);
 }
 
+/* Half-precision weights with descriptor inputs are refused everywhere (models/FORMAT.md "No half precision
+ * with descriptor inputs"): a correctly packed half file of a descriptor-input model (checksum of the packed
+ * floats, even width) is CS_MODEL_E_PRECISION, a hand-made half view gets no state, and the writers refuse. */
+static void test_half_refused(void)
+{
+    size_t n = 0;
+    float *m = make_model(&n, 0.0f, 1.0f);
+    if (!m) return;
+    cs_model_view v;
+    CS_CHECK(cs_model_parse(m, n, &v) == 0, "parse");
+    size_t hn = 0;
+    float *h = cs_test_half_model(m, n, &hn); /* packed, float 36 = 1, the checksum of the packed floats */
+    CS_CHECK(h != NULL, "the half file");
+    if (h) {
+        cs_model_view hv;
+        CS_CHECK(cs_model_parse(h, hn, &hv) == CS_MODEL_E_PRECISION,
+                 "a half file with descriptor inputs is refused (E_PRECISION)");
+        h[CS_MH_PRECISION] = 0.0f; /* the same header as float32 is the truncated one: the field decides */
+        CS_CHECK(cs_model_parse(h, hn, &hv) == CS_MODEL_E_TRUNCATED, "float: short");
+    }
+    free(h);
+    cs_model_view hv = v;
+    hv.precision = CS_MODEL_PRECISION_HALF;
+    static _Alignas(64) unsigned char mem[65536];
+    cs_model_state *st = NULL;
+    CS_CHECK(cs_model_state_size(&hv) == 0 && cs_model_state_init(&hv, mem, sizeof mem, &st) == CS_MODEL_E_PRECISION &&
+                 st == NULL,
+             "a half view with descriptor inputs gets no state");
+    CS_CHECK(cs_model_half_check(&v.cfg, v.weights, v.n_weights, NULL) == CS_E_ARG, "half_check refuses");
+    char path[] = "/tmp/cs_desc_halfXXXXXX";
+    const int fd = mkstemp(path);
+    CS_CHECK(fd >= 0, "temp file");
+    if (fd >= 0) {
+        close(fd);
+        CS_CHECK(cs_model_file_write_prec(path, &v.cfg, &v.meta, v.weights, v.n_weights, NULL, 0, 1.0f,
+                                          CS_MODEL_PRECISION_HALF) == CS_E_ARG,
+                 "cs_model_file_write_prec(half) refuses descriptor inputs");
+        CS_CHECK(cs_model_buffer_write_half(path, m, &v, NULL) == CS_E_ARG, "cs_model_buffer_write_half refuses");
+        unlink(path);
+    }
+    free(m);
+}
+
 int main(void)
 {
     test_header();
+    test_half_refused();
     test_step();
     test_row();
     test_train_split();

@@ -193,7 +193,11 @@ static void test_common(const char *name)
     EXPECT(good, n, CS_MH_EPOCHS, 1.5f, CS_MODEL_E_HEADER);
     EXPECT(good, n, CS_MH_TRAIN_LOSS, NAN, CS_MODEL_E_HEADER);
     EXPECT(good, n, CS_MH_VAL_LOSS, INFINITY, CS_MODEL_E_HEADER);
-    EXPECT(good, n, CS_MH_RESERVED + 5, 123.0f, 0); /* reserved floats are ignored */
+    EXPECT(good, n, CS_MH_RESERVED, 123.0f, 0); /* reserved floats (35, 38..63) are ignored */
+    EXPECT(good, n, CS_MH_RESERVED_TAIL, 123.0f, 0);
+    EXPECT(good, n, CS_MODEL_HEADER_FLOATS - 1, 123.0f, 0);
+    EXPECT(good, n, CS_MH_PRECISION, 123.0f, CS_MODEL_E_PRECISION);
+    EXPECT(good, n, CS_MH_PRECISION_LAYOUT, 1.0f, CS_MODEL_E_PRECISION);
 
     /* weights: non-finite or out of range anywhere, a flipped value, all caught */
     const size_t W0 = CS_MODEL_HEADER_FLOATS, last = n - 1, mid = W0 + (n - W0) / 2;

@@ -3,7 +3,8 @@
  * calloc, realloc, free, aligned_alloc, posix_memalign and memalign itself (glibc: forwarding to
  * __libc_malloc & co.), so every heap call made by any code in the process goes through a counter. Between
  * "start" and "stop" we run everything the UGen does on the audio thread: parse (header, incremental and
- * full), state size / init, reset, 10 000 steps, primes, sampling with every option; the count must be 0.
+ * full), state size / init, reset, 10 000 steps, primes, sampling with every option; the count must be 0
+ * (also for half-precision weights).
  * A self-check first proves the interposition works (a malloc in the window is counted).
  * Under AddressSanitizer the allocator belongs to ASan, so the counting part is skipped there (the
  * functional checks still run).
@@ -42,14 +43,24 @@ static void test_noalloc(void)
 #else
     printf("heap counting skipped (sanitizer build or not glibc); functional checks only\n");
 #endif
-    cs_model_config cfgs[3] = {{CS_MODEL_GRU, 64, 64, 1, 0, 0, 0, 0},
+    /* models 3 and 4: the GRU and the transformer with half-precision weights (F16C / portable half kernels) */
+    cs_model_config cfgs[5] = {{CS_MODEL_GRU, 64, 64, 1, 0, 0, 0, 0},
+                               {CS_MODEL_GRU, 256, 128, 2, 0, 0, 0, 0},
+                               {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 64, 256, 0},
                                {CS_MODEL_GRU, 256, 128, 2, 0, 0, 0, 0},
                                {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 64, 256, 0}};
     static unsigned char state_mem[1 << 20];
     static unsigned char scratch[4096 * 17 + 64];
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < 5; c++) {
         size_t n = 0;
         float *buf = cs_test_random_model(&cfgs[c], &n, 1000u + (uint32_t)c, 0.0f);
+        if (c >= 3 && buf) {
+            size_t hn = 0;
+            float *h = cs_test_half_model(buf, n, &hn);
+            free(buf);
+            buf = h;
+            n = hn;
+        }
         CS_CHECK(buf != NULL, "model %d", c);
         if (!buf) continue;
         int V = cfgs[c].vocab;

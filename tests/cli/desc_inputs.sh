@@ -2,7 +2,8 @@
 # concatseq train --desc-inputs (models/FORMAT.md "Descriptor inputs"): the model file carries Din = D + 1 and
 # the duration statistics, is the same bytes for the same seed, round-trips through JSON, is scored by `eval`
 # with the test part's unit rows ("GRU+desc"), samples deterministically (the unit picked for each label is fed
-# back); --arch auto --desc-inputs adds it as a candidate; without the option the file is the one of before (floats 31..37 zero); bad combinations give one line.
+# back); --arch auto --desc-inputs adds it as a candidate; without the option the file is the one of before (floats 31..37 zero); bad combinations give one line, half-precision weights with descriptor inputs among them
+# (models/FORMAT.md "No half precision with descriptor inputs").
 . "$(dirname "$0")/common.bash"
 A=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
 "$CS" analyze "$A" -o "$W/a" --segment onset --clusters 6 --quiet || not_ok "analyze"
@@ -43,4 +44,15 @@ expect_error "--desc-inputs with --arch ngram" "desc-inputs with --arch ngram: a
 printf '0 1 2 3\n' >"$W/l.txt"
 expect_error "--desc-inputs with --labels" "a label file has no units to read descriptors from" "" -- \
     "$CS" train "$W/a" --desc-inputs --labels "$W/l.txt" -o "$W/x.wav"
+expect_error "--desc-inputs with --weights half" "weights half cannot be used with --desc-inputs" "" -- \
+    "$CS" train "$W/a" --desc-inputs --weights half "${opts[@]}" -o "$W/x.wav"
+expect_error "import-json --weights half of a descriptor-input model" "no descriptor inputs" "" -- \
+    "$CS" import-json "$W/d1.json" -o "$W/x.wav" --weights half
+"$PY" -c "
+import json
+j = json.load(open('$W/d1.json'))
+j['weights'] = 'half'
+json.dump(j, open('$W/dh.json', 'w'))" || not_ok "write a JSON asking for half weights"
+expect_error "import-json of a descriptor-input JSON with \"weights\": \"half\"" "no descriptor inputs" "" -- \
+    "$CS" import-json "$W/dh.json" -o "$W/x.wav"
 check "no model written by the refused runs" test ! -e "$W/x.wav"

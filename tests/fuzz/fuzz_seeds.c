@@ -220,6 +220,45 @@ static int mixture_seed(const char *out)
     return write_model_seed(out, "mixture", buf, n);
 }
 
+/* Half-precision seeds (models/FORMAT.md "Half-precision weights"): a GRU (V 4, H 16, 2 layers) and a
+ * transformer (V 5, D 32, 1 layer, 2 heads, context 4) with weights stored as halves (an odd weight count for
+ * the GRU: the pad is exercised), as raw floats for fuzz_model_parse and as their JSON export ("weights":
+ * "half") for fuzz_model_json. */
+static int half_seeds(const char *out)
+{
+    const cs_model_config cfgs[2] = {{CS_MODEL_GRU, 5, 16, 2, 0, 0, 0, 0},
+                                     {CS_MODEL_TRANSFORMER, 5, 32, 1, 2, 4, 128, 0}};
+    const char *names[2] = {"half_gru", "half_transformer"};
+    int bad = 0;
+    for (int m = 0; m < 2; ++m) {
+        const size_t P = cs_model_param_count(&cfgs[m]);
+        float *w = malloc(P * sizeof *w), *buf = NULL;
+        size_t n = 0;
+        char wav[512], path[512];
+        snprintf(wav, sizeof wav, "%s/%s.wav", out, names[m]);
+        for (size_t i = 0; w && i < P; ++i)
+            w[i] = 0.013f * (float)((int)(i % 11) - 5);
+        cs_model_view v;
+        if (!w || cs_model_file_write_prec(wav, &cfgs[m], NULL, w, P, NULL, 0, 1.0f, CS_MODEL_PRECISION_HALF) != 0 ||
+            cs_model_file_read(wav, &buf, &n) != 0 || cs_model_parse(buf, n, &v) != 0 ||
+            v.precision != CS_MODEL_PRECISION_HALF) {
+            fprintf(stderr, "fuzz_seeds: the %s seed does not parse\n", names[m]);
+            bad = 1;
+        } else {
+            snprintf(path, sizeof path, "%s/model_parse/%s", out, names[m]);
+            FILE *f = fopen(path, "wb");
+            bad |= !f || fwrite(buf, sizeof *buf, n, f) != n;
+            if (f) fclose(f);
+            snprintf(path, sizeof path, "%s/model_json/%s.json", out, names[m]);
+            bad |= cs_model_export_json(wav, path, NULL) != 0;
+        }
+        remove(wav);
+        free(buf);
+        free(w);
+    }
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -236,6 +275,7 @@ int main(int argc, char **argv)
     int rc = table_seed(out, 1, 0, 1, 1) | table_seed(out, 6, 3, 2, 2) | table_seed(out, 40, 8, 5, 3);
     rc |= mixture_seed(out);
     rc |= desc_seed(out);
+    rc |= half_seeds(out);
     for (int m = 2; m < argc; ++m) {
         const char *base = strrchr(argv[m], '/');
         char wav[512];

@@ -2,7 +2,8 @@
 # run_fuzz.sh - build the fuzzers of tests/fuzz with libFuzzer + ASan + UBSan (clang) and run each for a bounded
 # share of the time:
 #   fuzz_model_parse  the model parser and the inference step (seeds: tests/fixtures/model_*.bin, a header-only
-#                     prefix and a truncated copy of each, an empty input, a model with an n-gram table)
+#                     prefix and a truncated copy of each, an empty input, a model with an n-gram table,
+#                     half-precision GRU and transformer files, a model with descriptor inputs)
 #   fuzz_unit_table   cs_ut_parse, every unit-table reader and the nearest-unit search (seeds: version 3 tables
 #                     from cs_ut_encode and cs_ut_encode_listen, each truncated and as version 2, and each with
 #                     its index (cs_index_build: index version 3 with the rows section), whole and truncated)

@@ -27,10 +27,9 @@ import sys
 
 import numpy as np
 import torch
-from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_models import GRUModel, gru_names, transformer_names  # noqa: E402
+from torch_models import GRUModel, TransformerModel, gru_names, transformer_names  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.environ.get("CS_FIXTURE_OUT", os.path.join(HERE, "..", "fixtures"))
@@ -66,48 +65,6 @@ def header(arch, V, W, L, NH, C, F, weights, meta):
     h[26] = meta["train_loss"]
     h[27] = meta["val_loss"]
     return np.array(h, dtype=np.float32)
-
-
-class Block(nn.Module):
-    def __init__(self, D, NH):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(D, eps=1e-5)
-        self.attn = nn.MultiheadAttention(D, NH, dropout=0.0, bias=True, batch_first=True)
-        self.ln2 = nn.LayerNorm(D, eps=1e-5)
-        self.ff1 = nn.Linear(D, 4 * D)
-        self.ff2 = nn.Linear(4 * D, D)
-
-    def forward(self, x, mask):
-        a = self.ln1(x)
-        x = x + self.attn(a, a, a, attn_mask=mask, need_weights=False)[0]
-        return x + self.ff2(torch.relu(self.ff1(self.ln2(x))))
-
-
-class TransformerModel(nn.Module):
-    def __init__(self, V, D, L, NH, C):
-        super().__init__()
-        self.NH, self.C = NH, C
-        self.embedding = nn.Embedding(V + 1, D)
-        self.blocks = nn.ModuleList([Block(D, NH) for _ in range(L)])
-        self.ln_f = nn.LayerNorm(D, eps=1e-5)
-        self.head = nn.Linear(D, V)
-
-    def mask(self, T, dtype):
-        """ALiBi bias -m_h (i - j) inside the window 0 <= i - j <= C - 1, -inf elsewhere; (NH, T, T)."""
-        i = torch.arange(T).view(T, 1)
-        j = torch.arange(T).view(1, T)
-        dist = (i - j).to(dtype)
-        slopes = torch.tensor([2.0 ** (-8.0 * h / self.NH) for h in range(1, self.NH + 1)], dtype=dtype)
-        bias = -slopes.view(self.NH, 1, 1) * dist.view(1, T, T)
-        inside = ((i - j) >= 0) & ((i - j) <= self.C - 1)
-        return bias.masked_fill(~inside.view(1, T, T), float("-inf"))
-
-    def forward(self, tokens):
-        x = self.embedding(tokens)
-        m = self.mask(tokens.shape[1], x.dtype)
-        for b in self.blocks:
-            x = b(x, m)
-        return self.head(self.ln_f(x))
 
 
 def flatten(model, names):

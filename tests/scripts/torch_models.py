@@ -2,24 +2,20 @@
 models/FORMAT.md (the file order of the weights), so the layout is written once on the Python side too.
 
 GRUModel is exactly the model the C core runs: Embedding(V + 1, H) (BOS = V) -> nn.GRU(H, H, L) -> Linear(H, V).
-The transformers stay in their scripts: model_reference.py uses nn.MultiheadAttention's own forward and
-train_reference.py an explicit per-head attention, two independent references for the one C forward.
+GRUModel and TransformerModel (nn.MultiheadAttention's own forward with an ALiBi float mask) are those of
+models/train_torch.py; train_reference.py keeps an explicit per-head attention, so the one C forward still has
+two independent transformer references.
 """
-from torch import nn
+import importlib.util
+import os
 
-
-class GRUModel(nn.Module):
-    """(B, T) int64 tokens -> (B, T, V) logits, from a zero hidden state."""
-
-    def __init__(self, V, H, L):
-        super().__init__()
-        self.embedding = nn.Embedding(V + 1, H)
-        self.rnn = nn.GRU(H, H, L, batch_first=True)
-        self.head = nn.Linear(H, V)
-
-    def forward(self, tokens):
-        y, _ = self.rnn(self.embedding(tokens))
-        return self.head(y)
+# The models themselves are the ones models/train_torch.py trains (one definition on the Python side).
+_spec = importlib.util.spec_from_file_location(
+    "train_torch", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "train_torch.py"))
+_tt = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_tt)
+GRUModel = _tt.GRUModel  # (B, T) int64 tokens -> (B, T, V) logits, from a zero hidden state
+TransformerModel = _tt.TransformerModel  # pre-LN, nn.MultiheadAttention, ALiBi, windowed causal mask
 
 
 def gru_names(L):

@@ -1,0 +1,318 @@
+#!/usr/bin/python3
+"""Train a ConcatSeq sequence model in PyTorch (CPU or GPU) and write the model file through
+`concatseq import-json`: for a model too large (or a corpus too long) for the C trainer of `concatseq train`.
+
+    /usr/bin/python3 models/train_torch.py BUNDLE -o MODEL [--arch gru|transformer] [--hidden W] [--layers L]
+        [--heads NH] [--context C] [--epochs N] [--window T] [--batch B] [--lr X] [--seed S]
+        [--val-fraction F] [--test-fraction F] [--device cpu|cuda] [--weights float|half]
+        [--concatseq PATH] [--json PATH] [--force] [--quiet]
+
+What it shares with `concatseq train` (corpus-tools/src/cs_train.h is the reference):
+  - the labels: the bundle's unit table in time order, one sequence per source, read from
+    `concatseq info BUNDLE --units` (so this script never parses the unit table itself);
+  - the split: per source, the last floor(test_fraction * len) labels are the test part, the
+    floor(val_fraction * len) before them validation, the rest training (fractions clamped to 0.5; defaults
+    0.1 / 0.1). `concatseq eval` scores the test part of the written model with the same split
+    (tests/cli/torch_train.sh checks the counts against `concatseq eval --json` and `train`'s header);
+  - the architectures, exactly as models/FORMAT.md defines them and with its tensor names (the state_dict of
+    GRUModel / TransformerModel below maps 1:1 onto the JSON form of import-json): GRU = Embedding(V+1, H)
+    -> nn.GRU(H, H, L) -> Linear(H, V); transformer = pre-LN blocks with nn.MultiheadAttention (in_proj rows
+    q, k, v), ALiBi slopes 2^(-8h/NH) and a sliding window of C tokens, ReLU feed-forward of 4 D, LN_f, head;
+    BOS = V is fed first after every reset;
+  - the training protocol in outline: windows of T labels of the training part (random offset per epoch),
+    BOS + teacher forcing, mean cross-entropy, Adam with linear warm-up and cosine decay, global-norm
+    clipping, early stopping on validation bits (the best epoch's weights are kept). It is PyTorch's
+    optimiser and random numbers, not the C trainer's: the same options give a model of the same kind, not
+    the same bytes. Validation here primes each source with up to 64 labels before its validation part.
+  - the header's metadata: the bundle's unit_table_checksum (so eval, sample and the sclang classes accept the
+    model for this corpus), the seed, the best epoch, the training-label count, the losses in bits per label.
+
+--weights half writes IEEE half weights (models/FORMAT.md "Half-precision weights"; an even --hidden).
+--device cuda trains on the GPU when PyTorch sees one. Needs Debian's python3-torch (or any PyTorch >= 1.13).
+"""
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LIMITS = {"gru": (16, 256, 2), "transformer": (32, 128, 4)}  # width min, max, layers max (cs_model.h)
+
+
+class GRUModel(nn.Module):
+    """(B, T) int64 tokens -> (B, T, V) logits from a zero hidden state: cs_model_step's GRU."""
+
+    def __init__(self, V, H, L):
+        super().__init__()
+        self.embedding = nn.Embedding(V + 1, H)
+        self.rnn = nn.GRU(H, H, L, batch_first=True)
+        self.head = nn.Linear(H, V)
+
+    def forward(self, tokens):
+        y, _ = self.rnn(self.embedding(tokens))
+        return self.head(y)
+
+
+class Block(nn.Module):
+    def __init__(self, D, NH):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(D, eps=1e-5)
+        self.attn = nn.MultiheadAttention(D, NH, batch_first=True)
+        self.ln2 = nn.LayerNorm(D, eps=1e-5)
+        self.ff1 = nn.Linear(D, 4 * D)
+        self.ff2 = nn.Linear(4 * D, D)
+
+    def forward(self, x, mask):
+        a = self.ln1(x)
+        x = x + self.attn(a, a, a, attn_mask=mask, need_weights=False)[0]
+        return x + self.ff2(torch.relu(self.ff1(self.ln2(x))))
+
+
+class TransformerModel(nn.Module):
+    """(B, T) tokens -> (B, T, V) logits: pre-LN, ALiBi, each query sees itself and the C - 1 before it."""
+
+    def __init__(self, V, D, L, NH, C):
+        super().__init__()
+        self.NH, self.C = NH, C
+        self.embedding = nn.Embedding(V + 1, D)
+        self.blocks = nn.ModuleList([Block(D, NH) for _ in range(L)])
+        self.ln_f = nn.LayerNorm(D, eps=1e-5)
+        self.head = nn.Linear(D, V)
+
+    def mask(self, T, device, dtype=torch.float32):
+        """ALiBi bias -m_h (i - j) inside the window 0 <= i - j <= C - 1, -inf elsewhere; (NH, T, T)."""
+        i = torch.arange(T, device=device).view(T, 1)
+        d = (i - torch.arange(T, device=device).view(1, T)).to(dtype)  # i - j
+        slopes = torch.tensor([2.0 ** (-8.0 * h / self.NH) for h in range(1, self.NH + 1)], device=device, dtype=dtype)
+        m = -slopes.view(self.NH, 1, 1) * d.view(1, T, T)
+        outside = (d < 0) | (d >= self.C)
+        return m.masked_fill(outside.view(1, T, T), float("-inf"))  # (NH, T, T)
+
+    def forward(self, tokens):
+        B, T = tokens.shape
+        x = self.embedding(tokens)
+        mask = self.mask(T, tokens.device, x.dtype).repeat(B, 1, 1)  # (B * NH, T, T), batch-major as MHA expects
+        for blk in self.blocks:
+            x = blk(x, mask)
+        return self.head(self.ln_f(x))
+
+
+def tensor_names(model):
+    """The state_dict names in file order (models/FORMAT.md): the order the modules were built in."""
+    return list(model.state_dict().keys())
+
+
+def read_labels(concatseq, bundle):
+    """One list of labels per source, units in time order, from `concatseq info BUNDLE --units`."""
+    out = subprocess.run([concatseq, "info", bundle, "--units"], check=True, capture_output=True, text=True).stdout
+    lines = out.splitlines()
+    head = lines[0].split("\t")
+    cs, cl = head.index("source"), head.index("label")
+    seqs = {}
+    for line in lines[1:]:
+        f = line.split("\t")
+        seqs.setdefault(int(f[cs]), []).append(int(f[cl]))
+    return [seqs[k] for k in sorted(seqs)]
+
+
+def split_part(n, val, test):
+    """(train_end, val_end) of a source of n labels: cs_split_part of corpus-tools/src/cs_train.c."""
+    size = lambda f: int(math.floor(min(f, 0.5) * n)) if f > 0 else 0
+    n_test, n_val = size(test), size(val)
+    n_train = n - n_test - n_val
+    return n_train, n_train + n_val
+
+
+def windows(seqs, bounds, T, V, rng):
+    """Training windows: (inputs BOS x0..x(T-2), targets x0..x(T-1)), padded targets -100; random offset."""
+    xs, ys = [], []
+    for s, (a, _) in zip(seqs, bounds):
+        part = s[:a]
+        if not part:
+            continue
+        off = int(torch.randint(0, T, (1,), generator=rng)) if len(part) > T else 0
+        starts = ([0] if off > 0 else []) + list(range(off, len(part), T))
+        for i, st in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else min(st + T, len(part))
+            w = part[st:end]
+            xs.append([V] + w[:-1] + [V] * (T - len(w)))
+            ys.append(w + [-100] * (T - len(w)))
+    return torch.tensor(xs), torch.tensor(ys)
+
+
+def val_bits(model, seqs, bounds, V, device, prime=64):
+    """Mean -log2 p over the validation parts: per source reset, BOS, up to `prime` labels before, the part."""
+    tot, cnt = 0.0, 0
+    model.eval()
+    with torch.no_grad():
+        for s, (a, b) in zip(seqs, bounds):
+            if b <= a:
+                continue
+            p0 = max(0, a - prime)
+            x = torch.tensor([[V] + s[p0:b - 1]], device=device)
+            lg = model(x)[0]
+            tgt = torch.tensor(s[p0:b], device=device)
+            nll = F.cross_entropy(lg, tgt, reduction="none")[a - p0:]
+            tot += float(nll.sum())
+            cnt += nll.numel()
+    model.train()
+    return tot / cnt / math.log(2.0) if cnt else float("nan")
+
+
+def corpus_checksum(bundle):
+    with open(os.path.join(bundle, "corpus.json")) as f:
+        m = json.load(f)
+    s = m.get("unit_table_checksum", "")
+    return "0x" + s.split(":", 1)[1] if s.startswith("fnv1a64:") else "0x0"
+
+
+def build(args, V):
+    if args.arch == "gru":
+        return GRUModel(V, args.hidden, args.layers)
+    return TransformerModel(V, args.hidden, args.layers, args.heads, args.context)
+
+
+def model_json(model, args, V, meta):
+    cfg = {"arch": args.arch, "vocab": V, "width": args.hidden, "layers": args.layers,
+           "heads": args.heads if args.arch == "transformer" else 0,
+           "context": args.context if args.arch == "transformer" else 0,
+           "d_ff": 4 * args.hidden if args.arch == "transformer" else 0}
+    tensors = {}
+    for name, t in model.state_dict().items():
+        t = t.detach().to("cpu", torch.float32)
+        tensors[name] = {"shape": list(t.shape), "data": t.tolist()}
+    return {"format": "concatseq-model", "format_version": 2, "config": cfg, "meta": meta, "tensors": tensors,
+            "weights": args.weights}
+
+
+def train(args, seqs, V):
+    device = torch.device(args.device)
+    torch.manual_seed(args.seed)
+    rng = torch.Generator().manual_seed(args.seed)
+    model = build(args, V).to(device)
+    bounds = [split_part(len(s), args.val_fraction, args.test_fraction) for s in seqs]
+    n_train = sum(a for a, _ in bounds)
+    has_val = any(b > a for a, b in bounds)
+    T = args.window or (2 * args.context if args.arch == "transformer" else max(16, min(64, n_train // 8)))
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    steps_per_epoch = None
+    best, best_state, best_epoch, bad, step, train_bits = float("inf"), None, 0, 0, 0, float("nan")
+    for epoch in range(1, args.epochs + 1):
+        x, y = windows(seqs, bounds, T, V, rng)
+        perm = torch.randperm(len(x), generator=rng)
+        B = args.batch or max(4, min(32, len(x) // 16))
+        if steps_per_epoch is None:
+            steps_per_epoch = (len(x) + B - 1) // B
+        total = steps_per_epoch * args.epochs
+        tot, cnt = 0.0, 0
+        for i in range(0, len(x), B):
+            idx = perm[i:i + B]
+            xb, yb = x[idx].to(device), y[idx].to(device)
+            lr = args.lr * min(1.0, (step + 1) / 20) * (0.1 + 0.9 * (1 + math.cos(math.pi * min(step, total) / total)) / 2)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            logits = model(xb)
+            loss = F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1), ignore_index=-100)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            k = int((yb != -100).sum())
+            tot += float(loss) * k
+            cnt += k
+        train_bits = tot / max(cnt, 1) / math.log(2.0)
+        vb = val_bits(model, seqs, bounds, V, device) if has_val else float("nan")
+        if not args.quiet:
+            print("epoch %3d/%d  train %.4f bits/label  val %.4f  lr %.2e" % (epoch, args.epochs, train_bits, vb, lr))
+        if not has_val or vb < best:
+            best, best_epoch, bad = vb, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            bad += 1
+            if args.patience and bad >= args.patience:
+                break
+    model.load_state_dict(best_state)
+    meta = {"corpus_checksum": corpus_checksum(args.bundle), "seed": "0x%016x" % args.seed, "epochs": best_epoch,
+            "train_tokens": n_train, "train_loss_bits": train_bits, "val_loss_bits": best if has_val else -1.0}
+    return model.to("cpu"), meta
+
+
+def check_args(args, V):
+    lo, hi, lmax = LIMITS[args.arch]
+    bad = None
+    if not lo <= args.hidden <= hi or not 1 <= args.layers <= lmax:
+        bad = "--hidden %d --layers %d: %s needs width %d..%d, 1..%d layers" % (args.hidden, args.layers, args.arch,
+                                                                                lo, hi, lmax)
+    elif args.arch == "transformer" and (args.hidden % args.heads or not 1 <= args.context <= 128):
+        bad = "--heads %d --context %d: heads must divide the width, context 1..128" % (args.heads, args.context)
+    elif args.weights == "half" and args.hidden % 2:
+        bad = "--weights half needs an even --hidden (got %d)" % args.hidden
+    elif not 1 <= V <= 4096:
+        bad = "the bundle has %d labels; a model has 1..4096" % V
+    elif args.device.startswith("cuda") and not torch.cuda.is_available():
+        bad = "--device %s: PyTorch sees no CUDA device here (use --device cpu)" % args.device
+    if bad:
+        sys.exit("train_torch.py: " + bad)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("bundle")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--arch", choices=["gru", "transformer"], default="gru")
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--heads", type=int, default=8)
+    p.add_argument("--context", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--window", type=int, default=0, help="0: as concatseq train (GRU n_train/8 in 16..64, 2 C)")
+    p.add_argument("--batch", type=int, default=0, help="0: windows / 16 clamped to 4..32")
+    p.add_argument("--lr", type=float, default=None, help="default GRU 3e-3, transformer 1e-3")
+    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--weights", choices=["float", "half"], default="float")
+    p.add_argument("--concatseq", default=os.environ.get("CONCATSEQ", "concatseq"))
+    p.add_argument("--json", default=None, help="keep the JSON form here (default: a temporary file)")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    if args.lr is None:
+        args.lr = 3e-3 if args.arch == "gru" else 1e-3
+    if not (0 <= args.val_fraction <= 0.5 and 0 <= args.test_fraction <= 0.5 and
+            args.val_fraction + args.test_fraction <= 0.9):
+        sys.exit("train_torch.py: --val-fraction and --test-fraction: each 0..0.5, together at most 0.9")
+    if os.path.exists(args.output) and not args.force:
+        sys.exit("train_torch.py: %s: already exists (use --force to overwrite)" % args.output)
+    seqs = read_labels(args.concatseq, args.bundle)
+    with open(os.path.join(args.bundle, "corpus.json")) as f:
+        V = int(json.load(f)["labels"])
+    check_args(args, V)
+    model, meta = train(args, seqs, V)
+    js = model_json(model, args, V, meta)
+    path = args.json or tempfile.mkstemp(suffix=".json")[1]
+    try:
+        with open(path, "w") as f:
+            json.dump(js, f)
+        subprocess.run([args.concatseq, "import-json", path, "-o", args.output, "--force"], check=True,
+                       stdout=subprocess.DEVNULL)
+    finally:
+        if not args.json:
+            os.unlink(path)
+    if not args.quiet:
+        print("wrote %s: %s %d x %d, %s weights, best epoch %d, validation %.4f bits/label" % (
+            args.output, args.arch, args.layers, args.hidden, args.weights, meta["epochs"], meta["val_loss_bits"]))
+    return model
+
+
+if __name__ == "__main__":
+    main()
