@@ -91,8 +91,11 @@ ConcatSeqLive {
 		if(func.isNil) { ^nil };
 		nd = Ndef(key);
 		nd.fadeTime = fadeTime;
-		nd.source = func;
+		// the controls first: on a proxy with no node yet they are only stored, and the source's synth starts
+		// with them; set after the source, they went out as /n_set ahead of the synth's timestamped /s_new
+		// ("FAILURE IN SERVER /n_set Node 1000 not found" on a busy machine)
 		if(args.notNil and: { args.notEmpty }) { nd.set(*args) };
+		nd.source = func;
 		nd.play(out, numChannels);
 		^nd
 	}
