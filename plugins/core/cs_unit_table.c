@@ -495,7 +495,11 @@ int cs_ut_check_step(const cs_ut_view *v, cs_ut_check *c, size_t budget)
                 continue;
             }
             const float m = v->members[(size_t)c->first + c->item];
-            if (!is_count(m, (double)v->num_units) || cs_ut_unit_label(v, (uint32_t)m) != (int32_t)c->label)
+            /* each member of the label, in increasing unit order (BUNDLE.md "Members"): with the counts adding up
+             * to N this makes the members a permutation of the units (a repeated unit would hide another from
+             * every reader of the label: found by fuzz_unit_table, the nearest search missing the nearest) */
+            if (!is_count(m, (double)v->num_units) || cs_ut_unit_label(v, (uint32_t)m) != (int32_t)c->label ||
+                (c->item > 0 && !(m > v->members[(size_t)c->first + c->item - 1])))
                 return finish(c, CS_UT_E_VALUES);
             c->item++;
             spent += 1u + CS_UT_CHECK_ORDERED_COST; /* the member's row: ahead of the last one (unit order) */

@@ -75,12 +75,28 @@ int main(void)
         CS_CHECK(memcmp(cs_ut_unit_descriptors(&v, u), desc + 2 * u, 2 * sizeof(float)) == 0, "descriptors %u", u);
     }
     uint32_t first = 0;
+    cs_ut_view w0;
     CS_CHECK(cs_ut_label_count(&v, 0, &first) == 2 && v.members[first] == 1.0f && v.members[first + 1] == 4.0f,
              "label 0 members");
     CS_CHECK(cs_ut_label_count(&v, 1, &first) == 1 && v.members[first] == 3.0f, "label 1 members");
     CS_CHECK(cs_ut_label_count(&v, 2, &first) == 2 && v.members[first] == 0.0f && v.members[first + 1] == 2.0f,
              "label 2 members");
     CS_CHECK(cs_ut_label_count(&v, 3, NULL) == 0 && cs_ut_label_count(&v, -1, NULL) == 0, "bad label -> 0");
+    {
+        /* the members must be a permutation in unit order (BUNDLE.md "Members"): a repeated unit hides another
+         * from every reader of the label (fuzz_unit_table: the nearest search missed the nearest unit) */
+        float *mc = malloc(n * sizeof *mc);
+        const size_t m0 = (size_t)(v.members - t) + first; /* label 2's members: 0, 2 */
+        memcpy(mc, t, n * sizeof *mc);
+        mc[m0 + 1] = mc[m0];
+        CS_CHECK(cs_ut_parse(mc, n, 1, &w0) == CS_UT_E_VALUES, "a member repeated in its label is refused");
+        memcpy(mc, t, n * sizeof *mc);
+        mc[m0] = 2.0f, mc[m0 + 1] = 0.0f;
+        CS_CHECK(cs_ut_parse(mc, n, 1, &w0) == CS_UT_E_VALUES, "members out of unit order are refused");
+        memcpy(mc, t, n * sizeof *mc);
+        CS_CHECK(cs_ut_parse(mc, n, 1, &w0) == CS_UT_OK, "... and the copy itself passes");
+        free(mc);
+    }
 
     /* the parser rejects every kind of damage, never reading past n */
     cs_ut_view w;
