@@ -208,6 +208,8 @@ typedef struct search {
     uint32_t work, budget; /* budget 0: unlimited */
     int seen;              /* a distance was computed: from then on the budget applies */
     int exhausted;
+    float dropped;               /* the smallest box bound of a queue entry dropped unvisited (INFINITY: none) */
+    uint32_t visits, max_visits; /* nodes read by descents, at most the nodes of the trees searched */
 } search;
 
 /* Work allowed before the first distance on top of the budget: a descent of 64 levels (a valid tree has at most 25;
@@ -282,12 +284,34 @@ static void scan_members(search *s, uint32_t from, uint32_t count)
     }
 }
 
-/* A min-heap of nodes to visit, keyed by their box bound (ties: lower node first), in fixed memory. */
+/* Every unit's row in unit order (label < 0 without an index), 64 at a time, under the budget. */
+static void scan_rows(search *s)
+{
+    const cs_ut_view *v = s->v;
+    float d[64];
+    for (uint32_t from = 0; from < v->num_units;) {
+        const uint32_t left = v->num_units - from;
+        const uint32_t n = allowed(s, left < 64 ? left : 64);
+        if (n == 0) return;
+        dists(v->rows + (size_t)from * v->stride + CS_UT_R_DESCRIPTORS, v->stride, n, s->g, d);
+        for (uint32_t k = 0; k < n; ++k)
+            consider(s, (int32_t)(from + k), d[k]);
+        s->work += n;
+        s->seen = 1;
+        from += n;
+    }
+}
+
+/*
+ * A min-heap of nodes to visit, keyed by their box bound (ties: lower node first), in fixed memory, shared by
+ * every tree a search walks: an entry names its node (absolute, in the nodes section) and its label.
+ */
 #define QUEUE_CAP 512
 typedef struct queue {
     uint32_t n;
     float key[QUEUE_CAP];
     uint32_t node[QUEUE_CAP];
+    int32_t label[QUEUE_CAP];
 } queue;
 
 static inline int q_less(const queue *q, uint32_t a, uint32_t b)
@@ -299,24 +323,24 @@ static inline void q_swap(queue *q, uint32_t a, uint32_t b)
 {
     const float k = q->key[a];
     const uint32_t n = q->node[a];
-    q->key[a] = q->key[b], q->node[a] = q->node[b];
-    q->key[b] = k, q->node[b] = n;
+    const int32_t l = q->label[a];
+    q->key[a] = q->key[b], q->node[a] = q->node[b], q->label[a] = q->label[b];
+    q->key[b] = k, q->node[b] = n, q->label[b] = l;
 }
 
-static void q_push(queue *q, float key, uint32_t node)
+static void q_sift_up(queue *q, uint32_t i)
 {
-    uint32_t i = q->n++;
-    q->key[i] = key, q->node[i] = node;
     while (i > 0 && q_less(q, i, (i - 1) / 2)) {
         q_swap(q, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
 }
 
-static void q_pop(queue *q, float *key, uint32_t *node)
+static void q_pop(queue *q, float *key, uint32_t *node, int32_t *label)
 {
-    *key = q->key[0], *node = q->node[0];
-    q->key[0] = q->key[--q->n], q->node[0] = q->node[q->n];
+    *key = q->key[0], *node = q->node[0], *label = q->label[0];
+    --q->n;
+    q->key[0] = q->key[q->n], q->node[0] = q->node[q->n], q->label[0] = q->label[q->n];
     for (uint32_t i = 0;;) {
         const uint32_t l = 2 * i + 1, r = l + 1;
         uint32_t m = i;
@@ -331,7 +355,21 @@ static void q_pop(queue *q, float *key, uint32_t *node)
 /* One label's tree: root node `root`, nc nodes, its units at first .. first + count of the order section. */
 typedef struct tree {
     uint32_t first, count, root, nc;
+    int32_t label;
 } tree;
+
+/* The tree of `label` when the table has an index and the label's entries are in range (else 0). O(1). */
+static int label_tree(const cs_ut_view *v, int32_t label, tree *t)
+{
+    if (!v->index_nodes || label < 0 || (uint32_t)label >= v->num_labels) return 0;
+    uint32_t first = 0;
+    const uint32_t count = cs_ut_label_count(v, label, &first);
+    if (count == 0 || (size_t)first + count > v->num_units) return 0;
+    const float fr = v->index_roots[2 * (size_t)label], fn = v->index_roots[2 * (size_t)label + 1];
+    if (!(fr >= 0.0f && fn >= 1.0f && fr + fn <= (float)v->index_num_nodes)) return 0;
+    t->first = first, t->count = count, t->root = (uint32_t)fr, t->nc = (uint32_t)fn, t->label = label;
+    return 1;
+}
 
 /* Node i (relative to the root) of the tree, if its range lies in the label's: its begin, count and size. */
 static int node_fields(const cs_ut_view *v, const tree *t, uint32_t i, uint32_t *b, uint32_t *c, uint32_t *sz)
@@ -351,16 +389,68 @@ static float node_bound(const search *s, const tree *t, uint32_t i)
     return box_bound(nd, nd + s->v->num_descriptors, s->g);
 }
 
+/* Work charged for finding the farthest entry of a full queue (QUEUE_CAP / 2 compares, about 8 distances). */
+#define DROP_WORK (QUEUE_CAP / 64u)
+
 /*
- * Descend from node i: at each internal node the nearer child is followed and the farther one queued (or, when the
- * queue is full, scanned at once: its range holds all its units), until a leaf is scanned, a child is pruned, the
- * budget runs out or the tree proves malformed (returns 0: *visits counts nodes read, at most nc).
+ * An entry pushed out of a full queue, unvisited. Without a budget (the exact search) its units are scanned at
+ * once (the node's range, or the label's members if the node does not read back), so nothing is lost; with a budget
+ * its bound is remembered: if it is not above the final best distance, the answer is marked approximate.
  */
-static int descend(search *s, const tree *t, queue *q, uint32_t i, uint32_t *visits)
+static void q_dropped(search *s, float key, uint32_t node, int32_t label)
+{
+    if (s->budget) {
+        if (key < s->dropped) s->dropped = key;
+        return;
+    }
+    tree t;
+    uint32_t b, c, sz;
+    if (!label_tree(s->v, label, &t)) return;
+    if (node >= t.root && node - t.root < t.nc && node_fields(s->v, &t, node - t.root, &b, &c, &sz))
+        scan_positions(s, b, c);
+    else
+        scan_members(s, t.first, t.count);
+}
+
+/*
+ * Queue node i of tree t at box bound `key`. When the queue is full the farthest of its entries and the new one
+ * (its largest key; ties: the higher node) is dropped (q_dropped); the farthest entry is a leaf of the heap.
+ */
+static void q_add(search *s, queue *q, float key, const tree *t, uint32_t i)
+{
+    const uint32_t node = t->root + i;
+    if (q->n < QUEUE_CAP) {
+        const uint32_t j = q->n++;
+        q->key[j] = key, q->node[j] = node, q->label[j] = t->label;
+        q_sift_up(q, j);
+        return;
+    }
+    uint32_t m = q->n / 2;
+    for (uint32_t j = m + 1; j < q->n; ++j)
+        if (q_less(q, m, j)) m = j;
+    s->work += DROP_WORK;
+    if (key < q->key[m] || (key == q->key[m] && node < q->node[m])) {
+        const float dk = q->key[m];
+        const uint32_t dn = q->node[m];
+        const int32_t dl = q->label[m];
+        q->key[m] = key, q->node[m] = node, q->label[m] = t->label;
+        q_sift_up(q, m);
+        q_dropped(s, dk, dn, dl);
+    } else {
+        q_dropped(s, key, node, t->label);
+    }
+}
+
+/*
+ * Descend from node i: at each internal node the nearer child is followed and the farther one queued, until a leaf
+ * is scanned, a child is pruned, the budget runs out or the tree proves malformed (returns 0: s->visits counts nodes
+ * read, at most s->max_visits).
+ */
+static int descend(search *s, const tree *t, queue *q, uint32_t i)
 {
     for (;;) {
         uint32_t b, c, sz;
-        if (++*visits > t->nc || !node_fields(s->v, t, i, &b, &c, &sz)) return 0;
+        if (++s->visits > s->max_visits || !node_fields(s->v, t, i, &b, &c, &sz)) return 0;
         const uint32_t l = i + 1;
         uint32_t lb, lc, lsz;
         if (sz == 1 || l >= t->nc || !node_fields(s->v, t, l, &lb, &lc, &lsz) || (uint64_t)l + lsz >= t->nc) {
@@ -373,14 +463,7 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i, uint32_t *vis
         const int left_near = bl <= br;
         const uint32_t near_n = left_near ? l : r, far_n = left_near ? r : l;
         const float near_b = left_near ? bl : br, far_b = left_near ? br : bl;
-        if (far_b <= s->best) {
-            if (q->n < QUEUE_CAP) {
-                q_push(q, far_b, far_n);
-            } else {
-                uint32_t fb, fc, fsz;
-                if (node_fields(s->v, t, far_n, &fb, &fc, &fsz)) scan_positions(s, fb, fc);
-            }
-        }
+        if (far_b <= s->best) q_add(s, q, far_b, t, far_n);
         if (near_b > s->best) return 1;
         if (out_of_work(s)) {
             s->exhausted = 1;
@@ -391,35 +474,68 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i, uint32_t *vis
 }
 
 /*
- * Priority search of one label's k-d tree (Arya & Mount 1993, "Algorithms for fast vector quantization", the
- * search of their ANN library; trees of Friedman, Bentley & Finkel 1977): descend to the leaf nearest the target
- * queueing the farther children, then take the queued node of the smallest box bound, until that bound exceeds the
- * best distance (the answer is then exact) or the budget runs out (the best unit found so far is kept). The first
- * leaf is always reached and at least one unit considered before the budget applies (at most depth * 4 + 1 work
- * more). A malformed tree (an unchecked table) ends in a budgeted scan of the label's members.
+ * Priority search of k-d trees (Arya & Mount 1993, "Algorithms for fast vector quantization", the search of their
+ * ANN library; trees of Friedman, Bentley & Finkel 1977) from the entries queued in q (one label's root, or every
+ * label's): take the queued node of the smallest box bound and descend from it to the leaf nearest the target,
+ * queueing the farther children, until that bound exceeds the best distance (the answer is then exact, unless an
+ * entry no farther was dropped from a full queue) or the budget runs out (the best unit found so far is kept). The
+ * first leaf is always reached and at least one unit considered before the budget applies (at most depth * 4 + 1
+ * work more). A malformed tree (an unchecked table) ends in a budgeted scan of its label's members; with `single`
+ * the search then ends (that scan covered every unit it could answer), else it goes on with the other entries.
  */
-static void search_tree(search *s, const tree *t)
+static void search_queue(search *s, queue *q, int single)
 {
-    queue q;
-    q.n = 0;
-    uint32_t visits = 0;
-    q_push(&q, node_bound(s, t, 0), 0);
-    s->work += 2;
-    while (q.n > 0) {
+    while (q->n > 0) {
         float key;
-        uint32_t i;
-        q_pop(&q, &key, &i);
-        if (key > s->best) return; /* every queued node is at least as far: exact */
+        uint32_t node;
+        int32_t label;
+        q_pop(q, &key, &node, &label);
+        if (key > s->best) break; /* every queued node is at least as far: exact */
         if (out_of_work(s)) {
             s->exhausted = 1;
-            return;
+            break;
         }
-        if (!descend(s, t, &q, i, &visits)) {
-            scan_members(s, t->first, t->count);
-            return;
+        tree t;
+        if (!label_tree(s->v, label, &t) || node < t.root || node - t.root >= t.nc) continue;
+        if (!descend(s, &t, q, node - t.root)) {
+            scan_members(s, t.first, t.count);
+            if (single) break;
+            continue;
         }
-        if (s->exhausted) return;
+        if (s->exhausted) break;
     }
+    if (s->dropped <= s->best) s->exhausted = 1;
+}
+
+/*
+ * label < 0 with an index: one search over every label's tree, one queue and one budget. The roots are queued in
+ * label order, each at its box bound (2 work units); with a budget, seeding stops at half of it so that the search
+ * keeps the other half (the labels not seeded mark the answer approximate), and a full queue drops its farthest
+ * entry (q_add). A label without a readable tree is scanned (budgeted) instead.
+ */
+static void search_all(search *s)
+{
+    const cs_ut_view *v = s->v;
+    queue q;
+    q.n = 0;
+    s->max_visits = v->index_num_nodes;
+    const uint32_t seed_cap = s->budget / 2;
+    for (uint32_t l = 0; l < v->num_labels; ++l) {
+        if (s->budget && s->work >= seed_cap) {
+            s->dropped = -INFINITY; /* labels left out: approximate */
+            break;
+        }
+        tree t;
+        if (label_tree(v, (int32_t)l, &t)) {
+            q_add(s, &q, node_bound(s, &t, 0), &t, 0);
+            s->work += 2;
+        } else {
+            uint32_t first = 0;
+            const uint32_t count = cs_ut_label_count(v, (int32_t)l, &first);
+            if (count > 0 && (size_t)first + count <= v->num_units) scan_members(s, first, count);
+        }
+    }
+    search_queue(s, &q, 0);
 }
 
 int32_t cs_select_nearest_budget(const cs_ut_view *v, int32_t label, const cs_select_target *t, uint32_t budget,
@@ -429,29 +545,27 @@ int32_t cs_select_nearest_budget(const cs_ut_view *v, int32_t label, const cs_se
     if (!v || !t) return -1;
     gathered g;
     gather_target(v, t, &g);
-    search s = {v, &g, INFINITY, -1, 0, budget, 0, 0};
+    search s = {v, &g, INFINITY, -1, 0, budget, 0, 0, INFINITY, 0, 0};
     if (label < 0) {
-        s.budget = 0; /* every unit: not bounded (cs_select.h) */
-        uint32_t from = 0;
-        while (from < v->num_units) {
-            const uint32_t n = v->num_units - from < 64 ? v->num_units - from : 64;
-            float d[64];
-            dists(v->rows + (size_t)from * v->stride + CS_UT_R_DESCRIPTORS, v->stride, n, &g, d);
-            for (uint32_t k = 0; k < n; ++k)
-                consider(&s, (int32_t)(from + k), d[k]);
-            s.work += n;
-            from += n;
-        }
+        if (v->num_units == 0) return -1;
+        if (g.m == 0) return 0; /* every distance is 0: the lowest unit */
+        if (v->index_nodes)
+            search_all(&s);
+        else
+            scan_rows(&s);
     } else {
         uint32_t first = 0;
         const uint32_t count = cs_ut_label_count(v, label, &first);
         if (count == 0 || (size_t)first + count > v->num_units) return -1;
         if (g.m == 0) return cs_ut_member(v, first); /* every distance is 0: the lowest unit (members are sorted) */
-        const float fr = v->index_nodes ? v->index_roots[2 * (size_t)label] : -1.0f;
-        const float fn = v->index_nodes ? v->index_roots[2 * (size_t)label + 1] : 0.0f;
-        if (v->index_nodes && fr >= 0.0f && fn >= 1.0f && fr + fn <= (float)v->index_num_nodes) {
-            const tree tr = {first, count, (uint32_t)fr, (uint32_t)fn};
-            search_tree(&s, &tr);
+        tree tr;
+        if (label_tree(v, label, &tr)) {
+            queue q;
+            q.n = 0;
+            s.max_visits = tr.nc;
+            q_add(&s, &q, node_bound(&s, &tr, 0), &tr, 0);
+            s.work += 2;
+            search_queue(&s, &q, 1);
         } else {
             scan_members(&s, first, count);
         }

@@ -128,6 +128,35 @@ static int32_t ref_nearest(const cs_ut_view *v, int32_t label, const cs_select_t
     return bu;
 }
 
+/* A random target of kind 0-4: a full target near the data (0), with NaN dimensions (1), far away (2); 1-5
+ * (dimension, value) pairs (3); exactly a unit's descriptors (4: a distance-0 tie with its duplicates). The full
+ * values go to `full` (at least c->d floats). */
+static cs_select_target random_target(cs_rng *g, const corpus *c, int kind, float *full)
+{
+    cs_select_target t;
+    memset(&t, 0, sizeof t);
+    if (kind <= 2) {
+        for (uint32_t j = 0; j < c->d; ++j)
+            full[j] = (float)cs_rng_normal(g) * (kind == 2 ? 30.0f : 2.0f);
+        if (kind == 1)
+            for (uint32_t j = 0; j < c->d; ++j)
+                if (cs_rng_uniform(g) < 0.4f) full[j] = NAN;
+        t.full = full;
+        t.full_len = c->d;
+    } else if (kind == 3) {
+        t.num_dims = 1 + cs_rng_below(g, 5);
+        for (uint32_t i = 0; i < t.num_dims; ++i) {
+            t.dim[i] = cs_rng_below(g, c->d);
+            t.value[i] = (float)cs_rng_normal(g) * 2.0f;
+        }
+    } else {
+        memcpy(full, cs_ut_unit_descriptors(&c->v, cs_rng_below(g, c->n)), c->d * sizeof(float));
+        t.full = full;
+        t.full_len = c->d;
+    }
+    return t;
+}
+
 static void test_exact(void)
 {
     const struct {
@@ -148,28 +177,7 @@ static void test_exact(void)
         int budget_unproved = 0, budget_unlabelled = 0, budget_over = 0, budget_same = 0;
         float full[64];
         for (int q = 0; q < 1500; ++q) {
-            cs_select_target t;
-            memset(&t, 0, sizeof t);
-            const int kind = q % 5;
-            if (kind <= 2) { /* full target: near the data, NaN dims, or far away */
-                for (uint32_t j = 0; j < c.d; ++j)
-                    full[j] = (float)cs_rng_normal(&g) * (kind == 2 ? 30.0f : 2.0f);
-                if (kind == 1)
-                    for (uint32_t j = 0; j < c.d; ++j)
-                        if (cs_rng_uniform(&g) < 0.4f) full[j] = NAN;
-                t.full = full;
-                t.full_len = c.d;
-            } else if (kind == 3) { /* pairs */
-                t.num_dims = 1 + cs_rng_below(&g, 5);
-                for (uint32_t i = 0; i < t.num_dims; ++i) {
-                    t.dim[i] = cs_rng_below(&g, c.d);
-                    t.value[i] = (float)cs_rng_normal(&g) * 2.0f;
-                }
-            } else { /* exactly a unit's descriptors (a distance-0 tie with its duplicates) */
-                memcpy(full, cs_ut_unit_descriptors(&c.v, cs_rng_below(&g, c.n)), c.d * sizeof(float));
-                t.full = full;
-                t.full_len = c.d;
-            }
+            const cs_select_target t = random_target(&g, &c, q % 5, full);
             for (uint32_t l = 0; l < c.k; ++l) {
                 cs_select_simd(q & 1); /* the AVX2 and the portable kernels, alternately: same answers */
                 const int32_t a = cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL);
@@ -224,6 +232,79 @@ static void test_exact(void)
         CS_CHECK(cs_select_nearest(&c.v, 0, &t) == cs_select_nearest_brute(&c.v, 0, &t), "all-NaN target: lowest unit");
         corpus_free(&c);
     }
+}
+
+/*
+ * Issue 12 item 2: NEAREST without a label (label < 0) is one best-first search over every label's tree with one
+ * queue and one budget. Exact (budget 0): bit for bit the brute force over all units (and the scan) on random
+ * targets of every kind, with AVX2 and portable kernels, on tables of 8 to 600 labels (more labels than the queue
+ * holds: roots and nodes pushed out of the full queue are scanned at once). Budgeted: the work stays within the
+ * budget plus one descent (before, label < 0 scanned every unit: the work was num_units), every answer not marked
+ * exhausted is the exact one, and a table without an index scans under the same budget. A budget too large to run
+ * out still drops queue entries on 600 labels: answers not marked approximate are exact there too.
+ */
+static void test_all(void)
+{
+    const struct {
+        uint32_t n, d, k, leaf;
+        int clustered;
+    } cases[] = {{6000, 24, 8, 32, 1}, {5000, 12, 600, 8, 1}, {3000, 5, 40, 1, 0}, {4000, 24, 600, 3, 0}};
+    const uint32_t slack = 4u * 64u + 64u; /* the first descent, a leaf's block */
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
+        corpus c;
+        CS_CHECK(
+            make_corpus(&c, cases[ci].n, cases[ci].d, cases[ci].k, cases[ci].leaf, 900 + ci, cases[ci].clustered) == 0,
+            "all-labels corpus %zu built", ci);
+        if (!c.table) continue;
+        cs_ut_view plain = c.v;
+        plain.index_nodes = NULL;
+        cs_rng g;
+        cs_rng_seed(&g, 31 + ci);
+        int exact_bad = 0, exact_flag = 0, scan_bad = 0, over = 0, unproved = 0, same = 0, plain_over = 0;
+        int plain_unproved = 0, huge_unproved = 0, huge_exact = 0;
+        uint32_t max_work = 0;
+        const int Q = 400;
+        float full[64];
+        for (int q = 0; q < Q; ++q) {
+            const cs_select_target t = random_target(&g, &c, q % 5, full);
+            cs_select_simd(q & 1);
+            cs_select_nearest_info e, b, p, h;
+            const int32_t ref = cs_select_nearest_brute(&c.v, -1, &t);
+            const int32_t ue = cs_select_nearest_budget(&c.v, -1, &t, 0, &e);
+            exact_bad += ue != ref;
+            exact_flag += e.exhausted;
+            scan_bad += cs_select_nearest_scan(&c.v, -1, &t) != ref;
+            const int32_t ub = cs_select_nearest_budget(&c.v, -1, &t, CS_SELECT_NEAREST_BUDGET, &b);
+            over += b.work > CS_SELECT_NEAREST_BUDGET + slack;
+            max_work = b.work > max_work ? b.work : max_work;
+            unproved += ub != ref && !b.exhausted;
+            same += ub == ref;
+            const int32_t up = cs_select_nearest_budget(&plain, -1, &t, CS_SELECT_NEAREST_BUDGET, &p);
+            plain_over += p.work > CS_SELECT_NEAREST_BUDGET + 64u || up < 0;
+            plain_unproved += up != ref && !p.exhausted;
+            const int32_t uh = cs_select_nearest_budget(&c.v, -1, &t, 1u << 30, &h);
+            huge_unproved += uh != ref && !h.exhausted;
+            huge_exact += uh == ref && !h.exhausted;
+        }
+        CS_CHECK(exact_bad == 0 && exact_flag == 0 && scan_bad == 0,
+                 "all-labels corpus %zu (%u labels): label < 0 exact = brute force on %d/%d, scan %d wrong", ci,
+                 cases[ci].k, Q - exact_bad, Q, scan_bad);
+        CS_CHECK(over == 0 && unproved == 0,
+                 "all-labels corpus %zu: budgeted label < 0: work <= budget + one descent (%d over, max %u), exact "
+                 "unless exhausted (%d not); = exact on %d/%d",
+                 ci, over, max_work, unproved, same, Q);
+        CS_CHECK(plain_over == 0 && plain_unproved == 0,
+                 "all-labels corpus %zu: no index: budgeted scan (%d over, %d unproved)", ci, plain_over,
+                 plain_unproved);
+        CS_CHECK(huge_unproved == 0 && huge_exact > Q / 2,
+                 "all-labels corpus %zu: budget 2^30: exact unless marked (%d not), proved exact on %d/%d", ci,
+                 huge_unproved, huge_exact, Q);
+        printf("all-labels corpus %zu (%u units, %u labels): budgeted = exact on %d/%d, max work %u; budget 2^30 "
+               "proved exact on %d/%d\n",
+               ci, cases[ci].n, cases[ci].k, same, Q, max_work, huge_exact, Q);
+        corpus_free(&c);
+    }
+    cs_select_simd(1);
 }
 
 /*
@@ -482,6 +563,7 @@ int main(void)
                  cs_index_nodes(100, 8) == 31,
              "node counts of median splits");
     test_exact();
+    test_all();
     test_large();
     test_corrupt();
     test_versions();
