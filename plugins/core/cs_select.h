@@ -18,19 +18,25 @@
  *   NEAREST    the unit whose normalised descriptors are nearest (squared Euclidean distance over the given
  *              dimensions, in float, by one kernel shared by every path: pair i's squared difference into lane
  *              i % 8, lanes summed in a fixed tree; portable C or AVX2 chosen at run time, bitwise equal) to a
- *              target; ties go to the lower unit index. With a label >= 0 and a table that carries the index
- *              (built offline by `concatseq analyze`; see cs_unit_table.h and BUNDLE.md "Index") it runs a
- *              priority search of the label's k-d tree of bounding boxes (nearest leaf first, then the queued
- *              node of the smallest box bound), whose leaves are contiguous descriptor rows in index version 3.
- *              The search stops when no queued box can hold a nearer unit - then the answer is exact, the same
- *              unit as the exhaustive scan bit for bit, for any subset of dimensions - or when its work budget
+ *              target; ties go to the lower unit index. With a table that carries the index (built offline by
+ *              `concatseq analyze`; see cs_unit_table.h and BUNDLE.md "Index") it runs a priority search of k-d
+ *              trees of bounding boxes (nearest leaf first, then the queued node of the smallest box bound), whose
+ *              leaves are contiguous descriptor rows in index version 3: the label's tree, or for label < 0 every
+ *              label's tree at once (each root queued at its box bound, one queue of 512 entries and one budget;
+ *              a full queue drops its farthest entry). The search stops when no queued box can hold a nearer unit
+ *              - then the answer is exact, the same unit as the exhaustive scan bit for bit, for any subset of
+ *              dimensions, unless a queue entry no farther than the answer was dropped - or when its work budget
  *              CS_SELECT_NEAREST_BUDGET runs out: then the nearest unit found so far is returned (approximate
- *              beyond the budget). Measured (tests/bench/run_select.sh): the budgeted answer is the exact one on
- *              100 % of queries on the lincity-ng corpus (17 375 grains, full and 3-descriptor targets) and on
- *              k-means labels of a synthetic 100k x 24 corpus, 97.7-98.8 % on its skewed 25 000-unit label,
- *              and only 33-42 % there for 3-descriptor targets (a tree split over 24 dimensions prunes poorly on 3).
- * Without an index it scans the label's members under the same budget; for label < 0 it scans every unit, unbounded
- * (O(num_units * dims)). Nothing is allocated; the stack is fixed (about 5 KB). Every function here is real-time safe:
+ *              beyond the budget; cs_select_nearest_budget says which). For label < 0 the roots' bounds are part of
+ *              the budget (2 work units per label), at most half of it: with more than 512 labels some labels are
+ *              left out and the answer is approximate. Measured (tests/bench/run_select.sh): the budgeted answer is
+ *              the exact one on 100 % of queries on the lincity-ng corpus (17 375 grains, full and 3-descriptor
+ *              targets) and on k-means labels of a synthetic 100k x 24 corpus, 97.7-98.8 % on its skewed
+ *              25 000-unit label, and only 33-42 % there for 3-descriptor targets (a tree split over 24 dimensions
+ *              prunes poorly on 3).
+ * Without an index it scans the label's members (every unit's row for label < 0) under the same budget, so every
+ * NEAREST query has the same worst case, O(CS_SELECT_NEAREST_BUDGET * dims), on any table and any label.
+ * Nothing is allocated; the stack is fixed (about 7 KB). Every function here is real-time safe:
  * no allocation, no I/O, no locks; the costs are stated per function. Random choices use cs_rng (seeded: same seed,
  * same choices).
  */
@@ -81,9 +87,9 @@ enum cs_select_status {
 };
 
 /**
- * The work budget of one NEAREST query with a label (the single source of truth; ConcatPlay and `concatseq
- * mosaic` use it through cs_select_nearest): work units, one per unit distance computed and two per node box
- * bound, counted from the first distance (the search's first descent to a leaf, at most 4 per tree level, comes on
+ * The work budget of one NEAREST query, with a label or without (the single source of truth; ConcatPlay and
+ * `concatseq mosaic` use it through cs_select_nearest): work units, one per unit distance computed, two per node box
+ * bound and 8 per entry dropped from a full queue, counted from the first distance (the search's first descent to a leaf, at most 4 per tree level, comes on
  * top, at most 4 per level of a 64-level descent). Spent in full, 2048 units measured 20-30 us of thread CPU time
  * per query on the benchmark machine (2 cores shared by 8 busy users) at 24 descriptors (tests/bench/
  * bench_select.c), so one query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size.
@@ -157,8 +163,8 @@ void cs_select_init(cs_select_state *s, uint64_t seed);
  * last unit and touches the LRU lists, and returns CS_SELECT_OK; else returns a cs_select_status and leaves the state
  * unchanged. The chosen unit always has the requested label in a validated table; if the Buffer was written since,
  * every value read is range-checked here, so the unit is a valid index (< num_units) or the call returns
- * CS_SELECT_E_TABLE_DATA. RT-safe: O(1) except NEAREST (O(CS_SELECT_NEAREST_BUDGET * dims) with a label,
- * O(num_units * dims) for label < 0) and LRU with label < 0 (O(num_labels)).
+ * CS_SELECT_E_TABLE_DATA. RT-safe: O(1) except NEAREST (O(CS_SELECT_NEAREST_BUDGET * dims), with or without a
+ * label) and LRU with label < 0 (O(num_labels)).
  */
 int cs_select_pick(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lru, int32_t label, int policy,
                    const cs_select_target *target, uint32_t *unit);
@@ -170,7 +176,8 @@ int cs_select_pick(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lr
 void cs_select_played(cs_select_state *s, const cs_ut_view *view, cs_select_lru *lru, uint32_t u);
 
 /** What a NEAREST search did (cs_select_nearest_budget): work units spent (see CS_SELECT_NEAREST_BUDGET), and 1
- *  in `exhausted` when the budget ran out before the search proved its answer exact. */
+ *  in `exhausted` when the search could not prove its answer exact (the budget ran out, or entries it did not visit
+ *  were dropped). */
 typedef struct cs_select_nearest_info {
     uint32_t work;
     int exhausted;
@@ -178,18 +185,20 @@ typedef struct cs_select_nearest_info {
 
 /**
  * NEAREST alone: the member of `label` (or any unit if label < 0) nearest to `target` (ties: lower unit
- * index), through the table's index when it has one and label >= 0, else by a scan of the label's members, with the
- * work budget CS_SELECT_NEAREST_BUDGET (exact unless the budget runs out: cs_select_nearest_budget). Returns the
- * unit index, or -1 if the label is empty or out of range (or no unit's distance compares, a table written with
- * NaN). RT-safe: no allocation, a fixed stack; O(CS_SELECT_NEAREST_BUDGET * dims) for label >= 0, O(num_units *
- * dims) for label < 0.
+ * index), through the table's index when it has one (for label < 0 every label's tree in one search), else by a scan
+ * of the label's members (every unit for label < 0), with the work budget CS_SELECT_NEAREST_BUDGET (exact unless
+ * the budget runs out: cs_select_nearest_budget). Returns the unit index, or -1 if the label is empty or out of
+ * range (or no unit's distance compares, a table written with NaN). RT-safe: no allocation, a fixed stack;
+ * O(CS_SELECT_NEAREST_BUDGET * dims) for any label.
  */
 int32_t cs_select_nearest(const cs_ut_view *view, int32_t label, const cs_select_target *target);
 
 /**
  * cs_select_nearest with an explicit work budget: 0 = unlimited (the exact answer, bit for bit the exhaustive
- * scan's, in O(count_label * dims + label nodes * dims) at worst). `info` (may be NULL) receives the work spent
- * and whether the budget ran out. The budget applies to label >= 0 only. RT-safe, O(budget * dims).
+ * scan's, in O(count_label * dims + label nodes * dims) at worst; for label < 0 over every label; an entry pushed
+ * out of the full queue is then scanned at once). `info` (may be NULL) receives the work spent and whether the
+ * answer may be approximate (`exhausted`: the budget ran out, labels were left out of the roots, or a dropped queue
+ * entry was no farther than the answer). RT-safe, O(budget * dims) for any label.
  */
 int32_t cs_select_nearest_budget(const cs_ut_view *view, int32_t label, const cs_select_target *target, uint32_t budget,
                                  cs_select_nearest_info *info);
