@@ -11,8 +11,9 @@
  *   (a) realistic: K = 64 labels from k-means (cs_kmeans) over the units; each query asks a random label.
  *   (b) skewed: the worst case of a skewed labelling: label 0 holds a random 25% of the units (spread over the
  *       whole mixture), the others are the k-means labels of the rest; every query asks label 0.
+ *   (a-) no label: the queries of (a) with label < 0 (the nearest unit of all 100k; the old search scans them).
  *   (real) optional: a bundle A (its units.wav) queried with the units of a bundle B analysed `--labels-from A`,
- *       each at its own label (tests/bench/run_select.sh: the lincity-ng tracks as 100 ms grains).
+ *       each at its own label (tests/bench/run_select.sh: the lincity-ng tracks as 100 ms grains), then without one.
  * Methods, on every query, interleaved: the old search of 60b95c9 (tests/c/cs_select_ref.h), the new exact search
  * (AVX2 and portable kernels), the new budgeted search (the default), the label scan. Per-query thread CPU time
  * (us) of the first run: median, 99th percentile, maximum, and the ratios old/new in the same run; then the same of
@@ -257,6 +258,12 @@ static int run_real(const char *dir_a, const char *dir_b, int Q)
     }
     bad |= run_case("(real') the same, a 3-descriptor target given as pairs (loudness, centroid, flatness)", &va, few,
                     ql, Q);
+    int32_t *qn = malloc((size_t)Q * sizeof *qn);
+    for (int q = 0; q < Q; ++q)
+        qn[q] = -1;
+    bad |= run_case("(real-) the same queries without a label (label < 0: nearest over every unit)", &va, tg, qn, Q);
+    bad |= run_case("(real-') no label, the 3-descriptor target", &va, few, qn, Q);
+    free(qn);
     free(few);
     free(ta), free(tb), free(tg), free(ql);
     return bad;
@@ -314,12 +321,14 @@ int main(int argc, char **argv)
     }
     cs_select_target *tg = malloc((size_t)Q * sizeof *tg);
     int32_t *qa = malloc((size_t)Q * sizeof *qa), *qb = malloc((size_t)Q * sizeof *qb);
+    int32_t *qn = malloc((size_t)Q * sizeof *qn);
     for (int q = 0; q < Q; ++q) {
         memset(&tg[q], 0, sizeof tg[q]);
         tg[q].full = tq + (size_t)q * D;
         tg[q].full_len = D;
         qa[q] = (int32_t)cs_rng_below(&g, K);
         qb[q] = 0;
+        qn[q] = -1;
     }
     printf("bench_select: %u units x %d descriptors (48-component mixture with a measured descriptor spectrum), "
            "%d queries, leaf %d; k-means K = %d took %.1f s\n",
@@ -366,6 +375,10 @@ int main(int argc, char **argv)
         }
         snprintf(title, sizeof title, "(%c') the same labels, 3-descriptor target given as pairs", 'a' + c);
         bad |= run_case(title, &v, few, c == 0 ? qa : qb, Q);
+        if (c == 0) { /* no label: the nearest unit over all 100k (the old search scans every unit) */
+            bad |= run_case("(a-) no label (label < 0): nearest over every unit, full target", &v, tg, qn, Q);
+            bad |= run_case("(a-') no label, 3-descriptor target given as pairs", &v, few, qn, Q);
+        }
         free(few);
         free(t);
         free(xt);
@@ -374,6 +387,6 @@ int main(int argc, char **argv)
     printf("targets: exact median <= 10 us, worst <= 20 us, budgeted = exact on >= 99 %%; %s\n",
            bad ? "DISAGREEMENT between an exact search and brute force" : "every exact answer agrees");
     free(desc), free(tq), free(km), free(st), free(ln), free(lab), free(lab2), free(src), free(succ), free(tg);
-    free(qa), free(qb);
+    free(qa), free(qb), free(qn);
     return bad;
 }
