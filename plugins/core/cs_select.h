@@ -89,10 +89,14 @@ enum cs_select_status {
 /**
  * The work budget of one NEAREST query, with a label or without (the single source of truth; ConcatPlay and
  * `concatseq mosaic` use it through cs_select_nearest): work units, one per unit distance computed, two per node box
- * bound and 8 per entry dropped from a full queue, counted from the first distance (the search's first descent to a leaf, at most 4 per tree level, comes on
- * top, at most 4 per level of a 64-level descent). Spent in full, 2048 units measured 20-30 us of thread CPU time
- * per query on the benchmark machine (2 cores shared by 8 busy users) at 24 descriptors (tests/bench/
- * bench_select.c), so one query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size.
+ * bound and 8 per entry dropped from a full queue, counted from the first distance (before it, the search's first
+ * descent to a leaf may spend up to 4 * 64 more). The worst case in work is therefore bounded by construction:
+ * at most 2048 + 256 + 76 (the step that crosses the budget: one level and a block of 64 rows) = 2380 distance
+ * equivalents, each over the target's m <= 64 dimensions, i.e. at most 2380 rows x m dims (57 120 squared
+ * differences at 24 descriptors). Measured (tests/bench/run_select.sh, thread CPU time, 2 cores shared by 6 busy
+ * users, load ~12): a query that spends the whole budget at 24 descriptors takes 18-30 us warm (best of 3 runs per
+ * query; p99 25-32 us over k-means labels, a skewed 25 000-unit label and label < 0 of a 100k x 24 corpus), so one
+ * query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size, but the 20 us target is not shown.
  */
 #define CS_SELECT_NEAREST_BUDGET 2048
 

@@ -78,6 +78,20 @@ static int make_corpus(corpus *c, uint32_t n, uint32_t d, uint32_t k, uint32_t l
     return ok ? 0 : -1;
 }
 
+/* A test corpus's shape: units, descriptors, labels, leaf size, clustered (1) or uniform (0) descriptors. */
+typedef struct corpus_case {
+    uint32_t n, d, k, leaf;
+    int clustered;
+} corpus_case;
+
+/* make_corpus of a case, checked (CS_CHECK names `what` and the case's number i). */
+static int make_case(corpus *c, const corpus_case *cc, uint64_t seed, const char *what, size_t i)
+{
+    const int ok = make_corpus(c, cc->n, cc->d, cc->k, cc->leaf, seed, cc->clustered) == 0;
+    CS_CHECK(ok, "%s %zu built, indexed and fully checked", what, i);
+    return ok && c->table ? 0 : -1;
+}
+
 /* A full target over the d values at `full` (filled by the caller). */
 static cs_select_target full_target(const float *full, uint32_t d)
 {
@@ -159,18 +173,12 @@ static cs_select_target random_target(cs_rng *g, const corpus *c, int kind, floa
 
 static void test_exact(void)
 {
-    const struct {
-        uint32_t n, d, k, leaf;
-        int clustered;
-    } cases[] = {
+    const corpus_case cases[] = {
         {3000, 26, 12, 32, 1}, {3000, 26, 12, 1, 0}, {1500, 5, 6, 3, 1}, {800, 40, 5, 32, 0}, {4000, 24, 64, 8, 1},
     };
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
         corpus c;
-        CS_CHECK(
-            make_corpus(&c, cases[ci].n, cases[ci].d, cases[ci].k, cases[ci].leaf, 100 + ci, cases[ci].clustered) == 0,
-            "corpus %zu built, indexed and fully checked", ci);
-        if (!c.table) continue;
+        if (make_case(&c, &cases[ci], 100 + ci, "corpus", ci)) continue;
         cs_rng g;
         cs_rng_seed(&g, 7 + ci);
         int mismatch = 0, scan_mismatch = 0, ref_far = 0, ties = 0, queries = 0, simd_mismatch = 0;
@@ -245,17 +253,12 @@ static void test_exact(void)
  */
 static void test_all(void)
 {
-    const struct {
-        uint32_t n, d, k, leaf;
-        int clustered;
-    } cases[] = {{6000, 24, 8, 32, 1}, {5000, 12, 600, 8, 1}, {3000, 5, 40, 1, 0}, {4000, 24, 600, 3, 0}};
+    const corpus_case cases[] = {
+        {6000, 24, 8, 32, 1}, {5000, 12, 600, 8, 1}, {3000, 5, 40, 1, 0}, {4000, 24, 600, 3, 0}};
     const uint32_t slack = 4u * 64u + 64u; /* the first descent, a leaf's block */
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
         corpus c;
-        CS_CHECK(
-            make_corpus(&c, cases[ci].n, cases[ci].d, cases[ci].k, cases[ci].leaf, 900 + ci, cases[ci].clustered) == 0,
-            "all-labels corpus %zu built", ci);
-        if (!c.table) continue;
+        if (make_case(&c, &cases[ci], 900 + ci, "all-labels corpus", ci)) continue;
         cs_ut_view plain = c.v;
         plain.index_nodes = NULL;
         cs_rng g;

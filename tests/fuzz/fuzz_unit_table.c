@@ -13,7 +13,8 @@
  *   - the listening section (version 3): header-only and full parse agree on it; cs_ut_centroid is NULL exactly
  *     for bad labels (or no section); cs_ut_nearest_label on every unit's descriptors returns a label in range
  *     with a finite distance (and -1 without a section);
- *   - the nearest-unit search (cs_select_nearest_budget) on up to 16 labels, with a full target and a pair target:
+ *   - the nearest-unit search (cs_select_nearest_budget) on up to 16 labels and without a label (-1: every label's
+ *     tree in one search, or every row without an index), with a full target and a pair target:
  *     through the index when there is one (version 3 or 2), the answer is -1 or a unit index (after the full
  *     check: of the label), and the work stays within the budget plus one descent; after the full check, the exact
  *     search equals brute force.
@@ -42,19 +43,18 @@ static void search_all(const cs_ut_view *v, int checked)
     t[1].dim[0] = 1, t[1].dim[1] = 0;
     t[1].value[0] = 0.5f, t[1].value[1] = -0.25f;
     const uint32_t nl = v->num_labels < 16 ? v->num_labels : 16;
-    for (uint32_t k = 0; k < nl; ++k)
+    for (int32_t k = -1; k < (int32_t)nl; ++k) /* -1: no label, every label's tree in one search */
         for (int i = 0; i < 2; ++i) {
             cs_select_nearest_info info;
-            const int32_t a = cs_select_nearest_budget(v, (int32_t)k, &t[i], 64, &info);
+            const int32_t a = cs_select_nearest_budget(v, k, &t[i], 64, &info);
             /* a unit index always; of the label when the table passed the check (unchecked, a row or a members
              * entry may have been written since: cs_select_pick's contract) */
             if (a < -1 || a >= (int32_t)v->num_units ||
-                (checked && a >= 0 && cs_ut_unit_label(v, (uint32_t)a) != (int32_t)k))
+                (checked && a >= 0 && k >= 0 && cs_ut_unit_label(v, (uint32_t)a) != k))
                 abort();
             if (info.work > 64 + 4 * 64 + 2 + 64 + 4) abort(); /* budget, first descent, first leaf block */
             if (checked && v->num_units <= 4096 &&
-                cs_select_nearest_budget(v, (int32_t)k, &t[i], 0, NULL) !=
-                    cs_select_nearest_brute(v, (int32_t)k, &t[i]))
+                cs_select_nearest_budget(v, k, &t[i], 0, NULL) != cs_select_nearest_brute(v, k, &t[i]))
                 abort();
         }
 }
