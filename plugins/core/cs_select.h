@@ -33,7 +33,8 @@
  *              the exact one on 100 % of queries on the lincity-ng corpus (17 375 grains, full and 3-descriptor
  *              targets) and on k-means labels of a synthetic 100k x 24 corpus, 97.7-98.8 % on its skewed
  *              25 000-unit label, and only 33-42 % there for 3-descriptor targets (a tree split over 24 dimensions
- *              prunes poorly on 3).
+ *              prunes poorly on 3). Without a label: 96.9 % on lincity-ng (69 % for 3 descriptors), 92.4 % on the
+ *              synthetic corpus (17 % for 3 descriptors).
  * Without an index it scans the label's members (every unit's row for label < 0) under the same budget, so every
  * NEAREST query has the same worst case, O(CS_SELECT_NEAREST_BUDGET * dims), on any table and any label.
  * Nothing is allocated; the stack is fixed (about 7 KB). Every function here is real-time safe:
@@ -94,9 +95,10 @@ enum cs_select_status {
  * at most 2048 + 256 + 76 (the step that crosses the budget: one level and a block of 64 rows) = 2380 distance
  * equivalents, each over the target's m <= 64 dimensions, i.e. at most 2380 rows x m dims (57 120 squared
  * differences at 24 descriptors). Measured (tests/bench/run_select.sh, thread CPU time, 2 cores shared by 6 busy
- * users, load ~12): a query that spends the whole budget at 24 descriptors takes 18-30 us warm (best of 3 runs per
- * query; p99 25-32 us over k-means labels, a skewed 25 000-unit label and label < 0 of a 100k x 24 corpus), so one
- * query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size, but the 20 us target is not shown.
+ * users, load ~12): at 24 descriptors a query that spends the whole budget takes 17.7-20.0 us warm (median of the
+ * queries of a skewed 25 000-unit label and of label < 0 of a 100k x 24 corpus, nearly all of which spend it; best
+ * of 3 runs per query), p99 21-32 us over those and k-means labels, so one query stays well inside a 64-sample
+ * block at 48 kHz (1333 us) on any label size, but a worst case <= 20 us is not shown.
  */
 #define CS_SELECT_NEAREST_BUDGET 2048
 
