@@ -20,7 +20,7 @@ if ! run_sclang 90 "$SRC/tests/sc/live_desc_score.scd" "$W/live.osc" "$W/desc.wa
     not_ok "sclang wrote the score"
     exit 1
 fi
-check "NRT render" run_nrt "$W/live.osc" "$W/live.wav" 8 -i 0
+check "NRT render" run_nrt "$W/live.osc" "$W/live.wav" 12 -i 0
 check "no server message or failure" test "$(grep -cE 'SeqPredict|ConcatPlay|FAILURE|exception' "$W/live.wav.log")" = 0
 (cd "$W" && run_sclang 200 "$SRC/tests/sc/live_desc_check.scd" "$W/desc.wav" "$B" $SEED)
 grep -E 'FAILED|ERROR|PATTERNS|WATCHDOG|timed|^LIVE' "$W/live_desc_check.scd.log"
