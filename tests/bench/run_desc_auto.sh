@@ -17,21 +17,7 @@ ONLY="${5:-a11-grain a11-onset kit-onset pushover5-grain lincity-all-grain}"
 CS="${CS_PROGRAM:-$BUILD/corpus-tools/concatseq}"
 [ -x "$CS" ] || { echo "build first: $CS not found" >&2; exit 1; }
 mkdir -p "$WORK"
-A=$(find /usr/share/SuperCollider /usr/local/share/SuperCollider -name a11wlk01.wav 2>/dev/null | head -n 1 || true)
-KIT=/usr/share/hydrogen/data/drumkits/ColomboAcousticDrumkit
-MUSIC=/usr/share/games/lincity-ng/music/default
-PUSH=/usr/share/pushover/themes
-[ -n "$A" ] && [ -d "$KIT" ] && [ -d "$MUSIC" ] && [ -d "$PUSH" ] && command -v sox > /dev/null ||
-    { echo "needs supercollider-common, hydrogen-drumkits, lincity-ng-data, pushover-data, sox" >&2; exit 77; }
-if [ ! -f "$WORK/kit.wav" ]; then
-    mkdir -p "$WORK/kit.parts"
-    n=0
-    for f in "$KIT"/*.flac; do
-        n=$((n + 1))
-        sox "$f" -r 48000 -c 1 -b 24 "$WORK/kit.parts/$(printf %03d $n).wav"
-    done
-    sox "$WORK"/kit.parts/*.wav "$WORK/kit.wav"
-fi
+source "$HERE/eval_inputs.bash"
 declare -A input opts
 input[a11-grain]=$A; opts[a11-grain]="--unit-ms 80 --hop-ms 20 --clusters 12"
 input[a11-onset]=$A; opts[a11-onset]="--segment onset --clusters 8"
