@@ -103,24 +103,41 @@ ConcatSeqFollow {
 				release = \release.kr(0.02), pan = \pan.kr(0), dry = \dry.kr(0),
 				select = \select.kr(ConcatPlay.selectInput(\successor)), seed = \seed.ir(-1);
 			var in = this.inputOf(input);
-			var listen = ConcatListen.kr(in, corpus, mode);
-			var heard = ConcatListen.trigOf(listen), heardLabel = ConcatListen.labelOf(listen);
-			var loud = heard * (Amplitude.kr(in, 0.005, 0.05) > threshold) * (heardLabel >= 0);
-			// the performer is playing: a loud unit within the last `wait` seconds; the model answers only once
-			// something was played, and not while it is
-			var played = PulseCount.kr(loud) > 0;
-			var playing = (Sweep.kr(loud) < wait) * played;
-			var answer = Impulse.kr(density.max(0.01)) * (1 - playing) * played;
-			// a model with descriptor inputs reads the unit played for the label before: ConcatPlay's unit after an
-			// answer, -1 (the label's centroid) after a heard label (primed, not played); one block late (LocalIn)
-			var seen = LocalIn.ar(1, -1), answered = SetResetFF.kr(answer, loud * playing);
-			var label = SeqPredict.kr(model, (loud * playing) + answer, temperature,
-				prime: Select.kr(playing, [-1, heardLabel]), seed: seed, corpus: corpus, unit: seen);
-			var sig = ConcatPlay.ar(numChannels, corpus, answer, label, rate: rate, amp: amp, attack: attack,
-				release: release, select: select, pan: pan, seed: seed);
-			LocalOut.ar(Select.ar(answered, [DC.ar(-1), ConcatPlay.unitOf(sig)]));
-			sig + (in * dry)
+			var g = this.answerGraph(corpus, model, in, mode, numChannels, threshold, wait, density, temperature, amp,
+				rate, attack, release, pan, select, seed);
+			g[\sig] + (in * dry)
 		}
+	}
+
+	/*
+	The graph of answerFunc inside a synth function, `in` the performer's audio (a UGen), the other arguments
+	numbers or controls. A model with descriptor inputs reads, at each step, the unit played for the label before:
+	ConcatPlay's unit output after an answer, -1 (the label's centroid) after a heard label (primed, not played),
+	fed back one block late (LocalIn). Returns an Event: sig (numChannels of audio, without the dry input), label
+	(SeqPredict's, control rate), prime (the prime input: the heard label while the performer plays, else -1),
+	trig (the steps: heard units while playing, answers in the pauses), answer (the answers alone), unit (what
+	SeqPredict reads at each step), played (ConcatPlay's unit output).
+	*/
+	*answerGraph { arg corpus, model, in, mode = \onsets, numChannels = 2, threshold = 0.02, wait = 1, density = 8,
+		temperature = 1, amp = 0.5, rate = 1, attack = 0.005, release = 0.02, pan = 0, select = 1, seed = -1;
+		var listen = ConcatListen.kr(in, corpus, mode);
+		var heard = ConcatListen.trigOf(listen), heardLabel = ConcatListen.labelOf(listen);
+		var loud = heard * (Amplitude.kr(in, 0.005, 0.05) > threshold) * (heardLabel >= 0);
+		// the performer is playing: a loud unit within the last `wait` seconds; the model answers only once
+		// something was played, and not while it is
+		var started = PulseCount.kr(loud) > 0;
+		var playing = (Sweep.kr(loud) < wait) * started;
+		var answer = Impulse.kr(density.max(0.01)) * (1 - playing) * started;
+		var trig = (loud * playing) + answer, prime = Select.kr(playing, [-1, heardLabel]);
+		// a model with descriptor inputs reads the unit played for the label before: ConcatPlay's unit after an
+		// answer, -1 (the label's centroid) after a heard label (primed, not played); one block late (LocalIn)
+		var seen = LocalIn.ar(1, -1), answered = SetResetFF.kr(answer, loud * playing);
+		var label = SeqPredict.kr(model, trig, temperature, prime: prime, seed: seed, corpus: corpus, unit: seen);
+		var sig = ConcatPlay.ar(numChannels, corpus, answer, label, rate: rate, amp: amp, attack: attack,
+			release: release, select: select, pan: pan, seed: seed);
+		var played = ConcatPlay.unitOf(sig);
+		LocalOut.ar(Select.ar(answered, [DC.ar(-1), played]));
+		^(sig: sig, label: label, prime: prime, trig: trig, answer: answer, unit: seen, played: played)
 	}
 
 	// An Ndef named `key` with `func`, fadeTime, initial control pairs `args`, playing on `out`.

@@ -2,11 +2,13 @@
 # live_desc.sh - corpus.play / ConcatSeqLive feed the unit played back to SeqPredict (issue 11's leftover): a GRU 32
 # with descriptor inputs (`concatseq train --desc-inputs`) on a11wlk01 grains, played in a real scsynth NRT render
 # by ConcatSeqLive.graph (the graph of ConcatSeqLive.func / corpus.play), free-running at 20 units/s and gapless,
-# and by ConcatSeqFollow.followGraph (corpus.follow with a model, hearing the corpus's own audio in onsets).
+# by ConcatSeqFollow.followGraph (corpus.follow with a model, hearing the corpus's own audio in onsets) and by
+# ConcatSeqFollow.answerGraph (corpus.answer: the same audio 2 s on, 2 s off; heard labels prime, pauses answer).
 # live_desc_check.scd reads the recorded steps: each step reads the unit ConcatPlay played for the label before
 # (the one-block LocalIn delay never shows an older unit), and SeqModelLang fed those units draws the server's
-# labels for the same seed, while fed zero rows or the units one step late it does not. Then `concatseq mosaic
-# --model` (follow's offline twin, which feeds the unit back the same way) gives followFunc's samples exactly.
+# labels for the same seed (answer: primed with the heard labels, the centroid after each), while fed zero rows
+# or the units one step late it does not. Then `concatseq mosaic --model` (follow's offline twin, which feeds the
+# unit back the same way) gives followFunc's samples exactly.
 source "$(dirname "$0")/patterns_env.bash"
 pat_require "$CONCATSEQ" "concatseq program"
 [ -f "$PLUGIN_DIR/SeqPredict.so" ] || { not_ok "no SeqPredict.so in $PLUGIN_DIR"; exit 1; }
@@ -22,7 +24,7 @@ if ! run_sclang 90 "$SRC/tests/sc/live_desc_score.scd" "$W/live.osc" "$W/desc.wa
     not_ok "sclang wrote the score"
     exit 1
 fi
-check "NRT render" run_nrt "$W/live.osc" "$W/live.wav" 12 -i 0
+check "NRT render" run_nrt "$W/live.osc" "$W/live.wav" 18 -i 0
 check "no server message or failure" test "$(grep -cE 'SeqPredict|ConcatPlay|FAILURE|exception' "$W/live.wav.log")" = 0
 (cd "$W" && run_sclang 200 "$SRC/tests/sc/live_desc_check.scd" "$W/desc.wav" "$B" $SEED)
 grep -E 'FAILED|ERROR|PATTERNS|WATCHDOG|timed|^LIVE' "$W/live_desc_check.scd.log"
