@@ -178,10 +178,11 @@ ConcatSeqDirtVoice {
 	The unit of the event `ev` (an Event with SuperDirt's values), or nil when its label has no units. With a
 	model: one step per event at temperature cstemp (default 1), top-k cstopk, top-p cstopp, penalty cspenalty;
 	n >= 0 (< the model's labels) primes it. Without one: n is the label (n absent or < 0: any unit). The unit
-	is picked by cssel (0 random, 1 successor, 2 least recently used; default 0).
+	is picked by cssel (0 random, 1 successor, 2 least recently used; default 0). A model with descriptor inputs
+	is fed that unit (SeqModelLang:played: its descriptors and duration) before its next step.
 	*/
 	choose { arg ev;
-		var n = ev[\n], temp = ev[\cstemp] ? 1, label, seed = ev[\csseed], sel = (ev[\cssel] ? 0).asInteger.clip(0, 2);
+		var n = ev[\n], temp = ev[\cstemp] ? 1, label, u, seed = ev[\csseed], sel = (ev[\cssel] ? 0).asInteger.clip(0, 2);
 		n = if(n.isNumber) { n } { -1 };
 		if(model.notNil) {
 			if(seed.notNil and: { seed >= 0 } and: { seed != lastSeed }) { model.seed(seed); selector.seed(seed); lastSeed = seed };
@@ -193,6 +194,9 @@ ConcatSeqDirtVoice {
 			label = if(n < 0) { -1 } { n.floor.asInteger % corpus.numLabels };
 		};
 		lastLabel = label;
-		^selector.pick(label, sel)
+		u = selector.pick(label, sel);
+		// a model with descriptor inputs reads, at its next step, the unit played for this label
+		model !? { model.played(corpus, u) };
+		^u
 	}
 }

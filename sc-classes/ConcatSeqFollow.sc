@@ -41,26 +41,48 @@ ConcatSeqFollow {
 	at each, ConcatPlay starts the unit nearest to those descriptors (select \nearest) among all units, or,
 	with a model, among the units of the label SeqPredict chooses, its logits guided towards the heard
 	descriptors by `guidance` (0 = the model alone, large = the nearest label; SeqPredict's guidance input).
+	A model with descriptor inputs is fed the unit played for the label before (see followGraph).
 	Controls: guidance (0), temperature (1), amp (0.5), rate (1), attack (0.005), release (0.02), pan (0),
 	dry (0: the level of the input mixed in), select (\nearest), seed (-1 = random; read at start).
 	Throws (naming the argument) when input or descriptors are not usable.
 	*/
 	*followFunc { arg corpus, model, input, mode = \onsets, descriptors, numChannels = 2;
-		descriptors = descriptors ?? { corpus.followDescriptors };
 		^{
 			var guidance = \guidance.kr(0), temperature = \temperature.kr(1), amp = \amp.kr(0.5), rate = \rate.kr(1),
 				attack = \attack.kr(0.005), release = \release.kr(0.02), pan = \pan.kr(0), dry = \dry.kr(0),
 				select = \select.kr(ConcatPlay.selectInput(\nearest)), seed = \seed.ir(-1);
 			var in = this.inputOf(input);
-			var listen = ConcatListen.kr(in, corpus, mode, descriptors);
-			var trig = ConcatListen.trigOf(listen), target = ConcatListen.targetOf(listen), label, sig;
-			label = if(model.isNil) { \any } {
-				SeqPredict.kr(model, trig, temperature, seed: seed, corpus: corpus, target: target, guidance: guidance)
-			};
-			sig = ConcatPlay.ar(numChannels, corpus, trig, label, rate: rate, amp: amp, attack: attack,
-				release: release, select: select, pan: pan, seed: seed, target: target);
-			sig + (in * dry)
+			var g = this.followGraph(corpus, model, in, mode, descriptors, numChannels, guidance, temperature, amp,
+				rate, attack, release, pan, select, seed);
+			g[\sig] + (in * dry)
 		}
+	}
+
+	/*
+	The graph of followFunc inside a synth function, `in` the performer's audio (a UGen), the other arguments
+	numbers or controls. With a model, ConcatPlay's unit output is fed back (LocalIn, one block late: steps at
+	least one block apart, as ConcatListen's units are) into SeqPredict's `unit` input, so a model with descriptor
+	inputs reads the unit played for the label before. Returns an Event: sig (numChannels of audio, without the
+	dry input), label (\any without a model, else SeqPredict's, control rate), unit (what SeqPredict reads at each
+	step; -1 without a model), played (ConcatPlay's unit output), trig (ConcatListen's unit trigger, control rate).
+	*/
+	*followGraph { arg corpus, model, in, mode = \onsets, descriptors, numChannels = 2, guidance = 0,
+		temperature = 1, amp = 0.5, rate = 1, attack = 0.005, release = 0.02, pan = 0, select = 3, seed = -1;
+		var listen, trig, target, label, seen = -1, sig, played;
+		descriptors = descriptors ?? { corpus.followDescriptors };
+		listen = ConcatListen.kr(in, corpus, mode, descriptors);
+		trig = ConcatListen.trigOf(listen);
+		target = ConcatListen.targetOf(listen);
+		label = if(model.isNil) { \any } {
+			seen = LocalIn.ar(1, -1);
+			SeqPredict.kr(model, trig, temperature, seed: seed, corpus: corpus, target: target, guidance: guidance,
+				unit: seen)
+		};
+		sig = ConcatPlay.ar(numChannels, corpus, trig, label, rate: rate, amp: amp, attack: attack,
+			release: release, select: select, pan: pan, seed: seed, target: target);
+		played = ConcatPlay.unitOf(sig);
+		if(model.notNil) { LocalOut.ar(played) };
+		^(sig: sig, label: label, unit: seen, played: played, trig: trig)
 	}
 
 	/*
@@ -70,6 +92,7 @@ ConcatSeqFollow {
 	played) and nothing sounds; when the performer has been quiet for `wait` seconds, the model answers:
 	it samples its own continuation, `density` units per second, and ConcatPlay plays them (select:
 	\successor by default, the corpus's own order where the labels allow it) until the performer plays again (nothing before the performer has played).
+	A model with descriptor inputs is fed the unit played for an answered label and the centroid for a heard one.
 	Controls: threshold (0.02, linear amplitude of the input), wait (1 s), density (8 units/s), temperature (1),
 	amp (0.5), rate (1), attack (0.005), release (0.02), pan (0), dry (0), select (\successor), seed (-1).
 	*/
@@ -80,20 +103,41 @@ ConcatSeqFollow {
 				release = \release.kr(0.02), pan = \pan.kr(0), dry = \dry.kr(0),
 				select = \select.kr(ConcatPlay.selectInput(\successor)), seed = \seed.ir(-1);
 			var in = this.inputOf(input);
-			var listen = ConcatListen.kr(in, corpus, mode);
-			var heard = ConcatListen.trigOf(listen), heardLabel = ConcatListen.labelOf(listen);
-			var loud = heard * (Amplitude.kr(in, 0.005, 0.05) > threshold) * (heardLabel >= 0);
-			// the performer is playing: a loud unit within the last `wait` seconds; the model answers only once
-			// something was played, and not while it is
-			var played = PulseCount.kr(loud) > 0;
-			var playing = (Sweep.kr(loud) < wait) * played;
-			var answer = Impulse.kr(density.max(0.01)) * (1 - playing) * played;
-			var label = SeqPredict.kr(model, (loud * playing) + answer, temperature,
-				prime: Select.kr(playing, [-1, heardLabel]), seed: seed);
-			var sig = ConcatPlay.ar(numChannels, corpus, answer, label, rate: rate, amp: amp, attack: attack,
-				release: release, select: select, pan: pan, seed: seed);
-			sig + (in * dry)
+			var g = this.answerGraph(corpus, model, in, mode, numChannels, threshold, wait, density, temperature, amp,
+				rate, attack, release, pan, select, seed);
+			g[\sig] + (in * dry)
 		}
+	}
+
+	/*
+	The graph of answerFunc inside a synth function, `in` the performer's audio (a UGen), the other arguments
+	numbers or controls. A model with descriptor inputs reads, at each step, the unit played for the label before:
+	ConcatPlay's unit output after an answer, -1 (the label's centroid) after a heard label (primed, not played),
+	fed back one block late (LocalIn). Returns an Event: sig (numChannels of audio, without the dry input), label
+	(SeqPredict's, control rate), prime (the prime input: the heard label while the performer plays, else -1),
+	trig (the steps: heard units while playing, answers in the pauses), answer (the answers alone), unit (what
+	SeqPredict reads at each step), played (ConcatPlay's unit output).
+	*/
+	*answerGraph { arg corpus, model, in, mode = \onsets, numChannels = 2, threshold = 0.02, wait = 1, density = 8,
+		temperature = 1, amp = 0.5, rate = 1, attack = 0.005, release = 0.02, pan = 0, select = 1, seed = -1;
+		var listen = ConcatListen.kr(in, corpus, mode);
+		var heard = ConcatListen.trigOf(listen), heardLabel = ConcatListen.labelOf(listen);
+		var loud = heard * (Amplitude.kr(in, 0.005, 0.05) > threshold) * (heardLabel >= 0);
+		// the performer is playing: a loud unit within the last `wait` seconds; the model answers only once
+		// something was played, and not while it is
+		var started = PulseCount.kr(loud) > 0;
+		var playing = (Sweep.kr(loud) < wait) * started;
+		var answer = Impulse.kr(density.max(0.01)) * (1 - playing) * started;
+		var trig = (loud * playing) + answer, prime = Select.kr(playing, [-1, heardLabel]);
+		// a model with descriptor inputs reads the unit played for the label before: ConcatPlay's unit after an
+		// answer, -1 (the label's centroid) after a heard label (primed, not played); one block late (LocalIn)
+		var seen = LocalIn.ar(1, -1), answered = SetResetFF.kr(answer, loud * playing);
+		var label = SeqPredict.kr(model, trig, temperature, prime: prime, seed: seed, corpus: corpus, unit: seen);
+		var sig = ConcatPlay.ar(numChannels, corpus, answer, label, rate: rate, amp: amp, attack: attack,
+			release: release, select: select, pan: pan, seed: seed);
+		var played = ConcatPlay.unitOf(sig);
+		LocalOut.ar(Select.ar(answered, [DC.ar(-1), played]));
+		^(sig: sig, label: label, prime: prime, trig: trig, answer: answer, unit: seen, played: played)
 	}
 
 	// An Ndef named `key` with `func`, fadeTime, initial control pairs `args`, playing on `out`.

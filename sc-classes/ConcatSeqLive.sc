@@ -23,7 +23,8 @@ ConcatSeqLive {
 	  corpus's own rhythm, SeqPredict stepped once per unit by ConcatPlay's next gate), amp (0.5), select
 	  (ConcatPlay policy: 0 random, 1 successor, 2 least recently used; 1), pan (0), spread (0..1: random pan
 	  per unit around pan, 0), attack, release (s), lead (s: how early the next gate rises, 0.03), seed
-	  (-1 = random), prime (-1; >= 0 forces that label), audioBuf, unitBuf, model (buffer numbers).
+	  (-1 = random), prime (-1; >= 0 forces that label), audioBuf, unitBuf, model (buffer numbers). The graph is
+	*graph's: SeqPredict is fed back the unit ConcatPlay played (what a model with descriptor inputs reads).
 	Every control but seed and the buffers carries its ConcatSeqSpecs spec (topK and prime fitted to the corpus's
 	labels), so NdefGui shows sliders over those ranges. anyCorpus: as for bufferArgs. Returns nil (one error
 	line posted) when the model was trained on another corpus.
@@ -44,18 +45,44 @@ ConcatSeqLive {
 				release = \release.kr(0.02, spec: sp.(\release)), lead = \lead.kr(0.03, spec: sp.(\lead)),
 				seed = \seed.ir(-1), prime = \prime.kr(-1, spec: sp.(\prime)),
 				audioBuf = \audioBuf.kr(bufs[1]), unitBuf = \unitBuf.kr(bufs[3]), modelBuf = \model.kr(bufs[5]);
-			var free, next, trig, label, sig, panv;
-			free = Impulse.ar(density.max(0.01)) * (gapless <= 0);
-			next = LocalIn.ar(1);
-			// one step per unit: the free trigger, or in a chain ConcatPlay's next gate (one block late: lead covers it)
-			trig = Select.ar(gapless > 0, [free, next]);
-			label = SeqPredict.ar(modelBuf, trig, temperature, topK, topP, prime, 0, seed, penalty);
-			panv = (pan + (spread * TRand.ar(-1, 1, trig))).clip(-1, 1);
-			sig = ConcatPlay.ar(numChannels, [audioBuf, unitBuf], free, label, rate: rate, amp: amp,
-				attack: attack, release: release, select: select, pan: panv, gapless: gapless, lead: lead, seed: seed);
-			LocalOut.ar(ConcatPlay.nextOf(sig));
-			sig
+			this.graph(numChannels, audioBuf, unitBuf, modelBuf, temperature, topK, topP, penalty, rate, density,
+				gapless, amp, select, pan, spread, attack, release, lead, seed, prime)[\sig]
 		}
+	}
+
+	/*
+	The graph of *func, for use inside a synth function (every argument a number or a control): SeqPredict
+	(audio rate) stepped by trig, feeding ConcatPlay, with two feedback paths through LocalIn / LocalOut (so a
+	synth holds one graph): ConcatPlay's next gate (the steps of a gapless chain) and ConcatPlay's unit output
+	into SeqPredict's `unit` input, with the unit table as its `corpus`. A model with descriptor inputs
+	(`concatseq train --desc-inputs`) is so fed, at each step, the descriptors and duration of the unit played for
+	the label of the step before; other models ignore the unit. The feedback is one block late (LocalIn): a step
+	at sample s reads the unit output of sample s - blockSize, which is the unit started at the step before
+	provided two steps are at least one block apart (density <= sampleRate / blockSize, 750 units/s at 48 kHz and
+	64 samples; in a gapless chain the step comes `lead` s, at most half a unit, after its unit started).
+	tests/sc/live_desc.sh checks it step by step against SeqModelLang fed the same units.
+	Returns an Event: sig (the numChannels audio outputs), label (SeqPredict's label, audio rate), unit (the
+	unit SeqPredict reads at each step: the fed-back unit output, -1 before any), played (ConcatPlay's unit
+	output), trig (the steps: the free trigger, or in a chain the next gate one block late).
+	*/
+	*graph { arg numChannels, audioBuf, unitBuf, modelBuf, temperature = 1, topK = 0, topP = 1, penalty = 1,
+		rate = 1, density = 8, gapless = 0, amp = 0.5, select = 1, pan = 0, spread = 0, attack = 0.005,
+		release = 0.02, lead = 0.03, seed = -1, prime = -1;
+		var free, fb, next, seen, trig, label, sig, panv, played;
+		free = Impulse.ar(density.max(0.01)) * (gapless <= 0);
+		fb = LocalIn.ar(2, [0, -1]);
+		next = fb[0];
+		seen = fb[1];
+		// one step per unit: the free trigger, or in a chain ConcatPlay's next gate (one block late: lead covers it)
+		trig = Select.ar(gapless > 0, [free, next]);
+		label = SeqPredict.ar(modelBuf, trig, temperature, topK, topP, prime, 0, seed, penalty, corpus: unitBuf,
+			unit: seen);
+		panv = (pan + (spread * TRand.ar(-1, 1, trig))).clip(-1, 1);
+		sig = ConcatPlay.ar(numChannels, [audioBuf, unitBuf], free, label, rate: rate, amp: amp,
+			attack: attack, release: release, select: select, pan: panv, gapless: gapless, lead: lead, seed: seed);
+		played = ConcatPlay.unitOf(sig);
+		LocalOut.ar([ConcatPlay.nextOf(sig), played]);
+		^(sig: sig, label: label, unit: seen, played: played, trig: trig)
 	}
 
 	/*

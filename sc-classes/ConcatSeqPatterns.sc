@@ -26,6 +26,13 @@ or stream; its value is read at each event:
   cache       0..1 per event: the weight of the label cache (SeqModelLang:cacheBlend; decayed counts of the labels
               yielded or primed since the stream's last reset), as SeqPredict's `cache` input; 0 = off (default).
 Yields Integers; the stream ends when an argument's stream ends.
+A model with descriptor inputs (`concatseq train --desc-inputs`) is fed, before each step, the descriptors and
+duration of the unit played for the label before (SeqModelLang:played), as SeqPredict's `unit` input: each label
+drawn inside an Event (a Pbind) puts the stream's model state into that event as \concatseqFeed, and the
+\concatseq event type calls its played(corpus, unit) with the unit it plays (from \unit, e.g. Pconcatunit, or the
+unit it picks for \label; a rest: the label's centroid). Another event type may call
+~concatseqFeed.played(corpus, unit) itself; a label never reported so is fed with zero rows at the next step.
+Other models ignore it.
 */
 Pseqpredict : Pattern {
 	var <>model, <>temperature, <>topK, <>topP, <>prime, <>seed, <>repetitionPenalty, <>historyLen, <>mask,
@@ -69,6 +76,8 @@ Pseqpredict : Pattern {
 			if(seedVal != lastSeed) { state.seed(seedVal.floor.min(9007199254740992.0)); lastSeed = seedVal };
 			label = state.nextLabel(vals[1], vals[2], vals[3], vals[6], vals[8], vals[4], vals[7],
 				vals[10] !? { |c| ConcatSeqGuide.from(c) }, vals[11], vals[12], vals[13]);
+			// the event plays the unit: the \concatseq event type reports it (SeqModelLang:played)
+			if(inval.isKindOf(Event)) { inval[\concatseqFeed] = state };
 			inval = label.yield;
 			count = count + 1;
 		};
@@ -298,6 +307,7 @@ Event keys of \concatseq (besides the usual dur, amp, pan, out, group, lag, timi
   rate     playback speed (negative: backwards from the unit's end)
   attack, release   seconds of the linear fade in / out (each at most half the grain)
   grainDur seconds; nil (default) = the whole unit at that rate
+  concatseqFeed  set by Pseqpredict: the model state its label came from, told the unit played (played)
   flavour  \playbuf (default: PlayBuf over the corpus audio, frame positions exact below 2^24 = 349 s at 48 kHz),
            or \concatplay (the ConcatPlay UGen with unit:, exact positions in corpora of any length, cubic
            interpolation; needs the plugin)
@@ -321,6 +331,10 @@ ConcatSeqUnit {
 					units = corpus.unitsOf(lab.asInteger);
 					u = if(units.notEmpty) { units.choose };
 				};
+			};
+			// a model with descriptor inputs (Pseqpredict) is fed the unit played for its label (a rest: none)
+			if(corpus.notNil and: { ~concatseqFeed.notNil }) {
+				~concatseqFeed.played(corpus, if(u.isNumber and: { u >= 0 } and: { u < corpus.numUnits }) { u.asInteger })
 			};
 			if(corpus.isNil or: { u.isNil } or: { u.isRest } or: { u < 0 } or: { u >= corpus.numUnits }) {
 				~type = \rest;

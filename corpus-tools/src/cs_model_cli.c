@@ -83,8 +83,9 @@ static void usage_train(FILE *f)
             "  --arch auto|gru|transformer|ngram (default auto); ngram: modified Kneser-Ney alone (order up to %d\n"
             "                         chosen on validation, 3 without validation labels), no network trained: a\n"
             "                         model file whose network (GRU 16, zero weights) has mixture weight 0;\n"
-            "                         auto: fits MKN, trains the GRU and the transformer (the options below apply\n"
-            "                         to both), mixes each with MKN (weight by the one-SE rule on validation), and\n"
+            "                         auto: fits MKN, trains the GRU, the transformer and the GRU with descriptor\n"
+            "                         inputs (the options below apply to all), mixes each with MKN (weight by the "
+            "one-SE rule on validation), and\n"
             "                         writes the candidate lowest on VALIDATION if it beats MKN by more than one\n"
             "                         standard error of the difference, else MKN (Breiman et al. 1984's one-SE\n"
             "                         rule: no network without evidence); says which and by how much (without\n"
@@ -106,22 +107,26 @@ static void usage_train(FILE *f)
             "  --ngram-mix            append a modified Kneser-Ney model (order up to %d chosen on validation) and\n"
             "                         make the file their mixture, the network's weight the validation minimum\n"
             "                         (not shrunk as --arch auto's; eval shows both)\n"
-            "                         (SeqPredict, the sclang port, `sample` and `eval` all play the mixture)\n"
-            "  --desc-inputs          feed the network, beside each label, the previous unit's normalised\n"
-            "                         descriptors and its duration (the unit table's D descriptors + 1; the\n"
-            "                         model then reads the corpus's unit rows: SeqPredict's `unit` input, the\n"
-            "                         test part's units in `eval`); with --arch gru or transformer (default gru);\n"
-            "                         with --arch auto: one more network, the GRU with descriptor inputs (alone\n"
-            "                         and mixed with MKN, chosen by the same rule)\n"
-            "  --labels FILE          train on this label sequence instead of the corpus order: integers\n"
-            "                         0..labels-1 separated by white space, a blank line between sources, # starts\n"
-            "                         a comment (ConcatSeqLabelRecorder writes one); validation split as above\n"
-            "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
-            "without validation (said so, no early stopping, the last epoch is kept).\n"
-            "Defaults by corpus size (the number of training labels; measured on validation,\n"
-            "tests/bench/run_size_defaults.sh):\n",
+            "                         (SeqPredict, the sclang port, `sample` and `eval` all play the mixture)\n",
             CS_NGRAM_MAX_ORDER, CS_MODEL_GRU_MIN_H, CS_MODEL_GRU_MAX_H, CS_MODEL_TF_MIN_D, CS_MODEL_TF_MAX_D,
             CS_MODEL_GRU_MAX_LAYERS, CS_MODEL_TF_MAX_LAYERS, CS_MODEL_TF_MAX_CONTEXT, CS_NGRAM_MAX_ORDER);
+    fputs("  --desc-inputs          feed the network, beside each label, the previous unit's normalised\n"
+          "                         descriptors and its duration (the unit table's D descriptors + 1; the\n"
+          "                         model then reads the corpus's unit rows: SeqPredict's `unit` input, the\n"
+          "                         test part's units in `eval`); with --arch gru or transformer (default gru);\n"
+          "                         --arch auto (the default) offers this GRU as one more network (alone and\n"
+          "                         mixed with MKN, chosen by the same rule) unless --no-desc-inputs, --labels\n"
+          "                         or --weights half is given\n"
+          "  --no-desc-inputs       --arch auto without the GRU with descriptor inputs (for a player that does not\n"
+          "                         feed back the unit it played: SeqPredict's `unit`, SeqModelLang's `played`)\n"
+          "  --labels FILE          train on this label sequence instead of the corpus order: integers\n"
+          "                         0..labels-1 separated by white space, a blank line between sources, # starts\n"
+          "                         a comment (ConcatSeqLabelRecorder writes one); validation split as above\n"
+          "A corpus whose every source is shorter than 1 / F labels has no validation part: it is then trained\n"
+          "without validation (said so, no early stopping, the last epoch is kept).\n"
+          "Defaults by corpus size (the number of training labels; measured on validation,\n"
+          "tests/bench/run_size_defaults.sh):\n",
+          f);
     cs_size_defaults_print(f, "  ");
 }
 
@@ -129,6 +134,7 @@ static void usage_train(FILE *f)
 typedef struct train_opts {
     const char *bundle, *out, *labels; /* labels: --labels FILE, NULL = the corpus order */
     int arch, force, quiet, pmode, constant, threads, ngram_mix, ngram_only, arch_auto, arch_given, desc_inputs;
+    int no_desc; /* --no-desc-inputs: --arch auto offers no network with descriptor inputs */
     int hidden, layers, heads, context, epochs, window, batch, warmup, patience, seed_given;
     int half; /* --weights half: the written file is converted to half precision (write_half) */
     double lr, clip, dropout, wd, valf, testf;
@@ -210,6 +216,8 @@ static int train_parse(int argc, char **argv, train_opts *o)
             o->ngram_mix = 1;
         } else if (!strcmp(a, "--desc-inputs")) {
             o->desc_inputs = 1;
+        } else if (!strcmp(a, "--no-desc-inputs")) {
+            o->no_desc = 1;
         } else {
             const char *v = i + 1 < argc ? argv[++i] : NULL;
             if (!v) return cs_cli_fail("train", "%s: missing value", a);
@@ -227,6 +235,7 @@ static int train_parse(int argc, char **argv, train_opts *o)
     if (o->arch_auto && o->ngram_mix)
         return cs_cli_fail("train", "--arch auto with --ngram-mix: auto already tries the GRU + MKN mixture; give "
                                     "--arch gru or transformer with --ngram-mix");
+    if (o->desc_inputs && o->no_desc) return cs_cli_fail("train", "--desc-inputs with --no-desc-inputs: choose one");
     if (o->ngram_only && o->desc_inputs)
         return cs_cli_fail("train", "--desc-inputs with --arch ngram: an n-gram reads no descriptors; give --arch "
                                     "auto, gru or transformer");
@@ -452,7 +461,8 @@ static int desc_rows(cs_train_config *cfg, const cs_bundle *b, const size_t *len
  * network is one more row here. */
 typedef struct auto_net {
     const char *name, *mix_name;
-    int arch, desc; /* desc: with descriptor inputs (a candidate only when --desc-inputs is given) */
+    int arch, desc; /* desc: with descriptor inputs (a candidate unless --no-desc-inputs, --labels or --weights
+                       half: a label file has no units, and descriptor-input models are float32 only) */
 } auto_net;
 static const auto_net auto_nets[] = {
     {"GRU", "GRU + MKN mixture", CS_MODEL_GRU, 0},
@@ -510,7 +520,7 @@ static int auto_fit_mkn(auto_fit *f, const int *const *seqs, const size_t *lens,
 static int auto_fit_net(const train_opts *o, const cs_bundle *b, int **seqs, size_t *lens, int nseq, auto_fit *f, int k)
 {
     if (auto_nets[k].desc) {
-        if (!o->desc_inputs) return 0; /* only asked for */
+        if (o->no_desc || o->labels || o->half) return 0;
         f->cfg[k].model.desc_inputs = (int)b->view.num_descriptors + 1;
         const int de = desc_rows(&f->cfg[k], b, lens, nseq, &f->descs[k], &f->dur_mean[k], &f->dur_std[k]);
         if (de) return cs_cli_fail("train", "%s: the descriptor rows failed (%s)", o->bundle, cs_strerror(de));

@@ -394,6 +394,8 @@ static void account(render *r, const cs_cl_out *h, uint64_t at, uint64_t starts_
 typedef struct wires {
     float trig, label, temperature, topk, topp, prime, reset, seed, penalty, hist, guidance, prob, entropy;
     float unit, rate, amp, attack, release, select, pan, dur, gapless, lead;
+    float played; /* ConcatPlay's unit output at the previous block's first sample: SeqPredict's unit input (the
+                     synth's LocalIn, one block late), read by a model with descriptor inputs */
     float pairs[2 * CS_SELECT_MAX_TARGET_DIMS];
     float listen_reset;
 } wires;
@@ -404,7 +406,7 @@ static void wires_init(wires *w, const mosaic_opts *o, const corpus_info *ci)
     w->label = CS_LABEL_ANY;
     w->temperature = (float)o->temperature;
     w->topp = w->penalty = w->rate = 1;
-    w->prime = w->unit = -1;
+    w->prime = w->unit = w->played = -1;
     w->seed = (float)o->seed;
     w->guidance = (float)o->guidance;
     w->amp = (float)o->amp;
@@ -436,6 +438,9 @@ static void seqpredict_block(render *r, wires *w, uint32_t B, int ctor)
                    ? &guide
                    : NULL;
     io.guidance = &w->guidance;
+    /* descriptor inputs: the unit played for the last label, fed back as ConcatSeqFollow.followGraph does */
+    io.unit = &w->played;
+    io.table = st == CS_SEQP_CORPUS_OK ? &r->corpus.view : NULL;
     io.out_label = &w->label;
     io.out_prob = &w->prob;
     io.out_entropy = &w->entropy;
@@ -464,7 +469,8 @@ static void concatplay_block(render *r, wires *w, uint32_t B, float *const *chan
 
 /*
  * The block loop of the synth {in = the target, then silence; ConcatListen.kr -> SeqPredict.kr (with --model) ->
- * ConcatPlay.ar}, in the server's order: each UGen's constructor, then per block ConcatListen, SeqPredict and
+ * ConcatPlay.ar, whose unit output goes back to SeqPredict's unit input one block late (ConcatSeqFollow.followGraph's
+ * LocalIn)}, in the server's order: each UGen's constructor, then per block ConcatListen, SeqPredict and
  * ConcatPlay, each reading the wires the ones before wrote. A unit heard that starts after the target's end (the
  * silence after it) is not played: the trigger is held down. Renders until the listener can report no more unit of
  * the target and every voice is silent. Returns 0 or 1 (error printed).
@@ -503,6 +509,7 @@ static int render_blocks(render *r)
         if (r->drive.on) seqpredict_block(r, &w, B, 0);
         const uint64_t starts = r->cp.player->starts;
         concatplay_block(r, &w, B, chans, unit_out, next_out);
+        w.played = unit_out[0];
         if (w.trig > 0) account(r, &h, at, starts);
         for (uint32_t i = 0; i < B; ++i)
             for (uint32_t c = 0; c < ch; ++c)

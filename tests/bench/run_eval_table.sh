@@ -22,22 +22,7 @@ THREADS="${3:-2}"
 CS="$BUILD/corpus-tools/concatseq"
 [ -x "$CS" ] || { echo "build first: $CS not found" >&2; exit 1; }
 mkdir -p "$WORK"
-A=$(find /usr/share/SuperCollider /usr/local/share/SuperCollider -name a11wlk01.wav 2>/dev/null | head -n 1 || true)
-KIT=/usr/share/hydrogen/data/drumkits/ColomboAcousticDrumkit
-MUSIC=/usr/share/games/lincity-ng/music/default
-PUSH=/usr/share/pushover/themes
-[ -n "$A" ] && [ -d "$KIT" ] && [ -d "$MUSIC" ] && [ -d "$PUSH" ] && command -v sox > /dev/null ||
-    { echo "needs supercollider-common, hydrogen-drumkits, lincity-ng-data, pushover-data, sox" >&2; exit 77; }
-# the kit's one-shots as one recording (one source: every file alone is shorter than a validation part)
-if [ ! -f "$WORK/kit.wav" ]; then
-    mkdir -p "$WORK/kit.parts"
-    n=0
-    for f in "$KIT"/*.flac; do
-        n=$((n + 1))
-        sox "$f" -r 48000 -c 1 -b 24 "$WORK/kit.parts/$(printf %03d $n).wav"
-    done
-    sox "$WORK"/kit.parts/*.wav "$WORK/kit.wav"
-fi
+source "$HERE/eval_inputs.bash"
 mkdir -p "$WORK/pushover20"
 for t in aztec castle dungeon electro greek japanese mechanic; do ln -sf "$PUSH/$t.ogg" "$WORK/pushover20/$t.ogg"; done
 bundles=()

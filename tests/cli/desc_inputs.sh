@@ -2,7 +2,7 @@
 # concatseq train --desc-inputs (models/FORMAT.md "Descriptor inputs"): the model file carries Din = D + 1 and
 # the duration statistics, is the same bytes for the same seed, round-trips through JSON, is scored by `eval`
 # with the test part's unit rows ("GRU+desc"), samples deterministically (the unit picked for each label is fed
-# back); --arch auto --desc-inputs adds it as a candidate; without the option the file is the one of before (floats 31..37 zero); bad combinations give one line, half-precision weights with descriptor inputs among them
+# back); --arch auto (the default) adds it as a candidate, not with --no-desc-inputs, --labels or --weights half; without the option the file is the one of before (floats 31..37 zero); bad combinations give one line, half-precision weights with descriptor inputs among them
 # (models/FORMAT.md "No half precision with descriptor inputs").
 . "$(dirname "$0")/common.bash"
 A=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
@@ -39,6 +39,20 @@ out=$("$CS" train "$W/a" --desc-inputs --arch auto --hidden 16 --layers 1 --epoc
 echo "$out"
 check "--arch auto --desc-inputs: the GRU with descriptor inputs is a candidate" grep -q "GRU + descriptors [0-9]" <<<"$out"
 check "auto wrote a model eval reads" "$CS" eval "$W/a" "$W/auto.wav"
+# the default (--arch auto) offers it too; --no-desc-inputs, --labels and --weights half do not
+out=$("$CS" train "$W/a" --hidden 16 --layers 1 --epochs 3 --seed 3 --progress none -o "$W/auto_default.wav")
+check "default train (auto): the GRU with descriptor inputs is a candidate" grep -q "GRU + descriptors [0-9]" <<<"$out"
+check "default train = --arch auto --desc-inputs, byte for byte" cmp -s "$W/auto.wav" "$W/auto_default.wav"
+out=$("$CS" train "$W/a" --no-desc-inputs --hidden 16 --layers 1 --epochs 3 --seed 3 --progress none -o "$W/auto_nodesc.wav")
+check "--no-desc-inputs: no GRU with descriptor inputs" bash -c "! grep -q 'GRU + descriptors' <<<'$out'"
+check "--no-desc-inputs: a model eval reads" "$CS" eval "$W/a" "$W/auto_nodesc.wav"
+printf '0 1 2 3 4 5 0 1 2 3 4 5 0 1 2 3 4 5 0 1 2 3 4 5 0 1 2 3 4 5 0 1 2 3 4 5 0 1 2 3 4 5 0 1 2 3 4 5\n' > "$W/l6.txt"
+out=$("$CS" train "$W/a" --labels "$W/l6.txt" --hidden 16 --layers 1 --epochs 3 --seed 3 --progress none -o "$W/auto_labels.wav")
+check "--labels: no GRU with descriptor inputs (a label file has no units)" bash -c "! grep -q 'GRU + descriptors' <<<'$out'"
+out=$("$CS" train "$W/a" --weights half --hidden 16 --layers 1 --epochs 3 --seed 3 --progress none -o "$W/auto_half.wav")
+check "--weights half: no GRU with descriptor inputs (they are float32 only)" bash -c "! grep -q 'GRU + descriptors' <<<'$out'"
+expect_error "--desc-inputs with --no-desc-inputs" "desc-inputs with --no-desc-inputs: choose one" "" -- \
+    "$CS" train "$W/a" --desc-inputs --no-desc-inputs -o "$W/x.wav"
 expect_error "--desc-inputs with --arch ngram" "desc-inputs with --arch ngram: an n-gram reads no descriptors" "" -- \
     "$CS" train "$W/a" --desc-inputs --arch ngram -o "$W/x.wav"
 printf '0 1 2 3\n' >"$W/l.txt"

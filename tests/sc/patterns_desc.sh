@@ -15,5 +15,5 @@ SND=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
     || { not_ok "concatseq analyze / train --desc-inputs"; exit 1; }
 "$CONCATSEQ" sample "$W/d.corpus" "$W/desc.wav" -n 300 --seed 5 --tsv > "$W/desc_t1.tsv" || not_ok "sample"
 "$CONCATSEQ" sample "$W/d.corpus" "$W/desc.wav" -n 200 --seed 8 --temperature 0.7 --top-k 5 --repetition-penalty 1.5 --tsv > "$W/desc_tx.tsv" || not_ok "sample 2"
-pat_sclang "$CS_SOURCE_DIR/tests/sc/patterns_desc.scd" 300 | grep -v '^\s*$' | grep -E 'FAILED|ERROR|PATTERNS|WATCHDOG|sclang timed'
+pat_sclang "$CS_SOURCE_DIR/tests/sc/patterns_desc.scd" 300 | grep -v '^\s*$' | grep -E 'FAILED|ERROR|PATTERNS|WATCHDOG|sclang timed|^FEED'
 pat_tally "$W/patterns_desc.log"
