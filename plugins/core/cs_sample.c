@@ -12,7 +12,8 @@
 
 #define LOGIT_CLAMP 1e30f
 #define LN2         0.69314718055994531
-#define BLK         8 /* labels per block sum */
+#define BLK         8  /* labels per block sum */
+#define PACK_MAX    64 /* labels packed and ranked in registers at most (AVX2); prefix sums kept */
 
 #ifndef CS_SAMPLE_SIMD /* 0: the portable path only (tests/c/test_sample_same.c builds it so beside the library) */
 #define CS_SAMPLE_SIMD CS_FASTMATH_HAVE_AVX2
@@ -563,8 +564,6 @@ static const uint32_t pack_lut[256] = {
     0x00765432, 0x07654320, 0x07654321, 0x76543210,
 };
 
-#define PACK_MAX 64 /* labels packed and ranked in registers at most */
-
 /* The labels of weight bits >= t (t >= 1) - at most PACK_MAX, the caller's count of them - into key[] (their bits)
  * and lab[] (their labels), in index order, followed by 8 zero keys; key and lab hold PACK_MAX + 16. Returns their
  * count. Branch-free: one left-pack permutation (pack_lut) per block of 8 labels. */
@@ -655,22 +654,44 @@ __attribute__((target("avx2,fma"))) static void rank_avx2(const int32_t *key, co
 }
 #endif
 
-/* The first ranks of order[0..m) as far as needed: `need` of them, or (need 0) until their mass reaches target,
- * summed in rank order (the scalar sampler's double sums). Returns the count and *mass their weight. */
-static int take_prefix(const float *e, const int *order, int m, int need, double target, double *mass)
+/* The running sums of the weights of the labels kept, in rank order (cum[r]: ranks 0..r), n of them (0: not kept,
+ * the labels were more than PACK_MAX): the cut-off of the nucleus inside the top k and the draw read them instead of
+ * summing again (the same double sums in the same order, so the same numbers). Non-decreasing. */
+typedef struct prefix_sums {
+    int n;
+    double cum[PACK_MAX];
+} prefix_sums;
+
+/* The first ranks of order[0..m) (m <= PACK_MAX) as far as needed: `need` of them, or (need 0) until their mass
+ * reaches target, summed in rank order (the scalar sampler's double sums) into ps. Returns the count and *mass
+ * their weight. */
+static int take_prefix(const float *e, const int *order, int m, int need, double target, double *mass, prefix_sums *ps)
 {
     int n = 0;
     double cum = 0.0;
-    while (n < m && (need ? n < need : n == 0 || cum < target))
-        cum += (double)e[order[n++]];
+    while (n < m && (need ? n < need : n == 0 || cum < target)) {
+        cum += (double)e[order[n]];
+        ps->cum[n++] = cum;
+    }
+    ps->n = n;
     *mass = cum;
     return n;
+}
+
+/* The count of the sums cum[0..n) below x (< x, or with `le` <= x): where x falls among non-decreasing sums. */
+static inline int count_below(const double *cum, int n, double x, int le)
+{
+    int c = 0;
+    for (int r = 0; r < n; r++)
+        c += le ? cum[r] <= x : cum[r] < x;
+    return c;
 }
 
 /* order[0..) <- the labels of set[0..m) that rank first (larger weight, then lower index), sorted, as many as
  * needed (see take_prefix): insertion sort for a short set, else a max-heap built in set and popped only as far as
  * needed. Returns the count written and *mass their weight. */
-static int sort_prefix(const float *e, int *set, int m, int need, double target, int *order, double *mass)
+static int sort_prefix(const float *e, int *set, int m, int need, double target, int *order, double *mass,
+                       prefix_sums *ps)
 {
     int n = 0;
     double cum = 0.0;
@@ -687,8 +708,9 @@ static int sort_prefix(const float *e, int *set, int m, int need, double target,
         }
         for (int j = 0; j < m; j++)
             order[j] = (int)~(uint32_t)key[j];
-        return take_prefix(e, order, m, need, target, mass);
+        return take_prefix(e, order, m, need, target, mass, ps);
     }
+    ps->n = 0;
     int hn = m;
     for (int j = hn / 2 - 1; j >= 0; j--)
         sift_down(set, hn, j, e);
@@ -706,7 +728,7 @@ static int sort_prefix(const float *e, int *set, int m, int need, double target,
  * and ranked in registers if they are at most PACK_MAX (AVX2), else collected into heap and sorted (sort_prefix).
  * Returns the count and *mass their weight. */
 static int rank_ge(const float *e, int V, int32_t t, int count, int need, double target, int simd, int *heap,
-                   int *order, double *mass)
+                   int *order, double *mass, prefix_sums *ps)
 {
 #if CS_SAMPLE_SIMD
     if (simd && count <= PACK_MAX) {
@@ -714,7 +736,7 @@ static int rank_ge(const float *e, int V, int32_t t, int count, int need, double
         int lab[PACK_MAX + 16];
         const int m = pack_ge_avx2(e, V, t, key, lab);
         rank_avx2(key, lab, m, order);
-        return take_prefix(e, order, m, need, target, mass);
+        return take_prefix(e, order, m, need, target, mass, ps);
     }
     const int m = simd ? collect_ge_avx2(e, V, t, heap) : collect_ge_scalar(e, 0, V, t, heap, 0);
 #else
@@ -722,20 +744,20 @@ static int rank_ge(const float *e, int V, int32_t t, int count, int need, double
     (void)count;
     const int m = collect_ge_scalar(e, 0, V, t, heap, 0);
 #endif
-    return sort_prefix(e, heap, m, need, target, order, mass);
+    return sort_prefix(e, heap, m, need, target, order, mass, ps);
 }
 
 /* 4-5 by partial selection: top-k (k > 0) or the nucleus (k = 0) into order[], most probable first; returns the
  * count and *mass their weight (the exact sums, in rank order, of the scalar sampler). */
 static int select_top(const float *e, int V, int k, float p, double total, int npos, int simd, int *heap, int *order,
-                      double *mass)
+                      double *mass, prefix_sums *ps)
 {
     const double target = (double)p * total;
     bisection b;
     find_threshold(e, V, k, target, npos, simd, &b);
-    int n = rank_ge(e, V, b.lo, b.clo, k, target, simd, heap, order, mass);
+    int n = rank_ge(e, V, b.lo, b.clo, k, target, simd, heap, order, mass, ps);
     if (!k && *mass < target && b.clo < npos) /* the float sums rounded the other way: take every label */
-        n = rank_ge(e, V, 1, npos, 0, target, simd, heap, order, mass);
+        n = rank_ge(e, V, 1, npos, 0, target, simd, heap, order, mass, ps);
     return n;
 }
 
@@ -743,16 +765,21 @@ static int select_top(const float *e, int V, int k, float p, double total, int n
  * stays) and sets *mass to their total weight (total when none is applied). Labels of weight 0 are never kept:
  * they cannot be drawn and change neither the mass nor the reported figures. */
 static int sample_truncate(const float *e, int V, int n_ok, int k, float p, double total, int npos, int simd, int *heap,
-                           int *order, double *mass)
+                           int *order, double *mass, prefix_sums *ps)
 {
     int k_on = k > 0 && k < n_ok;
     int p_on = p < 1.0f; /* NaN compares false: off */
     *mass = total;
+    ps->n = 0;
     if (!k_on && !p_on) return 0;
     int kept;
     if (k_on) {
-        kept = select_top(e, V, k, p, total, npos, simd, heap, order, mass);
-        if (p_on) { /* nucleus inside the top k */
+        kept = select_top(e, V, k, p, total, npos, simd, heap, order, mass, ps);
+        if (p_on && ps->n == kept && kept > 0) { /* nucleus inside the top k: the first sum >= target ends it */
+            const int m = 1 + count_below(ps->cum, kept - 1, (double)p * *mass, 0);
+            kept = ps->n = m;
+            *mass = ps->cum[m - 1];
+        } else if (p_on) {
             double target = (double)p * *mass, c2 = 0.0;
             int m = 0;
             while (m < kept) {
@@ -763,11 +790,12 @@ static int sample_truncate(const float *e, int V, int n_ok, int k, float p, doub
             *mass = c2;
         }
     } else {
-        kept = select_top(e, V, 0, p, total, npos, simd, heap, order, mass);
+        kept = select_top(e, V, 0, p, total, npos, simd, heap, order, mass, ps);
     }
     if (kept < 1) { /* p <= 0: keep the top label */
         kept = 1;
         *mass = (double)e[order[0]];
+        ps->n = 0;
     }
     return kept;
 }
@@ -775,12 +803,23 @@ static int sample_truncate(const float *e, int V, int n_ok, int k, float p, doub
 /* 6. Draw by the inverse CDF with uniform u: over order[0..kept) when truncated, else over all labels in index
  * order, skipping whole blocks by their sums blk. Reports probability and entropy (bits); out->candidates is
  * set by the caller when not truncated. */
-static int sample_draw(const float *e, const float *val, int V, const int *order, int kept, const double *blk,
-                       double mass, double u, int amax, cs_sample_result *out)
+static int sample_draw(const float *e, const float *val, int V, const int *order, int kept, const prefix_sums *ps,
+                       const double *blk, double mass, double u, int amax, cs_sample_result *out)
 {
     double target = u * mass, acc = 0.0, ez = 0.0;
     int label = -1;
-    if (kept) {
+    if (kept && ps->n == kept) { /* the first running sum above the target */
+        int count = 0;
+        for (int j = 0; j < kept; j++) {
+            const int i = order[j], pos = e[i] > 0.0f;
+            ez += pos ? (double)e[i] * (double)val[i] : 0.0;
+            count += pos;
+        }
+        const int r = count_below(ps->cum, kept, target, 1);
+        label = order[r < kept ? r : 0];
+        out->candidates = count;
+        out->entropy_bits = cs_fast_log2((float)mass) - (float)(ez / (mass * LN2));
+    } else if (kept) {
         int count = 0;
         for (int j = 0; j < kept; j++) {
             int i = order[j];
@@ -873,10 +912,12 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
         exp_scalar(val, e, 0, V, mx, T, blk, &total, &ez, &count);
 
     double mass;
-    const int kept = sample_truncate(e, V, n_ok, params->top_k, params->top_p, total, count, simd, heap, order, &mass);
+    prefix_sums ps;
+    const int kept =
+        sample_truncate(e, V, n_ok, params->top_k, params->top_p, total, count, simd, heap, order, &mass, &ps);
     if (!kept) {
         out->candidates = count;
         out->entropy_bits = cs_fast_log2((float)mass) - (float)(ez / (mass * LN2));
     }
-    return sample_draw(e, val, V, order, kept, blk, mass, u, amax, out);
+    return sample_draw(e, val, V, order, kept, &ps, blk, mass, u, amax, out);
 }
