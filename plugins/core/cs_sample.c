@@ -288,6 +288,22 @@ static int sample_candidates(const float *logits, int V, const unsigned char *ma
 static const unsigned char *penalty_flags(int V, const int *history, int n_history, float pen, unsigned char *hist)
 {
     if (!(history && n_history > 0 && pen > 0.0f && pen != 1.0f && pen < 3.4e38f)) return NULL;
+#if CS_SAMPLE_SIMD           /* x86: little-endian */
+    if (V >= 8 && V <= 64) { /* bits in a register, then spread to bytes in 8-byte stores the 8-byte loads of
+                              * cand_avx2 forward from (byte stores would stall them) */
+        uint64_t bits = 0;
+        for (int j = 0; j < n_history; j++) {
+            const int h = history[j];
+            bits |= (uint64_t)(h >= 0 && h < V) << (h & 63);
+        }
+        for (int k = 0; 8 * k < V; k++) { /* byte j of the word = bit j of the block */
+            uint64_t w = ((bits >> 8 * k & 255u) * 0x0101010101010101u) & 0x8040201008040201u;
+            w = ((w + 0x7f7f7f7f7f7f7f7fu) >> 7) & 0x0101010101010101u;
+            memcpy(hist + 8 * k, &w, 8); /* within the V floats of e: 8 * ceil(V / 8) < 4V bytes */
+        }
+        return hist;
+    }
+#endif
     memset(hist, 0, (size_t)V);
     for (int j = 0; j < n_history; j++) {
         const int h = history[j];
