@@ -183,7 +183,7 @@ __attribute__((target("avx2,fma"))) static inline double hsum4d(__m256d v)
  * (weight 0) by exp_tail, so equal logits always get equal weights. */
 __attribute__((target("avx2,fma"))) static inline void
 exp_block8(const float *v8, float *z8, float *w8, __m256 m, __m256 t, double *blk, __m256d *tot, __m256d *ezv, int *n)
-{ /* tot NULL: no total (top-k, which reads only the weights of the labels it keeps) */
+{
     const __m256 zero = _mm256_setzero_ps();
     __m256 z = _mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(v8), m), t);
     __m256 w = cs_fast_exp8(z);
@@ -193,7 +193,7 @@ exp_block8(const float *v8, float *z8, float *w8, __m256 m, __m256 t, double *bl
     *n += __builtin_popcount((unsigned)_mm256_movemask_ps(pos));
     __m256d wl = _mm256_cvtps_pd(_mm256_castps256_ps128(w)), wh = _mm256_cvtps_pd(_mm256_extractf128_ps(w, 1));
     __m256d s = _mm256_add_pd(wl, wh);
-    if (tot) *tot = _mm256_add_pd(*tot, s);
+    *tot = _mm256_add_pd(*tot, s);
     if (blk) {                             /* the untruncated draw's block sums and entropy */
         __m256 zm = _mm256_and_ps(z, pos); /* z = -inf where w = 0: counts as 0 */
         __m256d zl = _mm256_cvtps_pd(_mm256_castps256_ps128(zm)), zh = _mm256_cvtps_pd(_mm256_extractf128_ps(zm, 1));
@@ -203,8 +203,7 @@ exp_block8(const float *v8, float *z8, float *w8, __m256 m, __m256 t, double *bl
 }
 
 /* Pass 2 with the model's vectorised exp (cs_fast_exp8, as in its softmax), every label; see exp_scalar. blk NULL:
- * a truncated draw, which needs neither the block sums nor sum e z (then *ez is left as it is); total NULL: no total
- * (top-k). */
+ * a truncated draw, which needs neither the block sums nor sum e z (then *ez is left as it is). */
 __attribute__((target("avx2,fma"))) static void exp_avx2(float *val, float *e, int V, float mx, float T, double *blk,
                                                          double *total, double *ez, int *count)
 {
@@ -212,18 +211,18 @@ __attribute__((target("avx2,fma"))) static void exp_avx2(float *val, float *e, i
     __m256d tot = _mm256_setzero_pd(), ezv = _mm256_setzero_pd();
     int n = 0, i = 0;
     for (; i + 8 <= V; i += 8)
-        exp_block8(val + i, val + i, e + i, m, t, blk ? blk + i / BLK : NULL, total ? &tot : NULL, &ezv, &n);
+        exp_block8(val + i, val + i, e + i, m, t, blk ? blk + i / BLK : NULL, &tot, &ezv, &n);
     if (i < V) { /* the tail through a padded copy (masked stores are slow on some CPUs) */
         float v8[8], w8[8];
         for (int j = 0; j < 8; j++)
             v8[j] = i + j < V ? val[i + j] : -INFINITY;
-        exp_block8(v8, v8, w8, m, t, blk ? blk + i / BLK : NULL, total ? &tot : NULL, &ezv, &n);
+        exp_block8(v8, v8, w8, m, t, blk ? blk + i / BLK : NULL, &tot, &ezv, &n);
         for (int j = 0; i + j < V; j++) {
             val[i + j] = v8[j];
             e[i + j] = w8[j];
         }
     }
-    if (total) *total += hsum4d(tot);
+    *total += hsum4d(tot);
     if (blk) *ez += hsum4d(ezv);
     *count += n;
 }
@@ -928,9 +927,8 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     int count = 0;
 #if CS_SAMPLE_SIMD
     if (simd) {
-        const int k_on = params->top_k > 0 && params->top_k < n_ok; /* sample_truncate's */
-        const int trunc = k_on || params->top_p < 1.0f;
-        exp_avx2(val, e, V, mx, T, trunc ? NULL : blk, k_on ? NULL : &total, &ez, &count);
+        const int trunc = (params->top_k > 0 && params->top_k < n_ok) || params->top_p < 1.0f; /* sample_truncate's */
+        exp_avx2(val, e, V, mx, T, trunc ? NULL : blk, &total, &ez, &count);
     } else
 #endif
         exp_scalar(val, e, 0, V, mx, T, blk, &total, &ez, &count);
