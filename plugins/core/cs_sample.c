@@ -436,12 +436,13 @@ static inline void bisect_take(bisection *b, int32_t mid, int c, float mass, int
 }
 
 #if CS_SAMPLE_SIMD
-/* Another step of search64_avx2? A step (three thresholds over eight registers) costs about as much as ranking four
- * more labels (rank_avx2), and shrinks the band about fourfold: go on while the band is more than 4 labels. */
+/* Another step of search64_avx2? A step (three thresholds over eight registers) costs about as much as ranking a
+ * few more labels (rank_avx2) and shrinks the band about fourfold: go on while the band is more than 8 labels (4
+ * and 12 measured slower with bench_sample at 64 labels, 16 slower still). */
 static inline int search64_more(const bisection *b, int need, int step)
 {
     if (step >= 16 || b->hi - b->lo <= 1 || (need && b->clo <= need)) return 0;
-    return b->clo - b->chi > 4;
+    return b->clo - b->chi > 8;
 }
 
 /* Take the counts n1 >= n2 >= n3 (ok1 >= ok2 >= ok3: enough or not) of the labels at or above the ascending
@@ -639,9 +640,11 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void rank_block
         _mm256_storeu_si256((__m256i *)(void *)(rank + 8 * v), r[v]);
 }
 
-/* order[r] <- lab[i] for the packed label i of rank r (larger weight first, then lower index) among the m <=
- * PACK_MAX of pack_ge_avx2: a full ranking by counting (rank_blocks), m * ceil(m / 8) register steps. */
-__attribute__((target("avx2,fma"))) static void rank_avx2(const int32_t *key, const int *lab, int m, int *order)
+/* order[r] <- lab[i] and ws[r] <- its weight for the packed label i of rank r (larger weight first, then lower
+ * index) among the m <= PACK_MAX of pack_ge_avx2: a full ranking by counting (rank_blocks), m * ceil(m / 8) register
+ * steps. */
+__attribute__((target("avx2,fma"))) static void rank_avx2(const int32_t *key, const int *lab, int m, int *order,
+                                                          float *ws)
 {
     int32_t rank[PACK_MAX + 8];
     switch ((m + 7) / 8) { /* the block count a constant in each case: the registers stay registers */
@@ -671,8 +674,10 @@ __attribute__((target("avx2,fma"))) static void rank_avx2(const int32_t *key, co
     default:
         rank_blocks(key, m, 8, rank);
     }
-    for (int i = 0; i < m; i++)
-        order[rank[i]] = lab[i]; /* a permutation of 0..m-1: the order is total */
+    for (int i = 0; i < m; i++) { /* a permutation of 0..m-1: the order is total */
+        order[rank[i]] = lab[i];
+        ws[rank[i]] = cs_fast_bits_to_float((uint32_t)key[i]);
+    }
 }
 #endif
 
@@ -684,15 +689,15 @@ typedef struct prefix_sums {
     double cum[PACK_MAX];
 } prefix_sums;
 
-/* The first ranks of order[0..m) (m <= PACK_MAX) as far as needed: `need` of them, or (need 0) until their mass
- * reaches target, summed in rank order (the scalar sampler's double sums) into ps. Returns the count and *mass
- * their weight. */
-static int take_prefix(const float *e, const int *order, int m, int need, double target, double *mass, prefix_sums *ps)
+/* The first of m <= PACK_MAX ranks as far as needed: `need` of them, or (need 0) until their mass reaches target,
+ * their weights ws[] (in rank order) summed in rank order (the scalar sampler's double sums) into ps. Returns the
+ * count and *mass their weight. */
+static int take_prefix(const float *ws, int m, int need, double target, double *mass, prefix_sums *ps)
 {
     int n = 0;
     double cum = 0.0;
     while (n < m && (need ? n < need : n == 0 || cum < target)) {
-        cum += (double)e[order[n]];
+        cum += (double)ws[n];
         ps->cum[n++] = cum;
     }
     ps->n = n;
@@ -728,9 +733,12 @@ static int sort_prefix(const float *e, int *set, int m, int need, double target,
             }
             key[q] = x;
         }
-        for (int j = 0; j < m; j++)
+        float ws[48];
+        for (int j = 0; j < m; j++) {
             order[j] = (int)~(uint32_t)key[j];
-        return take_prefix(e, order, m, need, target, mass, ps);
+            ws[j] = cs_fast_bits_to_float((uint32_t)(key[j] >> 32));
+        }
+        return take_prefix(ws, m, need, target, mass, ps);
     }
     ps->n = 0;
     int hn = m;
@@ -756,9 +764,10 @@ static int rank_ge(const float *e, int V, int32_t t, int count, int need, double
     if (simd && count <= PACK_MAX) {
         int32_t key[PACK_MAX + 16];
         int lab[PACK_MAX + 16];
+        float ws[PACK_MAX];
         const int m = pack_ge_avx2(e, V, t, key, lab);
-        rank_avx2(key, lab, m, order);
-        return take_prefix(e, order, m, need, target, mass, ps);
+        rank_avx2(key, lab, m, order, ws);
+        return take_prefix(ws, m, need, target, mass, ps);
     }
     const int m = simd ? collect_ge_avx2(e, V, t, heap) : collect_ge_scalar(e, 0, V, t, heap, 0);
 #else
