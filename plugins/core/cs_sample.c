@@ -914,17 +914,21 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     const unsigned char *hist = penalty_flags(V, history, n_history, pen, (unsigned char *)(void *)e);
     float mx;
     const int n_ok = sample_candidates(logits, V, mask, val, hist, pen, simd, &mx, out);
-    int amax = 0; /* the lowest index wins ties; n_ok >= 1 so mx is a candidate's value */
+    const float T = params->temperature;
+    const int trunc = (params->top_k > 0 && params->top_k < n_ok) || params->top_p < 1.0f; /* sample_truncate's */
+    int amax = 0; /* the lowest index wins ties; n_ok >= 1 so mx is a candidate's value. Read by argmax and the
+                   * untruncated draw only */
+    if (!(T > 0.0f) || !trunc) {
 #if CS_SAMPLE_SIMD
-    if (simd)
-        amax = first_equal_avx2(val, V, mx);
-    else
+        if (simd)
+            amax = first_equal_avx2(val, V, mx);
+        else
 #endif
-        while (val[amax] != mx)
-            amax++;
+            while (val[amax] != mx)
+                amax++;
+    }
 
     /* 3. temperature; T <= 0 = argmax */
-    float T = params->temperature;
     if (!(T > 0.0f)) {
         out->label = amax;
         out->prob = 1.0f;
@@ -935,10 +939,9 @@ int cs_sample(const float *logits, int vocab, const cs_sample_params *params, co
     double total = 0.0, ez = 0.0;
     int count = 0;
 #if CS_SAMPLE_SIMD
-    if (simd) {
-        const int trunc = (params->top_k > 0 && params->top_k < n_ok) || params->top_p < 1.0f; /* sample_truncate's */
+    if (simd)
         exp_avx2(val, e, V, mx, T, trunc ? NULL : blk, &total, &ez, &count);
-    } else
+    else
 #endif
         exp_scalar(val, e, 0, V, mx, T, blk, &total, &ez, &count);
 
