@@ -27,21 +27,32 @@
  * at run time, else the same steps in scalar code): candidates, the repetition penalty (a flag per label of the
  * history, both the quotient and the product computed, one kept) and their maximum, then temperature, the model's
  * exp kernel (cs_fast_exp8) and the sums in double, with a sum per block of 8 labels so the draw skips whole
- * blocks. Top-k / top-p by partial selection, no sort of the candidates: a bisection on the weights' bit patterns
- * (a float >= 0 orders as its bits), one vectorised counting pass per step (for top-p also the mass, by float sums
- * with a 1e-3 margin that the exact sums then confirm), at most 31 steps and stopped as soon as ranking the labels
- * left between the bounds costs less than another pass; the labels above the threshold - a prefix of the ranking
- * whatever the ties - are then ranked by 8-lane compares (AVX2, up to 64; else insertion sort up to 48, else a
- * heap popped only as far as needed) and the cut-off and the draw follow in rank order, with the scalar sampler's
- * own double sums. O(V) per step plus O(m^2 / 8) for the m labels ranked, O(V log V) worst case (a flat
- * distribution with top-p near 1, where nearly every label is in the nucleus). The labels drawn are those of the
- * scalar sampler this replaced for the same seed (tests/c/test_sample_same.c, tests/c/test_sample_trunc.c); the
- * weights differ from it by float rounding (FMA) only. Measured beside it by tests/bench/bench_sample.c (2.1 GHz
- * EPYC, loaded machine, thread CPU time, same run; k16: top-k 16 + top-p 0.9 + penalty 1.2 over 16 labels, T 0.9):
- * V 64 plain 0.14 us (0.19x the scalar sampler), k16 0.38 us (0.25x), top-p 0.9 alone 0.29 us (0.29x); V 256 plain
- * 0.42 us (0.15x), k16 0.63 us (0.14x), top-p 0.9 0.67 us (0.17x); V 4096 k16 6.5 us (0.07x); worst case V 4096
- * with top-p 0.999 on a flat distribution ~415 us (0.93x: every label is ranked) - keep top-p off or top-k small
- * for very large V on the audio thread.
+ * blocks. Top-k / top-p by partial selection, no sort of the candidates: a search on the weights' bit patterns (a
+ * float >= 0 orders as its bits) for a threshold above which the labels - a prefix of the ranking whatever the ties
+ * - are at least k (or, for top-p, weigh at least the nucleus, by float sums with a 1e-3 margin that the exact
+ * sums then confirm). Up to 64 labels (AVX2) the weights stay in eight registers and each step counts three
+ * thresholds at once (a radix select, as in Alabi et al. 2012, "Fast k-selection algorithms for graphics
+ * processing units", radix 4: the first step at 2^-20, 2^-10, 2^-5, then the quarter points; 2-3 steps on a
+ * trained model's logits); above 64, a bisection, one vectorised counting pass per step, at most 31 steps.
+ * Either stops when ranking the labels left costs less than another step. The labels above the threshold, if at
+ * most 64, are left-packed by a 256-entry permutation table (one per block of 8) and ranked by counting in
+ * registers (label j outranks i iff bits_j + (j < i) > bits_i: four vector operations per label and block of 8,
+ * no branch on the data; a rank sort, exact for ties); more than 64 are sorted (insertion sort up to 48, else a
+ * heap popped only as far as needed). The running sums of the kept labels
+ * in rank order (the scalar sampler's own double sums) are kept once; the nucleus cut-off inside the top k and the
+ * draw count the sums below their targets instead of summing again. O(V) per step plus O(m^2 / 8) for the m labels
+ * ranked, O(V log V) worst case (a flat distribution with top-p near 1, where nearly every label is in the
+ * nucleus). The labels drawn are those of the scalar sampler this replaced for the same seed
+ * (tests/c/test_sample_same.c, tests/c/test_sample_trunc.c, tests/c/test_sample_pack.c: every lane pattern of the
+ * packing); the weights differ from it by float rounding (FMA) only.
+ * Measured beside it by tests/bench/bench_sample.c (2.6 GHz AMD EPYC shared by six builds, load 14, thread CPU
+ * time, same run; k16: top-k 16 + top-p 0.9 + penalty 1.2 over 16 labels, T 0.9):
+ *   V 64:   plain 0.14 us (0.19x the scalar sampler), k16 0.27 us (0.18x), top-p 0.9 alone 0.20 us (0.19x);
+ *   V 256:  plain 0.46 us (0.13x), k16 0.75 us (0.13x), top-p 0.9 0.85 us (0.16x);
+ *   V 4096: k16 6.5 us (0.07x); worst case top-p 0.999 on a flat distribution 424 us (0.93x: every label is
+ *           ranked) - keep top-p off or top-k small for very large V on the audio thread.
+ * Where the time goes at 64 labels with k16 (perf): the exp pass 21 %, the candidates pass 8 %, the search 15 %,
+ * packing 5 % and ranking 15 %, the running sums 6 %, the rest (penalty flags, draw, entropy, call) 30 %.
  */
 #ifndef CS_SAMPLE_H
 #define CS_SAMPLE_H
