@@ -1053,6 +1053,11 @@ struct cs_model_state {
     float *dsc;       /* descriptor inputs: (Din) the clamped descriptor row */
     float *logits;    /* (V) */
     float *wa, *wb;   /* half weights only: (W) each, a decoded embedding row or LayerNorm weight and bias */
+    /* GRU without descriptor inputs, when the table fits CS_MODEL_FOLD_MAX_BYTES and the caller gave the memory
+     * (cs_model_state_size): the embedding folded into layer 0's input product, filled on first use. */
+    float *fold;            /* (V+1, 3H): row t = W_ih0 embedding[t] + b_ih0, valid where fold_ok[t] */
+    unsigned char *fold_ok; /* (V+1): 1 once row t holds the product of the current kernel set and weights */
+    int fold_on;            /* the table is in use (cs_model_state_set_fold) */
 };
 
 static size_t round64(size_t b)
@@ -1060,8 +1065,19 @@ static size_t round64(size_t b)
     return (b + 63) & ~(size_t)63;
 }
 
-/* Walk the layout; with base == NULL only count bytes. */
-static size_t state_layout(const cs_model_config *c, int half, cs_model_state *st, unsigned char *base)
+/* Bytes of the folded-embedding table of a GRU without descriptor inputs ((V+1) rows of 3H floats, plus the V+1
+ * validity bytes), or 0 when the model cannot fold (transformer, descriptor inputs) or the table would exceed
+ * CS_MODEL_FOLD_MAX_BYTES. */
+static size_t fold_bytes(const cs_model_config *c)
+{
+    if (c->arch != CS_MODEL_GRU || c->desc_inputs > 0) return 0;
+    const size_t rows = (size_t)c->vocab + 1, b = rows * 3u * (size_t)c->width * sizeof(float) + rows;
+    return b <= CS_MODEL_FOLD_MAX_BYTES ? b : 0;
+}
+
+/* Walk the layout; with base == NULL only count bytes. The folded-embedding table comes last (fold = 1 and
+ * fold_bytes > 0), so the layout without it is a prefix of the layout with it. */
+static size_t state_layout(const cs_model_config *c, int half, int fold, cs_model_state *st, unsigned char *base)
 {
     size_t off = round64(sizeof(cs_model_state));
     size_t V = (size_t)c->vocab, W = (size_t)c->width, L = (size_t)c->layers;
@@ -1097,6 +1113,11 @@ static size_t state_layout(const cs_model_config *c, int half, cs_model_state *s
         TAKE(wa, W);
         TAKE(wb, W);
     }
+    if (fold && fold_bytes(c) > 0) {
+        TAKE(fold, (V + 1) * 3 * W);
+        if (base) st->fold_ok = base + off;
+        off += round64(V + 1);
+    }
 #undef TAKE
     return off;
 }
@@ -1105,7 +1126,13 @@ size_t cs_model_state_size(const cs_model_view *view)
 {
     if (!view || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return 0;
     if (view->precision == CS_MODEL_PRECISION_HALF && view->cfg.desc_inputs > 0) return 0; /* refused (parser) */
-    return state_layout(&view->cfg, view->precision == CS_MODEL_PRECISION_HALF, NULL, NULL) + 64;
+    return state_layout(&view->cfg, view->precision == CS_MODEL_PRECISION_HALF, 1, NULL, NULL) + 64;
+}
+
+/* Forget every row of the folded table (the weights or the kernel set changed). O(V), RT-safe. */
+static void fold_clear(cs_model_state *st)
+{
+    if (st->fold_ok) memset(st->fold_ok, 0, (size_t)st->v.cfg.vocab + 1);
 }
 
 int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_model_state **out)
@@ -1113,14 +1140,17 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
     if (out) *out = NULL;
     if (!view || !out || !view->weights || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return CS_MODEL_E_ARG;
     if (view->precision == CS_MODEL_PRECISION_HALF && view->cfg.desc_inputs > 0) return CS_MODEL_E_PRECISION;
+    const int half = view->precision == CS_MODEL_PRECISION_HALF;
     if (!mem || bytes < cs_model_state_size(view)) return CS_MODEL_E_MEMORY;
     uintptr_t p = ((uintptr_t)mem + 63) & ~(uintptr_t)63;
     unsigned char *base = (unsigned char *)mem + (p - (uintptr_t)mem);
     cs_model_state *st = (cs_model_state *)(void *)base;
     memset(st, 0, sizeof *st);
     st->v = *view;
-    st->half = view->precision == CS_MODEL_PRECISION_HALF;
-    state_layout(&view->cfg, st->half, st, base);
+    st->half = half;
+    state_layout(&view->cfg, st->half, 1, st, base);
+    st->fold_on = st->fold != NULL;
+    fold_clear(st);
     st->k = &kernels_generic;
 #if CS_MODEL_HAVE_AVX2
     if (cpu_has_avx2_fma(st->half)) {
@@ -1144,6 +1174,7 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
 int cs_model_state_set_simd(cs_model_state *st, int enable)
 {
     if (!st) return 0;
+    fold_clear(st); /* the rows were summed by the previous set */
     st->k = &kernels_generic;
     st->simd = 0;
 #if CS_MODEL_HAVE_AVX2
@@ -1163,7 +1194,16 @@ int cs_model_rebind(cs_model_state *st, const cs_model_view *view)
     if (memcmp(&st->v.cfg, &view->cfg, sizeof view->cfg) != 0) return CS_MODEL_E_MISMATCH;
     if ((view->precision == CS_MODEL_PRECISION_HALF) != st->half) return CS_MODEL_E_MISMATCH;
     st->v = *view;
+    fold_clear(st); /* the new buffer may hold other weights */
     return CS_MODEL_OK;
+}
+
+int cs_model_state_set_fold(cs_model_state *st, int enable)
+{
+    if (!st) return 0;
+    st->fold_on = enable && st->fold != NULL;
+    fold_clear(st);
+    return st->fold_on;
 }
 
 const cs_model_config *cs_model_state_config(const cs_model_state *st)
@@ -1215,16 +1255,36 @@ static const float *input_vector(cs_model_state *st, int token, const float *des
     return st->xin;
 }
 
+/* Layer 0's input pre-activations W_ih0 x + b_ih0 for `token`: from the folded table when it is on (the row is
+ * computed by the same kernel on the same input the first time the token is fed, so every later step reads the
+ * bits it would have computed), else computed into st->gi. */
+static const float *gru_input0(cs_model_state *st, int token, const float *desc)
+{
+    const cs_model_view *v = &st->v;
+    const int H = v->cfg.width;
+    if (!st->fold_on) {
+        wmatvec(st, st->gi, v->w_ih[0], v->b_ih[0], input_vector(st, token, desc), 3 * H, H);
+        return st->gi;
+    }
+    float *row = st->fold + (size_t)token * 3u * (size_t)H; /* token <= V (BOS): the table has V+1 rows */
+    if (!st->fold_ok[token]) {
+        wmatvec(st, row, v->w_ih[0], v->b_ih[0], input_vector(st, token, desc), 3 * H, H);
+        st->fold_ok[token] = 1;
+    }
+    return row;
+}
+
 static void gru_feed(cs_model_state *st, int token, const float *desc)
 {
     const cs_model_view *v = &st->v;
     const int H = v->cfg.width;
-    const float *in = input_vector(st, token, desc);
+    const float *in = NULL;
     for (int l = 0; l < v->cfg.layers; l++) {
         float *h = st->h + (size_t)l * H;
-        wmatvec(st, st->gi, v->w_ih[l], v->b_ih[l], in, 3 * H, H);
+        const float *gi = l == 0 ? gru_input0(st, token, desc) : st->gi;
+        if (l > 0) wmatvec(st, st->gi, v->w_ih[l], v->b_ih[l], in, 3 * H, H);
         wmatvec(st, st->gh, v->w_hh[l], v->b_hh[l], h, 3 * H, H);
-        st->k->gru(h, st->gi, st->gh, H);
+        st->k->gru(h, gi, st->gh, H);
         in = h;
     }
 }
