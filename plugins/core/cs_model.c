@@ -908,6 +908,88 @@ __attribute__((target("avx2,fma,f16c"))) static void matvec_h_avx2(float *restri
     }
 }
 
+/* The AVX-512 form of matvec_h_avx2 (AVX-512F, selected at run time with F16C): 16 halves per VCVTPH2PS zmm (one
+ * 256-bit load), 8 rows per pass (8 accumulators + x in the 32 zmm registers). Lanes 0-7 of a row's accumulator
+ * sum the columns matvec_h_avx2's a-accumulator sums (c mod 16 < 8) in the same order, lanes 8-15 its
+ * b-accumulator's; the 8-column tail goes to lanes 0-7 only (a masked FMA), and the row's sum is
+ * hsum8(lanes 0-7 + lanes 8-15) then the scalar tail, as there; the last rows % 4 rows, which matvec_h_avx2 sums
+ * with one accumulator, go to matvec_h_avx2 itself: the result equals matvec_h_avx2 (and matvec_avx2 on the decoded
+ * weights) bit for bit. On Zen 4 the conversion, not the FMA, bounds it: a VCVTPH2PS zmm every ~2.5
+ * cycles against one ymm every ~2 (tests/bench/bench_model_step). Rows at ld / 2 floats (ld even). */
+#define H512 __attribute__((target("avx512f,avx2,fma,f16c")))
+H512 static inline __m512 load16h(const float *row, int c)
+{
+    __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(row + c / 2));
+    return _mm512_cvtph_ps(_mm256_sub_epi32(q, _mm256_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16))));
+}
+
+/* the 8 halves from element c (even) in lanes 0-7, zeros above */
+H512 static inline __m512 load8h_z(const float *row, int c)
+{
+    __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(row + c / 2));
+    q = _mm_sub_epi32(q, _mm_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16)));
+    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_setzero_si256(), q, 0));
+}
+
+/* The dot product of one row of halves (from w) with x over cols: the order of matvec_h_avx2's per-row sum. */
+H512 static inline float hsum16(__m512 a)
+{
+    return hsum8(
+        _mm256_add_ps(_mm512_castps512_ps256(a), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1))));
+}
+
+H512 static float hrow_tail(__m512 acc, const float *w, const float *x, int c, int cols)
+{
+    const __mmask16 lo8 = 0x00ff;
+    if (c + 8 <= cols) {
+        acc = _mm512_mask3_fmadd_ps(load8h_z(w, c), _mm512_maskz_loadu_ps(lo8, x + c), acc, lo8);
+        c += 8;
+    }
+    float s = hsum16(acc);
+    for (; c < cols; c++)
+        s += half1(w, c) * x[c];
+    return s;
+}
+
+H512 static void matvec_h_avx512(float *restrict y, const float *restrict W, int ld, const float *restrict b,
+                                 const float *restrict x, int rows, int cols)
+{
+    const size_t lp = (size_t)(ld / 2);
+    const int c16 = cols & ~15;
+    int r = 0;
+    for (; r + 8 <= rows; r += 8) {
+        const float *w0 = W + (size_t)r * lp;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int c = 0; c < c16; c += 16) {
+            const __m512 xv = _mm512_loadu_ps(x + c);
+            a0 = _mm512_fmadd_ps(load16h(w0, c), xv, a0);
+            a1 = _mm512_fmadd_ps(load16h(w0 + lp, c), xv, a1);
+            a2 = _mm512_fmadd_ps(load16h(w0 + 2 * lp, c), xv, a2);
+            a3 = _mm512_fmadd_ps(load16h(w0 + 3 * lp, c), xv, a3);
+            a4 = _mm512_fmadd_ps(load16h(w0 + 4 * lp, c), xv, a4);
+            a5 = _mm512_fmadd_ps(load16h(w0 + 5 * lp, c), xv, a5);
+            a6 = _mm512_fmadd_ps(load16h(w0 + 6 * lp, c), xv, a6);
+            a7 = _mm512_fmadd_ps(load16h(w0 + 7 * lp, c), xv, a7);
+        }
+        const __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        for (int j = 0; j < 8; j++) {
+            const float s = hrow_tail(acc[j], w0 + (size_t)j * lp, x, c16, cols);
+            y[r + j] = b ? s + half1(b, r + j) : s;
+        }
+    }
+    for (; r < (rows & ~3); r++) { /* rows matvec_h_avx2 sums in its blocks of 4 */
+        const float *w0 = W + (size_t)r * lp;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int c = 0; c < c16; c += 16)
+            a0 = _mm512_fmadd_ps(load16h(w0, c), _mm512_loadu_ps(x + c), a0);
+        const float s = hrow_tail(a0, w0, x, c16, cols);
+        y[r] = b ? s + half1(b, r) : s;
+    }
+    if (r < rows) /* its last rows % 4 rows, one accumulator each: the same code (r is a multiple of 4: b + r / 2) */
+        matvec_h_avx2(y + r, W + (size_t)r * lp, ld, b ? b + r / 2 : NULL, x, rows - r, cols);
+}
+#undef H512
+
 __attribute__((target("avx2,fma"))) static void gru_avx2(float *restrict h, const float *restrict gi,
                                                          const float *restrict gh, int H)
 {
@@ -978,6 +1060,12 @@ static int cpu_has_avx2_fma(int half)
 {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && (!half || cpu_has_f16c());
 }
+
+/* AVX-512F as well (with the OS saving the zmm state: __builtin_cpu_supports checks both). */
+static int cpu_has_avx512(void)
+{
+    return __builtin_cpu_supports("avx512f");
+}
 #endif
 
 typedef void (*matvec_fn)(float *restrict, const float *restrict, int, const float *restrict, const float *restrict,
@@ -995,6 +1083,9 @@ static const kernels kernels_generic = {matvec_generic, matvec_h_generic, hdecod
                                         gru_generic,    softmax_generic,  wsum_generic};
 #if CS_MODEL_HAVE_AVX2
 static const kernels kernels_avx2 = {matvec_avx2, matvec_h_avx2, hdecode_avx2, gru_avx2, softmax_avx2, wsum_avx2};
+/* the AVX2 set with the half products of AVX-512 (bit-identical to matvec_h_avx2; float32 products stay AVX2: a
+ * zmm float32 kernel was not faster on Zen 4, whose L2 bandwidth, not its FMA, bounds them) */
+static const kernels kernels_avx512 = {matvec_avx2, matvec_h_avx512, hdecode_avx2, gru_avx2, softmax_avx2, wsum_avx2};
 #endif
 
 /* LayerNorm over n (PyTorch semantics, biased variance, eps 1e-5), accumulated in double so that even
@@ -1030,7 +1121,7 @@ static float clamp_finite(float v)
 struct cs_model_state {
     cs_model_view v;
     const kernels *k; /* kernel set */
-    int simd;         /* 1 when k is the AVX2/FMA set */
+    int simd;         /* 0 portable set, 1 AVX2/FMA, 2 AVX2 with AVX-512 half products (kernels_choose) */
     int half;         /* the weights are half precision (packed): products through k->matvec_h */
     int stale;        /* logits not computed for the last token (after prime) */
     long pos;         /* tokens fed since reset, BOS included */
@@ -1135,6 +1226,26 @@ static void fold_clear(cs_model_state *st)
     if (st->fold_ok) memset(st->fold_ok, 0, (size_t)st->v.cfg.vocab + 1);
 }
 
+/* The kernel set of cs_model_state_set_simd: 0 portable; 1 the best the CPU has (half weights: AVX-512 products
+ * when it has AVX-512F, else AVX2); 2 AVX2 even on an AVX-512 CPU. Sets st->k and st->simd (0, 1 AVX2, 2 AVX-512). */
+static void kernels_choose(cs_model_state *st, int enable)
+{
+    st->k = &kernels_generic;
+    st->simd = 0;
+#if CS_MODEL_HAVE_AVX2
+    if (enable && cpu_has_avx2_fma(st->half)) {
+        st->k = &kernels_avx2;
+        st->simd = 1;
+        if (enable == 1 && st->half && cpu_has_avx512()) {
+            st->k = &kernels_avx512;
+            st->simd = 2;
+        }
+    }
+#else
+    (void)enable;
+#endif
+}
+
 int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_model_state **out)
 {
     if (out) *out = NULL;
@@ -1151,13 +1262,7 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
     state_layout(&view->cfg, st->half, 1, st, base);
     st->fold_on = st->fold != NULL;
     fold_clear(st);
-    st->k = &kernels_generic;
-#if CS_MODEL_HAVE_AVX2
-    if (cpu_has_avx2_fma(st->half)) {
-        st->k = &kernels_avx2;
-        st->simd = 1;
-    }
-#endif
+    kernels_choose(st, 1);
     if (view->cfg.arch == CS_MODEL_TRANSFORMER) {
         const cs_model_config *c = &view->cfg;
         st->scale = (float)(1.0 / sqrt((double)(c->width / c->heads)));
@@ -1175,16 +1280,7 @@ int cs_model_state_set_simd(cs_model_state *st, int enable)
 {
     if (!st) return 0;
     fold_clear(st); /* the rows were summed by the previous set */
-    st->k = &kernels_generic;
-    st->simd = 0;
-#if CS_MODEL_HAVE_AVX2
-    if (enable && cpu_has_avx2_fma(st->half)) {
-        st->k = &kernels_avx2;
-        st->simd = 1;
-    }
-#else
-    (void)enable;
-#endif
+    kernels_choose(st, enable);
     return st->simd;
 }
 

@@ -439,13 +439,15 @@ const float *cs_model_logits(cs_model_state *st);
 /** Tokens fed since the last reset, BOS included (saturates at 2^31-1). RT-safe. */
 long cs_model_position(const cs_model_state *st);
 
-/** Choose the matrix-vector kernel: enable = 1 selects AVX2+FMA when the CPU has it (the default chosen by
- *  cs_model_state_init), 0 the portable 4-lane kernel. Returns 1 if the AVX2 kernel is now in use. The two
- *  kernels sum in different orders (logits differ by ~1e-7 relative); each is deterministic. RT-safe.
+/** Choose the matrix-vector kernel: enable = 1 selects the best SIMD set the CPU has (the default chosen by
+ *  cs_model_state_init), 2 the AVX2+FMA set even on an AVX-512 CPU, 0 the portable 4-lane kernel. Returns 0
+ *  (portable), 1 (AVX2) or 2 (AVX2 with AVX-512 half products). The portable and SIMD kernels sum in different
+ *  orders (logits differ by ~1e-7 relative); each is deterministic. Empties the folded-embedding table. RT-safe.
  *  Half-precision weights: the AVX2 set converts them with F16C (VCVTPH2PS) inside the products and needs
- *  AVX2 + FMA + F16C; the portable set decodes them with integer operations. Either set gives, bit for bit,
- *  the logits of the same set on the float32 model of cs_model_expand (the products sum the same values in the
- *  same order). */
+ *  AVX2 + FMA + F16C; with AVX-512F (enable 1) those products convert 16 halves per instruction (zmm), 8 rows
+ *  per pass, summing in the AVX2 kernel's order: sets 1 and 2 give the same bits (test_model_half). The
+ *  portable set decodes them with integer operations. Every set gives, bit for bit, the logits of the same set
+ *  (AVX2 for 2) on the float32 model of cs_model_expand (the products sum the same values in the same order). */
 int cs_model_state_set_simd(cs_model_state *st, int enable);
 
 /** Use (enable = 1, the default) or bypass (0) the folded-embedding table of
