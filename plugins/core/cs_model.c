@@ -931,11 +931,31 @@ H512 static inline __m512 load8h_z(const float *row, int c)
     return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_setzero_si256(), q, 0));
 }
 
+/* lanes 0-7 + lanes 8-15 */
+H512 static inline __m256 fold16(__m512 a)
+{
+    return _mm256_add_ps(_mm512_castps512_ps256(a), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+}
+
 /* The dot product of one row of halves (from w) with x over cols: the order of matvec_h_avx2's per-row sum. */
 H512 static inline float hsum16(__m512 a)
 {
-    return hsum8(
-        _mm256_add_ps(_mm512_castps512_ps256(a), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1))));
+    return hsum8(fold16(a));
+}
+
+/* The 8 row sums of 8 row vectors v_j (a_j + b_j of matvec_h_avx2) in hsum8's tree (lanes l + l+4, then pairs
+ * 0+2 / 1+3, then those two), computed for the 8 rows at once by transposing shuffles, in row order. Float addition
+ * is commutative bit for bit, so each row's sum equals hsum8(v_j). */
+H512 static inline __m256 hsum8x8(const __m256 *v)
+{
+    __m256 t[4];
+    for (int k = 0; k < 4; k++)
+        t[k] = _mm256_add_ps(_mm256_permute2f128_ps(v[2 * k], v[2 * k + 1], 0x20),
+                             _mm256_permute2f128_ps(v[2 * k], v[2 * k + 1], 0x31));
+    const __m256 u0 = _mm256_add_ps(_mm256_shuffle_ps(t[0], t[1], 0x44), _mm256_shuffle_ps(t[0], t[1], 0xee));
+    const __m256 u1 = _mm256_add_ps(_mm256_shuffle_ps(t[2], t[3], 0x44), _mm256_shuffle_ps(t[2], t[3], 0xee));
+    const __m256 f = _mm256_add_ps(_mm256_shuffle_ps(u0, u1, 0x88), _mm256_shuffle_ps(u0, u1, 0xdd));
+    return _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
 H512 static float hrow_tail(__m512 acc, const float *w, const float *x, int c, int cols)
@@ -972,6 +992,13 @@ H512 static void matvec_h_avx512(float *restrict y, const float *restrict W, int
             a7 = _mm512_fmadd_ps(load16h(w0 + 7 * lp, c), xv, a7);
         }
         const __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        if (c16 == cols) { /* no tail: the 8 sums at once (r is a multiple of 8: the biases are load8h(b, r)) */
+            const __m256 v[8] = {fold16(a0), fold16(a1), fold16(a2), fold16(a3),
+                                 fold16(a4), fold16(a5), fold16(a6), fold16(a7)};
+            const __m256 sum = hsum8x8(v);
+            _mm256_storeu_ps(y + r, b ? _mm256_add_ps(sum, load8h(b, r)) : sum);
+            continue;
+        }
         for (int j = 0; j < 8; j++) {
             const float s = hrow_tail(acc[j], w0 + (size_t)j * lp, x, c16, cols);
             y[r + j] = b ? s + half1(b, r + j) : s;
