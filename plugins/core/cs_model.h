@@ -328,9 +328,11 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
 
 /** The work of one step of the model of `view` in multiply-add equivalents, the unit of SeqPredict's per-block
  *  budget: cs_model_step_madds for float32 weights; for half weights (converted by F16C inside the products)
- *  twice that, above the worst ratio measured warm (tests/bench/bench_model_step, same run: 1.17-1.58x of the
- *  float32 step for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded 2.1 GHz EPYC), so the worst block
- *  stays within the budget. 0 for NULL or an invalid configuration. O(1), RT-safe. */
+ *  twice that, above the worst ratio measured warm (tests/bench/bench_model_step, same run: 1.17-1.73x of the
+ *  float32 step with the AVX2/F16C products for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded EPYC;
+ *  1.04-1.24x with the AVX-512 ones), so the worst block stays within the budget. The folded embedding
+ *  (cs_model_state_size) does not lower it: a token's first step costs the full product. 0 for NULL or an invalid
+ * configuration. O(1), RT-safe. */
 uint64_t cs_model_step_cost(const cs_model_view *view);
 
 /* ---- half-precision weights (models/FORMAT.md "Half-precision weights") ---- */
@@ -381,9 +383,9 @@ typedef struct cs_model_state cs_model_state;
  *  input product, computed by the step the first time token t is fed and read, not recomputed, afterwards (the
  *  same kernel on the same input: the logits are bit-identical with and without it, test_model_fold). It saves
  *  3H^2 of the L 6H^2 + VH multiply-adds of a warm step (GRU H 64 / 1 layer / V 64: 43 %; H 128 / 2 layers /
- *  V 256: 21 %); the first step of each token costs what it did. Sizes: GRU 64 / V 64: 53 KB (was 3 KB); H 128
- *  / V 256: 401 KB (was 6 KB); larger GRUs (e.g. H 256, V 256: 790 KB) have no table and keep the small state.
- *  Largest legal state: about 510 KB (a GRU at the table limit); the transformer's largest (D 128, 4 layers,
+ *  V 256: 21 %); the first step of each token costs what it did. Sizes: GRU 64 / V 64: 52 KB (was 3 KB); H 128
+ *  / V 256: 392 KB (was 6 KB); larger GRUs (e.g. H 256, V 256: 790 KB) have no table and keep the small state.
+ *  Largest legal state: about 520 KB (a GRU at the table limit); the transformer's largest (D 128, 4 layers,
  *  context 128, V 4096) is about 150 KB. */
 size_t cs_model_state_size(const cs_model_view *view);
 
