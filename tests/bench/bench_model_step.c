@@ -23,7 +23,9 @@
  * the same run by 12 independent chains of 8-lane (16-lane) FMAs in registers (thread CPU time, best of 5), and
  * per model "c <model> floor madds <m> madds_folded <f> floor_ns <m / g> folded_floor_ns <f / g>": the
  * multiply-adds of one step (cs_model_step_madds; folded: less layer 0's 3H^2 input product) at that peak, the
- * time no kernel streaming the weights through the FMA units can beat.
+ * time no kernel streaming the weights through the FMA units can beat. "c peak f16c_fma_ymm / f16c_fma_zmm ghalves
+ * <g>": halves converted (VCVTPH2PS) and multiplied-added per ns from an L1-resident block, the inner loop of a half
+ * kernel at its best; the half step's floor is its halves (the multiply-adds) at that rate.
  *
  * Output: one line per measurement, "c <model> <what> median_ns <x> p99_ns <y>", parsed by run_model_step.sh.
  * Usage: bench_model_step [--quick]
@@ -109,6 +111,40 @@ __attribute__((target("avx512f"))) static double peak_zmm(long n, volatile float
     return 12.0 * 16.0 * (double)n / t;
 }
 #undef PEAK_CHAINS
+
+/* F16C conversion + FMA from an L1-resident 4 KB block of packed halves (8 chains), the best a half kernel's
+ * inner loop can do: G halves per s. */
+#define CVT_CHAINS(T, LT, CVT, LOAD, STEP, FMA, SET, ADD, RED)                                                         \
+    static uint32_t blk[1024] __attribute__((aligned(64)));                                                            \
+    for (int i = 0; i < 1024; i++)                                                                                     \
+        blk[i] = 0x3c003c00u + (uint32_t)(i & 7);                                                                      \
+    T a0 = SET(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;                                   \
+    const T x = SET(1.0001f);                                                                                          \
+    double t = cpu_ns();                                                                                               \
+    for (long i = 0; i < n; i++)                                                                                       \
+        for (int k = 0; k < 1024; k += 8 * STEP) {                                                                     \
+            const LT *p = (const LT *)(const void *)(blk + k);                                                         \
+            a0 = FMA(CVT(LOAD(p)), x, a0), a1 = FMA(CVT(LOAD(p + 1)), x, a1);                                          \
+            a2 = FMA(CVT(LOAD(p + 2)), x, a2), a3 = FMA(CVT(LOAD(p + 3)), x, a3);                                      \
+            a4 = FMA(CVT(LOAD(p + 4)), x, a4), a5 = FMA(CVT(LOAD(p + 5)), x, a5);                                      \
+            a6 = FMA(CVT(LOAD(p + 6)), x, a6), a7 = FMA(CVT(LOAD(p + 7)), x, a7);                                      \
+        }                                                                                                              \
+    t = cpu_ns() - t;                                                                                                  \
+    *sink += RED(ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7))));                                   \
+    return 2048.0 * (double)n / t
+
+__attribute__((target("avx2,fma,f16c"))) static double cvt_ymm(long n, volatile float *sink)
+{
+    CVT_CHAINS(__m256, __m128i, _mm256_cvtph_ps, _mm_load_si128, 4, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_add_ps,
+               _mm256_cvtss_f32);
+}
+
+__attribute__((target("avx512f,f16c"))) static double cvt_zmm(long n, volatile float *sink)
+{
+    CVT_CHAINS(__m512, __m256i, _mm512_cvtph_ps, _mm256_load_si256, 8, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_add_ps,
+               _mm512_reduce_add_ps);
+}
+#undef CVT_CHAINS
 #endif
 
 /* This core's FMA peak in GMAC/s (best of 5 runs of each width; 0 without x86 FMA); prints the "c peak" lines. */
@@ -123,6 +159,12 @@ static double peak_gmacs(volatile float *sink)
             y = g > y ? g : y;
         }
         printf("c peak           fma_ymm        gmacs %9.1f\n", y);
+        double c = 0.0;
+        for (int r = 0; r < 5; r++) {
+            double g = cvt_ymm(4000, sink);
+            c = g > c ? g : c;
+        }
+        printf("c peak           f16c_fma_ymm   ghalves %9.1f\n", c);
         best = y;
     }
     if (__builtin_cpu_supports("avx512f")) {
@@ -132,6 +174,12 @@ static double peak_gmacs(volatile float *sink)
             z = g > z ? g : z;
         }
         printf("c peak           fma_zmm        gmacs %9.1f\n", z);
+        double c = 0.0;
+        for (int r = 0; r < 5; r++) {
+            double g = cvt_zmm(4000, sink);
+            c = g > c ? g : c;
+        }
+        printf("c peak           f16c_fma_zmm   ghalves %9.1f\n", c);
         best = z > best ? z : best;
     }
 #else

@@ -51,7 +51,9 @@ awk -v rounds="$rounds" '
     return s
   }
   END {
-    for (r = 1; r <= rounds; r++) printf "FMA peak, round %d: %s GMAC/s (ymm), %s (zmm)\n", r, pk[r, "fma_ymm"], pk[r, "fma_zmm"]
+    for (r = 1; r <= rounds; r++)
+      printf "FMA peak, round %d: %s GMAC/s (ymm), %s (zmm); F16C + FMA from L1: %s G halves/s (ymm), %s (zmm)\n", r,
+        pk[r, "fma_ymm"], pk[r, "fma_zmm"], pk[r, "f16c_fma_ymm"], pk[r, "f16c_fma_zmm"]
     target["gru_h64_v64"] = 1500; target["gru_h128_v256"] = 7000; target["tf_d64_l2_c64"] = 10000
     n = split("gru_h64_v64 gru_h128_v256 tf_d64_l2_c64", m, " ")
     for (i = 1; i <= n; i++) {
@@ -59,6 +61,14 @@ awk -v rounds="$rounds" '
       printf "\n%s (target %d ns)\n", k, target[k]
       fs = ""; for (r = 1; r <= rounds; r++) fs = fs (r > 1 ? " / " : "") sprintf("%.0f (folded %.0f)", fl[r, k], ffl[r, k])
       printf "  floor (madds / FMA peak)        %s\n", fs
+      hs = ""
+      for (r = 1; r <= rounds; r++) {
+        p = pk[r, "fma_zmm"] > pk[r, "fma_ymm"] ? pk[r, "fma_zmm"] : pk[r, "fma_ymm"] # the peak of floor_ns
+        hz = pk[r, "f16c_fma_zmm"] > 0 ? ffl[r, k] * p / pk[r, "f16c_fma_zmm"] : 0
+        hy = pk[r, "f16c_fma_ymm"] > 0 ? ffl[r, k] * p / pk[r, "f16c_fma_ymm"] : 0
+        hs = hs (r > 1 ? " / " : "") sprintf("%.0f (ymm %.0f)", hz, hy)
+      }
+      printf "  half floor (folded halves / F16C+FMA rate, zmm) %s\n", hs
       printf "  float32 warm                    %s\n", list("c", k, "step_warm")
       printf "  (b) half in the step, warm      %s   x float32: %s\n", list("c", k, "step_half_warm"), ratio("c", "step_half_warm", "c", "step_warm", k)
       printf "  (a) half expanded at load, warm %s   x float32: %s\n", list("c", k, "step_halfexp_warm"), ratio("c", "step_halfexp_warm", "c", "step_warm", k)
