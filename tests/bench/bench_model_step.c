@@ -147,39 +147,33 @@ __attribute__((target("avx512f,f16c"))) static double cvt_zmm(long n, volatile f
 #undef CVT_CHAINS
 #endif
 
+#if defined(__x86_64__)
+/* The best of 5 runs of a peak loop (n iterations each). */
+static double best_of5(double (*loop)(long, volatile float *), long n, volatile float *sink)
+{
+    double best = 0.0;
+    for (int r = 0; r < 5; r++) {
+        const double g = loop(n, sink);
+        best = g > best ? g : best;
+    }
+    return best;
+}
+#endif
+
 /* This core's FMA peak in GMAC/s (best of 5 runs of each width; 0 without x86 FMA); prints the "c peak" lines. */
 static double peak_gmacs(volatile float *sink)
 {
     double best = 0.0;
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        double y = 0.0;
-        for (int r = 0; r < 5; r++) {
-            double g = peak_ymm(400000, sink);
-            y = g > y ? g : y;
-        }
-        printf("c peak           fma_ymm        gmacs %9.1f\n", y);
-        double c = 0.0;
-        for (int r = 0; r < 5; r++) {
-            double g = cvt_ymm(4000, sink);
-            c = g > c ? g : c;
-        }
-        printf("c peak           f16c_fma_ymm   ghalves %9.1f\n", c);
-        best = y;
+        best = best_of5(peak_ymm, 400000, sink);
+        printf("c peak           fma_ymm        gmacs %9.1f\n", best);
+        printf("c peak           f16c_fma_ymm   ghalves %9.1f\n", best_of5(cvt_ymm, 4000, sink));
     }
     if (__builtin_cpu_supports("avx512f")) {
-        double z = 0.0;
-        for (int r = 0; r < 5; r++) {
-            double g = peak_zmm(200000, sink);
-            z = g > z ? g : z;
-        }
+        const double z = best_of5(peak_zmm, 200000, sink);
         printf("c peak           fma_zmm        gmacs %9.1f\n", z);
-        double c = 0.0;
-        for (int r = 0; r < 5; r++) {
-            double g = cvt_zmm(4000, sink);
-            c = g > c ? g : c;
-        }
-        printf("c peak           f16c_fma_zmm   ghalves %9.1f\n", c);
+        printf("c peak           f16c_fma_zmm   ghalves %9.1f\n", best_of5(cvt_zmm, 4000, sink));
         best = z > best ? z : best;
     }
 #else
