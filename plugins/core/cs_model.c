@@ -908,6 +908,115 @@ __attribute__((target("avx2,fma,f16c"))) static void matvec_h_avx2(float *restri
     }
 }
 
+/* The AVX-512 form of matvec_h_avx2 (AVX-512F, selected at run time with F16C): 16 halves per VCVTPH2PS zmm (one
+ * 256-bit load), 8 rows per pass (8 accumulators + x in the 32 zmm registers). Lanes 0-7 of a row's accumulator
+ * sum the columns matvec_h_avx2's a-accumulator sums (c mod 16 < 8) in the same order, lanes 8-15 its
+ * b-accumulator's; the 8-column tail goes to lanes 0-7 only (a masked FMA), and the row's sum is
+ * hsum8(lanes 0-7 + lanes 8-15) then the scalar tail, as there; the last rows % 4 rows, which matvec_h_avx2 sums
+ * with one accumulator, go to matvec_h_avx2 itself: the result equals matvec_h_avx2 (and matvec_avx2 on the decoded
+ * weights) bit for bit. On Zen 4 the conversion, not the FMA, bounds it: a VCVTPH2PS zmm every ~2.5
+ * cycles against one ymm every ~2 (tests/bench/bench_model_step). Rows at ld / 2 floats (ld even). */
+#define H512 __attribute__((target("avx512f,avx2,fma,f16c")))
+H512 static inline __m512 load16h(const float *row, int c)
+{
+    __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(row + c / 2));
+    return _mm512_cvtph_ps(_mm256_sub_epi32(q, _mm256_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16))));
+}
+
+/* the 8 halves from element c (even) in lanes 0-7, zeros above */
+H512 static inline __m512 load8h_z(const float *row, int c)
+{
+    __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(row + c / 2));
+    q = _mm_sub_epi32(q, _mm_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16)));
+    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_setzero_si256(), q, 0));
+}
+
+/* lanes 0-7 + lanes 8-15 */
+H512 static inline __m256 fold16(__m512 a)
+{
+    return _mm256_add_ps(_mm512_castps512_ps256(a), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1)));
+}
+
+/* The dot product of one row of halves (from w) with x over cols: the order of matvec_h_avx2's per-row sum. */
+H512 static inline float hsum16(__m512 a)
+{
+    return hsum8(fold16(a));
+}
+
+/* The 8 row sums of 8 row vectors v_j (a_j + b_j of matvec_h_avx2) in hsum8's tree (lanes l + l+4, then pairs
+ * 0+2 / 1+3, then those two), computed for the 8 rows at once by transposing shuffles, in row order. Float addition
+ * is commutative bit for bit, so each row's sum equals hsum8(v_j). */
+H512 static inline __m256 hsum8x8(const __m256 *v)
+{
+    __m256 t[4];
+    for (int k = 0; k < 4; k++)
+        t[k] = _mm256_add_ps(_mm256_permute2f128_ps(v[2 * k], v[2 * k + 1], 0x20),
+                             _mm256_permute2f128_ps(v[2 * k], v[2 * k + 1], 0x31));
+    const __m256 u0 = _mm256_add_ps(_mm256_shuffle_ps(t[0], t[1], 0x44), _mm256_shuffle_ps(t[0], t[1], 0xee));
+    const __m256 u1 = _mm256_add_ps(_mm256_shuffle_ps(t[2], t[3], 0x44), _mm256_shuffle_ps(t[2], t[3], 0xee));
+    const __m256 f = _mm256_add_ps(_mm256_shuffle_ps(u0, u1, 0x88), _mm256_shuffle_ps(u0, u1, 0xdd));
+    return _mm256_permutevar8x32_ps(f, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+H512 static float hrow_tail(__m512 acc, const float *w, const float *x, int c, int cols)
+{
+    const __mmask16 lo8 = 0x00ff;
+    if (c + 8 <= cols) {
+        acc = _mm512_mask3_fmadd_ps(load8h_z(w, c), _mm512_maskz_loadu_ps(lo8, x + c), acc, lo8);
+        c += 8;
+    }
+    float s = hsum16(acc);
+    for (; c < cols; c++)
+        s += half1(w, c) * x[c];
+    return s;
+}
+
+H512 static void matvec_h_avx512(float *restrict y, const float *restrict W, int ld, const float *restrict b,
+                                 const float *restrict x, int rows, int cols)
+{
+    const size_t lp = (size_t)(ld / 2);
+    const int c16 = cols & ~15;
+    int r = 0;
+    for (; r + 8 <= rows; r += 8) {
+        const float *w0 = W + (size_t)r * lp;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int c = 0; c < c16; c += 16) {
+            const __m512 xv = _mm512_loadu_ps(x + c);
+            a0 = _mm512_fmadd_ps(load16h(w0, c), xv, a0);
+            a1 = _mm512_fmadd_ps(load16h(w0 + lp, c), xv, a1);
+            a2 = _mm512_fmadd_ps(load16h(w0 + 2 * lp, c), xv, a2);
+            a3 = _mm512_fmadd_ps(load16h(w0 + 3 * lp, c), xv, a3);
+            a4 = _mm512_fmadd_ps(load16h(w0 + 4 * lp, c), xv, a4);
+            a5 = _mm512_fmadd_ps(load16h(w0 + 5 * lp, c), xv, a5);
+            a6 = _mm512_fmadd_ps(load16h(w0 + 6 * lp, c), xv, a6);
+            a7 = _mm512_fmadd_ps(load16h(w0 + 7 * lp, c), xv, a7);
+        }
+        const __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+        if (c16 == cols) { /* no tail: the 8 sums at once (r is a multiple of 8: the biases are load8h(b, r)) */
+            const __m256 v[8] = {fold16(a0), fold16(a1), fold16(a2), fold16(a3),
+                                 fold16(a4), fold16(a5), fold16(a6), fold16(a7)};
+            const __m256 sum = hsum8x8(v);
+            _mm256_storeu_ps(y + r, b ? _mm256_add_ps(sum, load8h(b, r)) : sum);
+            continue;
+        }
+        for (int j = 0; j < 8; j++) {
+            const float s = hrow_tail(acc[j], w0 + (size_t)j * lp, x, c16, cols);
+            y[r + j] = b ? s + half1(b, r + j) : s;
+        }
+    }
+    for (; r < (rows & ~3); r++) { /* rows matvec_h_avx2 sums in its blocks of 4 */
+        const float *w0 = W + (size_t)r * lp;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int c = 0; c < c16; c += 16)
+            a0 = _mm512_fmadd_ps(load16h(w0, c), _mm512_loadu_ps(x + c), a0);
+        const float s = hrow_tail(a0, w0, x, c16, cols);
+        y[r] = b ? s + half1(b, r) : s;
+    }
+    if (r < rows) /* its last rows % 4 rows, one accumulator each: the same code (r is a multiple of 4: b + r / 2) */
+        matvec_h_avx2(y + r, W + (size_t)r * lp, ld, b ? b + r / 2 : NULL, x, rows - r, cols);
+}
+#undef H512
+
 __attribute__((target("avx2,fma"))) static void gru_avx2(float *restrict h, const float *restrict gi,
                                                          const float *restrict gh, int H)
 {
@@ -978,6 +1087,12 @@ static int cpu_has_avx2_fma(int half)
 {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && (!half || cpu_has_f16c());
 }
+
+/* AVX-512F as well (with the OS saving the zmm state: __builtin_cpu_supports checks both). */
+static int cpu_has_avx512(void)
+{
+    return __builtin_cpu_supports("avx512f");
+}
 #endif
 
 typedef void (*matvec_fn)(float *restrict, const float *restrict, int, const float *restrict, const float *restrict,
@@ -995,6 +1110,10 @@ static const kernels kernels_generic = {matvec_generic, matvec_h_generic, hdecod
                                         gru_generic,    softmax_generic,  wsum_generic};
 #if CS_MODEL_HAVE_AVX2
 static const kernels kernels_avx2 = {matvec_avx2, matvec_h_avx2, hdecode_avx2, gru_avx2, softmax_avx2, wsum_avx2};
+/* the AVX2 set with the half products of AVX-512 (bit-identical to matvec_h_avx2). The float32 products stay AVX2:
+ * the same 8-row zmm kernel on float32 weights (bit-identical too) was measured no faster on Zen 4 (GRU 128 x 2:
+ * 11.0-14.1 against 11.0-11.6 us, same runs), so it is not kept. */
+static const kernels kernels_avx512 = {matvec_avx2, matvec_h_avx512, hdecode_avx2, gru_avx2, softmax_avx2, wsum_avx2};
 #endif
 
 /* LayerNorm over n (PyTorch semantics, biased variance, eps 1e-5), accumulated in double so that even
@@ -1030,7 +1149,7 @@ static float clamp_finite(float v)
 struct cs_model_state {
     cs_model_view v;
     const kernels *k; /* kernel set */
-    int simd;         /* 1 when k is the AVX2/FMA set */
+    int simd;         /* 0 portable set, 1 AVX2/FMA, 2 AVX2 with AVX-512 half products (kernels_choose) */
     int half;         /* the weights are half precision (packed): products through k->matvec_h */
     int stale;        /* logits not computed for the last token (after prime) */
     long pos;         /* tokens fed since reset, BOS included */
@@ -1053,6 +1172,11 @@ struct cs_model_state {
     float *dsc;       /* descriptor inputs: (Din) the clamped descriptor row */
     float *logits;    /* (V) */
     float *wa, *wb;   /* half weights only: (W) each, a decoded embedding row or LayerNorm weight and bias */
+    /* GRU without descriptor inputs, when the table fits CS_MODEL_FOLD_MAX_BYTES and the caller gave the memory
+     * (cs_model_state_size): the embedding folded into layer 0's input product, filled on first use. */
+    float *fold;            /* (V+1, 3H): row t = W_ih0 embedding[t] + b_ih0, valid where fold_ok[t] */
+    unsigned char *fold_ok; /* (V+1): 1 once row t holds the product of the current kernel set and weights */
+    int fold_on;            /* the table is in use (cs_model_state_set_fold) */
 };
 
 static size_t round64(size_t b)
@@ -1060,8 +1184,19 @@ static size_t round64(size_t b)
     return (b + 63) & ~(size_t)63;
 }
 
-/* Walk the layout; with base == NULL only count bytes. */
-static size_t state_layout(const cs_model_config *c, int half, cs_model_state *st, unsigned char *base)
+/* Bytes of the folded-embedding table of a GRU without descriptor inputs ((V+1) rows of 3H floats, plus the V+1
+ * validity bytes), or 0 when the model cannot fold (transformer, descriptor inputs) or the table would exceed
+ * CS_MODEL_FOLD_MAX_BYTES. */
+static size_t fold_bytes(const cs_model_config *c)
+{
+    if (c->arch != CS_MODEL_GRU || c->desc_inputs > 0) return 0;
+    const size_t rows = (size_t)c->vocab + 1, b = rows * 3u * (size_t)c->width * sizeof(float) + rows;
+    return b <= CS_MODEL_FOLD_MAX_BYTES ? b : 0;
+}
+
+/* Walk the layout; with base == NULL only count bytes. The folded-embedding table comes last (fold = 1 and
+ * fold_bytes > 0), so the layout without it is a prefix of the layout with it. */
+static size_t state_layout(const cs_model_config *c, int half, int fold, cs_model_state *st, unsigned char *base)
 {
     size_t off = round64(sizeof(cs_model_state));
     size_t V = (size_t)c->vocab, W = (size_t)c->width, L = (size_t)c->layers;
@@ -1097,6 +1232,11 @@ static size_t state_layout(const cs_model_config *c, int half, cs_model_state *s
         TAKE(wa, W);
         TAKE(wb, W);
     }
+    if (fold && fold_bytes(c) > 0) {
+        TAKE(fold, (V + 1) * 3 * W);
+        if (base) st->fold_ok = base + off;
+        off += round64(V + 1);
+    }
 #undef TAKE
     return off;
 }
@@ -1105,7 +1245,33 @@ size_t cs_model_state_size(const cs_model_view *view)
 {
     if (!view || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return 0;
     if (view->precision == CS_MODEL_PRECISION_HALF && view->cfg.desc_inputs > 0) return 0; /* refused (parser) */
-    return state_layout(&view->cfg, view->precision == CS_MODEL_PRECISION_HALF, NULL, NULL) + 64;
+    return state_layout(&view->cfg, view->precision == CS_MODEL_PRECISION_HALF, 1, NULL, NULL) + 64;
+}
+
+/* Forget every row of the folded table (the weights or the kernel set changed). O(V), RT-safe. */
+static void fold_clear(cs_model_state *st)
+{
+    if (st->fold_ok) memset(st->fold_ok, 0, (size_t)st->v.cfg.vocab + 1);
+}
+
+/* The kernel set of cs_model_state_set_simd: 0 portable; 1 the best the CPU has (half weights: AVX-512 products
+ * when it has AVX-512F, else AVX2); 2 AVX2 even on an AVX-512 CPU. Sets st->k and st->simd (0, 1 AVX2, 2 AVX-512). */
+static void kernels_choose(cs_model_state *st, int enable)
+{
+    st->k = &kernels_generic;
+    st->simd = 0;
+#if CS_MODEL_HAVE_AVX2
+    if (enable && cpu_has_avx2_fma(st->half)) {
+        st->k = &kernels_avx2;
+        st->simd = 1;
+        if (enable == 1 && st->half && cpu_has_avx512()) {
+            st->k = &kernels_avx512;
+            st->simd = 2;
+        }
+    }
+#else
+    (void)enable;
+#endif
 }
 
 int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_model_state **out)
@@ -1113,21 +1279,18 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
     if (out) *out = NULL;
     if (!view || !out || !view->weights || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return CS_MODEL_E_ARG;
     if (view->precision == CS_MODEL_PRECISION_HALF && view->cfg.desc_inputs > 0) return CS_MODEL_E_PRECISION;
+    const int half = view->precision == CS_MODEL_PRECISION_HALF;
     if (!mem || bytes < cs_model_state_size(view)) return CS_MODEL_E_MEMORY;
     uintptr_t p = ((uintptr_t)mem + 63) & ~(uintptr_t)63;
     unsigned char *base = (unsigned char *)mem + (p - (uintptr_t)mem);
     cs_model_state *st = (cs_model_state *)(void *)base;
     memset(st, 0, sizeof *st);
     st->v = *view;
-    st->half = view->precision == CS_MODEL_PRECISION_HALF;
-    state_layout(&view->cfg, st->half, st, base);
-    st->k = &kernels_generic;
-#if CS_MODEL_HAVE_AVX2
-    if (cpu_has_avx2_fma(st->half)) {
-        st->k = &kernels_avx2;
-        st->simd = 1;
-    }
-#endif
+    st->half = half;
+    state_layout(&view->cfg, st->half, 1, st, base);
+    st->fold_on = st->fold != NULL;
+    fold_clear(st);
+    kernels_choose(st, 1);
     if (view->cfg.arch == CS_MODEL_TRANSFORMER) {
         const cs_model_config *c = &view->cfg;
         st->scale = (float)(1.0 / sqrt((double)(c->width / c->heads)));
@@ -1144,16 +1307,8 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
 int cs_model_state_set_simd(cs_model_state *st, int enable)
 {
     if (!st) return 0;
-    st->k = &kernels_generic;
-    st->simd = 0;
-#if CS_MODEL_HAVE_AVX2
-    if (enable && cpu_has_avx2_fma(st->half)) {
-        st->k = &kernels_avx2;
-        st->simd = 1;
-    }
-#else
-    (void)enable;
-#endif
+    fold_clear(st); /* the rows were summed by the previous set */
+    kernels_choose(st, enable);
     return st->simd;
 }
 
@@ -1163,7 +1318,16 @@ int cs_model_rebind(cs_model_state *st, const cs_model_view *view)
     if (memcmp(&st->v.cfg, &view->cfg, sizeof view->cfg) != 0) return CS_MODEL_E_MISMATCH;
     if ((view->precision == CS_MODEL_PRECISION_HALF) != st->half) return CS_MODEL_E_MISMATCH;
     st->v = *view;
+    fold_clear(st); /* the new buffer may hold other weights */
     return CS_MODEL_OK;
+}
+
+int cs_model_state_set_fold(cs_model_state *st, int enable)
+{
+    if (!st) return 0;
+    st->fold_on = enable && st->fold != NULL;
+    fold_clear(st);
+    return st->fold_on;
 }
 
 const cs_model_config *cs_model_state_config(const cs_model_state *st)
@@ -1215,16 +1379,36 @@ static const float *input_vector(cs_model_state *st, int token, const float *des
     return st->xin;
 }
 
+/* Layer 0's input pre-activations W_ih0 x + b_ih0 for `token`: from the folded table when it is on (the row is
+ * computed by the same kernel on the same input the first time the token is fed, so every later step reads the
+ * bits it would have computed), else computed into st->gi. */
+static const float *gru_input0(cs_model_state *st, int token, const float *desc)
+{
+    const cs_model_view *v = &st->v;
+    const int H = v->cfg.width;
+    if (!st->fold_on) {
+        wmatvec(st, st->gi, v->w_ih[0], v->b_ih[0], input_vector(st, token, desc), 3 * H, H);
+        return st->gi;
+    }
+    float *row = st->fold + (size_t)token * 3u * (size_t)H; /* token <= V (BOS): the table has V+1 rows */
+    if (!st->fold_ok[token]) {
+        wmatvec(st, row, v->w_ih[0], v->b_ih[0], input_vector(st, token, desc), 3 * H, H);
+        st->fold_ok[token] = 1;
+    }
+    return row;
+}
+
 static void gru_feed(cs_model_state *st, int token, const float *desc)
 {
     const cs_model_view *v = &st->v;
     const int H = v->cfg.width;
-    const float *in = input_vector(st, token, desc);
+    const float *in = NULL;
     for (int l = 0; l < v->cfg.layers; l++) {
         float *h = st->h + (size_t)l * H;
-        wmatvec(st, st->gi, v->w_ih[l], v->b_ih[l], in, 3 * H, H);
+        const float *gi = l == 0 ? gru_input0(st, token, desc) : st->gi;
+        if (l > 0) wmatvec(st, st->gi, v->w_ih[l], v->b_ih[l], in, 3 * H, H);
         wmatvec(st, st->gh, v->w_hh[l], v->b_hh[l], h, 3 * H, H);
-        st->k->gru(h, st->gi, st->gh, H);
+        st->k->gru(h, gi, st->gh, H);
         in = h;
     }
 }

@@ -328,9 +328,11 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
 
 /** The work of one step of the model of `view` in multiply-add equivalents, the unit of SeqPredict's per-block
  *  budget: cs_model_step_madds for float32 weights; for half weights (converted by F16C inside the products)
- *  twice that, above the worst ratio measured warm (tests/bench/bench_model_step, same run: 1.17-1.58x of the
- *  float32 step for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded 2.1 GHz EPYC), so the worst block
- *  stays within the budget. 0 for NULL or an invalid configuration. O(1), RT-safe. */
+ *  twice that, above the worst ratio measured warm (tests/bench/bench_model_step, same run: 1.17-1.73x of the
+ *  float32 step with the AVX2/F16C products for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded EPYC;
+ *  1.04-1.24x with the AVX-512 ones), so the worst block stays within the budget. The folded embedding
+ *  (cs_model_state_size) does not lower it: a token's first step costs the full product. 0 for NULL or an invalid
+ * configuration. O(1), RT-safe. */
 uint64_t cs_model_step_cost(const cs_model_view *view);
 
 /* ---- half-precision weights (models/FORMAT.md "Half-precision weights") ---- */
@@ -372,21 +374,34 @@ long cs_model_expand(const cs_model_view *view, const float *header, float *out,
 /* ---- inference state ---- */
 typedef struct cs_model_state cs_model_state;
 
+/** Largest folded-embedding table a state holds (bytes; see cs_model_state_size). */
+#define CS_MODEL_FOLD_MAX_BYTES (512u * 1024u)
+
 /** Bytes of caller memory needed for a state of `view` (includes 64 bytes of alignment slack), 0 if view is
- *  NULL. RT-safe. Largest legal model: about 150 KB (transformer D 128, 4 layers, context 128, V 4096). */
+ *  NULL. RT-safe. For a GRU without descriptor inputs this includes the folded-embedding table, (V+1) x 3H
+ *  floats + V+1 bytes, when that is <= CS_MODEL_FOLD_MAX_BYTES: row t = W_ih0 embedding[t] + b_ih0, layer 0's
+ *  input product, computed by the step the first time token t is fed and read, not recomputed, afterwards (the
+ *  same kernel on the same input: the logits are bit-identical with and without it, test_model_fold). It saves
+ *  3H^2 of the L 6H^2 + VH multiply-adds of a warm step (GRU H 64 / 1 layer / V 64: 43 %; H 128 / 2 layers /
+ *  V 256: 21 %); the first step of each token costs what it did. Sizes: GRU 64 / V 64: 52 KB (was 3 KB); H 128
+ *  / V 256: 392 KB (was 6 KB); larger GRUs (e.g. H 256, V 256: 790 KB) have no table and keep the small state.
+ *  Largest legal state: about 520 KB (a GRU at the table limit); the transformer's largest (D 128, 4 layers,
+ *  context 128, V 4096) is about 150 KB. */
 size_t cs_model_state_size(const cs_model_view *view);
 
 /**
  * Place a state for `view` in `mem` (`bytes` >= cs_model_state_size(view); any alignment: the state is aligned
- * to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). The state keeps pointers to the
+ * to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). The folded-embedding table (see
+ * cs_model_state_size) starts empty and in use. The state keeps pointers to the
  * weights (not to `view`), so the buffer must stay valid while the state is used (see cs_model_rebind).
  * Returns 0 (and *out) or CS_MODEL_E_ARG / CS_MODEL_E_MEMORY. Bounded (one reset): RT-safe.
  */
 int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_model_state **out);
 
 /** Point an existing state at a new view of the SAME configuration (e.g. the Buffer's data pointer moved, or
- *  an updated model of the same shape was loaded) without resetting the hidden state. Returns 0 or
- *  CS_MODEL_E_MISMATCH (state untouched). O(1), RT-safe. */
+ *  an updated model of the same shape was loaded) without resetting the hidden state; the folded-embedding
+ *  table is emptied (it refills as tokens are fed). Returns 0 or CS_MODEL_E_MISMATCH (state untouched). O(V),
+ *  RT-safe. */
 int cs_model_rebind(cs_model_state *st, const cs_model_view *view);
 
 /** Zero the hidden state (GRU h, transformer KV cache and position), then feed BOS; afterwards
@@ -426,14 +441,22 @@ const float *cs_model_logits(cs_model_state *st);
 /** Tokens fed since the last reset, BOS included (saturates at 2^31-1). RT-safe. */
 long cs_model_position(const cs_model_state *st);
 
-/** Choose the matrix-vector kernel: enable = 1 selects AVX2+FMA when the CPU has it (the default chosen by
- *  cs_model_state_init), 0 the portable 4-lane kernel. Returns 1 if the AVX2 kernel is now in use. The two
- *  kernels sum in different orders (logits differ by ~1e-7 relative); each is deterministic. RT-safe.
+/** Choose the matrix-vector kernel: enable = 1 selects the best SIMD set the CPU has (the default chosen by
+ *  cs_model_state_init), 2 the AVX2+FMA set even on an AVX-512 CPU, 0 the portable 4-lane kernel. Returns 0
+ *  (portable), 1 (AVX2) or 2 (AVX2 with AVX-512 half products). The portable and SIMD kernels sum in different
+ *  orders (logits differ by ~1e-7 relative); each is deterministic. Empties the folded-embedding table. RT-safe.
  *  Half-precision weights: the AVX2 set converts them with F16C (VCVTPH2PS) inside the products and needs
- *  AVX2 + FMA + F16C; the portable set decodes them with integer operations. Either set gives, bit for bit,
- *  the logits of the same set on the float32 model of cs_model_expand (the products sum the same values in the
- *  same order). */
+ *  AVX2 + FMA + F16C; with AVX-512F (enable 1) those products convert 16 halves per instruction (zmm), 8 rows
+ *  per pass, summing in the AVX2 kernel's order: sets 1 and 2 give the same bits (test_model_half). The
+ *  portable set decodes them with integer operations. Every set gives, bit for bit, the logits of the same set
+ *  (AVX2 for 2) on the float32 model of cs_model_expand (the products sum the same values in the same order). */
 int cs_model_state_set_simd(cs_model_state *st, int enable);
+
+/** Use (enable = 1, the default) or bypass (0) the folded-embedding table of
+ *  cs_model_state_size; either way the table is emptied. Returns 1 if the table is now in use (0 when the state
+ *  has none: transformer, descriptor inputs, or a table above CS_MODEL_FOLD_MAX_BYTES).
+ *  The logits do not change (bit for bit). O(V), RT-safe. */
+int cs_model_state_set_fold(cs_model_state *st, int enable);
 
 /** The configuration the state was built for. RT-safe. */
 const cs_model_config *cs_model_state_config(const cs_model_state *st);

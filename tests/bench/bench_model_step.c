@@ -11,9 +11,21 @@
  * Half-precision weights (models/FORMAT.md "Half-precision weights"), same run, same models, the weights
  * rounded to half: "step_half_warm" = way (b), the half file stepped with F16C inside the products (what
  * SeqPredict does with a half Buffer); "step_halfexp_warm" = way (a), the file converted at load to float32
- * (cs_model_expand) and stepped by the float32 code; "step_half_cold" as step_cold. The three warm variants
+ * (cs_model_expand) and stepped by the float32 code; "step_half_cold" as step_cold. The warm variants
  * run in alternating rounds of 1000 steps (the first 100 of each round dropped: the variant's weights are then
- * back in cache), so a busy machine's noise falls on all three alike.
+ * back in cache), so a busy machine's noise falls on all of them alike.
+ *
+ * The folded embedding (cs_model_state_size: a GRU's layer-0 input product kept per token in the state) is on in
+ * every variant above, as the step runs it; "step_nofold_warm" is the float32 step with it bypassed
+ * (cs_model_state_set_fold 0), in the same alternating rounds.
+ *
+ * The floor: "c peak fma_ymm gmacs <g>" (and fma_zmm with AVX-512) is this core's multiply-add peak, measured in
+ * the same run by 12 independent chains of 8-lane (16-lane) FMAs in registers (thread CPU time, best of 5), and
+ * per model "c <model> floor madds <m> madds_folded <f> floor_ns <m / g> folded_floor_ns <f / g>": the
+ * multiply-adds of one step (cs_model_step_madds; folded: less layer 0's 3H^2 input product) at that peak, the
+ * time no kernel streaming the weights through the FMA units can beat. "c peak f16c_fma_ymm / f16c_fma_zmm ghalves
+ * <g>": halves converted (VCVTPH2PS) and multiplied-added per ns from an L1-resident block, the inner loop of a half
+ * kernel at its best; the half step's floor is its halves (the multiply-adds) at that rate.
  *
  * Output: one line per measurement, "c <model> <what> median_ns <x> p99_ns <y>", parsed by run_model_step.sh.
  * Usage: bench_model_step [--quick]
@@ -65,6 +77,109 @@ static void report(const char *model, const char *what, double *t, int n)
     qsort(t, (size_t)n, sizeof *t, cmp_double);
     double med = t[n / 2], p99 = t[(int)((double)n * 0.99)];
     printf("c %-14s %-14s median_ns %9.1f p99_ns %9.1f\n", model, what, med, p99);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* 12 independent chains of n FMAs each, in named registers (an array would live in memory at -O2), latency 4 on two
+ * pipes: 8 chains keep them busy. Returns GMAC/s (lanes x FMAs per ns of thread CPU time). */
+#define PEAK_CHAINS(T, FMA, SET, ADD)                                                                                  \
+    T a0 = SET(0.001f), a1 = SET(0.002f), a2 = SET(0.003f), a3 = SET(0.004f), a4 = SET(0.005f), a5 = SET(0.006f);      \
+    T a6 = SET(0.007f), a7 = SET(0.008f), a8 = SET(0.009f), a9 = SET(0.010f), a10 = SET(0.011f), a11 = SET(0.012f);    \
+    const T x = SET(0.999f), y = SET(1e-4f);                                                                           \
+    double t = cpu_ns();                                                                                               \
+    for (long i = 0; i < n; i++) {                                                                                     \
+        a0 = FMA(a0, x, y), a1 = FMA(a1, x, y), a2 = FMA(a2, x, y), a3 = FMA(a3, x, y);                                \
+        a4 = FMA(a4, x, y), a5 = FMA(a5, x, y), a6 = FMA(a6, x, y), a7 = FMA(a7, x, y);                                \
+        a8 = FMA(a8, x, y), a9 = FMA(a9, x, y), a10 = FMA(a10, x, y), a11 = FMA(a11, x, y);                            \
+    }                                                                                                                  \
+    t = cpu_ns() - t;                                                                                                  \
+    T s = ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7)));                                           \
+    s = ADD(s, ADD(ADD(a8, a9), ADD(a10, a11)))
+
+__attribute__((target("avx2,fma"))) static double peak_ymm(long n, volatile float *sink)
+{
+    PEAK_CHAINS(__m256, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_add_ps);
+    *sink += _mm256_cvtss_f32(s);
+    return 12.0 * 8.0 * (double)n / t;
+}
+
+__attribute__((target("avx512f"))) static double peak_zmm(long n, volatile float *sink)
+{
+    PEAK_CHAINS(__m512, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_add_ps);
+    *sink += _mm512_reduce_add_ps(s);
+    return 12.0 * 16.0 * (double)n / t;
+}
+#undef PEAK_CHAINS
+
+/* F16C conversion + FMA from an L1-resident 4 KB block of packed halves (8 chains), the best a half kernel's
+ * inner loop can do: G halves per s. */
+#define CVT_CHAINS(T, LT, CVT, LOAD, STEP, FMA, SET, ADD, RED)                                                         \
+    static uint32_t blk[1024] __attribute__((aligned(64)));                                                            \
+    for (int i = 0; i < 1024; i++)                                                                                     \
+        blk[i] = 0x3c003c00u + (uint32_t)(i & 7);                                                                      \
+    T a0 = SET(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;                                   \
+    const T x = SET(1.0001f);                                                                                          \
+    double t = cpu_ns();                                                                                               \
+    for (long i = 0; i < n; i++)                                                                                       \
+        for (int k = 0; k < 1024; k += 8 * STEP) {                                                                     \
+            const LT *p = (const LT *)(const void *)(blk + k);                                                         \
+            a0 = FMA(CVT(LOAD(p)), x, a0), a1 = FMA(CVT(LOAD(p + 1)), x, a1);                                          \
+            a2 = FMA(CVT(LOAD(p + 2)), x, a2), a3 = FMA(CVT(LOAD(p + 3)), x, a3);                                      \
+            a4 = FMA(CVT(LOAD(p + 4)), x, a4), a5 = FMA(CVT(LOAD(p + 5)), x, a5);                                      \
+            a6 = FMA(CVT(LOAD(p + 6)), x, a6), a7 = FMA(CVT(LOAD(p + 7)), x, a7);                                      \
+        }                                                                                                              \
+    t = cpu_ns() - t;                                                                                                  \
+    *sink += RED(ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7))));                                   \
+    return 2048.0 * (double)n / t
+
+__attribute__((target("avx2,fma,f16c"))) static double cvt_ymm(long n, volatile float *sink)
+{
+    CVT_CHAINS(__m256, __m128i, _mm256_cvtph_ps, _mm_load_si128, 4, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_add_ps,
+               _mm256_cvtss_f32);
+}
+
+__attribute__((target("avx512f,f16c"))) static double cvt_zmm(long n, volatile float *sink)
+{
+    CVT_CHAINS(__m512, __m256i, _mm512_cvtph_ps, _mm256_load_si256, 8, _mm512_fmadd_ps, _mm512_set1_ps, _mm512_add_ps,
+               _mm512_reduce_add_ps);
+}
+#undef CVT_CHAINS
+#endif
+
+#if defined(__x86_64__)
+/* The best of 5 runs of a peak loop (n iterations each). */
+static double best_of5(double (*loop)(long, volatile float *), long n, volatile float *sink)
+{
+    double best = 0.0;
+    for (int r = 0; r < 5; r++) {
+        const double g = loop(n, sink);
+        best = g > best ? g : best;
+    }
+    return best;
+}
+#endif
+
+/* This core's FMA peak in GMAC/s (best of 5 runs of each width; 0 without x86 FMA); prints the "c peak" lines. */
+static double peak_gmacs(volatile float *sink)
+{
+    double best = 0.0;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        best = best_of5(peak_ymm, 400000, sink);
+        printf("c peak           fma_ymm        gmacs %9.1f\n", best);
+        printf("c peak           f16c_fma_ymm   ghalves %9.1f\n", best_of5(cvt_ymm, 4000, sink));
+    }
+    if (__builtin_cpu_supports("avx512f")) {
+        const double z = best_of5(peak_zmm, 200000, sink);
+        printf("c peak           fma_zmm        gmacs %9.1f\n", z);
+        printf("c peak           f16c_fma_zmm   ghalves %9.1f\n", best_of5(cvt_zmm, 4000, sink));
+        best = z > best ? z : best;
+    }
+#else
+    (void)sink;
+#endif
+    return best;
 }
 
 static void *bench_alloc(void *user, size_t bytes)
@@ -161,8 +276,10 @@ int main(int argc, char **argv)
         t[i] = now_ns() - a;
     }
     report("timer", "overhead", t, warm_n);
+    const double peak = peak_gmacs(&sink);
 
     double *th = malloc(sizeof(double) * (size_t)warm_n), *te = malloc(sizeof(double) * (size_t)warm_n);
+    double *tn = malloc(sizeof(double) * (size_t)warm_n);
     for (int m = 0; m < 3; m++) {
         size_t n = 0, hn = 0;
         float *buf = cs_test_random_model(&cfgs[m], &n, 7u + (uint32_t)m, 0.0f);
@@ -176,10 +293,19 @@ int main(int argc, char **argv)
         if (!ebuf || cs_model_expand(&hv, hbuf, ebuf, n) != (long)n || cs_model_parse(ebuf, n, &ev) != 0) return 1;
         size_t bytes = cs_model_state_size(&v), hbytes = cs_model_state_size(&hv);
         void *mem = malloc(bytes), *hmem = malloc(hbytes), *emem = malloc(bytes);
-        cs_model_state *st = NULL, *hst = NULL, *est = NULL;
+        void *nmem = malloc(bytes);
+        cs_model_state *st = NULL, *hst = NULL, *est = NULL, *nst = NULL;
         cs_model_state_init(&v, mem, bytes, &st);
         cs_model_state_init(&hv, hmem, hbytes, &hst);
         cs_model_state_init(&ev, emem, bytes, &est);
+        cs_model_state_init(&v, nmem, bytes, &nst);
+        cs_model_state_set_fold(nst, 0);
+        const int folded = cs_model_state_set_fold(st, 1);
+        const double madds = (double)cs_model_step_madds(&v.cfg);
+        const double fmadds = folded ? madds - 3.0 * v.cfg.width * v.cfg.width : madds;
+        if (peak > 0.0)
+            printf("c %-14s floor          madds %.0f madds_folded %.0f floor_ns %.1f folded_floor_ns %.1f\n", names[m],
+                   madds, fmadds, madds / peak, fmadds / peak);
         fprintf(stderr, "%s: %zu weights (%.0f KB float32, %.0f KB half), state %zu bytes, kernel %s, half %s\n",
                 names[m], v.n_weights, (double)v.n_weights * 4.0 / 1024.0, (double)hv.stored_floats * 4.0 / 1024.0,
                 bytes, cs_model_state_set_simd(st, 1) ? "avx2+fma" : "portable",
@@ -189,12 +315,12 @@ int main(int argc, char **argv)
         const float *lg = cs_model_logits(st);
         for (int i = 0; i < 2000; i++)
             cs_model_step(st, (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab), &lg);
-        cs_model_state *var[3] = {st, hst, est};
-        double *tv[3] = {t, th, te};
-        int got[3] = {0, 0, 0};
+        cs_model_state *var[4] = {st, hst, est, nst};
+        double *tv[4] = {t, th, te, tn};
+        int got[4] = {0, 0, 0, 0};
         const int round = 1000, drop = 100;
         while (got[0] < warm_n) {
-            for (int k = 0; k < 3; k++) {
+            for (int k = 0; k < 4; k++) {
                 for (int i = 0; i < round && got[k] < warm_n; i++) {
                     int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
                     double a = now_ns();
@@ -208,6 +334,7 @@ int main(int argc, char **argv)
         report(names[m], "step_warm", t, warm_n);
         report(names[m], "step_half_warm", th, warm_n);
         report(names[m], "step_halfexp_warm", te, warm_n);
+        report(names[m], "step_nofold_warm", tn, warm_n);
         for (int i = 0; i < cold_n; i++) {
             int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
             memset(flush, i & 0xff, flush_bytes);
@@ -252,12 +379,14 @@ int main(int argc, char **argv)
         free(mem);
         free(hmem);
         free(emem);
+        free(nmem);
         free(buf);
         free(hbuf);
         free(ebuf);
     }
     free(th);
     free(te);
+    free(tn);
     /* worst case of the sampler: V = 4096, top-p 0.999 on a flat distribution (pops ~all of the heap) */
     {
         float *lg = malloc(4096 * sizeof(float));
