@@ -230,8 +230,9 @@ typedef struct gru_ws {
 typedef struct tf_ws {
     float *S[MAXL + 1], *XH1[MAXL], *A1[MAXL], *RS1[MAXL], *QKV[MAXL], *PR[MAXL], *O[MAXL], *X2[MAXL];
     float *XH2[MAXL], *A2[MAXL], *RS2[MAXL], *F[MAXL], *MK1[MAXL], *MK2[MAXL], *MK0;
-    float *XHF, *AF, *RSF, *P, *tmp, *dS, *dX2, *dA, *dQKV, *dO, *dF, *dP;
-    float *Dp; /* descriptor inputs: (T, Din) */
+    float *XHF, *AF, *RSF, *P, *tmp, *dS, *dX2, *dA, *dQKV, *dO, *dF;
+    float *att; /* scratch of the attention kernels: cs_train_attn_scratch_floats(T, head size) */
+    float *Dp;  /* descriptor inputs: (T, Din) */
     int *in, *tg;
 } tf_ws;
 
@@ -312,7 +313,8 @@ static size_t tf_ws_floats(const cs_model_config *m, int T)
     const size_t t = (size_t)T, NH = (size_t)m->heads;
     size_t per = rup(t * D) * 8 + rup(t) * 2 + rup(t * 3 * D) + rup(NH * t * t) + rup(t * F);
     size_t n = (L + 1) * rup(t * D) + L * per + rup(t * D);
-    n += rup(t * D) * 2 + rup(t) + rup(t * V) + rup(t * F) * 2 + rup(t * D) * 4 + rup(t * 3 * D) + rup(t);
+    n += rup(t * D) * 2 + rup(t) + rup(t * V) + rup(t * F) * 2 + rup(t * D) * 4 + rup(t * 3 * D);
+    n += rup(cs_train_attn_scratch_floats(T, m->width / m->heads));
     n += 2 * rup(t);
     n += rup(t * (size_t)m->desc_inputs);
     return n;
@@ -351,7 +353,7 @@ static void tf_ws_carve(const cs_model_config *m, int T, float *mem, tf_ws *g)
     g->dA = carve(&p, t * D);
     g->dO = carve(&p, t * D);
     g->dQKV = carve(&p, t * 3 * D);
-    g->dP = carve(&p, t);
+    g->att = carve(&p, cs_train_attn_scratch_floats(T, m->width / m->heads));
     g->Dp = carve(&p, t * (size_t)m->desc_inputs);
     g->in = (int *)(void *)carve(&p, t);
     g->tg = (int *)(void *)carve(&p, t);
@@ -634,34 +636,9 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
         float *O = g->O[l];
         memset(O, 0, sT * sD * sizeof(float));
         for (int h = 0; h < NH; h++) {
-            const float slope = alibi_slope(h, NH);
-            float *PR = g->PR[l] + (size_t)h * sT * sT;
-            for (int i = 0; i < T; i++) {
-                const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
-                const float *q = qkv + (size_t)i * 3 * sD + (size_t)h * hd;
-                float *pr = PR + (size_t)i * sT;
-                float mx = -INFINITY;
-                for (int j = lo; j <= i; j++) {
-                    const float *k = qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd;
-                    float s = 0.0f;
-                    for (int c = 0; c < hd; c++)
-                        s += q[c] * k[c];
-                    s = s * scale - slope * (float)(i - j);
-                    pr[j] = s;
-                    mx = s > mx ? s : mx;
-                }
-                float sum = 0.0f;
-                for (int j = lo; j <= i; j++) {
-                    pr[j] = expf(pr[j] - mx);
-                    sum += pr[j];
-                }
-                const float inv = 1.0f / sum;
-                float *o = O + (size_t)i * sD + (size_t)h * hd;
-                for (int j = lo; j <= i; j++) {
-                    pr[j] *= inv;
-                    cs_tk_axpy(hd, pr[j], qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd, o);
-                }
-            }
+            const size_t ho = (size_t)h * hd;
+            e->k->attn_fwd(T, C, hd, qkv + ho, qkv + sD + ho, qkv + 2 * sD + ho, 3 * sD, scale, alibi_slope(h, NH),
+                           g->PR[l] + (size_t)h * sT * sT, O + ho, sD, g->att);
         }
         linear_fwd(e->k, T, D, D, O, wt + ly->outw[l], w + ly->outb[l], g->tmp);
         for (size_t i = 0; i < sT * sD; i++)
@@ -724,29 +701,9 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
         memset(g->dQKV, 0, sT * 3 * sD * sizeof(float));
         const float *qkv = g->QKV[l];
         for (int h = 0; h < NH; h++) {
-            const float *PR = g->PR[l] + (size_t)h * sT * sT;
-            for (int i = 0; i < T; i++) {
-                const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
-                const float *pr = PR + (size_t)i * sT;
-                const float *dob = g->dO + (size_t)i * sD + (size_t)h * hd;
-                float dot = 0.0f;
-                for (int j = lo; j <= i; j++) {
-                    const float *v = qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd;
-                    float s = 0.0f;
-                    for (int c = 0; c < hd; c++)
-                        s += dob[c] * v[c];
-                    g->dP[j] = s;
-                    dot += pr[j] * s;
-                    cs_tk_axpy(hd, pr[j], dob, g->dQKV + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd);
-                }
-                const float *q = qkv + (size_t)i * 3 * sD + (size_t)h * hd;
-                float *dq = g->dQKV + (size_t)i * 3 * sD + (size_t)h * hd;
-                for (int j = lo; j <= i; j++) {
-                    const float ds = pr[j] * (g->dP[j] - dot) * scale;
-                    cs_tk_axpy(hd, ds, qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd, dq);
-                    cs_tk_axpy(hd, ds, q, g->dQKV + (size_t)j * 3 * sD + sD + (size_t)h * hd);
-                }
-            }
+            const size_t ho = (size_t)h * hd;
+            e->k->attn_bwd(T, C, hd, qkv + ho, qkv + sD + ho, qkv + 2 * sD + ho, 3 * sD, g->PR[l] + (size_t)h * sT * sT,
+                           g->dO + ho, sD, scale, g->dQKV + ho, g->dQKV + sD + ho, g->dQKV + 2 * sD + ho, g->att);
         }
         linear_bwd_w(e->k, T, 3 * D, D, g->dQKV, g->A1[l], grad + ly->inw[l], grad + ly->inb[l]);
         memset(g->dA, 0, sT * sD * sizeof(float));

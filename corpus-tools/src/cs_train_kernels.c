@@ -139,8 +139,72 @@ static void gru_gates_portable(int H, float *gi, const float *gh, const float *h
     gru_gates_scalar(H, 0, 0, gi, gh, hp, ho);
 }
 
+/* One attention head, forward (cs_train_kernels.h): the trainer's loop of before the kernel sets, unchanged. */
+static void attn_fwd_portable(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
+                              float scale, float slope, float *P, float *o, size_t ldo, float *scratch)
+{
+    (void)scratch;
+    for (int i = 0; i < T; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
+        const float *qi = q + (size_t)i * ld;
+        float *pr = P + (size_t)i * (size_t)T;
+        float mx = -INFINITY;
+        for (int j = lo; j <= i; j++) {
+            const float *kj = k + (size_t)j * ld;
+            float s = 0.0f;
+            for (int c = 0; c < hd; c++)
+                s += qi[c] * kj[c];
+            s = s * scale - slope * (float)(i - j);
+            pr[j] = s;
+            mx = s > mx ? s : mx;
+        }
+        float sum = 0.0f;
+        for (int j = lo; j <= i; j++) {
+            pr[j] = expf(pr[j] - mx);
+            sum += pr[j];
+        }
+        const float inv = 1.0f / sum;
+        float *oi = o + (size_t)i * ldo;
+        for (int j = lo; j <= i; j++) {
+            pr[j] *= inv;
+            cs_tk_axpy(hd, pr[j], v + (size_t)j * ld, oi);
+        }
+    }
+}
+
+/* One attention head, backward: the trainer's loop of before the kernel sets, unchanged (scratch: dP, T). */
+static void attn_bwd_portable(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
+                              const float *P, const float *dout, size_t ldo, float scale, float *dq, float *dk,
+                              float *dv, float *scratch)
+{
+    float *dP = scratch;
+    for (int i = 0; i < T; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
+        const float *pr = P + (size_t)i * (size_t)T;
+        const float *dob = dout + (size_t)i * ldo;
+        float dot = 0.0f;
+        for (int j = lo; j <= i; j++) {
+            const float *vj = v + (size_t)j * ld;
+            float s = 0.0f;
+            for (int c = 0; c < hd; c++)
+                s += dob[c] * vj[c];
+            dP[j] = s;
+            dot += pr[j] * s;
+            cs_tk_axpy(hd, pr[j], dob, dv + (size_t)j * ld);
+        }
+        const float *qi = q + (size_t)i * ld;
+        float *dqi = dq + (size_t)i * ld;
+        for (int j = lo; j <= i; j++) {
+            const float ds = pr[j] * (dP[j] - dot) * scale;
+            cs_tk_axpy(hd, ds, k + (size_t)j * ld, dqi);
+            cs_tk_axpy(hd, ds, qi, dk + (size_t)j * ld);
+        }
+    }
+}
+
 static const cs_train_kernels kernels_portable = {mm_acc_portable,    mm_acc_tn_portable, adam_portable,
-                                                  gru_gates_portable, "portable",         CS_TK_PORTABLE};
+                                                  gru_gates_portable, attn_fwd_portable,  attn_bwd_portable,
+                                                  "portable",         CS_TK_PORTABLE};
 
 /* ------------------------------------------------ AVX2 -------------------------------------------------- */
 
@@ -324,8 +388,163 @@ TK_AVX2 static void gru_gates_avx2(int H, float *gi, const float *gh, const floa
     gru_gates_scalar(H, j, 1, gi, gh, hp, ho);
 }
 
-static const cs_train_kernels kernels_avx2 = {mm_acc_avx2,    mm_acc_tn_avx2, adam_avx2,
-                                              gru_gates_avx2, "avx2",         CS_TK_AVX2};
+/* Horizontal sum and maximum of 8 lanes (fixed order: halves, then pairs). */
+TK_AVX2 static inline float hsum8(__m256 x)
+{
+    __m128 a = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    a = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_add_ss(a, _mm_movehdup_ps(a));
+    return _mm_cvtss_f32(a);
+}
+
+TK_AVX2 static inline float hmax8(__m256 x)
+{
+    __m128 a = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    a = _mm_max_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_max_ss(a, _mm_movehdup_ps(a));
+    return _mm_cvtss_f32(a);
+}
+
+/* dst (hd, Tp) = the transpose of the T rows src + t ld (hd floats each), columns T..Tp-1 zero. */
+static void transpose_rows(int T, int Tp, int hd, const float *src, size_t ld, float *dst)
+{
+    for (int c = 0; c < hd; c++) {
+        float *d = dst + (size_t)c * (size_t)Tp;
+        for (int t = 0; t < T; t++)
+            d[t] = src[(size_t)t * ld + c];
+        for (int t = T; t < Tp; t++)
+            d[t] = 0.0f;
+    }
+}
+
+/* r (nc <= 8 lanes at c0 of hd) of sum_{j in [j0, j1]} w[j * ws] x_j: 4 partial sums over j (j mod 4), combined
+ * as (a0 + a1) + (a2 + a3). */
+TK_AVX2 static inline __m256 wsum_rows(int j0, int j1, const float *w, size_t ws, const float *x, size_t ld, int nc,
+                                       __m256i mk)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int j = j0;
+    for (; j + 3 <= j1; j += 4) {
+        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)j * ws), ld8(x + (size_t)j * ld, nc, mk), a0);
+        a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)(j + 1) * ws), ld8(x + (size_t)(j + 1) * ld, nc, mk), a1);
+        a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)(j + 2) * ws), ld8(x + (size_t)(j + 2) * ld, nc, mk), a2);
+        a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)(j + 3) * ws), ld8(x + (size_t)(j + 3) * ld, nc, mk), a3);
+    }
+    for (; j <= j1; j++)
+        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)j * ws), ld8(x + (size_t)j * ld, nc, mk), a0);
+    return _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+}
+
+/* y_row (hd floats) += sum_{j in [j0, j1]} w[j * ws] x_j (rows of x at stride ld), 8 columns at a time. */
+TK_AVX2 static inline void wsum_acc(int hd, int j0, int j1, const float *w, size_t ws, const float *x, size_t ld,
+                                    float *y)
+{
+    for (int c0 = 0; c0 < hd; c0 += 8) {
+        const int nc = hd - c0 < 8 ? hd - c0 : 8;
+        const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+        st8(y + c0, nc, mk, _mm256_add_ps(ld8(y + c0, nc, mk), wsum_rows(j0, j1, w, ws, x + c0, ld, nc, mk)));
+    }
+}
+
+/* Lanes j = jb + 0..7 of row i that the query sees (lo <= j <= i), as a mask. */
+TK_AVX2 static inline __m256 seen_mask(int i, int lo, int jb, __m256 lane)
+{
+    const __m256 j = _mm256_add_ps(_mm256_set1_ps((float)jb), lane);
+    return _mm256_and_ps(_mm256_cmp_ps(j, _mm256_set1_ps((float)lo), _CMP_GE_OQ),
+                         _mm256_cmp_ps(j, _mm256_set1_ps((float)i), _CMP_LE_OQ));
+}
+
+/* Row i of a score product: 8 columns at jb of sum_c a[c] BT[c][.] (BT (hd, Tp)), fused, c ascending. */
+TK_AVX2 static inline __m256 dot8(int hd, const float *a, const float *BT, int Tp, int jb)
+{
+    __m256 s = _mm256_setzero_ps();
+    for (int c = 0; c < hd; c++)
+        s = _mm256_fmadd_ps(_mm256_broadcast_ss(a + c), _mm256_loadu_ps(BT + (size_t)c * (size_t)Tp + jb), s);
+    return s;
+}
+
+/*
+ * One head forward in 8 lanes: keys transposed once (KT), so each query's scores are 8 keys per vector over
+ * the aligned blocks that cover [lo, i]; lanes outside are -inf (exp gives 0). Scratch: KT (hd, Tp), row (Tp).
+ */
+TK_AVX2 static void attn_fwd_avx2(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
+                                  float scale, float slope, float *P, float *o, size_t ldo, float *scratch)
+{
+    const int Tp = (T + 7) & ~7;
+    float *KT = scratch, *row = scratch + (size_t)hd * (size_t)Tp;
+    transpose_rows(T, Tp, hd, k, ld, KT);
+    const __m256 lane = _mm256_setr_ps(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f);
+    const __m256 vsc = _mm256_set1_ps(scale), vsl = _mm256_set1_ps(slope), ninf = _mm256_set1_ps(-INFINITY);
+    for (int i = 0; i < T; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0, b0 = lo & ~7;
+        const float *qi = q + (size_t)i * ld;
+        const __m256 vi = _mm256_set1_ps((float)i);
+        __m256 vmx = ninf;
+        for (int jb = b0; jb <= i; jb += 8) {
+            const __m256 dist = _mm256_sub_ps(vi, _mm256_add_ps(_mm256_set1_ps((float)jb), lane));
+            __m256 s = _mm256_fnmadd_ps(vsl, dist, _mm256_mul_ps(dot8(hd, qi, KT, Tp, jb), vsc));
+            s = _mm256_blendv_ps(ninf, s, seen_mask(i, lo, jb, lane));
+            _mm256_storeu_ps(row + jb, s);
+            vmx = _mm256_max_ps(vmx, s);
+        }
+        const __m256 mx = _mm256_set1_ps(hmax8(vmx));
+        __m256 vsum = _mm256_setzero_ps();
+        for (int jb = b0; jb <= i; jb += 8) {
+            const __m256 e = cs_fast_exp8(_mm256_sub_ps(_mm256_loadu_ps(row + jb), mx));
+            _mm256_storeu_ps(row + jb, e);
+            vsum = _mm256_add_ps(vsum, e);
+        }
+        const __m256 inv = _mm256_set1_ps(1.0f / hsum8(vsum));
+        for (int jb = b0; jb <= i; jb += 8)
+            _mm256_storeu_ps(row + jb, _mm256_mul_ps(_mm256_loadu_ps(row + jb), inv));
+        memcpy(P + (size_t)i * (size_t)T + lo, row + lo, (size_t)(i - lo + 1) * sizeof *row);
+        wsum_acc(hd, lo, i, row, 1, v, ld, o + (size_t)i * ldo);
+    }
+}
+
+/*
+ * One head backward in 8 lanes. Rows i: dP_ij = dout_i . v_j from the transposed values (VT), the score
+ * gradients ds_ij = P_ij (dP_ij - sum_j P_ij dP_ij) scale kept in DS (T, Tp), dq_i = sum_j ds_ij k_j. Then
+ * columns j: dv_j = sum_i P_ij dout_i and dk_j = sum_i ds_ij q_i over the queries that see j, each row of dv
+ * and dk written once. Scratch: VT (hd, Tp), DS (T, Tp).
+ */
+TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
+                                  const float *P, const float *dout, size_t ldo, float scale, float *dq, float *dk,
+                                  float *dv, float *scratch)
+{
+    const int Tp = (T + 7) & ~7;
+    float *VT = scratch, *DS = scratch + (size_t)hd * (size_t)Tp;
+    transpose_rows(T, Tp, hd, v, ld, VT);
+    const __m256 lane = _mm256_setr_ps(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f);
+    const __m256 vsc = _mm256_set1_ps(scale);
+    for (int i = 0; i < T; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0, b0 = lo & ~7;
+        const float *pr = P + (size_t)i * (size_t)T, *dob = dout + (size_t)i * ldo;
+        float *ds = DS + (size_t)i * (size_t)Tp;
+        __m256 vdot = _mm256_setzero_ps();
+        for (int jb = b0; jb <= i; jb += 8) {
+            const __m256i seen = _mm256_castps_si256(seen_mask(i, lo, jb, lane));
+            const __m256 dp = dot8(hd, dob, VT, Tp, jb);
+            _mm256_storeu_ps(ds + jb, dp);
+            vdot = _mm256_fmadd_ps(_mm256_maskload_ps(pr + jb, seen), dp, vdot);
+        }
+        const __m256 dot = _mm256_set1_ps(hsum8(vdot));
+        for (int jb = b0; jb <= i; jb += 8) {
+            const __m256 p = _mm256_maskload_ps(pr + jb, _mm256_castps_si256(seen_mask(i, lo, jb, lane)));
+            _mm256_storeu_ps(ds + jb,
+                             _mm256_mul_ps(_mm256_mul_ps(p, _mm256_sub_ps(_mm256_loadu_ps(ds + jb), dot)), vsc));
+        }
+        wsum_acc(hd, lo, i, ds, 1, k, ld, dq + (size_t)i * ld);
+    }
+    for (int j = 0; j < T; j++) {
+        const int hi = j + C - 1 < T - 1 ? j + C - 1 : T - 1;
+        wsum_acc(hd, j, hi, P + j, (size_t)T, dout, ldo, dv + (size_t)j * ld);
+        wsum_acc(hd, j, hi, DS + j, (size_t)Tp, q, ld, dk + (size_t)j * ld);
+    }
+}
+
+static const cs_train_kernels kernels_avx2 = {mm_acc_avx2,   mm_acc_tn_avx2, adam_avx2, gru_gates_avx2,
+                                              attn_fwd_avx2, attn_bwd_avx2,  "avx2",    CS_TK_AVX2};
 
 #endif
 
