@@ -547,48 +547,6 @@ static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop)
 
 /* ------------------------------------------- Transformer ------------------------------------------------- */
 
-static void ln_fwd(int T, int D, const float *x, const float *gam, const float *bet, float *xh, float *y, float *rs)
-{
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * D;
-        double mu = 0.0, var = 0.0;
-        for (int k = 0; k < D; k++)
-            mu += (double)xr[k];
-        mu /= D;
-        for (int k = 0; k < D; k++)
-            var += ((double)xr[k] - mu) * ((double)xr[k] - mu);
-        var /= D;
-        const float r = (float)(1.0 / sqrt(var + (double)LN_EPS));
-        rs[t] = r;
-        float *xhr = xh + (size_t)t * D, *yr = y + (size_t)t * D;
-        for (int k = 0; k < D; k++) {
-            xhr[k] = (float)((double)xr[k] - mu) * r;
-            yr[k] = xhr[k] * gam[k] + bet[k];
-        }
-    }
-}
-
-/* dx += LN backward of dy; dgam, dbet accumulate. */
-static void ln_bwd(int T, int D, const float *dy, const float *xh, const float *rs, const float *gam, float *dx,
-                   float *dgam, float *dbet)
-{
-    for (int t = 0; t < T; t++) {
-        const float *d = dy + (size_t)t * D, *xr = xh + (size_t)t * D;
-        float *o = dx + (size_t)t * D;
-        double m1 = 0.0, m2 = 0.0;
-        for (int k = 0; k < D; k++) {
-            const float dxh = d[k] * gam[k];
-            m1 += (double)dxh;
-            m2 += (double)dxh * (double)xr[k];
-            dgam[k] += d[k] * xr[k];
-            dbet[k] += d[k];
-        }
-        const float a = (float)(m1 / D), c = (float)(m2 / D);
-        for (int k = 0; k < D; k++)
-            o[k] += rs[t] * (d[k] * gam[k] - a - xr[k] * c);
-    }
-}
-
 static float alibi_slope(int h, int NH)
 {
     return exp2f(-8.0f * (float)(h + 1) / (float)NH);
@@ -625,12 +583,10 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
         for (int t = 0; t < T; t++)
             input_desc_row(e, win, t, g->Dp + (size_t)t * (size_t)m->desc_inputs);
     input_fwd(e, T, g->in, g->Dp, g->S[0]);
-    if (drop)
-        for (size_t i = 0; i < sT * sD; i++)
-            g->S[0][i] *= g->MK0[i];
+    if (drop) e->k->mul(sT * sD, g->S[0], g->MK0, g->S[0]);
 
     for (int l = 0; l < L; l++) {
-        ln_fwd(T, D, g->S[l], w + ly->ln1w[l], w + ly->ln1b[l], g->XH1[l], g->A1[l], g->RS1[l]);
+        e->k->ln_fwd(T, D, g->S[l], w + ly->ln1w[l], w + ly->ln1b[l], LN_EPS, g->XH1[l], g->A1[l], g->RS1[l]);
         linear_fwd(e->k, T, 3 * D, D, g->A1[l], wt + ly->inw[l], w + ly->inb[l], g->QKV[l]);
         const float *qkv = g->QKV[l];
         float *O = g->O[l];
@@ -641,17 +597,14 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
                            g->PR[l] + (size_t)h * sT * sT, O + ho, sD, g->att);
         }
         linear_fwd(e->k, T, D, D, O, wt + ly->outw[l], w + ly->outb[l], g->tmp);
-        for (size_t i = 0; i < sT * sD; i++)
-            g->X2[l][i] = g->S[l][i] + (drop ? g->tmp[i] * g->MK1[l][i] : g->tmp[i]);
-        ln_fwd(T, D, g->X2[l], w + ly->ln2w[l], w + ly->ln2b[l], g->XH2[l], g->A2[l], g->RS2[l]);
+        e->k->add_mul(sT * sD, g->S[l], g->tmp, drop ? g->MK1[l] : NULL, g->X2[l]);
+        e->k->ln_fwd(T, D, g->X2[l], w + ly->ln2w[l], w + ly->ln2b[l], LN_EPS, g->XH2[l], g->A2[l], g->RS2[l]);
         linear_fwd(e->k, T, F, D, g->A2[l], wt + ly->ff1w[l], w + ly->ff1b[l], g->F[l]);
-        for (size_t i = 0; i < sT * (size_t)F; i++)
-            g->F[l][i] = g->F[l][i] > 0.0f ? g->F[l][i] : 0.0f;
+        e->k->relu(sT * (size_t)F, g->F[l]);
         linear_fwd(e->k, T, D, F, g->F[l], wt + ly->ff2w[l], w + ly->ff2b[l], g->tmp);
-        for (size_t i = 0; i < sT * sD; i++)
-            g->S[l + 1][i] = g->X2[l][i] + (drop ? g->tmp[i] * g->MK2[l][i] : g->tmp[i]);
+        e->k->add_mul(sT * sD, g->X2[l], g->tmp, drop ? g->MK2[l] : NULL, g->S[l + 1]);
     }
-    ln_fwd(T, D, g->S[L], w + ly->lnfw, w + ly->lnfb, g->XHF, g->AF, g->RSF);
+    e->k->ln_fwd(T, D, g->S[L], w + ly->lnfw, w + ly->lnfb, LN_EPS, g->XHF, g->AF, g->RSF);
     linear_fwd(e->k, T, V, D, g->AF, wt + ly->headw, w + ly->headb, g->P);
     const double loss =
         softmax_xent(T, V, g->P, g->tg, e->scale, e->logits_out ? e->logits_out + (size_t)win * sT * V : NULL);
@@ -675,26 +628,30 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
     memset(g->dA, 0, sT * sD * sizeof(float));
     e->k->mm_acc(T, D, V, g->P, w + ly->headw, g->dA);
     memset(g->dS, 0, sT * sD * sizeof(float));
-    ln_bwd(T, D, g->dA, g->XHF, g->RSF, w + ly->lnfw, g->dS, grad + ly->lnfw, grad + ly->lnfb);
+    e->k->ln_bwd(T, D, g->dA, g->XHF, g->RSF, w + ly->lnfw, g->dS, grad + ly->lnfw, grad + ly->lnfb);
     for (int l = L - 1; l >= 0; l--) {
         /* S[l+1] = X2 + drop(FF2(relu(FF1(LN2(X2))))) */
         float *dff = g->tmp;
-        for (size_t i = 0; i < sT * sD; i++)
-            dff[i] = drop ? g->dS[i] * g->MK2[l][i] : g->dS[i];
+        if (drop)
+            e->k->mul(sT * sD, g->dS, g->MK2[l], dff);
+        else
+            memcpy(dff, g->dS, sT * sD * sizeof(float));
         linear_bwd_w(e->k, T, D, F, dff, g->F[l], grad + ly->ff2w[l], grad + ly->ff2b[l]);
         memset(g->dF, 0, sT * (size_t)F * sizeof(float));
         e->k->mm_acc(T, F, D, dff, w + ly->ff2w[l], g->dF);
-        for (size_t i = 0; i < sT * (size_t)F; i++)
-            if (g->F[l][i] <= 0.0f) g->dF[i] = 0.0f;
+        e->k->relu_bwd(sT * (size_t)F, g->F[l], g->dF);
         linear_bwd_w(e->k, T, F, D, g->dF, g->A2[l], grad + ly->ff1w[l], grad + ly->ff1b[l]);
         memset(g->dA, 0, sT * sD * sizeof(float));
         e->k->mm_acc(T, D, F, g->dF, w + ly->ff1w[l], g->dA);
         memcpy(g->dX2, g->dS, sT * sD * sizeof(float));
-        ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l], grad + ly->ln2b[l]);
+        e->k->ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l],
+                     grad + ly->ln2b[l]);
         /* X2 = S[l] + drop(outproj(attn(LN1(S[l])))) */
         float *datt = g->tmp;
-        for (size_t i = 0; i < sT * sD; i++)
-            datt[i] = drop ? g->dX2[i] * g->MK1[l][i] : g->dX2[i];
+        if (drop)
+            e->k->mul(sT * sD, g->dX2, g->MK1[l], datt);
+        else
+            memcpy(datt, g->dX2, sT * sD * sizeof(float));
         linear_bwd_w(e->k, T, D, D, datt, g->O[l], grad + ly->outw[l], grad + ly->outb[l]);
         memset(g->dO, 0, sT * sD * sizeof(float));
         e->k->mm_acc(T, D, D, datt, w + ly->outw[l], g->dO);
@@ -709,11 +666,9 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
         memset(g->dA, 0, sT * sD * sizeof(float));
         e->k->mm_acc(T, D, 3 * D, g->dQKV, w + ly->inw[l], g->dA);
         memcpy(g->dS, g->dX2, sT * sD * sizeof(float));
-        ln_bwd(T, D, g->dA, g->XH1[l], g->RS1[l], w + ly->ln1w[l], g->dS, grad + ly->ln1w[l], grad + ly->ln1b[l]);
+        e->k->ln_bwd(T, D, g->dA, g->XH1[l], g->RS1[l], w + ly->ln1w[l], g->dS, grad + ly->ln1w[l], grad + ly->ln1b[l]);
     }
-    if (drop)
-        for (size_t i = 0; i < sT * sD; i++)
-            g->dS[i] *= g->MK0[i];
+    if (drop) e->k->mul(sT * sD, g->dS, g->MK0, g->dS);
     input_bwd(e, T, g->in, g->Dp, g->dS, grad);
 }
 

@@ -202,9 +202,83 @@ static void attn_bwd_portable(int T, int C, int hd, const float *q, const float 
     }
 }
 
-static const cs_train_kernels kernels_portable = {mm_acc_portable,    mm_acc_tn_portable, adam_portable,
-                                                  gru_gates_portable, attn_fwd_portable,  attn_bwd_portable,
-                                                  "portable",         CS_TK_PORTABLE};
+/* Layer norm forward and backward: the trainer's functions of before the kernel sets, unchanged (eps now an
+ * argument: (double)eps is the value the constant gave). */
+static void ln_fwd_portable(int T, int D, const float *x, const float *gam, const float *bet, float eps, float *xh,
+                            float *y, float *rs)
+{
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * D;
+        double mu = 0.0, var = 0.0;
+        for (int k = 0; k < D; k++)
+            mu += (double)xr[k];
+        mu /= D;
+        for (int k = 0; k < D; k++)
+            var += ((double)xr[k] - mu) * ((double)xr[k] - mu);
+        var /= D;
+        const float r = (float)(1.0 / sqrt(var + (double)eps));
+        rs[t] = r;
+        float *xhr = xh + (size_t)t * D, *yr = y + (size_t)t * D;
+        for (int k = 0; k < D; k++) {
+            xhr[k] = (float)((double)xr[k] - mu) * r;
+            yr[k] = xhr[k] * gam[k] + bet[k];
+        }
+    }
+}
+
+static void ln_bwd_portable(int T, int D, const float *dy, const float *xh, const float *rs, const float *gam,
+                            float *dx, float *dgam, float *dbet)
+{
+    for (int t = 0; t < T; t++) {
+        const float *d = dy + (size_t)t * D, *xr = xh + (size_t)t * D;
+        float *o = dx + (size_t)t * D;
+        double m1 = 0.0, m2 = 0.0;
+        for (int k = 0; k < D; k++) {
+            const float dxh = d[k] * gam[k];
+            m1 += (double)dxh;
+            m2 += (double)dxh * (double)xr[k];
+            dgam[k] += d[k] * xr[k];
+            dbet[k] += d[k];
+        }
+        const float a = (float)(m1 / D), c = (float)(m2 / D);
+        for (int k = 0; k < D; k++)
+            o[k] += rs[t] * (d[k] * gam[k] - a - xr[k] * c);
+    }
+}
+
+/* The elementwise kernels: the trainer's loops of before (exact operations, so any vector width gives these bits). */
+static void add_mul_portable(size_t n, const float *a, const float *b, const float *m, float *y)
+{
+    if (m)
+        for (size_t i = 0; i < n; i++)
+            y[i] = a[i] + b[i] * m[i];
+    else
+        for (size_t i = 0; i < n; i++)
+            y[i] = a[i] + b[i];
+}
+
+static void mul_portable(size_t n, const float *a, const float *m, float *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = a[i] * m[i];
+}
+
+static void relu_portable(size_t n, float *x)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+static void relu_bwd_portable(size_t n, const float *y, float *dy)
+{
+    for (size_t i = 0; i < n; i++)
+        if (y[i] <= 0.0f) dy[i] = 0.0f;
+}
+
+static const cs_train_kernels kernels_portable = {
+    mm_acc_portable,   mm_acc_tn_portable, adam_portable,   gru_gates_portable, attn_fwd_portable,
+    attn_bwd_portable, ln_fwd_portable,    ln_bwd_portable, add_mul_portable,   mul_portable,
+    relu_portable,     relu_bwd_portable,  "portable",      CS_TK_PORTABLE};
 
 /* ------------------------------------------------ AVX2 -------------------------------------------------- */
 
@@ -543,8 +617,113 @@ TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const fl
     }
 }
 
-static const cs_train_kernels kernels_avx2 = {mm_acc_avx2,   mm_acc_tn_avx2, adam_avx2, gru_gates_avx2,
-                                              attn_fwd_avx2, attn_bwd_avx2,  "avx2",    CS_TK_AVX2};
+/* Layer norm of each row in 8 lanes (float; column tails masked: masked lanes load 0 and are kept out of the
+ * variance). */
+TK_AVX2 static void ln_fwd_avx2(int T, int D, const float *x, const float *gam, const float *bet, float eps, float *xh,
+                                float *y, float *rs)
+{
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * D;
+        float *xhr = xh + (size_t)t * D, *yr = y + (size_t)t * D;
+        __m256 acc = _mm256_setzero_ps();
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            acc = _mm256_add_ps(acc, ld8(xr + k, nc, mk));
+        }
+        const float mu = hsum8(acc) / (float)D;
+        const __m256 vmu = _mm256_set1_ps(mu);
+        acc = _mm256_setzero_ps();
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            const __m256 dv = _mm256_and_ps(_mm256_sub_ps(ld8(xr + k, nc, mk), vmu), _mm256_castsi256_ps(mk));
+            acc = _mm256_fmadd_ps(dv, dv, acc);
+        }
+        const float r = 1.0f / sqrtf(hsum8(acc) / (float)D + eps);
+        rs[t] = r;
+        const __m256 vr = _mm256_set1_ps(r);
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            const __m256 h = _mm256_mul_ps(_mm256_sub_ps(ld8(xr + k, nc, mk), vmu), vr);
+            st8(xhr + k, nc, mk, h);
+            st8(yr + k, nc, mk, _mm256_fmadd_ps(h, ld8(gam + k, nc, mk), ld8(bet + k, nc, mk)));
+        }
+    }
+}
+
+TK_AVX2 static void ln_bwd_avx2(int T, int D, const float *dy, const float *xh, const float *rs, const float *gam,
+                                float *dx, float *dgam, float *dbet)
+{
+    for (int t = 0; t < T; t++) {
+        const float *d = dy + (size_t)t * D, *xr = xh + (size_t)t * D;
+        float *o = dx + (size_t)t * D;
+        __m256 m1 = _mm256_setzero_ps(), m2 = m1;
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            const __m256 dk = ld8(d + k, nc, mk), xk = ld8(xr + k, nc, mk);
+            const __m256 dxh = _mm256_mul_ps(dk, ld8(gam + k, nc, mk));
+            m1 = _mm256_add_ps(m1, dxh);
+            m2 = _mm256_fmadd_ps(dxh, xk, m2);
+            st8(dgam + k, nc, mk, _mm256_fmadd_ps(dk, xk, ld8(dgam + k, nc, mk)));
+            st8(dbet + k, nc, mk, _mm256_add_ps(ld8(dbet + k, nc, mk), dk));
+        }
+        const __m256 a = _mm256_set1_ps(hsum8(m1) / (float)D), c = _mm256_set1_ps(hsum8(m2) / (float)D);
+        const __m256 r = _mm256_set1_ps(rs[t]);
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            const __m256 dxh = _mm256_mul_ps(ld8(d + k, nc, mk), ld8(gam + k, nc, mk));
+            const __m256 g = _mm256_fnmadd_ps(ld8(xr + k, nc, mk), c, _mm256_sub_ps(dxh, a));
+            st8(o + k, nc, mk, _mm256_fmadd_ps(r, g, ld8(o + k, nc, mk)));
+        }
+    }
+}
+
+/* The elementwise kernels in 8 lanes, the portable operations exactly (no fused multiply-add), tails by them. */
+TK_AVX2 static void add_mul_avx2(size_t n, const float *a, const float *b, const float *m, float *y)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 bv = _mm256_loadu_ps(b + i);
+        if (m) bv = _mm256_mul_ps(bv, _mm256_loadu_ps(m + i));
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(a + i), bv));
+    }
+    add_mul_portable(n - i, a + i, b + i, m ? m + i : NULL, y + i);
+}
+
+TK_AVX2 static void mul_avx2(size_t n, const float *a, const float *m, float *y)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(m + i)));
+    mul_portable(n - i, a + i, m + i, y + i);
+}
+
+/* max_ps(x, 0) returns its second operand (0) for NaN and for +-0, so it is x > 0 ? x : 0. */
+TK_AVX2 static void relu_avx2(size_t n, float *x)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_max_ps(_mm256_loadu_ps(x + i), _mm256_setzero_ps()));
+    relu_portable(n - i, x + i);
+}
+
+TK_AVX2 static void relu_bwd_avx2(size_t n, const float *y, float *dy)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 off = _mm256_cmp_ps(_mm256_loadu_ps(y + i), _mm256_setzero_ps(), _CMP_LE_OQ);
+        _mm256_storeu_ps(dy + i, _mm256_andnot_ps(off, _mm256_loadu_ps(dy + i)));
+    }
+    relu_bwd_portable(n - i, y + i, dy + i);
+}
+
+static const cs_train_kernels kernels_avx2 = {mm_acc_avx2,   mm_acc_tn_avx2, adam_avx2,   gru_gates_avx2, attn_fwd_avx2,
+                                              attn_bwd_avx2, ln_fwd_avx2,    ln_bwd_avx2, add_mul_avx2,   mul_avx2,
+                                              relu_avx2,     relu_bwd_avx2,  "avx2",      CS_TK_AVX2};
 
 #endif
 

@@ -15,10 +15,11 @@
  * the AVX2 products round once per multiply-add (fused) where the portable ones round twice, the portable
  * weight-gradient sums four products before adding them to the accumulator, the AVX2 GRU gates and attention
  * softmax use the inference core's bounded-error sigmoid/tanh/exp (cs_fastmath.h) where the portable ones call
- * libm, and the AVX2 attention sums its terms in a different (fixed) order. The Adam update is
- * bit-identical in both sets (no fused operations in it). Trained models agree within a tolerance
- * (tests/c/test_train_kernels.c: products within 1e-5 of their scale, a trained GRU's validation loss within
- * 0.5 %).
+ * libm, the AVX2 attention and layer norm sum their terms in a different (fixed) order, and the portable layer
+ * norm sums in double. The Adam update and the elementwise kernels (residual adds, ReLU) are bit-identical in both
+ * sets (no fused operation in them). Trained models agree within a tolerance (tests/c/test_train_kernels.c:
+ * products within 1e-5 of their scale, a trained GRU's and transformer's validation loss within 0.5 %;
+ * tests/c/test_train_kernels_tf.c: attention and layer norm against their portable twins).
  *
  * Matrices are row-major and contiguous. Sizes are >= 0; a size of 0 does nothing. Pointers may not alias
  * (except where stated). No allocation, no I/O, no locks: callable from any thread.
@@ -85,6 +86,24 @@ typedef struct cs_train_kernels {
      *  may be slices of one row, e.g. dQKV, but may not overlap each other or the inputs). scratch as attn_fwd. */
     void (*attn_bwd)(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld, const float *P,
                      const float *dout, size_t ldo, float scale, float *dq, float *dk, float *dv, float *scratch);
+    /** Layer normalisation of T rows of D >= 1 floats (cs_model.h): for each row x, xh = (x - mean) r with
+     *  r = 1 / sqrt(var + eps) (biased variance over D), y = xh gam + bet, rs[t] = r. xh, y (T, D); rs (T).
+     *  Portable: mean and variance in double, two passes; AVX2: in float, 8 lanes, two passes. */
+    void (*ln_fwd)(int T, int D, const float *x, const float *gam, const float *bet, float eps, float *xh, float *y,
+                   float *rs);
+    /** Backward of ln_fwd from its xh and rs: dx += rs (dy gam - mean(dy gam) - xh mean(dy gam xh)) row by row;
+     *  dgam += sum_t dy xh, dbet += sum_t dy (rows in order t ascending). Portable: the two means in double. */
+    void (*ln_bwd)(int T, int D, const float *dy, const float *xh, const float *rs, const float *gam, float *dx,
+                   float *dgam, float *dbet);
+    /** Elementwise, exact (both sets give the same bits; no fused operation): y = a + b m, or a + b when m is
+     *  NULL (the residual adds with their dropout masks). y may be a or b. */
+    void (*add_mul)(size_t n, const float *a, const float *b, const float *m, float *y);
+    /** Elementwise, exact: y = a m (y may be a). */
+    void (*mul)(size_t n, const float *a, const float *m, float *y);
+    /** Elementwise, exact, in place: x = x > 0 ? x : 0 (ReLU; NaN gives 0). */
+    void (*relu)(size_t n, float *x);
+    /** Elementwise, exact: dy = 0 where y <= 0 (ReLU's backward from its output y), else unchanged. */
+    void (*relu_bwd)(size_t n, const float *y, float *dy);
     const char *name; /* "portable" or "avx2" */
     int id;           /* CS_TK_PORTABLE or CS_TK_AVX2 */
 } cs_train_kernels;
