@@ -6,8 +6,9 @@
  *
  * Matrix convention: a weight W (out, in) is stored row-major as in PyTorch. Every optimiser step a
  * transposed copy WT (in, out) is made once, so that forward products y[m][:] += x[m][k] * WT[k][:] are
- * contiguous row updates (the same form serves dX = dY W and dW = dY^T X). The products and the Adam update
- * are the generic kernels of cs_train_kernels.h (portable or AVX2/FMA, chosen once per engine), called from
+ * contiguous row updates (the same form serves dX = dY W and dW = dY^T X). The products, the GRU cell, the
+ * attention heads, layer norm, the transformer's elementwise loops and the Adam update are the generic kernels
+ * of cs_train_kernels.h (portable or AVX2/FMA, chosen once per engine), called from
  * the layers; see there for what differs between the two sets.
  */
 #include "cs_train.h"

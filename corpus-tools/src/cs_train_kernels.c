@@ -491,32 +491,46 @@ static void transpose_rows(int T, int Tp, int hd, const float *src, size_t ld, f
     }
 }
 
-/* r (nc <= 8 lanes at c0 of hd) of sum_{j in [j0, j1]} w[j * ws] x_j: 4 partial sums over j (j mod 4), combined
- * as (a0 + a1) + (a2 + a3). */
-TK_AVX2 static inline __m256 wsum_rows(int j0, int j1, const float *w, size_t ws, const float *x, size_t ld, int nc,
-                                       __m256i mk)
-{
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    int j = j0;
-    for (; j + 3 <= j1; j += 4) {
-        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)j * ws), ld8(x + (size_t)j * ld, nc, mk), a0);
-        a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)(j + 1) * ws), ld8(x + (size_t)(j + 1) * ld, nc, mk), a1);
-        a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)(j + 2) * ws), ld8(x + (size_t)(j + 2) * ld, nc, mk), a2);
-        a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)(j + 3) * ws), ld8(x + (size_t)(j + 3) * ld, nc, mk), a3);
+/* sum_{j in [j0, j1]} w[j * ws] x_j over 8 lanes of the rows x_j = x + j ld (FULL: plain loads; else the lanes
+ * of mk, masked loads): 4 partial sums over j (j mod 4), combined as (a0 + a1) + (a2 + a3). */
+#define TK_WSUM_ROWS(NAME, LOAD)                                                                                       \
+    TK_AVX2 static inline __m256 NAME(int j0, int j1, const float *w, size_t ws, const float *x, size_t ld,            \
+                                      __m256i mk)                                                                      \
+    {                                                                                                                  \
+        (void)mk;                                                                                                      \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                                    \
+        int j = j0;                                                                                                    \
+        for (; j + 3 <= j1; j += 4) {                                                                                  \
+            const float *xj = x + (size_t)j * ld, *wj = w + (size_t)j * ws;                                            \
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(wj), LOAD(xj), a0);                                               \
+            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(wj + ws), LOAD(xj + ld), a1);                                     \
+            a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(wj + 2 * ws), LOAD(xj + 2 * ld), a2);                             \
+            a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(wj + 3 * ws), LOAD(xj + 3 * ld), a3);                             \
+        }                                                                                                              \
+        for (; j <= j1; j++)                                                                                           \
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)j * ws), LOAD(x + (size_t)j * ld), a0);               \
+        return _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));                                            \
     }
-    for (; j <= j1; j++)
-        a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)j * ws), ld8(x + (size_t)j * ld, nc, mk), a0);
-    return _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-}
+#define TK_LOAD_FULL(p) _mm256_loadu_ps(p)
+#define TK_LOAD_MASK(p) _mm256_maskload_ps((p), mk)
+TK_WSUM_ROWS(wsum_rows_full, TK_LOAD_FULL)
+TK_WSUM_ROWS(wsum_rows_mask, TK_LOAD_MASK)
+#undef TK_LOAD_FULL
+#undef TK_LOAD_MASK
+#undef TK_WSUM_ROWS
 
 /* y_row (hd floats) += sum_{j in [j0, j1]} w[j * ws] x_j (rows of x at stride ld), 8 columns at a time. */
 TK_AVX2 static inline void wsum_acc(int hd, int j0, int j1, const float *w, size_t ws, const float *x, size_t ld,
                                     float *y)
 {
-    for (int c0 = 0; c0 < hd; c0 += 8) {
-        const int nc = hd - c0 < 8 ? hd - c0 : 8;
-        const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
-        st8(y + c0, nc, mk, _mm256_add_ps(ld8(y + c0, nc, mk), wsum_rows(j0, j1, w, ws, x + c0, ld, nc, mk)));
+    int c0 = 0;
+    for (; c0 + 8 <= hd; c0 += 8)
+        _mm256_storeu_ps(y + c0, _mm256_add_ps(_mm256_loadu_ps(y + c0),
+                                               wsum_rows_full(j0, j1, w, ws, x + c0, ld, _mm256_setzero_si256())));
+    if (c0 < hd) {
+        const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - (hd - c0)));
+        _mm256_maskstore_ps(
+            y + c0, mk, _mm256_add_ps(_mm256_maskload_ps(y + c0, mk), wsum_rows_mask(j0, j1, w, ws, x + c0, ld, mk)));
     }
 }
 
