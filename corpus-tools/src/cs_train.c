@@ -6,8 +6,9 @@
  *
  * Matrix convention: a weight W (out, in) is stored row-major as in PyTorch. Every optimiser step a
  * transposed copy WT (in, out) is made once, so that forward products y[m][:] += x[m][k] * WT[k][:] are
- * contiguous row updates (the same form serves dX = dY W and dW = dY^T X). The products and the Adam update
- * are the generic kernels of cs_train_kernels.h (portable or AVX2/FMA, chosen once per engine), called from
+ * contiguous row updates (the same form serves dX = dY W and dW = dY^T X). The products, the GRU cell, the
+ * attention heads, layer norm, the transformer's elementwise loops and the Adam update are the generic kernels
+ * of cs_train_kernels.h (portable or AVX2/FMA, chosen once per engine), called from
  * the layers; see there for what differs between the two sets.
  */
 #include "cs_train.h"
@@ -230,8 +231,9 @@ typedef struct gru_ws {
 typedef struct tf_ws {
     float *S[MAXL + 1], *XH1[MAXL], *A1[MAXL], *RS1[MAXL], *QKV[MAXL], *PR[MAXL], *O[MAXL], *X2[MAXL];
     float *XH2[MAXL], *A2[MAXL], *RS2[MAXL], *F[MAXL], *MK1[MAXL], *MK2[MAXL], *MK0;
-    float *XHF, *AF, *RSF, *P, *tmp, *dS, *dX2, *dA, *dQKV, *dO, *dF, *dP;
-    float *Dp; /* descriptor inputs: (T, Din) */
+    float *XHF, *AF, *RSF, *P, *tmp, *dS, *dX2, *dA, *dQKV, *dO, *dF;
+    float *att; /* scratch of the attention kernels: cs_train_attn_scratch_floats(T, head size) */
+    float *Dp;  /* descriptor inputs: (T, Din) */
     int *in, *tg;
 } tf_ws;
 
@@ -312,7 +314,8 @@ static size_t tf_ws_floats(const cs_model_config *m, int T)
     const size_t t = (size_t)T, NH = (size_t)m->heads;
     size_t per = rup(t * D) * 8 + rup(t) * 2 + rup(t * 3 * D) + rup(NH * t * t) + rup(t * F);
     size_t n = (L + 1) * rup(t * D) + L * per + rup(t * D);
-    n += rup(t * D) * 2 + rup(t) + rup(t * V) + rup(t * F) * 2 + rup(t * D) * 4 + rup(t * 3 * D) + rup(t);
+    n += rup(t * D) * 2 + rup(t) + rup(t * V) + rup(t * F) * 2 + rup(t * D) * 4 + rup(t * 3 * D);
+    n += rup(cs_train_attn_scratch_floats(T, m->width / m->heads));
     n += 2 * rup(t);
     n += rup(t * (size_t)m->desc_inputs);
     return n;
@@ -351,7 +354,7 @@ static void tf_ws_carve(const cs_model_config *m, int T, float *mem, tf_ws *g)
     g->dA = carve(&p, t * D);
     g->dO = carve(&p, t * D);
     g->dQKV = carve(&p, t * 3 * D);
-    g->dP = carve(&p, t);
+    g->att = carve(&p, cs_train_attn_scratch_floats(T, m->width / m->heads));
     g->Dp = carve(&p, t * (size_t)m->desc_inputs);
     g->in = (int *)(void *)carve(&p, t);
     g->tg = (int *)(void *)carve(&p, t);
@@ -545,48 +548,6 @@ static void gru_backward(engine *e, gru_ws *g, int Bs, float *grad, int drop)
 
 /* ------------------------------------------- Transformer ------------------------------------------------- */
 
-static void ln_fwd(int T, int D, const float *x, const float *gam, const float *bet, float *xh, float *y, float *rs)
-{
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * D;
-        double mu = 0.0, var = 0.0;
-        for (int k = 0; k < D; k++)
-            mu += (double)xr[k];
-        mu /= D;
-        for (int k = 0; k < D; k++)
-            var += ((double)xr[k] - mu) * ((double)xr[k] - mu);
-        var /= D;
-        const float r = (float)(1.0 / sqrt(var + (double)LN_EPS));
-        rs[t] = r;
-        float *xhr = xh + (size_t)t * D, *yr = y + (size_t)t * D;
-        for (int k = 0; k < D; k++) {
-            xhr[k] = (float)((double)xr[k] - mu) * r;
-            yr[k] = xhr[k] * gam[k] + bet[k];
-        }
-    }
-}
-
-/* dx += LN backward of dy; dgam, dbet accumulate. */
-static void ln_bwd(int T, int D, const float *dy, const float *xh, const float *rs, const float *gam, float *dx,
-                   float *dgam, float *dbet)
-{
-    for (int t = 0; t < T; t++) {
-        const float *d = dy + (size_t)t * D, *xr = xh + (size_t)t * D;
-        float *o = dx + (size_t)t * D;
-        double m1 = 0.0, m2 = 0.0;
-        for (int k = 0; k < D; k++) {
-            const float dxh = d[k] * gam[k];
-            m1 += (double)dxh;
-            m2 += (double)dxh * (double)xr[k];
-            dgam[k] += d[k] * xr[k];
-            dbet[k] += d[k];
-        }
-        const float a = (float)(m1 / D), c = (float)(m2 / D);
-        for (int k = 0; k < D; k++)
-            o[k] += rs[t] * (d[k] * gam[k] - a - xr[k] * c);
-    }
-}
-
 static float alibi_slope(int h, int NH)
 {
     return exp2f(-8.0f * (float)(h + 1) / (float)NH);
@@ -623,58 +584,28 @@ static double tf_window(engine *e, tf_ws *g, int win, float *grad)
         for (int t = 0; t < T; t++)
             input_desc_row(e, win, t, g->Dp + (size_t)t * (size_t)m->desc_inputs);
     input_fwd(e, T, g->in, g->Dp, g->S[0]);
-    if (drop)
-        for (size_t i = 0; i < sT * sD; i++)
-            g->S[0][i] *= g->MK0[i];
+    if (drop) e->k->mul(sT * sD, g->S[0], g->MK0, g->S[0]);
 
     for (int l = 0; l < L; l++) {
-        ln_fwd(T, D, g->S[l], w + ly->ln1w[l], w + ly->ln1b[l], g->XH1[l], g->A1[l], g->RS1[l]);
+        e->k->ln_fwd(T, D, g->S[l], w + ly->ln1w[l], w + ly->ln1b[l], LN_EPS, g->XH1[l], g->A1[l], g->RS1[l]);
         linear_fwd(e->k, T, 3 * D, D, g->A1[l], wt + ly->inw[l], w + ly->inb[l], g->QKV[l]);
         const float *qkv = g->QKV[l];
         float *O = g->O[l];
         memset(O, 0, sT * sD * sizeof(float));
         for (int h = 0; h < NH; h++) {
-            const float slope = alibi_slope(h, NH);
-            float *PR = g->PR[l] + (size_t)h * sT * sT;
-            for (int i = 0; i < T; i++) {
-                const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
-                const float *q = qkv + (size_t)i * 3 * sD + (size_t)h * hd;
-                float *pr = PR + (size_t)i * sT;
-                float mx = -INFINITY;
-                for (int j = lo; j <= i; j++) {
-                    const float *k = qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd;
-                    float s = 0.0f;
-                    for (int c = 0; c < hd; c++)
-                        s += q[c] * k[c];
-                    s = s * scale - slope * (float)(i - j);
-                    pr[j] = s;
-                    mx = s > mx ? s : mx;
-                }
-                float sum = 0.0f;
-                for (int j = lo; j <= i; j++) {
-                    pr[j] = expf(pr[j] - mx);
-                    sum += pr[j];
-                }
-                const float inv = 1.0f / sum;
-                float *o = O + (size_t)i * sD + (size_t)h * hd;
-                for (int j = lo; j <= i; j++) {
-                    pr[j] *= inv;
-                    cs_tk_axpy(hd, pr[j], qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd, o);
-                }
-            }
+            const size_t ho = (size_t)h * hd;
+            e->k->attn_fwd(T, C, hd, qkv + ho, qkv + sD + ho, qkv + 2 * sD + ho, 3 * sD, scale, alibi_slope(h, NH),
+                           g->PR[l] + (size_t)h * sT * sT, O + ho, sD, g->att);
         }
         linear_fwd(e->k, T, D, D, O, wt + ly->outw[l], w + ly->outb[l], g->tmp);
-        for (size_t i = 0; i < sT * sD; i++)
-            g->X2[l][i] = g->S[l][i] + (drop ? g->tmp[i] * g->MK1[l][i] : g->tmp[i]);
-        ln_fwd(T, D, g->X2[l], w + ly->ln2w[l], w + ly->ln2b[l], g->XH2[l], g->A2[l], g->RS2[l]);
+        e->k->add_mul(sT * sD, g->S[l], g->tmp, drop ? g->MK1[l] : NULL, g->X2[l]);
+        e->k->ln_fwd(T, D, g->X2[l], w + ly->ln2w[l], w + ly->ln2b[l], LN_EPS, g->XH2[l], g->A2[l], g->RS2[l]);
         linear_fwd(e->k, T, F, D, g->A2[l], wt + ly->ff1w[l], w + ly->ff1b[l], g->F[l]);
-        for (size_t i = 0; i < sT * (size_t)F; i++)
-            g->F[l][i] = g->F[l][i] > 0.0f ? g->F[l][i] : 0.0f;
+        e->k->relu(sT * (size_t)F, g->F[l]);
         linear_fwd(e->k, T, D, F, g->F[l], wt + ly->ff2w[l], w + ly->ff2b[l], g->tmp);
-        for (size_t i = 0; i < sT * sD; i++)
-            g->S[l + 1][i] = g->X2[l][i] + (drop ? g->tmp[i] * g->MK2[l][i] : g->tmp[i]);
+        e->k->add_mul(sT * sD, g->X2[l], g->tmp, drop ? g->MK2[l] : NULL, g->S[l + 1]);
     }
-    ln_fwd(T, D, g->S[L], w + ly->lnfw, w + ly->lnfb, g->XHF, g->AF, g->RSF);
+    e->k->ln_fwd(T, D, g->S[L], w + ly->lnfw, w + ly->lnfb, LN_EPS, g->XHF, g->AF, g->RSF);
     linear_fwd(e->k, T, V, D, g->AF, wt + ly->headw, w + ly->headb, g->P);
     const double loss =
         softmax_xent(T, V, g->P, g->tg, e->scale, e->logits_out ? e->logits_out + (size_t)win * sT * V : NULL);
@@ -698,65 +629,47 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
     memset(g->dA, 0, sT * sD * sizeof(float));
     e->k->mm_acc(T, D, V, g->P, w + ly->headw, g->dA);
     memset(g->dS, 0, sT * sD * sizeof(float));
-    ln_bwd(T, D, g->dA, g->XHF, g->RSF, w + ly->lnfw, g->dS, grad + ly->lnfw, grad + ly->lnfb);
+    e->k->ln_bwd(T, D, g->dA, g->XHF, g->RSF, w + ly->lnfw, g->dS, grad + ly->lnfw, grad + ly->lnfb);
     for (int l = L - 1; l >= 0; l--) {
         /* S[l+1] = X2 + drop(FF2(relu(FF1(LN2(X2))))) */
         float *dff = g->tmp;
-        for (size_t i = 0; i < sT * sD; i++)
-            dff[i] = drop ? g->dS[i] * g->MK2[l][i] : g->dS[i];
+        if (drop)
+            e->k->mul(sT * sD, g->dS, g->MK2[l], dff);
+        else
+            memcpy(dff, g->dS, sT * sD * sizeof(float));
         linear_bwd_w(e->k, T, D, F, dff, g->F[l], grad + ly->ff2w[l], grad + ly->ff2b[l]);
         memset(g->dF, 0, sT * (size_t)F * sizeof(float));
         e->k->mm_acc(T, F, D, dff, w + ly->ff2w[l], g->dF);
-        for (size_t i = 0; i < sT * (size_t)F; i++)
-            if (g->F[l][i] <= 0.0f) g->dF[i] = 0.0f;
+        e->k->relu_bwd(sT * (size_t)F, g->F[l], g->dF);
         linear_bwd_w(e->k, T, F, D, g->dF, g->A2[l], grad + ly->ff1w[l], grad + ly->ff1b[l]);
         memset(g->dA, 0, sT * sD * sizeof(float));
         e->k->mm_acc(T, D, F, g->dF, w + ly->ff1w[l], g->dA);
         memcpy(g->dX2, g->dS, sT * sD * sizeof(float));
-        ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l], grad + ly->ln2b[l]);
+        e->k->ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l],
+                     grad + ly->ln2b[l]);
         /* X2 = S[l] + drop(outproj(attn(LN1(S[l])))) */
         float *datt = g->tmp;
-        for (size_t i = 0; i < sT * sD; i++)
-            datt[i] = drop ? g->dX2[i] * g->MK1[l][i] : g->dX2[i];
+        if (drop)
+            e->k->mul(sT * sD, g->dX2, g->MK1[l], datt);
+        else
+            memcpy(datt, g->dX2, sT * sD * sizeof(float));
         linear_bwd_w(e->k, T, D, D, datt, g->O[l], grad + ly->outw[l], grad + ly->outb[l]);
         memset(g->dO, 0, sT * sD * sizeof(float));
         e->k->mm_acc(T, D, D, datt, w + ly->outw[l], g->dO);
         memset(g->dQKV, 0, sT * 3 * sD * sizeof(float));
         const float *qkv = g->QKV[l];
         for (int h = 0; h < NH; h++) {
-            const float *PR = g->PR[l] + (size_t)h * sT * sT;
-            for (int i = 0; i < T; i++) {
-                const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
-                const float *pr = PR + (size_t)i * sT;
-                const float *dob = g->dO + (size_t)i * sD + (size_t)h * hd;
-                float dot = 0.0f;
-                for (int j = lo; j <= i; j++) {
-                    const float *v = qkv + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd;
-                    float s = 0.0f;
-                    for (int c = 0; c < hd; c++)
-                        s += dob[c] * v[c];
-                    g->dP[j] = s;
-                    dot += pr[j] * s;
-                    cs_tk_axpy(hd, pr[j], dob, g->dQKV + (size_t)j * 3 * sD + 2 * sD + (size_t)h * hd);
-                }
-                const float *q = qkv + (size_t)i * 3 * sD + (size_t)h * hd;
-                float *dq = g->dQKV + (size_t)i * 3 * sD + (size_t)h * hd;
-                for (int j = lo; j <= i; j++) {
-                    const float ds = pr[j] * (g->dP[j] - dot) * scale;
-                    cs_tk_axpy(hd, ds, qkv + (size_t)j * 3 * sD + sD + (size_t)h * hd, dq);
-                    cs_tk_axpy(hd, ds, q, g->dQKV + (size_t)j * 3 * sD + sD + (size_t)h * hd);
-                }
-            }
+            const size_t ho = (size_t)h * hd;
+            e->k->attn_bwd(T, C, hd, qkv + ho, qkv + sD + ho, qkv + 2 * sD + ho, 3 * sD, g->PR[l] + (size_t)h * sT * sT,
+                           g->dO + ho, sD, scale, g->dQKV + ho, g->dQKV + sD + ho, g->dQKV + 2 * sD + ho, g->att);
         }
         linear_bwd_w(e->k, T, 3 * D, D, g->dQKV, g->A1[l], grad + ly->inw[l], grad + ly->inb[l]);
         memset(g->dA, 0, sT * sD * sizeof(float));
         e->k->mm_acc(T, D, 3 * D, g->dQKV, w + ly->inw[l], g->dA);
         memcpy(g->dS, g->dX2, sT * sD * sizeof(float));
-        ln_bwd(T, D, g->dA, g->XH1[l], g->RS1[l], w + ly->ln1w[l], g->dS, grad + ly->ln1w[l], grad + ly->ln1b[l]);
+        e->k->ln_bwd(T, D, g->dA, g->XH1[l], g->RS1[l], w + ly->ln1w[l], g->dS, grad + ly->ln1w[l], grad + ly->ln1b[l]);
     }
-    if (drop)
-        for (size_t i = 0; i < sT * sD; i++)
-            g->dS[i] *= g->MK0[i];
+    if (drop) e->k->mul(sT * sD, g->dS, g->MK0, g->dS);
     input_bwd(e, T, g->in, g->Dp, g->dS, grad);
 }
 

@@ -10,7 +10,8 @@
  *
  * Why a second (training) forward: backpropagation needs every intermediate activation of a whole window,
  * and training is fast only when the T steps of a window are computed as matrix-matrix products over all
- * positions (time-major; the products, the GRU cell and Adam are the kernels of cs_train_kernels.h: AVX2/FMA
+ * positions (time-major; the products, the GRU cell, the attention heads, layer norm, the elementwise loops and
+ * Adam are the kernels of cs_train_kernels.h: AVX2/FMA
  * when the CPU has it, else portable C with exact libm functions as in PyTorch; CONCATSEQ_TRAIN_KERNELS=portable
  * forces the portable set); the core's forward is one step at a time with
  * a ring buffer and bounded-error approximations (cs_fastmath.h) for the audio thread. The two are checked

@@ -139,8 +139,146 @@ static void gru_gates_portable(int H, float *gi, const float *gh, const float *h
     gru_gates_scalar(H, 0, 0, gi, gh, hp, ho);
 }
 
-static const cs_train_kernels kernels_portable = {mm_acc_portable,    mm_acc_tn_portable, adam_portable,
-                                                  gru_gates_portable, "portable",         CS_TK_PORTABLE};
+/* One attention head, forward (cs_train_kernels.h): the trainer's loop of before the kernel sets, unchanged. */
+static void attn_fwd_portable(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
+                              float scale, float slope, float *P, float *o, size_t ldo, float *scratch)
+{
+    (void)scratch;
+    for (int i = 0; i < T; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
+        const float *qi = q + (size_t)i * ld;
+        float *pr = P + (size_t)i * (size_t)T;
+        float mx = -INFINITY;
+        for (int j = lo; j <= i; j++) {
+            const float *kj = k + (size_t)j * ld;
+            float s = 0.0f;
+            for (int c = 0; c < hd; c++)
+                s += qi[c] * kj[c];
+            s = s * scale - slope * (float)(i - j);
+            pr[j] = s;
+            mx = s > mx ? s : mx;
+        }
+        float sum = 0.0f;
+        for (int j = lo; j <= i; j++) {
+            pr[j] = expf(pr[j] - mx);
+            sum += pr[j];
+        }
+        const float inv = 1.0f / sum;
+        float *oi = o + (size_t)i * ldo;
+        for (int j = lo; j <= i; j++) {
+            pr[j] *= inv;
+            cs_tk_axpy(hd, pr[j], v + (size_t)j * ld, oi);
+        }
+    }
+}
+
+/* One attention head, backward: the trainer's loop of before the kernel sets, unchanged (scratch: dP, T). */
+static void attn_bwd_portable(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
+                              const float *P, const float *dout, size_t ldo, float scale, float *dq, float *dk,
+                              float *dv, float *scratch)
+{
+    float *dP = scratch;
+    for (int i = 0; i < T; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
+        const float *pr = P + (size_t)i * (size_t)T;
+        const float *dob = dout + (size_t)i * ldo;
+        float dot = 0.0f;
+        for (int j = lo; j <= i; j++) {
+            const float *vj = v + (size_t)j * ld;
+            float s = 0.0f;
+            for (int c = 0; c < hd; c++)
+                s += dob[c] * vj[c];
+            dP[j] = s;
+            dot += pr[j] * s;
+            cs_tk_axpy(hd, pr[j], dob, dv + (size_t)j * ld);
+        }
+        const float *qi = q + (size_t)i * ld;
+        float *dqi = dq + (size_t)i * ld;
+        for (int j = lo; j <= i; j++) {
+            const float ds = pr[j] * (dP[j] - dot) * scale;
+            cs_tk_axpy(hd, ds, k + (size_t)j * ld, dqi);
+            cs_tk_axpy(hd, ds, qi, dk + (size_t)j * ld);
+        }
+    }
+}
+
+/* Layer norm forward and backward: the trainer's functions of before the kernel sets, unchanged (eps now an
+ * argument: (double)eps is the value the constant gave). */
+static void ln_fwd_portable(int T, int D, const float *x, const float *gam, const float *bet, float eps, float *xh,
+                            float *y, float *rs)
+{
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * D;
+        double mu = 0.0, var = 0.0;
+        for (int k = 0; k < D; k++)
+            mu += (double)xr[k];
+        mu /= D;
+        for (int k = 0; k < D; k++)
+            var += ((double)xr[k] - mu) * ((double)xr[k] - mu);
+        var /= D;
+        const float r = (float)(1.0 / sqrt(var + (double)eps));
+        rs[t] = r;
+        float *xhr = xh + (size_t)t * D, *yr = y + (size_t)t * D;
+        for (int k = 0; k < D; k++) {
+            xhr[k] = (float)((double)xr[k] - mu) * r;
+            yr[k] = xhr[k] * gam[k] + bet[k];
+        }
+    }
+}
+
+static void ln_bwd_portable(int T, int D, const float *dy, const float *xh, const float *rs, const float *gam,
+                            float *dx, float *dgam, float *dbet)
+{
+    for (int t = 0; t < T; t++) {
+        const float *d = dy + (size_t)t * D, *xr = xh + (size_t)t * D;
+        float *o = dx + (size_t)t * D;
+        double m1 = 0.0, m2 = 0.0;
+        for (int k = 0; k < D; k++) {
+            const float dxh = d[k] * gam[k];
+            m1 += (double)dxh;
+            m2 += (double)dxh * (double)xr[k];
+            dgam[k] += d[k] * xr[k];
+            dbet[k] += d[k];
+        }
+        const float a = (float)(m1 / D), c = (float)(m2 / D);
+        for (int k = 0; k < D; k++)
+            o[k] += rs[t] * (d[k] * gam[k] - a - xr[k] * c);
+    }
+}
+
+/* The elementwise kernels: the trainer's loops of before (exact operations, so any vector width gives these bits). */
+static void add_mul_portable(size_t n, const float *a, const float *b, const float *m, float *y)
+{
+    if (m)
+        for (size_t i = 0; i < n; i++)
+            y[i] = a[i] + b[i] * m[i];
+    else
+        for (size_t i = 0; i < n; i++)
+            y[i] = a[i] + b[i];
+}
+
+static void mul_portable(size_t n, const float *a, const float *m, float *y)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = a[i] * m[i];
+}
+
+static void relu_portable(size_t n, float *x)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+static void relu_bwd_portable(size_t n, const float *y, float *dy)
+{
+    for (size_t i = 0; i < n; i++)
+        if (y[i] <= 0.0f) dy[i] = 0.0f;
+}
+
+static const cs_train_kernels kernels_portable = {
+    mm_acc_portable,   mm_acc_tn_portable, adam_portable,   gru_gates_portable, attn_fwd_portable,
+    attn_bwd_portable, ln_fwd_portable,    ln_bwd_portable, add_mul_portable,   mul_portable,
+    relu_portable,     relu_bwd_portable,  "portable",      CS_TK_PORTABLE};
 
 /* ------------------------------------------------ AVX2 -------------------------------------------------- */
 
@@ -324,8 +462,282 @@ TK_AVX2 static void gru_gates_avx2(int H, float *gi, const float *gh, const floa
     gru_gates_scalar(H, j, 1, gi, gh, hp, ho);
 }
 
-static const cs_train_kernels kernels_avx2 = {mm_acc_avx2,    mm_acc_tn_avx2, adam_avx2,
-                                              gru_gates_avx2, "avx2",         CS_TK_AVX2};
+/* Horizontal sum and maximum of 8 lanes (fixed order: halves, then pairs). */
+TK_AVX2 static inline float hsum8(__m256 x)
+{
+    __m128 a = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    a = _mm_add_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_add_ss(a, _mm_movehdup_ps(a));
+    return _mm_cvtss_f32(a);
+}
+
+TK_AVX2 static inline float hmax8(__m256 x)
+{
+    __m128 a = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    a = _mm_max_ps(a, _mm_movehl_ps(a, a));
+    a = _mm_max_ss(a, _mm_movehdup_ps(a));
+    return _mm_cvtss_f32(a);
+}
+
+/* dst (hd, Tp) = the transpose of the T rows src + t ld (hd floats each), columns T..Tp-1 zero. */
+static void transpose_rows(int T, int Tp, int hd, const float *src, size_t ld, float *dst)
+{
+    for (int c = 0; c < hd; c++) {
+        float *d = dst + (size_t)c * (size_t)Tp;
+        for (int t = 0; t < T; t++)
+            d[t] = src[(size_t)t * ld + c];
+        for (int t = T; t < Tp; t++)
+            d[t] = 0.0f;
+    }
+}
+
+/* sum_{j in [j0, j1]} w[j * ws] x_j over 8 lanes of the rows x_j = x + j ld (FULL: plain loads; else the lanes
+ * of mk, masked loads): 4 partial sums over j (j mod 4), combined as (a0 + a1) + (a2 + a3). */
+#define TK_WSUM_ROWS(NAME, LOAD)                                                                                       \
+    TK_AVX2 static inline __m256 NAME(int j0, int j1, const float *w, size_t ws, const float *x, size_t ld,            \
+                                      __m256i mk)                                                                      \
+    {                                                                                                                  \
+        (void)mk;                                                                                                      \
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                                    \
+        int j = j0;                                                                                                    \
+        for (; j + 3 <= j1; j += 4) {                                                                                  \
+            const float *xj = x + (size_t)j * ld, *wj = w + (size_t)j * ws;                                            \
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(wj), LOAD(xj), a0);                                               \
+            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(wj + ws), LOAD(xj + ld), a1);                                     \
+            a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(wj + 2 * ws), LOAD(xj + 2 * ld), a2);                             \
+            a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(wj + 3 * ws), LOAD(xj + 3 * ld), a3);                             \
+        }                                                                                                              \
+        for (; j <= j1; j++)                                                                                           \
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + (size_t)j * ws), LOAD(x + (size_t)j * ld), a0);               \
+        return _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));                                            \
+    }
+#define TK_LOAD_FULL(p) _mm256_loadu_ps(p)
+#define TK_LOAD_MASK(p) _mm256_maskload_ps((p), mk)
+TK_WSUM_ROWS(wsum_rows_full, TK_LOAD_FULL)
+TK_WSUM_ROWS(wsum_rows_mask, TK_LOAD_MASK)
+#undef TK_LOAD_FULL
+#undef TK_LOAD_MASK
+#undef TK_WSUM_ROWS
+
+/* y_row (hd floats) += sum_{j in [j0, j1]} w[j * ws] x_j (rows of x at stride ld), 8 columns at a time. */
+TK_AVX2 static inline void wsum_acc(int hd, int j0, int j1, const float *w, size_t ws, const float *x, size_t ld,
+                                    float *y)
+{
+    int c0 = 0;
+    for (; c0 + 8 <= hd; c0 += 8)
+        _mm256_storeu_ps(y + c0, _mm256_add_ps(_mm256_loadu_ps(y + c0),
+                                               wsum_rows_full(j0, j1, w, ws, x + c0, ld, _mm256_setzero_si256())));
+    if (c0 < hd) {
+        const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - (hd - c0)));
+        _mm256_maskstore_ps(
+            y + c0, mk, _mm256_add_ps(_mm256_maskload_ps(y + c0, mk), wsum_rows_mask(j0, j1, w, ws, x + c0, ld, mk)));
+    }
+}
+
+/* Lanes j = jb + 0..7 of row i that the query sees (lo <= j <= i), as a mask. */
+TK_AVX2 static inline __m256 seen_mask(int i, int lo, int jb, __m256 lane)
+{
+    const __m256 j = _mm256_add_ps(_mm256_set1_ps((float)jb), lane);
+    return _mm256_and_ps(_mm256_cmp_ps(j, _mm256_set1_ps((float)lo), _CMP_GE_OQ),
+                         _mm256_cmp_ps(j, _mm256_set1_ps((float)i), _CMP_LE_OQ));
+}
+
+/* Row i of a score product: 8 columns at jb of sum_c a[c] BT[c][.] (BT (hd, Tp)), fused, c ascending. */
+TK_AVX2 static inline __m256 dot8(int hd, const float *a, const float *BT, int Tp, int jb)
+{
+    __m256 s = _mm256_setzero_ps();
+    for (int c = 0; c < hd; c++)
+        s = _mm256_fmadd_ps(_mm256_broadcast_ss(a + c), _mm256_loadu_ps(BT + (size_t)c * (size_t)Tp + jb), s);
+    return s;
+}
+
+/*
+ * One head forward in 8 lanes: keys transposed once (KT), so each query's scores are 8 keys per vector over
+ * the aligned blocks that cover [lo, i]; lanes outside are -inf (exp gives 0). Scratch: KT (hd, Tp), row (Tp).
+ */
+TK_AVX2 static void attn_fwd_avx2(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
+                                  float scale, float slope, float *P, float *o, size_t ldo, float *scratch)
+{
+    const int Tp = (T + 7) & ~7;
+    float *KT = scratch, *row = scratch + (size_t)hd * (size_t)Tp;
+    transpose_rows(T, Tp, hd, k, ld, KT);
+    const __m256 lane = _mm256_setr_ps(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f);
+    const __m256 vsc = _mm256_set1_ps(scale), vsl = _mm256_set1_ps(slope), ninf = _mm256_set1_ps(-INFINITY);
+    for (int i = 0; i < T; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0, b0 = lo & ~7;
+        const float *qi = q + (size_t)i * ld;
+        const __m256 vi = _mm256_set1_ps((float)i);
+        __m256 vmx = ninf;
+        for (int jb = b0; jb <= i; jb += 8) {
+            const __m256 dist = _mm256_sub_ps(vi, _mm256_add_ps(_mm256_set1_ps((float)jb), lane));
+            __m256 s = _mm256_fnmadd_ps(vsl, dist, _mm256_mul_ps(dot8(hd, qi, KT, Tp, jb), vsc));
+            s = _mm256_blendv_ps(ninf, s, seen_mask(i, lo, jb, lane));
+            _mm256_storeu_ps(row + jb, s);
+            vmx = _mm256_max_ps(vmx, s);
+        }
+        const __m256 mx = _mm256_set1_ps(hmax8(vmx));
+        __m256 vsum = _mm256_setzero_ps();
+        for (int jb = b0; jb <= i; jb += 8) {
+            const __m256 e = cs_fast_exp8(_mm256_sub_ps(_mm256_loadu_ps(row + jb), mx));
+            _mm256_storeu_ps(row + jb, e);
+            vsum = _mm256_add_ps(vsum, e);
+        }
+        const __m256 inv = _mm256_set1_ps(1.0f / hsum8(vsum));
+        for (int jb = b0; jb <= i; jb += 8)
+            _mm256_storeu_ps(row + jb, _mm256_mul_ps(_mm256_loadu_ps(row + jb), inv));
+        memcpy(P + (size_t)i * (size_t)T + lo, row + lo, (size_t)(i - lo + 1) * sizeof *row);
+        wsum_acc(hd, lo, i, row, 1, v, ld, o + (size_t)i * ldo);
+    }
+}
+
+/*
+ * One head backward in 8 lanes. Rows i: dP_ij = dout_i . v_j from the transposed values (VT), the score
+ * gradients ds_ij = P_ij (dP_ij - sum_j P_ij dP_ij) scale kept in DS (T, Tp), dq_i = sum_j ds_ij k_j. Then
+ * columns j: dv_j = sum_i P_ij dout_i and dk_j = sum_i ds_ij q_i over the queries that see j, each row of dv
+ * and dk written once. Scratch: VT (hd, Tp), DS (T, Tp).
+ */
+TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
+                                  const float *P, const float *dout, size_t ldo, float scale, float *dq, float *dk,
+                                  float *dv, float *scratch)
+{
+    const int Tp = (T + 7) & ~7;
+    float *VT = scratch, *DS = scratch + (size_t)hd * (size_t)Tp;
+    transpose_rows(T, Tp, hd, v, ld, VT);
+    const __m256 lane = _mm256_setr_ps(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f);
+    const __m256 vsc = _mm256_set1_ps(scale);
+    for (int i = 0; i < T; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0, b0 = lo & ~7;
+        const float *pr = P + (size_t)i * (size_t)T, *dob = dout + (size_t)i * ldo;
+        float *ds = DS + (size_t)i * (size_t)Tp;
+        __m256 vdot = _mm256_setzero_ps();
+        for (int jb = b0; jb <= i; jb += 8) {
+            const __m256i seen = _mm256_castps_si256(seen_mask(i, lo, jb, lane));
+            const __m256 dp = dot8(hd, dob, VT, Tp, jb);
+            _mm256_storeu_ps(ds + jb, dp);
+            vdot = _mm256_fmadd_ps(_mm256_maskload_ps(pr + jb, seen), dp, vdot);
+        }
+        const __m256 dot = _mm256_set1_ps(hsum8(vdot));
+        for (int jb = b0; jb <= i; jb += 8) {
+            const __m256 p = _mm256_maskload_ps(pr + jb, _mm256_castps_si256(seen_mask(i, lo, jb, lane)));
+            _mm256_storeu_ps(ds + jb,
+                             _mm256_mul_ps(_mm256_mul_ps(p, _mm256_sub_ps(_mm256_loadu_ps(ds + jb), dot)), vsc));
+        }
+        wsum_acc(hd, lo, i, ds, 1, k, ld, dq + (size_t)i * ld);
+    }
+    for (int j = 0; j < T; j++) {
+        const int hi = j + C - 1 < T - 1 ? j + C - 1 : T - 1;
+        wsum_acc(hd, j, hi, P + j, (size_t)T, dout, ldo, dv + (size_t)j * ld);
+        wsum_acc(hd, j, hi, DS + j, (size_t)Tp, q, ld, dk + (size_t)j * ld);
+    }
+}
+
+/* Layer norm of each row in 8 lanes (float; column tails masked: masked lanes load 0 and are kept out of the
+ * variance). */
+TK_AVX2 static void ln_fwd_avx2(int T, int D, const float *x, const float *gam, const float *bet, float eps, float *xh,
+                                float *y, float *rs)
+{
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (size_t)t * D;
+        float *xhr = xh + (size_t)t * D, *yr = y + (size_t)t * D;
+        __m256 acc = _mm256_setzero_ps();
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            acc = _mm256_add_ps(acc, ld8(xr + k, nc, mk));
+        }
+        const float mu = hsum8(acc) / (float)D;
+        const __m256 vmu = _mm256_set1_ps(mu);
+        acc = _mm256_setzero_ps();
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            const __m256 dv = _mm256_and_ps(_mm256_sub_ps(ld8(xr + k, nc, mk), vmu), _mm256_castsi256_ps(mk));
+            acc = _mm256_fmadd_ps(dv, dv, acc);
+        }
+        const float r = 1.0f / sqrtf(hsum8(acc) / (float)D + eps);
+        rs[t] = r;
+        const __m256 vr = _mm256_set1_ps(r);
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            const __m256 h = _mm256_mul_ps(_mm256_sub_ps(ld8(xr + k, nc, mk), vmu), vr);
+            st8(xhr + k, nc, mk, h);
+            st8(yr + k, nc, mk, _mm256_fmadd_ps(h, ld8(gam + k, nc, mk), ld8(bet + k, nc, mk)));
+        }
+    }
+}
+
+TK_AVX2 static void ln_bwd_avx2(int T, int D, const float *dy, const float *xh, const float *rs, const float *gam,
+                                float *dx, float *dgam, float *dbet)
+{
+    for (int t = 0; t < T; t++) {
+        const float *d = dy + (size_t)t * D, *xr = xh + (size_t)t * D;
+        float *o = dx + (size_t)t * D;
+        __m256 m1 = _mm256_setzero_ps(), m2 = m1;
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            const __m256 dk = ld8(d + k, nc, mk), xk = ld8(xr + k, nc, mk);
+            const __m256 dxh = _mm256_mul_ps(dk, ld8(gam + k, nc, mk));
+            m1 = _mm256_add_ps(m1, dxh);
+            m2 = _mm256_fmadd_ps(dxh, xk, m2);
+            st8(dgam + k, nc, mk, _mm256_fmadd_ps(dk, xk, ld8(dgam + k, nc, mk)));
+            st8(dbet + k, nc, mk, _mm256_add_ps(ld8(dbet + k, nc, mk), dk));
+        }
+        const __m256 a = _mm256_set1_ps(hsum8(m1) / (float)D), c = _mm256_set1_ps(hsum8(m2) / (float)D);
+        const __m256 r = _mm256_set1_ps(rs[t]);
+        for (int k = 0; k < D; k += 8) {
+            const int nc = D - k < 8 ? D - k : 8;
+            const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+            const __m256 dxh = _mm256_mul_ps(ld8(d + k, nc, mk), ld8(gam + k, nc, mk));
+            const __m256 g = _mm256_fnmadd_ps(ld8(xr + k, nc, mk), c, _mm256_sub_ps(dxh, a));
+            st8(o + k, nc, mk, _mm256_fmadd_ps(r, g, ld8(o + k, nc, mk)));
+        }
+    }
+}
+
+/* The elementwise kernels in 8 lanes, the portable operations exactly (no fused multiply-add), tails by them. */
+TK_AVX2 static void add_mul_avx2(size_t n, const float *a, const float *b, const float *m, float *y)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 bv = _mm256_loadu_ps(b + i);
+        if (m) bv = _mm256_mul_ps(bv, _mm256_loadu_ps(m + i));
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(a + i), bv));
+    }
+    add_mul_portable(n - i, a + i, b + i, m ? m + i : NULL, y + i);
+}
+
+TK_AVX2 static void mul_avx2(size_t n, const float *a, const float *m, float *y)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(m + i)));
+    mul_portable(n - i, a + i, m + i, y + i);
+}
+
+/* max_ps(x, 0) returns its second operand (0) for NaN and for +-0, so it is x > 0 ? x : 0. */
+TK_AVX2 static void relu_avx2(size_t n, float *x)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_max_ps(_mm256_loadu_ps(x + i), _mm256_setzero_ps()));
+    relu_portable(n - i, x + i);
+}
+
+TK_AVX2 static void relu_bwd_avx2(size_t n, const float *y, float *dy)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 off = _mm256_cmp_ps(_mm256_loadu_ps(y + i), _mm256_setzero_ps(), _CMP_LE_OQ);
+        _mm256_storeu_ps(dy + i, _mm256_andnot_ps(off, _mm256_loadu_ps(dy + i)));
+    }
+    relu_bwd_portable(n - i, y + i, dy + i);
+}
+
+static const cs_train_kernels kernels_avx2 = {mm_acc_avx2,   mm_acc_tn_avx2, adam_avx2,   gru_gates_avx2, attn_fwd_avx2,
+                                              attn_bwd_avx2, ln_fwd_avx2,    ln_bwd_avx2, add_mul_avx2,   mul_avx2,
+                                              relu_avx2,     relu_bwd_avx2,  "avx2",      CS_TK_AVX2};
 
 #endif
 
