@@ -1,7 +1,7 @@
 #!/bin/bash
 # Mosaicing quality (issue 10): one corpus, a DIFFERENT target recording, and the trade-off between following
 # the target and the model's idea of the corpus. The corpus is lincity-ng's first track as 100 ms grains (16
-# labels, `concatseq analyze` defaults otherwise), a GRU trained on it (`concatseq train`, seed 1); the target is
+# labels, `concatseq analyze` defaults otherwise), the model `concatseq train` chooses for it (seed 1); the target is
 # the second track, heard as the corpus's own grains. The driver is `concatseq mosaic` (corpus-tools/src/
 # cs_mosaic.c: the core listener's units, SeqPredict's and ConcatPlay's core code, block by block as the server
 # runs them). Per selection, over SEEDS seeds:
