@@ -17,7 +17,7 @@ scsynth_pid=$!
 STOP_PIDS+=("$scsynth_pid")
 check "scsynth ready on port $port" wait_ready "$W/scsynth.log" "$scsynth_pid"
 
-run_sclang 110 "$SRC/tests/sc/seqpredict_rt.scd" "$port" "$W/c1" "$W/c2"
+run_sclang 240 "$SRC/tests/sc/seqpredict_rt.scd" "$port" "$W/c1" "$W/c2"
 rc=$?
 grep "CHECK\|RT \|models:\|ERROR" "$W/sclang.log" | sed 's/^/  /'
 check "sclang finished (status $rc)" test $rc -eq 0
