@@ -144,8 +144,10 @@ ConcatSeqFollow {
 	*ndef { arg key, func, numChannels, fadeTime, out, args;
 		var nd = Ndef(key);
 		nd.fadeTime = fadeTime;
-		nd.source = func;
+		// the controls first, as ConcatSeqLive.ndef: set after the source, they went out as /n_set ahead of the
+		// synth's timestamped /s_new ("FAILURE IN SERVER /n_set Node 1016 not found" in sc_readme, busy machine)
 		if(args.notNil and: { args.notEmpty }) { nd.set(*args) };
+		nd.source = func;
 		nd.play(out, numChannels);
 		^nd
 	}

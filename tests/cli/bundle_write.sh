@@ -66,7 +66,8 @@ for fallback in "" 1; do
     strace -f -qq -o /dev/null -e trace=mkdir -e inject=mkdir:delay_exit=1500000 \
         "$CS" analyze "$A" --clusters 3 --quiet -o "$W/b4" 2>"$W/b4.err" &
     spid=$!
-    for _ in $(seq 100); do [ "$(partials b4)" -gt 0 ] && break; sleep 0.05; done
+    # (the polls wait for the partial folder itself, at most 60 s: strace -f slows the analysis on a busy machine)
+    for _ in $(seq 1200); do [ "$(partials b4)" -gt 0 ] && break; sleep 0.05; done
     mkdir "$W/b4" && echo mine >"$W/b4/mine.txt"
     wait $spid
     check "a folder made meanwhile: the run fails$tag" [ $? -ne 0 ]
@@ -80,7 +81,7 @@ for fallback in "" 1; do
     strace -f -qq -o /dev/null -e trace=mkdir -e inject=mkdir:delay_exit=1500000 \
         "$CS" analyze "$A" --clusters 3 --quiet --force -o "$W/b8" 2>"$W/b8.err" &
     spid=$!
-    for _ in $(seq 100); do [ "$(partials b8)" -gt 0 ] && break; sleep 0.05; done
+    for _ in $(seq 1200); do [ "$(partials b8)" -gt 0 ] && break; sleep 0.05; done
     mkdir "$W/b8" && echo mine >"$W/b8/mine.txt"
     wait $spid
     check "--force, a folder made meanwhile: the run fails$tag" [ $? -ne 0 ]
@@ -93,7 +94,7 @@ for fallback in "" 1; do
     strace -f -qq -o /dev/null -e trace=mkdir -e inject=mkdir:delay_exit=1500000 \
         "$CS" analyze "$A" --clusters 3 --quiet -o "$W/b5" 2>"$W/b5.err" &
     spid=$!
-    for _ in $(seq 100); do [ "$(partials b5)" -gt 0 ] && break; sleep 0.05; done
+    for _ in $(seq 1200); do [ "$(partials b5)" -gt 0 ] && break; sleep 0.05; done
     "$CS" analyze "$A" --clusters 5 --quiet -o "$W/b5"
     first=$?
     wait $spid
@@ -115,7 +116,7 @@ for fallback in "" 1; do
     strace -f -qq -o /dev/null -e $hold \
         sh -c 'echo $$ >"$0/b6.pid"; exec "$@"' "$W" "$CS" analyze "$A" --clusters 3 --quiet -o "$W/b6" &
     spid=$!
-    for _ in $(seq 200); do ls "$W"/.b6.partial-*/corpus.json >/dev/null 2>&1 && break; sleep 0.05; done
+    for _ in $(seq 1200); do ls "$W"/.b6.partial-*/corpus.json >/dev/null 2>&1 && break; sleep 0.05; done
     kill -KILL "$(cat "$W/b6.pid")"
     wait $spid 2>/dev/null
     check "SIGKILL in the write phase left a partial folder$tag" [ "$(partials b6)" -eq 1 ]

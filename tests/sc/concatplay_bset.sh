@@ -68,12 +68,11 @@ dir=$PLUGIN_DIR
 [ ${#asan_dirs[@]} -gt 0 ] && dir=${asan_dirs[0]}
 tag=plain; is_asan "$dir" && tag=asan
 port=$(free_port)
-run_scsynth 150 "$dir" -u "$port" -i 0 -o 2 -R 0 -l 2 > "$W/scsynth.log" 2>&1 &
+run_scsynth 200 "$dir" -u "$port" -i 0 -o 2 -R 0 -l 2 > "$W/scsynth.log" 2>&1 &
 scsynth_pid=$!
 STOP_PIDS+=("$scsynth_pid")
-for _ in $(seq 100); do grep -q "server ready" "$W/scsynth.log" && break; sleep 0.2; done
-check "rt $tag: scsynth ready on port $port" grep -q "server ready" "$W/scsynth.log"
-run_sclang 100 "$SRC/tests/sc/concatplay_bset.scd" rt "$W/a.corpus" 6 "$port"
+check "rt $tag: scsynth ready on port $port" wait_ready "$W/scsynth.log" "$scsynth_pid"
+run_sclang 150 "$SRC/tests/sc/concatplay_bset.scd" rt "$W/a.corpus" 6 "$port"
 rc=$?
 grep "CHECK\|RT \|ERROR" "$W/sclang.log" | sed "s/^/  rt $tag: /"
 check "rt $tag: sclang finished (status $rc)" test $rc -eq 0

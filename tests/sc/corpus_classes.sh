@@ -17,7 +17,7 @@ mkdir -p "$W/deep.corpus" && cp "$W/a.corpus/audio.wav" "$W/a.corpus/units.wav" 
 check "concatseq info rejects the deep manifest" bash -c "! '$CS' info '$W/deep.corpus' > /dev/null 2>&1"
 start_jack corpus
 STOP_PID_LOGS=("$W/sclang.log")
-run_sclang 240 "$SRC/tests/sc/corpus_classes.scd" "$(free_port)" "$W"
+run_sclang 600 "$SRC/tests/sc/corpus_classes.scd" "$(free_port)" "$W"
 rc=$?
 L=$W/corpus_classes.scd.log
 grep -E 'FAILED|CORPUS-RESULT|WATCHDOG|ERROR' "$L" | sed 's/^/  /' | head -40

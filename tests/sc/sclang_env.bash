@@ -14,7 +14,8 @@
 #   run_nrt OSC OUT CHANNELS [scsynth options...]   scsynth -N at 48 kHz, float WAV, log in OUT.log
 #   free_port      a free UDP port
 #   same_samples A.wav B.wav   the data chunks are byte-identical (libsndfile's PEAK chunk holds a timestamp)
-#   start_jack NAME   a private dummy JACK server for a real-time scsynth
+#   start_jack NAME   a private dummy JACK server for a real-time scsynth, returns once it takes clients
+#   wait_ready LOG PID [SECONDS]   a scsynth the test started in the background printed "server ready"
 #   run_examples LOG SECONDS FILE.schelp...   the help examples' chunk runner (tests/sc/help_examples.scd)
 #   skip REASON    end the test as skipped: exit status 77 (ctest's SKIP_RETURN_CODE), never "passed"
 # At exit every process the test started is stopped by its PID (STOP_PIDS, the jackd of start_jack, the
@@ -27,6 +28,8 @@ SC_PLUGINS=$SYS_PLUGINS
 PLUGINS="$SYS_PLUGINS:$PLUGIN_DIR"
 export QT_QPA_PLATFORM=offscreen
 [ "$(id -u)" = 0 ] && export QTWEBENGINE_DISABLE_SANDBOX=1
+# a JACK client of a test (scsynth, jack_wait) never starts a server of its own: start_jack starts the one it uses
+export JACK_NO_START_SERVER=1
 export XDG_RUNTIME_DIR=$W/xdg-run
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 HOME_FOR_SCLANG="$W/home"
@@ -136,7 +139,7 @@ jack_reclaim() {
     for name in $(jack_dead_servers); do
         JACK_DEFAULT_SERVER="$name" jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jack_reclaim.log" 2>&1 &
         p=$!
-        sleep 1
+        jack_ready "$p" "$name"
         kill "$p" 2> /dev/null
         for _ in $(seq 100); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
         wait "$p" 2> /dev/null
@@ -144,14 +147,39 @@ jack_reclaim() {
     done
 }
 
+# Ready means a client can connect (jack_ready, at most 60 s), not a guessed start-up time: a scsynth started
+# before that fails to open its audio device on a busy machine.
 start_jack() {
     command -v jackd > /dev/null || { not_ok "jackd not installed"; exit 1; }
     jack_reclaim
     export JACK_DEFAULT_SERVER="cs_$1_$$"
     jackd --no-realtime -d dummy -r 48000 -p 256 > "$W/jackd.log" 2>&1 &
     jackd_pid=$!
-    sleep 1.5
-    kill -0 "$jackd_pid" 2> /dev/null || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+    jack_ready "$jackd_pid" "$JACK_DEFAULT_SERVER" || { cat "$W/jackd.log" >&2; not_ok "jackd started"; exit 1; }
+}
+
+# jack_ready PID NAME: the JACK server NAME of process PID takes clients (at most 60 s); false when it died.
+# (`jack_wait -c` exits 0 either way; it prints "running" when a client could connect.)
+jack_ready() {
+    local i
+    for i in $(seq 300); do
+        kill -0 "$1" 2> /dev/null || return 1
+        [ "$(timeout -k 2 10 jack_wait -s "$2" -c 2> /dev/null)" = running ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# wait_ready LOG PID [SECONDS]: a scsynth started in the background by the test, writing LOG, has printed
+# "server ready" (at most SECONDS, 60); false at once when the process PID has ended.
+wait_ready() {
+    local log=$1 pid=$2 secs=${3:-60} i
+    for i in $(seq $((secs * 5))); do
+        grep -q "server ready" "$log" 2> /dev/null && return 0
+        kill -0 "$pid" 2> /dev/null || return 1
+        sleep 0.2
+    done
+    grep -q "server ready" "$log" 2> /dev/null
 }
 
 # install_private_extension: copy classes, help and plugins into the private home's user Extensions folder

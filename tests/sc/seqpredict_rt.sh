@@ -15,10 +15,9 @@ port=$(free_port)
 scsynth -u "$port" -U "$PLUGINS" -i 0 -o 2 -R 0 -l 2 > "$W/scsynth.log" 2>&1 &
 scsynth_pid=$!
 STOP_PIDS+=("$scsynth_pid")
-for _ in $(seq 50); do grep -q "server ready" "$W/scsynth.log" && break; sleep 0.2; done
-check "scsynth ready on port $port" grep -q "server ready" "$W/scsynth.log"
+check "scsynth ready on port $port" wait_ready "$W/scsynth.log" "$scsynth_pid"
 
-run_sclang 110 "$SRC/tests/sc/seqpredict_rt.scd" "$port" "$W/c1" "$W/c2"
+run_sclang 240 "$SRC/tests/sc/seqpredict_rt.scd" "$port" "$W/c1" "$W/c2"
 rc=$?
 grep "CHECK\|RT \|models:\|ERROR" "$W/sclang.log" | sed 's/^/  /'
 check "sclang finished (status $rc)" test $rc -eq 0
