@@ -487,7 +487,9 @@ int cs_bundle_read(const char *dir, cs_bundle *b, char *err, size_t errlen)
         return CS_E_FORMAT;
     }
     const cJSON *units = cJSON_GetObjectItemCaseSensitive(b->manifest, "units");
-    if (!cJSON_IsNumber(units) || (uint32_t)units->valuedouble != b->view.num_units) {
+    /* compared as doubles (every uint32 is exact there): a negative, huge or fractional count is refused, not
+     * converted (undefined for values outside uint32, and 2^32 + N would wrap to N) */
+    if (!cJSON_IsNumber(units) || units->valuedouble != (double)b->view.num_units) {
         snprintf(err, errlen, "%s: manifest and unit table disagree on the number of units", dir);
         cs_bundle_free(b);
         return CS_E_FORMAT;

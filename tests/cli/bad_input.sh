@@ -172,3 +172,14 @@ mkdir -p "$W/dash" && cp "$A" "$W/dash/-x.wav"
     echo "$passed $failed" > "$W/dash/counts"
 )
 read -r p f < "$W/dash/counts" && passed=$p && failed=$f
+
+# a manifest whose unit count is not the table's (fuzz_manifest: -1 was converted to unsigned, undefined; 2^32 + N
+# wrapped to N and was taken): refused in one line, whatever the number
+for n in -1 4294967296+N 1e300 N+0.5; do
+    rm -rf "$W/units.corpus" && cp -r "$B" "$W/units.corpus"
+    "$PY" -c 'import json, sys
+p = sys.argv[1]; m = json.load(open(p)); N = m["units"]
+m["units"] = eval(sys.argv[2], {"N": N})
+json.dump(m, open(p, "w"))' "$W/units.corpus/corpus.json" "$n"
+    expect_error "manifest units $n" "disagree on the number of units" "" -- "$CS" info "$W/units.corpus"
+done
