@@ -144,8 +144,9 @@ ConcatSeqFollow {
 	*ndef { arg key, func, numChannels, fadeTime, out, args;
 		var nd = Ndef(key);
 		nd.fadeTime = fadeTime;
-		// the controls first, as ConcatSeqLive.ndef: set after the source, they went out as /n_set ahead of the
-		// synth's timestamped /s_new ("FAILURE IN SERVER /n_set Node 1016 not found" in sc_readme, busy machine)
+		// the controls first (ConcatSeqLive.ndef plays through here too): on a proxy with no node yet they are only
+		// stored, and the source's synth starts with them; set after the source, they went out as /n_set ahead of
+		// the synth's timestamped /s_new ("FAILURE IN SERVER /n_set Node ... not found" on a busy machine)
 		if(args.notNil and: { args.notEmpty }) { nd.set(*args) };
 		nd.source = func;
 		nd.play(out, numChannels);

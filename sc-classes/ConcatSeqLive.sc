@@ -114,17 +114,10 @@ ConcatSeqLive {
 	playing on `out`, or nil (nothing is changed, one error line posted) when the model does not match.
 	*/
 	*ndef { arg key, corpus, model, numChannels = 2, fadeTime = 0.5, out = 0, args, anyCorpus = false;
-		var nd, func = this.func(corpus, model, numChannels, anyCorpus);
+		var func = this.func(corpus, model, numChannels, anyCorpus);
 		if(func.isNil) { ^nil };
-		nd = Ndef(key);
-		nd.fadeTime = fadeTime;
-		// the controls first: on a proxy with no node yet they are only stored, and the source's synth starts
-		// with them; set after the source, they went out as /n_set ahead of the synth's timestamped /s_new
-		// ("FAILURE IN SERVER /n_set Node 1000 not found" on a busy machine)
-		if(args.notNil and: { args.notEmpty }) { nd.set(*args) };
-		nd.source = func;
-		nd.play(out, numChannels);
-		^nd
+		// the Ndef made, its controls set before its source, and played, as follow's and answer's
+		^ConcatSeqFollow.ndef(key, func, numChannels, fadeTime, out, args)
 	}
 
 	// A SynthDef of *func (for Synth, Score, NRT); nil when the model does not match (see bufferArgs).
