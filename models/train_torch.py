@@ -4,7 +4,7 @@
 
     /usr/bin/python3 models/train_torch.py BUNDLE -o MODEL [--arch gru|transformer] [--hidden W] [--layers L]
         [--heads NH] [--context C] [--epochs N] [--window T] [--batch B] [--lr X] [--seed S]
-        [--val-fraction F] [--test-fraction F] [--device cpu|cuda] [--weights float|half]
+        [--val-fraction F] [--test-fraction F] [--device cpu|cuda] [--weights float|half] [--desc-inputs]
         [--concatseq PATH] [--json PATH] [--force] [--quiet]
 
 What it shares with `concatseq train` (corpus-tools/src/cs_train.h is the reference):
@@ -27,13 +27,25 @@ What it shares with `concatseq train` (corpus-tools/src/cs_train.h is the refere
   - the header's metadata: the bundle's unit_table_checksum (so eval, sample and the sclang classes accept the
     model for this corpus), the seed, the best epoch, the training-label count, the losses in bits per label.
 
---weights half writes IEEE half weights (models/FORMAT.md "Half-precision weights"; an even --hidden).
+--desc-inputs (GRU or transformer, as `concatseq train --desc-inputs`; models/FORMAT.md "Descriptor inputs")
+feeds the network, beside each label, the descriptor row d of that label's unit: x = embedding[label] +
+desc_proj.weight d, with d = the unit table's D normalised descriptors (read exactly, as float32, from
+`concatseq export BUNDLE --flucoma`) and (ln(length_frames / sample_rate) - mean) / std, mean and std over the
+training units of the split (computed in double in the C trainer's order, stored as float32 in the header),
+every element clamped to +-64 (NaN -> 0): cs_desc_duration_stats and cs_model_desc_row, the C trainer's rows,
+bit for bit (tests/cli/torch_train.sh compares them with the core's). BOS reads zeros. desc_proj.weight (W, D+1),
+nn.Linear(D+1, W, bias=False), is the last tensor.
+
+--weights half writes IEEE half weights (models/FORMAT.md "Half-precision weights"; an even --hidden). It is
+refused with --desc-inputs, as everywhere: desc_proj.weight's rows of D + 1 floats are odd on corpora with an even
+descriptor count (FORMAT.md "No half precision with descriptor inputs").
 --device cuda trains on the GPU when PyTorch sees one. Needs Debian's python3-torch (or any PyTorch >= 1.13).
 """
 import argparse
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -43,19 +55,26 @@ import torch.nn.functional as F
 from torch import nn
 
 LIMITS = {"gru": (16, 256, 2), "transformer": (32, 128, 4)}  # width min, max, layers max (cs_model.h)
+DESC_CLAMP, DESC_MAX = 64.0, 257  # CS_MODEL_DESC_CLAMP, CS_MODEL_MAX_DESC_INPUTS (plugins/core/cs_model.h)
 
 
 class GRUModel(nn.Module):
-    """(B, T) int64 tokens -> (B, T, V) logits from a zero hidden state: cs_model_step's GRU."""
+    """(B, T) int64 tokens [, (B, T, Din) descriptor rows] -> (B, T, V) logits from a zero hidden state:
+    cs_model_step's GRU (cs_model_step_desc's with Din > 0)."""
 
-    def __init__(self, V, H, L):
+    def __init__(self, V, H, L, Din=0):
         super().__init__()
         self.embedding = nn.Embedding(V + 1, H)
         self.rnn = nn.GRU(H, H, L, batch_first=True)
         self.head = nn.Linear(H, V)
+        if Din:
+            self.desc_proj = nn.Linear(Din, H, bias=False)  # registered last: the file's last tensor
 
-    def forward(self, tokens):
-        y, _ = self.rnn(self.embedding(tokens))
+    def forward(self, tokens, desc=None):
+        x = self.embedding(tokens)
+        if desc is not None:
+            x = x + self.desc_proj(desc)
+        y, _ = self.rnn(x)
         return self.head(y)
 
 
@@ -75,15 +94,18 @@ class Block(nn.Module):
 
 
 class TransformerModel(nn.Module):
-    """(B, T) tokens -> (B, T, V) logits: pre-LN, ALiBi, each query sees itself and the C - 1 before it."""
+    """(B, T) tokens [, (B, T, Din) descriptor rows] -> (B, T, V) logits: pre-LN, ALiBi, each query sees itself
+    and the C - 1 before it."""
 
-    def __init__(self, V, D, L, NH, C):
+    def __init__(self, V, D, L, NH, C, Din=0):
         super().__init__()
         self.NH, self.C = NH, C
         self.embedding = nn.Embedding(V + 1, D)
         self.blocks = nn.ModuleList([Block(D, NH) for _ in range(L)])
         self.ln_f = nn.LayerNorm(D, eps=1e-5)
         self.head = nn.Linear(D, V)
+        if Din:
+            self.desc_proj = nn.Linear(Din, D, bias=False)  # registered last: the file's last tensor
 
     def mask(self, T, device, dtype=torch.float32):
         """ALiBi bias -m_h (i - j) inside the window 0 <= i - j <= C - 1, -inf elsewhere; (NH, T, T)."""
@@ -94,9 +116,11 @@ class TransformerModel(nn.Module):
         outside = (d < 0) | (d >= self.C)
         return m.masked_fill(outside.view(1, T, T), float("-inf"))  # (NH, T, T)
 
-    def forward(self, tokens):
+    def forward(self, tokens, desc=None):
         B, T = tokens.shape
         x = self.embedding(tokens)
+        if desc is not None:
+            x = x + self.desc_proj(desc)
         mask = self.mask(T, tokens.device, x.dtype).repeat(B, 1, 1)  # (B * NH, T, T), batch-major as MHA expects
         for blk in self.blocks:
             x = blk(x, mask)
@@ -108,17 +132,74 @@ def tensor_names(model):
     return list(model.state_dict().keys())
 
 
-def read_labels(concatseq, bundle):
-    """One list of labels per source, units in time order, from `concatseq info BUNDLE --units`."""
+def read_units(concatseq, bundle):
+    """Per source (in source order), units in time order (the table's order, cs_label_sequences): the lists
+    (labels, unit indices, lengths in frames), from `concatseq info BUNDLE --units`."""
     out = subprocess.run([concatseq, "info", bundle, "--units"], check=True, capture_output=True, text=True).stdout
     lines = out.splitlines()
     head = lines[0].split("\t")
-    cs, cl = head.index("source"), head.index("label")
-    seqs = {}
+    cu, cs, cl, cn = (head.index(k) for k in ("unit", "source", "label", "length_frames"))
+    srcs = {}
     for line in lines[1:]:
         f = line.split("\t")
-        seqs.setdefault(int(f[cs]), []).append(int(f[cl]))
-    return [seqs[k] for k in sorted(seqs)]
+        lab, uni, lens = srcs.setdefault(int(f[cs]), ([], [], []))
+        lab.append(int(f[cl]))
+        uni.append(int(f[cu]))
+        lens.append(int(f[cn]))
+    return [srcs[k] for k in sorted(srcs)]
+
+
+def read_labels(concatseq, bundle):
+    """One list of labels per source, units in time order, from `concatseq info BUNDLE --units`."""
+    return [lab for lab, _, _ in read_units(concatseq, bundle)]
+
+
+def f32(x):
+    """x rounded to the nearest float32 (a C (float) cast), as a Python float."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def clamp_desc(x):
+    """cs_model_desc.c's clamp_desc: NaN (None in JSON) -> 0, else clamped to +-DESC_CLAMP, as float32."""
+    if x is None or x != x:
+        return 0.0
+    return f32(max(-DESC_CLAMP, min(DESC_CLAMP, x)))
+
+
+def duration_stats(units, bounds, sample_rate):
+    """(mean, std) of ln(duration s) over the training units, each rounded to float32: cs_desc_duration_stats
+    (the same sums in double, in its order; std 1 when it is <= 1e-3, one duration)."""
+    total, sq, n = 0.0, 0.0, 0
+    for (_, _, lens), (a, _) in zip(units, bounds):
+        for length in lens[:a]:
+            x = math.log(length / sample_rate) if length > 0 and sample_rate > 0 else 0.0
+            total += x
+            sq += x * x
+            n += 1
+    if n == 0:
+        sys.exit("train_torch.py: --desc-inputs: the split leaves no training unit")
+    m = total / n
+    var = sq / n - m * m
+    sd = math.sqrt(var if var > 0.0 else 0.0)
+    return f32(m), (f32(sd) if sd > 1e-3 else 1.0)
+
+
+def desc_rows(concatseq, bundle, units, dur_mean, dur_std, sample_rate):
+    """(N + 1, D + 1) float32: row u = cs_model_desc_row of unit u (the table's normalised descriptors, read from
+    `concatseq export --flucoma`, then the standardised ln duration), row N = zeros (BOS, padding)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([concatseq, "export", bundle, "--flucoma", tmp, "--force"], check=True,
+                       stdout=subprocess.DEVNULL)
+        with open(os.path.join(tmp, "dataset.json")) as f:
+            ds = json.load(f)
+    D = int(ds["cols"])
+    N = sum(len(u) for _, u, _ in units)
+    rows = [[0.0] * (D + 1) for _ in range(N + 1)]
+    for _, uni, lens in units:
+        for u, length in zip(uni, lens):
+            x = math.log(length / sample_rate) if length > 0 and sample_rate > 0 else 0.0
+            rows[u] = [clamp_desc(v) for v in ds["data"][str(u)]] + [clamp_desc((x - dur_mean) / dur_std)]
+    return torch.tensor(rows, dtype=torch.float32)
 
 
 def split_part(n, val, test):
@@ -129,10 +210,12 @@ def split_part(n, val, test):
     return n_train, n_train + n_val
 
 
-def windows(seqs, bounds, T, V, rng):
-    """Training windows: (inputs BOS x0..x(T-2), targets x0..x(T-1)), padded targets -100; random offset."""
-    xs, ys = [], []
-    for s, (a, _) in zip(seqs, bounds):
+def windows(seqs, bounds, T, V, rng, units=None, none=-1):
+    """Training windows: (inputs BOS x0..x(T-2), targets x0..x(T-1)), padded targets -100; random offset.
+    With `units` (per source, the unit of each label) also the unit whose row each input reads (teacher forcing:
+    the input after label t reads unit t's row), `none` for BOS and padding; else that third tensor is None."""
+    xs, ys, us = [], [], []
+    for k, (s, (a, _)) in enumerate(zip(seqs, bounds)):
         part = s[:a]
         if not part:
             continue
@@ -143,20 +226,24 @@ def windows(seqs, bounds, T, V, rng):
             w = part[st:end]
             xs.append([V] + w[:-1] + [V] * (T - len(w)))
             ys.append(w + [-100] * (T - len(w)))
-    return torch.tensor(xs), torch.tensor(ys)
+            if units is not None:
+                us.append([none] + units[k][st:end - 1] + [none] * (T - len(w)))
+    return torch.tensor(xs), torch.tensor(ys), (torch.tensor(us) if units is not None else None)
 
 
-def val_bits(model, seqs, bounds, V, device, prime=64):
-    """Mean -log2 p over the validation parts: per source reset, BOS, up to `prime` labels before, the part."""
+def val_bits(model, seqs, bounds, V, device, prime=64, units=None, rows=None):
+    """Mean -log2 p over the validation parts: per source reset, BOS, up to `prime` labels before, the part.
+    With descriptor inputs (units, rows as in train) each label is fed with its unit's row, BOS with zeros."""
     tot, cnt = 0.0, 0
     model.eval()
     with torch.no_grad():
-        for s, (a, b) in zip(seqs, bounds):
+        for k, (s, (a, b)) in enumerate(zip(seqs, bounds)):
             if b <= a:
                 continue
             p0 = max(0, a - prime)
             x = torch.tensor([[V] + s[p0:b - 1]], device=device)
-            lg = model(x)[0]
+            d = rows[[len(rows) - 1] + units[k][p0:b - 1]].unsqueeze(0) if units is not None else None
+            lg = model(x, d)[0]
             tgt = torch.tensor(s[p0:b], device=device)
             nll = F.cross_entropy(lg, tgt, reduction="none")[a - p0:]
             tot += float(nll.sum())
@@ -172,10 +259,12 @@ def corpus_checksum(bundle):
     return "0x" + s.split(":", 1)[1] if s.startswith("fnv1a64:") else "0x0"
 
 
-def build(args, V):
+def build(args, V, Din=0):
+    """The module of args' architecture (attributes arch, hidden, layers, heads, context), with Din descriptor
+    inputs (0 = none)."""
     if args.arch == "gru":
-        return GRUModel(V, args.hidden, args.layers)
-    return TransformerModel(V, args.hidden, args.layers, args.heads, args.context)
+        return GRUModel(V, args.hidden, args.layers, Din)
+    return TransformerModel(V, args.hidden, args.layers, args.heads, args.context, Din)
 
 
 def model_json(model, args, V, meta):
@@ -183,6 +272,8 @@ def model_json(model, args, V, meta):
            "heads": args.heads if args.arch == "transformer" else 0,
            "context": args.context if args.arch == "transformer" else 0,
            "d_ff": 4 * args.hidden if args.arch == "transformer" else 0}
+    if "desc_proj.weight" in model.state_dict():
+        cfg["desc_inputs"] = model.state_dict()["desc_proj.weight"].shape[1]
     tensors = {}
     for name, t in model.state_dict().items():
         t = t.detach().to("cpu", torch.float32)
@@ -191,12 +282,25 @@ def model_json(model, args, V, meta):
             "weights": args.weights}
 
 
-def train(args, seqs, V):
+def train(args, units, V, sample_rate):
+    """Train on `units` (read_units); returns (the CPU model with the best epoch's weights, the header meta)."""
     device = torch.device(args.device)
     torch.manual_seed(args.seed)
     rng = torch.Generator().manual_seed(args.seed)
-    model = build(args, V).to(device)
+    seqs = [lab for lab, _, _ in units]
     bounds = [split_part(len(s), args.val_fraction, args.test_fraction) for s in seqs]
+    uids, rows, dmeta = None, None, {}
+    if args.desc_inputs:
+        mean, std = duration_stats(units, bounds, sample_rate)
+        rows = desc_rows(args.concatseq, args.bundle, units, mean, std, sample_rate)
+        uids = [u for _, u, _ in units]
+        dmeta = {"desc_dur_mean": mean, "desc_dur_std": std}
+        if rows.shape[1] > DESC_MAX:
+            sys.exit("train_torch.py: --desc-inputs: the corpus has %d descriptors, a model reads at most %d"
+                     % (rows.shape[1] - 1, DESC_MAX - 1))
+    model = build(args, V, rows.shape[1] if rows is not None else 0).to(device)
+    if rows is not None:
+        rows = rows.to(device)
     n_train = sum(a for a, _ in bounds)
     has_val = any(b > a for a, b in bounds)
     T = args.window or (2 * args.context if args.arch == "transformer" else max(16, min(64, n_train // 8)))
@@ -204,7 +308,7 @@ def train(args, seqs, V):
     steps_per_epoch = None
     best, best_state, best_epoch, bad, step, train_bits = float("inf"), None, 0, 0, 0, float("nan")
     for epoch in range(1, args.epochs + 1):
-        x, y = windows(seqs, bounds, T, V, rng)
+        x, y, u = windows(seqs, bounds, T, V, rng, uids, len(rows) - 1 if rows is not None else -1)
         perm = torch.randperm(len(x), generator=rng)
         B = args.batch or max(4, min(32, len(x) // 16))
         if steps_per_epoch is None:
@@ -217,7 +321,7 @@ def train(args, seqs, V):
             lr = args.lr * min(1.0, (step + 1) / 20) * (0.1 + 0.9 * (1 + math.cos(math.pi * min(step, total) / total)) / 2)
             for g in opt.param_groups:
                 g["lr"] = lr
-            logits = model(xb)
+            logits = model(xb, rows[u[idx].to(device)] if rows is not None else None)
             loss = F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1), ignore_index=-100)
             opt.zero_grad()
             loss.backward()
@@ -228,7 +332,7 @@ def train(args, seqs, V):
             tot += float(loss) * k
             cnt += k
         train_bits = tot / max(cnt, 1) / math.log(2.0)
-        vb = val_bits(model, seqs, bounds, V, device) if has_val else float("nan")
+        vb = val_bits(model, seqs, bounds, V, device, units=uids, rows=rows) if has_val else float("nan")
         if not args.quiet:
             print("epoch %3d/%d  train %.4f bits/label  val %.4f  lr %.2e" % (epoch, args.epochs, train_bits, vb, lr))
         if not has_val or vb < best:
@@ -240,7 +344,8 @@ def train(args, seqs, V):
                 break
     model.load_state_dict(best_state)
     meta = {"corpus_checksum": corpus_checksum(args.bundle), "seed": "0x%016x" % args.seed, "epochs": best_epoch,
-            "train_tokens": n_train, "train_loss_bits": train_bits, "val_loss_bits": best if has_val else -1.0}
+            "train_tokens": n_train, "train_loss_bits": train_bits, "val_loss_bits": best if has_val else -1.0,
+            **dmeta}
     return model.to("cpu"), meta
 
 
@@ -252,6 +357,9 @@ def check_args(args, V):
                                                                                 lo, hi, lmax)
     elif args.arch == "transformer" and (args.hidden % args.heads or not 1 <= args.context <= 128):
         bad = "--heads %d --context %d: heads must divide the width, context 1..128" % (args.heads, args.context)
+    elif args.weights == "half" and args.desc_inputs:
+        bad = ("--weights half with --desc-inputs: desc_proj.weight's rows (D + 1 inputs) are odd on most corpora, "
+               "which half files cannot hold (models/FORMAT.md); use --weights float")
     elif args.weights == "half" and args.hidden % 2:
         bad = "--weights half needs an even --hidden (got %d)" % args.hidden
     elif not 1 <= V <= 4096:
@@ -281,6 +389,8 @@ def main(argv=None):
     p.add_argument("--test-fraction", type=float, default=0.1)
     p.add_argument("--device", default="cpu")
     p.add_argument("--weights", choices=["float", "half"], default="float")
+    p.add_argument("--desc-inputs", action="store_true",
+                   help="feed each label's unit descriptor row too (as concatseq train --desc-inputs; float only)")
     p.add_argument("--concatseq", default=os.environ.get("CONCATSEQ", "concatseq"))
     p.add_argument("--json", default=None, help="keep the JSON form here (default: a temporary file)")
     p.add_argument("--force", action="store_true")
@@ -293,11 +403,12 @@ def main(argv=None):
         sys.exit("train_torch.py: --val-fraction and --test-fraction: each 0..0.5, together at most 0.9")
     if os.path.exists(args.output) and not args.force:
         sys.exit("train_torch.py: %s: already exists (use --force to overwrite)" % args.output)
-    seqs = read_labels(args.concatseq, args.bundle)
     with open(os.path.join(args.bundle, "corpus.json")) as f:
-        V = int(json.load(f)["labels"])
+        manifest = json.load(f)
+    V = int(manifest["labels"])
     check_args(args, V)
-    model, meta = train(args, seqs, V)
+    units = read_units(args.concatseq, args.bundle)
+    model, meta = train(args, units, V, float(manifest["sample_rate"]))
     js = model_json(model, args, V, meta)
     path = args.json or tempfile.mkstemp(suffix=".json")[1]
     try:
@@ -309,8 +420,9 @@ def main(argv=None):
         if not args.json:
             os.unlink(path)
     if not args.quiet:
-        print("wrote %s: %s %d x %d, %s weights, best epoch %d, validation %.4f bits/label" % (
-            args.output, args.arch, args.layers, args.hidden, args.weights, meta["epochs"], meta["val_loss_bits"]))
+        print("wrote %s: %s %d x %d%s, %s weights, best epoch %d, validation %.4f bits/label" % (
+            args.output, args.arch, args.layers, args.hidden, " + descriptor inputs" if args.desc_inputs else "",
+            args.weights, meta["epochs"], meta["val_loss_bits"]))
     return model
 
 

@@ -2,7 +2,9 @@
 # models/train_torch.py (issue 12 item 8, PyTorch part) on CPU with a tiny corpus, and half-precision weights
 # (item 5) against PyTorch: the checks of tests/scripts/torch_train_check.py (the split equals concatseq's, the
 # written GRU / transformer load, `eval` scores them, their step equals PyTorch's forward; a half file holds
-# PyTorch's own half-rounded weights and steps to their forward), plus the CLI's half options.
+# PyTorch's own half-rounded weights and steps to their forward; with --desc-inputs the duration statistics
+# and descriptor rows are the C trainer's and the core's bit for bit and the step fed label:unit pairs equals
+# PyTorch's forward), plus the CLI's half options and the script's refusal of half with descriptor inputs.
 . "$(dirname "$0")/common.bash"
 LOGITS=${CS_MODEL_LOGITS:?CS_MODEL_LOGITS must name the built cs_model_logits tool}
 "$PY" -c "import torch" 2>/dev/null || { echo "python3-torch is not installed: skipped"; trap - EXIT; exit 77; }
@@ -10,9 +12,15 @@ A=$(a11wlk01) || { not_ok "a11wlk01.wav not found"; exit 1; }
 
 "$CS" analyze "$A" -o "$W/b" --unit-ms 60 --hop-ms 30 --clusters 8 --quiet || not_ok "analyze"
 check "concatseq train (the split's reference)" "$CS" train --arch gru "$W/b" -o "$W/c.wav" --epochs 2 --hidden 16 --layers 1 --quiet
-out=$("$PY" "$SRC/tests/scripts/torch_train_check.py" "$CS" "$LOGITS" "$W/b" "$W/c.wav" "$W" 2>&1)
+# descriptor inputs: units of many durations over several sources (onsets of a11wlk01 and six drum hits)
+KIT=/usr/share/hydrogen/data/drumkits/ColomboAcousticDrumkit
+[ -d "$KIT" ] || { not_ok "hydrogen-drumkits not installed ($KIT)"; exit 1; }
+mkdir -p "$W/src" && cp "$A" $(ls "$KIT"/*.flac | head -6) "$W/src/"
+"$CS" analyze "$W/src" -o "$W/bd" --segment onset --threshold 0.2 --clusters 8 --quiet || not_ok "analyze (onsets)"
+check "concatseq train --desc-inputs (the duration statistics' reference)" "$CS" train --arch gru "$W/bd" -o "$W/cd.wav" --desc-inputs --epochs 1 --hidden 16 --layers 1 --quiet
+out=$("$PY" "$SRC/tests/scripts/torch_train_check.py" "$CS" "$LOGITS" "$W/b" "$W/c.wav" "$W/bd" "$W/cd.wav" "$W" 2>&1)
 echo "$out"
-check "torch_train_check.py: every check ran" [ "$(grep -c '^ok - ' <<<"$out")" -eq 16 ]
+check "torch_train_check.py: every check ran" [ "$(grep -c '^ok - ' <<<"$out")" -eq 25 ]
 check "torch_train_check.py: none failed" [ "$(grep -c '^not ok' <<<"$out")" -eq 0 ]
 
 # concatseq train --weights half: half the file, same header but float 36, eval scores it like its float32 twin
@@ -36,4 +44,6 @@ import json,sys; j=json.load(open(sys.argv[1])); j['tensors']['head.bias']['data
 json.dump(j, open(sys.argv[2], 'w'))" "$W/h.json" "$W/big.json"
 expect_error "import-json --weights half: a weight beyond 65504" "beyond 65504" "" -- "$CS" import-json "$W/big.json" -o "$W/big.wav" --weights half
 check "import-json --weights float takes it" "$CS" import-json "$W/big.json" -o "$W/big.wav" --weights float
+expect_error "train_torch.py --weights half --desc-inputs" "--weights half with --desc-inputs" "" -- "$PY" "$SRC/models/train_torch.py" "$W/b" -o "$W/hd.wav" --concatseq "$CS" --weights half --desc-inputs
+check "train_torch.py --weights half --desc-inputs wrote nothing" [ ! -e "$W/hd.wav" ]
 expect_error "train --weights: a bad value" "--weights" "" -- "$CS" train --arch gru "$W/b" -o "$W/bad.wav" --weights double

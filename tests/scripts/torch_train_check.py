@@ -10,9 +10,16 @@
   3. half precision (--weights half): the file holds exactly PyTorch's own half-rounded weights
      (Tensor.half(), compared through export-json bit for bit), its step (F16C or portable half kernels)
      gives the forward of the half-rounded PyTorch model within 1e-4 and the float32 one within the
-     documented half tolerance (models/FORMAT.md: 2e-2 of the logit scale, measured far below).
+     documented half tolerance (models/FORMAT.md: 2e-2 of the logit scale, measured far below);
+  4. descriptor inputs (--desc-inputs) on DESC_BUNDLE (several sources, units of many durations), against
+     C_DESC_MODEL (`concatseq train --desc-inputs` on it): the script's duration statistics are the C trainer's header floats bit for bit; for a GRU and a
+     transformer trained by the script: the file loads with config.desc_inputs = D + 1 and desc_proj.weight
+     last, `concatseq eval` scores it, the descriptor rows the core builds for the first 40 units (all of them
+     when fewer)
+     (cs_model_desc_row from the unit table, printed by cs_model_logits --rows) are the script's bit for bit,
+     and cs_model_step_desc fed those labels and units gives PyTorch's forward within 1e-4.
 
-Usage: torch_train_check.py CONCATSEQ CS_MODEL_LOGITS BUNDLE C_MODEL WORKDIR
+Usage: torch_train_check.py CONCATSEQ CS_MODEL_LOGITS BUNDLE C_MODEL DESC_BUNDLE C_DESC_MODEL WORKDIR
 Prints one "ok - ..." or "not ok - ..." line per check; exits 1 when any failed.
 """
 import importlib.util
@@ -44,14 +51,25 @@ def c_logits(tool, model, tokens, portable=False):
     return torch.tensor([[float(x) for x in line.split()] for line in out.splitlines()], dtype=torch.float64)
 
 
-def torch_logits(model, tokens, V):
+def c_logits_desc(tool, model, bundle, tokens, units):
+    """(logits (1 + n, V), rows (n, Din)) of cs_model_step_desc fed label:unit pairs; rows as the core built."""
+    out = subprocess.run([tool, model, "--bundle", bundle, "--rows"] + ["%d:%d" % tu for tu in zip(tokens, units)],
+                         check=True, capture_output=True, text=True).stdout.splitlines()
+    rows = [[float(x) for x in line[2:].split()] for line in out if line.startswith("d ")]
+    lg = [[float(x) for x in line.split()] for line in out if not line.startswith("d ")]
+    return torch.tensor(lg, dtype=torch.float64), torch.tensor(rows, dtype=torch.float32)
+
+
+def torch_logits(model, tokens, V, desc=None):
+    """PyTorch's forward of BOS + tokens ((1 + n, V) float64); desc: the (n, Din) rows fed with the tokens."""
     with torch.no_grad():
         model.eval()
-        return model(torch.tensor([[V] + list(tokens)]))[0].to(torch.float64)
+        d = None if desc is None else torch.cat([torch.zeros(1, desc.shape[1]), desc]).unsqueeze(0)
+        return model(torch.tensor([[V] + list(tokens)]), d)[0].to(torch.float64)
 
 
 def main():
-    cs, tool, bundle, c_model, work = sys.argv[1:6]
+    cs, tool, bundle, c_model, desc_bundle, c_desc_model, work = sys.argv[1:8]
     seqs = tt.read_labels(cs, bundle)
     V = int(json.load(open(os.path.join(bundle, "corpus.json")))["labels"])
     bounds = [tt.split_part(len(s), 0.1, 0.1) for s in seqs]
@@ -103,7 +121,54 @@ def main():
             c = c_logits(tool, out, tokens)
             d = float((c - ref).abs().max())
             check(d <= 1e-4, "%s: cs_model_step = PyTorch forward over %d steps, max |diff| %.2e" % (name, len(tokens), d))
+    desc_checks(cs, tool, desc_bundle, c_desc_model, work)
     return 1 if failed else 0
+
+
+def desc_checks(cs, tool, bundle, c_desc_model, work):
+    """Item 4 of the top: the descriptor-input models of the script against the C trainer's and the core's."""
+    V = int(json.load(open(os.path.join(bundle, "corpus.json")))["labels"])
+    units = tt.read_units(cs, bundle)
+    bounds = [tt.split_part(len(lab), 0.1, 0.1) for lab, _, _ in units]
+    sr = float(json.load(open(os.path.join(bundle, "corpus.json")))["sample_rate"])
+    mean, std = tt.duration_stats(units, bounds, sr)
+    cj = os.path.join(work, "c_desc_model.json")
+    subprocess.run([cs, "export-json", c_desc_model, "-o", cj], check=True, stdout=subprocess.DEVNULL)
+    cm = json.load(open(cj))["meta"]
+    check((mean, std) == (cm["desc_dur_mean"], cm["desc_dur_std"]) and std != 1.0,
+          "desc: duration mean, std %r, %r (%d units of %d lengths) = concatseq train --desc-inputs's %r, %r"
+          % (mean, std, sum(len(u) for _, u, _ in units), len({n for _, _, ls in units for n in ls}),
+             cm["desc_dur_mean"], cm["desc_dur_std"]))
+    rows = tt.desc_rows(cs, bundle, units, mean, std, sr)
+    tokens = [t for lab, _, _ in units for t in lab][:40]
+    uids = [u for _, uni, _ in units for u in uni][:40]
+    runs = [("gru-desc", ["--arch", "gru", "--hidden", "24", "--layers", "2", "--epochs", "3"]),
+            ("transformer-desc", ["--arch", "transformer", "--hidden", "32", "--heads", "4", "--context", "8",
+                                  "--layers", "2", "--epochs", "3"])]
+    for name, opts in runs:
+        out = os.path.join(work, name + ".wav")
+        model = tt.main([bundle, "-o", out, "--force", "--quiet", "--concatseq", cs, "--desc-inputs"] + opts)
+        ej = os.path.join(work, name + ".json")
+        subprocess.run([cs, "export-json", out, "-o", ej], check=True, stdout=subprocess.DEVNULL)
+        js = json.load(open(ej))
+        names = list(js["tensors"].keys())
+        check(js["config"].get("desc_inputs") == rows.shape[1] and names[-1] == "desc_proj.weight" and
+              names == list(model.state_dict().keys()),
+              "%s: config.desc_inputs %s = D + 1 = %d, the tensors in the script's order, desc_proj.weight last"
+              % (name, js["config"].get("desc_inputs"), rows.shape[1]))
+        e = subprocess.run([cs, "eval", bundle, out, "--json"], capture_output=True, text=True)
+        bits = json.loads(e.stdout)["bits_per_label"]["model"] if e.returncode == 0 else float("nan")
+        check(e.returncode == 0 and bits == bits and bits > 0, "%s: loads and concatseq eval scores it: %.4f bits/label"
+              % (name, bits))
+        c, crow = c_logits_desc(tool, out, bundle, tokens, uids)
+        mine = rows[uids]
+        check(crow.shape == mine.shape and torch.equal(crow, mine),
+              "%s: the core's descriptor rows of %d units (cs_model_desc_row) = the script's, bit for bit"
+              % (name, len(uids)))
+        ref = torch_logits(model, tokens, V, mine)
+        d = float((c - ref).abs().max())
+        check(d <= 1e-4, "%s: cs_model_step_desc = PyTorch forward over %d label:unit steps, max |diff| %.2e"
+              % (name, len(tokens), d))
 
 
 def argparse_like(opts):
