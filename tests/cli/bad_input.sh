@@ -131,16 +131,32 @@ else
     expect_error "unreadable file" "secret.wav" "$W/y.corpus" -- "$CS" analyze "$W/secret.wav" -o "$W/y.corpus"
 fi
 
-# an interrupted run leaves nothing behind
+# an interrupted run leaves nothing behind, wherever SIGINT lands: tests/scripts/interrupt_run.py lets the run
+# print exactly the progress lines given, waits until it blocks in the next one (so the point does not depend on
+# the machine's speed) and signals the pid it started: after the decode (the audio streamed into the temporary
+# folder) and after units.wav (the manifest and the commit still to come)
 "$PY" -c "
 import sys; sys.path.insert(0, '$SRC/tests/scripts')
 import numpy as np; from wavio import write_wav
-write_wav('$W/huge.wav', 0.3*np.sin(np.arange(44100*120)*0.05), 44100, 1, 'float')"
-timeout -s INT 1.5 "$CS" analyze "$W/huge.wav" -o "$W/int.corpus" --resample-quality 0 --quiet
-rc=$?
-check "interrupted run exits non-zero" [ $rc -ne 0 ]
-check "interrupted run leaves no bundle" [ ! -e "$W/int.corpus" ]
-check "interrupted run leaves no temporary folder" bash -c "! ls -a '$W' | grep -q partial"
+write_wav('$W/huge.wav', 0.3*np.sin(np.arange(44100*30)*0.05), 44100, 1, 'float')"
+printf 'progress write 0 3 %s\n' "$W/int.corpus" > "$W/int1.lines"
+printf 'progress write 0 3 %s\nprogress decode 1 1 %s\nprogress analyze 0 1 %s\nprogress analyze 1 1 \nprogress cluster 0 1 kmeans\nprogress cluster 1 1 kmeans\nprogress write 1 3 audio.wav\n' \
+    "$W/int.corpus" "$W/huge.wav" "$W/huge.wav" > "$W/int2.lines"
+for point in "1 audio.wav" "2 audio.wav units.wav"; do
+    read -r n files <<<"$point"
+    r=$("$PY" "$SRC/tests/scripts/interrupt_run.py" "$W/int$n.lines" "$W/int.corpus" -- \
+        "$CS" analyze "$W/huge.wav" -o "$W/int.corpus" --resample-quality 0 --clusters 4 --progress lines)
+    echo "interrupt $n: $r"
+    check "interrupt $n: the run printed exactly those lines and blocked in the next" "$PY" -c "
+import json,sys; r=json.loads(sys.argv[1]); sys.exit(not (r['blocked'] and r['lines'] == open(sys.argv[2]).read().splitlines()))" "$r" "$W/int$n.lines"
+    check "interrupt $n: SIGINT landed mid-write (a temporary folder holding $files)" "$PY" -c "
+import json,sys; p=json.loads(sys.argv[1])['partial']; sys.exit(not (len(p) == 1 and set(sys.argv[2:]) <= set(*p.values()) and 'corpus.json' not in list(p.values())[0]))" "$r" $files
+    check "interrupt $n: exit status 130 (128 + SIGINT)" "$PY" -c "import json,sys; sys.exit(json.loads(sys.argv[1])['rc'] != 130)" "$r"
+    check "interrupt $n: at most one line on stderr" "$PY" -c "import json,sys; sys.exit(len(json.loads(sys.argv[1])['stderr'].splitlines()) > 1)" "$r"
+    check "interrupt $n: no bundle" "$PY" -c "import json,sys; sys.exit(json.loads(sys.argv[1])['bundle_after'])" "$r"
+    check "interrupt $n: no temporary folder" "$PY" -c "import json,sys; sys.exit(len(json.loads(sys.argv[1])['partial_after']) > 0)" "$r"
+    check "interrupt $n: nothing else beside the sources" bash -c "! ls -a '$W' | grep -q 'int\.corpus'"
+done
 
 # `--` ends the options of every command: a file whose name starts with - is a path after it, never an option
 # (so "--force" as a source is a file of that name, and an existing bundle is not replaced)
