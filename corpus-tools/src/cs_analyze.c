@@ -76,6 +76,33 @@ void cs_analyze_frame_params(const cs_analyze_opts *o, cs_frame_params *fp)
     fp->hop = o->frame_hop ? o->frame_hop : fp->fft_size / 4;
 }
 
+/* A grain's length or hop in samples at `rate`: ms rounded to samples, at least 1. The one definition of the
+ * grain segmentation's unit (the limits' count, source_segment's cuts, the listening section's grain_len/hop). */
+static uint64_t grain_samples(double ms, double rate)
+{
+    const long long n = llround(ms * 1e-3 * rate);
+    return n < 1 ? 1u : (uint64_t)n;
+}
+
+/* The unit table's normalisation code of --normalize and back (one table for both directions). */
+static const struct {
+    int opt, ut;
+} norm_codes[] = {{CS_NORM_ZSCORE, CS_UT_NORM_ZSCORE}, {CS_NORM_ROBUST, CS_UT_NORM_ROBUST}};
+
+static int norm_to_ut(int normalize)
+{
+    for (size_t i = 0; i < sizeof norm_codes / sizeof norm_codes[0]; ++i)
+        if (norm_codes[i].opt == normalize) return norm_codes[i].ut;
+    return CS_UT_NORM_ZSCORE;
+}
+
+static int norm_from_ut(int code)
+{
+    for (size_t i = 0; i < sizeof norm_codes / sizeof norm_codes[0]; ++i)
+        if (norm_codes[i].ut == code) return norm_codes[i].opt;
+    return CS_NORM_ZSCORE;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -282,8 +309,7 @@ int cs_analyze_sources(char *const *sources, size_t nsources, const cs_analyze_o
 int cs_analyze_check_limits(const cs_analyze_opts *o, const uint64_t *frames, size_t n, char *err, size_t errlen)
 {
     const double sr = (double)o->rate;
-    const uint64_t len = (uint64_t)llround(o->unit_ms * 1e-3 * sr), hop = (uint64_t)llround(o->hop_ms * 1e-3 * sr);
-    const uint64_t L = len < 1 ? 1 : len, H = hop < 1 ? 1 : hop;
+    const uint64_t L = grain_samples(o->unit_ms, sr), H = grain_samples(o->hop_ms, sr);
     uint64_t total = 0, units = 0;
     for (size_t i = 0; i < n; ++i) {
         if (frames[i] == UINT64_MAX) continue;
@@ -540,8 +566,8 @@ static int source_segment(const analysis *a, const cs_audio *au, const cs_frames
     const double sr = (double)o->rate;
     int rc;
     if (o->segment == CS_SEG_GRAIN) {
-        size_t len = (size_t)llround(o->unit_ms * 1e-3 * sr), hop = (size_t)llround(o->hop_ms * 1e-3 * sr);
-        rc = cs_segment_grain(au->frames, len < 1 ? 1 : len, hop < 1 ? 1 : hop, seg);
+        rc = cs_segment_grain(au->frames, (size_t)grain_samples(o->unit_ms, sr), (size_t)grain_samples(o->hop_ms, sr),
+                              seg);
     } else if (o->segment == CS_SEG_ONSET) {
         rc = cs_segment_onset(fr, au->frames, &o->onset, seg);
     } else {
@@ -773,7 +799,7 @@ static int labels_from_open(const cs_analyze_opts *o, cs_bundle *A, cs_analyze_o
     lo->rate = (int)v->sample_rate;
     lo->fft_size = v->listen.frame.fft_size;
     lo->frame_hop = v->listen.frame.hop;
-    lo->normalize = v->listen.norm_method == CS_UT_NORM_ROBUST ? CS_NORM_ROBUST : CS_NORM_ZSCORE;
+    lo->normalize = norm_from_ut(v->listen.norm_method);
     lo->cluster = 0;
     for (int d = 0; d < CS_D_COUNT; ++d)
         lo->weights[d] = v->listen.weight[d];
@@ -1004,8 +1030,16 @@ static int label_rule_finish(analysis *a)
 
 /* --- table: the unit table (BUNDLE.md "Unit table") with its nearest-neighbour index and listening section --- */
 
+/* The mean spectral flux over every frame of every source (the manifest's analysis.mean_flux, the listening
+ * section's mean_flux); 0 without frames. */
+static double corpus_mean_flux(const analysis *a)
+{
+    return a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0;
+}
+
 /* The listening section's values (BUNDLE.md "Listening section"): what the server needs to hear a sound as the
- * corpus was heard. Arrays point into `buf` (3 * CS_D_COUNT floats). */
+ * corpus was heard. Arrays point into `buf` (3 * CS_D_COUNT floats). Only what analyze decides is set here:
+ * cs_ut_encode_listen derives onset_delta_abs (from onset_delta and mean_flux) and the centroids itself. */
 static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
 {
     const cs_analyze_opts *o = a->o;
@@ -1016,10 +1050,9 @@ static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
     l->segmentation = o->segment == CS_SEG_GRAIN   ? CS_UT_SEG_GRAIN
                       : o->segment == CS_SEG_ONSET ? CS_UT_SEG_ONSET
                                                    : CS_UT_SEG_NOVELTY;
-    if (o->segment == CS_SEG_GRAIN) { /* as source_segment cuts them */
-        const long long len = llround(o->unit_ms * 1e-3 * o->rate), hop = llround(o->hop_ms * 1e-3 * o->rate);
-        l->grain_len = (uint32_t)(len < 1 ? 1 : len);
-        l->grain_hop = (uint32_t)(hop < 1 ? 1 : hop);
+    if (o->segment == CS_SEG_GRAIN) { /* as source_segment cuts them (the options bound them far below 2^32) */
+        l->grain_len = (uint32_t)grain_samples(o->unit_ms, o->rate);
+        l->grain_hop = (uint32_t)grain_samples(o->hop_ms, o->rate);
     } else { /* the mean unit length, rounded to samples */
         double sum = 0.0;
         for (size_t u = 0; u < a->n; ++u)
@@ -1027,22 +1060,21 @@ static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
         const double mean = round(sum / (double)a->n);
         l->grain_len = l->grain_hop = (uint32_t)(mean < 1.0 ? 1.0 : mean > 4294967295.0 ? 4294967295.0 : mean);
     }
-    cs_onset_params op;
+    cs_onset_params op; /* the defaults (cs_onset.h) unless the units were cut at onsets */
     cs_onset_params_default(&op);
     if (o->segment == CS_SEG_ONSET) op = o->onset;
-    const double mean_flux = a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0;
-    cs_onset_config oc; /* the detector's float32 values, delta_abs from the corpus's mean flux (cs_onset.h) */
+    const double mean_flux = corpus_mean_flux(a);
+    cs_onset_config oc; /* the detector's float32 values (its delta_abs is the encoder's to derive) */
     cs_onset_params_to_config(&op, mean_flux, &oc);
     l->onset_threshold = oc.threshold;
     l->onset_delta = (float)op.delta;
-    l->onset_delta_abs = oc.delta_abs;
     l->onset_median_s = oc.median_s;
     l->onset_min_len_s = oc.min_len_s;
     l->onset_max_len_s = oc.max_len_s;
     l->onset_pre_s = oc.pre_s;
     l->onset_refine_s = oc.refine_s;
     l->mean_flux = (float)mean_flux;
-    l->norm_method = o->normalize == CS_NORM_ROBUST ? CS_UT_NORM_ROBUST : CS_UT_NORM_ZSCORE;
+    l->norm_method = norm_to_ut(o->normalize);
     for (int d = 0; d < CS_D_COUNT; ++d) {
         buf[d] = (float)a->center[d];
         buf[CS_D_COUNT + d] = (float)a->scale[d];
@@ -1174,7 +1206,7 @@ static void manifest_analysis(const analysis *a, cJSON *man)
     cJSON_AddNumberToObject(an, "f0_min_hz", fp.f0_min);
     cJSON_AddNumberToObject(an, "f0_max_hz", fp.f0_max);
     cJSON_AddStringToObject(an, "resampler", cs_resampler_manifest[o->resampler]);
-    cJSON_AddNumberToObject(an, "mean_flux", a->flux_frames ? a->flux_sum / (double)a->flux_frames : 0.0);
+    cJSON_AddNumberToObject(an, "mean_flux", corpus_mean_flux(a));
     cJSON_AddStringToObject(an, "spec", "corpus-tools/DESCRIPTORS.md");
     cJSON *norm = cJSON_AddObjectToObject(man, "normalisation");
     cJSON_AddStringToObject(norm, "method", cs_normalize_names[o->normalize]);
