@@ -23,7 +23,8 @@
 // asynchronous Buffer command bumps the generation in its stage 3, which makes an older record miss. A bad table
 // gets one line from stage 2 (naming the Buffer, the fault and `concatseq analyze --force`); the reply is
 // `/done concatseqCheck` (stage 4), and the completion message, if any, is performed in stage 3. The registry is one
-// per process (scsynth has one World; every access is on its audio thread).
+// per process (cs_cp_shared_host: one World per process) and lock-free (C11 atomics), so units on parallel threads
+// (supernova's parallel groups) and stage 3 may use it at once.
 // Outputs: numChannels audio channels, then
 //   [numChannels]     the index of the last unit started (held; -1 before the first);
 //   [numChannels + 1] the "next" gate of a gapless chain (see cs_player.h): rises `lead` s before the next unit.
@@ -42,7 +43,7 @@ static InterfaceTable *ft;
 #include "cs_sc_buffer.h"
 
 // The tables checked once for every instance, and the block budget they share (cs_concatplay.h).
-static cs_cp_shared gShared;
+static cs_cp_shared *gShared;
 
 // Inputs, in the order of ConcatPlay.sc (the corpus expands to its two Buffers).
 enum ConcatPlayInput {
@@ -162,7 +163,7 @@ void ConcatPlay_next(ConcatPlay *unit, int inNumSamples)
     const uint32 tgen = (tnum >= 0 && world->mSndBufUpdates) ? (uint32)world->mSndBufUpdates[tnum].writes : 0u;
     cs_player_io io;
     int state =
-        cs_cp_bind_shared(cp, &gShared, (uint64_t)(uint32)world->mBufCounter, tdata, tdata ? (uint32)tbuf->samples : 0,
+        cs_cp_bind_shared(cp, gShared, (uint64_t)(uint32)world->mBufCounter, tdata, tdata ? (uint32)tbuf->samples : 0,
                           tdata ? (uint32)tbuf->channels : 0, tnum, tgen, adata, adata ? (uint32)abuf->frames : 0,
                           adata ? (uint32)abuf->channels : 0, cs_sc_alloc, cs_sc_free, world, &io);
     cp_report_state(unit, state, fa, ft_);
@@ -288,7 +289,7 @@ static bool check_stage3(World *world, void *cmdData)
     if (c->data && buf->data == c->data && (uint32)buf->samples == c->samples && (uint32)buf->channels == c->channels) {
         const uint32 gen = world->mSndBufUpdates ? (uint32)world->mSndBufUpdates[c->bufnum].writes : 0u;
         const cs_cp_table_id id = {c->data, c->samples, c->channels, c->bufnum, gen};
-        cs_cp_shared_put(&gShared, &id, c->result);
+        cs_cp_shared_put(gShared, &id, c->result);
     }
     return true;
 }
@@ -342,7 +343,8 @@ static void check_cmd(World *world, void *, struct sc_msg_iter *args, void *repl
 PluginLoad(ConcatPlay)
 {
     ft = inTable;
-    cs_cp_shared_init(&gShared);
+    gShared = cs_cp_shared_host();
+    cs_cp_shared_init(gShared);
     DefinePlugInCmd("concatseqCheck", check_cmd, NULL);
     // CantAlias: the outputs are cleared before the inputs are read (sample-accurate inputs at any sample),
     // so an output buffer must never be one of the input wires.

@@ -38,9 +38,29 @@ void cs_cp_close(cs_concatplay *cp, cs_cp_free_fn free_fn, void *user)
     cp->player = NULL;
 }
 
+static cs_cp_shared host_registry; /* static storage: zero-initialised atomics, an empty registry */
+
+cs_cp_shared *cs_cp_shared_host(void)
+{
+    return &host_registry;
+}
+
 void cs_cp_shared_init(cs_cp_shared *s)
 {
-    memset(s, 0, sizeof *s);
+    for (uint32_t i = 0; i < CS_CP_SHARED_TABLES; ++i) {
+        cs_cp_shared_entry *e = &s->table[i];
+        atomic_init(&e->seq, 0u);
+        atomic_init(&e->data, NULL);
+        atomic_init(&e->samples, 0u);
+        atomic_init(&e->channels, 0u);
+        atomic_init(&e->generation, 0u);
+        atomic_init(&e->bufnum, -1);
+        atomic_init(&e->result, 0);
+    }
+    atomic_init(&s->next, 0u);
+    atomic_init(&s->left[0], 0u);
+    atomic_init(&s->left[1], 0u);
+    atomic_init(&s->taken, 0u);
 }
 
 static int same_id(const cs_cp_table_id *a, const cs_cp_table_id *b)
@@ -49,34 +69,90 @@ static int same_id(const cs_cp_table_id *a, const cs_cp_table_id *b)
            a->generation == b->generation;
 }
 
+/* Read record e (a seqlock read, Boehm 2012): 1 and *id, *result when it holds a record of Buffer `bufnum` that
+ * no writer changed meanwhile, else 0 (at once for another Buffer's record: two loads). Acquire loads throughout (no
+ * fences: each field read synchronises with its release store, so a field of a newer write makes the second load of
+ * `seq` see that write's odd value). */
+static int entry_read(const cs_cp_shared_entry *e, int32_t bufnum, cs_cp_table_id *id, int *result)
+{
+    const uint32_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (s1 == 0u || (s1 & 1u)) return 0;
+    id->bufnum = atomic_load_explicit(&e->bufnum, memory_order_acquire);
+    if (id->bufnum != bufnum) return 0; /* another Buffer's (or torn: either way not this one's) */
+    id->data = atomic_load_explicit(&e->data, memory_order_acquire);
+    id->samples = atomic_load_explicit(&e->samples, memory_order_acquire);
+    id->channels = atomic_load_explicit(&e->channels, memory_order_acquire);
+    id->generation = atomic_load_explicit(&e->generation, memory_order_acquire);
+    *result = atomic_load_explicit(&e->result, memory_order_acquire);
+    return atomic_load_explicit(&e->seq, memory_order_acquire) == s1;
+}
+
+/* Write record e: take it (seq even -> odd by compare-exchange: one writer wins), store the fields (release), then
+ * seq even again (release). Nothing when another writer holds it. */
+static void entry_write(cs_cp_shared_entry *e, const cs_cp_table_id *id, int result)
+{
+    uint32_t s = atomic_load_explicit(&e->seq, memory_order_relaxed);
+    if ((s & 1u) ||
+        !atomic_compare_exchange_strong_explicit(&e->seq, &s, s + 1u, memory_order_acq_rel, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&e->data, id->data, memory_order_release);
+    atomic_store_explicit(&e->samples, id->samples, memory_order_release);
+    atomic_store_explicit(&e->channels, id->channels, memory_order_release);
+    atomic_store_explicit(&e->generation, id->generation, memory_order_release);
+    atomic_store_explicit(&e->bufnum, id->bufnum, memory_order_release);
+    atomic_store_explicit(&e->result, result, memory_order_release);
+    const uint32_t done = s + 2u;
+    atomic_store_explicit(&e->seq, done ? done : 2u, memory_order_release); /* even, never 0 (never written) */
+}
+
 void cs_cp_shared_put(cs_cp_shared *s, const cs_cp_table_id *id, int result)
 {
     if (!s || !id || id->bufnum < 0 || !id->data) return;
     uint32_t slot = CS_CP_SHARED_TABLES;
+    cs_cp_table_id e;
+    int r;
     for (uint32_t i = 0; i < CS_CP_SHARED_TABLES; ++i) /* the Buffer's record, else a free entry */
-        if (s->table[i].used && s->table[i].id.bufnum == id->bufnum) {
+        if (entry_read(&s->table[i], id->bufnum, &e, &r)) {
             slot = i;
             break;
         }
     for (uint32_t i = 0; slot == CS_CP_SHARED_TABLES && i < CS_CP_SHARED_TABLES; ++i)
-        if (!s->table[i].used) slot = i;
-    if (slot == CS_CP_SHARED_TABLES) { /* full: the oldest goes */
-        slot = s->next;
-        s->next = (s->next + 1u) % CS_CP_SHARED_TABLES;
-    }
-    s->table[slot].id = *id;
-    s->table[slot].result = result;
-    s->table[slot].used = 1;
+        if (atomic_load_explicit(&s->table[i].seq, memory_order_relaxed) == 0u) slot = i;
+    if (slot == CS_CP_SHARED_TABLES) /* full: the oldest goes */
+        slot = atomic_fetch_add_explicit(&s->next, 1u, memory_order_relaxed) % CS_CP_SHARED_TABLES;
+    entry_write(&s->table[slot], id, result);
 }
 
 int cs_cp_shared_get(const cs_cp_shared *s, const cs_cp_table_id *id, int *result)
 {
     if (!s || !id || id->bufnum < 0 || !id->data) return 0;
+    cs_cp_table_id e;
+    int r;
     for (uint32_t i = 0; i < CS_CP_SHARED_TABLES; ++i)
-        if (s->table[i].used && same_id(&s->table[i].id, id)) {
-            if (result) *result = s->table[i].result;
+        if (entry_read(&s->table[i], id->bufnum, &e, &r) && same_id(&e, id)) {
+            if (result) *result = r;
             return 1;
         }
+    return 0;
+}
+
+#define CS_CP_BLOCK_MASK ((UINT64_C(1) << 48) - 1u)
+_Static_assert(CS_CP_LRU_BUDGET < 65536 && CS_CP_SHARED_BUDGET < 65536, "a budget takes the word's low 16 bits");
+
+size_t cs_cp_shared_take(cs_cp_shared *s, uint64_t block, int pool, size_t need)
+{
+    if (!s || pool < 0 || pool > 1) return 0;
+    const uint64_t full = pool ? CS_CP_SHARED_BUDGET : CS_CP_LRU_BUDGET;
+    const uint64_t tag = ((block + 1u) & CS_CP_BLOCK_MASK) << 16;
+    _Atomic uint64_t *w = &s->left[pool];
+    uint64_t cur = atomic_load_explicit(w, memory_order_relaxed);
+    for (int t = 0; t < CS_CP_SHARED_TRIES; ++t) {
+        const uint64_t left = (cur & ~UINT64_C(0xffff)) == tag ? (cur & 0xffffu) : full; /* a new block: refilled */
+        const uint64_t b = left < need ? left : (uint64_t)need;
+        if (atomic_compare_exchange_weak_explicit(w, &cur, tag | (left - b), memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return (size_t)b;
+    }
     return 0;
 }
 
@@ -131,7 +207,7 @@ static void rebind_table(cs_concatplay *cp, cs_cp_shared *shared, const cs_cp_ta
     const int checked = cs_cp_shared_get(shared, id, &known);
     if (checked && known != CS_UT_OK) {
         cp->table_err = known; /* refused at once: no LRU memory */
-        shared->taken++;
+        atomic_fetch_add_explicit(&shared->taken, 1u, memory_order_relaxed);
         return;
     }
     const size_t need = cs_select_lru_size(cp->view.num_units, cp->view.num_labels);
@@ -143,7 +219,7 @@ static void rebind_table(cs_concatplay *cp, cs_cp_shared *shared, const cs_cp_ta
         cp->lru_failed = 1;
     cs_ut_check_begin(&cp->check);
     cp->check_needed = !checked;
-    if (checked) shared->taken++;
+    if (checked) atomic_fetch_add_explicit(&shared->taken, 1u, memory_order_relaxed);
     cp->phase = cp->lru ? CS_CP_PHASE_LRU : (cp->check_needed ? CS_CP_PHASE_CHECK : CS_CP_PHASE_READY);
 }
 
@@ -152,16 +228,7 @@ static void rebind_table(cs_concatplay *cp, cs_cp_shared *shared, const cs_cp_ta
  * CS_CP_CHECK_BUDGET without sharing, else from the shared block budget. */
 static size_t take_budget(cs_cp_shared *shared, uint64_t block, int pool, size_t need)
 {
-    if (!shared) return CS_CP_CHECK_BUDGET;
-    if (!shared->have_block || shared->block != block) {
-        shared->have_block = 1;
-        shared->block = block;
-        shared->left[0] = CS_CP_LRU_BUDGET;
-        shared->left[1] = CS_CP_SHARED_BUDGET;
-    }
-    const size_t b = shared->left[pool] < need ? shared->left[pool] : need;
-    shared->left[pool] -= b;
-    return b;
+    return shared ? cs_cp_shared_take(shared, block, pool, need) : CS_CP_CHECK_BUDGET;
 }
 
 /* The bounded part of a rebind, once per block: fill the LRU lists, then the row check (unless the registry holds
@@ -172,7 +239,7 @@ static void advance_table(cs_concatplay *cp, cs_cp_shared *shared, uint64_t bloc
     int known = CS_UT_OK;
     if (cp->check_needed && shared && cs_cp_shared_get(shared, &id, &known)) { /* another instance or the command */
         cp->check_needed = 0;
-        shared->taken++;
+        atomic_fetch_add_explicit(&shared->taken, 1u, memory_order_relaxed);
         if (known != CS_UT_OK) {
             check_done(cp, known);
             return;

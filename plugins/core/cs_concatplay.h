@@ -51,6 +51,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#ifndef __cplusplus
+#include <stdatomic.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,32 +97,60 @@ typedef struct cs_cp_table_id {
     uint32_t generation;
 } cs_cp_table_id;
 
-/** What the instances of one host (one World) share: the registry of checked tables and the per-block budget.
- *  Plain data; set up with cs_cp_shared_init (the shim: once in PluginLoad). Used from the audio thread only
- *  (scsynth runs every unit, and stage 3 of the plugin command, on that one thread). */
-typedef struct cs_cp_shared {
-    struct {
-        cs_cp_table_id id;
-        int result; /* cs_ut_error of the full check */
-        int used;
-    } table[CS_CP_SHARED_TABLES];
-    uint32_t next;  /* the entry replaced next when the registry is full */
-    uint64_t block; /* the block `left` belongs to */
-    size_t left[2]; /* work units left in that block: [0] LRU lists, [1] row checks (half the budget each) */
-    int have_block; /* 0 until the first block */
-    uint64_t taken; /* results taken from the registry by instances (for tests and benchmarks) */
-} cs_cp_shared;
+/** Attempts of one budget draw (cs_cp_shared_take) against other threads' draws before it takes nothing. */
+#define CS_CP_SHARED_TRIES 16
 
-/** An empty registry. O(CS_CP_SHARED_TABLES). */
+#ifdef __cplusplus
+typedef struct cs_cp_shared cs_cp_shared; /* opaque to C++ (it has no _Atomic): the shim uses cs_cp_shared_host() */
+#else
+/** One record of the registry, a seqlock: `seq` is odd while a writer fills it, 0 when never written; a reader
+ *  takes the fields only when `seq` was the same even value before and after (else: no record there). */
+typedef struct cs_cp_shared_entry {
+    _Atomic uint32_t seq;
+    _Atomic(const float *) data;
+    _Atomic uint32_t samples, channels, generation;
+    _Atomic int32_t bufnum;
+    _Atomic int result; /* cs_ut_error of the full check */
+} cs_cp_shared_entry;
+
+/** What the instances of one host (one World) share: the registry of checked tables and the per-block budget.
+ *  Lock-free (C11 atomics), so any number of threads may call cs_cp_shared_put, cs_cp_shared_get,
+ *  cs_cp_shared_take and cs_cp_bind_shared (each on its own instance) on it at once (supernova runs the units
+ *  of parallel groups on several threads, and the plugin command's stage 3 beside them; the build here makes
+ *  the scsynth plugins only), each in bounded work with no lock and no
+ *  wait: a writer that meets another in the same record records nothing (the instances then check themselves,
+ *  as without a registry), a reader that meets a writer sees no record there, a budget draw that loses
+ *  CS_CP_SHARED_TRIES races takes nothing in that block. Zero-initialised static storage is an empty registry;
+ *  otherwise set up with cs_cp_shared_init. tests/c/test_concatplay_shared.c hammers it from several threads. */
+typedef struct cs_cp_shared {
+    cs_cp_shared_entry table[CS_CP_SHARED_TABLES];
+    _Atomic uint32_t next;    /* the entry replaced next when the registry is full (modulo CS_CP_SHARED_TABLES) */
+    _Atomic uint64_t left[2]; /* per pool ([0] LRU lists, [1] row checks): ((block + 1) mod 2^48) << 16 | the
+                                 work units left in that block (both budgets < 2^16); 0 before the first block */
+    _Atomic uint64_t taken;   /* results taken from the registry by instances (for tests and benchmarks) */
+} cs_cp_shared;
+#endif
+
+/** The host process's registry (a zero-initialised static of cs_concatplay.c: an empty registry), for a host
+ *  with one World per process (scsynth, supernova); the C++ shim cannot hold the atomic struct itself. */
+cs_cp_shared *cs_cp_shared_host(void);
+
+/** An empty registry. O(CS_CP_SHARED_TABLES). Not concurrently with other calls on `s`. */
 void cs_cp_shared_init(cs_cp_shared *s);
 
 /** Record the full check's result (a cs_ut_error) for the table `id` (bufnum >= 0, else nothing is recorded);
  *  replaces any record of the same bufnum (only a Buffer's current content matters). O(CS_CP_SHARED_TABLES),
- *  real-time safe. */
+ *  real-time safe, lock-free (see cs_cp_shared: under a concurrent writer of the same record, nothing). */
 void cs_cp_shared_put(cs_cp_shared *s, const cs_cp_table_id *id, int result);
 
-/** 1 and *result if the table `id` was checked (exactly this identity), else 0. O(CS_CP_SHARED_TABLES). */
+/** 1 and *result if the table `id` was checked (exactly this identity), else 0. O(CS_CP_SHARED_TABLES),
+ *  real-time safe, lock-free (a record being written at that moment is not seen). */
 int cs_cp_shared_get(const cs_cp_shared *s, const cs_cp_table_id *id, int *result);
+
+/** Draw up to `need` work units of `pool` (0: LRU lists, budget CS_CP_LRU_BUDGET per block; 1: row checks,
+ *  CS_CP_SHARED_BUDGET) from block `block`'s budget; returns what was taken (0 when it is spent). Every draw of
+ *  a block together never exceeds its budget, whatever the threads. O(CS_CP_SHARED_TRIES), lock-free. */
+size_t cs_cp_shared_take(cs_cp_shared *s, uint64_t block, int pool, size_t need);
 
 /** Where a bound table stands (cs_concatplay.phase). */
 enum cs_cp_phase {

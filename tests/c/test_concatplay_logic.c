@@ -507,7 +507,7 @@ static void test_shared_check(void)
     first.v[CS_PIN_UNIT] = 100.0f; /* unit 100 explicitly */
     next.v[CS_PIN_SELECT] = (float)CS_SELECT_SUCCESSOR;
     block_shared(&a, &h, &sh, 0, c.table, c.tn, 4, 7, &c, &first, trig, uo);
-    sh.left[0] = 0; /* as if other instances had taken this block's LRU budget */
+    cs_cp_shared_take(&sh, 0, 0, (size_t)-1); /* as if other instances had taken this block's LRU budget */
     block_shared(&b, &h, &sh, 0, c.table, c.tn, 4, 7, &c, &first, trig, uo);
     const int b_waited = b.phase == CS_CP_PHASE_LRU && uo[63] == 100.0f;
     block_shared(&a, &h, &sh, 1, c.table, c.tn, 4, 7, &c, &next, trig, uo);
