@@ -878,9 +878,12 @@ static double nll_bits(const float *z, int V, int y)
     return ((double)mx + log(s) - (double)z[y]) / LN2;
 }
 
-/* A core inference state over the weight blob `w` in malloc'ed memory (*mem, free() it), with the portable
- * kernel (the AVX2 kernel sums in another order: the validation loss, and so the best epoch and the model's
- * bytes, would depend on the CPU). NULL on bad config (*err CS_E_ARG) or no memory (CS_E_NOMEM). */
+/* A core inference state over the weight blob `w` in malloc'ed memory (*mem, free() it), with the core kernel
+ * that matches the trainer's kernel set (cs_train_kernels_get(CS_TK_AUTO)): the portable one for the portable
+ * set (so CONCATSEQ_TRAIN_KERNELS=portable scores, and picks the best epoch, as before the AVX2 sets), the
+ * core's AVX2 one (set 2: AVX2 on every AVX2 CPU, also an AVX-512 one) for the AVX2 set, whose weights already
+ * depend on the set. Either is a fixed order: the same value for any thread count. NULL on bad config
+ * (*err CS_E_ARG) or no memory (CS_E_NOMEM). */
 static cs_model_state *eval_state_new(const cs_model_config *m, const float *w, void **mem, int *err)
 {
     cs_model_view view;
@@ -896,7 +899,7 @@ static cs_model_state *eval_state_new(const cs_model_config *m, const float *w, 
         *mem = NULL;
         return NULL;
     }
-    cs_model_state_set_simd(st, 0);
+    cs_model_state_set_simd(st, cs_train_kernels_get(CS_TK_AUTO)->id == CS_TK_AVX2 ? 2 : 0);
     cs_model_reset(st);
     *err = CS_OK;
     return st;

@@ -69,8 +69,11 @@
  * the test part): for each source with labels in the scored part, the model is reset (zero state + BOS), primed
  * with the `prime` labels before the part (not scored; fewer if the source has fewer before it), then each label
  * of the part is scored from the logits before it, by the inference core itself (cs_model_reset /
- * cs_model_prime / cs_model_logits, portable kernel: GRU state carried over the whole part; transformer with
- * the sliding window of C). The result is the mean over all scored labels of -log2 p(label), in bits per label.
+ * cs_model_prime / cs_model_logits: GRU state carried over the whole part; transformer with the sliding window
+ * of C), with the core's kernel that matches the trainer's set (cs_train_kernels.h): the portable one when
+ * CONCATSEQ_TRAIN_KERNELS=portable or the CPU lacks AVX2/FMA, else the core's AVX2 one (the same on every
+ * AVX2 CPU; the two differ in the last bits, as the two sets' weights do). The result is the mean over all
+ * scored labels of -log2 p(label), in bits per label.
  *
  * Everything here is offline code (allocates, may create threads): NOT real-time safe.
  */
@@ -233,7 +236,8 @@ int cs_train_loss_grad_desc(const cs_model_config *m, const float *w, const int 
 
 /**
  * Cross-entropy of one sequence with the core's forward step (cs_model_reset / cs_model_prime /
- * cs_model_logits on a state over `w`, the portable kernel so that the value is the same on every CPU):
+ * cs_model_logits on a state over `w`, the core's kernel of the evaluation protocol above: portable, or AVX2
+ * when the trainer's set is AVX2):
  * reset, feed the first n_prime labels unscored, then score labels n_prime .. n-1 (each from the logits
  * before it). bits_sum out: total -log2 p over scored labels (so the mean is bits_sum / (n - n_prime)).
  * Errors: CS_E_ARG (invalid config, labels out of range, n_prime > n), CS_E_NOMEM.
