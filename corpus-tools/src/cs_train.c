@@ -169,17 +169,15 @@ static void linear_fwd(const cs_train_kernels *k, int M, int N, int K, const flo
     k->mm_acc(M, N, K, X, WT, Y);
 }
 
-/* dW (N,K) += dY^T (N,M) X (M,K); db (N) += column sums of dY (optional). */
+/* dW (N,K) += dY^T (N,M) X (M,K); db (N) += column sums of dY (optional; rows m ascending, by the exact add_mul,
+ * so both sets give the bits of the plain loop). */
 static void linear_bwd_w(const cs_train_kernels *k, int M, int N, int K, const float *dY, const float *X, float *dW,
                          float *db)
 {
     k->mm_acc_tn(M, N, K, dY, X, dW);
     if (db)
-        for (int m = 0; m < M; m++) {
-            const float *d = dY + (size_t)m * N;
-            for (int n = 0; n < N; n++)
-                db[n] += d[n];
-        }
+        for (int m = 0; m < M; m++)
+            k->add_mul((size_t)N, db, dY + (size_t)m * N, NULL, db);
 }
 
 /* Softmax cross-entropy over the rows of logits (M,V): rows with tgt < 0 are ignored (gradient 0). Turns

@@ -2,7 +2,8 @@
  * cs_train_kernels.c - the trainer's matrix products and Adam update: a portable set and an AVX2/FMA set
  * chosen at run time (contracts and determinism: cs_train_kernels.h).
  *
- * The AVX2 products keep a register tile of C (4 rows x 16 columns, 8 accumulators) loaded from C, add the K
+ * The AVX2 products keep a register tile of C (6 rows x 16 columns, 12 accumulators; 4-row and 1-row tiles for
+ * the last rows) loaded from C, add the K
  * terms in order with fused multiply-adds and store it back once, so the order per element is the portable
  * one (k ascending onto C) with one rounding per term instead of two. Column tails of 8 and a masked tail
  * (maskload/maskstore) cover any N; the inner dimension is cut into blocks (order unchanged: the tile is
@@ -290,7 +291,7 @@ static const cs_train_kernels kernels_portable = {
 static const int mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
 /*
- * The tiles: rows [0, 4) (or row 0) of C (stride ldc) and 16 or nc <= 8 columns, over the K-range [k0, k1) of
+ * The tiles: rows [0, 6), [0, 4) or row 0 of C (stride ldc) and 16 or nc <= 8 columns, over the K-range [k0, k1) of
  * the inner dimension, with A's element (r, k) at A[r * sar + k * sak] and B's row k at B + k * ldb:
  * C += sum_k A(r,k) B(k,:), k ascending, fused. The accumulators are named variables (GCC -O2 keeps an
  * array of vectors in memory).
@@ -331,6 +332,54 @@ TK_AVX2 static inline void tile16x4(int k0, int k1, const float *A, size_t sar, 
     _mm256_storeu_ps(C3 + 8, c31);
 }
 
+/* Six rows by 16 columns: 12 accumulators, 2 loads of B and 6 broadcasts per 12 fused multiply-adds (the 4-row
+ * tile has 8 per 6 loads: it waits on the loads and the FMA latency). */
+TK_AVX2 static inline void tile16x6(int k0, int k1, const float *A, size_t sar, size_t sak, const float *B, size_t ldb,
+                                    float *C, size_t ldc)
+{
+    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc, *C4 = C3 + ldc, *C5 = C4 + ldc;
+    __m256 c00 = _mm256_loadu_ps(C), c01 = _mm256_loadu_ps(C + 8);
+    __m256 c10 = _mm256_loadu_ps(C1), c11 = _mm256_loadu_ps(C1 + 8);
+    __m256 c20 = _mm256_loadu_ps(C2), c21 = _mm256_loadu_ps(C2 + 8);
+    __m256 c30 = _mm256_loadu_ps(C3), c31 = _mm256_loadu_ps(C3 + 8);
+    __m256 c40 = _mm256_loadu_ps(C4), c41 = _mm256_loadu_ps(C4 + 8);
+    __m256 c50 = _mm256_loadu_ps(C5), c51 = _mm256_loadu_ps(C5 + 8);
+    for (int k = k0; k < k1; k++) {
+        const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * sak;
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 av = TK_BCAST(0);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = TK_BCAST(1);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = TK_BCAST(2);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = TK_BCAST(3);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = TK_BCAST(4);
+        c40 = _mm256_fmadd_ps(av, b0, c40);
+        c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = TK_BCAST(5);
+        c50 = _mm256_fmadd_ps(av, b0, c50);
+        c51 = _mm256_fmadd_ps(av, b1, c51);
+    }
+    _mm256_storeu_ps(C, c00);
+    _mm256_storeu_ps(C + 8, c01);
+    _mm256_storeu_ps(C1, c10);
+    _mm256_storeu_ps(C1 + 8, c11);
+    _mm256_storeu_ps(C2, c20);
+    _mm256_storeu_ps(C2 + 8, c21);
+    _mm256_storeu_ps(C3, c30);
+    _mm256_storeu_ps(C3 + 8, c31);
+    _mm256_storeu_ps(C4, c40);
+    _mm256_storeu_ps(C4 + 8, c41);
+    _mm256_storeu_ps(C5, c50);
+    _mm256_storeu_ps(C5 + 8, c51);
+}
+
 /* Loads and stores of nc <= 8 lanes (8: plain; fewer: masked). */
 TK_AVX2 static inline __m256 ld8(const float *p, int nc, __m256i mk)
 {
@@ -365,6 +414,32 @@ TK_AVX2 static inline void tile8x4(int nc, int k0, int k1, const float *A, size_
     st8(C3, nc, mk, c3);
 }
 
+/* Six rows of C, nc <= 8 columns. */
+TK_AVX2 static inline void tile8x6(int nc, int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,
+                                   size_t ldb, float *C, size_t ldc)
+{
+    const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
+    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc, *C4 = C3 + ldc, *C5 = C4 + ldc;
+    __m256 c0 = ld8(C, nc, mk), c1 = ld8(C1, nc, mk), c2 = ld8(C2, nc, mk), c3 = ld8(C3, nc, mk);
+    __m256 c4 = ld8(C4, nc, mk), c5 = ld8(C5, nc, mk);
+    for (int k = k0; k < k1; k++) {
+        const float *a = A + (size_t)k * sak;
+        const __m256 b0 = ld8(B + (size_t)k * ldb, nc, mk);
+        c0 = _mm256_fmadd_ps(TK_BCAST(0), b0, c0);
+        c1 = _mm256_fmadd_ps(TK_BCAST(1), b0, c1);
+        c2 = _mm256_fmadd_ps(TK_BCAST(2), b0, c2);
+        c3 = _mm256_fmadd_ps(TK_BCAST(3), b0, c3);
+        c4 = _mm256_fmadd_ps(TK_BCAST(4), b0, c4);
+        c5 = _mm256_fmadd_ps(TK_BCAST(5), b0, c5);
+    }
+    st8(C, nc, mk, c0);
+    st8(C1, nc, mk, c1);
+    st8(C2, nc, mk, c2);
+    st8(C3, nc, mk, c3);
+    st8(C4, nc, mk, c4);
+    st8(C5, nc, mk, c5);
+}
+
 /* One row of C, nc <= 8 columns. */
 TK_AVX2 static inline void tile8x1(int nc, int k0, int k1, const float *A, size_t sak, const float *B, size_t ldb,
                                    float *C)
@@ -386,6 +461,15 @@ TK_AVX2 static void gemm_avx2(int M, int N, int K, const float *A, size_t sar, s
     for (int k0 = 0; k0 < K; k0 += KB) {
         const int k1 = k0 + KB < K ? k0 + KB : K;
         int m = 0;
+        for (; m + 6 <= M; m += 6) {
+            const float *Am = A + (size_t)m * sar;
+            float *Cm = C + (size_t)m * ld;
+            int n = 0;
+            for (; n + 16 <= N; n += 16)
+                tile16x6(k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
+            for (; n < N; n += 8)
+                tile8x6(N - n < 8 ? N - n : 8, k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
+        }
         for (; m + 4 <= M; m += 4) {
             const float *Am = A + (size_t)m * sar;
             float *Cm = C + (size_t)m * ld;
@@ -542,13 +626,33 @@ TK_AVX2 static inline __m256 seen_mask(int i, int lo, int jb, __m256 lane)
                          _mm256_cmp_ps(j, _mm256_set1_ps((float)i), _CMP_LE_OQ));
 }
 
-/* Row i of a score product: 8 columns at jb of sum_c a[c] BT[c][.] (BT (hd, Tp)), fused, c ascending. */
-TK_AVX2 static inline __m256 dot8(int hd, const float *a, const float *BT, int Tp, int jb)
+/* Row i of a score product: out[j] = sum_c a[c] BT[c][j] (BT (hd, Tp)), fused, c ascending, for the 8-column
+ * blocks jb = b0, b0 + 8, .. <= b1. Four blocks at a time share each broadcast of a[c] and run four independent
+ * chains (one chain alone waits on the FMA latency); each lane's order is the same either way. */
+TK_AVX2 static inline void dots8(int hd, const float *a, const float *BT, int Tp, int b0, int b1, float *out)
 {
-    __m256 s = _mm256_setzero_ps();
-    for (int c = 0; c < hd; c++)
-        s = _mm256_fmadd_ps(_mm256_broadcast_ss(a + c), _mm256_loadu_ps(BT + (size_t)c * (size_t)Tp + jb), s);
-    return s;
+    int jb = b0;
+    for (; jb + 24 <= b1; jb += 32) {
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (int c = 0; c < hd; c++) {
+            const float *bt = BT + (size_t)c * (size_t)Tp + jb;
+            const __m256 ac = _mm256_broadcast_ss(a + c);
+            s0 = _mm256_fmadd_ps(ac, _mm256_loadu_ps(bt), s0);
+            s1 = _mm256_fmadd_ps(ac, _mm256_loadu_ps(bt + 8), s1);
+            s2 = _mm256_fmadd_ps(ac, _mm256_loadu_ps(bt + 16), s2);
+            s3 = _mm256_fmadd_ps(ac, _mm256_loadu_ps(bt + 24), s3);
+        }
+        _mm256_storeu_ps(out + jb, s0);
+        _mm256_storeu_ps(out + jb + 8, s1);
+        _mm256_storeu_ps(out + jb + 16, s2);
+        _mm256_storeu_ps(out + jb + 24, s3);
+    }
+    for (; jb <= b1; jb += 8) {
+        __m256 s0 = _mm256_setzero_ps();
+        for (int c = 0; c < hd; c++)
+            s0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + c), _mm256_loadu_ps(BT + (size_t)c * (size_t)Tp + jb), s0);
+        _mm256_storeu_ps(out + jb, s0);
+    }
 }
 
 /*
@@ -568,9 +672,10 @@ TK_AVX2 static void attn_fwd_avx2(int T, int C, int hd, const float *q, const fl
         const float *qi = q + (size_t)i * ld;
         const __m256 vi = _mm256_set1_ps((float)i);
         __m256 vmx = ninf;
+        dots8(hd, qi, KT, Tp, b0, i, row);
         for (int jb = b0; jb <= i; jb += 8) {
             const __m256 dist = _mm256_sub_ps(vi, _mm256_add_ps(_mm256_set1_ps((float)jb), lane));
-            __m256 s = _mm256_fnmadd_ps(vsl, dist, _mm256_mul_ps(dot8(hd, qi, KT, Tp, jb), vsc));
+            __m256 s = _mm256_fnmadd_ps(vsl, dist, _mm256_mul_ps(_mm256_loadu_ps(row + jb), vsc));
             s = _mm256_blendv_ps(ninf, s, seen_mask(i, lo, jb, lane));
             _mm256_storeu_ps(row + jb, s);
             vmx = _mm256_max_ps(vmx, s);
@@ -610,10 +715,10 @@ TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const fl
         const float *pr = P + (size_t)i * (size_t)T, *dob = dout + (size_t)i * ldo;
         float *ds = DS + (size_t)i * (size_t)Tp;
         __m256 vdot = _mm256_setzero_ps();
+        dots8(hd, dob, VT, Tp, b0, i, ds);
         for (int jb = b0; jb <= i; jb += 8) {
             const __m256i seen = _mm256_castps_si256(seen_mask(i, lo, jb, lane));
-            const __m256 dp = dot8(hd, dob, VT, Tp, jb);
-            _mm256_storeu_ps(ds + jb, dp);
+            const __m256 dp = _mm256_loadu_ps(ds + jb);
             vdot = _mm256_fmadd_ps(_mm256_maskload_ps(pr + jb, seen), dp, vdot);
         }
         const __m256 dot = _mm256_set1_ps(hsum8(vdot));
