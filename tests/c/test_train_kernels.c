@@ -142,8 +142,8 @@ static void test_products_tile_free(void)
 static void markov(int *seq, int n, int V, uint64_t seed);
 
 /* Validation (cs_train_eval_seq / cs_train_eval_split) steps the core with the kernel that matches the trainer's
- * set: the same bits as a core state set to the portable kernel (portable set) or to the core's AVX2 one (set 2;
- * AVX2 set). */
+ * set: the same bits as a core state set to the portable kernel (portable set) or, for the GRU, to the core's
+ * AVX2 one (set 2; AVX2 set). The AVX2 set's transformer runs the trainer's own forward (test_eval_transformer). */
 static double core_bits(const cs_model_config *m, const float *w, const int *seq, size_t n, size_t n_prime, int simd)
 {
     cs_model_view view;
@@ -198,6 +198,7 @@ static void test_eval_kernel(int arch)
         setenv("CONCATSEQ_TRAIN_KERNELS", set ? "avx2" : "portable", 1);
         const int avx2 = cs_train_kernels_get(CS_TK_AUTO)->id == CS_TK_AVX2;
         CS_CHECK(cs_train_eval_seq(&cfg.model, w, seq, N, 20, &got[set]) == 0, "eval_seq");
+        if (arch == CS_MODEL_TRANSFORMER && avx2) continue; /* the trainer's forward: test_eval_transformer */
         const double want = core_bits(&cfg.model, w, seq, N, 20, avx2 ? 2 : 0);
         CS_CHECK(got[set] == want, "%s, %s set: eval %.17g, the core's %s kernel %.17g",
                  arch == CS_MODEL_GRU ? "GRU" : "transformer", set ? "avx2" : "portable", got[set],
@@ -208,6 +209,75 @@ static void test_eval_kernel(int arch)
         CS_CHECK(got[0] != got[1] && fabs(got[1] - got[0]) <= 1e-5 * got[0],
                  "eval: portable %.17g vs AVX2 %.17g (expected a last-bits difference)", got[0], got[1]);
     free(w);
+}
+
+/* The AVX2 set evaluates a transformer with the trainer's chunked forward (cs_train.c tf_eval_seq): every
+ * label's loss within 2e-5 bits of the core's portable step, on sequences shorter than the context, across the
+ * chunk boundaries (128 positions), with the largest context (its kept rows as many as a chunk's), priming short and
+ * long, and descriptor inputs with NaN and out-of-range values. */
+static void test_eval_transformer(void)
+{
+    static const int Cs[] = {1, 3, 16, CS_MODEL_TF_MAX_CONTEXT};
+    static const int Ns[] = {2, 3, 17, 129, 257, 300, 650};
+    static const int primes[] = {-1, 0, 5, 300};
+    enum { V = 8, Din = 3, NMAX = 650 };
+    static int seq[NMAX];
+    static float desc[NMAX * Din];
+    static double loss[2][NMAX];
+    markov(seq, NMAX, V, 18);
+    cs_rng rng;
+    cs_rng_seed(&rng, 19);
+    for (int i = 0; i < NMAX * Din; i++)
+        desc[i] = (i % 97 == 5) ? NAN : (i % 89 == 7) ? 1e9f : 3.0f * (2.0f * cs_rng_uniform(&rng) - 1.0f);
+    double worst = 0.0;
+    int runs = 0;
+    for (size_t c = 0; c < sizeof Cs / sizeof *Cs; c++)
+        for (int din = 0; din <= Din; din += Din) {
+            cs_train_config cfg;
+            cs_train_config_default(&cfg, CS_MODEL_TRANSFORMER, V);
+            cfg.model.width = 32;
+            cfg.model.layers = 2;
+            cfg.model.heads = 4;
+            cfg.model.context = Cs[c];
+            cfg.model.d_ff = 4 * 32;
+            cfg.model.desc_inputs = din;
+            const size_t P = cs_model_param_count(&cfg.model);
+            float *w = malloc(P * sizeof *w);
+            if (!w || cs_train_init_weights(&cfg.model, 20 + c, w) != 0) {
+                CS_CHECK(0, "init weights");
+                free(w);
+                return;
+            }
+            for (size_t n = 0; n < sizeof Ns / sizeof *Ns; n++)
+                for (size_t q = 0; q < sizeof primes / sizeof *primes; q++) {
+                    const int *seqs[1] = {seq};
+                    const float *descs[1] = {desc};
+                    const size_t lens[1] = {(size_t)Ns[n]};
+                    const cs_split sp = {0.5, 0.0};
+                    double bits[2];
+                    size_t ns[2];
+                    for (int set = 0; set < 2; set++) {
+                        setenv("CONCATSEQ_TRAIN_KERNELS", set ? "avx2" : "portable", 1);
+                        const int e =
+                            cs_train_eval_split_desc(&cfg.model, w, seqs, din ? descs : NULL, lens, 1, sp, CS_PART_VAL,
+                                                     primes[q], 1, &bits[set], &ns[set], loss[set]);
+                        CS_CHECK(e == 0, "eval_split C %d n %d prime %d", Cs[c], Ns[n], primes[q]);
+                    }
+                    runs++;
+                    CS_CHECK(ns[0] == ns[1] && ns[0] == (size_t)Ns[n] / 2, "scored %zu and %zu labels of %d", ns[0],
+                             ns[1], Ns[n]);
+                    for (size_t i = 0; i < ns[0] && ns[0] == ns[1]; i++) {
+                        const double d = fabs(loss[1][i] - loss[0][i]);
+                        worst = fmax(worst, d);
+                        CS_CHECK(d <= 2e-5, "C %d Din %d n %d prime %d: label %zu loss %.9g vs the core's %.9g", Cs[c],
+                                 din, Ns[n], primes[q], i, loss[1][i], loss[0][i]);
+                    }
+                }
+            free(w);
+        }
+    unsetenv("CONCATSEQ_TRAIN_KERNELS");
+    printf("transformer evaluation, %s forward vs the core's portable step: %d runs, worst |diff| %.3g bits\n",
+           cs_train_kernels_get(CS_TK_AVX2)->name, runs, worst);
 }
 
 static void test_adam_same(void)
@@ -360,6 +430,7 @@ int main(void)
     test_products_tile_free();
     test_eval_kernel(CS_MODEL_GRU);
     test_eval_kernel(CS_MODEL_TRANSFORMER);
+    test_eval_transformer();
     test_adam_same();
     test_gates();
     test_training(CS_MODEL_GRU);
