@@ -636,11 +636,11 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
     e->k->ln_bwd(T, D, g->dA, g->XHF, g->RSF, w + ly->lnfw, g->dS, grad + ly->lnfw, grad + ly->lnfb);
     for (int l = L - 1; l >= 0; l--) {
         /* S[l+1] = X2 + drop(FF2(relu(FF1(LN2(X2))))) */
-        float *dff = g->tmp;
-        if (drop)
+        float *dff = g->dS; /* read-only until dX2 is copied back into dS below */
+        if (drop) {
+            dff = g->tmp;
             e->k->mul(sT * sD, g->dS, g->MK2[l], dff);
-        else
-            memcpy(dff, g->dS, sT * sD * sizeof(float));
+        }
         linear_bwd_w(e->k, T, D, F, dff, g->F[l], grad + ly->ff2w[l], grad + ly->ff2b[l]);
         memset(g->dF, 0, sT * (size_t)F * sizeof(float));
         e->k->mm_acc(T, F, D, dff, w + ly->ff2w[l], g->dF);
@@ -652,11 +652,11 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
         e->k->ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l],
                      grad + ly->ln2b[l]);
         /* X2 = S[l] + drop(outproj(attn(LN1(S[l])))) */
-        float *datt = g->tmp;
-        if (drop)
+        float *datt = g->dX2; /* read-only from here on */
+        if (drop) {
+            datt = g->tmp;
             e->k->mul(sT * sD, g->dX2, g->MK1[l], datt);
-        else
-            memcpy(datt, g->dX2, sT * sD * sizeof(float));
+        }
         linear_bwd_w(e->k, T, D, D, datt, g->O[l], grad + ly->outw[l], grad + ly->outb[l]);
         memset(g->dO, 0, sT * sD * sizeof(float));
         e->k->mm_acc(T, D, D, datt, w + ly->outw[l], g->dO);

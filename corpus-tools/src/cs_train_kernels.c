@@ -695,6 +695,71 @@ TK_AVX2 static void attn_fwd_avx2(int T, int C, int hd, const float *q, const fl
     }
 }
 
+/* r[0..8) = the transpose of the 8 x 8 block r[0..8) (row c, lane j -> row j, lane c). */
+TK_AVX2 static inline void transpose8(__m256 *r)
+{
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/*
+ * The column pass of attn_bwd for keys j = jb .. jb + nj - 1 (nj <= 8) and 8 columns: y_j[c] += sum_i W[i][j]
+ * x_i[c] over the queries i <= ihi that see j (j <= i <= j + C - 1; W's other entries are masked, whatever
+ * they hold), i ascending, one fused chain per (j, c); rows of W at stride ws, of x and y at stride ldx, ldy.
+ * Eight keys per vector with 8 broadcasts per 8 FMAs (a key at a time needs a broadcast per FMA); the 8 x 8
+ * sums are transposed into the rows of y once.
+ */
+TK_AVX2 static void col_acc8(int jb, int nj, int ihi, int C, const float *W, size_t ws, const float *x, size_t ldx,
+                             float *y, size_t ldy, __m256 lane)
+{
+    __m256 a[8];
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int i = jb; i <= ihi; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
+        const __m256 w = _mm256_maskload_ps(W + (size_t)i * ws + jb, _mm256_castps_si256(seen_mask(i, lo, jb, lane)));
+        const float *xi = x + (size_t)i * ldx;
+        a0 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi), a0);
+        a1 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 1), a1);
+        a2 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 2), a2);
+        a3 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 3), a3);
+        a4 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 4), a4);
+        a5 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 5), a5);
+        a6 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 6), a6);
+        a7 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 7), a7);
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+    a[4] = a4;
+    a[5] = a5;
+    a[6] = a6;
+    a[7] = a7;
+    transpose8(a);
+    for (int j = 0; j < nj; j++) {
+        float *yj = y + (size_t)(jb + j) * ldy;
+        _mm256_storeu_ps(yj, _mm256_add_ps(_mm256_loadu_ps(yj), a[j]));
+    }
+}
+
 /*
  * One head backward in 8 lanes. Rows i: dP_ij = dout_i . v_j from the transposed values (VT), the score
  * gradients ds_ij = P_ij (dP_ij - sum_j P_ij dP_ij) scale kept in DS (T, Tp), dq_i = sum_j ds_ij k_j. Then
@@ -729,11 +794,20 @@ TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const fl
         }
         wsum_acc(hd, lo, i, ds, 1, k, ld, dq + (size_t)i * ld);
     }
-    for (int j = 0; j < T; j++) {
-        const int hi = j + C - 1 < T - 1 ? j + C - 1 : T - 1;
-        wsum_acc(hd, j, hi, P + j, (size_t)T, dout, ldo, dv + (size_t)j * ld);
-        wsum_acc(hd, j, hi, DS + j, (size_t)Tp, q, ld, dk + (size_t)j * ld);
+    const int c8 = hd & ~7; /* columns in whole 8-column chunks: 8 keys per vector; the rest key by key */
+    for (int jb = 0; jb < T; jb += 8) {
+        const int nj = T - jb < 8 ? T - jb : 8, ihi = jb + nj - 1 + C - 1 < T - 1 ? jb + nj - 1 + C - 1 : T - 1;
+        for (int c0 = 0; c0 < c8; c0 += 8) {
+            col_acc8(jb, nj, ihi, C, P, (size_t)T, dout + c0, ldo, dv + c0, ld, lane);
+            col_acc8(jb, nj, ihi, C, DS, (size_t)Tp, q + c0, ld, dk + c0, ld, lane);
+        }
     }
+    if (c8 < hd)
+        for (int j = 0; j < T; j++) {
+            const int hi = j + C - 1 < T - 1 ? j + C - 1 : T - 1;
+            wsum_acc(hd - c8, j, hi, P + j, (size_t)T, dout + c8, ldo, dv + (size_t)j * ld + c8);
+            wsum_acc(hd - c8, j, hi, DS + j, (size_t)Tp, q + c8, ld, dk + (size_t)j * ld + c8);
+        }
 }
 
 /* Layer norm of each row in 8 lanes (float; column tails masked: masked lanes load 0 and are kept out of the
