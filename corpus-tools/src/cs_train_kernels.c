@@ -290,96 +290,6 @@ static const cs_train_kernels kernels_portable = {
 /* Lane masks for a tail of r < 8 columns: loadu(mask_tab + 8 - r) has r leading -1 lanes. */
 static const int mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
-/*
- * The tiles: rows [0, 6), [0, 4) or row 0 of C (stride ldc) and 16 or nc <= 8 columns, over the K-range [k0, k1) of
- * the inner dimension, with A's element (r, k) at A[r * sar + k * sak] and B's row k at B + k * ldb:
- * C += sum_k A(r,k) B(k,:), k ascending, fused. The accumulators are named variables (GCC -O2 keeps an
- * array of vectors in memory).
- */
-#define TK_BCAST(r) _mm256_broadcast_ss(a + (size_t)(r)*sar)
-
-TK_AVX2 static inline void tile16x4(int k0, int k1, const float *A, size_t sar, size_t sak, const float *B, size_t ldb,
-                                    float *C, size_t ldc)
-{
-    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc;
-    __m256 c00 = _mm256_loadu_ps(C), c01 = _mm256_loadu_ps(C + 8);
-    __m256 c10 = _mm256_loadu_ps(C1), c11 = _mm256_loadu_ps(C1 + 8);
-    __m256 c20 = _mm256_loadu_ps(C2), c21 = _mm256_loadu_ps(C2 + 8);
-    __m256 c30 = _mm256_loadu_ps(C3), c31 = _mm256_loadu_ps(C3 + 8);
-    for (int k = k0; k < k1; k++) {
-        const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * sak;
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 av = TK_BCAST(0);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = TK_BCAST(1);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = TK_BCAST(2);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = TK_BCAST(3);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-    }
-    _mm256_storeu_ps(C, c00);
-    _mm256_storeu_ps(C + 8, c01);
-    _mm256_storeu_ps(C1, c10);
-    _mm256_storeu_ps(C1 + 8, c11);
-    _mm256_storeu_ps(C2, c20);
-    _mm256_storeu_ps(C2 + 8, c21);
-    _mm256_storeu_ps(C3, c30);
-    _mm256_storeu_ps(C3 + 8, c31);
-}
-
-/* Six rows by 16 columns: 12 accumulators, 2 loads of B and 6 broadcasts per 12 fused multiply-adds (the 4-row
- * tile has 8 per 6 loads: it waits on the loads and the FMA latency). */
-TK_AVX2 static inline void tile16x6(int k0, int k1, const float *A, size_t sar, size_t sak, const float *B, size_t ldb,
-                                    float *C, size_t ldc)
-{
-    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc, *C4 = C3 + ldc, *C5 = C4 + ldc;
-    __m256 c00 = _mm256_loadu_ps(C), c01 = _mm256_loadu_ps(C + 8);
-    __m256 c10 = _mm256_loadu_ps(C1), c11 = _mm256_loadu_ps(C1 + 8);
-    __m256 c20 = _mm256_loadu_ps(C2), c21 = _mm256_loadu_ps(C2 + 8);
-    __m256 c30 = _mm256_loadu_ps(C3), c31 = _mm256_loadu_ps(C3 + 8);
-    __m256 c40 = _mm256_loadu_ps(C4), c41 = _mm256_loadu_ps(C4 + 8);
-    __m256 c50 = _mm256_loadu_ps(C5), c51 = _mm256_loadu_ps(C5 + 8);
-    for (int k = k0; k < k1; k++) {
-        const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * sak;
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 av = TK_BCAST(0);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = TK_BCAST(1);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = TK_BCAST(2);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = TK_BCAST(3);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = TK_BCAST(4);
-        c40 = _mm256_fmadd_ps(av, b0, c40);
-        c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = TK_BCAST(5);
-        c50 = _mm256_fmadd_ps(av, b0, c50);
-        c51 = _mm256_fmadd_ps(av, b1, c51);
-    }
-    _mm256_storeu_ps(C, c00);
-    _mm256_storeu_ps(C + 8, c01);
-    _mm256_storeu_ps(C1, c10);
-    _mm256_storeu_ps(C1 + 8, c11);
-    _mm256_storeu_ps(C2, c20);
-    _mm256_storeu_ps(C2 + 8, c21);
-    _mm256_storeu_ps(C3, c30);
-    _mm256_storeu_ps(C3 + 8, c31);
-    _mm256_storeu_ps(C4, c40);
-    _mm256_storeu_ps(C4 + 8, c41);
-    _mm256_storeu_ps(C5, c50);
-    _mm256_storeu_ps(C5 + 8, c51);
-}
-
 /* Loads and stores of nc <= 8 lanes (8: plain; fewer: masked). */
 TK_AVX2 static inline __m256 ld8(const float *p, int nc, __m256i mk)
 {
@@ -394,63 +304,74 @@ TK_AVX2 static inline void st8(float *p, int nc, __m256i mk, __m256 v)
         _mm256_maskstore_ps(p, mk, v);
 }
 
-TK_AVX2 static inline void tile8x4(int nc, int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,
-                                   size_t ldb, float *C, size_t ldc)
-{
-    const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
-    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc;
-    __m256 c0 = ld8(C, nc, mk), c1 = ld8(C1, nc, mk), c2 = ld8(C2, nc, mk), c3 = ld8(C3, nc, mk);
-    for (int k = k0; k < k1; k++) {
-        const float *a = A + (size_t)k * sak;
-        const __m256 b0 = ld8(B + (size_t)k * ldb, nc, mk);
-        c0 = _mm256_fmadd_ps(TK_BCAST(0), b0, c0);
-        c1 = _mm256_fmadd_ps(TK_BCAST(1), b0, c1);
-        c2 = _mm256_fmadd_ps(TK_BCAST(2), b0, c2);
-        c3 = _mm256_fmadd_ps(TK_BCAST(3), b0, c3);
+/*
+ * The tiles: rows [0, R) of C (stride ldc; R = 6, 4 or 1) and 16 columns, or nc <= 8 (masked), over the
+ * K-range [k0, k1) of the inner dimension, with A's element (r, k) at A[r * sar + k * sak] and B's row k at
+ * B + k * ldb: C += sum_k A(r,k) B(k,:), k ascending, fused. Each is generated from one body per width by a
+ * row list (TK_ROWSn), so that the accumulators are named variables (GCC -O2 keeps an array of vectors in
+ * memory). 6 x 16 (12 accumulators, 2 loads of B and 6 broadcasts per 12 FMAs) does most rows; the 4-row tile
+ * (8 per 6 loads: it waits on the loads and the FMA latency) and the 1-row one take the last M mod 6.
+ */
+#define TK_ROWS1(X)    X(0)
+#define TK_ROWS4(X)    X(0) X(1) X(2) X(3)
+#define TK_ROWS6(X)    X(0) X(1) X(2) X(3) X(4) X(5)
+#define TK_BCAST(r)    _mm256_broadcast_ss(a + (size_t)(r)*sar)
+#define TK_T16_LOAD(r) __m256 c##r##0 = _mm256_loadu_ps(C + (r)*ldc), c##r##1 = _mm256_loadu_ps(C + (r)*ldc + 8);
+#define TK_T16_FMA(r)                                                                                                  \
+    {                                                                                                                  \
+        const __m256 av = TK_BCAST(r);                                                                                 \
+        c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0);                                                                    \
+        c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1);                                                                    \
     }
-    st8(C, nc, mk, c0);
-    st8(C1, nc, mk, c1);
-    st8(C2, nc, mk, c2);
-    st8(C3, nc, mk, c3);
-}
-
-/* Six rows of C, nc <= 8 columns. */
-TK_AVX2 static inline void tile8x6(int nc, int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,
-                                   size_t ldb, float *C, size_t ldc)
-{
-    const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
-    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc, *C4 = C3 + ldc, *C5 = C4 + ldc;
-    __m256 c0 = ld8(C, nc, mk), c1 = ld8(C1, nc, mk), c2 = ld8(C2, nc, mk), c3 = ld8(C3, nc, mk);
-    __m256 c4 = ld8(C4, nc, mk), c5 = ld8(C5, nc, mk);
-    for (int k = k0; k < k1; k++) {
-        const float *a = A + (size_t)k * sak;
-        const __m256 b0 = ld8(B + (size_t)k * ldb, nc, mk);
-        c0 = _mm256_fmadd_ps(TK_BCAST(0), b0, c0);
-        c1 = _mm256_fmadd_ps(TK_BCAST(1), b0, c1);
-        c2 = _mm256_fmadd_ps(TK_BCAST(2), b0, c2);
-        c3 = _mm256_fmadd_ps(TK_BCAST(3), b0, c3);
-        c4 = _mm256_fmadd_ps(TK_BCAST(4), b0, c4);
-        c5 = _mm256_fmadd_ps(TK_BCAST(5), b0, c5);
+#define TK_T16_STORE(r)                                                                                                \
+    _mm256_storeu_ps(C + (r)*ldc, c##r##0);                                                                            \
+    _mm256_storeu_ps(C + (r)*ldc + 8, c##r##1);
+#define TK_T8_LOAD(r)  __m256 c##r = ld8(C + (r)*ldc, nc, mk);
+#define TK_T8_FMA(r)   c##r = _mm256_fmadd_ps(TK_BCAST(r), b0, c##r);
+#define TK_T8_STORE(r) st8(C + (r)*ldc, nc, mk, c##r);
+#define TK_TILE16(NAME, ROWS)                                                                                          \
+    TK_AVX2 static inline void NAME(int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,            \
+                                    size_t ldb, float *C, size_t ldc)                                                  \
+    {                                                                                                                  \
+        ROWS(TK_T16_LOAD)                                                                                              \
+        for (int k = k0; k < k1; k++) {                                                                                \
+            const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * sak;                                            \
+            const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                                         \
+            ROWS(TK_T16_FMA)                                                                                           \
+        }                                                                                                              \
+        ROWS(TK_T16_STORE)                                                                                             \
     }
-    st8(C, nc, mk, c0);
-    st8(C1, nc, mk, c1);
-    st8(C2, nc, mk, c2);
-    st8(C3, nc, mk, c3);
-    st8(C4, nc, mk, c4);
-    st8(C5, nc, mk, c5);
-}
-
-/* One row of C, nc <= 8 columns. */
-TK_AVX2 static inline void tile8x1(int nc, int k0, int k1, const float *A, size_t sak, const float *B, size_t ldb,
-                                   float *C)
-{
-    const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
-    __m256 c0 = ld8(C, nc, mk);
-    for (int k = k0; k < k1; k++)
-        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(A + (size_t)k * sak), ld8(B + (size_t)k * ldb, nc, mk), c0);
-    st8(C, nc, mk, c0);
-}
+#define TK_TILE8(NAME, ROWS)                                                                                           \
+    TK_AVX2 static inline void NAME(int nc, int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,    \
+                                    size_t ldb, float *C, size_t ldc)                                                  \
+    {                                                                                                                  \
+        const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));                     \
+        ROWS(TK_T8_LOAD)                                                                                               \
+        for (int k = k0; k < k1; k++) {                                                                                \
+            const float *a = A + (size_t)k * sak;                                                                      \
+            const __m256 b0 = ld8(B + (size_t)k * ldb, nc, mk);                                                        \
+            ROWS(TK_T8_FMA)                                                                                            \
+        }                                                                                                              \
+        ROWS(TK_T8_STORE)                                                                                              \
+    }
+TK_TILE16(tile16x6, TK_ROWS6)
+TK_TILE16(tile16x4, TK_ROWS4)
+TK_TILE16(tile16x1, TK_ROWS1)
+TK_TILE8(tile8x6, TK_ROWS6)
+TK_TILE8(tile8x4, TK_ROWS4)
+TK_TILE8(tile8x1, TK_ROWS1)
+#undef TK_TILE8
+#undef TK_TILE16
+#undef TK_T8_STORE
+#undef TK_T8_FMA
+#undef TK_T8_LOAD
+#undef TK_T16_STORE
+#undef TK_T16_FMA
+#undef TK_T16_LOAD
 #undef TK_BCAST
+#undef TK_ROWS6
+#undef TK_ROWS4
+#undef TK_ROWS1
 
 /* C (M,N) += A' (M,K) B (K,N) with A'(m,k) = A[m * sar + k * sak], B row stride N, C row stride N. The
  * K-range is cut into blocks of KB (the order over k per element is unchanged). */
@@ -461,27 +382,20 @@ TK_AVX2 static void gemm_avx2(int M, int N, int K, const float *A, size_t sar, s
     for (int k0 = 0; k0 < K; k0 += KB) {
         const int k1 = k0 + KB < K ? k0 + KB : K;
         int m = 0;
-        for (; m + 6 <= M; m += 6) {
-            const float *Am = A + (size_t)m * sar;
-            float *Cm = C + (size_t)m * ld;
-            int n = 0;
-            for (; n + 16 <= N; n += 16)
-                tile16x6(k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
-            for (; n < N; n += 8)
-                tile8x6(N - n < 8 ? N - n : 8, k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
-        }
-        for (; m + 4 <= M; m += 4) {
-            const float *Am = A + (size_t)m * sar;
-            float *Cm = C + (size_t)m * ld;
-            int n = 0;
-            for (; n + 16 <= N; n += 16)
-                tile16x4(k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
-            for (; n < N; n += 8)
-                tile8x4(N - n < 8 ? N - n : 8, k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
-        }
-        for (; m < M; m++)
-            for (int n = 0; n < N; n += 8)
-                tile8x1(N - n < 8 ? N - n : 8, k0, k1, A + (size_t)m * sar, sak, B + n, ld, C + (size_t)m * ld + n);
+#define TK_GEMM_ROWS(R, T16, T8)                                                                                       \
+    for (; m + (R) <= M; m += (R)) {                                                                                   \
+        const float *Am = A + (size_t)m * sar;                                                                         \
+        float *Cm = C + (size_t)m * ld;                                                                                \
+        int n = 0;                                                                                                     \
+        for (; n + 16 <= N; n += 16)                                                                                   \
+            T16(k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);                                                          \
+        for (; n < N; n += 8)                                                                                          \
+            T8(N - n < 8 ? N - n : 8, k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);                                    \
+    }
+        TK_GEMM_ROWS(6, tile16x6, tile8x6)
+        TK_GEMM_ROWS(4, tile16x4, tile8x4)
+        TK_GEMM_ROWS(1, tile16x1, tile8x1)
+#undef TK_GEMM_ROWS
     }
 }
 
