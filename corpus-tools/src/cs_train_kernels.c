@@ -678,7 +678,8 @@ TK_AVX2 static void col_acc8(int jb, int nj, int ihi, int C, const float *W, siz
  * One head backward in 8 lanes. Rows i: dP_ij = dout_i . v_j from the transposed values (VT), the score
  * gradients ds_ij = P_ij (dP_ij - sum_j P_ij dP_ij) scale kept in DS (T, Tp), dq_i = sum_j ds_ij k_j. Then
  * columns j: dv_j = sum_i P_ij dout_i and dk_j = sum_i ds_ij q_i over the queries that see j, each row of dv
- * and dk written once. Scratch: VT (hd, Tp), DS (T, Tp).
+ * and dk written once: 8 keys per vector for each whole chunk of 8 columns (col_acc8), key by key for the
+ * hd mod 8 columns left. Scratch: VT (hd, Tp), DS (T, Tp).
  */
 TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
                                   const float *P, const float *dout, size_t ldo, float scale, float *dq, float *dk,
