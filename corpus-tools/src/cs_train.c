@@ -1,7 +1,8 @@
 /*
  * cs_train.c - training of the sequence model: initialisation, a batched forward with caches and the
  * hand-written backward (GRU, pre-LN ALiBi transformer), sharded deterministic batches, Adam, schedule, early
- * stopping; evaluation through the core's forward step. The configuration, tensor list and offsets come from
+ * stopping; evaluation through the core's forward step (the AVX2 set's transformer: a batched forward of the
+ * same equations, tf_eval_seq). The configuration, tensor list and offsets come from
  * the core (cs_model.h). See cs_train.h for the documented semantics.
  *
  * Matrix convention: a weight W (out, in) is stored row-major as in PyTorch. Every optimiser step a
@@ -169,17 +170,15 @@ static void linear_fwd(const cs_train_kernels *k, int M, int N, int K, const flo
     k->mm_acc(M, N, K, X, WT, Y);
 }
 
-/* dW (N,K) += dY^T (N,M) X (M,K); db (N) += column sums of dY (optional). */
+/* dW (N,K) += dY^T (N,M) X (M,K); db (N) += column sums of dY (optional; rows m ascending, by the exact add_mul,
+ * so both sets give the bits of the plain loop). */
 static void linear_bwd_w(const cs_train_kernels *k, int M, int N, int K, const float *dY, const float *X, float *dW,
                          float *db)
 {
     k->mm_acc_tn(M, N, K, dY, X, dW);
     if (db)
-        for (int m = 0; m < M; m++) {
-            const float *d = dY + (size_t)m * N;
-            for (int n = 0; n < N; n++)
-                db[n] += d[n];
-        }
+        for (int m = 0; m < M; m++)
+            k->add_mul((size_t)N, db, dY + (size_t)m * N, NULL, db);
 }
 
 /* Softmax cross-entropy over the rows of logits (M,V): rows with tgt < 0 are ignored (gradient 0). Turns
@@ -362,6 +361,13 @@ static void tf_ws_carve(const cs_model_config *m, int T, float *mem, tf_ws *g)
 
 /* ------------------------------------------ input layer ------------------------------------------------- */
 
+/* A descriptor value as the core feeds it: NaN 0, clamped to +-CS_MODEL_DESC_CLAMP. */
+static float desc_clamp(float d)
+{
+    d = d == d ? d : 0.0f;
+    return d > CS_MODEL_DESC_CLAMP ? CS_MODEL_DESC_CLAMP : d < -CS_MODEL_DESC_CLAMP ? -CS_MODEL_DESC_CLAMP : d;
+}
+
 /* Descriptor inputs (cs_model.h): the input of row `row` is embedding[label] + desc_proj.weight d, d = the
  * descriptor row of the unit whose label is fed (the previous target: window position t - 1; zeros for BOS at
  * t = 0 and for padded positions), clamped as the core clamps it. Fills dst (Din floats). */
@@ -374,10 +380,8 @@ static void input_desc_row(const engine *e, int win, int t, float *dst)
         return;
     }
     const float *src = e->desc + ((size_t)win * e->T + (size_t)(t - 1)) * (size_t)Din;
-    for (int i = 0; i < Din; i++) {
-        const float d = src[i] == src[i] ? src[i] : 0.0f;
-        dst[i] = d > CS_MODEL_DESC_CLAMP ? CS_MODEL_DESC_CLAMP : d < -CS_MODEL_DESC_CLAMP ? -CS_MODEL_DESC_CLAMP : d;
-    }
+    for (int i = 0; i < Din; i++)
+        dst[i] = desc_clamp(src[i]);
 }
 
 /* Forward of the input layer for R rows: X (R, W) = embedding rows of `in` (+ Dp (R, Din) desc_proj^T). */
@@ -632,11 +636,11 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
     e->k->ln_bwd(T, D, g->dA, g->XHF, g->RSF, w + ly->lnfw, g->dS, grad + ly->lnfw, grad + ly->lnfb);
     for (int l = L - 1; l >= 0; l--) {
         /* S[l+1] = X2 + drop(FF2(relu(FF1(LN2(X2))))) */
-        float *dff = g->tmp;
-        if (drop)
+        float *dff = g->dS; /* read-only until dX2 is copied back into dS below */
+        if (drop) {
+            dff = g->tmp;
             e->k->mul(sT * sD, g->dS, g->MK2[l], dff);
-        else
-            memcpy(dff, g->dS, sT * sD * sizeof(float));
+        }
         linear_bwd_w(e->k, T, D, F, dff, g->F[l], grad + ly->ff2w[l], grad + ly->ff2b[l]);
         memset(g->dF, 0, sT * (size_t)F * sizeof(float));
         e->k->mm_acc(T, F, D, dff, w + ly->ff2w[l], g->dF);
@@ -648,11 +652,11 @@ static void tf_backward(engine *e, tf_ws *g, float *grad, int drop)
         e->k->ln_bwd(T, D, g->dA, g->XH2[l], g->RS2[l], w + ly->ln2w[l], g->dX2, grad + ly->ln2w[l],
                      grad + ly->ln2b[l]);
         /* X2 = S[l] + drop(outproj(attn(LN1(S[l])))) */
-        float *datt = g->tmp;
-        if (drop)
+        float *datt = g->dX2; /* read-only from here on */
+        if (drop) {
+            datt = g->tmp;
             e->k->mul(sT * sD, g->dX2, g->MK1[l], datt);
-        else
-            memcpy(datt, g->dX2, sT * sD * sizeof(float));
+        }
         linear_bwd_w(e->k, T, D, D, datt, g->O[l], grad + ly->outw[l], grad + ly->outb[l]);
         memset(g->dO, 0, sT * sD * sizeof(float));
         e->k->mm_acc(T, D, D, datt, w + ly->outw[l], g->dO);
@@ -863,7 +867,7 @@ int cs_train_loss_grad_desc(const cs_model_config *m, const float *w, const int 
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
-/* Evaluation: the core's forward step                                                                     */
+/* Evaluation: the core's forward step (or, AVX2 transformer, its batched equivalent)                     */
 /* ------------------------------------------------------------------------------------------------------ */
 
 /* -log2 softmax(z)[y] in double. */
@@ -878,9 +882,155 @@ static double nll_bits(const float *z, int V, int y)
     return ((double)mx + log(s) - (double)z[y]) / LN2;
 }
 
-/* A core inference state over the weight blob `w` in malloc'ed memory (*mem, free() it), with the portable
- * kernel (the AVX2 kernel sums in another order: the validation loss, and so the best epoch and the model's
- * bytes, would depend on the CPU). NULL on bad config (*err CS_E_ARG) or no memory (CS_E_NOMEM). */
+/*
+ * The transformer's evaluation for the AVX2 set: the core's sliding-window step (cs_model.h: BOS, then each
+ * label; position p sees positions [p - C + 1, p] in every block) computed for many positions at once with the
+ * trainer's forward kernels instead of one matrix-vector step per label. The sequence goes through in chunks of
+ * EV_CHUNK positions; each block keeps the QKV rows of the C - 1 positions before the chunk (all a later
+ * position's attention needs), so memory does not grow with n. The first C - 1 rows of a chunk's attention are
+ * those kept rows again (their outputs are dropped). Logits are clamped as the core clamps them (NaN 0, +-1e30).
+ * Same protocol as eval_seq_with (seq[0 .. n) scored from n_prime on, desc row i fed with label i, or zeros);
+ * the values differ from the core's step in the last bits only (fused products, float layer norm, the fast exp).
+ */
+enum { EV_CHUNK = 128 };
+
+typedef struct tf_eval {
+    engine e; /* only m, k, w, wt, ly and tl (input_fwd, linear_fwd) */
+    float *mem, *wt, *X, *XH, *XN, *RS, *QKV[MAXL], *O, *TMP, *FF, *P, *att, *Dp, *Z;
+    int *in;
+} tf_eval;
+
+static void tf_eval_free(tf_eval *v)
+{
+    free(v->wt);
+    free(v->mem);
+    free(v->in);
+    memset(v, 0, sizeof *v);
+}
+
+static int tf_eval_init(tf_eval *v, const cs_model_config *m, const float *w, const cs_train_kernels *k)
+{
+    memset(v, 0, sizeof *v);
+    const size_t D = (size_t)m->width, F = (size_t)m->d_ff, V = (size_t)m->vocab, Din = (size_t)m->desc_inputs;
+    const size_t Tc = EV_CHUNK, Tm = Tc + (size_t)m->context - 1, hd = D / (size_t)m->heads, L = (size_t)m->layers;
+    if (build_tlist(m, &v->e.tl) != CS_OK) return CS_E_ARG;
+    const size_t P = cs_model_param_count(m);
+    const size_t nf = rup(Tc * D) * 4 + rup(Tc) + L * rup(Tm * 3 * D) + rup(Tm * D) + rup(Tc * D) + rup(Tc * F) +
+                      rup(Tm * Tm) + rup(cs_train_attn_scratch_floats((int)Tm, (int)hd)) + rup(Tc * Din) + rup(Tc * V);
+    v->wt = malloc(P * sizeof(float));
+    v->mem = malloc(nf * sizeof(float));
+    v->in = malloc(Tc * sizeof(int));
+    if (!v->wt || !v->mem || !v->in) {
+        tf_eval_free(v);
+        return CS_E_NOMEM;
+    }
+    float *p = v->mem;
+    v->X = carve(&p, Tc * D);
+    v->XH = carve(&p, Tc * D);
+    v->XN = carve(&p, Tc * D);
+    v->TMP = carve(&p, Tc * D);
+    v->RS = carve(&p, Tc);
+    for (size_t l = 0; l < L; l++)
+        v->QKV[l] = carve(&p, Tm * 3 * D);
+    v->O = carve(&p, Tm * D);
+    v->FF = carve(&p, Tc * F);
+    v->P = carve(&p, Tm * Tm);
+    v->att = carve(&p, cs_train_attn_scratch_floats((int)Tm, (int)hd));
+    v->Dp = carve(&p, Tc * Din);
+    v->Z = carve(&p, Tc * V);
+    make_transposed(&v->e.tl, w, v->wt);
+    build_layout(m, w, &v->e.ly);
+    v->e.m = *m;
+    v->e.k = k;
+    v->e.w = w;
+    v->e.wt = v->wt;
+    return CS_OK;
+}
+
+/* One block over the chunk's nc rows (x in v->X, nc >= 1), prev rows of this block's QKV kept before them. */
+static void tf_eval_block(tf_eval *v, int l, int prev, int nc)
+{
+    const engine *e = &v->e;
+    const cs_model_config *m = &e->m;
+    const layout *ly = &e->ly;
+    const int D = m->width, F = m->d_ff, NH = m->heads, hd = D / NH, C = m->context, Tq = prev + nc;
+    const size_t sD = (size_t)D;
+    const float *w = e->w, *wt = e->wt;
+    float *qkv = v->QKV[l];
+    e->k->ln_fwd(nc, D, v->X, w + ly->ln1w[l], w + ly->ln1b[l], LN_EPS, v->XH, v->XN, v->RS);
+    linear_fwd(e->k, nc, 3 * D, D, v->XN, wt + ly->inw[l], w + ly->inb[l], qkv + (size_t)prev * 3 * sD);
+    memset(v->O, 0, (size_t)Tq * sD * sizeof(float));
+    for (int h = 0; h < NH; h++) {
+        const size_t ho = (size_t)h * hd;
+        e->k->attn_fwd(Tq, C, hd, qkv + ho, qkv + sD + ho, qkv + 2 * sD + ho, 3 * sD, 1.0f / sqrtf((float)hd),
+                       alibi_slope(h, NH), v->P, v->O + ho, sD, v->att);
+    }
+    linear_fwd(e->k, nc, D, D, v->O + (size_t)prev * sD, wt + ly->outw[l], w + ly->outb[l], v->TMP);
+    e->k->add_mul((size_t)nc * sD, v->X, v->TMP, NULL, v->X);
+    e->k->ln_fwd(nc, D, v->X, w + ly->ln2w[l], w + ly->ln2b[l], LN_EPS, v->XH, v->XN, v->RS);
+    linear_fwd(e->k, nc, F, D, v->XN, wt + ly->ff1w[l], w + ly->ff1b[l], v->FF);
+    e->k->relu((size_t)nc * (size_t)F, v->FF);
+    linear_fwd(e->k, nc, D, F, v->FF, wt + ly->ff2w[l], w + ly->ff2b[l], v->TMP);
+    e->k->add_mul((size_t)nc * sD, v->X, v->TMP, NULL, v->X);
+    const int keep = Tq < C - 1 ? Tq : C - 1; /* the rows the next chunk's positions still see */
+    memmove(qkv, qkv + (size_t)(Tq - keep) * 3 * sD, (size_t)keep * 3 * sD * sizeof(float));
+}
+
+/* The kernel set tf_eval_seq runs for m: the AVX2 set for a transformer when the trainer's set is AVX2; NULL =
+ * the core's step (GRU, or the portable set: evaluated as before the AVX2 sets, bit for bit). */
+static const cs_train_kernels *tf_eval_kernels(const cs_model_config *m)
+{
+    const cs_train_kernels *k = cs_train_kernels_get(CS_TK_AUTO);
+    return m->arch == CS_MODEL_TRANSFORMER && k->id == CS_TK_AVX2 ? k : NULL;
+}
+
+static int tf_eval_seq(const cs_model_config *m, const float *w, const cs_train_kernels *k, const int *seq,
+                       const float *desc, size_t n, size_t n_prime, double *bits_sum, double *losses)
+{
+    const int V = m->vocab, D = m->width, Din = m->desc_inputs, C = m->context;
+    for (size_t i = 0; i < n; i++)
+        if (seq[i] < 0 || seq[i] >= V) return CS_E_ARG;
+    tf_eval v;
+    const int err = tf_eval_init(&v, m, w, k);
+    if (err) return err;
+    double sum = 0.0;
+    for (size_t c0 = 0; c0 < n; c0 += EV_CHUNK) {
+        const int nc = n - c0 < (size_t)EV_CHUNK ? (int)(n - c0) : EV_CHUNK;
+        const int prev = c0 < (size_t)(C - 1) ? (int)c0 : C - 1;
+        for (int t = 0; t < nc; t++) { /* position c0 + t is fed label c0 + t - 1 (BOS first) with its row */
+            const size_t p = c0 + (size_t)t;
+            v.in[t] = p == 0 ? V : seq[p - 1];
+            for (int i = 0; i < Din; i++)
+                v.Dp[(size_t)t * Din + i] = p > 0 && desc ? desc_clamp(desc[(p - 1) * (size_t)Din + (size_t)i]) : 0.0f;
+        }
+        input_fwd(&v.e, nc, v.in, v.Dp, v.X);
+        for (int l = 0; l < m->layers; l++)
+            tf_eval_block(&v, l, prev, nc);
+        const layout *ly = &v.e.ly;
+        k->ln_fwd(nc, D, v.X, w + ly->lnfw, w + ly->lnfb, LN_EPS, v.XH, v.XN, v.RS);
+        linear_fwd(k, nc, V, D, v.XN, v.wt + ly->headw, w + ly->headb, v.Z);
+        for (int t = 0; t < nc; t++) {
+            const size_t p = c0 + (size_t)t;
+            if (p < n_prime) continue;
+            float *z = v.Z + (size_t)t * V;
+            for (int i = 0; i < V; i++) /* the core's clamp of its logits (cs_model.c LOGIT_CLAMP) */
+                z[i] = z[i] != z[i] ? 0.0f : z[i] > 1e30f ? 1e30f : z[i] < -1e30f ? -1e30f : z[i];
+            const double l = nll_bits(z, V, seq[p]);
+            sum += l;
+            if (losses) losses[p - n_prime] = l;
+        }
+    }
+    tf_eval_free(&v);
+    *bits_sum = sum;
+    return CS_OK;
+}
+
+/* A core inference state over the weight blob `w` in malloc'ed memory (*mem, free() it), with the core kernel
+ * that matches the trainer's kernel set (cs_train_kernels_get(CS_TK_AUTO)): the portable one for the portable
+ * set (so CONCATSEQ_TRAIN_KERNELS=portable scores, and picks the best epoch, as before the AVX2 sets), the
+ * core's AVX2 one (set 2: AVX2 on every AVX2 CPU, also an AVX-512 one) for the AVX2 set, whose weights already
+ * depend on the set. Either is a fixed order: the same value for any thread count. NULL on bad config
+ * (*err CS_E_ARG) or no memory (CS_E_NOMEM). */
 static cs_model_state *eval_state_new(const cs_model_config *m, const float *w, void **mem, int *err)
 {
     cs_model_view view;
@@ -896,7 +1046,7 @@ static cs_model_state *eval_state_new(const cs_model_config *m, const float *w, 
         *mem = NULL;
         return NULL;
     }
-    cs_model_state_set_simd(st, 0);
+    cs_model_state_set_simd(st, cs_train_kernels_get(CS_TK_AUTO)->id == CS_TK_AVX2 ? 2 : 0);
     cs_model_reset(st);
     *err = CS_OK;
     return st;
@@ -928,6 +1078,9 @@ int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, 
                       double *bits_sum)
 {
     if (!m || !w || (!seq && n) || n_prime > n || !bits_sum) return CS_E_ARG;
+    if (cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
+    const cs_train_kernels *k = tf_eval_kernels(m);
+    if (k) return tf_eval_seq(m, w, k, seq, NULL, n, n_prime, bits_sum, NULL);
     void *mem;
     int err;
     cs_model_state *st = eval_state_new(m, w, &mem, &err);
@@ -1014,12 +1167,17 @@ static void eval_task(void *ctx, int i)
     j->sums[i] = 0.0;
     j->errs[i] = CS_OK;
     if (a >= b) return;
-    void *mem;
-    cs_model_state *st = eval_state_new(j->m, j->w, &mem, &j->errs[i]);
-    if (!st) return;
     const size_t p = (size_t)j->prime < a ? (size_t)j->prime : a;
     const size_t Din = (size_t)j->m->desc_inputs;
     const float *d = j->descs && j->descs[i] && Din ? j->descs[i] + (a - p) * Din : NULL;
+    const cs_train_kernels *k = tf_eval_kernels(j->m);
+    if (k) {
+        j->errs[i] = tf_eval_seq(j->m, j->w, k, j->seqs[i] + (a - p), d, b - (a - p), p, &j->sums[i], j->losses[i]);
+        return;
+    }
+    void *mem;
+    cs_model_state *st = eval_state_new(j->m, j->w, &mem, &j->errs[i]);
+    if (!st) return;
     j->errs[i] = eval_seq_with(st, j->seqs[i] + (a - p), d, b - (a - p), p, &j->sums[i], j->losses[i]);
     free(mem);
 }

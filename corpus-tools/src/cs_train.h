@@ -6,7 +6,8 @@
  * default initialisation (cs_model_tensor_info), and the forward step (cs_model_step). This module adds only
  * what training needs: the seeded initialisation, a batched training forward that keeps the activations, its
  * backward pass (hand-written), and the optimiser. Evaluation (cs_train_eval_seq / cs_train_eval_split, the
- * validation of every epoch and `concatseq eval`) runs the core's cs_model_step, the code SeqPredict runs.
+ * validation of every epoch and `concatseq eval`) runs the core's cs_model_step, the code SeqPredict runs
+ * (except the AVX2 set's transformer, which runs the same equations batched: the evaluation protocol below).
  *
  * Why a second (training) forward: backpropagation needs every intermediate activation of a whole window,
  * and training is fast only when the T steps of a window are computed as matrix-matrix products over all
@@ -68,9 +69,16 @@
  * Evaluation protocol (cs_train_eval_split, used by training on the validation part and by `concatseq eval` on
  * the test part): for each source with labels in the scored part, the model is reset (zero state + BOS), primed
  * with the `prime` labels before the part (not scored; fewer if the source has fewer before it), then each label
- * of the part is scored from the logits before it, by the inference core itself (cs_model_reset /
- * cs_model_prime / cs_model_logits, portable kernel: GRU state carried over the whole part; transformer with
- * the sliding window of C). The result is the mean over all scored labels of -log2 p(label), in bits per label.
+ * of the part is scored from the logits before it, by the inference core's equations (cs_model_reset /
+ * cs_model_prime / cs_model_logits: GRU state carried over the whole part; transformer with the sliding window
+ * of C). How, follows the trainer's kernel set (cs_train_kernels.h): with the portable set
+ * (CONCATSEQ_TRAIN_KERNELS=portable, or a CPU without AVX2/FMA) the core's step itself on its portable kernel,
+ * bit for bit the values of before the AVX2 sets; with the AVX2 set the GRU steps the core on its AVX2 kernel,
+ * and the transformer runs the trainer's forward over 128 positions at a time (the kept keys and values of the
+ * C - 1 positions before; test_train_kernels: each label's loss within 2e-5 bits of the core's step). Either
+ * way the order is fixed: the same value for any thread count, and on every AVX2 CPU; the two sets differ in
+ * the last bits, as their weights do. The result is the mean over all scored labels of -log2 p(label), in bits
+ * per label.
  *
  * Everything here is offline code (allocates, may create threads): NOT real-time safe.
  */
@@ -233,7 +241,7 @@ int cs_train_loss_grad_desc(const cs_model_config *m, const float *w, const int 
 
 /**
  * Cross-entropy of one sequence with the core's forward step (cs_model_reset / cs_model_prime /
- * cs_model_logits on a state over `w`, the portable kernel so that the value is the same on every CPU):
+ * cs_model_logits on a state over `w`, or their batched equivalent: the evaluation protocol above):
  * reset, feed the first n_prime labels unscored, then score labels n_prime .. n-1 (each from the logits
  * before it). bits_sum out: total -log2 p over scored labels (so the mean is bits_sum / (n - n_prime)).
  * Errors: CS_E_ARG (invalid config, labels out of range, n_prime > n), CS_E_NOMEM.

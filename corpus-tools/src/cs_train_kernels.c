@@ -2,7 +2,8 @@
  * cs_train_kernels.c - the trainer's matrix products and Adam update: a portable set and an AVX2/FMA set
  * chosen at run time (contracts and determinism: cs_train_kernels.h).
  *
- * The AVX2 products keep a register tile of C (4 rows x 16 columns, 8 accumulators) loaded from C, add the K
+ * The AVX2 products keep a register tile of C (6 rows x 16 columns, 12 accumulators; 4-row and 1-row tiles for
+ * the last rows) loaded from C, add the K
  * terms in order with fused multiply-adds and store it back once, so the order per element is the portable
  * one (k ascending onto C) with one rounding per term instead of two. Column tails of 8 and a masked tail
  * (maskload/maskstore) cover any N; the inner dimension is cut into blocks (order unchanged: the tile is
@@ -289,48 +290,6 @@ static const cs_train_kernels kernels_portable = {
 /* Lane masks for a tail of r < 8 columns: loadu(mask_tab + 8 - r) has r leading -1 lanes. */
 static const int mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
-/*
- * The tiles: rows [0, 4) (or row 0) of C (stride ldc) and 16 or nc <= 8 columns, over the K-range [k0, k1) of
- * the inner dimension, with A's element (r, k) at A[r * sar + k * sak] and B's row k at B + k * ldb:
- * C += sum_k A(r,k) B(k,:), k ascending, fused. The accumulators are named variables (GCC -O2 keeps an
- * array of vectors in memory).
- */
-#define TK_BCAST(r) _mm256_broadcast_ss(a + (size_t)(r)*sar)
-
-TK_AVX2 static inline void tile16x4(int k0, int k1, const float *A, size_t sar, size_t sak, const float *B, size_t ldb,
-                                    float *C, size_t ldc)
-{
-    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc;
-    __m256 c00 = _mm256_loadu_ps(C), c01 = _mm256_loadu_ps(C + 8);
-    __m256 c10 = _mm256_loadu_ps(C1), c11 = _mm256_loadu_ps(C1 + 8);
-    __m256 c20 = _mm256_loadu_ps(C2), c21 = _mm256_loadu_ps(C2 + 8);
-    __m256 c30 = _mm256_loadu_ps(C3), c31 = _mm256_loadu_ps(C3 + 8);
-    for (int k = k0; k < k1; k++) {
-        const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * sak;
-        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-        __m256 av = TK_BCAST(0);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = TK_BCAST(1);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = TK_BCAST(2);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = TK_BCAST(3);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-    }
-    _mm256_storeu_ps(C, c00);
-    _mm256_storeu_ps(C + 8, c01);
-    _mm256_storeu_ps(C1, c10);
-    _mm256_storeu_ps(C1 + 8, c11);
-    _mm256_storeu_ps(C2, c20);
-    _mm256_storeu_ps(C2 + 8, c21);
-    _mm256_storeu_ps(C3, c30);
-    _mm256_storeu_ps(C3 + 8, c31);
-}
-
 /* Loads and stores of nc <= 8 lanes (8: plain; fewer: masked). */
 TK_AVX2 static inline __m256 ld8(const float *p, int nc, __m256i mk)
 {
@@ -345,37 +304,74 @@ TK_AVX2 static inline void st8(float *p, int nc, __m256i mk, __m256 v)
         _mm256_maskstore_ps(p, mk, v);
 }
 
-TK_AVX2 static inline void tile8x4(int nc, int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,
-                                   size_t ldb, float *C, size_t ldc)
-{
-    const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
-    float *C1 = C + ldc, *C2 = C1 + ldc, *C3 = C2 + ldc;
-    __m256 c0 = ld8(C, nc, mk), c1 = ld8(C1, nc, mk), c2 = ld8(C2, nc, mk), c3 = ld8(C3, nc, mk);
-    for (int k = k0; k < k1; k++) {
-        const float *a = A + (size_t)k * sak;
-        const __m256 b0 = ld8(B + (size_t)k * ldb, nc, mk);
-        c0 = _mm256_fmadd_ps(TK_BCAST(0), b0, c0);
-        c1 = _mm256_fmadd_ps(TK_BCAST(1), b0, c1);
-        c2 = _mm256_fmadd_ps(TK_BCAST(2), b0, c2);
-        c3 = _mm256_fmadd_ps(TK_BCAST(3), b0, c3);
+/*
+ * The tiles: rows [0, R) of C (stride ldc; R = 6, 4 or 1) and 16 columns, or nc <= 8 (masked), over the
+ * K-range [k0, k1) of the inner dimension, with A's element (r, k) at A[r * sar + k * sak] and B's row k at
+ * B + k * ldb: C += sum_k A(r,k) B(k,:), k ascending, fused. Each is generated from one body per width by a
+ * row list (TK_ROWSn), so that the accumulators are named variables (GCC -O2 keeps an array of vectors in
+ * memory). 6 x 16 (12 accumulators, 2 loads of B and 6 broadcasts per 12 FMAs) does most rows; the 4-row tile
+ * (8 per 6 loads: it waits on the loads and the FMA latency) and the 1-row one take the last M mod 6.
+ */
+#define TK_ROWS1(X)    X(0)
+#define TK_ROWS4(X)    X(0) X(1) X(2) X(3)
+#define TK_ROWS6(X)    X(0) X(1) X(2) X(3) X(4) X(5)
+#define TK_BCAST(r)    _mm256_broadcast_ss(a + (size_t)(r)*sar)
+#define TK_T16_LOAD(r) __m256 c##r##0 = _mm256_loadu_ps(C + (r)*ldc), c##r##1 = _mm256_loadu_ps(C + (r)*ldc + 8);
+#define TK_T16_FMA(r)                                                                                                  \
+    {                                                                                                                  \
+        const __m256 av = TK_BCAST(r);                                                                                 \
+        c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0);                                                                    \
+        c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1);                                                                    \
     }
-    st8(C, nc, mk, c0);
-    st8(C1, nc, mk, c1);
-    st8(C2, nc, mk, c2);
-    st8(C3, nc, mk, c3);
-}
-
-/* One row of C, nc <= 8 columns. */
-TK_AVX2 static inline void tile8x1(int nc, int k0, int k1, const float *A, size_t sak, const float *B, size_t ldb,
-                                   float *C)
-{
-    const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));
-    __m256 c0 = ld8(C, nc, mk);
-    for (int k = k0; k < k1; k++)
-        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(A + (size_t)k * sak), ld8(B + (size_t)k * ldb, nc, mk), c0);
-    st8(C, nc, mk, c0);
-}
+#define TK_T16_STORE(r)                                                                                                \
+    _mm256_storeu_ps(C + (r)*ldc, c##r##0);                                                                            \
+    _mm256_storeu_ps(C + (r)*ldc + 8, c##r##1);
+#define TK_T8_LOAD(r)  __m256 c##r = ld8(C + (r)*ldc, nc, mk);
+#define TK_T8_FMA(r)   c##r = _mm256_fmadd_ps(TK_BCAST(r), b0, c##r);
+#define TK_T8_STORE(r) st8(C + (r)*ldc, nc, mk, c##r);
+#define TK_TILE16(NAME, ROWS)                                                                                          \
+    TK_AVX2 static inline void NAME(int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,            \
+                                    size_t ldb, float *C, size_t ldc)                                                  \
+    {                                                                                                                  \
+        ROWS(TK_T16_LOAD)                                                                                              \
+        for (int k = k0; k < k1; k++) {                                                                                \
+            const float *b = B + (size_t)k * ldb, *a = A + (size_t)k * sak;                                            \
+            const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);                                         \
+            ROWS(TK_T16_FMA)                                                                                           \
+        }                                                                                                              \
+        ROWS(TK_T16_STORE)                                                                                             \
+    }
+#define TK_TILE8(NAME, ROWS)                                                                                           \
+    TK_AVX2 static inline void NAME(int nc, int k0, int k1, const float *A, size_t sar, size_t sak, const float *B,    \
+                                    size_t ldb, float *C, size_t ldc)                                                  \
+    {                                                                                                                  \
+        const __m256i mk = _mm256_loadu_si256((const __m256i *)(const void *)(mask_tab + 8 - nc));                     \
+        ROWS(TK_T8_LOAD)                                                                                               \
+        for (int k = k0; k < k1; k++) {                                                                                \
+            const float *a = A + (size_t)k * sak;                                                                      \
+            const __m256 b0 = ld8(B + (size_t)k * ldb, nc, mk);                                                        \
+            ROWS(TK_T8_FMA)                                                                                            \
+        }                                                                                                              \
+        ROWS(TK_T8_STORE)                                                                                              \
+    }
+TK_TILE16(tile16x6, TK_ROWS6)
+TK_TILE16(tile16x4, TK_ROWS4)
+TK_TILE16(tile16x1, TK_ROWS1)
+TK_TILE8(tile8x6, TK_ROWS6)
+TK_TILE8(tile8x4, TK_ROWS4)
+TK_TILE8(tile8x1, TK_ROWS1)
+#undef TK_TILE8
+#undef TK_TILE16
+#undef TK_T8_STORE
+#undef TK_T8_FMA
+#undef TK_T8_LOAD
+#undef TK_T16_STORE
+#undef TK_T16_FMA
+#undef TK_T16_LOAD
 #undef TK_BCAST
+#undef TK_ROWS6
+#undef TK_ROWS4
+#undef TK_ROWS1
 
 /* C (M,N) += A' (M,K) B (K,N) with A'(m,k) = A[m * sar + k * sak], B row stride N, C row stride N. The
  * K-range is cut into blocks of KB (the order over k per element is unchanged). */
@@ -386,18 +382,20 @@ TK_AVX2 static void gemm_avx2(int M, int N, int K, const float *A, size_t sar, s
     for (int k0 = 0; k0 < K; k0 += KB) {
         const int k1 = k0 + KB < K ? k0 + KB : K;
         int m = 0;
-        for (; m + 4 <= M; m += 4) {
-            const float *Am = A + (size_t)m * sar;
-            float *Cm = C + (size_t)m * ld;
-            int n = 0;
-            for (; n + 16 <= N; n += 16)
-                tile16x4(k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
-            for (; n < N; n += 8)
-                tile8x4(N - n < 8 ? N - n : 8, k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);
-        }
-        for (; m < M; m++)
-            for (int n = 0; n < N; n += 8)
-                tile8x1(N - n < 8 ? N - n : 8, k0, k1, A + (size_t)m * sar, sak, B + n, ld, C + (size_t)m * ld + n);
+#define TK_GEMM_ROWS(R, T16, T8)                                                                                       \
+    for (; m + (R) <= M; m += (R)) {                                                                                   \
+        const float *Am = A + (size_t)m * sar;                                                                         \
+        float *Cm = C + (size_t)m * ld;                                                                                \
+        int n = 0;                                                                                                     \
+        for (; n + 16 <= N; n += 16)                                                                                   \
+            T16(k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);                                                          \
+        for (; n < N; n += 8)                                                                                          \
+            T8(N - n < 8 ? N - n : 8, k0, k1, Am, sar, sak, B + n, ld, Cm + n, ld);                                    \
+    }
+        TK_GEMM_ROWS(6, tile16x6, tile8x6)
+        TK_GEMM_ROWS(4, tile16x4, tile8x4)
+        TK_GEMM_ROWS(1, tile16x1, tile8x1)
+#undef TK_GEMM_ROWS
     }
 }
 
@@ -542,13 +540,33 @@ TK_AVX2 static inline __m256 seen_mask(int i, int lo, int jb, __m256 lane)
                          _mm256_cmp_ps(j, _mm256_set1_ps((float)i), _CMP_LE_OQ));
 }
 
-/* Row i of a score product: 8 columns at jb of sum_c a[c] BT[c][.] (BT (hd, Tp)), fused, c ascending. */
-TK_AVX2 static inline __m256 dot8(int hd, const float *a, const float *BT, int Tp, int jb)
+/* Row i of a score product: out[j] = sum_c a[c] BT[c][j] (BT (hd, Tp)), fused, c ascending, for the 8-column
+ * blocks jb = b0, b0 + 8, .. <= b1. Four blocks at a time share each broadcast of a[c] and run four independent
+ * chains (one chain alone waits on the FMA latency); each lane's order is the same either way. */
+TK_AVX2 static inline void dots8(int hd, const float *a, const float *BT, int Tp, int b0, int b1, float *out)
 {
-    __m256 s = _mm256_setzero_ps();
-    for (int c = 0; c < hd; c++)
-        s = _mm256_fmadd_ps(_mm256_broadcast_ss(a + c), _mm256_loadu_ps(BT + (size_t)c * (size_t)Tp + jb), s);
-    return s;
+    int jb = b0;
+    for (; jb + 24 <= b1; jb += 32) {
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (int c = 0; c < hd; c++) {
+            const float *bt = BT + (size_t)c * (size_t)Tp + jb;
+            const __m256 ac = _mm256_broadcast_ss(a + c);
+            s0 = _mm256_fmadd_ps(ac, _mm256_loadu_ps(bt), s0);
+            s1 = _mm256_fmadd_ps(ac, _mm256_loadu_ps(bt + 8), s1);
+            s2 = _mm256_fmadd_ps(ac, _mm256_loadu_ps(bt + 16), s2);
+            s3 = _mm256_fmadd_ps(ac, _mm256_loadu_ps(bt + 24), s3);
+        }
+        _mm256_storeu_ps(out + jb, s0);
+        _mm256_storeu_ps(out + jb + 8, s1);
+        _mm256_storeu_ps(out + jb + 16, s2);
+        _mm256_storeu_ps(out + jb + 24, s3);
+    }
+    for (; jb <= b1; jb += 8) {
+        __m256 s0 = _mm256_setzero_ps();
+        for (int c = 0; c < hd; c++)
+            s0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + c), _mm256_loadu_ps(BT + (size_t)c * (size_t)Tp + jb), s0);
+        _mm256_storeu_ps(out + jb, s0);
+    }
 }
 
 /*
@@ -568,9 +586,10 @@ TK_AVX2 static void attn_fwd_avx2(int T, int C, int hd, const float *q, const fl
         const float *qi = q + (size_t)i * ld;
         const __m256 vi = _mm256_set1_ps((float)i);
         __m256 vmx = ninf;
+        dots8(hd, qi, KT, Tp, b0, i, row);
         for (int jb = b0; jb <= i; jb += 8) {
             const __m256 dist = _mm256_sub_ps(vi, _mm256_add_ps(_mm256_set1_ps((float)jb), lane));
-            __m256 s = _mm256_fnmadd_ps(vsl, dist, _mm256_mul_ps(dot8(hd, qi, KT, Tp, jb), vsc));
+            __m256 s = _mm256_fnmadd_ps(vsl, dist, _mm256_mul_ps(_mm256_loadu_ps(row + jb), vsc));
             s = _mm256_blendv_ps(ninf, s, seen_mask(i, lo, jb, lane));
             _mm256_storeu_ps(row + jb, s);
             vmx = _mm256_max_ps(vmx, s);
@@ -590,11 +609,77 @@ TK_AVX2 static void attn_fwd_avx2(int T, int C, int hd, const float *q, const fl
     }
 }
 
+/* r[0..8) = the transpose of the 8 x 8 block r[0..8) (row c, lane j -> row j, lane c). */
+TK_AVX2 static inline void transpose8(__m256 *r)
+{
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m256 s7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/*
+ * The column pass of attn_bwd for keys j = jb .. jb + nj - 1 (nj <= 8) and 8 columns: y_j[c] += sum_i W[i][j]
+ * x_i[c] over the queries i <= ihi that see j (j <= i <= j + C - 1; W's other entries are masked, whatever
+ * they hold), i ascending, one fused chain per (j, c); rows of W at stride ws, of x and y at stride ldx, ldy.
+ * Eight keys per vector with 8 broadcasts per 8 FMAs (a key at a time needs a broadcast per FMA); the 8 x 8
+ * sums are transposed into the rows of y once.
+ */
+TK_AVX2 static void col_acc8(int jb, int nj, int ihi, int C, const float *W, size_t ws, const float *x, size_t ldx,
+                             float *y, size_t ldy, __m256 lane)
+{
+    __m256 a[8];
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int i = jb; i <= ihi; i++) {
+        const int lo = i - C + 1 > 0 ? i - C + 1 : 0;
+        const __m256 w = _mm256_maskload_ps(W + (size_t)i * ws + jb, _mm256_castps_si256(seen_mask(i, lo, jb, lane)));
+        const float *xi = x + (size_t)i * ldx;
+        a0 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi), a0);
+        a1 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 1), a1);
+        a2 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 2), a2);
+        a3 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 3), a3);
+        a4 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 4), a4);
+        a5 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 5), a5);
+        a6 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 6), a6);
+        a7 = _mm256_fmadd_ps(w, _mm256_broadcast_ss(xi + 7), a7);
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+    a[4] = a4;
+    a[5] = a5;
+    a[6] = a6;
+    a[7] = a7;
+    transpose8(a);
+    for (int j = 0; j < nj; j++) {
+        float *yj = y + (size_t)(jb + j) * ldy;
+        _mm256_storeu_ps(yj, _mm256_add_ps(_mm256_loadu_ps(yj), a[j]));
+    }
+}
+
 /*
  * One head backward in 8 lanes. Rows i: dP_ij = dout_i . v_j from the transposed values (VT), the score
  * gradients ds_ij = P_ij (dP_ij - sum_j P_ij dP_ij) scale kept in DS (T, Tp), dq_i = sum_j ds_ij k_j. Then
  * columns j: dv_j = sum_i P_ij dout_i and dk_j = sum_i ds_ij q_i over the queries that see j, each row of dv
- * and dk written once. Scratch: VT (hd, Tp), DS (T, Tp).
+ * and dk written once: 8 keys per vector for each whole chunk of 8 columns (col_acc8), key by key for the
+ * hd mod 8 columns left. Scratch: VT (hd, Tp), DS (T, Tp).
  */
 TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const float *k, const float *v, size_t ld,
                                   const float *P, const float *dout, size_t ldo, float scale, float *dq, float *dk,
@@ -610,10 +695,10 @@ TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const fl
         const float *pr = P + (size_t)i * (size_t)T, *dob = dout + (size_t)i * ldo;
         float *ds = DS + (size_t)i * (size_t)Tp;
         __m256 vdot = _mm256_setzero_ps();
+        dots8(hd, dob, VT, Tp, b0, i, ds);
         for (int jb = b0; jb <= i; jb += 8) {
             const __m256i seen = _mm256_castps_si256(seen_mask(i, lo, jb, lane));
-            const __m256 dp = dot8(hd, dob, VT, Tp, jb);
-            _mm256_storeu_ps(ds + jb, dp);
+            const __m256 dp = _mm256_loadu_ps(ds + jb);
             vdot = _mm256_fmadd_ps(_mm256_maskload_ps(pr + jb, seen), dp, vdot);
         }
         const __m256 dot = _mm256_set1_ps(hsum8(vdot));
@@ -624,11 +709,20 @@ TK_AVX2 static void attn_bwd_avx2(int T, int C, int hd, const float *q, const fl
         }
         wsum_acc(hd, lo, i, ds, 1, k, ld, dq + (size_t)i * ld);
     }
-    for (int j = 0; j < T; j++) {
-        const int hi = j + C - 1 < T - 1 ? j + C - 1 : T - 1;
-        wsum_acc(hd, j, hi, P + j, (size_t)T, dout, ldo, dv + (size_t)j * ld);
-        wsum_acc(hd, j, hi, DS + j, (size_t)Tp, q, ld, dk + (size_t)j * ld);
+    const int c8 = hd & ~7; /* columns in whole 8-column chunks: 8 keys per vector; the rest key by key */
+    for (int jb = 0; jb < T; jb += 8) {
+        const int nj = T - jb < 8 ? T - jb : 8, ihi = jb + nj - 1 + C - 1 < T - 1 ? jb + nj - 1 + C - 1 : T - 1;
+        for (int c0 = 0; c0 < c8; c0 += 8) {
+            col_acc8(jb, nj, ihi, C, P, (size_t)T, dout + c0, ldo, dv + c0, ld, lane);
+            col_acc8(jb, nj, ihi, C, DS, (size_t)Tp, q + c0, ld, dk + c0, ld, lane);
+        }
     }
+    if (c8 < hd)
+        for (int j = 0; j < T; j++) {
+            const int hi = j + C - 1 < T - 1 ? j + C - 1 : T - 1;
+            wsum_acc(hd - c8, j, hi, P + j, (size_t)T, dout + c8, ldo, dv + (size_t)j * ld + c8);
+            wsum_acc(hd - c8, j, hi, DS + j, (size_t)Tp, q + c8, ld, dk + (size_t)j * ld + c8);
+        }
 }
 
 /* Layer norm of each row in 8 lanes (float; column tails masked: masked lanes load 0 and are kept out of the

@@ -1,6 +1,7 @@
 /*
  * test_train_kernels.c - the trainer's two kernel sets (cs_train_kernels.h): each product against a float64
  * reference on awkward shapes (column tails 1..7, 8, 16, row tails, inner dimensions past the AVX2 block),
+ * the AVX2 products independent of the tile that computes a row, evaluation on the core kernel of the set,
  * the Adam update bit-identical in both sets, the GRU cell within the fast functions' bound, and whole
  * trainings: each set byte-identical for 1 and 2 threads, and the two sets' validation losses within 0.5 %.
  *
@@ -69,7 +70,7 @@ static double check_products(const cs_train_kernels *k, int M, int N, int K, cs_
 
 static void test_products(void)
 {
-    static const int Ms[] = {1, 3, 4, 5, 8, 13};
+    static const int Ms[] = {1, 3, 4, 5, 6, 8, 10, 11, 13, 16}; /* the 6-, 4- and 1-row AVX2 tiles and their mixes */
     static const int Ns[] = {1, 3, 7, 8, 9, 15, 16, 17, 24, 40, 192};
     static const int Ks[] = {1, 5, 64, 130};
     cs_rng rng;
@@ -87,6 +88,196 @@ static void test_products(void)
                 }
         printf("%s products: worst error %.3g of sum |terms|\n", k->name, worst);
     }
+}
+
+/* Every element of an AVX2 product is its K terms added in order onto C, fused, whatever tile (6, 4 or 1 rows;
+ * 16, 8 or masked columns; K blocks) computes it: M rows at once give the bits of M one-row products. */
+static void test_products_tile_free(void)
+{
+    static const int Ms[] = {6, 7, 10, 12, 17};
+    static const int Ns[] = {5, 16, 24, 37};
+    static const int Ks[] = {3, 64, 130, 300};
+    cs_rng rng;
+    cs_rng_seed(&rng, 15);
+    const cs_train_kernels *k = cs_train_kernels_get(CS_TK_AVX2);
+    int bad = 0, n_shapes = 0;
+    for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++)
+        for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
+            for (size_t c = 0; c < sizeof Ks / sizeof *Ks; c++) {
+                const int M = Ms[a], N = Ns[b], K = Ks[c];
+                float *A = malloc((size_t)M * K * sizeof *A), *B = malloc((size_t)K * N * sizeof *B);
+                float *C1 = malloc((size_t)M * N * sizeof *C1), *C2 = malloc((size_t)M * N * sizeof *C2);
+                float *dY = malloc((size_t)K * M * sizeof *dY), *W1 = malloc((size_t)M * N * sizeof *W1);
+                float *W2 = malloc((size_t)M * N * sizeof *W2), *col = malloc((size_t)K * sizeof *col);
+                fill(&rng, A, (size_t)M * K);
+                fill(&rng, B, (size_t)K * N);
+                fill(&rng, C1, (size_t)M * N);
+                fill(&rng, dY, (size_t)K * M);
+                memcpy(C2, C1, (size_t)M * N * sizeof *C1);
+                memcpy(W1, C1, (size_t)M * N * sizeof *C1);
+                memcpy(W2, C1, (size_t)M * N * sizeof *C1);
+                k->mm_acc(M, N, K, A, B, C1);
+                k->mm_acc_tn(K, M, N, dY, B, W1); /* W (M,N) += dY^T B with dY (K,M) */
+                for (int m = 0; m < M; m++) {
+                    k->mm_acc(1, N, K, A + (size_t)m * K, B, C2 + (size_t)m * N);
+                    for (int q = 0; q < K; q++)
+                        col[q] = dY[(size_t)q * M + m];
+                    k->mm_acc_tn(K, 1, N, col, B, W2 + (size_t)m * N);
+                }
+                bad += memcmp(C1, C2, (size_t)M * N * sizeof *C1) != 0;
+                bad += memcmp(W1, W2, (size_t)M * N * sizeof *W1) != 0;
+                n_shapes++;
+                free(A);
+                free(B);
+                free(C1);
+                free(C2);
+                free(dY);
+                free(W1);
+                free(W2);
+                free(col);
+            }
+    CS_CHECK(bad == 0, "%s products: %d of %d shapes differ from their one-row products", k->name, bad, 2 * n_shapes);
+}
+
+static void markov(int *seq, int n, int V, uint64_t seed);
+
+/* Validation (cs_train_eval_seq / cs_train_eval_split) steps the core with the kernel that matches the trainer's
+ * set: the same bits as a core state set to the portable kernel (portable set) or, for the GRU, to the core's
+ * AVX2 one (set 2; AVX2 set). The AVX2 set's transformer runs the trainer's own forward (test_eval_transformer). */
+static double core_bits(const cs_model_config *m, const float *w, const int *seq, size_t n, size_t n_prime, int simd)
+{
+    cs_model_view view;
+    if (cs_model_view_map(m, w, &view) != CS_MODEL_OK) return NAN;
+    const size_t bytes = cs_model_state_size(&view);
+    void *mem = malloc(bytes);
+    cs_model_state *st = NULL;
+    if (!mem || cs_model_state_init(&view, mem, bytes, &st) != CS_MODEL_OK) {
+        free(mem);
+        return NAN;
+    }
+    cs_model_state_set_simd(st, simd);
+    cs_model_reset(st);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (i >= n_prime) {
+            const float *z = cs_model_logits(st);
+            float mx = z[0];
+            for (int v = 1; v < m->vocab; v++)
+                mx = z[v] > mx ? z[v] : mx;
+            double e = 0.0;
+            for (int v = 0; v < m->vocab; v++)
+                e += exp((double)(z[v] - mx));
+            sum += ((double)mx + log(e) - (double)z[seq[i]]) / log(2.0);
+        }
+        if (i + 1 < n) cs_model_prime(st, seq[i]);
+    }
+    free(mem);
+    return sum;
+}
+
+static void test_eval_kernel(int arch)
+{
+    enum { N = 300, V = 8 };
+    static int seq[N];
+    markov(seq, N, V, 16);
+    cs_train_config cfg;
+    cs_train_config_default(&cfg, arch, V);
+    cfg.model.width = 32;
+    cfg.model.layers = 2;
+    if (arch == CS_MODEL_TRANSFORMER) {
+        cfg.model.heads = 4;
+        cfg.model.context = 16;
+        cfg.model.d_ff = 4 * 32;
+    }
+    const size_t P = cs_model_param_count(&cfg.model);
+    float *w = malloc(P * sizeof *w);
+    CS_CHECK(w && cs_train_init_weights(&cfg.model, 17, w) == 0, "init weights");
+    if (!w) return;
+    double got[2] = {0.0, 0.0};
+    for (int set = 0; set < 2; set++) {
+        setenv("CONCATSEQ_TRAIN_KERNELS", set ? "avx2" : "portable", 1);
+        const int avx2 = cs_train_kernels_get(CS_TK_AUTO)->id == CS_TK_AVX2;
+        CS_CHECK(cs_train_eval_seq(&cfg.model, w, seq, N, 20, &got[set]) == 0, "eval_seq");
+        if (arch == CS_MODEL_TRANSFORMER && avx2) continue; /* the trainer's forward: test_eval_transformer */
+        const double want = core_bits(&cfg.model, w, seq, N, 20, avx2 ? 2 : 0);
+        CS_CHECK(got[set] == want, "%s, %s set: eval %.17g, the core's %s kernel %.17g",
+                 arch == CS_MODEL_GRU ? "GRU" : "transformer", set ? "avx2" : "portable", got[set],
+                 avx2 ? "AVX2" : "portable", want);
+    }
+    unsetenv("CONCATSEQ_TRAIN_KERNELS");
+    if (cs_train_kernels_have_avx2())
+        CS_CHECK(got[0] != got[1] && fabs(got[1] - got[0]) <= 1e-5 * got[0],
+                 "eval: portable %.17g vs AVX2 %.17g (expected a last-bits difference)", got[0], got[1]);
+    free(w);
+}
+
+/* The AVX2 set evaluates a transformer with the trainer's chunked forward (cs_train.c tf_eval_seq): every
+ * label's loss within 2e-5 bits of the core's portable step, on sequences shorter than the context, across the
+ * chunk boundaries (128 positions), with the largest context (its kept rows as many as a chunk's), priming short and
+ * long, and descriptor inputs with NaN and out-of-range values. */
+static void test_eval_transformer(void)
+{
+    static const int Cs[] = {1, 3, 16, CS_MODEL_TF_MAX_CONTEXT};
+    static const int Ns[] = {2, 3, 17, 129, 257, 300, 650};
+    static const int primes[] = {-1, 0, 5, 300};
+    enum { V = 8, Din = 3, NMAX = 650 };
+    static int seq[NMAX];
+    static float desc[NMAX * Din];
+    static double loss[2][NMAX];
+    markov(seq, NMAX, V, 18);
+    cs_rng rng;
+    cs_rng_seed(&rng, 19);
+    for (int i = 0; i < NMAX * Din; i++)
+        desc[i] = (i % 97 == 5) ? NAN : (i % 89 == 7) ? 1e9f : 3.0f * (2.0f * cs_rng_uniform(&rng) - 1.0f);
+    double worst = 0.0;
+    int runs = 0;
+    for (size_t c = 0; c < sizeof Cs / sizeof *Cs; c++)
+        for (int din = 0; din <= Din; din += Din) {
+            cs_train_config cfg;
+            cs_train_config_default(&cfg, CS_MODEL_TRANSFORMER, V);
+            cfg.model.width = 32;
+            cfg.model.layers = 2;
+            cfg.model.heads = 4;
+            cfg.model.context = Cs[c];
+            cfg.model.d_ff = 4 * 32;
+            cfg.model.desc_inputs = din;
+            const size_t P = cs_model_param_count(&cfg.model);
+            float *w = malloc(P * sizeof *w);
+            if (!w || cs_train_init_weights(&cfg.model, 20 + c, w) != 0) {
+                CS_CHECK(0, "init weights");
+                free(w);
+                return;
+            }
+            for (size_t n = 0; n < sizeof Ns / sizeof *Ns; n++)
+                for (size_t q = 0; q < sizeof primes / sizeof *primes; q++) {
+                    const int *seqs[1] = {seq};
+                    const float *descs[1] = {desc};
+                    const size_t lens[1] = {(size_t)Ns[n]};
+                    const cs_split sp = {0.5, 0.0};
+                    double bits[2];
+                    size_t ns[2];
+                    for (int set = 0; set < 2; set++) {
+                        setenv("CONCATSEQ_TRAIN_KERNELS", set ? "avx2" : "portable", 1);
+                        const int e =
+                            cs_train_eval_split_desc(&cfg.model, w, seqs, din ? descs : NULL, lens, 1, sp, CS_PART_VAL,
+                                                     primes[q], 1, &bits[set], &ns[set], loss[set]);
+                        CS_CHECK(e == 0, "eval_split C %d n %d prime %d", Cs[c], Ns[n], primes[q]);
+                    }
+                    runs++;
+                    CS_CHECK(ns[0] == ns[1] && ns[0] == (size_t)Ns[n] / 2, "scored %zu and %zu labels of %d", ns[0],
+                             ns[1], Ns[n]);
+                    for (size_t i = 0; i < ns[0] && ns[0] == ns[1]; i++) {
+                        const double d = fabs(loss[1][i] - loss[0][i]);
+                        worst = fmax(worst, d);
+                        CS_CHECK(d <= 2e-5, "C %d Din %d n %d prime %d: label %zu loss %.9g vs the core's %.9g", Cs[c],
+                                 din, Ns[n], primes[q], i, loss[1][i], loss[0][i]);
+                    }
+                }
+            free(w);
+        }
+    unsetenv("CONCATSEQ_TRAIN_KERNELS");
+    printf("transformer evaluation, %s forward vs the core's portable step: %d runs, worst |diff| %.3g bits\n",
+           cs_train_kernels_get(CS_TK_AVX2)->name, runs, worst);
 }
 
 static void test_adam_same(void)
@@ -236,6 +427,10 @@ int main(void)
     CS_CHECK(cs_train_kernels_get(CS_TK_AUTO)->id == (cs_train_kernels_have_avx2() ? CS_TK_AVX2 : CS_TK_PORTABLE),
              "the automatic choice is not the best set of this CPU");
     test_products();
+    test_products_tile_free();
+    test_eval_kernel(CS_MODEL_GRU);
+    test_eval_kernel(CS_MODEL_TRANSFORMER);
+    test_eval_transformer();
     test_adam_same();
     test_gates();
     test_training(CS_MODEL_GRU);
