@@ -377,6 +377,9 @@ typedef struct cs_model_state cs_model_state;
 /** Largest folded-embedding table a state holds (bytes; see cs_model_state_size). */
 #define CS_MODEL_FOLD_MAX_BYTES (512u * 1024u)
 
+/** Largest unbiased copy of half weights a state holds (bytes; see cs_model_state_size). */
+#define CS_MODEL_HCOPY_MAX_BYTES (512u * 1024u)
+
 /** Bytes of caller memory needed for a state of `view` (includes 64 bytes of alignment slack), 0 if view is
  *  NULL. RT-safe. For a GRU without descriptor inputs this includes the folded-embedding table, (V+1) x 3H
  *  floats + V+1 bytes, when that is <= CS_MODEL_FOLD_MAX_BYTES: row t = W_ih0 embedding[t] + b_ih0, layer 0's
@@ -385,7 +388,15 @@ typedef struct cs_model_state cs_model_state;
  *  3H^2 of the L 6H^2 + VH multiply-adds of a warm step (GRU H 64 / 1 layer / V 64: 43 %; H 128 / 2 layers /
  *  V 256: 21 %); the first step of each token costs what it did. Sizes: GRU 64 / V 64: 52 KB (was 3 KB); H 128
  *  / V 256: 392 KB (was 6 KB); larger GRUs (e.g. H 256, V 256: 790 KB) have no table and keep the small state.
- *  Largest legal state: about 520 KB (a GRU at the table limit); the transformer's largest (D 128, 4 layers,
+ *  With half weights it also includes the *half copy*, when that is <= CS_MODEL_HCOPY_MAX_BYTES: the matrices a
+ *  warm step multiplies (GRU: W_hh of every layer, W_ih of every layer but a folded layer 0, the head; the
+ *  transformer: in_proj, out_proj, ff1, ff2 of every layer, the head) with the high halves' bias removed, made
+ *  by the step on a matrix's first use (one pass: a load, a subtraction and a store per 8 halves) and read
+ *  afterwards, because F16C converts from memory at about 1.9x the rate it converts the subtracted register
+ *  (Zen 4). The same halves in the same order: the logits are bit-identical with and without it
+ *  (test_model_half_copy). Sizes: GRU 64 / V 64 +33 KB, GRU 128 x 2 / V 256 +352 KB, transformer D 64 x 2 +204
+ *  KB; GRU H 256 and the transformer D 128 x 4 exceed the limit and have none.
+ *  Largest legal state: about 1 MB (a half GRU at both limits); the transformer's largest (D 128, 4 layers,
  *  context 128, V 4096) is about 150 KB. */
 size_t cs_model_state_size(const cs_model_view *view);
 
@@ -457,6 +468,12 @@ int cs_model_state_set_simd(cs_model_state *st, int enable);
  *  has none: transformer, descriptor inputs, or a table above CS_MODEL_FOLD_MAX_BYTES).
  *  The logits do not change (bit for bit). O(V), RT-safe. */
 int cs_model_state_set_fold(cs_model_state *st, int enable);
+
+/** Use (enable = 1, the default) or bypass (0) the half copy of cs_model_state_size; either way it is marked
+ *  stale (remade on each matrix's next use). Returns 1 if the copy is now in use (0 for float32 weights, a state
+ *  without one, or the portable kernel set, which has no copy kernel). The logits do not change (bit for bit).
+ *  O(1), RT-safe. */
+int cs_model_state_set_hcopy(cs_model_state *st, int enable);
 
 /** The configuration the state was built for. RT-safe. */
 const cs_model_config *cs_model_state_config(const cs_model_state *st);
