@@ -649,6 +649,20 @@ long cs_model_expand(const cs_model_view *view, const float *header, float *out,
  *   wsum:    o (m) = sum_s p[s] V[s ld .. s ld + m) */
 typedef float cs_v4 __attribute__((vector_size(16)));
 
+static float clamp_finite(float v)
+{
+    if (v != v) return 0.0f;
+    if (v > LOGIT_CLAMP) return LOGIT_CLAMP;
+    if (v < -LOGIT_CLAMP) return -LOGIT_CLAMP;
+    return v;
+}
+
+static void clamp_generic(float *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = clamp_finite(x[i]);
+}
+
 static inline cs_v4 load4(const float *p)
 {
     cs_v4 v;
@@ -1171,6 +1185,20 @@ __attribute__((target("avx2,fma"))) static void wsum_avx2(float *restrict o, con
     if (m8 < m) wsum_generic(o + m8, V + m8, ld, p, n, m - m8);
 }
 
+/* clamp_generic 8 at a time: max(x, -C) is -C for NaN, so the ordered mask makes NaN 0; a finite x, +-0 and
+ * the infinities get clamp_finite's bits. */
+__attribute__((target("avx2,fma"))) static void clamp_avx2(float *x, int n)
+{
+    const __m256 hi = _mm256_set1_ps(LOGIT_CLAMP), lo = _mm256_set1_ps(-LOGIT_CLAMP);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        _mm256_storeu_ps(x + i,
+                         _mm256_and_ps(_mm256_min_ps(_mm256_max_ps(v, lo), hi), _mm256_cmp_ps(v, v, _CMP_ORD_Q)));
+    }
+    clamp_generic(x + i, n - i);
+}
+
 /* F16C (CPUID leaf 1, ECX bit 29; clang's __builtin_cpu_supports does not know "f16c"). */
 static int cpu_has_f16c(void)
 {
@@ -1202,18 +1230,20 @@ typedef struct kernels {
     void (*wsum)(float *restrict, const float *restrict, int, const float *restrict, int, int);
     matvec_fn matvec_hu;                                            /* half W from an unbiased copy; NULL: none */
     void (*hstrip)(float *restrict, const float *restrict, size_t); /* the copy of n packed floats */
+    void (*clamp)(float *, int); /* x (n) <- clamp_finite(x): NaN -> 0, then into [-LOGIT_CLAMP, LOGIT_CLAMP] */
 } kernels;
 
 static const kernels kernels_generic = {
-    matvec_generic, matvec_h_generic, hdecode_generic, gru_generic, softmax_generic, wsum_generic, NULL, NULL};
+    matvec_generic, matvec_h_generic, hdecode_generic, gru_generic, softmax_generic, wsum_generic, NULL,
+    NULL,           clamp_generic};
 #if CS_MODEL_HAVE_AVX2
-static const kernels kernels_avx2 = {matvec_avx2,  matvec_h_avx2, hdecode_avx2,   gru_avx2,
-                                     softmax_avx2, wsum_avx2,     matvec_hu_avx2, hstrip_avx2};
+static const kernels kernels_avx2 = {matvec_avx2, matvec_h_avx2,  hdecode_avx2, gru_avx2,  softmax_avx2,
+                                     wsum_avx2,   matvec_hu_avx2, hstrip_avx2,  clamp_avx2};
 /* the AVX2 set with the half products of AVX-512 (bit-identical to matvec_h_avx2). The float32 products stay AVX2:
  * the same 8-row zmm kernel on float32 weights (bit-identical too) was measured no faster on Zen 4 (GRU 128 x 2:
  * 11.0-14.1 against 11.0-11.6 us, same runs), so it is not kept. */
-static const kernels kernels_avx512 = {matvec_avx2,  matvec_h_avx512, hdecode_avx2,   gru_avx2,
-                                       softmax_avx2, wsum_avx2,       matvec_hu_avx2, hstrip_avx2};
+static const kernels kernels_avx512 = {matvec_avx2, matvec_h_avx512, hdecode_avx2, gru_avx2,  softmax_avx2,
+                                       wsum_avx2,   matvec_hu_avx2,  hstrip_avx2,  clamp_avx2};
 #endif
 
 /* LayerNorm over n (PyTorch semantics, biased variance, eps 1e-5), accumulated in double so that even
@@ -1233,14 +1263,6 @@ static void layernorm(float *restrict y, const float *restrict x, const float *r
     double inv = 1.0 / sqrt(var + LN_EPS); /* sqrt: one instruction, argument > 0 */
     for (int i = 0; i < n; i++)
         y[i] = (float)(((double)x[i] - mean) * inv) * g[i] + b[i];
-}
-
-static float clamp_finite(float v)
-{
-    if (v != v) return 0.0f;
-    if (v > LOGIT_CLAMP) return LOGIT_CLAMP;
-    if (v < -LOGIT_CLAMP) return -LOGIT_CLAMP;
-    return v;
 }
 
 /* ------------------------------------------------------------------------------------------------------ */
@@ -1669,8 +1691,7 @@ static void compute_logits(cs_model_state *st)
 {
     const cs_model_view *v = &st->v;
     wmatvec(st, st->logits, v->head_w, v->head_b, st->head_in, v->cfg.vocab, v->cfg.width);
-    for (int i = 0; i < v->cfg.vocab; i++)
-        st->logits[i] = clamp_finite(st->logits[i]);
+    st->k->clamp(st->logits, v->cfg.vocab);
     st->stale = 0;
 }
 
