@@ -330,8 +330,10 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
  *  budget: cs_model_step_madds for float32 weights; for half weights (converted by F16C inside the products)
  *  twice that, above the worst ratio measured warm (tests/bench/bench_model_step, same run: 1.17-1.73x of the
  *  float32 step with the AVX2/F16C products for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded EPYC;
- *  1.04-1.24x with the AVX-512 ones), so the worst block stays within the budget. The folded embedding
- *  (cs_model_state_size) does not lower it: a token's first step costs the full product. 0 for NULL or an invalid
+ *  1.04-1.24x with the AVX-512 ones), so the worst block stays within the budget. The folded embedding and the
+ *  half copy (cs_model_state_size) do not lower it: a token's first step costs the full product, and the step
+ *  that remakes the half copy (after init, rebind, a kernel switch) also strips the matrices (measured 1.5x the
+ *  float32 warm step for GRU 128 x 2 / V 256, bench_model_step "step_half_first"). 0 for NULL or an invalid
  * configuration. O(1), RT-safe. */
 uint64_t cs_model_step_cost(const cs_model_view *view);
 
@@ -402,8 +404,8 @@ size_t cs_model_state_size(const cs_model_view *view);
 
 /**
  * Place a state for `view` in `mem` (`bytes` >= cs_model_state_size(view); any alignment: the state is aligned
- * to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). The folded-embedding table (see
- * cs_model_state_size) starts empty and in use. The state keeps pointers to the
+ * to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). The folded-embedding table and the
+ * half copy (see cs_model_state_size) start empty and in use. The state keeps pointers to the
  * weights (not to `view`), so the buffer must stay valid while the state is used (see cs_model_rebind).
  * Returns 0 (and *out) or CS_MODEL_E_ARG / CS_MODEL_E_MEMORY. Bounded (one reset): RT-safe.
  */
@@ -411,8 +413,8 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
 
 /** Point an existing state at a new view of the SAME configuration (e.g. the Buffer's data pointer moved, or
  *  an updated model of the same shape was loaded) without resetting the hidden state; the folded-embedding
- *  table is emptied (it refills as tokens are fed). Returns 0 or CS_MODEL_E_MISMATCH (state untouched). O(V),
- *  RT-safe. */
+ *  table is emptied (it refills as tokens are fed) and the half copy marked stale (remade on the next step). Returns 0
+ * or CS_MODEL_E_MISMATCH (state untouched). O(V), RT-safe. */
 int cs_model_rebind(cs_model_state *st, const cs_model_view *view);
 
 /** Zero the hidden state (GRU h, transformer KV cache and position), then feed BOS; afterwards
@@ -455,10 +457,12 @@ long cs_model_position(const cs_model_state *st);
 /** Choose the matrix-vector kernel: enable = 1 selects the best SIMD set the CPU has (the default chosen by
  *  cs_model_state_init), 2 the AVX2+FMA set even on an AVX-512 CPU, 0 the portable 4-lane kernel. Returns 0
  *  (portable), 1 (AVX2) or 2 (AVX2 with AVX-512 half products). The portable and SIMD kernels sum in different
- *  orders (logits differ by ~1e-7 relative); each is deterministic. Empties the folded-embedding table. RT-safe.
+ *  orders (logits differ by ~1e-7 relative); each is deterministic. Empties the folded-embedding table and marks
+ *  the half copy stale. RT-safe.
  *  Half-precision weights: the AVX2 set converts them with F16C (VCVTPH2PS) inside the products and needs
  *  AVX2 + FMA + F16C; with AVX-512F (enable 1) those products convert 16 halves per instruction (zmm), 8 rows
- *  per pass, summing in the AVX2 kernel's order: sets 1 and 2 give the same bits (test_model_half). The
+ *  per pass, summing in the AVX2 kernel's order: sets 1 and 2 give the same bits (test_model_half); both read
+ *  the matrices of a warm step from the half copy when the state has one (AVX2 products, F16C from memory). The
  *  portable set decodes them with integer operations. Every set gives, bit for bit, the logits of the same set
  *  (AVX2 for 2) on the float32 model of cs_model_expand (the products sum the same values in the same order). */
 int cs_model_state_set_simd(cs_model_state *st, int enable);

@@ -21,18 +21,6 @@
 
 enum { STEPS = 400 };
 
-static cs_model_state *state_new(const float *buf, size_t n, void **mem)
-{
-    cs_model_view v;
-    *mem = NULL;
-    if (cs_model_parse(buf, n, &v) != CS_MODEL_OK) return NULL;
-    const size_t bytes = cs_model_state_size(&v);
-    *mem = malloc(bytes);
-    cs_model_state *st = NULL;
-    if (!*mem || cs_model_state_init(&v, *mem, bytes, &st) != CS_MODEL_OK) return NULL;
-    return st;
-}
-
 /* STEPS steps of a fixed token stream (a reset every 89 steps, a prime every 11), the logits into out. */
 static void run(cs_model_state *st, int V, float *out)
 {
@@ -77,7 +65,8 @@ static void test_same(const cs_model_config *cfg, const char *name)
     float *a = malloc(cnt * sizeof(float)), *b = malloc(cnt * sizeof(float)), *c = malloc(cnt * sizeof(float));
     for (int simd = 1; simd <= 2; simd++) { /* 1: the best set (AVX-512 products when the CPU has them); 2: AVX2 */
         void *m1, *m2, *m3;
-        cs_model_state *on = state_new(h16, hn, &m1), *off = state_new(h16, hn, &m2), *fl = state_new(exp, n, &m3);
+        cs_model_state *on = cs_test_state_new(h16, hn, &m1), *off = cs_test_state_new(h16, hn, &m2),
+                       *fl = cs_test_state_new(exp, n, &m3);
         CS_CHECK(on && off && fl, "%s: states", name);
         if (!on || !off || !fl) continue;
         const int s = cs_model_state_set_simd(on, simd);
@@ -106,7 +95,7 @@ static void test_same(const cs_model_config *cfg, const char *name)
         void *m1, *m2;
         float *buf = malloc(hn * sizeof(float));
         if (buf) memcpy(buf, h16, hn * sizeof(float));
-        cs_model_state *st = buf ? state_new(buf, hn, &m1) : NULL, *fresh = state_new(h16b, hn, &m2);
+        cs_model_state *st = buf ? cs_test_state_new(buf, hn, &m1) : NULL, *fresh = cs_test_state_new(h16b, hn, &m2);
         CS_CHECK(st && fresh, "%s: rebind states", name);
         if (st && fresh) {
             run(st, V, a); /* makes the copy of the first weights */
@@ -142,7 +131,7 @@ static void test_has(const cs_model_config *cfg, int half, int want, const char 
     float *f32 = cs_test_random_model(cfg, &n, 5u, 0.0f);
     float *h16 = f32 && half ? cs_test_half_model(f32, n, &hn) : NULL;
     void *mem = NULL;
-    cs_model_state *st = f32 && (!half || h16) ? state_new(half ? h16 : f32, half ? hn : n, &mem) : NULL;
+    cs_model_state *st = f32 && (!half || h16) ? cs_test_state_new(half ? h16 : f32, half ? hn : n, &mem) : NULL;
     CS_CHECK(st != NULL, "%s: state", name);
     if (st) {
         const int simd = cs_model_state_set_simd(st, 1);
