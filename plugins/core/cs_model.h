@@ -398,8 +398,8 @@ typedef struct cs_model_state cs_model_state;
  *  (Zen 4). The same halves in the same order: the logits are bit-identical with and without it
  *  (test_model_half_copy). Sizes: GRU 64 / V 64 +33 KB, GRU 128 x 2 / V 256 +352 KB, transformer D 64 x 2 +204
  *  KB; GRU H 256 and the transformer D 128 x 4 exceed the limit and have none.
- *  Largest legal state: about 1 MB (a half GRU at both limits); the transformer's largest (D 128, 4 layers,
- *  context 128, V 4096) is about 150 KB. */
+ *  Largest legal state: at most about 1 MB (a half GRU with both near their limits); the transformer's largest
+ *  (D 128, 4 layers, context 128, V 4096) is about 150 KB. */
 size_t cs_model_state_size(const cs_model_view *view);
 
 /**
