@@ -332,8 +332,9 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
  *  float32 step with the AVX2/F16C products for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded EPYC;
  *  1.04-1.24x with the AVX-512 ones), so the worst block stays within the budget. The folded embedding and the
  *  half copy (cs_model_state_size) do not lower it: a token's first step costs the full product, and the step
- *  that remakes the half copy (after init, rebind, a kernel switch) also strips the matrices (measured 1.5x the
- *  float32 warm step for GRU 128 x 2 / V 256, bench_model_step "step_half_first"). 0 for NULL or an invalid
+ *  that remakes the half copy (after init, rebind, a kernel switch) also strips the matrices (bench_model_step
+ *  "step_half_first", GRU 128 x 2 / V 256: 0.93-1.51x the float32 step without the fold, i.e. of the
+ *  multiply-adds counted here; the transformer up to 1.83x its float32 step). 0 for NULL or an invalid
  * configuration. O(1), RT-safe. */
 uint64_t cs_model_step_cost(const cs_model_view *view);
 
