@@ -649,6 +649,20 @@ long cs_model_expand(const cs_model_view *view, const float *header, float *out,
  *   wsum:    o (m) = sum_s p[s] V[s ld .. s ld + m) */
 typedef float cs_v4 __attribute__((vector_size(16)));
 
+static float clamp_finite(float v)
+{
+    if (v != v) return 0.0f;
+    if (v > LOGIT_CLAMP) return LOGIT_CLAMP;
+    if (v < -LOGIT_CLAMP) return -LOGIT_CLAMP;
+    return v;
+}
+
+static void clamp_generic(float *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = clamp_finite(x[i]);
+}
+
 static inline cs_v4 load4(const float *p)
 {
     cs_v4 v;
@@ -776,6 +790,20 @@ __attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
+/* The 4 row sums hsum8(v0) .. hsum8(v3) in one vector, in hsum8's own tree for each (lanes k + k+4, then 0+2 and
+ * 1+3, then those two), by a 4x4 transpose: about half the instructions of four hsum8 (the products of 128-wide
+ * rows spent ~30 % of their time in the scalar reductions). Float addition is commutative bit for bit, so each
+ * lane equals its hsum8. */
+__attribute__((target("avx2,fma"))) static inline __m128 hsum8x4(__m256 v0, __m256 v1, __m256 v2, __m256 v3)
+{
+    __m128 t0 = _mm_add_ps(_mm256_castps256_ps128(v0), _mm256_extractf128_ps(v0, 1));
+    __m128 t1 = _mm_add_ps(_mm256_castps256_ps128(v1), _mm256_extractf128_ps(v1, 1));
+    __m128 t2 = _mm_add_ps(_mm256_castps256_ps128(v2), _mm256_extractf128_ps(v2, 1));
+    __m128 t3 = _mm_add_ps(_mm256_castps256_ps128(v3), _mm256_extractf128_ps(v3, 1));
+    _MM_TRANSPOSE4_PS(t0, t1, t2, t3); /* t_k = lane k of rows 0..3 */
+    return _mm_add_ps(_mm_add_ps(t0, t2), _mm_add_ps(t1, t3));
+}
+
 /* four rows at a time, two 8-lane accumulators per row: eight independent FMA chains hide the latency */
 __attribute__((target("avx2,fma"))) static void matvec_avx2(float *restrict y, const float *restrict W, int ld,
                                                             const float *restrict b, const float *restrict x, int rows,
@@ -803,6 +831,12 @@ __attribute__((target("avx2,fma"))) static void matvec_avx2(float *restrict y, c
             a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + c), xa, a1);
             a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + c), xa, a2);
             a3 = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + c), xa, a3);
+        }
+        if (c == cols) { /* no scalar tail: the 4 sums (and biases) at once */
+            const __m128 s =
+                hsum8x4(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1), _mm256_add_ps(a2, b2), _mm256_add_ps(a3, b3));
+            _mm_storeu_ps(y + r, b ? _mm_add_ps(s, _mm_loadu_ps(b + r)) : s);
+            continue;
         }
         float s0 = hsum8(_mm256_add_ps(a0, b0)), s1 = hsum8(_mm256_add_ps(a1, b1));
         float s2 = hsum8(_mm256_add_ps(a2, b2)), s3 = hsum8(_mm256_add_ps(a3, b3));
@@ -837,6 +871,13 @@ __attribute__((target("avx2,fma,f16c"))) static inline __m256 load8h(const float
     return _mm256_cvtph_ps(_mm_sub_epi32(q, _mm_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16))));
 }
 
+/* 4 halves of a packed vector from element c (even) on: the 2 floats less the bias, then F16C (exact). */
+__attribute__((target("avx2,fma,f16c"))) static inline __m128 load4h(const float *row, int c)
+{
+    __m128i q = _mm_loadl_epi64((const __m128i *)(const void *)(row + c / 2));
+    return _mm_cvtph_ps(_mm_sub_epi32(q, _mm_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16))));
+}
+
 __attribute__((target("avx2,fma,f16c"))) static inline float half1(const float *packed, int i)
 {
     return _cvtsh_ss(half_bits(packed, (size_t)i));
@@ -852,11 +893,31 @@ __attribute__((target("avx2,fma,f16c"))) static void hdecode_avx2(float *restric
         out[i] = half1(packed, i);
 }
 
+/* 8 halves of an unbiased copy (cs_model_state's half copy: the words of a packed row less the bias, so raw
+ * binary16 pairs) from element c (even) on: F16C straight from memory. The memory operand matters on Zen 4:
+ * VCVTPH2PS from memory runs ~1.9x the rate of the register form that load8h's subtraction forces (52 against 28
+ * G halves/s with the FMA, tests/bench/bench_model_step "f16c_fma_ymm" / "f16c_bias_fma_ymm"). */
+__attribute__((target("avx2,fma,f16c"))) static inline __m256 load8u(const float *row, int c)
+{
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(row + c / 2)));
+}
+
+/* Element i of an unbiased copy as a float (the word is read as an integer: it may be a NaN or denormal pattern). */
+__attribute__((target("avx2,fma,f16c"))) static inline float half1u(const float *copy, int i)
+{
+    uint32_t u;
+    memcpy(&u, (const char *)(const void *)copy + (size_t)(i >> 1) * 4u, sizeof u);
+    return _cvtsh_ss((uint16_t)((i & 1) ? u >> 16 : u & 0xffffu));
+}
+
+#define LOADH(row, c) (unbiased ? load8u(row, c) : load8h(row, c))
+#define HALF1(row, c) (unbiased ? half1u(row, c) : half1(row, c))
 /* matvec_avx2 with half weights converted in the loop (F16C): the same products summed in the same order, so
- * the result equals matvec_avx2 on the decoded weights bit for bit. Rows at ld / 2 floats (ld even). */
-__attribute__((target("avx2,fma,f16c"))) static void matvec_h_avx2(float *restrict y, const float *restrict W, int ld,
-                                                                   const float *restrict b, const float *restrict x,
-                                                                   int rows, int cols)
+ * the result equals matvec_avx2 on the decoded weights bit for bit. Rows at ld / 2 floats (ld even). W is the
+ * packed Buffer (unbiased = 0) or an unbiased copy of it (1); b is always packed. */
+__attribute__((target("avx2,fma,f16c"), always_inline)) static inline void
+matvec_h_avx2_impl(float *restrict y, const float *restrict W, int ld, const float *restrict b, const float *restrict x,
+                   int rows, int cols, const int unbiased)
 {
     const size_t lp = (size_t)(ld / 2);
     int r = 0, c16 = cols & ~15, c8 = cols & ~7;
@@ -866,29 +927,35 @@ __attribute__((target("avx2,fma,f16c"))) static void matvec_h_avx2(float *restri
         int c = 0;
         for (; c < c16; c += 16) {
             __m256 xa = _mm256_loadu_ps(x + c), xb = _mm256_loadu_ps(x + c + 8);
-            a0 = _mm256_fmadd_ps(load8h(w0, c), xa, a0);
-            a1 = _mm256_fmadd_ps(load8h(w1, c), xa, a1);
-            a2 = _mm256_fmadd_ps(load8h(w2, c), xa, a2);
-            a3 = _mm256_fmadd_ps(load8h(w3, c), xa, a3);
-            b0 = _mm256_fmadd_ps(load8h(w0, c + 8), xb, b0);
-            b1 = _mm256_fmadd_ps(load8h(w1, c + 8), xb, b1);
-            b2 = _mm256_fmadd_ps(load8h(w2, c + 8), xb, b2);
-            b3 = _mm256_fmadd_ps(load8h(w3, c + 8), xb, b3);
+            a0 = _mm256_fmadd_ps(LOADH(w0, c), xa, a0);
+            a1 = _mm256_fmadd_ps(LOADH(w1, c), xa, a1);
+            a2 = _mm256_fmadd_ps(LOADH(w2, c), xa, a2);
+            a3 = _mm256_fmadd_ps(LOADH(w3, c), xa, a3);
+            b0 = _mm256_fmadd_ps(LOADH(w0, c + 8), xb, b0);
+            b1 = _mm256_fmadd_ps(LOADH(w1, c + 8), xb, b1);
+            b2 = _mm256_fmadd_ps(LOADH(w2, c + 8), xb, b2);
+            b3 = _mm256_fmadd_ps(LOADH(w3, c + 8), xb, b3);
         }
         for (; c < c8; c += 8) {
             __m256 xa = _mm256_loadu_ps(x + c);
-            a0 = _mm256_fmadd_ps(load8h(w0, c), xa, a0);
-            a1 = _mm256_fmadd_ps(load8h(w1, c), xa, a1);
-            a2 = _mm256_fmadd_ps(load8h(w2, c), xa, a2);
-            a3 = _mm256_fmadd_ps(load8h(w3, c), xa, a3);
+            a0 = _mm256_fmadd_ps(LOADH(w0, c), xa, a0);
+            a1 = _mm256_fmadd_ps(LOADH(w1, c), xa, a1);
+            a2 = _mm256_fmadd_ps(LOADH(w2, c), xa, a2);
+            a3 = _mm256_fmadd_ps(LOADH(w3, c), xa, a3);
+        }
+        if (c == cols) { /* no scalar tail: the 4 sums (and biases: r is a multiple of 4, so 4 halves at b + r / 2) */
+            const __m128 s =
+                hsum8x4(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1), _mm256_add_ps(a2, b2), _mm256_add_ps(a3, b3));
+            _mm_storeu_ps(y + r, b ? _mm_add_ps(s, load4h(b, r)) : s);
+            continue;
         }
         float s0 = hsum8(_mm256_add_ps(a0, b0)), s1 = hsum8(_mm256_add_ps(a1, b1));
         float s2 = hsum8(_mm256_add_ps(a2, b2)), s3 = hsum8(_mm256_add_ps(a3, b3));
         for (; c < cols; c++) {
-            s0 += half1(w0, c) * x[c];
-            s1 += half1(w1, c) * x[c];
-            s2 += half1(w2, c) * x[c];
-            s3 += half1(w3, c) * x[c];
+            s0 += HALF1(w0, c) * x[c];
+            s1 += HALF1(w1, c) * x[c];
+            s2 += HALF1(w2, c) * x[c];
+            s3 += HALF1(w3, c) * x[c];
         }
         y[r] = b ? s0 + half1(b, r) : s0;
         y[r + 1] = b ? s1 + half1(b, r + 1) : s1;
@@ -900,11 +967,44 @@ __attribute__((target("avx2,fma,f16c"))) static void matvec_h_avx2(float *restri
         __m256 a0 = _mm256_setzero_ps();
         int c = 0;
         for (; c < c8; c += 8)
-            a0 = _mm256_fmadd_ps(load8h(w0, c), _mm256_loadu_ps(x + c), a0);
+            a0 = _mm256_fmadd_ps(LOADH(w0, c), _mm256_loadu_ps(x + c), a0);
         float s0 = hsum8(a0);
         for (; c < cols; c++)
-            s0 += half1(w0, c) * x[c];
+            s0 += HALF1(w0, c) * x[c];
         y[r] = b ? s0 + half1(b, r) : s0;
+    }
+}
+#undef LOADH
+#undef HALF1
+
+__attribute__((target("avx2,fma,f16c"))) static void matvec_h_avx2(float *restrict y, const float *restrict W, int ld,
+                                                                   const float *restrict b, const float *restrict x,
+                                                                   int rows, int cols)
+{
+    matvec_h_avx2_impl(y, W, ld, b, x, rows, cols, 0);
+}
+
+/* matvec_h_avx2 on an unbiased copy of W (hstrip_avx2): the same halves, so the same bits. */
+__attribute__((target("avx2,fma,f16c"))) static void matvec_hu_avx2(float *restrict y, const float *restrict W, int ld,
+                                                                    const float *restrict b, const float *restrict x,
+                                                                    int rows, int cols)
+{
+    matvec_h_avx2_impl(y, W, ld, b, x, rows, cols, 1);
+}
+
+/* dst (n words) = the packed floats src less the high halves' bias: raw binary16 pairs, written and read as
+ * integers only (a word may be a NaN or denormal pattern). */
+__attribute__((target("avx2,fma,f16c"))) static void hstrip_avx2(float *restrict dst, const float *restrict src,
+                                                                 size_t n)
+{
+    const __m256i bias = _mm256_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16));
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_si256((__m256i *)(void *)(dst + i),
+                            _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(src + i)), bias));
+    for (; i < n; i++) {
+        const uint32_t u = cs_fast_float_to_bits(src[i]) - (CS_MODEL_HALF_HI_BIAS << 16);
+        memcpy(dst + i, &u, sizeof u);
     }
 }
 
@@ -1017,16 +1117,26 @@ H512 static void matvec_h_avx512(float *restrict y, const float *restrict W, int
 }
 #undef H512
 
+/* In three passes (r, z, then n and h) rather than one: one pass's body is a chain of two exponentials and two
+ * divisions (~100 cycles) with too many instructions for the out-of-order window to overlap two of them, so it
+ * ran at ~450 ns per layer of 128 units; each pass here is one function per vector, independent from vector to
+ * vector. The same operations on the same values: the same bits. */
 __attribute__((target("avx2,fma"))) static void gru_avx2(float *restrict h, const float *restrict gi,
                                                          const float *restrict gh, int H)
 {
+    float rr[CS_MODEL_GRU_MAX_H] __attribute__((aligned(32))), zz[CS_MODEL_GRU_MAX_H] __attribute__((aligned(32)));
+    const int H8 = H & ~7;
+    for (int i = 0; i < H8; i += 8)
+        _mm256_store_ps(rr + i, cs_fast_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(gi + i), _mm256_loadu_ps(gh + i))));
+    for (int i = 0; i < H8; i += 8)
+        _mm256_store_ps(zz + i,
+                        cs_fast_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(gi + H + i), _mm256_loadu_ps(gh + H + i))));
     int i = 0;
-    for (; i + 8 <= H; i += 8) {
-        __m256 r = cs_fast_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(gi + i), _mm256_loadu_ps(gh + i)));
-        __m256 z = cs_fast_sigmoid8(_mm256_add_ps(_mm256_loadu_ps(gi + H + i), _mm256_loadu_ps(gh + H + i)));
-        __m256 n = cs_fast_tanh8(_mm256_fmadd_ps(r, _mm256_loadu_ps(gh + 2 * H + i), _mm256_loadu_ps(gi + 2 * H + i)));
+    for (; i < H8; i += 8) {
+        __m256 n = cs_fast_tanh8(
+            _mm256_fmadd_ps(_mm256_load_ps(rr + i), _mm256_loadu_ps(gh + 2 * H + i), _mm256_loadu_ps(gi + 2 * H + i)));
         __m256 hv = _mm256_loadu_ps(h + i);
-        _mm256_storeu_ps(h + i, _mm256_fmadd_ps(z, _mm256_sub_ps(hv, n), n)); /* (1-z) n + z h */
+        _mm256_storeu_ps(h + i, _mm256_fmadd_ps(_mm256_load_ps(zz + i), _mm256_sub_ps(hv, n), n)); /* (1-z) n + z h */
     }
     if (i < H) { /* H not a multiple of 8: the last units with the scalar code (gi, gh keep stride H) */
         for (; i < H; i++) {
@@ -1075,6 +1185,20 @@ __attribute__((target("avx2,fma"))) static void wsum_avx2(float *restrict o, con
     if (m8 < m) wsum_generic(o + m8, V + m8, ld, p, n, m - m8);
 }
 
+/* clamp_generic 8 at a time: max(x, -C) is -C for NaN, so the ordered mask makes NaN 0; a finite x, +-0 and
+ * the infinities get clamp_finite's bits. */
+__attribute__((target("avx2,fma"))) static void clamp_avx2(float *x, int n)
+{
+    const __m256 hi = _mm256_set1_ps(LOGIT_CLAMP), lo = _mm256_set1_ps(-LOGIT_CLAMP);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        _mm256_storeu_ps(x + i,
+                         _mm256_and_ps(_mm256_min_ps(_mm256_max_ps(v, lo), hi), _mm256_cmp_ps(v, v, _CMP_ORD_Q)));
+    }
+    clamp_generic(x + i, n - i);
+}
+
 /* F16C (CPUID leaf 1, ECX bit 29; clang's __builtin_cpu_supports does not know "f16c"). */
 static int cpu_has_f16c(void)
 {
@@ -1104,16 +1228,22 @@ typedef struct kernels {
     void (*gru)(float *restrict, const float *restrict, const float *restrict, int);
     float (*softmax)(float *, int);
     void (*wsum)(float *restrict, const float *restrict, int, const float *restrict, int, int);
+    matvec_fn matvec_hu;                                            /* half W from an unbiased copy; NULL: none */
+    void (*hstrip)(float *restrict, const float *restrict, size_t); /* the copy of n packed floats */
+    void (*clamp)(float *, int); /* x (n) <- clamp_finite(x): NaN -> 0, then into [-LOGIT_CLAMP, LOGIT_CLAMP] */
 } kernels;
 
-static const kernels kernels_generic = {matvec_generic, matvec_h_generic, hdecode_generic,
-                                        gru_generic,    softmax_generic,  wsum_generic};
+static const kernels kernels_generic = {
+    matvec_generic, matvec_h_generic, hdecode_generic, gru_generic, softmax_generic, wsum_generic, NULL,
+    NULL,           clamp_generic};
 #if CS_MODEL_HAVE_AVX2
-static const kernels kernels_avx2 = {matvec_avx2, matvec_h_avx2, hdecode_avx2, gru_avx2, softmax_avx2, wsum_avx2};
+static const kernels kernels_avx2 = {matvec_avx2, matvec_h_avx2,  hdecode_avx2, gru_avx2,  softmax_avx2,
+                                     wsum_avx2,   matvec_hu_avx2, hstrip_avx2,  clamp_avx2};
 /* the AVX2 set with the half products of AVX-512 (bit-identical to matvec_h_avx2). The float32 products stay AVX2:
  * the same 8-row zmm kernel on float32 weights (bit-identical too) was measured no faster on Zen 4 (GRU 128 x 2:
  * 11.0-14.1 against 11.0-11.6 us, same runs), so it is not kept. */
-static const kernels kernels_avx512 = {matvec_avx2, matvec_h_avx512, hdecode_avx2, gru_avx2, softmax_avx2, wsum_avx2};
+static const kernels kernels_avx512 = {matvec_avx2, matvec_h_avx512, hdecode_avx2, gru_avx2,  softmax_avx2,
+                                       wsum_avx2,   matvec_hu_avx2,  hstrip_avx2,  clamp_avx2};
 #endif
 
 /* LayerNorm over n (PyTorch semantics, biased variance, eps 1e-5), accumulated in double so that even
@@ -1135,16 +1265,11 @@ static void layernorm(float *restrict y, const float *restrict x, const float *r
         y[i] = (float)(((double)x[i] - mean) * inv) * g[i] + b[i];
 }
 
-static float clamp_finite(float v)
-{
-    if (v != v) return 0.0f;
-    if (v > LOGIT_CLAMP) return LOGIT_CLAMP;
-    if (v < -LOGIT_CLAMP) return -LOGIT_CLAMP;
-    return v;
-}
-
 /* ------------------------------------------------------------------------------------------------------ */
 /* State                                                                                                    */
+
+/* The most product matrices of a warm step: a transformer's 4 per layer and the head. */
+#define HCOPY_SLOTS (4 * CS_MODEL_TF_MAX_LAYERS + 1)
 
 struct cs_model_state {
     cs_model_view v;
@@ -1177,6 +1302,15 @@ struct cs_model_state {
     float *fold;            /* (V+1, 3H): row t = W_ih0 embedding[t] + b_ih0, valid where fold_ok[t] */
     unsigned char *fold_ok; /* (V+1): 1 once row t holds the product of the current kernel set and weights */
     int fold_on;            /* the table is in use (cs_model_state_set_fold) */
+    /* Half weights, when the copy fits CS_MODEL_HCOPY_MAX_BYTES (cs_model_state_size): the product matrices of a
+     * warm step with the high halves' bias removed, made by the step on a matrix's first use (hcopy_of). */
+    float *hc;                        /* the copies, slot after slot (raw binary16 pairs, read as integers) */
+    int hc_n;                         /* slots (0: no copy) */
+    int hc_on;                        /* the copies are in use (cs_model_state_set_hcopy, and a kernel set has them) */
+    const float *hc_src[HCOPY_SLOTS]; /* slot k copies the packed matrix at hc_src[k] (a pointer of st->v) */
+    size_t hc_off[HCOPY_SLOTS];       /* its first float in hc */
+    size_t hc_len[HCOPY_SLOTS];       /* its length in packed floats */
+    unsigned char hc_ok[HCOPY_SLOTS]; /* 1 once slot k holds the current weights */
 };
 
 static size_t round64(size_t b)
@@ -1192,6 +1326,59 @@ static size_t fold_bytes(const cs_model_config *c)
     if (c->arch != CS_MODEL_GRU || c->desc_inputs > 0) return 0;
     const size_t rows = (size_t)c->vocab + 1, b = rows * 3u * (size_t)c->width * sizeof(float) + rows;
     return b <= CS_MODEL_FOLD_MAX_BYTES ? b : 0;
+}
+
+/* The product matrices of a warm half step in the order of the step, as (tensor pointer, packed floats) pairs of
+ * view v (or, with v NULL, only their sizes); returns the count. A GRU with a folded embedding reads layer 0's
+ * W_ih only when a token's row is first computed, so it is left out then. */
+static int hcopy_list(const cs_model_config *c, const cs_model_view *v, const float **src, size_t *len)
+{
+    const size_t W = (size_t)c->width, V = (size_t)c->vocab;
+    int n = 0;
+#define ADD(ptr, rows, cols)                                                                                           \
+    do {                                                                                                               \
+        src[n] = v ? (ptr) : NULL;                                                                                     \
+        len[n++] = (size_t)(rows) * (size_t)(cols) / 2u;                                                               \
+    } while (0)
+    for (int l = 0; l < c->layers; l++) {
+        if (c->arch == CS_MODEL_GRU) {
+            if (l > 0 || fold_bytes(c) == 0) ADD(v ? v->w_ih[l] : NULL, 3 * W, W);
+            ADD(v ? v->w_hh[l] : NULL, 3 * W, W);
+        } else {
+            const size_t F = (size_t)c->d_ff;
+            ADD(v ? v->in_w[l] : NULL, 3 * W, W);
+            ADD(v ? v->out_w[l] : NULL, W, W);
+            ADD(v ? v->ff1_w[l] : NULL, F, W);
+            ADD(v ? v->ff2_w[l] : NULL, W, F);
+        }
+    }
+    ADD(v ? v->head_w : NULL, V, W);
+#undef ADD
+    return n;
+}
+
+/* Packed floats of the half copy (cs_model_state_size), or 0 when it would exceed CS_MODEL_HCOPY_MAX_BYTES. */
+static size_t hcopy_floats(const cs_model_config *c)
+{
+    const float *src[HCOPY_SLOTS];
+    size_t len[HCOPY_SLOTS], total = 0;
+    for (int k = 0, n = hcopy_list(c, NULL, src, len); k < n; k++)
+        total += len[k];
+    return total * sizeof(float) <= CS_MODEL_HCOPY_MAX_BYTES ? total : 0;
+}
+
+/* Point the copy's slots at the matrices of st->v and mark them all stale (init, rebind, kernel change). O(1). */
+static void hcopy_plan(cs_model_state *st)
+{
+    st->hc_n = 0;
+    if (!st->hc) return;
+    st->hc_n = hcopy_list(&st->v.cfg, &st->v, st->hc_src, st->hc_len);
+    size_t off = 0;
+    for (int k = 0; k < st->hc_n; k++) {
+        st->hc_off[k] = off;
+        off += st->hc_len[k];
+        st->hc_ok[k] = 0;
+    }
 }
 
 /* Walk the layout; with base == NULL only count bytes. The folded-embedding table comes last (fold = 1 and
@@ -1237,6 +1424,8 @@ static size_t state_layout(const cs_model_config *c, int half, int fold, cs_mode
         if (base) st->fold_ok = base + off;
         off += round64(V + 1);
     }
+    const size_t hcf = half ? hcopy_floats(c) : 0;
+    if (fold && hcf > 0) TAKE(hc, hcf);
 #undef TAKE
     return off;
 }
@@ -1291,6 +1480,8 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
     st->fold_on = st->fold != NULL;
     fold_clear(st);
     kernels_choose(st, 1);
+    hcopy_plan(st);
+    st->hc_on = st->hc_n > 0;
     if (view->cfg.arch == CS_MODEL_TRANSFORMER) {
         const cs_model_config *c = &view->cfg;
         st->scale = (float)(1.0 / sqrt((double)(c->width / c->heads)));
@@ -1309,6 +1500,7 @@ int cs_model_state_set_simd(cs_model_state *st, int enable)
     if (!st) return 0;
     fold_clear(st); /* the rows were summed by the previous set */
     kernels_choose(st, enable);
+    hcopy_plan(st);
     return st->simd;
 }
 
@@ -1319,6 +1511,7 @@ int cs_model_rebind(cs_model_state *st, const cs_model_view *view)
     if ((view->precision == CS_MODEL_PRECISION_HALF) != st->half) return CS_MODEL_E_MISMATCH;
     st->v = *view;
     fold_clear(st); /* the new buffer may hold other weights */
+    hcopy_plan(st); /* and lie elsewhere */
     return CS_MODEL_OK;
 }
 
@@ -1328,6 +1521,14 @@ int cs_model_state_set_fold(cs_model_state *st, int enable)
     st->fold_on = enable && st->fold != NULL;
     fold_clear(st);
     return st->fold_on;
+}
+
+int cs_model_state_set_hcopy(cs_model_state *st, int enable)
+{
+    if (!st) return 0;
+    st->hc_on = enable && st->hc_n > 0;
+    hcopy_plan(st);
+    return st->hc_on && st->k->matvec_hu != NULL;
 }
 
 const cs_model_config *cs_model_state_config(const cs_model_state *st)
@@ -1343,11 +1544,37 @@ long cs_model_position(const cs_model_state *st)
 /* ------------------------------------------------------------------------------------------------------ */
 /* Forward step                                                                                             */
 
-/* y (rows) = W x + b for a weight matrix W (rows, cols) of the model, either precision. */
-static void wmatvec(const cs_model_state *st, float *y, const float *W, const float *b, const float *x, int rows,
-                    int cols)
+/* The unbiased copy of the packed matrix W (hcopy_list), made now if it is stale, or NULL when W has none (no
+ * copy, bypassed, a kernel set without it, or W not a warm-step matrix). The first use costs one pass over W's
+ * packed floats (hstrip: a load, a subtraction and a store per 8), bounded by CS_MODEL_HCOPY_MAX_BYTES. */
+static const float *hcopy_of(cs_model_state *st, const float *W)
 {
-    (st->half ? st->k->matvec_h : st->k->matvec)(y, W, cols, b, x, rows, cols);
+    if (!st->hc_on || !st->k->matvec_hu) return NULL;
+    for (int k = 0; k < st->hc_n; k++) {
+        if (st->hc_src[k] != W) continue;
+        float *dst = st->hc + st->hc_off[k];
+        if (!st->hc_ok[k]) {
+            st->k->hstrip(dst, W, st->hc_len[k]);
+            st->hc_ok[k] = 1;
+        }
+        return dst;
+    }
+    return NULL;
+}
+
+/* y (rows) = W x + b for a weight matrix W (rows, cols) of the model, either precision (half: from the unbiased
+ * copy when it has one, the same halves in the same order, so the same bits). */
+static void wmatvec(cs_model_state *st, float *y, const float *W, const float *b, const float *x, int rows, int cols)
+{
+    if (!st->half) {
+        st->k->matvec(y, W, cols, b, x, rows, cols);
+        return;
+    }
+    const float *u = hcopy_of(st, W);
+    if (u)
+        st->k->matvec_hu(y, u, cols, b, x, rows, cols);
+    else
+        st->k->matvec_h(y, W, cols, b, x, rows, cols);
 }
 
 /* n weights at p (a vector or a row of the model) as floats: p itself, or decoded into scratch (half). */
@@ -1464,8 +1691,7 @@ static void compute_logits(cs_model_state *st)
 {
     const cs_model_view *v = &st->v;
     wmatvec(st, st->logits, v->head_w, v->head_b, st->head_in, v->cfg.vocab, v->cfg.width);
-    for (int i = 0; i < v->cfg.vocab; i++)
-        st->logits[i] = clamp_finite(st->logits[i]);
+    st->k->clamp(st->logits, v->cfg.vocab);
     st->stale = 0;
 }
 

@@ -330,8 +330,11 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
  *  budget: cs_model_step_madds for float32 weights; for half weights (converted by F16C inside the products)
  *  twice that, above the worst ratio measured warm (tests/bench/bench_model_step, same run: 1.17-1.73x of the
  *  float32 step with the AVX2/F16C products for GRU 64, GRU 128 x 2 and transformer 64 x 2 on a loaded EPYC;
- *  1.04-1.24x with the AVX-512 ones), so the worst block stays within the budget. The folded embedding
- *  (cs_model_state_size) does not lower it: a token's first step costs the full product. 0 for NULL or an invalid
+ *  1.04-1.24x with the AVX-512 ones), so the worst block stays within the budget. The folded embedding and the
+ *  half copy (cs_model_state_size) do not lower it: a token's first step costs the full product, and the step
+ *  that remakes the half copy (after init, rebind, a kernel switch) also strips the matrices (bench_model_step
+ *  "step_half_first", GRU 128 x 2 / V 256: 0.93-1.51x the float32 step without the fold, i.e. of the
+ *  multiply-adds counted here; the transformer up to 1.83x its float32 step). 0 for NULL or an invalid
  * configuration. O(1), RT-safe. */
 uint64_t cs_model_step_cost(const cs_model_view *view);
 
@@ -377,6 +380,9 @@ typedef struct cs_model_state cs_model_state;
 /** Largest folded-embedding table a state holds (bytes; see cs_model_state_size). */
 #define CS_MODEL_FOLD_MAX_BYTES (512u * 1024u)
 
+/** Largest unbiased copy of half weights a state holds (bytes; see cs_model_state_size). */
+#define CS_MODEL_HCOPY_MAX_BYTES (512u * 1024u)
+
 /** Bytes of caller memory needed for a state of `view` (includes 64 bytes of alignment slack), 0 if view is
  *  NULL. RT-safe. For a GRU without descriptor inputs this includes the folded-embedding table, (V+1) x 3H
  *  floats + V+1 bytes, when that is <= CS_MODEL_FOLD_MAX_BYTES: row t = W_ih0 embedding[t] + b_ih0, layer 0's
@@ -385,14 +391,22 @@ typedef struct cs_model_state cs_model_state;
  *  3H^2 of the L 6H^2 + VH multiply-adds of a warm step (GRU H 64 / 1 layer / V 64: 43 %; H 128 / 2 layers /
  *  V 256: 21 %); the first step of each token costs what it did. Sizes: GRU 64 / V 64: 52 KB (was 3 KB); H 128
  *  / V 256: 392 KB (was 6 KB); larger GRUs (e.g. H 256, V 256: 790 KB) have no table and keep the small state.
- *  Largest legal state: about 520 KB (a GRU at the table limit); the transformer's largest (D 128, 4 layers,
- *  context 128, V 4096) is about 150 KB. */
+ *  With half weights it also includes the *half copy*, when that is <= CS_MODEL_HCOPY_MAX_BYTES: the matrices a
+ *  warm step multiplies (GRU: W_hh of every layer, W_ih of every layer but a folded layer 0, the head; the
+ *  transformer: in_proj, out_proj, ff1, ff2 of every layer, the head) with the high halves' bias removed, made
+ *  by the step on a matrix's first use (one pass: a load, a subtraction and a store per 8 halves) and read
+ *  afterwards, because F16C converts from memory at about 1.9x the rate it converts the subtracted register
+ *  (Zen 4). The same halves in the same order: the logits are bit-identical with and without it
+ *  (test_model_half_copy). Sizes: GRU 64 / V 64 +33 KB, GRU 128 x 2 / V 256 +352 KB, transformer D 64 x 2 +204
+ *  KB; GRU H 256 and the transformer D 128 x 4 exceed the limit and have none.
+ *  Largest legal state: at most about 1 MB (a half GRU with both near their limits); the transformer's largest
+ *  (D 128, 4 layers, context 128, V 4096) is about 150 KB. */
 size_t cs_model_state_size(const cs_model_view *view);
 
 /**
  * Place a state for `view` in `mem` (`bytes` >= cs_model_state_size(view); any alignment: the state is aligned
- * to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). The folded-embedding table (see
- * cs_model_state_size) starts empty and in use. The state keeps pointers to the
+ * to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). The folded-embedding table and the
+ * half copy (see cs_model_state_size) start empty and in use. The state keeps pointers to the
  * weights (not to `view`), so the buffer must stay valid while the state is used (see cs_model_rebind).
  * Returns 0 (and *out) or CS_MODEL_E_ARG / CS_MODEL_E_MEMORY. Bounded (one reset): RT-safe.
  */
@@ -400,8 +414,8 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
 
 /** Point an existing state at a new view of the SAME configuration (e.g. the Buffer's data pointer moved, or
  *  an updated model of the same shape was loaded) without resetting the hidden state; the folded-embedding
- *  table is emptied (it refills as tokens are fed). Returns 0 or CS_MODEL_E_MISMATCH (state untouched). O(V),
- *  RT-safe. */
+ *  table is emptied (it refills as tokens are fed) and the half copy marked stale (remade on the next step). Returns 0
+ * or CS_MODEL_E_MISMATCH (state untouched). O(V), RT-safe. */
 int cs_model_rebind(cs_model_state *st, const cs_model_view *view);
 
 /** Zero the hidden state (GRU h, transformer KV cache and position), then feed BOS; afterwards
@@ -444,10 +458,12 @@ long cs_model_position(const cs_model_state *st);
 /** Choose the matrix-vector kernel: enable = 1 selects the best SIMD set the CPU has (the default chosen by
  *  cs_model_state_init), 2 the AVX2+FMA set even on an AVX-512 CPU, 0 the portable 4-lane kernel. Returns 0
  *  (portable), 1 (AVX2) or 2 (AVX2 with AVX-512 half products). The portable and SIMD kernels sum in different
- *  orders (logits differ by ~1e-7 relative); each is deterministic. Empties the folded-embedding table. RT-safe.
+ *  orders (logits differ by ~1e-7 relative); each is deterministic. Empties the folded-embedding table and marks
+ *  the half copy stale. RT-safe.
  *  Half-precision weights: the AVX2 set converts them with F16C (VCVTPH2PS) inside the products and needs
  *  AVX2 + FMA + F16C; with AVX-512F (enable 1) those products convert 16 halves per instruction (zmm), 8 rows
- *  per pass, summing in the AVX2 kernel's order: sets 1 and 2 give the same bits (test_model_half). The
+ *  per pass, summing in the AVX2 kernel's order: sets 1 and 2 give the same bits (test_model_half); both read
+ *  the matrices of a warm step from the half copy when the state has one (AVX2 products, F16C from memory). The
  *  portable set decodes them with integer operations. Every set gives, bit for bit, the logits of the same set
  *  (AVX2 for 2) on the float32 model of cs_model_expand (the products sum the same values in the same order). */
 int cs_model_state_set_simd(cs_model_state *st, int enable);
@@ -457,6 +473,12 @@ int cs_model_state_set_simd(cs_model_state *st, int enable);
  *  has none: transformer, descriptor inputs, or a table above CS_MODEL_FOLD_MAX_BYTES).
  *  The logits do not change (bit for bit). O(V), RT-safe. */
 int cs_model_state_set_fold(cs_model_state *st, int enable);
+
+/** Use (enable = 1, the default) or bypass (0) the half copy of cs_model_state_size; either way it is marked
+ *  stale (remade on each matrix's next use). Returns 1 if the copy is now in use (0 for float32 weights, a state
+ *  without one, or the portable kernel set, which has no copy kernel). The logits do not change (bit for bit).
+ *  O(1), RT-safe. */
+int cs_model_state_set_hcopy(cs_model_state *st, int enable);
 
 /** The configuration the state was built for. RT-safe. */
 const cs_model_config *cs_model_state_config(const cs_model_state *st);

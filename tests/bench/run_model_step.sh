@@ -52,8 +52,8 @@ awk -v rounds="$rounds" '
   }
   END {
     for (r = 1; r <= rounds; r++)
-      printf "FMA peak, round %d: %s GMAC/s (ymm), %s (zmm); F16C + FMA from L1: %s G halves/s (ymm), %s (zmm)\n", r,
-        pk[r, "fma_ymm"], pk[r, "fma_zmm"], pk[r, "f16c_fma_ymm"], pk[r, "f16c_fma_zmm"]
+      printf "FMA peak, round %d: %s GMAC/s (ymm), %s (zmm); F16C + FMA from L1: %s G halves/s (ymm from memory), %s (ymm after the bias subtraction), %s (zmm)\n", r,
+        pk[r, "fma_ymm"], pk[r, "fma_zmm"], pk[r, "f16c_fma_ymm"], pk[r, "f16c_bias_fma_ymm"], pk[r, "f16c_fma_zmm"]
     target["gru_h64_v64"] = 1500; target["gru_h128_v256"] = 7000; target["tf_d64_l2_c64"] = 10000
     n = split("gru_h64_v64 gru_h128_v256 tf_d64_l2_c64", m, " ")
     for (i = 1; i <= n; i++) {
@@ -68,11 +68,13 @@ awk -v rounds="$rounds" '
         hy = pk[r, "f16c_fma_ymm"] > 0 ? ffl[r, k] * p / pk[r, "f16c_fma_ymm"] : 0
         hs = hs (r > 1 ? " / " : "") sprintf("%.0f (ymm %.0f)", hz, hy)
       }
-      printf "  half floor (folded halves / F16C+FMA rate, zmm) %s\n", hs
+      printf "  half floor (folded halves / F16C+FMA rate, zmm; ymm from memory = the half copy) %s\n", hs
       printf "  float32 warm                    %s\n", list("c", k, "step_warm")
       printf "  (b) half in the step, warm      %s   x float32: %s\n", list("c", k, "step_half_warm"), ratio("c", "step_half_warm", "c", "step_warm", k)
       printf "  (a) half expanded at load, warm %s   x float32: %s\n", list("c", k, "step_halfexp_warm"), ratio("c", "step_halfexp_warm", "c", "step_warm", k)
       printf "  float32 warm, table bypassed    %s   x float32: %s\n", list("c", k, "step_nofold_warm"), ratio("c", "step_nofold_warm", "c", "step_warm", k)
+      printf "  (b) half warm, copy bypassed    %s   copy / bypassed: %s\n", list("c", k, "step_half_nocopy_warm"), ratio("c", "step_half_warm", "c", "step_half_nocopy_warm", k)
+      printf "  (b) half, the step remaking the copy %s   x float32 warm: %s\n", list("c", k, "step_half_first"), ratio("c", "step_half_first", "c", "step_warm", k)
       printf "  float32 cold                    %s\n", list("c", k, "step_cold")
       printf "  (b) half cold                   %s   x float32 cold: %s\n", list("c", k, "step_half_cold"), ratio("c", "step_half_cold", "c", "step_cold", k)
       printf "  PyTorch float32                 %s   torch / (b): %s\n", list("t", k, "step_warm"), ratio("t", "step_warm", "c", "step_half_warm", k)

@@ -9,6 +9,9 @@
  * cs_test_half_model(buf, n, &m): the float32 model buf (n floats, no n-gram table) as a malloc'ed
  * half-precision model (models/FORMAT.md: header copied, float 36 = 1, weights rounded to nearest-even and
  * packed, the checksum of the packed floats); *m receives its float count. NULL on an odd width or no memory.
+ *
+ * cs_test_state_new(buf, n, &mem): a state of the model buf (n floats, parsed and verified) in malloc'ed memory
+ * of cs_model_state_size, *mem set to it (the caller frees *mem, also on failure); NULL if buf does not parse.
  */
 #ifndef CS_TEST_MODELS_H
 #define CS_TEST_MODELS_H
@@ -59,6 +62,18 @@ static inline float *cs_test_half_model(const float *buf, size_t n, size_t *m)
     cs_split_put(out + CS_MH_CHECKSUM, 2, cs_model_fnv1a(2166136261u, out + CS_MODEL_HEADER_FLOATS, stored));
     *m = CS_MODEL_HEADER_FLOATS + stored;
     return out;
+}
+
+static inline cs_model_state *cs_test_state_new(const float *buf, size_t n, void **mem)
+{
+    cs_model_view v;
+    *mem = NULL;
+    if (cs_model_parse(buf, n, &v) != CS_MODEL_OK) return NULL;
+    const size_t bytes = cs_model_state_size(&v);
+    *mem = malloc(bytes);
+    cs_model_state *st = NULL;
+    if (!*mem || cs_model_state_init(&v, *mem, bytes, &st) != CS_MODEL_OK) return NULL;
+    return st;
 }
 
 #endif

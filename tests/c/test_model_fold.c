@@ -27,18 +27,6 @@ static uint32_t bits(float f)
     return u;
 }
 
-static cs_model_state *state_new(const float *buf, size_t n, void **mem)
-{
-    cs_model_view v;
-    *mem = NULL;
-    if (cs_model_parse(buf, n, &v) != CS_MODEL_OK) return NULL;
-    const size_t bytes = cs_model_state_size(&v);
-    *mem = malloc(bytes);
-    cs_model_state *st = NULL;
-    if (!*mem || cs_model_state_init(&v, *mem, bytes, &st) != CS_MODEL_OK) return NULL;
-    return st;
-}
-
 /* STEPS steps of a fixed token stream (the first V feed every token once, in order; then random tokens, a reset
  * every 97 steps and a prime every 13), the logits of each into out (STEPS x V). */
 static void run(cs_model_state *st, int V, float *out)
@@ -81,7 +69,7 @@ static void test_same(const cs_model_config *cfg, const char *name)
         const size_t len = prec ? hn : n;
         for (int simd = 1; simd >= 0; simd--) {
             void *m1, *m2;
-            cs_model_state *on = state_new(buf, len, &m1), *off = state_new(buf, len, &m2);
+            cs_model_state *on = cs_test_state_new(buf, len, &m1), *off = cs_test_state_new(buf, len, &m2);
             CS_CHECK(on && off, "%s: states", name);
             if (!on || !off) continue;
             cs_model_state_set_simd(on, simd);
@@ -107,7 +95,7 @@ static void test_same(const cs_model_config *cfg, const char *name)
     /* rebind to other weights of the same shape: the rows of the first weights must not be read */
     {
         void *m1, *m2;
-        cs_model_state *st = state_new(f32, n, &m1), *fresh = state_new(other, n, &m2);
+        cs_model_state *st = cs_test_state_new(f32, n, &m1), *fresh = cs_test_state_new(other, n, &m2);
         cs_model_view ov;
         CS_CHECK(st && fresh && cs_model_parse(other, n, &ov) == CS_MODEL_OK, "%s: rebind states", name);
         if (st && fresh) {

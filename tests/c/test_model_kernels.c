@@ -11,6 +11,7 @@
 #include "cs_test.h"
 #include "cs_test_models.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,52 @@ static void check(const cs_model_config *cfg, const char *name)
     free(h16);
 }
 
+/* The clamp of the logits (NaN -> 0, then into +-1e30), with every kernel set: a GRU with zero weights has h = 0,
+ * so its logits are 0 + head.bias exactly; head.bias (through an unverified view: a parsed model cannot hold
+ * them) is NaN, the infinities, +-1e31, +-1e30, the largest float below 1e30, -0, 1 and denormal-free small values,
+ * over V 37 (4-row blocks and a remainder row; 8-lane blocks and a scalar tail of the clamp). */
+static void check_clamp(void)
+{
+    const cs_model_config c = {CS_MODEL_GRU, 37, 16, 1, 0, 0, 0, 0};
+    const size_t n = cs_model_param_count(&c);
+    float *w = calloc(n, sizeof *w), want[37];
+    cs_model_tensor hb;
+    CS_CHECK(w && cs_model_tensor_info(&c, cs_model_tensor_count(&c) - 1, &hb) == CS_MODEL_OK, "clamp: model");
+    if (!w) return;
+    const float vals[12] = {NAN,    INFINITY,       -INFINITY, 1e31f, -1e31f,   1e30f,
+                            -1e30f, 9.99999934e29f, -0.0f,     1.0f,  -3.5e-3f, 2.5e20f};
+    for (int i = 0; i < 37; i++) {
+        const float b = vals[i % 12], s = 0.0f + b; /* the product of h = 0 plus the bias */
+        w[hb.offset + (size_t)i] = b;
+        want[i] = s != s ? 0.0f : s > 1e30f ? 1e30f : s < -1e30f ? -1e30f : s;
+    }
+    for (int simd = 0; simd <= 2; simd++) {
+        cs_model_view v;
+        CS_CHECK(cs_model_view_map(&c, w, &v) == CS_MODEL_OK, "clamp: view");
+        const size_t bytes = cs_model_state_size(&v);
+        void *mem = malloc(bytes);
+        cs_model_state *st = NULL;
+        CS_CHECK(mem && cs_model_state_init(&v, mem, bytes, &st) == CS_MODEL_OK, "clamp: state");
+        if (!st) {
+            free(mem);
+            continue;
+        }
+        const int set = cs_model_state_set_simd(st, simd);
+        const float *lg = NULL;
+        cs_model_step(st, 3, &lg);
+        int bad = 0;
+        for (int i = 0; i < 37; i++)
+            bad += bits(lg[i]) != bits(want[i]);
+        CS_CHECK(bad == 0, "clamp, kernel set %d: %d of 37 logits are not the clamped bias", set, bad);
+        free(mem);
+    }
+    free(w);
+    printf("clamp of the logits: NaN, infinities, +-1e31, -0 as clamp_finite with every kernel set\n");
+}
+
 int main(void)
 {
+    check_clamp();
     const int widths[6] = {16, 22, 24, 40, 58, 128}, vocabs[3] = {5, 37, 256};
     char name[64];
     for (int w = 0; w < 6; w++) {
