@@ -888,9 +888,10 @@ static double nll_bits(const float *z, int V, int y)
  * trainer's forward kernels instead of one matrix-vector step per label. The sequence goes through in chunks of
  * EV_CHUNK positions; each block keeps the QKV rows of the C - 1 positions before the chunk (all a later
  * position's attention needs), so memory does not grow with n. The first C - 1 rows of a chunk's attention are
- * those kept rows again (their outputs are dropped). Logits are clamped as the core clamps them (NaN 0, +-1e30).
- * Same protocol as eval_seq_with (seq[0 .. n) scored from n_prime on, desc row i fed with label i, or zeros);
- * the values differ from the core's step in the last bits only (fused products, float layer norm, the fast exp).
+ * those kept rows again (their outputs are dropped). Logits are clamped as the core clamps them (NaN 0,
+ * +-CS_MODEL_LOGIT_CLAMP). Same protocol as eval_seq_with (seq[0 .. n) scored from n_prime on, desc row i fed with
+ * label i, or zeros); the values differ from the core's step in the last bits only (fused products, float layer norm,
+ * the fast exp).
  */
 enum { EV_CHUNK = 128 };
 
@@ -1013,8 +1014,11 @@ static int tf_eval_seq(const cs_model_config *m, const float *w, const cs_train_
             const size_t p = c0 + (size_t)t;
             if (p < n_prime) continue;
             float *z = v.Z + (size_t)t * V;
-            for (int i = 0; i < V; i++) /* the core's clamp of its logits (cs_model.c LOGIT_CLAMP) */
-                z[i] = z[i] != z[i] ? 0.0f : z[i] > 1e30f ? 1e30f : z[i] < -1e30f ? -1e30f : z[i];
+            for (int i = 0; i < V; i++) /* the core's clamp of its logits (cs_model.h) */
+                z[i] = z[i] != z[i]                   ? 0.0f
+                       : z[i] > CS_MODEL_LOGIT_CLAMP  ? CS_MODEL_LOGIT_CLAMP
+                       : z[i] < -CS_MODEL_LOGIT_CLAMP ? -CS_MODEL_LOGIT_CLAMP
+                                                      : z[i];
             const double l = nll_bits(z, V, seq[p]);
             sum += l;
             if (losses) losses[p - n_prime] = l;

@@ -14,7 +14,7 @@
 #include <cpuid.h>
 #endif
 
-#define LOGIT_CLAMP 1e30f
+#define LOGIT_CLAMP CS_MODEL_LOGIT_CLAMP
 #define LN_EPS      1e-5
 
 const char *cs_model_strerror(int err)

@@ -418,6 +418,10 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
  * or CS_MODEL_E_MISMATCH (state untouched). O(V), RT-safe. */
 int cs_model_rebind(cs_model_state *st, const cs_model_view *view);
 
+/** Every logit the step computes is clamped into [-CS_MODEL_LOGIT_CLAMP, CS_MODEL_LOGIT_CLAMP] (a NaN becomes 0);
+ *  the trainer's batched evaluation clamps the same way. */
+#define CS_MODEL_LOGIT_CLAMP 1e30f
+
 /** Zero the hidden state (GRU h, transformer KV cache and position), then feed BOS; afterwards
  *  cs_model_logits() is the distribution of the first label. Cost = one step. RT-safe. */
 void cs_model_reset(cs_model_state *st);
@@ -426,7 +430,7 @@ void cs_model_reset(cs_model_state *st);
  * Feed `token` (a label 0..V-1) and set *logits (if not NULL) to V floats: unnormalised log-probabilities of
  * the next label, valid until the next call on this state. Cost: GRU O(L H^2 + V H); transformer
  * O(L (D^2 + C D) + V D), the same for every step (the window is a ring). No allocation, no libm call.
- * Logits are always finite (clamped to +-1e30, a NaN would become 0; with weights that passed
+ * Logits are always finite (clamped to +-CS_MODEL_LOGIT_CLAMP, a NaN would become 0; with weights that passed
  * cs_model_parse they are finite anyway). A token outside 0..V-1 returns CS_MODEL_E_TOKEN and leaves the
  * state unchanged (*logits = the previous logits). Returns 0 on success. RT-safe.
  */
