@@ -162,7 +162,8 @@ __attribute__((target("avx2"))) static void dists_avx2(const float *x, size_t st
  * are summed in lanes_sum's tree, vertically: no horizontal sum, any subset of dimensions (no gather: descriptor j
  * of the 8 entries is one load).
  */
-__attribute__((target("avx2"))) static void block_dists_avx2(const float *blk, const gathered *g, float *out)
+__attribute__((target("avx2"))) static void block_dists_avx2(const float *blk, const gathered *g, float best,
+                                                             float *out)
 {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
 #define CS_BLOCK_TERM_(acc, i)                                                                                         \
@@ -182,6 +183,14 @@ __attribute__((target("avx2"))) static void block_dists_avx2(const float *blk, c
         CS_BLOCK_TERM_(a5, i + 5);
         CS_BLOCK_TERM_(a6, i + 6);
         CS_BLOCK_TERM_(a7, i + 7);
+        if (i + LANES < m) { /* partial-distance exit: the sum so far bounds the distance from below */
+            const __m256 p = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a4), _mm256_add_ps(a2, a6)),
+                                           _mm256_add_ps(_mm256_add_ps(a1, a5), _mm256_add_ps(a3, a7)));
+            if (_mm256_movemask_ps(_mm256_cmp_ps(p, _mm256_set1_ps(best), _CMP_GT_OQ)) == 0xff) {
+                _mm256_storeu_ps(out, _mm256_set1_ps(INFINITY));
+                return;
+            }
+        }
     }
     /* the last m % 8 pairs (a missing term would add +0: skipping it is the same float) */
     if (i < m) CS_BLOCK_TERM_(a0, i);
@@ -249,11 +258,11 @@ static void dists(const float *x, size_t stride, uint32_t count, const gathered 
     dists_c(x, stride, count, g, out);
 }
 
-static void block_dists(const float *blk, const gathered *g, float *out)
+static void block_dists(const float *blk, const gathered *g, float best, float *out)
 {
 #if CS_SELECT_HAVE_AVX2
     if (use_avx2()) {
-        block_dists_avx2(blk, g, out);
+        block_dists_avx2(blk, g, best, out);
         return;
     }
 #endif
@@ -322,7 +331,7 @@ static void scan_blocks(search *s, uint32_t from, uint32_t count)
         if (n == 0) return;
         s->work += n;
         s->seen = 1;
-        block_dists(v->index_rows + (size_t)(from / CS_UT_ROW_BLOCK) * bs, s->g, d);
+        block_dists(v->index_rows + (size_t)(from / CS_UT_ROW_BLOCK) * bs, s->g, s->best, d);
         for (uint32_t k = 0; k < n; ++k)
             if (d[lane + k] <= s->best || s->best_u < 0)
                 consider(s, cs_ut_index_value(v->index_order[(size_t)from + k], v->num_units), d[lane + k]);

@@ -486,8 +486,7 @@ static void test_versions(void)
                               cs_ut_unit_descriptors(&c.v, (uint32_t)c.v.index_order[i]) + j, sizeof(float)) == 0;
     CS_CHECK(rows_ok && c.n % 8 != 0, "rows section = the units' descriptors in tree order, 8 entries a block");
     const size_t rows_n = cs_ut_index_rows_size(c.n, D);
-    CS_CHECK(rows_n == (size_t)(c.n + 7) / 8 * 8 * D &&
-                 (size_t)(c.v.index_rows - c.table) + rows_n == c.table_n,
+    CS_CHECK(rows_n == (size_t)(c.n + 7) / 8 * 8 * D && (size_t)(c.v.index_rows - c.table) + rows_n == c.table_n,
              "the rows section is ceil(N / 8) blocks of 8 D floats, the end of the table");
     int pad_zero = 1;
     for (uint32_t i = c.n; i % 8 != 0; ++i)
