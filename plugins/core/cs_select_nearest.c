@@ -325,12 +325,13 @@ static void scan_blocks(search *s, uint32_t from, uint32_t count)
     const cs_ut_view *v = s->v;
     const size_t bs = (size_t)CS_UT_ROW_BLOCK * v->num_descriptors;
     float d[CS_UT_ROW_BLOCK];
+    count = allowed(s, count); /* the units the budget allows, charged at once */
+    if (count == 0) return;
+    s->work += count;
+    s->seen = 1;
     while (count > 0) {
         const uint32_t lane = from % CS_UT_ROW_BLOCK, in_block = CS_UT_ROW_BLOCK - lane;
-        const uint32_t n = allowed(s, count < in_block ? count : in_block);
-        if (n == 0) return;
-        s->work += n;
-        s->seen = 1;
+        const uint32_t n = count < in_block ? count : in_block;
         block_dists(v->index_rows + (size_t)(from / CS_UT_ROW_BLOCK) * bs, s->g, s->best, d);
         for (uint32_t k = 0; k < n; ++k)
             if (d[lane + k] <= s->best || s->best_u < 0)
@@ -590,6 +591,9 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i)
  */
 static void search_queue(search *s, queue *q, int single)
 {
+    tree t;
+    int32_t t_label = -1; /* the label whose tree t holds (-1: none yet), kept from pop to pop */
+    int t_ok = 0;
     while (q->n > 0) {
         float key;
         uint32_t node;
@@ -600,8 +604,11 @@ static void search_queue(search *s, queue *q, int single)
             s->exhausted = 1;
             break;
         }
-        tree t;
-        if (!label_tree(s->v, label, &t) || node < t.root || node - t.root >= t.nc) continue;
+        if (label != t_label || label < 0) {
+            t_ok = label_tree(s->v, label, &t);
+            t_label = label;
+        }
+        if (!t_ok || node < t.root || node - t.root >= t.nc) continue;
         if (!descend(s, &t, q, node - t.root)) {
             scan_members(s, t.first, t.count);
             if (single) break;
