@@ -99,11 +99,12 @@ enum cs_select_status {
  * equivalents, each over the target's m <= 64 dimensions, i.e. at most 2380 rows x m dims (57 120 squared
  * differences at 24 descriptors; with index version 4 a leaf's partial blocks add at most 14 computed lanes per leaf
  * scanned). Measured (tests/bench/run_select.sh, thread CPU time, 2 cores shared by 5 busy users): at 24
- * descriptors a query that spends the whole budget takes 13.6-15.4 us warm (median of the queries of a skewed
+ * descriptors a query that spends the whole budget takes 10.4-13.0 us warm (median of the queries of a skewed
  * 25 000-unit label and of label < 0 of a 100k x 24 corpus, nearly all of which spend it; best of 3 runs per
- * query), 1.06x less than index version 3's row-by-row search in the same run (1.3x for 3-descriptor targets),
- * p99 21-28 us over those and k-means labels; cold caches (a single run) cost about 2x more. One query stays well
- * inside a 64-sample block at 48 kHz (1333 us) on any label size, but a worst case <= 20 us is not shown.
+ * query; load ~7 on 2 cores), 1.12-1.20x less than index version 3's row-by-row search in the same run (1.39-1.49x
+ * for 3-descriptor targets), p99 17-28 us over those and k-means labels; a single (cold-cache) run costs about 2x
+ * more. One query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size, but a worst case
+ * <= 20 us is not shown.
  */
 #define CS_SELECT_NEAREST_BUDGET 2048
 
