@@ -15,8 +15,9 @@
  *   (real) optional: a bundle A (its units.wav) queried with the units of a bundle B analysed `--labels-from A`,
  *       each at its own label (tests/bench/run_select.sh: the lincity-ng tracks as 100 ms grains), then without one.
  * Methods, on every query, interleaved: the old search of 60b95c9 (tests/c/cs_select_ref.h), main b7ff1b4's exact
- * and budgeted searches (the same table rewritten as index version 3, rows one by one: that path is b7ff1b4's
- * code), the new exact search (index version 4, blocks of 8 rows; AVX2 and portable kernels), the new budgeted
+ * and budgeted searches (the same table rewritten as index version 3, rows one by one: b7ff1b4's leaf scan and
+ * kernel; the queue loop around them is this build's, so the ratio slightly understates the change), the new exact
+ * search (index version 4, blocks of 8 rows; AVX2 and portable kernels), the new budgeted
  * search (the default), the label scan. Per-query thread CPU time
  * (us) of the first run: median, 99th percentile, maximum, and the ratios old/new in the same run; then the same of
  * each query's best of 3 runs (the machine is shared: a co-runner's cache evictions inflate single runs; runs 2 and 3
