@@ -1,4 +1,4 @@
-/* cs_index.c - offline construction of the unit table's k-d tree index (index version 3). See cs_index.h and
+/* cs_index.c - offline construction of the unit table's k-d tree index (index version 4). See cs_index.h and
  * BUNDLE.md. */
 #include "cs_index.h"
 
@@ -143,8 +143,13 @@ int cs_index_build(const cs_ut_view *v, uint32_t leaf, float *out, size_t out_n)
         x[CS_UT_INDEX_HEADER + 2 * l + 1] = (float)size;
     }
     free(keys);
-    /* the rows section: order entry i's descriptors at ro + i * D, copied bit for bit from its row */
-    for (uint32_t i = 0; i < N; ++i)
-        memcpy(out + ro + (size_t)i * D, cs_ut_unit_descriptors(v, (uint32_t)B.order[i]), (size_t)D * sizeof *out);
+    /* the rows section: blocks of 8 order entries column by column (cs_ut_index_row_at), each float copied bit for
+     * bit from its unit's row; the lanes past N are +0 */
+    memset(out + ro, 0, cs_ut_index_rows_size(N, D) * sizeof *out);
+    for (uint32_t i = 0; i < N; ++i) {
+        const float *d = cs_ut_unit_descriptors(v, (uint32_t)B.order[i]);
+        for (uint32_t j = 0; j < D; ++j)
+            out[ro + cs_ut_index_row_at(i, j, D)] = d[j];
+    }
     return B.next == nodes ? 0 : CS_E_INTERNAL;
 }

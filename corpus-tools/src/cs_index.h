@@ -8,7 +8,8 @@
  * floor(count / 2) and the rest, until a node holds at most `leaf` units. Depth is at most
  * ceil(log2(count / leaf)) + 1 (< 25 for any table), which keeps the real-time search's fixed stack small.
  * The tree is stored flat in preorder (no pointers), followed by every label's descriptor rows copied in tree order
- * (index version 3: a leaf's units are one contiguous block, read in sequence by the search), as specified in
+ * (index version 4: in blocks of 8 units stored column by column, so a leaf is one sequential read and the search
+ * gets 8 distances per pass over the descriptors, without a horizontal sum), as specified in
  * corpus-tools/BUNDLE.md ("Index") and read by cs_select_nearest (plugins/core/cs_select.h). Bounding boxes over every
  * dimension make the search exact for targets on any subset of the dimensions.
  *

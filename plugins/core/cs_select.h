@@ -21,7 +21,10 @@
  *              target; ties go to the lower unit index. With a table that carries the index (built offline by
  *              `concatseq analyze`; see cs_unit_table.h and BUNDLE.md "Index") it runs a priority search of k-d
  *              trees of bounding boxes (nearest leaf first, then the queued node of the smallest box bound), whose
- *              leaves are contiguous descriptor rows in index version 3: the label's tree, or for label < 0 every
+ *              leaves are contiguous descriptor rows, in index version 4 blocks of 8 rows stored column by column
+ *              (one pass over the pairs gives 8 distances, the kernel's 8 lanes being 8 accumulators, with an exit
+ *              once the partial sums of all 8 exceed the best distance; version 3 tables, row by row, are searched
+ *              one row at a time, with the same answers): the label's tree, or for label < 0 every
  *              label's tree at once (each root queued at its box bound, one queue of 512 entries and one budget;
  *              a full queue drops its farthest entry). The search stops when no queued box can hold a nearer unit
  *              - then the answer is exact, the same unit as the exhaustive scan bit for bit, for any subset of
@@ -94,11 +97,14 @@ enum cs_select_status {
  * descent to a leaf may spend up to 4 * 64 more). The worst case in work is therefore bounded by construction:
  * at most 2048 + 256 + 76 (the step that crosses the budget: one level and a block of 64 rows) = 2380 distance
  * equivalents, each over the target's m <= 64 dimensions, i.e. at most 2380 rows x m dims (57 120 squared
- * differences at 24 descriptors). Measured (tests/bench/run_select.sh, thread CPU time, 2 cores shared by 6 busy
- * users, load ~12): at 24 descriptors a query that spends the whole budget takes 17.7-20.0 us warm (median of the
- * queries of a skewed 25 000-unit label and of label < 0 of a 100k x 24 corpus, nearly all of which spend it; best
- * of 3 runs per query), p99 21-32 us over those and k-means labels, so one query stays well inside a 64-sample
- * block at 48 kHz (1333 us) on any label size, but a worst case <= 20 us is not shown.
+ * differences at 24 descriptors; with index version 4 a leaf's partial blocks add at most 14 computed lanes per leaf
+ * scanned). Measured (tests/bench/run_select.sh, thread CPU time, 2 cores shared by 5 busy users): at 24
+ * descriptors a query that spends the whole budget takes 10.4-13.0 us warm (median of the queries of a skewed
+ * 25 000-unit label and of label < 0 of a 100k x 24 corpus, nearly all of which spend it; best of 3 runs per
+ * query; load ~7 on 2 cores), 1.12-1.20x less than index version 3's row-by-row search in the same run (1.39-1.49x
+ * for 3-descriptor targets), p99 17-28 us over those and k-means labels; a single (cold-cache) run costs about 2x
+ * more. One query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size, but a worst case
+ * <= 20 us is not shown.
  */
 #define CS_SELECT_NEAREST_BUDGET 2048
 

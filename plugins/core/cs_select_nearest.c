@@ -92,6 +92,22 @@ static void dists_c(const float *x, size_t stride, uint32_t count, const gathere
 }
 
 /*
+ * Distances of the 8 order entries of one block of a version 4 rows section (descriptor j of lane k at
+ * blk[8 j + k], cs_unit_table.h) to the target, into out[0 .. 7]: the same kernel as dists_c, term for term.
+ */
+static void block_dists_c(const float *blk, const gathered *g, float *out)
+{
+    for (uint32_t k = 0; k < CS_UT_ROW_BLOCK; ++k) {
+        float acc[LANES] = {0};
+        for (uint32_t i = 0; i < g->m; ++i) {
+            const float e = blk[(size_t)g->dims[i] * CS_UT_ROW_BLOCK + k] - g->vals[i];
+            acc[i % LANES] += e * e;
+        }
+        out[k] = lanes_sum(acc);
+    }
+}
+
+/*
  * Lower bound of the kernel's distance over every point of the box lo[D], hi[D], in the kernel's lanes and order.
  * Each term is at most the point's term (rounding is monotone: lo <= x implies fl(lo - t) <= fl(x - t), and adding
  * +0 is exact), and rounded sums of smaller terms in the same order are no larger, so the bound never exceeds the
@@ -137,6 +153,57 @@ __attribute__((target("avx2"))) static void dists_avx2(const float *x, size_t st
         }
         out[k] = hsum_lanes(acc);
     }
+}
+
+/*
+ * block_dists_c with AVX2: the 8 entries of the block are the 8 vector lanes and the kernel's 8 lanes are 8
+ * accumulators, so pair i's term goes into accumulator i % 8 for every entry at once (a broadcast, a subtract, a
+ * multiply and an add per pair, the operations of dists_c in its order, no fused multiply-add) and the accumulators
+ * are summed in lanes_sum's tree, vertically: no horizontal sum, any subset of dimensions (no gather: descriptor j
+ * of the 8 entries is one load).
+ */
+__attribute__((target("avx2"))) static void block_dists_avx2(const float *blk, const gathered *g, float best,
+                                                             float *out)
+{
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+#define CS_BLOCK_TERM_(acc, i)                                                                                         \
+    do {                                                                                                               \
+        const __m256 e_ = _mm256_sub_ps(_mm256_loadu_ps(blk + (size_t)g->dims[i] * CS_UT_ROW_BLOCK),                   \
+                                        _mm256_broadcast_ss(g->vals + (i)));                                           \
+        acc = _mm256_add_ps(acc, _mm256_mul_ps(e_, e_));                                                               \
+    } while (0)
+    const uint32_t m = g->m;
+    uint32_t i = 0;
+    for (; i + LANES <= m; i += LANES) {
+        CS_BLOCK_TERM_(a0, i);
+        CS_BLOCK_TERM_(a1, i + 1);
+        CS_BLOCK_TERM_(a2, i + 2);
+        CS_BLOCK_TERM_(a3, i + 3);
+        CS_BLOCK_TERM_(a4, i + 4);
+        CS_BLOCK_TERM_(a5, i + 5);
+        CS_BLOCK_TERM_(a6, i + 6);
+        CS_BLOCK_TERM_(a7, i + 7);
+        if (i + LANES < m) { /* partial-distance exit: the sum so far bounds the distance from below */
+            const __m256 p = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a4), _mm256_add_ps(a2, a6)),
+                                           _mm256_add_ps(_mm256_add_ps(a1, a5), _mm256_add_ps(a3, a7)));
+            if (_mm256_movemask_ps(_mm256_cmp_ps(p, _mm256_set1_ps(best), _CMP_GT_OQ)) == 0xff) {
+                _mm256_storeu_ps(out, _mm256_set1_ps(INFINITY));
+                return;
+            }
+        }
+    }
+    /* the last m % 8 pairs (a missing term would add +0: skipping it is the same float) */
+    if (i < m) CS_BLOCK_TERM_(a0, i);
+    if (i + 1 < m) CS_BLOCK_TERM_(a1, i + 1);
+    if (i + 2 < m) CS_BLOCK_TERM_(a2, i + 2);
+    if (i + 3 < m) CS_BLOCK_TERM_(a3, i + 3);
+    if (i + 4 < m) CS_BLOCK_TERM_(a4, i + 4);
+    if (i + 5 < m) CS_BLOCK_TERM_(a5, i + 5);
+    if (i + 6 < m) CS_BLOCK_TERM_(a6, i + 6);
+#undef CS_BLOCK_TERM_
+    const __m256 s0 = _mm256_add_ps(a0, a4), s1 = _mm256_add_ps(a1, a5), s2 = _mm256_add_ps(a2, a6),
+                 s3 = _mm256_add_ps(a3, a7);
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3)));
 }
 
 __attribute__((target("avx2"))) static float box_avx2(const float *lo, const float *hi, const gathered *g)
@@ -191,6 +258,17 @@ static void dists(const float *x, size_t stride, uint32_t count, const gathered 
     dists_c(x, stride, count, g, out);
 }
 
+static void block_dists(const float *blk, const gathered *g, float best, float *out)
+{
+#if CS_SELECT_HAVE_AVX2
+    if (use_avx2()) {
+        block_dists_avx2(blk, g, best, out);
+        return;
+    }
+#endif
+    block_dists_c(blk, g, out);
+}
+
 static float box_bound(const float *lo, const float *hi, const gathered *g)
 {
 #if CS_SELECT_HAVE_AVX2
@@ -240,11 +318,39 @@ static uint32_t allowed(search *s, uint32_t want)
     return left < want ? left : want;
 }
 
-/* Units order[from .. from + count) of the index: their rows in sequence from the rows section (index version 3),
- * or through the order section into the table's rows (version 2). Out-of-range entries are skipped. */
+/* Units order[from .. from + count) of a version 4 index: block by block (8 distances per pass; the lanes outside
+ * the range are computed and not considered), one work unit per unit in the range. */
+static void scan_blocks(search *s, uint32_t from, uint32_t count)
+{
+    const cs_ut_view *v = s->v;
+    const size_t bs = (size_t)CS_UT_ROW_BLOCK * v->num_descriptors;
+    float d[CS_UT_ROW_BLOCK];
+    count = allowed(s, count); /* the units the budget allows, charged at once */
+    if (count == 0) return;
+    s->work += count;
+    s->seen = 1;
+    while (count > 0) {
+        const uint32_t lane = from % CS_UT_ROW_BLOCK, in_block = CS_UT_ROW_BLOCK - lane;
+        const uint32_t n = count < in_block ? count : in_block;
+        block_dists(v->index_rows + (size_t)(from / CS_UT_ROW_BLOCK) * bs, s->g, s->best, d);
+        for (uint32_t k = 0; k < n; ++k)
+            if (d[lane + k] <= s->best || s->best_u < 0)
+                consider(s, cs_ut_index_value(v->index_order[(size_t)from + k], v->num_units), d[lane + k]);
+        from += n;
+        count -= n;
+    }
+}
+
+/* Units order[from .. from + count) of the index: block by block from the rows section (index version 4), their
+ * rows in sequence from it (version 3), or through the order section into the table's rows (version 2).
+ * Out-of-range entries are skipped. */
 static void scan_positions(search *s, uint32_t from, uint32_t count)
 {
     const cs_ut_view *v = s->v;
+    if (v->index_rows && v->index_version == CS_UT_INDEX_VERSION) {
+        scan_blocks(s, from, count);
+        return;
+    }
     float d[64];
     while (count > 0) {
         const uint32_t n = allowed(s, count < 64 ? count : 64);
@@ -485,6 +591,9 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i)
  */
 static void search_queue(search *s, queue *q, int single)
 {
+    tree t;
+    int32_t t_label = -1; /* the label whose tree t holds (-1: none yet), kept from pop to pop */
+    int t_ok = 0;
     while (q->n > 0) {
         float key;
         uint32_t node;
@@ -495,8 +604,11 @@ static void search_queue(search *s, queue *q, int single)
             s->exhausted = 1;
             break;
         }
-        tree t;
-        if (!label_tree(s->v, label, &t) || node < t.root || node - t.root >= t.nc) continue;
+        if (label != t_label || label < 0) {
+            t_ok = label_tree(s->v, label, &t);
+            t_label = label;
+        }
+        if (!t_ok || node < t.root || node - t.root >= t.nc) continue;
         if (!descend(s, &t, q, node - t.root)) {
             scan_members(s, t.first, t.count);
             if (single) break;

@@ -20,14 +20,26 @@ size_t cs_ut_listen_size(uint32_t num_descriptors, uint32_t num_labels)
     return (size_t)CS_UT_LISTEN_FIXED + 3u * (size_t)num_descriptors + (size_t)num_labels * num_descriptors;
 }
 
-/* Floats of an index section of version `version` (3: with its rows section). */
+size_t cs_ut_index_rows_size(uint32_t num_units, uint32_t num_descriptors)
+{
+    return ((size_t)num_units + CS_UT_ROW_BLOCK - 1u) / CS_UT_ROW_BLOCK * CS_UT_ROW_BLOCK * (size_t)num_descriptors;
+}
+
+/* Floats of the rows section of an index of version `version` (4: blocks, 3: row by row, 2: none). */
+static size_t rows_size(uint32_t version, uint32_t num_units, uint32_t num_descriptors)
+{
+    if (version == CS_UT_INDEX_VERSION) return cs_ut_index_rows_size(num_units, num_descriptors);
+    return version == CS_UT_INDEX_VERSION_3 ? (size_t)num_units * num_descriptors : 0u;
+}
+
+/* Floats of an index section of version `version` (3, 4: with its rows section). */
 static size_t index_size(uint32_t version, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
                          uint32_t num_nodes)
 {
-    const int v3 = version == CS_UT_INDEX_VERSION;
-    return (size_t)(v3 ? CS_UT_INDEX_HEADER : CS_UT_INDEX_HEADER_V2) + 2u * (size_t)num_labels + (size_t)num_units +
+    return (size_t)(version == CS_UT_INDEX_VERSION_2 ? CS_UT_INDEX_HEADER_V2 : CS_UT_INDEX_HEADER) +
+           2u * (size_t)num_labels + (size_t)num_units +
            (size_t)num_nodes * (CS_UT_NODE_FIXED + 2u * (size_t)num_descriptors) +
-           (v3 ? (size_t)num_units * num_descriptors : 0u);
+           rows_size(version, num_units, num_descriptors);
 }
 
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes)
@@ -73,7 +85,7 @@ static int get_offset(const float *p, size_t *out)
     return 1;
 }
 
-/* O(1): the index header and section sizes (header fields 17-18); index version 3, or 2 (no rows section). */
+/* O(1): the index header and section sizes (header fields 17-18); index version 4, 3, or 2 (no rows section). */
 static int parse_index(cs_ut_view *v, size_t n)
 {
     size_t xo = 0;
@@ -85,10 +97,11 @@ static int parse_index(cs_ut_view *v, size_t n)
     const float *x = v->data + base;
     const float ver = x[CS_UT_X_VERSION];
     if (x[CS_UT_X_MAGIC] != (float)CS_UT_INDEX_MAGIC ||
-        (ver != (float)CS_UT_INDEX_VERSION && ver != (float)CS_UT_INDEX_VERSION_2))
+        (ver != (float)CS_UT_INDEX_VERSION && ver != (float)CS_UT_INDEX_VERSION_3 &&
+         ver != (float)CS_UT_INDEX_VERSION_2))
         return CS_UT_E_DIMS;
-    const uint32_t version = (uint32_t)ver,
-                   xh = version == CS_UT_INDEX_VERSION ? CS_UT_INDEX_HEADER : CS_UT_INDEX_HEADER_V2;
+    const uint32_t version = (uint32_t)ver, has_rows = version != CS_UT_INDEX_VERSION_2,
+                   xh = has_rows ? CS_UT_INDEX_HEADER : CS_UT_INDEX_HEADER_V2;
     if (n < base + xh) return CS_UT_E_SHORT;
     if (x[xh - 1] != 0.0f) return CS_UT_E_DIMS; /* the reserved field */
     for (int i = CS_UT_X_NUM_NODES; i <= CS_UT_X_LEAF; ++i)
@@ -97,17 +110,17 @@ static int parse_index(cs_ut_view *v, size_t n)
                    leaf = (uint32_t)x[CS_UT_X_LEAF];
     size_t oo = 0, po = 0, ro = 0;
     if (!get_offset(x + CS_UT_X_ORDER_OFFSET_HI, &oo) || !get_offset(x + CS_UT_X_NODES_OFFSET_HI, &po) ||
-        (version == CS_UT_INDEX_VERSION && !get_offset(x + CS_UT_X_ROWS_OFFSET_HI, &ro)))
+        (has_rows && !get_offset(x + CS_UT_X_ROWS_OFFSET_HI, &ro)))
         return CS_UT_E_DIMS;
     if (stride != CS_UT_NODE_FIXED + 2u * v->num_descriptors || leaf < 1 || nodes < 1 ||
         (uint64_t)nodes > 2u * (uint64_t)v->num_units + v->num_labels || oo != base + xh + 2u * (size_t)v->num_labels ||
-        po != oo + v->num_units || (version == CS_UT_INDEX_VERSION && ro != po + (size_t)nodes * stride))
+        po != oo + v->num_units || (has_rows && ro != po + (size_t)nodes * stride))
         return CS_UT_E_DIMS;
     if (n < base + index_size(version, v->num_units, v->num_descriptors, v->num_labels, nodes)) return CS_UT_E_SHORT;
     v->index_roots = x + xh;
     v->index_order = v->data + oo;
     v->index_nodes = v->data + po;
-    v->index_rows = version == CS_UT_INDEX_VERSION ? v->data + ro : NULL;
+    v->index_rows = has_rows ? v->data + ro : NULL;
     v->index_num_nodes = nodes;
     v->index_stride = stride;
     v->index_leaf = leaf;
@@ -178,7 +191,7 @@ static size_t listen_base(const cs_ut_view *v)
 {
     if (v->index_nodes)
         return (size_t)(v->index_nodes - v->data) + (size_t)v->index_num_nodes * v->index_stride +
-               (v->index_rows ? (size_t)v->num_units * v->num_descriptors : 0u);
+               rows_size(v->index_version, v->num_units, v->num_descriptors);
     return (size_t)(v->members - v->data) + v->num_units;
 }
 
@@ -287,6 +300,42 @@ static int check_row(const cs_ut_view *v, uint32_t u)
     return 0;
 }
 
+/* Descriptor j of order entry pos in the rows section (index version 4: blocks, 3: row by row). Not checked. */
+static inline float rows_value(const cs_ut_view *v, size_t pos, uint32_t j)
+{
+    const uint32_t D = v->num_descriptors;
+    return v->index_version == CS_UT_INDEX_VERSION ? v->index_rows[cs_ut_index_row_at(pos, j, D)]
+                                                   : v->index_rows[pos * D + j];
+}
+
+/* 1 when order entry pos of the rows section holds the row `d` (D floats) bit for bit. O(D). */
+static int rows_entry_equal(const cs_ut_view *v, size_t pos, const float *d)
+{
+    const uint32_t D = v->num_descriptors;
+    if (v->index_version != CS_UT_INDEX_VERSION) return memcmp(v->index_rows + pos * D, d, D * sizeof(float)) == 0;
+    for (uint32_t j = 0; j < D; ++j) {
+        const float x = v->index_rows[cs_ut_index_row_at(pos, j, D)];
+        if (memcmp(&x, d + j, sizeof x) != 0) return 0;
+    }
+    return 1;
+}
+
+/* 1 when the lanes of a version 4 rows section past num_units (in its last block) are all +0 bits (else 0; 1
+ * for other versions). O(7 D). */
+static int rows_padding_zero(const cs_ut_view *v)
+{
+    if (v->index_version != CS_UT_INDEX_VERSION || !v->index_rows) return 1;
+    const uint32_t D = v->num_descriptors;
+    const size_t end = cs_ut_index_rows_size(v->num_units, D) / (D ? D : 1u);
+    for (size_t i = v->num_units; i < end; ++i)
+        for (uint32_t j = 0; j < D; ++j) {
+            uint32_t b;
+            memcpy(&b, v->index_rows + cs_ut_index_row_at(i, j, D), sizeof b);
+            if (b != 0u) return 0;
+        }
+    return 1;
+}
+
 /* Node i of the current label's tree (root c->root, c->nodes nodes, units first .. first + count): its fields,
  * its box, and for an internal node its children. Returns 0 or CS_UT_E_VALUES; *is_leaf tells a leaf. */
 static int check_node(const cs_ut_view *v, const cs_ut_check *c, uint32_t i, int *is_leaf)
@@ -334,7 +383,11 @@ static int index_item(const cs_ut_view *v, cs_ut_check *c, size_t *cost)
     const uint32_t D = v->num_descriptors, S = v->index_stride;
     *cost = 2;
     if (c->sub == 0) { /* start label c->label */
-        if (c->label == v->num_labels) return c->next_node == v->index_num_nodes ? 1 : CS_UT_E_VALUES;
+        if (c->label == v->num_labels) {
+            if (c->next_node != v->index_num_nodes) return CS_UT_E_VALUES;
+            *cost = 2u + (size_t)(CS_UT_ROW_BLOCK - 1u) * D;
+            return rows_padding_zero(v) ? 1 : CS_UT_E_VALUES;
+        }
         c->first = 0;
         c->count = cs_ut_label_count(v, (int32_t)c->label, &c->first);
         const float fr = v->index_roots[2 * c->label], fc = v->index_roots[2 * c->label + 1];
@@ -368,9 +421,8 @@ static int index_item(const cs_ut_view *v, cs_ut_check *c, size_t *cost)
         const uint64_t a = (uint64_t)o, b = (uint64_t)v->members[(size_t)c->first + c->item];
         c->s1 += a, c->s2 += a * a, c->t1 += b, c->t2 += b * b;
         *cost = 2u + CS_UT_CHECK_RANDOM_COST; /* the unit's row: a read at a random place (tree order) */
-        if (v->index_rows) { /* version 3: the rows section holds the unit's descriptors, bit for bit */
-            if (memcmp(v->index_rows + ((size_t)c->first + c->item) * D, cs_ut_unit_descriptors(v, (uint32_t)o),
-                       (size_t)D * sizeof(float)) != 0)
+        if (v->index_rows) { /* versions 3, 4: the rows section holds the unit's descriptors, bit for bit */
+            if (!rows_entry_equal(v, (size_t)c->first + c->item, cs_ut_unit_descriptors(v, (uint32_t)o)))
                 return CS_UT_E_VALUES;
             *cost += 2u * (size_t)D;
         }
@@ -400,13 +452,15 @@ static int index_item(const cs_ut_view *v, cs_ut_check *c, size_t *cost)
         c->sub = 2;
         return 0;
     }
-    /* the unit's descriptors: in sequence in the rows section (version 3, equal to the row: checked above), else
-     * at a random place */
+    /* the unit's descriptors: in sequence in the rows section (versions 3, 4, equal to the row: checked above),
+     * else at a random place */
     const size_t pos = (size_t)nd[CS_UT_N_BEGIN] + c->leaf_k;
     *cost = (size_t)D + 1u + (v->index_rows ? 0u : CS_UT_CHECK_RANDOM_COST);
-    const float *d = v->index_rows ? v->index_rows + pos * D : cs_ut_unit_descriptors(v, (uint32_t)v->index_order[pos]);
-    for (uint32_t j = 0; j < D; ++j)
-        if (d[j] < nd[CS_UT_N_BOX + j] || d[j] > nd[CS_UT_N_BOX + D + j]) return CS_UT_E_VALUES;
+    const float *d = v->index_rows ? NULL : cs_ut_unit_descriptors(v, (uint32_t)v->index_order[pos]);
+    for (uint32_t j = 0; j < D; ++j) {
+        const float dj = d ? d[j] : rows_value(v, pos, j);
+        if (dj < nd[CS_UT_N_BOX + j] || dj > nd[CS_UT_N_BOX + D + j]) return CS_UT_E_VALUES;
+    }
     c->leaf_k++;
     return 0;
 }

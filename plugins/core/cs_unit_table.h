@@ -14,7 +14,7 @@
  *   members  num_units            (unit indices sorted by label, then by unit index)
  *   index    optional, announced by header fields 17-18 (CS_UT_H_INDEX_OFFSET_*, 0 = none): per label, a k-d tree
  *            with bounding boxes over the normalised descriptors, flat (preorder, no pointers), and (index
- *            version 3) a copy of the label's descriptor rows in tree order, built offline
+ *            versions 3, 4) a copy of the label's descriptor rows in tree order, built offline
  *            by `concatseq analyze` (corpus-tools/src/cs_index.c) for exact nearest-to-target selection
  *            (cs_select.h). Readers that ignore it see the same table as before.
  *   listen   announced by header fields 19-20 (CS_UT_H_LISTEN_OFFSET_*, version 3; 0 = none), right after the
@@ -83,8 +83,8 @@ enum cs_ut_header_field {
 #define CS_UT_VERSION_1 1
 
 /*
- * The index section at X = the split index offset (see BUNDLE.md, "Index"), index version 3:
- *   X + 0 .. 11  magic CS_UT_INDEX_MAGIC, version 3, total nodes, node stride (CS_UT_NODE_FIXED + 2D), leaf
+ * The index section at X = the split index offset (see BUNDLE.md, "Index"), index version 4:
+ *   X + 0 .. 11  magic CS_UT_INDEX_MAGIC, version 4, total nodes, node stride (CS_UT_NODE_FIXED + 2D), leaf
  *                size, order offset O (split hi, lo), nodes offset P (split hi, lo), rows offset R (split hi,
  *                lo), reserved 0
  *   X + 12 ..    per label k: root node, node count (root -1 and count 0 for an empty label)
@@ -93,16 +93,23 @@ enum cs_ut_header_field {
  *                child node + 1 + subtree size of the left child): begin (absolute index into the order
  *                section), count, subtree size in nodes (1 = leaf), reserved, lo[D], hi[D] (bounding box of
  *                the node's units).
- *   R ..         num_units * D: the descriptors of order entry i (unit order[i]) at R + i * D, bit for bit the
- *                unit's row: every label's rows contiguous in tree order, so a leaf is one sequential read.
- * Index version 2 (bundles before issue 12 item 2) had a 10-float header (X + 9 reserved) and no rows section;
- * it is still read (view->index_rows NULL: leaves read the unit rows through the order section), same answers.
+ *   R ..         ceil(num_units / 8) blocks of 8 * D floats (cs_ut_index_rows_size): block b holds order entries
+ *                8b .. 8b + 7 column by column, descriptor j of order entry i (unit order[i]) at
+ *                R + (i / 8) * 8D + 8j + i % 8, bit for bit the unit's row (cs_ut_index_row_at); the lanes past
+ *                num_units in the last block are +0. Every label's rows are in tree order, so a leaf is one
+ *                sequential read, and one pass over a block's D columns gives 8 distances (cs_select.h).
+ * Index version 3 (issue 12, before the blocks) stored the rows section row by row (num_units * D floats,
+ * order entry i at R + i * D); index version 2 (bundles before issue 12 item 2) had a 10-float header (X + 9
+ * reserved) and no rows section. Both are still read, with the same answers (view->index_version says which
+ * layout index_rows has; NULL for version 2: leaves read the unit rows through the order section).
  */
 #define CS_UT_INDEX_MAGIC     4412233 /* 0x435349, "CSI" */
-#define CS_UT_INDEX_VERSION   3
+#define CS_UT_INDEX_VERSION   4
 #define CS_UT_INDEX_HEADER    12
+#define CS_UT_INDEX_VERSION_3 3 /* read too: the same header, the rows section row by row */
 #define CS_UT_INDEX_VERSION_2 2 /* read too: CS_UT_INDEX_HEADER_V2 header floats, no rows section */
 #define CS_UT_INDEX_HEADER_V2 10
+#define CS_UT_ROW_BLOCK       8 /* order entries per block of the version 4 rows section */
 #define CS_UT_NODE_FIXED      4
 #define CS_UT_MAX_NODES       16777215 /* node counts and node indices must stay exact in float32 */
 
@@ -117,8 +124,8 @@ enum cs_ut_index_field {
     CS_UT_X_ORDER_OFFSET_LO,
     CS_UT_X_NODES_OFFSET_HI, /* absolute float offset of the nodes section, split */
     CS_UT_X_NODES_OFFSET_LO,
-    CS_UT_X_ROWS_OFFSET_HI, /* version 3: absolute float offset of the rows section (= P + nodes * stride), split; */
-    CS_UT_X_ROWS_OFFSET_LO, /* in version 2 field 9 was reserved (0) and the header ended there */
+    CS_UT_X_ROWS_OFFSET_HI, /* version 3, 4: absolute float offset of the rows section (= P + nodes * stride), */
+    CS_UT_X_ROWS_OFFSET_LO, /* split; in version 2 field 9 was reserved (0) and the header ended there */
     CS_UT_X_RESERVED        /* 11: reserved, 0 */
 };
 
@@ -239,10 +246,11 @@ typedef struct cs_ut_view {
     const float *index_roots; /* 2 * num_labels: root node, node count */
     const float *index_order; /* num_units */
     const float *index_nodes; /* index_num_nodes * index_stride */
-    const float *index_rows;  /* index version 3: num_units * num_descriptors, order entry i's descriptors at
+    const float *index_rows;  /* index version 4: blocks of 8 order entries column by column (cs_ut_index_row_at);
+                                 version 3: num_units * num_descriptors, order entry i's descriptors at
                                  i * num_descriptors; NULL for a version 2 index */
     uint32_t index_num_nodes, index_stride, index_leaf;
-    uint32_t index_version;        /* CS_UT_INDEX_VERSION (3), CS_UT_INDEX_VERSION_2, or 0 without an index */
+    uint32_t index_version; /* CS_UT_INDEX_VERSION (4), CS_UT_INDEX_VERSION_3, CS_UT_INDEX_VERSION_2, or 0 (none) */
     uint32_t version, header_size; /* CS_UT_VERSION (3) or CS_UT_VERSION_2; CS_UT_HEADER or CS_UT_HEADER_V2 */
     int has_listen;                /* 1 when the table carries the listening section (version 3 as analyze writes) */
     cs_ut_listen listen;           /* valid when has_listen; zeroed otherwise */
@@ -254,8 +262,21 @@ size_t cs_ut_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_lab
 /** Floats of a listening section for these counts: CS_UT_LISTEN_FIXED + 3 D + K D. */
 size_t cs_ut_listen_size(uint32_t num_descriptors, uint32_t num_labels);
 
-/** Floats of an index section (version 3: with its rows section) for these counts and `num_nodes` tree nodes. */
+/** Floats of an index section (version 4, with its rows section) for these counts and `num_nodes` tree nodes. */
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes);
+
+/** Floats of a version 4 rows section: ceil(num_units / 8) blocks of 8 * num_descriptors floats. O(1). */
+size_t cs_ut_index_rows_size(uint32_t num_units, uint32_t num_descriptors);
+
+/**
+ * Offset, from the start of a version 4 rows section, of descriptor j of order entry i (i < num_units rounded up
+ * to a multiple of 8, j < D): (i / 8) * 8D + 8j + i % 8. O(1), not checked.
+ */
+static inline size_t cs_ut_index_row_at(size_t i, uint32_t j, uint32_t num_descriptors)
+{
+    return (i / CS_UT_ROW_BLOCK) * CS_UT_ROW_BLOCK * (size_t)num_descriptors + (size_t)j * CS_UT_ROW_BLOCK +
+           i % CS_UT_ROW_BLOCK;
+}
 
 /**
  * Parse and validate the header and section sizes of `n` floats at `data` into `view`.
@@ -264,15 +285,14 @@ size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t n
  * and, when the table has an index, the whole index in O(units * D + nodes * D): every label's tree is a
  * preorder binary tree whose children split their parent's range of the order section, the order section holds
  * exactly the label's units (same count, same sum and sum of squares of unit indices), every box holds its
- * children's boxes and every leaf box its units' descriptors, and (index version 3) the rows section holds every
- * order entry's descriptors bit for bit. Only a fully checked index guarantees exact
- * answers; an unchecked one is still read safely (cs_select range-checks every access).
- * Versions 3 and 2 are read (version 2: 20 header floats, no listening section, view->has_listen = 0). The
- * listening section's fixed fields are checked here in O(1) (CS_UT_E_LISTEN: magic, version, a frame analysis
- * that cs_frame_config_check accepts, at the table's sample rate, segmentation and normalisation methods known, onset
- * parameters that cs_onset_config_check accepts at that analysis with delta_abs = cs_onset_delta_abs(delta, mean
- * flux), grain lengths > 0); its arrays (centers, scales > 0, weights >= 0, centroids
- * finite, an empty label's centroid 0) by the row check.
+ * children's boxes and every leaf box its units' descriptors, and (index versions 3 and 4) the rows section holds
+ * every order entry's descriptors bit for bit (version 4: and +0 in the lanes past num_units). Only a fully checked
+ * index guarantees exact answers; an unchecked one is still read safely (cs_select range-checks every access). Versions
+ * 3 and 2 are read (version 2: 20 header floats, no listening section, view->has_listen = 0). The listening section's
+ * fixed fields are checked here in O(1) (CS_UT_E_LISTEN: magic, version, a frame analysis that cs_frame_config_check
+ * accepts, at the table's sample rate, segmentation and normalisation methods known, onset parameters that
+ * cs_onset_config_check accepts at that analysis with delta_abs = cs_onset_delta_abs(delta, mean flux), grain lengths >
+ * 0); its arrays (centers, scales > 0, weights >= 0, centroids finite, an empty label's centroid 0) by the row check.
  * Returns CS_UT_OK or a negative cs_ut_error (CS_UT_E_VERSION for a version 1 table). No allocation, no I/O:
  * real-time safe, but with check_rows linear in the table: the UGen uses cs_ut_check_step instead.
  */
@@ -309,12 +329,12 @@ void cs_ut_check_begin(cs_ut_check *c);
 /**
  * Run the row check for about `budget` work units (at least one item: a row costs `stride`, a member
  * 1 + CS_UT_CHECK_ORDERED_COST, an order entry 2 + CS_UT_CHECK_RANDOM_COST, an index node
- * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST (D + 1 in index version 3: its
- * rows are in sequence; an order entry then also costs 2D for the comparison of its rows), a descriptor's statistics of
- * the listening section 3, a label's centroid D + 2), then stop at an item boundary.
- * Returns CS_UT_CHECK_MORE while work remains, then CS_UT_OK or a negative cs_ut_error (also stored in c->result, and
- * returned again by further calls). Work per call is O(budget + stride + node size): bounded, no allocation, no I/O,
- * real-time safe. Same answer as cs_ut_parse(..., 1, ...) for any budget sequence on an unchanging table.
+ * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST (D + 1 in index versions 3 and 4:
+ * its rows are in sequence; an order entry then also costs 2D for the comparison of its rows), a descriptor's
+ * statistics of the listening section 3, a label's centroid D + 2), then stop at an item boundary. Returns
+ * CS_UT_CHECK_MORE while work remains, then CS_UT_OK or a negative cs_ut_error (also stored in c->result, and returned
+ * again by further calls). Work per call is O(budget + stride + node size): bounded, no allocation, no I/O, real-time
+ * safe. Same answer as cs_ut_parse(..., 1, ...) for any budget sequence on an unchanging table.
  */
 int cs_ut_check_step(const cs_ut_view *v, cs_ut_check *c, size_t budget);
 

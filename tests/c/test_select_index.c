@@ -450,23 +450,72 @@ static float *as_index_v2(const corpus *c, size_t *n2)
     return t;
 }
 
+/* The table `c` (index version 4) with its rows section rewritten row by row as index version 3 (issue 12 item 2,
+ * before the blocks): order entry i's descriptors at R + i * D, the section N * D floats long. */
+static float *as_index_v3(const corpus *c, size_t *n3)
+{
+    const size_t r = (size_t)(c->v.index_rows - c->table), N = c->v.num_units, D = c->v.num_descriptors;
+    *n3 = r + N * D;
+    float *t = malloc(*n3 * sizeof *t);
+    memcpy(t, c->table, r * sizeof *t);
+    t[(size_t)(c->v.index_roots - c->table) - CS_UT_INDEX_HEADER + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_3;
+    for (size_t i = 0; i < N; ++i)
+        for (uint32_t j = 0; j < D; ++j)
+            t[r + i * D + j] = c->v.index_rows[cs_ut_index_row_at(i, j, (uint32_t)D)];
+    return t;
+}
+
 /*
- * Index version 3 (issue 12 item 2): the rows section holds every order entry's descriptors (the full check
- * compares them bit for bit, and rejects a changed one); a version 2 index (no rows section) is still read and
- * gives the same exact answers; an unchecked garbage rows section gives a unit of the label or -1, never a crash.
+ * Index version 4 (issue 12 item 2): the rows section holds every order entry's descriptors in blocks of 8 entries
+ * column by column, +0 past the last unit (the full check compares them bit for bit, and rejects a changed one or
+ * a non-zero padding lane); version 3 (row by row) and version 2 (no rows section) indexes are still read and give
+ * the same exact answers; an unchecked garbage rows section gives a unit of the label or -1, never a crash.
  */
 static void test_versions(void)
 {
     corpus c;
     CS_CHECK(make_corpus(&c, 2500, 12, 7, 8, 31, 1) == 0, "corpus");
     if (!c.table) return;
-    CS_CHECK(c.v.index_version == CS_UT_INDEX_VERSION && c.v.index_rows != NULL, "analyze's index is version 3");
+    CS_CHECK(c.v.index_version == CS_UT_INDEX_VERSION && c.v.index_version == 4 && c.v.index_rows != NULL,
+             "analyze's index is version 4");
     const uint32_t D = c.v.num_descriptors;
     int rows_ok = 1;
     for (uint32_t i = 0; i < c.n && rows_ok; ++i)
-        rows_ok = memcmp(c.v.index_rows + (size_t)i * D, cs_ut_unit_descriptors(&c.v, (uint32_t)c.v.index_order[i]),
-                         D * sizeof(float)) == 0;
-    CS_CHECK(rows_ok, "rows section = the units' descriptors in tree order");
+        for (uint32_t j = 0; j < D; ++j)
+            rows_ok &= memcmp(c.v.index_rows + (size_t)(i / 8) * 8 * D + 8 * j + i % 8,
+                              cs_ut_unit_descriptors(&c.v, (uint32_t)c.v.index_order[i]) + j, sizeof(float)) == 0;
+    CS_CHECK(rows_ok && c.n % 8 != 0, "rows section = the units' descriptors in tree order, 8 entries a block");
+    const size_t rows_n = cs_ut_index_rows_size(c.n, D);
+    CS_CHECK(rows_n == (size_t)(c.n + 7) / 8 * 8 * D && (size_t)(c.v.index_rows - c.table) + rows_n == c.table_n,
+             "the rows section is ceil(N / 8) blocks of 8 D floats, the end of the table");
+    int pad_zero = 1;
+    for (uint32_t i = c.n; i % 8 != 0; ++i)
+        for (uint32_t j = 0; j < D; ++j)
+            pad_zero &= c.v.index_rows[cs_ut_index_row_at(i, j, D)] == 0.0f &&
+                        !signbit(c.v.index_rows[cs_ut_index_row_at(i, j, D)]);
+    CS_CHECK(pad_zero, "the lanes past the last unit are +0");
+    {
+        float *tp = malloc(c.table_n * sizeof *tp);
+        memcpy(tp, c.table, c.table_n * sizeof *tp);
+        const size_t r = (size_t)(c.v.index_rows - c.table);
+        cs_ut_view vp;
+        tp[r + cs_ut_index_row_at(c.n, D - 1, D)] = -0.0f; /* a padding lane: -0 */
+        CS_CHECK(cs_ut_parse(tp, c.table_n, 1, &vp) == CS_UT_E_VALUES, "a padding lane of -0: rejected");
+        tp[r + cs_ut_index_row_at(c.n, D - 1, D)] = NAN;
+        CS_CHECK(cs_ut_parse(tp, c.table_n, 1, &vp) == CS_UT_E_VALUES, "a padding lane of NaN: rejected");
+        CS_CHECK(cs_ut_parse(tp, c.table_n - 1, 0, &vp) == CS_UT_E_SHORT, "a truncated rows section: short");
+        free(tp);
+    }
+    size_t n3 = 0;
+    float *t3v = as_index_v3(&c, &n3);
+    cs_ut_view v3v;
+    CS_CHECK(cs_ut_parse(t3v, n3, 1, &v3v) == CS_UT_OK && v3v.index_version == CS_UT_INDEX_VERSION_3 &&
+                 v3v.index_rows != NULL,
+             "a version 3 index parses and passes the full check");
+    t3v[(size_t)(v3v.index_rows - t3v) + 7 * D + 1] += 0.5f;
+    CS_CHECK(cs_ut_parse(t3v, n3, 1, &v3v) == CS_UT_E_VALUES, "a version 3 rows entry unlike its row: rejected");
+    t3v[(size_t)(v3v.index_rows - t3v) + 7 * D + 1] -= 0.5f;
+    CS_CHECK(cs_ut_parse(t3v, n3, 1, &v3v) == CS_UT_OK, "restored");
     size_t n2 = 0;
     float *t2 = as_index_v2(&c, &n2);
     cs_ut_view v2;
@@ -487,17 +536,30 @@ static void test_versions(void)
                     cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL) &&
                 cs_select_nearest_budget(&v2, (int32_t)l, &t, 0, NULL) == cs_select_nearest_brute(&v2, (int32_t)l, &t);
     }
-    CS_CHECK(same == total, "version 2 index: exact answers = version 3 = brute force on %d/%d", same, total);
+    CS_CHECK(same == total, "version 2 index: exact answers = version 4 = brute force on %d/%d", same, total);
+    int same3 = 0, total3 = 0;
+    for (int q = 0; q < 300; ++q) {
+        for (uint32_t j = 0; j < D; ++j)
+            full[j] = (float)cs_rng_normal(&g) * 2.0f;
+        for (int32_t l = -1; l < (int32_t)c.k; ++l, ++total3)
+            same3 += cs_select_nearest_budget(&v3v, l, &t, 0, NULL) == cs_select_nearest_budget(&c.v, l, &t, 0, NULL) &&
+                     cs_select_nearest_budget(&v3v, l, &t, CS_SELECT_NEAREST_BUDGET, NULL) ==
+                         cs_select_nearest_budget(&c.v, l, &t, CS_SELECT_NEAREST_BUDGET, NULL) &&
+                     cs_select_nearest_budget(&c.v, l, &t, 0, NULL) == cs_select_nearest_brute(&c.v, l, &t);
+    }
+    CS_CHECK(same3 == total3, "version 3 index: exact and budgeted answers = version 4's, exact = brute, on %d/%d",
+             same3, total3);
+    free(t3v);
     const size_t x2 = (size_t)(v2.index_roots - t2) - CS_UT_INDEX_HEADER_V2;
     CS_CHECK(cs_ut_parse(t2, n2 - 1, 0, &v2) == CS_UT_E_SHORT, "truncated version 2 index: short");
-    t2[x2 + CS_UT_X_VERSION] = 4.0f;
-    CS_CHECK(cs_ut_parse(t2, n2, 0, &v2) == CS_UT_E_DIMS, "index version 4: refused");
+    t2[x2 + CS_UT_X_VERSION] = 5.0f;
+    CS_CHECK(cs_ut_parse(t2, n2, 0, &v2) == CS_UT_E_DIMS, "index version 5: refused");
     free(t2);
     /* one float of the rows section changed: the full check rejects it, a resumable one too */
     float *t3 = malloc(c.table_n * sizeof *t3);
     memcpy(t3, c.table, c.table_n * sizeof *t3);
     const size_t r = (size_t)(c.v.index_rows - c.table);
-    t3[r + 5 * D + 3] += 0.25f;
+    t3[r + cs_ut_index_row_at(5, 3, D)] += 0.25f;
     cs_ut_view v3;
     CS_CHECK(cs_ut_parse(t3, c.table_n, 1, &v3) == CS_UT_E_VALUES, "a rows entry unlike its unit's row: rejected");
     CS_CHECK(cs_ut_parse(t3, c.table_n, 0, &v3) == CS_UT_OK, "header-only parse accepts it");
@@ -508,7 +570,7 @@ static void test_versions(void)
         res = cs_ut_check_step(&v3, &chk, 1000);
     CS_CHECK(res == CS_UT_E_VALUES, "the resumable check rejects it too");
     /* garbage rows, unchecked: answers in the label, the budget bounds the work */
-    for (size_t i = r; i < r + (size_t)c.n * D; ++i)
+    for (size_t i = r; i < r + rows_n; ++i)
         t3[i] = (i % 7 == 0) ? NAN : (float)cs_rng_normal(&g) * 1e30f;
     int ok = 1;
     for (uint32_t l = 0; l < c.k; ++l) {

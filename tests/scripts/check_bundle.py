@@ -23,7 +23,7 @@ LISTEN_MAGIC, LISTEN_VERSION, LISTEN_FIXED = 4412236, 1, 32
 SEGMENTATIONS, NORMS = ("grain", "onset", "novelty"), ("zscore", "robust")
 ONSET_DEFAULTS = {"threshold": 0.5, "delta": 0.1, "median_ms": 100, "min_ms": 50, "max_ms": 2000, "pre_ms": 5,
                   "refine_ms": 30}  # cs_onset_params_default (corpus-tools/src/cs_segment.c)
-INDEX_MAGIC, INDEX_VERSION, INDEX_HEADER, NODE_FIXED = 4412233, 3, 12, 4
+INDEX_MAGIC, INDEX_VERSION, INDEX_HEADER, NODE_FIXED, ROW_BLOCK = 4412233, 4, 12, 4, 8
 
 
 def fail(msg):
@@ -39,20 +39,25 @@ def check(cond, msg):
 def check_index(t, x, n, d, k, lab, members, desc, label):
     """The nearest-neighbour index (BUNDLE.md, "Index"): per label a preorder k-d tree whose nodes split their
     range of the order section in two, whose boxes hold their units, and whose order section holds exactly the
-    label's units. These are the properties that make the tree search return the brute-force answer. Index version 3:
-    the rows section after the nodes holds every order entry's descriptors, exactly."""
+    label's units. These are the properties that make the tree search return the brute-force answer. Index version 4:
+    the rows section after the nodes holds every order entry's descriptors, exactly, in blocks of 8 entries column
+    by column (+0 past the last unit)."""
     check(t[x] == INDEX_MAGIC and t[x + 1] == INDEX_VERSION, "index magic/version")
     nodes, nstride, leaf = (int(v) for v in t[x + 2:x + 5])
     oo, po = int(t[x + 5]) * SPLIT + int(t[x + 6]), int(t[x + 7]) * SPLIT + int(t[x + 8])
     ro = int(t[x + 9]) * SPLIT + int(t[x + 10])
     check(t[x + 11] == 0, "index reserved field")
     check(nstride == NODE_FIXED + 2 * d and leaf >= 1, "index node stride / leaf size")
-    check(oo == x + INDEX_HEADER + 2 * k and po == oo + n and ro == po + nodes * nstride and len(t) == ro + n * d,
-          "index sections")
+    nb = (n + ROW_BLOCK - 1) // ROW_BLOCK
+    check(oo == x + INDEX_HEADER + 2 * k and po == oo + n and ro == po + nodes * nstride and
+          len(t) == ro + nb * ROW_BLOCK * d, "index sections")
     roots = t[x + INDEX_HEADER:oo].reshape(k, 2).astype(np.int64)
     order = t[oo:po].astype(np.int64)
     nd = t[po:ro].reshape(nodes, nstride)
-    check(np.array_equal(t[ro:].reshape(n, d), desc[order]), "index: the rows section is not the units' descriptors "
+    # index version 4: blocks of 8 order entries, column by column (block b, descriptor j, lane i at b, j, i)
+    rows = t[ro:].reshape(nb, d, ROW_BLOCK).transpose(0, 2, 1).reshape(nb * ROW_BLOCK, d)
+    check(np.all((rows[n:] == 0) & ~np.signbit(rows[n:])), "index: a padding lane of the rows section is not +0")
+    check(np.array_equal(rows[:n], desc[order]), "index: the rows section is not the units' descriptors "
           "in tree order")
     begin, count, size = nd[:, 0].astype(np.int64), nd[:, 1].astype(np.int64), nd[:, 2].astype(np.int64)
     lo, hi = nd[:, NODE_FIXED:NODE_FIXED + d], nd[:, NODE_FIXED + d:]
