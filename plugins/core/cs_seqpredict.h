@@ -219,6 +219,7 @@ typedef struct cs_seqp {
     uint64_t q_in, q_out; /* events pushed / taken since placing: the queue holds q_in - q_out */
     uint64_t q_counted;   /* events up to this push count are already counted in `deferred` */
     uint64_t step_madds;  /* cs_model_step_madds of the bound model */
+    uint64_t ngram_madds; /* cs_seqp_ngram_cost of the bound model (set when placed) */
     cs_rng rng;
     uint64_t fallback_seed;            /* the seed used at init when the seed input was < 0 */
     int hist[2 * CS_SEQP_MAX_HISTORY]; /* mirrored ring: the last k labels are hist[head + 64 - k .. head + 63] */
