@@ -671,6 +671,43 @@ static void test_written_model(void)
     free(model);
 }
 
+/* A non-finite or huge head bias written after verification, at any label (V 13): the model clamps its logits
+ * (cs_model.c), which is why cs_seqp_step does not scan them: the step succeeds, the outputs are finite and the
+ * label in range, and a NaN bias is the logit 0, an infinite one +-1e30 (in the logits the step sampled from). */
+static void test_nonfinite_logit(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 13, 16, 1, 0, 0, 0, 0};
+    size_t floats;
+    float *model = cs_test_random_model(&cfg, &floats, 5u, 0.3f);
+    float *orig = malloc(floats * sizeof(float));
+    memcpy(orig, model, floats * sizeof(float));
+    const float vals[4] = {NAN, INFINITY, -INFINITY, 3e38f}, want[4] = {0.0f, 1e30f, -1e30f, 1e30f};
+    size_t wrong = 0;
+    for (int k = 0; k < cfg.vocab; k++) {
+        for (int v = 0; v < 4; v++) {
+            memcpy(model, orig, floats * sizeof(float));
+            cs_seqp p;
+            cs_seqp_init(&p, 3u);
+            g_arena.used = 0;
+            g_arena.limit = sizeof g_arena.mem;
+            while (cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
+            cs_sample_params sp;
+            cs_sample_params_default(&sp);
+            if (cs_seqp_step(&p, -1, &sp, 0, NULL, 0) != 0 || !p.model) wrong++;
+            model[(size_t)(p.view.head_b - model) + (size_t)k] = vals[v];
+            const int r = cs_seqp_step(&p, -1, &sp, 0, NULL, 0);
+            const float lk = p.model ? cs_model_logits(p.model)[k] : 0.0f; /* the next step's: the same bias */
+            if (r != 0 || !p.model || p.nonfinite != 0 || !(p.label >= 0.0f && p.label < (float)cfg.vocab) ||
+                !isfinite(p.prob) || !isfinite(p.entropy) || (v != 3 && lk != want[v]) || (v == 3 && !(lk > 1e29f)))
+                wrong++;
+            cs_seqp_release(&p, arena_free, &g_arena);
+        }
+    }
+    CS_CHECK(wrong == 0, "non-finite head bias at each label: %zu wrong", wrong);
+    free(orig);
+    free(model);
+}
+
 static void test_binding(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, 5, 32, 2, 0, 0, 0, 0};
@@ -947,6 +984,7 @@ int main(int argc, char **argv)
     test_budget_queue();
     test_binding();
     test_written_model();
+    test_nonfinite_logit();
     test_noalloc();
     CS_TEST_END();
 }
