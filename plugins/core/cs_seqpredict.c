@@ -670,24 +670,32 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, call_state *cs)
     }
 }
 
-/* Does x (n values, or one held when step is 0) have a positive-going edge after prev (the clamped previous value:
- * NaN and negatives count as 0, as in cs_seqp_process)? x_i > 0 is false for NaN, so an edge at i >= 1 is
- * x_i > 0 && !(x_(i-1) > 0): one pass without a carried value or a branch, which the compiler vectorises. */
-static int has_edge(const float *x, uint32_t step, uint32_t n, float prev)
+/* The first sample in [i, n) where x (values, or one held when step is 0) has a positive-going edge, n when none;
+ * prev is the clamped value before sample i (NaN and negatives count as 0, as in cs_seqp_process). x_k > 0 is false
+ * for NaN, so an edge at k > i is x_k > 0 && !(x_(k-1) > 0): compared 4 samples at a time, without a carried value
+ * (the compiler does not vectorise the loop at -O2); a held value can rise at sample i only. */
+static uint32_t first_edge(const float *x, uint32_t step, uint32_t i, uint32_t n, float prev)
 {
-    int edge = x[0] > 0.0f && !(prev > 0.0f); /* a held value can rise at its first sample only */
-    const uint32_t m = step ? n : 1u;
-    uint32_t i = 1;
+    if (i >= n) return n;
+    if (x[i * step] > 0.0f && !(prev > 0.0f)) return i;
+    if (!step) return n;
+    uint32_t k = i + 1;
 #if defined(__SSE2__)
     const __m128 zero = _mm_setzero_ps();
-    for (; i + 4 <= m; i += 4) { /* 4 samples a step: the compiler does not vectorise this loop at -O2 */
-        __m128 up = _mm_cmpgt_ps(_mm_loadu_ps(x + i), zero), before = _mm_cmpgt_ps(_mm_loadu_ps(x + i - 1), zero);
-        edge |= _mm_movemask_ps(_mm_andnot_ps(before, up));
+    for (; k + 4 <= n; k += 4) {
+        const __m128 up = _mm_cmpgt_ps(_mm_loadu_ps(x + k), zero), before = _mm_cmpgt_ps(_mm_loadu_ps(x + k - 1), zero);
+        const int m = _mm_movemask_ps(_mm_andnot_ps(before, up));
+        if (m) return k + (uint32_t)__builtin_ctz((unsigned)m);
     }
 #endif
-    for (; i < m; i++)
-        edge |= (x[i] > 0.0f) & !(x[i - 1] > 0.0f);
-    return edge != 0;
+    for (; k < n; k++)
+        if (x[k] > 0.0f && !(x[k - 1] > 0.0f)) return k;
+    return n;
+}
+
+static int has_edge(const float *x, uint32_t step, uint32_t n, float prev)
+{
+    return first_edge(x, step, 0, n, prev) < n;
 }
 
 /* The clamped last value of x (n values, or one held). */
@@ -704,19 +712,25 @@ int cs_seqp_quiet(const cs_seqp *p, const cs_seqp_io *io, uint32_t n)
     return !p->model || !has_edge(io->in[CS_SEQP_IN_TRIG], io->step[CS_SEQP_IN_TRIG], n, p->prev_trig);
 }
 
+/* Samples [i, j) of the outputs hold the current label, probability and entropy (element 0 when out_step is 0). */
+static void hold_outputs(const cs_seqp *p, const cs_seqp_io *io, uint32_t i, uint32_t j)
+{
+    if (!io->out_step) i = 0, j = j > 0 ? 1u : 0u;
+    const float l = p->label, pr = p->prob, en = p->entropy;
+    for (uint32_t k = i; io->out_label && k < j; k++)
+        io->out_label[k] = l;
+    for (uint32_t k = i; io->out_prob && k < j; k++)
+        io->out_prob[k] = pr;
+    for (uint32_t k = i; io->out_entropy && k < j; k++)
+        io->out_entropy[k] = en;
+}
+
 /* A block without events (cs_seqp_quiet): the held outputs, the edges' last values. */
 static void process_quiet(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
 {
-    const uint32_t m = io->out_step ? n : 1u;
     p->prev_reset = last_value(io->in[CS_SEQP_IN_RESET], io->step[CS_SEQP_IN_RESET], n);
     p->prev_trig = last_value(io->in[CS_SEQP_IN_TRIG], io->step[CS_SEQP_IN_TRIG], n);
-    const float l = p->label, pr = p->prob, en = p->entropy;
-    for (uint32_t i = 0; io->out_label && i < m; i++)
-        io->out_label[i] = l;
-    for (uint32_t i = 0; io->out_prob && i < m; i++)
-        io->out_prob[i] = pr;
-    for (uint32_t i = 0; io->out_entropy && i < m; i++)
-        io->out_entropy[i] = en;
+    hold_outputs(p, io, 0, n);
 }
 
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
@@ -730,6 +744,19 @@ int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
     const float *const *in = io->in;
     const uint32_t *st = io->step;
     for (uint32_t i = 0; i < n; i++) {
+        if (!p->model || p->q_out == p->q_in || p->q_out == cs.blocked_head) {
+            /* nothing queued can run before the next edge: the samples up to it only hold the outputs (a block with
+             * one trigger does its other 63 samples so, not through the per-sample body) */
+            uint32_t j = first_edge(in[CS_SEQP_IN_RESET], st[CS_SEQP_IN_RESET], i, n, p->prev_reset);
+            if (p->model) j = first_edge(in[CS_SEQP_IN_TRIG], st[CS_SEQP_IN_TRIG], i, j, p->prev_trig);
+            if (j > i) { /* the inputs first: an output may be an input's buffer (scsynth reuses wire buffers) */
+                p->prev_reset = last_value(in[CS_SEQP_IN_RESET], st[CS_SEQP_IN_RESET], j);
+                p->prev_trig = last_value(in[CS_SEQP_IN_TRIG], st[CS_SEQP_IN_TRIG], j);
+                hold_outputs(p, io, i, j);
+                if (j == n) break;
+                i = j;
+            }
+        }
         float r = in[CS_SEQP_IN_RESET][i * st[CS_SEQP_IN_RESET]];
         r = r > 0.0f ? r : 0.0f; /* NaN -> 0 */
         if (r > 0.0f && p->prev_reset <= 0.0f) {

@@ -279,7 +279,8 @@ typedef struct cs_seqp_corpus {
 /** Inputs and outputs of one process call. in[i] holds n values when step[i] == 1, else one. Outputs hold n
  *  values when out_step == 1; with out_step == 0 only element 0 is written (the value after the last sample:
  *  a control-rate unit scanning an audio-rate trigger). Output pointers may be NULL. mask: mask_len floats,
- *  label i allowed iff i >= mask_len or mask[i] > 0; NULL = every label allowed. */
+ *  label i allowed iff i >= mask_len or mask[i] > 0; NULL = every label allowed. An output may be the memory of
+ *  an input (scsynth reuses wire buffers): a sample's inputs are read before its outputs are written. */
 typedef struct cs_seqp_io {
     const float *in[CS_SEQP_NUM_INPUTS];
     uint32_t step[CS_SEQP_NUM_INPUTS];
