@@ -235,10 +235,33 @@ uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)
     if (!p->model) return 0;
     if (e->is_reset) return p->step_madds;
     const uint64_t net = net_used(p) ? p->step_madds : 0;
-    int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
-    int trunc = !forced && ((e->sp.top_k > 0 && e->sp.top_k < p->vocab) || e->sp.top_p < 1.0f);
-    const uint64_t per_label = CS_SEQP_SAMPLE_MADDS_PLAIN + (trunc ? CS_SEQP_SAMPLE_MADDS_TRUNC : 0u);
-    return net + p->ngram_madds + (uint64_t)p->vocab * per_label;
+    return net + p->ngram_madds + cs_seqp_sample_cost(p->vocab, e, p->sample_simd);
+}
+
+uint64_t cs_seqp_sample_cost(int vocab, const cs_seqp_event *e, int simd)
+{
+    if (vocab < 1) return 0;
+    const int forced = e->prime >= 0.0f && e->prime < (float)vocab;
+    const int trunc = !forced && ((e->sp.top_k > 0 && e->sp.top_k < vocab) || e->sp.top_p < 1.0f);
+    uint64_t per_label = CS_SEQP_SAMPLE_MADDS_PLAIN;
+    if (trunc && simd && vocab <= CS_SEQP_SAMPLE_REG_MAX) {
+        per_label += CS_SEQP_SAMPLE_MADDS_TRUNC_REG; /* the threshold search and the ranking in registers */
+    } else if (trunc) {
+        unsigned levels = 0; /* ceil(log2 V), V <= 4096: at most 12 (the heap the nucleus is ranked in) */
+        while ((1u << levels) < (unsigned)vocab)
+            levels++;
+        per_label += (uint64_t)levels * (simd ? CS_SEQP_SAMPLE_MADDS_TRUNC : CS_SEQP_SAMPLE_MADDS_TRUNC_PORTABLE);
+    }
+    return (uint64_t)vocab * per_label;
+}
+
+int cs_seqp_sample_simd(void)
+{
+#if CS_FASTMATH_HAVE_AVX2 && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); /* cs_sample.c's choice of its path */
+#else
+    return 0;
+#endif
 }
 
 size_t cs_seqp_queued(const cs_seqp *p)
@@ -337,7 +360,8 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
     p->step_madds = cs_model_step_cost(&p->view); /* half weights cost more per multiply-add */
     p->vocab = p->view.cfg.vocab;
     p->ngram_madds = cs_seqp_ngram_cost(p); /* per bind, not per event */
-    p->label = (float)CS_LABEL_ANY;         /* ready, not stepped yet: "any unit" (a gapless chain can start) */
+    p->sample_simd = cs_seqp_sample_simd();
+    p->label = (float)CS_LABEL_ANY; /* ready, not stepped yet: "any unit" (a gapless chain can start) */
     p->prob = 0.0f;
     p->entropy = 0.0f;
     cs_seqp_history_clear(p);

@@ -759,6 +759,33 @@ static void test_aliased_outputs(void)
     free(model);
 }
 
+/* The sampler's bound in an event's cost (cs_seqp_sample_cost): plain and teacher forcing V * PLAIN; truncation
+ * (top-k < V or top-p < 1) on the AVX2 path flat per label up to CS_SEQP_SAMPLE_REG_MAX labels, then per heap level;
+ * the portable path per heap level at every V; top-k >= V is no truncation. */
+static void test_sample_cost(void)
+{
+    cs_seqp_event e;
+    memset(&e, 0, sizeof e);
+    cs_sample_params_default(&e.sp);
+    e.prime = -1.0f;
+    const uint64_t P = CS_SEQP_SAMPLE_MADDS_PLAIN;
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 1) == 64 * P && cs_seqp_sample_cost(4096, &e, 0) == 4096 * P, "plain");
+    e.sp.top_k = 64;
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 1) == 64 * P, "top-k = V: no truncation");
+    e.sp.top_k = 0;
+    e.sp.top_p = 0.9f;
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 1) == 64 * (P + CS_SEQP_SAMPLE_MADDS_TRUNC_REG), "V 64, AVX2: flat");
+    CS_CHECK(cs_seqp_sample_cost(17, &e, 1) == 17 * (P + CS_SEQP_SAMPLE_MADDS_TRUNC_REG), "V 17, AVX2: flat");
+    CS_CHECK(cs_seqp_sample_cost(65, &e, 1) == 65 * (P + 7 * CS_SEQP_SAMPLE_MADDS_TRUNC), "V 65, AVX2: 7 levels");
+    CS_CHECK(cs_seqp_sample_cost(4096, &e, 1) == 4096 * (P + 12 * CS_SEQP_SAMPLE_MADDS_TRUNC), "V 4096: 12 levels");
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 0) == 64 * (P + 6 * CS_SEQP_SAMPLE_MADDS_TRUNC_PORTABLE), "V 64 portable");
+    e.prime = 3.0f;
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 0) == 64 * P, "teacher forcing: the plain cost");
+    e.prime = 64.0f; /* out of range: drawn */
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 0) == 64 * (P + 6 * CS_SEQP_SAMPLE_MADDS_TRUNC_PORTABLE), "prime >= V: drawn");
+    CS_CHECK(cs_seqp_sample_cost(0, &e, 1) == 0, "no labels: 0");
+}
+
 static void test_binding(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, 5, 32, 2, 0, 0, 0, 0};
@@ -1038,6 +1065,7 @@ int main(int argc, char **argv)
     test_written_model();
     test_nonfinite_logit();
     test_aliased_outputs();
+    test_sample_cost();
     test_noalloc();
     CS_TEST_END();
 }
