@@ -671,6 +671,15 @@ static void test_written_model(void)
     free(model);
 }
 
+/* p initialised with fallback seed 3 and bound to `model` until ready, its state in the (emptied) arena. */
+static void bind_ready(cs_seqp *p, const float *model, size_t floats, float seed)
+{
+    cs_seqp_init(p, 3u);
+    g_arena.used = 0;
+    g_arena.limit = sizeof g_arena.mem;
+    while (cs_seqp_bind(p, model, floats, 1, seed, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
+}
+
 /* A non-finite or huge head bias written after verification, at any label (V 13): the model clamps its logits
  * (cs_model.c), which is why cs_seqp_step does not scan them: the step succeeds, the outputs are finite and the
  * label in range, and a NaN bias is the logit 0, an infinite one +-1e30 (in the logits the step sampled from). */
@@ -687,10 +696,7 @@ static void test_nonfinite_logit(void)
         for (int v = 0; v < 4; v++) {
             memcpy(model, orig, floats * sizeof(float));
             cs_seqp p;
-            cs_seqp_init(&p, 3u);
-            g_arena.used = 0;
-            g_arena.limit = sizeof g_arena.mem;
-            while (cs_seqp_bind(&p, model, floats, 1, 0, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
+            bind_ready(&p, model, floats, 0.0f);
             cs_sample_params sp;
             cs_sample_params_default(&sp);
             if (cs_seqp_step(&p, -1, &sp, 0, NULL, 0) != 0 || !p.model) wrong++;
@@ -719,11 +725,8 @@ static void test_aliased_outputs(void)
     float *model = cs_test_random_model(&cfg, &floats, 5u, 0.3f);
     static unsigned char mem2[1 << 16] __attribute__((aligned(64)));
     cs_seqp a, b;
-    cs_seqp_init(&a, 3u);
+    bind_ready(&a, model, floats, 4.0f);
     cs_seqp_init(&b, 3u);
-    g_arena.used = 0;
-    g_arena.limit = sizeof g_arena.mem;
-    while (cs_seqp_bind(&a, model, floats, 1, 4.0f, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
     CS_CHECK(cs_seqp_mem_size(&a.view) <= sizeof mem2, "state fits");
     b.mem = mem2; /* b's memory given directly: the arena holds a's */
     b.mem_bytes = sizeof mem2;
