@@ -1159,7 +1159,7 @@ static int cache_alone_losses(const eval_result *r, const int *const *seqs, cons
         for (size_t i = 0; i < b; ++i) {
             if (i >= a) {
                 const double pc = cs_lcache_prob(&c, seqs[s][i]);
-                out[k] = c.total > 0.0 ? (pc > 0.0 ? -log2(pc) : (double)INFINITY) : base[k];
+                out[k] = c.fed > 0 ? (pc > 0.0 ? -log2(pc) : (double)INFINITY) : base[k];
                 k++;
             }
             cs_lcache_push(&c, seqs[s][i]);

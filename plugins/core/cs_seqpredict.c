@@ -235,16 +235,33 @@ uint64_t cs_seqp_event_cost(const cs_seqp *p, const cs_seqp_event *e)
     if (!p->model) return 0;
     if (e->is_reset) return p->step_madds;
     const uint64_t net = net_used(p) ? p->step_madds : 0;
-    int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
-    int trunc = !forced && ((e->sp.top_k > 0 && e->sp.top_k < p->vocab) || e->sp.top_p < 1.0f);
+    return net + p->ngram_madds + cs_seqp_sample_cost(p->vocab, e, p->sample_simd);
+}
+
+uint64_t cs_seqp_sample_cost(int vocab, const cs_seqp_event *e, int simd)
+{
+    if (vocab < 1) return 0;
+    const int forced = e->prime >= 0.0f && e->prime < (float)vocab;
+    const int trunc = !forced && ((e->sp.top_k > 0 && e->sp.top_k < vocab) || e->sp.top_p < 1.0f);
     uint64_t per_label = CS_SEQP_SAMPLE_MADDS_PLAIN;
-    if (trunc) {
-        unsigned levels = 0; /* ceil(log2 V), V <= 4096: at most 12 */
-        while ((1u << levels) < (unsigned)p->vocab)
+    if (trunc && simd && vocab <= CS_SEQP_SAMPLE_REG_MAX) {
+        per_label += CS_SEQP_SAMPLE_MADDS_TRUNC_REG; /* the threshold search and the ranking in registers */
+    } else if (trunc) {
+        unsigned levels = 0; /* ceil(log2 V), V <= 4096: at most 12 (the heap the nucleus is ranked in) */
+        while ((1u << levels) < (unsigned)vocab)
             levels++;
-        per_label += (uint64_t)levels * CS_SEQP_SAMPLE_MADDS_TRUNC;
+        per_label += (uint64_t)levels * (simd ? CS_SEQP_SAMPLE_MADDS_TRUNC : CS_SEQP_SAMPLE_MADDS_TRUNC_PORTABLE);
     }
-    return net + cs_seqp_ngram_cost(p) + (uint64_t)p->vocab * per_label;
+    return (uint64_t)vocab * per_label;
+}
+
+int cs_seqp_sample_simd(void)
+{
+#if CS_FASTMATH_HAVE_AVX2 && (defined(__GNUC__) || defined(__clang__))
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); /* cs_sample.c's choice of its path */
+#else
+    return 0;
+#endif
 }
 
 size_t cs_seqp_queued(const cs_seqp *p)
@@ -342,6 +359,8 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
     p->q_in = p->q_out = p->q_counted = 0;
     p->step_madds = cs_model_step_cost(&p->view); /* half weights cost more per multiply-add */
     p->vocab = p->view.cfg.vocab;
+    p->ngram_madds = cs_seqp_ngram_cost(p); /* per bind, not per event */
+    p->sample_simd = cs_seqp_sample_simd();
     p->label = (float)CS_LABEL_ANY; /* ready, not stepped yet: "any unit" (a gapless chain can start) */
     p->prob = 0.0f;
     p->entropy = 0.0f;
@@ -488,14 +507,15 @@ void cs_seqp_center_logits(float *logits, int vocab)
 }
 
 /* The step's logits: the network's, or with a table the mixture's in p->glogits (the network's copied there first,
- * or zeros when its weight is 0: it is not run). NULL when a value is not finite. */
+ * or zeros when its weight is 0: it is not run). NULL when a value of the mixture is not finite. */
 static const float *mixed_logits(cs_seqp *p)
 {
     const int V = p->vocab;
     const float *net = NULL;
     if (net_used(p)) {
+        /* finite by construction: cs_model clamps every logit it computes (NaN -> 0, +-inf -> +-1e30), so a scan
+         * here (~20 ns at V 64, 2 % of a GRU-64 step) never found one; test_seqpredict_logic writes them */
         net = cs_model_logits(p->model);
-        if (!all_finite(net, V)) return NULL;
         if (!p->has_ngram) return net;
         memcpy(p->glogits, net, (size_t)V * sizeof(float));
     } else {
@@ -562,7 +582,7 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
          * logits are the log of the product of experts, which the sampler then treats as the model's */
         const float *lg = logits;
         p->cached = 0;
-        if (p->step_cache > 0.0f && p->cache.total > 0.0) { /* the label cache, blended into the model's */
+        if (p->step_cache > 0.0f && p->cache.fed > 0) { /* the label cache, blended into the model's */
             if (logits != p->glogits) memcpy(p->glogits, logits, (size_t)V * sizeof(float));
             p->cached = cs_lcache_blend_logits(&p->cache, p->glogits, p->step_cache);
             logits = lg = p->glogits;
@@ -629,51 +649,77 @@ static void queue_push(cs_seqp *p, const cs_seqp_io *io, uint32_t i, int is_rese
 
 /* Work off queued events at one sample while the call's budget lasts (at least one event per call), up to and
  * including one trigger. *spent and *events carry the call's totals. */
-static void queue_run(cs_seqp *p, const cs_seqp_io *io, uint64_t budget, uint64_t *spent, int *events)
+/* What the events of one process call share: its budget and what it spent, the events taken, the guide's cost
+ * (cs_seqp_guide_cost, computed at the call's first guided event: UINT64_MAX until then), and the queue position
+ * of a head event that did not fit (UINT64_MAX: none). Within a call an event's cost does not change, so that head
+ * waits for the next call, and the queue is not looked at again until the head moves (q_out only grows: a reset
+ * that empties a full queue moves it too). */
+typedef struct call_state {
+    uint64_t budget, spent, guide_cost, blocked_head;
+    int events;
+} call_state;
+
+/* Work off queued events at one sample while the call's budget lasts (at least one event per call), up to and
+ * including one trigger. The events are run in place in the ring (nothing pushes while they run; a step that
+ * drops the model only moves q_out). */
+static void queue_run(cs_seqp *p, const cs_seqp_io *io, call_state *cs)
 {
-    while (p->model && p->q_out < p->q_in) {
+    while (p->model && p->q_out < p->q_in && p->q_out != cs->blocked_head) {
         const cs_seqp_event *e = &p->queue[p->q_out % CS_SEQP_QUEUE];
         uint64_t c = cs_seqp_event_cost(p, e);
-        int forced = e->prime >= 0.0f && e->prime < (float)p->vocab;
-        if (!e->is_reset && !forced && e->guidance > 0.0f) c += cs_seqp_guide_cost(p->vocab, io->guide);
-        if (!e->is_reset && !forced && e->cache > 0.0f)
+        const int drawn = !e->is_reset && !(e->prime >= 0.0f && e->prime < (float)p->vocab);
+        if (drawn && e->guidance > 0.0f) {
+            if (cs->guide_cost == UINT64_MAX) cs->guide_cost = cs_seqp_guide_cost(p->vocab, io->guide);
+            c += cs->guide_cost;
+        }
+        if (drawn && e->cache > 0.0f)
             c += (uint64_t)p->vocab * CS_SEQP_CACHE_MADDS_PER_LABEL + CS_SEQP_CACHE_MADDS_FIXED;
-        if (*events > 0 && *spent + c > budget) return;
-        cs_seqp_event ev = *e;
+        if (cs->events > 0 && cs->spent + c > cs->budget) {
+            cs->blocked_head = p->q_out;
+            return;
+        }
         p->q_out++;
-        *spent += c;
-        (*events)++;
-        if (ev.is_reset) {
-            cs_seqp_reset(p, ev.seed);
+        cs->spent += c;
+        cs->events++;
+        if (e->is_reset) {
+            cs_seqp_reset(p, e->seed);
         } else {
             /* may drop the model */
-            p->step_cache = ev.cache;
-            cs_seqp_feed_pending(p, io->table, ev.unit);
-            cs_seqp_step_guided(p, ev.prime, &ev.sp, ev.n_hist, io->mask, io->mask_len, io->guide, ev.guidance);
+            p->step_cache = e->cache;
+            cs_seqp_feed_pending(p, io->table, e->unit);
+            cs_seqp_step_guided(p, e->prime, &e->sp, e->n_hist, io->mask, io->mask_len, io->guide, e->guidance);
             if (p->model) p->step_cache = 0.0f;
             return;
         }
     }
 }
 
-/* Does x (n values, or one held when step is 0) have a positive-going edge after prev (the clamped previous value:
- * NaN and negatives count as 0, as in cs_seqp_process)? x_i > 0 is false for NaN, so an edge at i >= 1 is
- * x_i > 0 && !(x_(i-1) > 0): one pass without a carried value or a branch, which the compiler vectorises. */
-static int has_edge(const float *x, uint32_t step, uint32_t n, float prev)
+/* The first sample in [i, n) where x (values, or one held when step is 0) has a positive-going edge, n when none;
+ * prev is the clamped value before sample i (NaN and negatives count as 0, as in cs_seqp_process). x_k > 0 is false
+ * for NaN, so an edge at k > i is x_k > 0 && !(x_(k-1) > 0): compared 4 samples at a time, without a carried value
+ * (the compiler does not vectorise the loop at -O2); a held value can rise at sample i only. */
+static uint32_t first_edge(const float *x, uint32_t step, uint32_t i, uint32_t n, float prev)
 {
-    int edge = x[0] > 0.0f && !(prev > 0.0f); /* a held value can rise at its first sample only */
-    const uint32_t m = step ? n : 1u;
-    uint32_t i = 1;
+    if (i >= n) return n;
+    if (x[i * step] > 0.0f && !(prev > 0.0f)) return i;
+    if (!step) return n;
+    uint32_t k = i + 1;
 #if defined(__SSE2__)
     const __m128 zero = _mm_setzero_ps();
-    for (; i + 4 <= m; i += 4) { /* 4 samples a step: the compiler does not vectorise this loop at -O2 */
-        __m128 up = _mm_cmpgt_ps(_mm_loadu_ps(x + i), zero), before = _mm_cmpgt_ps(_mm_loadu_ps(x + i - 1), zero);
-        edge |= _mm_movemask_ps(_mm_andnot_ps(before, up));
+    for (; k + 4 <= n; k += 4) {
+        const __m128 up = _mm_cmpgt_ps(_mm_loadu_ps(x + k), zero), before = _mm_cmpgt_ps(_mm_loadu_ps(x + k - 1), zero);
+        const int m = _mm_movemask_ps(_mm_andnot_ps(before, up));
+        if (m) return k + (uint32_t)__builtin_ctz((unsigned)m);
     }
 #endif
-    for (; i < m; i++)
-        edge |= (x[i] > 0.0f) & !(x[i - 1] > 0.0f);
-    return edge != 0;
+    for (; k < n; k++)
+        if (x[k] > 0.0f && !(x[k - 1] > 0.0f)) return k;
+    return n;
+}
+
+static int has_edge(const float *x, uint32_t step, uint32_t n, float prev)
+{
+    return first_edge(x, step, 0, n, prev) < n;
 }
 
 /* The clamped last value of x (n values, or one held). */
@@ -690,19 +736,25 @@ int cs_seqp_quiet(const cs_seqp *p, const cs_seqp_io *io, uint32_t n)
     return !p->model || !has_edge(io->in[CS_SEQP_IN_TRIG], io->step[CS_SEQP_IN_TRIG], n, p->prev_trig);
 }
 
+/* Samples [i, j) of the outputs hold the current label, probability and entropy (element 0 when out_step is 0). */
+static void hold_outputs(const cs_seqp *p, const cs_seqp_io *io, uint32_t i, uint32_t j)
+{
+    if (!io->out_step) i = 0, j = j > 0 ? 1u : 0u;
+    const float l = p->label, pr = p->prob, en = p->entropy;
+    for (uint32_t k = i; io->out_label && k < j; k++)
+        io->out_label[k] = l;
+    for (uint32_t k = i; io->out_prob && k < j; k++)
+        io->out_prob[k] = pr;
+    for (uint32_t k = i; io->out_entropy && k < j; k++)
+        io->out_entropy[k] = en;
+}
+
 /* A block without events (cs_seqp_quiet): the held outputs, the edges' last values. */
 static void process_quiet(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
 {
-    const uint32_t m = io->out_step ? n : 1u;
     p->prev_reset = last_value(io->in[CS_SEQP_IN_RESET], io->step[CS_SEQP_IN_RESET], n);
     p->prev_trig = last_value(io->in[CS_SEQP_IN_TRIG], io->step[CS_SEQP_IN_TRIG], n);
-    const float l = p->label, pr = p->prob, en = p->entropy;
-    for (uint32_t i = 0; io->out_label && i < m; i++)
-        io->out_label[i] = l;
-    for (uint32_t i = 0; io->out_prob && i < m; i++)
-        io->out_prob[i] = pr;
-    for (uint32_t i = 0; io->out_entropy && i < m; i++)
-        io->out_entropy[i] = en;
+    hold_outputs(p, io, 0, n);
 }
 
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
@@ -711,11 +763,24 @@ int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
         process_quiet(p, io, n);
         return 0;
     }
-    int events = 0;
-    uint64_t spent = 0, budget = (uint64_t)CS_SEQP_MADDS_PER_SAMPLE * (io->budget_samples ? io->budget_samples : n);
+    call_state cs = {(uint64_t)CS_SEQP_MADDS_PER_SAMPLE * (io->budget_samples ? io->budget_samples : n), 0, UINT64_MAX,
+                     UINT64_MAX, 0};
     const float *const *in = io->in;
     const uint32_t *st = io->step;
     for (uint32_t i = 0; i < n; i++) {
+        if (!p->model || p->q_out == p->q_in || p->q_out == cs.blocked_head) {
+            /* nothing queued can run before the next edge: the samples up to it only hold the outputs (a block with
+             * one trigger does its other 63 samples so, not through the per-sample body) */
+            uint32_t j = first_edge(in[CS_SEQP_IN_RESET], st[CS_SEQP_IN_RESET], i, n, p->prev_reset);
+            if (p->model) j = first_edge(in[CS_SEQP_IN_TRIG], st[CS_SEQP_IN_TRIG], i, j, p->prev_trig);
+            if (j > i) { /* the inputs first: an output may be an input's buffer (scsynth reuses wire buffers) */
+                p->prev_reset = last_value(in[CS_SEQP_IN_RESET], st[CS_SEQP_IN_RESET], j);
+                p->prev_trig = last_value(in[CS_SEQP_IN_TRIG], st[CS_SEQP_IN_TRIG], j);
+                hold_outputs(p, io, i, j);
+                if (j == n) break;
+                i = j;
+            }
+        }
         float r = in[CS_SEQP_IN_RESET][i * st[CS_SEQP_IN_RESET]];
         r = r > 0.0f ? r : 0.0f; /* NaN -> 0 */
         if (r > 0.0f && p->prev_reset <= 0.0f) {
@@ -729,7 +794,7 @@ int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
         t = t > 0.0f ? t : 0.0f;
         if (t > 0.0f && p->prev_trig <= 0.0f && p->model) queue_push(p, io, i, 0);
         p->prev_trig = t;
-        queue_run(p, io, budget, &spent, &events);
+        queue_run(p, io, &cs);
         uint32_t o = i * io->out_step;
         if (io->out_label) io->out_label[o] = p->label;
         if (io->out_prob) io->out_prob[o] = p->prob;
@@ -740,5 +805,5 @@ int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
         p->deferred += p->q_in - from;
         p->q_counted = p->q_in;
     }
-    return events;
+    return cs.events;
 }

@@ -33,8 +33,8 @@
  *               (io->budget_samples, else the call's samples): 2 000 000 for a 64-sample block, ~100-130 us or
  *               about 10 % of a 64-sample block at 48 kHz on the 2.1 GHz EPYC of tests/bench. An event costs
  *               cs_seqp_event_cost: the model's cs_model_step_madds plus the sampler's
- *               V * CS_SEQP_SAMPLE_MADDS_PLAIN (+ V * ceil(log2 V) * CS_SEQP_SAMPLE_MADDS_TRUNC with top-k or top-p
- * on; + cs_seqp_guide_cost for a guided draw). At each sample the queue is worked off in order while the budget lasts,
+ *               V * CS_SEQP_SAMPLE_MADDS_PLAIN (+ the truncation's bound with top-k or top-p on, cs_seqp_sample_cost;
+ * + cs_seqp_guide_cost for a guided draw). At each sample the queue is worked off in order while the budget lasts,
  * stopping after the first trigger (so each step's label is on the output for at least one sample); a call always takes
  * at least one event, so the queue always moves, and the worst call costs max(budget, one event). Events left in the
  * queue are DEFERRED: taken at the start of the next calls, in order, and counted once each in `deferred`. A trigger
@@ -105,8 +105,19 @@ extern "C" {
 #define CS_SEQP_SAMPLE_MADDS_PLAIN                                                                                     \
     200u /* cost of the sampler per label, in multiply-add equivalents, plain (or teacher forcing): ~11 ns a label */
 #define CS_SEQP_SAMPLE_MADDS_TRUNC                                                                                     \
-    130u /* with top-k or top-p on, added per label and per heap level (ceil(log2 V)): the measured worst case,        \
-            top-p 0.999 on a flat V 4096, is ~82 ns a label = 200 + 12 * 130 */
+    180u /* with top-k or top-p on and V > CS_SEQP_SAMPLE_REG_MAX (the sampler's AVX2 path), added per label and per   \
+            heap level (ceil(log2 V)): the worst case, a flat distribution with top-p 0.999 or top-k V - 1 (nearly     \
+            every label ranked in a heap), measured ~920 / 1610 / 1930 units a label at V 256 / 1024 / 4096            \
+            (tests/bench/bench_sample, units calibrated in the same run), charged 1640 / 2000 / 2360 (130 before: 1500 \
+            and 1760 at V 1024 and 4096 were below the worst case) */
+#define CS_SEQP_SAMPLE_REG_MAX 64 /* up to this V the sampler's AVX2 path finds and ranks the nucleus in registers */
+#define CS_SEQP_SAMPLE_MADDS_TRUNC_REG                                                                                 \
+    100u /* with top-k or top-p on and V <= CS_SEQP_SAMPLE_REG_MAX on the AVX2 path, added per label, whatever V (the  \
+            radix select in registers): worst ~170 units a label at V 64, charged 300 (ceil(log2 V) * 130 + 200 = 980  \
+            before) */
+#define CS_SEQP_SAMPLE_MADDS_TRUNC_PORTABLE                                                                            \
+    240u /* the sampler's portable path (no AVX2), per label and heap level at every V: worst ~880 / 1600 / 2200 /     \
+            2550 units a label at V 64 / 256 / 1024 / 4096, charged 1640 / 2120 / 2600 / 3080 */
 #define CS_SEQP_VERIFY_FLOATS                                                                                          \
     8192 /* weights verified per block (~40 us): a model of W weights is usable after                                  \
             ceil(W / 8192) blocks (the constructor's call counts as one) */
@@ -219,6 +230,8 @@ typedef struct cs_seqp {
     uint64_t q_in, q_out; /* events pushed / taken since placing: the queue holds q_in - q_out */
     uint64_t q_counted;   /* events up to this push count are already counted in `deferred` */
     uint64_t step_madds;  /* cs_model_step_madds of the bound model */
+    uint64_t ngram_madds; /* cs_seqp_ngram_cost of the bound model (set when placed) */
+    int sample_simd;      /* cs_seqp_sample_simd, read when placed */
     cs_rng rng;
     uint64_t fallback_seed;            /* the seed used at init when the seed input was < 0 */
     int hist[2 * CS_SEQP_MAX_HISTORY]; /* mirrored ring: the last k labels are hist[head + 64 - k .. head + 63] */
@@ -278,7 +291,8 @@ typedef struct cs_seqp_corpus {
 /** Inputs and outputs of one process call. in[i] holds n values when step[i] == 1, else one. Outputs hold n
  *  values when out_step == 1; with out_step == 0 only element 0 is written (the value after the last sample:
  *  a control-rate unit scanning an audio-rate trigger). Output pointers may be NULL. mask: mask_len floats,
- *  label i allowed iff i >= mask_len or mask[i] > 0; NULL = every label allowed. */
+ *  label i allowed iff i >= mask_len or mask[i] > 0; NULL = every label allowed. An output may be the memory of
+ *  an input (scsynth reuses wire buffers): a sample's inputs are read before its outputs are written. */
 typedef struct cs_seqp_io {
     const float *in[CS_SEQP_NUM_INPUTS];
     uint32_t step[CS_SEQP_NUM_INPUTS];
@@ -375,6 +389,18 @@ int cs_seqp_guide_view(const cs_ut_view *view, const cs_select_target *target, c
 
 /** Fill `g` from a bound corpus (state OK) and a target (copied): 1; else 0 (g zeroed: no guidance). O(1). */
 int cs_seqp_corpus_guide(const cs_seqp_corpus *c, const cs_select_target *target, cs_seqp_guide *g);
+
+/** The sampler's part of a trigger's cost at `vocab` labels, in multiply-add equivalents (an upper bound of
+ *  cs_sample's worst case, measured by tests/bench/bench_sample): vocab * CS_SEQP_SAMPLE_MADDS_PLAIN (a
+ *  teacher-forced step too: its probability and entropy), plus for a drawn step with top-k or top-p on: vocab *
+ *  CS_SEQP_SAMPLE_MADDS_TRUNC_REG when `simd` (cs_sample's AVX2 path, cs_seqp_sample_simd) and vocab <=
+ *  CS_SEQP_SAMPLE_REG_MAX, else vocab * ceil(log2 vocab) * (simd ? CS_SEQP_SAMPLE_MADDS_TRUNC :
+ *  CS_SEQP_SAMPLE_MADDS_TRUNC_PORTABLE). O(1). */
+uint64_t cs_seqp_sample_cost(int vocab, const cs_seqp_event *e, int simd);
+
+/** 1 when cs_sample runs its AVX2 path on this CPU (built with it, and AVX2 + FMA at run time), else 0: which of
+ *  the sampler's bounds cs_seqp_sample_cost applies (read once when a model is placed). O(1). */
+int cs_seqp_sample_simd(void);
 
 /** Multiply-add cost of an event (see "budget" at the top of this file) for the bound model: a reset costs one
  *  model step, a trigger one step (none for a pure n-gram model, net_weight 0) plus cs_seqp_ngram_cost plus the

@@ -10,7 +10,9 @@
  * Usage: bench_sample [--quick]. One core, one thread.
  */
 #include "cs_sample.h"
+#include "cs_sample_portable.h"
 #include "cs_sample_ref.h"
+#include "cs_seqpredict.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,16 +106,63 @@ int main(int argc, char **argv)
         p.top_p = 0.9f;
         run("p.9", lg, V, &p, calls, scratch, sb);
     }
-    { /* worst case: flat distribution, nucleus of almost everything */
+    /* worst case at each size (what CS_SEQP_SAMPLE_MADDS_TRUNC of plugins/core/cs_seqpredict.h must bound): a flat
+     * distribution with a nucleus of almost everything (top-p 0.999), or top-k V - 1, so that nearly every label is
+     * ranked; the vectorised sampler, its portable path (tests/c/cs_sample_portable.h) and the scalar reference.
+     * Beside each path the bound SeqPredict charges for it (cs_seqp_sample_cost, simd 1 / 0), both in the
+     * multiply-add equivalents of the cost constants: one unit = the scalar reference's plain cost per label at V
+     * 4096, measured in the same rounds, / CS_SEQP_SAMPLE_MADDS_PLAIN (the constants' calibration: 200 units = the
+     * scalar sampler's plain label),
+     * so the ratio holds however loaded the machine is. The charged / measured ratios, (N.NNx), must be >= 1. */
+    float *lgu = malloc(sizeof(float) * NVEC * 4096); /* the unit's logits: as the plain rows' at V 4096 */
+    if (!lgu) return 1;
+    {
+        cs_rng g;
+        cs_rng_seed(&g, 100u + 4096u);
+        for (int i = 0; i < NVEC * 4096; i++)
+            lgu[i] = 3.0f * (float)cs_rng_normal(&g);
+    }
+    cs_sample_params pu;
+    cs_sample_params_default(&pu);
+    const int ucalls = (quick ? 200000 : 2000000) / 4096 + 200;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        const int V = sizes[s];
         cs_rng g;
         cs_rng_seed(&g, 3);
-        for (int i = 0; i < NVEC * 4096; i++)
+        for (int i = 0; i < NVEC * V; i++)
             lg[i] = 0.01f * cs_rng_uniform(&g);
         cs_sample_params p;
         cs_sample_params_default(&p);
-        p.top_p = 0.999f;
-        run("worst_flat_p.999", lg, 4096, &p, quick ? 20 : 100, scratch, sb);
+        for (int c = 0; c < 2; c++) {
+            p.top_p = c ? 1.0f : 0.999f;
+            p.top_k = c ? V - 1 : 0;
+            const int calls = (quick ? 40000 : 400000) / V + 20;
+            double tn[NB], tp[NB], tr[NB], tu[NB];
+            batch(cs_sample, lg, V, &p, calls / 4 + 1, scratch, sb);
+            for (int b = 0; b < NB; b++) { /* the unit measured in the same rounds */
+                tn[b] = batch(cs_sample, lg, V, &p, calls, scratch, sb);
+                tp[b] = batch(cs_sample_portable, lg, V, &p, calls, scratch, sb);
+                tr[b] = batch(ref_fn, lg, V, &p, calls, scratch, sb);
+                tu[b] = batch(ref_fn, lgu, 4096, &pu, ucalls, scratch, sb);
+            }
+            qsort(tn, NB, sizeof(double), cmp_double);
+            qsort(tp, NB, sizeof(double), cmp_double);
+            qsort(tr, NB, sizeof(double), cmp_double);
+            qsort(tu, NB, sizeof(double), cmp_double);
+            const double unit = tu[NB / 2] / 4096.0 / (double)CS_SEQP_SAMPLE_MADDS_PLAIN;
+            cs_seqp_event e;
+            memset(&e, 0, sizeof e);
+            e.sp = p;
+            e.prime = -1.0f;
+            const double cn = (double)cs_seqp_sample_cost(V, &e, 1) / V, cp = (double)cs_seqp_sample_cost(V, &e, 0) / V;
+            const double un = tn[NB / 2] / V / unit, up = tp[NB / 2] / V / unit;
+            printf("c V %4d %-16s new_ns %9.1f portable_ns %9.1f ref_ns %9.1f unit_ns %.4f units_a_label new %.0f "
+                   "charged %.0f (%.2fx) portable %.0f charged %.0f (%.2fx)\n",
+                   V, c ? "worst_flat_kV-1" : "worst_flat_p.999", tn[NB / 2], tp[NB / 2], tr[NB / 2], unit, un, cn,
+                   cn / un, up, cp, cp / up);
+        }
     }
+    free(lgu);
     free(lg);
     free(scratch);
     return 0;

@@ -20,15 +20,18 @@
 # Part nrt (below): SeqPredict's cost per step inside scsynth (NRT), beside the C benchmark's figure for the
 # same model shape (bench_model_step: gru_h64_v64 = GRU, H 64, 1 layer, V 64; random weights).
 #
-# Two NRT renders of the same length, each repeated REPS times (the fastest run counts):
+# Two NRT renders of the same length, each repeated REPS times, interleaved (the least CPU time counts: user + sys
+# of the scsynth process, never wall time, which the other users of the machine inflate by 2x and more):
 #   with:     Impulse.ar(SampleRate.ir / 4) -> SeqPredict.ar(model, trig, temperature 1, seed 1) -> Out
 #   baseline: Impulse.ar(SampleRate.ir / 4) -> Out (the same graph without SeqPredict)
 # per step = (with - baseline) / steps, where steps = triggers (one every 4 samples, 16 per 64-sample block,
-# within the per-block budget for this model: 48 steps per 64 samples). C figure = median cs_model_step (warm) + median cs_sample (plain) from
-# bench_model_step, the two calls a SeqPredict step makes (measured there on fixed logits and one repeated
-# token, so it is a lower bound). Also the UGen's own per-block code outside scsynth on the same model file
-# (tests/c/test_seqpredict_logic --bench: cs_seqp_bind + cs_seqp_process, 64-sample blocks, sampled tokens).
-# Prints all three and the ratios.
+# within the per-block budget for this model: 48 steps per 64 samples). With CS_BENCH_BEFORE=DIR the "with" score is
+# also rendered with DIR's SeqPredict.so in the same rounds (per step before, and after / before).
+# C figure = median cs_model_step (warm: a random token each step) + median cs_sample (plain, on one step's logits)
+# from bench_model_step, the two calls a SeqPredict step makes, without the UGen around them (a lower bound). Also
+# the UGen's own per-block code outside scsynth on the same model file (tests/c/test_seqpredict_logic --bench:
+# cs_seqp_bind + cs_seqp_process, 64-sample blocks, sampled tokens, process CPU time). Prints all three and the
+# ratios.
 # Usage: tests/bench/run_seqpredict.sh [BUILD_DIR] [STEPS] [REPS]
 #   (rt part: CS_BENCH_VOICES, CS_BENCH_SECONDS, CS_BENCH_BEFORE; CS_BENCH_PART=rt skips the nrt part)
 set -euo pipefail
@@ -83,25 +86,30 @@ SCD_EOF
 timeout 90 sclang -l "$w/conf.yaml" "$w/score.scd" > "$w/sclang.log" 2>&1 < /dev/null || true
 grep -q "SCORES WRITTEN" "$w/sclang.log" || { cat "$w/sclang.log" >&2; exit 1; }
 
-time_render() { # best wall time in ns of REPS renders of $1.osc
-    local best="" t0 t1 dt
-    for _ in $(seq "$reps"); do
-        t0=$(date +%s%N)
-        scsynth -N "$w/$1.osc" _ "$w/$1.wav" $rate WAV float -o 1 -i 0 -U "$plugins" > "$w/$1.log" 2>&1
-        t1=$(date +%s%N)
-        dt=$(( t1 - t0 ))
-        if [ -z "$best" ] || [ "$dt" -lt "$best" ]; then best=$dt; fi
-    done
-    echo "$best"
+cpu_ms() { # CPU time (user + sys, ms) of one render of $1.osc with the plugins $2; the log in $1.log
+    local t
+    t=$( { TIMEFORMAT='%3U %3S'; time scsynth -N "$w/$1.osc" _ "$w/$1.wav" $rate WAV float -o 1 -i 0 -U "$2" \
+        > "$w/$1.log" 2>&1; } 2>&1 )
+    awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.0f", (a[1] + a[2]) * 1000 }'
 }
-with_ns=$(time_render with)
-base_ns=$(time_render baseline)
+before="${CS_BENCH_BEFORE:-}"
+if [ -n "$before" ]; then
+    [ -e "$before/SeqPredict.so" ] || { echo "CS_BENCH_BEFORE: no SeqPredict.so in $before" >&2; exit 1; }
+    mkdir -p "$w/before" && cp "$before/SeqPredict.so" "$w/before/" && cp "$w/with.osc" "$w/old.osc"
+fi
+min() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
+with_ms="" base_ms="" old_ms=""
+for _ in $(seq "$reps"); do
+    with_ms=$(min "$with_ms" "$(cpu_ms with "$plugins")")
+    base_ms=$(min "$base_ms" "$(cpu_ms baseline "$plugins")")
+    [ -n "$before" ] && old_ms=$(min "$old_ms" "$(cpu_ms old "/usr/lib/SuperCollider/plugins:$w/before")")
+done
 if grep -q "SeqPredict:" "$w/with.log"; then cat "$w/with.log" >&2; exit 1; fi
 labels=$(/usr/bin/python3 -c "
 import sys; sys.path.insert(0, '$src/tests/scripts'); import wavio, numpy as np
 x, _, _, _ = wavio.read_wav('$w/with.wav'); l = x[:, 0]
 print(int(np.sum(np.diff(l) != 0)), len(set(l.tolist())))")
-"$bench" --quick > "$w/c.txt"
+"$bench" --quick > "$w/c.txt" 2> /dev/null
 c_step=$(awk '$2 == "gru_h64_v64" && $3 == "step_warm" { print $5 }' "$w/c.txt")
 c_sample=$(awk '$2 == "gru_h64_v64" && $3 == "sample_plain" { print $5 }' "$w/c.txt")
 logic_ns=""
@@ -112,13 +120,18 @@ done
 echo "== SeqPredict in scsynth NRT ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
 echo "model GRU H 64, 1 layer, V 64; $steps steps (a trigger every 4 samples at $rate Hz, ${secs} s), best of $reps"
 echo "label changes in the render / distinct labels: $labels"
-awk -v w="$with_ns" -v b="$base_ns" -v s="$steps" -v cs="$c_step" -v cp="$c_sample" -v lg="$logic_ns" 'BEGIN {
-    per = (w - b) / s
+awk -v w="$with_ms" -v b="$base_ms" -v o="$old_ms" -v s="$steps" -v cs="$c_step" -v cp="$c_sample" -v lg="$logic_ns" 'BEGIN {
+    per = (w - b) * 1e6 / s
     c = cs + cp
-    printf "render with SeqPredict %.3f s, baseline %.3f s\n", w / 1e9, b / 1e9
+    printf "render CPU time with SeqPredict %.3f s, baseline %.3f s\n", w / 1e3, b / 1e3
     printf "SeqPredict per step in scsynth: %8.0f ns\n", per
+    if (o != "") {
+        pold = (o - b) * 1e6 / s
+        printf "the same with CS_BENCH_BEFORE'"'"'s SeqPredict.so (render %.3f s): %8.0f ns; after / before %.2f\n", o / 1e3, pold, per / pold
+    }
     printf "C core per step (bench_model_step gru_h64_v64: step_warm %.0f + sample_plain %.0f): %8.0f ns\n", cs, cp, c
     printf "SeqPredict logic outside scsynth (same model, same code, best of runs):  %8.0f ns\n", lg
     printf "ratio scsynth / C core benchmark: %.2f\n", per / c
     printf "ratio scsynth / same logic outside scsynth: %.2f\n", per / lg
+    printf "ratio logic outside scsynth / C core benchmark: %.2f\n", lg / c
 }'

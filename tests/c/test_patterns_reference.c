@@ -224,7 +224,7 @@ static int generate(loaded *m, const gen_opts *o, int n, int *out, float *probs)
     for (int i = 0; i < n; i++) {
         cs_sample_result r;
         const float *lg = ref_logits(m);
-        if (o->cache > 0.0f && cache.total > 0.0) {
+        if (o->cache > 0.0f && cache.fed > 0) {
             memcpy(cached, lg, (size_t)V * sizeof(float));
             if (cs_lcache_blend_logits(&cache, cached, o->cache)) lg = cached;
         }

@@ -671,6 +671,124 @@ static void test_written_model(void)
     free(model);
 }
 
+/* p initialised with fallback seed 3 and bound to `model` until ready, its state in the (emptied) arena. */
+static void bind_ready(cs_seqp *p, const float *model, size_t floats, float seed)
+{
+    cs_seqp_init(p, 3u);
+    g_arena.used = 0;
+    g_arena.limit = sizeof g_arena.mem;
+    while (cs_seqp_bind(p, model, floats, 1, seed, arena_alloc, arena_free, &g_arena) == CS_SEQP_VERIFYING) {}
+}
+
+/* A non-finite or huge head bias written after verification, at any label (V 13): the model clamps its logits
+ * (cs_model.c), which is why cs_seqp_step does not scan them: the step succeeds, the outputs are finite and the
+ * label in range, and a NaN bias is the logit 0, an infinite one +-1e30 (in the logits the step sampled from). */
+static void test_nonfinite_logit(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 13, 16, 1, 0, 0, 0, 0};
+    size_t floats;
+    float *model = cs_test_random_model(&cfg, &floats, 5u, 0.3f);
+    float *orig = malloc(floats * sizeof(float));
+    memcpy(orig, model, floats * sizeof(float));
+    const float vals[4] = {NAN, INFINITY, -INFINITY, 3e38f}, want[4] = {0.0f, 1e30f, -1e30f, 1e30f};
+    size_t wrong = 0;
+    for (int k = 0; k < cfg.vocab; k++) {
+        for (int v = 0; v < 4; v++) {
+            memcpy(model, orig, floats * sizeof(float));
+            cs_seqp p;
+            bind_ready(&p, model, floats, 0.0f);
+            cs_sample_params sp;
+            cs_sample_params_default(&sp);
+            if (cs_seqp_step(&p, -1, &sp, 0, NULL, 0) != 0 || !p.model) wrong++;
+            model[(size_t)(p.view.head_b - model) + (size_t)k] = vals[v];
+            const int r = cs_seqp_step(&p, -1, &sp, 0, NULL, 0);
+            const float lk = p.model ? cs_model_logits(p.model)[k] : 0.0f; /* the next step's: the same bias */
+            if (r != 0 || !p.model || p.nonfinite != 0 || !(p.label >= 0.0f && p.label < (float)cfg.vocab) ||
+                !isfinite(p.prob) || !isfinite(p.entropy) || (v != 3 && lk != want[v]) || (v == 3 && !(lk > 1e29f)))
+                wrong++;
+            cs_seqp_release(&p, arena_free, &g_arena);
+        }
+    }
+    CS_CHECK(wrong == 0, "non-finite head bias at each label: %zu wrong", wrong);
+    free(orig);
+    free(model);
+}
+
+/* Outputs written into the inputs' memory (scsynth's wire buffers: the label output in the trigger's buffer, the
+ * probability in the reset's), against the same inputs in buffers of their own: the same outputs, sample for
+ * sample. Audio-rate trigger and reset, 3000 blocks (the held samples between edges are written in one run: their
+ * inputs must be read before). */
+static void test_aliased_outputs(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 16, 32, 1, 0, 0, 0, 0};
+    size_t floats;
+    float *model = cs_test_random_model(&cfg, &floats, 5u, 0.3f);
+    static unsigned char mem2[1 << 16] __attribute__((aligned(64)));
+    cs_seqp a, b;
+    bind_ready(&a, model, floats, 4.0f);
+    cs_seqp_init(&b, 3u);
+    CS_CHECK(cs_seqp_mem_size(&a.view) <= sizeof mem2, "state fits");
+    b.mem = mem2; /* b's memory given directly: the arena holds a's */
+    b.mem_bytes = sizeof mem2;
+    while (cs_seqp_bind(&b, model, floats, 1, 4.0f, NULL, NULL, NULL) == CS_SEQP_VERIFYING) {}
+    float trig[64], rst[64], t2[64], r2[64], la[64], pa[64], ea[64], eb[64];
+    const float temp = 0.9f, tk = 5, tp = 0.9f, prime = -1, seed = 4, pen = 1.3f, hl = 6;
+    cs_seqp_io ia, ib;
+    memset(&ia, 0, sizeof ia);
+    const float *ins[CS_SEQP_NUM_INPUTS] = {t2, &temp, &tk, &tp, &prime, r2, &seed, &pen, &hl};
+    for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+        ia.in[k] = ins[k], ia.step[k] = (k == CS_SEQP_IN_TRIG || k == CS_SEQP_IN_RESET) ? 1u : 0u;
+    ia.out_step = 1;
+    ib = ia;
+    ia.out_label = la, ia.out_prob = pa, ia.out_entropy = ea;
+    ib.in[CS_SEQP_IN_TRIG] = trig, ib.in[CS_SEQP_IN_RESET] = rst;
+    ib.out_label = trig, ib.out_prob = rst, ib.out_entropy = eb; /* in place */
+    cs_rng g;
+    cs_rng_seed(&g, 9);
+    size_t differ = 0;
+    for (int blk = 0; blk < 3000; blk++) {
+        for (int i = 0; i < 64; i++) {
+            t2[i] = trig[i] = cs_rng_uniform(&g) < 0.05f ? 0.1f + cs_rng_uniform(&g) : 0.0f;
+            r2[i] = rst[i] = cs_rng_uniform(&g) < 0.002f ? 1.0f : 0.0f;
+        }
+        cs_seqp_process(&a, &ia, 64);
+        cs_seqp_process(&b, &ib, 64);
+        differ += memcmp(la, trig, sizeof la) != 0 || memcmp(pa, rst, sizeof pa) != 0 || memcmp(ea, eb, sizeof ea);
+    }
+    CS_CHECK(differ == 0 && a.steps > 5000 && a.resets > 100,
+             "outputs in the inputs' memory: %zu blocks differ (%llu steps)", differ, (unsigned long long)a.steps);
+    cs_seqp_release(&a, arena_free, &g_arena);
+    b.mem = NULL;
+    free(model);
+}
+
+/* The sampler's bound in an event's cost (cs_seqp_sample_cost): plain and teacher forcing V * PLAIN; truncation
+ * (top-k < V or top-p < 1) on the AVX2 path flat per label up to CS_SEQP_SAMPLE_REG_MAX labels, then per heap level;
+ * the portable path per heap level at every V; top-k >= V is no truncation. */
+static void test_sample_cost(void)
+{
+    cs_seqp_event e;
+    memset(&e, 0, sizeof e);
+    cs_sample_params_default(&e.sp);
+    e.prime = -1.0f;
+    const uint64_t P = CS_SEQP_SAMPLE_MADDS_PLAIN;
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 1) == 64 * P && cs_seqp_sample_cost(4096, &e, 0) == 4096 * P, "plain");
+    e.sp.top_k = 64;
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 1) == 64 * P, "top-k = V: no truncation");
+    e.sp.top_k = 0;
+    e.sp.top_p = 0.9f;
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 1) == 64 * (P + CS_SEQP_SAMPLE_MADDS_TRUNC_REG), "V 64, AVX2: flat");
+    CS_CHECK(cs_seqp_sample_cost(17, &e, 1) == 17 * (P + CS_SEQP_SAMPLE_MADDS_TRUNC_REG), "V 17, AVX2: flat");
+    CS_CHECK(cs_seqp_sample_cost(65, &e, 1) == 65 * (P + 7 * CS_SEQP_SAMPLE_MADDS_TRUNC), "V 65, AVX2: 7 levels");
+    CS_CHECK(cs_seqp_sample_cost(4096, &e, 1) == 4096 * (P + 12 * CS_SEQP_SAMPLE_MADDS_TRUNC), "V 4096: 12 levels");
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 0) == 64 * (P + 6 * CS_SEQP_SAMPLE_MADDS_TRUNC_PORTABLE), "V 64 portable");
+    e.prime = 3.0f;
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 0) == 64 * P, "teacher forcing: the plain cost");
+    e.prime = 64.0f; /* out of range: drawn */
+    CS_CHECK(cs_seqp_sample_cost(64, &e, 0) == 64 * (P + 6 * CS_SEQP_SAMPLE_MADDS_TRUNC_PORTABLE), "prime >= V: drawn");
+    CS_CHECK(cs_seqp_sample_cost(0, &e, 1) == 0, "no labels: 0");
+}
+
 static void test_binding(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, 5, 32, 2, 0, 0, 0, 0};
@@ -896,7 +1014,8 @@ static int render(int argc, char **argv)
 }
 
 /* --bench MODEL.wav STEPS: the UGen's per-block path (cs_seqp_bind + cs_seqp_process, 64-sample blocks, a
- * trigger every 4 samples, temperature 1, seed 1) outside scsynth; prints "logic_ns_per_step X". */
+ * trigger every 4 samples, temperature 1, seed 1) outside scsynth, in process CPU time (the machine is shared);
+ * prints "logic_ns_per_step X". */
 static int bench(int argc, char **argv)
 {
     if (argc != 4) return 2;
@@ -923,12 +1042,12 @@ static int bench(int argc, char **argv)
     io.out_label = out;
     io.out_step = 1;
     struct timespec a, b;
-    clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
     while (p.steps < (uint64_t)steps) {
         cs_seqp_bind(&p, model, n, 1, 1.0f, arena_alloc, arena_free, &g_arena);
         cs_seqp_process(&p, &io, 64);
     }
-    clock_gettime(CLOCK_MONOTONIC, &b);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
     double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
     printf("logic_ns_per_step %.1f\n", ns / (double)p.steps);
     return 0;
@@ -947,6 +1066,9 @@ int main(int argc, char **argv)
     test_budget_queue();
     test_binding();
     test_written_model();
+    test_nonfinite_logit();
+    test_aliased_outputs();
+    test_sample_cost();
     test_noalloc();
     CS_TEST_END();
 }
