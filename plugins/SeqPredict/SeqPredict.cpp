@@ -65,6 +65,7 @@ struct SeqPredict : public Unit {
     int reportedErr;
     int reportedMask; // 1 after posting "no mask buffer", 2 after "mask allows nothing"
     bool reportedPrime, reportedDeferred, reportedDropped;
+    bool reportedReduced;       // the small-state message was posted for the current placement
     uint64_t reportedNonfinite; // the count of non-finite steps last posted
     float modelNum;             // model buffer number of the last block (for messages)
     cs_seqp_corpus corpus;      // the corpus of guidance
@@ -98,6 +99,15 @@ static void sp_report_binding(SeqPredict *unit, int status)
     if (status >= 0) { // ready or verifying: a later failure will be posted again
         unit->reportedStatus = 0;
         unit->reportedErr = 0;
+        if (status != CS_SEQP_READY || !p->reduced) {
+            unit->reportedReduced = false;
+        } else if (!unit->reportedReduced) {
+            unit->reportedReduced = true;
+            if (sp_verbose(unit))
+                Print("SeqPredict: buffer %g: real-time memory held only the model's small state (%lu of %lu bytes): "
+                      "the same labels, each step slower; increase ServerOptions.memSize\n",
+                      unit->modelNum, (unsigned long)p->mem_bytes, (unsigned long)cs_seqp_mem_size(&p->view));
+        }
         return;
     }
     if (status == unit->reportedStatus && p->err == unit->reportedErr) return;
@@ -319,7 +329,7 @@ void SeqPredict_Ctor(SeqPredict *unit)
 {
     // 1. state: everything zero / NULL, so that the destructor is safe whatever happens below
     unit->reportedStatus = unit->reportedErr = unit->reportedMask = 0;
-    unit->reportedPrime = unit->reportedDeferred = unit->reportedDropped = false;
+    unit->reportedPrime = unit->reportedDeferred = unit->reportedDropped = unit->reportedReduced = false;
     unit->reportedNonfinite = 0;
     unit->modelNum = -1.f;
     unit->inCtor = true;

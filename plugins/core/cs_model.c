@@ -1437,6 +1437,12 @@ size_t cs_model_state_size(const cs_model_view *view)
     return state_layout(&view->cfg, view->precision == CS_MODEL_PRECISION_HALF, 1, NULL, NULL) + 64;
 }
 
+size_t cs_model_state_size_min(const cs_model_view *view)
+{
+    if (!cs_model_state_size(view)) return 0; /* NULL, a bad config or a refused precision */
+    return state_layout(&view->cfg, view->precision == CS_MODEL_PRECISION_HALF, 0, NULL, NULL) + 64;
+}
+
 /* Forget every row of the folded table (the weights or the kernel set changed). O(V), RT-safe. */
 static void fold_clear(cs_model_state *st)
 {
@@ -1469,14 +1475,15 @@ int cs_model_state_init(const cs_model_view *view, void *mem, size_t bytes, cs_m
     if (!view || !out || !view->weights || cs_model_config_check(&view->cfg) != CS_MODEL_OK) return CS_MODEL_E_ARG;
     if (view->precision == CS_MODEL_PRECISION_HALF && view->cfg.desc_inputs > 0) return CS_MODEL_E_PRECISION;
     const int half = view->precision == CS_MODEL_PRECISION_HALF;
-    if (!mem || bytes < cs_model_state_size(view)) return CS_MODEL_E_MEMORY;
+    if (!mem || bytes < cs_model_state_size_min(view)) return CS_MODEL_E_MEMORY;
+    const int full = bytes >= cs_model_state_size(view); /* else no folded table and no half copy */
     uintptr_t p = ((uintptr_t)mem + 63) & ~(uintptr_t)63;
     unsigned char *base = (unsigned char *)mem + (p - (uintptr_t)mem);
     cs_model_state *st = (cs_model_state *)(void *)base;
     memset(st, 0, sizeof *st);
     st->v = *view;
     st->half = half;
-    state_layout(&view->cfg, st->half, 1, st, base);
+    state_layout(&view->cfg, st->half, full, st, base);
     st->fold_on = st->fold != NULL;
     fold_clear(st);
     kernels_choose(st, 1);

@@ -403,10 +403,18 @@ typedef struct cs_model_state cs_model_state;
  *  (D 128, 4 layers, context 128, V 4096) is about 150 KB. */
 size_t cs_model_state_size(const cs_model_view *view);
 
+/** Bytes of the smallest state of `view`: cs_model_state_size without the folded-embedding table and the half
+ *  copy (a prefix of the full layout), 0 if view is NULL or refused. A state placed in fewer bytes than
+ *  cs_model_state_size (but at least these) has neither: the same logits, bit for bit, at the unfolded, uncopied
+ *  cost (the cost cs_model_step_cost counts). GRU 128 x 2 / V 256: about 6 KB against 745 KB with half weights.
+ *  For a host whose real-time memory cannot hold the full state (SeqPredict falls back to it). RT-safe. */
+size_t cs_model_state_size_min(const cs_model_view *view);
+
 /**
- * Place a state for `view` in `mem` (`bytes` >= cs_model_state_size(view); any alignment: the state is aligned
- * to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). The folded-embedding table and the
- * half copy (see cs_model_state_size) start empty and in use. The state keeps pointers to the
+ * Place a state for `view` in `mem` (`bytes` >= cs_model_state_size_min(view); any alignment: the state is
+ * aligned to 64 bytes inside), copy the view into it, and reset it (cs_model_reset). With bytes >=
+ * cs_model_state_size(view) the folded-embedding table and the half copy (see cs_model_state_size) start empty
+ * and in use; with fewer the state has neither (the same logits, slower). The state keeps pointers to the
  * weights (not to `view`), so the buffer must stay valid while the state is used (see cs_model_rebind).
  * Returns 0 (and *out) or CS_MODEL_E_ARG / CS_MODEL_E_MEMORY. Bounded (one reset): RT-safe.
  */

@@ -39,9 +39,9 @@ void cs_seqp_params(float temperature, float top_k, float top_p, float penalty, 
     *n_hist = h < 1.0f ? 0 : (h >= (float)CS_SEQP_MAX_HISTORY ? CS_SEQP_MAX_HISTORY : (int)h);
 }
 
-size_t cs_seqp_mem_size(const cs_model_view *view)
+/* Allocator bytes for a model state of `st` bytes and the rest (cs_seqp_mem_size's layout). */
+static size_t seqp_mem_for(const cs_model_view *view, size_t st)
 {
-    size_t st = cs_model_state_size(view);
     size_t sc = cs_sample_scratch_size(view->cfg.vocab);
     if (!st || !sc) return 0;
     return 64u + cs_seqp_align64(st) + cs_seqp_align64(sc) + cs_seqp_align64((size_t)view->cfg.vocab) +
@@ -49,6 +49,16 @@ size_t cs_seqp_mem_size(const cs_model_view *view)
            cs_seqp_align64((size_t)view->cfg.vocab * sizeof(float)) +
            cs_seqp_align64((size_t)view->cfg.vocab * sizeof(double)) +
            cs_seqp_align64((size_t)view->cfg.vocab * sizeof(float));
+}
+
+size_t cs_seqp_mem_size(const cs_model_view *view)
+{
+    return seqp_mem_for(view, cs_model_state_size(view));
+}
+
+size_t cs_seqp_mem_size_min(const cs_model_view *view)
+{
+    return seqp_mem_for(view, cs_model_state_size_min(view));
 }
 
 float cs_seqp_guidance_value(float g)
@@ -337,7 +347,8 @@ int cs_seqp_place(cs_seqp *p, int64_t seed)
 {
     unsigned char *base = (unsigned char *)p->mem;
     base += (64u - ((uintptr_t)base & 63u)) & 63u;
-    size_t st = cs_seqp_align64(cs_model_state_size(&p->view));
+    p->reduced = p->mem_bytes < cs_seqp_mem_size(&p->view); /* the small state (cs_model_state_size_min) */
+    size_t st = cs_seqp_align64(p->reduced ? cs_model_state_size_min(&p->view) : cs_model_state_size(&p->view));
     size_t sc = cs_seqp_align64(cs_sample_scratch_size(p->view.cfg.vocab));
     int e = cs_model_state_init(&p->view, base, st, &p->model);
     if (e) {
@@ -433,12 +444,17 @@ int cs_seqp_bind(cs_seqp *p, const float *data, size_t floats, int channels, flo
             p->err = r;
             p->status = CS_SEQP_BAD_WEIGHTS;
         } else if (r == 1) {
-            size_t need = cs_seqp_mem_size(&p->view);
+            size_t need = cs_seqp_mem_size(&p->view), least = cs_seqp_mem_size_min(&p->view);
             p->need = need;
             if (need > p->mem_bytes) {
                 if (p->mem && free_fn) free_fn(user, p->mem);
-                p->mem = alloc_fn ? alloc_fn(user, need) : NULL;
+                p->mem = alloc_fn && need ? alloc_fn(user, need) : NULL;
                 p->mem_bytes = p->mem ? need : 0;
+                if (!p->mem && least && least < need) { /* short of memory: the small state, the same labels */
+                    p->need = least;
+                    p->mem = alloc_fn ? alloc_fn(user, least) : NULL;
+                    p->mem_bytes = p->mem ? least : 0;
+                }
             }
             if (!p->mem || need == 0) {
                 p->status = CS_SEQP_NO_MEMORY;

@@ -213,7 +213,8 @@ typedef struct cs_seqp {
     float header[CS_MODEL_HEADER_FLOATS]; /* copy of its first floats, to notice a same-size reload */
     int status;                           /* enum cs_seqp_status */
     int err;                              /* cs_model_err of BAD_HEADER / BAD_WEIGHTS */
-    size_t need;                          /* bytes asked for (NO_MEMORY) */
+    size_t need;                          /* bytes asked for (NO_MEMORY: the least that would do) */
+    int reduced; /* 1: placed in cs_seqp_mem_size_min bytes (the allocator refused the full state) */
     cs_model_view view;
     cs_model_verify verify;
     void *mem; /* from the allocator, NULL if none */
@@ -428,6 +429,11 @@ size_t cs_seqp_queued(const cs_seqp *p);
  *  event queue, the guidance scratch (V floats, V doubles) and the label cache (V floats), each 64-byte aligned (plus
  * 64 bytes of slack for the block's own alignment). O(1). */
 size_t cs_seqp_mem_size(const cs_model_view *view);
+
+/** The same with the model's smallest state (cs_model_state_size_min: no folded-embedding table, no half copy).
+ *  cs_seqp_bind asks for cs_seqp_mem_size and, when the allocator refuses it, for this: the model then gives the
+ *  same labels, each step at its unfolded, uncopied cost (p->reduced = 1). O(1). */
+size_t cs_seqp_mem_size_min(const cs_model_view *view);
 
 /** Initialise `p` (no model bound; outputs -1, 0, 0). fallback_seed seeds the generator and is used whenever
  *  the seed input is < 0 at binding (the UGen takes it from the synth's RGen). O(1). */

@@ -9,7 +9,8 @@
  *  2. no stale copy: the Buffer's weights replaced in place (the same pointer) and cs_model_rebind'ed, the logits
  *     equal a fresh state's on the new weights, bit for bit (fails if rebind does not mark the copy stale);
  *  3. who has a copy: float32 weights, the portable kernel set and a model whose copy would pass
- *     CS_MODEL_HCOPY_MAX_BYTES have none (set_hcopy returns 0); a state of size cs_model_state_size - 1 is refused.
+ *     CS_MODEL_HCOPY_MAX_BYTES have none (set_hcopy returns 0); a state of size cs_model_state_size - 1 is the small
+ * state (no copy, no table, the same logits) and one of cs_model_state_size_min - 1 is refused.
  */
 #include "cs_model.h"
 #include "cs_test.h"
@@ -141,11 +142,36 @@ static void test_has(const cs_model_config *cfg, int half, int want, const char 
         CS_CHECK(cs_model_state_set_hcopy(st, 1) == 0, "%s: no copy with the portable set", name);
         cs_model_view v;
         cs_model_parse(half ? h16 : f32, half ? hn : n, &v);
-        const size_t bytes = cs_model_state_size(&v);
+        /* fewer bytes than the full state: the small state (no copy, no folded table), the same logits */
+        const size_t bytes = cs_model_state_size(&v), least = cs_model_state_size_min(&v);
         void *small = malloc(bytes);
         cs_model_state *s2 = NULL;
-        CS_CHECK(small && cs_model_state_init(&v, small, bytes - 1, &s2) == CS_MODEL_E_MEMORY,
-                 "%s: %zu - 1 bytes refused", name, bytes);
+        CS_CHECK(small && least > 0 && least <= bytes, "%s: small state %zu of %zu bytes", name, least, bytes);
+        if (small && least < bytes) /* a model with a copy or a table */
+            CS_CHECK(cs_model_state_init(&v, small, bytes - 1, &s2) == CS_MODEL_OK,
+                     "%s: %zu - 1 bytes give the small state (%zu)", name, bytes, least);
+        if (s2) {
+            CS_CHECK(cs_model_state_set_hcopy(s2, 1) == 0 && cs_model_state_set_fold(s2, 1) == 0,
+                     "%s: the small state has no copy and no table", name);
+            cs_model_state_set_simd(st, 1);
+            cs_model_state_set_simd(s2, 1);
+            cs_model_state_set_hcopy(st, 1);
+            cs_model_reset(st);
+            cs_model_reset(s2);
+            int differ = 0;
+            for (int i = 0; i < 60; i++) {
+                const float *la = NULL, *lb = NULL;
+                const int tok = (i * 7 + 3) % cfg->vocab;
+                cs_model_step(st, tok, &la);
+                cs_model_step(s2, tok, &lb);
+                differ += memcmp(la, lb, (size_t)cfg->vocab * sizeof(float)) != 0;
+            }
+            CS_CHECK(differ == 0, "%s: the small state's logits are the full state's: %d of 60 steps differ", name,
+                     differ);
+        }
+        s2 = NULL;
+        CS_CHECK(cs_model_state_init(&v, small, least - 1, &s2) == CS_MODEL_E_MEMORY && !s2,
+                 "%s: %zu - 1 bytes refused", name, least);
         free(small);
     }
     free(mem);

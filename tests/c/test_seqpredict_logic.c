@@ -856,6 +856,56 @@ static void test_binding(void)
     free(copy), free(other), free(bigm), free(model);
 }
 
+/* Real-time memory short of the full state (folded-embedding table): the allocator refuses cs_seqp_mem_size, so
+ * bind takes cs_seqp_mem_size_min and the model gives the same labels as with the full state (same seed); with
+ * less than that it is NO_MEMORY naming the smaller size. */
+static void test_small_state(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 64, 64, 1, 0, 0, 0, 0};
+    size_t floats;
+    float *model = cs_test_random_model(&cfg, &floats, 21u, 0.5f);
+    cs_model_view v;
+    CS_CHECK(cs_model_parse(model, floats, &v) == CS_MODEL_OK, "parse");
+    const size_t full = cs_seqp_mem_size(&v), least = cs_seqp_mem_size_min(&v);
+    CS_CHECK(least > 0 && least + 40000 < full, "the table is most of the state: %zu of %zu bytes", least, full);
+    CS_CHECK(cs_model_state_size_min(&v) < cs_model_state_size(&v), "model: small state %zu < %zu",
+             cs_model_state_size_min(&v), cs_model_state_size(&v));
+    cs_seqp a, b;
+    cs_seqp_init(&a, 3u);
+    cs_seqp_init(&b, 3u);
+    static arena big, small;
+    big.limit = sizeof big.mem;
+    small.limit = full - 1;
+    int sa, sb;
+    while ((sa = cs_seqp_bind(&a, model, floats, 1, 7, arena_alloc, arena_free, &big)) == CS_SEQP_VERIFYING) {}
+    while ((sb = cs_seqp_bind(&b, model, floats, 1, 7, arena_alloc, arena_free, &small)) == CS_SEQP_VERIFYING) {}
+    CS_CHECK(sa == CS_SEQP_READY && !a.reduced && a.mem_bytes == full, "full state: %d %d %zu", sa, a.reduced,
+             a.mem_bytes);
+    CS_CHECK(sb == CS_SEQP_READY && b.reduced && b.mem_bytes == least && small.attempts == 2,
+             "small state after one refusal: %d %d %zu (%d attempts)", sb, b.reduced, b.mem_bytes, small.attempts);
+    cs_sample_params sp;
+    cs_sample_params_default(&sp);
+    int differ = 0;
+    for (int i = 0; i < 2000; i++) {
+        cs_seqp_step(&a, -1, &sp, 0, NULL, 0);
+        cs_seqp_step(&b, -1, &sp, 0, NULL, 0);
+        differ += a.label != b.label || a.prob != b.prob;
+    }
+    CS_CHECK(differ == 0, "the small state gives the same labels and probabilities: %d of 2000 differ", differ);
+    cs_seqp c;
+    cs_seqp_init(&c, 3u);
+    static arena none;
+    none.limit = least - 1;
+    int sc;
+    while ((sc = cs_seqp_bind(&c, model, floats, 1, 7, arena_alloc, arena_free, &none)) == CS_SEQP_VERIFYING) {}
+    CS_CHECK(sc == CS_SEQP_NO_MEMORY && c.need == least && c.label == -1.0f, "below the small state: %d need %zu", sc,
+             c.need);
+    cs_seqp_release(&a, arena_free, &big);
+    cs_seqp_release(&b, arena_free, &small);
+    cs_seqp_release(&c, arena_free, &none);
+    free(model);
+}
+
 static void test_noalloc(void)
 {
 #if CS_COUNT_HEAP
@@ -1065,6 +1115,7 @@ int main(int argc, char **argv)
     test_quiet_blocks();
     test_budget_queue();
     test_binding();
+    test_small_state();
     test_written_model();
     test_nonfinite_logit();
     test_aliased_outputs();

@@ -71,3 +71,21 @@ if "$PY" "$SRC/tests/scripts/seqpredict_wavcheck.py" "$W/memory.wav" \
     'np.all(np.isfinite(x))' 'np.all(x[:, 0] == 0)' 'x[-1, 4] == 1' > "$W/memory.check" 2>&1; then ok
 else cat "$W/memory.check" >&2; not_ok "memory: outputs"; fi
 sed 's/^/  memory: /' "$W/memory.check"
+
+# ---- memory for the small state only: a half GRU (H 192, 1 layer) whose full state (folded table + half copy,
+# ~270 KB) does not fit in 256 KB but whose small state does: the same three instances step, one message each
+"$CS" train "$W/a.corpus" -o "$W/mid.wav" --arch gru --hidden 192 --layers 1 --weights half --epochs 1 \
+    --progress none --quiet > "$W/mid.log" 2>&1 || { cat "$W/mid.log" >&2; not_ok "half GRU 192"; }
+if run_sclang 90 "$scd" memory "$W/small.osc" "$W/a.corpus/model.wav" "$W/a.corpus" "$W/bad" "$W/mid.wav" \
+    && grep -q "SCORE WRITTEN" "$W/sclang.log"; then ok; else cat "$W/sclang.log" >&2; not_ok "small-state score"; fi
+timeout 120 scsynth -N "$W/small.osc" _ "$W/small.wav" 48000 WAV float -o 5 -i 0 -m 256 -U "$PLUGINS" \
+    > "$W/small.log" 2>&1
+rc=$?
+check "small state: scsynth exits normally (status $rc)" test $rc -eq 0
+check "small state: one message per instance ($(grep -c "held only the model's small state" "$W/small.log"))" \
+    test "$(grep -c "SeqPredict: buffer 9: real-time memory held only the model's small state" "$W/small.log")" = 3
+check "small state: no other message" test "$(grep -c 'SeqPredict:' "$W/small.log")" = 3
+if "$PY" "$SRC/tests/scripts/seqpredict_wavcheck.py" "$W/small.wav" \
+    'np.all(np.isfinite(x))' 'np.sum(np.diff(x[:, 0]) != 0) > 100' 'x[-1, 4] == 1' > "$W/small.check" 2>&1; then ok
+else cat "$W/small.check" >&2; not_ok "small state: outputs"; fi
+sed 's/^/  small state: /' "$W/small.check"
