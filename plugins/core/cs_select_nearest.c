@@ -509,6 +509,16 @@ static inline void prefetch_node(const cs_ut_view *v, uint32_t n)
 #endif
 }
 
+/* Ask the cache for node n's fields (the first line of the node; only a hint, as prefetch_node). */
+static inline void prefetch_header(const cs_ut_view *v, uint32_t n)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    if (n < v->index_num_nodes) __builtin_prefetch(v->index_nodes + (size_t)n * v->index_stride, 0, 3);
+#else
+    (void)v, (void)n;
+#endif
+}
+
 /* One label's tree: root node `root`, nc nodes, its units at first .. first + count of the order section. */
 typedef struct tree {
     uint32_t first, count, root, nc;
@@ -618,6 +628,9 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i)
             return 1;
         }
         const uint32_t r = l + lsz;
+        prefetch_node(s->v, t->root + r); /* its box is read next; the children's first children are read after */
+        prefetch_header(s->v, t->root + l + 1);
+        prefetch_header(s->v, t->root + r + 1);
         const float *lbox = nodes + (size_t)l * stride + CS_UT_N_BOX, *rbox = nodes + (size_t)r * stride + CS_UT_N_BOX;
         float bd[2];
         box_bound2(lbox, lbox + D, rbox, rbox + D, s->g, bd);
