@@ -103,8 +103,11 @@ enum cs_select_status {
  * 25 000-unit label and of label < 0 of a 100k x 24 corpus, nearly all of which spend it; best of 3 runs per
  * query; load ~7 on 2 cores), 1.12-1.20x less than index version 3's row-by-row search in the same run (1.39-1.49x
  * for 3-descriptor targets), p99 17-28 us over those and k-means labels; a single (cold-cache) run costs about 2x
- * more. One query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size, but a worst case
- * <= 20 us is not shown.
+ * more. With the descent as it is now (both children's bounds in one pass, the nodes read next prefetched, the
+ * queue's entries packed; the same answers and work) the same benchmark at load ~1 gives 9.1-11.8 us for a
+ * full-budget query (median of the skewed label, label < 0 synthetic and lincity-ng; two runs) and 15-28 us for the
+ * worst query of a case. One query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size, but
+ * a worst case <= 20 us is not shown (the skewed label and label < 0 exceed it).
  */
 #define CS_SELECT_NEAREST_BUDGET 2048
 

@@ -219,6 +219,27 @@ __attribute__((target("avx2"))) static float box_avx2(const float *lo, const flo
     }
     return hsum_lanes(acc);
 }
+
+/* box_avx2 of two boxes at once (a node's two children; their loads and sums overlap), the same operations on each:
+ * out[0] = box_avx2(lo0, hi0, g), out[1] = box_avx2(lo1, hi1, g), to the bit. */
+__attribute__((target("avx2"))) static void box2_avx2(const float *lo0, const float *hi0, const float *lo1,
+                                                      const float *hi1, const gathered *g, float *out)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 acc0 = zero, acc1 = zero;
+    for (uint32_t i = 0; i < g->m; i += LANES) {
+        const __m256 t = _mm256_loadu_ps(g->vals + i);
+        const __m256 a0 = _mm256_max_ps(_mm256_sub_ps(load_lanes(lo0, g, i), t), zero);
+        const __m256 b0 = _mm256_max_ps(_mm256_sub_ps(t, load_lanes(hi0, g, i)), zero);
+        const __m256 a1 = _mm256_max_ps(_mm256_sub_ps(load_lanes(lo1, g, i), t), zero);
+        const __m256 b1 = _mm256_max_ps(_mm256_sub_ps(t, load_lanes(hi1, g, i)), zero);
+        const __m256 e0 = _mm256_add_ps(a0, b0), e1 = _mm256_add_ps(a1, b1);
+        acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(e0, e0));
+        acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(e1, e1));
+    }
+    out[0] = hsum_lanes(acc0);
+    out[1] = hsum_lanes(acc1);
+}
 #endif
 
 /* The kernels in use: -1 not chosen yet, 0 portable, 1 AVX2. Chosen once from the CPU (a benign race: every
@@ -275,6 +296,20 @@ static float box_bound(const float *lo, const float *hi, const gathered *g)
     if (g->dense && use_avx2()) return box_avx2(lo, hi, g);
 #endif
     return box_c(lo, hi, g);
+}
+
+/* box_bound of two boxes: out[0] of lo0/hi0, out[1] of lo1/hi1 (the same floats as two calls). */
+static void box_bound2(const float *lo0, const float *hi0, const float *lo1, const float *hi1, const gathered *g,
+                       float *out)
+{
+#if CS_SELECT_HAVE_AVX2
+    if (g->dense && use_avx2()) {
+        box2_avx2(lo0, hi0, lo1, hi1, g, out);
+        return;
+    }
+#endif
+    out[0] = box_c(lo0, hi0, g);
+    out[1] = box_c(lo1, hi1, g);
 }
 
 /* The search's running answer and its work account (units: a distance 1, a box bound 2). */
@@ -413,49 +448,75 @@ static void scan_rows(search *s)
  * every tree a search walks: an entry names its node (absolute, in the nodes section) and its label.
  */
 #define QUEUE_CAP 512
+typedef struct q_entry {
+    float key;
+    uint32_t node;
+    int32_t label;
+} q_entry;
 typedef struct queue {
     uint32_t n;
-    float key[QUEUE_CAP];
-    uint32_t node[QUEUE_CAP];
-    int32_t label[QUEUE_CAP];
+    q_entry e[QUEUE_CAP]; /* one entry in one place: a sift moves 12 bytes, not three arrays' words */
 } queue;
+
+static inline int e_less(const q_entry *a, const q_entry *b)
+{
+    return a->key < b->key || (a->key == b->key && a->node < b->node);
+}
 
 static inline int q_less(const queue *q, uint32_t a, uint32_t b)
 {
-    return q->key[a] < q->key[b] || (q->key[a] == q->key[b] && q->node[a] < q->node[b]);
+    return e_less(&q->e[a], &q->e[b]);
 }
 
-static inline void q_swap(queue *q, uint32_t a, uint32_t b)
-{
-    const float k = q->key[a];
-    const uint32_t n = q->node[a];
-    const int32_t l = q->label[a];
-    q->key[a] = q->key[b], q->node[a] = q->node[b], q->label[a] = q->label[b];
-    q->key[b] = k, q->node[b] = n, q->label[b] = l;
-}
-
+/* Move entry i up to its place (the entries above it shift down into the hole). */
 static void q_sift_up(queue *q, uint32_t i)
 {
-    while (i > 0 && q_less(q, i, (i - 1) / 2)) {
-        q_swap(q, i, (i - 1) / 2);
+    const q_entry x = q->e[i];
+    while (i > 0 && e_less(&x, &q->e[(i - 1) / 2])) {
+        q->e[i] = q->e[(i - 1) / 2];
         i = (i - 1) / 2;
     }
+    q->e[i] = x;
 }
 
 static void q_pop(queue *q, float *key, uint32_t *node, int32_t *label)
 {
-    *key = q->key[0], *node = q->node[0], *label = q->label[0];
-    --q->n;
-    q->key[0] = q->key[q->n], q->node[0] = q->node[q->n], q->label[0] = q->label[q->n];
-    for (uint32_t i = 0;;) {
+    *key = q->e[0].key, *node = q->e[0].node, *label = q->e[0].label;
+    const q_entry x = q->e[--q->n]; /* the last entry, sifted down from the root */
+    uint32_t i = 0;
+    for (;;) {
         const uint32_t l = 2 * i + 1, r = l + 1;
-        uint32_t m = i;
-        if (l < q->n && q_less(q, l, m)) m = l;
-        if (r < q->n && q_less(q, r, m)) m = r;
-        if (m == i) break;
-        q_swap(q, i, m);
+        if (l >= q->n) break;
+        const uint32_t m = r < q->n && q_less(q, r, l) ? r : l;
+        if (!e_less(&q->e[m], &x)) break;
+        q->e[i] = q->e[m];
         i = m;
     }
+    if (q->n > 0) q->e[i] = x;
+}
+
+/* Ask the cache for node n's fields and box (absolute; out-of-range addresses are never read: only a hint). */
+static inline void prefetch_node(const cs_ut_view *v, uint32_t n)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    if (n >= v->index_num_nodes) return;
+    const char *p = (const char *)(v->index_nodes + (size_t)n * v->index_stride);
+    const size_t bytes = (size_t)v->index_stride * sizeof(float);
+    for (size_t o = 0; o < bytes; o += 64)
+        __builtin_prefetch(p + o, 0, 3);
+#else
+    (void)v, (void)n;
+#endif
+}
+
+/* Ask the cache for node n's fields (the first line of the node; only a hint, as prefetch_node). */
+static inline void prefetch_header(const cs_ut_view *v, uint32_t n)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    if (n < v->index_num_nodes) __builtin_prefetch(v->index_nodes + (size_t)n * v->index_stride, 0, 3);
+#else
+    (void)v, (void)n;
+#endif
 }
 
 /* One label's tree: root node `root`, nc nodes, its units at first .. first + count of the order section. */
@@ -527,7 +588,7 @@ static void q_add(search *s, queue *q, float key, const tree *t, uint32_t i)
     const uint32_t node = t->root + i;
     if (q->n < QUEUE_CAP) {
         const uint32_t j = q->n++;
-        q->key[j] = key, q->node[j] = node, q->label[j] = t->label;
+        q->e[j] = (q_entry){key, node, t->label};
         q_sift_up(q, j);
         return;
     }
@@ -535,11 +596,12 @@ static void q_add(search *s, queue *q, float key, const tree *t, uint32_t i)
     for (uint32_t j = m + 1; j < q->n; ++j)
         if (q_less(q, m, j)) m = j;
     s->work += DROP_WORK;
-    if (key < q->key[m] || (key == q->key[m] && node < q->node[m])) {
-        const float dk = q->key[m];
-        const uint32_t dn = q->node[m];
-        const int32_t dl = q->label[m];
-        q->key[m] = key, q->node[m] = node, q->label[m] = t->label;
+    const q_entry add = {key, node, t->label};
+    if (e_less(&add, &q->e[m])) {
+        const float dk = q->e[m].key;
+        const uint32_t dn = q->e[m].node;
+        const int32_t dl = q->e[m].label;
+        q->e[m] = add;
         q_sift_up(q, m);
         q_dropped(s, dk, dn, dl);
     } else {
@@ -554,9 +616,11 @@ static void q_add(search *s, queue *q, float key, const tree *t, uint32_t i)
  */
 static int descend(search *s, const tree *t, queue *q, uint32_t i)
 {
+    uint32_t b, c, sz;
+    if (++s->visits > s->max_visits || !node_fields(s->v, t, i, &b, &c, &sz)) return 0;
+    const float *nodes = s->v->index_nodes + (size_t)t->root * s->v->index_stride;
+    const uint32_t stride = s->v->index_stride, D = s->v->num_descriptors;
     for (;;) {
-        uint32_t b, c, sz;
-        if (++s->visits > s->max_visits || !node_fields(s->v, t, i, &b, &c, &sz)) return 0;
         const uint32_t l = i + 1;
         uint32_t lb, lc, lsz;
         if (sz == 1 || l >= t->nc || !node_fields(s->v, t, l, &lb, &lc, &lsz) || (uint64_t)l + lsz >= t->nc) {
@@ -564,11 +628,16 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i)
             return 1;
         }
         const uint32_t r = l + lsz;
-        const float bl = node_bound(s, t, l), br = node_bound(s, t, r);
+        prefetch_node(s->v, t->root + r); /* its box is read next; the children's first children are read after */
+        prefetch_header(s->v, t->root + l + 1);
+        prefetch_header(s->v, t->root + r + 1);
+        const float *lbox = nodes + (size_t)l * stride + CS_UT_N_BOX, *rbox = nodes + (size_t)r * stride + CS_UT_N_BOX;
+        float bd[2];
+        box_bound2(lbox, lbox + D, rbox, rbox + D, s->g, bd);
         s->work += 4;
-        const int left_near = bl <= br;
+        const int left_near = bd[0] <= bd[1];
         const uint32_t near_n = left_near ? l : r, far_n = left_near ? r : l;
-        const float near_b = left_near ? bl : br, far_b = left_near ? br : bl;
+        const float near_b = left_near ? bd[0] : bd[1], far_b = left_near ? bd[1] : bd[0];
         if (far_b <= s->best) q_add(s, q, far_b, t, far_n);
         if (near_b > s->best) return 1;
         if (out_of_work(s)) {
@@ -576,6 +645,11 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i)
             return 1;
         }
         i = near_n;
+        if (++s->visits > s->max_visits) return 0;
+        if (left_near) /* the left child's fields were read and checked above */
+            b = lb, c = lc, sz = lsz;
+        else if (!node_fields(s->v, t, i, &b, &c, &sz))
+            return 0;
     }
 }
 
@@ -599,6 +673,8 @@ static void search_queue(search *s, queue *q, int single)
         uint32_t node;
         int32_t label;
         q_pop(q, &key, &node, &label);
+        if (q->n > 0) /* the next pop's node, most likely: fetched while this one is searched */
+            prefetch_node(s->v, q->e[0].node);
         if (key > s->best) break; /* every queued node is at least as far: exact */
         if (out_of_work(s)) {
             s->exhausted = 1;

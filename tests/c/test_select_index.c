@@ -182,6 +182,7 @@ static void test_exact(void)
         cs_rng g;
         cs_rng_seed(&g, 7 + ci);
         int mismatch = 0, scan_mismatch = 0, ref_far = 0, ties = 0, queries = 0, simd_mismatch = 0;
+        int simd_budget_mismatch = 0;
         int budget_unproved = 0, budget_unlabelled = 0, budget_over = 0, budget_same = 0;
         float full[64];
         for (int q = 0; q < 1500; ++q) {
@@ -195,6 +196,11 @@ static void test_exact(void)
                 const int32_t bu = cs_select_nearest_budget(&c.v, (int32_t)l, &t, CS_SELECT_NEAREST_BUDGET, &info);
                 cs_select_simd(!(q & 1));
                 const int32_t a2 = cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL);
+                /* the budgeted search with the other kernels: every bound and distance the same float, so the same
+                 * walk (answer, work and flag; the two children's bounds are computed in one pass) */
+                cs_select_nearest_info info2;
+                const int32_t bu2 = cs_select_nearest_budget(&c.v, (int32_t)l, &t, CS_SELECT_NEAREST_BUDGET, &info2);
+                simd_budget_mismatch += bu2 != bu || info2.work != info.work || info2.exhausted != info.exhausted;
                 mismatch += a != b;
                 simd_mismatch += a2 != a;
                 scan_mismatch += s != b;
@@ -218,6 +224,9 @@ static void test_exact(void)
         CS_CHECK(mismatch == 0, "corpus %zu: index = brute force on %d/%d queries", ci, queries - mismatch, queries);
         CS_CHECK(scan_mismatch == 0, "corpus %zu: label scan = brute force (%d mismatches)", ci, scan_mismatch);
         CS_CHECK(simd_mismatch == 0, "corpus %zu: AVX2 kernels = portable kernels (%d mismatches)", ci, simd_mismatch);
+        CS_CHECK(simd_budget_mismatch == 0,
+                 "corpus %zu: budgeted search, AVX2 = portable: same answer, work and flag (%d mismatches)", ci,
+                 simd_budget_mismatch);
         CS_CHECK(budget_unproved == 0 && budget_unlabelled == 0 && budget_over == 0,
                  "corpus %zu: budgeted search: exact whenever the budget lasts, a unit of the label always, work <= "
                  "budget + one descent (%d, %d, %d); = exact on %d/%d",
