@@ -1039,7 +1039,8 @@ static double corpus_mean_flux(const analysis *a)
 
 /* The listening section's values (BUNDLE.md "Listening section"): what the server needs to hear a sound as the
  * corpus was heard. Arrays point into `buf` (3 * CS_D_COUNT floats). Only what analyze decides is set here:
- * cs_ut_encode_listen derives onset_delta_abs (from onset_delta and mean_flux) and the centroids itself. */
+ * cs_ut_encode_listen derives the stored onset_delta_abs (from onset_delta and mean_flux; the same product as the
+ * config's) and the centroids itself. */
 static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
 {
     const cs_analyze_opts *o = a->o;
@@ -1064,15 +1065,10 @@ static void listen_values(const analysis *a, float *buf, cs_ut_listen *l)
     cs_onset_params_default(&op);
     if (o->segment == CS_SEG_ONSET) op = o->onset;
     const double mean_flux = corpus_mean_flux(a);
-    cs_onset_config oc; /* the detector's float32 values (its delta_abs is the encoder's to derive) */
+    cs_onset_config oc; /* the detector's float32 values; delta_abs = cs_onset_delta_abs(delta, mean_flux) */
     cs_onset_params_to_config(&op, mean_flux, &oc);
-    l->onset_threshold = oc.threshold;
+    cs_ut_listen_set_onset(l, &oc);
     l->onset_delta = (float)op.delta;
-    l->onset_median_s = oc.median_s;
-    l->onset_min_len_s = oc.min_len_s;
-    l->onset_max_len_s = oc.max_len_s;
-    l->onset_pre_s = oc.pre_s;
-    l->onset_refine_s = oc.refine_s;
     l->mean_flux = (float)mean_flux;
     l->norm_method = norm_to_ut(o->normalize);
     for (int d = 0; d < CS_D_COUNT; ++d) {

@@ -61,13 +61,7 @@ int cs_cl_config(const cs_ut_listen *listen, double sample_rate, int mode, cs_li
     c->mode = mode;
     c->grain_len = listen->grain_len;
     c->grain_hop = listen->grain_hop;
-    c->onset.threshold = listen->onset_threshold;
-    c->onset.delta_abs = listen->onset_delta_abs;
-    c->onset.median_s = listen->onset_median_s;
-    c->onset.min_len_s = listen->onset_min_len_s;
-    c->onset.max_len_s = listen->onset_max_len_s;
-    c->onset.pre_s = listen->onset_pre_s;
-    c->onset.refine_s = listen->onset_refine_s;
+    cs_ut_listen_onset(listen, &c->onset);
     if ((double)t->sample_rate == sample_rate) return 0;
     /* another rate: the same analysis in seconds and Hz, at the server's rate */
     const double ratio = sample_rate / (double)t->sample_rate;

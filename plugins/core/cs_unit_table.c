@@ -160,30 +160,42 @@ static int parse_listen_fixed(const float *y, float table_rate, cs_ut_listen *l)
         return CS_UT_E_LISTEN;
     for (int i = CS_UT_L_ONSET_THRESHOLD; i <= CS_UT_L_MEAN_FLUX; ++i)
         if (y[i] < 0.0f) return CS_UT_E_LISTEN;
+    cs_ut_listen t;
+    memset(&t, 0, sizeof t);
+#define CS_UT_GET_ONSET(cf, lf, slot) t.lf = y[slot];
+    CS_UT_LISTEN_ONSET_FIELDS(CS_UT_GET_ONSET)
+#undef CS_UT_GET_ONSET
     /* the onset parameters are ones the live detector runs with at this analysis (cs_onset.h), and delta_abs is
      * delta times the mean flux as cs_onset_delta_abs computes it */
-    const cs_onset_config oc = {y[CS_UT_L_ONSET_THRESHOLD], y[CS_UT_L_ONSET_DELTA_ABS], y[CS_UT_L_ONSET_MEDIAN_S],
-                                y[CS_UT_L_ONSET_MIN_LEN_S], y[CS_UT_L_ONSET_MAX_LEN_S], y[CS_UT_L_ONSET_PRE_S],
-                                y[CS_UT_L_ONSET_REFINE_S]};
+    cs_onset_config oc;
+    cs_ut_listen_onset(&t, &oc);
     cs_onset_plan plan;
     if (cs_onset_config_check(&oc, sr, fc.hop, &plan) != CS_ONSET_OK ||
         oc.delta_abs != cs_onset_delta_abs(y[CS_UT_L_ONSET_DELTA], y[CS_UT_L_MEAN_FLUX]))
         return CS_UT_E_LISTEN;
-    l->frame = fc;
-    l->segmentation = (int)y[CS_UT_L_SEGMENTATION];
-    l->grain_len = (uint32_t)glen;
-    l->grain_hop = (uint32_t)ghop;
-    l->onset_threshold = y[CS_UT_L_ONSET_THRESHOLD];
-    l->onset_delta = y[CS_UT_L_ONSET_DELTA];
-    l->onset_delta_abs = y[CS_UT_L_ONSET_DELTA_ABS];
-    l->onset_median_s = y[CS_UT_L_ONSET_MEDIAN_S];
-    l->onset_min_len_s = y[CS_UT_L_ONSET_MIN_LEN_S];
-    l->onset_max_len_s = y[CS_UT_L_ONSET_MAX_LEN_S];
-    l->onset_pre_s = y[CS_UT_L_ONSET_PRE_S];
-    l->onset_refine_s = y[CS_UT_L_ONSET_REFINE_S];
-    l->mean_flux = y[CS_UT_L_MEAN_FLUX];
-    l->norm_method = (int)y[CS_UT_L_NORM_METHOD];
+    t.frame = fc;
+    t.segmentation = (int)y[CS_UT_L_SEGMENTATION];
+    t.grain_len = (uint32_t)glen;
+    t.grain_hop = (uint32_t)ghop;
+    t.onset_delta = y[CS_UT_L_ONSET_DELTA];
+    t.mean_flux = y[CS_UT_L_MEAN_FLUX];
+    t.norm_method = (int)y[CS_UT_L_NORM_METHOD];
+    *l = t; /* the arrays are the caller's to set */
     return CS_UT_OK;
+}
+
+void cs_ut_listen_onset(const cs_ut_listen *l, cs_onset_config *c)
+{
+#define CS_UT_TO_CONFIG(cf, lf, slot) c->cf = l->lf;
+    CS_UT_LISTEN_ONSET_FIELDS(CS_UT_TO_CONFIG)
+#undef CS_UT_TO_CONFIG
+}
+
+void cs_ut_listen_set_onset(cs_ut_listen *l, const cs_onset_config *c)
+{
+#define CS_UT_FROM_CONFIG(cf, lf, slot) l->lf = c->cf;
+    CS_UT_LISTEN_ONSET_FIELDS(CS_UT_FROM_CONFIG)
+#undef CS_UT_FROM_CONFIG
 }
 
 /* End of the sections before the listening section: the index's end, or the members' without an index. */
@@ -768,14 +780,11 @@ static void put_listen_fixed(float *y, float rate, const cs_ut_listen *l)
     y[CS_UT_L_SEGMENTATION] = (float)l->segmentation;
     put_split(y + CS_UT_L_GRAIN_LEN_HI, l->grain_len);
     put_split(y + CS_UT_L_GRAIN_HOP_HI, l->grain_hop);
-    y[CS_UT_L_ONSET_THRESHOLD] = l->onset_threshold;
+#define CS_UT_PUT_ONSET(cf, lf, slot) y[slot] = l->lf;
+    CS_UT_LISTEN_ONSET_FIELDS(CS_UT_PUT_ONSET)
+#undef CS_UT_PUT_ONSET
     y[CS_UT_L_ONSET_DELTA] = l->onset_delta;
     y[CS_UT_L_ONSET_DELTA_ABS] = cs_onset_delta_abs(l->onset_delta, l->mean_flux); /* derived: one definition */
-    y[CS_UT_L_ONSET_MEDIAN_S] = l->onset_median_s;
-    y[CS_UT_L_ONSET_MIN_LEN_S] = l->onset_min_len_s;
-    y[CS_UT_L_ONSET_MAX_LEN_S] = l->onset_max_len_s;
-    y[CS_UT_L_ONSET_PRE_S] = l->onset_pre_s;
-    y[CS_UT_L_ONSET_REFINE_S] = l->onset_refine_s;
     y[CS_UT_L_MEAN_FLUX] = l->mean_flux;
     y[CS_UT_L_NORM_METHOD] = (float)l->norm_method;
 }

@@ -30,6 +30,7 @@
 #define CS_UNIT_TABLE_H
 
 #include "cs_frame.h"
+#include "cs_onset.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -231,6 +232,37 @@ typedef struct cs_ut_listen {
     const float *centroids;      /* num_labels * num_descriptors: per label the mean of its units' normalised
                                     descriptors (finite; an empty label's row is 0 and its count 0) */
 } cs_ut_listen;
+
+/*
+ * The onset detector's fields of the listening section, each written once here as
+ *   X(field of cs_onset_config, field of cs_ut_listen, slot of enum cs_ut_listen_field)
+ * and expanded by every copy between the three: the encoder (cs_ut_encode_listen), the parse (cs_ut_parse),
+ * cs_ut_listen_onset (the live detector's configuration, ConcatListen) and cs_ut_listen_set_onset (analyze).
+ * onset_delta (delta relative to the mean flux) and mean_flux are the section's own, not detector fields: the
+ * encoder derives the stored delta_abs from them (cs_onset_delta_abs).
+ */
+#define CS_UT_LISTEN_ONSET_FIELDS(X)                                                                                   \
+    X(threshold, onset_threshold, CS_UT_L_ONSET_THRESHOLD)                                                             \
+    X(delta_abs, onset_delta_abs, CS_UT_L_ONSET_DELTA_ABS)                                                             \
+    X(median_s, onset_median_s, CS_UT_L_ONSET_MEDIAN_S)                                                                \
+    X(min_len_s, onset_min_len_s, CS_UT_L_ONSET_MIN_LEN_S)                                                             \
+    X(max_len_s, onset_max_len_s, CS_UT_L_ONSET_MAX_LEN_S)                                                             \
+    X(pre_s, onset_pre_s, CS_UT_L_ONSET_PRE_S)                                                                         \
+    X(refine_s, onset_refine_s, CS_UT_L_ONSET_REFINE_S)
+
+/**
+ * The onset detector's configuration a listening section stores: every field of `*c` from `l`'s onset fields
+ * (CS_UT_LISTEN_ONSET_FIELDS), unchanged float32 values. For a section cs_ut_parse accepted, `*c` passes
+ * cs_onset_config_check at the section's own rate and hop. `l`, `c` non-NULL. O(1), no allocation, RT-safe.
+ */
+void cs_ut_listen_onset(const cs_ut_listen *l, cs_onset_config *c);
+
+/**
+ * The inverse: `l`'s onset fields (CS_UT_LISTEN_ONSET_FIELDS) from `*c`; nothing else of `l` is touched. The
+ * encoder stores cs_onset_delta_abs(l->onset_delta, l->mean_flux) in place of `c->delta_abs` (one definition), so
+ * `c->delta_abs` should be that product. `l`, `c` non-NULL. O(1), no allocation, RT-safe.
+ */
+void cs_ut_listen_set_onset(cs_ut_listen *l, const cs_onset_config *c);
 
 /** A validated view into a unit table buffer. Borrowed pointers: valid while the buffer is. */
 typedef struct cs_ut_view {
