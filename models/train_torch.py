@@ -12,7 +12,8 @@ What it shares with `concatseq train` (corpus-tools/src/cs_train.h is the refere
     `concatseq info BUNDLE --units` (so this script never parses the unit table itself);
   - the split: per source, the last floor(test_fraction * len) labels are the test part, the
     floor(val_fraction * len) before them validation, the rest training (fractions clamped to 0.5; defaults
-    0.1 / 0.1). `concatseq eval` scores the test part of the written model with the same split
+    0.1 / 0.1; these and every other number shared with the C code come from cs_constants.py, generated from
+    the C headers). `concatseq eval` scores the test part of the written model with the same split
     (tests/cli/torch_train.sh checks the counts against `concatseq eval --json` and `train`'s header);
   - the architectures, exactly as models/FORMAT.md defines them and with its tensor names (the state_dict of
     GRUModel / TransformerModel below maps 1:1 onto the JSON form of import-json): GRU = Embedding(V+1, H)
@@ -54,8 +55,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-LIMITS = {"gru": (16, 256, 2), "transformer": (32, 128, 4)}  # width min, max, layers max (cs_model.h)
-DESC_CLAMP, DESC_MAX = 64.0, 257  # CS_MODEL_DESC_CLAMP, CS_MODEL_MAX_DESC_INPUTS (plugins/core/cs_model.h)
+# The numbers shared with the C code (model limits, descriptor-input constants, split, automatic sizes, training
+# defaults) are defined in C and generated into cs_constants.py beside this script (corpus-tools/gen/cs_gen_python.c).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cs_constants as K  # noqa: E402
+
+LIMITS = {"gru": (K.GRU_MIN_H, K.GRU_MAX_H, K.GRU_MAX_LAYERS),  # width min, max, layers max
+          "transformer": (K.TF_MIN_D, K.TF_MAX_D, K.TF_MAX_LAYERS)}
+DESC_CLAMP, DESC_MAX = K.DESC_CLAMP, K.DESC_MAX
 
 
 class GRUModel(nn.Module):
@@ -84,8 +91,8 @@ class Block(nn.Module):
         self.ln1 = nn.LayerNorm(D, eps=1e-5)
         self.attn = nn.MultiheadAttention(D, NH, batch_first=True)
         self.ln2 = nn.LayerNorm(D, eps=1e-5)
-        self.ff1 = nn.Linear(D, 4 * D)
-        self.ff2 = nn.Linear(4 * D, D)
+        self.ff1 = nn.Linear(D, K.TF_FF_MULT * D)
+        self.ff2 = nn.Linear(K.TF_FF_MULT * D, D)
 
     def forward(self, x, mask):
         a = self.ln1(x)
@@ -168,7 +175,7 @@ def clamp_desc(x):
 
 def duration_stats(units, bounds, sample_rate):
     """(mean, std) of ln(duration s) over the training units, each rounded to float32: cs_desc_duration_stats
-    (the same sums in double, in its order; std 1 when it is <= 1e-3, one duration)."""
+    (the same sums in double, in its order; std 1 when it is <= K.DESC_DUR_STD_MIN, one duration)."""
     total, sq, n = 0.0, 0.0, 0
     for (_, _, lens), (a, _) in zip(units, bounds):
         for length in lens[:a]:
@@ -181,7 +188,7 @@ def duration_stats(units, bounds, sample_rate):
     m = total / n
     var = sq / n - m * m
     sd = math.sqrt(var if var > 0.0 else 0.0)
-    return f32(m), (f32(sd) if sd > 1e-3 else 1.0)
+    return f32(m), (f32(sd) if sd > K.DESC_DUR_STD_MIN else 1.0)
 
 
 def desc_rows(concatseq, bundle, units, dur_mean, dur_std, sample_rate):
@@ -204,7 +211,7 @@ def desc_rows(concatseq, bundle, units, dur_mean, dur_std, sample_rate):
 
 def split_part(n, val, test):
     """(train_end, val_end) of a source of n labels: cs_split_part of corpus-tools/src/cs_train.c."""
-    size = lambda f: int(math.floor(min(f, 0.5) * n)) if f > 0 else 0
+    size = lambda f: int(math.floor(min(f, K.SPLIT_FRACTION_MAX) * n)) if f > 0 else 0
     n_test, n_val = size(test), size(val)
     n_train = n - n_test - n_val
     return n_train, n_train + n_val
@@ -231,7 +238,7 @@ def windows(seqs, bounds, T, V, rng, units=None, none=-1):
     return torch.tensor(xs), torch.tensor(ys), (torch.tensor(us) if units is not None else None)
 
 
-def val_bits(model, seqs, bounds, V, device, prime=64, units=None, rows=None):
+def val_bits(model, seqs, bounds, V, device, prime=K.EVAL_PRIME, units=None, rows=None):
     """Mean -log2 p over the validation parts: per source reset, BOS, up to `prime` labels before, the part.
     With descriptor inputs (units, rows as in train) each label is fed with its unit's row, BOS with zeros."""
     tot, cnt = 0.0, 0
@@ -271,7 +278,7 @@ def model_json(model, args, V, meta):
     cfg = {"arch": args.arch, "vocab": V, "width": args.hidden, "layers": args.layers,
            "heads": args.heads if args.arch == "transformer" else 0,
            "context": args.context if args.arch == "transformer" else 0,
-           "d_ff": 4 * args.hidden if args.arch == "transformer" else 0}
+           "d_ff": K.TF_FF_MULT * args.hidden if args.arch == "transformer" else 0}
     if "desc_proj.weight" in model.state_dict():
         cfg["desc_inputs"] = model.state_dict()["desc_proj.weight"].shape[1]
     tensors = {}
@@ -303,14 +310,15 @@ def train(args, units, V, sample_rate):
         rows = rows.to(device)
     n_train = sum(a for a, _ in bounds)
     has_val = any(b > a for a, b in bounds)
-    T = args.window or (2 * args.context if args.arch == "transformer" else max(16, min(64, n_train // 8)))
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    T = args.window or (K.TF_WINDOW_CONTEXTS * args.context if args.arch == "transformer"
+                        else max(K.WINDOW_MIN, min(K.WINDOW_MAX, n_train // K.WINDOW_DIV)))
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(K.ADAM_BETA1, K.ADAM_BETA2), eps=K.ADAM_EPS)
     steps_per_epoch = None
     best, best_state, best_epoch, bad, step, train_bits = float("inf"), None, 0, 0, 0, float("nan")
     for epoch in range(1, args.epochs + 1):
         x, y, u = windows(seqs, bounds, T, V, rng, uids, len(rows) - 1 if rows is not None else -1)
         perm = torch.randperm(len(x), generator=rng)
-        B = args.batch or max(4, min(32, len(x) // 16))
+        B = args.batch or max(K.BATCH_MIN, min(K.BATCH_MAX, len(x) // K.BATCH_DIV))
         if steps_per_epoch is None:
             steps_per_epoch = (len(x) + B - 1) // B
         total = steps_per_epoch * args.epochs
@@ -318,14 +326,16 @@ def train(args, units, V, sample_rate):
         for i in range(0, len(x), B):
             idx = perm[i:i + B]
             xb, yb = x[idx].to(device), y[idx].to(device)
-            lr = args.lr * min(1.0, (step + 1) / 20) * (0.1 + 0.9 * (1 + math.cos(math.pi * min(step, total) / total)) / 2)
+            warm = min(1.0, (step + 1) / K.WARMUP_STEPS)
+            cosine = (1 + math.cos(math.pi * min(step, total) / total)) / 2
+            lr = args.lr * warm * (K.MIN_LR_RATIO + (1 - K.MIN_LR_RATIO) * cosine)
             for g in opt.param_groups:
                 g["lr"] = lr
             logits = model(xb, rows[u[idx].to(device)] if rows is not None else None)
             loss = F.cross_entropy(logits.reshape(-1, V), yb.reshape(-1), ignore_index=-100)
             opt.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), K.CLIP_NORM)
             opt.step()
             step += 1
             k = int((yb != -100).sum())
@@ -355,15 +365,16 @@ def check_args(args, V):
     if not lo <= args.hidden <= hi or not 1 <= args.layers <= lmax:
         bad = "--hidden %d --layers %d: %s needs width %d..%d, 1..%d layers" % (args.hidden, args.layers, args.arch,
                                                                                 lo, hi, lmax)
-    elif args.arch == "transformer" and (args.hidden % args.heads or not 1 <= args.context <= 128):
-        bad = "--heads %d --context %d: heads must divide the width, context 1..128" % (args.heads, args.context)
+    elif args.arch == "transformer" and (args.hidden % args.heads or not 1 <= args.context <= K.TF_MAX_CONTEXT):
+        bad = "--heads %d --context %d: heads must divide the width, context 1..%d" % (args.heads, args.context,
+                                                                                     K.TF_MAX_CONTEXT)
     elif args.weights == "half" and args.desc_inputs:
         bad = ("--weights half with --desc-inputs: desc_proj.weight's rows (D + 1 inputs) are odd on most corpora, "
                "which half files cannot hold (models/FORMAT.md); use --weights float")
     elif args.weights == "half" and args.hidden % 2:
         bad = "--weights half needs an even --hidden (got %d)" % args.hidden
-    elif not 1 <= V <= 4096:
-        bad = "the bundle has %d labels; a model has 1..4096" % V
+    elif not 1 <= V <= K.MAX_VOCAB:
+        bad = "the bundle has %d labels; a model has 1..%d" % (V, K.MAX_VOCAB)
     elif args.device.startswith("cuda") and not torch.cuda.is_available():
         bad = "--device %s: PyTorch sees no CUDA device here (use --device cpu)" % args.device
     if bad:
@@ -375,18 +386,20 @@ def main(argv=None):
     p.add_argument("bundle")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--arch", choices=["gru", "transformer"], default="gru")
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--heads", type=int, default=8)
-    p.add_argument("--context", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--window", type=int, default=0, help="0: as concatseq train (GRU n_train/8 in 16..64, 2 C)")
-    p.add_argument("--batch", type=int, default=0, help="0: windows / 16 clamped to 4..32")
-    p.add_argument("--lr", type=float, default=None, help="default GRU 3e-3, transformer 1e-3")
-    p.add_argument("--patience", type=int, default=5)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.add_argument("--hidden", type=int, default=K.DEFAULT_WIDTH)
+    p.add_argument("--layers", type=int, default=K.DEFAULT_LAYERS)
+    p.add_argument("--heads", type=int, default=K.DEFAULT_HEADS)
+    p.add_argument("--context", type=int, default=K.DEFAULT_CONTEXT)
+    p.add_argument("--epochs", type=int, default=K.DEFAULT_EPOCHS)
+    p.add_argument("--window", type=int, default=0, help="0: as concatseq train (GRU n_train/%d in %d..%d, %d C)"
+                   % (K.WINDOW_DIV, K.WINDOW_MIN, K.WINDOW_MAX, K.TF_WINDOW_CONTEXTS))
+    p.add_argument("--batch", type=int, default=0, help="0: windows / %d clamped to %d..%d"
+                   % (K.BATCH_DIV, K.BATCH_MIN, K.BATCH_MAX))
+    p.add_argument("--lr", type=float, default=None, help="default GRU %g, transformer %g" % (K.GRU_LR, K.TF_LR))
+    p.add_argument("--patience", type=int, default=K.DEFAULT_PATIENCE)
+    p.add_argument("--seed", type=int, default=K.DEFAULT_SEED)
+    p.add_argument("--val-fraction", type=float, default=K.SPLIT_VAL_DEFAULT)
+    p.add_argument("--test-fraction", type=float, default=K.SPLIT_TEST_DEFAULT)
     p.add_argument("--device", default="cpu")
     p.add_argument("--weights", choices=["float", "half"], default="float")
     p.add_argument("--desc-inputs", action="store_true",
@@ -397,10 +410,11 @@ def main(argv=None):
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     if args.lr is None:
-        args.lr = 3e-3 if args.arch == "gru" else 1e-3
-    if not (0 <= args.val_fraction <= 0.5 and 0 <= args.test_fraction <= 0.5 and
-            args.val_fraction + args.test_fraction <= 0.9):
-        sys.exit("train_torch.py: --val-fraction and --test-fraction: each 0..0.5, together at most 0.9")
+        args.lr = K.GRU_LR if args.arch == "gru" else K.TF_LR
+    fmax, smax = K.SPLIT_FRACTION_MAX, K.SPLIT_FRACTIONS_MAX
+    if not (0 <= args.val_fraction <= fmax and 0 <= args.test_fraction <= fmax and
+            args.val_fraction + args.test_fraction <= smax):
+        sys.exit("train_torch.py: --val-fraction and --test-fraction: each 0..%g, together at most %g" % (fmax, smax))
     if os.path.exists(args.output) and not args.force:
         sys.exit("train_torch.py: %s: already exists (use --force to overwrite)" % args.output)
     with open(os.path.join(args.bundle, "corpus.json")) as f:

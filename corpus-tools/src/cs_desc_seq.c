@@ -39,7 +39,7 @@ int cs_desc_duration_stats(const cs_bundle *b, const size_t *lens, int nseq, cs_
     const double m = sum / (double)n, var = sq / (double)n - m * m;
     const double sd = sqrt(var > 0.0 ? var : 0.0);
     *mean = (float)m;
-    *std = sd > 1e-3 ? (float)sd : 1.0f; /* one duration (grains): the term is 0 for every unit */
+    *std = sd > CS_DESC_DUR_STD_MIN ? (float)sd : 1.0f; /* one duration (grains): the term is 0 for every unit */
     return CS_OK;
 }
 

@@ -14,6 +14,9 @@
 extern "C" {
 #endif
 
+/** The smallest standard deviation of ln(duration) kept: at or below it the std is 1 (one duration). */
+#define CS_DESC_DUR_STD_MIN 1e-3
+
 /**
  * Mean and standard deviation of ln(unit duration in seconds) (cs_model_desc_log_duration) over the TRAINING
  * units of split sp (the sources' first parts, as cs_split_part cuts lens; units numbered source by source):

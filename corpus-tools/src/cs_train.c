@@ -1096,16 +1096,17 @@ int cs_train_eval_seq(const cs_model_config *m, const float *w, const int *seq, 
 
 int cs_split_check(cs_split s)
 {
-    if (!(s.val >= 0.0 && s.val <= 0.5) || !(s.test >= 0.0 && s.test <= 0.5) || !(s.val + s.test <= 0.9))
+    if (!(s.val >= 0.0 && s.val <= CS_SPLIT_FRACTION_MAX) || !(s.test >= 0.0 && s.test <= CS_SPLIT_FRACTION_MAX) ||
+        !(s.val + s.test <= CS_SPLIT_FRACTIONS_MAX))
         return CS_E_ARG;
     return CS_OK;
 }
 
-/* floor(f * len) for f clamped to [0, 0.5] (NaN = 0). */
+/* floor(f * len) for f clamped to [0, CS_SPLIT_FRACTION_MAX] (NaN = 0). */
 static size_t part_size(size_t len, double f)
 {
     if (!(f > 0.0)) return 0;
-    if (f > 0.5) f = 0.5;
+    if (f > CS_SPLIT_FRACTION_MAX) f = CS_SPLIT_FRACTION_MAX;
     return (size_t)floor(f * (double)len);
 }
 
@@ -1199,7 +1200,7 @@ int cs_train_eval_split_desc(const cs_model_config *m, const float *w, const int
 {
     if (!m || !w || !seqs || !lens || n_seqs < 1 || !bits || cs_model_config_check(m) != CS_MODEL_OK) return CS_E_ARG;
     if (cs_split_check(s) != CS_OK || part < CS_PART_TRAIN || part > CS_PART_TEST) return CS_E_ARG;
-    prime = auto_prime(m, 64, prime);
+    prime = auto_prime(m, CS_TRAIN_EVAL_PRIME, prime);
     double *sums = calloc((size_t)n_seqs, sizeof *sums);
     int *errs = calloc((size_t)n_seqs, sizeof *errs);
     double **lp = calloc((size_t)n_seqs, sizeof *lp);
@@ -1275,12 +1276,12 @@ int cs_train_auto_window(const cs_train_config *cfg, const size_t *lens, int n_s
 {
     if (!cfg || (!lens && n_seqs > 0)) return 0;
     if (cfg->window > 0) return cfg->window;
-    if (cfg->model.arch == CS_MODEL_TRANSFORMER) return 2 * cfg->model.context;
+    if (cfg->model.arch == CS_MODEL_TRANSFORMER) return CS_TRAIN_TF_WINDOW_CONTEXTS * cfg->model.context;
     size_t total = 0;
     for (int s = 0; s < n_seqs; s++)
         total += n_train_of(cfg, lens[s]);
-    const size_t win = total / 8;
-    return win < 16 ? 16 : win > 64 ? 64 : (int)win;
+    const size_t win = total / CS_TRAIN_WINDOW_DIV;
+    return win < CS_TRAIN_WINDOW_MIN ? CS_TRAIN_WINDOW_MIN : win > CS_TRAIN_WINDOW_MAX ? CS_TRAIN_WINDOW_MAX : (int)win;
 }
 
 int cs_train_auto_batch(const cs_train_config *cfg, int window, const size_t *lens, int n_seqs)
@@ -1290,8 +1291,8 @@ int cs_train_auto_batch(const cs_train_config *cfg, int window, const size_t *le
     size_t windows = 0;
     for (int s = 0; s < n_seqs; s++)
         windows += (n_train_of(cfg, lens[s]) + (size_t)window - 1) / (size_t)window;
-    const size_t b = windows / 16;
-    return b < 4 ? 4 : b > 32 ? 32 : (int)b;
+    const size_t b = windows / CS_TRAIN_BATCH_DIV;
+    return b < CS_TRAIN_BATCH_MIN ? CS_TRAIN_BATCH_MIN : b > CS_TRAIN_BATCH_MAX ? CS_TRAIN_BATCH_MAX : (int)b;
 }
 
 static double now_seconds(void)

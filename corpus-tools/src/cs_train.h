@@ -204,6 +204,22 @@ typedef struct cs_split {
 /** Default fractions of the temporal split (80/10/10). */
 #define CS_SPLIT_VAL_DEFAULT  0.1
 #define CS_SPLIT_TEST_DEFAULT 0.1
+/** Each fraction is in [0, CS_SPLIT_FRACTION_MAX] (cs_split_part clamps to it), their sum at most
+ *  CS_SPLIT_FRACTIONS_MAX (cs_split_check). */
+#define CS_SPLIT_FRACTION_MAX  0.5
+#define CS_SPLIT_FRACTIONS_MAX 0.9
+
+/* The automatic sizes (cs_train_auto_window, cs_train_auto_batch, cs_train_eval_split's priming). These and the
+ * defaults of cs_train_config_default are generated into models/cs_constants.py for models/train_torch.py
+ * (corpus-tools/gen/cs_gen_python.c; ctest format_python). */
+#define CS_TRAIN_WINDOW_DIV         8  /* GRU window: training labels / this ... */
+#define CS_TRAIN_WINDOW_MIN         16 /* ... within MIN .. MAX */
+#define CS_TRAIN_WINDOW_MAX         64
+#define CS_TRAIN_TF_WINDOW_CONTEXTS 2  /* transformer window: this x context */
+#define CS_TRAIN_BATCH_DIV          16 /* batch: training windows / this ... */
+#define CS_TRAIN_BATCH_MIN          4  /* ... within MIN .. MAX */
+#define CS_TRAIN_BATCH_MAX          32
+#define CS_TRAIN_EVAL_PRIME         64 /* cs_train_eval_split's auto priming of a GRU (it has no window) */
 
 /** 0 when both fractions are in [0, 0.5] and their sum is at most 0.9, else CS_E_ARG. */
 int cs_split_check(cs_split s);
