@@ -2,7 +2,8 @@
 # Abuse of SeqPredict in real scsynth NRT renders: Buffers of the wrong kind as model (corpus audio, unit table,
 # stereo, zeros, truncated, corrupt checksum, NaN weight, unallocated, bad numbers), NaN / inf / -inf / huge /
 # negative values on every input at control and audio rate, out-of-range primes, a mask allowing nothing,
-# 200 instances at once, and too little real-time memory (scsynth -m) for a big transformer's state.
+# 200 instances at once, and too little real-time memory (scsynth -m) for a big transformer's state or for a
+# half GRU's full state (its small state fits).
 # Checks: scsynth exits normally, every output is finite, bad models give label -1 (probability and entropy 0)
 # throughout, outputs stay in range, every instance posts exactly one message per failing state.
 source "$(dirname "$0")/seqpredict_env.bash"
@@ -55,37 +56,34 @@ if "$PY" "$SRC/tests/scripts/seqpredict_wavcheck.py" "$W/abuse.wav" \
     'np.sum(np.diff(x[:, 3]) != 0) > 1000' > "$W/abuse.check" 2>&1; then ok; else cat "$W/abuse.check" >&2; not_ok "abuse: outputs"; fi
 sed 's/^/  abuse: /' "$W/abuse.check"
 
-# ---- too little real-time memory: a transformer whose state (~0.6 MB) does not fit in 256 KB
-"$CS" train "$W/a.corpus" -o "$W/big.wav" --arch transformer --hidden 128 --layers 4 --heads 8 --context 128 \
-    --epochs 1 --progress none --quiet > "$W/big.log" 2>&1 || { cat "$W/big.log" >&2; not_ok "big model"; }
-if run_sclang 90 "$scd" memory "$W/memory.osc" "$W/a.corpus/model.wav" "$W/a.corpus" "$W/bad" "$W/big.wav" \
-    && grep -q "SCORE WRITTEN" "$W/sclang.log"; then ok; else cat "$W/sclang.log" >&2; not_ok "memory score"; fi
-timeout 120 scsynth -N "$W/memory.osc" _ "$W/memory.wav" 48000 WAV float -o 5 -i 0 -m 256 -U "$PLUGINS" \
-    > "$W/memory.log" 2>&1
-rc=$?
-check "memory: scsynth exits normally (status $rc)" test $rc -eq 0
-check "memory: one message per instance ($(grep -c 'not enough real-time memory' "$W/memory.log"))" \
-    test "$(grep -c 'SeqPredict: not enough real-time memory' "$W/memory.log")" = 3
-check "memory: no other message" test "$(grep -c 'SeqPredict:' "$W/memory.log")" = 3
-if "$PY" "$SRC/tests/scripts/seqpredict_wavcheck.py" "$W/memory.wav" \
-    'np.all(np.isfinite(x))' 'np.all(x[:, 0] == 0)' 'x[-1, 4] == 1' > "$W/memory.check" 2>&1; then ok
-else cat "$W/memory.check" >&2; not_ok "memory: outputs"; fi
-sed 's/^/  memory: /' "$W/memory.check"
+# ---- a 256 KB real-time pool (scsynth -m 256) against a model's state
+# memory_case TAG MESSAGE LABEL_CHECK TRAIN_OPTION...: train a model of a.corpus with the options, render the
+# "memory" score (three instances of it) in the small pool; then scsynth exits normally, each instance posts
+# MESSAGE (a fixed string) once and SeqPredict nothing else, every output is finite, the label output passes
+# LABEL_CHECK (a seqpredict_wavcheck.py expression) and the instance count reads 1 at the end.
+memory_case() {
+    local tag=$1 msg=$2 labels=$3 f="$W/${1// /_}" rc n
+    shift 3
+    "$CS" train "$W/a.corpus" -o "$f.model.wav" "$@" --epochs 1 --progress none --quiet > "$f.train.log" 2>&1 \
+        || { cat "$f.train.log" >&2; not_ok "$tag: train"; }
+    if run_sclang 90 "$scd" memory "$f.osc" "$W/a.corpus/model.wav" "$W/a.corpus" "$W/bad" "$f.model.wav" \
+        && grep -q "SCORE WRITTEN" "$W/sclang.log"; then ok; else cat "$W/sclang.log" >&2; not_ok "$tag: score"; fi
+    timeout 120 scsynth -N "$f.osc" _ "$f.wav" 48000 WAV float -o 5 -i 0 -m 256 -U "$PLUGINS" > "$f.log" 2>&1
+    rc=$?
+    check "$tag: scsynth exits normally (status $rc)" test $rc -eq 0
+    n=$(grep -cF -- "$msg" "$f.log")
+    check "$tag: one message per instance ($n)" test "$n" = 3
+    check "$tag: no other message" test "$(grep -c 'SeqPredict:' "$f.log")" = 3
+    if "$PY" "$SRC/tests/scripts/seqpredict_wavcheck.py" "$f.wav" \
+        'np.all(np.isfinite(x))' "$labels" 'x[-1, 4] == 1' > "$f.check" 2>&1; then ok
+    else cat "$f.check" >&2; not_ok "$tag: outputs"; fi
+    sed "s/^/  $tag: /" "$f.check"
+}
 
-# ---- memory for the small state only: a half GRU (H 192, 1 layer) whose full state (folded table + half copy,
-# ~270 KB) does not fit in 256 KB but whose small state does: the same three instances step, one message each
-"$CS" train "$W/a.corpus" -o "$W/mid.wav" --arch gru --hidden 192 --layers 1 --weights half --epochs 1 \
-    --progress none --quiet > "$W/mid.log" 2>&1 || { cat "$W/mid.log" >&2; not_ok "half GRU 192"; }
-if run_sclang 90 "$scd" memory "$W/small.osc" "$W/a.corpus/model.wav" "$W/a.corpus" "$W/bad" "$W/mid.wav" \
-    && grep -q "SCORE WRITTEN" "$W/sclang.log"; then ok; else cat "$W/sclang.log" >&2; not_ok "small-state score"; fi
-timeout 120 scsynth -N "$W/small.osc" _ "$W/small.wav" 48000 WAV float -o 5 -i 0 -m 256 -U "$PLUGINS" \
-    > "$W/small.log" 2>&1
-rc=$?
-check "small state: scsynth exits normally (status $rc)" test $rc -eq 0
-check "small state: one message per instance ($(grep -c "held only the model's small state" "$W/small.log"))" \
-    test "$(grep -c "SeqPredict: buffer 9: real-time memory held only the model's small state" "$W/small.log")" = 3
-check "small state: no other message" test "$(grep -c 'SeqPredict:' "$W/small.log")" = 3
-if "$PY" "$SRC/tests/scripts/seqpredict_wavcheck.py" "$W/small.wav" \
-    'np.all(np.isfinite(x))' 'np.sum(np.diff(x[:, 0]) != 0) > 100' 'x[-1, 4] == 1' > "$W/small.check" 2>&1; then ok
-else cat "$W/small.check" >&2; not_ok "small state: outputs"; fi
-sed 's/^/  small state: /' "$W/small.check"
+# too little memory: a transformer whose state (~0.6 MB) does not fit: label -1 (output 0) throughout
+memory_case "memory" "SeqPredict: not enough real-time memory" 'np.all(x[:, 0] == 0)' \
+    --arch transformer --hidden 128 --layers 4 --heads 8 --context 128
+# memory for the small state only: a half GRU (H 192, 1 layer) whose full state (folded table + half copy,
+# ~270 KB) does not fit but whose small state does: the same three instances step
+memory_case "small state" "SeqPredict: buffer 9: real-time memory held only the model's small state" \
+    'np.sum(np.diff(x[:, 0]) != 0) > 100' --arch gru --hidden 192 --layers 1 --weights half
