@@ -710,26 +710,27 @@ static void queue_run(cs_seqp *p, const cs_seqp_io *io, call_state *cs)
     }
 }
 
-/* The first sample in [i, n) where x (values, or one held when step is 0) has a positive-going edge, n when none;
- * prev is the clamped value before sample i (NaN and negatives count as 0, as in cs_seqp_process). x_k > 0 is false
- * for NaN, so an edge at k > i is x_k > 0 && !(x_(k-1) > 0): compared 4 samples at a time, without a carried value
- * (the compiler does not vectorise the loop at -O2); a held value can rise at sample i only. */
+/* The first sample in [i, n) where x (sample k at x[k * step]: step 0 = one value held) has a positive-going edge,
+ * n when none; prev is the clamped value before sample i (NaN and negatives count as 0, as in cs_seqp_process).
+ * x_k > 0 is false for NaN, so an edge at k > i is x_k > 0 && !(x_(k-1) > 0): with step 1 (contiguous values, the
+ * shim's audio rate) compared 4 samples at a time, without a carried value (the compiler does not vectorise the
+ * loop at -O2); any other stride one sample at a time; a held value can rise at sample i only. */
 static uint32_t first_edge(const float *x, uint32_t step, uint32_t i, uint32_t n, float prev)
 {
     if (i >= n) return n;
-    if (x[i * step] > 0.0f && !(prev > 0.0f)) return i;
+    if (x[(size_t)i * step] > 0.0f && !(prev > 0.0f)) return i;
     if (!step) return n;
     uint32_t k = i + 1;
 #if defined(__SSE2__)
     const __m128 zero = _mm_setzero_ps();
-    for (; k + 4 <= n; k += 4) {
+    for (; step == 1 && k + 4 <= n; k += 4) { /* the vector loads read contiguous samples: step 1 only */
         const __m128 up = _mm_cmpgt_ps(_mm_loadu_ps(x + k), zero), before = _mm_cmpgt_ps(_mm_loadu_ps(x + k - 1), zero);
         const int m = _mm_movemask_ps(_mm_andnot_ps(before, up));
         if (m) return k + (uint32_t)__builtin_ctz((unsigned)m);
     }
 #endif
     for (; k < n; k++)
-        if (x[k] > 0.0f && !(x[k - 1] > 0.0f)) return k;
+        if (x[(size_t)k * step] > 0.0f && !(x[(size_t)(k - 1) * step] > 0.0f)) return k;
     return n;
 }
 
@@ -738,10 +739,10 @@ static int has_edge(const float *x, uint32_t step, uint32_t n, float prev)
     return first_edge(x, step, 0, n, prev) < n;
 }
 
-/* The clamped last value of x (n values, or one held). */
+/* The clamped last value of x (n values at stride step, or one held when step is 0); n >= 1. */
 static float last_value(const float *x, uint32_t step, uint32_t n)
 {
-    const float v = x[step ? n - 1u : 0u];
+    const float v = x[(size_t)(n - 1u) * step];
     return v > 0.0f ? v : 0.0f;
 }
 
@@ -775,6 +776,7 @@ static void process_quiet(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
 
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n)
 {
+    if (n == 0) return 0;          /* no sample: nothing to read (last_value needs one) */
     if (cs_seqp_quiet(p, io, n)) { /* most blocks: nothing to step, only the outputs to hold */
         process_quiet(p, io, n);
         return 0;

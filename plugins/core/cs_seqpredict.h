@@ -296,7 +296,8 @@ typedef struct cs_seqp_corpus {
  *  an input (scsynth reuses wire buffers): a sample's inputs are read before its outputs are written. */
 typedef struct cs_seqp_io {
     const float *in[CS_SEQP_NUM_INPUTS];
-    uint32_t step[CS_SEQP_NUM_INPUTS];
+    uint32_t step[CS_SEQP_NUM_INPUTS]; /* input k's sample i is in[k][i * step[k]]: 0 = one value held for the call,
+                                          1 = n values (the shim gives 0 or 1; any stride is read correctly) */
     const float *mask;
     size_t mask_len;
     float *out_label, *out_prob, *out_entropy;
@@ -494,10 +495,10 @@ int cs_seqp_step_guided(cs_seqp *p, float prime, const cs_sample_params *sp, int
                         size_t mask_len, const cs_seqp_guide *guide, float guidance);
 
 /**
- * Process n samples (n >= 1): edges of reset and trig, the event queue, outputs (see the top of this file).
- * Without a ready model the edges are tracked, triggers are ignored, and the outputs are -1, 0, 0. Returns the
- * number of events (steps and resets) taken. RT-safe; bounded by CS_SEQP_MADDS_PER_SAMPLE * n multiply-adds
- * of events, or one event when a single one costs more.
+ * Process n samples (n >= 1; n = 0 reads nothing and returns 0): edges of reset and trig, the event queue, outputs (see
+ * the top of this file). Without a ready model the edges are tracked, triggers are ignored, and the outputs are -1, 0,
+ * 0. Returns the number of events (steps and resets) taken. RT-safe; bounded by CS_SEQP_MADDS_PER_SAMPLE * n
+ * multiply-adds of events, or one event when a single one costs more.
  */
 int cs_seqp_process(cs_seqp *p, const cs_seqp_io *io, uint32_t n);
 

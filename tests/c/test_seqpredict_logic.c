@@ -718,6 +718,17 @@ static void test_nonfinite_logit(void)
  * probability in the reset's), against the same inputs in buffers of their own: the same outputs, sample for
  * sample. Audio-rate trigger and reset, 3000 blocks (the held samples between edges are written in one run: their
  * inputs must be read before). */
+/* Two ready states of the same model and seed: a in the arena, b in mem2 (given directly). */
+static void bind_pair(cs_seqp *a, cs_seqp *b, const float *model, size_t floats, unsigned char *mem2, size_t bytes)
+{
+    bind_ready(a, model, floats, 4.0f);
+    cs_seqp_init(b, 3u);
+    CS_CHECK(cs_seqp_mem_size(&a->view) <= bytes, "state fits");
+    b->mem = mem2;
+    b->mem_bytes = bytes;
+    while (cs_seqp_bind(b, model, floats, 1, 4.0f, NULL, NULL, NULL) == CS_SEQP_VERIFYING) {}
+}
+
 static void test_aliased_outputs(void)
 {
     cs_model_config cfg = {CS_MODEL_GRU, 16, 32, 1, 0, 0, 0, 0};
@@ -725,12 +736,7 @@ static void test_aliased_outputs(void)
     float *model = cs_test_random_model(&cfg, &floats, 5u, 0.3f);
     static unsigned char mem2[1 << 16] __attribute__((aligned(64)));
     cs_seqp a, b;
-    bind_ready(&a, model, floats, 4.0f);
-    cs_seqp_init(&b, 3u);
-    CS_CHECK(cs_seqp_mem_size(&a.view) <= sizeof mem2, "state fits");
-    b.mem = mem2; /* b's memory given directly: the arena holds a's */
-    b.mem_bytes = sizeof mem2;
-    while (cs_seqp_bind(&b, model, floats, 1, 4.0f, NULL, NULL, NULL) == CS_SEQP_VERIFYING) {}
+    bind_pair(&a, &b, model, floats, mem2, sizeof mem2);
     float trig[64], rst[64], t2[64], r2[64], la[64], pa[64], ea[64], eb[64];
     const float temp = 0.9f, tk = 5, tp = 0.9f, prime = -1, seed = 4, pen = 1.3f, hl = 6;
     cs_seqp_io ia, ib;
@@ -757,6 +763,54 @@ static void test_aliased_outputs(void)
     }
     CS_CHECK(differ == 0 && a.steps > 5000 && a.resets > 100,
              "outputs in the inputs' memory: %zu blocks differ (%llu steps)", differ, (unsigned long long)a.steps);
+    cs_seqp_release(&a, arena_free, &g_arena);
+    b.mem = NULL;
+    free(model);
+}
+
+/* An input's step is its stride (sample i at in[i * step]), not only 0 (held) or 1: the trigger and reset read
+ * every other float of an interleaved buffer whose odd floats are 1 (a signal that, read contiguously, rises where
+ * the real one does not and hides where it does) give the same outputs, steps and resets as the same signal at
+ * step 1. Before the edge scan and the last value honoured the stride, 1748 of 3000 blocks differed (8794 steps
+ * against 9195). */
+static void test_strided_inputs(void)
+{
+    cs_model_config cfg = {CS_MODEL_GRU, 16, 32, 1, 0, 0, 0, 0};
+    size_t floats;
+    float *model = cs_test_random_model(&cfg, &floats, 6u, 0.3f);
+    static unsigned char mem2[1 << 16] __attribute__((aligned(64)));
+    cs_seqp a, b;
+    bind_pair(&a, &b, model, floats, mem2, sizeof mem2);
+    float trig[64], rst[64], t2[128], r2[128], la[64], pa[64], ea[64], lb[64], pb[64], eb[64];
+    const float temp = 0.9f, tk = 5, tp = 0.9f, prime = -1, seed = 4, pen = 1.3f, hl = 6;
+    cs_seqp_io ia, ib;
+    memset(&ia, 0, sizeof ia);
+    const float *ins[CS_SEQP_NUM_INPUTS] = {trig, &temp, &tk, &tp, &prime, rst, &seed, &pen, &hl};
+    for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
+        ia.in[k] = ins[k], ia.step[k] = (k == CS_SEQP_IN_TRIG || k == CS_SEQP_IN_RESET) ? 1u : 0u;
+    ia.out_step = 1;
+    ib = ia;
+    ia.out_label = la, ia.out_prob = pa, ia.out_entropy = ea;
+    ib.in[CS_SEQP_IN_TRIG] = t2, ib.in[CS_SEQP_IN_RESET] = r2;
+    ib.step[CS_SEQP_IN_TRIG] = ib.step[CS_SEQP_IN_RESET] = 2;
+    ib.out_label = lb, ib.out_prob = pb, ib.out_entropy = eb;
+    cs_rng g;
+    cs_rng_seed(&g, 10);
+    size_t differ = 0;
+    for (int blk = 0; blk < 3000; blk++) {
+        for (int i = 0; i < 64; i++) {
+            t2[2 * i] = trig[i] = cs_rng_uniform(&g) < 0.05f ? 0.1f + cs_rng_uniform(&g) : 0.0f;
+            r2[2 * i] = rst[i] = cs_rng_uniform(&g) < 0.002f ? 1.0f : 0.0f;
+            t2[2 * i + 1] = r2[2 * i + 1] = 1.0f;
+        }
+        cs_seqp_process(&a, &ia, 64);
+        cs_seqp_process(&b, &ib, 64);
+        differ += memcmp(la, lb, sizeof la) != 0 || memcmp(pa, pb, sizeof pa) != 0 || memcmp(ea, eb, sizeof ea);
+    }
+    CS_CHECK(differ == 0 && a.steps == b.steps && a.resets == b.resets && a.steps > 5000 && a.resets > 100,
+             "inputs at step 2: %zu blocks differ (%llu / %llu steps, %llu / %llu resets)", differ,
+             (unsigned long long)a.steps, (unsigned long long)b.steps, (unsigned long long)a.resets,
+             (unsigned long long)b.resets);
     cs_seqp_release(&a, arena_free, &g_arena);
     b.mem = NULL;
     free(model);
@@ -1119,6 +1173,7 @@ int main(int argc, char **argv)
     test_written_model();
     test_nonfinite_logit();
     test_aliased_outputs();
+    test_strided_inputs();
     test_sample_cost();
     test_noalloc();
     CS_TEST_END();
