@@ -718,54 +718,84 @@ static void test_nonfinite_logit(void)
  * probability in the reset's), against the same inputs in buffers of their own: the same outputs, sample for
  * sample. Audio-rate trigger and reset, 3000 blocks (the held samples between edges are written in one run: their
  * inputs must be read before). */
-/* Two ready states of the same model and seed: a in the arena, b in mem2 (given directly). */
-static void bind_pair(cs_seqp *a, cs_seqp *b, const float *model, size_t floats, unsigned char *mem2, size_t bytes)
-{
-    bind_ready(a, model, floats, 4.0f);
-    cs_seqp_init(b, 3u);
-    CS_CHECK(cs_seqp_mem_size(&a->view) <= bytes, "state fits");
-    b->mem = mem2;
-    b->mem_bytes = bytes;
-    while (cs_seqp_bind(b, model, floats, 1, 4.0f, NULL, NULL, NULL) == CS_SEQP_VERIFYING) {}
-}
+/* Two ready states of one random GRU (16 labels) and seed 4, a in the arena and b in its own memory, fed the same
+ * random trigger (5 % of the samples, 0.1 .. 1.1) and reset (0.2 %): a from ta, ra (step 1) into la, pa, ea; b from
+ * tb, rb written at b's stride (its other floats 1) through ib, whose outputs the test points anywhere (into its
+ * inputs). Control inputs: temperature 0.9, top-k 5, top-p 0.9, no prime, seed 4, penalty 1.3 over 6 labels. */
+typedef struct pair_run {
+    float *model;
+    cs_seqp a, b;
+    float ta[64], ra[64], la[64], pa[64], ea[64], tb[128], rb[128], lb[64], pb[64], eb[64];
+    cs_seqp_io ia, ib;
+    uint32_t stride;
+} pair_run;
 
-static void test_aliased_outputs(void)
+static void pair_setup(pair_run *r, uint32_t model_seed, uint32_t stride)
 {
+    static unsigned char mem2[1 << 16] __attribute__((aligned(64)));
+    static const float temp = 0.9f, tk = 5, tp = 0.9f, prime = -1, seed = 4, pen = 1.3f, hl = 6;
     cs_model_config cfg = {CS_MODEL_GRU, 16, 32, 1, 0, 0, 0, 0};
     size_t floats;
-    float *model = cs_test_random_model(&cfg, &floats, 5u, 0.3f);
-    static unsigned char mem2[1 << 16] __attribute__((aligned(64)));
-    cs_seqp a, b;
-    bind_pair(&a, &b, model, floats, mem2, sizeof mem2);
-    float trig[64], rst[64], t2[64], r2[64], la[64], pa[64], ea[64], eb[64];
-    const float temp = 0.9f, tk = 5, tp = 0.9f, prime = -1, seed = 4, pen = 1.3f, hl = 6;
-    cs_seqp_io ia, ib;
-    memset(&ia, 0, sizeof ia);
-    const float *ins[CS_SEQP_NUM_INPUTS] = {t2, &temp, &tk, &tp, &prime, r2, &seed, &pen, &hl};
+    r->model = cs_test_random_model(&cfg, &floats, model_seed, 0.3f);
+    bind_ready(&r->a, r->model, floats, 4.0f);
+    cs_seqp_init(&r->b, 3u);
+    CS_CHECK(cs_seqp_mem_size(&r->a.view) <= sizeof mem2, "state fits");
+    r->b.mem = mem2;
+    r->b.mem_bytes = sizeof mem2;
+    while (cs_seqp_bind(&r->b, r->model, floats, 1, 4.0f, NULL, NULL, NULL) == CS_SEQP_VERIFYING) {}
+    memset(&r->ia, 0, sizeof r->ia);
+    const float *ins[CS_SEQP_NUM_INPUTS] = {r->ta, &temp, &tk, &tp, &prime, r->ra, &seed, &pen, &hl};
     for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
-        ia.in[k] = ins[k], ia.step[k] = (k == CS_SEQP_IN_TRIG || k == CS_SEQP_IN_RESET) ? 1u : 0u;
-    ia.out_step = 1;
-    ib = ia;
-    ia.out_label = la, ia.out_prob = pa, ia.out_entropy = ea;
-    ib.in[CS_SEQP_IN_TRIG] = trig, ib.in[CS_SEQP_IN_RESET] = rst;
-    ib.out_label = trig, ib.out_prob = rst, ib.out_entropy = eb; /* in place */
+        r->ia.in[k] = ins[k], r->ia.step[k] = (k == CS_SEQP_IN_TRIG || k == CS_SEQP_IN_RESET) ? 1u : 0u;
+    r->ia.out_step = 1;
+    r->ib = r->ia;
+    r->ia.out_label = r->la, r->ia.out_prob = r->pa, r->ia.out_entropy = r->ea;
+    r->ib.in[CS_SEQP_IN_TRIG] = r->tb, r->ib.in[CS_SEQP_IN_RESET] = r->rb;
+    r->ib.step[CS_SEQP_IN_TRIG] = r->ib.step[CS_SEQP_IN_RESET] = stride;
+    r->ib.out_label = r->lb, r->ib.out_prob = r->pb, r->ib.out_entropy = r->eb;
+    r->stride = stride;
+}
+
+/* 3000 blocks (random inputs from rng seed `seed`): the number of blocks whose outputs of a and b differ. */
+static size_t pair_blocks(pair_run *r, uint64_t seed)
+{
     cs_rng g;
-    cs_rng_seed(&g, 9);
+    cs_rng_seed(&g, seed);
     size_t differ = 0;
     for (int blk = 0; blk < 3000; blk++) {
-        for (int i = 0; i < 64; i++) {
-            t2[i] = trig[i] = cs_rng_uniform(&g) < 0.05f ? 0.1f + cs_rng_uniform(&g) : 0.0f;
-            r2[i] = rst[i] = cs_rng_uniform(&g) < 0.002f ? 1.0f : 0.0f;
+        for (uint32_t i = 0; i < 2 * 64; i++)
+            r->tb[i] = r->rb[i] = 1.0f;
+        for (uint32_t i = 0; i < 64; i++) {
+            r->tb[i * r->stride] = r->ta[i] = cs_rng_uniform(&g) < 0.05f ? 0.1f + cs_rng_uniform(&g) : 0.0f;
+            r->rb[i * r->stride] = r->ra[i] = cs_rng_uniform(&g) < 0.002f ? 1.0f : 0.0f;
         }
-        cs_seqp_process(&a, &ia, 64);
-        cs_seqp_process(&b, &ib, 64);
-        differ += memcmp(la, trig, sizeof la) != 0 || memcmp(pa, rst, sizeof pa) != 0 || memcmp(ea, eb, sizeof ea);
+        cs_seqp_process(&r->a, &r->ia, 64);
+        cs_seqp_process(&r->b, &r->ib, 64);
+        differ += memcmp(r->la, r->ib.out_label, sizeof r->la) != 0 ||
+                  memcmp(r->pa, r->ib.out_prob, sizeof r->pa) != 0 ||
+                  memcmp(r->ea, r->ib.out_entropy, sizeof r->ea) != 0;
     }
-    CS_CHECK(differ == 0 && a.steps > 5000 && a.resets > 100,
-             "outputs in the inputs' memory: %zu blocks differ (%llu steps)", differ, (unsigned long long)a.steps);
-    cs_seqp_release(&a, arena_free, &g_arena);
-    b.mem = NULL;
-    free(model);
+    return differ;
+}
+
+static void pair_release(pair_run *r)
+{
+    cs_seqp_release(&r->a, arena_free, &g_arena);
+    r->b.mem = NULL;
+    free(r->model);
+}
+
+/* scsynth may give an input's wire buffer as an output: b writes its label and probability into its trigger's and
+ * reset's own buffers and must give a's outputs. */
+static void test_aliased_outputs(void)
+{
+    static pair_run r;
+    pair_setup(&r, 5u, 1u);
+    r.ib.out_label = r.tb, r.ib.out_prob = r.rb; /* in place */
+    const size_t differ = pair_blocks(&r, 9);
+    CS_CHECK(differ == 0 && r.a.steps > 5000 && r.a.resets > 100,
+             "outputs in the inputs' memory: %zu blocks differ (%llu steps)", differ, (unsigned long long)r.a.steps);
+    pair_release(&r);
 }
 
 /* An input's step is its stride (sample i at in[i * step]), not only 0 (held) or 1: the trigger and reset read
@@ -775,45 +805,14 @@ static void test_aliased_outputs(void)
  * against 9195). */
 static void test_strided_inputs(void)
 {
-    cs_model_config cfg = {CS_MODEL_GRU, 16, 32, 1, 0, 0, 0, 0};
-    size_t floats;
-    float *model = cs_test_random_model(&cfg, &floats, 6u, 0.3f);
-    static unsigned char mem2[1 << 16] __attribute__((aligned(64)));
-    cs_seqp a, b;
-    bind_pair(&a, &b, model, floats, mem2, sizeof mem2);
-    float trig[64], rst[64], t2[128], r2[128], la[64], pa[64], ea[64], lb[64], pb[64], eb[64];
-    const float temp = 0.9f, tk = 5, tp = 0.9f, prime = -1, seed = 4, pen = 1.3f, hl = 6;
-    cs_seqp_io ia, ib;
-    memset(&ia, 0, sizeof ia);
-    const float *ins[CS_SEQP_NUM_INPUTS] = {trig, &temp, &tk, &tp, &prime, rst, &seed, &pen, &hl};
-    for (int k = 0; k < CS_SEQP_NUM_INPUTS; k++)
-        ia.in[k] = ins[k], ia.step[k] = (k == CS_SEQP_IN_TRIG || k == CS_SEQP_IN_RESET) ? 1u : 0u;
-    ia.out_step = 1;
-    ib = ia;
-    ia.out_label = la, ia.out_prob = pa, ia.out_entropy = ea;
-    ib.in[CS_SEQP_IN_TRIG] = t2, ib.in[CS_SEQP_IN_RESET] = r2;
-    ib.step[CS_SEQP_IN_TRIG] = ib.step[CS_SEQP_IN_RESET] = 2;
-    ib.out_label = lb, ib.out_prob = pb, ib.out_entropy = eb;
-    cs_rng g;
-    cs_rng_seed(&g, 10);
-    size_t differ = 0;
-    for (int blk = 0; blk < 3000; blk++) {
-        for (int i = 0; i < 64; i++) {
-            t2[2 * i] = trig[i] = cs_rng_uniform(&g) < 0.05f ? 0.1f + cs_rng_uniform(&g) : 0.0f;
-            r2[2 * i] = rst[i] = cs_rng_uniform(&g) < 0.002f ? 1.0f : 0.0f;
-            t2[2 * i + 1] = r2[2 * i + 1] = 1.0f;
-        }
-        cs_seqp_process(&a, &ia, 64);
-        cs_seqp_process(&b, &ib, 64);
-        differ += memcmp(la, lb, sizeof la) != 0 || memcmp(pa, pb, sizeof pa) != 0 || memcmp(ea, eb, sizeof ea);
-    }
-    CS_CHECK(differ == 0 && a.steps == b.steps && a.resets == b.resets && a.steps > 5000 && a.resets > 100,
+    static pair_run r;
+    pair_setup(&r, 6u, 2u);
+    const size_t differ = pair_blocks(&r, 10);
+    CS_CHECK(differ == 0 && r.a.steps == r.b.steps && r.a.resets == r.b.resets && r.a.steps > 5000 && r.a.resets > 100,
              "inputs at step 2: %zu blocks differ (%llu / %llu steps, %llu / %llu resets)", differ,
-             (unsigned long long)a.steps, (unsigned long long)b.steps, (unsigned long long)a.resets,
-             (unsigned long long)b.resets);
-    cs_seqp_release(&a, arena_free, &g_arena);
-    b.mem = NULL;
-    free(model);
+             (unsigned long long)r.a.steps, (unsigned long long)r.b.steps, (unsigned long long)r.a.resets,
+             (unsigned long long)r.b.resets);
+    pair_release(&r);
 }
 
 /* The sampler's bound in an event's cost (cs_seqp_sample_cost): plain and teacher forcing V * PLAIN; truncation
