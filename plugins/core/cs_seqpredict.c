@@ -721,16 +721,21 @@ static uint32_t first_edge(const float *x, uint32_t step, uint32_t i, uint32_t n
     if (x[(size_t)i * step] > 0.0f && !(prev > 0.0f)) return i;
     if (!step) return n;
     uint32_t k = i + 1;
+    if (step != 1) { /* another stride: one sample at a time */
+        for (; k < n; k++)
+            if (x[(size_t)k * step] > 0.0f && !(x[(size_t)(k - 1) * step] > 0.0f)) return k;
+        return n;
+    }
 #if defined(__SSE2__)
     const __m128 zero = _mm_setzero_ps();
-    for (; step == 1 && k + 4 <= n; k += 4) { /* the vector loads read contiguous samples: step 1 only */
+    for (; k + 4 <= n; k += 4) {
         const __m128 up = _mm_cmpgt_ps(_mm_loadu_ps(x + k), zero), before = _mm_cmpgt_ps(_mm_loadu_ps(x + k - 1), zero);
         const int m = _mm_movemask_ps(_mm_andnot_ps(before, up));
         if (m) return k + (uint32_t)__builtin_ctz((unsigned)m);
     }
 #endif
     for (; k < n; k++)
-        if (x[(size_t)k * step] > 0.0f && !(x[(size_t)(k - 1) * step] > 0.0f)) return k;
+        if (x[k] > 0.0f && !(x[k - 1] > 0.0f)) return k;
     return n;
 }
 
