@@ -487,9 +487,11 @@ int cs_model_state_set_simd(cs_model_state *st, int enable);
 int cs_model_state_set_fold(cs_model_state *st, int enable);
 
 /** Use (enable = 1, the default) or bypass (0) the half copy of cs_model_state_size; either way it is marked
- *  stale (remade on each matrix's next use). Returns 1 if the copy is now in use (0 for float32 weights, a state
- *  without one, or the portable kernel set, which has no copy kernel). The logits do not change (bit for bit).
- *  O(1), RT-safe. */
+ *  stale (remade on each matrix's next use). enable = 2 uses it with every matrix kept row by row, the layout and
+ *  kernel before the blocked copy (4-row blocks interleaved by 16 columns, for rows % 4 == 0 and cols % 16 == 0),
+ *  for the bench and the tests. Returns 1 if the copy is now in use (0 for float32 weights, a state without one,
+ *  or the portable kernel set, which has no copy kernel). The logits do not change (bit for bit). O(1),
+ *  RT-safe. */
 int cs_model_state_set_hcopy(cs_model_state *st, int enable);
 
 /** The configuration the state was built for. RT-safe. */
