@@ -1022,7 +1022,8 @@ __attribute__((target("avx2,fma,f16c"))) static inline void hb_store(float *y, _
  * same order, so the same bits. Software-pipelined: a block's 4 row sums are reduced (hsum8x4) and stored after the
  * first 3 chunks of the next block, so the reduction's shuffles run beside that block's conversions and FMAs
  * instead of stalling between blocks; with the single weight stream this runs the GRU 128 x 2 / V 256 products at
- * ~0.84x the time of the row-by-row copy kernel (tests/bench/bench_model_step "step_half_rowcopy_warm"). */
+ * ~0.84x the time of the row-by-row copy kernel (a microbenchmark of its four matrices), the whole step at 0.86-0.89x
+ * (tests/bench/bench_model_step "step_half_rowcopy_warm", models/FORMAT.md "Speed"). */
 __attribute__((target("avx2,fma,f16c"))) static void matvec_hb_avx2(float *restrict y, const float *restrict W,
                                                                     const float *restrict b, const float *restrict x,
                                                                     int rows, int cols)
