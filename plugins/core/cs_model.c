@@ -984,24 +984,105 @@ __attribute__((target("avx2,fma,f16c"))) static void matvec_h_avx2(float *restri
     matvec_h_avx2_impl(y, W, ld, b, x, rows, cols, 0);
 }
 
-/* matvec_h_avx2 on an unbiased copy of W (hstrip_avx2): the same halves, so the same bits. */
-__attribute__((target("avx2,fma,f16c"))) static void matvec_hu_avx2(float *restrict y, const float *restrict W, int ld,
+/* The half copy's layout (hstrip_avx2 writes it, matvec_hu_avx2 reads it). A matrix of rows % 4 == 0 and
+ * cols % 16 == 0 (every GRU and transformer matrix of a width that is a multiple of 16, and heads of V % 4 == 0)
+ * is *blocked*: the rows in blocks of 4, each block's 4 rows interleaved by 16 columns (row j's columns 16 k ..
+ * 16 k + 15, 8 packed floats, at float (k * 4 + j) * 8 of the block), so that the product reads its weights as
+ * one sequential stream; any other matrix is kept row by row, as in the Buffer. `rowmajor` forces the row-by-row
+ * layout (cs_model_state_set_hcopy 2: the previous kernel, for the bench and the tests). */
+static inline int hcopy_blocked(int rows, int cols, int rowmajor)
+{
+    return !rowmajor && rows > 0 && cols > 0 && rows % 4 == 0 && cols % 16 == 0;
+}
+
+/* One 16-column chunk of a 4-row block of the blocked copy at w (32 packed floats) against x (16 floats) into
+ * matvec_h_avx2_impl's accumulators: a_j sums the first 8 columns, b_j the second 8, in its order. */
+#define HB_CHUNK(w, xc)                                                                                                \
+    do {                                                                                                               \
+        const __m256 xa_ = _mm256_loadu_ps(xc), xb_ = _mm256_loadu_ps((xc) + 8);                                       \
+        a0 = _mm256_fmadd_ps(load8u((w), 0), xa_, a0);                                                                 \
+        b0 = _mm256_fmadd_ps(load8u((w) + 4, 0), xb_, b0);                                                             \
+        a1 = _mm256_fmadd_ps(load8u((w) + 8, 0), xa_, a1);                                                             \
+        b1 = _mm256_fmadd_ps(load8u((w) + 12, 0), xb_, b1);                                                            \
+        a2 = _mm256_fmadd_ps(load8u((w) + 16, 0), xa_, a2);                                                            \
+        b2 = _mm256_fmadd_ps(load8u((w) + 20, 0), xb_, b2);                                                            \
+        a3 = _mm256_fmadd_ps(load8u((w) + 24, 0), xa_, a3);                                                            \
+        b3 = _mm256_fmadd_ps(load8u((w) + 28, 0), xb_, b3);                                                            \
+    } while (0)
+
+/* y[r .. r+3] of matvec_h_avx2_impl's tail-free block from its 4 row vectors v_j = a_j + b_j (b packed, r % 4 == 0). */
+__attribute__((target("avx2,fma,f16c"))) static inline void hb_store(float *y, __m256 v0, __m256 v1, __m256 v2,
+                                                                     __m256 v3, const float *b, int r)
+{
+    const __m128 s = hsum8x4(v0, v1, v2, v3);
+    _mm_storeu_ps(y + r, b ? _mm_add_ps(s, load4h(b, r)) : s);
+}
+
+/* matvec_h_avx2 on a blocked copy (hcopy_blocked: rows % 4 == 0, cols % 16 == 0): the same products summed in the
+ * same order, so the same bits. Software-pipelined: a block's 4 row sums are reduced (hsum8x4) and stored after the
+ * first 3 chunks of the next block, so the reduction's shuffles run beside that block's conversions and FMAs
+ * instead of stalling between blocks; with the single weight stream this runs the GRU 128 x 2 / V 256 products at
+ * ~0.84x the time of the row-by-row copy kernel (a microbenchmark of its four matrices), the whole step at 0.86-0.89x
+ * (tests/bench/bench_model_step "step_half_rowcopy_warm", models/FORMAT.md "Speed"). */
+__attribute__((target("avx2,fma,f16c"))) static void matvec_hb_avx2(float *restrict y, const float *restrict W,
                                                                     const float *restrict b, const float *restrict x,
                                                                     int rows, int cols)
 {
-    matvec_h_avx2_impl(y, W, ld, b, x, rows, cols, 1);
+    const int nk = cols / 16, kr = nk < 3 ? nk : 3;
+    const float *w = W;
+    __m256 v0 = _mm256_setzero_ps(), v1 = v0, v2 = v0, v3 = v0;
+    for (int r = 0; r < rows; r += 4) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int k = 0;
+        for (; k < kr; k++, w += 32)
+            HB_CHUNK(w, x + 16 * k);
+        if (r > 0) hb_store(y, v0, v1, v2, v3, b, r - 4);
+        for (; k < nk; k++, w += 32)
+            HB_CHUNK(w, x + 16 * k);
+        v0 = _mm256_add_ps(a0, b0);
+        v1 = _mm256_add_ps(a1, b1);
+        v2 = _mm256_add_ps(a2, b2);
+        v3 = _mm256_add_ps(a3, b3);
+    }
+    hb_store(y, v0, v1, v2, v3, b, rows - 4);
+}
+#undef HB_CHUNK
+
+/* matvec_h_avx2 on the unbiased copy W of a (rows, cols) matrix (hstrip_avx2, the same `rowmajor`): the same
+ * halves, so the same bits. */
+__attribute__((target("avx2,fma,f16c"))) static void matvec_hu_avx2(float *restrict y, const float *restrict W,
+                                                                    const float *restrict b, const float *restrict x,
+                                                                    int rows, int cols, int rowmajor)
+{
+    if (hcopy_blocked(rows, cols, rowmajor))
+        matvec_hb_avx2(y, W, b, x, rows, cols);
+    else
+        matvec_h_avx2_impl(y, W, cols, b, x, rows, cols, 1);
 }
 
-/* dst (n words) = the packed floats src less the high halves' bias: raw binary16 pairs, written and read as
- * integers only (a word may be a NaN or denormal pattern). */
+/* The half copy of the packed matrix src (rows x cols halves, rows at cols / 2 floats): its words less the high
+ * halves' bias (raw binary16 pairs, written and read as integers only: a word may be a NaN or denormal pattern),
+ * in hcopy_blocked's layout. One load, subtraction and store per 8 packed floats. */
 __attribute__((target("avx2,fma,f16c"))) static void hstrip_avx2(float *restrict dst, const float *restrict src,
-                                                                 size_t n)
+                                                                 int rows, int cols, int rowmajor)
 {
     const __m256i bias = _mm256_set1_epi32((int)(CS_MODEL_HALF_HI_BIAS << 16));
+#define STRIP8(d, s)                                                                                                   \
+    _mm256_storeu_si256((__m256i *)(void *)(d),                                                                        \
+                        _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(s)), bias))
+    if (hcopy_blocked(rows, cols, rowmajor)) {
+        const size_t lp = (size_t)cols / 2u;
+        for (int r = 0; r < rows; r += 4)
+            for (int k = 0; k < cols / 16; k++)
+                for (int j = 0; j < 4; j++, dst += 8)
+                    STRIP8(dst, src + (size_t)(r + j) * lp + (size_t)k * 8u);
+        return;
+    }
+    const size_t n = (size_t)rows * (size_t)cols / 2u;
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_si256((__m256i *)(void *)(dst + i),
-                            _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(src + i)), bias));
+        STRIP8(dst + i, src + i);
+#undef STRIP8
     for (; i < n; i++) {
         const uint32_t u = cs_fast_float_to_bits(src[i]) - (CS_MODEL_HALF_HI_BIAS << 16);
         memcpy(dst + i, &u, sizeof u);
@@ -1228,8 +1309,10 @@ typedef struct kernels {
     void (*gru)(float *restrict, const float *restrict, const float *restrict, int);
     float (*softmax)(float *, int);
     void (*wsum)(float *restrict, const float *restrict, int, const float *restrict, int, int);
-    matvec_fn matvec_hu;                                            /* half W from an unbiased copy; NULL: none */
-    void (*hstrip)(float *restrict, const float *restrict, size_t); /* the copy of n packed floats */
+    /* half W (rows, cols) from its unbiased copy (NULL: the set has none), and that copy's maker: hcopy_blocked */
+    void (*matvec_hu)(float *restrict, const float *restrict, const float *restrict, const float *restrict, int, int,
+                      int);
+    void (*hstrip)(float *restrict, const float *restrict, int, int, int);
     void (*clamp)(float *, int); /* x (n) <- clamp_finite(x): NaN -> 0, then into [-LOGIT_CLAMP, LOGIT_CLAMP] */
 } kernels;
 
@@ -1311,6 +1394,7 @@ struct cs_model_state {
     size_t hc_off[HCOPY_SLOTS];       /* its first float in hc */
     size_t hc_len[HCOPY_SLOTS];       /* its length in packed floats */
     unsigned char hc_ok[HCOPY_SLOTS]; /* 1 once slot k holds the current weights */
+    int hc_rowmajor;                  /* every copy row by row (cs_model_state_set_hcopy 2; hcopy_blocked) */
 };
 
 static size_t round64(size_t b)
@@ -1534,6 +1618,7 @@ int cs_model_state_set_hcopy(cs_model_state *st, int enable)
 {
     if (!st) return 0;
     st->hc_on = enable && st->hc_n > 0;
+    st->hc_rowmajor = enable == 2;
     hcopy_plan(st);
     return st->hc_on && st->k->matvec_hu != NULL;
 }
@@ -1554,14 +1639,15 @@ long cs_model_position(const cs_model_state *st)
 /* The unbiased copy of the packed matrix W (hcopy_list), made now if it is stale, or NULL when W has none (no
  * copy, bypassed, a kernel set without it, or W not a warm-step matrix). The first use costs one pass over W's
  * packed floats (hstrip: a load, a subtraction and a store per 8), bounded by CS_MODEL_HCOPY_MAX_BYTES. */
-static const float *hcopy_of(cs_model_state *st, const float *W)
+static const float *hcopy_of(cs_model_state *st, const float *W, int rows, int cols)
 {
     if (!st->hc_on || !st->k->matvec_hu) return NULL;
     for (int k = 0; k < st->hc_n; k++) {
         if (st->hc_src[k] != W) continue;
+        if ((size_t)rows * (size_t)cols / 2u != st->hc_len[k]) return NULL; /* not the slot's shape: no copy */
         float *dst = st->hc + st->hc_off[k];
         if (!st->hc_ok[k]) {
-            st->k->hstrip(dst, W, st->hc_len[k]);
+            st->k->hstrip(dst, W, rows, cols, st->hc_rowmajor);
             st->hc_ok[k] = 1;
         }
         return dst;
@@ -1577,9 +1663,9 @@ static void wmatvec(cs_model_state *st, float *y, const float *W, const float *b
         st->k->matvec(y, W, cols, b, x, rows, cols);
         return;
     }
-    const float *u = hcopy_of(st, W);
+    const float *u = hcopy_of(st, W, rows, cols);
     if (u)
-        st->k->matvec_hu(y, u, cols, b, x, rows, cols);
+        st->k->matvec_hu(y, u, b, x, rows, cols, st->hc_rowmajor);
     else
         st->k->matvec_h(y, W, cols, b, x, rows, cols);
 }

@@ -333,8 +333,9 @@ int cs_model_parse(const float *buf, size_t n, cs_model_view *out);
  *  1.04-1.24x with the AVX-512 ones), so the worst block stays within the budget. The folded embedding and the
  *  half copy (cs_model_state_size) do not lower it: a token's first step costs the full product, and the step
  *  that remakes the half copy (after init, rebind, a kernel switch) also strips the matrices (bench_model_step
- *  "step_half_first", GRU 128 x 2 / V 256: 0.93-1.51x the float32 step without the fold, i.e. of the
- *  multiply-adds counted here; the transformer up to 1.83x its float32 step). 0 for NULL or an invalid
+ *  "step_half_first", GRU 128 x 2 / V 256: 1.07-1.66x the float32 step without the fold, i.e. of the
+ *  multiply-adds counted here; the transformer 1.13-2.25x its float32 step, the 2.25x in one round at a load of
+ *  5 on 2 cores, 1.83x at most before). 0 for NULL or an invalid
  * configuration. O(1), RT-safe. */
 uint64_t cs_model_step_cost(const cs_model_view *view);
 
@@ -396,7 +397,9 @@ typedef struct cs_model_state cs_model_state;
  *  transformer: in_proj, out_proj, ff1, ff2 of every layer, the head) with the high halves' bias removed, made
  *  by the step on a matrix's first use (one pass: a load, a subtraction and a store per 8 halves) and read
  *  afterwards, because F16C converts from memory at about 1.9x the rate it converts the subtracted register
- *  (Zen 4). The same halves in the same order: the logits are bit-identical with and without it
+ *  (Zen 4). A matrix of rows % 4 == 0 and cols % 16 == 0 is stored *blocked* (4-row blocks, the rows of a block
+ *  interleaved by 16 columns: the product reads one sequential stream; others row by row). The same halves in
+ *  the same order: the logits are bit-identical with and without it, and in either layout
  *  (test_model_half_copy). Sizes: GRU 64 / V 64 +33 KB, GRU 128 x 2 / V 256 +352 KB, transformer D 64 x 2 +204
  *  KB; GRU H 256 and the transformer D 128 x 4 exceed the limit and have none.
  *  Largest legal state: at most about 1 MB (a half GRU with both near their limits); the transformer's largest
@@ -475,7 +478,8 @@ long cs_model_position(const cs_model_state *st);
  *  Half-precision weights: the AVX2 set converts them with F16C (VCVTPH2PS) inside the products and needs
  *  AVX2 + FMA + F16C; with AVX-512F (enable 1) those products convert 16 halves per instruction (zmm), 8 rows
  *  per pass, summing in the AVX2 kernel's order: sets 1 and 2 give the same bits (test_model_half); both read
- *  the matrices of a warm step from the half copy when the state has one (AVX2 products, F16C from memory). The
+ *  the matrices of a warm step from the half copy when the state has one (AVX2 products, F16C from memory, 4 rows
+ *  per pass; ymm, because VCVTPH2PS zmm from memory runs at ~0.6x the ymm rate on Zen 4). The
  *  portable set decodes them with integer operations. Every set gives, bit for bit, the logits of the same set
  *  (AVX2 for 2) on the float32 model of cs_model_expand (the products sum the same values in the same order). */
 int cs_model_state_set_simd(cs_model_state *st, int enable);
@@ -487,9 +491,11 @@ int cs_model_state_set_simd(cs_model_state *st, int enable);
 int cs_model_state_set_fold(cs_model_state *st, int enable);
 
 /** Use (enable = 1, the default) or bypass (0) the half copy of cs_model_state_size; either way it is marked
- *  stale (remade on each matrix's next use). Returns 1 if the copy is now in use (0 for float32 weights, a state
- *  without one, or the portable kernel set, which has no copy kernel). The logits do not change (bit for bit).
- *  O(1), RT-safe. */
+ *  stale (remade on each matrix's next use). enable = 2 uses it with every matrix kept row by row, the layout and
+ *  kernel before the blocked copy (4-row blocks interleaved by 16 columns, for rows % 4 == 0 and cols % 16 == 0),
+ *  for the bench and the tests. Returns 1 if the copy is now in use (0 for float32 weights, a state without one,
+ *  or the portable kernel set, which has no copy kernel). The logits do not change (bit for bit). O(1),
+ *  RT-safe. */
 int cs_model_state_set_hcopy(cs_model_state *st, int enable);
 
 /** The configuration the state was built for. RT-safe. */

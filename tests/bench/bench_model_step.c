@@ -15,6 +15,10 @@
  * run in alternating rounds of 1000 steps (the first 100 of each round dropped: the variant's weights are then
  * back in cache), so a busy machine's noise falls on all of them alike.
  *
+ * "step_half_nocopy_warm" is (b) with the half copy bypassed (cs_model_state_set_hcopy 0: F16C on the Buffer's
+ * halves), "step_half_rowcopy_warm" (b) with the copy kept row by row (set_hcopy 2: the copy kernel before the
+ * blocked layout), both in the same alternating rounds.
+ *
  * The folded embedding (cs_model_state_size: a GRU's layer-0 input product kept per token in the state) is on in
  * every variant above, as the step runs it; "step_nofold_warm" is the float32 step with it bypassed
  * (cs_model_state_set_fold 0), in the same alternating rounds.
@@ -291,6 +295,7 @@ int main(int argc, char **argv)
 
     double *th = malloc(sizeof(double) * (size_t)warm_n), *te = malloc(sizeof(double) * (size_t)warm_n);
     double *tn = malloc(sizeof(double) * (size_t)warm_n), *tc = malloc(sizeof(double) * (size_t)warm_n);
+    double *tr = malloc(sizeof(double) * (size_t)warm_n);
     for (int m = 0; m < 3; m++) {
         size_t n = 0, hn = 0;
         float *buf = cs_test_random_model(&cfgs[m], &n, 7u + (uint32_t)m, 0.0f);
@@ -304,15 +309,17 @@ int main(int argc, char **argv)
         if (!ebuf || cs_model_expand(&hv, hbuf, ebuf, n) != (long)n || cs_model_parse(ebuf, n, &ev) != 0) return 1;
         size_t bytes = cs_model_state_size(&v), hbytes = cs_model_state_size(&hv);
         void *mem = malloc(bytes), *hmem = malloc(hbytes), *emem = malloc(bytes);
-        void *nmem = malloc(bytes), *cmem = malloc(hbytes);
-        cs_model_state *st = NULL, *hst = NULL, *est = NULL, *nst = NULL, *cst = NULL;
+        void *nmem = malloc(bytes), *cmem = malloc(hbytes), *rmem = malloc(hbytes);
+        cs_model_state *st = NULL, *hst = NULL, *est = NULL, *nst = NULL, *cst = NULL, *rst = NULL;
         cs_model_state_init(&v, mem, bytes, &st);
         cs_model_state_init(&hv, hmem, hbytes, &hst);
         cs_model_state_init(&ev, emem, bytes, &est);
         cs_model_state_init(&v, nmem, bytes, &nst);
         cs_model_state_init(&hv, cmem, hbytes, &cst);
+        cs_model_state_init(&hv, rmem, hbytes, &rst);
         cs_model_state_set_fold(nst, 0);
         cs_model_state_set_hcopy(cst, 0);
+        cs_model_state_set_hcopy(rst, 2); /* the copy row by row: the kernel before the blocked copy */
         const int folded = cs_model_state_set_fold(st, 1);
         const double madds = (double)cs_model_step_madds(&v.cfg);
         const double fmadds = folded ? madds - 3.0 * v.cfg.width * v.cfg.width : madds;
@@ -328,12 +335,12 @@ int main(int argc, char **argv)
         const float *lg = cs_model_logits(st);
         for (int i = 0; i < 2000; i++)
             cs_model_step(st, (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab), &lg);
-        cs_model_state *var[5] = {st, hst, est, nst, cst};
-        double *tv[5] = {t, th, te, tn, tc};
-        int got[5] = {0, 0, 0, 0, 0};
+        cs_model_state *var[6] = {st, hst, est, nst, cst, rst};
+        double *tv[6] = {t, th, te, tn, tc, tr};
+        int got[6] = {0, 0, 0, 0, 0, 0};
         const int round = 1000, drop = 100;
         while (got[0] < warm_n) {
-            for (int k = 0; k < 5; k++) {
+            for (int k = 0; k < 6; k++) {
                 for (int i = 0; i < round && got[k] < warm_n; i++) {
                     int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
                     double a = now_ns();
@@ -349,6 +356,7 @@ int main(int argc, char **argv)
         report(names[m], "step_halfexp_warm", te, warm_n);
         report(names[m], "step_nofold_warm", tn, warm_n);
         report(names[m], "step_half_nocopy_warm", tc, warm_n);
+        report(names[m], "step_half_rowcopy_warm", tr, warm_n);
         /* the worst warm half step: the first after the copy is marked stale (it remakes every matrix's copy) */
         for (int i = 0; i < cold_n; i++) {
             int tok = (int)cs_rng_below(&rng, (uint32_t)v.cfg.vocab);
@@ -407,6 +415,7 @@ int main(int argc, char **argv)
         free(emem);
         free(nmem);
         free(cmem);
+        free(rmem);
         free(buf);
         free(hbuf);
         free(ebuf);
@@ -415,6 +424,7 @@ int main(int argc, char **argv)
     free(te);
     free(tn);
     free(tc);
+    free(tr);
     /* worst case of the sampler: V = 4096, top-p 0.999 on a flat distribution (pops ~all of the heap) */
     {
         float *lg = malloc(4096 * sizeof(float));

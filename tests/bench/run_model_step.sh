@@ -74,6 +74,7 @@ awk -v rounds="$rounds" '
       printf "  (a) half expanded at load, warm %s   x float32: %s\n", list("c", k, "step_halfexp_warm"), ratio("c", "step_halfexp_warm", "c", "step_warm", k)
       printf "  float32 warm, table bypassed    %s   x float32: %s\n", list("c", k, "step_nofold_warm"), ratio("c", "step_nofold_warm", "c", "step_warm", k)
       printf "  (b) half warm, copy bypassed    %s   copy / bypassed: %s\n", list("c", k, "step_half_nocopy_warm"), ratio("c", "step_half_warm", "c", "step_half_nocopy_warm", k)
+      printf "  (b) half warm, copy row by row  %s   blocked / row by row: %s\n", list("c", k, "step_half_rowcopy_warm"), ratio("c", "step_half_warm", "c", "step_half_rowcopy_warm", k)
       printf "  (b) half, the step remaking the copy %s   x float32 warm: %s\n", list("c", k, "step_half_first"), ratio("c", "step_half_first", "c", "step_warm", k)
       printf "  float32 cold                    %s\n", list("c", k, "step_cold")
       printf "  (b) half cold                   %s   x float32 cold: %s\n", list("c", k, "step_half_cold"), ratio("c", "step_half_cold", "c", "step_cold", k)

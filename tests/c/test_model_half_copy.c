@@ -6,6 +6,9 @@
  *     bit-identical logits, with the AVX2 and the AVX-512 kernel sets, for shapes with every column tail (width
  *     22: 16 + 6 columns; 40: 32 + 8; 34: 32 + 2; ff2's 136 and 160) and row remainder (3 x 22 = 66 rows, V 37,
  *     V 5), GRU and transformer, one and two layers; and equal to the float32 expansion's logits (cs_model_expand);
+ *     and equal with the copy kept row by row (set_hcopy 2) to the blocked copy (4-row blocks interleaved by 16
+ *     columns, rows % 4 == 0 and cols % 16 == 0), with blocks of 1, 2, 3 and 8 chunks (widths 16, 32, 48, 128:
+ *     the reduction deferred past a block's third chunk or its last) and a head of one block (V 4);
  *  2. no stale copy: the Buffer's weights replaced in place (the same pointer) and cs_model_rebind'ed, the logits
  *     equal a fresh state's on the new weights, bit for bit (fails if rebind does not mark the copy stale);
  *  3. who has a copy: float32 weights, the portable kernel set and a model whose copy would pass
@@ -65,20 +68,22 @@ static void test_same(const cs_model_config *cfg, const char *name)
     const size_t cnt = (size_t)STEPS * (size_t)V;
     float *a = malloc(cnt * sizeof(float)), *b = malloc(cnt * sizeof(float)), *c = malloc(cnt * sizeof(float));
     for (int simd = 1; simd <= 2; simd++) { /* 1: the best set (AVX-512 products when the CPU has them); 2: AVX2 */
-        void *m1, *m2, *m3;
+        void *m1, *m2, *m3, *m4;
         cs_model_state *on = cs_test_state_new(h16, hn, &m1), *off = cs_test_state_new(h16, hn, &m2),
-                       *fl = cs_test_state_new(exp, n, &m3);
-        CS_CHECK(on && off && fl, "%s: states", name);
-        if (!on || !off || !fl) continue;
+                       *fl = cs_test_state_new(exp, n, &m3), *row = cs_test_state_new(h16, hn, &m4);
+        CS_CHECK(on && off && fl && row, "%s: states", name);
+        if (!on || !off || !fl || !row) continue;
         const int s = cs_model_state_set_simd(on, simd);
         cs_model_state_set_simd(off, simd);
         cs_model_state_set_simd(fl, simd);
+        cs_model_state_set_simd(row, simd);
         if (s == 0) { /* no AVX2 + F16C: the portable set has no copy kernel */
             CS_CHECK(cs_model_state_set_hcopy(on, 1) == 0, "%s: the portable set uses no copy", name);
             printf("%s: no AVX2/F16C on this CPU, copy not tested\n", name);
         } else {
-            CS_CHECK(cs_model_state_set_hcopy(on, 1) == 1 && cs_model_state_set_hcopy(off, 0) == 0,
-                     "%s: the copy can be switched on and off", name);
+            CS_CHECK(cs_model_state_set_hcopy(on, 1) == 1 && cs_model_state_set_hcopy(off, 0) == 0 &&
+                         cs_model_state_set_hcopy(row, 2) == 1,
+                     "%s: the copy can be switched on, row by row and off", name);
             run(on, V, a);
             run(off, V, b);
             run(fl, V, c);
@@ -86,10 +91,15 @@ static void test_same(const cs_model_config *cfg, const char *name)
             CS_CHECK(d == 0, "%s kernel set %d: %zu of %zu logits differ with the copy", name, s, d, cnt);
             CS_CHECK(e == 0, "%s kernel set %d: %zu of %zu logits differ from the float32 expansion's", name, s, e,
                      cnt);
+            run(row, V, b);
+            d = differing(a, b, cnt);
+            CS_CHECK(d == 0, "%s kernel set %d: %zu of %zu logits differ between the blocked and the row-by-row copy",
+                     name, s, d, cnt);
         }
         free(m1);
         free(m2);
         free(m3);
+        free(m4);
     }
     /* the Buffer overwritten in place with other weights, then rebound: the copy of the old ones must not be read */
     {
@@ -188,6 +198,9 @@ int main(void)
     const cs_model_config t34 = {CS_MODEL_TRANSFORMER, 37, 34, 2, 2, 16, 136, 0};
     const cs_model_config t40 = {CS_MODEL_TRANSFORMER, 5, 40, 1, 4, 8, 160, 0};
     const cs_model_config t64 = {CS_MODEL_TRANSFORMER, 64, 64, 2, 4, 64, 256, 0};
+    const cs_model_config g16 = {CS_MODEL_GRU, 4, 16, 2, 0, 0, 0, 0};
+    const cs_model_config g32 = {CS_MODEL_GRU, 6, 32, 1, 0, 0, 0, 0};
+    const cs_model_config g48 = {CS_MODEL_GRU, 12, 48, 2, 0, 0, 0, 0};
     test_same(&g64, "gru_h64_v64");
     test_same(&g128, "gru_h128_v256_l2");
     test_same(&g22, "gru_h22_v37_l2");
@@ -195,6 +208,9 @@ int main(void)
     test_same(&t34, "tf_d34_v37_l2");
     test_same(&t40, "tf_d40_v5");
     test_same(&t64, "tf_d64_v64_l2");
+    test_same(&g16, "gru_h16_v4_l2");
+    test_same(&g32, "gru_h32_v6");
+    test_same(&g48, "gru_h48_v12_l2");
     test_has(&g128, 1, 1, "half gru_h128_v256_l2");
     test_has(&g128, 0, 0, "float32 gru_h128_v256_l2");
     test_has(&t64, 1, 1, "half tf_d64_v64_l2");
