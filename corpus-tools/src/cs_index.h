@@ -54,4 +54,18 @@ size_t cs_index_table_size(const cs_ut_view *view, uint32_t leaf);
  */
 int cs_index_build(const cs_ut_view *view, uint32_t leaf, float *out, size_t out_n);
 
+/** cs_index_table_size for an index of version `version` (CS_UT_INDEX_VERSION_2 .. CS_UT_INDEX_VERSION); 0 for
+ *  another version or bad arguments. */
+size_t cs_index_table_size_version(const cs_ut_view *view, uint32_t leaf, uint32_t version);
+
+/**
+ * cs_index_build writing index version `version` (`out_n` >= cs_index_table_size_version(view, leaf, version)):
+ * CS_UT_INDEX_VERSION (5) is cs_index_build; 4, 3 and 2 write the index as `concatseq analyze` wrote it before
+ * (children of floor(count / 2) and the rest, node field 3 = 0; version 4: rows in blocks of 8; version 3: rows row
+ * by row; version 2: a 10-float header, no rows section), byte for byte, so that tests and benchmarks can run the
+ * readers of the older versions on the same units. Returns 0, CS_E_ARG (bad arguments, an unknown version, too
+ * small `out`) or CS_E_NOMEM. Offline; allocates temporary memory and frees it.
+ */
+int cs_index_build_version(const cs_ut_view *view, uint32_t leaf, uint32_t version, float *out, size_t out_n);
+
 #endif

@@ -272,6 +272,12 @@ size_t cs_ut_listen_size(uint32_t num_descriptors, uint32_t num_labels);
 /** Floats of an index section (version 5, with its rows section) for these counts and `num_nodes` tree nodes. */
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes);
 
+/** Floats of an index section of index version `version` (CS_UT_INDEX_VERSION_2 .. CS_UT_INDEX_VERSION; 0 for
+ *  another): its header (10 floats in version 2, else 12), roots, order, nodes and rows section (none in version 2,
+ *  N * D floats in version 3, cs_ut_index_rows_size in versions 4 and 5). O(1). */
+size_t cs_ut_index_size_version(uint32_t version, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
+                                uint32_t num_nodes);
+
 /** Floats of a version 4 or 5 rows section: ceil(num_units / 8) blocks of 8 * num_descriptors floats. O(1). */
 size_t cs_ut_index_rows_size(uint32_t num_units, uint32_t num_descriptors);
 
@@ -362,6 +368,20 @@ uint64_t cs_ut_join(float hi, float lo);
 
 /** A float that is used as an index: floor(f) if 0 <= f < limit, else -1 (NaN included). */
 int32_t cs_ut_index_value(float f, uint32_t limit);
+
+/**
+ * The split dimension of an index node (`node` = view->index_nodes + i * view->index_stride for a node index i that
+ * the caller has range-checked): 0 .. num_descriptors - 1 for an internal node of a version 5 index (node field 3
+ * minus 1; the left child's box max on it is <= the right child's box min in a checked table); -1 for a leaf, for
+ * an index before version 5 (field 3 reserved) and for any value out of range (a table written after its check).
+ * O(1), RT-safe; never returns a dimension >= num_descriptors.
+ */
+static inline int32_t cs_ut_node_split(const cs_ut_view *v, const float *node)
+{
+    if (v->index_version < CS_UT_INDEX_VERSION) return -1;
+    const int32_t s = cs_ut_index_value(node[CS_UT_N_SPLIT], v->num_descriptors + 1u);
+    return s >= 1 ? s - 1 : -1;
+}
 
 /** Start frame of unit u (u < num_units; not checked; may lie outside the audio if the Buffer was written
  *  after validation: callers check start + length against the audio). */

@@ -456,10 +456,12 @@ static float *as_index_v2(const corpus *c, size_t *n2)
     t[x + CS_UT_X_ORDER_OFFSET_HI] = (float)(oo / 65536), t[x + CS_UT_X_ORDER_OFFSET_LO] = (float)(oo % 65536);
     t[x + CS_UT_X_NODES_OFFSET_HI] = (float)(po / 65536), t[x + CS_UT_X_NODES_OFFSET_LO] = (float)(po % 65536);
     memcpy(t + x + CS_UT_INDEX_HEADER_V2, c->v.index_roots, (2 * K + N + P * S) * sizeof *t);
+    for (size_t i = 0; i < P; ++i)
+        t[po + i * S + CS_UT_N_SPLIT] = 0.0f; /* node field 3: reserved before version 5 */
     return t;
 }
 
-/* The table `c` (index version 4) with its rows section rewritten row by row as index version 3 (issue 12 item 2,
+/* The table `c` (index version 5) with its rows section rewritten row by row as index version 3 (issue 12 item 2,
  * before the blocks): order entry i's descriptors at R + i * D, the section N * D floats long. */
 static float *as_index_v3(const corpus *c, size_t *n3)
 {
@@ -468,6 +470,8 @@ static float *as_index_v3(const corpus *c, size_t *n3)
     float *t = malloc(*n3 * sizeof *t);
     memcpy(t, c->table, r * sizeof *t);
     t[(size_t)(c->v.index_roots - c->table) - CS_UT_INDEX_HEADER + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_3;
+    for (size_t i = 0; i < c->v.index_num_nodes; ++i) /* node field 3: reserved before version 5 */
+        t[(size_t)(c->v.index_nodes - c->table) + i * c->v.index_stride + CS_UT_N_SPLIT] = 0.0f;
     for (size_t i = 0; i < N; ++i)
         for (uint32_t j = 0; j < D; ++j)
             t[r + i * D + j] = c->v.index_rows[cs_ut_index_row_at(i, j, (uint32_t)D)];
