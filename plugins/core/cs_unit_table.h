@@ -298,8 +298,10 @@ static inline size_t cs_ut_index_row_at(size_t i, uint32_t j, uint32_t num_descr
  * and, when the table has an index, the whole index in O(units * D + nodes * D): every label's tree is a
  * preorder binary tree whose children split their parent's range of the order section, the order section holds
  * exactly the label's units (same count, same sum and sum of squares of unit indices), every box holds its
- * children's boxes and every leaf box its units' descriptors, and (index versions 3 and 4) the rows section holds
- * every order entry's descriptors bit for bit (version 4: and +0 in the lanes past num_units). Only a fully checked
+ * children's boxes and every leaf box its units' descriptors, node field 3 (index version 5: 1 + d with d <
+ * num_descriptors in an internal node, whose left child's box max on d is <= its right child's box min on d, and 0
+ * in a leaf; versions 2 - 4: 0 in every node), and (index versions 3 - 5) the rows section holds every order entry's
+ * descriptors bit for bit (versions 4, 5: and +0 in the lanes past num_units). Only a fully checked
  * index guarantees exact answers; an unchecked one is still read safely (cs_select range-checks every access). Versions
  * 3 and 2 are read (version 2: 20 header floats, no listening section, view->has_listen = 0). The listening section's
  * fixed fields are checked here in O(1) (CS_UT_E_LISTEN: magic, version, a frame analysis that cs_frame_config_check
@@ -342,7 +344,7 @@ void cs_ut_check_begin(cs_ut_check *c);
 /**
  * Run the row check for about `budget` work units (at least one item: a row costs `stride`, a member
  * 1 + CS_UT_CHECK_ORDERED_COST, an order entry 2 + CS_UT_CHECK_RANDOM_COST, an index node
- * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST (D + 1 in index versions 3 and 4:
+ * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST (D + 1 in index versions 3 - 5:
  * its rows are in sequence; an order entry then also costs 2D for the comparison of its rows), a descriptor's
  * statistics of the listening section 3, a label's centroid D + 2), then stop at an item boundary. Returns
  * CS_UT_CHECK_MORE while work remains, then CS_UT_OK or a negative cs_ut_error (also stored in c->result, and returned

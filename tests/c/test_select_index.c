@@ -479,7 +479,7 @@ static float *as_index_v3(const corpus *c, size_t *n3)
 }
 
 /*
- * Index version 4 (issue 12 item 2): the rows section holds every order entry's descriptors in blocks of 8 entries
+ * Index versions 4, 5 (issue 12 item 2): the rows section holds every order entry's descriptors in blocks of 8 entries
  * column by column, +0 past the last unit (the full check compares them bit for bit, and rejects a changed one or
  * a non-zero padding lane); version 3 (row by row) and version 2 (no rows section) indexes are still read and give
  * the same exact answers; an unchecked garbage rows section gives a unit of the label or -1, never a crash.
@@ -549,7 +549,7 @@ static void test_versions(void)
                     cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL) &&
                 cs_select_nearest_budget(&v2, (int32_t)l, &t, 0, NULL) == cs_select_nearest_brute(&v2, (int32_t)l, &t);
     }
-    CS_CHECK(same == total, "version 2 index: exact answers = version 4 = brute force on %d/%d", same, total);
+    CS_CHECK(same == total, "version 2 index: exact answers = version 5 = brute force on %d/%d", same, total);
     int same3 = 0, total3 = 0;
     for (int q = 0; q < 300; ++q) {
         for (uint32_t j = 0; j < D; ++j)
@@ -560,7 +560,7 @@ static void test_versions(void)
                          cs_select_nearest_budget(&c.v, l, &t, CS_SELECT_NEAREST_BUDGET, NULL) &&
                      cs_select_nearest_budget(&c.v, l, &t, 0, NULL) == cs_select_nearest_brute(&c.v, l, &t);
     }
-    CS_CHECK(same3 == total3, "version 3 index: exact and budgeted answers = version 4's, exact = brute, on %d/%d",
+    CS_CHECK(same3 == total3, "version 3 index: exact and budgeted answers = version 5's, exact = brute, on %d/%d",
              same3, total3);
     free(t3v);
     const size_t x2 = (size_t)(v2.index_roots - t2) - CS_UT_INDEX_HEADER_V2;

@@ -15,7 +15,7 @@
  *     with a finite distance (and -1 without a section);
  *   - the nearest-unit search (cs_select_nearest_budget) on up to 16 labels and without a label (-1: every label's
  *     tree in one search, or every row without an index), with a full target and a pair target:
- *     through the index when there is one (version 4, 3 or 2), the answer is -1 or a unit index (after the full
+ *     through the index when there is one (version 5, 4, 3 or 2), the answer is -1 or a unit index (after the full
  *     check: of the label), and the work stays within the budget plus one descent; after the full check, the exact
  *     search equals brute force.
  * Built and run by tests/fuzz/run_fuzz.sh (clang -fsanitize=fuzzer,address,undefined); not part of CMake.

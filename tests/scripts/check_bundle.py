@@ -64,7 +64,7 @@ def check_index(t, x, n, d, k, lab, members, desc, label):
     roots = t[x + INDEX_HEADER:oo].reshape(k, 2).astype(np.int64)
     order = t[oo:po].astype(np.int64)
     nd = t[po:ro].reshape(nodes, nstride)
-    # index version 4: blocks of 8 order entries, column by column (block b, descriptor j, lane i at b, j, i)
+    # index versions 4, 5: blocks of 8 order entries, column by column (block b, descriptor j, lane i at b, j, i)
     rows = t[ro:].reshape(nb, d, ROW_BLOCK).transpose(0, 2, 1).reshape(nb * ROW_BLOCK, d)
     check(np.all((rows[n:] == 0) & ~np.signbit(rows[n:])), "index: a padding lane of the rows section is not +0")
     check(np.array_equal(rows[:n], desc[order]), "index: the rows section is not the units' descriptors "
