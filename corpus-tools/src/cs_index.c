@@ -18,7 +18,7 @@ uint32_t cs_index_split(uint32_t begin, uint32_t count)
     const int lo_ok = lo > b, hi_ok = hi < e;
     if (lo_ok && (!hi_ok || m - lo <= hi - m)) return (uint32_t)(lo - b);
     if (hi_ok) return (uint32_t)(hi - b);
-    return count / 2; /* no block boundary strictly inside the node (count < 8) */
+    return count / 2; /* no block boundary strictly inside the node (count <= 8) */
 }
 
 /* The left child's count of a node: block-aligned (version 5) or floor(count / 2) (versions 2 - 4). */

@@ -32,7 +32,7 @@
  * The left child's unit count when a node of `count` (>= 2) units beginning at order index `begin` is split:
  * of the multiples of 8 strictly inside (begin, begin + count), the one nearest begin + floor(count / 2) (ties:
  * the lower one), minus begin; floor(count / 2) when that is itself one or when no multiple of 8 lies inside
- * (count < 8). Both children are non-empty; for count >= 10 each holds at most ceil(count / 2) + 4 units.
+ * (count <= 8). Both children are non-empty; for count >= 10 each holds at most ceil(count / 2) + 4 units.
  * 0 for count < 2. O(1), pure.
  */
 uint32_t cs_index_split(uint32_t begin, uint32_t count);
