@@ -8,8 +8,8 @@
  * field 3, and splits them near the median where the left child ends on a block boundary of 8 order entries
  * (cs_index_split), until a node holds at most `leaf` units. So every leaf's rows are whole blocks of 8 except
  * where its label's range begins or ends inside a block. A child holds at most ceil(count / 2) + 4 units of a
- * node of count >= 10, so a tree is at most one level deeper than with halves: 21 levels for 2^24 units at leaf
- * 32 (20 with halves), 26 at leaf 1 (measured over every begin mod 8).
+ * node of count >= 10; measured over every begin mod 8, a label of 2^24 - 1 units has 21 levels at leaf 32 (20
+ * with halves), 26 at leaf 1 (25).
  * The tree is stored flat in preorder (no pointers), followed by every label's descriptor rows copied in tree order
  * (in blocks of 8 units stored column by column, so a leaf is one sequential read and the search gets 8 distances
  * per pass over the descriptors, without a horizontal sum), index version 5, as specified in
