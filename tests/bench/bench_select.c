@@ -139,6 +139,8 @@ static int as_index_v3(const cs_ut_view *v, float **buf, cs_ut_view *v3)
     if (!t) return 1;
     memcpy(t, v->data, r * sizeof *t);
     t[(size_t)(v->index_roots - v->data) - CS_UT_INDEX_HEADER + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_3;
+    for (size_t i = 0; i < v->index_num_nodes; ++i) /* node field 3: reserved before version 5 */
+        t[(size_t)(v->index_nodes - v->data) + i * v->index_stride + CS_UT_N_SPLIT] = 0.0f;
     if (v->version == CS_UT_VERSION) t[CS_UT_H_LISTEN_OFFSET_HI] = t[CS_UT_H_LISTEN_OFFSET_LO] = 0.0f;
     for (size_t i = 0; i < nu; ++i)
         for (uint32_t j = 0; j < nd; ++j)

@@ -456,10 +456,12 @@ static float *as_index_v2(const corpus *c, size_t *n2)
     t[x + CS_UT_X_ORDER_OFFSET_HI] = (float)(oo / 65536), t[x + CS_UT_X_ORDER_OFFSET_LO] = (float)(oo % 65536);
     t[x + CS_UT_X_NODES_OFFSET_HI] = (float)(po / 65536), t[x + CS_UT_X_NODES_OFFSET_LO] = (float)(po % 65536);
     memcpy(t + x + CS_UT_INDEX_HEADER_V2, c->v.index_roots, (2 * K + N + P * S) * sizeof *t);
+    for (size_t i = 0; i < P; ++i)
+        t[po + i * S + CS_UT_N_SPLIT] = 0.0f; /* node field 3: reserved before version 5 */
     return t;
 }
 
-/* The table `c` (index version 4) with its rows section rewritten row by row as index version 3 (issue 12 item 2,
+/* The table `c` (index version 5) with its rows section rewritten row by row as index version 3 (issue 12 item 2,
  * before the blocks): order entry i's descriptors at R + i * D, the section N * D floats long. */
 static float *as_index_v3(const corpus *c, size_t *n3)
 {
@@ -468,6 +470,8 @@ static float *as_index_v3(const corpus *c, size_t *n3)
     float *t = malloc(*n3 * sizeof *t);
     memcpy(t, c->table, r * sizeof *t);
     t[(size_t)(c->v.index_roots - c->table) - CS_UT_INDEX_HEADER + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_3;
+    for (size_t i = 0; i < c->v.index_num_nodes; ++i) /* node field 3: reserved before version 5 */
+        t[(size_t)(c->v.index_nodes - c->table) + i * c->v.index_stride + CS_UT_N_SPLIT] = 0.0f;
     for (size_t i = 0; i < N; ++i)
         for (uint32_t j = 0; j < D; ++j)
             t[r + i * D + j] = c->v.index_rows[cs_ut_index_row_at(i, j, (uint32_t)D)];
@@ -475,7 +479,7 @@ static float *as_index_v3(const corpus *c, size_t *n3)
 }
 
 /*
- * Index version 4 (issue 12 item 2): the rows section holds every order entry's descriptors in blocks of 8 entries
+ * Index versions 4, 5 (issue 12 item 2): the rows section holds every order entry's descriptors in blocks of 8 entries
  * column by column, +0 past the last unit (the full check compares them bit for bit, and rejects a changed one or
  * a non-zero padding lane); version 3 (row by row) and version 2 (no rows section) indexes are still read and give
  * the same exact answers; an unchecked garbage rows section gives a unit of the label or -1, never a crash.
@@ -485,8 +489,8 @@ static void test_versions(void)
     corpus c;
     CS_CHECK(make_corpus(&c, 2500, 12, 7, 8, 31, 1) == 0, "corpus");
     if (!c.table) return;
-    CS_CHECK(c.v.index_version == CS_UT_INDEX_VERSION && c.v.index_version == 4 && c.v.index_rows != NULL,
-             "analyze's index is version 4");
+    CS_CHECK(c.v.index_version == CS_UT_INDEX_VERSION && c.v.index_version == 5 && c.v.index_rows != NULL,
+             "analyze's index is version 5");
     const uint32_t D = c.v.num_descriptors;
     int rows_ok = 1;
     for (uint32_t i = 0; i < c.n && rows_ok; ++i)
@@ -545,7 +549,7 @@ static void test_versions(void)
                     cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL) &&
                 cs_select_nearest_budget(&v2, (int32_t)l, &t, 0, NULL) == cs_select_nearest_brute(&v2, (int32_t)l, &t);
     }
-    CS_CHECK(same == total, "version 2 index: exact answers = version 4 = brute force on %d/%d", same, total);
+    CS_CHECK(same == total, "version 2 index: exact answers = version 5 = brute force on %d/%d", same, total);
     int same3 = 0, total3 = 0;
     for (int q = 0; q < 300; ++q) {
         for (uint32_t j = 0; j < D; ++j)
@@ -556,13 +560,13 @@ static void test_versions(void)
                          cs_select_nearest_budget(&c.v, l, &t, CS_SELECT_NEAREST_BUDGET, NULL) &&
                      cs_select_nearest_budget(&c.v, l, &t, 0, NULL) == cs_select_nearest_brute(&c.v, l, &t);
     }
-    CS_CHECK(same3 == total3, "version 3 index: exact and budgeted answers = version 4's, exact = brute, on %d/%d",
+    CS_CHECK(same3 == total3, "version 3 index: exact and budgeted answers = version 5's, exact = brute, on %d/%d",
              same3, total3);
     free(t3v);
     const size_t x2 = (size_t)(v2.index_roots - t2) - CS_UT_INDEX_HEADER_V2;
     CS_CHECK(cs_ut_parse(t2, n2 - 1, 0, &v2) == CS_UT_E_SHORT, "truncated version 2 index: short");
-    t2[x2 + CS_UT_X_VERSION] = 5.0f;
-    CS_CHECK(cs_ut_parse(t2, n2, 0, &v2) == CS_UT_E_DIMS, "index version 5: refused");
+    t2[x2 + CS_UT_X_VERSION] = 6.0f;
+    CS_CHECK(cs_ut_parse(t2, n2, 0, &v2) == CS_UT_E_DIMS, "index version 6: refused");
     free(t2);
     /* one float of the rows section changed: the full check rejects it, a resumable one too */
     float *t3 = malloc(c.table_n * sizeof *t3);
@@ -633,9 +637,9 @@ static void test_budget(void)
 
 int main(void)
 {
-    CS_CHECK(cs_index_nodes(0, 8) == 0 && cs_index_nodes(8, 8) == 1 && cs_index_nodes(9, 8) == 3 &&
-                 cs_index_nodes(100, 8) == 31,
-             "node counts of median splits");
+    CS_CHECK(cs_index_nodes(0, 0, 8) == 0 && cs_index_nodes(0, 8, 8) == 1 && cs_index_nodes(0, 9, 8) == 3 &&
+                 cs_index_nodes(0, 100, 8) == 25 && cs_index_nodes(3, 100, 8) == 25,
+             "node counts of block-aligned splits");
     test_exact();
     test_all();
     test_large();
