@@ -1,4 +1,4 @@
-/* cs_index.c - offline construction of the unit table's k-d tree index (index version 4). See cs_index.h and
+/* cs_index.c - offline construction of the unit table's k-d tree index (index version 5). See cs_index.h and
  * BUNDLE.md. */
 #include "cs_index.h"
 
@@ -9,18 +9,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t cs_index_nodes(uint32_t count, uint32_t leaf)
+uint32_t cs_index_split(uint32_t begin, uint32_t count)
+{
+    if (count < 2) return 0;
+    const uint64_t b = begin, e = b + count, m = b + count / 2, B = CS_UT_ROW_BLOCK;
+    const uint64_t lo = m / B * B, hi = lo + B; /* the block boundaries around the middle */
+    if (lo == m) return count / 2;
+    const int lo_ok = lo > b, hi_ok = hi < e;
+    if (lo_ok && (!hi_ok || m - lo <= hi - m)) return (uint32_t)(lo - b);
+    if (hi_ok) return (uint32_t)(hi - b);
+    return count / 2; /* no block boundary strictly inside the node (count < 8) */
+}
+
+uint32_t cs_index_nodes(uint32_t begin, uint32_t count, uint32_t leaf)
 {
     if (count == 0 || leaf == 0) return 0;
     if (count <= leaf) return 1;
-    return 1 + cs_index_nodes(count / 2, leaf) + cs_index_nodes(count - count / 2, leaf);
+    const uint32_t left = cs_index_split(begin, count);
+    return 1 + cs_index_nodes(begin, left, leaf) + cs_index_nodes(begin + left, count - left, leaf);
 }
 
 static uint32_t total_nodes(const cs_ut_view *v, uint32_t leaf)
 {
     uint64_t total = 0;
-    for (uint32_t l = 0; l < v->num_labels; ++l)
-        total += cs_index_nodes(cs_ut_label_count(v, (int32_t)l, NULL), leaf);
+    for (uint32_t l = 0; l < v->num_labels; ++l) {
+        uint32_t first = 0;
+        const uint32_t count = cs_ut_label_count(v, (int32_t)l, &first);
+        total += cs_index_nodes(first, count, leaf);
+    }
     return total > CS_UT_MAX_NODES ? 0 : (uint32_t)total;
 }
 
@@ -74,12 +90,12 @@ static uint32_t build(builder *B, uint32_t b, uint32_t c)
     }
     nd[CS_UT_N_BEGIN] = (float)b;
     nd[CS_UT_N_COUNT] = (float)c;
-    nd[CS_UT_N_RESERVED] = 0.0f;
+    nd[CS_UT_N_SPLIT] = 0.0f; /* a leaf; an internal node's is set below */
     if (c <= B->leaf) {
         nd[CS_UT_N_SIZE] = 1.0f;
         return 1;
     }
-    /* split at the median of the widest dimension */
+    /* split the widest dimension near its median */
     uint32_t sd = 0;
     double widest = -1.0;
     for (uint32_t j = 0; j < D; ++j) {
@@ -94,9 +110,12 @@ static uint32_t build(builder *B, uint32_t b, uint32_t c)
     qsort(B->keys, c, sizeof *B->keys, key_cmp);
     for (uint32_t i = 0; i < c; ++i)
         B->order[(size_t)b + i] = (float)B->keys[i].unit;
-    const uint32_t half = c / 2;
-    const uint32_t ls = build(B, b, half);
-    const uint32_t rs = build(B, b + half, c - half);
+    /* the left child ends on a block boundary (cs_index_split); sorted by value, so the left child's box max on sd
+     * is <= the right child's box min on sd */
+    const uint32_t left = cs_index_split(b, c);
+    nd[CS_UT_N_SPLIT] = (float)(1u + sd);
+    const uint32_t ls = build(B, b, left);
+    const uint32_t rs = build(B, b + left, c - left);
     nd = B->nodes + (size_t)me * B->S; /* (same address: nodes never move) */
     nd[CS_UT_N_SIZE] = (float)(1 + ls + rs);
     return 1 + ls + rs;

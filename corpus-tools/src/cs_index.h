@@ -3,13 +3,16 @@
  *
  * For every label, a k-d tree (Friedman, Bentley & Finkel 1977) over the label's normalised descriptors:
  * each node holds a contiguous range of the label's units in tree order and the bounding box of their
- * descriptors; an internal node splits its range at the median of the dimension whose box is widest (ties:
- * lower dimension; units ordered by value, then unit index, so the build is deterministic), into halves of
- * floor(count / 2) and the rest, until a node holds at most `leaf` units. Depth is at most
- * ceil(log2(count / leaf)) + 1 (< 25 for any table), which keeps the real-time search's fixed stack small.
+ * descriptors; an internal node orders its units on the dimension whose box is widest (ties: lower dimension;
+ * units ordered by value, then unit index, so the build is deterministic), stores 1 + that dimension in its node
+ * field 3, and splits them near the median where the left child ends on a block boundary of 8 order entries
+ * (cs_index_split), until a node holds at most `leaf` units. So every leaf's rows are whole blocks of 8 except
+ * where its label's range begins or ends inside a block. A child holds at most ceil(count / 2) + 4 units of a
+ * node of count >= 10, so a tree is at most one level deeper than with halves: 21 levels for 2^24 units at leaf
+ * 32 (20 with halves), 26 at leaf 1 (measured over every begin mod 8).
  * The tree is stored flat in preorder (no pointers), followed by every label's descriptor rows copied in tree order
- * (index version 4: in blocks of 8 units stored column by column, so a leaf is one sequential read and the search
- * gets 8 distances per pass over the descriptors, without a horizontal sum), as specified in
+ * (in blocks of 8 units stored column by column, so a leaf is one sequential read and the search gets 8 distances
+ * per pass over the descriptors, without a horizontal sum), index version 5, as specified in
  * corpus-tools/BUNDLE.md ("Index") and read by cs_select_nearest (plugins/core/cs_select.h). Bounding boxes over every
  * dimension make the search exact for targets on any subset of the dimensions.
  *
@@ -25,8 +28,18 @@
 
 #define CS_INDEX_DEFAULT_LEAF 32 /* measured best of 4, 8, 32 in tests/bench/bench_select.c */
 
-/** Nodes of one label's tree for `count` units and leaves of at most `leaf` (>= 1) units; 0 for count 0. */
-uint32_t cs_index_nodes(uint32_t count, uint32_t leaf);
+/**
+ * The left child's unit count when a node of `count` (>= 2) units beginning at order index `begin` is split:
+ * of the multiples of 8 strictly inside (begin, begin + count), the one nearest begin + floor(count / 2) (ties:
+ * the lower one), minus begin; floor(count / 2) when that is itself one or when no multiple of 8 lies inside
+ * (count < 8). Both children are non-empty; for count >= 10 each holds at most ceil(count / 2) + 4 units.
+ * 0 for count < 2. O(1), pure.
+ */
+uint32_t cs_index_split(uint32_t begin, uint32_t count);
+
+/** Nodes of one label's tree for `count` units at order index `begin` (the label's first_k) and leaves of at most
+ *  `leaf` (>= 1) units (splits by cs_index_split); 0 for count 0 or leaf 0. O(nodes), recursion depth < 25. */
+uint32_t cs_index_nodes(uint32_t begin, uint32_t count, uint32_t leaf);
 
 /** Floats of the table of `view` with an index of leaf size `leaf` appended (0 on bad arguments). */
 size_t cs_index_table_size(const cs_ut_view *view, uint32_t leaf);

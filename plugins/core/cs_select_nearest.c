@@ -396,13 +396,13 @@ static void scan_blocks(search *s, uint32_t from, uint32_t count)
     }
 }
 
-/* Units order[from .. from + count) of the index: block by block from the rows section (index version 4), their
+/* Units order[from .. from + count) of the index: block by block from the rows section (index versions 4, 5), their
  * rows in sequence from it (version 3), or through the order section into the table's rows (version 2).
  * Out-of-range entries are skipped. */
 static void scan_positions(search *s, uint32_t from, uint32_t count)
 {
     const cs_ut_view *v = s->v;
-    if (v->index_rows && v->index_version == CS_UT_INDEX_VERSION) {
+    if (v->index_rows && v->index_version >= CS_UT_INDEX_VERSION_4) {
         scan_blocks(s, from, count);
         return;
     }

@@ -25,14 +25,14 @@ size_t cs_ut_index_rows_size(uint32_t num_units, uint32_t num_descriptors)
     return ((size_t)num_units + CS_UT_ROW_BLOCK - 1u) / CS_UT_ROW_BLOCK * CS_UT_ROW_BLOCK * (size_t)num_descriptors;
 }
 
-/* Floats of the rows section of an index of version `version` (4: blocks, 3: row by row, 2: none). */
+/* Floats of the rows section of an index of version `version` (4, 5: blocks, 3: row by row, 2: none). */
 static size_t rows_size(uint32_t version, uint32_t num_units, uint32_t num_descriptors)
 {
-    if (version == CS_UT_INDEX_VERSION) return cs_ut_index_rows_size(num_units, num_descriptors);
+    if (version >= CS_UT_INDEX_VERSION_4) return cs_ut_index_rows_size(num_units, num_descriptors);
     return version == CS_UT_INDEX_VERSION_3 ? (size_t)num_units * num_descriptors : 0u;
 }
 
-/* Floats of an index section of version `version` (3, 4: with its rows section). */
+/* Floats of an index section of version `version` (3 - 5: with its rows section). */
 static size_t index_size(uint32_t version, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
                          uint32_t num_nodes)
 {
@@ -85,7 +85,7 @@ static int get_offset(const float *p, size_t *out)
     return 1;
 }
 
-/* O(1): the index header and section sizes (header fields 17-18); index version 4, 3, or 2 (no rows section). */
+/* O(1): the index header and section sizes (header fields 17-18); index version 5, 4, 3, or 2 (no rows section). */
 static int parse_index(cs_ut_view *v, size_t n)
 {
     size_t xo = 0;
@@ -97,8 +97,8 @@ static int parse_index(cs_ut_view *v, size_t n)
     const float *x = v->data + base;
     const float ver = x[CS_UT_X_VERSION];
     if (x[CS_UT_X_MAGIC] != (float)CS_UT_INDEX_MAGIC ||
-        (ver != (float)CS_UT_INDEX_VERSION && ver != (float)CS_UT_INDEX_VERSION_3 &&
-         ver != (float)CS_UT_INDEX_VERSION_2))
+        (ver != (float)CS_UT_INDEX_VERSION && ver != (float)CS_UT_INDEX_VERSION_4 &&
+         ver != (float)CS_UT_INDEX_VERSION_3 && ver != (float)CS_UT_INDEX_VERSION_2))
         return CS_UT_E_DIMS;
     const uint32_t version = (uint32_t)ver, has_rows = version != CS_UT_INDEX_VERSION_2,
                    xh = has_rows ? CS_UT_INDEX_HEADER : CS_UT_INDEX_HEADER_V2;
@@ -300,19 +300,19 @@ static int check_row(const cs_ut_view *v, uint32_t u)
     return 0;
 }
 
-/* Descriptor j of order entry pos in the rows section (index version 4: blocks, 3: row by row). Not checked. */
+/* Descriptor j of order entry pos in the rows section (index versions 4, 5: blocks, 3: row by row). Not checked. */
 static inline float rows_value(const cs_ut_view *v, size_t pos, uint32_t j)
 {
     const uint32_t D = v->num_descriptors;
-    return v->index_version == CS_UT_INDEX_VERSION ? v->index_rows[cs_ut_index_row_at(pos, j, D)]
-                                                   : v->index_rows[pos * D + j];
+    return v->index_version >= CS_UT_INDEX_VERSION_4 ? v->index_rows[cs_ut_index_row_at(pos, j, D)]
+                                                     : v->index_rows[pos * D + j];
 }
 
 /* 1 when order entry pos of the rows section holds the row `d` (D floats) bit for bit. O(D). */
 static int rows_entry_equal(const cs_ut_view *v, size_t pos, const float *d)
 {
     const uint32_t D = v->num_descriptors;
-    if (v->index_version != CS_UT_INDEX_VERSION) return memcmp(v->index_rows + pos * D, d, D * sizeof(float)) == 0;
+    if (v->index_version < CS_UT_INDEX_VERSION_4) return memcmp(v->index_rows + pos * D, d, D * sizeof(float)) == 0;
     for (uint32_t j = 0; j < D; ++j) {
         const float x = v->index_rows[cs_ut_index_row_at(pos, j, D)];
         if (memcmp(&x, d + j, sizeof x) != 0) return 0;
@@ -320,11 +320,11 @@ static int rows_entry_equal(const cs_ut_view *v, size_t pos, const float *d)
     return 1;
 }
 
-/* 1 when the lanes of a version 4 rows section past num_units (in its last block) are all +0 bits (else 0; 1
+/* 1 when the lanes of a version 4 or 5 rows section past num_units (in its last block) are all +0 bits (else 0; 1
  * for other versions). O(7 D). */
 static int rows_padding_zero(const cs_ut_view *v)
 {
-    if (v->index_version != CS_UT_INDEX_VERSION || !v->index_rows) return 1;
+    if (v->index_version < CS_UT_INDEX_VERSION_4 || !v->index_rows) return 1;
     const uint32_t D = v->num_descriptors;
     const size_t end = cs_ut_index_rows_size(v->num_units, D) / (D ? D : 1u);
     for (size_t i = v->num_units; i < end; ++i)

@@ -83,33 +83,39 @@ enum cs_ut_header_field {
 #define CS_UT_VERSION_1 1
 
 /*
- * The index section at X = the split index offset (see BUNDLE.md, "Index"), index version 4:
- *   X + 0 .. 11  magic CS_UT_INDEX_MAGIC, version 4, total nodes, node stride (CS_UT_NODE_FIXED + 2D), leaf
+ * The index section at X = the split index offset (see BUNDLE.md, "Index"), index version 5:
+ *   X + 0 .. 11  magic CS_UT_INDEX_MAGIC, version 5, total nodes, node stride (CS_UT_NODE_FIXED + 2D), leaf
  *                size, order offset O (split hi, lo), nodes offset P (split hi, lo), rows offset R (split hi,
  *                lo), reserved 0
  *   X + 12 ..    per label k: root node, node count (root -1 and count 0 for an empty label)
  *   O ..         num_units: per label k, at O + first_k, the label's units in tree order (leaves contiguous)
  *   P ..         nodes * stride: per node (preorder within each label: the left child is node + 1, the right
  *                child node + 1 + subtree size of the left child): begin (absolute index into the order
- *                section), count, subtree size in nodes (1 = leaf), reserved, lo[D], hi[D] (bounding box of
- *                the node's units).
+ *                section), count, subtree size in nodes (1 = leaf), split (an internal node: 1 + the dimension
+ *                its units were split on, on which the left child's box max <= the right child's box min; a
+ *                leaf: 0), lo[D], hi[D] (bounding box of the node's units). The left child of a node ends on a
+ *                multiple of 8 in the order section where one lies strictly inside the node (cs_index_split), so
+ *                a leaf's rows are whole blocks except where its label's range begins or ends inside one.
  *   R ..         ceil(num_units / 8) blocks of 8 * D floats (cs_ut_index_rows_size): block b holds order entries
  *                8b .. 8b + 7 column by column, descriptor j of order entry i (unit order[i]) at
  *                R + (i / 8) * 8D + 8j + i % 8, bit for bit the unit's row (cs_ut_index_row_at); the lanes past
  *                num_units in the last block are +0. Every label's rows are in tree order, so a leaf is one
  *                sequential read, and one pass over a block's D columns gives 8 distances (cs_select.h).
- * Index version 3 (issue 12, before the blocks) stored the rows section row by row (num_units * D floats,
+ * Index version 4 (issue 12, before the split dimensions) is the same with node field 3 reserved (0) and the
+ * children split at floor(count / 2); index version 3 stored the rows section row by row (num_units * D floats,
  * order entry i at R + i * D); index version 2 (bundles before issue 12 item 2) had a 10-float header (X + 9
- * reserved) and no rows section. Both are still read, with the same answers (view->index_version says which
- * layout index_rows has; NULL for version 2: leaves read the unit rows through the order section).
+ * reserved) and no rows section. All are still read, with the same answers (view->index_version says which
+ * layout index_rows has, >= CS_UT_INDEX_VERSION_4: blocks; NULL for version 2: leaves read the unit rows through
+ * the order section; only version 5 has split dimensions).
  */
 #define CS_UT_INDEX_MAGIC     4412233 /* 0x435349, "CSI" */
-#define CS_UT_INDEX_VERSION   4
+#define CS_UT_INDEX_VERSION   5
 #define CS_UT_INDEX_HEADER    12
+#define CS_UT_INDEX_VERSION_4 4 /* read too: the same layout, node field 3 reserved (0), no block-aligned splits */
 #define CS_UT_INDEX_VERSION_3 3 /* read too: the same header, the rows section row by row */
 #define CS_UT_INDEX_VERSION_2 2 /* read too: CS_UT_INDEX_HEADER_V2 header floats, no rows section */
 #define CS_UT_INDEX_HEADER_V2 10
-#define CS_UT_ROW_BLOCK       8 /* order entries per block of the version 4 rows section */
+#define CS_UT_ROW_BLOCK       8 /* order entries per block of the version 4 and 5 rows section */
 #define CS_UT_NODE_FIXED      4
 #define CS_UT_MAX_NODES       16777215 /* node counts and node indices must stay exact in float32 */
 
@@ -124,13 +130,14 @@ enum cs_ut_index_field {
     CS_UT_X_ORDER_OFFSET_LO,
     CS_UT_X_NODES_OFFSET_HI, /* absolute float offset of the nodes section, split */
     CS_UT_X_NODES_OFFSET_LO,
-    CS_UT_X_ROWS_OFFSET_HI, /* version 3, 4: absolute float offset of the rows section (= P + nodes * stride), */
+    CS_UT_X_ROWS_OFFSET_HI, /* version 3 - 5: absolute float offset of the rows section (= P + nodes * stride), */
     CS_UT_X_ROWS_OFFSET_LO, /* split; in version 2 field 9 was reserved (0) and the header ended there */
     CS_UT_X_RESERVED        /* 11: reserved, 0 */
 };
 
-/** Node field offsets in the index. */
-enum cs_ut_node_field { CS_UT_N_BEGIN = 0, CS_UT_N_COUNT, CS_UT_N_SIZE, CS_UT_N_RESERVED, CS_UT_N_BOX };
+/** Node field offsets in the index. CS_UT_N_SPLIT: index version 5, 1 + the split dimension of an internal node
+ *  (0 .. D - 1), 0 for a leaf; versions 2 - 4: reserved, 0. */
+enum cs_ut_node_field { CS_UT_N_BEGIN = 0, CS_UT_N_COUNT, CS_UT_N_SIZE, CS_UT_N_SPLIT, CS_UT_N_BOX };
 
 /*
  * The listening section at Y = the split listen offset (version 3; see BUNDLE.md, "Listening section"):
@@ -246,11 +253,11 @@ typedef struct cs_ut_view {
     const float *index_roots; /* 2 * num_labels: root node, node count */
     const float *index_order; /* num_units */
     const float *index_nodes; /* index_num_nodes * index_stride */
-    const float *index_rows;  /* index version 4: blocks of 8 order entries column by column (cs_ut_index_row_at);
+    const float *index_rows;  /* index versions 4, 5: blocks of 8 order entries column by column (cs_ut_index_row_at);
                                  version 3: num_units * num_descriptors, order entry i's descriptors at
                                  i * num_descriptors; NULL for a version 2 index */
     uint32_t index_num_nodes, index_stride, index_leaf;
-    uint32_t index_version; /* CS_UT_INDEX_VERSION (4), CS_UT_INDEX_VERSION_3, CS_UT_INDEX_VERSION_2, or 0 (none) */
+    uint32_t index_version;        /* CS_UT_INDEX_VERSION (5), CS_UT_INDEX_VERSION_4, _3, _2, or 0 (none) */
     uint32_t version, header_size; /* CS_UT_VERSION (3) or CS_UT_VERSION_2; CS_UT_HEADER or CS_UT_HEADER_V2 */
     int has_listen;                /* 1 when the table carries the listening section (version 3 as analyze writes) */
     cs_ut_listen listen;           /* valid when has_listen; zeroed otherwise */
@@ -262,14 +269,14 @@ size_t cs_ut_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_lab
 /** Floats of a listening section for these counts: CS_UT_LISTEN_FIXED + 3 D + K D. */
 size_t cs_ut_listen_size(uint32_t num_descriptors, uint32_t num_labels);
 
-/** Floats of an index section (version 4, with its rows section) for these counts and `num_nodes` tree nodes. */
+/** Floats of an index section (version 5, with its rows section) for these counts and `num_nodes` tree nodes. */
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes);
 
-/** Floats of a version 4 rows section: ceil(num_units / 8) blocks of 8 * num_descriptors floats. O(1). */
+/** Floats of a version 4 or 5 rows section: ceil(num_units / 8) blocks of 8 * num_descriptors floats. O(1). */
 size_t cs_ut_index_rows_size(uint32_t num_units, uint32_t num_descriptors);
 
 /**
- * Offset, from the start of a version 4 rows section, of descriptor j of order entry i (i < num_units rounded up
+ * Offset, from the start of a version 4 or 5 rows section, of descriptor j of order entry i (i < num_units rounded up
  * to a multiple of 8, j < D): (i / 8) * 8D + 8j + i % 8. O(1), not checked.
  */
 static inline size_t cs_ut_index_row_at(size_t i, uint32_t j, uint32_t num_descriptors)

@@ -485,8 +485,8 @@ static void test_versions(void)
     corpus c;
     CS_CHECK(make_corpus(&c, 2500, 12, 7, 8, 31, 1) == 0, "corpus");
     if (!c.table) return;
-    CS_CHECK(c.v.index_version == CS_UT_INDEX_VERSION && c.v.index_version == 4 && c.v.index_rows != NULL,
-             "analyze's index is version 4");
+    CS_CHECK(c.v.index_version == CS_UT_INDEX_VERSION && c.v.index_version == 5 && c.v.index_rows != NULL,
+             "analyze's index is version 5");
     const uint32_t D = c.v.num_descriptors;
     int rows_ok = 1;
     for (uint32_t i = 0; i < c.n && rows_ok; ++i)
@@ -561,8 +561,8 @@ static void test_versions(void)
     free(t3v);
     const size_t x2 = (size_t)(v2.index_roots - t2) - CS_UT_INDEX_HEADER_V2;
     CS_CHECK(cs_ut_parse(t2, n2 - 1, 0, &v2) == CS_UT_E_SHORT, "truncated version 2 index: short");
-    t2[x2 + CS_UT_X_VERSION] = 5.0f;
-    CS_CHECK(cs_ut_parse(t2, n2, 0, &v2) == CS_UT_E_DIMS, "index version 5: refused");
+    t2[x2 + CS_UT_X_VERSION] = 6.0f;
+    CS_CHECK(cs_ut_parse(t2, n2, 0, &v2) == CS_UT_E_DIMS, "index version 6: refused");
     free(t2);
     /* one float of the rows section changed: the full check rejects it, a resumable one too */
     float *t3 = malloc(c.table_n * sizeof *t3);
@@ -633,9 +633,9 @@ static void test_budget(void)
 
 int main(void)
 {
-    CS_CHECK(cs_index_nodes(0, 8) == 0 && cs_index_nodes(8, 8) == 1 && cs_index_nodes(9, 8) == 3 &&
-                 cs_index_nodes(100, 8) == 31,
-             "node counts of median splits");
+    CS_CHECK(cs_index_nodes(0, 0, 8) == 0 && cs_index_nodes(0, 8, 8) == 1 && cs_index_nodes(0, 9, 8) == 3 &&
+                 cs_index_nodes(0, 100, 8) == 25 && cs_index_nodes(3, 100, 8) == 25,
+             "node counts of block-aligned splits");
     test_exact();
     test_all();
     test_large();

@@ -23,7 +23,7 @@ LISTEN_MAGIC, LISTEN_VERSION, LISTEN_FIXED = 4412236, 1, 32
 SEGMENTATIONS, NORMS = ("grain", "onset", "novelty"), ("zscore", "robust")
 ONSET_DEFAULTS = {"threshold": 0.5, "delta": 0.1, "median_ms": 100, "min_ms": 50, "max_ms": 2000, "pre_ms": 5,
                   "refine_ms": 30}  # cs_onset_params_default (corpus-tools/src/cs_segment.c)
-INDEX_MAGIC, INDEX_VERSION, INDEX_HEADER, NODE_FIXED, ROW_BLOCK = 4412233, 4, 12, 4, 8
+INDEX_MAGIC, INDEX_VERSION, INDEX_HEADER, NODE_FIXED, ROW_BLOCK = 4412233, 5, 12, 4, 8
 
 
 def fail(msg):
