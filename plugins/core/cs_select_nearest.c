@@ -656,8 +656,11 @@ static inline float inc_bound(float bp, float tp, float tc)
 /* The target pair of node nd's split dimension (index version 5: field 3 = 1 + the dimension), or < 0 when the level
  * cannot use the incremental bound: no split dimension (versions 2 - 4: 0), a value out of range or not integral (a
  * table written since its check), a dimension >= AT_DIMS, not in the target, or in more than one of its pairs. */
+int cs_select_exp_inc = 1; /* EXPERIMENT */
 static inline int split_pair(const search *s, const float *nd)
 {
+    if (!cs_select_exp_inc) return -1; /* EXPERIMENT */
+    if (s->v->index_version < CS_UT_INDEX_VERSION) return -1; /* field 3 is reserved before version 5 */
     const float f = nd[CS_UT_N_SPLIT];
     if (!(f >= 1.0f && f <= (float)s->v->num_descriptors && f <= (float)AT_DIMS)) return -1;
     const uint32_t d = (uint32_t)f - 1u;
@@ -714,6 +717,31 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i, float key, ui
             bd[0] = inc_bound(key, tp, box_term(lbox[d], lbox[D + d], tv));
             bd[1] = inc_bound(key, tp, box_term(rbox[d], rbox[D + d], tv));
             bt = 0;
+            if (cs_select_exp_inc >= 3) { /* EXPERIMENT: the near child's tight bound */
+                const int ln = bd[0] <= bd[1];
+                const float *nb = ln ? lbox : rbox;
+                const float tb = box_bound(nb, nb + D, s->g);
+                s->n_bounds++;
+                s->work += WORK_BOX;
+                if (ln) bd[0] = tb < bd[1] ? tb : bd[1] - 0.0f, bd[0] = tb; else bd[1] = tb;
+                /* near stays near: keep its choice */
+                const float far_b2 = ln ? bd[1] : bd[0];
+                const float near_b2 = tb;
+                if (far_b2 <= s->best) q_add(s, q, far_b2, t, ln ? r : l, 0);
+                if (near_b2 > s->best) return 1;
+                if (out_of_work(s)) {
+                    s->exhausted = 1;
+                    return 1;
+                }
+                i = ln ? l : r, key = near_b2, tight = 1;
+                if (++s->visits > s->max_visits) return 0;
+                if (ln)
+                    b = lb, c = lc, sz = lsz;
+                else if (!node_fields(s->v, t, i, &b, &c, &sz))
+                    return 0;
+                s->n_inc++;
+                continue;
+            }
             s->n_inc++;
             s->work += WORK_INC;
         } else {
@@ -779,7 +807,7 @@ static void search_queue(search *s, queue *q, int single)
             s->work += WORK_BOX;
             if (key > s->best) continue;
             const q_entry again = {key, e.node, e.label, 1};
-            if (q->n > 0 && e_less(&q->e[0], &again)) {
+            if ((cs_select_exp_inc & 1) && q->n > 0 && e_less(&q->e[0], &again)) {
                 q_add(s, q, key, &t, e.node - t.root, 1); /* the queue has room: one entry was just popped */
                 continue;
             }

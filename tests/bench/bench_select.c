@@ -14,11 +14,11 @@
  *   (a-) no label: the queries of (a) with label < 0 (the nearest unit of all 100k; the old search scans them).
  *   (real) optional: a bundle A (its units.wav) queried with the units of a bundle B analysed `--labels-from A`,
  *       each at its own label (tests/bench/run_select.sh: the lincity-ng tracks as 100 ms grains), then without one.
- * Methods, on every query, interleaved: the old search of 60b95c9 (tests/c/cs_select_ref.h), main b7ff1b4's exact
- * and budgeted searches (the same table rewritten as index version 3, rows one by one: b7ff1b4's leaf scan and
- * kernel; the queue loop around them is this build's, so the ratio slightly understates the change), the new exact
- * search (index version 4, blocks of 8 rows; AVX2 and portable kernels), the new budgeted
- * search (the default), the label scan. Per-query thread CPU time
+ * Methods, on every query, interleaved: the old search of 60b95c9 (tests/c/cs_select_ref.h), main 199a42b's exact
+ * and budgeted searches (tests/bench/cs_select_nearest_199a42b.inc: both children's tight box bounds at every level,
+ * field 3 ignored) on the same table, the new exact search (the split dimension's incremental bound, tight boxes
+ * when popped; AVX2 and portable kernels), the new budgeted search (the default), the label scan. Per-query thread
+ * CPU time
  * (us) of the first run: median, 99th percentile, maximum, and the ratios old/new in the same run; then the same of
  * each query's best of 3 runs (the machine is shared: a co-runner's cache evictions inflate single runs; runs 2 and 3
  * also find the query's nodes and rows in cache, so this is a warm-cache figure). The exact
@@ -40,6 +40,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Main 199a42b's search, frozen for the "before" methods (tests/bench/cs_select_nearest_199a42b.inc: that commit's
+ * plugins/core/cs_select_nearest.c with one change, its blocks test reading index versions 4 and 5), its public
+ * functions renamed so that both searches link into this program and run on the same table, query by query. */
+int32_t before_nearest_budget(const cs_ut_view *view, int32_t label, const cs_select_target *target, uint32_t budget,
+                              cs_select_nearest_info *info);
+int32_t before_nearest(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+int32_t before_nearest_scan(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+int32_t before_nearest_brute(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+int before_select_simd(int mode);
+#define cs_select_nearest_budget before_nearest_budget
+#define cs_select_nearest        before_nearest
+#define cs_select_nearest_scan   before_nearest_scan
+#define cs_select_nearest_brute  before_nearest_brute
+#define cs_select_simd           before_select_simd
+#include "cs_select_nearest_199a42b.inc"
+#undef cs_select_nearest_budget
+#undef cs_select_nearest
+#undef cs_select_nearest_scan
+#undef cs_select_nearest_brute
+#undef cs_select_simd
+#undef MAX_DIMS
+#undef LANES
 
 #define D          24
 #define COMPONENTS 48
@@ -118,46 +141,29 @@ static double cpu_us(void)
 }
 
 /* The searches compared, each on every query (interleaved, so that the load of the machine hits all alike). */
-enum { M_OLD, M_V3_EXACT, M_V3_BUDGET, M_EXACT_AVX2, M_EXACT_C, M_BUDGET, M_BUDGET_C, M_SCAN, M_COUNT };
+enum { M_OLD, M_BEFORE_EXACT, M_BEFORE_BUDGET, M_EXACT_AVX2, M_EXACT_C, M_BUDGET, M_BUDGET_C, M_SCAN, M_COUNT };
 static const char *const method_name[M_COUNT] = {
     "old search (60b95c9: depth-first, rows via order)",
-    "b7ff1b4 exact (index v3: rows one by one, AVX2)",
-    "b7ff1b4 budgeted (index v3), AVX2",
-    "new exact (index v4: 8-row blocks, AVX2)",
+    "199a42b exact (both children's boxes a level), AVX2",
+    "199a42b budgeted, AVX2",
+    "new exact (split dimension, lazy boxes), AVX2",
     "new exact, portable C kernels",
     "new budgeted (CS_SELECT_NEAREST_BUDGET), AVX2",
     "new budgeted, portable C kernels",
     "label scan, new kernel, AVX2 (no index)",
 };
 
-/* The table of `v` (index version 4) with its rows section rewritten row by row as index version 3, main b7ff1b4's
- * layout, whose search path is unchanged (its listening section is left out). Caller frees *buf. */
-static int as_index_v3(const cs_ut_view *v, float **buf, cs_ut_view *v3)
-{
-    const size_t r = (size_t)(v->index_rows - v->data), nu = v->num_units, nd = v->num_descriptors, n = r + nu * nd;
-    float *t = malloc(n * sizeof *t);
-    if (!t) return 1;
-    memcpy(t, v->data, r * sizeof *t);
-    t[(size_t)(v->index_roots - v->data) - CS_UT_INDEX_HEADER + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_3;
-    if (v->version == CS_UT_VERSION) t[CS_UT_H_LISTEN_OFFSET_HI] = t[CS_UT_H_LISTEN_OFFSET_LO] = 0.0f;
-    for (size_t i = 0; i < nu; ++i)
-        for (uint32_t j = 0; j < nd; ++j)
-            t[r + i * nd + j] = v->index_rows[cs_ut_index_row_at(i, j, (uint32_t)nd)];
-    *buf = t;
-    return cs_ut_parse(t, n, 1, v3) != CS_UT_OK || v3->index_version != CS_UT_INDEX_VERSION_3;
-}
-
-static int32_t run_method(int m, const cs_ut_view *v, const cs_ut_view *v3, int32_t label, const cs_select_target *t,
+static int32_t run_method(int m, const cs_ut_view *v, int32_t label, const cs_select_target *t,
                           cs_select_nearest_info *info)
 {
     cs_select_simd(m == M_EXACT_C || m == M_BUDGET_C ? 0 : 1);
     switch (m) {
     case M_OLD:
         return cs_select_nearest_ref(v, label, t);
-    case M_V3_EXACT:
-        return cs_select_nearest_budget(v3, label, t, 0, NULL);
-    case M_V3_BUDGET:
-        return cs_select_nearest_budget(v3, label, t, CS_SELECT_NEAREST_BUDGET, NULL);
+    case M_BEFORE_EXACT:
+        return before_nearest_budget(v, label, t, 0, NULL);
+    case M_BEFORE_BUDGET:
+        return before_nearest_budget(v, label, t, CS_SELECT_NEAREST_BUDGET, NULL);
     case M_EXACT_AVX2:
     case M_EXACT_C:
         return cs_select_nearest_budget(v, label, t, 0, NULL);
@@ -171,16 +177,20 @@ static int32_t run_method(int m, const cs_ut_view *v, const cs_ut_view *v3, int3
 
 /* Times every method on the queries (thread CPU time per query, us); checks the exact ones against brute force
  * and counts how often the budgeted answer is the exact one. Returns 0 when every exact answer agrees. */
+static int exp_mode;
+extern int cs_select_exp_inc;
 static int run_case(const char *name, const cs_ut_view *v, const cs_select_target *tg, const int32_t *qlab, int Q)
 {
-    float *buf3 = NULL;
-    cs_ut_view v3view;
-    if (as_index_v3(v, &buf3, &v3view)) {
-        fprintf(stderr, "bench_select: the version 3 copy of the table does not parse\n");
-        free(buf3);
-        return 1;
+    before_select_simd(1);
+    if (getenv("PROF")) { /* EXPERIMENT: only the budgeted search, for perf */
+        if (!strstr(name, getenv("PROF"))) return 0;
+        volatile int32_t sink = 0;
+        for (int rep = 0; rep < 40; ++rep)
+            for (int q = 0; q < Q; ++q)
+                for (int k = 0; k < 5; ++k)
+                    sink += cs_select_nearest_budget(v, qlab[q], &tg[q], CS_SELECT_NEAREST_BUDGET, NULL);
+        return 0;
     }
-    const cs_ut_view *v3 = &v3view;
     double *t[M_COUNT], *tmin[M_COUNT];
     int32_t *ans[M_COUNT];
     for (int m = 0; m < M_COUNT; ++m) {
@@ -195,12 +205,12 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
             const int m = (q + k) % M_COUNT;
             cs_select_nearest_info info;
             const double t0 = cpu_us();
-            ans[m][q] = run_method(m, v, v3, qlab[q], &tg[q], &info);
+            ans[m][q] = run_method(m, v, qlab[q], &tg[q], &info);
             t[m][q] = cpu_us() - t0;
             tmin[m][q] = t[m][q];
             for (int rep = 0; rep < 2; ++rep) { /* the query's best of 3: its cost without a co-runner's evictions */
                 const double t1 = cpu_us();
-                run_method(m, v, v3, qlab[q], &tg[q], NULL);
+                run_method(m, v, qlab[q], &tg[q], NULL);
                 const double dt = cpu_us() - t1;
                 if (dt < tmin[m][q]) tmin[m][q] = dt;
             }
@@ -208,12 +218,13 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
         }
         const int32_t b = cs_select_nearest_brute(v, qlab[q], &tg[q]);
         agree += ans[M_OLD][q] == b && ans[M_EXACT_AVX2][q] == b && ans[M_EXACT_C][q] == b && ans[M_SCAN][q] == b &&
-                 ans[M_V3_EXACT][q] == b;
+                 ans[M_BEFORE_EXACT][q] == b;
         recall += ans[M_BUDGET][q] == b;
         recall_c += ans[M_BUDGET_C][q] == ans[M_BUDGET][q];
-        recall_3 += ans[M_V3_BUDGET][q] == b;
+        recall_3 += ans[M_BEFORE_BUDGET][q] == b;
     }
     cs_select_simd(1);
+    cs_select_exp_inc = exp_mode;
     printf("  %s\n", name);
     stats st[M_COUNT], sm[M_COUNT];
     for (int m = 0; m < M_COUNT; ++m) {
@@ -227,15 +238,29 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
     for (int m = 0; m < M_COUNT; ++m)
         printf("      %-52s %7.2f / %7.2f / %7.2f   %5.1fx\n", method_name[m], sm[m].med, sm[m].p99, sm[m].max,
                sm[M_OLD].med / sm[m].med);
-    printf("    b7ff1b4 / new, best of 3: exact median %.2fx; budgeted median %.2fx, p99 %.2fx, max %.2fx; "
-           "b7ff1b4 budgeted = exact on %d/%d\n",
-           sm[M_V3_EXACT].med / sm[M_EXACT_AVX2].med, sm[M_V3_BUDGET].med / sm[M_BUDGET].med,
-           sm[M_V3_BUDGET].p99 / sm[M_BUDGET].p99, sm[M_V3_BUDGET].max / sm[M_BUDGET].max, recall_3, Q);
+    printf("    199a42b / new, best of 3: exact median %.2fx; budgeted median %.2fx, p99 %.2fx, max %.2fx; "
+           "199a42b budgeted = exact on %d/%d\n",
+           sm[M_BEFORE_EXACT].med / sm[M_EXACT_AVX2].med, sm[M_BEFORE_BUDGET].med / sm[M_BUDGET].med,
+           sm[M_BEFORE_BUDGET].p99 / sm[M_BUDGET].p99, sm[M_BEFORE_BUDGET].max / sm[M_BUDGET].max, recall_3, Q);
     printf("    portable/AVX2 (exact): median %.2fx; budgeted = exact on %d/%d queries (%.2f %%), budget ran out on "
            "%d, mean work %.0f; portable budgeted = AVX2 budgeted on %d/%d; old = new exact = scan = brute on "
            "%d/%d\n",
            st[M_EXACT_C].med / st[M_EXACT_AVX2].med, recall, Q, 100.0 * recall / Q, exhausted, work / Q, recall_c, Q,
            agree, Q);
+    /* what the new searches did, per query on average (untimed) */
+    for (int e = 0; e < 4; ++e) {
+        cs_select_exp_inc = e < 2 ? exp_mode : 0;
+        double n[5] = {0};
+        for (int q = 0; q < Q; ++q) {
+            cs_select_nearest_info in;
+            cs_select_nearest_budget(v, qlab[q], &tg[q], e & 1 ? CS_SELECT_NEAREST_BUDGET : 0, &in);
+            n[0] += in.blocks, n[1] += in.bounds, n[2] += in.steps, n[3] += in.pops, n[4] += in.work;
+        }
+        printf("    new %s, per query: %.1f block passes, %.1f tight box bounds, %.1f incremental levels, %.1f pops, "
+               "work %.0f\n",
+               e & 1 ? "budgeted" : "exact", n[0] / Q, n[1] / Q, n[2] / Q, n[3] / Q, n[4] / Q);
+    }
+    cs_select_exp_inc = exp_mode;
     /* recall against the exact answer for other budgets (untimed) */
     static const uint32_t budgets[] = {256, 512, 1024, 2048, 4096, 8192};
     printf("    recall by budget (budgeted = exact):");
@@ -248,7 +273,6 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
     printf("\n");
     for (int m = 0; m < M_COUNT; ++m)
         free(t[m]), free(tmin[m]), free(ans[m]);
-    free(buf3);
     return agree == Q && recall_c == Q ? 0 : 1;
 }
 
@@ -265,8 +289,9 @@ static int run_real(const char *dir_a, const char *dir_b, int Q)
     cs_ut_view va, vb;
     if (cs_read_float_wav(pa, &ta, &na, &ch, &rate) || cs_ut_parse(ta, na, 1, &va) ||
         cs_read_float_wav(pb, &tb, &nb, &ch, &rate) || cs_ut_parse(tb, nb, 1, &vb) ||
-        va.num_descriptors != vb.num_descriptors || va.index_version != CS_UT_INDEX_VERSION) {
-        fprintf(stderr, "bench_select: cannot read the tables %s and %s (index version 4, same descriptors)\n", pa, pb);
+        va.num_descriptors != vb.num_descriptors || va.index_version < CS_UT_INDEX_VERSION_4) {
+        fprintf(stderr, "bench_select: cannot read the tables %s and %s (index version 4 or 5, same descriptors)\n", pa,
+                pb);
         return 1;
     }
     if ((uint32_t)Q > vb.num_units) Q = (int)vb.num_units;
@@ -312,6 +337,7 @@ static int run_real(const char *dir_a, const char *dir_b, int Q)
 
 int main(int argc, char **argv)
 {
+    exp_mode = cs_select_exp_inc = getenv("EXP") ? atoi(getenv("EXP")) : 1;
     const uint32_t N = argc > 1 ? (uint32_t)atoi(argv[1]) : 100000;
     const int Q = argc > 2 ? atoi(argv[2]) : 2000;
     const uint32_t leaf = argc > 3 ? (uint32_t)atoi(argv[3]) : CS_INDEX_DEFAULT_LEAF;
