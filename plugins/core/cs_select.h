@@ -196,8 +196,8 @@ void cs_select_played(cs_select_state *s, const cs_ut_view *view, cs_select_lru 
 typedef struct cs_select_nearest_info {
     uint32_t work;
     int exhausted;
-    uint32_t blocks, bounds, steps, pops; /* what it did, for benchmarks: 8-row block passes, tight box bounds,
-                                             incremental descent levels, queue pops */
+    uint32_t blocks, levels, pops; /* what it did, for benchmarks: 8-row block passes of leaf scans (index versions
+                                      4 and 5), descent levels (two box bounds each), queue pops */
 } cs_select_nearest_info;
 
 /**

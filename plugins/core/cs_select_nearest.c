@@ -24,16 +24,11 @@
  * `dense` when dims[i] == i for every i (a full target without NaN, or pairs 0 .. m-1 in order): only then the AVX2
  * kernels are used (they read x[0 .. m-1] in sequence; AVX2 gathers measured slower than the portable loop).
  */
-#define AT_DIMS 256 /* dimensions below this have a pair lookup (at[]) for the incremental bound */
 typedef struct gathered {
     uint32_t m, dense;
     int32_t dims[MAX_DIMS + LANES];
     float vals[MAX_DIMS + LANES];
-    int8_t at[AT_DIMS]; /* table dimension d < AT_DIMS: its pair (0 .. m - 1), AT_NONE not in the target, AT_MANY
-                           in more than one pair (the incremental bound is then not used on d) */
 } gathered;
-#define AT_NONE (-1)
-#define AT_MANY (-2)
 
 static void gather_target(const cs_ut_view *v, const cs_select_target *t, gathered *g)
 {
@@ -62,9 +57,6 @@ static void gather_target(const cs_ut_view *v, const cs_select_target *t, gather
         g->dims[i] = 0;
         g->vals[i] = 0.0f;
     }
-    memset(g->at, AT_NONE, sizeof g->at);
-    for (uint32_t i = 0; i < m; ++i)
-        if (g->dims[i] < AT_DIMS) g->at[g->dims[i]] = g->at[g->dims[i]] == AT_NONE ? (int8_t)i : AT_MANY;
 }
 
 /*
@@ -121,13 +113,16 @@ static void block_dists_c(const float *blk, const gathered *g, float *out)
  * +0 is exact), and rounded sums of smaller terms in the same order are no larger, so the bound never exceeds the
  * kernel's distance of a point in the box, bit for bit: pruning with it is exact.
  */
-static float box_c(const float *lo, const float *hi, const gathered *g)
+static float box_c(const float *lo, const float *hi, const gathered *g, float *center)
 {
-    float acc[LANES] = {0};
+    float acc[LANES] = {0}, cen[LANES] = {0};
     for (uint32_t i = 0; i < g->m; ++i) {
-        const float e = gap_c(lo[g->dims[i]], hi[g->dims[i]], g->vals[i]);
+        const float l = lo[g->dims[i]], h = hi[g->dims[i]], e = gap_c(l, h, g->vals[i]);
+        const float c = g->vals[i] - 0.5f * (l + h);
         acc[i % LANES] += e * e;
+        cen[i % LANES] += c * c;
     }
+    *center = lanes_sum(cen);
     return lanes_sum(acc);
 }
 
@@ -214,39 +209,48 @@ __attribute__((target("avx2"))) static void block_dists_avx2(const float *blk, c
     _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3)));
 }
 
-__attribute__((target("avx2"))) static float box_avx2(const float *lo, const float *hi, const gathered *g)
+__attribute__((target("avx2"))) static float box_avx2(const float *lo, const float *hi, const gathered *g,
+                                                      float *center)
 {
-    const __m256 zero = _mm256_setzero_ps();
-    __m256 acc = zero;
+    const __m256 zero = _mm256_setzero_ps(), half = _mm256_set1_ps(0.5f);
+    __m256 acc = zero, cen = zero;
     for (uint32_t i = 0; i < g->m; i += LANES) {
-        const __m256 t = _mm256_loadu_ps(g->vals + i);
-        const __m256 a = _mm256_max_ps(_mm256_sub_ps(load_lanes(lo, g, i), t), zero);
-        const __m256 b = _mm256_max_ps(_mm256_sub_ps(t, load_lanes(hi, g, i)), zero);
-        const __m256 e = _mm256_add_ps(a, b);
+        const __m256 t = _mm256_loadu_ps(g->vals + i), l = load_lanes(lo, g, i), h = load_lanes(hi, g, i);
+        const __m256 a = _mm256_max_ps(_mm256_sub_ps(l, t), zero);
+        const __m256 b = _mm256_max_ps(_mm256_sub_ps(t, h), zero);
+        const __m256 e = _mm256_add_ps(a, b), c = _mm256_sub_ps(t, _mm256_mul_ps(half, _mm256_add_ps(l, h)));
         acc = _mm256_add_ps(acc, _mm256_mul_ps(e, e));
+        cen = _mm256_add_ps(cen, _mm256_mul_ps(c, c));
     }
+    *center = hsum_lanes(cen);
     return hsum_lanes(acc);
 }
 
 /* box_avx2 of two boxes at once (a node's two children; their loads and sums overlap), the same operations on each:
  * out[0] = box_avx2(lo0, hi0, g), out[1] = box_avx2(lo1, hi1, g), to the bit. */
 __attribute__((target("avx2"))) static void box2_avx2(const float *lo0, const float *hi0, const float *lo1,
-                                                      const float *hi1, const gathered *g, float *out)
+                                                      const float *hi1, const gathered *g, float *out, float *center)
 {
-    const __m256 zero = _mm256_setzero_ps();
-    __m256 acc0 = zero, acc1 = zero;
+    const __m256 zero = _mm256_setzero_ps(), half = _mm256_set1_ps(0.5f);
+    __m256 acc0 = zero, acc1 = zero, cen0 = zero, cen1 = zero;
     for (uint32_t i = 0; i < g->m; i += LANES) {
         const __m256 t = _mm256_loadu_ps(g->vals + i);
-        const __m256 a0 = _mm256_max_ps(_mm256_sub_ps(load_lanes(lo0, g, i), t), zero);
-        const __m256 b0 = _mm256_max_ps(_mm256_sub_ps(t, load_lanes(hi0, g, i)), zero);
-        const __m256 a1 = _mm256_max_ps(_mm256_sub_ps(load_lanes(lo1, g, i), t), zero);
-        const __m256 b1 = _mm256_max_ps(_mm256_sub_ps(t, load_lanes(hi1, g, i)), zero);
+        const __m256 l0 = load_lanes(lo0, g, i), h0 = load_lanes(hi0, g, i);
+        const __m256 l1 = load_lanes(lo1, g, i), h1 = load_lanes(hi1, g, i);
+        const __m256 a0 = _mm256_max_ps(_mm256_sub_ps(l0, t), zero), b0 = _mm256_max_ps(_mm256_sub_ps(t, h0), zero);
+        const __m256 a1 = _mm256_max_ps(_mm256_sub_ps(l1, t), zero), b1 = _mm256_max_ps(_mm256_sub_ps(t, h1), zero);
         const __m256 e0 = _mm256_add_ps(a0, b0), e1 = _mm256_add_ps(a1, b1);
+        const __m256 c0 = _mm256_sub_ps(t, _mm256_mul_ps(half, _mm256_add_ps(l0, h0)));
+        const __m256 c1 = _mm256_sub_ps(t, _mm256_mul_ps(half, _mm256_add_ps(l1, h1)));
         acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(e0, e0));
         acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(e1, e1));
+        cen0 = _mm256_add_ps(cen0, _mm256_mul_ps(c0, c0));
+        cen1 = _mm256_add_ps(cen1, _mm256_mul_ps(c1, c1));
     }
     out[0] = hsum_lanes(acc0);
     out[1] = hsum_lanes(acc1);
+    center[0] = hsum_lanes(cen0);
+    center[1] = hsum_lanes(cen1);
 }
 #endif
 
@@ -298,37 +302,36 @@ static void block_dists(const float *blk, const gathered *g, float best, float *
     block_dists_c(blk, g, out);
 }
 
-static float box_bound(const float *lo, const float *hi, const gathered *g)
+static float box_bound(const float *lo, const float *hi, const gathered *g, float *center)
 {
 #if CS_SELECT_HAVE_AVX2
-    if (g->dense && use_avx2()) return box_avx2(lo, hi, g);
+    if (g->dense && use_avx2()) return box_avx2(lo, hi, g, center);
 #endif
-    return box_c(lo, hi, g);
+    return box_c(lo, hi, g, center);
 }
 
 /* box_bound of two boxes: out[0] of lo0/hi0, out[1] of lo1/hi1 (the same floats as two calls). */
 static void box_bound2(const float *lo0, const float *hi0, const float *lo1, const float *hi1, const gathered *g,
-                       float *out)
+                       float *out, float *center)
 {
 #if CS_SELECT_HAVE_AVX2
     if (g->dense && use_avx2()) {
-        box2_avx2(lo0, hi0, lo1, hi1, g, out);
+        box2_avx2(lo0, hi0, lo1, hi1, g, out, center);
         return;
     }
 #endif
-    out[0] = box_c(lo0, hi0, g);
-    out[1] = box_c(lo1, hi1, g);
+    out[0] = box_c(lo0, hi0, g, center);
+    out[1] = box_c(lo1, hi1, g, center + 1);
 }
 
 /*
- * The work account of a search, in units of about one row distance at 24 dimensions (each operation charged at its
- * cost measured by tests/bench/bench_select.c's cost fit, rounded up; see CS_SELECT_NEAREST_BUDGET).
+ * The work account of a search, in units of one row distance (WORK_ROW), each operation charged at its cost measured
+ * by tests/bench/bench_select.c's cost fit (see CS_SELECT_NEAREST_BUDGET).
  */
-#define WORK_ROW   1u /* a unit of a leaf scanned (its lane of an 8-row block) */
-#define WORK_BOX   2u /* one tight box bound (m dimensions) */
-#define WORK_BOX2  4u /* a descent level by the two children's tight box bounds (no split dimension) */
-#define WORK_INC   1u /* a descent level by the incremental bound on the split dimension */
-#define WORK_POP   0u /* a queue pop */
+#define WORK_ROW  1u  /* a unit of a leaf scanned (its lane of an 8-row block) */
+#define WORK_BOX  12u /* a root queued at its box bound */
+#define WORK_BOX2 14u /* a descent level: the two children's box bounds, the nodes read, the queue push */
+#define WORK_POP  9u  /* a queue pop */
 
 /* The search's running answer, its work account and what it did (the counts cs_select_nearest_info reports). */
 typedef struct search {
@@ -341,7 +344,7 @@ typedef struct search {
     int exhausted;
     float dropped;               /* the smallest box bound of a queue entry dropped unvisited (INFINITY: none) */
     uint32_t visits, max_visits; /* nodes read by descents, at most the nodes of the trees searched */
-    uint32_t n_blocks, n_bounds, n_inc, n_pops; /* block passes, tight box bounds, incremental levels, pops */
+    uint32_t n_blocks, n_levels, n_pops; /* block passes, descent levels, queue pops */
 } search;
 
 /* Work allowed before the first distance on top of the budget: a descent of 64 levels (a valid tree has at most 25;
@@ -469,19 +472,19 @@ static void scan_rows(search *s)
  */
 #define QUEUE_CAP 512
 typedef struct q_entry {
-    float key;      /* a lower bound of the kernel's distance over the node's box */
-    uint32_t node;  /* absolute, in the nodes section */
-    int32_t label;  /* the tree's label */
-    uint32_t tight; /* 1: key is the node's tight box bound; 0: an incremental bound (lower), made tight when popped */
+    float key;
+    uint32_t node;
+    int32_t label;
+    float tie;
 } q_entry;
 typedef struct queue {
     uint32_t n;
-    q_entry e[QUEUE_CAP]; /* one entry in one place: a sift moves 16 bytes, not four arrays' words */
+    q_entry e[QUEUE_CAP]; /* one entry in one place: a sift moves 12 bytes, not three arrays' words */
 } queue;
 
 static inline int e_less(const q_entry *a, const q_entry *b)
 {
-    return a->key < b->key || (a->key == b->key && a->node < b->node);
+    return a->key < b->key || (a->key == b->key && (a->tie < b->tie || (a->tie == b->tie && a->node < b->node)));
 }
 
 static inline int q_less(const queue *q, uint32_t a, uint32_t b)
@@ -500,9 +503,9 @@ static void q_sift_up(queue *q, uint32_t i)
     q->e[i] = x;
 }
 
-static q_entry q_pop(queue *q)
+static void q_pop(queue *q, float *key, uint32_t *node, int32_t *label)
 {
-    const q_entry top = q->e[0];
+    *key = q->e[0].key, *node = q->e[0].node, *label = q->e[0].label;
     const q_entry x = q->e[--q->n]; /* the last entry, sifted down from the root */
     uint32_t i = 0;
     for (;;) {
@@ -514,7 +517,6 @@ static q_entry q_pop(queue *q)
         i = m;
     }
     if (q->n > 0) q->e[i] = x;
-    return top;
 }
 
 /* Ask the cache for node n's fields and box (absolute; out-of-range addresses are never read: only a hint). */
@@ -572,11 +574,10 @@ static int node_fields(const cs_ut_view *v, const tree *t, uint32_t i, uint32_t 
     return 1;
 }
 
-static float node_bound(search *s, const tree *t, uint32_t i)
+static float node_bound(const search *s, const tree *t, uint32_t i, float *center)
 {
-    s->n_bounds++;
     const float *nd = s->v->index_nodes + (size_t)(t->root + i) * s->v->index_stride + CS_UT_N_BOX;
-    return box_bound(nd, nd + s->v->num_descriptors, s->g);
+    return box_bound(nd, nd + s->v->num_descriptors, s->g, center);
 }
 
 /* Work charged for finding the farthest entry of a full queue (QUEUE_CAP / 2 compares, about 8 distances). */
@@ -606,12 +607,12 @@ static void q_dropped(search *s, float key, uint32_t node, int32_t label)
  * Queue node i of tree t at box bound `key`. When the queue is full the farthest of its entries and the new one
  * (its largest key; ties: the higher node) is dropped (q_dropped); the farthest entry is a leaf of the heap.
  */
-static void q_add(search *s, queue *q, float key, const tree *t, uint32_t i, uint32_t tight)
+static void q_add(search *s, queue *q, float key, const tree *t, uint32_t i, float tie)
 {
     const uint32_t node = t->root + i;
     if (q->n < QUEUE_CAP) {
         const uint32_t j = q->n++;
-        q->e[j] = (q_entry){key, node, t->label, tight};
+        q->e[j] = (q_entry){key, node, t->label, tie};
         q_sift_up(q, j);
         return;
     }
@@ -619,7 +620,7 @@ static void q_add(search *s, queue *q, float key, const tree *t, uint32_t i, uin
     for (uint32_t j = m + 1; j < q->n; ++j)
         if (q_less(q, m, j)) m = j;
     s->work += DROP_WORK;
-    const q_entry add = {key, node, t->label, tight};
+    const q_entry add = {key, node, t->label, tie};
     if (e_less(&add, &q->e[m])) {
         const float dk = q->e[m].key;
         const uint32_t dn = q->e[m].node;
@@ -632,75 +633,22 @@ static void q_add(search *s, queue *q, float key, const tree *t, uint32_t i, uin
     }
 }
 
-/* The margin, relative to the terms it combines, that keeps an incremental bound below the kernel's distance of every
- * point of the child's box (inc_bound): 2^-14, above the float rounding of the terms, of the bound's sum and of the
- * kernel (at most about 14 * 2^-24 relative for m <= 64 dimensions) with a wide margin. */
-#define INC_MARGIN 6.103515625e-05f
-
 /*
- * Arya & Mount's incremental distance (Arya, Mount, Netanyahu, Silverman & Wu 1998, "An optimal algorithm for
- * approximate nearest neighbor searching in fixed dimensions", J. ACM 45(6); the same update in FLANN, Muja & Lowe
- * 2009), with tight boxes: a child's box lies in its parent's box in every dimension, so each of its per-dimension
- * terms is at least the parent's, and its squared box distance is at least the parent's bound `bp` minus the
- * parent's term `tp` on the split dimension plus the child's term `tc` there. The float result is lowered by
- * INC_MARGIN * (bp + tp + tc), which exceeds its rounding error and the kernel's (relative error below 2^-20 on these
- * sums), so that it never exceeds the kernel's distance of a point in the child's box: pruning with it stays exact.
- * O(1). NaN (a box written since its check) gives 0: such a node is never pruned by it.
+ * Descend from node i: at each internal node the nearer child is followed and the farther one queued, until a leaf
+ * is scanned, a child is pruned, the budget runs out or the tree proves malformed (returns 0: s->visits counts nodes
+ * read, at most s->max_visits).
  */
-static inline float inc_bound(float bp, float tp, float tc)
-{
-    const float k = (bp - tp) + tc - INC_MARGIN * (bp + tp + tc);
-    return k > 0.0f ? k : 0.0f;
-}
-
-/* The target pair of node nd's split dimension (index version 5: field 3 = 1 + the dimension), or < 0 when the level
- * cannot use the incremental bound: no split dimension (versions 2 - 4: 0), a value out of range or not integral (a
- * table written since its check), a dimension >= AT_DIMS, not in the target, or in more than one of its pairs. */
-int cs_select_exp_inc = 1; /* EXPERIMENT */
-static inline int split_pair(const search *s, const float *nd)
-{
-    if (!cs_select_exp_inc) return -1; /* EXPERIMENT */
-    if (s->v->index_version < CS_UT_INDEX_VERSION) return -1; /* field 3 is reserved before version 5 */
-    const float f = nd[CS_UT_N_SPLIT];
-    if (!(f >= 1.0f && f <= (float)s->v->num_descriptors && f <= (float)AT_DIMS)) return -1;
-    const uint32_t d = (uint32_t)f - 1u;
-    if ((float)(d + 1u) != f) return -1;
-    return s->g->at[d];
-}
-
-/* The kernel's term of one dimension of box [lo, hi] (gap_c squared), as box_c computes it. */
-static inline float box_term(float lo, float hi, float t)
-{
-    const float e = gap_c(lo, hi, t);
-    return e * e;
-}
-
-/*
- * Descend from node i, whose box bound is `key` (`tight`: the node's own box bound, else an incremental one): at each
- * internal node the nearer child is followed and the farther one queued, until a leaf is scanned, a child is pruned,
- * the budget runs out or the tree proves malformed (returns 0: s->visits counts nodes read, at most s->max_visits).
- * A node with a split dimension in the target (index version 5) gives both children's bounds by inc_bound from its
- * own, O(1) (queued as not tight: search_queue takes the tight bound when it pops them); else both children's tight
- * box bounds are computed (O(m), box_bound2). A leaf reached by incremental bounds is scanned only if its tight bound
- * does not exceed the best distance.
- */
-static int descend(search *s, const tree *t, queue *q, uint32_t i, float key, uint32_t tight)
+static int descend(search *s, const tree *t, queue *q, uint32_t i)
 {
     uint32_t b, c, sz;
     if (++s->visits > s->max_visits || !node_fields(s->v, t, i, &b, &c, &sz)) return 0;
     const float *nodes = s->v->index_nodes + (size_t)t->root * s->v->index_stride;
     const uint32_t stride = s->v->index_stride, D = s->v->num_descriptors;
     for (;;) {
-        const float *nd = nodes + (size_t)i * stride;
         const uint32_t l = i + 1;
         uint32_t lb, lc, lsz;
         if (sz == 1 || l >= t->nc || !node_fields(s->v, t, l, &lb, &lc, &lsz) || (uint64_t)l + lsz >= t->nc) {
-            if (!tight) { /* a leaf (or unreadable children) reached by incremental bounds: its own box first */
-                s->n_bounds++;
-                s->work += WORK_BOX;
-                if (box_bound(nd + CS_UT_N_BOX, nd + CS_UT_N_BOX + D, s->g) > s->best) return 1;
-            }
-            scan_positions(s, b, c); /* its units */
+            scan_positions(s, b, c); /* a leaf, or children not readable: its units */
             return 1;
         }
         const uint32_t r = l + lsz;
@@ -708,58 +656,20 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i, float key, ui
         prefetch_header(s->v, t->root + l + 1);
         prefetch_header(s->v, t->root + r + 1);
         const float *lbox = nodes + (size_t)l * stride + CS_UT_N_BOX, *rbox = nodes + (size_t)r * stride + CS_UT_N_BOX;
-        float bd[2];
-        const int p = split_pair(s, nd);
-        uint32_t bt;
-        if (p >= 0) { /* the incremental bound on the split dimension d: O(1) */
-            const uint32_t d = (uint32_t)s->g->dims[p];
-            const float tv = s->g->vals[p], tp = box_term(nd[CS_UT_N_BOX + d], nd[CS_UT_N_BOX + D + d], tv);
-            bd[0] = inc_bound(key, tp, box_term(lbox[d], lbox[D + d], tv));
-            bd[1] = inc_bound(key, tp, box_term(rbox[d], rbox[D + d], tv));
-            bt = 0;
-            if (cs_select_exp_inc >= 3) { /* EXPERIMENT: the near child's tight bound */
-                const int ln = bd[0] <= bd[1];
-                const float *nb = ln ? lbox : rbox;
-                const float tb = box_bound(nb, nb + D, s->g);
-                s->n_bounds++;
-                s->work += WORK_BOX;
-                if (ln) bd[0] = tb < bd[1] ? tb : bd[1] - 0.0f, bd[0] = tb; else bd[1] = tb;
-                /* near stays near: keep its choice */
-                const float far_b2 = ln ? bd[1] : bd[0];
-                const float near_b2 = tb;
-                if (far_b2 <= s->best) q_add(s, q, far_b2, t, ln ? r : l, 0);
-                if (near_b2 > s->best) return 1;
-                if (out_of_work(s)) {
-                    s->exhausted = 1;
-                    return 1;
-                }
-                i = ln ? l : r, key = near_b2, tight = 1;
-                if (++s->visits > s->max_visits) return 0;
-                if (ln)
-                    b = lb, c = lc, sz = lsz;
-                else if (!node_fields(s->v, t, i, &b, &c, &sz))
-                    return 0;
-                s->n_inc++;
-                continue;
-            }
-            s->n_inc++;
-            s->work += WORK_INC;
-        } else {
-            box_bound2(lbox, lbox + D, rbox, rbox + D, s->g, bd);
-            bt = 1;
-            s->n_bounds += 2;
-            s->work += WORK_BOX2;
-        }
-        const int left_near = bd[0] <= bd[1];
+        float bd[2], cd[2];
+        box_bound2(lbox, lbox + D, rbox, rbox + D, s->g, bd, cd);
+        s->work += WORK_BOX2;
+        s->n_levels++;
+        const int left_near = bd[0] < bd[1] || (bd[0] == bd[1] && cd[0] <= cd[1]);
         const uint32_t near_n = left_near ? l : r, far_n = left_near ? r : l;
         const float near_b = left_near ? bd[0] : bd[1], far_b = left_near ? bd[1] : bd[0];
-        if (far_b <= s->best) q_add(s, q, far_b, t, far_n, bt);
+        if (far_b <= s->best) q_add(s, q, far_b, t, far_n, left_near ? cd[1] : cd[0]);
         if (near_b > s->best) return 1;
         if (out_of_work(s)) {
             s->exhausted = 1;
             return 1;
         }
-        i = near_n, key = near_b, tight = bt;
+        i = near_n;
         if (++s->visits > s->max_visits) return 0;
         if (left_near) /* the left child's fields were read and checked above */
             b = lb, c = lc, sz = lsz;
@@ -771,13 +681,11 @@ static int descend(search *s, const tree *t, queue *q, uint32_t i, float key, ui
 /*
  * Priority search of k-d trees (Arya & Mount 1993, "Algorithms for fast vector quantization", the search of their
  * ANN library; trees of Friedman, Bentley & Finkel 1977) from the entries queued in q (one label's root, or every
- * label's): take the queued node of the smallest bound and descend from it to the leaf nearest the target, queueing
- * the farther children, until that bound exceeds the best distance (the answer is then exact, unless an entry no
- * farther was dropped from a full queue) or the budget runs out (the best unit found so far is kept). An entry queued
- * at an incremental bound gets its tight box bound when popped (lazily: most queued entries are never popped): it is
- * pruned if that exceeds the best distance, queued again at it if it exceeds the next entry's, else descended. The
- * first leaf is always reached and at least one unit considered before the budget applies (at most depth * WORK_BOX2
- * + 1 work more). A malformed tree (an unchecked table) ends in a budgeted scan of its label's members; with `single`
+ * label's): take the queued node of the smallest box bound and descend from it to the leaf nearest the target,
+ * queueing the farther children, until that bound exceeds the best distance (the answer is then exact, unless an
+ * entry no farther was dropped from a full queue) or the budget runs out (the best unit found so far is kept). The
+ * first leaf is always reached and at least one unit considered before the budget applies (at most depth * 4 + 1
+ * work more). A malformed tree (an unchecked table) ends in a budgeted scan of its label's members; with `single`
  * the search then ends (that scan covered every unit it could answer), else it goes on with the other entries.
  */
 static void search_queue(search *s, queue *q, int single)
@@ -786,33 +694,25 @@ static void search_queue(search *s, queue *q, int single)
     int32_t t_label = -1; /* the label whose tree t holds (-1: none yet), kept from pop to pop */
     int t_ok = 0;
     while (q->n > 0) {
-        const q_entry e = q_pop(q);
+        float key;
+        uint32_t node;
+        int32_t label;
+        q_pop(q, &key, &node, &label);
         s->n_pops++;
         s->work += WORK_POP;
         if (q->n > 0) /* the next pop's node, most likely: fetched while this one is searched */
             prefetch_node(s->v, q->e[0].node);
-        if (e.key > s->best) break; /* every queued node is at least as far: exact */
+        if (key > s->best) break; /* every queued node is at least as far: exact */
         if (out_of_work(s)) {
             s->exhausted = 1;
             break;
         }
-        if (e.label != t_label || e.label < 0) {
-            t_ok = label_tree(s->v, e.label, &t);
-            t_label = e.label;
+        if (label != t_label || label < 0) {
+            t_ok = label_tree(s->v, label, &t);
+            t_label = label;
         }
-        if (!t_ok || e.node < t.root || e.node - t.root >= t.nc) continue;
-        float key = e.key;
-        if (!e.tight) { /* the tight bound, now that the node is reached */
-            key = node_bound(s, &t, e.node - t.root);
-            s->work += WORK_BOX;
-            if (key > s->best) continue;
-            const q_entry again = {key, e.node, e.label, 1};
-            if ((cs_select_exp_inc & 1) && q->n > 0 && e_less(&q->e[0], &again)) {
-                q_add(s, q, key, &t, e.node - t.root, 1); /* the queue has room: one entry was just popped */
-                continue;
-            }
-        }
-        if (!descend(s, &t, q, e.node - t.root, key, 1)) {
+        if (!t_ok || node < t.root || node - t.root >= t.nc) continue;
+        if (!descend(s, &t, q, node - t.root)) {
             scan_members(s, t.first, t.count);
             if (single) break;
             continue;
@@ -842,7 +742,9 @@ static void search_all(search *s)
         }
         tree t;
         if (label_tree(v, (int32_t)l, &t)) {
-            q_add(s, &q, node_bound(s, &t, 0), &t, 0, 1);
+            float c;
+            const float bound = node_bound(s, &t, 0, &c);
+            q_add(s, &q, bound, &t, 0, c);
             s->work += WORK_BOX;
         } else {
             uint32_t first = 0;
@@ -860,7 +762,7 @@ int32_t cs_select_nearest_budget(const cs_ut_view *v, int32_t label, const cs_se
     if (!v || !t) return -1;
     gathered g;
     gather_target(v, t, &g);
-    search s = {v, &g, INFINITY, -1, 0, budget, 0, 0, INFINITY, 0, 0, 0, 0, 0, 0};
+    search s = {v, &g, INFINITY, -1, 0, budget, 0, 0, INFINITY, 0, 0, 0, 0, 0};
     if (label < 0) {
         if (v->num_units == 0) return -1;
         if (g.m == 0) return 0; /* every distance is 0: the lowest unit */
@@ -878,7 +780,9 @@ int32_t cs_select_nearest_budget(const cs_ut_view *v, int32_t label, const cs_se
             queue q;
             q.n = 0;
             s.max_visits = tr.nc;
-            q_add(&s, &q, node_bound(&s, &tr, 0), &tr, 0, 1);
+            float c;
+            const float bound = node_bound(&s, &tr, 0, &c);
+            q_add(&s, &q, bound, &tr, 0, c);
             s.work += WORK_BOX;
             search_queue(&s, &q, 1);
         } else {
@@ -887,7 +791,7 @@ int32_t cs_select_nearest_budget(const cs_ut_view *v, int32_t label, const cs_se
     }
     if (info) {
         info->work = s.work, info->exhausted = s.exhausted;
-        info->blocks = s.n_blocks, info->bounds = s.n_bounds, info->steps = s.n_inc, info->pops = s.n_pops;
+        info->blocks = s.n_blocks, info->levels = s.n_levels, info->pops = s.n_pops;
     }
     return s.best_u;
 }

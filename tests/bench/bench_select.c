@@ -146,7 +146,7 @@ static const char *const method_name[M_COUNT] = {
     "old search (60b95c9: depth-first, rows via order)",
     "199a42b exact (both children's boxes a level), AVX2",
     "199a42b budgeted, AVX2",
-    "new exact (split dimension, lazy boxes), AVX2",
+    "new exact, AVX2",
     "new exact, portable C kernels",
     "new budgeted (CS_SELECT_NEAREST_BUDGET), AVX2",
     "new budgeted, portable C kernels",
@@ -177,20 +177,66 @@ static int32_t run_method(int m, const cs_ut_view *v, int32_t label, const cs_se
 
 /* Times every method on the queries (thread CPU time per query, us); checks the exact ones against brute force
  * and counts how often the budgeted answer is the exact one. Returns 0 when every exact answer agrees. */
-static int exp_mode;
-extern int cs_select_exp_inc;
+/*
+ * The cost of each operation of the search, measured: a least-squares fit of every budgeted query's time (best of 3,
+ * us) over all cases to its counts (cs_select_nearest_info: 8-row block passes, descent levels, pops; and the roots
+ * queued: the labels for label < 0, else 1) plus a constant. Accumulated by run_case, printed by fit_print.
+ */
+#define FIT_N 5
+static double fit_ata[FIT_N][FIT_N], fit_atb[FIT_N];
+static int fit_rows;
+
+static void fit_add(const double *x4, double t)
+{
+    const double x[FIT_N] = {1.0, x4[0], x4[1], x4[2], x4[3]};
+    for (int i = 0; i < FIT_N; ++i) {
+        for (int j = 0; j < FIT_N; ++j)
+            fit_ata[i][j] += x[i] * x[j];
+        fit_atb[i] += x[i] * t;
+    }
+    fit_rows++;
+}
+
+static void fit_print(void)
+{
+    double a[FIT_N][FIT_N + 1];
+    for (int i = 0; i < FIT_N; ++i) {
+        for (int j = 0; j < FIT_N; ++j)
+            a[i][j] = fit_ata[i][j];
+        a[i][FIT_N] = fit_atb[i];
+    }
+    for (int c = 0; c < FIT_N; ++c) { /* Gauss-Jordan with partial pivoting */
+        int p = c;
+        for (int r = c + 1; r < FIT_N; ++r)
+            if (fabs(a[r][c]) > fabs(a[p][c])) p = r;
+        for (int j = 0; j <= FIT_N; ++j) {
+            const double x = a[c][j];
+            a[c][j] = a[p][j], a[p][j] = x;
+        }
+        if (fabs(a[c][c]) < 1e-12) {
+            printf("cost fit: singular (too few kinds of queries)\n");
+            return;
+        }
+        for (int r = 0; r < FIT_N; ++r) {
+            if (r == c) continue;
+            const double f = a[r][c] / a[c][c];
+            for (int j = c; j <= FIT_N; ++j)
+                a[r][j] -= f * a[c][j];
+        }
+    }
+    double k[FIT_N];
+    for (int i = 0; i < FIT_N; ++i)
+        k[i] = a[i][FIT_N] / a[i][i];
+    const double row = k[1] / 8.0; /* a row's share of a block pass */
+    printf("cost fit over %d budgeted queries (best of 3, ns): constant %.0f, block pass %.1f (a row %.2f), descent "
+           "level %.1f, pop %.1f, root %.1f; in rows: level %.1f, pop %.1f, root %.1f\n",
+           fit_rows, 1e3 * k[0], 1e3 * k[1], 1e3 * row, 1e3 * k[2], 1e3 * k[3], 1e3 * k[4], k[2] / row, k[3] / row,
+           k[4] / row);
+}
+
 static int run_case(const char *name, const cs_ut_view *v, const cs_select_target *tg, const int32_t *qlab, int Q)
 {
     before_select_simd(1);
-    if (getenv("PROF")) { /* EXPERIMENT: only the budgeted search, for perf */
-        if (!strstr(name, getenv("PROF"))) return 0;
-        volatile int32_t sink = 0;
-        for (int rep = 0; rep < 40; ++rep)
-            for (int q = 0; q < Q; ++q)
-                for (int k = 0; k < 5; ++k)
-                    sink += cs_select_nearest_budget(v, qlab[q], &tg[q], CS_SELECT_NEAREST_BUDGET, NULL);
-        return 0;
-    }
     double *t[M_COUNT], *tmin[M_COUNT];
     int32_t *ans[M_COUNT];
     for (int m = 0; m < M_COUNT; ++m) {
@@ -199,6 +245,7 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
         ans[m] = malloc((size_t)Q * sizeof(int32_t));
     }
     int agree = 0, recall = 0, exhausted = 0, recall_c = 0, recall_3 = 0;
+    double fit_sum[3] = {0}, fit_x[FIT_N - 1] = {0};
     double work = 0;
     for (int q = 0; q < Q; ++q) {
         for (int k = 0; k < M_COUNT; ++k) {
@@ -214,8 +261,14 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
                 const double dt = cpu_us() - t1;
                 if (dt < tmin[m][q]) tmin[m][q] = dt;
             }
-            if (m == M_BUDGET) exhausted += info.exhausted, work += info.work;
+            if (m == M_BUDGET) {
+                exhausted += info.exhausted, work += info.work;
+                fit_sum[0] += info.blocks, fit_sum[1] += info.levels, fit_sum[2] += info.pops;
+                fit_x[0] = info.blocks, fit_x[1] = info.levels, fit_x[2] = info.pops;
+                fit_x[3] = qlab[q] < 0 ? v->num_labels : 1;
+            }
         }
+        fit_add(fit_x, tmin[M_BUDGET][q]);
         const int32_t b = cs_select_nearest_brute(v, qlab[q], &tg[q]);
         agree += ans[M_OLD][q] == b && ans[M_EXACT_AVX2][q] == b && ans[M_EXACT_C][q] == b && ans[M_SCAN][q] == b &&
                  ans[M_BEFORE_EXACT][q] == b;
@@ -224,7 +277,6 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
         recall_3 += ans[M_BEFORE_BUDGET][q] == b;
     }
     cs_select_simd(1);
-    cs_select_exp_inc = exp_mode;
     printf("  %s\n", name);
     stats st[M_COUNT], sm[M_COUNT];
     for (int m = 0; m < M_COUNT; ++m) {
@@ -247,22 +299,11 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
            "%d/%d\n",
            st[M_EXACT_C].med / st[M_EXACT_AVX2].med, recall, Q, 100.0 * recall / Q, exhausted, work / Q, recall_c, Q,
            agree, Q);
-    /* what the new searches did, per query on average (untimed) */
-    for (int e = 0; e < 4; ++e) {
-        cs_select_exp_inc = e < 2 ? exp_mode : 0;
-        double n[5] = {0};
-        for (int q = 0; q < Q; ++q) {
-            cs_select_nearest_info in;
-            cs_select_nearest_budget(v, qlab[q], &tg[q], e & 1 ? CS_SELECT_NEAREST_BUDGET : 0, &in);
-            n[0] += in.blocks, n[1] += in.bounds, n[2] += in.steps, n[3] += in.pops, n[4] += in.work;
-        }
-        printf("    new %s, per query: %.1f block passes, %.1f tight box bounds, %.1f incremental levels, %.1f pops, "
-               "work %.0f\n",
-               e & 1 ? "budgeted" : "exact", n[0] / Q, n[1] / Q, n[2] / Q, n[3] / Q, n[4] / Q);
-    }
-    cs_select_exp_inc = exp_mode;
+    /* what the new budgeted search did, per query on average (the timed calls' counts) */
+    printf("    new budgeted, per query: %.1f block passes, %.1f descent levels, %.1f pops, work %.0f\n",
+           fit_sum[0] / Q, fit_sum[1] / Q, fit_sum[2] / Q, work / Q);
     /* recall against the exact answer for other budgets (untimed) */
-    static const uint32_t budgets[] = {256, 512, 1024, 2048, 4096, 8192};
+    static const uint32_t budgets[] = {1024, 2048, 3072, 4096, 6144, 8192, 16384};
     printf("    recall by budget (budgeted = exact):");
     for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; ++b) {
         int same = 0;
@@ -337,7 +378,6 @@ static int run_real(const char *dir_a, const char *dir_b, int Q)
 
 int main(int argc, char **argv)
 {
-    exp_mode = cs_select_exp_inc = getenv("EXP") ? atoi(getenv("EXP")) : 1;
     const uint32_t N = argc > 1 ? (uint32_t)atoi(argv[1]) : 100000;
     const int Q = argc > 2 ? atoi(argv[2]) : 2000;
     const uint32_t leaf = argc > 3 ? (uint32_t)atoi(argv[3]) : CS_INDEX_DEFAULT_LEAF;
@@ -451,6 +491,7 @@ int main(int argc, char **argv)
         free(xt);
     }
     if (argc > 5) bad |= run_real(argv[4], argv[5], Q);
+    fit_print();
     printf("targets: exact median <= 10 us, worst <= 20 us, budgeted = exact on >= 99 %%; %s\n",
            bad ? "DISAGREEMENT between an exact search and brute force" : "every exact answer agrees");
     free(desc), free(tq), free(km), free(st), free(ln), free(lab), free(lab2), free(src), free(succ), free(tg);
