@@ -91,25 +91,33 @@ enum cs_select_status {
 };
 
 /**
- * The work budget of one NEAREST query, with a label or without (the single source of truth; ConcatPlay and
- * `concatseq mosaic` use it through cs_select_nearest): work units, one per unit distance computed, two per node box
- * bound and 8 per entry dropped from a full queue, counted from the first distance (before it, the search's first
- * descent to a leaf may spend up to 4 * 64 more). The worst case in work is therefore bounded by construction:
- * at most 2048 + 256 + 76 (the step that crosses the budget: one level and a block of 64 rows) = 2380 distance
- * equivalents, each over the target's m <= 64 dimensions, i.e. at most 2380 rows x m dims (57 120 squared
- * differences at 24 descriptors; with index version 4 a leaf's partial blocks add at most 14 computed lanes per leaf
- * scanned). Measured (tests/bench/run_select.sh, thread CPU time, 2 cores shared by 5 busy users): at 24
- * descriptors a query that spends the whole budget takes 10.4-13.0 us warm (median of the queries of a skewed
- * 25 000-unit label and of label < 0 of a 100k x 24 corpus, nearly all of which spend it; best of 3 runs per
- * query; load ~7 on 2 cores), 1.12-1.20x less than index version 3's row-by-row search in the same run (1.39-1.49x
- * for 3-descriptor targets), p99 17-28 us over those and k-means labels; a single (cold-cache) run costs about 2x
- * more. With the descent as it is now (both children's bounds in one pass, the nodes read next prefetched, the
- * queue's entries packed; the same answers and work) the same benchmark at load ~1 gives 9.1-11.8 us for a
- * full-budget query (median of the skewed label, label < 0 synthetic and lincity-ng; two runs) and 15-28 us for the
- * worst query of a case. One query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size, but
- * a worst case <= 20 us is not shown (the skewed label and label < 0 exceed it).
+ * The work budgets of one NEAREST query (the single source of truth; ConcatPlay and `concatseq mosaic` use them
+ * through cs_select_nearest): CS_SELECT_NEAREST_BUDGET with a label, CS_SELECT_NEAREST_BUDGET_ALL for label < 0.
+ * Work units are row distances; every operation is charged at its cost measured in row distances (the cost fit of
+ * tests/bench/bench_select.c, a least-squares fit of per-query times to the operations counted by
+ * cs_select_nearest_info): CS_SELECT_WORK_* below. The work is counted from the first distance (before it the
+ * first descent may spend up to 64 levels more; a valid tree has at most 25), so a search spends at most its budget
+ * + CS_SELECT_NEAREST_SLACK work units: its time is bounded by construction, about 2.5-3 ns a work unit at 24
+ * descriptors on the benchmark's machine (below: the measured times).
+ * FIGURES
  */
-#define CS_SELECT_NEAREST_BUDGET 2048
+#define CS_SELECT_WORK_ROW           1 /* a unit of a leaf scanned (its lane of an 8-row block) */
+#define CS_SELECT_WORK_LEVEL         14 /* a descent level: two children's box bounds, the nodes read, the farther queued */
+#define CS_SELECT_WORK_POP           9  /* a queue pop */
+#define CS_SELECT_WORK_ROOT          12 /* a label's root queued at its box bound (label < 0) */
+#define CS_SELECT_WORK_DROP          128 /* an entry dropped from a full queue (estimated: the bench's queues never fill) */
+#define CS_SELECT_NEAREST_BUDGET     3072
+#define CS_SELECT_NEAREST_BUDGET_ALL 4096
+/* Work past the budget at most: 64 levels before the first distance, then one step (a level, a drop and a pop). */
+#define CS_SELECT_NEAREST_SLACK                                                                                        \
+    (64 * CS_SELECT_WORK_LEVEL + CS_SELECT_WORK_LEVEL + CS_SELECT_WORK_DROP + CS_SELECT_WORK_POP)
+
+/** The budget cs_select_nearest uses for `label`: CS_SELECT_NEAREST_BUDGET, or CS_SELECT_NEAREST_BUDGET_ALL for
+ *  label < 0 (every label). O(1), RT-safe. */
+static inline uint32_t cs_select_nearest_default_budget(int32_t label)
+{
+    return label < 0 ? CS_SELECT_NEAREST_BUDGET_ALL : CS_SELECT_NEAREST_BUDGET;
+}
 
 /** Maximum number of (dimension, value) pairs in a descriptor target given as inputs. */
 #define CS_SELECT_MAX_TARGET_DIMS 32

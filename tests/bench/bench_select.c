@@ -50,6 +50,7 @@ int32_t before_nearest(const cs_ut_view *view, int32_t label, const cs_select_ta
 int32_t before_nearest_scan(const cs_ut_view *view, int32_t label, const cs_select_target *target);
 int32_t before_nearest_brute(const cs_ut_view *view, int32_t label, const cs_select_target *target);
 int before_select_simd(int mode);
+#define BEFORE_BUDGET            2048 /* 199a42b's CS_SELECT_NEAREST_BUDGET (its work units: a distance 1, a level 4) */
 #define cs_select_nearest_budget before_nearest_budget
 #define cs_select_nearest        before_nearest
 #define cs_select_nearest_scan   before_nearest_scan
@@ -145,10 +146,10 @@ enum { M_OLD, M_BEFORE_EXACT, M_BEFORE_BUDGET, M_EXACT_AVX2, M_EXACT_C, M_BUDGET
 static const char *const method_name[M_COUNT] = {
     "old search (60b95c9: depth-first, rows via order)",
     "199a42b exact (both children's boxes a level), AVX2",
-    "199a42b budgeted, AVX2",
+    "199a42b budgeted (its budget), AVX2",
     "new exact, AVX2",
     "new exact, portable C kernels",
-    "new budgeted (CS_SELECT_NEAREST_BUDGET), AVX2",
+    "new budgeted (the default budget), AVX2",
     "new budgeted, portable C kernels",
     "label scan, new kernel, AVX2 (no index)",
 };
@@ -163,13 +164,13 @@ static int32_t run_method(int m, const cs_ut_view *v, int32_t label, const cs_se
     case M_BEFORE_EXACT:
         return before_nearest_budget(v, label, t, 0, NULL);
     case M_BEFORE_BUDGET:
-        return before_nearest_budget(v, label, t, CS_SELECT_NEAREST_BUDGET, NULL);
+        return before_nearest_budget(v, label, t, BEFORE_BUDGET, NULL);
     case M_EXACT_AVX2:
     case M_EXACT_C:
         return cs_select_nearest_budget(v, label, t, 0, NULL);
     case M_BUDGET:
     case M_BUDGET_C:
-        return cs_select_nearest_budget(v, label, t, CS_SELECT_NEAREST_BUDGET, info);
+        return cs_select_nearest_budget(v, label, t, cs_select_nearest_default_budget(label), info);
     default:
         return cs_select_nearest_scan(v, label, t);
     }

@@ -207,7 +207,8 @@ static void test_exact(void)
                 budget_unproved += bu != b && !info.exhausted; /* a budgeted answer not exhausted must be exact */
                 budget_unlabelled += bu < 0 ? cs_ut_label_count(&c.v, (int32_t)l, NULL) > 0
                                             : cs_ut_unit_label(&c.v, (uint32_t)bu) != (int32_t)l;
-                budget_over += info.work > CS_SELECT_NEAREST_BUDGET + 4u * 32u;
+                budget_over += info.work > CS_SELECT_NEAREST_BUDGET + 25u * CS_SELECT_WORK_LEVEL +
+                                               CS_SELECT_WORK_LEVEL + CS_SELECT_WORK_DROP + CS_SELECT_WORK_POP;
                 budget_same += bu == b;
                 queries++;
                 double best;
@@ -264,7 +265,8 @@ static void test_all(void)
 {
     const corpus_case cases[] = {
         {6000, 24, 8, 32, 1}, {5000, 12, 600, 8, 1}, {3000, 5, 40, 1, 0}, {4000, 24, 600, 3, 0}};
-    const uint32_t slack = 4u * 64u + 64u; /* the first descent, a leaf's block */
+    /* a valid tree (at most 25 levels): its first descent, then the step that crosses the budget */
+    const uint32_t slack = 25u * CS_SELECT_WORK_LEVEL + CS_SELECT_WORK_LEVEL + CS_SELECT_WORK_DROP + CS_SELECT_WORK_POP;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ++ci) {
         corpus c;
         if (make_case(&c, &cases[ci], 900 + ci, "all-labels corpus", ci)) continue;
@@ -585,7 +587,8 @@ static void test_versions(void)
     for (uint32_t l = 0; l < c.k; ++l) {
         cs_select_nearest_info info;
         const int32_t a = cs_select_nearest_budget(&v3, (int32_t)l, &t, CS_SELECT_NEAREST_BUDGET, &info);
-        if ((a >= 0 && cs_ut_unit_label(&v3, (uint32_t)a) != (int32_t)l) || info.work > CS_SELECT_NEAREST_BUDGET + 200)
+        if ((a >= 0 && cs_ut_unit_label(&v3, (uint32_t)a) != (int32_t)l) ||
+            info.work > CS_SELECT_NEAREST_BUDGET + CS_SELECT_NEAREST_SLACK)
             ok = 0;
     }
     CS_CHECK(ok, "garbage rows section: answers of the label, work within the budget");
