@@ -15,15 +15,16 @@
  *   (real) optional: a bundle A (its units.wav) queried with the units of a bundle B analysed `--labels-from A`,
  *       each at its own label (tests/bench/run_select.sh: the lincity-ng tracks as 100 ms grains), then without one.
  * Methods, on every query, interleaved: the old search of 60b95c9 (tests/c/cs_select_ref.h), main 199a42b's exact
- * and budgeted searches (tests/bench/cs_select_nearest_199a42b.inc: both children's tight box bounds at every level,
- * field 3 ignored) on the same table, the new exact search (the split dimension's incremental bound, tight boxes
- * when popped; AVX2 and portable kernels), the new budgeted search (the default), the label scan. Per-query thread
- * CPU time
- * (us) of the first run: median, 99th percentile, maximum, and the ratios old/new in the same run; then the same of
- * each query's best of 3 runs (the machine is shared: a co-runner's cache evictions inflate single runs; runs 2 and 3
- * also find the query's nodes and rows in cache, so this is a warm-cache figure). The exact
- * answers are checked
- * against brute force (bit-exact agreement expected); the budgeted one's agreement with it is the recall.
+ * search and its budgeted search at its own budget (tests/bench/cs_select_nearest_199a42b.inc: ties of equal box
+ * bounds by node, label < 0 ordered by box bound alone, 2048 units of its accounting, a level charged 4 distances)
+ * on the same table, the new exact search (AVX2 and portable kernels), the new budgeted search at the default budget
+ * (cs_select_nearest_default_budget), the label scan. Per-query thread CPU time (us) of the first run: median, 99th
+ * percentile, maximum, and the ratios old/new in the same run; then the same of each query's best of 3 runs (the
+ * machine is shared: a co-runner's cache evictions inflate single runs; runs 2 and 3 also find the query's nodes and
+ * rows in cache, so this is a warm-cache figure). The exact answers are checked against brute force (bit-exact
+ * agreement expected); the budgeted one's agreement with it is the recall, also given for other budgets (untimed).
+ * Last, the cost fit: every budgeted query's best-of-3 time fitted (least squares) to the operations it counted
+ * (cs_select_nearest_info) - the measured costs behind cs_select.h's CS_SELECT_WORK_*.
  * usage: bench_select [units] [queries] [leaf] [BUNDLE_A BUNDLE_B]
  */
 #include "cs_bundle.h"
