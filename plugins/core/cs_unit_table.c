@@ -32,10 +32,10 @@ static size_t rows_size(uint32_t version, uint32_t num_units, uint32_t num_descr
     return version == CS_UT_INDEX_VERSION_3 ? (size_t)num_units * num_descriptors : 0u;
 }
 
-/* Floats of an index section of version `version` (3 - 5: with its rows section). */
-static size_t index_size(uint32_t version, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
-                         uint32_t num_nodes)
+size_t cs_ut_index_size_version(uint32_t version, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
+                                uint32_t num_nodes)
 {
+    if (version < CS_UT_INDEX_VERSION_2 || version > CS_UT_INDEX_VERSION) return 0;
     return (size_t)(version == CS_UT_INDEX_VERSION_2 ? CS_UT_INDEX_HEADER_V2 : CS_UT_INDEX_HEADER) +
            2u * (size_t)num_labels + (size_t)num_units +
            (size_t)num_nodes * (CS_UT_NODE_FIXED + 2u * (size_t)num_descriptors) +
@@ -44,7 +44,7 @@ static size_t index_size(uint32_t version, uint32_t num_units, uint32_t num_desc
 
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes)
 {
-    return index_size(CS_UT_INDEX_VERSION, num_units, num_descriptors, num_labels, num_nodes);
+    return cs_ut_index_size_version(CS_UT_INDEX_VERSION, num_units, num_descriptors, num_labels, num_nodes);
 }
 
 uint64_t cs_ut_join(float hi, float lo)
@@ -116,7 +116,8 @@ static int parse_index(cs_ut_view *v, size_t n)
         (uint64_t)nodes > 2u * (uint64_t)v->num_units + v->num_labels || oo != base + xh + 2u * (size_t)v->num_labels ||
         po != oo + v->num_units || (has_rows && ro != po + (size_t)nodes * stride))
         return CS_UT_E_DIMS;
-    if (n < base + index_size(version, v->num_units, v->num_descriptors, v->num_labels, nodes)) return CS_UT_E_SHORT;
+    if (n < base + cs_ut_index_size_version(version, v->num_units, v->num_descriptors, v->num_labels, nodes))
+        return CS_UT_E_SHORT;
     v->index_roots = x + xh;
     v->index_order = v->data + oo;
     v->index_nodes = v->data + po;
@@ -353,6 +354,10 @@ static int check_node(const cs_ut_view *v, const cs_ut_check *c, uint32_t i, int
             nd[CS_UT_N_BOX + j] > nd[CS_UT_N_BOX + D + j])
             return CS_UT_E_VALUES;
     *is_leaf = sz == 1;
+    /* field 3: 0 in a leaf and in every node of an index before version 5; in version 5 an internal node's 1 + d */
+    const float split = nd[CS_UT_N_SPLIT];
+    const int has_split = sz > 1 && v->index_version >= CS_UT_INDEX_VERSION;
+    if (has_split ? !is_count(split, (double)D + 1.0) || split < 1.0f : split != 0.0f) return CS_UT_E_VALUES;
     if (sz == 1) return 0;
     /* internal: left = i + 1, right = i + 1 + size(left); sizes add up; ranges split; boxes nest */
     if (i + 1 >= nc) return CS_UT_E_VALUES;
@@ -373,6 +378,10 @@ static int check_node(const cs_ut_view *v, const cs_ut_check *c, uint32_t i, int
             if (ch[CS_UT_N_BOX + j] < nd[CS_UT_N_BOX + j] || ch[CS_UT_N_BOX + D + j] > nd[CS_UT_N_BOX + D + j])
                 return CS_UT_E_VALUES;
     }
+    /* version 5: the children do not overlap on the split dimension (the left box max <= the right box min); the
+     * boxes are checked against the units of every leaf, so this holds for the units too */
+    if (has_split && !(lc[CS_UT_N_BOX + D + (uint32_t)split - 1u] <= rc[CS_UT_N_BOX + (uint32_t)split - 1u]))
+        return CS_UT_E_VALUES;
     return 0;
 }
 

@@ -272,6 +272,12 @@ size_t cs_ut_listen_size(uint32_t num_descriptors, uint32_t num_labels);
 /** Floats of an index section (version 5, with its rows section) for these counts and `num_nodes` tree nodes. */
 size_t cs_ut_index_size(uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels, uint32_t num_nodes);
 
+/** Floats of an index section of index version `version` (CS_UT_INDEX_VERSION_2 .. CS_UT_INDEX_VERSION; 0 for
+ *  another): its header (10 floats in version 2, else 12), roots, order, nodes and rows section (none in version 2,
+ *  N * D floats in version 3, cs_ut_index_rows_size in versions 4 and 5). O(1). */
+size_t cs_ut_index_size_version(uint32_t version, uint32_t num_units, uint32_t num_descriptors, uint32_t num_labels,
+                                uint32_t num_nodes);
+
 /** Floats of a version 4 or 5 rows section: ceil(num_units / 8) blocks of 8 * num_descriptors floats. O(1). */
 size_t cs_ut_index_rows_size(uint32_t num_units, uint32_t num_descriptors);
 
@@ -292,8 +298,10 @@ static inline size_t cs_ut_index_row_at(size_t i, uint32_t j, uint32_t num_descr
  * and, when the table has an index, the whole index in O(units * D + nodes * D): every label's tree is a
  * preorder binary tree whose children split their parent's range of the order section, the order section holds
  * exactly the label's units (same count, same sum and sum of squares of unit indices), every box holds its
- * children's boxes and every leaf box its units' descriptors, and (index versions 3 and 4) the rows section holds
- * every order entry's descriptors bit for bit (version 4: and +0 in the lanes past num_units). Only a fully checked
+ * children's boxes and every leaf box its units' descriptors, node field 3 (index version 5: 1 + d with d <
+ * num_descriptors in an internal node, whose left child's box max on d is <= its right child's box min on d, and 0
+ * in a leaf; versions 2 - 4: 0 in every node), and (index versions 3 - 5) the rows section holds every order entry's
+ * descriptors bit for bit (versions 4, 5: and +0 in the lanes past num_units). Only a fully checked
  * index guarantees exact answers; an unchecked one is still read safely (cs_select range-checks every access). Versions
  * 3 and 2 are read (version 2: 20 header floats, no listening section, view->has_listen = 0). The listening section's
  * fixed fields are checked here in O(1) (CS_UT_E_LISTEN: magic, version, a frame analysis that cs_frame_config_check
@@ -336,7 +344,7 @@ void cs_ut_check_begin(cs_ut_check *c);
 /**
  * Run the row check for about `budget` work units (at least one item: a row costs `stride`, a member
  * 1 + CS_UT_CHECK_ORDERED_COST, an order entry 2 + CS_UT_CHECK_RANDOM_COST, an index node
- * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST (D + 1 in index versions 3 and 4:
+ * 3 * (CS_UT_NODE_FIXED + 2D), a unit of a leaf D + 1 + CS_UT_CHECK_RANDOM_COST (D + 1 in index versions 3 - 5:
  * its rows are in sequence; an order entry then also costs 2D for the comparison of its rows), a descriptor's
  * statistics of the listening section 3, a label's centroid D + 2), then stop at an item boundary. Returns
  * CS_UT_CHECK_MORE while work remains, then CS_UT_OK or a negative cs_ut_error (also stored in c->result, and returned
@@ -362,6 +370,20 @@ uint64_t cs_ut_join(float hi, float lo);
 
 /** A float that is used as an index: floor(f) if 0 <= f < limit, else -1 (NaN included). */
 int32_t cs_ut_index_value(float f, uint32_t limit);
+
+/**
+ * The split dimension of an index node (`node` = view->index_nodes + i * view->index_stride for a node index i that
+ * the caller has range-checked): 0 .. num_descriptors - 1 for an internal node of a version 5 index (node field 3
+ * minus 1; the left child's box max on it is <= the right child's box min in a checked table); -1 for a leaf, for
+ * an index before version 5 (field 3 reserved) and for any value out of range (a table written after its check).
+ * O(1), RT-safe; never returns a dimension >= num_descriptors.
+ */
+static inline int32_t cs_ut_node_split(const cs_ut_view *v, const float *node)
+{
+    if (v->index_version < CS_UT_INDEX_VERSION) return -1;
+    const int32_t s = cs_ut_index_value(node[CS_UT_N_SPLIT], v->num_descriptors + 1u);
+    return s >= 1 ? s - 1 : -1;
+}
 
 /** Start frame of unit u (u < num_units; not checked; may lie outside the audio if the Buffer was written
  *  after validation: callers check start + length against the audio). */

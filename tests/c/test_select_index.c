@@ -458,10 +458,12 @@ static float *as_index_v2(const corpus *c, size_t *n2)
     t[x + CS_UT_X_ORDER_OFFSET_HI] = (float)(oo / 65536), t[x + CS_UT_X_ORDER_OFFSET_LO] = (float)(oo % 65536);
     t[x + CS_UT_X_NODES_OFFSET_HI] = (float)(po / 65536), t[x + CS_UT_X_NODES_OFFSET_LO] = (float)(po % 65536);
     memcpy(t + x + CS_UT_INDEX_HEADER_V2, c->v.index_roots, (2 * K + N + P * S) * sizeof *t);
+    for (size_t i = 0; i < P; ++i)
+        t[po + i * S + CS_UT_N_SPLIT] = 0.0f; /* node field 3: reserved before version 5 */
     return t;
 }
 
-/* The table `c` (index version 4) with its rows section rewritten row by row as index version 3 (issue 12 item 2,
+/* The table `c` (index version 5) with its rows section rewritten row by row as index version 3 (issue 12 item 2,
  * before the blocks): order entry i's descriptors at R + i * D, the section N * D floats long. */
 static float *as_index_v3(const corpus *c, size_t *n3)
 {
@@ -470,6 +472,8 @@ static float *as_index_v3(const corpus *c, size_t *n3)
     float *t = malloc(*n3 * sizeof *t);
     memcpy(t, c->table, r * sizeof *t);
     t[(size_t)(c->v.index_roots - c->table) - CS_UT_INDEX_HEADER + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_3;
+    for (size_t i = 0; i < c->v.index_num_nodes; ++i) /* node field 3: reserved before version 5 */
+        t[(size_t)(c->v.index_nodes - c->table) + i * c->v.index_stride + CS_UT_N_SPLIT] = 0.0f;
     for (size_t i = 0; i < N; ++i)
         for (uint32_t j = 0; j < D; ++j)
             t[r + i * D + j] = c->v.index_rows[cs_ut_index_row_at(i, j, (uint32_t)D)];
@@ -477,7 +481,7 @@ static float *as_index_v3(const corpus *c, size_t *n3)
 }
 
 /*
- * Index version 4 (issue 12 item 2): the rows section holds every order entry's descriptors in blocks of 8 entries
+ * Index versions 4, 5 (issue 12 item 2): the rows section holds every order entry's descriptors in blocks of 8 entries
  * column by column, +0 past the last unit (the full check compares them bit for bit, and rejects a changed one or
  * a non-zero padding lane); version 3 (row by row) and version 2 (no rows section) indexes are still read and give
  * the same exact answers; an unchecked garbage rows section gives a unit of the label or -1, never a crash.
@@ -559,7 +563,7 @@ static void test_versions(void)
                     cs_select_nearest_budget(&c.v, (int32_t)l, &t, 0, NULL) &&
                 cs_select_nearest_budget(&v2, (int32_t)l, &t, 0, NULL) == cs_select_nearest_brute(&v2, (int32_t)l, &t);
     }
-    CS_CHECK(same == total, "version 2 index: exact answers = version 4 = brute force on %d/%d", same, total);
+    CS_CHECK(same == total, "version 2 index: exact answers = version 5 = brute force on %d/%d", same, total);
     int same3 = 0, total3 = 0;
     for (int q = 0; q < 300; ++q) {
         for (uint32_t j = 0; j < D; ++j)
@@ -570,7 +574,7 @@ static void test_versions(void)
                          cs_select_nearest_budget(&c.v, l, &t, CS_SELECT_NEAREST_BUDGET, NULL) &&
                      cs_select_nearest_budget(&c.v, l, &t, 0, NULL) == cs_select_nearest_brute(&c.v, l, &t);
     }
-    CS_CHECK(same3 == total3, "version 3 index: exact and budgeted answers = version 4's, exact = brute, on %d/%d",
+    CS_CHECK(same3 == total3, "version 3 index: exact and budgeted answers = version 5's, exact = brute, on %d/%d",
              same3, total3);
     free(t3v);
     /* version 4 (no split dimensions): the same search, answer for answer and work for work (the search does not

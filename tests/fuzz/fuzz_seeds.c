@@ -1,7 +1,8 @@
 /*
  * fuzz_seeds.c - writes the seed corpora of the fuzzers at run time (nothing binary is committed):
  *   OUT/unit_table/  valid unit tables (cs_ut_encode + cs_ut_encode_listen: version 3 with the listening
- *                    section) of a few sizes, each one truncated, and each one as version 2 (no section);
+ *                    section) of a few sizes, each one truncated, and each one as version 2 (no section); each
+ *                    with its index (version 5, truncated too, and versions 4 and 3);
  *   OUT/manifest/    a matching manifest, a NUL byte, the same table (the input format of fuzz_manifest.c);
  *   OUT/model_json/  the JSON export of each MODEL given: raw float32 model blobs (tests/fixtures/model_*.bin),
  *                    written as the model files they are (float WAV), then cs_model_export_json.
@@ -30,30 +31,23 @@ static int write_file(const char *path, const void *a, size_t na, const void *b,
 }
 
 /* A table of nu units (nd descriptors, nl labels, ns sources) into OUT/unit_table and OUT/manifest. */
-/* The indexed table tx (index version 4: xn floats, then its listening section l) rewritten as index version 3 (its
- * rows section row by row), with the listening section l appended, at <out>/unit_table/t<nu>_<nd>_<nl>_index_v3. */
-static int index_v3_seed(const float *tx, size_t xn, const cs_ut_listen *l, const char *out, uint32_t nu, uint32_t nd,
-                         uint32_t nl)
+/* The table of `bv` (no index) with an index of the older version `version` (4: node field 3 reserved, halves;
+ * 3: the rows section row by row; cs_index_build_version, leaf 2) and the listening section l, at
+ * <out>/unit_table/t<nu>_<nd>_<nl>_index_v<version>; checked with the full parse before it is written. */
+static int index_old_seed(const cs_ut_view *bv, uint32_t version, const cs_ut_listen *l, const char *out, uint32_t nu,
+                          uint32_t nd, uint32_t nl)
 {
+    const size_t xn = cs_index_table_size_version(bv, 2, version), total = xn + cs_ut_listen_size(nd, nl);
+    float *t = xn ? malloc(total * sizeof *t) : NULL;
     cs_ut_view v;
-    if (cs_ut_parse(tx, xn + cs_ut_listen_size(nd, nl), 1, &v) != CS_UT_OK || !v.index_rows) return 1;
-    const size_t r = (size_t)(v.index_rows - tx), n3 = r + (size_t)nu * nd, total = n3 + cs_ut_listen_size(nd, nl);
-    float *t3 = malloc(total * sizeof *t3);
-    if (!t3) return 1;
-    memcpy(t3, tx, r * sizeof *t3);
-    t3[(size_t)(v.index_roots - tx) - CS_UT_INDEX_HEADER + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_3;
-    t3[CS_UT_H_LISTEN_OFFSET_HI] = t3[CS_UT_H_LISTEN_OFFSET_LO] = 0.0f; /* appended again below */
-    for (size_t i = 0; i < nu; ++i)
-        for (uint32_t j = 0; j < nd; ++j)
-            t3[r + i * nd + j] = v.index_rows[cs_ut_index_row_at(i, j, nd)];
-    cs_ut_view v3;
-    int rc = cs_ut_encode_listen(t3, n3, total, l) != CS_UT_OK || cs_ut_parse(t3, total, 1, &v3) != CS_UT_OK ||
-             v3.index_version != CS_UT_INDEX_VERSION_3 || !v3.has_listen;
-    if (rc) fprintf(stderr, "fuzz_seeds: the index version 3 copy of a %u-unit table does not parse\n", nu);
+    int rc = !t || cs_index_build_version(bv, 2, version, t, xn) != 0 ||
+             cs_ut_encode_listen(t, xn, total, l) != CS_UT_OK || cs_ut_parse(t, total, 1, &v) != CS_UT_OK ||
+             v.index_version != version || !v.has_listen;
+    if (rc) fprintf(stderr, "fuzz_seeds: the index version %u copy of a %u-unit table does not parse\n", version, nu);
     char path[512];
-    snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u_index_v3", out, nu, nd, nl);
-    if (!rc) rc = write_file(path, t3, total * sizeof *t3, NULL, 0);
-    free(t3);
+    snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u_index_v%u", out, nu, nd, nl, version);
+    if (!rc) rc = write_file(path, t, total * sizeof *t, NULL, 0);
+    free(t);
     return rc;
 }
 
@@ -132,9 +126,9 @@ static int table_seed(const char *out, uint32_t nu, uint32_t nd, uint32_t nl, ui
         rc |= write_file(path, t2, (base - dh) * sizeof *t2, NULL, 0);
         free(t2);
     }
-    /* the same table with the nearest-neighbour index (version 4, leaf 2: internal nodes, boxes, the rows section in
-     * blocks of 8 with +0 padding lanes) before the listening section, as `concatseq analyze` writes it, truncated
-     * inside the index, and as index version 3 (the rows section row by row) */
+    /* the same table with the nearest-neighbour index (version 5, leaf 2: internal nodes with split dimensions,
+     * boxes, the rows section in blocks of 8 with +0 padding lanes) before the listening section, as `concatseq
+     * analyze` writes it, truncated inside the index, and with index versions 4 and 3 (the rows section row by row) */
     cs_ut_view bv;
     const size_t xn = nd > 0 && cs_ut_parse(t, n, 1, &bv) == CS_UT_OK ? cs_index_table_size(&bv, 2) : 0;
     float *tx = xn ? malloc((xn + cs_ut_listen_size(nd, nl)) * sizeof *tx) : NULL;
@@ -147,7 +141,8 @@ static int table_seed(const char *out, uint32_t nu, uint32_t nd, uint32_t nl, ui
         rc |= write_file(path, tx, (xn + cs_ut_listen_size(nd, nl)) * sizeof *tx, NULL, 0);
         snprintf(path, sizeof path, "%s/unit_table/t%u_%u_%u_index_trunc", out, nu, nd, nl);
         rc |= write_file(path, tx, (base + (xn - base) / 2) * sizeof *tx, NULL, 0);
-        rc |= index_v3_seed(tx, xn, &l, out, nu, nd, nl);
+        rc |= index_old_seed(&bv, CS_UT_INDEX_VERSION_4, &l, out, nu, nd, nl);
+        rc |= index_old_seed(&bv, CS_UT_INDEX_VERSION_3, &l, out, nu, nd, nl);
     }
     free(tx);
     snprintf(path, sizeof path, "%s/manifest/m%u_%u_%u", out, nu, nd, nl);

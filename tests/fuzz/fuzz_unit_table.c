@@ -15,9 +15,11 @@
  *     with a finite distance (and -1 without a section);
  *   - the nearest-unit search (cs_select_nearest_budget) on up to 16 labels and without a label (-1: every label's
  *     tree in one search, or every row without an index), with a full target and a pair target:
- *     through the index when there is one (version 4, 3 or 2), the answer is -1 or a unit index (after the full
+ *     through the index when there is one (version 5, 4, 3 or 2), the answer is -1 or a unit index (after the full
  *     check: of the label), and the work stays within the budget plus one descent; after the full check, the exact
- *     search equals brute force.
+ *     search equals brute force;
+ *   - node field 3 (cs_ut_node_split): a dimension < D or -1 on any table; after the full check of a version 5
+ *     table, -1 exactly in the leaves, and the children of an internal node apart on its dimension.
  * Built and run by tests/fuzz/run_fuzz.sh (clang -fsanitize=fuzzer,address,undefined); not part of CMake.
  */
 #include "cs_select.h"
@@ -90,6 +92,20 @@ static void read_all(const cs_ut_view *v, int checked)
     for (uint32_t k = 0; k < nl + 2; ++k) {
         uint32_t first = 0, count = cs_ut_label_count(v, (int32_t)k - 1, &first);
         if (count && (uint64_t)first + count > v->num_units) abort();
+    }
+    /* node field 3: a split dimension < D or -1, whatever the table holds; on a checked version 5 table, the
+     * children of an internal node lie apart on it */
+    const uint32_t nn = v->index_num_nodes < 4096 ? v->index_num_nodes : 4096, D = v->num_descriptors;
+    for (uint32_t i = 0; i < nn; ++i) {
+        const float *nd = v->index_nodes + (size_t)i * v->index_stride;
+        const int32_t d = cs_ut_node_split(v, nd);
+        if (d < -1 || d >= (int32_t)D || (d >= 0 && v->index_version < CS_UT_INDEX_VERSION)) abort();
+        if (checked && v->index_version == CS_UT_INDEX_VERSION && (d < 0) != (nd[CS_UT_N_SIZE] == 1.0f)) abort();
+        if (checked && d >= 0 &&
+            !(nd[v->index_stride + CS_UT_N_BOX + D + (uint32_t)d] <=
+              v->index_nodes[(size_t)(i + 1 + (uint32_t)nd[v->index_stride + CS_UT_N_SIZE]) * v->index_stride +
+                             CS_UT_N_BOX + (uint32_t)d]))
+            abort();
     }
 }
 

@@ -6,8 +6,8 @@
 #                     half-precision GRU and transformer files, a model with descriptor inputs)
 #   fuzz_unit_table   cs_ut_parse, every unit-table reader and the nearest-unit search (seeds: version 3 tables
 #                     from cs_ut_encode and cs_ut_encode_listen, each truncated and as version 2, and each with
-#                     its index (cs_index_build: index version 4, the rows section in blocks of 8), whole,
-#                     truncated and as index version 3)
+#                     its index (cs_index_build: index version 5, split dimensions, the rows section in blocks
+#                     of 8), whole, truncated and as index versions 4 and 3 (cs_index_build_version))
 #   fuzz_manifest     cs_bundle_read on a manifest + unit table, and the helpers after it (seeds: a matching
 #                     manifest and table of each size)
 #   fuzz_model_json   the model JSON import and its round trip (seeds: the JSON export of each fixture model)

@@ -36,12 +36,22 @@ def check(cond, msg):
         fail(msg)
 
 
+def split_left(b, c):
+    """BUNDLE.md's split rule: of the multiples of 8 strictly between b and b + c, the one nearest b + c // 2 (ties:
+    the lower one), minus b; c // 2 when there is none."""
+    m = b + c // 2
+    inside = range((b // ROW_BLOCK + 1) * ROW_BLOCK, b + c, ROW_BLOCK)
+    return min(inside, key=lambda s: (abs(s - m), s)) - b if len(inside) else c // 2
+
+
 def check_index(t, x, n, d, k, lab, members, desc, label):
     """The nearest-neighbour index (BUNDLE.md, "Index"): per label a preorder k-d tree whose nodes split their
     range of the order section in two, whose boxes hold their units, and whose order section holds exactly the
-    label's units. These are the properties that make the tree search return the brute-force answer. Index version 4:
-    the rows section after the nodes holds every order entry's descriptors, exactly, in blocks of 8 entries column
-    by column (+0 past the last unit)."""
+    label's units. These are the properties that make the tree search return the brute-force answer. The rows
+    section after the nodes holds every order entry's descriptors, exactly, in blocks of 8 entries column by column
+    (+0 past the last unit). Index version 5: node field 3 is 1 + the split dimension of an internal node (the
+    widest of its box, ties to the lower; the left child's box max on it <= the right child's box min) and 0 in a
+    leaf, and the left child's count follows the split rule, so leaves hold whole blocks of 8 rows."""
     check(t[x] == INDEX_MAGIC and t[x + 1] == INDEX_VERSION, "index magic/version")
     nodes, nstride, leaf = (int(v) for v in t[x + 2:x + 5])
     oo, po = int(t[x + 5]) * SPLIT + int(t[x + 6]), int(t[x + 7]) * SPLIT + int(t[x + 8])
@@ -54,12 +64,13 @@ def check_index(t, x, n, d, k, lab, members, desc, label):
     roots = t[x + INDEX_HEADER:oo].reshape(k, 2).astype(np.int64)
     order = t[oo:po].astype(np.int64)
     nd = t[po:ro].reshape(nodes, nstride)
-    # index version 4: blocks of 8 order entries, column by column (block b, descriptor j, lane i at b, j, i)
+    # index versions 4, 5: blocks of 8 order entries, column by column (block b, descriptor j, lane i at b, j, i)
     rows = t[ro:].reshape(nb, d, ROW_BLOCK).transpose(0, 2, 1).reshape(nb * ROW_BLOCK, d)
     check(np.all((rows[n:] == 0) & ~np.signbit(rows[n:])), "index: a padding lane of the rows section is not +0")
     check(np.array_equal(rows[:n], desc[order]), "index: the rows section is not the units' descriptors "
           "in tree order")
     begin, count, size = nd[:, 0].astype(np.int64), nd[:, 1].astype(np.int64), nd[:, 2].astype(np.int64)
+    split = nd[:, 3]
     lo, hi = nd[:, NODE_FIXED:NODE_FIXED + d], nd[:, NODE_FIXED + d:]
     check(np.all(lo <= hi), "index: a box has lo > hi")
     expect_root = 0
@@ -80,6 +91,10 @@ def check_index(t, x, n, d, k, lab, members, desc, label):
             if s == 1:
                 u = order[b:b + c]
                 check(np.all(desc[u] >= lo[i]) and np.all(desc[u] <= hi[i]), f"index: leaf {i} box misses a unit")
+                check(split[i] == 0 and c <= leaf, f"index: leaf {i} has a split dimension or too many units")
+                check(leaf < ROW_BLOCK or ((b == first or b % ROW_BLOCK == 0) and
+                                           (b + c == first + cnt or (b + c) % ROW_BLOCK == 0)),
+                      f"index: leaf {i} is not whole blocks of {ROW_BLOCK} rows")
                 continue
             left = i + 1
             right = left + size[left]
@@ -88,6 +103,13 @@ def check_index(t, x, n, d, k, lab, members, desc, label):
                   f"index: node {i} children do not split its range")
             for ch in (left, right):
                 check(np.all(lo[ch] >= lo[i]) and np.all(hi[ch] <= hi[i]), f"index: node {ch} box leaves its parent")
+            sd = int(split[i]) - 1
+            width = hi[i].astype(np.float64) - lo[i].astype(np.float64)
+            check(split[i] == sd + 1 and 0 <= sd < d and sd == int(np.argmax(width)),
+                  f"index: node {i} split field {split[i]} is not 1 + its widest dimension {int(np.argmax(width))}")
+            check(hi[left][sd] <= lo[right][sd], f"index: node {i} children overlap on their split dimension {sd}")
+            check(count[left] == split_left(b, c), f"index: node {i} left child of {count[left]} units, "
+                  f"the split rule gives {split_left(b, c)}")
     check(expect_root == nodes, "index: node count")
 
 

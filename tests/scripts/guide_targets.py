@@ -86,7 +86,7 @@ def to_v2(units, out):
         put(17, x - 4)
         body = body.copy()
         xb = x - 24  # the index header inside body
-        # order and nodes offsets (absolute), and the rows offset of index versions 3 and 4 (BUNDLE.md "Index")
+        # order and nodes offsets (absolute), and the rows offset of index versions 3 to 5 (BUNDLE.md "Index")
         for f in (5, 7, 9) if body[xb + 1] >= 3 else (5, 7):
             v = int(body[xb + f]) * SPLIT + int(body[xb + f + 1]) - 4
             body[xb + f], body[xb + f + 1] = v // SPLIT, v % SPLIT
