@@ -20,27 +20,30 @@
  *              i % 8, lanes summed in a fixed tree; portable C or AVX2 chosen at run time, bitwise equal) to a
  *              target; ties go to the lower unit index. With a table that carries the index (built offline by
  *              `concatseq analyze`; see cs_unit_table.h and BUNDLE.md "Index") it runs a priority search of k-d
- *              trees of bounding boxes (nearest leaf first, then the queued node of the smallest box bound), whose
- *              leaves are contiguous descriptor rows, in index version 4 blocks of 8 rows stored column by column
- *              (one pass over the pairs gives 8 distances, the kernel's 8 lanes being 8 accumulators, with an exit
- *              once the partial sums of all 8 exceed the best distance; version 3 tables, row by row, are searched
- *              one row at a time, with the same answers): the label's tree, or for label < 0 every
- *              label's tree at once (each root queued at its box bound, one queue of 512 entries and one budget;
- *              a full queue drops its farthest entry). The search stops when no queued box can hold a nearer unit
- *              - then the answer is exact, the same unit as the exhaustive scan bit for bit, for any subset of
- *              dimensions, unless a queue entry no farther than the answer was dropped - or when its work budget
- *              CS_SELECT_NEAREST_BUDGET runs out: then the nearest unit found so far is returned (approximate
- *              beyond the budget; cs_select_nearest_budget says which). For label < 0 the roots' bounds are part of
- *              the budget (2 work units per label), at most half of it: with more than 512 labels some labels are
- *              left out and the answer is approximate. Measured (tests/bench/run_select.sh): the budgeted answer is
- *              the exact one on 100 % of queries on the lincity-ng corpus (17 375 grains, full and 3-descriptor
- *              targets) and on k-means labels of a synthetic 100k x 24 corpus, 97.7-98.8 % on its skewed
- *              25 000-unit label, and only 33-42 % there for 3-descriptor targets (a tree split over 24 dimensions
- *              prunes poorly on 3). Without a label: 96.9 % on lincity-ng (69 % for 3 descriptors), 92.4 % on the
- *              synthetic corpus (17 % for 3 descriptors).
+ *              trees of bounding boxes (nearest leaf first, then the queued node of the smallest box bound; of two
+ *              equal bounds, the box whose centre is nearer), whose leaves are contiguous descriptor rows, in index
+ *              version 4 and 5 blocks of 8 rows stored column by column (one pass over the pairs gives 8 distances,
+ *              the kernel's 8 lanes being 8 accumulators, with an exit once the partial sums of all 8 exceed the best
+ *              distance; version 3 tables, row by row, are searched one row at a time, with the same answers; the
+ *              split dimension of version 5, node field 3, is not read: its incremental bound was measured slower,
+ *              see tests/bench/bench_select.c): the label's tree, or for label < 0 every label's tree at once (each
+ *              root queued at its box bound, one queue of 512 entries and one budget; a full queue drops its
+ *              farthest entry; the queue ordered by box bound + 0.1 x the box centre's squared distance, each entry
+ *              still pruned by its bound). The search stops when no queued box can hold a nearer unit - then the
+ *              answer is exact, the same unit as the exhaustive scan bit for bit, for any subset of dimensions,
+ *              unless a queue entry no farther than the answer was dropped - or when its work budget
+ *              (CS_SELECT_NEAREST_BUDGET, CS_SELECT_NEAREST_BUDGET_ALL for label < 0) runs out: then the nearest unit
+ *              found so far is returned (approximate beyond the budget; cs_select_nearest_budget says which). For
+ *              label < 0 the roots' bounds are part of the budget, at most half of it: with more than 512 labels
+ *              some labels are left out and the answer is approximate. Measured (tests/bench/run_select.sh, 1000
+ *              queries, two runs): the budgeted answer is the exact one on 100 % of queries on the lincity-ng corpus
+ *              (17 375 grains, full and 3-descriptor targets) and on k-means labels of a synthetic 100k x 24 corpus,
+ *              94.7 % on its skewed 25 000-unit label (42 % for 3-descriptor targets: a tree split over 24
+ *              dimensions prunes poorly on 3). Without a label: 98.6 % on lincity-ng (70 % for 3 descriptors), 99.2 %
+ *              on the synthetic corpus (36 % for 3 descriptors).
  * Without an index it scans the label's members (every unit's row for label < 0) under the same budget, so every
  * NEAREST query has the same worst case, O(CS_SELECT_NEAREST_BUDGET * dims), on any table and any label.
- * Nothing is allocated; the stack is fixed (about 7 KB). Every function here is real-time safe:
+ * Nothing is allocated; the stack is fixed (about 11 KB, most of it the queue). Every function here is real-time safe:
  * no allocation, no I/O, no locks; the costs are stated per function. Random choices use cs_rng (seeded: same seed,
  * same choices).
  */
@@ -99,7 +102,15 @@ enum cs_select_status {
  * first descent may spend up to 64 levels more; a valid tree has at most 25), so a search spends at most its budget
  * + CS_SELECT_NEAREST_SLACK work units: its time is bounded by construction, about 2.5-3 ns a work unit at 24
  * descriptors on the benchmark's machine (below: the measured times).
- * FIGURES
+ * Measured (tests/bench/run_select.sh build 1000, two runs at load 4-5 on 2 cores, best of 3 runs per query, thread
+ * CPU time, beside main 199a42b's search on its own index version 4 and at its own budget in the same run): median /
+ * worst query 5.9 / 12-14 us on k-means labels of the 100k x 24 corpus (199a42b 6.7 / 16-20), 7.4-7.6 / 16-18 us on
+ * its skewed label (9.8-10.2 / 22-26), 4.0-4.2 / 13-14.5 us on lincity-ng with labels (4.0-4.1 / 16-19); without a
+ * label, where the budget is larger, 10.1-10.2 / 27-28 us on the synthetic corpus (12.2 / 29-191) and 10.8-11.9 /
+ * 21-27 us on lincity-ng (11.2-12.2 / 22-26). One query stays well inside a 64-sample block at 48 kHz (1333 us); the
+ * worst query is <= 20 us with a label, not without one (there the budget buys recall: 3072 would give about 16-21 us
+ * and 95.9 % on lincity-ng, 98.1 % on the synthetic corpus; the recall at other budgets is bench_select's "recall by
+ * budget" line).
  */
 #define CS_SELECT_WORK_ROW           1 /* a unit of a leaf scanned (its lane of an 8-row block) */
 #define CS_SELECT_WORK_LEVEL         14 /* a descent level: two children's box bounds, the nodes read, the farther queued */
