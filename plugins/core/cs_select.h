@@ -100,17 +100,17 @@ enum cs_select_status {
  * tests/bench/bench_select.c, a least-squares fit of per-query times to the operations counted by
  * cs_select_nearest_info): CS_SELECT_WORK_* below. The work is counted from the first distance (before it the
  * first descent may spend up to 64 levels more; a valid tree has at most 25), so a search spends at most its budget
- * + CS_SELECT_NEAREST_SLACK work units: its time is bounded by construction, about 2.5-3 ns a work unit at 24
- * descriptors on the benchmark's machine (below: the measured times).
+ * + CS_SELECT_NEAREST_SLACK work units: its time is bounded by construction (a work unit cost 2.5-4.7 ns at 24
+ * descriptors in the fits, at loads 2.5-4.5 on the benchmark's 2 shared cores; below: the measured times).
  * Measured (tests/bench/run_select.sh build 1000, two runs at load 4-5 on 2 cores, best of 3 runs per query, thread
  * CPU time, beside main 199a42b's search on its own index version 4 and at its own budget in the same run): median /
  * worst query 5.9 / 12-14 us on k-means labels of the 100k x 24 corpus (199a42b 6.7 / 16-20), 7.4-7.6 / 16-18 us on
  * its skewed label (9.8-10.2 / 22-26), 4.0-4.2 / 13-14.5 us on lincity-ng with labels (4.0-4.1 / 16-19); without a
  * label, where the budget is larger, 10.1-10.2 / 27-28 us on the synthetic corpus (12.2 / 29-191) and 10.8-11.9 /
  * 21-27 us on lincity-ng (11.2-12.2 / 22-26). One query stays well inside a 64-sample block at 48 kHz (1333 us); the
- * worst query is <= 20 us with a label, not without one (there the budget buys recall: 3072 would give about 16-21 us
- * and 95.9 % on lincity-ng, 98.1 % on the synthetic corpus; the recall at other budgets is bench_select's "recall by
- * budget" line).
+ * worst query is <= 20 us with a label, not without one: there the larger budget buys recall (at 3072 the budgeted
+ * answer is the exact one on 95.9 % of lincity-ng queries and 98.1 % of the synthetic ones, at 4096 on 98.6 % and
+ * 99.2 %: bench_select's "recall by budget" line).
  */
 #define CS_SELECT_WORK_ROW           1 /* a unit of a leaf scanned (its lane of an 8-row block) */
 #define CS_SELECT_WORK_LEVEL         14 /* a descent level: two children's box bounds, the nodes read, the farther queued */
