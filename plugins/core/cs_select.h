@@ -109,8 +109,8 @@ enum cs_select_status {
  * label, where the budget is larger, 10.1-10.2 / 27-28 us on the synthetic corpus (12.2 / 29-191) and 10.8-11.9 /
  * 21-27 us on lincity-ng (11.2-12.2 / 22-26). One query stays well inside a 64-sample block at 48 kHz (1333 us); the
  * worst query is <= 20 us with a label, not without one: there the larger budget buys recall (at 3072 the budgeted
- * answer is the exact one on 95.9 % of lincity-ng queries and 98.1 % of the synthetic ones, at 4096 on 98.6 % and
- * 99.2 %: bench_select's "recall by budget" line).
+ * answer is the exact one on 95.9 % of lincity-ng queries and 98.1 % of the synthetic ones, with a worst query of
+ * 18.7 and 19.8 us in a run at load 1-1.6; at 4096 on 98.6 % and 99.2 %: bench_select's "recall by budget" line).
  */
 #define CS_SELECT_WORK_ROW           1 /* a unit of a leaf scanned (its lane of an 8-row block) */
 #define CS_SELECT_WORK_LEVEL         14 /* a descent level: two children's box bounds, the nodes read, the farther queued */
