@@ -20,27 +20,30 @@
  *              i % 8, lanes summed in a fixed tree; portable C or AVX2 chosen at run time, bitwise equal) to a
  *              target; ties go to the lower unit index. With a table that carries the index (built offline by
  *              `concatseq analyze`; see cs_unit_table.h and BUNDLE.md "Index") it runs a priority search of k-d
- *              trees of bounding boxes (nearest leaf first, then the queued node of the smallest box bound), whose
- *              leaves are contiguous descriptor rows, in index version 4 blocks of 8 rows stored column by column
- *              (one pass over the pairs gives 8 distances, the kernel's 8 lanes being 8 accumulators, with an exit
- *              once the partial sums of all 8 exceed the best distance; version 3 tables, row by row, are searched
- *              one row at a time, with the same answers): the label's tree, or for label < 0 every
- *              label's tree at once (each root queued at its box bound, one queue of 512 entries and one budget;
- *              a full queue drops its farthest entry). The search stops when no queued box can hold a nearer unit
- *              - then the answer is exact, the same unit as the exhaustive scan bit for bit, for any subset of
- *              dimensions, unless a queue entry no farther than the answer was dropped - or when its work budget
- *              CS_SELECT_NEAREST_BUDGET runs out: then the nearest unit found so far is returned (approximate
- *              beyond the budget; cs_select_nearest_budget says which). For label < 0 the roots' bounds are part of
- *              the budget (2 work units per label), at most half of it: with more than 512 labels some labels are
- *              left out and the answer is approximate. Measured (tests/bench/run_select.sh): the budgeted answer is
- *              the exact one on 100 % of queries on the lincity-ng corpus (17 375 grains, full and 3-descriptor
- *              targets) and on k-means labels of a synthetic 100k x 24 corpus, 97.7-98.8 % on its skewed
- *              25 000-unit label, and only 33-42 % there for 3-descriptor targets (a tree split over 24 dimensions
- *              prunes poorly on 3). Without a label: 96.9 % on lincity-ng (69 % for 3 descriptors), 92.4 % on the
- *              synthetic corpus (17 % for 3 descriptors).
+ *              trees of bounding boxes (nearest leaf first, then the queued node of the smallest box bound; of two
+ *              equal bounds, the box whose centre is nearer), whose leaves are contiguous descriptor rows, in index
+ *              version 4 and 5 blocks of 8 rows stored column by column (one pass over the pairs gives 8 distances,
+ *              the kernel's 8 lanes being 8 accumulators, with an exit once the partial sums of all 8 exceed the best
+ *              distance; version 3 tables, row by row, are searched one row at a time, with the same answers; the
+ *              split dimension of version 5, node field 3, is not read: its incremental bound was measured slower,
+ *              see tests/bench/bench_select.c): the label's tree, or for label < 0 every label's tree at once (each
+ *              root queued at its box bound, one queue of 512 entries and one budget; a full queue drops its
+ *              farthest entry; the queue ordered by box bound + 0.1 x the box centre's squared distance, each entry
+ *              still pruned by its bound). The search stops when no queued box can hold a nearer unit - then the
+ *              answer is exact, the same unit as the exhaustive scan bit for bit, for any subset of dimensions,
+ *              unless a queue entry no farther than the answer was dropped - or when its work budget
+ *              (CS_SELECT_NEAREST_BUDGET, CS_SELECT_NEAREST_BUDGET_ALL for label < 0) runs out: then the nearest unit
+ *              found so far is returned (approximate beyond the budget; cs_select_nearest_budget says which). For
+ *              label < 0 the roots' bounds are part of the budget, at most half of it: with more than 512 labels
+ *              some labels are left out and the answer is approximate. Measured (tests/bench/run_select.sh, 1000
+ *              queries, two runs): the budgeted answer is the exact one on 100 % of queries on the lincity-ng corpus
+ *              (17 375 grains, full and 3-descriptor targets) and on k-means labels of a synthetic 100k x 24 corpus,
+ *              94.7 % on its skewed 25 000-unit label (42 % for 3-descriptor targets: a tree split over 24
+ *              dimensions prunes poorly on 3). Without a label: 98.6 % on lincity-ng (70 % for 3 descriptors), 99.2 %
+ *              on the synthetic corpus (36 % for 3 descriptors).
  * Without an index it scans the label's members (every unit's row for label < 0) under the same budget, so every
  * NEAREST query has the same worst case, O(CS_SELECT_NEAREST_BUDGET * dims), on any table and any label.
- * Nothing is allocated; the stack is fixed (about 7 KB). Every function here is real-time safe:
+ * Nothing is allocated; the stack is fixed (about 11 KB, most of it the queue). Every function here is real-time safe:
  * no allocation, no I/O, no locks; the costs are stated per function. Random choices use cs_rng (seeded: same seed,
  * same choices).
  */
@@ -91,25 +94,41 @@ enum cs_select_status {
 };
 
 /**
- * The work budget of one NEAREST query, with a label or without (the single source of truth; ConcatPlay and
- * `concatseq mosaic` use it through cs_select_nearest): work units, one per unit distance computed, two per node box
- * bound and 8 per entry dropped from a full queue, counted from the first distance (before it, the search's first
- * descent to a leaf may spend up to 4 * 64 more). The worst case in work is therefore bounded by construction:
- * at most 2048 + 256 + 76 (the step that crosses the budget: one level and a block of 64 rows) = 2380 distance
- * equivalents, each over the target's m <= 64 dimensions, i.e. at most 2380 rows x m dims (57 120 squared
- * differences at 24 descriptors; with index version 4 a leaf's partial blocks add at most 14 computed lanes per leaf
- * scanned). Measured (tests/bench/run_select.sh, thread CPU time, 2 cores shared by 5 busy users): at 24
- * descriptors a query that spends the whole budget takes 10.4-13.0 us warm (median of the queries of a skewed
- * 25 000-unit label and of label < 0 of a 100k x 24 corpus, nearly all of which spend it; best of 3 runs per
- * query; load ~7 on 2 cores), 1.12-1.20x less than index version 3's row-by-row search in the same run (1.39-1.49x
- * for 3-descriptor targets), p99 17-28 us over those and k-means labels; a single (cold-cache) run costs about 2x
- * more. With the descent as it is now (both children's bounds in one pass, the nodes read next prefetched, the
- * queue's entries packed; the same answers and work) the same benchmark at load ~1 gives 9.1-11.8 us for a
- * full-budget query (median of the skewed label, label < 0 synthetic and lincity-ng; two runs) and 15-28 us for the
- * worst query of a case. One query stays well inside a 64-sample block at 48 kHz (1333 us) on any label size, but
- * a worst case <= 20 us is not shown (the skewed label and label < 0 exceed it).
+ * The work budgets of one NEAREST query (the single source of truth; ConcatPlay and `concatseq mosaic` use them
+ * through cs_select_nearest): CS_SELECT_NEAREST_BUDGET with a label, CS_SELECT_NEAREST_BUDGET_ALL for label < 0.
+ * Work units are row distances; every operation is charged at its cost measured in row distances (the cost fit of
+ * tests/bench/bench_select.c, a least-squares fit of per-query times to the operations counted by
+ * cs_select_nearest_info): CS_SELECT_WORK_* below. The work is counted from the first distance (before it the
+ * first descent may spend up to 64 levels more; a valid tree has at most 25), so a search spends at most its budget
+ * + CS_SELECT_NEAREST_SLACK work units: its time is bounded by construction (a work unit cost 2.5-4.7 ns at 24
+ * descriptors in the fits, at loads 2.5-4.5 on the benchmark's 2 shared cores; below: the measured times).
+ * Measured (tests/bench/run_select.sh build 1000, two runs at load 4-5 on 2 cores, best of 3 runs per query, thread
+ * CPU time, beside main 199a42b's search on its own index version 4 and at its own budget in the same run): median /
+ * worst query 5.9 / 12-14 us on k-means labels of the 100k x 24 corpus (199a42b 6.7 / 16-20), 7.4-7.6 / 16-18 us on
+ * its skewed label (9.8-10.2 / 22-26), 4.0-4.2 / 13-14.5 us on lincity-ng with labels (4.0-4.1 / 16-19); without a
+ * label, where the budget is larger, 10.1-10.2 / 27-28 us on the synthetic corpus (12.2 / 29-191) and 10.8-11.9 /
+ * 21-27 us on lincity-ng (11.2-12.2 / 22-26). One query stays well inside a 64-sample block at 48 kHz (1333 us); the
+ * worst query is <= 20 us with a label, not without one: there the larger budget buys recall (at 3072 the budgeted
+ * answer is the exact one on 95.9 % of lincity-ng queries and 98.1 % of the synthetic ones, with a worst query of
+ * 18.7 and 19.8 us in a run at load 1-1.6; at 4096 on 98.6 % and 99.2 %: bench_select's "recall by budget" line).
  */
-#define CS_SELECT_NEAREST_BUDGET 2048
+#define CS_SELECT_WORK_ROW           1 /* a unit of a leaf scanned (its lane of an 8-row block) */
+#define CS_SELECT_WORK_LEVEL         14 /* a descent level: two children's box bounds, the nodes read, the farther queued */
+#define CS_SELECT_WORK_POP           9  /* a queue pop */
+#define CS_SELECT_WORK_ROOT          12 /* a label's root queued at its box bound (label < 0) */
+#define CS_SELECT_WORK_DROP          128 /* an entry dropped from a full queue (estimated: the bench's queues never fill) */
+#define CS_SELECT_NEAREST_BUDGET     3072
+#define CS_SELECT_NEAREST_BUDGET_ALL 4096
+/* Work past the budget at most: 64 levels before the first distance, then one step (a level, a drop and a pop). */
+#define CS_SELECT_NEAREST_SLACK                                                                                        \
+    (64 * CS_SELECT_WORK_LEVEL + CS_SELECT_WORK_LEVEL + CS_SELECT_WORK_DROP + CS_SELECT_WORK_POP)
+
+/** The budget cs_select_nearest uses for `label`: CS_SELECT_NEAREST_BUDGET, or CS_SELECT_NEAREST_BUDGET_ALL for
+ *  label < 0 (every label). O(1), RT-safe. */
+static inline uint32_t cs_select_nearest_default_budget(int32_t label)
+{
+    return label < 0 ? CS_SELECT_NEAREST_BUDGET_ALL : CS_SELECT_NEAREST_BUDGET;
+}
 
 /** Maximum number of (dimension, value) pairs in a descriptor target given as inputs. */
 #define CS_SELECT_MAX_TARGET_DIMS 32
@@ -196,6 +215,8 @@ void cs_select_played(cs_select_state *s, const cs_ut_view *view, cs_select_lru 
 typedef struct cs_select_nearest_info {
     uint32_t work;
     int exhausted;
+    uint32_t blocks, levels, pops; /* what it did, for benchmarks: 8-row block passes of leaf scans (index versions
+                                      4 and 5), descent levels (two box bounds each), queue pops */
 } cs_select_nearest_info;
 
 /**

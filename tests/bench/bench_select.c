@@ -14,16 +14,18 @@
  *   (a-) no label: the queries of (a) with label < 0 (the nearest unit of all 100k; the old search scans them).
  *   (real) optional: a bundle A (its units.wav) queried with the units of a bundle B analysed `--labels-from A`,
  *       each at its own label (tests/bench/run_select.sh: the lincity-ng tracks as 100 ms grains), then without one.
- * Methods, on every query, interleaved: the old search of 60b95c9 (tests/c/cs_select_ref.h), main b7ff1b4's exact
- * and budgeted searches (the same table rewritten as index version 3, rows one by one: b7ff1b4's leaf scan and
- * kernel; the queue loop around them is this build's, so the ratio slightly understates the change), the new exact
- * search (index version 4, blocks of 8 rows; AVX2 and portable kernels), the new budgeted
- * search (the default), the label scan. Per-query thread CPU time
- * (us) of the first run: median, 99th percentile, maximum, and the ratios old/new in the same run; then the same of
- * each query's best of 3 runs (the machine is shared: a co-runner's cache evictions inflate single runs; runs 2 and 3
- * also find the query's nodes and rows in cache, so this is a warm-cache figure). The exact
- * answers are checked
- * against brute force (bit-exact agreement expected); the budgeted one's agreement with it is the recall.
+ * Methods, on every query, interleaved: the old search of 60b95c9 (tests/c/cs_select_ref.h), main 199a42b's exact
+ * search and its budgeted search at its own budget (tests/bench/cs_select_nearest_199a42b.inc: ties of equal box
+ * bounds by node, label < 0 ordered by box bound alone, 2048 units of its accounting, a level charged 4 distances)
+ * on the same units indexed as 199a42b did (index version 4: halves, no split dimensions; cs_index_build_version),
+ * the new exact search (AVX2 and portable kernels), the new budgeted search at the default budget
+ * (cs_select_nearest_default_budget), the label scan. Per-query thread CPU time (us) of the first run: median, 99th
+ * percentile, maximum, and the ratios old/new in the same run; then the same of each query's best of 3 runs (the
+ * machine is shared: a co-runner's cache evictions inflate single runs; runs 2 and 3 also find the query's nodes and
+ * rows in cache, so this is a warm-cache figure). The exact answers are checked against brute force (bit-exact
+ * agreement expected); the budgeted one's agreement with it is the recall, also given for other budgets (untimed).
+ * Last, the cost fit: every budgeted query's best-of-3 time fitted (least squares) to the operations it counted
+ * (cs_select_nearest_info) - the measured costs behind cs_select.h's CS_SELECT_WORK_*.
  * usage: bench_select [units] [queries] [leaf] [BUNDLE_A BUNDLE_B]
  */
 #include "cs_bundle.h"
@@ -40,6 +42,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* Main 199a42b's search, frozen for the "before" methods (tests/bench/cs_select_nearest_199a42b.inc: that commit's
+ * plugins/core/cs_select_nearest.c with one change, its blocks test reading index versions 4 and 5), its public
+ * functions renamed so that both searches link into this program and run on the same table, query by query. */
+int32_t before_nearest_budget(const cs_ut_view *view, int32_t label, const cs_select_target *target, uint32_t budget,
+                              cs_select_nearest_info *info);
+int32_t before_nearest(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+int32_t before_nearest_scan(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+int32_t before_nearest_brute(const cs_ut_view *view, int32_t label, const cs_select_target *target);
+int before_select_simd(int mode);
+#define BEFORE_BUDGET            2048 /* 199a42b's CS_SELECT_NEAREST_BUDGET (its work units: a distance 1, a level 4) */
+#define cs_select_nearest_budget before_nearest_budget
+#define cs_select_nearest        before_nearest
+#define cs_select_nearest_scan   before_nearest_scan
+#define cs_select_nearest_brute  before_nearest_brute
+#define cs_select_simd           before_select_simd
+#include "cs_select_nearest_199a42b.inc"
+#undef cs_select_nearest_budget
+#undef cs_select_nearest
+#undef cs_select_nearest_scan
+#undef cs_select_nearest_brute
+#undef cs_select_simd
+#undef MAX_DIMS
+#undef LANES
 
 #define D          24
 #define COMPONENTS 48
@@ -118,54 +144,46 @@ static double cpu_us(void)
 }
 
 /* The searches compared, each on every query (interleaved, so that the load of the machine hits all alike). */
-enum { M_OLD, M_V3_EXACT, M_V3_BUDGET, M_EXACT_AVX2, M_EXACT_C, M_BUDGET, M_BUDGET_C, M_SCAN, M_COUNT };
+enum { M_OLD, M_BEFORE_EXACT, M_BEFORE_BUDGET, M_EXACT_AVX2, M_EXACT_C, M_BUDGET, M_BUDGET_C, M_SCAN, M_COUNT };
 static const char *const method_name[M_COUNT] = {
     "old search (60b95c9: depth-first, rows via order)",
-    "b7ff1b4 exact (index v3: rows one by one, AVX2)",
-    "b7ff1b4 budgeted (index v3), AVX2",
-    "new exact (index v4: 8-row blocks, AVX2)",
+    "199a42b exact (its index v4, its search), AVX2",
+    "199a42b budgeted (its budget), AVX2",
+    "new exact, AVX2",
     "new exact, portable C kernels",
-    "new budgeted (CS_SELECT_NEAREST_BUDGET), AVX2",
+    "new budgeted (the default budget), AVX2",
     "new budgeted, portable C kernels",
     "label scan, new kernel, AVX2 (no index)",
 };
 
-/* The table of `v` (index version 4) with its rows section rewritten row by row as index version 3, main b7ff1b4's
- * layout, whose search path is unchanged (its listening section is left out). Caller frees *buf. */
-static int as_index_v3(const cs_ut_view *v, float **buf, cs_ut_view *v3)
+/* The table of `v` with its index rebuilt as index version 4, as main 199a42b's `concatseq analyze` wrote it (children
+ * of floor(count / 2), no split dimensions; cs_index_build_version), for 199a42b's search. Caller frees *buf. */
+static int as_index_v4(const cs_ut_view *v, float **buf, cs_ut_view *v4)
 {
-    const size_t r = (size_t)(v->index_rows - v->data), nu = v->num_units, nd = v->num_descriptors, n = r + nu * nd;
-    float *t = malloc(n * sizeof *t);
-    if (!t) return 1;
-    memcpy(t, v->data, r * sizeof *t);
-    t[(size_t)(v->index_roots - v->data) - CS_UT_INDEX_HEADER + CS_UT_X_VERSION] = (float)CS_UT_INDEX_VERSION_3;
-    for (size_t i = 0; i < v->index_num_nodes; ++i) /* node field 3: reserved before version 5 */
-        t[(size_t)(v->index_nodes - v->data) + i * v->index_stride + CS_UT_N_SPLIT] = 0.0f;
-    if (v->version == CS_UT_VERSION) t[CS_UT_H_LISTEN_OFFSET_HI] = t[CS_UT_H_LISTEN_OFFSET_LO] = 0.0f;
-    for (size_t i = 0; i < nu; ++i)
-        for (uint32_t j = 0; j < nd; ++j)
-            t[r + i * nd + j] = v->index_rows[cs_ut_index_row_at(i, j, (uint32_t)nd)];
+    const size_t n = cs_index_table_size_version(v, v->index_leaf, CS_UT_INDEX_VERSION_4);
+    float *t = n ? malloc(n * sizeof *t) : NULL;
     *buf = t;
-    return cs_ut_parse(t, n, 1, v3) != CS_UT_OK || v3->index_version != CS_UT_INDEX_VERSION_3;
+    return !t || cs_index_build_version(v, v->index_leaf, CS_UT_INDEX_VERSION_4, t, n) ||
+           cs_ut_parse(t, n, 1, v4) != CS_UT_OK || v4->index_version != CS_UT_INDEX_VERSION_4;
 }
 
-static int32_t run_method(int m, const cs_ut_view *v, const cs_ut_view *v3, int32_t label, const cs_select_target *t,
+static int32_t run_method(int m, const cs_ut_view *v, const cs_ut_view *v4, int32_t label, const cs_select_target *t,
                           cs_select_nearest_info *info)
 {
     cs_select_simd(m == M_EXACT_C || m == M_BUDGET_C ? 0 : 1);
     switch (m) {
     case M_OLD:
         return cs_select_nearest_ref(v, label, t);
-    case M_V3_EXACT:
-        return cs_select_nearest_budget(v3, label, t, 0, NULL);
-    case M_V3_BUDGET:
-        return cs_select_nearest_budget(v3, label, t, CS_SELECT_NEAREST_BUDGET, NULL);
+    case M_BEFORE_EXACT:
+        return before_nearest_budget(v4, label, t, 0, NULL);
+    case M_BEFORE_BUDGET:
+        return before_nearest_budget(v4, label, t, BEFORE_BUDGET, NULL);
     case M_EXACT_AVX2:
     case M_EXACT_C:
         return cs_select_nearest_budget(v, label, t, 0, NULL);
     case M_BUDGET:
     case M_BUDGET_C:
-        return cs_select_nearest_budget(v, label, t, CS_SELECT_NEAREST_BUDGET, info);
+        return cs_select_nearest_budget(v, label, t, cs_select_nearest_default_budget(label), info);
     default:
         return cs_select_nearest_scan(v, label, t);
     }
@@ -173,16 +191,73 @@ static int32_t run_method(int m, const cs_ut_view *v, const cs_ut_view *v3, int3
 
 /* Times every method on the queries (thread CPU time per query, us); checks the exact ones against brute force
  * and counts how often the budgeted answer is the exact one. Returns 0 when every exact answer agrees. */
+/*
+ * The cost of each operation of the search, measured: a least-squares fit of every budgeted query's time (best of 3,
+ * us) over all cases to its counts (cs_select_nearest_info: 8-row block passes, descent levels, pops; and the roots
+ * queued: the labels for label < 0, else 1) plus a constant. Accumulated by run_case, printed by fit_print.
+ */
+#define FIT_N 5
+static double fit_ata[FIT_N][FIT_N], fit_atb[FIT_N];
+static int fit_rows;
+
+static void fit_add(const double *x4, double t)
+{
+    const double x[FIT_N] = {1.0, x4[0], x4[1], x4[2], x4[3]};
+    for (int i = 0; i < FIT_N; ++i) {
+        for (int j = 0; j < FIT_N; ++j)
+            fit_ata[i][j] += x[i] * x[j];
+        fit_atb[i] += x[i] * t;
+    }
+    fit_rows++;
+}
+
+static void fit_print(void)
+{
+    double a[FIT_N][FIT_N + 1];
+    for (int i = 0; i < FIT_N; ++i) {
+        for (int j = 0; j < FIT_N; ++j)
+            a[i][j] = fit_ata[i][j];
+        a[i][FIT_N] = fit_atb[i];
+    }
+    for (int c = 0; c < FIT_N; ++c) { /* Gauss-Jordan with partial pivoting */
+        int p = c;
+        for (int r = c + 1; r < FIT_N; ++r)
+            if (fabs(a[r][c]) > fabs(a[p][c])) p = r;
+        for (int j = 0; j <= FIT_N; ++j) {
+            const double x = a[c][j];
+            a[c][j] = a[p][j], a[p][j] = x;
+        }
+        if (fabs(a[c][c]) < 1e-12) {
+            printf("cost fit: singular (too few kinds of queries)\n");
+            return;
+        }
+        for (int r = 0; r < FIT_N; ++r) {
+            if (r == c) continue;
+            const double f = a[r][c] / a[c][c];
+            for (int j = c; j <= FIT_N; ++j)
+                a[r][j] -= f * a[c][j];
+        }
+    }
+    double k[FIT_N];
+    for (int i = 0; i < FIT_N; ++i)
+        k[i] = a[i][FIT_N] / a[i][i];
+    const double row = k[1] / 8.0; /* a row's share of a block pass */
+    printf("cost fit over %d budgeted queries (best of 3, ns): constant %.0f, block pass %.1f (a row %.2f), descent "
+           "level %.1f, pop %.1f, root %.1f; in rows: level %.1f, pop %.1f, root %.1f\n",
+           fit_rows, 1e3 * k[0], 1e3 * k[1], 1e3 * row, 1e3 * k[2], 1e3 * k[3], 1e3 * k[4], k[2] / row, k[3] / row,
+           k[4] / row);
+}
+
 static int run_case(const char *name, const cs_ut_view *v, const cs_select_target *tg, const int32_t *qlab, int Q)
 {
-    float *buf3 = NULL;
-    cs_ut_view v3view;
-    if (as_index_v3(v, &buf3, &v3view)) {
-        fprintf(stderr, "bench_select: the version 3 copy of the table does not parse\n");
-        free(buf3);
+    before_select_simd(1);
+    float *buf4 = NULL;
+    cs_ut_view v4view;
+    if (as_index_v4(v, &buf4, &v4view)) {
+        fprintf(stderr, "bench_select: the version 4 copy of the table cannot be built\n");
+        free(buf4);
         return 1;
     }
-    const cs_ut_view *v3 = &v3view;
     double *t[M_COUNT], *tmin[M_COUNT];
     int32_t *ans[M_COUNT];
     for (int m = 0; m < M_COUNT; ++m) {
@@ -191,29 +266,36 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
         ans[m] = malloc((size_t)Q * sizeof(int32_t));
     }
     int agree = 0, recall = 0, exhausted = 0, recall_c = 0, recall_3 = 0;
+    double fit_sum[3] = {0}, fit_x[FIT_N - 1] = {0};
     double work = 0;
     for (int q = 0; q < Q; ++q) {
         for (int k = 0; k < M_COUNT; ++k) {
             const int m = (q + k) % M_COUNT;
             cs_select_nearest_info info;
             const double t0 = cpu_us();
-            ans[m][q] = run_method(m, v, v3, qlab[q], &tg[q], &info);
+            ans[m][q] = run_method(m, v, &v4view, qlab[q], &tg[q], &info);
             t[m][q] = cpu_us() - t0;
             tmin[m][q] = t[m][q];
             for (int rep = 0; rep < 2; ++rep) { /* the query's best of 3: its cost without a co-runner's evictions */
                 const double t1 = cpu_us();
-                run_method(m, v, v3, qlab[q], &tg[q], NULL);
+                run_method(m, v, &v4view, qlab[q], &tg[q], NULL);
                 const double dt = cpu_us() - t1;
                 if (dt < tmin[m][q]) tmin[m][q] = dt;
             }
-            if (m == M_BUDGET) exhausted += info.exhausted, work += info.work;
+            if (m == M_BUDGET) {
+                exhausted += info.exhausted, work += info.work;
+                fit_sum[0] += info.blocks, fit_sum[1] += info.levels, fit_sum[2] += info.pops;
+                fit_x[0] = info.blocks, fit_x[1] = info.levels, fit_x[2] = info.pops;
+                fit_x[3] = qlab[q] < 0 ? v->num_labels : 1;
+            }
         }
+        fit_add(fit_x, tmin[M_BUDGET][q]);
         const int32_t b = cs_select_nearest_brute(v, qlab[q], &tg[q]);
         agree += ans[M_OLD][q] == b && ans[M_EXACT_AVX2][q] == b && ans[M_EXACT_C][q] == b && ans[M_SCAN][q] == b &&
-                 ans[M_V3_EXACT][q] == b;
+                 ans[M_BEFORE_EXACT][q] == b;
         recall += ans[M_BUDGET][q] == b;
         recall_c += ans[M_BUDGET_C][q] == ans[M_BUDGET][q];
-        recall_3 += ans[M_V3_BUDGET][q] == b;
+        recall_3 += ans[M_BEFORE_BUDGET][q] == b;
     }
     cs_select_simd(1);
     printf("  %s\n", name);
@@ -229,17 +311,20 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
     for (int m = 0; m < M_COUNT; ++m)
         printf("      %-52s %7.2f / %7.2f / %7.2f   %5.1fx\n", method_name[m], sm[m].med, sm[m].p99, sm[m].max,
                sm[M_OLD].med / sm[m].med);
-    printf("    b7ff1b4 / new, best of 3: exact median %.2fx; budgeted median %.2fx, p99 %.2fx, max %.2fx; "
-           "b7ff1b4 budgeted = exact on %d/%d\n",
-           sm[M_V3_EXACT].med / sm[M_EXACT_AVX2].med, sm[M_V3_BUDGET].med / sm[M_BUDGET].med,
-           sm[M_V3_BUDGET].p99 / sm[M_BUDGET].p99, sm[M_V3_BUDGET].max / sm[M_BUDGET].max, recall_3, Q);
+    printf("    199a42b / new, best of 3: exact median %.2fx; budgeted median %.2fx, p99 %.2fx, max %.2fx; "
+           "199a42b budgeted = exact on %d/%d\n",
+           sm[M_BEFORE_EXACT].med / sm[M_EXACT_AVX2].med, sm[M_BEFORE_BUDGET].med / sm[M_BUDGET].med,
+           sm[M_BEFORE_BUDGET].p99 / sm[M_BUDGET].p99, sm[M_BEFORE_BUDGET].max / sm[M_BUDGET].max, recall_3, Q);
     printf("    portable/AVX2 (exact): median %.2fx; budgeted = exact on %d/%d queries (%.2f %%), budget ran out on "
            "%d, mean work %.0f; portable budgeted = AVX2 budgeted on %d/%d; old = new exact = scan = brute on "
            "%d/%d\n",
            st[M_EXACT_C].med / st[M_EXACT_AVX2].med, recall, Q, 100.0 * recall / Q, exhausted, work / Q, recall_c, Q,
            agree, Q);
+    /* what the new budgeted search did, per query on average (the timed calls' counts) */
+    printf("    new budgeted, per query: %.1f block passes, %.1f descent levels, %.1f pops, work %.0f\n",
+           fit_sum[0] / Q, fit_sum[1] / Q, fit_sum[2] / Q, work / Q);
     /* recall against the exact answer for other budgets (untimed) */
-    static const uint32_t budgets[] = {256, 512, 1024, 2048, 4096, 8192};
+    static const uint32_t budgets[] = {1024, 2048, 3072, 4096, 6144, 8192, 16384};
     printf("    recall by budget (budgeted = exact):");
     for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; ++b) {
         int same = 0;
@@ -250,7 +335,7 @@ static int run_case(const char *name, const cs_ut_view *v, const cs_select_targe
     printf("\n");
     for (int m = 0; m < M_COUNT; ++m)
         free(t[m]), free(tmin[m]), free(ans[m]);
-    free(buf3);
+    free(buf4);
     return agree == Q && recall_c == Q ? 0 : 1;
 }
 
@@ -267,8 +352,9 @@ static int run_real(const char *dir_a, const char *dir_b, int Q)
     cs_ut_view va, vb;
     if (cs_read_float_wav(pa, &ta, &na, &ch, &rate) || cs_ut_parse(ta, na, 1, &va) ||
         cs_read_float_wav(pb, &tb, &nb, &ch, &rate) || cs_ut_parse(tb, nb, 1, &vb) ||
-        va.num_descriptors != vb.num_descriptors || va.index_version != CS_UT_INDEX_VERSION) {
-        fprintf(stderr, "bench_select: cannot read the tables %s and %s (index version 4, same descriptors)\n", pa, pb);
+        va.num_descriptors != vb.num_descriptors || va.index_version < CS_UT_INDEX_VERSION_4) {
+        fprintf(stderr, "bench_select: cannot read the tables %s and %s (index version 4 or 5, same descriptors)\n", pa,
+                pb);
         return 1;
     }
     if ((uint32_t)Q > vb.num_units) Q = (int)vb.num_units;
@@ -427,6 +513,7 @@ int main(int argc, char **argv)
         free(xt);
     }
     if (argc > 5) bad |= run_real(argv[4], argv[5], Q);
+    fit_print();
     printf("targets: exact median <= 10 us, worst <= 20 us, budgeted = exact on >= 99 %%; %s\n",
            bad ? "DISAGREEMENT between an exact search and brute force" : "every exact answer agrees");
     free(desc), free(tq), free(km), free(st), free(ln), free(lab), free(lab2), free(src), free(succ), free(tg);

@@ -2,9 +2,10 @@
 # Nearest-unit selection benchmark (issue 12 item 2): bench_select on the synthetic 100k x 24 corpus and on a real
 # one, the lincity-ng music as 100 ms grains: tracks 1 and 2 (hop 25 ms) are the corpus, track 3 (hop 100 ms,
 # analysed --labels-from the corpus) gives the queries, each at its own label. Every method (the old search of
-# 60b95c9, main b7ff1b4's search on the same table as index version 3, the new exact and budgeted searches on
-# index version 4, AVX2 and portable kernels) runs on every query in the same run; the figures are per-query
-# thread CPU times and the ratios old / new and b7ff1b4 / new.
+# 60b95c9, main 199a42b's exact and budgeted searches at its own budget, the new exact and budgeted searches, AVX2
+# and portable kernels, all on the same index version 5 table) runs on every query in the same run; the figures are
+# per-query thread CPU times, the ratios old / new and 199a42b / new, the recall at other budgets and the cost fit
+# of the search's operations (the work units of cs_select.h).
 # Usage: tests/bench/run_select.sh [build-dir] [queries]      (default build dir: <source>/build; 2000 queries)
 # Environment: N (100000 units), LEAF (the index's leaf size for the synthetic corpus, default 32).
 set -euo pipefail
