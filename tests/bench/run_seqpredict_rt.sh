@@ -110,6 +110,7 @@ done
 HOME="$HOME_FOR_SCLANG" XDG_DATA_HOME="$HOME_FOR_SCLANG/.local/share" XDG_CONFIG_HOME="$HOME_FOR_SCLANG/.config" \
     timeout -k 5 $((SECS * 20 * REPS + 340)) sclang -l "$CONF" "$W/cost.scd" "${ports[@]}" > "$W/cost.log" 2>&1 < /dev/null &
 lpid=$!
+lidx=${#STOP_PIDS[@]} STOP_PIDS+=("$lpid") # a failed or interrupted run stops its sclang too (via timeout)
 hz=$(getconf CLK_TCK)
 udp_drops() { awk '$1 == "Udp:" && $2 ~ /^[0-9]/ { print $6 }' /proc/net/snmp; } # RcvbufErrors, all sockets
 drops0=$(udp_drops)
@@ -153,6 +154,7 @@ for r in $(seq 0 $((REPS - 1))); do
 done
 wait "$lpid"
 lrc=$?
+unset "STOP_PIDS[$lidx]" # reaped: its PID is no longer ours to signal
 grep -q "COST DONE" "$W/cost.log" || fail "sclang ended without \"COST DONE\" (status $lrc)"
 drops=$(($(udp_drops) - drops0))
 for tag in $tags; do
