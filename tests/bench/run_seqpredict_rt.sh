@@ -5,6 +5,9 @@
 # Every wait is bounded and ends with one line naming what it waited for: a server's "server ready" (60 s), sclang's
 # /sync (resent every second, since one lost UDP datagram hung Server.sync for good; 60 s), each phase mark
 # (SECS + 300 s), sclang's watchdog. The output counts the resent /syncs and the machine's UDP receive drops.
+# Self-check: CS_BENCH_DROP_SYNCED=K puts tests/bench/osc_drop_proxy.py between sclang and the first server, which
+# drops its K-th /synced (the run must complete, "/sync resent 1 times"; c8c4b3a's script hung for good) or, for
+# K < 0, every /synced from the |K|-th on (the run must end with "SYNC TIMEOUT" after 60 s).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(cd "${1:-$SRC/build}" && pwd)
@@ -107,6 +110,12 @@ for tag in $tags; do
     }
     : > "$W/cpu.$tag"
 done
+if [ -n "${CS_BENCH_DROP_SYNCED:-}" ]; then
+    q=$(free_port)
+    "$PY" "$SRC/tests/bench/osc_drop_proxy.py" "$q" "${ports[0]}" "$CS_BENCH_DROP_SYNCED" 2> "$W/proxy.log" &
+    STOP_PIDS+=("$!") ports[0]=$q
+    sleep 0.5
+fi
 HOME="$HOME_FOR_SCLANG" XDG_DATA_HOME="$HOME_FOR_SCLANG/.local/share" XDG_CONFIG_HOME="$HOME_FOR_SCLANG/.config" \
     timeout -k 5 $((SECS * 20 * REPS + 340)) sclang -l "$CONF" "$W/cost.scd" "${ports[@]}" > "$W/cost.log" 2>&1 < /dev/null &
 lpid=$!
@@ -165,6 +174,7 @@ stop_started
 echo "== SeqPredict -> ConcatPlay on a real-time scsynth (dummy JACK, 48 kHz, block 64), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "a11wlk01 grains, $L labels; GRU H 64, 1 layer; $N voices, 8 triggers/s each; ${SECS} s per phase, $REPS times; % of one core per voice (median)"
 echo "/sync resent $(grep -c '^SYNC RESENT' "$W/cost.log") times (a lost datagram); UDP receive-buffer drops on the machine during the run: $drops"
+[ -n "${CS_BENCH_DROP_SYNCED:-}" ] && echo "self-check CS_BENCH_DROP_SYNCED=$CS_BENCH_DROP_SYNCED: $(cat "$W/proxy.log")"
 # report TAG: per-voice figures of the median over the repetitions
 report() {
     awk -v n="$N" -v label="$1" '
